@@ -1,0 +1,93 @@
+"""`python -m bot <command>`: run the bot, run the demo, and the project's other tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger("bot")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    # discord.py logs gateway payload details at DEBUG; keep them out unless asked for.
+    logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
+
+
+async def _run(settings: Settings, token: str) -> int:
+    import discord
+
+    from bot.app import build_bot
+
+    if settings.discord_api_base:
+        from bot.sandbox.redirect import point_discord_at
+
+        point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
+        log.info("using the Discord-compatible API at %s", settings.discord_api_base)
+    bot = build_bot(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(token))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            stopper.cancel()
+            try:
+                runner.result()
+            except discord.LoginFailure:
+                print("error: Discord rejected DISCORD_TOKEN; check the bot token in .env", file=sys.stderr)
+                return 1
+            except discord.PrivilegedIntentsRequired:
+                print(
+                    "error: a privileged intent is enabled in .env but not in the Discord developer portal",
+                    file=sys.stderr,
+                )
+                return 1
+            return 0
+        log.info("shutting down")
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Microvoice community bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot with DISCORD_TOKEN from the environment or .env")
+    demo = sub.add_parser("demo", help="run the bot against the local sandbox with a simulated community")
+    demo.add_argument("--members", type=int, default=200)
+    demo.add_argument("--days", type=float, default=7.0)
+    demo.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        try:
+            settings = Settings.from_env()
+            token = settings.require_token()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        _configure_logging(settings.log_level)
+        return asyncio.run(_run(settings, token))
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        return asyncio.run(run_demo(members=args.members, days=args.days, seed=args.seed))
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

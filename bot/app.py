@@ -1,0 +1,170 @@
+"""Composition root: `App` holds the services, `MicrovoiceBot` is the discord.py client that uses them.
+
+`bot/` stays free of discord imports except here: this module is the seam between the platform and
+the core. Nothing is built at import time; `build_bot(settings)` builds everything once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import i18n
+from bot.config import Settings
+from bot.errors import MicrovoiceError
+from bot.ingest import Ingest
+from bot.store import CommunitySettings, Store
+
+log = logging.getLogger(__name__)
+
+COGS = ("cogs.engagement", "cogs.settings")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """The services a cog may use. Cogs turn interactions into calls on this and nothing else."""
+
+    settings: Settings
+    store: Store
+    ingest: Ingest
+    clock: Callable[[], datetime] = utcnow
+    _locales: dict[int, str] = field(default_factory=dict)
+
+    async def community(self, community_id: int) -> CommunitySettings:
+        return await self.store.get_settings(community_id, default_locale=self.settings.default_locale)
+
+    async def lang(self, community_id: int | None) -> str:
+        if community_id is None:
+            return self.settings.default_locale
+        cached = self._locales.get(community_id)
+        if cached is None:
+            cached = (await self.community(community_id)).locale
+            self._locales[community_id] = cached
+        return cached
+
+    def forget_locale(self, community_id: int) -> None:
+        self._locales.pop(community_id, None)
+
+    async def say(self, interaction: discord.Interaction, key: str, **params: object) -> str:
+        return i18n.t(await self.lang(interaction.guild_id), key, **params)
+
+
+class MicrovoiceTree(app_commands.CommandTree["MicrovoiceBot"]):
+    """One error path for every command: a clear ephemeral reply, never a traceback in Discord."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        cause = getattr(error, "original", error)
+        if isinstance(cause, MicrovoiceError):
+            key, params = cause.key, cause.params
+        elif isinstance(cause, app_commands.NoPrivateMessage):
+            key, params = "error.guild_only", {}
+        elif isinstance(cause, app_commands.CommandOnCooldown):
+            key, params = "error.cooldown", {"seconds": int(cause.retry_after) + 1}
+        elif isinstance(cause, app_commands.CheckFailure):
+            key, params = "error.forbidden", {}
+        else:
+            name = interaction.command.qualified_name if interaction.command else "?"
+            log.error("/%s failed", name, exc_info=error)
+            key, params = "error.generic", {}
+        app = self.client.app
+        text = await app.say(interaction, key, **params) if app else i18n.t("en", key, **params)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not deliver the error reply for interaction %s", interaction.id)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Only non-privileged intents unless the operator enabled a privileged one in the portal."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.guild_reactions = True
+    intents.members = settings.members_intent
+    intents.message_content = settings.message_content_intent
+    return intents
+
+
+class MicrovoiceBot(commands.Bot):
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents_for(settings),
+            tree_cls=MicrovoiceTree,
+            # User-supplied text must never ping @everyone, @here or roles.
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.clock = clock
+        self.app: App | None = None
+
+    async def setup_hook(self) -> None:
+        store = await Store.open(self.settings.db_path)
+        ingest = Ingest(
+            store, batch_size=self.settings.ingest_batch_size, flush_ms=self.settings.ingest_flush_ms
+        )
+        ingest.start()
+        self.app = App(settings=self.settings, store=store, ingest=ingest, clock=self.clock)
+        for name in COGS:
+            await self.load_extension(name)
+        await self.sync_commands_if_changed()
+
+    async def close(self) -> None:
+        app = self.app
+        try:
+            await super().close()
+        finally:
+            if app is not None:
+                await app.ingest.stop()
+                await app.store.close()
+                self.app = None
+
+    # -- command sync -----------------------------------------------------------------------------
+
+    def _tree_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
+        payload: list[dict[str, Any]] = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        blob = json.dumps(sorted(payload, key=lambda c: c["name"]), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
+        """Sync only when the command tree changed (Discord allows about 200 syncs a day)."""
+        assert self.app is not None
+        targets: list[discord.Object | None]
+        if self.settings.command_guild_ids:
+            targets = [discord.Object(id=g) for g in self.settings.command_guild_ids]
+            for guild in targets:
+                self.tree.copy_global_to(guild=guild)  # type: ignore[arg-type]
+        else:
+            targets = [None]
+        synced = False
+        for guild in targets:
+            key = f"command_tree:{guild.id if guild else 'global'}"
+            fingerprint = self._tree_fingerprint(guild)
+            if not force and await self.app.store.get_state(key) == fingerprint:
+                continue
+            await self.tree.sync(guild=guild)
+            await self.app.store.set_state(key, fingerprint)
+            log.info("synced application commands for %s", key)
+            synced = True
+        return synced
+
+
+def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> MicrovoiceBot:
+    return MicrovoiceBot(settings, clock=clock)

@@ -1,0 +1,126 @@
+"""Settings read once from the environment (and an optional .env file), validated, frozen.
+
+Every key is documented in `.env.example`. Secrets are held here and nowhere else; `Settings.__repr__`
+masks them so a stray log line can never leak a token.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+LOCALES = ("en", "ar", "he")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and what to set."""
+
+
+def _int(env: Mapping[str, str], key: str, default: int, *, lo: int, hi: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{key} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _ids(env: Mapping[str, str], key: str) -> tuple[int, ...]:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return ()
+    try:
+        return tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ConfigError(f"{key} must be a comma-separated list of numeric ids, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{key} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build it with `Settings.from_env()`; never at import time."""
+
+    discord_token: str = field(default="", repr=False)
+    db_path: Path = Path("data/microvoice.sqlite3")
+    default_locale: str = "en"
+    log_level: str = "INFO"
+    # Guilds whose slash commands are synced directly (instant); empty means global commands.
+    command_guild_ids: tuple[int, ...] = ()
+    # Ask for the privileged intents only when the application has them enabled in the portal.
+    members_intent: bool = False
+    message_content_intent: bool = False
+    # Ingest batching: flush after this many events or this many milliseconds, whichever is first.
+    ingest_batch_size: int = 500
+    ingest_flush_ms: int = 1000
+    retention_days: int = 180
+    # Discord-compatible endpoints. Empty means discord.com; set only to run against a local or
+    # self-hosted Discord-compatible server (the bundled sandbox, a test double).
+    discord_api_base: str = ""
+    discord_gateway_url: str = ""
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, dotenv: Path | None = Path(".env")
+    ) -> Settings:
+        """Merge `.env` (if present) under the real environment, then validate every key."""
+        merged: dict[str, str] = {}
+        if dotenv is not None and dotenv.is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ if env is None else env)
+        locale = merged.get("MICROVOICE_DEFAULT_LOCALE", "en").strip() or "en"
+        if locale not in LOCALES:
+            raise ConfigError(
+                f"MICROVOICE_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, got {locale!r}"
+            )
+        level = (merged.get("MICROVOICE_LOG_LEVEL", "INFO").strip() or "INFO").upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(f"MICROVOICE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        api_base = merged.get("MICROVOICE_DISCORD_API_BASE", "").strip().rstrip("/")
+        gateway = merged.get("MICROVOICE_DISCORD_GATEWAY_URL", "").strip()
+        if bool(api_base) != bool(gateway):
+            raise ConfigError(
+                "set both MICROVOICE_DISCORD_API_BASE and MICROVOICE_DISCORD_GATEWAY_URL, or neither"
+            )
+        return cls(
+            discord_token=merged.get("DISCORD_TOKEN", "").strip(),
+            db_path=Path(merged.get("MICROVOICE_DB", "").strip() or "data/microvoice.sqlite3"),
+            default_locale=locale,
+            log_level=level,
+            command_guild_ids=_ids(merged, "MICROVOICE_COMMAND_GUILD_IDS"),
+            members_intent=_bool(merged, "MICROVOICE_MEMBERS_INTENT", False),
+            message_content_intent=_bool(merged, "MICROVOICE_MESSAGE_CONTENT_INTENT", False),
+            ingest_batch_size=_int(merged, "MICROVOICE_INGEST_BATCH_SIZE", 500, lo=1, hi=100_000),
+            ingest_flush_ms=_int(merged, "MICROVOICE_INGEST_FLUSH_MS", 1000, lo=1, hi=600_000),
+            retention_days=_int(merged, "MICROVOICE_RETENTION_DAYS", 180, lo=1, hi=3650),
+            discord_api_base=api_base,
+            discord_gateway_url=gateway,
+        )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise ConfigError(
+                "DISCORD_TOKEN is not set: put your bot token in .env (see .env.example) or the environment"
+            )
+        return self.discord_token
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"Settings({shown}, discord_token={'***' if self.discord_token else ''!r})"

@@ -1,0 +1,305 @@
+"""The only place that speaks SQL. aiosqlite over one SQLite file in WAL mode, foreign keys on.
+
+Schema lives in `migrations/NNNN_*.sql`, applied in order at open, each file atomically together
+with `PRAGMA user_version`, so a fresh database and one at any older version both reach the latest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class MigrationError(Exception):
+    """A migration file is misnamed, out of sequence, or failed to apply (nothing of it was kept)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    path: Path
+
+
+def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"migration file name must look like 0001_name.sql: {path.name}")
+        found.append(Migration(int(match.group(1)), path))
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise MigrationError(
+                f"migrations must be numbered 1..n without gaps; found {migration.path.name}"
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    community_id: int
+    locale: str = "en"
+    mod_role_id: int | None = None
+    report_channel_id: int | None = None
+    retention_days: int = 180
+    max_sponsored_per_week: int = 2
+    min_gap_hours: int = 24
+    k_anonymity: int = 5
+
+
+SETTING_COLUMNS = ("locale", "mod_role_id", "report_channel_id", "retention_days")
+
+_INSERT_EVENT = """
+    INSERT OR IGNORE INTO events
+        (platform, community_id, channel_id, actor_id, target_id, kind, source_id, is_self, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_UPSERT_MEMBER = """
+    INSERT INTO members (platform, community_id, member_id, first_seen, joined_at, account_created_at, is_bot)
+    VALUES (:platform, :community_id, :member_id, :seen, :joined, :created, :is_bot)
+    ON CONFLICT (platform, community_id, member_id) DO UPDATE SET
+        first_seen = min(first_seen, excluded.first_seen),
+        joined_at = coalesce(excluded.joined_at, joined_at),
+        account_created_at = coalesce(account_created_at, excluded.account_created_at),
+        is_bot = max(is_bot, excluded.is_bot),
+        left_at = NULL
+"""
+_UPSERT_CHANNEL = """
+    INSERT INTO channels (platform, community_id, channel_id, parent_id, type, name, owner_id)
+    VALUES (:platform, :community_id, :channel_id, :parent_id, :type, :name, :owner_id)
+    ON CONFLICT (platform, community_id, channel_id) DO UPDATE SET
+        parent_id = excluded.parent_id, type = excluded.type, name = excluded.name,
+        owner_id = coalesce(excluded.owner_id, owner_id)
+"""
+_MESSAGE_AUTHOR = """
+    SELECT actor_id FROM events
+     WHERE platform = :platform AND kind IN ('message', 'reply') AND source_id = :source_id
+     LIMIT 1
+"""
+_THREAD_OWNER = """
+    SELECT owner_id FROM channels
+     WHERE platform = :platform AND community_id = :community_id AND channel_id = :channel_id
+"""
+_COUNTS_BY_KIND = """
+    SELECT kind, count(*) FROM events
+     WHERE community_id = :community_id AND created_at >= :since
+     GROUP BY kind ORDER BY kind
+"""
+_COUNTS_BY_CHANNEL = """
+    SELECT e.channel_id, coalesce(c.name, ''), count(*) FROM events AS e
+      LEFT JOIN channels AS c
+        ON c.platform = e.platform AND c.community_id = e.community_id AND c.channel_id = e.channel_id
+     WHERE e.community_id = :community_id AND e.created_at >= :since
+     GROUP BY e.channel_id ORDER BY count(*) DESC, e.channel_id
+"""
+_DISTINCT_ACTORS = """
+    SELECT count(DISTINCT actor_id) FROM events WHERE community_id = :community_id AND created_at >= :since
+"""
+_GET_SETTINGS = """
+    SELECT community_id, locale, mod_role_id, report_channel_id, retention_days,
+           max_sponsored_per_week, min_gap_hours, k_anonymity
+      FROM guild_settings WHERE community_id = :community_id
+"""
+
+
+class Store:
+    """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR) -> Store:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA busy_timeout = 5000")
+            store = cls(db, path)
+            await store.migrate(discover_migrations(migrations))
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    async def schema_version(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        """Apply every migration newer than the database, each in its own transaction."""
+        current = await self.schema_version()
+        applied: list[int] = []
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            script = migration.path.read_text(encoding="utf-8")
+            try:
+                await self.db.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\n;PRAGMA user_version = {migration.version};\nCOMMIT;"
+                )
+            except Exception as exc:
+                if self.db.in_transaction:
+                    await self.db.rollback()
+                raise MigrationError(f"{migration.path.name} failed: {exc}") from exc
+            log.info("applied migration %s", migration.path.name)
+            applied.append(migration.version)
+        return applied
+
+    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """One value from a read-only query; for tests, diagnostics and the demo summary."""
+        async with self.db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    # -- ledger -----------------------------------------------------------------------------------
+
+    async def record(
+        self,
+        events: Iterable[EngagementEvent],
+        members: Iterable[MemberSighting] = (),
+        channels: Iterable[ChannelInfo] = (),
+    ) -> int:
+        """Write one batch atomically; returns how many events were new (duplicates are ignored)."""
+        event_rows = [e.row() for e in events]
+        member_rows = [
+            dict(
+                platform=m.platform,
+                community_id=m.community_id,
+                member_id=m.member_id,
+                seen=iso(m.seen_at),
+                joined=iso(m.joined_at) if m.joined_at else None,
+                created=iso(m.account_created_at) if m.account_created_at else None,
+                is_bot=int(m.is_bot),
+            )
+            for m in members
+        ]
+        channel_rows = [
+            dict(
+                platform=c.platform,
+                community_id=c.community_id,
+                channel_id=c.channel_id,
+                parent_id=c.parent_id,
+                type=c.type,
+                name=c.name,
+                owner_id=c.owner_id,
+            )
+            for c in channels
+        ]
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            # Triggers also write rows, so count new events by rowid rather than by changes().
+            last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+            if event_rows:
+                await self.db.executemany(_INSERT_EVENT, event_rows)
+            if member_rows:
+                await self.db.executemany(_UPSERT_MEMBER, member_rows)
+            if channel_rows:
+                await self.db.executemany(_UPSERT_CHANNEL, channel_rows)
+            inserted = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+        return int(inserted)
+
+    async def message_author(self, platform: str, message_id: int) -> int | None:
+        async with self.db.execute(
+            _MESSAGE_AUTHOR, dict(platform=platform, source_id=str(message_id))
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else None
+
+    async def thread_owner(self, platform: str, community_id: int, channel_id: int) -> int | None:
+        params = dict(platform=platform, community_id=community_id, channel_id=channel_id)
+        async with self.db.execute(_THREAD_OWNER, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def event_counts(self, community_id: int, since: datetime) -> dict[str, int]:
+        params = dict(community_id=community_id, since=iso(since))
+        async with self.db.execute(_COUNTS_BY_KIND, params) as cur:
+            return {str(kind): int(n) for kind, n in await cur.fetchall()}
+
+    async def channel_counts(self, community_id: int, since: datetime) -> list[tuple[int, str, int]]:
+        params = dict(community_id=community_id, since=iso(since))
+        async with self.db.execute(_COUNTS_BY_CHANNEL, params) as cur:
+            return [(int(c), str(name), int(n)) for c, name, n in await cur.fetchall()]
+
+    async def distinct_actors(self, community_id: int, since: datetime) -> int:
+        params = dict(community_id=community_id, since=iso(since))
+        return int(await self.scalar(_DISTINCT_ACTORS, params) or 0)
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    async def get_settings(self, community_id: int, *, default_locale: str = "en") -> CommunitySettings:
+        async with self.db.execute(_GET_SETTINGS, dict(community_id=community_id)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return CommunitySettings(community_id=community_id, locale=default_locale)
+        return CommunitySettings(*row)
+
+    async def update_settings(
+        self, community_id: int, changes: dict[str, object], *, by: int, now: datetime
+    ) -> None:
+        """Upsert only the given columns; unknown keys are a programming error."""
+        unknown = set(changes) - set(SETTING_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown settings: {sorted(unknown)}")
+        columns = sorted(changes)
+        params: dict[str, object] = dict(changes, community_id=community_id, by=by, now=iso(now))
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f":{c}" for c in columns)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns)
+        sql = f"""
+            INSERT INTO guild_settings (community_id, updated_at, updated_by{", " + names if columns else ""})
+            VALUES (:community_id, :now, :by{", " + values if columns else ""})
+            ON CONFLICT (community_id) DO UPDATE SET
+                updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                {", " + updates if columns else ""}
+        """
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.execute(sql, params)
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+
+    # -- installation state -----------------------------------------------------------------------
+
+    async def get_state(self, key: str) -> str | None:
+        value = await self.scalar("SELECT value FROM bot_state WHERE key = :key", dict(key=key))
+        return None if value is None else str(value)
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO bot_state (key, value) VALUES (:key, :value)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            dict(key=key, value=value),
+        )

@@ -1,0 +1,37 @@
+"""Server-side role checks shared by every cog. Discord's default permissions are only a hint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.errors import Forbidden
+from bot.permissions import is_moderator
+
+T = TypeVar("T")
+
+
+async def require_moderator(interaction: discord.Interaction) -> bool:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    app = interaction.client.app  # type: ignore[attr-defined]
+    community = await app.community(interaction.guild_id)
+    perms = interaction.permissions
+    user = interaction.user
+    role_ids = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+    if not is_moderator(
+        manage_guild=perms.manage_guild,
+        administrator=perms.administrator,
+        role_ids=role_ids,
+        mod_role_id=community.mod_role_id,
+    ):
+        raise Forbidden("error.moderator_only")
+    return True
+
+
+def moderator_only() -> Callable[[T], T]:
+    """Decorator: Manage Server, Administrator, or the community's configured moderator role."""
+    return app_commands.check(require_moderator)

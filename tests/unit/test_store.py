@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
+from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GUILD = 100
+
+
+def ev(kind: str, actor: int, source: str, *, target: int | None = None, channel: int = 10, at: datetime = T0):
+    return EngagementEvent("discord", GUILD, channel, actor, kind, source, at, target)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+async def test_fresh_database_reaches_latest_version_in_wal_mode(store: Store):
+    assert await store.schema_version() == len(discover_migrations())
+    assert await store.scalar("PRAGMA journal_mode") == "wal"
+    assert await store.scalar("PRAGMA foreign_keys") == 1
+
+
+async def test_older_database_is_migrated_forward(tmp_path: Path):
+    old = tmp_path / "old_migrations"
+    old.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_init.sql", old)
+    s = await Store.open(tmp_path / "db.sqlite3", migrations=old)
+    await s.record([ev("reply", 1, "500", target=2)])
+    assert await s.schema_version() == 1
+    await s.close()
+    s = await Store.open(tmp_path / "db.sqlite3")
+    assert await s.schema_version() == len(discover_migrations())
+    assert await s.scalar("SELECT count(*) FROM events") == 1
+    await s.close()
+
+
+async def test_failing_migration_leaves_nothing_behind(tmp_path: Path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_init.sql", bad)
+    (bad / "0002_broken.sql").write_text("-- Reason: test\nCREATE TABLE half (x);\nSELECT nonsense FROM nowhere;\n")
+    with pytest.raises(MigrationError, match="0002_broken"):
+        await Store.open(tmp_path / "db.sqlite3", migrations=bad)
+    (bad / "0002_broken.sql").unlink()
+    s = await Store.open(tmp_path / "db.sqlite3", migrations=bad)
+    assert await s.schema_version() == 1
+    assert await s.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'half'") == 0
+    await s.close()
+
+
+def test_misnumbered_migrations_are_refused(tmp_path: Path):
+    (tmp_path / "0001_a.sql").write_text("")
+    (tmp_path / "0003_c.sql").write_text("")
+    with pytest.raises(MigrationError, match="without gaps"):
+        discover_migrations(tmp_path)
+
+
+async def test_duplicates_are_ignored_and_counted_once(store: Store):
+    batch = [ev("message", 1, "500"), ev("reply", 2, "501", target=1)]
+    assert await store.record(batch) == 2
+    assert await store.record(batch) == 0
+    assert await store.scalar("SELECT count(*) FROM events") == 2
+    # the daily aggregate saw the reply exactly once
+    assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+
+
+async def test_engagement_daily_skips_self_and_retracts_removed_reactions(store: Store):
+    await store.record(
+        [
+            ev("message", 1, "500"),
+            ev("reaction", 1, "500:👍", target=1),  # self-reaction: not engagement
+            ev("reaction", 2, "500:👍", target=1),
+            ev("reaction", 3, "500:👍", target=1),
+        ]
+    )
+    assert await store.scalar("SELECT is_self FROM events WHERE actor_id = 1 AND kind = 'reaction'") == 1
+    assert await store.scalar("SELECT sum(n) FROM engagement_daily WHERE kind = 'reaction'") == 2
+    await store.record([ev("unreaction", 3, "500:👍", target=1, at=T0 + timedelta(days=2))])
+    rows = await (await store.db.execute("SELECT actor_id, day, n FROM engagement_daily ORDER BY actor_id")).fetchall()
+    day = (T0.date() - datetime(1970, 1, 1).date()).days
+    assert [tuple(r) for r in rows] == [(2, day, 1), (3, day, 0)]
+
+
+async def test_thread_messages_count_as_thread_replies(store: Store):
+    await store.record([ev("message", 2, "600", target=1, channel=77)])
+    assert await store.scalar("SELECT kind FROM engagement_daily") == "thread_reply"
+
+
+async def test_members_keep_earliest_sighting_and_known_join(store: Store):
+    later = T0 + timedelta(days=1)
+    await store.record([], [MemberSighting("discord", GUILD, 5, later, joined_at=None)])
+    await store.record([], [MemberSighting("discord", GUILD, 5, T0, joined_at=T0 - timedelta(days=90))])
+    await store.record([], [MemberSighting("discord", GUILD, 5, later + timedelta(days=1))])
+    row = await (await store.db.execute("SELECT first_seen, joined_at FROM members")).fetchone()
+    assert row[0].startswith("2026-03-01T12:00") and row[1].startswith("2025-12-01")
+
+
+async def test_lookups_and_counts(store: Store):
+    await store.record(
+        [ev("message", 1, "500"), ev("reply", 2, "501", target=1), ev("message", 3, "502", channel=11)],
+        channels=[ChannelInfo("discord", GUILD, 10, None, 0, "general"), ChannelInfo("discord", GUILD, 11, 10, 11, "t", 3)],
+    )
+    assert await store.message_author("discord", 501) == 2
+    assert await store.message_author("discord", 999) is None
+    assert await store.thread_owner("discord", GUILD, 11) == 3
+    since = T0 - timedelta(days=1)
+    assert await store.event_counts(GUILD, since) == {"message": 2, "reply": 1}
+    assert await store.channel_counts(GUILD, since) == [(10, "general", 2), (11, "t", 1)]
+    assert await store.distinct_actors(GUILD, since) == 3
+
+
+async def test_settings_upsert_only_given_columns(store: Store):
+    assert (await store.get_settings(GUILD, default_locale="he")).locale == "he"
+    await store.update_settings(GUILD, {"locale": "ar"}, by=9, now=T0)
+    await store.update_settings(GUILD, {"retention_days": 30}, by=9, now=T0)
+    s = await store.get_settings(GUILD)
+    assert (s.locale, s.retention_days, s.mod_role_id) == ("ar", 30, None)
+    with pytest.raises(ValueError):
+        await store.update_settings(GUILD, {"drop table": 1}, by=9, now=T0)
