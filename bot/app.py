@@ -22,11 +22,14 @@ from bot import i18n
 from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
+from bot.trust import TrustParams
+from bot.voices import Voices
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.engagement", "cogs.settings")
+COGS = ("cogs.engagement", "cogs.settings", "cogs.voices")
 
 
 def utcnow() -> datetime:
@@ -40,6 +43,8 @@ class App:
     settings: Settings
     store: Store
     ingest: Ingest
+    voices: Voices
+    scheduler: Scheduler
     clock: Callable[[], datetime] = utcnow
     _locales: dict[int, str] = field(default_factory=dict)
 
@@ -67,8 +72,8 @@ class MicrovoiceTree(app_commands.CommandTree["MicrovoiceBot"]):
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         cause = getattr(error, "original", error)
-        if isinstance(cause, MicrovoiceError):
-            key, params = cause.key, cause.params
+        if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
+            key, params = cause.key, getattr(cause, "params", {})
         elif isinstance(cause, app_commands.NoPrivateMessage):
             key, params = "error.guild_only", {}
         elif isinstance(cause, app_commands.CommandOnCooldown):
@@ -121,10 +126,29 @@ class MicrovoiceBot(commands.Bot):
             store, batch_size=self.settings.ingest_batch_size, flush_ms=self.settings.ingest_flush_ms
         )
         ingest.start()
-        self.app = App(settings=self.settings, store=store, ingest=ingest, clock=self.clock)
+        params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
+        voices = Voices(store, params=params, clock=self.clock)
+        scheduler = Scheduler()
+        self.app = App(
+            settings=self.settings,
+            store=store,
+            ingest=ingest,
+            voices=voices,
+            scheduler=scheduler,
+            clock=self.clock,
+        )
         for name in COGS:
             await self.load_extension(name)
         await self.sync_commands_if_changed()
+        scheduler.every_minutes(
+            "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
+        )
+        scheduler.start()
+
+    async def _recompute_trust(self) -> None:
+        if self.app is not None:
+            await self.app.ingest.flush()
+            await self.app.voices.recompute_all()
 
     async def close(self) -> None:
         app = self.app
@@ -132,6 +156,7 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()
                 self.app = None

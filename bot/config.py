@@ -71,6 +71,9 @@ class Settings:
     ingest_batch_size: int = 500
     ingest_flush_ms: int = 1000
     retention_days: int = 180
+    # Trust ranking: minutes between scheduled recomputes, and distinct peers needed to be listed.
+    trust_interval_minutes: int = 15
+    trust_min_peers: int = 5
     # Discord-compatible endpoints. Empty means discord.com; set only to run against a local or
     # self-hosted Discord-compatible server (the bundled sandbox, a test double).
     discord_api_base: str = ""
@@ -110,6 +113,8 @@ class Settings:
             ingest_batch_size=_int(merged, "MICROVOICE_INGEST_BATCH_SIZE", 500, lo=1, hi=100_000),
             ingest_flush_ms=_int(merged, "MICROVOICE_INGEST_FLUSH_MS", 1000, lo=1, hi=600_000),
             retention_days=_int(merged, "MICROVOICE_RETENTION_DAYS", 180, lo=1, hi=3650),
+            trust_interval_minutes=_int(merged, "MICROVOICE_TRUST_INTERVAL_MINUTES", 15, lo=1, hi=1440),
+            trust_min_peers=_int(merged, "MICROVOICE_TRUST_MIN_PEERS", 5, lo=1, hi=1000),
             discord_api_base=api_base,
             discord_gateway_url=gateway,
         )

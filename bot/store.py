@@ -303,3 +303,136 @@ class Store:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             dict(key=key, value=value),
         )
+
+    # -- trust ------------------------------------------------------------------------------------
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+        async with self.db.execute(sql, params) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def engagement_rows(
+        self, community_id: int, since_day: int
+    ) -> list[tuple[int, int, int, int, str, int]]:
+        """(channel, actor, target, day, kind, n) for the trust graph; threads folded into their parent."""
+        return await self.fetch_all(_ENGAGEMENT_ROWS, dict(community_id=community_id, since_day=since_day))
+
+    async def member_rows(self, community_id: int) -> list[tuple[int, str | None, str | None, str, int]]:
+        """(member_id, joined_at, account_created_at, first_seen, is_bot) of everyone known."""
+        return await self.fetch_all(_MEMBER_ROWS, dict(community_id=community_id))
+
+    async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
+        return await self.fetch_all(_CHANNEL_ROWS, dict(community_id=community_id))
+
+    async def trust_overrides(self, community_id: int) -> dict[int, str]:
+        rows = await self.fetch_all(
+            "SELECT member_id, mode FROM trust_overrides WHERE community_id = :c", dict(c=community_id)
+        )
+        return {int(m): str(mode) for m, mode in rows}
+
+    async def set_trust_override(
+        self, community_id: int, member_id: int, mode: str | None, *, by: int, now: datetime
+    ) -> None:
+        params = dict(c=community_id, m=member_id, mode=mode, by=by, now=iso(now))
+        if mode is None:
+            await self.db.execute(
+                "DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m", params
+            )
+        else:
+            await self.db.execute(_SET_OVERRIDE, params)
+
+    async def communities_with_engagement(self) -> list[int]:
+        return [int(r[0]) for r in await self.fetch_all("SELECT DISTINCT community_id FROM engagement_daily")]
+
+    async def previous_scores(self, community_id: int) -> dict[str, dict[int, float]]:
+        rows = await self.fetch_all(
+            "SELECT scope, member_id, score FROM trust_scores WHERE community_id = :c", dict(c=community_id)
+        )
+        out: dict[str, dict[int, float]] = {}
+        for scope, member, score in rows:
+            out.setdefault(str(scope), {})[int(member)] = float(score)
+        return out
+
+    async def replace_trust_scores(
+        self,
+        community_id: int,
+        results: dict[str, list[tuple[int, int, float, int, int, str]]],
+        now: datetime,
+    ) -> None:
+        """Swap in a new ranking atomically: readers see the old one or the new one, never a mix."""
+        stamp = iso(now)
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            await self.db.execute("DELETE FROM trust_scores WHERE community_id = :c", dict(c=community_id))
+            await self.db.execute("DELETE FROM trust_runs WHERE community_id = :c", dict(c=community_id))
+            for scope, rows in results.items():
+                await self.db.executemany(
+                    _INSERT_SCORE,
+                    [
+                        (community_id, scope, m, rank, score, peers, trusted, stamp, why)
+                        for m, rank, score, peers, trusted, why in rows
+                    ],
+                )
+                await self.db.execute(
+                    "INSERT INTO trust_runs (community_id, scope, computed_at, ranked) VALUES (?, ?, ?, ?)",
+                    (community_id, scope, stamp, len(rows)),
+                )
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+
+    async def trust_page(
+        self, community_id: int, scope: str, *, offset: int, limit: int
+    ) -> tuple[list[tuple[int, int, float, int, int, str]], int, str | None]:
+        """One page of a stored ranking, its total size and when it was computed."""
+        rows = await self.fetch_all(
+            _TRUST_PAGE, dict(c=community_id, scope=scope, offset=offset, limit=limit)
+        )
+        run = await self.fetch_all(
+            "SELECT ranked, computed_at FROM trust_runs WHERE community_id = :c AND scope = :scope",
+            dict(c=community_id, scope=scope),
+        )
+        total, computed = (int(run[0][0]), str(run[0][1])) if run else (0, None)
+        return rows, total, computed
+
+    async def trust_standing(
+        self, community_id: int, member_id: int
+    ) -> list[tuple[str, int, float, int, int, str]]:
+        """Every scope in which a member is ranked: (scope, rank, score, peers, trusted, why)."""
+        return await self.fetch_all(_TRUST_STANDING, dict(c=community_id, m=member_id))
+
+
+_ENGAGEMENT_ROWS = """
+    SELECT CASE WHEN ch.type IN (10, 11, 12) AND ch.parent_id IS NOT NULL
+                THEN ch.parent_id ELSE e.channel_id END,
+           e.actor_id, e.target_id, e.day, e.kind, e.n
+      FROM engagement_daily AS e
+      LEFT JOIN channels AS ch ON ch.community_id = e.community_id AND ch.channel_id = e.channel_id
+     WHERE e.community_id = :community_id AND e.day >= :since_day AND e.n > 0
+"""
+_MEMBER_ROWS = """
+    SELECT member_id, joined_at, account_created_at, first_seen, is_bot
+      FROM members WHERE community_id = :community_id
+"""
+_CHANNEL_ROWS = """
+    SELECT channel_id, parent_id, type, name FROM channels WHERE community_id = :community_id
+"""
+_SET_OVERRIDE = """
+    INSERT INTO trust_overrides (community_id, member_id, mode, set_by, set_at)
+    VALUES (:c, :m, :mode, :by, :now)
+    ON CONFLICT (community_id, member_id) DO UPDATE SET mode = excluded.mode, set_by = excluded.set_by,
+        set_at = excluded.set_at
+"""
+_INSERT_SCORE = """
+    INSERT INTO trust_scores
+        (community_id, scope, member_id, rank, score, distinct_peers, trusted_peers, computed_at, why)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_TRUST_PAGE = """
+    SELECT member_id, rank, score, distinct_peers, trusted_peers, why FROM trust_scores
+     WHERE community_id = :c AND scope = :scope ORDER BY rank LIMIT :limit OFFSET :offset
+"""
+_TRUST_STANDING = """
+    SELECT scope, rank, score, distinct_peers, trusted_peers, why FROM trust_scores
+     WHERE community_id = :c AND member_id = :m ORDER BY scope = 'all' DESC, rank
+"""

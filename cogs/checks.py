@@ -8,10 +8,18 @@ from typing import TypeVar
 import discord
 from discord import app_commands
 
-from bot.errors import Forbidden
 from bot.permissions import is_moderator
 
 T = TypeVar("T")
+
+
+class RoleRequired(app_commands.CheckFailure):
+    """A server-side role check failed; `key` names the message the caller sees (ephemeral)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: dict[str, object] = {}
 
 
 async def require_moderator(interaction: discord.Interaction) -> bool:
@@ -28,7 +36,7 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
         role_ids=role_ids,
         mod_role_id=community.mod_role_id,
     ):
-        raise Forbidden("error.moderator_only")
+        raise RoleRequired("error.moderator_only")
     return True
 
 

@@ -41,16 +41,17 @@ def _sighting(guild_id: int, user: discord.abc.User, seen_at: datetime) -> Membe
 
 def _channel_info(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelInfo:
     if isinstance(channel, discord.Thread):
-        parent, owner = channel.parent_id, channel.owner_id
+        # A thread's title is written by a member (a forum post's title): content, not kept.
+        parent, owner, name = channel.parent_id, channel.owner_id, ""
     else:
-        parent, owner = channel.category_id, None
+        parent, owner, name = channel.category_id, None, channel.name
     return ChannelInfo(
         platform=PLATFORM,
         community_id=channel.guild.id,
         channel_id=channel.id,
         parent_id=parent,
         type=channel.type.value,
-        name=channel.name,
+        name=name,
         owner_id=owner,
     )
 
@@ -64,6 +65,10 @@ class Engagement(commands.Cog):
         self.bot = bot
         self.app = app
         self._bots: set[int] = set()
+
+    @property
+    def _me(self) -> int | None:
+        return self.bot.user.id if self.bot.user else None
 
     # -- channels ---------------------------------------------------------------------------------
 
@@ -148,7 +153,7 @@ class Engagement(commands.Cog):
         await self._reaction(payload, "unreaction")
 
     async def _reaction(self, payload: discord.RawReactionActionEvent, kind: str) -> None:
-        if payload.guild_id is None or payload.user_id in self._bots or payload.user_id == self.bot.user_id:
+        if payload.guild_id is None or payload.user_id in self._bots or payload.user_id == self._me:
             return
         member = payload.member
         if member is not None and member.bot:
@@ -178,7 +183,7 @@ class Engagement(commands.Cog):
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
         owner = thread.owner_id
-        if owner is None or owner in self._bots or owner == self.bot.user_id:
+        if owner is None or owner in self._bots or owner == self._me:
             self.app.ingest.add(channels=(_channel_info(thread),))
             return
         created = thread.created_at or discord.utils.snowflake_time(thread.id)

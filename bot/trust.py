@@ -1,0 +1,869 @@
+"""Trusted micro-voices: who receives genuine engagement from many distinct, trusted peers.
+
+Pure computation (numpy + scipy only; no Discord, Reddit or SQL). The input is the daily engagement
+aggregate the store keeps (`engagement_daily`: who engaged with whom, in which channel, on which day,
+how, how often) plus a few member facts. The output is a ranked, explainable list per scope (the whole
+community, one channel, or a category's channels).
+
+The algorithm is a seeded, personalized PageRank ("TrustRank"): trust enters the graph only at
+established members (the seeds) and flows along engagement, so accounts nobody established engages
+with stay at zero no matter how much they engage with each other. Volume is made nearly worthless by
+per-pair saturation, rings are slowed down by reciprocity damping that *leaks* instead of being
+renormalized away, and the listing additionally requires trust to arrive from several distinct
+peers. docs/trust.md explains every parameter and the attacks each one answers.
+
+Everything is vectorized: one pass groups the daily rows by (actor, target, channel), each scope then
+aggregates its pairs linearly, and the power iteration is a sparse matrix-vector product per step.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "KINDS",
+    "KIND_WEIGHTS",
+    "Edges",
+    "MemberFacts",
+    "Ranked",
+    "TrustParams",
+    "compute_all",
+    "compute_scope",
+    "explain",
+    "explain_parts",
+]
+
+#: Engagement kinds as stored in `engagement_daily.kind`; `Edges.kind` holds indexes into this tuple.
+KINDS: tuple[str, ...] = ("reply", "reaction", "thread_reply", "comment", "mention")
+
+#: How much one engagement of each kind is worth before decay and saturation. A reply (or a Reddit
+#: comment reply) costs effort and answers a specific message of that person, so it is the unit. A
+#: message in a thread only credits whoever opened the thread, whoever it actually addresses: busy
+#: threads credit their opener for everyone's chatter, and in help forums the opener is usually the
+#: one asking. Half a reply. A reaction is one click: real but cheap, and the currency of
+#: reaction-for-reaction trading. A mention names someone as relevant but is unsolicited by them
+#: and trivially mass-produced.
+KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"reply": 1.0, "comment": 1.0, "thread_reply": 0.5, "reaction": 0.3, "mention": 0.5}
+)
+
+
+@dataclass(frozen=True)
+class TrustParams:
+    """Tunable knobs; the defaults are argued for in docs/trust.md."""
+
+    #: Engagement loses half its weight every `half_life_days`: trust reflects the recent months, and
+    #: a member cannot live forever off one popular period.
+    half_life_days: float = 30.0
+    #: Rows older than this are ignored entirely (at 6 half-lives they weigh < 2%); it also bounds who
+    #: counts as a "distinct peer" to people who engaged recently.
+    window_days: float = 180.0
+    #: Probability of following an engagement edge rather than returning to the seeds.
+    damping: float = 0.85
+    #: Power iteration stops when the L1 change of the trust vector drops below `tol` ...
+    tol: float = 1e-9
+    #: ... or after `max_iter` steps (the error then is at most damping**max_iter, ~1e-7).
+    max_iter: int = 100
+    #: Per-pair saturation scale: pair weight = 1 - exp(-x / saturation), x = decayed, kind-weighted
+    #: count. 1 reaction -> 0.26, 1 reply -> 0.63, 3 replies or 10 reactions -> 0.95, 50 reactions ->
+    #: 1.0: a peer's vote is bounded, and the first engagements carry nearly all of it.
+    saturation: float = 1.0
+    #: Fraction of A->B removed when B engaged A at least as much (reply-backs, trading, rings). The
+    #: removed part is not renormalized away; it leaks back to the seeds. Must be in [0, 1).
+    reciprocity_damping: float = 0.8
+    #: Seeds (who receives teleport trust) need this much tenure in the community ...
+    seed_min_tenure_days: float = 30.0
+    #: ... and to have engaged with at least this many distinct members in the window.
+    seed_min_peers: int = 3
+    #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
+    pinned_seed_weight: float = 1.0
+    #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
+    min_peers_listed: int = 5
+    #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
+    #: through one or two peers is discounted, trust spread over many peers is not.
+    diversity_scale: float = 3.0
+    #: How many channels `Ranked.top_topics` keeps.
+    max_topics: int = 3
+    #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.
+    kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(KIND_WEIGHTS))
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.half_life_days > 0, "half_life_days must be > 0"),
+            (self.window_days > 0, "window_days must be > 0"),
+            (0 < self.damping < 1, "damping must be in (0, 1)"),
+            (self.tol > 0, "tol must be > 0"),
+            (self.max_iter >= 1, "max_iter must be >= 1"),
+            (self.saturation > 0, "saturation must be > 0"),
+            (0 <= self.reciprocity_damping < 1, "reciprocity_damping must be in [0, 1)"),
+            (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
+            (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
+            (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
+            (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
+            (self.diversity_scale > 0, "diversity_scale must be > 0"),
+            (self.max_topics >= 0, "max_topics must be >= 0"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        weights = dict(self.kind_weights)
+        unknown = set(weights) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown engagement kinds: {sorted(unknown)}")
+        if any(not math.isfinite(w) or w < 0 for w in weights.values()):
+            raise ValueError("kind weights must be finite and >= 0")
+        object.__setattr__(self, "kind_weights", MappingProxyType(weights))
+
+    def kind_weight_vector(self) -> np.ndarray:
+        """Weights indexed by kind code, plus a trailing 0 for out-of-range codes."""
+        return np.array([float(self.kind_weights.get(k, 0.0)) for k in KINDS] + [0.0])
+
+
+def _column(values: Any, dtype: type | np.dtype) -> np.ndarray:
+    arr = np.asarray(values, dtype=dtype)
+    if arr.ndim != 1:
+        raise ValueError("columns must be one-dimensional")
+    return arr
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Daily engagement aggregates as equal-length columns (one row per engagement_daily row).
+
+    `kind` holds indexes into KINDS (use `Edges.from_rows` to convert kind names), `day` is days since
+    1970-01-01 UTC, `n` the number of engagements that day (rows with n <= 0, e.g. fully retracted
+    reactions, are ignored).
+    """
+
+    actor: np.ndarray
+    target: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    kind: np.ndarray
+    n: np.ndarray
+
+    def __post_init__(self) -> None:
+        cols = {
+            "actor": _column(self.actor, np.int64),
+            "target": _column(self.target, np.int64),
+            "channel": _column(self.channel, np.int64),
+            "day": _column(self.day, np.int64),
+            "kind": _column(self.kind, np.int64),
+            "n": _column(self.n, np.float64),
+        }
+        if len({len(c) for c in cols.values()}) > 1:
+            raise ValueError("Edges columns must have equal lengths")
+        for name, col in cols.items():
+            object.__setattr__(self, name, col)
+
+    def __len__(self) -> int:
+        return len(self.actor)
+
+    @classmethod
+    def empty(cls) -> Edges:
+        z = np.zeros(0, np.int64)
+        return cls(z, z, z, z, z, z.astype(np.float64))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, int, int, int, str | int, int | float]]) -> Edges:
+        """Build from `(channel_id, actor_id, target_id, day, kind, n)` rows, kind as a name or code.
+
+        Unknown kind names map to -1 and carry no weight, like unknown codes.
+        """
+        data = rows if isinstance(rows, list) else list(rows)
+        if not data:
+            return cls.empty()
+        channel, actor, target, day, kind, n = zip(*data, strict=True)
+        names = {name: code for code, name in enumerate(KINDS)}
+        codes = np.fromiter(
+            (names.get(k, -1) if isinstance(k, str) else int(k) for k in kind), np.int64, len(kind)
+        )
+        columns = (np.fromiter(c, np.int64, len(c)) for c in (actor, target, channel, day))
+        return cls(*columns, kind=codes, n=np.fromiter(n, np.float64, len(n)))
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the store knows about members. Days are days since 1970-01-01 UTC, NaN when unknown.
+
+    `excluded` (brand contacts, moderator-excluded members) and bots are never ranked, and their
+    engagement, in either direction, is removed from the graph: a bot or a brand account must not
+    be able to confer trust, and engaging with one must not dilute a member's vote.
+    `pinned` members are seeds whatever their tenure (moderators vouch for them).
+    Members that appear in the edges but not here are treated as unknown (no tenure facts, not bots).
+    """
+
+    member_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    joined_day: np.ndarray | None = None
+    account_created_day: np.ndarray | None = None
+    is_bot: np.ndarray | None = None
+    first_seen_day: np.ndarray | None = None
+    excluded: frozenset[int] = frozenset()
+    pinned: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        ids = _column(self.member_id, np.int64)
+        size = len(ids)
+
+        def fill(values: Any, dtype: type, default: float | bool) -> np.ndarray:
+            if values is None:
+                return np.full(size, default, dtype=dtype)
+            col = _column(values, dtype)
+            if len(col) != size:
+                raise ValueError("MemberFacts columns must have the length of member_id")
+            return col
+
+        object.__setattr__(self, "member_id", ids)
+        object.__setattr__(self, "joined_day", fill(self.joined_day, np.float64, np.nan))
+        object.__setattr__(self, "account_created_day", fill(self.account_created_day, np.float64, np.nan))
+        object.__setattr__(self, "first_seen_day", fill(self.first_seen_day, np.float64, np.nan))
+        object.__setattr__(self, "is_bot", fill(self.is_bot, np.bool_, False))
+        object.__setattr__(self, "excluded", frozenset(int(x) for x in self.excluded))
+        object.__setattr__(self, "pinned", frozenset(int(x) for x in self.pinned))
+        if size > 1:
+            ordered = np.sort(ids)
+            if np.any(ordered[1:] == ordered[:-1]):
+                raise ValueError("MemberFacts.member_id must be unique")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One listed member of one scope.
+
+    `score` is the listing value normalized so the scope's top member has 1.0. `distinct_peers`
+    counts distinct non-excluded members who engaged with them in the scope and window;
+    `trusted_peers` how many of those are seeds or hold at least average trust themselves.
+    `top_topics` are (channel_id, share of received engagement) pairs, largest first. `trend` is the
+    relative change of `score` against the previous period (None when there is no previous score).
+    `why` is a JSON-serializable record of the numbers behind the rank (see `explain_parts`).
+    """
+
+    member_id: int
+    score: float
+    rank: int
+    distinct_peers: int
+    trusted_peers: int
+    top_topics: tuple[tuple[int, float], ...]
+    trend: float | None
+    why: dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------------
+# Dense ids: a vectorized open-addressing hash table. Member ids are 64-bit snowflakes, so they must
+# be mapped to 0..n-1; np.searchsorted over millions of rows is several times slower than one or two
+# hashed gathers, and np.unique on millions of int64 is slower still.
+
+_FIB = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # Fibonacci hashing multiplier, as int64
+
+
+class _IdIndex:
+    """Maps unique int64 ids to a value (default: their position), vectorized.
+
+    Linear probing at load factor <= 1/8; values must be >= -2 (-1 means absent).
+    """
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray | None = None) -> None:
+        size_bits = max(4, math.ceil(math.log2(max(1, len(ids)) * 8)))
+        self._shift = 64 - size_bits
+        self._mask = (1 << size_bits) - 1
+        self._keys = np.zeros(1 << size_bits, np.int64)
+        self._vals = np.full(1 << size_bits, -1, np.int64)
+        home = self._hash(ids)
+        where = np.full(1 << size_bits, -1, np.int64)  # which id occupies each slot
+        pending = np.arange(len(ids), dtype=np.int64)
+        probe = 0
+        while pending.size:
+            slot = (home[pending] + probe) & self._mask
+            free = where[slot] < 0
+            cand, cslot = pending[free], slot[free]
+            where[cslot] = cand  # with duplicate slots one write wins; losers probe on
+            won = where[cslot] == cand
+            placed = np.zeros(len(ids), np.bool_)
+            placed[cand[won]] = True
+            pending = pending[~placed[pending]]
+            probe += 1
+        occupied = where >= 0
+        self._keys[occupied] = ids[where[occupied]]
+        values = np.arange(len(ids), dtype=np.int64) if values is None else values
+        self._vals[occupied] = values[where[occupied]]
+        self._occupied = occupied
+
+    def _hash(self, ids: np.ndarray) -> np.ndarray:
+        # int64 products wrap around; the arithmetic shift's sign bits are masked off again.
+        return ((ids * _FIB) >> self._shift) & self._mask
+
+    def lookup(self, query: np.ndarray) -> np.ndarray:
+        """Position of each query id, -1 when absent."""
+        if len(query) > 65536:
+            # Rows in the store's primary-key order repeat actors (and channels) in runs: looking up
+            # one value per run is much cheaper. A sample decides, so random order pays nothing.
+            sample = query[:65536]
+            if np.count_nonzero(sample[1:] != sample[:-1]) < 32768:
+                change = np.empty(len(query), np.bool_)
+                change[0] = True
+                np.not_equal(query[1:], query[:-1], out=change[1:])
+                heads = np.flatnonzero(change)
+                return self._lookup(query[heads])[np.cumsum(change) - 1]
+        return self._lookup(query)
+
+    def _lookup(self, query: np.ndarray) -> np.ndarray:
+        home = self._hash(query)
+        out = self._vals[home]  # -1 in empty slots
+        collided = np.flatnonzero(self._keys[home] != query)
+        if collided.size:
+            # An empty home slot means absent (its value is already -1); an occupied one means another
+            # id got there first, so probe on. At load <= 1/8 this touches few rows.
+            out[collided] = -1
+            pending = collided[self._occupied[home[collided]]]
+            probe = 1
+            while pending.size:
+                slot = (home[pending] + probe) & self._mask
+                used = self._occupied[slot]
+                hit = used & (self._keys[slot] == query[pending])
+                out[pending[hit]] = self._vals[slot[hit]]
+                pending = pending[used & ~hit]
+                probe += 1
+        return out
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique via np.sort: np.unique is far slower on large int64 arrays in current numpy."""
+    if len(values) == 0:
+        return values
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), np.bool_)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+# --------------------------------------------------------------------------------------------------
+# Preparation shared by all scopes.
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    ids: np.ndarray  # dense index -> member id
+    channel_ids: np.ndarray  # channel code -> channel id
+    channel_index: _IdIndex
+    # Engagement grouped by (actor, target, channel): sorted by actor, then target, then channel.
+    g_actor: np.ndarray
+    g_target: np.ndarray
+    g_channel: np.ndarray
+    g_weight: np.ndarray
+    seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
+    pinned: np.ndarray  # bool per dense member
+    all_pairs: _Pairs  # the community-wide pair aggregation (also needed for seed selection)
+    channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """Pairs of one scope: canonical CSR order (by actor, then target), weights summed over rows."""
+
+    actor: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    indptr: np.ndarray
+
+
+def _pairs_from_sorted(n: int, actor: np.ndarray, target: np.ndarray, weight: np.ndarray) -> _Pairs:
+    """Sum adjacent rows of the same (actor, target); input must be sorted by actor then target."""
+    if len(actor):
+        start = np.empty(len(actor), np.bool_)
+        start[0] = True
+        np.not_equal(actor[1:], actor[:-1], out=start[1:])
+        start[1:] |= target[1:] != target[:-1]
+        heads = np.flatnonzero(start)
+        if len(heads) < len(actor):
+            weight = np.add.reduceat(weight, heads)
+            actor, target = actor[heads], target[heads]
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(actor, minlength=n), out=indptr[1:])
+    return _Pairs(actor=actor, target=target, weight=weight, indptr=indptr)
+
+
+def _runs(*columns: np.ndarray) -> np.ndarray | None:
+    """Start positions of runs of equal consecutive rows, or None when runs would not pay off."""
+    size = len(columns[0])
+    if size < 2:
+        return None
+    start = np.empty(size, np.bool_)
+    start[0] = True
+    np.not_equal(columns[0][1:], columns[0][:-1], out=start[1:])
+    for col in columns[1:]:
+        start[1:] |= col[1:] != col[:-1]
+    heads = np.flatnonzero(start)
+    return heads if len(heads) < 0.8 * size else None
+
+
+def _prepare(
+    edges: Edges, members: MemberFacts, params: TrustParams, today: int, *, by_channel: bool
+) -> _Prepared:
+    """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel)."""
+    n_known = len(members.member_id)
+    window = math.floor(params.window_days)
+    kind_w = params.kind_weight_vector()
+    kind = np.where((edges.kind >= 0) & (edges.kind < len(KINDS)), edges.kind, len(KINDS))
+    age = np.clip(today - edges.day, 0, None)  # a future day (clock skew) counts as today
+    # One pass selects the usable rows: positive count, a kind that carries weight, inside the window,
+    # and never self-engagement (the store drops it too, but a self-reaction must give nothing).
+    usable = (edges.n > 0) & (kind_w[kind] > 0) & (age <= window) & (edges.actor != edges.target)
+    rows = None if usable.all() else np.flatnonzero(usable)
+
+    def col(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    actor, target, channel = col(edges.actor), col(edges.target), col(edges.channel)
+    # Weight of a row = kind weight x count x 0.5 ** (age / half-life), as one lookup in a small table.
+    table = np.outer(kind_w, np.exp2(-np.arange(window + 1) / params.half_life_days)).ravel()
+    weight = table[col(kind) * (window + 1) + col(age)] * col(edges.n)
+    day = today - col(age)
+
+    # Rows of the same (channel, actor, target) on different days or kinds are adjacent when they come
+    # in the store's primary-key order: summing those runs first shrinks every later step.
+    heads = _runs(channel, actor, target)
+    if heads is not None:
+        weight = np.add.reduceat(weight, heads)
+        first_day = np.minimum.reduceat(day, heads).astype(np.float64)
+        actor, target, channel = actor[heads], target[heads], channel[heads]
+    else:
+        first_day = day.astype(np.float64)
+
+    # Dense ids: members from the facts first, then ids only seen in the edges. Bots and excluded
+    # members look up as -2, so one comparison later drops every row that touches them.
+    excluded_ids = np.fromiter(members.excluded, np.int64, len(members.excluded))
+    ids = members.member_id
+    excluded_known = members.is_bot | np.isin(ids, excluded_ids)
+    facts_index = _IdIndex(ids, np.where(excluded_known, -2, np.arange(n_known)))
+    a_idx = facts_index.lookup(actor)
+    t_idx = facts_index.lookup(target)
+    miss_a, miss_t = a_idx == -1, t_idx == -1
+    if miss_a.any() or miss_t.any():
+        extra = _sorted_unique(np.concatenate([actor[miss_a], target[miss_t]]))
+        extra_values = np.where(np.isin(extra, excluded_ids), -2, np.arange(n_known, n_known + len(extra)))
+        extra_index = _IdIndex(extra, extra_values)
+        a_idx[miss_a] = extra_index.lookup(actor[miss_a])
+        t_idx[miss_t] = extra_index.lookup(target[miss_t])
+        ids = np.concatenate([ids, extra])
+    n = len(ids)
+    excluded = np.zeros(n, np.bool_)
+    excluded[:n_known] = excluded_known
+    excluded[n_known:] = np.isin(ids[n_known:], excluded_ids)
+    pinned = np.zeros(n, np.bool_)
+    if members.pinned:
+        pinned = np.isin(ids, np.fromiter(members.pinned, np.int64)) & ~excluded
+    dropped = (a_idx < 0) | (t_idx < 0)
+    any_dropped = bool(dropped.any())
+
+    # First day each member engaged anyone in the data: tenure evidence for members whose join date
+    # is unknown (Reddit) and for members who left and rejoined. The store's own first sighting
+    # (MemberFacts.first_seen_day) covers history older than the window.
+    first_seen = np.full(n + 1, np.inf)
+    np.minimum.at(first_seen, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
+    first_seen = first_seen[:n]
+    first_seen[:n_known] = np.fmin(first_seen[:n_known], members.first_seen_day)
+
+    channel_ids = _sorted_unique(channel)
+    channel_index = _IdIndex(channel_ids)
+    c_idx = channel_index.lookup(channel)
+    n_ch = max(1, len(channel_ids))
+    ch_bits = max(1, (n_ch - 1).bit_length())
+
+    # One sparse sum groups the rows by (actor, target, channel); the column (target << ch_bits) |
+    # channel keeps a pair's channels adjacent so every scope aggregates linearly, and unpacks with
+    # shifts instead of integer division. Rows touching an excluded member go to an extra last row,
+    # which is then cut off.
+    n_cols = n << ch_bits
+    index_type = np.int32 if max(n_cols, n + 1) < 1 << 31 else np.int64
+    column = (t_idx << ch_bits) | c_idx
+    if any_dropped:
+        a_idx = np.where(dropped, n, a_idx)
+        column[dropped] = 0
+    grouped = sp.csr_array(
+        (weight, (a_idx.astype(index_type), column.astype(index_type))), shape=(n + 1, n_cols)
+    )
+    grouped.sum_duplicates()
+    end = grouped.indptr[n]
+    g_actor = np.repeat(np.arange(n, dtype=np.int64), np.diff(grouped.indptr[: n + 1]))
+    packed = grouped.indices[:end].astype(np.int64)
+    g_target, g_channel = packed >> ch_bits, packed & ((1 << ch_bits) - 1)
+    g_weight = grouped.data[:end]
+    all_pairs = _pairs_from_sorted(n, g_actor, g_target, g_weight)
+
+    # Seeds: established members, i.e. long enough in the community (by join date or first activity,
+    # whichever is earlier), on an account at least as old (when known), who engaged with at least
+    # seed_min_peers distinct members in the window. Pinned members are seeds regardless.
+    since = first_seen.copy()
+    since[:n_known] = np.fmin(since[:n_known], members.joined_day)
+    account_age = np.full(n, np.inf)
+    account_age[:n_known] = np.where(
+        np.isnan(members.account_created_day), np.inf, today - members.account_created_day
+    )
+    out_peers = np.diff(all_pairs.indptr)
+    established = (
+        (today - since >= params.seed_min_tenure_days)
+        & (account_age >= params.seed_min_tenure_days)
+        & (out_peers >= params.seed_min_peers)
+        & ~excluded
+    )
+    seed_weight = np.where(established, 1.0, 0.0)
+    seed_weight[pinned] = params.pinned_seed_weight
+    return _Prepared(
+        ids=ids,
+        channel_ids=channel_ids,
+        channel_index=channel_index,
+        g_actor=g_actor,
+        g_target=g_target,
+        g_channel=g_channel,
+        g_weight=g_weight,
+        seed_weight=seed_weight,
+        pinned=pinned,
+        all_pairs=all_pairs,
+        channel_order=_channel_order(g_channel, n_ch) if by_channel else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# One scope.
+
+
+@dataclass(frozen=True)
+class _ScopeRows:
+    """The grouped (actor, target, channel) rows of one scope, in the grouped order."""
+
+    actor: np.ndarray
+    target: np.ndarray
+    channel: np.ndarray
+    weight: np.ndarray
+
+
+def _channel_order(g_channel: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grouped rows by channel (stable, so each channel's rows stay sorted) and per-channel offsets."""
+    codes = g_channel.astype(np.uint16) if n_ch <= 1 << 16 else g_channel  # uint16 sorts by radix
+    order = np.argsort(codes, kind="stable")
+    offsets = np.zeros(n_ch + 1, np.int64)
+    np.cumsum(np.bincount(g_channel, minlength=n_ch), out=offsets[1:])
+    return order, offsets
+
+
+def _scope_pairs(prep: _Prepared, channels: Collection[int] | None) -> tuple[_Pairs, _ScopeRows]:
+    """Pairs of the scope and the grouped rows it uses."""
+    n = len(prep.ids)
+    if channels is None:
+        rows = _ScopeRows(prep.g_actor, prep.g_target, prep.g_channel, prep.g_weight)
+        return prep.all_pairs, rows
+    wanted = _sorted_unique(np.fromiter((int(c) for c in channels), np.int64))
+    codes = prep.channel_index.lookup(wanted) if len(wanted) else wanted
+    codes = codes[codes >= 0]
+    if prep.channel_order is None:  # pragma: no cover - _prepare is told whether scopes need it
+        raise RuntimeError("prepared without the channel index")
+    order, offsets = prep.channel_order
+    parts = [order[offsets[c] : offsets[c + 1]] for c in codes.tolist()]
+    picked = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    if len(parts) > 1:
+        picked.sort()  # back to (actor, target, channel) order, so each pair's rows are adjacent
+    rows = _ScopeRows(
+        prep.g_actor[picked], prep.g_target[picked], prep.g_channel[picked], prep.g_weight[picked]
+    )
+    return _pairs_from_sorted(n, rows.actor, rows.target, rows.weight), rows
+
+
+def _reverse_positions(pairs: _Pairs, n: int) -> tuple[np.ndarray, sp.csr_array]:
+    """For each pair a->b, the position of b->a in `pairs` (-1 when b never engaged a); and the
+    transposed pattern (rows = targets) whose data are positions in `pairs`, for the power iteration.
+
+    Done with sparse algebra (linear merges in C) rather than a per-pair search: the transposed
+    matrix carries 1-based positions; multiplying it by the all-ones matrix of the scope keeps only
+    mutual pairs, and adding that to the all-ones matrix puts every value back in `pairs` order.
+    """
+    m = len(pairs.actor)
+    ones = sp.csr_array((np.ones(m), pairs.target, pairs.indptr), shape=(n, n))
+    positions = sp.csr_array((np.arange(1.0, m + 1.0), pairs.target, pairs.indptr), shape=(n, n))
+    by_target = positions.T.tocsr()
+    aligned = (ones + by_target.multiply(ones)).tocsr()
+    aligned.sort_indices()
+    if aligned.nnz != m:  # pragma: no cover - the mutual pattern is a subset by construction
+        raise RuntimeError("reciprocity alignment failed")
+    by_target.data -= 1.0
+    return aligned.data.astype(np.int64) - 2, by_target
+
+
+def _transition(pairs: _Pairs, reverse: np.ndarray, n: int, params: TrustParams) -> np.ndarray:
+    """Per-pair share of the actor's trust passed to the target (rows sum to <= 1).
+
+    Saturation makes a pair's weight concave and bounded in its volume. Reciprocity damping removes
+    a fraction rho * min(1, w_ba / w_ab) of a->b: engagement that merely answers engagement received
+    (reply-backs, trading, rings) is weak evidence, while unsolicited engagement keeps full weight.
+    The row is normalized by the *undamped* saturated total, so the damped part is not handed to the
+    actor's other targets: it leaks back to the seeds, which is what stops a ring from recirculating
+    its own trust.
+    """
+    w = pairs.weight
+    sat = -np.expm1(-w / params.saturation)
+    row_total = np.bincount(pairs.actor, weights=sat, minlength=n)
+    share = sat / row_total[pairs.actor]
+    rho = params.reciprocity_damping
+    mutual = reverse >= 0
+    if rho > 0 and mutual.any():
+        ratio = w[reverse[mutual]] / w[mutual]
+        share[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
+    return share
+
+
+def _power_iteration(
+    by_target: sp.csr_array, share: np.ndarray, seeds: np.ndarray, params: TrustParams
+) -> tuple[np.ndarray, int, bool]:
+    """Stationary trust: x = d * P^T x + (1 - d * |P^T x|) * s, s the normalized seed vector.
+
+    Whatever is not passed along an edge (teleport, dangling members, leaked reciprocity) returns to
+    the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero.
+    """
+    transposed = sp.csr_array(
+        (share[by_target.data.astype(np.int64)], by_target.indices, by_target.indptr), shape=by_target.shape
+    )
+    s = seeds / seeds.sum()
+    x = s.copy()
+    d = params.damping
+    for step in range(1, params.max_iter + 1):
+        y = d * (transposed @ x)
+        y += (1.0 - y.sum()) * s
+        change = float(np.abs(y - x).sum())
+        x = y
+        if change < params.tol:
+            return x, step, True
+    return x, params.max_iter, False
+
+
+def _top_topics(
+    prep: _Prepared, rows: _ScopeRows, listed: np.ndarray, max_topics: int
+) -> list[tuple[tuple[int, float], ...]]:
+    """Largest channel shares of each listed member's received (decayed, kind-weighted) engagement."""
+    result: list[list[tuple[int, float]]] = [[] for _ in range(len(listed))]
+    if max_topics == 0 or len(listed) == 0:
+        return [()] * len(listed)
+    position = np.full(len(prep.ids), -1, np.int64)
+    position[listed] = np.arange(len(listed))
+    pos = position[rows.target]
+    use = pos >= 0
+    sums = sp.csr_array(
+        (rows.weight[use], (pos[use], rows.channel[use])), shape=(len(listed), len(prep.channel_ids))
+    )
+    sums.sum_duplicates()
+    member_row = np.repeat(np.arange(len(listed)), np.diff(sums.indptr))
+    totals = np.bincount(member_row, weights=sums.data, minlength=len(listed))
+    order = np.lexsort((sums.indices, -sums.data, member_row))  # per member: largest first, ties by channel
+    place = np.arange(len(order)) - sums.indptr[member_row[order]]
+    best = order[place < max_topics]
+    shares = np.round(sums.data[best] / totals[member_row[best]], 4)
+    for row, channel, share in zip(
+        member_row[best].tolist(), prep.channel_ids[sums.indices[best]].tolist(), shares.tolist(), strict=True
+    ):
+        result[row].append((channel, share))
+    return [tuple(r) for r in result]
+
+
+def _compute(
+    prep: _Prepared,
+    params: TrustParams,
+    channels: Collection[int] | None,
+    previous: Mapping[int, float] | None,
+    limit: int | None = None,
+) -> list[Ranked]:
+    n = len(prep.ids)
+    if n == 0 or (limit is not None and limit <= 0):
+        return []
+    pairs, rows = _scope_pairs(prep, channels)
+    if len(pairs.actor) == 0:
+        return []
+    out_deg = np.diff(pairs.indptr)
+    seeds = np.where(out_deg > 0, prep.seed_weight, 0.0)  # seeds who vote in this scope
+    if seeds.sum() <= 0:
+        # Nobody established engages here: there is no trust to distribute. Ranking the scope
+        # anyway (plain PageRank) would hand it to whoever generates the most engagement.
+        return []
+    reverse, by_target = _reverse_positions(pairs, n)
+    share = _transition(pairs, reverse, n, params)
+    x, iterations, converged = _power_iteration(by_target, share, seeds, params)
+
+    # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
+    # trust coming straight back (a conversation partner, an alt you feed) is not recognition.
+    d = params.damping
+    mutual = reverse >= 0
+    own = np.zeros(len(share))
+    own[mutual] = d * x[pairs.target[mutual]] * share[reverse[mutual]]
+    contribution = d * np.maximum(x[pairs.actor] - own, 0.0) * share
+    received = np.bincount(pairs.target, weights=contribution, minlength=n)
+    squares = np.bincount(pairs.target, weights=contribution * contribution, minlength=n)
+    effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
+    diversity = -np.expm1(-effective / params.diversity_scale)
+    value = received * diversity
+
+    in_deg = np.bincount(pairs.target, minlength=n)
+    active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
+    trusted = (prep.seed_weight > 0) | (x >= 1.0 / active)
+    trusted_in = np.bincount(pairs.target, weights=trusted[pairs.actor], minlength=n)
+
+    eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    listed = np.flatnonzero(eligible)
+    if len(listed) == 0:
+        return []
+    order = np.lexsort((prep.ids[listed], -value[listed]))  # value desc, then member id: deterministic
+    listed = listed[order]
+    n_listed = len(listed)
+    listed = listed[:limit] if limit is not None else listed
+    topics = _top_topics(prep, rows, listed, params.max_topics)
+    scores = (value[listed] / value[listed[0]]).tolist()
+    columns = zip(
+        prep.ids[listed].tolist(),
+        scores,
+        in_deg[listed].tolist(),
+        trusted_in[listed].astype(np.int64).tolist(),
+        effective[listed].round(3).tolist(),
+        received[listed].tolist(),
+        diversity[listed].round(4).tolist(),
+        x[listed].tolist(),
+        (prep.seed_weight[listed] > 0).tolist(),
+        prep.pinned[listed].tolist(),
+        topics,
+        strict=True,
+    )
+    results: list[Ranked] = []
+    had_previous = previous is not None
+    for rank, (member, score, peers, trusted_peers, eff, got, div, trust, seed, pin, top) in enumerate(
+        columns, start=1
+    ):
+        before = previous.get(member) if previous is not None else None
+        trend = score / before - 1.0 if before is not None and before > 0 else None
+        why: dict[str, Any] = {
+            "peers": peers,
+            "trusted_peers": trusted_peers,
+            "effective_peers": eff,
+            "received_trust": got,
+            "diversity": div,
+            "trust": trust,
+            "seed": seed,
+            "pinned": pin,
+            "top_topics": [list(t) for t in top],
+            "trend": trend,
+            "had_previous": had_previous,
+            "rank": rank,
+            "listed": n_listed,
+            "scope_members": active,
+            "iterations": iterations,
+            "converged": converged,
+        }
+        results.append(Ranked(member, score, rank, peers, trusted_peers, top, trend, why))
+    return results
+
+
+def compute_scope(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    *,
+    today: int,
+    channels: Collection[int] | None = None,
+    previous: Mapping[int, float] | None = None,
+    limit: int | None = None,
+) -> list[Ranked]:
+    """Rank one scope: the whole community (`channels=None`) or only edges in `channels`.
+
+    Seeds are chosen community-wide (being established is a property of membership, not of a
+    channel), but only seeds who engaged inside the scope hand out trust there. `previous` maps
+    member id to the `score` of the previous period, for `Ranked.trend`. `limit` keeps only the top
+    `limit` entries (building thousands of explained entries nobody reads costs time).
+    """
+    prep = _prepare(edges, members, params, today, by_channel=channels is not None)
+    return _compute(prep, params, channels, previous, limit)
+
+
+def compute_all(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    *,
+    today: int,
+    scopes: Mapping[str, Collection[int] | None],
+    previous: Mapping[str, Mapping[int, float]] | None = None,
+    limit: int | None = None,
+    workers: int | None = None,
+) -> dict[str, list[Ranked]]:
+    """Rank several scopes, e.g. `{'all': None, 'channel:123': {123}, 'category:9': {10, 11}}`.
+
+    The daily rows are grouped once and shared; scopes then run in a small thread pool (the sparse
+    products release the GIL). `workers=1` runs them sequentially.
+    """
+    prep = _prepare(edges, members, params, today, by_channel=any(c is not None for c in scopes.values()))
+    previous = previous or {}
+    names = list(scopes)
+    workers = workers or min(len(names), os.cpu_count() or 1, 4)
+    if workers <= 1 or len(names) <= 1:
+        return {name: _compute(prep, params, scopes[name], previous.get(name), limit) for name in names}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit)
+            for name in names
+        }
+        return {name: futures[name].result() for name in names}
+
+
+# --------------------------------------------------------------------------------------------------
+# Explanations. `explain_parts` yields (message key, params) for the i18n layer; `explain` renders the
+# built-in English text (other languages fall back to it until the catalogs carry these keys).
+
+EXPLAIN_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "trust.why.peers": "Engaged with by {peers} distinct members, {trusted} of them trusted themselves",
+        "trust.why.topic": "most active in {channel} ({share}%)",
+        "trust.why.trend_up": "up {pct}% vs the previous period",
+        "trust.why.trend_down": "down {pct}% vs the previous period",
+        "trust.why.trend_flat": "steady vs the previous period",
+        "trust.why.new": "new in this ranking",
+        "trust.why.pinned": "pinned as a trusted member by the moderators",
+    }
+)
+
+
+def explain_parts(
+    r: Ranked, *, channel_name: Callable[[int], str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The explanation as (message key, params) pairs, in display order."""
+    parts: list[tuple[str, dict[str, Any]]] = [
+        ("trust.why.peers", {"peers": r.distinct_peers, "trusted": r.trusted_peers})
+    ]
+    if r.top_topics:
+        channel, share = r.top_topics[0]
+        name = channel_name(channel) if channel_name else f"#{channel}"
+        parts.append(("trust.why.topic", {"channel": name, "share": round(share * 100)}))
+    if r.trend is not None:
+        pct = round(abs(r.trend) * 100)
+        if pct == 0:
+            parts.append(("trust.why.trend_flat", {}))
+        else:
+            parts.append(("trust.why.trend_up" if r.trend > 0 else "trust.why.trend_down", {"pct": pct}))
+    elif r.why.get("had_previous"):
+        parts.append(("trust.why.new", {}))
+    if r.why.get("pinned"):
+        parts.append(("trust.why.pinned", {}))
+    return parts
+
+
+def explain(r: Ranked, *, lang: str = "en", channel_name: Callable[[int], str] | None = None) -> str:
+    """Plain-language explanation, e.g. "Engaged with by 42 distinct members, 17 of them trusted
+    themselves; most active in #cooking (60%); up 12% vs the previous period."
+
+    `lang` is accepted for the i18n wiring to come; only English text is built in for now.
+    """
+    del lang  # catalogs will provide translations of the keys returned by explain_parts
+    texts = [EXPLAIN_EN[key].format(**params) for key, params in explain_parts(r, channel_name=channel_name)]
+    return "; ".join(texts) + "."

@@ -1,0 +1,233 @@
+"""Trusted micro-voices: recompute rankings from the store and read them back.
+
+Recomputes run the pure `bot.trust` engine in a worker thread and swap the stored ranking in one
+transaction, so `/voices` readers always answer from the database and never wait on a recompute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from bot import i18n, trust
+from bot.ledger import parse_iso
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
+CATEGORY_TYPE = 4
+STORE_LIMIT = 500  # entries kept per scope: far more than anyone pages through
+
+
+def day_number(dt: datetime) -> int:
+    return (dt - EPOCH).days
+
+
+def _day(text: str | None) -> float:
+    if not text:
+        return math.nan
+    return (parse_iso(text) - EPOCH).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class Entry:
+    member_id: int
+    rank: int
+    score: float
+    distinct_peers: int
+    trusted_peers: int
+    why: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    scope: str
+    entries: list[Entry]
+    page: int
+    pages: int
+    total: int
+    computed_at: str | None
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    community_id: int
+    scopes: int
+    ranked: int
+    seconds: float
+
+
+def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, set[int] | None]:
+    """'all', one scope per topic channel, one per category holding topic channels."""
+    scopes: dict[str, set[int] | None] = {"all": None}
+    by_category: dict[int, set[int]] = {}
+    for channel_id, parent_id, kind, _ in channels:
+        if kind in TOPIC_CHANNEL_TYPES:
+            scopes[f"channel:{channel_id}"] = {channel_id}
+            if parent_id is not None:
+                by_category.setdefault(parent_id, set()).add(channel_id)
+    for category, members in by_category.items():
+        scopes[f"category:{category}"] = members
+    return scopes
+
+
+def render_why(why: dict[str, Any], lang: str, channel_name: Callable[[int], str]) -> str:
+    """Localized plain-language explanation from the stored (key, params) parts."""
+    texts = []
+    for key, params in why.get("parts", []):
+        shown = dict(params)
+        if "channel_id" in shown:
+            shown["channel"] = channel_name(int(shown.pop("channel_id")))
+        texts.append(i18n.t(lang, key, **shown))
+    return "; ".join(texts) + "." if texts else ""
+
+
+class Voices:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        params: trust.TrustParams | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        excluded: Callable[[int], Any] | None = None,
+        short_windows: tuple[int, ...] = (30,),
+    ) -> None:
+        self.store = store
+        # Extra look-back windows stored as '<scope>@<days>d' so /voices can answer them from the DB.
+        self.short_windows = short_windows
+        self.params = params or trust.TrustParams()
+        self.clock = clock
+        # Brand contacts are registered elsewhere; they are never ranked.
+        self.excluded = excluded
+        self._running: dict[int, asyncio.Lock] = {}
+
+    async def recompute(self, community_id: int) -> RecomputeResult:
+        """Rank every scope of one community and store the result atomically."""
+        lock = self._running.setdefault(community_id, asyncio.Lock())
+        async with lock:
+            started = time.perf_counter()
+            now = self.clock()
+            today = day_number(now)
+            since = today - int(self.params.window_days) - 1
+            rows = await self.store.engagement_rows(community_id, since)
+            members = await self.store.member_rows(community_id)
+            channels = await self.store.channel_rows(community_id)
+            overrides = await self.store.trust_overrides(community_id)
+            previous = await self.store.previous_scores(community_id)
+            excluded = {m for m, mode in overrides.items() if mode == "exclude"}
+            if self.excluded is not None:
+                excluded |= set(await self.excluded(community_id))
+            pinned = {m for m, mode in overrides.items() if mode == "pin"}
+            scopes = build_scopes(channels)
+            results = await asyncio.to_thread(
+                self._compute, rows, members, scopes, previous, excluded, pinned, today
+            )
+            await self.store.replace_trust_scores(community_id, results, now)
+            ranked = sum(len(v) for v in results.values())
+            seconds = time.perf_counter() - started
+            log.info(
+                "trust recompute for %s: %d scopes, %d entries, %.2fs",
+                community_id,
+                len(results),
+                ranked,
+                seconds,
+            )
+            return RecomputeResult(community_id, len(results), ranked, seconds)
+
+    def _compute(
+        self,
+        rows: list[tuple[Any, ...]],
+        members: list[tuple[Any, ...]],
+        scopes: dict[str, set[int] | None],
+        previous: dict[str, dict[int, float]],
+        excluded: set[int],
+        pinned: set[int],
+        today: int,
+    ) -> dict[str, list[tuple[int, int, float, int, int, str]]]:
+        edges = trust.Edges.from_rows(rows)
+        facts = trust.MemberFacts(
+            member_id=np.array([m[0] for m in members], dtype=np.int64),
+            joined_day=np.array([_day(m[1]) for m in members]),
+            account_created_day=np.array([_day(m[2]) for m in members]),
+            first_seen_day=np.array([_day(m[3]) for m in members]),
+            is_bot=np.array([bool(m[4]) for m in members], dtype=bool),
+            excluded=frozenset(excluded),
+            pinned=frozenset(pinned),
+        )
+        present = set(np.unique(edges.channel).tolist()) if len(edges) else set()
+        live = {name: chans for name, chans in scopes.items() if chans is None or chans & present}
+        ranked = trust.compute_all(
+            edges, facts, self.params, today=today, scopes=live, previous=previous, limit=STORE_LIMIT
+        )
+        for days in self.short_windows:
+            short = replace(self.params, window_days=float(days))
+            suffixed = {f"{name}@{days}d": chans for name, chans in live.items()}
+            ranked.update(
+                trust.compute_all(
+                    edges, facts, short, today=today, scopes=suffixed, previous=previous, limit=STORE_LIMIT
+                )
+            )
+        out: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
+        for scope, entries in ranked.items():
+            out[scope] = [
+                (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers, json.dumps(self._why(r)))
+                for r in entries
+            ]
+        return out
+
+    @staticmethod
+    def _why(r: trust.Ranked) -> dict[str, Any]:
+        parts = []
+        for key, params in trust.explain_parts(r, channel_name=lambda c: f"\x00{c}"):
+            shown = dict(params)
+            channel = shown.get("channel")
+            if isinstance(channel, str) and channel.startswith("\x00"):
+                shown.pop("channel")
+                shown["channel_id"] = int(channel[1:])
+            parts.append([key, shown])
+        return {
+            "parts": parts,
+            "topics": [[int(c), round(float(s), 4)] for c, s in r.top_topics],
+            "trend": r.trend,
+        }
+
+    async def recompute_all(self) -> list[RecomputeResult]:
+        results = []
+        for community_id in await self.store.communities_with_engagement():
+            try:
+                results.append(await self.recompute(community_id))
+            except Exception:
+                log.exception("trust recompute failed for community %s", community_id)
+        return results
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def top(self, community_id: int, scope: str, *, page: int = 0, per_page: int = 5) -> Page:
+        rows, total, computed = await self.store.trust_page(
+            community_id, scope, offset=page * per_page, limit=per_page
+        )
+        pages = max(1, math.ceil(total / per_page))
+        return Page(scope, [self._entry(r) for r in rows], page, pages, total, computed)
+
+    async def standing(self, community_id: int, member_id: int) -> list[tuple[str, Entry]]:
+        rows = await self.store.trust_standing(community_id, member_id)
+        return [(str(r[0]), self._entry(r[1:], member_id=member_id)) for r in rows]
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...], *, member_id: int | None = None) -> Entry:
+        if member_id is None:
+            member_id, rank, score, peers, trusted, why = row
+        else:
+            rank, score, peers, trusted, why = row
+        return Entry(int(member_id), int(rank), float(score), int(peers), int(trusted), json.loads(why))

@@ -1,0 +1,232 @@
+"""`/voices`: the community's trusted micro-voices, read from stored rankings, with explanations."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import i18n
+from bot.app import App, MicrovoiceBot
+from bot.voices import Page, render_why
+from cogs.checks import RoleRequired, moderator_only, require_moderator
+
+PER_PAGE = 5
+WINDOWS = (30, 180)
+
+
+def scope_for(topic: discord.abc.GuildChannel | None) -> str:
+    if topic is None:
+        return "all"
+    if isinstance(topic, discord.CategoryChannel):
+        return f"category:{topic.id}"
+    return f"channel:{topic.id}"
+
+
+def scope_label(scope: str, lang: str) -> str:
+    if scope == "all":
+        return i18n.t(lang, "voices.scope_all")
+    _, _, ident = scope.partition(":")
+    return f"<#{ident}>"
+
+
+def channel_mention(channel_id: int) -> str:
+    return f"<#{channel_id}>"
+
+
+async def render_page(
+    app: App, guild_id: int, page: Page, window: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    lang = await app.lang(guild_id)
+    title = i18n.t(lang, "voices.top_title", scope=scope_label(page.scope, lang), days=window)
+    embed = discord.Embed(title=title)
+    if not page.entries:
+        embed.description = i18n.t(lang, "voices.empty", peers=app.settings.trust_min_peers)
+    else:
+        lines = [
+            i18n.t(
+                lang,
+                "voices.line",
+                rank=e.rank,
+                member=f"<@{e.member_id}>",
+                why=render_why(e.why, lang, channel_mention),
+            )
+            for e in page.entries
+        ]
+        embed.description = "\n".join(lines)
+    footer = i18n.t(lang, "voices.page", page=page.page + 1, pages=page.pages)
+    if page.computed_at:
+        footer += " · " + i18n.t(lang, "voices.computed", at=page.computed_at[:16].replace("T", " ") + " UTC")
+    embed.set_footer(text=footer)
+    view = discord.ui.View(timeout=None)
+    if page.pages > 1:
+        for delta, emoji in (
+            (-1, "\N{BLACK LEFT-POINTING TRIANGLE}"),
+            (1, "\N{BLACK RIGHT-POINTING TRIANGLE}"),
+        ):
+            target = page.page + delta
+            button = PageButton(
+                page.scope, target, window, disabled=not 0 <= target < page.pages, emoji=emoji
+            )
+            view.add_item(button)
+    return embed, view
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"microvoice:voices:(?P<scope>all|channel:\d+|category:\d+):(?P<page>-?\d+):(?P<window>\d+)",
+):
+    """A pagination button whose state lives in its custom_id, so it works after a restart."""
+
+    def __init__(
+        self, scope: str, page: int, window: int, *, disabled: bool = False, emoji: str = ""
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji=emoji or None,
+                custom_id=f"microvoice:voices:{scope}:{page}:{window}",
+                disabled=disabled,
+            )
+        )
+        self.scope, self.page, self.window = scope, page, window
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(match["scope"], int(match["page"]), int(match["window"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        try:
+            return await require_moderator(interaction)
+        except RoleRequired as exc:
+            app: App = interaction.client.app  # type: ignore[attr-defined]
+            await interaction.response.send_message(await app.say(interaction, exc.key), ephemeral=True)
+            return False
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        app: App = interaction.client.app  # type: ignore[attr-defined]
+        assert interaction.guild_id is not None
+        scope = self.scope if self.window == WINDOWS[-1] else f"{self.scope}@{self.window}d"
+        page = await app.voices.top(interaction.guild_id, scope, page=max(0, self.page), per_page=PER_PAGE)
+        page = Page(self.scope, page.entries, page.page, page.pages, page.total, page.computed_at)
+        embed, view = await render_page(app, interaction.guild_id, page, self.window)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class Voices(commands.Cog):
+    voices = app_commands.Group(
+        name="voices", description="Trusted micro-voices of this community", guild_only=True
+    )
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @voices.command(name="top", description="Members this community trusts most (moderators)")
+    @app_commands.describe(
+        topic="A channel or category (default: the whole server)",
+        days="Look back 30 or 180 days (default 180)",
+        public="Show to everyone",
+    )
+    @app_commands.choices(days=[app_commands.Choice(name=f"{d} days", value=d) for d in WINDOWS])
+    @moderator_only()
+    async def top(
+        self,
+        interaction: discord.Interaction,
+        topic: discord.TextChannel | discord.ForumChannel | discord.CategoryChannel | None = None,
+        days: app_commands.Choice[int] | None = None,
+        public: bool = False,
+    ) -> None:
+        assert interaction.guild_id is not None
+        window = days.value if days else WINDOWS[-1]
+        scope = scope_for(topic)
+        stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
+        page = await self.app.voices.top(interaction.guild_id, stored, page=0, per_page=PER_PAGE)
+        page = Page(scope, page.entries, page.page, page.pages, page.total, page.computed_at)
+        embed, view = await render_page(self.app, interaction.guild_id, page, window)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)
+
+    @voices.command(name="member", description="One member's standing and why (moderators)")
+    @moderator_only()
+    async def member(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        await self._standing(interaction, member.id, own=False)
+
+    @voices.command(name="me", description="Your own standing in this community (only you see it)")
+    async def me(self, interaction: discord.Interaction) -> None:
+        await self._standing(interaction, interaction.user.id, own=True)
+
+    async def _standing(self, interaction: discord.Interaction, member_id: int, *, own: bool) -> None:
+        assert interaction.guild_id is not None
+        lang = await self.app.lang(interaction.guild_id)
+        standing = [
+            (s, e) for s, e in await self.app.voices.standing(interaction.guild_id, member_id) if "@" not in s
+        ]
+        who = f"<@{member_id}>"
+        embed = discord.Embed(title=i18n.t(lang, "voices.standing_title", member=who))
+        if not standing:
+            embed.description = i18n.t(
+                lang,
+                "voices.not_ranked_me" if own else "voices.not_ranked",
+                member=who,
+                peers=self.app.settings.trust_min_peers,
+            )
+        else:
+            embed.description = "\n".join(
+                i18n.t(
+                    lang,
+                    "voices.standing_line",
+                    scope=scope_label(scope, lang),
+                    rank=e.rank,
+                    why=render_why(e.why, lang, channel_mention),
+                )
+                for scope, e in standing[:10]
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @voices.command(name="recompute", description="Recompute the rankings now (moderators)")
+    @moderator_only()
+    async def recompute(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.app.ingest.flush()
+        result = await self.app.voices.recompute(interaction.guild_id)
+        await interaction.followup.send(
+            await self.app.say(
+                interaction, "voices.recomputed", scopes=result.scopes, seconds=f"{result.seconds:.1f}"
+            ),
+            ephemeral=True,
+        )
+
+    @voices.command(
+        name="override", description="Pin a member as trusted, exclude them, or clear it (moderators)"
+    )
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name="pin as trusted", value="pin"),
+            app_commands.Choice(name="exclude from rankings", value="exclude"),
+            app_commands.Choice(name="clear", value="clear"),
+        ]
+    )
+    @moderator_only()
+    async def override(
+        self, interaction: discord.Interaction, member: discord.Member, mode: app_commands.Choice[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        value = None if mode.value == "clear" else mode.value
+        await self.app.store.set_trust_override(
+            interaction.guild_id, member.id, value, by=interaction.user.id, now=self.app.clock()
+        )
+        await interaction.response.send_message(
+            await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>"),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: MicrovoiceBot) -> None:
+    assert bot.app is not None
+    bot.add_dynamic_items(PageButton)
+    await bot.add_cog(Voices(bot.app))

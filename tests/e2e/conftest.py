@@ -1,0 +1,230 @@
+"""The real bot (unmodified discord.py client) against the local Discord sandbox, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import MicrovoiceBot, build_bot
+from bot.config import Settings
+from bot.sandbox.discord_server import DiscordSandbox, Interaction
+from bot.sandbox.redirect import point_discord_at
+
+MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+BASIC = (1 << 10) | (1 << 11)  # view channel, send messages
+
+
+class Clock:
+    """Injectable time: tests move it instead of sleeping."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    guild: int
+    general: int
+    cooking: int
+    category: int
+    owner: int
+    mod: int
+    alice: int
+    bob: int
+    carol: int
+    helper_bot: int
+    mod_role: int
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Harness:
+    sandbox: DiscordSandbox
+    bot: MicrovoiceBot
+    world: World
+    clock: Clock
+    settings: Settings
+    task: asyncio.Task[None] | None = None
+    _markers: int = 0
+
+    @property
+    def rest(self) -> Any:
+        return self.sandbox.rest
+
+    @property
+    def app(self) -> Any:
+        assert self.bot.app is not None
+        return self.bot.app
+
+    async def settle(self) -> None:
+        """Wait until the bot has handled everything the sandbox dispatched before this call.
+
+        A marker message from a bot account goes through the same gateway stream; once the bot has
+        seen it, every earlier event was parsed. Listener coroutines may still be awaiting the
+        store, so give them a moment to finish.
+        """
+        marker = discord.utils.time_snowflake(datetime.now(UTC)) + self._markers
+        self._markers += 1
+        seen = asyncio.ensure_future(self.bot.wait_for("message", check=lambda m: m.id == marker, timeout=10))
+        await self.sandbox.send_message(self.world.general, self.world.helper_bot, message_id=marker)
+        await seen
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+
+    async def flush(self) -> None:
+        """Settle, then write the ingest buffer to the database."""
+        await self.settle()
+        await self.app.ingest.flush()
+
+    async def count(self, kind: str | None = None) -> int:
+        if kind is None:
+            return int(await self.scalar("SELECT count(*) FROM events"))
+        return int(await self.scalar("SELECT count(*) FROM events WHERE kind = ?", kind))
+
+    async def scalar(self, sql: str, *params: Any) -> Any:
+        return await self.app.store.scalar(sql, params)
+
+    async def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        async with self.app.store.db.execute(sql, params) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def slash(
+        self, name: str, user: int, options: dict[str, Any] | None = None, *, permissions: int | None = None,
+        subcommand: str | list[str] | None = None,
+    ) -> Interaction:
+        return await self.sandbox.slash(
+            self.world.guild, self.world.general, user, name, options, subcommand=subcommand, permissions=permissions
+        )
+
+
+def build_world(sb: DiscordSandbox) -> World:
+    owner = sb.add_user("owner", created_at=datetime(2020, 1, 1, tzinfo=UTC))
+    guild = sb.add_guild("Vegan Cooks", owner_id=owner)
+    mod_role = sb.add_role(guild, "Moderators", permissions=BASIC)
+    category = sb.add_channel(guild, "Kitchen", type=4)
+    general = sb.add_channel(guild, "general")
+    cooking = sb.add_channel(guild, "vegan-cooking", parent_id=category)
+    mod = sb.add_user("mod", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+    alice = sb.add_user("alice", created_at=datetime(2022, 1, 1, tzinfo=UTC))
+    bob = sb.add_user("bob", created_at=datetime(2022, 6, 1, tzinfo=UTC))
+    carol = sb.add_user("carol", created_at=datetime(2023, 1, 1, tzinfo=UTC))
+    helper_bot = sb.add_user("helperbot", bot=True)
+    for uid in (owner, mod, alice, bob, carol, helper_bot):
+        sb.add_member(guild, uid, roles=[mod_role] if uid == mod else [], joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+    return World(guild, general, cooking, category, owner, mod, alice, bob, carol, helper_bot, mod_role)
+
+
+@contextlib.contextmanager
+def redirected(sb: DiscordSandbox):
+    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
+    point_discord_at(sb.api_base, sb.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
+
+
+async def start_bot(sb: DiscordSandbox, settings: Settings, clock: Clock) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
+    bot = build_bot(settings, clock=clock)
+    task = asyncio.create_task(bot.start(settings.discord_token))
+    ready = asyncio.ensure_future(asyncio.wait_for(bot.wait_until_ready(), timeout=15))
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        task.result()  # raises what stopped the bot
+        raise AssertionError("the bot stopped before it was ready")
+    await ready
+    await sb.wait_ready(timeout=15)
+    return bot, task
+
+
+async def stop_bot(bot: MicrovoiceBot, task: asyncio.Task[None]) -> None:
+    await bot.close()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(task, timeout=10)
+
+
+def make_settings(sb: DiscordSandbox, world: World, db: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        discord_token=sb.token,
+        db_path=db,
+        command_guild_ids=(world.guild,),
+        ingest_batch_size=1000,
+        ingest_flush_ms=60_000,  # tests flush explicitly
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[DiscordSandbox]:
+    sb = DiscordSandbox()
+    await sb.start()
+    try:
+        with redirected(sb):
+            yield sb
+    finally:
+        await sb.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.now(UTC).replace(microsecond=0))
+
+
+class Launcher:
+    """Starts bots against the sandbox and guarantees they are closed when the test ends."""
+
+    def __init__(self, sandbox: DiscordSandbox, clock: Clock, tmp_path: Path) -> None:
+        self.sandbox, self.clock, self.tmp_path = sandbox, clock, tmp_path
+        self.world: World | None = None
+        self.running: list[Harness] = []
+
+    def build(self) -> World:
+        if self.world is None:
+            self.world = build_world(self.sandbox)
+        return self.world
+
+    async def start(self, db: str = "microvoice.sqlite3", **overrides: Any) -> Harness:
+        world = self.build()
+        settings = make_settings(self.sandbox, world, self.tmp_path / db, **overrides)
+        bot, task = await start_bot(self.sandbox, settings, self.clock)
+        h = Harness(self.sandbox, bot, world, self.clock, settings, task)
+        self.running.append(h)
+        return h
+
+    async def stop(self, h: Harness) -> None:
+        if h in self.running:
+            self.running.remove(h)
+            assert h.task is not None
+            await stop_bot(h.bot, h.task)
+
+    async def close(self) -> None:
+        for h in list(self.running):
+            await self.stop(h)
+
+
+@pytest.fixture
+async def launcher(sandbox: DiscordSandbox, tmp_path: Path, clock: Clock) -> AsyncIterator[Launcher]:
+    launch = Launcher(sandbox, clock, tmp_path)
+    try:
+        yield launch
+    finally:
+        await launch.close()
+
+
+@pytest.fixture
+async def harness(launcher: Launcher) -> Harness:
+    return await launcher.start()

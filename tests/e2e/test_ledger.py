@@ -1,0 +1,182 @@
+"""Engagement ledger, end to end: gateway events in, rows in SQLite out, nothing else kept."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+
+from tests.e2e.conftest import Harness, Launcher
+
+SENTINEL = "zq-SENTINEL-7f3a91-secret-recipe"
+
+
+async def test_messages_replies_reactions_threads_are_recorded_as_metadata(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    assert not harness.sandbox.intents & (1 << 15), "the bot must not ask for Message Content"
+    root = await sb.send_message(w.cooking, w.alice, "")
+    reply = await sb.send_message(w.cooking, w.bob, "", reply_to=int(root["id"]))
+    await sb.add_reaction(w.cooking, int(root["id"]), w.carol, "🔥")
+    await sb.add_reaction(w.cooking, int(root["id"]), w.alice, "🔥")  # self-reaction
+    await sb.add_reaction(w.cooking, int(reply["id"]), w.alice, "👍")
+    await sb.remove_reaction(w.cooking, int(reply["id"]), w.alice, "👍")
+    thread = await sb.create_thread(w.cooking, w.carol, "tofu tips", message_id=int(root["id"]))
+    await sb.send_message(int(thread["id"]), w.bob, "")  # plain message in carol's thread
+    await harness.flush()
+
+    rows = await harness.rows(
+        "SELECT kind, actor_id, target_id, channel_id, is_self FROM events ORDER BY id"
+    )
+    tid = int(thread["id"])
+    assert rows == [
+        ("message", w.alice, None, w.cooking, 0),
+        ("reply", w.bob, w.alice, w.cooking, 0),
+        ("reaction", w.carol, w.alice, w.cooking, 0),
+        ("reaction", w.alice, w.alice, w.cooking, 1),
+        ("reaction", w.alice, w.bob, w.cooking, 0),
+        ("unreaction", w.alice, w.bob, w.cooking, 0),
+        ("thread", w.carol, w.alice, w.cooking, 0),
+        ("message", w.bob, w.carol, tid, 0),
+    ]
+    # tenure without the members intent: joined_at from the partial member in the message payload
+    joined = await harness.scalar("SELECT joined_at FROM members WHERE member_id = ?", w.alice)
+    assert joined.startswith("2024-01-01")
+    # the thread is known with its parent and owner, so topic scopes can map it
+    assert await harness.rows("SELECT parent_id, owner_id FROM channels WHERE channel_id = ?", tid) == [
+        (w.cooking, w.carol)
+    ]
+
+
+async def test_bots_webhooks_and_system_messages_are_not_recorded(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    await sb.send_message(w.general, w.helper_bot, "")
+    await sb.send_message(w.general, w.alice, "", webhook_id=4242)
+    await sb.send_message(w.general, w.alice, "", type=7)  # member join system message
+    msg = await sb.send_message(w.general, w.alice, "")
+    await sb.add_reaction(w.general, int(msg["id"]), w.helper_bot)
+    await harness.flush()
+    assert await harness.rows("SELECT kind, actor_id FROM events") == [("message", w.alice)]
+
+
+async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache(launcher: Launcher):
+    sandbox = launcher.sandbox
+    h = await launcher.start()
+    world = h.world
+    root = await sandbox.send_message(world.general, world.alice, "")
+    await h.flush()
+    await launcher.stop(h)
+
+    # A fresh process has an empty message cache; the payload omits referenced_message.
+    h = await launcher.start()
+    payload = {
+        "id": str(discord.utils.time_snowflake(datetime.now(UTC))),
+        "channel_id": str(world.general),
+        "guild_id": str(world.guild),
+        "author": {"id": str(world.bob), "username": "bob", "discriminator": "0", "global_name": None,
+                   "avatar": None},
+        "member": {"roles": [], "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                   "flags": 0},
+        "content": "",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 19,
+        "message_reference": {"type": 0, "message_id": root["id"], "channel_id": str(world.general),
+                              "guild_id": str(world.guild)},
+    }
+    await sandbox.dispatch("MESSAGE_CREATE", payload)
+    await h.flush()
+    assert await h.rows("SELECT kind, actor_id, target_id FROM events WHERE kind = 'reply'") == [
+        ("reply", world.bob, world.alice)
+    ]
+
+
+async def test_message_text_never_reaches_the_database(launcher: Launcher, tmp_path: Path):
+    """Even with the Message Content intent granted, the text is never written anywhere."""
+    sandbox = launcher.sandbox
+    h = await launcher.start("db.sqlite3", message_content_intent=True)
+    bot, world = h.bot, h.world
+    assert sandbox.intents & (1 << 15)
+    seen: list[str] = []
+
+    async def keep(message: discord.Message) -> None:
+        seen.append(message.content)
+
+    bot.add_listener(keep, "on_message")
+    root = await sandbox.send_message(world.cooking, world.alice, SENTINEL)
+    await sandbox.send_message(world.cooking, world.bob, f"re: {SENTINEL}", reply_to=int(root["id"]))
+    await sandbox.create_thread(world.cooking, world.bob, SENTINEL[:20])
+    await h.flush()
+    assert SENTINEL in seen, "the bot did receive the text"
+    assert await h.count() == 3
+    await launcher.stop(h)
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("db.sqlite3"))
+    assert blob, "database files exist"
+    for needle in (SENTINEL, SENTINEL[:20]):
+        found = [enc for enc in ("utf-8", "utf-16-le") if needle.encode(enc) in blob]
+        assert found == [], f"{needle!r} found in the database files"
+
+
+async def test_duplicate_delivery_is_counted_once(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    msg = await sb.send_message(w.general, w.alice, "")
+    await sb.dispatch("MESSAGE_CREATE", msg)
+    await sb.add_reaction(w.general, int(msg["id"]), w.bob)
+    await sb.add_reaction(w.general, int(msg["id"]), w.bob)
+    await harness.flush()
+    assert await harness.count("message") == 1
+    assert await harness.count("reaction") == 1
+
+
+async def test_gateway_drop_resume_loses_nothing_and_doubles_nothing(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    before = [await sb.send_message(w.general, w.alice, "") for _ in range(3)]
+    await harness.flush()
+    await sb.drop_gateway()
+    during = [await sb.send_message(w.cooking, w.bob, "") for _ in range(5)]
+    await sb.add_reaction(w.cooking, int(during[0]["id"]), w.carol)
+    await sb.wait_resumed(timeout=15)
+    after = [await sb.send_message(w.general, w.carol, "") for _ in range(2)]
+    await harness.flush()
+    assert sb.resume_payloads, "the bot resumed rather than re-identifying"
+    ids = sorted(int(m["id"]) for m in before + during + after)
+    recorded = [int(r[0]) for r in await harness.rows("SELECT source_id FROM events WHERE kind = 'message'")]
+    assert sorted(recorded) == ids
+    assert await harness.count("reaction") == 1
+
+
+async def test_buffered_events_are_written_at_shutdown(launcher: Launcher):
+    h = await launcher.start()
+    for _ in range(4):
+        await launcher.sandbox.send_message(h.world.general, h.world.alice, "")
+    await h.settle()
+    assert h.app.ingest.pending >= 4
+    await launcher.stop(h)
+    h = await launcher.start()
+    assert await h.count("message") == 4
+
+
+async def test_member_joins_need_the_members_intent(launcher: Launcher):
+    sandbox = launcher.sandbox
+    h = await launcher.start("a.sqlite3")
+    world = h.world
+    newcomer = sandbox.add_user("newcomer")
+    sandbox.add_member(world.guild, newcomer)
+    await h.flush()
+    assert await h.count("join") == 0
+    await launcher.stop(h)
+
+    h = await launcher.start("b.sqlite3", members_intent=True)
+    late = sandbox.add_user("late")
+    sandbox.add_member(world.guild, late, joined_at=datetime(2026, 2, 2, tzinfo=UTC))
+    await h.flush()
+    assert await h.rows("SELECT kind, actor_id FROM events") == [("join", late)]
+    assert (await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", late)).startswith("2026-02-02")

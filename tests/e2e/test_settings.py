@@ -1,0 +1,98 @@
+"""`/microvoice setup` and `/microvoice status` through the sandbox, permissions checked server-side."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+
+EPHEMERAL = 1 << 6
+
+
+def reply_of(call) -> dict:
+    body = call.json
+    assert body["type"] in (4, 5), body
+    return body.get("data") or {}
+
+
+async def test_commands_are_synced_once_and_not_again_after_restart(harness: Harness):
+    synced = harness.rest.find("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")
+    assert len(synced) == 1
+    names = {c["name"] for c in synced[0].json}
+    assert "microvoice" in names
+    assert await harness.bot.sync_commands_if_changed() is False
+    assert len(harness.rest.find("PUT", "/applications/{application_id}/guilds/{guild_id}/commands")) == 1
+
+
+async def test_non_moderator_is_refused_and_nothing_changes(harness: Harness):
+    w = harness.world
+    call = await (
+        await harness.slash("microvoice", w.alice, {"locale": "he"}, subcommand="setup", permissions=BASIC)
+    ).response()
+    data = reply_of(call)
+    assert data["flags"] & EPHEMERAL
+    assert "moderators" in data["content"].lower()
+    assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
+    status = await (await harness.slash("microvoice", w.alice, subcommand="status", permissions=BASIC)).response()
+    assert "moderators" in reply_of(status)["content"].lower()
+
+
+async def test_manage_server_sets_locale_role_channel_and_retention(harness: Harness):
+    w = harness.world
+    options = {"locale": "ar", "mod_role": w.mod_role, "report_channel": w.cooking, "retention_days": 30}
+    call = await (
+        await harness.slash("microvoice", w.owner, options, subcommand="setup", permissions=MANAGE_GUILD)
+    ).response()
+    data = reply_of(call)
+    assert data["flags"] & EPHEMERAL
+    assert "تم حفظ الإعدادات" in data["content"]  # the reply is already in the new language
+    assert await harness.rows(
+        "SELECT locale, mod_role_id, report_channel_id, retention_days, updated_by FROM guild_settings"
+    ) == [("ar", w.mod_role, w.cooking, 30, w.owner)]
+    assert data.get("allowed_mentions", {}).get("parse", []) == []
+
+
+async def test_configured_moderator_role_grants_access(harness: Harness):
+    w = harness.world
+    await harness.slash("microvoice", w.owner, {"mod_role": w.mod_role}, subcommand="setup", permissions=MANAGE_GUILD)
+    await harness.sandbox.wait_for_call("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
+    call = await (
+        await harness.slash("microvoice", w.mod, {"retention_days": 90}, subcommand="setup", permissions=BASIC)
+    ).response()
+    assert "saved" in reply_of(call)["content"].lower()
+    assert await harness.scalar("SELECT retention_days FROM guild_settings") == 90
+
+
+async def test_out_of_range_retention_is_refused(harness: Harness):
+    w = harness.world
+    call = await (
+        await harness.slash("microvoice", w.owner, {"retention_days": 0}, subcommand="setup", permissions=MANAGE_GUILD)
+    ).response()
+    data = reply_of(call)
+    assert data["flags"] & EPHEMERAL
+    assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
+
+
+async def test_status_summarises_last_week_ephemerally_and_survives_a_429(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    root = await sb.send_message(w.cooking, w.alice, "")
+    await sb.send_message(w.cooking, w.bob, "", reply_to=int(root["id"]))
+    await sb.add_reaction(w.cooking, int(root["id"]), w.carol)
+    await harness.flush()
+    # an event older than the window is not counted
+    old = harness.clock.now - timedelta(days=30)
+    harness.clock.now = harness.clock.now  # the window is relative to the injected clock
+    await harness.app.store.db.execute(
+        "UPDATE events SET created_at = ? WHERE kind = 'reaction'", (old.isoformat(timespec="milliseconds"),)
+    )
+    sb.fail_next("POST", "/webhooks/{application_id}/{interaction_token}", status=429, retry_after=0.05)
+    interaction = await harness.slash("microvoice", w.owner, subcommand="status", permissions=MANAGE_GUILD)
+    deferred = await interaction.response()
+    assert deferred.json["type"] == 5 and deferred.json["data"]["flags"] & EPHEMERAL
+    followup = await sb.wait_for_call("POST", "/webhooks/{application_id}/{interaction_token}", count=2)
+    attempts = sb.rest.find("POST", "/webhooks/{application_id}/{interaction_token}")
+    assert [c.status for c in attempts] == [429, 200]
+    embed = followup.json["embeds"][0]
+    assert "2 engagement events from 2 members" in embed["description"]
+    assert "reactions" not in embed["description"].split("\n")[1]
+    assert followup.json["flags"] & EPHEMERAL

@@ -1,0 +1,602 @@
+"""Properties of the trust ranking (bot/trust.py) on small hand-built communities. No mocks.
+
+Every scenario starts from a small "town" of established members who engage each other a little, so
+seeds exist; each test then adds the behaviour it is about. Performance is checked for sanity only
+(no timing asserts); run this file directly to time a 50,000-member / 2,000,000-pair community:
+
+    .venv/bin/python tests/unit/test_trust.py [--members 50000] [--pairs 2000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from functools import partial
+
+import numpy as np
+import pytest
+
+from bot.trust import (
+    KIND_WEIGHTS,
+    KINDS,
+    Edges,
+    MemberFacts,
+    Ranked,
+    TrustParams,
+    compute_all,
+    compute_scope,
+    explain,
+    explain_parts,
+)
+
+TODAY = 20_000
+TOWN = tuple(range(1, 21))  # established members 1..20
+Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
+LOOSE = TrustParams(min_peers_listed=1)
+
+
+def town_rows(channel: int = 1) -> list[Row]:
+    """Each town member reacts once to the next three (a sparse, seeded background)."""
+    rows: list[Row] = []
+    for i, m in enumerate(TOWN):
+        for step in (1, 2, 3):
+            rows.append((channel, m, TOWN[(i + step) % len(TOWN)], TODAY - 10, "reaction", 1))
+    return rows
+
+
+def facts(
+    *,
+    new: Iterable[int] = (),
+    extra: Iterable[int] = (),
+    pinned: Iterable[int] = (),
+    excluded: Iterable[int] = (),
+    bots: Iterable[int] = (),
+) -> MemberFacts:
+    """Town members (and `extra`) joined a year ago; `new` members joined and signed up 5 days ago."""
+    old = [*TOWN, *extra, *bots, *excluded]
+    young = list(new)
+    ids = [*old, *young]
+    return MemberFacts(
+        member_id=np.array(ids, dtype=np.int64),
+        joined_day=np.array([TODAY - 365.0] * len(old) + [TODAY - 5.0] * len(young)),
+        account_created_day=np.array([TODAY - 900.0] * len(old) + [TODAY - 5.0] * len(young)),
+        is_bot=np.array([m in set(bots) for m in ids]),
+        excluded=frozenset(excluded),
+        pinned=frozenset(pinned),
+    )
+
+
+def rank(
+    rows: Sequence[Row], members: MemberFacts, params: TrustParams = LOOSE, **kw: object
+) -> list[Ranked]:
+    return compute_scope(Edges.from_rows(rows), members, params, today=TODAY, **kw)  # type: ignore[arg-type]
+
+
+def by_member(result: list[Ranked]) -> dict[int, Ranked]:
+    return {r.member_id: r for r in result}
+
+
+def replies_from(
+    peers: Iterable[int], target: int, *, n: int = 1, day: int = TODAY - 1, ch: int = 1
+) -> list[Row]:
+    return [(ch, p, target, day, "reply", n) for p in peers]
+
+
+# ------------------------------------------------------------------------------------------ core properties
+
+
+def test_self_engagement_gives_nothing() -> None:
+    base = rank(town_rows(), facts(extra=[100]))
+    selfish = town_rows() + [
+        (1, 100, 100, TODAY - d, kind, 50) for d in range(30) for kind in ("reaction", "reply")
+    ]
+    result = rank(selfish, facts(extra=[100]))
+    assert 100 not in by_member(result)
+    assert [(r.member_id, r.score) for r in result] == [(r.member_id, r.score) for r in base]
+
+
+def test_closed_ring_of_new_accounts_gets_nothing() -> None:
+    ring = list(range(200, 210))
+    rows = town_rows()
+    for a in ring:
+        for b in ring:
+            if a != b:
+                rows += [(1, a, b, TODAY - 1, "reply", 10), (1, a, b, TODAY - 2, "reaction", 30)]
+    members = facts(new=ring)
+    result = by_member(rank(rows, members))
+    # No seed among them and nobody established engages them: zero trust, so never listed, even
+    # with a listing threshold of one peer (the teleport floor of a non-seed is zero).
+    assert not set(ring) & set(result)
+    town_only = by_member(rank(town_rows(), members))
+    assert {m: r.score for m, r in result.items()} == pytest.approx(
+        {m: r.score for m, r in town_only.items()}
+    )
+    # The same ring with one member vouched for by the moderators does receive trust: it is the
+    # absence of any anchor, not the shape of the ring, that keeps it at zero.
+    vouched = by_member(rank(rows, facts(new=ring, pinned=[200])))
+    assert set(ring) - {200} <= set(vouched)
+
+
+def test_saturation_distinct_peers_beat_volume() -> None:
+    rows = [*town_rows(), (1, 1, 100, TODAY - 1, "reaction", 50)]  # 50 reactions from one peer
+    rows += [(1, p, 101, TODAY - 1, "reaction", 5) for p in TOWN[1:11]]  # 5 each from 10 peers
+    result = by_member(rank(rows, facts(extra=[100, 101])))
+    assert result[101].score > result[100].score
+    assert result[101].rank < result[100].rank
+
+
+def test_saturation_fiftieth_reaction_adds_almost_nothing() -> None:
+    def received(count: int) -> float:
+        rows = [*town_rows(), (1, 1, 100, TODAY - 1, "reaction", count)]
+        return by_member(rank(rows, facts(extra=[100])))[100].why["received_trust"]
+
+    assert received(50) / received(49) - 1 < 1e-3
+    assert received(5) / received(1) > 1.5  # while the first few still count
+
+
+def test_decay_halves_at_half_life() -> None:
+    # Linear regime (huge saturation scale) and no reciprocity, so received trust is proportional
+    # to the decayed weight: the same replies half_life_days older are worth exactly half.
+    params = TrustParams(min_peers_listed=1, saturation=1e9, reciprocity_damping=0.0)
+    rows = town_rows()
+    rows += replies_from(TOWN[:10], 100, n=2, day=TODAY)
+    rows += replies_from(TOWN[:10], 101, n=2, day=TODAY - 30)
+    result = by_member(rank(rows, facts(extra=[100, 101]), params))
+    ratio = result[101].why["received_trust"] / result[100].why["received_trust"]
+    assert ratio == pytest.approx(0.5, rel=1e-9)
+
+
+def test_engagement_outside_the_window_is_ignored() -> None:
+    rows = town_rows() + replies_from(TOWN[:10], 100, day=TODAY - 181)
+    assert 100 not in by_member(rank(rows, facts(extra=[100])))
+
+
+def test_scopes_topic_trust_and_absence() -> None:
+    rows = town_rows(channel=8) + replies_from(TOWN[:10], 100, ch=7, n=2)
+    scopes = {"all": None, "channel:7": {7}, "channel:8": {8}, "category:1": {7, 8}, "ghost": {999}}
+    result = compute_all(Edges.from_rows(rows), facts(extra=[100]), LOOSE, today=TODAY, scopes=scopes)
+    assert set(result) == set(scopes)
+    assert 100 in by_member(result["all"])
+    assert 100 in by_member(result["channel:7"])
+    assert 100 in by_member(result["category:1"])
+    assert 100 not in by_member(result["channel:8"])  # trusted in 7, absent in 8
+    assert result["ghost"] == []
+    assert by_member(result["all"])[100].top_topics == ((7, 1.0),)
+    # compute_all shares preparation across scopes but gives what compute_scope gives per scope.
+    for name in ("all", "channel:7", "category:1"):
+        assert result[name] == rank(rows, facts(extra=[100]), channels=scopes[name])
+    # Seeds are established community-wide: without the town's activity in channel 8 nobody is
+    # established, and a channel cannot make its own seeds.
+    assert rank([r for r in rows if r[0] == 7], facts(extra=[100])) == []
+
+
+def test_top_topics_shares() -> None:
+    rows = town_rows() + replies_from(TOWN[:6], 100, ch=5) + replies_from(TOWN[6:8], 100, ch=6)
+    r = by_member(rank(rows, facts(extra=[100])))[100]
+    assert r.top_topics == ((5, 0.75), (6, 0.25))
+
+
+def test_reciprocal_pair_gains_less_than_one_way() -> None:
+    # Town member 1 and member 101 reply to each other; town member 2 replies to 102 one way only,
+    # with the same volume. The mutual pair is worth less (trading, rings, reply-backs).
+    rows = town_rows()
+    rows += [(1, 1, 101, TODAY - 1, "reply", 3), (1, 101, 1, TODAY - 1, "reply", 3)]
+    rows += [(1, 2, 102, TODAY - 1, "reply", 3)]
+    members = facts(extra=[101, 102])
+    damped = by_member(rank(rows, members))
+    assert damped[101].why["received_trust"] < damped[102].why["received_trust"]
+    undamped = by_member(rank(rows, members, replace(LOOSE, reciprocity_damping=0.0)))
+    assert damped[101].why["received_trust"] < undamped[101].why["received_trust"]
+
+
+def test_excluded_members_and_bots_neither_ranked_nor_conferring() -> None:
+    brand, bot = 300, 301
+    rows = town_rows()
+    rows += [(1, brand, 100, TODAY - 1, "reply", 20), (1, bot, 100, TODAY - 1, "reply", 20)]
+    rows += replies_from(TOWN, brand) + replies_from(TOWN, bot)  # popular, but never ranked
+    members = facts(extra=[100], excluded=[brand], bots=[bot])
+    result = by_member(rank(rows, members))
+    assert brand not in result and bot not in result
+    assert 100 not in result  # only they engaged 100: no trust conferred
+    baseline = by_member(rank(town_rows(), members))
+    assert {m: r.score for m, r in result.items()} == pytest.approx({m: r.score for m, r in baseline.items()})
+
+
+def test_min_peers_listed() -> None:
+    rows = town_rows() + replies_from(TOWN[:4], 100) + replies_from(TOWN[4:9], 101)
+    members = facts(extra=[100, 101])
+    default = by_member(rank(rows, members, TrustParams()))
+    assert 101 in default and 100 not in default
+    assert all(r.distinct_peers >= 5 for r in default.values())
+    assert 100 in by_member(rank(rows, members, TrustParams(min_peers_listed=4)))
+
+
+def test_pinned_members_are_seeds() -> None:
+    newcomers = list(range(200, 206))
+    rows = town_rows() + replies_from(newcomers, 100)
+    rows += [(1, a, b, TODAY - 1, "reaction", 1) for a in newcomers for b in TOWN[:3]]  # active voters
+    assert 100 not in by_member(rank(rows, facts(new=newcomers, extra=[100])))
+    pinned = by_member(rank(rows, facts(new=newcomers, extra=[100], pinned=newcomers)))
+    assert 100 in pinned
+    assert pinned[100].trusted_peers == len(newcomers)
+
+
+def test_pinned_flag_is_explained() -> None:
+    rows = town_rows() + replies_from(TOWN[1:7], 1)
+    r = by_member(rank(rows, facts(pinned=[1]), TrustParams()))[1]
+    assert r.why["pinned"] is True
+    assert ("trust.why.pinned", {}) in explain_parts(r)
+
+
+def test_unknown_tenure_falls_back_to_first_engagement() -> None:
+    voters = list(range(400, 405))  # not in MemberFacts at all
+
+    def rows_since(first_day: int) -> list[Row]:
+        rows = town_rows() + replies_from(voters, 100)
+        rows += [(1, v, t, first_day, "reaction", 1) for v in voters for t in TOWN[:3]]
+        return rows
+
+    assert 100 in by_member(rank(rows_since(TODAY - 60), facts(extra=[100])))  # engaging for 60 days
+    assert 100 not in by_member(rank(rows_since(TODAY - 5), facts(extra=[100])))  # first seen 5 days ago
+    # The store's own first sighting counts as tenure evidence too.
+    known = MemberFacts(
+        member_id=np.array([*TOWN, 100, *voters]),
+        joined_day=np.array([TODAY - 365.0] * 21 + [np.nan] * 5),
+        first_seen_day=np.array([np.nan] * 21 + [TODAY - 90.0] * 5),
+    )
+    assert 100 in by_member(rank(rows_since(TODAY - 5), known))
+
+
+def test_fresh_account_is_not_a_seed_even_with_old_join_date() -> None:
+    voters = list(range(400, 405))
+    rows = town_rows() + replies_from(voters, 100)
+    rows += [(1, v, t, TODAY - 40, "reaction", 1) for v in voters for t in TOWN[:3]]
+    ids = [*TOWN, 100, *voters]
+    fresh = MemberFacts(
+        member_id=np.array(ids),
+        joined_day=np.full(len(ids), TODAY - 365.0),
+        account_created_day=np.array([TODAY - 900.0] * 21 + [TODAY - 3.0] * 5),
+    )
+    assert 100 not in by_member(rank(rows, fresh))
+
+
+def test_single_high_trust_peer_does_not_top_the_list() -> None:
+    moderator, pumped, expert = 50, 100, 101
+    newcomers = list(range(200, 204))
+    rows = town_rows() + replies_from(TOWN[:15], expert)
+    rows += [(1, moderator, pumped, TODAY - d, "reply", 5) for d in range(1, 30)]  # all its trust
+    rows += [(1, c, pumped, TODAY - 1, "reaction", 1) for c in newcomers]  # reach 5 distinct peers
+    result = rank(
+        rows, facts(extra=[moderator, pumped, expert], new=newcomers, pinned=[moderator]), TrustParams()
+    )
+    got = by_member(result)
+    assert result[0].member_id == expert
+    assert got[pumped].why["diversity"] < 0.5 < got[expert].why["diversity"]
+
+
+def test_alt_ring_owner_does_not_rise() -> None:
+    owner, rival = 100, 101
+    alts = list(range(500, 540))
+    rows = town_rows() + replies_from(TOWN[:6], owner) + replies_from(TOWN[6:14], rival)
+    rows += [(1, owner, t, TODAY - 2, "reaction", 1) for t in TOWN[:5]]
+    members = facts(extra=[owner, rival], new=alts)
+    without = by_member(rank(rows, members))
+    for i, a in enumerate(alts):  # 40 fresh accounts adore the owner, who answers them
+        rows += [(1, a, owner, TODAY - 1, "reply", 5), (1, owner, a, TODAY - 1, "reply", 2)]
+        rows += [(1, a, alts[(i + k) % len(alts)], TODAY - 1, "reaction", 3) for k in (1, 2, 3)]
+    with_alts = by_member(rank(rows, members))
+    gain = with_alts[owner].why["received_trust"] / without[owner].why["received_trust"]
+    assert gain < 1.05  # 40 alts buy (almost) nothing
+    assert with_alts[owner].distinct_peers == without[owner].distinct_peers + len(alts)
+    assert with_alts[owner].trusted_peers == without[owner].trusted_peers
+    assert with_alts[owner].rank > with_alts[rival].rank
+    assert not set(alts) & {r.member_id for r in rank(rows, members, TrustParams())}
+
+
+def test_reaction_ring_of_established_members_stays_below_expert() -> None:
+    ring = list(range(600, 610))
+    rows = town_rows() + replies_from(TOWN[:12], 100)
+    for a in ring:
+        rows.append((1, a, TOWN[a % len(TOWN)], TODAY - 3, "reaction", 1))
+        for b in ring:
+            if a != b:
+                rows += [(1, a, b, TODAY - d, "reaction", 10) for d in range(1, 8)]
+                rows.append((1, a, b, TODAY - 1, "reply", 5))
+    result = rank(rows, facts(extra=[100, *ring]), TrustParams())
+    assert result[0].member_id == 100
+    assert all(r.score < 0.5 for r in result if r.member_id in ring)
+
+
+def test_spammer_with_few_engagers_stays_low() -> None:
+    spammer = 100
+    rows = town_rows() + replies_from(TOWN[:10], 101)
+    rows += [(1, spammer, t, TODAY - d, "reply", 20) for t in TOWN for d in range(1, 30)]
+    rows += [(1, p, spammer, TODAY - 1, "reaction", 1) for p in TOWN[:5]]
+    result = rank(rows, facts(extra=[spammer, 101]), TrustParams())
+    got = by_member(result)
+    assert result[0].member_id == 101
+    assert spammer not in got or got[spammer].score < 0.5
+
+
+# ------------------------------------------------------------------------------------------ output & API
+
+
+def test_deterministic_and_independent_of_row_order() -> None:
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[5:15], 101, n=2)
+    members = facts(extra=[100, 101])
+    first, second = rank(rows, members), rank(rows, members)
+    assert first == second
+    shuffled = [rows[i] for i in np.random.default_rng(7).permutation(len(rows))]
+    third = rank(shuffled, members)
+    assert [r.member_id for r in third] == [r.member_id for r in first]
+    assert [r.score for r in third] == pytest.approx([r.score for r in first], rel=1e-9)
+
+
+def test_ranked_fields_and_json_why() -> None:
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[5:15], 101, n=2)
+    result = rank(rows, facts(extra=[100, 101]), TrustParams())
+    assert [r.rank for r in result] == list(range(1, len(result) + 1))
+    assert result[0].score == 1.0
+    assert all(0 < r.score <= 1 for r in result)
+    assert [r.score for r in result] == sorted((r.score for r in result), reverse=True)
+    for r in result:
+        json.dumps(r.why)
+        assert r.trusted_peers <= r.distinct_peers
+        assert r.why["converged"] is True
+
+
+def test_limit_keeps_the_top() -> None:
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[5:15], 101, n=2)
+    full = rank(rows, facts(extra=[100, 101]))
+    assert rank(rows, facts(extra=[100, 101]), limit=3) == full[:3]
+    assert full[0].why["listed"] == len(full)
+
+
+def test_trend_against_previous_period() -> None:
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[5:15], 101, n=2)
+    top = rank(rows, facts(extra=[100, 101]))[0]
+    result = by_member(rank(rows, facts(extra=[100, 101]), previous={top.member_id: top.score / 1.25}))
+    assert result[top.member_id].trend == pytest.approx(0.25)
+    others = [r for m, r in result.items() if m != top.member_id]
+    assert all(r.trend is None for r in others)
+    assert ("trust.why.new", {}) in explain_parts(others[0])
+    assert all(r.trend is None and not r.why["had_previous"] for r in rank(rows, facts(extra=[100, 101])))
+
+
+def _ranked(**overrides: object) -> Ranked:
+    fields: dict[str, object] = dict(
+        member_id=7,
+        score=0.8,
+        rank=3,
+        distinct_peers=42,
+        trusted_peers=17,
+        top_topics=((55, 0.6), (56, 0.3)),
+        trend=0.12,
+        why={"had_previous": True, "pinned": False},
+    )
+    fields.update(overrides)
+    return Ranked(**fields)  # type: ignore[arg-type]
+
+
+def test_explain_contains_the_numbers() -> None:
+    names = {55: "#cooking"}
+    text = explain(_ranked(), channel_name=names.__getitem__)
+    assert text == (
+        "Engaged with by 42 distinct members, 17 of them trusted themselves; "
+        "most active in #cooking (60%); up 12% vs the previous period."
+    )
+    assert "down 8%" in explain(_ranked(trend=-0.08))
+    assert "steady" in explain(_ranked(trend=0.001))
+    assert "new in this ranking" in explain(_ranked(trend=None))
+    assert explain(_ranked(trend=None, why={}, top_topics=())) == (
+        "Engaged with by 42 distinct members, 17 of them trusted themselves."
+    )
+    assert "#55 (60%)" in explain(_ranked(), lang="he")  # no mapper: channel id; English until wired
+
+
+def test_explain_parts_are_keys_and_params() -> None:
+    parts = explain_parts(_ranked(), channel_name=lambda c: f"<#{c}>")
+    assert parts == [
+        ("trust.why.peers", {"peers": 42, "trusted": 17}),
+        ("trust.why.topic", {"channel": "<#55>", "share": 60}),
+        ("trust.why.trend_up", {"pct": 12}),
+    ]
+    assert all(key.startswith("trust.why.") for key, _ in explain_parts(_ranked(why={"pinned": True})))
+
+
+def test_explain_on_computed_ranking() -> None:
+    rows = town_rows() + replies_from(TOWN[:8], 100, ch=3)
+    r = by_member(rank(rows, facts(extra=[100]), TrustParams()))[100]
+    text = explain(r, channel_name={3: "#help"}.get)  # type: ignore[arg-type]
+    assert f"Engaged with by {r.distinct_peers} distinct members, {r.trusted_peers} of them" in text
+    assert "#help (100%)" in text
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def test_defensive_inputs() -> None:
+    rows = town_rows() + replies_from(TOWN[:6], 100)
+    base = rank(rows, facts(extra=[100]))
+    noisy = [
+        *rows,
+        (1, 2, 100, TODAY - 1, "reply", 0),  # fully retracted
+        (1, 3, 100, TODAY - 1, "reaction", -2),
+    ]
+    edges = Edges.from_rows(noisy)
+    odd = Edges(
+        actor=np.r_[edges.actor, 4],
+        target=np.r_[edges.target, 100],
+        channel=np.r_[edges.channel, 1],
+        day=np.r_[edges.day, TODAY - 1],
+        kind=np.r_[edges.kind, 99],  # unknown kind code: no weight
+        n=np.r_[edges.n, 5],
+    )
+    assert compute_scope(odd, facts(extra=[100]), LOOSE, today=TODAY) == base
+    assert Edges.from_rows(iter([(1, 2, 3, TODAY, "like", 1)])).kind.tolist() == [-1]  # unknown name
+    future = rank([*town_rows(), *replies_from(TOWN[:6], 100, day=TODAY + 3)], facts(extra=[100]))
+    assert future == rank([*town_rows(), *replies_from(TOWN[:6], 100, day=TODAY)], facts(extra=[100]))
+
+
+def test_empty_and_seedless_inputs() -> None:
+    assert compute_scope(Edges.empty(), MemberFacts(), TrustParams(), today=TODAY) == []
+    newcomers = list(range(200, 210))
+    rows = [(1, a, b, TODAY - 1, "reply", 3) for a in newcomers for b in newcomers if a != b]
+    assert rank(rows, facts(new=newcomers)) == []  # nobody established: nothing to anchor trust
+
+
+def test_mention_kind_and_custom_weights() -> None:
+    rows = town_rows() + [(1, p, 100, TODAY - 1, "mention", 1) for p in TOWN[:6]]
+    assert 100 in by_member(rank(rows, facts(extra=[100])))
+    weights = {**KIND_WEIGHTS, "mention": 0.0}
+    assert 100 not in by_member(rank(rows, facts(extra=[100]), replace(LOOSE, kind_weights=weights)))
+
+
+def test_validation() -> None:
+    with pytest.raises(ValueError):
+        TrustParams(damping=1.0)
+    with pytest.raises(ValueError):
+        TrustParams(reciprocity_damping=1.0)
+    with pytest.raises(ValueError):
+        TrustParams(kind_weights={"like": 1.0})
+    with pytest.raises(ValueError):
+        Edges(actor=[1, 2], target=[3], channel=[1, 1], day=[1, 1], kind=[0, 0], n=[1, 1])
+    with pytest.raises(ValueError):
+        MemberFacts(member_id=np.array([1, 1]))
+    with pytest.raises(ValueError):
+        MemberFacts(member_id=np.array([1, 2]), joined_day=np.array([1.0]))
+    params = TrustParams()
+    with pytest.raises(TypeError):
+        params.kind_weights["reply"] = 2.0  # type: ignore[index]
+    assert replace(params, window_days=30.0).kind_weights == params.kind_weights
+    assert tuple(KINDS) == ("reply", "reaction", "thread_reply", "comment", "mention")
+
+
+# ------------------------------------------------------------------------------------------ performance
+
+
+def power_law_community(
+    *,
+    members: int,
+    pairs: int,
+    rows_per_pair: float = 3.0,
+    channels: int = 50,
+    seed: int = 0,
+    store_order: bool = False,
+) -> tuple[Edges, MemberFacts]:
+    """Random engagement with heavy-tailed activity and popularity, snowflake-sized ids.
+
+    `store_order` sorts rows like the store's primary key (channel, actor, target, day, kind);
+    otherwise rows come shuffled, the worst case for run-based shortcuts.
+    """
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(1 << 60, members, replace=False).astype(np.int64) + (1 << 60)
+    activity = rng.pareto(1.1, members) + 1.0
+    popularity = rng.pareto(1.0, members) + 1.0
+    keys = np.zeros(0, np.int64)
+    while len(keys) < pairs:
+        k = int((pairs - len(keys)) * 1.3) + 1000
+        a = rng.choice(members, k, p=activity / activity.sum())
+        t = rng.choice(members, k, p=popularity / popularity.sum())
+        keys = np.sort(np.concatenate([keys, a[a != t] * members + t[a != t]]))
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    keys = rng.permutation(keys)[:pairs]
+    per_pair = keys.repeat(rng.geometric(1.0 / rows_per_pair, pairs))
+    actor, target = np.divmod(per_pair, members)
+    home = rng.integers(0, channels, members)
+    size = len(per_pair)
+    channel = np.where(rng.random(size) < 0.8, home[target], rng.integers(0, channels, size)) + (1 << 58)
+    day = TODAY - rng.integers(0, 200, size)
+    kind = rng.choice(4, size, p=[0.35, 0.45, 0.1, 0.1])
+    n = rng.geometric(0.5, size)
+    order = np.lexsort((kind, day, target, actor, channel)) if store_order else rng.permutation(size)
+    edges = Edges(
+        actor=ids[actor[order]],
+        target=ids[target[order]],
+        channel=channel[order],
+        day=day[order],
+        kind=kind[order],
+        n=n[order],
+    )
+    joined = TODAY - rng.integers(0, 1000, members).astype(np.float64)
+    joined[rng.random(members) < 0.1] = np.nan
+    facts_ = MemberFacts(
+        member_id=ids,
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=rng.random(members) < 0.001,
+        excluded=frozenset(ids[:20].tolist()),
+        pinned=frozenset(ids[20:30].tolist()),
+    )
+    return edges, facts_
+
+
+def benchmark_scopes(edges: Edges, *, channels: int = 10, categories: int = 3) -> dict[str, set[int] | None]:
+    """The whole community, the busiest channels, and a few five-channel categories."""
+    ids, counts = np.unique(edges.channel, return_counts=True)
+    ids = ids[np.argsort(-counts, kind="stable")].tolist()
+    scopes: dict[str, set[int] | None] = {"all": None}
+    scopes.update({f"channel:{c}": {c} for c in ids[:channels]})
+    for k in range(categories):
+        scopes[f"category:{k}"] = set(ids[channels + 5 * k : channels + 5 * (k + 1)])
+    return scopes
+
+
+def test_performance_sanity_power_law_graph() -> None:
+    """A mid-sized random community runs end to end with well-formed output (not timed here)."""
+    edges, members = power_law_community(members=3000, pairs=60_000)
+    scopes = benchmark_scopes(edges, channels=3, categories=1)
+    result = compute_all(edges, members, TrustParams(), today=TODAY, scopes=scopes, workers=2)
+    assert set(result) == set(scopes)
+    excluded = members.excluded | set(members.member_id[members.is_bot].tolist())
+    for entries in result.values():
+        assert entries
+        assert entries[0].score == 1.0
+        assert [r.rank for r in entries] == list(range(1, len(entries) + 1))
+        assert all(r.distinct_peers >= 5 for r in entries)
+        assert not excluded & {r.member_id for r in entries}
+    sequential = compute_all(edges, members, TrustParams(), today=TODAY, scopes=scopes, workers=1)
+    assert sequential == result
+
+
+def _timings(run: Callable[[], object], repeat: int) -> str:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return f"min {min(times):.2f}s  median {statistics.median(times):.2f}s"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Time compute_all on a power-law community (shuffled rows and the store's row order)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--members", type=int, default=50_000)
+    ap.add_argument("--pairs", type=int, default=2_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=500, help="entries kept per scope (0: all)")
+    args = ap.parse_args(argv)
+    limit = args.limit or None
+    params = TrustParams()
+    for store_order in (False, True):
+        started = time.perf_counter()
+        edges, members = power_law_community(members=args.members, pairs=args.pairs, store_order=store_order)
+        scopes = benchmark_scopes(edges)
+        order = "store order" if store_order else "shuffled"
+        print(
+            f"{order}: {len(edges):,} rows, {args.pairs:,} pairs, {args.members:,} members, "
+            f"{len(scopes)} scopes, limit {limit} (generated in {time.perf_counter() - started:.1f}s)"
+        )
+        every = partial(compute_all, edges, members, params, today=TODAY, scopes=scopes, limit=limit)
+        print(f"  all scopes : {_timings(every, args.repeat)}")
+        whole = partial(compute_scope, edges, members, params, today=TODAY, limit=limit)
+        print(f"  'all' only : {_timings(whole, args.repeat)}")
+
+
+if __name__ == "__main__":
+    main()
