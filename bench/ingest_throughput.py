@@ -26,8 +26,13 @@ def _events(n: int, seed: int) -> list[EngagementEvent]:
     secs = np.sort(rng.integers(0, 30 * 86400, n))
     return [
         EngagementEvent(
-            "discord", 1, int(channels[i]), int(actors[i]), KINDS[kinds[i]],  # type: ignore[arg-type]
-            f"{i}:x" if kinds[i] == 2 else str(i), t0 + timedelta(seconds=int(secs[i])),
+            "discord",
+            1,
+            int(channels[i]),
+            int(actors[i]),
+            KINDS[kinds[i]],  # type: ignore[arg-type]
+            f"{i}:x" if kinds[i] == 2 else str(i),
+            t0 + timedelta(seconds=int(secs[i])),
             None if kinds[i] == 0 else int(targets[i]),
         )
         for i in range(n)

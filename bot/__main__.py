@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_demo
 
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("discord.client").setLevel(logging.ERROR)  # voice-library notices
         return asyncio.run(run_demo(members=args.members, days=args.days, seed=args.seed))
     parser.error(f"unknown command {args.command}")
     return 2

@@ -56,9 +56,12 @@ async def _send(sb: object, community: SimCommunity, a: SimAction, joined: set[i
             a.channel_id, a.target_message_id or a.message_id, a.actor_id, a.emoji or "👍"
         )  # type: ignore[attr-defined]
     elif a.kind == "thread":
+        # A thread with its starter post (a forum post on a forum channel): same id for both.
         await sb.create_thread(  # type: ignore[attr-defined]
             a.channel_id, a.actor_id, f"thread-{a.message_id % 10_000}", thread_id=a.message_id
         )
+        if community.channel(a.channel_id).type != 15:
+            await sb.send_message(a.message_id, a.actor_id, "", message_id=a.message_id, timestamp=a.at)  # type: ignore[attr-defined]
 
 
 def build_guild(sb: object, community: SimCommunity) -> None:

@@ -87,7 +87,7 @@ _UPSERT_CHANNEL = """
 """
 _MESSAGE_AUTHOR = """
     SELECT actor_id FROM events
-     WHERE platform = :platform AND kind IN ('message', 'reply') AND source_id = :source_id
+     WHERE platform = :platform AND kind IN ('message', 'reply', 'thread') AND source_id = :source_id
      LIMIT 1
 """
 _THREAD_OWNER = """

@@ -103,6 +103,11 @@ class Engagement(commands.Cog):
             return
         guild_id = message.guild.id
         channel = message.channel
+        if isinstance(channel, discord.Thread) and message.id == channel.id:
+            # A forum post's starter message: the thread event already records it; keep its author
+            # so replies and reactions to the post resolve.
+            self.app.ingest.remember_author(PLATFORM, message.id, author.id)
+            return
         kind: str = "message"
         target: int | None = None
         ref = message.reference

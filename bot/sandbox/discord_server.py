@@ -3713,6 +3713,7 @@ class DiscordSandbox:
         body: dict[str, Any],
         files: Sequence[tuple[str, str, bytes]],
         author_id: int,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
         if author_id == self.bot_user_id:
             self._require(forum, Permissions.SEND_MESSAGES)
@@ -3724,6 +3725,7 @@ class DiscordSandbox:
             forum,
             author_id,
             str(body.get("name") or ""),
+            thread_id=thread_id,
             auto_archive_duration=int(body.get("auto_archive_duration") or 4320),
             rate_limit_per_user=int(body.get("rate_limit_per_user") or 0),
             applied_tags=[int(t) for t in body.get("applied_tags") or []],
@@ -4705,7 +4707,7 @@ class DiscordSandbox:
         self._require_member(self._guild_id_of(parent), owner_id)
         if parent["type"] in (CH_FORUM, CH_MEDIA):
             body = {"name": name, "message": {"content": content or name}, "applied_tags": list(applied_tags)}
-            post = self._create_forum_post(parent, body, [], owner_id)
+            post = self._create_forum_post(parent, body, [], owner_id, thread_id=thread_id)
             thread = self._channels[int(post["id"])]
         elif message_id is not None:
             stored = self._stored_message(channel_id, message_id)

@@ -101,11 +101,22 @@ class Harness:
             return [tuple(r) for r in await cur.fetchall()]
 
     async def slash(
-        self, name: str, user: int, options: dict[str, Any] | None = None, *, permissions: int | None = None,
+        self,
+        name: str,
+        user: int,
+        options: dict[str, Any] | None = None,
+        *,
+        permissions: int | None = None,
         subcommand: str | list[str] | None = None,
     ) -> Interaction:
         return await self.sandbox.slash(
-            self.world.guild, self.world.general, user, name, options, subcommand=subcommand, permissions=permissions
+            self.world.guild,
+            self.world.general,
+            user,
+            name,
+            options,
+            subcommand=subcommand,
+            permissions=permissions,
         )
 
 
@@ -122,21 +133,33 @@ def build_world(sb: DiscordSandbox) -> World:
     carol = sb.add_user("carol", created_at=datetime(2023, 1, 1, tzinfo=UTC))
     helper_bot = sb.add_user("helperbot", bot=True)
     for uid in (owner, mod, alice, bob, carol, helper_bot):
-        sb.add_member(guild, uid, roles=[mod_role] if uid == mod else [], joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+        sb.add_member(
+            guild, uid, roles=[mod_role] if uid == mod else [], joined_at=datetime(2024, 1, 1, tzinfo=UTC)
+        )
     return World(guild, general, cooking, category, owner, mod, alice, bob, carol, helper_bot, mod_role)
 
 
 @contextlib.contextmanager
 def redirected(sb: DiscordSandbox):
-    saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE)
+    saved = (
+        discord.http.Route.BASE,
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+        discord.asset.Asset.BASE,
+    )
     point_discord_at(sb.api_base, sb.gateway_url)
     try:
         yield
     finally:
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, discord.asset.Asset.BASE = saved
+        (
+            discord.http.Route.BASE,
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+            discord.asset.Asset.BASE,
+        ) = saved
 
 
-async def start_bot(sb: DiscordSandbox, settings: Settings, clock: Clock) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
+async def start_bot(
+    sb: DiscordSandbox, settings: Settings, clock: Clock
+) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
     bot = build_bot(settings, clock=clock)
     task = asyncio.create_task(bot.start(settings.discord_token))
     ready = asyncio.ensure_future(asyncio.wait_for(bot.wait_until_ready(), timeout=15))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,9 +25,7 @@ async def test_messages_replies_reactions_threads_are_recorded_as_metadata(harne
     await sb.send_message(int(thread["id"]), w.bob, "")  # plain message in carol's thread
     await harness.flush()
 
-    rows = await harness.rows(
-        "SELECT kind, actor_id, target_id, channel_id, is_self FROM events ORDER BY id"
-    )
+    rows = await harness.rows("SELECT kind, actor_id, target_id, channel_id, is_self FROM events ORDER BY id")
     tid = int(thread["id"])
     assert rows == [
         ("message", w.alice, None, w.cooking, 0),
@@ -74,10 +71,20 @@ async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache
         "id": str(discord.utils.time_snowflake(datetime.now(UTC))),
         "channel_id": str(world.general),
         "guild_id": str(world.guild),
-        "author": {"id": str(world.bob), "username": "bob", "discriminator": "0", "global_name": None,
-                   "avatar": None},
-        "member": {"roles": [], "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False, "mute": False,
-                   "flags": 0},
+        "author": {
+            "id": str(world.bob),
+            "username": "bob",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        },
+        "member": {
+            "roles": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        },
         "content": "",
         "timestamp": datetime.now(UTC).isoformat(),
         "edited_timestamp": None,
@@ -89,8 +96,12 @@ async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache
         "embeds": [],
         "pinned": False,
         "type": 19,
-        "message_reference": {"type": 0, "message_id": root["id"], "channel_id": str(world.general),
-                              "guild_id": str(world.guild)},
+        "message_reference": {
+            "type": 0,
+            "message_id": root["id"],
+            "channel_id": str(world.general),
+            "guild_id": str(world.guild),
+        },
     }
     await sandbox.dispatch("MESSAGE_CREATE", payload)
     await h.flush()
@@ -179,4 +190,6 @@ async def test_member_joins_need_the_members_intent(launcher: Launcher):
     sandbox.add_member(world.guild, late, joined_at=datetime(2026, 2, 2, tzinfo=UTC))
     await h.flush()
     assert await h.rows("SELECT kind, actor_id FROM events") == [("join", late)]
-    assert (await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", late)).startswith("2026-02-02")
+    assert (await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", late)).startswith(
+        "2026-02-02"
+    )

@@ -33,7 +33,9 @@ async def test_non_moderator_is_refused_and_nothing_changes(harness: Harness):
     assert data["flags"] & EPHEMERAL
     assert "moderators" in data["content"].lower()
     assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
-    status = await (await harness.slash("microvoice", w.alice, subcommand="status", permissions=BASIC)).response()
+    status = await (
+        await harness.slash("microvoice", w.alice, subcommand="status", permissions=BASIC)
+    ).response()
     assert "moderators" in reply_of(status)["content"].lower()
 
 
@@ -54,10 +56,14 @@ async def test_manage_server_sets_locale_role_channel_and_retention(harness: Har
 
 async def test_configured_moderator_role_grants_access(harness: Harness):
     w = harness.world
-    await harness.slash("microvoice", w.owner, {"mod_role": w.mod_role}, subcommand="setup", permissions=MANAGE_GUILD)
+    await harness.slash(
+        "microvoice", w.owner, {"mod_role": w.mod_role}, subcommand="setup", permissions=MANAGE_GUILD
+    )
     await harness.sandbox.wait_for_call("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
     call = await (
-        await harness.slash("microvoice", w.mod, {"retention_days": 90}, subcommand="setup", permissions=BASIC)
+        await harness.slash(
+            "microvoice", w.mod, {"retention_days": 90}, subcommand="setup", permissions=BASIC
+        )
     ).response()
     assert "saved" in reply_of(call)["content"].lower()
     assert await harness.scalar("SELECT retention_days FROM guild_settings") == 90
@@ -66,7 +72,9 @@ async def test_configured_moderator_role_grants_access(harness: Harness):
 async def test_out_of_range_retention_is_refused(harness: Harness):
     w = harness.world
     call = await (
-        await harness.slash("microvoice", w.owner, {"retention_days": 0}, subcommand="setup", permissions=MANAGE_GUILD)
+        await harness.slash(
+            "microvoice", w.owner, {"retention_days": 0}, subcommand="setup", permissions=MANAGE_GUILD
+        )
     ).response()
     data = reply_of(call)
     assert data["flags"] & EPHEMERAL

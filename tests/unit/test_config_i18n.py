@@ -50,8 +50,12 @@ def test_bad_values_name_the_variable(env: dict[str, str], fragment: str):
 def test_run_without_token_prints_one_line_and_exits_2(tmp_path: Path):
     env = {"PATH": "/usr/bin:/bin", "MICROVOICE_DB": str(tmp_path / "x.db")}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env | {"PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -64,7 +68,8 @@ def test_env_example_documents_every_setting():
     keys = {
         node.value
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and (node.value.startswith("MICROVOICE_") or node.value == "DISCORD_TOKEN")
         and node.value.isupper()
     }

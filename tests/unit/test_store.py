@@ -13,7 +13,9 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 100
 
 
-def ev(kind: str, actor: int, source: str, *, target: int | None = None, channel: int = 10, at: datetime = T0):
+def ev(
+    kind: str, actor: int, source: str, *, target: int | None = None, channel: int = 10, at: datetime = T0
+):
     return EngagementEvent("discord", GUILD, channel, actor, kind, source, at, target)  # type: ignore[arg-type]
 
 
@@ -48,7 +50,9 @@ async def test_failing_migration_leaves_nothing_behind(tmp_path: Path):
     bad = tmp_path / "bad"
     bad.mkdir()
     shutil.copy(MIGRATIONS_DIR / "0001_init.sql", bad)
-    (bad / "0002_broken.sql").write_text("-- Reason: test\nCREATE TABLE half (x);\nSELECT nonsense FROM nowhere;\n")
+    (bad / "0002_broken.sql").write_text(
+        "-- Reason: test\nCREATE TABLE half (x);\nSELECT nonsense FROM nowhere;\n"
+    )
     with pytest.raises(MigrationError, match="0002_broken"):
         await Store.open(tmp_path / "db.sqlite3", migrations=bad)
     (bad / "0002_broken.sql").unlink()
@@ -86,7 +90,9 @@ async def test_engagement_daily_skips_self_and_retracts_removed_reactions(store:
     assert await store.scalar("SELECT is_self FROM events WHERE actor_id = 1 AND kind = 'reaction'") == 1
     assert await store.scalar("SELECT sum(n) FROM engagement_daily WHERE kind = 'reaction'") == 2
     await store.record([ev("unreaction", 3, "500:👍", target=1, at=T0 + timedelta(days=2))])
-    rows = await (await store.db.execute("SELECT actor_id, day, n FROM engagement_daily ORDER BY actor_id")).fetchall()
+    rows = await (
+        await store.db.execute("SELECT actor_id, day, n FROM engagement_daily ORDER BY actor_id")
+    ).fetchall()
     day = (T0.date() - datetime(1970, 1, 1).date()).days
     assert [tuple(r) for r in rows] == [(2, day, 1), (3, day, 0)]
 
@@ -108,7 +114,10 @@ async def test_members_keep_earliest_sighting_and_known_join(store: Store):
 async def test_lookups_and_counts(store: Store):
     await store.record(
         [ev("message", 1, "500"), ev("reply", 2, "501", target=1), ev("message", 3, "502", channel=11)],
-        channels=[ChannelInfo("discord", GUILD, 10, None, 0, "general"), ChannelInfo("discord", GUILD, 11, 10, 11, "t", 3)],
+        channels=[
+            ChannelInfo("discord", GUILD, 10, None, 0, "general"),
+            ChannelInfo("discord", GUILD, 11, 10, 11, "t", 3),
+        ],
     )
     assert await store.message_author("discord", 501) == 2
     assert await store.message_author("discord", 999) is None
