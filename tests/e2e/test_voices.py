@@ -1,0 +1,148 @@
+"""`/voices` through the sandbox: stored rankings, explanations, pagination, permissions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+
+EPHEMERAL = 1 << 6
+
+
+async def seed_community(h: Harness, n: int = 14) -> list[int]:
+    """n established members; member i gets replies and reactions from many distinct peers."""
+    sb, w = h.sandbox, h.world
+    people = []
+    for i in range(n):
+        uid = sb.add_user(f"member{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        people.append(uid)
+    for i, author in enumerate(people):
+        post = await sb.send_message(w.cooking, author, "")
+        # earlier members attract more distinct peers: a clear order for the ranking
+        for peer in people[: max(0, n - i)]:
+            if peer != author:
+                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]))
+                await sb.add_reaction(w.cooking, int(post["id"]), peer)
+    await h.flush()
+    return people
+
+
+async def recompute(h: Harness) -> None:
+    interaction = await h.slash("voices", h.world.owner, subcommand="recompute", permissions=MANAGE_GUILD)
+    await interaction.response()
+    followup = await interaction.wait_followup(timeout=30)
+    assert "recomputed" in followup.json["content"].lower()
+
+
+async def test_top_lists_trusted_members_with_explanations_and_pages(harness: Harness):
+    people = await seed_community(harness)
+    await recompute(harness)
+    interaction = await harness.slash(
+        "voices", harness.world.owner, subcommand="top", permissions=MANAGE_GUILD
+    )
+    call = await interaction.response()
+    data = call.json["data"]
+    assert data["flags"] & EPHEMERAL
+    embed = data["embeds"][0]
+    lines = embed["description"].splitlines()
+    assert lines[0].startswith(f"**#1** <@{people[0]}>")
+    assert "distinct members" in lines[0] and "trusted themselves" in lines[0]
+    assert "Page 1 of" in embed["footer"]["text"]
+    # page forward with the button; the same stored ranking continues at #6
+    buttons = [c for row in data["components"] for c in row["components"]]
+    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
+    clicked = await harness.sandbox.click(
+        interaction.message,
+        forward["custom_id"],
+        harness.world.owner,
+        guild_id=harness.world.guild,
+        channel_id=harness.world.general,
+        permissions=MANAGE_GUILD,
+    )
+    page2 = await clicked.response()
+    assert page2.json["type"] == 7  # message update
+    assert page2.json["data"]["embeds"][0]["description"].startswith("**#6**")
+
+
+async def test_top_answers_from_the_database_without_recomputing(harness: Harness):
+    people = await seed_community(harness, n=8)
+    await recompute(harness)
+    computed = await harness.scalar("SELECT computed_at FROM trust_runs WHERE scope = 'all'")
+    # new engagement after the recompute does not show until the next recompute
+    late = harness.sandbox.add_user("latecomer", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+    harness.sandbox.add_member(harness.world.guild, late, dispatch=False)
+    for p in people:
+        msg = await harness.sandbox.send_message(harness.world.general, late, "")
+        await harness.sandbox.send_message(harness.world.general, p, "", reply_to=int(msg["id"]))
+    await harness.flush()
+    interaction = await harness.slash(
+        "voices", harness.world.owner, subcommand="top", permissions=MANAGE_GUILD
+    )
+    text = (await interaction.response()).json["data"]["embeds"][0]["description"]
+    assert f"<@{late}>" not in text
+    assert await harness.scalar("SELECT computed_at FROM trust_runs WHERE scope = 'all'") == computed
+
+
+async def test_topic_scope_and_member_standing(harness: Harness):
+    people = await seed_community(harness, n=8)
+    await recompute(harness)
+    w = harness.world
+    topic = await harness.slash(
+        "voices", w.owner, {"topic": w.cooking}, subcommand="top", permissions=MANAGE_GUILD
+    )
+    embed = (await topic.response()).json["data"]["embeds"][0]
+    assert f"<#{w.cooking}>" in embed["title"] and f"<@{people[0]}>" in embed["description"]
+    general = await harness.slash(
+        "voices", w.owner, {"topic": w.general}, subcommand="top", permissions=MANAGE_GUILD
+    )
+    assert "Nobody is listed yet" in (await general.response()).json["data"]["embeds"][0]["description"]
+    member = await harness.slash(
+        "voices", w.owner, {"member": people[0]}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    desc = (await member.response()).json["data"]["embeds"][0]["description"]
+    assert "**#1** in the whole server" in desc and f"<#{w.cooking}>" in desc
+
+
+async def test_me_is_ephemeral_for_anyone_and_top_member_refuse_non_moderators(harness: Harness):
+    people = await seed_community(harness, n=8)
+    await recompute(harness)
+    w = harness.world
+    me = await harness.slash("voices", people[0], subcommand="me", permissions=BASIC)
+    data = (await me.response()).json["data"]
+    assert data["flags"] & EPHEMERAL and "**#1**" in data["embeds"][0]["description"]
+    stranger = await harness.slash("voices", w.carol, subcommand="me", permissions=BASIC)
+    assert "not ranked yet" in (await stranger.response()).json["data"]["embeds"][0]["description"]
+    for sub, options in (("top", None), ("member", {"member": people[0]}), ("recompute", None)):
+        refused = await harness.slash("voices", w.alice, options, subcommand=sub, permissions=BASIC)
+        reply = (await refused.response()).json["data"]
+        assert reply["flags"] & EPHEMERAL and "moderators" in reply["content"].lower(), sub
+        assert "embeds" not in reply or not reply["embeds"]
+
+
+async def test_excluded_member_is_not_ranked(harness: Harness):
+    people = await seed_community(harness, n=8)
+    w = harness.world
+    override = await harness.slash(
+        "voices",
+        w.owner,
+        {"member": people[0], "mode": "exclude"},
+        subcommand="override",
+        permissions=MANAGE_GUILD,
+    )
+    await override.response()
+    await recompute(harness)
+    assert await harness.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", people[0]) == 0
+    assert await harness.scalar("SELECT count(*) FROM trust_scores WHERE scope = 'all'") > 0
+
+
+async def test_recompute_is_scheduled_with_a_stable_job_id(harness: Harness):
+    assert harness.app.scheduler.job_ids() == ["trust-recompute"]
+    people = await seed_community(harness, n=6)
+    # the scheduled job body: flush the buffer and recompute every community with engagement
+    await harness.bot._recompute_trust()
+    assert await harness.scalar("SELECT count(*) FROM trust_scores WHERE scope = 'all'") >= 1
+    assert (
+        await harness.scalar("SELECT rank FROM trust_scores WHERE scope = 'all' AND member_id = ?", people[0])
+        == 1
+    )
