@@ -134,6 +134,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
             await interaction.response()
             followup = await sandbox.wait_for_call("POST", _followup_route(sandbox), timeout=10)
             await _print_summary(app, community, sent, expected)
+            await _print_voices(app, community)
             status = followup.json["embeds"][0]
             print("\n/microvoice status, as the bot answered a moderator (ephemeral):")
             print(f"  {status['title']}")
@@ -210,3 +211,17 @@ async def _print_summary(
         print(f"  … and {len(by_channel) - 12} more channels and threads")
     members = await store.scalar("SELECT count(*) FROM members WHERE is_bot = 0")
     print(f"\n  members known to the ledger: {members}; message text stored: none (metadata only)")
+
+
+async def _print_voices(app: object, community: SimCommunity) -> None:
+    """Rank the community with the real recompute and show the simulator's hidden roles beside it."""
+    result = await app.voices.recompute(community.guild_id)  # type: ignore[attr-defined]
+    page = await app.voices.top(community.guild_id, "all", per_page=10)  # type: ignore[attr-defined]
+    print(f"\nTrusted voices ({result.scopes} scopes ranked in {result.seconds:.2f} s); "
+          "the simulator's hidden role of each is shown for comparison:")
+    if not page.entries:
+        print("  nobody has enough distinct peers yet")
+    for e in page.entries:
+        name = community.member(e.member_id).name
+        print(f"  #{e.rank:<3}{name:<20}{community.label_of(e.member_id):<14}"
+              f"{e.distinct_peers} distinct peers, {e.trusted_peers} of them trusted")
