@@ -401,6 +401,70 @@ class Store:
         """Every scope in which a member is ranked: (scope, rank, score, peers, trusted, why)."""
         return await self.fetch_all(_TRUST_STANDING, dict(c=community_id, m=member_id))
 
+    # -- bulk load and reference queries (imports, benchmarks) -------------------------------------
+
+    async def record_bulk(
+        self,
+        event_rows: Iterable[Sequence[Any]],
+        members: Iterable[MemberSighting] = (),
+        channels: Iterable[ChannelInfo] = (),
+        *,
+        chunk: int = 200_000,
+    ) -> int:
+        """Load many events fast; returns how many were new. For imports and benchmarks.
+
+        `event_rows` are tuples in `EngagementEvent.row()` order (building millions of event objects
+        costs more than writing them); they may be a generator. Same INSERT OR IGNORE as `record`, so
+        the triggers keep `engagement_daily` and `activity_daily` exact; members and channels are
+        upserted first. Each `chunk` of events is one transaction. While loading, crash safety is
+        traded for speed (meant for a fresh or backed-up database; errors still roll back a chunk):
+        the rollback journal is kept in memory instead of the WAL (which would write every page
+        twice), synchronous is OFF and the page cache is larger. All three are restored afterwards.
+        """
+        await self.record([], members, channels)
+        cache = await self.scalar("PRAGMA cache_size")
+        sync = await self.scalar("PRAGMA synchronous")
+        journal = await self.scalar("PRAGMA journal_mode")
+        await self.db.execute("PRAGMA journal_mode = MEMORY")
+        await self.db.execute("PRAGMA synchronous = OFF")
+        await self.db.execute("PRAGMA cache_size = -524288")  # 512 MiB
+
+        async def write(batch: list[Sequence[Any]]) -> int:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+                await self.db.executemany(_INSERT_EVENT, batch)
+                new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+                await self.db.execute("COMMIT")
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            return int(new)
+
+        inserted = 0
+        batch: list[Sequence[Any]] = []
+        try:
+            for row in event_rows:
+                batch.append(row)
+                if len(batch) >= chunk:
+                    inserted += await write(batch)
+                    batch = []
+            if batch:
+                inserted += await write(batch)
+        finally:
+            await self.db.execute(f"PRAGMA journal_mode = {journal}")
+            await self.db.execute(f"PRAGMA synchronous = {int(sync)}")
+            await self.db.execute(f"PRAGMA cache_size = {int(cache)}")
+        return inserted
+
+    async def pair_event_counts(self) -> list[tuple[int, int, int]]:
+        """(actor, target, events) over the raw ledger, self-engagement excluded: the naive reference
+        a trust graph could be built from (no decay, kinds, channels or retractions)."""
+        return await self.fetch_all(
+            "SELECT actor_id, target_id, count(*) FROM events"
+            " WHERE target_id IS NOT NULL AND target_id <> actor_id GROUP BY actor_id, target_id"
+        )
+
 
 _ENGAGEMENT_ROWS = """
     SELECT CASE WHEN ch.type IN (10, 11, 12) AND ch.parent_id IS NOT NULL

@@ -1,0 +1,656 @@
+"""Trust-ranking quality and speed on simulated communities with ground truth.
+
+Quality: for seeded communities from 500 to 50,000 members, Microvoice (`trust.compute_scope`, scope
+'all', default parameters) and three naive baselines are ranked from the same ledger, i.e. what the
+engagement cog would record for the simulated events (bot actors never recorded, reply targets resolved
+to the replied-to author, a plain message in a thread engaging the thread's owner). Microvoice reads
+the `engagement_daily` aggregate that ledger produces (rebuilt here in numpy exactly as the triggers
+maintain it; the smoke test checks the two agree) and member facts as the store knows them; brand
+staff are registered brand contacts, so they are passed as excluded, as production does. Precision@k
+counts ground-truth experts in the top k; manipulators are the simulator's MANIPULATOR_ROLES.
+
+Speed: the 50,000-member / 60-day community (~2M distinct interacting pairs) is loaded into a real
+SQLite store through its triggers, then a naive reference (pair counts by SQL + a bare personalized
+PageRank), the production recompute (`Voices.recompute`) and a recompute after 10,000 new events are
+timed on it. The database lives in a temporary directory for the run only.
+
+    .venv/bin/python -m bench.trust_quality [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot import trust
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
+from bot.sandbox.simulator import (
+    CHANNEL_PUBLIC_THREAD,
+    EMOJIS,
+    KIND_JOIN,
+    KIND_MESSAGE,
+    KIND_NAMES,
+    KIND_REACTION,
+    KIND_REPLY,
+    KIND_THREAD,
+    KIND_UNREACTION,
+    MANIPULATOR_ROLES,
+    SimCommunity,
+    simulate,
+)
+from bot.store import Store
+from bot.voices import Voices
+
+DAY_MS = 86_400_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PLATFORM = "discord"
+TOP = 20
+TARGET_P10 = 0.9
+NEW_EVENTS = 10_000  # events inserted before the incremental recompute
+# A recompute still running after max(MIN_BUDGET, BUDGET_FACTOR x reference) seconds has missed its
+# target anyway; it is interrupted (and reported as such) so the whole `make bench` stays bounded.
+MIN_BUDGET, BUDGET_FACTOR = 60.0, 3.0
+STORE_KIND = {"reply": 0, "reaction": 1, "thread_reply": 2}  # engagement_daily kinds -> trust.KINDS codes
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    seed: int
+    members: int
+    days: float
+    manipulation: float
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("500, 30d, m=0.3", 101, 500, 30, 0.3),
+    Scenario("2,000, 45d, m=0.8", 102, 2_000, 45, 0.8),
+    Scenario("5,000, 30d, m=0.5", 103, 5_000, 30, 0.5),
+    Scenario("10,000, 45d, m=1.0", 104, 10_000, 45, 1.0),
+    Scenario("50,000, 60d, m=0.5", 105, 50_000, 60, 0.5),
+)
+SPEED = SCENARIOS[-1]  # the speed part reuses the largest community
+QUICK = SCENARIOS[:2]
+SWEEP_SEEDS = (1, 2, 3, 4, 5)  # extra seeds for the scenarios under 50,000 members: is a PASS robust?
+
+
+def _progress(message: str) -> None:
+    print(f"  … {message}", flush=True)
+
+
+def _days(dt: datetime) -> float:
+    return (dt - EPOCH).total_seconds() / 86400
+
+
+def today_of(com: SimCommunity) -> int:
+    """The recompute's `today`: the day the simulated period ends (Voices uses the clock's day)."""
+    return (com.end - EPOCH).days
+
+
+# ------------------------------------------------------------------------------------------ the ledger
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the engagement cog records for a simulated community, as columns in time order.
+
+    `kind` holds simulator KIND_* codes (whose names are the ledger's kind names); `target` is the
+    member engaged with (0 = none): the replied-to or reacted-to author, or for a plain message in a
+    thread the thread's owner. Bot actors are never recorded.
+    """
+
+    ts_ms: np.ndarray
+    kind: np.ndarray
+    actor: np.ndarray
+    channel: np.ndarray
+    target: np.ndarray
+    message_id: np.ndarray
+    emoji: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ts_ms)
+
+
+def thread_owners(com: SimCommunity) -> dict[int, int]:
+    """Thread id -> owner (the member who opened it): the id of a THREAD event's message."""
+    ev = com.events
+    opened = ev.kind == KIND_THREAD
+    return dict(zip(ev.message_id[opened].tolist(), ev.actor[opened].tolist(), strict=True))
+
+
+def ledger(com: SimCommunity) -> Ledger:
+    ev = com.events
+    keep = ~np.isin(ev.actor, com.bot_ids())
+    kind = ev.kind[keep]
+    channel = ev.channel[keep]
+    target = np.where(np.isin(kind, (KIND_REPLY, KIND_REACTION, KIND_UNREACTION)), ev.target_member[keep], 0)
+    # A plain message inside a thread engages with whoever opened the thread.
+    threads = np.array(sorted(thread_owners(com).items()), dtype=np.int64).reshape(-1, 2)
+    plain = np.flatnonzero(kind == KIND_MESSAGE)
+    pos = np.searchsorted(threads[:, 0], channel[plain])
+    pos = np.minimum(pos, max(len(threads) - 1, 0))
+    inside = (threads[pos, 0] == channel[plain]) if len(threads) else np.zeros(len(plain), np.bool_)
+    target[plain[inside]] = threads[pos[inside], 1]
+    return Ledger(
+        ts_ms=ev.ts_ms[keep],
+        kind=kind,
+        actor=ev.actor[keep],
+        channel=channel,
+        target=target.astype(np.int64),
+        message_id=ev.message_id[keep],
+        emoji=ev.emoji[keep],
+    )
+
+
+def _group(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by several int columns: (index of one representative row per group, group per row)."""
+    order = np.lexsort(columns[::-1])
+    start = np.zeros(len(order), np.bool_)
+    if len(order):
+        start[0] = True
+        for col in columns:
+            c = col[order]
+            start[1:] |= c[1:] != c[:-1]
+    group = np.empty(len(order), np.int64)
+    group[order] = np.cumsum(start) - 1
+    return order[start], group
+
+
+def engagement_daily(led: Ledger) -> tuple[np.ndarray, ...]:
+    """The `engagement_daily` rows the store's triggers derive from the ledger (unfolded channels).
+
+    Returns columns (channel, actor, target, day, kind code in STORE_KIND order, n), n > 0 only.
+    A reply, reaction or plain message with a target other than the actor counts once on its day; an
+    unreaction takes one back from the reaction it retracts, on the day that reaction was counted.
+    """
+    day = led.ts_ms // DAY_MS
+    engages = (led.target != 0) & (led.target != led.actor)
+    code = np.full(len(led), -1, np.int64)
+    code[led.kind == KIND_REPLY] = STORE_KIND["reply"]
+    code[led.kind == KIND_REACTION] = STORE_KIND["reaction"]
+    code[led.kind == KIND_MESSAGE] = STORE_KIND["thread_reply"]
+    add = np.flatnonzero(engages & (code >= 0))
+    delta = np.ones(len(add), np.int64)
+    rows = add
+    unreact = np.flatnonzero(engages & (led.kind == KIND_UNREACTION))
+    if len(unreact):
+        # The retracted reaction: same actor, message and emoji (the ledger's natural key).
+        react = np.flatnonzero(led.kind == KIND_REACTION)
+        both = np.concatenate([react, unreact])
+        _, group = _group(led.actor[both], led.message_id[both], led.emoji[both].astype(np.int64))
+        first_react = np.full(int(group.max()) + 1, -1, np.int64)
+        first_react[group[: len(react)][::-1]] = react[::-1]
+        matched = first_react[group[len(react) :]]
+        ok = matched >= 0
+        unreact, matched = unreact[ok], matched[ok]
+        rows = np.concatenate([add, unreact])
+        delta = np.concatenate([delta, -np.ones(len(unreact), np.int64)])
+        day = day.copy()
+        day_of = np.concatenate([day[add], day[matched]])
+    else:
+        day_of = day[add]
+    kind = np.where(led.kind[rows] == KIND_UNREACTION, STORE_KIND["reaction"], code[rows])
+    cols = (led.channel[rows], led.actor[rows], led.target[rows], day_of, kind)
+    heads, group = _group(*cols)
+    n = np.bincount(group, weights=delta, minlength=len(heads)).astype(np.int64)
+    keep = n > 0
+    return (*(c[heads][keep] for c in cols), n[keep])
+
+
+def fold_threads(com: SimCommunity, channel: np.ndarray) -> np.ndarray:
+    """Thread channels folded into their parent, as the store's engagement query does."""
+    parent = {c.id: c.parent_id for c in com.channels if c.type == CHANNEL_PUBLIC_THREAD and c.parent_id}
+    if not parent:
+        return channel
+    ids = np.fromiter(parent, np.int64, len(parent))
+    parents = np.fromiter(parent.values(), np.int64, len(parent))
+    order = np.argsort(ids)
+    ids, parents = ids[order], parents[order]
+    pos = np.minimum(np.searchsorted(ids, channel), len(ids) - 1)
+    return np.where(ids[pos] == channel, parents[pos], channel)
+
+
+def edges_of(com: SimCommunity, led: Ledger) -> trust.Edges:
+    channel, actor, target, day, kind, n = engagement_daily(led)
+    return trust.Edges(actor, target, fold_threads(com, channel), day, kind, n)
+
+
+def member_facts(com: SimCommunity) -> trust.MemberFacts:
+    ms = com.members
+    return trust.MemberFacts(
+        member_id=np.array([m.id for m in ms], dtype=np.int64),
+        joined_day=np.array([_days(m.joined_at) for m in ms]),
+        account_created_day=np.array([_days(m.account_created_at) for m in ms]),
+        is_bot=np.array([m.is_bot for m in ms], dtype=np.bool_),
+        excluded=com.labels["brand_staff"],
+    )
+
+
+# ------------------------------------------------------------------------------------------- rankings
+
+
+def _top(ids: np.ndarray, values: np.ndarray, k: int = TOP) -> list[int]:
+    """Highest values first (ties by id), positive values only."""
+    keep = values > 0
+    ids, values = ids[keep], values[keep]
+    order = np.lexsort((ids, -values))
+    return ids[order[:k]].tolist()
+
+
+def baselines(led: Ledger) -> dict[str, list[int]]:
+    """Naive rankings over the same ledger (which already lacks bot actors)."""
+    out: dict[str, list[int]] = {}
+    posted = np.isin(led.kind, (KIND_MESSAGE, KIND_REPLY, KIND_THREAD))
+    ids, counts = np.unique(led.actor[posted], return_counts=True)
+    out["message count"] = _top(ids, counts)
+    reacts = led.kind == KIND_REACTION
+    unreacts = led.kind == KIND_UNREACTION
+    ids = np.unique(led.target[reacts | unreacts])
+    got = np.zeros(len(ids))
+    np.add.at(got, np.searchsorted(ids, led.target[reacts]), 1.0)
+    np.add.at(got, np.searchsorted(ids, led.target[unreacts]), -1.0)
+    out["reactions received"] = _top(ids, got)
+    replies = (led.kind == KIND_REPLY) & (led.target != 0) & (led.target != led.actor)
+    pairs = np.unique(np.stack([led.target[replies], led.actor[replies]], axis=1), axis=0)
+    ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    out["distinct repliers"] = _top(ids, counts)
+    return out
+
+
+def microvoice(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFacts) -> list[int]:
+    ranked = trust.compute_scope(edges, facts, trust.TrustParams(), today=today_of(com), limit=TOP)
+    return [r.member_id for r in ranked]
+
+
+@dataclass(frozen=True)
+class Quality:
+    scenario: str
+    method: str
+    p10: float
+    p20: float
+    manipulators: int
+    leaked: dict[str, int]  # role -> how many of that manipulator role are in the top 20
+
+
+def score(com: SimCommunity, scenario: str, method: str, top: Sequence[int]) -> Quality:
+    experts = com.labels["expert"]
+    role = {m: r for r in MANIPULATOR_ROLES for m in com.labels[r]}
+    leaked = Counter(role[m] for m in top[:TOP] if m in role)
+    return Quality(
+        scenario=scenario,
+        method=method,
+        p10=sum(m in experts for m in top[:10]) / 10,
+        p20=sum(m in experts for m in top[:20]) / 20,
+        manipulators=sum(leaked.values()),
+        leaked=dict(sorted(leaked.items())),
+    )
+
+
+def evaluate(com: SimCommunity, scenario: str, *, with_baselines: bool = True) -> list[Quality]:
+    """Microvoice (first) and the baselines on one community."""
+    led = ledger(com)
+    rows = [score(com, scenario, "Microvoice", microvoice(com, edges_of(com, led), member_facts(com)))]
+    if with_baselines:
+        rows += [score(com, scenario, name, top) for name, top in baselines(led).items()]
+    return rows
+
+
+def passed(q: Quality) -> bool:
+    return q.p10 >= TARGET_P10 and q.manipulators == 0
+
+
+def sweep_table(sweep: Sequence[tuple[Scenario, list[Quality]]]) -> list[str]:
+    lines = [
+        f"  {'scenario':<20}{'seeds':>6}{'PASS':>6}{'min P@10':>10}{'mean P@10':>11}{'max manip@20':>14}"
+    ]
+    for sc, rows in sweep:
+        p10 = [q.p10 for q in rows]
+        lines.append(
+            f"  {sc.name:<20}{len(rows):>6}{sum(map(passed, rows)):>6}{min(p10):>10.2f}"
+            f"{sum(p10) / len(p10):>11.2f}{max(q.manipulators for q in rows):>14}"
+        )
+    return lines
+
+
+def quality_table(results: Sequence[Quality]) -> list[str]:
+    lines = [
+        f"  {'scenario':<20}{'method':<20}{'P@10':>6}{'P@20':>7}{'manip@20':>10}"
+        "  manipulator roles in top 20",
+    ]
+    for q in results:
+        roles = ", ".join(f"{r}×{n}" for r, n in q.leaked.items()) or "-"
+        verdict = ""
+        if q.method == "Microvoice":
+            verdict = "  PASS" if passed(q) else "  FAIL"
+        lines.append(
+            f"  {q.scenario:<20}{q.method:<20}{q.p10:>6.2f}{q.p20:>7.2f}{q.manipulators:>10}"
+            f"  {roles}{verdict}"
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------- speed
+
+
+def event_rows(
+    com: SimCommunity, led: Ledger, start: int = 0, stop: int | None = None, *, chunk: int = 100_000
+) -> Iterator[tuple[object, ...]]:
+    """The ledger as `EngagementEvent.row()` tuples, built a chunk at a time."""
+    stop = len(led) if stop is None else stop
+    kinds = KIND_NAMES
+    for lo in range(start, stop, chunk):
+        hi = min(lo + chunk, stop)
+        stamps = np.datetime_as_string(led.ts_ms[lo:hi].astype("datetime64[ms]"), unit="ms").tolist()
+        columns = zip(
+            led.kind[lo:hi].tolist(),
+            led.channel[lo:hi].tolist(),
+            led.actor[lo:hi].tolist(),
+            led.target[lo:hi].tolist(),
+            led.message_id[lo:hi].tolist(),
+            led.emoji[lo:hi].tolist(),
+            (led.ts_ms[lo:hi] // 1000).tolist(),
+            stamps,
+            strict=True,
+        )
+        for kind, channel, actor, target, message, emoji, secs, stamp in columns:
+            if kind in (KIND_REACTION, KIND_UNREACTION):
+                source = f"{message}:{EMOJIS[emoji]}"
+            elif kind == KIND_JOIN:
+                source = f"{actor}:{secs}"
+            else:
+                source = str(message)
+            yield (
+                PLATFORM,
+                com.guild_id,
+                channel,
+                actor,
+                target or None,
+                kinds[kind],
+                source,
+                int(target == actor),
+                stamp + "+00:00",
+            )
+
+
+def sightings(com: SimCommunity, led: Ledger) -> list[MemberSighting]:
+    """Every member as the store learns them: first seen at their first recorded event (else the start)."""
+    first: dict[int, int] = {}
+    actors, stamps = led.actor.tolist(), led.ts_ms.tolist()
+    for actor, ts in zip(reversed(actors), reversed(stamps), strict=True):
+        first[actor] = ts
+    start_ms = round(com.start.timestamp() * 1000)
+    return [
+        MemberSighting(
+            PLATFORM,
+            com.guild_id,
+            m.id,
+            datetime.fromtimestamp(first.get(m.id, max(start_ms, 0)) / 1000, UTC),
+            joined_at=m.joined_at,
+            account_created_at=m.account_created_at,
+            is_bot=m.is_bot,
+        )
+        for m in com.members
+    ]
+
+
+def channel_infos(com: SimCommunity) -> list[ChannelInfo]:
+    owners = thread_owners(com)
+    return [
+        ChannelInfo(PLATFORM, com.guild_id, c.id, c.parent_id, c.type, c.name, owners.get(c.id))
+        for c in com.channels
+    ]
+
+
+def reference_pagerank(pairs: np.ndarray, damping: float = 0.85, tol: float = 1e-9) -> tuple[np.ndarray, int]:
+    """Bare personalized PageRank over (actor, target, count) rows: uniform teleport over all nodes,
+    dangling mass spread uniformly, iterated until the L1 change drops below `tol`."""
+    ids, dense = np.unique(pairs[:, :2], return_inverse=True)
+    dense = dense.reshape(-1, 2)
+    n = len(ids)
+    w = pairs[:, 2].astype(np.float64)
+    out = np.bincount(dense[:, 0], weights=w, minlength=n)
+    m = sp.csr_array((w / out[dense[:, 0]], (dense[:, 1], dense[:, 0])), shape=(n, n))
+    dangling = out == 0
+    teleport = np.full(n, 1.0 / n)
+    x = teleport.copy()
+    for step in range(1, 1001):
+        y = damping * (m @ x)
+        y += (damping * x[dangling].sum() + 1.0 - damping) * teleport
+        change = float(np.abs(y - x).sum())
+        x = y
+        if change < tol:
+            return x, step
+    return x, 1000
+
+
+@dataclass(frozen=True)
+class Speed:
+    events: int
+    load_seconds: float
+    engagement_rows: int
+    pairs: int
+    query_seconds: float
+    pagerank_seconds: float
+    pagerank_iterations: int
+    budget: float
+    full_seconds: float
+    full_finished: bool
+    read_seconds: float  # Store.engagement_rows alone, the recompute's read of the graph
+    read_finished: bool
+    scopes: int
+    ranked: int
+    new_events: int
+    insert_seconds: float
+    incremental_seconds: float | None  # None: not run (the full recompute did not finish)
+    incremental_finished: bool
+    incremental_path: str | None  # the Voices method used, None = no incremental path (full recompute)
+
+
+async def _bounded(store: Store, work: Awaitable[object], budget: float) -> tuple[object | None, float]:
+    """Run `work`; past `budget` seconds interrupt its SQL. Returns (result or None if cut, seconds)."""
+    task = asyncio.ensure_future(work)
+    t0 = time.perf_counter()
+    done, _ = await asyncio.wait({task}, timeout=budget)
+    if not done:
+        await store.db.interrupt()  # aborts the running statement; a no-op outside SQL
+        try:
+            await task
+        except sqlite3.OperationalError:
+            return None, time.perf_counter() - t0
+    return task.result(), time.perf_counter() - t0
+
+
+async def measure_speed(com: SimCommunity, led: Ledger, *, new_events: int = NEW_EVENTS) -> Speed:
+    """Load the ledger into a fresh store (all but the last `new_events`), time the reference and the
+    production recompute, then insert the rest the way the ingest does and recompute again."""
+    held = max(0, len(led) - new_events)
+    brands = sorted(com.labels["brand_staff"])
+
+    async def brand_contacts(_: int) -> list[int]:
+        return brands
+
+    with tempfile.TemporaryDirectory(prefix="microvoice-bench-") as tmp:
+        store = await Store.open(Path(tmp) / "bench.sqlite3")
+        try:
+            _progress(f"loading {held:,} events into SQLite through the triggers (takes minutes)")
+            t0 = time.perf_counter()
+            loaded = await store.record_bulk(
+                event_rows(com, led, 0, held), sightings(com, led), channel_infos(com)
+            )
+            load = time.perf_counter() - t0
+            rows = int(await store.scalar("SELECT count(*) FROM engagement_daily WHERE n > 0"))
+            _progress(f"loaded {loaded:,} events in {load:.0f}s ({rows:,} engagement_daily rows)")
+
+            t0 = time.perf_counter()
+            pairs = np.array(await store.pair_event_counts(), dtype=np.int64).reshape(-1, 3)
+            query = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            _, iterations = reference_pagerank(pairs)
+            pagerank = time.perf_counter() - t0
+            _progress(f"reference: {len(pairs):,} pairs, query {query:.1f}s, PageRank {pagerank:.1f}s")
+
+            budget = max(MIN_BUDGET, BUDGET_FACTOR * (query + pagerank))
+            voices = Voices(store, clock=lambda: com.end, excluded=brand_contacts)
+            _progress(f"full recompute (Voices.recompute), interrupted after {budget:.0f}s")
+            full, full_seconds = await _bounded(store, voices.recompute(com.guild_id), budget)
+            _progress(f"full recompute {'took' if full else 'interrupted after'} {full_seconds:.1f}s")
+            since = today_of(com) - int(voices.params.window_days) - 1  # as Voices.recompute reads
+            read, read_seconds = await _bounded(store, store.engagement_rows(com.guild_id, since), budget)
+            _progress(
+                f"Store.engagement_rows alone {'took' if read else 'interrupted after'} {read_seconds:.1f}s"
+            )
+            read_finished = read is not None
+            del read  # millions of rows
+
+            t0 = time.perf_counter()
+            fresh = [
+                EngagementEvent(r[0], r[1], r[2], r[3], r[5], r[6], datetime.fromisoformat(r[8]), r[4])  # type: ignore[arg-type]
+                for r in event_rows(com, led, held)
+            ]
+            for i in range(0, len(fresh), 500):  # the ingest's batch size
+                await store.record(fresh[i : i + 500])
+            insert = time.perf_counter() - t0
+            incremental = getattr(voices, "recompute_incremental", None)
+            again, again_seconds = None, None
+            if full is not None:
+                again, again_seconds = await _bounded(
+                    store, (incremental or voices.recompute)(com.guild_id), budget
+                )
+                _progress(f"recompute after {len(fresh):,} new events {again_seconds:.1f}s")
+        finally:
+            await store.close()
+    return Speed(
+        events=loaded,
+        load_seconds=load,
+        engagement_rows=rows,
+        pairs=len(pairs),
+        query_seconds=query,
+        pagerank_seconds=pagerank,
+        pagerank_iterations=iterations,
+        budget=budget,
+        full_seconds=full_seconds,
+        full_finished=full is not None,
+        read_seconds=read_seconds,
+        read_finished=read_finished,
+        scopes=getattr(full, "scopes", 0),
+        ranked=getattr(full, "ranked", 0),
+        new_events=len(fresh),
+        insert_seconds=insert,
+        incremental_seconds=again_seconds,
+        incremental_finished=again is not None,
+        incremental_path="recompute_incremental" if incremental else None,
+    )
+
+
+def speed_table(s: Speed) -> list[str]:
+    reference = s.query_seconds + s.pagerank_seconds
+    full_ok = s.full_finished and s.full_seconds <= reference
+    incr_ok = (
+        s.incremental_path is not None
+        and s.incremental_finished
+        and s.incremental_seconds is not None
+        and s.incremental_seconds < 0.1 * s.full_seconds
+    )
+    w = 60
+
+    def row(step: str, seconds: float | None, finished: bool = True, target: str = "") -> str:
+        shown = "-" if seconds is None else f"{seconds:.1f}" if finished else f">{seconds:.0f}"
+        return f"  {step:<{w}}{shown:>9}  {target}".rstrip()
+
+    full_step = (
+        f"(b) Microvoice full recompute, {s.scopes} scopes"
+        if s.full_finished
+        else (f"(b) Microvoice full recompute: interrupted after {s.budget:.0f}s")
+    )
+    if s.incremental_path:
+        incr_step = f"(c) incremental ({s.incremental_path}) after {s.new_events:,} new"
+    elif s.incremental_seconds is None:
+        incr_step = "(c) no incremental path; not run (b did not finish)"
+    else:
+        incr_step = f"(c) no incremental path: full recompute after {s.new_events:,} new"
+    return [
+        f"  {'step':<{w}}{'seconds':>9}  target",
+        row(f"load {s.events:,} events (Store.record_bulk, through the triggers)", s.load_seconds),
+        row(f"(a1) reference: pair counts by SQL into numpy, {s.pairs:,} pairs", s.query_seconds),
+        row(f"(a2) reference: bare PageRank, {s.pagerank_iterations} iterations", s.pagerank_seconds),
+        row("(a) reference total", reference),
+        row(
+            full_step,
+            s.full_seconds,
+            s.full_finished,
+            f"≤ reference ({reference:.1f}s): {'MET' if full_ok else 'NOT MET'}",
+        ),
+        row("  (b1) of which the read: Store.engagement_rows alone", s.read_seconds, s.read_finished),
+        row(f"insert {s.new_events:,} new events via Store.record (batches of 500)", s.insert_seconds),
+        row(
+            incr_step,
+            s.incremental_seconds,
+            s.incremental_finished,
+            f"< 10% of full{f' ({0.1 * s.full_seconds:.1f}s)' if s.full_finished else ''}: "
+            f"{'MET' if incr_ok else 'NOT MET'}",
+        ),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Trust-ranking quality and speed benchmark.")
+    ap.add_argument("--quick", action="store_true", help="two small quality scenarios, no speed part")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+    print("\nTrust quality (simulated communities with ground truth; targets: P@10 ≥ 0.9, 0 manipulators)")
+    results: list[Quality] = []
+    speed_com: tuple[SimCommunity, Ledger] | None = None
+    for sc in QUICK if args.quick else SCENARIOS:
+        t0 = time.perf_counter()
+        com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
+        _progress(f"{sc.name}: simulated {len(com.events):,} events")
+        results += evaluate(com, sc.name)
+        _progress(f"{sc.name}: simulated and ranked in {time.perf_counter() - t0:.1f}s")
+        if sc == SPEED and not args.quick:
+            speed_com = (com, ledger(com))
+        del com
+    for line in quality_table(results):
+        print(line)
+    mv = [q for q in results if q.method == "Microvoice"]
+    print(f"  Microvoice: {sum(map(passed, mv))}/{len(mv)} scenarios PASS")
+
+    if not args.quick:
+        print(f"\nMicrovoice on other seeds ({', '.join(map(str, SWEEP_SEEDS))}) of the smaller scenarios")
+        sweep = []
+        for sc in SCENARIOS:
+            if sc.members >= 50_000:
+                continue
+            rows = []
+            for seed in SWEEP_SEEDS:
+                com = simulate(seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
+                rows += evaluate(com, sc.name, with_baselines=False)
+            sweep.append((sc, rows))
+            _progress(f"{sc.name}: {len(SWEEP_SEEDS)} seeds done")
+        for line in sweep_table(sweep):
+            print(line)
+
+    if speed_com is not None:
+        com, led = speed_com
+        print(f"\nTrust recompute speed ({SPEED.name} community in a SQLite store)")
+        speed = asyncio.run(measure_speed(com, led))
+        for line in speed_table(speed):
+            print(line)
+    print(f"  (trust benchmark took {time.perf_counter() - started:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()

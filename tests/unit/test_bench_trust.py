@@ -1,0 +1,98 @@
+"""Smoke test of the trust benchmark (bench/trust_quality.py) on a small community. No timing asserts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import trust_quality as bq
+from bot.sandbox.simulator import KIND_MESSAGE, KIND_REACTION, KIND_UNREACTION, MANIPULATOR_ROLES, simulate
+from bot.store import Store
+
+
+@pytest.fixture(scope="module")
+def community():
+    return simulate(5, members=300, days=20, manipulation=0.6)
+
+
+@pytest.fixture(scope="module")
+def led(community):
+    return bq.ledger(community)
+
+
+def test_ledger_drops_bot_actors_and_resolves_thread_owners(community, led):
+    assert len(led) == sum(community.expected_counts().values())
+    assert not np.isin(led.actor, community.bot_ids()).any()
+    owners = bq.thread_owners(community)
+    in_thread = np.isin(led.channel, np.fromiter(owners, np.int64)) & (led.kind == KIND_MESSAGE)
+    assert in_thread.any()
+    expected = [owners[c] for c in led.channel[in_thread].tolist()]
+    assert led.target[in_thread].tolist() == expected
+
+
+async def test_numpy_engagement_daily_matches_the_store_triggers(community, led, tmp_path: Path):
+    store = await Store.open(tmp_path / "bench.sqlite3")
+    try:
+        loaded = await store.record_bulk(
+            bq.event_rows(community, led, chunk=1000),
+            bq.sightings(community, led),
+            bq.channel_infos(community),
+            chunk=5000,
+        )
+        assert loaded == len(led)
+        assert await store.scalar("PRAGMA synchronous") == 1  # restored to NORMAL
+        assert await store.scalar("PRAGMA journal_mode") == "wal"
+        since = bq.today_of(community) - 400
+        stored = Counter()
+        for channel, actor, target, day, kind, n in await store.engagement_rows(community.guild_id, since):
+            stored[(channel, actor, target, day, bq.STORE_KIND[kind])] += n
+        pairs = await store.pair_event_counts()
+    finally:
+        await store.close()
+    edges = bq.edges_of(community, led)
+    ours = Counter()
+    cols = (edges.channel, edges.actor, edges.target, edges.day, edges.kind)
+    for *key, n in zip(*(c.tolist() for c in cols), edges.n.tolist(), strict=True):
+        ours[tuple(key)] += int(n)
+    assert ours == stored
+    assert any(k[4] == bq.STORE_KIND["thread_reply"] for k in ours)
+    # Unreactions took something back: fewer reaction units than recorded reactions to others.
+    recorded = int(((led.kind == KIND_REACTION) & (led.target != led.actor)).sum())
+    assert int((led.kind == KIND_UNREACTION).sum()) > 0
+    assert sum(n for k, n in ours.items() if k[4] == bq.STORE_KIND["reaction"]) < recorded
+    assert len(pairs) > 0 and all(a != t and n >= 1 for a, t, n in pairs)
+
+
+def test_quality_metrics_are_sane(community):
+    rows = bq.evaluate(community, "smoke")
+    assert [q.method for q in rows] == [
+        "Microvoice",
+        "message count",
+        "reactions received",
+        "distinct repliers",
+    ]
+    manipulators = set().union(*(community.labels[r] for r in MANIPULATOR_ROLES))
+    for q in rows:
+        assert 0.0 <= q.p10 <= 1.0 and 0.0 <= q.p20 <= 1.0
+        assert 0 <= q.manipulators <= bq.TOP
+        assert q.manipulators == sum(q.leaked.values())
+        assert set(q.leaked) <= MANIPULATOR_ROLES
+    by_method = {q.method: q for q in rows}
+    mv = by_method["Microvoice"]
+    assert mv.p10 > 0  # the ranking finds experts at all
+    assert "brand_staff" not in mv.leaked and "bot" not in mv.leaked  # excluded / is_bot
+    assert len(manipulators) > 0
+    lines = bq.quality_table(rows)
+    assert len(lines) == 1 + len(rows) and ("PASS" in lines[1] or "FAIL" in lines[1])
+    assert len(bq.sweep_table([(bq.SCENARIOS[0], rows[:1])])) == 2
+
+
+def test_reference_pagerank_is_a_distribution():
+    pairs = np.array([[1, 2, 3], [2, 3, 1], [3, 1, 2], [4, 1, 1]], dtype=np.int64)
+    x, steps = bq.reference_pagerank(pairs)
+    assert steps > 1
+    assert x.sum() == pytest.approx(1.0)
+    assert (x > 0).all()
