@@ -177,18 +177,37 @@ class Edges:
     def from_rows(cls, rows: Iterable[tuple[int, int, int, int, str | int, int | float]]) -> Edges:
         """Build from `(channel_id, actor_id, target_id, day, kind, n)` rows, kind as a name or code.
 
-        Unknown kind names map to -1 and carry no weight, like unknown codes.
+        Unknown kind names map to -1 and carry no weight, like unknown codes. Rows of uniform types
+        (what a database cursor returns) are parsed by numpy in one pass, a few times faster than
+        transposing them in Python.
         """
         data = rows if isinstance(rows, list) else list(rows)
         if not data:
             return cls.empty()
-        channel, actor, target, day, kind, n = zip(*data, strict=True)
-        names = {name: code for code, name in enumerate(KINDS)}
-        codes = np.fromiter(
-            (names.get(k, -1) if isinstance(k, str) else int(k) for k in kind), np.int64, len(kind)
+        by_name = isinstance(data[0][4], str)
+        layout = [("channel", "i8"), ("actor", "i8"), ("target", "i8"), ("day", "i8")]
+        layout += [("kind", "U16" if by_name else "i8"), ("n", "f8")]
+        try:
+            table = np.array(data, dtype=layout)
+        except (TypeError, ValueError, OverflowError):  # mixed kind types or odd values: slow path
+            channel, actor, target, day, kind, n = zip(*data, strict=True)
+            names = {name: code for code, name in enumerate(KINDS)}
+            codes = [names.get(k, -1) if isinstance(k, str) else int(k) for k in kind]
+            return cls(actor=actor, target=target, channel=channel, day=day, kind=codes, n=n)
+        if by_name:
+            codes = np.full(len(table), -1, np.int64)
+            for code, name in enumerate(KINDS):
+                codes[table["kind"] == name] = code
+        else:
+            codes = table["kind"]
+        return cls(
+            actor=table["actor"],
+            target=table["target"],
+            channel=table["channel"],
+            day=table["day"],
+            kind=codes,
+            n=table["n"],
         )
-        columns = (np.fromiter(c, np.int64, len(c)) for c in (actor, target, channel, day))
-        return cls(*columns, kind=codes, n=np.fromiter(n, np.float64, len(n)))
 
 
 @dataclass(frozen=True)

@@ -437,6 +437,8 @@ def test_defensive_inputs() -> None:
     )
     assert compute_scope(odd, facts(extra=[100]), LOOSE, today=TODAY) == base
     assert Edges.from_rows(iter([(1, 2, 3, TODAY, "like", 1)])).kind.tolist() == [-1]  # unknown name
+    mixed = Edges.from_rows([(1, 2, 3, TODAY, 1, 1), (1, 2, 3, TODAY, "comment", 2)])  # codes and names
+    assert mixed.kind.tolist() == [1, 3] and mixed.n.tolist() == [1.0, 2.0]
     future = rank([*town_rows(), *replies_from(TOWN[:6], 100, day=TODAY + 3)], facts(extra=[100]))
     assert future == rank([*town_rows(), *replies_from(TOWN[:6], 100, day=TODAY)], facts(extra=[100]))
 
