@@ -7,8 +7,10 @@ the core. Nothing is built at import time; `build_bot(settings)` builds everythi
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+import cogs
 from bot import i18n
 from bot.config import Settings
 from bot.errors import MicrovoiceError
@@ -29,7 +32,15 @@ from bot.voices import Voices
 
 log = logging.getLogger(__name__)
 
-COGS = ("cogs.engagement", "cogs.settings", "cogs.voices")
+
+def discover_cogs() -> list[str]:
+    """Every module in cogs/ that defines an extension `setup`, in name order."""
+    names: list[str] = []
+    for info in sorted(pkgutil.iter_modules(cogs.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"cogs.{info.name}")
+        if callable(getattr(module, "setup", None)):
+            names.append(module.__name__)
+    return names
 
 
 def utcnow() -> datetime:
@@ -137,7 +148,7 @@ class MicrovoiceBot(commands.Bot):
             scheduler=scheduler,
             clock=self.clock,
         )
-        for name in COGS:
+        for name in discover_cogs():
             await self.load_extension(name)
         await self.sync_commands_if_changed()
         scheduler.every_minutes(

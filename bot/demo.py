@@ -217,11 +217,15 @@ async def _print_voices(app: object, community: SimCommunity) -> None:
     """Rank the community with the real recompute and show the simulator's hidden roles beside it."""
     result = await app.voices.recompute(community.guild_id)  # type: ignore[attr-defined]
     page = await app.voices.top(community.guild_id, "all", per_page=10)  # type: ignore[attr-defined]
-    print(f"\nTrusted voices ({result.scopes} scopes ranked in {result.seconds:.2f} s); "
-          "the simulator's hidden role of each is shown for comparison:")
+    print(
+        f"\nTrusted voices ({result.scopes} scopes ranked in {result.seconds:.2f} s); "
+        "the simulator's hidden role of each is shown for comparison:"
+    )
     if not page.entries:
         print("  nobody has enough distinct peers yet")
     for e in page.entries:
         name = community.member(e.member_id).name
-        print(f"  #{e.rank:<3}{name:<20}{community.label_of(e.member_id):<14}"
-              f"{e.distinct_peers} distinct peers, {e.trusted_peers} of them trusted")
+        print(
+            f"  #{e.rank:<3}{name:<20}{community.label_of(e.member_id):<14}"
+            f"{e.distinct_peers} distinct peers, {e.trusted_peers} of them trusted"
+        )

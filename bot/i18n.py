@@ -1,4 +1,6 @@
-"""Message catalogs (bot/locales/{en,ar,he}.toml). A missing key falls back to English text.
+"""Message catalogs: bot/locales/{lang}.toml plus one {lang}.{area}.toml per feature area, merged.
+
+A missing key falls back to English text.
 
 Discord has no Arabic or Hebrew client locale, so the language comes from the community's setting.
 User-supplied names go through `isolate()` so right-to-left text renders them correctly.
@@ -18,10 +20,12 @@ FSI, PDI = "\u2068", "\u2069"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / f"{lang}.toml"
-    if not path.is_file():
-        return {}
-    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    merged: dict[str, str] = {}
+    paths = [LOCALE_DIR / f"{lang}.toml", *sorted(LOCALE_DIR.glob(f"{lang}.*.toml"))]
+    for path in paths:
+        if path.is_file():
+            merged.update(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+    return merged
 
 
 def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:

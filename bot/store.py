@@ -17,6 +17,8 @@ from typing import Any
 import aiosqlite
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
+from bot.store_activations import ActivationQueries
+from bot.store_partners import PartnerQueries
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,15 @@ class CommunitySettings:
     k_anonymity: int = 5
 
 
-SETTING_COLUMNS = ("locale", "mod_role_id", "report_channel_id", "retention_days")
+SETTING_COLUMNS = (
+    "locale",
+    "mod_role_id",
+    "report_channel_id",
+    "retention_days",
+    "max_sponsored_per_week",
+    "min_gap_hours",
+    "k_anonymity",
+)
 
 _INSERT_EVENT = """
     INSERT OR IGNORE INTO events
@@ -116,7 +126,7 @@ _GET_SETTINGS = """
 """
 
 
-class Store:
+class Store(PartnerQueries, ActivationQueries):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
