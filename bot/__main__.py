@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings
 
@@ -61,6 +62,65 @@ async def _run(settings: Settings, token: str) -> int:
     return 0
 
 
+def _add_verify_giveaway(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = sub.add_parser(
+        "verify-giveaway",
+        help="recompute a giveaway's winners from the revealed seed and the entrant ids (docs/giveaways.md)",
+    )
+    verify.add_argument(
+        "--seed", required=True, help="the seed revealed with the winners (64 hex characters)"
+    )
+    verify.add_argument(
+        "--commitment", help="the SHA-256 shown on the opening post; the seed is checked against it"
+    )
+    verify.add_argument("--winners", type=int, required=True, help="how many winners the giveaway drew")
+    verify.add_argument(
+        "--reroll",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="a reroll round that drew N replacements (repeat for each round, in order)",
+    )
+    verify.add_argument(
+        "--entrants-file", type=Path, help="the published entrant list (ids separated by spaces or newlines)"
+    )
+    verify.add_argument("--expect", help="comma-separated winners as announced; checked against the result")
+    verify.add_argument("entrants", nargs="*", help="entrant ids (instead of, or in addition to, the file)")
+
+
+def _verify_giveaway(args: argparse.Namespace) -> int:
+    """Print the winners the seed and entrants produce; exit 1 if the commitment or --expect disagrees."""
+    from bot import giveaway
+
+    try:
+        ids = giveaway.parse_entrant_ids(" ".join(args.entrants))
+        if args.entrants_file is not None:
+            ids += giveaway.parse_entrant_ids(args.entrants_file.read_text(encoding="utf-8"))
+        entrants = giveaway.canonical_entrants(ids)
+        rounds = giveaway.draw_rounds(args.seed, entrants, [args.winners, *args.reroll])
+        digest = giveaway.commitment(args.seed)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ok = True
+    print(f"seed commitment: sha256(seed) = {digest}")
+    if args.commitment is not None:
+        matches = giveaway.verify_commitment(args.seed, args.commitment)
+        ok &= matches
+        print("commitment: OK, matches the published hash" if matches else "commitment: MISMATCH")
+    print(f"entrants: {len(entrants)} (sha256 of the sorted list: {giveaway.entrants_digest(entrants)})")
+    for number, winners in enumerate(rounds):
+        label = "draw" if number == 0 else f"reroll {number}"
+        print(f"round {number} ({label}): " + (", ".join(str(w) for w in winners) or "no winners"))
+    if args.expect is not None:
+        expected = [int(x) for x in args.expect.replace(",", " ").split()]
+        same = expected == rounds[0]
+        ok &= same
+        print("winners: OK, match the announcement" if same else "winners: MISMATCH with --expect")
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Microvoice community bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--days", type=float, default=7.0)
     demo.add_argument("--seed", type=int, default=7)
+    _add_verify_giveaway(sub)
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -86,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("discord.client").setLevel(logging.ERROR)  # voice-library notices
         return asyncio.run(run_demo(members=args.members, days=args.days, seed=args.seed))
+    if args.command == "verify-giveaway":
+        return _verify_giveaway(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 
 from bot.permissions import is_moderator
+from bot.roles import Standing, allowed, refusal_key
 
 T = TypeVar("T")
 
@@ -43,3 +44,32 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
 def moderator_only() -> Callable[[T], T]:
     """Decorator: Manage Server, Administrator, or the community's configured moderator role."""
     return app_commands.check(require_moderator)
+
+
+async def member_standing(interaction: discord.Interaction) -> Standing:
+    """The caller's Microvoice roles in this server: moderator, brand manager, partner (and member)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    app = interaction.client.app  # type: ignore[attr-defined]
+    try:
+        moderator = await require_moderator(interaction)
+    except RoleRequired:
+        moderator = False
+    guild_id, user_id = interaction.guild_id, interaction.user.id
+    return Standing(
+        moderator=moderator,
+        managed_brands=tuple(await app.store.managed_brand_ids(guild_id, user_id)),
+        partner=await app.store.is_partner(guild_id, user_id),
+    )
+
+
+def require_role(command: str) -> Callable[[T], T]:
+    """Decorator: the caller holds one of the roles `bot.roles.MATRIX` allows for `command`."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if not allowed(command, (await member_standing(interaction)).roles):
+            raise RoleRequired(refusal_key(command))
+        return True
+
+    predicate.matrix_row = command  # type: ignore[attr-defined]  # tests check it names its own command
+    return app_commands.check(predicate)

@@ -1,4 +1,8 @@
-"""`/microvoice setup` and `/microvoice status`: per-community settings and what was recorded."""
+"""`/microvoice setup` and `/microvoice status`: per-community settings and what was recorded.
+
+The sponsored-content limits (`max_sponsored_per_week`, `min_gap_hours`) are the saturation guard that
+`/activation approve` enforces (see cogs/activations.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from bot.errors import InvalidInput
 from cogs.checks import moderator_only
 
 RETENTION_MIN, RETENTION_MAX = 1, 3650
+SPONSORED_MIN, SPONSORED_MAX = 0, 50
+GAP_MIN, GAP_MAX = 0, 720
 STATUS_DAYS = 7
 LOCALE_CHOICES = [
     app_commands.Choice(name="English", value="en"),
@@ -39,6 +45,8 @@ class Settings(commands.Cog):
         mod_role="Members with this role count as moderators for Microvoice",
         report_channel="Where scheduled reports are posted",
         retention_days=f"Days to keep raw engagement events ({RETENTION_MIN}-{RETENTION_MAX})",
+        max_sponsored_per_week=f"Most sponsored activations in any 7 days ({SPONSORED_MIN}-{SPONSORED_MAX})",
+        min_gap_hours=f"Fewest hours between two sponsored activations ({GAP_MIN}-{GAP_MAX})",
     )
     @app_commands.choices(locale=LOCALE_CHOICES)
     @moderator_only()
@@ -49,6 +57,8 @@ class Settings(commands.Cog):
         mod_role: discord.Role | None = None,
         report_channel: discord.TextChannel | None = None,
         retention_days: app_commands.Range[int, RETENTION_MIN, RETENTION_MAX] | None = None,
+        max_sponsored_per_week: app_commands.Range[int, SPONSORED_MIN, SPONSORED_MAX] | None = None,
+        min_gap_hours: app_commands.Range[int, GAP_MIN, GAP_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         changes: dict[str, object] = {}
@@ -64,6 +74,14 @@ class Settings(commands.Cog):
             if not RETENTION_MIN <= retention_days <= RETENTION_MAX:
                 raise InvalidInput("error.bad_retention", low=RETENTION_MIN, high=RETENTION_MAX)
             changes["retention_days"] = retention_days
+        if max_sponsored_per_week is not None:
+            if not SPONSORED_MIN <= max_sponsored_per_week <= SPONSORED_MAX:
+                raise InvalidInput("error.bad_sponsored", low=SPONSORED_MIN, high=SPONSORED_MAX)
+            changes["max_sponsored_per_week"] = max_sponsored_per_week
+        if min_gap_hours is not None:
+            if not GAP_MIN <= min_gap_hours <= GAP_MAX:
+                raise InvalidInput("error.bad_gap", low=GAP_MIN, high=GAP_MAX)
+            changes["min_gap_hours"] = min_gap_hours
         if not changes:
             current = await self._describe(interaction)
             await interaction.response.send_message(
@@ -80,6 +98,8 @@ class Settings(commands.Cog):
             "mod_role_id": lambda v: f"<@&{v}>",
             "report_channel_id": lambda v: f"<#{v}>",
             "retention_days": lambda v: str(v),
+            "max_sponsored_per_week": lambda v: str(v),
+            "min_gap_hours": lambda v: str(v),
         }
         parts = [
             i18n.t(lang, f"setup.{name.removesuffix('_id')}", value=shown[name](value))
@@ -94,7 +114,7 @@ class Settings(commands.Cog):
         s = await self.app.community(interaction.guild_id)
         lang = s.locale
         none = i18n.t(lang, "setup.none")
-        return i18n.t(
+        general = i18n.t(
             lang,
             "status.settings",
             locale=s.locale,
@@ -102,6 +122,10 @@ class Settings(commands.Cog):
             mod_role=f"<@&{s.mod_role_id}>" if s.mod_role_id else none,
             report_channel=f"<#{s.report_channel_id}>" if s.report_channel_id else none,
         )
+        sponsored = i18n.t(
+            lang, "setup.sponsored_limits", per_week=s.max_sponsored_per_week, gap=s.min_gap_hours
+        )
+        return f"{general} {sponsored}"
 
     @microvoice.command(name="status", description="What Microvoice recorded here in the last 7 days")
     @moderator_only()

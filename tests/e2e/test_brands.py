@@ -1,0 +1,192 @@
+"""`/brand` through the sandbox: lifecycle, bad input, and the brand view that lists partners only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot import i18n
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.test_partners import join
+
+EPHEMERAL = 1 << 6
+
+
+async def brand_cmd(
+    h: Harness, sub: str, user: int, options: dict | None = None, perms: int = MANAGE_GUILD
+) -> dict:
+    interaction = await h.slash("brand", user, options, subcommand=sub, permissions=perms)
+    call = await interaction.response()
+    if call.json["type"] == 5:
+        return (await interaction.wait_followup()).json
+    return call.json["data"]
+
+
+async def seed_community(h: Harness, n: int = 12) -> list[int]:
+    """n established members; member i gets replies and reactions from n - i distinct peers."""
+    sb, w = h.sandbox, h.world
+    people = []
+    for i in range(n):
+        uid = sb.add_user(f"member{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        people.append(uid)
+    for i, author in enumerate(people):
+        post = await sb.send_message(w.cooking, author, "")
+        for peer in people[: max(0, n - i)]:
+            if peer != author:
+                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]))
+                await sb.add_reaction(w.cooking, int(post["id"]), peer)
+    await h.flush()
+    return people
+
+
+async def test_brand_lifecycle_contacts_become_managers_only_while_approved(harness: Harness):
+    w, store = harness.world, harness.app.store
+    data = await brand_cmd(
+        harness,
+        "register",
+        w.owner,
+        {"name": "  Oat   Milk Co  ", "contact": w.bob, "contact2": w.carol, "topic": w.cooking},
+    )
+    assert data["flags"] & EPHEMERAL and "registered, pending approval" in data["content"]
+    assert data.get("allowed_mentions", {}).get("parse", []) == []
+    assert await harness.rows("SELECT name, status, topics, created_by FROM brands") == [
+        ("Oat Milk Co", "pending", f"[{w.cooking}]", w.owner)
+    ]
+    brand_id = int(await harness.scalar("SELECT id FROM brands"))
+    brand = await store.get_brand(w.guild, brand_id)
+    assert (
+        brand is not None
+        and brand.contacts == tuple(sorted((w.bob, w.carol)))
+        and brand.topics == (w.cooking,)
+    )
+    assert await store.managed_brand_ids(w.guild, w.bob) == []  # pending: nobody manages it yet
+    data = await brand_cmd(harness, "approve", w.owner, {"brand": "oat milk co"})
+    assert "is approved" in data["content"] and i18n.isolate("Oat Milk Co") in data["content"]
+    assert await harness.rows("SELECT status, approved_by FROM brands") == [("approved", w.owner)]
+    assert await store.managed_brand_ids(w.guild, w.bob) == [brand_id]
+    data = await brand_cmd(harness, "approve", w.owner, {"brand": str(brand_id)})
+    assert "cannot be approved: it is approved" in data["content"]
+    # a brand manager sees their brand, not partners of others
+    shown = await brand_cmd(harness, "show", w.bob, {"brand": f"#{brand_id}"}, perms=BASIC)
+    assert f"Brand #{brand_id}, approved" in shown["embeds"][0]["description"]
+    listed = await brand_cmd(harness, "list", w.bob, perms=BASIC)
+    assert "Oat Milk Co" in listed["embeds"][0]["description"]
+    # a Discord role only if a moderator chooses one, and only while the brand is approved
+    sb = harness.sandbox
+    powerful = sb.add_role(w.guild, "Helpers", permissions=BASIC | (1 << 13))  # manage messages
+    data = await brand_cmd(harness, "role", w.owner, {"brand": "Oat Milk Co", "role": powerful})
+    assert "moderation or management permissions" in data["content"]
+    assert await harness.scalar("SELECT role_id FROM brands") is None
+    guest = sb.add_role(w.guild, "Oat Milk team", permissions=BASIC)
+    data = await brand_cmd(harness, "role", w.owner, {"brand": "Oat Milk Co", "role": guest})
+    assert f"get <@&{guest}> while the brand is approved" in data["content"]
+    assert (
+        str(guest) in sb.member(w.guild, w.bob)["roles"]
+        and str(guest) in sb.member(w.guild, w.carol)["roles"]
+    )
+    data = await brand_cmd(harness, "suspend", w.owner, {"brand": "Oat Milk Co"})
+    assert "is suspended" in data["content"]
+    assert str(guest) not in sb.member(w.guild, w.bob)["roles"]
+    assert await store.managed_brand_ids(w.guild, w.bob) == []
+    refused = await brand_cmd(harness, "show", w.bob, {"brand": "Oat Milk Co"}, perms=BASIC)
+    assert refused["flags"] & EPHEMERAL and "Only moderators and brand managers" in refused["content"]
+    await brand_cmd(harness, "approve", w.owner, {"brand": "Oat Milk Co"})
+    assert str(guest) in sb.member(w.guild, w.bob)["roles"]
+    data = await brand_cmd(harness, "remove", w.owner, {"brand": "Oat Milk Co"})
+    assert "is removed" in data["content"]
+    assert str(guest) not in sb.member(w.guild, w.bob)["roles"]
+    assert await store.managed_brand_ids(w.guild, w.bob) == []
+    data = await brand_cmd(harness, "approve", w.owner, {"brand": str(brand_id)})
+    assert "cannot be approved: it is removed" in data["content"]
+    # a removed brand frees its name
+    data = await brand_cmd(harness, "register", w.owner, {"name": "oat milk co", "contact": w.alice})
+    assert "registered" in data["content"]
+    assert await harness.scalar("SELECT count(*) FROM brands") == 2
+    unknown = await brand_cmd(harness, "approve", w.owner, {"brand": "No Such Brand"})
+    assert unknown["flags"] & EPHEMERAL and "There is no brand" in unknown["content"]
+
+
+async def test_bad_brand_input_is_refused_and_nothing_is_half_created(harness: Harness):
+    w = harness.world
+    cases = [
+        ({"name": "B" * 300, "contact": w.bob}, "300 characters long; the limit is 100"),
+        ({"name": "Free stuff @everyone", "contact": w.bob}, "must not contain @everyone"),
+        ({"name": "Sneaky @\u200bhere", "contact": w.bob}, "must not contain @everyone"),
+        ({"name": "Role <@&123456789012345678>", "contact": w.bob}, "must not contain @everyone"),
+        (
+            {"name": "Botty", "contact": w.bob, "contact2": w.helper_bot},
+            "is a bot and cannot be a brand contact",
+        ),
+        ({"name": "\u202e\u200b ", "contact": w.bob}, "name is empty"),
+    ]
+    stranger = harness.sandbox.add_user("stranger")  # a Discord user who is not in this server
+    cases.append(({"name": "Far Away", "contact": stranger}, "is not a member of this server"))
+    for options, expected in cases:
+        data = await brand_cmd(harness, "register", w.owner, options)
+        assert data["flags"] & EPHEMERAL and expected in data["content"], (options, data["content"])
+    assert await harness.scalar("SELECT count(*) FROM brands") == 0
+    assert await harness.scalar("SELECT count(*) FROM brand_contacts") == 0
+    await brand_cmd(harness, "register", w.owner, {"name": "Tofu Inc", "contact": w.bob})
+    duplicate = await brand_cmd(harness, "register", w.owner, {"name": "TOFU INC", "contact": w.carol})
+    assert "already exists" in duplicate["content"] and i18n.isolate("TOFU INC") in duplicate["content"]
+    assert await harness.rows("SELECT member_id FROM brand_contacts") == [(w.bob,)]
+    # in Hebrew, with the brand name isolated for right-to-left text
+    await harness.app.store.update_settings(w.guild, {"locale": "he"}, by=w.owner, now=harness.clock.now)
+    harness.app.forget_locale(w.guild)
+    data = await brand_cmd(harness, "register", w.owner, {"name": "Tofu Inc", "contact": w.carol})
+    assert data["content"] == i18n.t("he", "brand.name_taken", name=i18n.isolate("Tofu Inc"))
+    assert "\u2068Tofu Inc\u2069" in data["content"] and "כבר קיים" in data["content"]
+
+
+async def test_brand_view_lists_opted_in_partners_only_and_drops_those_who_left(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    people = await seed_community(harness, n=14)  # people[1..9] have at least 5 distinct peers
+    await brand_cmd(harness, "register", w.owner, {"name": "Seitan Co", "contact": w.bob, "topic": w.cooking})
+    await brand_cmd(harness, "approve", w.owner, {"brand": "Seitan Co"})
+    await harness.app.voices.recompute(w.guild)
+    top = await harness.app.voices.top(w.guild, f"channel:{w.cooking}", per_page=50)
+    assert top.entries[0].member_id == people[0]
+    partners = [people[i] for i in range(1, 10)]
+    for p in partners:
+        await join(harness, p)
+    # the top-ranked member did not opt in: never listed; partners in ranking order, 5 a page
+    view = await brand_cmd(harness, "partners", w.bob, perms=BASIC)
+    assert view["flags"] & EPHEMERAL
+    embed = view["embeds"][0]
+    assert "Seitan Co" in embed["title"] and f"<#{w.cooking}>" in embed["title"]
+    lines = embed["description"].splitlines()
+    assert [line.split(" ")[1] for line in lines] == [f"<@{p}>:" for p in partners[:5]]
+    assert f"<@{people[0]}>" not in embed["description"] and "distinct members" in lines[0]
+    assert "Page 1 of 2" in embed["footer"]["text"]
+    # leaving takes effect at once, even on the next page of an open view
+    leave = await harness.slash("partner", partners[5], subcommand="leave", permissions=BASIC)
+    await leave.response()
+    # without the members intent a departure is not seen: the view asks Discord and drops them
+    sb.remove_member(w.guild, partners[6])
+    interaction = await harness.slash("brand", w.bob, subcommand="partners", permissions=BASIC)
+    await interaction.response()
+    first = await interaction.wait_followup()
+    forward = next(
+        c["custom_id"]
+        for row in first.json["components"]
+        for c in row["components"]
+        if c["custom_id"].endswith(":topics:1")
+    )
+    message = sb.message(int(first.response["id"]))
+    clicked = await sb.click(message, forward, w.bob, guild_id=w.guild, permissions=BASIC)
+    page2 = (await clicked.response()).json["data"]["embeds"][0]["description"]
+    assert [line.split(":")[0] for line in page2.splitlines()] == [
+        f"**6.** <@{partners[7]}>",
+        f"**7.** <@{partners[8]}>",
+    ]
+    assert not await harness.app.store.is_partner(w.guild, partners[6])
+    assert await harness.rows(
+        "SELECT action FROM consent_log WHERE member_id = ? ORDER BY id", partners[6]
+    ) == [("accepted",), ("left_server",)]
+    # a moderator sees the same list; a member who is no brand contact is refused
+    mod_view = await brand_cmd(harness, "partners", w.owner, {"brand": "Seitan Co"})
+    assert f"<@{people[0]}>" not in mod_view["embeds"][0]["description"]
+    refused = await brand_cmd(harness, "partners", w.carol, {"brand": "Seitan Co"}, perms=BASIC)
+    assert refused["flags"] & EPHEMERAL and "Only moderators and brand managers" in refused["content"]
+    # brand contacts are never ranked themselves
+    assert w.bob in await harness.app.store.ranking_exclusions(w.guild)

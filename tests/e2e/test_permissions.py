@@ -1,0 +1,327 @@
+"""The permission matrix (bot/roles.py, docs/permissions.md), cell by cell, through the sandbox.
+
+Each command is run by a moderator, a brand manager, a partner and a plain member. A refused call gets
+an ephemeral message naming who may run it and changes nothing in the database; an allowed one is
+answered normally (no refusal, no error). The limited cells ("own brands", "the taker") are then checked
+from the other side: a brand manager of another brand, or a partner who is not the taker, is refused
+with the cog's own message, and nothing changes either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import i18n
+from bot.roles import MATRIX, ROLE_ORDER, Role, refusal_key
+from tests.e2e.activation_helpers import approve, create, move_to
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.test_giveaway import ENTER, add_members, click
+from tests.e2e.test_giveaway import options as giveaway_options
+from tests.e2e.test_partners import join
+
+EPHEMERAL = 1 << 6
+REFUSALS = {
+    i18n.t("en", key)
+    for key in (
+        "error.forbidden",
+        "error.moderator_only",
+        "error.brand_manager_only",
+        "error.brand_or_moderator_only",
+        "error.partner_only",
+        "error.taker_only",
+        "error.not_your_brand",
+        "activation.error.not_manager",
+        "activation.error.not_brand_manager",
+        "takeover.error.no_live",
+    )
+}
+FAILURES = REFUSALS | {i18n.t("en", "error.generic")}
+
+# Destructive allowed cells last: removing a brand, leaving the program.
+ORDER = [c for c in MATRIX if c not in ("brand remove", "partner leave")] + ["brand remove", "partner leave"]
+
+
+def at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Scene:
+    """What the allowed calls act on: brands, and activations in every state the commands need."""
+
+    h: Harness
+    t0: datetime
+    acme: int = 0
+    ended_giveaway: int = 0
+    pending_giveaway: int = 0
+    to_approve: int = 0
+    to_reject: int = 0
+    to_cancel: dict[Role, int] = field(default_factory=dict)
+    qa: int = 0
+    question: int = 0
+    takeovers: dict[Role, tuple[int, int, datetime]] = field(default_factory=dict)  # id, channel, start
+
+    def options(self, command: str, role: Role) -> dict[str, Any]:
+        w, h = self.h.world, self.h
+        later = h.clock.now + timedelta(days=5)
+        proposal = {"brand": self.acme, "channel": w.cooking, "title": "Ask us", "starts": at(later)}
+        proposal["ends"] = at(later + timedelta(hours=1))
+        return {
+            "brand register": {"name": "Gamma", "contact": w.carol},
+            "brand approve": {"brand": "Beta"},
+            "brand suspend": {"brand": "Beta"},
+            "brand remove": {"brand": "Beta"},
+            "brand role": {"brand": "Beta"},
+            "brand show": {"brand": "Acme"},
+            "brand partners": {"brand": "Acme"},
+            "privacy forget-member": {"member_id": str(w.carol)},
+            "microvoice setup": {"retention_days": 90},
+            "voices member": {"member": w.alice},
+            "voices override": {"member": w.alice, "mode": "clear"},
+            "activation create qa": proposal,
+            "activation create takeover": {**proposal, "taker": w.alice},
+            "activation create giveaway": giveaway_options(
+                h, brand=self.acme, starts=proposal["starts"], ends=proposal["ends"]
+            ),
+            "activation approve": {"id": self.to_approve},
+            "activation reject": {"id": self.to_reject, "reason": "Not this month"},
+            "activation cancel": {"id": self.to_cancel.get(role, self.to_cancel[Role.MODERATOR])},
+            "activation show": {"id": self.ended_giveaway},
+            "activation reroll": {"id": self.ended_giveaway},
+            "activation codes": {
+                "id": self.pending_giveaway,
+                "file": ("codes.txt", f"{role.value.upper()}-1\n{role.value.upper()}-2\n".encode()),
+            },
+            "activation redemptions": {
+                "id": self.pending_giveaway,
+                "file": ("shop.csv", b"code\nMODERATOR-1\n"),
+            },
+            "qa answer": {"question": self.question, "text": "Yes, it is."},
+        }.get(command, {})
+
+    def channel(self, command: str, role: Role) -> int:
+        if command == "takeover post" and role in self.takeovers:
+            return self.takeovers[role][1]
+        return self.h.world.general
+
+    async def before(self, command: str, role: Role) -> None:
+        """/takeover post needs the caller's takeover live in that channel: start it (the last one ends)."""
+        if command == "takeover post" and role in self.takeovers:
+            activation_id, _, start = self.takeovers[role]
+            await move_to(self.h, start + timedelta(minutes=1))
+            state = await self.h.scalar("SELECT state FROM activations WHERE id = ?", activation_id)
+            assert state == "live", (role, state)
+
+
+async def propose(h: Harness, kind: str, user: int, options: dict[str, Any]) -> int:
+    data, activation_id = await create(h, kind, user, options, permissions=BASIC)
+    assert activation_id is not None, data
+    return activation_id
+
+
+async def build_scene(h: Harness) -> Scene:
+    """Brands Acme (approved, managed by bob) and Beta (pending); alice a partner; then one activation for
+    every allowed call, along a timeline of sponsored windows that never overlap (the saturation guard):
+    an ended giveaway [1h, 2h], a Q&A [3h, 4h] that is live during the loop, and two takeovers [5h, 6h]
+    (alice, #general) and [7h, 8h] (bob, #vegan-cooking) started when their cells run."""
+    w, store, t0 = h.world, h.app.store, h.clock.now.replace(second=0)
+    s = Scene(h, t0)
+    acme = await store.create_brand(w.guild, "Acme", [w.bob], [w.cooking], by=w.owner, now=t0)
+    await store.set_brand_status(w.guild, acme.id, expected="pending", status="approved", by=w.owner, now=t0)
+    await store.create_brand(w.guild, "Beta", [w.mod], [], by=w.owner, now=t0)
+    await store.update_settings(
+        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=t0
+    )
+    await join(h, w.alice)
+    s.acme = acme.id
+
+    def window(start: timedelta, hours: int = 1) -> dict[str, str]:
+        return {"starts": at(t0 + start), "ends": at(t0 + start + timedelta(hours=hours))}
+
+    hour = timedelta(hours=1)
+    # A giveaway that ran and ended: three entrants, two winners, nobody claimed (reroll has work).
+    s.ended_giveaway = await propose(h, "giveaway", w.bob, giveaway_options(h, brand=acme.id, **window(hour)))
+    await approve(h, s.ended_giveaway)
+    await move_to(h, t0 + hour + timedelta(minutes=1))
+    opening = int(await h.scalar("SELECT message_id FROM activations WHERE id = ?", s.ended_giveaway))
+    for fan in add_members(h, 3):
+        await click(h, opening, ENTER.format(s.ended_giveaway), fan)
+    await move_to(h, t0 + 2 * hour + timedelta(minutes=1))
+    assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 1
+
+    qa = {"brand": acme.id, "channel": w.cooking, "title": "Oats, asked"}
+    s.qa = await propose(h, "qa", w.bob, {**qa, **window(3 * hour)})
+    for role, taker, channel, start in (
+        (Role.PARTNER, w.alice, w.general, 5 * hour),
+        (Role.BRAND_MANAGER, w.bob, w.cooking, 7 * hour),
+    ):
+        options = {**qa, "title": "Takeover", "channel": channel, "taker": taker, **window(start)}
+        s.takeovers[role] = (await propose(h, "takeover", w.bob, options), channel, t0 + start)
+    days = timedelta(days=3)
+    s.to_approve = await propose(h, "qa", w.bob, {**qa, **window(days)})
+    s.to_reject = await propose(h, "qa", w.bob, {**qa, **window(days)})
+    s.to_cancel = {
+        role: await propose(h, "qa", w.bob, {**qa, **window(days)})
+        for role in (Role.BRAND_MANAGER, Role.MODERATOR)
+    }
+    s.pending_giveaway = await propose(
+        h, "giveaway", w.bob, giveaway_options(h, brand=acme.id, **window(days))
+    )
+    for activation_id in (s.qa, *(t for t, _, _ in s.takeovers.values())):
+        assert "approved" in (await approve(h, activation_id))["content"]
+    await move_to(h, t0 + 3 * hour + timedelta(minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", s.qa) == "live"
+    s.question = await store.add_question(w.guild, s.qa, w.carol, "Is it vegan?", now=h.clock.now)
+    return s
+
+
+async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
+    names = await h.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    return {n: sorted(await h.rows(f'SELECT * FROM "{n}"'), key=repr) for (n,) in names}
+
+
+async def run(
+    h: Harness, command: str, user: int, perms: int, options: dict[str, Any], channel: int | None = None
+) -> dict[str, Any]:
+    name, _, sub = command.partition(" ")
+    interaction = await h.sandbox.slash(
+        h.world.guild,
+        channel or h.world.general,
+        user,
+        name,
+        options,
+        subcommand=sub.split(),
+        permissions=perms,
+    )
+    call = (await interaction.response()).json
+    if call["type"] == 5:
+        followup = (await interaction.wait_followup(timeout=30)).json
+        return {"type": 5, **followup}
+    return {"type": call["type"], **(call.get("data") or {})}
+
+
+def tree_commands(h: Harness) -> set[str]:
+    return {
+        c.qualified_name
+        for c in h.bot.tree.walk_commands()
+        if not hasattr(c, "walk_commands")  # groups are not commands one can run
+    }
+
+
+async def test_every_cell_of_the_permission_matrix(harness: Harness):
+    h, w = harness, harness.world
+    assert tree_commands(h) == set(MATRIX)  # every command the bot registers has its row
+    s = await build_scene(h)
+    callers = {
+        Role.MODERATOR: (w.owner, MANAGE_GUILD),
+        Role.BRAND_MANAGER: (w.bob, BASIC),
+        Role.PARTNER: (w.alice, BASIC),
+        Role.MEMBER: (w.carol, BASIC),
+    }
+    checked = 0
+    for command in ORDER:
+        for role in reversed(ROLE_ORDER):  # member first: refusals before the allowed calls change state
+            user, perms = callers[role]
+            await s.before(command, role)
+            before = await snapshot(h)
+            options, channel = s.options(command, role), s.channel(command, role)
+            reply_ = await run(h, command, user, perms, options, channel)
+            refusal = i18n.t("en", refusal_key(command))
+            if role in MATRIX[command]:
+                assert reply_.get("content") not in FAILURES, (command, role, reply_)
+            else:
+                assert reply_["type"] == 4 and reply_["flags"] & EPHEMERAL, (command, role, reply_)
+                assert reply_["content"] == refusal, (command, role, reply_["content"])
+                assert not reply_.get("embeds") and not reply_.get("components"), (command, role)
+                assert await snapshot(h) == before, (command, role)
+            checked += 1
+    assert checked == 4 * len(MATRIX)
+    # The allowed calls did what they say.
+    states = dict(await h.rows("SELECT id, state FROM activations"))
+    assert states[s.to_approve] == "scheduled" and states[s.to_reject] == "rejected"
+    assert {states[a] for a in s.to_cancel.values()} == {"cancelled"}
+    assert await h.scalar("SELECT count(*) FROM activations WHERE title = 'Ask us'") == 4  # qa, takeover × 2
+    assert await h.scalar("SELECT count(*) FROM activations WHERE kind = 'giveaway'") == 4
+    assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 2  # the draw and one reroll
+    assert await h.scalar("SELECT count(*) FROM activation_codes") == 4  # two pools of two
+    assert await h.scalar("SELECT count(*) FROM code_redemptions") == 1
+    assert await h.scalar("SELECT answered_by FROM qa_questions WHERE id = ?", s.question) == w.bob
+
+    await check_own_brands_and_the_taker(h, s)
+
+
+Check = tuple[str, int, dict[str, Any], int, str]
+
+
+async def check_own_brands_and_the_taker(h: Harness, s: Scene) -> None:
+    """The limited cells from the other side: alice manages the brand Other, not Acme; bob is the taker
+    in #vegan-cooking, not in #general."""
+    w, store, now = h.world, h.app.store, h.clock.now
+    other = await store.create_brand(w.guild, "Other", [w.alice], [], by=w.owner, now=now)
+    await store.set_brand_status(
+        w.guild, other.id, expected="pending", status="approved", by=w.owner, now=now
+    )
+    later = now + timedelta(days=9)
+    proposal = {
+        "brand": s.acme,
+        "channel": w.cooking,
+        "title": "Not mine",
+        "starts": at(later),
+        "ends": at(later + timedelta(hours=1)),
+    }
+    not_manager = "activation.error.not_manager"
+    cases: list[Check] = [
+        ("brand show", w.bob, {"brand": "Other"}, w.general, "error.not_your_brand"),
+        ("brand partners", w.bob, {"brand": "Other"}, w.general, "error.not_your_brand"),
+        ("activation create qa", w.alice, proposal, w.general, not_manager),
+        (
+            "activation create giveaway",
+            w.alice,
+            giveaway_options(h, brand=s.acme, starts=proposal["starts"], ends=proposal["ends"]),
+            w.general,
+            not_manager,
+        ),
+        ("activation create takeover", w.alice, {**proposal, "taker": w.bob}, w.general, not_manager),
+        ("activation cancel", w.alice, {"id": s.pending_giveaway}, w.general, not_manager),
+        ("activation show", w.alice, {"id": s.ended_giveaway}, w.general, not_manager),
+        (
+            "activation codes",
+            w.alice,
+            {"id": s.pending_giveaway, "file": ("c.txt", b"X-1\n")},
+            w.general,
+            not_manager,
+        ),
+        (
+            "activation redemptions",
+            w.alice,
+            {"id": s.pending_giveaway, "file": ("s.csv", b"code\nX-1\n")},
+            w.general,
+            not_manager,
+        ),
+        (
+            "qa answer",
+            w.alice,
+            {"question": s.question, "text": "Not mine"},
+            w.general,
+            "activation.error.not_brand_manager",
+        ),
+        # bob's takeover is live in #vegan-cooking; in #general he is not the taker, nor is alice there.
+        ("takeover post", w.bob, {}, w.general, "takeover.error.no_live"),
+        ("takeover post", w.alice, {}, w.cooking, "takeover.error.no_live"),
+    ]
+    before = await snapshot(h)
+    for command, user, options, channel, key in cases:
+        answer = await run(h, command, user, BASIC, options, channel)
+        assert answer["flags"] & EPHEMERAL and answer["content"] == i18n.t("en", key), (command, answer)
+    assert await snapshot(h) == before
+    listed = (await run(h, "brand list", w.bob, BASIC, {}))["embeds"][0]["description"]
+    assert "Acme" in listed and "Other" not in listed
+    mine = (await run(h, "activation list", w.alice, BASIC, {}))["embeds"][0]["description"]
+    assert mine == i18n.t("en", "activation.list_empty")  # Other has none; Acme's are not shown
+    theirs = (await run(h, "activation list", w.bob, BASIC, {}))["embeds"][0]["description"]
+    assert f"**#{s.ended_giveaway}**" in theirs
+    # a moderator who is no contact of the brand cannot answer in its name
+    refused = await run(h, "qa answer", w.owner, MANAGE_GUILD, {"question": s.question, "text": "x"})
+    assert refused["content"] == i18n.t("en", "error.brand_manager_only")

@@ -1,0 +1,169 @@
+"""Takeovers end to end through the sandbox, in en, ar and he: the taker gets posting rights for the
+window, the topic carries the disclosure, every post is disclosed (attached reply or `/takeover post`
+without the Message Content intent, webhook relay with it), and at the end the channel's overwrites and
+topic are exactly what they were before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot import disclosure
+from cogs.takeover import POST_INPUT
+from tests.e2e.activation_helpers import (
+    EPHEMERAL,
+    activation_messages,
+    approve,
+    assert_disclosed,
+    assert_no_mass_mentions,
+    create,
+    move_to,
+    reply,
+    seed_brand,
+    seed_partner,
+    set_locale,
+    when,
+)
+from tests.e2e.conftest import BASIC, Harness
+
+SEND = 1 << 11
+VIEW = 1 << 10
+
+
+async def sponsored_channel(h: Harness, *, taker_overwrite: bool) -> int:
+    """A channel where members cannot post, optionally with an existing overwrite for the taker."""
+    w = h.world
+    overwrites = [{"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)}]
+    if taker_overwrite:
+        overwrites.append({"id": w.bob, "type": 1, "allow": str(VIEW), "deny": str(1 << 13)})
+    channel = h.sandbox.add_channel(w.guild, "sponsored", topic="Weekly recipes", overwrites=overwrites)
+    await h.settle()
+    return channel
+
+
+async def start_takeover(h: Harness, lang: str, channel: int) -> tuple[int, str]:
+    w = h.world
+    await set_locale(h, lang)
+    brand = await seed_brand(h, "Oatly\u202e", contacts=[w.alice])
+    await seed_partner(h, w.bob)
+    data, activation_id = await create(
+        h,
+        "takeover",
+        w.alice,
+        {
+            "brand": brand,
+            "channel": channel,
+            "taker": w.bob,
+            "title": "Bob cooks with oats",
+            "starts": when(h, timedelta(hours=2)),
+            "ends": when(h, timedelta(hours=5)),
+        },
+        permissions=BASIC,
+    )
+    assert activation_id is not None, data
+    assert (await approve(h, activation_id))["flags"] & EPHEMERAL
+    start = await h.scalar("SELECT starts_at FROM activations WHERE id = ?", activation_id)
+    assert await move_to(h, datetime.fromisoformat(start)) == 1
+    return activation_id, disclosure.tag(lang, "Oatly\u202e", "paid")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "he"])
+async def test_takeover_discloses_every_post_and_restores_the_channel_exactly(harness: Harness, lang: str):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=True)
+    before = sorted(sb.channel_overwrites(channel), key=lambda o: o["id"])
+    activation_id, tag = await start_takeover(h, lang, channel)
+
+    # During the window: the taker may post, the topic starts with the disclosure.
+    during = {o["id"]: o for o in sb.channel_overwrites(channel)}
+    assert int(during[str(w.bob)]["allow"]) & SEND and not int(during[str(w.bob)]["deny"]) & SEND
+    assert int(during[str(w.bob)]["deny"]) & (1 << 13)  # the rest of the old overwrite is kept
+    assert sb.channel(channel)["topic"].startswith(tag)
+    assert sb.channel(channel)["topic"].endswith("Weekly recipes")
+
+    # A plain message by the taker gets an attached disclosure reply (no Message Content intent).
+    own = await sb.send_message(channel, w.bob, "Today: overnight oats!")
+    await h.settle()
+    replies = [
+        m for m in sb.messages(channel) if (m.get("message_reference") or {}).get("message_id") == own["id"]
+    ]
+    assert len(replies) == 1 and disclosure.starts_disclosed(replies[0]["content"], tag)
+    # A replayed delivery is not disclosed twice.
+    await sb.dispatch("MESSAGE_CREATE", own)
+    await h.settle()
+    assert (
+        len(
+            [
+                m
+                for m in sb.messages(channel)
+                if (m.get("message_reference") or {}).get("message_id") == own["id"]
+            ]
+        )
+        == 1
+    )
+    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 1
+
+    # /takeover post: a modal, posted by the bot with the tag.
+    opened = await h.sandbox.slash(
+        w.guild, channel, w.bob, "takeover", subcommand="post", permissions=BASIC | SEND
+    )
+    modal = (await opened.response()).json
+    assert modal["type"] == 9
+    submitted = await sb.submit_modal(
+        modal["data"]["custom_id"],
+        {POST_INPUT: "Recipe: oats + berries"},
+        w.bob,
+        guild_id=w.guild,
+        channel_id=channel,
+    )
+    assert (await reply(submitted))["flags"] & EPHEMERAL
+    assert "Recipe: oats + berries" in sb.messages(channel)[-1]["content"]
+
+    # Someone else cannot use /takeover post there.
+    other = await h.sandbox.slash(w.guild, channel, w.carol, "takeover", subcommand="post", permissions=BASIC)
+    assert (await reply(other))["flags"] & EPHEMERAL
+
+    # End: overwrites and topic exactly as before.
+    end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)
+    assert await move_to(h, datetime.fromisoformat(end)) == 1
+    assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) == before
+    assert sb.channel(channel)["topic"] == "Weekly recipes"
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
+
+    messages = activation_messages(h, [channel])
+    assert len(messages) == 4  # opening, disclosure reply, /takeover post, closing
+    for call in messages:
+        assert_disclosed(call, tag)
+    assert_no_mass_mentions(h)
+
+
+async def test_taker_without_previous_overwrite_has_none_afterwards(harness: Harness):
+    h, sb = harness, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    before = sorted(sb.channel_overwrites(channel), key=lambda o: o["id"])
+    activation_id, _ = await start_takeover(h, "en", channel)
+    assert len(sb.channel_overwrites(channel)) == len(before) + 1
+    cancel = await h.slash(
+        "activation", h.world.alice, {"id": activation_id}, subcommand="cancel", permissions=BASIC
+    )
+    assert (await reply(cancel))["flags"] & EPHEMERAL
+    await h.settle()
+    assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) == before
+    assert sb.channel(channel)["topic"] == "Weekly recipes"
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "cancelled"
+
+
+async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launcher):
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "he", channel)
+    own = await sb.send_message(channel, w.bob, "Oats for breakfast")
+    await h.settle()
+    relayed = [c for c in activation_messages(h, [channel]) if c.path.startswith("/webhooks/")]
+    assert len(relayed) == 1
+    assert relayed[0].json["content"].startswith(f"**{tag}**\nOats for breakfast")
+    assert sb.message(int(own["id"])) is None  # the undisclosed original is gone
+    assert await h.scalar("SELECT mode FROM takeover_posts WHERE activation_id = ?", activation_id) == "relay"
+    assert_no_mass_mentions(h)

@@ -1,0 +1,238 @@
+"""Activation state machine, schedule validation, the saturation guard and the store's guarded
+transitions (pure code, and the store on a temporary database)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.activations import (
+    WEEK,
+    Activation,
+    Saturated,
+    State,
+    can_transition,
+    check_saturation,
+    fits,
+    next_free_slot,
+    parse_when,
+    validate_schedule,
+    validate_text,
+)
+from bot.errors import InvalidInput
+from bot.ledger import iso
+from bot.store import Store
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def test_transitions_follow_the_lifecycle_and_terminal_states_are_final():
+    assert can_transition("pending", "scheduled") and can_transition("scheduled", "live")
+    assert can_transition("live", "ended") and can_transition("live", "cancelled")
+    assert not can_transition("pending", "live")
+    assert not can_transition("scheduled", "ended")
+    for final in ("ended", "rejected", "cancelled"):
+        assert not any(can_transition(final, s) for s in State)
+
+
+def test_due_says_what_the_scheduler_owes():
+    a = Activation(1, 1, 1, "qa", "scheduled", "paid", "t", 5, NOW + H, NOW + 2 * H, "en")
+    assert a.due(NOW) is None and a.due(NOW + H) == "live"
+    live = Activation(1, 1, 1, "qa", "live", "paid", "t", 5, NOW + H, NOW + 2 * H, "en")
+    assert live.due(NOW + H) is None and live.due(NOW + 3 * H) == "ended"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("now", NOW),
+        ("+90m", NOW + timedelta(minutes=90)),
+        ("in 2h", NOW + 2 * H),
+        ("+1d", NOW + timedelta(days=1)),
+        ("2026-05-02 18:00", datetime(2026, 5, 2, 18, 0, tzinfo=UTC)),
+        ("2026-05-02T18:00+02:00", datetime(2026, 5, 2, 16, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_when(text: str, expected: datetime):
+    assert parse_when(text, now=NOW) == expected
+
+
+def test_parse_when_refuses_nonsense():
+    with pytest.raises(InvalidInput) as err:
+        parse_when("tomorrowish", now=NOW)
+    assert err.value.key == "activation.error.bad_time"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "key"),
+    [
+        (NOW + 2 * H, NOW + H, "activation.error.end_before_start"),
+        (NOW + H, NOW + H, "activation.error.end_before_start"),
+        (NOW - H, NOW + H, "activation.error.start_in_past"),
+        (NOW + timedelta(days=400), NOW + timedelta(days=401), "activation.error.too_far"),
+        (NOW + H, NOW + H + timedelta(minutes=1), "activation.error.too_short"),
+        (NOW + H, NOW + timedelta(days=40), "activation.error.too_long"),
+    ],
+)
+def test_validate_schedule(start: datetime, end: datetime, key: str):
+    with pytest.raises(InvalidInput) as err:
+        validate_schedule(start, end, now=NOW)
+    assert err.value.key == key
+
+
+def test_validate_schedule_accepts_now_and_a_sane_window():
+    validate_schedule(NOW, NOW + H, now=NOW + timedelta(seconds=30))
+
+
+def test_validate_text_trims_and_bounds():
+    assert validate_text("  hi  ", limit=5, what="title") == "hi"
+    with pytest.raises(InvalidInput) as err:
+        validate_text("x" * 6, limit=5, what="title")
+    assert err.value.key == "activation.error.title_too_long" and err.value.params["limit"] == 5
+    with pytest.raises(InvalidInput):
+        validate_text("   ", limit=5, what="question")
+
+
+def test_saturation_counts_starts_in_any_rolling_week():
+    others = [(NOW, NOW + H), (NOW + timedelta(days=3), NOW + timedelta(days=3) + H)]
+    gap = timedelta(hours=24)
+    assert not fits(NOW + timedelta(days=5), H, others, max_per_week=2, min_gap=gap)
+    assert fits(NOW + timedelta(days=5), H, others, max_per_week=3, min_gap=gap)
+    # the next free start is a week after the first one (then the window holds only two)
+    assert next_free_slot(NOW + timedelta(days=5), H, others, max_per_week=2, min_gap=gap) == NOW + WEEK
+
+
+def test_saturation_enforces_the_minimum_gap_on_both_sides():
+    others = [(NOW, NOW + 2 * H)]
+    gap = timedelta(hours=24)
+    assert not fits(NOW + 10 * H, H, others, max_per_week=5, min_gap=gap)
+    assert not fits(NOW - 10 * H, H, others, max_per_week=5, min_gap=gap)
+    assert fits(NOW + 26 * H, H, others, max_per_week=5, min_gap=gap)
+    assert next_free_slot(NOW + 10 * H, H, others, max_per_week=5, min_gap=gap) == NOW + 26 * H
+
+
+def test_check_saturation_names_the_slot_or_says_sponsored_content_is_off():
+    with pytest.raises(Saturated) as err:
+        check_saturation(NOW + H, NOW + 2 * H, [(NOW, NOW + H)], max_per_week=1, min_gap_hours=0)
+    assert err.value.params["next_free"] == "2026-05-08 12:00 UTC"
+    with pytest.raises(Saturated) as off:
+        check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=0, min_gap_hours=0)
+    assert off.value.key == "activation.error.sponsored_off"
+    check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=1, min_gap_hours=24)
+
+
+# -- store ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "t.sqlite3")
+    await s.db.execute(
+        "INSERT INTO brands (id, community_id, name, status, created_by, created_at, updated_at)"
+        " VALUES (7, 1, 'Acme', 'approved', 1, ?, ?)",
+        (iso(NOW), iso(NOW)),
+    )
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+async def insert(store: Store, **overrides) -> int:
+    values = dict(
+        community_id=1,
+        brand_id=7,
+        kind="qa",
+        connection="paid",
+        title="Ask us",
+        channel_id=5,
+        starts_at=NOW + H,
+        ends_at=NOW + 2 * H,
+        locale="en",
+        config={"x": 1},
+        created_by=42,
+        now=NOW,
+    )
+    values.update(overrides)
+    return await store.insert_activation(**values)  # type: ignore[arg-type]
+
+
+async def test_insert_is_atomic_with_after_insert_and_the_window_check(store: Store):
+    async def boom(db, activation_id: int) -> None:
+        await db.execute(
+            "INSERT INTO qa_questions (activation_id, community_id, author_id, body, created_at)"
+            " VALUES (?, 1, 1, 'x', 'x')",
+            (activation_id,),
+        )
+        raise RuntimeError("pool failed")
+
+    with pytest.raises(RuntimeError):
+        await insert(store, after_insert=boom)
+
+    def refuse(windows) -> None:
+        raise Saturated("activation.error.saturated")
+
+    with pytest.raises(Saturated):
+        await insert(store, check_windows=refuse)
+    assert await store.scalar("SELECT count(*) FROM activations") == 0
+    assert await store.scalar("SELECT count(*) FROM activation_transitions") == 0
+    assert await store.scalar("SELECT count(*) FROM qa_questions") == 0
+    activation_id = await insert(store)
+    a = await store.get_activation(1, activation_id)
+    assert a is not None and a.state == "pending" and a.config == {"x": 1} and a.brand_name == "Acme"
+    assert await store.get_activation(2, activation_id) is None  # another community never sees it
+
+
+async def test_guarded_transitions_happen_once_even_when_racing(store: Store):
+    activation_id = await insert(store)
+    results = await asyncio.gather(
+        *[
+            store.approve_activation(1, activation_id, by=9, now=NOW, check_windows=lambda w: None)
+            for _ in range(5)
+        ]
+    )
+    assert results.count(True) == 1
+    moves = await asyncio.gather(
+        *[
+            store.transition_activation(1, activation_id, "scheduled", "live", actor=None, now=NOW)
+            for _ in range(5)
+        ]
+    )
+    assert moves.count(True) == 1
+    assert not await store.transition_activation(1, activation_id, "scheduled", "live", actor=None, now=NOW)
+    assert not await store.transition_activation(2, activation_id, "live", "ended", actor=None, now=NOW)
+    assert [row[:2] for row in await store.activation_log(activation_id)] == [
+        (None, "pending"),
+        ("pending", "scheduled"),
+        ("scheduled", "live"),
+    ]
+    with pytest.raises(Exception, match="append-only"):
+        await store.db.execute("UPDATE activation_transitions SET to_state = 'ended'")
+
+
+async def test_votes_toggle_and_snapshot_first_write_wins(store: Store):
+    activation_id = await insert(store)
+    assert await store.add_question(1, activation_id, 3, "q?", now=NOW) == 0  # not live yet
+    await store.transition_activation(1, activation_id, "pending", "scheduled", actor=9, now=NOW)
+    await store.transition_activation(1, activation_id, "scheduled", "live", actor=None, now=NOW)
+    q = await store.add_question(1, activation_id, 3, "q?", now=NOW)
+    assert await store.toggle_vote(1, q, 4, now=NOW) is True
+    assert await store.toggle_vote(1, q, 4, now=NOW) is False
+    assert await store.toggle_vote(1, q, 5, now=NOW) is True
+    question = await store.get_question(1, q)
+    assert question is not None and question.votes == 1
+    summary = await store.qa_summary(1, activation_id)
+    assert (summary.questions, summary.answered, summary.participants) == (1, 0, 2)
+    first = await store.save_takeover_snapshot(
+        1, activation_id, channel_id=5, taker_id=3, overwrite=(1, "1024", "0"), topic="t", now=NOW
+    )
+    second = await store.save_takeover_snapshot(
+        1, activation_id, channel_id=5, taker_id=3, overwrite=(1, "3072", "0"), topic="changed", now=NOW
+    )
+    assert first == second and second.allow == "1024" and second.topic == "t"
+    assert await store.mark_takeover_restored(1, activation_id, now=NOW)
+    assert not await store.mark_takeover_restored(1, activation_id, now=NOW)

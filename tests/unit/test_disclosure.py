@@ -1,0 +1,98 @@
+"""The disclosure tag: wording per language and connection, sanitised brand names, placement."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import disclosure
+from bot.i18n import FSI, PDI
+
+
+@pytest.mark.parametrize(
+    ("lang", "connection", "expected"),
+    [
+        ("en", "paid", "Ad · Paid partnership with \u2068Acme\u2069"),
+        ("en", "gifted", "Ad · Gifted product from \u2068Acme\u2069"),
+        ("en", "affiliate", "Ad · Affiliate link or discount code from \u2068Acme\u2069"),
+        ("ar", "paid", "إعلان · شراكة مدفوعة مع \u2068Acme\u2069"),
+        ("he", "paid", "פרסומת · שיתוף פעולה בתשלום עם \u2068Acme\u2069"),
+        ("he", "gifted", "פרסומת · מוצר שהתקבל במתנה מ-\u2068Acme\u2069"),
+    ],
+)
+def test_tag_names_the_ad_first_then_connection_and_isolated_brand(lang: str, connection: str, expected: str):
+    assert disclosure.tag(lang, "Acme", connection) == expected
+
+
+def test_every_language_and_connection_has_a_tag_starting_with_its_mark():
+    for lang in disclosure.LANGUAGES:
+        for connection in disclosure.CONNECTIONS:
+            text = disclosure.tag(lang, "Acme", connection)
+            assert text.startswith(disclosure.marks()[disclosure.LANGUAGES.index(lang)])
+
+
+def test_unknown_language_falls_back_to_english_and_unknown_connection_is_an_error():
+    assert disclosure.tag("fr", "Acme", "paid").startswith("Ad · ")
+    with pytest.raises(ValueError):
+        disclosure.tag("en", "Acme", "sponsored-ish")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "@everyone",
+        "<@&123456789012345678>",
+        "@here Acme",
+        "||Acme||",
+        "[Acme](https://evil.example)",
+        "# Acme",
+        "-# Acme",
+        "`Acme`",
+        "Acme\nAd-free!",
+        "Acme\u202eemca",
+        "Ac\u200bme",
+        f"{PDI}Acme{FSI}",
+    ],
+)
+def test_brand_names_cannot_ping_hide_or_break_the_tag(name: str):
+    clean = disclosure.sanitize_brand(name)
+    assert "@" not in clean and "<" not in clean
+    assert "\n" not in clean and "\u202e" not in clean and "\u200b" not in clean
+    assert FSI not in clean and PDI not in clean
+    # markdown that could hide or restyle the tag is escaped, never live
+    for mark in ("||", "](", "`", "# "):
+        assert mark not in clean.replace("\\" + mark[0], "")
+    tag = disclosure.tag("en", name, "paid")
+    assert tag.startswith("Ad · Paid partnership with \u2068") and tag.endswith("\u2069")
+    assert tag.count(FSI) == 1 and tag.count(PDI) == 1
+
+
+def test_long_and_empty_brand_names():
+    assert len(disclosure.sanitize_brand("A" * 500)) <= disclosure.MAX_BRAND
+    assert disclosure.sanitize_brand("@@@<<<") == "?"
+
+
+def test_content_gets_the_tag_as_bold_first_line_and_stays_within_limits():
+    tag = disclosure.tag("en", "Acme", "paid")
+    text = disclosure.disclose_content(tag, "||hidden|| hello")
+    assert text.split("\n")[0] == f"**{tag}**"
+    assert disclosure.starts_disclosed(text, tag)
+    assert disclosure.disclose_content(tag, None) == f"**{tag}**"
+    assert len(disclosure.disclose_content(tag, "x" * 5000)) == disclosure.CONTENT_LIMIT
+    assert not disclosure.starts_disclosed("hello\n" + tag, tag)
+
+
+def test_embed_title_and_author_start_with_the_tag():
+    tag = disclosure.tag("ar", "Acme", "gifted")
+    embed = disclosure.disclose_embed(tag, {"title": "Win oats", "author": {"name": "Acme"}, "color": 1})
+    assert embed["title"].startswith(tag) and embed["title"].endswith("Win oats")
+    assert embed["author"]["name"].startswith(tag)
+    assert embed["color"] == 1
+    assert disclosure.disclose_embed(tag, {})["title"] == tag
+    assert len(disclosure.disclose_embed(tag, {"title": "y" * 400})["title"]) == disclosure.EMBED_TITLE_LIMIT
+
+
+def test_topic_starts_with_the_tag():
+    tag = disclosure.tag("he", "Acme", "paid")
+    assert disclosure.disclose_topic(tag, "Recipes") == f"{tag} · Recipes"
+    assert disclosure.disclose_topic(tag, None) == tag
+    assert len(disclosure.disclose_topic(tag, "z" * 2000)) == disclosure.TOPIC_LIMIT
