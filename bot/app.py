@@ -112,6 +112,8 @@ def intents_for(settings: Settings) -> discord.Intents:
     intents.guilds = True
     intents.guild_messages = True
     intents.guild_reactions = True
+    # Not privileged: GUILD_BAN_ADD ends a banned member's partner status at once.
+    intents.moderation = True
     intents.members = settings.members_intent
     intents.message_content = settings.message_content_intent
     return intents
@@ -133,12 +135,15 @@ class MicrovoiceBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         store = await Store.open(self.settings.db_path)
-        ingest = Ingest(
-            store, batch_size=self.settings.ingest_batch_size, flush_ms=self.settings.ingest_flush_ms
-        )
-        ingest.start()
         params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
         voices = Voices(store, params=params, clock=self.clock)
+        ingest = Ingest(
+            store,
+            batch_size=self.settings.ingest_batch_size,
+            flush_ms=self.settings.ingest_flush_ms,
+            on_written=voices.absorb,  # keeps the cached trust graphs up to date
+        )
+        ingest.start()
         scheduler = Scheduler()
         self.app = App(
             settings=self.settings,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
@@ -21,9 +22,18 @@ log = logging.getLogger(__name__)
 
 class Ingest:
     def __init__(
-        self, store: Store, *, batch_size: int = 500, flush_ms: int = 1000, cache_size: int = 50_000
+        self,
+        store: Store,
+        *,
+        batch_size: int = 500,
+        flush_ms: int = 1000,
+        cache_size: int = 50_000,
+        on_written: Callable[[set[int]], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Told which communities got new events after each successful write (the trust graph cache
+        # applies them then, so a recompute does not re-read the ledger).
+        self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
         self._events: list[EngagementEvent] = []
@@ -127,4 +137,9 @@ class Ingest:
                 raise
             self.written += written
             log.debug("ingest wrote %d new of %d events", written, len(events))
+            if written and self.on_written is not None:
+                try:
+                    await self.on_written({e.community_id for e in events})
+                except Exception:  # the batch is stored; a consumer catches up from the database
+                    log.exception("after-write hook failed for %d new events", written)
             return written

@@ -34,6 +34,7 @@ __all__ = [
     "KIND_WEIGHTS",
     "Edges",
     "MemberFacts",
+    "Posts",
     "Ranked",
     "TrustParams",
     "compute_all",
@@ -93,6 +94,11 @@ class TrustParams:
     diversity_scale: float = 3.0
     #: How many channels `Ranked.top_topics` keeps.
     max_topics: int = 3
+    #: Volume-neutrality (only when `Posts` are given): listing value x min(1, (y / y_scope) ** appeal)
+    #: where y is the engagement a member received per post and y_scope the scope's average. Someone
+    #: whose posts draw less than an average post is discounted in proportion (appeal = 1), so posting
+    #: ten times as much to collect incidental replies does not multiply one's standing. 0 disables.
+    appeal: float = 1.0
     #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(KIND_WEIGHTS))
 
@@ -111,6 +117,7 @@ class TrustParams:
             (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
+            (self.appeal >= 0, "appeal must be >= 0"),
         )
         for ok, message in checks:
             if not ok:
@@ -208,6 +215,37 @@ class Edges:
             kind=codes,
             n=table["n"],
         )
+
+
+@dataclass(frozen=True)
+class Posts:
+    """What members said, as counts per (member, channel, day): messages, replies, threads, Reddit
+    comments and submissions (the store's `activity_daily` for those kinds), threads folded into
+    their channel like the edges. `n` may be fractional (e.g. already decayed, with `day` = today).
+
+    Used for volume-neutrality: how much engagement a member *received per post*, compared with the
+    scope's average. See `TrustParams.appeal`.
+    """
+
+    member: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    n: np.ndarray
+
+    def __post_init__(self) -> None:
+        cols = {
+            "member": _column(self.member, np.int64),
+            "channel": _column(self.channel, np.int64),
+            "day": _column(self.day, np.int64),
+            "n": _column(self.n, np.float64),
+        }
+        if len({len(c) for c in cols.values()}) > 1:
+            raise ValueError("Posts columns must have equal lengths")
+        for name, col in cols.items():
+            object.__setattr__(self, name, col)
+
+    def __len__(self) -> int:
+        return len(self.member)
 
 
 @dataclass(frozen=True)
@@ -383,6 +421,8 @@ class _Prepared:
     pinned: np.ndarray  # bool per dense member
     all_pairs: _Pairs  # the community-wide pair aggregation (also needed for seed selection)
     channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
+    posts_total: np.ndarray | None = None  # decayed posts per dense member (None: no Posts given)
+    posts_channel: sp.csc_array | None = None  # the same per (member, channel code)
 
 
 @dataclass(frozen=True)
@@ -425,8 +465,32 @@ def _runs(*columns: np.ndarray) -> np.ndarray | None:
     return heads if len(heads) < 0.8 * size else None
 
 
+def _posts_per_member(
+    posts: Posts, ids: np.ndarray, channel_index: _IdIndex, n_ch: int, params: TrustParams, today: int
+) -> tuple[np.ndarray, sp.csc_array]:
+    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes."""
+    n = len(ids)
+    age = np.clip(today - posts.day, 0, None)
+    idx = _IdIndex(ids).lookup(posts.member) if len(posts) else np.zeros(0, np.int64)
+    use = (posts.n > 0) & (age <= math.floor(params.window_days)) & (idx >= 0)
+    weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
+    idx = idx[use]
+    total = np.bincount(idx, weights=weight, minlength=n).astype(np.float64)
+    codes = channel_index.lookup(posts.channel[use]) if len(idx) else np.zeros(0, np.int64)
+    known = codes >= 0
+    by_channel = sp.csc_array((weight[known], (idx[known], codes[known])), shape=(n, max(1, n_ch)))
+    by_channel.sum_duplicates()
+    return total, by_channel
+
+
 def _prepare(
-    edges: Edges, members: MemberFacts, params: TrustParams, today: int, *, by_channel: bool
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    *,
+    by_channel: bool,
+    posts: Posts | None = None,
 ) -> _Prepared:
     """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel)."""
     n_known = len(members.member_id)
@@ -537,7 +601,14 @@ def _prepare(
     )
     seed_weight = np.where(established, 1.0, 0.0)
     seed_weight[pinned] = params.pinned_seed_weight
+    posts_total, posts_channel = (
+        _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today)
+        if posts is not None and params.appeal > 0
+        else (None, None)
+    )
     return _Prepared(
+        posts_total=posts_total,
+        posts_channel=posts_channel,
         ids=ids,
         channel_ids=channel_ids,
         channel_index=channel_index,
@@ -691,6 +762,45 @@ def _top_topics(
     return [tuple(r) for r in result]
 
 
+def _appeal(
+    prep: _Prepared,
+    rows: _ScopeRows,
+    channels: Collection[int] | None,
+    params: TrustParams,
+    n: int,
+) -> np.ndarray | None:
+    """Volume-neutrality factor min(1, (received per post / the scope's average) ** appeal).
+
+    Engagement scales with exposure: post ten times as much and you collect more replies and more
+    distinct repliers by chance alone. What marks a voice people seek out is how much each of their
+    posts draws, not how many they post, so a member whose posts draw less than an average post in
+    the scope is discounted in proportion. Never a bonus (capped at 1); a member with posts elsewhere
+    but none in the scope is not affected, one with no recorded post at all gets 0 (see below).
+    """
+    if prep.posts_total is None or prep.posts_channel is None or params.appeal <= 0:
+        return None
+    if channels is None:
+        said = prep.posts_total
+    else:
+        wanted = _sorted_unique(np.fromiter((int(c) for c in channels), np.int64))
+        codes = prep.channel_index.lookup(wanted) if len(wanted) else wanted
+        codes = codes[codes >= 0]
+        said = np.asarray(prep.posts_channel[:, codes].sum(axis=1)).ravel() if len(codes) else np.zeros(n)
+    got = np.bincount(rows.target, weights=rows.weight, minlength=n)
+    total = float(said.sum())
+    if total <= 0:
+        return None
+    average = float(got.sum()) / total
+    if average <= 0:
+        return None
+    per_post = np.divide(got, said, out=np.full(n, np.inf), where=said > 0)
+    # Engagement with someone who posted nothing we recorded in the whole window is engagement with
+    # content we never saw: a bot's or webhook's messages (never recorded) or posts older than the
+    # window. Neither makes a current voice.
+    per_post[prep.posts_total <= 0] = 0.0
+    return np.minimum(1.0, (per_post / average) ** params.appeal)
+
+
 def _compute(
     prep: _Prepared,
     params: TrustParams,
@@ -726,6 +836,9 @@ def _compute(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
+    appeal = _appeal(prep, rows, channels, params, n)
+    if appeal is not None:
+        value = value * appeal
 
     in_deg = np.bincount(pairs.target, minlength=n)
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
@@ -750,6 +863,7 @@ def _compute(
         effective[listed].round(3).tolist(),
         received[listed].tolist(),
         diversity[listed].round(4).tolist(),
+        (appeal[listed] if appeal is not None else np.ones(len(listed))).round(4).tolist(),
         x[listed].tolist(),
         (prep.seed_weight[listed] > 0).tolist(),
         prep.pinned[listed].tolist(),
@@ -758,7 +872,7 @@ def _compute(
     )
     results: list[Ranked] = []
     had_previous = previous is not None
-    for rank, (member, score, peers, trusted_peers, eff, got, div, trust, seed, pin, top) in enumerate(
+    for rank, (member, score, peers, trusted_peers, eff, got, div, app, trust, seed, pin, top) in enumerate(
         columns, start=1
     ):
         before = previous.get(member) if previous is not None else None
@@ -769,6 +883,7 @@ def _compute(
             "effective_peers": eff,
             "received_trust": got,
             "diversity": div,
+            "appeal": app,
             "trust": trust,
             "seed": seed,
             "pinned": pin,
@@ -794,6 +909,7 @@ def compute_scope(
     channels: Collection[int] | None = None,
     previous: Mapping[int, float] | None = None,
     limit: int | None = None,
+    posts: Posts | None = None,
 ) -> list[Ranked]:
     """Rank one scope: the whole community (`channels=None`) or only edges in `channels`.
 
@@ -802,7 +918,7 @@ def compute_scope(
     member id to the `score` of the previous period, for `Ranked.trend`. `limit` keeps only the top
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
-    prep = _prepare(edges, members, params, today, by_channel=channels is not None)
+    prep = _prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
     return _compute(prep, params, channels, previous, limit)
 
 
@@ -816,13 +932,15 @@ def compute_all(
     previous: Mapping[str, Mapping[int, float]] | None = None,
     limit: int | None = None,
     workers: int | None = None,
+    posts: Posts | None = None,
 ) -> dict[str, list[Ranked]]:
     """Rank several scopes, e.g. `{'all': None, 'channel:123': {123}, 'category:9': {10, 11}}`.
 
     The daily rows are grouped once and shared; scopes then run in a small thread pool (the sparse
     products release the GIL). `workers=1` runs them sequentially.
     """
-    prep = _prepare(edges, members, params, today, by_channel=any(c is not None for c in scopes.values()))
+    by_channel = any(c is not None for c in scopes.values())
+    prep = _prepare(edges, members, params, today, by_channel=by_channel, posts=posts)
     previous = previous or {}
     names = list(scopes)
     workers = workers or min(len(names), os.cpu_count() or 1, 4)

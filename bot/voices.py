@@ -11,7 +11,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bot import i18n, trust
+from bot.edges import CommunityEdges
 from bot.ledger import parse_iso
 from bot.store import Store
 
@@ -111,16 +112,17 @@ class Voices:
         # Brand contacts are registered elsewhere; they are never ranked.
         self.excluded = excluded
         self._running: dict[int, asyncio.Lock] = {}
+        self._graphs: dict[int, CommunityEdges] = {}
+        self._generation: dict[int, int] = {}
 
     async def recompute(self, community_id: int) -> RecomputeResult:
         """Rank every scope of one community and store the result atomically."""
-        lock = self._running.setdefault(community_id, asyncio.Lock())
-        async with lock:
+        async with self._lock(community_id):
             started = time.perf_counter()
             now = self.clock()
             today = day_number(now)
             since = today - int(self.params.window_days) - 1
-            rows = await self.store.engagement_rows(community_id, since)
+            graph = await self._graph(community_id, today, since)
             members = await self.store.member_rows(community_id)
             channels = await self.store.channel_rows(community_id)
             overrides = await self.store.trust_overrides(community_id)
@@ -131,7 +133,15 @@ class Voices:
             pinned = {m for m, mode in overrides.items() if mode == "pin"}
             scopes = build_scopes(channels)
             results = await asyncio.to_thread(
-                self._compute, rows, members, scopes, previous, excluded, pinned, today
+                self._compute,
+                graph.edges(),
+                graph.posts(),
+                members,
+                scopes,
+                previous,
+                excluded,
+                pinned,
+                today,
             )
             await self.store.replace_trust_scores(community_id, results, now)
             ranked = sum(len(v) for v in results.values())
@@ -145,9 +155,69 @@ class Voices:
             )
             return RecomputeResult(community_id, len(results), ranked, seconds)
 
+    # -- the in-memory graph ----------------------------------------------------------------------
+
+    def _lock(self, community_id: int) -> asyncio.Lock:
+        return self._running.setdefault(community_id, asyncio.Lock())
+
+    def cached_graph(self, community_id: int) -> CommunityEdges | None:
+        """The in-memory graph of a community, if one is kept (for diagnostics and benchmarks)."""
+        return self._graphs.get(community_id)
+
+    async def invalidate(self, community_id: int) -> None:
+        """Forget the cached graph of a community (after events were deleted, e.g. an erasure), so
+        the next recompute rebuilds it from the database. Never waits: a recompute already running
+        finishes with what it had read, and does not keep its graph."""
+        self._graphs.pop(community_id, None)
+        self._generation[community_id] = self._generation.get(community_id, 0) + 1
+
+    async def absorb(self, community_ids: Iterable[int]) -> None:
+        """Apply newly written events to the cached graphs (Ingest calls this after each write).
+
+        Skips a community whose recompute is running rather than wait for it (the recompute
+        applies them itself when it starts, and the next one picks up the rest)."""
+        for community_id in set(community_ids):
+            lock = self._lock(community_id)
+            if community_id not in self._graphs or lock.locked():
+                continue
+            async with lock:
+                graph = self._graphs.get(community_id)
+                if graph is not None:
+                    await self._refresh(community_id, graph)
+
+    async def _graph(self, community_id: int, today: int, since: int) -> CommunityEdges:
+        """The community's engagement rows: the cached graph brought up to date, or read afresh
+        (first use, invalidated, or built on an earlier day: a daily rebuild keeps it in step with
+        anything that changed in the database outside the ledger, such as a thread moved)."""
+        graph = self._graphs.get(community_id)
+        if graph is not None and graph.built_day == today and await self._refresh(community_id, graph):
+            return graph
+        generation = self._generation.get(community_id, 0)
+        columns = await self.store.engagement_columns(community_id, since, trust.KINDS)
+        parents = await self.store.thread_parents(community_id)
+        graph = await asyncio.to_thread(CommunityEdges, columns, parents, today)
+        if self._generation.get(community_id, 0) == generation:
+            self._graphs[community_id] = graph
+        return graph
+
+    async def _refresh(self, community_id: int, graph: CommunityEdges) -> bool:
+        """Apply the events written since the graph was read; False (and the graph dropped) when
+        it cannot be updated in place and must be read again."""
+        generation = self._generation.get(community_id, 0)
+        changes = await self.store.engagement_changes(community_id, graph.upto_id, trust.KINDS)
+        ok = (
+            changes is not None
+            and self._generation.get(community_id, 0) == generation
+            and await asyncio.to_thread(graph.apply, changes)
+        )
+        if not ok and self._graphs.get(community_id) is graph:
+            del self._graphs[community_id]
+        return ok
+
     def _compute(
         self,
-        rows: list[tuple[Any, ...]],
+        edges: trust.Edges,
+        posts: trust.Posts,
         members: list[tuple[Any, ...]],
         scopes: dict[str, set[int] | None],
         previous: dict[str, dict[int, float]],
@@ -155,7 +225,6 @@ class Voices:
         pinned: set[int],
         today: int,
     ) -> dict[str, list[tuple[int, int, float, int, int, str]]]:
-        edges = trust.Edges.from_rows(rows)
         facts = trust.MemberFacts(
             member_id=np.array([m[0] for m in members], dtype=np.int64),
             joined_day=np.array([_day(m[1]) for m in members]),
@@ -168,14 +237,28 @@ class Voices:
         present = set(np.unique(edges.channel).tolist()) if len(edges) else set()
         live = {name: chans for name, chans in scopes.items() if chans is None or chans & present}
         ranked = trust.compute_all(
-            edges, facts, self.params, today=today, scopes=live, previous=previous, limit=STORE_LIMIT
+            edges,
+            facts,
+            self.params,
+            today=today,
+            scopes=live,
+            previous=previous,
+            limit=STORE_LIMIT,
+            posts=posts,
         )
         for days in self.short_windows:
             short = replace(self.params, window_days=float(days))
             suffixed = {f"{name}@{days}d": chans for name, chans in live.items()}
             ranked.update(
                 trust.compute_all(
-                    edges, facts, short, today=today, scopes=suffixed, previous=previous, limit=STORE_LIMIT
+                    edges,
+                    facts,
+                    short,
+                    today=today,
+                    scopes=suffixed,
+                    previous=previous,
+                    limit=STORE_LIMIT,
+                    posts=posts,
                 )
             )
         out: dict[str, list[tuple[int, int, float, int, int, str]]] = {}

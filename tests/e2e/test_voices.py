@@ -137,7 +137,7 @@ async def test_excluded_member_is_not_ranked(harness: Harness):
 
 
 async def test_recompute_is_scheduled_with_a_stable_job_id(harness: Harness):
-    assert harness.app.scheduler.job_ids() == ["trust-recompute"]
+    assert harness.app.scheduler.job_ids().count("trust-recompute") == 1
     people = await seed_community(harness, n=6)
     # the scheduled job body: flush the buffer and recompute every community with engagement
     await harness.bot._recompute_trust()

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.edges import CommunityEdges
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
+from bot.trust import KINDS
+from bot.voices import Voices
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 100
@@ -136,3 +139,92 @@ async def test_settings_upsert_only_given_columns(store: Store):
     assert (s.locale, s.retention_days, s.mod_role_id) == ("ar", 30, None)
     with pytest.raises(ValueError):
         await store.update_settings(GUILD, {"drop table": 1}, by=9, now=T0)
+
+
+# -- the trust graph kept in memory (bot/edges.py) ---------------------------------------------------
+
+
+def _graph_rows(edges) -> list[tuple[int, ...]]:
+    cols = (edges.channel, edges.actor, edges.target, edges.day, edges.kind, edges.n.astype(int))
+    return sorted(t for t in zip(*(c.tolist() for c in cols), strict=True) if t[5] > 0)
+
+
+def _post_counts(posts) -> dict[tuple[int, int, int], int]:
+    out: dict[tuple[int, int, int], int] = {}
+    for key, n in zip(
+        zip(posts.member.tolist(), posts.channel.tolist(), posts.day.tolist(), strict=True),
+        posts.n.tolist(),
+        strict=True,
+    ):
+        out[key] = out.get(key, 0) + int(n)
+    return out
+
+
+async def _fresh_graph(store: Store) -> CommunityEdges:
+    columns = await store.engagement_columns(GUILD, 0, KINDS, workers=2)
+    return CommunityEdges(columns, await store.thread_parents(GUILD), 0)
+
+
+async def test_graph_kept_up_to_date_equals_a_fresh_read(store: Store):
+    threads = [
+        ChannelInfo("discord", GUILD, 10, None, 0, "general"),
+        ChannelInfo("discord", GUILD, 11, 10, 11, "t", 3),
+    ]
+    await store.record(
+        [
+            ev("message", 1, "500"),
+            ev("reply", 2, "501", target=1),
+            ev("reaction", 3, "500:👍", target=1),
+            ev("reaction", 4, "500:👍", target=1),
+            ev("message", 5, "502", target=3, channel=11),  # in a thread: folded into channel 10
+        ],
+        channels=threads,
+    )
+    graph = await _fresh_graph(store)
+    rows = await store.engagement_rows(GUILD, 0)
+    folded = sorted((c, a, t, d, KINDS.index(k), n) for c, a, t, d, k, n in rows)
+    assert _graph_rows(graph.edges()) == folded
+    assert any(r[0] == 10 and r[4] == KINDS.index("thread_reply") for r in folded)
+
+    later = T0 + timedelta(days=1)
+    await store.record(
+        [
+            ev("unreaction", 3, "500:👍", target=1, at=later),  # retracts on the day of the reaction
+            ev("reply", 2, "503", target=1, at=later),
+            ev("reply", 6, "504", target=2, channel=11, at=later),
+            ev("message", 2, "505", at=later),
+        ]
+    )
+    changes = await store.engagement_changes(GUILD, graph.upto_id, KINDS)
+    assert changes is not None and graph.apply(changes)
+    assert graph.apply(changes)  # applying the same change again counts nothing twice
+    fresh = await _fresh_graph(store)
+    assert _graph_rows(graph.edges()) == _graph_rows(fresh.edges())
+    assert _post_counts(graph.posts()) == _post_counts(fresh.posts())
+    assert graph.upto_id == fresh.upto_id
+
+    # Deleted events (ids may be reused): the graph cannot be brought up to date in place.
+    await store.db.execute("DELETE FROM events WHERE id > 3")
+    assert await store.engagement_changes(GUILD, graph.upto_id, KINDS) is None
+
+
+async def test_voices_invalidate_drops_the_cached_graph(store: Store):
+    people = range(1, 8)
+    await store.record(
+        [ev("reply", a, f"{a}:{b}", target=b) for a in people for b in people if a != b],
+        [
+            MemberSighting("discord", GUILD, m, T0 - timedelta(days=90), joined_at=T0 - timedelta(days=90))
+            for m in people
+        ],
+    )
+    voices = Voices(store, clock=lambda: T0 + timedelta(hours=1))
+    await voices.recompute(GUILD)
+    graph = voices.cached_graph(GUILD)
+    assert graph is not None and len(graph) > 0
+    await voices.absorb([GUILD])  # nothing new: nothing changes
+    assert voices.cached_graph(GUILD) is graph
+    await voices.invalidate(GUILD)
+    assert voices.cached_graph(GUILD) is None
+    await store.db.execute("DELETE FROM engagement_daily WHERE actor_id = 1")
+    await voices.recompute(GUILD)
+    assert 1 not in voices.cached_graph(GUILD).edges().actor.tolist()

@@ -24,6 +24,7 @@ from bot.trust import (
     KINDS,
     Edges,
     MemberFacts,
+    Posts,
     Ranked,
     TrustParams,
     compute_all,
@@ -322,6 +323,48 @@ def test_spammer_with_few_engagers_stays_low() -> None:
 
 
 # ------------------------------------------------------------------------------------------ output & API
+
+
+def _posts(counts: dict[int, int], *, ch: int = 1, day: int = TODAY - 1) -> Posts:
+    members = list(counts)
+    return Posts(members, [ch] * len(members), [day] * len(members), [counts[m] for m in members])
+
+
+def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
+    """Two members drawing the same engagement from the same peers: the one who needed twenty times
+    as many posts to collect it is discounted, the other is not; without post data nothing changes."""
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[:8], 101)
+    said = {m: 3 for m in TOWN} | {100: 8, 101: 160}
+    without = by_member(rank(rows, facts(extra=[100, 101])))
+    assert without[100].score == without[101].score
+    with_posts = by_member(rank(rows, facts(extra=[100, 101]), posts=_posts(said)))
+    assert with_posts[101].score < 0.5 * with_posts[100].score
+    assert with_posts[100].why["appeal"] == 1.0 and with_posts[101].why["appeal"] < 0.5
+    # Engaged with, but nothing they posted was ever recorded (a bot's messages): not a voice.
+    assert 102 not in by_member(
+        rank(rows + replies_from(TOWN[:8], 102), facts(extra=[100, 101, 102]), posts=_posts(said))
+    )
+    assert 102 in by_member(rank(rows + replies_from(TOWN[:8], 102), facts(extra=[100, 101, 102])))
+    # Posting more never helps by itself: the factor is capped at 1 (no bonus for posting little).
+    quiet = by_member(rank(rows, facts(extra=[100, 101]), posts=_posts(said | {100: 1})))
+    assert quiet[100].why["appeal"] == 1.0
+    # Scopes count only the posts made in them: spam elsewhere does not discount a topic voice.
+    elsewhere = _posts(said | {101: 8})
+    spam_in_2 = Posts(
+        np.r_[elsewhere.member, 101],
+        np.r_[elsewhere.channel, 2],
+        np.r_[elsewhere.day, TODAY - 1],
+        np.r_[elsewhere.n, 500],
+    )
+    topic = by_member(rank(rows + town_rows(2), facts(extra=[100, 101]), channels={1}, posts=spam_in_2))
+    assert topic[101].why["appeal"] == 1.0
+    assert compute_scope(
+        Edges.from_rows(rows),
+        facts(extra=[100, 101]),
+        replace(LOOSE, appeal=0.0),
+        today=TODAY,
+        posts=_posts(said),
+    ) == rank(rows, facts(extra=[100, 101]))
 
 
 def test_deterministic_and_independent_of_row_order() -> None:
