@@ -136,7 +136,8 @@ class MicrovoiceBot(commands.Bot):
     async def setup_hook(self) -> None:
         store = await Store.open(self.settings.db_path)
         params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
-        voices = Voices(store, params=params, clock=self.clock)
+        # Brand contacts and erased members' pseudonyms are never ranked.
+        voices = Voices(store, params=params, clock=self.clock, excluded=store.ranking_exclusions)
         ingest = Ingest(
             store,
             batch_size=self.settings.ingest_batch_size,

@@ -227,21 +227,16 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
             )
             for c in channels
         ]
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
+        async with self.transaction() as db:
             # Triggers also write rows, so count new events by rowid rather than by changes().
             last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
             if event_rows:
-                await self.db.executemany(_INSERT_EVENT, event_rows)
+                await db.executemany(_INSERT_EVENT, event_rows)
             if member_rows:
-                await self.db.executemany(_UPSERT_MEMBER, member_rows)
+                await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
-                await self.db.executemany(_UPSERT_CHANNEL, channel_rows)
+                await db.executemany(_UPSERT_CHANNEL, channel_rows)
             inserted = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
         return int(inserted)
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
@@ -299,13 +294,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by
                 {", " + updates if columns else ""}
         """
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            await self.db.execute(sql, params)
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
+        await self.write(sql, params)
 
     # -- installation state -----------------------------------------------------------------------
 
@@ -314,7 +303,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         return None if value is None else str(value)
 
     async def set_state(self, key: str, value: str) -> None:
-        await self.db.execute(
+        await self.write(
             "INSERT INTO bot_state (key, value) VALUES (:key, :value)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             dict(key=key, value=value),
@@ -350,11 +339,9 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
     ) -> None:
         params = dict(c=community_id, m=member_id, mode=mode, by=by, now=iso(now))
         if mode is None:
-            await self.db.execute(
-                "DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m", params
-            )
+            await self.write("DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m", params)
         else:
-            await self.db.execute(_SET_OVERRIDE, params)
+            await self.write(_SET_OVERRIDE, params)
 
     async def communities_with_engagement(self) -> list[int]:
         return [int(r[0]) for r in await self.fetch_all("SELECT DISTINCT community_id FROM engagement_daily")]
@@ -376,26 +363,21 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
     ) -> None:
         """Swap in a new ranking atomically: readers see the old one or the new one, never a mix."""
         stamp = iso(now)
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
-            await self.db.execute("DELETE FROM trust_scores WHERE community_id = :c", dict(c=community_id))
-            await self.db.execute("DELETE FROM trust_runs WHERE community_id = :c", dict(c=community_id))
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM trust_scores WHERE community_id = :c", dict(c=community_id))
+            await db.execute("DELETE FROM trust_runs WHERE community_id = :c", dict(c=community_id))
             for scope, rows in results.items():
-                await self.db.executemany(
+                await db.executemany(
                     _INSERT_SCORE,
                     [
                         (community_id, scope, m, rank, score, peers, trusted, stamp, why)
                         for m, rank, score, peers, trusted, why in rows
                     ],
                 )
-                await self.db.execute(
+                await db.execute(
                     "INSERT INTO trust_runs (community_id, scope, computed_at, ranked) VALUES (?, ?, ?, ?)",
                     (community_id, scope, stamp, len(rows)),
                 )
-            await self.db.execute("COMMIT")
-        except BaseException:
-            await self.db.execute("ROLLBACK")
-            raise
 
     async def trust_page(
         self, community_id: int, scope: str, *, offset: int, limit: int
@@ -579,15 +561,10 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         await self.db.execute("PRAGMA cache_size = -524288")  # 512 MiB
 
         async def write(batch: list[Sequence[Any]]) -> int:
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
+            async with self.transaction() as db:
                 last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
-                await self.db.executemany(_INSERT_EVENT, batch)
+                await db.executemany(_INSERT_EVENT, batch)
                 new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
             return int(new)
 
         inserted = 0

@@ -7,11 +7,8 @@ whether the change happened, so a duplicate job, a restart or two racing clicks 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +17,7 @@ import aiosqlite
 
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
+from bot.store_base import StoreBase
 
 AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
@@ -135,27 +133,10 @@ def _question(row: Sequence[Any]) -> Question:
     )
 
 
-# One shared connection: two tasks must not interleave BEGIN ... COMMIT on it. This serialises the
-# transactions of this mixin (Store-wide, a single lock for every mixin would be better).
-_TX_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-class ActivationQueries:
+class ActivationQueries(StoreBase):
     """Activations and everything hanging off them. Relies on `Store.db`."""
 
     db: aiosqlite.Connection
-
-    @asynccontextmanager
-    async def _activation_tx(self) -> AsyncIterator[None]:
-        lock = _TX_LOCKS.setdefault(self.db, asyncio.Lock())
-        async with lock:
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-                await self.db.execute("COMMIT")
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
 
     # -- activations --------------------------------------------------------------------------------
 
@@ -200,7 +181,7 @@ class ActivationQueries:
             created_by=created_by,
             now=iso(now),
         )
-        async with self._activation_tx():
+        async with self.transaction():
             if check_windows is not None:
                 check_windows(await self._windows(community_id, exclude=0))
             cur = await self.db.execute(_INSERT, params)
@@ -297,7 +278,7 @@ class ActivationQueries:
             sets += ", reason = :reason"
         sql = f"""UPDATE activations SET {sets}
                    WHERE id = :id AND community_id = :community_id AND state = :from_state"""
-        async with self._activation_tx():
+        async with self.transaction():
             cur = await self.db.execute(sql, params)
             done = cur.rowcount == 1
             if done:
@@ -323,7 +304,7 @@ class ActivationQueries:
             reason=None,
             now=iso(now),
         )
-        async with self._activation_tx():
+        async with self.transaction():
             check_windows(await self._windows(community_id, exclude=activation_id))
             cur = await self.db.execute(
                 """UPDATE activations SET state = :to_state, approved_by = :actor, approved_at = :now,
@@ -339,7 +320,7 @@ class ActivationQueries:
     async def set_activation_post(
         self, community_id: int, activation_id: int, *, message_id: int, thread_id: int | None = None
     ) -> None:
-        await self.db.execute(
+        await self.write(
             """UPDATE activations SET message_id = :message_id, thread_id = coalesce(:thread_id, thread_id)
                 WHERE id = :id AND community_id = :community_id""",
             dict(id=activation_id, community_id=community_id, message_id=message_id, thread_id=thread_id),
@@ -369,7 +350,7 @@ class ActivationQueries:
     async def add_question(
         self, community_id: int, activation_id: int, author_id: int, body: str, *, now: datetime
     ) -> int:
-        cur = await self.db.execute(
+        cur = await self.write(
             """INSERT INTO qa_questions (activation_id, community_id, author_id, body, created_at)
                SELECT :a, :c, :m, :body, :now FROM activations
                 WHERE id = :a AND community_id = :c AND state = 'live'""",
@@ -378,7 +359,7 @@ class ActivationQueries:
         return int(cur.lastrowid or 0) if cur.rowcount == 1 else 0
 
     async def set_question_message(self, community_id: int, question_id: int, message_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE qa_questions SET message_id = :mid WHERE id = :q AND community_id = :c",
             dict(mid=message_id, q=question_id, c=community_id),
         )
@@ -400,7 +381,7 @@ class ActivationQueries:
     ) -> bool:
         """Add the member's vote, or take it back if they had one; True if they now vote for it."""
         params = dict(q=question_id, c=community_id, m=member_id, now=iso(now))
-        async with self._activation_tx():
+        async with self.transaction():
             cur = await self.db.execute(
                 "DELETE FROM qa_votes WHERE question_id = :q AND community_id = :c AND member_id = :m", params
             )
@@ -414,7 +395,7 @@ class ActivationQueries:
         return voted
 
     async def hide_question(self, community_id: int, question_id: int, *, by: int, now: datetime) -> bool:
-        cur = await self.db.execute(
+        cur = await self.write(
             """UPDATE qa_questions SET hidden_at = :now, hidden_by = :by
                 WHERE id = :q AND community_id = :c AND hidden_at IS NULL""",
             dict(q=question_id, c=community_id, by=by, now=iso(now)),
@@ -423,7 +404,7 @@ class ActivationQueries:
 
     async def answer_question(self, community_id: int, question_id: int, *, by: int, now: datetime) -> bool:
         """Claim the question for an answer (once); the answer's message id is stored afterwards."""
-        cur = await self.db.execute(
+        cur = await self.write(
             """UPDATE qa_questions SET answered_at = :now, answered_by = :by
                 WHERE id = :q AND community_id = :c AND answered_at IS NULL AND hidden_at IS NULL""",
             dict(q=question_id, c=community_id, by=by, now=iso(now)),
@@ -432,14 +413,14 @@ class ActivationQueries:
 
     async def unclaim_answer(self, community_id: int, question_id: int) -> None:
         """Posting the answer failed: let it be answered again."""
-        await self.db.execute(
+        await self.write(
             """UPDATE qa_questions SET answered_at = NULL, answered_by = NULL
                 WHERE id = :q AND community_id = :c AND answer_message_id IS NULL""",
             dict(q=question_id, c=community_id),
         )
 
     async def set_answer_message(self, community_id: int, question_id: int, message_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE qa_questions SET answer_message_id = :mid WHERE id = :q AND community_id = :c",
             dict(mid=message_id, q=question_id, c=community_id),
         )
@@ -484,7 +465,7 @@ class ActivationQueries:
     ) -> TakeoverSnapshot:
         """Keep the channel's state from before the takeover. The first snapshot wins: a retried start
         must never record the already-changed channel as 'before'."""
-        await self.db.execute(
+        await self.write(
             """INSERT OR IGNORE INTO takeover_snapshots
                    (activation_id, community_id, channel_id, taker_id, had_overwrite, overwrite_type,
                     overwrite_allow, overwrite_deny, topic, taken_at)
@@ -527,7 +508,7 @@ class ActivationQueries:
         )
 
     async def mark_takeover_restored(self, community_id: int, activation_id: int, *, now: datetime) -> bool:
-        cur = await self.db.execute(
+        cur = await self.write(
             """UPDATE takeover_snapshots SET restored_at = :now
                 WHERE activation_id = :a AND community_id = :c AND restored_at IS NULL""",
             dict(a=activation_id, c=community_id, now=iso(now)),
@@ -545,7 +526,7 @@ class ActivationQueries:
         disclosed_message_id: int | None,
         now: datetime,
     ) -> bool:
-        cur = await self.db.execute(
+        cur = await self.write(
             """INSERT OR IGNORE INTO takeover_posts
                    (activation_id, community_id, source_message_id, author_id, mode, disclosed_message_id,
                     created_at)

@@ -2,9 +2,8 @@
 
 Everything that must happen once is guarded by the schema and done in ONE statement: an entry is a
 primary key, a draw round is one row under a primary key, a code claim is one UPDATE of an unclaimed row
-under a partial unique index. One statement matters because the bot shares one aiosqlite connection
-between concurrently handled interactions: a multi-statement BEGIN ... COMMIT could interleave with
-another coroutine's statements, a single statement cannot.
+under a partial unique index, written through `StoreBase.write` so it never lands inside another
+task's transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import aiosqlite
 
 from bot.codes import PoolCode
 from bot.ledger import iso
+from bot.store_base import StoreBase
 
 EntryOutcome = Literal["entered", "already", "left", "not_entered", "closed"]
 ClaimOutcome = Literal["claimed", "already", "not_winner"]
@@ -139,7 +139,7 @@ _EVENTS_BY = """
 """
 
 
-class GiveawayQueries:
+class GiveawayQueries(StoreBase):
     """Giveaway entries and draws, code pools, claims and redemptions. Relies on `Store.db`."""
 
     db: aiosqlite.Connection
@@ -162,7 +162,7 @@ class GiveawayQueries:
 
     async def reveal_giveaway_seed(self, activation_id: int, now: datetime) -> str | None:
         """The seed, for the winners post only: call it after the draw; it stamps revealed_at."""
-        await self.db.execute(
+        await self.write(
             "UPDATE giveaway_secrets SET revealed_at = coalesce(revealed_at, :now) WHERE activation_id = :a",
             dict(a=activation_id, now=iso(now)),
         )
@@ -186,7 +186,7 @@ class GiveawayQueries:
     ) -> EntryOutcome:
         """One entry per member, only while the giveaway is live and before its end time."""
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
-        cur = await self.db.execute(_ENTER, params)
+        cur = await self.write(_ENTER, params)
         if cur.rowcount == 1:
             return "entered"
         return "already" if await self._gw_one(_OPEN, params) else "closed"
@@ -195,7 +195,7 @@ class GiveawayQueries:
         self, community_id: int, activation_id: int, member_id: int, now: datetime
     ) -> EntryOutcome:
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
-        cur = await self.db.execute(_LEAVE, params)
+        cur = await self.write(_LEAVE, params)
         if cur.rowcount == 1:
             return "left"
         return "not_entered" if await self._gw_one(_OPEN, params) else "closed"
@@ -256,7 +256,7 @@ class GiveawayQueries:
             now=iso(now),
         )
         try:
-            cur = await self.db.execute(_INSERT_DRAW, params)
+            cur = await self.write(_INSERT_DRAW, params)
         except sqlite3.IntegrityError:
             return False
         return cur.rowcount == 1
@@ -294,7 +294,7 @@ class GiveawayQueries:
         )
 
     async def set_draw_message(self, activation_id: int, round_no: int, message_id: int) -> None:
-        await self.db.execute(
+        await self.write(
             "UPDATE giveaway_draws SET message_id = :msg WHERE activation_id = :a AND round = :round",
             dict(a=activation_id, round=round_no, msg=message_id),
         )
@@ -303,7 +303,7 @@ class GiveawayQueries:
         self, community_id: int, activation_id: int, member_id: int, now: datetime
     ) -> ClaimOutcome:
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
-        cur = await self.db.execute(_CLAIM_PRIZE, params)
+        cur = await self.write(_CLAIM_PRIZE, params)
         if cur.rowcount == 1:
             return "claimed"
         claimed = await self._gw_one(
@@ -368,10 +368,10 @@ class GiveawayQueries:
         unclaimed and the member has none, and the partial unique index refuses a second row anyway."""
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
         try:
-            async with self.db.execute(_CLAIM_CODE, params) as cur:
-                row = await cur.fetchone()
+            rows = await self.write_returning(_CLAIM_CODE, params)
         except sqlite3.IntegrityError:
-            row = None
+            rows = []
+        row = rows[0] if rows else None
         if row is not None:
             return str(row[0]), True
         return await self.claimed_code(activation_id, member_id), False
@@ -394,7 +394,5 @@ class GiveawayQueries:
         """Store reported redemptions (code id, when) in one statement; a code reported before keeps its
         first report. Returns how many were new."""
         rows = json.dumps([[code_id, iso(when) if when else None] for code_id, when in redeemed])
-        cur = await self.db.execute(
-            _REDEEM, dict(rows=rows, a=activation_id, c=community_id, by=by, now=iso(now))
-        )
+        cur = await self.write(_REDEEM, dict(rows=rows, a=activation_id, c=community_id, by=by, now=iso(now)))
         return max(cur.rowcount, 0)

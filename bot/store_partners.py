@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import weakref
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +24,7 @@ from bot.privacy import (
     NOT_EXPORTED,
     pseudonymise_ids,
 )
+from bot.store_base import StoreBase
 
 
 @dataclass(frozen=True)
@@ -63,11 +61,6 @@ class ConsentEntry:
     terms_version: int | None
     at: str
 
-
-try:  # share the activations mixin's per-connection lock when it has one
-    from bot.store_activations import _TX_LOCKS  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older tree
-    _TX_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 _BRAND_COLUMNS = (
     "id, community_id, name, status, topics, created_by, created_at, approved_by, updated_at, role_id"
@@ -117,23 +110,10 @@ _PURGE_CHUNK = """
 """
 
 
-class PartnerQueries:
+class PartnerQueries(StoreBase):
     """Partners, consent log, brands, export and erasure. Relies on `Store.db`."""
 
     db: aiosqlite.Connection
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, serialised with the other mixins' transactions on this connection
-        (one aiosqlite connection is shared, so two tasks must not interleave their BEGINs)."""
-        async with _TX_LOCKS.setdefault(self.db, asyncio.Lock()):
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
 
     async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
         async with self.db.execute(sql, params) as cur:
@@ -179,7 +159,7 @@ class PartnerQueries:
 
     async def add_terms(self, community_id: int, body: str, *, by: int, now: datetime) -> int:
         """Store a new version of the terms; returns its number (1, 2, ...)."""
-        async with self._transaction():
+        async with self.transaction():
             version = 1 + int(
                 await self._one(
                     "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
@@ -195,7 +175,7 @@ class PartnerQueries:
 
     async def accept_terms(self, community_id: int, member_id: int, version: int, *, now: datetime) -> bool:
         """Opt in under `version`, logging the consent. False (nothing written) if the terms changed."""
-        async with self._transaction():
+        async with self.transaction():
             current = int(
                 await self._one(
                     "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
@@ -219,14 +199,14 @@ class PartnerQueries:
     async def log_consent(
         self, community_id: int, member_id: int, action: str, version: int | None, *, now: datetime
     ) -> None:
-        async with self._transaction():
+        async with self.transaction():
             await self.db.execute(
                 _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now))
             )
 
     async def end_partnership(self, community_id: int, member_id: int, action: str, *, now: datetime) -> bool:
         """Opt a partner out at once (`action`: left, left_server, banned). False if they were not one."""
-        async with self._transaction():
+        async with self.transaction():
             cur = await self.db.execute(
                 "UPDATE partners SET opted_out_at = :now"
                 " WHERE community_id = :c AND member_id = :m AND opted_out_at IS NULL",
@@ -325,7 +305,7 @@ class PartnerQueries:
         """A pending brand with its contacts, in one transaction: all of it or nothing."""
         stamp = iso(now)
         try:
-            async with self._transaction():
+            async with self.transaction():
                 cur = await self.db.execute(
                     "INSERT INTO brands"
                     " (community_id, name, status, topics, created_by, created_at, updated_at)"
@@ -350,7 +330,7 @@ class PartnerQueries:
     ) -> bool:
         """Guarded transition: only from the state the caller saw, so a double click never repeats it."""
         approve = status == "approved"
-        cur = await self.db.execute(
+        cur = await self.write(
             "UPDATE brands SET status = :status, updated_at = :now,"
             " approved_by = CASE WHEN :approve THEN :by ELSE approved_by END"
             " WHERE community_id = :c AND id = :id AND status = :expected",
@@ -370,7 +350,7 @@ class PartnerQueries:
         self, community_id: int, brand_id: int, role_id: int | None, *, now: datetime
     ) -> bool:
         """Choose (or clear, with None) the Discord role the brand's contacts get while it is approved."""
-        cur = await self.db.execute(
+        cur = await self.write(
             "UPDATE brands SET role_id = :role, updated_at = :now"
             " WHERE community_id = :c AND id = :id AND status <> 'removed'",
             dict(role=role_id, now=iso(now), c=community_id, id=brand_id),
@@ -528,7 +508,7 @@ class PartnerQueries:
                 )
             )
         counts: dict[str, int] = {}
-        async with self._transaction():
+        async with self.transaction():
             for name, sql in steps:
                 cur = await self.db.execute(sql, p)
                 counts[name] = max(cur.rowcount, 0)
@@ -570,7 +550,7 @@ class PartnerQueries:
         """
         total = 0
         while True:
-            async with self._transaction():
+            async with self.transaction():
                 cur = await self.db.execute(
                     _PURGE_CHUNK, dict(c=community_id, cutoff=iso(cutoff), chunk=chunk)
                 )

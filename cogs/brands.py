@@ -231,11 +231,6 @@ class Brands(commands.Cog):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    async def cog_load(self) -> None:
-        # Brand contacts and erased members' pseudonyms are never ranked (see Voices.excluded).
-        if self.app.voices.excluded is None:
-            self.app.voices.excluded = self.app.store.ranking_exclusions
-
     async def brand_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:

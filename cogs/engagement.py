@@ -98,10 +98,13 @@ class Engagement(commands.Cog):
         if message.guild is None or message.webhook_id is not None or message.type not in RECORDED_TYPES:
             return
         author = message.author
+        guild_id = message.guild.id
         if author.bot or author.system:
             self._bots.add(author.id)
+            # Only the fact that this id is a bot is kept, so engagement with it never ranks it.
+            if author.bot and author.id != self._me:
+                self.app.ingest.add(members=(_sighting(guild_id, author, message.created_at),))
             return
-        guild_id = message.guild.id
         channel = message.channel
         if isinstance(channel, discord.Thread) and message.id == channel.id:
             # A forum post's starter message: the thread event already records it; keep its author
@@ -114,6 +117,8 @@ class Engagement(commands.Cog):
         if ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
             kind = "reply"
             target = await self._author_of_reference(ref)
+            if target is not None and (target in self._bots or target == self._me):
+                target = None  # replying to a bot is not engaging with a peer
         elif isinstance(channel, discord.Thread):
             # A plain message in a thread engages with whoever opened it.
             target = channel.owner_id or await self.app.ingest.thread_owner(PLATFORM, guild_id, channel.id)
@@ -140,6 +145,8 @@ class Engagement(commands.Cog):
     async def _author_of_reference(self, ref: discord.MessageReference) -> int | None:
         resolved = ref.resolved
         if isinstance(resolved, discord.Message):
+            if resolved.author.bot:
+                self._bots.add(resolved.author.id)
             return resolved.author.id
         cached = ref.cached_message or self.bot._connection._get_message(ref.message_id)
         if cached is not None:

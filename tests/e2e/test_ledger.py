@@ -53,8 +53,15 @@ async def test_bots_webhooks_and_system_messages_are_not_recorded(harness: Harne
     await sb.send_message(w.general, w.alice, "", type=7)  # member join system message
     msg = await sb.send_message(w.general, w.alice, "")
     await sb.add_reaction(w.general, int(msg["id"]), w.helper_bot)
+    bot_msg = await sb.send_message(w.general, w.helper_bot, "")
+    await sb.send_message(w.general, w.bob, "", reply_to=int(bot_msg["id"]))
     await harness.flush()
-    assert await harness.rows("SELECT kind, actor_id FROM events") == [("message", w.alice)]
+    assert await harness.rows("SELECT kind, actor_id, target_id FROM events ORDER BY id") == [
+        ("message", w.alice, None),
+        ("reply", w.bob, None),  # a reply to a bot engages with no peer
+    ]
+    # the bot is known only as a bot, so nothing can rank it
+    assert await harness.rows("SELECT is_bot FROM members WHERE member_id = ?", w.helper_bot) == [(1,)]
 
 
 async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache(launcher: Launcher):

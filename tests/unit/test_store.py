@@ -228,3 +228,36 @@ async def test_voices_invalidate_drops_the_cached_graph(store: Store):
     await store.db.execute("DELETE FROM engagement_daily WHERE actor_id = 1")
     await voices.recompute(GUILD)
     assert 1 not in voices.cached_graph(GUILD).edges().actor.tolist()
+
+
+async def test_concurrent_writes_never_join_another_tasks_transaction(store: Store):
+    """A single write issued while another task's transaction is open waits for it, so that
+    transaction's rollback cannot take the write with it (one aiosqlite connection is shared)."""
+    import asyncio
+
+    opened = asyncio.Event()
+
+    async def failing_transaction() -> None:
+        async with store.transaction() as db:
+            await db.execute("INSERT INTO bot_state (key, value) VALUES ('doomed', '1')")
+            opened.set()
+            await asyncio.sleep(0.05)
+            raise RuntimeError("rolled back")
+
+    async def other_writer() -> None:
+        await opened.wait()
+        await store.set_state("kept", "1")
+
+    results = await asyncio.gather(failing_transaction(), other_writer(), return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and results[1] is None
+    assert await store.get_state("kept") == "1"
+    assert await store.get_state("doomed") is None
+
+    # and two transactions started together both commit, one after the other
+    async def txn(key: str) -> None:
+        async with store.transaction() as db:
+            await db.execute("INSERT INTO bot_state (key, value) VALUES (?, '1')", (key,))
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(txn("a"), txn("b"))
+    assert await store.get_state("a") == "1" and await store.get_state("b") == "1"
