@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
+from bot.demo_brands import DemoClock, show_brand_partnership
 from bot.sandbox.simulator import SimAction, SimCommunity, simulate
 
 SENT_KINDS = ("message", "reply", "reaction", "unreaction", "thread", "join")
@@ -112,7 +113,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
         )
         build_guild(sandbox, community)
         moderator = next(m.id for m in community.members if not m.is_bot)
-        bot = build_bot(settings)
+        bot = build_bot(settings, clock=DemoClock())  # the brand part moves it to a giveaway's end
         runner = asyncio.create_task(bot.start(settings.discord_token))
         try:
             await sandbox.wait_ready(timeout=30)
@@ -141,6 +142,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
             for line in status.get("description", "").splitlines():
                 print(f"  {line}")
             recorded = await app.store.event_counts(community.guild_id, community.start - timedelta(days=1))
+            await show_brand_partnership(sandbox, bot, community, moderator=moderator)
         finally:
             await bot.close()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -75,3 +75,8 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     out = capsys.readouterr().out
     assert "OK: recorded counts equal what was sent" in out
     assert "/microvoice status" in out
+    # The brand side, through the same bot: partners only, disclosed posts, a draw anyone can verify.
+    assert "Only the 3 partners are listed;" in out
+    assert "Opening post, first line: Ad · Gifted product from Northwind Coffee" in out
+    assert "Opening post, first line: פרסומת · " in out
+    assert "   verified: the revealed seed matches the commitment" in out
