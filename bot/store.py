@@ -346,9 +346,28 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
     async def communities_with_engagement(self) -> list[int]:
         return [int(r[0]) for r in await self.fetch_all("SELECT DISTINCT community_id FROM engagement_daily")]
 
-    async def previous_scores(self, community_id: int) -> dict[str, dict[int, float]]:
+    async def snapshot_scores(self, community_id: int, day: int, *, keep_from_day: int) -> None:
+        """Keep the stored ranking as this day's snapshot (the first call of a day wins) and drop
+        snapshots older than `keep_from_day`: the baseline of "trend vs the previous period"."""
+        params = dict(c=community_id, day=day, oldest=keep_from_day)
+        async with self.transaction() as db:
+            await db.execute(
+                """INSERT OR IGNORE INTO trust_snapshots (community_id, day, scope, member_id, score)
+                   SELECT community_id, :day, scope, member_id, score FROM trust_scores
+                    WHERE community_id = :c
+                      AND NOT EXISTS (
+                          SELECT 1 FROM trust_snapshots WHERE community_id = :c AND day = :day)""",
+                params,
+            )
+            await db.execute("DELETE FROM trust_snapshots WHERE community_id = :c AND day < :oldest", params)
+
+    async def previous_scores(self, community_id: int, *, at_most_day: int) -> dict[str, dict[int, float]]:
+        """Scores per scope from the newest snapshot taken on or before `at_most_day` (empty if none)."""
         rows = await self.fetch_all(
-            "SELECT scope, member_id, score FROM trust_scores WHERE community_id = :c", dict(c=community_id)
+            """SELECT scope, member_id, score FROM trust_snapshots
+                WHERE community_id = :c AND day = (
+                      SELECT max(day) FROM trust_snapshots WHERE community_id = :c AND day <= :d)""",
+            dict(c=community_id, d=at_most_day),
         )
         out: dict[str, dict[int, float]] = {}
         for scope, member, score in rows:

@@ -465,6 +465,10 @@ class PartnerQueries(StoreBase):
                 "UPDATE activity_daily SET member_id = :pseudonym WHERE community_id = :c AND member_id = :m",
             ),
             ("scores_deleted", "DELETE FROM trust_scores WHERE community_id = :c AND member_id = :m"),
+            (
+                "snapshots_deleted",
+                "DELETE FROM trust_snapshots WHERE community_id = :c AND member_id = :m",
+            ),
             ("overrides_deleted", "DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m"),
             ("members_deleted", "DELETE FROM members WHERE community_id = :c AND member_id = :m"),
             (

@@ -99,6 +99,8 @@ class TrustParams:
     #: whose posts draw less than an average post is discounted in proportion (appeal = 1), so posting
     #: ten times as much to collect incidental replies does not multiply one's standing. 0 disables.
     appeal: float = 1.0
+    #: "Trend vs the previous period" compares with the ranking as it stood this many days earlier.
+    trend_period_days: int = 7
     #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(KIND_WEIGHTS))
 
@@ -118,6 +120,7 @@ class TrustParams:
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
+            (self.trend_period_days >= 1, "trend_period_days must be >= 1"),
         )
         for ok, message in checks:
             if not ok:

@@ -126,7 +126,11 @@ class Voices:
             members = await self.store.member_rows(community_id)
             channels = await self.store.channel_rows(community_id)
             overrides = await self.store.trust_overrides(community_id)
-            previous = await self.store.previous_scores(community_id)
+            # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
+            # the previous recompute minutes ago.
+            period = self.params.trend_period_days
+            await self.store.snapshot_scores(community_id, today, keep_from_day=today - 2 * period)
+            previous = await self.store.previous_scores(community_id, at_most_day=today - period)
             excluded = {m for m, mode in overrides.items() if mode == "exclude"}
             if self.excluded is not None:
                 excluded |= set(await self.excluded(community_id))

@@ -261,3 +261,40 @@ async def test_concurrent_writes_never_join_another_tasks_transaction(store: Sto
 
     await asyncio.gather(txn("a"), txn("b"))
     assert await store.get_state("a") == "1" and await store.get_state("b") == "1"
+
+
+async def test_trend_compares_with_the_ranking_a_period_ago_not_the_last_recompute(store: Store):
+    import json
+
+    people = range(1, 8)
+    await store.record(
+        [ev("reply", a, f"{a}:{b}", target=b) for a in people for b in people if a != b],
+        [
+            MemberSighting("discord", GUILD, m, T0 - timedelta(days=90), joined_at=T0 - timedelta(days=90))
+            for m in people
+        ],
+    )
+    now = [T0 + timedelta(hours=1)]
+    voices = Voices(store, clock=lambda: now[0])
+
+    async def trend_keys() -> set[str]:
+        rows = await store.fetch_all("SELECT why FROM trust_scores WHERE scope = 'all'")
+        return {
+            key for (why,) in rows for key, _ in json.loads(why)["parts"] if "trend" in key or "new" in key
+        }
+
+    await voices.recompute(GUILD)
+    await voices.recompute(GUILD)  # minutes later: still no period to compare with
+    assert await trend_keys() == set()
+    for day in range(1, 8):  # a recompute every day for a week: one snapshot a day
+        now[0] = T0 + timedelta(days=day, hours=1)
+        await voices.recompute(GUILD)
+    # a week on, the trend compares with the snapshot taken a week earlier
+    assert await trend_keys() == {"trust.why.trend_flat"}
+    days = [d for (d,) in await store.fetch_all("SELECT DISTINCT day FROM trust_snapshots ORDER BY day")]
+    assert len(days) == 8 and days == list(range(days[0], days[0] + 8))
+    # snapshots older than two periods are dropped
+    now[0] = T0 + timedelta(days=30, hours=1)
+    await voices.recompute(GUILD)
+    oldest = await store.scalar("SELECT min(day) FROM trust_snapshots")
+    assert oldest is not None and oldest >= days[0] + 30 - 14
