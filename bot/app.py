@@ -78,32 +78,38 @@ class App:
         return i18n.t(await self.lang(interaction.guild_id), key, **params)
 
 
+async def reply_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error path for commands, buttons and modals: a clear, localized, ephemeral reply
+    (never a traceback in Discord); unexpected errors are logged with their traceback."""
+    cause = getattr(error, "original", error)
+    if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
+        key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
+    elif isinstance(cause, app_commands.NoPrivateMessage):
+        key, params = "error.guild_only", {}
+    elif isinstance(cause, app_commands.CommandOnCooldown):
+        key, params = "error.cooldown", {"seconds": int(cause.retry_after) + 1}
+    elif isinstance(cause, app_commands.CheckFailure):
+        key, params = "error.forbidden", {}
+    else:
+        name = interaction.command.qualified_name if interaction.command else "component"
+        log.error("/%s failed (interaction %s)", name, interaction.id, exc_info=error)
+        key, params = "error.generic", {}
+    app = getattr(interaction.client, "app", None)
+    text = await app.say(interaction, key, **params) if app else i18n.t("en", key, **params)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply for interaction %s", interaction.id)
+
+
 class MicrovoiceTree(app_commands.CommandTree["MicrovoiceBot"]):
     """One error path for every command: a clear ephemeral reply, never a traceback in Discord."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        cause = getattr(error, "original", error)
-        if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
-            key, params = cause.key, getattr(cause, "params", {})
-        elif isinstance(cause, app_commands.NoPrivateMessage):
-            key, params = "error.guild_only", {}
-        elif isinstance(cause, app_commands.CommandOnCooldown):
-            key, params = "error.cooldown", {"seconds": int(cause.retry_after) + 1}
-        elif isinstance(cause, app_commands.CheckFailure):
-            key, params = "error.forbidden", {}
-        else:
-            name = interaction.command.qualified_name if interaction.command else "?"
-            log.error("/%s failed", name, exc_info=error)
-            key, params = "error.generic", {}
-        app = self.client.app
-        text = await app.say(interaction, key, **params) if app else i18n.t("en", key, **params)
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not deliver the error reply for interaction %s", interaction.id)
+        await reply_error(interaction, error)
 
 
 def intents_for(settings: Settings) -> discord.Intents:

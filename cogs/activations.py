@@ -28,7 +28,7 @@ after this one (cogs load in name order), and uses only what this module exports
 * ``require_manager_or_moderator(interaction, brand_id)`` / ``require_brand_manager(...)`` — the
   "own brands" half of the permission matrix (``bot/roles.py``); the role half is ``require_role``.
 * ``brand_autocomplete`` — autocomplete for a ``brand: int`` option (the caller's approved brands).
-* ``reply_error(interaction, error)`` — ephemeral localized error for views and modals.
+* ``bot.app.reply_error(interaction, error)`` — ephemeral localized error for views and modals.
 
 Timing: jobs ``activation:{id}:start`` / ``activation:{id}:end`` are rebuilt from the database when
 this cog loads; whatever came due while the bot was down is caught up once the gateway is ready.
@@ -202,22 +202,11 @@ async def post_disclosed(
     return message
 
 
-async def reply_error(interaction: discord.Interaction, error: BaseException) -> None:
-    """Views and modals: the same ephemeral, localized error the command tree gives."""
-    cause = getattr(error, "original", error)
-    if hasattr(cause, "key"):
-        key, params = cause.key, getattr(cause, "params", {})
-    else:
-        log.error("interaction %s failed", interaction.id, exc_info=error)
-        key, params = "error.generic", {}
-    text = i18n.t(await app_of(interaction).lang(interaction.guild_id), key, **params)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not deliver the error reply for interaction %s", interaction.id)
+def reply_to(message_id: int | None, channel_id: int) -> discord.MessageReference | None:
+    """A reply reference that still posts if the referenced message was deleted."""
+    if message_id is None:
+        return None
+    return discord.MessageReference(message_id=message_id, channel_id=channel_id, fail_if_not_exists=False)
 
 
 async def brand_autocomplete(

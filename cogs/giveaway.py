@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot import codes, disclosure, giveaway, i18n
 from bot.activations import Activation, State
-from bot.app import App, MicrovoiceBot
+from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput, MicrovoiceError
 from bot.giveaway import Eligibility, GiveawayConfig, MemberFacts
 from bot.ledger import parse_iso
@@ -39,7 +39,7 @@ from cogs.activations import (
     is_moderator,
     post_disclosed,
     register_kind,
-    reply_error,
+    reply_to,
     require_manager_or_moderator,
     tag_for,
 )
@@ -469,11 +469,7 @@ class Giveaways(commands.Cog):
             title=i18n.t(lang, "giveaway.result_title", prize=i18n.isolate(config.prize)),
             description="\n".join(lines)[:4096],
         )
-        reference = None
-        if activation.message_id is not None:
-            reference = discord.MessageReference(
-                message_id=activation.message_id, channel_id=activation.channel_id, fail_if_not_exists=False
-            )
+        reference = reply_to(activation.message_id, activation.channel_id)
         # The sorted entrant list is attached to the results post itself, so the disclosed post and the
         # data to verify it are one message; only the winners are pinged (never everyone or roles).
         listing = "\n".join(str(e) for e in draw.entrants).encode("ascii")

@@ -16,11 +16,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import i18n
-from bot.app import App, MicrovoiceBot
-from bot.errors import MicrovoiceError
+from bot.app import App, MicrovoiceBot, reply_error
 from bot.ledger import parse_iso
 from bot.partners import TERMS_MAX, Terms, clean_terms, default_terms, needs_consent
-from cogs.checks import RoleRequired, require_moderator, require_role
+from cogs.checks import require_moderator, require_role
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +44,6 @@ def terms_embed(lang: str, terms: Terms) -> discord.Embed:
     return embed
 
 
-async def say_error(interaction: discord.Interaction, error: Exception) -> None:
-    """Ephemeral, localized reply for a user-fixable error raised in a component or modal callback."""
-    app: App = interaction.client.app  # type: ignore[attr-defined]
-    if isinstance(error, MicrovoiceError | RoleRequired):
-        text = await app.say(interaction, error.key, **getattr(error, "params", {}))
-    else:
-        log.error("component callback failed", exc_info=error)
-        text = await app.say(interaction, "error.generic")
-    send = interaction.followup.send if interaction.response.is_done() else interaction.response.send_message
-    await send(text, ephemeral=True)
-
-
 class SafeCallback:
     """Mixin for DynamicItems: discord.py only logs what their callback raises, so answer it here."""
 
@@ -66,8 +53,8 @@ class SafeCallback:
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             await self.run(interaction)
-        except Exception as error:  # rendered for the user; unexpected ones are logged in say_error
-            await say_error(interaction, error)
+        except Exception as error:  # rendered for the user; unexpected ones are logged
+            await reply_error(interaction, error)
 
 
 class ConsentButton(
@@ -140,7 +127,7 @@ class TermsModal(discord.ui.Modal):
         )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await say_error(interaction, error)
+        await reply_error(interaction, error)
 
 
 class Partners(commands.Cog):

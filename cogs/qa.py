@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.activations import ANSWER_MAX, TEXT_MAX, Activation, ActivationError, State, validate_text
-from bot.app import App, MicrovoiceBot
+from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
@@ -29,7 +29,7 @@ from cogs.activations import (
     disclosed_text,
     post_disclosed,
     register_kind,
-    reply_error,
+    reply_to,
     require_brand_manager,
 )
 from cogs.checks import require_moderator, require_role
@@ -198,11 +198,7 @@ class QaKind:
             title=i18n.t(lang, "qa.summary_title", title=i18n.isolate(activation.title)),
             description="\n".join(lines)[:4000],
         )
-        reference = None
-        if activation.message_id is not None:
-            reference = discord.MessageReference(
-                message_id=activation.message_id, channel_id=activation.channel_id, fail_if_not_exists=False
-            )
+        reference = reply_to(activation.message_id, activation.channel_id)
         await post_disclosed(bot, activation, activation.channel_id, embed=embed, reference=reference)
 
     def describe(self, activation: Activation, lang: str) -> list[str]:
@@ -288,12 +284,8 @@ class Qa(commands.Cog):
             question=excerpt.replace("\n", " "),
             answer=body,
         )
-        reference = None
         target = activation.thread_id or activation.channel_id
-        if q.message_id is not None:
-            reference = discord.MessageReference(
-                message_id=q.message_id, channel_id=target, fail_if_not_exists=False
-            )
+        reference = reply_to(q.message_id, target)
         try:
             message = await post_disclosed(self.bot, activation, target, content=content, reference=reference)
         except discord.HTTPException:

@@ -23,7 +23,7 @@ from discord.ext import commands
 
 from bot import disclosure, i18n
 from bot.activations import TEXT_MAX, Activation, ActivationError, State, validate_text
-from bot.app import App, MicrovoiceBot
+from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
@@ -34,7 +34,6 @@ from cogs.activations import (
     created_reply,
     post_disclosed,
     register_kind,
-    reply_error,
     tag_for,
 )
 from cogs.checks import require_role
