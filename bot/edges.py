@@ -81,6 +81,11 @@ class CommunityEdges:
         self._built = size  # rows [0, _built) are covered by the hash index
         self._index: tuple[np.ndarray, np.ndarray] | None = None
         self._added: dict[tuple[int, int, int, int, int], int] = {}
+        # What `apply` changed since the last `take_changes`, for trust state kept up to date in place.
+        self._changes: list[tuple[np.ndarray, ...]] = []
+        self._new_posts: list[tuple[np.ndarray, ...]] = []
+        self._logged = 0
+        self.changes_lost = False  # the log outgrew its bound: whoever consumes it must rebuild
 
     def __len__(self) -> int:
         return self._size
@@ -142,6 +147,8 @@ class CommunityEdges:
                     & (self._day[rows] == changes.day)
                     & (self._kind[rows] == changes.kind)
                 )
+            before = np.zeros(len(h), np.float64)
+            before[found] = self._n[rows[found]]
             self._n[rows[found]] = changes.n[found]
             for i in np.flatnonzero(~found).tolist():
                 key = (
@@ -155,13 +162,62 @@ class CommunityEdges:
                 if row is None:
                     row = self._append(key, int(folded[i]))
                     self._added[key] = row
+                else:
+                    before[i] = self._n[row]
                 self._n[row] = changes.n[i]
+            delta = changes.n - before
+            moved = delta != 0
+            if moved.any():
+                self._log(
+                    self._changes,
+                    folded[moved],
+                    changes.actor[moved],
+                    changes.target[moved],
+                    changes.day[moved],
+                    changes.kind[moved],
+                    delta[moved],
+                )
         if add_posts and changes.posts is not None and len(changes.posts.member):
             p = changes.posts
             added = (fold_threads(p.channel, self.parents), p.member, p.day, p.n.astype(np.float64))
             self._posts = [np.concatenate([old, new]) for old, new in zip(self._posts, added, strict=True)]
+            self._log(self._new_posts, *added)
         self.upto_id = changes.upto_id
         return True
+
+    def _log(self, into: list[tuple[np.ndarray, ...]], *columns: np.ndarray) -> None:
+        if self.changes_lost:
+            return
+        self._logged += len(columns[0])
+        if self._logged > max(100_000, self._size // 4):
+            self._changes.clear()
+            self._new_posts.clear()
+            self.changes_lost = True
+            return
+        into.append(tuple(np.array(c) for c in columns))
+
+    def take_changes(self) -> tuple[trust.Edges, trust.Posts] | None:
+        """What `apply` changed since the previous call (or since the build): edge rows whose `n` is
+        the *change* of the daily count (threads folded), and the posts added. None when the log
+        outgrew its bound and was dropped. Either way the log starts afresh."""
+        lost = self.changes_lost
+        edges = [np.concatenate(c) for c in zip(*self._changes, strict=True)] if self._changes else None
+        posts = [np.concatenate(c) for c in zip(*self._new_posts, strict=True)] if self._new_posts else None
+        self._changes, self._new_posts, self._logged, self.changes_lost = [], [], 0, False
+        if lost:
+            return None
+        if edges is None:
+            rows = trust.Edges.empty()
+        else:
+            channel, actor, target, day, kind, delta = edges
+            rows = trust.Edges(actor, target, channel, day, kind, delta)
+        if posts is None:
+            z = np.zeros(0, np.int64)
+            said = trust.Posts(z, z, z, z.astype(np.float64))
+        else:
+            channel, member, day, n = posts
+            said = trust.Posts(member, channel, day, n)
+        return rows, said
 
     def _append(self, key: tuple[int, int, int, int, int], folded: int) -> int:
         row = self._size

@@ -321,9 +321,10 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         """(channel, actor, target, day, kind, n) for the trust graph; threads folded into their parent."""
         return await self.fetch_all(_ENGAGEMENT_ROWS, dict(community_id=community_id, since_day=since_day))
 
-    async def member_rows(self, community_id: int) -> list[tuple[int, str | None, str | None, str, int]]:
-        """(member_id, joined_at, account_created_at, first_seen, is_bot) of everyone known."""
-        return await self.fetch_all(_MEMBER_ROWS, dict(community_id=community_id))
+    async def member_days(self, community_id: int) -> list[tuple[int, float, float, float, int]]:
+        """(member_id, joined, account created, first seen, is_bot) of everyone known, the times as
+        days since 1970-01-01 UTC (NO_DAY when unknown): numbers numpy takes without parsing."""
+        return await self.fetch_all(_MEMBER_DAYS, dict(community_id=community_id, none=NO_DAY))
 
     async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
         return await self.fetch_all(_CHANNEL_ROWS, dict(community_id=community_id))
@@ -346,9 +347,10 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
     async def communities_with_engagement(self) -> list[int]:
         return [int(r[0]) for r in await self.fetch_all("SELECT DISTINCT community_id FROM engagement_daily")]
 
-    async def snapshot_scores(self, community_id: int, day: int, *, keep_from_day: int) -> None:
-        """Keep the stored ranking as this day's snapshot (the first call of a day wins) and drop
-        snapshots older than `keep_from_day`: the baseline of "trend vs the previous period"."""
+    async def snapshot_scores(self, community_id: int, day: int, *, keep_from_day: int) -> bool:
+        """Keep the stored ranking as this day's snapshot (the first call of a day with a stored
+        ranking wins) and drop snapshots older than `keep_from_day`: the baseline of "trend vs the
+        previous period". True when this day's snapshot exists now."""
         params = dict(c=community_id, day=day, oldest=keep_from_day)
         async with self.transaction() as db:
             await db.execute(
@@ -360,6 +362,10 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
                 params,
             )
             await db.execute("DELETE FROM trust_snapshots WHERE community_id = :c AND day < :oldest", params)
+            cursor = await db.execute(
+                "SELECT 1 FROM trust_snapshots WHERE community_id = :c AND day = :day LIMIT 1", params
+            )
+            return await cursor.fetchone() is not None
 
     async def previous_scores(self, community_id: int, *, at_most_day: int) -> dict[str, dict[int, float]]:
         """Scores per scope from the newest snapshot taken on or before `at_most_day` (empty if none)."""
@@ -763,8 +769,14 @@ _ENGAGEMENT_TOUCHED = """
       LEFT JOIN channels AS ch ON ch.platform IN ('discord', 'reddit')
             AND ch.community_id = d.community_id AND ch.channel_id = d.channel_id
 """
-_MEMBER_ROWS = """
-    SELECT member_id, joined_at, account_created_at, first_seen, is_bot
+#: Stands for an unknown time in `Store.member_days` (SQLite has no NaN).
+NO_DAY = -1e18
+_MEMBER_DAYS = """
+    SELECT member_id,
+           ifnull(julianday(joined_at) - 2440587.5, :none),
+           ifnull(julianday(account_created_at) - 2440587.5, :none),
+           ifnull(julianday(first_seen) - 2440587.5, :none),
+           is_bot
       FROM members WHERE community_id = :community_id
 """
 _CHANNEL_ROWS = """

@@ -422,6 +422,8 @@ class _Prepared:
     g_weight: np.ndarray
     seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
     pinned: np.ndarray  # bool per dense member
+    excluded: np.ndarray  # bool per dense member: bots and excluded members (their rows are dropped)
+    engaged_from: np.ndarray  # first day each dense member engaged anyone in the window (inf: never)
     all_pairs: _Pairs  # the community-wide pair aggregation (also needed for seed selection)
     channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
     posts_total: np.ndarray | None = None  # decayed posts per dense member (None: no Posts given)
@@ -484,6 +486,47 @@ def _posts_per_member(
     by_channel = sp.csc_array((weight[known], (idx[known], codes[known])), shape=(n, max(1, n_ch)))
     by_channel.sum_duplicates()
     return total, by_channel
+
+
+def _seed_weight(
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    out_peers: np.ndarray,
+    excluded: np.ndarray,
+    pinned: np.ndarray,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+) -> np.ndarray:
+    """Teleport weight per dense member: 1 for established members, `pinned_seed_weight` if pinned.
+
+    Established means long enough in the community (by join date or first activity, whichever is
+    earlier), on an account at least as old (when known), and having engaged with at least
+    `seed_min_peers` distinct members in the window. First activity is the earlier of the first
+    engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
+    as on Reddit, or who left and rejoined) and the store's own first sighting
+    (`MemberFacts.first_seen_day`, which covers history older than the window).
+    """
+    row = _IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
+    known = row >= 0
+
+    def fact(column: np.ndarray) -> np.ndarray:
+        out = np.full(len(ids), np.nan)
+        out[known] = column[row[known]]
+        return out
+
+    since = np.fmin(np.fmin(engaged_from, fact(members.first_seen_day)), fact(members.joined_day))
+    created = fact(members.account_created_day)
+    account_age = np.where(np.isnan(created), np.inf, today - created)
+    established = (
+        (today - since >= params.seed_min_tenure_days)
+        & (account_age >= params.seed_min_tenure_days)
+        & (out_peers >= params.seed_min_peers)
+        & ~excluded
+    )
+    weight = np.where(established, 1.0, 0.0)
+    weight[pinned] = params.pinned_seed_weight
+    return weight
 
 
 def _prepare(
@@ -551,13 +594,10 @@ def _prepare(
     dropped = (a_idx < 0) | (t_idx < 0)
     any_dropped = bool(dropped.any())
 
-    # First day each member engaged anyone in the data: tenure evidence for members whose join date
-    # is unknown (Reddit) and for members who left and rejoined. The store's own first sighting
-    # (MemberFacts.first_seen_day) covers history older than the window.
-    first_seen = np.full(n + 1, np.inf)
-    np.minimum.at(first_seen, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
-    first_seen = first_seen[:n]
-    first_seen[:n_known] = np.fmin(first_seen[:n_known], members.first_seen_day)
+    # First day each member engaged anyone in the data (see _seed_weight).
+    engaged_from = np.full(n + 1, np.inf)
+    np.minimum.at(engaged_from, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
+    engaged_from = engaged_from[:n]
 
     channel_ids = _sorted_unique(channel)
     channel_index = _IdIndex(channel_ids)
@@ -586,24 +626,8 @@ def _prepare(
     g_weight = grouped.data[:end]
     all_pairs = _pairs_from_sorted(n, g_actor, g_target, g_weight)
 
-    # Seeds: established members, i.e. long enough in the community (by join date or first activity,
-    # whichever is earlier), on an account at least as old (when known), who engaged with at least
-    # seed_min_peers distinct members in the window. Pinned members are seeds regardless.
-    since = first_seen.copy()
-    since[:n_known] = np.fmin(since[:n_known], members.joined_day)
-    account_age = np.full(n, np.inf)
-    account_age[:n_known] = np.where(
-        np.isnan(members.account_created_day), np.inf, today - members.account_created_day
-    )
     out_peers = np.diff(all_pairs.indptr)
-    established = (
-        (today - since >= params.seed_min_tenure_days)
-        & (account_age >= params.seed_min_tenure_days)
-        & (out_peers >= params.seed_min_peers)
-        & ~excluded
-    )
-    seed_weight = np.where(established, 1.0, 0.0)
-    seed_weight[pinned] = params.pinned_seed_weight
+    seed_weight = _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
     posts_total, posts_channel = (
         _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today)
         if posts is not None and params.appeal > 0
@@ -621,6 +645,8 @@ def _prepare(
         g_weight=g_weight,
         seed_weight=seed_weight,
         pinned=pinned,
+        excluded=excluded,
+        engaged_from=engaged_from,
         all_pairs=all_pairs,
         channel_order=_channel_order(g_channel, n_ch) if by_channel else None,
     )
@@ -649,15 +675,20 @@ def _channel_order(g_channel: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.nda
     return order, offsets
 
 
-def _scope_pairs(prep: _Prepared, channels: Collection[int] | None) -> tuple[_Pairs, _ScopeRows]:
-    """Pairs of the scope and the grouped rows it uses."""
-    n = len(prep.ids)
+def _channel_codes(prep: _Prepared, channels: Collection[int] | None) -> np.ndarray | None:
+    """Sorted channel codes of a scope (None: the whole community); unknown channels are left out."""
     if channels is None:
-        rows = _ScopeRows(prep.g_actor, prep.g_target, prep.g_channel, prep.g_weight)
-        return prep.all_pairs, rows
+        return None
     wanted = _sorted_unique(np.fromiter((int(c) for c in channels), np.int64))
     codes = prep.channel_index.lookup(wanted) if len(wanted) else wanted
-    codes = codes[codes >= 0]
+    return codes[codes >= 0]
+
+
+def _scope_pairs(prep: _Prepared, codes: np.ndarray | None) -> _Pairs:
+    """Pairs of the scope (channel codes from `_channel_codes`), weights summed over its channels."""
+    n = len(prep.ids)
+    if codes is None:
+        return prep.all_pairs
     if prep.channel_order is None:  # pragma: no cover - _prepare is told whether scopes need it
         raise RuntimeError("prepared without the channel index")
     order, offsets = prep.channel_order
@@ -665,10 +696,7 @@ def _scope_pairs(prep: _Prepared, channels: Collection[int] | None) -> tuple[_Pa
     picked = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if len(parts) > 1:
         picked.sort()  # back to (actor, target, channel) order, so each pair's rows are adjacent
-    rows = _ScopeRows(
-        prep.g_actor[picked], prep.g_target[picked], prep.g_channel[picked], prep.g_weight[picked]
-    )
-    return _pairs_from_sorted(n, rows.actor, rows.target, rows.weight), rows
+    return _pairs_from_sorted(n, prep.g_actor[picked], prep.g_target[picked], prep.g_weight[picked])
 
 
 def _reverse_positions(pairs: _Pairs, n: int) -> tuple[np.ndarray, sp.csr_array]:
@@ -691,44 +719,222 @@ def _reverse_positions(pairs: _Pairs, n: int) -> tuple[np.ndarray, sp.csr_array]
     return aligned.data.astype(np.int64) - 2, by_target
 
 
-def _transition(pairs: _Pairs, reverse: np.ndarray, n: int, params: TrustParams) -> np.ndarray:
-    """Per-pair share of the actor's trust passed to the target (rows sum to <= 1).
+_PAIR_SHIFT = 32  # pair key = actor << 32 | target (dense ids are < 2**31)
 
-    Saturation makes a pair's weight concave and bounded in its volume. Reciprocity damping removes
-    a fraction rho * min(1, w_ba / w_ab) of a->b: engagement that merely answers engagement received
-    (reply-backs, trading, rings) is weak evidence, while unsolicited engagement keeps full weight.
-    The row is normalized by the *undamped* saturated total, so the damped part is not handed to the
-    actor's other targets: it leaks back to the seeds, which is what stops a ring from recirculating
-    its own trust.
+
+class _ScopeGraph:
+    """The engagement pairs of one scope, ready for the power iteration, and updatable in place.
+
+    The pairs built at once are kept in CSR order (by actor, then target) with their transposed
+    matrix; pairs that appear later are appended after them ("extra" pairs, a small second matrix)
+    instead of re-sorting millions of rows. Once `transition` has run, a change of some pairs'
+    weights (`add`) updates the transition shares, the transposed matrix and the degree counts of
+    only the pairs it affects, and `x` keeps the last trust vector so the next power iteration
+    starts from it.
     """
-    w = pairs.weight
-    sat = -np.expm1(-w / params.saturation)
-    row_total = np.bincount(pairs.actor, weights=sat, minlength=n)
-    share = sat / row_total[pairs.actor]
-    rho = params.reciprocity_damping
-    mutual = reverse >= 0
-    if rho > 0 and mutual.any():
-        ratio = w[reverse[mutual]] / w[mutual]
-        share[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
-    return share
+
+    def __init__(self, pairs: _Pairs, n: int) -> None:
+        self.n = n
+        self.base = len(pairs.actor)
+        reverse, by_target = _reverse_positions(pairs, n)
+        # Pair columns live in buffers with room for pairs added later; the attributes are views.
+        room = self.base + max(1024, self.base // 8)
+        self._buffers: dict[str, np.ndarray] = {}
+        for name, values, dtype in (
+            ("actor", pairs.actor, np.int64),
+            ("target", pairs.target, np.int64),
+            ("weight", pairs.weight, np.float64),
+            ("reverse", reverse, np.int64),
+            ("sat", None, np.float64),
+            ("share", None, np.float64),
+        ):
+            buffer = np.zeros(room, dtype)
+            if values is not None:
+                buffer[: self.base] = values
+            self._buffers[name] = buffer
+        self._size = 0
+        self._resize(self.base)
+        self._indptr = pairs.indptr  # base pairs of dense member a: [indptr[a], indptr[a + 1])
+        self._keys = (pairs.actor << _PAIR_SHIFT) | pairs.target  # ascending: CSR order
+        # Pairs added after the build: their keys sorted, and their positions in that order.
+        self._extra_keys = np.zeros(0, np.int64)
+        self._extra_pos = np.zeros(0, np.int64)
+        self.x: np.ndarray | None = None
+        # P^T of the base pairs; its values are the shares, placed through `_slot` (pair -> value).
+        positions = by_target.data.astype(np.int64)
+        self._base_t = sp.csr_array(
+            (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
+        )
+        self._slot = np.empty(self.base, np.int64)
+        self._slot[positions] = np.arange(len(positions))
+        # Valid once `transition` ran with `_params`; `add` keeps them up to date from then on.
+        self._params: TrustParams | None = None
+        self._row_total = np.zeros(0)
+        self.in_deg = np.zeros(0, np.int64)  # distinct engagers (pairs with weight > 0) per member
+        self.out_deg = np.zeros(0, np.int64)  # distinct members engaged per member
+        self.got = np.zeros(0)  # engagement weight received per member
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _resize(self, size: int) -> None:
+        """Make the pair columns `size` long (new pairs start zeroed), growing the buffers if needed."""
+        if size > len(self._buffers["actor"]):
+            room = size + max(1024, size // 4)
+            for name, old in self._buffers.items():
+                grown = np.zeros(room, old.dtype)
+                grown[: self._size] = old[: self._size]
+                self._buffers[name] = grown
+        self._size = size
+        views = {name: buffer[:size] for name, buffer in self._buffers.items()}
+        self.actor, self.target, self.weight = views["actor"], views["target"], views["weight"]
+        self.reverse, self.sat, self.share = views["reverse"], views["sat"], views["share"]
+
+    @property
+    def extra_pairs(self) -> int:
+        return len(self.actor) - self.base
+
+    def _find(self, keys: np.ndarray) -> np.ndarray:
+        """Positions of pair keys, -1 when absent."""
+        found = np.full(len(keys), -1, np.int64)
+        if self.base:
+            pos = np.minimum(np.searchsorted(self._keys, keys), self.base - 1)
+            hit = self._keys[pos] == keys
+            found[hit] = pos[hit]
+        if len(self._extra_keys):
+            missing = np.flatnonzero(found < 0)
+            extra = self._extra_keys
+            pos = np.minimum(np.searchsorted(extra, keys[missing]), len(extra) - 1)
+            hit = extra[pos] == keys[missing]
+            found[missing[hit]] = self._extra_pos[pos[hit]]
+        return found
+
+    def add(self, actor: np.ndarray, target: np.ndarray, delta: np.ndarray) -> None:
+        """Add `delta` to the weight of each (actor, target) pair (dense ids), creating new pairs."""
+        if len(actor) == 0:
+            return
+        keys, inverse = np.unique((actor << _PAIR_SHIFT) | target, return_inverse=True)
+        delta = np.bincount(inverse.ravel(), weights=delta, minlength=len(keys))
+        pos = self._find(keys)
+        new = pos < 0
+        if new.any():
+            fresh = keys[new]
+            start = len(self.actor)
+            pos[new] = np.arange(start, start + len(fresh))
+            merged = np.concatenate([self._extra_keys, fresh])
+            order = np.argsort(merged, kind="stable")
+            self._extra_keys = merged[order]
+            self._extra_pos = np.concatenate([self._extra_pos, pos[new]])[order]
+            f_actor, f_target = fresh >> _PAIR_SHIFT, fresh & ((1 << _PAIR_SHIFT) - 1)
+            back = self._find((f_target << _PAIR_SHIFT) | f_actor)
+            self._resize(start + len(fresh))
+            self.actor[start:], self.target[start:], self.reverse[start:] = f_actor, f_target, back
+            mutual = back >= 0
+            self.reverse[back[mutual]] = pos[new][mutual]
+        before = self.weight[pos]
+        self.weight[pos] += delta
+        # Retractions can leave rounding dust where a weight should be exactly zero.
+        dust = pos[np.abs(self.weight[pos]) < 1e-12]
+        self.weight[dust] = 0.0
+        if self._params is not None:
+            self._update(pos, before)
+
+    def _update(self, pos: np.ndarray, before: np.ndarray) -> None:
+        """Bring the cached shares and counts up to date after the weights at `pos` changed."""
+        assert self._params is not None
+        n = self.n
+        after = self.weight[pos]
+        was, now = before > 0, after > 0
+        self.in_deg += np.bincount(self.target[pos], weights=now.astype(np.int64) - was, minlength=n).astype(
+            np.int64
+        )
+        self.out_deg += np.bincount(self.actor[pos], weights=now.astype(np.int64) - was, minlength=n).astype(
+            np.int64
+        )
+        self.got += np.bincount(self.target[pos], weights=after - before, minlength=n)
+        old_sat = self.sat[pos]
+        new_sat = -np.expm1(-after / self._params.saturation)
+        self.sat[pos] = new_sat
+        self._row_total += np.bincount(self.actor[pos], weights=new_sat - old_sat, minlength=n)
+        # Affected shares: every pair of an actor whose row total moved, and the reverse of every
+        # changed pair (its reciprocity ratio moved).
+        actors = _sorted_unique(self.actor[pos])
+        lo, hi = self._indptr[actors], self._indptr[actors + 1]
+        sizes = hi - lo
+        ranges = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        extra = self.base + np.flatnonzero(np.isin(self.actor[self.base :], actors))
+        back = self.reverse[pos]
+        touched = _sorted_unique(np.concatenate([ranges, extra, back[back >= 0], pos]))
+        self.share[touched] = self._shares(touched)
+        built = touched[touched < self.base]
+        self._base_t.data[self._slot[built]] = self.share[built]
+
+    def _shares(self, q: np.ndarray) -> np.ndarray:
+        """Transition shares of the pairs at positions `q` (see `transition`)."""
+        assert self._params is not None
+        total = self._row_total[self.actor[q]]
+        share = np.divide(self.sat[q], total, out=np.zeros(len(q)), where=total > 0)
+        rho = self._params.reciprocity_damping
+        w = self.weight
+        back = self.reverse[q]
+        mutual = (back >= 0) & (w[q] > 0)
+        if rho > 0 and mutual.any():
+            ratio = w[back[mutual]] / w[q[mutual]]
+            share[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
+        return share
+
+    def transition(self, params: TrustParams) -> np.ndarray:
+        """Per-pair share of the actor's trust passed to the target (rows sum to <= 1).
+
+        Saturation makes a pair's weight concave and bounded in its volume. Reciprocity damping
+        removes a fraction rho * min(1, w_ba / w_ab) of a->b: engagement that merely answers
+        engagement received (reply-backs, trading, rings) is weak evidence, while unsolicited
+        engagement keeps full weight. The row is normalized by the *undamped* saturated total, so
+        the damped part is not handed to the actor's other targets: it leaks back to the seeds,
+        which is what stops a ring from recirculating its own trust.
+        """
+        if self._params != params:
+            n, w = self.n, self.weight
+            present = w > 0
+            self._params = params
+            self.sat[:] = -np.expm1(-w / params.saturation)
+            self._row_total = np.bincount(self.actor, weights=self.sat, minlength=n)
+            self.share[:] = self._shares(np.arange(len(w)))
+            self._base_t.data[self._slot] = self.share[: self.base]
+            self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
+            self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
+            self.got = np.bincount(self.target, weights=w, minlength=n)
+        return self.share
+
+    def transposed(self) -> list[sp.csr_array]:
+        """P^T (after `transition`) as one or two sparse matrices: built pairs, extra pairs."""
+        out = [self._base_t]
+        if self.extra_pairs:
+            b = self.base
+            out.append(
+                sp.csr_array((self.share[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n))
+            )
+        return out
 
 
 def _power_iteration(
-    by_target: sp.csr_array, share: np.ndarray, seeds: np.ndarray, params: TrustParams
+    matrices: list[sp.csr_array], seeds: np.ndarray, params: TrustParams, start: np.ndarray | None = None
 ) -> tuple[np.ndarray, int, bool]:
     """Stationary trust: x = d * P^T x + (1 - d * |P^T x|) * s, s the normalized seed vector.
 
     Whatever is not passed along an edge (teleport, dangling members, leaked reciprocity) returns to
-    the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero.
+    the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero. `start` (the
+    previous solution, after the graph changed a little) only shortens the iteration: the fixed
+    point is unique, and the stopping rule is the same.
     """
-    transposed = sp.csr_array(
-        (share[by_target.data.astype(np.int64)], by_target.indices, by_target.indptr), shape=by_target.shape
-    )
     s = seeds / seeds.sum()
-    x = s.copy()
+    x = s.copy() if start is None or len(start) != len(s) else start.copy()
     d = params.damping
     for step in range(1, params.max_iter + 1):
-        y = d * (transposed @ x)
+        y = matrices[0] @ x
+        for extra in matrices[1:]:
+            y += extra @ x
+        y *= d
         y += (1.0 - y.sum()) * s
         change = float(np.abs(y - x).sum())
         x = y
@@ -737,40 +943,62 @@ def _power_iteration(
     return x, params.max_iter, False
 
 
+def _received(prep: _Prepared) -> sp.csr_array:
+    """Decayed, kind-weighted engagement received per (member, channel code)."""
+    n, n_ch = len(prep.ids), max(1, len(prep.channel_ids))
+    recv = sp.csr_array((prep.g_weight, (prep.g_target, prep.g_channel)), shape=(n, n_ch))
+    recv.sum_duplicates()
+    return recv
+
+
 def _top_topics(
-    prep: _Prepared, rows: _ScopeRows, listed: np.ndarray, max_topics: int
+    recv: sp.csr_array | np.ndarray,
+    channel_ids: np.ndarray,
+    codes: np.ndarray | None,
+    listed: np.ndarray,
+    max_topics: int,
 ) -> list[tuple[tuple[int, float], ...]]:
-    """Largest channel shares of each listed member's received (decayed, kind-weighted) engagement."""
-    result: list[list[tuple[int, float]]] = [[] for _ in range(len(listed))]
+    """Largest channel shares of each listed member's received (decayed, kind-weighted) engagement
+    inside the scope's channels (`codes`; None: all). `recv` is per (member, channel code), sparse or
+    dense."""
     if max_topics == 0 or len(listed) == 0:
         return [()] * len(listed)
-    position = np.full(len(prep.ids), -1, np.int64)
-    position[listed] = np.arange(len(listed))
-    pos = position[rows.target]
-    use = pos >= 0
-    sums = sp.csr_array(
-        (rows.weight[use], (pos[use], rows.channel[use])), shape=(len(listed), len(prep.channel_ids))
-    )
-    sums.sum_duplicates()
+    columns = np.arange(recv.shape[1]) if codes is None else codes
+    if isinstance(recv, np.ndarray):
+        sums = sp.csr_array(recv[listed] if codes is None else recv[np.ix_(listed, codes)])
+    else:
+        sums = recv[listed]
+        sums = sp.csr_array(sums if codes is None else sums[:, codes])
+    sums.eliminate_zeros()
+    sums.sort_indices()
     member_row = np.repeat(np.arange(len(listed)), np.diff(sums.indptr))
     totals = np.bincount(member_row, weights=sums.data, minlength=len(listed))
     order = np.lexsort((sums.indices, -sums.data, member_row))  # per member: largest first, ties by channel
     place = np.arange(len(order)) - sums.indptr[member_row[order]]
     best = order[place < max_topics]
     shares = np.round(sums.data[best] / totals[member_row[best]], 4)
+    result: list[list[tuple[int, float]]] = [[] for _ in range(len(listed))]
+    channels = channel_ids[columns[sums.indices[best]]]
     for row, channel, share in zip(
-        member_row[best].tolist(), prep.channel_ids[sums.indices[best]].tolist(), shares.tolist(), strict=True
+        member_row[best].tolist(), channels.tolist(), shares.tolist(), strict=True
     ):
         result[row].append((channel, share))
     return [tuple(r) for r in result]
 
 
+def _said(prep: _Prepared, codes: np.ndarray | None) -> np.ndarray | None:
+    """Decayed posts per member inside the scope (None when posts are not known)."""
+    if prep.posts_total is None or prep.posts_channel is None:
+        return None
+    if codes is None:
+        return prep.posts_total
+    if len(codes) == 0:
+        return np.zeros(len(prep.posts_total))
+    return np.asarray(prep.posts_channel[:, codes].sum(axis=1)).ravel()
+
+
 def _appeal(
-    prep: _Prepared,
-    rows: _ScopeRows,
-    channels: Collection[int] | None,
-    params: TrustParams,
-    n: int,
+    got: np.ndarray, said: np.ndarray | None, posts_total: np.ndarray | None, params: TrustParams
 ) -> np.ndarray | None:
     """Volume-neutrality factor min(1, (received per post / the scope's average) ** appeal).
 
@@ -779,87 +1007,110 @@ def _appeal(
     posts draws, not how many they post, so a member whose posts draw less than an average post in
     the scope is discounted in proportion. Never a bonus (capped at 1); a member with posts elsewhere
     but none in the scope is not affected, one with no recorded post at all gets 0 (see below).
+    `got` is the engagement each member received in the scope, `said` their posts there.
     """
-    if prep.posts_total is None or prep.posts_channel is None or params.appeal <= 0:
+    if said is None or posts_total is None or params.appeal <= 0:
         return None
-    if channels is None:
-        said = prep.posts_total
-    else:
-        wanted = _sorted_unique(np.fromiter((int(c) for c in channels), np.int64))
-        codes = prep.channel_index.lookup(wanted) if len(wanted) else wanted
-        codes = codes[codes >= 0]
-        said = np.asarray(prep.posts_channel[:, codes].sum(axis=1)).ravel() if len(codes) else np.zeros(n)
-    got = np.bincount(rows.target, weights=rows.weight, minlength=n)
     total = float(said.sum())
     if total <= 0:
         return None
     average = float(got.sum()) / total
     if average <= 0:
         return None
-    per_post = np.divide(got, said, out=np.full(n, np.inf), where=said > 0)
+    per_post = np.divide(got, said, out=np.full(len(got), np.inf), where=said > 0)
     # Engagement with someone who posted nothing we recorded in the whole window is engagement with
     # content we never saw: a bot's or webhook's messages (never recorded) or posts older than the
     # window. Neither makes a current voice.
-    per_post[prep.posts_total <= 0] = 0.0
+    per_post[posts_total <= 0] = 0.0
     return np.minimum(1.0, (per_post / average) ** params.appeal)
 
 
-def _compute(
-    prep: _Prepared,
-    params: TrustParams,
-    channels: Collection[int] | None,
-    previous: Mapping[int, float] | None,
-    limit: int | None = None,
-) -> list[Ranked]:
-    n = len(prep.ids)
-    if n == 0 or (limit is not None and limit <= 0):
-        return []
-    pairs, rows = _scope_pairs(prep, channels)
-    if len(pairs.actor) == 0:
-        return []
-    out_deg = np.diff(pairs.indptr)
-    seeds = np.where(out_deg > 0, prep.seed_weight, 0.0)  # seeds who vote in this scope
-    if seeds.sum() <= 0:
-        # Nobody established engages here: there is no trust to distribute. Ranking the scope
-        # anyway (plain PageRank) would hand it to whoever generates the most engagement.
-        return []
-    reverse, by_target = _reverse_positions(pairs, n)
-    share = _transition(pairs, reverse, n, params)
-    x, iterations, converged = _power_iteration(by_target, share, seeds, params)
+@dataclass
+class _Solved:
+    """A scope's power iteration: what the listing needs from it."""
 
+    share: np.ndarray
+    x: np.ndarray
+    iterations: int
+    converged: bool
+
+
+def _solve(g: _ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm: bool) -> _Solved | None:
+    """Trust of a scope's graph; None when no seed votes in it (then there is no trust to hand out:
+    ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement)."""
+    share = g.transition(params)
+    seeds = np.where(g.out_deg > 0, seed_weight, 0.0)  # seeds who vote in this scope
+    if seeds.sum() <= 0:
+        return None
+    x, iterations, converged = _power_iteration(g.transposed(), seeds, params, g.x if warm else None)
+    g.x = x
+    return _Solved(share, x, iterations, converged)
+
+
+def _listing(
+    g: _ScopeGraph,
+    solved: _Solved,
+    *,
+    ids: np.ndarray,
+    seed_weight: np.ndarray,
+    pinned: np.ndarray,
+    params: TrustParams,
+    appeal_of: Callable[[np.ndarray], np.ndarray | None],
+    topics_of: Callable[[np.ndarray], list[tuple[tuple[int, float], ...]]],
+    previous: Mapping[int, float] | None,
+    limit: int | None,
+) -> list[Ranked]:
+    """Listing value, eligibility, order and explanation of every member of a solved scope."""
+    n = g.n
+    share, x = solved.share, solved.x
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
     # trust coming straight back (a conversation partner, an alt you feed) is not recognition.
+    # Summed with sparse products over all pairs (what each peer passes on, d * x_a * share_ab, and
+    # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
-    mutual = reverse >= 0
-    own = np.zeros(len(share))
-    own[mutual] = d * x[pairs.target[mutual]] * share[reverse[mutual]]
-    contribution = d * np.maximum(x[pairs.actor] - own, 0.0) * share
-    received = np.bincount(pairs.target, weights=contribution, minlength=n)
-    squares = np.bincount(pairs.target, weights=contribution * contribution, minlength=n)
+    matrices = g.transposed()
+    received = sum((m @ x for m in matrices), np.zeros(n)) * d
+    squares = sum(
+        (sp.csr_array((m.data * m.data, m.indices, m.indptr), shape=m.shape) @ (x * x) for m in matrices),
+        np.zeros(n),
+    ) * (d * d)
+    plain = received.copy()
+    mutual = np.flatnonzero(g.reverse >= 0)
+    if len(mutual):
+        a, b = g.actor[mutual], g.target[mutual]
+        passed = d * x[a] * share[mutual]
+        own = d * x[b] * share[g.reverse[mutual]]
+        kept = d * np.maximum(x[a] - own, 0.0) * share[mutual]
+        received -= np.bincount(b, weights=passed - kept, minlength=n)
+        squares -= np.bincount(b, weights=passed * passed - kept * kept, minlength=n)
+        # What cancels out entirely must come out as zero, not as rounding dust.
+        received[received <= plain * 1e-9] = 0.0
+        squares[received <= 0] = 0.0
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    appeal = _appeal(prep, rows, channels, params, n)
+    appeal = appeal_of(g.got)
     if appeal is not None:
         value = value * appeal
 
-    in_deg = np.bincount(pairs.target, minlength=n)
+    in_deg, out_deg = g.in_deg, g.out_deg
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
-    trusted = (prep.seed_weight > 0) | (x >= 1.0 / active)
-    trusted_in = np.bincount(pairs.target, weights=trusted[pairs.actor], minlength=n)
+    trusted = (seed_weight > 0) | (x >= 1.0 / max(active, 1))
+    peers = [sp.csr_array((m.data > 0, m.indices, m.indptr), shape=m.shape) for m in matrices]
+    trusted_in = sum((m @ trusted.astype(np.float64) for m in peers), np.zeros(n))
 
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     listed = np.flatnonzero(eligible)
     if len(listed) == 0:
         return []
-    order = np.lexsort((prep.ids[listed], -value[listed]))  # value desc, then member id: deterministic
+    order = np.lexsort((ids[listed], -value[listed]))  # value desc, then member id: deterministic
     listed = listed[order]
     n_listed = len(listed)
     listed = listed[:limit] if limit is not None else listed
-    topics = _top_topics(prep, rows, listed, params.max_topics)
+    topics = topics_of(listed)
     scores = (value[listed] / value[listed[0]]).tolist()
     columns = zip(
-        prep.ids[listed].tolist(),
+        ids[listed].tolist(),
         scores,
         in_deg[listed].tolist(),
         trusted_in[listed].astype(np.int64).tolist(),
@@ -868,8 +1119,8 @@ def _compute(
         diversity[listed].round(4).tolist(),
         (appeal[listed] if appeal is not None else np.ones(len(listed))).round(4).tolist(),
         x[listed].tolist(),
-        (prep.seed_weight[listed] > 0).tolist(),
-        prep.pinned[listed].tolist(),
+        (seed_weight[listed] > 0).tolist(),
+        pinned[listed].tolist(),
         topics,
         strict=True,
     )
@@ -896,11 +1147,48 @@ def _compute(
             "rank": rank,
             "listed": n_listed,
             "scope_members": active,
-            "iterations": iterations,
-            "converged": converged,
+            "iterations": solved.iterations,
+            "converged": solved.converged,
         }
         results.append(Ranked(member, score, rank, peers, trusted_peers, top, trend, why))
     return results
+
+
+def _compute(
+    prep: _Prepared,
+    params: TrustParams,
+    channels: Collection[int] | None,
+    previous: Mapping[int, float] | None,
+    limit: int | None = None,
+    recv: sp.csr_array | None = None,
+) -> list[Ranked]:
+    n = len(prep.ids)
+    if n == 0 or (limit is not None and limit <= 0):
+        return []
+    codes = _channel_codes(prep, channels)
+    pairs = _scope_pairs(prep, codes)
+    if len(pairs.actor) == 0:
+        return []
+    g = _ScopeGraph(pairs, n)
+    solved = _solve(g, prep.seed_weight, params, warm=False)
+    if solved is None:
+        return []
+    said = _said(prep, codes) if params.appeal > 0 else None
+    received_by_channel = recv if recv is not None else _received(prep)
+    return _listing(
+        g,
+        solved,
+        ids=prep.ids,
+        seed_weight=prep.seed_weight,
+        pinned=prep.pinned,
+        params=params,
+        appeal_of=lambda got: _appeal(got, said, prep.posts_total, params),
+        topics_of=lambda listed: _top_topics(
+            received_by_channel, prep.channel_ids, codes, listed, params.max_topics
+        ),
+        previous=previous,
+        limit=limit,
+    )
 
 
 def compute_scope(
@@ -947,11 +1235,12 @@ def compute_all(
     previous = previous or {}
     names = list(scopes)
     workers = workers or min(len(names), os.cpu_count() or 1, 4)
+    recv = _received(prep)
     if workers <= 1 or len(names) <= 1:
-        return {name: _compute(prep, params, scopes[name], previous.get(name), limit) for name in names}
+        return {name: _compute(prep, params, scopes[name], previous.get(name), limit, recv) for name in names}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
-            name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit)
+            name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit, recv)
             for name in names
         }
         return {name: futures[name].result() for name in names}
@@ -975,16 +1264,20 @@ EXPLAIN_EN: Mapping[str, str] = MappingProxyType(
 
 
 def explain_parts(
-    r: Ranked, *, channel_name: Callable[[int], str] | None = None
+    r: Ranked, *, channel_name: Callable[[int], str] | None = None, raw_channels: bool = False
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The explanation as (message key, params) pairs, in display order."""
+    """The explanation as (message key, params) pairs, in display order. With `raw_channels` a
+    topic carries `channel_id` (for storing) instead of a displayable `channel` name."""
     parts: list[tuple[str, dict[str, Any]]] = [
         ("trust.why.peers", {"peers": r.distinct_peers, "trusted": r.trusted_peers})
     ]
     if r.top_topics:
         channel, share = r.top_topics[0]
-        name = channel_name(channel) if channel_name else f"#{channel}"
-        parts.append(("trust.why.topic", {"channel": name, "share": round(share * 100)}))
+        if raw_channels:
+            parts.append(("trust.why.topic", {"channel_id": int(channel), "share": round(share * 100)}))
+        else:
+            name = channel_name(channel) if channel_name else f"#{channel}"
+            parts.append(("trust.why.topic", {"channel": name, "share": round(share * 100)}))
     if r.trend is not None:
         pct = round(abs(r.trend) * 100)
         if pct == 0:

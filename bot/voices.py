@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +20,11 @@ import numpy as np
 
 from bot import i18n, trust
 from bot.edges import CommunityEdges
-from bot.ledger import parse_iso
-from bot.store import Store
+from bot.store import NO_DAY, Store
+from bot.trust_live import LiveTrust
 
 log = logging.getLogger(__name__)
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
@@ -35,10 +36,36 @@ def day_number(dt: datetime) -> int:
     return (dt - EPOCH).days
 
 
-def _day(text: str | None) -> float:
-    if not text:
-        return math.nan
-    return (parse_iso(text) - EPOCH).total_seconds() / 86400
+def _member_facts(
+    members: list[tuple[int, float, float, float, int]], excluded: set[int], pinned: set[int]
+) -> trust.MemberFacts:
+    """`Store.member_days` rows as `trust.MemberFacts` (NO_DAY becomes NaN, times to the second)."""
+    if not members:
+        return trust.MemberFacts(excluded=frozenset(excluded), pinned=frozenset(pinned))
+    table = np.array(members, dtype=[("id", "i8"), ("j", "f8"), ("c", "f8"), ("f", "f8"), ("bot", "i8")])
+
+    def days(column: str) -> np.ndarray:
+        values = table[column]
+        return np.where(values <= NO_DAY, np.nan, np.round(values, 5))
+
+    return trust.MemberFacts(
+        member_id=table["id"],
+        joined_day=days("j"),
+        account_created_day=days("c"),
+        first_seen_day=days("f"),
+        is_bot=table["bot"] != 0,
+        excluded=frozenset(excluded),
+        pinned=frozenset(pinned),
+    )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Trust state kept between recomputes of one community: valid for this graph and scopes."""
+
+    graph: CommunityEdges
+    scopes: dict[str, set[int] | None]
+    windows: tuple[LiveTrust, ...]
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,12 @@ class RecomputeResult:
     scopes: int
     ranked: int
     seconds: float
+    #: True when the ranking state kept from the previous recompute was updated in place with the
+    #: events since; False when it was built from the whole graph (first run, a new day, ...).
+    in_place: bool = False
+    #: Seconds per stage: graph (bring the in-memory graph up to date or read it), facts (members,
+    #: channels, overrides, the previous period), rank (compute, explain), write (store the result).
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, set[int] | None]:
@@ -113,6 +146,8 @@ class Voices:
         self.excluded = excluded
         self._running: dict[int, asyncio.Lock] = {}
         self._graphs: dict[int, CommunityEdges] = {}
+        self._live: dict[int, _Kept] = {}
+        self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
         self._generation: dict[int, int] = {}
 
     async def recompute(self, community_id: int) -> RecomputeResult:
@@ -123,41 +158,46 @@ class Voices:
             today = day_number(now)
             since = today - int(self.params.window_days) - 1
             graph = await self._graph(community_id, today, since)
-            members = await self.store.member_rows(community_id)
+            stages = {"graph": time.perf_counter() - started}
+            members = await self.store.member_days(community_id)
             channels = await self.store.channel_rows(community_id)
             overrides = await self.store.trust_overrides(community_id)
             # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
             # the previous recompute minutes ago.
             period = self.params.trend_period_days
-            await self.store.snapshot_scores(community_id, today, keep_from_day=today - 2 * period)
-            previous = await self.store.previous_scores(community_id, at_most_day=today - period)
+            cached = self._previous.get(community_id)
+            if cached is not None and cached[0] == today:
+                previous = cached[1]  # snapshots change once a day (or on erasure: invalidate)
+            else:
+                taken = await self.store.snapshot_scores(
+                    community_id, today, keep_from_day=today - 2 * period
+                )
+                previous = await self.store.previous_scores(community_id, at_most_day=today - period)
+                if taken:
+                    self._previous[community_id] = (today, previous)
             excluded = {m for m, mode in overrides.items() if mode == "exclude"}
             if self.excluded is not None:
                 excluded |= set(await self.excluded(community_id))
             pinned = {m for m, mode in overrides.items() if mode == "pin"}
             scopes = build_scopes(channels)
-            results = await asyncio.to_thread(
-                self._compute,
-                graph.edges(),
-                graph.posts(),
-                members,
-                scopes,
-                previous,
-                excluded,
-                pinned,
-                today,
+            stages["facts"] = time.perf_counter() - started - sum(stages.values())
+            results, in_place = await asyncio.to_thread(
+                self._compute, community_id, graph, members, scopes, previous, excluded, pinned, today
             )
+            stages["rank"] = time.perf_counter() - started - sum(stages.values())
             await self.store.replace_trust_scores(community_id, results, now)
             ranked = sum(len(v) for v in results.values())
             seconds = time.perf_counter() - started
+            stages["write"] = seconds - sum(stages.values())
             log.info(
-                "trust recompute for %s: %d scopes, %d entries, %.2fs",
+                "trust recompute for %s: %d scopes, %d entries, %.2fs (%s)",
                 community_id,
                 len(results),
                 ranked,
                 seconds,
+                "in place" if in_place else "from the whole graph",
             )
-            return RecomputeResult(community_id, len(results), ranked, seconds)
+            return RecomputeResult(community_id, len(results), ranked, seconds, in_place, stages)
 
     # -- the in-memory graph ----------------------------------------------------------------------
 
@@ -173,7 +213,14 @@ class Voices:
         the next recompute rebuilds it from the database. Never waits: a recompute already running
         finishes with what it had read, and does not keep its graph."""
         self._graphs.pop(community_id, None)
+        self._live.pop(community_id, None)
+        self._previous.pop(community_id, None)
         self._generation[community_id] = self._generation.get(community_id, 0) + 1
+
+    def forget_state(self, community_id: int) -> None:
+        """Drop the ranking state kept between recomputes (not the graph): the next recompute
+        rebuilds it from the whole graph, as on a new day (for benchmarks and diagnostics)."""
+        self._live.pop(community_id, None)
 
     async def absorb(self, community_ids: Iterable[int]) -> None:
         """Apply newly written events to the cached graphs (Ingest calls this after each write).
@@ -220,72 +267,59 @@ class Voices:
 
     def _compute(
         self,
-        edges: trust.Edges,
-        posts: trust.Posts,
-        members: list[tuple[Any, ...]],
+        community_id: int,
+        graph: CommunityEdges,
+        members: list[tuple[int, float, float, float, int]],
         scopes: dict[str, set[int] | None],
         previous: dict[str, dict[int, float]],
         excluded: set[int],
         pinned: set[int],
         today: int,
-    ) -> dict[str, list[tuple[int, int, float, int, int, str]]]:
-        facts = trust.MemberFacts(
-            member_id=np.array([m[0] for m in members], dtype=np.int64),
-            joined_day=np.array([_day(m[1]) for m in members]),
-            account_created_day=np.array([_day(m[2]) for m in members]),
-            first_seen_day=np.array([_day(m[3]) for m in members]),
-            is_bot=np.array([bool(m[4]) for m in members], dtype=bool),
-            excluded=frozenset(excluded),
-            pinned=frozenset(pinned),
-        )
-        present = set(np.unique(edges.channel).tolist()) if len(edges) else set()
-        live = {name: chans for name, chans in scopes.items() if chans is None or chans & present}
-        ranked = trust.compute_all(
-            edges,
-            facts,
-            self.params,
-            today=today,
-            scopes=live,
-            previous=previous,
-            limit=STORE_LIMIT,
-            posts=posts,
-        )
-        for days in self.short_windows:
-            short = replace(self.params, window_days=float(days))
-            suffixed = {f"{name}@{days}d": chans for name, chans in live.items()}
-            ranked.update(
-                trust.compute_all(
-                    edges,
-                    facts,
-                    short,
-                    today=today,
-                    scopes=suffixed,
-                    previous=previous,
-                    limit=STORE_LIMIT,
-                    posts=posts,
-                )
-            )
+    ) -> tuple[dict[str, list[tuple[int, int, float, int, int, str]]], bool]:
+        """Rank every scope in every window: in place from the kept state when only new events
+        happened since the last recompute (same graph, same day, same scopes, same exclusions),
+        else from the whole graph, keeping the new state for next time."""
+        facts = _member_facts(members, excluded, pinned)
+        changes = graph.take_changes()
+        kept = self._live.get(community_id)
+        ranked: dict[str, list[trust.Ranked]] | None = None
+        in_place = False
+        if kept is not None and kept.graph is graph and kept.scopes == scopes and changes is not None:
+            edges, posts = changes
+            ranked = {}
+            for state in kept.windows:
+                part = state.refresh(edges, posts, facts, today=today, previous=previous, limit=STORE_LIMIT)
+                if part is None:
+                    ranked = None
+                    break
+                ranked.update(part)
+            in_place = ranked is not None
+        if ranked is None:
+            self._live.pop(community_id, None)
+            edges, posts = graph.edges(), graph.posts()
+            windows = []
+            ranked = {}
+            for days in (None, *self.short_windows):
+                params = self.params if days is None else replace(self.params, window_days=float(days))
+                named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
+                state = LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts)
+                ranked.update(state.rank(facts, previous=previous, limit=STORE_LIMIT))
+                windows.append(state)
+            if self._graphs.get(community_id) is graph:
+                self._live[community_id] = _Kept(graph, dict(scopes), tuple(windows))
         out: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
         for scope, entries in ranked.items():
             out[scope] = [
-                (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers, json.dumps(self._why(r)))
+                (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers, _JSON.encode(self._why(r)))
                 for r in entries
             ]
-        return out
+        return out, in_place
 
     @staticmethod
     def _why(r: trust.Ranked) -> dict[str, Any]:
-        parts = []
-        for key, params in trust.explain_parts(r, channel_name=lambda c: f"\x00{c}"):
-            shown = dict(params)
-            channel = shown.get("channel")
-            if isinstance(channel, str) and channel.startswith("\x00"):
-                shown.pop("channel")
-                shown["channel_id"] = int(channel[1:])
-            parts.append([key, shown])
         return {
-            "parts": parts,
-            "topics": [[int(c), round(float(s), 4)] for c, s in r.top_topics],
+            "parts": [[key, params] for key, params in trust.explain_parts(r, raw_channels=True)],
+            "topics": [[int(c), float(s)] for c, s in r.top_topics],
             "trend": r.trend,
         }
 

@@ -298,3 +298,39 @@ async def test_trend_compares_with_the_ranking_a_period_ago_not_the_last_recompu
     await voices.recompute(GUILD)
     oldest = await store.scalar("SELECT min(day) FROM trust_snapshots")
     assert oldest is not None and oldest >= days[0] + 30 - 14
+
+
+async def test_recompute_after_new_events_runs_in_place_and_equals_a_full_one(store: Store):
+    people = range(1, 12)
+    sightings = [
+        MemberSighting("discord", GUILD, m, T0 - timedelta(days=90), joined_at=T0 - timedelta(days=90))
+        for m in people
+    ]
+    await store.record(
+        [ev("reply", a, f"{a}:{b}", target=b) for a in people for b in people if a != b and (a + b) % 3],
+        sightings,
+    )
+    voices = Voices(store, clock=lambda: T0 + timedelta(hours=2))
+    first = await voices.recompute(GUILD)
+    assert not first.in_place and first.ranked > 0
+    # new engagement, written as Ingest writes it (then its after-write hook updates the graph)
+    await store.record(
+        [ev("reply", a, f"more:{a}:{b}", target=b) for a in people for b in (1, 2) if a != b]
+        + [ev("reaction", a, "1:2", target=1) for a in (3, 4, 5)],
+        [],
+    )
+    await voices.absorb([GUILD])
+    second = await voices.recompute(GUILD)
+    assert second.in_place
+    query = (
+        "SELECT scope, rank, member_id, distinct_peers, trusted_peers, score, why FROM trust_scores"
+        " ORDER BY scope, rank"
+    )
+    kept = await store.fetch_all(query)
+    voices.forget_state(GUILD)
+    third = await voices.recompute(GUILD)
+    assert not third.in_place
+    full = await store.fetch_all(query)
+    assert [r[:5] for r in kept] == [r[:5] for r in full]
+    assert all(abs(a[5] - b[5]) < 1e-9 for a, b in zip(kept, full, strict=True))
+    assert kept != [] and {r[0] for r in kept} >= {"all"}

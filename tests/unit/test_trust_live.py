@@ -1,0 +1,258 @@
+"""The ranking state kept between recomputes (bot/trust_live.py) gives what a full recompute gives.
+
+A random community with channels in categories, members of every tenure, posts, a bot and an
+excluded member is ranked once; then a batch of changes (more engagement on existing days, new
+pairs, retractions down to zero, members never seen before, new posts) is applied in place and
+compared, scope by scope, with `compute_all` on the rows as they now stand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+
+from bot import trust
+from bot.edges import CommunityEdges
+from bot.store import EngagementColumns
+from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_all
+from bot.trust_live import LiveTrust
+
+TODAY = 20_000
+CHANNELS = (11, 12, 13, 21, 22, 31)
+SCOPES: dict[str, set[int] | None] = {
+    "all": None,
+    **{f"channel:{c}": {c} for c in CHANNELS},
+    "category:1": {11, 12, 13},
+    "category:2": {21, 22},
+    "category:9": {99},  # no engagement there: left out
+}
+BOT, EXCLUDED = 7, 8
+
+
+def community(seed: int, members: int = 240, rows: int = 6000) -> tuple[Edges, Posts, MemberFacts]:
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, members + 1, dtype=np.int64) * 1_000_003  # sparse, snowflake-like ids
+    popularity = rng.pareto(1.5, members) + 0.1
+    p = popularity / popularity.sum()
+    actor = rng.choice(ids, rows)
+    target = rng.choice(ids, rows, p=p)
+    keep = actor != target
+    edges = Edges(
+        actor=actor[keep],
+        target=target[keep],
+        channel=rng.choice(CHANNELS, rows)[keep],
+        day=TODAY - rng.integers(0, 60, rows)[keep],
+        kind=rng.integers(0, 3, rows)[keep],
+        n=rng.integers(1, 4, rows)[keep].astype(np.float64),
+    )
+    edges = dedupe(edges)
+    said = rng.integers(0, len(ids), 3000)
+    posts = Posts(ids[said], rng.choice(CHANNELS, 3000), TODAY - rng.integers(0, 60, 3000), np.ones(3000))
+    joined = TODAY - rng.choice([3.0, 10.0, 45.0, 400.0], members)
+    facts = MemberFacts(
+        member_id=ids,
+        joined_day=joined,
+        account_created_day=joined - 100,
+        first_seen_day=joined,
+        is_bot=ids == ids[BOT],
+        excluded=frozenset({int(ids[EXCLUDED])}),
+    )
+    return edges, posts, facts
+
+
+def dedupe(edges: Edges) -> Edges:
+    """One row per (channel, actor, target, day, kind), counts summed (as engagement_daily keeps them)."""
+    keys = np.stack([edges.channel, edges.actor, edges.target, edges.day, edges.kind])
+    unique, inverse = np.unique(keys, axis=1, return_inverse=True)
+    n = np.bincount(inverse.ravel(), weights=edges.n)
+    channel, actor, target, day, kind = unique
+    return Edges(actor, target, channel, day, kind, n)
+
+
+def changed(edges: Edges, seed: int, newcomers: np.ndarray) -> tuple[Edges, Edges]:
+    """(the change rows, the rows as they stand afterwards): increments, retractions to zero, new
+    pairs among known members and with newcomers."""
+    rng = np.random.default_rng(seed)
+    size = len(edges)
+    delta = np.zeros(size)
+    bump = rng.choice(size, 200, replace=False)
+    delta[bump] = rng.integers(1, 3, 200)
+    gone = rng.choice(np.setdiff1d(np.arange(size), bump), 60, replace=False)
+    delta[gone] = -edges.n[gone]  # fully retracted (unreactions)
+    known = np.unique(edges.actor)
+    fresh_actor = np.concatenate([rng.choice(known, 150), newcomers, rng.choice(known, len(newcomers))])
+    fresh_target = np.concatenate([rng.choice(known, 150), rng.choice(known, len(newcomers)), newcomers])
+    ok = fresh_actor != fresh_target
+    count = int(ok.sum())
+    fresh = Edges(
+        actor=fresh_actor[ok],
+        target=fresh_target[ok],
+        channel=rng.choice(CHANNELS, count),
+        day=np.full(count, TODAY - 1),
+        kind=rng.integers(0, 3, count),
+        n=np.ones(count),
+    )
+    fresh = dedupe(fresh)
+    moved = delta != 0
+    change = Edges(
+        actor=np.concatenate([edges.actor[moved], fresh.actor]),
+        target=np.concatenate([edges.target[moved], fresh.target]),
+        channel=np.concatenate([edges.channel[moved], fresh.channel]),
+        day=np.concatenate([edges.day[moved], fresh.day]),
+        kind=np.concatenate([edges.kind[moved], fresh.kind]),
+        n=np.concatenate([delta[moved], fresh.n]),
+    )
+    after = dedupe(
+        Edges(
+            actor=np.concatenate([edges.actor, fresh.actor]),
+            target=np.concatenate([edges.target, fresh.target]),
+            channel=np.concatenate([edges.channel, fresh.channel]),
+            day=np.concatenate([edges.day, fresh.day]),
+            kind=np.concatenate([edges.kind, fresh.kind]),
+            n=np.concatenate([edges.n + delta, fresh.n]),
+        )
+    )
+    return change, after
+
+
+def with_members(facts: MemberFacts, extra: np.ndarray, **kw: object) -> MemberFacts:
+    return MemberFacts(
+        member_id=np.concatenate([facts.member_id, extra]),
+        joined_day=np.concatenate([facts.joined_day, np.full(len(extra), TODAY - 1.0)]),
+        account_created_day=np.concatenate([facts.account_created_day, np.full(len(extra), TODAY - 1.0)]),
+        first_seen_day=np.concatenate([facts.first_seen_day, np.full(len(extra), TODAY - 1.0)]),
+        is_bot=np.concatenate([facts.is_bot, np.zeros(len(extra), bool)]),
+        excluded=kw.get("excluded", facts.excluded),  # type: ignore[arg-type]
+        pinned=kw.get("pinned", facts.pinned),  # type: ignore[arg-type]
+    )
+
+
+def concat(a: Posts, b: Posts) -> Posts:
+    return Posts(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("member", "channel", "day", "n")))
+
+
+def assert_same(live: Mapping[str, list[Ranked]], full: Mapping[str, list[Ranked]]) -> None:
+    full = {name: ranked for name, ranked in full.items() if name != "category:9"}
+    assert set(live) == set(full)
+    for name, expected in full.items():
+        got = live[name]
+        assert [r.member_id for r in got] == [r.member_id for r in expected], name
+        for a, b in zip(got, expected, strict=True):
+            assert (a.rank, a.distinct_peers, a.trusted_peers, a.top_topics) == (
+                b.rank,
+                b.distinct_peers,
+                b.trusted_peers,
+                b.top_topics,
+            ), name
+            assert a.score == pytest.approx(b.score, rel=1e-6, abs=1e-9), name
+            assert (a.trend is None) == (b.trend is None)
+
+
+PARAMS = TrustParams(seed_min_tenure_days=20, min_peers_listed=3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_changes_applied_in_place_equal_a_full_recompute(seed: int) -> None:
+    edges, posts, facts = community(seed)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    first = live.rank(facts, limit=100)
+    assert_same(first, compute_all(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts))
+    assert "category:9" not in first and sum(map(len, first.values())) > 100
+
+    newcomers = np.array([9_000_000_001, 9_000_000_002, 9_000_000_003], np.int64)
+    change, after = changed(edges, seed + 100, newcomers)
+    more_posts = Posts(
+        np.concatenate([newcomers, edges.actor[:50]]),
+        np.full(53, CHANNELS[0]),
+        np.full(53, TODAY - 1),
+        np.ones(53),
+    )
+    now_facts = with_members(facts, newcomers)
+    previous = {"all": {int(r.member_id): r.score for r in first["all"][:20]}}
+    refreshed = live.refresh(change, more_posts, now_facts, today=TODAY, previous=previous, limit=100)
+    assert refreshed is not None
+    full = compute_all(
+        after,
+        now_facts,
+        PARAMS,
+        today=TODAY,
+        scopes=SCOPES,
+        previous=previous,
+        limit=100,
+        posts=concat(posts, more_posts),
+    )
+    assert_same(refreshed, full)
+    assert any(r.trend is not None for r in refreshed["all"])
+
+
+def test_nothing_new_reuses_every_scope_and_pins_reseed() -> None:
+    edges, posts, facts = community(4)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    first = live.rank(facts, limit=50)
+    solved = {name: scope.solved for name, scope in live.scopes.items()}
+    again = live.refresh(Edges.empty(), None, facts, today=TODAY, limit=50)
+    assert again == first
+    assert all(live.scopes[name].solved is solved[name] for name in solved)  # nothing re-solved
+
+    # A pin changes the seeds: every scope is solved again, as a full recompute with the pin.
+    member = first["all"][-1].member_id
+    pinned = with_members(facts, np.zeros(0, np.int64), pinned=frozenset({member}))
+    repinned = live.refresh(Edges.empty(), None, pinned, today=TODAY, limit=50)
+    assert repinned is not None
+    assert_same(
+        repinned, compute_all(edges, pinned, PARAMS, today=TODAY, scopes=SCOPES, limit=50, posts=posts)
+    )
+    assert trust.explain_parts(next(r for r in repinned["all"] if r.member_id == member))[-1][0] == (
+        "trust.why.pinned"
+    )
+
+
+def test_what_cannot_be_applied_in_place_asks_for_a_rebuild() -> None:
+    edges, posts, facts = community(5)
+
+    def fresh(spare: int | None = None) -> LiveTrust:
+        state = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts, spare=spare)
+        state.rank(facts)
+        return state
+
+    one = Edges(
+        edges.actor[:1], edges.target[:1], edges.channel[:1], edges.day[:1], edges.kind[:1], np.ones(1)
+    )
+    # another day: decay moved every weight
+    assert fresh().refresh(one, None, facts, today=TODAY + 1) is None
+    # a channel the state has no column for
+    elsewhere = Edges(one.actor, one.target, np.array([77]), one.day, one.kind, one.n)
+    assert fresh().refresh(elsewhere, None, facts, today=TODAY) is None
+    # someone newly excluded, or newly known to be a bot
+    excluded = with_members(facts, np.zeros(0, np.int64), excluded=facts.excluded | {int(edges.actor[0])})
+    assert fresh().refresh(one, None, excluded, today=TODAY) is None
+    # no spare slot left for a member never seen before
+    newcomer = Edges(np.array([9_000_000_009]), one.target, one.channel, one.day, one.kind, one.n)
+    assert fresh(spare=0).refresh(newcomer, None, facts, today=TODAY) is None
+    assert fresh(spare=1).refresh(newcomer, None, facts, today=TODAY) is not None
+
+
+def test_graph_change_log_holds_the_change_of_each_count() -> None:
+    def columns(
+        rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0
+    ) -> EngagementColumns:
+        channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
+        return EngagementColumns(
+            channel=channel, actor=actor, target=target, day=day, kind=kind, n=n, upto_id=upto, after_id=after
+        )
+
+    graph = CommunityEdges(columns([(1, 10, 20, TODAY, 1, 2), (1, 10, 30, TODAY, 0, 1)], upto=5), {}, TODAY)
+    assert graph.take_changes() is not None  # nothing yet: empty
+    # the first row's count went 2 -> 3, the second was retracted 1 -> 0, a new row appeared
+    assert graph.apply(
+        columns([(1, 10, 20, TODAY, 1, 3), (1, 10, 30, TODAY, 0, 0), (1, 20, 10, TODAY, 0, 4)], 9, 5)
+    )
+    taken = graph.take_changes()
+    assert taken is not None
+    rows, _ = taken
+    got = sorted(zip(rows.actor.tolist(), rows.target.tolist(), rows.n.tolist(), strict=True))
+    assert got == [(10, 20, 1.0), (10, 30, -1.0), (20, 10, 4.0)]
+    again = graph.take_changes()
+    assert again is not None and len(again[0]) == 0
