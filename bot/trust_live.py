@@ -233,10 +233,9 @@ class LiveTrust:
         pinned = np.zeros(self.capacity, np.bool_)
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
-        all_g = self._all
-        out_peers = np.bincount(all_g.actor, weights=all_g.weight > 0, minlength=self.capacity)
+        self._all.transition(params)  # keeps the degree counts of the community-wide pairs
         seed_weight = trust._seed_weight(
-            self.ids, self.engaged_from, out_peers, self.excluded, pinned, facts, params, self.today
+            self.ids, self.engaged_from, self._all.out_deg, self.excluded, pinned, facts, params, self.today
         )
         if self._seed_weight is None or not np.array_equal(seed_weight, self._seed_weight):
             for scope in self.scopes.values():
