@@ -720,6 +720,7 @@ def _reverse_positions(pairs: _Pairs, n: int) -> tuple[np.ndarray, sp.csr_array]
 
 
 _PAIR_SHIFT = 32  # pair key = actor << 32 | target (dense ids are < 2**31)
+_INDEX = np.int32  # dense ids and pair positions kept per pair (< 2**31: half the memory of int64)
 
 
 class _ScopeGraph:
@@ -738,14 +739,13 @@ class _ScopeGraph:
         self.base = len(pairs.actor)
         reverse, by_target = _reverse_positions(pairs, n)
         # Pair columns live in buffers with room for pairs added later; the attributes are views.
-        room = self.base + max(1024, self.base // 8)
+        room = self.base + max(1024, self.base // 16)
         self._buffers: dict[str, np.ndarray] = {}
         for name, values, dtype in (
-            ("actor", pairs.actor, np.int64),
-            ("target", pairs.target, np.int64),
+            ("actor", pairs.actor, _INDEX),
+            ("target", pairs.target, _INDEX),
             ("weight", pairs.weight, np.float64),
-            ("reverse", reverse, np.int64),
-            ("sat", None, np.float64),
+            ("reverse", reverse, _INDEX),
             ("share", None, np.float64),
         ):
             buffer = np.zeros(room, dtype)
@@ -755,7 +755,7 @@ class _ScopeGraph:
         self._size = 0
         self._resize(self.base)
         self._indptr = pairs.indptr  # base pairs of dense member a: [indptr[a], indptr[a + 1])
-        self._keys = (pairs.actor << _PAIR_SHIFT) | pairs.target  # ascending: CSR order
+        self._keys = (pairs.actor.astype(np.int64) << _PAIR_SHIFT) | pairs.target  # ascending: CSR order
         # Pairs added after the build: their keys sorted, and their positions in that order.
         self._extra_keys = np.zeros(0, np.int64)
         self._extra_pos = np.zeros(0, np.int64)
@@ -765,7 +765,7 @@ class _ScopeGraph:
         self._base_t = sp.csr_array(
             (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
         )
-        self._slot = np.empty(self.base, np.int64)
+        self._slot = np.empty(self.base, _INDEX)
         self._slot[positions] = np.arange(len(positions))
         # Valid once `transition` ran with `_params`; `add` keeps them up to date from then on.
         self._params: TrustParams | None = None
@@ -788,7 +788,7 @@ class _ScopeGraph:
         self._size = size
         views = {name: buffer[:size] for name, buffer in self._buffers.items()}
         self.actor, self.target, self.weight = views["actor"], views["target"], views["weight"]
-        self.reverse, self.sat, self.share = views["reverse"], views["sat"], views["share"]
+        self.reverse, self.share = views["reverse"], views["share"]
 
     @property
     def extra_pairs(self) -> int:
@@ -852,9 +852,8 @@ class _ScopeGraph:
             np.int64
         )
         self.got += np.bincount(self.target[pos], weights=after - before, minlength=n)
-        old_sat = self.sat[pos]
+        old_sat = -np.expm1(-before / self._params.saturation)
         new_sat = -np.expm1(-after / self._params.saturation)
-        self.sat[pos] = new_sat
         self._row_total += np.bincount(self.actor[pos], weights=new_sat - old_sat, minlength=n)
         # Affected shares: every pair of an actor whose row total moved, and the reverse of every
         # changed pair (its reciprocity ratio moved).
@@ -873,7 +872,8 @@ class _ScopeGraph:
         """Transition shares of the pairs at positions `q` (see `transition`)."""
         assert self._params is not None
         total = self._row_total[self.actor[q]]
-        share = np.divide(self.sat[q], total, out=np.zeros(len(q)), where=total > 0)
+        sat = -np.expm1(-self.weight[q] / self._params.saturation)
+        share = np.divide(sat, total, out=np.zeros(len(q)), where=total > 0)
         rho = self._params.reciprocity_damping
         w = self.weight
         back = self.reverse[q]
@@ -897,8 +897,8 @@ class _ScopeGraph:
             n, w = self.n, self.weight
             present = w > 0
             self._params = params
-            self.sat[:] = -np.expm1(-w / params.saturation)
-            self._row_total = np.bincount(self.actor, weights=self.sat, minlength=n)
+            sat = -np.expm1(-w / params.saturation)
+            self._row_total = np.bincount(self.actor, weights=sat, minlength=n)
             self.share[:] = self._shares(np.arange(len(w)))
             self._base_t.data[self._slot] = self.share[: self.base]
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
