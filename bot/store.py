@@ -407,6 +407,13 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
                     (community_id, scope, stamp, len(rows)),
                 )
 
+    async def touch_trust_runs(self, community_id: int, now: datetime) -> None:
+        """Mark the stored ranking as current (a recompute found nothing to change)."""
+        await self.write(
+            "UPDATE trust_runs SET computed_at = :at WHERE community_id = :c",
+            dict(c=community_id, at=iso(now)),
+        )
+
     async def trust_page(
         self, community_id: int, scope: str, *, offset: int, limit: int
     ) -> tuple[list[tuple[int, int, float, int, int, str]], int, str | None]:

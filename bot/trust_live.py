@@ -108,6 +108,7 @@ class LiveTrust:
         self._all = graphs[None]
         self._graphs = graphs
         self._seed_weight: np.ndarray | None = None
+        self.changed = True
         self._pinned: np.ndarray | None = None
 
     # -- changes ------------------------------------------------------------------------------------
@@ -261,6 +262,7 @@ class LiveTrust:
         wanted = {
             name for name, s in self.scopes.items() if relist or s.dirty or s.previous != previous.get(name)
         }
+        self.changed = bool(wanted)  # False: every listing is the one returned last time
         # Solve shared graphs once, before the pool, so two threads never solve the same graph.
         shared: dict[int, list[str]] = {}
         for name in wanted:

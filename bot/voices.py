@@ -181,23 +181,26 @@ class Voices:
             pinned = {m for m, mode in overrides.items() if mode == "pin"}
             scopes = build_scopes(channels)
             stages["facts"] = time.perf_counter() - started - sum(stages.values())
-            results, in_place = await asyncio.to_thread(
+            results, sizes, in_place = await asyncio.to_thread(
                 self._compute, community_id, graph, members, scopes, previous, excluded, pinned, today
             )
             stages["rank"] = time.perf_counter() - started - sum(stages.values())
-            await self.store.replace_trust_scores(community_id, results, now)
-            ranked = sum(len(v) for v in results.values())
+            if results is None:  # nothing changed: the stored ranking stands, as of now
+                await self.store.touch_trust_runs(community_id, now)
+            else:
+                await self.store.replace_trust_scores(community_id, results, now)
+            ranked = sum(sizes.values())
             seconds = time.perf_counter() - started
             stages["write"] = seconds - sum(stages.values())
             log.info(
                 "trust recompute for %s: %d scopes, %d entries, %.2fs (%s)",
                 community_id,
-                len(results),
+                len(sizes),
                 ranked,
                 seconds,
-                "in place" if in_place else "from the whole graph",
+                "unchanged" if results is None else "in place" if in_place else "from the whole graph",
             )
-            return RecomputeResult(community_id, len(results), ranked, seconds, in_place, stages)
+            return RecomputeResult(community_id, len(sizes), ranked, seconds, in_place, stages)
 
     # -- the in-memory graph ----------------------------------------------------------------------
 
@@ -275,10 +278,13 @@ class Voices:
         excluded: set[int],
         pinned: set[int],
         today: int,
-    ) -> tuple[dict[str, list[tuple[int, int, float, int, int, str]]], bool]:
+    ) -> tuple[dict[str, list[tuple[int, int, float, int, int, str]]] | None, dict[str, int], bool]:
         """Rank every scope in every window: in place from the kept state when only new events
         happened since the last recompute (same graph, same day, same scopes, same exclusions),
-        else from the whole graph, keeping the new state for next time."""
+        else from the whole graph, keeping the new state for next time.
+
+        Returns the rows to store (None when no listing changed since the stored one), the number
+        of entries per scope, and whether the kept state was updated in place."""
         facts = _member_facts(members, excluded, pinned)
         changes = graph.take_changes()
         kept = self._live.get(community_id)
@@ -294,6 +300,8 @@ class Voices:
                     break
                 ranked.update(part)
             in_place = ranked is not None
+            if in_place and not any(state.changed for state in kept.windows):
+                return None, {name: len(entries) for name, entries in (ranked or {}).items()}, True
         if ranked is None:
             self._live.pop(community_id, None)
             edges, posts = graph.edges(), graph.posts()
@@ -313,7 +321,7 @@ class Voices:
                 (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers, _JSON.encode(self._why(r)))
                 for r in entries
             ]
-        return out, in_place
+        return out, {name: len(rows) for name, rows in out.items()}, in_place
 
     @staticmethod
     def _why(r: trust.Ranked) -> dict[str, Any]:

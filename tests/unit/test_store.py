@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.edges import CommunityEdges
-from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
 from bot.trust import KINDS
 from bot.voices import Voices
@@ -310,7 +310,8 @@ async def test_recompute_after_new_events_runs_in_place_and_equals_a_full_one(st
         [ev("reply", a, f"{a}:{b}", target=b) for a in people for b in people if a != b and (a + b) % 3],
         sightings,
     )
-    voices = Voices(store, clock=lambda: T0 + timedelta(hours=2))
+    clock = [T0 + timedelta(hours=2)]
+    voices = Voices(store, clock=lambda: clock[0])
     first = await voices.recompute(GUILD)
     assert not first.in_place and first.ranked > 0
     # new engagement, written as Ingest writes it (then its after-write hook updates the graph)
@@ -334,3 +335,13 @@ async def test_recompute_after_new_events_runs_in_place_and_equals_a_full_one(st
     assert [r[:5] for r in kept] == [r[:5] for r in full]
     assert all(abs(a[5] - b[5]) < 1e-9 for a, b in zip(kept, full, strict=True))
     assert kept != [] and {r[0] for r in kept} >= {"all"}
+
+    # Nothing new since: the stored rows stay as they are, only the runs are marked current.
+    written = await store.fetch_all("SELECT DISTINCT computed_at FROM trust_scores")
+    clock[0] += timedelta(minutes=15)
+    again = await voices.recompute(GUILD)
+    assert again.in_place and again.ranked == third.ranked
+    assert await store.fetch_all("SELECT DISTINCT computed_at FROM trust_scores") == written
+    runs = await store.fetch_all("SELECT DISTINCT computed_at FROM trust_runs")
+    assert runs == [(iso(clock[0]),)] != written
+    assert await store.fetch_all(query) == full
