@@ -324,10 +324,29 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         """(channel, actor, target, day, kind, n) for the trust graph; threads folded into their parent."""
         return await self.fetch_all(_ENGAGEMENT_ROWS, dict(community_id=community_id, since_day=since_day))
 
-    async def member_days(self, community_id: int) -> list[tuple[int, float, float, float, int]]:
-        """(member_id, joined, account created, first seen, is_bot) of everyone known, the times as
-        days since 1970-01-01 UTC (NO_DAY when unknown): numbers numpy takes without parsing."""
-        return await self.fetch_all(_MEMBER_DAYS, dict(community_id=community_id, none=NO_DAY))
+    async def member_days(self, community_id: int) -> MemberDays:
+        """Everyone known in a community as numpy columns, the times as days since 1970-01-01 UTC
+        (NaN when unknown). Read on a connection of its own in a worker thread, as one
+        `group_concat` string per column that numpy parses: tens of thousands of members in a few
+        milliseconds instead of as many Python tuples."""
+        params = dict(community_id=community_id, none=NO_DAY)
+        if not self._separate_reads:
+            rows = await self.fetch_all(_MEMBER_DAYS, params)
+            return MemberDays.from_columns(*(np.array(c) for c in zip(*rows, strict=True)) if rows else [])
+
+        def read() -> MemberDays:
+            db = self._reader()
+            try:
+                count, *texts = db.execute(_MEMBER_DAY_COLUMNS, params).fetchone()
+            finally:
+                db.close()
+            if not count:
+                return MemberDays.from_columns()
+            ids, bots = (np.fromstring(texts[i], dtype=np.int64, sep=",") for i in (0, 4))
+            days = (np.fromstring(texts[i], dtype=np.float64, sep=",") for i in (1, 2, 3))
+            return MemberDays.from_columns(ids, *days, bots)
+
+        return await asyncio.to_thread(read)
 
     async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
         return await self.fetch_all(_CHANNEL_ROWS, dict(community_id=community_id))
@@ -779,10 +798,45 @@ _ENGAGEMENT_TOUCHED = """
       LEFT JOIN channels AS ch ON ch.platform IN ('discord', 'reddit')
             AND ch.community_id = d.community_id AND ch.channel_id = d.channel_id
 """
+
+
+@dataclass(frozen=True)
+class MemberDays:
+    """Members of one community as columns: id, join, account creation and first sighting as days
+    since 1970-01-01 UTC (NaN when unknown), and whether they are bots."""
+
+    member_id: np.ndarray
+    joined_day: np.ndarray
+    account_created_day: np.ndarray
+    first_seen_day: np.ndarray
+    is_bot: np.ndarray
+
+    @classmethod
+    def from_columns(cls, *columns: np.ndarray) -> MemberDays:
+        if not columns:
+            z = np.zeros(0)
+            return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_))
+        ids, joined, created, seen, bots = columns
+
+        def days(values: np.ndarray) -> np.ndarray:
+            values = values.astype(np.float64)
+            return np.where(values <= NO_DAY, np.nan, np.round(values, 5))  # to the second
+
+        return cls(ids.astype(np.int64), days(joined), days(created), days(seen), bots.astype(np.int64) != 0)
+
+
 #: Page cache of the main connection, in KiB (SQLite's default is 2 MB).
 PAGE_CACHE_KIB = 65_536
 #: Stands for an unknown time in `Store.member_days` (SQLite has no NaN).
 NO_DAY = -1e18
+_MEMBER_DAY_COLUMNS = """
+    SELECT count(*), group_concat(member_id),
+           group_concat(ifnull(julianday(joined_at) - 2440587.5, :none)),
+           group_concat(ifnull(julianday(account_created_at) - 2440587.5, :none)),
+           group_concat(ifnull(julianday(first_seen) - 2440587.5, :none)),
+           group_concat(is_bot)
+      FROM members WHERE community_id = :community_id
+"""
 _MEMBER_DAYS = """
     SELECT member_id,
            ifnull(julianday(joined_at) - 2440587.5, :none),

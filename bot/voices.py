@@ -16,11 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from bot import i18n, trust
 from bot.edges import CommunityEdges
-from bot.store import NO_DAY, Store
+from bot.store import MemberDays, Store
 from bot.trust_live import LiveTrust
 
 log = logging.getLogger(__name__)
@@ -36,24 +34,13 @@ def day_number(dt: datetime) -> int:
     return (dt - EPOCH).days
 
 
-def _member_facts(
-    members: list[tuple[int, float, float, float, int]], excluded: set[int], pinned: set[int]
-) -> trust.MemberFacts:
-    """`Store.member_days` rows as `trust.MemberFacts` (NO_DAY becomes NaN, times to the second)."""
-    if not members:
-        return trust.MemberFacts(excluded=frozenset(excluded), pinned=frozenset(pinned))
-    table = np.array(members, dtype=[("id", "i8"), ("j", "f8"), ("c", "f8"), ("f", "f8"), ("bot", "i8")])
-
-    def days(column: str) -> np.ndarray:
-        values = table[column]
-        return np.where(values <= NO_DAY, np.nan, np.round(values, 5))
-
+def _member_facts(members: MemberDays, excluded: set[int], pinned: set[int]) -> trust.MemberFacts:
     return trust.MemberFacts(
-        member_id=table["id"],
-        joined_day=days("j"),
-        account_created_day=days("c"),
-        first_seen_day=days("f"),
-        is_bot=table["bot"] != 0,
+        member_id=members.member_id,
+        joined_day=members.joined_day,
+        account_created_day=members.account_created_day,
+        first_seen_day=members.first_seen_day,
+        is_bot=members.is_bot,
         excluded=frozenset(excluded),
         pinned=frozenset(pinned),
     )
@@ -272,7 +259,7 @@ class Voices:
         self,
         community_id: int,
         graph: CommunityEdges,
-        members: list[tuple[int, float, float, float, int]],
+        members: MemberDays,
         scopes: dict[str, set[int] | None],
         previous: dict[str, dict[int, float]],
         excluded: set[int],

@@ -4,6 +4,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.edges import CommunityEdges
@@ -345,3 +346,41 @@ async def test_recompute_after_new_events_runs_in_place_and_equals_a_full_one(st
     runs = await store.fetch_all("SELECT DISTINCT computed_at FROM trust_runs")
     assert runs == [(iso(clock[0]),)] != written
     assert await store.fetch_all(query) == full
+
+
+async def test_member_days_are_day_numbers_with_nan_for_unknown(store: Store, tmp_path: Path):
+    joined = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    await store.record(
+        [ev("message", 1, "m1")],
+        [
+            MemberSighting("discord", GUILD, 1, T0, joined_at=joined, account_created_at=joined),
+            MemberSighting("discord", GUILD, 2, T0, is_bot=True),
+        ],
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    days = await store.member_days(GUILD)
+    by_id = dict(zip(days.member_id.tolist(), range(len(days.member_id)), strict=True))
+    one, two = by_id[1], by_id[2]
+    assert days.joined_day[one] == pytest.approx((joined - epoch).total_seconds() / 86400)
+    assert days.account_created_day[one] == days.joined_day[one]
+    assert days.first_seen_day[two] == pytest.approx((T0 - epoch).total_seconds() / 86400)
+    assert np.isnan(days.joined_day[two]) and np.isnan(days.account_created_day[two])
+    assert days.is_bot.tolist() == [i == two for i in range(len(days.member_id))]
+    assert len((await store.member_days(GUILD + 1)).member_id) == 0
+    # the in-memory store (no separate reader connections) gives the same columns
+    memory = await Store.open(":memory:")
+    try:
+        await memory.record(
+            [ev("message", 1, "m1")],
+            [
+                MemberSighting("discord", GUILD, 1, T0, joined_at=joined, account_created_at=joined),
+                MemberSighting("discord", GUILD, 2, T0, is_bot=True),
+            ],
+        )
+        again = await memory.member_days(GUILD)
+        order = np.argsort(again.member_id)
+        mine = np.argsort(days.member_id)
+        for field in ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot"):
+            np.testing.assert_array_equal(getattr(again, field)[order], getattr(days, field)[mine])
+    finally:
+        await memory.close()
