@@ -349,6 +349,8 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         return await asyncio.to_thread(read)
 
     async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
+        """(channel_id, parent_id, type, name) of the community's channels and categories; threads
+        (often tens of thousands of rows) are left out."""
         return await self.fetch_all(_CHANNEL_ROWS, dict(community_id=community_id))
 
     async def trust_overrides(self, community_id: int) -> dict[int, str]:
@@ -846,7 +848,8 @@ _MEMBER_DAYS = """
       FROM members WHERE community_id = :community_id
 """
 _CHANNEL_ROWS = """
-    SELECT channel_id, parent_id, type, name FROM channels WHERE community_id = :community_id
+    SELECT channel_id, parent_id, type, name FROM channels
+     WHERE community_id = :community_id AND type NOT IN (10, 11, 12)  -- not threads
 """
 _SET_OVERRIDE = """
     INSERT INTO trust_overrides (community_id, member_id, mode, set_by, set_at)

@@ -746,7 +746,7 @@ class _ScopeGraph:
             ("target", pairs.target, _INDEX),
             ("weight", pairs.weight, np.float64),
             ("reverse", reverse, _INDEX),
-            ("share", None, np.float64),
+            ("vote", None, np.float64),
         ):
             buffer = np.zeros(room, dtype)
             if values is not None:
@@ -760,7 +760,7 @@ class _ScopeGraph:
         self._extra_keys = np.zeros(0, np.int64)
         self._extra_pos = np.zeros(0, np.int64)
         self.x: np.ndarray | None = None
-        # P^T of the base pairs; its values are the shares, placed through `_slot` (pair -> value).
+        # The votes of the base pairs transposed (rows = targets), placed through `_slot`.
         positions = by_target.data.astype(np.int64)
         self._base_t = sp.csr_array(
             (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
@@ -788,7 +788,7 @@ class _ScopeGraph:
         self._size = size
         views = {name: buffer[:size] for name, buffer in self._buffers.items()}
         self.actor, self.target, self.weight = views["actor"], views["target"], views["weight"]
-        self.reverse, self.share = views["reverse"], views["share"]
+        self.reverse, self.vote = views["reverse"], views["vote"]
 
     @property
     def extra_pairs(self) -> int:
@@ -840,7 +840,10 @@ class _ScopeGraph:
             self._update(pos, before)
 
     def _update(self, pos: np.ndarray, before: np.ndarray) -> None:
-        """Bring the cached shares and counts up to date after the weights at `pos` changed."""
+        """Bring the cached votes and counts up to date after the weights at `pos` changed.
+
+        Only the changed pairs and their reverses (whose reciprocity ratio moved) are touched: the
+        actor's row total is a separate vector, applied at multiplication time."""
         assert self._params is not None
         n = self.n
         after = self.weight[pos]
@@ -855,43 +858,36 @@ class _ScopeGraph:
         old_sat = -np.expm1(-before / self._params.saturation)
         new_sat = -np.expm1(-after / self._params.saturation)
         self._row_total += np.bincount(self.actor[pos], weights=new_sat - old_sat, minlength=n)
-        # Affected shares: every pair of an actor whose row total moved, and the reverse of every
-        # changed pair (its reciprocity ratio moved).
-        actors = _sorted_unique(self.actor[pos])
-        lo, hi = self._indptr[actors], self._indptr[actors + 1]
-        sizes = hi - lo
-        ranges = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-        extra = self.base + np.flatnonzero(np.isin(self.actor[self.base :], actors))
+        self._row_total[np.abs(self._row_total) < 1e-12] = 0.0  # retracted rows: dust, not a total
         back = self.reverse[pos]
-        touched = _sorted_unique(np.concatenate([ranges, extra, back[back >= 0], pos]))
-        self.share[touched] = self._shares(touched)
+        touched = _sorted_unique(np.concatenate([back[back >= 0], pos]))
+        self.vote[touched] = self._votes(touched)
         built = touched[touched < self.base]
-        self._base_t.data[self._slot[built]] = self.share[built]
+        self._base_t.data[self._slot[built]] = self.vote[built]
 
-    def _shares(self, q: np.ndarray) -> np.ndarray:
-        """Transition shares of the pairs at positions `q` (see `transition`)."""
+    def _votes(self, q: np.ndarray) -> np.ndarray:
+        """Unnormalized votes of the pairs at positions `q` (see `transition`)."""
         assert self._params is not None
-        total = self._row_total[self.actor[q]]
-        sat = -np.expm1(-self.weight[q] / self._params.saturation)
-        share = np.divide(sat, total, out=np.zeros(len(q)), where=total > 0)
+        vote = -np.expm1(-self.weight[q] / self._params.saturation)
         rho = self._params.reciprocity_damping
         w = self.weight
         back = self.reverse[q]
         mutual = (back >= 0) & (w[q] > 0)
         if rho > 0 and mutual.any():
             ratio = w[back[mutual]] / w[q[mutual]]
-            share[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
-        return share
+            vote[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
+        return vote
 
-    def transition(self, params: TrustParams) -> np.ndarray:
-        """Per-pair share of the actor's trust passed to the target (rows sum to <= 1).
+    def transition(self, params: TrustParams) -> None:
+        """Prepare the transition: the share of an actor's trust passed to a target is
+        vote_ab / total_a (rows sum to <= 1), kept as the votes and the actors' totals (`scale`).
 
-        Saturation makes a pair's weight concave and bounded in its volume. Reciprocity damping
-        removes a fraction rho * min(1, w_ba / w_ab) of a->b: engagement that merely answers
-        engagement received (reply-backs, trading, rings) is weak evidence, while unsolicited
-        engagement keeps full weight. The row is normalized by the *undamped* saturated total, so
-        the damped part is not handed to the actor's other targets: it leaks back to the seeds,
-        which is what stops a ring from recirculating its own trust.
+        Saturation makes a pair's weight concave and bounded in its volume: vote = 1 - exp(-w / s).
+        Reciprocity damping removes a fraction rho * min(1, w_ba / w_ab) of a->b: engagement that
+        merely answers engagement received (reply-backs, trading, rings) is weak evidence, while
+        unsolicited engagement keeps full weight. The row is normalized by the *undamped* saturated
+        total, so the damped part is not handed to the actor's other targets: it leaks back to the
+        seeds, which is what stops a ring from recirculating its own trust.
         """
         if self._params != params:
             n, w = self.n, self.weight
@@ -899,41 +895,52 @@ class _ScopeGraph:
             self._params = params
             sat = -np.expm1(-w / params.saturation)
             self._row_total = np.bincount(self.actor, weights=sat, minlength=n)
-            self.share[:] = self._shares(np.arange(len(w)))
-            self._base_t.data[self._slot] = self.share[: self.base]
+            self.vote[:] = self._votes(np.arange(len(w)))
+            self._base_t.data[self._slot] = self.vote[: self.base]
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
             self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
             self.got = np.bincount(self.target, weights=w, minlength=n)
-        return self.share
+
+    def scale(self) -> np.ndarray:
+        """1 / an actor's saturated total (0 for members who engaged nobody): share = vote * scale."""
+        total = self._row_total
+        return np.divide(1.0, total, out=np.zeros(len(total)), where=total > 0)
 
     def transposed(self) -> list[sp.csr_array]:
-        """P^T (after `transition`) as one or two sparse matrices: built pairs, extra pairs."""
+        """The votes transposed (rows = targets) as one or two sparse matrices: built pairs, extra
+        pairs. P^T x = V^T (scale * x)."""
         out = [self._base_t]
         if self.extra_pairs:
             b = self.base
             out.append(
-                sp.csr_array((self.share[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n))
+                sp.csr_array((self.vote[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n))
             )
         return out
 
 
 def _power_iteration(
-    matrices: list[sp.csr_array], seeds: np.ndarray, params: TrustParams, start: np.ndarray | None = None
+    matrices: list[sp.csr_array],
+    scale: np.ndarray,
+    seeds: np.ndarray,
+    params: TrustParams,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int, bool]:
     """Stationary trust: x = d * P^T x + (1 - d * |P^T x|) * s, s the normalized seed vector.
 
     Whatever is not passed along an edge (teleport, dangling members, leaked reciprocity) returns to
-    the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero. `start` (the
-    previous solution, after the graph changed a little) only shortens the iteration: the fixed
-    point is unique, and the stopping rule is the same.
+    the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero. P^T x is
+    computed as V^T (scale * x) (`_ScopeGraph.transposed`). `start` (the previous solution, after
+    the graph changed a little) only shortens the iteration: the fixed point is unique, and the
+    stopping rule is the same.
     """
     s = seeds / seeds.sum()
     x = s.copy() if start is None or len(start) != len(s) else start.copy()
     d = params.damping
     for step in range(1, params.max_iter + 1):
-        y = matrices[0] @ x
+        scaled = x * scale
+        y = matrices[0] @ scaled
         for extra in matrices[1:]:
-            y += extra @ x
+            y += extra @ scaled
         y *= d
         y += (1.0 - y.sum()) * s
         change = float(np.abs(y - x).sum())
@@ -1029,7 +1036,7 @@ def _appeal(
 class _Solved:
     """A scope's power iteration: what the listing needs from it."""
 
-    share: np.ndarray
+    scale: np.ndarray  # 1 / each actor's saturated total, as in `_ScopeGraph.scale`
     x: np.ndarray
     iterations: int
     converged: bool
@@ -1038,13 +1045,14 @@ class _Solved:
 def _solve(g: _ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm: bool) -> _Solved | None:
     """Trust of a scope's graph; None when no seed votes in it (then there is no trust to hand out:
     ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement)."""
-    share = g.transition(params)
+    g.transition(params)
     seeds = np.where(g.out_deg > 0, seed_weight, 0.0)  # seeds who vote in this scope
     if seeds.sum() <= 0:
         return None
-    x, iterations, converged = _power_iteration(g.transposed(), seeds, params, g.x if warm else None)
+    scale = g.scale()
+    x, iterations, converged = _power_iteration(g.transposed(), scale, seeds, params, g.x if warm else None)
     g.x = x
-    return _Solved(share, x, iterations, converged)
+    return _Solved(scale, x, iterations, converged)
 
 
 def _listing(
@@ -1062,25 +1070,28 @@ def _listing(
 ) -> list[Ranked]:
     """Listing value, eligibility, order and explanation of every member of a solved scope."""
     n = g.n
-    share, x = solved.share, solved.x
+    scale, x = solved.scale, solved.x
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
     # trust coming straight back (a conversation partner, an alt you feed) is not recognition.
     # Summed with sparse products over all pairs (what each peer passes on, d * x_a * share_ab, and
     # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
     matrices = g.transposed()
-    received = sum((m @ x for m in matrices), np.zeros(n)) * d
+    xs = x * scale
+    received = sum((m @ xs for m in matrices), np.zeros(n)) * d
     squares = sum(
-        (sp.csr_array((m.data * m.data, m.indices, m.indptr), shape=m.shape) @ (x * x) for m in matrices),
+        (sp.csr_array((m.data * m.data, m.indices, m.indptr), shape=m.shape) @ (xs * xs) for m in matrices),
         np.zeros(n),
     ) * (d * d)
     plain = received.copy()
     mutual = np.flatnonzero(g.reverse >= 0)
     if len(mutual):
         a, b = g.actor[mutual], g.target[mutual]
-        passed = d * x[a] * share[mutual]
-        own = d * x[b] * share[g.reverse[mutual]]
-        kept = d * np.maximum(x[a] - own, 0.0) * share[mutual]
+        share = g.vote[mutual] * scale[a]
+        back = g.vote[g.reverse[mutual]] * scale[b]  # b's share to a
+        passed = d * x[a] * share
+        own = d * x[b] * back
+        kept = d * np.maximum(x[a] - own, 0.0) * share
         received -= np.bincount(b, weights=passed - kept, minlength=n)
         squares -= np.bincount(b, weights=passed * passed - kept * kept, minlength=n)
         # What cancels out entirely must come out as zero, not as rounding dust.
