@@ -44,7 +44,12 @@ async def render_page(
     title = i18n.t(lang, "voices.top_title", scope=scope_label(page.scope, lang), days=window)
     embed = discord.Embed(title=title)
     if not page.entries:
-        embed.description = i18n.t(lang, "voices.empty", peers=app.settings.trust_min_peers)
+        embed.description = i18n.t(
+            lang,
+            "voices.empty",
+            peers=app.settings.trust_min_peers,
+            tenure=round(app.voices.params.seed_min_tenure_days),
+        )
     else:
         lines = [
             i18n.t(

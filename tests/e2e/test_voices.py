@@ -96,7 +96,8 @@ async def test_topic_scope_and_member_standing(harness: Harness):
     general = await harness.slash(
         "voices", w.owner, {"topic": w.general}, subcommand="top", permissions=MANAGE_GUILD
     )
-    assert "Nobody is listed yet" in (await general.response()).json["data"]["embeds"][0]["description"]
+    empty = (await general.response()).json["data"]["embeds"][0]["description"]
+    assert "Nobody is listed yet" in empty and "30 days or more" in empty and "/voices override" in empty
     member = await harness.slash(
         "voices", w.owner, {"member": people[0]}, subcommand="member", permissions=MANAGE_GUILD
     )
