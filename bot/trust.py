@@ -501,7 +501,8 @@ def _seed_weight(
     """Teleport weight per dense member: 1 for established members, `pinned_seed_weight` if pinned.
 
     Established means long enough in the community (by join date or first activity, whichever is
-    earlier), on an account at least as old (when known), and having engaged with at least
+    earlier), on an account at least as old (when known and possible: a creation date after the
+    member was already present is ignored), and having engaged with at least
     `seed_min_peers` distinct members in the window. First activity is the earlier of the first
     engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
     as on Reddit, or who left and rejoined) and the store's own first sighting
@@ -517,6 +518,10 @@ def _seed_weight(
 
     since = np.fmin(np.fmin(engaged_from, fact(members.first_seen_day)), fact(members.joined_day))
     created = fact(members.account_created_day)
+    # An account cannot be younger than the member's presence in the community: a creation date more
+    # than a day after the member was already here is not a real one (e.g. ids minted by a test
+    # platform) and says nothing about the account's age.
+    created[created > since + 1.0] = np.nan
     account_age = np.where(np.isnan(created), np.inf, today - created)
     established = (
         (today - since >= params.seed_min_tenure_days)
