@@ -838,8 +838,9 @@ class _ScopeGraph:
             self.reverse[back[mutual]] = pos[new][mutual]
         before = self.weight[pos]
         self.weight[pos] += delta
-        # Retractions can leave rounding dust where a weight should be exactly zero.
-        dust = pos[np.abs(self.weight[pos]) < 1e-12]
+        # Retractions can leave rounding dust where a weight should be exactly zero (and a weight is
+        # never negative: a retraction cannot take back more than was counted).
+        dust = pos[self.weight[pos] < 1e-12]
         self.weight[dust] = 0.0
         if self._params is not None:
             self._update(pos, before)
