@@ -331,20 +331,14 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         milliseconds instead of as many Python tuples."""
         params = dict(community_id=community_id, none=NO_DAY)
         if not self._separate_reads:
-            rows = await self.fetch_all(_MEMBER_DAYS, params)
-            return MemberDays.from_columns(*(np.array(c) for c in zip(*rows, strict=True)) if rows else [])
+            return MemberDays.from_row((await self.fetch_all(_MEMBER_DAY_COLUMNS, params))[0])
 
         def read() -> MemberDays:
             db = self._reader()
             try:
-                count, *texts = db.execute(_MEMBER_DAY_COLUMNS, params).fetchone()
+                return MemberDays.from_row(db.execute(_MEMBER_DAY_COLUMNS, params).fetchone())
             finally:
                 db.close()
-            if not count:
-                return MemberDays.from_columns()
-            ids, bots = (np.fromstring(texts[i], dtype=np.int64, sep=",") for i in (0, 4))
-            days = (np.fromstring(texts[i], dtype=np.float64, sep=",") for i in (1, 2, 3))
-            return MemberDays.from_columns(ids, *days, bots)
 
         return await asyncio.to_thread(read)
 
@@ -814,17 +808,19 @@ class MemberDays:
     is_bot: np.ndarray
 
     @classmethod
-    def from_columns(cls, *columns: np.ndarray) -> MemberDays:
-        if not columns:
+    def from_row(cls, row: Sequence[Any]) -> MemberDays:
+        """From the (count, ids, joined, created, first seen, is_bot) `group_concat` row."""
+        count, *texts = row
+        if not count:
             z = np.zeros(0)
             return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_))
-        ids, joined, created, seen, bots = columns
 
-        def days(values: np.ndarray) -> np.ndarray:
-            values = values.astype(np.float64)
+        def days(text: str) -> np.ndarray:
+            values = np.fromstring(text, dtype=np.float64, sep=",")
             return np.where(values <= NO_DAY, np.nan, np.round(values, 5))  # to the second
 
-        return cls(ids.astype(np.int64), days(joined), days(created), days(seen), bots.astype(np.int64) != 0)
+        ids, bots = (np.fromstring(texts[i], dtype=np.int64, sep=",") for i in (0, 4))
+        return cls(ids, days(texts[1]), days(texts[2]), days(texts[3]), bots != 0)
 
 
 #: Page cache of the main connection, in KiB (SQLite's default is 2 MB).
@@ -837,14 +833,6 @@ _MEMBER_DAY_COLUMNS = """
            group_concat(ifnull(julianday(account_created_at) - 2440587.5, :none)),
            group_concat(ifnull(julianday(first_seen) - 2440587.5, :none)),
            group_concat(is_bot)
-      FROM members WHERE community_id = :community_id
-"""
-_MEMBER_DAYS = """
-    SELECT member_id,
-           ifnull(julianday(joined_at) - 2440587.5, :none),
-           ifnull(julianday(account_created_at) - 2440587.5, :none),
-           ifnull(julianday(first_seen) - 2440587.5, :none),
-           is_bot
       FROM members WHERE community_id = :community_id
 """
 _CHANNEL_ROWS = """

@@ -488,6 +488,26 @@ def _posts_per_member(
     return total, by_channel
 
 
+def _weighed(
+    edges: Edges, params: TrustParams, today: int, *, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows that count and their weights: (row positions, weight, age in days).
+
+    A row counts when `counts` says so (a positive count; for changes, a non-zero change), its kind
+    carries weight, it lies inside the window, and it is not self-engagement (the store drops that
+    too, but a self-reaction must give nothing). Weight = kind weight x n x 0.5 ** (age /
+    half-life), as one lookup in a small table; a future day (clock skew) counts as today.
+    """
+    window = math.floor(params.window_days)
+    kind_w = params.kind_weight_vector()
+    kind = np.where((edges.kind >= 0) & (edges.kind < len(KINDS)), edges.kind, len(KINDS))
+    age = np.clip(today - edges.day, 0, None)
+    rows = np.flatnonzero(counts & (kind_w[kind] > 0) & (age <= window) & (edges.actor != edges.target))
+    age = age[rows]
+    table = np.outer(kind_w, np.exp2(-np.arange(window + 1) / params.half_life_days)).ravel()
+    return rows, table[kind[rows] * (window + 1) + age] * edges.n[rows], age
+
+
 def _seed_weight(
     ids: np.ndarray,
     engaged_from: np.ndarray,
@@ -545,23 +565,14 @@ def _prepare(
 ) -> _Prepared:
     """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel)."""
     n_known = len(members.member_id)
-    window = math.floor(params.window_days)
-    kind_w = params.kind_weight_vector()
-    kind = np.where((edges.kind >= 0) & (edges.kind < len(KINDS)), edges.kind, len(KINDS))
-    age = np.clip(today - edges.day, 0, None)  # a future day (clock skew) counts as today
-    # One pass selects the usable rows: positive count, a kind that carries weight, inside the window,
-    # and never self-engagement (the store drops it too, but a self-reaction must give nothing).
-    usable = (edges.n > 0) & (kind_w[kind] > 0) & (age <= window) & (edges.actor != edges.target)
-    rows = None if usable.all() else np.flatnonzero(usable)
+    usable, weight, age = _weighed(edges, params, today, counts=edges.n > 0)
+    rows = None if len(weight) == len(edges) else usable
 
     def col(values: np.ndarray) -> np.ndarray:
         return values if rows is None else values[rows]
 
     actor, target, channel = col(edges.actor), col(edges.target), col(edges.channel)
-    # Weight of a row = kind weight x count x 0.5 ** (age / half-life), as one lookup in a small table.
-    table = np.outer(kind_w, np.exp2(-np.arange(window + 1) / params.half_life_days)).ravel()
-    weight = table[col(kind) * (window + 1) + col(age)] * col(edges.n)
-    day = today - col(age)
+    day = today - age
 
     # Rows of the same (channel, actor, target) on different days or kinds are adjacent when they come
     # in the store's primary-key order: summing those runs first shrinks every later step.
@@ -772,6 +783,7 @@ class _ScopeGraph:
         )
         self._slot = np.empty(self.base, _INDEX)
         self._slot[positions] = np.arange(len(positions))
+        self._extra_t: sp.csr_array | None = None  # the same for pairs added later (built on demand)
         # Valid once `transition` ran with `_params`; `add` keeps them up to date from then on.
         self._params: TrustParams | None = None
         self._row_total = np.zeros(0)
@@ -842,6 +854,7 @@ class _ScopeGraph:
         # never negative: a retraction cannot take back more than was counted).
         dust = pos[self.weight[pos] < 1e-12]
         self.weight[dust] = 0.0
+        self._extra_t = None
         if self._params is not None:
             self._update(pos, before)
 
@@ -902,6 +915,7 @@ class _ScopeGraph:
             sat = -np.expm1(-w / params.saturation)
             self._row_total = np.bincount(self.actor, weights=sat, minlength=n)
             self.vote[:] = self._votes(np.arange(len(w)))
+            self._extra_t = None
             self._base_t.data[self._slot] = self.vote[: self.base]
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
             self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
@@ -915,13 +929,14 @@ class _ScopeGraph:
     def transposed(self) -> list[sp.csr_array]:
         """The votes transposed (rows = targets) as one or two sparse matrices: built pairs, extra
         pairs. P^T x = V^T (scale * x)."""
-        out = [self._base_t]
-        if self.extra_pairs:
+        if not self.extra_pairs:
+            return [self._base_t]
+        if self._extra_t is None:
             b = self.base
-            out.append(
-                sp.csr_array((self.vote[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n))
+            self._extra_t = sp.csr_array(
+                (self.vote[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n)
             )
-        return out
+        return [self._base_t, self._extra_t]
 
 
 def _power_iteration(
@@ -999,15 +1014,18 @@ def _top_topics(
     return [tuple(r) for r in result]
 
 
-def _said(prep: _Prepared, codes: np.ndarray | None) -> np.ndarray | None:
-    """Decayed posts per member inside the scope (None when posts are not known)."""
-    if prep.posts_total is None or prep.posts_channel is None:
+def _said(
+    posts_total: np.ndarray | None, posts_channel: sp.csc_array | None, codes: np.ndarray | None
+) -> np.ndarray | None:
+    """Decayed posts per member inside the scope's channels (`codes`; None: all), from the posts per
+    member in total and per (member, channel code); None when posts are not known."""
+    if posts_total is None or posts_channel is None:
         return None
     if codes is None:
-        return prep.posts_total
+        return posts_total
     if len(codes) == 0:
-        return np.zeros(len(prep.posts_total))
-    return np.asarray(prep.posts_channel[:, codes].sum(axis=1)).ravel()
+        return np.zeros(len(posts_total))
+    return np.asarray(posts_channel[:, codes].sum(axis=1)).ravel()
 
 
 def _appeal(
@@ -1069,12 +1087,19 @@ def _listing(
     seed_weight: np.ndarray,
     pinned: np.ndarray,
     params: TrustParams,
-    appeal_of: Callable[[np.ndarray], np.ndarray | None],
-    topics_of: Callable[[np.ndarray], list[tuple[tuple[int, float], ...]]],
+    codes: np.ndarray | None,
+    channel_ids: np.ndarray,
+    recv: sp.csr_array | np.ndarray,
+    posts_total: np.ndarray | None,
+    posts_channel: sp.csc_array | None,
     previous: Mapping[int, float] | None,
     limit: int | None,
 ) -> list[Ranked]:
-    """Listing value, eligibility, order and explanation of every member of a solved scope."""
+    """Listing value, eligibility, order and explanation of every member of a solved scope.
+
+    `codes` are the scope's channel codes (None: all), `channel_ids` the channel of each code,
+    `recv` the received engagement per (member, channel code) for the topics, `posts_total` and
+    `posts_channel` the decayed posts per member (None: unknown) for volume-neutrality."""
     n = g.n
     scale, x = solved.scale, solved.x
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
@@ -1106,7 +1131,8 @@ def _listing(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    appeal = appeal_of(g.got)
+    said = _said(posts_total, posts_channel, codes) if params.appeal > 0 else None
+    appeal = _appeal(g.got, said, posts_total, params)
     if appeal is not None:
         value = value * appeal
 
@@ -1124,7 +1150,7 @@ def _listing(
     listed = listed[order]
     n_listed = len(listed)
     listed = listed[:limit] if limit is not None else listed
-    topics = topics_of(listed)
+    topics = _top_topics(recv, channel_ids, codes, listed, params.max_topics)
     scores = (value[listed] / value[listed[0]]).tolist()
     columns = zip(
         ids[listed].tolist(),
@@ -1190,8 +1216,6 @@ def _compute(
     solved = _solve(g, prep.seed_weight, params, warm=False)
     if solved is None:
         return []
-    said = _said(prep, codes) if params.appeal > 0 else None
-    received_by_channel = recv if recv is not None else _received(prep)
     return _listing(
         g,
         solved,
@@ -1199,10 +1223,11 @@ def _compute(
         seed_weight=prep.seed_weight,
         pinned=prep.pinned,
         params=params,
-        appeal_of=lambda got: _appeal(got, said, prep.posts_total, params),
-        topics_of=lambda listed: _top_topics(
-            received_by_channel, prep.channel_ids, codes, listed, params.max_topics
-        ),
+        codes=codes,
+        channel_ids=prep.channel_ids,
+        recv=recv if recv is not None else _received(prep),
+        posts_total=prep.posts_total,
+        posts_channel=prep.posts_channel,
         previous=previous,
         limit=limit,
     )

@@ -157,18 +157,9 @@ class LiveTrust:
     def _apply_edges(self, changes: Edges, facts: MemberFacts) -> bool:
         if len(changes) == 0:
             return True
-        params = self.params
-        window = math.floor(params.window_days)
-        kind_w = params.kind_weight_vector()
-        kind = np.where(
-            (changes.kind >= 0) & (changes.kind < len(trust.KINDS)), changes.kind, len(trust.KINDS)
-        )
-        age = np.clip(self.today - changes.day, 0, None)
-        use = (changes.n != 0) & (kind_w[kind] > 0) & (age <= window) & (changes.actor != changes.target)
-        if not use.any():
+        use, weight, age = trust._weighed(changes, self.params, self.today, counts=changes.n != 0)
+        if len(use) == 0:
             return True
-        kind, age = kind[use], age[use]
-        weight = kind_w[kind] * np.exp2(-age / params.half_life_days) * changes.n[use]
         actor = self._dense(changes.actor[use], facts)
         target = self._dense(changes.target[use], facts)
         channel = self._channel_index.lookup(changes.channel[use])
@@ -283,28 +274,18 @@ class LiveTrust:
         self, scope: _Scope, pinned: np.ndarray, seed_weight: np.ndarray, limit: int | None
     ) -> list[Ranked]:
         assert scope.solved is not None
-        params = self.params
-        codes = scope.codes
-        said: np.ndarray | None = None
-        if self.with_posts and params.appeal > 0:
-            if codes is None:
-                said = self.posts_total
-            elif len(codes) == 0:
-                said = np.zeros(self.capacity)
-            else:
-                said = np.asarray(self.posts_channel[:, codes].sum(axis=1)).ravel()
-        posts_total = self.posts_total if self.with_posts else None
         return trust._listing(
             scope.graph,
             scope.solved,
             ids=self.ids,
             seed_weight=seed_weight,
             pinned=pinned,
-            params=params,
-            appeal_of=lambda got: trust._appeal(got, said, posts_total, params),
-            topics_of=lambda listed: trust._top_topics(
-                self.recv, self.channel_ids, codes, listed, params.max_topics
-            ),
+            params=self.params,
+            codes=scope.codes,
+            channel_ids=self.channel_ids,
+            recv=self.recv,
+            posts_total=self.posts_total if self.with_posts else None,
+            posts_channel=self.posts_channel if self.with_posts else None,
             previous=scope.previous,
             limit=limit,
         )
