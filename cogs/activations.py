@@ -86,6 +86,9 @@ CONNECTION_CHOICES = [
     app_commands.Choice(name="Gifted product", value="gifted"),
     app_commands.Choice(name="Affiliate link or discount code", value="affiliate"),
 ]
+#: Help for the schedule options every `/activation create <kind>` command takes.
+STARTS_HELP = "Start: 'now', '+2h', 'in 3d' or 'YYYY-MM-DD HH:MM' (UTC)"
+ENDS_HELP = "End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)"
 
 
 class KindHandler(Protocol):

@@ -29,6 +29,8 @@ from bot.ledger import parse_iso
 from bot.store_giveaways import write_codes, write_giveaway_secret
 from cogs.activations import (
     CONNECTION_CHOICES,
+    ENDS_HELP,
+    STARTS_HELP,
     activation_group,
     app_of,
     brand_autocomplete,
@@ -584,8 +586,8 @@ async def read_attachment(attachment: discord.Attachment) -> str:
     prize="What winners get (up to 200 characters)",
     rules="Official rules text (required)",
     winners="How many winners (1-50)",
-    starts="Start: 'now', '+2h', 'in 3d' or 'YYYY-MM-DD HH:MM' (UTC)",
-    ends="End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
     min_days="Minimum days in the community to enter",
     min_events="Minimum engagement events (messages, replies, reactions) to enter",
     required_role="Only members with this role may enter",

@@ -21,6 +21,8 @@ from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
+    ENDS_HELP,
+    STARTS_HELP,
     app_of,
     brand_autocomplete,
     create_activation,
@@ -212,8 +214,8 @@ class QaKind:
     brand="The brand (approved) this Q&A is with",
     channel="Where the Q&A is announced; questions and answers go to a thread on that post",
     title="What the Q&A is about",
-    starts="Start: 'now', '+2h', 'in 3d' or 'YYYY-MM-DD HH:MM' (UTC)",
-    ends="End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
     connection="The material connection the disclosure names (default: paid partnership)",
 )
 @app_commands.choices(connection=CONNECTION_CHOICES)

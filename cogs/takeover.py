@@ -27,6 +27,8 @@ from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
+    ENDS_HELP,
+    STARTS_HELP,
     app_of,
     brand_autocomplete,
     create_activation,
@@ -147,8 +149,8 @@ class TakeoverKind:
     channel="The channel taken over",
     taker="Who posts: an opted-in partner or a contact of the brand",
     title="What the takeover is about",
-    starts="Start: 'now', '+2h', 'in 3d' or 'YYYY-MM-DD HH:MM' (UTC)",
-    ends="End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
     connection="The material connection the disclosure names (default: paid partnership)",
 )
 @app_commands.choices(connection=CONNECTION_CHOICES)
