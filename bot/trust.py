@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,6 +33,7 @@ __all__ = [
     "KINDS",
     "KIND_WEIGHTS",
     "Edges",
+    "Listing",
     "MemberFacts",
     "Posts",
     "Ranked",
@@ -315,6 +316,110 @@ class Ranked:
     top_topics: tuple[tuple[int, float], ...]
     trend: float | None
     why: dict[str, Any]
+
+
+class Listing(Sequence[Ranked]):
+    """A scope's listed members, best first, kept as columns.
+
+    Indexing or iterating yields `Ranked` entries (built on first use); `member_id`, `score`,
+    `peers`, `trusted`, `topics`, `trend` (NaN: no previous score) and `pinned` are the columns the
+    stored ranking is written from without building an entry per member.
+    """
+
+    def __init__(
+        self,
+        columns: Mapping[str, np.ndarray],
+        topics: list[tuple[tuple[int, float], ...]],
+        *,
+        had_previous: bool,
+        listed: int,
+        scope_members: int,
+        iterations: int,
+        converged: bool,
+    ) -> None:
+        self.member_id: np.ndarray = columns["member_id"]
+        self.score: np.ndarray = columns["score"]
+        self.peers: np.ndarray = columns["peers"]
+        self.trusted: np.ndarray = columns["trusted"]
+        self.trend: np.ndarray = columns["trend"]
+        self.pinned: np.ndarray = columns["pinned"]
+        self.topics = topics
+        self.had_previous = had_previous
+        self._columns = columns
+        self._facts = dict(
+            listed=listed, scope_members=scope_members, iterations=iterations, converged=converged
+        )
+        self._entries: list[Ranked] | None = None
+
+    @classmethod
+    def empty(cls) -> Listing:
+        names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
+        none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend")}
+        return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
+
+    def __len__(self) -> int:
+        return len(self.member_id)
+
+    @overload
+    def __getitem__(self, index: int) -> Ranked: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Ranked]: ...
+
+    def __getitem__(self, index: int | slice) -> Ranked | list[Ranked]:
+        return self.entries()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Listing):
+            return self is other or self.entries() == other.entries()
+        if isinstance(other, list):
+            return self.entries() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def entries(self) -> list[Ranked]:
+        """The listing as `Ranked` entries, each with its `why` record."""
+        if self._entries is None:
+            c = self._columns
+            columns = zip(
+                c["member_id"].tolist(),
+                c["score"].tolist(),
+                c["peers"].tolist(),
+                c["trusted"].tolist(),
+                c["effective"].round(3).tolist(),
+                c["received"].tolist(),
+                c["diversity"].round(4).tolist(),
+                c["appeal"].round(4).tolist(),
+                c["trust"].tolist(),
+                c["seed"].tolist(),
+                c["pinned"].tolist(),
+                self.topics,
+                c["trend"].tolist(),
+                strict=True,
+            )
+            entries = []
+            for rank, row in enumerate(columns, start=1):
+                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend = row
+                why: dict[str, Any] = {
+                    "peers": peers,
+                    "trusted_peers": trusted,
+                    "effective_peers": eff,
+                    "received_trust": got,
+                    "diversity": div,
+                    "appeal": app,
+                    "trust": x,
+                    "seed": seed,
+                    "pinned": pin,
+                    "top_topics": [list(t) for t in top],
+                    "trend": None if math.isnan(trend) else trend,
+                    "had_previous": self.had_previous,
+                    "rank": rank,
+                    **self._facts,
+                }
+                entries.append(Ranked(member, score, rank, peers, trusted, top, why["trend"], why))
+            self._entries = entries
+        return self._entries
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1094,7 +1199,7 @@ def _listing(
     posts_channel: sp.csc_array | None,
     previous: Mapping[int, float] | None,
     limit: int | None,
-) -> list[Ranked]:
+) -> Listing:
     """Listing value, eligibility, order and explanation of every member of a solved scope.
 
     `codes` are the scope's channel codes (None: all), `channel_ids` the channel of each code,
@@ -1138,63 +1243,52 @@ def _listing(
 
     in_deg, out_deg = g.in_deg, g.out_deg
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
-    trusted = (seed_weight > 0) | (x >= 1.0 / max(active, 1))
-    peers = [sp.csr_array((m.data > 0, m.indices, m.indptr), shape=m.shape) for m in matrices]
-    trusted_in = sum((m @ trusted.astype(np.float64) for m in peers), np.zeros(n))
-
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     listed = np.flatnonzero(eligible)
     if len(listed) == 0:
-        return []
+        return Listing.empty()
     order = np.lexsort((ids[listed], -value[listed]))  # value desc, then member id: deterministic
     listed = listed[order]
     n_listed = len(listed)
     listed = listed[:limit] if limit is not None else listed
-    topics = _top_topics(recv, channel_ids, codes, listed, params.max_topics)
-    scores = (value[listed] / value[listed[0]]).tolist()
-    columns = zip(
-        ids[listed].tolist(),
-        scores,
-        in_deg[listed].tolist(),
-        trusted_in[listed].astype(np.int64).tolist(),
-        effective[listed].round(3).tolist(),
-        received[listed].tolist(),
-        diversity[listed].round(4).tolist(),
-        (appeal[listed] if appeal is not None else np.ones(len(listed))).round(4).tolist(),
-        x[listed].tolist(),
-        (seed_weight[listed] > 0).tolist(),
-        pinned[listed].tolist(),
-        topics,
-        strict=True,
+    if len(listed) == 0:
+        return Listing.empty()
+    # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
+    trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
+    trusted_in = np.zeros(len(listed))
+    for m in g.transposed():
+        rows = m[listed]
+        trusted_in += sp.csr_array((rows.data > 0, rows.indices, rows.indptr), shape=rows.shape) @ trusted
+    member = ids[listed]
+    if previous:
+        before = np.array([previous.get(m, np.nan) for m in member.tolist()], np.float64)
+        before[before <= 0] = np.nan
+    else:
+        before = np.full(len(listed), np.nan)
+    score = value[listed] / value[listed[0]]
+    columns = {
+        "member_id": member,
+        "score": score,
+        "peers": in_deg[listed],
+        "trusted": trusted_in.round().astype(np.int64),
+        "effective": effective[listed],
+        "received": received[listed],
+        "diversity": diversity[listed],
+        "appeal": appeal[listed] if appeal is not None else np.ones(len(listed)),
+        "trust": x[listed],
+        "seed": seed_weight[listed] > 0,
+        "pinned": pinned[listed],
+        "trend": score / before - 1.0,
+    }
+    return Listing(
+        columns,
+        _top_topics(recv, channel_ids, codes, listed, params.max_topics),
+        had_previous=previous is not None,
+        listed=n_listed,
+        scope_members=active,
+        iterations=solved.iterations,
+        converged=solved.converged,
     )
-    results: list[Ranked] = []
-    had_previous = previous is not None
-    for rank, (member, score, peers, trusted_peers, eff, got, div, app, trust, seed, pin, top) in enumerate(
-        columns, start=1
-    ):
-        before = previous.get(member) if previous is not None else None
-        trend = score / before - 1.0 if before is not None and before > 0 else None
-        why: dict[str, Any] = {
-            "peers": peers,
-            "trusted_peers": trusted_peers,
-            "effective_peers": eff,
-            "received_trust": got,
-            "diversity": div,
-            "appeal": app,
-            "trust": trust,
-            "seed": seed,
-            "pinned": pin,
-            "top_topics": [list(t) for t in top],
-            "trend": trend,
-            "had_previous": had_previous,
-            "rank": rank,
-            "listed": n_listed,
-            "scope_members": active,
-            "iterations": solved.iterations,
-            "converged": solved.converged,
-        }
-        results.append(Ranked(member, score, rank, peers, trusted_peers, top, trend, why))
-    return results
 
 
 def _compute(
@@ -1204,18 +1298,18 @@ def _compute(
     previous: Mapping[int, float] | None,
     limit: int | None = None,
     recv: sp.csr_array | None = None,
-) -> list[Ranked]:
+) -> Listing:
     n = len(prep.ids)
     if n == 0 or (limit is not None and limit <= 0):
-        return []
+        return Listing.empty()
     codes = _channel_codes(prep, channels)
     pairs = _scope_pairs(prep, codes)
     if len(pairs.actor) == 0:
-        return []
+        return Listing.empty()
     g = _ScopeGraph(pairs, n)
     solved = _solve(g, prep.seed_weight, params, warm=False)
     if solved is None:
-        return []
+        return Listing.empty()
     return _listing(
         g,
         solved,
@@ -1252,7 +1346,7 @@ def compute_scope(
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
     prep = _prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
-    return _compute(prep, params, channels, previous, limit)
+    return _compute(prep, params, channels, previous, limit).entries()
 
 
 def compute_all(
@@ -1279,13 +1373,16 @@ def compute_all(
     workers = workers or min(len(names), os.cpu_count() or 1, 4)
     recv = _received(prep)
     if workers <= 1 or len(names) <= 1:
-        return {name: _compute(prep, params, scopes[name], previous.get(name), limit, recv) for name in names}
+        return {
+            name: _compute(prep, params, scopes[name], previous.get(name), limit, recv).entries()
+            for name in names
+        }
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
             name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit, recv)
             for name in names
         }
-        return {name: futures[name].result() for name in names}
+        return {name: futures[name].result().entries() for name in names}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot import trust
-from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams
+from bot.trust import Edges, Listing, MemberFacts, Posts, TrustParams
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -46,7 +46,7 @@ class _Scope:
     dirty: bool = True
     solved: trust._Solved | None = None
     previous: Mapping[int, float] | None = None
-    results: list[Ranked] = field(default_factory=list)
+    results: Listing = field(default_factory=Listing.empty)
 
 
 class LiveTrust:
@@ -123,7 +123,7 @@ class LiveTrust:
         previous: Mapping[str, Mapping[int, float]] | None = None,
         limit: int | None = None,
         workers: int | None = None,
-    ) -> dict[str, list[Ranked]] | None:
+    ) -> dict[str, Listing] | None:
         """Apply `changes` (rows whose `n` is the *change* of a daily count, threads folded) and
         `new_posts`, then rank every scope. None when this state cannot express the change (the
         caller builds a new one)."""
@@ -218,7 +218,7 @@ class LiveTrust:
         previous: Mapping[str, Mapping[int, float]] | None = None,
         limit: int | None = None,
         workers: int | None = None,
-    ) -> dict[str, list[Ranked]]:
+    ) -> dict[str, Listing]:
         """Every scope's listing: re-solved where something changed, re-listed where only the
         previous period's scores did, reused otherwise."""
         params = self.params
@@ -238,7 +238,7 @@ class LiveTrust:
         previous = previous or {}
         solved_graphs: dict[int, trust._Solved | None] = {}
 
-        def run(name: str) -> list[Ranked]:
+        def run(name: str) -> Listing:
             scope = self.scopes[name]
             if scope.dirty:
                 key = id(scope.graph)
@@ -246,7 +246,9 @@ class LiveTrust:
                     solved_graphs[key] = trust._solve(scope.graph, seed_weight, params, warm=True)
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
-            scope.results = self._listing(scope, pinned, seed_weight, limit) if scope.solved else []
+            scope.results = (
+                self._listing(scope, pinned, seed_weight, limit) if scope.solved else Listing.empty()
+            )
             scope.dirty = False
             return scope.results
 
@@ -272,7 +274,7 @@ class LiveTrust:
 
     def _listing(
         self, scope: _Scope, pinned: np.ndarray, seed_weight: np.ndarray, limit: int | None
-    ) -> list[Ranked]:
+    ) -> Listing:
         assert scope.solved is not None
         return trust._listing(
             scope.graph,

@@ -22,7 +22,6 @@ from bot.store import MemberDays, Store
 from bot.trust_live import LiveTrust
 
 log = logging.getLogger(__name__)
-_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
@@ -112,6 +111,47 @@ def render_why(why: dict[str, Any], lang: str, channel_name: Callable[[int], str
             shown["channel"] = channel_name(int(shown.pop("channel_id")))
         texts.append(i18n.t(lang, key, **shown))
     return "; ".join(texts) + "." if texts else ""
+
+
+def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int, str]]:
+    """The rows `Store.replace_trust_scores` writes for one scope: (member, rank, score, peers,
+    trusted peers, why). `why` is the JSON of {"parts": `trust.explain_parts`, "topics": [[channel,
+    share], ...], "trend": relative change or null}, formatted straight from the listing's columns
+    (a recompute writes tens of thousands of these)."""
+    new = ',["trust.why.new",{}]' if listing.had_previous else ""
+    rows = []
+    columns = zip(
+        listing.member_id.tolist(),
+        listing.score.tolist(),
+        listing.peers.tolist(),
+        listing.trusted.tolist(),
+        listing.topics,
+        listing.trend.tolist(),
+        listing.pinned.tolist(),
+        strict=True,
+    )
+    for rank, (member, score, peers, trusted, topics, trend, pinned) in enumerate(columns, start=1):
+        parts = f'[["trust.why.peers",{{"peers":{peers},"trusted":{trusted}}}]'
+        if topics:
+            channel, share = topics[0]
+            parts += f',["trust.why.topic",{{"channel_id":{channel},"share":{round(share * 100)}}}]'
+        if math.isnan(trend):
+            parts += new
+            shown_trend = "null"
+        else:
+            pct = round(abs(trend) * 100)
+            if pct == 0:
+                parts += ',["trust.why.trend_flat",{}]'
+            else:
+                key = "trust.why.trend_up" if trend > 0 else "trust.why.trend_down"
+                parts += f',["{key}",{{"pct":{pct}}}]'
+            shown_trend = repr(trend)
+        if pinned:
+            parts += ',["trust.why.pinned",{}]'
+        shown_topics = ",".join(f"[{channel},{share!r}]" for channel, share in topics)
+        why = f'{{"parts":{parts}],"topics":[{shown_topics}],"trend":{shown_trend}}}'
+        rows.append((member, rank, score, peers, trusted, why))
+    return rows
 
 
 class Voices:
@@ -275,7 +315,7 @@ class Voices:
         facts = _member_facts(members, excluded, pinned)
         changes = graph.take_changes()
         kept = self._live.get(community_id)
-        ranked: dict[str, list[trust.Ranked]] | None = None
+        ranked: dict[str, trust.Listing] | None = None
         in_place = False
         if kept is not None and kept.graph is graph and kept.scopes == scopes and changes is not None:
             edges, posts = changes
@@ -302,21 +342,8 @@ class Voices:
                 windows.append(state)
             if self._graphs.get(community_id) is graph:
                 self._live[community_id] = _Kept(graph, dict(scopes), tuple(windows))
-        out: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
-        for scope, entries in ranked.items():
-            out[scope] = [
-                (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers, _JSON.encode(self._why(r)))
-                for r in entries
-            ]
+        out = {scope: stored_rows(listing) for scope, listing in ranked.items()}
         return out, {name: len(rows) for name, rows in out.items()}, in_place
-
-    @staticmethod
-    def _why(r: trust.Ranked) -> dict[str, Any]:
-        return {
-            "parts": [[key, params] for key, params in trust.explain_parts(r, raw_channels=True)],
-            "topics": [[int(c), float(s)] for c, s in r.top_topics],
-            "trend": r.trend,
-        }
 
     async def recompute_all(self) -> list[RecomputeResult]:
         results = []

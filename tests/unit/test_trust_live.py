@@ -8,6 +8,7 @@ compared, scope by scope, with `compute_all` on the rows as they now stand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,6 +19,7 @@ from bot.edges import CommunityEdges
 from bot.store import EngagementColumns
 from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_all
 from bot.trust_live import LiveTrust
+from bot.voices import stored_rows
 
 TODAY = 20_000
 CHANNELS = (11, 12, 13, 21, 22, 31)
@@ -256,3 +258,33 @@ def test_graph_change_log_holds_the_change_of_each_count() -> None:
     assert got == [(10, 20, 1.0), (10, 30, -1.0), (20, 10, 4.0)]
     again = graph.take_changes()
     assert again is not None and len(again[0]) == 0
+
+
+def test_stored_rows_are_the_json_of_each_entrys_explanation() -> None:
+    """`stored_rows` formats the stored `why` straight from the listing's columns; it must be the JSON
+    of what `explain_parts` says about each entry (trends up, down, flat and new, pins, topics)."""
+    edges, posts, facts = community(5)
+    first = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts).rank(facts, limit=60)
+    listing = first["all"]
+    members = [r.member_id for r in listing]
+    scores = [r.score for r in listing]
+    previous = {"all": {members[0]: scores[0] / 1.3, members[1]: scores[1] * 1.4, members[2]: scores[2]}}
+    pinned = with_members(facts, np.zeros(0, np.int64), pinned=frozenset({members[3]}))
+    state = LiveTrust(edges, pinned, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    ranked = state.rank(pinned, previous=previous, limit=60)
+    keys = set()
+    for name, listing in ranked.items():
+        rows = stored_rows(listing)
+        assert len(rows) == len(listing)
+        for row, r in zip(rows, listing, strict=True):
+            expected = {
+                "parts": [[key, params] for key, params in trust.explain_parts(r, raw_channels=True)],
+                "topics": [[c, s] for c, s in r.top_topics],
+                "trend": r.trend,
+            }
+            assert row[:5] == (r.member_id, r.rank, r.score, r.distinct_peers, r.trusted_peers), name
+            assert json.loads(row[5]) == expected, name
+            assert row[5] == json.dumps(expected, separators=(",", ":")), name
+            keys.update(key for key, _ in expected["parts"])
+    assert {"trust.why.trend_up", "trust.why.trend_down", "trust.why.trend_flat", "trust.why.new"} <= keys
+    assert {"trust.why.pinned", "trust.why.topic", "trust.why.peers"} <= keys
