@@ -324,23 +324,40 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
         """(channel, actor, target, day, kind, n) for the trust graph; threads folded into their parent."""
         return await self.fetch_all(_ENGAGEMENT_ROWS, dict(community_id=community_id, since_day=since_day))
 
-    async def member_days(self, community_id: int) -> MemberDays:
+    async def member_days(self, community_id: int, known: MemberDays | None = None) -> MemberDays:
         """Everyone known in a community as numpy columns, the times as days since 1970-01-01 UTC
-        (NaN when unknown). Read on a connection of its own in a worker thread, as one
-        `group_concat` string per column that numpy parses: tens of thousands of members in a few
-        milliseconds instead of as many Python tuples."""
-        params = dict(community_id=community_id, none=NO_DAY)
-        if not self._separate_reads:
-            return MemberDays.from_row((await self.fetch_all(_MEMBER_DAY_COLUMNS, params))[0])
+        (NaN when unknown). Given the columns of an earlier read (`known`), only the members added
+        or changed since are read and merged in (migrations/0008); everyone is read again after a
+        removal. Read on a connection of its own in a worker thread, as one `group_concat` string
+        per column that numpy parses: tens of thousands of members in a few milliseconds."""
 
-        def read() -> MemberDays:
+        if not self._separate_reads:
+            params = dict(community_id=community_id)
+            version, removed = ((await self.fetch_all(_MEMBER_VERSION, params)) or [(0, 0)])[0]
+            after = _member_days_after(known, int(version), int(removed))
+            if after is None:
+                assert known is not None
+                return known
+            row = (await self.fetch_all(_MEMBER_DAY_COLUMNS, dict(params, none=NO_DAY, after=after)))[0]
+            return _merged_member_days(known if after >= 0 else None, MemberDays.from_row(row, int(version)))
+
+        def read_apart() -> MemberDays:
             db = self._reader()
             try:
-                return MemberDays.from_row(db.execute(_MEMBER_DAY_COLUMNS, params).fetchone())
+                db.execute("BEGIN")
+                params = dict(community_id=community_id)
+                version, removed = db.execute(_MEMBER_VERSION, params).fetchone() or (0, 0)
+                after = _member_days_after(known, int(version), int(removed))
+                if after is None:
+                    assert known is not None
+                    return known
+                row = db.execute(_MEMBER_DAY_COLUMNS, dict(params, none=NO_DAY, after=after)).fetchone()
+                db.execute("COMMIT")
             finally:
                 db.close()
+            return _merged_member_days(known if after >= 0 else None, MemberDays.from_row(row, int(version)))
 
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(read_apart)
 
     async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
         """(channel_id, parent_id, type, name) of the community's channels and categories; threads
@@ -406,21 +423,19 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
     ) -> None:
         """Swap in a new ranking atomically: readers see the old one or the new one, never a mix."""
         stamp = iso(now)
+        scores = [
+            (community_id, scope, m, rank, score, peers, trusted, stamp, why)
+            for scope, rows in results.items()
+            for m, rank, score, peers, trusted, why in rows
+        ]
+        runs = [(community_id, scope, stamp, len(rows)) for scope, rows in results.items()]
         async with self.transaction() as db:
             await db.execute("DELETE FROM trust_scores WHERE community_id = :c", dict(c=community_id))
             await db.execute("DELETE FROM trust_runs WHERE community_id = :c", dict(c=community_id))
-            for scope, rows in results.items():
-                await db.executemany(
-                    _INSERT_SCORE,
-                    [
-                        (community_id, scope, m, rank, score, peers, trusted, stamp, why)
-                        for m, rank, score, peers, trusted, why in rows
-                    ],
-                )
-                await db.execute(
-                    "INSERT INTO trust_runs (community_id, scope, computed_at, ranked) VALUES (?, ?, ?, ?)",
-                    (community_id, scope, stamp, len(rows)),
-                )
+            await db.executemany(_INSERT_SCORE, scores)
+            await db.executemany(
+                "INSERT INTO trust_runs (community_id, scope, computed_at, ranked) VALUES (?, ?, ?, ?)", runs
+            )
 
     async def touch_trust_runs(self, community_id: int, now: datetime) -> None:
         """Mark the stored ranking as current (a recompute found nothing to change)."""
@@ -806,21 +821,48 @@ class MemberDays:
     account_created_day: np.ndarray
     first_seen_day: np.ndarray
     is_bot: np.ndarray
+    #: The community's member version these columns are current at (migrations/0008).
+    version: int = 0
 
     @classmethod
-    def from_row(cls, row: Sequence[Any]) -> MemberDays:
+    def from_row(cls, row: Sequence[Any], version: int = 0) -> MemberDays:
         """From the (count, ids, joined, created, first seen, is_bot) `group_concat` row."""
         count, *texts = row
         if not count:
             z = np.zeros(0)
-            return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_))
+            return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_), version)
 
         def days(text: str) -> np.ndarray:
             values = np.fromstring(text, dtype=np.float64, sep=",")
             return np.where(values <= NO_DAY, np.nan, np.round(values, 5))  # to the second
 
         ids, bots = (np.fromstring(texts[i], dtype=np.int64, sep=",") for i in (0, 4))
-        return cls(ids, days(texts[1]), days(texts[2]), days(texts[3]), bots != 0)
+        return cls(ids, days(texts[1]), days(texts[2]), days(texts[3]), bots != 0, version)
+
+
+def _member_days_after(known: MemberDays | None, version: int, removed: int) -> int | None:
+    """Read members with a version above this (-1: everyone, including members stored before
+    versions were kept, at 0); None when `known` is current."""
+    if known is None or removed > known.version or version < known.version:
+        return -1
+    return None if version == known.version else known.version
+
+
+def _merged_member_days(known: MemberDays | None, changed: MemberDays) -> MemberDays:
+    """`known` with the rows of `changed` replacing or added to its own (`changed` alone if None)."""
+    if known is None:
+        return changed
+    columns = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot")
+    index = {m: i for i, m in enumerate(known.member_id.tolist())}
+    at = np.array([index.get(m, -1) for m in changed.member_id.tolist()], np.int64)
+    old, new = at >= 0, at < 0
+    merged = []
+    for name in columns:
+        values = getattr(known, name).copy()
+        update = getattr(changed, name)
+        values[at[old]] = update[old]
+        merged.append(np.concatenate([values, update[new]]))
+    return MemberDays(*merged, version=changed.version)
 
 
 #: Page cache of the main connection, in KiB (SQLite's default is 2 MB).
@@ -833,8 +875,9 @@ _MEMBER_DAY_COLUMNS = """
            group_concat(ifnull(julianday(account_created_at) - 2440587.5, :none)),
            group_concat(ifnull(julianday(first_seen) - 2440587.5, :none)),
            group_concat(is_bot)
-      FROM members WHERE community_id = :community_id
+      FROM members WHERE community_id = :community_id AND version > :after
 """
+_MEMBER_VERSION = "SELECT version, removed FROM member_versions WHERE community_id = :community_id"
 _CHANNEL_ROWS = """
     SELECT channel_id, parent_id, type, name FROM channels
      WHERE community_id = :community_id AND type NOT IN (10, 11, 12)  -- not threads

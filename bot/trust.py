@@ -886,9 +886,15 @@ class _ScopeGraph:
         self._base_t = sp.csr_array(
             (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
         )
+        # ... and their squares (for the listing's effective number of peers), same structure.
+        self._base_t2 = sp.csr_array(
+            (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
+        )
         self._slot = np.empty(self.base, _INDEX)
         self._slot[positions] = np.arange(len(positions))
-        self._extra_t: sp.csr_array | None = None  # the same for pairs added later (built on demand)
+        # The same for pairs added later, over the targets they reach only (built on demand).
+        self._extra_t: _ExtraVotes | None = None
+        self._mutual: _Mutual | None = None  # pairs whose reverse pair exists (built on demand)
         # Valid once `transition` ran with `_params`; `add` keeps them up to date from then on.
         self._params: TrustParams | None = None
         self._row_total = np.zeros(0)
@@ -953,6 +959,7 @@ class _ScopeGraph:
             self.actor[start:], self.target[start:], self.reverse[start:] = f_actor, f_target, back
             mutual = back >= 0
             self.reverse[back[mutual]] = pos[new][mutual]
+            self._mutual = None
         before = self.weight[pos]
         self.weight[pos] += delta
         # Retractions can leave rounding dust where a weight should be exactly zero (and a weight is
@@ -987,7 +994,10 @@ class _ScopeGraph:
         touched = _sorted_unique(np.concatenate([back[back >= 0], pos]))
         self.vote[touched] = self._votes(touched)
         built = touched[touched < self.base]
-        self._base_t.data[self._slot[built]] = self.vote[built]
+        votes = self.vote[built]
+        slots = self._slot[built]
+        self._base_t.data[slots] = votes
+        self._base_t2.data[slots] = votes * votes
 
     def _votes(self, q: np.ndarray) -> np.ndarray:
         """Unnormalized votes of the pairs at positions `q` (see `transition`)."""
@@ -1022,6 +1032,7 @@ class _ScopeGraph:
             self.vote[:] = self._votes(np.arange(len(w)))
             self._extra_t = None
             self._base_t.data[self._slot] = self.vote[: self.base]
+            np.square(self._base_t.data, out=self._base_t2.data)
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
             self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
             self.got = np.bincount(self.target, weights=w, minlength=n)
@@ -1031,21 +1042,74 @@ class _ScopeGraph:
         total = self._row_total
         return np.divide(1.0, total, out=np.zeros(len(total)), where=total > 0)
 
-    def transposed(self) -> list[sp.csr_array]:
-        """The votes transposed (rows = targets) as one or two sparse matrices: built pairs, extra
-        pairs. P^T x = V^T (scale * x)."""
+    def _extra(self) -> _ExtraVotes | None:
         if not self.extra_pairs:
-            return [self._base_t]
+            return None
         if self._extra_t is None:
             b = self.base
-            self._extra_t = sp.csr_array(
-                (self.vote[b:], (self.target[b:], self.actor[b:])), shape=(self.n, self.n)
+            rows, row_of = np.unique(self.target[b:], return_inverse=True)
+            vote = self.vote[b:]
+            shape = (len(rows), self.n)
+            self._extra_t = _ExtraVotes(
+                rows,
+                sp.csr_array((vote, (row_of.ravel(), self.actor[b:])), shape=shape),
+                sp.csr_array((vote * vote, (row_of.ravel(), self.actor[b:])), shape=shape),
             )
-        return [self._base_t, self._extra_t]
+        return self._extra_t
+
+    def pull(self, v: np.ndarray, *, squared: bool = False) -> np.ndarray:
+        """V^T v: per member, the sum over the pairs engaging them of vote * v[actor] (of vote^2 *
+        v[actor] when `squared`). With v = scale * x this is P^T x."""
+        y = (self._base_t2 if squared else self._base_t) @ v
+        extra = self._extra()
+        if extra is not None:
+            y[extra.rows] += (extra.squared if squared else extra.votes) @ v
+        return y
+
+    def count_in(self, members: np.ndarray, counted: np.ndarray) -> np.ndarray:
+        """Per member in `members`: how many of the actors engaging them (pairs with weight > 0)
+        have `counted` set."""
+        rows = self._base_t[members]
+        got = sp.csr_array((rows.data > 0, rows.indices, rows.indptr), shape=rows.shape) @ counted
+        extra = self._extra()
+        if extra is not None:
+            m = extra.votes
+            per_row = sp.csr_array((m.data > 0, m.indices, m.indptr), shape=m.shape) @ counted
+            at = np.zeros(self.n)
+            at[extra.rows] = per_row
+            got = got + at[members]
+        return np.asarray(got, np.float64)
+
+    def mutual(self) -> _Mutual:
+        """The pairs whose reverse pair exists: positions, actors, targets, and for each the index
+        of its reverse pair in the same arrays."""
+        if self._mutual is None:
+            at = np.flatnonzero(self.reverse >= 0)
+            index = np.full(len(self.reverse), -1, np.int64)
+            index[at] = np.arange(len(at))
+            self._mutual = _Mutual(at, self.actor[at], self.target[at], index[self.reverse[at]])
+        return self._mutual
+
+
+@dataclass(frozen=True)
+class _ExtraVotes:
+    """Votes of the pairs added after a graph was built, transposed, over the targets they reach."""
+
+    rows: np.ndarray  # dense ids of those targets (the matrices' rows)
+    votes: sp.csr_array
+    squared: sp.csr_array
+
+
+@dataclass(frozen=True)
+class _Mutual:
+    at: np.ndarray  # pair positions
+    actor: np.ndarray
+    target: np.ndarray
+    reverse: np.ndarray  # index into these arrays of each pair's reverse
 
 
 def _power_iteration(
-    matrices: list[sp.csr_array],
+    pull: Callable[[np.ndarray], np.ndarray],
     scale: np.ndarray,
     seeds: np.ndarray,
     params: TrustParams,
@@ -1055,7 +1119,7 @@ def _power_iteration(
 
     Whatever is not passed along an edge (teleport, dangling members, leaked reciprocity) returns to
     the seeds, never uniformly to everyone: that is what keeps a seedless ring at zero. P^T x is
-    computed as V^T (scale * x) (`_ScopeGraph.transposed`). `start` (the previous solution, after
+    computed as V^T (scale * x) (`pull`, e.g. `_ScopeGraph.pull`). `start` (the previous solution, after
     the graph changed a little) only shortens the iteration: the fixed point is unique, and the
     stopping rule is the same.
     """
@@ -1063,10 +1127,7 @@ def _power_iteration(
     x = s.copy() if start is None or len(start) != len(s) else start.copy()
     d = params.damping
     for step in range(1, params.max_iter + 1):
-        scaled = x * scale
-        y = matrices[0] @ scaled
-        for extra in matrices[1:]:
-            y += extra @ scaled
+        y = pull(x * scale)
         y *= d
         y += (1.0 - y.sum()) * s
         change = float(np.abs(y - x).sum())
@@ -1179,7 +1240,7 @@ def _solve(g: _ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm
     if seeds.sum() <= 0:
         return None
     scale = g.scale()
-    x, iterations, converged = _power_iteration(g.transposed(), scale, seeds, params, g.x if warm else None)
+    x, iterations, converged = _power_iteration(g.pull, scale, seeds, params, g.x if warm else None)
     g.x = x
     return _Solved(scale, x, iterations, converged)
 
@@ -1212,24 +1273,20 @@ def _listing(
     # Summed with sparse products over all pairs (what each peer passes on, d * x_a * share_ab, and
     # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
-    matrices = g.transposed()
     xs = x * scale
-    received = sum((m @ xs for m in matrices), np.zeros(n)) * d
-    squares = sum(
-        (sp.csr_array((m.data * m.data, m.indices, m.indptr), shape=m.shape) @ (xs * xs) for m in matrices),
-        np.zeros(n),
-    ) * (d * d)
+    received = g.pull(xs) * d
+    squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
-    mutual = np.flatnonzero(g.reverse >= 0)
-    if len(mutual):
-        a, b = g.actor[mutual], g.target[mutual]
-        share = g.vote[mutual] * scale[a]
-        back = g.vote[g.reverse[mutual]] * scale[b]  # b's share to a
-        passed = d * x[a] * share
-        own = d * x[b] * back
-        kept = d * np.maximum(x[a] - own, 0.0) * share
-        received -= np.bincount(b, weights=passed - kept, minlength=n)
-        squares -= np.bincount(b, weights=passed * passed - kept * kept, minlength=n)
+    mutual = g.mutual()
+    if len(mutual.at):
+        a = mutual.actor
+        xa = x[a]
+        share = g.vote[mutual.at] * scale[a]
+        passed = d * xa * share
+        own = passed[mutual.reverse]  # what the target passed straight back to the actor
+        kept = d * np.maximum(xa - own, 0.0) * share
+        received -= np.bincount(mutual.target, weights=passed - kept, minlength=n)
+        squares -= np.bincount(mutual.target, weights=passed * passed - kept * kept, minlength=n)
         # What cancels out entirely must come out as zero, not as rounding dust.
         received[received <= plain * 1e-9] = 0.0
         squares[received <= 0] = 0.0
@@ -1255,10 +1312,7 @@ def _listing(
         return Listing.empty()
     # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
     trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
-    trusted_in = np.zeros(len(listed))
-    for m in g.transposed():
-        rows = m[listed]
-        trusted_in += sp.csr_array((rows.data > 0, rows.indices, rows.indptr), shape=rows.shape) @ trusted
+    trusted_in = g.count_in(listed, trusted)
     member = ids[listed]
     if previous:
         before = np.array([previous.get(m, np.nan) for m in member.tolist()], np.float64)

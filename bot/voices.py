@@ -175,6 +175,7 @@ class Voices:
         self._graphs: dict[int, CommunityEdges] = {}
         self._live: dict[int, _Kept] = {}
         self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
+        self._members: dict[int, MemberDays] = {}  # as last read: the next read fetches changes only
         self._generation: dict[int, int] = {}
 
     async def recompute(self, community_id: int) -> RecomputeResult:
@@ -186,7 +187,8 @@ class Voices:
             since = today - int(self.params.window_days) - 1
             graph = await self._graph(community_id, today, since)
             stages = {"graph": time.perf_counter() - started}
-            members = await self.store.member_days(community_id)
+            members = await self.store.member_days(community_id, self._members.get(community_id))
+            self._members[community_id] = members
             channels = await self.store.channel_rows(community_id)
             overrides = await self.store.trust_overrides(community_id)
             # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
@@ -245,6 +247,7 @@ class Voices:
         self._graphs.pop(community_id, None)
         self._live.pop(community_id, None)
         self._previous.pop(community_id, None)
+        self._members.pop(community_id, None)
         self._generation[community_id] = self._generation.get(community_id, 0) + 1
 
     def forget_state(self, community_id: int) -> None:

@@ -384,3 +384,49 @@ async def test_member_days_are_day_numbers_with_nan_for_unknown(store: Store, tm
             np.testing.assert_array_equal(getattr(again, field)[order], getattr(days, field)[mine])
     finally:
         await memory.close()
+
+
+@pytest.mark.parametrize("where", ["file", "memory"])
+async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Path, where: str):
+    """Given an earlier read, only members added or changed since are fetched and merged in; the
+    result always equals a full read, an unchanged community returns the earlier read itself, and a
+    removal (erasure) reads everyone again."""
+    store = await Store.open(tmp_path / "db.sqlite3" if where == "file" else ":memory:")
+    later = T0 + timedelta(days=3)
+    try:
+
+        def sight(member: int, seen: datetime = T0, **kw: object) -> MemberSighting:
+            return MemberSighting("discord", GUILD, member, seen, **kw)  # type: ignore[arg-type]
+
+        def same(a, b) -> None:  # type: ignore[no-untyped-def]
+            order_a, order_b = np.argsort(a.member_id), np.argsort(b.member_id)
+            for name in ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot"):
+                np.testing.assert_array_equal(getattr(a, name)[order_a], getattr(b, name)[order_b])
+
+        await store.record([], [sight(m) for m in range(1, 6)])
+        first = await store.member_days(GUILD)
+        assert len(first.member_id) == 5
+        # seen again, later, with nothing new: no change, the earlier read is current
+        await store.record([], [sight(1, later), sight(2, later)])
+        assert await store.member_days(GUILD, first) is first
+        # a newcomer, a join time learned, a bot flag, an earlier sighting
+        await store.record(
+            [], [sight(6), sight(2, joined_at=later), sight(3, is_bot=True), sight(4, T0 - timedelta(days=1))]
+        )
+        second = await store.member_days(GUILD, first)
+        assert second.version > first.version
+        same(second, await store.member_days(GUILD))
+        assert second.is_bot[second.member_id.tolist().index(3)]
+        # an erasure: everyone is read again (the removed member is gone)
+        await store.forget_member(GUILD, 5, pseudonym=-5, now=later)
+        third = await store.member_days(GUILD, second)
+        assert 5 not in third.member_id.tolist() and len(third.member_id) == 5
+        same(third, await store.member_days(GUILD))
+        assert await store.member_days(GUILD, third) is third
+        assert len((await store.member_days(GUILD + 1)).member_id) == 0
+        # members stored before versions were kept (a migrated database) are read in full
+        await store.write("UPDATE members SET version = 0")
+        await store.write("DELETE FROM member_versions")
+        same(await store.member_days(GUILD), third)
+    finally:
+        await store.close()
