@@ -886,9 +886,13 @@ class _ScopeGraph:
         self._base_t = sp.csr_array(
             (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
         )
-        # ... and their squares (for the listing's effective number of peers), same structure.
+        # ... their squares (for the listing's effective number of peers), and whether each is
+        # present (weight > 0; for counting trusted peers), with the same structure.
         self._base_t2 = sp.csr_array(
             (np.zeros(len(positions)), by_target.indices, by_target.indptr), shape=(n, n)
+        )
+        self._base_p = sp.csr_array(
+            (np.zeros(len(positions), np.float32), by_target.indices, by_target.indptr), shape=(n, n)
         )
         self._slot = np.empty(self.base, _INDEX)
         self._slot[positions] = np.arange(len(positions))
@@ -959,7 +963,8 @@ class _ScopeGraph:
             self.actor[start:], self.target[start:], self.reverse[start:] = f_actor, f_target, back
             mutual = back >= 0
             self.reverse[back[mutual]] = pos[new][mutual]
-            self._mutual = None
+            if self._mutual is not None and mutual.any():  # both directions just became mutual
+                self._mutual = self._mutual.extended(self, np.concatenate([pos[new][mutual], back[mutual]]))
         before = self.weight[pos]
         self.weight[pos] += delta
         # Retractions can leave rounding dust where a weight should be exactly zero (and a weight is
@@ -998,6 +1003,7 @@ class _ScopeGraph:
         slots = self._slot[built]
         self._base_t.data[slots] = votes
         self._base_t2.data[slots] = votes * votes
+        self._base_p.data[slots] = votes > 0
 
     def _votes(self, q: np.ndarray) -> np.ndarray:
         """Unnormalized votes of the pairs at positions `q` (see `transition`)."""
@@ -1033,6 +1039,7 @@ class _ScopeGraph:
             self._extra_t = None
             self._base_t.data[self._slot] = self.vote[: self.base]
             np.square(self._base_t.data, out=self._base_t2.data)
+            self._base_p.data[:] = self._base_t.data > 0
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
             self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
             self.got = np.bincount(self.target, weights=w, minlength=n)
@@ -1050,10 +1057,12 @@ class _ScopeGraph:
             rows, row_of = np.unique(self.target[b:], return_inverse=True)
             vote = self.vote[b:]
             shape = (len(rows), self.n)
+            at = (row_of.ravel(), self.actor[b:])
             self._extra_t = _ExtraVotes(
                 rows,
-                sp.csr_array((vote, (row_of.ravel(), self.actor[b:])), shape=shape),
-                sp.csr_array((vote * vote, (row_of.ravel(), self.actor[b:])), shape=shape),
+                sp.csr_array((vote, at), shape=shape),
+                sp.csr_array((vote * vote, at), shape=shape),
+                sp.csr_array(((vote > 0).astype(np.float32), at), shape=shape),
             )
         return self._extra_t
 
@@ -1068,17 +1077,13 @@ class _ScopeGraph:
 
     def count_in(self, members: np.ndarray, counted: np.ndarray) -> np.ndarray:
         """Per member in `members`: how many of the actors engaging them (pairs with weight > 0)
-        have `counted` set."""
-        rows = self._base_t[members]
-        got = sp.csr_array((rows.data > 0, rows.indices, rows.indptr), shape=rows.shape) @ counted
+        are `counted` (a 0/1 vector)."""
+        flags = counted.astype(np.float32)  # sums of 0/1 in float32 are exact below 2**24
+        got = self._base_p @ flags
         extra = self._extra()
         if extra is not None:
-            m = extra.votes
-            per_row = sp.csr_array((m.data > 0, m.indices, m.indptr), shape=m.shape) @ counted
-            at = np.zeros(self.n)
-            at[extra.rows] = per_row
-            got = got + at[members]
-        return np.asarray(got, np.float64)
+            got[extra.rows] += extra.present @ flags
+        return got[members].astype(np.float64)
 
     def mutual(self) -> _Mutual:
         """The pairs whose reverse pair exists: positions, actors, targets, and for each the index
@@ -1098,6 +1103,7 @@ class _ExtraVotes:
     rows: np.ndarray  # dense ids of those targets (the matrices' rows)
     votes: sp.csr_array
     squared: sp.csr_array
+    present: sp.csr_array  # 1 where the weight is > 0 (float32)
 
 
 @dataclass(frozen=True)
@@ -1106,6 +1112,21 @@ class _Mutual:
     actor: np.ndarray
     target: np.ndarray
     reverse: np.ndarray  # index into these arrays of each pair's reverse
+
+    def extended(self, g: _ScopeGraph, positions: np.ndarray) -> _Mutual | None:
+        """With the pairs at `positions` added, which just became mutual together with their
+        reverses (all of them in `positions`); None if one is missing (then it is rebuilt)."""
+        positions = np.unique(positions)
+        where = np.searchsorted(positions, g.reverse[positions])
+        if not np.array_equal(positions[np.minimum(where, len(positions) - 1)], g.reverse[positions]):
+            return None
+        start = len(self.at)
+        return _Mutual(
+            np.concatenate([self.at, positions]),
+            np.concatenate([self.actor, g.actor[positions]]),
+            np.concatenate([self.target, g.target[positions]]),
+            np.concatenate([self.reverse, start + where]),
+        )
 
 
 def _power_iteration(
@@ -1159,10 +1180,19 @@ def _top_topics(
         return [()] * len(listed)
     columns = np.arange(recv.shape[1]) if codes is None else codes
     if isinstance(recv, np.ndarray):
-        sums = sp.csr_array(recv[listed] if codes is None else recv[np.ix_(listed, codes)])
-    else:
-        sums = recv[listed]
-        sums = sp.csr_array(sums if codes is None else sums[:, codes])
+        sub = recv[listed] if codes is None else recv[np.ix_(listed, codes)]
+        top = np.argsort(-sub, axis=1, kind="stable")[:, :max_topics]  # ties: lower channel code first
+        best = np.take_along_axis(sub, top, axis=1)
+        totals = sub.sum(axis=1, keepdims=True)
+        shares = np.round(np.divide(best, totals, out=np.zeros_like(best), where=totals > 0), 4)
+        channels = channel_ids[columns[top]].tolist()
+        counts = np.count_nonzero(best > 0, axis=1).tolist()  # largest first: the positive ones lead
+        return [
+            tuple(zip(cs[:k], ss[:k], strict=True))
+            for cs, ss, k in zip(channels, shares.tolist(), counts, strict=True)
+        ]
+    sums = recv[listed]
+    sums = sp.csr_array(sums if codes is None else sums[:, codes])
     sums.eliminate_zeros()
     sums.sort_indices()
     member_row = np.repeat(np.arange(len(listed)), np.diff(sums.indptr))
@@ -1257,7 +1287,7 @@ def _listing(
     channel_ids: np.ndarray,
     recv: sp.csr_array | np.ndarray,
     posts_total: np.ndarray | None,
-    posts_channel: sp.csc_array | None,
+    said: np.ndarray | None,
     previous: Mapping[int, float] | None,
     limit: int | None,
 ) -> Listing:
@@ -1265,7 +1295,8 @@ def _listing(
 
     `codes` are the scope's channel codes (None: all), `channel_ids` the channel of each code,
     `recv` the received engagement per (member, channel code) for the topics, `posts_total` and
-    `posts_channel` the decayed posts per member (None: unknown) for volume-neutrality."""
+    `said` the decayed posts per member in total and inside the scope (None: unknown) for
+    volume-neutrality."""
     n = g.n
     scale, x = solved.scale, solved.x
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
@@ -1293,7 +1324,6 @@ def _listing(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    said = _said(posts_total, posts_channel, codes) if params.appeal > 0 else None
     appeal = _appeal(g.got, said, posts_total, params)
     if appeal is not None:
         value = value * appeal
@@ -1302,12 +1332,12 @@ def _listing(
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     listed = np.flatnonzero(eligible)
-    if len(listed) == 0:
-        return Listing.empty()
-    order = np.lexsort((ids[listed], -value[listed]))  # value desc, then member id: deterministic
-    listed = listed[order]
     n_listed = len(listed)
-    listed = listed[:limit] if limit is not None else listed
+    if limit is not None and 0 < limit < n_listed:  # sort only what can make the cut (ties kept)
+        cut = np.partition(value[listed], n_listed - limit)[n_listed - limit]
+        listed = listed[value[listed] >= cut]
+    order = np.lexsort((ids[listed], -value[listed]))  # value desc, then member id: deterministic
+    listed = listed[order][:limit]
     if len(listed) == 0:
         return Listing.empty()
     # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
@@ -1375,7 +1405,7 @@ def _compute(
         channel_ids=prep.channel_ids,
         recv=recv if recv is not None else _received(prep),
         posts_total=prep.posts_total,
-        posts_channel=prep.posts_channel,
+        said=_said(prep.posts_total, prep.posts_channel, codes),
         previous=previous,
         limit=limit,
     )

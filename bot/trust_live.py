@@ -88,11 +88,8 @@ class LiveTrust:
         )
         self.with_posts = prep.posts_total is not None and prep.posts_channel is not None
         self.posts_total = np.zeros(cap)
-        self.posts_channel = sp.csc_array((cap, n_ch))
-        if prep.posts_total is not None and prep.posts_channel is not None:
+        if prep.posts_total is not None:
             self.posts_total[:n] = prep.posts_total
-            self.posts_channel = sp.csc_array(prep.posts_channel)
-            self.posts_channel.resize((cap, n_ch))
         self.scopes: dict[str, _Scope] = {}
         graphs: dict[tuple[int, ...] | None, trust._ScopeGraph] = {}
         for name, channels in scopes.items():
@@ -107,6 +104,12 @@ class LiveTrust:
             graphs[None] = trust._ScopeGraph(_padded(prep.all_pairs, cap), cap)
         self._all = graphs[None]
         self._graphs = graphs
+        # Decayed posts per member inside each graph's channels (the whole community: the totals).
+        self._said: dict[tuple[int, ...], np.ndarray] = {}
+        for key in graphs:
+            if key is not None:
+                said = trust._said(prep.posts_total, prep.posts_channel, np.array(key, np.int64))
+                self._said[key] = np.zeros(cap) if said is None else np.concatenate([said, np.zeros(cap - n)])
         self._seed_weight: np.ndarray | None = None
         self.changed = True
         self._pinned: np.ndarray | None = None
@@ -173,6 +176,8 @@ class LiveTrust:
             return True
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
+            dust = np.abs(self.recv[target, channel]) < 1e-12  # retracted to zero, up to rounding
+            self.recv[target[dust], channel[dust]] = 0.0
         else:
             self.recv = self.recv + sp.csr_array((weight, (target, channel)), shape=self.recv.shape)
         for key, graph in self._graphs.items():
@@ -200,9 +205,9 @@ class LiveTrust:
         np.add.at(self.posts_total, member, weight)
         channel = self._channel_index.lookup(posts.channel[use])
         known = channel >= 0  # posts where nobody engaged anyone count in the total only
-        self.posts_channel += sp.csc_array(
-            (weight[known], (member[known], channel[known])), shape=self.posts_channel.shape
-        )
+        for key, said in self._said.items():
+            inside = known & np.isin(channel, key)
+            np.add.at(said, member[inside], weight[inside])
         touched = set(channel[known].tolist())
         for scope in self.scopes.values():
             if first_posts or scope.codes is None or touched.intersection(scope.codes.tolist()):
@@ -287,10 +292,15 @@ class LiveTrust:
             channel_ids=self.channel_ids,
             recv=self.recv,
             posts_total=self.posts_total if self.with_posts else None,
-            posts_channel=self.posts_channel if self.with_posts else None,
+            said=self._scope_said(scope) if self.with_posts else None,
             previous=scope.previous,
             limit=limit,
         )
+
+    def _scope_said(self, scope: _Scope) -> np.ndarray:
+        if scope.codes is None:
+            return self.posts_total
+        return self._said[tuple(scope.codes.tolist())]
 
 
 def _padded(pairs: trust._Pairs, capacity: int) -> trust._Pairs:
