@@ -853,10 +853,27 @@ class _ScopeGraph:
     weights (`add`) updates the transition shares, the transposed matrix and the degree counts of
     only the pairs it affects, and `x` keeps the last trust vector so the next power iteration
     starts from it.
+
+    Members are numbered locally: a topic's graph often involves a fifth of the community, and
+    every vector of the iteration and the listing is as long as this numbering (`n`, including
+    spare slots for members who appear later). `members` maps local to community-wide dense ids;
+    `add` takes community-wide ids, every per-member array here is local (`gather`, `scatter`).
     """
 
     def __init__(self, pairs: _Pairs, n: int) -> None:
-        self.n = n
+        present = np.diff(pairs.indptr) > 0
+        present[pairs.target] = True
+        members = np.flatnonzero(present)
+        used = len(members)
+        self.n = used + max(64, used // 16)
+        self._used = used
+        self._members = np.full(self.n, -1, np.int64)
+        self._members[:used] = members
+        self._local = np.full(len(pairs.indptr) - 1, -1, _INDEX)  # community-wide -> local
+        self._local[members] = np.arange(used)
+        indptr = np.concatenate([pairs.indptr[members], np.full(self.n - used + 1, pairs.indptr[-1])])
+        pairs = _Pairs(self._local[pairs.actor], self._local[pairs.target], pairs.weight, indptr)
+        n = self.n
         self.base = len(pairs.actor)
         reverse, by_target = _reverse_positions(pairs, n)
         # Pair columns live in buffers with room for pairs added later; the attributes are views.
@@ -875,7 +892,6 @@ class _ScopeGraph:
             self._buffers[name] = buffer
         self._size = 0
         self._resize(self.base)
-        self._indptr = pairs.indptr  # base pairs of dense member a: [indptr[a], indptr[a + 1])
         self._keys = (pairs.actor.astype(np.int64) << _PAIR_SHIFT) | pairs.target  # ascending: CSR order
         # Pairs added after the build: their keys sorted, and their positions in that order.
         self._extra_keys = np.zeros(0, np.int64)
@@ -908,6 +924,54 @@ class _ScopeGraph:
 
     def __len__(self) -> int:
         return self._size
+
+    @property
+    def members(self) -> np.ndarray:
+        """Community-wide dense id of each local member in use."""
+        return self._members[: self._used]
+
+    def gather(self, values: np.ndarray, fill: Any = 0) -> np.ndarray:
+        """A community-wide per-member array as a local one (`fill` in the spare slots)."""
+        out = np.full(self.n, fill, values.dtype)
+        out[: self._used] = values[self._members[: self._used]]
+        return out
+
+    def scatter(self, values: np.ndarray, size: int) -> np.ndarray:
+        """A local per-member array as a community-wide one of `size` (zero elsewhere)."""
+        out = np.zeros(size, values.dtype)
+        out[self._members[: self._used]] = values[: self._used]
+        return out
+
+    def _localize(self, members: np.ndarray) -> np.ndarray:
+        """Local ids of community-wide dense ids, giving members new to this graph a spare slot."""
+        local = self._local[members].astype(np.int64)
+        missing = local < 0
+        if missing.any():
+            fresh = np.unique(members[missing])
+            if self._used + len(fresh) > self.n:
+                self._grow(self._used + len(fresh))
+            slots = np.arange(self._used, self._used + len(fresh))
+            self._members[slots] = fresh
+            self._local[fresh] = slots
+            self._used += len(fresh)
+            local[missing] = self._local[members[missing]]
+        return local
+
+    def _grow(self, needed: int) -> None:
+        """More local slots: every per-member array and the matrices' shape grow (rare: the spare
+        slots of a scope ran out)."""
+        old, n = self.n, max(needed, self.n + self.n // 4)
+        self.n = n
+        self._members = np.concatenate([self._members, np.full(n - old, -1, np.int64)])
+        for name in ("_row_total", "got", "in_deg", "out_deg", "x"):
+            values = getattr(self, name)
+            if values is not None and len(values) == old:
+                setattr(self, name, np.concatenate([values, np.zeros(n - old, values.dtype)]))
+        for name in ("_base_t", "_base_t2", "_base_p"):
+            m = getattr(self, name)
+            indptr = np.concatenate([m.indptr, np.full(n - old, m.indptr[-1], m.indptr.dtype)])
+            setattr(self, name, sp.csr_array((m.data, m.indices, indptr), shape=(n, n)))
+        self._extra_t = None
 
     def _resize(self, size: int) -> None:
         """Make the pair columns `size` long (new pairs start zeroed), growing the buffers if needed."""
@@ -942,9 +1006,11 @@ class _ScopeGraph:
         return found
 
     def add(self, actor: np.ndarray, target: np.ndarray, delta: np.ndarray) -> None:
-        """Add `delta` to the weight of each (actor, target) pair (dense ids), creating new pairs."""
+        """Add `delta` to the weight of each (actor, target) pair (community-wide dense ids),
+        creating new pairs."""
         if len(actor) == 0:
             return
+        actor, target = self._localize(actor), self._localize(target)
         keys, inverse = np.unique((actor << _PAIR_SHIFT) | target, return_inverse=True)
         delta = np.bincount(inverse.ravel(), weights=delta, minlength=len(keys))
         pos = self._find(keys)
@@ -963,8 +1029,9 @@ class _ScopeGraph:
             self.actor[start:], self.target[start:], self.reverse[start:] = f_actor, f_target, back
             mutual = back >= 0
             self.reverse[back[mutual]] = pos[new][mutual]
-            if self._mutual is not None and mutual.any():  # both directions just became mutual
-                self._mutual = self._mutual.extended(self, np.concatenate([pos[new][mutual], back[mutual]]))
+            became = np.concatenate([pos[new][mutual], back[mutual]])  # both directions: now mutual
+            if self._mutual is not None and len(became) and not self._mutual.extend(self, became):
+                self._mutual = None
         before = self.weight[pos]
         self.weight[pos] += delta
         # Retractions can leave rounding dust where a weight should be exactly zero (and a weight is
@@ -994,7 +1061,9 @@ class _ScopeGraph:
         old_sat = -np.expm1(-before / self._params.saturation)
         new_sat = -np.expm1(-after / self._params.saturation)
         self._row_total += np.bincount(self.actor[pos], weights=new_sat - old_sat, minlength=n)
-        self._row_total[np.abs(self._row_total) < 1e-12] = 0.0  # retracted rows: dust, not a total
+        actors = self.actor[pos]
+        dust = actors[np.abs(self._row_total[actors]) < 1e-12]
+        self._row_total[dust] = 0.0  # retracted rows: rounding dust, not a total
         back = self.reverse[pos]
         touched = _sorted_unique(np.concatenate([back[back >= 0], pos]))
         self.vote[touched] = self._votes(touched)
@@ -1106,27 +1175,49 @@ class _ExtraVotes:
     present: sp.csr_array  # 1 where the weight is > 0 (float32)
 
 
-@dataclass(frozen=True)
 class _Mutual:
-    at: np.ndarray  # pair positions
-    actor: np.ndarray
-    target: np.ndarray
-    reverse: np.ndarray  # index into these arrays of each pair's reverse
+    """The pairs of a graph whose reverse pair exists: positions, actors, targets, and for each the
+    index of its reverse pair in the same arrays. Kept in buffers with room for pairs that become
+    mutual later."""
 
-    def extended(self, g: _ScopeGraph, positions: np.ndarray) -> _Mutual | None:
-        """With the pairs at `positions` added, which just became mutual together with their
-        reverses (all of them in `positions`); None if one is missing (then it is rebuilt)."""
+    def __init__(self, at: np.ndarray, actor: np.ndarray, target: np.ndarray, reverse: np.ndarray) -> None:
+        self._size = len(at)
+        room = self._size + max(1024, self._size // 8)
+        self._columns = []
+        for values in (at, actor, target, reverse):
+            buffer = np.zeros(room, _INDEX)
+            buffer[: self._size] = values
+            self._columns.append(buffer)
+        self._views()
+
+    def _views(self) -> None:
+        self.at, self.actor, self.target, self.reverse = (c[: self._size] for c in self._columns)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def extend(self, g: _ScopeGraph, positions: np.ndarray) -> bool:
+        """Add the pairs at `positions`, which just became mutual together with their reverses (all
+        of them in `positions`); False if one is missing (then the caller rebuilds)."""
         positions = np.unique(positions)
-        where = np.searchsorted(positions, g.reverse[positions])
-        if not np.array_equal(positions[np.minimum(where, len(positions) - 1)], g.reverse[positions]):
-            return None
-        start = len(self.at)
-        return _Mutual(
-            np.concatenate([self.at, positions]),
-            np.concatenate([self.actor, g.actor[positions]]),
-            np.concatenate([self.target, g.target[positions]]),
-            np.concatenate([self.reverse, start + where]),
-        )
+        reverse = g.reverse[positions]
+        where = np.searchsorted(positions, reverse)
+        if not np.array_equal(positions[np.minimum(where, len(positions) - 1)], reverse):
+            return False
+        start, end = self._size, self._size + len(positions)
+        if end > len(self._columns[0]):
+            room = end + max(1024, end // 4)
+            grown = [np.zeros(room, _INDEX) for _ in self._columns]
+            for new, old in zip(grown, self._columns, strict=True):
+                new[:start] = old[:start]
+            self._columns = grown
+        for column, values in zip(
+            self._columns, (positions, g.actor[positions], g.target[positions], start + where), strict=True
+        ):
+            column[start:end] = values
+        self._size = end
+        self._views()
+        return True
 
 
 def _power_iteration(
@@ -1225,7 +1316,11 @@ def _said(
 
 
 def _appeal(
-    got: np.ndarray, said: np.ndarray | None, posts_total: np.ndarray | None, params: TrustParams
+    got: np.ndarray,
+    said: np.ndarray | None,
+    posts_total: np.ndarray | None,
+    params: TrustParams,
+    said_total: float | None = None,
 ) -> np.ndarray | None:
     """Volume-neutrality factor min(1, (received per post / the scope's average) ** appeal).
 
@@ -1234,11 +1329,12 @@ def _appeal(
     posts draws, not how many they post, so a member whose posts draw less than an average post in
     the scope is discounted in proportion. Never a bonus (capped at 1); a member with posts elsewhere
     but none in the scope is not affected, one with no recorded post at all gets 0 (see below).
-    `got` is the engagement each member received in the scope, `said` their posts there.
+    `got` is the engagement each member received in the scope, `said` their posts there, and
+    `said_total` all posts there (default: the sum of `said`).
     """
     if said is None or posts_total is None or params.appeal <= 0:
         return None
-    total = float(said.sum())
+    total = float(said.sum()) if said_total is None else said_total
     if total <= 0:
         return None
     average = float(got.sum()) / total
@@ -1266,7 +1362,7 @@ def _solve(g: _ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm
     """Trust of a scope's graph; None when no seed votes in it (then there is no trust to hand out:
     ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement)."""
     g.transition(params)
-    seeds = np.where(g.out_deg > 0, seed_weight, 0.0)  # seeds who vote in this scope
+    seeds = np.where(g.out_deg > 0, g.gather(seed_weight), 0.0)  # seeds who vote in this scope
     if seeds.sum() <= 0:
         return None
     scale = g.scale()
@@ -1299,6 +1395,11 @@ def _listing(
     volume-neutrality."""
     n = g.n
     scale, x = solved.scale, solved.x
+    # Community-wide per-member inputs, renumbered as the graph's members.
+    said_total = None if said is None else float(said.sum())
+    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(seed_weight), g.gather(pinned, False)
+    posts_total = None if posts_total is None else g.gather(posts_total)
+    said = None if said is None else g.gather(said)
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
     # trust coming straight back (a conversation partner, an alt you feed) is not recognition.
     # Summed with sparse products over all pairs (what each peer passes on, d * x_a * share_ab, and
@@ -1309,7 +1410,7 @@ def _listing(
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
     mutual = g.mutual()
-    if len(mutual.at):
+    if len(mutual):
         a = mutual.actor
         xa = x[a]
         share = g.vote[mutual.at] * scale[a]
@@ -1324,7 +1425,7 @@ def _listing(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    appeal = _appeal(g.got, said, posts_total, params)
+    appeal = _appeal(g.got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal
 
@@ -1366,7 +1467,7 @@ def _listing(
     }
     return Listing(
         columns,
-        _top_topics(recv, channel_ids, codes, listed, params.max_topics),
+        _top_topics(recv, channel_ids, codes, g.members[listed], params.max_topics),
         had_previous=previous is not None,
         listed=n_listed,
         scope_members=active,

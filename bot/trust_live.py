@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -127,14 +128,19 @@ class LiveTrust:
         limit: int | None = None,
         workers: int | None = None,
     ) -> dict[str, Listing] | None:
-        """Apply `changes` (rows whose `n` is the *change* of a daily count, threads folded) and
-        `new_posts`, then rank every scope. None when this state cannot express the change (the
-        caller builds a new one)."""
-        if today != self.today or facts_signature(facts) != self.signature:
-            return None
-        if not self._apply_edges(changes, facts) or not self._apply_posts(new_posts, facts):
+        """Apply `changes` and `new_posts` (see `apply`), then rank every scope. None when this
+        state cannot express the change (the caller builds a new one)."""
+        if not self.apply(changes, new_posts, facts, today=today):
             return None
         return self.rank(facts, previous=previous, limit=limit, workers=workers)
+
+    def apply(self, changes: Edges, new_posts: Posts | None, facts: MemberFacts, *, today: int) -> bool:
+        """Apply `changes` (rows whose `n` is the *change* of a daily count, threads folded) and
+        `new_posts`. False when this state cannot express the change: then it must not be used
+        again (the caller builds a new one)."""
+        if today != self.today or facts_signature(facts) != self.signature:
+            return False
+        return self._apply_edges(changes, facts) and self._apply_posts(new_posts, facts)
 
     def _dense(self, member: np.ndarray, facts: MemberFacts) -> np.ndarray | None:
         """Dense ids of members, giving new members a spare slot; None when the slots ran out."""
@@ -226,13 +232,36 @@ class LiveTrust:
     ) -> dict[str, Listing]:
         """Every scope's listing: re-solved where something changed, re-listed where only the
         previous period's scores did, reused otherwise."""
+        run_ranking([self.ranking(facts, previous=previous, limit=limit)], workers=workers)
+        return self.results()
+
+    def results(self) -> dict[str, Listing]:
+        """Every scope's listing as of the last ranking run."""
+        return {name: scope.results for name, scope in self.scopes.items()}
+
+    def ranking(
+        self,
+        facts: MemberFacts,
+        *,
+        previous: Mapping[str, Mapping[int, float]] | None = None,
+        limit: int | None = None,
+    ) -> Ranking:
+        """The work `rank` does, as tasks (see `Ranking`), so the rankings of several windows can
+        share one thread pool (`run_ranking`)."""
         params = self.params
         pinned = np.zeros(self.capacity, np.bool_)
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
         seed_weight = trust._seed_weight(
-            self.ids, self.engaged_from, self._all.out_deg, self.excluded, pinned, facts, params, self.today
+            self.ids,
+            self.engaged_from,
+            self._all.scatter(self._all.out_deg, self.capacity),
+            self.excluded,
+            pinned,
+            facts,
+            params,
+            self.today,
         )
         if self._seed_weight is None or not np.array_equal(seed_weight, self._seed_weight):
             for scope in self.scopes.values():
@@ -243,7 +272,7 @@ class LiveTrust:
         previous = previous or {}
         solved_graphs: dict[int, trust._Solved | None] = {}
 
-        def run(name: str) -> Listing:
+        def run(name: str) -> None:
             scope = self.scopes[name]
             if scope.dirty:
                 key = id(scope.graph)
@@ -255,27 +284,23 @@ class LiveTrust:
                 self._listing(scope, pinned, seed_weight, limit) if scope.solved else Listing.empty()
             )
             scope.dirty = False
-            return scope.results
 
-        wanted = {
+        wanted = [
             name for name, s in self.scopes.items() if relist or s.dirty or s.previous != previous.get(name)
-        }
+        ]
         self.changed = bool(wanted)  # False: every listing is the one returned last time
-        # Solve shared graphs once, before the pool, so two threads never solve the same graph.
+        # Shared graphs are solved by their first scope, before the others run.
         shared: dict[int, list[str]] = {}
         for name in wanted:
             shared.setdefault(id(self.scopes[name].graph), []).append(name)
-        firsts = [names[0] for names in shared.values()]
-        rest = [name for names in shared.values() for name in names[1:]]
-        workers = workers or min(len(firsts), os.cpu_count() or 1, 4)
-        if workers <= 1 or len(firsts) <= 1:
-            for name in firsts + rest:
-                run(name)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(run, firsts))
-                list(pool.map(run, rest))
-        return {name: scope.results for name, scope in self.scopes.items()}
+
+        def task(name: str) -> tuple[int, Callable[[], None]]:
+            return len(self.scopes[name].graph), partial(run, name)
+
+        return Ranking(
+            [task(names[0]) for names in shared.values()],
+            [task(name) for names in shared.values() for name in names[1:]],
+        )
 
     def _listing(
         self, scope: _Scope, pinned: np.ndarray, seed_weight: np.ndarray, limit: int | None
@@ -301,6 +326,30 @@ class LiveTrust:
         if scope.codes is None:
             return self.posts_total
         return self._said[tuple(scope.codes.tolist())]
+
+
+@dataclass
+class Ranking:
+    """A ranking run as tasks: `first` solve (and list) one scope of each graph, `then` list the
+    scopes sharing a graph with one of those. Each task comes with its size (pairs in its graph)."""
+
+    first: list[tuple[int, Callable[[], None]]]
+    then: list[tuple[int, Callable[[], None]]]
+
+
+def run_ranking(rankings: Collection[Ranking], *, workers: int | None = None) -> None:
+    """Run the tasks of several rankings in one thread pool (the sparse products release the GIL),
+    largest first so that the last task to finish is a small one."""
+    for phase in ("first", "then"):
+        tasks = sorted((task for r in rankings for task in getattr(r, phase)), key=lambda t: -t[0])
+        pool_size = min(len(tasks), workers or os.cpu_count() or 1, 4)
+        if pool_size <= 1:
+            for _, run in tasks:
+                run()
+            continue
+        with ThreadPoolExecutor(max_workers=pool_size) as pool:
+            for future in [pool.submit(run) for _, run in tasks]:
+                future.result()
 
 
 def _padded(pairs: trust._Pairs, capacity: int) -> trust._Pairs:

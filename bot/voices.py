@@ -19,7 +19,7 @@ from typing import Any
 from bot import i18n, trust
 from bot.edges import CommunityEdges
 from bot.store import MemberDays, Store
-from bot.trust_live import LiveTrust
+from bot.trust_live import LiveTrust, run_ranking
 
 log = logging.getLogger(__name__)
 
@@ -322,27 +322,26 @@ class Voices:
         in_place = False
         if kept is not None and kept.graph is graph and kept.scopes == scopes and changes is not None:
             edges, posts = changes
-            ranked = {}
-            for state in kept.windows:
-                part = state.refresh(edges, posts, facts, today=today, previous=previous, limit=STORE_LIMIT)
-                if part is None:
-                    ranked = None
-                    break
-                ranked.update(part)
-            in_place = ranked is not None
-            if in_place and not any(state.changed for state in kept.windows):
-                return None, {name: len(entries) for name, entries in (ranked or {}).items()}, True
+            if all(state.apply(edges, posts, facts, today=today) for state in kept.windows):
+                run_ranking(
+                    [state.ranking(facts, previous=previous, limit=STORE_LIMIT) for state in kept.windows]
+                )
+                ranked = {
+                    name: listing for state in kept.windows for name, listing in state.results().items()
+                }
+                in_place = True
+                if not any(state.changed for state in kept.windows):
+                    return None, {name: len(entries) for name, entries in ranked.items()}, True
         if ranked is None:
             self._live.pop(community_id, None)
             edges, posts = graph.edges(), graph.posts()
             windows = []
-            ranked = {}
             for days in (None, *self.short_windows):
                 params = self.params if days is None else replace(self.params, window_days=float(days))
                 named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
-                state = LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts)
-                ranked.update(state.rank(facts, previous=previous, limit=STORE_LIMIT))
-                windows.append(state)
+                windows.append(LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts))
+            run_ranking([state.ranking(facts, previous=previous, limit=STORE_LIMIT) for state in windows])
+            ranked = {name: listing for state in windows for name, listing in state.results().items()}
             if self._graphs.get(community_id) is graph:
                 self._live[community_id] = _Kept(graph, dict(scopes), tuple(windows))
         out = {scope: stored_rows(listing) for scope, listing in ranked.items()}

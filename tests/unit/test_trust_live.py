@@ -31,6 +31,7 @@ SCOPES: dict[str, set[int] | None] = {
     "category:9": {99},  # no engagement there: left out
 }
 BOT, EXCLUDED = 7, 8
+EDGE_FIELDS = ("actor", "target", "channel", "day", "kind", "n")
 
 
 def community(seed: int, members: int = 240, rows: int = 6000) -> tuple[Edges, Posts, MemberFacts]:
@@ -288,3 +289,32 @@ def test_stored_rows_are_the_json_of_each_entrys_explanation() -> None:
             keys.update(key for key, _ in expected["parts"])
     assert {"trust.why.trend_up", "trust.why.trend_down", "trust.why.trend_flat", "trust.why.new"} <= keys
     assert {"trust.why.pinned", "trust.why.topic", "trust.why.peers"} <= keys
+
+
+def test_a_wave_of_newcomers_in_one_topic_equals_a_full_recompute() -> None:
+    """More members new to a topic than its graph kept spare slots for: the graph grows in place."""
+    edges, posts, facts = community(6)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    live.rank(facts, limit=100)
+    rng = np.random.default_rng(6)
+    newcomers = np.arange(200, dtype=np.int64) + 8_000_000_000
+    hosts = rng.choice(np.unique(edges.target), len(newcomers))
+    wave = dedupe(
+        Edges(
+            actor=np.concatenate([newcomers, hosts]),
+            target=np.concatenate([hosts, newcomers]),
+            channel=np.full(2 * len(newcomers), CHANNELS[0]),
+            day=np.full(2 * len(newcomers), TODAY),
+            kind=np.zeros(2 * len(newcomers), np.int64),
+            n=np.ones(2 * len(newcomers)),
+        )
+    )
+    now_facts = with_members(facts, newcomers)
+    graph = live.scopes[f"channel:{CHANNELS[0]}"].graph
+    slots = graph.n
+    refreshed = live.refresh(wave, None, now_facts, today=TODAY, limit=100)
+    assert refreshed is not None and graph.n > slots  # grew
+    after = dedupe(Edges(*(np.concatenate([getattr(edges, f), getattr(wave, f)]) for f in EDGE_FIELDS)))
+    assert_same(
+        refreshed, compute_all(after, now_facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
+    )
