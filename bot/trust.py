@@ -1032,14 +1032,16 @@ class _ScopeGraph:
             became = np.concatenate([pos[new][mutual], back[mutual]])  # both directions: now mutual
             if self._mutual is not None and len(became) and not self._mutual.extend(self, became):
                 self._mutual = None
+            self._extra_t = None  # rebuilt with the new pairs when next needed
         before = self.weight[pos]
         self.weight[pos] += delta
         # Retractions can leave rounding dust where a weight should be exactly zero (and a weight is
         # never negative: a retraction cannot take back more than was counted).
         dust = pos[self.weight[pos] < 1e-12]
         self.weight[dust] = 0.0
-        self._extra_t = None
-        if self._params is not None:
+        if self._params is None:
+            self._extra_t = None
+        else:
             self._update(pos, before)
 
     def _update(self, pos: np.ndarray, before: np.ndarray) -> None:
@@ -1073,6 +1075,13 @@ class _ScopeGraph:
         self._base_t.data[slots] = votes
         self._base_t2.data[slots] = votes * votes
         self._base_p.data[slots] = votes > 0
+        extra = self._extra_t
+        if extra is not None:  # the pairs added later, where built
+            later = touched[touched >= self.base]
+            votes, slots = self.vote[later], extra.slot[later - self.base]
+            extra.votes.data[slots] = votes
+            extra.squared.data[slots] = votes * votes
+            extra.present.data[slots] = votes > 0
 
     def _votes(self, q: np.ndarray) -> np.ndarray:
         """Unnormalized votes of the pairs at positions `q` (see `transition`)."""
@@ -1124,14 +1133,21 @@ class _ScopeGraph:
         if self._extra_t is None:
             b = self.base
             rows, row_of = np.unique(self.target[b:], return_inverse=True)
-            vote = self.vote[b:]
+            row_of = row_of.ravel()
+            actor = self.actor[b:]
+            order = np.lexsort((actor, row_of))  # CSR order: by target row, then actor
+            slot = np.empty(len(order), np.int64)
+            slot[order] = np.arange(len(order))
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(rows)))])
+            indices = actor[order]
+            vote = self.vote[b:][order]
             shape = (len(rows), self.n)
-            at = (row_of.ravel(), self.actor[b:])
             self._extra_t = _ExtraVotes(
                 rows,
-                sp.csr_array((vote, at), shape=shape),
-                sp.csr_array((vote * vote, at), shape=shape),
-                sp.csr_array(((vote > 0).astype(np.float32), at), shape=shape),
+                slot,
+                sp.csr_array((vote, indices, indptr), shape=shape),
+                sp.csr_array((vote * vote, indices, indptr), shape=shape),
+                sp.csr_array(((vote > 0).astype(np.float32), indices, indptr), shape=shape),
             )
         return self._extra_t
 
@@ -1170,6 +1186,7 @@ class _ExtraVotes:
     """Votes of the pairs added after a graph was built, transposed, over the targets they reach."""
 
     rows: np.ndarray  # dense ids of those targets (the matrices' rows)
+    slot: np.ndarray  # where each added pair (position - base) sits in the matrices' data
     votes: sp.csr_array
     squared: sp.csr_array
     present: sp.csr_array  # 1 where the weight is > 0 (float32)
@@ -1434,13 +1451,18 @@ def _listing(
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
-    if limit is not None and 0 < limit < n_listed:  # sort only what can make the cut (ties kept)
-        cut = np.partition(value[listed], n_listed - limit)[n_listed - limit]
-        listed = listed[value[listed] >= cut]
-    order = np.lexsort((ids[listed], -value[listed]))  # value desc, then member id: deterministic
-    listed = listed[order][:limit]
-    if len(listed) == 0:
+    if n_listed == 0 or limit == 0:
         return Listing.empty()
+    # Order by value, then member id. Values closer than a millionth of the top one are ties: the
+    # trust vector is only that precise (the iteration stops at an L1 change of `tol`), and the
+    # order of equals must not depend on rounding (nor on whether they were updated in place).
+    rank_key = np.round(value[listed] * (1e6 / value[listed].max()))
+    if limit is not None and limit < n_listed:  # sort only what can make the cut (ties kept)
+        cut = np.partition(rank_key, n_listed - limit)[n_listed - limit]
+        keep = rank_key >= cut
+        listed, rank_key = listed[keep], rank_key[keep]
+    order = np.lexsort((ids[listed], -rank_key))
+    listed = listed[order][:limit]
     # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
     trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
     trusted_in = g.count_in(listed, trusted)
@@ -1450,7 +1472,7 @@ def _listing(
         before[before <= 0] = np.nan
     else:
         before = np.full(len(listed), np.nan)
-    score = value[listed] / value[listed[0]]
+    score = np.minimum(value[listed] / value[listed[0]], 1.0)  # ties at the top: 1 too
     columns = {
         "member_id": member,
         "score": score,

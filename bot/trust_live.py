@@ -186,9 +186,18 @@ class LiveTrust:
             self.recv[target[dust], channel[dust]] = 0.0
         else:
             self.recv = self.recv + sp.csr_array((weight, (target, channel)), shape=self.recv.shape)
-        for key, graph in self._graphs.items():
+
+        def add(key: tuple[int, ...] | None) -> None:
             inside = slice(None) if key is None else np.isin(channel, key)
-            graph.add(actor[inside], target[inside], weight[inside])
+            self._graphs[key].add(actor[inside], target[inside], weight[inside])
+
+        workers = min(len(self._graphs), os.cpu_count() or 1, 4)
+        if workers <= 1:
+            for key in self._graphs:
+                add(key)
+        else:  # each graph is updated by one thread; the numpy work releases the GIL
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(add, self._graphs))
         touched = set(channel.tolist())
         for scope in self.scopes.values():
             if scope.codes is None or touched.intersection(scope.codes.tolist()):

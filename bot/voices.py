@@ -115,8 +115,8 @@ def render_why(why: dict[str, Any], lang: str, channel_name: Callable[[int], str
 
 def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int, str]]:
     """The rows `Store.replace_trust_scores` writes for one scope: (member, rank, score, peers,
-    trusted peers, why). `why` is the JSON of {"parts": `trust.explain_parts`, "topics": [[channel,
-    share], ...], "trend": relative change or null}, formatted straight from the listing's columns
+    trusted peers, why). `why` is the JSON of {"parts": `trust.explain_parts`}, the localizable
+    explanation `render_why` shows, formatted straight from the listing's columns
     (a recompute writes tens of thousands of these)."""
     new = ',["trust.why.new",{}]' if listing.had_previous else ""
     rows = []
@@ -137,7 +137,6 @@ def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int,
             parts += f',["trust.why.topic",{{"channel_id":{channel},"share":{round(share * 100)}}}]'
         if math.isnan(trend):
             parts += new
-            shown_trend = "null"
         else:
             pct = round(abs(trend) * 100)
             if pct == 0:
@@ -145,11 +144,9 @@ def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int,
             else:
                 key = "trust.why.trend_up" if trend > 0 else "trust.why.trend_down"
                 parts += f',["{key}",{{"pct":{pct}}}]'
-            shown_trend = repr(trend)
         if pinned:
             parts += ',["trust.why.pinned",{}]'
-        shown_topics = ",".join(f"[{channel},{share!r}]" for channel, share in topics)
-        why = f'{{"parts":{parts}],"topics":[{shown_topics}],"trend":{shown_trend}}}'
+        why = f'{{"parts":{parts}]}}'
         rows.append((member, rank, score, peers, trusted, why))
     return rows
 

@@ -101,9 +101,10 @@ def test_reference_pagerank_is_a_distribution():
 async def test_speed_part_runs_end_to_end_on_a_small_community(community, led):
     """The speed measurement's whole path (no cache): reference, cold and warm recompute, new events
     through Ingest and its graph hook, incremental recompute, and the cache consistency check."""
-    speed = await bq.measure_speed(bq.QUICK[0], community, led, new_events=300, cache=False)
-    assert speed.events == len(led) - 300 and speed.new_events == 300
-    assert speed.consistent
+    speed = await bq.measure_speed(bq.QUICK[0], community, led, new_events=300, rounds=2, cache=False)
+    assert speed.events == len(led) - 600 and speed.new_events == 300
+    assert len(speed.rounds) == 2 and speed.incremental_seconds == pytest.approx(sum(speed.rounds) / 2)
+    assert speed.in_place and speed.consistent and speed.same_ranking
     assert speed.scopes > 1 and speed.ranked > 0
     lines = bq.speed_table(speed)
     assert any("PASS" in line or "FAIL" in line for line in lines)
