@@ -254,9 +254,11 @@ class LiveTrust:
         *,
         previous: Mapping[str, Mapping[int, float]] | None = None,
         limit: int | None = None,
+        on_listed: Callable[[str, Listing], None] | None = None,
     ) -> Ranking:
         """The work `rank` does, as tasks (see `Ranking`), so the rankings of several windows can
-        share one thread pool (`run_ranking`)."""
+        share one thread pool (`run_ranking`). `on_listed(scope, listing)` runs in the task right
+        after a scope is listed (e.g. to format it for storage while other scopes compute)."""
         params = self.params
         pinned = np.zeros(self.capacity, np.bool_)
         if facts.pinned:
@@ -293,6 +295,8 @@ class LiveTrust:
                 self._listing(scope, pinned, seed_weight, limit) if scope.solved else Listing.empty()
             )
             scope.dirty = False
+            if on_listed is not None:
+                on_listed(name, scope.results)
 
         wanted = [
             name for name, s in self.scopes.items() if relist or s.dirty or s.previous != previous.get(name)

@@ -314,6 +314,11 @@ class Voices:
         of entries per scope, and whether the kept state was updated in place."""
         facts = _member_facts(members, excluded, pinned)
         changes = graph.take_changes()
+        rows: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
+
+        def formatted(scope: str, listing: trust.Listing) -> None:
+            rows[scope] = stored_rows(listing)
+
         kept = self._live.get(community_id)
         ranked: dict[str, trust.Listing] | None = None
         in_place = False
@@ -321,7 +326,10 @@ class Voices:
             edges, posts = changes
             if all(state.apply(edges, posts, facts, today=today) for state in kept.windows):
                 run_ranking(
-                    [state.ranking(facts, previous=previous, limit=STORE_LIMIT) for state in kept.windows]
+                    [
+                        state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
+                        for state in kept.windows
+                    ]
                 )
                 ranked = {
                     name: listing for state in kept.windows for name, listing in state.results().items()
@@ -337,11 +345,17 @@ class Voices:
                 params = self.params if days is None else replace(self.params, window_days=float(days))
                 named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
                 windows.append(LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts))
-            run_ranking([state.ranking(facts, previous=previous, limit=STORE_LIMIT) for state in windows])
+            run_ranking(
+                [
+                    state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
+                    for state in windows
+                ]
+            )
             ranked = {name: listing for state in windows for name, listing in state.results().items()}
             if self._graphs.get(community_id) is graph:
                 self._live[community_id] = _Kept(graph, dict(scopes), tuple(windows))
-        out = {scope: stored_rows(listing) for scope, listing in ranked.items()}
+        # Scopes listed this time were formatted by their task; the others keep their listing.
+        out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
         return out, {name: len(rows) for name, rows in out.items()}, in_place
 
     async def recompute_all(self) -> list[RecomputeResult]:
