@@ -339,7 +339,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
                 assert known is not None
                 return known
             row = (await self.fetch_all(_MEMBER_DAY_COLUMNS, dict(params, none=NO_DAY, after=after)))[0]
-            return _merged_member_days(known if after >= 0 else None, MemberDays.from_row(row, int(version)))
+            return _merged_member_days(known, after, MemberDays.from_row(row, int(version)))
 
         def read_apart() -> MemberDays:
             db = self._reader()
@@ -355,7 +355,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
                 db.execute("COMMIT")
             finally:
                 db.close()
-            return _merged_member_days(known if after >= 0 else None, MemberDays.from_row(row, int(version)))
+            return _merged_member_days(known, after, MemberDays.from_row(row, int(version)))
 
         return await asyncio.to_thread(read_apart)
 
@@ -848,9 +848,10 @@ def _member_days_after(known: MemberDays | None, version: int, removed: int) -> 
     return None if version == known.version else known.version
 
 
-def _merged_member_days(known: MemberDays | None, changed: MemberDays) -> MemberDays:
-    """`known` with the rows of `changed` replacing or added to its own (`changed` alone if None)."""
-    if known is None:
+def _merged_member_days(known: MemberDays | None, after: int, changed: MemberDays) -> MemberDays:
+    """`known` with the rows of `changed` (read `after` its version) replacing or added to its own;
+    `changed` alone when it was a full read."""
+    if known is None or after < 0:
         return changed
     columns = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot")
     index = {m: i for i, m in enumerate(known.member_id.tolist())}

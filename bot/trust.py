@@ -372,8 +372,6 @@ class Listing(Sequence[Ranked]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Listing):
             return self is other or self.entries() == other.entries()
-        if isinstance(other, list):
-            return self.entries() == other
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]

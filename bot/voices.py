@@ -320,43 +320,39 @@ class Voices:
             rows[scope] = stored_rows(listing)
 
         kept = self._live.get(community_id)
-        ranked: dict[str, trust.Listing] | None = None
-        in_place = False
-        if kept is not None and kept.graph is graph and kept.scopes == scopes and changes is not None:
-            edges, posts = changes
-            if all(state.apply(edges, posts, facts, today=today) for state in kept.windows):
-                run_ranking(
-                    [
-                        state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
-                        for state in kept.windows
-                    ]
-                )
-                ranked = {
-                    name: listing for state in kept.windows for name, listing in state.results().items()
-                }
-                in_place = True
-                if not any(state.changed for state in kept.windows):
-                    return None, {name: len(entries) for name, entries in ranked.items()}, True
-        if ranked is None:
+        in_place = (
+            kept is not None
+            and kept.graph is graph
+            and kept.scopes == scopes
+            and changes is not None
+            and all(state.apply(*changes, facts, today=today) for state in kept.windows)
+        )
+        if in_place:
+            assert kept is not None
+            windows = kept.windows
+        else:
             self._live.pop(community_id, None)
             edges, posts = graph.edges(), graph.posts()
-            windows = []
+            built = []
             for days in (None, *self.short_windows):
                 params = self.params if days is None else replace(self.params, window_days=float(days))
                 named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
-                windows.append(LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts))
-            run_ranking(
-                [
-                    state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
-                    for state in windows
-                ]
-            )
-            ranked = {name: listing for state in windows for name, listing in state.results().items()}
+                built.append(LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts))
+            windows = tuple(built)
             if self._graphs.get(community_id) is graph:
-                self._live[community_id] = _Kept(graph, dict(scopes), tuple(windows))
+                self._live[community_id] = _Kept(graph, dict(scopes), windows)
+        run_ranking(
+            [
+                state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
+                for state in windows
+            ]
+        )
+        ranked = {name: listing for state in windows for name, listing in state.results().items()}
+        if in_place and not any(state.changed for state in windows):
+            return None, {name: len(entries) for name, entries in ranked.items()}, True
         # Scopes listed this time were formatted by their task; the others keep their listing.
         out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
-        return out, {name: len(rows) for name, rows in out.items()}, in_place
+        return out, {name: len(entries) for name, entries in out.items()}, in_place
 
     async def recompute_all(self) -> list[RecomputeResult]:
         results = []
