@@ -25,6 +25,7 @@ from bot import i18n
 from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.reports.service import ReportService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.trust import TrustParams
@@ -56,6 +57,7 @@ class App:
     ingest: Ingest
     voices: Voices
     scheduler: Scheduler
+    reports: ReportService
     clock: Callable[[], datetime] = utcnow
     _locales: dict[int, str] = field(default_factory=dict)
 
@@ -158,6 +160,7 @@ class MicrovoiceBot(commands.Bot):
             ingest=ingest,
             voices=voices,
             scheduler=scheduler,
+            reports=ReportService(store, clock=self.clock, default_locale=self.settings.default_locale),
             clock=self.clock,
         )
         for name in discover_cogs():

@@ -25,6 +25,7 @@ from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store_activations import ActivationQueries
 from bot.store_giveaways import GiveawayQueries
 from bot.store_partners import PartnerQueries
+from bot.store_reports import ReportQueries
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ _GET_SETTINGS = """
 """
 
 
-class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
+class Store(PartnerQueries, ActivationQueries, GiveawayQueries, ReportQueries):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
@@ -235,6 +236,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
             last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
             if event_rows:
                 await db.executemany(_INSERT_EVENT, event_rows)
+                await self.feed_report_aggregates(db, last_id)
             if member_rows:
                 await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
@@ -629,6 +631,7 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries):
             async with self.transaction() as db:
                 last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
                 await db.executemany(_INSERT_EVENT, batch)
+                await self.feed_report_aggregates(db, last_id)
                 new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
             return int(new)
 

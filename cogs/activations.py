@@ -392,6 +392,8 @@ class Activations(commands.Cog):
                     break
                 done += 1
                 await self._run_hook(activation)
+                if activation.state == State.ENDED:  # its report goes to the moderators (cogs/report.py)
+                    self.bot.dispatch("activation_ended", activation)
                 activation = await self.app.store.activation_by_id(activation_id)
             # Only after a transition: a job that found nothing due (the activation was cancelled, or
             # an injected test clock lags the real one) must not re-arm itself in a loop.

@@ -15,6 +15,7 @@ from discord.ext import commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.errors import InvalidInput
+from bot.reports.privacy import K_MAX, K_MIN, validate_k
 from cogs.checks import moderator_only
 
 RETENTION_MIN, RETENTION_MAX = 1, 3650
@@ -47,6 +48,7 @@ class Settings(commands.Cog):
         retention_days=f"Days to keep raw engagement events ({RETENTION_MIN}-{RETENTION_MAX})",
         max_sponsored_per_week=f"Most sponsored activations in any 7 days ({SPONSORED_MIN}-{SPONSORED_MAX})",
         min_gap_hours=f"Fewest hours between two sponsored activations ({GAP_MIN}-{GAP_MAX})",
+        k_anonymity=f"Reports hide figures about fewer members than this ({K_MIN}-{K_MAX}, default 5)",
     )
     @app_commands.choices(locale=LOCALE_CHOICES)
     @moderator_only()
@@ -59,6 +61,7 @@ class Settings(commands.Cog):
         retention_days: app_commands.Range[int, RETENTION_MIN, RETENTION_MAX] | None = None,
         max_sponsored_per_week: app_commands.Range[int, SPONSORED_MIN, SPONSORED_MAX] | None = None,
         min_gap_hours: app_commands.Range[int, GAP_MIN, GAP_MAX] | None = None,
+        k_anonymity: app_commands.Range[int, K_MIN, K_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         changes: dict[str, object] = {}
@@ -82,6 +85,8 @@ class Settings(commands.Cog):
             if not GAP_MIN <= min_gap_hours <= GAP_MAX:
                 raise InvalidInput("error.bad_gap", low=GAP_MIN, high=GAP_MAX)
             changes["min_gap_hours"] = min_gap_hours
+        if k_anonymity is not None:
+            changes["k_anonymity"] = validate_k(k_anonymity)
         if not changes:
             current = await self._describe(interaction)
             await interaction.response.send_message(
@@ -100,6 +105,7 @@ class Settings(commands.Cog):
             "retention_days": lambda v: str(v),
             "max_sponsored_per_week": lambda v: str(v),
             "min_gap_hours": lambda v: str(v),
+            "k_anonymity": lambda v: str(v),
         }
         parts = [
             i18n.t(lang, f"setup.{name.removesuffix('_id')}", value=shown[name](value))
