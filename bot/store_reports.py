@@ -19,8 +19,15 @@ from bot.ledger import iso
 from bot.store_base import StoreBase
 
 _FEED_HOURLY = """
-    INSERT INTO report_hourly (community_id, hour, channel_id, kind, n)
-    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, channel_id, kind, count(*)
+    INSERT INTO report_hourly (community_id, hour, kind, n)
+    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
+      FROM events WHERE id > :after
+     GROUP BY 1, 2, 3
+    ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+_FEED_CHANNEL_DAYS = """
+    INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
+    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
       FROM events WHERE id > :after
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
@@ -43,8 +50,8 @@ _KINDS_BY_DAY = """
      GROUP BY day, kind ORDER BY day, kind
 """
 _CHANNEL_COUNTS = """
-    SELECT channel_id, sum(n) FROM report_hourly
-     WHERE community_id = :c AND hour >= :lo AND hour < :hi
+    SELECT channel_id, sum(n) FROM report_channel_days
+     WHERE community_id = :c AND day >= :lo AND day < :hi
        AND kind IN ('message', 'reply', 'reaction', 'thread', 'comment', 'submission')
      GROUP BY channel_id
 """
@@ -123,6 +130,7 @@ class ReportQueries(StoreBase):
         if not self._has_report_tables:
             return
         await db.execute(_FEED_HOURLY, dict(after=after_id))
+        await db.execute(_FEED_CHANNEL_DAYS, dict(after=after_id))
         await db.execute(_FEED_MEMBER_DAYS, dict(after=after_id))
 
     async def purge_report_member_days(self, community_id: int, cutoff: datetime) -> int:
@@ -155,9 +163,10 @@ class ReportQueries(StoreBase):
             return [(int(d), str(k), int(n)) for d, k, n in await cur.fetchall()]
 
     async def report_channel_counts(
-        self, community_id: int, lo_hour: int, hi_hour: int
+        self, community_id: int, lo_day: int, hi_day: int
     ) -> list[tuple[int, int]]:
-        params = dict(c=community_id, lo=lo_hour, hi=hi_hour)
+        """(channel as recorded, activity events) over days [lo_day, hi_day)."""
+        params = dict(c=community_id, lo=lo_day, hi=hi_day)
         async with self.db.execute(_CHANNEL_COUNTS, params) as cur:
             return [(int(c), int(n)) for c, n in await cur.fetchall()]
 

@@ -137,12 +137,20 @@ def community_figures(inp: CommunityInput) -> Report:
     md = inp.member_days
     rows: list[Row] = []
 
-    in_period = (md.day >= start) & (md.day < end)
-    active_ids = np.unique(md.member[in_period])
-    active = len(active_ids)
-    wau = len(md.members_between(end - WEEK_DAYS, end))
-    mau = len(md.members_between(end - 30, end))
-    new = sum(1 for m in active_ids.tolist() if start <= inp.first_seen.get(m, -1) < end)
+    # Who was active when, as a (day x member) grid: every distinct count is a sum over it.
+    lo = min(start, end - 30)
+    keep = (md.day >= lo) & (md.day < end)
+    members, member_index = np.unique(md.member[keep], return_inverse=True)
+    grid = np.zeros((end - lo, len(members)), dtype=np.bool_)
+    grid[md.day[keep] - lo, member_index] = True
+    in_period = md.day[keep] >= start
+    active_mask = grid[start - lo :].any(axis=0)
+    active_ids = members[active_mask]
+    active = int(active_mask.sum())
+    wau = int(grid[end - WEEK_DAYS - lo :].any(axis=0).sum())
+    mau = int(grid[end - 30 - lo :].any(axis=0).sum())
+    newcomers = [m for m, day in inp.first_seen.items() if start <= day < end]
+    new = int(np.isin(active_ids, np.array(newcomers, dtype=np.int64)).sum())
     returning = active - new
 
     totals: dict[str, int] = {}
@@ -156,11 +164,8 @@ def community_figures(inp: CommunityInput) -> Report:
     replies = sum(totals.get(k, 0) for k in REPLY_KINDS)
     reactions = totals.get("reaction", 0) - totals.get("unreaction", 0)
 
-    period_members, member_index = np.unique(md.member[in_period], return_inverse=True)
-    width = max(len(period_members), 1)
-    day_keys = np.unique((md.day[in_period] - start) * width + member_index)
-    days, counts = np.unique(day_keys // width + start, return_counts=True)
-    daily_active = dict(zip(days.tolist(), counts.tolist(), strict=True))
+    per_day_active = grid.sum(axis=1)
+    daily_active = {lo + i: int(n) for i, n in enumerate(per_day_active.tolist()) if lo + i >= start}
     period_days = end - start
     dau = sum(daily_active.values()) / period_days if period_days else 0.0
 
@@ -195,16 +200,15 @@ def community_figures(inp: CommunityInput) -> Report:
         topic = _topic(inp.topics, channel)
         topic_events[topic.id] = topic_events.get(topic.id, 0) + n
         names[topic.id] = topic.name
-    channels, channel_index = np.unique(md.channel[in_period], return_inverse=True)
+    channels, channel_index = np.unique(md.channel[keep][in_period], return_inverse=True)
     topic_ids = [_topic(inp.topics, c).id for c in channels.tolist()]
     for c in channels.tolist():
         names.setdefault(_topic(inp.topics, c).id, _topic(inp.topics, c).name)
     codes = {t: i for i, t in enumerate(dict.fromkeys(topic_ids))}
     topic_code = np.array([codes[t] for t in topic_ids], dtype=np.int64)[channel_index]
-    topic_keys = np.unique(topic_code * width + member_index) // width
-    code_ids, code_counts = np.unique(topic_keys, return_counts=True)
-    by_code = {i: t for t, i in codes.items()}
-    topic_members = {by_code[int(c)]: int(n) for c, n in zip(code_ids, code_counts, strict=True)}
+    topic_grid = np.zeros((len(codes), len(members)), dtype=np.bool_)
+    topic_grid[topic_code, member_index[in_period]] = True
+    topic_members = {t: int(n) for t, n in zip(codes, topic_grid.sum(axis=1).tolist(), strict=True)}
     total_events = sum(topic_events.values())
     for topic_id in sorted(topic_events, key=lambda t: (-topic_events[t], t)):
         n_members = topic_members.get(topic_id, 0)

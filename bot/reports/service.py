@@ -112,7 +112,7 @@ class ReportService:
             end_day=end_day,
             member_days=MemberDays(day, channel, member),
             kinds_by_day=await s.report_kinds_by_day(community_id, start_day * 24, end_day * 24),
-            channel_counts=await s.report_channel_counts(community_id, start_day * 24, end_day * 24),
+            channel_counts=await s.report_channel_counts(community_id, start_day, end_day),
             topics=topics,
             first_seen=await s.report_first_seen(community_id, EPOCH + timedelta(days=start_day)),
             voices_now=await s.report_trusted_voices(community_id),

@@ -21,6 +21,8 @@ AGGREGATES = [
     " GROUP BY community_id, channel_id, day, kind ORDER BY 1, 2, 3, 4",
     "SELECT community_id, channel_id, day, kind, sum(n), count(*) FROM activity_daily"
     " GROUP BY community_id, channel_id, day, kind ORDER BY 1, 2, 3, 4",
+    "SELECT community_id, channel_id, day, sum(n), count(*) FROM report_member_days"
+    " GROUP BY community_id, channel_id, day ORDER BY 1, 2, 3",
 ]
 
 
@@ -74,6 +76,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         "members",
         "engagement_daily",
         "activity_daily",
+        "report_member_days",
         "partners",
         "consent_log",
         "trust_scores",
@@ -143,6 +146,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         ("reply", 1, None),
     ]
     assert sorted((r["kind"], r["n"]) for r in tables["activity_daily"]) == [("message", 1), ("reaction", 1)]
+    assert [r["n"] for r in tables["report_member_days"]] == [2]  # active in #vegan-cooking that day
     # another member's export never discloses alice
     assert str(w.alice) not in json.dumps(await export(harness, w.bob))
 
@@ -177,6 +181,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         == 0
     )
     assert await harness.scalar("SELECT count(*) FROM activity_daily WHERE member_id = ?", w.alice) == 0
+    assert await harness.scalar("SELECT count(*) FROM report_member_days WHERE member_id = ?", w.alice) == 0
     pseudonym = await harness.scalar("SELECT member_id FROM activity_daily WHERE member_id < 0")
     assert pseudonym in await store.ranking_exclusions(w.guild)  # never ranked
 

@@ -690,6 +690,10 @@ async def test_ingest_batches_feed_the_aggregates_once(tmp_path: Path):
         (h + 1, "reply", 1),
         (h + 1, "unreaction", 1),
     ]
+    by_channel = await s.fetch_all("SELECT day, channel_id, kind, n FROM report_channel_days ORDER BY kind")
+    d = day_of(t0)
+    kinds = ["join", "message", "reaction", "reply", "unreaction"]
+    assert by_channel == [(d, 0 if kind == "join" else 5, kind, 1) for kind in kinds]
     days = await s.fetch_all(
         "SELECT day, channel_id, member_id, n FROM report_member_days ORDER BY member_id"
     )
