@@ -236,12 +236,13 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries, ReportQueries):
             last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
             if event_rows:
                 await db.executemany(_INSERT_EVENT, event_rows)
-                await self.feed_report_aggregates(db, last_id)
             if member_rows:
                 await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
                 await db.executemany(_UPSERT_CHANNEL, channel_rows)
             inserted = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+            if inserted:
+                await self.feed_report_aggregates(db, last_id)
         return int(inserted)
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
@@ -631,8 +632,9 @@ class Store(PartnerQueries, ActivationQueries, GiveawayQueries, ReportQueries):
             async with self.transaction() as db:
                 last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
                 await db.executemany(_INSERT_EVENT, batch)
-                await self.feed_report_aggregates(db, last_id)
                 new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+                if new:
+                    await self.feed_report_aggregates(db, last_id)
             return int(new)
 
         inserted = 0

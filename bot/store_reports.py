@@ -21,21 +21,21 @@ from bot.store_base import StoreBase
 _FEED_HOURLY = """
     INSERT INTO report_hourly (community_id, hour, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
-      FROM events WHERE id > :after
+      FROM events NOT INDEXED WHERE id > :after  -- the batch: a rowid range, never an index scan
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """
 _FEED_CHANNEL_DAYS = """
     INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
-      FROM events WHERE id > :after
+      FROM events NOT INDEXED WHERE id > :after  -- the batch: a rowid range, never an index scan
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """
 _FEED_MEMBER_DAYS = """
     INSERT INTO report_member_days (community_id, day, channel_id, member_id, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, actor_id, count(*)
-      FROM events WHERE id > :after AND kind NOT IN ('join', 'unreaction')
+      FROM events NOT INDEXED WHERE id > :after AND kind NOT IN ('join', 'unreaction')
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """

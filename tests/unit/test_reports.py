@@ -30,6 +30,7 @@ from bot.errors import Forbidden, InvalidInput
 from bot.ledger import ChannelInfo, MemberSighting, iso
 from bot.reports import charts
 from bot.reports.csv_export import to_csv
+from bot.reports.files import write_reports
 from bot.reports.metrics import Report, Row, day_of, week_of, week_start_day
 from bot.reports.privacy import K_MIN, effective_k, publish, publish_rows, validate_k
 from bot.reports.service import RenderedReport, ReportService, headline_lines
@@ -726,3 +727,37 @@ def test_cli_writes_the_same_csv_and_png(month: Month, tmp_path: Path, capsys: p
     assert (out / f"community-{month.guild}-30d.png").read_bytes().startswith(b"\x89PNG")
     assert "Active members" in capsys.readouterr().out
     assert cli(["report", "activation", "999", "--out", str(out), "--db", str(month.path)]) == 2
+
+
+async def test_write_reports_leaves_the_community_and_activation_files(
+    month: Month, store: Store, tmp_path: Path
+):
+    starts = month.com.start + timedelta(days=30)
+    activation_id, _ = await seed_activation(
+        store, month.guild, starts=starts, ends=starts + timedelta(hours=2)
+    )
+    paths = await write_reports(
+        service(store, month.com.end), month.guild, tmp_path / "demo-output", activation_ids=(activation_id,)
+    )
+    assert [p.name for p in paths] == [
+        f"community-{month.guild}-30d.png",
+        f"community-{month.guild}-30d.csv",
+        f"activation-{activation_id}.png",
+        f"activation-{activation_id}.csv",
+    ]
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_reports_import_no_platform():
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    for path in [*sorted((root / "bot" / "reports").glob("*.py")), root / "bot" / "store_reports.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in (n.names if isinstance(n, ast.Import) else [n])
+        }
+        assert not imported & {"discord", "praw", "cogs"}, path
