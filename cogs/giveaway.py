@@ -26,7 +26,7 @@ from bot.app import App, MicrovoiceBot, reply_error
 from bot.errors import InvalidInput, MicrovoiceError
 from bot.giveaway import Eligibility, GiveawayConfig, MemberFacts
 from bot.ledger import parse_iso
-from bot.store_giveaways import write_codes, write_giveaway_secret
+from bot.store import write_codes, write_giveaway_secret
 from cogs.activations import (
     CONNECTION_CHOICES,
     ENDS_HELP,

@@ -226,7 +226,7 @@ async def open_store(tmp_path: Path):
 
 
 async def test_store_one_entry_per_member_and_only_while_live(tmp_path: Path):
-    from bot.store_giveaways import write_giveaway_secret
+    from bot.store import write_giveaway_secret
 
     store = await open_store(tmp_path)
     try:
@@ -279,7 +279,7 @@ async def test_store_draw_round_happens_once_and_reroll_replaces(tmp_path: Path)
 def test_giveaway_and_codes_modules_stay_pure():
     import ast
 
-    for name in ("giveaway", "codes", "store_giveaways"):
+    for name in ("giveaway", "codes", "store/giveaways"):
         tree = ast.parse((ROOT / "bot" / f"{name}.py").read_text())
         imported = {
             (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name.split(".")[0]

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.errors import InvalidInput
 from bot.ledger import iso
 from bot.partners import Partner, Terms
@@ -24,7 +22,7 @@ from bot.privacy import (
     NOT_EXPORTED,
     pseudonymise_ids,
 )
-from bot.store_base import StoreBase
+from bot.store.base import StoreBase
 
 
 @dataclass(frozen=True)
@@ -111,18 +109,7 @@ _PURGE_CHUNK = """
 
 
 class PartnerQueries(StoreBase):
-    """Partners, consent log, brands, export and erasure. Relies on `Store.db`."""
-
-    db: aiosqlite.Connection
-
-    async def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
-        async with self.db.execute(sql, params) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
-
-    async def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        async with self.db.execute(sql, params) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
+    """Partners, consent log, brands, export and erasure. Mixed into `bot.store.Store`."""
 
     # -- partners ---------------------------------------------------------------------------------
 
@@ -133,7 +120,7 @@ class PartnerQueries(StoreBase):
             return await cur.fetchone() is not None
 
     async def get_partner(self, community_id: int, member_id: int) -> Partner | None:
-        rows = await self._rows(
+        rows = await self.fetch_all(
             "SELECT community_id, member_id, terms_version, opted_in_at, opted_out_at FROM partners"
             " WHERE community_id = ? AND member_id = ?",
             (community_id, member_id),
@@ -141,7 +128,7 @@ class PartnerQueries(StoreBase):
         return Partner(*rows[0]) if rows else None
 
     async def active_partner_ids(self, community_id: int) -> list[int]:
-        rows = await self._rows(
+        rows = await self.fetch_all(
             "SELECT member_id FROM partners WHERE community_id = ? AND opted_out_at IS NULL"
             " ORDER BY member_id",
             (community_id,),
@@ -150,7 +137,7 @@ class PartnerQueries(StoreBase):
 
     async def current_terms(self, community_id: int) -> Terms | None:
         """The newest terms moderators wrote, or None while the built-in default (version 0) applies."""
-        rows = await self._rows(
+        rows = await self.fetch_all(
             "SELECT version, body, created_at FROM partner_terms WHERE community_id = ?"
             " ORDER BY version DESC LIMIT 1",
             (community_id,),
@@ -161,7 +148,7 @@ class PartnerQueries(StoreBase):
         """Store a new version of the terms; returns its number (1, 2, ...)."""
         async with self.transaction():
             version = 1 + int(
-                await self._one(
+                await self.scalar(
                     "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
                     (community_id,),
                 )
@@ -177,14 +164,14 @@ class PartnerQueries(StoreBase):
         """Opt in under `version`, logging the consent. False (nothing written) if the terms changed."""
         async with self.transaction():
             current = int(
-                await self._one(
+                await self.scalar(
                     "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
                     (community_id,),
                 )
             )
             if current != version:
                 return False
-            already = await self._one(
+            already = await self.scalar(
                 "SELECT 1 FROM partners WHERE community_id = ? AND member_id = ? AND terms_version = ?"
                 " AND opted_out_at IS NULL",
                 (community_id, member_id, version),
@@ -214,7 +201,7 @@ class PartnerQueries(StoreBase):
             )
             if cur.rowcount != 1:
                 return False
-            version = await self._one(
+            version = await self.scalar(
                 "SELECT terms_version FROM partners WHERE community_id = ? AND member_id = ?",
                 (community_id, member_id),
             )
@@ -224,7 +211,7 @@ class PartnerQueries(StoreBase):
         return True
 
     async def consent_history(self, community_id: int, member_id: int) -> list[ConsentEntry]:
-        rows = await self._rows(
+        rows = await self.fetch_all(
             "SELECT action, terms_version, at FROM consent_log WHERE community_id = ? AND member_id = ?"
             " ORDER BY id",
             (community_id, member_id),
@@ -236,8 +223,8 @@ class PartnerQueries(StoreBase):
     ) -> tuple[list[PartnerListing], int]:
         """Active partners only, each at their best score among `scopes`, best first; and the total."""
         params = dict(c=community_id, scopes=json.dumps(list(scopes)), offset=offset, limit=limit)
-        rows = await self._rows(_PARTNER_RANKING, params)
-        total = int(await self._one(_PARTNER_RANKING_TOTAL, params) or 0)
+        rows = await self.fetch_all(_PARTNER_RANKING, params)
+        total = int(await self.scalar(_PARTNER_RANKING_TOTAL, params) or 0)
         listings = [
             PartnerListing(int(m), str(s), int(r), float(sc), int(p), int(t), str(w))
             for m, s, r, sc, p, t, w in rows
@@ -247,7 +234,7 @@ class PartnerQueries(StoreBase):
     # -- brands -----------------------------------------------------------------------------------
 
     async def _brand_from_row(self, row: tuple[Any, ...]) -> Brand:
-        contacts = await self._rows(
+        contacts = await self.fetch_all(
             "SELECT member_id FROM brand_contacts WHERE brand_id = ? ORDER BY member_id", (row[0],)
         )
         bid, cid, name, status, topics, created_by, created_at, approved_by, updated_at, role_id = row
@@ -267,7 +254,7 @@ class PartnerQueries(StoreBase):
 
     async def get_brand(self, community_id: int, brand_id: int) -> Brand | None:
         """The brand with this id in this community (any status), or None."""
-        rows = await self._rows(
+        rows = await self.fetch_all(
             f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND id = ?", (community_id, brand_id)
         )
         return await self._brand_from_row(rows[0]) if rows else None
@@ -276,7 +263,7 @@ class PartnerQueries(StoreBase):
         """By id, or by case-insensitive name among brands that were not removed."""
         if isinstance(key, int):
             return await self.get_brand(community_id, key)
-        rows = await self._rows(
+        rows = await self.fetch_all(
             f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND lower(name) = lower(?)"
             " ORDER BY status = 'removed', id DESC LIMIT 1",
             (community_id, key),
@@ -284,7 +271,7 @@ class PartnerQueries(StoreBase):
         return await self._brand_from_row(rows[0]) if rows else None
 
     async def list_brands(self, community_id: int, *, include_removed: bool = False) -> list[Brand]:
-        rows = await self._rows(
+        rows = await self.fetch_all(
             f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ?"
             + ("" if include_removed else " AND status <> 'removed'")
             + " ORDER BY lower(name), id",
@@ -369,7 +356,7 @@ class PartnerQueries(StoreBase):
 
     async def ranking_exclusions(self, community_id: int) -> set[int]:
         """Never ranked: contacts of brands that are not removed, and erased members' pseudonyms."""
-        rows = await self._rows(
+        rows = await self.fetch_all(
             """
             SELECT c.member_id FROM brand_contacts AS c JOIN brands AS b ON b.id = c.brand_id
              WHERE c.community_id = :c AND b.status <> 'removed'
@@ -383,12 +370,12 @@ class PartnerQueries(StoreBase):
     # -- privacy ----------------------------------------------------------------------------------
 
     async def _tables(self) -> dict[str, list[str]]:
-        names = await self._rows(
+        names = await self.fetch_all(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
         tables: dict[str, list[str]] = {}
         for (name,) in names:
-            columns = await self._rows(f'PRAGMA table_info("{name}")')
+            columns = await self.fetch_all(f'PRAGMA table_info("{name}")')
             tables[str(name)] = [str(c[1]) for c in columns]
         return tables
 
@@ -526,7 +513,7 @@ class PartnerQueries(StoreBase):
         the pseudonym, in place: inside forget_member's transaction."""
         arrays = sorted(MEMBER_ID_ARRAYS)
         touches = " OR ".join(f"EXISTS (SELECT 1 FROM json_each({c}) WHERE value = :m)" for c in arrays)
-        rows = await self._rows(
+        rows = await self.fetch_all(
             f"SELECT activation_id, round, {', '.join(arrays)} FROM giveaway_draws"
             f" WHERE activation_id IN ({finished}) AND ({touches})",
             p,
@@ -544,7 +531,7 @@ class PartnerQueries(StoreBase):
 
     async def retention_targets(self, default_days: int) -> list[tuple[int, int]]:
         """(community, retention days) for every community that has raw events."""
-        rows = await self._rows(_RETENTION_TARGETS, dict(default_days=default_days))
+        rows = await self.fetch_all(_RETENTION_TARGETS, dict(default_days=default_days))
         return [(int(c), int(d)) for c, d in rows]
 
     async def purge_events_before(self, community_id: int, cutoff: datetime, *, chunk: int = 5000) -> int:

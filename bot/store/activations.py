@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
-from bot.store_base import StoreBase
+from bot.store.base import StoreBase
 
 AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
@@ -134,9 +134,7 @@ def _question(row: Sequence[Any]) -> Question:
 
 
 class ActivationQueries(StoreBase):
-    """Activations and everything hanging off them. Relies on `Store.db`."""
-
-    db: aiosqlite.Connection
+    """Activations and everything hanging off them. Mixed into `bot.store.Store`."""
 
     # -- activations --------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""SQL for giveaways (entries, provably fair draws) and unique discount codes; mixed into Store.
+"""SQL for giveaways (entries, provably fair draws) and unique discount codes; mixed into `bot.store.Store`.
 
 Everything that must happen once is guarded by the schema and done in ONE statement: an entry is a
 primary key, a draw round is one row under a primary key, a code claim is one UPDATE of an unclaimed row
@@ -13,13 +13,13 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import aiosqlite
 
 from bot.codes import PoolCode
 from bot.ledger import iso
-from bot.store_base import StoreBase
+from bot.store.base import StoreBase
 
 EntryOutcome = Literal["entered", "already", "left", "not_entered", "closed"]
 ClaimOutcome = Literal["claimed", "already", "not_winner"]
@@ -140,22 +140,12 @@ _EVENTS_BY = """
 
 
 class GiveawayQueries(StoreBase):
-    """Giveaway entries and draws, code pools, claims and redemptions. Relies on `Store.db`."""
-
-    db: aiosqlite.Connection
-
-    async def _gw_rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        async with self.db.execute(sql, params) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
-
-    async def _gw_one(self, sql: str, params: dict[str, Any]) -> Any:
-        rows = await self._gw_rows(sql, params)
-        return rows[0][0] if rows else None
+    """Giveaway entries and draws, code pools, claims and redemptions. Mixed into `bot.store.Store`."""
 
     # -- giveaway: commitment and entries --------------------------------------------------------
 
     async def giveaway_commitment(self, activation_id: int) -> str | None:
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT commitment FROM giveaway_secrets WHERE activation_id = :a", dict(a=activation_id)
         )
         return None if value is None else str(value)
@@ -166,7 +156,7 @@ class GiveawayQueries(StoreBase):
             "UPDATE giveaway_secrets SET revealed_at = coalesce(revealed_at, :now) WHERE activation_id = :a",
             dict(a=activation_id, now=iso(now)),
         )
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT seed FROM giveaway_secrets WHERE activation_id = :a AND revealed_at IS NOT NULL",
             dict(a=activation_id),
         )
@@ -174,7 +164,7 @@ class GiveawayQueries(StoreBase):
 
     async def giveaway_seed_for_draw(self, activation_id: int) -> str | None:
         """The secret, read only by the draw after the giveaway ended."""
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT s.seed FROM giveaway_secrets AS s JOIN activations AS a ON a.id = s.activation_id"
             " WHERE s.activation_id = :a AND a.state = 'ended'",
             dict(a=activation_id),
@@ -189,7 +179,7 @@ class GiveawayQueries(StoreBase):
         cur = await self.write(_ENTER, params)
         if cur.rowcount == 1:
             return "entered"
-        return "already" if await self._gw_one(_OPEN, params) else "closed"
+        return "already" if await self.scalar(_OPEN, params) else "closed"
 
     async def leave_giveaway(
         self, community_id: int, activation_id: int, member_id: int, now: datetime
@@ -198,11 +188,11 @@ class GiveawayQueries(StoreBase):
         cur = await self.write(_LEAVE, params)
         if cur.rowcount == 1:
             return "left"
-        return "not_entered" if await self._gw_one(_OPEN, params) else "closed"
+        return "not_entered" if await self.scalar(_OPEN, params) else "closed"
 
     async def unannounced_giveaways(self) -> list[int]:
         """Ended giveaways whose results were never posted (the bot stopped between end and post)."""
-        rows = await self._gw_rows(
+        rows = await self.fetch_all(
             "SELECT a.id FROM activations AS a WHERE a.kind = 'giveaway' AND a.state = 'ended'"
             " AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d"
             "                  WHERE d.activation_id = a.id AND d.round = 0 AND d.message_id IS NOT NULL)"
@@ -213,13 +203,13 @@ class GiveawayQueries(StoreBase):
 
     async def giveaway_entry_count(self, activation_id: int) -> int:
         return int(
-            await self._gw_one(
+            await self.scalar(
                 "SELECT count(*) FROM giveaway_entries WHERE activation_id = :a", dict(a=activation_id)
             )
         )
 
     async def giveaway_entrants(self, activation_id: int) -> list[int]:
-        rows = await self._gw_rows(
+        rows = await self.fetch_all(
             "SELECT member_id FROM giveaway_entries WHERE activation_id = :a ORDER BY member_id",
             dict(a=activation_id),
         )
@@ -262,7 +252,7 @@ class GiveawayQueries(StoreBase):
         return cur.rowcount == 1
 
     async def giveaway_draws(self, activation_id: int) -> list[Draw]:
-        rows = await self._gw_rows(
+        rows = await self.fetch_all(
             "SELECT round, winners, replaced, entrants, entrants_sha256, message_id FROM giveaway_draws"
             " WHERE activation_id = :a ORDER BY round",
             dict(a=activation_id),
@@ -281,7 +271,7 @@ class GiveawayQueries(StoreBase):
 
     async def giveaway_standing(self, activation_id: int) -> Standing:
         draws = await self.giveaway_draws(activation_id)
-        claimed = await self._gw_rows(
+        claimed = await self.fetch_all(
             "SELECT member_id FROM giveaway_claims WHERE activation_id = :a", dict(a=activation_id)
         )
         out = {m for d in draws for m in d.replaced}
@@ -306,7 +296,7 @@ class GiveawayQueries(StoreBase):
         cur = await self.write(_CLAIM_PRIZE, params)
         if cur.rowcount == 1:
             return "claimed"
-        claimed = await self._gw_one(
+        claimed = await self.scalar(
             "SELECT 1 FROM giveaway_claims WHERE activation_id = :a AND member_id = :m", params
         )
         return "already" if claimed else "not_winner"
@@ -314,7 +304,7 @@ class GiveawayQueries(StoreBase):
     # -- eligibility facts -----------------------------------------------------------------------
 
     async def member_joined_at(self, community_id: int, member_id: int) -> str | None:
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT joined_at FROM members WHERE community_id = :c AND member_id = :m",
             dict(c=community_id, m=member_id),
         )
@@ -322,11 +312,11 @@ class GiveawayQueries(StoreBase):
 
     async def member_engagement_events(self, community_id: int, member_id: int) -> int:
         """Engagement events the member made here (self-engagement, joins and retractions not counted)."""
-        return int(await self._gw_one(_EVENTS_BY, dict(c=community_id, m=member_id)) or 0)
+        return int(await self.scalar(_EVENTS_BY, dict(c=community_id, m=member_id)) or 0)
 
     async def is_contact_of_any_brand(self, community_id: int, member_id: int) -> bool:
         """A contact of any brand in this community that has not been removed."""
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT 1 FROM brand_contacts AS k JOIN brands AS b ON b.id = k.brand_id"
             " WHERE k.community_id = :c AND k.member_id = :m AND b.status <> 'removed' LIMIT 1",
             dict(c=community_id, m=member_id),
@@ -340,21 +330,22 @@ class GiveawayQueries(StoreBase):
     ) -> bool:
         """Add a pool to an activation; False (nothing added) if a code is already in its pool."""
         try:
-            await write_codes(self.db, activation_id, community_id, codes, now)
+            async with self.transaction() as db:
+                await write_codes(db, activation_id, community_id, codes, now)
         except sqlite3.IntegrityError:
             return False
         return True
 
     async def code_counts(self, activation_id: int) -> tuple[int, int]:
         """(codes in the pool, codes claimed)."""
-        rows = await self._gw_rows(
+        rows = await self.fetch_all(
             "SELECT count(*), count(claimed_by) FROM activation_codes WHERE activation_id = :a",
             dict(a=activation_id),
         )
         return int(rows[0][0]), int(rows[0][1])
 
     async def claimed_code(self, activation_id: int, member_id: int) -> str | None:
-        value = await self._gw_one(
+        value = await self.scalar(
             "SELECT code FROM activation_codes WHERE activation_id = :a AND claimed_by = :m",
             dict(a=activation_id, m=member_id),
         )
@@ -377,7 +368,7 @@ class GiveawayQueries(StoreBase):
         return await self.claimed_code(activation_id, member_id), False
 
     async def code_pool(self, community_id: int, activation_id: int) -> list[PoolCode]:
-        rows = await self._gw_rows(_POOL, dict(a=activation_id, c=community_id))
+        rows = await self.fetch_all(_POOL, dict(a=activation_id, c=community_id))
         return [
             PoolCode(int(i), str(code), bool(claimed), bool(redeemed)) for i, code, claimed, redeemed in rows
         ]
