@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from bot.sandbox.redirect import point_discord_at
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
 BASIC = (1 << 10) | (1 << 11)  # view channel, send messages
-GUILD_READY_TIMEOUT = 0.1
+GUILD_READY_TIMEOUT = 0.01
 
 
 class Clock:
@@ -189,8 +190,8 @@ def redirected(sb: DiscordSandbox):
 async def start_bot(
     sb: DiscordSandbox, settings: Settings, clock: Clock
 ) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
-    # The sandbox sends every GUILD_CREATE right after READY: no need to wait discord.py's default 2 s
-    # for late ones before the bot is ready.
+    # The sandbox sends every GUILD_CREATE right after READY, so discord.py need not wait 2 s (its
+    # default) for late ones; a GUILD_CREATE parsed after `ready` is awaited below.
     bot = build_bot(settings, clock=clock, guild_ready_timeout=GUILD_READY_TIMEOUT)
     task = asyncio.create_task(bot.start(settings.discord_token))
     ready = asyncio.ensure_future(asyncio.wait_for(bot.wait_until_ready(), timeout=15))
@@ -201,7 +202,33 @@ async def start_bot(
         raise AssertionError("the bot stopped before it was ready")
     await ready
     await sb.wait_ready(timeout=15)
+    await guilds_available(bot)
+    await listeners_done()
     return bot, task
+
+
+async def eventually(
+    condition: Callable[[], Any | Awaitable[Any]], what: str, timeout: float = 5  # noqa: ASYNC109
+) -> Any:
+    """Wait until `condition()` (sync or async) is truthy and return it; fail after `timeout` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        assert loop.time() < deadline, f"timed out after {timeout}s waiting for {what}"
+        await asyncio.sleep(0.005)
+
+
+async def guilds_available(bot: MicrovoiceBot, timeout: float = 5) -> None:  # noqa: ASYNC109
+    """Wait until every guild READY announced has arrived (its GUILD_CREATE was parsed)."""
+    def arrived() -> bool:
+        return bool(bot.guilds) and not any(g.unavailable for g in bot.guilds)
+
+    await eventually(arrived, "every guild's GUILD_CREATE", timeout)
 
 
 async def stop_bot(bot: MicrovoiceBot, task: asyncio.Task[None]) -> None:
