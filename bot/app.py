@@ -126,7 +126,10 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 class MicrovoiceBot(commands.Bot):
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+    ) -> None:
+        """`client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -134,6 +137,7 @@ class MicrovoiceBot(commands.Bot):
             # User-supplied text must never ping @everyone, @here or roles.
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,
         )
         self.settings = settings
         self.clock = clock
@@ -214,5 +218,7 @@ class MicrovoiceBot(commands.Bot):
         return synced
 
 
-def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> MicrovoiceBot:
-    return MicrovoiceBot(settings, clock=clock)
+def build_bot(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+) -> MicrovoiceBot:
+    return MicrovoiceBot(settings, clock=clock, **client_options)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +10,7 @@ from bot import disclosure
 from bot.ledger import iso
 from bot.sandbox.discord_server import Interaction, RecordedCall
 from cogs.activations import Activations
-from tests.e2e.conftest import MANAGE_GUILD, Harness
+from tests.e2e.conftest import MANAGE_GUILD, Harness, eventually
 
 EPHEMERAL = 1 << 6
 MESSAGE_ROUTES = (
@@ -114,12 +113,11 @@ async def move_to(h: Harness, moment: datetime) -> int:
 
 async def wait_state(h: Harness, activation_id: int, state: str, timeout: float = 5) -> None:  # noqa: ASYNC109
     """Wait for work the bot does after it already replied (e.g. an approval that starts at once)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) != state:
-        assert asyncio.get_running_loop().time() < deadline, (
-            f"activation {activation_id} never became {state}"
-        )
-        await asyncio.sleep(0.01)
+
+    async def reached() -> bool:
+        return await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == state
+
+    await eventually(reached, f"activation {activation_id} to become {state}", timeout)
     lock = engine(h)._locks.get(activation_id)
     if lock is not None:  # the engine holds it until the kind's hook (posting) is done
         async with lock:

@@ -31,7 +31,7 @@ from tests.e2e.activation_helpers import (
     set_locale,
     when,
 )
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 BRAND = "Acme @everyone **Oats**"
@@ -92,6 +92,10 @@ async def open_giveaway(
     return activation_id, opening
 
 
+def shown_description(h: Harness, message: dict) -> str:
+    return h.sandbox.message(int(message["id"]))["embeds"][0]["description"]
+
+
 def results_posts(h: Harness, lang: str) -> list[Any]:
     title = i18n.t(lang, "giveaway.result_title", prize="").split("\u2068")[0].strip()
     return [
@@ -148,13 +152,10 @@ async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang:
     ] == entrants
 
     # The live count reaches the post.
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        shown = h.sandbox.message(int(opening["id"]))["embeds"][0]["description"]
-        if i18n.t(lang, "giveaway.post_entries", count=len(entrants)) in shown:
-            break
-    else:
-        raise AssertionError(f"entry count never updated: {shown}")
+    await eventually(
+        lambda: i18n.t(lang, "giveaway.post_entries", count=len(entrants)) in shown_description(h, opening),
+        "the entry count on the post",
+    )
 
     # End: winners drawn from the sorted entrants with the committed seed, and the seed revealed.
     end = h.clock.now + timedelta(days=1)
@@ -225,10 +226,7 @@ async def test_restart_mid_giveaway_keeps_entries_and_draws_once(launcher: Launc
     launcher.clock.now += timedelta(days=2)
     h = await launcher.start()
     await engine(h).booted.wait()
-    for _ in range(200):
-        if results_posts(h, "en"):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: results_posts(h, "en"), "the results post")
     await h.settle()
     assert [
         r[0] for r in await h.rows("SELECT member_id FROM giveaway_entries ORDER BY member_id")
@@ -312,11 +310,11 @@ async def test_entry_count_edits_are_coalesced(harness: Harness):
     before = len(h.rest.find("PATCH", route))
     for uid in fans:
         await click(h, opening, ENTER.format(activation_id), uid)
-    for _ in range(150):
-        await asyncio.sleep(0.01)
-        shown = h.sandbox.message(int(opening["id"]))["embeds"][0]["description"]
-        if i18n.t("en", "giveaway.post_entries", count=8) in shown:
-            break
+    await eventually(
+        lambda: i18n.t("en", "giveaway.post_entries", count=8) in shown_description(h, opening),
+        "the entry count on the post",
+    )
+    shown = shown_description(h, opening)
     edits = len(h.rest.find("PATCH", route)) - before
     assert 1 <= edits <= 3, edits  # eight entries, a burst of at most a few edits
     assert i18n.t("en", "giveaway.post_entries", count=8) in shown

@@ -215,7 +215,7 @@ async def test_moderator_forgets_a_member_who_left_after_confirmation(harness: H
     )
     await interaction.response()
     done = await confirm(harness, interaction, w.owner, perms=MANAGE_GUILD)
-    assert f"data of <@{w.carol}> in this server was erased (1 events)" in done["content"]
+    assert f"data of <@{w.carol}> in this server was erased (1 event)" in done["content"]
     assert (
         await harness.scalar(
             "SELECT count(*) FROM events WHERE actor_id = ? OR target_id = ?", w.carol, w.carol
