@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot import codes, disclosure, giveaway, i18n
 from bot.activations import Activation, State
 from bot.app import App, MicrovoiceBot, reply_error
+from bot.discord_adapter.checks import require_role
 from bot.errors import InvalidInput, MicrovoiceError
 from bot.giveaway import Eligibility, GiveawayConfig, MemberFacts
 from bot.ledger import parse_iso
@@ -45,7 +46,6 @@ from cogs.activations import (
     require_manager_or_moderator,
     tag_for,
 )
-from cogs.checks import require_role
 
 log = logging.getLogger(__name__)
 
