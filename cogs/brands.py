@@ -128,16 +128,19 @@ async def partners_page(
     return embed, view
 
 
-async def apply_roles(interaction: discord.Interaction, change: BrandChange) -> int:
+async def apply_roles(app: App, interaction: discord.Interaction, change: BrandChange) -> int:
     """Make the role changes the brand service planned, so contacts hold the role only while approved.
 
     Returns how many changes Discord refused (missing Manage Roles or role hierarchy); a contact who
     left the server or a role that was deleted is skipped.
     """
     assert interaction.guild_id is not None
-    brand = change.after
+    if not (change.add or change.remove):
+        return 0
+    brand, lang = change.after, await app.lang(interaction.guild_id)
     http, failed = interaction.client.http, 0
-    reason = f"Microvoice brand #{brand.id} ({brand.status})"
+    status = i18n.t(lang, f"brand.status_{brand.status}")
+    reason = i18n.t(lang, "brand.role_reason", id=brand.id, status=status)  # shown in the audit log
     steps = [(http.remove_role, m, r) for m, r in change.remove]
     steps += [(http.add_role, m, r) for m, r in change.add]
     for call, member_id, role_id in steps:
@@ -258,7 +261,7 @@ class Brands(commands.Cog):
         brand = await resolve_brand(self.app, interaction.guild_id, brand_text)
         change = await self.app.brands.transition(interaction.guild_id, brand, action, by=interaction.user.id)
         key = f"brand.done_{action}" if change.changed else "brand.changed_meanwhile"
-        failed = await apply_roles(interaction, change)
+        failed = await apply_roles(self.app, interaction, change)
         text = await self.app.say(
             interaction, key, brand=label(brand), contacts=", ".join(f"<@{c}>" for c in brand.contacts)
         )
@@ -305,7 +308,7 @@ class Brands(commands.Cog):
         with names_shown():
             change = await self.app.brands.set_role(interaction.guild_id, found, facts)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        failed = await apply_roles(interaction, change)
+        failed = await apply_roles(self.app, interaction, change)
         if role is None:
             text = await self.app.say(interaction, "brand.role_cleared", brand=label(found))
         else:
