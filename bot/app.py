@@ -12,7 +12,7 @@ import json
 import logging
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +22,12 @@ from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.community import CommunityService
 from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.partners import BrandService, PartnerService
+from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.trust import TrustParams
@@ -56,23 +59,20 @@ class App:
     ingest: Ingest
     voices: Voices
     scheduler: Scheduler
+    communities: CommunityService
+    partners: PartnerService
+    brands: BrandService
+    privacy: PrivacyService
     clock: Callable[[], datetime] = utcnow
-    _locales: dict[int, str] = field(default_factory=dict)
 
     async def community(self, community_id: int) -> CommunitySettings:
-        return await self.store.get_settings(community_id, default_locale=self.settings.default_locale)
+        return await self.communities.get(community_id)
 
     async def lang(self, community_id: int | None) -> str:
-        if community_id is None:
-            return self.settings.default_locale
-        cached = self._locales.get(community_id)
-        if cached is None:
-            cached = (await self.community(community_id)).locale
-            self._locales[community_id] = cached
-        return cached
+        return await self.communities.lang(community_id)
 
     def forget_locale(self, community_id: int) -> None:
-        self._locales.pop(community_id, None)
+        self.communities.forget_locale(community_id)
 
     async def say(self, interaction: discord.Interaction, key: str, **params: object) -> str:
         return i18n.t(await self.lang(interaction.guild_id), key, **params)
@@ -156,13 +156,24 @@ class MicrovoiceBot(commands.Bot):
         )
         ingest.start()
         scheduler = Scheduler()
+        clock = self.clock
+        communities = CommunityService(
+            store, ingest, clock=clock, default_locale=self.settings.default_locale
+        )
+        privacy = PrivacyService(
+            store, ingest, voices, clock=clock, default_retention_days=self.settings.retention_days
+        )
         self.app = App(
             settings=self.settings,
             store=store,
             ingest=ingest,
             voices=voices,
             scheduler=scheduler,
-            clock=self.clock,
+            communities=communities,
+            partners=PartnerService(store, communities, clock=clock),
+            brands=BrandService(store, communities, clock=clock),
+            privacy=privacy,
+            clock=clock,
         )
         for name in discover_cogs():
             await self.load_extension(name)
@@ -170,6 +181,7 @@ class MicrovoiceBot(commands.Bot):
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
+        scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
         scheduler.start()
 
     async def _recompute_trust(self) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import giveaway
-from bot.brands import lookup_key
+from bot.partners import lookup_key
 from bot.sandbox.simulator import SimCommunity
 
 if TYPE_CHECKING:

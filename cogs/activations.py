@@ -65,8 +65,8 @@ from bot.activations import (
     validate_text,
 )
 from bot.app import App, MicrovoiceBot
+from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
 from bot.errors import Forbidden, InvalidInput
-from cogs.checks import RoleRequired, require_moderator, require_role
 
 log = logging.getLogger(__name__)
 

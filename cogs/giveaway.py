@@ -3,7 +3,7 @@
 
 The buttons are dynamic items: the activation id is in their custom_id and every state lives in the
 database, so they keep working after a restart. Drawing is in `bot/giveaway.py` (pure, provably fair,
-docs/giveaways.md); each draw round is one guarded row (`bot/store_giveaways.py`), so winners are drawn
+docs/giveaways.md); each draw round is one guarded row (`bot/store/giveaways.py`), so winners are drawn
 once whatever races or restarts happen. Every post goes through `post_disclosed`, so it carries the
 disclosure tag; edits re-apply the same tag.
 """
@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot import codes, disclosure, giveaway, i18n
 from bot.activations import Activation, State
 from bot.app import App, MicrovoiceBot, reply_error
+from bot.discord_adapter.checks import require_role
 from bot.errors import InvalidInput, MicrovoiceError
 from bot.giveaway import Eligibility, GiveawayConfig, MemberFacts
 from bot.ledger import parse_iso
@@ -45,7 +46,6 @@ from cogs.activations import (
     require_manager_or_moderator,
     tag_for,
 )
-from cogs.checks import require_role
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot import i18n
 from bot.activations import ANSWER_MAX, TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.app import App, MicrovoiceBot, reply_error
+from bot.discord_adapter.checks import require_moderator, require_role
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
@@ -34,7 +35,6 @@ from cogs.activations import (
     reply_to,
     require_brand_manager,
 )
-from cogs.checks import require_moderator, require_role
 
 log = logging.getLogger(__name__)
 

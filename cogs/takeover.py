@@ -24,6 +24,7 @@ from discord.ext import commands
 from bot import disclosure, i18n
 from bot.activations import TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.app import App, MicrovoiceBot, reply_error
+from bot.discord_adapter.checks import require_role
 from bot.errors import InvalidInput
 from cogs.activations import (
     CONNECTION_CHOICES,
@@ -38,7 +39,6 @@ from cogs.activations import (
     register_kind,
     tag_for,
 )
-from cogs.checks import require_role
 
 log = logging.getLogger(__name__)
 

@@ -238,7 +238,7 @@ async def test_retention_purge_deletes_old_raw_events_and_keeps_aggregates(harne
     await harness.flush()
     assert await harness.count() == 3
     before = await aggregates(harness)
-    cog = harness.bot.get_cog("Privacy")
+    cog = app.privacy  # the service the scheduled retention job calls
     assert await cog.purge_expired() == {w.guild: 2}
     assert await harness.rows("SELECT source_id FROM events") == [(recent["id"],)]
     assert await aggregates(harness) == before

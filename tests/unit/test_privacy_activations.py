@@ -1,4 +1,4 @@
-"""Erasure and export of activation data: the pure parts (bot/privacy.py, bot/giveaway.py)."""
+"""Erasure and export of activation data: the pure parts (bot/privacy/rules.py, bot/giveaway.py)."""
 
 from __future__ import annotations
 

@@ -55,12 +55,10 @@ async def member_standing(interaction: discord.Interaction) -> Standing:
         moderator = await require_moderator(interaction)
     except RoleRequired:
         moderator = False
-    guild_id, user_id = interaction.guild_id, interaction.user.id
-    return Standing(
-        moderator=moderator,
-        managed_brands=tuple(await app.store.managed_brand_ids(guild_id, user_id)),
-        partner=await app.store.is_partner(guild_id, user_id),
+    standing: Standing = await app.partners.standing(
+        interaction.guild_id, interaction.user.id, moderator=moderator
     )
+    return standing
 
 
 def require_role(command: str) -> Callable[[T], T]:

@@ -10,8 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot import i18n
-from bot.brands import has_mention, strip_invisible
 from bot.errors import InvalidInput
+from bot.partners.brands import has_mention, strip_invisible
 
 TERMS_MAX = 4000
 TERMS_MIN = 20

@@ -1,0 +1,1 @@
+"""The Discord side of bot/: permission checks, components and rendering shared by the cogs."""
