@@ -24,8 +24,8 @@ import pytest_asyncio
 from discord import app_commands
 from discord.http import Route
 
-from bot.sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
-from bot.sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
+from sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
+from sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
 
 pytestmark = pytest.mark.asyncio
 
