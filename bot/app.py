@@ -17,6 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import discord
+import discord.asset
+import discord.gateway
+import discord.http
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
@@ -34,6 +38,19 @@ from bot.trust import TrustParams
 from bot.voices import Voices
 
 log = logging.getLogger(__name__)
+
+
+def point_discord_at(api_base: str, gateway_url: str, cdn_base: str = "") -> None:
+    """Send discord.py's REST and gateway traffic (and, if given, asset URLs) to these endpoints.
+
+    discord.py keeps its endpoints as class attributes; this is the one place that changes them. The
+    gateway URL is needed as well as the REST base: an unsharded client connects to discord.py's
+    default gateway instead of asking `GET /gateway/bot`, and falls back to it after a lost session.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_base:
+        discord.asset.Asset.BASE = cdn_base.rstrip("/")
 
 
 def discover_cogs() -> list[str]:

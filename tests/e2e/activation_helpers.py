@@ -8,8 +8,8 @@ from typing import Any
 
 from bot import disclosure
 from bot.ledger import iso
-from bot.sandbox.discord_server import Interaction, RecordedCall
 from cogs.activations import Activations
+from sandbox.discord_server import Interaction, RecordedCall
 from tests.e2e.conftest import MANAGE_GUILD, Harness, eventually
 
 EPHEMERAL = 1 << 6

@@ -16,8 +16,8 @@ import pytest
 
 from bot.app import MicrovoiceBot, build_bot
 from bot.config import Settings
-from bot.sandbox.discord_server import DiscordSandbox, Interaction
-from bot.sandbox.redirect import point_discord_at
+from sandbox.discord_server import DiscordSandbox, Interaction
+from sandbox.redirect import point_discord_at
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3

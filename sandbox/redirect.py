@@ -1,9 +1,9 @@
-"""Point the unmodified discord.py client at a Discord stand-in (the sandbox).
+"""Point the unmodified discord.py client at the sandbox, and put discord.py back afterwards.
 
-Why this exists: discord.py hard-codes three endpoints as class attributes (REST base, default gateway and
-CDN base). The product must never monkey-patch discord.py anywhere else, so this module is the single,
-auditable place that redirects it. Tests restore the originals with :func:`discord_targets` /
-:func:`restore_discord_targets`.
+The redirect itself is the bot's own setting (`MICROVOICE_DISCORD_API_BASE`, applied by
+:func:`bot.app.point_discord_at`, the single place that changes discord.py's endpoints). This module adds
+what only the sandbox needs: its CDN at ``<origin>/cdn`` by default, and a snapshot/restore pair so tests
+leave discord.py as they found it (:func:`discord_targets` / :func:`restore_discord_targets`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import discord.asset
 import discord.gateway
 import discord.http
 import yarl
+
+from bot import app
 
 __all__ = ["DiscordTargets", "discord_targets", "point_discord_at", "restore_discord_targets"]
 
@@ -30,11 +32,9 @@ def point_discord_at(api_base: str, gateway_url: str, *, cdn_base: str | None = 
 
     ``api_base`` is e.g. ``'http://127.0.0.1:PORT/api/v10'`` and ``gateway_url`` e.g.
     ``'ws://127.0.0.1:PORT/gateway'``. ``cdn_base`` defaults to ``<origin of api_base>/cdn``, which is where
-    :class:`bot.sandbox.discord_server.DiscordSandbox` serves assets.
+    :class:`sandbox.discord_server.DiscordSandbox` serves assets.
     """
-    discord.http.Route.BASE = api_base.rstrip("/")
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-    discord.asset.Asset.BASE = (cdn_base or _cdn_from_api_base(api_base)).rstrip("/")
+    app.point_discord_at(api_base, gateway_url, cdn_base or _cdn_from_api_base(api_base))
 
 
 def discord_targets() -> DiscordTargets:

@@ -1296,7 +1296,7 @@ def simulate(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measure generation time and size, e.g. `python -m bot.sandbox.simulator --members 50000 --days 60`."""
+    """Measure generation time and size, e.g. `python -m sandbox.simulator --members 50000 --days 60`."""
     import argparse
     import time
 

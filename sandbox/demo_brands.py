@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import giveaway
 from bot.partners import lookup_key
-from bot.sandbox.simulator import SimCommunity
+from sandbox.simulator import SimCommunity
 
 if TYPE_CHECKING:
     from bot.activations import Activation
     from bot.app import App, MicrovoiceBot
-    from bot.sandbox.discord_server import DiscordSandbox, Interaction, RecordedCall
+    from sandbox.discord_server import DiscordSandbox, Interaction, RecordedCall
 
 T = TypeVar("T")
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
-from bot.demo_brands import DemoClock, show_brand_partnership
-from bot.sandbox.simulator import SimAction, SimCommunity, simulate
+from sandbox.demo_brands import DemoClock, show_brand_partnership
+from sandbox.simulator import SimAction, SimCommunity, simulate
 
 SENT_KINDS = ("message", "reply", "reaction", "unreaction", "thread", "join")
 
@@ -83,8 +83,8 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
     import discord
 
     from bot.app import build_bot
-    from bot.sandbox.discord_server import DiscordSandbox
-    from bot.sandbox.redirect import point_discord_at
+    from sandbox.discord_server import DiscordSandbox
+    from sandbox.redirect import point_discord_at
 
     started = time.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
