@@ -41,7 +41,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot import trust
-from bot.edges import CommunityEdges
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.sandbox.simulator import (
@@ -59,7 +58,7 @@ from bot.sandbox.simulator import (
     simulate,
 )
 from bot.store import Store
-from bot.voices import Voices
+from bot.trust import CommunityEdges, Voices
 
 DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

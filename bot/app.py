@@ -27,8 +27,7 @@ from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
-from bot.trust import TrustParams
-from bot.voices import Voices
+from bot.trust import TrustParams, Voices
 
 log = logging.getLogger(__name__)
 

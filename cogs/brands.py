@@ -32,7 +32,7 @@ from bot.brands import (
 )
 from bot.errors import InvalidInput
 from bot.store_partners import Brand, PartnerListing
-from bot.voices import render_why
+from bot.trust import render_why
 from cogs.checks import RoleRequired, member_standing, require_role
 from cogs.partners import SafeCallback, stamp
 

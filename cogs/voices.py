@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.voices import Page, render_why
+from bot.trust import Page, render_why
 from cogs.checks import RoleRequired, moderator_only, require_moderator
 
 PER_PAGE = 5
