@@ -34,8 +34,7 @@ from bot.partners import BrandService, PartnerService
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
-from bot.trust import TrustParams
-from bot.voices import Voices
+from bot.trust import TrustParams, Voices
 
 log = logging.getLogger(__name__)
 
