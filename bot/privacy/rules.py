@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,78 @@ ACTIVATION_ENTRIES: tuple[tuple[str, str, str], ...] = (
 )
 FINISHED_ACTIVATION_STATES = ("ended", "rejected", "cancelled")
 
+#: Rows *about* the member outside activations, and what erasure does with them: (table, column) ->
+#: "delete" (the row goes), "unlink" (the id becomes NULL: a thread they opened, an event in which they
+#: were only engaged with) or "pseudonymise" (daily counts keep their numbers under the pseudonym).
+SUBJECT_RULES: dict[tuple[str, str], str] = {
+    ("events", "actor_id"): "delete",
+    ("events", "target_id"): "unlink",
+    ("engagement_daily", "actor_id"): "pseudonymise",
+    ("engagement_daily", "target_id"): "pseudonymise",
+    ("activity_daily", "member_id"): "pseudonymise",
+    ("trust_scores", "member_id"): "delete",
+    ("trust_snapshots", "member_id"): "delete",
+    ("trust_overrides", "member_id"): "delete",
+    ("members", "member_id"): "delete",
+    ("channels", "owner_id"): "unlink",
+    ("brand_contacts", "member_id"): "delete",
+    ("partners", "member_id"): "delete",
+    ("consent_log", "member_id"): "delete",
+}
+
+
+@dataclass(frozen=True)
+class ErasureStep:
+    """One statement of an erasure: what happens to rows of `table` whose `column` holds the member.
+
+    `finished_only`: only rows of activations that are over (entries in a running activation are left,
+    so a live giveaway or Q&A is not corrupted). `acted`: the member's id records an action they took
+    (who registered a brand, approved or cancelled an activation, answered a question, changed a
+    setting); the row stays in the server's history and the id becomes the erasure's pseudonym.
+    """
+
+    table: str
+    column: str
+    how: str  # "delete" | "unlink" | "pseudonymise"
+    finished_only: bool = False
+    acted: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.how == "pseudonymise":
+            return f"{self.table}_{self.column}_pseudonymised"
+        return f"{self.table}_{'deleted' if self.how == 'delete' else 'unlinked'}"
+
+
+def erasure_plan(tables: Mapping[str, Sequence[str]]) -> list[ErasureStep]:
+    """Every statement an erasure runs, for the schema as it is (table -> column names).
+
+    Read from the schema, so a member column added by a later migration is never forgotten: a column
+    named in MEMBER_COLUMNS that no rule claims holds an action the member took, and is pseudonymised.
+    Activation entries come first (a deleted question takes other members' votes on it along), then
+    the rows about the member, then their actions.
+    """
+    entries = [
+        ErasureStep(table, column, how, finished_only=True)
+        for table, column, how in reversed(ACTIVATION_ENTRIES)
+        if column in tables.get(table, ()) and "activations" in tables
+    ]
+    subject = [
+        ErasureStep(table, column, how)
+        for (table, column), how in SUBJECT_RULES.items()
+        if column in tables.get(table, ())
+    ]
+    claimed = {(s.table, s.column) for s in entries + subject}
+    claimed |= {(table, column) for table, column, _ in ACTIVATION_ENTRIES}
+    acted = [
+        ErasureStep(table, column, "pseudonymise", acted=True)
+        for table in sorted(tables)
+        if table not in NOT_EXPORTED
+        for column in tables[table]
+        if column in MEMBER_COLUMNS and (table, column) not in claimed
+    ]
+    return entries + subject + acted
+
 
 def pseudonymise_ids(text: str, member_id: int, pseudonym: int) -> str:
     """A JSON array of member ids with `member_id` replaced by `pseudonym` where it stood.
@@ -133,7 +206,8 @@ def build_export(
             "Everything Microvoice stores about you in this community, one list per database table. "
             "Message text is never stored. Other people's ids are replaced by null. Daily aggregates "
             "(engagement_daily, activity_daily) are counts per day; after an erasure they are kept "
-            "under a random pseudonym that is not linked to you."
+            "under a random pseudonym that is not linked to you, and so are the records of actions you took "
+            "as a moderator or brand manager."
         ),
         "tables": data,
     }
