@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import isolate
+from bot.text import ZWJ, ZWNJ, strip_invisible
 
 CONNECTIONS = ("paid", "gifted", "affiliate")
 LANGUAGES = ("en", "ar", "he")
@@ -65,15 +66,17 @@ class _Unknown(ValueError):
 def sanitize_brand(name: str) -> str:
     """A brand name safe inside the tag: printable, one line, no markup, no mentions, bounded length."""
     kept: list[str] = []
-    for ch in unicodedata.normalize("NFKC", name):
+    # The shared cleaner drops bidi controls and stray zero-width characters but keeps the joiners of
+    # an emoji sequence (and of scripts shaped with them); any other format character goes here.
+    for ch in strip_invisible(unicodedata.normalize("NFKC", name)):
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cf", "Zl", "Zp"):  # controls, bidi/zero-width format chars, line breaks
-            kept.append(" " if category != "Cf" else "")
-            continue
-        kept.append(ch)
+        if category in ("Cc", "Zl", "Zp"):  # newlines and tabs left by the cleaner
+            kept.append(" ")
+        elif category != "Cf" or ch in (ZWJ, ZWNJ) or 0xE0020 <= ord(ch) <= 0xE007F:
+            kept.append(ch)
     text = _SPACES.sub(" ", _DROP.sub(" ", "".join(kept))).strip(" -.")
     if len(text) > MAX_BRAND:
-        text = text[: MAX_BRAND - 1].rstrip() + "…"
+        text = text[: MAX_BRAND - 1].rstrip().rstrip(ZWJ + ZWNJ) + "…"
     return _MARKDOWN.sub(r"\\\1", text) or "?"
 
 

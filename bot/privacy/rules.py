@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.errors import InvalidInput
 from bot.ledger import iso
+from bot.text import clean
 
 EXPORT_FORMAT = 1
 
@@ -232,6 +234,23 @@ def new_pseudonym() -> int:
     per-day distinct-member counts.
     """
     return -(secrets.randbits(62) + 1)
+
+
+#: Discord ids (snowflakes) have 15 to 20 digits and fit a signed 64-bit integer, as SQLite stores them.
+MEMBER_ID_DIGITS = (15, 20)
+MEMBER_ID_MAX = 2**63 - 1
+
+
+def parse_member_id(raw: str) -> int:
+    """A member id typed by a moderator: digits, or a mention (<@123>, <@!123>); InvalidInput otherwise."""
+    typed = clean(raw).removeprefix("<@").removeprefix("!").removesuffix(">")
+    low, high = MEMBER_ID_DIGITS
+    if not (typed.isascii() and typed.isdecimal() and low <= len(typed) <= high):
+        raise InvalidInput("privacy.bad_member_id")
+    member_id = int(typed)
+    if member_id > MEMBER_ID_MAX:
+        raise InvalidInput("privacy.bad_member_id")
+    return member_id
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
