@@ -22,7 +22,12 @@ from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.activations.giveaways import GiveawayService
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
 from bot.config import Settings
+from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.scheduler import Scheduler
@@ -56,6 +61,10 @@ class App:
     ingest: Ingest
     voices: Voices
     scheduler: Scheduler
+    activations: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
     clock: Callable[[], datetime] = utcnow
     _locales: dict[int, str] = field(default_factory=dict)
 
@@ -152,16 +161,34 @@ class MicrovoiceBot(commands.Bot):
         )
         ingest.start()
         scheduler = Scheduler()
+        activations = ActivationService(
+            store,
+            DiscordPlatform(self),
+            scheduler,
+            clock=self.clock,
+            default_locale=self.settings.default_locale,
+        )
+        giveaways = GiveawayService(activations, ingest)
+        qa = QaService(activations)
+        takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
+        activations.register("giveaway", giveaways)
+        activations.register("qa", qa)
+        activations.register("takeover", takeovers)
         self.app = App(
             settings=self.settings,
             store=store,
             ingest=ingest,
             voices=voices,
             scheduler=scheduler,
+            activations=activations,
+            giveaways=giveaways,
+            qa=qa,
+            takeovers=takeovers,
             clock=self.clock,
         )
         for name in discover_cogs():
             await self.load_extension(name)
+        await activations.start()
         await self.sync_commands_if_changed()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
@@ -179,6 +206,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                await app.activations.close()
+                app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import disclosure
+from bot.activations import disclosure
 from cogs.takeover import POST_INPUT
 from tests.e2e.activation_helpers import (
     EPHEMERAL,

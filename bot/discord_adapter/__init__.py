@@ -1,0 +1,1 @@
+"""The Discord side of the core: the `Platform` implementation and what cogs share to render."""
