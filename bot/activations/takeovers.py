@@ -222,6 +222,22 @@ class TakeoverService:
             how=i18n.t(lang, how),
         )
         await self.publisher.post(activation, channel_id, content=content)
+        await self._tell_taker(activation, taker)
+
+    async def _tell_taker(self, activation: Activation, taker: int) -> None:
+        """A private note to the taker (the channel post does not notify anyone): they may post now."""
+        note = i18n.t(
+            activation.locale,
+            "takeover.started_private",
+            channel=self.platform.channel_link(activation.channel_id),
+            title=i18n.isolate(activation.title),
+            end=self.platform.timestamp(activation.ends_at),
+        )
+        try:
+            if await self.publisher.send_private(activation, taker, note) is None:
+                log.info("takeover %s: the taker accepts no private messages", activation.id)
+        except Exception:  # the takeover runs all the same; the channel post says it started
+            log.warning("takeover %s: could not message the taker", activation.id, exc_info=True)
 
     async def on_end(self, activation: Activation) -> None:
         plan = await self.restore_plan(activation)
