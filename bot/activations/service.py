@@ -372,7 +372,11 @@ class ActivationService:
             ),
             i18n.t(lang, "activation.show_disclosure", tag=tag_for(activation)),
         ]
-        if activation.reason:
+        if activation.reason == BRAND_NOT_APPROVED:  # the engine's own reason, in the reader's language
+            lines.append(
+                i18n.t(lang, "activation.show_reason", reason=i18n.t(lang, "activation.brand_lapsed"))
+            )
+        elif activation.reason:
             lines.append(i18n.t(lang, "activation.show_reason", reason=i18n.isolate(activation.reason)))
         handler = self.kind(activation.kind)
         if handler is not None:

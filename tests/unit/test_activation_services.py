@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import i18n
 from bot.activations import disclosure
 from bot.activations import draw as fairdraw
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
@@ -192,6 +193,8 @@ async def test_engine_cancels_at_start_when_the_brand_lost_its_approval(world: W
     cancelled = await w.store.get_activation(GUILD, qa.id)
     assert cancelled is not None and cancelled.state == "cancelled" and cancelled.reason == BRAND_NOT_APPROVED
     assert w.platform.messages == {}  # nothing was posted for it
+    _, lines = await w.engine.details(w.actor(MOD), qa.id, "he")
+    assert i18n.t("he", "activation.show_reason", reason=i18n.t("he", "activation.brand_lapsed")) in lines
 
 
 async def test_engine_catches_up_at_start_up_once(world: World):
