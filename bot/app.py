@@ -26,8 +26,13 @@ from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.activations.giveaways import GiveawayService
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.partners import BrandService, PartnerService
@@ -79,6 +84,10 @@ class App:
     partners: PartnerService
     brands: BrandService
     privacy: PrivacyService
+    activations: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
     clock: Callable[[], datetime] = utcnow
 
     async def community(self, community_id: int) -> CommunitySettings:
@@ -179,6 +188,19 @@ class MicrovoiceBot(commands.Bot):
         privacy = PrivacyService(
             store, ingest, voices, clock=clock, default_retention_days=self.settings.retention_days
         )
+        activations = ActivationService(
+            store,
+            DiscordPlatform(self),
+            scheduler,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+        )
+        giveaways = GiveawayService(activations, ingest)
+        qa = QaService(activations)
+        takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
+        activations.register("giveaway", giveaways)
+        activations.register("qa", qa)
+        activations.register("takeover", takeovers)
         self.app = App(
             settings=self.settings,
             store=store,
@@ -189,10 +211,15 @@ class MicrovoiceBot(commands.Bot):
             partners=PartnerService(store, communities, clock=clock),
             brands=BrandService(store, communities, clock=clock),
             privacy=privacy,
+            activations=activations,
+            giveaways=giveaways,
+            qa=qa,
+            takeovers=takeovers,
             clock=clock,
         )
         for name in discover_cogs():
             await self.load_extension(name)
+        await activations.start()
         await self.sync_commands_if_changed()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
@@ -211,6 +238,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                await app.activations.close()
+                app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()
