@@ -33,6 +33,7 @@ from bot.activations.takeovers import TakeoverService
 from bot.community import CommunityService
 from bot.config import Settings
 from bot.discord_adapter.platform import DiscordPlatform
+from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.partners import BrandService, PartnerService
@@ -109,6 +110,8 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
     cause = getattr(error, "original", error)
     if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
         key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
+    elif isinstance(cause, app_commands.TransformerError):  # a value the command's options do not allow
+        key, params = bad_option(interaction, cause)
     elif isinstance(cause, app_commands.NoPrivateMessage):
         key, params = "error.guild_only", {}
     elif isinstance(cause, app_commands.CommandOnCooldown):

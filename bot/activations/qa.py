@@ -62,7 +62,7 @@ class QaService:
 
     async def ask(self, actor: Actor, activation_id: int, text: str) -> tuple[int, Posted]:
         """Post a question in the thread (disclosed, with its vote and hide actions)."""
-        body = validate_text(text, limit=TEXT_MAX, what="question")
+        body = validate_text(text, limit=TEXT_MAX, what="question", multiline=True)
         activation = await self.store.get_activation(actor.community_id, activation_id)
         if activation is None or activation.state != State.LIVE:
             raise ActivationError("qa.error.closed")
@@ -117,7 +117,7 @@ class QaService:
             raise InvalidInput("qa.error.no_question")
         activation = await self.engine.load(community_id, question.activation_id)
         await self.engine.require_brand_manager(actor, activation.brand_id)
-        body = validate_text(text, limit=ANSWER_MAX, what="answer")
+        body = validate_text(text, limit=ANSWER_MAX, what="answer", multiline=True)
         if activation.state != State.LIVE:
             raise ActivationError("qa.error.closed")
         if question.hidden:

@@ -129,7 +129,7 @@ class TakeoverService:
 
     async def post(self, actor: Actor, activation_id: int, text: str) -> Posted:
         """The taker posts through the bot, with the disclosure."""
-        body = validate_text(text, limit=TEXT_MAX, what="post")
+        body = validate_text(text, limit=TEXT_MAX, what="post", multiline=True)
         activation = await self.store.get_activation(actor.community_id, activation_id)
         if activation is None or activation.state != State.LIVE or taker_of(activation) != actor.member_id:
             raise ActivationError("takeover.error.no_live")
