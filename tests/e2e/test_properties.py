@@ -119,7 +119,7 @@ def times(h: Harness, name: str) -> st.SearchStrategy[str]:
     not (past, too long, overlapping), and hostile text."""
     offset = 0 if name == "starts" else 2
     days = [when(h, timedelta(days=d, hours=offset)) for d in range(4, 12)]
-    odd = [when(h, timedelta(hours=1)), when(h, timedelta(days=-1)), when(h, timedelta(days=45)), "now", "+1h"]
+    odd = [when(h, timedelta(days=n)) for n in (-1, 0, 45)] + ["now", "+1h"]
     return st.one_of(st.sampled_from(days), st.sampled_from(odd), hostile_text(world_ids(h)))
 
 
@@ -213,9 +213,8 @@ def plausible_value(
         known = {"question": "questions"}.get(name, "pending" if "approve" in path else "activations")
         return pick(lambda: getattr(ids, known)) if name in ("id", "question") else st.integers(1, 3)
     if kind == 3:
-        return st.lists(st.sampled_from([p.format(**world_ids(h)) for p in PIECES]), min_size=1, max_size=6).map(
-            lambda parts: "".join(parts) + " ok"
-        )
+        pieces = st.sampled_from([p.format(**world_ids(h)) for p in PIECES])
+        return st.lists(pieces, min_size=1, max_size=6).map(lambda parts: "".join(parts) + " ok")
     return option_value(h, ids, definition)
 
 
@@ -308,9 +307,8 @@ class Checker:
             posted = call.matches("POST", "/channels/{channel_id}/messages") or call.matches(
                 "PATCH", "/channels/{channel_id}/messages/{message_id}"
             )
-            relayed = call.matches("POST", "/webhooks/{webhook_id}/{webhook_token}") and not call.path.startswith(
-                f"/webhooks/{h.sandbox.application_id}/"
-            )
+            interaction_reply = call.path.startswith(f"/webhooks/{h.sandbox.application_id}/")
+            relayed = call.matches("POST", "/webhooks/{webhook_id}/{webhook_token}") and not interaction_reply
             if not (posted or relayed) or not isinstance(call.json, dict):
                 continue
             content, embeds = call.json.get("content"), call.json.get("embeds") or []
