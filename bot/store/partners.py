@@ -469,6 +469,13 @@ class PartnerQueries(StoreBase):
             ("partner_deleted", "DELETE FROM partners WHERE community_id = :c AND member_id = :m"),
             ("consent_deleted", "DELETE FROM consent_log WHERE community_id = :c AND member_id = :m"),
         ]
+        for table in ("reddit_links", "reddit_link_codes"):  # an account link goes with either side
+            if table in tables:
+                sql = f'DELETE FROM "{table}" WHERE community_id = :c AND member_id = :m'
+                steps.append((f"{table}_deleted", sql))
+        if "reddit_links" in tables:
+            sql = "DELETE FROM reddit_links WHERE community_id = :c AND reddit_id = :m"
+            steps.append(("reddit_link_of_account_deleted", sql))
         finished = f"SELECT id FROM activations WHERE community_id = :c AND state IN ({_FINISHED})"
         if "activations" in tables:
             for table, column, how in ACTIVATION_ENTRIES:
