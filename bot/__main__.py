@@ -89,7 +89,7 @@ def _add_verify_giveaway(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 def _verify_giveaway(args: argparse.Namespace) -> int:
     """Print the winners the seed and entrants produce; exit 1 if the commitment or --expect disagrees."""
-    from bot import giveaway
+    from bot.activations import draw as giveaway
 
     try:
         ids = giveaway.parse_entrant_ids(" ".join(args.entrants))

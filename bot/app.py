@@ -26,8 +26,13 @@ from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.activations.giveaways import GiveawayService
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.links import LinkService
@@ -36,8 +41,7 @@ from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
-from bot.trust import TrustParams
-from bot.voices import Voices
+from bot.trust import TrustParams, Voices
 
 if TYPE_CHECKING:
     from reddit import RedditAdapter
@@ -85,6 +89,10 @@ class App:
     partners: PartnerService
     brands: BrandService
     privacy: PrivacyService
+    activations: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
     clock: Callable[[], datetime] = utcnow
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
@@ -194,6 +202,19 @@ class MicrovoiceBot(commands.Bot):
             default_retention_days=self.settings.retention_days,
             linked=store.linked_identities,
         )
+        activations = ActivationService(
+            store,
+            DiscordPlatform(self),
+            scheduler,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+        )
+        giveaways = GiveawayService(activations, ingest)
+        qa = QaService(activations)
+        takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
+        activations.register("giveaway", giveaways)
+        activations.register("qa", qa)
+        activations.register("takeover", takeovers)
         self.app = App(
             settings=self.settings,
             store=store,
@@ -204,12 +225,17 @@ class MicrovoiceBot(commands.Bot):
             partners=PartnerService(store, communities, clock=clock),
             brands=BrandService(store, communities, clock=clock),
             privacy=privacy,
+            activations=activations,
+            giveaways=giveaways,
+            qa=qa,
+            takeovers=takeovers,
             clock=clock,
         )
         if self.settings.reddit_enabled:
             self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
+        await activations.start()
         await self.sync_commands_if_changed()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
@@ -242,6 +268,8 @@ class MicrovoiceBot(commands.Bot):
             if app is not None:
                 if app.reddit is not None:
                     await app.reddit.stop()
+                await app.activations.close()
+                app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()

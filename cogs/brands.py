@@ -22,7 +22,7 @@ from bot.discord_adapter.checks import member_standing, require_role
 from bot.discord_adapter.components import SafeCallback
 from bot.discord_adapter.render import names_shown, shown, stamp
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
-from bot.voices import render_why
+from bot.trust import render_why
 
 if TYPE_CHECKING:
     from bot.partners.brand_service import Brand

@@ -13,7 +13,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
 from bot.discord_adapter.checks import RoleRequired, moderator_only, require_moderator
-from bot.voices import Page, render_why
+from bot.trust import Page, render_why
 
 PER_PAGE = 5
 WINDOWS = (30, 180)

@@ -13,11 +13,11 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import aiosqlite
 
-from bot.codes import PoolCode
+from bot.activations.codes import PoolCode
 from bot.ledger import iso
 from bot.store.base import StoreBase
 
@@ -387,3 +387,18 @@ class GiveawayQueries(StoreBase):
         rows = json.dumps([[code_id, iso(when) if when else None] for code_id, when in redeemed])
         cur = await self.write(_REDEEM, dict(rows=rows, a=activation_id, c=community_id, by=by, now=iso(now)))
         return max(cur.rowcount, 0)
+
+    async def insert_giveaway(
+        self, *, seed: str, commitment: str, codes: Sequence[str], **activation: Any
+    ) -> int:
+        """A pending giveaway (`insert_activation`'s arguments), its secret seed with the public commitment
+        and its code pool, if any, in one transaction: the seed exists before the post, never after."""
+        community_id, now = int(activation["community_id"]), activation["now"]
+
+        async def secret_and_codes(db: aiosqlite.Connection, activation_id: int) -> None:
+            await write_giveaway_secret(db, activation_id, community_id, seed, commitment)
+            if codes:
+                await write_codes(db, activation_id, community_id, codes, now)
+
+        insert = self.insert_activation  # type: ignore[attr-defined]  # ActivationQueries, mixed into Store
+        return int(await insert(after_insert=secret_and_codes, **activation))

@@ -14,7 +14,7 @@ from bot.ingest import Ingest
 from bot.ledger import EngagementEvent
 from bot.privacy import PrivacyService
 from bot.store import Store
-from bot.voices import Voices
+from bot.trust import Voices
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD, OTHER = 100, 200

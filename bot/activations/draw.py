@@ -1,4 +1,5 @@
-"""Giveaways: validation, eligibility and the provably fair draw. Pure: no discord, no SQL, time passed in.
+"""Giveaway rules: validation, eligibility and the provably fair draw. Pure: no platform, no SQL, time
+passed in. The service that runs giveaways is `bot.activations.giveaways`.
 
 The draw is a commit-reveal scheme. When the giveaway opens, the bot publishes
 `commitment = SHA-256(seed)` of a 32-byte secret seed; at the end it reveals the seed and draws the
@@ -128,10 +129,14 @@ class MemberFacts:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why someone may not enter: a catalog key and its parameters, shown to them ephemerally."""
+    """Why someone may not enter: a catalog key and its parameters, shown to them ephemerally.
+
+    `role_id` names the role a role rule is about; the service renders it as the platform mentions roles
+    (the catalog placeholder is `{role}`)."""
 
     key: str
     params: dict[str, object] = field(default_factory=dict)
+    role_id: int | None = None
 
 
 def check_eligibility(
@@ -149,10 +154,10 @@ def check_eligibility(
     if exclude_moderators and member.is_moderator:
         return Refusal("giveaway.refused.moderator")
     if rules.required_role_id is not None and rules.required_role_id not in member.role_ids:
-        return Refusal("giveaway.refused.required_role", {"role": f"<@&{rules.required_role_id}>"})
+        return Refusal("giveaway.refused.required_role", role_id=rules.required_role_id)
     blocked = [r for r in rules.excluded_role_ids if r in member.role_ids]
     if blocked:
-        return Refusal("giveaway.refused.excluded_role", {"role": f"<@&{blocked[0]}>"})
+        return Refusal("giveaway.refused.excluded_role", role_id=blocked[0])
     if rules.min_days > 0:
         if member.joined_at is None:
             return Refusal("giveaway.refused.tenure_unknown", {"days": rules.min_days})
