@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.asset
@@ -36,11 +36,16 @@ from bot.discord_adapter.platform import DiscordPlatform
 from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
+from bot.subreddits import SubredditService
 from bot.trust import TrustParams, Voices
+
+if TYPE_CHECKING:
+    from reddit import RedditAdapter
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,10 @@ class App:
     qa: QaService
     takeovers: TakeoverService
     clock: Callable[[], datetime] = utcnow
+    # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
+    reddit: RedditAdapter | None = None
+    subreddits: SubredditService | None = None
+    links: LinkService | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.communities.get(community_id)
@@ -189,7 +198,12 @@ class MicrovoiceBot(commands.Bot):
             store, ingest, clock=clock, default_locale=self.settings.default_locale
         )
         privacy = PrivacyService(
-            store, ingest, voices, clock=clock, default_retention_days=self.settings.retention_days
+            store,
+            ingest,
+            voices,
+            clock=clock,
+            default_retention_days=self.settings.retention_days,
+            linked=store.linked_identities,
         )
         activations = ActivationService(
             store,
@@ -220,6 +234,8 @@ class MicrovoiceBot(commands.Bot):
             takeovers=takeovers,
             clock=clock,
         )
+        if self.settings.reddit_enabled:
+            self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
         await activations.start()
@@ -229,6 +245,18 @@ class MicrovoiceBot(commands.Bot):
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
         scheduler.start()
+        if self.app.reddit is not None:
+            self.app.reddit.start()
+
+    def _build_reddit(self, app: App) -> None:
+        """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
+        from reddit import RedditAdapter  # praw is imported only when Reddit is configured
+
+        adapter = RedditAdapter(self.settings)
+        app.reddit = adapter
+        app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
+        app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
+        adapter.attach(app.subreddits, app.links)
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:
@@ -241,6 +269,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                if app.reddit is not None:
+                    await app.reddit.stop()
                 await app.activations.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()

@@ -38,6 +38,7 @@ MEMBER_COLUMNS = frozenset(
         "claimed_by",
         "reported_by",
         "drawn_by",
+        "added_by",
     }
 )
 
@@ -93,6 +94,11 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("brand_contacts", "member_id"): "delete",
     ("partners", "member_id"): "delete",
     ("consent_log", "member_id"): "delete",
+    # A linked Reddit account goes with either side: the member's link, their pending link code, and
+    # a link naming them as the Reddit account.
+    ("reddit_links", "member_id"): "delete",
+    ("reddit_links", "reddit_id"): "delete",
+    ("reddit_link_codes", "member_id"): "delete",
 }
 
 
@@ -116,6 +122,8 @@ class ErasureStep:
     def name(self) -> str:
         if self.how == "pseudonymise":
             return f"{self.table}_{self.column}_pseudonymised"
+        if self.column not in MEMBER_COLUMNS:  # the member's other identity (a linked account)
+            return f"{self.table}_{self.column}_{'deleted' if self.how == 'delete' else 'unlinked'}"
         return f"{self.table}_{'deleted' if self.how == 'delete' else 'unlinked'}"
 
 

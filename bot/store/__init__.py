@@ -11,6 +11,7 @@ lock (`base`):
 - `partners`    partner programs, consent, brands, member export and erasure, retention purge
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
+- `reddit`      subreddits bound to communities, stream cursors, Reddit account links
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -49,6 +50,7 @@ from bot.store.migrate import (
 from bot.store.migrate import migrate as apply_migrations
 from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
+from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
 
@@ -58,6 +60,8 @@ __all__ = [
     "PAGE_CACHE_KIB",
     "SETTING_COLUMNS",
     "AfterInsert",
+    "BindOutcome",
+    "BoundSubreddit",
     "Brand",
     "ClaimOutcome",
     "CommunitySettings",
@@ -70,9 +74,11 @@ __all__ = [
     "MigrationError",
     "Params",
     "PartnerListing",
+    "PendingLink",
     "PostColumns",
     "QaSummary",
     "Question",
+    "RedditLink",
     "Standing",
     "Store",
     "StoreBase",
@@ -92,6 +98,7 @@ class Store(
     PartnerQueries,
     ActivationQueries,
     GiveawayQueries,
+    RedditQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 

@@ -37,6 +37,9 @@ NOT_MEMBERS = frozenset(
         "role_id",
         "mod_role_id",
         "report_channel_id",
+        "subreddit_id",
+        "sponsored_flair_id",
+        "reddit_id",  # the member's own linked Reddit identity: the link is deleted with either side
     }
 )
 
@@ -63,7 +66,8 @@ def test_the_plan_covers_every_member_column_of_the_schema_once():
     covered = [(s.table, s.column) for s in plan]
     assert len(covered) == len(set(covered))
     member_columns = {(t, c) for t, cs in tables.items() for c in cs if c in MEMBER_COLUMNS}
-    assert set(covered) == member_columns
+    linked = {(t, c) for t, c in SUBJECT_RULES if c not in MEMBER_COLUMNS and c in tables.get(t, ())}
+    assert set(covered) == member_columns | linked
     acted = {(s.table, s.column) for s in plan if s.acted}
     assert {
         ("activations", "created_by"),
@@ -76,6 +80,7 @@ def test_the_plan_covers_every_member_column_of_the_schema_once():
         ("trust_overrides", "set_by"),
         ("code_redemptions", "reported_by"),
         ("giveaway_draws", "drawn_by"),
+        ("reddit_subreddits", "added_by"),
     } <= acted
     assert all(s.how == "pseudonymise" for s in plan if s.acted)
     assert not acted & set(SUBJECT_RULES)
