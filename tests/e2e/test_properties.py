@@ -47,9 +47,9 @@ from tests.e2e.activation_helpers import (
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, listeners_done
 
 T = TypeVar("T")
-EXAMPLES_PER_COMMAND = 12
+EXAMPLES_PER_COMMAND = 8
 #: Commands that create or approve activations get more examples: their text ends up in posts.
-EXAMPLES_FOR = {"create": 40, "approve": 40}
+EXAMPLES_FOR = {"create": 30, "approve": 30}
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"
 GENERIC = {i18n.t(lang, "error.generic") for lang in i18n.LANGUAGES}
 #: (command path, option that makes the reply public): replies anyone may choose to show the channel.
@@ -476,4 +476,4 @@ async def test_every_command_modal_and_button_answers_clearly_and_never_pings(fu
     finally:
         logging.getLogger().removeHandler(errors)
     assert checker.answered > len(every) * EXAMPLES_PER_COMMAND // 2
-    assert checker.modals > 0
+    assert checker.modals > 0 and checker.posts > 5  # hostile text reached modals and activation posts
