@@ -73,3 +73,54 @@ async def test_free_text_is_stored_cleaned_and_emoji_stay_whole(harness: Harness
     answer = await reply(refused)
     assert answer["flags"] & EPHEMERAL
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", created) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("command", "subcommand", "options", "expected"),
+    [
+        ("voices", "top", {"days": 7}, "`days`"),
+        ("voices", "override", {"member": "alice", "mode": "crown"}, "`mode`"),
+        ("microvoice", "setup", {"retention_days": 0}, "Retention must be between 1 and 3650 days."),
+        ("microvoice", "setup", {"max_sponsored_per_week": 10**9}, "between"),
+    ],
+)
+async def test_values_outside_the_offered_ones_are_refused_clearly(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    command: str,
+    subcommand: str,
+    options: dict,
+    expected: str,
+):
+    h, w = harness, harness.world
+    if options.get("member") == "alice":
+        options = {**options, "member": w.alice}
+    with caplog.at_level(logging.ERROR):
+        data = await reply(
+            await h.slash(command, w.owner, options, subcommand=subcommand, permissions=MANAGE_GUILD)
+        )
+    assert data["flags"] & EPHEMERAL and expected in data["content"], data["content"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await h.scalar("SELECT count(*) FROM guild_settings") == 0
+    assert await h.scalar("SELECT count(*) FROM trust_overrides") == 0
+
+
+async def test_a_connection_that_is_not_offered_and_the_everyone_role_as_a_brand_role(harness: Harness):
+    h, w = harness, harness.world
+    brand = await seed_brand(h, "Acme", contacts=[w.alice])
+    options = {
+        "brand": brand,
+        "channel": w.cooking,
+        "title": "Ask",
+        "starts": "+1h",
+        "ends": "+2h",
+        "connection": "sponsored-by-nobody",
+    }
+    data, created = await create(h, "qa", w.alice, options, permissions=BASIC)
+    assert created is None and data["flags"] & EPHEMERAL and "paid" in data["content"], data
+    everyone = {"brand": str(brand), "role": w.guild}  # the @everyone role has the server's id
+    role = await reply(
+        await h.slash("brand", w.owner, everyone, subcommand="role", permissions=MANAGE_GUILD)
+    )
+    assert role["flags"] & EPHEMERAL and "cannot be a brand role" in role["content"]
+    assert await h.scalar("SELECT role_id FROM brands WHERE id = ?", brand) is None
