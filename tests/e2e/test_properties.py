@@ -48,8 +48,10 @@ from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, listeners
 
 T = TypeVar("T")
 EXAMPLES_PER_COMMAND = 8
-#: Commands that create or approve activations get more examples: their text ends up in posts.
-EXAMPLES_FOR = {"create": 30, "approve": 30}
+#: Commands that create or approve activations get more examples (their text ends up in posts), and so
+#: do the ones that open a modal.
+EXAMPLES_FOR = {"create": 30, "approve": 30, "set-terms": 16, "post": 16}
+CLICKS = 40
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"
 GENERIC = {i18n.t(lang, "error.generic") for lang in i18n.LANGUAGES}
 #: (command path, option that makes the reply public): replies anyone may choose to show the channel.
@@ -430,7 +432,7 @@ async def test_every_command_modal_and_button_answers_clearly_and_never_pings(fu
         one_call()
 
     def check_buttons() -> None:
-        @SETTINGS
+        @settings(SETTINGS, max_examples=CLICKS)
         @given(st.data())
         def one_click(data: st.DataObject) -> None:
             buttons = [
