@@ -11,6 +11,7 @@ lock (`base`):
 - `partners`    partner programs, consent, brands, member export and erasure, retention purge
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
+- `intents`     the platform actions activations depend on, recorded before they are tried
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -39,6 +40,7 @@ from bot.store.giveaways import (
     write_giveaway_secret,
 )
 from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
+from bot.store.intents import IntentQueries, IntentRow
 from bot.store.ledger import LedgerQueries
 from bot.store.migrate import (
     MIGRATIONS_DIR,
@@ -65,6 +67,7 @@ __all__ = [
     "Draw",
     "EngagementColumns",
     "EntryOutcome",
+    "IntentRow",
     "MemberDays",
     "Migration",
     "MigrationError",
@@ -92,6 +95,7 @@ class Store(
     PartnerQueries,
     ActivationQueries,
     GiveawayQueries,
+    IntentQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 
