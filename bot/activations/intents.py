@@ -118,7 +118,7 @@ class Steps:
             except Exception:  # looking is a courtesy; the nonce still stops a quick duplicate
                 log.info("activation %s: could not look for an earlier %s post", activation.id, name)
             if posted is not None:
-                log.info("activation %s: %s was already posted (%s)", activation.id, name, posted.id)
+                log.info("activation %s: post %s had been made already (%s)", activation.id, name, posted.id)
         if posted is None:
             posted = await publisher.post(activation, channel_id, nonce=nonce, **parts)
         await self._record(name, asdict(posted))
