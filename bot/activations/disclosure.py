@@ -183,6 +183,7 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        nonce: str | None = None,
     ) -> Post:
         label = tag_for(activation)
         return Post(
@@ -192,6 +193,7 @@ class Publisher:
             attachments=tuple(attachments),
             reply_to=reply_to,
             notify=notify_only(notify),
+            nonce=nonce,
         )
 
     async def post(
@@ -205,6 +207,7 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        nonce: str | None = None,
     ) -> Posted:
         post = self.compose(
             activation,
@@ -214,8 +217,14 @@ class Publisher:
             attachments=attachments,
             reply_to=reply_to,
             notify=notify,
+            nonce=nonce,
         )
         return await self.platform.post(activation.community_id, channel_id, post)
+
+    async def find(self, activation: Activation, channel_id: int, **parts: Any) -> Posted | None:
+        """The message `post(activation, channel_id, **parts)` would make, if the bot already made it."""
+        post = self.compose(activation, **parts)
+        return await self.platform.find_post(activation.community_id, channel_id, post)
 
     async def open_thread(self, activation: Activation, posted: Posted) -> int:
         """A thread on a post, named after the tag and the activation's title; returns the thread's id."""

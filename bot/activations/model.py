@@ -98,6 +98,14 @@ class Activation:
     message_id: int | None = None
     thread_id: int | None = None
     brand_name: str = ""
+    #: When the opening post (and whatever else going live takes) was done: members see a live
+    #: activation only from then on. None while the opening is still being retried.
+    opened_at: datetime | None = None
+
+    @property
+    def opening(self) -> bool:
+        """Live, but its opening post does not exist yet (being retried)."""
+        return self.state == State.LIVE and self.opened_at is None
 
     @property
     def window(self) -> tuple[datetime, datetime]:

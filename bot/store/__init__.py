@@ -12,6 +12,7 @@ lock (`base`):
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
 - `reddit`      subreddits bound to communities, stream cursors, Reddit account links
+- `intents`     the platform actions activations depend on, recorded before they are tried
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -40,6 +41,7 @@ from bot.store.giveaways import (
     write_giveaway_secret,
 )
 from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
+from bot.store.intents import IntentQueries, IntentRow
 from bot.store.ledger import LedgerQueries
 from bot.store.migrate import (
     MIGRATIONS_DIR,
@@ -69,6 +71,7 @@ __all__ = [
     "Draw",
     "EngagementColumns",
     "EntryOutcome",
+    "IntentRow",
     "MemberDays",
     "Migration",
     "MigrationError",
@@ -99,6 +102,7 @@ class Store(
     ActivationQueries,
     GiveawayQueries,
     RedditQueries,
+    IntentQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 
