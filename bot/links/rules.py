@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from bot.text import clean
+
 CODE_TTL = timedelta(minutes=30)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 10
@@ -32,10 +34,10 @@ def code_hash(code: str) -> str:
 
 def reddit_username(text: str) -> str | None:
     """'alice' from 'u/alice', '/u/alice' or 'alice'; None if it cannot be a Reddit username."""
-    name = text.strip().strip("/")
+    name = clean(text).strip("/")
     if name.lower().startswith("u/"):
         name = name[2:]
-    return name if REDDIT_USERNAME.match(name) else None
+    return name if REDDIT_USERNAME.fullmatch(name) else None
 
 
 def codes_in(*texts: str) -> list[str]:

@@ -27,6 +27,7 @@ from bot.ingest import Ingest
 from bot.store import BoundSubreddit, Store
 from bot.subreddits.ids import SUBREDDIT, BadFullname, ledger_id, newer
 from bot.subreddits.items import RedditItem, Stream, to_ledger
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ class RedditDirectory(Protocol):
 
 def subreddit_name(text: str) -> str:
     """'VeganCooking' from 'r/VeganCooking', '/r/VeganCooking/' or 'VeganCooking'."""
-    name = text.strip().strip("/")
+    name = clean(text).strip("/")
     if name.lower().startswith("r/"):
         name = name[2:]
-    if not SUBREDDIT_NAME.match(name):
-        raise InvalidInput("reddit.bad_subreddit", name=text.strip()[:40])
+    if not SUBREDDIT_NAME.fullmatch(name):
+        raise InvalidInput("reddit.bad_subreddit", name=clean(text)[:40])
     return name
 
 

@@ -102,3 +102,14 @@ def test_cleaned_text_has_no_hostile_character_and_is_stable(raw: str, multiline
 def test_emoji_sequences_and_shaped_words_survive(parts: list[str]):
     raw = "".join(parts)
     assert text.clean(raw, multiline=True) == unicodedata.normalize("NFC", raw).strip()
+
+
+def test_reddit_names_typed_with_invisible_characters_are_read_cleaned():
+    from bot.links.rules import reddit_username
+    from bot.subreddits.service import subreddit_name
+
+    assert reddit_username("u/\u200balice\u202e") == "alice"
+    assert reddit_username("alice\nbob") is None
+    assert subreddit_name(" /r/Vegan\u200bCooking/ ") == "VeganCooking"
+    with pytest.raises(InvalidInput):
+        subreddit_name("Vegan\u202eCooking\x00!")
