@@ -41,10 +41,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot import trust
-from bot.edges import CommunityEdges
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
-from bot.sandbox.simulator import (
+from bot.store import Store
+from bot.trust import CommunityEdges, Voices
+from sandbox.simulator import (
     CHANNEL_PUBLIC_THREAD,
     EMOJIS,
     KIND_JOIN,
@@ -58,8 +59,6 @@ from bot.sandbox.simulator import (
     SimCommunity,
     simulate,
 )
-from bot.store import Store
-from bot.voices import Voices
 
 DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

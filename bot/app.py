@@ -12,26 +12,56 @@ import json
 import logging
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
+import discord.asset
+import discord.gateway
+import discord.http
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.activations.giveaways import GiveawayService
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
+from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.platform import DiscordPlatform
+from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
-from bot.reports.service import ReportService
+from bot.links import LinkService
+from bot.partners import BrandService, PartnerService
+from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
+from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
-from bot.trust import TrustParams
-from bot.voices import Voices
+from bot.subreddits import SubredditService
+from bot.trust import TrustParams, Voices
+
+if TYPE_CHECKING:
+    from reddit import RedditAdapter
 
 log = logging.getLogger(__name__)
+
+
+def point_discord_at(api_base: str, gateway_url: str, cdn_base: str = "") -> None:
+    """Send discord.py's REST and gateway traffic (and, if given, asset URLs) to these endpoints.
+
+    discord.py keeps its endpoints as class attributes; this is the one place that changes them. The
+    gateway URL is needed as well as the REST base: an unsharded client connects to discord.py's
+    default gateway instead of asking `GET /gateway/bot`, and falls back to it after a lost session.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_base:
+        discord.asset.Asset.BASE = cdn_base.rstrip("/")
 
 
 def discover_cogs() -> list[str]:
@@ -57,24 +87,29 @@ class App:
     ingest: Ingest
     voices: Voices
     scheduler: Scheduler
+    communities: CommunityService
+    partners: PartnerService
+    brands: BrandService
+    privacy: PrivacyService
+    activations: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
     reports: ReportService
     clock: Callable[[], datetime] = utcnow
-    _locales: dict[int, str] = field(default_factory=dict)
+    # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
+    reddit: RedditAdapter | None = None
+    subreddits: SubredditService | None = None
+    links: LinkService | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
-        return await self.store.get_settings(community_id, default_locale=self.settings.default_locale)
+        return await self.communities.get(community_id)
 
     async def lang(self, community_id: int | None) -> str:
-        if community_id is None:
-            return self.settings.default_locale
-        cached = self._locales.get(community_id)
-        if cached is None:
-            cached = (await self.community(community_id)).locale
-            self._locales[community_id] = cached
-        return cached
+        return await self.communities.lang(community_id)
 
     def forget_locale(self, community_id: int) -> None:
-        self._locales.pop(community_id, None)
+        self.communities.forget_locale(community_id)
 
     async def say(self, interaction: discord.Interaction, key: str, **params: object) -> str:
         return i18n.t(await self.lang(interaction.guild_id), key, **params)
@@ -86,6 +121,8 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
     cause = getattr(error, "original", error)
     if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
         key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
+    elif isinstance(cause, app_commands.TransformerError):  # a value the command's options do not allow
+        key, params = bad_option(interaction, cause)
     elif isinstance(cause, app_commands.NoPrivateMessage):
         key, params = "error.guild_only", {}
     elif isinstance(cause, app_commands.CommandOnCooldown):
@@ -128,7 +165,10 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 class MicrovoiceBot(commands.Bot):
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+    ) -> None:
+        """`client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -136,6 +176,7 @@ class MicrovoiceBot(commands.Bot):
             # User-supplied text must never ping @everyone, @here or roles.
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,
         )
         self.settings = settings
         self.clock = clock
@@ -154,22 +195,82 @@ class MicrovoiceBot(commands.Bot):
         )
         ingest.start()
         scheduler = Scheduler()
+        clock = self.clock
+        communities = CommunityService(
+            store, ingest, clock=clock, default_locale=self.settings.default_locale
+        )
+        privacy = PrivacyService(
+            store,
+            ingest,
+            voices,
+            clock=clock,
+            default_retention_days=self.settings.retention_days,
+            linked=store.linked_identities,
+        )
+        platform = DiscordPlatform(self)
+        activations = ActivationService(
+            store,
+            platform,
+            scheduler,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+        )
+        reports = ReportService(
+            store,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+            sink=PlatformSink(platform),
+            flush=ingest.flush,
+        )
+        activations.on_ended(reports.activation_ended)  # its report goes to the report channel
+        giveaways = GiveawayService(activations, ingest)
+        qa = QaService(activations)
+        takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
+        activations.register("giveaway", giveaways)
+        activations.register("qa", qa)
+        activations.register("takeover", takeovers)
         self.app = App(
             settings=self.settings,
             store=store,
             ingest=ingest,
             voices=voices,
             scheduler=scheduler,
-            reports=ReportService(store, clock=self.clock, default_locale=self.settings.default_locale),
-            clock=self.clock,
+            communities=communities,
+            partners=PartnerService(store, communities, clock=clock),
+            brands=BrandService(store, communities, clock=clock),
+            privacy=privacy,
+            activations=activations,
+            giveaways=giveaways,
+            qa=qa,
+            takeovers=takeovers,
+            reports=reports,
+            clock=clock,
         )
+        if self.settings.reddit_enabled:
+            self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
+        await activations.start()
         await self.sync_commands_if_changed()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
+        scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
+        reports.start(platform.wait_until_ready)
         scheduler.start()
+        if self.app.reddit is not None:
+            self.app.reddit.start()
+
+    def _build_reddit(self, app: App) -> None:
+        """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
+        from reddit import RedditAdapter  # praw is imported only when Reddit is configured
+
+        adapter = RedditAdapter(self.settings)
+        app.reddit = adapter
+        app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
+        app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
+        adapter.attach(app.subreddits, app.links)
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:
@@ -182,6 +283,11 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                if app.reddit is not None:
+                    await app.reddit.stop()
+                await app.activations.close()
+                await app.reports.close()
+                app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()
@@ -217,5 +323,7 @@ class MicrovoiceBot(commands.Bot):
         return synced
 
 
-def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> MicrovoiceBot:
-    return MicrovoiceBot(settings, clock=clock)
+def build_bot(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+) -> MicrovoiceBot:
+    return MicrovoiceBot(settings, clock=clock, **client_options)

@@ -1,5 +1,11 @@
 """Reports as a service: community reports, activation reports, the weekly digest and the report an
-activation gets when it ends. Platform-free: what it needs from a platform is `ReportSink`.
+activation gets when it ends. Platform-free: scheduled reports go to a `ReportSink`, which for the bot
+is `PlatformSink` over the `bot.platform.Platform` protocol (a report is one post: a card with the
+headline figures, its chart as the card's picture, and the PNG and CSV attached).
+
+Wiring (bot/app.py): the job `report-digest` runs `run_digests` hourly and once when the platform is
+ready, so a digest missed while the bot was down is posted at start-up; `activation_ended` listens to
+the activation engine (`ActivationService.on_ended`).
 
 Guarantees: every figure goes through `privacy.publish` with the community's k (never below 3)
 before the embed lines, the chart and the CSV are made from it; a brand manager gets a report only
@@ -12,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +26,7 @@ from typing import Protocol
 from bot import i18n
 from bot.activations import Activation, State
 from bot.errors import Forbidden, InvalidInput
+from bot.platform import Attachment, Card, Platform, Post
 from bot.reports import charts
 from bot.reports.csv_export import to_csv
 from bot.reports.metrics import (
@@ -77,10 +84,32 @@ class RenderedReport:
     lang: str
 
 
+DIGEST_JOB = "report-digest"
+DIGEST_EVERY_MINUTES = 60
+DESCRIPTION_MAX = 4000
+
+
 class ReportSink(Protocol):
-    """Where scheduled reports go (the platform adapter implements it)."""
+    """Where scheduled reports go."""
 
     async def post_report(self, community_id: int, channel_id: int, report: RenderedReport) -> None: ...
+
+
+def report_post(report: RenderedReport) -> Post:
+    """A report as one post: the headline figures in a card showing the chart, PNG and CSV attached."""
+    png = next((f.name for f in report.files if f.name.endswith(".png")), "")
+    card = Card(title=report.title, description="\n".join(report.lines)[:DESCRIPTION_MAX], image=png)
+    return Post(card=card, attachments=tuple(Attachment(f.name, f.data) for f in report.files))
+
+
+class PlatformSink:
+    """Posts scheduled reports through a `Platform`, in a channel (the moderators' report channel)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    async def post_report(self, community_id: int, channel_id: int, report: RenderedReport) -> None:
+        await self.platform.post(community_id, channel_id, report_post(report))
 
 
 def _days(n: int) -> int:
@@ -90,10 +119,42 @@ def _days(n: int) -> int:
 
 
 class ReportService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime], default_locale: str = "en") -> None:
+    """`sink` receives the scheduled reports; `flush` (the ingest buffer's) runs before they are read,
+    so what was just recorded counts."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        default_locale: str = "en",
+        sink: ReportSink | None = None,
+        flush: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.default_locale = default_locale
+        self.sink = sink
+        self.flush = flush
+        self.booted = asyncio.Event()
+        self._boot_task: asyncio.Task[None] | None = None
+
+    def start(self, ready: Callable[[], Awaitable[None]]) -> None:
+        """Post any digest missed while the bot was down, once `ready` (the platform is up) returns."""
+        self._boot_task = asyncio.create_task(self._catch_up(ready))
+
+    async def close(self) -> None:
+        if self._boot_task is not None and not self._boot_task.done():
+            self._boot_task.cancel()
+
+    async def _catch_up(self, ready: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await ready()
+            await self.run_digests()
+        except Exception:
+            log.exception("the weekly digest at start-up failed; the hourly job tries again")
+        finally:
+            self.booted.set()
 
     # -- figures ----------------------------------------------------------------------------------
 
@@ -215,6 +276,26 @@ class ReportService:
         )
 
     # -- scheduled --------------------------------------------------------------------------------
+
+    async def run_digests(self) -> int:
+        """The `report-digest` job: last week's digests through the service's sink (none without one)."""
+        if self.sink is None:
+            return 0
+        if self.flush is not None:
+            await self.flush()
+        return await self.post_weekly_digests(self.sink)
+
+    async def activation_ended(self, activation: Activation) -> None:
+        """Listener of the activation engine: an ended activation's report goes to the report channel.
+        A failure is logged; the activation's end stands."""
+        if self.sink is None or activation.state != State.ENDED:
+            return
+        try:
+            if self.flush is not None:
+                await self.flush()
+            await self.post_activation_ended(self.sink, activation)
+        except Exception:
+            log.exception("the report of activation %s could not be posted", activation.id)
 
     async def post_weekly_digests(self, sink: ReportSink) -> int:
         """Post last week's digest (Monday to Sunday, UTC) to every report channel that has not had it.

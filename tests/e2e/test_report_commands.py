@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import i18n
-from bot.sandbox.discord_server import RecordedCall
+from sandbox.discord_server import RecordedCall
 from tests.e2e.activation_helpers import approve, create, move_to, reply, seed_brand
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.test_giveaway import ENTER, add_members, click
@@ -173,8 +173,7 @@ async def test_weekly_digest_is_posted_once_per_week_and_survives_a_restart(laun
     w = h.world
     report_channel = h.sandbox.add_channel(w.guild, "mod-reports")
     assert "report-digest" in h.app.scheduler.job_ids()
-    cog = h.bot.get_cog("Reports")
-    assert await cog.run_digests() == 0  # no report channel yet: no digest
+    assert await h.app.reports.run_digests() == 0  # no report channel yet: no digest
     await chatter(h, [w.alice, w.bob, w.carol, w.mod, *add_members(h, 3)])
     setup = await h.slash(
         "microvoice",
@@ -185,8 +184,8 @@ async def test_weekly_digest_is_posted_once_per_week_and_survives_a_restart(laun
     )
     assert (await setup.response()).json["type"] == 4
     h.clock.now += timedelta(days=7)
-    assert await cog.run_digests() == 1
-    assert await cog.run_digests() == 0
+    assert await h.app.reports.run_digests() == 1
+    assert await h.app.reports.run_digests() == 0
     [digest] = report_channel_posts(h, report_channel)
     week = int(await h.scalar("SELECT max(week) FROM report_digests WHERE posted_at IS NOT NULL"))
     assert_report_upload(digest, f"digest-{w.guild}-week{week}")
@@ -196,11 +195,10 @@ async def test_weekly_digest_is_posted_once_per_week_and_survives_a_restart(laun
     await launcher.stop(h)
     h = await launcher.start()  # the same database: the digest job is rebuilt and runs at boot
     assert "report-digest" in h.app.scheduler.job_ids()
-    cog = h.bot.get_cog("Reports")
-    await cog._boot
-    assert await cog.run_digests() == 0
+    await h.app.reports.booted.wait()
+    assert await h.app.reports.run_digests() == 0
     assert len(report_channel_posts(h, report_channel)) == 1
     h.clock.now += timedelta(days=7)
-    assert await cog.run_digests() == 1
+    assert await h.app.reports.run_digests() == 1
     assert len(report_channel_posts(h, report_channel)) == 2
     assert await h.scalar("SELECT count(*) FROM report_digests WHERE posted_at IS NOT NULL") == 2

@@ -24,8 +24,8 @@ import pytest_asyncio
 from discord import app_commands
 from discord.http import Route
 
-from bot.sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
-from bot.sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
+from sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
+from sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
 
 pytestmark = pytest.mark.asyncio
 
@@ -382,6 +382,34 @@ async def test_server_errors(sandbox: DiscordSandbox, world: World) -> None:
         assert [m["content"] for m in sandbox.messages(world.general)] == ["eventually"]
 
 
+async def test_a_fault_after_the_work_and_a_held_answer(sandbox: DiscordSandbox, world: World) -> None:
+    """`carried_out`: Discord made the message but the client hears a 503; `hold_next`: the answer comes
+    late. A nonce repeated with enforce_nonce returns the first message, and a fetch never shows it."""
+    async with Bot(sandbox) as bot:
+        channel = bot.client.get_channel(world.general)
+        assert isinstance(channel, discord.TextChannel)
+        sandbox.fail_next("POST", "/channels/{channel_id}/messages", status=503, carried_out=True)
+        with pytest.raises(discord.DiscordServerError):
+            await channel.send("made anyway", nonce="mv1.post")
+        assert [m["content"] for m in sandbox.messages(world.general)] == ["made anyway"]
+        again = await channel.send("made anyway", nonce="mv1.post")  # discord.py sets enforce_nonce
+        assert [m["content"] for m in sandbox.messages(world.general)] == ["made anyway"]
+        assert again.id == int(sandbox.messages(world.general)[0]["id"])
+        fetched = [m async for m in channel.history(limit=5)]
+        assert [m.nonce for m in fetched] == [None]
+
+        sandbox.hold_next("POST", "/channels/{channel_id}/messages", seconds=0.3)
+        sending = asyncio.ensure_future(channel.send("slow answer"))
+        await sandbox.wait_until(lambda: len(sandbox.messages(world.general)) == 2, 2, "the held message")
+        assert not sending.done()
+        assert (await sending).content == "slow answer"
+        assert [c.status for c in sandbox.rest.find("POST", "/channels/{channel_id}/messages")] == [
+            503,
+            200,
+            200,
+        ]
+
+
 async def test_validation_errors_look_like_discord(sandbox: DiscordSandbox, world: World) -> None:
     async with Bot(sandbox) as bot:
         channel = bot.client.get_channel(world.general)
@@ -422,7 +450,7 @@ async def test_close_code_4009_invalidates_the_session(sandbox: DiscordSandbox, 
     """
     async with Bot(sandbox):
         await sandbox.drop_gateway(code=4009)
-        await sandbox._wait_until(lambda: len(sandbox.gateway_connections) == 3, 5, "a fresh connection")
+        await sandbox.wait_until(lambda: len(sandbox.gateway_connections) == 3, 5, "a fresh connection")
         assert len(sandbox.resume_payloads) == 1 and sandbox.invalid_sessions_sent == 1
         assert sandbox.resumed_count == 0
 
@@ -495,7 +523,7 @@ async def test_strict_client_enforces_what_the_discord_client_would() -> None:
         "default_member_permissions": "32",
         "options": [{"name": "days", "description": "Days", "type": 4, "min_value": 1}],
     }
-    strict._store_command(strict._guild_commands.setdefault(guild, {}), guild, admin_only)
+    strict.add_command(admin_only, guild_id=guild)
     with pytest.raises(PermissionError):
         await strict.slash(guild, chan, user, "purge", {"days": 3})
     with pytest.raises(ValueError, match="outside"):

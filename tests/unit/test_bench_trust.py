@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bench import trust_quality as bq
-from bot.sandbox.simulator import KIND_MESSAGE, KIND_REACTION, KIND_UNREACTION, MANIPULATOR_ROLES, simulate
 from bot.store import Store
+from sandbox.simulator import KIND_MESSAGE, KIND_REACTION, KIND_UNREACTION, MANIPULATOR_ROLES, simulate
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,20 @@ from pathlib import Path
 import pytest
 
 from bot import i18n
-from bot.brands import ContactFacts, check_contacts, clean_name, has_mention, lookup_key, next_status
 from bot.errors import InvalidInput
-from bot.partners import Partner, Terms, clean_terms, default_terms, needs_consent
+from bot.partners import (
+    ContactFacts,
+    Partner,
+    Terms,
+    check_contacts,
+    clean_name,
+    clean_terms,
+    default_terms,
+    has_mention,
+    lookup_key,
+    needs_consent,
+    next_status,
+)
 from bot.privacy import (
     build_export,
     is_empty_apart_from_tombstone,
@@ -22,6 +33,7 @@ from bot.roles import MATRIX, Role, Standing, allowed, matrix_markdown, refusal_
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"  # the joiners make it one emoji
 
 
 @pytest.mark.parametrize(
@@ -31,6 +43,7 @@ NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
         ("\u202eevil\u202c Brand", "evil Brand"),
         ("שוקולד טוב", "שוקולד טוב"),
         ("Cafe\u0301", "Café"),
+        (f"Oat {FAMILY} Co\x00", f"Oat {FAMILY} Co"),
     ],
 )
 def test_brand_names_are_normalised(raw: str, clean: str):

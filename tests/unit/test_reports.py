@@ -34,8 +34,8 @@ from bot.reports.files import write_reports
 from bot.reports.metrics import Report, Row, day_of, week_of, week_start_day
 from bot.reports.privacy import K_MIN, effective_k, publish, publish_rows, validate_k
 from bot.reports.service import RenderedReport, ReportService, headline_lines
-from bot.sandbox.simulator import EMOJIS, KIND_NAMES, SimCommunity, simulate
 from bot.store import Store
+from sandbox.simulator import EMOJIS, KIND_NAMES, SimCommunity, simulate
 
 ACTIVITY = {"message", "reply", "reaction", "thread", "comment", "submission"}
 DAY_MS = 86_400_000
@@ -752,7 +752,7 @@ def test_reports_import_no_platform():
     import ast
 
     root = Path(__file__).resolve().parents[2]
-    for path in [*sorted((root / "bot" / "reports").glob("*.py")), root / "bot" / "store_reports.py"]:
+    for path in [*sorted((root / "bot" / "reports").glob("*.py")), root / "bot" / "store" / "reports.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         imported = {
             (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name.split(".")[0]

@@ -1,0 +1,129 @@
+"""Brands a community works with: name validation and the moderator-controlled lifecycle. Pure.
+
+A brand is registered *pending*; only moderators approve, suspend or remove it. Its contacts are brand
+managers inside Microvoice while (and only while) the brand is approved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import InvalidInput
+from bot.text import clean, clean_field, strip_invisible
+
+NAME_MAX = 100
+MAX_CONTACTS = 3
+MAX_TOPICS = 3
+#: Longest brand id a lookup reads as a number (SQLite integers are 64-bit).
+ID_DIGITS = 18
+STATUSES = ("pending", "approved", "suspended", "removed")
+
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "approve": (frozenset({"pending", "suspended"}), "approved"),
+    "suspend": (frozenset({"pending", "approved"}), "suspended"),
+    "remove": (frozenset({"pending", "approved", "suspended"}), "removed"),
+}
+
+# Mass pings, user/role/channel mentions and slash-command mentions in any spelling Discord parses.
+_MENTION = re.compile(r"@(everyone|here)\b|<(@[!&]?|#|/[^:>]+:)\d+>", re.IGNORECASE)
+# Direction marks are kept by the cleaner (right-to-left writers need them) but could split "@everyone"
+# for a reader, so the mention check looks through them.
+_MARKS = re.compile("[\u200e\u200f\u061c]")
+
+
+def has_mention(text: str) -> bool:
+    """True if the text would mention someone (or everyone) were mentions allowed."""
+    return _MENTION.search(_MARKS.sub("", strip_invisible(text))) is not None
+
+
+def clean_name(raw: str) -> str:
+    """A brand name as stored: cleaned by `bot.text.clean` (one line; emoji sequences intact).
+
+    Raises InvalidInput for an empty name, one longer than NAME_MAX, or one containing a mention.
+    """
+    name = clean_field(
+        raw, max_len=NAME_MAX, too_short="brand.bad_name_empty", too_long="brand.bad_name_long"
+    )
+    if has_mention(name):
+        raise InvalidInput("brand.bad_name_mention")
+    return name
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    member_id: int
+    is_bot: bool
+    in_server: bool = True
+
+
+def check_contacts(contacts: Sequence[ContactFacts]) -> tuple[int, ...]:
+    """Distinct human contacts in the order given. A bot, someone not in the server, or no contact at
+    all is refused."""
+    if not contacts:
+        raise InvalidInput("brand.no_contacts")
+    for contact in contacts:
+        if contact.is_bot:
+            raise InvalidInput("brand.contact_is_bot", member=f"<@{contact.member_id}>")
+        if not contact.in_server:
+            raise InvalidInput("brand.contact_not_member", member=f"<@{contact.member_id}>")
+    ordered = tuple(dict.fromkeys(c.member_id for c in contacts))
+    if len(ordered) > MAX_CONTACTS:
+        raise InvalidInput("brand.too_many_contacts", max=MAX_CONTACTS)
+    return ordered
+
+
+def next_status(action: str, current: str) -> str:
+    """The state `action` leads to from `current`; InvalidInput if the move is not allowed."""
+    sources, target = TRANSITIONS[action]
+    if current not in sources:
+        raise InvalidInput(f"brand.cannot_{action}", status=current)
+    return target
+
+
+def lookup_key(text: str) -> int | str:
+    """A brand reference typed by a user: '#12' or '12' is an id, anything else a name."""
+    typed = clean(text)
+    digits = typed.removeprefix("#")
+    if digits.isdecimal() and len(digits) <= ID_DIGITS:
+        return int(digits)
+    return typed.casefold()
+
+
+# Permissions a brand role must not carry: moderation, server management and mass pings. A brand
+# manager is a guest with a say in their own activations, never a moderator.
+DANGEROUS_PERMISSIONS = (
+    (1 << 1)  # kick members
+    | (1 << 2)  # ban members
+    | (1 << 3)  # administrator
+    | (1 << 4)  # manage channels
+    | (1 << 5)  # manage server
+    | (1 << 13)  # manage messages
+    | (1 << 17)  # mention @everyone
+    | (1 << 28)  # manage roles
+    | (1 << 29)  # manage webhooks
+    | (1 << 40)  # timeout members
+)
+
+
+def check_brand_role(*, is_default: bool, managed: bool, permissions: int) -> None:
+    """A role moderators may give brand contacts: not @everyone, not a bot's, nothing dangerous."""
+    if is_default or managed:
+        raise InvalidInput("brand.role_unusable")
+    if permissions & DANGEROUS_PERMISSIONS:
+        raise InvalidInput("brand.role_too_powerful")
+
+
+def role_changes(
+    contacts: Sequence[int], *, status: str, role_id: int | None, previous_role_id: int | None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(member, role) pairs to add and to remove so contacts hold the brand role only while approved."""
+    wanted = role_id if status == "approved" else None
+    add = [(m, wanted) for m in contacts] if wanted is not None else []
+    remove: list[tuple[int, int]] = []
+    for old in {previous_role_id, role_id} - {None, wanted}:
+        assert old is not None
+        remove.extend((m, old) for m in contacts)
+    return add, remove
