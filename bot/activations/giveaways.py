@@ -388,7 +388,7 @@ class GiveawayService:
         """Giveaways that ended but whose results were never posted (the bot stopped in between)."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
-            if activation is not None:
+            if activation is not None and self.engine.platform_name(activation) == "discord":
                 try:
                     await self.finish(activation)
                 except Exception:
@@ -548,7 +548,7 @@ class GiveawayService:
             )
             posted = await self.publisher.post(
                 activation,
-                activation.channel_id,
+                activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
                 content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners))
                 if winners
                 else None,

@@ -1,7 +1,10 @@
 """The activation engine: proposing, approving, rejecting and cancelling activations, running them on
 time, and the registry of kinds (Q&A, giveaway, takeover) that do the kind-specific work.
 
-How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`.
+How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`
+(per platform: ``register(kind, obj, platform="reddit")`` for the same kind run in a subreddit; the
+engine picks the handler and the platform from the activation's channel, so the saturation guard, the
+states and the jobs are one for both platforms).
 ``obj.on_live(activation)`` runs once after the guarded scheduled→live transition, ``obj.on_end(activation)``
 once after live→ended *or* live→cancelled (``activation.state`` says which), including the start-up
 catch-up; ``obj.describe(activation, lang)`` adds lines to ``/activation show``; an optional
@@ -42,7 +45,7 @@ from bot.activations.model import (
     validate_text,
 )
 from bot.errors import Forbidden, InvalidInput
-from bot.platform import Platform
+from bot.platform import Platform, PlatformRouter
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 
@@ -103,24 +106,36 @@ class ActivationService:
         default_locale: str = "en",
     ) -> None:
         self.store = store
-        self.platform = platform
-        self.publisher = Publisher(platform)
+        # Every call goes to the platform owning the activation's channel (Discord, or a subreddit).
+        self.platform = platform if isinstance(platform, PlatformRouter) else PlatformRouter(platform)
+        self.publisher = Publisher(self.platform)
         self.scheduler = scheduler
         self.clock = clock
         self.default_locale = default_locale
         self.booted = asyncio.Event()
-        self._kinds: dict[str, Kind] = {}
+        self._kinds: dict[tuple[str, str], Kind] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._boot_task: asyncio.Task[None] | None = None
 
     # -- kinds and lifecycle ------------------------------------------------------------------------
 
-    def register(self, kind: str, handler: Kind) -> None:
-        """Attach the hooks of one activation kind (replaces an earlier registration of the same kind)."""
-        self._kinds[kind] = handler
+    def register(self, kind: str, handler: Kind, *, platform: str = "discord") -> None:
+        """Attach the hooks of one activation kind on one platform (replaces an earlier registration)."""
+        self._kinds[(kind, platform)] = handler
 
-    def kind(self, kind: str) -> Kind | None:
-        return self._kinds.get(kind)
+    def kind(self, kind: str, platform: str = "discord") -> Kind | None:
+        return self._kinds.get((kind, platform))
+
+    def platform_name(self, activation: Activation) -> str:
+        """Which platform the activation runs on ("discord", "reddit"), from its channel."""
+        return self.platform.name_of(activation.channel_id)
+
+    def platform_for(self, activation: Activation) -> Platform:
+        """The platform the activation runs on: what its kind renders mentions and times for."""
+        return self.platform.for_channel(activation.channel_id)
+
+    def handler_for(self, activation: Activation) -> Kind | None:
+        return self.kind(activation.kind, self.platform_name(activation))
 
     async def start(self) -> None:
         """Arm the jobs of every open activation, and catch up in the background once the platform is up."""
@@ -141,7 +156,7 @@ class ActivationService:
             caught = await self.run_due()
             if caught:
                 log.info("caught up %s activation transition(s) at start-up", caught)
-            for kind, handler in self._kinds.items():
+            for (kind, _platform), handler in self._kinds.items():
                 recover = getattr(handler, "recover", None)
                 if recover is None:
                     continue
@@ -378,7 +393,7 @@ class ActivationService:
             )
         elif activation.reason:
             lines.append(i18n.t(lang, "activation.show_reason", reason=i18n.isolate(activation.reason)))
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is not None:
             lines.extend(handler.describe(activation, lang))
         history = " → ".join(
@@ -461,7 +476,7 @@ class ActivationService:
         return brand is not None and brand[1] == "approved"
 
     async def _run_hook(self, activation: Activation) -> None:
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is None:
             log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
             return
