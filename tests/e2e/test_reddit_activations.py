@@ -9,6 +9,7 @@ Reddit rows of the permission matrix are walked like the Discord ones.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.activations import disclosure, draw
 from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
@@ -299,3 +300,58 @@ async def test_the_reddit_rows_of_the_permission_matrix(reddit_sb: RedditSandbox
     )
     assert answer["content"] == i18n.t("en", "reddit.not_bound", name="Elsewhere")
     assert await snapshot(h) == before
+
+
+async def seed_scores(h: Harness, scores: dict[int, float]) -> None:
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    for rank, (member, score) in enumerate(ranked, start=1):
+        await h.app.store.db.execute(
+            "INSERT INTO trust_scores (community_id, scope, member_id, rank, score, distinct_peers,"
+            " trusted_peers, computed_at, why) VALUES (?, 'all', ?, ?, ?, 5, 2, ?, ?)",
+            (h.world.guild, member, rank, score, h.clock.now.isoformat(), json.dumps({"parts": []})),
+        )
+
+
+async def test_a_linked_members_standing_combines_both_identities_and_unlinked_ones_never_merge(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    for name in ("alice_r", "carol_r"):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.alice, "alice_r")
+    alice_r, carol_r = (ledger_id(sb.state.account(n).fullname) for n in ("alice_r", "carol_r"))
+    # Ranked alone: bob 0.30, carol_r 0.25, alice 0.20, alice_r 0.15. Linked, alice holds 0.35.
+    await seed_scores(h, {w.bob: 0.30, carol_r: 0.25, w.alice: 0.20, alice_r: 0.15})
+    await seed_brand(h, contacts=[w.carol])
+    for member in (w.alice, w.bob):
+        await seed_partner(h, member)
+
+    me = await h.slash("voices", w.alice, subcommand="me", permissions=BASIC)
+    embed = (await me.response()).json["data"]["embeds"][0]
+    (field,) = embed["fields"]
+    assert field["name"] == "Combined with u/alice_r"
+    assert "rank 1" in field["value"] and "0.3500" in field["value"]
+    theirs = await h.slash(
+        "voices", w.owner, {"member": w.bob}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    assert not (await theirs.response()).json["data"]["embeds"][0].get("fields")  # bob linked nothing
+
+    async def partners() -> str:
+        listed = await h.slash(
+            "brand", w.owner, {"brand": "Acme Oats"}, subcommand="partners", permissions=MANAGE_GUILD
+        )
+        call = await listed.response()
+        data = call.json["data"] if call.json["type"] == 4 else (await listed.wait_followup()).json
+        return data["embeds"][0]["description"]
+
+    listing = await partners()
+    assert listing.index(f"<@{w.alice}>") < listing.index(f"<@{w.bob}>")  # 0.35 together, above 0.30
+    assert "alice_r" not in listing and str(carol_r) not in listing  # Reddit identities are not partners
+    removed = await h.slash("link", w.alice, subcommand="remove", permissions=BASIC)
+    assert "unlinked" in reply_text(await removed.response())
+    listing = await partners()
+    assert listing.index(f"<@{w.bob}>") < listing.index(f"<@{w.alice}>")  # unlinked: counted apart
+    me = await h.slash("voices", w.alice, subcommand="me", permissions=BASIC)
+    assert not (await me.response()).json["data"]["embeds"][0].get("fields")
