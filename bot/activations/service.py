@@ -7,7 +7,8 @@ engine picks the handler and the platform from the activation's channel, so the 
 states and the jobs are one for both platforms).
 ``obj.on_live(activation)`` runs once after the guarded scheduled→live transition, ``obj.on_end(activation)``
 once after live→ended *or* live→cancelled (``activation.state`` says which), including the start-up
-catch-up; ``obj.describe(activation, lang)`` adds lines to ``/activation show``; an optional
+catch-up; ``obj.describe(activation, lang)`` adds lines to ``/activation show`` (an optional async
+``obj.describe_more(activation, lang)`` adds lines it reads from the store); an optional
 ``obj.recover()`` runs once at start-up after the catch-up (e.g. results that were never posted). A
 kind creates its activations with `ActivationService.create`, which makes every shared check, and
 publishes only through `Publisher` (bot/activations/disclosure.py), which adds the disclosure.
@@ -396,6 +397,9 @@ class ActivationService:
         handler = self.handler_for(activation)
         if handler is not None:
             lines.extend(handler.describe(activation, lang))
+            more = getattr(handler, "describe_more", None)  # optional: lines read from the store
+            if more is not None:
+                lines.extend(await more(activation, lang))
         history = " → ".join(
             state_label(lang, to) for _, to, _, _ in await self.store.activation_log(activation.id)
         )

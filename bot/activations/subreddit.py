@@ -238,6 +238,21 @@ class RedditQa:
             return [i18n.t(lang, "qa.describe_thread", thread=link)]
         return []
 
+    async def describe_more(self, activation: Activation, lang: str) -> list[str]:
+        """The questions read so far, with the numbers `/qa answer` takes (unanswered ones first)."""
+        summary = await self.store.qa_summary(activation.community_id, activation.id, top=50)
+        ordered = sorted(summary.top, key=lambda q: (q.answered, q.id))[:10]
+        return [
+            i18n.t(
+                lang,
+                "reddit_qa.question_line",
+                id=q.id,
+                body=q.body.replace("\n", " ")[:100],
+                state=i18n.t(lang, "reddit_qa.answered" if q.answered else "reddit_qa.open_question"),
+            )
+            for q in ordered
+        ]
+
 
 class RedditGiveaway:
     """The `giveaway` kind on Reddit."""

@@ -124,6 +124,10 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
         "Is it barista grade?": w.bob,
         "Which oats do you use?": None,
     }
+    shown = await h.slash("activation", w.bob, {"id": qa}, subcommand="show", permissions=BASIC)
+    details = (await shown.response()).json["data"]["embeds"][0]["description"]
+    open_id = questions["Which oats do you use?"][0]
+    assert f"Q{open_id} (open): Which oats do you use?" in details  # the number /qa answer takes
     # A brand manager answers the other one through the bot: a disclosed reply to the comment.
     answer = await h.slash(
         "qa",
