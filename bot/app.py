@@ -29,6 +29,7 @@ from bot import i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
+from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
 from bot.community import CommunityService
 from bot.config import Settings
@@ -38,10 +39,12 @@ from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
+from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
+from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
 
 if TYPE_CHECKING:
@@ -99,6 +102,7 @@ class App:
     reddit: RedditAdapter | None = None
     subreddits: SubredditService | None = None
     links: LinkService | None = None
+    reddit_activations: SubredditActivations | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.communities.get(community_id)
@@ -207,7 +211,8 @@ class MicrovoiceBot(commands.Bot):
         )
         activations = ActivationService(
             store,
-            DiscordPlatform(self),
+            # Activations in a subreddit go to the Reddit platform once it is attached (_build_reddit).
+            PlatformRouter(DiscordPlatform(self), platform_of=platform_of),
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
@@ -244,19 +249,25 @@ class MicrovoiceBot(commands.Bot):
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        if self.app.reddit_activations is not None:
+            scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
         if self.app.reddit is not None:
             self.app.reddit.start()
 
     def _build_reddit(self, app: App) -> None:
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
-        from reddit import RedditAdapter  # praw is imported only when Reddit is configured
+        from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
 
         adapter = RedditAdapter(self.settings)
         app.reddit = adapter
         app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
         app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
         adapter.attach(app.subreddits, app.links)
+        platform = RedditPlatform(adapter, app.subreddits, lang_of=app.communities.lang)
+        app.activations.platform.attach("reddit", platform)
+        app.reddit_activations = SubredditActivations(app.activations, platform, app.ingest)
+        app.reddit_activations.register()
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:

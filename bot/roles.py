@@ -54,6 +54,9 @@ MATRIX: dict[str, frozenset[Role]] = {
     "activation create qa": MANAGERS,
     "activation create giveaway": MANAGERS,
     "activation create takeover": MANAGERS,
+    # In a bound subreddit (cogs/reddit_activations.py; only when Reddit is configured).
+    "activation create reddit-qa": MANAGERS,
+    "activation create reddit-giveaway": MANAGERS,
     "activation approve": MODERATORS,
     "activation reject": MODERATORS,
     "activation cancel": MANAGERS,
@@ -78,6 +81,8 @@ OWN_BRAND_ONLY = frozenset(
         "activation create qa",
         "activation create giveaway",
         "activation create takeover",
+        "activation create reddit-qa",
+        "activation create reddit-giveaway",
         "activation cancel",
         "activation list",
         "activation show",
@@ -86,6 +91,9 @@ OWN_BRAND_ONLY = frozenset(
         "qa answer",
     }
 )
+
+#: Commands that exist only when Reddit is configured (a Discord-only bot registers none of them).
+REDDIT_ONLY = frozenset({"activation create reddit-qa", "activation create reddit-giveaway"})
 
 #: Commands only the taker of a live takeover in that channel may run (whatever else they are).
 TAKER_ONLY = frozenset({"takeover post"})

@@ -13,6 +13,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
 from bot.discord_adapter.checks import RoleRequired, moderator_only, require_moderator
+from bot.subreddits.ids import is_reddit_id
 from bot.trust import Page, render_why
 
 PER_PAGE = 5
@@ -32,6 +33,15 @@ def scope_label(scope: str, lang: str) -> str:
         return i18n.t(lang, "voices.scope_all")
     _, _, ident = scope.partition(":")
     return f"<#{ident}>"
+
+
+def shown_scope(scope: str) -> bool:
+    """Scopes a Discord reply can name: the whole community and Discord channels (not a subreddit's
+    topics, and not the shorter look-back windows)."""
+    if "@" in scope:
+        return False
+    kind, _, ident = scope.partition(":")
+    return kind == "all" or (ident.isdigit() and not is_reddit_id(int(ident)))
 
 
 def channel_mention(channel_id: int) -> str:
@@ -193,6 +203,28 @@ class Voices(commands.Cog):
                     why=render_why(e.why, lang, channel_mention),
                 )
                 for scope, e in standing[:10]
+            )
+        linked = (
+            await self.app.links.linked_standing(interaction.guild_id, member_id) if self.app.links else None
+        )
+        if linked is not None:  # one standing for both identities, only for a member who linked them
+            link, combined = linked
+            lines = [
+                i18n.t(
+                    lang,
+                    "link.standing_line",
+                    scope=scope_label(c.scope, lang),
+                    rank=c.rank,
+                    score=f"{c.score:.4f}",
+                )
+                for c in combined
+                if shown_scope(c.scope)
+            ]
+            since = i18n.t(lang, "link.linked", name=link.reddit_name, since=link.linked_at[:10])
+            embed.add_field(
+                name=i18n.t(lang, "link.combined_title", name=link.reddit_name)[:256],
+                value="\n".join(lines[:10])[:1024] or since,
+                inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

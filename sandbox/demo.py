@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from sandbox.demo_brands import DemoClock, show_brand_partnership
+from sandbox.demo_reddit import show_reddit_community
 from sandbox.simulator import SimAction, SimCommunity, simulate
 
 SENT_KINDS = ("message", "reply", "reaction", "unreaction", "thread", "join")
@@ -162,6 +163,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
         f"\n{'OK' if ok else 'MISMATCH'}: recorded counts {'equal' if ok else 'differ from'} what was sent "
         f"({time.perf_counter() - started:.1f} s)."
     )
+    ok = await show_reddit_community() and ok
     return 0 if ok else 1
 
 

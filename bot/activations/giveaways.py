@@ -391,7 +391,7 @@ class GiveawayService:
         before intents existed); the ones with an intent are caught up by the engine."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
-            if activation is not None:
+            if activation is not None and self.engine.platform_name(activation) == "discord":
                 try:
                     await self.finish(activation)
                 except Exception:
@@ -558,7 +558,7 @@ class GiveawayService:
             )
             posted = await self.publisher.post(
                 activation,
-                activation.channel_id,
+                activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
                 content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners))
                 if winners
                 else None,

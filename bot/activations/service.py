@@ -1,13 +1,17 @@
 """The activation engine: proposing, approving, rejecting and cancelling activations, running them on
 time, and the registry of kinds (Q&A, giveaway, takeover) that do the kind-specific work.
 
-How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`.
+How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`
+(per platform: ``register(kind, obj, platform="reddit")`` for the same kind run in a subreddit; the
+engine picks the handler and the platform from the activation's channel, so the saturation guard, the
+states and the jobs are one for both platforms).
 ``obj.on_live(activation, steps)`` does what going live takes (the opening post, ...) after the guarded
 scheduled→live transition, ``obj.on_end(activation, steps)`` what ending takes after live→ended *or*
 live→cancelled (``activation.state`` says which). Both run as durable intents (bot/activations/
 intents.py): written in the transition's transaction, retried until done and caught up at start-up,
 each step through ``steps`` done once. ``obj.describe(activation, lang)`` adds lines to ``/activation
-show``; an optional ``obj.recover()`` runs once at start-up after the catch-up. A kind creates its
+show`` (an optional async ``obj.describe_more(activation, lang)`` adds lines it reads from the store);
+an optional ``obj.recover()`` runs once at start-up after the catch-up. A kind creates its
 activations with `ActivationService.create`, which makes every shared check, and publishes only through
 `Publisher` (bot/activations/disclosure.py), which adds the disclosure.
 
@@ -48,7 +52,7 @@ from bot.activations.model import (
     validate_text,
 )
 from bot.errors import Forbidden, InvalidInput
-from bot.platform import Platform
+from bot.platform import Platform, PlatformRouter
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 
@@ -109,13 +113,14 @@ class ActivationService:
         default_locale: str = "en",
     ) -> None:
         self.store = store
-        self.platform = platform
-        self.publisher = Publisher(platform)
+        # Every call goes to the platform owning the activation's channel (Discord, or a subreddit).
+        self.platform = platform if isinstance(platform, PlatformRouter) else PlatformRouter(platform)
+        self.publisher = Publisher(self.platform)
         self.scheduler = scheduler
         self.clock = clock
         self.default_locale = default_locale
         self.booted = asyncio.Event()
-        self._kinds: dict[str, Kind] = {}
+        self._kinds: dict[tuple[str, str], Kind] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._boot_task: asyncio.Task[None] | None = None
         self.intents = IntentRunner(
@@ -131,12 +136,23 @@ class ActivationService:
 
     # -- kinds and lifecycle ------------------------------------------------------------------------
 
-    def register(self, kind: str, handler: Kind) -> None:
-        """Attach the hooks of one activation kind (replaces an earlier registration of the same kind)."""
-        self._kinds[kind] = handler
+    def register(self, kind: str, handler: Kind, *, platform: str = "discord") -> None:
+        """Attach the hooks of one activation kind on one platform (replaces an earlier registration)."""
+        self._kinds[(kind, platform)] = handler
 
-    def kind(self, kind: str) -> Kind | None:
-        return self._kinds.get(kind)
+    def kind(self, kind: str, platform: str = "discord") -> Kind | None:
+        return self._kinds.get((kind, platform))
+
+    def platform_name(self, activation: Activation) -> str:
+        """Which platform the activation runs on ("discord", "reddit"), from its channel."""
+        return self.platform.name_of(activation.channel_id)
+
+    def platform_for(self, activation: Activation) -> Platform:
+        """The platform the activation runs on: what its kind renders mentions and times for."""
+        return self.platform.for_channel(activation.channel_id)
+
+    def handler_for(self, activation: Activation) -> Kind | None:
+        return self.kind(activation.kind, self.platform_name(activation))
 
     async def start(self) -> None:
         """Arm the jobs of every open activation, and catch up in the background once the platform is up."""
@@ -160,7 +176,7 @@ class ActivationService:
             finished = await self.intents.resume()
             if finished:
                 log.info("caught up %s unfinished activation intent(s) at start-up", finished)
-            for kind, handler in self._kinds.items():
+            for (kind, _platform), handler in self._kinds.items():
                 recover = getattr(handler, "recover", None)
                 if recover is None:
                     continue
@@ -411,9 +427,12 @@ class ActivationService:
             )
         elif activation.reason:
             lines.append(i18n.t(lang, "activation.show_reason", reason=i18n.isolate(activation.reason)))
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is not None:
             lines.extend(handler.describe(activation, lang))
+            more = getattr(handler, "describe_more", None)  # optional: lines read from the store
+            if more is not None:
+                lines.extend(await more(activation, lang))
         problem = await self.problem(activation.community_id, activation.id)
         if problem is not None:
             lines.append(self.intents.describe(lang, activation, problem))
@@ -504,7 +523,7 @@ class ActivationService:
 
     async def _perform(self, activation: Activation, action: str, steps: Steps) -> None:
         """An intent's work, by the activation's kind (the transition stands whatever happens here)."""
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is None:
             log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
             return
