@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.privacy.rules import build_export, export_bytes, new_pseudonym, retention_cutoff
 
 if TYPE_CHECKING:  # the store imports this package for the privacy rules
+    from bot.audit import AuditLog
     from bot.ingest import Ingest
     from bot.store import Store
 
@@ -52,7 +53,12 @@ class PrivacyService:
         clock: Callable[[], datetime],
         default_retention_days: int,
         gzip_over: int = EXPORT_GZIP_OVER,
+        audit: AuditLog | None = None,
+        before_erase: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
+        self.audit = audit
+        #: Runs before an erasure (with the community and the member): takes back the roles the bot gave.
+        self.before_erase = before_erase
         self.store = store
         self.ingest = ingest
         self.rankings = rankings
@@ -70,14 +76,27 @@ class PrivacyService:
             data, name = gzip.compress(data), name + ".gz"
         return Export(data, name, sum(len(rows) for rows in document["tables"].values()))
 
-    async def erase(self, community_id: int, member_id: int) -> dict[str, int]:
-        """Erase one member from one community (aggregates kept under a fresh pseudonym)."""
+    async def erase(self, community_id: int, member_id: int, *, by: int | None = None) -> dict[str, int]:
+        """Erase one member from one community (aggregates kept under a fresh pseudonym). `by` is the
+        moderator who asked for it, None when the member asked themselves. The audit log gets the
+        number of rows, never who was erased."""
         await self.ingest.flush()  # buffered events of theirs are erased too
+        if self.before_erase is not None:
+            try:
+                await self.before_erase(community_id, member_id)
+            except Exception:  # the erasure itself must go ahead
+                log.warning("could not take back the roles of a member before erasure", exc_info=True)
         counts = await self.store.forget_member(
             community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
         )
         await self.rankings.invalidate(community_id)
         log.info("erased member %s from community %s: %s", member_id, community_id, counts)
+        if self.audit is not None:
+            rows = sum(counts.values())
+            if by is None:
+                await self.audit.record(community_id, "erasure_self", rows=rows)
+            else:
+                await self.audit.record(community_id, "erasure_moderator", by=by, rows=rows)
         return counts
 
     async def purge_expired(self) -> dict[int, int]:

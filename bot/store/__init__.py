@@ -11,6 +11,7 @@ lock (`base`):
 - `partners`    partner programs, consent, brands, member export and erasure, retention purge
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
+- `voice_roles` trusted-voice role rules and the members the bot gave a role to
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -51,6 +52,7 @@ from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
+from bot.store.voice_roles import VoiceRoleQueries
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -92,6 +94,7 @@ class Store(
     PartnerQueries,
     ActivationQueries,
     GiveawayQueries,
+    VoiceRoleQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 

@@ -468,6 +468,10 @@ class PartnerQueries(StoreBase):
             ),
             ("partner_deleted", "DELETE FROM partners WHERE community_id = :c AND member_id = :m"),
             ("consent_deleted", "DELETE FROM consent_log WHERE community_id = :c AND member_id = :m"),
+            (
+                "voice_roles_forgotten",
+                "DELETE FROM voice_role_holders WHERE community_id = :c AND member_id = :m",
+            ),
         ]
         finished = f"SELECT id FROM activations WHERE community_id = :c AND state IN ({_FINISHED})"
         if "activations" in tables:
