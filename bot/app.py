@@ -221,6 +221,7 @@ class MicrovoiceBot(commands.Bot):
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
+            audit=audit,
         )
         giveaways = GiveawayService(activations, ingest)
         qa = QaService(activations)

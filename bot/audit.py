@@ -36,8 +36,10 @@ EVENTS = (
     "activation_approved",
     "activation_rejected",
     "activation_cancelled",
+    "activation_lapsed",
     "activation_live",
     "activation_ended",
+    "activation_ended_early",
     "takeover_started",
     "takeover_restored",
     "giveaway_drawn",
@@ -94,6 +96,8 @@ class AuditLog:
                 shown["member"] = poster.mention(int(params["member"]))  # type: ignore[arg-type]
             if isinstance(params.get("name"), str):
                 shown["name"] = plain(str(params["name"]))
+            if isinstance(params.get("kind"), str):
+                shown["kind"] = i18n.t(settings.locale, f"activation.kind.{params['kind']}")
             text = i18n.t(settings.locale, f"audit.{event}", **shown)
             await poster.post_audit(community_id, settings.audit_channel_id, text[:2000])
         except Exception:  # the action it reports is done; a lost audit line must not undo or block it

@@ -65,6 +65,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "activation reroll": MODERATORS,
     "activation codes": MANAGERS,
     "activation redemptions": MANAGERS,
+    # Giveaway controls (cogs/giveaway_controls.py): community giveaways are the moderators' own.
+    "giveaway create": MODERATORS,
+    "giveaway end": MODERATORS,
+    "giveaway list": EVERYONE,
     # An answer is posted as the brand's ("Acme answers:"), so only the brand's own managers give it.
     "qa answer": frozenset({Role.BRAND_MANAGER}),
     # Only the member taking the channel over posts, and a taker is a partner or a brand manager.

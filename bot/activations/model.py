@@ -80,7 +80,8 @@ def check_transition(current: str, target: str) -> None:
 class Activation:
     id: int
     community_id: int
-    brand_id: int
+    #: None for a community giveaway: no brand is behind it, so it is not sponsored content.
+    brand_id: int | None
     kind: str
     state: str
     connection: str
@@ -97,6 +98,11 @@ class Activation:
     message_id: int | None = None
     thread_id: int | None = None
     brand_name: str = ""
+
+    @property
+    def community(self) -> bool:
+        """A community giveaway: a moderator stated that no brand provided the prize."""
+        return self.brand_id is None
 
     @property
     def window(self) -> tuple[datetime, datetime]:

@@ -210,6 +210,7 @@ class TakeoverService:
         # Built from the plan, not from the channel now: a retried start changes nothing twice.
         reason = f"Microvoice takeover #{activation.id}"
         await self.platform.grant_posting(channel_id, taker, base=plan.overwrite, reason=reason)
+        await self.engine.note(activation, "takeover_started", member=taker, channel=channel_id)
         await self.publisher.disclose_topic(activation, channel_id, plan.topic, reason=reason)
         lang = activation.locale
         how = "takeover.how_relay" if self.relay else "takeover.how_reply"
@@ -247,6 +248,7 @@ class TakeoverService:
         await self.platform.restore_overwrite(plan.channel_id, plan.member_id, plan.overwrite, reason=reason)
         await self.platform.set_topic(plan.channel_id, plan.topic, reason=reason)
         await self.store.mark_takeover_restored(activation.community_id, activation.id, now=self.clock())
+        await self.engine.note(activation, "takeover_restored", channel=plan.channel_id)
         key = "takeover.cancelled" if activation.state == State.CANCELLED else "takeover.ended"
         content = i18n.t(activation.locale, key, taker=self.platform.mention(plan.member_id))
         await self.publisher.post(activation, activation.channel_id, content=content)

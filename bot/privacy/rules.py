@@ -35,6 +35,7 @@ MEMBER_COLUMNS = frozenset(
         "claimed_by",
         "reported_by",
         "drawn_by",
+        "stated_by",
     }
 )
 

@@ -34,8 +34,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ORIGINAL = "/webhooks/{application_id}/{token}/messages/@original"
 
 
-async def slash(h: Harness, name: str, sub: str, user: int, options: dict[str, Any] | None = None,
-                perms: int = MANAGE_GUILD) -> dict[str, Any]:
+async def slash(
+    h: Harness,
+    name: str,
+    sub: str,
+    user: int,
+    options: dict[str, Any] | None = None,
+    perms: int = MANAGE_GUILD,
+) -> dict[str, Any]:
     interaction = await h.slash(name, user, options, subcommand=sub or None, permissions=perms)
     call = (await interaction.response()).json
     if call["type"] == 5:
@@ -203,8 +209,9 @@ async def test_the_audit_channel_receives_each_event_once_and_never_blocks(harne
 async def test_help_lists_what_each_role_may_run_in_the_community_language(harness: Harness):
     h, w = harness, harness.world
     await h.app.store.create_brand(w.guild, "Acme", [w.bob], [], by=w.owner, now=h.clock.now)
-    await h.app.store.set_brand_status(w.guild, 1, expected="pending", status="approved", by=w.owner,
-                                       now=h.clock.now)
+    await h.app.store.set_brand_status(
+        w.guild, 1, expected="pending", status="approved", by=w.owner, now=h.clock.now
+    )
     await join(h, w.alice)
 
     async def sections(user: int, perms: int) -> dict[str, str]:
@@ -261,16 +268,22 @@ def test_invite_prints_the_permissions_the_readme_lists():
     assert proc.returncode == 0, proc.stderr
     listed, url = proc.stdout.strip().splitlines()
     number = permission_integer()
-    assert url == f"https://discord.com/oauth2/authorize?client_id=123456789012345678&permissions={number}" \
+    assert (
+        url == f"https://discord.com/oauth2/authorize?client_id=123456789012345678&permissions={number}"
         "&scope=bot+applications.commands"
+    )
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert f"permissions {number}:" in listed and f"`{number}`" in readme
     for name, _, _ in PERMISSIONS:
         assert f"**{name}**" in readme, name
     # Without any application id it says how to give one, in one line, and prints no link.
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "invite"], env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=60, cwd=ROOT / "tests",
+        [sys.executable, "-m", "bot", "invite"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT / "tests",
     )
     assert proc.returncode == 2 and "--client-id" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
