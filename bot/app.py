@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.asset
@@ -35,15 +35,21 @@ from bot.community import CommunityService
 from bot.config import Settings
 from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
+from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
 from bot.invite import invite_url
+from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
+from bot.subreddits import SubredditService
 from bot.trust import TrustParams, Voices
 from bot.trust.voice_role_service import VoiceRoles
+
+if TYPE_CHECKING:
+    from reddit import RedditAdapter
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,10 @@ class App:
     voice_roles: VoiceRoles
     audit: AuditLog
     clock: Callable[[], datetime] = utcnow
+    # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
+    reddit: RedditAdapter | None = None
+    subreddits: SubredditService | None = None
+    links: LinkService | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.communities.get(community_id)
@@ -115,6 +125,8 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
     cause = getattr(error, "original", error)
     if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
         key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
+    elif isinstance(cause, app_commands.TransformerError):  # a value the command's options do not allow
+        key, params = bad_option(interaction, cause)
     elif isinstance(cause, app_commands.NoPrivateMessage):
         key, params = "error.guild_only", {}
     elif isinstance(cause, app_commands.CommandOnCooldown):
@@ -212,6 +224,7 @@ class MicrovoiceBot(commands.Bot):
             voices,
             clock=clock,
             default_retention_days=self.settings.retention_days,
+            linked=store.linked_identities,
             audit=audit,
             before_erase=take_back_roles,
         )
@@ -247,6 +260,8 @@ class MicrovoiceBot(commands.Bot):
             audit=audit,
             clock=clock,
         )
+        if self.settings.reddit_enabled:
+            self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
         await activations.start()
@@ -256,6 +271,18 @@ class MicrovoiceBot(commands.Bot):
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
         scheduler.start()
+        if self.app.reddit is not None:
+            self.app.reddit.start()
+
+    def _build_reddit(self, app: App) -> None:
+        """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
+        from reddit import RedditAdapter  # praw is imported only when Reddit is configured
+
+        adapter = RedditAdapter(self.settings)
+        app.reddit = adapter
+        app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
+        app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
+        adapter.attach(app.subreddits, app.links)
 
     async def on_ready(self) -> None:
         if not self.guilds and self.application_id is not None:
@@ -274,6 +301,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                if app.reddit is not None:
+                    await app.reddit.stop()
                 await app.activations.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()

@@ -53,7 +53,9 @@ class Post:
     `notify` lists the only members whose mentions notify them, `notify_roles` the only roles (a role a
     moderator chose to ping when a giveaway opens); mentions of everyone, of other roles, and of anyone
     else never notify, whatever the text contains. `reply_to` is a message in the same channel; the post
-    is still made if that message was deleted.
+    is still made if that message was deleted. `nonce` (at most 25 characters) makes a repeated post
+    idempotent where the platform allows: the same post sent again with the same nonce shortly after
+    returns the message already made instead of a second one.
     """
 
     content: str | None = None
@@ -63,6 +65,7 @@ class Post:
     reply_to: int | None = None
     notify: tuple[int, ...] = ()
     notify_roles: tuple[int, ...] = ()
+    nonce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,17 @@ class ChannelState:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a platform call failed, as far as a service must know: `permanent` if trying again cannot
+    help (the bot lacks a permission, the channel is gone, the request is refused as invalid), else it
+    is worth retrying (the platform is down or rate-limits, the connection broke). `reason` is the
+    platform's own short description, for moderators and logs; never member content."""
+
+    permanent: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Member:
     """What a service may know about a member (eligibility, takers)."""
 
@@ -120,6 +134,16 @@ class Platform(Protocol):
         ...
 
     async def post(self, community_id: int, channel_id: int, post: Post) -> Posted: ...
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        """A message the bot itself published among the channel's latest that is `post` (the same nonce,
+        or the same text, card title and reply target); None if there is none. Lets a post interrupted
+        mid-request be completed without a duplicate."""
+        ...
+
+    def failure(self, error: Exception) -> Failure:
+        """Classify an error raised by one of these methods (any other error counts as transient)."""
+        ...
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         """Replace a message the bot posted with `post` (content, card and actions)."""

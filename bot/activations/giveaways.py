@@ -3,7 +3,8 @@ commit-reveal draw at the end, rerolls, prize claims, code pools, code claims an
 
 The rules and the draw are pure (`bot.activations.draw`, docs/giveaways.md); each draw round is one
 guarded row in the store, so winners are drawn once whatever races or restarts happen, and the results
-are posted once (`recover` finishes at start-up what a stop interrupted). Every post and edit goes
+are posted once: the opening and the results post are steps of the activation's durable intents
+(bot/activations/intents.py), retried until done and caught up at start-up. Every post and edit goes
 through `Publisher`, so it carries the disclosure. The buttons are actions with fixed ids ending in
 the activation id (`ENTER`, `LEAVE`, `CLAIM`, `CODE`); all state lives in the database.
 """
@@ -21,6 +22,7 @@ from bot import i18n
 from bot.activations import codes, draw
 from bot.activations.codes import RedemptionReport
 from bot.activations.draw import Eligibility, GiveawayConfig, MemberFacts
+from bot.activations.intents import CLOSE, Steps
 from bot.activations.model import Activation, State
 from bot.activations.service import ActivationService, Actor, Approval, Proposal, brand_label, state_label
 from bot.errors import Forbidden, InvalidInput, MicrovoiceError
@@ -440,13 +442,14 @@ class GiveawayService:
 
     # -- the kind's hooks ------------------------------------------------------------------------------
 
-    async def on_live(self, activation: Activation) -> None:
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
         card, actions = await self._opening(activation, open_=True)
         ping = activation.config.get("ping_role_id")
         content = None
         if ping:  # only this role is notified (allowed mentions), never everyone or other roles
             content = i18n.t(activation.locale, "giveaway.ping", role=self.platform.role_mention(int(ping)))
-        posted = await self.publisher.post(
+        posted = await steps.post(
+            "post",
             activation,
             activation.channel_id,
             content=content,
@@ -456,8 +459,8 @@ class GiveawayService:
         )
         await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
 
-    async def on_end(self, activation: Activation) -> None:
-        await self.finish(activation)
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        await self._finish(activation, steps)
 
     def describe(self, activation: Activation, lang: str) -> list[str]:
         config = config_of(activation)
@@ -468,7 +471,8 @@ class GiveawayService:
         ]
 
     async def recover(self) -> None:
-        """Giveaways that ended but whose results were never posted (the bot stopped in between)."""
+        """Giveaways that ended but whose results were never posted, without a closing intent (they ended
+        before intents existed); the ones with an intent are caught up by the engine."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
             if activation is not None:
@@ -483,7 +487,11 @@ class GiveawayService:
     # -- the draw --------------------------------------------------------------------------------------
 
     async def finish(self, activation: Activation) -> None:
-        """Draw round 0 once, post the results once, close the opening post. Safe to call again."""
+        """The closing intent: draw round 0 once, post the results once, close the opening post. Safe to
+        call again (it does nothing once done)."""
+        await self.engine.intents.ensure(activation, CLOSE)
+
+    async def _finish(self, activation: Activation, steps: Steps) -> None:
         async with self._lock(activation.id):
             store, now = self.store, self.clock()
             if activation.state == State.CANCELLED:
@@ -517,6 +525,7 @@ class GiveawayService:
                 seed = await store.reveal_giveaway_seed(activation.id, now) or ""
                 commitment = await store.giveaway_commitment(activation.id) or ""
                 posted_id = await self._announce(
+                    steps,
                     activation,
                     config,
                     list(first.winners),
@@ -530,6 +539,7 @@ class GiveawayService:
 
     async def _announce(
         self,
+        steps: Steps,
         activation: Activation,
         config: GiveawayConfig,
         winners: list[int],
@@ -557,7 +567,8 @@ class GiveawayService:
         # The sorted entrant list is attached to the results post itself, so the disclosed post and the
         # data to verify it are one message; only the winners are notified (never everyone or roles).
         listing = "\n".join(str(e) for e in entrants).encode("ascii")
-        posted = await self.publisher.post(
+        posted = await steps.post(
+            "results",
             activation,
             activation.channel_id,
             content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners)) if winners else None,

@@ -2,12 +2,17 @@
 time, and the registry of kinds (Q&A, giveaway, takeover) that do the kind-specific work.
 
 How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`.
-``obj.on_live(activation)`` runs once after the guarded scheduled→live transition, ``obj.on_end(activation)``
-once after live→ended *or* live→cancelled (``activation.state`` says which), including the start-up
-catch-up; ``obj.describe(activation, lang)`` adds lines to ``/activation show``; an optional
-``obj.recover()`` runs once at start-up after the catch-up (e.g. results that were never posted). A
-kind creates its activations with `ActivationService.create`, which makes every shared check, and
-publishes only through `Publisher` (bot/activations/disclosure.py), which adds the disclosure.
+``obj.on_live(activation, steps)`` does what going live takes (the opening post, ...) after the guarded
+scheduled→live transition, ``obj.on_end(activation, steps)`` what ending takes after live→ended *or*
+live→cancelled (``activation.state`` says which). Both run as durable intents (bot/activations/
+intents.py): written in the transition's transaction, retried until done and caught up at start-up,
+each step through ``steps`` done once. ``obj.describe(activation, lang)`` adds lines to ``/activation
+show``; an optional ``obj.recover()`` runs once at start-up after the catch-up. A kind creates its
+activations with `ActivationService.create`, which makes every shared check, and publishes only through
+`Publisher` (bot/activations/disclosure.py), which adds the disclosure.
+
+An activation is *live* from its start, but members see it open only once its opening intent is done
+(``opened_at``; shown as "opening" until then), and a moderator hears when it is not (`problem`).
 
 Timing: jobs ``activation:{id}:start`` / ``activation:{id}:end`` on the app's scheduler are rebuilt from
 the database by `start()`; whatever came due while the bot was down is caught up once the platform is
@@ -27,6 +32,7 @@ from typing import Any, Protocol
 
 from bot import i18n
 from bot.activations.disclosure import Publisher, community_label, tag_for
+from bot.activations.intents import CLOSE, OPEN, IntentRunner, Problem, Steps
 from bot.activations.model import (
     REASON_MAX,
     TITLE_MAX,
@@ -57,9 +63,9 @@ OWN_REASONS = {BRAND_NOT_APPROVED: "activation.brand_lapsed", ENDED_EARLY: "acti
 
 
 class Kind(Protocol):
-    async def on_live(self, activation: Activation) -> None: ...
+    async def on_live(self, activation: Activation, steps: Steps) -> None: ...
 
-    async def on_end(self, activation: Activation) -> None: ...
+    async def on_end(self, activation: Activation, steps: Steps) -> None: ...
 
     def describe(self, activation: Activation, lang: str) -> list[str]: ...
 
@@ -118,6 +124,16 @@ class ActivationService:
         self._kinds: dict[str, Kind] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._boot_task: asyncio.Task[None] | None = None
+        self.intents = IntentRunner(
+            store,
+            platform,
+            self.publisher,
+            scheduler,
+            clock=clock,
+            perform=self._perform,
+            lock=self._lock,
+            default_locale=default_locale,
+        )
 
     # -- kinds and lifecycle ------------------------------------------------------------------------
 
@@ -147,6 +163,9 @@ class ActivationService:
             caught = await self.run_due()
             if caught:
                 log.info("caught up %s activation transition(s) at start-up", caught)
+            finished = await self.intents.resume()
+            if finished:
+                log.info("caught up %s unfinished activation intent(s) at start-up", finished)
             for kind, handler in self._kinds.items():
                 recover = getattr(handler, "recover", None)
                 if recover is None:
@@ -343,8 +362,9 @@ class ActivationService:
         return await self.load(actor.community_id, activation.id)
 
     async def cancel(self, actor: Actor, activation_id: int, reason: str | None) -> bool:
-        """Cancel once (moderators, or the brand's managers); a live activation's end hook runs, so a
-        takeover's channel is restored at once. False if it changed in the meantime."""
+        """Cancel once (moderators, or the brand's managers); a live activation's closing intent runs at
+        once (a takeover's channel is restored, or retried until it is: see `problem`). False if it
+        changed in the meantime."""
         activation = await self.managed(actor, activation_id)
         why = validate_text(reason, limit=REASON_MAX, what="reason") if reason else None
         if State.CANCELLED not in TRANSITIONS[State(activation.state)]:
@@ -358,18 +378,19 @@ class ActivationService:
                 actor=actor.member_id,
                 now=self.clock(),
                 reason=why,
+                intent=CLOSE if activation.state == State.LIVE else None,
             )
             if moved:
                 await self.note(activation, "activation_cancelled", by=actor.member_id)
             if moved and activation.state == State.LIVE:
                 current = await self.store.activation_by_id(activation.id)
                 if current is not None:
-                    await self._run_hook(current)
+                    await self.intents.run_for(current)
         return moved
 
     async def end_now(self, actor: Actor, activation_id: int) -> Activation:
-        """End a live activation before its end time, as if the time had come: its end hook runs once (a
-        giveaway draws its winners, a takeover gives its channel back). The end job finds nothing to do."""
+        """End a live activation before its end time, as if the time had come: its closing intent runs once
+        (a giveaway draws its winners, a takeover gives its channel back). The end job finds nothing to do."""
         activation = await self.managed(actor, activation_id)
         if activation.state != State.LIVE:
             raise await self._bad_state(activation)
@@ -382,12 +403,25 @@ class ActivationService:
                 actor=actor.member_id,
                 now=self.clock(),
                 reason=ENDED_EARLY,
+                intent=CLOSE,
             ):
                 raise ActivationError("activation.error.changed")
             ended = await self.load(actor.community_id, activation.id)
             await self.note(ended, "activation_ended_early", by=actor.member_id)
-            await self._run_hook(ended)
+            await self.intents.run_for(ended)
         return ended
+
+    async def problem(self, community_id: int, activation_id: int) -> Problem | None:
+        """Platform work of this activation that failed and is not done (retried, or refused for good)."""
+        return await self.intents.problem(community_id, activation_id)
+
+    async def problem_text(self, community_id: int, activation_id: int, lang: str) -> str | None:
+        """`problem` as a line for the moderator who acted, in their language; None if all is done."""
+        problem = await self.problem(community_id, activation_id)
+        activation = await self.store.get_activation(community_id, activation_id)
+        if problem is None or activation is None:
+            return None
+        return self.intents.describe(lang, activation, problem)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -404,7 +438,7 @@ class ActivationService:
                 "activation.list_line",
                 id=a.id,
                 kind=i18n.t(lang, f"activation.kind.{a.kind}"),
-                state=state_label(lang, a.state),
+                state=shown_state(lang, a),
                 title=i18n.isolate(a.title),
                 brand=brand_label(a, lang),
                 start=self.platform.timestamp(a.starts_at),
@@ -418,7 +452,7 @@ class ActivationService:
         window = f"{format_time(activation.starts_at)} – {format_time(activation.ends_at)}"
         lines = [
             i18n.t(lang, "activation.show_brand", brand=brand_label(activation, lang)),
-            i18n.t(lang, "activation.show_state", state=state_label(lang, activation.state)),
+            i18n.t(lang, "activation.show_state", state=shown_state(lang, activation)),
             i18n.t(
                 lang, "activation.show_channel", channel=self.platform.channel_link(activation.channel_id)
             ),
@@ -440,6 +474,9 @@ class ActivationService:
         handler = self.kind(activation.kind)
         if handler is not None:
             lines.extend(handler.describe(activation, lang))
+        problem = await self.problem(activation.community_id, activation.id)
+        if problem is not None:
+            lines.append(self.intents.describe(lang, activation, problem))
         history = " → ".join(
             state_label(lang, to) for _, to, _, _ in await self.store.activation_log(activation.id)
         )
@@ -502,7 +539,13 @@ class ActivationService:
                     await self.note(activation, "activation_lapsed")
                     return done
                 moved = await self.store.transition_activation(
-                    activation.community_id, activation.id, activation.state, target, actor=None, now=now
+                    activation.community_id,
+                    activation.id,
+                    activation.state,
+                    target,
+                    actor=None,
+                    now=now,
+                    intent=OPEN if target == State.LIVE else CLOSE,
                 )
                 activation = await self.store.activation_by_id(activation_id)
                 if not moved or activation is None:
@@ -512,7 +555,7 @@ class ActivationService:
                     await self.note(activation, "activation_live", channel=activation.channel_id)
                 else:
                     await self.note(activation, "activation_ended")
-                await self._run_hook(activation)
+                await self.intents.run_for(activation)
                 activation = await self.store.activation_by_id(activation_id)
             # Only after a transition: a job that found nothing due (the activation was cancelled, or
             # an injected test clock lags the real one) must not re-arm itself in a loop.
@@ -526,17 +569,16 @@ class ActivationService:
         brand = await self.store.brand_status(activation.community_id, activation.brand_id)
         return brand is not None and brand[1] == "approved"
 
-    async def _run_hook(self, activation: Activation) -> None:
+    async def _perform(self, activation: Activation, action: str, steps: Steps) -> None:
+        """An intent's work, by the activation's kind (the transition stands whatever happens here)."""
         handler = self.kind(activation.kind)
         if handler is None:
             log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
             return
-        hook = handler.on_live if activation.state == State.LIVE else handler.on_end
-        try:
-            await hook(activation)
-        except Exception:
-            # The transition stands (it must not repeat); the failure is logged for an operator.
-            log.exception("activation %s: %s hook failed", activation.id, activation.state)
+        if action == OPEN:
+            await handler.on_live(activation, steps)
+        else:
+            await handler.on_end(activation, steps)
 
 
 def _unguarded(windows: list[tuple[datetime, datetime]]) -> None:
@@ -552,3 +594,10 @@ def brand_label(activation: Activation, lang: str) -> str:
 
 def state_label(lang: str, state: str) -> str:
     return i18n.t(lang, f"activation.state.{state}")
+
+
+def shown_state(lang: str, activation: Activation) -> str:
+    """The state as moderators see it: a live activation whose opening post is not up yet is "opening"."""
+    if activation.opening:
+        return i18n.t(lang, "activation.state.opening")
+    return state_label(lang, activation.state)

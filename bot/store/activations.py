@@ -18,6 +18,7 @@ import aiosqlite
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
 from bot.store.base import StoreBase
+from bot.store.intents import write_intent
 
 AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
@@ -25,7 +26,7 @@ WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
 _COLUMNS = """
     a.id, a.community_id, a.brand_id, a.kind, a.state, a.connection, a.title, a.channel_id,
     a.starts_at, a.ends_at, a.locale, a.config, a.created_by, a.created_at, a.approved_by, a.reason,
-    a.message_id, a.thread_id, coalesce(b.name, '')
+    a.message_id, a.thread_id, coalesce(b.name, ''), a.opened_at
 """
 _SELECT = f"SELECT {_COLUMNS} FROM activations AS a LEFT JOIN brands AS b ON b.id = a.brand_id"
 
@@ -73,6 +74,7 @@ def _activation(row: Sequence[Any]) -> Activation:
         message_id=int(row[16]) if row[16] is not None else None,
         thread_id=int(row[17]) if row[17] is not None else None,
         brand_name=str(row[18]),
+        opened_at=_dt(row[19]) if row[19] else None,
     )
 
 
@@ -271,8 +273,12 @@ class ActivationQueries(StoreBase):
         actor: int | None,
         now: datetime,
         reason: str | None = None,
+        intent: str | None = None,
     ) -> bool:
-        """One guarded UPDATE plus its log row; False (nothing written) if the state was not `from_state`."""
+        """One guarded UPDATE plus its log row; False (nothing written) if the state was not `from_state`.
+
+        `intent` ('open' or 'close', bot/store/intents.py) is written in the same transaction: the
+        platform work the new state calls for is never lost to a stop right after the transition."""
         params = dict(
             id=activation_id,
             community_id=community_id,
@@ -295,6 +301,8 @@ class ActivationQueries(StoreBase):
             done = cur.rowcount == 1
             if done:
                 await self.db.execute(_LOG, params)
+                if intent is not None:
+                    await write_intent(self.db, activation_id, community_id, intent, now)
         return done
 
     async def approve_activation(

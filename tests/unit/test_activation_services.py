@@ -20,6 +20,7 @@ from bot import i18n
 from bot.activations import disclosure
 from bot.activations import draw as fairdraw
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
+from bot.activations.intents import CLOSE
 from bot.activations.qa import ASK, HIDE, VOTE, QaService
 from bot.activations.service import BRAND_NOT_APPROVED, ActivationService, Actor, Proposal
 from bot.activations.takeovers import TakeoverService, TakerMessage
@@ -497,7 +498,7 @@ async def test_takeover_restore_plan_puts_the_channel_back_exactly(world: World)
     assert "was cancelled" in closing
     ended = await w.store.get_activation(GUILD, takeover.id)
     assert ended is not None
-    await w.takeovers.on_end(ended)  # a second end changes nothing
+    assert await w.engine.intents.ensure(ended, CLOSE)  # a second end changes nothing
     assert w.platform.posts_in(CHANNEL)[-1].post.content == closing
 
 
