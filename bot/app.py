@@ -31,12 +31,15 @@ from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
 from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
+from bot.audit import AuditLog
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.invite import invite_url
 from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
@@ -46,6 +49,7 @@ from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
+from bot.trust.voice_role_service import VoiceRoles
 
 if TYPE_CHECKING:
     from reddit import RedditAdapter
@@ -97,6 +101,8 @@ class App:
     giveaways: GiveawayService
     qa: QaService
     takeovers: TakeoverService
+    voice_roles: VoiceRoles
+    audit: AuditLog
     clock: Callable[[], datetime] = utcnow
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
@@ -198,9 +204,24 @@ class MicrovoiceBot(commands.Bot):
         ingest.start()
         scheduler = Scheduler()
         clock = self.clock
+        moderation = DiscordModeration(self)
+        audit = AuditLog(store, default_locale=self.settings.default_locale)
+        audit.attach(moderation)
+        voice_roles = VoiceRoles(store, clock=clock)
         communities = CommunityService(
-            store, ingest, clock=clock, default_locale=self.settings.default_locale
+            store, ingest, clock=clock, default_locale=self.settings.default_locale, audit=audit
         )
+
+        async def sync_voice_roles(community_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
+            await voice_roles.sync(community_id, moderation, reason=reason)
+
+        async def take_back_roles(community_id: int, member_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason_erased")
+            for role_id in await voice_roles.held_by(community_id, member_id):
+                await moderation.remove_role(community_id, member_id, role_id, reason=reason)
+
+        voices.after_recompute = sync_voice_roles
         privacy = PrivacyService(
             store,
             ingest,
@@ -208,6 +229,8 @@ class MicrovoiceBot(commands.Bot):
             clock=clock,
             default_retention_days=self.settings.retention_days,
             linked=store.linked_identities,
+            audit=audit,
+            before_erase=take_back_roles,
         )
         activations = ActivationService(
             store,
@@ -216,6 +239,7 @@ class MicrovoiceBot(commands.Bot):
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
+            audit=audit,
         )
         giveaways = GiveawayService(activations, ingest)
         qa = QaService(activations)
@@ -230,13 +254,15 @@ class MicrovoiceBot(commands.Bot):
             voices=voices,
             scheduler=scheduler,
             communities=communities,
-            partners=PartnerService(store, communities, clock=clock),
-            brands=BrandService(store, communities, clock=clock),
+            partners=PartnerService(store, communities, clock=clock, audit=audit),
+            brands=BrandService(store, communities, clock=clock, audit=audit),
             privacy=privacy,
             activations=activations,
             giveaways=giveaways,
             qa=qa,
             takeovers=takeovers,
+            voice_roles=voice_roles,
+            audit=audit,
             clock=clock,
         )
         if self.settings.reddit_enabled:
@@ -268,6 +294,12 @@ class MicrovoiceBot(commands.Bot):
         app.activations.platform.attach("reddit", platform)
         app.reddit_activations = SubredditActivations(app.activations, platform, app.ingest)
         app.reddit_activations.register()
+
+    async def on_ready(self) -> None:
+        if not self.guilds and self.application_id is not None:
+            log.warning(
+                "Microvoice is in no server yet; invite it with %s", invite_url(self.application_id)
+            )
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:

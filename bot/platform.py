@@ -51,11 +51,12 @@ class Attachment:
 class Post:
     """One message as a service wants it published (or a message's new state, for an edit).
 
-    `notify` lists the only members whose mentions notify them; mentions of everyone, of roles, and of
-    anyone else never notify, whatever the text contains. `reply_to` is a message in the same channel;
-    the post is still made if that message was deleted. `nonce` (at most 25 characters) makes a
-    repeated post idempotent where the platform allows: the same post sent again with the same nonce
-    shortly after returns the message already made instead of a second one.
+    `notify` lists the only members whose mentions notify them, `notify_roles` the only roles (a role a
+    moderator chose to ping when a giveaway opens); mentions of everyone, of other roles, and of anyone
+    else never notify, whatever the text contains. `reply_to` is a message in the same channel; the post
+    is still made if that message was deleted. `nonce` (at most 25 characters) makes a repeated post
+    idempotent where the platform allows: the same post sent again with the same nonce shortly after
+    returns the message already made instead of a second one.
     """
 
     content: str | None = None
@@ -64,6 +65,7 @@ class Post:
     attachments: tuple[Attachment, ...] = ()
     reply_to: int | None = None
     notify: tuple[int, ...] = ()
+    notify_roles: tuple[int, ...] = ()
     nonce: str | None = None
 
 

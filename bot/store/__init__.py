@@ -13,6 +13,7 @@ lock (`base`):
 - `giveaways`   giveaway entries and draws, unique code pools
 - `reddit`      subreddits bound to communities, stream cursors, Reddit account links
 - `intents`     the platform actions activations depend on, recorded before they are tried
+- `voice_roles` trusted-voice role rules and the members the bot gave a role to
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -55,6 +56,7 @@ from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueri
 from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
+from bot.store.voice_roles import VoiceRoleQueries
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -103,6 +105,7 @@ class Store(
     GiveawayQueries,
     RedditQueries,
     IntentQueries,
+    VoiceRoleQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 

@@ -102,6 +102,17 @@ class Scene:
                 "file": ("shop.csv", b"code\nMODERATOR-1\n"),
             },
             "qa answer": {"question": self.question, "text": "Yes, it is."},
+            "voices role": {"top": 5},  # no role: turns the (absent) rule off
+            "giveaway create": {
+                "channel": w.cooking,
+                "prize": "A cookbook",
+                "rules": "One entry per member.",
+                "winners": 1,
+                "no_brand": True,
+                "starts": proposal["starts"],
+                "ends": proposal["ends"],
+            },
+            "giveaway end": {"id": self.ended_giveaway},
         }.get(command, {})
 
     def channel(self, command: str, role: Role) -> int:
@@ -247,7 +258,8 @@ async def test_every_cell_of_the_permission_matrix(harness: Harness):
     assert states[s.to_approve] == "scheduled" and states[s.to_reject] == "rejected"
     assert {states[a] for a in s.to_cancel.values()} == {"cancelled"}
     assert await h.scalar("SELECT count(*) FROM activations WHERE title = 'Ask us'") == 4  # qa, takeover × 2
-    assert await h.scalar("SELECT count(*) FROM activations WHERE kind = 'giveaway'") == 4
+    assert await h.scalar("SELECT count(*) FROM activations WHERE kind = 'giveaway'") == 5
+    assert await h.scalar("SELECT count(*) FROM community_giveaways") == 1  # by the moderator only
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 2  # the draw and one reroll
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 4  # two pools of two
     assert await h.scalar("SELECT count(*) FROM code_redemptions") == 1
