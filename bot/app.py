@@ -29,21 +29,28 @@ from bot import i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
+from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
+from bot.audit import AuditLog
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.discord_adapter.render import bad_option
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.invite import invite_url
 from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
+from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
+from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
+from bot.trust.voice_role_service import VoiceRoles
 
 if TYPE_CHECKING:
     from reddit import RedditAdapter
@@ -95,12 +102,15 @@ class App:
     giveaways: GiveawayService
     qa: QaService
     takeovers: TakeoverService
+    voice_roles: VoiceRoles
+    audit: AuditLog
     reports: ReportService
     clock: Callable[[], datetime] = utcnow
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
     subreddits: SubredditService | None = None
     links: LinkService | None = None
+    reddit_activations: SubredditActivations | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.communities.get(community_id)
@@ -196,9 +206,24 @@ class MicrovoiceBot(commands.Bot):
         ingest.start()
         scheduler = Scheduler()
         clock = self.clock
+        moderation = DiscordModeration(self)
+        audit = AuditLog(store, default_locale=self.settings.default_locale)
+        audit.attach(moderation)
+        voice_roles = VoiceRoles(store, clock=clock)
         communities = CommunityService(
-            store, ingest, clock=clock, default_locale=self.settings.default_locale
+            store, ingest, clock=clock, default_locale=self.settings.default_locale, audit=audit
         )
+
+        async def sync_voice_roles(community_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
+            await voice_roles.sync(community_id, moderation, reason=reason)
+
+        async def take_back_roles(community_id: int, member_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason_erased")
+            for role_id in await voice_roles.held_by(community_id, member_id):
+                await moderation.remove_role(community_id, member_id, role_id, reason=reason)
+
+        voices.after_recompute = sync_voice_roles
         privacy = PrivacyService(
             store,
             ingest,
@@ -206,14 +231,18 @@ class MicrovoiceBot(commands.Bot):
             clock=clock,
             default_retention_days=self.settings.retention_days,
             linked=store.linked_identities,
+            audit=audit,
+            before_erase=take_back_roles,
         )
         platform = DiscordPlatform(self)
         activations = ActivationService(
             store,
-            platform,
+            # Activations in a subreddit go to the Reddit platform once it is attached (_build_reddit).
+            PlatformRouter(platform, platform_of=platform_of),
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
+            audit=audit,
         )
         reports = ReportService(
             store,
@@ -236,13 +265,15 @@ class MicrovoiceBot(commands.Bot):
             voices=voices,
             scheduler=scheduler,
             communities=communities,
-            partners=PartnerService(store, communities, clock=clock),
-            brands=BrandService(store, communities, clock=clock),
+            partners=PartnerService(store, communities, clock=clock, audit=audit),
+            brands=BrandService(store, communities, clock=clock, audit=audit),
             privacy=privacy,
             activations=activations,
             giveaways=giveaways,
             qa=qa,
             takeovers=takeovers,
+            voice_roles=voice_roles,
+            audit=audit,
             reports=reports,
             clock=clock,
         )
@@ -258,19 +289,31 @@ class MicrovoiceBot(commands.Bot):
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
         scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
         reports.start(platform.wait_until_ready)
+        if self.app.reddit_activations is not None:
+            scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
         if self.app.reddit is not None:
             self.app.reddit.start()
 
     def _build_reddit(self, app: App) -> None:
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
-        from reddit import RedditAdapter  # praw is imported only when Reddit is configured
+        from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
 
         adapter = RedditAdapter(self.settings)
         app.reddit = adapter
         app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
         app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
         adapter.attach(app.subreddits, app.links)
+        platform = RedditPlatform(adapter, app.subreddits, lang_of=app.communities.lang)
+        app.activations.platform.attach("reddit", platform)
+        app.reddit_activations = SubredditActivations(app.activations, platform, app.ingest)
+        app.reddit_activations.register()
+
+    async def on_ready(self) -> None:
+        if not self.guilds and self.application_id is not None:
+            log.warning(
+                "Microvoice is in no server yet; invite it with %s", invite_url(self.application_id)
+            )
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:

@@ -57,7 +57,8 @@ class ForgetButton(
         if self.action == "forget-member":
             await require_moderator(interaction)  # checked again at the click, not only at the command
         await interaction.response.defer()
-        counts = await app.privacy.erase(interaction.guild_id, self.member_id)
+        by = interaction.user.id if self.action == "forget-member" else None
+        counts = await app.privacy.erase(interaction.guild_id, self.member_id, by=by)
         key = "privacy.forgotten" if self.action == "forget" else "privacy.forgotten_member"
         text = await app.say(interaction, key, events=counts["events_deleted"], member=f"<@{self.member_id}>")
         await interaction.edit_original_response(content=text, view=None)

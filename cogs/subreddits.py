@@ -1,5 +1,6 @@
-"""Reddit, when configured: `/microvoice reddit add|remove|list` (moderators bind subreddits to this
-server's community) and `/link reddit|status|remove` (members link their own Reddit account).
+"""Reddit, when configured: `/microvoice reddit add|remove|flair|list` (moderators bind subreddits to
+this server's community and choose the flair of sponsored posts) and `/link reddit|status|remove`
+(members link their own Reddit account).
 
 The rules live in `bot.subreddits.SubredditService` and `bot.links.LinkService`. Without Reddit
 credentials this extension adds no command at all, so a Discord-only bot is exactly as before.
@@ -60,6 +61,21 @@ class SubredditCommands(app_commands.Group):
         await interaction.response.send_message(
             await self.app.say(interaction, "reddit.removed", name=removed.name), ephemeral=True
         )
+
+    @app_commands.command(name="flair", description="The link flair sponsored posts get in a subreddit")
+    @app_commands.describe(
+        subreddit="A subreddit bound to this server, as r/name",
+        flair="The flair's text as the subreddit spells it (leave empty for none)",
+    )
+    @moderator_only()
+    async def flair(self, interaction: discord.Interaction, subreddit: str, flair: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        chosen = await self.service.set_sponsored_flair(interaction.guild_id, subreddit, flair)
+        name = subreddit.strip().removeprefix("r/")
+        key, params = ("reddit.flair_set", {"flair": chosen}) if chosen else ("reddit.flair_cleared", {})
+        text = await self.app.say(interaction, key, name=name, **params)
+        await interaction.followup.send(text, ephemeral=True)
 
     @app_commands.command(name="list", description="The subreddits bound to this community")
     @moderator_only()

@@ -3,5 +3,6 @@ into the core's services from a thread of its own and answers the questions the 
 
 from reddit.adapter import RedditAdapter, RedditUnavailable
 from reddit.client import build_reddit
+from reddit.platform import NotOnReddit, RedditPlatform
 
-__all__ = ["RedditAdapter", "RedditUnavailable", "build_reddit"]
+__all__ = ["NotOnReddit", "RedditAdapter", "RedditPlatform", "RedditUnavailable", "build_reddit"]

@@ -148,7 +148,8 @@ class RedditAdapter:
 
     # -- the RedditDirectory protocol (commands) --------------------------------------------------
 
-    async def _call(self, fn: Callable[[praw.Reddit], T]) -> T:
+    async def call(self, fn: Callable[[praw.Reddit], T]) -> T:
+        """Run `fn` with the commands' praw client in a worker thread (one call at a time)."""
         if self.state == "refused":
             raise RedditUnavailable()
 
@@ -177,7 +178,7 @@ class RedditAdapter:
                     return None
                 raise
 
-        return await self._call(read)
+        return await self.call(read)
 
     async def moderates(self, subreddit: str, username: str) -> bool:
         def read(reddit: praw.Reddit) -> bool:
@@ -189,7 +190,19 @@ class RedditAdapter:
                 raise
             return any(str(m).lower() == username.lower() for m in mods)
 
-        return await self._call(read)
+        return await self.call(read)
+
+    async def link_flairs(self, subreddit: str) -> list[tuple[str, str]]:
+        def read(reddit: praw.Reddit) -> list[tuple[str, str]]:
+            try:
+                templates = list(reddit.subreddit(subreddit).flair.link_templates)
+            except Exception as error:
+                if classify(error) == "subreddit":
+                    return []
+                raise
+            return [(str(t["id"]), str(t.get("text") or "")) for t in templates]
+
+        return await self.call(read)
 
     # -- the thread -------------------------------------------------------------------------------
 

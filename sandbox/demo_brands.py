@@ -288,7 +288,7 @@ class _BrandDemo:
         print("   verified: the revealed seed matches the commitment and reproduces the announced winners")
 
     async def _localized(self, contact: int, brand_id: int) -> None:
-        print("\n10. A moderator switches the community to Hebrew; the next giveaway is disclosed in Hebrew")
+        print("\n9. A moderator switches the community to Hebrew; the next giveaway is disclosed in Hebrew")
         text = await self._mod("microvoice", "setup", {"locale": "he"})
         print(f"   /microvoice setup locale:he → {self.readable(text)}")
         # The saturation guard wants 24 hours between sponsored activations: start a day after the first.

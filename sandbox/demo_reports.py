@@ -28,8 +28,9 @@ async def show_reports(app: App, community_id: int, activation_id: int, *, out: 
     community = await app.reports.community(community_id, DAYS)
     activation = await app.reports.activation(community_id, activation_id, member_id=None, moderator=True)
     print(
-        f"\n9. Reports: the last {DAYS} days of the community and giveaway #{activation_id}'s results"
-        f" (aggregates only; a figure about fewer than {community.k} members is hidden)"
+        f"\n   Reports once it has ended: the last {DAYS} days of the community and giveaway"
+        f" #{activation_id}'s results (aggregates only; a figure about fewer than {community.k} members"
+        " is hidden)"
     )
     for title, published in (("Community", community), (f"Giveaway #{activation_id}", activation)):
         print(f"   {title}:")

@@ -96,6 +96,16 @@ def tag(lang: str, brand: str, connection: str) -> str:
     return f"{_MARK[lang]}{SEPARATOR}{body}"
 
 
+# A community giveaway carries no advertising mark: no brand is behind it. What it says instead is also
+# kept here, out of the catalogs, like the mark.
+_COMMUNITY = {"en": "Community giveaway", "ar": "سحب مجتمعي", "he": "הגרלה קהילתית"}
+
+
+def community_label(lang: str) -> str:
+    """What a community giveaway's posts start with, e.g. ``Community giveaway``."""
+    return _COMMUNITY.get(lang, _COMMUNITY["en"])
+
+
 def marks() -> tuple[str, ...]:
     """The advertising marks of every language (for checks that a text starts with a disclosure)."""
     return tuple(_MARK[lang] + SEPARATOR for lang in LANGUAGES)
@@ -149,7 +159,10 @@ def disclose_card(disclosure: str, card: Card) -> Card:
 
 
 def tag_for(activation: Activation) -> str:
-    """The activation's tag, in the language it was created in."""
+    """The activation's tag, in the language it was created in: the disclosure of the brand behind it,
+    or, for a community giveaway (no brand), "Community giveaway" and no advertising mark."""
+    if activation.brand_id is None:
+        return community_label(activation.locale)
     return tag(activation.locale, activation.brand_name, activation.connection)
 
 
@@ -183,6 +196,7 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        notify_roles: Iterable[int] = (),
         nonce: str | None = None,
     ) -> Post:
         label = tag_for(activation)
@@ -193,6 +207,7 @@ class Publisher:
             attachments=tuple(attachments),
             reply_to=reply_to,
             notify=notify_only(notify),
+            notify_roles=tuple(dict.fromkeys(notify_roles)),
             nonce=nonce,
         )
 
@@ -207,6 +222,7 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        notify_roles: Iterable[int] = (),
         nonce: str | None = None,
     ) -> Posted:
         post = self.compose(
@@ -217,6 +233,7 @@ class Publisher:
             attachments=attachments,
             reply_to=reply_to,
             notify=notify,
+            notify_roles=notify_roles,
             nonce=nonce,
         )
         return await self.platform.post(activation.community_id, channel_id, post)

@@ -24,8 +24,8 @@ from bot.activations.codes import RedemptionReport
 from bot.activations.draw import Eligibility, GiveawayConfig, MemberFacts
 from bot.activations.intents import CLOSE, Steps
 from bot.activations.model import Activation, State
-from bot.activations.service import ActivationService, Actor, Proposal
-from bot.errors import InvalidInput, MicrovoiceError
+from bot.activations.service import ActivationService, Actor, Approval, Proposal, brand_label, state_label
+from bot.errors import Forbidden, InvalidInput, MicrovoiceError
 from bot.ingest import Ingest
 from bot.ledger import parse_iso
 from bot.platform import Action, Attachment, Card, Member
@@ -54,6 +54,8 @@ class GiveawayTerms:
     required_role_id: int | None = None
     excluded_role_ids: Sequence[int] = ()
     codes_file: Upload | None = None
+    #: One role a moderator chose to ping when the giveaway opens (only that role is notified).
+    ping_role_id: int | None = None
 
 
 def config_of(activation: Activation) -> GiveawayConfig:
@@ -134,9 +136,13 @@ class GiveawayService:
 
     # -- proposing --------------------------------------------------------------------------------------
 
-    async def create(self, actor: Actor, proposal: Proposal, terms: GiveawayTerms) -> tuple[Activation, str]:
+    async def create(
+        self, actor: Actor, proposal: Proposal, terms: GiveawayTerms, *, stated_by: int | None = None
+    ) -> tuple[Activation, str]:
         """A pending giveaway with its secret seed (and code pool) in one transaction; returns it and the
-        public commitment of the seed."""
+        public commitment of the seed. A ping role is only for moderators to choose."""
+        if terms.ping_role_id is not None and not actor.is_moderator:
+            raise MicrovoiceError("giveaway.error.ping_moderators")
         config = draw.validate_config(
             prize=proposal.title,
             rules=terms.rules,
@@ -156,10 +162,72 @@ class GiveawayService:
             "giveaway",
             replace(proposal, title=config.prize),
             # The commitment is public from the start (the seed is not): /activation show lists it.
-            config={**config.to_json(), "commitment": commitment},
-            insert=partial(self.store.insert_giveaway, seed=seed, commitment=commitment, codes=pool),
+            config={**config.to_json(), "commitment": commitment, "ping_role_id": terms.ping_role_id},
+            insert=partial(
+                self.store.insert_giveaway, seed=seed, commitment=commitment, codes=pool, stated_by=stated_by
+            ),
         )
         return activation, commitment
+
+    async def create_community(
+        self, actor: Actor, proposal: Proposal, terms: GiveawayTerms, *, no_brand: bool
+    ) -> tuple[Approval, str]:
+        """A community giveaway: no brand is behind it, so its posts say "Community giveaway" instead of
+        an advertising disclosure. Only a moderator creates one, and only by stating that no brand
+        provided the prize (recorded with who stated it); it is approved at once by that moderator and
+        is not counted as sponsored content. The same commit-reveal draw applies."""
+        if not actor.is_moderator:
+            raise Forbidden("error.moderator_only")
+        if not no_brand:
+            raise InvalidInput("giveaway.error.statement_required")
+        activation, commitment = await self.create(
+            actor, replace(proposal, brand_id=None), terms, stated_by=actor.member_id
+        )
+        return await self.engine.approve(actor, activation.id), commitment
+
+    async def end_now(self, actor: Actor, activation_id: int) -> Activation:
+        """End a live giveaway now *with* its draw (cancelling draws nothing). Moderators only."""
+        if not actor.is_moderator:
+            raise Forbidden("error.moderator_only")
+        activation = await self.store.get_activation(actor.community_id, activation_id)
+        if activation is None or activation.kind != "giveaway":
+            raise InvalidInput("giveaway.error.not_found")
+        return await self.engine.end_now(actor, activation_id)
+
+    async def listing(self, actor: Actor, lang: str) -> tuple[list[str], list[str]]:
+        """(running giveaways, recent others): everyone sees the running ones; moderators also the
+        recent pending, scheduled, ended, cancelled and rejected ones."""
+        store, community = self.store, actor.community_id
+        running = []
+        for a in await store.list_activations(community, kind="giveaway", states=(State.LIVE,)):
+            running.append(
+                i18n.t(
+                    lang,
+                    "giveaway.list_running_line",
+                    id=a.id,
+                    prize=i18n.isolate(a.title),
+                    brand=brand_label(a, lang),
+                    channel=self.platform.channel_link(a.channel_id),
+                    end=self.platform.timestamp(a.ends_at),
+                    entries=await store.giveaway_entry_count(a.id),
+                )
+            )
+        recent: list[str] = []
+        if actor.is_moderator:
+            others = (State.PENDING, State.SCHEDULED, *CLOSED_STATES)
+            for a in await store.list_activations(community, kind="giveaway", states=others, limit=15):
+                recent.append(
+                    i18n.t(
+                        lang,
+                        "giveaway.list_recent_line",
+                        id=a.id,
+                        prize=i18n.isolate(a.title),
+                        brand=brand_label(a, lang),
+                        state=state_label(lang, a.state),
+                        start=self.platform.timestamp(a.starts_at),
+                    )
+                )
+        return running, recent
 
     # -- members --------------------------------------------------------------------------------------
 
@@ -338,6 +406,10 @@ class GiveawayService:
         ]
         if total:
             lines.append(i18n.t(lang, "giveaway.post_codes", left=total - claimed, total=total))
+        statement = await self.store.community_statement(activation.id) if activation.community else None
+        if statement is not None:
+            by = self.platform.mention(statement[0]) if statement[0] > 0 else "\N{EM DASH}"
+            lines += ["", i18n.t(lang, "giveaway.post_community", by=by)]
         lines += ["", i18n.t(lang, "giveaway.post_commitment", commitment=commitment)]
         card = Card(
             title=i18n.t(lang, "giveaway.post_title", prize=i18n.isolate(config.prize)),
@@ -372,7 +444,19 @@ class GiveawayService:
 
     async def on_live(self, activation: Activation, steps: Steps) -> None:
         card, actions = await self._opening(activation, open_=True)
-        posted = await steps.post("post", activation, activation.channel_id, card=card, actions=actions)
+        ping = activation.config.get("ping_role_id")
+        content = None
+        if ping:  # only this role is notified (allowed mentions), never everyone or other roles
+            content = i18n.t(activation.locale, "giveaway.ping", role=self.platform.role_mention(int(ping)))
+        posted = await steps.post(
+            "post",
+            activation,
+            activation.channel_id,
+            content=content,
+            card=card,
+            actions=actions,
+            notify_roles=(int(ping),) if ping else (),
+        )
         await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
 
     async def on_end(self, activation: Activation, steps: Steps) -> None:
@@ -391,7 +475,7 @@ class GiveawayService:
         before intents existed); the ones with an intent are caught up by the engine."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
-            if activation is not None:
+            if activation is not None and self.engine.platform_name(activation) == "discord":
                 try:
                     await self.finish(activation)
                 except Exception:
@@ -432,6 +516,9 @@ class GiveawayService:
                     winners=winners,
                     by=None,
                     now=now,
+                )
+                await self.engine.note(
+                    activation, "giveaway_drawn", winners=len(winners), entrants=len(entrants)
                 )
             first = next(d for d in await store.giveaway_draws(activation.id) if d.round == 0)
             if first.message_id is None:
@@ -558,7 +645,7 @@ class GiveawayService:
             )
             posted = await self.publisher.post(
                 activation,
-                activation.channel_id,
+                activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
                 content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners))
                 if winners
                 else None,
@@ -567,4 +654,7 @@ class GiveawayService:
                 notify=winners,
             )
             await store.set_draw_message(activation.id, round_no, posted.id)
+            await self.engine.note(
+                activation, "giveaway_rerolled", by=actor.member_id, round=round_no, count=len(replaced)
+            )
             return round_no, replaced, winners

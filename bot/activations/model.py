@@ -81,7 +81,8 @@ def check_transition(current: str, target: str) -> None:
 class Activation:
     id: int
     community_id: int
-    brand_id: int
+    #: None for a community giveaway: no brand is behind it, so it is not sponsored content.
+    brand_id: int | None
     kind: str
     state: str
     connection: str
@@ -106,6 +107,11 @@ class Activation:
     def opening(self) -> bool:
         """Live, but its opening post does not exist yet (being retried)."""
         return self.state == State.LIVE and self.opened_at is None
+
+    @property
+    def community(self) -> bool:
+        """A community giveaway: a moderator stated that no brand provided the prize."""
+        return self.brand_id is None
 
     @property
     def window(self) -> tuple[datetime, datetime]:

@@ -1,13 +1,17 @@
 """The activation engine: proposing, approving, rejecting and cancelling activations, running them on
 time, and the registry of kinds (Q&A, giveaway, takeover) that do the kind-specific work.
 
-How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`.
+How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`
+(per platform: ``register(kind, obj, platform="reddit")`` for the same kind run in a subreddit; the
+engine picks the handler and the platform from the activation's channel, so the saturation guard, the
+states and the jobs are one for both platforms).
 ``obj.on_live(activation, steps)`` does what going live takes (the opening post, ...) after the guarded
 scheduled→live transition, ``obj.on_end(activation, steps)`` what ending takes after live→ended *or*
 live→cancelled (``activation.state`` says which). Both run as durable intents (bot/activations/
 intents.py): written in the transition's transaction, retried until done and caught up at start-up,
 each step through ``steps`` done once. ``obj.describe(activation, lang)`` adds lines to ``/activation
-show``; an optional ``obj.recover()`` runs once at start-up after the catch-up. A kind creates its
+show`` (an optional async ``obj.describe_more(activation, lang)`` adds lines it reads from the store);
+an optional ``obj.recover()`` runs once at start-up after the catch-up. A kind creates its
 activations with `ActivationService.create`, which makes every shared check, and publishes only through
 `Publisher` (bot/activations/disclosure.py), which adds the disclosure.
 
@@ -36,7 +40,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from bot import i18n
-from bot.activations.disclosure import Publisher, tag_for
+from bot.activations.disclosure import Publisher, community_label, tag_for
 from bot.activations.intents import CLOSE, OPEN, IntentRunner, Problem, Steps
 from bot.activations.model import (
     REASON_MAX,
@@ -52,8 +56,9 @@ from bot.activations.model import (
     validate_schedule,
     validate_text,
 )
+from bot.audit import AuditLog
 from bot.errors import Forbidden, InvalidInput
-from bot.platform import Platform
+from bot.platform import Platform, PlatformRouter
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 
@@ -61,6 +66,9 @@ log = logging.getLogger(__name__)
 
 #: Why the engine cancelled an activation whose brand lost its approval before the start.
 BRAND_NOT_APPROVED = "brand no longer approved"
+#: The reason recorded when a moderator ends a live activation before its end time.
+ENDED_EARLY = "ended early"
+OWN_REASONS = {BRAND_NOT_APPROVED: "activation.brand_lapsed", ENDED_EARLY: "activation.ended_early"}
 
 
 class Kind(Protocol):
@@ -85,7 +93,7 @@ class Actor:
 class Proposal:
     """What every `/activation create <kind>` asks for. Times are datetimes or what a member typed."""
 
-    brand_id: int
+    brand_id: int | None  # None: a community giveaway (moderators only; no brand, not sponsored)
     channel_id: int
     starts: datetime | str
     ends: datetime | str
@@ -114,15 +122,18 @@ class ActivationService:
         *,
         clock: Callable[[], datetime],
         default_locale: str = "en",
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
-        self.platform = platform
-        self.publisher = Publisher(platform)
+        self.audit = audit
+        # Every call goes to the platform owning the activation's channel (Discord, or a subreddit).
+        self.platform = platform if isinstance(platform, PlatformRouter) else PlatformRouter(platform)
+        self.publisher = Publisher(self.platform)
         self.scheduler = scheduler
         self.clock = clock
         self.default_locale = default_locale
         self.booted = asyncio.Event()
-        self._kinds: dict[str, Kind] = {}
+        self._kinds: dict[tuple[str, str], Kind] = {}
         self._ended: list[EndedListener] = []
         self._locks: dict[int, asyncio.Lock] = {}
         self._boot_task: asyncio.Task[None] | None = None
@@ -139,12 +150,23 @@ class ActivationService:
 
     # -- kinds and lifecycle ------------------------------------------------------------------------
 
-    def register(self, kind: str, handler: Kind) -> None:
-        """Attach the hooks of one activation kind (replaces an earlier registration of the same kind)."""
-        self._kinds[kind] = handler
+    def register(self, kind: str, handler: Kind, *, platform: str = "discord") -> None:
+        """Attach the hooks of one activation kind on one platform (replaces an earlier registration)."""
+        self._kinds[(kind, platform)] = handler
 
-    def kind(self, kind: str) -> Kind | None:
-        return self._kinds.get(kind)
+    def kind(self, kind: str, platform: str = "discord") -> Kind | None:
+        return self._kinds.get((kind, platform))
+
+    def platform_name(self, activation: Activation) -> str:
+        """Which platform the activation runs on ("discord", "reddit"), from its channel."""
+        return self.platform.name_of(activation.channel_id)
+
+    def platform_for(self, activation: Activation) -> Platform:
+        """The platform the activation runs on: what its kind renders mentions and times for."""
+        return self.platform.for_channel(activation.channel_id)
+
+    def handler_for(self, activation: Activation) -> Kind | None:
+        return self.kind(activation.kind, self.platform_name(activation))
 
     def on_ended(self, listener: EndedListener) -> None:
         """Call `listener(activation)` after each activation that ends on time (not when cancelled)."""
@@ -179,7 +201,7 @@ class ActivationService:
             finished = await self.intents.resume()
             if finished:
                 log.info("caught up %s unfinished activation intent(s) at start-up", finished)
-            for kind, handler in self._kinds.items():
+            for (kind, _platform), handler in self._kinds.items():
                 recover = getattr(handler, "recover", None)
                 if recover is None:
                     continue
@@ -190,21 +212,39 @@ class ActivationService:
         finally:
             self.booted.set()
 
+    async def note(
+        self, activation: Activation, event: str, *, by: int | None = None, **params: object
+    ) -> None:
+        """One audit-log line about this activation (after the change it reports is stored)."""
+        if self.audit is not None:
+            await self.audit.record(
+                activation.community_id,
+                event,
+                by=by,
+                id=activation.id,
+                kind=activation.kind,
+                name=activation.title,
+                **params,
+            )
+
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.store.get_settings(community_id, default_locale=self.default_locale)
 
     # -- who may act --------------------------------------------------------------------------------
 
-    async def require_manager(self, actor: Actor, brand_id: int) -> None:
-        """Moderators, or contacts of this (approved) brand; anyone else is refused."""
+    async def require_manager(self, actor: Actor, brand_id: int | None) -> None:
+        """Moderators, or contacts of this (approved) brand; anyone else is refused. A community giveaway
+        (no brand) is managed by moderators only."""
         if actor.is_moderator:
             return
-        if brand_id not in await self.store.managed_brand_ids(actor.community_id, actor.member_id):
+        managed = await self.store.managed_brand_ids(actor.community_id, actor.member_id)
+        if brand_id is None or brand_id not in managed:
             raise Forbidden("activation.error.not_manager")
 
-    async def require_brand_manager(self, actor: Actor, brand_id: int) -> None:
+    async def require_brand_manager(self, actor: Actor, brand_id: int | None) -> None:
         """Contacts of this (approved) brand only: for what is said in the brand's name (Q&A answers)."""
-        if brand_id not in await self.store.managed_brand_ids(actor.community_id, actor.member_id):
+        managed = await self.store.managed_brand_ids(actor.community_id, actor.member_id)
+        if brand_id is None or brand_id not in managed:
             raise Forbidden("activation.error.not_brand_manager")
 
     async def load(self, community_id: int, activation_id: int, *, missing: str = "") -> Activation:
@@ -251,8 +291,14 @@ class ActivationService:
         community_id, now = actor.community_id, self.clock()
         validate_kind(kind, proposal.connection)
         title = validate_text(proposal.title, limit=TITLE_MAX, what="title")
-        await self._require_approved_brand(community_id, proposal.brand_id)
-        await self.require_manager(actor, proposal.brand_id)
+        if proposal.brand_id is None:  # a community giveaway: not sponsored, so no saturation guard
+            if kind != "giveaway":
+                raise InvalidInput("giveaway.error.community_kind")
+            if not actor.is_moderator:
+                raise Forbidden("error.moderator_only")
+        else:
+            await self._require_approved_brand(community_id, proposal.brand_id)
+            await self.require_manager(actor, proposal.brand_id)
         start, end = self._when(proposal.starts, now), self._when(proposal.ends, now)
         validate_schedule(start, end, now=now)
         community = await self.community(community_id)
@@ -271,7 +317,7 @@ class ActivationService:
             config=config,
             created_by=actor.member_id,
             now=now,
-            check_windows=partial(self._guard, community, start, end),
+            check_windows=partial(self._guard, community, start, end) if proposal.brand_id else None,
         )
         log.info("activation %s (%s) proposed in %s", activation_id, kind, community_id)
         return await self.load(community_id, activation_id)
@@ -308,8 +354,7 @@ class ActivationService:
         activation = await self.load(actor.community_id, activation_id)
         if activation.state != State.PENDING:
             raise await self._bad_state(activation)
-        brand = await self.store.brand_status(actor.community_id, activation.brand_id)
-        if brand is None or brand[1] != "approved":
+        if not await self._brand_still_approved(activation):
             raise InvalidInput(
                 "activation.error.brand_not_approved", brand=i18n.isolate(activation.brand_name)
             )
@@ -317,12 +362,17 @@ class ActivationService:
         if now >= activation.ends_at:
             raise InvalidInput("activation.error.window_passed")
         community = await self.community(actor.community_id)
-        guard = partial(self._guard, community, activation.starts_at, activation.ends_at)
+        guard: Callable[[list[tuple[datetime, datetime]]], None] = (
+            partial(self._guard, community, activation.starts_at, activation.ends_at)
+            if not activation.community
+            else _unguarded
+        )
         if not await self.store.approve_activation(
             actor.community_id, activation.id, by=actor.member_id, now=now, check_windows=guard
         ):
             raise ActivationError("activation.error.changed")
         approved = await self.load(actor.community_id, activation.id)
+        await self.note(approved, "activation_approved", by=actor.member_id)
         starts_now = approved.due(now) is not None
         if not starts_now:
             self.schedule(approved)
@@ -343,6 +393,7 @@ class ActivationService:
             reason=why,
         ):
             raise ActivationError("activation.error.changed")
+        await self.note(activation, "activation_rejected", by=actor.member_id)
         return await self.load(actor.community_id, activation.id)
 
     async def cancel(self, actor: Actor, activation_id: int, reason: str | None) -> bool:
@@ -364,11 +415,36 @@ class ActivationService:
                 reason=why,
                 intent=CLOSE if activation.state == State.LIVE else None,
             )
+            if moved:
+                await self.note(activation, "activation_cancelled", by=actor.member_id)
             if moved and activation.state == State.LIVE:
                 current = await self.store.activation_by_id(activation.id)
                 if current is not None:
                     await self.intents.run_for(current)
         return moved
+
+    async def end_now(self, actor: Actor, activation_id: int) -> Activation:
+        """End a live activation before its end time, as if the time had come: its closing intent runs once
+        (a giveaway draws its winners, a takeover gives its channel back). The end job finds nothing to do."""
+        activation = await self.managed(actor, activation_id)
+        if activation.state != State.LIVE:
+            raise await self._bad_state(activation)
+        async with self._lock(activation.id):
+            if not await self.store.transition_activation(
+                activation.community_id,
+                activation.id,
+                State.LIVE,
+                State.ENDED,
+                actor=actor.member_id,
+                now=self.clock(),
+                reason=ENDED_EARLY,
+                intent=CLOSE,
+            ):
+                raise ActivationError("activation.error.changed")
+            ended = await self.load(actor.community_id, activation.id)
+            await self.note(ended, "activation_ended_early", by=actor.member_id)
+            await self.intents.run_for(ended)
+        return ended
 
     async def problem(self, community_id: int, activation_id: int) -> Problem | None:
         """Platform work of this activation that failed and is not done (retried, or refused for good)."""
@@ -399,7 +475,7 @@ class ActivationService:
                 kind=i18n.t(lang, f"activation.kind.{a.kind}"),
                 state=shown_state(lang, a),
                 title=i18n.isolate(a.title),
-                brand=i18n.isolate(a.brand_name),
+                brand=brand_label(a, lang),
                 start=self.platform.timestamp(a.starts_at),
             )
             for a in await self.store.list_activations(actor.community_id, brand_ids=brand_ids)
@@ -410,7 +486,7 @@ class ActivationService:
         activation = await self.managed(actor, activation_id)
         window = f"{format_time(activation.starts_at)} – {format_time(activation.ends_at)}"
         lines = [
-            i18n.t(lang, "activation.show_brand", brand=i18n.isolate(activation.brand_name)),
+            i18n.t(lang, "activation.show_brand", brand=brand_label(activation, lang)),
             i18n.t(lang, "activation.show_state", state=shown_state(lang, activation)),
             i18n.t(
                 lang, "activation.show_channel", channel=self.platform.channel_link(activation.channel_id)
@@ -424,15 +500,18 @@ class ActivationService:
             ),
             i18n.t(lang, "activation.show_disclosure", tag=tag_for(activation)),
         ]
-        if activation.reason == BRAND_NOT_APPROVED:  # the engine's own reason, in the reader's language
+        if activation.reason in OWN_REASONS:  # the engine's own reasons, in the reader's language
             lines.append(
-                i18n.t(lang, "activation.show_reason", reason=i18n.t(lang, "activation.brand_lapsed"))
+                i18n.t(lang, "activation.show_reason", reason=i18n.t(lang, OWN_REASONS[activation.reason]))
             )
         elif activation.reason:
             lines.append(i18n.t(lang, "activation.show_reason", reason=i18n.isolate(activation.reason)))
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is not None:
             lines.extend(handler.describe(activation, lang))
+            more = getattr(handler, "describe_more", None)  # optional: lines read from the store
+            if more is not None:
+                lines.extend(await more(activation, lang))
         problem = await self.problem(activation.community_id, activation.id)
         if problem is not None:
             lines.append(self.intents.describe(lang, activation, problem))
@@ -496,6 +575,7 @@ class ActivationService:
                         now=now,
                         reason=BRAND_NOT_APPROVED,
                     )
+                    await self.note(activation, "activation_lapsed")
                     return done
                 moved = await self.store.transition_activation(
                     activation.community_id,
@@ -510,6 +590,10 @@ class ActivationService:
                 if not moved or activation is None:
                     break
                 done += 1
+                if activation.state == State.LIVE:
+                    await self.note(activation, "activation_live", channel=activation.channel_id)
+                else:
+                    await self.note(activation, "activation_ended")
                 await self.intents.run_for(activation)
                 if activation.state == State.ENDED:
                     ended = activation
@@ -523,12 +607,14 @@ class ActivationService:
         return done
 
     async def _brand_still_approved(self, activation: Activation) -> bool:
+        if activation.brand_id is None:  # a community giveaway has no brand to lose
+            return True
         brand = await self.store.brand_status(activation.community_id, activation.brand_id)
         return brand is not None and brand[1] == "approved"
 
     async def _perform(self, activation: Activation, action: str, steps: Steps) -> None:
         """An intent's work, by the activation's kind (the transition stands whatever happens here)."""
-        handler = self.kind(activation.kind)
+        handler = self.handler_for(activation)
         if handler is None:
             log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
             return
@@ -536,6 +622,17 @@ class ActivationService:
             await handler.on_live(activation, steps)
         else:
             await handler.on_end(activation, steps)
+
+
+def _unguarded(windows: list[tuple[datetime, datetime]]) -> None:
+    """A community giveaway is not sponsored content: the saturation guard does not apply to it."""
+
+
+def brand_label(activation: Activation, lang: str) -> str:
+    """The brand's name, or "Community giveaway" when no brand is behind it."""
+    if activation.brand_id is None:
+        return community_label(lang)
+    return i18n.isolate(activation.brand_name)
 
 
 def state_label(lang: str, state: str) -> str:

@@ -225,6 +225,10 @@ class TakeoverService:
         await steps.do(
             "topic", lambda: self.publisher.disclose_topic(activation, channel_id, plan.topic, reason=reason)
         )
+        await steps.do(
+            "audit-start",
+            lambda: self.engine.note(activation, "takeover_started", member=taker, channel=channel_id),
+        )
         lang = activation.locale
         how = "takeover.how_relay" if self.relay else "takeover.how_reply"
         content = i18n.t(
@@ -262,6 +266,10 @@ class TakeoverService:
         if not plan.restored:
             await steps.do("restore", lambda: self.restore(activation, plan))
             await self.store.mark_takeover_restored(activation.community_id, activation.id, now=self.clock())
+        channel = plan.channel_id
+        await steps.do(
+            "audit-restore", lambda: self.engine.note(activation, "takeover_restored", channel=channel)
+        )
         if activation.opened_at is None:
             return  # members never saw it start: no closing post
         key = "takeover.cancelled" if activation.state == State.CANCELLED else "takeover.ended"

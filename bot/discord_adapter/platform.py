@@ -78,12 +78,16 @@ def embed_of(card: Card) -> discord.Embed:
     return embed
 
 
-def notify_only(member_ids: Sequence[int]) -> discord.AllowedMentions:
-    """Allowed mentions that notify exactly these members (none if empty); never everyone or roles."""
+def notify_only(member_ids: Sequence[int], role_ids: Sequence[int] = ()) -> discord.AllowedMentions:
+    """Allowed mentions that notify exactly these members and roles (none if both are empty); never
+    everyone or here."""
     users = [discord.Object(id=m) for m in dict.fromkeys(member_ids) if m > 0]
-    if not users:
+    roles = [discord.Object(id=r) for r in dict.fromkeys(role_ids) if r > 0]
+    if not users and not roles:
         return discord.AllowedMentions.none()
-    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+    return discord.AllowedMentions(
+        everyone=False, roles=roles or False, users=users or False, replied_user=False
+    )
 
 
 def member_of(user: discord.abc.User) -> Member:
@@ -116,7 +120,9 @@ class DiscordPlatform:
         return self.client.get_partial_messageable(channel_id, guild_id=community_id)
 
     def _send_kwargs(self, post: Post, channel_id: int) -> dict[str, Any]:
-        kwargs: dict[str, Any] = dict(content=post.content, allowed_mentions=notify_only(post.notify))
+        kwargs: dict[str, Any] = dict(
+            content=post.content, allowed_mentions=notify_only(post.notify, post.notify_roles)
+        )
         if post.card is not None:
             kwargs["embed"] = embed_of(post.card)
         view = view_of(post.actions)

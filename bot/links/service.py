@@ -107,6 +107,15 @@ class LinkService:
             results.append(InboxResult(message, outcome, match.community_id, match.member_id))
         return results
 
+    async def linked_standing(
+        self, community_id: int, member_id: int
+    ) -> tuple[RedditLink, list[Combined]] | None:
+        """The member's link and combined standing, or None if they linked no Reddit account."""
+        link = await self.store.reddit_link(community_id, member_id)
+        if link is None:
+            return None
+        return link, await self.combined_standing(community_id, member_id)
+
     async def combined_standing(self, community_id: int, member_id: int) -> list[Combined]:
         """The member's standing per scope, their linked Reddit account's engagement included."""
         ids = [member_id, *await self.store.linked_identities(community_id, member_id)]

@@ -39,6 +39,7 @@ MEMBER_COLUMNS = frozenset(
         "reported_by",
         "drawn_by",
         "added_by",
+        "stated_by",
     }
 )
 
@@ -100,6 +101,8 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("reddit_links", "member_id"): "delete",
     ("reddit_links", "reddit_id"): "delete",
     ("reddit_link_codes", "member_id"): "delete",
+    # A trusted-voice role the bot gave them: the record goes (the role itself is taken back first).
+    ("voice_role_holders", "member_id"): "delete",
 }
 
 

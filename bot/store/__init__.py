@@ -13,6 +13,7 @@ lock (`base`):
 - `giveaways`   giveaway entries and draws, unique code pools
 - `reddit`      subreddits bound to communities, stream cursors, Reddit account links
 - `intents`     the platform actions activations depend on, recorded before they are tried
+- `voice_roles` trusted-voice role rules and the members the bot gave a role to
 - `reports`     report aggregates (fed with each ledger batch) and what reports read
 
 Open with `await Store.open(path)`; close with `await store.close()`.
@@ -57,6 +58,7 @@ from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLin
 from bot.store.reports import ReportQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
+from bot.store.voice_roles import VoiceRoleQueries
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -105,6 +107,7 @@ class Store(
     GiveawayQueries,
     RedditQueries,
     IntentQueries,
+    VoiceRoleQueries,
     ReportQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""

@@ -44,7 +44,7 @@ _LOG = """
 """
 _WINDOWS = """
     SELECT starts_at, ends_at FROM activations
-     WHERE community_id = :community_id AND id <> :exclude
+     WHERE community_id = :community_id AND id <> :exclude AND brand_id IS NOT NULL
        AND state IN ({states})
 """.format(states=", ".join(f"'{s.value}'" for s in SPONSORED))
 
@@ -57,7 +57,7 @@ def _activation(row: Sequence[Any]) -> Activation:
     return Activation(
         id=int(row[0]),
         community_id=int(row[1]),
-        brand_id=int(row[2]),
+        brand_id=int(row[2]) if row[2] is not None else None,
         kind=str(row[3]),
         state=str(row[4]),
         connection=str(row[5]),
@@ -148,7 +148,7 @@ class ActivationQueries(StoreBase):
         self,
         *,
         community_id: int,
-        brand_id: int,
+        brand_id: int | None,
         kind: str,
         connection: str,
         title: str,
@@ -221,11 +221,25 @@ class ActivationQueries(StoreBase):
         return _activation(row) if row else None
 
     async def list_activations(
-        self, community_id: int, *, brand_ids: Sequence[int] | None = None, limit: int = 25
+        self,
+        community_id: int,
+        *,
+        brand_ids: Sequence[int] | None = None,
+        kind: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int = 25,
     ) -> list[Activation]:
-        """Newest first; `brand_ids` limits the list to those brands (a brand manager's view)."""
+        """Newest first; `brand_ids` limits the list to those brands (a brand manager's view), `kind` and
+        `states` to those kinds and states."""
         params: dict[str, Any] = dict(community_id=community_id, limit=limit)
         where = "a.community_id = :community_id"
+        if kind is not None:
+            where += " AND a.kind = :kind"
+            params["kind"] = kind
+        if states is not None:
+            marks = ", ".join(f":s{i}" for i in range(len(states))) or "NULL"
+            where += f" AND a.state IN ({marks})"
+            params.update({f"s{i}": s for i, s in enumerate(states)})
         if brand_ids is not None:
             marks = ", ".join(f":b{i}" for i in range(len(brand_ids))) or "NULL"
             where += f" AND a.brand_id IN ({marks})"

@@ -66,24 +66,39 @@ _BRAND_COLUMNS = (
 )
 _FINISHED = ", ".join(f"'{s}'" for s in FINISHED_ACTIVATION_STATES)
 
-_PARTNER_RANKING = """
-    WITH best AS (
-        SELECT ts.member_id, ts.scope, ts.rank, ts.score, ts.distinct_peers, ts.trusted_peers, ts.why,
-               row_number() OVER (PARTITION BY ts.member_id ORDER BY ts.score DESC, ts.scope) AS pick
-          FROM trust_scores AS ts
-          JOIN partners AS p
-            ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
-         WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
+# A partner's standing combines their linked Reddit account's (bot/links): the identities' scores in
+# one scope add (they are shares of one ranking); unlinked identities are never merged.
+_PARTNER_IDENTITIES = """
+    WITH ids AS (
+        SELECT p.member_id AS member_id, p.member_id AS identity FROM partners AS p
+         WHERE p.community_id = :c AND p.opted_out_at IS NULL
+        UNION ALL
+        SELECT p.member_id, l.reddit_id FROM partners AS p
+          JOIN reddit_links AS l ON l.community_id = p.community_id AND l.member_id = p.member_id
+         WHERE p.community_id = :c AND p.opted_out_at IS NULL
+    ),
+    combined AS (
+        SELECT ids.member_id, ts.scope, min(ts.rank) AS rank, sum(ts.score) AS score,
+               sum(ts.distinct_peers) AS distinct_peers, sum(ts.trusted_peers) AS trusted_peers,
+               coalesce(max(CASE WHEN ts.member_id = ids.member_id THEN ts.why END), max(ts.why)) AS why
+          FROM ids JOIN trust_scores AS ts ON ts.community_id = :c AND ts.member_id = ids.identity
+         WHERE ts.scope IN (SELECT value FROM json_each(:scopes))
+         GROUP BY ids.member_id, ts.scope
+    )
+"""
+_PARTNER_RANKING = (
+    _PARTNER_IDENTITIES
+    + """
+    , best AS (
+        SELECT member_id, scope, rank, score, distinct_peers, trusted_peers, why,
+               row_number() OVER (PARTITION BY member_id ORDER BY score DESC, scope) AS pick
+          FROM combined
     )
     SELECT member_id, scope, rank, score, distinct_peers, trusted_peers, why FROM best
      WHERE pick = 1 ORDER BY score DESC, member_id LIMIT :limit OFFSET :offset
 """
-_PARTNER_RANKING_TOTAL = """
-    SELECT count(DISTINCT ts.member_id) FROM trust_scores AS ts
-      JOIN partners AS p
-        ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
-     WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
-"""
+)
+_PARTNER_RANKING_TOTAL = _PARTNER_IDENTITIES + "SELECT count(DISTINCT member_id) FROM combined"
 _ACCEPT = """
     INSERT INTO partners (community_id, member_id, terms_version, opted_in_at, opted_out_at)
     VALUES (:c, :m, :v, :now, NULL)

@@ -315,3 +315,124 @@ class RedditQueries(StoreBase):
             )
             or 0
         )
+
+    # -- sponsored posts in subreddits ------------------------------------------------------------
+
+    async def subreddit_by_id(self, subreddit_id: int) -> BoundSubreddit | None:
+        rows = await self.fetch_all(
+            f"SELECT {_SUBREDDIT_COLUMNS} FROM reddit_subreddits WHERE subreddit_id = :s",
+            dict(s=subreddit_id),
+        )
+        return _subreddit(rows[0]) if rows else None
+
+    async def set_sponsored_flair(self, community_id: int, subreddit_id: int, flair_id: str | None) -> bool:
+        """The link flair template sponsored posts get in this subreddit (None: no flair)."""
+        cur = await self.write(
+            "UPDATE reddit_subreddits SET sponsored_flair_id = :flair"
+            " WHERE subreddit_id = :s AND community_id = :c",
+            dict(flair=flair_id, s=subreddit_id, c=community_id),
+        )
+        return cur.rowcount == 1
+
+    # -- who is who on Reddit -----------------------------------------------------------------------
+
+    async def reddit_first_seen(self, community_id: int, reddit_id: int) -> str | None:
+        """When the ledger first saw this Reddit account in the community's subreddits."""
+        value = await self.scalar(
+            "SELECT first_seen FROM members"
+            " WHERE platform = 'reddit' AND community_id = :c AND member_id = :m",
+            dict(c=community_id, m=reddit_id),
+        )
+        return None if value is None else str(value)
+
+    async def linked_member(self, community_id: int, reddit_id: int) -> int | None:
+        """The member who linked this Reddit account here, if anyone did."""
+        value = await self.scalar(
+            "SELECT member_id FROM reddit_links WHERE community_id = :c AND reddit_id = :r",
+            dict(c=community_id, r=reddit_id),
+        )
+        return None if value is None else int(value)
+
+    async def brand_reddit_accounts(self, community_id: int, brand_id: int) -> dict[int, int]:
+        """Reddit account -> member, for the contacts of a brand who linked their Reddit account."""
+        rows = await self.fetch_all(
+            "SELECT l.reddit_id, l.member_id FROM reddit_links AS l"
+            " JOIN brand_contacts AS k ON k.community_id = l.community_id AND k.member_id = l.member_id"
+            " WHERE l.community_id = :c AND k.brand_id = :b",
+            dict(c=community_id, b=brand_id),
+        )
+        return {int(r): int(m) for r, m in rows}
+
+    # -- activations run in a subreddit --------------------------------------------------------------
+
+    async def add_reddit_entries(
+        self, community_id: int, activation_id: int, entries: list[tuple[int, datetime]]
+    ) -> int:
+        """Entries read from a giveaway post's top-level comments: each account once, only comments made
+        before the giveaway's end, and only until its draw (the draw's entrant list is final)."""
+        rows = [dict(a=activation_id, c=community_id, m=m, at=iso(at)) for m, at in entries]
+        if not rows:
+            return 0
+        before = await self.giveaway_entry_count_of(activation_id)
+        await self.write_many(
+            "INSERT OR IGNORE INTO giveaway_entries (activation_id, community_id, member_id, entered_at)"
+            " SELECT a.id, a.community_id, :m, :at FROM activations AS a"
+            " WHERE a.id = :a AND a.community_id = :c AND a.kind = 'giveaway'"
+            " AND a.state IN ('live', 'ended') AND :at < a.ends_at"
+            " AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d WHERE d.activation_id = a.id)",
+            rows,
+        )
+        return await self.giveaway_entry_count_of(activation_id) - before
+
+    async def giveaway_entry_count_of(self, activation_id: int) -> int:
+        return int(
+            await self.scalar(
+                "SELECT count(*) FROM giveaway_entries WHERE activation_id = :a", dict(a=activation_id)
+            )
+            or 0
+        )
+
+    async def add_reddit_questions(
+        self, community_id: int, activation_id: int, questions: list[tuple[int, int, str, datetime]]
+    ) -> int:
+        """Questions read from an AMA post's top-level comments (comment id, author, text, time), each
+        once, if made before the AMA's end; returns how many were new."""
+        rows = [
+            dict(a=activation_id, c=community_id, mid=mid, m=author, body=body, at=iso(at))
+            for mid, author, body, at in questions
+        ]
+        if not rows:
+            return 0
+        count = "SELECT count(*) FROM qa_questions WHERE activation_id = :a"
+        before = int(await self.scalar(count, dict(a=activation_id)))
+        await self.write_many(
+            "INSERT INTO qa_questions (activation_id, community_id, author_id, body, created_at, message_id)"
+            " SELECT a.id, a.community_id, :m, :body, :at, :mid FROM activations AS a"
+            " WHERE a.id = :a AND a.community_id = :c AND a.kind = 'qa'"
+            " AND a.state IN ('live', 'ended') AND :at < a.ends_at"
+            " AND NOT EXISTS (SELECT 1 FROM qa_questions AS q"
+            "                  WHERE q.activation_id = a.id AND q.message_id = :mid)",
+            rows,
+        )
+        return int(await self.scalar(count, dict(a=activation_id))) - before
+
+    async def record_reddit_answer(
+        self,
+        community_id: int,
+        activation_id: int,
+        question_message_id: int,
+        *,
+        by: int,
+        answer_id: int,
+        now: datetime,
+    ) -> bool:
+        """A brand contact answered a question from their own linked Reddit account."""
+        cur = await self.write(
+            "UPDATE qa_questions SET answered_at = :now, answered_by = :by, answer_message_id = :ans"
+            " WHERE activation_id = :a AND community_id = :c AND message_id = :mid"
+            " AND answered_at IS NULL AND hidden_at IS NULL",
+            dict(
+                a=activation_id, c=community_id, mid=question_message_id, by=by, ans=answer_id, now=iso(now)
+            ),
+        )
+        return cur.rowcount == 1

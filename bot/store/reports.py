@@ -1,4 +1,4 @@
-"""Report queries and the report aggregates (migrations/0013). Mixed into `bot.store.Store`.
+"""Report queries and the report aggregates (migrations/0014). Mixed into `bot.store.Store`.
 
 `feed_report_aggregates` is the one place the aggregates are written: the ingest writer's batch
 (`Store.record`, `Store.record_bulk`) calls it inside its transaction with the id the batch started

@@ -48,16 +48,16 @@ def is_reddit_id(value: int) -> bool:
     return value > 0 and bool(value & REDDIT_BIT)
 
 
+def platform_of(value: int) -> str:
+    """Which platform a channel, message or member id belongs to: "reddit" or "discord"."""
+    return "reddit" if is_reddit_id(value) else "discord"
+
+
 def account_fullname(value: int) -> str:
     """The t2_ fullname of an account's ledger id."""
     if not is_reddit_id(value):
         raise ValueError(f"{value} is not a Reddit ledger id")
-    n, digits = value & (REDDIT_BIT - 1), ""
-    while True:
-        n, rem = divmod(n, 36)
-        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rem] + digits
-        if n == 0:
-            return f"{ACCOUNT}_{digits}"
+    return f"{ACCOUNT}_{_base36(value & (REDDIT_BIT - 1))}"
 
 
 def topic_id(subreddit_fullname: str, flair: str | None) -> int:
@@ -68,6 +68,50 @@ def topic_id(subreddit_fullname: str, flair: str | None) -> int:
     """
     digest = hashlib.sha256(f"{subreddit_fullname}\x00{flair or ''}".encode()).digest()
     return REDDIT_BIT | (int.from_bytes(digest[:8], "big") >> 3)
+
+
+#: Posts and comments the bot makes or reads for activations, as platform message ids: the kind's number
+#: in bits 56-59 keeps a comment, a post and a subreddit with the same base-36 id apart.
+_THING_KINDS = {COMMENT: 1, SUBMISSION: 3}
+_THING_SHIFT = 56
+
+
+def thing_id(fullname: str) -> int:
+    """The message id of a comment (t1_) or submission (t3_) fullname."""
+    kind, id36 = split(fullname)
+    if kind not in _THING_KINDS:
+        raise BadFullname(f"{fullname} is not a comment or a submission")
+    value = id_value(id36)
+    if value >= 1 << _THING_SHIFT:
+        raise BadFullname(f"{fullname} is beyond the id range Microvoice maps")
+    return REDDIT_BIT | (_THING_KINDS[kind] << _THING_SHIFT) | value
+
+
+def thing_kind(value: int) -> str | None:
+    """"t1" or "t3" for a `thing_id`, "t5" for a subreddit's ledger id, None for anything else."""
+    if not is_reddit_id(value):
+        return None
+    number = (value >> _THING_SHIFT) & 0xF
+    if number == 0:
+        return SUBREDDIT
+    return next((k for k, n in _THING_KINDS.items() if n == number), None)
+
+
+def fullname_of(value: int) -> str:
+    """The fullname of a `thing_id` or of a subreddit's ledger id."""
+    kind = thing_kind(value)
+    if kind is None:
+        raise ValueError(f"{value} is not a Reddit post, comment or subreddit id")
+    return f"{kind}_{_base36(value & ((1 << _THING_SHIFT) - 1))}"
+
+
+def _base36(n: int) -> str:
+    digits = ""
+    while True:
+        n, rem = divmod(n, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rem] + digits
+        if n == 0:
+            return digits
 
 
 def newer(a: str, b: str | None) -> bool:

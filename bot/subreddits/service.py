@@ -54,6 +54,9 @@ class RedditDirectory(Protocol):
     async def moderates(self, subreddit: str, username: str) -> bool:
         """Whether `username` is a moderator of `subreddit`."""
 
+    async def link_flairs(self, subreddit: str) -> list[tuple[str, str]]:
+        """The subreddit's link flair templates (id, text); empty if they cannot be read."""
+
 
 def subreddit_name(text: str) -> str:
     """'VeganCooking' from 'r/VeganCooking', '/r/VeganCooking/' or 'VeganCooking'."""
@@ -79,6 +82,7 @@ class SubredditService:
         self.directory = directory
         self.clock = clock
         self._communities: dict[int, int] = {}  # subreddit ledger id -> community
+        self._names: dict[int, str] = {}  # subreddit ledger id -> name
         self._lock = asyncio.Lock()
         #: Called after a bind or unbind, so the adapter's streams follow the bound subreddits.
         self.on_change: Callable[[], None] | None = None
@@ -86,6 +90,7 @@ class SubredditService:
     async def load(self) -> list[BoundSubreddit]:
         bound = await self.store.bound_subreddits()
         self._communities = {b.subreddit_id: b.community_id for b in bound}
+        self._names.update({b.subreddit_id: b.name for b in bound})
         return bound
 
     # -- moderators' controls ---------------------------------------------------------------------
@@ -109,6 +114,7 @@ class SubredditService:
         if outcome == "taken":
             raise Forbidden("reddit.bound_elsewhere", name=info.name)
         self._communities[subreddit_id] = community_id
+        self._names[subreddit_id] = info.name
         bound = await self.store.bound_subreddit(info.name)
         assert bound is not None
         log.info("r/%s bound to community %s by %s (%s)", info.name, community_id, by, outcome)
@@ -127,6 +133,47 @@ class SubredditService:
 
     async def list(self, community_id: int) -> list[BoundSubreddit]:
         return await self.store.bound_subreddits(community_id)
+
+    async def set_sponsored_flair(self, community_id: int, text: str, flair: str | None) -> str | None:
+        """Choose the link flair (by its text) that sponsored posts get in a bound subreddit; None or an
+        empty text clears it. Returns the flair's text as Reddit spells it."""
+        name = subreddit_name(text)
+        bound = await self.store.bound_subreddit(name)
+        if bound is None or bound.community_id != community_id:
+            raise InvalidInput("reddit.not_bound", name=name)
+        wanted = (flair or "").strip()
+        if not wanted:
+            await self.store.set_sponsored_flair(community_id, bound.subreddit_id, None)
+            return None
+        templates = await self.directory.link_flairs(bound.name)
+        found = next((t for t in templates if t[1].strip().lower() == wanted.lower()), None)
+        if found is None:
+            choices = ", ".join(t for _, t in templates) or "—"
+            raise InvalidInput("reddit.no_such_flair", name=bound.name, flair=wanted[:40], choices=choices)
+        await self.store.set_sponsored_flair(community_id, bound.subreddit_id, found[0])
+        return found[1]
+
+    # -- sponsored posts (the Reddit platform asks) -----------------------------------------------
+
+    def name_of(self, subreddit_id: int) -> str | None:
+        return self._names.get(subreddit_id)
+
+    async def binding(self, subreddit_id: int) -> BoundSubreddit | None:
+        """The bound subreddit behind an activation's channel (its sponsored flair, whether the bot
+        moderates it)."""
+        bound = await self.store.subreddit_by_id(subreddit_id)
+        if bound is not None:
+            self._names[subreddit_id] = bound.name
+        return bound
+
+    async def note_moderation(self, subreddit_id: int, bot_moderates: bool) -> None:
+        """What Reddit said just now about the bot moderating the subreddit (checked before posting)."""
+        await self.store.set_subreddit_moderation(subreddit_id, bot_moderates)
+
+    async def tell_moderators_once(self, subreddit_id: int) -> bool:
+        """True the first time only: the subreddit's moderators are told once that the bot cannot
+        sticky or distinguish its sponsored posts there."""
+        return await self.store.mark_mods_told(subreddit_id, self.clock())
 
     def _changed(self) -> None:
         if self.on_change is not None:

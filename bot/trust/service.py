@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -165,9 +165,21 @@ class Voices:
         self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
         self._members: dict[int, MemberDays] = {}  # as last read: the next read fetches changes only
         self._generation: dict[int, int] = {}
+        #: Set by the composition root: what follows each recompute (give and take trusted-voice roles).
+        self.after_recompute: Callable[[int], Awaitable[None]] | None = None
 
     async def recompute(self, community_id: int) -> RecomputeResult:
-        """Rank every scope of one community and store the result atomically."""
+        """Rank every scope of one community and store the result atomically, then run
+        `after_recompute` (trusted-voice roles); its failure is logged and does not fail the recompute."""
+        result = await self._recompute(community_id)
+        if self.after_recompute is not None:
+            try:
+                await self.after_recompute(community_id)
+            except Exception:
+                log.exception("after recompute of community %s", community_id)
+        return result
+
+    async def _recompute(self, community_id: int) -> RecomputeResult:
         async with self._lock(community_id):
             started = time.perf_counter()
             now = self.clock()

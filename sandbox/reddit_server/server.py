@@ -377,6 +377,7 @@ class RedditSandbox:
                 "/api/distinguish": self._distinguish,
                 "/api/set_subreddit_sticky": self._sticky,
                 "/api/compose": self._compose,
+                "/api/editusertext": self._edit,
                 "/api/read_message": self._read_message,
             }.get(path)
             if handler is not None:
@@ -466,8 +467,21 @@ class RedditSandbox:
             comments.sort(key=lambda t: -t.created_utc)
         return 200, [
             listing([thing_json(thing)], after=None, before=None),
-            listing([thing_json(t) for t in comments], after=None, before=None),
+            listing([self._with_replies(t) for t in comments], after=None, before=None),
         ]
+
+    def _with_replies(self, comment: Thing) -> dict[str, Any]:
+        """A comment with its replies nested, as Reddit returns a submission's comment tree."""
+        data = thing_json(comment)
+        children = sorted(
+            (t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == comment.fullname),
+            key=lambda t: (-t.score, t.created_utc),
+        )
+        if children:
+            data["data"]["replies"] = listing(
+                [self._with_replies(t) for t in children], after=None, before=None
+            )
+        return data
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -534,8 +548,22 @@ class RedditSandbox:
         thing.flair_template_id, thing.flair_text = template.id, form.get("text") or template.text
         return 200, {"json": {"errors": []}}
 
+    def _edit(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        thing = self.state.things.get(form.get("thing_id", ""))
+        if thing is None or thing.author.lower() != me.lower():
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.body = form.get("text", "")
+        thing.edits += 1
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+
     def _compose(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         to = form.get("to", "")
+        if to.startswith(("#", "/r/", "r/")):  # a message to the subreddit's moderators
+            sub = self.state.subreddit(to.lstrip("#").removeprefix("/").removeprefix("r/"))
+            if sub is None:
+                return self._errors(["SUBREDDIT_NOEXIST", "that subreddit doesn't exist", "to"])
+            self.send_message(me, f"/r/{sub.name}", form.get("subject", ""), form.get("text", ""))
+            return 200, {"json": {"errors": []}}
         if self.state.account(to) is None:
             return self._errors(["USER_DOESNT_EXIST", "that user doesn't exist", "to"])
         self.send_message(me, to, form.get("subject", ""), form.get("text", ""))

@@ -91,6 +91,7 @@ class Thing:
     distinguished: str | None = None
     removed: bool = False
     by_bot: bool = False  # made through the API by the app's own account
+    edits: int = 0  # how many times its author edited it
 
     @property
     def fullname(self) -> str:

@@ -37,6 +37,7 @@ NOT_MEMBERS = frozenset(
         "role_id",
         "mod_role_id",
         "report_channel_id",
+        "audit_channel_id",
         "subreddit_id",
         "sponsored_flair_id",
         "reddit_id",  # the member's own linked Reddit identity: the link is deleted with either side
