@@ -40,6 +40,7 @@ __all__ = [
     "TrustParams",
     "compute_all",
     "compute_scope",
+    "dependents",
     "explain",
     "explain_parts",
 ]
@@ -88,6 +89,18 @@ class TrustParams:
     seed_min_peers: int = 3
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
+    #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days
+    #: in a young community) since they arrived in which they were active, times the share in which
+    #: others engaged with them, times min(1, distinct engagers / `seed_full_engagers`). Tenure and
+    #: account age only make a member eligible; the community's engagement over time earns the
+    #: weight, which never exceeds one (a few seeds cannot outweigh many).
+    earned_seeds: bool = True
+    seed_full_engagers: int = 5
+    #: Coordination evidence: accounts whose engagement goes mostly to one member, or mostly to
+    #: partners who engage them back and mostly engage each other, and accounts that were quiet for a
+    #: long time and became active together around the same member, are discounted (see
+    #: docs/trust.md). False turns all of it off.
+    coordination: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
@@ -117,6 +130,7 @@ class TrustParams:
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
+            (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
             (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
@@ -343,6 +357,8 @@ class Listing(Sequence[Ranked]):
         self.trusted: np.ndarray = columns["trusted"]
         self.trend: np.ndarray = columns["trend"]
         self.pinned: np.ndarray = columns["pinned"]
+        self.coordinated: np.ndarray = columns["coordinated"]
+        self.reason: np.ndarray = columns["reason"]
         self.topics = topics
         self.had_previous = had_previous
         self._columns = columns
@@ -354,7 +370,10 @@ class Listing(Sequence[Ranked]):
     @classmethod
     def empty(cls) -> Listing:
         names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
-        none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend")}
+        none = {
+            name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend", "coordinated")
+        }
+        none["reason"] = np.zeros(0, np.int8)
         return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
 
     def __len__(self) -> int:
@@ -394,11 +413,13 @@ class Listing(Sequence[Ranked]):
                 c["pinned"].tolist(),
                 self.topics,
                 c["trend"].tolist(),
+                c["coordinated"].round(4).tolist(),
+                c["reason"].tolist(),
                 strict=True,
             )
             entries = []
             for rank, row in enumerate(columns, start=1):
-                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend = row
+                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend, co, why_co = row
                 why: dict[str, Any] = {
                     "peers": peers,
                     "trusted_peers": trusted,
@@ -411,6 +432,8 @@ class Listing(Sequence[Ranked]):
                     "pinned": pin,
                     "top_topics": [list(t) for t in top],
                     "trend": None if math.isnan(trend) else trend,
+                    "coordinated": co,
+                    "coordinated_reason": REASONS[why_co],
                     "had_previous": self.had_previous,
                     "rank": rank,
                     **self._facts,
@@ -526,11 +549,17 @@ class _Prepared:
     seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
     pinned: np.ndarray  # bool per dense member
     excluded: np.ndarray  # bool per dense member: bots and excluded members (their rows are dropped)
-    engaged_from: np.ndarray  # first day each dense member engaged anyone in the window (inf: never)
+    engaged_from: np.ndarray  # first day each dense member engaged or posted in the window (inf: never)
     all_pairs: _Pairs  # the community-wide pair aggregation (also needed for seed selection)
     channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
     posts_total: np.ndarray | None = None  # decayed posts per dense member (None: no Posts given)
     posts_channel: sp.csc_array | None = None  # the same per (member, channel code)
+    # Counts per (dense member, age in days) of engagement given or posts written (`active`), and
+    # of engagement received from others (`received`); see `_standing`.
+    active: np.ndarray | None = None
+    received: np.ndarray | None = None
+    members: MemberFacts = field(default_factory=MemberFacts)
+    today: int = 0
 
 
 @dataclass(frozen=True)
@@ -573,14 +602,42 @@ def _runs(*columns: np.ndarray) -> np.ndarray | None:
     return heads if len(heads) < 0.8 * size else None
 
 
+def _history_days(params: TrustParams) -> int:
+    """Columns of the per-day activity arrays: ages 0 (today) to the window's last day."""
+    return math.floor(params.window_days) + 1
+
+
+def _per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int) -> np.ndarray:
+    """Counts per (member, age in days) as a dense float32 array (exact for counts below 2**24)."""
+    key = member.astype(np.int64) * days + age
+    return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
+
+
+def _first_active(active: np.ndarray, today: int) -> np.ndarray:
+    """The first day each member engaged anyone or posted in the window (inf: never), from the
+    activity per (member, age in days)."""
+    some = active > 0
+    oldest = active.shape[1] - 1 - np.argmax(some[:, ::-1], axis=1)
+    return np.where(some.any(axis=1), today - oldest, np.inf).astype(np.float64)
+
+
 def _posts_per_member(
-    posts: Posts, ids: np.ndarray, channel_index: _IdIndex, n_ch: int, params: TrustParams, today: int
+    posts: Posts,
+    ids: np.ndarray,
+    channel_index: _IdIndex,
+    n_ch: int,
+    params: TrustParams,
+    today: int,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, sp.csc_array]:
-    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes."""
+    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes.
+    The posts are also counted into `active` (per member and age in days), when given."""
     n = len(ids)
     age = np.clip(today - posts.day, 0, None)
     idx = _IdIndex(ids).lookup(posts.member) if len(posts) else np.zeros(0, np.int64)
     use = (posts.n > 0) & (age <= math.floor(params.window_days)) & (idx >= 0)
+    if active is not None:
+        active += _per_day(idx[use], age[use], posts.n[use], n, active.shape[1])
     weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
     idx = idx[use]
     total = np.bincount(idx, weights=weight, minlength=n).astype(np.float64)
@@ -611,26 +668,10 @@ def _weighed(
     return rows, table[kind[rows] * (window + 1) + age] * edges.n[rows], age
 
 
-def _seed_weight(
-    ids: np.ndarray,
-    engaged_from: np.ndarray,
-    out_peers: np.ndarray,
-    excluded: np.ndarray,
-    pinned: np.ndarray,
-    members: MemberFacts,
-    params: TrustParams,
-    today: int,
-) -> np.ndarray:
-    """Teleport weight per dense member: 1 for established members, `pinned_seed_weight` if pinned.
-
-    Established means long enough in the community (by join date or first activity, whichever is
-    earlier), on an account at least as old (when known and possible: a creation date after the
-    member was already present is ignored), and having engaged with at least
-    `seed_min_peers` distinct members in the window. First activity is the earlier of the first
-    engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
-    as on Reddit, or who left and rejoined) and the store's own first sighting
-    (`MemberFacts.first_seen_day`, which covers history older than the window).
-    """
+def _since(ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts) -> tuple[np.ndarray, np.ndarray]:
+    """Per dense member: the day they arrived (the earliest of the join date, the store's first
+    sighting and the first engagement in the data; NaN when unknown) and their account's creation
+    day (NaN when unknown or impossible)."""
     row = _IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
     known = row >= 0
 
@@ -645,6 +686,34 @@ def _seed_weight(
     # than a day after the member was already here is not a real one (e.g. ids minted by a test
     # platform) and says nothing about the account's age.
     created[created > since + 1.0] = np.nan
+    return since, created
+
+
+def _seed_weight(
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    out_peers: np.ndarray,
+    excluded: np.ndarray,
+    pinned: np.ndarray,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    earned: np.ndarray | None = None,
+) -> np.ndarray:
+    """Teleport weight per dense member: `earned` (default 1) for established members,
+    `pinned_seed_weight` if pinned.
+
+    Established means long enough in the community (by join date or first activity, whichever is
+    earlier), on an account at least as old (when known and possible: a creation date after the
+    member was already present is ignored), and having engaged with at least
+    `seed_min_peers` distinct members in the window. First activity is the earlier of the first
+    engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
+    as on Reddit, or who left and rejoined) and the store's own first sighting
+    (`MemberFacts.first_seen_day`, which covers history older than the window). Being established
+    only makes a member eligible: `earned` (see `_standing`) is what the community's engagement
+    over time gave them.
+    """
+    since, created = _since(ids, engaged_from, members)
     account_age = np.where(np.isnan(created), np.inf, today - created)
     established = (
         (today - since >= params.seed_min_tenure_days)
@@ -652,9 +721,240 @@ def _seed_weight(
         & (out_peers >= params.seed_min_peers)
         & ~excluded
     )
-    weight = np.where(established, 1.0, 0.0)
+    weight = np.where(established, 1.0 if earned is None else earned, 0.0)
     weight[pinned] = params.pinned_seed_weight
     return weight
+
+
+# --------------------------------------------------------------------------------------------------
+# Earned standing and coordination evidence, community-wide, once per ranking run.
+
+#: Why engagement a member received counts less, in `Listing.reason` and the explanation: accounts
+#: that were quiet for a long time and became active together around them; accounts whose engagement
+#: goes mostly to them alone; a group whose members mostly engage each other.
+REASONS: tuple[str, ...] = ("woke", "one", "group")
+#: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
+#: it: an account that engaged once with one member is no evidence of concentration.
+_PRIOR = 1.0
+#: Accounts that became active within this many consecutive periods of each other are "together";
+#: it takes at least `_TOGETHER_ACCOUNTS` of them.
+_TOGETHER_PERIODS = 2
+_TOGETHER_ACCOUNTS = 3
+
+
+def _ramp(share: np.ndarray) -> np.ndarray:
+    """0 up to one half, rising to 1 at all of it: "mostly" as a degree."""
+    return np.clip(2.0 * share - 1.0, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """Per dense member: how much standing the community gave them over time (`earned`, in [0, 1]),
+    and for members who were present but silent for at least half of the time we can see, the
+    period (counted back from today, 0 = the current one) in which they first became active
+    (`woke`; -1 for everyone else). `periods` is how many periods the history holds."""
+
+    earned: np.ndarray
+    woke: np.ndarray
+    periods: int
+
+
+def _standing(
+    active: np.ndarray,
+    received: np.ndarray,
+    since: np.ndarray,
+    in_peers: np.ndarray,
+    params: TrustParams,
+    today: int,
+) -> _Standing:
+    """Earned standing from the activity per day (`active`: engagement given or posts written;
+    `received`: engagement received from others; rows = dense members, columns = age in days).
+
+    The history (from its oldest active day to today) is cut into periods: weeks once it holds eight
+    of them, shorter periods (down to days) while it is younger, so "over time" means something in a
+    community of any age. For each member, counting the periods since they arrived (or since the
+    history starts): `presence` is the share in which they were active, `spread` the share in which
+    others engaged with them, `breadth` min(1, distinct engagers / seed_full_engagers), and
+    `earned` their product. A long-joined account that was silent until last week has neither
+    presence nor spread, whatever its join date says.
+    """
+    n = active.shape[0]
+    seen = np.flatnonzero(active.any(axis=0) | received.any(axis=0))
+    span = int(seen[-1]) + 1 if len(seen) else 1
+    length = int(np.clip(span // 8, 1, 7))
+    periods = -(-span // length)
+
+    def binned(counts: np.ndarray) -> np.ndarray:
+        flags = counts[:, :span] > 0
+        if periods * length > span:
+            flags = np.pad(flags, ((0, 0), (0, periods * length - span)))
+        return flags.reshape(n, periods, length).any(axis=2)
+
+    act, got = binned(active), binned(received)
+    here = np.where(np.isnan(since), span - 1, np.clip(today - np.nan_to_num(since), 0, span - 1))
+    available = here.astype(np.int64) // length + 1
+    # Active in half of the periods is full presence: standing is not a reward for activity itself.
+    presence = np.minimum(1.0, 2.0 * act.sum(axis=1) / available)
+    spread = np.minimum(1.0, 2.0 * got.sum(axis=1) / available)
+    breadth = np.minimum(1.0, in_peers / params.seed_full_engagers)
+    # The oldest period with activity; silent before it for at least half of the available periods.
+    any_act = act.any(axis=1)
+    oldest = np.where(any_act, periods - 1 - np.argmax(act[:, ::-1], axis=1), -1)
+    quiet = any_act & (available >= 3) & (available - 1 - oldest >= 0.5 * available)
+    return _Standing(presence * spread * breadth, np.where(quiet, oldest, -1), periods)
+
+
+#: Partners per account considered for insular groups (its strongest exchanges): a bound on the
+#: work, far above the size of a group whose members all engage each other.
+_GROUP_PARTNERS = 48
+
+
+def _insular(
+    actor: np.ndarray, target: np.ndarray, matched: np.ndarray, candidate: np.ndarray, m: int
+) -> np.ndarray:
+    """Per member: the exchange (`matched` engagement per mutual pair) they have with partners who
+    share their other partners, each partner weighted by the share of the member's other partners
+    it is linked with too. Only `candidate` members (whose engagement is mostly exchange) and their
+    `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else."""
+    both = candidate[actor] & candidate[target]
+    a, t, v = actor[both], target[both], matched[both]
+    if len(a) == 0:
+        return np.zeros(m)
+    order = np.lexsort((-v, a))
+    a, t, v = a[order], t[order], v[order]
+    start = np.searchsorted(a, a, side="left")
+    strongest = (np.arange(len(a)) - start) < _GROUP_PARTNERS
+    a, t, v = a[strongest], t[strongest], v[strongest]
+    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(m, m))
+    links = links.maximum(links.T).tocsr()
+    links.data[:] = 1.0
+    shared = (links @ links).multiply(links).tocsr()  # per link: partners the two have in common
+    degree = np.diff(links.indptr).astype(np.float64)
+    exchange = sp.csr_array((v, (a, t)), shape=(m, m))
+    closeness = np.asarray(exchange.multiply(shared).sum(axis=1)).ravel()
+    return np.divide(closeness, degree - 1.0, out=np.zeros(m), where=degree > 1)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What a ranking run uses beyond the engagement pairs, per dense member (community-wide).
+
+    `seed_weight` is the teleport weight; `keep` the share of a member's votes that passes trust on
+    (1 - how strongly their engagement pattern looks coordinated; the rest returns to the seeds);
+    `coordinated` the share of the engagement a member received that comes from coordinated
+    accounts (it does not count toward how much their posts draw), `woke` the share from accounts
+    that became active together (discounted from the listing value), `reason` the index in REASONS of
+    the largest of the three patterns. The last four are None when coordination evidence is off.
+    """
+
+    seed_weight: np.ndarray
+    keep: np.ndarray | None = None
+    coordinated: np.ndarray | None = None
+    woke: np.ndarray | None = None
+    reason: np.ndarray | None = None
+
+
+def _evidence(
+    g: _ScopeGraph,
+    size: int,
+    *,
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    excluded: np.ndarray,
+    pinned: np.ndarray,
+    members: MemberFacts,
+    active: np.ndarray | None,
+    received: np.ndarray | None,
+    posts: np.ndarray | None,
+    params: TrustParams,
+    today: int,
+) -> _Evidence:
+    """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
+    with `params`) and the activity per day; arrays of `size` (the dense id space)."""
+    out_peers = g.scatter(g.out_deg, size)
+    use_standing = params.earned_seeds and active is not None and received is not None
+    if not (use_standing or params.coordination):
+        return _Evidence(_seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
+    since, _ = _since(ids, engaged_from, members)
+    standing = None
+    if active is not None and received is not None:
+        standing = _standing(active, received, since, g.scatter(g.in_deg, size), params, today)
+    earned = standing.earned if use_standing and standing is not None else None
+    if not params.coordination:
+        return _Evidence(
+            _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today, earned)
+        )
+    # Per local member of the graph: how their own engagement is spread.
+    m = g.n
+    w = g.weight
+    actor, target = g.actor, g.target
+    total = np.bincount(actor, weights=w, minlength=m) + _PRIOR
+    top = np.zeros(m)
+    np.maximum.at(top, actor, w)
+    one = _ramp(top / total)  # mostly to one member
+    # Insular groups (pods, rings): an account whose engagement is mostly exchange (met by as much
+    # engagement back) with partners who exchange with each other too. An expert's engagement is
+    # also mostly exchange, with askers who answer back, but those askers do not engage each other.
+    mutual = np.flatnonzero(g.reverse >= 0)
+    matched = np.minimum(w[mutual], w[g.reverse[mutual]])
+    exchange = np.bincount(actor[mutual], weights=matched, minlength=m) / total
+    insular = _insular(actor[mutual], target[mutual], matched, exchange >= 0.5, m) / total
+    # "Far more than with anyone else" needs someone else: measured beyond what is usual in this
+    # community (its median member), so a small community where everyone talks with everyone is
+    # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
+    engaging = g.out_deg > 0
+    usual = float(np.median(insular[engaging])) if engaging.any() else 0.0
+    beyond = np.clip((insular - usual) / (1.0 - usual), 0.0, 1.0) if usual < 1.0 - 1e-9 else np.zeros(m)
+    group = np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    suspicion = 1.0 - (1.0 - one) * (1.0 - group)
+    got = np.bincount(target, weights=w, minlength=m)
+    safe = np.where(got > 0, got, 1.0)
+    shares = [
+        np.zeros(m),
+        np.bincount(target, weights=w * one[actor], minlength=m) / safe,
+        np.bincount(target, weights=w * group[actor], minlength=m) / safe,
+    ]
+    flagged = np.bincount(target, weights=w * suspicion[actor], minlength=m) / safe
+    if standing is not None:
+        # Accounts silent for a long time that became active within a short span of each other and
+        # engage the same member: the largest such group's share of what the member received.
+        woke = g.gather(standing.woke, -1)
+        q = np.flatnonzero(woke[actor] >= 0)
+        key = target[q].astype(np.int64) * standing.periods + woke[actor[q]]
+        cells = m * standing.periods
+        mass = np.bincount(key, weights=w[q], minlength=cells).reshape(m, standing.periods)
+        count = np.bincount(key, minlength=cells).reshape(m, standing.periods)
+        span_mass, span_count = mass.copy(), count.copy()
+        for shift in range(1, _TOGETHER_PERIODS):
+            span_mass[:, :-shift] += mass[:, shift:]
+            span_count[:, :-shift] += count[:, shift:]
+        together = np.where(span_count >= _TOGETHER_ACCOUNTS, span_mass, 0.0).max(axis=1)
+        shares[0] = np.minimum(1.0, together / safe)
+    coordinated = 1.0 - (1.0 - flagged) * (1.0 - shares[0])
+    keep_local = 1.0 - suspicion
+
+    def community(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(size, fill)
+        out[g.members] = values[: len(g.members)]
+        return out
+
+    keep = community(keep_local, 1.0)
+    if earned is not None and posts is not None:
+        # Standing is being sought out, not volume: like the listing (`_appeal`), a member whose posts
+        # draw less attention than an average post earns proportionally less.
+        said = g.gather(posts)
+        appeal = _appeal(g.pull(g.scale() * keep_local), said, said, params, _posted(posts))
+        if appeal is not None:
+            earned = earned * community(appeal, 0.0)
+    seed = _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today, earned)
+    seed = np.where(pinned, seed, seed * keep)
+    return _Evidence(
+        seed_weight=seed,
+        keep=keep,
+        coordinated=community(coordinated, 0.0),
+        woke=community(shares[0], 0.0),
+        reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
+    )
 
 
 def _prepare(
@@ -675,17 +975,14 @@ def _prepare(
         return values if rows is None else values[rows]
 
     actor, target, channel = col(edges.actor), col(edges.target), col(edges.channel)
-    day = today - age
+    row_age, row_n = age, col(edges.n)
 
     # Rows of the same (channel, actor, target) on different days or kinds are adjacent when they come
     # in the store's primary-key order: summing those runs first shrinks every later step.
     heads = _runs(channel, actor, target)
     if heads is not None:
         weight = np.add.reduceat(weight, heads)
-        first_day = np.minimum.reduceat(day, heads).astype(np.float64)
         actor, target, channel = actor[heads], target[heads], channel[heads]
-    else:
-        first_day = day.astype(np.float64)
 
     # Dense ids: members from the facts first, then ids only seen in the edges. Bots and excluded
     # members look up as -2, so one comparison later drops every row that touches them.
@@ -713,10 +1010,15 @@ def _prepare(
     dropped = (a_idx < 0) | (t_idx < 0)
     any_dropped = bool(dropped.any())
 
-    # First day each member engaged anyone in the data (see _seed_weight).
-    engaged_from = np.full(n + 1, np.inf)
-    np.minimum.at(engaged_from, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
-    engaged_from = engaged_from[:n]
+    # Who was active, and who was engaged with, on which day (per row, before runs were summed).
+    days = _history_days(params)
+    run = None if heads is None else np.repeat(np.arange(len(a_idx)), np.diff(np.append(heads, len(row_age))))
+    kept = ~dropped if run is None else ~dropped[run]
+    ra = a_idx if run is None else a_idx[run]
+    rt = t_idx if run is None else t_idx[run]
+    active = _per_day(ra[kept], row_age[kept], row_n[kept], n, days)
+    received = _per_day(rt[kept], row_age[kept], row_n[kept], n, days)
+
 
     channel_ids = _sorted_unique(channel)
     channel_index = _IdIndex(channel_ids)
@@ -745,14 +1047,19 @@ def _prepare(
     g_weight = grouped.data[:end]
     all_pairs = _pairs_from_sorted(n, g_actor, g_target, g_weight)
 
+    posts_total, posts_channel = None, None
+    if posts is not None:
+        counted = _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today, active)
+        if params.appeal > 0:
+            posts_total, posts_channel = counted
+    engaged_from = _first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
-    posts_total, posts_channel = (
-        _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today)
-        if posts is not None and params.appeal > 0
-        else (None, None)
-    )
     return _Prepared(
+        members=members,
+        today=today,
+        active=active,
+        received=received,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,
@@ -939,6 +1246,10 @@ class _ScopeGraph:
         out = np.zeros(size, values.dtype)
         out[self._members[: self._used]] = values[: self._used]
         return out
+
+    def local_of(self, member: int) -> int:
+        """The local id of a community-wide dense id (-1 when not in this graph)."""
+        return int(self._local[member]) if 0 <= member < len(self._local) else -1
 
     def _localize(self, members: np.ndarray) -> np.ndarray:
         """Local ids of community-wide dense ids, giving members new to this graph a spare slot."""
@@ -1330,6 +1641,16 @@ def _said(
     return np.asarray(posts_channel[:, codes].sum(axis=1)).ravel()
 
 
+def _posted(said: np.ndarray) -> float:
+    """All posts of a scope for its average per-post draw, each member's counted up to the 90th
+    percentile of the members' posts: a few prolific posters (spammers) must not make the average
+    post theirs, which would set the yardstick they are measured by."""
+    posting = said[said > 0]
+    if len(posting) == 0:
+        return 0.0
+    return float(np.minimum(posting, np.quantile(posting, 0.9)).sum())
+
+
 def _appeal(
     got: np.ndarray,
     said: np.ndarray | None,
@@ -1373,14 +1694,24 @@ class _Solved:
     converged: bool
 
 
-def _solve(g: _ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm: bool) -> _Solved | None:
+def _solve(
+    g: _ScopeGraph,
+    seed_weight: np.ndarray,
+    params: TrustParams,
+    *,
+    warm: bool,
+    keep: np.ndarray | None = None,
+) -> _Solved | None:
     """Trust of a scope's graph; None when no seed votes in it (then there is no trust to hand out:
-    ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement)."""
+    ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement).
+    `keep` (community-wide, see `_Evidence`) scales each member's votes; the rest leaks to the seeds."""
     g.transition(params)
     seeds = np.where(g.out_deg > 0, g.gather(seed_weight), 0.0)  # seeds who vote in this scope
     if seeds.sum() <= 0:
         return None
     scale = g.scale()
+    if keep is not None:
+        scale *= g.gather(keep, 1.0)
     x, iterations, converged = _power_iteration(g.pull, scale, seeds, params, g.x if warm else None)
     g.x = x
     return _Solved(scale, x, iterations, converged)
@@ -1391,7 +1722,7 @@ def _listing(
     solved: _Solved,
     *,
     ids: np.ndarray,
-    seed_weight: np.ndarray,
+    evidence: _Evidence,
     pinned: np.ndarray,
     params: TrustParams,
     codes: np.ndarray | None,
@@ -1411,8 +1742,8 @@ def _listing(
     n = g.n
     scale, x = solved.scale, solved.x
     # Community-wide per-member inputs, renumbered as the graph's members.
-    said_total = None if said is None else float(said.sum())
-    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(seed_weight), g.gather(pinned, False)
+    said_total = None if said is None else _posted(said)
+    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(evidence.seed_weight), g.gather(pinned, False)
     posts_total = None if posts_total is None else g.gather(posts_total)
     said = None if said is None else g.gather(said)
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
@@ -1440,7 +1771,21 @@ def _listing(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    appeal = _appeal(g.got, said, posts_total, params, said_total)
+    # What a member's posts draw: the attention each engager gives them, i.e. its share of the
+    # engager's (saturated) engagement, so an account that engages with everyone adds little to
+    # anyone's draw; and with the engager's coordination discount (`keep`), so engagement from
+    # coordinated accounts adds little either.
+    got = g.pull(scale) if posts_total is not None else g.got
+    own = g.gather(evidence.keep, 1.0) if evidence.keep is not None else 1.0
+    coordinated = np.zeros(n)
+    reason = np.zeros(n, np.int8)
+    if evidence.coordinated is not None and evidence.woke is not None and evidence.reason is not None:
+        # Engagement from coordinated accounts does not count toward what a member's posts draw, and
+        # trust that arrived from accounts that became active together is taken off.
+        coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
+        got = got * (1.0 - g.gather(evidence.woke))
+        value = value * (1.0 - coordinated) * own
+    appeal = _appeal(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal
 
@@ -1462,7 +1807,7 @@ def _listing(
     order = np.lexsort((ids[listed], -rank_key))
     listed = listed[order][:limit]
     # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
-    trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
+    trusted = ((seed_weight >= 0.5) | (x >= 1.0 / max(active, 1))).astype(np.float64)
     trusted_in = g.count_in(listed, trusted)
     member = ids[listed]
     if previous:
@@ -1484,6 +1829,8 @@ def _listing(
         "seed": seed_weight[listed] > 0,
         "pinned": pinned[listed],
         "trend": score / before - 1.0,
+        "coordinated": coordinated[listed],
+        "reason": reason[listed],
     }
     return Listing(
         columns,
@@ -1503,23 +1850,32 @@ def _compute(
     previous: Mapping[int, float] | None,
     limit: int | None = None,
     recv: sp.csr_array | None = None,
+    community: tuple[_ScopeGraph, _Evidence] | None = None,
 ) -> Listing:
+    """One scope's listing; `community` is the community-wide graph and the evidence derived from
+    it (`_community`), computed once for all scopes."""
     n = len(prep.ids)
     if n == 0 or (limit is not None and limit <= 0):
         return Listing.empty()
+    g_all, evidence = community if community is not None else _community(prep, params)
     codes = _channel_codes(prep, channels)
-    pairs = _scope_pairs(prep, codes)
-    if len(pairs.actor) == 0:
+    if codes is None:
+        g = g_all
+    else:
+        pairs = _scope_pairs(prep, codes)
+        if len(pairs.actor) == 0:
+            return Listing.empty()
+        g = _ScopeGraph(pairs, n)
+    if len(g) == 0:
         return Listing.empty()
-    g = _ScopeGraph(pairs, n)
-    solved = _solve(g, prep.seed_weight, params, warm=False)
+    solved = _solve(g, evidence.seed_weight, params, warm=False, keep=evidence.keep)
     if solved is None:
         return Listing.empty()
     return _listing(
         g,
         solved,
         ids=prep.ids,
-        seed_weight=prep.seed_weight,
+        evidence=evidence,
         pinned=prep.pinned,
         params=params,
         codes=codes,
@@ -1530,6 +1886,27 @@ def _compute(
         previous=previous,
         limit=limit,
     )
+
+
+def _community(prep: _Prepared, params: TrustParams) -> tuple[_ScopeGraph, _Evidence]:
+    """The community-wide graph (the 'all' scope's) and the evidence derived from it."""
+    g = _ScopeGraph(prep.all_pairs, len(prep.ids))
+    g.transition(params)
+    evidence = _evidence(
+        g,
+        len(prep.ids),
+        ids=prep.ids,
+        engaged_from=prep.engaged_from,
+        excluded=prep.excluded,
+        pinned=prep.pinned,
+        members=prep.members,
+        active=prep.active,
+        received=prep.received,
+        posts=prep.posts_total,
+        params=params,
+        today=prep.today,
+    )
+    return g, evidence
 
 
 def compute_scope(
@@ -1551,6 +1928,8 @@ def compute_scope(
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
     prep = _prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
+    if len(prep.ids) == 0:
+        return []
     return _compute(prep, params, channels, previous, limit).entries()
 
 
@@ -1577,17 +1956,69 @@ def compute_all(
     names = list(scopes)
     workers = workers or min(len(names), os.cpu_count() or 1, 4)
     recv = _received(prep)
+    if len(prep.ids) == 0:
+        return {name: [] for name in names}
+    community = _community(prep, params)
     if workers <= 1 or len(names) <= 1:
         return {
-            name: _compute(prep, params, scopes[name], previous.get(name), limit, recv).entries()
+            name: _compute(prep, params, scopes[name], previous.get(name), limit, recv, community).entries()
             for name in names
         }
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
-            name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit, recv)
+            name: pool.submit(
+                _compute, prep, params, scopes[name], previous.get(name), limit, recv, community
+            )
             for name in names
         }
         return {name: futures[name].result().entries() for name in names}
+
+
+def _dependents(
+    g: _ScopeGraph, solved: _Solved, member: int, params: TrustParams, min_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local ids of the members of `g` who received at least `min_share` of their trust from
+    `member` (a local id), and those shares, largest first."""
+    d = params.damping
+    x, scale = solved.x, solved.scale
+    rows = np.flatnonzero((g.actor == member) & (g.vote > 0))
+    if len(rows) == 0 or x[member] <= 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    received = g.pull(x * scale) * d  # everything passed on to each member
+    target = g.target[rows].astype(np.int64)
+    passed = d * x[member] * scale[member] * g.vote[rows]
+    share = np.divide(passed, received[target], out=np.zeros(len(rows)), where=received[target] > 0)
+    keep = share >= min_share
+    order = np.argsort(-share[keep], kind="stable")
+    return target[keep][order], np.minimum(share[keep][order], 1.0)
+
+
+def dependents(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    *,
+    today: int,
+    member_id: int,
+    posts: Posts | None = None,
+    min_share: float = 0.5,
+) -> list[tuple[int, float]]:
+    """Whose standing depends mostly on one member: the members who received at least `min_share`
+    of their trust (community-wide) from `member_id`, with that share, largest first. What a
+    moderator excluding `member_id` should look at next (an alt owner's alts, a ring's mates, the
+    beneficiary of a bought account)."""
+    prep = _prepare(edges, members, params, today, by_channel=False, posts=posts)
+    at = np.flatnonzero(prep.ids == member_id)
+    if len(at) == 0 or prep.excluded[at[0]]:
+        return []
+    g, evidence = _community(prep, params)
+    solved = _solve(g, evidence.seed_weight, params, warm=False, keep=evidence.keep)
+    local = g.local_of(int(at[0]))
+    if solved is None or local < 0:
+        return []
+    who, share = _dependents(g, solved, local, params, min_share)
+    ids = g.gather(prep.ids, -1)
+    return list(zip(ids[who].tolist(), share.tolist(), strict=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1603,8 +2034,27 @@ EXPLAIN_EN: Mapping[str, str] = MappingProxyType(
         "trust.why.trend_flat": "steady vs the previous period",
         "trust.why.new": "new in this ranking",
         "trust.why.pinned": "pinned as a trusted member by the moderators",
+        "trust.why.coordinated_woke": "{pct}% of this engagement comes from accounts that were quiet "
+        "for a long time and became active together",
+        "trust.why.coordinated_one": "{pct}% of this engagement comes from accounts that engage almost "
+        "only with this member",
+        "trust.why.coordinated_group": "{pct}% of this engagement comes from a group whose members "
+        "mostly engage with each other",
     }
 )
+
+#: The explanation says where a member's engagement came from when at least this share of it came
+#: from coordinated accounts (see `Ranked.why['coordinated']`).
+COORDINATION_SHOWN = 0.25
+
+
+def coordination_part(share: float, reason: int | str) -> tuple[str, dict[str, Any]] | None:
+    """The explanation part for a share of engagement from coordinated accounts (None below
+    COORDINATION_SHOWN); `reason` is an index in REASONS or its name."""
+    if not share >= COORDINATION_SHOWN:
+        return None
+    name = reason if isinstance(reason, str) else REASONS[int(reason)]
+    return (f"trust.why.coordinated_{name}", {"pct": round(share * 100)})
 
 
 def explain_parts(
@@ -1622,6 +2072,9 @@ def explain_parts(
         else:
             name = channel_name(channel) if channel_name else f"#{channel}"
             parts.append(("trust.why.topic", {"channel": name, "share": round(share * 100)}))
+    coordinated = coordination_part(r.why.get("coordinated", 0.0), r.why.get("coordinated_reason", "woke"))
+    if coordinated is not None:
+        parts.append(coordinated)
     if r.trend is not None:
         pct = round(abs(r.trend) * 100)
         if pct == 0:
