@@ -699,6 +699,7 @@ def _seed_weight(
     params: TrustParams,
     today: int,
     earned: np.ndarray | None = None,
+    tenure: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Teleport weight per dense member: `earned` (default 1) for established members,
     `pinned_seed_weight` if pinned.
@@ -713,7 +714,7 @@ def _seed_weight(
     only makes a member eligible: `earned` (see `_standing`) is what the community's engagement
     over time gave them.
     """
-    since, created = _since(ids, engaged_from, members)
+    since, created = tenure if tenure is not None else _since(ids, engaged_from, members)
     account_age = np.where(np.isnan(created), np.inf, today - created)
     established = (
         (today - since >= params.seed_min_tenure_days)
@@ -875,22 +876,21 @@ def _evidence(
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
         return _Evidence(_seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
-    since, _ = _since(ids, engaged_from, members)
+    tenure = _since(ids, engaged_from, members)
+    since = tenure[0]
     standing = None
     if active is not None and received is not None:
         standing = _standing(active, received, since, g.scatter(g.in_deg, size), params, today)
     earned = standing.earned if use_standing and standing is not None else None
     if not params.coordination:
-        return _Evidence(
-            _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today, earned)
-        )
+        facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+        return _Evidence(_seed_weight(*facts, earned, tenure))
     # Per local member of the graph: how their own engagement is spread.
     m = g.n
     w = g.weight
     actor, target = g.actor, g.target
     total = np.bincount(actor, weights=w, minlength=m) + _PRIOR
-    top = np.zeros(m)
-    np.maximum.at(top, actor, w)
+    top = g.largest_per_actor(w)
     one = _ramp(top / total)  # mostly to one member
     # Insular groups (pods, rings): an account whose engagement is mostly exchange (met by as much
     # engagement back) with partners who exchange with each other too. An expert's engagement is
@@ -946,7 +946,8 @@ def _evidence(
         appeal = _appeal(g.pull(g.scale() * keep_local), said, said, params, _posted(posts))
         if appeal is not None:
             earned = earned * community(appeal, 0.0)
-    seed = _seed_weight(ids, engaged_from, out_peers, excluded, pinned, members, params, today, earned)
+    facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+    seed = _seed_weight(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
     return _Evidence(
         seed_weight=seed,
@@ -1246,6 +1247,19 @@ class _ScopeGraph:
         out = np.zeros(size, values.dtype)
         out[self._members[: self._used]] = values[: self._used]
         return out
+
+    def largest_per_actor(self, values: np.ndarray) -> np.ndarray:
+        """Per local member, the largest of `values` (one per pair) over the pairs they are the actor
+        of (0 without any); the built pairs are in actor order, so that is one segmented pass."""
+        out = np.zeros(self.n)
+        base = self.base
+        if base:
+            actor = self.actor[:base]
+            heads = np.flatnonzero(np.r_[True, actor[1:] != actor[:-1]])
+            out[actor[heads]] = np.maximum.reduceat(values[:base], heads)
+        if len(self.actor) > base:
+            np.maximum.at(out, self.actor[base:], values[base:])
+        return np.maximum(out, 0.0)
 
     def local_of(self, member: int) -> int:
         """The local id of a community-wide dense id (-1 when not in this graph)."""
@@ -1752,7 +1766,11 @@ def _listing(
     # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
     xs = x * scale
-    received = g.pull(xs) * d
+    if posts_total is not None:  # what each member passes on, and the attention it gives (see below)
+        both = g.pull(np.column_stack([xs, scale]))
+        received, attention = both[:, 0] * d, both[:, 1]
+    else:
+        received, attention = g.pull(xs) * d, g.got
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
     mutual = g.mutual()
@@ -1775,7 +1793,7 @@ def _listing(
     # engager's (saturated) engagement, so an account that engages with everyone adds little to
     # anyone's draw; and with the engager's coordination discount (`keep`), so engagement from
     # coordinated accounts adds little either.
-    got = g.pull(scale) if posts_total is not None else g.got
+    got = attention
     own = g.gather(evidence.keep, 1.0) if evidence.keep is not None else 1.0
     coordinated = np.zeros(n)
     reason = np.zeros(n, np.int8)
