@@ -44,10 +44,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot import trust
-from bot.edges import CommunityEdges
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
-from bot.sandbox.simulator import (
+from bot.store import Store
+from bot.trust import CommunityEdges, Voices
+from sandbox.simulator import (
     ATTACKS,
     CHANNEL_PUBLIC_THREAD,
     EMOJIS,
@@ -62,8 +63,6 @@ from bot.sandbox.simulator import (
     SimCommunity,
     simulate,
 )
-from bot.store import Store
-from bot.voices import Voices
 
 DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -291,8 +290,11 @@ def plain_trustrank(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFa
     (joined and account at least 30 days before) who engaged someone; ranked by trust."""
     params = trust.TrustParams()
     today = today_of(com)
-    rows, weight, _ = trust._weighed(edges, params, today, counts=edges.n > 0)
-    actor, target = edges.actor[rows], edges.target[rows]
+    age = np.clip(today - edges.day, 0, None)
+    kind_weight = params.kind_weight_vector()[np.clip(edges.kind, 0, len(trust.KINDS))]
+    weight = kind_weight * edges.n * np.exp2(-age / params.half_life_days)
+    rows = (weight > 0) & (age <= params.window_days) & (edges.actor != edges.target)
+    actor, target, weight = edges.actor[rows], edges.target[rows], weight[rows]
     gone = np.concatenate([facts.member_id[facts.is_bot], np.fromiter(facts.excluded, np.int64)])
     keep = ~(np.isin(actor, gone) | np.isin(target, gone))
     actor, target, weight = actor[keep], target[keep], weight[keep]

@@ -24,12 +24,10 @@ def _configure_logging(level: str) -> None:
 async def _run(settings: Settings, token: str) -> int:
     import discord
 
-    from bot.app import build_bot
+    from bot.app import build_bot, point_discord_at
 
     if settings.discord_api_base:
-        from bot.sandbox.redirect import point_discord_at
-
-        point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
+        point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
         log.info("using the Discord-compatible API at %s", settings.discord_api_base)
     bot = build_bot(settings)
     loop = asyncio.get_running_loop()
@@ -91,7 +89,7 @@ def _add_verify_giveaway(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 def _verify_giveaway(args: argparse.Namespace) -> int:
     """Print the winners the seed and entrants produce; exit 1 if the commitment or --expect disagrees."""
-    from bot import giveaway
+    from bot.activations import draw as giveaway
 
     try:
         ids = giveaway.parse_entrant_ids(" ".join(args.entrants))
@@ -142,7 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         _configure_logging(settings.log_level)
         return asyncio.run(_run(settings, token))
     if args.command == "demo":
-        from bot.demo import run_demo
+        try:
+            from sandbox.demo import run_demo
+        except ModuleNotFoundError as exc:
+            if exc.name != "sandbox":
+                raise
+            print(
+                "error: the demo needs the sandbox/ package, which is in the source tree but not in the "
+                "installed bot; run it from a checkout (make demo)",
+                file=sys.stderr,
+            )
+            return 2
 
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         logging.getLogger("discord.client").setLevel(logging.ERROR)  # voice-library notices

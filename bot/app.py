@@ -12,25 +12,49 @@ import json
 import logging
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import discord
+import discord.asset
+import discord.gateway
+import discord.http
+import yarl
 from discord import app_commands
 from discord.ext import commands
 
 import cogs
 from bot import i18n
+from bot.activations.giveaways import GiveawayService
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
+from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import MicrovoiceError
 from bot.ingest import Ingest
+from bot.partners import BrandService, PartnerService
+from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
-from bot.trust import TrustParams
-from bot.voices import Voices
+from bot.trust import TrustParams, Voices
 
 log = logging.getLogger(__name__)
+
+
+def point_discord_at(api_base: str, gateway_url: str, cdn_base: str = "") -> None:
+    """Send discord.py's REST and gateway traffic (and, if given, asset URLs) to these endpoints.
+
+    discord.py keeps its endpoints as class attributes; this is the one place that changes them. The
+    gateway URL is needed as well as the REST base: an unsharded client connects to discord.py's
+    default gateway instead of asking `GET /gateway/bot`, and falls back to it after a lost session.
+    """
+    discord.http.Route.BASE = api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_base:
+        discord.asset.Asset.BASE = cdn_base.rstrip("/")
 
 
 def discover_cogs() -> list[str]:
@@ -56,23 +80,24 @@ class App:
     ingest: Ingest
     voices: Voices
     scheduler: Scheduler
+    communities: CommunityService
+    partners: PartnerService
+    brands: BrandService
+    privacy: PrivacyService
+    activations: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
     clock: Callable[[], datetime] = utcnow
-    _locales: dict[int, str] = field(default_factory=dict)
 
     async def community(self, community_id: int) -> CommunitySettings:
-        return await self.store.get_settings(community_id, default_locale=self.settings.default_locale)
+        return await self.communities.get(community_id)
 
     async def lang(self, community_id: int | None) -> str:
-        if community_id is None:
-            return self.settings.default_locale
-        cached = self._locales.get(community_id)
-        if cached is None:
-            cached = (await self.community(community_id)).locale
-            self._locales[community_id] = cached
-        return cached
+        return await self.communities.lang(community_id)
 
     def forget_locale(self, community_id: int) -> None:
-        self._locales.pop(community_id, None)
+        self.communities.forget_locale(community_id)
 
     async def say(self, interaction: discord.Interaction, key: str, **params: object) -> str:
         return i18n.t(await self.lang(interaction.guild_id), key, **params)
@@ -126,7 +151,10 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 class MicrovoiceBot(commands.Bot):
-    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+    ) -> None:
+        """`client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`)."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -134,6 +162,7 @@ class MicrovoiceBot(commands.Bot):
             # User-supplied text must never ping @everyone, @here or roles.
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,
         )
         self.settings = settings
         self.clock = clock
@@ -152,20 +181,50 @@ class MicrovoiceBot(commands.Bot):
         )
         ingest.start()
         scheduler = Scheduler()
+        clock = self.clock
+        communities = CommunityService(
+            store, ingest, clock=clock, default_locale=self.settings.default_locale
+        )
+        privacy = PrivacyService(
+            store, ingest, voices, clock=clock, default_retention_days=self.settings.retention_days
+        )
+        activations = ActivationService(
+            store,
+            DiscordPlatform(self),
+            scheduler,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+        )
+        giveaways = GiveawayService(activations, ingest)
+        qa = QaService(activations)
+        takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
+        activations.register("giveaway", giveaways)
+        activations.register("qa", qa)
+        activations.register("takeover", takeovers)
         self.app = App(
             settings=self.settings,
             store=store,
             ingest=ingest,
             voices=voices,
             scheduler=scheduler,
-            clock=self.clock,
+            communities=communities,
+            partners=PartnerService(store, communities, clock=clock),
+            brands=BrandService(store, communities, clock=clock),
+            privacy=privacy,
+            activations=activations,
+            giveaways=giveaways,
+            qa=qa,
+            takeovers=takeovers,
+            clock=clock,
         )
         for name in discover_cogs():
             await self.load_extension(name)
+        await activations.start()
         await self.sync_commands_if_changed()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
+        scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
         scheduler.start()
 
     async def _recompute_trust(self) -> None:
@@ -179,6 +238,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                await app.activations.close()
+                app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
                 await app.store.close()
@@ -214,5 +275,7 @@ class MicrovoiceBot(commands.Bot):
         return synced
 
 
-def build_bot(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> MicrovoiceBot:
-    return MicrovoiceBot(settings, clock=clock)
+def build_bot(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
+) -> MicrovoiceBot:
+    return MicrovoiceBot(settings, clock=clock, **client_options)

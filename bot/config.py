@@ -74,10 +74,12 @@ class Settings:
     # Trust ranking: minutes between scheduled recomputes, and distinct peers needed to be listed.
     trust_interval_minutes: int = 15
     trust_min_peers: int = 5
-    # Discord-compatible endpoints. Empty means discord.com; set only to run against a local or
-    # self-hosted Discord-compatible server (the bundled sandbox, a test double).
+    # Discord-compatible endpoints. Empty means discord.com; set them to reach Discord through a proxy
+    # or to run against another Discord-compatible server. The CDN base only changes the asset URLs the
+    # bot builds (avatars); empty keeps Discord's.
     discord_api_base: str = ""
     discord_gateway_url: str = ""
+    discord_cdn_base: str = ""
 
     @classmethod
     def from_env(
@@ -102,6 +104,19 @@ class Settings:
             raise ConfigError(
                 "set both MICROVOICE_DISCORD_API_BASE and MICROVOICE_DISCORD_GATEWAY_URL, or neither"
             )
+        cdn = merged.get("MICROVOICE_DISCORD_CDN_BASE", "").strip().rstrip("/")
+        if cdn and not api_base:
+            raise ConfigError("MICROVOICE_DISCORD_CDN_BASE needs MICROVOICE_DISCORD_API_BASE as well")
+        for key, url in (
+            ("MICROVOICE_DISCORD_API_BASE", api_base),
+            ("MICROVOICE_DISCORD_CDN_BASE", cdn),
+        ):
+            if url and not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{key} must be an http:// or https:// URL, got {url!r}")
+        if gateway and not gateway.startswith(("ws://", "wss://")):
+            raise ConfigError(
+                f"MICROVOICE_DISCORD_GATEWAY_URL must be a ws:// or wss:// URL, got {gateway!r}"
+            )
         return cls(
             discord_token=merged.get("DISCORD_TOKEN", "").strip(),
             db_path=Path(merged.get("MICROVOICE_DB", "").strip() or "data/microvoice.sqlite3"),
@@ -117,6 +132,7 @@ class Settings:
             trust_min_peers=_int(merged, "MICROVOICE_TRUST_MIN_PEERS", 5, lo=1, hi=1000),
             discord_api_base=api_base,
             discord_gateway_url=gateway,
+            discord_cdn_base=cdn,
         )
 
     def require_token(self) -> str:

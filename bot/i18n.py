@@ -1,6 +1,19 @@
 """Message catalogs: bot/locales/{lang}.toml plus one {lang}.{area}.toml per feature area, merged.
 
-A missing key falls back to English text.
+A message is either a string or a plural table. A plural table names the parameter that counts
+(`count`) and gives one text per CLDR plural category the language uses (`zero`, `one`, `two`, `few`,
+`many`, `other`; English needs `one` and `other`, Arabic all six, Hebrew `one`, `two` and `other`):
+
+    [status]
+    title.count = "days"
+    title.one = "What Microvoice recorded in the last day"
+    title.other = "What Microvoice recorded in the last {days} days"
+
+`t(lang, "status.title", days=3)` picks the category with Babel's CLDR rules for `lang`, falling back
+to the table's `other` text. A placeholder `{@name}` renders another message of the same catalog with
+the same parameters, so a sentence can hold several counts, each with its own plural table; `name` is
+looked up in the referring message's table first (`{@members}` inside `status.total` is
+`status.members`), then as a full key. A missing key falls back to English text.
 
 Discord has no Arabic or Hebrew client locale, so the language comes from the community's setting.
 User-supplied names go through `isolate()` so right-to-left text renders them correctly.
@@ -8,41 +21,150 @@ User-supplied names go through `isolate()` so right-to-left text renders them co
 
 from __future__ import annotations
 
+import string
 import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.plural import PluralRule
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("en", "ar", "he")
 RTL = frozenset({"ar", "he"})
 FSI, PDI = "\u2068", "\u2069"
+CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A message with one text per CLDR plural category, chosen by the parameter named `count`."""
+
+    count: str
+    forms: Mapping[str, str]
+
+    def texts(self) -> list[str]:
+        return list(self.forms.values())
+
+
+Message = str | Plural
 
 
 @cache
-def catalog(lang: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
+def catalog(lang: str) -> dict[str, Message]:
+    merged: dict[str, Message] = {}
     paths = [LOCALE_DIR / f"{lang}.toml", *sorted(LOCALE_DIR.glob(f"{lang}.*.toml"))]
     for path in paths:
         if path.is_file():
-            merged.update(_flatten(tomllib.loads(path.read_text(encoding="utf-8"))))
+            merged.update(flatten(tomllib.loads(path.read_text(encoding="utf-8")), path.name))
     return merged
 
 
-def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
+def flatten(tree: dict[str, object], source: str, prefix: str = "") -> dict[str, Message]:
+    flat: dict[str, Message] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
+        if isinstance(value, dict) and "count" in value:
+            flat[name] = _plural(value, f"{source}: {name}")
+        elif isinstance(value, dict):
+            flat.update(flatten(value, source, f"{name}."))
         else:
             flat[name] = str(value)
     return flat
 
 
+def _plural(table: dict[str, object], where: str) -> Plural:
+    forms = {k: v for k, v in table.items() if k != "count"}
+    unknown = sorted(set(forms) - set(CATEGORIES))
+    if unknown or "other" not in forms or not isinstance(table["count"], str):
+        raise ValueError(f"{where}: a plural message needs `count`, `other` and only {CATEGORIES}")
+    if not all(isinstance(text, str) for text in forms.values()):
+        raise ValueError(f"{where}: plural forms must be strings")
+    return Plural(count=table["count"], forms={k: str(v) for k, v in forms.items()})
+
+
+@cache
+def _rule(lang: str) -> PluralRule:
+    return Locale.parse(lang).plural_form
+
+
+def categories(lang: str) -> frozenset[str]:
+    """The CLDR plural categories `lang` distinguishes (always including `other`)."""
+    return frozenset(_rule(lang).tags | {"other"})
+
+
+def plural_category(lang: str, number: object) -> str:
+    """CLDR plural category of `number` in `lang`; `other` for anything that is not a number."""
+    if isinstance(number, bool):
+        return "other"
+    if isinstance(number, str):
+        try:
+            number = Decimal(number.strip())
+        except InvalidOperation:
+            return "other"
+    if not isinstance(number, int | float | Decimal):
+        return "other"
+    return _rule(lang)(abs(number))
+
+
 def t(lang: str, key: str, **params: object) -> str:
     """Translate `key`, falling back to English, and fill named placeholders."""
-    text = catalog(lang).get(key) or catalog("en")[key]
-    return text.format(**params)
+    if lang not in LANGUAGES:
+        lang = "en"
+    return _Formatter(lang, key).vformat(_text(lang, key, params), (), params)
+
+
+def _text(lang: str, key: str, params: Mapping[str, object]) -> str:
+    message = catalog(lang).get(key)
+    if message is None:
+        lang, message = "en", catalog("en")[key]
+    return form(lang, message, params)
+
+
+def form(lang: str, message: Message, params: Mapping[str, object]) -> str:
+    """The text of `message` for these parameters: its plural form for the count, else `other`."""
+    if isinstance(message, str):
+        return message
+    text = message.forms.get(plural_category(lang, params.get(message.count)))
+    return text if text is not None else message.forms["other"]
+
+
+def _resolve(lang: str, key: str, name: str) -> str:
+    """The full key a `{@name}` placeholder inside message `key` refers to."""
+    table = key.rpartition(".")[0]
+    local = f"{table}.{name}" if table else name
+    known = catalog(lang).keys() | catalog("en").keys()
+    return local if local in known else name
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, lang: str, key: str) -> None:
+        self.lang, self.key = lang, key
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if field_name.startswith("@"):
+            return t(self.lang, _resolve(self.lang, self.key, field_name[1:]), **kwargs), field_name
+        return super().get_field(field_name, args, kwargs)
+
+
+def parameters(lang: str, key: str) -> frozenset[str]:
+    """Every parameter message `key` uses in `lang`, in any plural form or referenced message."""
+    message = catalog(lang).get(key) or catalog("en")[key]
+    texts = [message] if isinstance(message, str) else message.texts()
+    found: set[str] = set() if isinstance(message, str) else {message.count}
+    for text in texts:
+        for _, field, _, _ in string.Formatter().parse(text):
+            if not field:
+                continue
+            if field.startswith("@"):
+                found |= parameters(lang, _resolve(lang, key, field[1:]))
+            else:
+                found.add(field.split(".")[0].split("[")[0])
+    return frozenset(found)
 
 
 def isolate(text: str) -> str:

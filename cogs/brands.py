@@ -9,10 +9,8 @@ the brand's topics; a member who did not opt in never appears, however trusted.
 from __future__ import annotations
 
 import json
-import logging
-import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -20,23 +18,14 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.brands import (
-    MAX_TOPICS,
-    ContactFacts,
-    check_brand_role,
-    check_contacts,
-    clean_name,
-    lookup_key,
-    next_status,
-    role_changes,
-)
-from bot.errors import InvalidInput
-from bot.store_partners import Brand, PartnerListing
-from bot.voices import render_why
-from cogs.checks import RoleRequired, member_standing, require_role
-from cogs.partners import SafeCallback, stamp
+from bot.discord_adapter.checks import member_standing, require_role
+from bot.discord_adapter.components import SafeCallback
+from bot.discord_adapter.render import names_shown, shown, stamp
+from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
+from bot.trust import render_why
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.partners.brand_service import Brand
 
 PER_PAGE = 5
 TopicChannel = discord.TextChannel | discord.ForumChannel | discord.CategoryChannel
@@ -45,7 +34,7 @@ _SCOPE = r"all|topics|channel:\d+|category:\d+"
 
 def label(brand: Brand) -> str:
     """A brand name safe to show: markdown escaped, isolated for right-to-left text."""
-    return i18n.isolate(discord.utils.escape_markdown(brand.name))
+    return shown(brand.name)
 
 
 def scope_of(channel: discord.abc.GuildChannel | discord.Object | None, channel_id: int) -> str:
@@ -72,48 +61,39 @@ def scope_text(lang: str, brand: Brand, scope: str) -> str:
 
 
 async def resolve_brand(app: App, guild_id: int, text: str) -> Brand:
-    brand = await app.store.find_brand(guild_id, lookup_key(text))
-    if brand is None:
-        raise InvalidInput("brand.unknown", name=i18n.isolate(discord.utils.escape_markdown(text[:100])))
-    return brand
+    with names_shown():
+        return await app.brands.resolve(guild_id, text)
 
 
-async def verify_members(app: App, guild: discord.Guild | None, listings: list[PartnerListing]) -> bool:
-    """Without the Server Members intent leaves are not seen, so ask Discord about each listed partner.
-
-    Ends the partner status of anyone no longer in the server; True if someone was dropped (re-query).
-    """
+def departures(app: App, guild: discord.Guild | None) -> GoneLookup | None:
+    """Without the Server Members intent leaves are not seen, so ask Discord about listed partners."""
     if guild is None or app.settings.members_intent:
-        return False
-    dropped = False
-    for entry in listings:
-        try:
-            await guild.fetch_member(entry.member_id)
-        except discord.NotFound:
-            await app.store.end_partnership(guild.id, entry.member_id, "left_server", now=app.clock())
-            dropped = True
-    return dropped
+        return None
+
+    async def gone(member_ids: list[int]) -> list[int]:
+        left: list[int] = []
+        for member_id in member_ids:
+            try:
+                await guild.fetch_member(member_id)
+            except discord.NotFound:
+                left.append(member_id)
+        return left
+
+    return gone
 
 
 async def partners_page(
     app: App, guild: discord.Guild | None, guild_id: int, brand: Brand, scope: str, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     lang = await app.lang(guild_id)
-    scopes = brand_scopes(guild, brand, scope)
-    page = max(0, page)
-    for _ in range(3):
-        listings, total = await app.store.partner_ranking(
-            guild_id, scopes, offset=page * PER_PAGE, limit=PER_PAGE
-        )
-        last = max(0, math.ceil(total / PER_PAGE) - 1)
-        if page > last:  # the list shrank since this button was drawn
-            page = last
-            listings, total = await app.store.partner_ranking(
-                guild_id, scopes, offset=page * PER_PAGE, limit=PER_PAGE
-            )
-        if not await verify_members(app, guild, listings):
-            break
-    pages = max(1, math.ceil(total / PER_PAGE))
+    found = await app.brands.partners_page(
+        guild_id,
+        brand_scopes(guild, brand, scope),
+        page,
+        per_page=PER_PAGE,
+        gone=departures(app, guild),
+    )
+    page, pages, listings = found.page, found.pages, found.listings
     embed = discord.Embed(
         title=i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_text(lang, brand, scope))
     )
@@ -148,42 +128,29 @@ async def partners_page(
     return embed, view
 
 
-async def sync_role(interaction: discord.Interaction, brand: Brand, *, previous_role_id: int | None) -> int:
-    """Give or take the brand role so contacts hold it only while the brand is approved.
+async def apply_roles(app: App, interaction: discord.Interaction, change: BrandChange) -> int:
+    """Make the role changes the brand service planned, so contacts hold the role only while approved.
 
     Returns how many changes Discord refused (missing Manage Roles or role hierarchy); a contact who
     left the server or a role that was deleted is skipped.
     """
     assert interaction.guild_id is not None
-    add, remove = role_changes(
-        brand.contacts, status=brand.status, role_id=brand.role_id, previous_role_id=previous_role_id
-    )
+    if not (change.add or change.remove):
+        return 0
+    brand, lang = change.after, await app.lang(interaction.guild_id)
     http, failed = interaction.client.http, 0
-    reason = f"Microvoice brand #{brand.id} ({brand.status})"
-    for member_id, role_id in remove:
+    status = i18n.t(lang, f"brand.status_{brand.status}")
+    reason = i18n.t(lang, "brand.role_reason", id=brand.id, status=status)  # shown in the audit log
+    steps = [(http.remove_role, m, r) for m, r in change.remove]
+    steps += [(http.add_role, m, r) for m, r in change.add]
+    for call, member_id, role_id in steps:
         try:
-            await http.remove_role(interaction.guild_id, member_id, role_id, reason=reason)
-        except discord.NotFound:
-            pass
-        except discord.Forbidden:
-            failed += 1
-    for member_id, role_id in add:
-        try:
-            await http.add_role(interaction.guild_id, member_id, role_id, reason=reason)
+            await call(interaction.guild_id, member_id, role_id, reason=reason)
         except discord.NotFound:
             pass
         except discord.Forbidden:
             failed += 1
     return failed
-
-
-async def check_brand_access(interaction: discord.Interaction, brand: Brand) -> None:
-    """Moderators see every brand; a brand manager only the approved brands they are a contact of."""
-    standing = await member_standing(interaction)
-    if standing.moderator:
-        return
-    if brand.id not in standing.managed_brands:
-        raise RoleRequired("error.not_your_brand")
 
 
 class PartnersPageButton(
@@ -215,10 +182,8 @@ class PartnersPageButton(
     async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
         assert interaction.guild_id is not None
-        brand = await app.store.get_brand(interaction.guild_id, self.brand_id)
-        if brand is None or brand.status == "removed":
-            raise InvalidInput("brand.unknown", name=f"#{self.brand_id}")
-        await check_brand_access(interaction, brand)
+        standing = await member_standing(interaction)
+        brand = await app.brands.by_id(interaction.guild_id, self.brand_id, standing)
         embed, view = await partners_page(
             app, interaction.guild, interaction.guild_id, brand, self.scope, self.page
         )
@@ -236,13 +201,16 @@ class Brands(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        brands = await self.app.store.list_brands(interaction.guild_id)
-        wanted = current.casefold().strip()
+        lang = await self.app.lang(interaction.guild_id)
         return [
-            app_commands.Choice(name=f"{b.name} ({b.status})"[:100], value=str(b.id))
-            for b in brands
-            if wanted in b.name.casefold()
-        ][:25]
+            app_commands.Choice(
+                name=i18n.t(
+                    lang, "brand.choice", brand=b.name, status=i18n.t(lang, f"brand.status_{b.status}")
+                )[:100],
+                value=str(b.id),
+            )
+            for b in await self.app.brands.choices(interaction.guild_id, current)
+        ]
 
     @brand.command(name="register", description="Register a brand, pending approval (moderators)")
     @app_commands.describe(
@@ -267,23 +235,16 @@ class Brands(commands.Cog):
         topic3: TopicChannel | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        clean = clean_name(name)
-        contacts = check_contacts(
-            [
-                ContactFacts(u.id, u.bot, isinstance(u, discord.Member))
-                for u in (contact, contact2, contact3)
-                if u is not None
-            ]
-        )
-        topics = tuple(dict.fromkeys(t.id for t in (topic, topic2, topic3) if t is not None))[:MAX_TOPICS]
-        try:
-            brand = await self.app.store.create_brand(
-                interaction.guild_id, clean, contacts, topics, by=interaction.user.id, now=self.app.clock()
+        contacts = [
+            ContactFacts(u.id, u.bot, isinstance(u, discord.Member))
+            for u in (contact, contact2, contact3)
+            if u is not None
+        ]
+        topics = [t.id for t in (topic, topic2, topic3) if t is not None]
+        with names_shown():  # the name is taken: show it escaped and isolated
+            brand = await self.app.brands.register(
+                interaction.guild_id, name, contacts, topics, by=interaction.user.id
             )
-        except InvalidInput as exc:  # the name is taken: show it escaped and isolated
-            shown = i18n.isolate(discord.utils.escape_markdown(clean))
-            raise InvalidInput(exc.key, **{**exc.params, "name": shown}) from exc
-        log.info("brand %s registered in %s by %s", brand.id, interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(
             await self.app.say(
                 interaction,
@@ -298,33 +259,9 @@ class Brands(commands.Cog):
     async def _transition(self, interaction: discord.Interaction, brand_text: str, action: str) -> None:
         assert interaction.guild_id is not None
         brand = await resolve_brand(self.app, interaction.guild_id, brand_text)
-        try:
-            target = next_status(action, brand.status)
-        except InvalidInput as exc:
-            status = await self.app.say(interaction, f"brand.status_{brand.status}")
-            raise InvalidInput(exc.key, status=status) from exc
-        changed = await self.app.store.set_brand_status(
-            interaction.guild_id,
-            brand.id,
-            expected=brand.status,
-            status=target,
-            by=interaction.user.id,
-            now=self.app.clock(),
-        )
-        key = f"brand.done_{action}" if changed else "brand.changed_meanwhile"
-        failed = 0
-        if changed and brand.role_id is not None:
-            updated = await self.app.store.get_brand(interaction.guild_id, brand.id)
-            assert updated is not None
-            failed = await sync_role(interaction, updated, previous_role_id=brand.role_id)
-        log.info(
-            "brand %s in %s: %s by %s (%s)",
-            brand.id,
-            interaction.guild_id,
-            action,
-            interaction.user.id,
-            changed,
-        )
+        change = await self.app.brands.transition(interaction.guild_id, brand, action, by=interaction.user.id)
+        key = f"brand.done_{action}" if change.changed else "brand.changed_meanwhile"
+        failed = await apply_roles(self.app, interaction, change)
         text = await self.app.say(
             interaction, key, brand=label(brand), contacts=", ".join(f"<@{c}>" for c in brand.contacts)
         )
@@ -365,26 +302,20 @@ class Brands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         found = await resolve_brand(self.app, interaction.guild_id, brand)
-        if found.status == "removed":
-            raise InvalidInput("brand.unknown", name=label(found))
+        facts = None
         if role is not None:
-            check_brand_role(
-                is_default=role.is_default(), managed=role.managed, permissions=role.permissions.value
-            )
+            facts = RoleFacts(role.id, role.is_default(), role.managed, role.permissions.value)
+        with names_shown():
+            change = await self.app.brands.set_role(interaction.guild_id, found, facts)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.app.store.set_brand_role(
-            interaction.guild_id, found.id, role.id if role else None, now=self.app.clock()
-        )
-        updated = await self.app.store.get_brand(interaction.guild_id, found.id)
-        assert updated is not None
-        failed = await sync_role(interaction, updated, previous_role_id=found.role_id)
+        failed = await apply_roles(self.app, interaction, change)
         if role is None:
             text = await self.app.say(interaction, "brand.role_cleared", brand=label(found))
         else:
             text = await self.app.say(interaction, "brand.role_set", brand=label(found), role=role.mention)
         if failed:
-            shown = role.mention if role else f"<@&{found.role_id}>"
-            text += "\n" + await self.app.say(interaction, "brand.role_failed", count=failed, role=shown)
+            role_shown = role.mention if role else f"<@&{found.role_id}>"
+            text += "\n" + await self.app.say(interaction, "brand.role_failed", count=failed, role=role_shown)
         await interaction.followup.send(text, ephemeral=True)
 
     @brand.command(name="list", description="Brands of this server (moderators) or the ones you manage")
@@ -392,10 +323,7 @@ class Brands(commands.Cog):
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         lang = await self.app.lang(interaction.guild_id)
-        standing = await member_standing(interaction)
-        brands = await self.app.store.list_brands(interaction.guild_id)
-        if not standing.moderator:
-            brands = [b for b in brands if b.id in standing.managed_brands]
+        brands = await self.app.brands.visible(interaction.guild_id, await member_standing(interaction))
         embed = discord.Embed(title=i18n.t(lang, "brand.list_title"))
         embed.description = "\n".join(
             i18n.t(
@@ -416,7 +344,7 @@ class Brands(commands.Cog):
     async def show(self, interaction: discord.Interaction, brand: str) -> None:
         assert interaction.guild_id is not None
         found = await resolve_brand(self.app, interaction.guild_id, brand)
-        await check_brand_access(interaction, found)
+        self.app.brands.check_access(found, await member_standing(interaction))
         lang = await self.app.lang(interaction.guild_id)
         embed = discord.Embed(title=label(found))
         embed.description = i18n.t(
@@ -441,17 +369,9 @@ class Brands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        if brand is not None:
-            found = await resolve_brand(self.app, guild_id, brand)
-        else:
-            managed = (await member_standing(interaction)).managed_brands
-            if len(managed) != 1:
-                raise InvalidInput("brand.which")
-            found = await self.app.store.get_brand(guild_id, managed[0])
-            assert found is not None
-        if found.status == "removed":
-            raise InvalidInput("brand.unknown", name=label(found))
-        await check_brand_access(interaction, found)
+        named = await resolve_brand(self.app, guild_id, brand) if brand is not None else None
+        with names_shown():
+            found = await self.app.brands.for_partners(guild_id, named, await member_standing(interaction))
         scope = "topics" if topic is None else scope_of(topic, topic.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed, view = await partners_page(self.app, interaction.guild, guild_id, found, scope, 0)

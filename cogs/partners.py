@@ -7,7 +7,6 @@ leaves the server or is banned stops being a partner too.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -17,22 +16,10 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot, reply_error
-from bot.ledger import parse_iso
-from bot.partners import TERMS_MAX, Terms, clean_terms, default_terms, needs_consent
-from cogs.checks import require_moderator, require_role
-
-log = logging.getLogger(__name__)
-
-
-def stamp(at: str | None) -> str:
-    """An ISO time as Discord renders it in the reader's own time zone (`<t:...:f>`)."""
-    if not at:
-        return "—"
-    return f"<t:{int(parse_iso(at).timestamp())}:f>"
-
-
-async def terms_for(app: App, guild_id: int) -> Terms:
-    return await app.store.current_terms(guild_id) or default_terms(await app.lang(guild_id))
+from bot.discord_adapter.checks import require_moderator, require_role
+from bot.discord_adapter.components import SafeCallback
+from bot.discord_adapter.render import stamp
+from bot.partners import TERMS_MAX, Terms
 
 
 def terms_embed(lang: str, terms: Terms) -> discord.Embed:
@@ -42,19 +29,6 @@ def terms_embed(lang: str, terms: Terms) -> discord.Embed:
     else:
         embed.set_footer(text=i18n.t(lang, "partner.terms_footer", version=terms.version))
     return embed
-
-
-class SafeCallback:
-    """Mixin for DynamicItems: discord.py only logs what their callback raises, so answer it here."""
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        raise NotImplementedError
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self.run(interaction)
-        except Exception as error:  # rendered for the user; unexpected ones are logged
-            await reply_error(interaction, error)
 
 
 class ConsentButton(
@@ -84,15 +58,11 @@ class ConsentButton(
         guild_id, user_id = interaction.guild_id, interaction.user.id
         if guild_id is None:
             return
-        now = app.clock()
         if self.action == "decline":
-            await app.store.log_consent(guild_id, user_id, "declined", self.version, now=now)
+            await app.partners.decline(guild_id, user_id, self.version)
             key = "partner.declined"
-        elif await app.store.accept_terms(guild_id, user_id, self.version, now=now):
+        elif await app.partners.accept(guild_id, user_id, self.version):
             key = "partner.joined"
-            log.info(
-                "member %s joined the partner program of %s (terms v%s)", user_id, guild_id, self.version
-            )
         else:
             key = "partner.terms_changed"
         await interaction.response.edit_message(
@@ -118,9 +88,8 @@ class TermsModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         await require_moderator(interaction)  # again: the role may have changed while typing
-        body = clean_terms(self.body.value)
-        version = await self.app.store.add_terms(
-            interaction.guild_id, body, by=interaction.user.id, now=self.app.clock()
+        version = await self.app.partners.set_terms(
+            interaction.guild_id, self.body.value, by=interaction.user.id
         )
         await interaction.response.send_message(
             await self.app.say(interaction, "partner.terms_saved", version=version), ephemeral=True
@@ -143,9 +112,9 @@ class Partners(commands.Cog):
     async def join(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         guild_id, lang = interaction.guild_id, await self.app.lang(interaction.guild_id)
-        terms = await terms_for(self.app, guild_id)
-        partner = await self.app.store.get_partner(guild_id, interaction.user.id)
-        if not needs_consent(partner, terms):
+        offer = await self.app.partners.offer(guild_id, interaction.user.id)
+        terms, partner = offer.terms, offer.partner
+        if not offer.needs_consent:
             assert partner is not None
             await interaction.response.send_message(
                 i18n.t(
@@ -168,9 +137,7 @@ class Partners(commands.Cog):
     @require_role("partner leave")
     async def leave(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        ended = await self.app.store.end_partnership(
-            interaction.guild_id, interaction.user.id, "left", now=self.app.clock()
-        )
+        ended = await self.app.partners.leave(interaction.guild_id, interaction.user.id)
         key = "partner.left" if ended else "error.partner_only"
         await interaction.response.send_message(await self.app.say(interaction, key), ephemeral=True)
 
@@ -179,31 +146,22 @@ class Partners(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         guild_id, lang = interaction.guild_id, await self.app.lang(interaction.guild_id)
-        partner = await self.app.store.get_partner(guild_id, interaction.user.id)
-        terms = await terms_for(self.app, guild_id)
+        status = await self.app.partners.status(guild_id, interaction.user.id)
+        partner = status.partner
         if partner is None:
             text = i18n.t(lang, "partner.status_none")
         elif not partner.active:
             text = i18n.t(lang, "partner.status_left", at=stamp(partner.opted_out_at))
         else:
-            history = await self.app.store.consent_history(guild_id, interaction.user.id)
-            accepted = next(
-                (
-                    e.at
-                    for e in reversed(history)
-                    if e.action == "accepted" and e.terms_version == partner.terms_version
-                ),
-                partner.opted_in_at,
-            )
             text = i18n.t(
                 lang,
                 "partner.status_active",
                 since=stamp(partner.opted_in_at),
                 version=partner.terms_version,
-                accepted=stamp(accepted),
+                accepted=stamp(status.accepted_at),
             )
-            if terms.version > partner.terms_version:
-                text += "\n" + i18n.t(lang, "partner.status_newer", version=terms.version)
+            if status.newer_version is not None:
+                text += "\n" + i18n.t(lang, "partner.status_newer", version=status.newer_version)
         await interaction.response.send_message(text, ephemeral=True)
 
     @partner.command(name="terms", description="Show the current partner terms")
@@ -211,7 +169,7 @@ class Partners(commands.Cog):
     async def terms(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         lang = await self.app.lang(interaction.guild_id)
-        terms = await terms_for(self.app, interaction.guild_id)
+        terms = await self.app.partners.terms(interaction.guild_id)
         await interaction.response.send_message(embed=terms_embed(lang, terms), ephemeral=True)
 
     @partner.command(name="set-terms", description="Write a new version of the partner terms (moderators)")
@@ -219,7 +177,7 @@ class Partners(commands.Cog):
     async def set_terms(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         lang = await self.app.lang(interaction.guild_id)
-        current = await terms_for(self.app, interaction.guild_id)
+        current = await self.app.partners.terms(interaction.guild_id)
         await interaction.response.send_modal(TermsModal(self.app, lang, current))
 
     # -- leaving the server -----------------------------------------------------------------------
@@ -227,15 +185,11 @@ class Partners(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         """Needs the Server Members intent; without it /brand partners re-checks membership instead."""
-        if await self.app.store.end_partnership(
-            payload.guild_id, payload.user.id, "left_server", now=self.app.clock()
-        ):
-            log.info("partner %s left server %s", payload.user.id, payload.guild_id)
+        await self.app.partners.end(payload.guild_id, payload.user.id, "left_server")
 
     @commands.Cog.listener()
     async def on_member_ban(self, guild: discord.Guild, user: discord.User | discord.Member) -> None:
-        if await self.app.store.end_partnership(guild.id, user.id, "banned", now=self.app.clock()):
-            log.info("partner %s was banned from %s", user.id, guild.id)
+        await self.app.partners.end(guild.id, user.id, "banned")
 
 
 async def setup(bot: MicrovoiceBot) -> None:

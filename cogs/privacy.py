@@ -2,15 +2,13 @@
 
 `/privacy export` sends an ephemeral JSON file of every row about the caller in this server.
 `/privacy forget` (after a confirmation button) erases them; moderators can do the same for a member
-who left (`/privacy forget-member`). A daily job deletes raw events older than the server's retention
-window; the daily aggregates that reports need are kept.
+who left (`/privacy forget-member`). The work is done by `bot.privacy.PrivacyService`, which also runs
+the daily purge of raw events past the server's retention window (scheduled in bot/app.py).
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import logging
 import re
 from typing import Any
 
@@ -20,25 +18,9 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
+from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
+from bot.discord_adapter.components import SafeCallback
 from bot.errors import InvalidInput
-from bot.privacy import build_export, export_bytes, new_pseudonym, retention_cutoff
-from cogs.checks import RoleRequired, require_moderator, require_role
-from cogs.partners import SafeCallback
-
-log = logging.getLogger(__name__)
-
-RETENTION_JOB = "retention-purge"
-RETENTION_EVERY_MINUTES = 24 * 60
-EXPORT_GZIP_OVER = 8_000_000  # bytes
-
-
-async def erase(app: App, guild_id: int, member_id: int) -> dict[str, int]:
-    """Erase one member from one community, then let the rankings drop them."""
-    await app.ingest.flush()  # buffered events of theirs are erased too
-    counts = await app.store.forget_member(guild_id, member_id, pseudonym=new_pseudonym(), now=app.clock())
-    await app.voices.invalidate(guild_id)
-    log.info("erased member %s from community %s: %s", member_id, guild_id, counts)
-    return counts
 
 
 class ForgetButton(
@@ -75,7 +57,7 @@ class ForgetButton(
         if self.action == "forget-member":
             await require_moderator(interaction)  # checked again at the click, not only at the command
         await interaction.response.defer()
-        counts = await erase(app, interaction.guild_id, self.member_id)
+        counts = await app.privacy.erase(interaction.guild_id, self.member_id)
         key = "privacy.forgotten" if self.action == "forget" else "privacy.forgotten_member"
         text = await app.say(interaction, key, events=counts["events_deleted"], member=f"<@{self.member_id}>")
         await interaction.edit_original_response(content=text, view=None)
@@ -96,41 +78,15 @@ class Privacy(commands.Cog):
     def __init__(self, app: App) -> None:
         self.app = app
 
-    async def cog_load(self) -> None:
-        self.app.scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, self.purge_expired)
-
-    async def purge_expired(self) -> dict[int, int]:
-        """The daily retention job: raw events past each community's window go; aggregates stay."""
-        purged: dict[int, int] = {}
-        now = self.app.clock()
-        for community_id, days in await self.app.store.retention_targets(self.app.settings.retention_days):
-            try:
-                n = await self.app.store.purge_events_before(community_id, retention_cutoff(now, days))
-            except Exception:
-                log.exception("retention purge failed for community %s", community_id)
-                continue
-            if n:
-                purged[community_id] = n
-                await self.app.voices.invalidate(community_id)
-                log.info("retention: deleted %d raw events older than %d days in %s", n, days, community_id)
-        return purged
-
     @privacy.command(name="export", description="Get a file of everything stored about you here")
     @require_role("privacy export")
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.app.ingest.flush()
-        guild_id, user_id = interaction.guild_id, interaction.user.id
-        tables = await self.app.store.member_data(guild_id, user_id)
-        document = build_export(guild_id, user_id, tables, self.app.clock())
-        data, name = export_bytes(document), f"microvoice-{guild_id}-{user_id}.json"
-        if len(data) > EXPORT_GZIP_OVER:  # stay under Discord's attachment limit for long histories
-            data, name = gzip.compress(data), name + ".gz"
-        file = discord.File(io.BytesIO(data), filename=name)
-        rows = sum(len(v) for v in document["tables"].values())
+        export = await self.app.privacy.export(interaction.guild_id, interaction.user.id)
+        file = discord.File(io.BytesIO(export.data), filename=export.filename)
         await interaction.followup.send(
-            await self.app.say(interaction, "privacy.exported", rows=rows), file=file, ephemeral=True
+            await self.app.say(interaction, "privacy.exported", rows=export.rows), file=file, ephemeral=True
         )
 
     @privacy.command(name="forget", description="Erase what is stored about you here (asks to confirm)")

@@ -1,12 +1,10 @@
 """`/microvoice setup` and `/microvoice status`: per-community settings and what was recorded.
 
 The sponsored-content limits (`max_sponsored_per_week`, `min_gap_hours`) are the saturation guard that
-`/activation approve` enforces (see cogs/activations.py).
+`/activation approve` enforces. The rules live in `bot.community.CommunityService`.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import discord
 from discord import app_commands
@@ -14,17 +12,13 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.errors import InvalidInput
-from cogs.checks import moderator_only
+from bot.community import GAP_MAX, GAP_MIN, RETENTION_MAX, RETENTION_MIN, SPONSORED_MAX, SPONSORED_MIN
+from bot.discord_adapter.checks import moderator_only
 
-RETENTION_MIN, RETENTION_MAX = 1, 3650
-SPONSORED_MIN, SPONSORED_MAX = 0, 50
-GAP_MIN, GAP_MAX = 0, 720
 STATUS_DAYS = 7
+# Each language named in itself (and in English): the choice is read by whoever sets the server up.
 LOCALE_CHOICES = [
-    app_commands.Choice(name="English", value="en"),
-    app_commands.Choice(name="العربية (Arabic)", value="ar"),
-    app_commands.Choice(name="עברית (Hebrew)", value="he"),
+    app_commands.Choice(name=i18n.t(lang, "setup.language_name"), value=lang) for lang in i18n.LANGUAGES
 ]
 
 
@@ -61,37 +55,22 @@ class Settings(commands.Cog):
         min_gap_hours: app_commands.Range[int, GAP_MIN, GAP_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        changes: dict[str, object] = {}
-        if locale is not None:
-            if locale.value not in i18n.LANGUAGES:
-                raise InvalidInput("error.bad_locale", choices=", ".join(i18n.LANGUAGES))
-            changes["locale"] = locale.value
-        if mod_role is not None:
-            changes["mod_role_id"] = mod_role.id
-        if report_channel is not None:
-            changes["report_channel_id"] = report_channel.id
-        if retention_days is not None:
-            if not RETENTION_MIN <= retention_days <= RETENTION_MAX:
-                raise InvalidInput("error.bad_retention", low=RETENTION_MIN, high=RETENTION_MAX)
-            changes["retention_days"] = retention_days
-        if max_sponsored_per_week is not None:
-            if not SPONSORED_MIN <= max_sponsored_per_week <= SPONSORED_MAX:
-                raise InvalidInput("error.bad_sponsored", low=SPONSORED_MIN, high=SPONSORED_MAX)
-            changes["max_sponsored_per_week"] = max_sponsored_per_week
-        if min_gap_hours is not None:
-            if not GAP_MIN <= min_gap_hours <= GAP_MAX:
-                raise InvalidInput("error.bad_gap", low=GAP_MIN, high=GAP_MAX)
-            changes["min_gap_hours"] = min_gap_hours
+        given: dict[str, object | None] = {
+            "locale": locale.value if locale else None,
+            "mod_role_id": mod_role.id if mod_role else None,
+            "report_channel_id": report_channel.id if report_channel else None,
+            "retention_days": retention_days,
+            "max_sponsored_per_week": max_sponsored_per_week,
+            "min_gap_hours": min_gap_hours,
+        }
+        changes = {name: value for name, value in given.items() if value is not None}
         if not changes:
             current = await self._describe(interaction)
             await interaction.response.send_message(
                 await self.app.say(interaction, "setup.nothing", current=current), ephemeral=True
             )
             return
-        await self.app.store.update_settings(
-            interaction.guild_id, changes, by=interaction.user.id, now=self.app.clock()
-        )
-        self.app.forget_locale(interaction.guild_id)
+        await self.app.communities.update(interaction.guild_id, changes, by=interaction.user.id)
         lang = await self.app.lang(interaction.guild_id)
         shown = {
             "locale": lambda v: str(v),
@@ -132,23 +111,17 @@ class Settings(commands.Cog):
     async def status(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        # Make the summary include what is still buffered.
-        await self.app.ingest.flush()
-        guild_id = interaction.guild_id
-        lang = await self.app.lang(guild_id)
-        since = self.app.clock() - timedelta(days=STATUS_DAYS)
-        kinds = await self.app.store.event_counts(guild_id, since)
+        lang = await self.app.lang(interaction.guild_id)
+        activity = await self.app.communities.activity(interaction.guild_id, STATUS_DAYS)
         embed = discord.Embed(title=i18n.t(lang, "status.title", days=STATUS_DAYS))
-        if not kinds:
+        if not activity.kinds:
             embed.description = i18n.t(lang, "status.empty", days=STATUS_DAYS)
         else:
-            members = await self.app.store.distinct_actors(guild_id, since)
-            channels = await self.app.store.channel_counts(guild_id, since)
-            kind_text = ", ".join(f"{i18n.t(lang, f'kind.{k}')}: {n}" for k, n in kinds.items())
-            channel_text = ", ".join(f"<#{c}> {n}" if c else f"{n}" for c, _, n in channels[:5])
+            kind_text = ", ".join(f"{i18n.t(lang, f'kind.{k}')}: {n}" for k, n in activity.kinds.items())
+            channel_text = ", ".join(f"<#{c}> {n}" if c else f"{n}" for c, _, n in activity.channels[:5])
             embed.description = "\n".join(
                 [
-                    i18n.t(lang, "status.total", total=sum(kinds.values()), members=members),
+                    i18n.t(lang, "status.total", total=activity.total, members=activity.members),
                     i18n.t(lang, "status.by_kind", kinds=kind_text),
                     i18n.t(lang, "status.top_channels", channels=channel_text),
                     "",

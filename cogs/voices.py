@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.voices import Page, render_why
-from cogs.checks import RoleRequired, moderator_only, require_moderator
+from bot.community import OVERRIDE_MODES
+from bot.discord_adapter.checks import RoleRequired, moderator_only, require_moderator
+from bot.trust import Page, render_why
 
 PER_PAGE = 5
 WINDOWS = (30, 180)
@@ -64,7 +65,7 @@ async def render_page(
         embed.description = "\n".join(lines)
     footer = i18n.t(lang, "voices.page", page=page.page + 1, pages=page.pages)
     if page.computed_at:
-        footer += " · " + i18n.t(lang, "voices.computed", at=page.computed_at[:16].replace("T", " ") + " UTC")
+        footer += " · " + i18n.t(lang, "voices.computed", at=page.computed_at[:16].replace("T", " "))
     embed.set_footer(text=footer)
     view = discord.ui.View(timeout=None)
     if page.pages > 1:
@@ -137,7 +138,10 @@ class Voices(commands.Cog):
         days="Look back 30 or 180 days (default 180)",
         public="Show to everyone",
     )
-    @app_commands.choices(days=[app_commands.Choice(name=f"{d} days", value=d) for d in WINDOWS])
+    # Discord has no Arabic or Hebrew client locale: option choices are shown in English.
+    @app_commands.choices(
+        days=[app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
+    )
     @moderator_only()
     async def top(
         self,
@@ -210,11 +214,7 @@ class Voices(commands.Cog):
         name="override", description="Pin a member as trusted, exclude them, or clear it (moderators)"
     )
     @app_commands.choices(
-        mode=[
-            app_commands.Choice(name="pin as trusted", value="pin"),
-            app_commands.Choice(name="exclude from rankings", value="exclude"),
-            app_commands.Choice(name="clear", value="clear"),
-        ]
+        mode=[app_commands.Choice(name=i18n.t("en", f"voices.mode_{m}"), value=m) for m in OVERRIDE_MODES]
     )
     @moderator_only()
     async def override(
@@ -222,13 +222,12 @@ class Voices(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        value = None if mode.value == "clear" else mode.value
         # Whose standing rested on this member: read before the exclusion takes effect.
         leaning = []
-        if value == "exclude":
+        if mode.value == "exclude":
             leaning = await self.app.voices.dependents(interaction.guild_id, member.id)
-        await self.app.store.set_trust_override(
-            interaction.guild_id, member.id, value, by=interaction.user.id, now=self.app.clock()
+        await self.app.communities.set_trust_override(
+            interaction.guild_id, member.id, mode.value, by=interaction.user.id
         )
         text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
         if leaning:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import disclosure
+from bot.activations import disclosure
+from bot.activations.service import ActivationService
 from bot.ledger import iso
-from bot.sandbox.discord_server import Interaction, RecordedCall
-from cogs.activations import Activations
-from tests.e2e.conftest import MANAGE_GUILD, Harness
+from sandbox.discord_server import Interaction, RecordedCall
+from tests.e2e.conftest import MANAGE_GUILD, Harness, eventually
 
 EPHEMERAL = 1 << 6
 MESSAGE_ROUTES = (
@@ -72,11 +71,8 @@ def when(h: Harness, delta: timedelta) -> str:
     return (h.clock.now + delta).strftime("%Y-%m-%d %H:%M")
 
 
-def engine(h: Harness) -> Activations:
-    cog = h.bot.get_cog("Activations")
-    # The extension module is executed afresh at load, so compare by name, not by class identity.
-    assert cog is not None and type(cog).__name__ == Activations.__name__
-    return cog  # type: ignore[return-value]
+def engine(h: Harness) -> ActivationService:
+    return h.app.activations
 
 
 async def create(
@@ -114,16 +110,12 @@ async def move_to(h: Harness, moment: datetime) -> int:
 
 async def wait_state(h: Harness, activation_id: int, state: str, timeout: float = 5) -> None:  # noqa: ASYNC109
     """Wait for work the bot does after it already replied (e.g. an approval that starts at once)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) != state:
-        assert asyncio.get_running_loop().time() < deadline, (
-            f"activation {activation_id} never became {state}"
-        )
-        await asyncio.sleep(0.01)
-    lock = engine(h)._locks.get(activation_id)
-    if lock is not None:  # the engine holds it until the kind's hook (posting) is done
-        async with lock:
-            pass
+
+    async def reached() -> bool:
+        return await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == state
+
+    await eventually(reached, f"activation {activation_id} to become {state}", timeout)
+    await engine(h).idle(activation_id)  # the engine holds it until the kind's hook (posting) is done
     await h.settle()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +16,13 @@ import pytest
 
 from bot.app import MicrovoiceBot, build_bot
 from bot.config import Settings
-from bot.sandbox.discord_server import DiscordSandbox, Interaction
-from bot.sandbox.redirect import point_discord_at
+from sandbox.discord_server import DiscordSandbox, Interaction
+from sandbox.redirect import point_discord_at
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
 BASIC = (1 << 10) | (1 << 11)  # view channel, send messages
+GUILD_READY_TIMEOUT = 0.01
 
 
 class Clock:
@@ -73,15 +75,14 @@ class Harness:
 
         A marker message from a bot account goes through the same gateway stream; once the bot has
         seen it, every earlier event was parsed. Listener coroutines may still be awaiting the
-        store, so give them a moment to finish.
+        store, so wait until they (and whatever listeners they started) have finished.
         """
         marker = discord.utils.time_snowflake(datetime.now(UTC)) + self._markers
         self._markers += 1
         seen = asyncio.ensure_future(self.bot.wait_for("message", check=lambda m: m.id == marker, timeout=10))
         await self.sandbox.send_message(self.world.general, self.world.helper_bot, message_id=marker)
         await seen
-        for _ in range(20):
-            await asyncio.sleep(0.005)
+        await listeners_done()
 
     async def flush(self) -> None:
         """Settle, then write the ingest buffer to the database."""
@@ -118,6 +119,35 @@ class Harness:
             subcommand=subcommand,
             permissions=permissions,
         )
+
+
+# Names discord.py gives the tasks that run event listeners, slash commands, buttons and modals.
+LISTENER_TASKS = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+)
+
+
+async def listeners_done(timeout: float = 10) -> None:  # noqa: ASYNC109
+    """Wait until every running listener task has finished, including listeners they started."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    me = asyncio.current_task()
+    while True:
+        await asyncio.sleep(0)  # callbacks scheduled by the last listener step run first
+        busy = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not me and not t.done() and t.get_name().startswith(LISTENER_TASKS)
+        ]
+        if not busy:
+            return
+        remaining = deadline - loop.time()
+        names = sorted(t.get_name() for t in busy)
+        assert remaining > 0, f"listeners still running after {timeout}s: {names}"
+        await asyncio.wait(busy, timeout=remaining)
 
 
 def build_world(sb: DiscordSandbox) -> World:
@@ -160,7 +190,9 @@ def redirected(sb: DiscordSandbox):
 async def start_bot(
     sb: DiscordSandbox, settings: Settings, clock: Clock
 ) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
-    bot = build_bot(settings, clock=clock)
+    # The sandbox sends every GUILD_CREATE right after READY, so discord.py need not wait 2 s (its
+    # default) for late ones; a GUILD_CREATE parsed after `ready` is awaited below.
+    bot = build_bot(settings, clock=clock, guild_ready_timeout=GUILD_READY_TIMEOUT)
     task = asyncio.create_task(bot.start(settings.discord_token))
     ready = asyncio.ensure_future(asyncio.wait_for(bot.wait_until_ready(), timeout=15))
     await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -170,7 +202,33 @@ async def start_bot(
         raise AssertionError("the bot stopped before it was ready")
     await ready
     await sb.wait_ready(timeout=15)
+    await guilds_available(bot)
+    await listeners_done()
     return bot, task
+
+
+async def eventually(
+    condition: Callable[[], Any | Awaitable[Any]], what: str, timeout: float = 5  # noqa: ASYNC109
+) -> Any:
+    """Wait until `condition()` (sync or async) is truthy and return it; fail after `timeout` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        assert loop.time() < deadline, f"timed out after {timeout}s waiting for {what}"
+        await asyncio.sleep(0.005)
+
+
+async def guilds_available(bot: MicrovoiceBot, timeout: float = 5) -> None:  # noqa: ASYNC109
+    """Wait until every guild READY announced has arrived (its GUILD_CREATE was parsed)."""
+    def arrived() -> bool:
+        return bool(bot.guilds) and not any(g.unavailable for g in bot.guilds)
+
+    await eventually(arrived, "every guild's GUILD_CREATE", timeout)
 
 
 async def stop_bot(bot: MicrovoiceBot, task: asyncio.Task[None]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot import disclosure
+from bot.activations import disclosure
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
-from bot.sandbox.discord_server import DiscordSandbox
+from sandbox.demo import run_demo
+from sandbox.discord_server import DiscordSandbox
 from tests.e2e.conftest import build_world
 
 ROOT = Path(__file__).resolve().parents[2]

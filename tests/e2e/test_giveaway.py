@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot import disclosure, giveaway, i18n
+from bot import i18n
+from bot.activations import disclosure
+from bot.activations import draw as giveaway
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -31,7 +33,7 @@ from tests.e2e.activation_helpers import (
     set_locale,
     when,
 )
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 BRAND = "Acme @everyone **Oats**"
@@ -92,6 +94,10 @@ async def open_giveaway(
     return activation_id, opening
 
 
+def shown_description(h: Harness, message: dict) -> str:
+    return h.sandbox.message(int(message["id"]))["embeds"][0]["description"]
+
+
 def results_posts(h: Harness, lang: str) -> list[Any]:
     title = i18n.t(lang, "giveaway.result_title", prize="").split("\u2068")[0].strip()
     return [
@@ -116,7 +122,7 @@ def verify_cli(tmp_path: Path, seed: str, commitment: str, winners: int, entrant
 @pytest.mark.parametrize("lang", ["en", "ar", "he"])
 async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang: str, tmp_path: Path):
     h, w = harness, harness.world
-    h.bot.get_cog("Giveaways").counter.interval = 0.05
+    h.app.giveaways.counter.interval = 0.05
     await h.app.store.update_settings(w.guild, {"mod_role_id": w.mod_role}, by=w.owner, now=h.clock.now)
     activation_id, opening = await open_giveaway(h, lang)
     tag = disclosure.tag(lang, BRAND, "gifted")
@@ -148,13 +154,10 @@ async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang:
     ] == entrants
 
     # The live count reaches the post.
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        shown = h.sandbox.message(int(opening["id"]))["embeds"][0]["description"]
-        if i18n.t(lang, "giveaway.post_entries", count=len(entrants)) in shown:
-            break
-    else:
-        raise AssertionError(f"entry count never updated: {shown}")
+    await eventually(
+        lambda: i18n.t(lang, "giveaway.post_entries", count=len(entrants)) in shown_description(h, opening),
+        "the entry count on the post",
+    )
 
     # End: winners drawn from the sorted entrants with the committed seed, and the seed revealed.
     end = h.clock.now + timedelta(days=1)
@@ -225,10 +228,7 @@ async def test_restart_mid_giveaway_keeps_entries_and_draws_once(launcher: Launc
     launcher.clock.now += timedelta(days=2)
     h = await launcher.start()
     await engine(h).booted.wait()
-    for _ in range(200):
-        if results_posts(h, "en"):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: results_posts(h, "en"), "the results post")
     await h.settle()
     assert [
         r[0] for r in await h.rows("SELECT member_id FROM giveaway_entries ORDER BY member_id")
@@ -254,7 +254,7 @@ async def test_restart_mid_giveaway_keeps_entries_and_draws_once(launcher: Launc
     h = await launcher.start()
     await engine(h).booted.wait()
     assert await engine(h).advance(activation_id) == 0
-    await h.bot.get_cog("Giveaways").finish(await h.app.store.activation_by_id(activation_id))
+    await h.app.giveaways.finish(await h.app.store.activation_by_id(activation_id))
     await h.settle()
     assert len(results_posts(h, "en")) == 1  # the sandbox's log spans restarts: still the one post
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 1
@@ -304,7 +304,7 @@ async def test_eligibility_rules_give_clear_reasons(harness: Harness):
 
 async def test_entry_count_edits_are_coalesced(harness: Harness):
     h = harness
-    counter = h.bot.get_cog("Giveaways").counter
+    counter = h.app.giveaways.counter
     counter.interval = 0.3
     activation_id, opening = await open_giveaway(h, "en")
     fans = add_members(h, 8)
@@ -312,11 +312,11 @@ async def test_entry_count_edits_are_coalesced(harness: Harness):
     before = len(h.rest.find("PATCH", route))
     for uid in fans:
         await click(h, opening, ENTER.format(activation_id), uid)
-    for _ in range(150):
-        await asyncio.sleep(0.01)
-        shown = h.sandbox.message(int(opening["id"]))["embeds"][0]["description"]
-        if i18n.t("en", "giveaway.post_entries", count=8) in shown:
-            break
+    await eventually(
+        lambda: i18n.t("en", "giveaway.post_entries", count=8) in shown_description(h, opening),
+        "the entry count on the post",
+    )
+    shown = shown_description(h, opening)
     edits = len(h.rest.find("PATCH", route)) - before
     assert 1 <= edits <= 3, edits  # eight entries, a burst of at most a few edits
     assert i18n.t("en", "giveaway.post_entries", count=8) in shown
@@ -336,7 +336,7 @@ async def test_reroll_replaces_unclaimed_winners_deterministically(harness: Harn
 
     # Racing finishers (a duplicate job, the boot catch-up) change nothing: one draw, one post.
     ended = await h.app.store.activation_by_id(activation_id)
-    await asyncio.gather(*(h.bot.get_cog("Giveaways").finish(ended) for _ in range(3)))
+    await asyncio.gather(*(h.app.giveaways.finish(ended) for _ in range(3)))
     assert len(results_posts(h, "ar")) == 1
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 1
     # /activation show lists the commitment.

@@ -7,7 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot import giveaway, i18n
+from bot import i18n
+from bot.activations import draw as giveaway
 from bot.ledger import iso
 from tests.e2e.activation_helpers import activation_messages, approve, create, move_to, reply, seed_brand
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
@@ -215,7 +216,7 @@ async def test_moderator_forgets_a_member_who_left_after_confirmation(harness: H
     )
     await interaction.response()
     done = await confirm(harness, interaction, w.owner, perms=MANAGE_GUILD)
-    assert f"data of <@{w.carol}> in this server was erased (1 events)" in done["content"]
+    assert f"data of <@{w.carol}> in this server was erased (1 event)" in done["content"]
     assert (
         await harness.scalar(
             "SELECT count(*) FROM events WHERE actor_id = ? OR target_id = ?", w.carol, w.carol
@@ -238,7 +239,7 @@ async def test_retention_purge_deletes_old_raw_events_and_keeps_aggregates(harne
     await harness.flush()
     assert await harness.count() == 3
     before = await aggregates(harness)
-    cog = harness.bot.get_cog("Privacy")
+    cog = app.privacy  # the service the scheduled retention job calls
     assert await cog.purge_expired() == {w.guild: 2}
     assert await harness.rows("SELECT source_id FROM events") == [(recent["id"],)]
     assert await aggregates(harness) == before

@@ -24,8 +24,8 @@ import pytest_asyncio
 from discord import app_commands
 from discord.http import Route
 
-from bot.sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
-from bot.sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
+from sandbox.discord_server import DiscordSandbox, Intents, snowflake_time
+from sandbox.redirect import discord_targets, point_discord_at, restore_discord_targets
 
 pytestmark = pytest.mark.asyncio
 
@@ -422,7 +422,7 @@ async def test_close_code_4009_invalidates_the_session(sandbox: DiscordSandbox, 
     """
     async with Bot(sandbox):
         await sandbox.drop_gateway(code=4009)
-        await sandbox._wait_until(lambda: len(sandbox.gateway_connections) == 3, 5, "a fresh connection")
+        await sandbox.wait_until(lambda: len(sandbox.gateway_connections) == 3, 5, "a fresh connection")
         assert len(sandbox.resume_payloads) == 1 and sandbox.invalid_sessions_sent == 1
         assert sandbox.resumed_count == 0
 
@@ -495,7 +495,7 @@ async def test_strict_client_enforces_what_the_discord_client_would() -> None:
         "default_member_permissions": "32",
         "options": [{"name": "days", "description": "Days", "type": 4, "min_value": 1}],
     }
-    strict._store_command(strict._guild_commands.setdefault(guild, {}), guild, admin_only)
+    strict.add_command(admin_only, guild_id=guild)
     with pytest.raises(PermissionError):
         await strict.slash(guild, chan, user, "purge", {"days": 3})
     with pytest.raises(ValueError, match="outside"):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bench import trust_quality as bq
-from bot.sandbox.simulator import (
+from bot.store import Store
+from sandbox.simulator import (
     ATTACKS,
     KIND_MESSAGE,
     KIND_REACTION,
@@ -17,7 +18,6 @@ from bot.sandbox.simulator import (
     MANIPULATOR_ROLES,
     simulate,
 )
-from bot.store import Store
 
 
 @pytest.fixture(scope="module")

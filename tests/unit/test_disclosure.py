@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import disclosure
+from bot.activations import disclosure
 from bot.i18n import FSI, PDI
 
 

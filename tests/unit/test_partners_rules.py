@@ -8,9 +8,20 @@ from pathlib import Path
 import pytest
 
 from bot import i18n
-from bot.brands import ContactFacts, check_contacts, clean_name, has_mention, lookup_key, next_status
 from bot.errors import InvalidInput
-from bot.partners import Partner, Terms, clean_terms, default_terms, needs_consent
+from bot.partners import (
+    ContactFacts,
+    Partner,
+    Terms,
+    check_contacts,
+    clean_name,
+    clean_terms,
+    default_terms,
+    has_mention,
+    lookup_key,
+    needs_consent,
+    next_status,
+)
 from bot.privacy import (
     build_export,
     is_empty_apart_from_tombstone,

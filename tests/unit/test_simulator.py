@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.sandbox.simulator import (
+from sandbox.simulator import (
     CHANNEL_CATEGORY,
     CHANNEL_FORUM,
     CHANNEL_PUBLIC_THREAD,

@@ -1,0 +1,477 @@
+"""The activation engine: proposing, approving, rejecting and cancelling activations, running them on
+time, and the registry of kinds (Q&A, giveaway, takeover) that do the kind-specific work.
+
+How a kind plugs in: a plain service object registered with `ActivationService.register(kind, obj)`.
+``obj.on_live(activation)`` runs once after the guarded scheduled→live transition, ``obj.on_end(activation)``
+once after live→ended *or* live→cancelled (``activation.state`` says which), including the start-up
+catch-up; ``obj.describe(activation, lang)`` adds lines to ``/activation show``; an optional
+``obj.recover()`` runs once at start-up after the catch-up (e.g. results that were never posted). A
+kind creates its activations with `ActivationService.create`, which makes every shared check, and
+publishes only through `Publisher` (bot/activations/disclosure.py), which adds the disclosure.
+
+Timing: jobs ``activation:{id}:start`` / ``activation:{id}:end`` on the app's scheduler are rebuilt from
+the database by `start()`; whatever came due while the bot was down is caught up once the platform is
+ready. Every transition is a guarded UPDATE, so a duplicate job can never run a hook twice; a brand
+that stopped being approved before its activation starts gets the activation cancelled instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol
+
+from bot import i18n
+from bot.activations.disclosure import Publisher, tag_for
+from bot.activations.model import (
+    REASON_MAX,
+    TITLE_MAX,
+    TRANSITIONS,
+    Activation,
+    ActivationError,
+    State,
+    check_saturation,
+    format_time,
+    parse_when,
+    validate_kind,
+    validate_schedule,
+    validate_text,
+)
+from bot.errors import Forbidden, InvalidInput
+from bot.platform import Platform
+from bot.scheduler import Scheduler
+from bot.store import CommunitySettings, Store
+
+log = logging.getLogger(__name__)
+
+#: Why the engine cancelled an activation whose brand lost its approval before the start.
+BRAND_NOT_APPROVED = "brand no longer approved"
+
+
+class Kind(Protocol):
+    async def on_live(self, activation: Activation) -> None: ...
+
+    async def on_end(self, activation: Activation) -> None: ...
+
+    def describe(self, activation: Activation, lang: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, in which community. `is_moderator` comes from the platform's permissions (the adapter
+    checks it); brand management is read from the store here."""
+
+    community_id: int
+    member_id: int
+    is_moderator: bool = False
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What every `/activation create <kind>` asks for. Times are datetimes or what a member typed."""
+
+    brand_id: int
+    channel_id: int
+    starts: datetime | str
+    ends: datetime | str
+    title: str
+    connection: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    activation: Activation
+    starts_now: bool  # approved after its start time: `advance` it once the approval is answered
+
+
+#: Writes the pending activation (the keyword arguments of `Store.insert_activation`); returns its id.
+Insert = Callable[..., Awaitable[int]]
+
+
+class ActivationService:
+    def __init__(
+        self,
+        store: Store,
+        platform: Platform,
+        scheduler: Scheduler,
+        *,
+        clock: Callable[[], datetime],
+        default_locale: str = "en",
+    ) -> None:
+        self.store = store
+        self.platform = platform
+        self.publisher = Publisher(platform)
+        self.scheduler = scheduler
+        self.clock = clock
+        self.default_locale = default_locale
+        self.booted = asyncio.Event()
+        self._kinds: dict[str, Kind] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._boot_task: asyncio.Task[None] | None = None
+
+    # -- kinds and lifecycle ------------------------------------------------------------------------
+
+    def register(self, kind: str, handler: Kind) -> None:
+        """Attach the hooks of one activation kind (replaces an earlier registration of the same kind)."""
+        self._kinds[kind] = handler
+
+    def kind(self, kind: str) -> Kind | None:
+        return self._kinds.get(kind)
+
+    async def start(self) -> None:
+        """Arm the jobs of every open activation, and catch up in the background once the platform is up."""
+        now = self.clock()
+        for activation in await self.store.open_activations():
+            if activation.due(now) is None:
+                self.schedule(activation)
+        self._boot_task = asyncio.create_task(self._catch_up())
+
+    async def close(self) -> None:
+        if self._boot_task is not None and not self._boot_task.done():
+            self._boot_task.cancel()
+
+    async def _catch_up(self) -> None:
+        """Whatever came due while the bot was down, then each kind's own recovery."""
+        try:
+            await self.platform.wait_until_ready()
+            caught = await self.run_due()
+            if caught:
+                log.info("caught up %s activation transition(s) at start-up", caught)
+            for kind, handler in self._kinds.items():
+                recover = getattr(handler, "recover", None)
+                if recover is None:
+                    continue
+                try:
+                    await recover()
+                except Exception:
+                    log.exception("%s: recovery at start-up failed", kind)
+        finally:
+            self.booted.set()
+
+    async def community(self, community_id: int) -> CommunitySettings:
+        return await self.store.get_settings(community_id, default_locale=self.default_locale)
+
+    # -- who may act --------------------------------------------------------------------------------
+
+    async def require_manager(self, actor: Actor, brand_id: int) -> None:
+        """Moderators, or contacts of this (approved) brand; anyone else is refused."""
+        if actor.is_moderator:
+            return
+        if brand_id not in await self.store.managed_brand_ids(actor.community_id, actor.member_id):
+            raise Forbidden("activation.error.not_manager")
+
+    async def require_brand_manager(self, actor: Actor, brand_id: int) -> None:
+        """Contacts of this (approved) brand only: for what is said in the brand's name (Q&A answers)."""
+        if brand_id not in await self.store.managed_brand_ids(actor.community_id, actor.member_id):
+            raise Forbidden("activation.error.not_brand_manager")
+
+    async def load(self, community_id: int, activation_id: int, *, missing: str = "") -> Activation:
+        """The activation of this community, or InvalidInput (`missing`, or "no activation #id")."""
+        activation = await self.store.get_activation(community_id, activation_id)
+        if activation is None:
+            if missing:
+                raise InvalidInput(missing)
+            raise InvalidInput("activation.error.not_found", id=activation_id)
+        return activation
+
+    async def managed(self, actor: Actor, activation_id: int, *, missing: str = "") -> Activation:
+        """An activation the actor may manage (moderator, or a manager of its brand)."""
+        activation = await self.load(actor.community_id, activation_id, missing=missing)
+        await self.require_manager(actor, activation.brand_id)
+        return activation
+
+    async def brand_choices(self, actor: Actor, needle: str) -> list[tuple[int, str]]:
+        """Approved brands the actor may act for (all of them for moderators) matching `needle`."""
+        brands = await self.store.approved_brands(actor.community_id)
+        if not actor.is_moderator:
+            managed = set(await self.store.managed_brand_ids(actor.community_id, actor.member_id))
+            brands = [(b, n) for b, n in brands if b in managed]
+        text = needle.strip().lower()
+        return [(b, n) for b, n in brands if not text or text in n.lower() or text == str(b)][:25]
+
+    # -- proposing and deciding ---------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        kind: str,
+        proposal: Proposal,
+        *,
+        config: dict[str, Any],
+        before_insert: Callable[[], Awaitable[None]] | None = None,
+        insert: Insert | None = None,
+    ) -> Activation:
+        """Every check the kinds share, then one transaction inserting the activation as *pending*.
+
+        `before_insert` runs after the shared checks (a kind's own check); `insert` replaces the plain
+        insert when a kind writes more in the same transaction (`Store.insert_giveaway`). The saturation
+        guard is read and applied inside that transaction."""
+        community_id, now = actor.community_id, self.clock()
+        validate_kind(kind, proposal.connection)
+        title = validate_text(proposal.title, limit=TITLE_MAX, what="title")
+        await self._require_approved_brand(community_id, proposal.brand_id)
+        await self.require_manager(actor, proposal.brand_id)
+        start, end = self._when(proposal.starts, now), self._when(proposal.ends, now)
+        validate_schedule(start, end, now=now)
+        community = await self.community(community_id)
+        if before_insert is not None:
+            await before_insert()
+        activation_id = await (insert or self.store.insert_activation)(
+            community_id=community_id,
+            brand_id=proposal.brand_id,
+            kind=kind,
+            connection=proposal.connection,
+            title=title,
+            channel_id=proposal.channel_id,
+            starts_at=start,
+            ends_at=end,
+            locale=community.locale,
+            config=config,
+            created_by=actor.member_id,
+            now=now,
+            check_windows=partial(self._guard, community, start, end),
+        )
+        log.info("activation %s (%s) proposed in %s", activation_id, kind, community_id)
+        return await self.load(community_id, activation_id)
+
+    @staticmethod
+    def _when(value: datetime | str, now: datetime) -> datetime:
+        return value if isinstance(value, datetime) else parse_when(value, now=now)
+
+    @staticmethod
+    def _guard(
+        community: CommunitySettings, start: datetime, end: datetime, windows: list[tuple[datetime, datetime]]
+    ) -> None:
+        check_saturation(
+            start,
+            end,
+            windows,
+            max_per_week=community.max_sponsored_per_week,
+            min_gap_hours=community.min_gap_hours,
+        )
+
+    async def _require_approved_brand(self, community_id: int, brand_id: int) -> None:
+        brand = await self.store.brand_status(community_id, brand_id)
+        if brand is None:
+            raise InvalidInput("activation.error.unknown_brand", brand=brand_id)
+        if brand[1] != "approved":
+            raise InvalidInput("activation.error.brand_not_approved", brand=i18n.isolate(brand[0]))
+
+    async def _bad_state(self, activation: Activation) -> ActivationError:
+        lang = (await self.community(activation.community_id)).locale
+        return ActivationError("activation.error.bad_state", state=state_label(lang, activation.state))
+
+    async def approve(self, actor: Actor, activation_id: int) -> Approval:
+        """pending → scheduled under the saturation guard; arms the start job (or says it starts now)."""
+        activation = await self.load(actor.community_id, activation_id)
+        if activation.state != State.PENDING:
+            raise await self._bad_state(activation)
+        brand = await self.store.brand_status(actor.community_id, activation.brand_id)
+        if brand is None or brand[1] != "approved":
+            raise InvalidInput(
+                "activation.error.brand_not_approved", brand=i18n.isolate(activation.brand_name)
+            )
+        now = self.clock()
+        if now >= activation.ends_at:
+            raise InvalidInput("activation.error.window_passed")
+        community = await self.community(actor.community_id)
+        guard = partial(self._guard, community, activation.starts_at, activation.ends_at)
+        if not await self.store.approve_activation(
+            actor.community_id, activation.id, by=actor.member_id, now=now, check_windows=guard
+        ):
+            raise ActivationError("activation.error.changed")
+        approved = await self.load(actor.community_id, activation.id)
+        starts_now = approved.due(now) is not None
+        if not starts_now:
+            self.schedule(approved)
+        return Approval(approved, starts_now)
+
+    async def reject(self, actor: Actor, activation_id: int, reason: str) -> Activation:
+        why = validate_text(reason, limit=REASON_MAX, what="reason")
+        activation = await self.load(actor.community_id, activation_id)
+        if activation.state != State.PENDING:
+            raise await self._bad_state(activation)
+        if not await self.store.transition_activation(
+            actor.community_id,
+            activation.id,
+            State.PENDING,
+            State.REJECTED,
+            actor=actor.member_id,
+            now=self.clock(),
+            reason=why,
+        ):
+            raise ActivationError("activation.error.changed")
+        return await self.load(actor.community_id, activation.id)
+
+    async def cancel(self, actor: Actor, activation_id: int, reason: str | None) -> bool:
+        """Cancel once (moderators, or the brand's managers); a live activation's end hook runs, so a
+        takeover's channel is restored at once. False if it changed in the meantime."""
+        activation = await self.managed(actor, activation_id)
+        why = validate_text(reason, limit=REASON_MAX, what="reason") if reason else None
+        if State.CANCELLED not in TRANSITIONS[State(activation.state)]:
+            raise await self._bad_state(activation)
+        async with self._lock(activation.id):
+            moved = await self.store.transition_activation(
+                activation.community_id,
+                activation.id,
+                activation.state,
+                State.CANCELLED,
+                actor=actor.member_id,
+                now=self.clock(),
+                reason=why,
+            )
+            if moved and activation.state == State.LIVE:
+                current = await self.store.activation_by_id(activation.id)
+                if current is not None:
+                    await self._run_hook(current)
+        return moved
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    async def listing(self, actor: Actor, lang: str) -> list[str]:
+        """One line per recent activation: all of them for moderators, a brand manager's own otherwise."""
+        brand_ids: list[int] | None = None
+        if not actor.is_moderator:
+            brand_ids = await self.store.managed_brand_ids(actor.community_id, actor.member_id)
+            if not brand_ids:
+                raise Forbidden("activation.error.not_manager")
+        return [
+            i18n.t(
+                lang,
+                "activation.list_line",
+                id=a.id,
+                kind=i18n.t(lang, f"activation.kind.{a.kind}"),
+                state=state_label(lang, a.state),
+                title=i18n.isolate(a.title),
+                brand=i18n.isolate(a.brand_name),
+                start=self.platform.timestamp(a.starts_at),
+            )
+            for a in await self.store.list_activations(actor.community_id, brand_ids=brand_ids)
+        ]
+
+    async def details(self, actor: Actor, activation_id: int, lang: str) -> tuple[str, list[str]]:
+        """The title and lines of `/activation show`: state, window, disclosure, the kind's own, history."""
+        activation = await self.managed(actor, activation_id)
+        window = f"{format_time(activation.starts_at)} – {format_time(activation.ends_at)}"
+        lines = [
+            i18n.t(lang, "activation.show_brand", brand=i18n.isolate(activation.brand_name)),
+            i18n.t(lang, "activation.show_state", state=state_label(lang, activation.state)),
+            i18n.t(
+                lang, "activation.show_channel", channel=self.platform.channel_link(activation.channel_id)
+            ),
+            i18n.t(
+                lang,
+                "activation.show_window",
+                start=self.platform.timestamp(activation.starts_at),
+                end=self.platform.timestamp(activation.ends_at),
+                utc=window,
+            ),
+            i18n.t(lang, "activation.show_disclosure", tag=tag_for(activation)),
+        ]
+        if activation.reason == BRAND_NOT_APPROVED:  # the engine's own reason, in the reader's language
+            lines.append(
+                i18n.t(lang, "activation.show_reason", reason=i18n.t(lang, "activation.brand_lapsed"))
+            )
+        elif activation.reason:
+            lines.append(i18n.t(lang, "activation.show_reason", reason=i18n.isolate(activation.reason)))
+        handler = self.kind(activation.kind)
+        if handler is not None:
+            lines.extend(handler.describe(activation, lang))
+        history = " → ".join(
+            state_label(lang, to) for _, to, _, _ in await self.store.activation_log(activation.id)
+        )
+        lines.append(i18n.t(lang, "activation.show_history", history=history))
+        title = i18n.t(
+            lang,
+            "activation.show_title",
+            id=activation.id,
+            kind=i18n.t(lang, f"activation.kind.{activation.kind}"),
+            title=i18n.isolate(activation.title),
+        )
+        return title, lines
+
+    # -- running on time --------------------------------------------------------------------------------
+
+    def schedule(self, activation: Activation) -> None:
+        if activation.state == State.SCHEDULED:
+            job, when = f"activation:{activation.id}:start", activation.starts_at
+        elif activation.state == State.LIVE:
+            job, when = f"activation:{activation.id}:end", activation.ends_at
+        else:
+            return
+        self.scheduler.at(job, when, partial(self.advance, activation.id))
+
+    async def run_due(self) -> int:
+        """Advance every activation that is due at the clock; returns how many transitions happened."""
+        now = self.clock()
+        total = 0
+        for activation in await self.store.open_activations():
+            if activation.due(now) is not None:
+                total += await self.advance(activation.id)
+        return total
+
+    def _lock(self, activation_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(activation_id, asyncio.Lock())
+
+    async def idle(self, activation_id: int) -> None:
+        """Wait until no transition of this activation (with its hook) is running."""
+        async with self._lock(activation_id):
+            pass
+
+    async def advance(self, activation_id: int) -> int:
+        """Make every transition this activation owes now, each once; then arm its next job."""
+        await self.platform.wait_until_ready()
+        done = 0
+        async with self._lock(activation_id):
+            activation = await self.store.activation_by_id(activation_id)
+            now = self.clock()
+            while activation is not None and (target := activation.due(now)) is not None:
+                if target == State.LIVE and not await self._brand_still_approved(activation):
+                    await self.store.transition_activation(
+                        activation.community_id,
+                        activation.id,
+                        activation.state,
+                        State.CANCELLED,
+                        actor=None,
+                        now=now,
+                        reason=BRAND_NOT_APPROVED,
+                    )
+                    return done
+                moved = await self.store.transition_activation(
+                    activation.community_id, activation.id, activation.state, target, actor=None, now=now
+                )
+                activation = await self.store.activation_by_id(activation_id)
+                if not moved or activation is None:
+                    break
+                done += 1
+                await self._run_hook(activation)
+                activation = await self.store.activation_by_id(activation_id)
+            # Only after a transition: a job that found nothing due (the activation was cancelled, or
+            # an injected test clock lags the real one) must not re-arm itself in a loop.
+            if activation is not None and done:
+                self.schedule(activation)
+        return done
+
+    async def _brand_still_approved(self, activation: Activation) -> bool:
+        brand = await self.store.brand_status(activation.community_id, activation.brand_id)
+        return brand is not None and brand[1] == "approved"
+
+    async def _run_hook(self, activation: Activation) -> None:
+        handler = self.kind(activation.kind)
+        if handler is None:
+            log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
+            return
+        hook = handler.on_live if activation.state == State.LIVE else handler.on_end
+        try:
+            await hook(activation)
+        except Exception:
+            # The transition stands (it must not repeat); the failure is logged for an operator.
+            log.exception("activation %s: %s hook failed", activation.id, activation.state)
+
+
+def state_label(lang: str, state: str) -> str:
+    return i18n.t(lang, f"activation.state.{state}")

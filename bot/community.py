@@ -1,0 +1,105 @@
+"""Per-community settings moderators choose, what was recorded lately, and trust overrides.
+
+Settings are validated here before anything is written (a refused change writes nothing). The
+community's language is cached, since every reply reads it; a change through `update` refreshes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import i18n
+from bot.errors import InvalidInput
+from bot.ingest import Ingest
+from bot.store import CommunitySettings, Store
+
+RETENTION_MIN, RETENTION_MAX = 1, 3650
+SPONSORED_MIN, SPONSORED_MAX = 0, 50
+GAP_MIN, GAP_MAX = 0, 720
+
+#: setting -> (lowest, highest, error key) for the numeric settings.
+RANGES: dict[str, tuple[int, int, str]] = {
+    "retention_days": (RETENTION_MIN, RETENTION_MAX, "error.bad_retention"),
+    "max_sponsored_per_week": (SPONSORED_MIN, SPONSORED_MAX, "error.bad_sponsored"),
+    "min_gap_hours": (GAP_MIN, GAP_MAX, "error.bad_gap"),
+}
+OVERRIDE_MODES = ("pin", "exclude", "clear")
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What was recorded since a moment: events by kind, distinct members, busiest channels."""
+
+    kinds: dict[str, int]
+    members: int
+    channels: list[tuple[int, str, int]]  # (channel id, name, events), busiest first
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+def check_settings(changes: Mapping[str, object]) -> None:
+    """InvalidInput for an unknown language or a number out of its range."""
+    locale = changes.get("locale")
+    if locale is not None and locale not in i18n.LANGUAGES:
+        raise InvalidInput("error.bad_locale", choices=", ".join(i18n.LANGUAGES))
+    for name, (low, high, key) in RANGES.items():
+        value = changes.get(name)
+        if value is not None and not (isinstance(value, int) and low <= value <= high):
+            raise InvalidInput(key, low=low, high=high)
+
+
+class CommunityService:
+    def __init__(
+        self, store: Store, ingest: Ingest, *, clock: Callable[[], datetime], default_locale: str = "en"
+    ) -> None:
+        self.store = store
+        self.ingest = ingest
+        self.clock = clock
+        self.default_locale = default_locale
+        self._locales: dict[int, str] = {}
+
+    async def get(self, community_id: int) -> CommunitySettings:
+        return await self.store.get_settings(community_id, default_locale=self.default_locale)
+
+    async def lang(self, community_id: int | None) -> str:
+        if community_id is None:
+            return self.default_locale
+        cached = self._locales.get(community_id)
+        if cached is None:
+            cached = (await self.get(community_id)).locale
+            self._locales[community_id] = cached
+        return cached
+
+    def forget_locale(self, community_id: int) -> None:
+        """Drop the cached language (after the settings were changed behind this service's back)."""
+        self._locales.pop(community_id, None)
+
+    async def update(self, community_id: int, changes: Mapping[str, object], *, by: int) -> None:
+        """Write only the given settings, after checking every one of them."""
+        check_settings(changes)
+        await self.store.update_settings(community_id, dict(changes), by=by, now=self.clock())
+        self.forget_locale(community_id)
+
+    async def activity(self, community_id: int, days: int) -> Activity:
+        """What was recorded in the last `days` days, including what is still buffered."""
+        await self.ingest.flush()
+        since = self.clock() - timedelta(days=days)
+        kinds = await self.store.event_counts(community_id, since)
+        if not kinds:
+            return Activity({}, 0, [])
+        return Activity(
+            kinds,
+            await self.store.distinct_actors(community_id, since),
+            await self.store.channel_counts(community_id, since),
+        )
+
+    async def set_trust_override(self, community_id: int, member_id: int, mode: str, *, by: int) -> None:
+        """Pin a member as a trust seed, exclude them from rankings, or clear that (next recompute)."""
+        if mode not in OVERRIDE_MODES:
+            raise ValueError(f"unknown override mode {mode!r}")
+        value = None if mode == "clear" else mode
+        await self.store.set_trust_override(community_id, member_id, value, by=by, now=self.clock())

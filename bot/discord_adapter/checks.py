@@ -1,0 +1,73 @@
+"""Server-side role checks shared by every cog. Discord's default permissions are only a hint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.permissions import is_moderator
+from bot.roles import Standing, allowed, refusal_key
+
+T = TypeVar("T")
+
+
+class RoleRequired(app_commands.CheckFailure):
+    """A server-side role check failed; `key` names the message the caller sees (ephemeral)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: dict[str, object] = {}
+
+
+async def require_moderator(interaction: discord.Interaction) -> bool:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    app = interaction.client.app  # type: ignore[attr-defined]
+    community = await app.community(interaction.guild_id)
+    perms = interaction.permissions
+    user = interaction.user
+    role_ids = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+    if not is_moderator(
+        manage_guild=perms.manage_guild,
+        administrator=perms.administrator,
+        role_ids=role_ids,
+        mod_role_id=community.mod_role_id,
+    ):
+        raise RoleRequired("error.moderator_only")
+    return True
+
+
+def moderator_only() -> Callable[[T], T]:
+    """Decorator: Manage Server, Administrator, or the community's configured moderator role."""
+    return app_commands.check(require_moderator)
+
+
+async def member_standing(interaction: discord.Interaction) -> Standing:
+    """The caller's Microvoice roles in this server: moderator, brand manager, partner (and member)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    app = interaction.client.app  # type: ignore[attr-defined]
+    try:
+        moderator = await require_moderator(interaction)
+    except RoleRequired:
+        moderator = False
+    standing: Standing = await app.partners.standing(
+        interaction.guild_id, interaction.user.id, moderator=moderator
+    )
+    return standing
+
+
+def require_role(command: str) -> Callable[[T], T]:
+    """Decorator: the caller holds one of the roles `bot.roles.MATRIX` allows for `command`."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if not allowed(command, (await member_standing(interaction)).roles):
+            raise RoleRequired(refusal_key(command))
+        return True
+
+    predicate.matrix_row = command  # type: ignore[attr-defined]  # tests check it names its own command
+    return app_commands.check(predicate)

@@ -1,0 +1,228 @@
+"""Brands as a service: the moderator-controlled lifecycle and the brand view of opted-in partners.
+
+A brand is registered pending; only moderators approve, suspend or remove it, each a guarded transition
+(a double click never repeats it). While approved, its contacts are brand managers for it alone. The
+Discord role moderators may give contacts is returned as a plan (who gets or loses which role) for the
+platform adapter to apply. Activations of a brand that stops being approved are cancelled by the
+activation engine when they would go live.
+
+Names in errors are the raw text: the adapter escapes them for its platform.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot import i18n
+from bot.errors import Forbidden, InvalidInput
+from bot.partners.brands import (
+    MAX_TOPICS,
+    ContactFacts,
+    check_brand_role,
+    check_contacts,
+    clean_name,
+    lookup_key,
+    next_status,
+    role_changes,
+)
+from bot.roles import Standing
+
+if TYPE_CHECKING:  # the store imports this package for `Partner` and `Terms`
+    from bot.community import CommunityService
+    from bot.store import Brand, PartnerListing, Store
+
+log = logging.getLogger(__name__)
+
+#: Autocomplete shows at most this many brands (Discord's limit for choices).
+MAX_CHOICES = 25
+
+RoleChange = tuple[int, int]  # (member id, role id)
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """A platform role as the brand-role rule needs it."""
+
+    id: int
+    is_default: bool
+    managed: bool
+    permissions: int
+
+
+@dataclass(frozen=True)
+class BrandChange:
+    """The brand before and after a change, and the role changes the platform should now make."""
+
+    before: Brand
+    after: Brand
+    changed: bool
+    add: tuple[RoleChange, ...] = ()
+    remove: tuple[RoleChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartnersPage:
+    listings: list[PartnerListing]
+    page: int
+    pages: int
+    total: int
+
+
+#: Given member ids, the ones no longer in the community (a platform lookup).
+GoneLookup = Callable[[list[int]], Awaitable[list[int]]]
+
+
+class BrandService:
+    def __init__(
+        self, store: Store, communities: CommunityService, *, clock: Callable[[], datetime]
+    ) -> None:
+        self.store = store
+        self.communities = communities
+        self.clock = clock
+
+    # -- finding brands ---------------------------------------------------------------------------
+
+    async def resolve(self, community_id: int, text: str) -> Brand:
+        """A brand named by a user ('#12', '12' or its name); InvalidInput if there is none."""
+        brand = await self.store.find_brand(community_id, lookup_key(text))
+        if brand is None:
+            raise InvalidInput("brand.unknown", name=text[:100])
+        return brand
+
+    async def choices(self, community_id: int, typed: str) -> list[Brand]:
+        """Brands (not removed) whose name contains what the user typed so far."""
+        wanted = typed.casefold().strip()
+        brands = await self.store.list_brands(community_id)
+        return [b for b in brands if wanted in b.name.casefold()][:MAX_CHOICES]
+
+    async def visible(self, community_id: int, standing: Standing) -> list[Brand]:
+        """Every brand for moderators; for a brand manager, the brands they manage."""
+        brands = await self.store.list_brands(community_id)
+        if standing.moderator:
+            return brands
+        return [b for b in brands if b.id in standing.managed_brands]
+
+    @staticmethod
+    def check_access(brand: Brand, standing: Standing) -> None:
+        """Moderators see every brand; a brand manager only the approved brands they are a contact of."""
+        if not standing.moderator and brand.id not in standing.managed_brands:
+            raise Forbidden("error.not_your_brand")
+
+    async def for_partners(self, community_id: int, brand: Brand | None, standing: Standing) -> Brand:
+        """The brand `/brand partners` lists for: the one named, or the only one the caller manages."""
+        if brand is None:
+            if len(standing.managed_brands) != 1:
+                raise InvalidInput("brand.which")
+            brand = await self.store.get_brand(community_id, standing.managed_brands[0])
+            assert brand is not None
+        if brand.status == "removed":
+            raise InvalidInput("brand.unknown", name=brand.name)
+        self.check_access(brand, standing)
+        return brand
+
+    async def by_id(self, community_id: int, brand_id: int, standing: Standing) -> Brand:
+        """A brand by id for a caller who may see it (a removed brand is unknown)."""
+        brand = await self.store.get_brand(community_id, brand_id)
+        if brand is None or brand.status == "removed":
+            raise InvalidInput("brand.unknown", name=f"#{brand_id}")
+        self.check_access(brand, standing)
+        return brand
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def register(
+        self,
+        community_id: int,
+        name: str,
+        contacts: Sequence[ContactFacts],
+        topics: Sequence[int],
+        *,
+        by: int,
+    ) -> Brand:
+        """A pending brand: a clean name, human contacts in the server, up to MAX_TOPICS topics."""
+        clean = clean_name(name)
+        members = check_contacts(contacts)
+        chosen = tuple(dict.fromkeys(topics))[:MAX_TOPICS]
+        brand = await self.store.create_brand(community_id, clean, members, chosen, by=by, now=self.clock())
+        log.info("brand %s registered in %s by %s", brand.id, community_id, by)
+        return brand
+
+    async def transition(self, community_id: int, brand: Brand, action: str, *, by: int) -> BrandChange:
+        """approve, suspend or remove; `changed` is False if someone changed the brand meanwhile."""
+        try:
+            target = next_status(action, brand.status)
+        except InvalidInput as exc:
+            lang = await self.communities.lang(community_id)
+            raise InvalidInput(exc.key, status=i18n.t(lang, f"brand.status_{brand.status}")) from exc
+        changed = await self.store.set_brand_status(
+            community_id, brand.id, expected=brand.status, status=target, by=by, now=self.clock()
+        )
+        log.info("brand %s in %s: %s by %s (%s)", brand.id, community_id, action, by, changed)
+        if not changed:
+            return BrandChange(brand, brand, False)
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        if brand.role_id is None:
+            return BrandChange(brand, after, True)
+        return self._with_roles(brand, after)
+
+    async def set_role(self, community_id: int, brand: Brand, role: RoleFacts | None) -> BrandChange:
+        """Choose (or clear) the role contacts hold while the brand is approved; never a powerful one."""
+        if brand.status == "removed":
+            raise InvalidInput("brand.unknown", name=brand.name)
+        if role is not None:
+            check_brand_role(is_default=role.is_default, managed=role.managed, permissions=role.permissions)
+        await self.store.set_brand_role(
+            community_id, brand.id, role.id if role else None, now=self.clock()
+        )
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        return self._with_roles(brand, after)
+
+    @staticmethod
+    def _with_roles(before: Brand, after: Brand) -> BrandChange:
+        add, remove = role_changes(
+            after.contacts, status=after.status, role_id=after.role_id, previous_role_id=before.role_id
+        )
+        return BrandChange(before, after, True, tuple(add), tuple(remove))
+
+    # -- the brand view of partners ---------------------------------------------------------------
+
+    async def partners_page(
+        self,
+        community_id: int,
+        scopes: Sequence[str],
+        page: int,
+        *,
+        per_page: int,
+        gone: GoneLookup | None = None,
+    ) -> PartnersPage:
+        """Opted-in partners only, ranked by their best trust among `scopes`, one page of them.
+
+        `gone`, when the platform does not report members leaving, names the listed members who left:
+        their partner status ends and the page is read again (at most three times).
+        """
+        page = max(0, page)
+        listings: list[PartnerListing] = []
+        total = 0
+        for _ in range(3):
+            listings, total = await self.store.partner_ranking(
+                community_id, scopes, offset=page * per_page, limit=per_page
+            )
+            last = max(0, math.ceil(total / per_page) - 1)
+            if page > last:  # the list shrank since this page was asked for
+                page = last
+                listings, total = await self.store.partner_ranking(
+                    community_id, scopes, offset=page * per_page, limit=per_page
+                )
+            left = await gone([e.member_id for e in listings]) if gone is not None and listings else []
+            for member_id in left:
+                await self.store.end_partnership(community_id, member_id, "left_server", now=self.clock())
+            if not left:
+                break
+        return PartnersPage(listings, page, max(1, math.ceil(total / per_page)), total)

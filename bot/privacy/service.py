@@ -1,0 +1,101 @@
+"""Members' privacy rights as a service: export, erasure, and the retention purge the scheduler runs.
+
+Buffered events are written before an export or an erasure, so neither misses what the member did a
+second ago; after rows are deleted the cached trust graph of that community is dropped, so the next
+ranking is rebuilt without them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.privacy.rules import build_export, export_bytes, new_pseudonym, retention_cutoff
+
+if TYPE_CHECKING:  # the store imports this package for the privacy rules
+    from bot.ingest import Ingest
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Exports larger than this are gzipped, to stay under the platforms' attachment limits.
+EXPORT_GZIP_OVER = 8_000_000  # bytes
+RETENTION_JOB = "retention-purge"
+RETENTION_EVERY_MINUTES = 24 * 60
+
+
+class RankingCache(Protocol):
+    async def invalidate(self, community_id: int) -> None:
+        """Forget what is cached about a community's engagement (rows were deleted)."""
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export file: its bytes, a file name, and how many rows it holds."""
+
+    data: bytes
+    filename: str
+    rows: int
+
+
+class PrivacyService:
+    def __init__(
+        self,
+        store: Store,
+        ingest: Ingest,
+        rankings: RankingCache,
+        *,
+        clock: Callable[[], datetime],
+        default_retention_days: int,
+        gzip_over: int = EXPORT_GZIP_OVER,
+    ) -> None:
+        self.store = store
+        self.ingest = ingest
+        self.rankings = rankings
+        self.clock = clock
+        self.default_retention_days = default_retention_days
+        self.gzip_over = gzip_over
+
+    async def export(self, community_id: int, member_id: int) -> Export:
+        """Every row about the member in this community, other people redacted, as a JSON file."""
+        await self.ingest.flush()
+        tables = await self.store.member_data(community_id, member_id)
+        document = build_export(community_id, member_id, tables, self.clock())
+        data, name = export_bytes(document), f"microvoice-{community_id}-{member_id}.json"
+        if len(data) > self.gzip_over:
+            data, name = gzip.compress(data), name + ".gz"
+        return Export(data, name, sum(len(rows) for rows in document["tables"].values()))
+
+    async def erase(self, community_id: int, member_id: int) -> dict[str, int]:
+        """Erase one member from one community (aggregates kept under a fresh pseudonym)."""
+        await self.ingest.flush()  # buffered events of theirs are erased too
+        counts = await self.store.forget_member(
+            community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
+        )
+        await self.rankings.invalidate(community_id)
+        log.info("erased member %s from community %s: %s", member_id, community_id, counts)
+        return counts
+
+    async def purge_expired(self) -> dict[int, int]:
+        """The daily retention job: raw events past each community's window go; aggregates stay.
+
+        Returns the number of events deleted per community that had any. A community whose purge
+        fails is logged and skipped; the others are still purged.
+        """
+        purged: dict[int, int] = {}
+        now = self.clock()
+        for community_id, days in await self.store.retention_targets(self.default_retention_days):
+            try:
+                n = await self.store.purge_events_before(community_id, retention_cutoff(now, days))
+            except Exception:
+                log.exception("retention purge failed for community %s", community_id)
+                continue
+            if n:
+                purged[community_id] = n
+                await self.rankings.invalidate(community_id)
+                log.info("retention: deleted %d raw events older than %d days in %s", n, days, community_id)
+        return purged

@@ -1,0 +1,119 @@
+"""The only place that speaks SQL. aiosqlite over one SQLite file in WAL mode, foreign keys on.
+
+`Store` is one object composed of a query mixin per concern, all sharing one connection and its write
+lock (`base`):
+
+- `migrate`     the migration runner: numbered files in migrations/, applied in order at open
+- `ledger`      raw events, members and channels; activity counts
+- `settings`    per-community settings and the installation's own state
+- `graph`       what the trust graph is built from, read as numpy columns on reader connections
+- `trust`       stored rankings, their snapshots and moderators' overrides
+- `partners`    partner programs, consent, brands, member export and erasure, retention purge
+- `activations` activations and their transitions, Q&A, takeovers
+- `giveaways`   giveaway entries and draws, unique code pools
+
+Open with `await Store.open(path)`; close with `await store.close()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.store.activations import (
+    ActivationQueries,
+    AfterInsert,
+    QaSummary,
+    Question,
+    TakeoverSnapshot,
+    WindowCheck,
+)
+from bot.store.base import PAGE_CACHE_KIB, Params, StoreBase, connect
+from bot.store.giveaways import (
+    ClaimOutcome,
+    Draw,
+    EntryOutcome,
+    GiveawayQueries,
+    Standing,
+    write_codes,
+    write_giveaway_secret,
+)
+from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
+from bot.store.ledger import LedgerQueries
+from bot.store.migrate import (
+    MIGRATIONS_DIR,
+    Migration,
+    MigrationError,
+    discover_migrations,
+)
+from bot.store.migrate import migrate as apply_migrations
+from bot.store.migrate import schema_version as read_schema_version
+from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
+from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
+from bot.store.trust import TrustQueries
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "NO_DAY",
+    "PAGE_CACHE_KIB",
+    "SETTING_COLUMNS",
+    "AfterInsert",
+    "Brand",
+    "ClaimOutcome",
+    "CommunitySettings",
+    "ConsentEntry",
+    "Draw",
+    "EngagementColumns",
+    "EntryOutcome",
+    "MemberDays",
+    "Migration",
+    "MigrationError",
+    "Params",
+    "PartnerListing",
+    "PostColumns",
+    "QaSummary",
+    "Question",
+    "Standing",
+    "Store",
+    "StoreBase",
+    "TakeoverSnapshot",
+    "WindowCheck",
+    "discover_migrations",
+    "write_codes",
+    "write_giveaway_secret",
+]
+
+
+class Store(
+    LedgerQueries,
+    SettingsQueries,
+    GraphQueries,
+    TrustQueries,
+    PartnerQueries,
+    ActivationQueries,
+    GiveawayQueries,
+):
+    """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR) -> Store:
+        """Connect and bring the schema up to date with the files in `migrations`."""
+        path = Path(path)
+        db = await connect(path)
+        try:
+            store = cls(db, path)
+            await store.migrate(discover_migrations(migrations))
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def schema_version(self) -> int:
+        return await read_schema_version(self.db)
+
+    async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        """Apply every migration newer than the database, each in its own transaction."""
+        return await apply_migrations(self.db, migrations)

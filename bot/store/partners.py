@@ -1,0 +1,550 @@
+"""SQL for partner programs, brands, consent and privacy. Mixed into `bot.store.Store`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.errors import InvalidInput
+from bot.ledger import iso
+from bot.partners import Partner, Terms
+from bot.privacy import (
+    ACTIVATION_ENTRIES,
+    FINISHED_ACTIVATION_STATES,
+    MEMBER_COLUMNS,
+    MEMBER_ID_ARRAYS,
+    MEMBER_JSON_KEYS,
+    MEMBER_LINKS,
+    NOT_EXPORTED,
+    pseudonymise_ids,
+)
+from bot.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class Brand:
+    id: int
+    community_id: int
+    name: str
+    status: str
+    topics: tuple[int, ...]
+    contacts: tuple[int, ...]
+    created_by: int | None = None
+    created_at: str | None = None
+    approved_by: int | None = None
+    updated_at: str | None = None
+    role_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PartnerListing:
+    """One partner as a brand sees them: their best standing among the brand's topic scopes."""
+
+    member_id: int
+    scope: str
+    rank: int
+    score: float
+    distinct_peers: int
+    trusted_peers: int
+    why: str
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    action: str
+    terms_version: int | None
+    at: str
+
+
+_BRAND_COLUMNS = (
+    "id, community_id, name, status, topics, created_by, created_at, approved_by, updated_at, role_id"
+)
+_FINISHED = ", ".join(f"'{s}'" for s in FINISHED_ACTIVATION_STATES)
+
+_PARTNER_RANKING = """
+    WITH best AS (
+        SELECT ts.member_id, ts.scope, ts.rank, ts.score, ts.distinct_peers, ts.trusted_peers, ts.why,
+               row_number() OVER (PARTITION BY ts.member_id ORDER BY ts.score DESC, ts.scope) AS pick
+          FROM trust_scores AS ts
+          JOIN partners AS p
+            ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
+         WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
+    )
+    SELECT member_id, scope, rank, score, distinct_peers, trusted_peers, why FROM best
+     WHERE pick = 1 ORDER BY score DESC, member_id LIMIT :limit OFFSET :offset
+"""
+_PARTNER_RANKING_TOTAL = """
+    SELECT count(DISTINCT ts.member_id) FROM trust_scores AS ts
+      JOIN partners AS p
+        ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
+     WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
+"""
+_ACCEPT = """
+    INSERT INTO partners (community_id, member_id, terms_version, opted_in_at, opted_out_at)
+    VALUES (:c, :m, :v, :now, NULL)
+    ON CONFLICT (community_id, member_id) DO UPDATE SET
+        terms_version = excluded.terms_version,
+        opted_in_at = CASE WHEN partners.opted_out_at IS NULL THEN partners.opted_in_at
+                           ELSE excluded.opted_in_at END,
+        opted_out_at = NULL
+"""
+_LOG = """
+    INSERT INTO consent_log (community_id, member_id, action, terms_version, at)
+    VALUES (:c, :m, :action, :v, :now)
+"""
+_RETENTION_TARGETS = """
+    SELECT e.community_id, coalesce(s.retention_days, :default_days)
+      FROM (SELECT DISTINCT community_id FROM events) AS e
+      LEFT JOIN guild_settings AS s ON s.community_id = e.community_id
+     ORDER BY e.community_id
+"""
+_PURGE_CHUNK = """
+    DELETE FROM events WHERE id IN (
+        SELECT id FROM events WHERE community_id = :c AND created_at < :cutoff LIMIT :chunk)
+"""
+
+
+class PartnerQueries(StoreBase):
+    """Partners, consent log, brands, export and erasure. Mixed into `bot.store.Store`."""
+
+    # -- partners ---------------------------------------------------------------------------------
+
+    async def is_partner(self, community_id: int, member_id: int) -> bool:
+        """True while the member is opted in to the community's partner program."""
+        sql = """SELECT 1 FROM partners WHERE community_id = ? AND member_id = ? AND opted_out_at IS NULL"""
+        async with self.db.execute(sql, (community_id, member_id)) as cur:
+            return await cur.fetchone() is not None
+
+    async def get_partner(self, community_id: int, member_id: int) -> Partner | None:
+        rows = await self.fetch_all(
+            "SELECT community_id, member_id, terms_version, opted_in_at, opted_out_at FROM partners"
+            " WHERE community_id = ? AND member_id = ?",
+            (community_id, member_id),
+        )
+        return Partner(*rows[0]) if rows else None
+
+    async def active_partner_ids(self, community_id: int) -> list[int]:
+        rows = await self.fetch_all(
+            "SELECT member_id FROM partners WHERE community_id = ? AND opted_out_at IS NULL"
+            " ORDER BY member_id",
+            (community_id,),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def current_terms(self, community_id: int) -> Terms | None:
+        """The newest terms moderators wrote, or None while the built-in default (version 0) applies."""
+        rows = await self.fetch_all(
+            "SELECT version, body, created_at FROM partner_terms WHERE community_id = ?"
+            " ORDER BY version DESC LIMIT 1",
+            (community_id,),
+        )
+        return Terms(int(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
+
+    async def add_terms(self, community_id: int, body: str, *, by: int, now: datetime) -> int:
+        """Store a new version of the terms; returns its number (1, 2, ...)."""
+        async with self.transaction():
+            version = 1 + int(
+                await self.scalar(
+                    "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
+                    (community_id,),
+                )
+            )
+            await self.db.execute(
+                "INSERT INTO partner_terms (community_id, version, body, created_by, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (community_id, version, body, by, iso(now)),
+            )
+        return version
+
+    async def accept_terms(self, community_id: int, member_id: int, version: int, *, now: datetime) -> bool:
+        """Opt in under `version`, logging the consent. False (nothing written) if the terms changed."""
+        async with self.transaction():
+            current = int(
+                await self.scalar(
+                    "SELECT coalesce(max(version), 0) FROM partner_terms WHERE community_id = ?",
+                    (community_id,),
+                )
+            )
+            if current != version:
+                return False
+            already = await self.scalar(
+                "SELECT 1 FROM partners WHERE community_id = ? AND member_id = ? AND terms_version = ?"
+                " AND opted_out_at IS NULL",
+                (community_id, member_id, version),
+            )
+            if already:  # a second click on the same Accept: consent is already on record
+                return True
+            params = dict(c=community_id, m=member_id, v=version, now=iso(now))
+            await self.db.execute(_ACCEPT, params)
+            await self.db.execute(_LOG, dict(params, action="accepted"))
+        return True
+
+    async def log_consent(
+        self, community_id: int, member_id: int, action: str, version: int | None, *, now: datetime
+    ) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now))
+            )
+
+    async def end_partnership(self, community_id: int, member_id: int, action: str, *, now: datetime) -> bool:
+        """Opt a partner out at once (`action`: left, left_server, banned). False if they were not one."""
+        async with self.transaction():
+            cur = await self.db.execute(
+                "UPDATE partners SET opted_out_at = :now"
+                " WHERE community_id = :c AND member_id = :m AND opted_out_at IS NULL",
+                dict(c=community_id, m=member_id, now=iso(now)),
+            )
+            if cur.rowcount != 1:
+                return False
+            version = await self.scalar(
+                "SELECT terms_version FROM partners WHERE community_id = ? AND member_id = ?",
+                (community_id, member_id),
+            )
+            await self.db.execute(
+                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now))
+            )
+        return True
+
+    async def consent_history(self, community_id: int, member_id: int) -> list[ConsentEntry]:
+        rows = await self.fetch_all(
+            "SELECT action, terms_version, at FROM consent_log WHERE community_id = ? AND member_id = ?"
+            " ORDER BY id",
+            (community_id, member_id),
+        )
+        return [ConsentEntry(str(a), None if v is None else int(v), str(at)) for a, v, at in rows]
+
+    async def partner_ranking(
+        self, community_id: int, scopes: Sequence[str], *, offset: int, limit: int
+    ) -> tuple[list[PartnerListing], int]:
+        """Active partners only, each at their best score among `scopes`, best first; and the total."""
+        params = dict(c=community_id, scopes=json.dumps(list(scopes)), offset=offset, limit=limit)
+        rows = await self.fetch_all(_PARTNER_RANKING, params)
+        total = int(await self.scalar(_PARTNER_RANKING_TOTAL, params) or 0)
+        listings = [
+            PartnerListing(int(m), str(s), int(r), float(sc), int(p), int(t), str(w))
+            for m, s, r, sc, p, t, w in rows
+        ]
+        return listings, total
+
+    # -- brands -----------------------------------------------------------------------------------
+
+    async def _brand_from_row(self, row: tuple[Any, ...]) -> Brand:
+        contacts = await self.fetch_all(
+            "SELECT member_id FROM brand_contacts WHERE brand_id = ? ORDER BY member_id", (row[0],)
+        )
+        bid, cid, name, status, topics, created_by, created_at, approved_by, updated_at, role_id = row
+        return Brand(
+            int(bid),
+            int(cid),
+            str(name),
+            str(status),
+            tuple(int(t) for t in json.loads(topics)),
+            tuple(int(c[0]) for c in contacts),
+            created_by,
+            created_at,
+            approved_by,
+            updated_at,
+            role_id,
+        )
+
+    async def get_brand(self, community_id: int, brand_id: int) -> Brand | None:
+        """The brand with this id in this community (any status), or None."""
+        rows = await self.fetch_all(
+            f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND id = ?", (community_id, brand_id)
+        )
+        return await self._brand_from_row(rows[0]) if rows else None
+
+    async def find_brand(self, community_id: int, key: int | str) -> Brand | None:
+        """By id, or by case-insensitive name among brands that were not removed."""
+        if isinstance(key, int):
+            return await self.get_brand(community_id, key)
+        rows = await self.fetch_all(
+            f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND lower(name) = lower(?)"
+            " ORDER BY status = 'removed', id DESC LIMIT 1",
+            (community_id, key),
+        )
+        return await self._brand_from_row(rows[0]) if rows else None
+
+    async def list_brands(self, community_id: int, *, include_removed: bool = False) -> list[Brand]:
+        rows = await self.fetch_all(
+            f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ?"
+            + ("" if include_removed else " AND status <> 'removed'")
+            + " ORDER BY lower(name), id",
+            (community_id,),
+        )
+        return [await self._brand_from_row(r) for r in rows]
+
+    async def create_brand(
+        self,
+        community_id: int,
+        name: str,
+        contacts: Sequence[int],
+        topics: Sequence[int],
+        *,
+        by: int,
+        now: datetime,
+    ) -> Brand:
+        """A pending brand with its contacts, in one transaction: all of it or nothing."""
+        stamp = iso(now)
+        try:
+            async with self.transaction():
+                cur = await self.db.execute(
+                    "INSERT INTO brands"
+                    " (community_id, name, status, topics, created_by, created_at, updated_at)"
+                    " VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+                    (community_id, name, json.dumps(list(topics)), by, stamp, stamp),
+                )
+                brand_id = int(cur.lastrowid or 0)
+                await self.db.executemany(
+                    "INSERT INTO brand_contacts (brand_id, community_id, member_id) VALUES (?, ?, ?)",
+                    [(brand_id, community_id, m) for m in contacts],
+                )
+        except sqlite3.IntegrityError as exc:
+            if "brands_live_name" in str(exc):
+                raise InvalidInput("brand.name_taken", name=name) from exc
+            raise
+        brand = await self.get_brand(community_id, brand_id)
+        assert brand is not None
+        return brand
+
+    async def set_brand_status(
+        self, community_id: int, brand_id: int, *, expected: str, status: str, by: int, now: datetime
+    ) -> bool:
+        """Guarded transition: only from the state the caller saw, so a double click never repeats it."""
+        approve = status == "approved"
+        cur = await self.write(
+            "UPDATE brands SET status = :status, updated_at = :now,"
+            " approved_by = CASE WHEN :approve THEN :by ELSE approved_by END"
+            " WHERE community_id = :c AND id = :id AND status = :expected",
+            dict(
+                status=status,
+                now=iso(now),
+                approve=approve,
+                by=by,
+                c=community_id,
+                id=brand_id,
+                expected=expected,
+            ),
+        )
+        return cur.rowcount == 1
+
+    async def set_brand_role(
+        self, community_id: int, brand_id: int, role_id: int | None, *, now: datetime
+    ) -> bool:
+        """Choose (or clear, with None) the Discord role the brand's contacts get while it is approved."""
+        cur = await self.write(
+            "UPDATE brands SET role_id = :role, updated_at = :now"
+            " WHERE community_id = :c AND id = :id AND status <> 'removed'",
+            dict(role=role_id, now=iso(now), c=community_id, id=brand_id),
+        )
+        return cur.rowcount == 1
+
+    async def managed_brand_ids(self, community_id: int, member_id: int) -> list[int]:
+        """Approved brands this member is a contact of (a brand manager for each)."""
+        sql = """
+            SELECT b.id FROM brand_contacts AS c JOIN brands AS b ON b.id = c.brand_id
+             WHERE c.community_id = ? AND c.member_id = ? AND b.status = 'approved'
+             ORDER BY b.id
+        """
+        async with self.db.execute(sql, (community_id, member_id)) as cur:
+            return [int(row[0]) for row in await cur.fetchall()]
+
+    async def ranking_exclusions(self, community_id: int) -> set[int]:
+        """Never ranked: contacts of brands that are not removed, and erased members' pseudonyms."""
+        rows = await self.fetch_all(
+            """
+            SELECT c.member_id FROM brand_contacts AS c JOIN brands AS b ON b.id = c.brand_id
+             WHERE c.community_id = :c AND b.status <> 'removed'
+            UNION SELECT actor_id FROM engagement_daily WHERE community_id = :c AND actor_id < 0
+            UNION SELECT target_id FROM engagement_daily WHERE community_id = :c AND target_id < 0
+            """,
+            dict(c=community_id),
+        )
+        return {int(r[0]) for r in rows}
+
+    # -- privacy ----------------------------------------------------------------------------------
+
+    async def _tables(self) -> dict[str, list[str]]:
+        names = await self.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        tables: dict[str, list[str]] = {}
+        for (name,) in names:
+            columns = await self.fetch_all(f'PRAGMA table_info("{name}")')
+            tables[str(name)] = [str(c[1]) for c in columns]
+        return tables
+
+    async def member_data(self, community_id: int, member_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table that belongs to this community and mentions this member."""
+        tables = await self._tables()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name, columns in tables.items():
+            refs = [f'"{c}" = :m' for c in columns if c in MEMBER_COLUMNS]
+            refs += [
+                f'EXISTS (SELECT 1 FROM json_each("{c}") WHERE value = :m)'
+                for c in columns
+                if c in MEMBER_ID_ARRAYS
+            ]
+            refs += [
+                f"json_extract(\"{c}\", '$.{MEMBER_JSON_KEYS[c]}') = :m"
+                for c in columns
+                if c in MEMBER_JSON_KEYS
+            ]
+            refs += [
+                f'"{c}" IN (SELECT id FROM "{parent}" WHERE "{ref}" = :m)'
+                for c in columns
+                if (link := MEMBER_LINKS.get((name, c))) is not None and link[0] in tables
+                for parent, ref in [link]
+            ]
+            if name in NOT_EXPORTED or not refs:
+                continue
+            if "community_id" in columns:
+                scope = '"community_id" = :c'
+            elif "activation_id" in columns and "activations" in tables:
+                scope = '"activation_id" IN (SELECT id FROM activations WHERE community_id = :c)'
+            else:
+                continue
+            match = " OR ".join(refs)
+            sql = f'SELECT * FROM "{name}" WHERE {scope} AND ({match}) ORDER BY 1, 2'
+            async with self.db.execute(sql, dict(c=community_id, m=member_id)) as cur:
+                names = [d[0] for d in cur.description]
+                rows = [dict(zip(names, r, strict=True)) for r in await cur.fetchall()]
+            if rows:
+                out[name] = rows
+        return out
+
+    async def forget_member(
+        self, community_id: int, member_id: int, *, pseudonym: int, now: datetime
+    ) -> dict[str, int]:
+        """Erase a member from one community in one transaction; returns rows touched per step.
+
+        Deletes their events as actor, unlinks them from events where they are only the target,
+        deletes their scores, overrides, member facts, brand contacts, partner record and consent
+        history (leaving one 'erased' tombstone) and their entries in activations that are over. The
+        daily aggregates keep every count: their id there is replaced by `pseudonym`. There is no
+        DELETE trigger on events, so deleting raw events does not touch the aggregates.
+        """
+        c, m = community_id, member_id
+        p = dict(c=c, m=m, pseudonym=pseudonym, now=iso(now))
+        tables = await self._tables()
+        steps: list[tuple[str, str]] = [
+            ("events_deleted", "DELETE FROM events WHERE community_id = :c AND actor_id = :m"),
+            (
+                "events_unlinked",
+                "UPDATE events SET target_id = NULL WHERE community_id = :c AND target_id = :m",
+            ),
+            (
+                "engagement_pseudonymised",
+                "UPDATE engagement_daily SET actor_id = :pseudonym WHERE community_id = :c AND actor_id = :m",
+            ),
+            (
+                "engagement_received_pseudonymised",
+                "UPDATE engagement_daily SET target_id = :pseudonym"
+                " WHERE community_id = :c AND target_id = :m",
+            ),
+            (
+                "activity_pseudonymised",
+                "UPDATE activity_daily SET member_id = :pseudonym WHERE community_id = :c AND member_id = :m",
+            ),
+            ("scores_deleted", "DELETE FROM trust_scores WHERE community_id = :c AND member_id = :m"),
+            (
+                "snapshots_deleted",
+                "DELETE FROM trust_snapshots WHERE community_id = :c AND member_id = :m",
+            ),
+            ("overrides_deleted", "DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m"),
+            ("members_deleted", "DELETE FROM members WHERE community_id = :c AND member_id = :m"),
+            (
+                "threads_unlinked",
+                "UPDATE channels SET owner_id = NULL WHERE community_id = :c AND owner_id = :m",
+            ),
+            (
+                "brand_contacts_deleted",
+                "DELETE FROM brand_contacts WHERE community_id = :c AND member_id = :m",
+            ),
+            ("partner_deleted", "DELETE FROM partners WHERE community_id = :c AND member_id = :m"),
+            ("consent_deleted", "DELETE FROM consent_log WHERE community_id = :c AND member_id = :m"),
+        ]
+        finished = f"SELECT id FROM activations WHERE community_id = :c AND state IN ({_FINISHED})"
+        if "activations" in tables:
+            for table, column, how in ACTIVATION_ENTRIES:
+                columns = tables.get(table, [])
+                if column not in columns:
+                    continue
+                if "activation_id" in columns:
+                    where = f"activation_id IN ({finished})"
+                elif table == "qa_votes" and "qa_questions" in tables:
+                    where = (
+                        f"question_id IN (SELECT id FROM qa_questions WHERE activation_id IN ({finished}))"
+                    )
+                else:
+                    continue
+                if table == "takeover_snapshots":
+                    where += " AND restored_at IS NOT NULL"  # still needed to give the channel back
+                if how == "delete":
+                    sql = f'DELETE FROM "{table}" WHERE "{column}" = :m AND {where}'
+                else:
+                    sql = f'UPDATE "{table}" SET "{column}" = :pseudonym WHERE "{column}" = :m AND {where}'
+                steps.insert(0, (f"{table}_{'deleted' if how == 'delete' else 'pseudonymised'}", sql))
+            steps.append(
+                (
+                    "takers_pseudonymised",
+                    "UPDATE activations SET config = json_set(config, '$.taker_id', :pseudonym)"
+                    f" WHERE community_id = :c AND state IN ({_FINISHED})"
+                    " AND json_extract(config, '$.taker_id') = :m",
+                )
+            )
+        counts: dict[str, int] = {}
+        async with self.transaction():
+            for name, sql in steps:
+                cur = await self.db.execute(sql, p)
+                counts[name] = max(cur.rowcount, 0)
+            if "giveaway_draws" in tables and "activations" in tables:
+                counts["draws_pseudonymised"] = await self._pseudonymise_draws(finished, p)
+            await self.db.execute(_LOG, dict(c=c, m=m, action="erased", v=None, now=iso(now)))
+        return counts
+
+    async def _pseudonymise_draws(self, finished: str, p: dict[str, Any]) -> int:
+        """Replace the member's id in finished giveaways' draw records (winners, replaced, entrants) by
+        the pseudonym, in place: inside forget_member's transaction."""
+        arrays = sorted(MEMBER_ID_ARRAYS)
+        touches = " OR ".join(f"EXISTS (SELECT 1 FROM json_each({c}) WHERE value = :m)" for c in arrays)
+        rows = await self.fetch_all(
+            f"SELECT activation_id, round, {', '.join(arrays)} FROM giveaway_draws"
+            f" WHERE activation_id IN ({finished}) AND ({touches})",
+            p,
+        )
+        for activation_id, round_no, *values in rows:
+            changes = {
+                c: pseudonymise_ids(v, p["m"], p["pseudonym"]) for c, v in zip(arrays, values, strict=True)
+            }
+            assignments = ", ".join(f"{c} = :{c}" for c in arrays)
+            await self.db.execute(
+                f"UPDATE giveaway_draws SET {assignments} WHERE activation_id = :a AND round = :r",
+                dict(changes, a=activation_id, r=round_no),
+            )
+        return len(rows)
+
+    async def retention_targets(self, default_days: int) -> list[tuple[int, int]]:
+        """(community, retention days) for every community that has raw events."""
+        rows = await self.fetch_all(_RETENTION_TARGETS, dict(default_days=default_days))
+        return [(int(c), int(d)) for c, d in rows]
+
+    async def purge_events_before(self, community_id: int, cutoff: datetime, *, chunk: int = 5000) -> int:
+        """Delete raw events older than `cutoff`, a chunk per transaction (other writers get turns).
+
+        The daily aggregates are untouched: they are written by INSERT triggers only.
+        """
+        total = 0
+        while True:
+            async with self.transaction():
+                cur = await self.db.execute(
+                    _PURGE_CHUNK, dict(c=community_id, cutoff=iso(cutoff), chunk=chunk)
+                )
+            total += max(cur.rowcount, 0)
+            if cur.rowcount < chunk:
+                return total

@@ -1,0 +1,97 @@
+"""CommunityService on a real store (temporary SQLite file): settings, recent activity, overrides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.community import RETENTION_MAX, CommunityService
+from bot.errors import InvalidInput
+from bot.ingest import Ingest
+from bot.ledger import EngagementEvent
+from bot.store import Store
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GUILD = 100
+
+
+def ev(
+    kind: str, actor: int, source: str, *, channel: int = 10, at: datetime = T0, target: int | None = None
+):
+    return EngagementEvent("discord", GUILD, channel, actor, kind, source, at, target)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def ingest(store: Store) -> Ingest:
+    return Ingest(store)
+
+
+@pytest.fixture
+def communities(store: Store, ingest: Ingest) -> CommunityService:
+    return CommunityService(store, ingest, clock=lambda: T0, default_locale="he")
+
+
+async def test_update_writes_checked_settings_and_refreshes_the_language(
+    communities: CommunityService, store: Store
+):
+    assert await communities.lang(GUILD) == "he"  # the operator's default until moderators choose
+    assert await communities.lang(None) == "he"
+    await communities.update(GUILD, {"locale": "ar", "retention_days": 30, "mod_role_id": 5}, by=9)
+    assert await communities.lang(GUILD) == "ar"
+    settings = await communities.get(GUILD)
+    assert (settings.locale, settings.retention_days, settings.mod_role_id) == ("ar", 30, 5)
+    assert await store.scalar("SELECT updated_by FROM guild_settings") == 9
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"locale": "fr"}, "error.bad_locale"),
+        ({"retention_days": 0}, "error.bad_retention"),
+        ({"retention_days": RETENTION_MAX + 1}, "error.bad_retention"),
+        ({"max_sponsored_per_week": 51}, "error.bad_sponsored"),
+        ({"min_gap_hours": -1}, "error.bad_gap"),
+        ({"locale": "ar", "min_gap_hours": 721}, "error.bad_gap"),
+    ],
+)
+async def test_a_refused_setting_writes_nothing(
+    communities: CommunityService, store: Store, changes: dict[str, object], key: str
+):
+    with pytest.raises(InvalidInput) as refused:
+        await communities.update(GUILD, changes, by=9)
+    assert refused.value.key == key
+    assert await store.scalar("SELECT count(*) FROM guild_settings") == 0
+    assert await communities.lang(GUILD) == "he"
+
+
+async def test_activity_counts_the_last_days_including_buffered_events(
+    communities: CommunityService, store: Store, ingest: Ingest
+):
+    assert (await communities.activity(GUILD, 7)).total == 0
+    await store.record([ev("message", 1, "1", at=T0 - timedelta(days=8))])  # too old
+    ingest.add(ev("message", 1, "2", at=T0 - timedelta(days=1)))
+    ingest.add(ev("reply", 2, "3", target=1, at=T0 - timedelta(hours=1)))
+    ingest.add(ev("message", 3, "4", channel=11, at=T0 - timedelta(hours=1)))
+    activity = await communities.activity(GUILD, 7)
+    assert activity.kinds == {"message": 2, "reply": 1}
+    assert (activity.total, activity.members) == (3, 3)
+    assert [(channel, n) for channel, _, n in activity.channels] == [(10, 2), (11, 1)]
+
+
+async def test_trust_overrides_pin_exclude_and_clear(communities: CommunityService, store: Store):
+    await communities.set_trust_override(GUILD, 5, "pin", by=9)
+    await communities.set_trust_override(GUILD, 6, "exclude", by=9)
+    assert await store.trust_overrides(GUILD) == {5: "pin", 6: "exclude"}
+    await communities.set_trust_override(GUILD, 5, "clear", by=9)
+    assert await store.trust_overrides(GUILD) == {6: "exclude"}
+    with pytest.raises(ValueError):
+        await communities.set_trust_override(GUILD, 6, "boost", by=9)

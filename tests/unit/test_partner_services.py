@@ -1,0 +1,300 @@
+"""PartnerService and BrandService on a real store (temporary SQLite file), no platform."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import i18n
+from bot.community import CommunityService
+from bot.errors import Forbidden, InvalidInput
+from bot.ingest import Ingest
+from bot.partners import BrandService, ContactFacts, PartnerService, RoleFacts
+from bot.roles import Role, Standing
+from bot.store import Store
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GUILD, OTHER = 100, 200
+MOD = 9
+KICK_MEMBERS = 1 << 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def communities(store: Store, clock: Clock) -> CommunityService:
+    return CommunityService(store, Ingest(store), clock=clock)
+
+
+@pytest.fixture
+def partners(store: Store, communities: CommunityService, clock: Clock) -> PartnerService:
+    return PartnerService(store, communities, clock=clock)
+
+
+@pytest.fixture
+def brands(store: Store, communities: CommunityService, clock: Clock) -> BrandService:
+    return BrandService(store, communities, clock=clock)
+
+
+def moderator() -> Standing:
+    return Standing(moderator=True, managed_brands=(), partner=False)
+
+
+def contacts(*ids: int) -> list[ContactFacts]:
+    return [ContactFacts(i, is_bot=False) for i in ids]
+
+
+# -- partners -------------------------------------------------------------------------------------
+
+
+async def test_default_terms_are_version_zero_in_the_community_language(
+    partners: PartnerService, communities: CommunityService
+):
+    assert (await partners.terms(GUILD)).body == i18n.t("en", "partner.default_terms")
+    await communities.update(GUILD, {"locale": "he"}, by=MOD)
+    terms = await partners.terms(GUILD)
+    assert (terms.version, terms.body) == (0, i18n.t("he", "partner.default_terms"))
+
+
+async def test_join_accept_status_and_newer_terms(partners: PartnerService, clock: Clock):
+    offer = await partners.offer(GUILD, 5)
+    assert offer.partner is None and offer.needs_consent
+    assert await partners.accept(GUILD, 5, offer.terms.version)
+    assert not (await partners.offer(GUILD, 5)).needs_consent
+    status = await partners.status(GUILD, 5)
+    assert status.partner is not None and status.partner.active
+    assert (status.partner.terms_version, status.newer_version) == (0, None)
+    assert status.accepted_at == status.partner.opted_in_at
+
+    clock.now = T0 + timedelta(days=1)
+    version = await partners.set_terms(GUILD, "  New terms: brands see your standing only.  \n", by=MOD)
+    assert version == 1
+    assert (await partners.terms(GUILD)).body == "New terms: brands see your standing only."
+    assert (await partners.status(GUILD, 5)).newer_version == 1
+    assert (await partners.offer(GUILD, 5)).needs_consent  # a partner under older terms is offered v1
+    assert not await partners.accept(GUILD, 6, 0)  # v0 is no longer the current version
+    clock.now = T0 + timedelta(days=2)
+    assert await partners.accept(GUILD, 5, 1)
+    status = await partners.status(GUILD, 5)
+    assert status.partner is not None and status.partner.terms_version == 1
+    assert status.accepted_at is not None and status.accepted_at.startswith("2026-03-03")
+    assert status.partner.opted_in_at.startswith("2026-03-01")  # a partner since the first acceptance
+
+
+async def test_terms_that_mention_someone_are_refused_and_nothing_is_saved(partners: PartnerService):
+    with pytest.raises(InvalidInput, match=r"partner\.bad_terms_mention"):
+        await partners.set_terms(GUILD, "Be kind to everyone, including @everyone here.", by=MOD)
+    assert (await partners.terms(GUILD)).version == 0
+
+
+async def test_decline_is_logged_without_joining(partners: PartnerService, store: Store):
+    await partners.decline(GUILD, 5, 0)
+    assert not await store.is_partner(GUILD, 5)
+    assert [e.action for e in await store.consent_history(GUILD, 5)] == ["declined"]
+
+
+async def test_leaving_and_being_removed_end_the_partnership_once(partners: PartnerService, store: Store):
+    for member in (5, 6, 7):
+        await partners.accept(GUILD, member, 0)
+    assert await partners.leave(GUILD, 5)
+    assert not await partners.leave(GUILD, 5)
+    assert await partners.end(GUILD, 6, "left_server")
+    assert await partners.end(GUILD, 7, "banned")
+    assert not await partners.end(GUILD, 7, "banned")
+    with pytest.raises(ValueError):
+        await partners.end(GUILD, 8, "left")
+    assert await store.active_partner_ids(GUILD) == []
+    status = await partners.status(GUILD, 6)
+    assert status.partner is not None and not status.partner.active and status.accepted_at is None
+    actions = [e.action for m in (5, 6, 7) for e in await store.consent_history(GUILD, m)]
+    assert actions == ["accepted", "left", "accepted", "left_server", "accepted", "banned"]
+
+
+async def test_standing_reflects_partnership_and_managed_brands(
+    partners: PartnerService, brands: BrandService
+):
+    assert (await partners.standing(GUILD, 5, moderator=False)).roles == {Role.MEMBER}
+    await partners.accept(GUILD, 5, 0)
+    brand = await brands.register(GUILD, "Oat Co", contacts(5), [], by=MOD)
+    assert (await partners.standing(GUILD, 5, moderator=False)).roles == {Role.MEMBER, Role.PARTNER}
+    await brands.transition(GUILD, brand, "approve", by=MOD)
+    standing = await partners.standing(GUILD, 5, moderator=True)
+    assert standing.managed_brands == (brand.id,)
+    assert standing.roles == {Role.MEMBER, Role.PARTNER, Role.BRAND_MANAGER, Role.MODERATOR}
+    assert (await partners.standing(OTHER, 5, moderator=False)).roles == {Role.MEMBER}
+
+
+# -- brands ---------------------------------------------------------------------------------------
+
+
+async def test_register_cleans_the_name_and_keeps_distinct_topics(brands: BrandService):
+    brand = await brands.register(
+        GUILD, "  Oat\u200b   Co ", contacts(1, 2, 1), [10, 11, 10, 12, 13], by=MOD
+    )
+    assert (brand.name, brand.status, brand.contacts, brand.topics) == (
+        "Oat Co",
+        "pending",
+        (1, 2),
+        (10, 11, 12),
+    )
+    with pytest.raises(InvalidInput, match=r"brand\.contact_is_bot"):
+        await brands.register(GUILD, "Bot Co", [ContactFacts(3, is_bot=True)], [], by=MOD)
+    with pytest.raises(InvalidInput, match=r"brand\.name_taken") as taken:
+        await brands.register(GUILD, "oat co", contacts(4), [], by=MOD)
+    assert taken.value.params["name"] == "oat co"  # raw: the adapter escapes it for its platform
+    assert [b.name for b in await brands.visible(GUILD, moderator())] == ["Oat Co"]
+
+
+async def test_resolve_by_id_or_name_and_unknown_names_the_raw_text(brands: BrandService):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    assert (await brands.resolve(GUILD, f"#{brand.id}")).id == brand.id
+    assert (await brands.resolve(GUILD, "OAT co")).id == brand.id
+    with pytest.raises(InvalidInput, match=r"brand\.unknown") as unknown:
+        await brands.resolve(GUILD, "*Nope*")
+    assert unknown.value.params == {"name": "*Nope*"}
+    with pytest.raises(InvalidInput):
+        await brands.resolve(OTHER, "Oat Co")  # brands are per community
+
+
+async def test_transitions_are_guarded_and_refusals_name_the_status_in_the_community_language(
+    brands: BrandService, communities: CommunityService, store: Store
+):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    change = await brands.transition(GUILD, brand, "approve", by=MOD)
+    assert change.changed and change.after.status == "approved" and change.after.approved_by == MOD
+    assert (change.add, change.remove) == ((), ())  # no brand role: nothing for the platform to do
+    assert await store.managed_brand_ids(GUILD, 1) == [brand.id]
+    # a second moderator acting on what they saw before the approval changes nothing
+    stale = await brands.transition(GUILD, brand, "suspend", by=MOD + 1)
+    assert not stale.changed and stale.after.status == "pending"
+    assert (await brands.resolve(GUILD, "Oat Co")).status == "approved"
+    await communities.update(GUILD, {"locale": "ar"}, by=MOD)
+    with pytest.raises(InvalidInput, match=r"brand\.cannot_approve") as refused:
+        await brands.transition(GUILD, change.after, "approve", by=MOD)
+    assert refused.value.params == {"status": i18n.t("ar", "brand.status_approved")}
+
+
+async def test_brand_role_is_a_plan_held_only_while_approved(brands: BrandService):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    role = RoleFacts(77, is_default=False, managed=False, permissions=0)
+    pending = await brands.set_role(GUILD, brand, role)
+    # not approved yet: nobody gets it, and the platform makes sure nobody holds it
+    assert pending.after.role_id == 77 and pending.add == () and pending.remove == ((1, 77), (2, 77))
+    approved = await brands.transition(GUILD, pending.after, "approve", by=MOD)
+    assert approved.add == ((1, 77), (2, 77)) and approved.remove == ()
+    moved = await brands.set_role(GUILD, approved.after, RoleFacts(78, False, False, 0))
+    assert moved.add == ((1, 78), (2, 78)) and moved.remove == ((1, 77), (2, 77))
+    suspended = await brands.transition(GUILD, moved.after, "suspend", by=MOD)
+    assert suspended.add == () and suspended.remove == ((1, 78), (2, 78))
+    cleared = await brands.set_role(GUILD, suspended.after, None)
+    assert cleared.after.role_id is None and cleared.add == () and cleared.remove == ((1, 78), (2, 78))
+
+
+async def test_unusable_roles_and_removed_brands_are_refused(brands: BrandService):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    with pytest.raises(InvalidInput, match=r"brand\.role_too_powerful"):
+        await brands.set_role(GUILD, brand, RoleFacts(77, False, False, KICK_MEMBERS))
+    with pytest.raises(InvalidInput, match=r"brand\.role_unusable"):
+        await brands.set_role(GUILD, brand, RoleFacts(GUILD, True, False, 0))
+    assert (await brands.resolve(GUILD, "Oat Co")).role_id is None
+    removed = (await brands.transition(GUILD, brand, "remove", by=MOD)).after
+    with pytest.raises(InvalidInput, match=r"brand\.unknown"):
+        await brands.set_role(GUILD, removed, RoleFacts(77, False, False, 0))
+    assert await brands.visible(GUILD, moderator()) == []
+    assert await brands.choices(GUILD, "") == []
+
+
+async def test_brand_managers_see_only_their_approved_brands(brands: BrandService, partners: PartnerService):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    rye = await brands.register(GUILD, "Rye Ltd", contacts(2), [], by=MOD)
+    oat = (await brands.transition(GUILD, oat, "approve", by=MOD)).after
+    manager = await partners.standing(GUILD, 1, moderator=False)
+    assert [b.id for b in await brands.visible(GUILD, manager)] == [oat.id]
+    brands.check_access(oat, manager)
+    with pytest.raises(Forbidden, match=r"error\.not_your_brand"):
+        brands.check_access(rye, manager)
+    with pytest.raises(Forbidden):
+        await brands.by_id(GUILD, rye.id, manager)
+    assert (await brands.by_id(GUILD, rye.id, moderator())).id == rye.id
+    assert (await brands.for_partners(GUILD, None, manager)).id == oat.id  # their only brand
+    with pytest.raises(InvalidInput, match=r"brand\.which"):
+        await brands.for_partners(GUILD, None, moderator())
+    assert [b.name for b in await brands.choices(GUILD, " RYE")] == ["Rye Ltd"]
+
+
+async def test_removed_brands_are_unknown_to_the_partner_view(brands: BrandService):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    removed = (await brands.transition(GUILD, brand, "remove", by=MOD)).after
+    with pytest.raises(InvalidInput, match=r"brand\.unknown") as by_id:
+        await brands.by_id(GUILD, brand.id, moderator())
+    assert by_id.value.params == {"name": f"#{brand.id}"}
+    with pytest.raises(InvalidInput, match=r"brand\.unknown") as named:
+        await brands.for_partners(GUILD, removed, moderator())
+    assert named.value.params == {"name": "Oat Co"}
+
+
+async def seed_scores(store: Store, members: dict[int, float], *, scope: str = "channel:10") -> None:
+    ordered = sorted(members.items(), key=lambda kv: -kv[1])
+    rows = [
+        (m, rank, score, 3, 2, json.dumps({"parts": []})) for rank, (m, score) in enumerate(ordered, start=1)
+    ]
+    await store.replace_trust_scores(GUILD, {scope: rows, "all": rows}, T0)
+
+
+async def test_partner_view_lists_opted_in_members_only_in_trust_order(
+    brands: BrandService, partners: PartnerService, store: Store
+):
+    await seed_scores(store, {21: 0.9, 22: 0.8, 23: 0.7, 24: 0.6, 25: 0.5})
+    for member in (22, 23, 24, 25):
+        await partners.accept(GUILD, member, 0)
+    page = await brands.partners_page(GUILD, ["channel:10"], 0, per_page=2)
+    assert [e.member_id for e in page.listings] == [22, 23]  # 21 is trusted but never opted in
+    assert (page.page, page.pages, page.total) == (0, 2, 4)
+    last = await brands.partners_page(GUILD, ["channel:10"], 7, per_page=2)  # past the end: last page
+    assert (last.page, [e.member_id for e in last.listings]) == (1, [24, 25])
+    await partners.leave(GUILD, 22)
+    assert [e.member_id for e in (await brands.partners_page(GUILD, ["all"], 0, per_page=2)).listings] == [
+        23,
+        24,
+    ]
+
+
+async def test_partner_view_ends_the_partnership_of_members_who_left(
+    brands: BrandService, partners: PartnerService, store: Store
+):
+    await seed_scores(store, {21: 0.9, 22: 0.8, 23: 0.7})
+    for member in (21, 22, 23):
+        await partners.accept(GUILD, member, 0)
+    asked: list[list[int]] = []
+    departed = {21}
+
+    async def gone(member_ids: list[int]) -> list[int]:
+        asked.append(member_ids)
+        return [m for m in member_ids if m in departed]
+
+    page = await brands.partners_page(GUILD, ["all"], 0, per_page=2, gone=gone)
+    assert [e.member_id for e in page.listings] == [22, 23]
+    assert asked == [[21, 22], [22, 23]]  # read again after the departure
+    assert await store.active_partner_ids(GUILD) == [22, 23]
+    assert [e.action for e in await store.consent_history(GUILD, 21)] == ["accepted", "left_server"]

@@ -1,0 +1,125 @@
+"""PrivacyService on a real store (temporary SQLite file), with the real ingest buffer and rankings."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.community import CommunityService
+from bot.ingest import Ingest
+from bot.ledger import EngagementEvent
+from bot.privacy import PrivacyService
+from bot.store import Store
+from bot.trust import Voices
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+GUILD, OTHER = 100, 200
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def ev(
+    kind: str, actor: int, source: str, *, target: int | None = None, at: datetime = T0, guild: int = GUILD
+):
+    return EngagementEvent("discord", guild, 10, actor, kind, source, at, target)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ingest(store: Store) -> Ingest:
+    return Ingest(store)
+
+
+@pytest.fixture
+def voices(store: Store, clock: Clock) -> Voices:
+    return Voices(store, clock=clock)
+
+
+@pytest.fixture
+def privacy(store: Store, ingest: Ingest, voices: Voices, clock: Clock) -> PrivacyService:
+    return PrivacyService(store, ingest, voices, clock=clock, default_retention_days=180)
+
+
+async def test_export_includes_buffered_events_and_redacts_other_members(
+    privacy: PrivacyService, ingest: Ingest
+):
+    ingest.add(ev("message", 1, "1001"))
+    ingest.add(ev("reply", 2, "1002", target=1))  # about member 1, written by member 2
+    ingest.add(ev("message", 1, "1003", guild=OTHER))
+    export = await privacy.export(GUILD, 1)
+    assert ingest.pending == 0
+    assert export.filename == f"microvoice-{GUILD}-1.json"
+    document = json.loads(export.data)
+    events = document["tables"]["events"]
+    assert [(e["source_id"], e["actor_id"], e["target_id"]) for e in events] == [
+        ("1001", "1", None),
+        ("1002", None, "1"),
+    ]
+    assert export.rows == sum(len(rows) for rows in document["tables"].values())
+    assert document["member_id"] == "1" and document["exported_at"].startswith("2026-03-01T12:00")
+
+
+async def test_large_exports_are_gzipped(store: Store, ingest: Ingest, voices: Voices, clock: Clock):
+    small = PrivacyService(store, ingest, voices, clock=clock, default_retention_days=180, gzip_over=10)
+    ingest.add(ev("message", 1, "1001"))
+    export = await small.export(GUILD, 1)
+    assert export.filename.endswith(".json.gz")
+    assert json.loads(gzip.decompress(export.data))["tables"]["events"][0]["source_id"] == "1001"
+
+
+async def test_erase_deletes_buffered_and_stored_events_and_drops_the_cached_graph(
+    privacy: PrivacyService, store: Store, ingest: Ingest, voices: Voices
+):
+    await store.record([ev("message", 1, "1001"), ev("reply", 2, "1002", target=1)])
+    await voices.recompute(GUILD)
+    assert voices.cached_graph(GUILD) is not None
+    ingest.add(ev("reaction", 1, "1002:x", target=2))
+    counts = await privacy.erase(GUILD, 1)
+    assert counts["events_deleted"] == 2 and counts["events_unlinked"] == 1
+    assert voices.cached_graph(GUILD) is None
+    assert await store.scalar("SELECT count(*) FROM events WHERE actor_id = 1 OR target_id = 1") == 0
+    assert await store.scalar("SELECT count(*) FROM events") == 1  # member 2's reply, unlinked
+    exported = json.loads((await privacy.export(GUILD, 1)).data)
+    assert set(exported["tables"]) == {"consent_log"}  # only the erasure tombstone is left
+
+
+async def test_retention_purge_uses_each_communitys_window_and_is_idempotent(
+    privacy: PrivacyService, store: Store, voices: Voices, clock: Clock, ingest: Ingest
+):
+    clock.now = T0 + timedelta(days=100)
+    await store.record(
+        [
+            ev("message", 1, "1", at=T0),
+            ev("reply", 2, "2", target=1, at=clock.now - timedelta(days=10)),
+            ev("message", 1, "3", at=T0, guild=OTHER),
+        ]
+    )
+    await CommunityService(store, ingest, clock=clock).update(GUILD, {"retention_days": 30}, by=9)
+    await voices.recompute(GUILD)
+    assert voices.cached_graph(GUILD) is not None
+    assert await privacy.purge_expired() == {GUILD: 1}  # OTHER keeps the default 180 days
+    assert voices.cached_graph(GUILD) is None
+    assert await store.fetch_all("SELECT source_id FROM events ORDER BY source_id") == [("2",), ("3",)]
+    assert await store.scalar("SELECT sum(n) FROM activity_daily") == 3  # aggregates stay
+    assert await privacy.purge_expired() == {}
