@@ -25,6 +25,7 @@ from bot.trust import (
     Ranked,
     TrustParams,
     compute_all,
+    dependents,
     stored_rows,
 )
 
@@ -339,3 +340,17 @@ def test_successive_rounds_in_place_equal_a_full_recompute() -> None:
             refreshed, compute_all(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
         )
     assert any(g.extra_pairs for g in live._graphs.values())
+
+
+def test_dependents_from_the_kept_state_match_a_full_computation() -> None:
+    edges, posts, facts = community(1)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    listed = {r.member_id for r in live.rank(facts)["all"]}
+    found = 0
+    for member in facts.member_id[:80].tolist():
+        full = dependents(edges, facts, PARAMS, today=TODAY, member_id=member, posts=posts, min_share=0.2)
+        kept = live.dependents(member, min_share=0.2)
+        assert [m for m, _ in kept] == [m for m, _ in full if m in listed]
+        assert [s for _, s in kept] == pytest.approx([s for m, s in full if m in listed])
+        found += len(kept)
+    assert found > 0
