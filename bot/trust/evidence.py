@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from bot.trust.listing import appeal_factor, posts_counted
 from bot.trust.params import MemberFacts, TrustParams
-from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, seed_weights
+from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
 #: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
 #: it: an account that engaged once with one member is no evidence of concentration.
@@ -229,9 +229,11 @@ def community_evidence(
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
     seed = seed_weights(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
+    vouching = present_long_enough(ids, engaged_from, members, params, today, tenure) & ~excluded
     return Evidence(
         seed_weight=seed,
         keep=keep,
+        vouching=vouching.astype(np.float64),
         coordinated=community(coordinated, 0.0),
         woke=community(shares[0], 0.0),
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),

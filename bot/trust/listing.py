@@ -186,7 +186,7 @@ def posts_counted(said: np.ndarray) -> float:
     posting = said[said > 0]
     if len(posting) == 0:
         return 0.0
-    return float(np.minimum(posting, np.quantile(posting, 0.9)).sum())
+    return float(np.minimum(posting, np.quantile(posting, 0.5)).sum())
 
 
 def appeal_factor(
@@ -258,7 +258,8 @@ def list_scope(
     d = params.damping
     xs = x * scale
     if posts_total is not None:  # what each member passes on, and the attention it gives (see below)
-        both = g.pull(np.column_stack([xs, scale]))
+        vouching = scale if evidence.vouching is None else scale * g.gather(evidence.vouching)
+        both = g.pull(np.column_stack([xs, vouching]))
         received, attention = both[:, 0] * d, both[:, 1]
     else:
         received, attention = g.pull(xs) * d, g.got
@@ -282,8 +283,9 @@ def list_scope(
     value = received * diversity
     # What a member's posts draw: the attention each engager gives them, i.e. its share of the
     # engager's (saturated) engagement, so an account that engages with everyone adds little to
-    # anyone's draw; and with the engager's coordination discount (`keep`), so engagement from
-    # coordinated accounts adds little either.
+    # anyone's draw; with the engager's coordination discount (`keep`), so engagement from
+    # coordinated accounts adds little either; and only from accounts present for a while
+    # (`vouching`): a batch of fresh accounts cannot make a member's posts look sought out.
     got = attention
     own = g.gather(evidence.keep, 1.0) if evidence.keep is not None else 1.0
     coordinated = np.zeros(n)

@@ -73,6 +73,21 @@ def member_since(
     return since, created
 
 
+def present_long_enough(
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    tenure: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Per dense member: present for `seed_min_tenure_days` on an account at least as old (when its
+    age is known; see `member_since`). `tenure` is `member_since`'s result when already known."""
+    since, created = tenure if tenure is not None else member_since(ids, engaged_from, members)
+    account_age = np.where(np.isnan(created), np.inf, today - created)
+    return (today - since >= params.seed_min_tenure_days) & (account_age >= params.seed_min_tenure_days)
+
+
 def seed_weights(
     ids: np.ndarray,
     engaged_from: np.ndarray,
@@ -98,11 +113,8 @@ def seed_weights(
     only makes a member eligible: `earned` (see `bot.trust.evidence.standing_of`) is what the
     community's engagement over time gave them.
     """
-    since, created = tenure if tenure is not None else member_since(ids, engaged_from, members)
-    account_age = np.where(np.isnan(created), np.inf, today - created)
     established = (
-        (today - since >= params.seed_min_tenure_days)
-        & (account_age >= params.seed_min_tenure_days)
+        present_long_enough(ids, engaged_from, members, params, today, tenure)
         & (out_peers >= params.seed_min_peers)
         & ~excluded
     )
@@ -579,15 +591,18 @@ class Evidence:
     """What a ranking run uses beyond the engagement pairs, per dense member (community-wide).
 
     `seed_weight` is the teleport weight; `keep` the share of a member's votes that passes trust on
-    (1 - how strongly their engagement pattern looks coordinated; the rest returns to the seeds);
-    `coordinated` the share of the engagement a member received that comes from coordinated
-    accounts (it does not count toward how much their posts draw), `woke` the share from accounts
-    that became active together (discounted from the listing value), `reason` the index in REASONS of
-    the largest of the three patterns. The last four are None when coordination evidence is off.
+    (1 - how strongly their engagement pattern looks coordinated; the rest returns to the seeds), and
+    of their own listing value; `vouching` 1 for members whose attention counts toward what a post
+    draws (present, on an account as old, for `seed_min_tenure_days`), else 0; `coordinated` the
+    share of the engagement a member received that comes from coordinated accounts (taken off the
+    listing value), `woke` the share from accounts that became active together (taken off what
+    their posts draw too), `reason` the index in REASONS of the largest of the three patterns. All
+    but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
     keep: np.ndarray | None = None
+    vouching: np.ndarray | None = None
     coordinated: np.ndarray | None = None
     woke: np.ndarray | None = None
     reason: np.ndarray | None = None
