@@ -110,17 +110,25 @@ _GROUP_PARTNERS = 48
 
 
 def _insular(
-    actor: np.ndarray, target: np.ndarray, matched: np.ndarray, candidate: np.ndarray, m: int
+    actor: np.ndarray,
+    target: np.ndarray,
+    matched: np.ndarray,
+    candidate: np.ndarray,
+    member_id: np.ndarray,
 ) -> np.ndarray:
     """Per member: the exchange (`matched` engagement per mutual pair) they have with partners who
     share their other partners, each partner weighted by the share of the member's other partners
     it is linked with too. Only `candidate` members (whose engagement is mostly exchange) and their
-    `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else."""
+    `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else. Equal exchanges (to
+    rounding: weights updated in place differ from rebuilt ones in the last bits) are ordered by
+    partner id (`member_id` per local member), so which partners count never depends on how the
+    graph was built."""
+    m = len(member_id)
     both = candidate[actor] & candidate[target]
     a, t, v = actor[both], target[both], matched[both]
     if len(a) == 0:
         return np.zeros(m)
-    order = np.lexsort((-v, a))
+    order = np.lexsort((member_id[t], -np.round(v, 9), a))
     a, t, v = a[order], t[order], v[order]
     start = np.searchsorted(a, a, side="left")
     strongest = (np.arange(len(a)) - start) < _GROUP_PARTNERS
@@ -175,10 +183,13 @@ def community_evidence(
     # Insular groups (pods, rings): an account whose engagement is mostly exchange (met by as much
     # engagement back) with partners who exchange with each other too. An expert's engagement is
     # also mostly exchange, with askers who answer back, but those askers do not engage each other.
+    # (Pairs retracted to zero stay in a graph updated in place: they count as absent everywhere.)
     mutual = np.flatnonzero(g.reverse >= 0)
     matched = np.minimum(w[mutual], w[g.reverse[mutual]])
+    mutual, matched = mutual[matched > 0], matched[matched > 0]
     exchange = np.bincount(actor[mutual], weights=matched, minlength=m) / total
-    insular = _insular(actor[mutual], target[mutual], matched, exchange >= 0.5, m) / total
+    mostly = np.round(exchange, 9) >= 0.5
+    insular = _insular(actor[mutual], target[mutual], matched, mostly, g.gather(ids, -1)) / total
     # "Far more than with anyone else" needs someone else: measured beyond what is usual in this
     # community (its median member), so a small community where everyone talks with everyone is
     # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
@@ -199,7 +210,7 @@ def community_evidence(
         # Accounts silent for a long time that became active within a short span of each other and
         # engage the same member: the largest such group's share of what the member received.
         woke = g.gather(standing.woke, -1)
-        q = np.flatnonzero(woke[actor] >= 0)
+        q = np.flatnonzero((woke[actor] >= 0) & (w > 0))
         key = target[q].astype(np.int64) * standing.periods + woke[actor[q]]
         cells = m * standing.periods
         mass = np.bincount(key, weights=w[q], minlength=cells).reshape(m, standing.periods)
