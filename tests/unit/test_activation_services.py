@@ -289,6 +289,11 @@ async def open_giveaway(w: World, *, winners: int = 1, codes: bytes | None = Non
 
 async def test_giveaway_entries_eligibility_and_the_live_count(world: World):
     w = world
+
+    async def sleep(seconds: float) -> None:  # the counter waits on the injected clock, not real time
+        w.clock.now += timedelta(seconds=seconds)
+
+    w.giveaways.counter.sleep = sleep
     gid = await open_giveaway(w, min_days=30, required_role_id=77)
     live = await w.store.get_activation(GUILD, gid)
     assert live is not None and live.message_id is not None
