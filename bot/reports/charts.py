@@ -64,7 +64,8 @@ def _style(fig: Figure) -> None:
 
 
 def _title(ax: Axes, text: str) -> None:
-    ax.set_title(text, color=TEXT, fontsize=11, loc="left", fontfamily=FONT)
+    """A panel title, wrapped on the figure's width (long translations and suppression notes fit)."""
+    ax.set_title(text, color=TEXT, fontsize=11, loc="left", fontfamily=FONT, wrap=True)
 
 
 def _number(value: float | None) -> str:
