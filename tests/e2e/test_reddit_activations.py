@@ -3,8 +3,8 @@
 An AMA and a giveaway are proposed with the Reddit create commands, approved and run by the same
 engine as Discord's; members take part by commenting on Reddit. Every post and comment the bot made
 (the sandbox's own record, and every text the bot sent to it) starts with the disclosure, in the title
-and in the body. The saturation guard counts the subreddit's activations with the server's. The
-Reddit rows of the permission matrix are walked like the Discord ones.
+and in the body. The saturation guard counts the subreddit's activations with the server's. (The
+Reddit rows of the permission matrix are walked in tests/e2e/test_permissions.py.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from bot import i18n
 from bot.activations import disclosure, draw
-from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
@@ -27,20 +26,11 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     rounds,
     start_with_reddit,
 )
-from tests.e2e.test_permissions import EPHEMERAL, FAILURES, run
-from tests.e2e.test_permissions import snapshot as snapshot_all
 from tests.e2e.test_reddit import bind, link
 
 TAG = disclosure.tag("en", "Acme Oats", "paid")
 GIFT_TAG = disclosure.tag("en", "Acme Oats", "gifted")
 WRITES = ("/api/submit", "/api/comment", "/api/editusertext")
-
-
-async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table but the streams' cursors, which the adapter's thread moves in the background."""
-    tables = await snapshot_all(h)
-    tables.pop("reddit_cursors", None)
-    return tables
 
 
 def at(h: Harness, delta: timedelta) -> str:
@@ -239,71 +229,6 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     assert "Entries closed" in post.body and post.edits == 1
     assert len(sb.messages_to("/r/VeganCooking")) == 1  # told once
     assert assert_all_disclosed(sb, GIFT_TAG) == 3  # the post, its edit, the results
-
-
-async def test_the_reddit_rows_of_the_permission_matrix(reddit_sb: RedditSandbox, launcher: Launcher):
-    sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    names = {c.qualified_name for c in h.bot.tree.walk_commands() if not hasattr(c, "walk_commands")}
-    assert names >= REDDIT_ONLY
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, name="Acme", contacts=[w.bob])
-    await h.app.store.update_settings(
-        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
-    )
-    await h.app.store.db.execute(
-        "INSERT INTO partners (community_id, member_id, terms_version, opted_in_at) VALUES (?, ?, 1, ?)",
-        (w.guild, w.alice, h.clock.now.isoformat()),
-    )
-    window = {"starts": at(h, timedelta(days=2)), "ends": at(h, timedelta(days=2, hours=1))}
-    options = {
-        "activation create reddit-qa": {
-            "brand": brand,
-            "subreddit": "r/VeganCooking",
-            "title": "AMA",
-            **window,
-        },
-        "activation create reddit-giveaway": {
-            "brand": brand,
-            "subreddit": "r/VeganCooking",
-            "prize": "Oats",
-            "rules": "One per account.",
-            "winners": 1,
-            **window,
-        },
-    }
-    callers = {
-        Role.MODERATOR: (w.owner, MANAGE_GUILD),
-        Role.BRAND_MANAGER: (w.bob, BASIC),
-        Role.PARTNER: (w.alice, BASIC),
-        Role.MEMBER: (w.carol, BASIC),
-    }
-    for command in sorted(REDDIT_ONLY):
-        for role in reversed(ROLE_ORDER):
-            user, perms = callers[role]
-            before = await snapshot(h)
-            answer = await run(h, command, user, perms, options[command])
-            if role in MATRIX[command]:
-                assert answer.get("content") not in FAILURES, (command, role, answer)
-                assert "is proposed" in answer["content"], (command, role, answer)
-            else:
-                assert answer["type"] == 4 and answer["flags"] & EPHEMERAL, (command, role, answer)
-                assert answer["content"] == i18n.t("en", refusal_key(command)), (command, role)
-                assert await snapshot(h) == before, (command, role)
-    assert await h.scalar("SELECT count(*) FROM activations WHERE state = 'pending'") == 4
-    # A subreddit that is not bound here is refused before anything is written.
-    before = await snapshot(h)
-    answer = await run(
-        h,
-        "activation create reddit-qa",
-        w.bob,
-        BASIC,
-        {**options["activation create reddit-qa"], "subreddit": "r/Elsewhere"},
-    )
-    assert answer["content"] == i18n.t("en", "reddit.not_bound", name="Elsewhere")
-    assert await snapshot(h) == before
 
 
 async def seed_scores(h: Harness, scores: dict[int, float]) -> None:
