@@ -40,7 +40,7 @@ import praw.models
 
 from bot.config import Settings
 from bot.errors import MicrovoiceError
-from bot.links import InboxMessage, LinkService
+from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import newer
 from reddit.client import build_reddit
@@ -457,5 +457,17 @@ class RedditAdapter:
             )
             for m in unread
         ]
-        self._on_loop(self.links.check_inbox(messages))
+        results = self._on_loop(self.links.check_inbox(messages))
         reddit.inbox.mark_read(unread)
+        for result in results:
+            if result.reply is not None:
+                self._confirm(reddit, result.reply)
+
+    def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> None:
+        """Tell a just-linked account so by private message (the link is made whatever happens here)."""
+        try:
+            reddit.redditor(reply.to).message(subject=reply.subject, message=reply.body)
+        except Exception as error:
+            if classify(error) in ("credentials", "bug"):
+                raise
+            log.warning("could not confirm a link to u/%s: %s", reply.to, describe(error))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
+from bot import i18n
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -269,6 +270,14 @@ async def test_linking_with_a_code_refuses_the_wrong_code_or_sender_and_can_be_u
         (w.alice, alice_r, "alice_r")
     ]
     assert await h.scalar("SELECT count(*) FROM reddit_link_codes") == 0  # a code works once
+    # Both sides are told: a private message on Reddit to the linked account (and only to it), and one
+    # on Discord to the member.
+    assert not sb.messages_to("bob_r")
+    [confirmed] = sb.messages_to("alice_r")
+    assert confirmed.author == sb.app_account.name and confirmed.subject == "Linked to Discord"
+    assert "u/alice_r is now linked" in confirmed.body and "/link remove" in confirmed.body
+    [note] = h.sandbox.messages(h.sandbox.open_dm(w.alice))
+    assert note["content"] == i18n.t("en", "link.confirm_discord", name="alice_r")
     status = await h.slash("link", w.alice, subcommand="status", permissions=BASIC)
     assert "u/alice_r" in reply_text(await status.response())
     removed = await h.slash("link", w.alice, subcommand="remove", permissions=BASIC)
