@@ -44,6 +44,7 @@ from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
+from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
@@ -103,6 +104,7 @@ class App:
     takeovers: TakeoverService
     voice_roles: VoiceRoles
     audit: AuditLog
+    reports: ReportService
     clock: Callable[[], datetime] = utcnow
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
@@ -232,15 +234,24 @@ class MicrovoiceBot(commands.Bot):
             audit=audit,
             before_erase=take_back_roles,
         )
+        platform = DiscordPlatform(self)
         activations = ActivationService(
             store,
             # Activations in a subreddit go to the Reddit platform once it is attached (_build_reddit).
-            PlatformRouter(DiscordPlatform(self), platform_of=platform_of),
+            PlatformRouter(platform, platform_of=platform_of),
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
             audit=audit,
         )
+        reports = ReportService(
+            store,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+            sink=PlatformSink(platform),
+            flush=ingest.flush,
+        )
+        activations.on_ended(reports.activation_ended)  # its report goes to the report channel
         giveaways = GiveawayService(activations, ingest)
         qa = QaService(activations)
         takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
@@ -263,6 +274,7 @@ class MicrovoiceBot(commands.Bot):
             takeovers=takeovers,
             voice_roles=voice_roles,
             audit=audit,
+            reports=reports,
             clock=clock,
         )
         if self.settings.reddit_enabled:
@@ -275,6 +287,8 @@ class MicrovoiceBot(commands.Bot):
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
+        reports.start(platform.wait_until_ready)
         if self.app.reddit_activations is not None:
             scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
@@ -321,6 +335,7 @@ class MicrovoiceBot(commands.Bot):
                 if app.reddit is not None:
                     await app.reddit.stop()
                 await app.activations.close()
+                await app.reports.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()

@@ -3,7 +3,8 @@
 
 Events carry only metadata, never message text. Every event has a natural key, and it is written with
 INSERT OR IGNORE, so a replayed or duplicated batch never counts twice; the database's triggers keep
-the daily aggregates (`engagement_daily`, `activity_daily`) exact as events arrive.
+the daily aggregates (`engagement_daily`, `activity_daily`) exact as events arrive, and each batch
+feeds the report aggregates with the rows it inserted (`bot.store.reports`).
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ class LedgerQueries(StoreBase):
             if channel_rows:
                 await db.executemany(_UPSERT_CHANNEL, channel_rows)
             inserted = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+            if inserted:
+                await self.feed_report_aggregates(db, last_id)  # type: ignore[attr-defined]  # ReportQueries
         return int(inserted)
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
@@ -185,6 +188,8 @@ class LedgerQueries(StoreBase):
                 last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
                 await db.executemany(_INSERT_EVENT, batch)
                 new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+                if new:
+                    await self.feed_report_aggregates(db, last_id)  # type: ignore[attr-defined]  # ReportQueries
             return int(new)
 
         inserted = 0

@@ -136,6 +136,8 @@ class Scene:
                 "rules": "One per account.",
                 "winners": 1,
             },
+            "report community": {"days": 7},
+            "report activation": {"id": self.ended_giveaway},
         }.get(command, {})
 
     def channel(self, command: str, role: Role) -> int:
@@ -368,6 +370,7 @@ async def check_own_brands_and_the_taker(h: Harness, s: Scene, *, reddit: bool) 
         ("activation create takeover", w.alice, {**proposal, "taker": w.bob}, w.general, not_manager),
         ("activation cancel", w.alice, {"id": s.pending_giveaway}, w.general, not_manager),
         ("activation show", w.alice, {"id": s.ended_giveaway}, w.general, not_manager),
+        ("report activation", w.alice, {"id": s.ended_giveaway}, w.general, not_manager),
         (
             "activation codes",
             w.alice,
