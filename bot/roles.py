@@ -69,6 +69,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     # In a bound subreddit (cogs/reddit_activations.py; only when Reddit is configured).
     "activation create reddit-qa": MANAGERS,
     "activation create reddit-giveaway": MANAGERS,
+    "activation create reddit-announcement": MANAGERS,
     "activation approve": MODERATORS,
     "activation reject": MODERATORS,
     "activation cancel": MANAGERS,
@@ -102,6 +103,7 @@ OWN_BRAND_ONLY = frozenset(
         "activation create takeover",
         "activation create reddit-qa",
         "activation create reddit-giveaway",
+        "activation create reddit-announcement",
         "activation cancel",
         "activation list",
         "activation show",
@@ -124,6 +126,7 @@ REDDIT_ONLY = frozenset(
         "microvoice reddit flair",
         "activation create reddit-qa",
         "activation create reddit-giveaway",
+        "activation create reddit-announcement",
     }
 )
 

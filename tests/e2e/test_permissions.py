@@ -130,6 +130,7 @@ class Scene:
             "microvoice reddit flair": {"subreddit": "r/VeganCooking", "flair": "Sponsored"},
             "link reddit": {"username": f"u/{role.value}_r"},
             "activation create reddit-qa": {**in_subreddit, "title": "Ask us on Reddit"},
+            "activation create reddit-announcement": {**in_subreddit, "title": "News", "text": "Oats!"},
             "activation create reddit-giveaway": {
                 **in_subreddit,
                 "prize": "Oats",
@@ -315,9 +316,10 @@ async def walk_matrix(h: Harness, *, reddit: bool) -> None:
     assert await h.scalar("SELECT answered_by FROM qa_questions WHERE id = ?", s.question) == w.bob
     on_reddit = "SELECT count(*) FROM activations a JOIN reddit_subreddits r ON r.subreddit_id = a.channel_id"
     if reddit:
-        # reddit-qa and reddit-giveaway, each by the moderator and the brand manager, pending approval
-        assert await h.scalar(f"{on_reddit} WHERE a.state = 'pending'") == 4
+        # reddit-qa, -giveaway and -announcement, each by the moderator and the brand manager, pending
+        assert await h.scalar(f"{on_reddit} WHERE a.state = 'pending'") == 6
         assert await h.scalar(f"{on_reddit} WHERE a.kind = 'giveaway'") == 2
+        assert await h.scalar(f"{on_reddit} WHERE a.kind = 'announcement'") == 2
         assert await h.rows("SELECT name, sponsored_flair_id IS NOT NULL FROM reddit_subreddits") == [
             ("VeganCooking", 1)
         ]  # r/OatLovers was bound and unbound by the moderator
@@ -400,6 +402,8 @@ async def check_own_brands_and_the_taker(h: Harness, s: Scene, *, reddit: bool) 
         in_subreddit = {**proposal, "subreddit": "r/VeganCooking"}
         del in_subreddit["channel"]
         cases.append(("activation create reddit-qa", w.alice, in_subreddit, w.general, not_manager))
+        news = {**in_subreddit, "text": "Not mine either"}
+        cases.append(("activation create reddit-announcement", w.alice, news, w.general, not_manager))
         prize = {k: v for k, v in in_subreddit.items() if k != "title"} | {"prize": "Oats", "rules": "One."}
         cases.append(
             ("activation create reddit-giveaway", w.alice, {**prize, "winners": 1}, w.general, not_manager)
