@@ -13,6 +13,8 @@ endpoints answer `{"json": {"errors": [], "data": ...}}`; every response carries
 headers `x-ratelimit-remaining`, `x-ratelimit-used` and `x-ratelimit-reset`; an unknown or expired
 token gets 401 with `www-authenticate: Bearer realm="reddit", error="invalid_token"`; a wrong password
 gets `{"error": "invalid_grant"}` (status 200, as Reddit does) and a wrong client secret 401.
+Moderators' actions need the account to moderate the subreddit (distinguish, sticky, lock), and a
+locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED` otherwise).
 
 Faults are injected per path: `fail("/comments", status=503)`, `rate_limit("/new")` (429 with the
 budget exhausted), `stall("/comments", seconds)` (a response slower than the client's timeout) and
