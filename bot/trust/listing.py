@@ -3,12 +3,14 @@
 `list_scope` turns a scope's trust vector into its listing: the trust each member received from
 their peers (minus their own trust coming straight back), discounted when it arrives through few
 peers (diversity) or when their posts draw less than an average post (volume-neutrality), then
-eligibility (`min_peers_listed` distinct engagers), order, trusted peers, top topics and trend.
+eligibility (`min_peers_listed` distinct engagers and the confidence bar of `confident`), order,
+trusted peers, top topics and trend.
 A `Listing` keeps the result as columns and builds `Ranked` entries only when asked.
 
 Guarantees: values closer than a millionth of the top value are ties ordered by member id, so the
 order never depends on rounding or on whether the graph was updated in place; the top member has
-score 1.0; nobody with fewer than `min_peers_listed` distinct engagers is listed.
+score 1.0; nobody with fewer than `min_peers_listed` distinct engagers is listed, and the best-placed
+eligible member always is.
 """
 
 from __future__ import annotations
