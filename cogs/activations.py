@@ -328,7 +328,7 @@ class Activations(commands.Cog):
     async def cog_load(self) -> None:
         now = self.app.clock()
         for activation in await self.app.store.open_activations():
-            if activation.due(now) is None:
+            if self.app.owns(activation.community_id) and activation.due(now) is None:
                 self.schedule(activation)
         self._boot_task = asyncio.create_task(self._catch_up())
 
@@ -360,7 +360,7 @@ class Activations(commands.Cog):
         now = self.app.clock()
         total = 0
         for activation in await self.app.store.open_activations():
-            if activation.due(now) is not None:
+            if self.app.owns(activation.community_id) and activation.due(now) is not None:
                 total += await self.advance(activation.id)
         return total
 

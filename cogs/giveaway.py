@@ -411,7 +411,7 @@ class Giveaways(commands.Cog):
         await self.bot.wait_until_ready()
         for activation_id in await self.app.store.unannounced_giveaways():
             activation = await self.app.store.activation_by_id(activation_id)
-            if activation is not None:
+            if activation is not None and self.app.owns(activation.community_id):
                 try:
                     await self.finish(activation)
                 except Exception:

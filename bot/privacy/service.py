@@ -52,6 +52,7 @@ class PrivacyService:
         clock: Callable[[], datetime],
         default_retention_days: int,
         gzip_over: int = EXPORT_GZIP_OVER,
+        owns: Callable[[int], bool] = lambda _community_id: True,
     ) -> None:
         self.store = store
         self.ingest = ingest
@@ -59,6 +60,8 @@ class PrivacyService:
         self.clock = clock
         self.default_retention_days = default_retention_days
         self.gzip_over = gzip_over
+        # Sharded processes purge the communities on their own shards only (bot/shards.py).
+        self.owns = owns
 
     async def export(self, community_id: int, member_id: int) -> Export:
         """Every row about the member in this community, other people redacted, as a JSON file."""
@@ -89,6 +92,8 @@ class PrivacyService:
         purged: dict[int, int] = {}
         now = self.clock()
         for community_id, days in await self.store.retention_targets(self.default_retention_days):
+            if not self.owns(community_id):
+                continue
             try:
                 n = await self.store.purge_events_before(community_id, retention_cutoff(now, days))
             except Exception:
