@@ -8,72 +8,13 @@ those runs are skipped with the reason, and the session summary says so.
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox.postgres import PostgresServer, find_binaries
-
-BACKENDS = ("sqlite", "postgresql")
-NO_POSTGRES = (
-    "PostgreSQL binaries not found (install Debian's postgresql package, or set MICROVOICE_PG_BIN): "
-    "the PostgreSQL runs of the store and e2e tests were SKIPPED"
-)
-_counter = itertools.count(1)
-_skipped_for_postgres: list[str] = []
-
-
-class PostgresForTests:
-    """The session's server, a template database at the latest schema, and fresh copies of it."""
-
-    def __init__(self, server: PostgresServer) -> None:
-        self.server = server
-        self._migrated: str | None = None
-
-    def empty(self) -> str:
-        """A new empty database (no migrations applied)."""
-        return self.server.create_database(f"t{os.getpid()}_{next(_counter)}")
-
-    def migrated(self) -> str:
-        """The session's database at the latest schema, emptied: migrated once, then every row of
-        every table deleted (triggers off) and identities restarted between tests, which takes a
-        millisecond where copying a template database takes half a second."""
-        if self._migrated is None:
-            import asyncio
-
-            from bot.store import Store
-
-            url = self.server.create_database(f"microvoice_{os.getpid()}")
-
-            async def migrate() -> None:
-                store = await Store.open(url, pool_size=2)
-                await store.close()
-
-            asyncio.run(migrate())
-            self._migrated = url
-        else:
-            self.server.psql(_EMPTY_ALL, database=f"microvoice_{os.getpid()}")
-        return self._migrated
-
-
-_EMPTY_ALL = """
-SET session_replication_role = replica;
-DO $$
-DECLARE r record;
-BEGIN
-    FOR r IN SELECT tablename FROM pg_tables
-              WHERE schemaname = 'public' AND tablename <> 'microvoice_schema' LOOP
-        EXECUTE format('DELETE FROM %I', r.tablename);
-    END LOOP;
-    FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP
-        EXECUTE format('SELECT setval(%L, 1, false)', r.sequencename);
-    END LOOP;
-END
-$$;
-"""
+from tests.pg import BACKENDS, NO_POSTGRES, PostgresForTests, require_postgres, skipped_for_postgres
 
 
 @pytest.fixture(scope="session")
@@ -89,13 +30,6 @@ def postgres() -> Iterator[PostgresForTests | None]:
         yield PostgresForTests(server)
     finally:
         server.stop()
-
-
-def require_postgres(postgres: PostgresForTests | None, request: pytest.FixtureRequest) -> PostgresForTests:
-    if postgres is None:
-        _skipped_for_postgres.append(request.node.nodeid)
-        pytest.skip(NO_POSTGRES)
-    return postgres
 
 
 @pytest.fixture
@@ -120,9 +54,9 @@ def database(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _skipped_for_postgres:
+    if skipped_for_postgres:
         terminalreporter.write_line(
-            f"NOTICE: {len(_skipped_for_postgres)} PostgreSQL test run(s) skipped: {NO_POSTGRES}",
+            f"NOTICE: {len(skipped_for_postgres)} PostgreSQL test run(s) skipped: {NO_POSTGRES}",
             yellow=True,
             bold=True,
         )
