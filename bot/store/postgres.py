@@ -108,6 +108,10 @@ class Translated:
     count: int
 
     def args(self, params: Sequence[Any] | dict[str, Any] | None) -> list[Any]:
+        if self.count == 0:
+            if params:
+                raise ValueError("the statement takes no parameters")
+            return []
         if self.names is not None:
             if not isinstance(params, dict):
                 raise TypeError("this statement has named parameters: pass a dict")
