@@ -10,6 +10,9 @@ budget, so a process's memory stays bounded however many communities it serves.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import sys
 import types
 from collections import OrderedDict
@@ -69,6 +72,25 @@ def state_bytes(*objects: object, max_depth: int = 8) -> int:
     return total
 
 
+def _libc_trim() -> object | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc: freed memory goes back the allocator's own way
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by evicted state back to the operating system. The trust computation runs
+    in worker threads, whose glibc malloc arenas otherwise keep freed blocks (and RSS) indefinitely."""
+    gc.collect()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)  # type: ignore[operator]
+
+
 class MemoryBudget:
     """Least-recently-used bookkeeping of per-key sizes within `limit_mb`; `evict(key)` drops one."""
 
@@ -102,6 +124,8 @@ class MemoryBudget:
                 self._sizes.pop(candidate, None)
                 evicted.append(candidate)
                 self.evictions += 1
+        if evicted:
+            release_freed_memory()
         return evicted
 
     def forget(self, key: int) -> None:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
 from bot.store.base import StoreBase
 
-AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+# Called inside the insert's transaction with the store's connection (aiosqlite's, or PgConnection).
+AfterInsert = Callable[[Any, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
 
 _COLUMNS = """
