@@ -36,8 +36,8 @@ SHARDS = 2
 POSTS = ("POST", "/channels/{channel_id}/messages")
 LIFECYCLE = [(None, "pending"), ("pending", "scheduled"), ("scheduled", "live"), ("live", "ended")]
 #: Each process boots in about two seconds here; activations are placed relative to the test's start.
-FIRST_WAVE = (4.0, 7.0)  # start, end (seconds from now): both processes are up
-SECOND_WAVE = (9.0, 12.5)  # the killed process's replacement catches up the start and runs the end
+FIRST_WAVE = (3.5, 5.5)  # start, end (seconds from now): both processes are up
+SECOND_WAVE = (7.5, 9.5)  # the killed process's replacement catches up the start and runs the end
 
 
 @dataclass
@@ -255,6 +255,7 @@ async def test_two_processes_on_two_shards_do_everything_exactly_once(
         # Shard 1's process dies without a goodbye; its replacement takes over from the database.
         fleet.kill(1)
         killed_at = datetime.now(UTC)
+        assert killed_at < now + timedelta(seconds=SECOND_WAVE[0]), "too slow: the first wave ran late"
         # The second wave comes due while shard 1 has no process at all.
         await asyncio.sleep(max(0.0, SECOND_WAVE[0] + 0.3 - (killed_at - now).total_seconds()))
         readies = sandbox.ready_count
