@@ -27,7 +27,7 @@ from bench.trust_quality import channel_infos, event_rows, ledger, sightings
 from bot.ledger import EngagementEvent
 from bot.memory_budget import MB
 from bot.store import PAGE_CACHE_KIB, Store
-from bot.voices import Voices
+from bot.trust import Voices
 from sandbox.postgres import PostgresServer, find_binaries
 from sandbox.simulator import simulate
 

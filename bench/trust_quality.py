@@ -41,11 +41,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot import trust
-from bot.edges import CommunityEdges
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
-from bot.voices import Voices
+from bot.trust import CommunityEdges, Voices
 from sandbox.simulator import (
     CHANNEL_PUBLIC_THREAD,
     EMOJIS,

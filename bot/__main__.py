@@ -55,11 +55,49 @@ async def _run(settings: Settings, token: str) -> int:
                     file=sys.stderr,
                 )
                 return 1
+            except (OSError, discord.GatewayNotFound) as exc:  # no network, DNS, refused, TLS
+                where = settings.discord_api_base or "discord.com"
+                print(
+                    f"error: cannot reach Discord at {where} ({_reason(exc)}); check the network",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         log.info("shutting down")
         await bot.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await runner
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a connection failure, in one line."""
+    while exc.__cause__ is not None or getattr(exc, "os_error", None) is not None:
+        exc = getattr(exc, "os_error", None) or exc.__cause__  # type: ignore[assignment]
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _invite(client_id: int | None) -> int:
+    """Print the invite link with the exact permissions the README lists."""
+    from bot import invite
+
+    if client_id is None:
+        try:
+            settings = Settings.from_env()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        client_id = invite.application_id_from_token(settings.discord_token)
+    names = ", ".join(name for name, _, _ in invite.PERMISSIONS)
+    print(f"permissions {invite.permission_integer()}: {names}")
+    if client_id is None:
+        print(
+            "error: no application id: pass --client-id (the Application ID in the developer portal)"
+            " or set DISCORD_TOKEN",
+            file=sys.stderr,
+        )
+        return 2
+    print(invite.invite_url(client_id))
     return 0
 
 
@@ -92,7 +130,7 @@ def _add_verify_giveaway(sub: argparse._SubParsersAction[argparse.ArgumentParser
 
 def _verify_giveaway(args: argparse.Namespace) -> int:
     """Print the winners the seed and entrants produce; exit 1 if the commitment or --expect disagrees."""
-    from bot import giveaway
+    from bot.activations import draw as giveaway
 
     try:
         ids = giveaway.parse_entrant_ids(" ".join(args.entrants))
@@ -152,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--days", type=float, default=7.0)
     demo.add_argument("--seed", type=int, default=7)
+    invite = sub.add_parser("invite", help="print the link inviting the bot with the permissions it needs")
+    invite.add_argument("--client-id", type=int, help="the Application ID (default: read from DISCORD_TOKEN)")
     _add_verify_giveaway(sub)
     args = parser.parse_args(argv)
 
@@ -182,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_demo(members=args.members, days=args.days, seed=args.seed))
     if args.command == "verify-giveaway":
         return _verify_giveaway(args)
+    if args.command == "invite":
+        return _invite(args.client_id)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -87,7 +87,7 @@ class Ingest:
     ) -> None:
         if event is not None:
             self._events.append(event)
-            if event.kind in ("message", "reply", "comment", "submission"):
+            if event.platform == "discord" and event.kind in ("message", "reply"):
                 self.remember_author(event.platform, int(event.source_id), event.actor_id)
         for m in members:
             key = (m.platform, m.community_id, m.member_id)

@@ -106,6 +106,21 @@ class Settings(commands.Cog):
         )
         return f"{general} {sponsored}"
 
+    @microvoice.command(name="audit", description="Post privileged events in a channel (moderators)")
+    @app_commands.describe(channel="Where to post them (leave empty to stop)")
+    @moderator_only()
+    async def audit(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        channel_id = channel.id if channel else None
+        await self.app.communities.set_audit_channel(interaction.guild_id, channel_id, by=interaction.user.id)
+        if channel_id is None:
+            text = await self.app.say(interaction, "setup.audit_off")
+        else:
+            text = await self.app.say(interaction, "setup.audit_on", channel=f"<#{channel_id}>")
+        await interaction.response.send_message(text, ephemeral=True)
+
     @microvoice.command(name="status", description="What Microvoice recorded here in the last 7 days")
     @moderator_only()
     async def status(self, interaction: discord.Interaction) -> None:

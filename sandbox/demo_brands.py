@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot import giveaway
+from bot.activations import draw as giveaway
 from bot.partners import lookup_key
 from sandbox.simulator import SimCommunity
 
@@ -323,10 +323,7 @@ class _BrandDemo:
 
     async def _run_due(self, what: str) -> None:
         """What the scheduler's job would run at the moved clock (its real-time trigger is hours away)."""
-        engine: Any = self.bot.get_cog("Activations")
-        if engine is None:
-            raise BrandDemoError("the Activations cog is not loaded")
-        done = await _within(what, engine.run_due())
+        done = await _within(what, self.app.activations.run_due())
         if not done:
             raise BrandDemoError(f"nothing happened at {what}")
 

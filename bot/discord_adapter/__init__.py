@@ -1,1 +1,2 @@
-"""The Discord side of bot/: permission checks, components and rendering shared by the cogs."""
+"""The Discord side of the core: the `Platform` implementation, permission checks, components and
+rendering shared by the cogs."""

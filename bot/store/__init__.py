@@ -12,6 +12,9 @@ lock (`base`):
 - `partners`    partner programs, consent, brands, member export and erasure, retention purge
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
+- `reddit`      subreddits bound to communities, stream cursors, Reddit account links
+- `intents`     the platform actions activations depend on, recorded before they are tried
+- `voice_roles` trusted-voice role rules and the members the bot gave a role to
 
 - `postgres`    the PostgreSQL connection and the small translation portable SQL needs there
 
@@ -46,6 +49,7 @@ from bot.store.giveaways import (
     write_giveaway_secret,
 )
 from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
+from bot.store.intents import IntentQueries, IntentRow
 from bot.store.ledger import LedgerQueries
 from bot.store.migrate import (
     MIGRATIONS_DIR,
@@ -57,8 +61,10 @@ from bot.store.migrate import migrate as apply_migrations
 from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
 from bot.store.postgres import ConstraintViolation, connect_postgres, is_postgres_url, redact
+from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
+from bot.store.voice_roles import VoiceRoleQueries
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -66,6 +72,8 @@ __all__ = [
     "PAGE_CACHE_KIB",
     "SETTING_COLUMNS",
     "AfterInsert",
+    "BindOutcome",
+    "BoundSubreddit",
     "Brand",
     "ClaimOutcome",
     "CommunitySettings",
@@ -76,14 +84,17 @@ __all__ = [
     "EngagementColumns",
     "EntryOutcome",
     "IntegrityError",
+    "IntentRow",
     "MemberDays",
     "Migration",
     "MigrationError",
     "Params",
     "PartnerListing",
+    "PendingLink",
     "PostColumns",
     "QaSummary",
     "Question",
+    "RedditLink",
     "Standing",
     "Store",
     "StoreBase",
@@ -104,6 +115,9 @@ class Store(
     PartnerQueries,
     ActivationQueries,
     GiveawayQueries,
+    RedditQueries,
+    IntentQueries,
+    VoiceRoleQueries,
 ):
     """Async facade over the database. Open with `await Store.open(target)`; close with `await close()`."""
 

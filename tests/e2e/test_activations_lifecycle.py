@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import disclosure
+from bot.activations import disclosure
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,

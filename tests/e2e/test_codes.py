@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot import disclosure, i18n
+from bot import i18n
+from bot.activations import disclosure
 from bot.roles import refusal_key
 from tests.e2e.activation_helpers import (
     EPHEMERAL,

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from bot import disclosure, giveaway, i18n
+from bot import i18n
+from bot.activations import disclosure
+from bot.activations import draw as giveaway
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -121,7 +123,7 @@ def verify_cli(tmp_path: Path, seed: str, commitment: str, winners: int, entrant
 @pytest.mark.both_backends
 async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang: str, tmp_path: Path):
     h, w = harness, harness.world
-    h.bot.get_cog("Giveaways").counter.interval = 0.05
+    h.app.giveaways.counter.interval = 0.05
     await h.app.store.update_settings(w.guild, {"mod_role_id": w.mod_role}, by=w.owner, now=h.clock.now)
     activation_id, opening = await open_giveaway(h, lang)
     tag = disclosure.tag(lang, BRAND, "gifted")
@@ -254,7 +256,7 @@ async def test_restart_mid_giveaway_keeps_entries_and_draws_once(launcher: Launc
     h = await launcher.start()
     await engine(h).booted.wait()
     assert await engine(h).advance(activation_id) == 0
-    await h.bot.get_cog("Giveaways").finish(await h.app.store.activation_by_id(activation_id))
+    await h.app.giveaways.finish(await h.app.store.activation_by_id(activation_id))
     await h.settle()
     assert len(results_posts(h, "en")) == 1  # the sandbox's log spans restarts: still the one post
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 1
@@ -304,7 +306,7 @@ async def test_eligibility_rules_give_clear_reasons(harness: Harness):
 
 async def test_entry_count_edits_are_coalesced(harness: Harness):
     h = harness
-    counter = h.bot.get_cog("Giveaways").counter
+    counter = h.app.giveaways.counter
     counter.interval = 0.3
     activation_id, opening = await open_giveaway(h, "en")
     fans = add_members(h, 8)
@@ -336,7 +338,7 @@ async def test_reroll_replaces_unclaimed_winners_deterministically(harness: Harn
 
     # Racing finishers (a duplicate job, the boot catch-up) change nothing: one draw, one post.
     ended = await h.app.store.activation_by_id(activation_id)
-    await asyncio.gather(*(h.bot.get_cog("Giveaways").finish(ended) for _ in range(3)))
+    await asyncio.gather(*(h.app.giveaways.finish(ended) for _ in range(3)))
     assert len(results_posts(h, "ar")) == 1
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 1
     # /activation show lists the commitment.

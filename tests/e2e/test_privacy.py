@@ -7,7 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot import giveaway, i18n
+from bot import i18n
+from bot.activations import draw as giveaway
 from bot.ledger import iso
 from tests.e2e.activation_helpers import activation_messages, approve, create, move_to, reply, seed_brand
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness

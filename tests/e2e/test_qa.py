@@ -8,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot import disclosure
-from cogs.qa import ASK_ID, HIDE_ID, QUESTION_INPUT, VOTE_ID
+from bot.activations import disclosure
+from bot.activations.qa import ASK as ASK_ID
+from bot.activations.qa import HIDE as HIDE_ID
+from bot.activations.qa import VOTE as VOTE_ID
+from cogs.qa import QUESTION_INPUT
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import giveaway
+from bot.activations import draw as giveaway
 from bot.ledger import iso
 from bot.shards import shard_of
 from bot.store import Store, write_giveaway_secret

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import disclosure
+from bot.activations import disclosure
 from cogs.takeover import POST_INPUT
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
@@ -167,3 +167,14 @@ async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launc
     assert sb.message(int(own["id"])) is None  # the undisclosed original is gone
     assert await h.scalar("SELECT mode FROM takeover_posts WHERE activation_id = ?", activation_id) == "relay"
     assert_no_mass_mentions(h)
+
+
+async def test_the_taker_is_told_privately_when_the_takeover_starts(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    await start_takeover(h, "he", channel)
+    tag = disclosure.tag("he", "Oatly\u202e", "paid")
+    notes = sb.messages(sb.open_dm(w.bob))
+    assert len(notes) == 1
+    assert disclosure.starts_disclosed(notes[0]["content"], tag)
+    assert f"<#{channel}>" in notes[0]["content"]

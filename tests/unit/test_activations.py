@@ -84,8 +84,23 @@ def test_validate_schedule(start: datetime, end: datetime, key: str):
     assert err.value.key == key
 
 
-def test_validate_schedule_accepts_now_and_a_sane_window():
-    validate_schedule(NOW, NOW + H, now=NOW + timedelta(seconds=30))
+def test_validate_schedule_accepts_now_and_the_exact_limits():
+    tolerance, shortest = timedelta(minutes=2), timedelta(minutes=5)
+    assert validate_schedule(NOW, NOW + H, now=NOW + timedelta(seconds=30)) is None
+    # a start at the edge of the past tolerance is "now"; one second before it is in the past
+    assert validate_schedule(NOW - tolerance, NOW + H, now=NOW) is None
+    with pytest.raises(InvalidInput) as late:
+        validate_schedule(NOW - tolerance - timedelta(seconds=1), NOW + H, now=NOW)
+    assert late.value.key == "activation.error.start_in_past"
+    # the shortest and the longest windows are allowed, a second less or more is not
+    assert validate_schedule(NOW + H, NOW + H + shortest, now=NOW) is None
+    assert validate_schedule(NOW + H, NOW + H + timedelta(days=30), now=NOW) is None
+    with pytest.raises(InvalidInput) as short:
+        validate_schedule(NOW + H, NOW + H + shortest - timedelta(seconds=1), now=NOW)
+    assert short.value.key == "activation.error.too_short"
+    with pytest.raises(InvalidInput) as long:
+        validate_schedule(NOW + H, NOW + H + timedelta(days=30, seconds=1), now=NOW)
+    assert long.value.key == "activation.error.too_long"
 
 
 def test_validate_text_trims_and_bounds():

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import codes
-from bot.codes import PoolCode, Redemption
+from bot.activations import codes
+from bot.activations.codes import PoolCode, Redemption
 from bot.errors import InvalidInput
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import giveaway, i18n
+from bot import i18n
+from bot.activations import draw as giveaway
 from sandbox.demo_brands import DemoClock, _revealed_seed
 
 SEED = "8f3b5c0e2a7d4f6190b1c3e5d7f9a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5"

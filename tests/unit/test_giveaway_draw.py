@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import giveaway
+from bot.activations import draw as giveaway
+from bot.activations.draw import Eligibility, MemberFacts, check_eligibility, validate_config
 from bot.errors import InvalidInput
-from bot.giveaway import Eligibility, MemberFacts, check_eligibility, validate_config
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -279,7 +279,7 @@ async def test_store_draw_round_happens_once_and_reroll_replaces(database: str |
 def test_giveaway_and_codes_modules_stay_pure():
     import ast
 
-    for name in ("giveaway", "codes", "store/giveaways"):
+    for name in ("activations/draw", "activations/codes", "activations/giveaways", "store/giveaways"):
         tree = ast.parse((ROOT / "bot" / f"{name}.py").read_text())
         imported = {
             (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name.split(".")[0]

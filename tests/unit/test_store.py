@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.edges import CommunityEdges
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
-from bot.trust import KINDS
-from bot.voices import Voices
+from bot.trust import KINDS, CommunityEdges, Voices
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 100
@@ -144,7 +142,7 @@ async def test_settings_upsert_only_given_columns(store: Store):
         await store.update_settings(GUILD, {"drop table": 1}, by=9, now=T0)
 
 
-# -- the trust graph kept in memory (bot/edges.py) ---------------------------------------------------
+# -- the trust graph kept in memory (bot.trust.graph) -------------------------------------------------
 
 
 def _graph_rows(edges) -> list[tuple[int, ...]]:

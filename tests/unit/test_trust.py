@@ -1,4 +1,4 @@
-"""Properties of the trust ranking (bot/trust.py) on small hand-built communities. No mocks.
+"""Properties of the trust ranking (bot.trust) on small hand-built communities. No mocks.
 
 Every scenario starts from a small "town" of established members who engage each other a little, so
 seeds exist; each test then adds the behaviour it is about. Performance is checked for sanity only

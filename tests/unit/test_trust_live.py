@@ -1,4 +1,4 @@
-"""The ranking state kept between recomputes (bot/trust_live.py) gives what a full recompute gives.
+"""The ranking state kept between recomputes (bot.trust.live) gives what a full recompute gives.
 
 A random community with channels in categories, members of every tenure, posts, a bot and an
 excluded member is ranked once; then a batch of changes (more engagement on existing days, new
@@ -15,11 +15,18 @@ import numpy as np
 import pytest
 
 from bot import trust
-from bot.edges import CommunityEdges
 from bot.store import EngagementColumns
-from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_all
-from bot.trust_live import LiveTrust
-from bot.voices import stored_rows
+from bot.trust import (
+    CommunityEdges,
+    Edges,
+    LiveTrust,
+    MemberFacts,
+    Posts,
+    Ranked,
+    TrustParams,
+    compute_all,
+    stored_rows,
+)
 
 TODAY = 20_000
 CHANNELS = (11, 12, 13, 21, 22, 31)

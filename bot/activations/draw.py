@@ -1,4 +1,5 @@
-"""Giveaways: validation, eligibility and the provably fair draw. Pure: no discord, no SQL, time passed in.
+"""Giveaway rules: validation, eligibility and the provably fair draw. Pure: no platform, no SQL, time
+passed in. The service that runs giveaways is `bot.activations.giveaways`.
 
 The draw is a commit-reveal scheme. When the giveaway opens, the bot publishes
 `commitment = SHA-256(seed)` of a 32-byte secret seed; at the end it reveals the seed and draws the
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import InvalidInput
+from bot.text import clean
 
 MIN_WINNERS, MAX_WINNERS = 1, 50
 MAX_PRIZE = 200
@@ -67,10 +69,6 @@ class GiveawayConfig:
         )
 
 
-def _clean(text: str | None) -> str:
-    return (text or "").replace("\r\n", "\n").strip()
-
-
 def validate_config(
     *,
     prize: str | None,
@@ -82,7 +80,7 @@ def validate_config(
     excluded_role_ids: Iterable[int] = (),
 ) -> GiveawayConfig:
     """Check what a brand manager typed; raise InvalidInput (a catalog key) for the first problem."""
-    prize_text, rules_text = _clean(prize), _clean(rules)
+    prize_text, rules_text = clean(prize or ""), clean(rules or "", multiline=True)
     if not MIN_WINNERS <= winners <= MAX_WINNERS:
         raise InvalidInput("giveaway.error.winners", low=MIN_WINNERS, high=MAX_WINNERS, value=winners)
     if not prize_text:
@@ -128,10 +126,14 @@ class MemberFacts:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why someone may not enter: a catalog key and its parameters, shown to them ephemerally."""
+    """Why someone may not enter: a catalog key and its parameters, shown to them ephemerally.
+
+    `role_id` names the role a role rule is about; the service renders it as the platform mentions roles
+    (the catalog placeholder is `{role}`)."""
 
     key: str
     params: dict[str, object] = field(default_factory=dict)
+    role_id: int | None = None
 
 
 def check_eligibility(
@@ -149,10 +151,10 @@ def check_eligibility(
     if exclude_moderators and member.is_moderator:
         return Refusal("giveaway.refused.moderator")
     if rules.required_role_id is not None and rules.required_role_id not in member.role_ids:
-        return Refusal("giveaway.refused.required_role", {"role": f"<@&{rules.required_role_id}>"})
+        return Refusal("giveaway.refused.required_role", role_id=rules.required_role_id)
     blocked = [r for r in rules.excluded_role_ids if r in member.role_ids]
     if blocked:
-        return Refusal("giveaway.refused.excluded_role", {"role": f"<@&{blocked[0]}>"})
+        return Refusal("giveaway.refused.excluded_role", role_id=blocked[0])
     if rules.min_days > 0:
         if member.joined_at is None:
             return Refusal("giveaway.refused.tenure_unknown", {"days": rules.min_days})

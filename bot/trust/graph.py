@@ -1,8 +1,8 @@
-"""One community's engagement graph, kept in memory between trust recomputes.
+"""The engagement graph: one community's daily engagement rows, kept in memory between recomputes.
 
 Reading millions of `engagement_daily` rows is the most expensive part of a recompute, and almost all
 of them are the same as last time. `CommunityEdges` holds the rows as numpy columns (threads folded
-into their channel, as `bot.trust` expects) and is brought up to date with `apply`, which takes the
+into their channel, as the ranking expects) and is brought up to date with `apply`, which takes the
 *current* database rows of only the keys that new events touched (`Store.engagement_changes`): a
 key's row is replaced, never added to, so applying the same change twice, or a change the snapshot
 already contained, counts nothing twice, and retractions (unreactions) come out exactly as the
@@ -15,10 +15,14 @@ are found through a small dict. Pure numpy; the caller runs it in a worker threa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from bot import trust
-from bot.store import EngagementColumns
+from bot.trust.params import Edges, Posts
+
+if TYPE_CHECKING:  # the store hands its columns in; the ranking never imports the store at run time
+    from bot.store import EngagementColumns
 
 _MULTIPLIERS = tuple(
     np.int64(m - (1 << 64) if m >= 1 << 63 else m)
@@ -90,17 +94,17 @@ class CommunityEdges:
     def __len__(self) -> int:
         return self._size
 
-    def edges(self) -> trust.Edges:
-        """The rows as `trust.Edges` (views, no copy; do not `apply` while a computation uses them)."""
+    def edges(self) -> Edges:
+        """The rows as `Edges` (views, no copy; do not `apply` while a computation uses them)."""
         s = self._size
-        return trust.Edges(
+        return Edges(
             self._actor[:s], self._target[:s], self._channel[:s], self._day[:s], self._kind[:s], self._n[:s]
         )
 
-    def posts(self) -> trust.Posts:
+    def posts(self) -> Posts:
         """What members posted (threads folded), for volume-neutrality."""
         channel, member, day, n = self._posts
-        return trust.Posts(member, channel, day, n)
+        return Posts(member, channel, day, n)
 
     def _hash_index(self) -> tuple[np.ndarray, np.ndarray] | None:
         if self._index is None:
@@ -196,7 +200,7 @@ class CommunityEdges:
             return
         into.append(tuple(np.array(c) for c in columns))
 
-    def take_changes(self) -> tuple[trust.Edges, trust.Posts] | None:
+    def take_changes(self) -> tuple[Edges, Posts] | None:
         """What `apply` changed since the previous call (or since the build): edge rows whose `n` is
         the *change* of the daily count (threads folded), and the posts added. None when the log
         outgrew its bound and was dropped. Either way the log starts afresh."""
@@ -207,16 +211,16 @@ class CommunityEdges:
         if lost:
             return None
         if edges is None:
-            rows = trust.Edges.empty()
+            rows = Edges.empty()
         else:
             channel, actor, target, day, kind, delta = edges
-            rows = trust.Edges(actor, target, channel, day, kind, delta)
+            rows = Edges(actor, target, channel, day, kind, delta)
         if posts is None:
             z = np.zeros(0, np.int64)
-            said = trust.Posts(z, z, z, z.astype(np.float64))
+            said = Posts(z, z, z, z.astype(np.float64))
         else:
             channel, member, day, n = posts
-            said = trust.Posts(member, channel, day, n)
+            said = Posts(member, channel, day, n)
         return rows, said
 
     def _append(self, key: tuple[int, int, int, int, int], folded: int) -> int:

@@ -1,7 +1,12 @@
-"""Trusted micro-voices: recompute rankings from the store and read them back.
+"""The Voices service: recompute a community's rankings from the store and read them back.
 
-Recomputes run the pure `bot.trust` engine in a worker thread and swap the stored ranking in one
-transaction, so `/voices` readers always answer from the database and never wait on a recompute.
+`Voices.recompute` keeps each community's engagement graph in memory (`bot.trust.graph`) and its
+ranking state (`bot.trust.live`), runs the numeric work in a worker thread and swaps the stored
+ranking in one transaction; `top` and `standing` answer from the stored ranking only. Guarantees:
+readers never wait on a recompute; a recompute never runs twice at once for one community; what is
+stored equals what a recompute from the whole graph would store (in-place updates are checked
+against it); each stored entry carries its explanation as parts (`bot.trust.explain.stored_why`),
+never as text. No platform import: the store is handed in.
 """
 
 from __future__ import annotations
@@ -11,16 +16,20 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot import i18n, trust
-from bot.edges import CommunityEdges
 from bot.memory_budget import MemoryBudget, state_bytes
-from bot.store import MemberDays, Store
-from bot.trust_live import LiveTrust, run_ranking
+from bot.trust.explain import stored_why
+from bot.trust.graph import CommunityEdges
+from bot.trust.listing import Listing
+from bot.trust.live import LiveTrust, run_ranking
+from bot.trust.params import KINDS, MemberFacts, TrustParams
+
+if TYPE_CHECKING:  # handed in by the composition root; the ranking never imports the store at run time
+    from bot.store import MemberDays, Store
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,8 @@ def day_number(dt: datetime) -> int:
     return (dt - EPOCH).days
 
 
-def _member_facts(members: MemberDays, excluded: set[int], pinned: set[int]) -> trust.MemberFacts:
-    return trust.MemberFacts(
+def _member_facts(members: MemberDays, excluded: set[int], pinned: set[int]) -> MemberFacts:
+    return MemberFacts(
         member_id=members.member_id,
         joined_day=members.joined_day,
         account_created_day=members.account_created_day,
@@ -57,6 +66,8 @@ class _Kept:
 
 @dataclass(frozen=True)
 class Entry:
+    """One stored entry as read back; `why` is its stored explanation (render it with `render_why`)."""
+
     member_id: int
     rank: int
     score: float
@@ -67,6 +78,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a scope's stored ranking, with when that ranking was computed."""
+
     scope: str
     entries: list[Entry]
     page: int
@@ -77,6 +90,8 @@ class Page:
 
 @dataclass(frozen=True)
 class RecomputeResult:
+    """What one recompute did, for the reply to `/voices recompute`, logs and benchmarks."""
+
     community_id: int
     scopes: int
     ranked: int
@@ -103,24 +118,12 @@ def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, 
     return scopes
 
 
-def render_why(why: dict[str, Any], lang: str, channel_name: Callable[[int], str]) -> str:
-    """Localized plain-language explanation from the stored (key, params) parts."""
-    texts = []
-    for key, params in why.get("parts", []):
-        shown = dict(params)
-        if "channel_id" in shown:
-            shown["channel"] = channel_name(int(shown.pop("channel_id")))
-        texts.append(i18n.t(lang, key, **shown))
-    return "; ".join(texts) + "." if texts else ""
-
-
-def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int, str]]:
+def stored_rows(listing: Listing) -> list[tuple[int, int, float, int, int, str]]:
     """The rows `Store.replace_trust_scores` writes for one scope: (member, rank, score, peers,
-    trusted peers, why). `why` is the JSON of {"parts": `trust.explain_parts`}, the localizable
-    explanation `render_why` shows, formatted straight from the listing's columns
-    (a recompute writes tens of thousands of these)."""
-    new = ',["trust.why.new",{}]' if listing.had_previous else ""
+    trusted peers, why), `why` being the stored explanation parts of each entry (`stored_why`),
+    made straight from the listing's columns (a recompute writes tens of thousands of these)."""
     rows = []
+    previous = listing.had_previous
     columns = zip(
         listing.member_id.tolist(),
         listing.score.tolist(),
@@ -132,32 +135,20 @@ def stored_rows(listing: trust.Listing) -> list[tuple[int, int, float, int, int,
         strict=True,
     )
     for rank, (member, score, peers, trusted, topics, trend, pinned) in enumerate(columns, start=1):
-        parts = f'[["trust.why.peers",{{"peers":{peers},"trusted":{trusted}}}]'
-        if topics:
-            channel, share = topics[0]
-            parts += f',["trust.why.topic",{{"channel_id":{channel},"share":{round(share * 100)}}}]'
-        if math.isnan(trend):
-            parts += new
-        else:
-            pct = round(abs(trend) * 100)
-            if pct == 0:
-                parts += ',["trust.why.trend_flat",{}]'
-            else:
-                key = "trust.why.trend_up" if trend > 0 else "trust.why.trend_down"
-                parts += f',["{key}",{{"pct":{pct}}}]'
-        if pinned:
-            parts += ',["trust.why.pinned",{}]'
-        why = f'{{"parts":{parts}]}}'
+        topic = topics[0] if topics else None
+        why = stored_why(peers, trusted, topic, None if math.isnan(trend) else trend, previous, pinned)
         rows.append((member, rank, score, peers, trusted, why))
     return rows
 
 
 class Voices:
+    """Trusted voices of every community: recomputes (scheduled, on request) and stored pages."""
+
     def __init__(
         self,
         store: Store,
         *,
-        params: trust.TrustParams | None = None,
+        params: TrustParams | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         excluded: Callable[[int], Any] | None = None,
         short_windows: tuple[int, ...] = (30,),
@@ -166,7 +157,7 @@ class Voices:
         self.store = store
         # Extra look-back windows stored as '<scope>@<days>d' so /voices can answer them from the DB.
         self.short_windows = short_windows
-        self.params = params or trust.TrustParams()
+        self.params = params or TrustParams()
         self.clock = clock
         # Brand contacts are registered elsewhere; they are never ranked.
         self.excluded = excluded
@@ -179,9 +170,21 @@ class Voices:
         # The state above is a cache: beyond the budget the coldest communities' state is dropped and
         # rebuilt from the database by their next recompute.
         self.memory = MemoryBudget(memory_budget_mb, self._evict)
+        #: Set by the composition root: what follows each recompute (give and take trusted-voice roles).
+        self.after_recompute: Callable[[int], Awaitable[None]] | None = None
 
     async def recompute(self, community_id: int) -> RecomputeResult:
-        """Rank every scope of one community and store the result atomically."""
+        """Rank every scope of one community and store the result atomically, then run
+        `after_recompute` (trusted-voice roles); its failure is logged and does not fail the recompute."""
+        result = await self._recompute(community_id)
+        if self.after_recompute is not None:
+            try:
+                await self.after_recompute(community_id)
+            except Exception:
+                log.exception("after recompute of community %s", community_id)
+        return result
+
+    async def _recompute(self, community_id: int) -> RecomputeResult:
         async with self._lock(community_id):
             started = time.perf_counter()
             now = self.clock()
@@ -300,7 +303,7 @@ class Voices:
         if graph is not None and graph.built_day == today and await self._refresh(community_id, graph):
             return graph
         generation = self._generation.get(community_id, 0)
-        columns = await self.store.engagement_columns(community_id, since, trust.KINDS)
+        columns = await self.store.engagement_columns(community_id, since, KINDS)
         parents = await self.store.thread_parents(community_id)
         graph = await asyncio.to_thread(CommunityEdges, columns, parents, today)
         if self._generation.get(community_id, 0) == generation:
@@ -311,7 +314,7 @@ class Voices:
         """Apply the events written since the graph was read; False (and the graph dropped) when
         it cannot be updated in place and must be read again."""
         generation = self._generation.get(community_id, 0)
-        changes = await self.store.engagement_changes(community_id, graph.upto_id, trust.KINDS)
+        changes = await self.store.engagement_changes(community_id, graph.upto_id, KINDS)
         ok = (
             changes is not None
             and self._generation.get(community_id, 0) == generation
@@ -342,7 +345,7 @@ class Voices:
         changes = graph.take_changes()
         rows: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
 
-        def formatted(scope: str, listing: trust.Listing) -> None:
+        def formatted(scope: str, listing: Listing) -> None:
             rows[scope] = stored_rows(listing)
 
         kept = self._live.get(community_id)

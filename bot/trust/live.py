@@ -1,13 +1,15 @@
-"""Trust rankings kept up to date between recomputes, for one community and one look-back window.
+"""Live updates: trust rankings kept up to date in place between recomputes, for one community and
+one look-back window.
 
-`bot.trust.compute_all` groups every daily engagement row and solves every scope from scratch. That
-is the right thing once a day (decay moves every weight, old rows leave the window), but between two
-recomputes of the same day only the events written since have changed anything. `LiveTrust` keeps
-what `compute_all` builds (dense member ids, per-scope engagement pairs with their reverse pairs and
-transposed matrices, received engagement per channel, posts per member, the last trust vector of
-every scope) and applies *changes* to it: a daily row whose count went from 3 to 5 adds the decayed,
-kind-weighted value of 2 to its pair in every scope containing its channel. A recompute then only
-re-solves the scopes that changed, each starting from its previous trust vector, and lists them.
+`compute_all` (bot.trust.compute) groups every daily engagement row and solves every scope from
+scratch. That is the right thing once a day (decay moves every weight, old rows leave the window),
+but between two recomputes of the same day only the events written since have changed anything.
+`LiveTrust` keeps what `compute_all` builds (dense member ids, per-scope engagement pairs with their
+reverse pairs and transposed matrices, received engagement per channel, posts per member, the last
+trust vector of every scope) and applies *changes* to it: a daily row whose count went from 3 to 5
+adds the decayed, kind-weighted value of 2 to its pair in every scope containing its channel. A
+recompute then only re-solves the scopes that changed, each starting from its previous trust vector,
+and lists them.
 
 The results are those `compute_all` would give on the same rows (the fixed point is unique; the unit
 tests compare the two). Anything the in-place update cannot express (another day, a new channel, a
@@ -28,8 +30,18 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
-from bot import trust
-from bot.trust import Edges, Listing, MemberFacts, Posts, TrustParams
+from bot.trust.ids import IdIndex
+from bot.trust.listing import Listing, list_scope
+from bot.trust.params import Edges, MemberFacts, Posts, TrustParams
+from bot.trust.prepare import (
+    channel_codes,
+    posts_in_scope,
+    prepare,
+    received_by_channel,
+    scope_pairs,
+    weighted_rows,
+)
+from bot.trust.solver import Pairs, ScopeGraph, Solved, seed_weights, solve
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -43,9 +55,9 @@ def facts_signature(facts: MemberFacts) -> tuple[frozenset[int], frozenset[int]]
 @dataclass
 class _Scope:
     codes: np.ndarray | None  # channel codes (None: the whole community)
-    graph: trust._ScopeGraph
+    graph: ScopeGraph
     dirty: bool = True
-    solved: trust._Solved | None = None
+    solved: Solved | None = None
     previous: Mapping[int, float] | None = None
     results: Listing = field(default_factory=Listing.empty)
 
@@ -67,21 +79,21 @@ class LiveTrust:
         self.params = params
         self.today = today
         self.signature = facts_signature(facts)
-        prep = trust._prepare(edges, facts, params, today, by_channel=True, posts=posts)
+        prep = prepare(edges, facts, params, today, by_channel=True, posts=posts)
         n = len(prep.ids)
         # Members seen for the first time later take spare dense slots (free slots have no rows).
         cap = n + (spare if spare is not None else max(256, n // 16))
         self.capacity = cap
         self._used = n
         self.ids = np.concatenate([prep.ids, np.full(cap - n, -1, np.int64)])
-        self._index = trust._IdIndex(prep.ids)
+        self._index = IdIndex(prep.ids)
         self._added: dict[int, int] = {}
         self.excluded = np.concatenate([prep.excluded, np.zeros(cap - n, np.bool_)])
         self.engaged_from = np.concatenate([prep.engaged_from, np.full(cap - n, np.inf)])
         self.channel_ids = prep.channel_ids
         self._channel_index = prep.channel_index
         n_ch = max(1, len(prep.channel_ids))
-        received = trust._received(prep)
+        received = received_by_channel(prep)
         received.resize((cap, n_ch))
         # Received engagement per (member, channel): dense while small (cheap to update and slice).
         self.recv: sp.csr_array | np.ndarray = (
@@ -92,24 +104,24 @@ class LiveTrust:
         if prep.posts_total is not None:
             self.posts_total[:n] = prep.posts_total
         self.scopes: dict[str, _Scope] = {}
-        graphs: dict[tuple[int, ...] | None, trust._ScopeGraph] = {}
+        graphs: dict[tuple[int, ...] | None, ScopeGraph] = {}
         for name, channels in scopes.items():
-            codes = trust._channel_codes(prep, channels)
+            codes = channel_codes(prep, channels)
             if codes is not None and len(codes) == 0:
                 continue  # nobody engaged anyone there in the window: nothing to rank
             key = None if codes is None else tuple(codes.tolist())
             if key not in graphs:  # scopes over the same channels share one graph
-                graphs[key] = trust._ScopeGraph(_padded(trust._scope_pairs(prep, codes), cap), cap)
+                graphs[key] = ScopeGraph(_padded(scope_pairs(prep, codes), cap), cap)
             self.scopes[name] = _Scope(codes, graphs[key])
         if None not in graphs:  # community-wide pairs decide who is established
-            graphs[None] = trust._ScopeGraph(_padded(prep.all_pairs, cap), cap)
+            graphs[None] = ScopeGraph(_padded(prep.all_pairs, cap), cap)
         self._all = graphs[None]
         self._graphs = graphs
         # Decayed posts per member inside each graph's channels (the whole community: the totals).
         self._said: dict[tuple[int, ...], np.ndarray] = {}
         for key in graphs:
             if key is not None:
-                said = trust._said(prep.posts_total, prep.posts_channel, np.array(key, np.int64))
+                said = posts_in_scope(prep.posts_total, prep.posts_channel, np.array(key, np.int64))
                 self._said[key] = np.zeros(cap) if said is None else np.concatenate([said, np.zeros(cap - n)])
         self._seed_weight: np.ndarray | None = None
         self.changed = True
@@ -166,7 +178,7 @@ class LiveTrust:
     def _apply_edges(self, changes: Edges, facts: MemberFacts) -> bool:
         if len(changes) == 0:
             return True
-        use, weight, age = trust._weighed(changes, self.params, self.today, counts=changes.n != 0)
+        use, weight, age = weighted_rows(changes, self.params, self.today, counts=changes.n != 0)
         if len(use) == 0:
             return True
         actor = self._dense(changes.actor[use], facts)
@@ -264,7 +276,7 @@ class LiveTrust:
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
-        seed_weight = trust._seed_weight(
+        seed_weight = seed_weights(
             self.ids,
             self.engaged_from,
             self._all.scatter(self._all.out_deg, self.capacity),
@@ -281,14 +293,14 @@ class LiveTrust:
         relist = self._pinned is None or not np.array_equal(pinned, self._pinned)  # shown in the why
         self._pinned = pinned
         previous = previous or {}
-        solved_graphs: dict[int, trust._Solved | None] = {}
+        solved_graphs: dict[int, Solved | None] = {}
 
         def run(name: str) -> None:
             scope = self.scopes[name]
             if scope.dirty:
                 key = id(scope.graph)
                 if key not in solved_graphs:  # scopes sharing a graph share its solution
-                    solved_graphs[key] = trust._solve(scope.graph, seed_weight, params, warm=True)
+                    solved_graphs[key] = solve(scope.graph, seed_weight, params, warm=True)
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
             scope.results = (
@@ -319,7 +331,7 @@ class LiveTrust:
         self, scope: _Scope, pinned: np.ndarray, seed_weight: np.ndarray, limit: int | None
     ) -> Listing:
         assert scope.solved is not None
-        return trust._listing(
+        return list_scope(
             scope.graph,
             scope.solved,
             ids=self.ids,
@@ -365,8 +377,8 @@ def run_ranking(rankings: Collection[Ranking], *, workers: int | None = None) ->
                 future.result()
 
 
-def _padded(pairs: trust._Pairs, capacity: int) -> trust._Pairs:
+def _padded(pairs: Pairs, capacity: int) -> Pairs:
     """The same pairs over a dense id space of `capacity` members (spare slots have no pairs)."""
     extra = capacity + 1 - len(pairs.indptr)
     indptr = np.concatenate([pairs.indptr, np.full(extra, pairs.indptr[-1], np.int64)])
-    return trust._Pairs(actor=pairs.actor, target=pairs.target, weight=pairs.weight, indptr=indptr)
+    return Pairs(actor=pairs.actor, target=pairs.target, weight=pairs.weight, indptr=indptr)

@@ -1,0 +1,109 @@
+"""What the activation cogs share on the Discord side: the `/activation` and `/activation create` groups
+, the caller as an `Actor`, the brand autocomplete, the connection choices, uploads,
+and the reply every `/activation create <kind>` ends with.
+
+A kind's cog defines its commands with ``@app_commands.command`` and adds them to ``create_group`` or
+``activation_group`` with `add_commands` when it is loaded; cogs/activations.py puts the group on the
+tree (cogs load in name order, and commands are synced after every cog has loaded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot import i18n
+from bot.activations.codes import MAX_FILE_BYTES
+from bot.activations.model import CONNECTIONS, Activation
+from bot.activations.service import Actor
+from bot.app import App
+from bot.discord_adapter.checks import RoleRequired, require_moderator
+from bot.errors import InvalidInput
+
+#: Help for the schedule options every `/activation create <kind>` command takes.
+STARTS_HELP = "Start: 'now', '+2h', 'in 3d' or 'YYYY-MM-DD HH:MM' (UTC)"
+ENDS_HELP = "End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)"
+#: The material connections the disclosure can name; Discord shows choice names in English.
+CONNECTION_CHOICES = [
+    app_commands.Choice(name=i18n.t("en", f"activation.connection.{c}"), value=c) for c in CONNECTIONS
+]
+
+
+activation_group = app_commands.Group(
+    name="activation", description="Brand activations: Q&A, giveaways, takeovers", guild_only=True
+)
+create_group = app_commands.Group(
+    name="create",
+    description="Propose a brand activation (brand managers and moderators)",
+    parent=activation_group,
+)
+
+
+def add_commands(group: app_commands.Group, *commands: app_commands.Command[Any, ..., Any]) -> None:
+    """Put a cog's commands in a shared group. A cog module runs again each time a bot loads it, so its
+    fresh commands replace the ones of an earlier load."""
+    for command in commands:
+        group.add_command(command, override=True)
+
+
+def app_of(interaction: discord.Interaction) -> App:
+    app = interaction.client.app  # type: ignore[attr-defined]
+    assert app is not None
+    return app
+
+
+async def is_moderator(interaction: discord.Interaction) -> bool:
+    try:
+        return await require_moderator(interaction)
+    except RoleRequired:
+        return False
+
+
+async def actor_of(interaction: discord.Interaction) -> Actor:
+    """The caller: who, in which server, and whether Discord's permissions make them a moderator."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return Actor(interaction.guild_id, interaction.user.id, await is_moderator(interaction))
+
+
+async def brand_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[int]]:
+    """Approved brands the caller may act for (all approved brands for moderators)."""
+    if interaction.guild_id is None:
+        return []
+    app = app_of(interaction)
+    lang = await app.lang(interaction.guild_id)
+    return [
+        app_commands.Choice(name=i18n.t(lang, "activation.brand_choice", name=name, id=bid)[:100], value=bid)
+        for bid, name in await app.activations.brand_choices(await actor_of(interaction), current)
+    ]
+
+
+def reader(attachment: discord.Attachment) -> Callable[[], Awaitable[bytes]]:
+    """Downloads an uploaded file when a service asks for it (after its checks), refusing big ones."""
+
+    async def read() -> bytes:
+        if attachment.size > MAX_FILE_BYTES:
+            raise InvalidInput("codes.error.file_too_big", high=MAX_FILE_BYTES // 1000)
+        return await attachment.read()
+
+    return read
+
+
+async def created_reply(interaction: discord.Interaction, activation: Activation) -> None:
+    """The ephemeral confirmation every `/activation create <kind>` ends with."""
+    app = app_of(interaction)
+    text = await app.say(
+        interaction,
+        "activation.created",
+        id=activation.id,
+        kind=await app.say(interaction, f"activation.kind.{activation.kind}"),
+        title=i18n.isolate(activation.title),
+        start=discord.utils.format_dt(activation.starts_at, "f"),
+        end=discord.utils.format_dt(activation.ends_at, "f"),
+    )
+    await interaction.response.send_message(text, ephemeral=True)

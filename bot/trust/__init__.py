@@ -1,0 +1,70 @@
+"""Trusted micro-voices: who receives genuine engagement from many distinct, trusted peers.
+
+The ranking is a seeded, personalized PageRank ("TrustRank") over daily engagement metadata (who
+engaged with whom, where, when, how; never content); docs/trust.md explains every step and
+parameter. One module per concern, each importing only the ones above it:
+
+- `params`   parameters and value types (TrustParams, Edges, Posts, MemberFacts, Ranked)
+- `ids`      dense member ids (a vectorized hash table)
+- `solver`   a scope's engagement graph, the seeds, the power iteration
+- `prepare`  daily rows to weighted pairs, shared by all scopes of one ranking
+- `listing`  a solved scope's members in order, with the numbers behind their place
+- `compute`  the ranking from scratch (`compute_scope`, `compute_all`)
+- `explain`  explanations as catalog keys + parameters, their stored form and rendering
+- `graph`    the in-memory engagement graph of a community (`CommunityEdges`)
+- `live`     rankings updated in place between recomputes (`LiveTrust`)
+- `service`  the Voices service: recompute from the store, read pages back (`Voices`)
+
+Everything but `service` is pure numpy/scipy; nothing here imports the store or a platform at run
+time. Other modules import from `bot.trust` itself, not from the submodules.
+"""
+
+from bot.trust.compute import compute_all, compute_scope
+from bot.trust.explain import Part, explain, explain_parts, render_parts, render_why, stored_why, why_parts
+from bot.trust.graph import CommunityEdges, fold_threads
+from bot.trust.listing import Listing
+from bot.trust.live import LiveTrust, Ranking, run_ranking
+from bot.trust.params import KIND_WEIGHTS, KINDS, Edges, MemberFacts, Posts, Ranked, TrustParams
+from bot.trust.service import (
+    STORE_LIMIT,
+    Entry,
+    Page,
+    RecomputeResult,
+    Voices,
+    build_scopes,
+    day_number,
+    stored_rows,
+)
+
+__all__ = [
+    "KINDS",
+    "KIND_WEIGHTS",
+    "STORE_LIMIT",
+    "CommunityEdges",
+    "Edges",
+    "Entry",
+    "Listing",
+    "LiveTrust",
+    "MemberFacts",
+    "Page",
+    "Part",
+    "Posts",
+    "Ranked",
+    "Ranking",
+    "RecomputeResult",
+    "TrustParams",
+    "Voices",
+    "build_scopes",
+    "compute_all",
+    "compute_scope",
+    "day_number",
+    "explain",
+    "explain_parts",
+    "fold_threads",
+    "render_parts",
+    "render_why",
+    "run_ranking",
+    "stored_rows",
+    "stored_why",
+    "why_parts",
+]

@@ -1,0 +1,313 @@
+"""Listing: a solved scope's members in order, with the numbers that explain their place.
+
+`list_scope` turns a scope's trust vector into its listing: the trust each member received from
+their peers (minus their own trust coming straight back), discounted when it arrives through few
+peers (diversity) or when their posts draw less than an average post (volume-neutrality), then
+eligibility (`min_peers_listed` distinct engagers), order, trusted peers, top topics and trend.
+A `Listing` keeps the result as columns and builds `Ranked` entries only when asked.
+
+Guarantees: values closer than a millionth of the top value are ties ordered by member id, so the
+order never depends on rounding or on whether the graph was updated in place; the top member has
+score 1.0; nobody with fewer than `min_peers_listed` distinct engagers is listed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.trust.params import Ranked, TrustParams
+from bot.trust.solver import ScopeGraph, Solved
+
+
+class Listing(Sequence[Ranked]):
+    """A scope's listed members, best first, kept as columns.
+
+    Indexing or iterating yields `Ranked` entries (built on first use); `member_id`, `score`,
+    `peers`, `trusted`, `topics`, `trend` (NaN: no previous score) and `pinned` are the columns the
+    stored ranking is written from without building an entry per member.
+    """
+
+    def __init__(
+        self,
+        columns: Mapping[str, np.ndarray],
+        topics: list[tuple[tuple[int, float], ...]],
+        *,
+        had_previous: bool,
+        listed: int,
+        scope_members: int,
+        iterations: int,
+        converged: bool,
+    ) -> None:
+        self.member_id: np.ndarray = columns["member_id"]
+        self.score: np.ndarray = columns["score"]
+        self.peers: np.ndarray = columns["peers"]
+        self.trusted: np.ndarray = columns["trusted"]
+        self.trend: np.ndarray = columns["trend"]
+        self.pinned: np.ndarray = columns["pinned"]
+        self.topics = topics
+        self.had_previous = had_previous
+        self._columns = columns
+        self._facts = dict(
+            listed=listed, scope_members=scope_members, iterations=iterations, converged=converged
+        )
+        self._entries: list[Ranked] | None = None
+
+    @classmethod
+    def empty(cls) -> Listing:
+        names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
+        none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend")}
+        return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
+
+    def __len__(self) -> int:
+        return len(self.member_id)
+
+    @overload
+    def __getitem__(self, index: int) -> Ranked: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Ranked]: ...
+
+    def __getitem__(self, index: int | slice) -> Ranked | list[Ranked]:
+        return self.entries()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Listing):
+            return self is other or self.entries() == other.entries()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def entries(self) -> list[Ranked]:
+        """The listing as `Ranked` entries, each with its `why` record."""
+        if self._entries is None:
+            c = self._columns
+            columns = zip(
+                c["member_id"].tolist(),
+                c["score"].tolist(),
+                c["peers"].tolist(),
+                c["trusted"].tolist(),
+                c["effective"].round(3).tolist(),
+                c["received"].tolist(),
+                c["diversity"].round(4).tolist(),
+                c["appeal"].round(4).tolist(),
+                c["trust"].tolist(),
+                c["seed"].tolist(),
+                c["pinned"].tolist(),
+                self.topics,
+                c["trend"].tolist(),
+                strict=True,
+            )
+            entries = []
+            for rank, row in enumerate(columns, start=1):
+                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend = row
+                why: dict[str, Any] = {
+                    "peers": peers,
+                    "trusted_peers": trusted,
+                    "effective_peers": eff,
+                    "received_trust": got,
+                    "diversity": div,
+                    "appeal": app,
+                    "trust": x,
+                    "seed": seed,
+                    "pinned": pin,
+                    "top_topics": [list(t) for t in top],
+                    "trend": None if math.isnan(trend) else trend,
+                    "had_previous": self.had_previous,
+                    "rank": rank,
+                    **self._facts,
+                }
+                entries.append(Ranked(member, score, rank, peers, trusted, top, why["trend"], why))
+            self._entries = entries
+        return self._entries
+
+
+def _top_topics(
+    recv: sp.csr_array | np.ndarray,
+    channel_ids: np.ndarray,
+    codes: np.ndarray | None,
+    listed: np.ndarray,
+    max_topics: int,
+) -> list[tuple[tuple[int, float], ...]]:
+    """Largest channel shares of each listed member's received (decayed, kind-weighted) engagement
+    inside the scope's channels (`codes`; None: all). `recv` is per (member, channel code), sparse or
+    dense."""
+    if max_topics == 0 or len(listed) == 0:
+        return [()] * len(listed)
+    columns = np.arange(recv.shape[1]) if codes is None else codes
+    if isinstance(recv, np.ndarray):
+        sub = recv[listed] if codes is None else recv[np.ix_(listed, codes)]
+        top = np.argsort(-sub, axis=1, kind="stable")[:, :max_topics]  # ties: lower channel code first
+        best = np.take_along_axis(sub, top, axis=1)
+        totals = sub.sum(axis=1, keepdims=True)
+        shares = np.round(np.divide(best, totals, out=np.zeros_like(best), where=totals > 0), 4)
+        channels = channel_ids[columns[top]].tolist()
+        counts = np.count_nonzero(best > 0, axis=1).tolist()  # largest first: the positive ones lead
+        return [
+            tuple(zip(cs[:k], ss[:k], strict=True))
+            for cs, ss, k in zip(channels, shares.tolist(), counts, strict=True)
+        ]
+    sums = recv[listed]
+    sums = sp.csr_array(sums if codes is None else sums[:, codes])
+    sums.eliminate_zeros()
+    sums.sort_indices()
+    member_row = np.repeat(np.arange(len(listed)), np.diff(sums.indptr))
+    totals = np.bincount(member_row, weights=sums.data, minlength=len(listed))
+    order = np.lexsort((sums.indices, -sums.data, member_row))  # per member: largest first, ties by channel
+    place = np.arange(len(order)) - sums.indptr[member_row[order]]
+    best = order[place < max_topics]
+    shares = np.round(sums.data[best] / totals[member_row[best]], 4)
+    result: list[list[tuple[int, float]]] = [[] for _ in range(len(listed))]
+    channels = channel_ids[columns[sums.indices[best]]]
+    for row, channel, share in zip(
+        member_row[best].tolist(), channels.tolist(), shares.tolist(), strict=True
+    ):
+        result[row].append((channel, share))
+    return [tuple(r) for r in result]
+
+
+def _appeal(
+    got: np.ndarray,
+    said: np.ndarray | None,
+    posts_total: np.ndarray | None,
+    params: TrustParams,
+    said_total: float | None = None,
+) -> np.ndarray | None:
+    """Volume-neutrality factor min(1, (received per post / the scope's average) ** appeal).
+
+    Engagement scales with exposure: post ten times as much and you collect more replies and more
+    distinct repliers by chance alone. What marks a voice people seek out is how much each of their
+    posts draws, not how many they post, so a member whose posts draw less than an average post in
+    the scope is discounted in proportion. Never a bonus (capped at 1); a member with posts elsewhere
+    but none in the scope is not affected, one with no recorded post at all gets 0 (see below).
+    `got` is the engagement each member received in the scope, `said` their posts there, and
+    `said_total` all posts there (default: the sum of `said`).
+    """
+    if said is None or posts_total is None or params.appeal <= 0:
+        return None
+    total = float(said.sum()) if said_total is None else said_total
+    if total <= 0:
+        return None
+    average = float(got.sum()) / total
+    if average <= 0:
+        return None
+    per_post = np.divide(got, said, out=np.full(len(got), np.inf), where=said > 0)
+    # Engagement with someone who posted nothing we recorded in the whole window is engagement with
+    # content we never saw: a bot's or webhook's messages (never recorded) or posts older than the
+    # window. Neither makes a current voice.
+    per_post[posts_total <= 0] = 0.0
+    return np.minimum(1.0, (per_post / average) ** params.appeal)
+
+
+def list_scope(
+    g: ScopeGraph,
+    solved: Solved,
+    *,
+    ids: np.ndarray,
+    seed_weight: np.ndarray,
+    pinned: np.ndarray,
+    params: TrustParams,
+    codes: np.ndarray | None,
+    channel_ids: np.ndarray,
+    recv: sp.csr_array | np.ndarray,
+    posts_total: np.ndarray | None,
+    said: np.ndarray | None,
+    previous: Mapping[int, float] | None,
+    limit: int | None,
+) -> Listing:
+    """Listing value, eligibility, order and explanation of every member of a solved scope.
+
+    `codes` are the scope's channel codes (None: all), `channel_ids` the channel of each code,
+    `recv` the received engagement per (member, channel code) for the topics, `posts_total` and
+    `said` the decayed posts per member in total and inside the scope (None: unknown) for
+    volume-neutrality."""
+    n = g.n
+    scale, x = solved.scale, solved.x
+    # Community-wide per-member inputs, renumbered as the graph's members.
+    said_total = None if said is None else float(said.sum())
+    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(seed_weight), g.gather(pinned, False)
+    posts_total = None if posts_total is None else g.gather(posts_total)
+    said = None if said is None else g.gather(said)
+    # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
+    # trust coming straight back (a conversation partner, an alt you feed) is not recognition.
+    # Summed with sparse products over all pairs (what each peer passes on, d * x_a * share_ab, and
+    # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
+    d = params.damping
+    xs = x * scale
+    received = g.pull(xs) * d
+    squares = g.pull(xs * xs, squared=True) * (d * d)
+    plain = received.copy()
+    mutual = g.mutual()
+    if len(mutual):
+        a = mutual.actor
+        xa = x[a]
+        share = g.vote[mutual.at] * scale[a]
+        passed = d * xa * share
+        own = passed[mutual.reverse]  # what the target passed straight back to the actor
+        kept = d * np.maximum(xa - own, 0.0) * share
+        received -= np.bincount(mutual.target, weights=passed - kept, minlength=n)
+        squares -= np.bincount(mutual.target, weights=passed * passed - kept * kept, minlength=n)
+        # What cancels out entirely must come out as zero, not as rounding dust.
+        received[received <= plain * 1e-9] = 0.0
+        squares[received <= 0] = 0.0
+    effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
+    diversity = -np.expm1(-effective / params.diversity_scale)
+    value = received * diversity
+    appeal = _appeal(g.got, said, posts_total, params, said_total)
+    if appeal is not None:
+        value = value * appeal
+
+    in_deg, out_deg = g.in_deg, g.out_deg
+    active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
+    eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    listed = np.flatnonzero(eligible)
+    n_listed = len(listed)
+    if n_listed == 0 or limit == 0:
+        return Listing.empty()
+    # Order by value, then member id. Values closer than a millionth of the top one are ties: the
+    # trust vector is only that precise (the iteration stops at an L1 change of `tol`), and the
+    # order of equals must not depend on rounding (nor on whether they were updated in place).
+    rank_key = np.round(value[listed] * (1e6 / value[listed].max()))
+    if limit is not None and limit < n_listed:  # sort only what can make the cut (ties kept)
+        cut = np.partition(rank_key, n_listed - limit)[n_listed - limit]
+        keep = rank_key >= cut
+        listed, rank_key = listed[keep], rank_key[keep]
+    order = np.lexsort((ids[listed], -rank_key))
+    listed = listed[order][:limit]
+    # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
+    trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
+    trusted_in = g.count_in(listed, trusted)
+    member = ids[listed]
+    if previous:
+        before = np.array([previous.get(m, np.nan) for m in member.tolist()], np.float64)
+        before[before <= 0] = np.nan
+    else:
+        before = np.full(len(listed), np.nan)
+    score = np.minimum(value[listed] / value[listed[0]], 1.0)  # ties at the top: 1 too
+    columns = {
+        "member_id": member,
+        "score": score,
+        "peers": in_deg[listed],
+        "trusted": trusted_in.round().astype(np.int64),
+        "effective": effective[listed],
+        "received": received[listed],
+        "diversity": diversity[listed],
+        "appeal": appeal[listed] if appeal is not None else np.ones(len(listed)),
+        "trust": x[listed],
+        "seed": seed_weight[listed] > 0,
+        "pinned": pinned[listed],
+        "trend": score / before - 1.0,
+    }
+    return Listing(
+        columns,
+        _top_topics(recv, channel_ids, codes, g.members[listed], params.max_topics),
+        had_previous=previous is not None,
+        listed=n_listed,
+        scope_members=active,
+        iterations=solved.iterations,
+        converged=solved.converged,
+    )

@@ -1,0 +1,291 @@
+"""Parameters and value types of the trust ranking: what goes in and what comes out.
+
+`TrustParams` holds the tunable knobs (argued for in docs/trust.md), `Edges` the daily engagement
+aggregates, `Posts` what members posted, `MemberFacts` what the store knows about members, and
+`Ranked` one listed member of one scope. Guarantees: every value is checked when it is built (a
+bad parameter raises ValueError naming it; columns are one-dimensional numpy arrays of equal length
+and fixed dtypes), and all of them are immutable, so a computation can share them between threads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+#: Engagement kinds as stored in `engagement_daily.kind`; `Edges.kind` holds indexes into this tuple.
+KINDS: tuple[str, ...] = ("reply", "reaction", "thread_reply", "comment", "mention")
+
+#: How much one engagement of each kind is worth before decay and saturation. A reply (or a Reddit
+#: comment reply) costs effort and answers a specific message of that person, so it is the unit. A
+#: message in a thread only credits whoever opened the thread, whoever it actually addresses: busy
+#: threads credit their opener for everyone's chatter, and in help forums the opener is usually the
+#: one asking. Half a reply. A reaction is one click: real but cheap, and the currency of
+#: reaction-for-reaction trading. A mention names someone as relevant but is unsolicited by them
+#: and trivially mass-produced.
+KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"reply": 1.0, "comment": 1.0, "thread_reply": 0.5, "reaction": 0.3, "mention": 0.5}
+)
+
+
+@dataclass(frozen=True)
+class TrustParams:
+    """Tunable knobs; the defaults are argued for in docs/trust.md."""
+
+    #: Engagement loses half its weight every `half_life_days`: trust reflects the recent months, and
+    #: a member cannot live forever off one popular period.
+    half_life_days: float = 30.0
+    #: Rows older than this are ignored entirely (at 6 half-lives they weigh < 2%); it also bounds who
+    #: counts as a "distinct peer" to people who engaged recently.
+    window_days: float = 180.0
+    #: Probability of following an engagement edge rather than returning to the seeds.
+    damping: float = 0.85
+    #: Power iteration stops when the L1 change of the trust vector drops below `tol` ...
+    tol: float = 1e-9
+    #: ... or after `max_iter` steps (the error then is at most damping**max_iter, ~1e-7).
+    max_iter: int = 100
+    #: Per-pair saturation scale: pair weight = 1 - exp(-x / saturation), x = decayed, kind-weighted
+    #: count. 1 reaction -> 0.26, 1 reply -> 0.63, 3 replies or 10 reactions -> 0.95, 50 reactions ->
+    #: 1.0: a peer's vote is bounded, and the first engagements carry nearly all of it.
+    saturation: float = 1.0
+    #: Fraction of A->B removed when B engaged A at least as much (reply-backs, trading, rings). The
+    #: removed part is not renormalized away; it leaks back to the seeds. Must be in [0, 1).
+    reciprocity_damping: float = 0.8
+    #: Seeds (who receives teleport trust) need this much tenure in the community ...
+    seed_min_tenure_days: float = 30.0
+    #: ... and to have engaged with at least this many distinct members in the window.
+    seed_min_peers: int = 3
+    #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
+    pinned_seed_weight: float = 1.0
+    #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
+    min_peers_listed: int = 5
+    #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
+    #: through one or two peers is discounted, trust spread over many peers is not.
+    diversity_scale: float = 3.0
+    #: How many channels `Ranked.top_topics` keeps.
+    max_topics: int = 3
+    #: Volume-neutrality (only when `Posts` are given): listing value x min(1, (y / y_scope) ** appeal)
+    #: where y is the engagement a member received per post and y_scope the scope's average. Someone
+    #: whose posts draw less than an average post is discounted in proportion (appeal = 1), so posting
+    #: ten times as much to collect incidental replies does not multiply one's standing. 0 disables.
+    appeal: float = 1.0
+    #: "Trend vs the previous period" compares with the ranking as it stood this many days earlier.
+    trend_period_days: int = 7
+    #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.
+    kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(KIND_WEIGHTS))
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.half_life_days > 0, "half_life_days must be > 0"),
+            (self.window_days > 0, "window_days must be > 0"),
+            (0 < self.damping < 1, "damping must be in (0, 1)"),
+            (self.tol > 0, "tol must be > 0"),
+            (self.max_iter >= 1, "max_iter must be >= 1"),
+            (self.saturation > 0, "saturation must be > 0"),
+            (0 <= self.reciprocity_damping < 1, "reciprocity_damping must be in [0, 1)"),
+            (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
+            (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
+            (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
+            (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
+            (self.diversity_scale > 0, "diversity_scale must be > 0"),
+            (self.max_topics >= 0, "max_topics must be >= 0"),
+            (self.appeal >= 0, "appeal must be >= 0"),
+            (self.trend_period_days >= 1, "trend_period_days must be >= 1"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        weights = dict(self.kind_weights)
+        unknown = set(weights) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown engagement kinds: {sorted(unknown)}")
+        if any(not math.isfinite(w) or w < 0 for w in weights.values()):
+            raise ValueError("kind weights must be finite and >= 0")
+        object.__setattr__(self, "kind_weights", MappingProxyType(weights))
+
+    def kind_weight_vector(self) -> np.ndarray:
+        """Weights indexed by kind code, plus a trailing 0 for out-of-range codes."""
+        return np.array([float(self.kind_weights.get(k, 0.0)) for k in KINDS] + [0.0])
+
+
+def _column(values: Any, dtype: type | np.dtype) -> np.ndarray:
+    arr = np.asarray(values, dtype=dtype)
+    if arr.ndim != 1:
+        raise ValueError("columns must be one-dimensional")
+    return arr
+
+
+@dataclass(frozen=True)
+class Edges:
+    """Daily engagement aggregates as equal-length columns (one row per engagement_daily row).
+
+    `kind` holds indexes into KINDS (use `Edges.from_rows` to convert kind names), `day` is days since
+    1970-01-01 UTC, `n` the number of engagements that day (rows with n <= 0, e.g. fully retracted
+    reactions, are ignored).
+    """
+
+    actor: np.ndarray
+    target: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    kind: np.ndarray
+    n: np.ndarray
+
+    def __post_init__(self) -> None:
+        cols = {
+            "actor": _column(self.actor, np.int64),
+            "target": _column(self.target, np.int64),
+            "channel": _column(self.channel, np.int64),
+            "day": _column(self.day, np.int64),
+            "kind": _column(self.kind, np.int64),
+            "n": _column(self.n, np.float64),
+        }
+        if len({len(c) for c in cols.values()}) > 1:
+            raise ValueError("Edges columns must have equal lengths")
+        for name, col in cols.items():
+            object.__setattr__(self, name, col)
+
+    def __len__(self) -> int:
+        return len(self.actor)
+
+    @classmethod
+    def empty(cls) -> Edges:
+        z = np.zeros(0, np.int64)
+        return cls(z, z, z, z, z, z.astype(np.float64))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[int, int, int, int, str | int, int | float]]) -> Edges:
+        """Build from `(channel_id, actor_id, target_id, day, kind, n)` rows, kind as a name or code.
+
+        Unknown kind names map to -1 and carry no weight, like unknown codes. Rows of uniform types
+        (what a database cursor returns) are parsed by numpy in one pass, a few times faster than
+        transposing them in Python.
+        """
+        data = rows if isinstance(rows, list) else list(rows)
+        if not data:
+            return cls.empty()
+        by_name = isinstance(data[0][4], str)
+        layout = [("channel", "i8"), ("actor", "i8"), ("target", "i8"), ("day", "i8")]
+        layout += [("kind", "U16" if by_name else "i8"), ("n", "f8")]
+        try:
+            table = np.array(data, dtype=layout)
+        except (TypeError, ValueError, OverflowError):  # mixed kind types or odd values: slow path
+            channel, actor, target, day, kind, n = zip(*data, strict=True)
+            names = {name: code for code, name in enumerate(KINDS)}
+            codes = [names.get(k, -1) if isinstance(k, str) else int(k) for k in kind]
+            return cls(actor=actor, target=target, channel=channel, day=day, kind=codes, n=n)
+        if by_name:
+            codes = np.full(len(table), -1, np.int64)
+            for code, name in enumerate(KINDS):
+                codes[table["kind"] == name] = code
+        else:
+            codes = table["kind"]
+        return cls(
+            actor=table["actor"],
+            target=table["target"],
+            channel=table["channel"],
+            day=table["day"],
+            kind=codes,
+            n=table["n"],
+        )
+
+
+@dataclass(frozen=True)
+class Posts:
+    """What members said, as counts per (member, channel, day): messages, replies, threads, Reddit
+    comments and submissions (the store's `activity_daily` for those kinds), threads folded into
+    their channel like the edges. `n` may be fractional (e.g. already decayed, with `day` = today).
+
+    Used for volume-neutrality: how much engagement a member *received per post*, compared with the
+    scope's average. See `TrustParams.appeal`.
+    """
+
+    member: np.ndarray
+    channel: np.ndarray
+    day: np.ndarray
+    n: np.ndarray
+
+    def __post_init__(self) -> None:
+        cols = {
+            "member": _column(self.member, np.int64),
+            "channel": _column(self.channel, np.int64),
+            "day": _column(self.day, np.int64),
+            "n": _column(self.n, np.float64),
+        }
+        if len({len(c) for c in cols.values()}) > 1:
+            raise ValueError("Posts columns must have equal lengths")
+        for name, col in cols.items():
+            object.__setattr__(self, name, col)
+
+    def __len__(self) -> int:
+        return len(self.member)
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the store knows about members. Days are days since 1970-01-01 UTC, NaN when unknown.
+
+    `excluded` (brand contacts, moderator-excluded members) and bots are never ranked, and their
+    engagement, in either direction, is removed from the graph: a bot or a brand account must not
+    be able to confer trust, and engaging with one must not dilute a member's vote.
+    `pinned` members are seeds whatever their tenure (moderators vouch for them).
+    Members that appear in the edges but not here are treated as unknown (no tenure facts, not bots).
+    """
+
+    member_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    joined_day: np.ndarray | None = None
+    account_created_day: np.ndarray | None = None
+    is_bot: np.ndarray | None = None
+    first_seen_day: np.ndarray | None = None
+    excluded: frozenset[int] = frozenset()
+    pinned: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        ids = _column(self.member_id, np.int64)
+        size = len(ids)
+
+        def fill(values: Any, dtype: type, default: float | bool) -> np.ndarray:
+            if values is None:
+                return np.full(size, default, dtype=dtype)
+            col = _column(values, dtype)
+            if len(col) != size:
+                raise ValueError("MemberFacts columns must have the length of member_id")
+            return col
+
+        object.__setattr__(self, "member_id", ids)
+        object.__setattr__(self, "joined_day", fill(self.joined_day, np.float64, np.nan))
+        object.__setattr__(self, "account_created_day", fill(self.account_created_day, np.float64, np.nan))
+        object.__setattr__(self, "first_seen_day", fill(self.first_seen_day, np.float64, np.nan))
+        object.__setattr__(self, "is_bot", fill(self.is_bot, np.bool_, False))
+        object.__setattr__(self, "excluded", frozenset(int(x) for x in self.excluded))
+        object.__setattr__(self, "pinned", frozenset(int(x) for x in self.pinned))
+        if size > 1:
+            ordered = np.sort(ids)
+            if np.any(ordered[1:] == ordered[:-1]):
+                raise ValueError("MemberFacts.member_id must be unique")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One listed member of one scope.
+
+    `score` is the listing value normalized so the scope's top member has 1.0. `distinct_peers`
+    counts distinct non-excluded members who engaged with them in the scope and window;
+    `trusted_peers` how many of those are seeds or hold at least average trust themselves.
+    `top_topics` are (channel_id, share of received engagement) pairs, largest first. `trend` is the
+    relative change of `score` against the previous period (None when there is no previous score).
+    `why` is a JSON-serializable record of the numbers behind the rank (see `explain_parts`).
+    """
+
+    member_id: int
+    score: float
+    rank: int
+    distinct_peers: int
+    trusted_peers: int
+    top_topics: tuple[tuple[int, float], ...]
+    trend: float | None
+    why: dict[str, Any]

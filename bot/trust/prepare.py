@@ -1,0 +1,266 @@
+"""Preparation shared by every scope of one ranking: daily rows to weighted, grouped pairs.
+
+`prepare` weighs each daily engagement row (kind weight x count x decay; rows that do not count are
+dropped: outside the window, zero-weight kinds, self-engagement, bots and excluded members in either
+direction), maps member and channel ids to dense codes, groups the rows by (actor, target, channel)
+once, picks the seeds and counts decayed posts per member. Each scope then takes its pairs
+(`scope_pairs`, linear in its rows), its received engagement per channel (`received_by_channel`)
+and its posts (`posts_in_scope`) from that. Guarantees: the result does not depend on the order of
+the input rows, and every scope sees the same dense ids. Pure numpy/scipy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.trust.ids import IdIndex, sorted_unique
+from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
+from bot.trust.solver import Pairs, pairs_from_sorted, seed_weights
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every scope of one ranking shares (see `prepare`); per-member arrays use dense ids."""
+
+    ids: np.ndarray  # dense index -> member id
+    channel_ids: np.ndarray  # channel code -> channel id
+    channel_index: IdIndex
+    # Engagement grouped by (actor, target, channel): sorted by actor, then target, then channel.
+    g_actor: np.ndarray
+    g_target: np.ndarray
+    g_channel: np.ndarray
+    g_weight: np.ndarray
+    seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
+    pinned: np.ndarray  # bool per dense member
+    excluded: np.ndarray  # bool per dense member: bots and excluded members (their rows are dropped)
+    engaged_from: np.ndarray  # first day each dense member engaged anyone in the window (inf: never)
+    all_pairs: Pairs  # the community-wide pair aggregation (also needed for seed selection)
+    channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
+    posts_total: np.ndarray | None = None  # decayed posts per dense member (None: no Posts given)
+    posts_channel: sp.csc_array | None = None  # the same per (member, channel code)
+
+
+def _runs(*columns: np.ndarray) -> np.ndarray | None:
+    """Start positions of runs of equal consecutive rows, or None when runs would not pay off."""
+    size = len(columns[0])
+    if size < 2:
+        return None
+    start = np.empty(size, np.bool_)
+    start[0] = True
+    np.not_equal(columns[0][1:], columns[0][:-1], out=start[1:])
+    for col in columns[1:]:
+        start[1:] |= col[1:] != col[:-1]
+    heads = np.flatnonzero(start)
+    return heads if len(heads) < 0.8 * size else None
+
+
+def _posts_per_member(
+    posts: Posts, ids: np.ndarray, channel_index: IdIndex, n_ch: int, params: TrustParams, today: int
+) -> tuple[np.ndarray, sp.csc_array]:
+    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes."""
+    n = len(ids)
+    age = np.clip(today - posts.day, 0, None)
+    idx = IdIndex(ids).lookup(posts.member) if len(posts) else np.zeros(0, np.int64)
+    use = (posts.n > 0) & (age <= math.floor(params.window_days)) & (idx >= 0)
+    weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
+    idx = idx[use]
+    total = np.bincount(idx, weights=weight, minlength=n).astype(np.float64)
+    codes = channel_index.lookup(posts.channel[use]) if len(idx) else np.zeros(0, np.int64)
+    known = codes >= 0
+    by_channel = sp.csc_array((weight[known], (idx[known], codes[known])), shape=(n, max(1, n_ch)))
+    by_channel.sum_duplicates()
+    return total, by_channel
+
+
+def weighted_rows(
+    edges: Edges, params: TrustParams, today: int, *, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows that count and their weights: (row positions, weight, age in days).
+
+    A row counts when `counts` says so (a positive count; for changes, a non-zero change), its kind
+    carries weight, it lies inside the window, and it is not self-engagement (the store drops that
+    too, but a self-reaction must give nothing). Weight = kind weight x n x 0.5 ** (age /
+    half-life), as one lookup in a small table; a future day (clock skew) counts as today.
+    """
+    window = math.floor(params.window_days)
+    kind_w = params.kind_weight_vector()
+    kind = np.where((edges.kind >= 0) & (edges.kind < len(KINDS)), edges.kind, len(KINDS))
+    age = np.clip(today - edges.day, 0, None)
+    rows = np.flatnonzero(counts & (kind_w[kind] > 0) & (age <= window) & (edges.actor != edges.target))
+    age = age[rows]
+    table = np.outer(kind_w, np.exp2(-np.arange(window + 1) / params.half_life_days)).ravel()
+    return rows, table[kind[rows] * (window + 1) + age] * edges.n[rows], age
+
+
+def prepare(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    *,
+    by_channel: bool,
+    posts: Posts | None = None,
+) -> Prepared:
+    """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel)."""
+    n_known = len(members.member_id)
+    usable, weight, age = weighted_rows(edges, params, today, counts=edges.n > 0)
+    rows = None if len(weight) == len(edges) else usable
+
+    def col(values: np.ndarray) -> np.ndarray:
+        return values if rows is None else values[rows]
+
+    actor, target, channel = col(edges.actor), col(edges.target), col(edges.channel)
+    day = today - age
+
+    # Rows of the same (channel, actor, target) on different days or kinds are adjacent when they come
+    # in the store's primary-key order: summing those runs first shrinks every later step.
+    heads = _runs(channel, actor, target)
+    if heads is not None:
+        weight = np.add.reduceat(weight, heads)
+        first_day = np.minimum.reduceat(day, heads).astype(np.float64)
+        actor, target, channel = actor[heads], target[heads], channel[heads]
+    else:
+        first_day = day.astype(np.float64)
+
+    # Dense ids: members from the facts first, then ids only seen in the edges. Bots and excluded
+    # members look up as -2, so one comparison later drops every row that touches them.
+    excluded_ids = np.fromiter(members.excluded, np.int64, len(members.excluded))
+    ids = members.member_id
+    excluded_known = members.is_bot | np.isin(ids, excluded_ids)
+    facts_index = IdIndex(ids, np.where(excluded_known, -2, np.arange(n_known)))
+    a_idx = facts_index.lookup(actor)
+    t_idx = facts_index.lookup(target)
+    miss_a, miss_t = a_idx == -1, t_idx == -1
+    if miss_a.any() or miss_t.any():
+        extra = sorted_unique(np.concatenate([actor[miss_a], target[miss_t]]))
+        extra_values = np.where(np.isin(extra, excluded_ids), -2, np.arange(n_known, n_known + len(extra)))
+        extra_index = IdIndex(extra, extra_values)
+        a_idx[miss_a] = extra_index.lookup(actor[miss_a])
+        t_idx[miss_t] = extra_index.lookup(target[miss_t])
+        ids = np.concatenate([ids, extra])
+    n = len(ids)
+    excluded = np.zeros(n, np.bool_)
+    excluded[:n_known] = excluded_known
+    excluded[n_known:] = np.isin(ids[n_known:], excluded_ids)
+    pinned = np.zeros(n, np.bool_)
+    if members.pinned:
+        pinned = np.isin(ids, np.fromiter(members.pinned, np.int64)) & ~excluded
+    dropped = (a_idx < 0) | (t_idx < 0)
+    any_dropped = bool(dropped.any())
+
+    # First day each member engaged anyone in the data (see seed_weights).
+    engaged_from = np.full(n + 1, np.inf)
+    np.minimum.at(engaged_from, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
+    engaged_from = engaged_from[:n]
+
+    channel_ids = sorted_unique(channel)
+    channel_index = IdIndex(channel_ids)
+    c_idx = channel_index.lookup(channel)
+    n_ch = max(1, len(channel_ids))
+    ch_bits = max(1, (n_ch - 1).bit_length())
+
+    # One sparse sum groups the rows by (actor, target, channel); the column (target << ch_bits) |
+    # channel keeps a pair's channels adjacent so every scope aggregates linearly, and unpacks with
+    # shifts instead of integer division. Rows touching an excluded member go to an extra last row,
+    # which is then cut off.
+    n_cols = n << ch_bits
+    index_type = np.int32 if max(n_cols, n + 1) < 1 << 31 else np.int64
+    column = (t_idx << ch_bits) | c_idx
+    if any_dropped:
+        a_idx = np.where(dropped, n, a_idx)
+        column[dropped] = 0
+    grouped = sp.csr_array(
+        (weight, (a_idx.astype(index_type), column.astype(index_type))), shape=(n + 1, n_cols)
+    )
+    grouped.sum_duplicates()
+    end = grouped.indptr[n]
+    g_actor = np.repeat(np.arange(n, dtype=np.int64), np.diff(grouped.indptr[: n + 1]))
+    packed = grouped.indices[:end].astype(np.int64)
+    g_target, g_channel = packed >> ch_bits, packed & ((1 << ch_bits) - 1)
+    g_weight = grouped.data[:end]
+    all_pairs = pairs_from_sorted(n, g_actor, g_target, g_weight)
+
+    out_peers = np.diff(all_pairs.indptr)
+    seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+    posts_total, posts_channel = (
+        _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today)
+        if posts is not None and params.appeal > 0
+        else (None, None)
+    )
+    return Prepared(
+        posts_total=posts_total,
+        posts_channel=posts_channel,
+        ids=ids,
+        channel_ids=channel_ids,
+        channel_index=channel_index,
+        g_actor=g_actor,
+        g_target=g_target,
+        g_channel=g_channel,
+        g_weight=g_weight,
+        seed_weight=seed_weight,
+        pinned=pinned,
+        excluded=excluded,
+        engaged_from=engaged_from,
+        all_pairs=all_pairs,
+        channel_order=_channel_order(g_channel, n_ch) if by_channel else None,
+    )
+
+
+def _channel_order(g_channel: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grouped rows by channel (stable, so each channel's rows stay sorted) and per-channel offsets."""
+    codes = g_channel.astype(np.uint16) if n_ch <= 1 << 16 else g_channel  # uint16 sorts by radix
+    order = np.argsort(codes, kind="stable")
+    offsets = np.zeros(n_ch + 1, np.int64)
+    np.cumsum(np.bincount(g_channel, minlength=n_ch), out=offsets[1:])
+    return order, offsets
+
+
+def channel_codes(prep: Prepared, channels: Collection[int] | None) -> np.ndarray | None:
+    """Sorted channel codes of a scope (None: the whole community); unknown channels are left out."""
+    if channels is None:
+        return None
+    wanted = sorted_unique(np.fromiter((int(c) for c in channels), np.int64))
+    codes = prep.channel_index.lookup(wanted) if len(wanted) else wanted
+    return codes[codes >= 0]
+
+
+def scope_pairs(prep: Prepared, codes: np.ndarray | None) -> Pairs:
+    """Pairs of the scope (channel codes from `channel_codes`), weights summed over its channels."""
+    n = len(prep.ids)
+    if codes is None:
+        return prep.all_pairs
+    if prep.channel_order is None:  # pragma: no cover - prepare is told whether scopes need it
+        raise RuntimeError("prepared without the channel index")
+    order, offsets = prep.channel_order
+    parts = [order[offsets[c] : offsets[c + 1]] for c in codes.tolist()]
+    picked = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    if len(parts) > 1:
+        picked.sort()  # back to (actor, target, channel) order, so each pair's rows are adjacent
+    return pairs_from_sorted(n, prep.g_actor[picked], prep.g_target[picked], prep.g_weight[picked])
+
+
+def received_by_channel(prep: Prepared) -> sp.csr_array:
+    """Decayed, kind-weighted engagement received per (member, channel code)."""
+    n, n_ch = len(prep.ids), max(1, len(prep.channel_ids))
+    recv = sp.csr_array((prep.g_weight, (prep.g_target, prep.g_channel)), shape=(n, n_ch))
+    recv.sum_duplicates()
+    return recv
+
+
+def posts_in_scope(
+    posts_total: np.ndarray | None, posts_channel: sp.csc_array | None, codes: np.ndarray | None
+) -> np.ndarray | None:
+    """Decayed posts per member inside the scope's channels (`codes`; None: all), from the posts per
+    member in total and per (member, channel code); None when posts are not known."""
+    if posts_total is None or posts_channel is None:
+        return None
+    if codes is None:
+        return posts_total
+    if len(codes) == 0:
+        return np.zeros(len(posts_total))
+    return np.asarray(posts_channel[:, codes].sum(axis=1)).ravel()

@@ -1,0 +1,523 @@
+"""The activation services (engine, giveaways, Q&A, takeovers) on a real store and an in-memory platform.
+
+No Discord: `tests/unit/fakes.py` implements `bot.platform.Platform`; time is an injected clock. Every
+test ends by checking that everything published for an activation carries its disclosure.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import inspect
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import i18n
+from bot.activations import disclosure
+from bot.activations import draw as fairdraw
+from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
+from bot.activations.intents import CLOSE
+from bot.activations.qa import ASK, HIDE, VOTE, QaService
+from bot.activations.service import BRAND_NOT_APPROVED, ActivationService, Actor, Proposal
+from bot.activations.takeovers import TakeoverService, TakerMessage
+from bot.discord_adapter.platform import DiscordPlatform
+from bot.errors import Forbidden, InvalidInput, MicrovoiceError
+from bot.ingest import Ingest
+from bot.platform import Author, Member, Overwrite, Platform
+from bot.scheduler import Scheduler
+from bot.store import Store
+from tests.unit.fakes import POSTING, FakePlatform, Outage
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+GUILD, CHANNEL = 100, 500
+MOD, CONTACT, PARTNER, FAN, BOT = 1, 2, 3, 4, 5
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    store: Store
+    platform: FakePlatform
+    clock: Clock
+    scheduler: Scheduler
+    engine: ActivationService
+    giveaways: GiveawayService
+    qa: QaService
+    takeovers: TakeoverService
+    brand: int
+
+    def actor(self, member_id: int) -> Actor:
+        return Actor(GUILD, member_id, is_moderator=member_id == MOD)
+
+    def proposal(self, title: str = "Ask Acme", *, start: timedelta = H, length: timedelta = H) -> Proposal:
+        return Proposal(
+            self.brand, CHANNEL, self.clock.now + start, self.clock.now + start + length, title, "paid"
+        )
+
+    async def run_to(self, moment: datetime) -> int:
+        self.clock.now = moment
+        return await self.engine.run_due()
+
+
+@pytest.fixture
+async def world(database: str | Path) -> AsyncIterator[World]:
+    store = await Store.open(database)
+    clock, platform, scheduler = Clock(NOW), FakePlatform(), Scheduler()
+    engine = ActivationService(store, platform, scheduler, clock=clock)
+    giveaways = GiveawayService(engine, Ingest(store))
+    qa = QaService(engine)
+    takeovers = TakeoverService(engine, relay=False)
+    for kind, service in (("giveaway", giveaways), ("qa", qa), ("takeover", takeovers)):
+        engine.register(kind, service)
+    brand = await store.create_brand(GUILD, "Acme", [CONTACT], [], by=MOD, now=NOW)
+    await store.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=MOD, now=NOW)
+    assert await store.accept_terms(GUILD, PARTNER, 0, now=NOW)  # the built-in terms (no version yet)
+    platform.members[(GUILD, FAN)] = Member(FAN, joined_at=NOW - timedelta(days=400))
+    platform.members[(GUILD, BOT)] = Member(BOT, is_bot=True)
+    w = World(store, platform, clock, scheduler, engine, giveaways, qa, takeovers, brand.id)
+    try:
+        yield w
+        assert_all_disclosed(w)
+    finally:
+        giveaways.close()
+        await engine.close()
+        await store.close()
+
+
+def assert_all_disclosed(w: World) -> None:
+    """Every message the bot published (not the members' own) starts with the tag, and so does every
+    card title, thread name and changed topic."""
+    marks = disclosure.marks()
+    for message in w.platform.messages.values():
+        if message.post.content == "member text":
+            continue
+        assert any(message.post.content.startswith(f"**{m}") for m in marks), message.post.content
+        if message.post.card is not None:
+            assert message.post.card.title.startswith(marks), message.post.card
+    for name in w.platform.threads.values():
+        assert name.startswith(marks), name
+    for _, post in w.platform.private:
+        assert any((post.content or "").startswith(f"**{m}") for m in marks), post.content
+
+
+def test_the_fake_and_the_discord_platform_implement_the_protocol():
+    wanted = {
+        n: inspect.signature(f) for n, f in vars(Platform).items() if inspect.isfunction(f) and n[0] != "_"
+    }
+    assert {"post", "edit", "grant_posting", "restore_overwrite", "send_private", "member"} <= set(wanted)
+    for cls in (FakePlatform, DiscordPlatform):
+        for name, signature in wanted.items():
+            assert inspect.signature(getattr(cls, name)).parameters.keys() == signature.parameters.keys(), (
+                cls.__name__,
+                name,
+            )
+            assert inspect.iscoroutinefunction(getattr(cls, name)) == inspect.iscoroutinefunction(
+                getattr(Platform, name)
+            ), (cls.__name__, name)
+
+
+def test_the_services_import_no_platform_library():
+    root = Path(__file__).resolve().parents[2] / "bot"
+    for path in [root / "platform.py", *sorted((root / "activations").glob("*.py"))]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not imported & {"discord", "praw", "aiosqlite", "cogs"}, path.name
+
+
+# -- the engine -------------------------------------------------------------------------------------
+
+
+async def test_engine_create_approve_and_run_a_qa_on_time(world: World):
+    w = world
+    with pytest.raises(Forbidden) as refused:
+        await w.qa.create(w.actor(FAN), w.proposal())
+    assert refused.value.key == "activation.error.not_manager"
+    with pytest.raises(InvalidInput) as past:
+        await w.qa.create(w.actor(CONTACT), w.proposal(start=-H))
+    assert past.value.key == "activation.error.start_in_past"
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    assert qa.state == "pending" and qa.locale == "en" and qa.brand_name == "Acme"
+
+    with pytest.raises(MicrovoiceError):
+        await w.engine.reject(w.actor(MOD), qa.id, "   ")
+    approval = await w.engine.approve(w.actor(MOD), qa.id)
+    assert approval.activation.state == "scheduled" and not approval.starts_now
+    assert f"activation:{qa.id}:start" in w.scheduler.job_ids()
+    with pytest.raises(MicrovoiceError) as again:
+        await w.engine.approve(w.actor(MOD), qa.id)
+    assert again.value.key == "activation.error.bad_state" and again.value.params["state"] == "scheduled"
+
+    assert await w.run_to(NOW + H) == 1
+    assert await w.engine.run_due() == 0 and await w.engine.advance(qa.id) == 0  # a duplicate job
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and live.state == "live" and live.thread_id == live.message_id
+    opening = w.platform.messages[live.message_id]
+    assert [a.id for a in opening.post.actions] == [ASK]
+    assert w.platform.threads[live.message_id].endswith("Ask Acme")
+    assert f"activation:{qa.id}:end" in w.scheduler.job_ids()
+
+    assert await w.run_to(NOW + 2 * H) == 1
+    summary = w.platform.posts_in(CHANNEL)[-1]
+    assert summary.post.reply_to == live.message_id and "Q&A summary" in summary.post.card.title
+    title, lines = await w.engine.details(w.actor(MOD), qa.id, "en")
+    assert title.startswith(f"Activation #{qa.id}")
+    assert lines[-1] == "History: awaiting approval → scheduled → live → ended"
+    assert any(line.startswith("Disclosure: Ad · Paid partnership with") for line in lines)
+    assert await w.engine.listing(w.actor(CONTACT), "en") and await w.engine.listing(w.actor(MOD), "en")
+    with pytest.raises(Forbidden):
+        await w.engine.listing(w.actor(FAN), "en")
+
+
+async def test_engine_cancels_at_start_when_the_brand_lost_its_approval(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.store.set_brand_status(GUILD, w.brand, expected="approved", status="suspended", by=MOD, now=NOW)
+    assert await w.run_to(NOW + H) == 0
+    cancelled = await w.store.get_activation(GUILD, qa.id)
+    assert cancelled is not None and cancelled.state == "cancelled" and cancelled.reason == BRAND_NOT_APPROVED
+    assert w.platform.messages == {}  # nothing was posted for it
+    _, lines = await w.engine.details(w.actor(MOD), qa.id, "he")
+    assert i18n.t("he", "activation.show_reason", reason=i18n.t("he", "activation.brand_lapsed")) in lines
+
+
+async def test_engine_catches_up_at_start_up_once(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    w.clock.now = NOW + 3 * H  # the whole window passed while the bot was down
+    restarted = ActivationService(w.store, w.platform, Scheduler(), clock=w.clock)
+    restarted.register("qa", QaService(restarted))
+    await restarted.start()
+    await restarted.booted.wait()
+    ended = await w.store.get_activation(GUILD, qa.id)
+    assert ended is not None and ended.state == "ended"
+    assert len(w.platform.posts_in(CHANNEL)) == 2  # the opening and the summary, once each
+    assert await restarted.run_due() == 0
+
+
+async def test_engine_cancel_checks_the_brand_and_the_state(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    with pytest.raises(Forbidden):
+        await w.engine.cancel(w.actor(FAN), qa.id, None)
+    assert await w.engine.cancel(w.actor(CONTACT), qa.id, "changed our minds")
+    with pytest.raises(MicrovoiceError) as done:
+        await w.engine.cancel(w.actor(MOD), qa.id, None)
+    assert done.value.key == "activation.error.bad_state"
+    assert [(b, n) for b, n in await w.engine.brand_choices(w.actor(CONTACT), "ac")] == [(w.brand, "Acme")]
+    assert await w.engine.brand_choices(w.actor(FAN), "") == []
+
+
+# -- giveaways ----------------------------------------------------------------------------------------
+
+
+async def open_giveaway(w: World, *, winners: int = 1, codes: bytes | None = None, **rules: object) -> int:
+    async def upload() -> bytes:
+        assert codes is not None
+        return codes
+
+    terms = GiveawayTerms(rules="One entry each.", winners=winners, codes_file=upload if codes else None)
+    terms = replace(terms, **rules)
+    activation, commitment = await w.giveaways.create(w.actor(CONTACT), w.proposal("A cookbook"), terms)
+    assert activation.config["commitment"] == commitment
+    await w.engine.approve(w.actor(MOD), activation.id)
+    assert await w.run_to(NOW + H) == 1
+    return activation.id
+
+
+async def test_giveaway_entries_eligibility_and_the_live_count(world: World):
+    w = world
+    gid = await open_giveaway(w, min_days=30, required_role_id=77)
+    live = await w.store.get_activation(GUILD, gid)
+    assert live is not None and live.message_id is not None
+    opening = w.platform.messages[live.message_id]
+    assert [a.id for a in opening.post.actions] == [f"{ENTER}:{gid}", f"{LEAVE}:{gid}"]
+    assert "@&77" in opening.post.card.description
+
+    # The member is looked up on the platform when the caller did not bring their facts.
+    with pytest.raises(MicrovoiceError) as role:
+        await w.giveaways.enter(w.actor(FAN), gid)
+    assert role.value.key == "giveaway.refused.required_role" and role.value.params == {"role": "@&77"}
+    regular = Member(FAN, role_ids=frozenset({77}), joined_at=NOW - timedelta(days=31))
+    assert await w.giveaways.enter(w.actor(FAN), gid, regular) == "entered"
+    assert await w.giveaways.enter(w.actor(FAN), gid, regular) == "already"
+    newcomer = Member(6, role_ids=frozenset({77}), joined_at=NOW - timedelta(days=3))
+    with pytest.raises(MicrovoiceError) as new:
+        await w.giveaways.enter(w.actor(6), gid, newcomer)
+    assert new.value.key == "giveaway.refused.too_new" and new.value.params == {"days": 30, "have": 3}
+    for who, key in ((CONTACT, "brand_contact"), (MOD, "moderator"), (BOT, "bot")):
+        veteran = Member(who, role_ids=frozenset({77}), joined_at=NOW - timedelta(days=40), is_bot=who == BOT)
+        with pytest.raises(MicrovoiceError) as refused:
+            await w.giveaways.enter(w.actor(who), gid, veteran)
+        assert refused.value.key == f"giveaway.refused.{key}"
+
+    await w.giveaways.counter.drain()
+    assert "Entries so far: 1" in w.platform.messages[live.message_id].post.card.description
+    assert await w.giveaways.leave(w.actor(FAN), gid) == "left"
+    assert await w.giveaways.leave(w.actor(FAN), gid) == "not_entered"
+    await w.giveaways.counter.drain()
+    assert w.giveaways.counter.edits >= 1
+
+
+async def test_giveaway_draw_is_committed_once_and_rerolls_the_unclaimed(world: World):
+    w = world
+    gid = await open_giveaway(w, winners=2)
+    fans = list(range(200, 206))
+    for fan in fans:
+        assert await w.giveaways.enter(w.actor(fan), gid, Member(fan)) == "entered"
+    seed = await w.store.scalar("SELECT seed FROM giveaway_secrets WHERE activation_id = ?", (gid,))
+    assert await w.run_to(NOW + 2 * H) == 1
+    first, second = fairdraw.draw(seed, fans, 2)
+
+    results = [m for m in w.platform.posts_in(CHANNEL) if m.post.attachments]
+    assert len(results) == 1
+    post = results[0].post
+    assert post.notify == (first, second) and f"@{first}" in (post.content or "")
+    assert post.attachments[0].data == "\n".join(map(str, fans)).encode()
+    assert f"`{seed}`" in post.card.description and [a.id for a in post.actions] == [f"{CLAIM}:{gid}"]
+    opening = w.platform.messages[results[0].post.reply_to or 0]
+    assert all(a.disabled for a in opening.post.actions)  # the entry post is closed
+
+    ended = await w.store.activation_by_id(gid)
+    assert ended is not None
+    await asyncio.gather(*(w.giveaways.finish(ended) for _ in range(3)))
+    await w.giveaways.recover()
+    assert len([m for m in w.platform.posts_in(CHANNEL) if m.post.attachments]) == 1
+
+    assert await w.giveaways.claim_prize(w.actor(first), gid) == "claimed"
+    assert await w.giveaways.claim_prize(w.actor(first), gid) == "claim_already"
+    assert await w.giveaways.claim_prize(w.actor(fans[-1] + 1), gid) == "claim_not_winner"
+    round_no, replaced, winners = await w.giveaways.reroll(w.actor(MOD), gid)
+    assert (round_no, replaced) == (1, [second])
+    assert winners == fairdraw.draw_rounds(seed, fans, [2, 1])[1]
+    assert w.platform.posts_in(CHANNEL)[-1].post.notify == tuple(winners)
+    with pytest.raises(InvalidInput) as nothing:
+        await w.giveaways.reroll(w.actor(MOD), gid, first)
+    assert nothing.value.key == "giveaway.error.nothing_to_reroll"
+
+
+async def test_codes_are_claimed_once_each_and_disclosed(world: World):
+    w = world
+    gid = await open_giveaway(w, codes=b"code\nSAVE-1\nSAVE-2\n")
+    live = await w.store.get_activation(GUILD, gid)
+    assert live is not None and live.message_id is not None
+    assert f"{CODE}:{gid}" in [a.id for a in w.platform.messages[live.message_id].post.actions]
+    first = await w.giveaways.claim_code(w.actor(FAN), gid, Member(FAN))
+    assert disclosure.starts_disclosed(first, disclosure.tag("en", "Acme", "paid")) and "SAVE-1" in first
+    assert "SAVE-1" in await w.giveaways.claim_code(w.actor(FAN), gid, Member(FAN))  # the same again
+    assert "SAVE-2" in await w.giveaways.claim_code(w.actor(7), gid, Member(7))
+    with pytest.raises(InvalidInput) as gone:
+        await w.giveaways.claim_code(w.actor(8), gid, Member(8))
+    assert gone.value.key == "codes.exhausted"
+
+    async def csv() -> bytes:
+        return b"code\nsave-1\nOTHER\n"
+
+    with pytest.raises(Forbidden):
+        await w.giveaways.redemptions(w.actor(FAN), gid, csv)
+    report = await w.giveaways.redemptions(w.actor(CONTACT), gid, csv)
+    assert (report.new, report.unknown, report.claimed, report.conversion_pct) == (1, ("OTHER",), 2, 50)
+
+
+async def test_code_pool_on_a_live_qa_gets_its_own_disclosed_post(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+
+    async def pool() -> bytes:
+        return b"A-1\nA-2\n"
+
+    with pytest.raises(InvalidInput) as early:
+        await w.giveaways.attach_codes(w.actor(CONTACT), qa.id, pool)
+    assert early.value.key == "codes.error.not_live"
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.run_to(NOW + H)
+    assert await w.giveaways.attach_codes(w.actor(CONTACT), qa.id, pool) == 2
+    post = w.platform.posts_in(CHANNEL)[-1].post
+    assert [a.id for a in post.actions] == [f"{CODE}:{qa.id}"] and "2 of 2" in post.card.description
+
+
+async def test_live_counter_coalesces_by_the_injected_clock_without_real_sleeps():
+    clock = Clock(NOW)
+    waits: list[float] = []
+    release = asyncio.Event()
+    refreshed: list[datetime] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await release.wait()
+        clock.now += timedelta(seconds=seconds)
+
+    async def refresh(activation_id: int) -> None:
+        refreshed.append(clock.now)
+
+    counter = LiveCounter(refresh, clock=clock, interval=5.0, sleep=sleep)
+    counter.touch(7)
+    await counter.drain()
+    assert refreshed == [NOW] and waits == []  # the first change is shown at once
+
+    clock.now = NOW + timedelta(seconds=1)
+    for _ in range(3):  # a burst: one pending edit, waiting out the rest of the interval
+        counter.touch(7)
+        await asyncio.sleep(0)
+    assert waits == [4.0]
+    release.set()
+    await counter.drain()
+    assert refreshed == [NOW, NOW + timedelta(seconds=5)] and counter.edits == 2
+
+    clock.now += timedelta(seconds=60)  # long after the last edit: at once again
+    counter.touch(7)
+    await counter.drain()
+    assert waits == [4.0] and counter.edits == 3
+
+
+# -- Q&A ----------------------------------------------------------------------------------------------
+
+
+async def test_qa_questions_votes_hiding_and_answers(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.run_to(NOW + H)
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and live.message_id is not None
+    assert (await w.qa.asking(w.actor(FAN), live.message_id)).id == qa.id
+
+    qid, posted = await w.qa.ask(w.actor(FAN), qa.id, "  Is it vegan?  ")
+    question = w.platform.messages[posted.id]
+    assert question.channel_id == live.thread_id
+    assert [a.id for a in question.post.actions] == [VOTE, HIDE] and "@4" in (question.post.content or "")
+    assert (await w.qa.vote(w.actor(PARTNER), posted.id))[0].label == "▲ 1"
+    assert (await w.qa.vote(w.actor(PARTNER), posted.id))[0].label == "▲ 0"
+
+    with pytest.raises(Forbidden) as not_brand:
+        await w.qa.answer(w.actor(MOD), qid, "Yes")  # a moderator does not speak for the brand
+    assert not_brand.value.key == "activation.error.not_brand_manager"
+    w.platform.fail_posts = 1
+    with pytest.raises(Outage):
+        await w.qa.answer(w.actor(CONTACT), qid, "Yes, fully.")
+    answer = await w.qa.answer(w.actor(CONTACT), qid, "Yes, fully.")  # the failed post did not count
+    assert w.platform.messages[answer.id].post.reply_to == posted.id
+    with pytest.raises(MicrovoiceError) as twice:
+        await w.qa.answer(w.actor(CONTACT), qid, "Again")
+    assert twice.value.key == "qa.error.already_answered"
+
+    _, other_post = await w.qa.ask(w.actor(PARTNER), qa.id, "Price?")
+    hidden = await w.qa.hide(w.actor(MOD), other_post.id)
+    assert disclosure.starts_disclosed(hidden, disclosure.tag("en", "Acme", "paid"))
+    with pytest.raises(MicrovoiceError):
+        await w.qa.vote(w.actor(FAN), other_post.id)
+
+    await w.run_to(NOW + 2 * H)
+    summary = w.platform.posts_in(CHANNEL)[-1].post.card
+    assert summary is not None and "2 questions, 1 answered, 2 participants." in summary.description
+    with pytest.raises(MicrovoiceError) as closed:
+        await w.qa.ask(w.actor(FAN), qa.id, "Late?")
+    assert closed.value.key == "qa.error.closed"
+
+
+# -- takeovers ----------------------------------------------------------------------------------------
+
+
+async def test_takeover_taker_must_be_a_partner_or_contact_and_no_bot(world: World):
+    w = world
+    for taker in (FAN, BOT):
+        with pytest.raises(InvalidInput) as refused:
+            await w.takeovers.create(w.actor(CONTACT), w.proposal(), taker)
+        assert refused.value.key == "takeover.error.not_partner" and refused.value.params == {
+            "taker": f"@{taker}"
+        }
+    assert await w.store.scalar("SELECT count(*) FROM activations") == 0
+    w.platform.members[(GUILD, PARTNER)] = Member(PARTNER)
+    created = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER)
+    assert created.config == {"taker_id": PARTNER}
+    by_contact = await w.takeovers.create(w.actor(MOD), w.proposal(start=3 * H), CONTACT, Member(CONTACT))
+    assert by_contact.kind == "takeover"
+
+
+async def test_takeover_restore_plan_puts_the_channel_back_exactly(world: World):
+    w = world
+    before = Overwrite(allow="1024", deny=str(1 << 13 | POSTING), kind=1)
+    w.platform.overwrites[(CHANNEL, PARTNER)] = before
+    w.platform.topics[CHANNEL] = "Weekly recipes"
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+
+    during = w.platform.overwrites[(CHANNEL, PARTNER)]
+    assert int(during.allow) & POSTING and int(during.allow) & 1024 and not int(during.deny) & POSTING
+    assert int(during.deny) & (1 << 13)
+    tag = disclosure.tag("en", "Acme", "paid")
+    assert w.platform.topics[CHANNEL] == f"{tag} · Weekly recipes"
+    plan = await w.takeovers.restore_plan(takeover)
+    assert plan is not None and (plan.overwrite, plan.topic, plan.restored) == (
+        before,
+        "Weekly recipes",
+        False,
+    )
+    ((to, note),) = w.platform.private
+    assert to == PARTNER and f"#{CHANNEL}" in (note.content or "")
+
+    # The taker's own messages get a disclosed reply, once even if delivered twice.
+    own = w.platform.member_message(CHANNEL)
+    message = TakerMessage(GUILD, CHANNEL, own, PARTNER, Author("partner"), text=None, plain=True)
+    await w.takeovers.on_message(message)
+    await w.takeovers.on_message(message)
+    replies = [m for m in w.platform.posts_in(CHANNEL) if m.post.reply_to == own]
+    assert len(replies) == 1
+    await w.takeovers.on_message(TakerMessage(GUILD, CHANNEL, 1, FAN, Author("fan"), "hi", True))
+    assert len(w.platform.posts_in(CHANNEL)) == 3  # the opening, the member's message, the reply
+    posted = await w.takeovers.post(w.actor(PARTNER), takeover.id, "Recipe: oats")
+    assert "Recipe: oats" in (w.platform.messages[posted.id].post.content or "")
+    with pytest.raises(MicrovoiceError):
+        await w.takeovers.post(w.actor(FAN), takeover.id, "Not mine")
+
+    assert await w.engine.cancel(w.actor(MOD), takeover.id, None)  # restores at once
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] == before
+    assert w.platform.topics[CHANNEL] == "Weekly recipes"
+    done = await w.takeovers.restore_plan(takeover)
+    assert done is not None and done.restored
+    closing = w.platform.posts_in(CHANNEL)[-1].post.content or ""
+    assert "was cancelled" in closing
+    ended = await w.store.get_activation(GUILD, takeover.id)
+    assert ended is not None
+    assert await w.engine.intents.ensure(ended, CLOSE)  # a second end changes nothing
+    assert w.platform.posts_in(CHANNEL)[-1].post.content == closing
+
+
+async def test_takeover_relay_republishes_plain_text_in_the_takers_name(world: World):
+    w = world
+    relaying = TakeoverService(w.engine, relay=True)
+    w.engine.register("takeover", relaying)
+    takeover = await relaying.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] == Overwrite(str(POSTING), "0", kind=1)
+    own = w.platform.member_message(CHANNEL)
+    await relaying.on_message(
+        TakerMessage(GUILD, CHANNEL, own, PARTNER, Author("Pat", "a.png"), "Oats!", True)
+    )
+    assert w.platform.messages[own].deleted
+    relayed = w.platform.posts_in(CHANNEL)[-1]
+    assert relayed.author == Author("Pat", "a.png") and (relayed.post.content or "").endswith("\nOats!")
+    await w.run_to(NOW + 2 * H)
+    assert (CHANNEL, PARTNER) not in w.platform.overwrites  # there was none before
+    assert w.platform.topics[CHANNEL] is None
+    assert await w.store.scalar("SELECT mode FROM takeover_posts") == "relay"
