@@ -173,6 +173,66 @@ def _with_shards(settings: Settings, shard_ids: str | None, shard_count: int | N
     except ValueError as exc:
         raise ConfigError(f"--shard-ids/--shard-count: {exc}") from None
     return replace(settings, shard_ids=ids, shard_count=count)
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser(
+        "report", help="write a report's CSV and PNG chart without Discord (the database in MICROVOICE_DB)"
+    )
+    kinds = report.add_subparsers(dest="report", required=True)
+    community = kinds.add_parser("community", help="a community's health over the last days")
+    community.add_argument("id", type=int, help="the community (Discord server) id")
+    community.add_argument("--days", type=int, default=30, help="how many days, today included (1-90)")
+    activation = kinds.add_parser("activation", help="one activation's results")
+    activation.add_argument("id", type=int, help="the activation's number")
+    for parser in (community, activation):
+        parser.add_argument("--out", type=Path, default=Path("."), help="directory to write the files to")
+        parser.add_argument(
+            "--db", help="the database file or postgresql:// URL (default: MICROVOICE_DB or data/)"
+        )
+
+
+async def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the same CSV and PNG files the bot attaches, as a moderator sees them (k applies)."""
+    from datetime import UTC, datetime
+
+    from bot.errors import MicrovoiceError
+    from bot.i18n import t
+    from bot.reports.files import write_files
+    from bot.reports.service import ReportService
+    from bot.store import Store, is_postgres_url
+
+    db: Path | str = args.db or settings.database
+    if not is_postgres_url(db):
+        db = Path(db)
+        if not db.exists():
+            print(f"error: no database at {db}", file=sys.stderr)
+            return 2
+    store = await Store.open(db)
+    try:
+        reports = ReportService(
+            store, clock=lambda: datetime.now(UTC), default_locale=settings.default_locale
+        )
+        try:
+            if args.report == "community":
+                rendered = await reports.community_report(args.id, args.days)
+            else:
+                activation = await store.activation_by_id(args.id)
+                if activation is None:
+                    print(f"error: no activation #{args.id}", file=sys.stderr)
+                    return 2
+                rendered = await reports.activation_report(
+                    activation.community_id, activation.id, member_id=None, moderator=True
+                )
+        except MicrovoiceError as exc:
+            print(f"error: {t(settings.default_locale, exc.key, **exc.params)}", file=sys.stderr)
+            return 2
+    finally:
+        await store.close()
+    print(rendered.title)
+    for line in rendered.lines:
+        print(f"  {line.replace('**', '')}")
+    for path in write_files(rendered, args.out):
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     invite = sub.add_parser("invite", help="print the link inviting the bot with the permissions it needs")
     invite.add_argument("--client-id", type=int, help="the Application ID (default: read from DISCORD_TOKEN)")
     _add_verify_giveaway(sub)
+    _add_report(sub)
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -224,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         return _verify_giveaway(args)
     if args.command == "invite":
         return _invite(args.client_id)
+    if args.command == "report":
+        try:
+            settings = Settings.from_env()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(_report(args, settings))
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -44,6 +44,7 @@ from bot.links import LinkService
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
+from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.shards import Shards
 from bot.store import CommunitySettings, Store
@@ -104,6 +105,7 @@ class App:
     takeovers: TakeoverService
     voice_roles: VoiceRoles
     audit: AuditLog
+    reports: ReportService
     clock: Callable[[], datetime] = utcnow
     shards: Shards = field(default_factory=Shards)
 
@@ -250,16 +252,26 @@ class MicrovoiceBot(commands.Bot):
             audit=audit,
             before_erase=take_back_roles,
         )
+        platform = DiscordPlatform(self)
         activations = ActivationService(
             store,
             # Activations in a subreddit go to the Reddit platform once it is attached (_build_reddit).
-            PlatformRouter(DiscordPlatform(self), platform_of=platform_of),
+            PlatformRouter(platform, platform_of=platform_of),
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
             audit=audit,
             owns=shards.owns,
         )
+        reports = ReportService(
+            store,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+            sink=PlatformSink(platform),
+            flush=ingest.flush,
+            owns=shards.owns,
+        )
+        activations.on_ended(reports.activation_ended)  # its report goes to the report channel
         giveaways = GiveawayService(activations, ingest)
         qa = QaService(activations)
         takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
@@ -282,6 +294,7 @@ class MicrovoiceBot(commands.Bot):
             takeovers=takeovers,
             voice_roles=voice_roles,
             audit=audit,
+            reports=reports,
             clock=clock,
             shards=shards,
         )
@@ -295,6 +308,8 @@ class MicrovoiceBot(commands.Bot):
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
+        reports.start(platform.wait_until_ready)
         if self.app.reddit_activations is not None:
             scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
@@ -305,7 +320,7 @@ class MicrovoiceBot(commands.Bot):
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
         from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
 
-        adapter = RedditAdapter(self.settings)
+        adapter = RedditAdapter(self.settings, owns=app.owns, reads_inbox=app.shards.first)
         app.reddit = adapter
         app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
         app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
@@ -335,6 +350,7 @@ class MicrovoiceBot(commands.Bot):
                 if app.reddit is not None:
                     await app.reddit.stop()
                 await app.activations.close()
+                await app.reports.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()

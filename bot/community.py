@@ -14,6 +14,7 @@ from bot import i18n
 from bot.audit import AuditLog
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
+from bot.reports.privacy import K_MAX, K_MIN
 from bot.store import CommunitySettings, Store
 
 RETENTION_MIN, RETENTION_MAX = 1, 3650
@@ -25,6 +26,8 @@ RANGES: dict[str, tuple[int, int, str]] = {
     "retention_days": (RETENTION_MIN, RETENTION_MAX, "error.bad_retention"),
     "max_sponsored_per_week": (SPONSORED_MIN, SPONSORED_MAX, "error.bad_sponsored"),
     "min_gap_hours": (GAP_MIN, GAP_MAX, "error.bad_gap"),
+    # Reports hide any figure about fewer members than this (bot/reports/privacy.py).
+    "k_anonymity": (K_MIN, K_MAX, "error.bad_k_anonymity"),
 }
 OVERRIDE_MODES = ("pin", "exclude", "clear")
 

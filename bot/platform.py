@@ -34,11 +34,13 @@ class Action:
 
 @dataclass(frozen=True)
 class Card:
-    """Structured content shown with a post (an embed on Discord): a title, a body and an author line."""
+    """Structured content shown with a post (an embed on Discord): a title, a body and an author line;
+    `image` names an attachment of the same post shown as the card's picture (a report's chart)."""
 
     title: str = ""
     description: str = ""
     author: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True)

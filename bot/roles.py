@@ -72,6 +72,9 @@ MATRIX: dict[str, frozenset[Role]] = {
     "giveaway create": MODERATORS,
     "giveaway end": MODERATORS,
     "giveaway list": EVERYONE,
+    # Reports (cogs/report.py): aggregates only, figures about fewer than k members hidden.
+    "report community": MODERATORS,
+    "report activation": MANAGERS,
     # An answer is posted as the brand's ("Acme answers:"), so only the brand's own managers give it.
     "qa answer": frozenset({Role.BRAND_MANAGER}),
     # Only the member taking the channel over posts, and a taker is a partner or a brand manager.
@@ -95,6 +98,7 @@ OWN_BRAND_ONLY = frozenset(
         "activation show",
         "activation codes",
         "activation redemptions",
+        "report activation",
         "qa answer",
     }
 )

@@ -50,6 +50,12 @@ class Shards:
             return True
         return shard_of(community_id, self.count) in self.owned
 
+    @property
+    def first(self) -> bool:
+        """Whether this process serves shard 0 (or is unsharded): the one that does the work no
+        community owns, like reading the bot's Reddit inbox."""
+        return not self.sharded or 0 in self.owned
+
     def describe(self) -> str:
         if not self.sharded:
             return "unsharded"

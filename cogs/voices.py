@@ -303,13 +303,19 @@ class Voices(commands.Cog):
         self, interaction: discord.Interaction, member: discord.Member, mode: app_commands.Choice[str]
     ) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Whose standing rested on this member: read before the exclusion takes effect.
+        leaning = []
+        if mode.value == "exclude":
+            leaning = await self.app.voices.dependents(interaction.guild_id, member.id)
         await self.app.communities.set_trust_override(
             interaction.guild_id, member.id, mode.value, by=interaction.user.id
         )
-        await interaction.response.send_message(
-            await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>"),
-            ephemeral=True,
-        )
+        text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
+        if leaning:
+            shown = ", ".join(f"<@{m}> ({round(share * 100)}%)" for m, share in leaning[:10])
+            text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=shown)
+        await interaction.followup.send(text, ephemeral=True)
 
 
 async def setup(bot: MicrovoiceBot) -> None:

@@ -116,7 +116,8 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
         )
         build_guild(sandbox, community)
         moderator = next(m.id for m in community.members if not m.is_bot)
-        bot = build_bot(settings, clock=DemoClock())  # the brand part moves it to a giveaway's end
+        # The sandbox sends every guild at once: no need to wait for late ones; the brand part moves the clock
+        bot = build_bot(settings, clock=DemoClock(), guild_ready_timeout=0.05)
         runner = asyncio.create_task(bot.start(settings.discord_token))
         try:
             await sandbox.wait_ready(timeout=30)

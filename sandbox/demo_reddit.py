@@ -82,7 +82,7 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
                 reddit_poll_seconds=0.05,
                 reddit_timeout=5,
             )
-            bot = build_bot(settings, clock=DemoClock())
+            bot = build_bot(settings, clock=DemoClock(), guild_ready_timeout=0.05)
             runner = asyncio.create_task(bot.start(settings.discord_token))
             await discord_sb.wait_ready(timeout=30)
             await asyncio.wait_for(bot.wait_until_ready(), timeout=30)

@@ -22,6 +22,11 @@ Timing: jobs ``activation:{id}:start`` / ``activation:{id}:end`` on the app's sc
 the database by `start()`; whatever came due while the bot was down is caught up once the platform is
 ready. Every transition is a guarded UPDATE, so a duplicate job can never run a hook twice; a brand
 that stopped being approved before its activation starts gets the activation cancelled instead.
+
+Whatever else must happen when an activation ends on time, whatever its kind (its report to the
+moderators), registers with `ActivationService.on_ended(listener)`: each listener is called once per
+live→ended transition, after the closing intent was tried, outside the activation's lock; a listener's
+failure is logged and changes nothing.
 """
 
 from __future__ import annotations
@@ -104,6 +109,8 @@ class Approval:
 
 #: Writes the pending activation (the keyword arguments of `Store.insert_activation`); returns its id.
 Insert = Callable[..., Awaitable[int]]
+#: Called with an activation that has just ended on time (`ActivationService.on_ended`).
+EndedListener = Callable[[Activation], Awaitable[None]]
 
 
 class ActivationService:
@@ -131,6 +138,7 @@ class ActivationService:
         self.default_locale = default_locale
         self.booted = asyncio.Event()
         self._kinds: dict[tuple[str, str], Kind] = {}
+        self._ended: list[EndedListener] = []
         self._locks: dict[int, asyncio.Lock] = {}
         self._boot_task: asyncio.Task[None] | None = None
         self.intents = IntentRunner(
@@ -164,6 +172,17 @@ class ActivationService:
 
     def handler_for(self, activation: Activation) -> Kind | None:
         return self.kind(activation.kind, self.platform_name(activation))
+
+    def on_ended(self, listener: EndedListener) -> None:
+        """Call `listener(activation)` after each activation that ends on time (not when cancelled)."""
+        self._ended.append(listener)
+
+    async def _tell_ended(self, activation: Activation) -> None:
+        for listener in self._ended:
+            try:
+                await listener(activation)
+            except Exception:
+                log.exception("activation %s: a listener of its end failed", activation.id)
 
     async def start(self) -> None:
         """Arm the jobs of every open activation, and catch up in the background once the platform is up."""
@@ -546,6 +565,7 @@ class ActivationService:
         """Make every transition this activation owes now, each once; then arm its next job."""
         await self.platform.wait_until_ready()
         done = 0
+        ended: Activation | None = None
         async with self._lock(activation_id):
             activation = await self.store.activation_by_id(activation_id)
             now = self.clock()
@@ -580,11 +600,15 @@ class ActivationService:
                 else:
                     await self.note(activation, "activation_ended")
                 await self.intents.run_for(activation)
+                if activation.state == State.ENDED:
+                    ended = activation
                 activation = await self.store.activation_by_id(activation_id)
             # Only after a transition: a job that found nothing due (the activation was cancelled, or
             # an injected test clock lags the real one) must not re-arm itself in a loop.
             if activation is not None and done:
                 self.schedule(activation)
+        if ended is not None:
+            await self._tell_ended(ended)
         return done
 
     async def _brand_still_approved(self, activation: Activation) -> bool:

@@ -73,6 +73,8 @@ def embed_of(card: Card) -> discord.Embed:
     embed = discord.Embed(title=card.title or None, description=card.description or None)
     if card.author:
         embed.set_author(name=card.author)
+    if card.image:
+        embed.set_image(url=f"attachment://{card.image}")
     return embed
 
 

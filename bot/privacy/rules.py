@@ -87,6 +87,7 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("engagement_daily", "actor_id"): "pseudonymise",
     ("engagement_daily", "target_id"): "pseudonymise",
     ("activity_daily", "member_id"): "pseudonymise",
+    ("report_member_days", "member_id"): "pseudonymise",  # days active, for reports (docs/reports.md)
     ("trust_scores", "member_id"): "delete",
     ("trust_snapshots", "member_id"): "delete",
     ("trust_overrides", "member_id"): "delete",

@@ -15,6 +15,7 @@ lock (`base`):
 - `reddit`      subreddits bound to communities, stream cursors, Reddit account links
 - `intents`     the platform actions activations depend on, recorded before they are tried
 - `voice_roles` trusted-voice role rules and the members the bot gave a role to
+- `reports`     report aggregates (fed with each ledger batch) and what reports read
 
 - `postgres`    the PostgreSQL connection and the small translation portable SQL needs there
 
@@ -62,6 +63,7 @@ from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
 from bot.store.postgres import ConstraintViolation, connect_postgres, is_postgres_url, redact
 from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
+from bot.store.reports import ReportQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
 from bot.store.voice_roles import VoiceRoleQueries
@@ -118,6 +120,7 @@ class Store(
     RedditQueries,
     IntentQueries,
     VoiceRoleQueries,
+    ReportQueries,
 ):
     """Async facade over the database. Open with `await Store.open(target)`; close with `await close()`."""
 

@@ -3,7 +3,8 @@
 
 Events carry only metadata, never message text. Every event has a natural key, and it is written with
 INSERT OR IGNORE, so a replayed or duplicated batch never counts twice; the database's triggers keep
-the daily aggregates (`engagement_daily`, `activity_daily`) exact as events arrive.
+the daily aggregates (`engagement_daily`, `activity_daily`) exact as events arrive, and each batch
+feeds the report aggregates with the rows it inserted (`bot.store.reports`).
 """
 
 from __future__ import annotations
@@ -104,9 +105,13 @@ class LedgerQueries(StoreBase):
         async with self.transaction() as db:
             if event_rows:
                 # The rows the INSERT itself added (both backends leave the triggers' rows out), so the
-                # count is right with other processes writing at the same time.
+                # count is right with other processes writing at the same time; the report aggregates
+                # count this batch's new rows, the ones after the newest id before it.
+                after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
                 cur = await db.executemany(_INSERT_EVENT, event_rows)
                 inserted = max(cur.rowcount, 0)
+                if inserted:
+                    await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]  # ReportQueries
             if member_rows:
                 await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
@@ -170,7 +175,11 @@ class LedgerQueries(StoreBase):
             rows = iter(event_rows)
             while batch := list(itertools.islice(rows, chunk)):
                 async with self.transaction() as db:
-                    inserted += max((await db.executemany(_INSERT_EVENT, batch)).rowcount, 0)
+                    after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+                    new = max((await db.executemany(_INSERT_EVENT, batch)).rowcount, 0)
+                    if new:
+                        await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]
+                    inserted += new
             return inserted
         deferred: list[tuple[str, str]] = []
         if defer_indexes:
@@ -192,8 +201,12 @@ class LedgerQueries(StoreBase):
 
         async def write(batch: list[Sequence[Any]]) -> int:
             async with self.transaction() as db:
+                after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
                 cur = await db.executemany(_INSERT_EVENT, batch)
-            return max(cur.rowcount, 0)
+                new = max(cur.rowcount, 0)
+                if new:
+                    await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]  # ReportQueries
+            return new
 
         inserted = 0
         batch: list[Sequence[Any]] = []

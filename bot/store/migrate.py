@@ -52,7 +52,9 @@ class Migration:
         return _postgres_ddl(self.path.read_text(encoding="utf-8"), self.path.name)
 
 
-_PG_ONLY = re.compile(r"\b(CREATE\s+TRIGGER|PRAGMA|json_each|json_extract|julianday)\b", re.IGNORECASE)
+_PG_ONLY = re.compile(
+    r"\b(CREATE\s+TRIGGER|PRAGMA|json_each|json_extract|julianday|strftime|sqlite_master)\b", re.IGNORECASE
+)
 _PG_TYPES = (
     (
         re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b(?!\s+REFERENCES)", re.IGNORECASE),

@@ -569,9 +569,11 @@ class PartnerQueries(StoreBase):
     async def purge_events_before(self, community_id: int, cutoff: datetime, *, chunk: int = 5000) -> int:
         """Delete raw events older than `cutoff`, a chunk per transaction (other writers get turns).
 
-        The daily aggregates are untouched: they are written by INSERT triggers only.
+        The daily aggregates are untouched: they are written by INSERT triggers only. The report
+        aggregate that names members (report_member_days) is purged with them (docs/reports.md).
         """
         total = 0
+        await self.purge_report_member_days(community_id, cutoff)  # type: ignore[attr-defined]  # ReportQueries
         while True:
             async with self.transaction():
                 cur = await self.db.execute(

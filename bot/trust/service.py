@@ -132,11 +132,15 @@ def stored_rows(listing: Listing) -> list[tuple[int, int, float, int, int, str]]
         listing.topics,
         listing.trend.tolist(),
         listing.pinned.tolist(),
+        listing.coordinated.tolist(),
+        listing.reason.tolist(),
         strict=True,
     )
-    for rank, (member, score, peers, trusted, topics, trend, pinned) in enumerate(columns, start=1):
+    for rank, row in enumerate(columns, start=1):
+        member, score, peers, trusted, topics, trend, pinned, coordinated, reason = row
         topic = topics[0] if topics else None
-        why = stored_why(peers, trusted, topic, None if math.isnan(trend) else trend, previous, pinned)
+        trend = None if math.isnan(trend) else trend
+        why = stored_why(peers, trusted, topic, trend, previous, pinned, (coordinated, reason))
         rows.append((member, rank, score, peers, trusted, why))
     return rows
 
@@ -394,6 +398,19 @@ class Voices:
             except Exception:
                 log.exception("trust recompute failed for community %s", community_id)
         return results
+
+    async def dependents(self, community_id: int, member_id: int) -> list[tuple[int, float]]:
+        """Members of the community-wide ranking whose trust came mostly (half or more) from
+        `member_id`, with that share, largest first: what a moderator excluding `member_id` should
+        look at next. Uses the ranking state kept since the last recompute (recomputing first if
+        there is none), so call it before the exclusion takes effect."""
+        kept = self._live.get(community_id)
+        if kept is None:
+            await self.recompute(community_id)
+            kept = self._live.get(community_id)
+        if kept is None:
+            return []
+        return kept.windows[0].dependents(member_id)
 
     # -- reading ----------------------------------------------------------------------------------
 

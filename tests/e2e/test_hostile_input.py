@@ -30,7 +30,9 @@ async def test_a_choice_that_is_not_offered_gets_a_clear_answer_and_changes_noth
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert await h.scalar("SELECT count(*) FROM guild_settings") == 0
     # in the server's language
-    await h.slash("microvoice", w.owner, {"locale": "he"}, subcommand="setup", permissions=MANAGE_GUILD)
+    await reply(
+        await h.slash("microvoice", w.owner, {"locale": "he"}, subcommand="setup", permissions=MANAGE_GUILD)
+    )
     again = await reply(
         await h.slash(
             "microvoice", w.owner, {"locale": "@everyone"}, subcommand="setup", permissions=MANAGE_GUILD

@@ -113,6 +113,8 @@ class Scene:
                 "ends": proposal["ends"],
             },
             "giveaway end": {"id": self.ended_giveaway},
+            "report community": {"days": 7},
+            "report activation": {"id": self.ended_giveaway},
         }.get(command, {})
 
     def channel(self, command: str, role: Role) -> int:
@@ -302,6 +304,7 @@ async def check_own_brands_and_the_taker(h: Harness, s: Scene) -> None:
         ("activation create takeover", w.alice, {**proposal, "taker": w.bob}, w.general, not_manager),
         ("activation cancel", w.alice, {"id": s.pending_giveaway}, w.general, not_manager),
         ("activation show", w.alice, {"id": s.ended_giveaway}, w.general, not_manager),
+        ("report activation", w.alice, {"id": s.ended_giveaway}, w.general, not_manager),
         (
             "activation codes",
             w.alice,

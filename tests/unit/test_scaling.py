@@ -29,6 +29,9 @@ def test_a_guild_belongs_to_the_shard_discord_assigns():
     assert Shards().owns(guild) and not Shards().sharded
     assert Shards((), 3).owned == (0, 1, 2)  # a count alone: this process runs every shard
     assert Shards((2,), 3).describe() == "shards 2 of 3"
+    # Work no community owns (the bot's Reddit inbox) belongs to the process serving shard 0.
+    assert Shards().first and Shards((0, 2), 4).first and Shards((), 4).first
+    assert not Shards((1, 3), 4).first
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,25 @@ async def test_concurrent_replays_from_two_processes_count_each_event_once(two_p
     assert await a.scalar("SELECT sum(n) FROM activity_daily") == 120
 
 
+async def test_report_aggregates_count_each_processs_own_rows_once(two_processes):
+    """Each batch feeds the report aggregates from the rows it inserted. Two processes commit rows in
+    the same id range at the same time; neither counts the other's (nor a replay) as its own."""
+    a, b = two_processes
+    batches = [
+        [ev("message", 1000 * n + m, f"b{n}:{m}") for m in range(25)]
+        + [ev("reply", 1000 * n + m, f"b{n}:r{m}", target=1000 * n) for m in range(1, 25)]
+        for n in range(16)
+    ]
+    # Different batches at the same time (ids interleave), then every batch replayed by the other.
+    counts = await asyncio.gather(*((a, b)[n % 2].record(batch) for n, batch in enumerate(batches)))
+    counts += await asyncio.gather(*((b, a)[n % 2].record(batch) for n, batch in enumerate(batches)))
+    events = await a.scalar("SELECT count(*) FROM events")
+    assert sum(counts) == events == 16 * 49
+    assert await a.scalar("SELECT sum(n) FROM report_hourly") == events
+    assert await a.scalar("SELECT sum(n) FROM report_channel_days") == events
+    assert await a.scalar("SELECT sum(n) FROM report_member_days") == events
+
+
 async def test_guarded_transitions_race_across_processes_and_act_once(two_processes):
     a, b = two_processes
     brand = await a.create_brand(GUILD, "Oat Co", [], [], by=1, now=T0)
