@@ -9,6 +9,7 @@ feeds the report aggregates with the rows it inserted (`bot.store.reports`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,10 +26,11 @@ _UPSERT_MEMBER = """
     INSERT INTO members (platform, community_id, member_id, first_seen, joined_at, account_created_at, is_bot)
     VALUES (:platform, :community_id, :member_id, :seen, :joined, :created, :is_bot)
     ON CONFLICT (platform, community_id, member_id) DO UPDATE SET
-        first_seen = min(first_seen, excluded.first_seen),
-        joined_at = coalesce(excluded.joined_at, joined_at),
-        account_created_at = coalesce(account_created_at, excluded.account_created_at),
-        is_bot = max(is_bot, excluded.is_bot),
+        first_seen = CASE WHEN excluded.first_seen < members.first_seen
+                          THEN excluded.first_seen ELSE members.first_seen END,
+        joined_at = coalesce(excluded.joined_at, members.joined_at),
+        account_created_at = coalesce(members.account_created_at, excluded.account_created_at),
+        is_bot = CASE WHEN excluded.is_bot > members.is_bot THEN excluded.is_bot ELSE members.is_bot END,
         left_at = NULL
 """
 _UPSERT_CHANNEL = """
@@ -36,7 +38,7 @@ _UPSERT_CHANNEL = """
     VALUES (:platform, :community_id, :channel_id, :parent_id, :type, :name, :owner_id)
     ON CONFLICT (platform, community_id, channel_id) DO UPDATE SET
         parent_id = excluded.parent_id, type = excluded.type, name = excluded.name,
-        owner_id = coalesce(excluded.owner_id, owner_id)
+        owner_id = coalesce(excluded.owner_id, channels.owner_id)
 """
 _MESSAGE_AUTHOR = """
     SELECT actor_id FROM events
@@ -53,7 +55,7 @@ _COUNTS_BY_KIND = """
      GROUP BY kind ORDER BY kind
 """
 _COUNTS_BY_CHANNEL = """
-    SELECT e.channel_id, coalesce(c.name, ''), count(*) FROM events AS e
+    SELECT e.channel_id, max(coalesce(c.name, '')), count(*) FROM events AS e
       LEFT JOIN channels AS c
         ON c.platform = e.platform AND c.community_id = e.community_id AND c.channel_id = e.channel_id
      WHERE e.community_id = :community_id AND e.created_at >= :since
@@ -99,19 +101,22 @@ class LedgerQueries(StoreBase):
             )
             for c in channels
         ]
+        inserted = 0
         async with self.transaction() as db:
-            # Triggers also write rows, so count new events by rowid rather than by changes().
-            last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
             if event_rows:
-                await db.executemany(_INSERT_EVENT, event_rows)
+                # The rows the INSERT itself added (both backends leave the triggers' rows out), so the
+                # count is right with other processes writing at the same time; the report aggregates
+                # count this batch's new rows, the ones after the newest id before it.
+                after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+                cur = await db.executemany(_INSERT_EVENT, event_rows)
+                inserted = max(cur.rowcount, 0)
+                if inserted:
+                    await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]  # ReportQueries
             if member_rows:
                 await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
                 await db.executemany(_UPSERT_CHANNEL, channel_rows)
-            inserted = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
-            if inserted:
-                await self.feed_report_aggregates(db, last_id)  # type: ignore[attr-defined]  # ReportQueries
-        return int(inserted)
+        return inserted
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
         async with self.db.execute(
@@ -165,6 +170,17 @@ class LedgerQueries(StoreBase):
         end, which is much faster than maintaining them row by row.
         """
         await self.record([], members, channels)
+        if self.postgresql:  # no pragmas to trade: each chunk is one `INSERT ... SELECT FROM unnest`
+            inserted = 0
+            rows = iter(event_rows)
+            while batch := list(itertools.islice(rows, chunk)):
+                async with self.transaction() as db:
+                    after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+                    new = max((await db.executemany(_INSERT_EVENT, batch)).rowcount, 0)
+                    if new:
+                        await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]
+                    inserted += new
+            return inserted
         deferred: list[tuple[str, str]] = []
         if defer_indexes:
             deferred = [
@@ -185,12 +201,12 @@ class LedgerQueries(StoreBase):
 
         async def write(batch: list[Sequence[Any]]) -> int:
             async with self.transaction() as db:
-                last_id = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
-                await db.executemany(_INSERT_EVENT, batch)
-                new = await self.scalar("SELECT count(*) FROM events WHERE id > ?", (last_id,))
+                after = await self.scalar("SELECT coalesce(max(id), 0) FROM events")
+                cur = await db.executemany(_INSERT_EVENT, batch)
+                new = max(cur.rowcount, 0)
                 if new:
-                    await self.feed_report_aggregates(db, last_id)  # type: ignore[attr-defined]  # ReportQueries
-            return int(new)
+                    await self.feed_report_aggregates(db, after)  # type: ignore[attr-defined]  # ReportQueries
+            return new
 
         inserted = 0
         batch: list[Sequence[Any]] = []
