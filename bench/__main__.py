@@ -5,7 +5,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest_throughput", "bench.trust_quality")
+BENCHMARKS = (
+    "bench.ingest_throughput",
+    "bench.trust_quality",
+    "bench.queries",
+    "bench.recompute",
+    "bench.memory",
+)
 
 
 def main() -> int:
