@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest_throughput", "bench.trust_quality", "bench.reports", "bench.scaling")
+BENCHMARKS = (
+    "bench.ingest_throughput",
+    "bench.trust_quality",
+    "bench.queries",
+    "bench.recompute",
+    "bench.memory",
+    "bench.reports",
+    "bench.scaling",
+)
 
 
 def main() -> int:
