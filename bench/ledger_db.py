@@ -214,6 +214,7 @@ def _load_slice(
         )
         kind = _case("c0", KIND_NAMES)
         emoji = _case("c5", EMOJIS)
+        (before,) = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
         db.execute(
             f"""INSERT INTO events (platform, community_id, channel_id, actor_id, target_id, kind,
                                     source_id, is_self, created_at)
@@ -238,6 +239,8 @@ def _load_slice(
                   FROM temp.staged_activity WHERE true
                 ON CONFLICT DO UPDATE SET n = n + excluded.n"""
         )
+        for sql in REPORT_FEEDS:  # the report aggregates, from this slice's new events
+            db.execute(sql, (before,))
         for _, _, sql in found:
             db.execute(sql)
         db.execute("COMMIT")
@@ -256,6 +259,25 @@ async def prepare(path: Path, com: SimCommunity, led: Ledger) -> None:
         await store.record([], sightings(com, led), channel_infos(com))
     finally:
         await store.close()
+
+
+#: The report aggregates the store feeds from each written batch (bot/store/reports.py), as upserts
+#: over the events with an id above the slice's start.
+REPORT_FEEDS = (
+    """INSERT INTO report_hourly (community_id, hour, kind, n)
+       SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
+         FROM events WHERE id > ? GROUP BY 1, 2, 3
+       ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+    """INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
+       SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
+         FROM events WHERE id > ? GROUP BY 1, 2, 3, 4
+       ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+    """INSERT INTO report_member_days (community_id, day, channel_id, member_id, n)
+       SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, actor_id,
+              count(*)
+         FROM events WHERE id > ? AND kind NOT IN ('join', 'unreaction') GROUP BY 1, 2, 3, 4
+       ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+)
 
 
 async def load(
