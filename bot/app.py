@@ -30,11 +30,16 @@ from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
 from bot.activations.takeovers import TakeoverService
+from bot.command_sync import CommandSync
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.messages import DiscordHistory
 from bot.discord_adapter.platform import DiscordPlatform
+from bot.engagement import EngagementRecorder
 from bot.errors import MicrovoiceError
+from bot.gapfill import GapFill
 from bot.ingest import Ingest
+from bot.live_takeovers import LiveTakeovers
 from bot.partners import BrandService, PartnerService
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.scheduler import Scheduler
@@ -88,6 +93,10 @@ class App:
     giveaways: GiveawayService
     qa: QaService
     takeovers: TakeoverService
+    recorder: EngagementRecorder
+    gapfill: GapFill
+    live_takeovers: LiveTakeovers
+    command_sync: CommandSync
     clock: Callable[[], datetime] = utcnow
 
     async def community(self, community_id: int) -> CommunitySettings:
@@ -156,7 +165,8 @@ class MicrovoiceBot(commands.Bot):
     ) -> None:
         """`client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`)."""
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # No text commands: member messages are never parsed for a command (see `on_message`).
+            command_prefix=(),
             intents=intents_for(settings),
             tree_cls=MicrovoiceTree,
             # User-supplied text must never ping @everyone, @here or roles.
@@ -167,6 +177,13 @@ class MicrovoiceBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
+
+    @property
+    def on_message(self) -> Any:
+        """Absent: commands.Bot's own handler would look for a prefix command in every member message
+        (and log the member's first word when it finds none). discord.py dispatches an event to the
+        client only when the attribute exists; the cogs' listeners still get every message."""
+        raise AttributeError("on_message")
 
     async def setup_hook(self) -> None:
         store = await Store.open(self.settings.db_path)
@@ -180,6 +197,10 @@ class MicrovoiceBot(commands.Bot):
             on_written=voices.absorb,  # keeps the cached trust graphs up to date
         )
         ingest.start()
+        recorder = EngagementRecorder(ingest)
+        await recorder.load(store)
+        live_takeovers = LiveTakeovers(store)
+        await live_takeovers.load()
         scheduler = Scheduler()
         clock = self.clock
         communities = CommunityService(
@@ -215,12 +236,18 @@ class MicrovoiceBot(commands.Bot):
             giveaways=giveaways,
             qa=qa,
             takeovers=takeovers,
+            recorder=recorder,
+            gapfill=GapFill(store, recorder, DiscordHistory(self), clock=clock),
+            live_takeovers=live_takeovers,
+            command_sync=CommandSync(self.sync_commands_if_changed, clock=clock),
             clock=clock,
         )
         for name in discover_cogs():
             await self.load_extension(name)
         await activations.start()
-        await self.sync_commands_if_changed()
+        # Never awaited here: a refused, failing or rate-limited sync must not hold up or stop the
+        # bot (the ledger records from the first event); see bot/command_sync.py.
+        self.app.command_sync.start()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
@@ -238,6 +265,8 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                await app.command_sync.close()
+                await app.live_takeovers.close()
                 await app.activations.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()
