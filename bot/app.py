@@ -139,6 +139,13 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
         log.warning("could not deliver the error reply for interaction %s", interaction.id)
 
 
+def describe_discord_error(error: Exception) -> str:
+    """Discord's own error (status, code, message and form errors) rather than discord.py's summary."""
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}, code {error.code}: {error.text}".strip()
+    return str(error) or type(error).__name__
+
+
 class MicrovoiceTree(app_commands.CommandTree["MicrovoiceBot"]):
     """One error path for every command: a clear ephemeral reply, never a traceback in Discord."""
 
@@ -237,9 +244,11 @@ class MicrovoiceBot(commands.Bot):
             qa=qa,
             takeovers=takeovers,
             recorder=recorder,
-            gapfill=GapFill(store, recorder, DiscordHistory(self), clock=clock),
+            gapfill=GapFill(store, recorder, DiscordHistory(self)),
             live_takeovers=live_takeovers,
-            command_sync=CommandSync(self.sync_commands_if_changed, clock=clock),
+            command_sync=CommandSync(
+                self.sync_commands_if_changed, clock=clock, describe=describe_discord_error
+            ),
             clock=clock,
         )
         for name in discover_cogs():

@@ -3,10 +3,10 @@
 Start-up never waits on it: the sync runs beside the gateway session, so the ledger records from the
 first event even when the platform refuses the commands (400), fails (5xx), or answers with a long
 rate limit (the daily command-create limit). A failure is logged once, with the platform's error,
-and retried with exponential backoff (1 minute doubling up to 6 hours, at most `max_attempts` a day:
-well inside Discord's 200 command creates a day); each attempt gives up waiting after
-`attempt_timeout` seconds (a long 429 is waited out by the next attempt, not by this one). The state
-is shown by `/microvoice status`.
+and retried with exponential backoff (1 minute doubling up to 6 hours: about a dozen attempts in the
+first day, at most `max_attempts` in all, well inside Discord's 200 command creates a day); each
+attempt gives up waiting after `attempt_timeout` seconds (a long 429 is waited out by the next
+attempt, not by this one). The state is shown by `/microvoice status`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ class CommandSync:
         longest_retry: timedelta = LONGEST_RETRY,
         attempt_timeout: float = 30.0,
         max_attempts: int = 24,
+        describe: Callable[[Exception], str] = str,
     ) -> None:
+        """`describe` turns the platform's exception into its error text for the log and status."""
         self._sync = sync
+        self._describe = describe
         self.clock = clock
         self.first_retry = first_retry
         self.longest_retry = longest_retry
@@ -82,7 +85,8 @@ class CommandSync:
                 raise
             except Exception as error:
                 # TimeoutError: a long rate limit (or no answer); anything else: the platform's error.
-                reason = "no answer (rate limited)" if isinstance(error, TimeoutError) else str(error)
+                timed_out = isinstance(error, TimeoutError)
+                reason = "no answer (rate limited)" if timed_out else self._describe(error)
                 if attempts >= self.max_attempts:
                     self.state = SyncState(ok=False, attempts=attempts, error=reason)
                     log.error("command sync: giving up after %d attempts: %s", attempts, reason)

@@ -8,7 +8,7 @@ makes a message seen both ways one row.
 
 Bounded: at most `per_channel` messages per channel and `total` per run, busiest channels first (the
 newest cursor first), pages of at most 100 (Discord's limit); the platform adapter waits out rate
-limits. Messages newer than the start of the run are left to the live gateway.
+limits. A message that also arrives live meanwhile is one row all the same (natural key).
 
 What cannot be recovered: reactions added or removed while away (history shows only the current
 reaction counts, not who reacted when), joins, and thread creations (their messages are recovered);
@@ -20,9 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from bot.engagement import EngagementRecorder, SeenMessage
@@ -63,14 +62,12 @@ class GapFill:
         recorder: EngagementRecorder,
         history: History,
         *,
-        clock: Callable[[], datetime],
         per_channel: int = 1000,
         total: int = 20_000,
     ) -> None:
         self.store = store
         self.recorder = recorder
         self.history = history
-        self.clock = clock
         self.per_channel = per_channel
         self.total = total
         self.last: GapFillReport | None = None
@@ -79,7 +76,7 @@ class GapFill:
     async def run(self, community_ids: Collection[int]) -> GapFillReport:
         """Fill the gap of every recorded channel of these communities (one run at a time)."""
         async with self._lock:
-            started, until = time.monotonic(), self.clock()
+            started = time.monotonic()
             report = GapFillReport()
             cursors = [
                 (channel, last)
@@ -94,7 +91,7 @@ class GapFill:
                     break
                 report.channels += 1
                 try:
-                    await self._channel(channel_id, after, budget, until, report)
+                    await self._channel(channel_id, after, budget, report)
                 except HistoryUnavailable:
                     report.unavailable += 1
             report.seconds = time.monotonic() - started
@@ -113,17 +110,13 @@ class GapFill:
             )
             return report
 
-    async def _channel(
-        self, channel_id: int, after: int, budget: int, until: datetime, report: GapFillReport
-    ) -> None:
+    async def _channel(self, channel_id: int, after: int, budget: int, report: GapFillReport) -> None:
         taken = 0
         while taken < budget:
             limit = min(PAGE, budget - taken)
             page = await self.history.messages_after(channel_id, after, limit)
             report.requests += 1
             for message in page:
-                if message.created_at > until:
-                    return  # the live gateway has it
                 self.recorder.message(message)
                 taken += 1
                 report.fetched += 1

@@ -174,10 +174,10 @@ class Ingest:
         channels: Iterable[ChannelInfo] = (),
     ) -> None:
         with self._cond:
-            if event is not None and len(self._buffer.events) >= self.capacity:
-                if not self._wait_for_room():
-                    self.stats.dropped += 1
-                    return
+            full = event is not None and len(self._buffer.events) >= self.capacity
+            if full and not self._wait_for_room():
+                self.stats.dropped += 1
+                return
             buffer = self._buffer
             if event is not None:
                 buffer.events.append(event)
@@ -317,7 +317,8 @@ class Ingest:
                     self.stats.written += written
                     self.stats.batches += 1
                     self._cond.notify_all()
-                self._call_soon(self._committed_now, batch.seq, {e.community_id for e in batch.events}, written)
+                communities = {e.community_id for e in batch.events}
+                self._call_soon(self._committed_now, batch.seq, communities, written)
         finally:
             writer.close()
 
@@ -332,7 +333,9 @@ class Ingest:
                 self._oldest = time.monotonic()
             self._cond.notify_all()  # callers waiting for room stop waiting: events are dropped
         if first:
-            log.error("ingest write failed; %d events kept for the next attempt", len(batch.events), exc_info=error)
+            log.error(
+                "ingest write failed; %d events kept for the next attempt", len(batch.events), exc_info=error
+            )
         else:
             log.debug("ingest write failed again: %s", error)
         self._call_soon(self._fail_waiters, error)
