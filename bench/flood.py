@@ -93,13 +93,18 @@ class BotProcess:
             **env,
         }
         self.proc: asyncio.subprocess.Process | None = None
+        self.sampled = True  # runs bench/bot_process.py (lag sampler, SIGUSR1 marks a window)
 
     async def start(self, entry: tuple[str, ...] | None = None) -> None:
         args = entry or ("-m", "bench.bot_process", self.kind)
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, *args, cwd=self.workdir, env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        self.sampled = entry is None
+        # The log goes to a file: a pipe nobody reads during the flood would block the bot on write.
+        self.log = self.workdir / f"{self.kind}.log"
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, *args, cwd=self.workdir, env=self.env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
         await self.sb.wait_ready(timeout=60)
         if self.kind != "bare":
             await self.sb.wait_for_call(
@@ -124,7 +129,9 @@ class BotProcess:
         return {}
 
     def mark(self) -> None:
-        """Start a new lag window in the bot."""
+        """Start a new lag window in the bot (another entry point would die of SIGUSR1)."""
+        if not self.sampled:
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGUSR1)
 
@@ -133,16 +140,17 @@ class BotProcess:
             os.kill(self.pid, signal.SIGKILL)
 
     async def stop(self) -> str:
+        """Stop the process (SIGTERM) and return its log."""
         assert self.proc is not None
         if self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.terminate()
         try:
-            _, err = await asyncio.wait_for(self.proc.communicate(), timeout=60)
+            await asyncio.wait_for(self.proc.wait(), timeout=60)
         except TimeoutError:
             self.proc.kill()
-            _, err = await self.proc.communicate()
-        return err.decode(errors="replace")
+            await self.proc.wait()
+        return self.log.read_text(errors="replace")
 
 
 def rows(db: Path) -> int:
