@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import discord
 
@@ -46,9 +47,12 @@ class Sampler:
         self.path = path
         self.lags: list[float] = []
         self.messages = 0
+        self.bot: Any = None  # the product's bot, for its ingest figures
+        self.pending_max = 0
 
     def reset(self) -> None:
         self.lags = []
+        self.pending_max = 0
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -58,17 +62,24 @@ class Sampler:
             await asyncio.sleep(TICK)
             now = loop.time()
             self.lags.append(max(0.0, now - start - TICK))
+            app = getattr(self.bot, "app", None)
+            if app is not None:
+                self.pending_max = max(self.pending_max, app.ingest.pending)
             if now - last_write >= 0.25:
                 last_write = now
                 self.write()
 
     def write(self) -> None:
+        app = getattr(self.bot, "app", None)
         stats = {
             "lag_p50_ms": percentile(self.lags, 0.5) * 1000,
             "lag_p99_ms": percentile(self.lags, 0.99) * 1000,
             "lag_max_ms": max(self.lags, default=0.0) * 1000,
             "rss_mb": rss_mb(),
             "messages": self.messages,
+            # Events handed to the writer and not yet committed: the most seen, and now.
+            "pending_max": self.pending_max,
+            "pending": app.ingest.pending if app is not None else 0,
         }
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(stats))
@@ -89,6 +100,7 @@ async def main(kind: str) -> int:
         client.event(on_message)
     else:
         client = build_bot(settings)
+        sampler.bot = client
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -17,6 +17,7 @@ import signal
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ def build(sb: DiscordSandbox, members: int = 50, channels: int = 4) -> World:
 @dataclass
 class FloodResult:
     offered: int = 0
+    sent: int = 0  # frames written to the bot's websocket
     seconds_sending: float = 0.0
     first_send: float = 0.0
     last_send: float = 0.0
@@ -69,6 +71,10 @@ class FloodResult:
     lost: int = 0  # sent before the kill, not in the ledger
     lost_window_s: float = 0.0  # kill time minus the send time of the oldest lost message
     committed: int = 0
+
+    @property
+    def offered_rate(self) -> float:
+        return self.sent / max(self.seconds_sending, 1e-9)
 
     @property
     def rate(self) -> float:
@@ -209,8 +215,11 @@ async def flood(
     slash_at: float | None = None,
     sample_every: float = 0.1,
     drain_timeout: float = 120.0,
+    progress: Callable[[BotProcess], int] | None = None,
 ) -> FloodResult:
-    """Offer `n` messages (at `rate` per second, or as fast as the sandbox sends) and measure."""
+    """Offer `n` messages (at `rate` per second, or as fast as the sandbox sends) and measure.
+    `progress` counts what the bot has handled (default: rows in its ledger)."""
+    done = progress or (lambda b: rows(b.db))
     result = FloodResult(offered=n, rss_idle_mb=bot.rss())
     batch = payloads(sb, world, n)
     sent_at: dict[int, float] = {}
@@ -225,7 +234,7 @@ async def flood(
     async def sample() -> None:
         while True:
             now = time.monotonic()
-            result.timeline.append((now - start, rows(bot.db)))
+            result.timeline.append((now - start, done(bot)))
             result.rss_peak_mb = max(result.rss_peak_mb, bot.rss())
             await asyncio.sleep(sample_every)
 
@@ -268,6 +277,7 @@ async def flood(
         await asyncio.sleep(0)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*pending), timeout=drain_timeout)
+    result.sent = len(sent_at)
     result.last_send = max(sent_at.values(), default=start)
     result.seconds_sending = result.last_send - start
     sending = result.last_send - start
@@ -277,13 +287,13 @@ async def flood(
             await asyncio.wait_for(task, timeout=60)
     if result.killed_at is None:
         deadline = time.monotonic() + drain_timeout
-        while rows(bot.db) < n and time.monotonic() < deadline:  # noqa: ASYNC110 (another process)
+        while done(bot) < n and time.monotonic() < deadline:  # noqa: ASYNC110 (another process)
             await asyncio.sleep(0.02)
         result.last_commit = time.monotonic()
     else:
         await asyncio.sleep(0.5)
     sampler.cancel()
-    result.committed = rows(bot.db)
+    result.committed = done(bot)
     result.rss_after_mb = bot.rss()
     result.lag = bot.lag()
     if result.killed_at is not None:
