@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MANAGE_GUILD = 1 << 5
 AUTHOR_FIELDS = ("id", "username", "discriminator", "global_name", "avatar")
 JOINED = "2024-01-01T00:00:00+00:00"
+STALL = 10.0
 
 
 @dataclass
@@ -277,6 +278,8 @@ async def flood(
         await asyncio.sleep(0)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*pending), timeout=drain_timeout)
+    if result.killed_at is not None:  # frames "finished" by the closed socket after the kill were not sent
+        sent_at = {mid: t for mid, t in sent_at.items() if t <= result.killed_at}
     result.sent = len(sent_at)
     result.last_send = max(sent_at.values(), default=start)
     result.seconds_sending = result.last_send - start
@@ -286,10 +289,16 @@ async def flood(
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(task, timeout=60)
     if result.killed_at is None:
+        # Until everything is handled, or nothing more was for `STALL` s (a bare client that lost
+        # events in a reconnect never reaches n): the time of the last progress ends the run.
         deadline = time.monotonic() + drain_timeout
-        while done(bot) < n and time.monotonic() < deadline:  # noqa: ASYNC110 (another process)
+        seen, seen_at = done(bot), time.monotonic()
+        while seen < n and time.monotonic() < deadline and time.monotonic() - seen_at < STALL:
             await asyncio.sleep(0.02)
-        result.last_commit = time.monotonic()
+            now_done = done(bot)
+            if now_done != seen:
+                seen, seen_at = now_done, time.monotonic()
+        result.last_commit = seen_at
     else:
         await asyncio.sleep(0.5)
     sampler.cancel()
