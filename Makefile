@@ -3,12 +3,26 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The interpreter .venv was built with (path and version); a different one rebuilds .venv.
+PYID   := $(VENV)/.interpreter
 
-.PHONY: venv demo test lint run bench lock clean
+.PHONY: venv demo test lint run bench lock clean FORCE
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+# Refuse an interpreter older than 3.11 with a clear message (before anything is created), and throw
+# .venv away when it was built with another interpreter than $(PYTHON) is now. The file is rewritten
+# only when the interpreter changed, so an unchanged one leaves the install stamp up to date.
+$(PYID): FORCE
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; Microvoice needs Python 3.11 or newer (make PYTHON=python3.12 ...)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "error: Microvoice needs Python 3.11 or newer, but $(PYTHON) is Python %d.%d; install a newer one and run make PYTHON=python3.12 (or its path)" % sys.version_info[:2])'
+	@id="$$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$id" ]; then \
+		if [ -d $(VENV) ]; then echo "rebuilding $(VENV) for $$id"; rm -rf $(VENV); fi; \
+		mkdir -p $(VENV) && echo "$$id" > $@; \
+	fi
+
+$(STAMP): $(PYID) pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv>=0.4"
 	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock

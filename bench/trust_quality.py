@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import os
 import shutil
 import statistics
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +49,7 @@ from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
 from bot.trust import CommunityEdges, Voices
 from sandbox.simulator import (
+    ATTACKS,
     CHANNEL_PUBLIC_THREAD,
     EMOJIS,
     KIND_JOIN,
@@ -79,16 +83,33 @@ class Scenario:
     manipulation: float
 
 
+def _runs(members: int, days: Sequence[float], count: int, first_seed: int) -> tuple[Scenario, ...]:
+    """`count` runs of one community size: seeds from `first_seed` on, cycling through the look-back
+    lengths and the attack strengths (manipulation 0.3, 0.6, 1.0: how many attackers, how large
+    their groups, how intense)."""
+    out = []
+    for k in range(count):
+        d = days[k % len(days)]
+        m = STRENGTHS[(k // len(days)) % len(STRENGTHS)]
+        out.append(Scenario(f"{members:,}, {d:g}d, m={m:g}", first_seed + k, members, d, m))
+    return tuple(out)
+
+
+STRENGTHS = (0.3, 0.6, 1.0)
+#: The quality runs: most at small and medium sizes, a few at 50,000 members (each of those takes a
+#: minute or two to simulate and rank).
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("500, 30d, m=0.3", 101, 500, 30, 0.3),
-    Scenario("2,000, 45d, m=0.8", 102, 2_000, 45, 0.8),
-    Scenario("5,000, 30d, m=0.5", 103, 5_000, 30, 0.5),
-    Scenario("10,000, 45d, m=1.0", 104, 10_000, 45, 1.0),
-    Scenario("50,000, 60d, m=0.5", 105, 50_000, 60, 0.5),
+    *_runs(200, (7, 14, 30), 24, 1),
+    *_runs(500, (7, 30), 24, 101),
+    *_runs(2_000, (30, 45), 20, 201),
+    *_runs(5_000, (30,), 20, 301),
+    *_runs(10_000, (45,), 4, 401),
+    *_runs(50_000, (60,), 2, 501),
 )
-SPEED = SCENARIOS[-1]  # the speed part reuses the largest community
-QUICK = SCENARIOS[:2]
-SWEEP_SEEDS = (1, 2, 3, 4, 5)  # extra seeds for the scenarios under 50,000 members: is a PASS robust?
+SPEED = Scenario("50,000, 60d, m=0.5", 105, 50_000, 60, 0.5)  # the speed part's community
+QUICK = (Scenario("200, 7d, m=0.6", 7, 200, 7, 0.6), Scenario("2,000, 45d, m=1", 102, 2_000, 45, 1.0))
+DEPTH = 200  # how deep the rankings are read to find the best-placed manipulator of each attack
+TARGET_TOP = 20  # no manipulator in the top 20
 
 
 def _progress(message: str) -> None:
@@ -255,12 +276,51 @@ def member_facts(com: SimCommunity) -> trust.MemberFacts:
 # ------------------------------------------------------------------------------------------- rankings
 
 
-def _top(ids: np.ndarray, values: np.ndarray, k: int = TOP) -> list[int]:
+def _top(ids: np.ndarray, values: np.ndarray, k: int = DEPTH) -> list[int]:
     """Highest values first (ties by id), positive values only."""
     keep = values > 0
     ids, values = ids[keep], values[keep]
     order = np.lexsort((ids, -values))
     return ids[order[:k]].tolist()
+
+
+def plain_trustrank(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFacts) -> list[int]:
+    """TrustRank as usually published: PageRank over the engagement weights (kind-weighted and decayed
+    as Microvoice weighs them) with teleport to trusted seeds, here every member established by tenure
+    (joined and account at least 30 days before) who engaged someone; ranked by trust."""
+    params = trust.TrustParams()
+    today = today_of(com)
+    age = np.clip(today - edges.day, 0, None)
+    kind_weight = params.kind_weight_vector()[np.clip(edges.kind, 0, len(trust.KINDS))]
+    weight = kind_weight * edges.n * np.exp2(-age / params.half_life_days)
+    rows = (weight > 0) & (age <= params.window_days) & (edges.actor != edges.target)
+    actor, target, weight = edges.actor[rows], edges.target[rows], weight[rows]
+    gone = np.concatenate([facts.member_id[facts.is_bot], np.fromiter(facts.excluded, np.int64)])
+    keep = ~(np.isin(actor, gone) | np.isin(target, gone))
+    actor, target, weight = actor[keep], target[keep], weight[keep]
+    ids, dense = np.unique(np.concatenate([actor, target]), return_inverse=True)
+    a, t = dense[: len(actor)], dense[len(actor) :]
+    n = len(ids)
+    out = np.bincount(a, weights=weight, minlength=n)
+    m = sp.csr_array((weight / out[a], (t, a)), shape=(n, n))
+    order = np.argsort(facts.member_id)
+    at = order[np.minimum(np.searchsorted(facts.member_id, ids, sorter=order), len(order) - 1)]
+    known = facts.member_id[at] == ids
+    joined = np.where(known, facts.joined_day[at], np.nan)
+    created = np.where(known, facts.account_created_day[at], np.nan)
+    seeds = (today - joined >= 30) & (today - created >= 30) & (out > 0)
+    if not seeds.any():
+        return []
+    s = seeds / seeds.sum()
+    x = s.copy()
+    for _ in range(200):
+        y = 0.85 * (m @ x)
+        y += (1.0 - y.sum()) * s
+        change = float(np.abs(y - x).sum())
+        x = y
+        if change < 1e-10:
+            break
+    return _top(ids, x)
 
 
 def baselines(led: Ledger) -> dict[str, list[int]]:
@@ -276,53 +336,106 @@ def baselines(led: Ledger) -> dict[str, list[int]]:
     np.add.at(got, np.searchsorted(ids, led.target[reacts]), 1.0)
     np.add.at(got, np.searchsorted(ids, led.target[unreacts]), -1.0)
     out["reactions received"] = _top(ids, got)
-    replies = (led.kind == KIND_REPLY) & (led.target != 0) & (led.target != led.actor)
-    pairs = np.unique(np.stack([led.target[replies], led.actor[replies]], axis=1), axis=0)
-    ids, counts = np.unique(pairs[:, 0], return_counts=True)
-    out["distinct repliers"] = _top(ids, counts)
     return out
 
 
 def microvoice(
-    com: SimCommunity, edges: trust.Edges, facts: trust.MemberFacts, posts: trust.Posts | None = None
+    com: SimCommunity,
+    edges: trust.Edges,
+    facts: trust.MemberFacts,
+    posts: trust.Posts | None = None,
+    params: trust.TrustParams | None = None,
 ) -> list[int]:
     ranked = trust.compute_scope(
-        edges, facts, trust.TrustParams(), today=today_of(com), limit=TOP, posts=posts
+        edges, facts, params or trust.TrustParams(), today=today_of(com), limit=DEPTH, posts=posts
     )
     return [r.member_id for r in ranked]
+
+
+def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
+    """The members a good ranking should list first: the experts, and every other member who is no
+    manipulator and whom at least as many distinct genuine members (no manipulator, brand contact
+    or bot) engage with as with the median expert (replies, reactions, messages in their threads)."""
+    manipulators = set().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
+    bad = np.fromiter(manipulators, np.int64, len(manipulators))
+    engages = (led.target != 0) & (led.target != led.actor) & (led.kind != KIND_UNREACTION)
+    engages &= ~np.isin(led.actor, bad)
+    pairs = np.unique(np.stack([led.target[engages], led.actor[engages]], axis=1), axis=0)
+    ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    peers = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    experts = com.labels["expert"]
+    bar = float(np.median([peers.get(e, 0) for e in experts])) if experts else np.inf
+    others = {m for m, c in peers.items() if c >= bar and m not in manipulators}
+    return frozenset(experts | others)
+
+
+def attack_of(com: SimCommunity) -> dict[int, str]:
+    """Member -> the attack it takes part in (brand staff and bots: their own entries)."""
+    out = {m: "brand contact" for m in com.labels["brand_staff"]}
+    out.update({m: "bot" for m in com.labels["bot"]})
+    for attack, roles in ATTACKS.items():
+        for role in roles:
+            out.update(dict.fromkeys(com.labels[role], attack))
+    return out
+
+
+METHODS = ("Microvoice", "message count", "reactions received", "plain TrustRank")
 
 
 @dataclass(frozen=True)
 class Quality:
     scenario: str
     method: str
-    p10: float
+    p10: float  # precision@10 against the genuine voices (over as many as there are, if fewer than 10)
     p20: float
-    manipulators: int
-    leaked: dict[str, int]  # role -> how many of that manipulator role are in the top 20
+    manipulators: int  # manipulators in the top 20
+    leaked: dict[str, int]  # attack -> how many of its manipulators are in the top 20
+    best: dict[str, int]  # attack -> rank of its best-placed manipulator (only those within DEPTH)
+    voices: int = 0  # genuine voices in the community
+    members: int = 0
 
 
-def score(com: SimCommunity, scenario: str, method: str, top: Sequence[int]) -> Quality:
-    experts = com.labels["expert"]
-    role = {m: r for r in MANIPULATOR_ROLES for m in com.labels[r]}
-    leaked = Counter(role[m] for m in top[:TOP] if m in role)
+def score(
+    com: SimCommunity, scenario: str, method: str, top: Sequence[int], voices: frozenset[int] | None = None
+) -> Quality:
+    if voices is None:
+        voices = frozenset(com.labels["expert"])
+    attack = attack_of(com)
+    leaked = Counter(attack[m] for m in top[:TOP] if m in attack)
+    best: dict[str, int] = {}
+    for rank, m in enumerate(top[:DEPTH], start=1):
+        if m in attack:
+            best.setdefault(attack[m], rank)
+    k10, k20 = max(1, min(10, len(voices))), max(1, min(20, len(voices)))
     return Quality(
         scenario=scenario,
         method=method,
-        p10=sum(m in experts for m in top[:10]) / 10,
-        p20=sum(m in experts for m in top[:20]) / 20,
+        p10=sum(m in voices for m in top[:k10]) / k10,
+        p20=sum(m in voices for m in top[:k20]) / k20,
         manipulators=sum(leaked.values()),
         leaked=dict(sorted(leaked.items())),
+        best=dict(sorted(best.items())),
+        voices=len(voices),
+        members=len(com.members),
     )
 
 
-def evaluate(com: SimCommunity, scenario: str, *, with_baselines: bool = True) -> list[Quality]:
+def evaluate(
+    com: SimCommunity,
+    scenario: str,
+    *,
+    with_baselines: bool = True,
+    params: trust.TrustParams | None = None,
+) -> list[Quality]:
     """Microvoice (first) and the baselines on one community."""
     led = ledger(com)
-    top = microvoice(com, edges_of(com, led), member_facts(com), posts_of(com, led))
-    rows = [score(com, scenario, "Microvoice", top)]
+    edges, facts = edges_of(com, led), member_facts(com)
+    voices = genuine_voices(com, led)
+    top = microvoice(com, edges, facts, posts_of(com, led), params)
+    rows = [score(com, scenario, "Microvoice", top, voices)]
     if with_baselines:
-        rows += [score(com, scenario, name, top) for name, top in baselines(led).items()]
+        rows += [score(com, scenario, name, top, voices) for name, top in baselines(led).items()]
+        rows.append(score(com, scenario, "plain TrustRank", plain_trustrank(com, edges, facts), voices))
     return rows
 
 
@@ -330,23 +443,52 @@ def passed(q: Quality) -> bool:
     return q.p10 >= TARGET_P10 and q.manipulators == 0
 
 
-def sweep_table(sweep: Sequence[tuple[Scenario, list[Quality]]]) -> list[str]:
+def size_of(q: Quality) -> str:
+    return f"{q.members:,}"
+
+
+def sweep_table(results: Sequence[Quality]) -> list[str]:
+    """Per community size and method: runs, passes, precision@10 and manipulators in the top 20."""
     lines = [
-        f"  {'scenario':<20}{'seeds':>6}{'PASS':>6}{'min P@10':>10}{'mean P@10':>11}{'max manip@20':>14}"
+        f"  {'members':<9}{'method':<20}{'runs':>5}{'PASS':>6}{'min P@10':>10}{'mean P@10':>11}"
+        f"{'max manip@20':>14}{'runs with manip@20':>20}"
     ]
-    for sc, rows in sweep:
+    groups: dict[tuple[str, str], list[Quality]] = {}
+    for q in results:
+        groups.setdefault((size_of(q), q.method), []).append(q)
+    for (size, method), rows in groups.items():
         p10 = [q.p10 for q in rows]
         lines.append(
-            f"  {sc.name:<20}{len(rows):>6}{sum(map(passed, rows)):>6}{min(p10):>10.2f}"
+            f"  {size:<9}{method:<20}{len(rows):>5}{sum(map(passed, rows)):>6}{min(p10):>10.2f}"
             f"{sum(p10) / len(p10):>11.2f}{max(q.manipulators for q in rows):>14}"
+            f"{sum(q.manipulators > 0 for q in rows):>20}"
         )
+    return lines
+
+
+def attack_table(results: Sequence[Quality]) -> list[str]:
+    """Per attack and method: the best rank any of its manipulators reached over all runs (the worst
+    case), and in how many runs one was in the top 20."""
+    methods = [m for m in METHODS if any(q.method == m for q in results)]
+    attacks = [*ATTACKS, "brand contact", "bot"]
+    w = 22
+    lines = [f"  {'best rank reached by':<26}" + "".join(f"{m:>{w}}" for m in methods)]
+    for attack in attacks:
+        cells = []
+        for method in methods:
+            rows = [q for q in results if q.method == method]
+            ranks = [q.best[attack] for q in rows if attack in q.best]
+            top = sum(q.leaked.get(attack, 0) > 0 for q in rows)
+            shown = f"{min(ranks)}" if ranks else f">{DEPTH}"
+            cells.append(f"{shown} ({top}/{len(rows)} in top 20)")
+        lines.append(f"  {attack:<26}" + "".join(f"{c:>{w}}" for c in cells))
     return lines
 
 
 def quality_table(results: Sequence[Quality]) -> list[str]:
     lines = [
         f"  {'scenario':<20}{'method':<20}{'P@10':>6}{'P@20':>7}{'manip@20':>10}"
-        "  manipulator roles in top 20",
+        "  attacks in top 20",
     ]
     for q in results:
         roles = ", ".join(f"{r}×{n}" for r, n in q.leaked.items()) or "-"
@@ -433,7 +575,7 @@ def channel_infos(com: SimCommunity) -> list[ChannelInfo]:
 
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 1  # bump when the way the speed database is built changes
+CACHE_VERSION = 2  # bump when the way the speed database is built changes
 
 
 def cache_key(sc: Scenario, held: int) -> str:
@@ -721,47 +863,93 @@ def speed_table(s: Speed) -> list[str]:
 # ----------------------------------------------------------------------------------------------- main
 
 
+def _quality_run(sc: Scenario, params: dict[str, Any] | None = None) -> tuple[list[Quality], float]:
+    t0 = time.perf_counter()
+    com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
+    rows = evaluate(com, sc.name, params=trust.TrustParams(**params) if params else None)
+    return rows, time.perf_counter() - t0
+
+
+def quality(
+    scenarios: Sequence[Scenario], *, jobs: int = 1, params: dict[str, Any] | None = None
+) -> list[Quality]:
+    """Every scenario's rows, in scenario order; `jobs` processes run them side by side. `params`
+    are `TrustParams` fields to change from the defaults."""
+    results: list[Quality] = []
+    if jobs <= 1:
+        done = (_quality_run(sc, params) for sc in scenarios)
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        done = pool.map(_quality_run, scenarios, [params] * len(scenarios))
+    try:
+        for sc, (rows, seconds) in zip(scenarios, done, strict=True):
+            _progress(f"{sc.name} (seed {sc.seed}): simulated and ranked in {seconds:.1f}s")
+            results += rows
+    finally:
+        if jobs > 1:
+            pool.shutdown()
+    return results
+
+
+async def demo_top(
+    seed: int = 7, members: int = 200, days: float = 7.0, top: int = 10
+) -> list[tuple[int, str]]:
+    """The top of `make demo`'s ranking ('all' scope), computed the way the bot computes it: the
+    demo's community recorded in a store, ranked by `Voices.recompute`. (member, role) pairs."""
+    com = simulate(seed, members=members, days=days)
+    led = ledger(com)
+    with tempfile.TemporaryDirectory(prefix="microvoice-demo-bench-") as tmp:
+        store = await Store.open(Path(tmp) / "demo.sqlite3")
+        try:
+            await store.record_bulk(event_rows(com, led), sightings(com, led), channel_infos(com))
+            voices = Voices(store, clock=lambda: com.end)
+            await voices.recompute(com.guild_id)
+            page = await voices.top(com.guild_id, "all", per_page=top)
+        finally:
+            await store.close()
+    return [(e.member_id, com.label_of(e.member_id)) for e in page.entries]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Trust-ranking quality and speed benchmark.")
     ap.add_argument("--quick", action="store_true", help="two small quality scenarios, no speed part")
+    ap.add_argument("--no-speed", action="store_true", help="quality only")
+    ap.add_argument("--max-members", type=int, default=None, help="only quality runs up to this size")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="quality runs side by side")
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    print("\nTrust quality (simulated communities with ground truth; targets: P@10 ≥ 0.9, 0 manipulators)")
-    results: list[Quality] = []
-    speed_com: tuple[SimCommunity, Ledger] | None = None
-    for sc in QUICK if args.quick else SCENARIOS:
-        t0 = time.perf_counter()
-        com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
-        _progress(f"{sc.name}: simulated {len(com.events):,} events")
-        results += evaluate(com, sc.name)
-        _progress(f"{sc.name}: simulated and ranked in {time.perf_counter() - t0:.1f}s")
-        if sc == SPEED and not args.quick:
-            speed_com = (com, ledger(com))
-        del com
-    for line in quality_table(results):
+    scenarios = QUICK if args.quick else SCENARIOS
+    if args.max_members is not None:
+        scenarios = tuple(sc for sc in scenarios if sc.members <= args.max_members)
+    sizes = sorted({sc.members for sc in scenarios})
+    print(
+        f"\nTrust quality: {len(scenarios)} simulated communities of {sizes[0]:,} to {sizes[-1]:,} members "
+        f"with every attack, at strengths {', '.join(map(str, STRENGTHS))}\n"
+        f"(targets in every run: P@10 ≥ {TARGET_P10} against the genuine voices, "
+        f"0 manipulators in the top {TOP})"
+    )
+    results = quality(scenarios, jobs=args.jobs)
+    if args.quick:
+        for line in quality_table(results):
+            print(line)
+    print("\nPer community size (P@10 against the genuine voices; manipulators in the top 20)")
+    for line in sweep_table(results):
+        print(line)
+    print(f"\nPer attack: best rank any of its manipulators reached, over all {len(scenarios)} runs")
+    for line in attack_table(results):
         print(line)
     mv = [q for q in results if q.method == "Microvoice"]
-    print(f"  Microvoice: {sum(map(passed, mv))}/{len(mv)} scenarios PASS")
+    print(f"  Microvoice: {sum(map(passed, mv))}/{len(mv)} runs PASS")
+    shown = asyncio.run(demo_top())
+    print(
+        "\n`make demo`'s top 10 (seed 7, 200 members, 7 days), as the bot ranks it: "
+        + ", ".join(f"#{k} {role}" for k, (_, role) in enumerate(shown, start=1))
+    )
 
-    if not args.quick:
-        print(f"\nMicrovoice on other seeds ({', '.join(map(str, SWEEP_SEEDS))}) of the smaller scenarios")
-        sweep = []
-        for sc in SCENARIOS:
-            if sc.members >= 50_000:
-                continue
-            rows = []
-            for seed in SWEEP_SEEDS:
-                com = simulate(seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
-                rows += evaluate(com, sc.name, with_baselines=False)
-            sweep.append((sc, rows))
-            _progress(f"{sc.name}: {len(SWEEP_SEEDS)} seeds done")
-        for line in sweep_table(sweep):
-            print(line)
-
-    if speed_com is not None:
-        com, led = speed_com
+    if not (args.quick or args.no_speed):
         print(f"\nTrust recompute speed ({SPEED.name} community in a SQLite store)")
-        speed = asyncio.run(measure_speed(SPEED, com, led))
+        com = simulate(SPEED.seed, members=SPEED.members, days=SPEED.days, manipulation=SPEED.manipulation)
+        speed = asyncio.run(measure_speed(SPEED, com, ledger(com)))
         for line in speed_table(speed):
             print(line)
     print(f"  (trust benchmark took {time.perf_counter() - started:.1f}s)")

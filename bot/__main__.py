@@ -52,11 +52,49 @@ async def _run(settings: Settings, token: str) -> int:
                     file=sys.stderr,
                 )
                 return 1
+            except (OSError, discord.GatewayNotFound) as exc:  # no network, DNS, refused, TLS
+                where = settings.discord_api_base or "discord.com"
+                print(
+                    f"error: cannot reach Discord at {where} ({_reason(exc)}); check the network",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         log.info("shutting down")
         await bot.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await runner
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a connection failure, in one line."""
+    while exc.__cause__ is not None or getattr(exc, "os_error", None) is not None:
+        exc = getattr(exc, "os_error", None) or exc.__cause__  # type: ignore[assignment]
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _invite(client_id: int | None) -> int:
+    """Print the invite link with the exact permissions the README lists."""
+    from bot import invite
+
+    if client_id is None:
+        try:
+            settings = Settings.from_env()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        client_id = invite.application_id_from_token(settings.discord_token)
+    names = ", ".join(name for name, _, _ in invite.PERMISSIONS)
+    print(f"permissions {invite.permission_integer()}: {names}")
+    if client_id is None:
+        print(
+            "error: no application id: pass --client-id (the Application ID in the developer portal)"
+            " or set DISCORD_TOKEN",
+            file=sys.stderr,
+        )
+        return 2
+    print(invite.invite_url(client_id))
     return 0
 
 
@@ -119,6 +157,64 @@ def _verify_giveaway(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser(
+        "report", help="write a report's CSV and PNG chart without Discord (the database in MICROVOICE_DB)"
+    )
+    kinds = report.add_subparsers(dest="report", required=True)
+    community = kinds.add_parser("community", help="a community's health over the last days")
+    community.add_argument("id", type=int, help="the community (Discord server) id")
+    community.add_argument("--days", type=int, default=30, help="how many days, today included (1-90)")
+    activation = kinds.add_parser("activation", help="one activation's results")
+    activation.add_argument("id", type=int, help="the activation's number")
+    for parser in (community, activation):
+        parser.add_argument("--out", type=Path, default=Path("."), help="directory to write the files to")
+        parser.add_argument("--db", type=Path, help="the database file (default: MICROVOICE_DB or data/)")
+
+
+async def _report(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the same CSV and PNG files the bot attaches, as a moderator sees them (k applies)."""
+    from datetime import UTC, datetime
+
+    from bot.errors import MicrovoiceError
+    from bot.i18n import t
+    from bot.reports.files import write_files
+    from bot.reports.service import ReportService
+    from bot.store import Store
+
+    db = args.db or settings.db_path
+    if not db.exists():
+        print(f"error: no database at {db}", file=sys.stderr)
+        return 2
+    store = await Store.open(db)
+    try:
+        reports = ReportService(
+            store, clock=lambda: datetime.now(UTC), default_locale=settings.default_locale
+        )
+        try:
+            if args.report == "community":
+                rendered = await reports.community_report(args.id, args.days)
+            else:
+                activation = await store.activation_by_id(args.id)
+                if activation is None:
+                    print(f"error: no activation #{args.id}", file=sys.stderr)
+                    return 2
+                rendered = await reports.activation_report(
+                    activation.community_id, activation.id, member_id=None, moderator=True
+                )
+        except MicrovoiceError as exc:
+            print(f"error: {t(settings.default_locale, exc.key, **exc.params)}", file=sys.stderr)
+            return 2
+    finally:
+        await store.close()
+    print(rendered.title)
+    for line in rendered.lines:
+        print(f"  {line.replace('**', '')}")
+    for path in write_files(rendered, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Microvoice community bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--days", type=float, default=7.0)
     demo.add_argument("--seed", type=int, default=7)
+    invite = sub.add_parser("invite", help="print the link inviting the bot with the permissions it needs")
+    invite.add_argument("--client-id", type=int, help="the Application ID (default: read from DISCORD_TOKEN)")
     _add_verify_giveaway(sub)
+    _add_report(sub)
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -157,6 +256,15 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_demo(members=args.members, days=args.days, seed=args.seed))
     if args.command == "verify-giveaway":
         return _verify_giveaway(args)
+    if args.command == "invite":
+        return _invite(args.client_id)
+    if args.command == "report":
+        try:
+            settings = Settings.from_env()
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return asyncio.run(_report(args, settings))
     parser.error(f"unknown command {args.command}")
     return 2
 

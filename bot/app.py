@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import discord.asset
@@ -29,22 +29,36 @@ from bot import i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
+from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
+from bot.audit import AuditLog
 from bot.command_sync import CommandSync
 from bot.community import CommunityService
 from bot.config import Settings
 from bot.discord_adapter.messages import DiscordHistory
+from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
+from bot.discord_adapter.render import bad_option
 from bot.engagement import EngagementRecorder
 from bot.errors import MicrovoiceError
 from bot.gapfill import GapFill
 from bot.ingest import Ingest
+from bot.invite import invite_url
+from bot.links import LinkService
 from bot.live_takeovers import LiveTakeovers
 from bot.partners import BrandService, PartnerService
+from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
+from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
+from bot.subreddits import SubredditService
+from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
+from bot.trust.voice_role_service import VoiceRoles
+
+if TYPE_CHECKING:
+    from reddit import RedditAdapter
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +111,15 @@ class App:
     gapfill: GapFill
     live_takeovers: LiveTakeovers
     command_sync: CommandSync
+    voice_roles: VoiceRoles
+    audit: AuditLog
+    reports: ReportService
     clock: Callable[[], datetime] = utcnow
+    # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
+    reddit: RedditAdapter | None = None
+    subreddits: SubredditService | None = None
+    links: LinkService | None = None
+    reddit_activations: SubredditActivations | None = None
 
     async def community(self, community_id: int) -> CommunitySettings:
         return await self.communities.get(community_id)
@@ -118,6 +140,8 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
     cause = getattr(error, "original", error)
     if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
         key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
+    elif isinstance(cause, app_commands.TransformerError):  # a value the command's options do not allow
+        key, params = bad_option(interaction, cause)
     elif isinstance(cause, app_commands.NoPrivateMessage):
         key, params = "error.guild_only", {}
     elif isinstance(cause, app_commands.CommandOnCooldown):
@@ -210,19 +234,52 @@ class MicrovoiceBot(commands.Bot):
         await live_takeovers.load()
         scheduler = Scheduler()
         clock = self.clock
+        moderation = DiscordModeration(self)
+        audit = AuditLog(store, default_locale=self.settings.default_locale)
+        audit.attach(moderation)
+        voice_roles = VoiceRoles(store, clock=clock)
         communities = CommunityService(
-            store, ingest, clock=clock, default_locale=self.settings.default_locale
+            store, ingest, clock=clock, default_locale=self.settings.default_locale, audit=audit
         )
+
+        async def sync_voice_roles(community_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
+            await voice_roles.sync(community_id, moderation, reason=reason)
+
+        async def take_back_roles(community_id: int, member_id: int) -> None:
+            reason = i18n.t(await communities.lang(community_id), "voices.role_reason_erased")
+            for role_id in await voice_roles.held_by(community_id, member_id):
+                await moderation.remove_role(community_id, member_id, role_id, reason=reason)
+
+        voices.after_recompute = sync_voice_roles
         privacy = PrivacyService(
-            store, ingest, voices, clock=clock, default_retention_days=self.settings.retention_days
+            store,
+            ingest,
+            voices,
+            clock=clock,
+            default_retention_days=self.settings.retention_days,
+            linked=store.linked_identities,
+            audit=audit,
+            before_erase=take_back_roles,
         )
+        platform = DiscordPlatform(self)
         activations = ActivationService(
             store,
-            DiscordPlatform(self),
+            # Activations in a subreddit go to the Reddit platform once it is attached (_build_reddit).
+            PlatformRouter(platform, platform_of=platform_of),
             scheduler,
             clock=clock,
             default_locale=self.settings.default_locale,
+            audit=audit,
         )
+        reports = ReportService(
+            store,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+            sink=PlatformSink(platform),
+            flush=ingest.flush,
+        )
+        activations.on_ended(reports.activation_ended)  # its report goes to the report channel
         giveaways = GiveawayService(activations, ingest)
         qa = QaService(activations)
         takeovers = TakeoverService(activations, relay=self.settings.message_content_intent)
@@ -236,8 +293,8 @@ class MicrovoiceBot(commands.Bot):
             voices=voices,
             scheduler=scheduler,
             communities=communities,
-            partners=PartnerService(store, communities, clock=clock),
-            brands=BrandService(store, communities, clock=clock),
+            partners=PartnerService(store, communities, clock=clock, audit=audit),
+            brands=BrandService(store, communities, clock=clock, audit=audit),
             privacy=privacy,
             activations=activations,
             giveaways=giveaways,
@@ -249,8 +306,13 @@ class MicrovoiceBot(commands.Bot):
             command_sync=CommandSync(
                 self.sync_commands_if_changed, clock=clock, describe=describe_discord_error
             ),
+            voice_roles=voice_roles,
+            audit=audit,
+            reports=reports,
             clock=clock,
         )
+        if self.settings.reddit_enabled:
+            self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
         await activations.start()
@@ -261,7 +323,33 @@ class MicrovoiceBot(commands.Bot):
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
+        reports.start(platform.wait_until_ready)
+        if self.app.reddit_activations is not None:
+            scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
+        if self.app.reddit is not None:
+            self.app.reddit.start()
+
+    def _build_reddit(self, app: App) -> None:
+        """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
+        from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
+
+        adapter = RedditAdapter(self.settings)
+        app.reddit = adapter
+        app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
+        app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
+        adapter.attach(app.subreddits, app.links)
+        platform = RedditPlatform(adapter, app.subreddits, lang_of=app.communities.lang)
+        app.activations.platform.attach("reddit", platform)
+        app.reddit_activations = SubredditActivations(app.activations, platform, app.ingest)
+        app.reddit_activations.register()
+
+    async def on_ready(self) -> None:
+        if not self.guilds and self.application_id is not None:
+            log.warning(
+                "Microvoice is in no server yet; invite it with %s", invite_url(self.application_id)
+            )
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:
@@ -274,9 +362,12 @@ class MicrovoiceBot(commands.Bot):
             await super().close()
         finally:
             if app is not None:
+                if app.reddit is not None:
+                    await app.reddit.stop()
                 await app.command_sync.close()
                 await app.live_takeovers.close()
                 await app.activations.close()
+                await app.reports.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import i18n
+from bot.audit import AuditLog
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
+from bot.reports.privacy import K_MAX, K_MIN
 from bot.store import CommunitySettings, Store
 
 RETENTION_MIN, RETENTION_MAX = 1, 3650
@@ -26,6 +28,8 @@ RANGES: dict[str, tuple[int, int, str]] = {
     "retention_days": (RETENTION_MIN, RETENTION_MAX, "error.bad_retention"),
     "max_sponsored_per_week": (SPONSORED_MIN, SPONSORED_MAX, "error.bad_sponsored"),
     "min_gap_hours": (GAP_MIN, GAP_MAX, "error.bad_gap"),
+    # Reports hide any figure about fewer members than this (bot/reports/privacy.py).
+    "k_anonymity": (K_MIN, K_MAX, "error.bad_k_anonymity"),
 }
 OVERRIDE_MODES = ("pin", "exclude", "clear")
 #: Longest wait, in seconds, for buffered events before `/microvoice status` answers.
@@ -58,12 +62,19 @@ def check_settings(changes: Mapping[str, object]) -> None:
 
 class CommunityService:
     def __init__(
-        self, store: Store, ingest: Ingest, *, clock: Callable[[], datetime], default_locale: str = "en"
+        self,
+        store: Store,
+        ingest: Ingest,
+        *,
+        clock: Callable[[], datetime],
+        default_locale: str = "en",
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.ingest = ingest
         self.clock = clock
         self.default_locale = default_locale
+        self.audit = audit
         self._locales: dict[int, str] = {}
 
     async def get(self, community_id: int) -> CommunitySettings:
@@ -110,3 +121,13 @@ class CommunityService:
             raise ValueError(f"unknown override mode {mode!r}")
         value = None if mode == "clear" else mode
         await self.store.set_trust_override(community_id, member_id, value, by=by, now=self.clock())
+        if self.audit is not None:
+            await self.audit.record(community_id, f"override_{mode}", by=by, member=member_id)
+
+    async def set_audit_channel(self, community_id: int, channel_id: int | None, *, by: int) -> None:
+        """Send privileged events to this channel from now on, or stop (None); the channel is told."""
+        await self.store.update_settings(
+            community_id, {"audit_channel_id": channel_id}, by=by, now=self.clock()
+        )
+        if channel_id is not None and self.audit is not None:
+            await self.audit.record(community_id, "enabled", by=by, channel=channel_id)

@@ -7,6 +7,7 @@ masks them so a stray log line can never leak a token.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -54,6 +55,58 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raise ConfigError(f"{key} must be true or false, got {raw!r}")
 
 
+REDDIT_CREDENTIALS = (
+    "MICROVOICE_REDDIT_CLIENT_ID",
+    "MICROVOICE_REDDIT_CLIENT_SECRET",
+    "MICROVOICE_REDDIT_USERNAME",
+    "MICROVOICE_REDDIT_PASSWORD",
+)
+_REDDIT_NAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
+
+
+def _reddit_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The Reddit keys: all four credentials or none (Discord-only), names and URLs well-formed."""
+    values = {key: env.get(key, "").strip() for key in REDDIT_CREDENTIALS}
+    given = [k for k, v in values.items() if v]
+    if given and len(given) != len(values):
+        missing = ", ".join(k for k, v in values.items() if not v)
+        raise ConfigError(f"Reddit needs all four credentials; set {missing} (or none of them)")
+    username = values["MICROVOICE_REDDIT_USERNAME"]
+    if username and not _REDDIT_NAME.match(username):
+        raise ConfigError(f"MICROVOICE_REDDIT_USERNAME must be a Reddit username, got {username!r}")
+    owner = env.get("MICROVOICE_REDDIT_OWNER", "").strip().removeprefix("u/").removeprefix("/u/")
+    if owner and not _REDDIT_NAME.match(owner):
+        raise ConfigError(f"MICROVOICE_REDDIT_OWNER must be a Reddit username, got {owner!r}")
+    app_id = env.get("MICROVOICE_REDDIT_APP_ID", "").strip() or "microvoice"
+    if not re.match(r"^[A-Za-z0-9._-]{1,64}$", app_id):
+        raise ConfigError(
+            f"MICROVOICE_REDDIT_APP_ID must be letters, digits, '.', '_' or '-', got {app_id!r}"
+        )
+    urls = {}
+    for key, attr in (
+        ("MICROVOICE_REDDIT_OAUTH_URL", "reddit_oauth_url"),
+        ("MICROVOICE_REDDIT_URL", "reddit_url"),
+        ("MICROVOICE_REDDIT_SHORT_URL", "reddit_short_url"),
+    ):
+        url = env.get(key, "").strip().rstrip("/")
+        if url and not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key} must be an http:// or https:// URL, got {url!r}")
+        urls[attr] = url
+    if bool(urls["reddit_oauth_url"]) != bool(urls["reddit_url"]):
+        raise ConfigError("set both MICROVOICE_REDDIT_OAUTH_URL and MICROVOICE_REDDIT_URL, or neither")
+    return dict(
+        reddit_client_id=values["MICROVOICE_REDDIT_CLIENT_ID"],
+        reddit_client_secret=values["MICROVOICE_REDDIT_CLIENT_SECRET"],
+        reddit_username=username,
+        reddit_password=values["MICROVOICE_REDDIT_PASSWORD"],
+        reddit_app_id=app_id,
+        reddit_owner=owner,
+        reddit_poll_seconds=_int(env, "MICROVOICE_REDDIT_POLL_SECONDS", 10, lo=1, hi=3600),
+        reddit_timeout=_int(env, "MICROVOICE_REDDIT_TIMEOUT_SECONDS", 16, lo=1, hi=300),
+        **urls,
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration. Build it with `Settings.from_env()`; never at import time."""
@@ -80,6 +133,38 @@ class Settings:
     discord_api_base: str = ""
     discord_gateway_url: str = ""
     discord_cdn_base: str = ""
+    # Reddit (optional): a "script" app's id and secret and the bot's own Reddit account. Without them
+    # the bot runs Discord-only. See `.env.example`.
+    reddit_client_id: str = ""
+    reddit_client_secret: str = field(default="", repr=False)
+    reddit_username: str = ""
+    reddit_password: str = field(default="", repr=False)
+    # The user agent Reddit requires: <platform>:<app id>:<version> (by /u/<owner>).
+    reddit_app_id: str = "microvoice"
+    reddit_owner: str = ""
+    # Seconds between polls of the subreddits' streams and the bot's inbox, and the request timeout.
+    reddit_poll_seconds: int = 10
+    reddit_timeout: int = 16
+    # Reddit-compatible endpoints (praw's oauth_url, reddit_url, short_url). Empty means reddit.com.
+    reddit_oauth_url: str = ""
+    reddit_url: str = ""
+    reddit_short_url: str = ""
+
+    @property
+    def reddit_enabled(self) -> bool:
+        return bool(self.reddit_client_id)
+
+    @property
+    def reddit_user_agent(self) -> str:
+        """Reddit's required form: <platform>:<app id>:<version> (by /u/<username>)."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            release = version("microvoice")
+        except PackageNotFoundError:
+            release = "0.1.0"
+        owner = self.reddit_owner or self.reddit_username
+        return f"python:{self.reddit_app_id}:v{release} (by /u/{owner})"
 
     @classmethod
     def from_env(
@@ -117,7 +202,9 @@ class Settings:
             raise ConfigError(
                 f"MICROVOICE_DISCORD_GATEWAY_URL must be a ws:// or wss:// URL, got {gateway!r}"
             )
+        reddit = _reddit_settings(merged)
         return cls(
+            **reddit,
             discord_token=merged.get("DISCORD_TOKEN", "").strip(),
             db_path=Path(merged.get("MICROVOICE_DB", "").strip() or "data/microvoice.sqlite3"),
             default_locale=locale,
@@ -144,4 +231,8 @@ class Settings:
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
-        return f"Settings({shown}, discord_token={'***' if self.discord_token else ''!r})"
+        secrets = ", ".join(
+            f"{name}={'***' if getattr(self, name) else ''!r}"
+            for name in ("discord_token", "reddit_client_secret", "reddit_password")
+        )
+        return f"Settings({shown}, {secrets})"

@@ -26,6 +26,7 @@ from typing import Protocol
 
 from bot.engagement import EngagementRecorder, SeenMessage
 from bot.store import Store
+from bot.subreddits.ids import is_reddit_id
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class GapFill:
             cursors = [
                 (channel, last)
                 for community, channel, last in await self.store.channel_cursors(self.recorder.platform)
-                if community in community_ids
+                if community in community_ids and not is_reddit_id(channel)  # Reddit has no history here
             ]
             cursors.sort(key=lambda c: c[1], reverse=True)  # busiest (newest message) first
             for channel_id, after in cursors:

@@ -181,7 +181,7 @@ class Ingest:
             buffer = self._buffer
             if event is not None:
                 buffer.events.append(event)
-                if event.kind in ("message", "reply", "comment", "submission"):
+                if event.platform == "discord" and event.kind in ("message", "reply"):
                     self.remember_author(event.platform, int(event.source_id), event.actor_id)
             for m in members:
                 key = (m.platform, m.community_id, m.member_id)

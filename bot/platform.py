@@ -13,6 +13,7 @@ service before they get here (`bot.activations.disclosure`); an adapter publishe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -33,11 +34,13 @@ class Action:
 
 @dataclass(frozen=True)
 class Card:
-    """Structured content shown with a post (an embed on Discord): a title, a body and an author line."""
+    """Structured content shown with a post (an embed on Discord): a title, a body and an author line;
+    `image` names an attachment of the same post shown as the card's picture (a report's chart)."""
 
     title: str = ""
     description: str = ""
     author: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,12 @@ class Attachment:
 class Post:
     """One message as a service wants it published (or a message's new state, for an edit).
 
-    `notify` lists the only members whose mentions notify them; mentions of everyone, of roles, and of
-    anyone else never notify, whatever the text contains. `reply_to` is a message in the same channel;
-    the post is still made if that message was deleted.
+    `notify` lists the only members whose mentions notify them, `notify_roles` the only roles (a role a
+    moderator chose to ping when a giveaway opens); mentions of everyone, of other roles, and of anyone
+    else never notify, whatever the text contains. `reply_to` is a message in the same channel; the post
+    is still made if that message was deleted. `nonce` (at most 25 characters) makes a repeated post
+    idempotent where the platform allows: the same post sent again with the same nonce shortly after
+    returns the message already made instead of a second one.
     """
 
     content: str | None = None
@@ -61,6 +67,8 @@ class Post:
     attachments: tuple[Attachment, ...] = ()
     reply_to: int | None = None
     notify: tuple[int, ...] = ()
+    notify_roles: tuple[int, ...] = ()
+    nonce: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,17 @@ class ChannelState:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a platform call failed, as far as a service must know: `permanent` if trying again cannot
+    help (the bot lacks a permission, the channel is gone, the request is refused as invalid), else it
+    is worth retrying (the platform is down or rate-limits, the connection broke). `reason` is the
+    platform's own short description, for moderators and logs; never member content."""
+
+    permanent: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class Member:
     """What a service may know about a member (eligibility, takers)."""
 
@@ -108,6 +127,41 @@ class Member:
     joined_at: datetime | None = None
     created_at: datetime | None = None
     is_bot: bool = False
+    #: Reddit's karma (link + comment), where the platform has such a thing.
+    karma: int | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A top-level reply to a post the bot made (a Reddit comment under the bot's submission): what an
+    AMA's questions and a giveaway's entries are read from.
+
+    `author_id` is None for a deleted or removed author; `answered_by` lists who replied to it directly
+    (their ids), so an answer given by a brand's own account is seen."""
+
+    id: int
+    author_id: int | None
+    author_name: str
+    body: str
+    score: int
+    created_at: datetime
+    answered_by: tuple[tuple[int, int], ...] = ()  # (author id, reply id) of each direct reply
+
+
+class Discussions(Protocol):
+    """What a platform whose members reply in public under a post (Reddit) offers besides `Platform`."""
+
+    async def replies(self, community_id: int, message_id: int) -> list[Reply]:
+        """The top-level replies under a post the bot made, best first (by score)."""
+        ...
+
+    async def account(self, member_id: int) -> Member | None:
+        """The account's public facts (created, karma); None if it is gone or suspended."""
+        ...
+
+    async def moderators(self, channel_id: int) -> frozenset[int]:
+        """The accounts moderating the channel (a subreddit)."""
+        ...
 
 
 class Platform(Protocol):
@@ -118,6 +172,16 @@ class Platform(Protocol):
         ...
 
     async def post(self, community_id: int, channel_id: int, post: Post) -> Posted: ...
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        """A message the bot itself published among the channel's latest that is `post` (the same nonce,
+        or the same text, card title and reply target); None if there is none. Lets a post interrupted
+        mid-request be completed without a duplicate."""
+        ...
+
+    def failure(self, error: Exception) -> Failure:
+        """Classify an error raised by one of these methods (any other error counts as transient)."""
+        ...
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         """Replace a message the bot posted with `post` (content, card and actions)."""
@@ -168,3 +232,105 @@ class Platform(Protocol):
     def timestamp(self, when: datetime) -> str:
         """A time every reader sees in their own time zone where the platform can, else in UTC."""
         ...
+
+
+class PlatformRouter:
+    """One `Platform` made of several: each call goes to the platform that owns the channel (or the
+    member) it is about, told apart by `platform_of(id)` ("discord", "reddit", …).
+
+    The activation engine holds one router, so an activation in a Discord channel is published on
+    Discord and one in a subreddit on Reddit, through the same services and the same `Publisher`.
+    Calls that name no channel or member (`timestamp`, readiness) go to the default platform;
+    services render text for an activation with `for_channel(activation.channel_id)`.
+    """
+
+    def __init__(
+        self, default: Platform, *, platform_of: Callable[[int], str] | None = None, name: str = "discord"
+    ) -> None:
+        self.default = default
+        self.default_name = name
+        self.platform_of = platform_of or (lambda _id: name)
+        self.platforms: dict[str, Platform] = {name: default}
+
+    def attach(self, name: str, platform: Platform) -> None:
+        self.platforms[name] = platform
+
+    def name_of(self, channel_id: int) -> str:
+        return self.platform_of(channel_id)
+
+    def for_channel(self, channel_id: int) -> Platform:
+        """The platform owning this channel, member or message id."""
+        name = self.platform_of(channel_id)
+        platform = self.platforms.get(name)
+        if platform is None:
+            raise PlatformUnavailable(name)
+        return platform
+
+    async def wait_until_ready(self) -> None:
+        await self.default.wait_until_ready()
+
+    async def post(self, community_id: int, channel_id: int, post: Post) -> Posted:
+        return await self.for_channel(channel_id).post(community_id, channel_id, post)
+
+    async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
+        await self.for_channel(channel_id).edit(community_id, channel_id, message_id, post)
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        return await self.for_channel(channel_id).find_post(community_id, channel_id, post)
+
+    def failure(self, error: Exception) -> Failure:
+        """Permanent if any platform knows the error as permanent (each counts unknown errors as
+        transient, so only the platform that raised it can say it is permanent)."""
+        verdicts = [platform.failure(error) for platform in self.platforms.values()]
+        return next((v for v in verdicts if v.permanent), verdicts[0])
+
+    async def open_thread(self, community_id: int, channel_id: int, message_id: int, name: str) -> int:
+        return await self.for_channel(channel_id).open_thread(community_id, channel_id, message_id, name)
+
+    async def republish(
+        self, community_id: int, channel_id: int, message_id: int, post: Post, author: Author
+    ) -> Posted:
+        platform = self.for_channel(channel_id)
+        return await platform.republish(community_id, channel_id, message_id, post, author)
+
+    async def channel_state(self, channel_id: int, member_id: int) -> ChannelState:
+        return await self.for_channel(channel_id).channel_state(channel_id, member_id)
+
+    async def grant_posting(
+        self, channel_id: int, member_id: int, *, base: Overwrite | None, reason: str
+    ) -> None:
+        await self.for_channel(channel_id).grant_posting(channel_id, member_id, base=base, reason=reason)
+
+    async def restore_overwrite(
+        self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str
+    ) -> None:
+        await self.for_channel(channel_id).restore_overwrite(channel_id, member_id, overwrite, reason=reason)
+
+    async def set_topic(self, channel_id: int, topic: str | None, *, reason: str) -> None:
+        await self.for_channel(channel_id).set_topic(channel_id, topic, reason=reason)
+
+    async def send_private(self, member_id: int, post: Post) -> Posted | None:
+        return await self.for_channel(member_id).send_private(member_id, post)
+
+    async def member(self, community_id: int, member_id: int) -> Member | None:
+        return await self.for_channel(member_id).member(community_id, member_id)
+
+    def mention(self, member_id: int) -> str:
+        return self.for_channel(member_id).mention(member_id)
+
+    def channel_link(self, channel_id: int) -> str:
+        return self.for_channel(channel_id).channel_link(channel_id)
+
+    def role_mention(self, role_id: int) -> str:
+        return self.default.role_mention(role_id)
+
+    def timestamp(self, when: datetime) -> str:
+        return self.default.timestamp(when)
+
+
+class PlatformUnavailable(RuntimeError):
+    """An activation's platform is not configured in this installation (e.g. Reddit credentials removed)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the {name} platform is not configured")
+        self.name = name

@@ -42,18 +42,24 @@ MATRIX: dict[str, frozenset[Role]] = {
     "privacy export": EVERYONE,
     "privacy forget": EVERYONE,
     "privacy forget-member": MODERATORS,
+    "help": EVERYONE,
     # Commands of other cogs, checked there with the same rule (moderator = Manage Server or the role).
     "microvoice setup": MODERATORS,
     "microvoice status": MODERATORS,
+    "microvoice audit": MODERATORS,
     "voices top": MODERATORS,
     "voices member": MODERATORS,
     "voices me": EVERYONE,
     "voices recompute": MODERATORS,
     "voices override": MODERATORS,
+    "voices role": MODERATORS,
     # Brand activations (cogs/activations.py, qa.py, takeover.py, giveaway.py).
     "activation create qa": MANAGERS,
     "activation create giveaway": MANAGERS,
     "activation create takeover": MANAGERS,
+    # In a bound subreddit (cogs/reddit_activations.py; only when Reddit is configured).
+    "activation create reddit-qa": MANAGERS,
+    "activation create reddit-giveaway": MANAGERS,
     "activation approve": MODERATORS,
     "activation reject": MODERATORS,
     "activation cancel": MANAGERS,
@@ -62,6 +68,13 @@ MATRIX: dict[str, frozenset[Role]] = {
     "activation reroll": MODERATORS,
     "activation codes": MANAGERS,
     "activation redemptions": MANAGERS,
+    # Giveaway controls (cogs/giveaway_controls.py): community giveaways are the moderators' own.
+    "giveaway create": MODERATORS,
+    "giveaway end": MODERATORS,
+    "giveaway list": EVERYONE,
+    # Reports (cogs/report.py): aggregates only, figures about fewer than k members hidden.
+    "report community": MODERATORS,
+    "report activation": MANAGERS,
     # An answer is posted as the brand's ("Acme answers:"), so only the brand's own managers give it.
     "qa answer": frozenset({Role.BRAND_MANAGER}),
     # Only the member taking the channel over posts, and a taker is a partner or a brand manager.
@@ -78,14 +91,20 @@ OWN_BRAND_ONLY = frozenset(
         "activation create qa",
         "activation create giveaway",
         "activation create takeover",
+        "activation create reddit-qa",
+        "activation create reddit-giveaway",
         "activation cancel",
         "activation list",
         "activation show",
         "activation codes",
         "activation redemptions",
+        "report activation",
         "qa answer",
     }
 )
+
+#: Commands that exist only when Reddit is configured (a Discord-only bot registers none of them).
+REDDIT_ONLY = frozenset({"activation create reddit-qa", "activation create reddit-giveaway"})
 
 #: Commands only the taker of a live takeover in that channel may run (whatever else they are).
 TAKER_ONLY = frozenset({"takeover post"})
@@ -144,6 +163,22 @@ def refusal_key(command: str) -> str:
         if role in wanted:
             return REFUSAL_KEYS[role]
     return "error.forbidden"
+
+
+#: The order `/help` shows its groups in: what everyone may run first, then what each role adds.
+HELP_ORDER: tuple[Role, ...] = (Role.MEMBER, Role.PARTNER, Role.BRAND_MANAGER, Role.MODERATOR)
+
+
+def help_sections(roles: Collection[Role]) -> list[tuple[Role, list[str]]]:
+    """The commands a member holding `roles` may run, grouped by role, in matrix order: each command once,
+    under the first role of `HELP_ORDER` the member holds that allows it; empty groups are left out."""
+    held = [role for role in HELP_ORDER if role in roles]
+    sections: dict[Role, list[str]] = {role: [] for role in held}
+    for command, allowed_roles in MATRIX.items():
+        first = next((role for role in held if role in allowed_roles), None)
+        if first is not None:
+            sections[first].append(command)
+    return [(role, commands) for role, commands in sections.items() if commands]
 
 
 def matrix_markdown() -> str:

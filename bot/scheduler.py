@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -49,6 +49,11 @@ class Scheduler:
             max_instances=1,
             misfire_grace_time=None,
         )
+
+    def after(self, job_id: str, seconds: float, func: Job) -> None:
+        """Run once, `seconds` of wall-clock time from now (retries wait for the platform, not for an
+        activation's schedule)."""
+        self.at(job_id, datetime.now(UTC) + timedelta(seconds=seconds), func)
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())

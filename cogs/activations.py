@@ -29,6 +29,10 @@ async def approve(interaction: discord.Interaction, activation_id: int) -> None:
     await interaction.response.send_message(text, ephemeral=True)
     if approval.starts_now:  # approved after its start time: it starts now (after the quick reply)
         await app.activations.advance(activation_id)
+        lang = await app.lang(interaction.guild_id)
+        problem = await app.activations.problem_text(approval.activation.community_id, activation_id, lang)
+        if problem is not None:  # no false success: the opening post is not up (yet)
+            await interaction.followup.send(problem, ephemeral=True)
 
 
 @app_commands.command(name="reject", description="Reject a proposed activation with a reason (moderators)")
@@ -53,7 +57,12 @@ async def cancel(interaction: discord.Interaction, activation_id: int, reason: s
     await interaction.response.defer(ephemeral=True, thinking=True)  # a live one's end hook takes a while
     moved = await app.activations.cancel(actor, activation_id, reason)
     key = "activation.cancelled" if moved else "activation.error.changed"
-    await interaction.followup.send(await app.say(interaction, key, id=activation_id), ephemeral=True)
+    text = await app.say(interaction, key, id=activation_id)
+    lang = await app.lang(interaction.guild_id)
+    problem = await app.activations.problem_text(actor.community_id, activation_id, lang) if moved else None
+    if problem is not None:  # cancelled, but the channel is not back (yet): say so
+        text = f"{text}\n{problem}"
+    await interaction.followup.send(text, ephemeral=True)
 
 
 @app_commands.command(name="list", description="Recent activations (moderators; brand managers see theirs)")

@@ -355,7 +355,7 @@ class Brands(commands.Cog):
             contacts=", ".join(f"<@{c}>" for c in found.contacts),
             topics=", ".join(f"<#{t}>" for t in found.topics) or i18n.t(lang, "voices.scope_all"),
             created=stamp(found.created_at),
-            approved_by=f"<@{found.approved_by}>" if found.approved_by else "—",
+            approved_by=f"<@{found.approved_by}>" if found.approved_by and found.approved_by > 0 else "—",
             role=f"<@&{found.role_id}>" if found.role_id else "—",
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)

@@ -136,6 +136,7 @@ def parse_roles(text: str | None) -> list[int]:
     excluded_roles="Role mentions or ids that may not enter, separated by spaces",
     pool_file="Optional: a text file of unique discount codes, one per line",
     connection="The material connection the disclosure names (default: gifted product)",
+    ping_role="A role to ping when the giveaway opens (moderators; only that role is notified)",
 )
 @app_commands.rename(pool_file="codes")
 @app_commands.choices(connection=CONNECTION_CHOICES)
@@ -156,6 +157,7 @@ async def create_giveaway(
     excluded_roles: str | None = None,
     pool_file: discord.Attachment | None = None,
     connection: app_commands.Choice[str] | None = None,
+    ping_role: discord.Role | None = None,
 ) -> None:
     app = app_of(interaction)
     proposal = Proposal(brand, channel.id, starts, ends, prize, connection.value if connection else "gifted")
@@ -167,6 +169,7 @@ async def create_giveaway(
         required_role_id=required_role.id if required_role else None,
         excluded_role_ids=parse_roles(excluded_roles),
         codes_file=reader(pool_file) if pool_file is not None else None,
+        ping_role_id=ping_role.id if ping_role else None,
     )
     activation, commitment = await app.giveaways.create(await actor_of(interaction), proposal, terms)
     await created_reply(interaction, activation)

@@ -20,7 +20,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
 from bot.discord_adapter.components import SafeCallback
-from bot.errors import InvalidInput
+from bot.privacy import parse_member_id
 
 
 class ForgetButton(
@@ -57,7 +57,8 @@ class ForgetButton(
         if self.action == "forget-member":
             await require_moderator(interaction)  # checked again at the click, not only at the command
         await interaction.response.defer()
-        counts = await app.privacy.erase(interaction.guild_id, self.member_id)
+        by = interaction.user.id if self.action == "forget-member" else None
+        counts = await app.privacy.erase(interaction.guild_id, self.member_id, by=by)
         key = "privacy.forgotten" if self.action == "forget" else "privacy.forgotten_member"
         text = await app.say(interaction, key, events=counts["events_deleted"], member=f"<@{self.member_id}>")
         await interaction.edit_original_response(content=text, view=None)
@@ -105,13 +106,11 @@ class Privacy(commands.Cog):
     @require_role("privacy forget-member")
     async def forget_member(self, interaction: discord.Interaction, member_id: str) -> None:
         assert interaction.guild_id is not None
-        raw = member_id.strip().removeprefix("<@").removeprefix("!").removesuffix(">")
-        if not raw.isdigit() or not 15 <= len(raw) <= 21:
-            raise InvalidInput("privacy.bad_member_id")
+        member = parse_member_id(member_id)
         lang = await self.app.lang(interaction.guild_id)
         await interaction.response.send_message(
-            i18n.t(lang, "privacy.confirm_forget_member", member=f"<@{int(raw)}>", id=int(raw)),
-            view=confirm_view(lang, "forget-member", int(raw)),
+            i18n.t(lang, "privacy.confirm_forget_member", member=f"<@{member}>", id=member),
+            view=confirm_view(lang, "forget-member", member),
             ephemeral=True,
         )
 

@@ -12,7 +12,16 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.community import GAP_MAX, GAP_MIN, RETENTION_MAX, RETENTION_MIN, SPONSORED_MAX, SPONSORED_MIN
+from bot.community import (
+    GAP_MAX,
+    GAP_MIN,
+    K_MAX,
+    K_MIN,
+    RETENTION_MAX,
+    RETENTION_MIN,
+    SPONSORED_MAX,
+    SPONSORED_MIN,
+)
 from bot.discord_adapter.checks import moderator_only
 
 STATUS_DAYS = 7
@@ -41,6 +50,7 @@ class Settings(commands.Cog):
         retention_days=f"Days to keep raw engagement events ({RETENTION_MIN}-{RETENTION_MAX})",
         max_sponsored_per_week=f"Most sponsored activations in any 7 days ({SPONSORED_MIN}-{SPONSORED_MAX})",
         min_gap_hours=f"Fewest hours between two sponsored activations ({GAP_MIN}-{GAP_MAX})",
+        k_anonymity=f"Reports hide figures about fewer members than this ({K_MIN}-{K_MAX}, default 5)",
     )
     @app_commands.choices(locale=LOCALE_CHOICES)
     @moderator_only()
@@ -53,6 +63,7 @@ class Settings(commands.Cog):
         retention_days: app_commands.Range[int, RETENTION_MIN, RETENTION_MAX] | None = None,
         max_sponsored_per_week: app_commands.Range[int, SPONSORED_MIN, SPONSORED_MAX] | None = None,
         min_gap_hours: app_commands.Range[int, GAP_MIN, GAP_MAX] | None = None,
+        k_anonymity: app_commands.Range[int, K_MIN, K_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         given: dict[str, object | None] = {
@@ -62,6 +73,7 @@ class Settings(commands.Cog):
             "retention_days": retention_days,
             "max_sponsored_per_week": max_sponsored_per_week,
             "min_gap_hours": min_gap_hours,
+            "k_anonymity": k_anonymity,
         }
         changes = {name: value for name, value in given.items() if value is not None}
         if not changes:
@@ -79,6 +91,7 @@ class Settings(commands.Cog):
             "retention_days": lambda v: str(v),
             "max_sponsored_per_week": lambda v: str(v),
             "min_gap_hours": lambda v: str(v),
+            "k_anonymity": lambda v: str(v),
         }
         parts = [
             i18n.t(lang, f"setup.{name.removesuffix('_id')}", value=shown[name](value))
@@ -105,6 +118,21 @@ class Settings(commands.Cog):
             lang, "setup.sponsored_limits", per_week=s.max_sponsored_per_week, gap=s.min_gap_hours
         )
         return f"{general} {sponsored}"
+
+    @microvoice.command(name="audit", description="Post privileged events in a channel (moderators)")
+    @app_commands.describe(channel="Where to post them (leave empty to stop)")
+    @moderator_only()
+    async def audit(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        channel_id = channel.id if channel else None
+        await self.app.communities.set_audit_channel(interaction.guild_id, channel_id, by=interaction.user.id)
+        if channel_id is None:
+            text = await self.app.say(interaction, "setup.audit_off")
+        else:
+            text = await self.app.say(interaction, "setup.audit_on", channel=f"<#{channel_id}>")
+        await interaction.response.send_message(text, ephemeral=True)
 
     @microvoice.command(name="status", description="What Microvoice recorded here in the last 7 days")
     @moderator_only()

@@ -13,7 +13,10 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
 from bot.discord_adapter.checks import RoleRequired, moderator_only, require_moderator
+from bot.subreddits.ids import is_reddit_id
 from bot.trust import Page, render_why
+from bot.trust.voice_role import DEFAULT_TOP, KEEP_FACTOR, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN
+from bot.trust.voice_role_service import RoleInfo
 
 PER_PAGE = 5
 WINDOWS = (30, 180)
@@ -32,6 +35,15 @@ def scope_label(scope: str, lang: str) -> str:
         return i18n.t(lang, "voices.scope_all")
     _, _, ident = scope.partition(":")
     return f"<#{ident}>"
+
+
+def shown_scope(scope: str) -> bool:
+    """Scopes a Discord reply can name: the whole community and Discord channels (not a subreddit's
+    topics, and not the shorter look-back windows)."""
+    if "@" in scope:
+        return False
+    kind, _, ident = scope.partition(":")
+    return kind == "all" or (ident.isdigit() and not is_reddit_id(int(ident)))
 
 
 def channel_mention(channel_id: int) -> str:
@@ -194,7 +206,77 @@ class Voices(commands.Cog):
                 )
                 for scope, e in standing[:10]
             )
+        linked = (
+            await self.app.links.linked_standing(interaction.guild_id, member_id) if self.app.links else None
+        )
+        if linked is not None:  # one standing for both identities, only for a member who linked them
+            link, combined = linked
+            lines = [
+                i18n.t(
+                    lang,
+                    "link.standing_line",
+                    scope=scope_label(c.scope, lang),
+                    rank=c.rank,
+                    score=f"{c.score:.4f}",
+                )
+                for c in combined
+                if shown_scope(c.scope)
+            ]
+            since = i18n.t(lang, "link.linked", name=link.reddit_name, since=link.linked_at[:10])
+            embed.add_field(
+                name=i18n.t(lang, "link.combined_title", name=link.reddit_name)[:256],
+                value="\n".join(lines[:10])[:1024] or since,
+                inline=False,
+            )
+        if own:
+            roles = await self.app.voice_roles.standing(interaction.guild_id, member_id)
+            lines = [
+                i18n.t(lang, r.key, role=f"<@&{r.role_id}>", scope=scope_label(r.scope, lang), **r.params)
+                for r in roles
+            ]
+            if lines:
+                embed.description = (embed.description or "") + "\n\n" + "\n".join(lines)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @voices.command(name="role", description="Give a role to the top voices of a scope (moderators)")
+    @app_commands.describe(
+        role="The role (leave empty to stop giving one for this scope)",
+        topic="A channel or category (default: the whole server)",
+        top=f"Give it to the top N members (default {DEFAULT_TOP})",
+        min_score="Or give it to members at this % of the top voice's score or more",
+    )
+    @moderator_only()
+    async def role(
+        self,
+        interaction: discord.Interaction,
+        role: discord.Role | None = None,
+        topic: discord.TextChannel | discord.ForumChannel | discord.CategoryChannel | None = None,
+        top: app_commands.Range[int, TOP_MIN, TOP_MAX] | None = None,
+        min_score: app_commands.Range[int, PERCENT_MIN, PERCENT_MAX] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        scope = scope_for(topic)
+        info = None
+        if role is not None:
+            info = RoleInfo(role.id, role.is_default(), role.managed, role.permissions.value)
+        rule = await self.app.voice_roles.configure(
+            interaction.guild_id, scope, info, top_n=top, min_percent=min_score, by=interaction.user.id
+        )
+        lang = await self.app.lang(interaction.guild_id)
+        label = scope_label(scope, lang)
+        if rule is None:
+            text = i18n.t(lang, "voices.role_cleared", scope=label)
+        elif rule.top_n is not None:
+            text = i18n.t(
+                lang, "voices.role_set", role=f"<@&{rule.role_id}>", scope=label, top=rule.top_n,
+                keep=KEEP_FACTOR * rule.top_n,
+            )
+        else:
+            text = i18n.t(
+                lang, "voices.role_set_percent", role=f"<@&{rule.role_id}>", scope=label,
+                percent=rule.min_percent, keep=(rule.min_percent or 0) // KEEP_FACTOR,
+            )
+        await interaction.response.send_message(text, ephemeral=True)
 
     @voices.command(name="recompute", description="Recompute the rankings now (moderators)")
     @moderator_only()
@@ -221,13 +303,19 @@ class Voices(commands.Cog):
         self, interaction: discord.Interaction, member: discord.Member, mode: app_commands.Choice[str]
     ) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # Whose standing rested on this member: read before the exclusion takes effect.
+        leaning = []
+        if mode.value == "exclude":
+            leaning = await self.app.voices.dependents(interaction.guild_id, member.id)
         await self.app.communities.set_trust_override(
             interaction.guild_id, member.id, mode.value, by=interaction.user.id
         )
-        await interaction.response.send_message(
-            await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>"),
-            ephemeral=True,
-        )
+        text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
+        if leaning:
+            shown = ", ".join(f"<@{m}> ({round(share * 100)}%)" for m, share in leaning[:10])
+            text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=shown)
+        await interaction.followup.send(text, ephemeral=True)
 
 
 async def setup(bot: MicrovoiceBot) -> None:

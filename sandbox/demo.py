@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import tempfile
 import time
 from collections import Counter
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from sandbox.demo_brands import DemoClock, show_brand_partnership
+from sandbox.demo_reddit import show_reddit_community
+from sandbox.demo_tour import show_tour
 from sandbox.simulator import SimAction, SimCommunity, simulate
 
 SENT_KINDS = ("message", "reply", "reaction", "unreaction", "thread", "join")
@@ -113,7 +116,8 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
         )
         build_guild(sandbox, community)
         moderator = next(m.id for m in community.members if not m.is_bot)
-        bot = build_bot(settings, clock=DemoClock())  # the brand part moves it to a giveaway's end
+        # The sandbox sends every guild at once: no need to wait for late ones; the brand part moves the clock
+        bot = build_bot(settings, clock=DemoClock(), guild_ready_timeout=0.05)
         runner = asyncio.create_task(bot.start(settings.discord_token))
         try:
             await sandbox.wait_ready(timeout=30)
@@ -139,10 +143,12 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
             status = followup.json["embeds"][0]
             print("\n/microvoice status, as the bot answered a moderator (ephemeral):")
             print(f"  {status['title']}")
+            names = {c.id: c.name for c in community.channels}
             for line in status.get("description", "").splitlines():
-                print(f"  {line}")
+                print("  " + re.sub(r"<#(\d+)>", lambda m: "#" + names.get(int(m.group(1)), "?"), line))
             recorded = await app.store.event_counts(community.guild_id, community.start - timedelta(days=1))
             await show_brand_partnership(sandbox, bot, community, moderator=moderator)
+            await show_tour(sandbox, bot, community, moderator=moderator)
         finally:
             await bot.close()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -162,6 +168,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
         f"\n{'OK' if ok else 'MISMATCH'}: recorded counts {'equal' if ok else 'differ from'} what was sent "
         f"({time.perf_counter() - started:.1f} s)."
     )
+    ok = await show_reddit_community() and ok
     return 0 if ok else 1
 
 

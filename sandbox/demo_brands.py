@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.activations import draw as giveaway
 from bot.partners import lookup_key
+from sandbox.demo_reports import show_reports
 from sandbox.simulator import SimCommunity
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class _BrandDemo:
         print(f"   /activation approve {activation_id} → {self.readable(text)}")
 
         await self._run_giveaway(activation_id, contact, [m for m, _ in joiners])
+        await show_reports(self.app, self.guild, activation_id)
         await self._localized(contact, brand.id)
 
     async def _ranked(self) -> list[tuple[int, int]]:

@@ -41,6 +41,7 @@ CHANNEL_TEXT, CHANNEL_CATEGORY, CHANNEL_PUBLIC_THREAD, CHANNEL_FORUM = 0, 4, 11,
 ROLES: tuple[str, ...] = (
     "expert", "ordinary", "lurker", "spammer", "self_reactor", "reaction_ring",
     "alt_ring", "alt_owner", "reply_farmer", "brand_staff", "bot",
+    "dormant_booster", "boosted", "broadcaster", "pod",
 )  # fmt: skip
 MANIPULATOR_ROLES: frozenset[str] = frozenset(
     {
@@ -52,10 +53,27 @@ MANIPULATOR_ROLES: frozenset[str] = frozenset(
         "reply_farmer",
         "brand_staff",
         "bot",
+        "dormant_booster",
+        "boosted",
+        "broadcaster",
+        "pod",
     }
 )
+#: The attacks, by the roles that take part in each (brand staff and bots are part of normal
+#: community life, not attacks, though no ranking may list them either).
+ATTACKS: dict[str, tuple[str, ...]] = {
+    "spam": ("spammer",),
+    "self-boosting": ("self_reactor",),
+    "reaction ring": ("reaction_ring",),
+    "alt accounts": ("alt_ring", "alt_owner"),
+    "reply farming": ("reply_farmer",),
+    "dormant-seed boosting": ("dormant_booster", "boosted"),
+    "broadcasting for replies": ("broadcaster",),
+    "engagement pod": ("pod",),
+}
 (
     _EXPERT, _ORDINARY, _LURKER, _SPAMMER, _SELF, _RING, _ALT, _OWNER, _FARMER, _BRAND, _BOT,
+    _BOOSTER, _BOOSTED, _BCAST, _POD,
 ) = range(len(ROLES))  # fmt: skip
 
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -532,24 +550,45 @@ class _Generator:
         n_pairs = _rint(m * max(min(2.0, n / 100), 0.0006 * n))
         n_rings = max(some, _rint(m * 0.0008 * n))
         n_alt_rings = max(some, _rint(m * 0.0005 * n))
+        n_boosts = max(some, _rint(m * 0.0005 * n))
+        n_bcast = max(some, _rint(m * max(min(2.0, n / 100), 0.0006 * n)))
+        n_pods = max(some, _rint(m * 0.0002 * n))
         ring_sizes = rng.integers(5, 6 + _rint(20 * m), size=n_rings)
         alt_sizes = 5 + np.rint(35 * m * rng.uniform(0.55, 1.0, size=n_alt_rings)).astype(np.int64)
         alt_sizes = np.minimum(alt_sizes, 40)
-        fixed = n_bots + n_brand + n_experts + n_spam + n_self + 2 * n_pairs
-        # Small communities: shrink rings first so at least 60% of members stay regular.
+        # Dormant boosters: long-standing, silent accounts, 6-40 per beneficiary in a small community
+        # and more in a large one (as many as it takes to compete with its most sought-out members).
+        # Pods grow with the community too.
+        grow = max(1.0, np.sqrt(n / 1000))
+        boost_sizes = np.rint(grow**1.6 * (6 + 34 * m * rng.uniform(0.4, 1.0, size=n_boosts)))
+        boost_sizes = boost_sizes.astype(np.int64)
+        pod_sizes = np.minimum(np.rint(grow * rng.integers(5, 6 + _rint(25 * m), size=n_pods)), 40)
+        pod_sizes = pod_sizes.astype(np.int64)
+        fixed = n_bots + n_brand + n_experts + n_spam + n_self + 2 * n_pairs + n_bcast
+        # Small communities: shrink the groups first (largest first, never below 5; boosters and pods
+        # before rings and alt rings), then drop whole groups, so at least 60% of members stay
+        # regular. Alt rings and boosters have a leader each.
+        groups = [boost_sizes, pod_sizes, ring_sizes, alt_sizes]
+        leaders = (1, 0, 0, 1)
+
+        def special_groups() -> int:
+            return sum(int(g.sum()) + lead * len(g) for g, lead in zip(groups, leaders, strict=True))
+
         budget = int(0.4 * n) - fixed
-        while ring_sizes.sum() + alt_sizes.sum() + len(alt_sizes) > max(budget, 0):
-            if len(alt_sizes) and alt_sizes.max() > 5:
-                alt_sizes[np.argmax(alt_sizes)] -= 1
-            elif len(ring_sizes) and ring_sizes.max() > 5:
-                ring_sizes[np.argmax(ring_sizes)] -= 1
-            elif len(alt_sizes) >= len(ring_sizes) and len(alt_sizes):
-                alt_sizes = alt_sizes[:-1]
-            elif len(ring_sizes):
-                ring_sizes = ring_sizes[:-1]
+        while special_groups() > max(budget, 0):
+            big = [int(g.max()) if len(g) else 0 for g in groups]
+            shrinkable = [k for k in range(len(groups)) if big[k] > 5]
+            if shrinkable:
+                first = [k for k in shrinkable if k < 2] or shrinkable
+                k = max(first, key=lambda i: big[i])
+                groups[k][np.argmax(groups[k])] -= 1
+            elif any(len(g) for g in groups):
+                k = int(np.argmax([len(g) for g in groups]))
+                groups[k] = groups[k][:-1]
             else:
                 break
-        special = fixed + int(ring_sizes.sum()) + int(alt_sizes.sum()) + len(alt_sizes)
+        boost_sizes, pod_sizes, ring_sizes, alt_sizes = groups
+        special = fixed + special_groups()
         if special > n - 5:
             raise ValueError(f"too few members ({n}) for the requested manipulation")
         rest = n - special
@@ -557,7 +596,8 @@ class _Generator:
         order = [
             (_BOT, n_bots), (_BRAND, n_brand), (_EXPERT, n_experts), (_SPAMMER, n_spam), (_SELF, n_self),
             (_FARMER, 2 * n_pairs), (_RING, int(ring_sizes.sum())), (_ALT, int(alt_sizes.sum())),
-            (_OWNER, len(alt_sizes)), (_LURKER, n_lurk), (_ORDINARY, rest - n_lurk),
+            (_OWNER, len(alt_sizes)), (_BOOSTER, int(boost_sizes.sum())), (_BOOSTED, len(boost_sizes)),
+            (_BCAST, n_bcast), (_POD, int(pod_sizes.sum())), (_LURKER, n_lurk), (_ORDINARY, rest - n_lurk),
         ]  # fmt: skip
         slots = rng.permutation(n)
         role = np.empty(n, dtype=np.int8)
@@ -569,12 +609,22 @@ class _Generator:
             self.by_role[r] = idx  # random (slot) order: used to group rings/pairs
             pos += c
         self.role = role
-        # Groups: reaction rings, alt rings (with owners), farmer pairs.
+        # Groups: reaction rings, alt rings (with owners), booster groups (with beneficiaries), pods.
         self.ring_members = self.by_role[_RING]
         self.ring_sizes = ring_sizes.astype(np.int64)
         self.ring_starts = np.cumsum(self.ring_sizes) - self.ring_sizes
         self.ring_of = np.full(n, -1, dtype=np.int64)
         self.ring_of[self.ring_members] = np.repeat(np.arange(len(ring_sizes)), ring_sizes)
+        self.pod_members = self.by_role[_POD]
+        self.pod_sizes = pod_sizes.astype(np.int64)
+        self.pod_starts = np.cumsum(self.pod_sizes) - self.pod_sizes
+        self.pod_of = np.full(n, -1, dtype=np.int64)
+        self.pod_of[self.pod_members] = np.repeat(np.arange(len(pod_sizes)), pod_sizes)
+        self.boosters = self.by_role[_BOOSTER]
+        self.boost_sizes = boost_sizes.astype(np.int64)
+        self.boost_group_of = np.full(n, -1, dtype=np.int64)
+        self.boost_group_of[self.boosters] = np.repeat(np.arange(len(boost_sizes)), boost_sizes)
+        self.boosted = self.by_role[_BOOSTED]  # beneficiary of booster group k
         self.alt_members = self.by_role[_ALT]
         self.alt_sizes = alt_sizes.astype(np.int64)
         self.alt_starts = np.cumsum(self.alt_sizes) - self.alt_sizes
@@ -609,9 +659,24 @@ class _Generator:
                 (rng.random(len(ring)) * 0.5 * period).astype(np.int64),
             ),
         )
+        # Pods are long-standing members; beneficiaries of boosting have been around a while.
+        pods = self.pod_members
+        joined[pods] = np.minimum(
+            joined[pods], -60 * _DAY - (rng.random(len(pods)) * 300 * _DAY).astype(np.int64)
+        )
+        boosted = self.boosted
+        joined[boosted] = np.minimum(joined[boosted], -30 * _DAY)
+        # Dormant boosters: joined long ago on old accounts (bought or farmed for exactly this), silent
+        # since, and waking up together late in the period, within a day or two of each other.
+        boosters = self.boosters
+        joined[boosters] = -60 * _DAY - (rng.random(len(boosters)) * 840 * _DAY).astype(np.int64)
         created = joined - (rng.random(n) * 4 * 365 * _DAY).astype(np.int64) - _DAY
         fresh = rng.random(n) < 0.1  # some real members join with brand-new accounts
+        fresh[boosters] = False
         created[fresh] = joined[fresh] - (rng.random(int(fresh.sum())) * 7 * _DAY).astype(np.int64) - _HOUR
+        group_wake = period * rng.uniform(0.55, 0.8, size=len(self.boost_sizes))
+        spread = rng.random(len(boosters)) * min(2 * _DAY, 0.1 * period)
+        wake = group_wake[self.boost_group_of[boosters]] + spread
         # Alts: created and joined within the last few days of the period, in a burst.
         alt_window = int(min(3 * _DAY, 0.3 * period))
         self.alt_window_start = period - alt_window
@@ -625,6 +690,7 @@ class _Generator:
         self.joined = joined
         self.created = created
         self.active_lo = np.maximum(joined, 0) + _SEC  # nothing happens before a member has joined
+        self.active_lo[boosters] = wake.astype(np.int64)  # dormant until they wake up
         self.tz_ms = (rng.normal(0.0, 4.0, n).clip(-10, 12) * _HOUR).astype(np.int64)
 
         # --- activity (Pareto, heavy-tailed) ---
@@ -700,6 +766,32 @@ class _Generator:
         reply[own] = np.minimum(reply[own], cfg.reply_rate)
         rattr[own] = np.minimum(rattr[own], 0.3)
         xattr[own] = np.minimum(xattr[own], 0.5)
+        # dormant boosters: once awake, a little ordinary-looking activity besides the boosting
+        setv(post, _BOOSTER, u(_BOOSTER, 0.1, 0.5))
+        setv(reply, _BOOSTER, u(_BOOSTER, 0.05, 0.3))
+        setv(react, _BOOSTER, u(_BOOSTER, 0.1, 0.6))
+        setv(rattr, _BOOSTER, u(_BOOSTER, 0.05, 0.3))
+        setv(xattr, _BOOSTER, u(_BOOSTER, 0.05, 0.3))
+        setv(resp, _BOOSTER, 0.1)
+        # their beneficiary: an unremarkable member who posts steadily
+        bst = self.by_role[_BOOSTED]
+        post[bst] = np.maximum(post[bst], rng.uniform(1.0, 2.5, len(bst)))
+        rattr[bst] = np.minimum(rattr[bst], 0.5)
+        xattr[bst] = np.minimum(xattr[bst], 0.5)
+        # broadcasters: reply to everyone, hoping to be answered (and they are, out of politeness)
+        setv(post, _BCAST, u(_BCAST, 0.5, 2.0))
+        setv(reply, _BCAST, u(_BCAST, 6.0, 15.0) * (0.5 + m))
+        setv(react, _BCAST, u(_BCAST, 0.2, 1.0))
+        setv(rattr, _BCAST, u(_BCAST, 0.1, 0.4))
+        setv(xattr, _BCAST, u(_BCAST, 0.1, 0.4))
+        setv(resp, _BCAST, 0.3)
+        # pods: ordinary members who post steadily and engage with every post of every pod-mate
+        setv(post, _POD, u(_POD, 1.0, 3.0))
+        setv(reply, _POD, u(_POD, 0.1, 0.5))
+        setv(react, _POD, u(_POD, 0.1, 0.6))
+        setv(rattr, _POD, np.minimum(rattr[self.by_role[_POD]], 0.6))
+        setv(xattr, _POD, np.minimum(xattr[self.by_role[_POD]], 0.6))
+        setv(resp, _POD, 0.2)
         # reply farmers: huge reply volume, low value
         setv(post, _FARMER, u(_FARMER, 0.5, 2.0))
         setv(reply, _FARMER, u(_FARMER, 15.0, 30.0) * (0.5 + m))
@@ -772,6 +864,9 @@ class _Generator:
             mem = self.alt_members[self.alt_starts[k] : self.alt_starts[k] + self.alt_sizes[k]]
             top3[mem] = top3[owner]
             ntop[mem] = ntop[owner]
+        # Boosters show up where their beneficiary is.
+        top3[self.boosters] = top3[self.boosted[self.boost_group_of[self.boosters]]]
+        ntop[self.boosters] = ntop[self.boosted[self.boost_group_of[self.boosters]]]
         # Bots post in general plus one other text channel (never the forum: bots don't open threads).
         bots = self.by_role[_BOT]
         top3[bots, 0] = 0
@@ -785,6 +880,7 @@ class _Generator:
         focus[ex] = 0.95
         focus[self.by_role[_SPAMMER]] = 0.3
         focus[self.by_role[_FARMER]] = 0.2
+        focus[self.by_role[_BCAST]] = 0.4
         focus[bots] = 1.0
         focus[self.alt_members] = 1.0
         self.focus = focus
@@ -889,7 +985,7 @@ class _Generator:
         self._index_messages()
         role = self.role
         rate = self.reply_rate.copy()
-        rate[np.isin(role, (_FARMER, _ALT, _BOT))] = 0.0
+        rate[np.isin(role, (_FARMER, _BCAST, _ALT, _BOT))] = 0.0
         counts = rng.poisson(rate * np.maximum(self.period - self.active_lo, 0) / _DAY)
         actor = np.repeat(np.arange(self.n, dtype=np.int32), counts)
         t, ok = self.sample_times(actor, self.active_lo[actor])
@@ -904,21 +1000,26 @@ class _Generator:
         self._index_messages()
 
     def make_farmer_replies(self) -> None:
-        """Reply farmers spray low-value replies at everyone, and run long reply chains with their partner."""
+        """Reply farmers and broadcasters spray replies at everyone; farmers also run long reply chains
+        with their partner."""
         rng = self.rng
         farmers = self.by_role[_FARMER]
         self.farmer_reply_uids = np.zeros(0, dtype=np.int64)
-        if not len(farmers):
+        sprayers = np.concatenate([farmers, self.by_role[_BCAST]])
+        if not len(sprayers):
             return
-        span = np.maximum(self.period - self.active_lo[farmers], 0) / _DAY
-        counts = rng.poisson(self.reply_rate[farmers] * span)
-        actor = np.repeat(farmers, counts).astype(np.int32)
+        span = np.maximum(self.period - self.active_lo[sprayers], 0) / _DAY
+        counts = rng.poisson(self.reply_rate[sprayers] * span)
+        actor = np.repeat(sprayers, counts).astype(np.int32)
         t, ok = self.sample_times(actor, self.active_lo[actor])
         actor, t = actor[ok], t[ok]
         p = self.posts
         idx = self._organic_targets(actor, t, np.ones(len(p["t"])), 12 * _HOUR, 0.0)  # anyone will do
         ok = idx >= 0
         self.farmer_reply_uids = self.add(self._reply_chunk(actor[ok], t[ok], p["uid"][idx[ok]]))
+        if not len(farmers):
+            self._index_messages()
+            return
         # Chains: A posts, then A and B alternate replying to the previous message.
         a = farmers[0::2]
         b = farmers[1::2]
@@ -965,6 +1066,9 @@ class _Generator:
             p = np.minimum(0.9, self.resp[author] * 2.0 * q / (q + 1.0)) * (0.6 if round_ else 1.0)
             farm = self.role[replier] == _FARMER
             p = np.where(farm, np.where(self.hyper[author], 0.4, 0.0), p)
+            # A broadcaster's reply asks something: people answer out of politeness.
+            asked = (self.role[replier] == _BCAST) & (self.resp[author] > 0)
+            p = np.where(asked, np.minimum(0.9, 0.25 + self.resp[author]) * (0.6 if round_ else 1.0), p)
             hit = (rng.random(len(cand)) < p) & (author != replier)
             src = cand[hit]
             t = self.uid_t[src] + self.delay(len(src), 40 * _MIN, 10 * _SEC)
@@ -995,9 +1099,52 @@ class _Generator:
             n_peer = rng.poisson(1.0 + 3.0 * m, size=len(alts))
             act, tgt = self._alt_targets(alts, n_owner, n_peer)
             parts.append(self._reply_chunk(act, self.alt_t, tgt))
+        # Pods reply to many of their pod-mates' posts, within minutes.
+        self.pod_post_idx = np.flatnonzero(self.pod_of[p["actor"]] >= 0)
+        rows, who = self._pod_fanout(self.pod_post_idx)
+        hit = rng.random(len(rows)) < 0.25 + 0.35 * m
+        rows, who = rows[hit], who[hit]
+        post = self.pod_post_idx[rows]
+        t = p["t"][post] + self.delay(len(post), 15 * _MIN, 20 * _SEC)
+        ok = (t < self.period) & (t >= self.active_lo[who])
+        parts.append(self._reply_chunk(who[ok], t[ok], p["uid"][post[ok]]))
+        # Woken boosters reply to their beneficiary's posts.
+        if len(self.boosters):
+            act, tgt, t = self._boost_targets(rng.poisson(2.0 + 6.0 * m, size=len(self.boosters)))
+            parts.append(self._reply_chunk(act, t, tgt))
         for c in parts:
             self.add(c)
         self._index_messages()
+
+    def _pod_fanout(self, post_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row into post_idx, pod-mate) for every other member of the post author's pod."""
+        pod = self.pod_of[self.posts["actor"][post_idx]]
+        rows, pos = _expand(self.pod_sizes[pod])
+        who = self.pod_members[self.pod_starts[pod][rows] + pos]
+        keep = who != self.posts["actor"][post_idx][rows]
+        return rows[keep], who[keep].astype(np.int32)
+
+    def _boost_targets(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`counts[i]` engagements by booster i with its beneficiary's posts, after it woke up:
+        (actor, target uid, time)."""
+        p = self.posts
+        rows, _ = _expand(counts)
+        act = self.boosters[rows].astype(np.int32)
+        t, ok = self.sample_times(act, self.active_lo[act])
+        act, t = act[ok], t[ok]
+        group = self.boost_group_of[act]
+        mine = np.flatnonzero(np.isin(p["actor"], self.boosted))
+        sampler = _WindowSampler(self.boost_group_of_post(mine), p["t"][mine])
+        cw = sampler.cumweights(np.ones(len(mine)))
+        pick = sampler.sample(group, t, self.period + 30 * _DAY, cw, self.rng)
+        ok = pick >= 0
+        return act[ok], p["uid"][mine[pick[ok]]], t[ok]
+
+    def boost_group_of_post(self, post_idx: np.ndarray) -> np.ndarray:
+        """Booster group whose beneficiary wrote each post (posts by beneficiaries only)."""
+        group = np.full(self.n, -1, dtype=np.int64)
+        group[self.boosted] = np.arange(len(self.boosted))
+        return group[self.posts["actor"][post_idx]]
 
     def _ring_fanout(self, post_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row into post_idx, ring-mate) for every other member of the post author's ring."""
@@ -1101,6 +1248,20 @@ class _Generator:
         parts.append(
             (ev.t[tgt] + self.delay(len(rr), 20 * _MIN), np.repeat(who, k), tgt, self.emojis(len(rr)))
         )
+        # --- pods: react to nearly every post of every pod-mate, within minutes ---
+        pp = self.pod_post_idx
+        r_rows, who = self._pod_fanout(pp)
+        hit = rng.random(len(r_rows)) < 0.6 + 0.35 * m
+        r_rows, who = r_rows[hit], who[hit]
+        k = 1 + rng.binomial(1, 0.3, size=len(r_rows))
+        rr = np.repeat(r_rows, k)
+        tgt = self.posts["uid"][pp[rr]]
+        when = ev.t[tgt] + self.delay(len(rr), 10 * _MIN)
+        parts.append((when, np.repeat(who, k), tgt, self.emojis(len(rr))))
+        # --- woken boosters: react to their beneficiary's posts, often with several emojis ---
+        if len(self.boosters):
+            act, tgt, t = self._boost_targets(rng.poisson(6.0 + 18.0 * m, size=len(self.boosters)))
+            parts.append((t, act, tgt, self.emojis(len(act))))
         # --- alts: react to the owner's posts and to each other ---
         alts = self.alt_members
         if len(alts):

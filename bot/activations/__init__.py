@@ -5,6 +5,7 @@ through `bot.platform.Platform`.
     model.py        the state machine, schedule validation, the saturation guard (pure)
     disclosure.py   the disclosure tag, and `Publisher`: the only way an activation posts anything
     service.py      the engine: create, approve, reject, cancel, jobs, start-up catch-up, the kind registry
+    intents.py      side effects as durable intents: recorded, retried with backoff, caught up, reported
     giveaways.py    entries, eligibility, the commit-reveal draw, rerolls, claims, unique codes
     draw.py         giveaway rules and the provably fair draw (pure)
     codes.py        code pools and redemption reports (pure)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import isolate
 from bot.platform import Action, Attachment, Author, Card, Platform, Post, Posted
+from bot.text import ZWJ, ZWNJ, strip_invisible
 
 if TYPE_CHECKING:
     from bot.activations.model import Activation
@@ -72,15 +73,17 @@ class _Unknown(ValueError):
 def sanitize_brand(name: str) -> str:
     """A brand name safe inside the tag: printable, one line, no markup, no mentions, bounded length."""
     kept: list[str] = []
-    for ch in unicodedata.normalize("NFKC", name):
+    # The shared cleaner drops bidi controls and stray zero-width characters but keeps the joiners of
+    # an emoji sequence (and of scripts shaped with them); any other format character goes here.
+    for ch in strip_invisible(unicodedata.normalize("NFKC", name)):
         category = unicodedata.category(ch)
-        if category in ("Cc", "Cf", "Zl", "Zp"):  # controls, bidi/zero-width format chars, line breaks
-            kept.append(" " if category != "Cf" else "")
-            continue
-        kept.append(ch)
+        if category in ("Cc", "Zl", "Zp"):  # newlines and tabs left by the cleaner
+            kept.append(" ")
+        elif category != "Cf" or ch in (ZWJ, ZWNJ) or 0xE0020 <= ord(ch) <= 0xE007F:
+            kept.append(ch)
     text = _SPACES.sub(" ", _DROP.sub(" ", "".join(kept))).strip(" -.")
     if len(text) > MAX_BRAND:
-        text = text[: MAX_BRAND - 1].rstrip() + "…"
+        text = text[: MAX_BRAND - 1].rstrip().rstrip(ZWJ + ZWNJ) + "…"
     return _MARKDOWN.sub(r"\\\1", text) or "?"
 
 
@@ -91,6 +94,16 @@ def tag(lang: str, brand: str, connection: str) -> str:
     lang = lang if lang in _TAGS else "en"
     body = _TAGS[lang][connection].format(brand=isolate(sanitize_brand(brand)))
     return f"{_MARK[lang]}{SEPARATOR}{body}"
+
+
+# A community giveaway carries no advertising mark: no brand is behind it. What it says instead is also
+# kept here, out of the catalogs, like the mark.
+_COMMUNITY = {"en": "Community giveaway", "ar": "سحب مجتمعي", "he": "הגרלה קהילתית"}
+
+
+def community_label(lang: str) -> str:
+    """What a community giveaway's posts start with, e.g. ``Community giveaway``."""
+    return _COMMUNITY.get(lang, _COMMUNITY["en"])
 
 
 def marks() -> tuple[str, ...]:
@@ -146,7 +159,10 @@ def disclose_card(disclosure: str, card: Card) -> Card:
 
 
 def tag_for(activation: Activation) -> str:
-    """The activation's tag, in the language it was created in."""
+    """The activation's tag, in the language it was created in: the disclosure of the brand behind it,
+    or, for a community giveaway (no brand), "Community giveaway" and no advertising mark."""
+    if activation.brand_id is None:
+        return community_label(activation.locale)
     return tag(activation.locale, activation.brand_name, activation.connection)
 
 
@@ -180,6 +196,8 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        notify_roles: Iterable[int] = (),
+        nonce: str | None = None,
     ) -> Post:
         label = tag_for(activation)
         return Post(
@@ -189,6 +207,8 @@ class Publisher:
             attachments=tuple(attachments),
             reply_to=reply_to,
             notify=notify_only(notify),
+            notify_roles=tuple(dict.fromkeys(notify_roles)),
+            nonce=nonce,
         )
 
     async def post(
@@ -202,6 +222,8 @@ class Publisher:
         attachments: Iterable[Attachment] = (),
         reply_to: int | None = None,
         notify: Iterable[int] = (),
+        notify_roles: Iterable[int] = (),
+        nonce: str | None = None,
     ) -> Posted:
         post = self.compose(
             activation,
@@ -211,8 +233,15 @@ class Publisher:
             attachments=attachments,
             reply_to=reply_to,
             notify=notify,
+            notify_roles=notify_roles,
+            nonce=nonce,
         )
         return await self.platform.post(activation.community_id, channel_id, post)
+
+    async def find(self, activation: Activation, channel_id: int, **parts: Any) -> Posted | None:
+        """The message `post(activation, channel_id, **parts)` would make, if the bot already made it."""
+        post = self.compose(activation, **parts)
+        return await self.platform.find_post(activation.community_id, channel_id, post)
 
     async def open_thread(self, activation: Activation, posted: Posted) -> int:
         """A thread on a post, named after the tag and the activation's title; returns the thread's id."""

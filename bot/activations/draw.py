@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.errors import InvalidInput
+from bot.text import clean
 
 MIN_WINNERS, MAX_WINNERS = 1, 50
 MAX_PRIZE = 200
@@ -68,10 +69,6 @@ class GiveawayConfig:
         )
 
 
-def _clean(text: str | None) -> str:
-    return (text or "").replace("\r\n", "\n").strip()
-
-
 def validate_config(
     *,
     prize: str | None,
@@ -83,7 +80,7 @@ def validate_config(
     excluded_role_ids: Iterable[int] = (),
 ) -> GiveawayConfig:
     """Check what a brand manager typed; raise InvalidInput (a catalog key) for the first problem."""
-    prize_text, rules_text = _clean(prize), _clean(rules)
+    prize_text, rules_text = clean(prize or ""), clean(rules or "", multiline=True)
     if not MIN_WINNERS <= winners <= MAX_WINNERS:
         raise InvalidInput("giveaway.error.winners", low=MIN_WINNERS, high=MAX_WINNERS, value=winners)
     if not prize_text:

@@ -3,7 +3,8 @@ commit-reveal draw at the end, rerolls, prize claims, code pools, code claims an
 
 The rules and the draw are pure (`bot.activations.draw`, docs/giveaways.md); each draw round is one
 guarded row in the store, so winners are drawn once whatever races or restarts happen, and the results
-are posted once (`recover` finishes at start-up what a stop interrupted). Every post and edit goes
+are posted once: the opening and the results post are steps of the activation's durable intents
+(bot/activations/intents.py), retried until done and caught up at start-up. Every post and edit goes
 through `Publisher`, so it carries the disclosure. The buttons are actions with fixed ids ending in
 the activation id (`ENTER`, `LEAVE`, `CLAIM`, `CODE`); all state lives in the database.
 """
@@ -21,9 +22,10 @@ from bot import i18n
 from bot.activations import codes, draw
 from bot.activations.codes import RedemptionReport
 from bot.activations.draw import Eligibility, GiveawayConfig, MemberFacts
+from bot.activations.intents import CLOSE, Steps
 from bot.activations.model import Activation, State
-from bot.activations.service import ActivationService, Actor, Proposal
-from bot.errors import InvalidInput, MicrovoiceError
+from bot.activations.service import ActivationService, Actor, Approval, Proposal, brand_label, state_label
+from bot.errors import Forbidden, InvalidInput, MicrovoiceError
 from bot.ingest import Ingest
 from bot.ledger import parse_iso
 from bot.platform import Action, Attachment, Card, Member
@@ -52,6 +54,8 @@ class GiveawayTerms:
     required_role_id: int | None = None
     excluded_role_ids: Sequence[int] = ()
     codes_file: Upload | None = None
+    #: One role a moderator chose to ping when the giveaway opens (only that role is notified).
+    ping_role_id: int | None = None
 
 
 def config_of(activation: Activation) -> GiveawayConfig:
@@ -132,9 +136,13 @@ class GiveawayService:
 
     # -- proposing --------------------------------------------------------------------------------------
 
-    async def create(self, actor: Actor, proposal: Proposal, terms: GiveawayTerms) -> tuple[Activation, str]:
+    async def create(
+        self, actor: Actor, proposal: Proposal, terms: GiveawayTerms, *, stated_by: int | None = None
+    ) -> tuple[Activation, str]:
         """A pending giveaway with its secret seed (and code pool) in one transaction; returns it and the
-        public commitment of the seed."""
+        public commitment of the seed. A ping role is only for moderators to choose."""
+        if terms.ping_role_id is not None and not actor.is_moderator:
+            raise MicrovoiceError("giveaway.error.ping_moderators")
         config = draw.validate_config(
             prize=proposal.title,
             rules=terms.rules,
@@ -154,10 +162,72 @@ class GiveawayService:
             "giveaway",
             replace(proposal, title=config.prize),
             # The commitment is public from the start (the seed is not): /activation show lists it.
-            config={**config.to_json(), "commitment": commitment},
-            insert=partial(self.store.insert_giveaway, seed=seed, commitment=commitment, codes=pool),
+            config={**config.to_json(), "commitment": commitment, "ping_role_id": terms.ping_role_id},
+            insert=partial(
+                self.store.insert_giveaway, seed=seed, commitment=commitment, codes=pool, stated_by=stated_by
+            ),
         )
         return activation, commitment
+
+    async def create_community(
+        self, actor: Actor, proposal: Proposal, terms: GiveawayTerms, *, no_brand: bool
+    ) -> tuple[Approval, str]:
+        """A community giveaway: no brand is behind it, so its posts say "Community giveaway" instead of
+        an advertising disclosure. Only a moderator creates one, and only by stating that no brand
+        provided the prize (recorded with who stated it); it is approved at once by that moderator and
+        is not counted as sponsored content. The same commit-reveal draw applies."""
+        if not actor.is_moderator:
+            raise Forbidden("error.moderator_only")
+        if not no_brand:
+            raise InvalidInput("giveaway.error.statement_required")
+        activation, commitment = await self.create(
+            actor, replace(proposal, brand_id=None), terms, stated_by=actor.member_id
+        )
+        return await self.engine.approve(actor, activation.id), commitment
+
+    async def end_now(self, actor: Actor, activation_id: int) -> Activation:
+        """End a live giveaway now *with* its draw (cancelling draws nothing). Moderators only."""
+        if not actor.is_moderator:
+            raise Forbidden("error.moderator_only")
+        activation = await self.store.get_activation(actor.community_id, activation_id)
+        if activation is None or activation.kind != "giveaway":
+            raise InvalidInput("giveaway.error.not_found")
+        return await self.engine.end_now(actor, activation_id)
+
+    async def listing(self, actor: Actor, lang: str) -> tuple[list[str], list[str]]:
+        """(running giveaways, recent others): everyone sees the running ones; moderators also the
+        recent pending, scheduled, ended, cancelled and rejected ones."""
+        store, community = self.store, actor.community_id
+        running = []
+        for a in await store.list_activations(community, kind="giveaway", states=(State.LIVE,)):
+            running.append(
+                i18n.t(
+                    lang,
+                    "giveaway.list_running_line",
+                    id=a.id,
+                    prize=i18n.isolate(a.title),
+                    brand=brand_label(a, lang),
+                    channel=self.platform.channel_link(a.channel_id),
+                    end=self.platform.timestamp(a.ends_at),
+                    entries=await store.giveaway_entry_count(a.id),
+                )
+            )
+        recent: list[str] = []
+        if actor.is_moderator:
+            others = (State.PENDING, State.SCHEDULED, *CLOSED_STATES)
+            for a in await store.list_activations(community, kind="giveaway", states=others, limit=15):
+                recent.append(
+                    i18n.t(
+                        lang,
+                        "giveaway.list_recent_line",
+                        id=a.id,
+                        prize=i18n.isolate(a.title),
+                        brand=brand_label(a, lang),
+                        state=state_label(lang, a.state),
+                        start=self.platform.timestamp(a.starts_at),
+                    )
+                )
+        return running, recent
 
     # -- members --------------------------------------------------------------------------------------
 
@@ -336,6 +406,10 @@ class GiveawayService:
         ]
         if total:
             lines.append(i18n.t(lang, "giveaway.post_codes", left=total - claimed, total=total))
+        statement = await self.store.community_statement(activation.id) if activation.community else None
+        if statement is not None:
+            by = self.platform.mention(statement[0]) if statement[0] > 0 else "\N{EM DASH}"
+            lines += ["", i18n.t(lang, "giveaway.post_community", by=by)]
         lines += ["", i18n.t(lang, "giveaway.post_commitment", commitment=commitment)]
         card = Card(
             title=i18n.t(lang, "giveaway.post_title", prize=i18n.isolate(config.prize)),
@@ -368,13 +442,25 @@ class GiveawayService:
 
     # -- the kind's hooks ------------------------------------------------------------------------------
 
-    async def on_live(self, activation: Activation) -> None:
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
         card, actions = await self._opening(activation, open_=True)
-        posted = await self.publisher.post(activation, activation.channel_id, card=card, actions=actions)
+        ping = activation.config.get("ping_role_id")
+        content = None
+        if ping:  # only this role is notified (allowed mentions), never everyone or other roles
+            content = i18n.t(activation.locale, "giveaway.ping", role=self.platform.role_mention(int(ping)))
+        posted = await steps.post(
+            "post",
+            activation,
+            activation.channel_id,
+            content=content,
+            card=card,
+            actions=actions,
+            notify_roles=(int(ping),) if ping else (),
+        )
         await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
 
-    async def on_end(self, activation: Activation) -> None:
-        await self.finish(activation)
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        await self._finish(activation, steps)
 
     def describe(self, activation: Activation, lang: str) -> list[str]:
         config = config_of(activation)
@@ -385,10 +471,11 @@ class GiveawayService:
         ]
 
     async def recover(self) -> None:
-        """Giveaways that ended but whose results were never posted (the bot stopped in between)."""
+        """Giveaways that ended but whose results were never posted, without a closing intent (they ended
+        before intents existed); the ones with an intent are caught up by the engine."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
-            if activation is not None:
+            if activation is not None and self.engine.platform_name(activation) == "discord":
                 try:
                     await self.finish(activation)
                 except Exception:
@@ -400,7 +487,11 @@ class GiveawayService:
     # -- the draw --------------------------------------------------------------------------------------
 
     async def finish(self, activation: Activation) -> None:
-        """Draw round 0 once, post the results once, close the opening post. Safe to call again."""
+        """The closing intent: draw round 0 once, post the results once, close the opening post. Safe to
+        call again (it does nothing once done)."""
+        await self.engine.intents.ensure(activation, CLOSE)
+
+    async def _finish(self, activation: Activation, steps: Steps) -> None:
         async with self._lock(activation.id):
             store, now = self.store, self.clock()
             if activation.state == State.CANCELLED:
@@ -426,11 +517,15 @@ class GiveawayService:
                     by=None,
                     now=now,
                 )
+                await self.engine.note(
+                    activation, "giveaway_drawn", winners=len(winners), entrants=len(entrants)
+                )
             first = next(d for d in await store.giveaway_draws(activation.id) if d.round == 0)
             if first.message_id is None:
                 seed = await store.reveal_giveaway_seed(activation.id, now) or ""
                 commitment = await store.giveaway_commitment(activation.id) or ""
                 posted_id = await self._announce(
+                    steps,
                     activation,
                     config,
                     list(first.winners),
@@ -444,6 +539,7 @@ class GiveawayService:
 
     async def _announce(
         self,
+        steps: Steps,
         activation: Activation,
         config: GiveawayConfig,
         winners: list[int],
@@ -471,7 +567,8 @@ class GiveawayService:
         # The sorted entrant list is attached to the results post itself, so the disclosed post and the
         # data to verify it are one message; only the winners are notified (never everyone or roles).
         listing = "\n".join(str(e) for e in entrants).encode("ascii")
-        posted = await self.publisher.post(
+        posted = await steps.post(
+            "results",
             activation,
             activation.channel_id,
             content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners)) if winners else None,
@@ -548,7 +645,7 @@ class GiveawayService:
             )
             posted = await self.publisher.post(
                 activation,
-                activation.channel_id,
+                activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
                 content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners))
                 if winners
                 else None,
@@ -557,4 +654,7 @@ class GiveawayService:
                 notify=winners,
             )
             await store.set_draw_message(activation.id, round_no, posted.id)
+            await self.engine.note(
+                activation, "giveaway_rerolled", by=actor.member_id, round=round_no, count=len(replaced)
+            )
             return round_no, replaced, winners

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import InvalidInput, MicrovoiceError
+from bot.text import clean
 
 KINDS = ("qa", "giveaway", "takeover")
 CONNECTIONS = ("paid", "gifted", "affiliate")
@@ -80,7 +81,8 @@ def check_transition(current: str, target: str) -> None:
 class Activation:
     id: int
     community_id: int
-    brand_id: int
+    #: None for a community giveaway: no brand is behind it, so it is not sponsored content.
+    brand_id: int | None
     kind: str
     state: str
     connection: str
@@ -97,6 +99,19 @@ class Activation:
     message_id: int | None = None
     thread_id: int | None = None
     brand_name: str = ""
+    #: When the opening post (and whatever else going live takes) was done: members see a live
+    #: activation only from then on. None while the opening is still being retried.
+    opened_at: datetime | None = None
+
+    @property
+    def opening(self) -> bool:
+        """Live, but its opening post does not exist yet (being retried)."""
+        return self.state == State.LIVE and self.opened_at is None
+
+    @property
+    def community(self) -> bool:
+        """A community giveaway: a moderator stated that no brand provided the prize."""
+        return self.brand_id is None
 
     @property
     def window(self) -> tuple[datetime, datetime]:
@@ -120,7 +135,7 @@ _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%
 def parse_when(text: str, *, now: datetime) -> datetime:
     """`now`, a relative offset (`+90m`, `in 2h`, `+1d`) or an absolute UTC time (`2026-05-01 18:00`,
     ISO 8601 with an offset is honoured)."""
-    raw = text.strip()
+    raw = clean(text)
     if raw.lower() == "now":
         return now
     match = _RELATIVE.match(raw)
@@ -158,10 +173,11 @@ def validate_schedule(starts_at: datetime, ends_at: datetime, *, now: datetime) 
         raise InvalidInput("activation.error.too_long", days=MAX_DURATION.days)
 
 
-def validate_text(text: str, *, limit: int, what: str) -> str:
-    """Trimmed text within 1..limit characters. Errors use the keys `activation.error.{what}_empty` and
+def validate_text(text: str, *, limit: int, what: str, multiline: bool = False) -> str:
+    """Text cleaned by `bot.text.clean` (controls, bidi controls and stray zero-width characters gone),
+    within 1..limit characters. Errors use the keys `activation.error.{what}_empty` and
     `activation.error.{what}_too_long` (placeholders `limit`, `length`), so each field reads naturally."""
-    cleaned = text.strip()
+    cleaned = clean(text, multiline=multiline)
     if not cleaned:
         raise InvalidInput(f"activation.error.{what}_empty")
     if len(cleaned) > limit:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from bot import i18n
+from bot.activations.intents import Steps
 from bot.activations.model import ANSWER_MAX, TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
@@ -62,7 +63,7 @@ class QaService:
 
     async def ask(self, actor: Actor, activation_id: int, text: str) -> tuple[int, Posted]:
         """Post a question in the thread (disclosed, with its vote and hide actions)."""
-        body = validate_text(text, limit=TEXT_MAX, what="question")
+        body = validate_text(text, limit=TEXT_MAX, what="question", multiline=True)
         activation = await self.store.get_activation(actor.community_id, activation_id)
         if activation is None or activation.state != State.LIVE:
             raise ActivationError("qa.error.closed")
@@ -117,7 +118,7 @@ class QaService:
             raise InvalidInput("qa.error.no_question")
         activation = await self.engine.load(community_id, question.activation_id)
         await self.engine.require_brand_manager(actor, activation.brand_id)
-        body = validate_text(text, limit=ANSWER_MAX, what="answer")
+        body = validate_text(text, limit=ANSWER_MAX, what="answer", multiline=True)
         if activation.state != State.LIVE:
             raise ActivationError("qa.error.closed")
         if question.hidden:
@@ -149,7 +150,8 @@ class QaService:
 
     # -- the kind's hooks ------------------------------------------------------------------------------
 
-    async def on_live(self, activation: Activation) -> None:
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
+        """The opening post with its "Ask" action, then its thread (each once, across retries)."""
         lang = activation.locale
         card = Card(
             title=activation.title,
@@ -157,15 +159,19 @@ class QaService:
                 lang, "qa.open", end=self.platform.timestamp(activation.ends_at), limit=TEXT_MAX
             ),
         )
-        posted = await self.publisher.post(
-            activation, activation.channel_id, card=card, actions=ask_actions(lang)
+        posted = await steps.post(
+            "post", activation, activation.channel_id, card=card, actions=ask_actions(lang)
         )
-        thread_id = await self.publisher.open_thread(activation, posted)
+        await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
+        thread_id = await steps.do("thread", lambda: self.publisher.open_thread(activation, posted))
         await self.store.set_activation_post(
             activation.community_id, activation.id, message_id=posted.id, thread_id=thread_id
         )
 
-    async def on_end(self, activation: Activation) -> None:
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        """The summary, as a reply to the opening post; none for a Q&A that never opened."""
+        if activation.opened_at is None:
+            return
         lang = activation.locale
         summary = await self.store.qa_summary(activation.community_id, activation.id)
         lines = [
@@ -185,8 +191,8 @@ class QaService:
             title=i18n.t(lang, "qa.summary_title", title=i18n.isolate(activation.title)),
             description="\n".join(lines)[:4000],
         )
-        await self.publisher.post(
-            activation, activation.channel_id, card=card, reply_to=activation.message_id
+        await steps.post(
+            "summary", activation, activation.channel_id, card=card, reply_to=activation.message_id
         )
 
     def describe(self, activation: Activation, lang: str) -> list[str]:

@@ -3,7 +3,9 @@
 At the start the service reads the taker's overwrite in the channel (or that there was none) and the
 channel's topic and stores them, *then* grants posting and puts the disclosure at the front of the
 topic. What to put back is data: a `RestorePlan` read from that record. At the end (or on a cancel)
-the plan is applied exactly — the old overwrite or none at all, and the old topic — once.
+the plan is applied exactly — the old overwrite or none at all, and the old topic — and read back:
+the restore is retried (bot/activations/intents.py) until the channel is exactly as before, or a
+moderator is told why it cannot be (a permanent refusal such as a missing permission).
 
 The taker's own posts are disclosed too (docs/activations.md): when the platform lets the bot read
 them (`relay=True`), each plain-text message is republished in the taker's name with the tag as its
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot import i18n
+from bot.activations.intents import NotYet, Steps
 from bot.activations.model import TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
-from bot.platform import Author, Member, Overwrite, Posted
+from bot.platform import Author, ChannelState, Member, Overwrite, Posted
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,10 @@ class RestorePlan:
     overwrite: Overwrite | None
     topic: str | None
     restored: bool = False
+
+    def matches(self, state: ChannelState) -> bool:
+        """Whether the channel is exactly as this plan puts it (an empty topic and none are the same)."""
+        return state.overwrite == self.overwrite and (state.topic or None) == (self.topic or None)
 
     @classmethod
     def of(cls, snapshot: _Snapshot) -> RestorePlan:
@@ -129,7 +136,7 @@ class TakeoverService:
 
     async def post(self, actor: Actor, activation_id: int, text: str) -> Posted:
         """The taker posts through the bot, with the disclosure."""
-        body = validate_text(text, limit=TEXT_MAX, what="post")
+        body = validate_text(text, limit=TEXT_MAX, what="post", multiline=True)
         activation = await self.store.get_activation(actor.community_id, activation_id)
         if activation is None or activation.state != State.LIVE or taker_of(activation) != actor.member_id:
             raise ActivationError("takeover.error.no_live")
@@ -192,25 +199,36 @@ class TakeoverService:
         snapshot = await self.store.takeover_snapshot(activation.community_id, activation.id)
         return RestorePlan.of(snapshot) if snapshot is not None else None
 
-    async def on_live(self, activation: Activation) -> None:
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
         taker, channel_id = taker_of(activation), activation.channel_id
-        before = await self.platform.channel_state(channel_id, taker)
-        overwrite = before.overwrite
-        # The first record wins: a retried start never stores the already-changed channel as "before".
-        snapshot = await self.store.save_takeover_snapshot(
-            activation.community_id,
-            activation.id,
-            channel_id=channel_id,
-            taker_id=taker,
-            overwrite=(overwrite.kind, overwrite.allow, overwrite.deny) if overwrite else None,
-            topic=before.topic,
-            now=self.clock(),
-        )
+        snapshot = await self.store.takeover_snapshot(activation.community_id, activation.id)
+        if snapshot is None:
+            before = await self.platform.channel_state(channel_id, taker)
+            overwrite = before.overwrite
+            # The first record wins: a retried start never stores the already-changed channel as "before".
+            snapshot = await self.store.save_takeover_snapshot(
+                activation.community_id,
+                activation.id,
+                channel_id=channel_id,
+                taker_id=taker,
+                overwrite=(overwrite.kind, overwrite.allow, overwrite.deny) if overwrite else None,
+                topic=before.topic,
+                now=self.clock(),
+            )
         plan = RestorePlan.of(snapshot)
         # Built from the plan, not from the channel now: a retried start changes nothing twice.
         reason = f"Microvoice takeover #{activation.id}"
-        await self.platform.grant_posting(channel_id, taker, base=plan.overwrite, reason=reason)
-        await self.publisher.disclose_topic(activation, channel_id, plan.topic, reason=reason)
+        await steps.do(
+            "grant",
+            lambda: self.platform.grant_posting(channel_id, taker, base=plan.overwrite, reason=reason),
+        )
+        await steps.do(
+            "topic", lambda: self.publisher.disclose_topic(activation, channel_id, plan.topic, reason=reason)
+        )
+        await steps.do(
+            "audit-start",
+            lambda: self.engine.note(activation, "takeover_started", member=taker, channel=channel_id),
+        )
         lang = activation.locale
         how = "takeover.how_relay" if self.relay else "takeover.how_reply"
         content = i18n.t(
@@ -221,8 +239,9 @@ class TakeoverService:
             end=self.platform.timestamp(activation.ends_at),
             how=i18n.t(lang, how),
         )
-        await self.publisher.post(activation, channel_id, content=content)
-        await self._tell_taker(activation, taker)
+        posted = await steps.post("post", activation, channel_id, content=content)
+        await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
+        await steps.do("dm", lambda: self._tell_taker(activation, taker))  # once: never a second DM
 
     async def _tell_taker(self, activation: Activation, taker: int) -> None:
         """A private note to the taker (the channel post does not notify anyone): they may post now."""
@@ -239,17 +258,34 @@ class TakeoverService:
         except Exception:  # the takeover runs all the same; the channel post says it started
             log.warning("takeover %s: could not message the taker", activation.id, exc_info=True)
 
-    async def on_end(self, activation: Activation) -> None:
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        """Put the channel back exactly (checked by reading it back), then say so, once each."""
         plan = await self.restore_plan(activation)
-        if plan is None or plan.restored:
-            return
+        if plan is None:
+            return  # the start never got as far as changing the channel
+        if not plan.restored:
+            await steps.do("restore", lambda: self.restore(activation, plan))
+            await self.store.mark_takeover_restored(activation.community_id, activation.id, now=self.clock())
+        channel = plan.channel_id
+        await steps.do(
+            "audit-restore", lambda: self.engine.note(activation, "takeover_restored", channel=channel)
+        )
+        if activation.opened_at is None:
+            return  # members never saw it start: no closing post
+        key = "takeover.cancelled" if activation.state == State.CANCELLED else "takeover.ended"
+        content = i18n.t(activation.locale, key, taker=self.platform.mention(plan.member_id))
+        await steps.post(
+            "post", activation, activation.channel_id, content=content, reply_to=activation.message_id
+        )
+
+    async def restore(self, activation: Activation, plan: RestorePlan) -> None:
+        """Apply the plan, then read the channel back; `NotYet` (retried) unless it is exactly as before."""
         reason = f"Microvoice takeover #{activation.id} ended"
         await self.platform.restore_overwrite(plan.channel_id, plan.member_id, plan.overwrite, reason=reason)
         await self.platform.set_topic(plan.channel_id, plan.topic, reason=reason)
-        await self.store.mark_takeover_restored(activation.community_id, activation.id, now=self.clock())
-        key = "takeover.cancelled" if activation.state == State.CANCELLED else "takeover.ended"
-        content = i18n.t(activation.locale, key, taker=self.platform.mention(plan.member_id))
-        await self.publisher.post(activation, activation.channel_id, content=content)
+        now = await self.platform.channel_state(plan.channel_id, plan.member_id)
+        if not plan.matches(now):
+            raise NotYet(f"channel {plan.channel_id} does not read back as before the takeover yet")
 
     def describe(self, activation: Activation, lang: str) -> list[str]:
         taker = taker_of(activation)  # negative: a pseudonym, the taker was erased (/privacy forget)

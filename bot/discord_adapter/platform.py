@@ -17,9 +17,16 @@ from typing import Any
 
 import discord
 
-from bot.platform import Action, Author, Card, ChannelState, Member, Overwrite, Post, Posted
+from bot.platform import Action, Author, Card, ChannelState, Failure, Member, Overwrite, Post, Posted
 
 MEMBER_OVERWRITE = 1
+#: Discord's error codes for "a thread already exists on this message" and "no such overwrite".
+THREAD_ALREADY_CREATED = 160004
+UNKNOWN_OVERWRITE = 10009
+#: How far back `find_post` looks for a post made by a request whose answer never arrived.
+FIND_LIMIT = 50
+#: 4xx statuses that are worth retrying (timeout, conflict, too early, rate limited).
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 #: What a takeover's taker is granted in the channel (added to their own overwrite from before).
 GRANT = discord.Permissions(
     view_channel=True,
@@ -66,15 +73,21 @@ def embed_of(card: Card) -> discord.Embed:
     embed = discord.Embed(title=card.title or None, description=card.description or None)
     if card.author:
         embed.set_author(name=card.author)
+    if card.image:
+        embed.set_image(url=f"attachment://{card.image}")
     return embed
 
 
-def notify_only(member_ids: Sequence[int]) -> discord.AllowedMentions:
-    """Allowed mentions that notify exactly these members (none if empty); never everyone or roles."""
+def notify_only(member_ids: Sequence[int], role_ids: Sequence[int] = ()) -> discord.AllowedMentions:
+    """Allowed mentions that notify exactly these members and roles (none if both are empty); never
+    everyone or here."""
     users = [discord.Object(id=m) for m in dict.fromkeys(member_ids) if m > 0]
-    if not users:
+    roles = [discord.Object(id=r) for r in dict.fromkeys(role_ids) if r > 0]
+    if not users and not roles:
         return discord.AllowedMentions.none()
-    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+    return discord.AllowedMentions(
+        everyone=False, roles=roles or False, users=users or False, replied_user=False
+    )
 
 
 def member_of(user: discord.abc.User) -> Member:
@@ -107,7 +120,9 @@ class DiscordPlatform:
         return self.client.get_partial_messageable(channel_id, guild_id=community_id)
 
     def _send_kwargs(self, post: Post, channel_id: int) -> dict[str, Any]:
-        kwargs: dict[str, Any] = dict(content=post.content, allowed_mentions=notify_only(post.notify))
+        kwargs: dict[str, Any] = dict(
+            content=post.content, allowed_mentions=notify_only(post.notify, post.notify_roles)
+        )
         if post.card is not None:
             kwargs["embed"] = embed_of(post.card)
         view = view_of(post.actions)
@@ -119,6 +134,8 @@ class DiscordPlatform:
             kwargs["reference"] = discord.MessageReference(
                 message_id=post.reply_to, channel_id=channel_id, fail_if_not_exists=False
             )
+        if post.nonce is not None:  # discord.py sends it with enforce_nonce: a repeat returns the first
+            kwargs["nonce"] = post.nonce
         return kwargs
 
     async def post(self, community_id: int, channel_id: int, post: Post) -> Posted:
@@ -126,6 +143,39 @@ class DiscordPlatform:
             **self._send_kwargs(post, channel_id)
         )
         return Posted(message.id, channel_id, message.jump_url)
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        """The bot's own message among the channel's latest that is `post`. Discord returns a message's
+        nonce only to the request that created it (and in the gateway event), not in the history, so a
+        message also counts when its text, card title and reply target are the post's."""
+        me = self.client.user
+        if me is None:
+            return None
+        title = post.card.title if post.card is not None else None
+        async for message in self._messageable(community_id, channel_id).history(limit=FIND_LIMIT):
+            if message.author.id != me.id:
+                continue
+            if post.nonce is not None and message.nonce is not None and str(message.nonce) == post.nonce:
+                return Posted(message.id, channel_id, message.jump_url)
+            reply_to = message.reference.message_id if message.reference is not None else None
+            shown = message.embeds[0].title if message.embeds else None
+            if (
+                (message.content or "").strip() == (post.content or "").strip()
+                and (shown or None) == (title or None)
+                and reply_to == post.reply_to
+            ):
+                return Posted(message.id, channel_id, message.jump_url)
+        return None
+
+    def failure(self, error: Exception) -> Failure:
+        """Discord's refusals (403 Missing Permissions, 404 Unknown Channel, 400 invalid) are permanent;
+        5xx, 429 (after discord.py's own retries), broken connections and timeouts are worth retrying."""
+        if isinstance(error, discord.HTTPException):
+            permanent = 400 <= error.status < 500 and error.status not in RETRYABLE_4XX
+            return Failure(permanent, str(error)[:300])
+        if isinstance(error, discord.RateLimited):
+            return Failure(False, f"rate limited for {error.retry_after:.0f} s")
+        return Failure(False, f"{type(error).__name__}: {error}"[:300])
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         message = self.client.get_partial_messageable(channel_id, guild_id=community_id).get_partial_message(
@@ -142,7 +192,12 @@ class DiscordPlatform:
         message = self.client.get_partial_messageable(channel_id, guild_id=community_id).get_partial_message(
             message_id
         )
-        thread = await message.create_thread(name=name, auto_archive_duration=1440)
+        try:
+            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as error:
+            if error.code != THREAD_ALREADY_CREATED:
+                raise
+            return message_id  # a thread started on a message has the message's id
         return thread.id
 
     async def republish(
@@ -197,7 +252,11 @@ class DiscordPlatform:
         self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str
     ) -> None:
         if overwrite is None:
-            await self.client.http.delete_channel_permissions(channel_id, member_id, reason=reason)
+            try:
+                await self.client.http.delete_channel_permissions(channel_id, member_id, reason=reason)
+            except discord.NotFound as error:
+                if error.code != UNKNOWN_OVERWRITE:  # already gone is what was asked for
+                    raise
             return
         await self.client.http.edit_channel_permissions(
             channel_id, member_id, overwrite.allow, overwrite.deny, overwrite.kind, reason=reason

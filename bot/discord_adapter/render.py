@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import discord
+from discord import app_commands
 
 from bot import i18n
 from bot.errors import InvalidInput
 from bot.ledger import parse_iso
+from bot.text import clean
+
+#: How much of a refused option value the error reply repeats.
+SHOWN_VALUE_MAX = 50
 
 
 def stamp(at: str | None) -> str:
@@ -33,3 +39,26 @@ def names_shown() -> Iterator[None]:
         if "name" not in exc.params:
             raise
         raise InvalidInput(exc.key, **{**exc.params, "name": shown(str(exc.params["name"]))}) from exc
+
+
+def bad_option(
+    interaction: discord.Interaction, error: app_commands.TransformerError
+) -> tuple[str, dict[str, Any]]:
+    """The catalog key and parameters for an option value discord.py could not use: a value that is not
+    one of the command's choices (a client sending its own payload), or one that does not convert.
+
+    The option is found by its raw value in the interaction's options; the value is cleaned, cut short
+    and escaped before it is repeated.
+    """
+    options = dict(iter(interaction.namespace))
+    option = next((name for name, value in options.items() if value == error.value), None)
+    value = shown(clean(str(error.value))[:SHOWN_VALUE_MAX])
+    command = interaction.command
+    parameter = None
+    if option and isinstance(command, app_commands.Command):
+        parameter = command.get_parameter(option)
+    label = f"`{option}`" if option else "?"
+    if parameter is not None and parameter.choices:
+        choices = ", ".join(f"{c.name} (`{c.value}`)" for c in parameter.choices)
+        return "error.bad_choice", {"value": value, "option": label, "choices": choices}
+    return "error.bad_value", {"option": label}

@@ -33,6 +33,7 @@ from bot.partners.brands import (
 from bot.roles import Standing
 
 if TYPE_CHECKING:  # the store imports this package for `Partner` and `Terms`
+    from bot.audit import AuditLog
     from bot.community import CommunityService
     from bot.store import Brand, PartnerListing, Store
 
@@ -79,11 +80,17 @@ GoneLookup = Callable[[list[int]], Awaitable[list[int]]]
 
 class BrandService:
     def __init__(
-        self, store: Store, communities: CommunityService, *, clock: Callable[[], datetime]
+        self,
+        store: Store,
+        communities: CommunityService,
+        *,
+        clock: Callable[[], datetime],
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.communities = communities
         self.clock = clock
+        self.audit = audit
 
     # -- finding brands ---------------------------------------------------------------------------
 
@@ -165,6 +172,8 @@ class BrandService:
         log.info("brand %s in %s: %s by %s (%s)", brand.id, community_id, action, by, changed)
         if not changed:
             return BrandChange(brand, brand, False)
+        if self.audit is not None:
+            await self.audit.record(community_id, f"brand_{action}", by=by, name=brand.name, id=brand.id)
         after = await self.store.get_brand(community_id, brand.id)
         assert after is not None
         if brand.role_id is None:

@@ -7,15 +7,17 @@ managers inside Microvoice while (and only while) the brand is approved.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
+from bot.text import clean, clean_field, strip_invisible
 
 NAME_MAX = 100
 MAX_CONTACTS = 3
 MAX_TOPICS = 3
+#: Longest brand id a lookup reads as a number (SQLite integers are 64-bit).
+ID_DIGITS = 18
 STATUSES = ("pending", "approved", "suspended", "removed")
 
 # action -> (states it may start from, state it leads to)
@@ -27,17 +29,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 # Mass pings, user/role/channel mentions and slash-command mentions in any spelling Discord parses.
 _MENTION = re.compile(r"@(everyone|here)\b|<(@[!&]?|#|/[^:>]+:)\d+>", re.IGNORECASE)
-# Zero-width characters and bidi overrides/isolates: invisible, and used to smuggle "@\u200beveryone"
-# or to reverse the text around a name. Removed before anything else looks at the text. The plain
-# direction marks (LRM, RLM) stay: right-to-left writers need them.
-_INVISIBLE = re.compile("[\u200b-\u200d\u202a-\u202e\u2060-\u2069\ufeff]")
+# Direction marks are kept by the cleaner (right-to-left writers need them) but could split "@everyone"
+# for a reader, so the mention check looks through them.
 _MARKS = re.compile("[\u200e\u200f\u061c]")
-
-
-def strip_invisible(text: str) -> str:
-    """Drop control, zero-width and bidi-override characters (keeping newlines and tabs)."""
-    text = _INVISIBLE.sub("", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def has_mention(text: str) -> bool:
@@ -46,15 +40,13 @@ def has_mention(text: str) -> bool:
 
 
 def clean_name(raw: str) -> str:
-    """A brand name as stored: NFC, invisible characters removed, whitespace collapsed.
+    """A brand name as stored: cleaned by `bot.text.clean` (one line; emoji sequences intact).
 
     Raises InvalidInput for an empty name, one longer than NAME_MAX, or one containing a mention.
     """
-    name = " ".join(strip_invisible(unicodedata.normalize("NFC", raw)).split())
-    if not name:
-        raise InvalidInput("brand.bad_name_empty")
-    if len(name) > NAME_MAX:
-        raise InvalidInput("brand.bad_name_long", max=NAME_MAX, length=len(name))
+    name = clean_field(
+        raw, max_len=NAME_MAX, too_short="brand.bad_name_empty", too_long="brand.bad_name_long"
+    )
     if has_mention(name):
         raise InvalidInput("brand.bad_name_mention")
     return name
@@ -93,8 +85,11 @@ def next_status(action: str, current: str) -> str:
 
 def lookup_key(text: str) -> int | str:
     """A brand reference typed by a user: '#12' or '12' is an id, anything else a name."""
-    stripped = text.strip().removeprefix("#")
-    return int(stripped) if stripped.isdigit() else " ".join(strip_invisible(text).split()).casefold()
+    typed = clean(text)
+    digits = typed.removeprefix("#")
+    if digits.isdecimal() and len(digits) <= ID_DIGITS:
+        return int(digits)
+    return typed.casefold()
 
 
 # Permissions a brand role must not carry: moderation, server management and mass pings. A brand

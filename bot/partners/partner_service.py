@@ -16,6 +16,7 @@ from bot.partners.rules import Partner, Terms, clean_terms, default_terms, needs
 from bot.roles import Standing
 
 if TYPE_CHECKING:  # the store imports this package for `Partner` and `Terms`
+    from bot.audit import AuditLog
     from bot.community import CommunityService
     from bot.store import Store
 
@@ -48,11 +49,17 @@ class PartnerStatus:
 
 class PartnerService:
     def __init__(
-        self, store: Store, communities: CommunityService, *, clock: Callable[[], datetime]
+        self,
+        store: Store,
+        communities: CommunityService,
+        *,
+        clock: Callable[[], datetime],
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.communities = communities
         self.clock = clock
+        self.audit = audit
 
     async def terms(self, community_id: int) -> Terms:
         """The terms in force: the latest version moderators wrote, or the built-in default (version 0)."""
@@ -76,7 +83,10 @@ class PartnerService:
 
     async def set_terms(self, community_id: int, body: str, *, by: int) -> int:
         """A new version of the terms (checked by `clean_terms`); partners keep the one they accepted."""
-        return await self.store.add_terms(community_id, clean_terms(body), by=by, now=self.clock())
+        version = await self.store.add_terms(community_id, clean_terms(body), by=by, now=self.clock())
+        if self.audit is not None:
+            await self.audit.record(community_id, "terms", by=by, version=version)
+        return version
 
     async def leave(self, community_id: int, member_id: int) -> bool:
         """The member leaves at once; False if they were not a partner."""

@@ -6,12 +6,12 @@ A partner stays a partner under the version they accepted; newer terms are offer
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from bot import i18n
 from bot.errors import InvalidInput
-from bot.partners.brands import has_mention, strip_invisible
+from bot.partners.brands import has_mention
+from bot.text import clean_field
 
 TERMS_MAX = 4000
 TERMS_MIN = 20
@@ -42,18 +42,20 @@ def default_terms(lang: str) -> Terms:
 
 
 def clean_terms(raw: str) -> str:
-    """Terms text as stored: NFC, invisible characters removed, trailing spaces trimmed per line.
+    """Terms text as stored: cleaned by `bot.text.clean` (multi-line), trailing spaces trimmed per line.
 
     Refused (InvalidInput): shorter than TERMS_MIN or longer than TERMS_MAX characters, or containing
     a mention (@everyone, @here, a user, role or channel mention): terms are shown to every member who
     runs /partner join and must never ping anyone.
     """
-    text = strip_invisible(unicodedata.normalize("NFC", raw))
-    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
-    if len(text) < TERMS_MIN:
-        raise InvalidInput("partner.bad_terms_short", min=TERMS_MIN)
-    if len(text) > TERMS_MAX:
-        raise InvalidInput("partner.bad_terms_long", max=TERMS_MAX, length=len(text))
+    text = clean_field(
+        raw,
+        min_len=TERMS_MIN,
+        max_len=TERMS_MAX,
+        multiline=True,
+        too_short="partner.bad_terms_short",
+        too_long="partner.bad_terms_long",
+    )
     if has_mention(text):
         raise InvalidInput("partner.bad_terms_mention")
     return text

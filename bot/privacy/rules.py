@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.errors import InvalidInput
 from bot.ledger import iso
+from bot.text import clean
 
 EXPORT_FORMAT = 1
 
@@ -35,6 +38,8 @@ MEMBER_COLUMNS = frozenset(
         "claimed_by",
         "reported_by",
         "drawn_by",
+        "added_by",
+        "stated_by",
     }
 )
 
@@ -72,6 +77,88 @@ ACTIVATION_ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("takeover_snapshots", "taker_id", "pseudonymise"),
 )
 FINISHED_ACTIVATION_STATES = ("ended", "rejected", "cancelled")
+
+#: Rows *about* the member outside activations, and what erasure does with them: (table, column) ->
+#: "delete" (the row goes), "unlink" (the id becomes NULL: a thread they opened, an event in which they
+#: were only engaged with) or "pseudonymise" (daily counts keep their numbers under the pseudonym).
+SUBJECT_RULES: dict[tuple[str, str], str] = {
+    ("events", "actor_id"): "delete",
+    ("events", "target_id"): "unlink",
+    ("engagement_daily", "actor_id"): "pseudonymise",
+    ("engagement_daily", "target_id"): "pseudonymise",
+    ("activity_daily", "member_id"): "pseudonymise",
+    ("report_member_days", "member_id"): "pseudonymise",  # days active, for reports (docs/reports.md)
+    ("trust_scores", "member_id"): "delete",
+    ("trust_snapshots", "member_id"): "delete",
+    ("trust_overrides", "member_id"): "delete",
+    ("members", "member_id"): "delete",
+    ("channels", "owner_id"): "unlink",
+    ("brand_contacts", "member_id"): "delete",
+    ("partners", "member_id"): "delete",
+    ("consent_log", "member_id"): "delete",
+    # A linked Reddit account goes with either side: the member's link, their pending link code, and
+    # a link naming them as the Reddit account.
+    ("reddit_links", "member_id"): "delete",
+    ("reddit_links", "reddit_id"): "delete",
+    ("reddit_link_codes", "member_id"): "delete",
+    # A trusted-voice role the bot gave them: the record goes (the role itself is taken back first).
+    ("voice_role_holders", "member_id"): "delete",
+}
+
+
+@dataclass(frozen=True)
+class ErasureStep:
+    """One statement of an erasure: what happens to rows of `table` whose `column` holds the member.
+
+    `finished_only`: only rows of activations that are over (entries in a running activation are left,
+    so a live giveaway or Q&A is not corrupted). `acted`: the member's id records an action they took
+    (who registered a brand, approved or cancelled an activation, answered a question, changed a
+    setting); the row stays in the server's history and the id becomes the erasure's pseudonym.
+    """
+
+    table: str
+    column: str
+    how: str  # "delete" | "unlink" | "pseudonymise"
+    finished_only: bool = False
+    acted: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.how == "pseudonymise":
+            return f"{self.table}_{self.column}_pseudonymised"
+        if self.column not in MEMBER_COLUMNS:  # the member's other identity (a linked account)
+            return f"{self.table}_{self.column}_{'deleted' if self.how == 'delete' else 'unlinked'}"
+        return f"{self.table}_{'deleted' if self.how == 'delete' else 'unlinked'}"
+
+
+def erasure_plan(tables: Mapping[str, Sequence[str]]) -> list[ErasureStep]:
+    """Every statement an erasure runs, for the schema as it is (table -> column names).
+
+    Read from the schema, so a member column added by a later migration is never forgotten: a column
+    named in MEMBER_COLUMNS that no rule claims holds an action the member took, and is pseudonymised.
+    Activation entries come first (a deleted question takes other members' votes on it along), then
+    the rows about the member, then their actions.
+    """
+    entries = [
+        ErasureStep(table, column, how, finished_only=True)
+        for table, column, how in reversed(ACTIVATION_ENTRIES)
+        if column in tables.get(table, ()) and "activations" in tables
+    ]
+    subject = [
+        ErasureStep(table, column, how)
+        for (table, column), how in SUBJECT_RULES.items()
+        if column in tables.get(table, ())
+    ]
+    claimed = {(s.table, s.column) for s in entries + subject}
+    claimed |= {(table, column) for table, column, _ in ACTIVATION_ENTRIES}
+    acted = [
+        ErasureStep(table, column, "pseudonymise", acted=True)
+        for table in sorted(tables)
+        if table not in NOT_EXPORTED
+        for column in tables[table]
+        if column in MEMBER_COLUMNS and (table, column) not in claimed
+    ]
+    return entries + subject + acted
 
 
 def pseudonymise_ids(text: str, member_id: int, pseudonym: int) -> str:
@@ -133,7 +220,8 @@ def build_export(
             "Everything Microvoice stores about you in this community, one list per database table. "
             "Message text is never stored. Other people's ids are replaced by null. Daily aggregates "
             "(engagement_daily, activity_daily) are counts per day; after an erasure they are kept "
-            "under a random pseudonym that is not linked to you."
+            "under a random pseudonym that is not linked to you, and so are the records of actions you took "
+            "as a moderator or brand manager."
         ),
         "tables": data,
     }
@@ -158,6 +246,23 @@ def new_pseudonym() -> int:
     per-day distinct-member counts.
     """
     return -(secrets.randbits(62) + 1)
+
+
+#: Discord ids (snowflakes) have 15 to 20 digits and fit a signed 64-bit integer, as SQLite stores them.
+MEMBER_ID_DIGITS = (15, 20)
+MEMBER_ID_MAX = 2**63 - 1
+
+
+def parse_member_id(raw: str) -> int:
+    """A member id typed by a moderator: digits, or a mention (<@123>, <@!123>); InvalidInput otherwise."""
+    typed = clean(raw).removeprefix("<@").removeprefix("!").removesuffix(">")
+    low, high = MEMBER_ID_DIGITS
+    if not (typed.isascii() and typed.isdecimal() and low <= len(typed) <= high):
+        raise InvalidInput("privacy.bad_member_id")
+    member_id = int(typed)
+    if member_id > MEMBER_ID_MAX:
+        raise InvalidInput("privacy.bad_member_id")
+    return member_id
 
 
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.privacy.rules import build_export, export_bytes, new_pseudonym, retention_cutoff
 
 if TYPE_CHECKING:  # the store imports this package for the privacy rules
+    from bot.audit import AuditLog
     from bot.ingest import Ingest
     from bot.store import Store
 
@@ -52,32 +53,71 @@ class PrivacyService:
         clock: Callable[[], datetime],
         default_retention_days: int,
         gzip_over: int = EXPORT_GZIP_OVER,
+        linked: Callable[[int, int], Awaitable[list[int]]] | None = None,
+        audit: AuditLog | None = None,
+        before_erase: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
+        self.audit = audit
+        #: Runs before an erasure (with the community and the member): takes back the roles the bot gave.
+        self.before_erase = before_erase
         self.store = store
         self.ingest = ingest
         self.rankings = rankings
         self.clock = clock
         self.default_retention_days = default_retention_days
         self.gzip_over = gzip_over
+        # The member's other identities they linked themselves (a Reddit account): exported and
+        # erased with them.
+        self.linked = linked
 
     async def export(self, community_id: int, member_id: int) -> Export:
         """Every row about the member in this community, other people redacted, as a JSON file."""
         await self.ingest.flush()
         tables = await self.store.member_data(community_id, member_id)
         document = build_export(community_id, member_id, tables, self.clock())
+        linked = []
+        for other in await self._linked(community_id, member_id):
+            tables = await self.store.member_data(community_id, other)
+            part = build_export(community_id, other, tables, self.clock())
+            linked.append({"identity": part["member_id"], "tables": part["tables"]})
+        if linked:
+            document["linked_identities"] = linked
         data, name = export_bytes(document), f"microvoice-{community_id}-{member_id}.json"
         if len(data) > self.gzip_over:
             data, name = gzip.compress(data), name + ".gz"
-        return Export(data, name, sum(len(rows) for rows in document["tables"].values()))
+        rows = sum(len(r) for part in [document, *linked] for r in part["tables"].values())
+        return Export(data, name, rows)
 
-    async def erase(self, community_id: int, member_id: int) -> dict[str, int]:
-        """Erase one member from one community (aggregates kept under a fresh pseudonym)."""
+    async def _linked(self, community_id: int, member_id: int) -> list[int]:
+        return [] if self.linked is None else await self.linked(community_id, member_id)
+
+    async def erase(self, community_id: int, member_id: int, *, by: int | None = None) -> dict[str, int]:
+        """Erase one member from one community (aggregates kept under a fresh pseudonym). `by` is the
+        moderator who asked for it, None when the member asked themselves. The audit log gets the
+        number of rows, never who was erased."""
         await self.ingest.flush()  # buffered events of theirs are erased too
-        counts = await self.store.forget_member(
+        if self.before_erase is not None:
+            try:
+                await self.before_erase(community_id, member_id)
+            except Exception:  # the erasure itself must go ahead
+                log.warning("could not take back the roles of a member before erasure", exc_info=True)
+        counts: dict[str, int] = {}
+        for other in await self._linked(community_id, member_id):  # before the link itself goes
+            erased = await self.store.forget_member(
+                community_id, other, pseudonym=new_pseudonym(), now=self.clock()
+            )
+            counts.update({f"linked_{k}": v for k, v in erased.items()})
+        counts |= await self.store.forget_member(
             community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
         )
         await self.rankings.invalidate(community_id)
         log.info("erased member %s from community %s: %s", member_id, community_id, counts)
+        if self.audit is not None:
+            rows = sum(counts.values())
+            if by is None:
+                await self.audit.record(community_id, "erasure_self", rows=rows)
+            else:
+                await self.audit.record(community_id, "erasure_moderator", by=by, rows=rows)
         return counts
 
     async def purge_expired(self) -> dict[int, int]:

@@ -11,6 +11,10 @@ lock (`base`):
 - `partners`    partner programs, consent, brands, member export and erasure, retention purge
 - `activations` activations and their transitions, Q&A, takeovers
 - `giveaways`   giveaway entries and draws, unique code pools
+- `reddit`      subreddits bound to communities, stream cursors, Reddit account links
+- `intents`     the platform actions activations depend on, recorded before they are tried
+- `voice_roles` trusted-voice role rules and the members the bot gave a role to
+- `reports`     report aggregates (fed with each ledger batch) and what reports read
 
 Open with `await Store.open(path)`; close with `await store.close()`.
 """
@@ -39,6 +43,7 @@ from bot.store.giveaways import (
     write_giveaway_secret,
 )
 from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
+from bot.store.intents import IntentQueries, IntentRow
 from bot.store.ledger import LedgerQueries
 from bot.store.migrate import (
     MIGRATIONS_DIR,
@@ -49,8 +54,11 @@ from bot.store.migrate import (
 from bot.store.migrate import migrate as apply_migrations
 from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
+from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
+from bot.store.reports import ReportQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
+from bot.store.voice_roles import VoiceRoleQueries
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -58,6 +66,8 @@ __all__ = [
     "PAGE_CACHE_KIB",
     "SETTING_COLUMNS",
     "AfterInsert",
+    "BindOutcome",
+    "BoundSubreddit",
     "Brand",
     "ClaimOutcome",
     "CommunitySettings",
@@ -65,14 +75,17 @@ __all__ = [
     "Draw",
     "EngagementColumns",
     "EntryOutcome",
+    "IntentRow",
     "MemberDays",
     "Migration",
     "MigrationError",
     "Params",
     "PartnerListing",
+    "PendingLink",
     "PostColumns",
     "QaSummary",
     "Question",
+    "RedditLink",
     "Standing",
     "Store",
     "StoreBase",
@@ -92,6 +105,10 @@ class Store(
     PartnerQueries,
     ActivationQueries,
     GiveawayQueries,
+    RedditQueries,
+    IntentQueries,
+    VoiceRoleQueries,
+    ReportQueries,
 ):
     """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
 

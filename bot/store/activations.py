@@ -18,6 +18,7 @@ import aiosqlite
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
 from bot.store.base import StoreBase
+from bot.store.intents import write_intent
 
 AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
@@ -25,7 +26,7 @@ WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
 _COLUMNS = """
     a.id, a.community_id, a.brand_id, a.kind, a.state, a.connection, a.title, a.channel_id,
     a.starts_at, a.ends_at, a.locale, a.config, a.created_by, a.created_at, a.approved_by, a.reason,
-    a.message_id, a.thread_id, coalesce(b.name, '')
+    a.message_id, a.thread_id, coalesce(b.name, ''), a.opened_at
 """
 _SELECT = f"SELECT {_COLUMNS} FROM activations AS a LEFT JOIN brands AS b ON b.id = a.brand_id"
 
@@ -43,7 +44,7 @@ _LOG = """
 """
 _WINDOWS = """
     SELECT starts_at, ends_at FROM activations
-     WHERE community_id = :community_id AND id <> :exclude
+     WHERE community_id = :community_id AND id <> :exclude AND brand_id IS NOT NULL
        AND state IN ({states})
 """.format(states=", ".join(f"'{s.value}'" for s in SPONSORED))
 
@@ -56,7 +57,7 @@ def _activation(row: Sequence[Any]) -> Activation:
     return Activation(
         id=int(row[0]),
         community_id=int(row[1]),
-        brand_id=int(row[2]),
+        brand_id=int(row[2]) if row[2] is not None else None,
         kind=str(row[3]),
         state=str(row[4]),
         connection=str(row[5]),
@@ -73,6 +74,7 @@ def _activation(row: Sequence[Any]) -> Activation:
         message_id=int(row[16]) if row[16] is not None else None,
         thread_id=int(row[17]) if row[17] is not None else None,
         brand_name=str(row[18]),
+        opened_at=_dt(row[19]) if row[19] else None,
     )
 
 
@@ -171,7 +173,7 @@ class ActivationQueries(StoreBase):
         self,
         *,
         community_id: int,
-        brand_id: int,
+        brand_id: int | None,
         kind: str,
         connection: str,
         title: str,
@@ -244,11 +246,25 @@ class ActivationQueries(StoreBase):
         return _activation(row) if row else None
 
     async def list_activations(
-        self, community_id: int, *, brand_ids: Sequence[int] | None = None, limit: int = 25
+        self,
+        community_id: int,
+        *,
+        brand_ids: Sequence[int] | None = None,
+        kind: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int = 25,
     ) -> list[Activation]:
-        """Newest first; `brand_ids` limits the list to those brands (a brand manager's view)."""
+        """Newest first; `brand_ids` limits the list to those brands (a brand manager's view), `kind` and
+        `states` to those kinds and states."""
         params: dict[str, Any] = dict(community_id=community_id, limit=limit)
         where = "a.community_id = :community_id"
+        if kind is not None:
+            where += " AND a.kind = :kind"
+            params["kind"] = kind
+        if states is not None:
+            marks = ", ".join(f":s{i}" for i in range(len(states))) or "NULL"
+            where += f" AND a.state IN ({marks})"
+            params.update({f"s{i}": s for i, s in enumerate(states)})
         if brand_ids is not None:
             marks = ", ".join(f":b{i}" for i in range(len(brand_ids))) or "NULL"
             where += f" AND a.brand_id IN ({marks})"
@@ -282,8 +298,12 @@ class ActivationQueries(StoreBase):
         actor: int | None,
         now: datetime,
         reason: str | None = None,
+        intent: str | None = None,
     ) -> bool:
-        """One guarded UPDATE plus its log row; False (nothing written) if the state was not `from_state`."""
+        """One guarded UPDATE plus its log row; False (nothing written) if the state was not `from_state`.
+
+        `intent` ('open' or 'close', bot/store/intents.py) is written in the same transaction: the
+        platform work the new state calls for is never lost to a stop right after the transition."""
         params = dict(
             id=activation_id,
             community_id=community_id,
@@ -306,6 +326,8 @@ class ActivationQueries(StoreBase):
             done = cur.rowcount == 1
             if done:
                 await self.db.execute(_LOG, params)
+                if intent is not None:
+                    await write_intent(self.db, activation_id, community_id, intent, now)
         if done:
             self._activation_changed(community_id)
         return done

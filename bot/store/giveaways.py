@@ -144,6 +144,14 @@ class GiveawayQueries(StoreBase):
 
     # -- giveaway: commitment and entries --------------------------------------------------------
 
+    async def community_statement(self, activation_id: int) -> tuple[int, str] | None:
+        """(moderator, when) of the statement that no brand provided a community giveaway's prize."""
+        rows = await self.fetch_all(
+            "SELECT stated_by, stated_at FROM community_giveaways WHERE activation_id = :a",
+            dict(a=activation_id),
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     async def giveaway_commitment(self, activation_id: int) -> str | None:
         value = await self.scalar(
             "SELECT commitment FROM giveaway_secrets WHERE activation_id = :a", dict(a=activation_id)
@@ -389,16 +397,30 @@ class GiveawayQueries(StoreBase):
         return max(cur.rowcount, 0)
 
     async def insert_giveaway(
-        self, *, seed: str, commitment: str, codes: Sequence[str], **activation: Any
+        self,
+        *,
+        seed: str,
+        commitment: str,
+        codes: Sequence[str],
+        stated_by: int | None = None,
+        **activation: Any,
     ) -> int:
         """A pending giveaway (`insert_activation`'s arguments), its secret seed with the public commitment
-        and its code pool, if any, in one transaction: the seed exists before the post, never after."""
+        and its code pool, if any, in one transaction: the seed exists before the post, never after.
+        `stated_by` records, for a community giveaway (no brand), the moderator who stated that no brand
+        provided the prize."""
         community_id, now = int(activation["community_id"]), activation["now"]
 
         async def secret_and_codes(db: aiosqlite.Connection, activation_id: int) -> None:
             await write_giveaway_secret(db, activation_id, community_id, seed, commitment)
             if codes:
                 await write_codes(db, activation_id, community_id, codes, now)
+            if stated_by is not None:
+                await db.execute(
+                    "INSERT INTO community_giveaways (activation_id, community_id, stated_by, stated_at)"
+                    " VALUES (:a, :c, :by, :now)",
+                    dict(a=activation_id, c=community_id, by=stated_by, now=iso(now)),
+                )
 
         insert = self.insert_activation  # type: ignore[attr-defined]  # ActivationQueries, mixed into Store
         return int(await insert(after_insert=secret_and_codes, **activation))

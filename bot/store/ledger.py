@@ -5,9 +5,10 @@ activity counts read back from the daily aggregates.
 Events carry only metadata, never message text. Every event has a natural key, and it is written with
 INSERT OR IGNORE, so a replayed or duplicated batch never counts twice. Each batch, in its own
 transaction, then folds the rows it inserted (found by rowid: new rows get ids above the largest
-before the batch) into the daily aggregates (`engagement_daily`, `activity_daily`, `channel_daily`)
-and advances the per-channel cursors the gap fill reads from: a few GROUP BY statements per batch
-instead of per-row triggers, which measured twice as fast on a large ledger (migration 0011).
+before the batch) into every aggregate kept from the events (`engagement_daily`, `activity_daily`,
+and the report aggregates of `bot.store.reports`) and advances the per-channel cursors the gap fill
+reads from: a few GROUP BY statements per batch (`AFTER_INSERT`, the one place they are listed)
+instead of per-row triggers, which measured twice as fast on a large ledger (migration 0015).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import PAGE_CACHE_KIB, StoreBase
+from bot.store.reports import REPORT_FEEDS
 
 _INSERT_EVENT = """
     INSERT OR IGNORE INTO events
@@ -43,8 +45,11 @@ _UPSERT_CHANNEL = """
         parent_id = excluded.parent_id, type = excluded.type, name = excluded.name,
         owner_id = coalesce(excluded.owner_id, owner_id)
 """
+# Reddit ids have this bit set (bot.subreddits.ids.REDDIT_BIT; that package imports the store). Their
+# events name their target themselves: a Reddit id is never looked up as a Discord message.
+_REDDIT_BIT = 1 << 62
 _LAST_ID = "SELECT coalesce(max(id), 0) FROM events"
-_NEW_EVENTS = "SELECT count(*) FROM events WHERE id > :last"
+_NEW_EVENTS = "SELECT count(*) FROM events NOT INDEXED WHERE id > :last"
 # The author of a message the batch refers to (a reply's or reaction's target): its own event.
 _MESSAGE_AUTHOR = """
     SELECT actor_id FROM events
@@ -57,7 +62,7 @@ _FEED_ENGAGEMENT = f"""
     INSERT INTO engagement_daily (community_id, channel_id, actor_id, target_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, target_id, {_DAY},
            CASE kind WHEN 'message' THEN 'thread_reply' ELSE kind END, count(*)
-      FROM events
+      FROM events NOT INDEXED  -- the batch: a rowid range, never an index scan
      WHERE id > :last AND target_id IS NOT NULL AND target_id <> actor_id
        AND kind IN ('reply', 'reaction', 'message', 'comment')
      GROUP BY 1, 2, 3, 4, 5, 6
@@ -85,33 +90,27 @@ _RETRACT_REACTIONS = """
 _FEED_ACTIVITY = f"""
     INSERT INTO activity_daily (community_id, channel_id, member_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, {_DAY}, kind, count(*)
-      FROM events WHERE id > :last
+      FROM events NOT INDEXED WHERE id > :last
      GROUP BY 1, 2, 3, 4, 5
-    ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
-_FEED_CHANNELS = f"""
-    INSERT INTO channel_daily (community_id, day, channel_id, kind, n)
-    SELECT community_id, {_DAY}, channel_id, kind, count(*)
-      FROM events WHERE id > :last
-     GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """
 _ADVANCE_CURSORS = """
     INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
     SELECT platform, community_id, channel_id, max(CAST(source_id AS INTEGER))
-      FROM events WHERE id > :last AND platform = 'discord' AND kind IN ('message', 'reply')
+      FROM events NOT INDEXED WHERE id > :last AND platform = 'discord' AND kind IN ('message', 'reply')
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET last_message_id = max(last_message_id, excluded.last_message_id)
 """
-_AFTER_INSERT = (_FEED_ENGAGEMENT, _RETRACT_REACTIONS, _FEED_ACTIVITY, _FEED_CHANNELS, _ADVANCE_CURSORS)
+# Every aggregate fed from a batch, in this order; the report aggregates are defined with their queries.
+AFTER_INSERT = (_FEED_ENGAGEMENT, _RETRACT_REACTIONS, _FEED_ACTIVITY, *REPORT_FEEDS, _ADVANCE_CURSORS)
 
 _COUNTS_BY_KIND = """
-    SELECT kind, sum(n) FROM channel_daily
+    SELECT kind, sum(n) FROM report_channel_days
      WHERE community_id = :community_id AND day >= :since_day
      GROUP BY kind ORDER BY kind
 """
 _COUNTS_BY_CHANNEL = """
-    SELECT d.channel_id, coalesce(c.name, ''), sum(d.n) FROM channel_daily AS d
+    SELECT d.channel_id, coalesce(c.name, ''), sum(d.n) FROM report_channel_days AS d
       LEFT JOIN channels AS c
         ON c.platform IN ('discord', 'reddit') AND c.community_id = d.community_id
        AND c.channel_id = d.channel_id
@@ -165,7 +164,7 @@ def _unresolved(events: Sequence[EngagementEvent]) -> set[tuple[str, int]]:
     return {
         (e.platform, e.target_message_id)
         for e in events
-        if e.target_id is None and e.target_message_id is not None
+        if e.target_id is None and e.target_message_id is not None and not e.target_message_id & _REDDIT_BIT
     }
 
 
@@ -209,7 +208,7 @@ def write_batch(
         if events:
             inserted = int(db.execute(_NEW_EVENTS, dict(last=last)).fetchone()[0])
             if inserted:
-                for sql in _AFTER_INSERT:
+                for sql in AFTER_INSERT:
                     db.execute(sql, dict(last=last))
         db.execute("COMMIT")
     except BaseException:
@@ -289,7 +288,7 @@ class LedgerQueries(StoreBase):
         return inserted
 
     async def _after_insert(self, last: int) -> None:
-        for sql in _AFTER_INSERT:
+        for sql in AFTER_INSERT:
             await self.db.execute(sql, dict(last=last))
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
@@ -309,7 +308,7 @@ class LedgerQueries(StoreBase):
         return int(owner) if owner is not None else None
 
     async def event_counts(self, community_id: int, since: datetime) -> dict[str, int]:
-        """Events by kind from the UTC day of `since` on (from `channel_daily`, not the raw ledger)."""
+        """Events by kind from the UTC day of `since` on (from `report_channel_days`, not the raw ledger)."""
         params = dict(community_id=community_id, since_day=day_of(since))
         async with self.db.execute(_COUNTS_BY_KIND, params) as cur:
             return {str(kind): int(n) for kind, n in await cur.fetchall() if n}

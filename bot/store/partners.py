@@ -13,13 +13,14 @@ from bot.errors import InvalidInput
 from bot.ledger import iso
 from bot.partners import Partner, Terms
 from bot.privacy import (
-    ACTIVATION_ENTRIES,
     FINISHED_ACTIVATION_STATES,
     MEMBER_COLUMNS,
     MEMBER_ID_ARRAYS,
     MEMBER_JSON_KEYS,
     MEMBER_LINKS,
     NOT_EXPORTED,
+    ErasureStep,
+    erasure_plan,
     pseudonymise_ids,
 )
 from bot.store.base import StoreBase
@@ -65,24 +66,39 @@ _BRAND_COLUMNS = (
 )
 _FINISHED = ", ".join(f"'{s}'" for s in FINISHED_ACTIVATION_STATES)
 
-_PARTNER_RANKING = """
-    WITH best AS (
-        SELECT ts.member_id, ts.scope, ts.rank, ts.score, ts.distinct_peers, ts.trusted_peers, ts.why,
-               row_number() OVER (PARTITION BY ts.member_id ORDER BY ts.score DESC, ts.scope) AS pick
-          FROM trust_scores AS ts
-          JOIN partners AS p
-            ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
-         WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
+# A partner's standing combines their linked Reddit account's (bot/links): the identities' scores in
+# one scope add (they are shares of one ranking); unlinked identities are never merged.
+_PARTNER_IDENTITIES = """
+    WITH ids AS (
+        SELECT p.member_id AS member_id, p.member_id AS identity FROM partners AS p
+         WHERE p.community_id = :c AND p.opted_out_at IS NULL
+        UNION ALL
+        SELECT p.member_id, l.reddit_id FROM partners AS p
+          JOIN reddit_links AS l ON l.community_id = p.community_id AND l.member_id = p.member_id
+         WHERE p.community_id = :c AND p.opted_out_at IS NULL
+    ),
+    combined AS (
+        SELECT ids.member_id, ts.scope, min(ts.rank) AS rank, sum(ts.score) AS score,
+               sum(ts.distinct_peers) AS distinct_peers, sum(ts.trusted_peers) AS trusted_peers,
+               coalesce(max(CASE WHEN ts.member_id = ids.member_id THEN ts.why END), max(ts.why)) AS why
+          FROM ids JOIN trust_scores AS ts ON ts.community_id = :c AND ts.member_id = ids.identity
+         WHERE ts.scope IN (SELECT value FROM json_each(:scopes))
+         GROUP BY ids.member_id, ts.scope
+    )
+"""
+_PARTNER_RANKING = (
+    _PARTNER_IDENTITIES
+    + """
+    , best AS (
+        SELECT member_id, scope, rank, score, distinct_peers, trusted_peers, why,
+               row_number() OVER (PARTITION BY member_id ORDER BY score DESC, scope) AS pick
+          FROM combined
     )
     SELECT member_id, scope, rank, score, distinct_peers, trusted_peers, why FROM best
      WHERE pick = 1 ORDER BY score DESC, member_id LIMIT :limit OFFSET :offset
 """
-_PARTNER_RANKING_TOTAL = """
-    SELECT count(DISTINCT ts.member_id) FROM trust_scores AS ts
-      JOIN partners AS p
-        ON p.community_id = ts.community_id AND p.member_id = ts.member_id AND p.opted_out_at IS NULL
-     WHERE ts.community_id = :c AND ts.scope IN (SELECT value FROM json_each(:scopes))
-"""
+)
+_PARTNER_RANKING_TOTAL = _PARTNER_IDENTITIES + "SELECT count(DISTINCT member_id) FROM combined"
 _ACCEPT = """
     INSERT INTO partners (community_id, member_id, terms_version, opted_in_at, opted_out_at)
     VALUES (:c, :m, :v, :now, NULL)
@@ -423,73 +439,30 @@ class PartnerQueries(StoreBase):
     ) -> dict[str, int]:
         """Erase a member from one community in one transaction; returns rows touched per step.
 
-        Deletes their events as actor, unlinks them from events where they are only the target,
-        deletes their scores, overrides, member facts, brand contacts, partner record and consent
-        history (leaving one 'erased' tombstone) and their entries in activations that are over. The
-        daily aggregates keep every count: their id there is replaced by `pseudonym`. There is no
-        DELETE trigger on events, so deleting raw events does not touch the aggregates.
+        Runs `erasure_plan` for the schema as it is: deletes their events as actor, unlinks them from
+        events where they are only the target, deletes their scores, overrides, member facts, brand
+        contacts, partner record and consent history (leaving one 'erased' tombstone) and their
+        entries in activations that are over; the daily aggregates keep every count under
+        `pseudonym`, and so does every record of an action they took (brands, activations and their
+        transitions, answered questions, settings). There is no DELETE trigger on events, so deleting
+        raw events does not touch the aggregates.
         """
-        c, m = community_id, member_id
-        p = dict(c=c, m=m, pseudonym=pseudonym, now=iso(now))
+        p = dict(c=community_id, m=member_id, pseudonym=pseudonym, now=iso(now))
         tables = await self._tables()
-        steps: list[tuple[str, str]] = [
-            ("events_deleted", "DELETE FROM events WHERE community_id = :c AND actor_id = :m"),
-            (
-                "events_unlinked",
-                "UPDATE events SET target_id = NULL WHERE community_id = :c AND target_id = :m",
-            ),
-            (
-                "engagement_pseudonymised",
-                "UPDATE engagement_daily SET actor_id = :pseudonym WHERE community_id = :c AND actor_id = :m",
-            ),
-            (
-                "engagement_received_pseudonymised",
-                "UPDATE engagement_daily SET target_id = :pseudonym"
-                " WHERE community_id = :c AND target_id = :m",
-            ),
-            (
-                "activity_pseudonymised",
-                "UPDATE activity_daily SET member_id = :pseudonym WHERE community_id = :c AND member_id = :m",
-            ),
-            ("scores_deleted", "DELETE FROM trust_scores WHERE community_id = :c AND member_id = :m"),
-            (
-                "snapshots_deleted",
-                "DELETE FROM trust_snapshots WHERE community_id = :c AND member_id = :m",
-            ),
-            ("overrides_deleted", "DELETE FROM trust_overrides WHERE community_id = :c AND member_id = :m"),
-            ("members_deleted", "DELETE FROM members WHERE community_id = :c AND member_id = :m"),
-            (
-                "threads_unlinked",
-                "UPDATE channels SET owner_id = NULL WHERE community_id = :c AND owner_id = :m",
-            ),
-            (
-                "brand_contacts_deleted",
-                "DELETE FROM brand_contacts WHERE community_id = :c AND member_id = :m",
-            ),
-            ("partner_deleted", "DELETE FROM partners WHERE community_id = :c AND member_id = :m"),
-            ("consent_deleted", "DELETE FROM consent_log WHERE community_id = :c AND member_id = :m"),
-        ]
         finished = f"SELECT id FROM activations WHERE community_id = :c AND state IN ({_FINISHED})"
+        steps: list[tuple[str, str]] = []
+        for step in erasure_plan(tables):
+            where = self._erasure_scope(step, tables, finished)
+            if where is None:
+                continue
+            table, column = f'"{step.table}"', f'"{step.column}"'
+            if step.how == "delete":
+                sql = f"DELETE FROM {table} WHERE {column} = :m AND {where}"
+            else:
+                value = "NULL" if step.how == "unlink" else ":pseudonym"
+                sql = f"UPDATE {table} SET {column} = {value} WHERE {column} = :m AND {where}"
+            steps.append((step.name, sql))
         if "activations" in tables:
-            for table, column, how in ACTIVATION_ENTRIES:
-                columns = tables.get(table, [])
-                if column not in columns:
-                    continue
-                if "activation_id" in columns:
-                    where = f"activation_id IN ({finished})"
-                elif table == "qa_votes" and "qa_questions" in tables:
-                    where = (
-                        f"question_id IN (SELECT id FROM qa_questions WHERE activation_id IN ({finished}))"
-                    )
-                else:
-                    continue
-                if table == "takeover_snapshots":
-                    where += " AND restored_at IS NOT NULL"  # still needed to give the channel back
-                if how == "delete":
-                    sql = f'DELETE FROM "{table}" WHERE "{column}" = :m AND {where}'
-                else:
-                    sql = f'UPDATE "{table}" SET "{column}" = :pseudonym WHERE "{column}" = :m AND {where}'
-                steps.insert(0, (f"{table}_{'deleted' if how == 'delete' else 'pseudonymised'}", sql))
             steps.append(
                 (
                     "takers_pseudonymised",
@@ -505,8 +478,30 @@ class PartnerQueries(StoreBase):
                 counts[name] = max(cur.rowcount, 0)
             if "giveaway_draws" in tables and "activations" in tables:
                 counts["draws_pseudonymised"] = await self._pseudonymise_draws(finished, p)
-            await self.db.execute(_LOG, dict(c=c, m=m, action="erased", v=None, now=iso(now)))
+            await self.db.execute(
+                _LOG, dict(c=community_id, m=member_id, action="erased", v=None, now=iso(now))
+            )
         return counts
+
+    @staticmethod
+    def _erasure_scope(step: ErasureStep, tables: dict[str, list[str]], finished: str) -> str | None:
+        """The WHERE clause that keeps an erasure step inside the community (None: cannot be scoped)."""
+        columns = tables[step.table]
+        if step.finished_only:
+            if "activation_id" in columns:
+                where = f"activation_id IN ({finished})"
+            elif step.table == "qa_votes" and "qa_questions" in tables:
+                where = f"question_id IN (SELECT id FROM qa_questions WHERE activation_id IN ({finished}))"
+            else:
+                return None
+            if step.table == "takeover_snapshots":
+                where += " AND restored_at IS NOT NULL"  # still needed to give the channel back
+            return where
+        if "community_id" in columns:
+            return "community_id = :c"
+        if "activation_id" in columns and "activations" in tables:
+            return "activation_id IN (SELECT id FROM activations WHERE community_id = :c)"
+        return None
 
     async def _pseudonymise_draws(self, finished: str, p: dict[str, Any]) -> int:
         """Replace the member's id in finished giveaways' draw records (winners, replaced, entrants) by
@@ -537,9 +532,11 @@ class PartnerQueries(StoreBase):
     async def purge_events_before(self, community_id: int, cutoff: datetime, *, chunk: int = 5000) -> int:
         """Delete raw events older than `cutoff`, a chunk per transaction (other writers get turns).
 
-        The daily aggregates are untouched: they are written by INSERT triggers only.
+        The daily aggregates are untouched: they are written by INSERT triggers only. The report
+        aggregate that names members (report_member_days) is purged with them (docs/reports.md).
         """
         total = 0
+        await self.purge_report_member_days(community_id, cutoff)  # type: ignore[attr-defined]  # ReportQueries
         while True:
             async with self.transaction():
                 cur = await self.db.execute(

@@ -20,6 +20,7 @@ class CommunitySettings:
     max_sponsored_per_week: int = 2
     min_gap_hours: int = 24
     k_anonymity: int = 5
+    audit_channel_id: int | None = None
 
 
 SETTING_COLUMNS = (
@@ -30,10 +31,11 @@ SETTING_COLUMNS = (
     "max_sponsored_per_week",
     "min_gap_hours",
     "k_anonymity",
+    "audit_channel_id",
 )
 _GET_SETTINGS = """
     SELECT community_id, locale, mod_role_id, report_channel_id, retention_days,
-           max_sponsored_per_week, min_gap_hours, k_anonymity
+           max_sponsored_per_week, min_gap_hours, k_anonymity, audit_channel_id
       FROM guild_settings WHERE community_id = :community_id
 """
 

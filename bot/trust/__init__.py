@@ -9,7 +9,9 @@ parameter. One module per concern, each importing only the ones above it:
 - `solver`   a scope's engagement graph, the seeds, the power iteration
 - `prepare`  daily rows to weighted pairs, shared by all scopes of one ranking
 - `listing`  a solved scope's members in order, with the numbers behind their place
-- `compute`  the ranking from scratch (`compute_scope`, `compute_all`)
+- `evidence` earned seeds and coordination evidence, once per ranking on the community-wide graph
+- `compute`  the ranking from scratch (`compute_scope`, `compute_all`), and whose standing rests
+             on one member (`dependents`)
 - `explain`  explanations as catalog keys + parameters, their stored form and rendering
 - `graph`    the in-memory engagement graph of a community (`CommunityEdges`)
 - `live`     rankings updated in place between recomputes (`LiveTrust`)
@@ -19,7 +21,7 @@ Everything but `service` is pure numpy/scipy; nothing here imports the store or 
 time. Other modules import from `bot.trust` itself, not from the submodules.
 """
 
-from bot.trust.compute import compute_all, compute_scope
+from bot.trust.compute import compute_all, compute_scope, dependents
 from bot.trust.explain import Part, explain, explain_parts, render_parts, render_why, stored_why, why_parts
 from bot.trust.graph import CommunityEdges, fold_threads
 from bot.trust.listing import Listing
@@ -58,6 +60,7 @@ __all__ = [
     "compute_all",
     "compute_scope",
     "day_number",
+    "dependents",
     "explain",
     "explain_parts",
     "fold_threads",

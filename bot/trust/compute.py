@@ -13,8 +13,10 @@ import os
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import scipy.sparse as sp
 
+from bot.trust.evidence import community_evidence, member_dependents
 from bot.trust.listing import Listing, list_scope
 from bot.trust.params import Edges, MemberFacts, Posts, Ranked, TrustParams
 from bot.trust.prepare import (
@@ -25,7 +27,7 @@ from bot.trust.prepare import (
     received_by_channel,
     scope_pairs,
 )
-from bot.trust.solver import ScopeGraph, solve
+from bot.trust.solver import Evidence, ScopeGraph, solve
 
 
 def _compute(
@@ -35,23 +37,32 @@ def _compute(
     previous: Mapping[int, float] | None,
     limit: int | None = None,
     recv: sp.csr_array | None = None,
+    community: tuple[ScopeGraph, Evidence] | None = None,
 ) -> Listing:
+    """One scope's listing; `community` is the community-wide graph and the evidence derived from
+    it (`_community`), computed once for all scopes."""
     n = len(prep.ids)
     if n == 0 or (limit is not None and limit <= 0):
         return Listing.empty()
+    g_all, evidence = community if community is not None else _community(prep, params)
     codes = channel_codes(prep, channels)
-    pairs = scope_pairs(prep, codes)
-    if len(pairs.actor) == 0:
+    if codes is None:
+        g = g_all
+    else:
+        pairs = scope_pairs(prep, codes)
+        if len(pairs.actor) == 0:
+            return Listing.empty()
+        g = ScopeGraph(pairs, n)
+    if len(g) == 0:
         return Listing.empty()
-    g = ScopeGraph(pairs, n)
-    solved = solve(g, prep.seed_weight, params, warm=False)
+    solved = solve(g, evidence.seed_weight, params, warm=False, keep=evidence.keep)
     if solved is None:
         return Listing.empty()
     return list_scope(
         g,
         solved,
         ids=prep.ids,
-        seed_weight=prep.seed_weight,
+        evidence=evidence,
         pinned=prep.pinned,
         params=params,
         codes=codes,
@@ -62,6 +73,27 @@ def _compute(
         previous=previous,
         limit=limit,
     )
+
+
+def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidence]:
+    """The community-wide graph (the 'all' scope's) and the evidence derived from it."""
+    g = ScopeGraph(prep.all_pairs, len(prep.ids))
+    g.transition(params)
+    evidence = community_evidence(
+        g,
+        len(prep.ids),
+        ids=prep.ids,
+        engaged_from=prep.engaged_from,
+        excluded=prep.excluded,
+        pinned=prep.pinned,
+        members=prep.members,
+        active=prep.active,
+        received=prep.received,
+        posts=prep.posts_total,
+        params=params,
+        today=prep.today,
+    )
+    return g, evidence
 
 
 def compute_scope(
@@ -83,6 +115,8 @@ def compute_scope(
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
     prep = prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
+    if len(prep.ids) == 0:
+        return []
     return _compute(prep, params, channels, previous, limit).entries()
 
 
@@ -109,14 +143,47 @@ def compute_all(
     names = list(scopes)
     workers = workers or min(len(names), os.cpu_count() or 1, 4)
     recv = received_by_channel(prep)
+    if len(prep.ids) == 0:
+        return {name: [] for name in names}
+    community = _community(prep, params)
     if workers <= 1 or len(names) <= 1:
         return {
-            name: _compute(prep, params, scopes[name], previous.get(name), limit, recv).entries()
+            name: _compute(prep, params, scopes[name], previous.get(name), limit, recv, community).entries()
             for name in names
         }
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
-            name: pool.submit(_compute, prep, params, scopes[name], previous.get(name), limit, recv)
+            name: pool.submit(
+                _compute, prep, params, scopes[name], previous.get(name), limit, recv, community
+            )
             for name in names
         }
         return {name: futures[name].result().entries() for name in names}
+
+
+def dependents(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    *,
+    today: int,
+    member_id: int,
+    posts: Posts | None = None,
+    min_share: float = 0.5,
+) -> list[tuple[int, float]]:
+    """Whose standing depends mostly on one member: the members who received at least `min_share`
+    of their trust (community-wide) from `member_id`, with that share, largest first. What a
+    moderator excluding `member_id` should look at next (an alt owner's alts, a ring's mates, the
+    beneficiary of a bought account)."""
+    prep = prepare(edges, members, params, today, by_channel=False, posts=posts)
+    at = np.flatnonzero(prep.ids == member_id)
+    if len(at) == 0 or prep.excluded[at[0]]:
+        return []
+    g, evidence = _community(prep, params)
+    solved = solve(g, evidence.seed_weight, params, warm=False, keep=evidence.keep)
+    local = g.local_of(int(at[0]))
+    if solved is None or local < 0:
+        return []
+    who, share = member_dependents(g, solved, local, params, min_share)
+    ids = g.gather(prep.ids, -1)
+    return list(zip(ids[who].tolist(), share.tolist(), strict=True))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot import i18n
-from bot.trust.params import Ranked
+from bot.trust.params import COORDINATION_SHOWN, REASONS, Ranked
 
 #: One part of an explanation: a catalog key and the parameters its text needs.
 Part = tuple[str, dict[str, Any]]
@@ -32,6 +32,8 @@ TREND_DOWN = "trust.why.trend_down"  # {pct}
 TREND_FLAT = "trust.why.trend_flat"
 NEW = "trust.why.new"
 PINNED = "trust.why.pinned"
+#: Much of the engagement came from coordinated accounts, by the largest pattern: {pct}
+COORDINATED = {reason: f"trust.why.coordinated_{reason}" for reason in REASONS}
 #: Catalog entries that join the parts' texts into one sentence.
 SEPARATOR = "trust.why.separator"
 SENTENCE = "trust.why.sentence"
@@ -44,18 +46,25 @@ def stored_why(
     trend: float | None,
     had_previous: bool,
     pinned: bool,
+    coordinated: tuple[float, int | str] | None = None,
 ) -> str:
     """The explanation of one listed member as stored: `{"parts": [[key, params], ...]}`, compact.
 
     Parts in display order: distinct and trusted peers; the top topic (channel id and share of
-    received engagement); the trend against the previous period, or "new" when there was a previous
-    ranking without them; whether moderators pinned them. This is the one place that decides what
-    an explanation says (`why_parts` reads it back); it builds the JSON text directly because a
-    recompute stores tens of thousands of these."""
+    received engagement); when at least COORDINATION_SHOWN of their engagement came from
+    coordinated accounts (`coordinated`: that share and the largest pattern, an index in REASONS or
+    its name), that share with the pattern; the trend against the previous period, or "new" when
+    there was a previous ranking without them; whether moderators pinned them. This is the one
+    place that decides what an explanation says (`why_parts` reads it back); it builds the JSON text
+    directly because a recompute stores tens of thousands of these."""
     parts = f'["{PEERS}",{{"peers":{peers},"trusted":{trusted}}}]'
     if topic is not None:
         channel, share = topic
         parts += f',["{TOPIC}",{{"channel_id":{int(channel)},"share":{round(share * 100)}}}]'
+    if coordinated is not None and coordinated[0] >= COORDINATION_SHOWN:
+        share, reason = coordinated
+        key = COORDINATED[reason if isinstance(reason, str) else REASONS[int(reason)]]
+        parts += f',["{key}",{{"pct":{round(share * 100)}}}]'
     if trend is not None:
         pct = round(abs(trend) * 100)
         if pct == 0:
@@ -76,10 +85,11 @@ def why_parts(
     trend: float | None,
     had_previous: bool,
     pinned: bool,
+    coordinated: tuple[float, int | str] | None = None,
 ) -> list[Part]:
     """The explanation of one listed member as (key, params) parts (see `stored_why`), a topic's
     channel as `channel_id`."""
-    stored = json.loads(stored_why(peers, trusted, topic, trend, had_previous, pinned))
+    stored = json.loads(stored_why(peers, trusted, topic, trend, had_previous, pinned, coordinated))
     return [(key, params) for key, params in stored["parts"]]
 
 
@@ -111,6 +121,7 @@ def explain_parts(
         r.trend,
         bool(r.why.get("had_previous")),
         bool(r.why.get("pinned")),
+        (float(r.why.get("coordinated", 0.0)), str(r.why.get("coordinated_reason", REASONS[0]))),
     )
     return parts if raw_channels else _shown(parts, channel_name or _channel_label)
 

@@ -20,8 +20,8 @@ from typing import Any, overload
 import numpy as np
 import scipy.sparse as sp
 
-from bot.trust.params import Ranked, TrustParams
-from bot.trust.solver import ScopeGraph, Solved
+from bot.trust.params import REASONS, Ranked, TrustParams
+from bot.trust.solver import Evidence, ScopeGraph, Solved
 
 
 class Listing(Sequence[Ranked]):
@@ -49,6 +49,8 @@ class Listing(Sequence[Ranked]):
         self.trusted: np.ndarray = columns["trusted"]
         self.trend: np.ndarray = columns["trend"]
         self.pinned: np.ndarray = columns["pinned"]
+        self.coordinated: np.ndarray = columns["coordinated"]
+        self.reason: np.ndarray = columns["reason"]
         self.topics = topics
         self.had_previous = had_previous
         self._columns = columns
@@ -60,7 +62,10 @@ class Listing(Sequence[Ranked]):
     @classmethod
     def empty(cls) -> Listing:
         names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
-        none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend")}
+        none = {
+            name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend", "coordinated")
+        }
+        none["reason"] = np.zeros(0, np.int8)
         return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
 
     def __len__(self) -> int:
@@ -100,11 +105,13 @@ class Listing(Sequence[Ranked]):
                 c["pinned"].tolist(),
                 self.topics,
                 c["trend"].tolist(),
+                c["coordinated"].round(4).tolist(),
+                c["reason"].tolist(),
                 strict=True,
             )
             entries = []
             for rank, row in enumerate(columns, start=1):
-                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend = row
+                member, score, peers, trusted, eff, got, div, app, x, seed, pin, top, trend, co, why_co = row
                 why: dict[str, Any] = {
                     "peers": peers,
                     "trusted_peers": trusted,
@@ -117,6 +124,8 @@ class Listing(Sequence[Ranked]):
                     "pinned": pin,
                     "top_topics": [list(t) for t in top],
                     "trend": None if math.isnan(trend) else trend,
+                    "coordinated": co,
+                    "coordinated_reason": REASONS[why_co],
                     "had_previous": self.had_previous,
                     "rank": rank,
                     **self._facts,
@@ -170,7 +179,17 @@ def _top_topics(
     return [tuple(r) for r in result]
 
 
-def _appeal(
+def posts_counted(said: np.ndarray) -> float:
+    """All posts of a scope for its average per-post draw, each member's counted up to the 90th
+    percentile of the members' posts: a few prolific posters (spammers) must not make the average
+    post theirs, which would set the yardstick they are measured by."""
+    posting = said[said > 0]
+    if len(posting) == 0:
+        return 0.0
+    return float(np.minimum(posting, np.quantile(posting, 0.5)).sum())
+
+
+def appeal_factor(
     got: np.ndarray,
     said: np.ndarray | None,
     posts_total: np.ndarray | None,
@@ -208,7 +227,7 @@ def list_scope(
     solved: Solved,
     *,
     ids: np.ndarray,
-    seed_weight: np.ndarray,
+    evidence: Evidence,
     pinned: np.ndarray,
     params: TrustParams,
     codes: np.ndarray | None,
@@ -228,8 +247,8 @@ def list_scope(
     n = g.n
     scale, x = solved.scale, solved.x
     # Community-wide per-member inputs, renumbered as the graph's members.
-    said_total = None if said is None else float(said.sum())
-    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(seed_weight), g.gather(pinned, False)
+    said_total = None if said is None else posts_counted(said)
+    ids, seed_weight, pinned = g.gather(ids, -1), g.gather(evidence.seed_weight), g.gather(pinned, False)
     posts_total = None if posts_total is None else g.gather(posts_total)
     said = None if said is None else g.gather(said)
     # Trust each peer passes on, minus what the member itself had just passed to that peer: your own
@@ -238,7 +257,12 @@ def list_scope(
     # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
     xs = x * scale
-    received = g.pull(xs) * d
+    if posts_total is not None:  # what each member passes on, and the attention it gives (see below)
+        vouching = scale if evidence.vouching is None else scale * g.gather(evidence.vouching)
+        both = g.pull(np.column_stack([xs, vouching]))
+        received, attention = both[:, 0] * d, both[:, 1]
+    else:
+        received, attention = g.pull(xs) * d, g.got
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
     mutual = g.mutual()
@@ -257,7 +281,22 @@ def list_scope(
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
     value = received * diversity
-    appeal = _appeal(g.got, said, posts_total, params, said_total)
+    # What a member's posts draw: the attention each engager gives them, i.e. its share of the
+    # engager's (saturated) engagement, so an account that engages with everyone adds little to
+    # anyone's draw; with the engager's coordination discount (`keep`), so engagement from
+    # coordinated accounts adds little either; and only from accounts present for a while
+    # (`vouching`): a batch of fresh accounts cannot make a member's posts look sought out.
+    got = attention
+    own = g.gather(evidence.keep, 1.0) if evidence.keep is not None else 1.0
+    coordinated = np.zeros(n)
+    reason = np.zeros(n, np.int8)
+    if evidence.coordinated is not None and evidence.woke is not None and evidence.reason is not None:
+        # Engagement from coordinated accounts does not count toward what a member's posts draw, and
+        # trust that arrived from accounts that became active together is taken off.
+        coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
+        got = got * (1.0 - g.gather(evidence.woke))
+        value = value * (1.0 - coordinated) * own
+    appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal
 
@@ -279,7 +318,7 @@ def list_scope(
     order = np.lexsort((ids[listed], -rank_key))
     listed = listed[order][:limit]
     # Trusted peers: engagers who are seeds or hold at least the average trust, for the listed only.
-    trusted = ((seed_weight > 0) | (x >= 1.0 / max(active, 1))).astype(np.float64)
+    trusted = ((seed_weight >= 0.5) | (x >= 1.0 / max(active, 1))).astype(np.float64)
     trusted_in = g.count_in(listed, trusted)
     member = ids[listed]
     if previous:
@@ -301,6 +340,8 @@ def list_scope(
         "seed": seed_weight[listed] > 0,
         "pinned": pinned[listed],
         "trend": score / before - 1.0,
+        "coordinated": coordinated[listed],
+        "reason": reason[listed],
     }
     return Listing(
         columns,

@@ -30,18 +30,21 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from bot.trust.evidence import community_evidence, member_dependents
 from bot.trust.ids import IdIndex
 from bot.trust.listing import Listing, list_scope
 from bot.trust.params import Edges, MemberFacts, Posts, TrustParams
 from bot.trust.prepare import (
     channel_codes,
+    first_active,
+    history_days,
     posts_in_scope,
     prepare,
     received_by_channel,
     scope_pairs,
     weighted_rows,
 )
-from bot.trust.solver import Pairs, ScopeGraph, Solved, seed_weights, solve
+from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, solve
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -89,7 +92,6 @@ class LiveTrust:
         self._index = IdIndex(prep.ids)
         self._added: dict[int, int] = {}
         self.excluded = np.concatenate([prep.excluded, np.zeros(cap - n, np.bool_)])
-        self.engaged_from = np.concatenate([prep.engaged_from, np.full(cap - n, np.inf)])
         self.channel_ids = prep.channel_ids
         self._channel_index = prep.channel_index
         n_ch = max(1, len(prep.channel_ids))
@@ -103,6 +105,13 @@ class LiveTrust:
         self.posts_total = np.zeros(cap)
         if prep.posts_total is not None:
             self.posts_total[:n] = prep.posts_total
+        # Activity per (member, age in days): engagement given or posts written, engagement received.
+        days = history_days(params)
+        self.active = np.zeros((cap, days), np.float32)
+        self.received = np.zeros((cap, days), np.float32)
+        if prep.active is not None and prep.received is not None:
+            self.active[:n] = prep.active
+            self.received[:n] = prep.received
         self.scopes: dict[str, _Scope] = {}
         graphs: dict[tuple[int, ...] | None, ScopeGraph] = {}
         for name, channels in scopes.items():
@@ -124,6 +133,8 @@ class LiveTrust:
                 said = posts_in_scope(prep.posts_total, prep.posts_channel, np.array(key, np.int64))
                 self._said[key] = np.zeros(cap) if said is None else np.concatenate([said, np.zeros(cap - n)])
         self._seed_weight: np.ndarray | None = None
+        self._keep: np.ndarray | None = None
+        self._coordinated: np.ndarray | None = None
         self.changed = True
         self._pinned: np.ndarray | None = None
 
@@ -186,12 +197,13 @@ class LiveTrust:
         channel = self._channel_index.lookup(changes.channel[use])
         if actor is None or target is None or bool((channel < 0).any()):
             return False  # no spare slot left, or a channel this state has no column for
-        grew = (changes.n[use] > 0) & ~self.excluded[actor]
-        np.minimum.at(self.engaged_from, actor[grew], (self.today - age[grew]).astype(np.float64))
         keep = ~(self.excluded[actor] | self.excluded[target])
         actor, target, channel, weight = actor[keep], target[keep], channel[keep], weight[keep]
         if len(actor) == 0:
             return True
+        count, age = changes.n[use][keep].astype(np.float32), age[keep]
+        np.add.at(self.active, (actor, age), count)
+        np.add.at(self.received, (target, age), count)
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
             dust = np.abs(self.recv[target, channel]) < 1e-12  # retracted to zero, up to rounding
@@ -227,6 +239,7 @@ class LiveTrust:
         member = self._dense(posts.member[use], facts)
         if member is None:
             return False
+        np.add.at(self.active, (member, age[use]), posts.n[use].astype(np.float32))
         weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
         first_posts = bool((self.posts_total[member] <= 0).any())
         np.add.at(self.posts_total, member, weight)
@@ -276,22 +289,32 @@ class LiveTrust:
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
-        seed_weight = seed_weights(
-            self.ids,
-            self.engaged_from,
-            self._all.scatter(self._all.out_deg, self.capacity),
-            self.excluded,
-            pinned,
-            facts,
-            params,
-            self.today,
+        evidence = community_evidence(
+            self._all,
+            self.capacity,
+            ids=self.ids,
+            engaged_from=first_active(self.active, self.today),
+            excluded=self.excluded,
+            pinned=pinned,
+            members=facts,
+            active=self.active,
+            received=self.received,
+            posts=self.posts_total if self.with_posts else None,
+            params=params,
+            today=self.today,
         )
-        if self._seed_weight is None or not np.array_equal(seed_weight, self._seed_weight):
+        seed_weight = evidence.seed_weight
+        if (
+            self._seed_weight is None
+            or not np.array_equal(seed_weight, self._seed_weight)
+            or not _same(evidence.keep, self._keep)
+        ):
             for scope in self.scopes.values():
                 scope.dirty = True
-        self._seed_weight = seed_weight
+        self._seed_weight, self._keep = seed_weight, evidence.keep
         relist = self._pinned is None or not np.array_equal(pinned, self._pinned)  # shown in the why
-        self._pinned = pinned
+        relist = relist or not _same(evidence.coordinated, self._coordinated)
+        self._pinned, self._coordinated = pinned, evidence.coordinated
         previous = previous or {}
         solved_graphs: dict[int, Solved | None] = {}
 
@@ -300,11 +323,13 @@ class LiveTrust:
             if scope.dirty:
                 key = id(scope.graph)
                 if key not in solved_graphs:  # scopes sharing a graph share its solution
-                    solved_graphs[key] = solve(scope.graph, seed_weight, params, warm=True)
+                    solved_graphs[key] = solve(
+                        scope.graph, seed_weight, params, warm=True, keep=evidence.keep
+                    )
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
             scope.results = (
-                self._listing(scope, pinned, seed_weight, limit) if scope.solved else Listing.empty()
+                self._listing(scope, pinned, evidence, limit) if scope.solved else Listing.empty()
             )
             scope.dirty = False
             if on_listed is not None:
@@ -328,14 +353,14 @@ class LiveTrust:
         )
 
     def _listing(
-        self, scope: _Scope, pinned: np.ndarray, seed_weight: np.ndarray, limit: int | None
+        self, scope: _Scope, pinned: np.ndarray, evidence: Evidence, limit: int | None
     ) -> Listing:
         assert scope.solved is not None
         return list_scope(
             scope.graph,
             scope.solved,
             ids=self.ids,
-            seed_weight=seed_weight,
+            evidence=evidence,
             pinned=pinned,
             params=self.params,
             codes=scope.codes,
@@ -346,6 +371,24 @@ class LiveTrust:
             previous=scope.previous,
             limit=limit,
         )
+
+    def dependents(self, member_id: int, *, min_share: float = 0.5) -> list[tuple[int, float]]:
+        """Members listed community-wide who received at least `min_share` of their trust from
+        `member_id` (see `bot.trust.compute.dependents`), as of the last ranking run, largest share first."""
+        dense = self._index.lookup(np.array([member_id], np.int64))[0]
+        if dense < 0:
+            dense = self._added.get(int(member_id), -1)
+        whole = next((s for s in self.scopes.values() if s.codes is None and s.solved is not None), None)
+        if dense < 0 or whole is None:
+            return []
+        local = whole.graph.local_of(int(dense))
+        if local < 0:
+            return []
+        assert whole.solved is not None
+        who, share = member_dependents(whole.graph, whole.solved, local, self.params, min_share)
+        listed = set(whole.results.member_id.tolist())
+        ids = whole.graph.gather(self.ids, -1)[who].tolist()
+        return [(m, s) for m, s in zip(ids, share.tolist(), strict=True) if m in listed]
 
     def _scope_said(self, scope: _Scope) -> np.ndarray:
         if scope.codes is None:
@@ -375,6 +418,10 @@ def run_ranking(rankings: Collection[Ranking], *, workers: int | None = None) ->
         with ThreadPoolExecutor(max_workers=pool_size) as pool:
             for future in [pool.submit(run) for _, run in tasks]:
                 future.result()
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
 
 
 def _padded(pairs: Pairs, capacity: int) -> Pairs:

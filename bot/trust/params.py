@@ -32,6 +32,16 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 )
 
 
+#: Why engagement a member received counts less (`Ranked.why["coordinated_reason"]`): accounts that
+#: were quiet for a long time and became active together around them ("woke"); accounts whose
+#: engagement goes mostly to them alone ("one"); a group whose members mostly engage each other
+#: ("group").
+REASONS: tuple[str, ...] = ("woke", "one", "group")
+#: An explanation says where a member's engagement came from when at least this share of it came
+#: from coordinated accounts (`Ranked.why["coordinated"]`).
+COORDINATION_SHOWN = 0.25
+
+
 @dataclass(frozen=True)
 class TrustParams:
     """Tunable knobs; the defaults are argued for in docs/trust.md."""
@@ -61,6 +71,18 @@ class TrustParams:
     seed_min_peers: int = 3
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
+    #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days
+    #: in a young community) since they arrived in which they were active, times the share in which
+    #: others engaged with them, times min(1, distinct engagers / `seed_full_engagers`). Tenure and
+    #: account age only make a member eligible; the community's engagement over time earns the
+    #: weight, which never exceeds one (a few seeds cannot outweigh many).
+    earned_seeds: bool = True
+    seed_full_engagers: int = 5
+    #: Coordination evidence: accounts whose engagement goes mostly to one member, or mostly to
+    #: partners who engage them back and mostly engage each other, and accounts that were quiet for a
+    #: long time and became active together around the same member, are discounted (see
+    #: docs/trust.md). False turns all of it off.
+    coordination: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
@@ -90,6 +112,7 @@ class TrustParams:
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
+            (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
             (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (self.max_topics >= 0, "max_topics must be >= 0"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,11 +38,17 @@ class Prepared:
     seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
     pinned: np.ndarray  # bool per dense member
     excluded: np.ndarray  # bool per dense member: bots and excluded members (their rows are dropped)
-    engaged_from: np.ndarray  # first day each dense member engaged anyone in the window (inf: never)
+    engaged_from: np.ndarray  # first day each dense member engaged or posted in the window (inf: never)
     all_pairs: Pairs  # the community-wide pair aggregation (also needed for seed selection)
     channel_order: tuple[np.ndarray, np.ndarray] | None  # grouped rows by channel; offsets per channel
     posts_total: np.ndarray | None = None  # decayed posts per dense member (None: no Posts given)
     posts_channel: sp.csc_array | None = None  # the same per (member, channel code)
+    # Counts per (dense member, age in days) of engagement given or posts written (`active`), and
+    # of engagement received from others (`received`); see `bot.trust.evidence.standing_of`.
+    active: np.ndarray | None = None
+    received: np.ndarray | None = None
+    members: MemberFacts = field(default_factory=MemberFacts)
+    today: int = 0
 
 
 def _runs(*columns: np.ndarray) -> np.ndarray | None:
@@ -59,14 +65,42 @@ def _runs(*columns: np.ndarray) -> np.ndarray | None:
     return heads if len(heads) < 0.8 * size else None
 
 
+def history_days(params: TrustParams) -> int:
+    """Columns of the per-day activity arrays: ages 0 (today) to the window's last day."""
+    return math.floor(params.window_days) + 1
+
+
+def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int) -> np.ndarray:
+    """Counts per (member, age in days) as a dense float32 array (exact for counts below 2**24)."""
+    key = member.astype(np.int64) * days + age
+    return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
+
+
+def first_active(active: np.ndarray, today: int) -> np.ndarray:
+    """The first day each member engaged anyone or posted in the window (inf: never), from the
+    activity per (member, age in days)."""
+    some = active > 0
+    oldest = active.shape[1] - 1 - np.argmax(some[:, ::-1], axis=1)
+    return np.where(some.any(axis=1), today - oldest, np.inf).astype(np.float64)
+
+
 def _posts_per_member(
-    posts: Posts, ids: np.ndarray, channel_index: IdIndex, n_ch: int, params: TrustParams, today: int
+    posts: Posts,
+    ids: np.ndarray,
+    channel_index: IdIndex,
+    n_ch: int,
+    params: TrustParams,
+    today: int,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, sp.csc_array]:
-    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes."""
+    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes.
+    The posts are also counted into `active` (per member and age in days), when given."""
     n = len(ids)
     age = np.clip(today - posts.day, 0, None)
     idx = IdIndex(ids).lookup(posts.member) if len(posts) else np.zeros(0, np.int64)
     use = (posts.n > 0) & (age <= math.floor(params.window_days)) & (idx >= 0)
+    if active is not None:
+        active += per_day(idx[use], age[use], posts.n[use], n, active.shape[1])
     weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
     idx = idx[use]
     total = np.bincount(idx, weights=weight, minlength=n).astype(np.float64)
@@ -115,17 +149,14 @@ def prepare(
         return values if rows is None else values[rows]
 
     actor, target, channel = col(edges.actor), col(edges.target), col(edges.channel)
-    day = today - age
+    row_age, row_n = age, col(edges.n)
 
     # Rows of the same (channel, actor, target) on different days or kinds are adjacent when they come
     # in the store's primary-key order: summing those runs first shrinks every later step.
     heads = _runs(channel, actor, target)
     if heads is not None:
         weight = np.add.reduceat(weight, heads)
-        first_day = np.minimum.reduceat(day, heads).astype(np.float64)
         actor, target, channel = actor[heads], target[heads], channel[heads]
-    else:
-        first_day = day.astype(np.float64)
 
     # Dense ids: members from the facts first, then ids only seen in the edges. Bots and excluded
     # members look up as -2, so one comparison later drops every row that touches them.
@@ -153,10 +184,15 @@ def prepare(
     dropped = (a_idx < 0) | (t_idx < 0)
     any_dropped = bool(dropped.any())
 
-    # First day each member engaged anyone in the data (see seed_weights).
-    engaged_from = np.full(n + 1, np.inf)
-    np.minimum.at(engaged_from, np.where(a_idx < 0, n, a_idx) if any_dropped else a_idx, first_day)
-    engaged_from = engaged_from[:n]
+    # Who was active, and who was engaged with, on which day (per row, before runs were summed).
+    days = history_days(params)
+    run = None if heads is None else np.repeat(np.arange(len(a_idx)), np.diff(np.append(heads, len(row_age))))
+    kept = ~dropped if run is None else ~dropped[run]
+    ra = a_idx if run is None else a_idx[run]
+    rt = t_idx if run is None else t_idx[run]
+    active = per_day(ra[kept], row_age[kept], row_n[kept], n, days)
+    received = per_day(rt[kept], row_age[kept], row_n[kept], n, days)
+
 
     channel_ids = sorted_unique(channel)
     channel_index = IdIndex(channel_ids)
@@ -185,14 +221,19 @@ def prepare(
     g_weight = grouped.data[:end]
     all_pairs = pairs_from_sorted(n, g_actor, g_target, g_weight)
 
+    posts_total, posts_channel = None, None
+    if posts is not None:
+        counted = _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today, active)
+        if params.appeal > 0:
+            posts_total, posts_channel = counted
+    engaged_from = first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
-    posts_total, posts_channel = (
-        _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today)
-        if posts is not None and params.appeal > 0
-        else (None, None)
-    )
     return Prepared(
+        members=members,
+        today=today,
+        active=active,
+        received=received,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,

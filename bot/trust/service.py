@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -131,11 +131,15 @@ def stored_rows(listing: Listing) -> list[tuple[int, int, float, int, int, str]]
         listing.topics,
         listing.trend.tolist(),
         listing.pinned.tolist(),
+        listing.coordinated.tolist(),
+        listing.reason.tolist(),
         strict=True,
     )
-    for rank, (member, score, peers, trusted, topics, trend, pinned) in enumerate(columns, start=1):
+    for rank, row in enumerate(columns, start=1):
+        member, score, peers, trusted, topics, trend, pinned, coordinated, reason = row
         topic = topics[0] if topics else None
-        why = stored_why(peers, trusted, topic, None if math.isnan(trend) else trend, previous, pinned)
+        trend = None if math.isnan(trend) else trend
+        why = stored_why(peers, trusted, topic, trend, previous, pinned, (coordinated, reason))
         rows.append((member, rank, score, peers, trusted, why))
     return rows
 
@@ -165,9 +169,21 @@ class Voices:
         self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
         self._members: dict[int, MemberDays] = {}  # as last read: the next read fetches changes only
         self._generation: dict[int, int] = {}
+        #: Set by the composition root: what follows each recompute (give and take trusted-voice roles).
+        self.after_recompute: Callable[[int], Awaitable[None]] | None = None
 
     async def recompute(self, community_id: int) -> RecomputeResult:
-        """Rank every scope of one community and store the result atomically."""
+        """Rank every scope of one community and store the result atomically, then run
+        `after_recompute` (trusted-voice roles); its failure is logged and does not fail the recompute."""
+        result = await self._recompute(community_id)
+        if self.after_recompute is not None:
+            try:
+                await self.after_recompute(community_id)
+            except Exception:
+                log.exception("after recompute of community %s", community_id)
+        return result
+
+    async def _recompute(self, community_id: int) -> RecomputeResult:
         async with self._lock(community_id):
             started = time.perf_counter()
             now = self.clock()
@@ -353,6 +369,19 @@ class Voices:
             except Exception:
                 log.exception("trust recompute failed for community %s", community_id)
         return results
+
+    async def dependents(self, community_id: int, member_id: int) -> list[tuple[int, float]]:
+        """Members of the community-wide ranking whose trust came mostly (half or more) from
+        `member_id`, with that share, largest first: what a moderator excluding `member_id` should
+        look at next. Uses the ranking state kept since the last recompute (recomputing first if
+        there is none), so call it before the exclusion takes effect."""
+        kept = self._live.get(community_id)
+        if kept is None:
+            await self.recompute(community_id)
+            kept = self._live.get(community_id)
+        if kept is None:
+            return []
+        return kept.windows[0].dependents(member_id)
 
     # -- reading ----------------------------------------------------------------------------------
 

@@ -50,26 +50,12 @@ def pairs_from_sorted(n: int, actor: np.ndarray, target: np.ndarray, weight: np.
     return Pairs(actor=actor, target=target, weight=weight, indptr=indptr)
 
 
-def seed_weights(
-    ids: np.ndarray,
-    engaged_from: np.ndarray,
-    out_peers: np.ndarray,
-    excluded: np.ndarray,
-    pinned: np.ndarray,
-    members: MemberFacts,
-    params: TrustParams,
-    today: int,
-) -> np.ndarray:
-    """Teleport weight per dense member: 1 for established members, `pinned_seed_weight` if pinned.
-
-    Established means long enough in the community (by join date or first activity, whichever is
-    earlier), on an account at least as old (when known and possible: a creation date after the
-    member was already present is ignored), and having engaged with at least
-    `seed_min_peers` distinct members in the window. First activity is the earlier of the first
-    engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
-    as on Reddit, or who left and rejoined) and the store's own first sighting
-    (`MemberFacts.first_seen_day`, which covers history older than the window).
-    """
+def member_since(
+    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per dense member: the day they arrived (the earliest of the join date, the store's first
+    sighting and the first engagement in the data; NaN when unknown) and their account's creation
+    day (NaN when unknown or impossible)."""
     row = IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
     known = row >= 0
 
@@ -84,14 +70,55 @@ def seed_weights(
     # than a day after the member was already here is not a real one (e.g. ids minted by a test
     # platform) and says nothing about the account's age.
     created[created > since + 1.0] = np.nan
+    return since, created
+
+
+def present_long_enough(
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    tenure: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Per dense member: present for `seed_min_tenure_days` on an account at least as old (when its
+    age is known; see `member_since`). `tenure` is `member_since`'s result when already known."""
+    since, created = tenure if tenure is not None else member_since(ids, engaged_from, members)
     account_age = np.where(np.isnan(created), np.inf, today - created)
+    return (today - since >= params.seed_min_tenure_days) & (account_age >= params.seed_min_tenure_days)
+
+
+def seed_weights(
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    out_peers: np.ndarray,
+    excluded: np.ndarray,
+    pinned: np.ndarray,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    earned: np.ndarray | None = None,
+    tenure: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Teleport weight per dense member: `earned` (default 1) for established members,
+    `pinned_seed_weight` if pinned.
+
+    Established means long enough in the community (by join date or first activity, whichever is
+    earlier), on an account at least as old (when known and possible: a creation date after the
+    member was already present is ignored), and having engaged with at least
+    `seed_min_peers` distinct members in the window. First activity is the earlier of the first
+    engagement in the data (`engaged_from`: tenure evidence for members whose join date is unknown,
+    as on Reddit, or who left and rejoined) and the store's own first sighting
+    (`MemberFacts.first_seen_day`, which covers history older than the window). Being established
+    only makes a member eligible: `earned` (see `bot.trust.evidence.standing_of`) is what the
+    community's engagement over time gave them.
+    """
     established = (
-        (today - since >= params.seed_min_tenure_days)
-        & (account_age >= params.seed_min_tenure_days)
+        present_long_enough(ids, engaged_from, members, params, today, tenure)
         & (out_peers >= params.seed_min_peers)
         & ~excluded
     )
-    weight = np.where(established, 1.0, 0.0)
+    weight = np.where(established, 1.0 if earned is None else earned, 0.0)
     weight[pinned] = params.pinned_seed_weight
     return weight
 
@@ -217,6 +244,23 @@ class ScopeGraph:
         out = np.zeros(size, values.dtype)
         out[self._members[: self._used]] = values[: self._used]
         return out
+
+    def largest_per_actor(self, values: np.ndarray) -> np.ndarray:
+        """Per local member, the largest of `values` (one per pair) over the pairs they are the actor
+        of (0 without any); the built pairs are in actor order, so that is one segmented pass."""
+        out = np.zeros(self.n)
+        base = self.base
+        if base:
+            actor = self.actor[:base]
+            heads = np.flatnonzero(np.r_[True, actor[1:] != actor[:-1]])
+            out[actor[heads]] = np.maximum.reduceat(values[:base], heads)
+        if len(self.actor) > base:
+            np.maximum.at(out, self.actor[base:], values[base:])
+        return np.maximum(out, 0.0)
+
+    def local_of(self, member: int) -> int:
+        """The local id of a community-wide dense id (-1 when not in this graph)."""
+        return int(self._local[member]) if 0 <= member < len(self._local) else -1
 
     def _localize(self, members: np.ndarray) -> np.ndarray:
         """Local ids of community-wide dense ids, giving members new to this graph a spare slot."""
@@ -542,6 +586,28 @@ def power_iteration(
     return x, params.max_iter, False
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What a ranking run uses beyond the engagement pairs, per dense member (community-wide).
+
+    `seed_weight` is the teleport weight; `keep` the share of a member's votes that passes trust on
+    (1 - how strongly their engagement pattern looks coordinated; the rest returns to the seeds), and
+    of their own listing value; `vouching` 1 for members whose attention counts toward what a post
+    draws (present, on an account as old, for `seed_min_tenure_days`), else 0; `coordinated` the
+    share of the engagement a member received that comes from coordinated accounts (taken off the
+    listing value), `woke` the share from accounts that became active together (taken off what
+    their posts draw too), `reason` the index in REASONS of the largest of the three patterns. All
+    but `seed_weight` are None when coordination evidence is off.
+    """
+
+    seed_weight: np.ndarray
+    keep: np.ndarray | None = None
+    vouching: np.ndarray | None = None
+    coordinated: np.ndarray | None = None
+    woke: np.ndarray | None = None
+    reason: np.ndarray | None = None
+
+
 @dataclass
 class Solved:
     """A scope's power iteration: what the listing needs from it."""
@@ -552,14 +618,25 @@ class Solved:
     converged: bool
 
 
-def solve(g: ScopeGraph, seed_weight: np.ndarray, params: TrustParams, *, warm: bool) -> Solved | None:
+def solve(
+    g: ScopeGraph,
+    seed_weight: np.ndarray,
+    params: TrustParams,
+    *,
+    warm: bool,
+    keep: np.ndarray | None = None,
+) -> Solved | None:
     """Trust of a scope's graph; None when no seed votes in it (then there is no trust to hand out:
-    ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement)."""
+    ranking the scope anyway, as plain PageRank, would reward whoever generates most engagement).
+    `keep` (community-wide, see `bot.trust.evidence.Evidence`) scales each member's votes; the rest
+    leaks to the seeds."""
     g.transition(params)
     seeds = np.where(g.out_deg > 0, g.gather(seed_weight), 0.0)  # seeds who vote in this scope
     if seeds.sum() <= 0:
         return None
     scale = g.scale()
+    if keep is not None:
+        scale *= g.gather(keep, 1.0)
     x, iterations, converged = power_iteration(g.pull, scale, seeds, params, g.x if warm else None)
     g.x = x
     return Solved(scale, x, iterations, converged)

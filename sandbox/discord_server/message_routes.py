@@ -65,7 +65,7 @@ class MessageRoutes(SandboxCore):
             ids = [i for i in ids if i > after][:limit]
         else:
             ids = ids[-limit:]
-        messages = [self.render_message(self.state.messages[i]) for i in reversed(ids)]
+        messages = [self._fetched(self.state.messages[i]) for i in reversed(ids)]
         if not self.privileged_intents & Intents.MESSAGE_CONTENT:
             guild_id = channel.get("guild_id")
             redacted = []
@@ -77,12 +77,19 @@ class MessageRoutes(SandboxCore):
             messages = redacted
         return messages
 
+    def _fetched(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """A message as a fetch returns it: Discord gives the nonce only to the request that created the
+        message and in its gateway event, never when the message is read back."""
+        message = self.render_message(stored)
+        message.pop("nonce", None)
+        return message
+
     @api_route("GET", "/channels/{channel_id}/messages/{message_id}")
     async def _get_message(self, req: ApiRequest) -> Any:
         channel = self.stored_channel(req.id("channel_id"))
         self.require_permissions(channel, Permissions.READ_MESSAGE_HISTORY)
         stored = self.stored_message(int(channel["id"]), req.id("message_id"))
-        message = self.render_message(stored)
+        message = self._fetched(stored)
         if not self.privileged_intents & Intents.MESSAGE_CONTENT:
             message = self.redact(
                 {**message, "guild_id": channel.get("guild_id")} if channel.get("guild_id") else message

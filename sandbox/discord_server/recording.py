@@ -67,6 +67,13 @@ class RestLog:
 
 @dataclass
 class Fault:
+    """What the next ``times`` calls of ``METHOD route`` get instead of a plain answer.
+
+    ``status`` 0 means the real answer (only delayed). With ``carried_out`` the request is carried out
+    first (Discord did the work) and the fault is the answer the client sees; ``delay`` seconds pass
+    before the answer is sent (a request in flight, e.g. to kill the client meanwhile).
+    """
+
     method: str
     route: str
     status: int
@@ -75,3 +82,5 @@ class Fault:
     code: int | None
     message: str | None
     scope: str
+    delay: float = 0.0
+    carried_out: bool = False

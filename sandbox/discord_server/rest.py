@@ -3,6 +3,7 @@ CDN, and the lookups and permission checks every route handler shares."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -176,15 +177,27 @@ class RestRouting(SandboxCore):
         code: int | None = None,
         message: str | None = None,
         scope: str = "user",
+        delay: float = 0.0,
+        carried_out: bool = False,
     ) -> None:
         """Make the next ``times`` calls matching ``METHOD route`` fail with ``status``.
 
         429s carry ``Via``, ``Retry-After``, ``X-RateLimit-*`` (Remaining 0, Scope ``scope``) and a JSON body
         with ``retry_after`` and ``global`` (``scope='global'``), so discord.py waits and retries. Other
         statuses get a Discord error body ``{"message": ..., "code": ...}`` (discord.py retries 500/502/504
-        after sleeping 1s+).
+        after sleeping 1s+). ``carried_out=True`` carries the request out before answering with the fault
+        (Discord made the message, the client only hears the error, as after a gateway timeout); the
+        answer is sent after ``delay`` seconds.
         """
-        fault = Fault(method.upper(), route, status, retry_after, times, code, message, scope)
+        fault = Fault(
+            method.upper(), route, status, retry_after, times, code, message, scope, delay, carried_out
+        )
+        self.state.faults.append(fault)
+
+    def hold_next(self, method: str, route: str, *, seconds: float, times: int = 1) -> None:
+        """Carry out the next ``times`` calls matching ``METHOD route`` but answer each only after
+        ``seconds``: a request in flight, during which a test can kill the client."""
+        fault = Fault(method.upper(), route, 0, 0.0, times, None, None, "user", seconds, True)
         self.state.faults.append(fault)
 
     def _take_fault(self, call: RecordedCall) -> Fault | None:
@@ -220,6 +233,44 @@ class RestRouting(SandboxCore):
         body = {"message": fault.message or f"{fault.status}: {reason}", "code": fault.code or 0}
         return fault.status, body, {}
 
+    async def _carry_out(
+        self,
+        request: web.Request,
+        call: RecordedCall,
+        route: _CompiledRoute | None,
+        params: dict[str, str],
+        method_ok: bool,
+        body: Any,
+        files: list[tuple[str, str, bytes]],
+        bad_body: bool,
+    ) -> tuple[int, Any]:
+        """Route the request to its handler; (status, JSON payload or None)."""
+        try:
+            if route is None:
+                raise ApiError(404, 0, "404: Not Found")
+            if not method_ok:
+                raise ApiError(405, 0, "405: Method Not Allowed")
+            if route.auth and not self._authorized(request):
+                raise ApiError(401, 0, "401: Unauthorized")
+            if bad_body:
+                raise ApiError(400, 50109, "The request body contains invalid JSON.")
+            for name, value in params.items():
+                if (name.endswith("_id") or name in ("target",)) and not value.isdigit():
+                    raise form_error([name], "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
+            req = ApiRequest(request, params, dict(request.query), body, files, call)
+            result = await getattr(self, route.handler)(req)
+        except ApiError as error:
+            return error.status, error.payload
+        except Exception as error:
+            log.exception("sandbox REST handler crashed for %s %s", request.method, call.path)
+            self.internal_errors.append(f"{request.method} {call.path}: {error!r}")
+            return 500, {"message": "500: Internal Server Error", "code": 0}
+        if isinstance(result, Reply):
+            return result.status, result.body
+        if result is None:
+            return 204, None
+        return 200, result
+
     def _authorized(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bot {self.token}"
 
@@ -245,37 +296,19 @@ class RestRouting(SandboxCore):
         headers = self._ratelimit_headers(call.route)
         status: int
         payload: Any
-        try:
-            fault = self._take_fault(call)
-            if fault is not None:
+        fault = self._take_fault(call)
+        if fault is not None and not fault.carried_out:
+            status, payload = 0, None
+        else:
+            status, payload = await self._carry_out(
+                request, call, route, params, method_ok, body, files, bad_body
+            )
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
                 status, payload, extra = self._fault_reply(fault)
                 headers.update(extra)
-            elif route is None:
-                raise ApiError(404, 0, "404: Not Found")
-            elif not method_ok:
-                raise ApiError(405, 0, "405: Method Not Allowed")
-            else:
-                if route.auth and not self._authorized(request):
-                    raise ApiError(401, 0, "401: Unauthorized")
-                if bad_body:
-                    raise ApiError(400, 50109, "The request body contains invalid JSON.")
-                for name, value in params.items():
-                    if (name.endswith("_id") or name in ("target",)) and not value.isdigit():
-                        raise form_error([name], "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
-                req = ApiRequest(request, params, dict(request.query), body, files, call)
-                result = await getattr(self, route.handler)(req)
-                if isinstance(result, Reply):
-                    status, payload = result.status, result.body
-                elif result is None:
-                    status, payload = 204, None
-                else:
-                    status, payload = 200, result
-        except ApiError as error:
-            status, payload = error.status, error.payload
-        except Exception as error:
-            log.exception("sandbox REST handler crashed for %s %s", request.method, sub)
-            self.internal_errors.append(f"{request.method} {sub}: {error!r}")
-            status, payload = 500, {"message": "500: Internal Server Error", "code": 0}
         call.status = status
         call.response = payload
         self.notify()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -80,3 +81,14 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     assert "Opening post, first line: Ad · Gifted product from Northwind Coffee" in out
     assert "Opening post, first line: פרסומת · " in out
     assert "   verified: the revealed seed matches the commitment" in out
+    # Once the giveaway has ended: the community report and its report, as files under demo-output/.
+    assert "Reports once it has ended" in out and "Giveaway entries: 9" in out
+    assert re.search(r"demo-output/community-\d+-30d\.png", out) and "demo-output/activation-1.csv" in out
+    # The rest of the product, briefly: Q&A, takeover and its exact restore, codes and their conversion,
+    # a community giveaway ended early, a topic's voices, an export, the audit log; names, not raw ids.
+    assert "in the thread (2 posts), every one disclosed:" in out
+    assert "the channel's overwrites and topic are exactly as before" in out
+    assert "2 of 3 claimed codes redeemed: 67% conversion" in out
+    assert "Opening post: Community giveaway (no advertising mark)" in out
+    assert "/voices top topic:#" in out and ".json: " in out and "17. The audit log" in out
+    assert not re.search(r"<[#@]&?\d+>|<t:\d+", out), re.findall(r".*<[#@]&?\d+>.*", out)[:3]

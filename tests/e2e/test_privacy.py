@@ -23,6 +23,12 @@ AGGREGATES = [
     "SELECT community_id, channel_id, day, kind, sum(n), count(*) FROM activity_daily"
     " GROUP BY community_id, channel_id, day, kind ORDER BY 1, 2, 3, 4",
 ]
+# Who was active on which day, for reports: kept (under a pseudonym) by an erasure, purged with the
+# raw events by retention (docs/reports.md).
+MEMBER_DAYS = (
+    "SELECT community_id, channel_id, day, sum(n), count(*) FROM report_member_days"
+    " GROUP BY community_id, channel_id, day ORDER BY 1, 2, 3"
+)
 
 
 async def export(h: Harness, user: int) -> dict[str, Any]:
@@ -75,6 +81,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         "members",
         "engagement_daily",
         "activity_daily",
+        "report_member_days",
         "partners",
         "consent_log",
         "trust_scores",
@@ -144,10 +151,12 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         ("reply", 1, None),
     ]
     assert sorted((r["kind"], r["n"]) for r in tables["activity_daily"]) == [("message", 1), ("reaction", 1)]
+    assert [r["n"] for r in tables["report_member_days"]] == [2]  # active in #vegan-cooking that day
     # another member's export never discloses alice
     assert str(w.alice) not in json.dumps(await export(harness, w.bob))
 
     before = await aggregates(harness)
+    member_days = await harness.rows(MEMBER_DAYS)
     interaction = await harness.slash("privacy", w.alice, subcommand="forget", permissions=BASIC)
     data = (await interaction.response()).json["data"]
     assert data["flags"] & EPHEMERAL and "cannot be undone" in data["content"]
@@ -171,6 +180,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         "SELECT action, terms_version FROM consent_log WHERE member_id = ?", w.alice
     ) == [("erased", None)]
     assert await aggregates(harness) == before  # every daily count is unchanged
+    assert await harness.rows(MEMBER_DAYS) == member_days
     assert (
         await harness.scalar(
             "SELECT count(*) FROM engagement_daily WHERE actor_id = ? OR target_id = ?", w.alice, w.alice
@@ -178,6 +188,7 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
         == 0
     )
     assert await harness.scalar("SELECT count(*) FROM activity_daily WHERE member_id = ?", w.alice) == 0
+    assert await harness.scalar("SELECT count(*) FROM report_member_days WHERE member_id = ?", w.alice) == 0
     pseudonym = await harness.scalar("SELECT member_id FROM activity_daily WHERE member_id < 0")
     assert pseudonym in await store.ranking_exclusions(w.guild)  # never ranked
 
@@ -243,6 +254,10 @@ async def test_retention_purge_deletes_old_raw_events_and_keeps_aggregates(harne
     assert await cog.purge_expired() == {w.guild: 2}
     assert await harness.rows("SELECT source_id FROM events") == [(recent["id"],)]
     assert await aggregates(harness) == before
+    # who was active when goes with the raw events: only the recent day is left
+    assert await harness.rows("SELECT day, member_id FROM report_member_days") == [
+        ((int((now - timedelta(days=29)).timestamp()) // 86400), w.carol)
+    ]
     assert await cog.purge_expired() == {}  # idempotent
 
 

@@ -382,6 +382,34 @@ async def test_server_errors(sandbox: DiscordSandbox, world: World) -> None:
         assert [m["content"] for m in sandbox.messages(world.general)] == ["eventually"]
 
 
+async def test_a_fault_after_the_work_and_a_held_answer(sandbox: DiscordSandbox, world: World) -> None:
+    """`carried_out`: Discord made the message but the client hears a 503; `hold_next`: the answer comes
+    late. A nonce repeated with enforce_nonce returns the first message, and a fetch never shows it."""
+    async with Bot(sandbox) as bot:
+        channel = bot.client.get_channel(world.general)
+        assert isinstance(channel, discord.TextChannel)
+        sandbox.fail_next("POST", "/channels/{channel_id}/messages", status=503, carried_out=True)
+        with pytest.raises(discord.DiscordServerError):
+            await channel.send("made anyway", nonce="mv1.post")
+        assert [m["content"] for m in sandbox.messages(world.general)] == ["made anyway"]
+        again = await channel.send("made anyway", nonce="mv1.post")  # discord.py sets enforce_nonce
+        assert [m["content"] for m in sandbox.messages(world.general)] == ["made anyway"]
+        assert again.id == int(sandbox.messages(world.general)[0]["id"])
+        fetched = [m async for m in channel.history(limit=5)]
+        assert [m.nonce for m in fetched] == [None]
+
+        sandbox.hold_next("POST", "/channels/{channel_id}/messages", seconds=0.3)
+        sending = asyncio.ensure_future(channel.send("slow answer"))
+        await sandbox.wait_until(lambda: len(sandbox.messages(world.general)) == 2, 2, "the held message")
+        assert not sending.done()
+        assert (await sending).content == "slow answer"
+        assert [c.status for c in sandbox.rest.find("POST", "/channels/{channel_id}/messages")] == [
+            503,
+            200,
+            200,
+        ]
+
+
 async def test_validation_errors_look_like_discord(sandbox: DiscordSandbox, world: World) -> None:
     async with Bot(sandbox) as bot:
         channel = bot.client.get_channel(world.general)

@@ -7,13 +7,17 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.platform import Author, ChannelState, Member, Overwrite, Post, Posted
+from bot.platform import Author, ChannelState, Failure, Member, Overwrite, Post, Posted
 
 POSTING = 1 << 11  # what `grant_posting` adds (the platform's own bit, opaque to services)
 
 
 class Outage(Exception):
-    """The fake platform refusing a call, as a real one does when it is down."""
+    """The fake platform refusing a call, as a real one does when it is down (worth retrying)."""
+
+
+class Refused(Exception):
+    """The fake platform refusing a call for good, as a real one does without a permission."""
 
 
 @dataclass
@@ -36,6 +40,9 @@ class FakePlatform:
     private: list[tuple[int, Post]] = field(default_factory=list)
     closed_dms: set[int] = field(default_factory=set)
     fail_posts: int = 0  # the next this many posts fail
+    lose_answers: int = 0  # the next this many posts are made, but the caller hears an Outage
+    fail_restores: int = 0  # the next this many overwrite restores fail with an Outage
+    refuse_restores: bool = False  # overwrite restores are refused for good
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9000))
 
     def posts_in(self, channel_id: int) -> list[Message]:
@@ -58,7 +65,19 @@ class FakePlatform:
             raise Outage("posting is down")
         message_id = next(self._ids)
         self.messages[message_id] = Message(message_id, channel_id, post)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise Outage("the answer was lost")
         return Posted(message_id, channel_id, f"fake://{channel_id}/{message_id}")
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        for message in reversed(self.posts_in(channel_id)):
+            if message.author is None and message.post == post:
+                return Posted(message.id, channel_id, f"fake://{channel_id}/{message.id}")
+        return None
+
+    def failure(self, error: Exception) -> Failure:
+        return Failure(isinstance(error, Refused), f"{type(error).__name__}: {error}")
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         message = self.messages[message_id]
@@ -91,6 +110,11 @@ class FakePlatform:
     async def restore_overwrite(
         self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str
     ) -> None:
+        if self.refuse_restores:
+            raise Refused("missing permissions")
+        if self.fail_restores:
+            self.fail_restores -= 1
+            raise Outage("overwrites are down")
         if overwrite is None:
             self.overwrites.pop((channel_id, member_id), None)
         else:

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from bot import i18n
-from bot.activations import disclosure
+from bot.activations import Activation, disclosure
 from bot.activations import draw as fairdraw
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
+from bot.activations.intents import CLOSE
 from bot.activations.qa import ASK, HIDE, VOTE, QaService
 from bot.activations.service import BRAND_NOT_APPROVED, ActivationService, Actor, Proposal
 from bot.activations.takeovers import TakeoverService, TakerMessage
@@ -27,6 +28,7 @@ from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import Forbidden, InvalidInput, MicrovoiceError
 from bot.ingest import Ingest
 from bot.platform import Author, Member, Overwrite, Platform
+from bot.reports.service import PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import Store
 from tests.unit.fakes import POSTING, FakePlatform, Outage
@@ -34,6 +36,7 @@ from tests.unit.fakes import POSTING, FakePlatform, Outage
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 GUILD, CHANNEL = 100, 500
+REPORTS = 600  # the moderators' report channel
 MOD, CONTACT, PARTNER, FAN, BOT = 1, 2, 3, 4, 5
 
 
@@ -212,6 +215,48 @@ async def test_engine_catches_up_at_start_up_once(world: World):
     assert await restarted.run_due() == 0
 
 
+async def test_end_listeners_hear_an_activation_that_ends_once_and_reports_post_through_the_platform(
+    world: World,
+):
+    w = world
+    heard: list[tuple[int, str]] = []
+
+    async def failing(activation: Activation) -> None:
+        raise RuntimeError("a listener that breaks changes nothing")
+
+    async def listener(activation: Activation) -> None:
+        heard.append((activation.id, activation.state))
+
+    # A report is the moderators' own, not a sponsored post: it goes through a platform of its own here,
+    # so every post on `w.platform` is still an activation's (and disclosed).
+    moderators = FakePlatform()
+    reports = ReportService(w.store, clock=w.clock, sink=PlatformSink(moderators))
+    w.engine.on_ended(failing)
+    w.engine.on_ended(listener)
+    w.engine.on_ended(reports.activation_ended)
+    settings = {"report_channel_id": REPORTS, "min_gap_hours": 0}
+    await w.store.update_settings(GUILD, settings, by=MOD, now=NOW)
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    cancelled = await w.qa.create(w.actor(CONTACT), w.proposal("Later", start=3 * H))
+    for activation in (qa, cancelled):
+        await w.engine.approve(w.actor(MOD), activation.id)
+    assert await w.run_to(NOW + H) == 1
+    assert heard == []  # going live is not an end
+    assert await w.run_to(NOW + 2 * H) == 1
+    assert await w.engine.advance(qa.id) == 0  # a duplicate job: no second end
+    assert heard == [(qa.id, "ended")]
+    [report] = moderators.posts_in(REPORTS)
+    card = report.post.card
+    assert card is not None and card.title.startswith(f"Activation #{qa.id} report")
+    assert card.image == f"activation-{qa.id}.png"
+    stem = f"activation-{qa.id}"
+    assert [a.filename for a in report.post.attachments] == [f"{stem}.png", f"{stem}.csv"]
+    await w.run_to(NOW + 3 * H)
+    assert await w.engine.cancel(w.actor(MOD), cancelled.id, None)
+    assert heard == [(qa.id, "ended")]  # a cancelled activation did not end on time
+    assert len(moderators.posts_in(REPORTS)) == 1
+
+
 async def test_engine_cancel_checks_the_brand_and_the_state(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())
@@ -244,6 +289,11 @@ async def open_giveaway(w: World, *, winners: int = 1, codes: bytes | None = Non
 
 async def test_giveaway_entries_eligibility_and_the_live_count(world: World):
     w = world
+
+    async def sleep(seconds: float) -> None:  # the counter waits on the injected clock, not real time
+        w.clock.now += timedelta(seconds=seconds)
+
+    w.giveaways.counter.sleep = sleep
     gid = await open_giveaway(w, min_days=30, required_role_id=77)
     live = await w.store.get_activation(GUILD, gid)
     assert live is not None and live.message_id is not None
@@ -497,7 +547,7 @@ async def test_takeover_restore_plan_puts_the_channel_back_exactly(world: World)
     assert "was cancelled" in closing
     ended = await w.store.get_activation(GUILD, takeover.id)
     assert ended is not None
-    await w.takeovers.on_end(ended)  # a second end changes nothing
+    assert await w.engine.intents.ensure(ended, CLOSE)  # a second end changes nothing
     assert w.platform.posts_in(CHANNEL)[-1].post.content == closing
 
 

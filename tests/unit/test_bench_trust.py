@@ -10,7 +10,14 @@ import pytest
 
 from bench import trust_quality as bq
 from bot.store import Store
-from sandbox.simulator import KIND_MESSAGE, KIND_REACTION, KIND_UNREACTION, MANIPULATOR_ROLES, simulate
+from sandbox.simulator import (
+    ATTACKS,
+    KIND_MESSAGE,
+    KIND_REACTION,
+    KIND_UNREACTION,
+    MANIPULATOR_ROLES,
+    simulate,
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,26 +75,29 @@ async def test_numpy_engagement_daily_matches_the_store_triggers(community, led,
 
 def test_quality_metrics_are_sane(community):
     rows = bq.evaluate(community, "smoke")
-    assert [q.method for q in rows] == [
-        "Microvoice",
-        "message count",
-        "reactions received",
-        "distinct repliers",
-    ]
+    assert [q.method for q in rows] == list(bq.METHODS)
     manipulators = set().union(*(community.labels[r] for r in MANIPULATOR_ROLES))
+    attacks = {*ATTACKS, "brand contact", "bot"}
     for q in rows:
         assert 0.0 <= q.p10 <= 1.0 and 0.0 <= q.p20 <= 1.0
         assert 0 <= q.manipulators <= bq.TOP
         assert q.manipulators == sum(q.leaked.values())
-        assert set(q.leaked) <= MANIPULATOR_ROLES
+        assert set(q.leaked) <= set(q.best) <= attacks
+        assert all(q.best[a] <= bq.TOP for a in q.leaked)
+        assert q.members == len(community.members)
     by_method = {q.method: q for q in rows}
     mv = by_method["Microvoice"]
-    assert mv.p10 > 0  # the ranking finds experts at all
-    assert "brand_staff" not in mv.leaked and "bot" not in mv.leaked  # excluded / is_bot
+    assert mv.p10 > 0  # the ranking finds genuine voices at all
+    assert "brand contact" not in mv.leaked and "bot" not in mv.leaked  # excluded / is_bot
     assert len(manipulators) > 0
+    # The naive baselines are fooled: message count lists spammers and reply farmers.
+    assert {"spam", "reply farming"} & set(by_method["message count"].leaked)
+    voices = bq.genuine_voices(community, bq.ledger(community))
+    assert community.labels["expert"] <= voices and not voices & manipulators
     lines = bq.quality_table(rows)
     assert len(lines) == 1 + len(rows) and ("PASS" in lines[1] or "FAIL" in lines[1])
-    assert len(bq.sweep_table([(bq.SCENARIOS[0], rows[:1])])) == 2
+    assert len(bq.sweep_table(rows)) == 1 + len(bq.METHODS)
+    assert len(bq.attack_table(rows)) == 1 + len(attacks)
 
 
 def test_reference_pagerank_is_a_distribution():

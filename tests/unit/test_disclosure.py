@@ -96,3 +96,10 @@ def test_topic_starts_with_the_tag():
     assert disclosure.disclose_topic(tag, "Recipes") == f"{tag} · Recipes"
     assert disclosure.disclose_topic(tag, None) == tag
     assert len(disclosure.disclose_topic(tag, "z" * 2000)) == disclosure.TOPIC_LIMIT
+
+
+def test_an_emoji_family_in_a_brand_name_keeps_its_joiners_in_the_tag():
+    family = "\U0001f469\u200d\U0001f469\u200d\U0001f467"
+    assert disclosure.sanitize_brand(f"Oat {family}\u200d") == f"Oat {family}"
+    assert family in disclosure.tag("en", f"Oat {family}", "paid")
+    assert disclosure.sanitize_brand("Ac\u200dme") == "Acme"  # a joiner inside a Latin word is stray

@@ -136,7 +136,7 @@ async def test_a_full_buffer_holds_the_caller_until_the_writer_made_room_and_say
 async def test_a_failing_writer_keeps_memory_bounded_and_logs_once(
     store: Store, caplog: pytest.LogCaptureFixture
 ):
-    await store.db.execute("DROP TABLE channel_daily")  # every batch fails from now on
+    await store.db.execute("DROP TABLE channel_cursors")  # every batch fails from now on
     ingest = Ingest(store, batch_size=10, flush_ms=60_000, capacity=50)
     caplog.set_level(logging.DEBUG, logger="bot.ingest")
     ingest.start()
@@ -154,9 +154,9 @@ async def test_a_failing_writer_keeps_memory_bounded_and_logs_once(
         task = asyncio.create_task(ingest.stop())
         await asyncio.wait({task}, timeout=0.2)
         await store.db.execute(
-            "CREATE TABLE channel_daily (community_id INTEGER NOT NULL, day INTEGER NOT NULL,"
-            " channel_id INTEGER NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,"
-            " PRIMARY KEY (community_id, day, channel_id, kind)) WITHOUT ROWID"
+            "CREATE TABLE channel_cursors (platform TEXT NOT NULL, community_id INTEGER NOT NULL,"
+            " channel_id INTEGER NOT NULL, last_message_id INTEGER NOT NULL,"
+            " PRIMARY KEY (platform, community_id, channel_id)) WITHOUT ROWID"
         )
         await asyncio.wait_for(task, 10)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

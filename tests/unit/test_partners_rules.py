@@ -33,6 +33,7 @@ from bot.roles import MATRIX, Role, Standing, allowed, matrix_markdown, refusal_
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"  # the joiners make it one emoji
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,7 @@ NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
         ("\u202eevil\u202c Brand", "evil Brand"),
         ("שוקולד טוב", "שוקולד טוב"),
         ("Cafe\u0301", "Café"),
+        (f"Oat {FAMILY} Co\x00", f"Oat {FAMILY} Co"),
     ],
 )
 def test_brand_names_are_normalised(raw: str, clean: str):

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.community import CommunityService
+from bot.errors import InvalidInput
 from bot.ingest import Ingest
 from bot.ledger import EngagementEvent
-from bot.privacy import PrivacyService
+from bot.privacy import PrivacyService, parse_member_id
 from bot.store import Store
 from bot.trust import Voices
 
@@ -123,3 +124,24 @@ async def test_retention_purge_uses_each_communitys_window_and_is_idempotent(
     assert await store.fetch_all("SELECT source_id FROM events ORDER BY source_id") == [("2",), ("3",)]
     assert await store.scalar("SELECT sum(n) FROM activity_daily") == 3  # aggregates stay
     assert await privacy.purge_expired() == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("123456789012345678", 123456789012345678),
+        (" <@!123456789012345678> ", 123456789012345678),
+        ("\u200b123456789012345678\u202e", 123456789012345678),
+        ("carol", None),
+        ("12345", None),
+        ("¹²³⁴⁵⁶⁷⁸⁹¹²³⁴⁵⁶⁷⁸", None),  # digits to a reader, not to int()
+        ("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧٨", None),
+        ("99999999999999999999", None),  # beyond a 64-bit id
+    ],
+)
+def test_member_ids_typed_by_moderators(raw: str, expected: int | None):
+    if expected is not None:
+        assert parse_member_id(raw) == expected
+    else:
+        with pytest.raises(InvalidInput, match=r"privacy\.bad_member_id"):
+            parse_member_id(raw)

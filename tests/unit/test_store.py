@@ -52,7 +52,7 @@ async def test_older_database_is_migrated_forward(tmp_path: Path):
     assert await s.schema_version() == len(discover_migrations())
     assert await s.scalar("SELECT count(*) FROM events") == 1
     # the aggregates added later were filled from what was already recorded
-    assert await s.scalar("SELECT sum(n) FROM channel_daily") == 1
+    assert await s.scalar("SELECT sum(n) FROM report_channel_days") == 1
     assert await s.scalar("SELECT last_message_id FROM channel_cursors") == 500
     await s.close()
 

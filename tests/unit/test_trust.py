@@ -29,8 +29,10 @@ from bot.trust import (
     TrustParams,
     compute_all,
     compute_scope,
+    dependents,
     explain,
     explain_parts,
+    stored_why,
 )
 
 TODAY = 20_000
@@ -40,11 +42,13 @@ LOOSE = TrustParams(min_peers_listed=1)
 
 
 def town_rows(channel: int = 1) -> list[Row]:
-    """Each town member reacts once to the next three (a sparse, seeded background)."""
+    """Each town member reacts to the next three, once a week for eight weeks (a sparse, seeded
+    background: members whose standing the community built over time)."""
     rows: list[Row] = []
     for i, m in enumerate(TOWN):
         for step in (1, 2, 3):
-            rows.append((channel, m, TOWN[(i + step) % len(TOWN)], TODAY - 10, "reaction", 1))
+            for week in range(8):
+                rows.append((channel, m, TOWN[(i + step) % len(TOWN)], TODAY - 10 - 7 * week, "reaction", 1))
     return rows
 
 
@@ -115,10 +119,13 @@ def test_closed_ring_of_new_accounts_gets_nothing() -> None:
     assert {m: r.score for m, r in result.items()} == pytest.approx(
         {m: r.score for m, r in town_only.items()}
     )
-    # The same ring with one member vouched for by the moderators does receive trust: it is the
-    # absence of any anchor, not the shape of the ring, that keeps it at zero.
-    vouched = by_member(rank(rows, facts(new=ring, pinned=[200])))
+    # Without coordination evidence, the same ring with one member vouched for by the moderators
+    # does receive trust: it is the absence of any anchor that keeps it at zero.
+    vouched = by_member(rank(rows, facts(new=ring, pinned=[200]), replace(LOOSE, coordination=False)))
     assert set(ring) - {200} <= set(vouched)
+    # With it (the default), the shape counts too: a group that engages only with itself passes no
+    # trust between its members and is not listed, pinned member or not.
+    assert not set(ring) & set(by_member(rank(rows, facts(new=ring, pinned=[200]))))
 
 
 def test_saturation_distinct_peers_beat_volume() -> None:
@@ -240,6 +247,10 @@ def test_unknown_tenure_falls_back_to_first_engagement() -> None:
         rows += [(1, v, t, first_day, "reaction", 1) for v in voters for t in TOWN[:3]]
         return rows
 
+    # Tenure only makes a member eligible as a seed; these voters earned nothing else (nobody engaged
+    # them), and five of them present for months who first engage in the same days, all for 100, are
+    # what coordination evidence looks for: the rule is seen with both off.
+    rank = partial(globals()["rank"], params=replace(LOOSE, earned_seeds=False, coordination=False))
     assert 100 in by_member(rank(rows_since(TODAY - 60), facts(extra=[100])))  # engaging for 60 days
     assert 100 not in by_member(rank(rows_since(TODAY - 5), facts(extra=[100])))  # first seen 5 days ago
     # The store's own first sighting counts as tenure evidence too.
@@ -263,7 +274,7 @@ def test_an_account_created_after_its_member_joined_is_not_evidence() -> None:
         joined_day=np.full(len(ids), TODAY - 365.0),
         account_created_day=np.full(len(ids), TODAY - 1.0),
     )
-    assert 100 in by_member(rank(rows, minted))
+    assert 100 in by_member(rank(rows, minted, replace(LOOSE, earned_seeds=False)))  # see above
 
 
 def test_single_high_trust_peer_does_not_top_the_list() -> None:
@@ -324,6 +335,125 @@ def test_spammer_with_few_engagers_stays_low() -> None:
     assert spammer not in got or got[spammer].score < 0.5
 
 
+# ------------------------------------------------------------------------------- earned seeds, coordination
+
+SOUGHT_OUT = 101  # an expert the town has engaged with for weeks
+
+
+def sought_out_rows() -> list[Row]:
+    rows = town_rows()
+    rows += [(1, p, SOUGHT_OUT, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:10] for w in range(6)]
+    rows += [(1, SOUGHT_OUT, p, TODAY - 12 - 7 * w, "reaction", 1) for p in TOWN[10:14] for w in range(6)]
+    return rows
+
+
+def test_long_joined_accounts_that_wake_up_together_do_not_carry_a_member() -> None:
+    """Forty accounts that joined a year ago on old accounts, silent since, wake up in the last three
+    days to reply to one member (and react to two others each, enough to qualify as seeds by tenure)."""
+    boosted, boosters = 100, list(range(700, 740))
+    rows = sought_out_rows()
+    rows += [(1, boosted, p, TODAY - 11 - 7 * w, "reaction", 1) for p in TOWN[14:18] for w in range(6)]
+    for b in boosters:
+        rows += [(1, b, boosted, TODAY - d, "reply", 3) for d in (1, 2, 3)]
+        rows += [(1, b, TOWN[b % 20], TODAY - 2, "reaction", 1)]
+        rows += [(1, b, TOWN[(b + 7) % 20], TODAY - 1, "reaction", 1)]
+    members = facts(extra=[boosted, SOUGHT_OUT, *boosters])
+    # Seeds by tenure alone: the boosters are forty seeds, and their beneficiary is second.
+    tenure_only = rank(rows, members, replace(LOOSE, earned_seeds=False, coordination=False))
+    assert [r.member_id for r in tenure_only[:2]] == [SOUGHT_OUT, boosted]
+    # Earned seeds: silent until three days ago, nobody engaged them, so they seed nothing; and
+    # accounts quiet for months that woke up together around one member are taken off its value.
+    earned = by_member(rank(rows, members))
+    assert boosted not in earned and earned[SOUGHT_OUT].rank == 1
+    assert not set(boosters) & set(earned)
+    shown = by_member(rank(rows, members, replace(LOOSE, earned_seeds=False)))
+    assert boosted not in shown  # the coordination evidence alone is enough here
+
+
+def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
+    """The same member, established by tenure, seeds trust once the community engaged with them
+    over several weeks; a burst in the last days earns far less."""
+    newcomer = 300  # engaged only by 200, whose seed weight is what we look at
+    weekly = [(1, p, 200, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:6] for w in range(6)]
+    weekly += [(1, 200, p, TODAY - 9 - 7 * w, "reaction", 1) for p in TOWN[6:9] for w in range(6)]
+    burst = [(1, p, 200, TODAY - 1, "reply", 6) for p in TOWN[:6]]
+    burst += [(1, 200, p, TODAY - 1, "reaction", 6) for p in TOWN[6:9]]
+    members = facts(extra=[200, newcomer, *range(400, 404)])
+    voters = [(1, v, newcomer, TODAY - 1, "reply", 1) for v in range(400, 404)]
+
+    def passed_on(history: list[Row]) -> float:
+        rows = town_rows() + history + voters + [(1, 200, newcomer, TODAY - 1, "reply", 1)]
+        listed = by_member(rank(rows, members)).get(newcomer)
+        return 0.0 if listed is None else listed.why["received_trust"]
+
+    assert passed_on(weekly) > 0 and passed_on(weekly) > 3 * passed_on(burst)
+
+
+def test_an_engagement_pod_is_discounted() -> None:
+    """Eight established members who reply to and react to every post of each other every week (and
+    react to a town member each): without coordination evidence the pod's best-engaged member is
+    second; with it, no pod member is listed."""
+    pod = list(range(800, 808))
+    rows = sought_out_rows()
+    for a in pod:
+        rows += [(1, a, TOWN[(a * 3) % 20], TODAY - 10 - 7 * w, "reaction", 1) for w in range(6)]
+        for b in pod:
+            if a != b:
+                rows += [(1, a, b, TODAY - 3 - 7 * w, "reply", 2) for w in range(6)]
+                rows += [(1, a, b, TODAY - 4 - 7 * w, "reaction", 3) for w in range(6)]
+    rows += [(1, p, pod[0], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
+    members = facts(extra=[SOUGHT_OUT, *pod])
+    without = rank(rows, members, replace(LOOSE, coordination=False))
+    assert [r.member_id for r in without[:2]] == [SOUGHT_OUT, pod[0]]
+    assert not set(pod) & set(by_member(rank(rows, members)))
+
+
+def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explained() -> None:
+    member, devoted = 100, list(range(950, 956))
+    rows = town_rows() + [(1, p, member, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    rows += [(1, f, member, TODAY - 2 - 7 * w, "reaction", 10) for f in devoted for w in range(8)]
+    members = facts(extra=[member, *devoted])
+    got = by_member(rank(rows, members))[member]
+    assert got.why["coordinated_reason"] == "one" and got.why["coordinated"] > 0.5
+    key, params = explain_parts(got)[2]
+    assert key == "trust.why.coordinated_one" and params == {"pct": round(got.why["coordinated"] * 100)}
+    assert "engage almost only with this member" in explain(got)
+    plain = by_member(rank(rows, members, replace(LOOSE, coordination=False)))[member]
+    assert got.score < plain.score or got.rank > plain.rank
+
+
+def test_coordination_is_shown_from_a_quarter_of_the_engagement() -> None:
+    def parts(share: float, reason: str) -> list[str]:
+        stored = json.loads(stored_why(9, 4, None, None, False, False, (share, reason)))
+        return [key for key, _ in stored["parts"]]
+
+    assert parts(0.24, "group") == ["trust.why.peers"]
+    assert parts(0.25, "group") == ["trust.why.peers", "trust.why.coordinated_group"]
+    assert parts(0.9, "woke")[1] == "trust.why.coordinated_woke"
+
+
+def test_a_small_community_where_everyone_talks_with_everyone_is_not_one_suspicious_group() -> None:
+    people = list(range(1, 9))
+    rows = [
+        (1, a, b, TODAY - d, "reply", 1) for a in people for b in people if a != b for d in range(1, 60, 7)
+    ]
+    ranked = rank(rows, facts(extra=[]), TrustParams())
+    assert {r.member_id for r in ranked} == set(people)
+    assert all(r.why["coordinated"] == 0.0 for r in ranked)
+
+
+def test_dependents_are_the_members_whose_trust_came_mostly_from_one_member() -> None:
+    owner, leaning, steady = 50, 300, 301
+    rows = town_rows() + [(1, p, owner, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(6)]
+    rows += [(1, owner, leaning, TODAY - d, "reply", 3) for d in range(1, 40, 3)]
+    rows += [(1, c, leaning, TODAY - 1, "reaction", 1) for c in (901, 902, 903, 904)]
+    rows += [(1, owner, steady, TODAY - 2, "reaction", 1), *replies_from(TOWN[:10], steady)]
+    members = facts(extra=[owner, leaning, steady, 901, 902, 903, 904])
+    found = dependents(Edges.from_rows(rows), members, LOOSE, today=TODAY, member_id=owner)
+    assert [m for m, _ in found] == [leaning] and 0.5 <= found[0][1] <= 1.0
+    assert dependents(Edges.from_rows(rows), members, LOOSE, today=TODAY, member_id=999) == []
+
+
 # ------------------------------------------------------------------------------------------ output & API
 
 
@@ -336,12 +466,12 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
     """Two members drawing the same engagement from the same peers: the one who needed twenty times
     as many posts to collect it is discounted, the other is not; without post data nothing changes."""
     rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[:8], 101)
-    said = {m: 3 for m in TOWN} | {100: 8, 101: 160}
+    said = {m: 3 for m in TOWN} | {100: 2, 101: 40}
     without = by_member(rank(rows, facts(extra=[100, 101])))
     assert without[100].score == without[101].score
     with_posts = by_member(rank(rows, facts(extra=[100, 101]), posts=_posts(said)))
-    assert with_posts[101].score < 0.5 * with_posts[100].score
-    assert with_posts[100].why["appeal"] == 1.0 and with_posts[101].why["appeal"] < 0.5
+    assert with_posts[101].score < 0.25 * with_posts[100].score
+    assert with_posts[100].why["appeal"] == 1.0 and with_posts[101].why["appeal"] < 0.25
     # Engaged with, but nothing they posted was ever recorded (a bot's messages): not a voice.
     assert 102 not in by_member(
         rank(rows + replies_from(TOWN[:8], 102), facts(extra=[100, 101, 102]), posts=_posts(said))
@@ -351,7 +481,7 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
     quiet = by_member(rank(rows, facts(extra=[100, 101]), posts=_posts(said | {100: 1})))
     assert quiet[100].why["appeal"] == 1.0
     # Scopes count only the posts made in them: spam elsewhere does not discount a topic voice.
-    elsewhere = _posts(said | {101: 8})
+    elsewhere = _posts(said | {101: 2})
     spam_in_2 = Posts(
         np.r_[elsewhere.member, 101],
         np.r_[elsewhere.channel, 2],

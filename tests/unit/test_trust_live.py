@@ -25,6 +25,7 @@ from bot.trust import (
     Ranked,
     TrustParams,
     compute_all,
+    dependents,
     stored_rows,
 )
 
@@ -339,3 +340,55 @@ def test_successive_rounds_in_place_equal_a_full_recompute() -> None:
             refreshed, compute_all(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
         )
     assert any(g.extra_pairs for g in live._graphs.values())
+
+
+def test_dependents_from_the_kept_state_match_a_full_computation() -> None:
+    edges, posts, facts = community(1)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    listed = {r.member_id for r in live.rank(facts)["all"]}
+    found = 0
+    for member in facts.member_id[:80].tolist():
+        full = dependents(edges, facts, PARAMS, today=TODAY, member_id=member, posts=posts, min_share=0.2)
+        kept = live.dependents(member, min_share=0.2)
+        assert [m for m, _ in kept] == [m for m, _ in full if m in listed]
+        assert [s for _, s in kept] == pytest.approx([s for m, s in full if m in listed])
+        found += len(kept)
+    assert found > 0
+
+
+def test_a_retraction_to_zero_leaves_no_trace_in_the_coordination_evidence() -> None:
+    """Pairs retracted to zero stay in a graph updated in place; the evidence must see them as
+    absent, like a full recompute does: here the third of three accounts that woke up together
+    around one member takes its engagement back, and with it the "together" group."""
+    edges, posts, facts = community(2)
+    ids = facts.member_id
+    target, woken = int(ids[30]), [int(ids[k]) for k in (40, 41, 42)]
+    quiet_since = np.isin(facts.member_id, woken)
+    facts = MemberFacts(
+        member_id=ids,
+        joined_day=np.where(quiet_since, TODAY - 400.0, facts.joined_day),
+        account_created_day=np.where(quiet_since, TODAY - 500.0, facts.account_created_day),
+        first_seen_day=np.where(quiet_since, TODAY - 400.0, facts.first_seen_day),
+        is_bot=facts.is_bot,
+        excluded=facts.excluded,
+    )
+    silent = ~(np.isin(edges.actor, woken) | np.isin(edges.target, woken))
+    edges = Edges(*(getattr(edges, f)[silent] for f in EDGE_FIELDS))
+    silent_posts = ~np.isin(posts.member, woken)
+    posts = Posts(*(getattr(posts, f)[silent_posts] for f in ("member", "channel", "day", "n")))
+    burst = Edges(
+        actor=np.array(woken), target=np.full(3, target), channel=np.full(3, CHANNELS[0]),
+        day=np.full(3, TODAY - 1), kind=np.zeros(3, np.int64), n=np.full(3, 4.0),
+    )  # fmt: skip
+    edges = Edges(*(np.concatenate([getattr(edges, f), getattr(burst, f)]) for f in EDGE_FIELDS))
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    live.rank(facts, limit=100)
+    retract = Edges(
+        actor=np.array([woken[2]]), target=np.array([target]), channel=np.array([CHANNELS[0]]),
+        day=np.array([TODAY - 1]), kind=np.array([0]), n=np.array([-4.0]),
+    )  # fmt: skip
+    refreshed = live.refresh(retract, None, facts, today=TODAY, limit=100)
+    assert refreshed is not None
+    after = Edges(*(getattr(edges, f)[:-1] for f in EDGE_FIELDS))
+    full = compute_all(after, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
+    assert_same(refreshed, full)

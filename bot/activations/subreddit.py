@@ -1,0 +1,458 @@
+"""Activations run in a subreddit: an AMA / Q&A thread and a giveaway, through the same engine.
+
+They are the Reddit handlers of the `qa` and `giveaway` kinds (`ActivationService.register(kind, obj,
+platform="reddit")`): an activation whose channel is a bound subreddit is created, approved, counted
+by the saturation guard and run on time exactly like a Discord one, and everything it publishes goes
+through `Publisher`, so every post and comment carries the disclosure first, in the community's
+language. What differs is where members act: on Reddit they comment.
+
+- **AMA**: the bot opens a disclosed post; questions are its top-level comments, ranked by Reddit's
+  score. The brand answers from the Reddit account a contact of the brand linked (`/link reddit`), and
+  that counts as the answer; or a brand manager answers with `/qa answer`, which the bot relays as a
+  disclosed reply to the question. At the end a disclosed comment sums it up (top questions by score).
+- **Giveaway**: the bot opens a disclosed post with the rules and the commitment of its secret seed;
+  entries are the top-level comments of eligible accounts (`subreddit_rules`), one per account, made
+  before the end. At the end the same commit-reveal draw as on Discord picks the winners, and a
+  disclosed comment names them and publishes the seed and the entrant list, so anyone can verify.
+
+`sync_live` reads the live posts' comments (the app runs it every minute; the end hooks run it once
+more before they summarise or draw). Reads and writes to Reddit go through the `Discussions` and
+`Platform` the Reddit adapter implements; nothing here imports praw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+
+from bot import i18n
+from bot.activations import draw
+from bot.activations.draw import GiveawayConfig
+from bot.activations.intents import Steps
+from bot.activations.model import Activation, State
+from bot.activations.service import ActivationService, Actor, Proposal
+from bot.activations.subreddit_rules import (
+    AccountFacts,
+    RedditEligibility,
+    question_text,
+    refusal,
+    validate_eligibility,
+)
+from bot.errors import InvalidInput
+from bot.ingest import Ingest
+from bot.ledger import parse_iso
+from bot.platform import Attachment, Card, Discussions, Reply
+from bot.store import Draw, Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "reddit"
+SYNC_JOB = "reddit-activations-sync"
+SYNC_EVERY_MINUTES = 1
+TOP_QUESTIONS = 5
+
+
+@dataclass(frozen=True)
+class RedditGiveawayTerms:
+    """What `/activation create reddit-giveaway` asks for beyond the shared `Proposal` (title = the prize)."""
+
+    rules: str
+    winners: int
+    min_account_days: int = 0
+    min_subreddit_days: int = 0
+    min_karma: int = 0
+    min_events: int = 0
+
+
+def utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class SubredditActivations:
+    """Creates Reddit activations and reads members' comments under their posts; holds both handlers."""
+
+    def __init__(self, engine: ActivationService, discussions: Discussions, ingest: Ingest) -> None:
+        self.engine = engine
+        self.store: Store = engine.store
+        self.discussions = discussions
+        self.ingest = ingest
+        self.clock = engine.clock
+        self.qa = RedditQa(self)
+        self.giveaway = RedditGiveaway(self)
+        self._sync_lock = asyncio.Lock()
+
+    def register(self) -> None:
+        self.engine.register("qa", self.qa, platform=PLATFORM)
+        self.engine.register("giveaway", self.giveaway, platform=PLATFORM)
+
+    # -- creating -------------------------------------------------------------------------------------
+
+    async def subreddit_channel(self, community_id: int, text: str) -> int:
+        """The channel id of a subreddit bound to this community (as typed: r/name or name)."""
+        from bot.subreddits.service import subreddit_name  # the binding rules own the name's format
+
+        name = subreddit_name(text)
+        bound = await self.store.bound_subreddit(name)
+        if bound is None or bound.community_id != community_id:
+            raise InvalidInput("reddit.not_bound", name=name)
+        return bound.subreddit_id
+
+    async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:
+        return await self.engine.create(actor, "qa", proposal, config={"platform": PLATFORM})
+
+    async def create_giveaway(
+        self, actor: Actor, proposal: Proposal, terms: RedditGiveawayTerms
+    ) -> tuple[Activation, str]:
+        """A pending giveaway with its secret seed in one transaction; returns it and the commitment."""
+        config = draw.validate_config(prize=proposal.title, rules=terms.rules, winners=terms.winners)
+        rules = validate_eligibility(
+            min_account_days=terms.min_account_days,
+            min_subreddit_days=terms.min_subreddit_days,
+            min_karma=terms.min_karma,
+            min_events=terms.min_events,
+        )
+        seed = draw.new_seed()
+        commitment = draw.commitment(seed)
+        activation = await self.engine.create(
+            actor,
+            "giveaway",
+            replace(proposal, title=config.prize),
+            config={
+                **config.to_json(),
+                "commitment": commitment,
+                "platform": PLATFORM,
+                "reddit": rules.to_json(),
+            },
+            insert=partial(self.store.insert_giveaway, seed=seed, commitment=commitment, codes=[]),
+        )
+        return activation, commitment
+
+    # -- reading comments ---------------------------------------------------------------------------
+
+    async def sync_live(self) -> int:
+        """Read the comments under every live Reddit activation's post; returns how many were new."""
+        total = 0
+        async with self._sync_lock:
+            for activation in await self.store.open_activations():
+                if activation.state != State.LIVE or activation.message_id is None:
+                    continue
+                if self.engine.platform_name(activation) != PLATFORM:
+                    continue
+                handler = self.qa if activation.kind == "qa" else self.giveaway
+                try:
+                    total += await handler.sync(activation)
+                except Exception:
+                    log.warning("could not read the comments of activation %s", activation.id, exc_info=True)
+        return total
+
+    async def replies(self, activation: Activation) -> list[Reply]:
+        if activation.message_id is None:
+            return []
+        return await self.discussions.replies(activation.community_id, activation.message_id)
+
+
+class RedditQa:
+    """The `qa` kind on Reddit."""
+
+    def __init__(self, owner: SubredditActivations) -> None:
+        self.owner = owner
+        self.engine = owner.engine
+        self.store = owner.store
+        self.publisher = owner.engine.publisher
+
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
+        lang = activation.locale
+        card = Card(
+            title=activation.title,
+            description=i18n.t(lang, "reddit_qa.open", end=utc(activation.ends_at)),
+        )
+        posted = await steps.post("post", activation, activation.channel_id, card=card)
+        await self.store.set_activation_post(
+            activation.community_id, activation.id, message_id=posted.id, thread_id=posted.id
+        )
+
+    async def sync(self, activation: Activation) -> int:
+        """New top-level comments become questions; a reply from the brand's linked account answers one."""
+        return await self._record(activation, await self.owner.replies(activation))
+
+    async def _record(self, activation: Activation, replies: list[Reply]) -> int:
+        questions = [
+            (r.id, r.author_id, text, r.created_at)
+            for r in replies
+            if r.author_id is not None
+            and r.created_at < activation.ends_at
+            and (text := question_text(r.body)) is not None
+        ]
+        added = await self.store.add_reddit_questions(activation.community_id, activation.id, questions)
+        brand_accounts = await self.store.brand_reddit_accounts(activation.community_id, activation.brand_id)
+        for reply in replies:
+            for author_id, answer_id in reply.answered_by:
+                member = brand_accounts.get(author_id)
+                if member is not None:
+                    await self.store.record_reddit_answer(
+                        activation.community_id,
+                        activation.id,
+                        reply.id,
+                        by=member,
+                        answer_id=answer_id,
+                        now=self.owner.clock(),
+                    )
+        return added
+
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        lang = activation.locale
+        replies: list[Reply] = []
+        if activation.state == State.ENDED:
+            replies = await self.owner.replies(activation)
+            await self._record(activation, replies)  # the comments made before the end still count
+        summary = await self.store.qa_summary(activation.community_id, activation.id)
+        lines = [
+            i18n.t(
+                lang,
+                "qa.summary",
+                questions=summary.questions,
+                answered=summary.answered,
+                participants=summary.participants,
+            )
+        ]
+        if activation.state == State.CANCELLED:
+            lines.insert(0, i18n.t(lang, "qa.cancelled"))
+        asked = [r for r in replies if r.author_id is not None and question_text(r.body)]
+        for r in asked[:TOP_QUESTIONS]:
+            body = (question_text(r.body) or "").replace("\n", " ")
+            lines.append(i18n.t(lang, "reddit_qa.top_line", score=r.score, body=body[:200]))
+        card = Card(
+            title=i18n.t(lang, "qa.summary_title", title=i18n.isolate(activation.title)),
+            description="\n".join(lines),
+        )
+        where = activation.thread_id or activation.message_id
+        if where is None:
+            return  # it never went live on Reddit: nothing to sum up there
+        await self.publisher.post(activation, where, card=card)
+
+    def describe(self, activation: Activation, lang: str) -> list[str]:
+        if activation.thread_id:
+            link = self.engine.platform.channel_link(activation.thread_id)
+            return [i18n.t(lang, "qa.describe_thread", thread=link)]
+        return []
+
+    async def describe_more(self, activation: Activation, lang: str) -> list[str]:
+        """The questions read so far, with the numbers `/qa answer` takes (unanswered ones first)."""
+        summary = await self.store.qa_summary(activation.community_id, activation.id, top=50)
+        ordered = sorted(summary.top, key=lambda q: (q.answered, q.id))[:10]
+        return [
+            i18n.t(
+                lang,
+                "reddit_qa.question_line",
+                id=q.id,
+                body=q.body.replace("\n", " ")[:100],
+                state=i18n.t(lang, "reddit_qa.answered" if q.answered else "reddit_qa.open_question"),
+            )
+            for q in ordered
+        ]
+
+
+class RedditGiveaway:
+    """The `giveaway` kind on Reddit."""
+
+    def __init__(self, owner: SubredditActivations) -> None:
+        self.owner = owner
+        self.engine = owner.engine
+        self.store = owner.store
+        self.publisher = owner.engine.publisher
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @staticmethod
+    def rules_of(activation: Activation) -> RedditEligibility:
+        return RedditEligibility.from_json(activation.config.get("reddit"))
+
+    def _who(self, lang: str, rules: RedditEligibility, subreddit: str) -> str:
+        parts = []
+        if rules.min_account_days:
+            parts.append(i18n.t(lang, "reddit_giveaway.min_account_days", days=rules.min_account_days))
+        if rules.min_subreddit_days:
+            parts.append(
+                i18n.t(
+                    lang, "reddit_giveaway.min_subreddit_days", days=rules.min_subreddit_days, sub=subreddit
+                )
+            )
+        if rules.min_karma:
+            parts.append(i18n.t(lang, "reddit_giveaway.min_karma", karma=rules.min_karma))
+        if rules.min_events:
+            parts.append(i18n.t(lang, "giveaway.post_min_events", events=rules.min_events))
+        text = "; ".join(parts) if parts else i18n.t(lang, "giveaway.post_who_everyone")
+        return i18n.t(lang, "giveaway.post_who", rules=text) + " " + i18n.t(lang, "reddit_giveaway.excluded")
+
+    async def _card(self, activation: Activation, *, open_: bool) -> Card:
+        lang, config = activation.locale, GiveawayConfig.from_json(activation.config)
+        commitment = await self.store.giveaway_commitment(activation.id) or ""
+        subreddit = self.engine.platform.channel_link(activation.channel_id)
+        lines = [
+            i18n.t(lang, "giveaway.post_rules", rules=config.rules),
+            i18n.t(lang, "giveaway.post_winners", count=config.winners),
+            i18n.t(
+                lang,
+                "reddit_giveaway.how" if open_ else "reddit_giveaway.closed",
+                end=utc(activation.ends_at),
+            ),
+            self._who(lang, self.rules_of(activation), subreddit),
+            i18n.t(lang, "giveaway.post_commitment", commitment=commitment),
+        ]
+        return Card(
+            title=i18n.t(lang, "giveaway.post_title", prize=i18n.isolate(config.prize)),
+            description="\n".join(lines),
+        )
+
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
+        posted = await steps.post(
+            "post", activation, activation.channel_id, card=await self._card(activation, open_=True)
+        )
+        await self.store.set_activation_post(
+            activation.community_id, activation.id, message_id=posted.id, thread_id=posted.id
+        )
+
+    async def sync(self, activation: Activation) -> int:
+        """Entries from the post's top-level comments by eligible accounts (one per account)."""
+        replies = await self.owner.replies(activation)
+        rules = self.rules_of(activation)
+        moderators = await self.owner.discussions.moderators(activation.channel_id)
+        now = self.owner.clock()
+        entries: list[tuple[int, datetime]] = []
+        seen: set[int] = set()
+        for reply in sorted(replies, key=lambda r: r.created_at):
+            author = reply.author_id
+            if author is None or author in seen or reply.created_at >= activation.ends_at:
+                continue
+            seen.add(author)
+            facts = await self._facts(activation, author, moderators)
+            reason = refusal(facts, rules, now=now)
+            if reason is None:
+                entries.append((author, reply.created_at))
+            else:
+                log.debug("giveaway %s: a comment is not an entry (%s)", activation.id, reason)
+        return await self.store.add_reddit_entries(activation.community_id, activation.id, entries)
+
+    async def _facts(self, activation: Activation, author: int, moderators: frozenset[int]) -> AccountFacts:
+        community_id = activation.community_id
+        account = await self.owner.discussions.account(author)
+        rules = self.rules_of(activation)
+        if rules.min_events:
+            await self.owner.ingest.flush()
+        first_seen = await self.store.reddit_first_seen(community_id, author)
+        linked = await self.store.linked_member(community_id, author)
+        contact = linked is not None and await self.store.is_contact_of_any_brand(community_id, linked)
+        return AccountFacts(
+            member_id=author,
+            created_at=account.created_at if account else None,
+            karma=account.karma if account else None,
+            first_seen=parse_iso(first_seen) if first_seen else None,
+            events=await self.store.member_engagement_events(community_id, author),
+            is_moderator=author in moderators,
+            is_brand_contact=contact,
+            is_bot=account is None or account.is_bot,
+        )
+
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        await self.finish(activation)
+
+    async def recover(self) -> None:
+        """Reddit giveaways that ended but whose results were never posted."""
+        for activation_id in await self.store.unannounced_giveaways():
+            activation = await self.store.activation_by_id(activation_id)
+            if activation is None or self.engine.platform_name(activation) != PLATFORM:
+                continue
+            try:
+                await self.finish(activation)
+            except Exception:
+                log.exception("giveaway %s: could not finish at start-up", activation_id)
+
+    async def finish(self, activation: Activation) -> None:
+        """A final read of the entries, round 0 drawn once, the results posted once. Safe to call again."""
+        async with self._locks.setdefault(activation.id, asyncio.Lock()):
+            store, now = self.store, self.owner.clock()
+            if activation.state == State.CANCELLED:
+                await self._close(activation)
+                return
+            if activation.state != State.ENDED:
+                return
+            config = GiveawayConfig.from_json(activation.config)
+            if not await store.giveaway_draws(activation.id):
+                await self.sync(activation)  # comments made before the end, read once more
+                seed = await store.giveaway_seed_for_draw(activation.id)
+                if seed is None:
+                    log.error("giveaway %s has no seed; cannot draw", activation.id)
+                    return
+                entrants = await store.giveaway_entrants(activation.id)
+                await store.record_giveaway_draw(
+                    activation.community_id,
+                    activation.id,
+                    0,
+                    entrants=entrants,
+                    entrants_sha256=draw.entrants_digest(entrants),
+                    winners=draw.draw(seed, entrants, config.winners, round_no=0),
+                    by=None,
+                    now=now,
+                )
+            first = next(d for d in await store.giveaway_draws(activation.id) if d.round == 0)
+            if first.message_id is None:
+                seed = await store.reveal_giveaway_seed(activation.id, now) or ""
+                commitment = await store.giveaway_commitment(activation.id) or ""
+                posted = await self._announce(activation, config, first, seed, commitment)
+                await store.set_draw_message(activation.id, 0, posted)
+            await self._close(activation)
+
+    async def _announce(
+        self, activation: Activation, config: GiveawayConfig, first: Draw, seed: str, commitment: str
+    ) -> int:
+        lang = activation.locale
+        platform = self.engine.platform_for(activation)
+        winners = list(first.winners)
+        names = ", ".join(platform.mention(m) if m > 0 else "\N{EM DASH}" for m in winners)
+        lines = [
+            i18n.t(lang, "giveaway.result_winners", winners=names)
+            if winners
+            else i18n.t(lang, "giveaway.result_none"),
+            i18n.t(lang, "giveaway.result_entrants", count=len(first.entrants), digest=first.entrants_sha256),
+            i18n.t(lang, "giveaway.result_seed", seed=seed, commitment=commitment),
+            i18n.t(lang, "giveaway.result_verify", seed=seed, commitment=commitment, count=config.winners),
+        ]
+        if winners:
+            lines.append(i18n.t(lang, "reddit_giveaway.claim"))
+        card = Card(
+            title=i18n.t(lang, "giveaway.result_title", prize=i18n.isolate(config.prize)),
+            description="\n".join(lines),
+        )
+        listing = "\n".join(str(e) for e in first.entrants).encode("ascii")
+        where = activation.thread_id or activation.message_id or activation.channel_id
+        posted = await self.publisher.post(
+            activation, where, card=card, attachments=[Attachment("entrants.txt", listing)], notify=winners
+        )
+        return posted.id
+
+    async def _close(self, activation: Activation) -> None:
+        current = await self.store.activation_by_id(activation.id)
+        if current is None or current.message_id is None:
+            return
+        try:
+            card = await self._card(current, open_=False)
+            await self.publisher.edit(current, current.channel_id, current.message_id, card=card)
+        except Exception:
+            log.warning("could not close the post of giveaway %s", activation.id, exc_info=True)
+
+    def describe(self, activation: Activation, lang: str) -> list[str]:
+        config = GiveawayConfig.from_json(activation.config)
+        lines = [
+            i18n.t(lang, "giveaway.post_title", prize=i18n.isolate(config.prize)),
+            i18n.t(lang, "giveaway.post_winners", count=config.winners),
+            i18n.t(lang, "giveaway.describe_commitment", commitment=activation.config.get("commitment", "?")),
+        ]
+        if activation.thread_id:
+            lines.append(
+                i18n.t(
+                    lang, "qa.describe_thread", thread=self.engine.platform.channel_link(activation.thread_id)
+                )
+            )
+        return lines

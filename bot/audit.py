@@ -1,0 +1,106 @@
+"""The audit log: one line per privileged event, posted in a channel moderators choose.
+
+Off until a moderator chooses the channel (`/microvoice audit`). Lines are in the community's language
+and name who acted, never whose data was erased (an erasure is logged as counts). Guarantees: recording
+never raises and never undoes or blocks the action it reports — it is called after the action is
+stored, and a failed post is logged and dropped; lines never notify anyone (the poster sends them with
+no allowed mentions); user-typed names are shown as plain text. No platform import: posting goes
+through `AuditPoster`, implemented by the Discord adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Protocol
+
+from bot import i18n
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Every event kind; the catalogs hold one `audit.<kind>` line for each.
+EVENTS = (
+    "enabled",
+    "brand_approve",
+    "brand_suspend",
+    "brand_remove",
+    "override_pin",
+    "override_exclude",
+    "override_clear",
+    "terms",
+    "erasure_self",
+    "erasure_moderator",
+    "activation_approved",
+    "activation_rejected",
+    "activation_cancelled",
+    "activation_lapsed",
+    "activation_live",
+    "activation_ended",
+    "activation_ended_early",
+    "takeover_started",
+    "takeover_restored",
+    "giveaway_drawn",
+    "giveaway_rerolled",
+)
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]])")
+
+
+class AuditPoster(Protocol):
+    async def post_audit(self, community_id: int, channel_id: int, text: str) -> None:
+        """Post `text` in the channel, notifying nobody."""
+        ...
+
+    def mention(self, member_id: int) -> str: ...
+
+    def channel_link(self, channel_id: int) -> str: ...
+
+
+def plain(text: str) -> str:
+    """User-typed text shown as itself: markdown escaped, isolated for right-to-left text."""
+    return i18n.isolate(_MARKDOWN.sub(r"\\\1", text))
+
+
+class AuditLog:
+    def __init__(self, store: Store, *, default_locale: str = "en") -> None:
+        self.store = store
+        self.default_locale = default_locale
+        self.poster: AuditPoster | None = None
+
+    def attach(self, poster: AuditPoster) -> None:
+        """The platform that posts the lines (set once by the composition root)."""
+        self.poster = poster
+
+    async def record(self, community_id: int, event: str, *, by: int | None = None, **params: object) -> bool:
+        """Post one line if the community has an audit channel; True if it was posted.
+
+        `by` is the member who acted (None: the bot on its own schedule); `channel` and `member`
+        parameters given as ids are rendered as links and mentions; `name` as plain text."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown audit event {event!r}")
+        poster = self.poster
+        if poster is None:
+            return False
+        try:
+            settings = await self.store.get_settings(community_id, default_locale=self.default_locale)
+            if settings.audit_channel_id is None:
+                return False
+            shown: dict[str, object] = dict(params)
+            if by is not None:
+                shown["by"] = poster.mention(by)
+            if isinstance(params.get("channel"), int):
+                shown["channel"] = poster.channel_link(int(params["channel"]))  # type: ignore[arg-type]
+            if isinstance(params.get("member"), int):
+                shown["member"] = poster.mention(int(params["member"]))  # type: ignore[arg-type]
+            if isinstance(params.get("name"), str):
+                shown["name"] = plain(str(params["name"]))
+            if isinstance(params.get("kind"), str):
+                shown["kind"] = i18n.t(settings.locale, f"activation.kind.{params['kind']}")
+            text = i18n.t(settings.locale, f"audit.{event}", **shown)
+            await poster.post_audit(community_id, settings.audit_channel_id, text[:2000])
+        except Exception:  # the action it reports is done; a lost audit line must not undo or block it
+            log.warning("audit line %s for community %s was not posted", event, community_id, exc_info=True)
+            return False
+        return True

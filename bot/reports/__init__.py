@@ -1,0 +1,1 @@
+"""Aggregate reports: figures (metrics), k-anonymity (privacy), charts, CSV and the service."""

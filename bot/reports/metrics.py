@@ -1,0 +1,389 @@
+"""Report figures: pure computations over the rows the store returns. No platform, no SQL, no clock.
+
+Every figure is a `Row` that carries the number of members it describes (`members`), so that
+`bot.reports.privacy.publish` can suppress what describes fewer than k members before anything is
+rendered. Definitions (docs/reports.md has the full list):
+
+* Days are UTC days since 1970-01-01; a period is the days ``[start_day, end_day)``.
+* A member is *active* on a day when they posted, replied, reacted, opened a thread, commented or
+  submitted (joins and removed reactions are not activity).
+* Messages are messages, threads and Reddit submissions; replies are replies and Reddit comments;
+  reactions are reactions added minus reactions removed. Reply rate = replies / (messages + replies).
+* A topic is a top-level channel; a thread counts in its parent channel.
+* New members were first seen in the period; returning members are the other active members.
+* Cohort week ``w`` holds the members first seen in the period's week ``w`` (weeks counted from the
+  period's first day); cell ``(w, j)`` counts those active in week ``j``.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+#: Kinds that make a member active and count as engagement.
+ACTIVITY_KINDS = ("message", "reply", "reaction", "thread", "comment", "submission")
+MESSAGE_KINDS = ("message", "thread", "submission")
+REPLY_KINDS = ("reply", "comment")
+WEEK_DAYS = 7
+BASELINE_WEEKS = 4
+REPEAT_WINDOWS = (7, 30)
+#: Day 0 (1970-01-01) was a Thursday: Monday-based week of a day = (day + 3) // 7.
+MONDAY_OFFSET = 3
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_of(moment: datetime) -> int:
+    return int(moment.timestamp()) // 86400
+
+
+def hour_of(moment: datetime) -> int:
+    return int(moment.timestamp()) // 3600
+
+
+def date_of(day: int) -> str:
+    return (EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+
+
+def week_of(day: int) -> int:
+    """Monday-based week number (weeks since the Monday before 1970-01-01)."""
+    return (day + MONDAY_OFFSET) // WEEK_DAYS
+
+
+def week_start_day(week: int) -> int:
+    return week * WEEK_DAYS - MONDAY_OFFSET
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure. `members`: how many members it describes (None: not about members, e.g. what the
+    brand itself posted); `note` explains a missing value ("pending": not measurable yet)."""
+
+    section: str
+    item: str
+    metric: str
+    value: float | None
+    members: int | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class MemberDays:
+    """`report_member_days` rows as int64 columns: who was active in which channel on which day."""
+
+    day: np.ndarray
+    channel: np.ndarray
+    member: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[int]]) -> MemberDays:
+        table = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
+        return cls(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def members_between(self, lo: int, hi: int) -> np.ndarray:
+        """Distinct members active on days [lo, hi)."""
+        mask = (self.day >= lo) & (self.day < hi)
+        return np.unique(self.member[mask])
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CommunityInput:
+    community_id: int
+    start_day: int
+    end_day: int
+    #: Member-days from min(start_day, end_day - 30) to end_day (WAU and MAU look back from the end).
+    member_days: MemberDays
+    #: (day, kind, n) for the period.
+    kinds_by_day: Sequence[tuple[int, str, int]]
+    #: (channel as recorded, n) of activity kinds in the period.
+    channel_counts: Sequence[tuple[int, int]]
+    #: channel as recorded -> its topic (threads map to their parent channel).
+    topics: Mapping[int, Topic]
+    #: member -> first seen day, for members first seen on or after start_day.
+    first_seen: Mapping[int, int]
+    #: scope ('all', 'channel:<id>') -> trusted voices listed now, and a week earlier (None: no snapshot).
+    voices_now: Mapping[str, int] = field(default_factory=dict)
+    voices_before: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Figures of one report plus what the renderers need to label them."""
+
+    kind: str  # 'community' | 'activation'
+    title_params: dict[str, object]
+    rows: list[Row]
+
+
+def _topic(topics: Mapping[int, Topic], channel: int) -> Topic:
+    return topics.get(channel) or Topic(channel, f"#{channel}")
+
+
+def community_figures(inp: CommunityInput) -> Report:
+    start, end = inp.start_day, inp.end_day
+    md = inp.member_days
+    rows: list[Row] = []
+
+    # Who was active when, as a (day x member) grid: every distinct count is a sum over it.
+    lo = min(start, end - 30)
+    keep = (md.day >= lo) & (md.day < end)
+    members, member_index = np.unique(md.member[keep], return_inverse=True)
+    grid = np.zeros((end - lo, len(members)), dtype=np.bool_)
+    grid[md.day[keep] - lo, member_index] = True
+    in_period = md.day[keep] >= start
+    active_mask = grid[start - lo :].any(axis=0)
+    active_ids = members[active_mask]
+    active = int(active_mask.sum())
+    wau = int(grid[end - WEEK_DAYS - lo :].any(axis=0).sum())
+    mau = int(grid[end - 30 - lo :].any(axis=0).sum())
+    newcomers = [m for m, day in inp.first_seen.items() if start <= day < end]
+    new = int(np.isin(active_ids, np.array(newcomers, dtype=np.int64)).sum())
+    returning = active - new
+
+    totals: dict[str, int] = {}
+    per_day: dict[int, int] = {}
+    for day, kind, n in inp.kinds_by_day:
+        if start <= day < end:
+            totals[kind] = totals.get(kind, 0) + n
+            if kind in ACTIVITY_KINDS:
+                per_day[day] = per_day.get(day, 0) + n
+    messages = sum(totals.get(k, 0) for k in MESSAGE_KINDS)
+    replies = sum(totals.get(k, 0) for k in REPLY_KINDS)
+    reactions = totals.get("reaction", 0) - totals.get("unreaction", 0)
+
+    per_day_active = grid.sum(axis=1)
+    daily_active = {lo + i: int(n) for i, n in enumerate(per_day_active.tolist()) if lo + i >= start}
+    period_days = end - start
+    dau = sum(daily_active.values()) / period_days if period_days else 0.0
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else 0.0
+
+    head = "headline"
+    rows += [
+        Row(head, "", "active_members", active, active),
+        Row(head, "", "daily_active_avg", round(dau, 2), active),
+        Row(head, "", "weekly_active", wau, wau),
+        Row(head, "", "monthly_active", mau, mau),
+        Row(head, "", "new_members", new, new),
+        Row(head, "", "returning_members", returning, returning),
+        Row(head, "", "messages", messages, active),
+        Row(head, "", "replies", replies, active),
+        Row(head, "", "reactions", reactions, active),
+        Row(head, "", "messages_per_active", round(ratio(messages, active), 2), active),
+        Row(head, "", "replies_per_active", round(ratio(replies, active), 2), active),
+        Row(head, "", "reactions_per_active", round(ratio(reactions, active), 2), active),
+        Row(head, "", "reply_rate_percent", round(100 * ratio(replies, messages + replies), 1), active),
+    ]
+    for day in range(start, end):
+        n_active = daily_active.get(day, 0)
+        rows.append(Row("daily", date_of(day), "active_members", n_active, n_active))
+        rows.append(Row("daily", date_of(day), "events", per_day.get(day, 0), n_active))
+
+    # Topics: events from the hourly counts, members from the member-days, threads folded.
+    topic_events: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for channel, n in inp.channel_counts:
+        topic = _topic(inp.topics, channel)
+        topic_events[topic.id] = topic_events.get(topic.id, 0) + n
+        names[topic.id] = topic.name
+    channels, channel_index = np.unique(md.channel[keep][in_period], return_inverse=True)
+    topic_ids = [_topic(inp.topics, c).id for c in channels.tolist()]
+    for c in channels.tolist():
+        names.setdefault(_topic(inp.topics, c).id, _topic(inp.topics, c).name)
+    codes = {t: i for i, t in enumerate(dict.fromkeys(topic_ids))}
+    topic_code = np.array([codes[t] for t in topic_ids], dtype=np.int64)[channel_index]
+    topic_grid = np.zeros((len(codes), len(members)), dtype=np.bool_)
+    topic_grid[topic_code, member_index[in_period]] = True
+    topic_members = {t: int(n) for t, n in zip(codes, topic_grid.sum(axis=1).tolist(), strict=True)}
+    total_events = sum(topic_events.values())
+    for topic_id in sorted(topic_events, key=lambda t: (-topic_events[t], t)):
+        n_members = topic_members.get(topic_id, 0)
+        share = round(100 * ratio(topic_events[topic_id], total_events), 1)
+        rows.append(Row("topic", names[topic_id], "share_percent", share, n_members))
+        rows.append(Row("topic", names[topic_id], "events", topic_events[topic_id], n_members))
+
+    rows += cohort_rows(md, inp.first_seen, start, end)
+    rows += voices_rows(inp.voices_now, inp.voices_before, inp.topics)
+    return Report("community", {"days": period_days, "start": date_of(start), "end": date_of(end - 1)}, rows)
+
+
+def cohort_rows(md: MemberDays, first_seen: Mapping[int, int], start: int, end: int) -> list[Row]:
+    weeks = math.ceil((end - start) / WEEK_DAYS)
+    cohorts: dict[int, list[int]] = {}
+    for member, day in first_seen.items():
+        if start <= day < end:
+            cohorts.setdefault((day - start) // WEEK_DAYS, []).append(member)
+    newcomers = np.array([m for ms in cohorts.values() for m in ms], dtype=np.int64)
+    mask = (md.day >= start) & (md.day < end) & np.isin(md.member, newcomers)
+    active_weeks: dict[int, set[int]] = {}
+    for day, member in zip(md.day[mask].tolist(), md.member[mask].tolist(), strict=True):
+        active_weeks.setdefault(member, set()).add((day - start) // WEEK_DAYS)
+    rows: list[Row] = []
+    for w in range(weeks):
+        members = cohorts.get(w, [])
+        size = len(members)
+        label = date_of(start + w * WEEK_DAYS)
+        rows.append(Row("cohort", label, "size", size, size))
+        for j in range(w, weeks):
+            n = sum(1 for m in members if j in active_weeks.get(m, ()))
+            rows.append(Row("cohort", label, f"week_{j - w}_active", n, n))
+            pct = round(100 * n / size, 1) if size else 0.0
+            rows.append(Row("cohort", label, f"week_{j - w}_percent", pct, n))
+    return rows
+
+
+def voices_rows(
+    now: Mapping[str, int], before: Mapping[str, int] | None, topics: Mapping[int, Topic]
+) -> list[Row]:
+    rows: list[Row] = []
+
+    def label(scope: str) -> str:
+        if scope == "all":
+            return "all"
+        kind, _, raw = scope.partition(":")
+        return _topic(topics, int(raw)).name if kind == "channel" and raw.isdigit() else scope
+
+    for scope in sorted(now, key=lambda s: (s != "all", -now[s], s)):
+        if not (scope == "all" or scope.startswith("channel:")):
+            continue
+        count = now[scope]
+        rows.append(Row("voices", label(scope), "trusted_voices", count, count))
+        if before is not None:
+            earlier = before.get(scope, 0)
+            rows.append(Row("voices", label(scope), "change_7d", count - earlier, min(count, earlier)))
+    return rows
+
+
+# -- activations ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivationInput:
+    activation_id: int
+    kind: str
+    brand: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    now: datetime
+    participants: frozenset[int]
+    entries: int
+    questions: int
+    question_authors: int
+    answered: int
+    answered_authors: int
+    codes: int
+    codes_claimed: int
+    codes_redeemed: int
+    takeover_posts: int
+    #: Activity events in the community during the window's hours, and the same hours 1..4 weeks earlier.
+    window_events: int
+    baseline_events: Sequence[int]
+    #: Member-days from 28 days before the start's day to 30 days after the end's day (or now).
+    member_days: MemberDays
+
+
+def window_hours(starts_at: datetime, ends_at: datetime) -> tuple[int, int]:
+    """The whole hours a window covers: [floor(start), ceil(end))."""
+    lo = int(starts_at.timestamp()) // 3600
+    hi = -(-int(ends_at.timestamp()) // 3600)
+    return lo, max(hi, lo + 1)
+
+
+def activation_figures(inp: ActivationInput) -> Report:
+    md = inp.member_days
+    rows: list[Row] = []
+    head = "headline"
+    n_participants = len(inp.participants)
+    rows += [
+        Row(head, "", "participants", n_participants, n_participants),
+        Row(head, "", "giveaway_entries", inp.entries, inp.entries),
+        Row(head, "", "questions", inp.questions, inp.question_authors),
+        Row(head, "", "questions_answered", inp.answered, inp.answered_authors),
+        Row(head, "", "codes_claimed", inp.codes_claimed, inp.codes_claimed),
+        Row(head, "", "codes_redeemed", inp.codes_redeemed, inp.codes_redeemed),
+        Row(
+            head,
+            "",
+            "conversion_percent",
+            round(100 * inp.codes_redeemed / inp.codes_claimed, 1) if inp.codes_claimed else 0.0,
+            inp.codes_redeemed,
+        ),
+        # What the brand's own taker posted: not a figure about community members.
+        Row(head, "", "takeover_posts", inp.takeover_posts, None),
+    ]
+
+    lo_hour, hi_hour = window_hours(inp.starts_at, inp.ends_at)
+
+    def members_on_days(shift_weeks: int) -> int:
+        lo_day = (lo_hour - 168 * shift_weeks) // 24
+        hi_day = (hi_hour - 1 - 168 * shift_weeks) // 24 + 1
+        return len(md.members_between(lo_day, hi_day))
+
+    during_members = members_on_days(0)
+    base_members = [members_on_days(w) for w in range(1, BASELINE_WEEKS + 1)]
+    least = min([during_members, *base_members])
+    eng = "engagement"
+    rows.append(Row(eng, "during", "events", inp.window_events, during_members))
+    for w, (events, members) in enumerate(zip(inp.baseline_events, base_members, strict=True), start=1):
+        rows.append(Row(eng, f"baseline_week_{w}", "events", events, members))
+    base = list(inp.baseline_events)
+    mean = statistics.fmean(base) if base else 0.0
+    sd = statistics.stdev(base) if len(base) > 1 else 0.0
+    least_base = min(base_members) if base_members else 0
+    rows += [
+        Row(eng, "baseline", "mean", round(mean, 1), least_base),
+        Row(eng, "baseline", "stdev", round(sd, 1), least_base),
+        Row(eng, "baseline", "min", min(base) if base else 0, least_base),
+        Row(eng, "baseline", "max", max(base) if base else 0, least_base),
+        Row(
+            eng,
+            "during",
+            "lift_percent",
+            round(100 * (inp.window_events - mean) / mean, 1) if mean else None,
+            least,
+            "" if mean else "no_baseline",
+        ),
+    ]
+
+    # Repeat engagement after the end: participants vs members active in the four weeks before the
+    # start who did not take part (comparable non-participants).
+    start_day, end_day, today = day_of(inp.starts_at), day_of(inp.ends_at), day_of(inp.now)
+    comparable = set(md.members_between(start_day - 28, start_day).tolist()) - inp.participants
+    for days in REPEAT_WINDOWS:
+        lo, hi = end_day + 1, end_day + 1 + days
+        item = f"after_{days}d"
+        if today < hi:
+            for metric in ("participants_percent", "comparable_percent"):
+                rows.append(Row("repeat", item, metric, None, None, "pending"))
+            continue
+        back = set(md.members_between(lo, hi).tolist())
+        n_p = len(back & inp.participants)
+        n_c = len(back & comparable)
+        pct_p = round(100 * n_p / n_participants, 1) if n_participants else 0.0
+        pct_c = round(100 * n_c / len(comparable), 1) if comparable else 0.0
+        rows.append(Row("repeat", item, "participants_percent", pct_p, min(n_p, n_participants)))
+        rows.append(Row("repeat", item, "comparable_percent", pct_c, min(n_c, len(comparable))))
+    params: dict[str, object] = {
+        "id": inp.activation_id,
+        "kind": inp.kind,
+        "brand": inp.brand,
+        "title": inp.title,
+        "start": inp.starts_at.strftime("%Y-%m-%d %H:%M"),
+        "end": inp.ends_at.strftime("%Y-%m-%d %H:%M"),
+    }
+    return Report("activation", params, rows)

@@ -1,0 +1,247 @@
+"""Report queries and the report aggregates (migrations/0014). Mixed into `bot.store.Store`.
+
+`REPORT_FEEDS` are the statements that write the aggregates: every ledger batch (`Store.record`,
+`Store.record_bulk`, the ingest writer's own connection) runs them with the batch's other aggregates
+(`bot.store.ledger.AFTER_INSERT`) inside its transaction, on the rows it inserted (ids above `:last`),
+so only events that were actually inserted are counted (replays are ignored by INSERT OR IGNORE
+before they get here). `report_member_days` holds member ids and is purged with the raw events
+(`purge_report_member_days`, called by the retention purge) and pseudonymised by an erasure.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from bot.ledger import iso
+from bot.store.base import StoreBase
+
+_FEED_HOURLY = """
+    INSERT INTO report_hourly (community_id, hour, kind, n)
+    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
+      FROM events NOT INDEXED WHERE id > :last  -- the batch: a rowid range, never an index scan
+     GROUP BY 1, 2, 3
+    ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+_FEED_CHANNEL_DAYS = """
+    INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
+    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
+      FROM events NOT INDEXED WHERE id > :last  -- the batch: a rowid range, never an index scan
+     GROUP BY 1, 2, 3, 4
+    ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+_FEED_MEMBER_DAYS = """
+    INSERT INTO report_member_days (community_id, day, channel_id, member_id, n)
+    SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, actor_id, count(*)
+      FROM events NOT INDEXED WHERE id > :last AND kind NOT IN ('join', 'unreaction')
+     GROUP BY 1, 2, 3, 4
+    ON CONFLICT DO UPDATE SET n = n + excluded.n
+"""
+# The aggregates' share of each ledger batch, run after its insert with the largest id before it (:last).
+REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS)
+_MEMBER_DAY_COLUMNS = """
+    SELECT count(*), group_concat(day), group_concat(channel_id), group_concat(member_id)
+      FROM report_member_days
+     WHERE community_id = :c AND day >= :lo AND day < :hi
+"""
+_KINDS_BY_DAY = """
+    SELECT hour / 24 AS day, kind, sum(n) FROM report_hourly
+     WHERE community_id = :c AND hour >= :lo AND hour < :hi
+     GROUP BY day, kind ORDER BY day, kind
+"""
+_CHANNEL_COUNTS = """
+    SELECT channel_id, sum(n) FROM report_channel_days
+     WHERE community_id = :c AND day >= :lo AND day < :hi
+       AND kind IN ('message', 'reply', 'reaction', 'thread', 'comment', 'submission')
+     GROUP BY channel_id
+"""
+_WINDOW_EVENTS = """
+    SELECT coalesce(sum(n), 0) FROM report_hourly
+     WHERE community_id = :c AND hour >= :lo AND hour < :hi
+       AND kind IN ('message', 'reply', 'reaction', 'thread', 'comment', 'submission')
+"""
+# A thread's topic is its parent channel; every other channel is its own topic.
+_TOPICS = """
+    SELECT c.channel_id,
+           CASE WHEN c.type IN (10, 11, 12) AND c.parent_id IS NOT NULL
+                THEN c.parent_id ELSE c.channel_id END,
+           CASE WHEN c.type IN (10, 11, 12) AND c.parent_id IS NOT NULL
+                THEN coalesce(p.name, '') ELSE c.name END
+      FROM channels AS c
+      LEFT JOIN channels AS p
+        ON p.platform = c.platform AND p.community_id = c.community_id AND p.channel_id = c.parent_id
+     WHERE c.community_id = :c
+"""
+_FIRST_SEEN = """
+    SELECT member_id, CAST(strftime('%s', first_seen) AS INTEGER) / 86400 FROM members
+     WHERE community_id = :c AND first_seen >= :since AND is_bot = 0
+"""
+_VOICES = "SELECT scope, count(*) FROM trust_scores WHERE community_id = :c GROUP BY scope"
+_VOICES_SNAPSHOT = """
+    SELECT scope, count(*) FROM trust_snapshots
+     WHERE community_id = :c AND day = (
+           SELECT max(day) FROM trust_snapshots WHERE community_id = :c AND day <= :d)
+     GROUP BY scope
+"""
+_PARTICIPANTS = """
+    SELECT member_id FROM giveaway_entries WHERE activation_id = :a
+    UNION SELECT author_id FROM qa_questions WHERE activation_id = :a
+    UNION SELECT v.member_id FROM qa_votes AS v JOIN qa_questions AS q ON q.id = v.question_id
+           WHERE q.activation_id = :a
+    UNION SELECT claimed_by FROM activation_codes WHERE activation_id = :a AND claimed_by IS NOT NULL
+    UNION SELECT author_id FROM takeover_posts WHERE activation_id = :a
+"""
+_ACTIVATION_COUNTS = """
+    SELECT (SELECT count(*) FROM giveaway_entries WHERE activation_id = :a),
+           (SELECT count(*) FROM qa_questions WHERE activation_id = :a AND hidden_at IS NULL),
+           (SELECT count(DISTINCT author_id) FROM qa_questions
+             WHERE activation_id = :a AND hidden_at IS NULL),
+           (SELECT count(*) FROM qa_questions WHERE activation_id = :a AND answered_at IS NOT NULL),
+           (SELECT count(DISTINCT author_id) FROM qa_questions
+             WHERE activation_id = :a AND answered_at IS NOT NULL),
+           (SELECT count(*) FROM activation_codes WHERE activation_id = :a),
+           (SELECT count(*) FROM activation_codes WHERE activation_id = :a AND claimed_by IS NOT NULL),
+           (SELECT count(*) FROM code_redemptions AS r JOIN activation_codes AS c ON c.id = r.code_id
+             WHERE r.activation_id = :a AND c.claimed_by IS NOT NULL),
+           (SELECT count(*) FROM takeover_posts WHERE activation_id = :a)
+"""
+
+
+def _ints(text: str | None) -> np.ndarray:
+    if not text:
+        return np.zeros(0, np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+class ReportQueries(StoreBase):
+    """What reports read, and the aggregates they read it from. Relies on `Store.db`."""
+
+    # -- aggregates (written with the ingest batch, see REPORT_FEEDS) -------------------------------
+
+    async def purge_report_member_days(self, community_id: int, cutoff: datetime) -> int:
+        """Forget who was active on days that ended before `cutoff` (the raw-event retention cutoff).
+        The day the cutoff falls on is kept until the next purge: raw events of it are still kept."""
+        cutoff_day = int(cutoff.timestamp()) // 86400
+        cur = await self.write(
+            "DELETE FROM report_member_days WHERE community_id = :c AND day < :d",
+            dict(c=community_id, d=cutoff_day),
+        )
+        return max(cur.rowcount, 0)
+
+    # -- community reports ------------------------------------------------------------------------
+
+    async def report_member_days(self, community_id: int, lo_day: int, hi_day: int) -> tuple[np.ndarray, ...]:
+        """(day, channel, member) columns of the member-days in [lo_day, hi_day): one row, parsed by
+        numpy, instead of one Python tuple per member-day."""
+        async with self.db.execute(_MEMBER_DAY_COLUMNS, dict(c=community_id, lo=lo_day, hi=hi_day)) as cur:
+            count, days, channels, members = await cur.fetchone()  # type: ignore[misc]
+        if not count:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        return _ints(days), _ints(channels), _ints(members)
+
+    async def report_kinds_by_day(
+        self, community_id: int, lo_hour: int, hi_hour: int
+    ) -> list[tuple[int, str, int]]:
+        params = dict(c=community_id, lo=lo_hour, hi=hi_hour)
+        async with self.db.execute(_KINDS_BY_DAY, params) as cur:
+            return [(int(d), str(k), int(n)) for d, k, n in await cur.fetchall()]
+
+    async def report_channel_counts(
+        self, community_id: int, lo_day: int, hi_day: int
+    ) -> list[tuple[int, int]]:
+        """(channel as recorded, activity events) over days [lo_day, hi_day)."""
+        params = dict(c=community_id, lo=lo_day, hi=hi_day)
+        async with self.db.execute(_CHANNEL_COUNTS, params) as cur:
+            return [(int(c), int(n)) for c, n in await cur.fetchall()]
+
+    async def report_window_events(self, community_id: int, lo_hour: int, hi_hour: int) -> int:
+        params = dict(c=community_id, lo=lo_hour, hi=hi_hour)
+        async with self.db.execute(_WINDOW_EVENTS, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def report_topics(self, community_id: int) -> list[tuple[int, int, str]]:
+        """(channel, topic channel, topic name) for every known channel."""
+        async with self.db.execute(_TOPICS, dict(c=community_id)) as cur:
+            return [(int(c), int(t), str(name or "")) for c, t, name in await cur.fetchall()]
+
+    async def report_first_seen(self, community_id: int, since: datetime) -> dict[int, int]:
+        """member -> day first seen, for members (not bots) first seen at or after `since`."""
+        async with self.db.execute(_FIRST_SEEN, dict(c=community_id, since=iso(since))) as cur:
+            return {int(m): int(d) for m, d in await cur.fetchall()}
+
+    async def report_trusted_voices(
+        self, community_id: int, *, at_most_day: int | None = None
+    ) -> dict[str, int]:
+        """Listed members per scope: now, or in the newest daily snapshot on or before a day."""
+        if at_most_day is None:
+            sql, params = _VOICES, dict(c=community_id)
+        else:
+            sql, params = _VOICES_SNAPSHOT, dict(c=community_id, d=at_most_day)
+        async with self.db.execute(sql, params) as cur:
+            return {str(s): int(n) for s, n in await cur.fetchall()}
+
+    # -- activation reports -----------------------------------------------------------------------
+
+    async def activation_participants(self, activation_id: int) -> frozenset[int]:
+        """Members who took part: entered, asked or voted, claimed a code, or posted in a takeover."""
+        async with self.db.execute(_PARTICIPANTS, dict(a=activation_id)) as cur:
+            return frozenset(int(r[0]) for r in await cur.fetchall() if r[0] is not None)
+
+    async def activation_counts(self, activation_id: int) -> dict[str, int]:
+        async with self.db.execute(_ACTIVATION_COUNTS, dict(a=activation_id)) as cur:
+            row: Any = await cur.fetchone()
+        names = (
+            "entries",
+            "questions",
+            "question_authors",
+            "answered",
+            "answered_authors",
+            "codes",
+            "codes_claimed",
+            "codes_redeemed",
+            "takeover_posts",
+        )
+        return {name: int(v or 0) for name, v in zip(names, row, strict=True)}
+
+    # -- weekly digest ----------------------------------------------------------------------------
+
+    async def report_channels(self) -> list[tuple[int, int, str]]:
+        """(community, report channel, locale) for every community that set a report channel."""
+        async with self.db.execute(
+            "SELECT community_id, report_channel_id, locale FROM guild_settings"
+            " WHERE report_channel_id IS NOT NULL ORDER BY community_id"
+        ) as cur:
+            return [(int(c), int(ch), str(loc)) for c, ch, loc in await cur.fetchall()]
+
+    async def claim_digest(self, community_id: int, week: int, *, now: datetime) -> bool:
+        """Claim a week's digest; False if it was claimed before (posted, or being posted)."""
+        cur = await self.write(
+            "INSERT OR IGNORE INTO report_digests (community_id, week, claimed_at) VALUES (:c, :w, :now)",
+            dict(c=community_id, w=week, now=iso(now)),
+        )
+        return cur.rowcount == 1
+
+    async def digest_posted(self, community_id: int, week: int, *, now: datetime) -> None:
+        await self.write(
+            "UPDATE report_digests SET posted_at = :now WHERE community_id = :c AND week = :w",
+            dict(c=community_id, w=week, now=iso(now)),
+        )
+
+    async def release_digest(self, community_id: int, week: int) -> None:
+        """Give a claim back after a failed post, so the next run tries again."""
+        await self.write(
+            "DELETE FROM report_digests WHERE community_id = :c AND week = :w AND posted_at IS NULL",
+            dict(c=community_id, w=week),
+        )
+
+    async def last_digest_week(self, community_id: int) -> int | None:
+        async with self.db.execute(
+            "SELECT max(week) FROM report_digests WHERE community_id = :c AND posted_at IS NOT NULL",
+            dict(c=community_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else int(row[0])

@@ -1,0 +1,101 @@
+"""What the Reddit adapter hands to the core, and how it becomes ledger rows. Pure.
+
+The adapter reads these fields from praw's objects (in its own thread) and nothing else; this module
+decides what is recorded: community = the Microvoice community the subreddit is bound to, channel =
+the post's link flair inside the subreddit (a subreddit is a category, its flairs are its topics),
+actor = the author, target = the author of the parent (the post for a top-level comment, the comment
+replied to otherwise). Deleted and removed authors are skipped; votes are not visible per user on
+Reddit, so only what the API shows (comments and posts) is recorded. Natural keys are fullnames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
+from bot.subreddits.ids import ACCOUNT, SUBREDDIT, BadFullname, ledger_id, topic_id
+
+Stream = Literal["comments", "submissions"]
+#: Channel types in the ledger: a subreddit is shown as a category, each link flair as a topic in it.
+SUBREDDIT_TYPE = 4
+TOPIC_TYPE = 0
+DELETED_AUTHORS = frozenset({"[deleted]", "[removed]", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class RedditItem:
+    """A comment (t1) or submission (t3) as streamed, with its parent's author and its post's flair."""
+
+    fullname: str
+    subreddit_fullname: str
+    subreddit_name: str
+    author_name: str | None
+    author_fullname: str | None
+    created_utc: float
+    parent_fullname: str | None = None  # comments only
+    parent_author_fullname: str | None = None
+    link_flair: str | None = None  # the submission's flair (a comment's post's flair)
+
+    @property
+    def stream(self) -> Stream:
+        return "comments" if self.fullname.startswith("t1_") else "submissions"
+
+    @property
+    def deleted(self) -> bool:
+        return not self.author_fullname or (self.author_name or "") in DELETED_AUTHORS
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRows:
+    event: EngagementEvent
+    member: MemberSighting
+    channels: tuple[ChannelInfo, ...]
+
+
+def subreddit_channel(item_subreddit_fullname: str) -> int:
+    return ledger_id(item_subreddit_fullname, SUBREDDIT)
+
+
+def to_ledger(item: RedditItem, community_id: int) -> LedgerRows | None:
+    """The rows for one streamed item, or None when it is not recorded (deleted or removed author)."""
+    if item.deleted:
+        return None
+    try:
+        actor = ledger_id(item.author_fullname or "", ACCOUNT)
+        subreddit = ledger_id(item.subreddit_fullname, SUBREDDIT)
+    except BadFullname:
+        return None
+    target: int | None = None
+    if item.parent_author_fullname:
+        try:
+            target = ledger_id(item.parent_author_fullname, ACCOUNT)
+        except BadFullname:
+            target = None
+    at = datetime.fromtimestamp(item.created_utc, UTC)
+    topic = topic_id(item.subreddit_fullname, item.link_flair)
+    kind: Literal["comment", "submission"] = "comment" if item.stream == "comments" else "submission"
+    event = EngagementEvent(
+        platform="reddit",
+        community_id=community_id,
+        channel_id=topic,
+        actor_id=actor,
+        kind=kind,
+        source_id=item.fullname,
+        created_at=at,
+        target_id=target if kind == "comment" else None,
+    )
+    name = f"r/{item.subreddit_name}"
+    channels = (
+        ChannelInfo("reddit", community_id, subreddit, None, SUBREDDIT_TYPE, name),
+        ChannelInfo(
+            "reddit",
+            community_id,
+            topic,
+            subreddit,
+            TOPIC_TYPE,
+            f"{name} · {item.link_flair}" if item.link_flair else name,
+        ),
+    )
+    return LedgerRows(event, MemberSighting("reddit", community_id, actor, at), channels)

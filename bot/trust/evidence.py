@@ -1,0 +1,270 @@
+"""Evidence beyond the engagement pairs: standing the community built over time, and coordination.
+
+Run once per ranking on the community-wide graph (`community_evidence`), before any scope is
+solved:
+
+- Earned seeds (`standing_of`): tenure and account age only make a member eligible to seed trust
+  (`seed_weights`); the weight is the share of the periods since they arrived in which they were
+  active, times the share in which others engaged with them, times how many distinct members did,
+  and their posts' draw (like the listing's volume-neutrality). A long-joined account that was
+  silent until last week has none of it, whatever its join date says; nobody's weight exceeds one.
+- Coordination: an account whose engagement goes mostly to one member; an account whose engagement
+  is mostly exchange with partners who also exchange with each other (an insular group: pods,
+  rings); accounts that were quiet for a long time and became active within a short span of each
+  other around the same member. The first two discount the account's votes (`Evidence.keep`: the
+  rest leaks to the seeds), its seed weight and its own listing; the share of a member's engagement
+  that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
+  explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
+
+Nothing here reads a label: the patterns are measured from who engaged whom and when, against the
+community's own norms where one is needed (the usual member's exchange, the average post's draw).
+Guarantee: a function of the same rows and facts as the ranking, so a state updated in place and a
+full recompute get the same evidence. Pure numpy/scipy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.trust.listing import appeal_factor, posts_counted
+from bot.trust.params import MemberFacts, TrustParams
+from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
+
+#: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
+#: it: an account that engaged once with one member is no evidence of concentration.
+_PRIOR = 1.0
+#: Accounts that became active within this many consecutive periods of each other are "together";
+#: it takes at least `_TOGETHER_ACCOUNTS` of them.
+_TOGETHER_PERIODS = 2
+_TOGETHER_ACCOUNTS = 3
+
+
+def _ramp(share: np.ndarray) -> np.ndarray:
+    """0 up to one half, rising to 1 at all of it: "mostly" as a degree."""
+    return np.clip(2.0 * share - 1.0, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Per dense member: how much standing the community gave them over time (`earned`, in [0, 1]),
+    and for members who were present but silent for at least half of the time we can see, the
+    period (counted back from today, 0 = the current one) in which they first became active
+    (`woke`; -1 for everyone else). `periods` is how many periods the history holds."""
+
+    earned: np.ndarray
+    woke: np.ndarray
+    periods: int
+
+
+def standing_of(
+    active: np.ndarray,
+    received: np.ndarray,
+    since: np.ndarray,
+    in_peers: np.ndarray,
+    params: TrustParams,
+    today: int,
+) -> Standing:
+    """Earned standing from the activity per day (`active`: engagement given or posts written;
+    `received`: engagement received from others; rows = dense members, columns = age in days).
+
+    The history (from its oldest active day to today) is cut into periods: weeks once it holds eight
+    of them, shorter periods (down to days) while it is younger, so "over time" means something in a
+    community of any age. For each member, counting the periods since they arrived (or since the
+    history starts): `presence` is the share in which they were active, `spread` the share in which
+    others engaged with them, `breadth` min(1, distinct engagers / seed_full_engagers), and
+    `earned` their product. A long-joined account that was silent until last week has neither
+    presence nor spread, whatever its join date says.
+    """
+    n = active.shape[0]
+    seen = np.flatnonzero(active.any(axis=0) | received.any(axis=0))
+    span = int(seen[-1]) + 1 if len(seen) else 1
+    length = int(np.clip(span // 8, 1, 7))
+    periods = -(-span // length)
+
+    def binned(counts: np.ndarray) -> np.ndarray:
+        flags = counts[:, :span] > 0
+        if periods * length > span:
+            flags = np.pad(flags, ((0, 0), (0, periods * length - span)))
+        return flags.reshape(n, periods, length).any(axis=2)
+
+    act, got = binned(active), binned(received)
+    here = np.where(np.isnan(since), span - 1, np.clip(today - np.nan_to_num(since), 0, span - 1))
+    available = here.astype(np.int64) // length + 1
+    # Active in half of the periods is full presence: standing is not a reward for activity itself.
+    presence = np.minimum(1.0, 2.0 * act.sum(axis=1) / available)
+    spread = np.minimum(1.0, 2.0 * got.sum(axis=1) / available)
+    breadth = np.minimum(1.0, in_peers / params.seed_full_engagers)
+    # The oldest period with activity; silent before it for at least half of the available periods.
+    any_act = act.any(axis=1)
+    oldest = np.where(any_act, periods - 1 - np.argmax(act[:, ::-1], axis=1), -1)
+    quiet = any_act & (available >= 3) & (available - 1 - oldest >= 0.5 * available)
+    return Standing(presence * spread * breadth, np.where(quiet, oldest, -1), periods)
+
+
+#: Partners per account considered for insular groups (its strongest exchanges): a bound on the
+#: work, far above the size of a group whose members all engage each other.
+_GROUP_PARTNERS = 48
+
+
+def _insular(
+    actor: np.ndarray,
+    target: np.ndarray,
+    matched: np.ndarray,
+    candidate: np.ndarray,
+    member_id: np.ndarray,
+) -> np.ndarray:
+    """Per member: the exchange (`matched` engagement per mutual pair) they have with partners who
+    share their other partners, each partner weighted by the share of the member's other partners
+    it is linked with too. Only `candidate` members (whose engagement is mostly exchange) and their
+    `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else. Equal exchanges (to
+    rounding: weights updated in place differ from rebuilt ones in the last bits) are ordered by
+    partner id (`member_id` per local member), so which partners count never depends on how the
+    graph was built."""
+    m = len(member_id)
+    both = candidate[actor] & candidate[target]
+    a, t, v = actor[both], target[both], matched[both]
+    if len(a) == 0:
+        return np.zeros(m)
+    order = np.lexsort((member_id[t], -np.round(v, 9), a))
+    a, t, v = a[order], t[order], v[order]
+    start = np.searchsorted(a, a, side="left")
+    strongest = (np.arange(len(a)) - start) < _GROUP_PARTNERS
+    a, t, v = a[strongest], t[strongest], v[strongest]
+    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(m, m))
+    links = links.maximum(links.T).tocsr()
+    links.data[:] = 1.0
+    shared = (links @ links).multiply(links).tocsr()  # per link: partners the two have in common
+    degree = np.diff(links.indptr).astype(np.float64)
+    exchange = sp.csr_array((v, (a, t)), shape=(m, m))
+    closeness = np.asarray(exchange.multiply(shared).sum(axis=1)).ravel()
+    return np.divide(closeness, degree - 1.0, out=np.zeros(m), where=degree > 1)
+
+
+def community_evidence(
+    g: ScopeGraph,
+    size: int,
+    *,
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    excluded: np.ndarray,
+    pinned: np.ndarray,
+    members: MemberFacts,
+    active: np.ndarray | None,
+    received: np.ndarray | None,
+    posts: np.ndarray | None,
+    params: TrustParams,
+    today: int,
+) -> Evidence:
+    """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
+    with `params`) and the activity per day; arrays of `size` (the dense id space)."""
+    out_peers = g.scatter(g.out_deg, size)
+    use_standing = params.earned_seeds and active is not None and received is not None
+    if not (use_standing or params.coordination):
+        return Evidence(seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
+    tenure = member_since(ids, engaged_from, members)
+    since = tenure[0]
+    standing = None
+    if active is not None and received is not None:
+        standing = standing_of(active, received, since, g.scatter(g.in_deg, size), params, today)
+    earned = standing.earned if use_standing and standing is not None else None
+    if not params.coordination:
+        facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+        return Evidence(seed_weights(*facts, earned, tenure))
+    # Per local member of the graph: how their own engagement is spread.
+    m = g.n
+    w = g.weight
+    actor, target = g.actor, g.target
+    total = np.bincount(actor, weights=w, minlength=m) + _PRIOR
+    top = g.largest_per_actor(w)
+    one = _ramp(top / total)  # mostly to one member
+    # Insular groups (pods, rings): an account whose engagement is mostly exchange (met by as much
+    # engagement back) with partners who exchange with each other too. An expert's engagement is
+    # also mostly exchange, with askers who answer back, but those askers do not engage each other.
+    # (Pairs retracted to zero stay in a graph updated in place: they count as absent everywhere.)
+    mutual = np.flatnonzero(g.reverse >= 0)
+    matched = np.minimum(w[mutual], w[g.reverse[mutual]])
+    mutual, matched = mutual[matched > 0], matched[matched > 0]
+    exchange = np.bincount(actor[mutual], weights=matched, minlength=m) / total
+    mostly = np.round(exchange, 9) >= 0.5
+    insular = _insular(actor[mutual], target[mutual], matched, mostly, g.gather(ids, -1)) / total
+    # "Far more than with anyone else" needs someone else: measured beyond what is usual in this
+    # community (its median member), so a small community where everyone talks with everyone is
+    # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
+    engaging = g.out_deg > 0
+    usual = float(np.median(insular[engaging])) if engaging.any() else 0.0
+    beyond = np.clip((insular - usual) / (1.0 - usual), 0.0, 1.0) if usual < 1.0 - 1e-9 else np.zeros(m)
+    group = np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    suspicion = 1.0 - (1.0 - one) * (1.0 - group)
+    got = np.bincount(target, weights=w, minlength=m)
+    safe = np.where(got > 0, got, 1.0)
+    shares = [
+        np.zeros(m),
+        np.bincount(target, weights=w * one[actor], minlength=m) / safe,
+        np.bincount(target, weights=w * group[actor], minlength=m) / safe,
+    ]
+    flagged = np.bincount(target, weights=w * suspicion[actor], minlength=m) / safe
+    if standing is not None:
+        # Accounts silent for a long time that became active within a short span of each other and
+        # engage the same member: the largest such group's share of what the member received.
+        woke = g.gather(standing.woke, -1)
+        q = np.flatnonzero((woke[actor] >= 0) & (w > 0))
+        key = target[q].astype(np.int64) * standing.periods + woke[actor[q]]
+        cells = m * standing.periods
+        mass = np.bincount(key, weights=w[q], minlength=cells).reshape(m, standing.periods)
+        count = np.bincount(key, minlength=cells).reshape(m, standing.periods)
+        span_mass, span_count = mass.copy(), count.copy()
+        for shift in range(1, _TOGETHER_PERIODS):
+            span_mass[:, :-shift] += mass[:, shift:]
+            span_count[:, :-shift] += count[:, shift:]
+        together = np.where(span_count >= _TOGETHER_ACCOUNTS, span_mass, 0.0).max(axis=1)
+        shares[0] = np.minimum(1.0, together / safe)
+    coordinated = 1.0 - (1.0 - flagged) * (1.0 - shares[0])
+    keep_local = 1.0 - suspicion
+
+    def community(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(size, fill)
+        out[g.members] = values[: len(g.members)]
+        return out
+
+    keep = community(keep_local, 1.0)
+    if earned is not None and posts is not None:
+        # Standing is being sought out, not volume: like the listing (`_appeal`), a member whose posts
+        # draw less attention than an average post earns proportionally less.
+        said = g.gather(posts)
+        appeal = appeal_factor(g.pull(g.scale() * keep_local), said, said, params, posts_counted(posts))
+        if appeal is not None:
+            earned = earned * community(appeal, 0.0)
+    facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+    seed = seed_weights(*facts, earned, tenure)
+    seed = np.where(pinned, seed, seed * keep)
+    vouching = present_long_enough(ids, engaged_from, members, params, today, tenure) & ~excluded
+    return Evidence(
+        seed_weight=seed,
+        keep=keep,
+        vouching=vouching.astype(np.float64),
+        coordinated=community(coordinated, 0.0),
+        woke=community(shares[0], 0.0),
+        reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
+    )
+
+
+def member_dependents(
+    g: ScopeGraph, solved: Solved, member: int, params: TrustParams, min_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local ids of the members of `g` who received at least `min_share` of their trust from
+    `member` (a local id), and those shares, largest first."""
+    d = params.damping
+    x, scale = solved.x, solved.scale
+    rows = np.flatnonzero((g.actor == member) & (g.vote > 0))
+    if len(rows) == 0 or x[member] <= 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    received = g.pull(x * scale) * d  # everything passed on to each member
+    target = g.target[rows].astype(np.int64)
+    passed = d * x[member] * scale[member] * g.vote[rows]
+    share = np.divide(passed, received[target], out=np.zeros(len(rows)), where=received[target] > 0)
+    keep = share >= min_share
+    order = np.argsort(-share[keep], kind="stable")
+    return target[keep][order], np.minimum(share[keep][order], 1.0)

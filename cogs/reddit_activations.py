@@ -1,0 +1,124 @@
+"""Activations in a bound subreddit, when Reddit is configured: `/activation create reddit-qa` and
+`/activation create reddit-giveaway`.
+
+Thin: each command is one call on `app.reddit_activations` (bot/activations/subreddit.py), which makes
+every check a Discord activation gets (approved brand, the caller's right to act for it, schedule,
+saturation guard counted with the community's Discord activations) and proposes it for moderators'
+approval with `/activation approve`, like any other. Without Reddit credentials neither command exists.
+"""
+
+from __future__ import annotations
+
+from discord import app_commands
+from discord.interactions import Interaction
+
+from bot.activations.service import Proposal
+from bot.activations.subreddit import RedditGiveawayTerms, SubredditActivations
+from bot.app import MicrovoiceBot
+from bot.discord_adapter.activation_commands import (
+    CONNECTION_CHOICES,
+    ENDS_HELP,
+    STARTS_HELP,
+    actor_of,
+    add_commands,
+    app_of,
+    brand_autocomplete,
+    create_group,
+    created_reply,
+)
+from bot.discord_adapter.checks import require_role
+
+SUBREDDIT_HELP = "A subreddit bound to this server (r/name); the post is made there"
+
+
+def service(interaction: Interaction) -> SubredditActivations:
+    found = app_of(interaction).reddit_activations
+    assert found is not None, "registered only when Reddit is configured"
+    return found
+
+
+@app_commands.command(
+    name="reddit-qa", description="Propose an AMA / Q&A in a subreddit (brand managers, moderators)"
+)
+@app_commands.describe(
+    brand="The brand (approved) this AMA is with",
+    subreddit=SUBREDDIT_HELP,
+    title="What the AMA is about (the post's title, after the disclosure)",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
+    connection="The material connection the disclosure names (default: paid partnership)",
+)
+@app_commands.choices(connection=CONNECTION_CHOICES)
+@app_commands.autocomplete(brand=brand_autocomplete)
+@require_role("activation create reddit-qa")
+async def create_reddit_qa(
+    interaction: Interaction,
+    brand: int,
+    subreddit: str,
+    title: str,
+    starts: str,
+    ends: str,
+    connection: app_commands.Choice[str] | None = None,
+) -> None:
+    actor = await actor_of(interaction)
+    channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    proposal = Proposal(brand, channel, starts, ends, title, connection.value if connection else "paid")
+    await created_reply(interaction, await service(interaction).create_qa(actor, proposal))
+
+
+@app_commands.command(
+    name="reddit-giveaway", description="Propose a giveaway in a subreddit (brand managers, moderators)"
+)
+@app_commands.describe(
+    brand="The brand (approved) giving the prize",
+    subreddit=SUBREDDIT_HELP,
+    prize="The prize (the post's title, after the disclosure)",
+    rules="Rules and how the prize is delivered",
+    winners="How many winners (1-50)",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
+    min_account_days="Entrants' Reddit accounts must be at least this many days old",
+    min_subreddit_days="Entrants must have been active in this community's subreddits this many days",
+    min_karma="Entrants need at least this much Reddit karma",
+    min_events="Entrants need at least this many contributions recorded here",
+    connection="The material connection the disclosure names (default: gifted product)",
+)
+@app_commands.choices(connection=CONNECTION_CHOICES)
+@app_commands.autocomplete(brand=brand_autocomplete)
+@require_role("activation create reddit-giveaway")
+async def create_reddit_giveaway(
+    interaction: Interaction,
+    brand: int,
+    subreddit: str,
+    prize: str,
+    rules: str,
+    winners: app_commands.Range[int, 1, 50],
+    starts: str,
+    ends: str,
+    min_account_days: app_commands.Range[int, 0, 3650] = 0,
+    min_subreddit_days: app_commands.Range[int, 0, 3650] = 0,
+    min_karma: app_commands.Range[int, 0, 1_000_000] = 0,
+    min_events: app_commands.Range[int, 0, 100_000] = 0,
+    connection: app_commands.Choice[str] | None = None,
+) -> None:
+    actor = await actor_of(interaction)
+    channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    proposal = Proposal(brand, channel, starts, ends, prize, connection.value if connection else "gifted")
+    terms = RedditGiveawayTerms(rules, winners, min_account_days, min_subreddit_days, min_karma, min_events)
+    activation, _ = await service(interaction).create_giveaway(actor, proposal, terms)
+    await created_reply(interaction, activation)
+
+
+COMMANDS = (create_reddit_qa, create_reddit_giveaway)
+add_commands(create_group, *COMMANDS)
+
+
+async def setup(bot: MicrovoiceBot) -> None:
+    assert bot.app is not None
+    if bot.app.reddit_activations is None:
+        # Discord-only: none of these commands exist (the shared group may hold them from another bot
+        # built in this process).
+        for command in COMMANDS:
+            create_group.remove_command(command.name)
+        return
+    add_commands(create_group, *COMMANDS)

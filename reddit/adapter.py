@@ -1,0 +1,430 @@
+"""The Reddit adapter: praw in a thread of its own, streaming every bound subreddit into the ledger.
+
+praw is synchronous, so it never runs on the event loop. One thread (`microvoice-reddit`) serves
+every bound subreddit: for each subreddit it keeps a comment stream and a submission stream
+(`pause_after=0`, so a stream with nothing new hands control back at once instead of sleeping), drains
+them in turn, looks up the parents' authors and the posts' link flair it has not seen (`/api/info`, one
+request per hundred), hands the batch to the event loop with `run_coroutine_threadsafe`, and waits the
+poll interval. It also reads the bot's unread private messages for account-link codes.
+
+Streams resume after a restart from the newest fullname written to the ledger (`continue_after_id`);
+a subreddit seen for the first time starts from its newest item (new ones only; `skip_existing` when
+it has none yet). prawcore retries 5xx and timeouts twice itself and paces requests by Reddit's
+rate-limit headers; beyond that, transient errors (5xx, 429, timeouts) back off and retry without
+ending the thread, a subreddit that cannot be read is skipped for a while, and refused credentials
+stop the Reddit side with one log line while Discord keeps working.
+
+Requests the commands make (moderator checks, subreddit lookups) use a second praw client, one call
+at a time, in worker threads (`asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+import praw
+import praw.models
+
+from bot.config import Settings
+from bot.errors import MicrovoiceError
+from bot.links import InboxMessage, LinkService
+from bot.subreddits import RedditItem, Stream, SubredditInfo, SubredditService
+from bot.subreddits.ids import newer
+from reddit.client import build_reddit
+from reddit.errors import classify, describe
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Waits after consecutive transient errors, in seconds (the last one repeats).
+BACKOFF_SECONDS: tuple[float, ...] = (2, 5, 15, 30, 60, 120)
+#: How long a subreddit that could not be read is left alone.
+SUBREDDIT_RETRY_SECONDS = 300.0
+AUTHOR_CACHE = 20_000
+INFO_CHUNK = 100
+
+State = Literal["idle", "running", "stopped", "refused"]
+
+
+class RedditUnavailable(MicrovoiceError):
+    """Reddit cannot answer now: the credentials were refused, or it keeps failing."""
+
+    def __init__(self) -> None:
+        super().__init__("reddit.unavailable")
+
+
+@dataclass
+class _Follow:
+    """One stream of one subreddit, as the thread follows it."""
+
+    name: str
+    stream: Stream
+    cursor: str | None
+    generator: Iterator[Any] | None = None
+    resting_until: float = 0.0
+
+
+@dataclass
+class _Plan:
+    """What the thread should follow, read on the loop from the store."""
+
+    names: list[str]
+    cursors: dict[tuple[str, Stream], str] = field(default_factory=dict)
+
+
+class RedditAdapter:
+    """Streams bound subreddits into `SubredditService`, inbox messages into `LinkService`, and answers
+    the `RedditDirectory` questions binding asks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        make_client: Callable[[Settings], praw.Reddit] = build_reddit,
+    ) -> None:
+        self.settings = settings
+        self.make_client = make_client
+        self.state: State = "idle"
+        self.refusal: str | None = None
+        self.subreddits: SubredditService | None = None
+        self.links: LinkService | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._replan = threading.Event()
+        self._api: praw.Reddit | None = None
+        self._api_lock = threading.Lock()
+        self._authors: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        self.rounds = 0  # completed polling rounds (for diagnostics and tests)
+        self.errors = 0  # transient errors survived
+
+    @property
+    def username(self) -> str:
+        return self.settings.reddit_username
+
+    # -- lifecycle (event loop side) --------------------------------------------------------------
+
+    def attach(self, subreddits: SubredditService, links: LinkService) -> None:
+        self.subreddits, self.links = subreddits, links
+        subreddits.on_change = self.follow_bindings
+
+    def start(self) -> None:
+        """Start the thread; it signs in first. Returns at once (Discord never waits on Reddit)."""
+        if self._thread is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stop.clear()
+        self._replan.set()
+        self.state = "running"
+        self._thread = threading.Thread(target=self._run, name="microvoice-reddit", daemon=True)
+        self._thread.start()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 30)
+        if self.state == "running":
+            self.state = "stopped"
+
+    def follow_bindings(self) -> None:
+        """The bound subreddits changed: the thread reads them again before its next round."""
+        self._replan.set()
+        self._wake.set()
+
+    def poll_now(self) -> None:
+        """Start the next round without waiting out the poll interval."""
+        self._wake.set()
+
+    # -- the RedditDirectory protocol (commands) --------------------------------------------------
+
+    async def call(self, fn: Callable[[praw.Reddit], T]) -> T:
+        """Run `fn` with the commands' praw client in a worker thread (one call at a time)."""
+        if self.state == "refused":
+            raise RedditUnavailable()
+
+        def run() -> T:
+            with self._api_lock:
+                if self._api is None:
+                    self._api = self.make_client(self.settings)
+                return fn(self._api)
+
+        try:
+            return await asyncio.to_thread(run)
+        except Exception as error:
+            if classify(error) in ("transient", "credentials"):
+                log.warning("Reddit request for a command failed: %s", describe(error))
+                raise RedditUnavailable() from error
+            raise
+
+    async def subreddit(self, name: str) -> SubredditInfo | None:
+        def read(reddit: praw.Reddit) -> SubredditInfo | None:
+            try:
+                sub = reddit.subreddit(name)
+                sub._fetch()
+                return SubredditInfo(sub.name, sub.display_name, getattr(sub, "lang", "en") or "en")
+            except Exception as error:  # praw raises several types for a missing subreddit
+                if classify(error) == "subreddit":
+                    return None
+                raise
+
+        return await self.call(read)
+
+    async def moderates(self, subreddit: str, username: str) -> bool:
+        def read(reddit: praw.Reddit) -> bool:
+            try:
+                mods = list(reddit.subreddit(subreddit).moderator(redditor=username))
+            except Exception as error:
+                if classify(error) == "subreddit":
+                    return False
+                raise
+            return any(str(m).lower() == username.lower() for m in mods)
+
+        return await self.call(read)
+
+    async def link_flairs(self, subreddit: str) -> list[tuple[str, str]]:
+        def read(reddit: praw.Reddit) -> list[tuple[str, str]]:
+            try:
+                templates = list(reddit.subreddit(subreddit).flair.link_templates)
+            except Exception as error:
+                if classify(error) == "subreddit":
+                    return []
+                raise
+            return [(str(t["id"]), str(t.get("text") or "")) for t in templates]
+
+        return await self.call(read)
+
+    # -- the thread -------------------------------------------------------------------------------
+
+    def _on_loop(self, coro: Any, timeout: float = 60) -> Any:
+        """Run a coroutine on the event loop and wait for it (the thread's one way into the core)."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if self._stop.is_set() or time.monotonic() > deadline or self._loop.is_closed():
+                    future.cancel()
+                    raise
+            except concurrent.futures.CancelledError:
+                raise
+
+    def _refuse(self, error: BaseException) -> None:
+        self.state = "refused"
+        self.refusal = describe(error)
+        log.error(
+            "Reddit refused the bot's credentials (%s): check MICROVOICE_REDDIT_CLIENT_ID, _CLIENT_SECRET,"
+            " _USERNAME and _PASSWORD; Reddit is off until restart, Discord keeps running",
+            self.refusal,
+        )
+        self._stop.set()
+
+    def _run(self) -> None:
+        try:
+            self._serve()
+        except Exception:
+            log.exception("the Reddit thread stopped unexpectedly; Discord keeps running")
+            self.state = "stopped"
+
+    def _serve(self) -> None:
+        reddit = self.make_client(self.settings)
+        failures = 0
+        while not self._stop.is_set():  # sign in first: refused credentials end here, once
+            try:
+                me = reddit.user.me()
+                log.info("signed in to Reddit as u/%s", me)
+                break
+            except Exception as error:
+                if not self._survive(error, failures):
+                    return
+                failures += 1
+        follows: dict[tuple[str, Stream], _Follow] = {}
+        failures = 0
+        while not self._stop.is_set():
+            if self._replan.is_set():
+                self._replan.clear()
+                follows = self._replanned(follows)
+            try:
+                batch = self._round(reddit, follows)
+                if batch:
+                    self._on_loop(self._accept(batch))
+                self._check_inbox(reddit)
+                failures = 0
+                self.rounds += 1
+                delay = float(self.settings.reddit_poll_seconds)
+            except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, RuntimeError):
+                if self._stop.is_set():
+                    return
+                raise
+            except Exception as error:
+                if not self._survive(error, failures):
+                    return
+                failures += 1
+                continue
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _survive(self, error: BaseException, failures: int) -> bool:
+        """Log the error and wait before the next try; False when the Reddit side must stop."""
+        verdict = classify(error)
+        if verdict == "credentials":
+            self._refuse(error)
+            return False
+        if verdict == "bug":
+            raise error
+        self.errors += 1
+        delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+        log.warning("Reddit request failed: %s; retrying in %.0fs", describe(error), delay)
+        self._stop.wait(delay)
+        return not self._stop.is_set()
+
+    def _replanned(self, follows: dict[tuple[str, Stream], _Follow]) -> dict[tuple[str, Stream], _Follow]:
+        assert self.subreddits is not None
+        plan = _Plan([b.name for b in self._on_loop(self.subreddits.load())])
+        plan.cursors = self._on_loop(self.subreddits.resume_points())
+        kept: dict[tuple[str, Stream], _Follow] = {}
+        for name in plan.names:
+            for stream in ("comments", "submissions"):
+                key = (name, stream)
+                known = follows.get(key)  # type: ignore[arg-type]
+                kept[key] = known or _Follow(name, stream, plan.cursors.get(key))  # type: ignore[index]
+        log.info("following %d subreddit(s) on Reddit", len(plan.names))
+        return kept
+
+    def _open(self, reddit: praw.Reddit, follow: _Follow) -> Iterator[Any]:
+        sub = reddit.subreddit(follow.name)
+        listing = sub.comments if follow.stream == "comments" else sub.new
+        stream = sub.stream.comments if follow.stream == "comments" else sub.stream.submissions
+        kind = "t1" if follow.stream == "comments" else "t3"
+        if follow.cursor is None:
+            newest = next(iter(listing(limit=1)), None)
+            if newest is None:
+                # Nothing posted yet: everything from now on is new, and stays new if the stream has
+                # to be reopened before its first item (the origin, not a real item, is the cursor).
+                follow.cursor = f"{kind}_0"
+                self._on_loop(self._anchor(follow, sub.name, follow.cursor))
+                return stream(pause_after=0, skip_existing=True)
+            follow.cursor = newest.fullname
+            self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
+        if follow.cursor == f"{kind}_0":
+            return stream(pause_after=0)  # the newest page; the cursor filter keeps what is new
+        return stream(pause_after=0, continue_after_id=follow.cursor)
+
+    def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> list[RedditItem]:
+        """Drain every stream once; the items in the order they were posted, per stream."""
+        items: list[Any] = []
+        now = time.monotonic()
+        first_error: BaseException | None = None
+        for follow in follows.values():
+            if follow.resting_until > now:
+                continue
+            try:
+                if follow.generator is None:
+                    follow.generator = self._open(reddit, follow)
+                for item in follow.generator:
+                    if item is None:
+                        break
+                    # praw's stream forgets its `before` after an empty response and then re-reads
+                    # the newest page: only what is newer than the cursor is new.
+                    if newer(item.fullname, follow.cursor):
+                        items.append(item)
+                        follow.cursor = item.fullname
+            except Exception as error:
+                follow.generator = None  # reopened from its cursor: nothing missed, nothing twice
+                if classify(error) == "subreddit":
+                    log.warning("cannot read r/%s (%s); trying again later", follow.name, describe(error))
+                    follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
+                elif first_error is None:
+                    first_error = error
+        converted = self._items(reddit, items) if items else []
+        if first_error is not None:
+            if converted:
+                self._on_loop(self._accept(converted))
+            raise first_error
+        return converted
+
+    def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
+        for thing in things:
+            self._remember(thing)
+        missing = {
+            name
+            for t in things
+            if isinstance(t, praw.models.Comment)
+            for name in (t.parent_id, t.link_id)
+            if name not in self._authors
+        }
+        wanted = sorted(missing)
+        for i in range(0, len(wanted), INFO_CHUNK):
+            for found in reddit.info(fullnames=wanted[i : i + INFO_CHUNK]):
+                self._remember(found)
+        out = []
+        for t in things:
+            author = t.author
+            parent = link = None
+            if isinstance(t, praw.models.Comment):
+                parent, link = t.parent_id, t.link_id
+            flair = self._authors.get(link, (None, None))[1] if link else getattr(t, "link_flair_text", None)
+            out.append(
+                RedditItem(
+                    fullname=t.fullname,
+                    subreddit_fullname=t.subreddit_id,
+                    subreddit_name=str(t.subreddit),
+                    author_name=str(author) if author is not None else None,
+                    author_fullname=getattr(t, "author_fullname", None),
+                    created_utc=float(t.created_utc),
+                    parent_fullname=parent,
+                    parent_author_fullname=self._authors.get(parent, (None, None))[0] if parent else None,
+                    link_flair=flair,
+                )
+            )
+        return out
+
+    def _remember(self, thing: Any) -> None:
+        name = thing.fullname
+        self._authors[name] = (
+            getattr(thing, "author_fullname", None),
+            getattr(thing, "link_flair_text", None),
+        )
+        self._authors.move_to_end(name)
+        if len(self._authors) > AUTHOR_CACHE:
+            self._authors.popitem(last=False)
+
+    async def _accept(self, items: list[RedditItem]) -> int:
+        assert self.subreddits is not None
+        return await self.subreddits.accept(items)
+
+    async def _anchor(self, follow: _Follow, subreddit_fullname: str, fullname: str) -> None:
+        """Store where a newly followed stream starts (its newest item, not itself recorded)."""
+        assert self.subreddits is not None
+        await self.subreddits.anchor(subreddit_fullname, follow.stream, fullname)
+
+    def _check_inbox(self, reddit: praw.Reddit) -> None:
+        if self.links is None:
+            return
+        unread = [m for m in reddit.inbox.unread(limit=100) if isinstance(m, praw.models.Message)]
+        if not unread:
+            return
+        messages = [
+            InboxMessage(
+                fullname=m.fullname,
+                author_name=str(m.author) if m.author is not None else None,
+                author_fullname=getattr(m, "author_fullname", None),
+                subject=m.subject or "",
+                body=m.body or "",
+            )
+            for m in unread
+        ]
+        self._on_loop(self.links.check_inbox(messages))
+        reddit.inbox.mark_read(unread)

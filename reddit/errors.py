@@ -1,0 +1,54 @@
+"""How the adapter treats each of praw's and prawcore's errors: retry later, skip one subreddit for a
+while, or stop the Reddit side (the bot's credentials were refused)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import praw.exceptions
+import prawcore
+
+Verdict = Literal["transient", "subreddit", "credentials", "bug"]
+
+
+def classify(error: BaseException) -> Verdict:
+    """transient: 5xx, 429, timeouts, connection errors (prawcore already retried twice; back off and
+    try again). subreddit: that subreddit cannot be read (private, banned, gone). credentials: Reddit
+    refused the app or the account (no retry can fix it)."""
+    if isinstance(error, prawcore.OAuthException):
+        return "credentials"
+    if isinstance(error, prawcore.ResponseException):
+        status = error.response.status_code
+        url = str(getattr(error.response, "url", ""))
+        if status == 401 and "access_token" in url:
+            return "credentials"  # the token endpoint refused the app's id or secret
+        if isinstance(error, prawcore.InvalidToken | prawcore.InsufficientScope):
+            return "credentials"
+        if (
+            isinstance(error, prawcore.ServerError | prawcore.TooManyRequests)
+            or status >= 500
+            or status in (408, 429)
+        ):
+            return "transient"
+        if isinstance(
+            error,
+            prawcore.Forbidden | prawcore.NotFound | prawcore.Redirect | prawcore.UnavailableForLegalReasons,
+        ):
+            return "subreddit"
+        return "transient" if isinstance(error, prawcore.BadJSON) else "subreddit"
+    if isinstance(error, prawcore.RequestException):
+        return "transient"
+    if isinstance(error, praw.exceptions.RedditAPIException):
+        return "subreddit"
+    return "bug"
+
+
+def describe(error: BaseException) -> str:
+    """A short description for a log line: never a token, never message text."""
+    if isinstance(error, prawcore.OAuthException):
+        return f"OAuth error {error.error!r}"
+    if isinstance(error, prawcore.ResponseException):
+        return f"HTTP {error.response.status_code} ({type(error).__name__})"
+    if isinstance(error, prawcore.RequestException):
+        return f"request failed ({type(error.original_exception).__name__})"
+    return type(error).__name__

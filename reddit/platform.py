@@ -1,0 +1,442 @@
+"""`RedditPlatform`: the `bot.platform.Platform` protocol (and `Discussions`) on praw.
+
+A channel is a bound subreddit (its ledger id) or a post's comments (the post's id); a post made in a
+subreddit is a self post whose title is the card's title and whose body is the content, the card and
+any attachment as text; a post made in a post's comments is a comment (a reply to `reply_to` when it
+names a comment); a thread is the comments under a post; an edit replaces the body (Reddit keeps
+titles). Both the title and the body arrive disclosed from `Publisher`; this adapter keeps them first.
+
+Sponsored posts in a subreddit get the subreddit's sponsored link flair when moderators chose one
+(`/microvoice reddit flair`). When the bot's account moderates the subreddit (asked of Reddit before
+each post) the post is distinguished and stickied and the bot's comments are distinguished; when it
+does not, the subreddit's moderators are told so once, by a message to the subreddit.
+
+Buttons cannot exist on Reddit: actions are left out (the Reddit kinds say in words what to do).
+Takeovers need channel permissions and webhooks, which Reddit has not: those calls raise
+`NotOnReddit` (the Reddit commands never create a takeover). Every praw call runs in a worker thread
+through the adapter, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import praw
+import praw.models
+import prawcore
+
+from bot import i18n
+from bot.platform import Author, ChannelState, Failure, Member, Overwrite, Post, Posted, Reply
+from bot.subreddits import SubredditService
+from bot.subreddits.ids import (
+    ACCOUNT,
+    COMMENT,
+    SUBMISSION,
+    SUBREDDIT,
+    BadFullname,
+    account_fullname,
+    fullname_of,
+    ledger_id,
+    thing_id,
+    thing_kind,
+)
+from reddit.adapter import RedditAdapter
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 300
+SELF_POST_LIMIT = 40_000
+COMMENT_LIMIT = 10_000
+NAME_CACHE = 50_000
+
+
+class NotOnReddit(RuntimeError):
+    """What an activation asked for has no Reddit equivalent (channel permissions, webhooks, topics)."""
+
+
+def _plain(line: str) -> str:
+    return line.strip().removeprefix("**").removesuffix("**").strip()
+
+
+def _paragraphs(text: str) -> str:
+    """Reddit's markdown joins single line breaks into one paragraph: keep each line its own."""
+    return "\n\n".join(line for line in text.split("\n") if line.strip())
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_title(post: Post) -> str:
+    """A submission's title: the card's (disclosed) title, else the content's first line (the tag)."""
+    if post.card is not None and post.card.title:
+        return _fit(post.card.title, TITLE_LIMIT)
+    first = (post.content or "").split("\n", 1)[0]
+    return _fit(_plain(first), TITLE_LIMIT)
+
+
+def render_body(post: Post, limit: int) -> str:
+    """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown."""
+    parts = [_paragraphs(post.content or "")]
+    card = post.card
+    if card is not None:
+        if card.title:
+            parts.append(f"**{card.title}**")
+        if card.author:
+            parts.append(card.author)
+        if card.description:
+            parts.append(_paragraphs(card.description))
+    head = "\n\n".join(p for p in parts if p)
+    for attachment in post.attachments:
+        lines = attachment.data.decode("utf-8", "replace").splitlines()
+        room = limit - len(head) - len(attachment.filename) - 80
+        kept: list[str] = []
+        for line in lines:
+            if sum(len(k) + 5 for k in kept) + len(line) + 5 > room:
+                break
+            kept.append(line)
+        block = "\n".join(f"    {line}" for line in kept)
+        note = f" ({len(kept)} of {len(lines)})" if len(kept) < len(lines) else ""
+        head += f"\n\n`{attachment.filename}`{note}:\n\n{block}"
+    return _fit(head, limit)
+
+
+class RedditPlatform:
+    """Implements `bot.platform.Platform` and `bot.platform.Discussions` for the bot's Reddit account."""
+
+    def __init__(
+        self,
+        adapter: RedditAdapter,
+        subreddits: SubredditService,
+        *,
+        lang_of: Callable[[int], Awaitable[str]],
+    ) -> None:
+        self.adapter = adapter
+        self.subreddits = subreddits
+        self.lang_of = lang_of
+        self.base_url = (adapter.settings.reddit_url or "https://www.reddit.com").rstrip("/")
+        self._names: dict[int, str] = {}  # account ledger id -> username
+        self._links: dict[int, str] = {}  # post or comment id -> permalink
+
+    @property
+    def username(self) -> str:
+        return self.adapter.username
+
+    def remember(self, account_id: int, name: str) -> None:
+        if len(self._names) > NAME_CACHE:
+            self._names.clear()
+        self._names[account_id] = name
+
+    def _remember_author(self, thing: Any) -> int | None:
+        author, fullname = thing.author, getattr(thing, "author_fullname", None)
+        if author is None or not fullname:
+            return None
+        try:
+            account = ledger_id(fullname, ACCOUNT)
+        except BadFullname:
+            return None
+        self.remember(account, str(author))
+        return account
+
+    # -- Platform: publishing -----------------------------------------------------------------------
+
+    async def wait_until_ready(self) -> None:
+        return None  # every call signs in as needed; a refused account raises RedditUnavailable
+
+    async def post(self, community_id: int, channel_id: int, post: Post) -> Posted:
+        kind = thing_kind(channel_id)
+        if kind == SUBREDDIT:
+            return await self._submit(community_id, channel_id, post)
+        target = post.reply_to if post.reply_to is not None and thing_kind(post.reply_to) else channel_id
+        return await self._comment(channel_id, target, post)
+
+    async def _submit(self, community_id: int, subreddit_id: int, post: Post) -> Posted:
+        bound = await self.subreddits.binding(subreddit_id)
+        if bound is None:
+            raise NotOnReddit(f"subreddit {subreddit_id} is no longer bound")
+        title, body = render_title(post), render_body(post, SELF_POST_LIMIT)
+        me = self.username
+
+        def submit(reddit: praw.Reddit) -> tuple[str, str, bool]:
+            sub = reddit.subreddit(bound.name)
+            made = sub.submit(title=title, selftext=body, flair_id=bound.sponsored_flair_id or None)
+            moderates = any(str(m).lower() == me.lower() for m in sub.moderator(redditor=me))
+            if moderates:
+                made.mod.distinguish(how="yes")
+                made.mod.sticky()
+            return str(made.id), str(made.fullname), moderates
+
+        id36, fullname, moderates = await self.adapter.call(submit)
+        if moderates != bound.bot_moderates:
+            await self.subreddits.note_moderation(subreddit_id, moderates)
+        if not moderates and await self.subreddits.tell_moderators_once(subreddit_id):
+            await self._tell_moderators(community_id, bound.name)
+        message_id = thing_id(fullname)
+        link = f"{self.base_url}/r/{bound.name}/comments/{id36}/"
+        self._links[message_id] = link
+        return Posted(message_id, subreddit_id, link)
+
+    async def _tell_moderators(self, community_id: int, name: str) -> None:
+        lang = await self.lang_of(community_id)
+        subject = i18n.t(lang, "reddit.mods_subject")
+        text = i18n.t(lang, "reddit.mods_body", bot=self.username, name=name)
+
+        def send(reddit: praw.Reddit) -> None:
+            reddit.subreddit(name).message(subject=subject, message=text)
+
+        try:
+            await self.adapter.call(send)
+        except Exception:
+            log.warning("could not message the moderators of r/%s", name, exc_info=True)
+
+    async def _comment(self, channel_id: int, target: int, post: Post) -> Posted:
+        body = render_body(post, COMMENT_LIMIT)
+        target_name = fullname_of(target)
+        me = self.username
+
+        def reply(reddit: praw.Reddit) -> tuple[str, str, str]:
+            parent: Any = (
+                reddit.submission(target_name[3:])
+                if target_name.startswith(f"{SUBMISSION}_")
+                else reddit.comment(target_name[3:])
+            )
+            made = parent.reply(body)
+            if made is None:
+                raise NotOnReddit(f"{target_name} takes no replies (locked or deleted)")
+            sub = str(made.subreddit)
+            if any(str(m).lower() == me.lower() for m in reddit.subreddit(sub).moderator(redditor=me)):
+                made.mod.distinguish(how="yes")
+            return str(made.fullname), sub, str(made.link_id)
+
+        fullname, sub, link_id = await self.adapter.call(reply)
+        message_id = thing_id(fullname)
+        link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
+        self._links[message_id] = link
+        return Posted(message_id, channel_id, link)
+
+    async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
+        """Reddit keeps no nonce: a post an interrupted attempt made is recognised by its author (the
+        bot), its title among the subreddit's newest submissions, or its body among the replies to
+        the same target."""
+        me = self.username.lower()
+        if thing_kind(channel_id) == SUBREDDIT:
+            bound = await self.subreddits.binding(channel_id)
+            if bound is None:
+                return None
+            title = render_title(post)
+
+            def newest(reddit: praw.Reddit) -> tuple[str, str] | None:
+                for made in reddit.subreddit(bound.name).new(limit=25):
+                    if str(made.author or "").lower() == me and str(made.title) == title:
+                        return str(made.id), str(made.fullname)
+                return None
+
+            found = await self.adapter.call(newest)
+            if found is None:
+                return None
+            message_id = thing_id(found[1])
+            link = f"{self.base_url}/r/{bound.name}/comments/{found[0]}/"
+            self._links[message_id] = link
+            return Posted(message_id, channel_id, link)
+        target = post.reply_to if post.reply_to is not None and thing_kind(post.reply_to) else channel_id
+        target_name = fullname_of(target)
+        body = render_body(post, COMMENT_LIMIT)
+
+        def replies(reddit: praw.Reddit) -> tuple[str, str, str] | None:
+            if target_name.startswith(f"{SUBMISSION}_"):
+                submission = reddit.submission(target_name[3:])
+                submission.comments.replace_more(limit=0)
+                candidates = list(submission.comments)
+            else:
+                comment = reddit.comment(target_name[3:])
+                comment.refresh()
+                candidates = list(comment.replies)
+            for made in candidates:
+                if str(made.author or "").lower() == me and str(made.body) == body:
+                    return str(made.fullname), str(made.subreddit), str(made.link_id)
+            return None
+
+        found_comment = await self.adapter.call(replies)
+        if found_comment is None:
+            return None
+        fullname, sub, link_id = found_comment
+        message_id = thing_id(fullname)
+        link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
+        self._links[message_id] = link
+        return Posted(message_id, channel_id, link)
+
+    def failure(self, error: Exception) -> Failure:
+        """Reddit's refusals (403, 404, 400, a thing that takes no replies) are permanent; 5xx, 429
+        and broken connections are worth retrying."""
+        if isinstance(error, NotOnReddit):
+            return Failure(True, str(error)[:300])
+        if isinstance(error, prawcore.exceptions.Forbidden | prawcore.exceptions.NotFound):
+            return Failure(True, f"Reddit refused: {type(error).__name__}")
+        if isinstance(error, prawcore.exceptions.BadRequest):
+            return Failure(True, "Reddit refused the request as invalid")
+        return Failure(False, f"{type(error).__name__}: {error}"[:300])
+
+    async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
+        name = fullname_of(message_id)
+        limit = SELF_POST_LIMIT if name.startswith(f"{SUBMISSION}_") else COMMENT_LIMIT
+        body = render_body(post, limit)
+
+        def edit(reddit: praw.Reddit) -> None:
+            thing: Any = (
+                reddit.submission(name[3:]) if name.startswith(f"{SUBMISSION}_") else reddit.comment(name[3:])
+            )
+            thing.edit(body)
+
+        await self.adapter.call(edit)
+
+    async def open_thread(self, community_id: int, channel_id: int, message_id: int, name: str) -> int:
+        return message_id  # a post's comments are its discussion
+
+    async def republish(
+        self, community_id: int, channel_id: int, message_id: int, post: Post, author: Author
+    ) -> Posted:
+        raise NotOnReddit("Reddit cannot republish a member's comment in their name")
+
+    async def channel_state(self, channel_id: int, member_id: int) -> ChannelState:
+        raise NotOnReddit("subreddits have no per-member channel permissions")
+
+    async def grant_posting(
+        self, channel_id: int, member_id: int, *, base: Overwrite | None, reason: str
+    ) -> None:
+        raise NotOnReddit("subreddits have no per-member channel permissions")
+
+    async def restore_overwrite(
+        self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str
+    ) -> None:
+        raise NotOnReddit("subreddits have no per-member channel permissions")
+
+    async def set_topic(self, channel_id: int, topic: str | None, *, reason: str) -> None:
+        raise NotOnReddit("a subreddit's sidebar is not changed for an activation")
+
+    async def send_private(self, member_id: int, post: Post) -> Posted | None:
+        name = self._names.get(member_id)
+        if name is None:
+            return None
+        subject = _fit(_plain((post.content or "").split("\n", 1)[0]), 100)
+        body = render_body(post, COMMENT_LIMIT)
+
+        def send(reddit: praw.Reddit) -> None:
+            reddit.redditor(name).message(subject=subject, message=body)
+
+        await self.adapter.call(send)
+        return Posted(0, member_id, f"{self.base_url}/message/sent/")
+
+    async def member(self, community_id: int, member_id: int) -> Member | None:
+        return await self.account(member_id)
+
+    # -- Discussions ------------------------------------------------------------------------------
+
+    async def replies(self, community_id: int, message_id: int) -> list[Reply]:
+        name = fullname_of(message_id)
+        me = self.username.lower()
+
+        def read(reddit: praw.Reddit) -> list[Any]:
+            submission = reddit.submission(name[3:])
+            submission.comment_sort = "top"
+            submission.comments.replace_more(limit=0)
+            return list(submission.comments)
+
+        replies: list[Reply] = []
+        for top in await self.adapter.call(read):
+            if not isinstance(top, praw.models.Comment) or str(top.author or "").lower() == me:
+                continue
+            author = self._remember_author(top)
+            answers = []
+            for child in getattr(top, "replies", []) or []:
+                child_author = self._remember_author(child)
+                if child_author is not None:
+                    answers.append((child_author, thing_id(child.fullname)))
+            replies.append(
+                Reply(
+                    id=thing_id(top.fullname),
+                    author_id=author,
+                    author_name=str(top.author) if top.author is not None else "[deleted]",
+                    body=str(top.body or ""),
+                    score=int(top.score or 0),
+                    created_at=datetime.fromtimestamp(float(top.created_utc), UTC),
+                    answered_by=tuple(answers),
+                )
+            )
+        replies.sort(key=lambda r: (-r.score, r.created_at))
+        return replies
+
+    async def account(self, member_id: int) -> Member | None:
+        name = self._names.get(member_id)
+        if name is None:
+            return None
+
+        def read(reddit: praw.Reddit) -> Member | None:
+            redditor = reddit.redditor(name)
+            try:
+                redditor._fetch()
+            except Exception as error:  # a deleted or suspended account has no profile
+                log.debug("no profile for an account (%s)", type(error).__name__)
+                return None
+            if getattr(redditor, "is_suspended", False):
+                return None
+            karma = sum(int(getattr(redditor, k, 0) or 0) for k in ("link_karma", "comment_karma"))
+            return Member(
+                id=member_id,
+                created_at=datetime.fromtimestamp(float(redditor.created_utc), UTC),
+                is_bot=name.lower() == self.username.lower(),
+                karma=karma,
+            )
+
+        return await self.adapter.call(read)
+
+    async def moderators(self, channel_id: int) -> frozenset[int]:
+        bound = await self.subreddits.binding(channel_id)
+        if bound is None:
+            return frozenset()
+
+        def read(reddit: praw.Reddit) -> list[tuple[str, str]]:
+            return [(str(m), str(getattr(m, "id", ""))) for m in reddit.subreddit(bound.name).moderator()]
+
+        found: set[int] = set()
+        for name, raw in await self.adapter.call(read):
+            fullname = raw if raw.startswith(f"{ACCOUNT}_") else f"{ACCOUNT}_{raw}"
+            try:
+                account = ledger_id(fullname, ACCOUNT)
+            except BadFullname:
+                continue
+            self.remember(account, name)
+            found.add(account)
+        return frozenset(found)
+
+    # -- rendering ----------------------------------------------------------------------------------
+
+    def mention(self, member_id: int) -> str:
+        name = self._names.get(member_id)
+        if name is not None:
+            return f"u/{name}"
+        try:
+            return account_fullname(member_id)
+        except ValueError:
+            return str(member_id)
+
+    def channel_link(self, channel_id: int) -> str:
+        if channel_id in self._links:
+            return self._links[channel_id]
+        kind = thing_kind(channel_id)
+        if kind == SUBREDDIT:
+            name = self.subreddits.name_of(channel_id)
+            return f"r/{name}" if name else fullname_of(channel_id)
+        if kind == SUBMISSION:
+            return f"{self.base_url}/comments/{fullname_of(channel_id)[3:]}/"
+        if kind == COMMENT:
+            return fullname_of(channel_id)
+        return str(channel_id)
+
+    def role_mention(self, role_id: int) -> str:
+        return ""  # Reddit has no roles; Reddit activations set no role rules
+
+    def timestamp(self, when: datetime) -> str:
+        return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,577 @@
+"""`RedditSandbox`: a local HTTP server speaking the part of Reddit's API that praw uses for Microvoice.
+
+One aiohttp application serves both of praw's hosts (`reddit_url` for the OAuth token, `oauth_url`
+for the API), so praw is pointed at it with its own settings::
+
+    sandbox = RedditSandbox(); await sandbox.start()
+    praw.Reddit(..., oauth_url=sandbox.url, reddit_url=sandbox.url, short_url=sandbox.url)
+
+It follows Reddit's documented behaviour where praw depends on it: listings are
+`{"kind": "Listing", "data": {"children": [...], "after": ..., "before": ...}}`, newest first, paged
+with `before`/`after` fullnames (an anchor no longer in the listing gives an empty page); write
+endpoints answer `{"json": {"errors": [], "data": ...}}`; every response carries the rate-limit
+headers `x-ratelimit-remaining`, `x-ratelimit-used` and `x-ratelimit-reset`; an unknown or expired
+token gets 401 with `www-authenticate: Bearer realm="reddit", error="invalid_token"`; a wrong password
+gets `{"error": "invalid_grant"}` (status 200, as Reddit does) and a wrong client secret 401.
+
+Faults are injected per path: `fail("/comments", status=503)`, `rate_limit("/new")` (429 with the
+budget exhausted), `stall("/comments", seconds)` (a response slower than the client's timeout) and
+`expire_tokens()`. Every request is recorded (`calls`), and everything the app's own account posted is
+kept with its text (`made_by_app()`), so tests can check what the bot wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.reddit_server.state import (
+    DELETED,
+    Account,
+    FlairTemplate,
+    Message,
+    RedditState,
+    Subreddit,
+    Thing,
+    Token,
+    account_json,
+    listing,
+    message_json,
+    now,
+    thing_json,
+)
+
+
+@dataclass
+class Fault:
+    path: str
+    status: int = 503
+    times: int = 1
+    delay: float = 0.0
+    rate_limited: bool = False
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    status: int
+    account: str | None = None
+
+
+@dataclass
+class RateWindow:
+    seconds: int
+    budget: int
+    started: float = field(default_factory=now)
+    used: int = 0
+
+    def take(self) -> tuple[float, int, int]:
+        """Count one request; (remaining, used, seconds to reset) for the headers."""
+        t = now()
+        if t - self.started >= self.seconds:
+            self.started, self.used = t, 0
+        self.used += 1
+        reset = max(0, math.ceil(self.started + self.seconds - t))
+        return float(max(self.budget - self.used, 0)), self.used, reset
+
+
+class RedditSandbox:
+    def __init__(
+        self,
+        *,
+        client_id: str = "sandbox-app",
+        client_secret: str = "sandbox-secret",
+        app_username: str = "MicrovoiceBot",
+        app_password: str = "sandbox-password",
+        ratelimit_window: int = 600,
+        ratelimit_budget: int = 1000,
+        token_lifetime: int = 3600,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.state = RedditState()
+        self.window = RateWindow(ratelimit_window, ratelimit_budget)
+        self.token_lifetime = token_lifetime
+        self.faults: list[Fault] = []
+        self.calls: list[Call] = []
+        self.user_agents: set[str] = set()
+        self.app_account = self.add_account(app_username, password=app_password, age_days=800)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound port only through the server's sockets
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- world building ---------------------------------------------------------------------------
+
+    def add_account(
+        self, name: str, *, password: str = "", age_days: float = 400, karma: int = 100
+    ) -> Account:
+        account = Account(
+            id=self.state.ids.next("t2"),
+            name=name,
+            password=password or secrets.token_hex(8),
+            created_utc=now() - age_days * 86400,
+            link_karma=karma // 2,
+            comment_karma=karma - karma // 2,
+        )
+        self.state.accounts[name.lower()] = account
+        return account
+
+    def add_subreddit(
+        self,
+        name: str,
+        *,
+        moderators: tuple[str, ...] = (),
+        flairs: tuple[str, ...] = (),
+        age_days: float = 1000,
+    ) -> Subreddit:
+        sub = Subreddit(
+            id=self.state.ids.next("t5"),
+            name=name,
+            created_utc=now() - age_days * 86400,
+            moderators=list(moderators),
+            flairs=[FlairTemplate(secrets.token_hex(8), text) for text in flairs],
+        )
+        self.state.subreddits[name.lower()] = sub
+        return sub
+
+    def _author(self, name: str) -> tuple[str, str | None]:
+        account = self.state.account(name)
+        return (account.name, account.fullname) if account else (DELETED, None)
+
+    def post(
+        self, sub: Subreddit, author: str, title: str, body: str = "", *, flair: str | None = None
+    ) -> Thing:
+        """A member's submission (self post), as if made on reddit.com."""
+        name, fullname = self._author(author)
+        template = next((f for f in sub.flairs if f.text == flair), None)
+        thing = Thing(
+            "t3",
+            self.state.ids.next("t3"),
+            sub,
+            name,
+            fullname,
+            now(),
+            body=body,
+            title=title,
+            flair_text=flair,
+            flair_template_id=template.id if template else None,
+        )
+        self.state.things[thing.fullname] = thing
+        return thing
+
+    def comment(self, parent: Thing, author: str, body: str = "", *, score: int = 1) -> Thing:
+        """A member's comment replying to a submission or to another comment."""
+        name, fullname = self._author(author)
+        link_id = parent.fullname if parent.kind == "t3" else parent.link_id
+        thing = Thing(
+            "t1",
+            self.state.ids.next("t1"),
+            parent.subreddit,
+            name,
+            fullname,
+            now(),
+            body=body,
+            parent_id=parent.fullname,
+            link_id=link_id,
+            score=score,
+        )
+        self.state.things[thing.fullname] = thing
+        return thing
+
+    def delete_account_of(self, thing: Thing) -> None:
+        """The author deleted their account: the item stays with author "[deleted]"."""
+        thing.author, thing.author_fullname = DELETED, None
+
+    def remove(self, thing: Thing) -> None:
+        """A moderator removed the item."""
+        thing.removed = True
+
+    def send_message(self, sender: str, to: str, subject: str, body: str) -> Message:
+        account = self.state.account(sender)
+        message = Message(
+            self.state.ids.next("t4"),
+            sender,
+            to,
+            subject,
+            body,
+            now(),
+            author_fullname=account.fullname if account else None,
+        )
+        self.state.messages[message.fullname] = message
+        return message
+
+    # -- faults -----------------------------------------------------------------------------------
+
+    def fail(self, path: str, status: int = 503, times: int = 1) -> None:
+        self.faults.append(Fault(path, status=status, times=times))
+
+    def rate_limit(self, path: str, times: int = 1) -> None:
+        self.faults.append(Fault(path, status=429, times=times, rate_limited=True))
+
+    def stall(self, path: str, seconds: float, times: int = 1) -> None:
+        self.faults.append(Fault(path, status=200, times=times, delay=seconds))
+
+    def expire_tokens(self) -> None:
+        for token in self.state.tokens.values():
+            token.expires_at = 0
+
+    def _fault_for(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.path in path and fault.times > 0:
+                fault.times -= 1
+                if fault.times == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    # -- what tests read --------------------------------------------------------------------------
+
+    def made_by_app(self) -> list[Thing]:
+        return [t for t in self.state.things.values() if t.by_bot]
+
+    def messages_to(self, name: str) -> list[Message]:
+        return [m for m in self.state.messages.values() if m.dest.lower() == name.lower()]
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for c in self.calls if c.method == method and path in c.path)
+
+    # -- HTTP -------------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"].strip("/")
+        form = {k: str(v) for k, v in (await request.post()).items()} if request.can_read_body else {}
+        query = dict(request.query)
+        self.user_agents.add(request.headers.get("User-Agent", ""))
+        remaining, used, reset = self.window.take()
+        headers = {
+            "x-ratelimit-remaining": f"{remaining:.1f}",
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(reset),
+        }
+        account: str | None = None
+        fault = self._fault_for(path)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status != 200:
+            if fault.rate_limited:
+                headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-used": str(self.window.budget)})
+            status, payload = fault.status, {"message": "Injected", "error": fault.status}
+        elif path == "/api/v1/access_token":
+            status, payload = self._token(request, form)
+        else:
+            account = self._bearer(request)
+            if account is None:
+                headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
+                status, payload = 401, {"message": "Unauthorized", "error": 401}
+            else:
+                status, payload = self._route(request.method, path, query, form, account)
+        self.calls.append(Call(request.method, path, query, form, status, account))
+        return web.json_response(payload, status=status, headers=headers)
+
+    def _token(self, request: web.Request, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        auth = request.headers.get("Authorization", "")
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if auth != f"Basic {expected}":
+            return 401, {"message": "Unauthorized", "error": 401}
+        if form.get("grant_type") != "password":
+            return 200, {"error": "unsupported_grant_type"}
+        account = self.state.account(form.get("username", ""))
+        if account is None or account.password != form.get("password"):
+            return 200, {"error": "invalid_grant"}
+        token = secrets.token_urlsafe(24)
+        self.state.tokens[token] = Token(account.name, now() + self.token_lifetime)
+        return 200, {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": self.token_lifetime,
+            "scope": "*",
+        }
+
+    def _bearer(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.lower().startswith("bearer "):
+            return None
+        token = self.state.tokens.get(auth[7:])
+        if token is None or token.expires_at <= now():
+            return None
+        return token.account
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str], me: str
+    ) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if method == "GET":
+            if path == "/api/v1/me":
+                account = self.state.account(me)
+                assert account is not None
+                return 200, account_json(account)
+            if len(parts) == 3 and parts[0] == "r" and parts[2] in ("comments", "new"):
+                sub = self.state.subreddit(parts[1])
+                if sub is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                return 200, self._listing(
+                    self.state.listing_of(sub, "t1" if parts[2] == "comments" else "t3"), query
+                )
+            if len(parts) == 3 and parts[0] == "r" and parts[2] == "about":
+                return self._subreddit_about(parts[1])
+            if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["about", "moderators"]:
+                return self._moderators(parts[1], query)
+            if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["api", "link_flair_v2"]:
+                sub = self.state.subreddit(parts[1])
+                if sub is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                return 200, [{"id": f.id, "text": f.text, "type": "text"} for f in sub.flairs]
+            if len(parts) == 3 and parts[0] == "user" and parts[2] == "about":
+                account = self.state.account(parts[1])
+                if account is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                return 200, {"kind": "t2", "data": account_json(account)}
+            if path == "/api/info":
+                wanted = [n for n in query.get("id", "").split(",") if n]
+                found = [thing_json(self.state.things[n]) for n in wanted if n in self.state.things]
+                return 200, listing(found, after=None, before=None)
+            if len(parts) >= 2 and parts[0] == "comments":
+                return self._submission(parts[1], query)
+            if path in ("/message/unread", "/message/inbox"):
+                mine = [
+                    m
+                    for m in self.state.messages.values()
+                    if m.dest.lower() == me.lower() and (m.new or path == "/message/inbox")
+                ]
+                mine.sort(key=lambda m: (len(m.id), m.id), reverse=True)
+                return 200, listing([message_json(m) for m in mine], after=None, before=None)
+        if method == "POST":
+            handler = {
+                "/api/submit": self._submit,
+                "/api/comment": self._comment,
+                "/api/distinguish": self._distinguish,
+                "/api/set_subreddit_sticky": self._sticky,
+                "/api/compose": self._compose,
+                "/api/editusertext": self._edit,
+                "/api/read_message": self._read_message,
+            }.get(path)
+            if handler is not None:
+                return handler(form, me)
+            if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["api", "selectflair"]:
+                return self._select_flair(parts[1], form, me)
+        return 404, {"message": "Not Found", "error": 404}
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def _listing(self, items: list[Thing], query: dict[str, str]) -> dict[str, Any]:
+        limit = max(1, min(int(query.get("limit", "25") or 25), 100))
+        names = [t.fullname for t in items]
+        before, after = query.get("before") or None, query.get("after") or None
+        paged = bool(before or after)
+        if before:
+            if before not in names:
+                return listing([], after=None, before=None)
+            end = names.index(before)
+            page = items[max(0, end - limit) : end]
+            newer_left = end - limit > 0
+            return listing(
+                [thing_json(t) for t in page],
+                after=page[-1].fullname if page else None,
+                before=page[0].fullname if page and newer_left else None,
+            )
+        start = 0
+        if after:
+            if after not in names:
+                return listing([], after=None, before=None)
+            start = names.index(after) + 1
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return listing(
+            [thing_json(t) for t in page],
+            after=page[-1].fullname if page and more else None,
+            before=page[0].fullname if page and paged else None,
+        )
+
+    def _subreddit_about(self, name: str) -> tuple[int, Any]:
+        sub = self.state.subreddit(name)
+        if sub is None:
+            return 404, {"message": "Not Found", "error": 404}
+        return 200, {
+            "kind": "t5",
+            "data": {
+                "id": sub.id,
+                "name": sub.fullname,
+                "display_name": sub.name,
+                "display_name_prefixed": f"r/{sub.name}",
+                "created_utc": sub.created_utc,
+                "lang": sub.lang,
+                "subscribers": 100,
+                "subreddit_type": "public",
+            },
+        }
+
+    def _moderators(self, name: str, query: dict[str, str]) -> tuple[int, Any]:
+        sub = self.state.subreddit(name)
+        if sub is None:
+            return 404, {"message": "Not Found", "error": 404}
+        wanted = query.get("user")
+        children = []
+        for mod in sub.moderators:
+            account = self.state.account(mod)
+            if account is None or (wanted and wanted.lower() != mod.lower()):
+                continue
+            children.append(
+                {
+                    "name": account.name,
+                    "id": account.fullname,
+                    "date": sub.created_utc,
+                    "mod_permissions": ["all"],
+                    "author_flair_text": None,
+                }
+            )
+        return 200, {"kind": "UserList", "data": {"children": children}}
+
+    def _submission(self, id36: str, query: dict[str, str]) -> tuple[int, Any]:
+        thing = self.state.things.get(f"t3_{id36}")
+        if thing is None:
+            return 404, {"message": "Not Found", "error": 404}
+        comments = [t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == thing.fullname]
+        if query.get("sort", "confidence") in ("top", "confidence", "best"):
+            comments.sort(key=lambda t: (-t.score, t.created_utc))
+        elif query.get("sort") == "new":
+            comments.sort(key=lambda t: -t.created_utc)
+        return 200, [
+            listing([thing_json(thing)], after=None, before=None),
+            listing([self._with_replies(t) for t in comments], after=None, before=None),
+        ]
+
+    def _with_replies(self, comment: Thing) -> dict[str, Any]:
+        """A comment with its replies nested, as Reddit returns a submission's comment tree."""
+        data = thing_json(comment)
+        children = sorted(
+            (t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == comment.fullname),
+            key=lambda t: (-t.score, t.created_utc),
+        )
+        if children:
+            data["data"]["replies"] = listing(
+                [self._with_replies(t) for t in children], after=None, before=None
+            )
+        return data
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _errors(*errors: list[str]) -> tuple[int, Any]:
+        return 200, {"json": {"errors": list(errors)}}
+
+    def _is_mod(self, sub: Subreddit, account: str) -> bool:
+        return account.lower() in (m.lower() for m in sub.moderators)
+
+    def _submit(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        sub = self.state.subreddit(form.get("sr", ""))
+        if sub is None:
+            return self._errors(["SUBREDDIT_NOEXIST", "that subreddit doesn't exist", "sr"])
+        if not form.get("title"):
+            return self._errors(["NO_TEXT", "we need something here", "title"])
+        if form.get("kind", "self") != "self":
+            return self._errors(["NO_LINKS", "this sandbox accepts self posts only", "kind"])
+        thing = self.post(sub, me, form["title"], form.get("text", ""))
+        thing.by_bot = True
+        flair_id = form.get("flair_id")
+        if flair_id:
+            template = next((f for f in sub.flairs if f.id == flair_id), None)
+            if template is None:
+                return self._errors(["BAD_FLAIR_TEMPLATE_ID", "that flair doesn't exist", "flair_id"])
+            thing.flair_template_id, thing.flair_text = template.id, form.get("flair_text") or template.text
+        url = f"{self.url}/r/{sub.name}/comments/{thing.id}/_/"
+        return 200, {"json": {"errors": [], "data": {"url": url, "id": thing.id, "name": thing.fullname}}}
+
+    def _comment(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        parent = self.state.things.get(form.get("thing_id", ""))
+        if parent is None:
+            return self._errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
+        thing = self.comment(parent, me, form.get("text", ""))
+        thing.by_bot = True
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+
+    def _distinguish(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        thing = self.state.things.get(form.get("id", ""))
+        if thing is None or not self._is_mod(thing.subreddit, me):
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.distinguished = "moderator" if form.get("how", "yes") == "yes" else None
+        if thing.kind == "t1" and form.get("sticky") == "True":
+            thing.stickied = True
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+
+    def _sticky(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        thing = self.state.things.get(form.get("id", ""))
+        if thing is None or not self._is_mod(thing.subreddit, me):
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.stickied = form.get("state", "True").lower() == "true"
+        return 200, {"json": {"errors": []}}
+
+    def _select_flair(self, name: str, form: dict[str, str], me: str) -> tuple[int, Any]:
+        sub = self.state.subreddit(name)
+        thing = self.state.things.get(form.get("link", ""))
+        if sub is None or thing is None:
+            return 404, {"message": "Not Found", "error": 404}
+        template = next((f for f in sub.flairs if f.id == form.get("flair_template_id")), None)
+        if template is None:
+            return self._errors(["BAD_FLAIR_TEMPLATE_ID", "that flair doesn't exist", "flair_template_id"])
+        if thing.author.lower() != me.lower() and not self._is_mod(sub, me):
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.flair_template_id, thing.flair_text = template.id, form.get("text") or template.text
+        return 200, {"json": {"errors": []}}
+
+    def _edit(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        thing = self.state.things.get(form.get("thing_id", ""))
+        if thing is None or thing.author.lower() != me.lower():
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.body = form.get("text", "")
+        thing.edits += 1
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+
+    def _compose(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        to = form.get("to", "")
+        if to.startswith(("#", "/r/", "r/")):  # a message to the subreddit's moderators
+            sub = self.state.subreddit(to.lstrip("#").removeprefix("/").removeprefix("r/"))
+            if sub is None:
+                return self._errors(["SUBREDDIT_NOEXIST", "that subreddit doesn't exist", "to"])
+            self.send_message(me, f"/r/{sub.name}", form.get("subject", ""), form.get("text", ""))
+            return 200, {"json": {"errors": []}}
+        if self.state.account(to) is None:
+            return self._errors(["USER_DOESNT_EXIST", "that user doesn't exist", "to"])
+        self.send_message(me, to, form.get("subject", ""), form.get("text", ""))
+        return 200, {"json": {"errors": []}}
+
+    def _read_message(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        for name in form.get("id", "").split(","):
+            message = self.state.messages.get(name)
+            if message is not None and message.dest.lower() == me.lower():
+                message.new = False
+        return 200, {}

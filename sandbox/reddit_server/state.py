@@ -1,0 +1,237 @@
+"""What the Reddit sandbox holds: accounts, subreddits, posts and comments, private messages, tokens.
+
+Ids are base-36 and increase with time, one sequence per kind (as on Reddit), so listings sort newest
+first by id and `before`/`after` paging works the way praw's streams expect.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+DELETED = "[deleted]"
+
+
+def to_base36(n: int) -> str:
+    digits = ""
+    while True:
+        n, rem = divmod(n, 36)
+        digits = BASE36[rem] + digits
+        if n == 0:
+            return digits
+
+
+class Ids:
+    """One increasing base-36 sequence per kind prefix (t1, t2, t3, t4, t5)."""
+
+    def __init__(self) -> None:
+        # Start high enough that ids have Reddit's usual length.
+        self._next: dict[str, int] = {}
+
+    def next(self, kind: str) -> str:
+        value = self._next.get(kind, 36**5 + 1000)
+        self._next[kind] = value + 1
+        return to_base36(value)
+
+
+@dataclass
+class Account:
+    id: str
+    name: str
+    password: str
+    created_utc: float
+    link_karma: int = 1
+    comment_karma: int = 1
+
+    @property
+    def fullname(self) -> str:
+        return f"t2_{self.id}"
+
+
+@dataclass
+class FlairTemplate:
+    id: str
+    text: str
+
+
+@dataclass
+class Subreddit:
+    id: str
+    name: str
+    created_utc: float
+    moderators: list[str] = field(default_factory=list)
+    flairs: list[FlairTemplate] = field(default_factory=list)
+    lang: str = "en"
+
+    @property
+    def fullname(self) -> str:
+        return f"t5_{self.id}"
+
+
+@dataclass
+class Thing:
+    """A submission (t3) or a comment (t1)."""
+
+    kind: str  # "t1" or "t3"
+    id: str
+    subreddit: Subreddit
+    author: str  # account name, or "[deleted]"
+    author_fullname: str | None
+    created_utc: float
+    body: str = ""  # selftext for a submission
+    title: str = ""
+    parent_id: str = ""  # comments: fullname of the parent (t3 or t1)
+    link_id: str = ""  # comments: fullname of the submission
+    flair_text: str | None = None
+    flair_template_id: str | None = None
+    score: int = 1
+    stickied: bool = False
+    distinguished: str | None = None
+    removed: bool = False
+    by_bot: bool = False  # made through the API by the app's own account
+    edits: int = 0  # how many times its author edited it
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.kind}_{self.id}"
+
+
+@dataclass
+class Message:
+    id: str
+    author: str
+    dest: str
+    subject: str
+    body: str
+    created_utc: float
+    new: bool = True
+    author_fullname: str | None = None
+
+    @property
+    def fullname(self) -> str:
+        return f"t4_{self.id}"
+
+
+@dataclass
+class Token:
+    account: str
+    expires_at: float
+
+
+@dataclass
+class RedditState:
+    ids: Ids = field(default_factory=Ids)
+    accounts: dict[str, Account] = field(default_factory=dict)  # by lower-case name
+    subreddits: dict[str, Subreddit] = field(default_factory=dict)  # by lower-case name
+    things: dict[str, Thing] = field(default_factory=dict)  # by fullname
+    messages: dict[str, Message] = field(default_factory=dict)  # by fullname
+    tokens: dict[str, Token] = field(default_factory=dict)
+
+    def account(self, name: str) -> Account | None:
+        return self.accounts.get(name.lower())
+
+    def subreddit(self, name: str) -> Subreddit | None:
+        return self.subreddits.get(name.lower())
+
+    def listing_of(self, sub: Subreddit, kind: str) -> list[Thing]:
+        """A subreddit's comments or submissions, newest first (ids increase with time)."""
+        items = [t for t in self.things.values() if t.kind == kind and t.subreddit is sub]
+        return sorted(items, key=lambda t: (len(t.id), t.id), reverse=True)
+
+
+def now() -> float:
+    return time.time()
+
+
+def thing_json(t: Thing) -> dict[str, Any]:
+    """A t1 or t3 object as Reddit's API returns it (the fields praw reads, and a few more)."""
+    author = DELETED if t.removed else t.author
+    data: dict[str, Any] = {
+        "id": t.id,
+        "name": t.fullname,
+        "author": author,
+        "subreddit": t.subreddit.name,
+        "subreddit_id": t.subreddit.fullname,
+        "subreddit_name_prefixed": f"r/{t.subreddit.name}",
+        "created_utc": t.created_utc,
+        "created": t.created_utc,
+        "score": t.score,
+        "ups": t.score,
+        "downs": 0,
+        "stickied": t.stickied,
+        "distinguished": t.distinguished,
+        "archived": False,
+        "locked": False,
+        "edited": False,
+    }
+    if author != DELETED and t.author_fullname:
+        data["author_fullname"] = t.author_fullname
+    if t.kind == "t1":
+        data.update(
+            body="[removed]" if t.removed else t.body,
+            parent_id=t.parent_id,
+            link_id=t.link_id,
+            replies="",
+            is_submitter=False,
+            permalink=f"/r/{t.subreddit.name}/comments/{t.link_id[3:]}/_/{t.id}/",
+        )
+    else:
+        data.update(
+            title=t.title,
+            selftext="[removed]" if t.removed else t.body,
+            is_self=True,
+            link_flair_text=t.flair_text,
+            link_flair_template_id=t.flair_template_id,
+            num_comments=0,
+            permalink=f"/r/{t.subreddit.name}/comments/{t.id}/_/",
+            url=f"/r/{t.subreddit.name}/comments/{t.id}/_/",
+            over_18=False,
+            spoiler=False,
+        )
+    return {"kind": t.kind, "data": data}
+
+
+def account_json(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "created_utc": a.created_utc,
+        "created": a.created_utc,
+        "link_karma": a.link_karma,
+        "comment_karma": a.comment_karma,
+        "total_karma": a.link_karma + a.comment_karma,
+        "is_suspended": False,
+        "has_verified_email": True,
+    }
+
+
+def message_json(m: Message) -> dict[str, Any]:
+    return {
+        "kind": "t4",
+        "data": {
+            "id": m.id,
+            "name": m.fullname,
+            "author": m.author,
+            **({"author_fullname": m.author_fullname} if m.author_fullname else {}),
+            "dest": m.dest,
+            "subject": m.subject,
+            "body": m.body,
+            "created_utc": m.created_utc,
+            "new": m.new,
+            "was_comment": False,
+            "first_message_name": None,
+            "parent_id": None,
+            "subreddit": None,
+            "replies": "",
+            "context": "",
+        },
+    }
+
+
+def listing(children: list[dict[str, Any]], *, after: str | None, before: str | None) -> dict[str, Any]:
+    return {
+        "kind": "Listing",
+        "data": {"after": after, "before": before, "dist": len(children), "children": children},
+    }

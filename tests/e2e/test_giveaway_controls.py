@@ -1,0 +1,268 @@
+"""Giveaway controls through the sandbox: end now with a draw, the list, community giveaways, the role
+ping, and the audit lines of activations (each event once)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import i18n
+from bot.activations import disclosure
+from bot.activations import draw as giveaway
+from bot.audit import EVENTS
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, when
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.test_giveaway import ENTER, add_members, click, open_giveaway, verify_cli
+from tests.e2e.test_giveaway import options as giveaway_options
+from tests.e2e.test_moderation import slash
+from tests.e2e.test_privacy import confirm
+
+EPHEMERAL = 1 << 6
+
+
+def secrets(h: Harness, activation_id: int) -> Any:
+    return h.rows("SELECT seed, commitment FROM giveaway_secrets WHERE activation_id = ?", activation_id)
+
+
+async def results_post(h: Harness, activation_id: int) -> Any:
+    message_id = await h.scalar(
+        "SELECT message_id FROM giveaway_draws WHERE activation_id = ? AND round = 0", activation_id
+    )
+    assert message_id is not None
+    return next(c for c in h.rest.find("POST", "/channels/{channel_id}/messages") if c.response and
+                int(c.response["id"]) == int(message_id))  # fmt: skip
+
+
+async def test_end_now_draws_at_once_and_the_draw_verifies(harness: Harness, tmp_path: Path):
+    h, w = harness, harness.world
+    activation_id, opening = await open_giveaway(h, "en")
+    fans = add_members(h, 4)
+    for fan in fans:
+        await click(h, opening, ENTER.format(activation_id), fan)
+    refused = await slash(h, "giveaway", "end", w.carol, {"id": activation_id}, perms=BASIC)
+    assert refused["content"] == i18n.t("en", "error.moderator_only")
+
+    reply = await slash(h, "giveaway", "end", w.owner, {"id": activation_id})
+    assert reply["content"] == i18n.t("en", "giveaway.ended_now", id=activation_id, channel=f"<#{w.cooking}>")
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
+    assert (
+        await h.scalar(
+            "SELECT actor_id FROM activation_transitions WHERE activation_id = ? AND to_state = 'ended'",
+            activation_id,
+        )
+        == w.owner
+    )
+    [(seed, commitment)] = await secrets(h, activation_id)
+    post = await results_post(h, activation_id)
+    winners = giveaway.draw(seed, sorted(fans), 2)
+    assert all(f"<@{m}>" in post.json["embeds"][0]["description"] for m in winners)
+    listing = post.files[0][1]
+    checked = verify_cli(tmp_path, seed, commitment, 2, listing, "--expect", ",".join(map(str, winners)))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The end time comes later: nothing is drawn or posted twice; ending again is refused.
+    assert await move_to(h, h.clock.now + timedelta(days=2)) == 0
+    assert await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
+    again = await slash(h, "giveaway", "end", w.owner, {"id": activation_id})
+    assert again["flags"] & EPHEMERAL and "ended" in again["content"].lower()
+    shown = await slash(h, "activation", "show", w.owner, {"id": activation_id})
+    assert i18n.t("en", "activation.ended_early") in shown["embeds"][0]["description"]
+
+
+async def test_community_giveaway_has_no_ad_tag_pings_one_role_and_stays_brandless(
+    harness: Harness, tmp_path: Path
+):
+    h, w, sb = harness, harness.world, harness.sandbox
+    fans_role = sb.add_role(w.guild, "Giveaway fans", permissions=BASIC, mentionable=True)
+    brand = await seed_brand(h, "Acme", contacts=[w.bob])
+    base = {
+        "channel": w.cooking,
+        "prize": "A signed cookbook",
+        "rules": "One entry per member; drawn at the end.",
+        "winners": 1,
+        "starts": "now",
+        "ends": "+2h",
+        "ping_role": fans_role,
+    }
+    # The statement is required, and only moderators create one.
+    refused = await slash(h, "giveaway", "create", w.owner, {**base, "no_brand": False})
+    assert refused["content"].startswith("A community giveaway needs your statement")
+    refused = await slash(h, "giveaway", "create", w.bob, {**base, "no_brand": True}, perms=BASIC)
+    assert refused["content"] == i18n.t("en", "error.moderator_only")
+    assert await h.scalar("SELECT count(*) FROM activations") == 0
+
+    reply = await slash(h, "giveaway", "create", w.owner, {**base, "no_brand": True})
+    assert reply["content"].startswith("Community giveaway #1 ")
+    await h.settle()
+    activation_id = 1
+    assert await h.rows("SELECT brand_id, state, approved_by FROM activations") == [(None, "live", w.owner)]
+    assert await h.rows("SELECT stated_by FROM community_giveaways") == [(w.owner,)]
+
+    opening_id = int(await h.scalar("SELECT message_id FROM activations WHERE id = 1"))
+    post = next(c for c in h.rest.find("POST", "/channels/{channel_id}/messages")
+                if c.response and int(c.response["id"]) == opening_id)  # fmt: skip
+    content, embed = post.json["content"], post.json["embeds"][0]
+    # "Community giveaway", never an advertising mark; the moderator's statement is on the post.
+    assert content.startswith("**Community giveaway**") and embed["title"].startswith("Community giveaway")
+    assert not any(content.startswith(f"**{m}") or embed["title"].startswith(m) for m in disclosure.marks())
+    assert f"No brand provided this prize: <@{w.owner}> stated so" in embed["description"]
+    # Only the chosen role is notified, through allowed mentions; never everyone or another role.
+    assert f"<@&{fans_role}>" in content
+    mentions = post.json["allowed_mentions"]
+    assert mentions["parse"] == [] and [int(r) for r in mentions["roles"]] == [fans_role]
+    assert not mentions.get("users")
+
+    # It cannot be attached to a brand: the brand's managers cannot manage it, and the database refuses.
+    for sub in ("show", "cancel"):
+        denied = await slash(h, "activation", sub, w.bob, {"id": activation_id}, perms=BASIC)
+        assert denied["content"] == i18n.t("en", "activation.error.not_manager"), sub
+    with pytest.raises(sqlite3.IntegrityError, match="cannot be attached"):
+        await h.app.store.write("UPDATE activations SET brand_id = ? WHERE id = 1", (brand,))
+    # Nor does it count as sponsored content: a brand activation in the same hours is approved.
+    await h.app.store.update_settings(w.guild, {"max_sponsored_per_week": 1}, by=w.owner, now=h.clock.now)
+    _, sponsored = await create(
+        h, "qa", w.bob, {"brand": brand, "channel": w.general, "title": "Ask Acme",
+                         "starts": when(h, timedelta(minutes=30)), "ends": when(h, timedelta(hours=1))},
+        permissions=BASIC,
+    )  # fmt: skip
+    assert sponsored is not None and "approved" in (await approve(h, sponsored))["content"]
+
+    # The same commit-reveal draw and verifier.
+    fans = add_members(h, 3)
+    opening = sb.message(opening_id)
+    for fan in fans:
+        await click(h, opening, ENTER.format(activation_id), fan)
+    await slash(h, "giveaway", "end", w.owner, {"id": activation_id})
+    [(seed, commitment)] = await secrets(h, activation_id)
+    assert commitment in embed["description"]
+    result = await results_post(h, activation_id)
+    assert result.json["content"].startswith("**Community giveaway**")
+    winners = giveaway.draw(seed, sorted(fans), 1)
+    checked = verify_cli(tmp_path, seed, commitment, 1, result.files[0][1], "--expect", str(winners[0]))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # A reroll of an unclaimed community prize works like any other.
+    rerolled = await slash(h, "activation", "reroll", w.owner, {"id": activation_id})
+    assert "round 1" in rerolled["content"].lower()
+
+
+async def test_the_list_shows_members_the_running_giveaways_and_moderators_the_recent_ones(harness: Harness):
+    h, w = harness, harness.world
+    running, _ = await open_giveaway(h, "en")
+    brand = await h.scalar("SELECT brand_id FROM activations WHERE id = ?", running)
+    _, pending = await create(
+        h, "giveaway", w.alice, giveaway_options(h, brand=brand, prize="A blender",
+                                                 starts=when(h, timedelta(days=3)),
+                                                 ends=when(h, timedelta(days=4))),
+        permissions=BASIC,
+    )  # fmt: skip
+    member = await slash(h, "giveaway", "list", w.carol, perms=BASIC)
+    fields = member["embeds"][0]["fields"]
+    assert [f["name"] for f in fields] == ["Running"]
+    assert f"**#{running}**" in fields[0]["value"] and f"<#{w.cooking}>" in fields[0]["value"]
+    assert "A blender" not in str(fields)
+    moderator = await slash(h, "giveaway", "list", w.owner)
+    fields = moderator["embeds"][0]["fields"]
+    assert [f["name"] for f in fields] == ["Running", "Recent and upcoming"]
+    assert f"**#{pending}**" in fields[1]["value"] and "A blender" in fields[1]["value"]
+
+
+async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
+    """One line per privileged event: every kind in `bot.audit.EVENTS`, each exactly once."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    audit = sb.add_channel(w.guild, "mod-log")
+    await slash(h, "microvoice", "audit", w.owner, {"channel": audit})
+    await h.app.store.update_settings(
+        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
+    )
+    t0 = h.clock.now.replace(second=0)
+    # brands: approve, suspend, remove (a second brand keeps the activations going)
+    await slash(h, "brand", "register", w.owner, {"name": "Beta", "contact": w.carol})
+    for action in ("approve", "suspend", "remove"):
+        await slash(h, "brand", action, w.owner, {"brand": "Beta"})
+    brand = await seed_brand(h, "Acme", contacts=[w.alice])
+    # overrides, terms, erasures
+    for mode in ("pin", "exclude", "clear"):
+        await slash(h, "voices", "override", w.owner, {"member": w.bob, "mode": mode})
+    opener = await h.slash("partner", w.owner, subcommand="set-terms", permissions=MANAGE_GUILD)
+    await opener.response()
+    body = {"microvoice:partner:terms-body": "Brands see your standing, never your messages."}
+    submitted = await sb.submit_modal(
+        opener.modal["custom_id"], body, w.owner, guild_id=w.guild, channel_id=w.general
+    )
+    await submitted.response()
+    forget = await h.slash("privacy", w.carol, subcommand="forget", permissions=BASIC)
+    await forget.response()
+    await confirm(h, forget, w.carol)
+    await h.settle()
+    forget = await h.slash("privacy", w.owner, {"member_id": str(w.bob)}, subcommand="forget-member",
+                           permissions=MANAGE_GUILD)  # fmt: skip
+    await forget.response()
+    await confirm(h, forget, w.owner, perms=MANAGE_GUILD)
+    await h.settle()
+
+    def window(start: timedelta, hours: int = 1) -> dict[str, str]:
+        s, e = t0 + start, t0 + start + timedelta(hours=hours)
+        return {"starts": s.strftime("%Y-%m-%d %H:%M"), "ends": e.strftime("%Y-%m-%d %H:%M")}
+
+    hour = timedelta(hours=1)
+    # a giveaway: approved, live, ended early by a moderator (drawn at once), rerolled
+    _, g = await create(h, "giveaway", w.alice, giveaway_options(h, brand=brand, winners=1, **window(hour)),
+                        permissions=BASIC)  # fmt: skip
+    await approve(h, g)
+    await move_to(h, t0 + hour + timedelta(minutes=1))
+    opening = int(await h.scalar("SELECT message_id FROM activations WHERE id = ?", g))
+    for fan in add_members(h, 2):
+        await click(h, opening, ENTER.format(g), fan)
+    await slash(h, "giveaway", "end", w.owner, {"id": g})
+    await slash(h, "activation", "reroll", w.owner, {"id": g})
+    # a takeover: approved, live (posting rights given), ended on time (its channel restored)
+    takeover = {"brand": brand, "channel": w.general, "title": "Takeover", "taker": w.alice}
+    _, t = await create(h, "takeover", w.alice, {**takeover, **window(3 * hour)}, permissions=BASIC)
+    await approve(h, t)
+    await move_to(h, t0 + 3 * hour + timedelta(minutes=1))
+    refused = await slash(h, "giveaway", "end", w.owner, {"id": t})  # not a giveaway: nothing happens
+    assert refused["flags"] & EPHEMERAL
+    await move_to(h, t0 + 4 * hour + timedelta(minutes=1))
+    # rejected, cancelled, and one whose brand lapsed before it started
+    qa = {"brand": brand, "channel": w.cooking, "title": "Ask Acme"}
+    _, r = await create(h, "qa", w.alice, {**qa, **window(10 * hour)}, permissions=BASIC)
+    await slash(h, "activation", "reject", w.owner, {"id": r, "reason": "Not now"})
+    _, c = await create(h, "qa", w.alice, {**qa, **window(11 * hour)}, permissions=BASIC)
+    await slash(h, "activation", "cancel", w.owner, {"id": c})
+    _, lapsed = await create(h, "qa", w.alice, {**qa, **window(12 * hour)}, permissions=BASIC)
+    await approve(h, lapsed)
+    await h.app.store.set_brand_status(w.guild, brand, expected="approved", status="suspended", by=w.owner,
+                                       now=h.clock.now)  # fmt: skip
+    await move_to(h, t0 + 12 * hour + timedelta(minutes=1))
+
+    lines = [m["content"] for m in sb.messages(audit)]
+    kinds = Counter(kind_of(line) for line in lines)
+    # Every kind appears, and each event that happened gave exactly one line.
+    once = Counter(EVENTS)
+    assert kinds == once + Counter({"activation_approved": 2, "activation_live": 1}), kinds
+    assert all(str(w.carol) not in line for line in lines)  # erasures are counts, never who
+    posts = h.rest.find("POST", f"/channels/{audit}/messages")
+    assert all(c.json["allowed_mentions"] == {"parse": []} for c in posts)
+
+
+def kind_of(line: str) -> str:
+    """The event kind whose English line this is (each kind's fixed words set it apart)."""
+    for event in sorted(EVENTS, key=lambda e: -len(fixed_words(e))):
+        if all(part in line for part in fixed_words(event)):
+            return event
+    raise AssertionError(f"not an audit line: {line}")
+
+
+def fixed_words(event: str) -> list[str]:
+    """The literal parts of an event's English template, between its placeholders."""
+    message = i18n.catalog("en")[f"audit.{event}"]
+    assert isinstance(message, str)
+    parts: list[str] = []
+    for chunk in message.replace("{@", "{").split("{"):
+        text = chunk.split("}", 1)[-1] if "}" in chunk else chunk
+        parts.extend(p for p in text.split("  ") if p.strip())
+    return [p.strip() for p in parts if len(p.strip()) > 2]

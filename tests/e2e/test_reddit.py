@@ -1,0 +1,283 @@
+"""Subreddits as communities: the real praw against the Reddit sandbox, the real bot against Discord's.
+
+Streamed comments and posts land in the ledger with the right targets and topics; a restart resumes
+with no duplicates and no gap; injected 5xx, 429, a slow response and an expired token are survived;
+refused credentials stop only the Reddit side; binding is checked against Reddit's moderator list;
+account linking works, is refused with a wrong code or from the wrong account, and can be undone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from bot.subreddits import ledger_id
+from sandbox.reddit_server import RedditSandbox
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
+from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
+    CODE,
+    fast_praw_fixture,
+    reddit_sb_fixture,
+    reply_text,
+    rounds,
+    start_with_reddit,
+)
+
+
+async def bind(h: Harness, name: str, user: int | None = None) -> str:
+    interaction = await h.slash(
+        "microvoice",
+        user or h.world.owner,
+        {"subreddit": name},
+        subcommand=["reddit", "add"],
+        permissions=MANAGE_GUILD,
+    )
+    return reply_text(await interaction.wait_followup())
+
+
+def vegan(sb: RedditSandbox, *, bot_moderates: bool = True):
+    sub = sb.add_subreddit(
+        "VeganCooking",
+        moderators=("MicrovoiceBot", "modjane") if bot_moderates else ("modjane",),
+        flairs=("Recipes", "Question"),
+    )
+    for name in ("modjane", "alice_r", "bob_r", "carol_r", "gone_r"):
+        sb.add_account(name)
+    return sub
+
+
+async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sub = vegan(sb)
+    old = sb.post(sub, "carol_r", "Posted before the subreddit was bound", flair="Question")
+    h = await start_with_reddit(launcher, sb)
+    assert "now part of this community" in await bind(h, "r/VeganCooking")
+    await rounds(h)
+    p1 = sb.post(sub, "alice_r", "Best tofu press?", flair="Recipes")
+    c1 = sb.comment(p1, "bob_r", "This one")
+    c2 = sb.comment(c1, "alice_r", "Thanks")
+    c3 = sb.comment(old, "bob_r", "Late answer")  # parent not streamed: looked up through /api/info
+    gone = sb.comment(p1, "gone_r", "bye")
+    sb.delete_account_of(gone)
+    removed = sb.comment(p1, "carol_r", "spam")
+    sb.remove(removed)
+    own = sb.comment(p1, "MicrovoiceBot", "the bot's own comment is not engagement")
+    await rounds(h)
+
+    rows = await h.rows("SELECT kind, source_id, actor_id, target_id, channel_id, community_id FROM events")
+    acct = {n: ledger_id(sb.state.account(n).fullname) for n in ("alice_r", "bob_r", "carol_r")}
+    topic = {source: channel for _, source, _, _, channel, _ in rows}
+    recipes, question = topic[p1.fullname], topic[c3.fullname]
+    assert recipes != question
+    assert sorted(rows) == sorted(
+        [
+            ("submission", p1.fullname, acct["alice_r"], None, recipes, h.world.guild),
+            ("comment", c1.fullname, acct["bob_r"], acct["alice_r"], recipes, h.world.guild),
+            ("comment", c2.fullname, acct["alice_r"], acct["bob_r"], recipes, h.world.guild),
+            ("comment", c3.fullname, acct["bob_r"], acct["carol_r"], question, h.world.guild),
+        ]
+    )
+    assert own.fullname not in {r[1] for r in rows} and gone.fullname not in {r[1] for r in rows}
+    # A subreddit is a category; each link flair is a topic channel inside it.
+    channels = dict(await h.rows("SELECT channel_id, name FROM channels WHERE platform = 'reddit'"))
+    assert channels[recipes] == "r/VeganCooking · Recipes"
+    assert channels[question] == "r/VeganCooking · Question"
+    assert channels[ledger_id(sub.fullname, "t5")] == "r/VeganCooking"
+    # Engagement received feeds the trust graph like a Discord reply.
+    assert (
+        await h.scalar(
+            "SELECT sum(n) FROM engagement_daily WHERE target_id = ? AND kind = 'comment'", acct["alice_r"]
+        )
+        == 1
+    )
+    assert {ua for ua in sb.user_agents} == {
+        "python:microvoice:v0.1.0 (by /u/microvoice_dev) PRAW/8.0.3 prawcore/4.0.0"
+    }
+
+
+async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    p1 = sb.post(sub, "alice_r", "One")
+    before = [sb.comment(p1, "bob_r", f"before {i}") for i in range(3)]
+    await rounds(h)
+    assert await h.count() == 4
+    await launcher.stop(h)
+
+    while_down = [sb.comment(p1, "carol_r", f"while down {i}") for i in range(130)]  # more than a page
+    p2 = sb.post(sub, "bob_r", "Two")
+    h2 = await start_with_reddit(launcher, sb)
+    await rounds(h2, 3)
+    sources = [r[0] for r in await h2.rows("SELECT source_id FROM events ORDER BY id")]
+    expected = [p1.fullname, *(c.fullname for c in before), *(c.fullname for c in while_down), p2.fullname]
+    assert sorted(sources) == sorted(expected)
+    assert len(sources) == len(set(sources))
+    assert (
+        await h2.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'comments'")
+        == while_down[-1].fullname
+    )
+
+
+async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    adapter = h.app.reddit
+    sb.fail("/r/VeganCooking/comments", status=503, times=4)  # more than prawcore's own two retries
+    sb.rate_limit("/r/VeganCooking/new", times=2)
+    sb.stall("/r/VeganCooking/comments", seconds=1.3)  # beyond the 1 s client timeout
+    sb.expire_tokens()
+    p1 = sb.post(sub, "alice_r", "Still here?")
+    c1 = sb.comment(p1, "bob_r", "yes")
+    await eventually(lambda: h.count(), "the items to arrive", timeout=15)
+    await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
+    assert adapter.state == "running" and adapter.errors >= 2
+    statuses = [c.status for c in sb.calls]
+    assert 503 in statuses and 429 in statuses and 401 in statuses
+    assert sb.count("POST", "/api/v1/access_token") >= 2  # signed in again after the token expired
+    assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
+
+
+async def _count_is(h: Harness, n: int) -> bool:
+    return await h.count() == n
+
+
+async def test_refused_credentials_stop_reddit_and_discord_keeps_working(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog
+):
+    vegan(reddit_sb)
+    with caplog.at_level(logging.ERROR, logger="reddit.adapter"):
+        h = await start_with_reddit(launcher, reddit_sb, reddit_password="wrong")
+        await eventually(lambda: h.app.reddit.state == "refused", "the Reddit side to stop")
+    refusals = [r for r in caplog.records if "refused the bot's credentials" in r.getMessage()]
+    assert len(refusals) == 1 and "wrong" not in refusals[0].getMessage()
+    assert "invalid_grant" in refusals[0].getMessage()
+    # Discord is untouched: messages are recorded, commands answer; Reddit commands say it is off.
+    await h.sandbox.send_message(h.world.general, h.world.alice, "hello")
+    await h.flush()
+    assert await h.count("message") == 1
+    assert "not available" in await bind(h, "r/VeganCooking")
+
+
+async def test_binding_needs_a_moderator_of_the_subreddit(reddit_sb: RedditSandbox, launcher: Launcher):
+    sb = reddit_sb
+    vegan(sb, bot_moderates=False)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    assert "moderates r/VeganCooking" in await bind(h, "r/VeganCooking")
+    assert await h.scalar("SELECT count(*) FROM reddit_subreddits") == 0
+    refused = await h.slash(
+        "microvoice",
+        w.alice,
+        {"subreddit": "r/VeganCooking"},
+        subcommand=["reddit", "add"],
+        permissions=BASIC,
+    )
+    assert "moderators" in reply_text(await refused.response()).lower()
+    # The owner links their own Reddit account, which moderates the subreddit: now it binds.
+    await link(h, sb, w.owner, "modjane")
+    text = await bind(h, "r/VeganCooking")
+    assert "now part of this community" in text and "does not moderate" in text
+    listed = await h.slash("microvoice", w.owner, subcommand=["reddit", "list"], permissions=MANAGE_GUILD)
+    assert "r/VeganCooking" in reply_text(await listed.response())
+    removed = await h.slash(
+        "microvoice",
+        w.owner,
+        {"subreddit": "VeganCooking"},
+        subcommand=["reddit", "remove"],
+        permissions=MANAGE_GUILD,
+    )
+    assert "no longer part" in reply_text(await removed.response())
+    assert await h.scalar("SELECT count(*) FROM reddit_subreddits") == 0
+
+
+async def link(
+    h: Harness, sb: RedditSandbox, member: int, reddit_name: str, *, sender: str | None = None
+) -> str:
+    started = await h.slash(
+        "link", member, {"username": f"u/{reddit_name}"}, subcommand="reddit", permissions=BASIC
+    )
+    text = reply_text(await started.response())
+    code = CODE.search(text)
+    assert code, text
+    sb.send_message(
+        sender or reddit_name, sb.app_account.name, "Microvoice link", f"my code: {code.group(0)}"
+    )
+    await rounds(h)
+    return code.group(0)
+
+
+async def test_linking_with_a_code_refuses_the_wrong_code_or_sender_and_can_be_undone(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    # A wrong code links nothing.
+    await h.slash("link", w.alice, {"username": "alice_r"}, subcommand="reddit", permissions=BASIC)
+    sb.send_message("alice_r", sb.app_account.name, "link", "MV-AAAAAAAAAA")
+    await rounds(h)
+    assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
+    # The right code from someone else's account links nothing either.
+    code = await link(h, sb, w.alice, "alice_r", sender="bob_r")
+    assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
+    assert not [m for m in sb.state.messages.values() if m.new]  # read and dealt with
+    # Sent from the named account, it links.
+    sb.send_message("alice_r", sb.app_account.name, "link", code)
+    await rounds(h)
+    alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    assert await h.rows("SELECT member_id, reddit_id, reddit_name FROM reddit_links") == [
+        (w.alice, alice_r, "alice_r")
+    ]
+    assert await h.scalar("SELECT count(*) FROM reddit_link_codes") == 0  # a code works once
+    status = await h.slash("link", w.alice, subcommand="status", permissions=BASIC)
+    assert "u/alice_r" in reply_text(await status.response())
+    removed = await h.slash("link", w.alice, subcommand="remove", permissions=BASIC)
+    assert "unlinked" in reply_text(await removed.response())
+    assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
+
+
+async def test_export_and_erasure_cover_the_linked_reddit_account(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    await link(h, sb, w.alice, "alice_r")
+    p1 = sb.post(sub, "alice_r", "Mine")
+    theirs = sb.comment(p1, "bob_r", "Theirs")
+    await rounds(h)
+    alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    doc = await h.app.privacy.export(w.guild, w.alice)
+    exported = json.loads(doc.data)
+    linked = exported["linked_identities"]
+    assert [part["identity"] for part in linked] == [str(alice_r)]
+    events = {e["source_id"]: e for e in linked[0]["tables"]["events"]}
+    assert set(events) == {p1.fullname, theirs.fullname}  # their post, and the comment engaging with it
+    assert events[theirs.fullname]["actor_id"] is None  # someone else's id is not exported
+    assert exported["tables"]["reddit_links"][0]["reddit_name"] == "alice_r"
+    await h.app.privacy.erase(w.guild, w.alice)
+    assert await h.scalar("SELECT count(*) FROM events WHERE actor_id = ?", alice_r) == 0
+    assert await h.scalar("SELECT count(*) FROM events WHERE target_id = ?", alice_r) == 0
+    assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
+    assert await h.count() == 1  # bob_r's comment stays, no longer pointing at alice_r
+
+
+async def test_discord_only_registers_no_reddit_command(launcher: Launcher):
+    h = await launcher.start()
+    assert h.app.reddit is None and h.app.subreddits is None and h.app.links is None
+    names = {c.qualified_name for c in h.bot.tree.walk_commands()}
+    assert not {n for n in names if n.startswith(("link", "microvoice reddit"))}

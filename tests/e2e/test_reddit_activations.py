@@ -1,0 +1,361 @@
+"""Activations in a subreddit, end to end: the real bot with the real praw against the Reddit sandbox.
+
+An AMA and a giveaway are proposed with the Reddit create commands, approved and run by the same
+engine as Discord's; members take part by commenting on Reddit. Every post and comment the bot made
+(the sandbox's own record, and every text the bot sent to it) starts with the disclosure, in the title
+and in the body. The saturation guard counts the subreddit's activations with the server's. The
+Reddit rows of the permission matrix are walked like the Discord ones.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from bot import i18n
+from bot.activations import disclosure, draw
+from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
+from bot.subreddits import ledger_id
+from sandbox.reddit_server import RedditSandbox
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
+    fast_praw_fixture,
+    reddit_sb_fixture,
+    reply_text,
+    rounds,
+    start_with_reddit,
+)
+from tests.e2e.test_permissions import EPHEMERAL, FAILURES, run
+from tests.e2e.test_permissions import snapshot as snapshot_all
+from tests.e2e.test_reddit import bind, link
+
+TAG = disclosure.tag("en", "Acme Oats", "paid")
+GIFT_TAG = disclosure.tag("en", "Acme Oats", "gifted")
+WRITES = ("/api/submit", "/api/comment", "/api/editusertext")
+
+
+async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but the streams' cursors, which the adapter's thread moves in the background."""
+    tables = await snapshot_all(h)
+    tables.pop("reddit_cursors", None)
+    return tables
+
+
+def at(h: Harness, delta: timedelta) -> str:
+    return (h.clock.now + delta).strftime("%Y-%m-%d %H:%M")
+
+
+def assert_all_disclosed(sb: RedditSandbox, tag: str) -> int:
+    """Every post and comment the bot's account made, as it stands and in every text it sent."""
+    made = sb.made_by_app()
+    assert made
+    for thing in made:
+        assert thing.body.startswith(f"**{tag}**"), (thing.fullname, thing.body[:80])
+        if thing.kind == "t3":
+            assert thing.title.startswith(tag), thing.title
+    sent = [c for c in sb.calls if c.method == "POST" and c.path in WRITES and c.status == 200]
+    for call in sent:
+        assert call.form["text"].startswith(f"**{tag}**"), (call.path, call.form["text"][:80])
+        if call.path == "/api/submit":
+            assert call.form["title"].startswith(tag), call.form["title"]
+    return len(sent)
+
+
+async def flair(h: Harness, name: str, text: str) -> str:
+    interaction = await h.slash(
+        "microvoice",
+        h.world.owner,
+        {"subreddit": name, "flair": text},
+        subcommand=["reddit", "flair"],
+        permissions=MANAGE_GUILD,
+    )
+    return reply_text(await interaction.wait_followup())
+
+
+async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_bot_posts(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sub = sb.add_subreddit(
+        "VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Recipes", "Sponsored")
+    )
+    for name in ("alice_r", "carol_r", "acme_r"):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    assert "Sponsored" in await flair(h, "r/VeganCooking", "sponsored")
+    brand = await seed_brand(h, contacts=[w.bob])
+    await link(h, sb, w.bob, "acme_r")  # the brand's own Reddit account
+
+    start = h.clock.now + timedelta(minutes=10)
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": "Oat milk, asked",
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+    assert qa is not None, data
+    assert "approved" in (await approve(h, qa))["content"]
+    await move_to(h, start + timedelta(minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
+
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.subreddit is sub and post.title == f"{TAG} · Oat milk, asked"
+    assert post.flair_text == "Sponsored"
+    assert post.stickied and post.distinguished == "moderator"
+    assert not sb.messages_to("/r/VeganCooking")  # the bot moderates: nothing to tell
+
+    q1 = sb.comment(post, "alice_r", "Is it barista grade?", score=4)
+    q2 = sb.comment(post, "carol_r", "Which oats do you use?", score=9)
+    sb.comment(q1, "acme_r", "Yes, it foams well.")  # the brand answers from its linked account
+    assert await h.app.reddit_activations.sync_live() == 2
+    questions = {
+        body: (qid, by)
+        for qid, body, by in await h.rows(
+            "SELECT id, body, answered_by FROM qa_questions WHERE activation_id = ?", qa
+        )
+    }
+    assert {b: by for b, (_, by) in questions.items()} == {
+        "Is it barista grade?": w.bob,
+        "Which oats do you use?": None,
+    }
+    shown = await h.slash("activation", w.bob, {"id": qa}, subcommand="show", permissions=BASIC)
+    details = (await shown.response()).json["data"]["embeds"][0]["description"]
+    open_id = questions["Which oats do you use?"][0]
+    assert f"Q{open_id} (open): Which oats do you use?" in details  # the number /qa answer takes
+    # A brand manager answers the other one through the bot: a disclosed reply to the comment.
+    answer = await h.slash(
+        "qa",
+        w.bob,
+        {"question": questions["Which oats do you use?"][0], "text": "Nordic oats."},
+        subcommand="answer",
+        permissions=BASIC,
+    )
+    assert "is posted" in reply_text(await answer.wait_followup())
+    (relayed,) = [t for t in sb.made_by_app() if t.kind == "t1"]
+    assert relayed.parent_id == q2.fullname and "Nordic oats." in relayed.body
+    assert relayed.distinguished == "moderator"
+
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "ended"
+    summary = [t for t in sb.made_by_app() if t.kind == "t1" and t.parent_id == post.fullname]
+    assert len(summary) == 1
+    text = summary[0].body
+    assert "2 questions, 2 answered" in text
+    assert text.index("Which oats") < text.index("barista grade")  # ranked by Reddit's score
+    assert assert_all_disclosed(sb, TAG) == 3  # the post, the relayed answer, the summary
+
+
+async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_sponsored_limit(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("modjane",))
+    sb.add_account("modjane")
+    for name in ("old_r", "old2_r", "acme_r"):
+        sb.add_account(name, age_days=400, karma=200)
+    sb.add_account("new_r", age_days=2, karma=200)
+    sb.add_account("poor_r", age_days=400, karma=3)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.owner, "modjane")  # the bot does not moderate: the owner's account does
+    assert "does not moderate" in await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    await link(h, sb, w.bob, "acme_r")
+    await h.app.store.update_settings(
+        w.guild, {"max_sponsored_per_week": 1, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
+    )
+
+    start = h.clock.now + timedelta(minutes=10)
+    options: dict[str, Any] = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "prize": "A year of oat milk",
+        "rules": "One entry per account. Worldwide shipping.",
+        "winners": 2,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+        "min_account_days": 30,
+        "min_karma": 10,
+    }
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
+    assert giveaway is not None, data
+    assert "approved" in (await approve(h, giveaway))["content"]
+    # One sponsored activation a week for the whole community: a Discord Q&A the same week is refused.
+    refused, none = await create(
+        h,
+        "qa",
+        w.bob,
+        {
+            "brand": brand,
+            "channel": w.cooking,
+            "title": "Same week",
+            "starts": at(h, timedelta(days=1)),
+            "ends": at(h, timedelta(days=1, hours=1)),
+        },
+        permissions=BASIC,
+    )
+    assert none is None and "next free slot" in refused["content"].lower(), refused
+
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.title == f"{GIFT_TAG} · Giveaway: {i18n.isolate('A year of oat milk')}"
+    commitment = str(
+        await h.scalar("SELECT commitment FROM giveaway_secrets WHERE activation_id = ?", giveaway)
+    )
+    assert commitment in post.body and "top-level comment" in post.body
+    assert not post.stickied and post.distinguished is None
+    told = sb.messages_to("/r/VeganCooking")
+    assert len(told) == 1 and "sticky" in told[0].body
+
+    for name in ("old_r", "old2_r", "old_r", "new_r", "poor_r", "modjane", "acme_r"):
+        sb.comment(post, name, "me please")
+    await h.app.reddit_activations.sync_live()
+    entrants = [
+        r[0]
+        for r in await h.rows(
+            "SELECT member_id FROM giveaway_entries WHERE activation_id = ? ORDER BY member_id", giveaway
+        )
+    ]
+    eligible = sorted(ledger_id(sb.state.account(n).fullname) for n in ("old_r", "old2_r"))
+    assert entrants == eligible
+
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    (result,) = [t for t in sb.made_by_app() if t.kind == "t1"]
+    assert result.parent_id == post.fullname
+    seed = str(await h.scalar("SELECT seed FROM giveaway_secrets WHERE activation_id = ?", giveaway))
+    assert seed in result.body and draw.verify_commitment(seed, commitment)
+    winners = draw.draw(seed, eligible, 2)
+    names = {ledger_id(sb.state.account(n).fullname): n for n in ("old_r", "old2_r")}
+    for winner in winners:
+        assert f"u/{names[winner]}" in result.body
+    for entrant in eligible:
+        assert str(entrant) in result.body  # the entrant list, to verify the draw
+    assert "Entries closed" in post.body and post.edits == 1
+    assert len(sb.messages_to("/r/VeganCooking")) == 1  # told once
+    assert assert_all_disclosed(sb, GIFT_TAG) == 3  # the post, its edit, the results
+
+
+async def test_the_reddit_rows_of_the_permission_matrix(reddit_sb: RedditSandbox, launcher: Launcher):
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    names = {c.qualified_name for c in h.bot.tree.walk_commands() if not hasattr(c, "walk_commands")}
+    assert names >= REDDIT_ONLY
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, name="Acme", contacts=[w.bob])
+    await h.app.store.update_settings(
+        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
+    )
+    await h.app.store.db.execute(
+        "INSERT INTO partners (community_id, member_id, terms_version, opted_in_at) VALUES (?, ?, 1, ?)",
+        (w.guild, w.alice, h.clock.now.isoformat()),
+    )
+    window = {"starts": at(h, timedelta(days=2)), "ends": at(h, timedelta(days=2, hours=1))}
+    options = {
+        "activation create reddit-qa": {
+            "brand": brand,
+            "subreddit": "r/VeganCooking",
+            "title": "AMA",
+            **window,
+        },
+        "activation create reddit-giveaway": {
+            "brand": brand,
+            "subreddit": "r/VeganCooking",
+            "prize": "Oats",
+            "rules": "One per account.",
+            "winners": 1,
+            **window,
+        },
+    }
+    callers = {
+        Role.MODERATOR: (w.owner, MANAGE_GUILD),
+        Role.BRAND_MANAGER: (w.bob, BASIC),
+        Role.PARTNER: (w.alice, BASIC),
+        Role.MEMBER: (w.carol, BASIC),
+    }
+    for command in sorted(REDDIT_ONLY):
+        for role in reversed(ROLE_ORDER):
+            user, perms = callers[role]
+            before = await snapshot(h)
+            answer = await run(h, command, user, perms, options[command])
+            if role in MATRIX[command]:
+                assert answer.get("content") not in FAILURES, (command, role, answer)
+                assert "is proposed" in answer["content"], (command, role, answer)
+            else:
+                assert answer["type"] == 4 and answer["flags"] & EPHEMERAL, (command, role, answer)
+                assert answer["content"] == i18n.t("en", refusal_key(command)), (command, role)
+                assert await snapshot(h) == before, (command, role)
+    assert await h.scalar("SELECT count(*) FROM activations WHERE state = 'pending'") == 4
+    # A subreddit that is not bound here is refused before anything is written.
+    before = await snapshot(h)
+    answer = await run(
+        h,
+        "activation create reddit-qa",
+        w.bob,
+        BASIC,
+        {**options["activation create reddit-qa"], "subreddit": "r/Elsewhere"},
+    )
+    assert answer["content"] == i18n.t("en", "reddit.not_bound", name="Elsewhere")
+    assert await snapshot(h) == before
+
+
+async def seed_scores(h: Harness, scores: dict[int, float]) -> None:
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    for rank, (member, score) in enumerate(ranked, start=1):
+        await h.app.store.db.execute(
+            "INSERT INTO trust_scores (community_id, scope, member_id, rank, score, distinct_peers,"
+            " trusted_peers, computed_at, why) VALUES (?, 'all', ?, ?, ?, 5, 2, ?, ?)",
+            (h.world.guild, member, rank, score, h.clock.now.isoformat(), json.dumps({"parts": []})),
+        )
+
+
+async def test_a_linked_members_standing_combines_both_identities_and_unlinked_ones_never_merge(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    for name in ("alice_r", "carol_r"):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.alice, "alice_r")
+    alice_r, carol_r = (ledger_id(sb.state.account(n).fullname) for n in ("alice_r", "carol_r"))
+    # Ranked alone: bob 0.30, carol_r 0.25, alice 0.20, alice_r 0.15. Linked, alice holds 0.35.
+    await seed_scores(h, {w.bob: 0.30, carol_r: 0.25, w.alice: 0.20, alice_r: 0.15})
+    await seed_brand(h, contacts=[w.carol])
+    for member in (w.alice, w.bob):
+        await seed_partner(h, member)
+
+    me = await h.slash("voices", w.alice, subcommand="me", permissions=BASIC)
+    embed = (await me.response()).json["data"]["embeds"][0]
+    (field,) = embed["fields"]
+    assert field["name"] == "Combined with u/alice_r"
+    assert "rank 1" in field["value"] and "0.3500" in field["value"]
+    theirs = await h.slash(
+        "voices", w.owner, {"member": w.bob}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    assert not (await theirs.response()).json["data"]["embeds"][0].get("fields")  # bob linked nothing
+
+    async def partners() -> str:
+        listed = await h.slash(
+            "brand", w.owner, {"brand": "Acme Oats"}, subcommand="partners", permissions=MANAGE_GUILD
+        )
+        call = await listed.response()
+        data = call.json["data"] if call.json["type"] == 4 else (await listed.wait_followup()).json
+        return data["embeds"][0]["description"]
+
+    listing = await partners()
+    assert listing.index(f"<@{w.alice}>") < listing.index(f"<@{w.bob}>")  # 0.35 together, above 0.30
+    assert "alice_r" not in listing and str(carol_r) not in listing  # Reddit identities are not partners
+    removed = await h.slash("link", w.alice, subcommand="remove", permissions=BASIC)
+    assert "unlinked" in reply_text(await removed.response())
+    listing = await partners()
+    assert listing.index(f"<@{w.bob}>") < listing.index(f"<@{w.alice}>")  # unlinked: counted apart
+    me = await h.slash("voices", w.alice, subcommand="me", permissions=BASIC)
+    assert not (await me.response()).json["data"]["embeds"][0].get("fields")

@@ -1,0 +1,80 @@
+"""The Reddit sandbox behaves as Reddit's documented API does where praw depends on it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import praw
+import prawcore
+import pytest
+
+from sandbox.reddit_server import RedditSandbox
+
+
+@pytest.fixture
+async def sb() -> AsyncIterator[RedditSandbox]:
+    server = RedditSandbox(ratelimit_window=2)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def client(sb: RedditSandbox, password: str = "sandbox-password") -> praw.Reddit:
+    return praw.Reddit(
+        client_id=sb.client_id,
+        client_secret=sb.client_secret,
+        username="MicrovoiceBot",
+        password=password,
+        user_agent="python:test:v1 (by /u/tester)",
+        oauth_url=sb.url,
+        reddit_url=sb.url,
+        short_url=sb.url,
+        check_for_updates=False,
+    )
+
+
+async def test_listings_page_with_before_and_after_newest_first(sb: RedditSandbox):
+    sub = sb.add_subreddit("Cooking")
+    sb.add_account("alice")
+    post = sb.post(sub, "alice", "p")
+    comments = [sb.comment(post, "alice", str(i)) for i in range(5)]
+
+    def read() -> tuple[list[str], list[str], list[str], dict]:
+        r = client(sb)
+        newest = [c.fullname for c in r.subreddit("Cooking").comments(limit=None)]
+        newer = [
+            c.fullname
+            for c in r.subreddit("Cooking").comments(limit=10, params={"before": comments[1].fullname})
+        ]
+        gone = [c.fullname for c in r.subreddit("Cooking").comments(params={"before": "t1_zzzzzz"})]
+        raw = r.get("r/Cooking/comments", params={"limit": 2})
+        return newest, newer, gone, raw
+
+    newest, newer, gone, raw = await asyncio.to_thread(read)
+    assert newest == [c.fullname for c in reversed(comments)]
+    # Reddit answers `before` even when praw adds the page's `after` to its next request, so praw may
+    # read the page twice (its streams drop what they have seen): only newer items, nothing older.
+    assert set(newer) == {c.fullname for c in comments[2:]}
+    assert gone == []  # an anchor no longer in the listing gives an empty page
+    assert len(raw) == 2  # praw builds a Listing from {"kind": "Listing", "data": {...}}
+    assert all(call.path != "/api/v1/access_token" or call.status == 200 for call in sb.calls)
+
+
+async def test_rate_limit_headers_and_refusals_are_reddits(sb: RedditSandbox):
+    def refused() -> str:
+        with pytest.raises(prawcore.OAuthException) as caught:
+            client(sb, password="wrong").user.me()
+        return caught.value.error
+
+    assert await asyncio.to_thread(refused) == "invalid_grant"
+    sb.rate_limit("/api/v1/me")
+
+    def limited() -> int:
+        with pytest.raises(prawcore.TooManyRequests) as caught:
+            client(sb).user.me()
+        return int(caught.value.response.headers["x-ratelimit-used"])
+
+    assert await asyncio.to_thread(limited) == sb.window.budget

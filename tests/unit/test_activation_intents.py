@@ -1,0 +1,211 @@
+"""Activation side effects as durable intents (bot/activations/intents.py), on a real store and the
+in-memory platform: failures are retried until done, a post whose answer was lost is not made twice,
+a restart catches up what was pending, a permanent refusal stops and is reported, and an activation is
+only opened once its opening post exists.
+
+Retries are what the scheduler's ``intent:{id}`` job would run; tests call it instead of waiting.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.activations.giveaways import GiveawayService, GiveawayTerms
+from bot.activations.intents import CLOSE, OPEN, backoff
+from bot.activations.qa import QaService
+from bot.activations.service import ActivationService
+from bot.activations.takeovers import TakeoverService
+from bot.ingest import Ingest
+from bot.platform import Member, Overwrite
+from bot.scheduler import Scheduler
+from tests.unit.test_activation_services import (
+    CHANNEL,
+    CONTACT,
+    GUILD,
+    MOD,
+    NOW,
+    PARTNER,
+    H,
+    World,
+)
+from tests.unit.test_activation_services import world as world  # the fixture, shared
+
+REPORTS = 777
+
+
+async def intent(w: World, activation_id: int, action: str):
+    found = await w.store.intent_for(activation_id, action)
+    assert found is not None
+    return found
+
+
+async def report_channel(w: World) -> None:
+    await w.store.update_settings(GUILD, {"report_channel_id": REPORTS}, by=MOD, now=NOW)
+
+
+async def giveaway(w: World) -> int:
+    activation, _ = await w.giveaways.create(
+        w.actor(CONTACT), w.proposal("A cookbook"), GiveawayTerms(rules="One entry each.", winners=1)
+    )
+    await w.engine.approve(w.actor(MOD), activation.id)
+    return activation.id
+
+
+def test_backoff_doubles_from_two_seconds_up_to_ten_minutes():
+    assert [backoff(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert backoff(20) == 600.0
+    assert backoff(3, base=0.1, cap=0.3) == 0.3
+
+
+async def test_a_failed_opening_post_is_retried_and_the_activation_opens_only_then(world: World):
+    w = world
+    await report_channel(w)
+    gid = await giveaway(w)
+    w.platform.fail_posts = 1
+    assert await w.run_to(NOW + H) == 1
+
+    live = await w.store.get_activation(GUILD, gid)
+    assert live is not None and live.state == "live" and live.opening and live.message_id is None
+    assert w.platform.posts_in(CHANNEL) == []
+    pending = await intent(w, gid, OPEN)
+    assert (pending.state, pending.attempts) == ("pending", 1)
+    assert f"intent:{pending.id}" in w.scheduler.job_ids()
+    problem = await w.engine.problem(GUILD, gid)
+    assert problem is not None and not problem.permanent and "posting is down" in problem.reason
+    _, lines = await w.engine.details(w.actor(MOD), gid, "en")
+    assert "State: opening (the opening post is not up yet)" in lines
+    assert any("the opening post failed" in line and "retries until it is done" in line for line in lines)
+    (warning,) = w.platform.posts_in(REPORTS)
+    assert f"Activation #{gid}: the opening post failed" in (warning.post.content or "")
+
+    assert await w.engine.intents.retry(pending.id)
+    opened = await w.store.get_activation(GUILD, gid)
+    assert opened is not None and not opened.opening and opened.opened_at == NOW + H
+    (post,) = w.platform.posts_in(CHANNEL)
+    assert post.id == opened.message_id and post.post.nonce == f"mv{pending.id}.post"
+    assert (await intent(w, gid, OPEN)).state == "done" and await w.engine.problem(GUILD, gid) is None
+    assert "is done now, after 2 attempts" in (w.platform.posts_in(REPORTS)[-1].post.content or "")
+    assert await w.engine.intents.retry(pending.id)  # a late duplicate job changes nothing
+    assert len(w.platform.posts_in(CHANNEL)) == 1
+
+
+async def test_a_post_made_whose_answer_was_lost_is_found_not_made_again(world: World):
+    w = world
+    gid = await giveaway(w)
+    w.platform.lose_answers = 1  # the platform made the post; the bot heard an error
+    await w.run_to(NOW + H)
+    assert len(w.platform.posts_in(CHANNEL)) == 1
+    assert (await w.store.get_activation(GUILD, gid)).opening  # type: ignore[union-attr]
+
+    assert await w.engine.intents.retry((await intent(w, gid, OPEN)).id)
+    (post,) = w.platform.posts_in(CHANNEL)
+    opened = await w.store.get_activation(GUILD, gid)
+    assert opened is not None and opened.message_id == post.id and not opened.opening
+
+
+async def test_a_restart_catches_up_an_interrupted_results_post_exactly_once(world: World):
+    """The bot stopped after the results post was made but before it was recorded: the row is left
+    'pending'. A new engine on the same database finishes it at start-up, without a second post."""
+    w = world
+    gid = await giveaway(w)
+    await w.run_to(NOW + H)
+    w.platform.lose_answers = 1
+    assert await w.run_to(NOW + 2 * H) == 1
+    results = [m for m in w.platform.posts_in(CHANNEL) if m.post.attachments]
+    assert len(results) == 1
+    left = await intent(w, gid, CLOSE)
+    assert (left.state, left.attempts) == ("pending", 1)
+
+    restarted = ActivationService(w.store, w.platform, Scheduler(), clock=w.clock)
+    giveaways = GiveawayService(restarted, Ingest(w.store))
+    for kind, service in (
+        ("giveaway", giveaways),
+        ("qa", QaService(restarted)),
+        ("takeover", TakeoverService(restarted, relay=False)),
+    ):
+        restarted.register(kind, service)
+    try:
+        await restarted.start()
+        await restarted.booted.wait()
+    finally:
+        giveaways.close()
+        await restarted.close()
+    assert [m for m in w.platform.posts_in(CHANNEL) if m.post.attachments] == results
+    (draw,) = await w.store.giveaway_draws(gid)
+    assert draw.message_id == results[0].id
+    assert (await intent(w, gid, CLOSE)).state == "done"
+
+
+async def test_a_cancelled_takeover_is_restored_exactly_after_a_failed_restore(world: World):
+    w = world
+    before = Overwrite(allow="1024", deny=str(1 << 13), kind=1)
+    w.platform.overwrites[(CHANNEL, PARTNER)] = before
+    w.platform.topics[CHANNEL] = "Weekly recipes"
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] != before
+
+    w.platform.fail_restores = 1
+    assert await w.engine.cancel(w.actor(MOD), takeover.id, None)
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] != before  # not given back yet ...
+    text = await w.engine.problem_text(GUILD, takeover.id, "en")
+    assert text is not None and "overwrites are down" in text  # ... and the moderator is told so
+    assert not any("cancelled" in (m.post.content or "") for m in w.platform.posts_in(CHANNEL))
+
+    assert await w.engine.intents.retry((await intent(w, takeover.id, CLOSE)).id)
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] == before
+    assert w.platform.topics[CHANNEL] == "Weekly recipes"
+    closing = [m for m in w.platform.posts_in(CHANNEL) if "was cancelled" in (m.post.content or "")]
+    assert len(closing) == 1 and closing[0].post.reply_to is not None
+    assert await w.engine.problem(GUILD, takeover.id) is None
+
+
+async def test_a_refused_restore_stops_retrying_and_tells_the_moderators(world: World):
+    w = world
+    await report_channel(w)
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    w.platform.refuse_restores = True
+    assert await w.run_to(NOW + 2 * H) == 1
+
+    failed = await intent(w, takeover.id, CLOSE)
+    assert failed.state == "failed" and f"intent:{failed.id}" not in w.scheduler.job_ids()
+    problem = await w.engine.problem(GUILD, takeover.id)
+    assert problem is not None and problem.permanent and "missing permissions" in problem.reason
+    (line,) = w.platform.posts_in(REPORTS)
+    assert "cannot be done" in (line.post.content or "") and f"#{CHANNEL}" in (line.post.content or "")
+    assert await w.engine.intents.retry(failed.id)  # nothing more is tried
+    assert len(w.platform.posts_in(REPORTS)) == 1
+
+
+async def test_an_opening_never_made_is_dropped_at_the_end_and_nothing_closes(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    w.platform.fail_posts = 99
+    await w.run_to(NOW + H)
+    assert await w.run_to(NOW + 2 * H) == 1
+    assert (await intent(w, qa.id, OPEN)).state == "dropped"
+    assert (await intent(w, qa.id, CLOSE)).state == "done"
+    assert w.platform.posts_in(CHANNEL) == []  # no summary of a Q&A members never saw
+    w.platform.fail_posts = 0
+    assert await w.engine.intents.retry((await intent(w, qa.id, OPEN)).id)
+    assert w.platform.posts_in(CHANNEL) == []
+
+
+async def test_intents_are_written_with_their_transition(world: World):
+    """A stop right after a transition cannot lose its work: the intent row is in the same commit."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal(start=timedelta(hours=1)))
+    await w.engine.approve(w.actor(MOD), qa.id)
+    assert await w.store.transition_activation(
+        GUILD, qa.id, "scheduled", "live", actor=None, now=NOW + H, intent=OPEN
+    )
+    row = await intent(w, qa.id, OPEN)
+    assert (row.state, row.attempts, row.steps) == ("pending", 0, {})
+    assert await w.engine.intents.resume() == 1  # what start-up does
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and not live.opening and live.thread_id == live.message_id
+    assert (await intent(w, qa.id, OPEN)).steps.keys() == {"post", "thread"}

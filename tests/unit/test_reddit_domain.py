@@ -1,0 +1,118 @@
+"""Reddit's side of the core without Reddit: ids, ledger rows, names, link codes, combined standing,
+and the Reddit settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from bot.errors import InvalidInput
+from bot.links import Combined, code_hash, codes_in, combine_scores, new_code
+from bot.links.rules import reddit_username
+from bot.subreddits import (
+    RedditItem,
+    account_fullname,
+    is_reddit_id,
+    ledger_id,
+    subreddit_name,
+    to_ledger,
+    topic_id,
+)
+from bot.subreddits.ids import BadFullname, newer
+
+T = 1_700_000_000.0
+
+
+def item(**kw: object) -> RedditItem:
+    values: dict[str, object] = dict(
+        fullname="t1_abc",
+        subreddit_fullname="t5_2qh1i",
+        subreddit_name="VeganCooking",
+        author_name="alice",
+        author_fullname="t2_alice1",
+        created_utc=T,
+        parent_fullname="t3_post1",
+        parent_author_fullname="t2_bob22",
+        link_flair="Recipes",
+    )
+    values.update(kw)
+    return RedditItem(**values)  # type: ignore[arg-type]
+
+
+def test_reddit_ids_never_meet_discord_snowflakes_or_pseudonyms():
+    alice = ledger_id("t2_alice1")
+    assert is_reddit_id(alice) and alice > 2**62 and alice < 2**63
+    assert account_fullname(alice) == "t2_alice1"
+    assert not is_reddit_id(1_100_000_000_000_000_000)  # a Discord snowflake of 2023
+    assert not is_reddit_id(-5)  # an erased member's pseudonym
+    with pytest.raises(BadFullname):
+        ledger_id("t5_2qh1i")  # a subreddit is not an account
+    with pytest.raises(BadFullname):
+        ledger_id("alice")
+    assert newer("t1_10", "t1_z") and not newer("t1_z", "t1_10") and newer("t1_a", None)
+
+
+def test_a_reply_engages_its_parents_author_under_the_posts_flair():
+    rows = to_ledger(item(), community_id=42)
+    assert rows is not None
+    e = rows.event
+    assert (e.platform, e.community_id, e.kind, e.source_id) == ("reddit", 42, "comment", "t1_abc")
+    assert (e.actor_id, e.target_id) == (ledger_id("t2_alice1"), ledger_id("t2_bob22"))
+    assert e.channel_id == topic_id("t5_2qh1i", "Recipes") != topic_id("t5_2qh1i", None)
+    assert e.created_at == datetime.fromtimestamp(T, UTC)
+    category, topic = rows.channels
+    assert (category.name, category.type, topic.parent_id) == ("r/VeganCooking", 4, category.channel_id)
+    assert topic.name == "r/VeganCooking · Recipes"
+
+
+def test_deleted_or_removed_authors_are_skipped_and_posts_have_no_target():
+    assert to_ledger(item(author_name="[deleted]", author_fullname=None), 42) is None
+    assert to_ledger(item(author_fullname=None), 42) is None
+    post = to_ledger(item(fullname="t3_post1", parent_fullname=None, parent_author_fullname=None), 42)
+    assert post is not None and post.event.kind == "submission" and post.event.target_id is None
+    orphan = to_ledger(item(parent_author_fullname=None), 42)  # parent's author deleted
+    assert orphan is not None and orphan.event.target_id is None
+
+
+def test_subreddit_and_user_names_are_read_in_their_usual_spellings():
+    assert subreddit_name("r/VeganCooking") == subreddit_name("/r/VeganCooking/") == "VeganCooking"
+    with pytest.raises(InvalidInput):
+        subreddit_name("r/not a name")
+    assert reddit_username("u/alice_r") == reddit_username("alice_r") == "alice_r"
+    assert reddit_username("a") is None
+
+
+def test_link_codes_are_found_in_a_message_and_stored_only_as_hashes():
+    code = new_code()
+    assert code.startswith("MV-") and len(code) == 13
+    assert codes_in("Link me", f"here it is: {code.lower()} thanks") == [code_hash(code)]
+    assert codes_in("MV-0000000000", "MV-SHORT") == []  # 0 is not in the alphabet; too short
+
+
+def test_linked_identities_add_their_scores_and_rank_against_the_others():
+    own = [("all", 0.02, 4, 2), ("all", 0.01, 3, 1), ("channel:7", 0.05, 5, 5)]
+    combined = combine_scores(own, [("all", 3)])
+    by_scope = {c.scope: c for c in combined}
+    assert by_scope["all"] == Combined("all", 4, pytest.approx(0.03), 7, 3, 2)
+    assert by_scope["channel:7"].rank == 1 and by_scope["channel:7"].identities == 1
+
+
+def test_reddit_settings_are_all_or_nothing_and_form_the_required_user_agent():
+    env = {
+        "MICROVOICE_REDDIT_CLIENT_ID": "id",
+        "MICROVOICE_REDDIT_CLIENT_SECRET": "secret-value",
+        "MICROVOICE_REDDIT_USERNAME": "MicrovoiceBot",
+        "MICROVOICE_REDDIT_PASSWORD": "pw-value",
+        "MICROVOICE_REDDIT_OWNER": "u/jane_dev",
+    }
+    s = Settings.from_env(env, dotenv=None)
+    assert s.reddit_enabled
+    assert s.reddit_user_agent == "python:microvoice:v0.1.0 (by /u/jane_dev)"
+    assert "secret-value" not in repr(s) and "pw-value" not in repr(s)
+    assert not Settings.from_env({}, dotenv=None).reddit_enabled
+    with pytest.raises(ConfigError, match="MICROVOICE_REDDIT_PASSWORD"):
+        Settings.from_env({k: v for k, v in env.items() if k != "MICROVOICE_REDDIT_PASSWORD"}, dotenv=None)
+    with pytest.raises(ConfigError, match="both"):
+        Settings.from_env({**env, "MICROVOICE_REDDIT_OAUTH_URL": "http://127.0.0.1:1"}, dotenv=None)
