@@ -338,7 +338,13 @@ class MicrovoiceBot(commands.Bot):
         adapter = RedditAdapter(self.settings)
         app.reddit = adapter
         app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
-        app.links = LinkService(app.store, bot_account=self.settings.reddit_username, clock=self.clock)
+        app.links = LinkService(
+            app.store,
+            bot_account=self.settings.reddit_username,
+            clock=self.clock,
+            platform=app.activations.platform,
+            lang_of=app.communities.lang,
+        )
         adapter.attach(app.subreddits, app.links)
         platform = RedditPlatform(adapter, app.subreddits, lang_of=app.communities.lang)
         app.activations.platform.attach("reddit", platform)

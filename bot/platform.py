@@ -163,6 +163,11 @@ class Discussions(Protocol):
         """The accounts moderating the channel (a subreddit)."""
         ...
 
+    async def close_post(self, community_id: int, message_id: int) -> bool:
+        """Stop featuring a post the bot made: unsticky and lock it if the bot moderates where it is;
+        False (and nothing changed) if it does not."""
+        ...
+
 
 class Platform(Protocol):
     """The operations activations use. Every method may raise the platform's own transport error."""

@@ -42,11 +42,20 @@ MATRIX: dict[str, frozenset[Role]] = {
     "privacy export": EVERYONE,
     "privacy forget": EVERYONE,
     "privacy forget-member": MODERATORS,
+    # A member's own, opt-in link to a Reddit account (cogs/subreddits.py; only when Reddit is configured).
+    "link reddit": EVERYONE,
+    "link status": EVERYONE,
+    "link remove": EVERYONE,
     "help": EVERYONE,
     # Commands of other cogs, checked there with the same rule (moderator = Manage Server or the role).
     "microvoice setup": MODERATORS,
     "microvoice status": MODERATORS,
     "microvoice audit": MODERATORS,
+    # Subreddits bound to the server's community (cogs/subreddits.py; only when Reddit is configured).
+    "microvoice reddit add": MODERATORS,
+    "microvoice reddit remove": MODERATORS,
+    "microvoice reddit list": MODERATORS,
+    "microvoice reddit flair": MODERATORS,
     "voices top": MODERATORS,
     "voices member": MODERATORS,
     "voices me": EVERYONE,
@@ -60,6 +69,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     # In a bound subreddit (cogs/reddit_activations.py; only when Reddit is configured).
     "activation create reddit-qa": MANAGERS,
     "activation create reddit-giveaway": MANAGERS,
+    "activation create reddit-announcement": MANAGERS,
     "activation approve": MODERATORS,
     "activation reject": MODERATORS,
     "activation cancel": MANAGERS,
@@ -93,6 +103,7 @@ OWN_BRAND_ONLY = frozenset(
         "activation create takeover",
         "activation create reddit-qa",
         "activation create reddit-giveaway",
+        "activation create reddit-announcement",
         "activation cancel",
         "activation list",
         "activation show",
@@ -104,7 +115,20 @@ OWN_BRAND_ONLY = frozenset(
 )
 
 #: Commands that exist only when Reddit is configured (a Discord-only bot registers none of them).
-REDDIT_ONLY = frozenset({"activation create reddit-qa", "activation create reddit-giveaway"})
+REDDIT_ONLY = frozenset(
+    {
+        "link reddit",
+        "link status",
+        "link remove",
+        "microvoice reddit add",
+        "microvoice reddit remove",
+        "microvoice reddit list",
+        "microvoice reddit flair",
+        "activation create reddit-qa",
+        "activation create reddit-giveaway",
+        "activation create reddit-announcement",
+    }
+)
 
 #: Commands only the taker of a live takeover in that channel may run (whatever else they are).
 TAKER_ONLY = frozenset({"takeover post"})
@@ -169,12 +193,17 @@ def refusal_key(command: str) -> str:
 HELP_ORDER: tuple[Role, ...] = (Role.MEMBER, Role.PARTNER, Role.BRAND_MANAGER, Role.MODERATOR)
 
 
-def help_sections(roles: Collection[Role]) -> list[tuple[Role, list[str]]]:
+def help_sections(
+    roles: Collection[Role], registered: Collection[str] | None = None
+) -> list[tuple[Role, list[str]]]:
     """The commands a member holding `roles` may run, grouped by role, in matrix order: each command once,
-    under the first role of `HELP_ORDER` the member holds that allows it; empty groups are left out."""
+    under the first role of `HELP_ORDER` the member holds that allows it; empty groups are left out.
+    With `registered`, only those commands (a Discord-only bot has no Reddit command to offer)."""
     held = [role for role in HELP_ORDER if role in roles]
     sections: dict[Role, list[str]] = {role: [] for role in held}
     for command, allowed_roles in MATRIX.items():
+        if registered is not None and command not in registered:
+            continue
         first = next((role for role in held if role in allowed_roles), None)
         if first is not None:
             sections[first].append(command)

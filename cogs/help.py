@@ -1,7 +1,8 @@
 """`/help`: the commands the caller may run here, grouped by role, in the community's language.
 
 The list comes from the permission matrix (`bot.roles.MATRIX`), the same table every command is checked
-against, so it never offers a command the caller would be refused.
+against, so it never offers a command the caller would be refused, nor one this bot did not register (a
+Discord-only bot has no Reddit command).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ class Help(commands.Cog):
         standing = await member_standing(interaction)
         lang = await self.app.lang(interaction.guild_id)
         embed = discord.Embed(title=i18n.t(lang, "help.title"), description=i18n.t(lang, "help.intro"))
-        for role, names in help_sections(standing.roles):
+        registered = {
+            c.qualified_name
+            for c in interaction.client.tree.walk_commands()  # type: ignore[attr-defined]
+            if isinstance(c, app_commands.Command)
+        }
+        for role, names in help_sections(standing.roles, registered):
             title = i18n.t(lang, f"help.role.{role.value}")
             lines = [
                 i18n.t(lang, "help.line", command=name, what=i18n.t(lang, f"help.cmd.{name}"))

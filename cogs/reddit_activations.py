@@ -1,10 +1,10 @@
-"""Activations in a bound subreddit, when Reddit is configured: `/activation create reddit-qa` and
-`/activation create reddit-giveaway`.
+"""Activations in a bound subreddit, when Reddit is configured: `/activation create reddit-qa`,
+`/activation create reddit-giveaway` and `/activation create reddit-announcement`.
 
 Thin: each command is one call on `app.reddit_activations` (bot/activations/subreddit.py), which makes
 every check a Discord activation gets (approved brand, the caller's right to act for it, schedule,
 saturation guard counted with the community's Discord activations) and proposes it for moderators'
-approval with `/activation approve`, like any other. Without Reddit credentials neither command exists.
+approval with `/activation approve`, like any other. Without Reddit credentials none of them exists.
 """
 
 from __future__ import annotations
@@ -109,7 +109,39 @@ async def create_reddit_giveaway(
     await created_reply(interaction, activation)
 
 
-COMMANDS = (create_reddit_qa, create_reddit_giveaway)
+@app_commands.command(
+    name="reddit-announcement",
+    description="Propose a sponsored announcement in a subreddit (brand managers, moderators)",
+)
+@app_commands.describe(
+    brand="The brand (approved) behind the announcement",
+    subreddit=SUBREDDIT_HELP,
+    title="The post's title, after the disclosure",
+    text="The post's text, after the disclosure",
+    starts=STARTS_HELP,
+    ends=ENDS_HELP,
+    connection="The material connection the disclosure names (default: paid partnership)",
+)
+@app_commands.choices(connection=CONNECTION_CHOICES)
+@app_commands.autocomplete(brand=brand_autocomplete)
+@require_role("activation create reddit-announcement")
+async def create_reddit_announcement(
+    interaction: Interaction,
+    brand: int,
+    subreddit: str,
+    title: str,
+    text: str,
+    starts: str,
+    ends: str,
+    connection: app_commands.Choice[str] | None = None,
+) -> None:
+    actor = await actor_of(interaction)
+    channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    proposal = Proposal(brand, channel, starts, ends, title, connection.value if connection else "paid")
+    await created_reply(interaction, await service(interaction).create_announcement(actor, proposal, text))
+
+
+COMMANDS = (create_reddit_qa, create_reddit_giveaway, create_reddit_announcement)
 add_commands(create_group, *COMMANDS)
 
 

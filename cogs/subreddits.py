@@ -20,6 +20,8 @@ from bot.discord_adapter.render import stamp
 class SubredditCommands(app_commands.Group):
     """`/microvoice reddit …`, nested in the settings group."""
 
+    parent_name = "microvoice"
+
     def __init__(self, app: App) -> None:
         super().__init__(name="reddit", description="Subreddits that are part of this community (moderators)")
         self.app = app
@@ -162,7 +164,7 @@ async def setup(bot: MicrovoiceBot) -> None:
     assert app is not None
     if app.reddit is None:
         return  # Discord-only: no Reddit command is registered
-    settings_group = bot.tree.get_command("microvoice")
+    settings_group = bot.tree.get_command(SubredditCommands.parent_name)
     assert isinstance(settings_group, app_commands.Group), "the settings extension loads first"
     settings_group.add_command(SubredditCommands(app))
     bot.tree.add_command(LinkCommands(app))

@@ -1,18 +1,23 @@
 """The Reddit adapter: praw in a thread of its own, streaming every bound subreddit into the ledger.
 
 praw is synchronous, so it never runs on the event loop. One thread (`microvoice-reddit`) serves
-every bound subreddit: for each subreddit it keeps a comment stream and a submission stream
-(`pause_after=0`, so a stream with nothing new hands control back at once instead of sleeping), drains
-them in turn, looks up the parents' authors and the posts' link flair it has not seen (`/api/info`, one
+every bound subreddit: each round it reads, for each subreddit, what is new in its comment and post
+listings, looks up the parents' authors and the posts' link flair it has not seen (`/api/info`, one
 request per hundred), hands the batch to the event loop with `run_coroutine_threadsafe`, and waits the
 poll interval. It also reads the bot's unread private messages for account-link codes.
 
-Streams resume after a restart from the newest fullname written to the ledger (`continue_after_id`);
-a subreddit seen for the first time starts from its newest item (new ones only; `skip_existing` when
-it has none yet). prawcore retries 5xx and timeouts twice itself and paces requests by Reddit's
-rate-limit headers; beyond that, transient errors (5xx, 429, timeouts) back off and retry without
-ending the thread, a subreddit that cannot be read is skipped for a while, and refused credentials
-stop the Reddit side with one log line while Discord keeps working.
+Each stream keeps a cursor, the newest fullname written to the ledger, stored in `reddit_cursors`. A
+round reads the listing newest first and pages back (`after=`) until it reaches the cursor, so no item
+is lost while Reddit's listing still holds it (about the newest 1000), however many arrived since the
+last round, even when the cursor itself was deleted or removed. praw's own streams are not used: they
+page forward from a `before` anchor that they drop after every response with nothing new (and have
+none on an empty subreddit), and then see only the newest page. A subreddit seen for the first time
+starts from its newest item (new ones only; from the listing's origin when it has none yet).
+
+prawcore retries 5xx and timeouts twice itself and paces requests by Reddit's rate-limit headers;
+beyond that, transient errors (5xx, 429, timeouts) back off and retry without ending the thread, a
+subreddit that cannot be read is skipped for a while, and refused credentials stop the Reddit side
+with one log line while Discord keeps working.
 
 Requests the commands make (moderator checks, subreddit lookups) use a second praw client, one call
 at a time, in worker threads (`asyncio.to_thread`).
@@ -35,7 +40,7 @@ import praw.models
 
 from bot.config import Settings
 from bot.errors import MicrovoiceError
-from bot.links import InboxMessage, LinkService
+from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import newer
 from reddit.client import build_reddit
@@ -50,6 +55,10 @@ BACKOFF_SECONDS: tuple[float, ...] = (2, 5, 15, 30, 60, 120)
 SUBREDDIT_RETRY_SECONDS = 300.0
 AUTHOR_CACHE = 20_000
 INFO_CHUNK = 100
+#: Items per listing request (Reddit's maximum) and how far back a round pages: Reddit's listings
+#: hold about the newest 1000 items, so paging further finds nothing more.
+PAGE = 100
+MAX_PAGES = 10
 
 State = Literal["idle", "running", "stopped", "refused"]
 
@@ -68,7 +77,6 @@ class _Follow:
     name: str
     stream: Stream
     cursor: str | None
-    generator: Iterator[Any] | None = None
     resting_until: float = 0.0
 
 
@@ -303,27 +311,52 @@ class RedditAdapter:
         log.info("following %d subreddit(s) on Reddit", len(plan.names))
         return kept
 
-    def _open(self, reddit: praw.Reddit, follow: _Follow) -> Iterator[Any]:
+    def _listing(self, reddit: praw.Reddit, follow: _Follow) -> Callable[..., Iterator[Any]]:
         sub = reddit.subreddit(follow.name)
-        listing = sub.comments if follow.stream == "comments" else sub.new
-        stream = sub.stream.comments if follow.stream == "comments" else sub.stream.submissions
-        kind = "t1" if follow.stream == "comments" else "t3"
-        if follow.cursor is None:
-            newest = next(iter(listing(limit=1)), None)
-            if newest is None:
-                # Nothing posted yet: everything from now on is new, and stays new if the stream has
-                # to be reopened before its first item (the origin, not a real item, is the cursor).
-                follow.cursor = f"{kind}_0"
-                self._on_loop(self._anchor(follow, sub.name, follow.cursor))
-                return stream(pause_after=0, skip_existing=True)
-            follow.cursor = newest.fullname
-            self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
-        if follow.cursor == f"{kind}_0":
-            return stream(pause_after=0)  # the newest page; the cursor filter keeps what is new
-        return stream(pause_after=0, continue_after_id=follow.cursor)
+        return sub.comments if follow.stream == "comments" else sub.new
+
+    def _start(self, reddit: praw.Reddit, follow: _Follow) -> None:
+        """Anchor a stream followed for the first time at its newest item (not itself recorded)."""
+        newest = next(iter(self._listing(reddit, follow)(limit=1)), None)
+        if newest is None:
+            # Nothing posted yet: everything from now on is new (the origin, not a real item, is the
+            # cursor, so a restart before the first item still reads from the beginning).
+            origin = "t1_0" if follow.stream == "comments" else "t3_0"
+            self._on_loop(self._anchor(follow, reddit.subreddit(follow.name).name, origin))
+            follow.cursor = origin
+            return
+        self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
+        follow.cursor = newest.fullname
+
+    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> list[Any]:
+        """The items newer than the stream's cursor, oldest first.
+
+        The listing is read newest first, a page at a time, each page after the oldest item of the
+        one before, until an item at or before the cursor (ids grow with time, so a deleted cursor
+        is passed too), the end of the listing or the listing's depth."""
+        assert follow.cursor is not None
+        listing = self._listing(reddit, follow)
+        fresh: list[Any] = []
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            page = list(listing(limit=PAGE, params={"after": after} if after else {}))
+            for item in page:
+                if not newer(item.fullname, follow.cursor):
+                    return fresh[::-1]
+                fresh.append(item)
+            if not page:
+                return fresh[::-1]
+            after = page[-1].fullname
+        log.warning(
+            "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
+            follow.name,
+            PAGE * MAX_PAGES,
+            follow.stream,
+        )
+        return fresh[::-1]
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> list[RedditItem]:
-        """Drain every stream once; the items in the order they were posted, per stream."""
+        """Read every stream once; the items in the order they were posted, per stream."""
         items: list[Any] = []
         now = time.monotonic()
         first_error: BaseException | None = None
@@ -331,23 +364,21 @@ class RedditAdapter:
             if follow.resting_until > now:
                 continue
             try:
-                if follow.generator is None:
-                    follow.generator = self._open(reddit, follow)
-                for item in follow.generator:
-                    if item is None:
-                        break
-                    # praw's stream forgets its `before` after an empty response and then re-reads
-                    # the newest page: only what is newer than the cursor is new.
-                    if newer(item.fullname, follow.cursor):
-                        items.append(item)
-                        follow.cursor = item.fullname
+                if follow.cursor is None:
+                    self._start(reddit, follow)
+                    continue
+                fresh = self._fresh(reddit, follow)
             except Exception as error:
-                follow.generator = None  # reopened from its cursor: nothing missed, nothing twice
+                # The cursor moves only with what was read: the next round reads the same again.
                 if classify(error) == "subreddit":
                     log.warning("cannot read r/%s (%s); trying again later", follow.name, describe(error))
                     follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
                 elif first_error is None:
                     first_error = error
+                continue
+            if fresh:
+                items.extend(fresh)
+                follow.cursor = fresh[-1].fullname
         converted = self._items(reddit, items) if items else []
         if first_error is not None:
             if converted:
@@ -426,5 +457,17 @@ class RedditAdapter:
             )
             for m in unread
         ]
-        self._on_loop(self.links.check_inbox(messages))
+        results = self._on_loop(self.links.check_inbox(messages))
         reddit.inbox.mark_read(unread)
+        for result in results:
+            if result.reply is not None:
+                self._confirm(reddit, result.reply)
+
+    def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> None:
+        """Tell a just-linked account so by private message (the link is made whatever happens here)."""
+        try:
+            reddit.redditor(reply.to).message(subject=reply.subject, message=reply.body)
+        except Exception as error:
+            if classify(error) in ("credentials", "bug"):
+                raise
+            log.warning("could not confirm a link to u/%s: %s", reply.to, describe(error))

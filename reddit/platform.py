@@ -411,6 +411,23 @@ class RedditPlatform:
             found.add(account)
         return frozenset(found)
 
+    async def close_post(self, community_id: int, message_id: int) -> bool:
+        name = fullname_of(message_id)
+        if not name.startswith(f"{SUBMISSION}_"):
+            raise NotOnReddit(f"{name} is not a post")
+        me = self.username
+
+        def close(reddit: praw.Reddit) -> bool:
+            submission = reddit.submission(name[3:])
+            sub = reddit.subreddit(str(submission.subreddit))
+            if not any(str(m).lower() == me.lower() for m in sub.moderator(redditor=me)):
+                return False
+            submission.mod.sticky(state=False)
+            submission.mod.lock()
+            return True
+
+        return await self.adapter.call(close)
+
     # -- rendering ----------------------------------------------------------------------------------
 
     def mention(self, member_id: int) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from bot.errors import InvalidInput, MicrovoiceError
 from bot.text import clean
 
-KINDS = ("qa", "giveaway", "takeover")
+KINDS = ("qa", "giveaway", "takeover", "announcement")
 CONNECTIONS = ("paid", "gifted", "affiliate")
 
 TITLE_MAX = 200

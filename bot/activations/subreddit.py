@@ -1,10 +1,12 @@
-"""Activations run in a subreddit: an AMA / Q&A thread and a giveaway, through the same engine.
+"""Activations run in a subreddit: an AMA / Q&A thread, a giveaway and a sponsored announcement, through
+the same engine.
 
-They are the Reddit handlers of the `qa` and `giveaway` kinds (`ActivationService.register(kind, obj,
-platform="reddit")`): an activation whose channel is a bound subreddit is created, approved, counted
-by the saturation guard and run on time exactly like a Discord one, and everything it publishes goes
-through `Publisher`, so every post and comment carries the disclosure first, in the community's
-language. What differs is where members act: on Reddit they comment.
+They are the Reddit handlers of the `qa`, `giveaway` and `announcement` kinds
+(`ActivationService.register(kind, obj, platform="reddit")`): an activation whose channel is a bound
+subreddit is created, approved, counted by the saturation guard and run on time exactly like a Discord
+one, and everything it publishes goes through `Publisher`, so every post and comment carries the
+disclosure first, in the community's language. What differs is where members act: on Reddit they
+comment.
 
 - **AMA**: the bot opens a disclosed post; questions are its top-level comments, ranked by Reddit's
   score. The brand answers from the Reddit account a contact of the brand linked (`/link reddit`), and
@@ -14,6 +16,9 @@ language. What differs is where members act: on Reddit they comment.
   entries are the top-level comments of eligible accounts (`subreddit_rules`), one per account, made
   before the end. At the end the same commit-reveal draw as on Discord picks the winners, and a
   disclosed comment names them and publishes the seed and the entrant list, so anyone can verify.
+- **Announcement**: one disclosed post (the brand's title and text), stickied and distinguished while
+  live when the bot moderates the subreddit. At the end (or when cancelled) the post is edited to say
+  so, still disclosed, and, when the bot moderates, unstickied and locked.
 
 `sync_live` reads the live posts' comments (the app runs it every minute; the end hooks run it once
 more before they summarise or draw). Reads and writes to Reddit go through the `Discussions` and
@@ -32,7 +37,7 @@ from bot import i18n
 from bot.activations import draw
 from bot.activations.draw import GiveawayConfig
 from bot.activations.intents import Steps
-from bot.activations.model import Activation, State
+from bot.activations.model import Activation, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.activations.subreddit_rules import (
     AccountFacts,
@@ -53,6 +58,7 @@ PLATFORM = "reddit"
 SYNC_JOB = "reddit-activations-sync"
 SYNC_EVERY_MINUTES = 1
 TOP_QUESTIONS = 5
+ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,13 @@ class SubredditActivations:
         self.clock = engine.clock
         self.qa = RedditQa(self)
         self.giveaway = RedditGiveaway(self)
+        self.announcement = RedditAnnouncement(self)
         self._sync_lock = asyncio.Lock()
 
     def register(self) -> None:
         self.engine.register("qa", self.qa, platform=PLATFORM)
         self.engine.register("giveaway", self.giveaway, platform=PLATFORM)
+        self.engine.register("announcement", self.announcement, platform=PLATFORM)
 
     # -- creating -------------------------------------------------------------------------------------
 
@@ -102,6 +110,13 @@ class SubredditActivations:
 
     async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:
         return await self.engine.create(actor, "qa", proposal, config={"platform": PLATFORM})
+
+    async def create_announcement(self, actor: Actor, proposal: Proposal, text: str) -> Activation:
+        """A pending announcement: the post's title is the proposal's, its text `text`."""
+        cleaned = validate_text(text, limit=ANNOUNCEMENT_MAX, what="post", multiline=True)
+        return await self.engine.create(
+            actor, "announcement", proposal, config={"platform": PLATFORM, "text": cleaned}
+        )
 
     async def create_giveaway(
         self, actor: Actor, proposal: Proposal, terms: RedditGiveawayTerms
@@ -141,6 +156,8 @@ class SubredditActivations:
                     continue
                 if self.engine.platform_name(activation) != PLATFORM:
                     continue
+                if activation.kind not in ("qa", "giveaway"):
+                    continue  # an announcement reads no comments
                 handler = self.qa if activation.kind == "qa" else self.giveaway
                 try:
                     total += await handler.sync(activation)
@@ -456,3 +473,53 @@ class RedditGiveaway:
                 )
             )
         return lines
+
+
+class RedditAnnouncement:
+    """The `announcement` kind on Reddit: one disclosed post, featured while live."""
+
+    def __init__(self, owner: SubredditActivations) -> None:
+        self.owner = owner
+        self.engine = owner.engine
+        self.store = owner.store
+        self.publisher = owner.engine.publisher
+
+    @staticmethod
+    def card(activation: Activation, closing: str | None = None) -> Card:
+        """The post: the brand's text, after a line saying it ended when `closing` is that line."""
+        text = str(activation.config.get("text") or "")
+        return Card(title=activation.title, description=f"{closing}\n\n{text}" if closing else text)
+
+    async def on_live(self, activation: Activation, steps: Steps) -> None:
+        posted = await steps.post("post", activation, activation.channel_id, card=self.card(activation))
+        await self.store.set_activation_post(
+            activation.community_id, activation.id, message_id=posted.id, thread_id=posted.id
+        )
+
+    async def on_end(self, activation: Activation, steps: Steps) -> None:
+        """The post says it ended (edited, still disclosed), and is unstickied and locked where the bot
+        moderates. Each step is done once, whatever the retries."""
+        message_id = activation.message_id
+        if message_id is None:
+            return  # it never went live on Reddit: nothing to close there
+        lang = activation.locale
+        if activation.state == State.CANCELLED:
+            closing = i18n.t(lang, "reddit_announcement.withdrawn", when=utc(self.owner.clock()))
+        else:
+            closing = i18n.t(lang, "reddit_announcement.ended", when=utc(activation.ends_at))
+        card = self.card(activation, closing)
+
+        async def edit() -> None:
+            await self.publisher.edit(activation, activation.channel_id, message_id, card=card)
+
+        async def unfeature() -> bool:
+            return await self.owner.discussions.close_post(activation.community_id, message_id)
+
+        await steps.do("edit", edit)
+        await steps.do("unfeature", unfeature)
+
+    def describe(self, activation: Activation, lang: str) -> list[str]:
+        if activation.message_id is None:
+            return []
+        link = self.engine.platform.channel_link(activation.message_id)
+        return [i18n.t(lang, "reddit_announcement.describe_post", link=link)]

@@ -2,11 +2,12 @@
 combined standing) and `LinkService`."""
 
 from bot.links.rules import CODE_TTL, Combined, InboxMessage, code_hash, codes_in, combine_scores, new_code
-from bot.links.service import InboxResult, LinkService, LinkStart
+from bot.links.service import Confirmation, InboxResult, LinkService, LinkStart
 
 __all__ = [
     "CODE_TTL",
     "Combined",
+    "Confirmation",
     "InboxMessage",
     "InboxResult",
     "LinkService",

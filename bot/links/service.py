@@ -4,16 +4,21 @@
 private messages to `check_inbox`, which links the account whose own message carries a valid code;
 `/link remove` unlinks at once. A linked member's Discord and Reddit engagement count as one standing
 (`combined_standing`); nothing else ever merges identities.
+
+A successful link is confirmed on both sides, in the community's language: the result carries the
+private message the adapter sends back to the Reddit account, and the member gets a private message on
+Discord through the platform. Both are courtesies: the link is made whether or not they arrive.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot import i18n
 from bot.errors import InvalidInput
 from bot.links.rules import (
     CODE_TTL,
@@ -25,6 +30,7 @@ from bot.links.rules import (
     new_code,
     reddit_username,
 )
+from bot.platform import Platform, Post
 from bot.store import RedditLink, Store
 from bot.subreddits.ids import ACCOUNT, BadFullname, ledger_id
 
@@ -42,18 +48,38 @@ class LinkStart:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """The private message the bot's Reddit account sends back to an account it just linked."""
+
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
 class InboxResult:
     message: InboxMessage
     outcome: Outcome
     community_id: int | None = None
     member_id: int | None = None
+    reply: Confirmation | None = None
 
 
 class LinkService:
-    def __init__(self, store: Store, *, bot_account: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        bot_account: str,
+        clock: Callable[[], datetime],
+        platform: Platform | None = None,
+        lang_of: Callable[[int], Awaitable[str]] | None = None,
+    ) -> None:
         self.store = store
         self.bot_account = bot_account
         self.clock = clock
+        self.platform = platform  # tells the Discord member their link is made
+        self.lang_of = lang_of
 
     async def start(self, community_id: int, member_id: int, text: str) -> LinkStart:
         name = reddit_username(text)
@@ -100,12 +126,32 @@ class LinkService:
             done = await self.store.complete_link(
                 match, reddit_id, message.author_name or match.reddit_name, now=self.clock()
             )
-            outcome: Outcome = "linked" if done else "taken"
-            if done:
-                by_hash.pop(match.code_sha256, None)
-                log.info("member %s of %s linked a Reddit account", match.member_id, match.community_id)
-            results.append(InboxResult(message, outcome, match.community_id, match.member_id))
+            if not done:
+                results.append(InboxResult(message, "taken", match.community_id, match.member_id))
+                continue
+            by_hash.pop(match.code_sha256, None)
+            log.info("member %s of %s linked a Reddit account", match.member_id, match.community_id)
+            name = message.author_name or match.reddit_name
+            lang = await self.lang_of(match.community_id) if self.lang_of else "en"
+            await self._tell_member(match.member_id, i18n.t(lang, "link.confirm_discord", name=name))
+            reply = Confirmation(
+                name, i18n.t(lang, "link.confirm_subject"), i18n.t(lang, "link.confirm_reddit", name=name)
+            )
+            results.append(InboxResult(message, "linked", match.community_id, match.member_id, reply))
         return results
+
+    async def _tell_member(self, member_id: int, text: str) -> None:
+        """A private message on Discord; the link stands whether or not it can be delivered."""
+        if self.platform is None:
+            return
+        try:
+            sent = await self.platform.send_private(member_id, Post(content=text))
+        except Exception as error:  # any platform failure: the member still sees the link in /link status
+            reason = self.platform.failure(error).reason
+            log.warning("could not tell member %s their link is made: %s", member_id, reason)
+            return
+        if sent is None:
+            log.info("member %s does not accept private messages; their link is made", member_id)
 
     async def linked_standing(
         self, community_id: int, member_id: int

@@ -13,6 +13,8 @@ endpoints answer `{"json": {"errors": [], "data": ...}}`; every response carries
 headers `x-ratelimit-remaining`, `x-ratelimit-used` and `x-ratelimit-reset`; an unknown or expired
 token gets 401 with `www-authenticate: Bearer realm="reddit", error="invalid_token"`; a wrong password
 gets `{"error": "invalid_grant"}` (status 200, as Reddit does) and a wrong client secret 401.
+Moderators' actions need the account to moderate the subreddit (distinguish, sticky, lock), and a
+locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED` otherwise).
 
 Faults are injected per path: `fail("/comments", status=503)`, `rate_limit("/new")` (429 with the
 budget exhausted), `stall("/comments", seconds)` (a response slower than the client's timeout) and
@@ -27,6 +29,7 @@ import base64
 import math
 import secrets
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -376,6 +379,8 @@ class RedditSandbox:
                 "/api/comment": self._comment,
                 "/api/distinguish": self._distinguish,
                 "/api/set_subreddit_sticky": self._sticky,
+                "/api/lock": partial(self._lock, True),
+                "/api/unlock": partial(self._lock, False),
                 "/api/compose": self._compose,
                 "/api/editusertext": self._edit,
                 "/api/read_message": self._read_message,
@@ -515,6 +520,9 @@ class RedditSandbox:
         parent = self.state.things.get(form.get("thing_id", ""))
         if parent is None:
             return self._errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
+        post = parent if parent.kind == "t3" else self.state.things.get(parent.link_id)
+        if post is not None and post.locked and not self._is_mod(post.subreddit, me):
+            return self._errors(["THREAD_LOCKED", "Comments are locked.", "parent"])
         thing = self.comment(parent, me, form.get("text", ""))
         thing.by_bot = True
         return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
@@ -534,6 +542,13 @@ class RedditSandbox:
             return 403, {"message": "Forbidden", "error": 403}
         thing.stickied = form.get("state", "True").lower() == "true"
         return 200, {"json": {"errors": []}}
+
+    def _lock(self, locked: bool, form: dict[str, str], me: str) -> tuple[int, Any]:
+        thing = self.state.things.get(form.get("id", ""))
+        if thing is None or not self._is_mod(thing.subreddit, me):
+            return 403, {"message": "Forbidden", "error": 403}
+        thing.locked = locked
+        return 200, {}
 
     def _select_flair(self, name: str, form: dict[str, str], me: str) -> tuple[int, Any]:
         sub = self.state.subreddit(name)

@@ -88,6 +88,7 @@ class Thing:
     flair_template_id: str | None = None
     score: int = 1
     stickied: bool = False
+    locked: bool = False  # submissions: only moderators may comment
     distinguished: str | None = None
     removed: bool = False
     by_bot: bool = False  # made through the API by the app's own account
@@ -163,7 +164,7 @@ def thing_json(t: Thing) -> dict[str, Any]:
         "stickied": t.stickied,
         "distinguished": t.distinguished,
         "archived": False,
-        "locked": False,
+        "locked": t.locked,
         "edited": False,
     }
     if author != DELETED and t.author_fullname:

@@ -5,6 +5,11 @@ an ephemeral message naming who may run it and changes nothing in the database; 
 answered normally (no refusal, no error). The limited cells ("own brands", "the taker") are then checked
 from the other side: a brand manager of another brand, or a partner who is not the taker, is refused
 with the cog's own message, and nothing changes either.
+
+The matrix is walked twice: in the Discord-only configuration, which registers every command but the
+Reddit ones, and with Reddit configured (the real praw against the Reddit sandbox), which registers
+every row of the matrix. Either way the registered commands are exactly the rows walked, and `/help`
+lists exactly the registered commands.
 """
 
 from __future__ import annotations
@@ -15,11 +20,19 @@ from typing import Any
 
 from bot import i18n
 from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
+from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
+    CODE,
+    fast_praw_fixture,
+    reddit_sb_fixture,
+    start_with_reddit,
+)
 from tests.e2e.test_giveaway import ENTER, add_members, click
 from tests.e2e.test_giveaway import options as giveaway_options
 from tests.e2e.test_partners import join
+from tests.e2e.test_reddit import bind
 
 EPHEMERAL = 1 << 6
 REFUSALS = {
@@ -40,10 +53,7 @@ REFUSALS = {
 FAILURES = REFUSALS | {i18n.t("en", "error.generic")}
 
 # Destructive allowed cells last: removing a brand, leaving the program.
-ORDER = [c for c in MATRIX if c not in ("brand remove", "partner leave", *REDDIT_ONLY)] + [
-    "brand remove",
-    "partner leave",
-]
+ORDER = [c for c in MATRIX if c not in ("brand remove", "partner leave")] + ["brand remove", "partner leave"]
 
 
 def at(moment: datetime) -> str:
@@ -71,6 +81,8 @@ class Scene:
         later = h.clock.now + timedelta(days=5)
         proposal = {"brand": self.acme, "channel": w.cooking, "title": "Ask us", "starts": at(later)}
         proposal["ends"] = at(later + timedelta(hours=1))
+        in_subreddit = {"brand": self.acme, "subreddit": "r/VeganCooking", "starts": proposal["starts"]}
+        in_subreddit["ends"] = proposal["ends"]
         return {
             "brand register": {"name": "Gamma", "contact": w.carol},
             "brand approve": {"brand": "Beta"},
@@ -113,6 +125,18 @@ class Scene:
                 "ends": proposal["ends"],
             },
             "giveaway end": {"id": self.ended_giveaway},
+            "microvoice reddit add": {"subreddit": "r/OatLovers"},
+            "microvoice reddit remove": {"subreddit": "r/OatLovers"},
+            "microvoice reddit flair": {"subreddit": "r/VeganCooking", "flair": "Sponsored"},
+            "link reddit": {"username": f"u/{role.value}_r"},
+            "activation create reddit-qa": {**in_subreddit, "title": "Ask us on Reddit"},
+            "activation create reddit-announcement": {**in_subreddit, "title": "News", "text": "Oats!"},
+            "activation create reddit-giveaway": {
+                **in_subreddit,
+                "prize": "Oats",
+                "rules": "One per account.",
+                "winners": 1,
+            },
             "report community": {"days": 7},
             "report activation": {"id": self.ended_giveaway},
         }.get(command, {})
@@ -194,7 +218,11 @@ async def build_scene(h: Harness) -> Scene:
 
 
 async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
-    names = await h.rows("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    """Every table, but the Reddit streams' cursors, which the adapter's thread moves on its own."""
+    names = await h.rows(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND name != 'reddit_cursors'"
+    )
     return {n: sorted(await h.rows(f'SELECT * FROM "{n}"'), key=repr) for (n,) in names}
 
 
@@ -227,9 +255,28 @@ def tree_commands(h: Harness) -> set[str]:
 
 
 async def test_every_cell_of_the_permission_matrix(harness: Harness):
-    h, w = harness, harness.world
-    # every command the bot registers has its row (the Reddit rows: tests/e2e/test_reddit_activations.py)
-    assert tree_commands(h) == set(MATRIX) - REDDIT_ONLY
+    """Discord-only: every command but the Reddit ones is registered, and each cell behaves."""
+    await walk_matrix(harness, reddit=False)
+
+
+async def test_every_cell_of_the_permission_matrix_with_reddit_configured(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """With Reddit configured every row of the matrix is a registered command, and each cell behaves."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",), flairs=("Sponsored",))
+    sb.add_subreddit("OatLovers", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    assert "now part of this community" in await bind(h, "r/VeganCooking")
+    await walk_matrix(h, reddit=True)
+
+
+async def walk_matrix(h: Harness, *, reddit: bool) -> None:
+    w = h.world
+    rows = [c for c in ORDER if reddit or c not in REDDIT_ONLY]
+    # every command the bot registers has its row, and every row walked here is registered
+    assert tree_commands(h) == set(rows)
+    await check_help(h, rows)
     s = await build_scene(h)
     callers = {
         Role.MODERATOR: (w.owner, MANAGE_GUILD),
@@ -238,7 +285,7 @@ async def test_every_cell_of_the_permission_matrix(harness: Harness):
         Role.MEMBER: (w.carol, BASIC),
     }
     checked = 0
-    for command in ORDER:
+    for command in rows:
         for role in reversed(ROLE_ORDER):  # member first: refusals before the allowed calls change state
             user, perms = callers[role]
             await s.before(command, role)
@@ -248,32 +295,53 @@ async def test_every_cell_of_the_permission_matrix(harness: Harness):
             refusal = i18n.t("en", refusal_key(command))
             if role in MATRIX[command]:
                 assert reply_.get("content") not in FAILURES, (command, role, reply_)
+                if command == "link reddit":
+                    assert CODE.search(reply_["content"]), reply_
             else:
                 assert reply_["type"] == 4 and reply_["flags"] & EPHEMERAL, (command, role, reply_)
                 assert reply_["content"] == refusal, (command, role, reply_["content"])
                 assert not reply_.get("embeds") and not reply_.get("components"), (command, role)
                 assert await snapshot(h) == before, (command, role)
             checked += 1
-    assert checked == 4 * (len(MATRIX) - len(REDDIT_ONLY))
+    assert checked == 4 * len(rows)
     # The allowed calls did what they say.
     states = dict(await h.rows("SELECT id, state FROM activations"))
     assert states[s.to_approve] == "scheduled" and states[s.to_reject] == "rejected"
     assert {states[a] for a in s.to_cancel.values()} == {"cancelled"}
     assert await h.scalar("SELECT count(*) FROM activations WHERE title = 'Ask us'") == 4  # qa, takeover × 2
-    assert await h.scalar("SELECT count(*) FROM activations WHERE kind = 'giveaway'") == 5
     assert await h.scalar("SELECT count(*) FROM community_giveaways") == 1  # by the moderator only
     assert await h.scalar("SELECT count(*) FROM giveaway_draws") == 2  # the draw and one reroll
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 4  # two pools of two
     assert await h.scalar("SELECT count(*) FROM code_redemptions") == 1
     assert await h.scalar("SELECT answered_by FROM qa_questions WHERE id = ?", s.question) == w.bob
+    on_reddit = "SELECT count(*) FROM activations a JOIN reddit_subreddits r ON r.subreddit_id = a.channel_id"
+    if reddit:
+        # reddit-qa, -giveaway and -announcement, each by the moderator and the brand manager, pending
+        assert await h.scalar(f"{on_reddit} WHERE a.state = 'pending'") == 6
+        assert await h.scalar(f"{on_reddit} WHERE a.kind = 'giveaway'") == 2
+        assert await h.scalar(f"{on_reddit} WHERE a.kind = 'announcement'") == 2
+        assert await h.rows("SELECT name, sponsored_flair_id IS NOT NULL FROM reddit_subreddits") == [
+            ("VeganCooking", 1)
+        ]  # r/OatLovers was bound and unbound by the moderator
+        assert await h.scalar("SELECT count(*) FROM reddit_link_codes") == 0  # withdrawn by /link remove
+    assert await h.scalar("SELECT count(*) FROM activations WHERE kind = 'giveaway'") == 5 + 2 * reddit
 
-    await check_own_brands_and_the_taker(h, s)
+    await check_own_brands_and_the_taker(h, s, reddit=reddit)
+
+
+async def check_help(h: Harness, rows: list[str]) -> None:
+    """/help lists, for a moderator, exactly the registered commands a moderator or anyone may run."""
+    answer = await run(h, "help", h.world.owner, MANAGE_GUILD, {})
+    text = "\n".join(f["value"] for f in answer["embeds"][0]["fields"])
+    listed = {line.split("`")[1].removeprefix("/") for line in text.splitlines()}
+    expected = {c for c in rows if MATRIX[c] & {Role.MODERATOR, Role.MEMBER}}
+    assert listed == expected, listed ^ expected
 
 
 Check = tuple[str, int, dict[str, Any], int, str]
 
 
-async def check_own_brands_and_the_taker(h: Harness, s: Scene) -> None:
+async def check_own_brands_and_the_taker(h: Harness, s: Scene, *, reddit: bool) -> None:
     """The limited cells from the other side: alice manages the brand Other, not Acme; bob is the taker
     in #vegan-cooking, not in #general."""
     w, store, now = h.world, h.app.store, h.clock.now
@@ -330,10 +398,24 @@ async def check_own_brands_and_the_taker(h: Harness, s: Scene) -> None:
         ("takeover post", w.bob, {}, w.general, "takeover.error.no_live"),
         ("takeover post", w.alice, {}, w.cooking, "takeover.error.no_live"),
     ]
+    if reddit:
+        in_subreddit = {**proposal, "subreddit": "r/VeganCooking"}
+        del in_subreddit["channel"]
+        cases.append(("activation create reddit-qa", w.alice, in_subreddit, w.general, not_manager))
+        news = {**in_subreddit, "text": "Not mine either"}
+        cases.append(("activation create reddit-announcement", w.alice, news, w.general, not_manager))
+        prize = {k: v for k, v in in_subreddit.items() if k != "title"} | {"prize": "Oats", "rules": "One."}
+        cases.append(
+            ("activation create reddit-giveaway", w.alice, {**prize, "winners": 1}, w.general, not_manager)
+        )
     before = await snapshot(h)
     for command, user, options, channel, key in cases:
         answer = await run(h, command, user, BASIC, options, channel)
         assert answer["flags"] & EPHEMERAL and answer["content"] == i18n.t("en", key), (command, answer)
+    if reddit:  # a subreddit that is not bound here is refused before anything is written
+        elsewhere = {**in_subreddit, "subreddit": "r/Elsewhere"}
+        answer = await run(h, "activation create reddit-qa", w.bob, BASIC, elsewhere)
+        assert answer["content"] == i18n.t("en", "reddit.not_bound", name="Elsewhere"), answer
     assert await snapshot(h) == before
     listed = (await run(h, "brand list", w.bob, BASIC, {}))["embeds"][0]["description"]
     assert "Acme" in listed and "Other" not in listed

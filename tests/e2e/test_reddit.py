@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
+from bot import i18n
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -121,6 +122,35 @@ async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSa
         await h2.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'comments'")
         == while_down[-1].fullname
     )
+
+
+async def test_more_than_a_page_between_two_polls_is_all_recorded_once(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A stream that started on an empty subreddit, and one whose last poll found nothing, both have
+    no `before` anchor in praw's stream; a burst of more than a listing page between two polls must
+    still be read back to the stored cursor."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)  # both streams start on an empty subreddit
+    assert h.app.reddit.state == "running"
+    # The sandbox answers on this event loop, so nothing is polled while the burst is posted.
+    p1 = sb.post(sub, "alice_r", "Burst")
+    first = [sb.comment(p1, ("bob_r", "carol_r")[i % 2], f"first {i}") for i in range(140)]
+    posts = [sb.post(sub, "bob_r", f"post {i}") for i in range(105)]
+    await rounds(h)
+    await rounds(h)  # a poll that finds nothing new (praw's stream drops its anchor after one)
+    second = [sb.comment(p1, "alice_r", f"second {i}") for i in range(230)]
+    await rounds(h)
+
+    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    expected = [p1.fullname, *(t.fullname for t in (*first, *posts, *second))]
+    assert len(sources) == len(set(sources)) == len(expected)
+    assert set(sources) == set(expected)
+    cursors = dict(await h.rows("SELECT stream, fullname FROM reddit_cursors"))
+    assert cursors == {"comments": second[-1].fullname, "submissions": posts[-1].fullname}
 
 
 async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
@@ -240,6 +270,14 @@ async def test_linking_with_a_code_refuses_the_wrong_code_or_sender_and_can_be_u
         (w.alice, alice_r, "alice_r")
     ]
     assert await h.scalar("SELECT count(*) FROM reddit_link_codes") == 0  # a code works once
+    # Both sides are told: a private message on Reddit to the linked account (and only to it), and one
+    # on Discord to the member.
+    assert not sb.messages_to("bob_r")
+    [confirmed] = sb.messages_to("alice_r")
+    assert confirmed.author == sb.app_account.name and confirmed.subject == "Linked to Discord"
+    assert "u/alice_r is now linked" in confirmed.body and "/link remove" in confirmed.body
+    [note] = h.sandbox.messages(h.sandbox.open_dm(w.alice))
+    assert note["content"] == i18n.t("en", "link.confirm_discord", name="alice_r")
     status = await h.slash("link", w.alice, subcommand="status", permissions=BASIC)
     assert "u/alice_r" in reply_text(await status.response())
     removed = await h.slash("link", w.alice, subcommand="remove", permissions=BASIC)

@@ -3,23 +3,24 @@
 An AMA and a giveaway are proposed with the Reddit create commands, approved and run by the same
 engine as Discord's; members take part by commenting on Reddit. Every post and comment the bot made
 (the sandbox's own record, and every text the bot sent to it) starts with the disclosure, in the title
-and in the body. The saturation guard counts the subreddit's activations with the server's. The
-Reddit rows of the permission matrix are walked like the Discord ones.
+and in the body. The saturation guard counts the subreddit's activations with the server's. (The
+Reddit rows of the permission matrix are walked in tests/e2e/test_permissions.py.)
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import i18n
 from bot.activations import disclosure, draw
-from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
+from bot.activations.subreddit import utc
+from bot.ledger import parse_iso
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
     reddit_sb_fixture,
@@ -27,20 +28,11 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     rounds,
     start_with_reddit,
 )
-from tests.e2e.test_permissions import EPHEMERAL, FAILURES, run
-from tests.e2e.test_permissions import snapshot as snapshot_all
 from tests.e2e.test_reddit import bind, link
 
 TAG = disclosure.tag("en", "Acme Oats", "paid")
 GIFT_TAG = disclosure.tag("en", "Acme Oats", "gifted")
 WRITES = ("/api/submit", "/api/comment", "/api/editusertext")
-
-
-async def snapshot(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table but the streams' cursors, which the adapter's thread moves in the background."""
-    tables = await snapshot_all(h)
-    tables.pop("reddit_cursors", None)
-    return tables
 
 
 def at(h: Harness, delta: timedelta) -> str:
@@ -241,71 +233,6 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     assert assert_all_disclosed(sb, GIFT_TAG) == 3  # the post, its edit, the results
 
 
-async def test_the_reddit_rows_of_the_permission_matrix(reddit_sb: RedditSandbox, launcher: Launcher):
-    sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    names = {c.qualified_name for c in h.bot.tree.walk_commands() if not hasattr(c, "walk_commands")}
-    assert names >= REDDIT_ONLY
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, name="Acme", contacts=[w.bob])
-    await h.app.store.update_settings(
-        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
-    )
-    await h.app.store.db.execute(
-        "INSERT INTO partners (community_id, member_id, terms_version, opted_in_at) VALUES (?, ?, 1, ?)",
-        (w.guild, w.alice, h.clock.now.isoformat()),
-    )
-    window = {"starts": at(h, timedelta(days=2)), "ends": at(h, timedelta(days=2, hours=1))}
-    options = {
-        "activation create reddit-qa": {
-            "brand": brand,
-            "subreddit": "r/VeganCooking",
-            "title": "AMA",
-            **window,
-        },
-        "activation create reddit-giveaway": {
-            "brand": brand,
-            "subreddit": "r/VeganCooking",
-            "prize": "Oats",
-            "rules": "One per account.",
-            "winners": 1,
-            **window,
-        },
-    }
-    callers = {
-        Role.MODERATOR: (w.owner, MANAGE_GUILD),
-        Role.BRAND_MANAGER: (w.bob, BASIC),
-        Role.PARTNER: (w.alice, BASIC),
-        Role.MEMBER: (w.carol, BASIC),
-    }
-    for command in sorted(REDDIT_ONLY):
-        for role in reversed(ROLE_ORDER):
-            user, perms = callers[role]
-            before = await snapshot(h)
-            answer = await run(h, command, user, perms, options[command])
-            if role in MATRIX[command]:
-                assert answer.get("content") not in FAILURES, (command, role, answer)
-                assert "is proposed" in answer["content"], (command, role, answer)
-            else:
-                assert answer["type"] == 4 and answer["flags"] & EPHEMERAL, (command, role, answer)
-                assert answer["content"] == i18n.t("en", refusal_key(command)), (command, role)
-                assert await snapshot(h) == before, (command, role)
-    assert await h.scalar("SELECT count(*) FROM activations WHERE state = 'pending'") == 4
-    # A subreddit that is not bound here is refused before anything is written.
-    before = await snapshot(h)
-    answer = await run(
-        h,
-        "activation create reddit-qa",
-        w.bob,
-        BASIC,
-        {**options["activation create reddit-qa"], "subreddit": "r/Elsewhere"},
-    )
-    assert answer["content"] == i18n.t("en", "reddit.not_bound", name="Elsewhere")
-    assert await snapshot(h) == before
-
-
 async def seed_scores(h: Harness, scores: dict[int, float]) -> None:
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     for rank, (member, score) in enumerate(ranked, start=1):
@@ -359,3 +286,94 @@ async def test_a_linked_members_standing_combines_both_identities_and_unlinked_o
     assert listing.index(f"<@{w.bob}>") < listing.index(f"<@{w.alice}>")  # unlinked: counted apart
     me = await h.slash("voices", w.alice, subcommand="me", permissions=BASIC)
     assert not (await me.response()).json["data"]["embeds"][0].get("fields")
+
+
+async def test_a_sponsored_announcement_is_featured_while_live_and_closed_at_the_end(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    oats = sb.add_subreddit("OatLovers", moderators=("modjane",))
+    for name in ("modjane", "alice_r"):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    h.app.activations.intents.base_delay = 0.05
+    await bind(h, "r/VeganCooking")
+    await link(h, sb, w.owner, "modjane")  # binds r/OatLovers, which only modjane moderates
+    assert "now part of this community" in await bind(h, "r/OatLovers")
+    assert "Sponsored" in await flair(h, "r/VeganCooking", "sponsored")
+    brand = await seed_brand(h, contacts=[w.bob])
+    await h.app.store.update_settings(
+        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
+    )
+    text = "Our barista oat milk is back in stores.\nAsk your local shop."
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": "Oat milk is back",
+        "text": text,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, announcement = await create(h, "reddit-announcement", w.bob, options, permissions=BASIC)
+    assert announcement is not None, data
+    later = {"starts": at(h, timedelta(hours=3)), "ends": at(h, timedelta(hours=5))}
+    data, elsewhere = await create(
+        h, "reddit-announcement", w.bob, {**options, **later, "subreddit": "r/OatLovers"}, permissions=BASIC
+    )
+    assert elsewhere is not None, data
+    assert await h.scalar("SELECT DISTINCT kind FROM activations") == "announcement"
+    for activation in (announcement, elsewhere):
+        assert "approved" in (await approve(h, activation))["content"]
+    t0 = h.clock.now
+    await move_to(h, t0 + timedelta(minutes=11))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", announcement) == "live"
+
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.subreddit is sub and post.title == f"{TAG} · Oat milk is back"
+    assert post.body.startswith(f"**{TAG}**") and "Our barista oat milk is back in stores." in post.body
+    assert post.flair_text == "Sponsored"
+    assert post.stickied and post.distinguished == "moderator" and not post.locked  # the bot moderates
+    sb.comment(post, "alice_r", "Finally!")
+
+    # At the end Reddit fails the lock past prawcore's own retries: the closing intent is retried, and
+    # its finished step (the edit) is not done again.
+    sb.fail("/api/lock", status=503, times=4)
+    await move_to(h, t0 + timedelta(hours=2, minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", announcement) == "ended"
+    await eventually(lambda: _intent_done(h, announcement), "the announcement closed after retries")
+    locks = [c.status for c in sb.calls if c.path == "/api/lock"]
+    assert 503 in locks and locks[-1] == 200
+    assert post.edits == 1 and sb.count("POST", "/api/editusertext") == 1
+    ended_line = i18n.t("en", "reddit_announcement.ended", when=utc(await ends_at(h, announcement)))
+    assert ended_line in post.body and "Our barista oat milk is back in stores." in post.body
+    assert not post.stickied and post.locked and post.distinguished == "moderator"
+
+    # Where the bot does not moderate: not featured, the moderators told once; cancelled while live, the
+    # post says it was withdrawn, and nothing more can be done there.
+    await move_to(h, t0 + timedelta(hours=3, minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", elsewhere) == "live"
+    (other,) = [t for t in sb.made_by_app() if t.kind == "t3" and t.subreddit is oats]
+    assert other.title == post.title and not other.stickied and other.distinguished is None
+    assert len(sb.messages_to("/r/OatLovers")) == 1 and not sb.messages_to("/r/VeganCooking")
+    cancelled = await h.slash(
+        "activation", w.owner, {"id": elsewhere}, subcommand="cancel", permissions=MANAGE_GUILD
+    )
+    await cancelled.response()
+    await eventually(lambda: _intent_done(h, elsewhere), "the withdrawn announcement closed")
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", elsewhere) == "cancelled"
+    assert "This announcement was withdrawn at" in other.body and other.edits == 1
+    assert not other.locked and not other.stickied
+    assert assert_all_disclosed(sb, TAG) == 4  # two posts, two edits
+
+
+async def _intent_done(h: Harness, activation_id: int) -> bool:
+    state = await h.scalar(
+        "SELECT state FROM activation_intents WHERE activation_id = ? AND action = 'close'", activation_id
+    )
+    return state == "done"
+
+
+async def ends_at(h: Harness, activation_id: int) -> datetime:
+    return parse_iso(str(await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)))

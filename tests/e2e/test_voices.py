@@ -132,6 +132,7 @@ async def test_excluded_member_is_not_ranked(harness: Harness):
         permissions=MANAGE_GUILD,
     )
     await override.response()
+    await harness.settle()  # the reply is deferred: the exclusion is saved once the command has finished
     await recompute(harness)
     assert await harness.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", people[0]) == 0
     assert await harness.scalar("SELECT count(*) FROM trust_scores WHERE scope = 'all'") > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,49 @@ def test_misnamed_migration_files_are_refused(tmp_path: Path):
     write(tmp_path, {"0001_ok.sql": "", "2_bad.sql": ""})
     with pytest.raises(MigrationError, match=r"2_bad\.sql"):
         discover_migrations(tmp_path)
+
+
+ACTIVATION = (
+    "INSERT INTO activations (community_id, brand_id, kind, title, channel_id, starts_at, ends_at,"
+    " created_by, created_at, updated_at) VALUES (1, 1, ?, 'T', 5, '2026-01-01', '2026-01-02', 9,"
+    " '2026-01-01', '2026-01-01')"
+)
+
+
+async def test_the_announcement_kind_is_added_in_place_keeping_rows_and_children(tmp_path: Path):
+    """0015 widens the CHECK on activations.kind by editing the stored schema: existing activations and
+    the rows hanging off them (ON DELETE CASCADE) stay, and the constraint still refuses unknown kinds."""
+    older = tmp_path / "m"
+    older.mkdir()
+    for migration in discover_migrations():
+        if migration.version < 15:
+            (older / migration.path.name).write_bytes(migration.path.read_bytes())
+    store = await Store.open(tmp_path / "db.sqlite3", migrations=older)
+    try:
+        await store.db.execute(
+            "INSERT INTO brands (id, community_id, name, created_by, created_at, updated_at)"
+            " VALUES (1, 1, 'A', 9, 'x', 'x')"
+        )
+        await store.db.execute(ACTIVATION, ("giveaway",))
+        await store.db.execute(
+            "INSERT INTO activation_transitions (activation_id, community_id, to_state, at)"
+            " VALUES (1, 1, 'pending', '2026-01-01')"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.db.execute(ACTIVATION, ("announcement",))
+    finally:
+        await store.close()
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        assert await store.schema_version() >= 15
+        assert await store.scalar("SELECT count(*) FROM activation_transitions") == 1
+        await store.db.execute(ACTIVATION, ("announcement",))
+        assert await store.scalar("SELECT group_concat(kind) FROM activations") == "giveaway,announcement"
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.db.execute(ACTIVATION, ("poll",))
+        with pytest.raises(sqlite3.IntegrityError, match="cannot change kind"):
+            await store.db.execute("UPDATE activations SET kind = 'qa' WHERE id = 1")
+        assert await store.scalar("SELECT integrity_check FROM pragma_integrity_check") == "ok"
+        assert await store.scalar("SELECT count(*) FROM sqlite_temp_master") == 0
+    finally:
+        await store.close()

@@ -4,13 +4,17 @@ and the Reddit settings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bot import i18n
 from bot.config import ConfigError, Settings
 from bot.errors import InvalidInput
-from bot.links import Combined, code_hash, codes_in, combine_scores, new_code
+from bot.links import Combined, InboxMessage, LinkService, code_hash, codes_in, combine_scores, new_code
 from bot.links.rules import reddit_username
+from bot.platform import Post
+from bot.store import Store
 from bot.subreddits import (
     RedditItem,
     account_fullname,
@@ -21,6 +25,7 @@ from bot.subreddits import (
     topic_id,
 )
 from bot.subreddits.ids import BadFullname, newer
+from tests.unit.fakes import FakePlatform
 
 T = 1_700_000_000.0
 
@@ -116,3 +121,38 @@ def test_reddit_settings_are_all_or_nothing_and_form_the_required_user_agent():
         Settings.from_env({k: v for k, v in env.items() if k != "MICROVOICE_REDDIT_PASSWORD"}, dotenv=None)
     with pytest.raises(ConfigError, match="both"):
         Settings.from_env({**env, "MICROVOICE_REDDIT_OAUTH_URL": "http://127.0.0.1:1"}, dotenv=None)
+
+
+async def test_a_link_is_confirmed_on_both_platforms_in_the_communitys_language(tmp_path: Path):
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        now = datetime(2026, 5, 1, tzinfo=UTC)
+        platform = FakePlatform()
+
+        async def lang_of(_community: int) -> str:
+            return "he"
+
+        links = LinkService(
+            store, bot_account="MicrovoiceBot", clock=lambda: now, platform=platform, lang_of=lang_of
+        )
+        started = await links.start(1, 42, "u/alice_r")
+        closed = await links.start(1, 43, "u/bob_r")
+        platform.closed_dms.add(43)
+        results = await links.check_inbox(
+            [
+                InboxMessage("t4_1", "carol_r", "t2_3", "link", started.code),  # another account
+                InboxMessage("t4_2", "alice_r", "t2_1", "link", started.code),
+                InboxMessage("t4_3", "bob_r", "t2_2", "link", closed.code),
+            ]
+        )
+        assert [r.outcome for r in results] == ["wrong_sender", "linked", "linked"]
+        assert results[0].reply is None
+        reply = results[1].reply
+        assert reply is not None and reply.to == "alice_r"
+        assert reply.body == i18n.t("he", "link.confirm_reddit", name="alice_r")
+        assert reply.subject == i18n.t("he", "link.confirm_subject")
+        # The member is told on Discord; one whose private messages are closed is linked all the same.
+        assert platform.private == [(42, Post(content=i18n.t("he", "link.confirm_discord", name="alice_r")))]
+        assert results[2].reply is not None and await links.link(1, 43) is not None
+    finally:
+        await store.close()

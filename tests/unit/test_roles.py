@@ -17,15 +17,26 @@ from bot.app import discover_cogs
 from bot.roles import EVERYONE, MATRIX, OWN_BRAND_ONLY, TAKER_ONLY, Role, cell, matrix_markdown
 
 Command = app_commands.Command  # type: ignore[type-arg]
+Group = app_commands.Group
 
 
-def cog_commands() -> Iterator[Command]:
+class _Named:
+    """A command of a group built outside its parent, under the name it has once registered."""
+
+    def __init__(self, qualified_name: str, checks: list[object]) -> None:
+        self.qualified_name, self.checks = qualified_name, checks
+
+
+def cog_commands() -> Iterator[Command | _Named]:
     """Every slash command of every cog module: module-level groups and the groups of its Cog classes.
 
     A module-level group is imported by the modules that add to it (``activation_group``): each root is
-    walked once, after every module has added its subcommands.
+    walked once, after every module has added its subcommands. A group class the module's `setup`
+    instantiates (the Reddit groups, registered only when Reddit is configured) is built here with no
+    app, under the group its `parent_name` names.
     """
     roots: dict[int, app_commands.Group | Command] = {}
+    prefixed: list[tuple[str, app_commands.Group]] = []
     for name in discover_cogs():
         module = importlib.import_module(name)
         for value in vars(module).values():
@@ -33,11 +44,18 @@ def cog_commands() -> Iterator[Command]:
                 roots[id(value)] = value
             elif inspect.isclass(value) and issubclass(value, commands.Cog) and value.__module__ == name:
                 roots.update((id(c), c) for c in value.__cog_app_commands__ if c.parent is None)
+            elif inspect.isclass(value) and value.__module__ == name and issubclass(value, Group):
+                prefixed.append((getattr(value, "parent_name", ""), value(None)))  # type: ignore[call-arg]
     for root in roots.values():
         if isinstance(root, app_commands.Group):
             yield from (c for c in root.walk_commands() if isinstance(c, app_commands.Command))
         else:
             yield root
+    for prefix, group in prefixed:
+        for command in group.walk_commands():
+            if isinstance(command, app_commands.Command):
+                yield _Named(f"{prefix} {command.qualified_name}".strip(), command.checks)
+
 
 
 def test_every_command_has_a_matrix_row_and_every_row_a_command():
