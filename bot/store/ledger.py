@@ -8,7 +8,7 @@ transaction, then folds the rows it inserted (found by rowid: new rows get ids a
 before the batch) into every aggregate kept from the events (`engagement_daily`, `activity_daily`,
 and the report aggregates of `bot.store.reports`) and advances the per-channel cursors the gap fill
 reads from: a few GROUP BY statements per batch (`AFTER_INSERT`, the one place they are listed)
-instead of per-row triggers, which measured twice as fast on a large ledger (migration 0015).
+instead of per-row triggers, which measured twice as fast on a large ledger (migration 0016).
 """
 
 from __future__ import annotations

@@ -110,6 +110,10 @@ class Harness:
         permissions: int | None = None,
         subcommand: str | list[str] | None = None,
     ) -> Interaction:
+        # The bot registers its commands in the background (bot/command_sync.py): a member can only
+        # invoke them once that first attempt is over, as on Discord.
+        sync = self.app.command_sync
+        await eventually(lambda: sync.state.ok or sync.state.error, "the command sync", timeout=15)
         return await self.sandbox.slash(
             self.world.guild,
             self.world.general,
