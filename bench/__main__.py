@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.ingest_throughput", "bench.trust_quality", "bench.reports")
+BENCHMARKS = ("bench.ingest_throughput", "bench.trust_quality", "bench.reports", "bench.scaling")
 
 
 def main() -> int:

@@ -30,6 +30,9 @@ async def _run(settings: Settings, token: str) -> int:
         point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
         log.info("using the Discord-compatible API at %s", settings.discord_api_base)
     bot = build_bot(settings)
+    if settings.shard_count:
+        ids = ",".join(map(str, settings.shard_ids)) or "all"
+        log.info("running shard(s) %s of %d", ids, settings.shard_count)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,6 +160,19 @@ def _verify_giveaway(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _with_shards(settings: Settings, shard_ids: str | None, shard_count: int | None) -> Settings:
+    """The settings with the shards given on the command line (which win over the environment)."""
+    from dataclasses import replace
+
+    from bot.shards import Shards, parse_shard_ids
+
+    count = settings.shard_count if shard_count is None else shard_count
+    try:
+        ids = settings.shard_ids if shard_ids is None else parse_shard_ids(shard_ids)
+        Shards(ids, count)
+    except ValueError as exc:
+        raise ConfigError(f"--shard-ids/--shard-count: {exc}") from None
+    return replace(settings, shard_ids=ids, shard_count=count)
 def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser(
         "report", help="write a report's CSV and PNG chart without Discord (the database in MICROVOICE_DB)"
@@ -169,7 +185,9 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     activation.add_argument("id", type=int, help="the activation's number")
     for parser in (community, activation):
         parser.add_argument("--out", type=Path, default=Path("."), help="directory to write the files to")
-        parser.add_argument("--db", type=Path, help="the database file (default: MICROVOICE_DB or data/)")
+        parser.add_argument(
+            "--db", help="the database file or postgresql:// URL (default: MICROVOICE_DB or data/)"
+        )
 
 
 async def _report(args: argparse.Namespace, settings: Settings) -> int:
@@ -180,12 +198,14 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.i18n import t
     from bot.reports.files import write_files
     from bot.reports.service import ReportService
-    from bot.store import Store
+    from bot.store import Store, is_postgres_url
 
-    db = args.db or settings.db_path
-    if not db.exists():
-        print(f"error: no database at {db}", file=sys.stderr)
-        return 2
+    db: Path | str = args.db or settings.database
+    if not is_postgres_url(db):
+        db = Path(db)
+        if not db.exists():
+            print(f"error: no database at {db}", file=sys.stderr)
+            return 2
     store = await Store.open(db)
     try:
         reports = ReportService(
@@ -218,7 +238,14 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Microvoice community bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot with DISCORD_TOKEN from the environment or .env")
+    run = sub.add_parser("run", help="run the bot with DISCORD_TOKEN from the environment or .env")
+    run.add_argument(
+        "--shard-ids",
+        help="the shards this process serves, e.g. 0,1 or 0-3 (with --shard-count; see docs/scaling.md)",
+    )
+    run.add_argument(
+        "--shard-count", type=int, help="how many shards the bot runs as in all (every process says the same)"
+    )
     demo = sub.add_parser("demo", help="run the bot against the local sandbox with a simulated community")
     demo.add_argument("--members", type=int, default=200)
     demo.add_argument("--days", type=float, default=7.0)
@@ -231,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "run":
         try:
-            settings = Settings.from_env()
+            settings = _with_shards(Settings.from_env(), args.shard_ids, args.shard_count)
             token = settings.require_token()
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)

@@ -12,7 +12,7 @@ import json
 import logging
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,7 @@ from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
 from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
+from bot.shards import Shards
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import platform_of
@@ -115,6 +116,11 @@ class App:
     audit: AuditLog
     reports: ReportService
     clock: Callable[[], datetime] = utcnow
+    shards: Shards = field(default_factory=Shards)
+
+    def owns(self, community_id: int) -> bool:
+        """Whether this process runs that community's scheduled work (its guild is on our shards)."""
+        return self.shards.owns(community_id)
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
     subreddits: SubredditService | None = None
@@ -216,11 +222,22 @@ class MicrovoiceBot(commands.Bot):
         client only when the attribute exists; the cogs' listeners still get every message."""
         raise AttributeError("on_message")
 
+    @property
+    def shards(self) -> Shards:
+        return Shards(self.settings.shard_ids, self.settings.shard_count)
+
     async def setup_hook(self) -> None:
-        store = await Store.open(self.settings.db_path)
+        store = await Store.open(self.settings.database)
+        shards = self.shards
         params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
         # Brand contacts and erased members' pseudonyms are never ranked.
-        voices = Voices(store, params=params, clock=self.clock, excluded=store.ranking_exclusions)
+        voices = Voices(
+            store,
+            params=params,
+            clock=self.clock,
+            excluded=store.ranking_exclusions,
+            memory_budget_mb=self.settings.trust_memory_mb,
+        )
         ingest = Ingest(
             store,
             batch_size=self.settings.ingest_batch_size,
@@ -258,6 +275,7 @@ class MicrovoiceBot(commands.Bot):
             voices,
             clock=clock,
             default_retention_days=self.settings.retention_days,
+            owns=shards.owns,
             linked=store.linked_identities,
             audit=audit,
             before_erase=take_back_roles,
@@ -271,6 +289,7 @@ class MicrovoiceBot(commands.Bot):
             clock=clock,
             default_locale=self.settings.default_locale,
             audit=audit,
+            owns=shards.owns,
         )
         reports = ReportService(
             store,
@@ -278,6 +297,7 @@ class MicrovoiceBot(commands.Bot):
             default_locale=self.settings.default_locale,
             sink=PlatformSink(platform),
             flush=ingest.flush,
+            owns=shards.owns,
         )
         activations.on_ended(reports.activation_ended)  # its report goes to the report channel
         giveaways = GiveawayService(activations, ingest)
@@ -310,6 +330,7 @@ class MicrovoiceBot(commands.Bot):
             audit=audit,
             reports=reports,
             clock=clock,
+            shards=shards,
         )
         if self.settings.reddit_enabled:
             self._build_reddit(self.app)
@@ -335,7 +356,7 @@ class MicrovoiceBot(commands.Bot):
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
         from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
 
-        adapter = RedditAdapter(self.settings)
+        adapter = RedditAdapter(self.settings, owns=app.owns, reads_inbox=app.shards.first)
         app.reddit = adapter
         app.subreddits = SubredditService(app.store, app.ingest, adapter, clock=self.clock)
         app.links = LinkService(
@@ -360,7 +381,7 @@ class MicrovoiceBot(commands.Bot):
     async def _recompute_trust(self) -> None:
         if self.app is not None:
             await self.app.ingest.flush()
-            await self.app.voices.recompute_all()
+            await self.app.voices.recompute_all(only=self.app.owns)
 
     async def close(self) -> None:
         app = self.app
@@ -388,7 +409,17 @@ class MicrovoiceBot(commands.Bot):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
-        """Sync only when the command tree changed (Discord allows about 200 syncs a day)."""
+        """Sync only when the command tree changed (Discord allows about 200 syncs a day). Sharded
+        processes share the application's commands: one of them syncs at a time, under a database-wide
+        lock, and the others find the fingerprint already stored."""
+        assert self.app is not None
+        async with self.app.store.exclusive("command-sync") as mine:
+            if not mine:
+                log.info("another process is syncing the application commands")
+                return False
+            return await self._sync_commands(force=force)
+
+    async def _sync_commands(self, *, force: bool) -> bool:
         assert self.app is not None
         targets: list[discord.Object | None]
         if self.settings.command_guild_ids:
@@ -410,7 +441,16 @@ class MicrovoiceBot(commands.Bot):
         return synced
 
 
+class ShardedMicrovoiceBot(MicrovoiceBot, commands.AutoShardedBot):
+    """The bot as one process of several: discord.py's sharded client, on the shards in settings."""
+
+
 def build_bot(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
 ) -> MicrovoiceBot:
+    if settings.shard_count:
+        options = dict(shard_count=settings.shard_count, **client_options)
+        if settings.shard_ids:
+            options["shard_ids"] = list(settings.shard_ids)
+        return ShardedMicrovoiceBot(settings, clock=clock, **options)
     return MicrovoiceBot(settings, clock=clock, **client_options)

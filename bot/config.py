@@ -113,6 +113,8 @@ class Settings:
 
     discord_token: str = field(default="", repr=False)
     db_path: Path = Path("data/microvoice.sqlite3")
+    # MICROVOICE_DB given as a postgresql:// URL: the store runs on PostgreSQL instead of `db_path`.
+    database_url: str = field(default="", repr=False)
     default_locale: str = "en"
     log_level: str = "INFO"
     # Guilds whose slash commands are synced directly (instant); empty means global commands.
@@ -133,6 +135,16 @@ class Settings:
     discord_api_base: str = ""
     discord_gateway_url: str = ""
     discord_cdn_base: str = ""
+    # Sharded processes (`python -m bot run --shard-ids 0,1 --shard-count 4`); 0 means unsharded.
+    shard_ids: tuple[int, ...] = ()
+    shard_count: int = 0
+    # Memory for cached trust ranking state (graphs, live rankings) per process, in MB.
+    trust_memory_mb: int = 1024
+
+    @property
+    def database(self) -> Path | str:
+        """What `Store.open` takes: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url or self.db_path
     # Reddit (optional): a "script" app's id and secret and the bot's own Reddit account. Without them
     # the bot runs Discord-only. See `.env.example`.
     reddit_client_id: str = ""
@@ -202,11 +214,24 @@ class Settings:
             raise ConfigError(
                 f"MICROVOICE_DISCORD_GATEWAY_URL must be a ws:// or wss:// URL, got {gateway!r}"
             )
+        database = merged.get("MICROVOICE_DB", "").strip()
+        url = database if database.startswith(("postgresql://", "postgres://")) else ""
+        if "://" in database and not url:
+            raise ConfigError(
+                f"MICROVOICE_DB must be a file path (SQLite) or a postgresql:// URL, got {database.split('://')[0]}://..."
+            )
+        shard_count = _int(merged, "MICROVOICE_SHARD_COUNT", 0, lo=0, hi=10_000)
+        shard_ids = _ids(merged, "MICROVOICE_SHARD_IDS")
+        if shard_ids and not shard_count:
+            raise ConfigError("MICROVOICE_SHARD_IDS needs MICROVOICE_SHARD_COUNT")
+        if any(not 0 <= i < shard_count for i in shard_ids):
+            raise ConfigError(f"MICROVOICE_SHARD_IDS must be between 0 and {shard_count - 1}")
         reddit = _reddit_settings(merged)
         return cls(
             **reddit,
             discord_token=merged.get("DISCORD_TOKEN", "").strip(),
-            db_path=Path(merged.get("MICROVOICE_DB", "").strip() or "data/microvoice.sqlite3"),
+            db_path=Path((database if not url else "") or "data/microvoice.sqlite3"),
+            database_url=url,
             default_locale=locale,
             log_level=level,
             command_guild_ids=_ids(merged, "MICROVOICE_COMMAND_GUILD_IDS"),
@@ -220,6 +245,9 @@ class Settings:
             discord_api_base=api_base,
             discord_gateway_url=gateway,
             discord_cdn_base=cdn,
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+            trust_memory_mb=_int(merged, "MICROVOICE_TRUST_MEMORY_MB", 1024, lo=16, hi=1_000_000),
         )
 
     def require_token(self) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
-from bot.store.ledger import LedgerWriter
+from bot.store.ledger import LedgerWriter, StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ class Ingest:
         assert self._oldest is not None
         return max(0.0, self._oldest + self.flush_interval - time.monotonic())
 
-    def _run(self, writer: LedgerWriter) -> None:
+    def _run(self, writer: LedgerWriter | StoreWriter) -> None:
         retry = 0.1
         try:
             while True:

@@ -97,9 +97,15 @@ class RedditAdapter:
         settings: Settings,
         *,
         make_client: Callable[[Settings], praw.Reddit] = build_reddit,
+        owns: Callable[[int], bool] = lambda _community_id: True,
+        reads_inbox: bool = True,
     ) -> None:
         self.settings = settings
         self.make_client = make_client
+        # Sharded processes (docs/scaling.md): each follows the subreddits bound to the communities on
+        # its own shards, and one of them (the one serving shard 0) reads the bot's inbox.
+        self.owns = owns
+        self.reads_inbox = reads_inbox
         self.state: State = "idle"
         self.refusal: str | None = None
         self.subreddits: SubredditService | None = None
@@ -300,7 +306,7 @@ class RedditAdapter:
 
     def _replanned(self, follows: dict[tuple[str, Stream], _Follow]) -> dict[tuple[str, Stream], _Follow]:
         assert self.subreddits is not None
-        plan = _Plan([b.name for b in self._on_loop(self.subreddits.load())])
+        plan = _Plan([b.name for b in self._on_loop(self.subreddits.load()) if self.owns(b.community_id)])
         plan.cursors = self._on_loop(self.subreddits.resume_points())
         kept: dict[tuple[str, Stream], _Follow] = {}
         for name in plan.names:
@@ -442,7 +448,7 @@ class RedditAdapter:
         await self.subreddits.anchor(subreddit_fullname, follow.stream, fullname)
 
     def _check_inbox(self, reddit: praw.Reddit) -> None:
-        if self.links is None:
+        if self.links is None or not self.reads_inbox:
             return
         unread = [m for m in reddit.inbox.unread(limit=100) if isinstance(m, praw.models.Message)]
         if not unread:

@@ -80,12 +80,16 @@ class LiveCounter:
         self.interval = interval
         self.sleep = sleep
         self.edits = 0
-        self._pending: dict[int, asyncio.Task[None]] = {}
+        self._pending: dict[int, asyncio.Task[None]] = {}  # edits not started yet, one per giveaway
+        self._running: set[asyncio.Task[None]] = set()  # every edit until it is done
         self._last: dict[int, datetime] = {}
 
     def touch(self, activation_id: int) -> None:
         if activation_id not in self._pending:
-            self._pending[activation_id] = asyncio.create_task(self._edit_later(activation_id))
+            task = asyncio.create_task(self._edit_later(activation_id))
+            self._pending[activation_id] = task
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def _edit_later(self, activation_id: int) -> None:
         try:
@@ -104,12 +108,13 @@ class LiveCounter:
             log.warning("could not update the entry count of giveaway %s", activation_id, exc_info=True)
 
     async def drain(self) -> None:
-        """Wait for the edits already asked for."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+        """Wait for the edits already asked for, including one that has started (it has left `_pending`
+        but may still be reading the count or editing the post)."""
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
 
     def close(self) -> None:
-        for task in self._pending.values():
+        for task in self._running:
             task.cancel()
         self._pending.clear()
 
@@ -475,7 +480,11 @@ class GiveawayService:
         before intents existed); the ones with an intent are caught up by the engine."""
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
-            if activation is not None and self.engine.platform_name(activation) == "discord":
+            if (
+                activation is not None
+                and self.engine.owns(activation.community_id)
+                and self.engine.platform_name(activation) == "discord"
+            ):
                 try:
                     await self.finish(activation)
                 except Exception:

@@ -139,6 +139,7 @@ class IntentRunner:
         perform: Perform,
         lock: Callable[[int], Any],
         default_locale: str = "en",
+        owns: Callable[[int], bool] = lambda _community_id: True,
     ) -> None:
         self.store = store
         self.platform = platform
@@ -148,6 +149,8 @@ class IntentRunner:
         self.perform = perform
         self.lock = lock
         self.default_locale = default_locale
+        # Sharded processes resume the intents of the communities on their own shards only.
+        self.owns = owns
         self.base_delay = BASE_DELAY
         self.max_delay = MAX_DELAY
 
@@ -191,7 +194,8 @@ class IntentRunner:
         """At start-up: every pending intent once (failures schedule their own retries); how many finished."""
         finished = 0
         for intent in await self.store.pending_intents():
-            finished += await self.retry(intent.id)
+            if self.owns(intent.community_id):
+                finished += await self.retry(intent.id)
         return finished
 
     async def run(self, intent: IntentRow) -> bool:

@@ -123,9 +123,13 @@ class ActivationService:
         clock: Callable[[], datetime],
         default_locale: str = "en",
         audit: AuditLog | None = None,
+        owns: Callable[[int], bool] = lambda _community_id: True,
     ) -> None:
         self.store = store
         self.audit = audit
+        # Sharded processes run the scheduled work of the communities on their own shards only
+        # (bot/shards.py); another process runs the rest, from the same database.
+        self.owns = owns
         # Every call goes to the platform owning the activation's channel (Discord, or a subreddit).
         self.platform = platform if isinstance(platform, PlatformRouter) else PlatformRouter(platform)
         self.publisher = Publisher(self.platform)
@@ -146,6 +150,7 @@ class ActivationService:
             perform=self._perform,
             lock=self._lock,
             default_locale=default_locale,
+            owns=owns,
         )
 
     # -- kinds and lifecycle ------------------------------------------------------------------------
@@ -183,7 +188,7 @@ class ActivationService:
         """Arm the jobs of every open activation, and catch up in the background once the platform is up."""
         now = self.clock()
         for activation in await self.store.open_activations():
-            if activation.due(now) is None:
+            if self.owns(activation.community_id) and activation.due(now) is None:
                 self.schedule(activation)
         self._boot_task = asyncio.create_task(self._catch_up())
 
@@ -544,7 +549,7 @@ class ActivationService:
         now = self.clock()
         total = 0
         for activation in await self.store.open_activations():
-            if activation.due(now) is not None:
+            if self.owns(activation.community_id) and activation.due(now) is not None:
                 total += await self.advance(activation.id)
         return total
 

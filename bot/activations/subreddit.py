@@ -156,6 +156,8 @@ class SubredditActivations:
                     continue
                 if self.engine.platform_name(activation) != PLATFORM:
                     continue
+                if not self.engine.owns(activation.community_id):
+                    continue
                 if activation.kind not in ("qa", "giveaway"):
                     continue  # an announcement reads no comments
                 handler = self.qa if activation.kind == "qa" else self.giveaway
@@ -380,6 +382,8 @@ class RedditGiveaway:
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
             if activation is None or self.engine.platform_name(activation) != PLATFORM:
+                continue
+            if not self.engine.owns(activation.community_id):
                 continue
             try:
                 await self.finish(activation)

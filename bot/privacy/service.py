@@ -53,6 +53,7 @@ class PrivacyService:
         clock: Callable[[], datetime],
         default_retention_days: int,
         gzip_over: int = EXPORT_GZIP_OVER,
+        owns: Callable[[int], bool] = lambda _community_id: True,
         linked: Callable[[int, int], Awaitable[list[int]]] | None = None,
         audit: AuditLog | None = None,
         before_erase: Callable[[int, int], Awaitable[None]] | None = None,
@@ -66,6 +67,8 @@ class PrivacyService:
         self.clock = clock
         self.default_retention_days = default_retention_days
         self.gzip_over = gzip_over
+        # Sharded processes purge the communities on their own shards only (bot/shards.py).
+        self.owns = owns
         # The member's other identities they linked themselves (a Reddit account): exported and
         # erased with them.
         self.linked = linked
@@ -129,6 +132,8 @@ class PrivacyService:
         purged: dict[int, int] = {}
         now = self.clock()
         for community_id, days in await self.store.retention_targets(self.default_retention_days):
+            if not self.owns(community_id):
+                continue
             try:
                 n = await self.store.purge_events_before(community_id, retention_cutoff(now, days))
             except Exception:

@@ -130,9 +130,13 @@ class ReportService:
         default_locale: str = "en",
         sink: ReportSink | None = None,
         flush: Callable[[], Awaitable[None]] | None = None,
+        owns: Callable[[int], bool] = lambda _community_id: True,
     ) -> None:
         self.store = store
         self.clock = clock
+        # Sharded processes post the digests of the communities on their own shards (bot/shards.py);
+        # the claim in the database keeps each digest to one post whatever runs it.
+        self.owns = owns
         self.default_locale = default_locale
         self.sink = sink
         self.flush = flush
@@ -305,6 +309,8 @@ class ReportService:
         start = week_start_day(week)
         posted = 0
         for community_id, channel_id, _ in await self.store.report_channels():
+            if not self.owns(community_id):
+                continue
             if not await self.store.claim_digest(community_id, week, now=now):
                 continue
             try:

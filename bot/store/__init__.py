@@ -1,4 +1,5 @@
-"""The only place that speaks SQL. aiosqlite over one SQLite file in WAL mode, foreign keys on.
+"""The only place that speaks SQL. aiosqlite over one SQLite file in WAL mode, foreign keys on (the
+default, nothing to set up); or PostgreSQL through asyncpg, for several bot processes over one database.
 
 `Store` is one object composed of a query mixin per concern, all sharing one connection and its write
 lock (`base`):
@@ -16,13 +17,19 @@ lock (`base`):
 - `voice_roles` trusted-voice role rules and the members the bot gave a role to
 - `reports`     report aggregates (fed with each ledger batch) and what reports read
 
-Open with `await Store.open(path)`; close with `await store.close()`.
+- `postgres`    the PostgreSQL connection and the small translation portable SQL needs there
+
+Open with `await Store.open(target)`, where `target` is a file path (SQLite) or a `postgresql://` URL;
+close with `await store.close()`. Every query is written once; `bot.store.postgres` explains what is
+translated for PostgreSQL and how a query whose text must differ is written (`Dialects`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+
+import asyncpg
 
 from bot.store.activations import (
     ActivationQueries,
@@ -32,7 +39,7 @@ from bot.store.activations import (
     TakeoverSnapshot,
     WindowCheck,
 )
-from bot.store.base import PAGE_CACHE_KIB, Params, StoreBase, connect
+from bot.store.base import PAGE_CACHE_KIB, Dialects, IntegrityError, Params, StoreBase, connect
 from bot.store.giveaways import (
     ClaimOutcome,
     Draw,
@@ -54,6 +61,7 @@ from bot.store.migrate import (
 from bot.store.migrate import migrate as apply_migrations
 from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
+from bot.store.postgres import ConstraintViolation, connect_postgres, is_postgres_url, redact
 from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
 from bot.store.reports import ReportQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
@@ -72,9 +80,12 @@ __all__ = [
     "ClaimOutcome",
     "CommunitySettings",
     "ConsentEntry",
+    "ConstraintViolation",
+    "Dialects",
     "Draw",
     "EngagementColumns",
     "EntryOutcome",
+    "IntegrityError",
     "IntentRow",
     "MemberDays",
     "Migration",
@@ -92,6 +103,7 @@ __all__ = [
     "TakeoverSnapshot",
     "WindowCheck",
     "discover_migrations",
+    "is_postgres_url",
     "write_codes",
     "write_giveaway_secret",
 ]
@@ -110,12 +122,28 @@ class Store(
     VoiceRoleQueries,
     ReportQueries,
 ):
-    """Async facade over the database. Open with `await Store.open(path)`; close with `await close()`."""
+    """Async facade over the database. Open with `await Store.open(target)`; close with `await close()`."""
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrations: Path = MIGRATIONS_DIR) -> Store:
-        """Connect and bring the schema up to date with the files in `migrations`."""
-        path = Path(path)
+    async def open(
+        cls, target: Path | str, *, migrations: Path = MIGRATIONS_DIR, pool_size: int = 10
+    ) -> Store:
+        """Connect and bring the schema up to date with the files in `migrations`. `target` is a SQLite
+        file path, or a `postgresql://` URL (then `pool_size` connections at most)."""
+        if is_postgres_url(target):
+            url = str(target)
+            try:
+                pg = await connect_postgres(url, max_size=pool_size)
+            except (OSError, asyncpg.PostgresError) as exc:
+                raise ConnectionError(f"cannot reach PostgreSQL at {redact(url)}: {exc}") from exc
+            try:
+                store = cls(pg, Path(redact(url)))
+                await store.migrate(discover_migrations(migrations))
+            except BaseException:
+                await pg.close()
+                raise
+            return store
+        path = Path(target)
         db = await connect(path)
         try:
             store = cls(db, path)

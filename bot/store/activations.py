@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
 from bot.store.base import StoreBase
 from bot.store.intents import write_intent
 
-AfterInsert = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+# Called inside the insert's transaction with the store's connection (aiosqlite's, or PgConnection).
+AfterInsert = Callable[[Any, int], Awaitable[None]]
 WindowCheck = Callable[[list[tuple[datetime, datetime]]], None]
 
 _COLUMNS = """
@@ -36,6 +35,7 @@ _INSERT = """
          config, created_by, created_at, updated_at)
     VALUES (:community_id, :brand_id, :kind, 'pending', :connection, :title, :channel_id, :starts_at,
             :ends_at, :locale, :config, :created_by, :now, :now)
+    RETURNING id
 """
 _LOG = """
     INSERT INTO activation_transitions
@@ -209,8 +209,8 @@ class ActivationQueries(StoreBase):
         async with self.transaction():
             if check_windows is not None:
                 check_windows(await self._windows(community_id, exclude=0))
-            cur = await self.db.execute(_INSERT, params)
-            activation_id = int(cur.lastrowid or 0)
+            async with self.db.execute(_INSERT, params) as cur:
+                activation_id = int((await cur.fetchone())[0])
             await self.db.execute(
                 _LOG,
                 dict(
@@ -398,13 +398,14 @@ class ActivationQueries(StoreBase):
     async def add_question(
         self, community_id: int, activation_id: int, author_id: int, body: str, *, now: datetime
     ) -> int:
-        cur = await self.write(
+        rows = await self.write_returning(
             """INSERT INTO qa_questions (activation_id, community_id, author_id, body, created_at)
-               SELECT :a, :c, :m, :body, :now FROM activations
-                WHERE id = :a AND community_id = :c AND state = 'live'""",
+               SELECT id, community_id, CAST(:m AS BIGINT), :body, :now FROM activations
+                WHERE id = :a AND community_id = :c AND state = 'live'
+               RETURNING id""",
             dict(a=activation_id, c=community_id, m=author_id, body=body, now=iso(now)),
         )
-        return int(cur.lastrowid or 0) if cur.rowcount == 1 else 0
+        return int(rows[0][0]) if rows else 0
 
     async def set_question_message(self, community_id: int, question_id: int, message_id: int) -> None:
         await self.write(
@@ -487,7 +488,7 @@ class ActivationQueries(StoreBase):
                    SELECT author_id FROM qa_questions WHERE activation_id = :a AND community_id = :c
                    UNION
                    SELECT v.member_id FROM qa_votes AS v JOIN qa_questions AS q ON q.id = v.question_id
-                    WHERE q.activation_id = :a AND q.community_id = :c)""",
+                    WHERE q.activation_id = :a AND q.community_id = :c) AS participants""",
             params,
         ) as cur:
             row = await cur.fetchone()

@@ -1,6 +1,11 @@
 """The connection every query mixin of `bot.store.Store` shares, how writes take turns on it, and the
 read-only connections that bulk reads use beside it.
 
+The connection is aiosqlite's (SQLite, the default) or `bot.store.postgres.PgConnection` (PostgreSQL),
+which offers the same `execute` / `executemany` / cursor surface; `dialect` says which. Write SQL
+once, portably: see `bot.store.postgres` for what is translated and `Dialects` for the rare query
+whose text must differ.
+
 One aiosqlite connection serves the whole bot. Its statements run one at a time, but two tasks could
 still interleave a `BEGIN ... COMMIT` with each other's statements: a second `BEGIN` fails, and a
 single statement sent meanwhile silently joins (and could be rolled back with) the other task's
@@ -9,11 +14,17 @@ statements through `write()`.
 
 Large reads (the trust graph's columns) run on worker threads over connections of their own
 (`reader()`), which in WAL mode never block the writer and are never blocked by it.
+
+On PostgreSQL, statements outside a transaction run on pooled connections concurrently; transactions
+still take the write lock, so within one process multi-statement work keeps SQLite's one-at-a-time
+semantics, and across processes the guarded single statements and unique keys decide.
+`exclusive(name)` is a cluster-wide advisory lock for work that must run in one process at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from bot.store.postgres import Dialects, PgConnection
+
+__all__ = ["PAGE_CACHE_KIB", "Dialects", "IntegrityError", "Params", "StoreBase", "connect"]
+
+#: What a refused write raises on either backend (PostgreSQL's is a subclass of it).
+IntegrityError = sqlite3.IntegrityError
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -48,13 +66,19 @@ async def connect(path: Path) -> aiosqlite.Connection:
 
 
 class StoreBase:
-    db: aiosqlite.Connection
+    db: Any  # aiosqlite.Connection, or PgConnection which offers the same surface
     path: Path
+    dialect: str = "sqlite"
     _write_lock: asyncio.Lock | None = None
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: aiosqlite.Connection | PgConnection, path: Path) -> None:
         self.db = db
         self.path = path
+        self.dialect = "postgresql" if isinstance(db, PgConnection) else "sqlite"
+
+    @property
+    def postgresql(self) -> bool:
+        return self.dialect == "postgresql"
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -64,8 +88,12 @@ class StoreBase:
         return self._write_lock
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Any]:
         """`BEGIN IMMEDIATE` … `COMMIT` (or `ROLLBACK` on any error), one task at a time."""
+        if isinstance(self.db, PgConnection):
+            async with self._writer(), self.db.transaction() as db:
+                yield db
+            return
         async with self._writer():
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -76,21 +104,38 @@ class StoreBase:
                     await self.db.execute("ROLLBACK")
                 raise
 
-    async def write(self, sql: str, params: Params = ()) -> aiosqlite.Cursor:
+    async def write(self, sql: str, params: Params = ()) -> Any:
         """One statement in its own (autocommit) transaction, never inside another task's."""
+        if isinstance(self.db, PgConnection):
+            return await self.db.execute(sql, params)
         async with self._writer():
             return await self.db.execute(sql, params)
 
-    async def write_many(self, sql: str, rows: Iterable[Params]) -> aiosqlite.Cursor:
+    async def write_many(self, sql: str, rows: Iterable[Params]) -> Any:
+        if isinstance(self.db, PgConnection):
+            return await self.db.executemany(sql, rows)
         async with self._writer():
             return await self.db.executemany(sql, rows)
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """One writing statement with a RETURNING clause; its rows."""
+        if isinstance(self.db, PgConnection):
+            async with self.db.execute(sql, params) as cur:
+                return list(await cur.fetchall())
         async with self._writer(), self.db.execute(sql, params) as cur:
             return list(await cur.fetchall())
 
     # -- reads ------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
+        """Reads inside the block see one state of the database. PostgreSQL: a read-only REPEATABLE
+        READ transaction. SQLite: nothing to do, as its one connection has one writer, this process."""
+        if isinstance(self.db, PgConnection):
+            async with self.db.snapshot():
+                yield
+        else:
+            yield
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         """The first value of the first row of a query (None when there is no row)."""
@@ -104,8 +149,9 @@ class StoreBase:
 
     @property
     def separate_reads(self) -> bool:
-        """Whether bulk reads can use connections of their own (not for an in-memory database)."""
-        return str(self.path) != ":memory:"
+        """Whether bulk reads can use SQLite connections of their own (not for an in-memory database,
+        nor on PostgreSQL, whose reads never block writers anyway)."""
+        return self.dialect == "sqlite" and str(self.path) != ":memory:"
 
     def reader(self) -> sqlite3.Connection:
         """A read-only connection of our own to the same WAL file (readers never block writers);
@@ -114,3 +160,30 @@ class StoreBase:
         db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 5000")
         return db
+
+    # -- one process at a time -------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Try to become the one process doing `name` (a global job); yields whether it did.
+
+        PostgreSQL: a session advisory lock, held on a connection of its own until the block ends
+        and released by the server if the process dies. SQLite: a database file has one process,
+        so it is always granted."""
+        if not isinstance(self.db, PgConnection):
+            yield True
+            return
+        key = _advisory_key(name)
+        async with self.db.pool.acquire() as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+
+
+def _advisory_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a job name."""
+    digest = hashlib.sha256(f"microvoice:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

@@ -9,17 +9,14 @@ task's transaction.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import aiosqlite
-
 from bot.activations.codes import PoolCode
 from bot.ledger import iso
-from bot.store.base import StoreBase
+from bot.store.base import Dialects, IntegrityError, StoreBase
 
 EntryOutcome = Literal["entered", "already", "left", "not_entered", "closed"]
 ClaimOutcome = Literal["claimed", "already", "not_winner"]
@@ -55,21 +52,28 @@ _INSERT_SECRET = """
     INSERT INTO giveaway_secrets (activation_id, community_id, seed, commitment)
     VALUES (:a, :c, :seed, :commitment)
 """
-_INSERT_CODES = """
+_INSERT_CODES = Dialects(
+    """
     INSERT INTO activation_codes (activation_id, community_id, code, added_at)
     SELECT :a, :c, value, :now FROM json_each(:codes) ORDER BY key
-"""
+""",
+    postgresql="""
+    INSERT INTO activation_codes (activation_id, community_id, code, added_at)
+    SELECT CAST(:a AS BIGINT), CAST(:c AS BIGINT), j.value, CAST(:now AS TEXT)
+      FROM jsonb_array_elements_text(CAST(:codes AS jsonb)) WITH ORDINALITY AS j(value, key) ORDER BY j.key
+""",
+)
 
 
 async def write_giveaway_secret(
-    db: aiosqlite.Connection, activation_id: int, community_id: int, seed: str, commitment: str
+    db: Any, activation_id: int, community_id: int, seed: str, commitment: str
 ) -> None:
     """Store the seed with the activation (same transaction): it exists before the post, never after."""
     await db.execute(_INSERT_SECRET, dict(a=activation_id, c=community_id, seed=seed, commitment=commitment))
 
 
 async def write_codes(
-    db: aiosqlite.Connection, activation_id: int, community_id: int, codes: Sequence[str], now: datetime
+    db: Any, activation_id: int, community_id: int, codes: Sequence[str], now: datetime
 ) -> None:
     """Add a pool in one statement: all the codes or (on a duplicate) none."""
     await db.execute(
@@ -94,7 +98,8 @@ _OPEN = """
     SELECT 1 FROM activations
      WHERE id = :a AND community_id = :c AND kind = 'giveaway' AND state = 'live' AND ends_at > :now
 """
-_INSERT_DRAW = """
+_INSERT_DRAW = Dialects(
+    """
     INSERT INTO giveaway_draws
         (activation_id, community_id, round, winners, replaced, entrants, entrants_sha256, drawn_by, drawn_at)
     SELECT :a, :c, :round, :winners, :replaced, :entrants, :digest, :by, :now
@@ -103,36 +108,78 @@ _INSERT_DRAW = """
                         WHERE activation_id = :a AND member_id IN (SELECT value FROM json_each(:replaced)))
        AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d, json_each(d.replaced) AS r
                         WHERE d.activation_id = :a AND r.value IN (SELECT value FROM json_each(:replaced)))
-"""
-_CLAIM_PRIZE = """
+""",
+    postgresql="""
+    INSERT INTO giveaway_draws
+        (activation_id, community_id, round, winners, replaced, entrants, entrants_sha256, drawn_by, drawn_at)
+    SELECT CAST(:a AS BIGINT), CAST(:c AS BIGINT), CAST(:round AS BIGINT), CAST(:winners AS TEXT),
+           CAST(:replaced AS TEXT), CAST(:entrants AS TEXT), CAST(:digest AS TEXT), CAST(:by AS BIGINT),
+           CAST(:now AS TEXT)
+     WHERE EXISTS (SELECT 1 FROM activations WHERE id = :a AND community_id = :c AND state = 'ended')
+       AND NOT EXISTS (SELECT 1 FROM giveaway_claims
+                        WHERE activation_id = :a AND member_id IN (
+                              SELECT jsonb_array_elements_text(CAST(:replaced AS jsonb))::bigint))
+       AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d,
+                              jsonb_array_elements_text(CAST(d.replaced AS jsonb)) AS r
+                        WHERE d.activation_id = :a AND r::bigint IN (
+                              SELECT jsonb_array_elements_text(CAST(:replaced AS jsonb))::bigint))
+""",
+)
+_CLAIM_PRIZE = Dialects(
+    """
     INSERT OR IGNORE INTO giveaway_claims (activation_id, community_id, member_id, claimed_at)
     SELECT :a, :c, :m, :now
      WHERE EXISTS (SELECT 1 FROM giveaway_draws AS d, json_each(d.winners) AS w
                     WHERE d.activation_id = :a AND d.community_id = :c AND w.value = :m)
        AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d, json_each(d.replaced) AS r
                         WHERE d.activation_id = :a AND r.value = :m)
-"""
+""",
+    postgresql="""
+    INSERT INTO giveaway_claims (activation_id, community_id, member_id, claimed_at)
+    SELECT CAST(:a AS BIGINT), CAST(:c AS BIGINT), CAST(:m AS BIGINT), CAST(:now AS TEXT)
+     WHERE EXISTS (SELECT 1 FROM giveaway_draws AS d, jsonb_array_elements_text(CAST(d.winners AS jsonb)) AS w
+                    WHERE d.activation_id = :a AND d.community_id = :c AND w::bigint = :m)
+       AND NOT EXISTS (SELECT 1 FROM giveaway_draws AS d,
+                              jsonb_array_elements_text(CAST(d.replaced AS jsonb)) AS r
+                        WHERE d.activation_id = :a AND r::bigint = :m)
+    ON CONFLICT DO NOTHING
+""",
+)
 _CLAIM_CODE = """
     UPDATE activation_codes SET claimed_by = :m, claimed_at = :now
      WHERE id = (SELECT id FROM activation_codes
                   WHERE activation_id = :a AND community_id = :c AND claimed_by IS NULL
-                  ORDER BY id LIMIT 1)
+                  ORDER BY id LIMIT 1{lock})
        AND claimed_by IS NULL
        AND NOT EXISTS (SELECT 1 FROM activation_codes WHERE activation_id = :a AND claimed_by = :m)
     RETURNING code
 """
+# PostgreSQL runs concurrent claims side by side (SQLite runs them one at a time): each takes the lowest
+# unclaimed code nobody else is taking, instead of all picking the same one and all but one failing.
+_CLAIM_CODE = Dialects(_CLAIM_CODE.format(lock=""), _CLAIM_CODE.format(lock=" FOR UPDATE SKIP LOCKED"))
 _POOL = """
     SELECT k.id, k.code, k.claimed_by IS NOT NULL, r.code_id IS NOT NULL
       FROM activation_codes AS k LEFT JOIN code_redemptions AS r ON r.code_id = k.id
      WHERE k.activation_id = :a AND k.community_id = :c ORDER BY k.id
 """
-_REDEEM = """
+_REDEEM = Dialects(
+    """
     INSERT OR IGNORE INTO code_redemptions
         (code_id, activation_id, community_id, redeemed_at, reported_by, reported_at)
     SELECT k.id, k.activation_id, k.community_id, json_extract(r.value, '$[1]'), :by, :now
       FROM json_each(:rows) AS r JOIN activation_codes AS k ON k.id = json_extract(r.value, '$[0]')
      WHERE k.activation_id = :a AND k.community_id = :c
-"""
+""",
+    postgresql="""
+    INSERT INTO code_redemptions
+        (code_id, activation_id, community_id, redeemed_at, reported_by, reported_at)
+    SELECT k.id, k.activation_id, k.community_id, r.value ->> 1, CAST(:by AS BIGINT), CAST(:now AS TEXT)
+      FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r(value)
+      JOIN activation_codes AS k ON k.id = (r.value ->> 0)::bigint
+     WHERE k.activation_id = :a AND k.community_id = :c
+    ON CONFLICT DO NOTHING
+""",
+)
 _EVENTS_BY = """
     SELECT count(*) FROM events
      WHERE community_id = :c AND actor_id = :m AND kind NOT IN ('unreaction', 'join') AND is_self = 0
@@ -255,7 +302,7 @@ class GiveawayQueries(StoreBase):
         )
         try:
             cur = await self.write(_INSERT_DRAW, params)
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return False
         return cur.rowcount == 1
 
@@ -340,7 +387,7 @@ class GiveawayQueries(StoreBase):
         try:
             async with self.transaction() as db:
                 await write_codes(db, activation_id, community_id, codes, now)
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             return False
         return True
 
@@ -368,7 +415,7 @@ class GiveawayQueries(StoreBase):
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
         try:
             rows = await self.write_returning(_CLAIM_CODE, params)
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             rows = []
         row = rows[0] if rows else None
         if row is not None:
@@ -411,7 +458,7 @@ class GiveawayQueries(StoreBase):
         provided the prize."""
         community_id, now = int(activation["community_id"]), activation["now"]
 
-        async def secret_and_codes(db: aiosqlite.Connection, activation_id: int) -> None:
+        async def secret_and_codes(db: Any, activation_id: int) -> None:
             await write_giveaway_secret(db, activation_id, community_id, seed, commitment)
             if codes:
                 await write_codes(db, activation_id, community_id, codes, now)

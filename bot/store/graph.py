@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.store.base import StoreBase
+from bot.store.base import Dialects, StoreBase
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ _POSTS_RAW = (
 )
 _POST_COLUMNS = (
     "SELECT count(*), group_concat(channel_id), group_concat(member_id), group_concat(day), group_concat(n)"
-    " FROM (" + _POSTS_RAW + ")"
+    " FROM (" + _POSTS_RAW + ") AS posts"
 )
 # Posts among the events after the watermark (posts are only ever added, never retracted).
 _POSTS_SINCE = """
@@ -202,6 +202,16 @@ _ENGAGEMENT_TOUCHED = """
 """
 
 
+# The id up to which a read reflects every event. SQLite has one writer, so the newest id is it. On
+# PostgreSQL several processes write at once and ids commit out of order, but a community's events
+# are written by the one process owning its shard, one transaction at a time: the newest id of the
+# community is safe (events_by_community_id in migrations/postgresql/0001 makes it an index probe).
+_WATERMARK = Dialects(
+    "SELECT coalesce(max(id), 0) FROM events",
+    postgresql="SELECT coalesce(max(id), 0) FROM events WHERE community_id = :community_id",
+)
+
+
 class GraphQueries(StoreBase):
     """The trust graph's inputs as columns. Mixed into `bot.store.Store`."""
 
@@ -220,12 +230,13 @@ class GraphQueries(StoreBase):
 
         if not self.separate_reads:
             params = dict(community_id=community_id)
-            version, removed = ((await self.fetch_all(_MEMBER_VERSION, params)) or [(0, 0)])[0]
-            after = _member_days_after(known, int(version), int(removed))
-            if after is None:
-                assert known is not None
-                return known
-            row = (await self.fetch_all(_MEMBER_DAY_COLUMNS, dict(params, none=NO_DAY, after=after)))[0]
+            async with self.snapshot():
+                version, removed = ((await self.fetch_all(_MEMBER_VERSION, params)) or [(0, 0)])[0]
+                after = _member_days_after(known, int(version), int(removed))
+                if after is None:
+                    assert known is not None
+                    return known
+                row = (await self.fetch_all(_MEMBER_DAY_COLUMNS, dict(params, none=NO_DAY, after=after)))[0]
             return _merged_member_days(known, after, MemberDays.from_row(row, int(version)))
 
         def read_apart() -> MemberDays:
@@ -260,9 +271,11 @@ class GraphQueries(StoreBase):
         by channel so that SQLite (which releases the GIL) works on several cores."""
         if not self.separate_reads:
             params = dict(community_id=community_id, since_day=since_day)
-            rows = await self.fetch_all(_ENGAGEMENT_RAW.format(kind_code=_kind_case("kind", kinds)), params)
-            posted = await self.fetch_all(_POSTS_RAW, params)
-            upto = int(await self.scalar("SELECT coalesce(max(id), 0) FROM events"))
+            async with self.snapshot():
+                raw = _ENGAGEMENT_RAW.format(kind_code=_kind_case("kind", kinds))
+                rows = await self.fetch_all(raw, params)
+                posted = await self.fetch_all(_POSTS_RAW, params)
+                upto = int(await self.scalar(_WATERMARK, dict(community_id=community_id)))
             return EngagementColumns.from_rows(rows, upto, posts=posted)
         return await asyncio.to_thread(self._read_columns, community_id, since_day, kinds, workers)
 
@@ -326,12 +339,13 @@ class GraphQueries(StoreBase):
         can no longer be trusted."""
         sql = _ENGAGEMENT_TOUCHED.format(kind_code=_kind_case("d.kind", kinds))
         if not self.separate_reads:
-            upto = int(await self.scalar("SELECT coalesce(max(id), 0) FROM events"))
-            if upto < after_id:
-                return None
-            params = dict(community_id=community_id, after_id=after_id, upto_id=upto)
-            rows = await self.fetch_all(sql, params)
-            posted = await self.fetch_all(_POSTS_SINCE, params)
+            async with self.snapshot():
+                upto = int(await self.scalar(_WATERMARK, dict(community_id=community_id)))
+                if upto < after_id:
+                    return None
+                params = dict(community_id=community_id, after_id=after_id, upto_id=upto)
+                rows = await self.fetch_all(sql, params)
+                posted = await self.fetch_all(_POSTS_SINCE, params)
             return EngagementColumns.from_rows(rows, upto, folded=True, posts=posted, after_id=after_id)
 
         def read() -> EngagementColumns | None:

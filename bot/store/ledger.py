@@ -9,10 +9,17 @@ before the batch) into every aggregate kept from the events (`engagement_daily`,
 and the report aggregates of `bot.store.reports`) and advances the per-channel cursors the gap fill
 reads from: a few GROUP BY statements per batch (`AFTER_INSERT`, the one place they are listed)
 instead of per-row triggers, which measured twice as fast on a large ledger (migration 0016).
+
+On PostgreSQL the daily aggregates and the channel cursors stay with per-row triggers (its migrations
+0002 and 0016: a rowid range is not "this batch's rows" when other processes commit ids inside it),
+each batch feeds the report aggregates in PostgreSQL's text (`feed_report_aggregates`), and the ingest
+thread writes through the store's pool (`StoreWriter`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -32,10 +39,11 @@ _UPSERT_MEMBER = """
     INSERT INTO members (platform, community_id, member_id, first_seen, joined_at, account_created_at, is_bot)
     VALUES (:platform, :community_id, :member_id, :seen, :joined, :created, :is_bot)
     ON CONFLICT (platform, community_id, member_id) DO UPDATE SET
-        first_seen = min(first_seen, excluded.first_seen),
-        joined_at = coalesce(excluded.joined_at, joined_at),
-        account_created_at = coalesce(account_created_at, excluded.account_created_at),
-        is_bot = max(is_bot, excluded.is_bot),
+        first_seen = CASE WHEN excluded.first_seen < members.first_seen
+                          THEN excluded.first_seen ELSE members.first_seen END,
+        joined_at = coalesce(excluded.joined_at, members.joined_at),
+        account_created_at = coalesce(members.account_created_at, excluded.account_created_at),
+        is_bot = CASE WHEN excluded.is_bot > members.is_bot THEN excluded.is_bot ELSE members.is_bot END,
         left_at = NULL
 """
 _UPSERT_CHANNEL = """
@@ -43,13 +51,13 @@ _UPSERT_CHANNEL = """
     VALUES (:platform, :community_id, :channel_id, :parent_id, :type, :name, :owner_id)
     ON CONFLICT (platform, community_id, channel_id) DO UPDATE SET
         parent_id = excluded.parent_id, type = excluded.type, name = excluded.name,
-        owner_id = coalesce(excluded.owner_id, owner_id)
+        owner_id = coalesce(excluded.owner_id, channels.owner_id)
 """
 # Reddit ids have this bit set (bot.subreddits.ids.REDDIT_BIT; that package imports the store). Their
 # events name their target themselves: a Reddit id is never looked up as a Discord message.
 _REDDIT_BIT = 1 << 62
 _LAST_ID = "SELECT coalesce(max(id), 0) FROM events"
-_NEW_EVENTS = "SELECT count(*) FROM events NOT INDEXED WHERE id > :last"
+_NEW_EVENTS = "SELECT count(*) FROM events NOT INDEXED WHERE id > :after"
 # The author of a message the batch refers to (a reply's or reaction's target): its own event.
 _MESSAGE_AUTHOR = """
     SELECT actor_id FROM events
@@ -57,13 +65,13 @@ _MESSAGE_AUTHOR = """
      LIMIT 1
 """
 _DAY = "CAST(julianday(created_at) - 2440587.5 AS INTEGER)"
-# The aggregates, fed from the rows this batch inserted (ids above :last), in this order.
+# The aggregates, fed from the rows this batch inserted (ids above :after), in this order.
 _FEED_ENGAGEMENT = f"""
     INSERT INTO engagement_daily (community_id, channel_id, actor_id, target_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, target_id, {_DAY},
            CASE kind WHEN 'message' THEN 'thread_reply' ELSE kind END, count(*)
       FROM events NOT INDEXED  -- the batch: a rowid range, never an index scan
-     WHERE id > :last AND target_id IS NOT NULL AND target_id <> actor_id
+     WHERE id > :after AND target_id IS NOT NULL AND target_id <> actor_id
        AND kind IN ('reply', 'reaction', 'message', 'comment')
      GROUP BY 1, 2, 3, 4, 5, 6
     ON CONFLICT DO UPDATE SET n = n + excluded.n
@@ -77,7 +85,7 @@ _RETRACT_REACTIONS = """
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
            AND r.actor_id = u.actor_id
-         WHERE u.id > :last AND u.kind = 'unreaction'
+         WHERE u.id > :after AND u.kind = 'unreaction'
            AND u.target_id IS NOT NULL AND u.target_id <> u.actor_id
          GROUP BY 1, 2, 3, 4, 5
     )
@@ -90,14 +98,14 @@ _RETRACT_REACTIONS = """
 _FEED_ACTIVITY = f"""
     INSERT INTO activity_daily (community_id, channel_id, member_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, {_DAY}, kind, count(*)
-      FROM events NOT INDEXED WHERE id > :last
+      FROM events NOT INDEXED WHERE id > :after
      GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """
 _ADVANCE_CURSORS = """
     INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
     SELECT platform, community_id, channel_id, max(CAST(source_id AS INTEGER))
-      FROM events NOT INDEXED WHERE id > :last AND platform = 'discord' AND kind IN ('message', 'reply')
+      FROM events NOT INDEXED WHERE id > :after AND platform = 'discord' AND kind IN ('message', 'reply')
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET last_message_id = max(last_message_id, excluded.last_message_id)
 """
@@ -110,7 +118,7 @@ _COUNTS_BY_KIND = """
      GROUP BY kind ORDER BY kind
 """
 _COUNTS_BY_CHANNEL = """
-    SELECT d.channel_id, coalesce(c.name, ''), sum(d.n) FROM report_channel_days AS d
+    SELECT d.channel_id, max(coalesce(c.name, '')), sum(d.n) FROM report_channel_days AS d
       LEFT JOIN channels AS c
         ON c.platform IN ('discord', 'reddit') AND c.community_id = d.community_id
        AND c.channel_id = d.channel_id
@@ -206,10 +214,10 @@ def write_batch(
             db.executemany(_UPSERT_CHANNEL, channel_rows)
         inserted = 0
         if events:
-            inserted = int(db.execute(_NEW_EVENTS, dict(last=last)).fetchone()[0])
+            inserted = int(db.execute(_NEW_EVENTS, dict(after=last)).fetchone()[0])
             if inserted:
                 for sql in AFTER_INSERT:
-                    db.execute(sql, dict(last=last))
+                    db.execute(sql, dict(after=last))
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -245,11 +253,37 @@ class LedgerWriter:
         self.db.close()
 
 
+class StoreWriter:
+    """The ingest writer on PostgreSQL: the thread hands each batch to the store (`record`, on the
+    store's connection pool) on the event loop and waits for it. PostgreSQL's connections never queue
+    behind the bot's reads, so the thread needs no connection of its own."""
+
+    def __init__(self, store: LedgerQueries, loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self.loop = loop
+
+    def write(
+        self,
+        events: Sequence[EngagementEvent],
+        members: Iterable[MemberSighting] = (),
+        channels: Iterable[ChannelInfo] = (),
+    ) -> int:
+        batch = self.store.record(list(events), list(members), list(channels))
+        return asyncio.run_coroutine_threadsafe(batch, self.loop).result()
+
+    def close(self) -> None:
+        """Nothing of its own to close: the pool is the store's."""
+
+
 class LedgerQueries(StoreBase):
     """Events, members and channels. Mixed into `bot.store.Store`."""
 
-    def ledger_writer(self) -> LedgerWriter:
-        """A writer connection of its own (for the ingest thread); not for an in-memory database."""
+    def ledger_writer(self) -> LedgerWriter | StoreWriter:
+        """The ingest thread's writer. SQLite: a connection of its own to the database file (not for an
+        in-memory database). PostgreSQL: the store's own pool, each batch through `record` on the event
+        loop this is called from."""
+        if self.postgresql:
+            return StoreWriter(self, asyncio.get_running_loop())
         if not self.separate_reads:
             raise ValueError("a separate writer needs a database file, not :memory:")
         return LedgerWriter(self.path)
@@ -274,22 +308,30 @@ class LedgerQueries(StoreBase):
                 if author is not None:
                     authors[(platform, message_id)] = int(author)
             last = int(await self.scalar(_LAST_ID))
+            inserted = 0
             if batch:
-                await db.executemany(_INSERT_EVENT, _event_rows(batch, authors))
+                cur = await db.executemany(_INSERT_EVENT, _event_rows(batch, authors))
+                if self.postgresql:
+                    inserted = max(cur.rowcount, 0)
             if member_rows:
                 await db.executemany(_UPSERT_MEMBER, member_rows)
             if channel_rows:
                 await db.executemany(_UPSERT_CHANNEL, channel_rows)
-            inserted = 0
-            if batch:
-                inserted = int(await self.scalar(_NEW_EVENTS, dict(last=last)))
-                if inserted:
-                    await self._after_insert(last)
+            if batch and not self.postgresql:
+                inserted = int(await self.scalar(_NEW_EVENTS, dict(after=last)))
+            if inserted:
+                await self._after_insert(db, last)
         return inserted
 
-    async def _after_insert(self, last: int) -> None:
+    async def _after_insert(self, db: Any, last: int) -> None:
+        """Fold a batch's new rows (ids above `last`) into the aggregates, in the batch's transaction.
+        SQLite: every `AFTER_INSERT` statement. PostgreSQL: the triggers of its migrations keep the
+        daily aggregates and the channel cursors row by row, so only the report feeds run here."""
+        if self.postgresql:
+            await self.feed_report_aggregates(db, last)  # type: ignore[attr-defined]  # ReportQueries
+            return
         for sql in AFTER_INSERT:
-            await self.db.execute(sql, dict(last=last))
+            await db.execute(sql, dict(after=last))
 
     async def message_author(self, platform: str, message_id: int) -> int | None:
         async with self.db.execute(
@@ -360,6 +402,17 @@ class LedgerQueries(StoreBase):
         end, which is much faster than maintaining them row by row.
         """
         await self.record([], members, channels)
+        if self.postgresql:  # no pragmas to trade: each chunk is one `INSERT ... SELECT FROM unnest`
+            inserted = 0
+            rows = iter(event_rows)
+            while batch := list(itertools.islice(rows, chunk)):
+                async with self.transaction() as db:
+                    after = int(await self.scalar(_LAST_ID))
+                    new = max((await db.executemany(_INSERT_EVENT, batch)).rowcount, 0)
+                    if new:
+                        await self._after_insert(db, after)
+                    inserted += new
+            return inserted
         deferred: list[tuple[str, str]] = []
         if defer_indexes:
             deferred = [
@@ -382,9 +435,9 @@ class LedgerQueries(StoreBase):
             async with self.transaction() as db:
                 last = int(await self.scalar(_LAST_ID))
                 await db.executemany(_INSERT_EVENT, batch)
-                new = int(await self.scalar(_NEW_EVENTS, dict(last=last)))
+                new = int(await self.scalar(_NEW_EVENTS, dict(after=last)))
                 if new:
-                    await self._after_insert(last)
+                    await self._after_insert(db, last)
             return new
 
         inserted = 0

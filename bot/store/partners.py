@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from bot.privacy import (
     erasure_plan,
     pseudonymise_ids,
 )
-from bot.store.base import StoreBase
+from bot.store.base import Dialects, IntegrityError, StoreBase
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,11 @@ _BRAND_COLUMNS = (
 )
 _FINISHED = ", ".join(f"'{s}'" for s in FINISHED_ACTIVATION_STATES)
 
+# The brand's topic scopes arrive as one JSON array parameter.
+_SCOPES = (
+    "SELECT value FROM json_each(:scopes)",
+    "SELECT jsonb_array_elements_text(CAST(:scopes AS jsonb))",
+)
 # A partner's standing combines their linked Reddit account's (bot/links): the identities' scores in
 # one scope add (they are shares of one ranking); unlinked identities are never merged.
 _PARTNER_IDENTITIES = """
@@ -82,7 +86,7 @@ _PARTNER_IDENTITIES = """
                sum(ts.distinct_peers) AS distinct_peers, sum(ts.trusted_peers) AS trusted_peers,
                coalesce(max(CASE WHEN ts.member_id = ids.member_id THEN ts.why END), max(ts.why)) AS why
           FROM ids JOIN trust_scores AS ts ON ts.community_id = :c AND ts.member_id = ids.identity
-         WHERE ts.scope IN (SELECT value FROM json_each(:scopes))
+         WHERE ts.scope IN ({scopes})
          GROUP BY ids.member_id, ts.scope
     )
 """
@@ -99,6 +103,12 @@ _PARTNER_RANKING = (
 """
 )
 _PARTNER_RANKING_TOTAL = _PARTNER_IDENTITIES + "SELECT count(DISTINCT member_id) FROM combined"
+_PARTNER_RANKING = Dialects(
+    _PARTNER_RANKING.format(scopes=_SCOPES[0]), _PARTNER_RANKING.format(scopes=_SCOPES[1])
+)
+_PARTNER_RANKING_TOTAL = Dialects(
+    _PARTNER_RANKING_TOTAL.format(scopes=_SCOPES[0]), _PARTNER_RANKING_TOTAL.format(scopes=_SCOPES[1])
+)
 _ACCEPT = """
     INSERT INTO partners (community_id, member_id, terms_version, opted_in_at, opted_out_at)
     VALUES (:c, :m, :v, :now, NULL)
@@ -122,6 +132,23 @@ _PURGE_CHUNK = """
     DELETE FROM events WHERE id IN (
         SELECT id FROM events WHERE community_id = :c AND created_at < :cutoff LIMIT :chunk)
 """
+
+
+def _json_has_id(column: str, dialect: str) -> str:
+    """SQL true when the JSON array of ids in `column` holds :m."""
+    if dialect == "postgresql":
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS jsonb)) AS v"
+            " WHERE v::bigint = :m)"
+        )
+    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE value = :m)"
+
+
+def _json_key(column: str, key: str, dialect: str) -> str:
+    """SQL for the integer under `key` of the JSON object in `column`."""
+    if dialect == "postgresql":
+        return f"(CAST({column} AS jsonb) ->> '{key}')::bigint"
+    return f"json_extract({column}, '$.{key}')"
 
 
 class PartnerQueries(StoreBase):
@@ -309,18 +336,18 @@ class PartnerQueries(StoreBase):
         stamp = iso(now)
         try:
             async with self.transaction():
-                cur = await self.db.execute(
+                async with self.db.execute(
                     "INSERT INTO brands"
                     " (community_id, name, status, topics, created_by, created_at, updated_at)"
-                    " VALUES (?, ?, 'pending', ?, ?, ?, ?)",
+                    " VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
                     (community_id, name, json.dumps(list(topics)), by, stamp, stamp),
-                )
-                brand_id = int(cur.lastrowid or 0)
+                ) as cur:
+                    brand_id = int((await cur.fetchone())[0])
                 await self.db.executemany(
                     "INSERT INTO brand_contacts (brand_id, community_id, member_id) VALUES (?, ?, ?)",
                     [(brand_id, community_id, m) for m in contacts],
                 )
-        except sqlite3.IntegrityError as exc:
+        except IntegrityError as exc:
             if "brands_live_name" in str(exc):
                 raise InvalidInput("brand.name_taken", name=name) from exc
             raise
@@ -386,6 +413,15 @@ class PartnerQueries(StoreBase):
     # -- privacy ----------------------------------------------------------------------------------
 
     async def _tables(self) -> dict[str, list[str]]:
+        if self.postgresql:
+            tables: dict[str, list[str]] = {}
+            for table, column in await self.fetch_all(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name <> 'microvoice_schema'"
+                " ORDER BY table_name, ordinal_position"
+            ):
+                tables.setdefault(str(table), []).append(str(column))
+            return tables
         names = await self.fetch_all(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
@@ -401,13 +437,9 @@ class PartnerQueries(StoreBase):
         out: dict[str, list[dict[str, Any]]] = {}
         for name, columns in tables.items():
             refs = [f'"{c}" = :m' for c in columns if c in MEMBER_COLUMNS]
+            refs += [_json_has_id(f'"{c}"', self.dialect) for c in columns if c in MEMBER_ID_ARRAYS]
             refs += [
-                f'EXISTS (SELECT 1 FROM json_each("{c}") WHERE value = :m)'
-                for c in columns
-                if c in MEMBER_ID_ARRAYS
-            ]
-            refs += [
-                f"json_extract(\"{c}\", '$.{MEMBER_JSON_KEYS[c]}') = :m"
+                _json_key(f'"{c}"', MEMBER_JSON_KEYS[c], self.dialect) + " = :m"
                 for c in columns
                 if c in MEMBER_JSON_KEYS
             ]
@@ -450,6 +482,11 @@ class PartnerQueries(StoreBase):
         p = dict(c=community_id, m=member_id, pseudonym=pseudonym, now=iso(now))
         tables = await self._tables()
         finished = f"SELECT id FROM activations WHERE community_id = :c AND state IN ({_FINISHED})"
+        taker_set = (
+            "jsonb_set(CAST(config AS jsonb), '{taker_id}', to_jsonb(CAST(:pseudonym AS BIGINT)))::text"
+            if self.postgresql
+            else "json_set(config, '$.taker_id', :pseudonym)"
+        )
         steps: list[tuple[str, str]] = []
         for step in erasure_plan(tables):
             where = self._erasure_scope(step, tables, finished)
@@ -466,9 +503,9 @@ class PartnerQueries(StoreBase):
             steps.append(
                 (
                     "takers_pseudonymised",
-                    "UPDATE activations SET config = json_set(config, '$.taker_id', :pseudonym)"
+                    f"UPDATE activations SET config = {taker_set}"
                     f" WHERE community_id = :c AND state IN ({_FINISHED})"
-                    " AND json_extract(config, '$.taker_id') = :m",
+                    f" AND {_json_key('config', 'taker_id', self.dialect)} = :m",
                 )
             )
         counts: dict[str, int] = {}
@@ -507,7 +544,7 @@ class PartnerQueries(StoreBase):
         """Replace the member's id in finished giveaways' draw records (winners, replaced, entrants) by
         the pseudonym, in place: inside forget_member's transaction."""
         arrays = sorted(MEMBER_ID_ARRAYS)
-        touches = " OR ".join(f"EXISTS (SELECT 1 FROM json_each({c}) WHERE value = :m)" for c in arrays)
+        touches = " OR ".join(_json_has_id(c, self.dialect) for c in arrays)
         rows = await self.fetch_all(
             f"SELECT activation_id, round, {', '.join(arrays)} FROM giveaway_draws"
             f" WHERE activation_id IN ({finished}) AND ({touches})",

@@ -1,11 +1,13 @@
 """Report queries and the report aggregates (migrations/0014). Mixed into `bot.store.Store`.
 
-`REPORT_FEEDS` are the statements that write the aggregates: every ledger batch (`Store.record`,
-`Store.record_bulk`, the ingest writer's own connection) runs them with the batch's other aggregates
-(`bot.store.ledger.AFTER_INSERT`) inside its transaction, on the rows it inserted (ids above `:last`),
-so only events that were actually inserted are counted (replays are ignored by INSERT OR IGNORE
-before they get here). `report_member_days` holds member ids and is purged with the raw events
-(`purge_report_member_days`, called by the retention purge) and pseudonymised by an erasure.
+`REPORT_FEEDS` are the statements that write the aggregates, on the rows a ledger batch inserted (ids
+above `:after`), inside its transaction, so only events that were actually inserted are counted
+(replays are ignored by INSERT OR IGNORE before they get here). On SQLite every ledger batch
+(`Store.record`, `Store.record_bulk`, the ingest writer's own connection) runs them with the batch's
+other aggregates (`bot.store.ledger.AFTER_INSERT`); on PostgreSQL the batch calls
+`feed_report_aggregates`, their PostgreSQL text. `report_member_days` holds member ids and is purged
+with the raw events (`purge_report_member_days`, called by the retention purge) and pseudonymised by
+an erasure.
 """
 
 from __future__ import annotations
@@ -16,30 +18,78 @@ from typing import Any
 import numpy as np
 
 from bot.ledger import iso
-from bot.store.base import StoreBase
+from bot.store.base import Dialects, StoreBase
 
-_FEED_HOURLY = """
+# SQLite's seconds since the epoch of an ISO text timestamp, and PostgreSQL's (the same truncation).
+_EPOCH = (
+    "CAST(strftime('%s', {column}) AS INTEGER)",
+    "CAST(floor(extract(epoch FROM CAST({column} AS timestamptz))) AS BIGINT)",
+)
+# The batch: on SQLite a rowid range, never an index scan. On PostgreSQL other processes may commit
+# rows in the same id range meanwhile, so it is also the rows this transaction wrote (`xmin`, the
+# inserting transaction's id, against this one's, both as 32-bit transaction ids); keys are upserted
+# in order, so two processes updating the same counters never wait on each other in a cycle.
+_BATCH = (
+    "FROM events NOT INDEXED WHERE id > :after",
+    "FROM events WHERE id > :after AND CAST(CAST(xmin AS text) AS BIGINT) = txid_current() % 4294967296",
+)
+
+
+def _feed(sqlite: str, key: str) -> Dialects:
+    """An upsert of one aggregate from the batch's rows, in both dialects. PostgreSQL names the
+    conflict target and qualifies the updated column; SQLite takes the bare forms."""
+    table = sqlite.split()[2]
+    upsert = f"ORDER BY {key}\n    ON CONFLICT ({_KEYS[table]}) DO UPDATE SET n = {table}.n + excluded.n"
+    postgresql = (
+        sqlite.replace(_EPOCH[0].format(column="created_at"), _EPOCH[1].format(column="created_at"))
+        .replace(_BATCH[0], _BATCH[1])
+        .replace("ON CONFLICT DO UPDATE SET n = n + excluded.n", upsert)
+    )
+    return Dialects(sqlite, postgresql)
+
+
+_KEYS = {
+    "report_hourly": "community_id, hour, kind",
+    "report_channel_days": "community_id, day, channel_id, kind",
+    "report_member_days": "community_id, day, channel_id, member_id",
+}
+_FEED_HOURLY = _feed(
+    """
     INSERT INTO report_hourly (community_id, hour, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
-      FROM events NOT INDEXED WHERE id > :last  -- the batch: a rowid range, never an index scan
+      FROM events NOT INDEXED WHERE id > :after
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
-_FEED_CHANNEL_DAYS = """
+""",
+    "1, 2, 3",
+)
+_FEED_CHANNEL_DAYS = _feed(
+    """
     INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
-      FROM events NOT INDEXED WHERE id > :last  -- the batch: a rowid range, never an index scan
+      FROM events NOT INDEXED WHERE id > :after
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
-_FEED_MEMBER_DAYS = """
+""",
+    "1, 2, 3, 4",
+)
+_FEED_MEMBER_DAYS = _feed(
+    """
     INSERT INTO report_member_days (community_id, day, channel_id, member_id, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, actor_id, count(*)
-      FROM events NOT INDEXED WHERE id > :last AND kind NOT IN ('join', 'unreaction')
+      FROM events NOT INDEXED WHERE id > :after AND kind NOT IN ('join', 'unreaction')
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
-# The aggregates' share of each ledger batch, run after its insert with the largest id before it (:last).
+""",
+    "1, 2, 3, 4",
+)
+_HAS_REPORT_TABLES = Dialects(
+    "SELECT 1 FROM sqlite_master WHERE name = 'report_member_days'",
+    "SELECT 1 WHERE to_regclass('report_member_days') IS NOT NULL",
+)
+# The aggregates' share of each ledger batch on SQLite, run after its insert with the largest id before
+# it (:after) by every batch's `AFTER_INSERT` (bot/store/ledger.py). PostgreSQL batches call
+# `feed_report_aggregates`, which runs the same feeds in PostgreSQL's text.
 REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS)
 _MEMBER_DAY_COLUMNS = """
     SELECT count(*), group_concat(day), group_concat(channel_id), group_concat(member_id)
@@ -75,9 +125,10 @@ _TOPICS = """
      WHERE c.community_id = :c
 """
 _FIRST_SEEN = """
-    SELECT member_id, CAST(strftime('%s', first_seen) AS INTEGER) / 86400 FROM members
+    SELECT member_id, {epoch} / 86400 FROM members
      WHERE community_id = :c AND first_seen >= :since AND is_bot = 0
 """
+_FIRST_SEEN = Dialects(*(_FIRST_SEEN.format(epoch=e.format(column="first_seen")) for e in _EPOCH))
 _VOICES = "SELECT scope, count(*) FROM trust_scores WHERE community_id = :c GROUP BY scope"
 _VOICES_SNAPSHOT = """
     SELECT scope, count(*) FROM trust_snapshots
@@ -119,6 +170,21 @@ class ReportQueries(StoreBase):
     """What reports read, and the aggregates they read it from. Relies on `Store.db`."""
 
     # -- aggregates (written with the ingest batch, see REPORT_FEEDS) -------------------------------
+
+    _has_report_tables: bool | None = None
+
+    async def feed_report_aggregates(self, db: Any, after_id: int) -> None:
+        """Count the events with `id > after_id` (this batch's new rows) into the report aggregates.
+        Called inside the batch's transaction, so the counts commit or roll back with the events.
+        (A database opened with older migrations only, as some tests do, has no report tables.)"""
+        if self._has_report_tables is None:
+            async with db.execute(_HAS_REPORT_TABLES) as cur:
+                self._has_report_tables = await cur.fetchone() is not None
+        if not self._has_report_tables:
+            return
+        await db.execute(_FEED_HOURLY, dict(after=after_id))
+        await db.execute(_FEED_CHANNEL_DAYS, dict(after=after_id))
+        await db.execute(_FEED_MEMBER_DAYS, dict(after=after_id))
 
     async def purge_report_member_days(self, community_id: int, cutoff: datetime) -> int:
         """Forget who was active on days that ended before `cutoff` (the raw-event retention cutoff).

@@ -3,12 +3,14 @@
 `list_scope` turns a scope's trust vector into its listing: the trust each member received from
 their peers (minus their own trust coming straight back), discounted when it arrives through few
 peers (diversity) or when their posts draw less than an average post (volume-neutrality), then
-eligibility (`min_peers_listed` distinct engagers), order, trusted peers, top topics and trend.
+eligibility (`min_peers_listed` distinct engagers and the confidence bar of `confident`), order,
+trusted peers, top topics and trend.
 A `Listing` keeps the result as columns and builds `Ranked` entries only when asked.
 
 Guarantees: values closer than a millionth of the top value are ties ordered by member id, so the
 order never depends on rounding or on whether the graph was updated in place; the top member has
-score 1.0; nobody with fewer than `min_peers_listed` distinct engagers is listed.
+score 1.0; nobody with fewer than `min_peers_listed` distinct engagers is listed, and the best-placed
+eligible member always is.
 """
 
 from __future__ import annotations
@@ -222,6 +224,30 @@ def appeal_factor(
     return np.minimum(1.0, (per_post / average) ** params.appeal)
 
 
+def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Who carries enough evidence to be listed, measured against the scope's own established voices.
+
+    In a small community the listing otherwise runs down to members whose standing rests on five to
+    ten engagers, where a manipulator's real engagement (an alt owner's, a spammer's) is as large as a
+    genuine member's and the order among them is noise. The established voices are the eligible
+    members whose listing value is at least half the top one; a member is listed only with at least
+    `listed_min_value` times their median value and `listed_min_peers` times their median number of
+    distinct engagers. Relative bars scale with the community: a large community's established
+    voices have hundreds of engagers and so do the members worth listing there. The best-placed
+    member always passes.
+    """
+    ok = np.ones(len(value), np.bool_)
+    if not eligible.any() or (params.listed_min_value <= 0 and params.listed_min_peers <= 0):
+        return ok
+    top = float(value[eligible].max())
+    established = eligible & (value >= 0.5 * top)
+    # Values within a millionth of the top one are ties (see the ordering below): so are the bars.
+    ok &= value >= params.listed_min_value * float(np.median(value[established])) - 1e-6 * top
+    ok &= peers >= params.listed_min_peers * float(np.median(peers[established]))
+    ok |= eligible & (value >= top)
+    return ok
+
+
 def list_scope(
     g: ScopeGraph,
     solved: Solved,
@@ -303,6 +329,7 @@ def list_scope(
     in_deg, out_deg = g.in_deg, g.out_deg
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    eligible &= confident(value, in_deg, eligible, params)
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:

@@ -85,6 +85,14 @@ class TrustParams:
     coordination: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
+    #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.
+    #: The scope's established voices are the eligible members whose listing value is at least half
+    #: the top one; a member is listed only with a listing value of at least `listed_min_value` times
+    #: their median value and at least `listed_min_peers` times their median number of distinct
+    #: engagers. The best-placed member is always listed (a young community still lists someone).
+    #: 0 turns either part off.
+    listed_min_value: float = 0.2
+    listed_min_peers: float = 0.3
     #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
     #: through one or two peers is discounted, trust spread over many peers is not.
     diversity_scale: float = 3.0
@@ -115,6 +123,8 @@ class TrustParams:
             (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
             (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
+            (0 <= self.listed_min_value <= 1, "listed_min_value must be in [0, 1]"),
+            (0 <= self.listed_min_peers <= 1, "listed_min_peers must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
             (self.trend_period_days >= 1, "trend_period_days must be >= 1"),

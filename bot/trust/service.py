@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.memory_budget import MemoryBudget, state_bytes
 from bot.trust.explain import stored_why
 from bot.trust.graph import CommunityEdges
 from bot.trust.listing import Listing
@@ -155,6 +156,7 @@ class Voices:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         excluded: Callable[[int], Any] | None = None,
         short_windows: tuple[int, ...] = (30,),
+        memory_budget_mb: float = 1024,
     ) -> None:
         self.store = store
         # Extra look-back windows stored as '<scope>@<days>d' so /voices can answer them from the DB.
@@ -169,6 +171,9 @@ class Voices:
         self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
         self._members: dict[int, MemberDays] = {}  # as last read: the next read fetches changes only
         self._generation: dict[int, int] = {}
+        # The state above is a cache: beyond the budget the coldest communities' state is dropped and
+        # rebuilt from the database by their next recompute.
+        self.memory = MemoryBudget(memory_budget_mb, self._evict)
         #: Set by the composition root: what follows each recompute (give and take trusted-voice roles).
         self.after_recompute: Callable[[int], Awaitable[None]] | None = None
 
@@ -225,6 +230,7 @@ class Voices:
             ranked = sum(sizes.values())
             seconds = time.perf_counter() - started
             stages["write"] = seconds - sum(stages.values())
+            self.memory.touch(community_id, self.state_bytes(community_id))
             log.info(
                 "trust recompute for %s: %d scopes, %d entries, %.2fs (%s)",
                 community_id,
@@ -236,6 +242,25 @@ class Voices:
             return RecomputeResult(community_id, len(sizes), ranked, seconds, in_place, stages)
 
     # -- the in-memory graph ----------------------------------------------------------------------
+
+    def state_bytes(self, community_id: int) -> int:
+        """Bytes of the ranking state kept in memory for one community."""
+        return state_bytes(
+            self._graphs.get(community_id),
+            self._live.get(community_id),
+            self._members.get(community_id),
+            self._previous.get(community_id),
+        )
+
+    def _evict(self, community_id: int) -> bool:
+        """Drop a community's cached state to stay within the memory budget (not while in use)."""
+        if self._lock(community_id).locked():
+            return False
+        self._graphs.pop(community_id, None)
+        self._live.pop(community_id, None)
+        self._members.pop(community_id, None)
+        self._previous.pop(community_id, None)
+        return True
 
     def _lock(self, community_id: int) -> asyncio.Lock:
         return self._running.setdefault(community_id, asyncio.Lock())
@@ -252,6 +277,7 @@ class Voices:
         self._live.pop(community_id, None)
         self._previous.pop(community_id, None)
         self._members.pop(community_id, None)
+        self.memory.forget(community_id)
         self._generation[community_id] = self._generation.get(community_id, 0) + 1
 
     def forget_state(self, community_id: int) -> None:
@@ -361,9 +387,12 @@ class Voices:
         out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
         return out, {name: len(entries) for name, entries in out.items()}, in_place
 
-    async def recompute_all(self) -> list[RecomputeResult]:
+    async def recompute_all(self, only: Callable[[int], bool] | None = None) -> list[RecomputeResult]:
+        """Recompute every community with engagement (`only`: those this process serves)."""
         results = []
         for community_id in await self.store.communities_with_engagement():
+            if only is not None and not only(community_id):
+                continue
             try:
                 results.append(await self.recompute(community_id))
             except Exception:

@@ -26,12 +26,11 @@ async def seed_brand(
     """A brand row as the partners feature (issue #5) would write it."""
     now = iso(h.clock.now)
     db = h.app.store.db
-    cur = await db.execute(
+    [(brand_id,)] = await h.app.store.write_returning(
         "INSERT INTO brands (community_id, name, status, created_by, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (h.world.guild, name, status, h.world.owner, now, now),
     )
-    brand_id = int(cur.lastrowid or 0)
     for member in contacts:
         await db.execute(
             "INSERT INTO brand_contacts (brand_id, community_id, member_id) VALUES (?, ?, ?)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from bot.app import MicrovoiceBot, build_bot
 from bot.config import Settings
 from sandbox.discord_server import DiscordSandbox, Interaction
 from sandbox.redirect import point_discord_at
+from tests.pg import BACKENDS, PostgresForTests, require_postgres
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
@@ -269,11 +271,20 @@ def clock() -> Clock:
     return Clock(datetime.now(UTC).replace(microsecond=0))
 
 
-class Launcher:
-    """Starts bots against the sandbox and guarantees they are closed when the test ends."""
+DEFAULT_DB = "microvoice.sqlite3"
 
-    def __init__(self, sandbox: DiscordSandbox, clock: Clock, tmp_path: Path) -> None:
+
+class Launcher:
+    """Starts bots against the sandbox and guarantees they are closed when the test ends.
+
+    With `database_url` (a test marked `both_backends`, in its PostgreSQL run) the bot's default
+    database is that PostgreSQL database instead of a SQLite file."""
+
+    def __init__(
+        self, sandbox: DiscordSandbox, clock: Clock, tmp_path: Path, database_url: str | None = None
+    ) -> None:
         self.sandbox, self.clock, self.tmp_path = sandbox, clock, tmp_path
+        self.database_url = database_url
         self.world: World | None = None
         self.running: list[Harness] = []
 
@@ -282,8 +293,10 @@ class Launcher:
             self.world = build_world(self.sandbox)
         return self.world
 
-    async def start(self, db: str = "microvoice.sqlite3", **overrides: Any) -> Harness:
+    async def start(self, db: str = DEFAULT_DB, **overrides: Any) -> Harness:
         world = self.build()
+        if self.database_url and db == DEFAULT_DB:
+            overrides.setdefault("database_url", self.database_url)
         settings = make_settings(self.sandbox, world, self.tmp_path / db, **overrides)
         bot, task = await start_bot(self.sandbox, settings, self.clock)
         h = Harness(self.sandbox, bot, world, self.clock, settings, task)
@@ -301,9 +314,35 @@ class Launcher:
             await self.stop(h)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_backends: run this e2e test on SQLite and on PostgreSQL (tests/conftest.py)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_backends") and "e2e_backend" in metafunc.fixturenames:
+        metafunc.parametrize("e2e_backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-async def launcher(sandbox: DiscordSandbox, tmp_path: Path, clock: Clock) -> AsyncIterator[Launcher]:
-    launch = Launcher(sandbox, clock, tmp_path)
+def e2e_backend(request: pytest.FixtureRequest) -> str:
+    """SQLite, unless the test is marked `both_backends` (then each backend in turn).
+    MICROVOICE_E2E_BACKEND=postgresql runs every other e2e test on PostgreSQL instead."""
+    return str(getattr(request, "param", os.environ.get("MICROVOICE_E2E_BACKEND", "sqlite")))
+
+
+@pytest.fixture
+async def launcher(
+    sandbox: DiscordSandbox,
+    tmp_path: Path,
+    clock: Clock,
+    e2e_backend: str,
+    postgres: PostgresForTests | None,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Launcher]:
+    url = require_postgres(postgres, request).migrated() if e2e_backend == "postgresql" else None
+    launch = Launcher(sandbox, clock, tmp_path, url)
     try:
         yield launch
     finally:

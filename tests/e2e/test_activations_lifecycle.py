@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.activations import disclosure
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
@@ -177,6 +179,7 @@ async def test_approve_reject_cancel_list_show_and_their_permissions(harness: Ha
     assert log == [("pending", w.alice), ("cancelled", w.alice)]
 
 
+@pytest.mark.both_backends
 async def test_missed_starts_and_ends_are_caught_up_once_across_restarts(launcher):
     h = await launcher.start()
     w, sb = h.world, h.sandbox
@@ -244,6 +247,7 @@ async def test_missed_starts_and_ends_are_caught_up_once_across_restarts(launche
     assert_no_mass_mentions(h)
 
 
+@pytest.mark.both_backends
 async def test_a_double_approve_or_duplicate_job_acts_once(harness: Harness):
     h, w = harness, harness.world
     brand = await seed_brand(h, "Acme", contacts=[w.alice])
@@ -265,6 +269,7 @@ async def test_a_double_approve_or_duplicate_job_acts_once(harness: Harness):
     assert len([c for c in activation_messages(h, [w.cooking]) if c.method == "POST"]) == 1
 
 
+@pytest.mark.both_backends
 async def test_the_scheduled_jobs_run_the_transitions(harness: Harness):
     h, w = harness, harness.world
     brand = await seed_brand(h, "Acme", contacts=[w.alice])

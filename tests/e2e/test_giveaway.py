@@ -120,6 +120,7 @@ def verify_cli(tmp_path: Path, seed: str, commitment: str, winners: int, entrant
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "he"])
+@pytest.mark.both_backends
 async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang: str, tmp_path: Path):
     h, w = harness, harness.world
     h.app.giveaways.counter.interval = 0.05
@@ -214,6 +215,7 @@ async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang:
     assert_no_mass_mentions(h)
 
 
+@pytest.mark.both_backends
 async def test_restart_mid_giveaway_keeps_entries_and_draws_once(launcher: Launcher, tmp_path: Path):
     h = await launcher.start()
     w = h.world

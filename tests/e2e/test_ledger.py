@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
+import pytest
 
 from tests.e2e.conftest import Harness, Launcher
 
 SENTINEL = "zq-SENTINEL-7f3a91-secret-recipe"
 
 
+@pytest.mark.both_backends
 async def test_messages_replies_reactions_threads_are_recorded_as_metadata(harness: Harness):
     w, sb = harness.world, harness.sandbox
     assert not harness.sandbox.intents & (1 << 15), "the bot must not ask for Message Content"
@@ -143,6 +145,7 @@ async def test_message_text_never_reaches_the_database(launcher: Launcher, tmp_p
         assert found == [], f"{needle!r} found in the database files"
 
 
+@pytest.mark.both_backends
 async def test_duplicate_delivery_is_counted_once(harness: Harness):
     w, sb = harness.world, harness.sandbox
     msg = await sb.send_message(w.general, w.alice, "")
@@ -154,6 +157,7 @@ async def test_duplicate_delivery_is_counted_once(harness: Harness):
     assert await harness.count("reaction") == 1
 
 
+@pytest.mark.both_backends
 async def test_gateway_drop_resume_loses_nothing_and_doubles_nothing(harness: Harness):
     w, sb = harness.world, harness.sandbox
     before = [await sb.send_message(w.general, w.alice, "") for _ in range(3)]

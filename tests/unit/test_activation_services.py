@@ -74,8 +74,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    store = await Store.open(tmp_path / "services.sqlite3")
+async def world(database: str | Path) -> AsyncIterator[World]:
+    store = await Store.open(database)
     clock, platform, scheduler = Clock(NOW), FakePlatform(), Scheduler()
     engine = ActivationService(store, platform, scheduler, clock=clock)
     giveaways = GiveawayService(engine, Ingest(store))

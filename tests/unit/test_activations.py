@@ -144,8 +144,8 @@ def test_check_saturation_names_the_slot_or_says_sponsored_content_is_off():
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "t.sqlite3")
+async def store(database: str | Path):
+    s = await Store.open(database)
     await s.db.execute(
         "INSERT INTO brands (id, community_id, name, status, created_by, created_at, updated_at)"
         " VALUES (7, 1, 'Acme', 'approved', 1, ?, ?)",

@@ -97,8 +97,8 @@ def test_a_member_column_in_a_new_table_is_pseudonymised():
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "db.sqlite3")
+async def store(database: str | Path):
+    s = await Store.open(database)
     yield s
     await s.close()
 
@@ -106,15 +106,16 @@ async def store(tmp_path: Path):
 async def test_the_transition_log_allows_only_the_erasure_of_an_actor(store: Store):
     brand = await store.create_brand(GUILD, "Oat Co", [5], [], by=9, now=T0)
     stamp = T0.isoformat(timespec="milliseconds")
-    cur = await store.db.execute(
+    [(activation_id,)] = await store.write_returning(
         "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at,"
-        " ends_at, created_by, created_at, updated_at) VALUES (?, ?, 'qa', 'live', 't', 10, ?, ?, 5, ?, ?)",
+        " ends_at, created_by, created_at, updated_at) VALUES (?, ?, 'qa', 'live', 't', 10, ?, ?, 5, ?, ?)"
+        " RETURNING id",
         (GUILD, brand.id, stamp, "2026-03-02", stamp, stamp),
     )
     await store.db.execute(
         "INSERT INTO activation_transitions (activation_id, community_id, from_state, to_state, actor_id, at)"
         " VALUES (?, ?, NULL, 'pending', 5, ?)",
-        (cur.lastrowid, GUILD, stamp),
+        (activation_id, GUILD, stamp),
     )
     counts = await store.forget_member(GUILD, 5, pseudonym=-77, now=T0)
     assert counts["activation_transitions_actor_id_pseudonymised"] == 1

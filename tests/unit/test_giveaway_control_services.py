@@ -71,8 +71,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    store = await Store.open(tmp_path / "g.sqlite3")
+async def world(database: str | Path) -> AsyncIterator[World]:
+    store = await Store.open(database)
     brand = await store.create_brand(GUILD, "Acme", [CONTACT], [], by=MOD, now=NOW)
     await store.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=MOD, now=NOW)
     await store.update_settings(

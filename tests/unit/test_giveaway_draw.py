@@ -207,10 +207,10 @@ def test_verify_giveaway_cli_reproduces_the_vector(tmp_path: Path):
 GUILD = 100
 
 
-async def open_store(tmp_path: Path):
+async def open_store(database: Path):
     from bot.store import Store
 
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(database)
     await store.db.execute(
         "INSERT INTO brands (id, community_id, name, status, created_by, created_at, updated_at)"
         " VALUES (1, ?, 'Acme', 'approved', 1, '2026-01-01', '2026-01-01')",
@@ -225,10 +225,10 @@ async def open_store(tmp_path: Path):
     return store
 
 
-async def test_store_one_entry_per_member_and_only_while_live(tmp_path: Path):
+async def test_store_one_entry_per_member_and_only_while_live(database: str | Path):
     from bot.store import write_giveaway_secret
 
-    store = await open_store(tmp_path)
+    store = await open_store(database)
     try:
         seed = giveaway.new_seed()
         await write_giveaway_secret(store.db, 7, GUILD, seed, giveaway.commitment(seed))
@@ -251,8 +251,8 @@ async def test_store_one_entry_per_member_and_only_while_live(tmp_path: Path):
         await store.close()
 
 
-async def test_store_draw_round_happens_once_and_reroll_replaces(tmp_path: Path):
-    store = await open_store(tmp_path)
+async def test_store_draw_round_happens_once_and_reroll_replaces(database: str | Path):
+    store = await open_store(database)
     try:
         args = dict(entrants=[1, 2, 3, 4], entrants_sha256="x", by=None, now=NOW)
         assert not await store.record_giveaway_draw(GUILD, 7, 0, winners=[2, 3], **args)  # still live

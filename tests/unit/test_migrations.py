@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
+from tests.pg import PostgresForTests, require_postgres
 
 # Each file records the schema version it ran at: the runner sets user_version after the file's own
 # statements, inside the same transaction.
@@ -141,15 +142,22 @@ ACTIVATION = (
 )
 
 
-async def test_the_announcement_kind_is_added_in_place_keeping_rows_and_children(tmp_path: Path):
+async def test_the_announcement_kind_is_added_in_place_keeping_rows_and_children(
+    tmp_path: Path, backend: str, postgres: PostgresForTests | None, request: pytest.FixtureRequest
+):
     """0015 widens the CHECK on activations.kind by editing the stored schema: existing activations and
     the rows hanging off them (ON DELETE CASCADE) stay, and the constraint still refuses unknown kinds."""
     older = tmp_path / "m"
     older.mkdir()
+    (older / "postgresql").mkdir()
     for migration in discover_migrations():
         if migration.version < 15:
             (older / migration.path.name).write_bytes(migration.path.read_bytes())
-    store = await Store.open(tmp_path / "db.sqlite3", migrations=older)
+            if migration.postgresql is not None:
+                override = older / "postgresql" / migration.postgresql.name
+                override.write_bytes(migration.postgresql.read_bytes())
+    target = tmp_path / "db.sqlite3" if backend == "sqlite" else require_postgres(postgres, request).empty()
+    store = await Store.open(target, migrations=older)
     try:
         await store.db.execute(
             "INSERT INTO brands (id, community_id, name, created_by, created_at, updated_at)"
@@ -164,7 +172,7 @@ async def test_the_announcement_kind_is_added_in_place_keeping_rows_and_children
             await store.db.execute(ACTIVATION, ("announcement",))
     finally:
         await store.close()
-    store = await Store.open(tmp_path / "db.sqlite3")
+    store = await Store.open(target)
     try:
         assert await store.schema_version() >= 15
         assert await store.scalar("SELECT count(*) FROM activation_transitions") == 1
@@ -174,6 +182,8 @@ async def test_the_announcement_kind_is_added_in_place_keeping_rows_and_children
             await store.db.execute(ACTIVATION, ("poll",))
         with pytest.raises(sqlite3.IntegrityError, match="cannot change kind"):
             await store.db.execute("UPDATE activations SET kind = 'qa' WHERE id = 1")
+        if backend == "postgresql":
+            return
         assert await store.scalar("SELECT integrity_check FROM pragma_integrity_check") == "ok"
         assert await store.scalar("SELECT count(*) FROM sqlite_temp_master") == 0
     finally:

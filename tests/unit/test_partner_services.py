@@ -31,8 +31,8 @@ class Clock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "db.sqlite3")
+async def store(database: str | Path):
+    s = await Store.open(database)
     yield s
     await s.close()
 

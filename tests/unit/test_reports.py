@@ -9,9 +9,12 @@ once-per-week claim, retention and erasure.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import io
+import itertools
 import math
+import os
 import re
 import shutil
 import statistics
@@ -36,6 +39,7 @@ from bot.reports.privacy import K_MIN, effective_k, publish, publish_rows, valid
 from bot.reports.service import RenderedReport, ReportService, headline_lines
 from bot.store import Store
 from sandbox.simulator import EMOJIS, KIND_NAMES, SimCommunity, simulate
+from tests.pg import BACKENDS, PostgresForTests, require_postgres
 
 ACTIVITY = {"message", "reply", "reaction", "thread", "comment", "submission"}
 DAY_MS = 86_400_000
@@ -88,7 +92,7 @@ def at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-async def load(com: SimCommunity, records: list[Record], path: Path) -> None:
+async def load(com: SimCommunity, records: list[Record], path: Path | str) -> None:
     store = await Store.open(path)
     first: dict[int, int] = {}
     for r in records:
@@ -142,13 +146,42 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Month:
     return Month(com, records, path)
 
 
+@pytest.fixture(scope="module")
+def pg_month(month: Month, postgres: PostgresForTests | None) -> str | None:
+    """The same month loaded into a PostgreSQL database, which each PostgreSQL run copies."""
+    if postgres is None:
+        return None
+    name = f"month_{os.getpid()}"
+    url = postgres.server.create_database(name)
+    # In a thread of its own: the first test asking for it is inside a running event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, load(month.com, month.records, url)).result()
+    return name
+
+
+_copies = itertools.count(1)
+
+
 @pytest.fixture
-async def store(month: Month, tmp_path: Path):
-    copy = tmp_path / "db.sqlite3"
-    shutil.copy(month.path, copy)
-    s = await Store.open(copy)
+async def store(month: Month, tmp_path: Path, request: pytest.FixtureRequest):
+    """The month in a copy of its database: SQLite, or (for a test parametrized with
+    `BOTH = pytest.mark.parametrize("store", BACKENDS, indirect=True)`) each backend in turn."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        pg = require_postgres(request.getfixturevalue("postgres"), request)
+        template = request.getfixturevalue("pg_month")
+        url = pg.server.create_database(f"report_{os.getpid()}_{next(_copies)}", template=template)
+        s = await Store.open(url, pool_size=2)
+    else:
+        copy = tmp_path / "db.sqlite3"
+        shutil.copy(month.path, copy)
+        s = await Store.open(copy)
     yield s
     await s.close()
+
+
+#: The representative report tests that also run on PostgreSQL (every figure, the digest claim,
+#: retention and erasure of the aggregates).
+BOTH = pytest.mark.parametrize("store", BACKENDS, indirect=True)
 
 
 def service(store: Store, now: datetime) -> ReportService:
@@ -246,6 +279,7 @@ def as_dict(rows: list[Row]) -> dict[tuple[str, str, str], tuple[float | None, i
 
 
 @pytest.mark.parametrize("days", [30, 10])
+@BOTH
 async def test_every_community_figure_matches_the_simulators_record(month: Month, store: Store, days: int):
     end = month.end_day
     report = await service(store, month.com.end).community_figures(month.guild, end - days, end)
@@ -309,14 +343,15 @@ async def seed_activation(
 ) -> tuple[int, int]:
     made = await store.create_brand(guild, brand, list(contacts), [], by=1, now=starts)
     await store.set_brand_status(guild, made.id, expected="pending", status="approved", by=1, now=starts)
-    cur = await store.db.execute(
+    [(activation_id,)] = await store.write_returning(
         "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at, ends_at,"
-        " created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'Spring', 1, ?, ?, 1, ?, ?)",
+        " created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'Spring', 1, ?, ?, 1, ?, ?) RETURNING id",
         (guild, made.id, kind, state, iso(starts), iso(ends), iso(starts), iso(ends)),
     )
-    return int(cur.lastrowid or 0), made.id
+    return int(activation_id), made.id
 
 
+@BOTH
 async def test_every_activation_figure_matches_the_simulators_record(month: Month, store: Store):
     com, records, guild = month.com, month.records, month.guild
     starts = com.start + timedelta(days=29, hours=10, minutes=20)
@@ -330,15 +365,15 @@ async def test_every_activation_figure_matches_the_simulators_record(month: Mont
         )
     for i in range(25):
         claimed = claimers[i] if i < len(claimers) else None
-        cur = await store.db.execute(
+        [(code_id,)] = await store.write_returning(
             "INSERT INTO activation_codes (activation_id, community_id, code, added_at, claimed_by)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (activation_id, guild, f"C{i}", iso(starts), claimed),
         )
         if claimed in redeemed:
             await store.db.execute(
                 "INSERT INTO code_redemptions VALUES (?, ?, ?, NULL, 42, ?)",
-                (cur.lastrowid, activation_id, guild, iso(ends)),
+                (code_id, activation_id, guild, iso(ends)),
             )
     report = await service(store, com.end).activation_figures(
         await store.get_activation(guild, activation_id)  # type: ignore[arg-type]
@@ -629,6 +664,7 @@ class Sink:
         self.posts.append((community_id, channel_id, report))
 
 
+@BOTH
 async def test_weekly_digest_is_posted_once_per_week_across_restarts(month: Month, store: Store):
     now = month.com.end + timedelta(hours=5)
     sink = Sink()
@@ -650,6 +686,7 @@ async def test_weekly_digest_is_posted_once_per_week_across_restarts(month: Mont
     assert await store.last_digest_week(month.guild) >= week
 
 
+@BOTH
 async def test_retention_purges_member_days_with_raw_events_and_keeps_counts(month: Month, store: Store):
     cutoff = month.com.start + timedelta(days=20, hours=6)
     hourly_before = await store.scalar("SELECT sum(n) FROM report_hourly")
@@ -659,6 +696,7 @@ async def test_retention_purges_member_days_with_raw_events_and_keeps_counts(mon
     assert await store.scalar("SELECT count(*) FROM events WHERE created_at < ?", (iso(cutoff),)) == 0
 
 
+@BOTH
 async def test_erasure_keeps_counts_under_a_pseudonym(month: Month, store: Store):
     member = Counter(r.actor for r in month.records if r.kind in ACTIVITY).most_common(1)[0][0]
     before = await store.scalar("SELECT sum(n) FROM report_member_days")
@@ -668,10 +706,10 @@ async def test_erasure_keeps_counts_under_a_pseudonym(month: Month, store: Store
     assert await store.scalar("SELECT sum(n) FROM report_member_days") == before
 
 
-async def test_ingest_batches_feed_the_aggregates_once(tmp_path: Path):
+async def test_ingest_batches_feed_the_aggregates_once(database: str | Path):
     from bot.ledger import EngagementEvent
 
-    s = await Store.open(tmp_path / "db.sqlite3")
+    s = await Store.open(database)
     t0 = datetime(2026, 3, 2, 10, 59, 59, 999000, tzinfo=UTC)
     batch = [
         EngagementEvent("discord", 1, 5, 7, "message", "100", t0),

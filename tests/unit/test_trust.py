@@ -38,7 +38,7 @@ from bot.trust import (
 TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
 Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
-LOOSE = TrustParams(min_peers_listed=1)
+LOOSE = TrustParams(min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0)
 
 
 def town_rows(channel: int = 1) -> list[Row]:
@@ -222,6 +222,30 @@ def test_min_peers_listed() -> None:
     assert 100 in by_member(rank(rows, members, TrustParams(min_peers_listed=4)))
 
 
+def test_listing_holds_only_members_with_evidence_near_the_established_voices() -> None:
+    voices, thin = [100, 101, 102], 103
+    rows = town_rows()
+    for k, v in enumerate(voices):  # 17 to 19 town members reply to each voice, every week
+        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
+    rows += replies_from(TOWN[:5], thin)  # five engagers, once: eligible, far below the voices
+    members = facts(extra=[*voices, thin])
+    loose = by_member(rank(rows, members, TrustParams(listed_min_value=0.0, listed_min_peers=0.0)))
+    assert set(voices) | {thin} <= set(loose)
+    listed = rank(rows, members, TrustParams())
+    assert set(voices) <= set(by_member(listed)) and thin not in by_member(listed)
+    assert len(listed) < len(loose)
+    median_peers = float(np.median([r.distinct_peers for r in listed if r.member_id in voices]))
+    assert all(r.distinct_peers >= 0.3 * median_peers for r in listed)
+
+
+def test_a_young_community_still_lists_its_best_placed_member() -> None:
+    newcomers = list(range(200, 206))
+    rows = replies_from(newcomers, 100)
+    rows += [(1, a, b, TODAY - 1, "reaction", 1) for a in newcomers for b in newcomers if a != b]
+    result = rank(rows, facts(new=newcomers, extra=[100], pinned=newcomers), TrustParams())
+    assert result and result[0].member_id == 100 and result[0].score == 1.0
+
+
 def test_pinned_members_are_seeds() -> None:
     newcomers = list(range(200, 206))
     rows = town_rows() + replies_from(newcomers, 100)
@@ -283,9 +307,10 @@ def test_single_high_trust_peer_does_not_top_the_list() -> None:
     rows = town_rows() + replies_from(TOWN[:15], expert)
     rows += [(1, moderator, pumped, TODAY - d, "reply", 5) for d in range(1, 30)]  # all its trust
     rows += [(1, c, pumped, TODAY - 1, "reaction", 1) for c in newcomers]  # reach 5 distinct peers
-    result = rank(
-        rows, facts(extra=[moderator, pumped, expert], new=newcomers, pinned=[moderator]), TrustParams()
-    )
+    members = facts(extra=[moderator, pumped, expert], new=newcomers, pinned=[moderator])
+    # Below the confidence bar too (the default): five engagers against the expert's fifteen.
+    assert pumped not in by_member(rank(rows, members, TrustParams()))
+    result = rank(rows, members, TrustParams(listed_min_value=0.0, listed_min_peers=0.0))
     got = by_member(result)
     assert result[0].member_id == expert
     assert got[pumped].why["diversity"] < 0.5 < got[expert].why["diversity"]

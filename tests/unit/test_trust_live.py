@@ -161,7 +161,7 @@ def assert_same(live: Mapping[str, list[Ranked]], full: Mapping[str, list[Ranked
             assert (a.trend is None) == (b.trend is None)
 
 
-PARAMS = TrustParams(seed_min_tenure_days=20, min_peers_listed=3)
+PARAMS = TrustParams(seed_min_tenure_days=20, min_peers_listed=3, listed_min_value=0.0, listed_min_peers=0.0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -1,0 +1,371 @@
+"""PostgreSQL behind the store: an asyncpg pool dressed as the small part of aiosqlite's interface the
+query mixins use (`execute` as an awaitable or `async with`, `executemany`, cursors with `fetchone`,
+`fetchall`, `rowcount` and `description`), so one SQL text serves both databases.
+
+The SQL the mixins write is SQLite's, kept portable. What differs is translated here, once per text
+and cached — a small known set, nothing more:
+
+- placeholders: `:name` (named) and `?` (positional) become `$1, $2, ...`;
+- `INSERT OR IGNORE INTO ...` becomes `INSERT INTO ... ON CONFLICT DO NOTHING`;
+- `CAST(julianday(x) - 2440587.5 AS INTEGER)`, SQLite's day number, becomes `floor(...)::bigint`
+  (PostgreSQL rounds a cast to integer where SQLite truncates); any other `CAST(... AS INTEGER)`
+  becomes `AS BIGINT` (ids are 64-bit snowflakes).
+
+Functions SQLite has and PostgreSQL lacks (`julianday`, `group_concat`, `ifnull`) are defined in the
+database by migrations/postgresql/0001. A query that cannot be written portably (JSON table functions,
+the catalog) is a `Dialects` string: its `str` value is the SQLite text, `.postgresql` the other.
+
+Connections: a statement runs on a pooled connection of its own unless it runs inside
+`transaction()`, whose connection the task's context carries; so, as with SQLite's single connection,
+nothing ever joins another task's transaction by accident. Constraint violations surface as
+`ConstraintViolation`, a `sqlite3.IntegrityError`, so callers catch one exception on both backends.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+class Dialects(str):
+    """A query whose text differs between the databases: the string itself is the SQLite text (so
+    aiosqlite takes it as it is), `.postgresql` the PostgreSQL text. Both use the same parameters."""
+
+    postgresql: str
+
+    def __new__(cls, sqlite: str, postgresql: str) -> Dialects:
+        obj = super().__new__(cls, sqlite)
+        obj.postgresql = postgresql
+        return obj
+
+
+class ConstraintViolation(sqlite3.IntegrityError):
+    """A unique, foreign-key, check or not-null constraint refused a write on PostgreSQL. The message
+    starts as SQLite's does ("UNIQUE constraint failed: ...") and names the constraint."""
+
+    @classmethod
+    def from_asyncpg(cls, exc: asyncpg.IntegrityConstraintViolationError) -> ConstraintViolation:
+        kind = {
+            asyncpg.UniqueViolationError: "UNIQUE",
+            asyncpg.ForeignKeyViolationError: "FOREIGN KEY",
+            asyncpg.CheckViolationError: "CHECK",
+            asyncpg.NotNullViolationError: "NOT NULL",
+        }.get(type(exc), "INTEGRITY")
+        name = getattr(exc, "constraint_name", None) or getattr(exc, "table_name", None) or ""
+        return cls(f"{kind} constraint failed: {name} ({exc})")
+
+
+# -- translation ----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""'(?:[^']|'')*'          # string literal
+      | "(?:[^"]|"")*"          # quoted identifier
+      | --[^\n]*                # comment
+      | /\*.*?\*/               # block comment
+      | \$\d+                   # already a PostgreSQL placeholder
+      | ::                      # PostgreSQL cast
+      | :[A-Za-z_][A-Za-z0-9_]* # named parameter
+      | \?                      # positional parameter
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_INSERT_OR_IGNORE = re.compile(r"\bINSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_DAY_NUMBER = re.compile(
+    r"CAST\(\s*julianday\(([^()]*)\)\s*-\s*2440587\.5\s+AS\s+INTEGER\s*\)", re.IGNORECASE
+)
+_AS_INTEGER = re.compile(r"\bAS\s+INTEGER\s*\)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Translated:
+    sql: str
+    #: Parameter names in $n order (named style), or None for positional `?` parameters.
+    names: tuple[str, ...] | None
+    count: int
+
+    def args(self, params: Sequence[Any] | dict[str, Any] | None) -> list[Any]:
+        if self.count == 0:
+            if params:
+                raise ValueError("the statement takes no parameters")
+            return []
+        if self.names is not None:
+            if not isinstance(params, dict):
+                raise TypeError("this statement has named parameters: pass a dict")
+            return [params[n] for n in self.names]
+        values = list(params or ())
+        if isinstance(params, dict):
+            raise TypeError("this statement has positional parameters: pass a sequence")
+        if len(values) != self.count:
+            raise ValueError(f"the statement takes {self.count} parameters, {len(values)} given")
+        return values
+
+
+def translate(sql: str) -> Translated:
+    """The PostgreSQL form of one portable statement (see the module's docstring)."""
+    # A `Dialects` compares equal to its SQLite text: cache on the text actually translated.
+    return _translate(str(getattr(sql, "postgresql", sql)))
+
+
+@lru_cache(maxsize=4096)
+def _translate(text: str) -> Translated:
+    text = _DAY_NUMBER.sub(r"floor(julianday(\1) - 2440587.5)::bigint", text)
+    text = _AS_INTEGER.sub("AS BIGINT)", text)
+    if _INSERT_OR_IGNORE.search(text):
+        text = _INSERT_OR_IGNORE.sub("INSERT INTO", text, count=1)
+        stripped = text.rstrip().rstrip(";")
+        returning = _RETURNING.search(stripped)
+        if returning:
+            stripped = f"{stripped[: returning.start()]}ON CONFLICT DO NOTHING {stripped[returning.start():]}"
+        else:
+            stripped += "\n ON CONFLICT DO NOTHING"
+        text = stripped
+    names: list[str] = []
+    positional = 0
+    out: list[str] = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token == "?":
+            positional += 1
+            replacement = f"${positional}"
+        elif token.startswith(":") and token != "::":
+            name = token[1:]
+            if name not in names:
+                names.append(name)
+            replacement = f"${names.index(name) + 1}"
+        else:
+            continue
+        out.append(text[pos : match.start()])
+        out.append(replacement)
+        pos = match.end()
+    out.append(text[pos:])
+    if names and positional:
+        raise ValueError("a statement uses either :named or ? parameters, not both")
+    return Translated("".join(out), tuple(names) if names else None, positional or len(names))
+
+
+def _status_count(status: bytes | str | None) -> int:
+    """Rows a command touched, from its status tag ('UPDATE 3', 'INSERT 0 1'); -1 when unknown."""
+    if not status:
+        return -1
+    text = status.decode() if isinstance(status, bytes) else status
+    last = text.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() and text.split(" ", 1)[0] != "SELECT" else -1
+
+
+# -- cursors and connections ----------------------------------------------------------------------
+
+
+class PgCursor:
+    """A finished statement: its rows (already fetched), `rowcount` and `description`."""
+
+    def __init__(self, rows: list[Any], status: bytes | str | None) -> None:
+        self._rows = [tuple(r) for r in rows]
+        self._next = 0
+        self.rowcount = _status_count(status)
+        if self.rowcount < 0 and rows:
+            self.rowcount = len(rows)
+        first = rows[0] if rows else None
+        names = list(first.keys()) if first is not None else []  # a Record: keys() are its columns
+        self.description = tuple((name, None, None, None, None, None, None) for name in names)
+
+    @property
+    def lastrowid(self) -> int:
+        raise AttributeError("PostgreSQL has no lastrowid: write the INSERT with RETURNING id")
+
+    async def fetchone(self) -> tuple[Any, ...] | None:
+        if self._next >= len(self._rows):
+            return None
+        row = self._rows[self._next]
+        self._next += 1
+        return row
+
+    async def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    async def close(self) -> None:
+        return None
+
+
+class _Pending:
+    """`await db.execute(...)` and `async with db.execute(...) as cur`, as aiosqlite allows both."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+        self._cursor: PgCursor | None = None
+
+    def __await__(self) -> Generator[Any, None, PgCursor]:
+        return self._run().__await__()
+
+    async def __aenter__(self) -> PgCursor:
+        self._cursor = await self._run()
+        return self._cursor
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+_VALUES = re.compile(
+    r"^(?P<head>\s*INSERT\s+INTO\s+[\w\".]+\s*\([^()]*\)\s*)VALUES\s*\((?P<values>[^()]*)\)"
+    r"(?P<tail>\s*(?:ON\s+CONFLICT\s+DO\s+NOTHING)?\s*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+class PgConnection:
+    """The store's PostgreSQL connection: a pool, with transactions pinned to one connection."""
+
+    dialect = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+        self._tx: contextvars.ContextVar[asyncpg.Connection | None] = contextvars.ContextVar(
+            "microvoice_pg_tx", default=None
+        )
+        self._bulk: dict[str, str | None] = {}
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._tx.get() is not None
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        conn = self._tx.get()
+        if conn is not None:
+            yield conn
+            return
+        async with self.pool.acquire() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgConnection]:
+        """One transaction on one connection; statements of this task run in it until it ends."""
+        if self._tx.get() is not None:
+            raise RuntimeError("a transaction is already open in this task")
+        async with self.pool.acquire() as conn:
+            token = self._tx.set(conn)
+            try:
+                async with conn.transaction():
+                    yield self
+            except asyncpg.IntegrityConstraintViolationError as exc:
+                raise ConstraintViolation.from_asyncpg(exc) from exc
+            finally:
+                self._tx.reset(token)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[PgConnection]:
+        """Reads of this task see one snapshot of the database until the block ends (a read-only
+        REPEATABLE READ transaction): a watermark and the rows read with it agree."""
+        if self._tx.get() is not None:
+            yield self
+            return
+        async with self.pool.acquire() as conn:
+            token = self._tx.set(conn)
+            try:
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    yield self
+            finally:
+                self._tx.reset(token)
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> _Pending:
+        async def run() -> PgCursor:
+            query = translate(sql)
+            args = query.args(params)
+            async with self._connection() as conn:
+                try:
+                    # asyncpg's own execute path with the status tag (its public `fetch` drops it).
+                    rows, status, _ = await conn._execute(query.sql, args, 0, None, return_status=True)
+                except asyncpg.IntegrityConstraintViolationError as exc:
+                    raise ConstraintViolation.from_asyncpg(exc) from exc
+            return PgCursor(rows, status)
+
+        return _Pending(run)
+
+    async def executemany(
+        self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]
+    ) -> PgCursor:
+        """Run a statement for every row, in this task's transaction or one of its own; `rowcount` is
+        the rows changed in all. A plain `INSERT ... VALUES (...)` (or one ignoring conflicts) runs as
+        one `INSERT ... SELECT FROM unnest(...)` statement: a batch is one round trip."""
+        query = translate(sql)
+        batch = [query.args(r) for r in rows]
+        if not batch:
+            return PgCursor([], None)
+        if self._tx.get() is None:
+            async with self.transaction():
+                return await self._many(query, batch)
+        return await self._many(query, batch)
+
+    async def _many(self, query: Translated, batch: list[list[Any]]) -> PgCursor:
+        conn = self._tx.get()
+        assert conn is not None
+        try:
+            bulk = await self._bulk_form(conn, query)
+            if bulk is not None:
+                columns = [list(col) for col in zip(*batch, strict=True)]
+                _, status, _ = await conn._execute(bulk, columns, 0, None, return_status=True)
+                return PgCursor([], status)
+            total = 0
+            for args in batch:
+                _, status, _ = await conn._execute(query.sql, args, 0, None, return_status=True)
+                total += max(_status_count(status), 0)
+            return PgCursor([], f"EXECUTE {total}")
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintViolation.from_asyncpg(exc) from exc
+
+    async def _bulk_form(self, conn: asyncpg.Connection, query: Translated) -> str | None:
+        if query.sql in self._bulk:
+            return self._bulk[query.sql]
+        form: str | None = None
+        match = _VALUES.match(query.sql)
+        if match is not None and query.count:
+            statement = await conn.prepare(query.sql)
+            types = [t.name if t.schema == "pg_catalog" else f'"{t.schema}"."{t.name}"'
+                     for t in statement.get_parameters()]
+            values = re.sub(r"\$(\d+)", r"u.c\1", match.group("values"))
+            arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
+            names = ", ".join(f"c{i}" for i in range(1, len(types) + 1))
+            form = (
+                f"{match.group('head')}SELECT {values} FROM unnest({arrays}) AS u({names})"
+                f"{match.group('tail')}"
+            )
+        self._bulk[query.sql] = form
+        return form
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def connect_postgres(url: str, *, min_size: int = 1, max_size: int = 10) -> PgConnection:
+    """A pool on `url` (UTC session time zone, so text timestamps without an offset read as UTC)."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, server_settings={"timezone": "UTC"}
+    )
+    assert pool is not None
+    return PgConnection(pool, url)

@@ -1,0 +1,62 @@
+"""Both databases for the tests: SQLite files in tmp_path, and a throwaway PostgreSQL server shared by
+the whole session (sandbox/postgres.py) when its binaries are installed.
+
+`database` is parametrized over both backends: a test taking it (or a fixture built on it) runs once
+per backend. Each PostgreSQL test gets the session's migrated database, emptied. Without PostgreSQL
+those runs are skipped with the reason, and the session summary says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.postgres import PostgresServer, find_binaries
+from tests.pg import BACKENDS, NO_POSTGRES, PostgresForTests, require_postgres, skipped_for_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresForTests | None]:
+    """The session's throwaway PostgreSQL server, or None when it is not installed."""
+    binaries = find_binaries()
+    if binaries is None:
+        yield None
+        return
+    server = PostgresServer(binaries)
+    server.start()
+    try:
+        yield PostgresForTests(server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg(postgres: PostgresForTests | None, request: pytest.FixtureRequest) -> PostgresForTests:
+    """The PostgreSQL server (the test is skipped, loudly, without one)."""
+    return require_postgres(postgres, request)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database(
+    backend: str, tmp_path: Path, postgres: PostgresForTests | None, request: pytest.FixtureRequest
+) -> str | Path:
+    """Where a store for this test lives: a fresh SQLite file, or a fresh migrated PostgreSQL database."""
+    if backend == "sqlite":
+        return tmp_path / "db.sqlite3"
+    return require_postgres(postgres, request).migrated()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if skipped_for_postgres:
+        terminalreporter.write_line(
+            f"NOTICE: {len(skipped_for_postgres)} PostgreSQL test run(s) skipped: {NO_POSTGRES}",
+            yellow=True,
+            bold=True,
+        )
