@@ -13,7 +13,7 @@ instead of per-row triggers, which measured twice as fast on a large ledger (mig
 On PostgreSQL the daily aggregates and the channel cursors stay with per-row triggers (its migrations
 0002 and 0016: a rowid range is not "this batch's rows" when other processes commit ids inside it),
 each batch feeds the report aggregates in PostgreSQL's text (`feed_report_aggregates`), and the ingest
-thread writes through the store's pool (`StoreWriter`).
+thread writes through `record` on a pool of its own (`StoreWriter`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import PAGE_CACHE_KIB, StoreBase
+from bot.store.postgres import connect_postgres
 from bot.store.reports import REPORT_FEEDS
 
 _INSERT_EVENT = """
@@ -254,13 +255,16 @@ class LedgerWriter:
 
 
 class StoreWriter:
-    """The ingest writer on PostgreSQL: the thread hands each batch to the store (`record`, on the
-    store's connection pool) on the event loop and waits for it. PostgreSQL's connections never queue
-    behind the bot's reads, so the thread needs no connection of its own."""
+    """The ingest writer on PostgreSQL: each batch through the store's own `record`, on a small pool of
+    the writer's own, driven by an event loop of the writer thread's own. (Never the bot's loop: when
+    the buffer is full that loop waits for the writer, which must not wait for it in turn.)"""
 
-    def __init__(self, store: LedgerQueries, loop: asyncio.AbstractEventLoop) -> None:
-        self.store = store
-        self.loop = loop
+    def __init__(self, store: LedgerQueries) -> None:
+        self.url: str = store.db.url
+        self.path = store.path
+        self.kind = type(store)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.store: LedgerQueries | None = None
 
     def write(
         self,
@@ -268,22 +272,31 @@ class StoreWriter:
         members: Iterable[MemberSighting] = (),
         channels: Iterable[ChannelInfo] = (),
     ) -> int:
-        batch = self.store.record(list(events), list(members), list(channels))
-        return asyncio.run_coroutine_threadsafe(batch, self.loop).result()
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+        if self.store is None:  # the schema is the bot's store's, already migrated
+            pool = self.loop.run_until_complete(connect_postgres(self.url, max_size=2))
+            self.store = self.kind(pool, self.path)
+        return self.loop.run_until_complete(self.store.record(list(events), list(members), list(channels)))
 
     def close(self) -> None:
-        """Nothing of its own to close: the pool is the store's."""
+        if self.loop is None:
+            return
+        if self.store is not None:
+            self.loop.run_until_complete(self.store.db.close())
+            self.store = None
+        self.loop.close()
+        self.loop = None
 
 
 class LedgerQueries(StoreBase):
     """Events, members and channels. Mixed into `bot.store.Store`."""
 
     def ledger_writer(self) -> LedgerWriter | StoreWriter:
-        """The ingest thread's writer. SQLite: a connection of its own to the database file (not for an
-        in-memory database). PostgreSQL: the store's own pool, each batch through `record` on the event
-        loop this is called from."""
+        """The ingest thread's writer, with a connection of its own: SQLite, to the database file (not
+        for an in-memory database); PostgreSQL, a small pool that runs `record` (`StoreWriter`)."""
         if self.postgresql:
-            return StoreWriter(self, asyncio.get_running_loop())
+            return StoreWriter(self)
         if not self.separate_reads:
             raise ValueError("a separate writer needs a database file, not :memory:")
         return LedgerWriter(self.path)

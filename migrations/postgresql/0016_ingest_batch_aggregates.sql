@@ -7,7 +7,8 @@
 -- report aggregates of 0014 are fed per batch as before (ReportQueries.feed_report_aggregates). Of
 -- SQLite's file only what PostgreSQL lacks is added: `activity_daily_by_day` for "distinct members"
 -- in `/microvoice status`, and `channel_cursors` (where the gap fill after a downtime starts reading
--- each Discord channel), kept by a trigger as 0002's aggregates are and filled from the ledger.
+-- each Discord channel), kept by a trigger as 0002's aggregates are and filled from the ledger
+-- (message ids only: a source id that is not a snowflake is skipped, where SQLite's CAST reads 0).
 
 CREATE INDEX activity_daily_by_day ON activity_daily (community_id, day, member_id);
 
@@ -30,11 +31,12 @@ END
 $$;
 
 CREATE TRIGGER events_advance_cursor AFTER INSERT ON events
-    FOR EACH ROW WHEN (NEW.platform = 'discord' AND NEW.kind IN ('message', 'reply'))
+    FOR EACH ROW WHEN (NEW.platform = 'discord' AND NEW.kind IN ('message', 'reply')
+                       AND NEW.source_id ~ '^[0-9]{1,18}$')
     EXECUTE FUNCTION events_advance_cursor();
 
 -- What is already in the ledger.
 INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
 SELECT platform, community_id, channel_id, max(CAST(source_id AS BIGINT))
-  FROM events WHERE platform = 'discord' AND kind IN ('message', 'reply')
+  FROM events WHERE platform = 'discord' AND kind IN ('message', 'reply') AND source_id ~ '^[0-9]{1,18}$'
  GROUP BY 1, 2, 3;

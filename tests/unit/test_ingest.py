@@ -1,6 +1,6 @@
 """The ingest writer on a real SQLite file: its own thread and connection, flushes by size and by
 time without anyone asking, a bounded buffer with back-pressure logged once, and replies resolved
-by the writer."""
+by the writer. Last, the same writer on PostgreSQL, through the store's `record` on a pool of its own."""
 
 from __future__ import annotations
 
@@ -173,5 +173,35 @@ async def test_memory_database_writes_on_the_callers_path(tmp_path: Path):
         ingest.add(message(1))
         assert await ingest.flush() == 1
         assert await store.scalar("SELECT count(*) FROM events") == 1
+    finally:
+        await store.close()
+
+
+async def test_on_postgresql_the_writer_thread_writes_through_the_stores_pool(pg):
+    """Each batch goes through `record` on the writer's own pool and loop, and the database's triggers
+    keep the daily aggregates and the channel cursors."""
+    store = await Store.open(pg.migrated())
+    try:
+        await store.record([message(1, actor=5)])
+        # A buffer smaller than what is added: the loop waits for the writer, which needs no turn of it.
+        ingest = Ingest(store, batch_size=20, flush_ms=60_000, capacity=25)
+        ingest.start()
+        try:
+            for i in range(2, 50):
+                ingest.add(message(i))
+            ingest.add(message(50, actor=6, target_message=1001))
+            await ingest.flush()
+            assert ingest.stats.dropped == 0
+            assert await ingest.flush() == 0
+        finally:
+            await ingest.stop()
+        assert await store.scalar("SELECT count(*) FROM events") == 50
+        reply = await store.fetch_all("SELECT target_id FROM events WHERE kind = 'reply'")
+        assert reply == [(5,)]  # resolved from the ledger by the writer
+        assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+        assert await store.scalar("SELECT sum(n) FROM activity_daily") == 50
+        assert await store.scalar("SELECT sum(n) FROM report_channel_days") == 50
+        assert await store.channel_cursors("discord") == [(GUILD, 10, 1050)]
+        assert await store.distinct_actors(GUILD, T0) == 3
     finally:
         await store.close()
