@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import MicrovoiceBot, build_bot
 from bot.config import Settings
+from bot.reports.service import CATCH_UP_TASK
 from sandbox.discord_server import DiscordSandbox, Interaction
 from sandbox.redirect import point_discord_at
 from tests.pg import BACKENDS, PostgresForTests, require_postgres
@@ -127,12 +128,14 @@ class Harness:
         )
 
 
-# Names discord.py gives the tasks that run event listeners, slash commands, buttons and modals.
+# Names discord.py gives the tasks that run event listeners, slash commands, buttons and modals, and
+# the bot's start-up digest (it flushes the ingest first, so it may outlast the bot's `ready`).
 LISTENER_TASKS = (
     "discord.py: ",
     "CommandTree-invoker",
     "discord-ui-view-dispatch-",
     "discord-ui-modal-dispatch-",
+    CATCH_UP_TASK,
 )
 
 
