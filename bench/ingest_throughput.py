@@ -1,74 +1,394 @@
-"""Ledger write throughput: batched INSERT OR IGNORE (with the aggregate triggers) into SQLite/WAL."""
+"""Ingest, end to end, beside its ceilings measured in the same run.
+
+- **End to end**: a flood of ordinary messages through the sandbox's gateway into the product's bot
+  (its own process), from the first frame sent to the last row committed; rows committed while the
+  flood lasts; the bot's event-loop lag and a `/microvoice status` answer in the middle of the flood;
+  its memory idle and after. Beside it, the same flood into a bare discord.py client (same intents).
+- **Ceilings**: discord.py parsing the same payloads (JSON decode and `parse_message_create`, no
+  network), and SQLite writing the same rows with the product's schema through the ingest writer's
+  own code (`write_batch`), in batches of 500 (the default batch) and 5,000.
+- **Loss on SIGKILL** at 1,000 and 5,000 offered events/s and as fast as the sandbox sends: how old
+  the oldest lost event was when the bot was killed (the flush window is 1 s).
+- **`/microvoice status`** p50/p95 over 50 runs on a ledger of 5M events (built once, cached).
+
+`python -m bench.ingest_throughput [--events N] [--status-events N]`; `make bench` runs it with the
+defaults and writes its section of bench/RESULTS.md (the previous run's figures beside the new ones).
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
+import os
+import platform
+import re
+import sqlite3
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import discord
 import numpy as np
 
-from bot.ledger import EngagementEvent
+from bench.flood import BotProcess, FloodResult, build, flood, payloads
+from bot.community import CommunityService
+from bot.ingest import Ingest
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
+from bot.store.ledger import LedgerWriter
+from sandbox.discord_server import DiscordSandbox
 
-KINDS = ("message", "reply", "reaction")
-
-
-def _events(n: int, seed: int) -> list[EngagementEvent]:
-    rng = np.random.default_rng(seed)
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    actors = rng.zipf(1.6, n) % 5000 + 1
-    targets = rng.zipf(1.6, n) % 5000 + 1
-    kinds = rng.integers(0, 3, n)
-    channels = rng.integers(1, 20, n)
-    secs = np.sort(rng.integers(0, 30 * 86400, n))
-    return [
-        EngagementEvent(
-            "discord",
-            1,
-            int(channels[i]),
-            int(actors[i]),
-            KINDS[kinds[i]],  # type: ignore[arg-type]
-            f"{i}:x" if kinds[i] == 2 else str(i),
-            t0 + timedelta(seconds=int(secs[i])),
-            None if kinds[i] == 0 else int(targets[i]),
-        )
-        for i in range(n)
-    ]
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+CACHE = Path(__file__).resolve().parent / ".cache"
+BEGIN, END = "<!-- ingest:begin -->", "<!-- ingest:end -->"
+FIGURES = re.compile(r"<!-- ingest:figures (\{.*?\}) -->", re.S)
 
 
-async def _measure(n: int, batch: int) -> tuple[float, float]:
-    events = _events(n, 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = await Store.open(Path(tmp) / "bench.sqlite3")
-        start = time.perf_counter()
-        for i in range(0, n, batch):
-            await store.record(events[i : i + batch])
-        fresh = time.perf_counter() - start
-        start = time.perf_counter()
-        for i in range(0, n, batch):
-            await store.record(events[i : i + batch])  # a full replay: everything is a duplicate
-        replay = time.perf_counter() - start
-        assert await store.scalar("SELECT count(*) FROM events") == n
-        await store.close()
-    return n / fresh, n / replay
+def _progress(text: str) -> None:
+    print(f"  … {text}", flush=True)
 
 
-def run() -> list[tuple[str, str, str]]:
+# -- end to end ------------------------------------------------------------------------------------
+
+
+async def end_to_end(n: int) -> tuple[FloodResult, FloodResult, dict[str, Any], list[dict[str, Any]]]:
+    """The product's bot and a bare client flooded alike; the guild the bot saw and a copy of the
+    flood's payloads, for the ceilings."""
+    sb = DiscordSandbox()
+    await sb.start()
+    try:
+        world = build(sb)
+        with tempfile.TemporaryDirectory() as tmp:
+            bot = BotProcess(sb, world, Path(tmp), "microvoice")
+            await bot.start()
+            _progress(f"flooding the bot with {n:,} messages")
+            product = await flood(sb, world, bot, n, slash_at=2.0, drain_timeout=600)
+            await bot.stop()
+        guild_payload = next(d for e, d in sb.dispatched if e == "GUILD_CREATE")
+        same = payloads(sb, world, n)
+        with tempfile.TemporaryDirectory() as tmp:
+            bare = BotProcess(sb, world, Path(tmp), "bare")
+            await bare.start()
+            _progress(f"flooding a bare discord.py client with {n:,} messages")
+            bare_result = await flood(sb, world, bare, n, drain_timeout=600, progress=received)
+            await bare.stop()
+    finally:
+        await sb.stop()
+    return product, bare_result, guild_payload, same
+
+
+def received(bot: BotProcess) -> int:
+    """Messages a bare client has seen (it counts them; its stats file is rewritten every 0.25 s)."""
+    return int(bot.lag().get("messages", 0))
+
+
+# -- ceilings ---------------------------------------------------------------------------------------
+
+
+async def parse_ceiling(guild: dict[str, Any], frames: Sequence[str]) -> float:
+    """discord.py: decode each frame's JSON (orjson when installed) and parse its MESSAGE_CREATE."""
+    client = discord.Client(intents=discord.Intents(guilds=True, guild_messages=True))
+    state = client._connection
+    state.parse_guild_create(guild)
+    start = time.perf_counter()
+    for text in frames:
+        state.parse_message_create(discord.utils._from_json(text)["d"])
+    return len(frames) / (time.perf_counter() - start)
+
+
+def ledger_rows(batch: Sequence[dict[str, Any]]) -> list[tuple[EngagementEvent, MemberSighting, ChannelInfo]]:
     rows = []
-    for n, batch in ((50_000, 500), (50_000, 50)):
-        fresh, replay = asyncio.run(_measure(n, batch))
-        rows.append((f"{n:,} events, batch {batch}", f"{fresh:,.0f}/s", f"{replay:,.0f}/s"))
+    for p in batch:
+        at = datetime.fromisoformat(p["timestamp"])
+        guild, channel, author = int(p["guild_id"]), int(p["channel_id"]), int(p["author"]["id"])
+        rows.append(
+            (
+                EngagementEvent("discord", guild, channel, author, "message", p["id"], at),
+                MemberSighting("discord", guild, author, at, joined_at=datetime(2024, 1, 1, tzinfo=UTC)),
+                ChannelInfo("discord", guild, channel, None, 0, f"c{channel % 10}"),
+            )
+        )
     return rows
 
 
-def main() -> None:
-    print("\nIngest throughput (measured now, this machine)")
-    print(f"  {'workload':<28}{'new events':>14}{'replayed (ignored)':>20}")
-    for name, fresh, replay in run():
-        print(f"  {name:<28}{fresh:>14}{replay:>20}")
+def sqlite_ceiling(rows: Sequence[tuple[EngagementEvent, MemberSighting, ChannelInfo]], batch: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ceiling.sqlite3"
+
+        async def create() -> None:
+            await (await Store.open(path)).close()
+
+        asyncio.run(create())
+        writer = LedgerWriter(path)
+        try:
+            start = time.perf_counter()
+            for i in range(0, len(rows), batch):
+                chunk = rows[i : i + batch]
+                members = {(m.community_id, m.member_id): m for _, m, _ in chunk}
+                channels = {c.channel_id: c for _, _, c in chunk}
+                writer.write([e for e, _, _ in chunk], members.values(), channels.values())
+            return len(rows) / (time.perf_counter() - start)
+        finally:
+            writer.close()
+
+
+# -- loss on SIGKILL -------------------------------------------------------------------------------
+
+
+async def loss_windows(
+    rates: Sequence[float | None], n: int = 40_000, kill_after: float = 3.0
+) -> list[FloodResult]:
+    out = []
+    for rate in rates:
+        sb = DiscordSandbox()
+        await sb.start()
+        try:
+            world = build(sb)
+            with tempfile.TemporaryDirectory() as tmp:
+                bot = BotProcess(sb, world, Path(tmp), "microvoice")
+                await bot.start()
+                _progress(f"SIGKILL after {kill_after:g}s at {rate or 'the highest'} offered events/s")
+                out.append(await flood(sb, world, bot, n, rate=rate, kill_after=kill_after))
+                await bot.stop()
+        finally:
+            await sb.stop()
+    return out
+
+
+# -- /microvoice status at 5M events ----------------------------------------------------------------
+
+
+def status_rows(n: int, *, members: int = 50_000, days: int = 180, channels: int = 40, seed: int = 5):
+    """`n` events in `EngagementEvent.row()` order over `days` days, oldest first: messages, replies
+    and reactions by zipf-distributed members in `channels` channels."""
+    rng = np.random.default_rng(seed)
+    t0 = np.datetime64("2026-03-01T00:00:00") - np.timedelta64(days, "D")
+    span = days * 86_400
+    chunk = 500_000
+    for lo in range(0, n, chunk):
+        size = min(chunk, n - lo)
+        actors = (rng.zipf(1.3, size) % members + 1).tolist()
+        targets = (rng.zipf(1.3, size) % members + 1).tolist()
+        kinds = rng.choice(3, size, p=[0.5, 0.2, 0.3]).tolist()
+        chans = rng.integers(1, channels + 1, size).tolist()
+        secs = np.sort(rng.integers(span * lo // n, span * (lo + size) // n, size))
+        stamps = np.datetime_as_string(t0 + secs.astype("timedelta64[s]"), unit="ms")
+        for i in range(size):
+            k = kinds[i]
+            target = None if k == 0 else targets[i]
+            yield (
+                "discord", 1, chans[i], actors[i], target, ("message", "reply", "reaction")[k],
+                f"{lo + i}:r" if k == 2 else str(10**12 + lo + i), int(target == actors[i]),
+                f"{stamps[i]}+00:00",
+            )  # fmt: skip
+
+
+async def status_latency(n: int, runs: int = 50) -> dict[str, Any]:
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"status-v1-{n}.sqlite3"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        for leftover in CACHE.glob(f"{partial.name}*"):
+            leftover.unlink()
+        _progress(f"building a ledger of {n:,} events for the status benchmark, once (cached in {CACHE})")
+        store = await Store.open(partial)
+        await store.record_bulk(status_rows(n), defer_indexes=True)
+        await store.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (once, before timing)
+        partial.rename(path)
+    store = await Store.open(path)
+    try:
+        ingest = Ingest(store)
+        service = CommunityService(store, ingest, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC))
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            activity = await service.activity(1, 7)
+            times.append(time.perf_counter() - start)
+        plans = {}
+        since = dict(community_id=1, since_day=int(datetime(2026, 2, 22, tzinfo=UTC).timestamp() // 86_400))
+        from bot.store.ledger import _COUNTS_BY_CHANNEL, _COUNTS_BY_KIND, _DISTINCT_ACTORS
+
+        for name, sql in (("by kind", _COUNTS_BY_KIND), ("by channel", _COUNTS_BY_CHANNEL),
+                          ("members", _DISTINCT_ACTORS)):  # fmt: skip
+            plan = await store.fetch_all(f"EXPLAIN QUERY PLAN {sql}", since)
+            plans[name] = "; ".join(str(r[-1]) for r in plan)
+        events = int(await store.scalar("SELECT count(*) FROM events"))
+    finally:
+        await store.close()
+    ms = sorted(t * 1000 for t in times)
+    return {
+        "events": events,
+        "p50_ms": ms[len(ms) // 2],
+        "p95_ms": ms[int(len(ms) * 0.95) - 1],
+        "week_total": activity.total,
+        "plans": plans,
+    }
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for dist in ("discord.py", "aiosqlite", "aiohttp", "orjson", "zstandard"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def figures_of(product: FloodResult, bare: FloodResult, parse: float, sqlite_500: float, sqlite_5000: float,
+               losses: Sequence[FloodResult], status: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    return {
+        "events": product.offered,
+        "e2e_rate": product.rate,
+        "bare_rate": bare.rate,
+        "parse_rate": parse,
+        "sqlite_500": sqlite_500,
+        "sqlite_5000": sqlite_5000,
+        "rows_during_flood": product.rows_during_flood,
+        "sending_s": product.seconds_sending,
+        "lag_p50_ms": product.lag.get("lag_p50_ms", 0.0),
+        "lag_p99_ms": product.lag.get("lag_p99_ms", 0.0),
+        "slash_ms": product.slash_ms,
+        "rss_idle": product.rss_idle_mb,
+        "rss_after": product.rss_after_mb,
+        "bare_rss_idle": bare.rss_idle_mb,
+        "bare_rss_after": bare.rss_after_mb,
+        "pending_max": product.lag.get("pending_max", 0),
+        "loss": [
+            {
+                "offered": round(r.offered_rate),
+                "lost": r.lost,
+                "window_s": r.lost_window_s,
+                "in_memory": int(r.lag.get("pending") or 0),
+                "in_memory_max": int(r.lag.get("pending_max") or 0),
+            }
+            for r in losses
+        ],
+        "status_p50_ms": status["p50_ms"],
+        "status_p95_ms": status["p95_ms"],
+        "status_events": status["events"],
+    }
+
+
+def table(now: dict[str, Any], before: dict[str, Any] | None, status_plans: dict[str, str]) -> list[str]:
+    def prev(key: str, fmt: str) -> str:
+        if before is None or before.get(key) is None:
+            return "—"
+        return fmt.format(before[key])
+
+    ceiling = min(now["parse_rate"], max(now["sqlite_500"], now["sqlite_5000"]))
+    share = now["e2e_rate"] / ceiling
+    rows = [
+        ("gateway → `events` row, end to end", f"{now['e2e_rate']:,.0f}/s", prev("e2e_rate", "{:,.0f}/s"),
+         f"bare discord.py client {now['bare_rate']:,.0f}/s; {share:.0%} of min(parse, SQLite)",
+         "≥ 50% of min(parse, SQLite)"),
+        ("discord.py parse ceiling (same payloads)", f"{now['parse_rate']:,.0f}/s",
+         prev("parse_rate", "{:,.0f}/s"), "", ""),
+        ("SQLite write ceiling, product schema, batch 500 / 5,000",
+         f"{now['sqlite_500']:,.0f}/s / {now['sqlite_5000']:,.0f}/s",
+         prev("sqlite_500", "{:,.0f}/s"), "", ""),
+        ("rows committed while the flood lasted", f"{now['rows_during_flood']:,} of {now['events']:,}",
+         prev("rows_during_flood", "{:,}"), f"sandbox sent for {now['sending_s']:.1f}s",
+         "written continuously"),
+        ("event-loop lag during the flood p50 / p99",
+         f"{now['lag_p50_ms']:.1f} / {now['lag_p99_ms']:.0f} ms", prev("lag_p99_ms", "p99 {:.0f} ms"),
+         f"most events buffered for the writer: {now['pending_max']:,}", ""),
+        ("`/microvoice status` answer mid-flood", f"{now['slash_ms']:.0f} ms" if now["slash_ms"] else "—",
+         prev("slash_ms", "{:.0f} ms"), "", "< 3 s (Discord's deadline)"),
+        ("RSS idle after connect", f"{now['rss_idle']:.0f} MB", prev("rss_idle", "{:.0f} MB"),
+         f"bare client {now['bare_rss_idle']:.0f} MB", "≤ 1.2× bare"),
+        (f"RSS after {now['events']:,} events in a flood", f"{now['rss_after']:.0f} MB",
+         prev("rss_after", "{:.0f} MB"), f"bare client {now['bare_rss_after']:.0f} MB",
+         "≤ 1.2× bare, flat in events"),
+        (f"`/microvoice status` p50 / p95 at {now['status_events']:,} events",
+         f"{now['status_p50_ms']:.1f} / {now['status_p95_ms']:.1f} ms",
+         prev("status_p95_ms", "p95 {:.1f} ms"), "", "p95 < 50 ms"),
+    ]  # fmt: skip
+    for loss, old in zip(now["loss"], (before or {}).get("loss") or [None] * len(now["loss"]), strict=False):
+        rows.append(
+            (f"SIGKILL at ~{loss['offered']:,} offered/s: lost, age of the oldest lost",
+             f"{loss['lost']:,} events, {loss['window_s'] * 1000:.0f} ms",
+             f"{old['window_s'] * 1000:.0f} ms" if old else "—",
+             f"in the bot's buffer at the kill: {loss['in_memory']:,} (most {loss['in_memory_max']:,});"
+             " the rest still in the socket", "≤ the flush window")
+        )  # fmt: skip
+    out = [
+        "| what | now | previous run | beside it | target |",
+        "|---|---|---|---|---|",
+        *(f"| {' | '.join(r)} |" for r in rows),
+        "",
+        "Query plans of `/microvoice status`: "
+        + "; ".join(f"{k}: `{v}`" for k, v in status_plans.items()),
+    ]
+    return out
+
+
+def write_results(lines: list[str], figures: dict[str, Any]) -> None:
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by `make bench`.\n"
+    meta = versions()
+    load = os.getloadavg()[0]
+    section = "\n".join(
+        [
+            BEGIN,
+            "## Ingest (bench/ingest_throughput.py)",
+            "",
+            f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {os.cpu_count()} CPUs"
+            f" (load average {load:.1f} at the end), "
+            + ", ".join(f"{k} {v}" for k, v in meta.items())
+            + ".",
+            "",
+            *lines,
+            "",
+            f"<!-- ingest:figures {json.dumps(figures)} -->",
+            END,
+        ]
+    )
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    RESULTS.write_text(text)
+
+
+def previous() -> dict[str, Any] | None:
+    if not RESULTS.exists():
+        return None
+    found = FIGURES.search(RESULTS.read_text())
+    return json.loads(found.group(1)) if found else None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Ingest throughput, end to end and beside its ceilings.")
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--status-events", type=int, default=5_000_000)
+    args = ap.parse_args(argv)
+    print(f"\nIngest, end to end through the sandbox's gateway ({args.events:,} messages)")
+    product, bare, guild, sb_payloads = asyncio.run(end_to_end(args.events))
+    frames = [json.dumps({"t": "MESSAGE_CREATE", "s": i, "op": 0, "d": p}) for i, p in enumerate(sb_payloads)]
+    _progress("discord.py parse ceiling")
+    parse = asyncio.run(parse_ceiling(guild, frames))
+    rows = ledger_rows(sb_payloads)
+    _progress("SQLite write ceiling")
+    sqlite_500, sqlite_5000 = sqlite_ceiling(rows, 500), sqlite_ceiling(rows, 5_000)
+    losses = asyncio.run(loss_windows([1_000, 5_000, None]))
+    _progress("/microvoice status latency")
+    status = asyncio.run(status_latency(args.status_events))
+    figures = figures_of(product, bare, parse, sqlite_500, sqlite_5000, losses, status)
+    lines = table(figures, previous(), status["plans"])
+    for line in lines:
+        print("  " + line)
+    write_results(lines, figures)
+    print(f"  (written to {RESULTS})")
 
 
 if __name__ == "__main__":

@@ -32,15 +32,20 @@ from bot.activations.service import ActivationService
 from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
 from bot.audit import AuditLog
+from bot.command_sync import CommandSync
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.messages import DiscordHistory
 from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.discord_adapter.render import bad_option
+from bot.engagement import EngagementRecorder
 from bot.errors import MicrovoiceError
+from bot.gapfill import GapFill
 from bot.ingest import Ingest
 from bot.invite import invite_url
 from bot.links import LinkService
+from bot.live_takeovers import LiveTakeovers
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
@@ -103,6 +108,10 @@ class App:
     giveaways: GiveawayService
     qa: QaService
     takeovers: TakeoverService
+    recorder: EngagementRecorder
+    gapfill: GapFill
+    live_takeovers: LiveTakeovers
+    command_sync: CommandSync
     voice_roles: VoiceRoles
     audit: AuditLog
     reports: ReportService
@@ -160,6 +169,13 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
         log.warning("could not deliver the error reply for interaction %s", interaction.id)
 
 
+def describe_discord_error(error: Exception) -> str:
+    """Discord's own error (status, code, message and form errors) rather than discord.py's summary."""
+    if isinstance(error, discord.HTTPException):
+        return f"HTTP {error.status}, code {error.code}: {error.text}".strip()
+    return str(error) or type(error).__name__
+
+
 class MicrovoiceTree(app_commands.CommandTree["MicrovoiceBot"]):
     """One error path for every command: a clear ephemeral reply, never a traceback in Discord."""
 
@@ -186,7 +202,8 @@ class MicrovoiceBot(commands.Bot):
     ) -> None:
         """`client_options` go to discord.py's client as they are (e.g. `guild_ready_timeout`)."""
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # No text commands: member messages are never parsed for a command (see `on_message`).
+            command_prefix=(),
             intents=intents_for(settings),
             tree_cls=MicrovoiceTree,
             # User-supplied text must never ping @everyone, @here or roles.
@@ -197,6 +214,13 @@ class MicrovoiceBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
+
+    @property
+    def on_message(self) -> Any:
+        """Absent: commands.Bot's own handler would look for a prefix command in every member message
+        (and log the member's first word when it finds none). discord.py dispatches an event to the
+        client only when the attribute exists; the cogs' listeners still get every message."""
+        raise AttributeError("on_message")
 
     @property
     def shards(self) -> Shards:
@@ -221,6 +245,10 @@ class MicrovoiceBot(commands.Bot):
             on_written=voices.absorb,  # keeps the cached trust graphs up to date
         )
         ingest.start()
+        recorder = EngagementRecorder(ingest)
+        await recorder.load(store)
+        live_takeovers = LiveTakeovers(store)
+        await live_takeovers.load()
         scheduler = Scheduler()
         clock = self.clock
         moderation = DiscordModeration(self)
@@ -292,6 +320,12 @@ class MicrovoiceBot(commands.Bot):
             giveaways=giveaways,
             qa=qa,
             takeovers=takeovers,
+            recorder=recorder,
+            gapfill=GapFill(store, recorder, DiscordHistory(self)),
+            live_takeovers=live_takeovers,
+            command_sync=CommandSync(
+                self.sync_commands_if_changed, clock=clock, describe=describe_discord_error
+            ),
             voice_roles=voice_roles,
             audit=audit,
             reports=reports,
@@ -303,7 +337,9 @@ class MicrovoiceBot(commands.Bot):
         for name in discover_cogs():
             await self.load_extension(name)
         await activations.start()
-        await self.sync_commands_if_changed()
+        # Never awaited here: a refused, failing or rate-limited sync must not hold up or stop the
+        # bot (the ledger records from the first event); see bot/command_sync.py.
+        self.app.command_sync.start()
         scheduler.every_minutes(
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
@@ -355,6 +391,8 @@ class MicrovoiceBot(commands.Bot):
             if app is not None:
                 if app.reddit is not None:
                     await app.reddit.stop()
+                await app.command_sync.close()
+                await app.live_takeovers.close()
                 await app.activations.close()
                 await app.reports.close()
                 app.giveaways.close()

@@ -6,6 +6,8 @@ community's language is cached, since every reply reads it; a change through `up
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +32,8 @@ RANGES: dict[str, tuple[int, int, str]] = {
     "k_anonymity": (K_MIN, K_MAX, "error.bad_k_anonymity"),
 }
 OVERRIDE_MODES = ("pin", "exclude", "clear")
+#: Longest wait, in seconds, for buffered events before `/microvoice status` answers.
+FLUSH_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,11 @@ class CommunityService:
         self.forget_locale(community_id)
 
     async def activity(self, community_id: int, days: int) -> Activity:
-        """What was recorded in the last `days` days, including what is still buffered."""
-        await self.ingest.flush()
+        """What was recorded in the last `days` days (by UTC day), from the daily aggregates: a few
+        hundred rows whatever the size of the ledger. What is still buffered is written first, unless
+        that takes longer than `FLUSH_WAIT` (a flood): then the answer is what is written so far."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.ingest.flush()), FLUSH_WAIT)
         since = self.clock() - timedelta(days=days)
         kinds = await self.store.event_counts(community_id, since)
         if not kinds:

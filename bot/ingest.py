@@ -1,9 +1,27 @@
-"""Batched engagement writer.
+"""The engagement writer: gateway listeners hand events over in memory, a thread writes them.
 
-Gateway listeners must never wait on disk, so events are buffered and written in batches: when the
-buffer reaches `batch_size`, every `flush_ms` milliseconds, and at shutdown. Writes use INSERT OR
-IGNORE on the event's natural key, so a RESUME replay or a duplicate delivery never double counts.
-A failed write keeps its batch for the next attempt: a transient database error loses nothing.
+Guarantees:
+
+- **Listeners never wait on the database.** `add` appends to an in-memory buffer and returns; a
+  reply whose target is not in the recent-author cache carries the referenced message id and the
+  writer resolves it inside its transaction.
+- **Writes proceed during a flood.** A writer thread with its own SQLite connection (never queued
+  behind the bot's reads) takes the whole buffer as one batch as soon as it holds `batch_size`
+  events, or when its oldest entry is `flush_ms` old, whichever comes first. Its clock is its own:
+  a busy event loop cannot postpone a flush.
+- **Bounded loss.** A SIGKILL loses what was buffered or in the batch being written: the events of
+  the last flush window while the writer keeps up. When it does not, the buffer is bounded by
+  `capacity`: `add` then holds the event loop until the writer has made room, so the gateway
+  socket is read more slowly and Discord's stream waits on its side instead of in our memory. That
+  is logged once (then at most every ten minutes with a count). If the writer is failing rather
+  than slow, waiting would stall the bot for nothing: events beyond the bound are dropped and
+  counted instead (the gap fill recovers messages after a restart).
+- **Replays never double count.** Every write is INSERT OR IGNORE on the event's natural key.
+- A failed write keeps its batch for the next attempt (retried with backoff).
+
+After each write the communities that got new events are passed to `on_written` (the trust graph
+cache), coalesced and at most every `absorb_seconds`, on the event loop and off the writer's path.
+An `Ingest` that was never started (scripts, tests) writes on the caller's path in `flush`.
 """
 
 from __future__ import annotations
@@ -11,13 +29,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
+from bot.store.ledger import LedgerWriter, StoreWriter
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two log lines about a full buffer (the first one is logged at once).
+FULL_LOG_EVERY = 600.0
+#: Longest pause between two attempts of a failing write.
+MAX_RETRY_SECONDS = 30.0
+
+
+@dataclass
+class _Batch:
+    events: list[EngagementEvent] = field(default_factory=list)
+    members: dict[tuple[str, int, int], MemberSighting] = field(default_factory=dict)
+    channels: dict[tuple[str, int, int], ChannelInfo] = field(default_factory=dict)
+    seq: int = 0  # the `add` sequence number of the last item in it
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.members or self.channels)
+
+    def put_back(self, newer: _Batch) -> _Batch:
+        """This (older, failed) batch in front of what arrived meanwhile."""
+        return _Batch(
+            self.events + newer.events,
+            {**self.members, **newer.members},
+            {**self.channels, **newer.channels},
+            max(self.seq, newer.seq),
+        )
+
+
+@dataclass
+class IngestStats:
+    """What the writer did since start: for `/microvoice status` and the benchmarks."""
+
+    written: int = 0
+    batches: int = 0
+    full_waits: int = 0
+    dropped: int = 0
+    failures: int = 0
 
 
 class Ingest:
@@ -27,77 +85,139 @@ class Ingest:
         *,
         batch_size: int = 500,
         flush_ms: int = 1000,
+        capacity: int | None = None,
         cache_size: int = 50_000,
         on_written: Callable[[set[int]], Awaitable[None]] | None = None,
+        absorb_seconds: float = 5.0,
     ) -> None:
         self.store = store
-        # Told which communities got new events after each successful write (the trust graph cache
-        # applies them then, so a recompute does not re-read the ledger).
         self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
-        self._events: list[EngagementEvent] = []
-        self._members: dict[tuple[str, int, int], MemberSighting] = {}
-        self._channels: dict[tuple[str, int, int], ChannelInfo] = {}
+        # Enough for the writer's slowest measured batch at any offered rate, small in memory
+        # (~1 KB an event with its sighting).
+        self.capacity = capacity if capacity is not None else max(20 * batch_size, 20_000)
+        self.absorb_seconds = absorb_seconds
+        self.stats = IngestStats()
+        self._buffer = _Batch()
+        self._in_flight = 0  # events of the batch being written
+        self._oldest: float | None = None  # monotonic time the oldest buffered item arrived
+        self._seq = 0  # items added
+        self._committed = 0  # items written (or given up)
+        self._flush_to = 0  # write at once up to this sequence number
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._healthy = True
+        self._last_full_log = -FULL_LOG_EVERY
+        self._full_since_log = 0
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._absorb_pending: set[int] = set()
+        self._absorb_wake = asyncio.Event()
+        self._absorb_task: asyncio.Task[None] | None = None
+        self._inline_lock = asyncio.Lock()
         # Recently seen message authors, so a reply to a fresh message resolves without the store.
         self._authors: OrderedDict[tuple[str, int], int] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.written = 0
+
+    @property
+    def written(self) -> int:
+        return self.stats.written
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="microvoice-ingest")
+        """Start the writer thread (it opens its own connection to the database file)."""
+        if self._thread is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        writer = self.store.ledger_writer()
+        self._stopping = False
+        self._thread = threading.Thread(
+            target=self._run, args=(writer,), name="microvoice-ingest-writer", daemon=True
+        )
+        self._thread.start()
+        if self.on_written is not None:
+            self._absorb_task = asyncio.create_task(self._absorb_loop(), name="microvoice-ingest-absorb")
 
     async def stop(self) -> None:
-        """Stop the timer and write whatever is buffered."""
-        if self._task is not None:
-            self._task.cancel()
+        """Write whatever is buffered, then stop the writer."""
+        thread = self._thread
+        if thread is not None:
+            with self._cond:
+                self._stopping = True
+                self._cond.notify_all()
+            await asyncio.to_thread(thread.join)
+            self._thread = None
+            self._fail_waiters(None)
+        if self._absorb_task is not None:
+            self._absorb_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
+                await self._absorb_task
+            self._absorb_task = None
+        if self._buffer:  # never started, or the writer gave up: one last attempt here
+            await self.flush()
 
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("ingest flush failed; %d events kept for the next attempt", self.pending)
-
-    # -- input ------------------------------------------------------------------------------------
+    # -- input (event loop) -----------------------------------------------------------------------
 
     @property
     def pending(self) -> int:
-        return len(self._events)
+        """Events handed over and not yet written."""
+        return len(self._buffer.events) + self._in_flight
 
     def add(
         self,
         event: EngagementEvent | None = None,
         *,
-        members: tuple[MemberSighting, ...] = (),
-        channels: tuple[ChannelInfo, ...] = (),
+        members: Iterable[MemberSighting] = (),
+        channels: Iterable[ChannelInfo] = (),
     ) -> None:
-        if event is not None:
-            self._events.append(event)
-            if event.platform == "discord" and event.kind in ("message", "reply"):
-                self.remember_author(event.platform, int(event.source_id), event.actor_id)
-        for m in members:
-            key = (m.platform, m.community_id, m.member_id)
-            previous = self._members.get(key)
-            if previous is None or m.seen_at < previous.seen_at or (m.joined_at and not previous.joined_at):
-                self._members[key] = m
-        for c in channels:
-            self._channels[(c.platform, c.community_id, c.channel_id)] = c
-        if len(self._events) >= self.batch_size:
-            self._wake.set()
+        with self._cond:
+            full = event is not None and len(self._buffer.events) >= self.capacity
+            if full and not self._wait_for_room():
+                self.stats.dropped += 1
+                return
+            buffer = self._buffer
+            if event is not None:
+                buffer.events.append(event)
+                if event.platform == "discord" and event.kind in ("message", "reply"):
+                    self.remember_author(event.platform, int(event.source_id), event.actor_id)
+            for m in members:
+                key = (m.platform, m.community_id, m.member_id)
+                seen = buffer.members.get(key)
+                if seen is None or m.seen_at < seen.seen_at or (m.joined_at and not seen.joined_at):
+                    buffer.members[key] = m
+            for c in channels:
+                buffer.channels[(c.platform, c.community_id, c.channel_id)] = c
+            self._seq += 1
+            buffer.seq = self._seq
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+                self._cond.notify_all()  # the writer starts this buffer's flush window
+            elif len(buffer.events) >= self.batch_size:
+                self._cond.notify_all()
+
+    def _wait_for_room(self) -> bool:
+        """Hold the caller (the event loop) until the writer made room; False to drop the event
+        because the writer is failing or not running. Called with the condition held."""
+        now = time.monotonic()
+        self.stats.full_waits += 1
+        self._full_since_log += 1
+        if now - self._last_full_log >= FULL_LOG_EVERY:
+            log.warning(
+                "ingest buffer full (%d events, %d times since the last notice): the gateway waits"
+                " for the database writer",
+                self.capacity,
+                self._full_since_log,
+            )
+            self._last_full_log, self._full_since_log = now, 0
+        self._cond.notify_all()
+        while len(self._buffer.events) >= self.capacity:
+            if self._thread is None or not self._healthy or self._stopping:
+                return False
+            self._cond.wait(0.05)
+        return True
 
     def remember_author(self, platform: str, message_id: int, author_id: int) -> None:
         key = (platform, message_id)
@@ -106,40 +226,166 @@ class Ingest:
         if len(self._authors) > self._cache_size:
             self._authors.popitem(last=False)
 
-    async def author_of(self, platform: str, message_id: int) -> int | None:
-        """Author of a message: recent cache first, then the ledger."""
-        cached = self._authors.get((platform, message_id))
-        if cached is not None:
-            return cached
-        return await self.store.message_author(platform, message_id)
-
-    async def thread_owner(self, platform: str, community_id: int, channel_id: int) -> int | None:
-        pending = self._channels.get((platform, community_id, channel_id))
-        if pending is not None and pending.owner_id is not None:
-            return pending.owner_id
-        return await self.store.thread_owner(platform, community_id, channel_id)
+    def cached_author(self, platform: str, message_id: int) -> int | None:
+        """Author of a recent message from memory; None if not seen lately (the writer resolves it)."""
+        return self._authors.get((platform, message_id))
 
     # -- output -----------------------------------------------------------------------------------
 
     async def flush(self) -> int:
-        async with self._lock:
-            if not (self._events or self._members or self._channels):
+        """Write everything handed over so far; returns how many new events were written meanwhile."""
+        if self._thread is None:
+            return await self._flush_inline()
+        before = self.stats.written
+        with self._cond:
+            target = self._seq
+            if self._committed >= target:
                 return 0
-            events, members, channels = self._events, self._members, self._channels
-            self._events, self._members, self._channels = [], {}, {}
+            self._flush_to = max(self._flush_to, target)
+            self._cond.notify_all()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, future))
+        await future
+        return self.stats.written - before
+
+    async def _flush_inline(self) -> int:
+        """Not started: write the buffer through the store's main connection, here."""
+        async with self._inline_lock:
+            with self._cond:
+                batch, self._buffer, self._oldest = self._buffer, _Batch(), None
+            if not batch:
+                return 0
             try:
-                written = await self.store.record(events, members.values(), channels.values())
+                written = await self.store.record(
+                    batch.events, batch.members.values(), batch.channels.values()
+                )
             except BaseException:
-                # Put the batch back in front of anything that arrived meanwhile.
-                self._events = events + self._events
-                self._members = {**members, **self._members}
-                self._channels = {**channels, **self._channels}
+                with self._cond:
+                    self._buffer = batch.put_back(self._buffer)
                 raise
-            self.written += written
-            log.debug("ingest wrote %d new of %d events", written, len(events))
+            self.stats.written += written
+            self.stats.batches += 1
             if written and self.on_written is not None:
                 try:
-                    await self.on_written({e.community_id for e in events})
+                    await self.on_written({e.community_id for e in batch.events})
                 except Exception:  # the batch is stored; a consumer catches up from the database
                     log.exception("after-write hook failed for %d new events", written)
             return written
+
+    # -- the writer thread ------------------------------------------------------------------------
+
+    def _due(self) -> float | None:
+        """0 when a batch should be written now, else seconds until the oldest item is due (None:
+        nothing buffered). Called with the condition held."""
+        buffer = self._buffer
+        if not buffer:
+            return None
+        if self._stopping or len(buffer.events) >= self.batch_size or self._flush_to > self._committed:
+            return 0.0
+        assert self._oldest is not None
+        return max(0.0, self._oldest + self.flush_interval - time.monotonic())
+
+    def _run(self, writer: LedgerWriter | StoreWriter) -> None:
+        retry = 0.1
+        try:
+            while True:
+                with self._cond:
+                    while True:
+                        wait = self._due()
+                        if wait == 0.0:
+                            break
+                        if wait is None and self._stopping:
+                            return
+                        self._cond.wait(wait)
+                    batch, self._buffer, self._oldest = self._buffer, _Batch(), None
+                    self._in_flight = len(batch.events)
+                    self._cond.notify_all()  # room for callers waiting on a full buffer
+                try:
+                    written = writer.write(batch.events, batch.members.values(), batch.channels.values())
+                except Exception as error:
+                    retry = self._write_failed(batch, error, retry)
+                    if self._stopping and retry >= MAX_RETRY_SECONDS:
+                        self._give_up()
+                        return
+                    time.sleep(min(retry, 1.0) if self._stopping else retry)
+                    continue
+                retry = 0.1
+                with self._cond:
+                    self._in_flight = 0
+                    self._committed = batch.seq
+                    self._healthy = True
+                    self.stats.written += written
+                    self.stats.batches += 1
+                    self._cond.notify_all()
+                communities = {e.community_id for e in batch.events}
+                self._call_soon(self._committed_now, batch.seq, communities, written)
+        finally:
+            writer.close()
+
+    def _write_failed(self, batch: _Batch, error: Exception, retry: float) -> float:
+        with self._cond:
+            first = self._healthy
+            self._healthy = False
+            self.stats.failures += 1
+            self._in_flight = 0
+            self._buffer = batch.put_back(self._buffer)
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+            self._cond.notify_all()  # callers waiting for room stop waiting: events are dropped
+        if first:
+            log.error(
+                "ingest write failed; %d events kept for the next attempt", len(batch.events), exc_info=error
+            )
+        else:
+            log.debug("ingest write failed again: %s", error)
+        self._call_soon(self._fail_waiters, error)
+        return min(retry * 2, MAX_RETRY_SECONDS)
+
+    def _give_up(self) -> None:
+        with self._cond:
+            lost = len(self._buffer.events)
+            self._committed = self._seq
+            self._buffer = _Batch()
+        log.error("ingest stopped with %d events that could not be written", lost)
+
+    def _call_soon(self, callback: Callable[..., None], *args: object) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(callback, *args)
+
+    # -- back on the event loop -------------------------------------------------------------------
+
+    def _committed_now(self, seq: int, communities: set[int], written: int) -> None:
+        still: list[tuple[int, asyncio.Future[None]]] = []
+        for target, future in self._waiters:
+            if target <= seq:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                still.append((target, future))
+        self._waiters = still
+        if written and self.on_written is not None:
+            self._absorb_pending |= communities
+            self._absorb_wake.set()
+
+    def _fail_waiters(self, error: BaseException | None) -> None:
+        waiters, self._waiters = self._waiters, []
+        for _, future in waiters:
+            if not future.done():
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+    async def _absorb_loop(self) -> None:
+        assert self.on_written is not None
+        while True:
+            await self._absorb_wake.wait()
+            self._absorb_wake.clear()
+            communities, self._absorb_pending = self._absorb_pending, set()
+            try:
+                await self.on_written(communities)
+            except Exception:  # the events are stored; the consumer catches up from the database
+                log.exception("after-write hook failed for %d communities", len(communities))
+            await asyncio.sleep(self.absorb_seconds)

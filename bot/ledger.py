@@ -34,7 +34,12 @@ def parse_iso(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class EngagementEvent:
-    """One engagement: `actor` did `kind` in `channel`, towards `target` (the author engaged with)."""
+    """One engagement: `actor` did `kind` in `channel`, towards `target` (the author engaged with).
+
+    A listener that does not know the target yet (a reply to a message older than its cache) gives
+    `target_message_id` instead: the writer looks that message's author up in the ledger inside the
+    batch's transaction, so the gateway path never waits on the database.
+    """
 
     platform: Platform
     community_id: int
@@ -44,21 +49,24 @@ class EngagementEvent:
     source_id: str
     created_at: datetime
     target_id: int | None = None
+    target_message_id: int | None = None
 
     @property
     def is_self(self) -> bool:
         return self.target_id is not None and self.target_id == self.actor_id
 
-    def row(self) -> tuple[object, ...]:
+    def row(self, target_id: int | None = None) -> tuple[object, ...]:
+        """The `events` row; `target_id` is the resolved author of `target_message_id`, if any."""
+        target = self.target_id if self.target_id is not None else target_id
         return (
             self.platform,
             self.community_id,
             self.channel_id,
             self.actor_id,
-            self.target_id,
+            target,
             self.kind,
             self.source_id,
-            int(self.is_self),
+            int(target is not None and target == self.actor_id),
             iso(self.created_at),
         )
 

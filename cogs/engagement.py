@@ -7,6 +7,7 @@ ledger needs. Without Server Members, a member becomes known from their first ev
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -14,16 +15,10 @@ import discord
 from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
-from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
+from bot.discord_adapter.messages import PLATFORM, channel_info, seen_message
+from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
-
-PLATFORM = "discord"
-# Ordinary member messages; everything else (joins, pins, boosts, command echoes) is a system message.
-RECORDED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
-THREAD_TYPES = frozenset(
-    {discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread}
-)
 
 
 def _sighting(guild_id: int, user: discord.abc.User, seen_at: datetime) -> MemberSighting:
@@ -39,43 +34,46 @@ def _sighting(guild_id: int, user: discord.abc.User, seen_at: datetime) -> Membe
     )
 
 
-def _channel_info(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelInfo:
-    if isinstance(channel, discord.Thread):
-        # A thread's title is written by a member (a forum post's title): content, not kept.
-        parent, owner, name = channel.parent_id, channel.owner_id, ""
-    else:
-        parent, owner, name = channel.category_id, None, channel.name
-    return ChannelInfo(
-        platform=PLATFORM,
-        community_id=channel.guild.id,
-        channel_id=channel.id,
-        parent_id=parent,
-        type=channel.type.value,
-        name=name,
-        owner_id=owner,
-    )
-
-
 def _emoji_key(emoji: discord.PartialEmoji) -> str:
     return str(emoji.id) if emoji.id else (emoji.name or "?")
 
 
 class Engagement(commands.Cog):
+    """Gateway events in, ledger records out, without waiting on anything: every handler below runs
+    to completion in one step (the recorder and the ingest buffer are in memory)."""
+
     def __init__(self, bot: MicrovoiceBot, app: App) -> None:
         self.bot = bot
         self.app = app
-        self._bots: set[int] = set()
+        self.recorder = app.recorder
+        self._gap_fill: asyncio.Task[None] | None = None
 
-    @property
-    def _me(self) -> int | None:
-        return self.bot.user.id if self.bot.user else None
+    # -- sessions ---------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """A new gateway session (start-up, or one that could not resume): fill the gap."""
+        self.recorder.me = self.bot.user.id if self.bot.user else None
+        if self._gap_fill is not None and not self._gap_fill.done():
+            return
+        guilds = {g.id for g in self.bot.guilds}
+        self._gap_fill = asyncio.create_task(self._fill(guilds), name="microvoice-gap-fill")
+
+    async def _fill(self, guilds: set[int]) -> None:
+        try:
+            await self.app.gapfill.run(guilds)
+        except Exception:  # the live stream goes on; the next session tries again
+            log.exception("gap fill failed")
+
+    def cog_unload(self) -> None:
+        if self._gap_fill is not None:
+            self._gap_fill.cancel()
 
     # -- channels ---------------------------------------------------------------------------------
 
     @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
-        channels = tuple(_channel_info(c) for c in [*guild.channels, *guild.threads])
-        self.app.ingest.add(channels=channels)
+        self.recorder.saw_channels(tuple(channel_info(c) for c in [*guild.channels, *guild.threads]))
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
@@ -83,76 +81,21 @@ class Engagement(commands.Cog):
 
     @commands.Cog.listener()
     async def on_guild_channel_create(self, channel: discord.abc.GuildChannel) -> None:
-        self.app.ingest.add(channels=(_channel_info(channel),))
+        self.recorder.saw_channels((channel_info(channel),))
 
     @commands.Cog.listener()
     async def on_guild_channel_update(
         self, _: discord.abc.GuildChannel, after: discord.abc.GuildChannel
     ) -> None:
-        self.app.ingest.add(channels=(_channel_info(after),))
+        self.recorder.saw_channels((channel_info(after),))
 
     # -- messages ---------------------------------------------------------------------------------
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        if message.guild is None or message.webhook_id is not None or message.type not in RECORDED_TYPES:
-            return
-        author = message.author
-        guild_id = message.guild.id
-        if author.bot or author.system:
-            self._bots.add(author.id)
-            # Only the fact that this id is a bot is kept, so engagement with it never ranks it.
-            if author.bot and author.id != self._me:
-                self.app.ingest.add(members=(_sighting(guild_id, author, message.created_at),))
-            return
-        channel = message.channel
-        if isinstance(channel, discord.Thread) and message.id == channel.id:
-            # A forum post's starter message: the thread event already records it; keep its author
-            # so replies and reactions to the post resolve.
-            self.app.ingest.remember_author(PLATFORM, message.id, author.id)
-            return
-        kind: str = "message"
-        target: int | None = None
-        ref = message.reference
-        if ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
-            kind = "reply"
-            target = await self._author_of_reference(ref)
-            if target is not None and (target in self._bots or target == self._me):
-                target = None  # replying to a bot is not engaging with a peer
-        elif isinstance(channel, discord.Thread):
-            # A plain message in a thread engages with whoever opened it.
-            target = channel.owner_id or await self.app.ingest.thread_owner(PLATFORM, guild_id, channel.id)
-        channels: tuple[ChannelInfo, ...] = ()
-        if isinstance(
-            channel, discord.Thread | discord.TextChannel | discord.VoiceChannel | discord.StageChannel
-        ):
-            channels = (_channel_info(channel),)
-        self.app.ingest.add(
-            EngagementEvent(
-                platform=PLATFORM,
-                community_id=guild_id,
-                channel_id=channel.id,
-                actor_id=author.id,
-                kind=kind,  # type: ignore[arg-type]
-                source_id=str(message.id),
-                created_at=message.created_at,
-                target_id=target,
-            ),
-            members=(_sighting(guild_id, author, message.created_at),),
-            channels=channels,
-        )
-
-    async def _author_of_reference(self, ref: discord.MessageReference) -> int | None:
-        resolved = ref.resolved
-        if isinstance(resolved, discord.Message):
-            if resolved.author.bot:
-                self._bots.add(resolved.author.id)
-            return resolved.author.id
-        cached = ref.cached_message or self.bot._connection._get_message(ref.message_id)
-        if cached is not None:
-            return cached.author.id
-        assert ref.message_id is not None
-        return await self.app.ingest.author_of(PLATFORM, ref.message_id)
+        seen = seen_message(message, self.bot)
+        if seen is not None:
+            self.recorder.message(seen)
 
     # -- reactions --------------------------------------------------------------------------------
 
@@ -165,14 +108,14 @@ class Engagement(commands.Cog):
         await self._reaction(payload, "unreaction")
 
     async def _reaction(self, payload: discord.RawReactionActionEvent, kind: str) -> None:
-        if payload.guild_id is None or payload.user_id in self._bots or payload.user_id == self._me:
+        if payload.guild_id is None or self.recorder.is_bot(payload.user_id):
             return
         member = payload.member
         if member is not None and member.bot:
-            self._bots.add(member.id)
+            self.recorder.saw_bot(member.id)
             return
         now = self.app.clock()
-        target = payload.message_author_id or await self.app.ingest.author_of(PLATFORM, payload.message_id)
+        target = payload.message_author_id or self.app.ingest.cached_author(PLATFORM, payload.message_id)
         sightings: tuple[MemberSighting, ...] = ()
         if member is not None:
             sightings = (_sighting(payload.guild_id, member, now),)
@@ -186,6 +129,7 @@ class Engagement(commands.Cog):
                 source_id=f"{payload.message_id}:{_emoji_key(payload.emoji)}",
                 created_at=now,
                 target_id=target,
+                target_message_id=None if target is not None else payload.message_id,
             ),
             members=sightings,
         )
@@ -195,12 +139,13 @@ class Engagement(commands.Cog):
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
         owner = thread.owner_id
-        if owner is None or owner in self._bots or owner == self._me:
-            self.app.ingest.add(channels=(_channel_info(thread),))
+        if owner is None or self.recorder.is_bot(owner):
+            self.recorder.saw_channels((channel_info(thread),))
             return
         created = thread.created_at or discord.utils.snowflake_time(thread.id)
         # A thread started from a message has that message's id: it engages with its author.
-        starter_author = await self.app.ingest.author_of(PLATFORM, thread.id)
+        starter_author = self.app.ingest.cached_author(PLATFORM, thread.id)
+        self.recorder.thread_owners[thread.id] = owner
         self.app.ingest.add(
             EngagementEvent(
                 platform=PLATFORM,
@@ -211,14 +156,15 @@ class Engagement(commands.Cog):
                 source_id=str(thread.id),
                 created_at=created,
                 target_id=starter_author,
+                target_message_id=None if starter_author is not None else thread.id,
             ),
-            channels=(_channel_info(thread),),
+            channels=(channel_info(thread),),
         )
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:
         if member.bot:
-            self._bots.add(member.id)
+            self.recorder.saw_bot(member.id)
             return
         joined = member.joined_at or self.app.clock()
         self.app.ingest.add(

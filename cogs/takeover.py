@@ -119,6 +119,8 @@ class Takeover(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
+        if not self.app.live_takeovers.may_have(message.guild.id, message.channel.id):
+            return  # in memory: no database round trip for messages outside a taken-over channel
         author = message.author
         await self.app.takeovers.on_message(
             TakerMessage(

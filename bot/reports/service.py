@@ -86,6 +86,7 @@ class RenderedReport:
 
 DIGEST_JOB = "report-digest"
 DIGEST_EVERY_MINUTES = 60
+CATCH_UP_TASK = "microvoice-report-catch-up"  # the start-up digest, waited for by the e2e harness
 DESCRIPTION_MAX = 4000
 
 
@@ -145,7 +146,7 @@ class ReportService:
 
     def start(self, ready: Callable[[], Awaitable[None]]) -> None:
         """Post any digest missed while the bot was down, once `ready` (the platform is up) returns."""
-        self._boot_task = asyncio.create_task(self._catch_up(ready))
+        self._boot_task = asyncio.create_task(self._catch_up(ready), name=CATCH_UP_TASK)
 
     async def close(self) -> None:
         if self._boot_task is not None and not self._boot_task.done():

@@ -138,6 +138,31 @@ def _question(row: Sequence[Any]) -> Question:
 class ActivationQueries(StoreBase):
     """Activations and everything hanging off them. Mixed into `bot.store.Store`."""
 
+    _activation_watchers: list[Callable[[int], None]] | None = None
+
+    def watch_activations(self, changed: Callable[[int], None]) -> None:
+        """Call `changed(community_id)` after an activation of that community changed state or got
+        its post (what in-memory views of live activations, such as `LiveTakeovers`, depend on)."""
+        if self._activation_watchers is None:
+            self._activation_watchers = []
+        self._activation_watchers.append(changed)
+
+    def _activation_changed(self, community_id: int) -> None:
+        for changed in self._activation_watchers or ():
+            changed(community_id)
+
+    async def live_takeover_channels(self) -> list[tuple[int, int]]:
+        """(community, channel) of every live takeover: its channel, and its thread if it has one."""
+        rows = await self.fetch_all(
+            "SELECT community_id, channel_id FROM activations WHERE state = 'live' AND kind = 'takeover'"
+            " UNION SELECT community_id, thread_id FROM activations"
+            " WHERE state = 'live' AND kind = 'takeover' AND thread_id IS NOT NULL"
+        )
+        return [(int(c), int(ch)) for c, ch in rows]
+
+    async def live_takeover_channels_of(self, community_id: int) -> set[int]:
+        return {ch for c, ch in await self.live_takeover_channels() if c == community_id}
+
     # -- activations --------------------------------------------------------------------------------
 
     async def _windows(self, community_id: int, exclude: int) -> list[tuple[datetime, datetime]]:
@@ -303,6 +328,8 @@ class ActivationQueries(StoreBase):
                 await self.db.execute(_LOG, params)
                 if intent is not None:
                     await write_intent(self.db, activation_id, community_id, intent, now)
+        if done:
+            self._activation_changed(community_id)
         return done
 
     async def approve_activation(
@@ -345,6 +372,7 @@ class ActivationQueries(StoreBase):
                 WHERE id = :id AND community_id = :community_id""",
             dict(id=activation_id, community_id=community_id, message_id=message_id, thread_id=thread_id),
         )
+        self._activation_changed(community_id)
 
     async def activation_log(self, activation_id: int) -> list[tuple[str | None, str, int | None, str]]:
         """(from, to, actor, at) in order."""

@@ -1,10 +1,13 @@
 """Report queries and the report aggregates (migrations/0014). Mixed into `bot.store.Store`.
 
-`feed_report_aggregates` is the one place the aggregates are written: the ingest writer's batch
-(`Store.record`, `Store.record_bulk`) calls it inside its transaction with the id the batch started
-after, so only events that were actually inserted are counted (replays are ignored by INSERT OR
-IGNORE before they get here). `report_member_days` holds member ids and is purged with the raw events
-(`purge_report_member_days`, called by the retention purge) and pseudonymised by an erasure.
+`REPORT_FEEDS` are the statements that write the aggregates, on the rows a ledger batch inserted (ids
+above `:after`), inside its transaction, so only events that were actually inserted are counted
+(replays are ignored by INSERT OR IGNORE before they get here). On SQLite every ledger batch
+(`Store.record`, `Store.record_bulk`, the ingest writer's own connection) runs them with the batch's
+other aggregates (`bot.store.ledger.AFTER_INSERT`); on PostgreSQL the batch calls
+`feed_report_aggregates`, their PostgreSQL text. `report_member_days` holds member ids and is purged
+with the raw events (`purge_report_member_days`, called by the retention purge) and pseudonymised by
+an erasure.
 """
 
 from __future__ import annotations
@@ -84,6 +87,10 @@ _HAS_REPORT_TABLES = Dialects(
     "SELECT 1 FROM sqlite_master WHERE name = 'report_member_days'",
     "SELECT 1 WHERE to_regclass('report_member_days') IS NOT NULL",
 )
+# The aggregates' share of each ledger batch on SQLite, run after its insert with the largest id before
+# it (:after) by every batch's `AFTER_INSERT` (bot/store/ledger.py). PostgreSQL batches call
+# `feed_report_aggregates`, which runs the same feeds in PostgreSQL's text.
+REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS)
 _MEMBER_DAY_COLUMNS = """
     SELECT count(*), group_concat(day), group_concat(channel_id), group_concat(member_id)
       FROM report_member_days
@@ -162,7 +169,7 @@ def _ints(text: str | None) -> np.ndarray:
 class ReportQueries(StoreBase):
     """What reports read, and the aggregates they read it from. Relies on `Store.db`."""
 
-    # -- aggregates (written with the ingest batch) -------------------------------------------------
+    # -- aggregates (written with the ingest batch, see REPORT_FEEDS) -------------------------------
 
     _has_report_tables: bool | None = None
 

@@ -32,29 +32,50 @@ class MessageRoutes(SandboxCore):
 
     @api_route("GET", "/channels/{channel_id}/messages")
     async def _get_messages(self, req: ApiRequest) -> Any:
+        """Channel history as Discord documents it: VIEW_CHANNEL required (else 403 50001); without
+        READ_MESSAGE_HISTORY an empty list; `limit` 1-100 (default 50); at most one of `around`,
+        `before`, `after` (snowflakes); the page is returned newest first whatever the direction
+        (`after` gives the oldest `limit` messages after the id); content redacted for an app
+        without the Message Content intent, as on the gateway."""
         channel = self.stored_channel(req.id("channel_id"))
-        self.require_permissions(channel, Permissions.READ_MESSAGE_HISTORY)
+        perms = self.require_permissions(channel)
         try:
             limit = int(req.query.get("limit", 50))
         except ValueError:
             raise form_error(["limit"], "NUMBER_TYPE_COERCE", "Value is not int.") from None
         if not 1 <= limit <= 100:
             raise form_error(["limit"], "NUMBER_TYPE_MAX", "int value should be <= 100 and >= 1.")
+        anchors = [name for name in ("around", "before", "after") if name in req.query]
+        for name in anchors:
+            if not req.query[name].isdigit():
+                raise form_error([name], "NUMBER_TYPE_COERCE", f'Value "{req.query[name]}" is not snowflake.')
+        if not perms & Permissions.READ_MESSAGE_HISTORY:
+            return []
         ids = sorted(self.state.channel_messages.get(int(channel["id"]), []))
-        if "before" in req.query:
+        if "around" in req.query:
+            around = int(req.query["around"])
+            older = [i for i in ids if i < around][-(limit // 2) :] if limit > 1 else []
+            newer = [i for i in ids if i >= around][: limit - len(older)]
+            ids = older + newer
+        elif "before" in req.query:
             before = int(req.query["before"])
             ids = [i for i in ids if i < before][-limit:]
         elif "after" in req.query:
             after = int(req.query["after"])
             ids = [i for i in ids if i > after][:limit]
-        elif "around" in req.query:
-            around = int(req.query["around"])
-            older = [i for i in ids if i < around][-(limit // 2) :] if limit > 1 else []
-            newer = [i for i in ids if i >= around][: limit - len(older)]
-            ids = older + newer
         else:
             ids = ids[-limit:]
-        return [self._fetched(self.state.messages[i]) for i in reversed(ids)]
+        messages = [self._fetched(self.state.messages[i]) for i in reversed(ids)]
+        if not self.privileged_intents & Intents.MESSAGE_CONTENT:
+            guild_id = channel.get("guild_id")
+            redacted = []
+            for message in messages:
+                shown = self.redact({**message, "guild_id": guild_id} if guild_id else message)
+                if guild_id and "guild_id" not in message:
+                    shown.pop("guild_id", None)
+                redacted.append(shown)
+            messages = redacted
+        return messages
 
     def _fetched(self, stored: dict[str, Any]) -> dict[str, Any]:
         """A message as a fetch returns it: Discord gives the nonce only to the request that created the

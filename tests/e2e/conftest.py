@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import MicrovoiceBot, build_bot
 from bot.config import Settings
+from bot.reports.service import CATCH_UP_TASK
 from sandbox.discord_server import DiscordSandbox, Interaction
 from sandbox.redirect import point_discord_at
 from tests.pg import BACKENDS, PostgresForTests, require_postgres
@@ -112,6 +113,10 @@ class Harness:
         permissions: int | None = None,
         subcommand: str | list[str] | None = None,
     ) -> Interaction:
+        # The bot registers its commands in the background (bot/command_sync.py): a member can only
+        # invoke them once that first attempt is over, as on Discord.
+        sync = self.app.command_sync
+        await eventually(lambda: sync.state.ok or sync.state.error, "the command sync", timeout=15)
         return await self.sandbox.slash(
             self.world.guild,
             self.world.general,
@@ -123,12 +128,14 @@ class Harness:
         )
 
 
-# Names discord.py gives the tasks that run event listeners, slash commands, buttons and modals.
+# Names discord.py gives the tasks that run event listeners, slash commands, buttons and modals, and
+# the bot's start-up digest (it flushes the ingest first, so it may outlast the bot's `ready`).
 LISTENER_TASKS = (
     "discord.py: ",
     "CommandTree-invoker",
     "discord-ui-view-dispatch-",
     "discord-ui-modal-dispatch-",
+    CATCH_UP_TASK,
 )
 
 

@@ -34,6 +34,7 @@ NOT_MEMBERS = frozenset(
         "source_message_id",
         "disclosed_message_id",
         "answer_message_id",
+        "last_message_id",  # channel_cursors: where the gap fill resumes reading a channel
         "role_id",
         "mod_role_id",
         "report_channel_id",

@@ -41,12 +41,21 @@ async def test_older_database_is_migrated_forward(tmp_path: Path):
     old.mkdir()
     shutil.copy(MIGRATIONS_DIR / "0001_init.sql", old)
     s = await Store.open(tmp_path / "db.sqlite3", migrations=old)
-    await s.record([ev("reply", 1, "500", target=2)])
+    # Written as the first version of the bot did (the batch statements of today's `record` feed
+    # aggregates that later migrations add).
+    await s.db.execute(
+        "INSERT INTO events (platform, community_id, channel_id, actor_id, target_id, kind, source_id,"
+        " is_self, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ev("reply", 1, "500", target=2).row(),
+    )
     assert await s.schema_version() == 1
     await s.close()
     s = await Store.open(tmp_path / "db.sqlite3")
     assert await s.schema_version() == len(discover_migrations())
     assert await s.scalar("SELECT count(*) FROM events") == 1
+    # the aggregates added later were filled from what was already recorded
+    assert await s.scalar("SELECT sum(n) FROM report_channel_days") == 1
+    assert await s.scalar("SELECT last_message_id FROM channel_cursors") == 500
     await s.close()
 
 

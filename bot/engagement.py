@@ -1,0 +1,137 @@
+"""What a member message means for the ledger, decided in memory, for live and for recovered messages.
+
+The gateway listener (cogs/engagement.py) and the gap fill after a downtime (bot/gapfill.py) describe
+each message as a `SeenMessage` (metadata only: there is no text field) and hand it to the same
+`EngagementRecorder`, so a message recorded live and the same message fetched from history give the
+same event (and the natural key makes it one row).
+
+Nothing here waits on the database: known bots and thread owners are loaded once at start and kept
+up to date from what the gateway shows; a reply to a message that is not in the recent-author cache
+names the message, and the writer resolves its author inside its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.ingest import Ingest
+from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, Platform
+from bot.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class SeenMessage:
+    """One message as the platform showed it: who, where, when, in reply to what. Never its text."""
+
+    community_id: int
+    channel_id: int
+    message_id: int
+    author_id: int
+    created_at: datetime
+    author_is_bot: bool = False
+    #: Discord's own system account (announcements), not a member.
+    author_is_system: bool = False
+    #: An ordinary member message (not a join, pin, boost or command notice).
+    ordinary: bool = True
+    from_webhook: bool = False
+    in_thread: bool = False
+    #: The opening message of a forum post (same id as its thread).
+    thread_starter: bool = False
+    thread_owner_id: int | None = None
+    reply_to: int | None = None
+    #: The replied-to message's author when the payload carried it.
+    reply_author_id: int | None = None
+    reply_author_is_bot: bool = False
+    joined_at: datetime | None = None
+    account_created_at: datetime | None = None
+    channel: ChannelInfo | None = None
+
+
+class EngagementRecorder:
+    """Turns what the platform shows into ledger events, with the rules that keep the ledger honest:
+    bots, webhooks and system messages are not engagement; replying to a bot engages with no peer; a
+    plain message in a thread engages with whoever opened it."""
+
+    def __init__(self, ingest: Ingest, *, platform: Platform = "discord") -> None:
+        self.ingest = ingest
+        self.platform: Platform = platform
+        self.me: int | None = None
+        self.bots: set[int] = set()
+        self.thread_owners: dict[int, int] = {}
+
+    async def load(self, store: Store) -> None:
+        """What the listeners keep in memory, read once at start."""
+        self.bots |= await store.known_bots(self.platform)
+        self.thread_owners.update(await store.thread_owners(self.platform))
+
+    def is_bot(self, user_id: int) -> bool:
+        return user_id == self.me or user_id in self.bots
+
+    def saw_bot(self, user_id: int) -> None:
+        self.bots.add(user_id)
+
+    def saw_channels(self, channels: tuple[ChannelInfo, ...]) -> None:
+        for c in channels:
+            if c.owner_id is not None:
+                self.thread_owners[c.channel_id] = c.owner_id
+        self.ingest.add(channels=channels)
+
+    def sighting(self, m: SeenMessage, *, is_bot: bool = False) -> MemberSighting:
+        return MemberSighting(
+            platform=self.platform,
+            community_id=m.community_id,
+            member_id=m.author_id,
+            seen_at=m.created_at,
+            joined_at=m.joined_at,
+            account_created_at=m.account_created_at,
+            is_bot=is_bot,
+        )
+
+    def message(self, m: SeenMessage) -> None:
+        if m.from_webhook or not m.ordinary:
+            return
+        if m.author_is_bot or m.author_is_system:
+            self.bots.add(m.author_id)
+            # Only the fact that this id is a bot is kept, so engagement with it never ranks it.
+            if m.author_is_bot and m.author_id != self.me:
+                self.ingest.add(members=(self.sighting(m, is_bot=True),))
+            return
+        if m.thread_starter:
+            # A forum post's opening message: the thread event records it; keep its author so
+            # replies and reactions to the post resolve.
+            self.ingest.remember_author(self.platform, m.message_id, m.author_id)
+            return
+        kind = "message"
+        target: int | None = None
+        target_message: int | None = None
+        if m.reply_to is not None:
+            kind = "reply"
+            if m.reply_author_is_bot and m.reply_author_id is not None:
+                self.bots.add(m.reply_author_id)
+            target = m.reply_author_id
+            if target is None:
+                target = self.ingest.cached_author(self.platform, m.reply_to)
+            if target is None:
+                target_message = m.reply_to  # the writer looks it up (bots are never in the ledger)
+            elif self.is_bot(target):
+                target = None  # replying to a bot is not engaging with a peer
+        elif m.in_thread or m.channel_id in self.thread_owners:
+            target = m.thread_owner_id or self.thread_owners.get(m.channel_id)
+        if m.channel is not None and m.channel.owner_id is not None:
+            self.thread_owners[m.channel.channel_id] = m.channel.owner_id
+        self.ingest.add(
+            EngagementEvent(
+                platform=self.platform,
+                community_id=m.community_id,
+                channel_id=m.channel_id,
+                actor_id=m.author_id,
+                kind=kind,  # type: ignore[arg-type]
+                source_id=str(m.message_id),
+                created_at=m.created_at,
+                target_id=target,
+                target_message_id=target_message,
+            ),
+            members=(self.sighting(m),),
+            channels=(m.channel,) if m.channel is not None else (),
+        )

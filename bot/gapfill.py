@@ -1,0 +1,127 @@
+"""Gap fill: messages sent while the bot was away reach the ledger once.
+
+After a downtime (start-up) or a gateway session that could not be resumed, the events of the gap
+were never delivered. Messages can be read back: for every channel with a recorded message, the
+history after the newest one the ledger holds (`channel_cursors`, advanced by the writer) is fetched
+oldest first and recorded through the same `EngagementRecorder` as live messages, so the natural key
+makes a message seen both ways one row.
+
+Bounded: at most `per_channel` messages per channel and `total` per run, busiest channels first (the
+newest cursor first), pages of at most 100 (Discord's limit); the platform adapter waits out rate
+limits. A message that also arrives live meanwhile is one row all the same (natural key).
+
+What cannot be recovered: reactions added or removed while away (history shows only the current
+reaction counts, not who reacted when), joins, and thread creations (their messages are recovered);
+see docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.engagement import EngagementRecorder, SeenMessage
+from bot.store import Store
+from bot.subreddits.ids import is_reddit_id
+
+log = logging.getLogger(__name__)
+
+PAGE = 100  # Discord's largest page of channel history
+
+
+class HistoryUnavailable(Exception):
+    """The channel's history cannot be read (deleted, or the bot lost access)."""
+
+
+class History(Protocol):
+    async def messages_after(self, channel_id: int, after_id: int, limit: int) -> Sequence[SeenMessage]:
+        """Up to `limit` (at most 100) messages of the channel newer than `after_id`, oldest first.
+        Raises HistoryUnavailable when the channel cannot be read."""
+        ...
+
+
+@dataclass
+class GapFillReport:
+    channels: int = 0
+    fetched: int = 0
+    requests: int = 0
+    unavailable: int = 0
+    #: Channels whose gap was not read to its end: a bound was reached (the rest is not recovered).
+    truncated: list[int] = field(default_factory=list)
+    hit_total: bool = False
+    seconds: float = 0.0
+
+
+class GapFill:
+    def __init__(
+        self,
+        store: Store,
+        recorder: EngagementRecorder,
+        history: History,
+        *,
+        per_channel: int = 1000,
+        total: int = 20_000,
+    ) -> None:
+        self.store = store
+        self.recorder = recorder
+        self.history = history
+        self.per_channel = per_channel
+        self.total = total
+        self.last: GapFillReport | None = None
+        self._lock = asyncio.Lock()
+
+    async def run(self, community_ids: Collection[int]) -> GapFillReport:
+        """Fill the gap of every recorded channel of these communities (one run at a time)."""
+        async with self._lock:
+            started = time.monotonic()
+            report = GapFillReport()
+            cursors = [
+                (channel, last)
+                for community, channel, last in await self.store.channel_cursors(self.recorder.platform)
+                if community in community_ids and not is_reddit_id(channel)  # Reddit has no history here
+            ]
+            cursors.sort(key=lambda c: c[1], reverse=True)  # busiest (newest message) first
+            for channel_id, after in cursors:
+                budget = min(self.per_channel, self.total - report.fetched)
+                if budget <= 0:
+                    report.hit_total = True
+                    break
+                report.channels += 1
+                try:
+                    await self._channel(channel_id, after, budget, report)
+                except HistoryUnavailable:
+                    report.unavailable += 1
+            report.seconds = time.monotonic() - started
+            self.last = report
+            log.info(
+                "gap fill: %d messages from %d channels in %d requests (%.1fs); %d unreadable,"
+                " %d cut at %d messages%s",
+                report.fetched,
+                report.channels,
+                report.requests,
+                report.seconds,
+                report.unavailable,
+                len(report.truncated),
+                self.per_channel,
+                ", stopped at the total bound" if report.hit_total else "",
+            )
+            return report
+
+    async def _channel(self, channel_id: int, after: int, budget: int, report: GapFillReport) -> None:
+        taken = 0
+        while taken < budget:
+            limit = min(PAGE, budget - taken)
+            page = await self.history.messages_after(channel_id, after, limit)
+            report.requests += 1
+            for message in page:
+                self.recorder.message(message)
+                taken += 1
+                report.fetched += 1
+                after = max(after, message.message_id)
+            if len(page) < limit:
+                return
+        report.truncated.append(channel_id)

@@ -1,0 +1,203 @@
+"""Ingest reliability through the sandbox: writes during a flood with bounded memory and bounded loss
+on SIGKILL (bot subprocesses), no member text in any log line or table, gap fill after a downtime or a
+session that could not resume, and a start-up that never depends on the command sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.flood import BotProcess, build, flood
+from sandbox.discord_server import DiscordSandbox
+from tests.e2e.conftest import MANAGE_GUILD, Harness, Launcher, eventually
+
+SENTINEL = "qx-SENTINEL-ab41c9-what-was-said"
+SYNC_ROUTE = "/applications/{application_id}/guilds/{guild_id}/commands"
+
+
+async def recorded_ids(h: Harness) -> list[int]:
+    rows = await h.rows("SELECT source_id FROM events WHERE kind IN ('message', 'reply')")
+    return sorted(int(r[0]) for r in rows)
+
+
+# -- a flood faster than the writer, in a bot process --------------------------------------------------
+
+
+@pytest.mark.timeout(240)
+async def test_rows_are_written_while_a_flood_lasts_and_memory_stays_bounded(tmp_path: Path):
+    sb = DiscordSandbox()
+    await sb.start()
+    try:
+        world = build(sb)
+        # A small buffer and a window longer than the flood: during the flood only full batches and
+        # back-pressure move events; the last partial batch follows within the window (5 s).
+        bot = BotProcess(
+            sb, world, tmp_path, "microvoice", MICROVOICE_INGEST_BATCH_SIZE="200",
+            MICROVOICE_INGEST_FLUSH_MS="5000",
+        )  # fmt: skip
+        await bot.start()
+        result = await flood(sb, world, bot, 12_000, slash_at=0.5)
+        err = await bot.stop()
+    finally:
+        await sb.stop()
+    assert result.committed == 12_000, err[-2000:]
+    assert result.rows_during_flood > 0, result.timeline
+    growing = [r for _, r in result.timeline if 0 < r < 12_000]
+    assert len(set(growing)) >= 3, f"rows should appear continuously: {result.timeline}"
+    assert result.rss_peak_mb < result.rss_idle_mb + 150, (result.rss_idle_mb, result.rss_peak_mb)
+    assert result.slash_ms is not None and result.slash_ms < 3000
+
+
+@pytest.mark.timeout(240)
+async def test_a_sigkill_loses_at_most_the_flush_window(tmp_path: Path):
+    sb = DiscordSandbox()
+    await sb.start()
+    try:
+        world = build(sb)
+        bot = BotProcess(sb, world, tmp_path, "microvoice", MICROVOICE_INGEST_FLUSH_MS="500")
+        await bot.start(("-m", "bot", "run"))  # the shipped entry point
+        result = await flood(sb, world, bot, 20_000, rate=2_000, kill_after=3.0)
+        await bot.stop()
+    finally:
+        await sb.stop()
+    assert result.killed_at is not None and result.committed > 4_000
+    # What was lost was sent within the flush window (500 ms) plus one batch write and the socket.
+    assert result.lost_window_s < 1.5, (result.lost, result.lost_window_s)
+
+
+# -- no member text anywhere ---------------------------------------------------------------------------
+
+
+async def test_no_member_text_in_any_log_line_or_table(
+    launcher: Launcher, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """With the Message Content intent on, messages carrying a sentinel (some mentioning the bot, so a
+    text-command prefix would match) leave no trace in the logs or the database."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("discord").setLevel(logging.INFO)  # as `python -m bot run` configures it
+    try:
+        h = await launcher.start("db.sqlite3", message_content_intent=True)
+        w, sb = h.world, h.sandbox
+        me = sb.bot_user_id
+        seen: list[str] = []
+
+        async def keep(message: Any) -> None:
+            seen.append(message.content)
+
+        h.bot.add_listener(keep, "on_message")
+        previous = None
+        for i in range(150):
+            text = f"<@{me}> {SENTINEL} {i}" if i % 3 == 0 else f"{SENTINEL} says {i}"
+            author = (w.alice, w.bob, w.carol)[i % 3]
+            reply_to = int(previous["id"]) if previous is not None and i % 5 == 0 else None
+            previous = await sb.send_message(w.general, author, text, reply_to=reply_to)
+        await sb.create_thread(w.general, w.bob, SENTINEL[:30])
+        await h.flush()
+        assert sum(SENTINEL in s for s in seen) == 150, "the bot did receive the text"
+        assert await h.count() >= 150
+        tables = [r[0] for r in await h.rows("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for row in await h.rows(f'SELECT * FROM "{table}"'):
+                assert not any(SENTINEL[:12] in str(v) for v in row), f"text stored in {table}: {row}"
+        await launcher.stop(h)
+    finally:
+        logging.getLogger("discord").setLevel(logging.NOTSET)
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("db.sqlite3"))
+    assert SENTINEL[:12].encode() not in blob
+    lines = [r.getMessage() + (r.exc_text or "") for r in caplog.records]
+    assert lines, "log records were captured"
+    assert not [line for line in lines if SENTINEL[:12] in line]
+    assert not [line for line in lines if "CommandNotFound" in line or "is not found" in line]
+
+
+# -- gap fill ------------------------------------------------------------------------------------------
+
+
+async def test_messages_and_replies_sent_while_the_bot_was_down_reach_the_ledger_once(launcher: Launcher):
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    before = [await sb.send_message(w.general, w.alice, "") for _ in range(3)]
+    before.append(await sb.send_message(w.cooking, w.bob, ""))
+    await h.flush()
+    await launcher.stop(h)
+
+    during = [await sb.send_message(w.general, w.bob, "", reply_to=int(before[0]["id"]))]
+    during += [await sb.send_message(w.general, w.carol, "") for _ in range(250)]  # more than a page
+    during.append(await sb.send_message(w.general, w.alice, "", reply_to=int(during[1]["id"])))
+    during.append(await sb.send_message(w.cooking, w.alice, ""))
+    await sb.add_reaction(w.general, int(before[1]["id"]), w.carol)  # not recoverable
+
+    h = await launcher.start()
+    await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
+    await h.flush()
+    assert await recorded_ids(h) == sorted(int(m["id"]) for m in before + during)
+    assert await h.rows(
+        "SELECT actor_id, target_id FROM events WHERE kind = 'reply' ORDER BY id"
+    ) == [(w.bob, w.alice), (w.alice, w.carol)]
+    assert await h.count("reaction") == 0  # reactions added while down are not in history
+    requests = sb.rest.find("GET", "/channels/{channel_id}/messages")
+    assert all(int(c.query["limit"]) <= 100 and "after" in c.query for c in requests)
+    assert h.app.gapfill.last.requests == len(requests) == 4  # general: 100, 100, 53; cooking: 1
+
+
+async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    await sb.send_message(w.general, w.alice, "")
+    await harness.flush()
+    first_fill = await eventually(lambda: harness.app.gapfill.last, "the start-up gap fill")
+    await sb.invalidate_session(resumable=False)
+    lost = [await sb.send_message(w.general, w.bob, "") for _ in range(5)]  # no session to deliver to
+    # discord.py identifies again (a new session: READY, on_ready) and the gap is filled.
+    await eventually(lambda: harness.app.gapfill.last is not first_fill, "the new session's gap fill", 30)
+    assert harness.app.gapfill.last.requests >= 1
+    await harness.flush()
+    recorded = await recorded_ids(harness)
+    assert all(int(m["id"]) in recorded for m in lost)
+    assert len(recorded) == len(set(recorded)) == 6
+
+
+# -- start-up never depends on the command sync --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "fault"),
+    [
+        (400, dict(code=50035, message="Invalid Form Body: options[0].name is invalid")),
+        (503, dict(message="upstream connect error")),
+        (429, dict(retry_after=3600.0, code=30034, message="Max number of daily command creates")),
+    ],
+)
+async def test_a_failing_command_sync_neither_stops_nor_delays_recording(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture, status: int, fault: dict[str, Any]
+):
+    # A first run registers the commands; the next one must sync again (its record is gone) and fails.
+    h = await launcher.start()
+    await h.app.command_sync.wait()
+    await h.app.store.db.execute("DELETE FROM bot_state WHERE key LIKE 'command_tree:%'")
+    await launcher.stop(h)
+    sb = launcher.sandbox
+    sb.fail_next("PUT", SYNC_ROUTE, status=status, **fault)
+    caplog.set_level(logging.INFO, logger="bot")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    h = await launcher.start()
+    assert loop.time() - started < 10
+    await sb.send_message(h.world.general, h.world.alice, "")
+    await h.flush()
+    assert await h.count("message") == 1  # the ledger records from the first event
+    if status == 429:
+        # discord.py is waiting out the rate limit in the background: nothing failed, nothing held.
+        assert h.app.command_sync.state.ok is False
+        return
+    state = await eventually(lambda: h.app.command_sync.state.error, "the failed sync")
+    assert fault["message"] in state
+    warnings = [r.getMessage() for r in caplog.records if "command sync failed" in r.getMessage()]
+    assert len(warnings) == 1 and fault["message"] in warnings[0]
+    interaction = await h.slash("microvoice", h.world.owner, subcommand="status", permissions=MANAGE_GUILD)
+    await interaction.response()
+    followup = await sb.wait_for_call("POST", "/webhooks/{application_id}/{interaction_token}")
+    assert "could not be registered" in followup.json["embeds"][0]["description"]

@@ -1,0 +1,207 @@
+"""The ingest writer on a real SQLite file: its own thread and connection, flushes by size and by
+time without anyone asking, a bounded buffer with back-pressure logged once, and replies resolved
+by the writer. Last, the same writer on PostgreSQL, through the store's `record` on a pool of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.ingest import Ingest
+from bot.ledger import EngagementEvent, MemberSighting
+from bot.store import Store
+
+GUILD = 7
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def message(i: int, actor: int = 1, *, target_message: int | None = None) -> EngagementEvent:
+    kind = "reply" if target_message is not None else "message"
+    return EngagementEvent(
+        "discord", GUILD, 10, actor, kind, str(1000 + i), T0, target_message_id=target_message  # type: ignore[arg-type]
+    )
+
+
+def committed(path: Path) -> int:
+    """Rows another process would see now (a connection of its own)."""
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+async def until(condition, what: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_full_batch_is_written_without_a_flush_while_the_loop_stays_busy(store: Store):
+    ingest = Ingest(store, batch_size=100, flush_ms=60_000)
+    ingest.start()
+    try:
+        for i in range(250):
+            ingest.add(message(i))
+        # The event loop is not given a turn: the writer thread works on its own.
+        threading.Event().wait(0.5)
+        assert committed(store.path) >= 200
+        assert ingest.pending <= 50  # the rest waits for the window (60 s here)
+    finally:
+        await ingest.stop()
+    assert committed(store.path) == 250  # stop writes the remainder
+
+
+async def test_a_partial_batch_is_written_within_the_flush_window(store: Store):
+    ingest = Ingest(store, batch_size=10_000, flush_ms=100)
+    ingest.start()
+    try:
+        ingest.add(message(1), members=(MemberSighting("discord", GUILD, 1, T0),))
+        started = time.monotonic()
+        await until(lambda: committed(store.path) == 1, "the time-based flush")
+        assert time.monotonic() - started < 1.0
+        assert await store.scalar("SELECT count(*) FROM members") == 1
+    finally:
+        await ingest.stop()
+
+
+async def test_flush_waits_for_everything_handed_over(store: Store):
+    ingest = Ingest(store, batch_size=10_000, flush_ms=60_000)
+    ingest.start()
+    try:
+        for i in range(30):
+            ingest.add(message(i))
+        assert await ingest.flush() == 30
+        assert committed(store.path) == 30
+        assert await ingest.flush() == 0
+    finally:
+        await ingest.stop()
+
+
+async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: Store):
+    await store.record([message(1, actor=5)])  # written by an earlier run: not in this cache
+    ingest = Ingest(store, batch_size=10_000, flush_ms=60_000)
+    ingest.start()
+    try:
+        assert ingest.cached_author("discord", 1001) is None
+        ingest.add(message(2, actor=6, target_message=1001))
+        ingest.add(message(3, actor=6, target_message=999_999))  # unknown (a bot's, or expired)
+        await ingest.flush()
+    finally:
+        await ingest.stop()
+    rows = await store.fetch_all("SELECT source_id, target_id FROM events WHERE kind = 'reply' ORDER BY id")
+    assert rows == [("1002", 5), ("1003", None)]
+    assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+
+
+async def test_a_full_buffer_holds_the_caller_until_the_writer_made_room_and_says_so_once(
+    store: Store, caplog: pytest.LogCaptureFixture
+):
+    ingest = Ingest(store, batch_size=50, flush_ms=60_000, capacity=100)
+    ingest.start()
+    # Another writer holds the database for a moment: our writer waits on SQLite's lock (busy timeout).
+    blocker = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: blocker.execute("COMMIT")).start()
+    caplog.set_level(logging.WARNING, logger="bot.ingest")
+    try:
+        started = time.monotonic()
+        for i in range(400):
+            ingest.add(message(i))
+        held = time.monotonic() - started
+        assert held >= 0.2, "add returned at once although the buffer was full"
+        assert len(ingest._buffer.events) <= 100
+        await ingest.flush()
+    finally:
+        await ingest.stop()
+        blocker.close()
+    assert committed(store.path) == 400  # nothing dropped: the writer was slow, not failing
+    notices = [r for r in caplog.records if "buffer full" in r.getMessage()]
+    assert len(notices) == 1, [r.getMessage() for r in notices]
+    assert ingest.stats.full_waits > 1 and ingest.stats.dropped == 0
+
+
+async def test_a_failing_writer_keeps_memory_bounded_and_logs_once(
+    store: Store, caplog: pytest.LogCaptureFixture
+):
+    await store.db.execute("DROP TABLE channel_cursors")  # every batch fails from now on
+    ingest = Ingest(store, batch_size=10, flush_ms=60_000, capacity=50)
+    caplog.set_level(logging.DEBUG, logger="bot.ingest")
+    ingest.start()
+    try:
+        for i in range(10):
+            ingest.add(message(i))
+        await until(lambda: ingest.stats.failures >= 1, "a failed write")
+        for i in range(10, 500):
+            ingest.add(message(i))
+        assert len(ingest._buffer.events) <= 50 + 10
+        assert ingest.stats.dropped >= 440
+    finally:
+        with pytest.raises(sqlite3.OperationalError):
+            await asyncio.wait_for(ingest.flush(), 5)
+        task = asyncio.create_task(ingest.stop())
+        await asyncio.wait({task}, timeout=0.2)
+        await store.db.execute(
+            "CREATE TABLE channel_cursors (platform TEXT NOT NULL, community_id INTEGER NOT NULL,"
+            " channel_id INTEGER NOT NULL, last_message_id INTEGER NOT NULL,"
+            " PRIMARY KEY (platform, community_id, channel_id)) WITHOUT ROWID"
+        )
+        await asyncio.wait_for(task, 10)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "kept for the next attempt" in errors[0].getMessage()
+    assert committed(store.path) == 500 - ingest.stats.dropped  # kept events written once it recovered
+
+
+async def test_memory_database_writes_on_the_callers_path(tmp_path: Path):
+    store = await Store.open(":memory:")
+    try:
+        ingest = Ingest(store)
+        with pytest.raises(ValueError, match="database file"):
+            ingest.start()
+        ingest.add(message(1))
+        assert await ingest.flush() == 1
+        assert await store.scalar("SELECT count(*) FROM events") == 1
+    finally:
+        await store.close()
+
+
+async def test_on_postgresql_the_writer_thread_writes_through_the_stores_pool(pg):
+    """Each batch goes through `record` on the writer's own pool and loop, and the database's triggers
+    keep the daily aggregates and the channel cursors."""
+    store = await Store.open(pg.migrated())
+    try:
+        await store.record([message(1, actor=5)])
+        # A buffer smaller than what is added: the loop waits for the writer, which needs no turn of it.
+        ingest = Ingest(store, batch_size=20, flush_ms=60_000, capacity=25)
+        ingest.start()
+        try:
+            for i in range(2, 50):
+                ingest.add(message(i))
+            ingest.add(message(50, actor=6, target_message=1001))
+            await ingest.flush()
+            assert ingest.stats.dropped == 0
+            assert await ingest.flush() == 0
+        finally:
+            await ingest.stop()
+        assert await store.scalar("SELECT count(*) FROM events") == 50
+        reply = await store.fetch_all("SELECT target_id FROM events WHERE kind = 'reply'")
+        assert reply == [(5,)]  # resolved from the ledger by the writer
+        assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+        assert await store.scalar("SELECT sum(n) FROM activity_daily") == 50
+        assert await store.scalar("SELECT sum(n) FROM report_channel_days") == 50
+        assert await store.channel_cursors("discord") == [(GUILD, 10, 1050)]
+        assert await store.distinct_actors(GUILD, T0) == 3
+    finally:
+        await store.close()
