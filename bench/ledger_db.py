@@ -239,7 +239,7 @@ def _load_slice(
                   FROM temp.staged_activity WHERE true
                 ON CONFLICT DO UPDATE SET n = n + excluded.n"""
         )
-        for sql in REPORT_FEEDS:  # the report aggregates, from this slice's new events
+        for sql in REPORT_FEEDS:  # report aggregates and cursors, from this slice's new events
             db.execute(sql, (before,))
         for _, _, sql in found:
             db.execute(sql)
@@ -261,8 +261,9 @@ async def prepare(path: Path, com: SimCommunity, led: Ledger) -> None:
         await store.close()
 
 
-#: The report aggregates the store feeds from each written batch (bot/store/reports.py), as upserts
-#: over the events with an id above the slice's start.
+#: What the store feeds from each written batch besides the daily engagement and activity (the report
+#: aggregates, bot/store/reports.py, and the gap-fill cursors, bot/store/ledger.py), as upserts over the
+#: events with an id above the slice's start.
 REPORT_FEEDS = (
     """INSERT INTO report_hourly (community_id, hour, kind, n)
        SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
@@ -277,6 +278,11 @@ REPORT_FEEDS = (
               count(*)
          FROM events WHERE id > ? AND kind NOT IN ('join', 'unreaction') GROUP BY 1, 2, 3, 4
        ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+    """INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
+       SELECT platform, community_id, channel_id, max(CAST(source_id AS INTEGER))
+         FROM events WHERE id > ? AND platform = 'discord' AND kind IN ('message', 'reply')
+        GROUP BY 1, 2, 3
+       ON CONFLICT DO UPDATE SET last_message_id = max(last_message_id, excluded.last_message_id)""",
 )
 
 
