@@ -32,8 +32,9 @@ $(STAMP): $(PYID) pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
+# Four workers: most e2e tests wait on sockets and subprocesses, so two cores serve four of them.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
