@@ -74,8 +74,8 @@ class Plan:
     pairs: tuple[int, ...]
 
 
-FULL = Plan(100_000, 60, (500_000, 1_000_000, 2_000_000, 4_000_000))
-STANDARD = Plan(25_000, 60, (250_000, 500_000, 1_000_000))
+FULL = Plan(110_000, 60, (500_000, 1_000_000, 2_000_000, 4_000_000))
+STANDARD = Plan(30_000, 60, (250_000, 500_000, 1_000_000))
 
 # The reference's covering index: its GROUP BY walks (actor, target) in order, reading no table row.
 REFERENCE_INDEX = """
