@@ -27,7 +27,6 @@ from bot import i18n
 from bot.activations import Activation, State
 from bot.errors import Forbidden, InvalidInput
 from bot.platform import Attachment, Card, Platform, Post
-from bot.reports import charts
 from bot.reports.csv_export import to_csv
 from bot.reports.metrics import (
     BASELINE_WEEKS,
@@ -270,6 +269,9 @@ class ReportService:
         self, community_id: int, published: PublishedReport, stem: str, *, title_key: str | None = None
     ) -> RenderedReport:
         _, lang = await self._k(community_id)
+        # matplotlib is loaded with the first chart, not at start-up: most processes never draw one.
+        from bot.reports import charts
+
         png = await asyncio.to_thread(charts.render, published, lang)
         title = i18n.t(lang, title_key or f"report.title.{published.kind}", **_title_params(published, lang))
         return RenderedReport(
