@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.messages import PLATFORM, channel_info, seen_message
+from bot.discord_adapter.messages import PLATFORM, GatewayMessages, channel_info
 from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ class Engagement(commands.Cog):
         self.app = app
         self.recorder = app.recorder
         self._gap_fill: asyncio.Task[None] | None = None
+        # Messages are recorded from the gateway payload itself; discord.py builds a `Message` (and
+        # runs `on_message` listeners) only in channels with a live takeover.
+        self.messages = GatewayMessages(bot, self.recorder.message, app.live_takeovers.may_have)
+
+    async def cog_load(self) -> None:
+        self.messages.install()
 
     # -- sessions ---------------------------------------------------------------------------------
 
@@ -66,6 +72,7 @@ class Engagement(commands.Cog):
             log.exception("gap fill failed")
 
     def cog_unload(self) -> None:
+        self.messages.uninstall()
         if self._gap_fill is not None:
             self._gap_fill.cancel()
 
@@ -88,14 +95,6 @@ class Engagement(commands.Cog):
         self, _: discord.abc.GuildChannel, after: discord.abc.GuildChannel
     ) -> None:
         self.recorder.saw_channels((channel_info(after),))
-
-    # -- messages ---------------------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        seen = seen_message(message, self.bot)
-        if seen is not None:
-            self.recorder.message(seen)
 
     # -- reactions --------------------------------------------------------------------------------
 
