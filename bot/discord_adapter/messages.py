@@ -4,11 +4,12 @@ channel history the gap fill reads. Metadata only: no message text is copied."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import discord
 
-from bot.engagement import SeenMessage
+from bot.engagement import EngagementRecorder, SeenMessage, SeenReaction
 from bot.gapfill import HistoryUnavailable
 from bot.ledger import ChannelInfo
 
@@ -129,85 +130,147 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild) -> SeenMessage:
     )
 
 
+def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> SeenReaction:
+    """A MESSAGE_REACTION_ADD / _REMOVE payload as the ledger needs it (Discord's documented fields:
+    `user_id`, `channel_id`, `message_id`, `emoji`, and on add the reacting `member` and the
+    `message_author_id`), without building discord.py's raw event, emoji and `Member`."""
+    user_id = int(data["user_id"])
+    emoji = data.get("emoji") or {}
+    key = str(emoji["id"]) if emoji.get("id") else (emoji.get("name") or "?")
+    member = data.get("member") if added else None
+    user = member.get("user", {}) if member else {}
+    author = data.get("message_author_id")
+    return SeenReaction(
+        community_id=guild_id,
+        channel_id=int(data["channel_id"]),
+        message_id=int(data["message_id"]),
+        user_id=user_id,
+        emoji=key,
+        added=added,
+        member_known=bool(member),
+        user_is_bot=bool(user.get("bot", False)),
+        joined_at=discord.utils.parse_time(member.get("joined_at")) if member else None,
+        account_created_at=discord.utils.snowflake_time(user_id),
+        message_author_id=int(author) if author is not None else None,
+    )
+
+
 _SELECTIVE = "__microvoice_selective_listener__"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def selective_listener(func: F) -> F:
-    """Marks an `on_message` listener that only needs messages where `GatewayMessages.needs_message`
+    """Marks an `on_message` listener that only needs messages where `GatewayRecorder.needs_message`
     says so (see there). Any other `on_message` listener gets every message, as discord.py gives it."""
     setattr(func, _SELECTIVE, True)
     return func
 
 
-class GatewayMessages:
-    """Records every server message straight from the gateway payload, before discord.py builds a
-    `discord.Message` for it, and builds one (with its `on_message` listeners) only where a listener
-    needs it.
+class GatewayRecorder:
+    """Records server messages and reactions straight from their gateway payloads, before discord.py
+    builds its objects for them, and lets discord.py build them (and run the listeners) only where a
+    listener needs them.
 
-    A busy community sends mostly ordinary member messages, and the ledger needs only their
-    metadata: building a full `discord.Message` (author, member, embeds, attachments) and starting a
-    listener task for each cost about three quarters of the bot's time per message. This hook
-    replaces discord.py's MESSAGE_CREATE parser; it records the message (`on_record`) and hands it to
-    discord.py's own parser when a listener needs it: the listeners marked `selective_listener` need
-    it where `needs_message(guild_id, channel_id)` says so, and any other `on_message` listener (an
-    extension's, say) needs every message, so discord.py then works as usual. Messages from bots and
-    webhooks, outside a server, or in a server discord.py does not know, always take discord.py's own
-    path (they are few, and they keep the bot's own messages in its cache).
+    A busy community sends mostly ordinary member messages and reactions, and the ledger needs only
+    their metadata: building a full `discord.Message` (author, member, embeds, attachments) and
+    starting a listener task for each cost about three quarters of the bot's time per message. This
+    hook replaces discord.py's MESSAGE_CREATE and MESSAGE_REACTION_ADD/_REMOVE parsers; it records
+    the event and then hands it to discord.py's own parser when a listener needs it:
+    - messages: the `on_message` listeners marked `selective_listener` need it where
+      `needs_message(guild_id, channel_id)` says so; any other `on_message` listener (an
+      extension's, say) needs every message, so discord.py then works as usual. Messages from bots
+      and webhooks always take discord.py's path too (they are few, and they keep the bot's own
+      messages in its message cache);
+    - reactions: whenever any reaction listener is registered.
+    Events outside a server, or of a server discord.py does not know yet, always take discord.py's
+    own path and are not recorded (as before: `discord.Message.guild` is unknown there).
     """
 
-    EVENT = "MESSAGE_CREATE"
+    MESSAGE_LISTENERS = ("on_message",)
+    REACTION_LISTENERS = (
+        "on_raw_reaction_add",
+        "on_raw_reaction_remove",
+        "on_reaction_add",
+        "on_reaction_remove",
+    )
 
     def __init__(
         self,
         client: discord.Client,
-        on_record: Callable[[SeenMessage], None],
+        recorder: EngagementRecorder,
+        clock: Callable[[], datetime],
         needs_message: Callable[[int, int], bool],
     ) -> None:
         self.client = client
-        self.on_record = on_record
+        self.recorder = recorder
+        self.clock = clock
         self.needs_message = needs_message
         self._parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
-        self._original: Callable[[Any], None] | None = None
+        self._original: dict[str, Callable[[Any], None]] = {}
 
     def install(self) -> None:
-        if self._original is None:
-            self._original = self._parsers[self.EVENT]
-            self._parsers[self.EVENT] = self.parse
+        if self._original:
+            return
+        ours = {
+            "MESSAGE_CREATE": self.message_create,
+            "MESSAGE_REACTION_ADD": self.reaction_add,
+            "MESSAGE_REACTION_REMOVE": self.reaction_remove,
+        }
+        for event, parse in ours.items():
+            self._original[event] = self._parsers[event]
+            self._parsers[event] = parse
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            self._parsers[self.EVENT] = self._original
-            self._original = None
+        for event, parse in self._original.items():
+            self._parsers[event] = parse
+        self._original = {}
 
-    def parse(self, data: dict[str, Any]) -> None:
-        original = self._original
-        assert original is not None
+    def _guild(self, data: Mapping[str, Any]) -> discord.Guild | None:
         guild_id = data.get("guild_id")
-        guild = self.client._connection._get_guild(int(guild_id)) if guild_id is not None else None
+        return self.client._connection._get_guild(int(guild_id)) if guild_id is not None else None
+
+    def _listening(self, names: tuple[str, ...], *, selective_ok: bool) -> bool:
+        """Whether a listener for one of `names` is registered (ignoring selective ones if allowed)."""
+        extra: dict[str, list[Any]] = getattr(self.client, "extra_events", {})
+        for name in names:
+            if hasattr(self.client, name):
+                return True
+            for listener in extra.get(name, ()):
+                if not (selective_ok and getattr(listener, _SELECTIVE, False)):
+                    return True
+        return False
+
+    def message_create(self, data: dict[str, Any]) -> None:
+        guild = self._guild(data)
         if guild is None:
-            original(data)  # a direct message, or a server not known yet: discord.py's own path
+            self._original["MESSAGE_CREATE"](data)
             return
         seen = seen_payload(data, guild)
-        self.on_record(seen)
+        self.recorder.message(seen)
         if (
             seen.author_is_bot
             or seen.from_webhook
             or self.needs_message(guild.id, seen.channel_id)
-            or self._unselective_listeners()
+            or self._listening(self.MESSAGE_LISTENERS, selective_ok=True)
         ):
-            original(data)
+            self._original["MESSAGE_CREATE"](data)
             return
         channel = guild.get_channel_or_thread(seen.channel_id)
         if channel is not None and isinstance(channel, RECORDED_CHANNELS):
             channel.last_message_id = seen.message_id  # as discord.py's parser keeps it
 
+    def reaction_add(self, data: dict[str, Any]) -> None:
+        self._reaction("MESSAGE_REACTION_ADD", data, added=True)
 
-    def _unselective_listeners(self) -> bool:
-        """Whether an `on_message` listener that wants every message is registered."""
-        extra: dict[str, list[Any]] = getattr(self.client, "extra_events", {})
-        listeners = extra.get("on_message", ())
-        return any(not getattr(f, _SELECTIVE, False) for f in listeners) or hasattr(self.client, "on_message")
+    def reaction_remove(self, data: dict[str, Any]) -> None:
+        self._reaction("MESSAGE_REACTION_REMOVE", data, added=False)
+
+    def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
+        guild_id = data.get("guild_id")
+        if guild_id is not None:
+            self.recorder.reaction(seen_reaction(data, int(guild_id), added=added), self.clock())
+        if guild_id is None or self._listening(self.REACTION_LISTENERS, selective_ok=False):
+            self._original[event](data)
 
 
 class DiscordHistory:

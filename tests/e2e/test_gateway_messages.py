@@ -71,3 +71,33 @@ async def test_member_messages_build_no_discord_message_unless_a_listener_needs_
     await harness.flush()
     assert int(other["id"]) in seen
     assert await harness.count("message") == 2, "recorded once, with or without the listener"
+
+
+async def test_reactions_reach_discord_py_listeners_only_when_one_is_registered(harness: Harness):
+    sb, w, bot = harness.sandbox, harness.world, harness.bot
+    root = await sb.send_message(w.cooking, w.alice)
+    await sb.add_reaction(w.cooking, int(root["id"]), w.bob, "🔥")
+    await sb.add_reaction(w.cooking, int(root["id"]), w.helper_bot, "🔥")  # a bot: never engagement
+    await harness.flush()
+    assert await harness.rows("SELECT kind, actor_id, target_id FROM events WHERE kind = 'reaction'") == [
+        ("reaction", w.bob, w.alice)
+    ]
+    assert w.helper_bot in harness.app.recorder.bots
+
+    raw: list[tuple[str, int]] = []
+
+    async def added(event: discord.RawReactionActionEvent) -> None:
+        raw.append((event.event_type, event.user_id))
+
+    async def removed(event: discord.RawReactionActionEvent) -> None:
+        raw.append((event.event_type, event.user_id))
+
+    bot.add_listener(added, "on_raw_reaction_add")
+    bot.add_listener(removed, "on_raw_reaction_remove")
+    await sb.add_reaction(w.cooking, int(root["id"]), w.carol, "👍")
+    await sb.remove_reaction(w.cooking, int(root["id"]), w.carol, "👍")
+    await harness.flush()
+    assert raw == [("REACTION_ADD", w.carol), ("REACTION_REMOVE", w.carol)]
+    assert await harness.rows(
+        "SELECT kind, actor_id, target_id FROM events WHERE actor_id = ? ORDER BY id", w.carol
+    ) == [("reaction", w.carol, w.alice), ("unreaction", w.carol, w.alice)]
