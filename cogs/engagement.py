@@ -15,7 +15,8 @@ import discord
 from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.messages import PLATFORM, GatewayRecorder, channel_info
+from bot.discord_adapter.gateway import GatewayReading, GatewayRecorder
+from bot.discord_adapter.messages import PLATFORM, channel_info
 from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class Engagement(commands.Cog):
 
     async def cog_load(self) -> None:
         self.gateway.install()
+        # A full ingest buffer stops reading the gateway socket rather than holding the event loop.
+        self.app.ingest.pause_source = GatewayReading(self.bot)
 
     # -- sessions ---------------------------------------------------------------------------------
 
@@ -69,6 +72,7 @@ class Engagement(commands.Cog):
 
     def cog_unload(self) -> None:
         self.gateway.uninstall()
+        self.app.ingest.pause_source = None
         if self._gap_fill is not None:
             self._gap_fill.cancel()
 

@@ -30,7 +30,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_role
-from bot.discord_adapter.messages import selective_listener
+from bot.discord_adapter.gateway import selective_listener
 from bot.discord_adapter.platform import member_of
 from bot.platform import Author
 

@@ -3,13 +3,12 @@ channel history the gap fill reads. Metadata only: no message text is copied."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 
-from bot.engagement import EngagementRecorder, SeenMessage, SeenReaction
+from bot.engagement import SeenMessage, SeenReaction
 from bot.gapfill import HistoryUnavailable
 from bot.ledger import ChannelInfo
 
@@ -153,124 +152,6 @@ def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> See
         account_created_at=discord.utils.snowflake_time(user_id),
         message_author_id=int(author) if author is not None else None,
     )
-
-
-_SELECTIVE = "__microvoice_selective_listener__"
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def selective_listener(func: F) -> F:
-    """Marks an `on_message` listener that only needs messages where `GatewayRecorder.needs_message`
-    says so (see there). Any other `on_message` listener gets every message, as discord.py gives it."""
-    setattr(func, _SELECTIVE, True)
-    return func
-
-
-class GatewayRecorder:
-    """Records server messages and reactions straight from their gateway payloads, before discord.py
-    builds its objects for them, and lets discord.py build them (and run the listeners) only where a
-    listener needs them.
-
-    A busy community sends mostly ordinary member messages and reactions, and the ledger needs only
-    their metadata: building a full `discord.Message` (author, member, embeds, attachments) and
-    starting a listener task for each cost about three quarters of the bot's time per message. This
-    hook replaces discord.py's MESSAGE_CREATE and MESSAGE_REACTION_ADD/_REMOVE parsers; it records
-    the event and then hands it to discord.py's own parser when a listener needs it:
-    - messages: the `on_message` listeners marked `selective_listener` need it where
-      `needs_message(guild_id, channel_id)` says so; any other `on_message` listener (an
-      extension's, say) needs every message, so discord.py then works as usual. Messages from bots
-      and webhooks always take discord.py's path too (they are few, and they keep the bot's own
-      messages in its message cache);
-    - reactions: whenever any reaction listener is registered.
-    Events outside a server, or of a server discord.py does not know yet, always take discord.py's
-    own path and are not recorded (as before: `discord.Message.guild` is unknown there).
-    """
-
-    MESSAGE_LISTENERS = ("on_message",)
-    REACTION_LISTENERS = (
-        "on_raw_reaction_add",
-        "on_raw_reaction_remove",
-        "on_reaction_add",
-        "on_reaction_remove",
-    )
-
-    def __init__(
-        self,
-        client: discord.Client,
-        recorder: EngagementRecorder,
-        clock: Callable[[], datetime],
-        needs_message: Callable[[int, int], bool],
-    ) -> None:
-        self.client = client
-        self.recorder = recorder
-        self.clock = clock
-        self.needs_message = needs_message
-        self._parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
-        self._original: dict[str, Callable[[Any], None]] = {}
-
-    def install(self) -> None:
-        if self._original:
-            return
-        ours = {
-            "MESSAGE_CREATE": self.message_create,
-            "MESSAGE_REACTION_ADD": self.reaction_add,
-            "MESSAGE_REACTION_REMOVE": self.reaction_remove,
-        }
-        for event, parse in ours.items():
-            self._original[event] = self._parsers[event]
-            self._parsers[event] = parse
-
-    def uninstall(self) -> None:
-        for event, parse in self._original.items():
-            self._parsers[event] = parse
-        self._original = {}
-
-    def _guild(self, data: Mapping[str, Any]) -> discord.Guild | None:
-        guild_id = data.get("guild_id")
-        return self.client._connection._get_guild(int(guild_id)) if guild_id is not None else None
-
-    def _listening(self, names: tuple[str, ...], *, selective_ok: bool) -> bool:
-        """Whether a listener for one of `names` is registered (ignoring selective ones if allowed)."""
-        extra: dict[str, list[Any]] = getattr(self.client, "extra_events", {})
-        for name in names:
-            if hasattr(self.client, name):
-                return True
-            for listener in extra.get(name, ()):
-                if not (selective_ok and getattr(listener, _SELECTIVE, False)):
-                    return True
-        return False
-
-    def message_create(self, data: dict[str, Any]) -> None:
-        guild = self._guild(data)
-        if guild is None:
-            self._original["MESSAGE_CREATE"](data)
-            return
-        seen = seen_payload(data, guild)
-        self.recorder.message(seen)
-        if (
-            seen.author_is_bot
-            or seen.from_webhook
-            or self.needs_message(guild.id, seen.channel_id)
-            or self._listening(self.MESSAGE_LISTENERS, selective_ok=True)
-        ):
-            self._original["MESSAGE_CREATE"](data)
-            return
-        channel = guild.get_channel_or_thread(seen.channel_id)
-        if channel is not None and isinstance(channel, RECORDED_CHANNELS):
-            channel.last_message_id = seen.message_id  # as discord.py's parser keeps it
-
-    def reaction_add(self, data: dict[str, Any]) -> None:
-        self._reaction("MESSAGE_REACTION_ADD", data, added=True)
-
-    def reaction_remove(self, data: dict[str, Any]) -> None:
-        self._reaction("MESSAGE_REACTION_REMOVE", data, added=False)
-
-    def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
-        guild_id = data.get("guild_id")
-        if guild_id is not None:
-            self.recorder.reaction(seen_reaction(data, int(guild_id), added=added), self.clock())
-        if guild_id is None or self._listening(self.REACTION_LISTENERS, selective_ok=False):
-            self._original[event](data)
 
 
 class DiscordHistory:

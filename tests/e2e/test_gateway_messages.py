@@ -3,11 +3,13 @@ and no `Message` built where no listener needs one."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
 import discord
 
+from bot.discord_adapter.gateway import GatewayReading
 from bot.discord_adapter.messages import seen_message, seen_payload
 from tests.e2e.conftest import Harness
 
@@ -101,3 +103,16 @@ async def test_reactions_reach_discord_py_listeners_only_when_one_is_registered(
     assert await harness.rows(
         "SELECT kind, actor_id, target_id FROM events WHERE actor_id = ? ORDER BY id", w.carol
     ) == [("reaction", w.carol, w.alice), ("unreaction", w.carol, w.alice)]
+
+
+async def test_a_paused_gateway_socket_holds_the_stream_until_resumed(harness: Harness):
+    sb, w, bot = harness.sandbox, harness.world, harness.bot
+    reading = GatewayReading(bot)
+    assert reading(True), "the bot's gateway transport is reachable"
+    sent = await sb.send_message(w.cooking, w.alice)
+    await asyncio.sleep(0.3)
+    assert harness.app.ingest.cached_author("discord", int(sent["id"])) is None, "read while paused"
+    assert bot.is_ws_ratelimited() is False and not bot.is_closed()
+    assert reading(False)
+    await harness.flush()
+    assert await harness.count("message") == 1
