@@ -15,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.gateway import GatewayReading, GatewayRecorder
+from bot.discord_adapter.gateway import GatewayRecorder, GatewaySockets
 from bot.discord_adapter.messages import PLATFORM, channel_info
 from bot.ledger import EngagementEvent, MemberSighting
 
@@ -46,12 +46,15 @@ class Engagement(commands.Cog):
         self._gap_fill: asyncio.Task[None] | None = None
         # Messages and reactions are recorded from their gateway payloads; discord.py builds a
         # `Message` (and runs `on_message` listeners) only in channels with a live takeover.
-        self.gateway = GatewayRecorder(bot, self.recorder, app.clock, app.live_takeovers.may_have)
+        self.sockets = GatewaySockets(bot)
+        self.gateway = GatewayRecorder(
+            bot, self.recorder, app.clock, app.live_takeovers.may_have, self.sockets
+        )
 
     async def cog_load(self) -> None:
         self.gateway.install()
         # A full ingest buffer stops reading the gateway socket rather than holding the event loop.
-        self.app.ingest.pause_source = GatewayReading(self.bot)
+        self.app.ingest.pause_source = self.sockets
 
     # -- sessions ---------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -61,8 +62,10 @@ class GatewayRecorder:
         recorder: EngagementRecorder,
         clock: Callable[[], datetime],
         needs_message: Callable[[int, int], bool],
+        sockets: GatewaySockets | None = None,
     ) -> None:
         self.client = client
+        self.sockets = sockets
         self.recorder = recorder
         self.clock = clock
         self.needs_message = needs_message
@@ -76,6 +79,8 @@ class GatewayRecorder:
             "MESSAGE_CREATE": self.message_create,
             "MESSAGE_REACTION_ADD": self.reaction_add,
             "MESSAGE_REACTION_REMOVE": self.reaction_remove,
+            "READY": self.ready,
+            "RESUMED": self.resumed,
         }
         for event, parse in ours.items():
             self._original[event] = self._parsers[event]
@@ -85,6 +90,16 @@ class GatewayRecorder:
         for event, parse in self._original.items():
             self._parsers[event] = parse
         self._original = {}
+
+    def ready(self, data: dict[str, Any]) -> None:
+        self._original["READY"](data)
+        if self.sockets is not None:
+            self.sockets.share_loop()  # a new connection: its socket yields to the loop too
+
+    def resumed(self, data: dict[str, Any]) -> None:
+        self._original["RESUMED"](data)
+        if self.sockets is not None:
+            self.sockets.share_loop()
 
     def _guild(self, data: Mapping[str, Any]) -> discord.Guild | None:
         guild_id = data.get("guild_id")
@@ -134,18 +149,38 @@ class GatewayRecorder:
             self._original[event](data)
 
 
-class GatewayReading:
-    """Stops and resumes reading the gateway sockets (`Ingest.pause_source`): while the ingest buffer
-    is full, Discord's stream waits in the socket, and the event loop keeps running.
+#: Longest stretch the gateway reader runs before it lets the event loop run other work.
+SHARE_EVERY_SECONDS = 0.005
+_SHARING = "_microvoice_shares_loop"
 
-    discord.py exposes no switch for this, so it reaches the asyncio transport under each shard's
-    aiohttp websocket; where that is not found (another discord.py or aiohttp), it answers False and
-    the ingest buffer holds the caller instead, as without a pausable source.
+
+class GatewaySockets:
+    """The gateway sockets under discord.py, made to share the event loop under load.
+
+    - **Pause and resume** (`Ingest.pause_source`): while the ingest buffer is full, reading stops,
+      so Discord's stream waits in the socket, and the event loop keeps running (heartbeats,
+      commands, timers).
+    - **Share the loop** (`share_loop`, after each READY and RESUMED): discord.py reads the socket in
+      a loop, and aiohttp hands over frames it already holds without suspending, so under a flood
+      the reader would run for seconds without letting a slash command, a heartbeat or a timer run.
+      Each socket's `receive` yields to the loop once every `SHARE_EVERY_SECONDS`.
+
+    discord.py exposes no switch for either, so this reaches each shard's aiohttp websocket (and its
+    asyncio transport); where they are not found (another discord.py or aiohttp), pausing answers
+    False, so the ingest buffer holds the caller instead, and the reader runs as discord.py has it.
     """
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
         self._warned = False
+
+    def share_loop(self) -> None:
+        for ws in self._sockets():
+            socket = getattr(ws, "socket", None)
+            receive = getattr(socket, "receive", None)
+            if receive is None or getattr(receive, _SHARING, False):
+                continue
+            socket.receive = _sharing(receive)  # type: ignore[union-attr]
 
     def __call__(self, pause: bool) -> bool:
         transports = self._transports()
@@ -178,3 +213,18 @@ class GatewayReading:
             if isinstance(transport, asyncio.Transport):
                 found.append(transport)
         return found
+
+
+def _sharing(receive: Callable[..., Any]) -> Callable[..., Any]:
+    last = time.monotonic()
+
+    async def receive_sharing(*args: Any, **kwargs: Any) -> Any:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= SHARE_EVERY_SECONDS:
+            await asyncio.sleep(0)
+            last = time.monotonic()
+        return await receive(*args, **kwargs)
+
+    setattr(receive_sharing, _SHARING, True)
+    return receive_sharing

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.discord_adapter.gateway import GatewayReading
+from bot.discord_adapter.gateway import GatewaySockets
 from bot.discord_adapter.messages import seen_message, seen_payload
 from tests.e2e.conftest import Harness
 
@@ -107,7 +107,8 @@ async def test_reactions_reach_discord_py_listeners_only_when_one_is_registered(
 
 async def test_a_paused_gateway_socket_holds_the_stream_until_resumed(harness: Harness):
     sb, w, bot = harness.sandbox, harness.world, harness.bot
-    reading = GatewayReading(bot)
+    reading = GatewaySockets(bot)
+    assert getattr(bot.ws.socket.receive, "_microvoice_shares_loop", False), "READY made it share the loop"
     assert reading(True), "the bot's gateway transport is reachable"
     sent = await sb.send_message(w.cooking, w.alice)
     await asyncio.sleep(0.3)
