@@ -96,9 +96,9 @@ class Ingest:
         self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
-        # Enough for the writer's slowest measured batch at any offered rate, small in memory
-        # (~1 KB an event with its sighting).
-        self.capacity = capacity if capacity is not None else max(20 * batch_size, 20_000)
+        # Ten batches: enough to keep the writer busy at any offered rate; beyond it the gateway
+        # socket is paused (twice the capacity at most while it stops), ~1 KB an event with its sighting.
+        self.capacity = capacity if capacity is not None else max(10 * batch_size, 5_000)
         self.absorb_seconds = absorb_seconds
         self.stats = IngestStats()
         self._buffer = _Batch()
