@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import discord.gateway
+import discord.http
+import yarl
 
-from bot.app import build_bot, intents_for, point_discord_at
-from bot.config import Settings
+from bench.bare_client import intents as bare_intents
 
 TICK = 0.005
 
@@ -87,27 +89,38 @@ class Sampler:
 
 
 async def main(kind: str) -> int:
-    settings = Settings.from_env(dotenv=None)
-    point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
     sampler = Sampler(Path(os.environ["BENCH_STATS"]))
     client: discord.Client
     if kind == "bare":
-        client = discord.Client(intents=intents_for(settings))
+        # Nothing of the product imported: its memory is discord.py's own.
+        discord.http.Route.BASE = os.environ["MICROVOICE_DISCORD_API_BASE"].rstrip("/")
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
+            os.environ["MICROVOICE_DISCORD_GATEWAY_URL"]
+        )
+        members = os.environ.get("MICROVOICE_MEMBERS_INTENT", "").lower() in ("1", "true", "yes", "on")
+        client = discord.Client(intents=bare_intents(members))
+        token = os.environ["DISCORD_TOKEN"]
 
         async def on_message(_: discord.Message) -> None:
             sampler.messages += 1
 
         client.event(on_message)
     else:
+        from bot.app import build_bot, point_discord_at
+        from bot.config import Settings
+
+        settings = Settings.from_env(dotenv=None)
+        point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
         client = build_bot(settings)
         sampler.bot = client
+        token = settings.require_token()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGUSR1, sampler.reset)
     sampling = asyncio.create_task(sampler.run())
     async with client:
-        runner = asyncio.create_task(client.start(settings.require_token()))
+        runner = asyncio.create_task(client.start(token))
         await asyncio.wait({runner, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
         sampler.write()
         await client.close()

@@ -48,6 +48,25 @@ class SeenMessage:
     channel: ChannelInfo | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SeenReaction:
+    """One reaction added or removed, as the platform showed it. Never the message's text."""
+
+    community_id: int
+    channel_id: int
+    message_id: int
+    user_id: int
+    emoji: str  # a custom emoji's id, or the unicode emoji itself
+    added: bool
+    #: The reacting member, when the platform sent it (Discord does on add only).
+    member_known: bool = False
+    user_is_bot: bool = False
+    joined_at: datetime | None = None
+    account_created_at: datetime | None = None
+    #: The reacted-to message's author when the payload carried it.
+    message_author_id: int | None = None
+
+
 class EngagementRecorder:
     """Turns what the platform shows into ledger events, with the rules that keep the ledger honest:
     bots, webhooks and system messages are not engagement; replying to a bot engages with no peer; a
@@ -86,6 +105,45 @@ class EngagementRecorder:
             joined_at=m.joined_at,
             account_created_at=m.account_created_at,
             is_bot=is_bot,
+        )
+
+    def reaction(self, r: SeenReaction, now: datetime) -> None:
+        """A reaction engages with the message's author: from the payload, the recent-author cache,
+        or (named by message) the ledger, resolved by the writer."""
+        if self.is_bot(r.user_id):
+            return
+        if r.member_known and r.user_is_bot:
+            self.bots.add(r.user_id)
+            return
+        target = r.message_author_id
+        if target is None:
+            target = self.ingest.cached_author(self.platform, r.message_id)
+        sightings: tuple[MemberSighting, ...] = ()
+        if r.member_known:
+            sightings = (
+                MemberSighting(
+                    platform=self.platform,
+                    community_id=r.community_id,
+                    member_id=r.user_id,
+                    seen_at=now,
+                    joined_at=r.joined_at,
+                    account_created_at=r.account_created_at,
+                    is_bot=False,
+                ),
+            )
+        self.ingest.add(
+            EngagementEvent(
+                platform=self.platform,
+                community_id=r.community_id,
+                channel_id=r.channel_id,
+                actor_id=r.user_id,
+                kind="reaction" if r.added else "unreaction",
+                source_id=f"{r.message_id}:{r.emoji}",
+                created_at=now,
+                target_id=target,
+                target_message_id=None if target is not None else r.message_id,
+            ),
+            members=sightings,
         )
 
     def message(self, m: SeenMessage) -> None:

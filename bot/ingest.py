@@ -11,8 +11,10 @@ Guarantees:
   a busy event loop cannot postpone a flush.
 - **Bounded loss.** A SIGKILL loses what was buffered or in the batch being written: the events of
   the last flush window while the writer keeps up. When it does not, the buffer is bounded by
-  `capacity`: `add` then holds the event loop until the writer has made room, so the gateway
-  socket is read more slowly and Discord's stream waits on its side instead of in our memory. That
+  `capacity`: the platform adapter's `pause_source` stops reading the event stream until the
+  writer has taken the buffer (the event loop keeps running: heartbeats, commands and timers go
+  on), so Discord's stream waits on its side instead of in our memory. Without a pausable source,
+  or past twice the capacity, `add` holds the event loop until the writer has made room. That
   is logged once (then at most every ten minutes with a count). If the writer is failing rather
   than slow, waiting would stall the bot for nothing: events beyond the bound are dropped and
   counted instead (the gap fill recovers messages after a restart).
@@ -94,9 +96,9 @@ class Ingest:
         self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
-        # Enough for the writer's slowest measured batch at any offered rate, small in memory
-        # (~1 KB an event with its sighting).
-        self.capacity = capacity if capacity is not None else max(20 * batch_size, 20_000)
+        # Ten batches: enough to keep the writer busy at any offered rate; beyond it the gateway
+        # socket is paused (twice the capacity at most while it stops), ~1 KB an event with its sighting.
+        self.capacity = capacity if capacity is not None else max(10 * batch_size, 5_000)
         self.absorb_seconds = absorb_seconds
         self.stats = IngestStats()
         self._buffer = _Batch()
@@ -106,6 +108,10 @@ class Ingest:
         self._committed = 0  # items written (or given up)
         self._flush_to = 0  # write at once up to this sequence number
         self._cond = threading.Condition()
+        #: Stops (True) or resumes (False) reading the platform's event stream; returns whether it
+        #: could. Set by the platform adapter; called on the event loop.
+        self.pause_source: Callable[[bool], bool] | None = None
+        self._source_paused = False
         self._stopping = False
         self._healthy = True
         self._last_full_log = -FULL_LOG_EVERY
@@ -148,6 +154,7 @@ class Ingest:
             with self._cond:
                 self._stopping = True
                 self._cond.notify_all()
+            self._resume_source()
             await asyncio.to_thread(thread.join)
             self._thread = None
             self._fail_waiters(None)
@@ -175,7 +182,7 @@ class Ingest:
     ) -> None:
         with self._cond:
             full = event is not None and len(self._buffer.events) >= self.capacity
-            if full and not self._wait_for_room():
+            if full and not self._paused_source() and not self._wait_for_room():
                 self.stats.dropped += 1
                 return
             buffer = self._buffer
@@ -198,11 +205,38 @@ class Ingest:
             elif len(buffer.events) >= self.batch_size:
                 self._cond.notify_all()
 
-    def _wait_for_room(self) -> bool:
-        """Hold the caller (the event loop) until the writer made room; False to drop the event
-        because the writer is failing or not running. Called with the condition held."""
+    def _paused_source(self) -> bool:
+        """With the buffer full: stop reading the source while the writer is healthy; True when the
+        event may be buffered without waiting (up to twice the capacity). Condition held."""
+        if (
+            self.pause_source is None
+            or self._thread is None
+            or not self._healthy
+            or self._stopping
+            or len(self._buffer.events) >= 2 * self.capacity
+        ):
+            return False
+        if not self.pause_source(True):
+            return False
+        if not self._source_paused:
+            self._source_paused = True
+            self.stats.full_waits += 1
+            self._log_full()
+        return True
+
+    def _resume_source(self) -> None:
+        """On the event loop, once the writer took the buffer (or is failing: nothing to wait for)."""
+        with self._cond:
+            if not self._source_paused:
+                return
+            if self._healthy and not self._stopping and len(self._buffer.events) >= self.capacity:
+                return
+            self._source_paused = False
+        if self.pause_source is not None:
+            self.pause_source(False)
+
+    def _log_full(self) -> None:
         now = time.monotonic()
-        self.stats.full_waits += 1
         self._full_since_log += 1
         if now - self._last_full_log >= FULL_LOG_EVERY:
             log.warning(
@@ -212,6 +246,12 @@ class Ingest:
                 self._full_since_log,
             )
             self._last_full_log, self._full_since_log = now, 0
+
+    def _wait_for_room(self) -> bool:
+        """Hold the caller (the event loop) until the writer made room; False to drop the event
+        because the writer is failing or not running. Called with the condition held."""
+        self.stats.full_waits += 1
+        self._log_full()
         self._cond.notify_all()
         while len(self._buffer.events) >= self.capacity:
             if self._thread is None or not self._healthy or self._stopping:
@@ -300,6 +340,8 @@ class Ingest:
                     batch, self._buffer, self._oldest = self._buffer, _Batch(), None
                     self._in_flight = len(batch.events)
                     self._cond.notify_all()  # room for callers waiting on a full buffer
+                    if self._source_paused:
+                        self._call_soon(self._resume_source)
                 try:
                     written = writer.write(batch.events, batch.members.values(), batch.channels.values())
                 except Exception as error:
@@ -332,6 +374,8 @@ class Ingest:
             if self._oldest is None:
                 self._oldest = time.monotonic()
             self._cond.notify_all()  # callers waiting for room stop waiting: events are dropped
+            if self._source_paused:
+                self._call_soon(self._resume_source)
         if first:
             log.error(
                 "ingest write failed; %d events kept for the next attempt", len(batch.events), exc_info=error

@@ -15,7 +15,8 @@ import discord
 from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.messages import PLATFORM, channel_info, seen_message
+from bot.discord_adapter.gateway import GatewayRecorder, GatewaySockets
+from bot.discord_adapter.messages import PLATFORM, channel_info
 from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,6 @@ def _sighting(guild_id: int, user: discord.abc.User, seen_at: datetime) -> Membe
     )
 
 
-def _emoji_key(emoji: discord.PartialEmoji) -> str:
-    return str(emoji.id) if emoji.id else (emoji.name or "?")
-
-
 class Engagement(commands.Cog):
     """Gateway events in, ledger records out, without waiting on anything: every handler below runs
     to completion in one step (the recorder and the ingest buffer are in memory)."""
@@ -47,6 +44,17 @@ class Engagement(commands.Cog):
         self.app = app
         self.recorder = app.recorder
         self._gap_fill: asyncio.Task[None] | None = None
+        # Messages and reactions are recorded from their gateway payloads; discord.py builds a
+        # `Message` (and runs `on_message` listeners) only in channels with a live takeover.
+        self.sockets = GatewaySockets(bot)
+        self.gateway = GatewayRecorder(
+            bot, self.recorder, app.clock, app.live_takeovers.may_have, self.sockets
+        )
+
+    async def cog_load(self) -> None:
+        self.gateway.install()
+        # A full ingest buffer stops reading the gateway socket rather than holding the event loop.
+        self.app.ingest.pause_source = self.sockets
 
     # -- sessions ---------------------------------------------------------------------------------
 
@@ -66,6 +74,8 @@ class Engagement(commands.Cog):
             log.exception("gap fill failed")
 
     def cog_unload(self) -> None:
+        self.gateway.uninstall()
+        self.app.ingest.pause_source = None
         if self._gap_fill is not None:
             self._gap_fill.cancel()
 
@@ -88,51 +98,6 @@ class Engagement(commands.Cog):
         self, _: discord.abc.GuildChannel, after: discord.abc.GuildChannel
     ) -> None:
         self.recorder.saw_channels((channel_info(after),))
-
-    # -- messages ---------------------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        seen = seen_message(message, self.bot)
-        if seen is not None:
-            self.recorder.message(seen)
-
-    # -- reactions --------------------------------------------------------------------------------
-
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        await self._reaction(payload, "reaction")
-
-    @commands.Cog.listener()
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        await self._reaction(payload, "unreaction")
-
-    async def _reaction(self, payload: discord.RawReactionActionEvent, kind: str) -> None:
-        if payload.guild_id is None or self.recorder.is_bot(payload.user_id):
-            return
-        member = payload.member
-        if member is not None and member.bot:
-            self.recorder.saw_bot(member.id)
-            return
-        now = self.app.clock()
-        target = payload.message_author_id or self.app.ingest.cached_author(PLATFORM, payload.message_id)
-        sightings: tuple[MemberSighting, ...] = ()
-        if member is not None:
-            sightings = (_sighting(payload.guild_id, member, now),)
-        self.app.ingest.add(
-            EngagementEvent(
-                platform=PLATFORM,
-                community_id=payload.guild_id,
-                channel_id=payload.channel_id,
-                actor_id=payload.user_id,
-                kind=kind,  # type: ignore[arg-type]
-                source_id=f"{payload.message_id}:{_emoji_key(payload.emoji)}",
-                created_at=now,
-                target_id=target,
-                target_message_id=None if target is not None else payload.message_id,
-            ),
-            members=sightings,
-        )
 
     # -- threads and members ----------------------------------------------------------------------
 

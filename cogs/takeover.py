@@ -30,6 +30,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_role
+from bot.discord_adapter.gateway import selective_listener
 from bot.discord_adapter.platform import member_of
 from bot.platform import Author
 
@@ -114,6 +115,7 @@ class Takeover(commands.Cog):
         )
 
     @commands.Cog.listener()
+    @selective_listener  # only messages in channels with a live takeover
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None or message.author.bot or message.webhook_id is not None:
             return

@@ -272,5 +272,5 @@ def check_saturation(
 
 
 def format_time(when: datetime) -> str:
-    """A time as moderators type it back (UTC), e.g. `2026-05-01 18:00 UTC`."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A time in UTC as moderators type it back, e.g. `2026-05-01 18:00` (the catalogs say "UTC")."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M")

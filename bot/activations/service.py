@@ -489,7 +489,12 @@ class ActivationService:
     async def details(self, actor: Actor, activation_id: int, lang: str) -> tuple[str, list[str]]:
         """The title and lines of `/activation show`: state, window, disclosure, the kind's own, history."""
         activation = await self.managed(actor, activation_id)
-        window = f"{format_time(activation.starts_at)} – {format_time(activation.ends_at)}"
+        window = i18n.t(
+            lang,
+            "activation.window_utc",
+            start=format_time(activation.starts_at),
+            end=format_time(activation.ends_at),
+        )
         lines = [
             i18n.t(lang, "activation.show_brand", brand=brand_label(activation, lang)),
             i18n.t(lang, "activation.show_state", state=shown_state(lang, activation)),

@@ -30,14 +30,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from bot import i18n
 from bot.activations import draw
 from bot.activations.draw import GiveawayConfig
 from bot.activations.intents import Steps
-from bot.activations.model import Activation, State, validate_text
+from bot.activations.model import Activation, State, format_time, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.activations.subreddit_rules import (
     AccountFacts,
@@ -71,10 +71,6 @@ class RedditGiveawayTerms:
     min_subreddit_days: int = 0
     min_karma: int = 0
     min_events: int = 0
-
-
-def utc(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class SubredditActivations:
@@ -186,7 +182,7 @@ class RedditQa:
         lang = activation.locale
         card = Card(
             title=activation.title,
-            description=i18n.t(lang, "reddit_qa.open", end=utc(activation.ends_at)),
+            description=i18n.t(lang, "reddit_qa.open", end=format_time(activation.ends_at)),
         )
         posted = await steps.post("post", activation, activation.channel_id, card=card)
         await self.store.set_activation_post(
@@ -315,7 +311,7 @@ class RedditGiveaway:
             i18n.t(
                 lang,
                 "reddit_giveaway.how" if open_ else "reddit_giveaway.closed",
-                end=utc(activation.ends_at),
+                end=format_time(activation.ends_at),
             ),
             self._who(lang, self.rules_of(activation), subreddit),
             i18n.t(lang, "giveaway.post_commitment", commitment=commitment),
@@ -508,9 +504,9 @@ class RedditAnnouncement:
             return  # it never went live on Reddit: nothing to close there
         lang = activation.locale
         if activation.state == State.CANCELLED:
-            closing = i18n.t(lang, "reddit_announcement.withdrawn", when=utc(self.owner.clock()))
+            closing = i18n.t(lang, "reddit_announcement.withdrawn", when=format_time(self.owner.clock()))
         else:
-            closing = i18n.t(lang, "reddit_announcement.ended", when=utc(activation.ends_at))
+            closing = i18n.t(lang, "reddit_announcement.ended", when=format_time(activation.ends_at))
         card = self.card(activation, closing)
 
         async def edit() -> None:

@@ -3,9 +3,12 @@ channel history the gap fill reads. Metadata only: no message text is copied."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import discord
 
-from bot.engagement import SeenMessage
+from bot.engagement import SeenMessage, SeenReaction
 from bot.gapfill import HistoryUnavailable
 from bot.ledger import ChannelInfo
 
@@ -13,6 +16,10 @@ PLATFORM = "discord"
 # Ordinary member messages; everything else (joins, pins, boosts, command echoes) is a system message.
 RECORDED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 RECORDED_CHANNELS = (discord.Thread, discord.TextChannel, discord.VoiceChannel, discord.StageChannel)
+# The same types as raw `type` values of a MESSAGE_CREATE payload (DEFAULT and REPLY).
+_RECORDED_TYPE_VALUES = frozenset(t.value for t in RECORDED_TYPES)
+# A message_reference whose `type` is DEFAULT (0, also when absent) is a reply; FORWARD (1) is not.
+_REPLY_REFERENCE = discord.MessageReferenceType.reply.value
 
 
 def channel_info(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelInfo:
@@ -69,6 +76,81 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
         joined_at=author.joined_at if isinstance(author, discord.Member) else None,
         account_created_at=author.created_at,
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,
+    )
+
+
+def seen_payload(data: Mapping[str, Any], guild: discord.Guild) -> SeenMessage:
+    """The same record as `seen_message`, read from a MESSAGE_CREATE payload of `guild` (Discord's
+    documented message object: `author`, partial `member`, `message_reference`, `referenced_message`,
+    `webhook_id`, `type`) without building a `discord.Message`. Known channels and members come from
+    discord.py's caches exactly as `discord.Message` would take them."""
+    message_id = int(data["id"])
+    channel_id = int(data["channel_id"])
+    author = data["author"]
+    author_id = int(author["id"])
+    channel = guild.get_channel_or_thread(channel_id)
+    reply_to: int | None = None
+    reply_author: int | None = None
+    reply_bot = False
+    ref = data.get("message_reference")
+    if ref and ref.get("message_id") is not None and ref.get("type", 0) == _REPLY_REFERENCE:
+        reply_to = int(ref["message_id"])
+        resolved = data.get("referenced_message")
+        if resolved and resolved.get("author"):
+            reply_author = int(resolved["author"]["id"])
+            reply_bot = bool(resolved["author"].get("bot", False))
+    joined: Any = None
+    member = data.get("member")
+    if member is not None:
+        joined = discord.utils.parse_time(member.get("joined_at"))
+    else:
+        cached = guild.get_member(author_id)
+        joined = cached.joined_at if cached is not None else None
+    thread = channel if isinstance(channel, discord.Thread) else None
+    return SeenMessage(
+        community_id=guild.id,
+        channel_id=channel_id,
+        message_id=message_id,
+        author_id=author_id,
+        created_at=discord.utils.snowflake_time(message_id),
+        author_is_bot=bool(author.get("bot", False)),
+        author_is_system=bool(author.get("system", False)),
+        ordinary=data.get("type", 0) in _RECORDED_TYPE_VALUES,
+        from_webhook=data.get("webhook_id") is not None,
+        in_thread=thread is not None,
+        thread_starter=thread is not None and message_id == thread.id,
+        thread_owner_id=thread.owner_id if thread is not None else None,
+        reply_to=reply_to,
+        reply_author_id=reply_author,
+        reply_author_is_bot=reply_bot,
+        joined_at=joined,
+        account_created_at=discord.utils.snowflake_time(author_id),
+        channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,
+    )
+
+
+def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> SeenReaction:
+    """A MESSAGE_REACTION_ADD / _REMOVE payload as the ledger needs it (Discord's documented fields:
+    `user_id`, `channel_id`, `message_id`, `emoji`, and on add the reacting `member` and the
+    `message_author_id`), without building discord.py's raw event, emoji and `Member`."""
+    user_id = int(data["user_id"])
+    emoji = data.get("emoji") or {}
+    key = str(emoji["id"]) if emoji.get("id") else (emoji.get("name") or "?")
+    member = data.get("member") if added else None
+    user = member.get("user", {}) if member else {}
+    author = data.get("message_author_id")
+    return SeenReaction(
+        community_id=guild_id,
+        channel_id=int(data["channel_id"]),
+        message_id=int(data["message_id"]),
+        user_id=user_id,
+        emoji=key,
+        added=added,
+        member_known=bool(member),
+        user_is_bot=bool(user.get("bot", False)),
+        joined_at=discord.utils.parse_time(member.get("joined_at")) if member else None,
+        account_created_at=discord.utils.snowflake_time(user_id),
+        message_author_id=int(author) if author is not None else None,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiohttp import WSMsgType, web
 
 from sandbox.discord_server.core import SandboxCore
@@ -90,6 +91,21 @@ def _zstd_available() -> bool:
     return True
 
 
+def copy_payload(data: Any) -> Any:
+    """A deep copy of a JSON payload (a JSON round trip: several times faster than `copy.deepcopy`)."""
+    try:
+        return orjson.loads(orjson.dumps(data))
+    except TypeError:  # not plain JSON (or an integer beyond 64 bits)
+        return copy.deepcopy(data)
+
+
+def encode_frame(frame: dict[str, Any]) -> str:
+    try:
+        return orjson.dumps(frame).decode()
+    except TypeError:
+        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
 class GatewayConnection:
     """One gateway websocket: its compression context and an ordered outbound queue drained by a writer task.
 
@@ -124,7 +140,7 @@ class GatewayConnection:
             frame, future = await self._queue.get()
             try:
                 if not self.closed and not self.ws.closed:
-                    text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+                    text = encode_frame(frame)
                     if self._compress is None:
                         await self.ws.send_str(text)
                     else:
@@ -213,10 +229,11 @@ class Gateway(SandboxCore):
         op: int = OP_DISPATCH,
         *,
         record: bool = True,
-    ) -> None:
-        """Give ``data`` the session's next sequence number, buffer it for RESUME and send it if connected."""
+    ) -> asyncio.Future[None] | None:
+        """Give ``data`` the session's next sequence number, buffer it for RESUME and send it if connected
+        (the future of its delivery, or None when the session has no connection now)."""
         if op == OP_DISPATCH and record and event is not None:
-            self.dispatched.append((event, copy.deepcopy(data)))
+            self.dispatched.append((event, copy_payload(data)))
         if op == OP_DISPATCH:
             session.seq += 1
             frame = {"t": event, "s": session.seq, "op": op, "d": data}
@@ -226,7 +243,8 @@ class Gateway(SandboxCore):
         else:
             frame = {"t": None, "s": None, "op": op, "d": data}
         if session.conn is not None and not session.conn.closed:
-            self._track(session.conn.enqueue(frame))
+            return self._track(session.conn.enqueue(frame))
+        return None
 
     def _track(self, future: asyncio.Future[None]) -> asyncio.Future[None]:
         self.state.pending_frames.add(future)
@@ -237,10 +255,10 @@ class Gateway(SandboxCore):
         self, event: str, data: dict[str, Any] | Callable[[GatewaySession], dict[str, Any]]
     ) -> list[asyncio.Future[None]]:
         """Dispatch an event to every live session that should see it (intents, shard, content redaction)."""
-        before = set(self.state.pending_frames)
+        futures: list[asyncio.Future[None]] = []
         canonical = data if isinstance(data, dict) else None
         for session in self.live_sessions():
-            payload = data(session) if callable(data) else copy.deepcopy(data)
+            payload = data(session) if callable(data) else copy_payload(data)
             if canonical is None:
                 canonical = payload
             if not self._session_wants(session, event, payload):
@@ -252,11 +270,13 @@ class Gateway(SandboxCore):
                 payload = self.redact(payload)
             if event == "GUILD_CREATE":
                 session.guild_ids.add(int(payload["id"]))
-            self._emit_to(session, event, payload, record=False)
+            future = self._emit_to(session, event, payload, record=False)
+            if future is not None and not future.done():
+                futures.append(future)
         if canonical is not None:
-            self.dispatched.append((event, copy.deepcopy(canonical)))
+            self.dispatched.append((event, copy_payload(canonical)))
         self.notify()
-        return [f for f in self.state.pending_frames if f not in before]
+        return futures
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Raw escape hatch: dispatch any event (intent-filtered, sequenced, buffered for RESUME)."""

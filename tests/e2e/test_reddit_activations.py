@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import i18n
 from bot.activations import disclosure, draw
-from bot.activations.subreddit import utc
+from bot.activations.model import format_time
 from bot.ledger import parse_iso
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
@@ -346,7 +346,7 @@ async def test_a_sponsored_announcement_is_featured_while_live_and_closed_at_the
     locks = [c.status for c in sb.calls if c.path == "/api/lock"]
     assert 503 in locks and locks[-1] == 200
     assert post.edits == 1 and sb.count("POST", "/api/editusertext") == 1
-    ended_line = i18n.t("en", "reddit_announcement.ended", when=utc(await ends_at(h, announcement)))
+    ended_line = i18n.t("en", "reddit_announcement.ended", when=format_time(await ends_at(h, announcement)))
     assert ended_line in post.body and "Our barista oat milk is back in stores." in post.body
     assert not post.stickied and post.locked and post.distinguished == "moderator"
 

@@ -133,7 +133,7 @@ def test_saturation_enforces_the_minimum_gap_on_both_sides():
 def test_check_saturation_names_the_slot_or_says_sponsored_content_is_off():
     with pytest.raises(Saturated) as err:
         check_saturation(NOW + H, NOW + 2 * H, [(NOW, NOW + H)], max_per_week=1, min_gap_hours=0)
-    assert err.value.params["next_free"] == "2026-05-08 12:00 UTC"
+    assert err.value.params["next_free"] == "2026-05-08 12:00"
     with pytest.raises(Saturated) as off:
         check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=0, min_gap_hours=0)
     assert off.value.key == "activation.error.sponsored_off"

@@ -9,6 +9,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,13 @@ def message(i: int, actor: int = 1, *, target_message: int | None = None) -> Eng
     return EngagementEvent(
         "discord", GUILD, 10, actor, kind, str(1000 + i), T0, target_message_id=target_message  # type: ignore[arg-type]
     )
+
+
+async def eventually_true(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
 
 
 def committed(path: Path) -> int:
@@ -104,6 +112,32 @@ async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: S
     rows = await store.fetch_all("SELECT source_id, target_id FROM events WHERE kind = 'reply' ORDER BY id")
     assert rows == [("1002", 5), ("1003", None)]
     assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+
+
+async def test_a_full_buffer_pauses_a_pausable_source_instead_of_holding_the_loop(store: Store):
+    ingest = Ingest(store, batch_size=50, flush_ms=60_000, capacity=100)
+    calls: list[bool] = []
+    ingest.pause_source = lambda pause: calls.append(pause) or True
+    ingest.start()
+    blocker = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer waits on SQLite's lock with its first batch
+    try:
+        for i in range(50):
+            ingest.add(message(i))
+        await eventually_true(lambda: ingest._in_flight == 50)
+        started = time.monotonic()
+        for i in range(50, 250):  # past the capacity, up to twice of it: buffered, the source paused
+            ingest.add(message(i))
+        assert time.monotonic() - started < 0.2, "add held the event loop although the source paused"
+        assert calls and calls[0] is True and False not in calls
+        assert ingest.stats.full_waits == 1 and len(ingest._buffer.events) <= 200
+        blocker.execute("COMMIT")
+        await eventually_true(lambda: False in calls)  # resumed once the writer took the buffer
+        await ingest.flush()
+    finally:
+        await ingest.stop()
+        blocker.close()
+    assert committed(store.path) == 250 and ingest.stats.dropped == 0
 
 
 async def test_a_full_buffer_holds_the_caller_until_the_writer_made_room_and_says_so_once(

@@ -1,0 +1,230 @@
+"""discord.py's gateway, from the bot's side: events recorded straight from their payloads, and the
+socket's reading paused while the ingest writer catches up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import discord
+
+from bot.discord_adapter.messages import RECORDED_CHANNELS, seen_payload, seen_reaction
+from bot.engagement import EngagementRecorder
+
+log = logging.getLogger(__name__)
+
+_SELECTIVE = "__microvoice_selective_listener__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def selective_listener(func: F) -> F:
+    """Marks an `on_message` listener that only needs messages where `GatewayRecorder.needs_message`
+    says so (see there). Any other `on_message` listener gets every message, as discord.py gives it."""
+    setattr(func, _SELECTIVE, True)
+    return func
+
+
+class GatewayRecorder:
+    """Records server messages and reactions straight from their gateway payloads, before discord.py
+    builds its objects for them, and lets discord.py build them (and run the listeners) only where a
+    listener needs them.
+
+    A busy community sends mostly ordinary member messages and reactions, and the ledger needs only
+    their metadata: building a full `discord.Message` (author, member, embeds, attachments) and
+    starting a listener task for each cost about three quarters of the bot's time per message. This
+    hook replaces discord.py's MESSAGE_CREATE and MESSAGE_REACTION_ADD/_REMOVE parsers; it records
+    the event and then hands it to discord.py's own parser when a listener needs it:
+    - messages: the `on_message` listeners marked `selective_listener` need it where
+      `needs_message(guild_id, channel_id)` says so; any other `on_message` listener (an
+      extension's, say) needs every message, so discord.py then works as usual. Messages from bots
+      and webhooks always take discord.py's path too (they are few, and they keep the bot's own
+      messages in its message cache);
+    - reactions: whenever any reaction listener is registered.
+    Events outside a server, or of a server discord.py does not know yet, always take discord.py's
+    own path and are not recorded (as before: `discord.Message.guild` is unknown there).
+    """
+
+    MESSAGE_LISTENERS = ("on_message",)
+    REACTION_LISTENERS = (
+        "on_raw_reaction_add",
+        "on_raw_reaction_remove",
+        "on_reaction_add",
+        "on_reaction_remove",
+    )
+
+    def __init__(
+        self,
+        client: discord.Client,
+        recorder: EngagementRecorder,
+        clock: Callable[[], datetime],
+        needs_message: Callable[[int, int], bool],
+        sockets: GatewaySockets | None = None,
+    ) -> None:
+        self.client = client
+        self.sockets = sockets
+        self.recorder = recorder
+        self.clock = clock
+        self.needs_message = needs_message
+        self._parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
+        self._original: dict[str, Callable[[Any], None]] = {}
+
+    def install(self) -> None:
+        if self._original:
+            return
+        ours = {
+            "MESSAGE_CREATE": self.message_create,
+            "MESSAGE_REACTION_ADD": self.reaction_add,
+            "MESSAGE_REACTION_REMOVE": self.reaction_remove,
+            "READY": self.ready,
+            "RESUMED": self.resumed,
+        }
+        for event, parse in ours.items():
+            self._original[event] = self._parsers[event]
+            self._parsers[event] = parse
+
+    def uninstall(self) -> None:
+        for event, parse in self._original.items():
+            self._parsers[event] = parse
+        self._original = {}
+
+    def ready(self, data: dict[str, Any]) -> None:
+        self._original["READY"](data)
+        if self.sockets is not None:
+            self.sockets.share_loop()  # a new connection: its socket yields to the loop too
+
+    def resumed(self, data: dict[str, Any]) -> None:
+        self._original["RESUMED"](data)
+        if self.sockets is not None:
+            self.sockets.share_loop()
+
+    def _guild(self, data: Mapping[str, Any]) -> discord.Guild | None:
+        guild_id = data.get("guild_id")
+        return self.client._connection._get_guild(int(guild_id)) if guild_id is not None else None
+
+    def _listening(self, names: tuple[str, ...], *, selective_ok: bool) -> bool:
+        """Whether a listener for one of `names` is registered (ignoring selective ones if allowed)."""
+        extra: dict[str, list[Any]] = getattr(self.client, "extra_events", {})
+        for name in names:
+            if hasattr(self.client, name):
+                return True
+            for listener in extra.get(name, ()):
+                if not (selective_ok and getattr(listener, _SELECTIVE, False)):
+                    return True
+        return False
+
+    def message_create(self, data: dict[str, Any]) -> None:
+        guild = self._guild(data)
+        if guild is None:
+            self._original["MESSAGE_CREATE"](data)
+            return
+        seen = seen_payload(data, guild)
+        self.recorder.message(seen)
+        if (
+            seen.author_is_bot
+            or seen.from_webhook
+            or self.needs_message(guild.id, seen.channel_id)
+            or self._listening(self.MESSAGE_LISTENERS, selective_ok=True)
+        ):
+            self._original["MESSAGE_CREATE"](data)
+            return
+        channel = guild.get_channel_or_thread(seen.channel_id)
+        if channel is not None and isinstance(channel, RECORDED_CHANNELS):
+            channel.last_message_id = seen.message_id  # as discord.py's parser keeps it
+
+    def reaction_add(self, data: dict[str, Any]) -> None:
+        self._reaction("MESSAGE_REACTION_ADD", data, added=True)
+
+    def reaction_remove(self, data: dict[str, Any]) -> None:
+        self._reaction("MESSAGE_REACTION_REMOVE", data, added=False)
+
+    def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
+        guild_id = data.get("guild_id")
+        if guild_id is not None:
+            self.recorder.reaction(seen_reaction(data, int(guild_id), added=added), self.clock())
+        if guild_id is None or self._listening(self.REACTION_LISTENERS, selective_ok=False):
+            self._original[event](data)
+
+
+#: Longest stretch the gateway reader runs before it lets the event loop run other work.
+SHARE_EVERY_SECONDS = 0.005
+_SHARING = "_microvoice_shares_loop"
+
+
+class GatewaySockets:
+    """The gateway sockets under discord.py, made to share the event loop under load.
+
+    - **Pause and resume** (`Ingest.pause_source`): while the ingest buffer is full, reading stops,
+      so Discord's stream waits in the socket, and the event loop keeps running (heartbeats,
+      commands, timers).
+    - **Share the loop** (`share_loop`, after each READY and RESUMED): discord.py reads the socket in
+      a loop, and aiohttp hands over frames it already holds without suspending, so under a flood
+      the reader would run for seconds without letting a slash command, a heartbeat or a timer run.
+      Each socket's `receive` yields to the loop once every `SHARE_EVERY_SECONDS`.
+
+    discord.py exposes no switch for either, so this reaches each shard's aiohttp websocket (and its
+    asyncio transport); where they are not found (another discord.py or aiohttp), pausing answers
+    False, so the ingest buffer holds the caller instead, and the reader runs as discord.py has it.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._warned = False
+
+    def share_loop(self) -> None:
+        for ws in self._sockets():
+            socket = getattr(ws, "socket", None)
+            receive = getattr(socket, "receive", None)
+            if receive is None or getattr(receive, _SHARING, False):
+                continue
+            socket.receive = _sharing(receive)  # type: ignore[union-attr]
+
+    def __call__(self, pause: bool) -> bool:
+        transports = self._transports()
+        if not transports:
+            if not self._warned:
+                self._warned = True
+                log.info("the gateway socket cannot be paused here: a full ingest buffer holds the loop")
+            return False
+        for transport in transports:
+            if transport.is_closing():
+                continue
+            if pause:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+        return True
+
+    def _sockets(self) -> list[Any]:
+        shards: Any = getattr(self.client, "shards", None)  # AutoShardedClient: {id: ShardInfo}
+        if isinstance(shards, dict) and shards:
+            return [getattr(getattr(info, "_parent", None), "ws", None) for info in shards.values()]
+        return [getattr(self.client, "ws", None)]
+
+    def _transports(self) -> list[asyncio.Transport]:
+        found: list[asyncio.Transport] = []
+        for ws in self._sockets():
+            socket = getattr(ws, "socket", None)
+            connection = getattr(socket, "_conn", None)
+            transport = getattr(connection, "transport", None)
+            if isinstance(transport, asyncio.Transport):
+                found.append(transport)
+        return found
+
+
+def _sharing(receive: Callable[..., Any]) -> Callable[..., Any]:
+    last = time.monotonic()
+
+    async def receive_sharing(*args: Any, **kwargs: Any) -> Any:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= SHARE_EVERY_SECONDS:
+            await asyncio.sleep(0)
+            last = time.monotonic()
+        return await receive(*args, **kwargs)
+
+    setattr(receive_sharing, _SHARING, True)
+    return receive_sharing

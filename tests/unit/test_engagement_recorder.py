@@ -1,0 +1,79 @@
+"""The recorder's rules for reactions, in memory and through a real store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.engagement import EngagementRecorder, SeenMessage, SeenReaction
+from bot.ingest import Ingest
+from bot.store import Store
+
+NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+GUILD, CHANNEL = 10, 20
+ALICE, BOB, BOT = 1, 2, 99
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "db.sqlite3")
+    yield s
+    await s.close()
+
+
+def reaction(user: int, message: int, **fields: object) -> SeenReaction:
+    base: dict[str, object] = dict(
+        community_id=GUILD, channel_id=CHANNEL, message_id=message, user_id=user, emoji="🔥", added=True
+    )
+    return SeenReaction(**{**base, **fields})  # type: ignore[arg-type]
+
+
+async def events(store: Store) -> list[tuple[object, ...]]:
+    async with store.db.execute("SELECT kind, actor_id, target_id, source_id FROM events ORDER BY id") as cur:
+        return [tuple(r) for r in await cur.fetchall()]
+
+
+async def test_reactions_target_the_author_from_payload_cache_or_ledger(store: Store):
+    ingest = Ingest(store)
+    recorder = EngagementRecorder(ingest)
+    recorder.message(SeenMessage(GUILD, CHANNEL, 500, ALICE, NOW))
+    await ingest.flush()
+    fresh = Ingest(store)  # an empty author cache: the writer finds message 500 in the ledger
+    again = EngagementRecorder(fresh)
+    again.reaction(reaction(BOB, 500), NOW)
+    again.reaction(reaction(BOB, 501, message_author_id=ALICE, emoji="42"), NOW)
+    again.reaction(reaction(BOB, 500, added=False), NOW)
+    await fresh.flush()
+    assert await events(store) == [
+        ("message", ALICE, None, "500"),
+        ("reaction", BOB, ALICE, "500:🔥"),
+        ("reaction", BOB, ALICE, "501:42"),
+        ("unreaction", BOB, ALICE, "500:🔥"),
+    ]
+
+
+async def test_bots_reactions_are_not_engagement_and_mark_the_bot(store: Store):
+    ingest = Ingest(store)
+    recorder = EngagementRecorder(ingest)
+    recorder.reaction(reaction(BOT, 500, member_known=True, user_is_bot=True), NOW)
+    assert recorder.is_bot(BOT)
+    recorder.reaction(reaction(BOT, 501, added=False), NOW)  # no member on removal: known from before
+    recorder.me = 7
+    recorder.reaction(reaction(7, 502), NOW)
+    await ingest.flush()
+    assert await events(store) == []
+
+
+async def test_a_reacting_member_is_sighted_with_their_join_date(store: Store):
+    ingest = Ingest(store)
+    joined = datetime(2024, 1, 1, tzinfo=UTC)
+    EngagementRecorder(ingest).reaction(
+        reaction(BOB, 500, member_known=True, joined_at=joined, message_author_id=ALICE), NOW
+    )
+    await ingest.flush()
+    assert await store.scalar("SELECT joined_at FROM members WHERE member_id = ?", (BOB,)) == (
+        "2024-01-01T00:00:00.000+00:00"
+    )
