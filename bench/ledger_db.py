@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from bench.trust_quality import Ledger, _group, channel_infos, event_rows, sightings
+from bot.ledger import ChannelInfo, MemberSighting
 from bot.store import MIGRATIONS_DIR, Store
 from sandbox.simulator import (
     EMOJIS,
@@ -51,6 +52,20 @@ CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 DAY_MS = 86_400_000
 LOADER_VERSION = 1  # bump when what `load` writes changes
 ENGAGING = {KIND_REPLY: "reply", KIND_REACTION: "reaction", KIND_MESSAGE: "thread_reply"}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The community of a ledger that does not come from the simulator: its id, its members as the
+    store first learns them and its channels (what `prepare` writes before the events)."""
+
+    guild_id: int
+    members: Sequence[MemberSighting]
+    channels: Sequence[ChannelInfo]
+
+
+#: Whose ledger is loaded: a simulated community, or a roster given as it is.
+Community = SimCommunity | Roster
 
 
 def progress(message: str) -> None:
@@ -252,11 +267,15 @@ def _load_slice(
     return len(rows)
 
 
-async def prepare(path: Path, com: SimCommunity, led: Ledger) -> None:
+async def prepare(path: Path, com: Community, led: Ledger) -> None:
     """A new database at `path` with the product's schema, the community's members and channels."""
+    if isinstance(com, Roster):
+        members, channels = list(com.members), list(com.channels)
+    else:
+        members, channels = sightings(com, led), channel_infos(com)
     store = await Store.open(path)
     try:
-        await store.record([], sightings(com, led), channel_infos(com))
+        await store.record([], members, channels)
     finally:
         await store.close()
 
@@ -287,7 +306,7 @@ REPORT_FEEDS = (
 
 
 async def load(
-    path: Path, com: SimCommunity, led: Ledger, start: int, stop: int, *, keep: np.ndarray | None = None
+    path: Path, com: Community, led: Ledger, start: int, stop: int, *, keep: np.ndarray | None = None
 ) -> int:
     """Write led[start:stop] into the database at `path` (whose store holds led[:start]) as the
     ledger's triggers would have; returns how many events were new. `keep` is
@@ -295,7 +314,7 @@ async def load(
     return await asyncio.to_thread(_load_slice, path, com.guild_id, led, start, stop, keep)
 
 
-async def load_through_store(path: Path, com: SimCommunity, led: Ledger, start: int, stop: int) -> int:
+async def load_through_store(path: Path, com: Community, led: Ledger, start: int, stop: int) -> int:
     """The same through `Store.record_bulk` (the reference `load` is checked against)."""
     store = await Store.open(path)
     try:
@@ -319,7 +338,7 @@ def table_contents(path: Path) -> dict[str, Any]:
         db.close()
 
 
-async def check_loader(com: SimCommunity, led: Ledger, events: int = 40_000) -> list[str]:
+async def check_loader(com: Community, led: Ledger, events: int = 40_000) -> list[str]:
     """Build the first `events` of the ledger through `Store.record_bulk` and through `load` (in two
     slices); the tables that differ (empty: the fast path writes exactly what the store writes)."""
     events = min(events, len(led))
@@ -335,7 +354,7 @@ async def check_loader(com: SimCommunity, led: Ledger, events: int = 40_000) -> 
     return sorted(name for name in want.keys() | got.keys() if want.get(name) != got.get(name))
 
 
-async def build(path: Path, com: SimCommunity, led: Ledger, stops: Sequence[int] = ()) -> dict[str, float]:
+async def build(path: Path, com: Community, led: Ledger, stops: Sequence[int] = ()) -> dict[str, float]:
     """A database at `path` holding led[:stops[-1]] (all of it by default), checked loader first.
 
     Returns seconds per step. Written to a partial file renamed at the end, so an interrupted build

@@ -11,8 +11,9 @@ excluded, as production does. Precision@k counts ground-truth experts in the top
 simulator's MANIPULATOR_ROLES.
 
 Speed: the 50,000-member / 60-day community (~2.2M distinct interacting pairs) is loaded into a real
-SQLite store through its triggers (once: the database is cached in the git-ignored bench/.cache,
-keyed by scenario and size, generated in ~4-5 minutes on a fresh clone; each run works on a copy).
+SQLite store as its triggers would write it (bench/ledger_db, checked against the store's own writer;
+once: the database is cached in the git-ignored bench/.cache, keyed by scenario, size and schema;
+each run works on a copy).
 On it are timed: a naive reference (pair counts by SQL GROUP BY + a bare personalized PageRank), the
 production recompute (`Voices.recompute`, every scope and window, writing the results) first with
 an empty graph cache and again from the cache, 10,000 new events written through `Ingest` (whose
@@ -574,8 +575,7 @@ def channel_infos(com: SimCommunity) -> list[ChannelInfo]:
     ]
 
 
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 2  # bump when the way the speed database is built changes
+CACHE_VERSION = 3  # bump when the way the speed database is built changes
 
 
 def cache_key(sc: Scenario, held: int) -> str:
@@ -588,31 +588,20 @@ def cache_key(sc: Scenario, held: int) -> str:
 async def speed_database(
     sc: Scenario, com: SimCommunity, led: Ledger, held: int
 ) -> tuple[Path, float | None]:
-    """The speed scenario's first `held` events loaded into a SQLite store through its triggers.
+    """The speed scenario's first `held` events in a SQLite store, as its triggers would have written
+    them (bench/ledger_db: a set-based load, checked against `Store.record_bulk` first).
 
-    Loading millions of events takes minutes, so the database is kept in bench/.cache (git-ignored),
-    keyed by scenario and size, and each run works on a copy. Returns (path, load seconds or None
-    when it came from the cache).
+    The database is kept in bench/.cache (git-ignored), keyed by scenario, size and schema, and each
+    run works on a copy. Returns (path, load seconds or None when it came from the cache).
     """
-    CACHE_DIR.mkdir(exist_ok=True)
-    path = CACHE_DIR / f"{cache_key(sc, held)}.sqlite3"
+    from bench import ledger_db  # it builds on this module's ledger
+
+    path = ledger_db.cache_path(cache_key(sc, held))
     if path.exists():
         return path, None
-    partial = path.with_suffix(".partial")
-    for leftover in CACHE_DIR.glob(f"{partial.name}*"):
-        leftover.unlink()
-    _progress(f"loading {held:,} events into SQLite through the triggers, once (cached in {CACHE_DIR})")
-    t0 = time.perf_counter()
-    store = await Store.open(partial)
-    try:
-        await store.record_bulk(
-            event_rows(com, led, 0, held), sightings(com, led), channel_infos(com), defer_indexes=True
-        )
-        await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        await store.close()
-    partial.replace(path)
-    return path, time.perf_counter() - t0
+    _progress(f"loading {held:,} events into SQLite, once (cached in {ledger_db.CACHE_DIR})")
+    timings = await ledger_db.build(path, com, led, stops=[held])
+    return path, timings["check"] + timings["load"]
 
 
 def reference_pagerank(pairs: np.ndarray, damping: float = 0.85, tol: float = 1e-9) -> tuple[np.ndarray, int]:
@@ -825,7 +814,7 @@ def speed_table(s: Speed) -> list[str]:
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
-    load = "load (cached in bench/.cache)" if s.load_seconds is None else "load through the triggers"
+    load = "load (cached in bench/.cache)" if s.load_seconds is None else "load (bench/ledger_db, checked)"
     share = s.incremental_seconds / s.cold_seconds if s.cold_seconds else float("inf")
     of_rebuild = s.incremental_seconds / s.warm_seconds if s.warm_seconds else float("inf")
     return [

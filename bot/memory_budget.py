@@ -13,24 +13,45 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import itertools
 import sys
 import types
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 MB = 1 << 20
 _CODE = (type, types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.ModuleType)
+_SCALAR = (int, float, str, bytes)
+_SAMPLE = 8
+
+
+def _scalar_bytes(items: list[Any]) -> float | None:
+    """Mean size of a container's sampled items when each is a scalar or a tuple of scalars (None
+    otherwise): such a container is charged from its sample rather than walked item by item."""
+    total = 0
+    for item in items:
+        if isinstance(item, _SCALAR):
+            total += sys.getsizeof(item)
+        elif isinstance(item, tuple) and all(isinstance(x, _SCALAR) for x in item):
+            total += sys.getsizeof(item) + sum(sys.getsizeof(x) for x in item)
+        else:
+            return None
+    return total / len(items) if items else 0.0
 
 
 def state_bytes(*objects: object, max_depth: int = 8) -> int:
     """Bytes held by numpy arrays (and, roughly, the Python containers) reachable from `objects`.
 
     Walks attributes, slots, lists, tuples, sets and dict values; counts every array's buffer once
-    (views share their base's). SciPy sparse matrices are walked through their attributes too.
+    (views share their base's). SciPy sparse matrices are walked through their attributes too. A
+    container of scalars (or of tuples of scalars) is charged from a sample of its items, so the
+    walk costs as much as the number of arrays and containers, not of the numbers they hold (it
+    runs after every recompute).
     """
+    # numpy is imported by the first recompute, not at start-up: before it, no state holds an array.
+    numpy = sys.modules.get("numpy")
+    array = numpy.ndarray if numpy is not None else ()
     seen: set[int] = set()
     total = 0
     stack: list[tuple[Any, int]] = [(o, 0) for o in objects]
@@ -39,9 +60,9 @@ def state_bytes(*objects: object, max_depth: int = 8) -> int:
         if obj is None or id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, np.ndarray):
+        if isinstance(obj, array):
             base = obj
-            while isinstance(base.base, np.ndarray):
+            while isinstance(base.base, array):
                 base = base.base
             if id(base) not in seen or base is obj:
                 seen.add(id(base))
@@ -56,12 +77,21 @@ def state_bytes(*objects: object, max_depth: int = 8) -> int:
             continue
         if isinstance(obj, dict):
             total += sys.getsizeof(obj)
-            if obj and all(isinstance(k, int) for k in list(obj)[:8]):
-                total += 32 * len(obj)  # the keys: small ints, roughly
-            stack.extend((v, depth + 1) for v in obj.values())
+            keys = _scalar_bytes(list(itertools.islice(obj, _SAMPLE)))
+            if keys is not None:
+                total += int(keys * len(obj))
+            values = _scalar_bytes(list(itertools.islice(obj.values(), _SAMPLE)))
+            if values is not None:
+                total += int(values * len(obj))
+            else:
+                stack.extend((v, depth + 1) for v in obj.values())
         elif isinstance(obj, list | tuple | set | frozenset):
             total += sys.getsizeof(obj)
-            stack.extend((v, depth + 1) for v in obj)
+            items = _scalar_bytes(list(itertools.islice(obj, _SAMPLE)))
+            if items is not None:
+                total += int(items * len(obj))
+            else:
+                stack.extend((v, depth + 1) for v in obj)
         else:
             attrs = getattr(obj, "__dict__", None)
             if attrs is not None:

@@ -22,8 +22,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is loaded by the first report, not at start-up
+    import numpy as np
 
 #: Kinds that make a member active and count as engagement.
 ACTIVITY_KINDS = ("message", "reply", "reaction", "thread", "comment", "submission")
@@ -81,6 +83,8 @@ class MemberDays:
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[int]]) -> MemberDays:
+        import numpy as np
+
         table = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
         return cls(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
 
@@ -89,6 +93,8 @@ class MemberDays:
 
     def members_between(self, lo: int, hi: int) -> np.ndarray:
         """Distinct members active on days [lo, hi)."""
+        import numpy as np
+
         mask = (self.day >= lo) & (self.day < hi)
         return np.unique(self.member[mask])
 
@@ -133,6 +139,8 @@ def _topic(topics: Mapping[int, Topic], channel: int) -> Topic:
 
 
 def community_figures(inp: CommunityInput) -> Report:
+    import numpy as np
+
     start, end = inp.start_day, inp.end_day
     md = inp.member_days
     rows: list[Row] = []
@@ -222,6 +230,8 @@ def community_figures(inp: CommunityInput) -> Report:
 
 
 def cohort_rows(md: MemberDays, first_seen: Mapping[int, int], start: int, end: int) -> list[Row]:
+    import numpy as np
+
     weeks = math.ceil((end - start) / WEEK_DAYS)
     cohorts: dict[int, list[int]] = {}
     for member, day in first_seen.items():

@@ -29,8 +29,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import asyncpg
-
 from bot.store.activations import (
     ActivationQueries,
     AfterInsert,
@@ -131,6 +129,8 @@ class Store(
         """Connect and bring the schema up to date with the files in `migrations`. `target` is a SQLite
         file path, or a `postgresql://` URL (then `pool_size` connections at most)."""
         if is_postgres_url(target):
+            import asyncpg  # only a PostgreSQL store loads the driver
+
             url = str(target)
             try:
                 pg = await connect_postgres(url, max_size=pool_size)

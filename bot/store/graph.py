@@ -15,11 +15,12 @@ import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bot.store.base import Dialects, StoreBase
+
+if TYPE_CHECKING:  # numpy is loaded by the first trust recompute, not at start-up
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class PostColumns:
 
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[Any]]) -> PostColumns:
+        import numpy as np
+
         table = np.array(rows, dtype=np.int64).reshape(-1, 4)
         return cls(*(table[:, i].copy() for i in range(4)))
 
@@ -67,6 +70,8 @@ class EngagementColumns:
         posts: Sequence[Sequence[Any]] | None = None,
         after_id: int = 0,
     ) -> EngagementColumns:
+        import numpy as np
+
         width = 7 if folded else 6
         table = np.array(rows, dtype=np.int64).reshape(-1, width)
         cols = [table[:, i].copy() for i in range(width)]
@@ -95,6 +100,8 @@ class MemberDays:
     @classmethod
     def from_row(cls, row: Sequence[Any], version: int = 0) -> MemberDays:
         """From the (count, ids, joined, created, first seen, is_bot) `group_concat` row."""
+        import numpy as np
+
         count, *texts = row
         if not count:
             z = np.zeros(0)
@@ -282,6 +289,8 @@ class GraphQueries(StoreBase):
     def _read_columns(
         self, community_id: int, since_day: int, kinds: Sequence[str], workers: int
     ) -> EngagementColumns:
+        import numpy as np
+
         sql = _ENGAGEMENT_COLUMNS.format(kind_code=_kind_case("kind", kinds))
         db = self.reader()
         extra: list[sqlite3.Connection] = []
@@ -381,6 +390,8 @@ def _kind_case(column: str, kinds: Sequence[str]) -> str:
 
 def _parse_columns(row: Sequence[Any], width: int) -> list[np.ndarray]:
     """(count, text, text, ...) from a group_concat query: one int64 array per text column."""
+    import numpy as np
+
     count, *texts = row
     if not count:
         return [np.zeros(0, np.int64) for _ in range(width)]
@@ -400,6 +411,8 @@ def _merged_member_days(known: MemberDays | None, after: int, changed: MemberDay
     `changed` alone when it was a full read."""
     if known is None or after < 0:
         return changed
+    import numpy as np
+
     columns = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot")
     index = {m: i for i, m in enumerate(known.member_id.tolist())}
     at = np.array([index.get(m, -1) for m in changed.member_id.tolist()], np.int64)

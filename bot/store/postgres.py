@@ -30,10 +30,11 @@ from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import asyncpg
+if TYPE_CHECKING:  # imported where a PostgreSQL store is used: a SQLite bot never loads the driver
+    import asyncpg
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -68,6 +69,8 @@ class ConstraintViolation(sqlite3.IntegrityError):
 
     @classmethod
     def from_asyncpg(cls, exc: asyncpg.IntegrityConstraintViolationError) -> ConstraintViolation:
+        import asyncpg
+
         kind = {
             asyncpg.UniqueViolationError: "UNIQUE",
             asyncpg.ForeignKeyViolationError: "FOREIGN KEY",
@@ -266,6 +269,8 @@ class PgConnection:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
         """One transaction on one connection; statements of this task run in it until it ends."""
+        import asyncpg
+
         if self._tx.get() is not None:
             raise RuntimeError("a transaction is already open in this task")
         async with self.pool.acquire() as conn:
@@ -295,6 +300,8 @@ class PgConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> _Pending:
         async def run() -> PgCursor:
+            import asyncpg
+
             query = translate(sql)
             args = query.args(params)
             async with self._connection() as conn:
@@ -323,6 +330,8 @@ class PgConnection:
         return await self._many(query, batch)
 
     async def _many(self, query: Translated, batch: list[list[Any]]) -> PgCursor:
+        import asyncpg
+
         conn = self._tx.get()
         assert conn is not None
         try:
@@ -364,6 +373,8 @@ class PgConnection:
 
 async def connect_postgres(url: str, *, min_size: int = 1, max_size: int = 10) -> PgConnection:
     """A pool on `url` (UTC session time zone, so text timestamps without an offset read as UTC)."""
+    import asyncpg
+
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, server_settings={"timezone": "UTC"}
     )

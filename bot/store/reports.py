@@ -13,12 +13,13 @@ an erasure.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bot.ledger import iso
 from bot.store.base import Dialects, StoreBase
+
+if TYPE_CHECKING:  # numpy is loaded by the first report, not at start-up
+    import numpy as np
 
 # SQLite's seconds since the epoch of an ISO text timestamp, and PostgreSQL's (the same truncation).
 _EPOCH = (
@@ -161,6 +162,8 @@ _ACTIVATION_COUNTS = """
 
 
 def _ints(text: str | None) -> np.ndarray:
+    import numpy as np
+
     if not text:
         return np.zeros(0, np.int64)
     return np.fromstring(text, dtype=np.int64, sep=",")
@@ -204,6 +207,8 @@ class ReportQueries(StoreBase):
         async with self.db.execute(_MEMBER_DAY_COLUMNS, dict(c=community_id, lo=lo_day, hi=hi_day)) as cur:
             count, days, channels, members = await cur.fetchone()  # type: ignore[misc]
         if not count:
+            import numpy as np
+
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
         return _ints(days), _ints(channels), _ints(members)

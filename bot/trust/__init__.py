@@ -18,25 +18,69 @@ parameter. One module per concern, each importing only the ones above it:
 - `service`  the Voices service: recompute from the store, read pages back (`Voices`)
 
 Everything but `service` is pure numpy/scipy; nothing here imports the store or a platform at run
-time. Other modules import from `bot.trust` itself, not from the submodules.
+time. Other modules import from `bot.trust` itself, not from the submodules; the package loads a
+submodule when one of its names is first used, and `service` loads the numeric ones with the first
+recompute, so the bot starts without numpy and scipy.
 """
 
-from bot.trust.compute import compute_all, compute_scope, dependents
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported at once: numpy-free, and `explain` must be the function, not its module.
 from bot.trust.explain import Part, explain, explain_parts, render_parts, render_why, stored_why, why_parts
-from bot.trust.graph import CommunityEdges, fold_threads
-from bot.trust.listing import Listing
-from bot.trust.live import LiveTrust, Ranking, run_ranking
 from bot.trust.params import KIND_WEIGHTS, KINDS, Edges, MemberFacts, Posts, Ranked, TrustParams
-from bot.trust.service import (
-    STORE_LIMIT,
-    Entry,
-    Page,
-    RecomputeResult,
-    Voices,
-    build_scopes,
-    day_number,
-    stored_rows,
-)
+
+if TYPE_CHECKING:
+    from bot.trust.compute import compute_all, compute_scope, dependents
+    from bot.trust.graph import CommunityEdges, fold_threads
+    from bot.trust.listing import Listing
+    from bot.trust.live import LiveTrust, Ranking, run_ranking
+    from bot.trust.service import (
+        STORE_LIMIT,
+        Entry,
+        Page,
+        RecomputeResult,
+        Voices,
+        build_scopes,
+        day_number,
+        stored_rows,
+    )
+
+#: Where the other names live. The package imports a submodule when one of its names is first used,
+#: so that the bot starts without numpy and scipy (the numeric modules load with the first recompute).
+_HOMES = {
+    "compute": ("compute_all", "compute_scope", "dependents"),
+    "graph": ("CommunityEdges", "fold_threads"),
+    "listing": ("Listing",),
+    "live": ("LiveTrust", "Ranking", "run_ranking"),
+    "service": (
+        "STORE_LIMIT",
+        "Entry",
+        "Page",
+        "RecomputeResult",
+        "Voices",
+        "build_scopes",
+        "day_number",
+        "stored_rows",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups do not come here again
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME_OF])
+
 
 __all__ = [
     "KINDS",

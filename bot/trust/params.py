@@ -13,9 +13,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is loaded by the first ranking, not when the bot starts
+    import numpy as np
 
 #: Engagement kinds as stored in `engagement_daily.kind`; `Edges.kind` holds indexes into this tuple.
 KINDS: tuple[str, ...] = ("reply", "reaction", "thread_reply", "comment", "mention")
@@ -142,10 +143,14 @@ class TrustParams:
 
     def kind_weight_vector(self) -> np.ndarray:
         """Weights indexed by kind code, plus a trailing 0 for out-of-range codes."""
+        import numpy as np
+
         return np.array([float(self.kind_weights.get(k, 0.0)) for k in KINDS] + [0.0])
 
 
 def _column(values: Any, dtype: type | np.dtype) -> np.ndarray:
+    import numpy as np
+
     arr = np.asarray(values, dtype=dtype)
     if arr.ndim != 1:
         raise ValueError("columns must be one-dimensional")
@@ -169,6 +174,8 @@ class Edges:
     n: np.ndarray
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         cols = {
             "actor": _column(self.actor, np.int64),
             "target": _column(self.target, np.int64),
@@ -187,6 +194,8 @@ class Edges:
 
     @classmethod
     def empty(cls) -> Edges:
+        import numpy as np
+
         z = np.zeros(0, np.int64)
         return cls(z, z, z, z, z, z.astype(np.float64))
 
@@ -198,6 +207,8 @@ class Edges:
         (what a database cursor returns) are parsed by numpy in one pass, a few times faster than
         transposing them in Python.
         """
+        import numpy as np
+
         data = rows if isinstance(rows, list) else list(rows)
         if not data:
             return cls.empty()
@@ -243,6 +254,8 @@ class Posts:
     n: np.ndarray
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         cols = {
             "member": _column(self.member, np.int64),
             "channel": _column(self.channel, np.int64),
@@ -269,7 +282,7 @@ class MemberFacts:
     Members that appear in the edges but not here are treated as unknown (no tenure facts, not bots).
     """
 
-    member_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    member_id: np.ndarray = field(default_factory=lambda: _column((), int))
     joined_day: np.ndarray | None = None
     account_created_day: np.ndarray | None = None
     is_bot: np.ndarray | None = None
@@ -278,6 +291,8 @@ class MemberFacts:
     pinned: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         ids = _column(self.member_id, np.int64)
         size = len(ids)
 

@@ -15,23 +15,28 @@ import asyncio
 import json
 import logging
 import math
+import os
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.memory_budget import MemoryBudget, state_bytes
 from bot.trust.explain import stored_why
-from bot.trust.graph import CommunityEdges
-from bot.trust.listing import Listing
-from bot.trust.live import LiveTrust, run_ranking
 from bot.trust.params import KINDS, MemberFacts, TrustParams
 
 if TYPE_CHECKING:  # handed in by the composition root; the ranking never imports the store at run time
-    from bot.store import MemberDays, Store
+    from bot.store import EngagementColumns, MemberDays, Store
+
+    # The numeric modules (numpy, scipy) are imported by the first recompute, not at start-up.
+    from bot.trust.graph import CommunityEdges
+    from bot.trust.listing import Listing
+    from bot.trust.live import LiveTrust
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
@@ -102,6 +107,24 @@ class RecomputeResult:
     #: Seconds per stage: graph (bring the in-memory graph up to date or read it), facts (members,
     #: channels, overrides, the previous period), rank (compute, explain), write (store the result).
     stages: dict[str, float] = field(default_factory=dict)
+
+
+def _each(work: Callable[[LiveTrust], T], windows: Sequence[LiveTrust]) -> list[T]:
+    """`work` done on every window's state, side by side in threads when there are several windows
+    and cores (the numpy work releases the GIL; each window's state is its own)."""
+    workers = min(len(windows), os.cpu_count() or 1)
+    if workers <= 1:
+        return [work(state) for state in windows]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(work, windows))
+
+
+def _read_graph(columns: EngagementColumns, parents: dict[int, int], today: int) -> CommunityEdges:
+    """The in-memory graph from the rows read (in a worker thread: the first call imports numpy and
+    scipy, which the bot does not load before its first recompute)."""
+    from bot.trust.graph import CommunityEdges
+
+    return CommunityEdges(columns, parents, today)
 
 
 def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, set[int] | None]:
@@ -309,7 +332,7 @@ class Voices:
         generation = self._generation.get(community_id, 0)
         columns = await self.store.engagement_columns(community_id, since, KINDS)
         parents = await self.store.thread_parents(community_id)
-        graph = await asyncio.to_thread(CommunityEdges, columns, parents, today)
+        graph = await asyncio.to_thread(_read_graph, columns, parents, today)
         if self._generation.get(community_id, 0) == generation:
             self._graphs[community_id] = graph
         return graph
@@ -345,6 +368,8 @@ class Voices:
 
         Returns the rows to store (None when no listing changed since the stored one), the number
         of entries per scope, and whether the kept state was updated in place."""
+        from bot.trust.live import LiveTrust, run_ranking
+
         facts = _member_facts(members, excluded, pinned)
         changes = graph.take_changes()
         rows: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
@@ -358,7 +383,7 @@ class Voices:
             and kept.graph is graph
             and kept.scopes == scopes
             and changes is not None
-            and all(state.apply(*changes, facts, today=today) for state in kept.windows)
+            and all(_each(lambda state: state.apply(*changes, facts, today=today), kept.windows))
         )
         if in_place:
             assert kept is not None
@@ -374,11 +399,12 @@ class Voices:
             windows = tuple(built)
             if self._graphs.get(community_id) is graph:
                 self._live[community_id] = _Kept(graph, dict(scopes), windows)
+        # Each window's evidence is computed while its ranking is prepared: side by side.
         run_ranking(
-            [
-                state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
-                for state in windows
-            ]
+            _each(
+                lambda state: state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted),
+                windows,
+            )
         )
         ranked = {name: listing for state in windows for name, listing in state.results().items()}
         if in_place and not any(state.changed for state in windows):
