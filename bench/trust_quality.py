@@ -364,8 +364,14 @@ def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
     ids, counts = np.unique(pairs[:, 0], return_counts=True)
     peers = dict(zip(ids.tolist(), counts.tolist(), strict=True))
     experts = com.labels["expert"]
-    bar = float(np.median([peers.get(e, 0) for e in experts])) if experts else np.inf
+    engaged = [peers.get(e, 0) for e in experts]
+    bar = float(np.median(engaged)) if experts else np.inf
     others = {m for m, c in peers.items() if c >= bar and m not in manipulators}
+    if experts and len(experts | others) < 10:
+        # Precision is then over all of them, so every expert must be placed: a member whom more
+        # distinct genuine members engage than the least engaged expert is a voice as well.
+        bar = min(engaged)
+        others = {m for m, c in peers.items() if c >= bar and m not in manipulators}
     return frozenset(experts | others)
 
 

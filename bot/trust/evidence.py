@@ -240,7 +240,7 @@ def community_evidence(
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
     seed = seed_weights(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
-    vouching = present_long_enough(ids, engaged_from, members, params, today, tenure) & ~excluded
+    vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
     return Evidence(
         seed_weight=seed,
         keep=keep,
