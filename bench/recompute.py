@@ -19,7 +19,7 @@ The reference ranks one scope; the product ranks every topic in two windows, so 
 (b) per scope ranked with (a). Cost per pair is printed for each stage, and the slope of log(seconds)
 over log(pairs) tells whether the cost grows no faster than linearly.
 
-    .venv/bin/python -m bench.recompute [--full] [--profile]
+    .venv/bin/python -m bench.recompute [--full] [--profile] [--evidence ROUNDS]
 """
 
 from __future__ import annotations
@@ -187,6 +187,9 @@ class Stage:
     in_place: bool
     consistent: bool
     same_ranking: bool
+    #: (b') with the evidence step (earned seeds, coordination) enabled and disabled, alternated in
+    #: the same run: medians of wall seconds (on, off) and of process CPU seconds (on, off).
+    evidence: tuple[float, float, float, float] | None = None
 
     @property
     def reference(self) -> float:
@@ -257,10 +260,11 @@ class ThreadProfiles:
 
 
 async def measure(
-    path: Path, meta: dict[str, Any], *, profile: bool = False, check: bool = False
+    path: Path, meta: dict[str, Any], *, profile: bool = False, check: bool = False, evidence: int = 0
 ) -> tuple[Stage, str]:
     """One stage on a copy of its database; with `check`, also whether the graph kept up to date
-    equals a fresh read and the incremental ranking a full recompute (True when not checked)."""
+    equals a fresh read and the incremental ranking a full recompute (True when not checked); with
+    `evidence` rounds, (b') with the evidence step enabled and disabled, alternated."""
     guild = int(meta["guild"])
     clock = datetime.fromisoformat(meta["clock"])
     excluded = [int(m) for m in meta["excluded"]]
@@ -302,6 +306,7 @@ async def measure(
             t0 = time.perf_counter()
             await voices.recompute(guild)
             warm = time.perf_counter() - t0
+            compared = await compare_evidence(store, voices, guild, clock, excluded, evidence)
 
             fresh = Ledger(**{k: np.array(v, dtype=np.int64) for k, v in meta["fresh"].items()})
             com = cast(SimCommunity, SimpleNamespace(guild_id=guild))
@@ -352,8 +357,42 @@ async def measure(
         in_place=in_place and bool(times),
         consistent=consistent,
         same_ranking=same,
+        evidence=compared,
     )
     return stage, report
+
+
+async def compare_evidence(
+    store: Store, voices: Voices, guild: int, clock: datetime, excluded: list[int], rounds: int
+) -> tuple[float, float, float, float] | None:
+    """(b') with the evidence step enabled (`voices`) and disabled (earned seeds and coordination
+    off), `rounds` times each, alternating which goes first: medians of wall and process CPU
+    seconds (CPU is the steadier measure on a shared machine)."""
+    if rounds <= 0:
+        return None
+
+    async def brand_contacts(_: int) -> list[int]:
+        return excluded
+
+    plain = Voices(
+        store,
+        clock=lambda: clock,
+        excluded=brand_contacts,
+        params=TrustParams(earned_seeds=False, coordination=False),
+    )
+    await plain.recompute(guild)  # reads the graph once, like `voices` did
+    wall: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for k in range(rounds):
+        for on in (True, False) if k % 2 == 0 else (False, True):
+            v = voices if on else plain
+            v.forget_state(guild)
+            t0, c0 = time.perf_counter(), time.process_time()
+            await v.recompute(guild)
+            wall[on].append(time.perf_counter() - t0)
+            cpu[on].append(time.process_time() - c0)
+    med = statistics.median
+    return med(wall[True]), med(wall[False]), med(cpu[True]), med(cpu[False])
 
 
 def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -441,6 +480,14 @@ def notes_of(results: Sequence[Stage]) -> list[str]:
             " equals a full recompute of the same data (checked at the first stage):"
             f" {'yes' if checks else 'NO'}."
         )
+        for s in results:
+            if s.evidence is not None:
+                on, off, cpu_on, cpu_off = s.evidence
+                lines.append(
+                    f"(b') at {s.pairs:,} pairs with the evidence step enabled / disabled, alternated:"
+                    f" {on:.2f} / {off:.2f} s wall, {cpu_on:.2f} / {cpu_off:.2f} s CPU"
+                    f" ({cpu_on / cpu_off - 1:+.1%} CPU)."
+                )
     return lines
 
 
@@ -448,6 +495,13 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     ap = argparse.ArgumentParser(description="Trust recompute cost as the ledger grows.")
     ap.add_argument("--full", action="store_true", help="100,000 members, 0.5M to 4M pairs (minutes)")
     ap.add_argument("--profile", action="store_true", help="profile the largest stage's full recompute")
+    ap.add_argument(
+        "--evidence",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="at the largest stage, (b') with the evidence step on and off, alternated ROUNDS times",
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
     plan = FULL if args.full else STANDARD
@@ -458,7 +512,15 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     report = ""
     for i, (path, meta) in enumerate(built):
         last = i == len(built) - 1
-        stage, found = asyncio.run(measure(path, meta, profile=args.profile and last, check=i == 0))
+        stage, found = asyncio.run(
+            measure(
+                path,
+                meta,
+                profile=args.profile and last,
+                check=i == 0,
+                evidence=args.evidence if last else 0,
+            )
+        )
         report = found or report
         results.append(stage)
         progress(

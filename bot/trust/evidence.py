@@ -78,17 +78,17 @@ def standing_of(
     `earned` their product. A long-joined account that was silent until last week has neither
     presence nor spread, whatever its join date says.
     """
-    n = active.shape[0]
     seen = np.flatnonzero(active.any(axis=0) | received.any(axis=0))
     span = int(seen[-1]) + 1 if len(seen) else 1
     length = int(np.clip(span // 8, 1, 7))
     periods = -(-span // length)
 
+    starts = np.arange(0, span, length)
+
     def binned(counts: np.ndarray) -> np.ndarray:
-        flags = counts[:, :span] > 0
-        if periods * length > span:
-            flags = np.pad(flags, ((0, 0), (0, periods * length - span)))
-        return flags.reshape(n, periods, length).any(axis=2)
+        # Counts are never negative, so a period is active when its sum is positive: one pass over
+        # the days (no boolean copy, no padding). Days past `span` hold nothing.
+        return np.add.reduceat(counts[:, :span], starts, axis=1) > 0
 
     act, got = binned(active), binned(received)
     here = np.where(np.isnan(since), span - 1, np.clip(today - np.nan_to_num(since), 0, span - 1))
@@ -240,7 +240,7 @@ def community_evidence(
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
     seed = seed_weights(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
-    vouching = present_long_enough(ids, engaged_from, members, params, today, tenure) & ~excluded
+    vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
     return Evidence(
         seed_weight=seed,
         keep=keep,

@@ -1,10 +1,11 @@
 """Listing: a solved scope's members in order, with the numbers that explain their place.
 
-`list_scope` turns a scope's trust vector into its listing: the trust each member received from
-their peers (minus their own trust coming straight back), discounted when it arrives through few
-peers (diversity) or when their posts draw less than an average post (volume-neutrality), then
-eligibility (`min_peers_listed` distinct engagers and the confidence bar of `confident`), order,
-trusted peers, top topics and trend.
+`list_scope` turns a scope's trust vector into its listing: the breadth of each member's engagers
+(established, uncoordinated members, each counted by its vote and by its trust up to a seed's
+baseline), discounted when their trust arrives through few peers (diversity) or when their posts
+draw less than an average post (volume-neutrality), then eligibility (`min_peers_listed` distinct
+engagers, the confidence bar of `confident`, and posts that draw at least `listed_min_draw` of an
+average post), order, trusted peers, top topics and trend.
 A `Listing` keeps the result as columns and builds `Ranked` entries only when asked.
 
 Guarantees: values closer than a millionth of the top value are ties ordered by member id, so the
@@ -283,12 +284,25 @@ def list_scope(
     # its square), then corrected on the mutual pairs only, where the member's own trust comes back.
     d = params.damping
     xs = x * scale
-    if posts_total is not None:  # what each member passes on, and the attention it gives (see below)
-        vouching = scale if evidence.vouching is None else scale * g.gather(evidence.vouching)
-        both = g.pull(np.column_stack([xs, vouching]))
-        received, attention = both[:, 0] * d, both[:, 1]
-    else:
-        received, attention = g.pull(xs) * d, g.got
+    vouching = np.ones(n) if evidence.vouching is None else g.gather(evidence.vouching)
+    keep = g.gather(evidence.keep, 1.0) if evidence.keep is not None else np.ones(n)
+    columns = [xs]
+    if posts_total is not None:  # the attention each member gives (see below)
+        columns.append(scale * vouching)
+    if params.breadth:
+        # Breadth: the engagers, each counted by its vote (saturated, reciprocity-damped), if present
+        # for a while (`vouching`), not coordinated (`keep`), and holding at least the trust that a
+        # seed's share of the teleport alone gives it (below that, in proportion: accounts no trusted
+        # member engages count for nothing). Trust beyond that baseline adds nothing: a member is a
+        # voice because many established members seek them out, not because one highly trusted
+        # member does, which in a small community would let the few most trusted members decide.
+        voting = np.count_nonzero((seed_weight > 0) & (g.out_deg > 0))
+        baseline = (1.0 - d) / max(voting, 1)
+        columns.append(vouching * keep * np.minimum(1.0, x / baseline))
+    pulled = g.pull(np.column_stack(columns))
+    received = pulled[:, 0] * d
+    attention = pulled[:, 1] if posts_total is not None else g.got
+    breadth = pulled[:, -1] if params.breadth else None
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
     mutual = g.mutual()
@@ -306,14 +320,13 @@ def list_scope(
         squares[received <= 0] = 0.0
     effective = np.divide(received * received, squares, out=np.zeros(n), where=squares > 0)
     diversity = -np.expm1(-effective / params.diversity_scale)
-    value = received * diversity
+    value = (received if breadth is None else breadth) * diversity
     # What a member's posts draw: the attention each engager gives them, i.e. its share of the
     # engager's (saturated) engagement, so an account that engages with everyone adds little to
     # anyone's draw; with the engager's coordination discount (`keep`), so engagement from
     # coordinated accounts adds little either; and only from accounts present for a while
     # (`vouching`): a batch of fresh accounts cannot make a member's posts look sought out.
     got = attention
-    own = g.gather(evidence.keep, 1.0) if evidence.keep is not None else 1.0
     coordinated = np.zeros(n)
     reason = np.zeros(n, np.int8)
     if evidence.coordinated is not None and evidence.woke is not None and evidence.reason is not None:
@@ -321,7 +334,7 @@ def list_scope(
         # trust that arrived from accounts that became active together is taken off.
         coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
         got = got * (1.0 - g.gather(evidence.woke))
-        value = value * (1.0 - coordinated) * own
+        value = value * (1.0 - coordinated) * keep
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal
@@ -330,6 +343,10 @@ def list_scope(
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     eligible &= confident(value, in_deg, eligible, params)
+    if appeal is not None and params.listed_min_draw > 0:
+        # Whose posts draw far less than an average post is not listed, however many members
+        # engage them: that engagement is what volume collects (spam, self-boosting).
+        eligible &= appeal >= params.listed_min_draw
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:

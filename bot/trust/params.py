@@ -94,6 +94,14 @@ class TrustParams:
     #: 0 turns either part off.
     listed_min_value: float = 0.2
     listed_min_peers: float = 0.3
+    #: Nobody is listed whose posts draw less than this share of an average post (the
+    #: volume-neutrality factor, `appeal`): engagement collected by volume is not a voice. 0 turns
+    #: it off.
+    listed_min_draw: float = 0.3
+    #: Listing value from breadth: the established, uncoordinated members who engage someone, each
+    #: counted by its vote and by its own trust up to a seed's baseline (see docs/trust.md), rather
+    #: than the trust received. False ranks by received trust, as before.
+    breadth: bool = True
     #: Listing value = received trust x (1 - exp(-effective_peers / diversity_scale)): trust arriving
     #: through one or two peers is discounted, trust spread over many peers is not.
     diversity_scale: float = 3.0
@@ -126,6 +134,7 @@ class TrustParams:
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (0 <= self.listed_min_value <= 1, "listed_min_value must be in [0, 1]"),
             (0 <= self.listed_min_peers <= 1, "listed_min_peers must be in [0, 1]"),
+            (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
             (self.trend_period_days >= 1, "trend_period_days must be >= 1"),

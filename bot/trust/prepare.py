@@ -79,9 +79,12 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
 def first_active(active: np.ndarray, today: int) -> np.ndarray:
     """The first day each member engaged anyone or posted in the window (inf: never), from the
     activity per (member, age in days)."""
-    some = active > 0
-    oldest = active.shape[1] - 1 - np.argmax(some[:, ::-1], axis=1)
-    return np.where(some.any(axis=1), today - oldest, np.inf).astype(np.float64)
+    days = active.shape[1]
+    # The oldest active age per member as the largest age with activity: one multiply and a row
+    # maximum in a small integer type (a reversed argmax over the strided array is four times slower).
+    ages = np.arange(1, days + 1, dtype=np.uint8 if days < 255 else np.uint16)
+    oldest = ((active > 0) * ages).max(axis=1).astype(np.float64)  # 0: never active
+    return np.where(oldest > 0, today - (oldest - 1.0), np.inf)
 
 
 def _posts_per_member(

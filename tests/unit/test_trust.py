@@ -38,7 +38,7 @@ from bot.trust import (
 TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
 Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
-LOOSE = TrustParams(min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0)
+LOOSE = TrustParams(min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
 
 
 def town_rows(channel: int = 1) -> list[Row]:
@@ -383,9 +383,9 @@ def test_long_joined_accounts_that_wake_up_together_do_not_carry_a_member() -> N
         rows += [(1, b, TOWN[b % 20], TODAY - 2, "reaction", 1)]
         rows += [(1, b, TOWN[(b + 7) % 20], TODAY - 1, "reaction", 1)]
     members = facts(extra=[boosted, SOUGHT_OUT, *boosters])
-    # Seeds by tenure alone: the boosters are forty seeds, and their beneficiary is second.
+    # Seeds by tenure alone: the boosters are forty seeds, and their beneficiary is at the top.
     tenure_only = rank(rows, members, replace(LOOSE, earned_seeds=False, coordination=False))
-    assert [r.member_id for r in tenure_only[:2]] == [SOUGHT_OUT, boosted]
+    assert [r.member_id for r in tenure_only[:2]] == [boosted, SOUGHT_OUT]
     # Earned seeds: silent until three days ago, nobody engaged them, so they seed nothing; and
     # accounts quiet for months that woke up together around one member are taken off its value.
     earned = by_member(rank(rows, members))
@@ -437,14 +437,17 @@ def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explai
     member, devoted = 100, list(range(950, 956))
     rows = town_rows() + [(1, p, member, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
     rows += [(1, f, member, TODAY - 2 - 7 * w, "reaction", 10) for f in devoted for w in range(8)]
-    members = facts(extra=[member, *devoted])
+    # The same engagement from the town, without devoted accounts.
+    rows += [(1, p, 101, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    members = facts(extra=[member, 101, *devoted])
     got = by_member(rank(rows, members))[member]
     assert got.why["coordinated_reason"] == "one" and got.why["coordinated"] > 0.5
     key, params = explain_parts(got)[2]
     assert key == "trust.why.coordinated_one" and params == {"pct": round(got.why["coordinated"] * 100)}
     assert "engage almost only with this member" in explain(got)
-    plain = by_member(rank(rows, members, replace(LOOSE, coordination=False)))[member]
-    assert got.score < plain.score or got.rank > plain.rank
+    plain = by_member(rank(rows, members, replace(LOOSE, coordination=False)))
+    assert plain[member].score >= plain[101].score
+    assert got.score < by_member(rank(rows, members))[101].score
 
 
 def test_coordination_is_shown_from_a_quarter_of_the_engagement() -> None:
@@ -497,6 +500,10 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
     with_posts = by_member(rank(rows, facts(extra=[100, 101]), posts=_posts(said)))
     assert with_posts[101].score < 0.25 * with_posts[100].score
     assert with_posts[100].why["appeal"] == 1.0 and with_posts[101].why["appeal"] < 0.25
+    # With the listing's floor on what posts draw, the prolific poster is not listed at all.
+    floor = replace(LOOSE, listed_min_draw=0.3)
+    floored = by_member(rank(rows, facts(extra=[100, 101]), floor, posts=_posts(said)))
+    assert 100 in floored and 101 not in floored
     # Engaged with, but nothing they posted was ever recorded (a bot's messages): not a voice.
     assert 102 not in by_member(
         rank(rows + replies_from(TOWN[:8], 102), facts(extra=[100, 101, 102]), posts=_posts(said))
@@ -802,3 +809,17 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
+    """A member whom twelve established members engage is a broader voice than one whom the three
+    most trusted members engage: trust beyond a seed's baseline adds nothing to an engager's count."""
+    hubs = TOWN[:3]
+    rows = town_rows() + replies_from(TOWN[3:15], 100)
+    rows += [(1, p, h, TODAY - 3 - 7 * w, "reply", 1) for p in TOWN[3:] for h in hubs for w in range(4)]
+    rows += replies_from(hubs, 101, n=3)
+    members = facts(extra=[100, 101])
+    broad = by_member(rank(rows, members))
+    assert broad[100].rank < broad[101].rank
+    by_trust = by_member(rank(rows, members, replace(LOOSE, breadth=False)))
+    assert by_trust[101].rank < by_trust[100].rank
