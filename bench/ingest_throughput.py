@@ -9,9 +9,9 @@
   own code (`write_batch`), in batches of 500 (the default batch) and 5,000.
 - **Loss on SIGKILL** at 1,000 and 5,000 offered events/s and as fast as the sandbox sends: how old
   the oldest lost event was when the bot was killed (the flush window is 1 s).
-- **`/microvoice status`** p50/p95 over 50 runs on a ledger of 5M events (built once, cached).
+`/microvoice status` at 5M events is measured by bench/queries.py (`--full`) on a simulated community.
 
-`python -m bench.ingest_throughput [--events N] [--status-events N]`; `make bench` runs it with the
+`python -m bench.ingest_throughput [--events N]`; `make bench` runs it with the
 defaults and writes its section of bench/RESULTS.md (the previous run's figures beside the new ones).
 """
 
@@ -33,11 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import discord
-import numpy as np
 
 from bench.flood import BotProcess, FloodResult, build, flood, payloads
-from bot.community import CommunityService
-from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
 from bot.store.ledger import LedgerWriter
@@ -160,78 +157,6 @@ async def loss_windows(
     return out
 
 
-# -- /microvoice status at 5M events ----------------------------------------------------------------
-
-
-def status_rows(n: int, *, members: int = 50_000, days: int = 180, channels: int = 40, seed: int = 5):
-    """`n` events in `EngagementEvent.row()` order over `days` days, oldest first: messages, replies
-    and reactions by zipf-distributed members in `channels` channels."""
-    rng = np.random.default_rng(seed)
-    t0 = np.datetime64("2026-03-01T00:00:00") - np.timedelta64(days, "D")
-    span = days * 86_400
-    chunk = 500_000
-    for lo in range(0, n, chunk):
-        size = min(chunk, n - lo)
-        actors = (rng.zipf(1.3, size) % members + 1).tolist()
-        targets = (rng.zipf(1.3, size) % members + 1).tolist()
-        kinds = rng.choice(3, size, p=[0.5, 0.2, 0.3]).tolist()
-        chans = rng.integers(1, channels + 1, size).tolist()
-        secs = np.sort(rng.integers(span * lo // n, span * (lo + size) // n, size))
-        stamps = np.datetime_as_string(t0 + secs.astype("timedelta64[s]"), unit="ms")
-        for i in range(size):
-            k = kinds[i]
-            target = None if k == 0 else targets[i]
-            yield (
-                "discord", 1, chans[i], actors[i], target, ("message", "reply", "reaction")[k],
-                f"{lo + i}:r" if k == 2 else str(10**12 + lo + i), int(target == actors[i]),
-                f"{stamps[i]}+00:00",
-            )  # fmt: skip
-
-
-async def status_latency(n: int, runs: int = 50) -> dict[str, Any]:
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"status-v1-{n}.sqlite3"
-    if not path.exists():
-        partial = path.with_suffix(".partial")
-        for leftover in CACHE.glob(f"{partial.name}*"):
-            leftover.unlink()
-        _progress(f"building a ledger of {n:,} events for the status benchmark, once (cached in {CACHE})")
-        store = await Store.open(partial)
-        await store.record_bulk(status_rows(n), defer_indexes=True)
-        await store.close()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{partial}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 (once, before timing)
-        partial.rename(path)
-    store = await Store.open(path)
-    try:
-        ingest = Ingest(store)
-        service = CommunityService(store, ingest, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC))
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            activity = await service.activity(1, 7)
-            times.append(time.perf_counter() - start)
-        plans = {}
-        since = dict(community_id=1, since_day=int(datetime(2026, 2, 22, tzinfo=UTC).timestamp() // 86_400))
-        from bot.store.ledger import _COUNTS_BY_CHANNEL, _COUNTS_BY_KIND, _DISTINCT_ACTORS
-
-        for name, sql in (("by kind", _COUNTS_BY_KIND), ("by channel", _COUNTS_BY_CHANNEL),
-                          ("members", _DISTINCT_ACTORS)):  # fmt: skip
-            plan = await store.fetch_all(f"EXPLAIN QUERY PLAN {sql}", since)
-            plans[name] = "; ".join(str(r[-1]) for r in plan)
-        events = int(await store.scalar("SELECT count(*) FROM events"))
-    finally:
-        await store.close()
-    ms = sorted(t * 1000 for t in times)
-    return {
-        "events": events,
-        "p50_ms": ms[len(ms) // 2],
-        "p95_ms": ms[int(len(ms) * 0.95) - 1],
-        "week_total": activity.total,
-        "plans": plans,
-    }
-
-
 # -- report -----------------------------------------------------------------------------------------
 
 
@@ -246,7 +171,7 @@ def versions() -> dict[str, str]:
 
 
 def figures_of(product: FloodResult, bare: FloodResult, parse: float, sqlite_500: float, sqlite_5000: float,
-               losses: Sequence[FloodResult], status: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+               losses: Sequence[FloodResult]) -> dict[str, Any]:  # fmt: skip
     return {
         "events": product.offered,
         "e2e_rate": product.rate,
@@ -278,13 +203,10 @@ def figures_of(product: FloodResult, bare: FloodResult, parse: float, sqlite_500
             }
             for r in losses
         ],
-        "status_p50_ms": status["p50_ms"],
-        "status_p95_ms": status["p95_ms"],
-        "status_events": status["events"],
     }
 
 
-def table(now: dict[str, Any], before: dict[str, Any] | None, status_plans: dict[str, str]) -> list[str]:
+def table(now: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
     def prev(key: str, fmt: str) -> str:
         if before is None or before.get(key) is None:
             return "—"
@@ -319,9 +241,6 @@ def table(now: dict[str, Any], before: dict[str, Any] | None, status_plans: dict
         (f"RSS after {now['events']:,} events in a flood", f"{now['rss_after']:.0f} MB",
          prev("rss_after", "{:.0f} MB"), f"bare client {now['bare_rss_after']:.0f} MB",
          "≤ 1.2× bare, flat in events"),
-        (f"`/microvoice status` p50 / p95 at {now['status_events']:,} events",
-         f"{now['status_p50_ms']:.1f} / {now['status_p95_ms']:.1f} ms",
-         prev("status_p95_ms", "p95 {:.1f} ms"), "", "p95 < 50 ms"),
     ]  # fmt: skip
     for loss, old in zip(now["loss"], (before or {}).get("loss") or [None] * len(now["loss"]), strict=False):
         rows.append(
@@ -335,9 +254,6 @@ def table(now: dict[str, Any], before: dict[str, Any] | None, status_plans: dict
         "| what | now | previous run | beside it | target |",
         "|---|---|---|---|---|",
         *(f"| {' | '.join(r)} |" for r in rows),
-        "",
-        "Query plans of `/microvoice status`: "
-        + "; ".join(f"{k}: `{v}`" for k, v in status_plans.items()),
     ]
     return out
 
@@ -379,7 +295,6 @@ def previous() -> dict[str, Any] | None:
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Ingest throughput, end to end and beside its ceilings.")
     ap.add_argument("--events", type=int, default=200_000)
-    ap.add_argument("--status-events", type=int, default=5_000_000)
     args = ap.parse_args(argv)
     print(f"\nIngest, end to end through the sandbox's gateway ({args.events:,} messages)")
     product, bare, guild, sb_payloads = asyncio.run(end_to_end(args.events))
@@ -390,10 +305,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     _progress("SQLite write ceiling")
     sqlite_500, sqlite_5000 = sqlite_ceiling(rows, 500), sqlite_ceiling(rows, 5_000)
     losses = asyncio.run(loss_windows([1_000, 5_000, None]))
-    _progress("/microvoice status latency")
-    status = asyncio.run(status_latency(args.status_events))
-    figures = figures_of(product, bare, parse, sqlite_500, sqlite_5000, losses, status)
-    lines = table(figures, previous(), status["plans"])
+    figures = figures_of(product, bare, parse, sqlite_500, sqlite_5000, losses)
+    lines = table(figures, previous())
     for line in lines:
         print("  " + line)
     write_results(lines, figures)

@@ -297,6 +297,10 @@ REPORT_FEEDS = (
               count(*)
          FROM events WHERE id > ? AND kind NOT IN ('join', 'unreaction') GROUP BY 1, 2, 3, 4
        ON CONFLICT DO UPDATE SET n = n + excluded.n""",
+    """INSERT INTO member_last_active (community_id, member_id, day)
+       SELECT community_id, actor_id, max(CAST(strftime('%s', created_at) AS INTEGER) / 86400)
+         FROM events WHERE id > ? GROUP BY 1, 2
+       ON CONFLICT DO UPDATE SET day = max(day, excluded.day)""",
     """INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
        SELECT platform, community_id, channel_id, max(CAST(source_id AS INTEGER))
          FROM events WHERE id > ? AND platform = 'discord' AND kind IN ('message', 'reply')

@@ -62,7 +62,7 @@ class Dataset:
     chatty: float = SimConfig.chatty_fraction  # members who chat all day
 
 
-FULL = Dataset("5M events", 131, 50_000, 180, 0.16, 0.006)
+FULL = Dataset("5M events", 131, 50_000, 180, 0.083, 0.006)
 STANDARD = Dataset("1M events", 132, 12_500, 60, 1.0)
 
 

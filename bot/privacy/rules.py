@@ -88,6 +88,7 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("engagement_daily", "target_id"): "pseudonymise",
     ("activity_daily", "member_id"): "pseudonymise",
     ("report_member_days", "member_id"): "pseudonymise",  # days active, for reports (docs/reports.md)
+    ("member_last_active", "member_id"): "pseudonymise",  # counted in /microvoice status
     ("trust_scores", "member_id"): "delete",
     ("trust_snapshots", "member_id"): "delete",
     ("trust_overrides", "member_id"): "delete",

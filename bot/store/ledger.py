@@ -132,8 +132,7 @@ _COUNTS_BY_CHANNEL = """
      GROUP BY d.channel_id ORDER BY sum(d.n) DESC, d.channel_id
 """
 _DISTINCT_ACTORS = """
-    SELECT count(DISTINCT member_id) FROM activity_daily
-     WHERE community_id = :community_id AND day >= :since_day
+    SELECT count(*) FROM member_last_active WHERE community_id = :community_id AND day >= :since_day
 """
 _CURSORS = """
     SELECT community_id, channel_id, last_message_id FROM channel_cursors

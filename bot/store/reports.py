@@ -84,6 +84,25 @@ _FEED_MEMBER_DAYS = _feed(
 """,
     "1, 2, 3, 4",
 )
+# Each member's newest active day (`/microvoice status`: members active lately, migrations/0017).
+_FEED_LAST_ACTIVE = Dialects(
+    """
+    INSERT INTO member_last_active (community_id, member_id, day)
+    SELECT community_id, actor_id, max(CAST(strftime('%s', created_at) AS INTEGER) / 86400)
+      FROM events NOT INDEXED WHERE id > :after
+     GROUP BY 1, 2
+    ON CONFLICT DO UPDATE SET day = max(day, excluded.day)
+""",
+    f"""
+    INSERT INTO member_last_active (community_id, member_id, day)
+    SELECT community_id, actor_id, max({_EPOCH[1].format(column="created_at")} / 86400)
+      {_BATCH[1]}
+     GROUP BY 1, 2
+     ORDER BY 1, 2
+    ON CONFLICT (community_id, member_id)
+    DO UPDATE SET day = GREATEST(member_last_active.day, excluded.day)
+""",
+)
 _HAS_REPORT_TABLES = Dialects(
     "SELECT 1 FROM sqlite_master WHERE name = 'report_member_days'",
     "SELECT 1 WHERE to_regclass('report_member_days') IS NOT NULL",
@@ -91,7 +110,7 @@ _HAS_REPORT_TABLES = Dialects(
 # The aggregates' share of each ledger batch on SQLite, run after its insert with the largest id before
 # it (:after) by every batch's `AFTER_INSERT` (bot/store/ledger.py). PostgreSQL batches call
 # `feed_report_aggregates`, which runs the same feeds in PostgreSQL's text.
-REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS)
+REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS, _FEED_LAST_ACTIVE)
 _MEMBER_DAY_COLUMNS = """
     SELECT count(*), group_concat(day), group_concat(channel_id), group_concat(member_id)
       FROM report_member_days
@@ -188,6 +207,7 @@ class ReportQueries(StoreBase):
         await db.execute(_FEED_HOURLY, dict(after=after_id))
         await db.execute(_FEED_CHANNEL_DAYS, dict(after=after_id))
         await db.execute(_FEED_MEMBER_DAYS, dict(after=after_id))
+        await db.execute(_FEED_LAST_ACTIVE, dict(after=after_id))
 
     async def purge_report_member_days(self, community_id: int, cutoff: datetime) -> int:
         """Forget who was active on days that ended before `cutoff` (the raw-event retention cutoff).
@@ -195,6 +215,10 @@ class ReportQueries(StoreBase):
         cutoff_day = int(cutoff.timestamp()) // 86400
         cur = await self.write(
             "DELETE FROM report_member_days WHERE community_id = :c AND day < :d",
+            dict(c=community_id, d=cutoff_day),
+        )
+        await self.write(
+            "DELETE FROM member_last_active WHERE community_id = :c AND day < :d",
             dict(c=community_id, d=cutoff_day),
         )
         return max(cur.rowcount, 0)

@@ -141,6 +141,18 @@ async def test_lookups_and_counts(store: Store):
     assert await store.distinct_actors(GUILD, since) == 3
 
 
+async def test_members_active_since_a_day_follow_each_members_newest_event(store: Store):
+    day = timedelta(days=1)
+    await store.record([ev("message", 1, "600", at=T0 - 9 * day), ev("message", 2, "601", at=T0 - 9 * day)])
+    await store.record([ev("reaction", 2, "601:x", at=T0 - 2 * day), ev("message", 3, "602", at=T0)])
+    await store.record([ev("message", 2, "603", at=T0 - 20 * day)])  # older news never moves a day back
+    assert await store.distinct_actors(GUILD, T0 - 7 * day) == 2  # members 2 and 3
+    assert await store.distinct_actors(GUILD, T0 - 10 * day) == 3
+    assert await store.distinct_actors(GUILD, T0 + day) == 0
+    await store.record([ev("message", 2, "601", at=T0 - 9 * day)])  # a replay: nothing changes
+    assert await store.distinct_actors(GUILD, T0 - 3 * day) == 2
+
+
 async def test_settings_upsert_only_given_columns(store: Store):
     assert (await store.get_settings(GUILD, default_locale="he")).locale == "he"
     await store.update_settings(GUILD, {"locale": "ar"}, by=9, now=T0)
