@@ -18,14 +18,11 @@ from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayTerms
 from bot.activations.service import Proposal
 from bot.app import App, MicrovoiceBot, reply_error
 from bot.discord_adapter.activation_commands import (
-    CONNECTION_CHOICES,
-    ENDS_HELP,
-    STARTS_HELP,
     activation_group,
     actor_of,
     add_commands,
     app_of,
-    brand_autocomplete,
+    create_command,
     create_group,
     created_reply,
     reader,
@@ -119,29 +116,23 @@ def parse_roles(text: str | None) -> list[int]:
     return found
 
 
-@app_commands.command(
-    name="giveaway", description="Propose a provably fair giveaway (brand managers, moderators)"
-)
-@app_commands.describe(
+@create_command(
+    "giveaway",
+    "Propose a provably fair giveaway (brand managers, moderators)",
+    connection_default="gifted",
     brand="The brand (approved) giving the prize",
     channel="Where the giveaway is posted",
     prize="What winners get (up to 200 characters)",
     rules="Official rules text (required)",
     winners="How many winners (1-50)",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
     min_days="Minimum days in the community to enter",
     min_events="Minimum engagement events (messages, replies, reactions) to enter",
     required_role="Only members with this role may enter",
     excluded_roles="Role mentions or ids that may not enter, separated by spaces",
     pool_file="Optional: a text file of unique discount codes, one per line",
-    connection="The material connection the disclosure names (default: gifted product)",
     ping_role="A role to ping when the giveaway opens (moderators; only that role is notified)",
 )
 @app_commands.rename(pool_file="codes")
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create giveaway")
 async def create_giveaway(
     interaction: discord.Interaction,
     brand: int,

@@ -17,13 +17,10 @@ from bot.activations.qa import ASK, HIDE, VOTE
 from bot.activations.service import Proposal
 from bot.app import App, MicrovoiceBot, reply_error
 from bot.discord_adapter.activation_commands import (
-    CONNECTION_CHOICES,
-    ENDS_HELP,
-    STARTS_HELP,
     actor_of,
     add_commands,
     app_of,
-    brand_autocomplete,
+    create_command,
     create_group,
     created_reply,
 )
@@ -104,18 +101,14 @@ class AskModal(discord.ui.Modal):
         await reply_error(interaction, error)
 
 
-@app_commands.command(name="qa", description="Propose a Q&A / AMA with a brand (brand managers, moderators)")
-@app_commands.describe(
+@create_command(
+    "qa",
+    "Propose a Q&A / AMA with a brand (brand managers, moderators)",
+    connection_default="paid",
     brand="The brand (approved) this Q&A is with",
     channel="Where the Q&A is announced; questions and answers go to a thread on that post",
     title="What the Q&A is about",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
-    connection="The material connection the disclosure names (default: paid partnership)",
 )
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create qa")
 async def create_qa(
     interaction: discord.Interaction,
     brand: int,

@@ -16,17 +16,13 @@ from bot.activations.service import Proposal
 from bot.activations.subreddit import RedditGiveawayTerms, SubredditActivations
 from bot.app import MicrovoiceBot
 from bot.discord_adapter.activation_commands import (
-    CONNECTION_CHOICES,
-    ENDS_HELP,
-    STARTS_HELP,
     actor_of,
     add_commands,
     app_of,
-    brand_autocomplete,
+    create_command,
     create_group,
     created_reply,
 )
-from bot.discord_adapter.checks import require_role
 
 SUBREDDIT_HELP = "A subreddit bound to this server (r/name); the post is made there"
 
@@ -37,20 +33,14 @@ def service(interaction: Interaction) -> SubredditActivations:
     return found
 
 
-@app_commands.command(
-    name="reddit-qa", description="Propose an AMA / Q&A in a subreddit (brand managers, moderators)"
-)
-@app_commands.describe(
+@create_command(
+    "reddit-qa",
+    "Propose an AMA / Q&A in a subreddit (brand managers, moderators)",
+    connection_default="paid",
     brand="The brand (approved) this AMA is with",
     subreddit=SUBREDDIT_HELP,
     title="What the AMA is about (the post's title, after the disclosure)",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
-    connection="The material connection the disclosure names (default: paid partnership)",
 )
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create reddit-qa")
 async def create_reddit_qa(
     interaction: Interaction,
     brand: int,
@@ -66,26 +56,20 @@ async def create_reddit_qa(
     await created_reply(interaction, await service(interaction).create_qa(actor, proposal))
 
 
-@app_commands.command(
-    name="reddit-giveaway", description="Propose a giveaway in a subreddit (brand managers, moderators)"
-)
-@app_commands.describe(
+@create_command(
+    "reddit-giveaway",
+    "Propose a giveaway in a subreddit (brand managers, moderators)",
+    connection_default="gifted",
     brand="The brand (approved) giving the prize",
     subreddit=SUBREDDIT_HELP,
     prize="The prize (the post's title, after the disclosure)",
     rules="Rules and how the prize is delivered",
     winners="How many winners (1-50)",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
     min_account_days="Entrants' Reddit accounts must be at least this many days old",
     min_subreddit_days="Entrants must have been active in this community's subreddits this many days",
     min_karma="Entrants need at least this much Reddit karma",
     min_events="Entrants need at least this many contributions recorded here",
-    connection="The material connection the disclosure names (default: gifted product)",
 )
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create reddit-giveaway")
 async def create_reddit_giveaway(
     interaction: Interaction,
     brand: int,
@@ -109,22 +93,15 @@ async def create_reddit_giveaway(
     await created_reply(interaction, activation)
 
 
-@app_commands.command(
-    name="reddit-announcement",
-    description="Propose a sponsored announcement in a subreddit (brand managers, moderators)",
-)
-@app_commands.describe(
+@create_command(
+    "reddit-announcement",
+    "Propose a sponsored announcement in a subreddit (brand managers, moderators)",
+    connection_default="paid",
     brand="The brand (approved) behind the announcement",
     subreddit=SUBREDDIT_HELP,
     title="The post's title, after the disclosure",
     text="The post's text, after the disclosure",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
-    connection="The material connection the disclosure names (default: paid partnership)",
 )
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create reddit-announcement")
 async def create_reddit_announcement(
     interaction: Interaction,
     brand: int,

@@ -19,13 +19,10 @@ from bot.activations.service import Proposal
 from bot.activations.takeovers import TakerMessage
 from bot.app import App, MicrovoiceBot, reply_error
 from bot.discord_adapter.activation_commands import (
-    CONNECTION_CHOICES,
-    ENDS_HELP,
-    STARTS_HELP,
     actor_of,
     add_commands,
     app_of,
-    brand_autocomplete,
+    create_command,
     create_group,
     created_reply,
 )
@@ -37,19 +34,15 @@ from bot.platform import Author
 POST_INPUT = "microvoice:takeover:text"
 
 
-@app_commands.command(name="takeover", description="Propose a channel takeover (brand managers, moderators)")
-@app_commands.describe(
+@create_command(
+    "takeover",
+    "Propose a channel takeover (brand managers, moderators)",
+    connection_default="paid",
     brand="The brand (approved) behind the takeover",
     channel="The channel taken over",
     taker="Who posts: an opted-in partner or a contact of the brand",
     title="What the takeover is about",
-    starts=STARTS_HELP,
-    ends=ENDS_HELP,
-    connection="The material connection the disclosure names (default: paid partnership)",
 )
-@app_commands.choices(connection=CONNECTION_CHOICES)
-@app_commands.autocomplete(brand=brand_autocomplete)
-@require_role("activation create takeover")
 async def create_takeover(
     interaction: discord.Interaction,
     brand: int,

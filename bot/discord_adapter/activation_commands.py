@@ -10,7 +10,7 @@ tree (cogs load in name order, and commands are synced after every cog has loade
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -20,7 +20,7 @@ from bot.activations.codes import MAX_FILE_BYTES
 from bot.activations.model import CONNECTIONS, Activation
 from bot.activations.service import Actor
 from bot.app import App
-from bot.discord_adapter.checks import RoleRequired, require_moderator
+from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
 from bot.errors import InvalidInput
 
 #: Help for the schedule options every `/activation create <kind>` command takes.
@@ -30,6 +30,33 @@ ENDS_HELP = "End: '+26h' (from now) or 'YYYY-MM-DD HH:MM' (UTC)"
 CONNECTION_CHOICES = [
     app_commands.Choice(name=i18n.t("en", f"activation.connection.{c}"), value=c) for c in CONNECTIONS
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def create_command(
+    name: str, description: str, *, connection_default: str, **described: str
+) -> Callable[[F], app_commands.Command[Any, ..., Any]]:
+    """`@app_commands.command` for an `/activation create <name>` command with what every one of them
+    shares: the brand autocomplete, the connection choices, the help of `starts`, `ends` and
+    `connection`, and the role check of the permission matrix's row `activation create <name>`.
+    `described` is the help of the kind's own options."""
+
+    def decorate(func: F) -> app_commands.Command[Any, ..., Any]:
+        checked = require_role(f"activation create {name}")(func)
+        checked = app_commands.autocomplete(brand=brand_autocomplete)(checked)
+        checked = app_commands.choices(connection=CONNECTION_CHOICES)(checked)
+        default = i18n.t("en", f"activation.connection.{connection_default}").lower()
+        checked = app_commands.describe(
+            **described,
+            starts=STARTS_HELP,
+            ends=ENDS_HELP,
+            connection=f"The material connection the disclosure names (default: {default})",
+        )(checked)
+        return app_commands.command(name=name, description=description)(checked)
+
+    return decorate
 
 
 activation_group = app_commands.Group(
