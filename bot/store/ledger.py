@@ -10,10 +10,10 @@ and the report aggregates of `bot.store.reports`) and advances the per-channel c
 reads from: a few GROUP BY statements per batch (`AFTER_INSERT`, the one place they are listed)
 instead of per-row triggers, which measured twice as fast on a large ledger (migration 0016).
 
-On PostgreSQL the daily aggregates and the channel cursors stay with per-row triggers (its migrations
-0002 and 0016: a rowid range is not "this batch's rows" when other processes commit ids inside it),
-each batch feeds the report aggregates in PostgreSQL's text (`feed_report_aggregates`), and the ingest
-thread writes through `record` on a pool of its own (`StoreWriter`).
+On PostgreSQL every batch runs the same statements in PostgreSQL's text (migrations/postgresql/0018):
+there a rowid range is not "this batch's rows" when other processes commit ids inside it, so each
+statement also keeps to the rows its own transaction wrote (`xmin`); the ingest thread writes through
+`record` on a pool of its own (`StoreWriter`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import StoreBase
-from bot.store.postgres import connect_postgres
+from bot.store.postgres import Dialects, connect_postgres
 from bot.store.reports import REPORT_FEEDS
 
 #: Page cache of the ingest writer's connection, in KiB. The writer touches the right-hand pages of
@@ -71,8 +71,13 @@ _MESSAGE_AUTHOR = """
      LIMIT 1
 """
 _DAY = "CAST(julianday(created_at) - 2440587.5 AS INTEGER)"
-# The aggregates, fed from the rows this batch inserted (ids above :after), in this order.
-_FEED_ENGAGEMENT = f"""
+# PostgreSQL: the rows of the batch are those above :after that this transaction wrote (other processes
+# may commit rows in the same id range meanwhile; see bot/store/reports.py).
+_PG_OWN = "CAST(CAST({alias}xmin AS text) AS BIGINT) = txid_current() % 4294967296"
+# The aggregates, fed from the rows this batch inserted (ids above :after), in this order, each in
+# SQLite's text and PostgreSQL's (conflict targets named, updated columns qualified, keys in order).
+_FEED_ENGAGEMENT = Dialects(
+    f"""
     INSERT INTO engagement_daily (community_id, channel_id, actor_id, target_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, target_id, {_DAY},
            CASE kind WHEN 'message' THEN 'thread_reply' ELSE kind END, count(*)
@@ -81,9 +86,22 @@ _FEED_ENGAGEMENT = f"""
        AND kind IN ('reply', 'reaction', 'message', 'comment')
      GROUP BY 1, 2, 3, 4, 5, 6
     ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
+""",
+    f"""
+    INSERT INTO engagement_daily AS d (community_id, channel_id, actor_id, target_id, day, kind, n)
+    SELECT community_id, channel_id, actor_id, target_id, microvoice_day(created_at),
+           CASE kind WHEN 'message' THEN 'thread_reply' ELSE kind END, count(*)
+      FROM events
+     WHERE id > :after AND {_PG_OWN.format(alias="")} AND target_id IS NOT NULL
+       AND target_id <> actor_id AND kind IN ('reply', 'reaction', 'message', 'comment')
+     GROUP BY 1, 2, 3, 4, 5, 6
+     ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (community_id, channel_id, actor_id, target_id, day, kind) DO UPDATE SET n = d.n + excluded.n
+""",
+)
 # A removed reaction takes back the engagement it added, on the day the reaction was counted.
-_RETRACT_REACTIONS = """
+_RETRACT_REACTIONS = Dialects(
+    """
     WITH gone AS (
         SELECT u.community_id, u.channel_id, u.actor_id, u.target_id,
                CAST(julianday(r.created_at) - 2440587.5 AS INTEGER) AS day, count(*) AS k
@@ -100,21 +118,63 @@ _RETRACT_REACTIONS = """
      WHERE d.community_id = gone.community_id AND d.channel_id = gone.channel_id
        AND d.actor_id = gone.actor_id AND d.target_id = gone.target_id AND d.day = gone.day
        AND d.kind = 'reaction'
-"""
-_FEED_ACTIVITY = f"""
+""",
+    f"""
+    WITH gone AS (
+        SELECT u.community_id, u.channel_id, u.actor_id, u.target_id,
+               microvoice_day(r.created_at) AS day, count(*) AS k
+          FROM events AS u
+          JOIN events AS r
+            ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
+           AND r.actor_id = u.actor_id
+         WHERE u.id > :after AND {_PG_OWN.format(alias="u.")} AND u.kind = 'unreaction'
+           AND u.target_id IS NOT NULL AND u.target_id <> u.actor_id
+         GROUP BY 1, 2, 3, 4, 5
+    )
+    UPDATE engagement_daily AS d SET n = GREATEST(d.n - gone.k, 0)
+      FROM gone
+     WHERE d.community_id = gone.community_id AND d.channel_id = gone.channel_id
+       AND d.actor_id = gone.actor_id AND d.target_id = gone.target_id AND d.day = gone.day
+       AND d.kind = 'reaction'
+""",
+)
+_FEED_ACTIVITY = Dialects(
+    f"""
     INSERT INTO activity_daily (community_id, channel_id, member_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, {_DAY}, kind, count(*)
       FROM events NOT INDEXED WHERE id > :after
      GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT DO UPDATE SET n = n + excluded.n
-"""
-_ADVANCE_CURSORS = """
+""",
+    f"""
+    INSERT INTO activity_daily AS a (community_id, channel_id, member_id, day, kind, n)
+    SELECT community_id, channel_id, actor_id, microvoice_day(created_at), kind, count(*)
+      FROM events WHERE id > :after AND {_PG_OWN.format(alias="")}
+     GROUP BY 1, 2, 3, 4, 5
+     ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (community_id, channel_id, member_id, day, kind) DO UPDATE SET n = a.n + excluded.n
+""",
+)
+_ADVANCE_CURSORS = Dialects(
+    """
     INSERT INTO channel_cursors (platform, community_id, channel_id, last_message_id)
     SELECT platform, community_id, channel_id, max(CAST(source_id AS INTEGER))
       FROM events NOT INDEXED WHERE id > :after AND platform = 'discord' AND kind IN ('message', 'reply')
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET last_message_id = max(last_message_id, excluded.last_message_id)
-"""
+""",
+    f"""
+    INSERT INTO channel_cursors AS c (platform, community_id, channel_id, last_message_id)
+    SELECT platform, community_id, channel_id, max(CAST(source_id AS BIGINT))
+      FROM events
+     WHERE id > :after AND {_PG_OWN.format(alias="")} AND platform = 'discord'
+       AND kind IN ('message', 'reply') AND source_id ~ '^[0-9]{{1,18}}$'
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+    ON CONFLICT (platform, community_id, channel_id)
+    DO UPDATE SET last_message_id = GREATEST(c.last_message_id, excluded.last_message_id)
+""",
+)
 # Every aggregate fed from a batch, in this order; the report aggregates are defined with their queries.
 AFTER_INSERT = (_FEED_ENGAGEMENT, _RETRACT_REACTIONS, _FEED_ACTIVITY, *REPORT_FEEDS, _ADVANCE_CURSORS)
 
@@ -341,11 +401,14 @@ class LedgerQueries(StoreBase):
         return inserted
 
     async def _after_insert(self, db: Any, last: int) -> None:
-        """Fold a batch's new rows (ids above `last`) into the aggregates, in the batch's transaction.
-        SQLite: every `AFTER_INSERT` statement. PostgreSQL: the triggers of its migrations keep the
-        daily aggregates and the channel cursors row by row, so only the report feeds run here."""
+        """Fold a batch's new rows (ids above `last`) into the aggregates, in the batch's transaction:
+        every `AFTER_INSERT` statement (on PostgreSQL in its text, the report feeds through
+        `feed_report_aggregates`, which skips them on a database without the report tables)."""
         if self.postgresql:
+            for sql in (_FEED_ENGAGEMENT, _RETRACT_REACTIONS, _FEED_ACTIVITY):
+                await db.execute(sql, dict(after=last))
             await self.feed_report_aggregates(db, last)  # type: ignore[attr-defined]  # ReportQueries
+            await db.execute(_ADVANCE_CURSORS, dict(after=last))
             return
         for sql in AFTER_INSERT:
             await db.execute(sql, dict(after=last))
