@@ -37,7 +37,7 @@ from bench.ledger_db import progress
 from bench.results import Row, print_table, write_section
 from bench.trust_quality import ledger
 from bot.activations.service import ActivationService, Actor
-from bot.community import CommunityService
+from bot.community import STATUS_CHANNELS, CommunityService
 from bot.ingest import Ingest
 from bot.ledger import iso
 from bot.partners import BrandService
@@ -318,7 +318,7 @@ async def measure(path: Path, meta: dict[str, Any], runs: int) -> list[Timed]:
             return await voices.standing(guild, members[i % len(members)])
 
         async def status(_: int) -> object:
-            return await communities.activity(guild, 7)
+            return await communities.activity(guild, 7, channels=STATUS_CHANNELS)
 
         async def partners(i: int) -> object:
             _, topics, _ = brand_rows[i % len(brand_rows)]

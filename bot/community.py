@@ -33,6 +33,9 @@ RANGES: dict[str, tuple[int, int, str]] = {
 }
 OVERRIDE_MODES = ("pin", "exclude", "clear")
 #: Longest wait, in seconds, for buffered events before `/microvoice status` answers.
+#: How many of the busiest channels `/microvoice status` names.
+STATUS_CHANNELS = 5
+
 FLUSH_WAIT = 1.0
 
 
@@ -99,10 +102,11 @@ class CommunityService:
         await self.store.update_settings(community_id, dict(changes), by=by, now=self.clock())
         self.forget_locale(community_id)
 
-    async def activity(self, community_id: int, days: int) -> Activity:
+    async def activity(self, community_id: int, days: int, *, channels: int | None = None) -> Activity:
         """What was recorded in the last `days` days (by UTC day), from the daily aggregates: a few
-        hundred rows whatever the size of the ledger. What is still buffered is written first, unless
-        that takes longer than `FLUSH_WAIT` (a flood): then the answer is what is written so far."""
+        hundred rows whatever the size of the ledger; the `channels` busiest channels (all by
+        default). What is still buffered is written first, unless that takes longer than
+        `FLUSH_WAIT` (a flood): then the answer is what is written so far."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self.ingest.flush()), FLUSH_WAIT)
         since = self.clock() - timedelta(days=days)
@@ -112,7 +116,7 @@ class CommunityService:
         return Activity(
             kinds,
             await self.store.distinct_actors(community_id, since),
-            await self.store.channel_counts(community_id, since),
+            await self.store.channel_counts(community_id, since, channels),
         )
 
     async def set_trust_override(self, community_id: int, member_id: int, mode: str, *, by: int) -> None:

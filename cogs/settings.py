@@ -21,6 +21,7 @@ from bot.community import (
     RETENTION_MIN,
     SPONSORED_MAX,
     SPONSORED_MIN,
+    STATUS_CHANNELS,
 )
 from bot.discord_adapter.checks import moderator_only
 
@@ -140,13 +141,15 @@ class Settings(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         lang = await self.app.lang(interaction.guild_id)
-        activity = await self.app.communities.activity(interaction.guild_id, STATUS_DAYS)
+        activity = await self.app.communities.activity(
+            interaction.guild_id, STATUS_DAYS, channels=STATUS_CHANNELS
+        )
         embed = discord.Embed(title=i18n.t(lang, "status.title", days=STATUS_DAYS))
         if not activity.kinds:
             embed.description = i18n.t(lang, "status.empty", days=STATUS_DAYS)
         else:
             kind_text = ", ".join(f"{i18n.t(lang, f'kind.{k}')}: {n}" for k, n in activity.kinds.items())
-            channel_text = ", ".join(f"<#{c}> {n}" if c else f"{n}" for c, _, n in activity.channels[:5])
+            channel_text = ", ".join(f"<#{c}> {n}" if c else f"{n}" for c, _, n in activity.channels)
             embed.description = "\n".join(
                 [
                     i18n.t(lang, "status.total", total=activity.total, members=activity.members),

@@ -183,13 +183,16 @@ _COUNTS_BY_KIND = """
      WHERE community_id = :community_id AND day >= :since_day
      GROUP BY kind ORDER BY kind
 """
+# The busiest channels: summed first (a few hundred day rows a channel at most), named after the cut.
 _COUNTS_BY_CHANNEL = """
-    SELECT d.channel_id, max(coalesce(c.name, '')), sum(d.n) FROM report_channel_days AS d
+    SELECT t.channel_id, coalesce(max(c.name), ''), t.n
+      FROM (SELECT channel_id, sum(n) AS n FROM report_channel_days
+             WHERE community_id = :community_id AND day >= :since_day
+             GROUP BY channel_id ORDER BY sum(n) DESC, channel_id LIMIT :limit) AS t
       LEFT JOIN channels AS c
-        ON c.platform IN ('discord', 'reddit') AND c.community_id = d.community_id
-       AND c.channel_id = d.channel_id
-     WHERE d.community_id = :community_id AND d.day >= :since_day
-     GROUP BY d.channel_id ORDER BY sum(d.n) DESC, d.channel_id
+        ON c.platform IN ('discord', 'reddit') AND c.community_id = :community_id
+       AND c.channel_id = t.channel_id
+     GROUP BY t.channel_id, t.n ORDER BY t.n DESC, t.channel_id
 """
 _DISTINCT_ACTORS = """
     SELECT count(*) FROM member_last_active WHERE community_id = :community_id AND day >= :since_day
@@ -435,8 +438,11 @@ class LedgerQueries(StoreBase):
         async with self.db.execute(_COUNTS_BY_KIND, params) as cur:
             return {str(kind): int(n) for kind, n in await cur.fetchall() if n}
 
-    async def channel_counts(self, community_id: int, since: datetime) -> list[tuple[int, str, int]]:
-        params = dict(community_id=community_id, since_day=day_of(since))
+    async def channel_counts(
+        self, community_id: int, since: datetime, limit: int | None = None
+    ) -> list[tuple[int, str, int]]:
+        """(channel, name, events) from the UTC day of `since` on, busiest first (the `limit` busiest)."""
+        params = dict(community_id=community_id, since_day=day_of(since), limit=limit or 2**62)
         async with self.db.execute(_COUNTS_BY_CHANNEL, params) as cur:
             return [(int(c), str(name), int(n)) for c, name, n in await cur.fetchall() if n]
 
