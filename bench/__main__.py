@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from bench.results import prepare_module
+
 #: Arguments under `make bench`: the trust benchmark's speed part (2.2M pairs, a 5.4M-event database)
 #: is a size `python -m bench.recompute --full` covers (0.5M to 4M pairs, written to RESULTS.md), so
 #: `make bench` runs the quality part only; `python -m bench.trust_quality` still runs both.
@@ -38,11 +40,6 @@ BENCHMARKS = (
 BUILDS = ("bench.reports", "bench.recompute", "bench.queries")
 
 BUILDING = "building the cached databases"
-
-
-def _build(name: str) -> None:
-    """Run one module's `prepare()` (in a worker process)."""
-    importlib.import_module(name).prepare()
 
 
 def _run(name: str) -> None:
@@ -69,7 +66,7 @@ def main() -> int:
     t0, c0 = time.perf_counter(), _cpu()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        builds: list[Future[None]] = [pool.submit(_build, name) for name in BUILDS]
+        builds: list[Future[None]] = [pool.submit(prepare_module, name) for name in BUILDS]
         print(f"  … {BUILDING} in two processes: {', '.join(BUILDS)}", flush=True)
         for name in BESIDE_BUILDS:
             _timed(took, f"{name} (beside the builds)", lambda name=name: _run(name))  # type: ignore[misc]
