@@ -7,6 +7,7 @@ A section sits between `<!-- name:begin -->` and `<!-- name:end -->`; its figure
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -112,3 +113,9 @@ def print_table(rows: Sequence[Row]) -> None:
     print("  " + "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip())
     for c in cells:
         print("  " + "  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip(), flush=True)
+
+
+def prepare_module(name: str) -> None:
+    """Build what benchmark module `name` reads (its `prepare()`), e.g. in a worker process of
+    `make bench` (a function a spawned worker can import by name, unlike one in bench/__main__)."""
+    importlib.import_module(name).prepare()

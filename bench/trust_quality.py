@@ -361,8 +361,8 @@ def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
     bad = np.fromiter(manipulators, np.int64, len(manipulators))
     engages = (led.target != 0) & (led.target != led.actor) & (led.kind != KIND_UNREACTION)
     engages &= ~np.isin(led.actor, bad)
-    pairs = np.unique(np.stack([led.target[engages], led.actor[engages]], axis=1), axis=0)
-    ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    heads, _ = _group(led.target[engages], led.actor[engages])  # one row per distinct pair
+    ids, counts = np.unique(led.target[engages][heads], return_counts=True)
     peers = dict(zip(ids.tolist(), counts.tolist(), strict=True))
     experts = com.labels["expert"]
     engaged = [peers.get(e, 0) for e in experts]

@@ -383,7 +383,7 @@ class _WindowSampler:
 
     def __init__(self, group: np.ndarray, t: np.ndarray) -> None:
         key = group.astype(np.int64) * _BIG + t
-        self.order = np.argsort(key, kind="stable")
+        self.order = _stable_argsort(_compact(group, t))
         self.key = key[self.order]
 
     def cumweights(self, weight: np.ndarray) -> np.ndarray:
@@ -400,7 +400,7 @@ class _WindowSampler:
         n = len(t)
         r = rng.random(n)
         qkey = group.astype(np.int64) * _BIG + t
-        qo = np.argsort(qkey, kind="stable")
+        qo = _stable_argsort(_compact(group, t))
         qkey = qkey[qo]
         hi = np.searchsorted(self.key, qkey, side="left")
         lo = np.searchsorted(self.key, qkey - window, side="left")
@@ -415,6 +415,40 @@ class _WindowSampler:
         out = np.empty(n, dtype=np.int64)
         out[qo] = picked
         return out
+
+
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """`np.argsort(key, kind="stable")` for integer keys, several times faster on millions of them:
+    each key is packed with its position into one int64 (all distinct, so their order is the stable
+    order) and those are sorted by numpy's vectorized sort. Falls back when the packing does not fit."""
+    n = len(key)
+    if n < 2 or key.dtype.kind not in "iu":
+        return np.argsort(key, kind="stable")
+    lo, hi = int(key.min()), int(key.max())
+    bits = (n - 1).bit_length()
+    if hi - lo >= 1 << (63 - bits):
+        return np.argsort(key, kind="stable")
+    packed = ((key.astype(np.int64) - lo) << bits) | np.arange(n, dtype=np.int64)
+    packed.sort()
+    return packed & ((1 << bits) - 1)
+
+
+def _first_index_of_run(sorted_values: np.ndarray) -> np.ndarray:
+    """For a sorted array: the index where each element's run of equal values starts
+    (`np.searchsorted(a, a, side="left")` in linear time)."""
+    n = len(sorted_values)
+    starts = np.ones(n, dtype=np.bool_)
+    starts[1:] = sorted_values[1:] != sorted_values[:-1]
+    return np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+
+
+def _compact(group: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """A key ordered like `group * _BIG + t` but with a stride of the times' own span, so that it
+    packs with a position into an int64 (`_stable_argsort`)."""
+    if not len(t):
+        return t.astype(np.int64)
+    lo = int(t.min())
+    return group.astype(np.int64) * (int(t.max()) - lo + 1) + (t - lo)
 
 
 def _rint(x: float) -> int:
@@ -930,7 +964,7 @@ class _Generator:
         thread_of[tm[okj]] = st[sampler.order[j[okj]]]
         # Allocate thread channels in creation order.
         st = np.flatnonzero(starts)
-        st = st[np.argsort(t[st], kind="stable")]
+        st = st[_stable_argsort(t[st])]
         thread_chan = np.full(n, -1, dtype=np.int32)
         n_base = self.n_cat + self.n_topics
         thread_chan[st] = n_base + np.arange(len(st))
@@ -1272,7 +1306,7 @@ class _Generator:
         # --- spammers' friends: occasional pity reactions ---
         sp = np.flatnonzero(role[ev.actor] == _SPAMMER)
         if len(sp) and len(self.spam_friend):
-            order = np.argsort(self.spam_friend_src, kind="stable")
+            order = _stable_argsort(self.spam_friend_src)
             src, fr = self.spam_friend_src[order], self.spam_friend[order]
             lo = np.searchsorted(src, ev.actor[sp], side="left")
             hi = np.searchsorted(src, ev.actor[sp], side="right")
@@ -1302,13 +1336,15 @@ class _Generator:
         ok = (t < self.period) & (t >= self.active_lo[actor])
         t, actor, tgt, emo = t[ok], actor[ok], tgt[ok], emo[ok]
         # Discord allows one reaction per (member, message, emoji): keep the earliest.
-        by_t = np.argsort(t, kind="stable")
+        by_t = _stable_argsort(t)
         key = ((tgt << 26) | (actor << 6) | emo)[by_t]
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         key = key[order]
         first = np.ones(len(key), dtype=bool)
         first[1:] = key[1:] != key[:-1]
-        sel = by_t[np.sort(order[first])]
+        # The earliest of each key: the smallest position in time order among its equal keys.
+        earliest = np.minimum.reduceat(order, np.flatnonzero(first)) if len(key) else order
+        sel = by_t[np.sort(earliest)]
         t, actor, tgt, emo = t[sel], actor[sel], tgt[sel], emo[sel]
         chan = self.uid_rchan[tgt]
         topic = self.uid_topic[tgt]
@@ -1331,12 +1367,12 @@ class _Generator:
         """Sort by time, mint snowflake ids, resolve targets, and materialize members/channels/labels."""
         ev = self.all_events()
         n = len(ev)
-        order = np.argsort(ev.t, kind="stable")
+        order = _stable_argsort(ev.t)
         inv = np.empty(n, dtype=np.int64)
         inv[order] = np.arange(n)
         ts = self.start_ms + ev.t[order]
         kind = ev.kind[order]
-        seq = np.arange(n) - np.searchsorted(ts, ts, side="left")
+        seq = np.arange(n) - _first_index_of_run(ts)
         msg_like = (kind == KIND_MESSAGE) | (kind == KIND_REPLY) | (kind == KIND_THREAD)
         ids = np.where(msg_like, snowflake(ts, seq), 0).astype(np.int64)
         tgt = ev.target[order]
