@@ -914,6 +914,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--max-members", type=int, default=None, help="only quality runs up to this size")
     ap.add_argument("--min-members", type=int, default=None, help="only quality runs from this size")
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="quality runs side by side")
+    ap.add_argument(
+        "--seeds", type=int, default=None, help="only the first N seeds of each size (default: all, >= 20)"
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
     scenarios = QUICK if args.quick else SCENARIOS
@@ -921,6 +924,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         scenarios = tuple(sc for sc in scenarios if sc.members <= args.max_members)
     if args.min_members is not None:
         scenarios = tuple(sc for sc in scenarios if sc.members >= args.min_members)
+    if args.seeds is not None:
+        kept: dict[int, int] = {}
+        chosen = []
+        for sc in scenarios:
+            kept[sc.members] = kept.get(sc.members, 0) + 1
+            if kept[sc.members] <= args.seeds:
+                chosen.append(sc)
+        scenarios = tuple(chosen)
+        print(
+            f"\n(the first {args.seeds} seeds of each size; the whole sweep, at least 20 seeds a size:"
+            " `python -m bench.trust_quality --no-speed`, its last run in docs/trust.md)"
+        )
     sizes = sorted({sc.members for sc in scenarios})
     print(
         f"\nTrust quality: {len(scenarios)} simulated communities of {sizes[0]:,} to {sizes[-1]:,} members "
