@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import re
 import time
 import zlib
@@ -46,8 +47,10 @@ def public_copy(obj: dict[str, Any]) -> dict[str, Any]:
     return {key: copy.deepcopy(value) for key, value in obj.items() if not key.startswith("_")}
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_route(route: str) -> str:
-    """Make route templates comparable regardless of placeholder names ('{id}' == '{channel_id}')."""
+    """Make route templates comparable regardless of placeholder names ('{id}' == '{channel_id}').
+    Cached: tests' waits compare every recorded call's route again whenever the sandbox changes."""
     return re.sub(r"\{[^}]*\}", "{}", route).rstrip("/") or "/"
 
 
