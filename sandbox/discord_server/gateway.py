@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import secrets
@@ -16,6 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from sandbox.discord_server.common import json_copy
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
     API_VERSION,
@@ -213,10 +213,11 @@ class Gateway(SandboxCore):
         op: int = OP_DISPATCH,
         *,
         record: bool = True,
-    ) -> None:
-        """Give ``data`` the session's next sequence number, buffer it for RESUME and send it if connected."""
+    ) -> asyncio.Future[None] | None:
+        """Give ``data`` the session's next sequence number, buffer it for RESUME and send it if connected
+        (the frame's write, or None when the session has no connection now)."""
         if op == OP_DISPATCH and record and event is not None:
-            self.dispatched.append((event, copy.deepcopy(data)))
+            self.dispatched.append((event, json_copy(data)))
         if op == OP_DISPATCH:
             session.seq += 1
             frame = {"t": event, "s": session.seq, "op": op, "d": data}
@@ -226,7 +227,8 @@ class Gateway(SandboxCore):
         else:
             frame = {"t": None, "s": None, "op": op, "d": data}
         if session.conn is not None and not session.conn.closed:
-            self._track(session.conn.enqueue(frame))
+            return self._track(session.conn.enqueue(frame))
+        return None
 
     def _track(self, future: asyncio.Future[None]) -> asyncio.Future[None]:
         self.state.pending_frames.add(future)
@@ -237,10 +239,10 @@ class Gateway(SandboxCore):
         self, event: str, data: dict[str, Any] | Callable[[GatewaySession], dict[str, Any]]
     ) -> list[asyncio.Future[None]]:
         """Dispatch an event to every live session that should see it (intents, shard, content redaction)."""
-        before = set(self.state.pending_frames)
+        sent: list[asyncio.Future[None]] = []
         canonical = data if isinstance(data, dict) else None
         for session in self.live_sessions():
-            payload = data(session) if callable(data) else copy.deepcopy(data)
+            payload = data(session) if callable(data) else json_copy(data)
             if canonical is None:
                 canonical = payload
             if not self._session_wants(session, event, payload):
@@ -252,11 +254,13 @@ class Gateway(SandboxCore):
                 payload = self.redact(payload)
             if event == "GUILD_CREATE":
                 session.guild_ids.add(int(payload["id"]))
-            self._emit_to(session, event, payload, record=False)
+            future = self._emit_to(session, event, payload, record=False)
+            if future is not None:
+                sent.append(future)
         if canonical is not None:
-            self.dispatched.append((event, copy.deepcopy(canonical)))
+            self.dispatched.append((event, json_copy(canonical)))
         self.notify()
-        return [f for f in self.state.pending_frames if f not in before]
+        return sent
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Raw escape hatch: dispatch any event (intent-filtered, sequenced, buffered for RESUME)."""
@@ -382,7 +386,7 @@ class Gateway(SandboxCore):
                 await self._close(conn, 4010, "Invalid shard.")
                 return
             shard = (int(shard[0]), int(shard[1]))
-        self.identify_payloads.append(copy.deepcopy(data))
+        self.identify_payloads.append(json_copy(data))
         self.intents = intents
         threshold = min(max(int(data.get("large_threshold", 50)), 50), 250)
         session = GatewaySession(
@@ -393,7 +397,7 @@ class Gateway(SandboxCore):
         self.state.sessions[session.id] = session
         guild_ids = [gid for gid in self.state.guilds if session.owns_guild(gid)]
         session.guild_ids.update(guild_ids)
-        bot_user = copy.deepcopy(self.state.users[self.bot_user_id])
+        bot_user = json_copy(self.state.users[self.bot_user_id])
         bot_user.update(verified=True, mfa_enabled=False, email=None, bot=True)
         ready: dict[str, Any] = {
             "v": API_VERSION,
@@ -443,7 +447,7 @@ class Gateway(SandboxCore):
         return flags
 
     async def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
-        self.resume_payloads.append(copy.deepcopy(data))
+        self.resume_payloads.append(json_copy(data))
         if not self._token_ok(data.get("token")):
             await self._close(conn, 4004, "Authentication failed.")
             return
