@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from bot import i18n
 from bot.roles import MATRIX, REDDIT_ONLY, ROLE_ORDER, Role, refusal_key
 from sandbox.reddit_server import RedditSandbox
@@ -262,13 +260,11 @@ def tree_commands(h: Harness) -> set[str]:
     }
 
 
-@pytest.mark.slow(5)
 async def test_every_cell_of_the_permission_matrix(harness: Harness):
     """Discord-only: every command but the Reddit ones is registered, and each cell behaves."""
     await walk_matrix(harness, reddit=False)
 
 
-@pytest.mark.slow(7)
 async def test_every_cell_of_the_permission_matrix_with_reddit_configured(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):

@@ -396,7 +396,6 @@ async def fuzz(launcher: Launcher) -> Harness:
     return await launcher.start()
 
 
-@pytest.mark.slow(10)
 async def test_every_command_modal_and_button_answers_clearly_and_never_pings(fuzz: Harness):
     h = fuzz
     w = h.world
