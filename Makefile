@@ -25,7 +25,7 @@ $(PYID): FORCE
 $(STAMP): $(PYID) pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check "uv>=0.4"
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
 	@touch $(STAMP)
 
@@ -33,8 +33,10 @@ demo: $(STAMP)
 	$(BIN)/python -m bot demo
 
 # Four workers: most e2e tests wait on sockets and subprocesses, so two cores serve four of them.
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set (as in many containers): otherwise every
+# worker and every bot process the tests start compiles the same sources again, a third of the run.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n 4
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

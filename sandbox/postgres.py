@@ -1,5 +1,9 @@
-"""A throwaway PostgreSQL server for tests and benchmarks: `initdb` into a temporary directory, `pg_ctl
+"""A throwaway PostgreSQL server for tests and benchmarks: a fresh cluster in a temporary directory, `pg_ctl
 start` listening on a unix socket only (no TCP port), stopped and deleted afterwards.
+
+The fresh cluster is a copy of one `initdb` made once and kept in the temporary directory for the next
+servers (per user, PostgreSQL build and initdb options): the test suite starts one server per xdist
+worker, and copying a cluster costs a small fraction of what `initdb` does.
 
 It needs the server binaries (Debian's `postgresql` package puts them in /usr/lib/postgresql/<v>/bin);
 `find_binaries()` says where they are, or None. PostgreSQL refuses to run as root, so under root the
@@ -11,7 +15,9 @@ which is what a test database should be.
 
 from __future__ import annotations
 
+import fcntl
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -20,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 DEFAULT_USER = "microvoice"
+INITDB_OPTIONS = ("--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--wal-segsize=1")
 
 
 def find_binaries() -> Path | None:
@@ -80,13 +87,8 @@ class PostgresServer:
         if self._run_as:
             owner = pwd.getpwnam("postgres")
             os.chown(self.socket_dir, owner.pw_uid, owner.pw_gid)
-        subprocess.run(
-            self._command(
-                str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", self.user,
-                "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
-            ),
-            check=True, capture_output=True,
-        )
+        # A copy keeps owner and modes (cp -a, as root too): the server runs as the template's owner.
+        subprocess.run(["cp", "-a", str(self._template()), str(self.data)], check=True, capture_output=True)
         options = " ".join([
             "-c listen_addresses=''",
             f"-c unix_socket_directories={self.socket_dir}",
@@ -102,6 +104,35 @@ class PostgresServer:
             check=True, capture_output=True,
         )
         self.started = True
+
+    def _template(self) -> Path:
+        """The pristine cluster this server starts from: made by `initdb` the first time (under a lock,
+        as xdist's workers start together), then reused; a new PostgreSQL build gets a new one."""
+        initdb = self.bin_dir / "initdb"
+        identity = f"{initdb.resolve()}|{initdb.stat().st_mtime_ns}|{self.user}|{' '.join(INITDB_OPTIONS)}"
+        key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        template = Path(tempfile.gettempdir()) / f"microvoice-pg-template-{os.geteuid()}-{key}"
+        with open(f"{template}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if (template / "PG_VERSION").is_file() and template.stat().st_uid == self._owner_uid():
+                return template
+            shutil.rmtree(template, ignore_errors=True)
+            staging = Path(tempfile.mkdtemp(prefix="microvoice-pg-initdb-"))
+            try:
+                if self._run_as:
+                    os.chmod(staging, 0o755)
+                    os.chown(staging, self._owner_uid(), -1)
+                subprocess.run(
+                    self._command(str(initdb), "-D", str(staging / "data"), "-U", self.user, *INITDB_OPTIONS),
+                    check=True, capture_output=True,
+                )
+                (staging / "data").rename(template)  # whole or not at all
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return template
+
+    def _owner_uid(self) -> int:
+        return pwd.getpwnam("postgres").pw_uid if self._run_as else os.geteuid()
 
     def url(self, database: str = "postgres") -> str:
         """A `postgresql://` URL reaching `database` over the unix socket (asyncpg's `host=` form)."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import secrets
 from typing import Any
 
-from sandbox.discord_server.common import ApiError, Reply, form_error, not_found_error
+from sandbox.discord_server.common import ApiError, Reply, form_error, json_copy, not_found_error
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import COMMAND_NAME_RE
 from sandbox.discord_server.rest import ApiRequest, api_route
@@ -21,7 +20,7 @@ class ApplicationRoutes(SandboxCore):
     # --------------------------------------------------------------------------------------------------------
 
     def _bot_me(self) -> dict[str, Any]:
-        me = copy.deepcopy(self.state.users[self.bot_user_id])
+        me = json_copy(self.state.users[self.bot_user_id])
         me.update(bot=True, verified=True, mfa_enabled=False, locale="en-US", email=None, bio="")
         return me
 
@@ -46,7 +45,7 @@ class ApplicationRoutes(SandboxCore):
     @api_route("GET", "/users/{user_id}")
     async def _get_user(self, req: ApiRequest) -> Any:
         try:
-            return copy.deepcopy(self.state.users[req.id("user_id")])
+            return json_copy(self.state.users[req.id("user_id")])
         except KeyError:
             raise not_found_error(10013, "User") from None
 
@@ -106,9 +105,9 @@ class ApplicationRoutes(SandboxCore):
             "bot_require_code_grant": False,
             "verify_key": hashlib.sha256(self.token.encode()).hexdigest(),
             "flags": self.application_flags(),
-            "owner": copy.deepcopy(self.state.users[self.owner_user_id]),
+            "owner": json_copy(self.state.users[self.owner_user_id]),
             "team": None,
-            "bot": copy.deepcopy(self.state.users[self.bot_user_id]),
+            "bot": json_copy(self.state.users[self.bot_user_id]),
             "redirect_uris": [],
             "interactions_endpoint_url": None,
             "role_connections_verification_url": None,
@@ -253,14 +252,14 @@ class ApplicationRoutes(SandboxCore):
         else:
             command["dm_permission"] = body.get("dm_permission", True)
         if body.get("options"):
-            command["options"] = copy.deepcopy(body["options"])
+            command["options"] = json_copy(body["options"])
         store[command_id] = command
-        return copy.deepcopy(command), existing is None
+        return json_copy(command), existing is None
 
     @api_route("GET", "/applications/{application_id}/commands")
     async def _get_global_commands(self, req: ApiRequest) -> Any:
         store, _ = self._command_store(req)
-        return [copy.deepcopy(c) for c in store.values()]
+        return [json_copy(c) for c in store.values()]
 
     @api_route("GET", "/applications/{application_id}/guilds/{guild_id}/commands")
     async def _get_guild_commands(self, req: ApiRequest) -> Any:
@@ -328,7 +327,7 @@ class ApplicationRoutes(SandboxCore):
 
     @api_route("GET", "/applications/{application_id}/commands/{command_id}")
     async def _get_command(self, req: ApiRequest) -> Any:
-        return copy.deepcopy(self._command(req)[1])
+        return json_copy(self._command(req)[1])
 
     @api_route("GET", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}")
     async def _get_guild_command(self, req: ApiRequest) -> Any:
@@ -342,7 +341,7 @@ class ApplicationRoutes(SandboxCore):
         self._validate_command(merged, [])
         command.update({k: v for k, v in body.items() if k != "id"})
         command["version"] = str(self.state.ids.next())
-        return copy.deepcopy(command)
+        return json_copy(command)
 
     @api_route("PATCH", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}")
     async def _patch_guild_command(self, req: ApiRequest) -> Any:

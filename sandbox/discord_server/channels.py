@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +10,7 @@ from sandbox.discord_server.common import (
     ApiError,
     form_error,
     iso,
+    json_copy,
     missing_permissions,
     not_found_error,
     public_copy,
@@ -278,7 +278,7 @@ class ChannelRoutes(SandboxCore):
     @api_route("POST", "/channels/{channel_id}/threads")
     async def _thread_without_message(self, req: ApiRequest) -> Any:
         channel = self.stored_channel(req.id("channel_id"))
-        body = copy.deepcopy(req.obj())
+        body = json_copy(req.obj())
         if channel["type"] in (CH_FORUM, CH_MEDIA):
             return self.create_forum_post(channel, body, req.files, self.bot_user_id)
         if channel["type"] not in (CH_TEXT, CH_NEWS):

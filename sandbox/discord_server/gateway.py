@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 import secrets
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from sandbox.discord_server.common import json_copy
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
     API_VERSION,
@@ -89,14 +89,6 @@ def _zstd_available() -> bool:
         except ImportError:
             return False
     return True
-
-
-def copy_payload(data: Any) -> Any:
-    """A deep copy of a JSON payload (a JSON round trip: several times faster than `copy.deepcopy`)."""
-    try:
-        return orjson.loads(orjson.dumps(data))
-    except TypeError:  # not plain JSON (or an integer beyond 64 bits)
-        return copy.deepcopy(data)
 
 
 def encode_frame(frame: dict[str, Any]) -> str:
@@ -233,7 +225,7 @@ class Gateway(SandboxCore):
         """Give ``data`` the session's next sequence number, buffer it for RESUME and send it if connected
         (the future of its delivery, or None when the session has no connection now)."""
         if op == OP_DISPATCH and record and event is not None:
-            self.dispatched.append((event, copy_payload(data)))
+            self.dispatched.append((event, json_copy(data)))
         if op == OP_DISPATCH:
             session.seq += 1
             frame = {"t": event, "s": session.seq, "op": op, "d": data}
@@ -258,7 +250,7 @@ class Gateway(SandboxCore):
         futures: list[asyncio.Future[None]] = []
         canonical = data if isinstance(data, dict) else None
         for session in self.live_sessions():
-            payload = data(session) if callable(data) else copy_payload(data)
+            payload = data(session) if callable(data) else json_copy(data)
             if canonical is None:
                 canonical = payload
             if not self._session_wants(session, event, payload):
@@ -274,7 +266,7 @@ class Gateway(SandboxCore):
             if future is not None and not future.done():
                 futures.append(future)
         if canonical is not None:
-            self.dispatched.append((event, copy_payload(canonical)))
+            self.dispatched.append((event, json_copy(canonical)))
         self.notify()
         return futures
 
@@ -402,7 +394,7 @@ class Gateway(SandboxCore):
                 await self._close(conn, 4010, "Invalid shard.")
                 return
             shard = (int(shard[0]), int(shard[1]))
-        self.identify_payloads.append(copy.deepcopy(data))
+        self.identify_payloads.append(json_copy(data))
         self.intents = intents
         threshold = min(max(int(data.get("large_threshold", 50)), 50), 250)
         session = GatewaySession(
@@ -413,7 +405,7 @@ class Gateway(SandboxCore):
         self.state.sessions[session.id] = session
         guild_ids = [gid for gid in self.state.guilds if session.owns_guild(gid)]
         session.guild_ids.update(guild_ids)
-        bot_user = copy.deepcopy(self.state.users[self.bot_user_id])
+        bot_user = json_copy(self.state.users[self.bot_user_id])
         bot_user.update(verified=True, mfa_enabled=False, email=None, bot=True)
         ready: dict[str, Any] = {
             "v": API_VERSION,
@@ -463,7 +455,7 @@ class Gateway(SandboxCore):
         return flags
 
     async def _resume(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
-        self.resume_payloads.append(copy.deepcopy(data))
+        self.resume_payloads.append(json_copy(data))
         if not self._token_ok(data.get("token")):
             await self._close(conn, 4004, "Authentication failed.")
             return

@@ -3,13 +3,13 @@ stickers, invites, events, audit log) the bot may ask for."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sandbox.discord_server.common import (
     ApiError,
     Reply,
     form_error,
+    json_copy,
     missing_permissions,
     not_found_error,
     public_copy,
@@ -250,7 +250,7 @@ class GuildRoutes(SandboxCore):
     async def _get_bans(self, req: ApiRequest) -> Any:
         guild_id = req.id("guild_id")
         self.require_guild_permissions(guild_id, Permissions.BAN_MEMBERS)
-        return list(copy.deepcopy(self.stored_guild(guild_id).bans).values())
+        return list(json_copy(self.stored_guild(guild_id).bans).values())
 
     @api_route("GET", "/guilds/{guild_id}/bans/{user_id}")
     async def _get_ban(self, req: ApiRequest) -> Any:
@@ -259,7 +259,7 @@ class GuildRoutes(SandboxCore):
         ban = self.stored_guild(guild_id).bans.get(req.id("user_id"))
         if ban is None:
             raise not_found_error(10026, "Ban")
-        return copy.deepcopy(ban)
+        return json_copy(ban)
 
     @api_route("PUT", "/guilds/{guild_id}/bans/{user_id}")
     async def _ban(self, req: ApiRequest) -> Any:
@@ -271,8 +271,8 @@ class GuildRoutes(SandboxCore):
         if user_id in guild.members:
             self.check_hierarchy(guild_id, user_id=user_id)
         reason = req.request.headers.get("X-Audit-Log-Reason")
-        guild.bans[user_id] = {"reason": reason, "user": copy.deepcopy(self.state.users[user_id])}
-        user = copy.deepcopy(self.state.users[user_id])
+        guild.bans[user_id] = {"reason": reason, "user": json_copy(self.state.users[user_id])}
+        user = json_copy(self.state.users[user_id])
         self.emit("GUILD_BAN_ADD", {"guild_id": str(guild_id), "user": user})
         if user_id in guild.members:
             self.remove_member(guild_id, user_id)
@@ -285,7 +285,7 @@ class GuildRoutes(SandboxCore):
         if self.stored_guild(guild_id).bans.pop(user_id, None) is None:
             raise not_found_error(10026, "Ban")
         self.emit(
-            "GUILD_BAN_REMOVE", {"guild_id": str(guild_id), "user": copy.deepcopy(self.state.users[user_id])}
+            "GUILD_BAN_REMOVE", {"guild_id": str(guild_id), "user": json_copy(self.state.users[user_id])}
         )
         return None
 
@@ -377,11 +377,11 @@ class GuildRoutes(SandboxCore):
 
     @api_route("GET", "/guilds/{guild_id}/emojis")
     async def _get_emojis(self, req: ApiRequest) -> Any:
-        return copy.deepcopy(self.stored_guild(req.id("guild_id")).data["emojis"])
+        return json_copy(self.stored_guild(req.id("guild_id")).data["emojis"])
 
     @api_route("GET", "/guilds/{guild_id}/stickers")
     async def _get_stickers(self, req: ApiRequest) -> Any:
-        return copy.deepcopy(self.stored_guild(req.id("guild_id")).data["stickers"])
+        return json_copy(self.stored_guild(req.id("guild_id")).data["stickers"])
 
     @api_route("GET", "/guilds/{guild_id}/invites")
     async def _get_invites(self, req: ApiRequest) -> Any:

@@ -3,13 +3,12 @@ clicks, select menus and modal submits, plus the handle tests await on."""
 
 from __future__ import annotations
 
-import copy
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sandbox.discord_server.common import b64, public_copy
+from sandbox.discord_server.common import b64, json_copy, public_copy
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import ALL_PERMISSIONS, SELECT_TYPES, Permissions
 from sandbox.discord_server.recording import RecordedCall
@@ -56,10 +55,11 @@ class Interaction:
         return f"<Interaction id={self.id} type={self._state.type} responded={self._state.response_type}>"
 
     def _is_callback(self, call: RecordedCall) -> bool:
+        # The cheap path test first: it rules out nearly every call of a long session.
         return (
-            call.status != 0
+            call.path.startswith(f"/interactions/{self.id}/")
+            and call.status != 0
             and call.matches("POST", "/interactions/{}/{}/callback")
-            and call.path.startswith(f"/interactions/{self.id}/")
         )
 
     async def response(self, timeout: float = 5) -> RecordedCall:  # noqa: ASYNC109
@@ -101,7 +101,7 @@ class Interaction:
     @property
     def modal(self) -> dict[str, Any] | None:
         """The modal the bot opened in response (callback type 9), if any."""
-        return copy.deepcopy(self._state.modal)
+        return json_copy(self._state.modal)
 
 
 class Interactions(SandboxCore):
@@ -132,7 +132,7 @@ class Interactions(SandboxCore):
             "total_message_sent",
             "permission_overwrites",
         )
-        resolved = {k: copy.deepcopy(channel[k]) for k in keys if k in channel}
+        resolved = {k: json_copy(channel[k]) for k in keys if k in channel}
         resolved["permissions"] = str(user_perms)
         return resolved
 
@@ -191,7 +191,7 @@ class Interactions(SandboxCore):
             payload["channel"].pop("_recipient_id", None)
             payload["authorizing_integration_owners"] = {"1": str(user_id)}
             payload["context"] = 1
-            payload["user"] = copy.deepcopy(self.state.users[user_id])
+            payload["user"] = json_copy(self.state.users[user_id])
         if message is not None:
             payload["message"] = message
         state = InteractionState(
@@ -278,7 +278,7 @@ class Interactions(SandboxCore):
         entity_id = int(getattr(value, "id", value))
         guild = self.state.guilds.get(guild_id) if guild_id is not None else None
         if kind in (6, 9) and entity_id in self.state.users:
-            resolved.setdefault("users", {})[str(entity_id)] = copy.deepcopy(self.state.users[entity_id])
+            resolved.setdefault("users", {})[str(entity_id)] = json_copy(self.state.users[entity_id])
             if guild is not None and entity_id in guild.members:
                 perms = self.compute_permissions(int(guild.data["id"]), entity_id, channel_id)
                 member = self.member_payload(

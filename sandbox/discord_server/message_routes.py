@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sandbox.discord_server.common import ApiError, form_error, iso, snowflake_time, utcnow
+from sandbox.discord_server.common import ApiError, form_error, iso, json_copy, snowflake_time, utcnow
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
     ALL_PERMISSIONS,
@@ -130,7 +129,7 @@ class MessageRoutes(SandboxCore):
     @api_route("POST", "/channels/{channel_id}/messages")
     async def _post_message(self, req: ApiRequest) -> Any:
         channel = self.stored_channel(req.id("channel_id"))
-        payload = copy.deepcopy(req.obj())
+        payload = json_copy(req.obj())
         perms = self._check_can_send(channel, payload, req.files)
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
@@ -307,7 +306,7 @@ class MessageRoutes(SandboxCore):
             "type": 1 if burst else 0,
             "message_id": stored["id"],
             "channel_id": stored["channel_id"],
-            "emoji": copy.deepcopy(emoji),
+            "emoji": json_copy(emoji),
             "burst": burst,
         }
         guild_id = stored.get("_guild_id")
@@ -384,7 +383,7 @@ class MessageRoutes(SandboxCore):
         users = sorted(entry["burst_users"] if req.query.get("type") == "1" else entry["users"])
         after = int(req.query.get("after", 0))
         limit = int(req.query.get("limit", 25))
-        return [copy.deepcopy(self.state.users[u]) for u in users if u > after][:limit]
+        return [json_copy(self.state.users[u]) for u in users if u > after][:limit]
 
     @api_route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
     async def _clear_emoji(self, req: ApiRequest) -> Any:

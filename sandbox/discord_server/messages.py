@@ -4,7 +4,6 @@ Discord does it, attachments, mentions, creation, edits and deletion."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import mimetypes
 import re
@@ -13,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.discord_server.common import ApiError, form_error, iso, snowflake_time, utcnow
+from sandbox.discord_server.common import ApiError, form_error, iso, json_copy, snowflake_time, utcnow
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
     ALL_PERMISSIONS,
@@ -48,7 +47,7 @@ class MessageBuilding(SandboxCore):
     @staticmethod
     def assign_component_ids(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Discord fills in missing numeric component ``id``s with an increasing sequence."""
-        components = copy.deepcopy(components)
+        components = json_copy(components)
         walked = list(MessageBuilding.walk_components(components))
         used = {c["id"] for c in walked if isinstance(c.get("id"), int)}
         counter = 0
@@ -206,7 +205,7 @@ class MessageBuilding(SandboxCore):
         for index, spec in enumerate(specs):
             raw_id = spec.get("id")
             if existing is not None and str(raw_id) in existing:
-                result.append(copy.deepcopy(existing[str(raw_id)]))
+                result.append(json_copy(existing[str(raw_id)]))
                 continue
             try:
                 filename, data = by_index[int(raw_id)]
@@ -298,7 +297,7 @@ class MessageBuilding(SandboxCore):
             replied = bool(allowed.get("replied_user", False))
         if reply_author is not None and replied and reply_author not in user_ids:
             user_ids.append(reply_author)
-        return [copy.deepcopy(self.state.users[u]) for u in user_ids], [str(r) for r in role_ids], everyone
+        return [json_copy(self.state.users[u]) for u in user_ids], [str(r) for r in role_ids], everyone
 
     def create_stored_message(
         self,
@@ -367,7 +366,7 @@ class MessageBuilding(SandboxCore):
             "components": self.assign_component_ids(payload.get("components") or []),
             "id": str(message_id),
             "channel_id": str(channel_id),
-            "author": copy.deepcopy(author),
+            "author": json_copy(author),
             "pinned": False,
             "mention_everyone": everyone,
             "tts": bool(payload.get("tts", False)),
@@ -528,7 +527,7 @@ class MessageBuilding(SandboxCore):
             if payload.get("content") or payload.get("embeds"):
                 raise form_error(["content"], "MESSAGE_FORWARD_INVALID", "Forwards cannot have content")
             snapshot = {
-                key: copy.deepcopy(target[key])
+                key: json_copy(target[key])
                 for key in (
                     "type",
                     "content",

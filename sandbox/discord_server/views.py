@@ -3,12 +3,11 @@ objects (members, guilds, messages) rendered from stored data."""
 
 from __future__ import annotations
 
-import copy
 import time
 from datetime import datetime
 from typing import Any
 
-from sandbox.discord_server.common import not_found_error, public_copy, utcnow
+from sandbox.discord_server.common import json_copy, not_found_error, public_copy, utcnow
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.gateway import GatewaySession
 from sandbox.discord_server.protocol import ALL_PERMISSIONS, THREAD_TYPES, Intents, Permissions
@@ -22,7 +21,7 @@ class StateViews(SandboxCore):
     # --------------------------------------------------------------------------------------------------------
 
     def user(self, user_id: int) -> dict[str, Any]:
-        return copy.deepcopy(self.state.users[user_id])
+        return json_copy(self.state.users[user_id])
 
     def guild(self, guild_id: int) -> dict[str, Any]:
         return self.guild_object(guild_id)
@@ -35,7 +34,7 @@ class StateViews(SandboxCore):
 
     def channel_overwrites(self, channel_id: int) -> list[dict[str, Any]]:
         """Current permission overwrites of a channel."""
-        return copy.deepcopy(self.state.channels[channel_id]["permission_overwrites"])
+        return json_copy(self.state.channels[channel_id]["permission_overwrites"])
 
     def messages(self, channel_id: int) -> list[dict[str, Any]]:
         """Messages in a channel, oldest first, REST-shaped (ephemeral interaction replies are not listed)."""
@@ -75,7 +74,7 @@ class StateViews(SandboxCore):
         """Synced application commands (global, or for one guild)."""
         state = self.state
         store = state.global_commands if guild_id is None else state.guild_commands.get(guild_id, {})
-        return [copy.deepcopy(c) for c in store.values()]
+        return [json_copy(c) for c in store.values()]
 
     def compute_permissions(self, guild_id: int, user_id: int, channel_id: int | None = None) -> int:
         """Discord's permission algorithm: role permissions, Administrator/owner, then channel overwrites."""
@@ -133,18 +132,18 @@ class StateViews(SandboxCore):
     ) -> dict[str, Any]:
         guild = self.stored_guild(guild_id)
         try:
-            member = copy.deepcopy(guild.members[user_id])
+            member = json_copy(guild.members[user_id])
         except KeyError:
             raise not_found_error(10007, "Member") from None
         if with_user:
-            member["user"] = copy.deepcopy(self.state.users[user_id])
+            member["user"] = json_copy(self.state.users[user_id])
         if permissions is not None:
             member["permissions"] = str(permissions)
         return member
 
     def guild_object(self, guild_id: int, *, with_counts: bool = False) -> dict[str, Any]:
         guild = self.stored_guild(guild_id)
-        data = copy.deepcopy(guild.data)
+        data = json_copy(guild.data)
         data["roles"] = self.roles(guild_id)
         data["region"] = "deprecated"
         if with_counts:
@@ -233,7 +232,7 @@ class StateViews(SandboxCore):
                     "burst_me": self.bot_user_id in burst,
                     "burst_colors": ["#f5c400"] if burst else [],
                     "burst_count": len(burst),
-                    "emoji": copy.deepcopy(reaction["emoji"]),
+                    "emoji": json_copy(reaction["emoji"]),
                 }
             )
         return out

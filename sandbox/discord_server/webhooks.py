@@ -3,12 +3,11 @@ routes (which Discord serves as webhook messages)."""
 
 from __future__ import annotations
 
-import copy
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.discord_server.common import ApiError, form_error, not_found_error, public_copy
+from sandbox.discord_server.common import ApiError, form_error, json_copy, not_found_error, public_copy
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.interactions import InteractionState
 from sandbox.discord_server.protocol import (
@@ -53,7 +52,7 @@ class WebhookRoutes(SandboxCore):
             "id": str(webhook_id),
             "name": name,
             "type": 1,
-            "user": copy.deepcopy(self.state.users[creator]),
+            "user": json_copy(self.state.users[creator]),
             "token": secrets.token_urlsafe(51),
         }
         self.state.webhooks[webhook_id] = webhook
@@ -161,7 +160,7 @@ class WebhookRoutes(SandboxCore):
     @api_route("POST", "/webhooks/{webhook_id}/{webhook_token}", auth=False)
     async def _execute_webhook(self, req: ApiRequest) -> Any:
         interaction = self._interaction_for_token(req)
-        payload = copy.deepcopy(req.obj())
+        payload = json_copy(req.obj())
         if interaction is not None:
             return self._followup(interaction, payload, req.files)
         webhook = self._webhook(req, check_token=True)
@@ -269,7 +268,7 @@ class WebhookRoutes(SandboxCore):
 
     def _interaction_extra(self, state: InteractionState, *, followup: bool = False) -> dict[str, Any]:
         """application_id, webhook_id, interaction_metadata (+ legacy ``interaction``) of replies."""
-        user = copy.deepcopy(self.state.users[state.user_id])
+        user = json_copy(self.state.users[state.user_id])
         metadata: dict[str, Any] = {
             "id": str(state.id),
             "type": state.type,

@@ -3,13 +3,12 @@ as its users (messages, edits, reactions, threads)."""
 
 from __future__ import annotations
 
-import copy
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sandbox.discord_server.common import iso, not_found_error, public_copy, snowflake_time, utcnow
+from sandbox.discord_server.common import iso, json_copy, not_found_error, public_copy, snowflake_time, utcnow
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
     ALL_PERMISSIONS,
@@ -363,7 +362,7 @@ class WorldBuilding(SandboxCore):
         guild.members.pop(user_id, None)
         self.emit(
             "GUILD_MEMBER_REMOVE",
-            {"guild_id": str(guild_id), "user": copy.deepcopy(self.state.users[user_id])},
+            {"guild_id": str(guild_id), "user": json_copy(self.state.users[user_id])},
         )
 
     def add_webhook(self, channel_id: int, name: str = "Captain Hook", *, user_id: int | None = None) -> int:
@@ -384,7 +383,7 @@ class WorldBuilding(SandboxCore):
             "type": CH_DM,
             "last_message_id": None,
             "flags": 0,
-            "recipients": [copy.deepcopy(self.state.users[user_id])],
+            "recipients": [json_copy(self.state.users[user_id])],
             "_recipient_id": user_id,
         }
         self.state.channel_messages[cid] = []
