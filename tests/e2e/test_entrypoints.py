@@ -77,7 +77,10 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     assert "OK: recorded counts equal what was sent" in out
     assert "/microvoice status" in out
     # The brand side, through the same bot: partners only, disclosed posts, a draw anyone can verify.
-    assert "Only the 3 partners are listed;" in out
+    # How many members the small simulated community lists depends on where the UTC day boundary
+    # falls in its two days; every listed partner opted in, and only they are listed.
+    listed = re.search(r"Only the (\d+) partners are listed;", out)
+    assert listed is not None and int(listed.group(1)) == out.count(" accepts: ") >= 1
     assert "Opening post, first line: Ad · Gifted product from Northwind Coffee" in out
     assert "Opening post, first line: פרסומת · " in out
     assert "   verified: the revealed seed matches the commitment" in out
@@ -88,7 +91,10 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     # a community giveaway ended early, a topic's voices, an export, the audit log; names, not raw ids.
     assert "in the thread (2 posts), every one disclosed:" in out
     assert "the channel's overwrites and topic are exactly as before" in out
-    assert "2 of 3 claimed codes redeemed: 67% conversion" in out
+    codes = re.search(r"(\d+) of (\d+) claimed codes? redeemed: (\d+)% conversion", out)
+    assert codes is not None, "the conversion report"
+    redeemed, claimed, share = map(int, codes.groups())
+    assert 1 <= redeemed <= claimed and share == round(100 * redeemed / claimed)
     assert "Opening post: Community giveaway (no advertising mark)" in out
     assert "/voices top topic:#" in out and ".json: " in out and "17. The audit log" in out
     assert not re.search(r"<[#@]&?\d+>|<t:\d+", out), re.findall(r".*<[#@]&?\d+>.*", out)[:3]
