@@ -100,3 +100,16 @@ def test_wheel_packages_leave_the_sandbox_out():
     packages = setuptools.find_packages(where=str(ROOT), include=config["include"])
     assert "bot" in packages and "cogs" in packages
     assert not [p for p in packages if p.split(".")[0] in {"sandbox", "tests", "bench"}]
+
+
+def test_the_wheel_carries_every_migration():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {
+        path.relative_to(ROOT).as_posix()
+        for target, patterns in data.items()
+        if target.startswith("share/microvoice/migrations")
+        for pattern in patterns
+        for path in ROOT.glob(pattern)
+    }
+    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "migrations").rglob("*.sql")}
+    assert shipped == on_disk and len(on_disk) >= 18
