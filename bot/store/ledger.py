@@ -29,7 +29,7 @@ from typing import Any
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import StoreBase
 from bot.store.postgres import Dialects, connect_postgres
-from bot.store.reports import REPORT_FEEDS
+from bot.store.reports import PG_OWN_ROW, REPORT_FEEDS
 
 #: Page cache of the ingest writer's connection, in KiB. The writer touches the right-hand pages of
 #: the ledger's indexes and the current days of the aggregates; a cache as large as the main
@@ -71,9 +71,8 @@ _MESSAGE_AUTHOR = """
      LIMIT 1
 """
 _DAY = "CAST(julianday(created_at) - 2440587.5 AS INTEGER)"
-# PostgreSQL: the rows of the batch are those above :after that this transaction wrote (other processes
-# may commit rows in the same id range meanwhile; see bot/store/reports.py).
-_PG_OWN = "CAST(CAST({alias}xmin AS text) AS BIGINT) = txid_current() % 4294967296"
+# PostgreSQL: the rows of the batch are those above :after that this transaction wrote (`PG_OWN_ROW`;
+# other processes may commit rows in the same id range meanwhile, see bot/store/reports.py).
 # The aggregates, fed from the rows this batch inserted (ids above :after), in this order, each in
 # SQLite's text and PostgreSQL's (conflict targets named, updated columns qualified, keys in order).
 _FEED_ENGAGEMENT = Dialects(
@@ -92,7 +91,7 @@ _FEED_ENGAGEMENT = Dialects(
     SELECT community_id, channel_id, actor_id, target_id, microvoice_day(created_at),
            CASE kind WHEN 'message' THEN 'thread_reply' ELSE kind END, count(*)
       FROM events
-     WHERE id > :after AND {_PG_OWN.format(alias="")} AND target_id IS NOT NULL
+     WHERE id > :after AND {PG_OWN_ROW.format(alias="")} AND target_id IS NOT NULL
        AND target_id <> actor_id AND kind IN ('reply', 'reaction', 'message', 'comment')
      GROUP BY 1, 2, 3, 4, 5, 6
      ORDER BY 1, 2, 3, 4, 5, 6
@@ -127,7 +126,7 @@ _RETRACT_REACTIONS = Dialects(
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
            AND r.actor_id = u.actor_id
-         WHERE u.id > :after AND {_PG_OWN.format(alias="u.")} AND u.kind = 'unreaction'
+         WHERE u.id > :after AND {PG_OWN_ROW.format(alias="u.")} AND u.kind = 'unreaction'
            AND u.target_id IS NOT NULL AND u.target_id <> u.actor_id
          GROUP BY 1, 2, 3, 4, 5
     )
@@ -149,7 +148,7 @@ _FEED_ACTIVITY = Dialects(
     f"""
     INSERT INTO activity_daily AS a (community_id, channel_id, member_id, day, kind, n)
     SELECT community_id, channel_id, actor_id, microvoice_day(created_at), kind, count(*)
-      FROM events WHERE id > :after AND {_PG_OWN.format(alias="")}
+      FROM events WHERE id > :after AND {PG_OWN_ROW.format(alias="")}
      GROUP BY 1, 2, 3, 4, 5
      ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (community_id, channel_id, member_id, day, kind) DO UPDATE SET n = a.n + excluded.n
@@ -167,7 +166,7 @@ _ADVANCE_CURSORS = Dialects(
     INSERT INTO channel_cursors AS c (platform, community_id, channel_id, last_message_id)
     SELECT platform, community_id, channel_id, max(CAST(source_id AS BIGINT))
       FROM events
-     WHERE id > :after AND {_PG_OWN.format(alias="")} AND platform = 'discord'
+     WHERE id > :after AND {PG_OWN_ROW.format(alias="")} AND platform = 'discord'
        AND kind IN ('message', 'reply') AND source_id ~ '^[0-9]{{1,18}}$'
      GROUP BY 1, 2, 3
      ORDER BY 1, 2, 3

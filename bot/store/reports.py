@@ -30,9 +30,11 @@ _EPOCH = (
 # rows in the same id range meanwhile, so it is also the rows this transaction wrote (`xmin`, the
 # inserting transaction's id, against this one's, both as 32-bit transaction ids); keys are upserted
 # in order, so two processes updating the same counters never wait on each other in a cycle.
+#: PostgreSQL: an `events` row (of the table or of `alias.`) that this transaction wrote.
+PG_OWN_ROW = "CAST(CAST({alias}xmin AS text) AS BIGINT) = txid_current() % 4294967296"
 _BATCH = (
     "FROM events NOT INDEXED WHERE id > :after",
-    "FROM events WHERE id > :after AND CAST(CAST(xmin AS text) AS BIGINT) = txid_current() % 4294967296",
+    f"FROM events WHERE id > :after AND {PG_OWN_ROW.format(alias='')}",
 )
 
 
