@@ -121,7 +121,8 @@ class GatewayRecorder:
         if guild is None:
             self._original["MESSAGE_CREATE"](data)
             return
-        seen = seen_payload(data, guild)
+        channel = guild.get_channel_or_thread(int(data["channel_id"]))
+        seen = seen_payload(data, guild, channel)
         self.recorder.message(seen)
         if (
             seen.author_is_bot
@@ -131,7 +132,6 @@ class GatewayRecorder:
         ):
             self._original["MESSAGE_CREATE"](data)
             return
-        channel = guild.get_channel_or_thread(seen.channel_id)
         if channel is not None and isinstance(channel, RECORDED_CHANNELS):
             channel.last_message_id = seen.message_id  # as discord.py's parser keeps it
 

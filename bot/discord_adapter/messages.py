@@ -79,7 +79,9 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
     )
 
 
-def seen_payload(data: Mapping[str, Any], guild: discord.Guild) -> SeenMessage:
+def seen_payload(
+    data: Mapping[str, Any], guild: discord.Guild, channel: Any = None
+) -> SeenMessage:
     """The same record as `seen_message`, read from a MESSAGE_CREATE payload of `guild` (Discord's
     documented message object: `author`, partial `member`, `message_reference`, `referenced_message`,
     `webhook_id`, `type`) without building a `discord.Message`. Known channels and members come from
@@ -88,7 +90,8 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild) -> SeenMessage:
     channel_id = int(data["channel_id"])
     author = data["author"]
     author_id = int(author["id"])
-    channel = guild.get_channel_or_thread(channel_id)
+    if channel is None:  # the caller may have looked it up already
+        channel = guild.get_channel_or_thread(channel_id)
     reply_to: int | None = None
     reply_author: int | None = None
     reply_bot = False
