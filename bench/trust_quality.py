@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -387,6 +387,10 @@ def attack_of(com: SimCommunity) -> dict[int, str]:
 
 
 METHODS = ("Microvoice", "message count", "reactions received", "plain TrustRank")
+#: `--control`: Microvoice on the same community with every manipulator's account excluded (as a
+#: moderator's exclusion removes it). What the ranking loses there, it loses on genuine members alone:
+#: its own measure disagreeing with the genuine-voice rule, not an attack taking a place.
+CONTROL = "Microvoice, no manipulators"
 
 
 @dataclass(frozen=True)
@@ -433,13 +437,18 @@ def evaluate(
     *,
     with_baselines: bool = True,
     params: trust.TrustParams | None = None,
+    control: bool = False,
 ) -> list[Quality]:
-    """Microvoice (first) and the baselines on one community."""
+    """Microvoice (first), with `control` the CONTROL ranking, and the baselines on one community."""
     led = ledger(com)
-    edges, facts = edges_of(com, led), member_facts(com)
+    edges, facts, posts = edges_of(com, led), member_facts(com), posts_of(com, led)
     voices = genuine_voices(com, led)
-    top = microvoice(com, edges, facts, posts_of(com, led), params)
+    top = microvoice(com, edges, facts, posts, params)
     rows = [score(com, scenario, "Microvoice", top, voices)]
+    if control:
+        manipulators = frozenset().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
+        clean = replace(facts, excluded=facts.excluded | manipulators)
+        rows.append(score(com, scenario, CONTROL, microvoice(com, edges, clean, posts, params), voices))
     if with_baselines:
         rows += [score(com, scenario, name, top, voices) for name, top in baselines(led).items()]
         rows.append(score(com, scenario, "plain TrustRank", plain_trustrank(com, edges, facts), voices))
@@ -457,7 +466,7 @@ def size_of(q: Quality) -> str:
 def sweep_table(results: Sequence[Quality]) -> list[str]:
     """Per community size and method: runs, passes, precision@10 and manipulators in the top 20."""
     lines = [
-        f"  {'members':<9}{'method':<20}{'runs':>5}{'PASS':>6}{'min P@10':>10}{'mean P@10':>11}"
+        f"  {'members':<9}{'method':<29}{'runs':>5}{'PASS':>6}{'min P@10':>10}{'mean P@10':>11}"
         f"{'max manip@20':>14}{'runs with manip@20':>20}"
     ]
     groups: dict[tuple[str, str], list[Quality]] = {}
@@ -466,7 +475,7 @@ def sweep_table(results: Sequence[Quality]) -> list[str]:
     for (size, method), rows in groups.items():
         p10 = [q.p10 for q in rows]
         lines.append(
-            f"  {size:<9}{method:<20}{len(rows):>5}{sum(map(passed, rows)):>6}{min(p10):>10.2f}"
+            f"  {size:<9}{method:<29}{len(rows):>5}{sum(map(passed, rows)):>6}{min(p10):>10.2f}"
             f"{sum(p10) / len(p10):>11.2f}{max(q.manipulators for q in rows):>14}"
             f"{sum(q.manipulators > 0 for q in rows):>20}"
         )
@@ -494,7 +503,7 @@ def attack_table(results: Sequence[Quality]) -> list[str]:
 
 def quality_table(results: Sequence[Quality]) -> list[str]:
     lines = [
-        f"  {'scenario':<20}{'method':<20}{'P@10':>6}{'P@20':>7}{'manip@20':>10}"
+        f"  {'scenario':<20}{'method':<29}{'P@10':>6}{'P@20':>7}{'manip@20':>10}"
         "  attacks in top 20",
     ]
     for q in results:
@@ -503,7 +512,7 @@ def quality_table(results: Sequence[Quality]) -> list[str]:
         if q.method == "Microvoice":
             verdict = "  PASS" if passed(q) else "  FAIL"
         lines.append(
-            f"  {q.scenario:<20}{q.method:<20}{q.p10:>6.2f}{q.p20:>7.2f}{q.manipulators:>10}"
+            f"  {q.scenario:<20}{q.method:<29}{q.p10:>6.2f}{q.p20:>7.2f}{q.manipulators:>10}"
             f"  {roles}{verdict}"
         )
     return lines
@@ -860,24 +869,30 @@ def speed_table(s: Speed) -> list[str]:
 # ----------------------------------------------------------------------------------------------- main
 
 
-def _quality_run(sc: Scenario, params: dict[str, Any] | None = None) -> tuple[list[Quality], float]:
+def _quality_run(
+    sc: Scenario, params: dict[str, Any] | None = None, control: bool = False
+) -> tuple[list[Quality], float]:
     t0 = time.perf_counter()
     com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
-    rows = evaluate(com, sc.name, params=trust.TrustParams(**params) if params else None)
+    rows = evaluate(com, sc.name, params=trust.TrustParams(**params) if params else None, control=control)
     return rows, time.perf_counter() - t0
 
 
 def quality(
-    scenarios: Sequence[Scenario], *, jobs: int = 1, params: dict[str, Any] | None = None
+    scenarios: Sequence[Scenario],
+    *,
+    jobs: int = 1,
+    params: dict[str, Any] | None = None,
+    control: bool = False,
 ) -> list[Quality]:
     """Every scenario's rows, in scenario order; `jobs` processes run them side by side. `params`
-    are `TrustParams` fields to change from the defaults."""
+    are `TrustParams` fields to change from the defaults; `control` adds the CONTROL ranking."""
     results: list[Quality] = []
     if jobs <= 1:
-        done = (_quality_run(sc, params) for sc in scenarios)
+        done = (_quality_run(sc, params, control) for sc in scenarios)
     else:
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        done = pool.map(_quality_run, scenarios, [params] * len(scenarios))
+        done = pool.map(_quality_run, scenarios, [params] * len(scenarios), [control] * len(scenarios))
     try:
         for sc, (rows, seconds) in zip(scenarios, done, strict=True):
             _progress(f"{sc.name} (seed {sc.seed}): simulated and ranked in {seconds:.1f}s")
@@ -917,9 +932,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--seeds", type=int, default=None, help="only the first N seeds of each size (default: all, >= 20)"
     )
+    ap.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="add N to every community's random seed: held-out communities (the defaults were chosen on N=0)",
+    )
+    ap.add_argument(
+        "--control",
+        action="store_true",
+        help="also rank every community without its manipulators (what the ranking loses on genuine members)",
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
     scenarios = QUICK if args.quick else SCENARIOS
+    if args.seed_offset:
+        scenarios = tuple(replace(sc, seed=sc.seed + args.seed_offset) for sc in scenarios)
+        print(f"\n(held-out communities: every random seed shifted by {args.seed_offset})")
     if args.max_members is not None:
         scenarios = tuple(sc for sc in scenarios if sc.members <= args.max_members)
     if args.min_members is not None:
@@ -943,7 +972,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(targets in every run: P@10 ≥ {TARGET_P10} against the genuine voices, "
         f"0 manipulators in the top {TOP})"
     )
-    results = quality(scenarios, jobs=args.jobs)
+    results = quality(scenarios, jobs=args.jobs, control=args.control)
     if args.quick:
         for line in quality_table(results):
             print(line)

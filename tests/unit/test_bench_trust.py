@@ -73,6 +73,15 @@ async def test_numpy_engagement_daily_matches_the_store_triggers(community, led,
     assert len(pairs) > 0 and all(a != t and n >= 1 for a, t, n in pairs)
 
 
+def test_control_ranks_the_community_without_its_manipulators(community):
+    rows = bq.evaluate(community, "smoke", with_baselines=False, control=True)
+    assert [q.method for q in rows] == ["Microvoice", bq.CONTROL]
+    control = rows[1]
+    assert control.manipulators == 0 and control.best == {}  # nobody of any attack left to list
+    assert control.voices == rows[0].voices  # measured against the same genuine voices
+    assert 0.0 <= control.p10 <= 1.0
+
+
 def test_quality_metrics_are_sane(community):
     rows = bq.evaluate(community, "smoke")
     assert [q.method for q in rows] == list(bq.METHODS)
