@@ -353,17 +353,24 @@ def microvoice(
     return [r.member_id for r in ranked]
 
 
-def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
-    """The members a good ranking should list first: the experts, and every other member who is no
-    manipulator and whom at least as many distinct genuine members (no manipulator, brand contact
-    or bot) engage with as with the median expert (replies, reactions, messages in their threads)."""
+def genuine_engagers(com: SimCommunity, led: Ledger) -> dict[int, int]:
+    """Member -> how many distinct genuine members (no manipulator, brand contact or bot) engaged
+    with them (replies, reactions, messages in their threads)."""
     manipulators = set().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
     bad = np.fromiter(manipulators, np.int64, len(manipulators))
     engages = (led.target != 0) & (led.target != led.actor) & (led.kind != KIND_UNREACTION)
     engages &= ~np.isin(led.actor, bad)
     heads, _ = _group(led.target[engages], led.actor[engages])  # one row per distinct pair
     ids, counts = np.unique(led.target[engages][heads], return_counts=True)
-    peers = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+
+
+def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
+    """The members a good ranking should list first: the experts, and every other member who is no
+    manipulator and whom at least as many distinct genuine members engage with as with the median
+    expert (`genuine_engagers`)."""
+    manipulators = set().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
+    peers = genuine_engagers(com, led)
     experts = com.labels["expert"]
     engaged = [peers.get(e, 0) for e in experts]
     bar = float(np.median(engaged)) if experts else np.inf
@@ -404,6 +411,7 @@ class Quality:
     best: dict[str, int]  # attack -> rank of its best-placed manipulator (only those within DEPTH)
     voices: int = 0  # genuine voices in the community
     members: int = 0
+    misplaced: tuple[str, ...] = ()  # with `--why`, a run below the target: its seed, who took which places
 
 
 def score(
@@ -438,13 +446,18 @@ def evaluate(
     with_baselines: bool = True,
     params: trust.TrustParams | None = None,
     control: bool = False,
+    why: bool = False,
 ) -> list[Quality]:
-    """Microvoice (first), with `control` the CONTROL ranking, and the baselines on one community."""
+    """Microvoice (first), with `control` the CONTROL ranking, and the baselines on one community.
+    With `why`, a run below the target says who took which places (`misplaced`)."""
     led = ledger(com)
     edges, facts, posts = edges_of(com, led), member_facts(com), posts_of(com, led)
     voices = genuine_voices(com, led)
     top = microvoice(com, edges, facts, posts, params)
     rows = [score(com, scenario, "Microvoice", top, voices)]
+    if why and rows[0].p10 < TARGET_P10:
+        lines = misplaced(com, led, edges, facts, posts, params or trust.TrustParams(), top, voices)
+        rows[0] = replace(rows[0], misplaced=(f"seed {com.seed}", *lines))
     if control:
         manipulators = frozenset().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
         clean = replace(facts, excluded=facts.excluded | manipulators)
@@ -453,6 +466,47 @@ def evaluate(
         rows += [score(com, scenario, name, top, voices) for name, top in baselines(led).items()]
         rows.append(score(com, scenario, "plain TrustRank", plain_trustrank(com, edges, facts), voices))
     return rows
+
+
+def misplaced(
+    com: SimCommunity,
+    led: Ledger,
+    edges: trust.Edges,
+    facts: trust.MemberFacts,
+    posts: trust.Posts,
+    params: trust.TrustParams,
+    top: Sequence[int],
+    voices: frozenset[int],
+) -> list[str]:
+    """The members placed among the first k (the places precision is measured over) who are no
+    genuine voice, and the voices who are not there, with what the ranking saw of them: distinct
+    genuine engagers, posts, the draw of volume-neutrality, diversity and the share of coordinated
+    engagement, and where a voice would stand without the confidence bar and the draw floor."""
+    k = max(1, min(10, len(voices)))
+    engagers = genuine_engagers(com, led)
+    said = np.isin(led.kind, (KIND_MESSAGE, KIND_REPLY, KIND_THREAD))
+    authors, counts = np.unique(led.actor[said], return_counts=True)
+    wrote = dict(zip(authors.tolist(), counts.tolist(), strict=True))
+    loose = replace(params, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+    unbarred = trust.compute_scope(edges, facts, loose, today=today_of(com), limit=DEPTH, posts=posts)
+    place = {r.member_id: r for r in unbarred}
+
+    def seen(m: int) -> str:
+        text = f"{com.label_of(m)}, {engagers.get(m, 0)} genuine engagers, {wrote.get(m, 0)} posts"
+        r = place.get(m)
+        if r is not None:
+            w = r.why
+            text += f", draw {w['appeal']:.2f}, diversity {w['diversity']:.2f}"
+            text += f", coordinated {w['coordinated']:.2f}"
+        return text
+
+    lines = [f"#{top.index(m) + 1} {seen(m)}" for m in top[:k] if m not in voices]
+    for v in sorted(voices - set(top[:k]), key=lambda v: -engagers.get(v, 0)):
+        where = f"#{top.index(v) + 1}" if v in top else "not listed"
+        if v not in top and v in place:
+            where += f" (#{place[v].rank} without the bars)"
+        lines.append(f"missed, {where}: {seen(v)}")
+    return lines
 
 
 def passed(q: Quality) -> bool:
@@ -870,11 +924,12 @@ def speed_table(s: Speed) -> list[str]:
 
 
 def _quality_run(
-    sc: Scenario, params: dict[str, Any] | None = None, control: bool = False
+    sc: Scenario, params: dict[str, Any] | None = None, control: bool = False, why: bool = False
 ) -> tuple[list[Quality], float]:
     t0 = time.perf_counter()
     com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
-    rows = evaluate(com, sc.name, params=trust.TrustParams(**params) if params else None, control=control)
+    chosen = trust.TrustParams(**params) if params else None
+    rows = evaluate(com, sc.name, params=chosen, control=control, why=why)
     return rows, time.perf_counter() - t0
 
 
@@ -884,15 +939,18 @@ def quality(
     jobs: int = 1,
     params: dict[str, Any] | None = None,
     control: bool = False,
+    why: bool = False,
 ) -> list[Quality]:
     """Every scenario's rows, in scenario order; `jobs` processes run them side by side. `params`
-    are `TrustParams` fields to change from the defaults; `control` adds the CONTROL ranking."""
+    are `TrustParams` fields to change from the defaults; `control` adds the CONTROL ranking, `why`
+    the members who took a failing run's places."""
     results: list[Quality] = []
+    n = len(scenarios)
     if jobs <= 1:
-        done = (_quality_run(sc, params, control) for sc in scenarios)
+        done = (_quality_run(sc, params, control, why) for sc in scenarios)
     else:
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        done = pool.map(_quality_run, scenarios, [params] * len(scenarios), [control] * len(scenarios))
+        done = pool.map(_quality_run, scenarios, [params] * n, [control] * n, [why] * n)
     try:
         for sc, (rows, seconds) in zip(scenarios, done, strict=True):
             _progress(f"{sc.name} (seed {sc.seed}): simulated and ranked in {seconds:.1f}s")
@@ -943,6 +1001,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="also rank every community without its manipulators (what the ranking loses on genuine members)",
     )
+    ap.add_argument(
+        "--why", action="store_true", help="for every run below the target, who took the voices' places"
+    )
     args = ap.parse_args(argv)
     started = time.perf_counter()
     scenarios = QUICK if args.quick else SCENARIOS
@@ -972,13 +1033,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(targets in every run: P@10 ≥ {TARGET_P10} against the genuine voices, "
         f"0 manipulators in the top {TOP})"
     )
-    results = quality(scenarios, jobs=args.jobs, control=args.control)
+    results = quality(scenarios, jobs=args.jobs, control=args.control, why=args.why)
     if args.quick:
         for line in quality_table(results):
             print(line)
     print("\nPer community size (P@10 against the genuine voices; manipulators in the top 20)")
     for line in sweep_table(results):
         print(line)
+    if args.why:
+        print(f"\nRuns below P@10 {TARGET_P10}: who took the voices' places (k = the places measured)")
+        for q in results:
+            if q.misplaced:
+                head, *lines = q.misplaced
+                print(f"  {q.scenario}, {head}: P@k {q.p10:.2f}, k = {max(1, min(10, q.voices))}")
+                print("\n".join(f"    {line}" for line in lines))
     print(f"\nPer attack: best rank any of its manipulators reached, over all {len(scenarios)} runs")
     for line in attack_table(results):
         print(line)

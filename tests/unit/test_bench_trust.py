@@ -10,6 +10,7 @@ import pytest
 
 from bench import trust_quality as bq
 from bot.store import Store
+from bot.trust import TrustParams
 from sandbox.simulator import (
     ATTACKS,
     KIND_MESSAGE,
@@ -80,6 +81,23 @@ def test_control_ranks_the_community_without_its_manipulators(community):
     assert control.manipulators == 0 and control.best == {}  # nobody of any attack left to list
     assert control.voices == rows[0].voices  # measured against the same genuine voices
     assert 0.0 <= control.p10 <= 1.0
+
+
+def test_misplaced_names_who_took_the_places_and_the_voices_missed(community, led):
+    voices = bq.genuine_voices(community, led)
+    edges, facts, posts = bq.edges_of(community, led), bq.member_facts(community), bq.posts_of(community, led)
+    engagers = bq.genuine_engagers(community, led)
+    ordinary = sorted(m for m in community.labels["ordinary"] if m not in voices)
+    k = min(10, len(voices))
+    # A ranking that puts two ordinary members first, then every voice but the last one.
+    ranked = [*ordinary[:2], *sorted(voices)[:-1]]
+    lines = bq.misplaced(community, led, edges, facts, posts, TrustParams(), ranked, voices)
+    taken = [line for line in lines if not line.startswith("missed")]
+    missed = [line for line in lines if line.startswith("missed")]
+    assert [line.split(" ", 1)[0] for line in taken] == ["#1", "#2"]
+    assert f"{engagers.get(ordinary[0], 0)} genuine engagers" in taken[0]
+    assert len(missed) == len(voices - set(ranked[:k]))
+    assert any("not listed" in line for line in missed)  # the last voice is not in this ranking at all
 
 
 def test_quality_metrics_are_sane(community):
