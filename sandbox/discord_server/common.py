@@ -46,8 +46,8 @@ def utcnow() -> datetime:
 
 _ATOMS = (str, int, float, bool, type(None))
 # orjson refuses (TypeError) everything that is not plain JSON under these options, so a round trip
-# through it copies exactly what the wire would carry (a tuple comes back a list, as a client would
-# see it); floats JSON cannot carry are checked for before it is trusted.
+# through it copies exactly what the wire would carry (a tuple comes back a list and a NaN null, as
+# a client would see them).
 _PLAIN = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
@@ -64,21 +64,8 @@ def json_copy(value: Any) -> Any:
             text = orjson.dumps(value, default=_raise, option=_PLAIN)
         except (TypeError, orjson.JSONEncodeError):
             return _copy_items(value)
-        if b"null" in text and _has_special_float(value):
-            return _copy_items(value)
         return orjson.loads(text)
     return _copy_items(value)
-
-
-def _has_special_float(value: Any) -> bool:
-    """Whether a NaN or infinity hides in `value` (orjson writes them as null)."""
-    if isinstance(value, float):
-        return value != value or value in (float("inf"), float("-inf"))
-    if isinstance(value, dict):
-        return any(_has_special_float(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_has_special_float(v) for v in value)
-    return False
 
 
 def _copy_items(value: Any) -> Any:
