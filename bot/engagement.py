@@ -20,9 +20,12 @@ from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, Platform
 from bot.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeenMessage:
-    """One message as the platform showed it: who, where, when, in reply to what. Never its text."""
+    """One message as the platform showed it: who, where, when, in reply to what. Never its text.
+
+    Built once per gateway message and handed straight to the recorder (not frozen: a frozen
+    dataclass's construction costs twice as much, and this one is never kept)."""
 
     community_id: int
     channel_id: int
@@ -190,6 +193,10 @@ class EngagementRecorder:
                 target_id=target,
                 target_message_id=target_message,
             ),
-            members=(self.sighting(m),),
+            members=() if self._sighted(m) else (self.sighting(m),),
             channels=(m.channel,) if m.channel is not None else (),
         )
+
+    def _sighted(self, m: SeenMessage) -> bool:
+        key = (self.platform, m.community_id, m.author_id)
+        return self.ingest.has_sighting(key, m.created_at, m.joined_at)

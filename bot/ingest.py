@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
@@ -67,6 +68,20 @@ class _Batch:
             {**self.channels, **newer.channels},
             max(self.seq, newer.seq),
         )
+
+
+def _merged(seen: MemberSighting, m: MemberSighting) -> MemberSighting:
+    """Two sightings of one member in a batch as one: the earlier time, the newer join time (a member
+    may leave and join again), the first known account age, a bot if either says so."""
+    return MemberSighting(
+        platform=m.platform,
+        community_id=m.community_id,
+        member_id=m.member_id,
+        seen_at=min(seen.seen_at, m.seen_at),
+        joined_at=m.joined_at or seen.joined_at,
+        account_created_at=seen.account_created_at or m.account_created_at,
+        is_bot=seen.is_bot or m.is_bot,
+    )
 
 
 @dataclass
@@ -193,8 +208,10 @@ class Ingest:
             for m in members:
                 key = (m.platform, m.community_id, m.member_id)
                 seen = buffer.members.get(key)
-                if seen is None or m.seen_at < seen.seen_at or (m.joined_at and not seen.joined_at):
+                if seen is None:
                     buffer.members[key] = m
+                elif m.seen_at < seen.seen_at or (m.joined_at and m.joined_at != seen.joined_at):
+                    buffer.members[key] = _merged(seen, m)
             for c in channels:
                 buffer.channels[(c.platform, c.community_id, c.channel_id)] = c
             self._seq += 1
@@ -258,6 +275,18 @@ class Ingest:
                 return False
             self._cond.wait(0.05)
         return True
+
+    def has_sighting(self, key: tuple[str, int, int], seen_at: datetime, joined_at: datetime | None) -> bool:
+        """Whether the buffer already holds a sighting of member `key` that says all one seen at
+        `seen_at` (joined at `joined_at`) would: as early, and the same join time if that one has
+        it. A busy member's messages then carry no sighting of their own. Read without the lock: a
+        buffer the writer took meanwhile is being written with that sighting."""
+        seen = self._buffer.members.get(key)
+        return (
+            seen is not None
+            and seen.seen_at <= seen_at
+            and (joined_at is None or seen.joined_at == joined_at)
+        )
 
     def remember_author(self, platform: str, message_id: int, author_id: int) -> None:
         key = (platform, message_id)

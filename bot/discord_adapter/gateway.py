@@ -4,6 +4,7 @@ socket's reading paused while the ingest writer catches up."""
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -178,9 +179,11 @@ class GatewaySockets:
         for ws in self._sockets():
             socket = getattr(ws, "socket", None)
             receive = getattr(socket, "receive", None)
-            if receive is None or getattr(receive, _SHARING, False):
-                continue
-            socket.receive = _sharing(receive)  # type: ignore[union-attr]
+            if receive is not None and not getattr(receive, _SHARING, False):
+                socket.receive = _sharing(receive, socket)  # type: ignore[union-attr]
+            dispatch = getattr(ws, "_dispatch", None)
+            if dispatch is not None and not getattr(dispatch, _SHARING, False):
+                ws._dispatch = _quiet_dispatch(self.client, dispatch)  # type: ignore[union-attr]
 
     def __call__(self, pause: bool) -> bool:
         transports = self._transports()
@@ -215,16 +218,44 @@ class GatewaySockets:
         return found
 
 
-def _sharing(receive: Callable[..., Any]) -> Callable[..., Any]:
+def _sharing(receive: Callable[..., Any], socket: Any) -> Callable[..., Any]:
+    """`receive`, yielding to the loop every `SHARE_EVERY_SECONDS`. A frame aiohttp already holds is
+    taken without the read timeout (a timer armed and cancelled per frame, a tenth of the reader's
+    time under a flood): the timeout only matters while waiting for the network."""
     last = time.monotonic()
+    reader = getattr(socket, "_reader", None)
+    held = getattr(reader, "_buffer", None)
+    if not isinstance(held, collections.abc.Sized):
+        held = ()
 
-    async def receive_sharing(*args: Any, **kwargs: Any) -> Any:
+    async def receive_sharing(timeout: float | None = None) -> Any:  # noqa: ASYNC109 (aiohttp's signature)
         nonlocal last
         now = time.monotonic()
         if now - last >= SHARE_EVERY_SECONDS:
             await asyncio.sleep(0)
             last = time.monotonic()
-        return await receive(*args, **kwargs)
+        if held:
+            return await receive(None)
+        return await receive(timeout)
 
     setattr(receive_sharing, _SHARING, True)
     return receive_sharing
+
+
+def _quiet_dispatch(client: discord.Client, dispatch: Callable[..., None]) -> Callable[..., None]:
+    """The gateway's `_dispatch`, skipping the `socket_event_type` event (sent for every frame) while
+    nothing listens for it: discord.py would look for listeners and log it once per frame."""
+
+    def dispatch_quietly(event: str, /, *args: Any, **kwargs: Any) -> None:
+        if event == "socket_event_type" and not _has_listener(client, event):
+            return
+        dispatch(event, *args, **kwargs)
+
+    setattr(dispatch_quietly, _SHARING, True)
+    return dispatch_quietly
+
+
+def _has_listener(client: discord.Client, event: str) -> bool:
+    name = "on_" + event
+    extra: dict[str, list[Any]] = getattr(client, "extra_events", {})
+    return hasattr(client, name) or bool(extra.get(name)) or bool(client._listeners.get(event))

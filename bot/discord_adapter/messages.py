@@ -3,7 +3,9 @@ channel history the gap fill reads. Metadata only: no message text is copied."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -28,15 +30,30 @@ def channel_info(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelI
         parent, owner, name = channel.parent_id, channel.owner_id, ""
     else:
         parent, owner, name = channel.category_id, None, channel.name
-    return ChannelInfo(
-        platform=PLATFORM,
-        community_id=channel.guild.id,
-        channel_id=channel.id,
-        parent_id=parent,
-        type=channel.type.value,
-        name=name,
-        owner_id=owner,
-    )
+    key = (channel.guild.id, channel.id, parent, channel.type.value, name, owner)
+    info = _CHANNEL_INFOS.get(key)
+    if info is None:
+        if len(_CHANNEL_INFOS) >= _CACHE_SIZE:
+            _CHANNEL_INFOS.clear()
+        info = _CHANNEL_INFOS[key] = ChannelInfo(PLATFORM, *key)
+    return info
+
+
+# Every message names its channel, and channels rarely change: one (immutable) record per channel
+# state is kept and shared instead of being built per message. Account creation times come from
+# the author's id, and members' join times repeat: both are decoded once per value.
+_CACHE_SIZE = 65_536
+_CHANNEL_INFOS: dict[tuple[int, int, int | None, int, str, int | None], ChannelInfo] = {}
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _account_created(user_id: int) -> datetime:
+    return discord.utils.snowflake_time(user_id)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _joined(text: str | None) -> datetime | None:
+    return discord.utils.parse_time(text)
 
 
 def seen_message(message: discord.Message, client: discord.Client) -> SeenMessage | None:
@@ -105,7 +122,7 @@ def seen_payload(
     joined: Any = None
     member = data.get("member")
     if member is not None:
-        joined = discord.utils.parse_time(member.get("joined_at"))
+        joined = _joined(member.get("joined_at"))
     else:
         cached = guild.get_member(author_id)
         joined = cached.joined_at if cached is not None else None
@@ -127,7 +144,7 @@ def seen_payload(
         reply_author_id=reply_author,
         reply_author_is_bot=reply_bot,
         joined_at=joined,
-        account_created_at=discord.utils.snowflake_time(author_id),
+        account_created_at=_account_created(author_id),
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,
     )
 
@@ -151,8 +168,8 @@ def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> See
         added=added,
         member_known=bool(member),
         user_is_bot=bool(user.get("bot", False)),
-        joined_at=discord.utils.parse_time(member.get("joined_at")) if member else None,
-        account_created_at=discord.utils.snowflake_time(user_id),
+        joined_at=_joined(member.get("joined_at")) if member else None,
+        account_created_at=_account_created(user_id),
         message_author_id=int(author) if author is not None else None,
     )
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from sandbox.discord_server.protocol import DISCORD_EPOCH_MS
 
 # ------------------------------------------------------------------------------------------------------------
@@ -43,15 +45,34 @@ def utcnow() -> datetime:
 
 
 _ATOMS = (str, int, float, bool, type(None))
+# orjson refuses (TypeError) everything that is not plain JSON under these options, so a round trip
+# through it copies exactly what the wire would carry (a tuple comes back a list and a NaN null, as
+# a client would see them).
+_PLAIN = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _raise(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
 
 
 def json_copy(value: Any) -> Any:
-    """Deep copy of JSON-shaped data (dicts, lists, atoms), several times faster than `copy.deepcopy`, which
-    dominates the sandbox's cost of a gateway flood; anything else is handed to `copy.deepcopy`."""
+    """Deep copy of JSON-shaped data (dicts, lists, atoms): through orjson (C) where the data is
+    plain JSON, which is what makes a gateway flood cheap for the sandbox; otherwise item by item,
+    anything that is not JSON-shaped handed to `copy.deepcopy`."""
+    if isinstance(value, dict | list):
+        try:
+            text = orjson.dumps(value, default=_raise, option=_PLAIN)
+        except (TypeError, orjson.JSONEncodeError):
+            return _copy_items(value)
+        return orjson.loads(text)
+    return _copy_items(value)
+
+
+def _copy_items(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: json_copy(item) for key, item in value.items()}
+        return {key: _copy_items(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [json_copy(item) for item in value]
+        return [_copy_items(item) for item in value]
     if isinstance(value, _ATOMS):
         return value
     return copy.deepcopy(value)

@@ -4,6 +4,7 @@ intent-gated event dispatch, and injected gateway faults."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -163,7 +164,9 @@ class GatewaySession:
     seq: int = 0
     valid: bool = True
     conn: GatewayConnection | None = None
-    buffer: list[dict[str, Any]] = field(default_factory=list)
+    buffer: collections.deque[dict[str, Any]] = field(
+        default_factory=lambda: collections.deque(maxlen=_BUFFER_LIMIT)
+    )
     guild_ids: set[int] = field(default_factory=set)
     ready: bool = False
 
@@ -229,9 +232,7 @@ class Gateway(SandboxCore):
         if op == OP_DISPATCH:
             session.seq += 1
             frame = {"t": event, "s": session.seq, "op": op, "d": data}
-            session.buffer.append(frame)
-            if len(session.buffer) > _BUFFER_LIMIT:
-                del session.buffer[: len(session.buffer) - _BUFFER_LIMIT]
+            session.buffer.append(frame)  # a bounded deque: the oldest frame falls out
         else:
             frame = {"t": None, "s": None, "op": op, "d": data}
         if session.conn is not None and not session.conn.closed:
@@ -248,11 +249,14 @@ class Gateway(SandboxCore):
     ) -> list[asyncio.Future[None]]:
         """Dispatch an event to every live session that should see it (intents, shard, content redaction)."""
         futures: list[asyncio.Future[None]] = []
-        canonical = data if isinstance(data, dict) else None
+        # One copy of a given payload serves every session and the record of what was dispatched:
+        # nothing changes a payload once it is emitted (redaction makes a new dict).
+        copied = None if callable(data) else json_copy(data)
+        canonical = copied
         for session in self.live_sessions():
-            payload = data(session) if callable(data) else json_copy(data)
+            payload = data(session) if callable(data) else copied
             if canonical is None:
-                canonical = payload
+                canonical = json_copy(payload)
             if not self._session_wants(session, event, payload):
                 continue
             if (
@@ -266,7 +270,7 @@ class Gateway(SandboxCore):
             if future is not None and not future.done():
                 futures.append(future)
         if canonical is not None:
-            self.dispatched.append((event, json_copy(canonical)))
+            self.dispatched.append((event, canonical))
         self.notify()
         return futures
 

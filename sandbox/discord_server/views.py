@@ -280,14 +280,17 @@ class StateViews(SandboxCore):
         return any(m.get("id") == str(self.bot_user_id) for m in message.get("mentions") or [])
 
     def redact(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The message as a client without the Message Content intent sees it: a new dict (the
+        given one is left as it is; nested objects that are not redacted are shared with it)."""
+        shown = dict(message)
         if not self._content_exempt(message):
-            message.update(content="", embeds=[], attachments=[], components=[])
-            message.pop("poll", None)
-            if "message_snapshots" in message:
-                message["message_snapshots"] = []
-        referenced = message.get("referenced_message")
+            shown.update(content="", embeds=[], attachments=[], components=[])
+            shown.pop("poll", None)
+            if "message_snapshots" in shown:
+                shown["message_snapshots"] = []
+        referenced = shown.get("referenced_message")
         if isinstance(referenced, dict):
-            if "guild_id" in message:
-                referenced.setdefault("guild_id", message["guild_id"])
-            message["referenced_message"] = self.redact(referenced)
-        return message
+            if "guild_id" in shown and "guild_id" not in referenced:
+                referenced = {**referenced, "guild_id": shown["guild_id"]}
+            shown["referenced_message"] = self.redact(referenced)
+        return shown

@@ -11,7 +11,7 @@ import discord
 
 from bot.discord_adapter.gateway import GatewaySockets
 from bot.discord_adapter.messages import seen_message, seen_payload
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, eventually
 
 
 def _created(harness: Harness, since: int) -> list[dict[str, Any]]:
@@ -117,3 +117,22 @@ async def test_a_paused_gateway_socket_holds_the_stream_until_resumed(harness: H
     assert reading(False)
     await harness.flush()
     assert await harness.count("message") == 1
+
+
+async def test_socket_event_type_reaches_a_listener_only_registered_later(harness: Harness):
+    """The gateway skips `socket_event_type` while nothing listens, and dispatches it as discord.py
+    does as soon as a listener is added."""
+    sb, w, bot = harness.sandbox, harness.world, harness.bot
+    types: list[str] = []
+
+    async def on_socket_event_type(event: str) -> None:
+        types.append(event)
+
+    first = await sb.send_message(w.cooking, w.alice)
+    await eventually(lambda: harness.app.ingest.cached_author("discord", int(first["id"])), "first read")
+    bot.add_listener(on_socket_event_type)
+    await sb.send_message(w.cooking, w.bob)
+    await harness.flush()
+    await asyncio.sleep(0)
+    assert types and set(types) == {"MESSAGE_CREATE"}
+    assert await harness.count("message") == 2

@@ -77,3 +77,26 @@ async def test_a_reacting_member_is_sighted_with_their_join_date(store: Store):
     assert await store.scalar("SELECT joined_at FROM members WHERE member_id = ?", (BOB,)) == (
         "2024-01-01T00:00:00.000+00:00"
     )
+
+
+async def test_a_busy_member_carries_one_sighting_per_batch_unless_a_later_one_says_more(store: Store):
+    ingest = Ingest(store)
+    recorder = EngagementRecorder(ingest)
+    later = datetime(2026, 5, 1, 13, tzinfo=UTC)
+    joined = datetime(2025, 1, 1, tzinfo=UTC)
+    recorder.message(SeenMessage(GUILD, CHANNEL, 600, ALICE, later))
+    recorder.message(SeenMessage(GUILD, CHANNEL, 601, ALICE, later))  # nothing new: no sighting built
+    key = ("discord", GUILD, ALICE)
+    assert ingest.has_sighting(key, later, None)
+    assert not ingest.has_sighting(key, NOW, None)  # an earlier sighting says more
+    assert not ingest.has_sighting(key, later, joined)  # so does one with the join time
+    recorder.message(SeenMessage(GUILD, CHANNEL, 602, ALICE, later, joined_at=joined))
+    recorder.message(SeenMessage(GUILD, CHANNEL, 603, ALICE, NOW))  # earlier, without the join time
+    assert ingest.has_sighting(key, later, joined)  # merged: the earliest time and the join time
+    await ingest.flush()
+    row = await (
+        await store.db.execute("SELECT first_seen, joined_at FROM members WHERE member_id = ?", (ALICE,))
+    ).fetchone()
+    assert row is not None and row[0].startswith("2026-05-01T12:00") and row[1].startswith("2025-01-01")
+    assert not ingest.has_sighting(key, later, None)  # the next batch starts empty
+    assert [r[3] for r in await events(store)] == ["600", "601", "602", "603"]
