@@ -9,7 +9,7 @@ solved:
   and their posts' draw (like the listing's volume-neutrality). A long-joined account that was
   silent until last week has none of it, whatever its join date says; nobody's weight exceeds one.
 - Coordination: an account whose engagement goes mostly to one member; an account whose engagement
-  is mostly exchange with partners who also exchange with each other (an insular group: pods,
+  is largely exchange with partners who also exchange with each other (an insular group: pods,
   rings); accounts that were quiet for a long time and became active within a short span of each
   other around the same member. The first two discount the account's votes (`Evidence.keep`: the
   rest leaks to the seeds), its seed weight and its own listing; the share of a member's engagement
@@ -118,7 +118,7 @@ def _insular(
 ) -> np.ndarray:
     """Per member: the exchange (`matched` engagement per mutual pair) they have with partners who
     share their other partners, each partner weighted by the share of the member's other partners
-    it is linked with too. Only `candidate` members (whose engagement is mostly exchange) and their
+    it is linked with too. Only `candidate` members (those with an exchange to examine) and their
     `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else. Equal exchanges (to
     rounding: weights updated in place differ from rebuilt ones in the last bits) are ordered by
     partner id (`member_id` per local member), so which partners count never depends on how the
@@ -180,16 +180,21 @@ def community_evidence(
     total = np.bincount(actor, weights=w, minlength=m) + _PRIOR
     top = g.largest_per_actor(w)
     one = _ramp(top / total)  # mostly to one member
-    # Insular groups (pods, rings): an account whose engagement is mostly exchange (met by as much
-    # engagement back) with partners who exchange with each other too. An expert's engagement is
-    # also mostly exchange, with askers who answer back, but those askers do not engage each other.
-    # (Pairs retracted to zero stay in a graph updated in place: they count as absent everywhere.)
+    # Insular groups (pods, rings): the part of an account's engagement that is exchange (met by as
+    # much engagement back) with partners who exchange with each other too. An expert's engagement
+    # is also largely exchange, with askers who answer back, but those askers do not engage each
+    # other. Exchanges count from one reply's worth each way: a mutual reaction or two is no
+    # partnership, and counting it would dilute a pod member's real partners among passing
+    # acquaintances. Every account with such an exchange is examined, whatever share of its
+    # engagement it is: a pod whose members otherwise engage the community as much as each other
+    # is still a pod. (Pairs retracted to zero stay in a graph updated in place: they count as
+    # absent everywhere.)
     mutual = np.flatnonzero(g.reverse >= 0)
     matched = np.minimum(w[mutual], w[g.reverse[mutual]])
-    mutual, matched = mutual[matched > 0], matched[matched > 0]
-    exchange = np.bincount(actor[mutual], weights=matched, minlength=m) / total
-    mostly = np.round(exchange, 9) >= 0.5
-    insular = _insular(actor[mutual], target[mutual], matched, mostly, g.gather(ids, -1)) / total
+    strong = np.round(matched, 9) >= _PRIOR
+    mutual, matched = mutual[strong], matched[strong]
+    partnered = np.bincount(actor[mutual], minlength=m) > 0
+    insular = _insular(actor[mutual], target[mutual], matched, partnered, g.gather(ids, -1)) / total
     # "Far more than with anyone else" needs someone else: measured beyond what is usual in this
     # community (its median member), so a small community where everyone talks with everyone is
     # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
@@ -248,6 +253,7 @@ def community_evidence(
         coordinated=community(coordinated, 0.0),
         woke=community(shares[0], 0.0),
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
+        devoted=community(shares[1], 0.0),
     )
 
 

@@ -335,6 +335,10 @@ def list_scope(
         coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
         got = got * (1.0 - g.gather(evidence.woke))
         value = value * (1.0 - coordinated) * keep
+        if evidence.devoted is not None and params.devoted_weight > 1.0:
+            # Engagement from accounts devoted to this member is taken off again from what remains
+            # (`devoted_weight`): alts and boosters serve the member they engage.
+            value = value * (1.0 - g.gather(evidence.devoted)) ** (params.devoted_weight - 1.0)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal

@@ -135,6 +135,7 @@ class LiveTrust:
         self._seed_weight: np.ndarray | None = None
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
+        self._devoted: np.ndarray | None = None
         self.changed = True
         self._pinned: np.ndarray | None = None
 
@@ -314,7 +315,8 @@ class LiveTrust:
         self._seed_weight, self._keep = seed_weight, evidence.keep
         relist = self._pinned is None or not np.array_equal(pinned, self._pinned)  # shown in the why
         relist = relist or not _same(evidence.coordinated, self._coordinated)
-        self._pinned, self._coordinated = pinned, evidence.coordinated
+        relist = relist or not _same(evidence.devoted, self._devoted)
+        self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted
         previous = previous or {}
         solved_graphs: dict[int, Solved | None] = {}
 

@@ -84,6 +84,14 @@ class TrustParams:
     #: long time and became active together around the same member, are discounted (see
     #: docs/trust.md). False turns all of it off.
     coordination: bool = True
+    #: Engagement from accounts devoted to one member (accounts whose engagement goes almost only to
+    #: them: "one" in the coordination evidence) is taken off that member's listing value this many
+    #: times: once with the other coordinated engagement, and once more from what remains. An
+    #: account devoted to one member is no independent recognition, and it is evidence about the
+    #: member it serves: alts are run, and boosters arranged, by or for the member they engage,
+    #: while a genuine voice's engagers engage others too. 1 treats it like other coordinated
+    #: engagement.
+    devoted_weight: float = 2.0
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.
@@ -137,6 +145,7 @@ class TrustParams:
             (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
+            (self.devoted_weight >= 1, "devoted_weight must be >= 1"),
             (self.trend_period_days >= 1, "trend_period_days must be >= 1"),
         )
         for ok, message in checks:

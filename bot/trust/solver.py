@@ -596,8 +596,9 @@ class Evidence:
     draws (present, on an account as old, for `seed_min_tenure_days`), else 0; `coordinated` the
     share of the engagement a member received that comes from coordinated accounts (taken off the
     listing value), `woke` the share from accounts that became active together (taken off what
-    their posts draw too), `reason` the index in REASONS of the largest of the three patterns. All
-    but `seed_weight` are None when coordination evidence is off.
+    their posts draw too), `devoted` the share from accounts devoted mostly to that member (part of
+    `coordinated`, taken off again `devoted_weight - 1` times), `reason` the index in REASONS of the
+    largest of the three patterns. All but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -606,6 +607,7 @@ class Evidence:
     coordinated: np.ndarray | None = None
     woke: np.ndarray | None = None
     reason: np.ndarray | None = None
+    devoted: np.ndarray | None = None
 
 
 @dataclass

@@ -450,6 +450,56 @@ def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explai
     assert got.score < by_member(rank(rows, members))[101].score
 
 
+def pod_that_engages_the_community_too() -> tuple[list[Row], list[int]]:
+    """Six established members who reply to each other every week and give the rest of the community
+    more engagement still: a reply a week to each of eight town members, who react back now and
+    then. Less than half of each member's engagement is with the pod."""
+    pod = list(range(800, 806))
+    rows = sought_out_rows()
+    for k, a in enumerate(pod):
+        town = [TOWN[(3 * k + j) % 20] for j in range(8)]
+        for w in range(6):
+            rows += [(1, a, b, TODAY - 3 - 7 * w, "reply", 1) for b in pod if b != a]
+            rows += [(1, a, t, TODAY - 4 - 7 * w, "reply", 1) for t in town]
+            rows += [(1, t, a, TODAY - 5 - 7 * w, "reaction", 1) for t in town if w % 2 == 0]
+    rows += [(1, p, pod[0], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
+    return rows, pod
+
+
+def test_a_pod_that_engages_the_community_more_than_itself_is_still_a_pod() -> None:
+    rows, pod = pod_that_engages_the_community_too()
+    members = facts(extra=[SOUGHT_OUT, *pod])
+    without = by_member(rank(rows, members, replace(LOOSE, coordination=False)))
+    assert without[pod[0]].rank == 2
+    # The town's occasional reaction back is no partnership and does not hide the pod among
+    # passing acquaintances: the pod's members are examined although most of their engagement
+    # goes elsewhere, and their votes and their own value are discounted as a group's.
+    shown = by_member(rank(rows, members))
+    assert shown[SOUGHT_OUT].rank == 1
+    assert shown[pod[0]].score < 0.65 * without[pod[0]].score
+    assert all(shown[p].why["coordinated_reason"] == "group" for p in pod if p in shown)
+
+
+def test_devoted_engagement_is_taken_off_twice() -> None:
+    """Engagement from accounts devoted to one member counts against that member: taken off once
+    with the other coordinated engagement and once more from what remains (`devoted_weight`)."""
+    member, devoted = 100, list(range(950, 953))
+    rows = town_rows() + [(1, p, member, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    rows += [(1, p, 101, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    rows += [(1, f, member, TODAY - 2 - 7 * w, "reaction", 3) for f in devoted for w in range(8)]
+    members = facts(extra=[member, 101, *devoted])
+    once = by_member(rank(rows, members, replace(LOOSE, devoted_weight=1.0)))
+    twice = by_member(rank(rows, members))
+    assert 0.1 < twice[member].why["coordinated"] < 0.9
+    assert twice[member].why["coordinated_reason"] == "one"
+    # Scores are relative to the top member (101, untouched): the ratio is the second discount.
+    assert twice[101].rank == 1 and once[101].rank == 1
+    share = twice[member].why["coordinated"]
+    assert twice[member].score == pytest.approx(once[member].score * (1.0 - share), rel=0.05)
+    with pytest.raises(ValueError, match="devoted_weight"):
+        TrustParams(devoted_weight=0.5)
+
+
 def test_coordination_is_shown_from_a_quarter_of_the_engagement() -> None:
     def parts(share: float, reason: str) -> list[str]:
         stored = json.loads(stored_why(9, 4, None, None, False, False, (share, reason)))
