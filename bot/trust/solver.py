@@ -258,6 +258,23 @@ class ScopeGraph:
             np.maximum.at(out, self.actor[base:], values[base:])
         return np.maximum(out, 0.0)
 
+    def pairs_of(self, chosen: np.ndarray) -> np.ndarray:
+        """Positions, ascending, of the pairs whose actor is `chosen` (a mask over local members):
+        ranges of the built pairs (in actor order) and a scan of the pairs added since, so the cost
+        follows the pairs found, not the graph."""
+        base = self.base
+        parts = []
+        actors = np.flatnonzero(chosen).astype(np.int64)
+        if base and len(actors):
+            lo = np.searchsorted(self._keys, actors << _PAIR_SHIFT)
+            hi = np.searchsorted(self._keys, (actors + 1) << _PAIR_SHIFT)
+            counts = hi - lo
+            ends = np.cumsum(counts)
+            parts.append(np.repeat(lo - (ends - counts), counts) + np.arange(int(ends[-1])))
+        if len(self.actor) > base:
+            parts.append(np.flatnonzero(chosen[self.actor[base:]]) + base)
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
     def local_of(self, member: int) -> int:
         """The local id of a community-wide dense id (-1 when not in this graph)."""
         return int(self._local[member]) if 0 <= member < len(self._local) else -1
