@@ -153,6 +153,37 @@ def standing_of(
 _GROUP_PARTNERS = 48
 
 
+def _common_partners(links: sp.csr_array) -> sp.csr_array:
+    """Per link (a, b) of a symmetric 0/1 matrix in canonical form: how many partners a and b
+    share (links without any left out), as a matrix in canonical form.
+
+    Either as rows of bits (one AND and bit count per link and 64 members) or as the sparse product
+    links @ links masked by the links (one multiply-add per path of length two), whichever does
+    less work: the bits while the group is small next to how linked its members are."""
+    c = links.shape[0]
+    words = (c + 63) // 64
+    degree = np.diff(links.indptr).astype(np.int64)
+    paths = int((degree * degree).sum())
+    if not hasattr(np, "bitwise_count") or c * words > 1 << 23 or links.nnz * words > 2 * paths:
+        shared = (links @ links).multiply(links).tocsr()
+        shared.sum_duplicates()
+        return shared
+    row = np.repeat(np.arange(c, dtype=np.int64), degree)
+    col = links.indices.astype(np.int64)
+    bits = np.zeros(c * words, np.uint64)
+    np.add.at(bits, row * words + (col >> 6), np.left_shift(np.uint64(1), (col & 63).astype(np.uint64)))
+    bits = bits.reshape(c, words)
+    counts = np.zeros(len(col), np.float32)
+    step = max(1, (1 << 21) // words)  # a few MB of bits at a time
+    for lo in range(0, len(col), step):
+        hi = lo + step
+        both = bits[row[lo:hi]] & bits[col[lo:hi]]
+        counts[lo:hi] = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+    shared = sp.csr_array((counts, col.copy(), links.indptr.copy()), shape=links.shape)
+    shared.eliminate_zeros()
+    return shared
+
+
 def _insular(
     actor: np.ndarray,
     target: np.ndarray,
@@ -166,25 +197,42 @@ def _insular(
     `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else. Equal exchanges (to
     rounding: weights updated in place differ from rebuilt ones in the last bits) are ordered by
     partner id (`member_id` per local member), so which partners count never depends on how the
-    graph was built."""
+    graph was built; the sums run in (member, partner) order, whatever the order of the pairs."""
     m = len(member_id)
     both = candidate[actor] & candidate[target]
     a, t, v = actor[both], target[both], matched[both]
     if len(a) == 0:
         return np.zeros(m)
-    order = np.lexsort((member_id[t], -np.round(v, 9), a))
-    a, t, v = a[order], t[order], v[order]
-    start = np.searchsorted(a, a, side="left")
-    strongest = (np.arange(len(a)) - start) < _GROUP_PARTNERS
-    a, t, v = a[strongest], t[strongest], v[strongest]
-    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(m, m))
+    # The candidates renumbered 0..c-1: every matrix below is c x c.
+    cand = np.flatnonzero(candidate)
+    c = len(cand)
+    local = np.full(m, -1, np.int64)
+    local[cand] = np.arange(c)
+    a, t = local[a], local[t]
+    # Only accounts with more exchanges than that need them ordered to keep the strongest.
+    heavy = (np.bincount(a, minlength=c) > _GROUP_PARTNERS)[a]
+    if heavy.any():
+        h = np.flatnonzero(heavy)
+        ha, ht, hv = a[h], t[h], v[h]
+        order = np.lexsort((member_id[cand][ht], -np.round(hv, 9), ha))
+        ha, ht, hv = ha[order], ht[order], hv[order]
+        start = np.searchsorted(ha, ha, side="left")
+        top = (np.arange(len(ha)) - start) < _GROUP_PARTNERS
+        light = ~heavy
+        a, t, v = (np.concatenate([x[light], y[top]]) for x, y in ((a, ha), (t, ht), (v, hv)))
+    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(c, c))
+    links.sum_duplicates()
     links = links.maximum(links.T).tocsr()
+    links.sum_duplicates()
     links.data[:] = 1.0
-    shared = (links @ links).multiply(links).tocsr()  # per link: partners the two have in common
+    shared = _common_partners(links)  # per link: partners the two have in common
     degree = np.diff(links.indptr).astype(np.float64)
-    exchange = sp.csr_array((v, (a, t)), shape=(m, m))
+    exchange = sp.csr_array((v, (a, t)), shape=(c, c))
+    exchange.sum_duplicates()
     closeness = np.asarray(exchange.multiply(shared).sum(axis=1)).ravel()
-    return np.divide(closeness, degree - 1.0, out=np.zeros(m), where=degree > 1)
+    out = np.zeros(m)
+    out[cand] = np.divide(closeness, degree - 1.0, out=np.zeros(c), where=degree > 1)
+    return out
 
 
 def community_evidence(
@@ -202,15 +250,17 @@ def community_evidence(
     params: TrustParams,
     today: int,
     periods: ActivityPeriods | None = None,
+    rows: np.ndarray | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
     with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
-    same activity already binned (`activity_periods`), when the caller keeps it up to date."""
+    same activity already binned (`activity_periods`), when the caller keeps it up to date; `rows`:
+    `member_rows(ids, members)`, when the caller keeps it."""
     out_peers = g.scatter(g.out_deg, size)
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
         return Evidence(seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
-    tenure = member_since(ids, engaged_from, members)
+    tenure = member_since(ids, engaged_from, members, rows)
     since = tenure[0]
     standing = None
     if active is not None and received is not None:

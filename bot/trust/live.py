@@ -45,7 +45,7 @@ from bot.trust.prepare import (
     scope_pairs,
     weighted_rows,
 )
-from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, solve
+from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, solve
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -118,6 +118,7 @@ class LiveTrust:
         self._oldest: tuple[np.ndarray, np.ndarray] | None = None
         self._periods: ActivityPeriods | None = None
         self._touched: list[np.ndarray] = []
+        self._rows: tuple[np.ndarray, int, np.ndarray] | None = None  # (members' ids, used, rows)
         self.scopes: dict[str, _Scope] = {}
         graphs: dict[tuple[int, ...] | None, ScopeGraph] = {}
         for name, channels in scopes.items():
@@ -312,6 +313,7 @@ class LiveTrust:
             params=params,
             today=self.today,
             periods=periods,
+            rows=self._member_rows(facts),
         )
         seed_weight = evidence.seed_weight
         if (
@@ -361,6 +363,15 @@ class LiveTrust:
             [task(names[0]) for names in shared.values()],
             [task(name) for names in shared.values() for name in names[1:]],
         )
+
+    def _member_rows(self, facts: MemberFacts) -> np.ndarray:
+        """Each dense member's row in `facts`, kept while neither the members read from the store
+        (the same arrays) nor the dense ids in use changed."""
+        kept = self._rows
+        if kept is None or kept[0] is not facts.member_id or kept[1] != self._used:
+            kept = (facts.member_id, self._used, member_rows(self.ids, facts))
+            self._rows = kept
+        return kept[2]
 
     def _activity(self) -> tuple[np.ndarray, ActivityPeriods | None]:
         """The first active day per member and the activity binned into periods, brought up to date

@@ -50,13 +50,18 @@ def pairs_from_sorted(n: int, actor: np.ndarray, target: np.ndarray, weight: np.
     return Pairs(actor=actor, target=target, weight=weight, indptr=indptr)
 
 
+def member_rows(ids: np.ndarray, members: MemberFacts) -> np.ndarray:
+    """Per dense member: its row in `members` (-1 when not known there)."""
+    return IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
+
+
 def member_since(
-    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts
+    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts, row: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per dense member: the day they arrived (the earliest of the join date, the store's first
     sighting and the first engagement in the data; NaN when unknown) and their account's creation
-    day (NaN when unknown or impossible)."""
-    row = IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
+    day (NaN when unknown or impossible). `row`: `member_rows(ids, members)`, when already known."""
+    row = member_rows(ids, members) if row is None else row
     known = row >= 0
 
     def fact(column: np.ndarray) -> np.ndarray:
