@@ -26,17 +26,31 @@ _SCALAR = (int, float, str, bytes)
 _SAMPLE = 8
 
 
+def _plain_bytes(item: Any, depth: int = 2) -> int | None:
+    """Size of a scalar, or of a tuple of them (nested up to `depth` tuples deep, such as a listing's
+    ((channel, share), ...) topics); None for anything else."""
+    if isinstance(item, _SCALAR):
+        return sys.getsizeof(item)
+    if not isinstance(item, tuple) or depth == 0:
+        return None
+    total = sys.getsizeof(item)
+    for x in item:
+        size = _plain_bytes(x, depth - 1)
+        if size is None:
+            return None
+        total += size
+    return total
+
+
 def _scalar_bytes(items: list[Any]) -> float | None:
-    """Mean size of a container's sampled items when each is a scalar or a tuple of scalars (None
-    otherwise): such a container is charged from its sample rather than walked item by item."""
+    """Mean size of a container's sampled items when each is a scalar or a (nested) tuple of scalars
+    (None otherwise): such a container is charged from its sample rather than walked item by item."""
     total = 0
     for item in items:
-        if isinstance(item, _SCALAR):
-            total += sys.getsizeof(item)
-        elif isinstance(item, tuple) and all(isinstance(x, _SCALAR) for x in item):
-            total += sys.getsizeof(item) + sum(sys.getsizeof(x) for x in item)
-        else:
+        size = _plain_bytes(item)
+        if size is None:
             return None
+        total += size
     return total / len(items) if items else 0.0
 
 

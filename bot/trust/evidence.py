@@ -59,16 +59,66 @@ class Standing:
     periods: int
 
 
-def standing_of(
+@dataclass(frozen=True)
+class ActivityPeriods:
+    """The activity per day binned into periods (see `standing_of`): the history's `span` in days
+    (from its oldest active day to today), the period `length`, and per member and period whether
+    they were active (`act`) and whether others engaged with them (`got`)."""
+
+    span: int
+    length: int
+    act: np.ndarray
+    got: np.ndarray
+
+    @property
+    def periods(self) -> int:
+        return self.act.shape[1]
+
+
+def history_span(active: np.ndarray, received: np.ndarray) -> int:
+    """Days from the oldest day with any activity to today (1 when there is none)."""
+    seen = np.flatnonzero(active.any(axis=0) | received.any(axis=0))
+    return int(seen[-1]) + 1 if len(seen) else 1
+
+
+def activity_periods(
     active: np.ndarray,
     received: np.ndarray,
+    span: int,
+    *,
+    known: ActivityPeriods | None = None,
+    rows: np.ndarray | None = None,
+) -> ActivityPeriods:
+    """`active` and `received` (members x age in days) binned into the periods of a history of
+    `span` days. Given `known` (binned for the same span) and the `rows` whose activity changed
+    since, only those rows are binned again (in place: `known` is returned)."""
+    length = int(np.clip(span // 8, 1, 7))
+    starts = np.arange(0, span, length)
+
+    def binned(counts: np.ndarray) -> np.ndarray:
+        # Counts are never negative, so a period is active when its sum is positive: one pass over
+        # the days (no boolean copy, no padding). Days past `span` hold nothing.
+        return np.add.reduceat(counts[:, :span], starts, axis=1) > 0
+
+    if known is not None and known.span == span and rows is not None:
+        if len(rows):
+            known.act[rows] = binned(active[rows])
+            known.got[rows] = binned(received[rows])
+        return known
+    return ActivityPeriods(span, length, binned(active), binned(received))
+
+
+def standing_of(
+    active: np.ndarray | ActivityPeriods,
+    received: np.ndarray | None,
     since: np.ndarray,
     in_peers: np.ndarray,
     params: TrustParams,
     today: int,
 ) -> Standing:
     """Earned standing from the activity per day (`active`: engagement given or posts written;
-    `received`: engagement received from others; rows = dense members, columns = age in days).
+    `received`: engagement received from others; rows = dense members, columns = age in days), or
+    from both already binned into periods (`ActivityPeriods` as `active`, `received` None).
 
     The history (from its oldest active day to today) is cut into periods: weeks once it holds eight
     of them, shorter periods (down to days) while it is younger, so "over time" means something in a
@@ -78,19 +128,13 @@ def standing_of(
     `earned` their product. A long-joined account that was silent until last week has neither
     presence nor spread, whatever its join date says.
     """
-    seen = np.flatnonzero(active.any(axis=0) | received.any(axis=0))
-    span = int(seen[-1]) + 1 if len(seen) else 1
-    length = int(np.clip(span // 8, 1, 7))
-    periods = -(-span // length)
-
-    starts = np.arange(0, span, length)
-
-    def binned(counts: np.ndarray) -> np.ndarray:
-        # Counts are never negative, so a period is active when its sum is positive: one pass over
-        # the days (no boolean copy, no padding). Days past `span` hold nothing.
-        return np.add.reduceat(counts[:, :span], starts, axis=1) > 0
-
-    act, got = binned(active), binned(received)
+    if isinstance(active, ActivityPeriods):
+        binned = active
+    else:
+        assert received is not None
+        binned = activity_periods(active, received, history_span(active, received))
+    span, length, periods = binned.span, binned.length, binned.periods
+    act, got = binned.act, binned.got
     here = np.where(np.isnan(since), span - 1, np.clip(today - np.nan_to_num(since), 0, span - 1))
     available = here.astype(np.int64) // length + 1
     # Active in half of the periods is full presence: standing is not a reward for activity itself.
@@ -109,6 +153,37 @@ def standing_of(
 _GROUP_PARTNERS = 48
 
 
+def _common_partners(links: sp.csr_array) -> sp.csr_array:
+    """Per link (a, b) of a symmetric 0/1 matrix in canonical form: how many partners a and b
+    share (links without any left out), as a matrix in canonical form.
+
+    Either as rows of bits (one AND and bit count per link and 64 members) or as the sparse product
+    links @ links masked by the links (one multiply-add per path of length two), whichever does
+    less work: the bits while the group is small next to how linked its members are."""
+    c = links.shape[0]
+    words = (c + 63) // 64
+    degree = np.diff(links.indptr).astype(np.int64)
+    paths = int((degree * degree).sum())
+    if not hasattr(np, "bitwise_count") or c * words > 1 << 23 or links.nnz * words > 2 * paths:
+        shared = (links @ links).multiply(links).tocsr()
+        shared.sum_duplicates()
+        return shared
+    row = np.repeat(np.arange(c, dtype=np.int64), degree)
+    col = links.indices.astype(np.int64)
+    bits = np.zeros(c * words, np.uint64)
+    np.add.at(bits, row * words + (col >> 6), np.left_shift(np.uint64(1), (col & 63).astype(np.uint64)))
+    bits = bits.reshape(c, words)
+    counts = np.zeros(len(col), np.float32)
+    step = max(1, (1 << 21) // words)  # a few MB of bits at a time
+    for lo in range(0, len(col), step):
+        hi = lo + step
+        both = bits[row[lo:hi]] & bits[col[lo:hi]]
+        counts[lo:hi] = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+    shared = sp.csr_array((counts, col.copy(), links.indptr.copy()), shape=links.shape)
+    shared.eliminate_zeros()
+    return shared
+
+
 def _insular(
     actor: np.ndarray,
     target: np.ndarray,
@@ -122,25 +197,42 @@ def _insular(
     `_GROUP_PARTNERS` strongest exchanges take part; 0 for everyone else. Equal exchanges (to
     rounding: weights updated in place differ from rebuilt ones in the last bits) are ordered by
     partner id (`member_id` per local member), so which partners count never depends on how the
-    graph was built."""
+    graph was built; the sums run in (member, partner) order, whatever the order of the pairs."""
     m = len(member_id)
     both = candidate[actor] & candidate[target]
     a, t, v = actor[both], target[both], matched[both]
     if len(a) == 0:
         return np.zeros(m)
-    order = np.lexsort((member_id[t], -np.round(v, 9), a))
-    a, t, v = a[order], t[order], v[order]
-    start = np.searchsorted(a, a, side="left")
-    strongest = (np.arange(len(a)) - start) < _GROUP_PARTNERS
-    a, t, v = a[strongest], t[strongest], v[strongest]
-    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(m, m))
+    # The candidates renumbered 0..c-1: every matrix below is c x c.
+    cand = np.flatnonzero(candidate)
+    c = len(cand)
+    local = np.full(m, -1, np.int64)
+    local[cand] = np.arange(c)
+    a, t = local[a], local[t]
+    # Only accounts with more exchanges than that need them ordered to keep the strongest.
+    heavy = (np.bincount(a, minlength=c) > _GROUP_PARTNERS)[a]
+    if heavy.any():
+        h = np.flatnonzero(heavy)
+        ha, ht, hv = a[h], t[h], v[h]
+        order = np.lexsort((member_id[cand][ht], -np.round(hv, 9), ha))
+        ha, ht, hv = ha[order], ht[order], hv[order]
+        start = np.searchsorted(ha, ha, side="left")
+        top = (np.arange(len(ha)) - start) < _GROUP_PARTNERS
+        light = ~heavy
+        a, t, v = (np.concatenate([x[light], y[top]]) for x, y in ((a, ha), (t, ht), (v, hv)))
+    links = sp.csr_array((np.ones(len(a), np.float32), (a, t)), shape=(c, c))
+    links.sum_duplicates()
     links = links.maximum(links.T).tocsr()
+    links.sum_duplicates()
     links.data[:] = 1.0
-    shared = (links @ links).multiply(links).tocsr()  # per link: partners the two have in common
+    shared = _common_partners(links)  # per link: partners the two have in common
     degree = np.diff(links.indptr).astype(np.float64)
-    exchange = sp.csr_array((v, (a, t)), shape=(m, m))
+    exchange = sp.csr_array((v, (a, t)), shape=(c, c))
+    exchange.sum_duplicates()
     closeness = np.asarray(exchange.multiply(shared).sum(axis=1)).ravel()
-    return np.divide(closeness, degree - 1.0, out=np.zeros(m), where=degree > 1)
+    out = np.zeros(m)
+    out[cand] = np.divide(closeness, degree - 1.0, out=np.zeros(c), where=degree > 1)
+    return out
 
 
 def community_evidence(
@@ -157,18 +249,23 @@ def community_evidence(
     posts: np.ndarray | None,
     params: TrustParams,
     today: int,
+    periods: ActivityPeriods | None = None,
+    rows: np.ndarray | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
-    with `params`) and the activity per day; arrays of `size` (the dense id space)."""
+    with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
+    same activity already binned (`activity_periods`), when the caller keeps it up to date; `rows`:
+    `member_rows(ids, members)`, when the caller keeps it."""
     out_peers = g.scatter(g.out_deg, size)
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
         return Evidence(seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
-    tenure = member_since(ids, engaged_from, members)
+    tenure = member_since(ids, engaged_from, members, rows)
     since = tenure[0]
     standing = None
     if active is not None and received is not None:
-        standing = standing_of(active, received, since, g.scatter(g.in_deg, size), params, today)
+        binned = periods if periods is not None else active
+        standing = standing_of(binned, received, since, g.scatter(g.in_deg, size), params, today)
     earned = standing.earned if use_standing and standing is not None else None
     if not params.coordination:
         facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
@@ -205,17 +302,22 @@ def community_evidence(
     suspicion = 1.0 - (1.0 - one) * (1.0 - group)
     got = np.bincount(target, weights=w, minlength=m)
     safe = np.where(got > 0, got, 1.0)
+    # Sums over the pairs of suspicious actors only (the others add exact zeros): in pair order,
+    # as a pass over every pair would add them.
+    p = g.pairs_of((one > 0) | (group > 0))
+    pw, pt, pa = w[p], target[p], actor[p]
     shares = [
         np.zeros(m),
-        np.bincount(target, weights=w * one[actor], minlength=m) / safe,
-        np.bincount(target, weights=w * group[actor], minlength=m) / safe,
+        np.bincount(pt, weights=pw * one[pa], minlength=m) / safe,
+        np.bincount(pt, weights=pw * group[pa], minlength=m) / safe,
     ]
-    flagged = np.bincount(target, weights=w * suspicion[actor], minlength=m) / safe
+    flagged = np.bincount(pt, weights=pw * suspicion[pa], minlength=m) / safe
     if standing is not None:
         # Accounts silent for a long time that became active within a short span of each other and
         # engage the same member: the largest such group's share of what the member received.
         woke = g.gather(standing.woke, -1)
-        q = np.flatnonzero((woke[actor] >= 0) & (w > 0))
+        q = g.pairs_of(woke >= 0)
+        q = q[w[q] > 0]
         key = target[q].astype(np.int64) * standing.periods + woke[actor[q]]
         cells = m * standing.periods
         mass = np.bincount(key, weights=w[q], minlength=cells).reshape(m, standing.periods)

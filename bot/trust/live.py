@@ -30,21 +30,22 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
-from bot.trust.evidence import community_evidence, member_dependents
-from bot.trust.ids import IdIndex
+from bot.trust.evidence import ActivityPeriods, activity_periods, community_evidence, member_dependents
+from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.listing import Listing, list_scope
 from bot.trust.params import Edges, MemberFacts, Posts, TrustParams
 from bot.trust.prepare import (
     channel_codes,
     first_active,
     history_days,
+    oldest_ages,
     posts_in_scope,
     prepare,
     received_by_channel,
     scope_pairs,
     weighted_rows,
 )
-from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, solve
+from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, solve
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -112,6 +113,12 @@ class LiveTrust:
         if prep.active is not None and prep.received is not None:
             self.active[:n] = prep.active
             self.received[:n] = prep.received
+        # Kept up to date from the rows `apply` touched: the oldest day with activity per member
+        # (given, received) and the activity binned into periods, for the evidence step.
+        self._oldest: tuple[np.ndarray, np.ndarray] | None = None
+        self._periods: ActivityPeriods | None = None
+        self._touched: list[np.ndarray] = []
+        self._rows: tuple[np.ndarray, int, np.ndarray] | None = None  # (members' ids, used, rows)
         self.scopes: dict[str, _Scope] = {}
         graphs: dict[tuple[int, ...] | None, ScopeGraph] = {}
         for name, channels in scopes.items():
@@ -205,6 +212,7 @@ class LiveTrust:
         count, age = changes.n[use][keep].astype(np.float32), age[keep]
         np.add.at(self.active, (actor, age), count)
         np.add.at(self.received, (target, age), count)
+        self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
             dust = np.abs(self.recv[target, channel]) < 1e-12  # retracted to zero, up to rounding
@@ -241,6 +249,7 @@ class LiveTrust:
         if member is None:
             return False
         np.add.at(self.active, (member, age[use]), posts.n[use].astype(np.float32))
+        self._touched.append(member)
         weight = posts.n[use] * np.exp2(-age[use] / params.half_life_days)
         first_posts = bool((self.posts_total[member] <= 0).any())
         np.add.at(self.posts_total, member, weight)
@@ -290,11 +299,12 @@ class LiveTrust:
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
+        engaged_from, periods = self._activity()
         evidence = community_evidence(
             self._all,
             self.capacity,
             ids=self.ids,
-            engaged_from=first_active(self.active, self.today),
+            engaged_from=engaged_from,
             excluded=self.excluded,
             pinned=pinned,
             members=facts,
@@ -303,6 +313,8 @@ class LiveTrust:
             posts=self.posts_total if self.with_posts else None,
             params=params,
             today=self.today,
+            periods=periods,
+            rows=self._member_rows(facts),
         )
         seed_weight = evidence.seed_weight
         if (
@@ -353,6 +365,33 @@ class LiveTrust:
             [task(names[0]) for names in shared.values()],
             [task(name) for names in shared.values() for name in names[1:]],
         )
+
+    def _member_rows(self, facts: MemberFacts) -> np.ndarray:
+        """Each dense member's row in `facts`, kept while neither the members read from the store
+        (the same arrays) nor the dense ids in use changed."""
+        kept = self._rows
+        if kept is None or kept[0] is not facts.member_id or kept[1] != self._used:
+            kept = (facts.member_id, self._used, member_rows(self.ids, facts))
+            self._rows = kept
+        return kept[2]
+
+    def _activity(self) -> tuple[np.ndarray, ActivityPeriods | None]:
+        """The first active day per member and the activity binned into periods, brought up to date
+        for the members whose activity changed since the last call (all of them the first time)."""
+        rows = sorted_unique(np.concatenate(self._touched)) if self._touched else np.zeros(0, np.int64)
+        self._touched = []
+        if self._oldest is None:
+            self._oldest = (oldest_ages(self.active), oldest_ages(self.received))
+        elif len(rows):
+            for counts, oldest in zip((self.active, self.received), self._oldest, strict=True):
+                oldest[rows] = oldest_ages(counts[rows])
+        given, got = self._oldest
+        engaged_from = first_active(self.active, self.today, given)
+        if not (self.params.earned_seeds or self.params.coordination):
+            return engaged_from, None
+        span = max(int(given.max(initial=0)), int(got.max(initial=0)), 1)  # `history_span`
+        self._periods = activity_periods(self.active, self.received, span, known=self._periods, rows=rows)
+        return engaged_from, self._periods
 
     def _listing(
         self, scope: _Scope, pinned: np.ndarray, evidence: Evidence, limit: int | None

@@ -76,15 +76,21 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
     return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
 
 
-def first_active(active: np.ndarray, today: int) -> np.ndarray:
-    """The first day each member engaged anyone or posted in the window (inf: never), from the
-    activity per (member, age in days)."""
-    days = active.shape[1]
-    # The oldest active age per member as the largest age with activity: one multiply and a row
-    # maximum in a small integer type (a reversed argmax over the strided array is four times slower).
+def oldest_ages(counts: np.ndarray) -> np.ndarray:
+    """Per row of counts per (member, age in days): 1 + the oldest age with a positive count (0:
+    none), as int64."""
+    days = counts.shape[1]
+    # The largest age with activity: one multiply and a row maximum in a small integer type (a
+    # reversed argmax over the strided array is four times slower).
     ages = np.arange(1, days + 1, dtype=np.uint8 if days < 255 else np.uint16)
-    oldest = ((active > 0) * ages).max(axis=1).astype(np.float64)  # 0: never active
-    return np.where(oldest > 0, today - (oldest - 1.0), np.inf)
+    return ((counts > 0) * ages).max(axis=1, initial=0).astype(np.int64)
+
+
+def first_active(active: np.ndarray, today: int, oldest: np.ndarray | None = None) -> np.ndarray:
+    """The first day each member engaged anyone or posted in the window (inf: never), from the
+    activity per (member, age in days), or from its `oldest_ages` when already known."""
+    ages = (oldest_ages(active) if oldest is None else oldest).astype(np.float64)  # 0: never active
+    return np.where(ages > 0, today - (ages - 1.0), np.inf)
 
 
 def _posts_per_member(

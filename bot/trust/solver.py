@@ -50,13 +50,18 @@ def pairs_from_sorted(n: int, actor: np.ndarray, target: np.ndarray, weight: np.
     return Pairs(actor=actor, target=target, weight=weight, indptr=indptr)
 
 
+def member_rows(ids: np.ndarray, members: MemberFacts) -> np.ndarray:
+    """Per dense member: its row in `members` (-1 when not known there)."""
+    return IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
+
+
 def member_since(
-    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts
+    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts, row: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per dense member: the day they arrived (the earliest of the join date, the store's first
     sighting and the first engagement in the data; NaN when unknown) and their account's creation
-    day (NaN when unknown or impossible)."""
-    row = IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
+    day (NaN when unknown or impossible). `row`: `member_rows(ids, members)`, when already known."""
+    row = member_rows(ids, members) if row is None else row
     known = row >= 0
 
     def fact(column: np.ndarray) -> np.ndarray:
@@ -257,6 +262,23 @@ class ScopeGraph:
         if len(self.actor) > base:
             np.maximum.at(out, self.actor[base:], values[base:])
         return np.maximum(out, 0.0)
+
+    def pairs_of(self, chosen: np.ndarray) -> np.ndarray:
+        """Positions, ascending, of the pairs whose actor is `chosen` (a mask over local members):
+        ranges of the built pairs (in actor order) and a scan of the pairs added since, so the cost
+        follows the pairs found, not the graph."""
+        base = self.base
+        parts = []
+        actors = np.flatnonzero(chosen).astype(np.int64)
+        if base and len(actors):
+            lo = np.searchsorted(self._keys, actors << _PAIR_SHIFT)
+            hi = np.searchsorted(self._keys, (actors + 1) << _PAIR_SHIFT)
+            counts = hi - lo
+            ends = np.cumsum(counts)
+            parts.append(np.repeat(lo - (ends - counts), counts) + np.arange(int(ends[-1])))
+        if len(self.actor) > base:
+            parts.append(np.flatnonzero(chosen[self.actor[base:]]) + base)
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def local_of(self, member: int) -> int:
         """The local id of a community-wide dense id (-1 when not in this graph)."""

@@ -392,3 +392,38 @@ def test_a_retraction_to_zero_leaves_no_trace_in_the_coordination_evidence() -> 
     after = Edges(*(getattr(edges, f)[:-1] for f in EDGE_FIELDS))
     full = compute_all(after, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
     assert_same(refreshed, full)
+
+
+def test_common_partners_are_counted_alike_as_bit_rows_and_as_a_sparse_product() -> None:
+    import scipy.sparse as sp
+
+    from bot.trust import evidence
+
+    rng = np.random.default_rng(5)
+    c = 300
+    a, b = rng.integers(0, c, 4000), rng.integers(0, c, 4000)
+    keep = a != b
+    links = sp.csr_array((np.ones(int(keep.sum()), np.float32), (a[keep], b[keep])), shape=(c, c))
+    links = links.maximum(links.T).tocsr()
+    links.sum_duplicates()
+    links.data[:] = 1.0
+    dense = links.toarray()
+    want = (dense @ dense) * dense  # partners shared by the two ends of each link
+    got = evidence._common_partners(links).toarray()
+    assert np.array_equal(got, want)
+    product = (links @ links).multiply(links).toarray()
+    assert np.array_equal(product, want)
+
+
+def test_pairs_of_finds_the_built_and_the_added_pairs_of_the_chosen_actors_in_order() -> None:
+    from bot.trust.solver import ScopeGraph, pairs_from_sorted
+
+    rng = np.random.default_rng(9)
+    n = 40
+    keys = np.unique(rng.integers(0, n, 300) * n + rng.integers(0, n, 300))
+    actor, target = keys // n, keys % n
+    g = ScopeGraph(pairs_from_sorted(n, actor, target, np.ones(len(keys))), n)
+    g.add(np.array([3, 7, 3]), np.array([39, 38, 37]), np.ones(3))  # some pairs new, appended
+    chosen = np.zeros(g.n, np.bool_)
+    chosen[[0, 3, 7, 21]] = True
+    assert np.array_equal(g.pairs_of(chosen), np.flatnonzero(chosen[g.actor]))
