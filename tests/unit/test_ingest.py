@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import Ingest
+from bot.ingest import Ingest, RecentAuthors
 from bot.ledger import EngagementEvent, MemberSighting
 from bot.store import Store
 
@@ -96,6 +96,26 @@ async def test_flush_waits_for_everything_handed_over(store: Store):
         assert await ingest.flush() == 0
     finally:
         await ingest.stop()
+
+
+def test_recent_authors_keep_at_least_the_last_half_and_never_more_than_the_size():
+    recent = RecentAuthors(10)
+    for i in range(1, 24):
+        recent.put(i, 100 + i % 3)
+        assert len(recent) <= 10
+    assert [recent.get(i) for i in range(19, 24)] == [100 + i % 3 for i in range(19, 24)]
+    assert recent.get(1) is None and recent.get(10) is None
+    recent.put(23, 7)  # the same message again: its latest author, no new entry
+    assert recent.get(23) == 7 and len(recent) <= 10
+
+
+async def test_recent_authors_are_kept_per_platform(store: Store):
+    ingest = Ingest(store, cache_size=4)
+    ingest.remember_author("discord", 5, 50)
+    ingest.remember_author("reddit", 5, 60)
+    assert ingest.cached_author("discord", 5) == 50
+    assert ingest.cached_author("reddit", 5) == 60
+    assert ingest.cached_author("discord", 6) is None
 
 
 async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: Store):
