@@ -97,6 +97,9 @@ class GapFill:
                     report.unavailable += 1
             report.seconds = time.monotonic() - started
             self.last = report
+            del cursors
+            # Every channel's cursor and history went through memory once: hand it back.
+            await self.store.release_memory()
             log.info(
                 "gap fill: %d messages from %d channels in %d requests (%.1fs); %d unreadable,"
                 " %d cut at %d messages%s",

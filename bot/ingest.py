@@ -36,6 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot import allocator
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
 from bot.store.ledger import LedgerWriter, StoreWriter
@@ -74,8 +75,8 @@ class RecentAuthors:
     Two generations of plain dicts (when the newer one holds `size // 2` entries it becomes the older
     one, and the older one is dropped), so a lookup is two dict probes and nothing is reordered.
     Author ids are shared between the entries of a generation (a community's messages come from far
-    fewer authors than messages). About 90 bytes an entry; an `OrderedDict` of `(platform, id)`
-    tuples held about 300, 15 MB at the 50,000 entries a flood fills it with.
+    fewer authors than messages). About 90 bytes an entry, where an `OrderedDict` of
+    `(platform, id)` tuples held about 300.
     """
 
     def __init__(self, size: int) -> None:
@@ -106,6 +107,7 @@ class IngestStats:
     full_waits: int = 0
     dropped: int = 0
     failures: int = 0
+    releases: int = 0  # backlogs written after which the writer handed its memory back
 
 
 class Ingest:
@@ -116,7 +118,7 @@ class Ingest:
         batch_size: int = 500,
         flush_ms: int = 1000,
         capacity: int | None = None,
-        cache_size: int = 50_000,
+        cache_size: int = 20_000,
         on_written: Callable[[set[int]], Awaitable[None]] | None = None,
         absorb_seconds: float = 5.0,
     ) -> None:
@@ -124,9 +126,11 @@ class Ingest:
         self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
-        # Ten batches: enough to keep the writer busy at any offered rate; beyond it the gateway
-        # socket is paused (twice the capacity at most while it stops), ~1 KB an event with its sighting.
-        self.capacity = capacity if capacity is not None else max(10 * batch_size, 5_000)
+        # Five batches: enough to keep the writer busy at any offered rate (it takes the whole buffer
+        # as one batch, and SQLite writes batches of 2,500 nearly as fast as of 5,000); beyond it the
+        # gateway socket is paused (twice the capacity at most while it stops), ~1 KB an event with
+        # its sighting. Ten batches left about 5 MB more resident after a flood.
+        self.capacity = capacity if capacity is not None else max(5 * batch_size, 2_500)
         self.absorb_seconds = absorb_seconds
         self.stats = IngestStats()
         self._buffer = _Batch()
@@ -151,7 +155,9 @@ class Ingest:
         self._absorb_wake = asyncio.Event()
         self._absorb_task: asyncio.Task[None] | None = None
         self._inline_lock = asyncio.Lock()
-        # Recently seen message authors, so a reply to a fresh message resolves without the store.
+        # Recently seen message authors, so a reply to a fresh message resolves without the store:
+        # the last 10,000 to 20,000 messages (about 90 bytes each); a reply to an older one is
+        # resolved by the writer, one index lookup in its transaction.
         self._cache_size = cache_size
         self._authors: dict[str, RecentAuthors] = {}
 
@@ -355,6 +361,7 @@ class Ingest:
 
     def _run(self, writer: LedgerWriter | StoreWriter) -> None:
         retry = 0.1
+        since_release = 0  # events written since the writer last released memory
         try:
             while True:
                 with self._cond:
@@ -387,8 +394,19 @@ class Ingest:
                     self.stats.written += written
                     self.stats.batches += 1
                     self._cond.notify_all()
+                    drained = len(self._buffer.events) < self.batch_size
                 communities = {e.community_id for e in batch.events}
                 self._call_soon(self._committed_now, batch.seq, communities, written)
+                since_release += len(batch.events)
+                del batch
+                if drained and since_release >= self.capacity:
+                    # A backlog (a flood, a gap fill) is written: hand its memory back (the page
+                    # cache, the freed batches) instead of keeping it resident until the next one.
+                    since_release = 0
+                    writer.release()
+                    allocator.trim()
+                    with self._cond:
+                        self.stats.releases += 1
         finally:
             writer.close()
 

@@ -134,6 +134,27 @@ async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: S
     assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
 
 
+async def test_the_writer_hands_memory_back_once_a_backlog_is_written_not_after_every_batch(store: Store):
+    ingest = Ingest(store, batch_size=50, flush_ms=60_000, capacity=100)
+    ingest.start()
+    try:
+        for i in range(30):
+            ingest.add(message(i))
+        await ingest.flush()
+        assert ingest.stats.releases == 0  # a small batch: the page cache stays warm
+        for i in range(30, 330):
+            ingest.add(message(i))
+        await ingest.flush()
+        await eventually_true(lambda: ingest.stats.releases == 1)
+        assert committed(store.path) == 330
+        for i in range(330, 360):  # the writer goes on with its connection as before
+            ingest.add(message(i))
+        await ingest.flush()
+        assert committed(store.path) == 360
+    finally:
+        await ingest.stop()
+
+
 async def test_a_full_buffer_pauses_a_pausable_source_instead_of_holding_the_loop(store: Store):
     ingest = Ingest(store, batch_size=50, flush_ms=60_000, capacity=100)
     calls: list[bool] = []
