@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two log lines about a full buffer (the first one is logged at once).
 FULL_LOG_EVERY = 600.0
+#: The writer hands memory back once it has written this many batches' worth of events since it last
+#: did and finds the buffer empty (see `_run`).
+RELEASE_AFTER_BATCHES = 20
 #: Longest pause between two attempts of a failing write.
 MAX_RETRY_SECONDS = 30.0
 
@@ -126,11 +129,9 @@ class Ingest:
         self.on_written = on_written
         self.batch_size = batch_size
         self.flush_interval = flush_ms / 1000
-        # Five batches: enough to keep the writer busy at any offered rate (it takes the whole buffer
-        # as one batch, and SQLite writes batches of 2,500 nearly as fast as of 5,000); beyond it the
-        # gateway socket is paused (twice the capacity at most while it stops), ~1 KB an event with
-        # its sighting. Ten batches left about 5 MB more resident after a flood.
-        self.capacity = capacity if capacity is not None else max(5 * batch_size, 2_500)
+        # Ten batches: enough to keep the writer busy at any offered rate; beyond it the gateway
+        # socket is paused (twice the capacity at most while it stops), ~1 KB an event with its sighting.
+        self.capacity = capacity if capacity is not None else max(10 * batch_size, 5_000)
         self.absorb_seconds = absorb_seconds
         self.stats = IngestStats()
         self._buffer = _Batch()
@@ -394,14 +395,16 @@ class Ingest:
                     self.stats.written += written
                     self.stats.batches += 1
                     self._cond.notify_all()
-                    drained = len(self._buffer.events) < self.batch_size
+                    drained = not self._buffer
                 communities = {e.community_id for e in batch.events}
                 self._call_soon(self._committed_now, batch.seq, communities, written)
                 since_release += len(batch.events)
                 del batch
-                if drained and since_release >= self.capacity:
-                    # A backlog (a flood, a gap fill) is written: hand its memory back (the page
-                    # cache, the freed batches) instead of keeping it resident until the next one.
+                if drained and since_release >= RELEASE_AFTER_BATCHES * self.batch_size:
+                    # A backlog (a flood, a gap fill) is written and nothing more is waiting: hand its
+                    # memory back (the page cache, the freed batches) instead of keeping it resident
+                    # until the next one. Never while events keep coming: the next batch would find
+                    # the cache cold, and `malloc_trim` holds each arena's lock while it runs.
                     since_release = 0
                     writer.release()
                     allocator.trim()

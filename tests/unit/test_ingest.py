@@ -142,16 +142,16 @@ async def test_the_writer_hands_memory_back_once_a_backlog_is_written_not_after_
             ingest.add(message(i))
         await ingest.flush()
         assert ingest.stats.releases == 0  # a small batch: the page cache stays warm
-        for i in range(30, 330):
+        for i in range(30, 1030):  # twenty batches' worth: a backlog
             ingest.add(message(i))
         await ingest.flush()
         await eventually_true(lambda: ingest.stats.releases >= 1)
-        assert committed(store.path) == 330
+        assert committed(store.path) == 1030
         releases = ingest.stats.releases
-        for i in range(330, 360):  # the writer goes on with its connection as before
+        for i in range(1030, 1060):  # the writer goes on with its connection as before
             ingest.add(message(i))
         await ingest.flush()
-        assert committed(store.path) == 360
+        assert committed(store.path) == 1060
         assert ingest.stats.releases == releases
     finally:
         await ingest.stop()
