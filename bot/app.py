@@ -25,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot import i18n
+from bot import allocator, i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
@@ -452,6 +452,7 @@ class ShardedMicrovoiceBot(MicrovoiceBot, commands.AutoShardedBot):
 def build_bot(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
 ) -> MicrovoiceBot:
+    allocator.tune()  # before the bot starts its threads (see bot/allocator.py)
     if settings.shard_count:
         options = dict(shard_count=settings.shard_count, **client_options)
         if settings.shard_ids:

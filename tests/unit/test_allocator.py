@@ -1,4 +1,4 @@
-"""Handing freed memory back: possible on glibc (Linux), a no-op elsewhere."""
+"""The C allocator's settings: made on glibc (Linux), nothing elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from bot import allocator
 
 
-def test_freed_memory_is_handed_back_explicitly_only_on_glibc():
+def test_tune_sets_glibc_up_on_linux_and_nothing_elsewhere():
     on_glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    assert allocator.available() is on_glibc
-    allocator.trim()  # safe to call anywhere, at any time
+    assert allocator.tune() is on_glibc
+    assert allocator.tune() is on_glibc  # once is enough; a second call changes nothing
