@@ -15,6 +15,11 @@ start-up. Three settings, made once before the bot starts its threads (`tune`):
 
 `trim` hands freed pages in the middle of the heaps back as well (`malloc_trim`), after the large
 frees named above.
+
+Measured with bench/memory.py, the same code with and without `tune`: with the 1.3M-event database,
+about 78 MB idle instead of 88 and 151 MB after `/voices recompute` instead of 178 (the recompute's
+worker threads no longer keep arenas of their own). After a 200,000-message flood no difference
+beyond the run-to-run noise: emptying the writer's page cache and `trim` do the work there.
 """
 
 from __future__ import annotations
