@@ -18,8 +18,9 @@ frees named above.
 
 Measured with bench/memory.py, the same code with and without `tune`: with the 1.3M-event database,
 78–82 MB idle instead of 88–89 and 151–157 MB after `/voices recompute` instead of 178 (two runs
-each; the recompute's worker threads no longer keep arenas of their own). After a 200,000-message flood no difference
-beyond the run-to-run noise: emptying the writer's page cache and `trim` do the work there.
+each; the recompute's worker threads no longer keep arenas of their own). After a 200,000-message
+flood no difference beyond the run-to-run noise: emptying the writer's page cache and `trim` do the
+work there.
 """
 
 from __future__ import annotations
