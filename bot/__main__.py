@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         _configure_logging(settings.log_level)
+        from bot import allocator
+
+        allocator.tune()  # before anything else allocates much, and before any thread starts
         return asyncio.run(_run(settings, token))
     if args.command == "demo":
         try:

@@ -25,7 +25,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot import i18n
+from bot import allocator, i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
@@ -351,6 +351,9 @@ class MicrovoiceBot(commands.Bot):
         scheduler.start()
         if self.app.reddit is not None:
             self.app.reddit.start()
+        # The start-up reads above (known bots, thread owners, live takeovers, pending work) filled
+        # the page cache with pages no command needs.
+        await store.release_memory()
 
     def _build_reddit(self, app: App) -> None:
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
@@ -382,6 +385,7 @@ class MicrovoiceBot(commands.Bot):
         if self.app is not None:
             await self.app.ingest.flush()
             await self.app.voices.recompute_all(only=self.app.owns)
+            await self.app.store.release_memory()
 
     async def close(self) -> None:
         app = self.app
@@ -448,6 +452,7 @@ class ShardedMicrovoiceBot(MicrovoiceBot, commands.AutoShardedBot):
 def build_bot(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
 ) -> MicrovoiceBot:
+    allocator.tune()  # before the bot starts its threads (see bot/allocator.py)
     if settings.shard_count:
         options = dict(shard_count=settings.shard_count, **client_options)
         if settings.shard_ids:

@@ -33,11 +33,11 @@ import contextlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import allocator
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
 from bot.store.ledger import LedgerWriter, StoreWriter
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two log lines about a full buffer (the first one is logged at once).
 FULL_LOG_EVERY = 600.0
+#: The writer hands memory back once it has written this many batches' worth of events since it last
+#: did and finds the buffer empty (see `_run`).
+RELEASE_AFTER_BATCHES = 20
 #: Longest pause between two attempts of a failing write.
 MAX_RETRY_SECONDS = 30.0
 
@@ -84,6 +87,35 @@ def _merged(seen: MemberSighting, m: MemberSighting) -> MemberSighting:
     )
 
 
+class RecentAuthors:
+    """Authors of the most recent messages, by message id: the last `size // 2` to `size` messages.
+
+    Two generations of plain dicts (when the newer one holds `size // 2` entries it becomes the older
+    one, and the older one is dropped), so a lookup is two dict probes and nothing is reordered.
+    Author ids are shared between the entries of a generation (a community's messages come from far
+    fewer authors than messages). About 90 bytes an entry, where an `OrderedDict` of
+    `(platform, id)` tuples held about 300.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.generation = max(1, size // 2)
+        self._new: dict[int, int] = {}
+        self._old: dict[int, int] = {}
+        self._ids: dict[int, int] = {}  # one int object per author in the newer generation
+
+    def __len__(self) -> int:
+        return len(self._new) + len(self._old)
+
+    def put(self, message_id: int, author_id: int) -> None:
+        if len(self._new) >= self.generation and message_id not in self._new:
+            self._old, self._new, self._ids = self._new, {}, {}
+        self._new[message_id] = self._ids.setdefault(author_id, author_id)
+
+    def get(self, message_id: int) -> int | None:
+        author = self._new.get(message_id)
+        return author if author is not None else self._old.get(message_id)
+
+
 @dataclass
 class IngestStats:
     """What the writer did since start: for `/microvoice status` and the benchmarks."""
@@ -93,6 +125,7 @@ class IngestStats:
     full_waits: int = 0
     dropped: int = 0
     failures: int = 0
+    releases: int = 0  # backlogs written after which the writer handed its memory back
 
 
 class Ingest:
@@ -103,7 +136,7 @@ class Ingest:
         batch_size: int = 500,
         flush_ms: int = 1000,
         capacity: int | None = None,
-        cache_size: int = 50_000,
+        cache_size: int = 20_000,
         on_written: Callable[[set[int]], Awaitable[None]] | None = None,
         absorb_seconds: float = 5.0,
     ) -> None:
@@ -138,9 +171,11 @@ class Ingest:
         self._absorb_wake = asyncio.Event()
         self._absorb_task: asyncio.Task[None] | None = None
         self._inline_lock = asyncio.Lock()
-        # Recently seen message authors, so a reply to a fresh message resolves without the store.
-        self._authors: OrderedDict[tuple[str, int], int] = OrderedDict()
+        # Recently seen message authors, so a reply to a fresh message resolves without the store:
+        # the last 10,000 to 20,000 messages (about 90 bytes each); a reply to an older one is
+        # resolved by the writer, one index lookup in its transaction.
         self._cache_size = cache_size
+        self._authors: dict[str, RecentAuthors] = {}
 
     @property
     def written(self) -> int:
@@ -289,15 +324,15 @@ class Ingest:
         )
 
     def remember_author(self, platform: str, message_id: int, author_id: int) -> None:
-        key = (platform, message_id)
-        self._authors[key] = author_id
-        self._authors.move_to_end(key)
-        if len(self._authors) > self._cache_size:
-            self._authors.popitem(last=False)
+        recent = self._authors.get(platform)
+        if recent is None:
+            recent = self._authors[platform] = RecentAuthors(self._cache_size)
+        recent.put(message_id, author_id)
 
     def cached_author(self, platform: str, message_id: int) -> int | None:
         """Author of a recent message from memory; None if not seen lately (the writer resolves it)."""
-        return self._authors.get((platform, message_id))
+        recent = self._authors.get(platform)
+        return recent.get(message_id) if recent is not None else None
 
     # -- output -----------------------------------------------------------------------------------
 
@@ -356,6 +391,7 @@ class Ingest:
 
     def _run(self, writer: LedgerWriter | StoreWriter) -> None:
         retry = 0.1
+        since_release = 0  # events written since the writer last released memory
         try:
             while True:
                 with self._cond:
@@ -388,8 +424,21 @@ class Ingest:
                     self.stats.written += written
                     self.stats.batches += 1
                     self._cond.notify_all()
+                    drained = not self._buffer
                 communities = {e.community_id for e in batch.events}
                 self._call_soon(self._committed_now, batch.seq, communities, written)
+                since_release += len(batch.events)
+                del batch
+                if drained and since_release >= RELEASE_AFTER_BATCHES * self.batch_size:
+                    # A backlog (a flood, a gap fill) is written and nothing more is waiting: hand its
+                    # memory back (the page cache, the freed batches) instead of keeping it resident
+                    # until the next one. Never while events keep coming: the next batch would find
+                    # the cache cold, and `malloc_trim` holds each arena's lock while it runs.
+                    since_release = 0
+                    writer.release()
+                    allocator.trim()
+                    with self._cond:
+                        self.stats.releases += 1
         finally:
             writer.close()
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import allocator
 from bot.store.postgres import Dialects, PgConnection
 
 __all__ = ["PAGE_CACHE_KIB", "Dialects", "IntegrityError", "Params", "StoreBase", "connect"]
@@ -162,6 +163,15 @@ class StoreBase:
         db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 5000")
         return db
+
+    async def release_memory(self) -> None:
+        """Empty the main connection's page cache after a one-off bulk read (start-up, a recompute,
+        a gap fill) and hand freed memory back to the operating system. The pages stay in the
+        operating system's file cache: the next command reads them back in microseconds, and only
+        what commands touch comes back into the process."""
+        if self.dialect == "sqlite":
+            await self.db.execute("PRAGMA shrink_memory")
+        allocator.trim()
 
     # -- one process at a time -------------------------------------------------------------------
 

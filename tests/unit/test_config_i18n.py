@@ -87,6 +87,17 @@ def test_catalogs_share_keys_and_parameters():
             assert i18n.parameters(lang, key) == i18n.parameters("en", key), (lang, key)
 
 
+def test_the_plural_rules_kept_in_code_are_babels_cldr_rules():
+    from babel import Locale
+
+    assert set(i18n.PLURAL_RULES) == set(i18n.LANGUAGES)
+    for lang in i18n.LANGUAGES:
+        cldr = Locale.parse(lang).plural_form
+        assert dict(i18n.PLURAL_RULES[lang]) == cldr.rules, lang
+        for n in (*range(0, 120), 0.5, 1.5, 2.0, 1001, 1_000_000):
+            assert i18n.plural_category(lang, n) == cldr(n), (lang, n)
+
+
 def test_plural_messages_have_exactly_the_cldr_categories_of_their_language():
     assert i18n.categories("en") == {"one", "other"}
     assert i18n.categories("ar") == {"zero", "one", "two", "few", "many", "other"}

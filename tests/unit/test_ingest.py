@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import Ingest
+from bot.ingest import Ingest, RecentAuthors
 from bot.ledger import EngagementEvent, MemberSighting
 from bot.store import Store
 
@@ -98,6 +98,26 @@ async def test_flush_waits_for_everything_handed_over(store: Store):
         await ingest.stop()
 
 
+def test_recent_authors_keep_at_least_the_last_half_and_never_more_than_the_size():
+    recent = RecentAuthors(10)
+    for i in range(1, 24):
+        recent.put(i, 100 + i % 3)
+        assert len(recent) <= 10
+    assert [recent.get(i) for i in range(19, 24)] == [100 + i % 3 for i in range(19, 24)]
+    assert recent.get(1) is None and recent.get(10) is None
+    recent.put(23, 7)  # the same message again: its latest author, no new entry
+    assert recent.get(23) == 7 and len(recent) <= 10
+
+
+async def test_recent_authors_are_kept_per_platform(store: Store):
+    ingest = Ingest(store, cache_size=4)
+    ingest.remember_author("discord", 5, 50)
+    ingest.remember_author("reddit", 5, 60)
+    assert ingest.cached_author("discord", 5) == 50
+    assert ingest.cached_author("reddit", 5) == 60
+    assert ingest.cached_author("discord", 6) is None
+
+
 async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: Store):
     await store.record([message(1, actor=5)])  # written by an earlier run: not in this cache
     ingest = Ingest(store, batch_size=10_000, flush_ms=60_000)
@@ -112,6 +132,29 @@ async def test_a_reply_to_an_uncached_message_is_resolved_by_the_writer(store: S
     rows = await store.fetch_all("SELECT source_id, target_id FROM events WHERE kind = 'reply' ORDER BY id")
     assert rows == [("1002", 5), ("1003", None)]
     assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+
+
+async def test_the_writer_hands_memory_back_once_a_backlog_is_written_not_after_every_batch(store: Store):
+    ingest = Ingest(store, batch_size=50, flush_ms=60_000, capacity=100)
+    ingest.start()
+    try:
+        for i in range(30):
+            ingest.add(message(i))
+        await ingest.flush()
+        assert ingest.stats.releases == 0  # a small batch: the page cache stays warm
+        for i in range(30, 1030):  # twenty batches' worth: a backlog
+            ingest.add(message(i))
+        await ingest.flush()
+        await eventually_true(lambda: ingest.stats.releases >= 1)
+        assert committed(store.path) == 1030
+        releases = ingest.stats.releases
+        for i in range(1030, 1060):  # the writer goes on with its connection as before
+            ingest.add(message(i))
+        await ingest.flush()
+        assert committed(store.path) == 1060
+        assert ingest.stats.releases == releases
+    finally:
+        await ingest.stop()
 
 
 async def test_a_full_buffer_pauses_a_pausable_source_instead_of_holding_the_loop(store: Store):
