@@ -12,7 +12,8 @@ solved:
   is largely exchange with partners who also exchange with each other (an insular group: pods,
   rings); accounts that were quiet for a long time and became active within a short span of each
   other around the same member. The first two discount the account's votes (`Evidence.keep`: the
-  rest leaks to the seeds), its seed weight and its own listing; the share of a member's engagement
+  rest leaks to the seeds), its seed weight and its own listing (the group part there only as far
+  as what the member received is exchange: `Evidence.own_keep`); the share of a member's engagement
   that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
   explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
 
