@@ -289,6 +289,11 @@ def community_evidence(
     # absent everywhere.)
     mutual = np.flatnonzero(g.reverse >= 0)
     matched = np.minimum(w[mutual], w[g.reverse[mutual]])
+    # What each member received as exchange (engagement met by as much back): their own group
+    # discount applies that far (`group_discount_by_exchange`, below).
+    exchanged = None
+    if params.group_discount_by_exchange:
+        exchanged = np.bincount(target[mutual], weights=matched, minlength=m)
     strong = np.round(matched, 9) >= _PRIOR
     mutual, matched = mutual[strong], matched[strong]
     partnered = np.bincount(actor[mutual], minlength=m) > 0
@@ -332,14 +337,10 @@ def community_evidence(
     coordinated = 1.0 - (1.0 - flagged) * (1.0 - shares[0])
     keep_local = 1.0 - suspicion
     own_local = None
-    if params.group_discount_by_exchange:
+    if exchanged is not None:
         # The member's own group discount, on their listing, only as far as what they received is
         # exchange: an expert answering other experts and the same askers looks like a small group,
         # but much of what an expert receives is unsolicited; a pod member's is the pod's exchange.
-        back = g.reverse
-        pairs = np.flatnonzero(back >= 0)
-        matched = np.minimum(w[pairs], w[back[pairs]])
-        exchanged = np.bincount(target[pairs], weights=matched, minlength=m)
         share = np.minimum(1.0, exchanged / safe)
         own_local = (1.0 - one) * (1.0 - group * share)
 

@@ -201,16 +201,17 @@ def attention_of(g: ScopeGraph, weight: np.ndarray, params: TrustParams) -> np.n
     answer on every post fall with every post, which is volume-neutrality's job, done twice."""
     if not params.unsaturated_draw:
         return g.pull(g.scale() * weight)
-    w, actor, target = g.weight, g.actor, g.target
+    w, actor = g.weight, g.actor
     total = np.bincount(actor, weights=w, minlength=g.n)
-    share = np.divide(w, total[actor], out=np.zeros(len(w)), where=total[actor] > 0)
+    given = w * np.divide(weight, total, out=np.zeros(g.n), where=total > 0)[actor]
     rho = params.reciprocity_damping
-    back = g.reverse
-    mutual = np.flatnonzero((back >= 0) & (w > 0))
-    if rho > 0 and len(mutual):
-        ratio = w[back[mutual]] / w[mutual]
-        share[mutual] *= 1.0 - rho * np.minimum(ratio, 1.0)
-    return np.bincount(target, weights=share * weight[actor], minlength=g.n)
+    mutual = g.mutual()
+    if rho > 0 and len(mutual.at):
+        at = mutual.at
+        forth, back = w[at], w[mutual.at[mutual.reverse]]
+        ratio = np.divide(back, forth, out=np.zeros(len(at)), where=forth > 0)
+        given[at] *= 1.0 - rho * np.minimum(ratio, 1.0)
+    return np.bincount(g.target, weights=given, minlength=g.n)
 
 
 def appeal_factor(
