@@ -12,7 +12,8 @@ solved:
   is largely exchange with partners who also exchange with each other (an insular group: pods,
   rings); accounts that were quiet for a long time and became active within a short span of each
   other around the same member. The first two discount the account's votes (`Evidence.keep`: the
-  rest leaks to the seeds), its seed weight and its own listing; the share of a member's engagement
+  rest leaks to the seeds), its seed weight and its own listing (the group part there only as far
+  as what the member received is exchange: `Evidence.own_keep`); the share of a member's engagement
   that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
   explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from bot.trust.listing import appeal_factor, posts_counted
+from bot.trust.listing import appeal_factor, attention_of, posts_counted
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
@@ -288,6 +289,11 @@ def community_evidence(
     # absent everywhere.)
     mutual = np.flatnonzero(g.reverse >= 0)
     matched = np.minimum(w[mutual], w[g.reverse[mutual]])
+    # What each member received as exchange (engagement met by as much back): their own group
+    # discount applies that far (`group_discount_by_exchange`, below).
+    exchanged = None
+    if params.group_discount_by_exchange:
+        exchanged = np.bincount(target[mutual], weights=matched, minlength=m)
     strong = np.round(matched, 9) >= _PRIOR
     mutual, matched = mutual[strong], matched[strong]
     partnered = np.bincount(actor[mutual], minlength=m) > 0
@@ -330,6 +336,13 @@ def community_evidence(
         shares[0] = np.minimum(1.0, together / safe)
     coordinated = 1.0 - (1.0 - flagged) * (1.0 - shares[0])
     keep_local = 1.0 - suspicion
+    own_local = None
+    if exchanged is not None:
+        # The member's own group discount, on their listing, only as far as what they received is
+        # exchange: an expert answering other experts and the same askers looks like a small group,
+        # but much of what an expert receives is unsolicited; a pod member's is the pod's exchange.
+        share = np.minimum(1.0, exchanged / safe)
+        own_local = (1.0 - one) * (1.0 - group * share)
 
     def community(values: np.ndarray, fill: float) -> np.ndarray:
         out = np.full(size, fill)
@@ -341,7 +354,7 @@ def community_evidence(
         # Standing is being sought out, not volume: like the listing (`_appeal`), a member whose posts
         # draw less attention than an average post earns proportionally less.
         said = g.gather(posts)
-        appeal = appeal_factor(g.pull(g.scale() * keep_local), said, said, params, posts_counted(posts))
+        appeal = appeal_factor(attention_of(g, keep_local, params), said, said, params, posts_counted(posts))
         if appeal is not None:
             earned = earned * community(appeal, 0.0)
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
@@ -356,6 +369,7 @@ def community_evidence(
         woke=community(shares[0], 0.0),
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
         devoted=community(shares[1], 0.0),
+        own_keep=None if own_local is None else community(own_local, 1.0),
     )
 
 

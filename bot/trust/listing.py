@@ -192,6 +192,28 @@ def posts_counted(said: np.ndarray) -> float:
     return float(np.minimum(posting, np.quantile(posting, 0.5)).sum())
 
 
+def attention_of(g: ScopeGraph, weight: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member of `g`: the attention their engagers give them, each engager's share of its own
+    engagement times its `weight` (per local member). The share is that of its saturated,
+    reciprocity-damped votes (the trust it passes on), or with `params.unsaturated_draw` of its
+    engagement before saturation, reciprocity damping kept: saturation bounds what one engager adds
+    to a member's trust, but it also makes the draw per post of a member whom the same engagers
+    answer on every post fall with every post, which is volume-neutrality's job, done twice."""
+    if not params.unsaturated_draw:
+        return g.pull(g.scale() * weight)
+    w, actor = g.weight, g.actor
+    total = np.bincount(actor, weights=w, minlength=g.n)
+    given = w * np.divide(weight, total, out=np.zeros(g.n), where=total > 0)[actor]
+    rho = params.reciprocity_damping
+    mutual = g.mutual()
+    if rho > 0 and len(mutual.at):
+        at = mutual.at
+        forth, back = w[at], w[mutual.at[mutual.reverse]]
+        ratio = np.divide(back, forth, out=np.zeros(len(at)), where=forth > 0)
+        given[at] *= 1.0 - rho * np.minimum(ratio, 1.0)
+    return np.bincount(g.target, weights=given, minlength=g.n)
+
+
 def appeal_factor(
     got: np.ndarray,
     said: np.ndarray | None,
@@ -287,7 +309,7 @@ def list_scope(
     vouching = np.ones(n) if evidence.vouching is None else g.gather(evidence.vouching)
     keep = g.gather(evidence.keep, 1.0) if evidence.keep is not None else np.ones(n)
     columns = [xs]
-    if posts_total is not None:  # the attention each member gives (see below)
+    if posts_total is not None and not params.unsaturated_draw:  # the attention each gives (below)
         columns.append(scale * vouching)
     if params.breadth:
         # Breadth: the engagers, each counted by its vote (saturated, reciprocity-damped), if present
@@ -301,7 +323,12 @@ def list_scope(
         columns.append(vouching * keep * np.minimum(1.0, x / baseline))
     pulled = g.pull(np.column_stack(columns))
     received = pulled[:, 0] * d
-    attention = pulled[:, 1] if posts_total is not None else g.got
+    if posts_total is None:
+        attention = g.got
+    elif params.unsaturated_draw:
+        attention = attention_of(g, vouching * keep, params)  # `keep`: as `scale` holds it
+    else:
+        attention = pulled[:, 1]
     breadth = pulled[:, -1] if params.breadth else None
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
@@ -334,7 +361,8 @@ def list_scope(
         # trust that arrived from accounts that became active together is taken off.
         coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
         got = got * (1.0 - g.gather(evidence.woke))
-        value = value * (1.0 - coordinated) * keep
+        own = g.gather(evidence.own_keep, 1.0) if evidence.own_keep is not None else keep
+        value = value * (1.0 - coordinated) * own
         if evidence.devoted is not None and params.devoted_weight > 1.0:
             # Engagement from accounts devoted to this member is taken off again from what remains
             # (`devoted_weight`): alts and boosters serve the member they engage.

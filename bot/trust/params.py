@@ -92,6 +92,14 @@ class TrustParams:
     #: while a genuine voice's engagers engage others too. 1 treats it like other coordinated
     #: engagement.
     devoted_weight: float = 2.0
+    #: What a member's posts draw (volume-neutrality) counts each engager's share of its own
+    #: engagement before saturation (reciprocity damping kept): posts that each draw as much keep the
+    #: same draw at any volume. False: the share of its saturated votes, as the trust passes on.
+    unsaturated_draw: bool = True
+    #: A member's own insular-group discount applies only as far as the engagement they received is
+    #: exchange (engagement met by as much back); their votes and seed weight keep the whole of it.
+    #: False: the whole discount on their listing value too.
+    group_discount_by_exchange: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.

@@ -620,7 +620,9 @@ class Evidence:
     listing value), `woke` the share from accounts that became active together (taken off what
     their posts draw too), `devoted` the share from accounts devoted mostly to that member (part of
     `coordinated`, taken off again `devoted_weight - 1` times), `reason` the index in REASONS of the
-    largest of the three patterns. All but `seed_weight` are None when coordination evidence is off.
+    largest of the three patterns; `own_keep` the discount of a member's own listing value when it
+    differs from `keep` (`group_discount_by_exchange`; None: `keep`). All but `seed_weight` are None
+    when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -630,6 +632,7 @@ class Evidence:
     woke: np.ndarray | None = None
     reason: np.ndarray | None = None
     devoted: np.ndarray | None = None
+    own_keep: np.ndarray | None = None
 
 
 @dataclass

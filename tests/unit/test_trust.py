@@ -417,7 +417,9 @@ def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
 def test_an_engagement_pod_is_discounted() -> None:
     """Eight established members who reply to and react to every post of each other every week (and
     react to a town member each): without coordination evidence the pod's best-engaged member is
-    second; with it, no pod member is listed."""
+    second; with it, no pod member is listed, and without the listing's bars the six replies it had
+    from the town are all it keeps (its group discount applies as far as what it received is the
+    pod's exchange): last, at a thousandth of the top."""
     pod = list(range(800, 808))
     rows = sought_out_rows()
     for a in pod:
@@ -430,7 +432,12 @@ def test_an_engagement_pod_is_discounted() -> None:
     members = facts(extra=[SOUGHT_OUT, *pod])
     without = rank(rows, members, replace(LOOSE, coordination=False))
     assert [r.member_id for r in without[:2]] == [SOUGHT_OUT, pod[0]]
-    assert not set(pod) & set(by_member(rank(rows, members)))
+    assert not set(pod) & set(by_member(rank(rows, members, TrustParams())))
+    loose = rank(rows, members)
+    assert [r.member_id for r in loose if r.member_id in pod] == [pod[0]] == [loose[-1].member_id]
+    assert loose[-1].score < 0.01
+    whole = rank(rows, members, replace(LOOSE, group_discount_by_exchange=False))
+    assert not set(pod) & set(by_member(whole))
 
 
 def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explained() -> None:
@@ -579,6 +586,37 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
         today=TODAY,
         posts=_posts(said),
     ) == rank(rows, facts(extra=[100, 101]))
+
+
+def test_posts_that_each_draw_as_much_keep_their_draw_at_any_volume() -> None:
+    """Eight members answer every post of two members: one posted twice, the other twenty times.
+    Each post drew the same, so what their posts draw is the same (`unsaturated_draw`); counted by
+    the engagers' saturated votes, the prolific one's draw would fall with every post."""
+    rows = town_rows() + replies_from(TOWN[:8], 100, n=2) + replies_from(TOWN[:8], 101, n=20)
+    said = {m: 3 for m in TOWN} | {100: 2, 101: 20}
+    members = facts(extra=[100, 101])
+    drawn = by_member(rank(rows, members, posts=_posts(said)))
+    assert drawn[101].why["appeal"] == pytest.approx(drawn[100].why["appeal"], rel=1e-9)
+    saturated = by_member(rank(rows, members, replace(LOOSE, unsaturated_draw=False), posts=_posts(said)))
+    assert saturated[101].why["appeal"] < 0.25 * saturated[100].why["appeal"]
+
+
+def test_a_close_group_the_community_seeks_out_keeps_what_is_not_exchange() -> None:
+    """Four members who answer each other every week (an insular group by its pattern) and whom
+    eight town members each also reply to every week: their own group discount applies only to
+    the share of what they received that is the group's exchange, so they stay listed; taken on
+    all of it, none is. A pod, whose members receive little beyond their exchange, stays out
+    (`test_an_engagement_pod_is_discounted`)."""
+    group = [600, 601, 602, 603]
+    rows = town_rows()
+    for a in group:
+        rows += [(1, a, b, TODAY - 3 - 7 * w, "reply", 2) for b in group if b != a for w in range(6)]
+        rows += [(1, p, a, TODAY - 2 - 7 * w, "reply", 1) for p in TOWN[(a % 4) * 4 :][:8] for w in range(6)]
+    members = facts(extra=group)
+    partial = by_member(rank(rows, members))
+    whole = by_member(rank(rows, members, replace(LOOSE, group_discount_by_exchange=False)))
+    assert set(group) <= set(partial)
+    assert not set(group) & set(whole)
 
 
 def test_deterministic_and_independent_of_row_order() -> None:
