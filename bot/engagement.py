@@ -99,16 +99,31 @@ class EngagementRecorder:
                 self.thread_owners[c.channel_id] = c.owner_id
         self.ingest.add(channels=channels)
 
-    def sighting(self, m: SeenMessage, *, is_bot: bool = False) -> MemberSighting:
-        return MemberSighting(
+    def sightings(
+        self,
+        community_id: int,
+        member_id: int,
+        seen_at: datetime,
+        joined_at: datetime | None,
+        account_created_at: datetime | None,
+        *,
+        is_bot: bool = False,
+    ) -> tuple[MemberSighting, ...]:
+        """What an event shows of its member, for `Ingest.add`: nothing when the buffer already holds
+        a sighting that says as much (a busy member's events then build none)."""
+        key = (self.platform, community_id, member_id)
+        if not is_bot and self.ingest.has_sighting(key, seen_at, joined_at):
+            return ()
+        sighting = MemberSighting(
             platform=self.platform,
-            community_id=m.community_id,
-            member_id=m.author_id,
-            seen_at=m.created_at,
-            joined_at=m.joined_at,
-            account_created_at=m.account_created_at,
+            community_id=community_id,
+            member_id=member_id,
+            seen_at=seen_at,
+            joined_at=joined_at,
+            account_created_at=account_created_at,
             is_bot=is_bot,
         )
+        return (sighting,)
 
     def reaction(self, r: SeenReaction, now: datetime) -> None:
         """A reaction engages with the message's author: from the payload, the recent-author cache,
@@ -123,17 +138,7 @@ class EngagementRecorder:
             target = self.ingest.cached_author(self.platform, r.message_id)
         sightings: tuple[MemberSighting, ...] = ()
         if r.member_known:
-            sightings = (
-                MemberSighting(
-                    platform=self.platform,
-                    community_id=r.community_id,
-                    member_id=r.user_id,
-                    seen_at=now,
-                    joined_at=r.joined_at,
-                    account_created_at=r.account_created_at,
-                    is_bot=False,
-                ),
-            )
+            sightings = self.sightings(r.community_id, r.user_id, now, r.joined_at, r.account_created_at)
         self.ingest.add(
             EngagementEvent(
                 platform=self.platform,
@@ -156,7 +161,7 @@ class EngagementRecorder:
             self.bots.add(m.author_id)
             # Only the fact that this id is a bot is kept, so engagement with it never ranks it.
             if m.author_is_bot and m.author_id != self.me:
-                self.ingest.add(members=(self.sighting(m, is_bot=True),))
+                self.ingest.add(members=self._author(m, is_bot=True))
             return
         if m.thread_starter:
             # A forum post's opening message: the thread event records it; keep its author so
@@ -193,10 +198,11 @@ class EngagementRecorder:
                 target_id=target,
                 target_message_id=target_message,
             ),
-            members=() if self._sighted(m) else (self.sighting(m),),
+            members=self._author(m),
             channels=(m.channel,) if m.channel is not None else (),
         )
 
-    def _sighted(self, m: SeenMessage) -> bool:
-        key = (self.platform, m.community_id, m.author_id)
-        return self.ingest.has_sighting(key, m.created_at, m.joined_at)
+    def _author(self, m: SeenMessage, *, is_bot: bool = False) -> tuple[MemberSighting, ...]:
+        return self.sightings(
+            m.community_id, m.author_id, m.created_at, m.joined_at, m.account_created_at, is_bot=is_bot
+        )

@@ -29,6 +29,19 @@ def selective_listener(func: F) -> F:
     return func
 
 
+def listening(client: discord.Client, names: tuple[str, ...], *, selective_ok: bool = False) -> bool:
+    """Whether a listener for one of the events `names` ("on_…") is registered on `client` (its own
+    method or an added listener; with `selective_ok`, `selective_listener`s do not count)."""
+    extra: dict[str, list[Any]] = getattr(client, "extra_events", {})
+    for name in names:
+        if hasattr(client, name):
+            return True
+        for listener in extra.get(name, ()):
+            if not (selective_ok and getattr(listener, _SELECTIVE, False)):
+                return True
+    return False
+
+
 class GatewayRecorder:
     """Records server messages and reactions straight from their gateway payloads, before discord.py
     builds its objects for them, and lets discord.py build them (and run the listeners) only where a
@@ -106,17 +119,6 @@ class GatewayRecorder:
         guild_id = data.get("guild_id")
         return self.client._connection._get_guild(int(guild_id)) if guild_id is not None else None
 
-    def _listening(self, names: tuple[str, ...], *, selective_ok: bool) -> bool:
-        """Whether a listener for one of `names` is registered (ignoring selective ones if allowed)."""
-        extra: dict[str, list[Any]] = getattr(self.client, "extra_events", {})
-        for name in names:
-            if hasattr(self.client, name):
-                return True
-            for listener in extra.get(name, ()):
-                if not (selective_ok and getattr(listener, _SELECTIVE, False)):
-                    return True
-        return False
-
     def message_create(self, data: dict[str, Any]) -> None:
         guild = self._guild(data)
         if guild is None:
@@ -129,7 +131,7 @@ class GatewayRecorder:
             seen.author_is_bot
             or seen.from_webhook
             or self.needs_message(guild.id, seen.channel_id)
-            or self._listening(self.MESSAGE_LISTENERS, selective_ok=True)
+            or listening(self.client, self.MESSAGE_LISTENERS, selective_ok=True)
         ):
             self._original["MESSAGE_CREATE"](data)
             return
@@ -146,7 +148,7 @@ class GatewayRecorder:
         guild_id = data.get("guild_id")
         if guild_id is not None:
             self.recorder.reaction(seen_reaction(data, int(guild_id), added=added), self.clock())
-        if guild_id is None or self._listening(self.REACTION_LISTENERS, selective_ok=False):
+        if guild_id is None or listening(self.client, self.REACTION_LISTENERS):
             self._original[event](data)
 
 
@@ -247,15 +249,12 @@ def _quiet_dispatch(client: discord.Client, dispatch: Callable[..., None]) -> Ca
     nothing listens for it: discord.py would look for listeners and log it once per frame."""
 
     def dispatch_quietly(event: str, /, *args: Any, **kwargs: Any) -> None:
-        if event == "socket_event_type" and not _has_listener(client, event):
+        if event == "socket_event_type" and not (
+            listening(client, ("on_socket_event_type",)) or client._listeners.get(event)
+        ):
             return
         dispatch(event, *args, **kwargs)
 
     setattr(dispatch_quietly, _SHARING, True)
     return dispatch_quietly
 
-
-def _has_listener(client: discord.Client, event: str) -> bool:
-    name = "on_" + event
-    extra: dict[str, list[Any]] = getattr(client, "extra_events", {})
-    return hasattr(client, name) or bool(extra.get(name)) or bool(client._listeners.get(event))
