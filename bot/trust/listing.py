@@ -23,7 +23,7 @@ from typing import Any, overload
 import numpy as np
 import scipy.sparse as sp
 
-from bot.trust.params import REASONS, Ranked, TrustParams
+from bot.trust.params import COORDINATION_SHOWN, REASONS, Ranked, TrustParams
 from bot.trust.solver import Evidence, ScopeGraph, Solved
 
 
@@ -65,9 +65,7 @@ class Listing(Sequence[Ranked]):
     @classmethod
     def empty(cls) -> Listing:
         names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
-        none = {
-            name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend", "coordinated")
-        }
+        none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend", "coordinated")}
         none["reason"] = np.zeros(0, np.int8)
         return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
 
@@ -183,9 +181,9 @@ def _top_topics(
 
 
 def posts_counted(said: np.ndarray) -> float:
-    """All posts of a scope for its average per-post draw, each member's counted up to the 90th
-    percentile of the members' posts: a few prolific posters (spammers) must not make the average
-    post theirs, which would set the yardstick they are measured by."""
+    """All posts of a scope for its average per-post draw, each member's counted up to the median
+    poster's: a few prolific posters (spammers) must not make the average post theirs, which would
+    set the yardstick they are measured by."""
     posting = said[said > 0]
     if len(posting) == 0:
         return 0.0
@@ -245,6 +243,31 @@ def appeal_factor(
     # window. Neither makes a current voice.
     per_post[posts_total <= 0] = 0.0
     return np.minimum(1.0, (per_post / average) ** params.appeal)
+
+
+def new_account_share(g: ScopeGraph, vouching: np.ndarray) -> np.ndarray:
+    """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
+    saturation) that came from accounts not vouching (`vouching` 0: present, or on an account,
+    for less than `seed_min_tenure_days`)."""
+    w = g.weight
+    total = np.bincount(g.target, weights=w, minlength=g.n)
+    new = np.bincount(g.target, weights=w * (1.0 - vouching[g.actor]), minlength=g.n)
+    return np.divide(new, total, out=np.zeros(g.n), where=total > 0)
+
+
+def new_account_excess(g: ScopeGraph, vouching: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member of `g`: how far the share of their engagement from new accounts
+    (`new_account_share`) exceeds the usual one, that of the median member engaged by at least
+    `min_peers_listed` distinct members, as a share of the rest (0 at or below the usual share, 1
+    when all of it is new). In an established community one member fed by a crowd of fresh
+    accounts (alts, bought accounts) stands out. In a young one, where new accounts give the usual
+    member half of their engagement or more, a crowd of new accounts is no evidence: none is taken."""
+    share = new_account_share(g, vouching)
+    candidates = g.in_deg >= params.min_peers_listed
+    usual = float(np.median(share[candidates])) if candidates.any() else 0.0
+    if usual >= 0.5:
+        return np.zeros(g.n)
+    return np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
 
 
 def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -367,6 +390,17 @@ def list_scope(
             # Engagement from accounts devoted to this member is taken off again from what remains
             # (`devoted_weight`): alts and boosters serve the member they engage.
             value = value * (1.0 - g.gather(evidence.devoted)) ** (params.devoted_weight - 1.0)
+    if params.new_accounts and evidence.vouching is not None:
+        # Engagement mostly from accounts too new to vouch, far beyond what is usual in the scope.
+        new = new_account_excess(g, vouching, params)
+        value = value * (1.0 - new)
+        # Shown like coordinated engagement (its share of what the member received) where the
+        # excess alone is as large as an explanation speaks up for and it is the largest pattern.
+        shown = new >= COORDINATION_SHOWN
+        share = np.where(shown, new_account_share(g, vouching), 0.0)
+        larger = shown & (share > coordinated)
+        coordinated = np.where(larger, share, coordinated)
+        reason = np.where(larger, np.int8(REASONS.index("new")), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal

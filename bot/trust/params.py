@@ -36,8 +36,9 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: Why engagement a member received counts less (`Ranked.why["coordinated_reason"]`): accounts that
 #: were quiet for a long time and became active together around them ("woke"); accounts whose
 #: engagement goes mostly to them alone ("one"); a group whose members mostly engage each other
-#: ("group").
-REASONS: tuple[str, ...] = ("woke", "one", "group")
+#: ("group"); accounts too new to vouch for anyone, far beyond the share usual in the community
+#: ("new").
+REASONS: tuple[str, ...] = ("woke", "one", "group", "new")
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -65,7 +66,7 @@ class TrustParams:
     saturation: float = 1.0
     #: Fraction of A->B removed when B engaged A at least as much (reply-backs, trading, rings). The
     #: removed part is not renormalized away; it leaks back to the seeds. Must be in [0, 1).
-    reciprocity_damping: float = 0.8
+    reciprocity_damping: float = 0.6
     #: Seeds (who receives teleport trust) need this much tenure in the community ...
     seed_min_tenure_days: float = 30.0
     #: ... and to have engaged with at least this many distinct members in the window.
@@ -100,6 +101,13 @@ class TrustParams:
     #: exchange (engagement met by as much back); their votes and seed weight keep the whole of it.
     #: False: the whole discount on their listing value too.
     group_discount_by_exchange: bool = True
+    #: Engagement that comes from accounts too new to vouch (present, on an account as old, for less
+    #: than `seed_min_tenure_days`) counts toward nobody's breadth or draw. Where it is most of what a
+    #: member receives, far beyond the share usual among the scope's members, it is evidence too:
+    #: alt accounts and mass-made accounts pour engagement into the member they serve. The listing
+    #: value is multiplied by 1 - the excess (the share beyond the usual one, as a share of the
+    #: rest). False: new accounts' engagement only counts for nothing.
+    new_accounts: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.

@@ -507,6 +507,50 @@ def test_devoted_engagement_is_taken_off_twice() -> None:
         TrustParams(devoted_weight=0.5)
 
 
+def test_a_member_fed_mostly_by_new_accounts_is_discounted_and_explained() -> None:
+    """Thirty accounts made last week pour engagement into one member (and a little into each
+    other, so none of them engages only that member). Their engagement counts toward nobody's
+    breadth; being most of what the member receives, far beyond the share usual here, it is
+    evidence against the member, and the explanation says where it came from."""
+    owner, rival, alts = 100, 101, list(range(500, 530))
+    rows = town_rows() + [(1, p, owner, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    rows += [(1, p, rival, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    for i, a in enumerate(alts):
+        rows += [(1, a, owner, TODAY - 1, "reaction", 20), (1, a, owner, TODAY - 2, "reply", 4)]
+        rows += [(1, a, alts[(i + k) % len(alts)], TODAY - 1, "reply", 3) for k in (1, 2)]
+    others = [102, 103, 104]  # members the town engages as well: the usual share of new engagement is 0
+    rows += [(1, p, o, TODAY - 10 - 7 * w, "reply", 1) for o in others for p in TOWN[8:14] for w in range(2)]
+    members = facts(extra=[owner, rival, *others], new=alts)
+    params = replace(LOOSE, min_peers_listed=5)  # the usual share is the median listed candidate's
+    plain = by_member(rank(rows, members, replace(params, new_accounts=False)))
+    got = by_member(rank(rows, members, params))
+    assert plain[owner].score > 0.5 * plain[rival].score  # other evidence alone leaves a near rival
+    assert got[rival].rank == 1
+    assert got[owner].score < 0.2 * got[rival].score
+    assert got[owner].why["coordinated_reason"] == "new" and got[owner].why["coordinated"] > 0.9
+    key, shown = explain_parts(got[owner])[2]
+    assert key == "trust.why.coordinated_new"
+    assert shown == {"pct": round(got[owner].why["coordinated"] * 100)}
+    assert "accounts that are new here" in explain(got[owner])
+
+
+def test_a_young_community_of_new_accounts_is_not_suspect() -> None:
+    """Where new accounts give the usual member most of their engagement, a crowd of them is no
+    evidence against anyone."""
+    people = list(range(301, 313))
+    pairs = [(a, b) for a in people for b in people if (a + b) % 3 == 0 and a != b]
+    rows = [(1, a, b, TODAY - d, "reply", 1) for a, b in pairs for d in (1, 2)]
+    rows += [(1, a, people[0], TODAY - 1, "reply", 1) for a in people[1:]]
+    pinned = people[:4]  # moderators bootstrap a young community by pinning a few members
+    members = facts(new=people, pinned=pinned)
+    with_evidence = rank(rows, members)
+    without = rank(rows, members, replace(LOOSE, new_accounts=False))
+    assert [(r.member_id, round(r.score, 9)) for r in with_evidence] == [
+        (r.member_id, round(r.score, 9)) for r in without
+    ]
+    assert all(r.why["coordinated_reason"] != "new" for r in with_evidence)
+
+
 def test_coordination_is_shown_from_a_quarter_of_the_engagement() -> None:
     def parts(share: float, reason: str) -> list[str]:
         stored = json.loads(stored_why(9, 4, None, None, False, False, (share, reason)))
