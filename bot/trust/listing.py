@@ -255,18 +255,18 @@ def new_account_share(g: ScopeGraph, vouching: np.ndarray) -> np.ndarray:
     return np.divide(new, total, out=np.zeros(g.n), where=total > 0)
 
 
-def new_account_excess(g: ScopeGraph, vouching: np.ndarray, params: TrustParams) -> np.ndarray:
-    """Per member of `g`: how far the share of their engagement from new accounts
-    (`new_account_share`) exceeds the usual one, that of the median member engaged by at least
-    `min_peers_listed` distinct members, as a share of the rest (0 at or below the usual share, 1
-    when all of it is new). In an established community one member fed by a crowd of fresh
-    accounts (alts, bought accounts) stands out. In a young one, where new accounts give the usual
-    member half of their engagement or more, a crowd of new accounts is no evidence: none is taken."""
-    share = new_account_share(g, vouching)
-    candidates = g.in_deg >= params.min_peers_listed
+def new_account_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member: how far `share`, the share of their engagement from new accounts
+    (`new_account_share`), exceeds the usual one, that of the median member engaged by at least
+    `min_peers_listed` distinct members (`in_deg`), as a share of the rest (0 at or below the usual
+    share, 1 when all of it is new). In an established community one member fed by a crowd of
+    fresh accounts (alts, bought accounts) stands out. In a young one, where new accounts give the
+    usual member half of their engagement or more, a crowd of new accounts is no evidence: none is
+    taken."""
+    candidates = in_deg >= params.min_peers_listed
     usual = float(np.median(share[candidates])) if candidates.any() else 0.0
     if usual >= 0.5:
-        return np.zeros(g.n)
+        return np.zeros(len(share))
     return np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
 
 
@@ -392,13 +392,12 @@ def list_scope(
             value = value * (1.0 - g.gather(evidence.devoted)) ** (params.devoted_weight - 1.0)
     if params.new_accounts and evidence.vouching is not None:
         # Engagement mostly from accounts too new to vouch, far beyond what is usual in the scope.
-        new = new_account_excess(g, vouching, params)
-        value = value * (1.0 - new)
+        share = new_account_share(g, vouching)
+        excess = new_account_excess(share, g.in_deg, params)
+        value = value * (1.0 - excess)
         # Shown like coordinated engagement (its share of what the member received) where the
         # excess alone is as large as an explanation speaks up for and it is the largest pattern.
-        shown = new >= COORDINATION_SHOWN
-        share = np.where(shown, new_account_share(g, vouching), 0.0)
-        larger = shown & (share > coordinated)
+        larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
         coordinated = np.where(larger, share, coordinated)
         reason = np.where(larger, np.int8(REASONS.index("new")), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
