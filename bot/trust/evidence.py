@@ -305,6 +305,13 @@ def community_evidence(
     usual = float(np.median(insular[engaging])) if engaging.any() else 0.0
     beyond = np.clip((insular - usual) / (1.0 - usual), 0.0, 1.0) if usual < 1.0 - 1e-9 else np.zeros(m)
     group = np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    if params.group_by_engagement:
+        # A group's quieter members: an account that posts little receives little, so its exchange
+        # with the group is small however much it gives it. Whose engagement goes mostly to members
+        # the test above found (weighted by how strongly) belongs to the group as far as that
+        # share goes, on the same scale: from a quarter of its engagement (0) to three quarters (1).
+        given = np.bincount(actor, weights=w * group[target], minlength=m) / total
+        group = np.maximum(group, np.clip(2.0 * given - 0.5, 0.0, 1.0))
     suspicion = 1.0 - (1.0 - one) * (1.0 - group)
     got = np.bincount(target, weights=w, minlength=m)
     safe = np.where(got > 0, got, 1.0)

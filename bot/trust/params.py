@@ -108,6 +108,11 @@ class TrustParams:
     #: value is multiplied by 1 - the excess (the share beyond the usual one, as a share of the
     #: rest). False: new accounts' engagement only counts for nothing.
     new_accounts: bool = True
+    #: An account whose engagement goes mostly to the members the insular-group test found (each
+    #: weighted by how strongly) is part of that group as far as that share goes, from a quarter of
+    #: its engagement (0) to three quarters (1): a group's quieter members receive little and so
+    #: exchange little, however much they give it. False: the insular-group test alone.
+    group_by_engagement: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.

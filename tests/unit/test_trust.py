@@ -440,6 +440,29 @@ def test_an_engagement_pod_is_discounted() -> None:
     assert not set(pod) & set(by_member(whole))
 
 
+def test_a_pods_quiet_members_are_part_of_it() -> None:
+    """A pod of six that replies to every post of each other, and three quiet members who post
+    nothing (so nobody answers them and they exchange nothing) but give nearly all their engagement
+    to the pod, with a reaction to the town now and then. The exchange test finds the six; giving
+    mostly to them puts the three in the group too, so their engagement is coordinated as well."""
+    pod, quiet = list(range(800, 806)), [810, 811, 812]
+    rows = sought_out_rows()
+    for a in pod:
+        rows += [(1, a, TOWN[(a * 3) % 20], TODAY - 10 - 7 * w, "reaction", 1) for w in range(6)]
+        rows += [(1, a, b, TODAY - 3 - 7 * w, "reply", 2) for b in pod if b != a for w in range(6)]
+    for q in quiet:
+        rows += [(1, q, b, TODAY - 4 - 7 * w, "reaction", 3) for b in pod for w in range(6)]
+        town = [TOWN[(q + k) % 20] for k in range(3)]
+        rows += [(1, q, t, TODAY - 6 - 7 * w, "reaction", 1) for t in town for w in range(6)]
+    rows += [(1, p, pod[0], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
+    members = facts(extra=[SOUGHT_OUT, *pod, *quiet])
+    alone = by_member(rank(rows, members, replace(LOOSE, group_by_engagement=False)))[pod[0]]
+    both = by_member(rank(rows, members))[pod[0]]
+    assert both.why["coordinated_reason"] == "group"
+    assert both.why["coordinated"] > alone.why["coordinated"] + 0.15
+    assert both.score < alone.score
+
+
 def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explained() -> None:
     member, devoted = 100, list(range(950, 956))
     rows = town_rows() + [(1, p, member, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
