@@ -19,7 +19,7 @@ and references (reply/reaction targets) remapped from uids to message ids.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -41,7 +41,7 @@ CHANNEL_TEXT, CHANNEL_CATEGORY, CHANNEL_PUBLIC_THREAD, CHANNEL_FORUM = 0, 4, 11,
 ROLES: tuple[str, ...] = (
     "expert", "ordinary", "lurker", "spammer", "self_reactor", "reaction_ring",
     "alt_ring", "alt_owner", "reply_farmer", "brand_staff", "bot",
-    "dormant_booster", "boosted", "broadcaster", "pod",
+    "dormant_booster", "boosted", "broadcaster", "pod", "sockpuppet", "sock_owner",
 )  # fmt: skip
 MANIPULATOR_ROLES: frozenset[str] = frozenset(
     {
@@ -57,6 +57,8 @@ MANIPULATOR_ROLES: frozenset[str] = frozenset(
         "boosted",
         "broadcaster",
         "pod",
+        "sockpuppet",
+        "sock_owner",
     }
 )
 #: The attacks, by the roles that take part in each (brand staff and bots are part of normal
@@ -70,11 +72,15 @@ ATTACKS: dict[str, tuple[str, ...]] = {
     "dormant-seed boosting": ("dormant_booster", "boosted"),
     "broadcasting for replies": ("broadcaster",),
     "engagement pod": ("pod",),
+    "aged sockpuppets": ("sockpuppet", "sock_owner"),
 }
 (
     _EXPERT, _ORDINARY, _LURKER, _SPAMMER, _SELF, _RING, _ALT, _OWNER, _FARMER, _BRAND, _BOT,
-    _BOOSTER, _BOOSTED, _BCAST, _POD,
+    _BOOSTER, _BOOSTED, _BCAST, _POD, _SOCK, _SOCK_OWNER,
 ) = range(len(ROLES))  # fmt: skip
+#: Snowflake low bits of the messages sockpuppets write (`_add_sockpuppets`): above any per-millisecond
+#: sequence of the generator's own messages, below the member and channel ranges.
+_SOCK_MSG_SEQ = 0x100000
 
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -205,6 +211,9 @@ class SimEvents:
             target_member=self.target_member[mask],
             emoji=self.emoji[mask],
         )
+
+
+_EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SimEvents))
 
 
 @dataclass(eq=False)
@@ -1489,7 +1498,135 @@ def simulate(
     by default it grows with log2(members). `start` defaults to 2026-01-05T00:00Z so runs are reproducible.
     """
     gen = _Generator(seed, members, days, start or DEFAULT_START, manipulation, topics, config or SimConfig())
-    return gen.build()
+    return _add_sockpuppets(gen.build(), seed)
+
+
+def _add_sockpuppets(com: SimCommunity, seed: int) -> SimCommunity:
+    """Aged sockpuppets: accounts a member has kept (or bought) for months, present all along, that
+    engage most of that member's posts and spread about as much engagement again over other members'
+    posts, so none of them engages mostly one member, none woke up recently and none is new.
+
+    They take the place of lurkers who never posted (their reactions are dropped), so the member count
+    stays as asked and every other member's events stay exactly as generated: this stage draws from
+    its own random stream. The owner is an ordinary member who posts steadily and whom fewer members
+    engage than the median such poster. Groups: 5-25 accounts per owner in a small community (scaled by
+    `manipulation`), more in a large one; one owner per ~3,000 members, at least one. The accounts post a
+    little in the owner's channels; nobody engages them (no organic engagement was generated for them).
+    """
+    m = com.manipulation
+    if m <= 0:
+        return com
+    rng = np.random.default_rng([seed, 0x50C])
+    ev = com.events
+    n = len(com.members)
+    said = (ev.kind == KIND_MESSAGE) | (ev.kind == KIND_REPLY) | (ev.kind == KIND_THREAD)
+    days = (com.end - com.start).total_seconds() / 86400
+    ids = np.sort(np.array([mb.id for mb in com.members], np.int64))
+    who = np.searchsorted(ids, ev.actor)  # dense index of each event's actor
+    posts = np.bincount(who[said], minlength=n)
+    role = {r: np.isin(ids, np.fromiter(com.labels[r], np.int64)) for r in ("ordinary", "lurker")}
+    steady = role["ordinary"] & (posts >= max(3.0, days / 2))
+    # Lurkers who never posted, present (on accounts as old) since long before the period.
+    long_ago = com.start - timedelta(days=90)
+    since = {mb.id: max(mb.joined_at, mb.account_created_at) for mb in com.members}
+    aged = np.array([since[i] <= long_ago for i in ids.tolist()])
+    idle = np.flatnonzero(role["lurker"] & (posts == 0) & aged)
+    if not steady.any() or not len(idle):
+        return com
+    # Distinct members engaging each steady poster.
+    engages = ((ev.kind == KIND_REPLY) | (ev.kind == KIND_REACTION)) & (ev.actor != ev.target_member)
+    rows = np.flatnonzero(engages)
+    target = np.searchsorted(ids, ev.target_member[rows])
+    mine_rows = steady[np.minimum(target, n - 1)] & (ids[np.minimum(target, n - 1)] == ev.target_member[rows])
+    key = np.unique(target[mine_rows] * n + who[rows[mine_rows]])
+    engaged_by = np.bincount(key // n, minlength=n)
+    candidates = np.flatnonzero(steady)
+    quiet = candidates[engaged_by[candidates] <= np.median(engaged_by[candidates])]
+    grow = max(1.0, np.sqrt(n / 1000))
+    n_owners = min(len(quiet), max(1, _rint(m * n / 3000)))
+    owners = ids[rng.choice(quiet, size=n_owners, replace=False)]
+    sizes = np.rint(grow * (5 + 20 * m * rng.uniform(0.5, 1.0, size=n_owners))).astype(np.int64)
+    pool = ids[rng.permutation(idle)]
+    end_ms = _dt_to_ms(com.end)
+    human = ~np.isin(ids, com.bot_ids())
+    others = np.flatnonzero(said & human[who])
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("ts", "kind", "actor", "chan", "tmsg", "tmem")}
+    inside = np.where(ev.kind == KIND_THREAD, ev.message_id, ev.channel)  # where a message is answered
+
+    def add(
+        ts: np.ndarray, kind: int, actor: np.ndarray, chan: np.ndarray, tmsg: np.ndarray, tmem: np.ndarray
+    ) -> None:
+        ok = ts < end_ms
+        for k, v in zip(cols, (ts, np.full(len(ts), kind), actor, chan, tmsg, tmem), strict=True):
+            cols[k].append(np.asarray(v)[ok].astype(np.int64))
+
+    socks: list[int] = []
+    served: dict[int, int] = {}  # sockpuppet -> owner
+    for owner, size in zip(owners.tolist(), sizes.tolist(), strict=True):
+        group, pool = pool[:size], pool[size:]
+        if not len(group):
+            break
+        socks += group.tolist()
+        served.update(dict.fromkeys(group.tolist(), owner))
+        mine = np.flatnonzero(said & (ev.actor == owner))
+        theirs = others[ev.actor[others] != owner]  # the group has not posted: idle lurkers
+        for sock in group.tolist():
+            react = mine[rng.random(len(mine)) < 0.35 + 0.4 * m]
+            reply = mine[rng.random(len(mine)) < 0.08 + 0.15 * m]
+            own_share = rng.uniform(0.3, 0.5)
+            spread = min(len(theirs), rng.poisson((len(react) + len(reply)) * (1.0 - own_share) / own_share))
+            camo = rng.choice(theirs, size=spread, replace=False)  # one reaction per message, as on Discord
+            camo_reply = rng.random(len(camo)) < 0.25
+            for idx, kind in ((react, KIND_REACTION), (reply, KIND_REPLY), (camo[~camo_reply], KIND_REACTION),
+                              (camo[camo_reply], KIND_REPLY)):  # fmt: skip
+                ts = ev.ts_ms[idx] + (2 * _SEC + rng.exponential(45 * _MIN, len(idx))).astype(np.int64)
+                add(ts, kind, np.full(len(idx), sock), inside[idx], ev.message_id[idx], ev.actor[idx])
+            # A few messages of their own, chiming in after the owner's.
+            after = mine[rng.integers(0, len(mine), size=rng.poisson(0.4 * days))]
+            ts = ev.ts_ms[after] + (2 * _SEC + rng.exponential(30 * _MIN, len(after))).astype(np.int64)
+            none = np.zeros(len(after))
+            add(ts, KIND_MESSAGE, np.full(len(after), sock), inside[after], none, none)
+    if not socks:
+        return com
+    sock_set = np.array(socks, np.int64)
+    ts = np.concatenate(cols["ts"])
+    kind = np.concatenate(cols["kind"]).astype(np.int8)
+    messages = (kind == KIND_MESSAGE) | (kind == KIND_REPLY)
+    mid = np.where(messages, snowflake(ts, _SOCK_MSG_SEQ + np.arange(len(ts)) % 0x100000), 0)
+    tmsg = np.concatenate(cols["tmsg"])
+    added = SimEvents(
+        ts_ms=ts,
+        kind=kind,
+        actor=np.concatenate(cols["actor"]),
+        channel=np.concatenate(cols["chan"]),
+        message_id=np.where(kind == KIND_REACTION, tmsg, mid).astype(np.int64),
+        target_message_id=tmsg,
+        target_member=np.concatenate(cols["tmem"]),
+        emoji=np.where(kind == KIND_REACTION, rng.integers(0, len(EMOJIS), len(ts)), -1).astype(np.int16),
+    )
+    kept = ev.select(~np.isin(ids, sock_set)[who])  # the lurkers' own reactions and joins
+    added = added.select(_stable_argsort(added.ts_ms))
+    at = np.searchsorted(kept.ts_ms, added.ts_ms, side="right")  # after events of the same millisecond
+    events = SimEvents(*(np.insert(getattr(kept, f), at, getattr(added, f)) for f in _EVENT_FIELDS))
+    # They live in their owner's channels.
+    moved = {sock: replace(com.member(sock), topics=com.member(boss).topics) for sock, boss in served.items()}
+    members = [moved.get(mb.id, mb) for mb in com.members]
+    labels = dict(com.labels)
+    labels["lurker"] = labels["lurker"] - frozenset(socks)
+    labels["ordinary"] = labels["ordinary"] - frozenset(served.values())
+    labels["sockpuppet"] = frozenset(socks)
+    labels["sock_owner"] = frozenset(served.values())
+    return SimCommunity(
+        seed=com.seed,
+        guild_id=com.guild_id,
+        start=com.start,
+        end=com.end,
+        members=members,
+        channels=com.channels,
+        events=events,
+        labels=labels,
+        manipulation=m,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -270,6 +270,47 @@ def new_account_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParam
     return np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
 
 
+def unengaged_share(
+    g: ScopeGraph, x: np.ndarray, scale: np.ndarray, vouching: np.ndarray, baseline: float, damping: float
+) -> np.ndarray:
+    """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
+    saturation) that came from accounts the rest of the community gives no standing: each engager
+    counted by how far its trust, less what this member itself passed to it, falls short of a
+    seed's baseline (`baseline`; 1 with none of it, 0 from the baseline on). Accounts too new to
+    vouch are left to `new_account_share`. An aged account that nobody but the member it serves
+    engages (a sockpuppet kept for years, a bought account) holds no trust but what that member
+    hands it, and counts fully here."""
+    w = g.weight
+    held = x[g.actor].copy()
+    mutual = g.mutual()
+    if len(mutual):
+        a = mutual.actor
+        passed = damping * x[a] * g.vote[mutual.at] * scale[a]
+        held[mutual.at] = np.maximum(x[a] - passed[mutual.reverse], 0.0)
+    lacking = vouching[g.actor] * (1.0 - np.minimum(1.0, held / baseline))
+    total = np.bincount(g.target, weights=w, minlength=g.n)
+    unengaged = np.bincount(g.target, weights=w * lacking, minlength=g.n)
+    return np.divide(unengaged, total, out=np.zeros(g.n), where=total > 0)
+
+
+def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member: the discount for engagement from accounts without standing (`unengaged_share`).
+
+    Every community has members nobody engages yet (lurkers who only react, newcomers asking their
+    first question), and they give the usual member part of their engagement. Measured beyond that
+    usual share (the median member engaged by at least `min_peers_listed` distinct members), as a
+    share of the rest, on the insular-group test's scale: from a quarter of it (0) to three
+    quarters (1). A genuine voice draws such accounts like anyone else; a member whom a crowd of
+    accounts without standing keeps engaging stands out. Where they give the usual member half of
+    their engagement or more, nothing is taken."""
+    candidates = in_deg >= params.min_peers_listed
+    usual = float(np.median(share[candidates])) if candidates.any() else 0.0
+    if usual >= 0.5:
+        return np.zeros(len(share))
+    beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
+    return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+
+
 def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
     """Who carries enough evidence to be listed, measured against the scope's own established voices.
 
@@ -332,6 +373,10 @@ def list_scope(
     vouching = np.ones(n) if evidence.vouching is None else g.gather(evidence.vouching)
     keep = g.gather(evidence.keep, 1.0) if evidence.keep is not None else np.ones(n)
     columns = [xs]
+    # The trust a seed holds from its share of the teleport alone: what an engager needs to count
+    # fully in breadth, and to have standing of its own (`unengaged_share`).
+    voting = np.count_nonzero((seed_weight > 0) & (g.out_deg > 0))
+    baseline = (1.0 - d) / max(voting, 1)
     if posts_total is not None and not params.unsaturated_draw:  # the attention each gives (below)
         columns.append(scale * vouching)
     if params.breadth:
@@ -341,8 +386,6 @@ def list_scope(
         # member engages count for nothing). Trust beyond that baseline adds nothing: a member is a
         # voice because many established members seek them out, not because one highly trusted
         # member does, which in a small community would let the few most trusted members decide.
-        voting = np.count_nonzero((seed_weight > 0) & (g.out_deg > 0))
-        baseline = (1.0 - d) / max(voting, 1)
         columns.append(vouching * keep * np.minimum(1.0, x / baseline))
     pulled = g.pull(np.column_stack(columns))
     received = pulled[:, 0] * d
@@ -400,6 +443,16 @@ def list_scope(
         larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
         coordinated = np.where(larger, share, coordinated)
         reason = np.where(larger, np.int8(REASONS.index("new")), reason).astype(np.int8)
+    if params.unengaged_accounts and evidence.vouching is not None:
+        # Engagement mostly from accounts nobody else gives standing, far beyond the usual share.
+        share = unengaged_share(g, x, scale, vouching, baseline, d)
+        excess = unengaged_excess(share, g.in_deg, params)
+        value = value * (1.0 - excess)
+        # Shown where nothing more specific is: accounts devoted to one member or in a group often
+        # have no standing either, and the pattern they form says more than their standing does.
+        shown = (excess >= COORDINATION_SHOWN) & (coordinated < COORDINATION_SHOWN)
+        coordinated = np.where(shown, share, coordinated)
+        reason = np.where(shown, np.int8(REASONS.index("unengaged")), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal

@@ -37,8 +37,9 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: were quiet for a long time and became active together around them ("woke"); accounts whose
 #: engagement goes mostly to them alone ("one"); a group whose members mostly engage each other
 #: ("group"); accounts too new to vouch for anyone, far beyond the share usual in the community
-#: ("new").
-REASONS: tuple[str, ...] = ("woke", "one", "group", "new")
+#: ("new"); accounts the rest of the community gives no standing, far beyond the share usual in the
+#: community ("unengaged").
+REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged")
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -113,6 +114,15 @@ class TrustParams:
     #: its engagement (0) to three quarters (1): a group's quieter members receive little and so
     #: exchange little, however much they give it. False: the insular-group test alone.
     group_by_engagement: bool = True
+    #: Engagement from accounts that the rest of the community gives no standing (their trust, less
+    #: what the member they engage passed to them, short of a seed's baseline: in breadth they count
+    #: for that little already) is evidence too where it is far more of what a member receives than
+    #: is usual: aged accounts kept or bought to engage one member are present for years but engaged
+    #: by nobody, and spreading some of their engagement over others hides them from the test for
+    #: accounts devoted to one member, not from this one. The listing value is multiplied by 1 - the
+    #: discount, from a quarter of the share beyond the usual one (0) to three quarters (1). False:
+    #: such accounts only count for little in breadth.
+    unengaged_accounts: bool = True
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.

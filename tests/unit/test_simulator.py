@@ -303,6 +303,32 @@ def test_alts_are_new_accounts(any_com: SimCommunity) -> None:
     assert np.isin(ev.target_member[acts], owners).mean() > 0.5  # mostly the owner
 
 
+def test_sockpuppets_are_aged_camouflaged_and_engaged_by_nobody(any_com: SimCommunity) -> None:
+    c = any_com
+    socks, owners = c.labels["sockpuppet"], c.labels["sock_owner"]
+    assert socks and owners
+    assert not socks & c.labels["lurker"] and not owners & c.labels["ordinary"]
+    for s in socks:  # present, on accounts as old, since long before the period
+        m = c.member(s)
+        assert c.start - max(m.joined_at, m.account_created_at) >= timedelta(days=90)
+    ev = c.events
+    sock_ids, owner_ids = list(socks), list(owners)
+    # Nobody engages them (they are not the authors of anything anyone answers or reacts to).
+    assert not np.isin(ev.target_member, sock_ids).any()
+    acts = np.isin(ev.actor, sock_ids) & (ev.target_member != 0)
+    to_owner = np.isin(ev.target_member[acts], owner_ids)
+    assert 0.25 < to_owner.mean() < 0.6  # their owner's posts, and about as much again elsewhere
+    per_sock = Counter(ev.actor[acts][to_owner].tolist())
+    total = Counter(ev.actor[acts].tolist())
+    assert all(per_sock[s] / total[s] < 0.8 for s in total)
+    assert np.isin(ev.actor, sock_ids)[np.isin(ev.kind, MSG_KINDS)].any()  # they post a little
+
+
+def test_no_sockpuppets_without_manipulation() -> None:
+    c = simulate(2, manipulation=0.0)
+    assert not c.labels["sockpuppet"] and not c.labels["sock_owner"]
+
+
 def test_experts_established_and_focused(any_com: SimCommunity) -> None:
     c = any_com
     for e in c.labels["expert"]:

@@ -34,6 +34,7 @@ from bot.trust import (
     explain_parts,
     stored_why,
 )
+from bot.trust.params import COORDINATION_SHOWN
 
 TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
@@ -408,7 +409,9 @@ def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
 
     def passed_on(history: list[Row]) -> float:
         rows = town_rows() + history + voters + [(1, 200, newcomer, TODAY - 1, "reply", 1)]
-        listed = by_member(rank(rows, members)).get(newcomer)
+        # (The four voters are engaged by nobody: without the evidence about such accounts, which
+        # would take the newcomer off the listing, what passes through 200 is what is measured.)
+        listed = by_member(rank(rows, members, replace(LOOSE, unengaged_accounts=False))).get(newcomer)
         return 0.0 if listed is None else listed.why["received_trust"]
 
     assert passed_on(weekly) > 0 and passed_on(weekly) > 3 * passed_on(burst)
@@ -433,10 +436,15 @@ def test_an_engagement_pod_is_discounted() -> None:
     without = rank(rows, members, replace(LOOSE, coordination=False))
     assert [r.member_id for r in without[:2]] == [SOUGHT_OUT, pod[0]]
     assert not set(pod) & set(by_member(rank(rows, members, TrustParams())))
-    loose = rank(rows, members)
+    # The pod's votes come from accounts whose standing the pod itself gave them: with that evidence
+    # the pod is gone even from an unbarred listing; without it, the group discount alone leaves it
+    # last, at a thousandth of the top.
+    assert not set(pod) & set(by_member(rank(rows, members)))
+    group_only = replace(LOOSE, unengaged_accounts=False)
+    loose = rank(rows, members, group_only)
     assert [r.member_id for r in loose if r.member_id in pod] == [pod[0]] == [loose[-1].member_id]
     assert loose[-1].score < 0.01
-    whole = rank(rows, members, replace(LOOSE, group_discount_by_exchange=False))
+    whole = rank(rows, members, replace(group_only, group_discount_by_exchange=False))
     assert not set(pod) & set(by_member(whole))
 
 
@@ -456,8 +464,9 @@ def test_a_pods_quiet_members_are_part_of_it() -> None:
         rows += [(1, q, t, TODAY - 6 - 7 * w, "reaction", 1) for t in town for w in range(6)]
     rows += [(1, p, pod[0], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
     members = facts(extra=[SOUGHT_OUT, *pod, *quiet])
-    alone = by_member(rank(rows, members, replace(LOOSE, group_by_engagement=False)))[pod[0]]
-    both = by_member(rank(rows, members))[pod[0]]
+    group_only = replace(LOOSE, unengaged_accounts=False)
+    alone = by_member(rank(rows, members, replace(group_only, group_by_engagement=False)))[pod[0]]
+    both = by_member(rank(rows, members, group_only))[pod[0]]
     assert both.why["coordinated_reason"] == "group"
     assert both.why["coordinated"] > alone.why["coordinated"] + 0.15
     assert both.score < alone.score
@@ -470,14 +479,17 @@ def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explai
     # The same engagement from the town, without devoted accounts.
     rows += [(1, p, 101, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
     members = facts(extra=[member, 101, *devoted])
-    got = by_member(rank(rows, members))[member]
+    # Nobody engages the six accounts either: with that evidence the member is not listed at all.
+    assert member not in by_member(rank(rows, members))
+    devotion = replace(LOOSE, unengaged_accounts=False)
+    got = by_member(rank(rows, members, devotion))[member]
     assert got.why["coordinated_reason"] == "one" and got.why["coordinated"] > 0.5
     key, params = explain_parts(got)[2]
     assert key == "trust.why.coordinated_one" and params == {"pct": round(got.why["coordinated"] * 100)}
     assert "engage almost only with this member" in explain(got)
-    plain = by_member(rank(rows, members, replace(LOOSE, coordination=False)))
+    plain = by_member(rank(rows, members, replace(devotion, coordination=False)))
     assert plain[member].score >= plain[101].score
-    assert got.score < by_member(rank(rows, members))[101].score
+    assert got.score < by_member(rank(rows, members, devotion))[101].score
 
 
 def pod_that_engages_the_community_too() -> tuple[list[Row], list[int]]:
@@ -518,8 +530,9 @@ def test_devoted_engagement_is_taken_off_twice() -> None:
     rows += [(1, p, 101, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
     rows += [(1, f, member, TODAY - 2 - 7 * w, "reaction", 3) for f in devoted for w in range(8)]
     members = facts(extra=[member, 101, *devoted])
-    once = by_member(rank(rows, members, replace(LOOSE, devoted_weight=1.0)))
-    twice = by_member(rank(rows, members))
+    devotion = replace(LOOSE, unengaged_accounts=False)  # the devoted accounts' standing aside
+    once = by_member(rank(rows, members, replace(devotion, devoted_weight=1.0)))
+    twice = by_member(rank(rows, members, devotion))
     assert 0.1 < twice[member].why["coordinated"] < 0.9
     assert twice[member].why["coordinated_reason"] == "one"
     # Scores are relative to the top member (101, untouched): the ratio is the second discount.
@@ -572,6 +585,70 @@ def test_a_young_community_of_new_accounts_is_not_suspect() -> None:
         (r.member_id, round(r.score, 9)) for r in without
     ]
     assert all(r.why["coordinated_reason"] != "new" for r in with_evidence)
+
+
+def sockpuppet_rows(count: int) -> list[Row]:
+    """A busy town (everyone also answers the next five every week), two members it engages alike
+    (100 and 101), and `count` accounts present for a year, which nobody engages, that react to
+    100's posts every week and spread more still over the town: none engages mostly 100, none is
+    new, none woke up recently."""
+    rows = town_rows()
+    rows += [
+        (1, m, TOWN[(i + j) % 20], TODAY - 4 - 7 * w, "reply", 1)
+        for i, m in enumerate(TOWN)
+        for j in range(1, 6)
+        for w in range(8)
+    ]
+    rows += [
+        (1, p, m, TODAY - 10 - 7 * w, "reply", 1) for m in (100, 101) for p in TOWN[:8] for w in range(4)
+    ]
+    for k, sock in enumerate(range(600, 600 + count)):
+        rows += [(1, sock, 100, TODAY - 2 - 7 * w, "reaction", 3) for w in range(8)]
+        spread = [TOWN[(k + j) % len(TOWN)] for j in range(4)]
+        rows += [(1, sock, t, TODAY - 3 - 7 * w, "reaction", 1) for t in spread for w in range(8)]
+    return rows
+
+
+def test_aged_accounts_nobody_engages_are_evidence_against_the_member_they_serve() -> None:
+    """Such accounts count for little in breadth already, but they are most of what their owner
+    receives, where the usual member receives a little from accounts without standing: that is
+    taken off the owner's value, and the explanation says where the engagement came from."""
+    params = replace(LOOSE, min_peers_listed=5)
+    crowd, few = sockpuppet_rows(12), sockpuppet_rows(4)
+    members = facts(extra=[100, 101, *range(600, 612)])
+    plain = by_member(rank(crowd, members, replace(params, unengaged_accounts=False)))
+    assert plain[100].score == pytest.approx(plain[101].score, rel=0.05)  # nothing else caught them
+    assert plain[100].why["coordinated"] < COORDINATION_SHOWN
+    assert by_member(rank(crowd, members, params))[100].score < 0.25  # of 101's, the top
+    assert 100 not in by_member(rank(sockpuppet_rows(20), facts(extra=[100, 101, *range(600, 620)]), params))
+    got = by_member(rank(few, members, params))
+    assert got[101].rank == 1 and got[100].score < 0.8 * got[101].score
+    assert got[100].why["coordinated_reason"] == "unengaged" and got[100].why["coordinated"] > 0.4
+    key, values = explain_parts(got[100])[2]
+    assert key == "trust.why.coordinated_unengaged"
+    assert values == {"pct": round(got[100].why["coordinated"] * 100)}
+    assert "hardly anyone else here engages with" in explain(got[100])
+
+
+def test_members_nobody_engages_at_the_usual_rate_are_no_evidence() -> None:
+    """Thirty year-old lurkers react to everyone in the town every week and nobody engages them: the
+    usual member receives much of their engagement from such accounts, so a member who receives as
+    much of it as anyone is not discounted."""
+    lurkers, member = list(range(700, 730)), 100
+    rows = town_rows() + [(1, p, member, TODAY - 10 - 7 * w, "reply", 1) for p in TOWN[:8] for w in range(4)]
+    rows += [
+        (1, q, t, TODAY - 2 - 7 * w, "reaction", 1)
+        for q in lurkers
+        for t in (*TOWN, member)
+        for w in range(4)
+    ]
+    members = facts(extra=[member, *lurkers])
+    with_evidence = rank(rows, members, TrustParams())
+    without = rank(rows, members, replace(TrustParams(), unengaged_accounts=False))
+    assert member in by_member(with_evidence)
+    assert [(r.member_id, round(r.score, 9)) for r in with_evidence] == [
+        (r.member_id, round(r.score, 9)) for r in without
+    ]
 
 
 def test_coordination_is_shown_from_a_quarter_of_the_engagement() -> None:
