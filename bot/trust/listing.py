@@ -245,12 +245,13 @@ def appeal_factor(
     return np.minimum(1.0, (per_post / average) ** params.appeal)
 
 
-def new_account_share(g: ScopeGraph, vouching: np.ndarray) -> np.ndarray:
+def new_account_share(g: ScopeGraph, vouching: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
     """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
     saturation) that came from accounts not vouching (`vouching` 0: present, or on an account,
-    for less than `seed_min_tenure_days`)."""
+    for less than `seed_min_tenure_days`). `total`: the engagement each received, when known."""
     w = g.weight
-    total = np.bincount(g.target, weights=w, minlength=g.n)
+    if total is None:
+        total = np.bincount(g.target, weights=w, minlength=g.n)
     new = np.bincount(g.target, weights=w * (1.0 - vouching[g.actor]), minlength=g.n)
     return np.divide(new, total, out=np.zeros(g.n), where=total > 0)
 
@@ -271,7 +272,13 @@ def new_account_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParam
 
 
 def unengaged_share(
-    g: ScopeGraph, x: np.ndarray, scale: np.ndarray, vouching: np.ndarray, baseline: float, damping: float
+    g: ScopeGraph,
+    x: np.ndarray,
+    scale: np.ndarray,
+    vouching: np.ndarray,
+    baseline: float,
+    damping: float,
+    total: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
     saturation) that came from accounts the rest of the community gives no standing: each engager
@@ -279,16 +286,17 @@ def unengaged_share(
     seed's baseline (`baseline`; 1 with none of it, 0 from the baseline on). Accounts too new to
     vouch are left to `new_account_share`. An aged account that nobody but the member it serves
     engages (a sockpuppet kept for years, a bought account) holds no trust but what that member
-    hands it, and counts fully here."""
+    hands it, and counts fully here. `total`: the engagement each received, when known."""
     w = g.weight
-    held = x[g.actor].copy()
+    lacking = (vouching * (1.0 - np.minimum(1.0, x / baseline)))[g.actor]
     mutual = g.mutual()
-    if len(mutual):
+    if len(mutual):  # where the member engaged the engager too, its own trust does not count
         a = mutual.actor
         passed = damping * x[a] * g.vote[mutual.at] * scale[a]
-        held[mutual.at] = np.maximum(x[a] - passed[mutual.reverse], 0.0)
-    lacking = vouching[g.actor] * (1.0 - np.minimum(1.0, held / baseline))
-    total = np.bincount(g.target, weights=w, minlength=g.n)
+        held = np.maximum(x[a] - passed[mutual.reverse], 0.0)
+        lacking[mutual.at] = vouching[a] * (1.0 - np.minimum(1.0, held / baseline))
+    if total is None:
+        total = np.bincount(g.target, weights=w, minlength=g.n)
     unengaged = np.bincount(g.target, weights=w * lacking, minlength=g.n)
     return np.divide(unengaged, total, out=np.zeros(g.n), where=total > 0)
 
@@ -433,9 +441,12 @@ def list_scope(
             # Engagement from accounts devoted to this member is taken off again from what remains
             # (`devoted_weight`): alts and boosters serve the member they engage.
             value = value * (1.0 - g.gather(evidence.devoted)) ** (params.devoted_weight - 1.0)
+    total = None  # the engagement each member received, for the shares below
+    if evidence.vouching is not None and (params.new_accounts or params.unengaged_accounts):
+        total = np.bincount(g.target, weights=g.weight, minlength=n)
     if params.new_accounts and evidence.vouching is not None:
         # Engagement mostly from accounts too new to vouch, far beyond what is usual in the scope.
-        share = new_account_share(g, vouching)
+        share = new_account_share(g, vouching, total)
         excess = new_account_excess(share, g.in_deg, params)
         value = value * (1.0 - excess)
         # Shown like coordinated engagement (its share of what the member received) where the
@@ -445,7 +456,7 @@ def list_scope(
         reason = np.where(larger, np.int8(REASONS.index("new")), reason).astype(np.int8)
     if params.unengaged_accounts and evidence.vouching is not None:
         # Engagement mostly from accounts nobody else gives standing, far beyond the usual share.
-        share = unengaged_share(g, x, scale, vouching, baseline, d)
+        share = unengaged_share(g, x, scale, vouching, baseline, d, total)
         excess = unengaged_excess(share, g.in_deg, params)
         value = value * (1.0 - excess)
         # Shown where nothing more specific is: accounts devoted to one member or in a group often
