@@ -51,7 +51,9 @@ from bot.store import Store
 from bot.trust import CommunityEdges, Voices
 from sandbox.simulator import (
     ATTACKS,
+    CHANNEL_FORUM,
     CHANNEL_PUBLIC_THREAD,
+    CHANNEL_TEXT,
     EMOJIS,
     KIND_JOIN,
     KIND_MESSAGE,
@@ -70,6 +72,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PLATFORM = "discord"
 TOP = 20
 TARGET_P10 = 0.9
+#: Communities up to this size also have every topic channel ranked on its own (`/voices top` with a
+#: channel), to count the channel listings with a manipulator in their top 20.
+CHANNELS_UP_TO = 10_000
 NEW_EVENTS = 10_000  # events inserted before each incremental recompute
 ROUNDS = 3  # incremental recomputes measured one after another; the median is reported
 STORE_KIND = {"reply": 0, "reaction": 1, "thread_reply": 2}  # engagement_daily kinds -> trust.KINDS codes
@@ -412,6 +417,9 @@ class Quality:
     voices: int = 0  # genuine voices in the community
     members: int = 0
     misplaced: tuple[str, ...] = ()  # with `--why`, a run below the target: its seed, who took which places
+    channels: int = 0  # topic channels ranked on their own (Microvoice, up to CHANNELS_UP_TO members)
+    channels_leaked: int = 0  # ... of which with a manipulator in their top 20
+    channel_best: int = 0  # the best rank a manipulator reached in any of them (0: none in a top 20)
 
 
 def score(
@@ -455,6 +463,8 @@ def evaluate(
     voices = genuine_voices(com, led)
     top = microvoice(com, edges, facts, posts, params)
     rows = [score(com, scenario, "Microvoice", top, voices)]
+    if len(com.members) <= CHANNELS_UP_TO:
+        rows[0] = replace(rows[0], **channel_listings(com, edges, facts, posts, params))
     if why and rows[0].p10 < TARGET_P10:
         lines = misplaced(com, led, edges, facts, posts, params or trust.TrustParams(), top, voices)
         rows[0] = replace(rows[0], misplaced=(f"seed {com.seed}", *lines))
@@ -515,6 +525,51 @@ def passed(q: Quality) -> bool:
 
 def size_of(q: Quality) -> str:
     return f"{q.members:,}"
+
+
+def channel_listings(
+    com: SimCommunity,
+    edges: trust.Edges,
+    facts: trust.MemberFacts,
+    posts: trust.Posts,
+    params: trust.TrustParams | None,
+) -> dict[str, int]:
+    """Every topic channel ranked on its own, as `/voices top` with a channel ranks it: how many, how
+    many with a manipulator (brand contacts and bots included) in their top 20, and the best rank one
+    reached there (0: none)."""
+    topics = [c.id for c in com.channels if c.type in (CHANNEL_TEXT, CHANNEL_FORUM)]
+    ranked = trust.compute_all(
+        edges,
+        facts,
+        params or trust.TrustParams(),
+        today=today_of(com),
+        scopes={f"channel:{c}": {c} for c in topics},
+        limit=TOP,
+        posts=posts,
+    )
+    attack = attack_of(com)
+    ranks = [[r.rank for r in listing if r.member_id in attack] for listing in ranked.values()]
+    return {
+        "channels": len(ranks),
+        "channels_leaked": sum(bool(found) for found in ranks),
+        "channel_best": min((min(found) for found in ranks if found), default=0),
+    }
+
+
+def channel_table(results: Sequence[Quality]) -> list[str]:
+    """Per community size: the topic channels ranked on their own, and those whose top 20 held a
+    manipulator."""
+    lines = [f"  {'members':<9}{'runs':>5}{'channel listings':>18}{'with a manipulator in the top 20':>34}"]
+    groups: dict[str, list[Quality]] = {}
+    for q in results:
+        if q.method == "Microvoice" and q.channels:
+            groups.setdefault(size_of(q), []).append(q)
+    for size, rows in groups.items():
+        leaked = sum(q.channels_leaked for q in rows)
+        best = min((q.channel_best for q in rows if q.channel_best), default=0)
+        shown = f"{leaked}" + (f" (best rank {best})" if leaked else "")
+        lines.append(f"  {size:<9}{len(rows):>5}{sum(q.channels for q in rows):>18}{shown:>34}")
+    return lines
 
 
 def sweep_table(results: Sequence[Quality]) -> list[str]:
@@ -1047,6 +1102,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 head, *lines = q.misplaced
                 print(f"  {q.scenario}, {head}: P@k {q.p10:.2f}, k = {max(1, min(10, q.voices))}")
                 print("\n".join(f"    {line}" for line in lines))
+    channels = channel_table(results)
+    if len(channels) > 1:
+        print(f"\nTopic channels ranked on their own (communities up to {CHANNELS_UP_TO:,} members)")
+        for line in channels:
+            print(line)
     print(f"\nPer attack: best rank any of its manipulators reached, over all {len(scenarios)} runs")
     for line in attack_table(results):
         print(line)

@@ -368,6 +368,15 @@ def community_evidence(
     seed = seed_weights(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
     vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
+    draw = None
+    if posts is not None and params.community_draw_floor:
+        # What a member's posts draw in the whole community, measured as its listing measures it
+        # (attention from accounts present for a while, coordinated ones discounted, less what came
+        # from accounts that woke up together): the draw floor applies to it in every scope.
+        said = g.gather(posts)
+        attention = attention_of(g, g.gather(vouching.astype(np.float64)) * keep_local, params)
+        local = appeal_factor(attention * (1.0 - shares[0]), said, said, params, posts_counted(posts))
+        draw = None if local is None else community(local, 1.0)
     return Evidence(
         seed_weight=seed,
         keep=keep,
@@ -377,6 +386,7 @@ def community_evidence(
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
         devoted=community(shares[1], 0.0),
         own_keep=None if own_local is None else community(own_local, 1.0),
+        draw=draw,
     )
 
 

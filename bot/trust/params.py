@@ -137,6 +137,10 @@ class TrustParams:
     #: volume-neutrality factor, `appeal`): engagement collected by volume is not a voice. 0 turns
     #: it off.
     listed_min_draw: float = 0.3
+    #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
+    #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
+    #: make a spammer's posts look sought out. False: the scope's draw alone.
+    community_draw_floor: bool = True
     #: Listing value from breadth: the established, uncoordinated members who engage someone, each
     #: counted by its vote and by its own trust up to a seed's baseline (see docs/trust.md), rather
     #: than the trust received. False ranks by received trust, as before.

@@ -621,8 +621,9 @@ class Evidence:
     their posts draw too), `devoted` the share from accounts devoted mostly to that member (part of
     `coordinated`, taken off again `devoted_weight - 1` times), `reason` the index in REASONS of the
     largest of the three patterns; `own_keep` the discount of a member's own listing value when it
-    differs from `keep` (`group_discount_by_exchange`; None: `keep`). All but `seed_weight` are None
-    when coordination evidence is off.
+    differs from `keep` (`group_discount_by_exchange`; None: `keep`); `draw` what a member's posts
+    draw community-wide (the whole community's volume-neutrality factor; None without posts). All
+    but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -633,6 +634,7 @@ class Evidence:
     reason: np.ndarray | None = None
     devoted: np.ndarray | None = None
     own_keep: np.ndarray | None = None
+    draw: np.ndarray | None = None
 
 
 @dataclass

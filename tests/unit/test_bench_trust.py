@@ -13,6 +13,8 @@ from bot.store import Store
 from bot.trust import TrustParams
 from sandbox.simulator import (
     ATTACKS,
+    CHANNEL_FORUM,
+    CHANNEL_TEXT,
     KIND_MESSAGE,
     KIND_REACTION,
     KIND_UNREACTION,
@@ -125,6 +127,12 @@ def test_quality_metrics_are_sane(community):
     assert len(lines) == 1 + len(rows) and ("PASS" in lines[1] or "FAIL" in lines[1])
     assert len(bq.sweep_table(rows)) == 1 + len(bq.METHODS)
     assert len(bq.attack_table(rows)) == 1 + len(attacks)
+    # Every topic channel is ranked on its own too, as `/voices top` with a channel ranks it.
+    topics = [c for c in community.channels if c.type in (CHANNEL_TEXT, CHANNEL_FORUM)]
+    assert mv.channels == len(topics) > 0 and 0 <= mv.channels_leaked <= mv.channels
+    assert (mv.channel_best == 0) == (mv.channels_leaked == 0)
+    assert all(q.channels == 0 for q in rows[1:])
+    assert len(bq.channel_table(rows)) == 2
 
 
 def test_reference_pagerank_is_a_distribution():

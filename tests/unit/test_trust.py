@@ -732,6 +732,34 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
     ) == rank(rows, facts(extra=[100, 101]))
 
 
+def test_the_draw_floor_applies_to_what_posts_draw_in_the_whole_community() -> None:
+    """A spammer posts 200 messages in channel 1, where three town members react once, and five in
+    channel 2, where six town members who engage nobody else there each answer one. In channel 2
+    alone its posts look sought out; in the whole community they draw next to nothing, so it is not
+    listed in channel 2 either. A member whose posts draw well everywhere is listed in both."""
+    spammer, voice = 101, 102
+    rows = town_rows() + replies_from(TOWN[:8], 100)
+    rows += [(1, p, spammer, TODAY - 1, "reaction", 1) for p in TOWN[:3]]
+    rows += replies_from(TOWN[10:16], spammer, ch=2)
+    rows += replies_from(TOWN[:6], voice, ch=2) + replies_from(TOWN[:6], voice)
+    said = _posts({m: 3 for m in TOWN} | {100: 2, spammer: 200, voice: 2})
+    said = Posts(
+        np.r_[said.member, spammer, voice],
+        np.r_[said.channel, 2, 2],
+        np.r_[said.day, TODAY - 1, TODAY - 1],
+        np.r_[said.n, 5, 3],
+    )
+    members = facts(extra=[100, spammer, voice])
+    floor = replace(LOOSE, listed_min_draw=0.3, min_peers_listed=5)
+    scope_only = by_member(
+        rank(rows, members, replace(floor, community_draw_floor=False), channels={2}, posts=said)
+    )
+    assert spammer in scope_only and scope_only[spammer].why["appeal"] >= 0.3
+    both = by_member(rank(rows, members, floor, channels={2}, posts=said))
+    assert spammer not in both and voice in both
+    assert spammer not in by_member(rank(rows, members, floor, posts=said))
+
+
 def test_posts_that_each_draw_as_much_keep_their_draw_at_any_volume() -> None:
     """Eight members answer every post of two members: one posted twice, the other twenty times.
     Each post drew the same, so what their posts draw is the same (`unsaturated_draw`); counted by
