@@ -1616,17 +1616,7 @@ def _add_sockpuppets(com: SimCommunity, seed: int) -> SimCommunity:
     labels["ordinary"] = labels["ordinary"] - frozenset(served.values())
     labels["sockpuppet"] = frozenset(socks)
     labels["sock_owner"] = frozenset(served.values())
-    return SimCommunity(
-        seed=com.seed,
-        guild_id=com.guild_id,
-        start=com.start,
-        end=com.end,
-        members=members,
-        channels=com.channels,
-        events=events,
-        labels=labels,
-        manipulation=m,
-    )
+    return replace(com, members=members, events=events, labels=labels)  # lookups rebuilt lazily
 
 
 def main(argv: list[str] | None = None) -> None:

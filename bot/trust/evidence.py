@@ -357,11 +357,17 @@ def community_evidence(
         return out
 
     keep = community(keep_local, 1.0)
-    if earned is not None and posts is not None:
+    said = None if posts is None else g.gather(posts)
+    said_total = None if posts is None else posts_counted(posts)
+
+    def draw_of(attention: np.ndarray, said: np.ndarray) -> np.ndarray | None:
+        """Per local member: what their posts draw against an average post of the community."""
+        return appeal_factor(attention, said, said, params, said_total)
+
+    if earned is not None and said is not None:
         # Standing is being sought out, not volume: like the listing (`_appeal`), a member whose posts
         # draw less attention than an average post earns proportionally less.
-        said = g.gather(posts)
-        appeal = appeal_factor(attention_of(g, keep_local, params), said, said, params, posts_counted(posts))
+        appeal = draw_of(attention_of(g, keep_local, params), said)
         if appeal is not None:
             earned = earned * community(appeal, 0.0)
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
@@ -369,13 +375,12 @@ def community_evidence(
     seed = np.where(pinned, seed, seed * keep)
     vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
     draw = None
-    if posts is not None and params.community_draw_floor:
+    if said is not None and params.community_draw_floor:
         # What a member's posts draw in the whole community, measured as its listing measures it
         # (attention from accounts present for a while, coordinated ones discounted, less what came
         # from accounts that woke up together): the draw floor applies to it in every scope.
-        said = g.gather(posts)
         attention = attention_of(g, g.gather(vouching.astype(np.float64)) * keep_local, params)
-        local = appeal_factor(attention * (1.0 - shares[0]), said, said, params, posts_counted(posts))
+        local = draw_of(attention * (1.0 - shares[0]), said)
         draw = None if local is None else community(local, 1.0)
     return Evidence(
         seed_weight=seed,

@@ -274,26 +274,25 @@ def new_account_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParam
 def unengaged_share(
     g: ScopeGraph,
     x: np.ndarray,
-    scale: np.ndarray,
     vouching: np.ndarray,
     baseline: float,
-    damping: float,
+    returned: np.ndarray | None,
     total: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
     saturation) that came from accounts the rest of the community gives no standing: each engager
-    counted by how far its trust, less what this member itself passed to it, falls short of a
-    seed's baseline (`baseline`; 1 with none of it, 0 from the baseline on). Accounts too new to
-    vouch are left to `new_account_share`. An aged account that nobody but the member it serves
-    engages (a sockpuppet kept for years, a bought account) holds no trust but what that member
-    hands it, and counts fully here. `total`: the engagement each received, when known."""
+    counted by how far its trust, less what this member itself passed to it (`returned`, per pair of
+    `g.mutual()`; None when there are none), falls short of a seed's baseline (`baseline`; 1 with
+    none of it, 0 from the baseline on). Accounts too new to vouch are left to
+    `new_account_share`. An aged account that nobody but the member it serves engages (a
+    sockpuppet kept for years, a bought account) holds no trust but what that member hands it, and
+    counts fully here. `total`: the engagement each received, when known."""
     w = g.weight
     lacking = (vouching * (1.0 - np.minimum(1.0, x / baseline)))[g.actor]
-    mutual = g.mutual()
-    if len(mutual):  # where the member engaged the engager too, its own trust does not count
+    if returned is not None:  # where the member engaged the engager too, its own trust does not count
+        mutual = g.mutual()
         a = mutual.actor
-        passed = damping * x[a] * g.vote[mutual.at] * scale[a]
-        held = np.maximum(x[a] - passed[mutual.reverse], 0.0)
+        held = np.maximum(x[a] - returned, 0.0)
         lacking[mutual.at] = vouching[a] * (1.0 - np.minimum(1.0, held / baseline))
     if total is None:
         total = np.bincount(g.target, weights=w, minlength=g.n)
@@ -407,13 +406,14 @@ def list_scope(
     squares = g.pull(xs * xs, squared=True) * (d * d)
     plain = received.copy()
     mutual = g.mutual()
+    returned = None  # per mutual pair: the trust the target passed straight back to the actor
     if len(mutual):
         a = mutual.actor
         xa = x[a]
         share = g.vote[mutual.at] * scale[a]
         passed = d * xa * share
-        own = passed[mutual.reverse]  # what the target passed straight back to the actor
-        kept = d * np.maximum(xa - own, 0.0) * share
+        returned = passed[mutual.reverse]
+        kept = d * np.maximum(xa - returned, 0.0) * share
         received -= np.bincount(mutual.target, weights=passed - kept, minlength=n)
         squares -= np.bincount(mutual.target, weights=passed * passed - kept * kept, minlength=n)
         # What cancels out entirely must come out as zero, not as rounding dust.
@@ -456,7 +456,7 @@ def list_scope(
         reason = np.where(larger, np.int8(REASONS.index("new")), reason).astype(np.int8)
     if params.unengaged_accounts and evidence.vouching is not None:
         # Engagement mostly from accounts nobody else gives standing, far beyond the usual share.
-        share = unengaged_share(g, x, scale, vouching, baseline, d, total)
+        share = unengaged_share(g, x, vouching, baseline, returned, total)
         excess = unengaged_excess(share, g.in_deg, params)
         value = value * (1.0 - excess)
         # Shown where nothing more specific is: accounts devoted to one member or in a group often
