@@ -279,6 +279,26 @@ def member_facts(com: SimCommunity) -> trust.MemberFacts:
     )
 
 
+#: The views a community is ranked in: as a Discord server records it, and as a subreddit would
+#: (`subreddit_view`).
+VIEWS = ("discord", "subreddit")
+
+
+def subreddit_view(com: SimCommunity, led: Ledger) -> tuple[Ledger, trust.MemberFacts]:
+    """The community as a subreddit shows it: posts and comments only (Reddit shows no voter, so no
+    reaction is recorded) and no join or account dates; the records of every member begin on the
+    first simulated day (the day the subreddit was bound). What the Reddit adapter records."""
+    said = ~np.isin(led.kind, (KIND_REACTION, KIND_UNREACTION))
+    shown = Ledger(**{name: getattr(led, name)[said] for name in Ledger.__dataclass_fields__})
+    facts = member_facts(com)
+    unknown = np.full(len(facts.member_id), np.nan)
+    start = float(led.ts_ms.min() // DAY_MS) if len(led) else np.nan
+    facts = replace(
+        facts, joined_day=unknown, account_created_day=unknown, records_from_day=np.full(len(unknown), start)
+    )
+    return shown, facts
+
+
 # ------------------------------------------------------------------------------------------- rankings
 
 
@@ -315,6 +335,14 @@ def plain_trustrank(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFa
     joined = np.where(known, facts.joined_day[at], np.nan)
     created = np.where(known, facts.account_created_day[at], np.nan)
     seeds = (today - joined >= 30) & (today - created >= 30) & (out > 0)
+    records = np.where(known, facts.records_from_day[at], np.nan)
+    if not np.isnan(records).all():
+        # Seen as a subreddit (no join or account dates): established by first activity in the
+        # records, where first seen as the records begin counts as there before (as Microvoice does).
+        first = np.full(n, np.inf)
+        np.minimum.at(first, np.concatenate([a, t]), np.concatenate([edges.day[rows][keep]] * 2))
+        before = np.isnan(joined) & (first <= records + params.censored_arrival_days)
+        seeds = ((today - first >= 30) | before) & (out > 0)
     if not seeds.any():
         return []
     s = seeds / seeds.sum()
@@ -455,11 +483,18 @@ def evaluate(
     params: trust.TrustParams | None = None,
     control: bool = False,
     why: bool = False,
+    view: str = "discord",
 ) -> list[Quality]:
-    """Microvoice (first), with `control` the CONTROL ranking, and the baselines on one community.
+    """Microvoice (first), with `control` the CONTROL ranking, and the baselines on one community,
+    as `view` shows it (`VIEWS`: with "subreddit", `subreddit_view`, and the genuine voices are
+    those of what it shows; "reactions received" has nothing to rank there and is left out).
     With `why`, a run below the target says who took which places (`misplaced`)."""
     led = ledger(com)
-    edges, facts, posts = edges_of(com, led), member_facts(com), posts_of(com, led)
+    if view == "subreddit":
+        led, facts = subreddit_view(com, led)
+    else:
+        facts = member_facts(com)
+    edges, posts = edges_of(com, led), posts_of(com, led)
     voices = genuine_voices(com, led)
     top = microvoice(com, edges, facts, posts, params)
     rows = [score(com, scenario, "Microvoice", top, voices)]
@@ -473,7 +508,10 @@ def evaluate(
         clean = replace(facts, excluded=facts.excluded | manipulators)
         rows.append(score(com, scenario, CONTROL, microvoice(com, edges, clean, posts, params), voices))
     if with_baselines:
-        rows += [score(com, scenario, name, top, voices) for name, top in baselines(led).items()]
+        naive = baselines(led)
+        if view == "subreddit":
+            del naive["reactions received"]
+        rows += [score(com, scenario, name, top, voices) for name, top in naive.items()]
         rows.append(score(com, scenario, "plain TrustRank", plain_trustrank(com, edges, facts), voices))
     return rows
 
@@ -979,12 +1017,16 @@ def speed_table(s: Speed) -> list[str]:
 
 
 def _quality_run(
-    sc: Scenario, params: dict[str, Any] | None = None, control: bool = False, why: bool = False
+    sc: Scenario,
+    params: dict[str, Any] | None = None,
+    control: bool = False,
+    why: bool = False,
+    view: str = "discord",
 ) -> tuple[list[Quality], float]:
     t0 = time.perf_counter()
     com = simulate(sc.seed, members=sc.members, days=sc.days, manipulation=sc.manipulation)
     chosen = trust.TrustParams(**params) if params else None
-    rows = evaluate(com, sc.name, params=chosen, control=control, why=why)
+    rows = evaluate(com, sc.name, params=chosen, control=control, why=why, view=view)
     return rows, time.perf_counter() - t0
 
 
@@ -995,17 +1037,18 @@ def quality(
     params: dict[str, Any] | None = None,
     control: bool = False,
     why: bool = False,
+    view: str = "discord",
 ) -> list[Quality]:
     """Every scenario's rows, in scenario order; `jobs` processes run them side by side. `params`
     are `TrustParams` fields to change from the defaults; `control` adds the CONTROL ranking, `why`
-    the members who took a failing run's places."""
+    the members who took a failing run's places; `view` is how the communities are seen (`VIEWS`)."""
     results: list[Quality] = []
     n = len(scenarios)
     if jobs <= 1:
-        done = (_quality_run(sc, params, control, why) for sc in scenarios)
+        done = (_quality_run(sc, params, control, why, view) for sc in scenarios)
     else:
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        done = pool.map(_quality_run, scenarios, [params] * n, [control] * n, [why] * n)
+        done = pool.map(_quality_run, scenarios, [params] * n, [control] * n, [why] * n, [view] * n)
     try:
         for sc, (rows, seconds) in zip(scenarios, done, strict=True):
             _progress(f"{sc.name} (seed {sc.seed}): simulated and ranked in {seconds:.1f}s")
@@ -1059,7 +1102,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--why", action="store_true", help="for every run below the target, who took the voices' places"
     )
+    ap.add_argument(
+        "--subreddit",
+        action="store_true",
+        help="rank every community as a subreddit shows it: comments and posts only (no reactions),"
+        " no join or account dates, records from the first day (quality only)",
+    )
     args = ap.parse_args(argv)
+    view = "subreddit" if args.subreddit else "discord"
     started = time.perf_counter()
     scenarios = QUICK if args.quick else SCENARIOS
     if args.seed_offset:
@@ -1088,7 +1138,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"(targets in every run: P@10 ≥ {TARGET_P10} against the genuine voices, "
         f"0 manipulators in the top {TOP})"
     )
-    results = quality(scenarios, jobs=args.jobs, control=args.control, why=args.why)
+    if args.subreddit:
+        print(
+            "Seen as subreddits: comments and posts only (Reddit shows no voter), no join or account"
+            " dates, every member's records beginning on the first day"
+        )
+    results = quality(scenarios, jobs=args.jobs, control=args.control, why=args.why, view=view)
     if args.quick:
         for line in quality_table(results):
             print(line)
@@ -1112,6 +1167,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(line)
     mv = [q for q in results if q.method == "Microvoice"]
     print(f"  Microvoice: {sum(map(passed, mv))}/{len(mv)} runs PASS")
+    if args.subreddit:
+        print(f"  (trust benchmark took {time.perf_counter() - started:.1f}s)")
+        return
     shown = asyncio.run(demo_top(top=DEPTH))
     listed = [(k, role) for k, (_, role) in enumerate(shown, start=1) if role in MANIPULATOR_ROLES]
     print(

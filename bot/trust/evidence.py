@@ -261,7 +261,7 @@ def community_evidence(
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
         return Evidence(seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
-    tenure = member_since(ids, engaged_from, members, rows)
+    tenure = member_since(ids, engaged_from, members, rows, censored_days=params.censored_arrival_days)
     since = tenure[0]
     standing = None
     if active is not None and received is not None:

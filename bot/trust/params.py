@@ -72,6 +72,12 @@ class TrustParams:
     seed_min_tenure_days: float = 30.0
     #: ... and to have engaged with at least this many distinct members in the window.
     seed_min_peers: int = 3
+    #: Where a platform shows no join date (Reddit), a member first seen within this many days of the
+    #: start of the records that could show them (`MemberFacts.records_from_day`) was most likely
+    #: there before: their arrival is unknown, not recent, and they count as present long enough.
+    #: Members first seen later were seen arriving. 0 turns it off (tenure then starts at the first
+    #: sighting, and nobody vouches until the records are `seed_min_tenure_days` old).
+    censored_arrival_days: float = 2.0
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
     #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days
@@ -170,6 +176,7 @@ class TrustParams:
             (self.saturation > 0, "saturation must be > 0"),
             (0 <= self.reciprocity_damping < 1, "reciprocity_damping must be in [0, 1)"),
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
+            (self.censored_arrival_days >= 0, "censored_arrival_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
             (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
@@ -333,6 +340,10 @@ class MemberFacts:
     be able to confer trust, and engaging with one must not dilute a member's vote.
     `pinned` members are seeds whatever their tenure (moderators vouch for them).
     Members that appear in the edges but not here are treated as unknown (no tenure facts, not bots).
+    `records_from_day` is, for members whose platform shows no join date (Reddit), the day from which
+    the records could show them at all (when the bot began reading their community there); NaN
+    where a join date is known or nothing is: a first sighting right at that day says only that the
+    member was there before (`TrustParams.censored_arrival_days`).
     """
 
     member_id: np.ndarray = field(default_factory=lambda: _column((), int))
@@ -340,6 +351,7 @@ class MemberFacts:
     account_created_day: np.ndarray | None = None
     is_bot: np.ndarray | None = None
     first_seen_day: np.ndarray | None = None
+    records_from_day: np.ndarray | None = None
     excluded: frozenset[int] = frozenset()
     pinned: frozenset[int] = frozenset()
 
@@ -361,6 +373,7 @@ class MemberFacts:
         object.__setattr__(self, "joined_day", fill(self.joined_day, np.float64, np.nan))
         object.__setattr__(self, "account_created_day", fill(self.account_created_day, np.float64, np.nan))
         object.__setattr__(self, "first_seen_day", fill(self.first_seen_day, np.float64, np.nan))
+        object.__setattr__(self, "records_from_day", fill(self.records_from_day, np.float64, np.nan))
         object.__setattr__(self, "is_bot", fill(self.is_bot, np.bool_, False))
         object.__setattr__(self, "excluded", frozenset(int(x) for x in self.excluded))
         object.__setattr__(self, "pinned", frozenset(int(x) for x in self.pinned))

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.memory_budget import MemoryBudget, state_bytes
+from bot.subreddits.ids import REDDIT_BIT
 from bot.trust.explain import stored_why
 from bot.trust.params import KINDS, MemberFacts, TrustParams
 
@@ -48,16 +49,38 @@ def day_number(dt: datetime) -> int:
     return (dt - EPOCH).days
 
 
-def _member_facts(members: MemberDays, excluded: set[int], pinned: set[int]) -> MemberFacts:
+def _member_facts(
+    members: MemberDays, excluded: set[int], pinned: set[int], reddit_from_day: float | None = None
+) -> MemberFacts:
+    """The ranking's member facts. Reddit shows no join date: its accounts' records start when the
+    community's first subreddit was bound (`reddit_from_day`, None without one), and a first
+    sighting then says only that they were there before (`MemberFacts.records_from_day`)."""
+    records = None
+    if reddit_from_day is not None:
+        import numpy as np
+
+        records = np.where(members.member_id >= REDDIT_BIT, reddit_from_day, np.nan)
     return MemberFacts(
         member_id=members.member_id,
         joined_day=members.joined_day,
         account_created_day=members.account_created_day,
         first_seen_day=members.first_seen_day,
+        records_from_day=records,
         is_bot=members.is_bot,
         excluded=frozenset(excluded),
         pinned=frozenset(pinned),
     )
+
+
+def reddit_records_from(added_at: Iterable[str]) -> float | None:
+    """The day (since 1970-01-01 UTC, with its fraction) the first of these subreddit bindings was
+    made: when the records of the community's Reddit accounts begin. None without one."""
+    days = [(_aware(datetime.fromisoformat(at)) - EPOCH).total_seconds() / 86400.0 for at in added_at]
+    return min(days, default=None)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,8 @@ class Voices:
             stages = {"graph": time.perf_counter() - started}
             members = await self.store.member_days(community_id, self._members.get(community_id))
             self._members[community_id] = members
+            bound = await self.store.bound_subreddits(community_id)
+            reddit_from = reddit_records_from(b.added_at for b in bound)
             channels = await self.store.channel_rows(community_id)
             overrides = await self.store.trust_overrides(community_id)
             # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
@@ -243,7 +268,16 @@ class Voices:
             scopes = build_scopes(channels)
             stages["facts"] = time.perf_counter() - started - sum(stages.values())
             results, sizes, in_place = await asyncio.to_thread(
-                self._compute, community_id, graph, members, scopes, previous, excluded, pinned, today
+                self._compute,
+                community_id,
+                graph,
+                members,
+                scopes,
+                previous,
+                excluded,
+                pinned,
+                today,
+                reddit_from,
             )
             stages["rank"] = time.perf_counter() - started - sum(stages.values())
             if results is None:  # nothing changed: the stored ranking stands, as of now
@@ -361,6 +395,7 @@ class Voices:
         excluded: set[int],
         pinned: set[int],
         today: int,
+        reddit_from: float | None = None,
     ) -> tuple[dict[str, list[tuple[int, int, float, int, int, str]]] | None, dict[str, int], bool]:
         """Rank every scope in every window: in place from the kept state when only new events
         happened since the last recompute (same graph, same day, same scopes, same exclusions),
@@ -370,7 +405,7 @@ class Voices:
         of entries per scope, and whether the kept state was updated in place."""
         from bot.trust.live import LiveTrust, run_ranking
 
-        facts = _member_facts(members, excluded, pinned)
+        facts = _member_facts(members, excluded, pinned, reddit_from)
         changes = graph.take_changes()
         rows: dict[str, list[tuple[int, int, float, int, int, str]]] = {}
 

@@ -56,11 +56,22 @@ def member_rows(ids: np.ndarray, members: MemberFacts) -> np.ndarray:
 
 
 def member_since(
-    ids: np.ndarray, engaged_from: np.ndarray, members: MemberFacts, row: np.ndarray | None = None
+    ids: np.ndarray,
+    engaged_from: np.ndarray,
+    members: MemberFacts,
+    row: np.ndarray | None = None,
+    *,
+    censored_days: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per dense member: the day they arrived (the earliest of the join date, the store's first
-    sighting and the first engagement in the data; NaN when unknown) and their account's creation
-    day (NaN when unknown or impossible). `row`: `member_rows(ids, members)`, when already known."""
+    sighting and the first engagement in the data; NaN when unknown; -inf when it is before the
+    records, see below) and their account's creation day (NaN when unknown or impossible).
+    `row`: `member_rows(ids, members)`, when already known.
+
+    A member without a join date first seen within `censored_days` of the day the records could
+    first show them (`MemberFacts.records_from_day`) arrived at some unknown time before: a
+    subreddit read since last week shows its regulars from the first day, as if they had all just
+    come."""
     row = member_rows(ids, members) if row is None else row
     known = row >= 0
 
@@ -75,6 +86,10 @@ def member_since(
     # than a day after the member was already here is not a real one (e.g. ids minted by a test
     # platform) and says nothing about the account's age.
     created[created > since + 1.0] = np.nan
+    if censored_days > 0:
+        records = fact(members.records_from_day)
+        before = np.isnan(fact(members.joined_day)) & (since <= records + censored_days)
+        since[before] = -np.inf
     return since, created
 
 
@@ -88,7 +103,9 @@ def present_long_enough(
 ) -> np.ndarray:
     """Per dense member: present for `seed_min_tenure_days` on an account at least as old (when its
     age is known; see `member_since`). `tenure` is `member_since`'s result when already known."""
-    since, created = tenure if tenure is not None else member_since(ids, engaged_from, members)
+    if tenure is None:
+        tenure = member_since(ids, engaged_from, members, censored_days=params.censored_arrival_days)
+    since, created = tenure
     account_age = np.where(np.isnan(created), np.inf, today - created)
     return (today - since >= params.seed_min_tenure_days) & (account_age >= params.seed_min_tenure_days)
 

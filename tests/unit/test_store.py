@@ -253,6 +253,32 @@ async def test_voices_invalidate_drops_the_cached_graph(store: Store):
     assert 1 not in voices.cached_graph(GUILD).edges().actor.tolist()
 
 
+async def test_a_subreddit_is_ranked_from_its_first_week(store: Store):
+    """Reddit shows no join date, and a subreddit's records begin when it is bound: its regulars,
+    first seen that day, were there before and vouch at once; before any subreddit is bound (or for
+    a sighting days after the binding) a first sighting is an arrival."""
+    from bot.subreddits.ids import REDDIT_BIT
+
+    bound_at = T0 - timedelta(days=7)
+    regulars = [REDDIT_BIT | n for n in range(1, 9)]
+    events = [
+        EngagementEvent("reddit", GUILD, 5, a, "comment", f"t1_{i}_{j}_{d}", bound_at + timedelta(days=d), b)
+        for i, a in enumerate(regulars)
+        for j, b in enumerate(regulars)
+        for d in range(7)
+        if (j - i) % len(regulars) in (1, 2, 3, 4, 5)
+    ]
+    await store.record(events, [MemberSighting("reddit", GUILD, m, bound_at) for m in regulars])
+    voices = Voices(store, clock=lambda: T0)
+    await voices.recompute(GUILD)
+    assert (await voices.top(GUILD, "all")).total == 0  # no subreddit bound: everyone just arrived
+    subreddit = REDDIT_BIT | 999
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=bound_at, bot_moderates=True)
+    await voices.recompute(GUILD)
+    page = await voices.top(GUILD, "all", per_page=10)
+    assert page.total == len(regulars) and {e.member_id for e in page.entries} == set(regulars)
+
+
 async def test_concurrent_writes_never_join_another_tasks_transaction(store: Store):
     """A single write issued while another task's transaction is open waits for it, so that
     transaction's rollback cannot take the write with it (one aiosqlite connection is shared)."""

@@ -287,6 +287,35 @@ def test_unknown_tenure_falls_back_to_first_engagement() -> None:
     assert 100 in by_member(rank(rows_since(TODAY - 5), known))
 
 
+def test_a_first_sighting_when_the_records_begin_is_no_arrival() -> None:
+    """Where a platform shows no join date (Reddit), a member first seen right when the records
+    begin was there before: a subreddit read for a week is ranked from its regulars, while a member
+    first seen in the middle of that week was seen arriving and does not vouch yet."""
+    voters = list(range(400, 405))
+    start = TODAY - 7
+    rows = replies_from(TOWN[:6], 100, day=start + 1)
+    rows += [(1, v, 100, start + 4, "reply", 1) for v in voters]
+    rows += [
+        (1, m, TOWN[(i + step) % 6], d, "reply", 1)
+        for i, m in enumerate(TOWN[:6])
+        for step in (1, 2)
+        for d in range(start, TODAY)
+    ]
+    ids = [*TOWN[:6], 100, *voters]
+    nan = np.full(len(ids), np.nan)
+    reddit = MemberFacts(member_id=np.array(ids), joined_day=nan, records_from_day=np.full(len(ids), start))
+    params = replace(LOOSE, coordination=False)
+    ranked = by_member(rank(rows, reddit, params))
+    assert 100 in ranked and set(TOWN[:6]) <= set(ranked)
+    # The five first seen on day four of seven vouch for nobody: 100's engagers are the regulars.
+    assert ranked[100].distinct_peers == 11 and ranked[100].trusted_peers == 6
+    # Without the rule nobody vouches before the records are `seed_min_tenure_days` old.
+    assert rank(rows, reddit, replace(params, censored_arrival_days=0.0)) == []
+    # A join date, where the platform shows one, is the arrival whatever the records say.
+    joined = replace(reddit, joined_day=np.full(len(ids), TODAY - 3.0))
+    assert rank(rows, joined, params) == []
+
+
 def test_an_account_created_after_its_member_joined_is_not_evidence() -> None:
     """A creation date after the member was already present cannot be real (ids minted by a test
     platform): it is ignored, and tenure decides."""
