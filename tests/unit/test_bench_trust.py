@@ -135,6 +135,22 @@ def test_quality_metrics_are_sane(community):
     assert len(bq.channel_table(rows)) == 2
 
 
+def test_the_subreddit_view_shows_what_reddit_shows(community, led):
+    """`--subreddit`: no reaction (Reddit shows no voter), no join or account date, records from the
+    first day; the ranking still finds the voices of what it shows, and has no reactions to rank."""
+    shown, facts = bq.subreddit_view(community, led)
+    assert len(shown) == int((~np.isin(led.kind, (KIND_REACTION, KIND_UNREACTION))).sum()) > 0
+    assert not np.isin(shown.kind, (KIND_REACTION, KIND_UNREACTION)).any()
+    assert np.isnan(facts.joined_day).all() and np.isnan(facts.account_created_day).all()
+    assert (facts.records_from_day == led.ts_ms.min() // bq.DAY_MS).all()
+    rows = bq.evaluate(community, "smoke", view="subreddit")
+    assert [q.method for q in rows] == ["Microvoice", "message count", "plain TrustRank"]
+    mv, _, plain = rows
+    assert mv.p10 >= 0.5 and mv.manipulators == 0
+    assert plain.p10 > 0  # the baseline's seeds come from the records too
+    assert mv.voices == len(bq.genuine_voices(community, shown))
+
+
 def test_reference_pagerank_is_a_distribution():
     pairs = np.array([[1, 2, 3], [2, 3, 1], [3, 1, 2], [4, 1, 1]], dtype=np.int64)
     x, steps = bq.reference_pagerank(pairs)
