@@ -236,6 +236,45 @@ def _insular(
     return out
 
 
+#: A main recipient of an account, for the circle test (`_circle`), receives at least this share of
+#: its engagement: at most 32 of them, so the work stays small whoever engages everyone.
+_MAIN_SHARE = 1.0 / 32.0
+
+
+def _circle(actor: np.ndarray, target: np.ndarray, w: np.ndarray, total: np.ndarray, m: int) -> np.ndarray:
+    """Per member (of `m`): how much of their engagement goes round a closed circle. With each
+    account's main recipients (`_MAIN_SHARE`) and its shares of its engagement (`total`, prior
+    included), the sum over its main recipients b of its share to b times b's share to the account's
+    other main recipients. A pod member gives most of its engagement to a few pod-mates, who give
+    theirs to the same few: much of it. An expert's askers engage the expert, not the expert's other
+    askers; a fan's favourite engages others than the fan's other favourites: little. Unlike the
+    exchange test it needs no engagement back, so a young community's pods, whose members post at
+    different rates and so answer each other unevenly, are seen too. Shares are compared rounded,
+    so which pairs count never depends on how the graph was built."""
+    share = w / total[actor]
+    main = np.round(share, 9) >= _MAIN_SHARE
+    if not main.any():
+        return np.zeros(m)
+    given = sp.csr_array((share[main], (actor[main], target[main])), shape=(m, m))
+    given.sum_duplicates()
+    mask = given.copy()
+    mask.data[:] = 1.0
+    # (given @ given)[a, c]: a's share to each b times b's share to c, kept where c is a main
+    # recipient of a too (b's own share to itself is never there: no self-engagement).
+    return np.asarray((given @ given).multiply(mask).sum(axis=1)).ravel()
+
+
+def _beyond_usual(share: np.ndarray, engaging: np.ndarray) -> np.ndarray:
+    """Per member: how far `share` (a share of their engagement) exceeds the community's usual one
+    (its median `engaging` member's), as a share of the rest, from a quarter of it (0) to three
+    quarters (1)."""
+    usual = float(np.median(share[engaging])) if engaging.any() else 0.0
+    if usual >= 1.0 - 1e-9:
+        return np.zeros(len(share))
+    beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
+    return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+
+
 def community_evidence(
     g: ScopeGraph,
     size: int,
@@ -302,9 +341,11 @@ def community_evidence(
     # community (its median member), so a small community where everyone talks with everyone is
     # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
     engaging = g.out_deg > 0
-    usual = float(np.median(insular[engaging])) if engaging.any() else 0.0
-    beyond = np.clip((insular - usual) / (1.0 - usual), 0.0, 1.0) if usual < 1.0 - 1e-9 else np.zeros(m)
-    group = np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    group = _beyond_usual(insular, engaging)
+    if params.circle_test:
+        # A circle's engagement need not come back as exchange: the larger of the two, each against
+        # the community's usual.
+        group = np.maximum(group, _beyond_usual(_circle(actor, target, w, total, m), engaging))
     if params.group_by_engagement:
         # A group's quieter members: an account that posts little receives little, so its exchange
         # with the group is small however much it gives it. Whose engagement goes mostly to members

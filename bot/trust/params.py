@@ -108,6 +108,11 @@ class TrustParams:
     #: exchange (engagement met by as much back); their votes and seed weight keep the whole of it.
     #: False: the whole discount on their listing value too.
     group_discount_by_exchange: bool = True
+    #: The insular-group test also measures how much of an account's engagement goes round a closed
+    #: circle of its main recipients, who give theirs to each other (no engagement back needed):
+    #: the larger of the two counts. A young community's pods, or a subreddit's (replies only, no
+    #: reactions), answer each other too unevenly for the exchange test. False: exchange alone.
+    circle_test: bool = True
     #: Engagement that comes from accounts too new to vouch (present, on an account as old, for less
     #: than `seed_min_tenure_days`) counts toward nobody's breadth or draw. Where it is most of what a
     #: member receives, far beyond the share usual among the scope's members, it is evidence too:

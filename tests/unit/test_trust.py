@@ -493,12 +493,37 @@ def test_a_pods_quiet_members_are_part_of_it() -> None:
         rows += [(1, q, t, TODAY - 6 - 7 * w, "reaction", 1) for t in town for w in range(6)]
     rows += [(1, p, pod[0], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
     members = facts(extra=[SOUGHT_OUT, *pod, *quiet])
-    group_only = replace(LOOSE, unengaged_accounts=False)
+    # (The three give to members who engage each other: the circle test finds them as well.)
+    group_only = replace(LOOSE, unengaged_accounts=False, circle_test=False)
     alone = by_member(rank(rows, members, replace(group_only, group_by_engagement=False)))[pod[0]]
     both = by_member(rank(rows, members, group_only))[pod[0]]
     assert both.why["coordinated_reason"] == "group"
     assert both.why["coordinated"] > alone.why["coordinated"] + 0.15
     assert both.score < alone.score
+
+
+def test_a_pod_that_answers_unevenly_is_found_by_its_circle() -> None:
+    """Eight members who engage every post of each other, but unevenly: each replies to the members
+    above it and only reacts to those below, so no pair exchanges a reply's worth each way and the
+    exchange test sees no partnership. Their engagement still goes round the same closed circle
+    (`circle_test`): the pod is a group, and its best-engaged member loses its place."""
+    pod = list(range(800, 808))
+    rows = sought_out_rows()
+    for a in pod:
+        rows += [(1, a, TOWN[(a * 3) % 20], TODAY - 10 - 7 * w, "reaction", 1) for w in range(6)]
+        for b in pod:
+            kind, n = ("reply", 2) if b > a else ("reaction", 1)
+            rows += [(1, a, b, TODAY - 3 - 7 * w, kind, n) for w in range(6) if a != b]
+    rows += [(1, p, pod[-1], TODAY - 5, "reply", 1) for p in TOWN[10:16]]
+    members = facts(extra=[SOUGHT_OUT, *pod])
+    group_only = replace(LOOSE, unengaged_accounts=False)
+    exchange = by_member(rank(rows, members, replace(group_only, circle_test=False)))
+    circle = by_member(rank(rows, members, group_only))
+    assert circle[pod[-1]].why["coordinated_reason"] == "group"
+    assert circle[pod[-1]].why["coordinated"] > exchange[pod[-1]].why["coordinated"] + 0.5
+    assert circle[pod[-1]].score < 0.5 * exchange[pod[-1]].score
+    # An expert's askers, who engage the expert and not each other, go round no circle.
+    assert circle[SOUGHT_OUT].rank == 1 and circle[SOUGHT_OUT].why["coordinated"] < COORDINATION_SHOWN
 
 
 def test_engagement_from_accounts_devoted_to_one_member_is_discounted_and_explained() -> None:
