@@ -13,7 +13,8 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
 from bot.discord_adapter.checks import RoleRequired, moderator_only, require_moderator
-from bot.subreddits.ids import is_reddit_id
+from bot.platform import PlatformUnavailable
+from bot.subreddits.ids import account_fullname, is_reddit_id
 from bot.trust import Page, render_why
 from bot.trust.voice_role import DEFAULT_TOP, KEEP_FACTOR, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN
 from bot.trust.voice_role_service import RoleInfo
@@ -50,6 +51,19 @@ def channel_mention(channel_id: int) -> str:
     return f"<#{channel_id}>"
 
 
+def member_mention(app: App, member_id: int) -> str:
+    """A ranked member as a Discord reply names them: a mention for a Discord member; for a Reddit
+    account (a subreddit's members are ranked with the server's) its u/name, or its account
+    fullname while the name is not known, as text (a mention of a Reddit id would show no one)."""
+    if not is_reddit_id(member_id):
+        return f"<@{member_id}>"
+    try:
+        shown = app.activations.platform.mention(member_id)
+    except PlatformUnavailable:
+        shown = account_fullname(member_id)
+    return discord.utils.escape_markdown(shown)
+
+
 async def render_page(
     app: App, guild_id: int, page: Page, window: int
 ) -> tuple[discord.Embed, discord.ui.View]:
@@ -69,7 +83,7 @@ async def render_page(
                 lang,
                 "voices.line",
                 rank=e.rank,
-                member=f"<@{e.member_id}>",
+                member=member_mention(app, e.member_id),
                 why=render_why(e.why, lang, channel_mention),
             )
             for e in page.entries
@@ -313,7 +327,9 @@ class Voices(commands.Cog):
         )
         text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
         if leaning:
-            shown = ", ".join(f"<@{m}> ({round(share * 100)}%)" for m, share in leaning[:10])
+            shown = ", ".join(
+                f"{member_mention(self.app, m)} ({round(share * 100)}%)" for m, share in leaning[:10]
+            )
             text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=shown)
         await interaction.followup.send(text, ephemeral=True)
 

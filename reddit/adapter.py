@@ -42,7 +42,7 @@ from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RedditItem, Stream, SubredditInfo, SubredditService
-from bot.subreddits.ids import newer
+from bot.subreddits.ids import ACCOUNT, BadFullname, ledger_id, newer
 from reddit.client import build_reddit
 from reddit.errors import classify, describe
 
@@ -110,6 +110,8 @@ class RedditAdapter:
         self.refusal: str | None = None
         self.subreddits: SubredditService | None = None
         self.links: LinkService | None = None
+        #: Told each streamed author's account id and name (the Reddit platform names members with it).
+        self.on_author: Callable[[int, str], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -440,6 +442,13 @@ class RedditAdapter:
 
     async def _accept(self, items: list[RedditItem]) -> int:
         assert self.subreddits is not None
+        if self.on_author is not None:
+            for item in items:
+                if not item.deleted and item.author_name:
+                    try:
+                        self.on_author(ledger_id(item.author_fullname or "", ACCOUNT), item.author_name)
+                    except BadFullname:
+                        continue
         return await self.subreddits.accept(items)
 
     async def _anchor(self, follow: _Follow, subreddit_fullname: str, fullname: str) -> None:

@@ -98,6 +98,38 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     }
 
 
+async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit shows no join date and the records begin at the binding: the regulars first seen then
+    were there before, so `/voices top` ranks them at once, each named as u/name (a Discord
+    mention of a Reddit account would show no one)."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    regulars = [f"regular{i}_r" for i in range(8)]
+    for name in regulars:
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    posts = [sb.post(sub, name, f"Tofu question from {name}", flair="Recipes") for name in regulars]
+    for i, post in enumerate(posts):
+        for step in range(1, 6):  # five distinct regulars answer each post
+            sb.comment(post, regulars[(i + step) % len(regulars)], "Press it overnight")
+    await rounds(h)
+    interaction = await h.slash("voices", h.world.owner, subcommand="recompute", permissions=MANAGE_GUILD)
+    await interaction.response()
+    assert "recomputed" in (await interaction.wait_followup(timeout=30)).json["content"].lower()
+    interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
+    embed = (await interaction.response()).json["data"]["embeds"][0]
+    lines = embed["description"].splitlines()
+    assert len(lines) == 5 and "Page 1 of 2" in embed["footer"]["text"]  # all eight, five a page
+    named = [line.split("** ", 1)[1].split(" ", 1)[0].rstrip(":") for line in lines]
+    # Markdown in a name is escaped: "regular0_r" is not half in italics.
+    assert named == [f"u/regular{i}\\_r" for i in range(5)], named
+    assert "<@" not in embed["description"]
+
+
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
     sb = reddit_sb
     sub = vegan(sb)
