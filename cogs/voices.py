@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import discord
@@ -51,6 +52,25 @@ def channel_mention(channel_id: int) -> str:
     return f"<#{channel_id}>"
 
 
+async def channel_namer(app: App, guild_id: int, whys: Iterable[dict[str, Any]]) -> Callable[[int], str]:
+    """How the explanations of these entries name a topic: a Discord channel by its mention, a
+    subreddit's topic (a channel mention of it would show no one) by its recorded name."""
+    reddit = [
+        int(params["channel_id"])
+        for why in whys
+        for _, params in why.get("parts", [])
+        if "channel_id" in params and is_reddit_id(int(params["channel_id"]))
+    ]
+    names = await app.store.channel_names(guild_id, reddit) if reddit else {}
+
+    def name(channel_id: int) -> str:
+        if not is_reddit_id(channel_id):
+            return channel_mention(channel_id)
+        return discord.utils.escape_markdown(names.get(channel_id, "Reddit"))
+
+    return name
+
+
 def member_mention(app: App, member_id: int) -> str:
     """A ranked member as a Discord reply names them: a mention for a Discord member; for a Reddit
     account (a subreddit's members are ranked with the server's) its u/name, or its account
@@ -78,13 +98,14 @@ async def render_page(
             tenure=round(app.voices.params.seed_min_tenure_days),
         )
     else:
+        topic = await channel_namer(app, guild_id, (e.why for e in page.entries))
         lines = [
             i18n.t(
                 lang,
                 "voices.line",
                 rank=e.rank,
                 member=member_mention(app, e.member_id),
-                why=render_why(e.why, lang, channel_mention),
+                why=render_why(e.why, lang, topic),
             )
             for e in page.entries
         ]
@@ -210,13 +231,14 @@ class Voices(commands.Cog):
                 peers=self.app.settings.trust_min_peers,
             )
         else:
+            topic = await channel_namer(self.app, interaction.guild_id, (e.why for _, e in standing[:10]))
             embed.description = "\n".join(
                 i18n.t(
                     lang,
                     "voices.standing_line",
                     scope=scope_label(scope, lang),
                     rank=e.rank,
-                    why=render_why(e.why, lang, channel_mention),
+                    why=render_why(e.why, lang, topic),
                 )
                 for scope, e in standing[:10]
             )

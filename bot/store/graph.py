@@ -273,6 +273,20 @@ class GraphQueries(StoreBase):
 
         return await asyncio.to_thread(read_apart)
 
+    async def channel_names(self, community_id: int, channel_ids: Sequence[int]) -> dict[int, str]:
+        """The recorded names of these channels of a community (those known)."""
+        if not channel_ids:
+            return {}
+        ids = list(dict.fromkeys(channel_ids))
+        marks = ", ".join(f":c{i}" for i in range(len(ids)))
+        params: dict[str, Any] = dict(community_id=community_id)
+        params.update({f"c{i}": c for i, c in enumerate(ids)})
+        sql = (
+            "SELECT channel_id, name FROM channels"
+            f" WHERE community_id = :community_id AND channel_id IN ({marks})"
+        )
+        return {int(c): str(n) for c, n in await self.fetch_all(sql, params) if n}
+
     async def channel_rows(self, community_id: int) -> list[tuple[int, int | None, int, str]]:
         """(channel_id, parent_id, type, name) of the community's channels and categories; threads
         (often tens of thousands of rows) are left out."""

@@ -127,7 +127,9 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     named = [line.split("** ", 1)[1].split(" ", 1)[0].rstrip(":") for line in lines]
     # Markdown in a name is escaped: "regular0_r" is not half in italics.
     assert named == [f"u/regular{i}\\_r" for i in range(5)], named
-    assert "<@" not in embed["description"]
+    assert "<@" not in embed["description"] and "<#" not in embed["description"]
+    # A subreddit's topic is named as recorded, not as a Discord channel.
+    assert "most active in r/VeganCooking · Recipes" in lines[0], lines[0]
 
 
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):

@@ -138,6 +138,8 @@ async def test_lookups_and_counts(store: Store):
     since = T0 - timedelta(days=1)
     assert await store.event_counts(GUILD, since) == {"message": 2, "reply": 1}
     assert await store.channel_counts(GUILD, since) == [(10, "general", 2), (11, "t", 1)]
+    assert await store.channel_names(GUILD, [11, 10, 11, 999]) == {10: "general", 11: "t"}
+    assert await store.channel_names(GUILD, []) == {} and await store.channel_names(GUILD + 1, [10]) == {}
     assert await store.channel_counts(GUILD, since, 1) == [(10, "general", 2)]  # the busiest only
     assert await store.distinct_actors(GUILD, since) == 3
 
