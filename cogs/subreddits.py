@@ -1,5 +1,6 @@
-"""Reddit, when configured: `/microvoice reddit add|remove|flair|list` (moderators bind subreddits to
-this server's community and choose the flair of sponsored posts) and `/link reddit|status|remove`
+"""Reddit, when configured: `/microvoice reddit add|remove|flair|list|voices` (moderators bind
+subreddits to this server's community, choose the flair of sponsored posts and see a subreddit's
+trusted voices) and `/link reddit|status|remove`
 (members link their own Reddit account).
 
 The rules live in `bot.subreddits.SubredditService` and `bot.links.LinkService`. Without Reddit
@@ -14,7 +15,9 @@ from discord import app_commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import moderator_only
+from bot.discord_adapter.rankings import PER_PAGE, WINDOWS, render_page
 from bot.discord_adapter.render import stamp
+from bot.trust import Page
 
 
 class SubredditCommands(app_commands.Group):
@@ -78,6 +81,34 @@ class SubredditCommands(app_commands.Group):
         key, params = ("reddit.flair_set", {"flair": chosen}) if chosen else ("reddit.flair_cleared", {})
         text = await self.app.say(interaction, key, name=name, **params)
         await interaction.followup.send(text, ephemeral=True)
+
+    @app_commands.command(name="voices", description="Members a bound subreddit trusts most")
+    @app_commands.describe(
+        subreddit="A subreddit bound to this server, as r/name",
+        days="Look back 30 or 180 days (default 180)",
+        public="Show to everyone",
+    )
+    @app_commands.choices(
+        days=[app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
+    )
+    @moderator_only()
+    async def voices(
+        self,
+        interaction: discord.Interaction,
+        subreddit: str,
+        days: app_commands.Choice[int] | None = None,
+        public: bool = False,
+    ) -> None:
+        """`/voices top` for a subreddit: its members ranked on its comments, paged the same way."""
+        assert interaction.guild_id is not None
+        bound = await self.service.bound_in(interaction.guild_id, subreddit)
+        window = days.value if days else WINDOWS[-1]
+        scope = f"category:{bound.subreddit_id}"
+        stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
+        page = await self.app.voices.top(interaction.guild_id, stored, page=0, per_page=PER_PAGE)
+        page = Page(scope, page.entries, page.page, page.pages, page.total, page.computed_at)
+        embed, view = await render_page(self.app, interaction.guild_id, page, window)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)
 
     @app_commands.command(name="list", description="The subreddits bound to this community")
     @moderator_only()

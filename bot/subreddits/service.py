@@ -134,13 +134,18 @@ class SubredditService:
     async def list(self, community_id: int) -> list[BoundSubreddit]:
         return await self.store.bound_subreddits(community_id)
 
-    async def set_sponsored_flair(self, community_id: int, text: str, flair: str | None) -> str | None:
-        """Choose the link flair (by its text) that sponsored posts get in a bound subreddit; None or an
-        empty text clears it. Returns the flair's text as Reddit spells it."""
+    async def bound_in(self, community_id: int, text: str) -> BoundSubreddit:
+        """The subreddit named by `text` (r/name or name), if it is bound to this community."""
         name = subreddit_name(text)
         bound = await self.store.bound_subreddit(name)
         if bound is None or bound.community_id != community_id:
             raise InvalidInput("reddit.not_bound", name=name)
+        return bound
+
+    async def set_sponsored_flair(self, community_id: int, text: str, flair: str | None) -> str | None:
+        """Choose the link flair (by its text) that sponsored posts get in a bound subreddit; None or an
+        empty text clears it. Returns the flair's text as Reddit spells it."""
+        bound = await self.bound_in(community_id, text)
         wanted = (flair or "").strip()
         if not wanted:
             await self.store.set_sponsored_flair(community_id, bound.subreddit_id, None)

@@ -475,6 +475,11 @@ class Voices:
 
     # -- reading ----------------------------------------------------------------------------------
 
+    async def channel_names(self, community_id: int, channel_ids: Sequence[int]) -> dict[int, str]:
+        """The recorded names of channels the rankings mention (a subreddit's topics, which no
+        mention can show)."""
+        return await self.store.channel_names(community_id, channel_ids)
+
     async def top(self, community_id: int, scope: str, *, page: int = 0, per_page: int = 5) -> Page:
         rows, total, computed = await self.store.trust_page(
             community_id, scope, offset=page * per_page, limit=per_page

@@ -128,6 +128,7 @@ class Scene:
             "microvoice reddit add": {"subreddit": "r/OatLovers"},
             "microvoice reddit remove": {"subreddit": "r/OatLovers"},
             "microvoice reddit flair": {"subreddit": "r/VeganCooking", "flair": "Sponsored"},
+            "microvoice reddit voices": {"subreddit": "r/VeganCooking"},
             "link reddit": {"username": f"u/{role.value}_r"},
             "activation create reddit-qa": {**in_subreddit, "title": "Ask us on Reddit"},
             "activation create reddit-announcement": {**in_subreddit, "title": "News", "text": "Oats!"},

@@ -14,6 +14,7 @@ import logging
 from bot import i18n
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
+from tests.e2e.activation_helpers import EPHEMERAL
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     CODE,
@@ -130,6 +131,24 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     assert "<@" not in embed["description"] and "<#" not in embed["description"]
     # A subreddit's topic is named as recorded, not as a Discord channel.
     assert "most active in r/VeganCooking · Recipes" in lines[0], lines[0]
+    # The subreddit's own ranking, from the Reddit commands, paged like `/voices top`.
+    interaction = await h.slash(
+        "microvoice",
+        h.world.owner,
+        {"subreddit": "r/VeganCooking"},
+        subcommand=["reddit", "voices"],
+        permissions=MANAGE_GUILD,
+    )
+    data = (await interaction.response()).json["data"]
+    assert data["flags"] & EPHEMERAL
+    embed = data["embeds"][0]
+    assert "r/VeganCooking" in embed["title"] and "Page 1 of 2" in embed["footer"]["text"]
+    assert embed["description"].startswith("**#1** u/regular0\\_r")
+    refused = await h.slash(
+        "microvoice", h.world.owner, {"subreddit": "r/Elsewhere"}, subcommand=["reddit", "voices"],
+        permissions=MANAGE_GUILD,
+    )
+    assert "r/Elsewhere is not bound to this server" in reply_text(await refused.response())
 
 
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):

@@ -1,0 +1,164 @@
+"""Rankings as Discord shows them: a page of trusted voices with its explanations and paging
+buttons, shared by `/voices top` and `/microvoice reddit voices`. A Discord member is named by a
+mention; a subreddit's members and topics, which Discord cannot mention, by their Reddit names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot import i18n
+from bot.discord_adapter.checks import RoleRequired, require_moderator
+from bot.platform import PlatformUnavailable
+from bot.subreddits.ids import account_fullname, is_reddit_id
+from bot.trust import Page, render_why
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+PER_PAGE = 5
+WINDOWS = (30, 180)
+
+
+def scope_label(scope: str, lang: str) -> str:
+    if scope == "all":
+        return i18n.t(lang, "voices.scope_all")
+    _, _, ident = scope.partition(":")
+    return f"<#{ident}>"
+
+
+def channel_mention(channel_id: int) -> str:
+    return f"<#{channel_id}>"
+
+
+async def channel_namer(app: App, guild_id: int, whys: Iterable[dict[str, Any]]) -> Callable[[int], str]:
+    """How the explanations of these entries name a topic: a Discord channel by its mention, a
+    subreddit's topic (a channel mention of it would show no one) by its recorded name."""
+    reddit = [
+        int(params["channel_id"])
+        for why in whys
+        for _, params in why.get("parts", [])
+        if "channel_id" in params and is_reddit_id(int(params["channel_id"]))
+    ]
+    names = await app.voices.channel_names(guild_id, reddit) if reddit else {}
+
+    def name(channel_id: int) -> str:
+        if not is_reddit_id(channel_id):
+            return channel_mention(channel_id)
+        return discord.utils.escape_markdown(names.get(channel_id, "Reddit"))
+
+    return name
+
+
+def member_mention(app: App, member_id: int) -> str:
+    """A ranked member as a Discord reply names them: a mention for a Discord member; for a Reddit
+    account (a subreddit's members are ranked with the server's) its u/name, or its account
+    fullname while the name is not known, as text (a mention of a Reddit id would show no one)."""
+    if not is_reddit_id(member_id):
+        return f"<@{member_id}>"
+    try:
+        shown = app.activations.platform.mention(member_id)
+    except PlatformUnavailable:
+        shown = account_fullname(member_id)
+    return discord.utils.escape_markdown(shown)
+
+
+async def scope_title(app: App, guild_id: int, scope: str, lang: str) -> str:
+    """A scope as a reply names it: a subreddit (or its topic) by its recorded name, the rest as
+    `scope_label`."""
+    _, _, ident = scope.partition(":")
+    if ident.isdigit() and is_reddit_id(int(ident)):
+        names = await app.voices.channel_names(guild_id, [int(ident)])
+        return discord.utils.escape_markdown(names.get(int(ident), "Reddit"))
+    return scope_label(scope, lang)
+
+
+async def render_page(
+    app: App, guild_id: int, page: Page, window: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    lang = await app.lang(guild_id)
+    scope = await scope_title(app, guild_id, page.scope, lang)
+    title = i18n.t(lang, "voices.top_title", scope=scope, days=window)
+    embed = discord.Embed(title=title)
+    if not page.entries:
+        embed.description = i18n.t(
+            lang,
+            "voices.empty",
+            peers=app.settings.trust_min_peers,
+            tenure=round(app.voices.params.seed_min_tenure_days),
+        )
+    else:
+        topic = await channel_namer(app, guild_id, (e.why for e in page.entries))
+        lines = [
+            i18n.t(
+                lang,
+                "voices.line",
+                rank=e.rank,
+                member=member_mention(app, e.member_id),
+                why=render_why(e.why, lang, topic),
+            )
+            for e in page.entries
+        ]
+        embed.description = "\n".join(lines)
+    footer = i18n.t(lang, "voices.page", page=page.page + 1, pages=page.pages)
+    if page.computed_at:
+        footer += " · " + i18n.t(lang, "voices.computed", at=page.computed_at[:16].replace("T", " "))
+    embed.set_footer(text=footer)
+    view = discord.ui.View(timeout=None)
+    if page.pages > 1:
+        for delta, emoji in (
+            (-1, "\N{BLACK LEFT-POINTING TRIANGLE}"),
+            (1, "\N{BLACK RIGHT-POINTING TRIANGLE}"),
+        ):
+            target = page.page + delta
+            button = PageButton(
+                page.scope, target, window, disabled=not 0 <= target < page.pages, emoji=emoji
+            )
+            view.add_item(button)
+    return embed, view
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"microvoice:voices:(?P<scope>all|channel:\d+|category:\d+):(?P<page>-?\d+):(?P<window>\d+)",
+):
+    """A pagination button whose state lives in its custom_id, so it works after a restart."""
+
+    def __init__(
+        self, scope: str, page: int, window: int, *, disabled: bool = False, emoji: str = ""
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji=emoji or None,
+                custom_id=f"microvoice:voices:{scope}:{page}:{window}",
+                disabled=disabled,
+            )
+        )
+        self.scope, self.page, self.window = scope, page, window
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(match["scope"], int(match["page"]), int(match["window"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        try:
+            return await require_moderator(interaction)
+        except RoleRequired as exc:
+            app: App = interaction.client.app  # type: ignore[attr-defined]
+            await interaction.response.send_message(await app.say(interaction, exc.key), ephemeral=True)
+            return False
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        app: App = interaction.client.app  # type: ignore[attr-defined]
+        assert interaction.guild_id is not None
+        scope = self.scope if self.window == WINDOWS[-1] else f"{self.scope}@{self.window}d"
+        page = await app.voices.top(interaction.guild_id, scope, page=max(0, self.page), per_page=PER_PAGE)
+        page = Page(self.scope, page.entries, page.page, page.pages, page.total, page.computed_at)
+        embed, view = await render_page(app, interaction.guild_id, page, self.window)
+        await interaction.response.edit_message(embed=embed, view=view)
