@@ -13,7 +13,7 @@ service before they get here (`bot.activations.disclosure`); an adapter publishe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -262,6 +262,17 @@ class PlatformRouter:
 
     def name_of(self, channel_id: int) -> str:
         return self.platform_of(channel_id)
+
+    async def learn_names(self, member_ids: Iterable[int]) -> None:
+        """Let each platform that names members itself (Reddit: u/name) look up the names it will
+        need to mention these members; the others need nothing."""
+        by_platform: dict[str, list[int]] = {}
+        for member_id in member_ids:
+            by_platform.setdefault(self.platform_of(member_id), []).append(member_id)
+        for name, ids in by_platform.items():
+            learn = getattr(self.platforms.get(name), "learn_names", None)
+            if learn is not None:
+                await learn(ids)
 
     def for_channel(self, channel_id: int) -> Platform:
         """The platform owning this channel, member or message id."""

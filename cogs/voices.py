@@ -220,6 +220,7 @@ class Voices(commands.Cog):
         )
         text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
         if leaning:
+            await self.app.activations.platform.learn_names(m for m, _ in leaning[:10])
             shown = ", ".join(
                 f"{member_mention(self.app, m)} ({round(share * 100)}%)" for m, share in leaning[:10]
             )

@@ -20,7 +20,7 @@ through the adapter, never on the event loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,11 +39,12 @@ from bot.subreddits.ids import (
     BadFullname,
     account_fullname,
     fullname_of,
+    is_reddit_id,
     ledger_id,
     thing_id,
     thing_kind,
 )
-from reddit.adapter import RedditAdapter
+from reddit.adapter import RedditAdapter, RedditUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,28 @@ class RedditPlatform:
         if len(self._names) > NAME_CACHE:
             self._names.clear()
         self._names[account_id] = name
+
+    async def learn_names(self, account_ids: Iterable[int]) -> None:
+        """Look up the names of accounts not seen since start-up (a ranking read back after a
+        restart), a hundred a request; those Reddit does not know, or all when Reddit cannot be
+        reached, stay named by their fullname."""
+        wanted = [a for a in dict.fromkeys(account_ids) if is_reddit_id(a) and a not in self._names]
+        unknown = {account_fullname(a): a for a in wanted}
+        if not unknown:
+            return
+
+        def fetch(reddit: praw.Reddit) -> dict[str, str]:
+            found = reddit.redditors.partial_redditors(list(unknown))
+            return {p.fullname: str(p.name) for p in found if getattr(p, "name", None)}
+
+        try:
+            names = await self.adapter.call(fetch)
+        except (RedditUnavailable, prawcore.PrawcoreException) as error:
+            log.warning("Reddit names of %d accounts not looked up: %s", len(unknown), error)
+            return
+        for fullname, name in names.items():
+            if fullname in unknown:
+                self.remember(unknown[fullname], name)
 
     def _remember_author(self, thing: Any) -> int | None:
         author, fullname = thing.author, getattr(thing, "author_fullname", None)

@@ -92,6 +92,7 @@ async def render_page(
         )
     else:
         topic = await channel_namer(app, guild_id, (e.why for e in page.entries))
+        await app.activations.platform.learn_names(e.member_id for e in page.entries)
         lines = [
             i18n.t(
                 lang,

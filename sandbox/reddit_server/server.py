@@ -359,6 +359,8 @@ class RedditSandbox:
                 if account is None:
                     return 404, {"message": "Not Found", "error": 404}
                 return 200, {"kind": "t2", "data": account_json(account)}
+            if path == "/api/user_data_by_account_ids":
+                return self._user_data(query)
             if path == "/api/info":
                 wanted = [n for n in query.get("id", "").split(",") if n]
                 found = [thing_json(self.state.things[n]) for n in wanted if n in self.state.things]
@@ -392,6 +394,27 @@ class RedditSandbox:
         return 404, {"message": "Not Found", "error": 404}
 
     # -- reads ------------------------------------------------------------------------------------
+
+    def _user_data(self, query: dict[str, str]) -> tuple[int, Any]:
+        """Accounts' summaries by fullname (t2_…), as Reddit returns them: a mapping from each known
+        fullname; unknown ones are left out, and 404 when none is known."""
+        wanted = {n for n in query.get("ids", "").split(",") if n}
+        found = {
+            a.fullname: {
+                "name": a.name,
+                "created_utc": a.created_utc,
+                "link_karma": a.link_karma,
+                "comment_karma": a.comment_karma,
+                "profile_img": "",
+                "profile_color": "",
+                "profile_over_18": False,
+            }
+            for a in self.state.accounts.values()
+            if a.fullname in wanted
+        }
+        if not found:
+            return 404, {"message": "Not Found", "error": 404}
+        return 200, found
 
     def _listing(self, items: list[Thing], query: dict[str, str]) -> dict[str, Any]:
         limit = max(1, min(int(query.get("limit", "25") or 25), 100))

@@ -149,6 +149,15 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
         permissions=MANAGE_GUILD,
     )
     assert "r/Elsewhere is not bound to this server" in reply_text(await refused.response())
+    # After a restart nobody has been streamed yet: the stored ranking's accounts are named all the
+    # same, looked up on Reddit by their fullnames.
+    await launcher.stop(h)
+    h = await start_with_reddit(launcher, sb)
+    interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
+    lines = (await interaction.response()).json["data"]["embeds"][0]["description"].splitlines()
+    assert [line.split("** ", 1)[1].split(":", 1)[0] for line in lines] == [
+        f"u/regular{i}\\_r" for i in range(5)
+    ]
 
 
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
