@@ -44,7 +44,8 @@ from bot.subreddits.ids import (
     thing_id,
     thing_kind,
 )
-from reddit.adapter import RedditAdapter, RedditUnavailable
+from reddit.adapter import RedditAdapter
+from reddit.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,8 @@ class RedditPlatform:
 
         try:
             names = await self.adapter.call(fetch)
-        except (RedditUnavailable, prawcore.PrawcoreException) as error:
-            log.warning("Reddit names of %d accounts not looked up: %s", len(unknown), error)
+        except Exception as error:  # a name is a courtesy: the reply goes out with fullnames
+            log.warning("Reddit names of %d accounts not looked up: %s", len(unknown), describe(error))
             return
         for fullname, name in names.items():
             if fullname in unknown:
