@@ -74,10 +74,11 @@ class TrustParams:
     seed_min_peers: int = 3
     #: Where a platform shows no join date (Reddit), a member first seen within this many days of the
     #: start of the records that could show them (`MemberFacts.records_from_day`) was most likely
-    #: there before: their arrival is unknown, not recent, and they count as present long enough.
-    #: Members first seen later were seen arriving. 0 turns it off (tenure then starts at the first
-    #: sighting, and nobody vouches until the records are `seed_min_tenure_days` old).
-    censored_arrival_days: float = 2.0
+    #: there before: their arrival is unknown, not recent, and they count as present long enough (a
+    #: member active once a week shows up in the first week). Members first seen later were seen
+    #: arriving. 0 turns it off (tenure then starts at the first sighting, and nobody vouches until
+    #: the records are `seed_min_tenure_days` old).
+    censored_arrival_days: float = 7.0
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
     #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days

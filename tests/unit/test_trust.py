@@ -288,13 +288,13 @@ def test_unknown_tenure_falls_back_to_first_engagement() -> None:
 
 
 def test_a_first_sighting_when_the_records_begin_is_no_arrival() -> None:
-    """Where a platform shows no join date (Reddit), a member first seen right when the records
-    begin was there before: a subreddit read for a week is ranked from its regulars, while a member
-    first seen in the middle of that week was seen arriving and does not vouch yet."""
+    """Where a platform shows no join date (Reddit), a member first seen in the first week of the
+    records was there before: a subreddit read for three weeks is ranked from its regulars, while a
+    member first seen two weeks in was seen arriving and does not vouch yet."""
     voters = list(range(400, 405))
-    start = TODAY - 7
+    start = TODAY - 21
     rows = replies_from(TOWN[:6], 100, day=start + 1)
-    rows += [(1, v, 100, start + 4, "reply", 1) for v in voters]
+    rows += [(1, v, 100, start + 14, "reply", 1) for v in voters]
     rows += [
         (1, m, TOWN[(i + step) % 6], d, "reply", 1)
         for i, m in enumerate(TOWN[:6])
@@ -307,7 +307,7 @@ def test_a_first_sighting_when_the_records_begin_is_no_arrival() -> None:
     params = replace(LOOSE, coordination=False)
     ranked = by_member(rank(rows, reddit, params))
     assert 100 in ranked and set(TOWN[:6]) <= set(ranked)
-    # The five first seen on day four of seven vouch for nobody: 100's engagers are the regulars.
+    # The five first seen on day fourteen vouch for nobody: 100's trusted engagers are the regulars.
     assert ranked[100].distinct_peers == 11 and ranked[100].trusted_peers == 6
     # Without the rule nobody vouches before the records are `seed_min_tenure_days` old.
     assert rank(rows, reddit, replace(params, censored_arrival_days=0.0)) == []
