@@ -286,16 +286,14 @@ VIEWS = ("discord", "subreddit")
 
 def subreddit_view(com: SimCommunity, led: Ledger) -> tuple[Ledger, trust.MemberFacts]:
     """The community as a subreddit shows it: posts and comments only (Reddit shows no voter, so no
-    reaction is recorded) and no join or account dates; the records of every member begin on the
-    first simulated day (the day the subreddit was bound). What the Reddit adapter records."""
+    reaction is recorded) and no join dates, but accounts' ages; the records of every member begin
+    on the first simulated day (the day the subreddit was bound). What the Reddit adapter records."""
     said = ~np.isin(led.kind, (KIND_REACTION, KIND_UNREACTION))
     shown = Ledger(**{name: getattr(led, name)[said] for name in Ledger.__dataclass_fields__})
     facts = member_facts(com)
     unknown = np.full(len(facts.member_id), np.nan)
     start = float(led.ts_ms.min() // DAY_MS) if len(led) else np.nan
-    facts = replace(
-        facts, joined_day=unknown, account_created_day=unknown, records_from_day=np.full(len(unknown), start)
-    )
+    facts = replace(facts, joined_day=unknown, records_from_day=np.full(len(unknown), start))
     return shown, facts
 
 
@@ -342,7 +340,7 @@ def plain_trustrank(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFa
         first = np.full(n, np.inf)
         np.minimum.at(first, np.concatenate([a, t]), np.concatenate([edges.day[rows][keep]] * 2))
         before = np.isnan(joined) & (first <= records + params.censored_arrival_days)
-        seeds = ((today - first >= 30) | before) & (out > 0)
+        seeds = ((today - first >= 30) | before) & ~(today - created < 30) & (out > 0)
     if not seeds.any():
         return []
     s = seeds / seeds.sum()
@@ -1106,7 +1104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--subreddit",
         action="store_true",
         help="rank every community as a subreddit shows it: comments and posts only (no reactions),"
-        " no join or account dates, records from the first day (quality only)",
+        " no join dates, records from the first day (quality only)",
     )
     args = ap.parse_args(argv)
     view = "subreddit" if args.subreddit else "discord"
@@ -1140,8 +1138,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if args.subreddit:
         print(
-            "Seen as subreddits: comments and posts only (Reddit shows no voter), no join or account"
-            " dates, every member's records beginning on the first day"
+            "Seen as subreddits: comments and posts only (Reddit shows no voter), accounts' ages but no"
+            " join dates, every member's records beginning on the first day"
         )
     results = quality(scenarios, jobs=args.jobs, control=args.control, why=args.why, view=view)
     if args.quick:

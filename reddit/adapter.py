@@ -120,6 +120,8 @@ class RedditAdapter:
         self._api: praw.Reddit | None = None
         self._api_lock = threading.Lock()
         self._authors: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
+        self._created: OrderedDict[str, float | None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
         self.errors = 0  # transient errors survived
 
@@ -408,6 +410,7 @@ class RedditAdapter:
         for i in range(0, len(wanted), INFO_CHUNK):
             for found in reddit.info(fullnames=wanted[i : i + INFO_CHUNK]):
                 self._remember(found)
+        self._learn_created(reddit, {getattr(t, "author_fullname", None) for t in things} - {None})
         out = []
         for t in things:
             author = t.author
@@ -426,9 +429,30 @@ class RedditAdapter:
                     parent_fullname=parent,
                     parent_author_fullname=self._authors.get(parent, (None, None))[0] if parent else None,
                     link_flair=flair,
+                    author_created_utc=self._created.get(getattr(t, "author_fullname", None) or ""),
                 )
             )
         return out
+
+    def _learn_created(self, reddit: praw.Reddit, authors: set[str]) -> None:
+        """When the accounts among `authors` not seen before were created (a hundred a request):
+        an account's age is what the ranking asks of a member before it vouches, and Reddit shows
+        no join date. A failed look-up is retried with the account's next item."""
+        unknown = sorted(a for a in authors if a not in self._created)
+        if not unknown:
+            return
+        try:
+            partial = reddit.redditors.partial_redditors(unknown)
+            found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
+        except Exception as error:  # the items are recorded all the same, without the accounts' age
+            log.warning("creation times of %d Reddit accounts not read: %s", len(unknown), describe(error))
+            return
+        for fullname in unknown:
+            created = found.get(fullname)
+            self._created[fullname] = float(created) if created is not None else None
+            self._created.move_to_end(fullname)
+        while len(self._created) > AUTHOR_CACHE:
+            self._created.popitem(last=False)
 
     def _remember(self, thing: Any) -> None:
         name = thing.fullname

@@ -37,6 +37,7 @@ class RedditItem:
     parent_fullname: str | None = None  # comments only
     parent_author_fullname: str | None = None
     link_flair: str | None = None  # the submission's flair (a comment's post's flair)
+    author_created_utc: float | None = None  # when the author's account was made, when Reddit said
 
     @property
     def stream(self) -> Stream:
@@ -98,4 +99,8 @@ def to_ledger(item: RedditItem, community_id: int) -> LedgerRows | None:
             f"{name} · {item.link_flair}" if item.link_flair else name,
         ),
     )
-    return LedgerRows(event, MemberSighting("reddit", community_id, actor, at), channels)
+    created = (
+        datetime.fromtimestamp(item.author_created_utc, UTC) if item.author_created_utc is not None else None
+    )
+    member = MemberSighting("reddit", community_id, actor, at, account_created_at=created)
+    return LedgerRows(event, member, channels)

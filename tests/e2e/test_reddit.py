@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 from bot import i18n
 from bot.subreddits import ledger_id
@@ -87,6 +88,10 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     assert channels[recipes] == "r/VeganCooking · Recipes"
     assert channels[question] == "r/VeganCooking · Question"
     assert channels[ledger_id(sub.fullname, "t5")] == "r/VeganCooking"
+    # Reddit shows no join date, but an account's age: it is read once per new author and kept.
+    created = dict(await h.rows("SELECT member_id, account_created_at FROM members WHERE joined_at IS NULL"))
+    made = datetime.fromtimestamp(sb.state.account("alice_r").created_utc, UTC)
+    assert created[acct["alice_r"]][:16] == made.isoformat()[:16]
     # Engagement received feeds the trust graph like a Discord reply.
     assert (
         await h.scalar(

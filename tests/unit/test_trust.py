@@ -35,6 +35,7 @@ from bot.trust import (
     stored_why,
 )
 from bot.trust.params import COORDINATION_SHOWN
+from bot.trust.solver import present_long_enough
 
 TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
@@ -307,8 +308,18 @@ def test_a_first_sighting_when_the_records_begin_is_no_arrival() -> None:
     params = replace(LOOSE, coordination=False)
     ranked = by_member(rank(rows, reddit, params))
     assert 100 in ranked and set(TOWN[:6]) <= set(ranked)
-    # The five first seen on day fourteen vouch for nobody: 100's trusted engagers are the regulars.
-    assert ranked[100].distinct_peers == 11 and ranked[100].trusted_peers == 6
+    # Who vouches: a regular first seen as the records begin, not a member first seen on day
+    # fourteen, nor one first seen on day two on an account made the day before (where the platform
+    # tells an account's age, it still has to be `seed_min_tenure_days` old).
+    regular, late, fresh = 1, 400, 401
+    seen = np.array([start, start + 14, start + 2], np.float64)
+    accounts = MemberFacts(
+        member_id=np.array([regular, late, fresh]),
+        account_created_day=np.array([start - 900.0, start - 900.0, start + 1.0]),
+        records_from_day=np.full(3, start),
+    )
+    vouching = present_long_enough(np.array([regular, late, fresh]), seen, accounts, params, TODAY)
+    assert vouching.tolist() == [True, False, False]
     # Without the rule nobody vouches before the records are `seed_min_tenure_days` old.
     assert rank(rows, reddit, replace(params, censored_arrival_days=0.0)) == []
     # A join date, where the platform shows one, is the arrival whatever the records say.
