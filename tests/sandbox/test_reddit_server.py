@@ -78,3 +78,21 @@ async def test_rate_limit_headers_and_refusals_are_reddits(sb: RedditSandbox):
         return int(caught.value.response.headers["x-ratelimit-used"])
 
     assert await asyncio.to_thread(limited) == sb.window.budget
+
+
+async def test_accounts_by_fullname_as_reddit_answers_them(sb: RedditSandbox):
+    """`/api/user_data_by_account_ids`: a mapping from each known fullname to the account's summary,
+    unknown ones left out, and a 404 when none is known (which praw turns into no result)."""
+    alice = sb.add_account("alice", age_days=3)
+    bob = sb.add_account("bob")
+
+    def read() -> tuple[dict[str, tuple[str, float]], list[str]]:
+        r = client(sb)
+        found = r.redditors.partial_redditors([alice.fullname, "t2_zzzzzz", bob.fullname])
+        none = r.redditors.partial_redditors(["t2_zzzzzz"])
+        return {p.fullname: (p.name, p.created_utc) for p in found}, [p.fullname for p in none]
+
+    found, none = await asyncio.to_thread(read)
+    assert found == {alice.fullname: ("alice", alice.created_utc), bob.fullname: ("bob", bob.created_utc)}
+    assert none == []
+    assert any(c.path == "/api/user_data_by_account_ids" and c.status == 404 for c in sb.calls)
