@@ -484,8 +484,15 @@ class RedditAdapter:
         if self.links is None or not self.reads_inbox:
             return
         unread = [m for m in reddit.inbox.unread(limit=100) if isinstance(m, praw.models.Message)]
-        if not unread:
-            return
+        if unread:
+            self._read_codes(reddit, unread)
+        # Links made this round, or before a restart that came before their confirmations.
+        for reply in self._on_loop(self.links.confirmations_due()):
+            self._confirm(reddit, reply)
+            self._on_loop(self.links.confirmed(reply))
+
+    def _read_codes(self, reddit: praw.Reddit, unread: list[Any]) -> None:
+        assert self.links is not None
         messages = [
             InboxMessage(
                 fullname=m.fullname,
@@ -496,11 +503,8 @@ class RedditAdapter:
             )
             for m in unread
         ]
-        results = self._on_loop(self.links.check_inbox(messages))
+        self._on_loop(self.links.check_inbox(messages))
         reddit.inbox.mark_read(unread)
-        for result in results:
-            if result.reply is not None:
-                self._confirm(reddit, result.reply)
 
     def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> None:
         """Tell a just-linked account so by private message (the link is made whatever happens here)."""

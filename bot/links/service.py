@@ -49,11 +49,15 @@ class LinkStart:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """The private message the bot's Reddit account sends back to an account it just linked."""
+    """The private message the bot's Reddit account sends back to an account it just linked, and
+    the link it confirms (`LinkService.confirmed` once it was attempted)."""
 
     to: str
     subject: str
     body: str
+    community_id: int = 0
+    member_id: int = 0
+    reddit_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,6 @@ class InboxResult:
     outcome: Outcome
     community_id: int | None = None
     member_id: int | None = None
-    reply: Confirmation | None = None
 
 
 class LinkService:
@@ -131,14 +134,37 @@ class LinkService:
                 continue
             by_hash.pop(match.code_sha256, None)
             log.info("member %s of %s linked a Reddit account", match.member_id, match.community_id)
-            name = message.author_name or match.reddit_name
-            lang = await self.lang_of(match.community_id) if self.lang_of else "en"
-            await self._tell_member(match.member_id, i18n.t(lang, "link.confirm_discord", name=name))
-            reply = Confirmation(
-                name, i18n.t(lang, "link.confirm_subject"), i18n.t(lang, "link.confirm_reddit", name=name)
-            )
-            results.append(InboxResult(message, "linked", match.community_id, match.member_id, reply))
+            results.append(InboxResult(message, "linked", match.community_id, match.member_id))
         return results
+
+    async def confirmations_due(self) -> list[Confirmation]:
+        """Confirm the links not confirmed yet (just made, or made before a restart that came before
+        their messages): tell each member on Discord now, and return the private messages the bot's
+        Reddit account sends; `confirmed` marks each once it was attempted. At least once: a restart
+        in between sends a confirmation again rather than never."""
+        replies = []
+        for link in await self.store.unconfirmed_links():
+            lang = await self.lang_of(link.community_id) if self.lang_of else "en"
+            name = link.reddit_name
+            await self._tell_member(link.member_id, i18n.t(lang, "link.confirm_discord", name=name))
+            replies.append(
+                Confirmation(
+                    name,
+                    i18n.t(lang, "link.confirm_subject"),
+                    i18n.t(lang, "link.confirm_reddit", name=name),
+                    link.community_id,
+                    link.member_id,
+                    link.reddit_id,
+                )
+            )
+        return replies
+
+    async def confirmed(self, reply: Confirmation) -> None:
+        """The link's confirmations were attempted (delivered or not: a member who accepts no private
+        messages is linked all the same)."""
+        await self.store.mark_link_confirmed(
+            reply.community_id, reply.member_id, reply.reddit_id, self.clock()
+        )
 
     async def _tell_member(self, member_id: int, text: str) -> None:
         """A private message on Discord; the link stands whether or not it can be delivered."""

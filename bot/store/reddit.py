@@ -255,6 +255,25 @@ class RedditQueries(StoreBase):
         )
         return RedditLink(*(rows[0])) if rows else None
 
+    async def unconfirmed_links(self) -> list[RedditLink]:
+        """Links whose confirmations have not been attempted yet (every community), oldest first."""
+        rows = await self.fetch_all(
+            "SELECT community_id, member_id, reddit_id, reddit_name, linked_at FROM reddit_links"
+            " WHERE confirmed_at IS NULL ORDER BY linked_at, community_id, member_id",
+            {},
+        )
+        return [RedditLink(*r) for r in rows]
+
+    async def mark_link_confirmed(
+        self, community_id: int, member_id: int, reddit_id: int, now: datetime
+    ) -> None:
+        """This link's confirmations were attempted (a link made again since stays unconfirmed)."""
+        await self.write(
+            "UPDATE reddit_links SET confirmed_at = :now"
+            " WHERE community_id = :c AND member_id = :m AND reddit_id = :r AND confirmed_at IS NULL",
+            dict(c=community_id, m=member_id, r=reddit_id, now=iso(now)),
+        )
+
     async def reddit_links(self, community_id: int) -> list[RedditLink]:
         rows = await self.fetch_all(
             "SELECT community_id, member_id, reddit_id, reddit_name, linked_at FROM reddit_links"

@@ -146,13 +146,26 @@ async def test_a_link_is_confirmed_on_both_platforms_in_the_communitys_language(
             ]
         )
         assert [r.outcome for r in results] == ["wrong_sender", "linked", "linked"]
-        assert results[0].reply is None
-        reply = results[1].reply
-        assert reply is not None and reply.to == "alice_r"
+        assert platform.private == []  # confirmations are sent from the links, not the messages
+        replies = await links.confirmations_due()
+        assert [(r.to, r.member_id) for r in replies] == [("alice_r", 42), ("bob_r", 43)]
+        reply = replies[0]
         assert reply.body == i18n.t("he", "link.confirm_reddit", name="alice_r")
         assert reply.subject == i18n.t("he", "link.confirm_subject")
         # The member is told on Discord; one whose private messages are closed is linked all the same.
         assert platform.private == [(42, Post(content=i18n.t("he", "link.confirm_discord", name="alice_r")))]
-        assert results[2].reply is not None and await links.link(1, 43) is not None
+        assert await links.link(1, 43) is not None
+        # A restart before the Reddit messages went out (nothing marked confirmed): sent again, once
+        # each is marked.
+        await links.confirmed(replies[1])
+        again = LinkService(store, bot_account="MicrovoiceBot", clock=lambda: now, platform=platform)
+        assert [r.to for r in await again.confirmations_due()] == ["alice_r"]
+        await again.confirmed(reply)
+        assert await again.confirmations_due() == []
+        # A link made again (unlinked, then linked anew) is confirmed anew.
+        await links.remove(1, 42)
+        code = await links.start(1, 42, "u/alice_r")
+        await links.check_inbox([InboxMessage("t4_4", "alice_r", "t2_1", "link", code.code)])
+        assert [r.to for r in await links.confirmations_due()] == ["alice_r"]
     finally:
         await store.close()
