@@ -19,6 +19,7 @@ through the adapter, never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ from reddit.errors import describe
 log = logging.getLogger(__name__)
 
 TITLE_LIMIT = 300
+#: How long a reply waits for Reddit to name the accounts it lists.
+NAME_LOOKUP_SECONDS = 1.5
 SELF_POST_LIMIT = 40_000
 COMMENT_LIMIT = 10_000
 NAME_CACHE = 50_000
@@ -135,7 +138,7 @@ class RedditPlatform:
     async def learn_names(self, account_ids: Iterable[int]) -> None:
         """Look up the names of accounts not seen since start-up (a ranking read back after a
         restart), a hundred a request; those Reddit does not know, or all when Reddit cannot be
-        reached, stay named by their fullname."""
+        reached within `NAME_LOOKUP_SECONDS`, stay named by their fullname."""
         wanted = [a for a in dict.fromkeys(account_ids) if is_reddit_id(a) and a not in self._names]
         unknown = {account_fullname(a): a for a in wanted}
         if not unknown:
@@ -146,7 +149,8 @@ class RedditPlatform:
             return {p.fullname: str(p.name) for p in found if getattr(p, "name", None)}
 
         try:
-            names = await self.adapter.call(fetch)
+            # A reply is waiting on this (Discord allows three seconds): fullnames rather than late.
+            names = await asyncio.wait_for(self.adapter.call(fetch), NAME_LOOKUP_SECONDS)
         except Exception as error:  # a name is a courtesy: the reply goes out with fullnames
             log.warning("Reddit names of %d accounts not looked up: %s", len(unknown), describe(error))
             return

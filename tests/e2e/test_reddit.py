@@ -12,8 +12,11 @@ import json
 import logging
 from datetime import UTC, datetime
 
+import pytest
+
 from bot import i18n
 from bot.subreddits import ledger_id
+from reddit import platform as reddit_platform
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import EPHEMERAL
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -105,7 +108,7 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
 
 
 async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
-    reddit_sb: RedditSandbox, launcher: Launcher
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
     """Reddit shows no join date and the records begin at the binding: the regulars first seen then
     were there before, so `/voices top` ranks them at once, each named as u/name (a Discord
@@ -155,14 +158,24 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     )
     assert "r/Elsewhere is not bound to this server" in reply_text(await refused.response())
     # After a restart nobody has been streamed yet: the stored ranking's accounts are named all the
-    # same, looked up on Reddit by their fullnames.
+    # same, looked up on Reddit by their fullnames. A slow Reddit does not hold the reply past
+    # Discord's deadline: it goes out with the fullnames, and the names come with the next one.
     await launcher.stop(h)
     h = await start_with_reddit(launcher, sb)
-    interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
-    lines = (await interaction.response()).json["data"]["embeds"][0]["description"].splitlines()
-    assert [line.split("** ", 1)[1].split(":", 1)[0] for line in lines] == [
-        f"u/regular{i}\\_r" for i in range(5)
-    ]
+
+    async def named() -> list[str]:
+        interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
+        lines = (await interaction.response()).json["data"]["embeds"][0]["description"].splitlines()
+        return [line.split("** ", 1)[1].split(":", 1)[0] for line in lines]
+
+    async def named_as(wanted: list[str]) -> bool:
+        return await named() == wanted
+
+    monkeypatch.setattr(reddit_platform, "NAME_LOOKUP_SECONDS", 0.3)
+    sb.stall("/api/user_data_by_account_ids", 3)
+    assert all(name.startswith("t2\\_") for name in await named())
+    wanted = [f"u/regular{i}\\_r" for i in range(5)]
+    assert await eventually(lambda: named_as(wanted), "the names, once Reddit answers", timeout=15)
 
 
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
