@@ -167,7 +167,8 @@ _ADVANCE_CURSORS = Dialects(
     SELECT platform, community_id, channel_id, max(CAST(source_id AS BIGINT))
       FROM events
      WHERE id > :after AND {PG_OWN_ROW.format(alias="")} AND platform = 'discord'
-       AND kind IN ('message', 'reply') AND source_id ~ '^[0-9]{{1,18}}$'
+       AND kind IN ('message', 'reply') AND source_id ~ '^[0-9]{{1,19}}$'
+       AND (length(source_id) < 19 OR source_id <= '9223372036854775807')
      GROUP BY 1, 2, 3
      ORDER BY 1, 2, 3
     ON CONFLICT (platform, community_id, channel_id)

@@ -14,8 +14,21 @@ from tests.e2e.test_qa import ask
 
 
 async def places_holding(h: Harness, member: int) -> dict[str, int]:
-    """Every table.column holding the member's id, as a value or inside text (JSON), with row counts."""
+    """Every table.column holding the member's id, as a value or inside text (JSON), with row counts
+    (on PostgreSQL, the columns' text compared, which finds the id as a value or inside text)."""
     found: dict[str, int] = {}
+    if h.app.store.dialect == "postgresql":
+        columns = await h.rows(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        )
+        for table, column in columns:
+            n = await h.scalar(
+                f'SELECT count(*) FROM "{table}" WHERE strpos(CAST("{column}" AS TEXT), ?) > 0', str(member)
+            )
+            if n:
+                found[f"{table}.{column}"] = int(n)
+        return found
     for (table,) in await h.rows(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
     ):
@@ -95,7 +108,7 @@ async def test_brand_manager_and_moderator_actions_keep_no_id_after_forget(harne
         "activation_transitions.actor_id",
         "qa_questions.answered_by",
     }
-    log = "SELECT activation_id, from_state, to_state, reason, at FROM activation_transitions"
+    log = "SELECT activation_id, from_state, to_state, reason, at FROM activation_transitions ORDER BY id"
     history = await h.rows(log)
 
     # ... and after the erasure the database holds nothing but the tombstone.

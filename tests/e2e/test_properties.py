@@ -19,6 +19,7 @@ bot's event loop. Runs are derandomized (the same examples every time, in CI too
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import datetime, timedelta
@@ -306,10 +307,8 @@ class Checker:
         if await h.scalar("SELECT count(*) FROM community_giveaways"):  # no brand: no ad tag, this label
             tags |= {disclosure.community_label(lang) for lang in i18n.LANGUAGES}
         # The one role a moderator chose to ping when a giveaway opens may be notified; no other role.
-        pinged = await h.rows(
-            "SELECT json_extract(config, '$.ping_role_id') FROM activations"
-            " WHERE json_extract(config, '$.ping_role_id') IS NOT NULL"
-        )
+        configs = [json.loads(r[0] or "{}") for r in await h.rows("SELECT config FROM activations")]
+        pinged = [(c["ping_role_id"],) for c in configs if c.get("ping_role_id") is not None]
         # Audit-log lines are the server's own record, not activation posts (they notify nobody).
         audit = await h.scalar("SELECT max(audit_channel_id) FROM guild_settings")
         calls = h.rest.calls[self.seen_calls :]

@@ -124,6 +124,15 @@ async def test_members_keep_earliest_sighting_and_known_join(store: Store):
     assert row[0].startswith("2026-03-01T12:00") and row[1].startswith("2025-12-01")
 
 
+async def test_channel_cursors_hold_todays_nineteen_digit_snowflakes(store: Store):
+    """Where the gap fill resumes: the newest message id of each channel, on both backends, for the
+    snowflakes Discord gives today (19 digits)."""
+    await store.record(
+        [ev("message", 1, "1578655616044498945"), ev("reply", 2, "1578655616149356544", target=1)]
+    )
+    assert await store.channel_cursors("discord") == [(GUILD, 10, 1578655616149356544)]
+
+
 async def test_lookups_and_counts(store: Store):
     await store.record(
         [ev("message", 1, "500"), ev("reply", 2, "501", target=1), ev("message", 3, "502", channel=11)],
