@@ -120,6 +120,7 @@ async def test_no_member_text_in_any_log_line_or_table(
 # -- gap fill ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_backends
 async def test_messages_and_replies_sent_while_the_bot_was_down_reach_the_ledger_once(launcher: Launcher):
     h = await launcher.start()
     w, sb = h.world, h.sandbox
@@ -147,6 +148,7 @@ async def test_messages_and_replies_sent_while_the_bot_was_down_reach_the_ledger
     assert h.app.gapfill.last.requests == len(requests) == 4  # general: 100, 100, 53; cooking: 1
 
 
+@pytest.mark.both_backends
 async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     w, sb = harness.world, harness.sandbox
     await sb.send_message(w.general, w.alice, "")
