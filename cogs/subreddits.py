@@ -15,9 +15,8 @@ from discord import app_commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import moderator_only
-from bot.discord_adapter.rankings import PER_PAGE, WINDOWS, render_page
+from bot.discord_adapter.rankings import DAY_CHOICES, WINDOWS, ranking_page
 from bot.discord_adapter.render import stamp
-from bot.trust import Page
 
 
 class SubredditCommands(app_commands.Group):
@@ -88,9 +87,7 @@ class SubredditCommands(app_commands.Group):
         days="Look back 30 or 180 days (default 180)",
         public="Show to everyone",
     )
-    @app_commands.choices(
-        days=[app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
-    )
+    @app_commands.choices(days=DAY_CHOICES)
     @moderator_only()
     async def voices(
         self,
@@ -104,10 +101,7 @@ class SubredditCommands(app_commands.Group):
         bound = await self.service.bound_in(interaction.guild_id, subreddit)
         window = days.value if days else WINDOWS[-1]
         scope = f"category:{bound.subreddit_id}"
-        stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
-        page = await self.app.voices.top(interaction.guild_id, stored, page=0, per_page=PER_PAGE)
-        page = Page(scope, page.entries, page.page, page.pages, page.total, page.computed_at)
-        embed, view = await render_page(self.app, interaction.guild_id, page, window)
+        embed, view = await ranking_page(self.app, interaction.guild_id, scope, window)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)
 
     @app_commands.command(name="list", description="The subreddits bound to this community")

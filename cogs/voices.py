@@ -11,16 +11,16 @@ from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
 from bot.discord_adapter.checks import moderator_only
 from bot.discord_adapter.rankings import (
-    PER_PAGE,
+    DAY_CHOICES,
     WINDOWS,
     PageButton,
     channel_namer,
     member_mention,
-    render_page,
+    ranking_page,
     scope_label,
 )
 from bot.subreddits.ids import is_reddit_id
-from bot.trust import Page, render_why
+from bot.trust import render_why
 from bot.trust.voice_role import DEFAULT_TOP, KEEP_FACTOR, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN
 from bot.trust.voice_role_service import RoleInfo
 
@@ -56,10 +56,7 @@ class Voices(commands.Cog):
         days="Look back 30 or 180 days (default 180)",
         public="Show to everyone",
     )
-    # Discord has no Arabic or Hebrew client locale: option choices are shown in English.
-    @app_commands.choices(
-        days=[app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
-    )
+    @app_commands.choices(days=DAY_CHOICES)
     @moderator_only()
     async def top(
         self,
@@ -71,10 +68,7 @@ class Voices(commands.Cog):
         assert interaction.guild_id is not None
         window = days.value if days else WINDOWS[-1]
         scope = scope_for(topic)
-        stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
-        page = await self.app.voices.top(interaction.guild_id, stored, page=0, per_page=PER_PAGE)
-        page = Page(scope, page.entries, page.page, page.pages, page.total, page.computed_at)
-        embed, view = await render_page(self.app, interaction.guild_id, page, window)
+        embed, view = await ranking_page(self.app, interaction.guild_id, scope, window)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)
 
     @voices.command(name="member", description="One member's standing and why (moderators)")

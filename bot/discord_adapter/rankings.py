@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot import i18n
 from bot.discord_adapter.checks import RoleRequired, require_moderator
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 PER_PAGE = 5
 WINDOWS = (30, 180)
+#: The `days` option of the ranking commands (Discord has no Arabic or Hebrew client locale: option
+#: choices are shown in English).
+DAY_CHOICES = [app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
 
 
 def scope_label(scope: str, lang: str) -> str:
@@ -74,6 +78,16 @@ async def scope_title(app: App, guild_id: int, scope: str, lang: str) -> str:
         names = await app.voices.channel_names(guild_id, [int(ident)])
         return discord.utils.escape_markdown(names.get(int(ident), "Reddit"))
     return scope_label(scope, lang)
+
+
+async def ranking_page(
+    app: App, guild_id: int, scope: str, window: int, page: int = 0
+) -> tuple[discord.Embed, discord.ui.View]:
+    """One page of a scope's stored ranking over `window` days (a `WINDOWS` entry), rendered."""
+    stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
+    found = await app.voices.top(guild_id, stored, page=page, per_page=PER_PAGE)
+    shown = Page(scope, found.entries, found.page, found.pages, found.total, found.computed_at)
+    return await render_page(app, guild_id, shown, window)
 
 
 async def render_page(
@@ -158,8 +172,6 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
         assert interaction.guild_id is not None
-        scope = self.scope if self.window == WINDOWS[-1] else f"{self.scope}@{self.window}d"
-        page = await app.voices.top(interaction.guild_id, scope, page=max(0, self.page), per_page=PER_PAGE)
-        page = Page(self.scope, page.entries, page.page, page.pages, page.total, page.computed_at)
-        embed, view = await render_page(app, interaction.guild_id, page, self.window)
+        page = max(0, self.page)
+        embed, view = await ranking_page(app, interaction.guild_id, self.scope, self.window, page)
         await interaction.response.edit_message(embed=embed, view=view)
