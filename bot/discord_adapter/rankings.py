@@ -27,26 +27,29 @@ WINDOWS = (30, 180)
 DAY_CHOICES = [app_commands.Choice(name=i18n.t("en", "voices.choice_days", days=d), value=d) for d in WINDOWS]
 
 
-def scope_label(scope: str, lang: str) -> str:
+def scope_label(scope: str, lang: str, channel: Callable[[int], str] | None = None) -> str:
+    """A scope as a reply names it: the whole community, or its channel (`channel`: how to name
+    one, default a Discord mention)."""
     if scope == "all":
         return i18n.t(lang, "voices.scope_all")
     _, _, ident = scope.partition(":")
-    return f"<#{ident}>"
+    return (channel or channel_mention)(int(ident)) if ident.isdigit() else f"<#{ident}>"
 
 
 def channel_mention(channel_id: int) -> str:
     return f"<#{channel_id}>"
 
 
-async def channel_namer(app: App, guild_id: int, whys: Iterable[dict[str, Any]]) -> Callable[[int], str]:
-    """How the explanations of these entries name a topic: a Discord channel by its mention, a
-    subreddit's topic (a channel mention of it would show no one) by its recorded name."""
-    reddit = [
-        int(params["channel_id"])
-        for why in whys
-        for _, params in why.get("parts", [])
-        if "channel_id" in params and is_reddit_id(int(params["channel_id"]))
-    ]
+async def channel_namer(
+    app: App, guild_id: int, whys: Iterable[dict[str, Any]], scopes: Iterable[str] = ()
+) -> Callable[[int], str]:
+    """How the explanations of these entries (and these scopes' titles) name a channel: a Discord
+    channel by its mention, a subreddit or its topic (a channel mention of it would show no one) by
+    its recorded name, all read at once."""
+    parts = (params for why in whys for _, params in why.get("parts", []))
+    ids = [int(params["channel_id"]) for params in parts if "channel_id" in params]
+    ids += [int(ident) for _, _, ident in (scope.partition(":") for scope in scopes) if ident.isdigit()]
+    reddit = [i for i in ids if is_reddit_id(i)]
     names = await app.voices.channel_names(guild_id, reddit) if reddit else {}
 
     def name(channel_id: int) -> str:
@@ -70,16 +73,6 @@ def member_mention(app: App, member_id: int) -> str:
     return discord.utils.escape_markdown(shown)
 
 
-async def scope_title(app: App, guild_id: int, scope: str, lang: str) -> str:
-    """A scope as a reply names it: a subreddit (or its topic) by its recorded name, the rest as
-    `scope_label`."""
-    _, _, ident = scope.partition(":")
-    if ident.isdigit() and is_reddit_id(int(ident)):
-        names = await app.voices.channel_names(guild_id, [int(ident)])
-        return discord.utils.escape_markdown(names.get(int(ident), "Reddit"))
-    return scope_label(scope, lang)
-
-
 async def ranking_page(
     app: App, guild_id: int, scope: str, window: int, page: int = 0
 ) -> tuple[discord.Embed, discord.ui.View]:
@@ -94,8 +87,8 @@ async def render_page(
     app: App, guild_id: int, page: Page, window: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     lang = await app.lang(guild_id)
-    scope = await scope_title(app, guild_id, page.scope, lang)
-    title = i18n.t(lang, "voices.top_title", scope=scope, days=window)
+    channel = await channel_namer(app, guild_id, (e.why for e in page.entries), [page.scope])
+    title = i18n.t(lang, "voices.top_title", scope=scope_label(page.scope, lang, channel), days=window)
     embed = discord.Embed(title=title)
     if not page.entries:
         embed.description = i18n.t(
@@ -105,7 +98,6 @@ async def render_page(
             tenure=round(app.voices.params.seed_min_tenure_days),
         )
     else:
-        topic = await channel_namer(app, guild_id, (e.why for e in page.entries))
         await app.activations.platform.learn_names(e.member_id for e in page.entries)
         lines = [
             i18n.t(
@@ -113,7 +105,7 @@ async def render_page(
                 "voices.line",
                 rank=e.rank,
                 member=member_mention(app, e.member_id),
-                why=render_why(e.why, lang, topic),
+                why=render_why(e.why, lang, channel),
             )
             for e in page.entries
         ]

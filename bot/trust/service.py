@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.ledger import parse_iso
 from bot.memory_budget import MemoryBudget, state_bytes
 from bot.subreddits.ids import REDDIT_BIT
 from bot.trust.explain import stored_why
@@ -75,12 +76,8 @@ def _member_facts(
 def reddit_records_from(added_at: Iterable[str]) -> float | None:
     """The day (since 1970-01-01 UTC, with its fraction) the first of these subreddit bindings was
     made: when the records of the community's Reddit accounts begin. None without one."""
-    days = [(_aware(datetime.fromisoformat(at)) - EPOCH).total_seconds() / 86400.0 for at in added_at]
+    days = [(parse_iso(at) - EPOCH).total_seconds() / 86400.0 for at in added_at]
     return min(days, default=None)
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
