@@ -22,10 +22,11 @@ from bench.results import prepare_module
 #: is a size `python -m bench.recompute --full` covers (0.5M to 4M pairs, written to RESULTS.md), so
 #: `make bench` runs the quality part only, with 6 seeds of each size (36 communities, every attack at
 #: every strength); `python -m bench.trust_quality` runs both, with all 128 (docs/trust.md).
-ARGS = {"bench.trust_quality": ["--no-speed", "--seeds", "6"]}
+ARGS = {"bench.trust_quality": ["--no-speed", "--seeds", "6"], "bench.trust_crosscheck": ["--seeds", "6"]}
 
-#: Benchmarks that time nothing: they run while the cached databases are built.
-BESIDE_BUILDS = ("bench.trust_quality",)
+#: Benchmarks that time nothing: they run while the cached databases are built. The cross-check
+#: ranks communities of a second model, built apart from the simulator (bench/trust_crosscheck.py).
+BESIDE_BUILDS = ("bench.trust_quality", "bench.trust_crosscheck")
 
 #: Timed benchmarks, one after the other, alone.
 BENCHMARKS = (

@@ -309,11 +309,15 @@ def _top(ids: np.ndarray, values: np.ndarray, k: int = DEPTH) -> list[int]:
 
 
 def plain_trustrank(com: SimCommunity, edges: trust.Edges, facts: trust.MemberFacts) -> list[int]:
+    """`plain_ranking` of a simulated community."""
+    return plain_ranking(today_of(com), edges, facts)
+
+
+def plain_ranking(today: int, edges: trust.Edges, facts: trust.MemberFacts) -> list[int]:
     """TrustRank as usually published: PageRank over the engagement weights (kind-weighted and decayed
     as Microvoice weighs them) with teleport to trusted seeds, here every member established by tenure
     (joined and account at least 30 days before) who engaged someone; ranked by trust."""
     params = trust.TrustParams()
-    today = today_of(com)
     age = np.clip(today - edges.day, 0, None)
     kind_weight = params.kind_weight_vector()[np.clip(edges.kind, 0, len(trust.KINDS))]
     weight = kind_weight * edges.n * np.exp2(-age / params.half_life_days)

@@ -308,11 +308,12 @@ def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams)
     usual share (the median member engaged by at least `min_peers_listed` distinct members), as a
     share of the rest, on the insular-group test's scale: from a quarter of it (0) to three
     quarters (1). A genuine voice draws such accounts like anyone else; a member whom a crowd of
-    accounts without standing keeps engaging stands out. Where they give the usual member half of
-    their engagement or more, nothing is taken."""
+    accounts without standing keeps engaging stands out. Where they give the usual member
+    `unengaged_usual_max` of their engagement or more (a young community, where hardly anyone has
+    standing yet), nothing is taken."""
     candidates = in_deg >= params.min_peers_listed
     usual = float(np.median(share[candidates])) if candidates.any() else 0.0
-    if usual >= 0.5:
+    if usual >= params.unengaged_usual_max:
         return np.zeros(len(share))
     beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
     return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
@@ -327,14 +328,19 @@ def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params
     members whose listing value is at least half the top one; a member is listed only with at least
     `listed_min_value` times their median value and `listed_min_peers` times their median number of
     distinct engagers. Relative bars scale with the community: a large community's established
-    voices have hundreds of engagers and so do the members worth listing there. The best-placed
-    member always passes.
+    voices have hundreds of engagers and so do the members worth listing there. The established
+    voices are also at least the best `established_share` of the eligible members: a community's
+    star, far ahead of everyone else, would otherwise set both bars alone and cut the listing down
+    to a handful. The best-placed member always passes.
     """
     ok = np.ones(len(value), np.bool_)
     if not eligible.any() or (params.listed_min_value <= 0 and params.listed_min_peers <= 0):
         return ok
-    top = float(value[eligible].max())
-    established = eligible & (value >= 0.5 * top)
+    values = value[eligible]
+    top = float(values.max())
+    k = len(values) - max(1, int(params.established_share * len(values)))  # the k-th best, from the top
+    at_least = float(np.partition(values, k)[k])
+    established = eligible & (value >= min(0.5 * top, at_least))
     # Values within a millionth of the top one are ties (see the ordering below): so are the bars.
     ok &= value >= params.listed_min_value * float(np.median(value[established])) - 1e-6 * top
     ok &= peers >= params.listed_min_peers * float(np.median(peers[established]))

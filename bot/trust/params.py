@@ -135,6 +135,12 @@ class TrustParams:
     #: discount, from a quarter of the share beyond the usual one (0) to three quarters (1). False:
     #: such accounts only count for little in breadth.
     unengaged_accounts: bool = True
+    #: ... unless the usual member of the scope receives at least this share of their engagement
+    #: from such accounts (a young community, where hardly anyone has standing yet): then nothing
+    #: is taken. In a channel the share is usually larger than community-wide (standing there is
+    #: what members earned in that channel), so a bound of one half switched the test off in many
+    #: channels of large communities.
+    unengaged_usual_max: float = 0.75
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.
@@ -145,6 +151,10 @@ class TrustParams:
     #: 0 turns either part off.
     listed_min_value: float = 0.2
     listed_min_peers: float = 0.3
+    #: The established voices of the confidence bar are the members at least half as valued as the
+    #: top one, and at least this share of the eligible members, best first: one member far ahead of
+    #: everyone else (a community's star) does not set the bar alone. 0: the first part alone.
+    established_share: float = 0.05
     #: Nobody is listed whose posts draw less than this share of an average post (the
     #: volume-neutrality factor, `appeal`): engagement collected by volume is not a voice. 0 turns
     #: it off.
@@ -190,6 +200,8 @@ class TrustParams:
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (0 <= self.listed_min_value <= 1, "listed_min_value must be in [0, 1]"),
             (0 <= self.listed_min_peers <= 1, "listed_min_peers must be in [0, 1]"),
+            (0 <= self.established_share <= 1, "established_share must be in [0, 1]"),
+            (0 <= self.unengaged_usual_max <= 1, "unengaged_usual_max must be in [0, 1]"),
             (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),

@@ -1148,3 +1148,28 @@ def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
     assert broad[100].rank < broad[101].rank
     by_trust = by_member(rank(rows, members, replace(LOOSE, breadth=False)))
     assert by_trust[101].rank < by_trust[100].rank
+
+
+def test_a_star_far_ahead_of_everyone_does_not_set_the_confidence_bar_alone() -> None:
+    """Two hundred members who answer six others a week; one star whom everyone answers every week,
+    and ten members whom thirty answer every week. Measured against the star alone, nobody else
+    carries enough evidence; the established voices are at least the best twentieth of the
+    eligible members, and the ten are listed."""
+    people = list(range(1, 201))
+    rows: list[Row] = []
+    for w in range(8):
+        day = TODAY - 3 - 7 * w
+        for i, m in enumerate(people):
+            rows += [(1, m, people[(i + s) % 200], day, "reply", 1) for s in (1, 2, 3, 5, 8, 13)]
+        rows += [(1, m, 1, day, "reply", 1) for m in people[1:]]
+        rows += [(1, people[(v * 17 + k) % 200], v, day, "reply", 1) for v in range(2, 12) for k in range(30)]
+    members = MemberFacts(
+        member_id=np.array(people, dtype=np.int64),
+        joined_day=np.full(200, TODAY - 365.0),
+        account_created_day=np.full(200, TODAY - 400.0),
+    )
+    alone = rank(rows, members, replace(TrustParams(), established_share=0.0))
+    assert [r.member_id for r in alone] == [1]
+    listed = rank(rows, members, TrustParams())
+    assert listed[0].member_id == 1
+    assert {r.member_id for r in listed[1:]} == set(range(2, 12))
