@@ -89,11 +89,12 @@ class Voices(commands.Cog):
         who = f"<@{member_id}>"
         embed = discord.Embed(title=i18n.t(lang, "voices.standing_title", member=who))
         if not standing:
+            # What it takes: the listing's own bar, relative to the established voices, where that
+            # asks more than the fixed minimum.
+            bar = await self.app.voices.listing_bar(interaction.guild_id)
+            key = "not_ranked" if bar <= self.app.settings.trust_min_peers else "not_listed"
             embed.description = i18n.t(
-                lang,
-                "voices.not_ranked_me" if own else "voices.not_ranked",
-                member=who,
-                peers=self.app.settings.trust_min_peers,
+                lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar
             )
         else:
             topic = await channel_namer(self.app, interaction.guild_id, (e.why for _, e in standing[:10]))

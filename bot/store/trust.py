@@ -4,6 +4,7 @@ computed from is read by `bot.store.graph`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from bot.ledger import iso
@@ -89,21 +90,27 @@ class TrustQueries(StoreBase):
         community_id: int,
         results: dict[str, list[tuple[int, int, float, int, int, str]]],
         now: datetime,
+        min_peers: Mapping[str, int] | None = None,
     ) -> None:
-        """Swap in a new ranking atomically: readers see the old one or the new one, never a mix."""
+        """Swap in a new ranking atomically: readers see the old one or the new one, never a mix.
+        `min_peers`: per scope, the fewest distinct engagers the listing asked of a member (its
+        confidence bar), kept with the run."""
         stamp = iso(now)
         scores = [
             (community_id, scope, m, rank, score, peers, trusted, stamp, why)
             for scope, rows in results.items()
             for m, rank, score, peers, trusted, why in rows
         ]
-        runs = [(community_id, scope, stamp, len(rows)) for scope, rows in results.items()]
+        bars = min_peers or {}
+        runs = [(community_id, scope, stamp, len(rows), bars.get(scope)) for scope, rows in results.items()]
         async with self.transaction() as db:
             await db.execute("DELETE FROM trust_scores WHERE community_id = :c", dict(c=community_id))
             await db.execute("DELETE FROM trust_runs WHERE community_id = :c", dict(c=community_id))
             await db.executemany(_INSERT_SCORE, scores)
             await db.executemany(
-                "INSERT INTO trust_runs (community_id, scope, computed_at, ranked) VALUES (?, ?, ?, ?)", runs
+                "INSERT INTO trust_runs (community_id, scope, computed_at, ranked, min_peers)"
+                " VALUES (?, ?, ?, ?, ?)",
+                runs,
             )
 
     async def touch_trust_runs(self, community_id: int, now: datetime) -> None:
@@ -126,6 +133,15 @@ class TrustQueries(StoreBase):
         )
         total, computed = (int(run[0][0]), str(run[0][1])) if run else (0, None)
         return rows, total, computed
+
+    async def trust_bar(self, community_id: int, scope: str) -> int | None:
+        """The fewest distinct engagers the stored listing of `scope` asked of a member (None: no
+        listing stored, or one stored before the bar was kept)."""
+        value = await self.scalar(
+            "SELECT min_peers FROM trust_runs WHERE community_id = :c AND scope = :scope",
+            dict(c=community_id, scope=scope),
+        )
+        return None if value is None else int(value)
 
     async def trust_standing(
         self, community_id: int, member_id: int

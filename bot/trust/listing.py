@@ -45,6 +45,7 @@ class Listing(Sequence[Ranked]):
         scope_members: int,
         iterations: int,
         converged: bool,
+        min_peers: int = 0,
     ) -> None:
         self.member_id: np.ndarray = columns["member_id"]
         self.score: np.ndarray = columns["score"]
@@ -56,6 +57,9 @@ class Listing(Sequence[Ranked]):
         self.reason: np.ndarray = columns["reason"]
         self.topics = topics
         self.had_previous = had_previous
+        #: The fewest distinct engagers a member other than the best-placed needed to be listed (the
+        #: confidence bar's, never below `min_peers_listed`; 0 for an empty listing).
+        self.min_peers = min_peers
         self._columns = columns
         self._facts = dict(
             listed=listed, scope_members=scope_members, iterations=iterations, converged=converged
@@ -319,7 +323,9 @@ def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams)
     return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
 
 
-def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
+def confident(
+    value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams
+) -> tuple[np.ndarray, int]:
     """Who carries enough evidence to be listed, measured against the scope's own established voices.
 
     In a small community the listing otherwise runs down to members whose standing rests on five to
@@ -331,11 +337,13 @@ def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params
     voices have hundreds of engagers and so do the members worth listing there. The established
     voices are also at least the best `established_share` of the eligible members: a community's
     star, far ahead of everyone else, would otherwise set both bars alone and cut the listing down
-    to a handful. The best-placed member always passes.
+    to a handful. The best-placed member always passes. Also returns the fewest distinct engagers
+    a member other than the best-placed needs (never fewer than `min_peers_listed`): what a member
+    who is not listed is told it takes.
     """
     ok = np.ones(len(value), np.bool_)
     if not eligible.any() or (params.listed_min_value <= 0 and params.listed_min_peers <= 0):
-        return ok
+        return ok, params.min_peers_listed
     values = value[eligible]
     top = float(values.max())
     k = len(values) - max(1, int(params.established_share * len(values)))  # the k-th best, from the top
@@ -343,9 +351,10 @@ def confident(value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params
     established = eligible & (value >= min(0.5 * top, at_least))
     # Values within a millionth of the top one are ties (see the ordering below): so are the bars.
     ok &= value >= params.listed_min_value * float(np.median(value[established])) - 1e-6 * top
-    ok &= peers >= params.listed_min_peers * float(np.median(peers[established]))
+    fewest = params.listed_min_peers * float(np.median(peers[established]))
+    ok &= peers >= fewest
     ok |= eligible & (value >= top)
-    return ok
+    return ok, max(params.min_peers_listed, math.ceil(fewest))
 
 
 def list_scope(
@@ -477,7 +486,8 @@ def list_scope(
     in_deg, out_deg = g.in_deg, g.out_deg
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
-    eligible &= confident(value, in_deg, eligible, params)
+    sure, min_peers = confident(value, in_deg, eligible, params)
+    eligible &= sure
     if appeal is not None and params.listed_min_draw > 0:
         # Whose posts draw far less than an average post is not listed, however many members
         # engage them: that engagement is what volume collects (spam, self-boosting).
@@ -535,4 +545,5 @@ def list_scope(
         scope_members=active,
         iterations=solved.iterations,
         converged=solved.converged,
+        min_peers=min_peers,
     )

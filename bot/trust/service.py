@@ -264,7 +264,7 @@ class Voices:
             pinned = {m for m, mode in overrides.items() if mode == "pin"}
             scopes = build_scopes(channels)
             stages["facts"] = time.perf_counter() - started - sum(stages.values())
-            results, sizes, in_place = await asyncio.to_thread(
+            results, sizes, in_place, bars = await asyncio.to_thread(
                 self._compute,
                 community_id,
                 graph,
@@ -280,7 +280,7 @@ class Voices:
             if results is None:  # nothing changed: the stored ranking stands, as of now
                 await self.store.touch_trust_runs(community_id, now)
             else:
-                await self.store.replace_trust_scores(community_id, results, now)
+                await self.store.replace_trust_scores(community_id, results, now, bars)
             ranked = sum(sizes.values())
             seconds = time.perf_counter() - started
             stages["write"] = seconds - sum(stages.values())
@@ -393,13 +393,16 @@ class Voices:
         pinned: set[int],
         today: int,
         reddit_from: float | None = None,
-    ) -> tuple[dict[str, list[tuple[int, int, float, int, int, str]]] | None, dict[str, int], bool]:
+    ) -> tuple[
+        dict[str, list[tuple[int, int, float, int, int, str]]] | None, dict[str, int], bool, dict[str, int]
+    ]:
         """Rank every scope in every window: in place from the kept state when only new events
         happened since the last recompute (same graph, same day, same scopes, same exclusions),
         else from the whole graph, keeping the new state for next time.
 
         Returns the rows to store (None when no listing changed since the stored one), the number
-        of entries per scope, and whether the kept state was updated in place."""
+        of entries per scope, whether the kept state was updated in place, and per scope the fewest
+        distinct engagers its listing asked of a member (`Listing.min_peers`)."""
         from bot.trust.live import LiveTrust, run_ranking
 
         facts = _member_facts(members, excluded, pinned, reddit_from)
@@ -439,11 +442,12 @@ class Voices:
             )
         )
         ranked = {name: listing for state in windows for name, listing in state.results().items()}
+        bars = {name: listing.min_peers for name, listing in ranked.items()}
         if in_place and not any(state.changed for state in windows):
-            return None, {name: len(entries) for name, entries in ranked.items()}, True
+            return None, {name: len(entries) for name, entries in ranked.items()}, True, bars
         # Scopes listed this time were formatted by their task; the others keep their listing.
         out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
-        return out, {name: len(entries) for name, entries in out.items()}, in_place
+        return out, {name: len(entries) for name, entries in out.items()}, in_place, bars
 
     async def recompute_all(self, only: Callable[[int], bool] | None = None) -> list[RecomputeResult]:
         """Recompute every community with engagement (`only`: those this process serves)."""
@@ -483,6 +487,13 @@ class Voices:
         )
         pages = max(1, math.ceil(total / per_page))
         return Page(scope, [self._entry(r) for r in rows], page, pages, total, computed)
+
+    async def listing_bar(self, community_id: int, scope: str = "all") -> int:
+        """The fewest distinct engagers the stored listing of `scope` asks of a member: its
+        confidence bar, relative to the established voices, and never below the fixed minimum
+        (`min_peers_listed`, also what is said before a listing is stored)."""
+        bar = await self.store.trust_bar(community_id, scope)
+        return max(self.params.min_peers_listed, bar or 0)
 
     async def standing(self, community_id: int, member_id: int) -> list[tuple[str, Entry]]:
         rows = await self.store.trust_standing(community_id, member_id)

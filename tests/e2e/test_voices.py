@@ -148,3 +148,42 @@ async def test_recompute_is_scheduled_with_a_stable_job_id(harness: Harness):
         await harness.scalar("SELECT rank FROM trust_scores WHERE scope = 'all' AND member_id = ?", people[0])
         == 1
     )
+
+
+async def test_a_member_below_the_listing_bar_is_told_what_it_takes(harness: Harness):
+    """Four helpers whom thirty members answer, who answer each other two apiece, and a member whom
+    six answer: more than the fixed five, fewer than the listing asks here (a third of the
+    established voices' thirty), so `/voices member` and `/voices me` say what it takes now."""
+    sb, w = harness.sandbox, harness.world
+    people = []
+    for i in range(35):
+        uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        people.append(uid)
+    helpers, askers, quiet = people[:4], people[4:34], people[34]
+    for author in [*helpers, quiet]:
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        engagers = askers if author in helpers else askers[:6]
+        for peer in engagers:
+            await sb.send_message(w.cooking, peer, "", reply_to=post)
+    for i, author in enumerate(askers):
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        for step in (1, 2):
+            await sb.send_message(w.cooking, askers[(i + step) % len(askers)], "", reply_to=post)
+    await harness.flush()
+    await recompute(harness)
+    bar = await harness.scalar("SELECT min_peers FROM trust_runs WHERE scope = 'all'")
+    assert bar == 9
+    for helper in helpers:
+        assert await harness.scalar(
+            "SELECT rank FROM trust_scores WHERE scope = 'all' AND member_id = ?", helper
+        )
+    assert not await harness.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", quiet)
+    member = await harness.slash(
+        "voices", w.owner, {"member": quiet}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    said = (await member.response()).json["data"]["embeds"][0]["description"]
+    assert said.startswith(f"<@{quiet}> is not listed yet") and "at least 9 distinct peers" in said
+    me = await harness.slash("voices", quiet, subcommand="me", permissions=BASIC)
+    data = (await me.response()).json["data"]
+    assert data["flags"] & EPHEMERAL and "at least 9 distinct peers" in data["embeds"][0]["description"]

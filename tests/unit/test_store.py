@@ -489,3 +489,33 @@ async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Pa
         same(await store.member_days(GUILD), third)
     finally:
         await store.close()
+
+
+async def test_a_listing_keeps_the_bar_a_member_not_listed_is_told(store: Store):
+    """Eight helpers whom 32 members answer every week, who answer each other three apiece, and a
+    member whom six of them answer: the established voices have 32 engagers, so the confidence bar
+    asks ten (a third of them, well above the fixed five), and the stored run keeps it."""
+    helpers, askers, quiet = list(range(1, 9)), list(range(9, 41)), 99
+    events = []
+    for d in (1, 8, 15):
+        at = T0 - timedelta(days=d)
+        events += [ev("reply", a, f"{a}:{h}:{d}", target=h, at=at) for h in helpers for a in askers]
+        events += [
+            ev("reply", a, f"{a}:asker{s}:{d}", target=askers[(i + s) % len(askers)], at=at)
+            for i, a in enumerate(askers)
+            for s in (1, 2, 3)
+        ]
+        events += [ev("reply", a, f"{a}:q:{d}", target=quiet, at=at) for a in askers[:6]]
+        events += [ev("message", m, f"{m}:said:{d}", at=at) for m in [*helpers, quiet]]
+    joined = T0 - timedelta(days=200)
+    sightings = [
+        MemberSighting("discord", GUILD, m, joined, joined_at=joined) for m in [*helpers, *askers, quiet]
+    ]
+    await store.record(events, sightings)
+    voices = Voices(store, clock=lambda: T0 + timedelta(hours=1))
+    assert await voices.listing_bar(GUILD) == 5  # nothing stored yet: the fixed minimum
+    await voices.recompute(GUILD)
+    page = await voices.top(GUILD, "all", per_page=100)
+    assert {e.member_id for e in page.entries} == set(helpers)
+    assert await voices.listing_bar(GUILD) == await store.trust_bar(GUILD, "all") == 10
+    assert await store.trust_bar(GUILD, "channel:404") is None
