@@ -491,12 +491,13 @@ def list_scope(
     if appeal is not None and params.listed_min_draw > 0:
         # Whose posts draw far less than an average post is not listed, however many members
         # engage them: that engagement is what volume collects (spam, self-boosting).
-        eligible &= appeal >= params.listed_min_draw
+        floor = params.listed_min_draw**params.appeal  # the floor is on the draw, not on its factor
+        eligible &= appeal >= floor
         if evidence.draw is not None:
             # Nor, in a channel or category, whose posts draw that little in the whole community: in
             # one channel a couple of engagers who engage little else there can make any member's
             # posts look sought out (a spammer's friends, an account that engages everyone).
-            eligible &= g.gather(evidence.draw, 1.0) >= params.listed_min_draw
+            eligible &= g.gather(evidence.draw, 1.0) >= floor
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:
