@@ -773,7 +773,7 @@ def test_volume_neutral_prolific_poster_gains_nothing_from_volume() -> None:
     # A gentler factor keeps the floor on what the posts draw, not on the factor.
     gentle = by_member(rank(rows, facts(extra=[100, 101]), replace(floor, appeal=0.5), posts=_posts(said)))
     assert 100 in gentle and 101 not in gentle
-    assert 0.3 <= with_posts[101].why["appeal"] ** 0.5  # which the factor alone would have passed
+    assert with_posts[101].why["appeal"] ** 0.5 >= 0.3  # which the factor alone would have passed
     # Engaged with, but nothing they posted was ever recorded (a bot's messages): not a voice.
     assert 102 not in by_member(
         rank(rows + replies_from(TOWN[:8], 102), facts(extra=[100, 101, 102]), posts=_posts(said))
