@@ -155,9 +155,9 @@ class TrustParams:
     #: top one, and at least this share of the eligible members, best first: one member far ahead of
     #: everyone else (a community's star) does not set the bar alone. 0: the first part alone.
     established_share: float = 0.05
-    #: Nobody is listed whose posts draw less than this share of an average post (the
-    #: volume-neutrality factor, `appeal`): engagement collected by volume is not a voice. 0 turns
-    #: it off.
+    #: Nobody is listed whose posts draw less than this share of an average post (what the
+    #: volume-neutrality factor measures, whatever its exponent `appeal`): engagement collected by
+    #: volume is not a voice. 0 turns it off.
     listed_min_draw: float = 0.3
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
