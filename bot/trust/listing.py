@@ -484,6 +484,16 @@ def list_scope(
         value = value * appeal
 
     in_deg, out_deg = g.in_deg, g.out_deg
+    if params.peers_exponent > 0:
+        # Many distinct peers: breadth weighs each engager by its trust, so a member whom a few
+        # highly trusted members engage can match one whom many established members do. The value
+        # is also multiplied by how many distinct engagers present for a while and uncoordinated
+        # (`vouching`, `keep`) engage the member, to a small power: among members of alike standing,
+        # the one more members seek out ranks higher.
+        # (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
+        counts = (vouching * keep)[g.actor] * (g.weight > 0)
+        established = np.bincount(g.target, weights=counts, minlength=n)
+        value = value * np.power(established, params.peers_exponent)
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)

@@ -141,6 +141,11 @@ class TrustParams:
     #: what members earned in that channel), so a bound of one half switched the test off in many
     #: channels of large communities.
     unengaged_usual_max: float = 0.75
+    #: The listing value is multiplied by the number of distinct engagers present for a while and
+    #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs
+    #: engagers by their trust, and among members of alike standing the one more members seek out
+    #: ranks higher. 0 turns it off.
+    peers_exponent: float = 0.25
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.
@@ -202,6 +207,7 @@ class TrustParams:
             (0 <= self.listed_min_peers <= 1, "listed_min_peers must be in [0, 1]"),
             (0 <= self.established_share <= 1, "established_share must be in [0, 1]"),
             (0 <= self.unengaged_usual_max <= 1, "unengaged_usual_max must be in [0, 1]"),
+            (0 <= self.peers_exponent <= 1, "peers_exponent must be in [0, 1]"),
             (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),

@@ -681,9 +681,13 @@ def test_aged_accounts_nobody_engages_are_evidence_against_the_member_they_serve
     params = replace(LOOSE, min_peers_listed=5)
     crowd, few = sockpuppet_rows(12), sockpuppet_rows(4)
     members = facts(extra=[100, 101, *range(600, 612)])
-    plain = by_member(rank(crowd, members, replace(params, unengaged_accounts=False)))
+    plain = by_member(rank(crowd, members, replace(params, unengaged_accounts=False, peers_exponent=0.0)))
     assert plain[100].score == pytest.approx(plain[101].score, rel=0.05)  # nothing else caught them
     assert plain[100].why["coordinated"] < COORDINATION_SHOWN
+    # Counted as distinct peers (`peers_exponent`), present for a year and uncoordinated, they would
+    # even lift their owner: the evidence is what takes them off.
+    counted = by_member(rank(crowd, members, replace(params, unengaged_accounts=False)))
+    assert counted[100].score >= counted[101].score
     assert by_member(rank(crowd, members, params))[100].score < 0.25  # of 101's, the top
     assert 100 not in by_member(rank(sockpuppet_rows(20), facts(extra=[100, 101, *range(600, 620)]), params))
     got = by_member(rank(few, members, params))
@@ -1177,3 +1181,22 @@ def test_a_star_far_ahead_of_everyone_does_not_set_the_confidence_bar_alone() ->
     listed = rank(rows, members, TrustParams())
     assert listed[0].member_id == 1
     assert {r.member_id for r in listed[1:]} == set(range(2, 12))
+
+
+def test_more_distinct_established_engagers_rank_higher_among_alike_members() -> None:
+    """Two members whom town members answer alike, 100 by eight of them and 101 by four: beside
+    breadth, the listing value counts the distinct engagers present for a while and uncoordinated,
+    to `peers_exponent`, so 101's score relative to 100's drops by (4 / 8) ** 0.25."""
+    rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[10:14], 101)
+    members = facts(extra=[100, 101])
+    flat = by_member(rank(rows, members, replace(LOOSE, peers_exponent=0.0)))
+    counted = by_member(rank(rows, members))
+    ratio = (counted[101].score / counted[100].score) / (flat[101].score / flat[100].score)
+    assert ratio == pytest.approx(0.5**0.25, rel=1e-6)
+    # Accounts too new to vouch are not counted (their share of what 101 received is left out of
+    # the new-accounts evidence here, which would discount 101 for it).
+    alone = replace(LOOSE, new_accounts=False)
+    before = by_member(rank(rows, members, alone))
+    newcomers = replies_from(range(500, 508), 101)
+    fresh = by_member(rank(rows + newcomers, facts(extra=[100, 101], new=range(500, 508)), alone))
+    assert fresh[101].score == pytest.approx(before[101].score, rel=1e-6)
