@@ -29,12 +29,12 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bench.trust_quality import TARGET_P10, TOP, plain_ranking
+from bench.trust_quality import TARGET_P10, TOP, plain_ranking, voices_by_rule
 from bot import trust
 
 #: Kind codes of `trust.KINDS`.
@@ -198,8 +198,8 @@ def simulate(members: int, days: int, seed: int, strength: float) -> Community:
     organic = Community(*_assemble(rows, ids, joined, created, experts), attack={})
     # Who an attack serves: a member who posts, but whom too few members engage to be a voice (at
     # most half as many distinct members as engage the median expert).
-    pairs = np.unique(np.stack([organic.edges.target, organic.edges.actor], axis=1), axis=0)
-    peers = np.bincount(np.searchsorted(ids, pairs[:, 0]), minlength=total)
+    engaged = distinct_engagers(organic.edges)
+    peers = np.array([engaged.get(m, 0) for m in ids.tolist()])
     bar = float(np.median(peers[experts]))
     served = np.flatnonzero((rate[:n] > np.quantile(rate[:n], 0.4)) & (peers[:n] <= 0.5 * bar) & ~taken[:n])
     all_days = np.arange(first_day, TODAY + 1)
@@ -344,21 +344,17 @@ def subreddit_view(com: Community) -> Community:
     return replace(com, edges=edges, facts=facts, organic=organic)
 
 
-def genuine_voices(com: Community) -> frozenset[int]:
-    """`bench.trust_quality.genuine_voices`' rule on this model's rows."""
-    e = com.edges
-    bad = np.fromiter(com.attack, np.int64, len(com.attack))
-    ok = ~np.isin(e.actor, bad) & (e.actor != e.target)
-    pairs = np.unique(np.stack([e.target[ok], e.actor[ok]], axis=1), axis=0)
+def distinct_engagers(edges: trust.Edges, without: Collection[int] = ()) -> dict[int, int]:
+    """Member -> how many distinct accounts (none of `without`) engaged them."""
+    ok = ~np.isin(edges.actor, np.fromiter(without, np.int64, len(without))) & (edges.actor != edges.target)
+    pairs = np.unique(np.stack([edges.target[ok], edges.actor[ok]], axis=1), axis=0)
     who, count = np.unique(pairs[:, 0], return_counts=True)
-    peers = dict(zip(who.tolist(), count.tolist(), strict=True))
-    engaged = [peers.get(x, 0) for x in com.experts]
-    bar = float(np.median(engaged))
-    others = {m for m, c in peers.items() if c >= bar and m not in com.attack}
-    if len(com.experts | others) < 10:
-        bar = min(engaged)
-        others = {m for m, c in peers.items() if c >= bar and m not in com.attack}
-    return frozenset(com.experts | others)
+    return dict(zip(who.tolist(), count.tolist(), strict=True))
+
+
+def genuine_voices(com: Community) -> frozenset[int]:
+    """The benchmark's genuine-voice rule (`bench.trust_quality.voices_by_rule`) on this model's rows."""
+    return voices_by_rule(distinct_engagers(com.edges, com.attack), com.experts, com.attack)
 
 
 @dataclass(frozen=True)
@@ -415,7 +411,8 @@ def evaluate(
     voices = genuine_voices(com)
     k = max(1, min(10, len(voices)))
     out = []
-    for method, top in rankings(com, params).items():
+    ranked = rankings(com, params)
+    for method, top in ranked.items():
         best: dict[str, int] = {}
         for rank, m in enumerate(top, start=1):
             if m in com.attack:
@@ -433,7 +430,7 @@ def evaluate(
             )
         )
     before = set(microvoice(com.organic, params)[:TOP])
-    listed = {m for m in microvoice(com, params)[:TOP] if m in com.attack}
+    listed = {m for m in ranked[METHODS[0]][:TOP] if m in com.attack}
     channels, channels_before = channel_tops(com, params), channel_tops(com.organic, params)
     found = {scope: {m for m in top if m in com.attack} for scope, top in channels.items()}
     out[0] = replace(

@@ -34,7 +34,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -405,8 +405,14 @@ def genuine_voices(com: SimCommunity, led: Ledger) -> frozenset[int]:
     manipulator and whom at least as many distinct genuine members engage with as with the median
     expert (`genuine_engagers`)."""
     manipulators = set().union(*(com.labels[r] for r in MANIPULATOR_ROLES))
-    peers = genuine_engagers(com, led)
-    experts = com.labels["expert"]
+    return voices_by_rule(genuine_engagers(com, led), frozenset(com.labels["expert"]), manipulators)
+
+
+def voices_by_rule(
+    peers: Mapping[int, int], experts: frozenset[int], manipulators: Collection[int]
+) -> frozenset[int]:
+    """The genuine-voice rule on distinct genuine engagers per member (`peers`): the experts, and
+    every member who is no manipulator and whom at least as many engage as the median expert."""
     engaged = [peers.get(e, 0) for e in experts]
     bar = float(np.median(engaged)) if experts else np.inf
     others = {m for m, c in peers.items() if c >= bar and m not in manipulators}

@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import member_standing, require_role
-from bot.discord_adapter.components import SafeCallback
+from bot.discord_adapter.components import SafeCallback, page_button
 from bot.discord_adapter.render import names_shown, shown, stamp
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
 from bot.trust import render_why
@@ -164,12 +164,7 @@ class PartnersPageButton(
         self, brand_id: int, scope: str, page: int, *, disabled: bool = False, emoji: str = ""
     ) -> None:
         super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.secondary,
-                emoji=emoji or None,
-                custom_id=f"microvoice:brandpartners:{brand_id}:{scope}:{page}",
-                disabled=disabled,
-            )
+            page_button(f"microvoice:brandpartners:{brand_id}:{scope}:{page}", disabled=disabled, emoji=emoji)
         )
         self.brand_id, self.scope, self.page = brand_id, scope, page
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from bot.app import reply_error
+
+
+def page_button(custom_id: str, *, disabled: bool = False, emoji: str = "") -> discord.ui.Button[Any]:
+    """The button behind a pagination DynamicItem: its state lives in `custom_id`."""
+    return discord.ui.Button(
+        style=discord.ButtonStyle.secondary, emoji=emoji or None, custom_id=custom_id, disabled=disabled
+    )
 
 
 class SafeCallback:

@@ -13,6 +13,7 @@ from discord import app_commands
 
 from bot import i18n
 from bot.discord_adapter.checks import RoleRequired, require_moderator
+from bot.discord_adapter.components import page_button
 from bot.platform import PlatformUnavailable
 from bot.subreddits.ids import account_fullname, is_reddit_id
 from bot.trust import Page, render_why
@@ -138,12 +139,7 @@ class PageButton(
         self, scope: str, page: int, window: int, *, disabled: bool = False, emoji: str = ""
     ) -> None:
         super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.secondary,
-                emoji=emoji or None,
-                custom_id=f"microvoice:voices:{scope}:{page}:{window}",
-                disabled=disabled,
-            )
+            page_button(f"microvoice:voices:{scope}:{page}:{window}", disabled=disabled, emoji=emoji)
         )
         self.scope, self.page, self.window = scope, page, window
 
