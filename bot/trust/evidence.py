@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from bot.trust.listing import appeal_factor, attention_of, posts_counted
+from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
@@ -401,6 +401,9 @@ def community_evidence(
     said = None if posts is None else g.gather(posts)
     said_total = None if posts is None else posts_counted(posts)
 
+    # Accounts that engage nearly everyone count for less in a post's draw (`wide_engagers`).
+    wide = wide_engager_weight(g.out_deg, params)
+
     def draw_of(attention: np.ndarray, said: np.ndarray) -> np.ndarray | None:
         """Per local member: what their posts draw against an average post of the community."""
         return appeal_factor(attention, said, said, params, said_total)
@@ -408,7 +411,7 @@ def community_evidence(
     if earned is not None and said is not None:
         # Standing is being sought out, not volume: like the listing (`_appeal`), a member whose posts
         # draw less attention than an average post earns proportionally less.
-        appeal = draw_of(attention_of(g, keep_local, params), said)
+        appeal = draw_of(attention_of(g, keep_local * wide, params), said)
         if appeal is not None:
             earned = earned * community(appeal, 0.0)
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
@@ -420,7 +423,7 @@ def community_evidence(
         # What a member's posts draw in the whole community, measured as its listing measures it
         # (attention from accounts present for a while, coordinated ones discounted, less what came
         # from accounts that woke up together): the draw floor applies to it in every scope.
-        attention = attention_of(g, g.gather(vouching.astype(np.float64)) * keep_local, params)
+        attention = attention_of(g, g.gather(vouching.astype(np.float64)) * keep_local * wide, params)
         local = draw_of(attention * (1.0 - shares[0]), said)
         draw = None if local is None else community(local, 1.0)
     return Evidence(

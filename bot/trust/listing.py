@@ -249,6 +249,23 @@ def appeal_factor(
     return np.minimum(1.0, (per_post / average) ** params.appeal)
 
 
+def wide_engager_weight(out_deg: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member of a scope: how far it counts as an engager of any one member where the listing
+    counts engagers (breadth, a post's draw, distinct peers). An account that engages more distinct
+    members than the `wide_engagers` quantile of the scope's engaging accounts (a reply farmer, an
+    account answering everyone for answers back) chooses nobody in particular: it counts as that
+    many members' worth spread over all it engages (quantile / distinct targets), every other
+    account fully."""
+    weight = np.ones(len(out_deg))
+    engaging = out_deg[out_deg > 0]
+    if params.wide_engagers <= 0 or not len(engaging):
+        return weight
+    usual = float(np.quantile(engaging, params.wide_engagers))
+    wide = out_deg > usual
+    weight[wide] = usual / out_deg[wide]
+    return weight
+
+
 def new_account_share(g: ScopeGraph, vouching: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
     """Per member of `g`: the share of the engagement they received (decayed, kind-weighted, before
     saturation) that came from accounts not vouching (`vouching` 0: present, or on an account,
@@ -394,6 +411,9 @@ def list_scope(
     xs = x * scale
     vouching = np.ones(n) if evidence.vouching is None else g.gather(evidence.vouching)
     keep = g.gather(evidence.keep, 1.0) if evidence.keep is not None else np.ones(n)
+    # How far each counts where engagers are counted: coordinated accounts (`keep`) and accounts
+    # that engage nearly everyone (`wide_engagers`) count for less.
+    counted = keep * wide_engager_weight(g.out_deg, params)
     columns = [xs]
     # The trust a seed holds from its share of the teleport alone: what an engager needs to count
     # fully in breadth, and to have standing of its own (`unengaged_share`).
@@ -408,13 +428,13 @@ def list_scope(
         # member engages count for nothing). Trust beyond that baseline adds nothing: a member is a
         # voice because many established members seek them out, not because one highly trusted
         # member does, which in a small community would let the few most trusted members decide.
-        columns.append(vouching * keep * np.minimum(1.0, x / baseline))
+        columns.append(vouching * counted * np.minimum(1.0, x / baseline))
     pulled = g.pull(np.column_stack(columns))
     received = pulled[:, 0] * d
     if posts_total is None:
         attention = g.got
     elif params.unsaturated_draw:
-        attention = attention_of(g, vouching * keep, params)  # `keep`: as `scale` holds it
+        attention = attention_of(g, vouching * counted, params)  # `keep`: as `scale` holds it
     else:
         attention = pulled[:, 1]
     breadth = pulled[:, -1] if params.breadth else None
@@ -491,7 +511,7 @@ def list_scope(
         # (`vouching`, `keep`) engage the member, to a small power: among members of alike standing,
         # the one more members seek out ranks higher.
         # (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
-        counts = (vouching * keep)[g.actor] * (g.weight > 0)
+        counts = (vouching * counted)[g.actor] * (g.weight > 0)
         established = np.bincount(g.target, weights=counts, minlength=n)
         value = value * np.power(established, params.peers_exponent)
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))

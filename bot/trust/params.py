@@ -146,6 +146,11 @@ class TrustParams:
     #: engagers by their trust, and among members of alike standing the one more members seek out
     #: ranks higher. 0 turns it off.
     peers_exponent: float = 0.25
+    #: Where the listing counts engagers (breadth, a post's draw, distinct peers), an account that
+    #: engages more distinct members than this share of the scope's engaging accounts do counts for
+    #: each only as far as that many members' worth (a quantile of the engagers' distinct targets):
+    #: engagement given to nearly everyone is no choice of anyone. 0 turns it off.
+    wide_engagers: float = 0.8
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
     #: Confidence bar: the listing states confidence, so it may hold fewer members than asked for.
@@ -208,6 +213,7 @@ class TrustParams:
             (0 <= self.established_share <= 1, "established_share must be in [0, 1]"),
             (0 <= self.unengaged_usual_max <= 1, "unengaged_usual_max must be in [0, 1]"),
             (0 <= self.peers_exponent <= 1, "peers_exponent must be in [0, 1]"),
+            (0 <= self.wide_engagers <= 1, "wide_engagers must be in [0, 1]"),
             (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),

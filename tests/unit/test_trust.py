@@ -1183,6 +1183,24 @@ def test_a_star_far_ahead_of_everyone_does_not_set_the_confidence_bar_alone() ->
     assert {r.member_id for r in listed[1:]} == set(range(2, 12))
 
 
+def test_accounts_that_engage_nearly_everyone_count_for_little() -> None:
+    """100 and 101 are each answered by four town members. 101's four also answer forty others
+    each (reply farmers, accounts answering everyone for answers back); forty members who answer
+    one town member each make the community's usual engager. Where the listing counts engagers,
+    an account engaging more members than four fifths of the engaging accounts do counts as that
+    many members' worth spread over all it engages, so 101 falls far behind 100."""
+    others = list(range(200, 240))
+    rows = town_rows() + replies_from(TOWN[:4], 100) + replies_from(TOWN[4:8], 101)
+    rows += [(1, m, o, TODAY - 2, "reply", 1) for m in TOWN[4:8] for o in others]
+    rows += [(1, o, TOWN[8 + i % 12], TODAY - 3, "reply", 1) for i, o in enumerate(others)]
+    members = facts(extra=[100, 101, *others])
+    plain = by_member(rank(rows, members, replace(LOOSE, wide_engagers=0.0)))
+    weighed = by_member(rank(rows, members))
+    assert plain[101].score > 0.5 * plain[100].score
+    assert weighed[101].score < 0.5 * weighed[100].score * (plain[101].score / plain[100].score)
+    assert weighed[100].rank < weighed[101].rank
+
+
 def test_more_distinct_established_engagers_rank_higher_among_alike_members() -> None:
     """Two members whom town members answer alike, 100 by eight of them and 101 by four: beside
     breadth, the listing value counts the distinct engagers present for a while and uncoordinated,
