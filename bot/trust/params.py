@@ -146,10 +146,11 @@ class TrustParams:
     #: engagers by their trust, and among members of alike standing the one more members seek out
     #: ranks higher. 0 turns it off.
     peers_exponent: float = 0.25
-    #: Where the listing counts engagers (breadth, a post's draw, distinct peers), an account that
-    #: engages more distinct members than this share of the scope's engaging accounts do counts for
-    #: each only as far as that many members' worth (a quantile of the engagers' distinct targets):
-    #: engagement given to nearly everyone is no choice of anyone. 0 turns it off.
+    #: Where engagers are counted (breadth, a post's draw in the listing, in the draw floor and in a
+    #: seed's weight, distinct peers), an account that engages more distinct members than this share
+    #: of the scope's engaging accounts do counts as that many members' worth (a quantile of the
+    #: engagers' distinct targets) spread over everyone it engages: engagement given to nearly
+    #: everyone is no choice of anyone. 0 turns it off.
     wide_engagers: float = 0.8
     #: Nobody is listed with fewer distinct (non-excluded) engagers in the scope.
     min_peers_listed: int = 5
