@@ -250,12 +250,12 @@ def appeal_factor(
 
 
 def wide_engager_weight(out_deg: np.ndarray, params: TrustParams) -> np.ndarray:
-    """Per member of a scope: how far it counts as an engager of any one member where the listing
-    counts engagers (breadth, a post's draw, distinct peers). An account that engages more distinct
-    members than the `wide_engagers` quantile of the scope's engaging accounts (a reply farmer, an
-    account answering everyone for answers back) chooses nobody in particular: it counts as that
-    many members' worth spread over all it engages (quantile / distinct targets), every other
-    account fully."""
+    """Per member of a scope: how far it counts as an engager of any one member where engagers are
+    counted (breadth, a post's draw here and in `community_evidence`, distinct peers). An account
+    that engages more distinct members than the `wide_engagers` quantile of the scope's engaging
+    accounts (a reply farmer, an account answering everyone for answers back) chooses nobody in
+    particular: it counts as that many members' worth spread over all it engages (quantile /
+    distinct targets), every other account fully."""
     weight = np.ones(len(out_deg))
     engaging = out_deg[out_deg > 0]
     if params.wide_engagers <= 0 or not len(engaging):
@@ -434,7 +434,7 @@ def list_scope(
     if posts_total is None:
         attention = g.got
     elif params.unsaturated_draw:
-        attention = attention_of(g, vouching * counted, params)  # `keep`: as `scale` holds it
+        attention = attention_of(g, vouching * counted, params)  # `keep` as `scale` holds it, and `wide`
     else:
         attention = pulled[:, 1]
     breadth = pulled[:, -1] if params.breadth else None
@@ -508,7 +508,7 @@ def list_scope(
         # Many distinct peers: breadth weighs each engager by its trust, so a member whom a few
         # highly trusted members engage can match one whom many established members do. The value
         # is also multiplied by how many distinct engagers present for a while and uncoordinated
-        # (`vouching`, `keep`) engage the member, to a small power: among members of alike standing,
+        # (`vouching`, `counted`) engage the member, to a small power: among members of alike standing,
         # the one more members seek out ranks higher.
         # (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
         counts = (vouching * counted)[g.actor] * (g.weight > 0)
