@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import praw
 import praw.models
@@ -61,6 +61,18 @@ PAGE = 100
 MAX_PAGES = 10
 
 State = Literal["idle", "running", "stopped", "refused"]
+
+
+class Seen(NamedTuple):
+    """What an item streamed or looked up tells the items that answer it."""
+
+    author_fullname: str | None
+    flair: str | None  # a submission's link flair
+    author_name: str | None
+    distinguished: bool  # by a moderator or an admin
+
+
+UNSEEN = Seen(None, None, None, False)
 
 
 class RedditUnavailable(MicrovoiceError):
@@ -119,7 +131,7 @@ class RedditAdapter:
         self._replan = threading.Event()
         self._api: praw.Reddit | None = None
         self._api_lock = threading.Lock()
-        self._authors: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+        self._authors: OrderedDict[str, Seen] = OrderedDict()
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
@@ -417,7 +429,8 @@ class RedditAdapter:
             parent = link = None
             if isinstance(t, praw.models.Comment):
                 parent, link = t.parent_id, t.link_id
-            flair = self._authors.get(link, (None, None))[1] if link else getattr(t, "link_flair_text", None)
+            flair = self._authors.get(link, UNSEEN).flair if link else getattr(t, "link_flair_text", None)
+            seen = self._authors.get(parent, UNSEEN) if parent else UNSEEN
             out.append(
                 RedditItem(
                     fullname=t.fullname,
@@ -427,9 +440,12 @@ class RedditAdapter:
                     author_fullname=getattr(t, "author_fullname", None),
                     created_utc=float(t.created_utc),
                     parent_fullname=parent,
-                    parent_author_fullname=self._authors.get(parent, (None, None))[0] if parent else None,
+                    parent_author_fullname=seen.author_fullname,
                     link_flair=flair,
                     author_created_utc=self._created.get(getattr(t, "author_fullname", None) or ""),
+                    distinguished=bool(getattr(t, "distinguished", None)),
+                    parent_author_name=seen.author_name,
+                    parent_distinguished=seen.distinguished,
                 )
             )
         return out
@@ -456,9 +472,12 @@ class RedditAdapter:
 
     def _remember(self, thing: Any) -> None:
         name = thing.fullname
-        self._authors[name] = (
+        author = getattr(thing, "author", None)
+        self._authors[name] = Seen(
             getattr(thing, "author_fullname", None),
             getattr(thing, "link_flair_text", None),
+            str(author) if author is not None else None,
+            bool(getattr(thing, "distinguished", None)),
         )
         self._authors.move_to_end(name)
         if len(self._authors) > AUTHOR_CACHE:

@@ -6,10 +6,17 @@ the post's link flair inside the subreddit (a subreddit is a category, its flair
 actor = the author, target = the author of the parent (the post for a top-level comment, the comment
 replied to otherwise). Deleted and removed authors are skipped; votes are not visible per user on
 Reddit, so only what the API shows (comments and posts) is recorded. Natural keys are fullnames.
+
+The subreddit's machinery is not a member: what AutoModerator or the bot's own account writes, and
+what a moderator or an admin writes distinguished (the subreddit speaking officially: rules, removal
+notices, megathreads), is not recorded, and a comment answering it engages nobody (as a reply to a
+bot on Discord): a megathread's hundred top-level comments are taking part in the community's
+thread, not a hundred members seeking out whoever posted it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -22,6 +29,9 @@ Stream = Literal["comments", "submissions"]
 SUBREDDIT_TYPE = 4
 TOPIC_TYPE = 0
 DELETED_AUTHORS = frozenset({"[deleted]", "[removed]", ""})
+#: Accounts that are the subreddit's machinery on every subreddit (lower case); `to_ledger` is also
+#: given the bot's own account.
+MACHINERY = frozenset({"automoderator"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,9 @@ class RedditItem:
     parent_author_fullname: str | None = None
     link_flair: str | None = None  # the submission's flair (a comment's post's flair)
     author_created_utc: float | None = None  # when the author's account was made, when Reddit said
+    distinguished: bool = False  # a moderator or an admin distinguished it: the subreddit speaking
+    parent_author_name: str | None = None
+    parent_distinguished: bool = False
 
     @property
     def stream(self) -> Stream:
@@ -46,6 +59,15 @@ class RedditItem:
     @property
     def deleted(self) -> bool:
         return not self.author_fullname or (self.author_name or "") in DELETED_AUTHORS
+
+    def official(self, machinery: Collection[str] = MACHINERY) -> bool:
+        """Written by the subreddit's machinery (`machinery`: lower-case account names) or
+        distinguished by a moderator or an admin."""
+        return self.distinguished or (self.author_name or "").lower() in machinery
+
+    def answers_official(self, machinery: Collection[str] = MACHINERY) -> bool:
+        """A comment on such an item."""
+        return self.parent_distinguished or (self.parent_author_name or "").lower() in machinery
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +81,13 @@ def subreddit_channel(item_subreddit_fullname: str) -> int:
     return ledger_id(item_subreddit_fullname, SUBREDDIT)
 
 
-def to_ledger(item: RedditItem, community_id: int) -> LedgerRows | None:
-    """The rows for one streamed item, or None when it is not recorded (deleted or removed author)."""
-    if item.deleted:
+def to_ledger(
+    item: RedditItem, community_id: int, machinery: Collection[str] = MACHINERY
+) -> LedgerRows | None:
+    """The rows for one streamed item, or None when it is not recorded (deleted or removed author,
+    or official: see the module's docstring; `machinery` are the lower-case names of the accounts
+    that are the subreddit's machinery)."""
+    if item.deleted or item.official(machinery):
         return None
     try:
         actor = ledger_id(item.author_fullname or "", ACCOUNT)
@@ -69,7 +95,7 @@ def to_ledger(item: RedditItem, community_id: int) -> LedgerRows | None:
     except BadFullname:
         return None
     target: int | None = None
-    if item.parent_author_fullname:
+    if item.parent_author_fullname and not item.answers_official(machinery):
         try:
             target = ledger_id(item.parent_author_fullname, ACCOUNT)
         except BadFullname:

@@ -26,7 +26,7 @@ from bot.errors import Forbidden, InvalidInput
 from bot.ingest import Ingest
 from bot.store import BoundSubreddit, Store
 from bot.subreddits.ids import SUBREDDIT, BadFullname, ledger_id, newer
-from bot.subreddits.items import RedditItem, Stream, to_ledger
+from bot.subreddits.items import MACHINERY, RedditItem, Stream, to_ledger
 from bot.text import clean
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ class SubredditService:
                 community = self.community_of(item.subreddit_fullname)
                 if community is None:
                     continue  # unbound while the batch was on its way
-                rows = None if self._own(item) else to_ledger(item, community)
+                rows = to_ledger(item, community, self._machinery())
                 if rows is not None:
                     self.ingest.add(rows.event, members=(rows.member,), channels=rows.channels)
                     handed += 1
@@ -216,9 +216,10 @@ class SubredditService:
                 await self.store.set_reddit_cursors(cursors, self.clock())
             return handed
 
-    def _own(self, item: RedditItem) -> bool:
-        """The bot's own posts and comments are not engagement (as bots are not on Discord)."""
-        return (item.author_name or "").lower() == self.directory.username.lower()
+    def _machinery(self) -> frozenset[str]:
+        """The accounts that are the subreddit's machinery: AutoModerator and the bot's own (what
+        they write is not engagement, as a bot's messages are not on Discord)."""
+        return MACHINERY | {self.directory.username.lower()}
 
     async def anchor(self, subreddit_fullname: str, stream: Stream, fullname: str) -> None:
         """Where a stream followed for the first time starts: its newest item when it was opened."""

@@ -178,6 +178,55 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     assert await eventually(lambda: named_as(wanted), "the names, once Reddit answers", timeout=15)
 
 
+async def test_automoderator_official_notices_and_the_bot_are_no_members(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """AutoModerator's megathread and comments, a moderator's distinguished notice and the bot's own
+    comment are not recorded, and members answering them engage nobody: a megathread everyone
+    comments in does not make its poster the subreddit's top voice."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    sb.add_account("AutoModerator")
+    regulars = [f"regular{i}_r" for i in range(8)]
+    for name in regulars:
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    weekly = sb.post(sub, "AutoModerator", "Weekly questions thread")
+    weekly.distinguished, weekly.stickied = "moderator", True
+    answers = [sb.comment(weekly, name, "What do I swap for eggs?") for name in regulars]
+    posts = [sb.post(sub, name, f"Tofu question from {name}", flair="Recipes") for name in regulars[:4]]
+    reminders = [sb.comment(post, "AutoModerator", "Remember rule 2") for post in posts]
+    thanks = [sb.comment(r, regulars[4], "thanks bot") for r in reminders]
+    notice = sb.comment(posts[0], "modjane", "Locked: off topic")
+    notice.distinguished = "moderator"
+    why = sb.comment(notice, regulars[0], "Why?")
+    own = sb.comment(posts[1], "MicrovoiceBot", "Giveaway: comment to enter")
+    entries = [sb.comment(own, name, "in") for name in regulars[4:]]
+    chat = sb.comment(posts[2], "modjane", "Try pressing it longer")  # a moderator as a member
+    await rounds(h)
+
+    rows = await h.rows("SELECT source_id, target_id FROM events")
+    recorded = dict(rows)
+    for unrecorded in (weekly, *reminders, notice, own):
+        assert unrecorded.fullname not in recorded
+    for answer in (*answers, *thanks, why, *entries):
+        assert recorded[answer.fullname] is None, answer.body
+    mod = ledger_id(sb.state.account("modjane").fullname)
+    assert recorded[chat.fullname] == ledger_id(sb.state.account(posts[2].author).fullname)
+    assert await h.scalar("SELECT count(*) FROM events WHERE actor_id = ?", mod) == 1
+    auto = ledger_id(sb.state.account("AutoModerator").fullname)
+    assert await h.scalar("SELECT count(*) FROM engagement_daily WHERE target_id = ?", auto) == 0
+    interaction = await h.slash("voices", h.world.owner, subcommand="recompute", permissions=MANAGE_GUILD)
+    await interaction.response()
+    await interaction.wait_followup(timeout=30)
+    interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
+    data = (await interaction.response()).json["data"]
+    shown = json.dumps(data)
+    assert "AutoModerator" not in shown and "MicrovoiceBot" not in shown
+
+
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
     sb = reddit_sb
     sub = vegan(sb)

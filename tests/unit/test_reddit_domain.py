@@ -81,6 +81,25 @@ def test_deleted_or_removed_authors_are_skipped_and_posts_have_no_target():
     assert orphan is not None and orphan.event.target_id is None
 
 
+def test_the_subreddits_machinery_is_no_member_and_answering_it_engages_nobody():
+    # AutoModerator's items, the bot's own, and a moderator's distinguished ones are not recorded.
+    assert to_ledger(item(author_name="AutoModerator", author_fullname="t2_6l4z3"), 42) is None
+    assert to_ledger(item(author_name="MicrovoiceBot"), 42, machinery={"microvoicebot"}) is None
+    assert to_ledger(item(distinguished=True), 42) is None
+    # A member's comment on any of them is recorded, engaging nobody.
+    for parent in (
+        dict(parent_author_name="automoderator"),
+        dict(parent_author_name="modjane", parent_distinguished=True),
+    ):
+        rows = to_ledger(item(**parent), 42)
+        assert rows is not None and rows.event.target_id is None
+    rows = to_ledger(item(parent_author_name="MicrovoiceBot"), 42, machinery={"microvoicebot"})
+    assert rows is not None and rows.event.target_id is None
+    # The same moderator's own, undistinguished comment is a member's: answering it engages them.
+    rows = to_ledger(item(parent_author_name="modjane"), 42)
+    assert rows is not None and rows.event.target_id == ledger_id("t2_bob22")
+
+
 def test_subreddit_and_user_names_are_read_in_their_usual_spellings():
     assert subreddit_name("r/VeganCooking") == subreddit_name("/r/VeganCooking/") == "VeganCooking"
     with pytest.raises(InvalidInput):
