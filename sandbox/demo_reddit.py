@@ -30,6 +30,7 @@ from sandbox.simulator import SimCommunity, simulate
 
 SUBREDDIT = "SimKitchen"
 BOT_ACCOUNT = "MicrovoiceBot"
+AUTOMODERATOR = "AutoModerator"
 BOT_PASSWORD = "sandbox-password"
 BRAND = "Oatly Demo"
 CODE = re.compile(r"MV-[A-Z2-9]{10}")
@@ -167,16 +168,42 @@ class RedditDemo:
             f"2. The simulated members posted {made['t3']} posts and {made['t1']} comments; the bot streamed"
             f" {recorded} of them into the ledger (bots' items are not recorded)"
         )
+        machinery_ok = await self._megathread(sub)
         await self.app.voices.recompute(self.guild)
         page = await self.app.voices.top(self.guild, "all", per_page=5)
         names = {ledger_id(self.sb.state.account(n).fullname): n for n in self.accounts.values()}
+        machinery_ok = machinery_ok and AUTOMODERATOR not in {names.get(e.member_id) for e in page.entries}
         for e in page.entries:
             print(
                 f"   #{e.rank:<3}u/{names.get(e.member_id, e.member_id)} ({e.distinct_peers} distinct peers)"
             )
         linked_ok = await self._link(fan, page.entries[1].member_id if len(page.entries) > 1 else None, names)
         giveaway_ok = await self._giveaway(contact, sub)
-        return recorded > 0 and linked_ok and giveaway_ok
+        return recorded > 0 and machinery_ok and linked_ok and giveaway_ok
+
+    async def _megathread(self, sub: object) -> bool:
+        """AutoModerator's weekly thread, distinguished and stickied, that members comment in: its
+        comments are recorded engaging nobody, and AutoModerator's own items not at all."""
+        self.sb.add_account(AUTOMODERATOR)
+        weekly = self.sb.post(sub, AUTOMODERATOR, "Weekly what-are-you-cooking thread")  # type: ignore[arg-type]
+        weekly.distinguished, weekly.stickied = "moderator", True
+        members = list(self.accounts.values())[:40]
+        comments = [self.sb.comment(weekly, name, "…") for name in members]
+        await self._rounds(3)
+        store = self.app.store
+        names = [c.fullname for c in comments]
+        marks = ", ".join("?" * len(names))
+        answered = await store.scalar(f"SELECT count(*) FROM events WHERE source_id IN ({marks})", names)
+        engaging = await store.scalar(
+            f"SELECT count(*) FROM events WHERE source_id IN ({marks}) AND target_id IS NOT NULL", names
+        )
+        own = await store.scalar("SELECT count(*) FROM events WHERE source_id = ?", (weekly.fullname,))
+        print(
+            f"   AutoModerator posts a weekly thread; {len(comments)} members comment in it: {answered}"
+            f" comments recorded, {engaging} engaging its poster, the thread itself recorded {own} times"
+            " (the subreddit's machinery is no member)"
+        )
+        return answered == len(comments) and engaging == 0 and own == 0
 
     async def _drive(self, sub: object) -> dict[str, int]:
         """The simulated community's posts and replies, as Reddit posts and comments (votes are not
