@@ -89,6 +89,7 @@ def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidenc
         members=prep.members,
         active=prep.active,
         received=prep.received,
+        dated=prep.dated,
         posts=prep.posts_total,
         params=params,
         today=prep.today,

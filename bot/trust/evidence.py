@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
+from bot.trust.prepare import DatedDays
 from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
 #: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
@@ -291,6 +292,7 @@ def community_evidence(
     today: int,
     periods: ActivityPeriods | None = None,
     rows: np.ndarray | None = None,
+    dated: DatedDays | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
     with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
@@ -426,6 +428,13 @@ def community_evidence(
         attention = attention_of(g, g.gather(vouching.astype(np.float64)) * keep_local * wide, params)
         local = draw_of(attention * (1.0 - shares[0]), said)
         draw = None if local is None else community(local, 1.0)
+    day_share = day_excess = None
+    if params.single_day and dated is not None:
+        # The share of a member's engagement that came on their busiest day. Reactions are left
+        # out (`DatedDays`): their day is when the bot saw them, and after a downtime, or in a
+        # history replayed at once, that is one day for all of them.
+        day_share = dated.busiest_share()
+        day_excess = single_day_excess(day_share, g.scatter(g.in_deg, size), params)
     return Evidence(
         seed_weight=seed,
         keep=keep,
@@ -436,7 +445,28 @@ def community_evidence(
         devoted=community(shares[1], 0.0),
         own_keep=None if own_local is None else community(own_local, 1.0),
         draw=draw,
+        day_share=day_share,
+        day_excess=day_excess,
     )
+
+
+def single_day_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member: the discount for engagement that came on a single day (`share`: of their
+    engagement of the kinds whose day the platform states, `DatedDays.busiest_share`).
+
+    Every member has a busiest day, and in a young community it is a large part of everyone's
+    engagement: measured beyond the usual share (the median member engaged by at least
+    `min_peers_listed` distinct members), as a share of the rest, on the insular-group test's scale
+    (a quarter of it: 0, three quarters: 1). Members without such engagement (`share` 0: only
+    reactions) have no busiest day and do not set the usual share. Where the usual member received
+    half of their engagement or more on one day (a community a few days old), or nobody is engaged
+    that way, nothing is taken."""
+    candidates = (in_deg >= params.min_peers_listed) & (share > 0)
+    usual = float(np.median(share[candidates])) if candidates.any() else 1.0
+    if usual >= 0.5:
+        return np.zeros(len(share))
+    beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
+    return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
 
 
 def member_dependents(

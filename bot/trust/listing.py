@@ -499,6 +499,15 @@ def list_scope(
         shown = (excess >= COORDINATION_SHOWN) & (coordinated < COORDINATION_SHOWN)
         coordinated = np.where(shown, share, coordinated)
         reason = np.where(shown, np.int8(REASONS.index("unengaged")), reason).astype(np.int8)
+    if evidence.day_share is not None and evidence.day_excess is not None:
+        # Engagement that came on a single day, far beyond the usual share (`single_day`): shown
+        # where the discount is as large as an explanation speaks up for and it is the largest
+        # pattern.
+        excess, share = g.gather(evidence.day_excess), g.gather(evidence.day_share)
+        value = value * (1.0 - excess)
+        larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
+        coordinated = np.where(larger, share, coordinated)
+        reason = np.where(larger, np.int8(REASONS.index("day")), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal

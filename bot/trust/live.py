@@ -33,7 +33,7 @@ import scipy.sparse as sp
 from bot.trust.evidence import ActivityPeriods, activity_periods, community_evidence, member_dependents
 from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.listing import Listing, list_scope
-from bot.trust.params import Edges, MemberFacts, Posts, TrustParams
+from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
 from bot.trust.prepare import (
     channel_codes,
     first_active,
@@ -113,6 +113,8 @@ class LiveTrust:
         if prep.active is not None and prep.received is not None:
             self.active[:n] = prep.active
             self.received[:n] = prep.received
+        # The same for the kinds whose day the platform states (`Prepared.dated`).
+        self.dated = None if prep.dated is None else prep.dated.resized(cap)
         # Kept up to date from the rows `apply` touched: the oldest day with activity per member
         # (given, received) and the activity binned into periods, for the evidence step.
         self._oldest: tuple[np.ndarray, np.ndarray] | None = None
@@ -212,6 +214,9 @@ class LiveTrust:
         count, age = changes.n[use][keep].astype(np.float32), age[keep]
         np.add.at(self.active, (actor, age), count)
         np.add.at(self.received, (target, age), count)
+        if self.dated is not None:
+            timed = changes.kind[use][keep] != KINDS.index("reaction")
+            self.dated.add(target[timed], age[timed], count[timed])
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -310,6 +315,7 @@ class LiveTrust:
             members=facts,
             active=self.active,
             received=self.received,
+            dated=self.dated,
             posts=self.posts_total if self.with_posts else None,
             params=params,
             today=self.today,

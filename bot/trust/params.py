@@ -38,8 +38,9 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: engagement goes mostly to them alone ("one"); a group whose members mostly engage each other
 #: ("group"); accounts too new to vouch for anyone, far beyond the share usual in the community
 #: ("new"); accounts the rest of the community gives no standing, far beyond the share usual in the
-#: community ("unengaged").
-REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged")
+#: community ("unengaged"); engagement that came on a single day, far beyond the share usual in the
+#: community ("day").
+REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day")
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -141,6 +142,14 @@ class TrustParams:
     #: what members earned in that channel), so a bound of one half switched the test off in many
     #: channels of large communities.
     unengaged_usual_max: float = 0.75
+    #: Engagement that came on a single day is evidence too where it is far more of what a member
+    #: received (community-wide, decayed as the ranking weighs it) than is usual: one post that a
+    #: crowd answers (a giveaway run outside the bot, "reply to enter", a post that went viral, a
+    #: brigade, a click farm's delivery) is not standing the community built over time. The
+    #: listing value is multiplied by 1 - the discount, from a quarter of the share beyond the usual
+    #: one (0) to three quarters (1). Where the usual member received half of their engagement or
+    #: more on one day (a community a few days old), nothing is taken. False: off.
+    single_day: bool = True
     #: The listing value is multiplied by the number of distinct engagers present for a while and
     #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs
     #: engagers by their trust, and among members of alike standing the one more members seek out

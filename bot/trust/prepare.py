@@ -47,6 +47,9 @@ class Prepared:
     # of engagement received from others (`received`); see `bot.trust.evidence.standing_of`.
     active: np.ndarray | None = None
     received: np.ndarray | None = None
+    # Engagement received of the kinds whose day the platform states (`DatedDays`; None: the
+    # single-day test is off).
+    dated: DatedDays | None = None
     members: MemberFacts = field(default_factory=MemberFacts)
     today: int = 0
 
@@ -74,6 +77,45 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
     """Counts per (member, age in days) as a dense float32 array (exact for counts below 2**24)."""
     key = member.astype(np.int64) * days + age
     return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
+
+
+@dataclass
+class DatedDays:
+    """Engagement received per (member, age in days) of the kinds whose day the platform states
+    (every kind but reactions, whose day is when the bot saw them), sparse (most members are
+    engaged on few days), with the decay the ranking weighs each age by."""
+
+    counts: sp.csr_array  # (members, days) float32
+    decay: np.ndarray  # weight per age in days
+
+    @classmethod
+    def of(
+        cls, member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int, half_life: float
+    ) -> DatedDays:
+        dense = np.bincount(member * days + age, weights=n, minlength=size * days)
+        at = np.flatnonzero(dense)  # row-major: the rows' entries come in order, already sorted
+        indptr = np.searchsorted(at, np.arange(size + 1, dtype=np.int64) * days)
+        counts = sp.csr_array((dense[at].astype(np.float32), at % days, indptr), shape=(size, days))
+        return cls(counts, 0.5 ** (np.arange(days) / half_life))
+
+    def resized(self, size: int) -> DatedDays:
+        """The same with room for `size` members (the new ones with nothing received)."""
+        counts = self.counts.copy()
+        counts.resize((size, counts.shape[1]))
+        return DatedDays(counts, self.decay)
+
+    def add(self, member: np.ndarray, age: np.ndarray, n: np.ndarray) -> None:
+        """Add counts (an update in place)."""
+        if len(member):
+            added = sp.csr_array((n.astype(np.float32), (member, age)), shape=self.counts.shape)
+            self.counts = sp.csr_array(self.counts + added)
+
+    def busiest_share(self) -> np.ndarray:
+        """Per member: the share of their decayed engagement that came on their busiest day."""
+        weighted = sp.csr_array(self.counts @ sp.diags_array(self.decay.astype(np.float32)))
+        total = np.asarray(weighted.sum(axis=1), np.float64).ravel()
+        busiest = weighted.max(axis=1).toarray().astype(np.float64).ravel()
+        return np.divide(busiest, total, out=np.zeros(len(total)), where=total > 0)
 
 
 def oldest_ages(counts: np.ndarray) -> np.ndarray:
@@ -201,6 +243,12 @@ def prepare(
     rt = t_idx if run is None else t_idx[run]
     active = per_day(ra[kept], row_age[kept], row_n[kept], n, days)
     received = per_day(rt[kept], row_age[kept], row_n[kept], n, days)
+    # The same for the kinds whose day the platform states (every kind but reactions, whose day is
+    # when the bot saw them), for the single-day test.
+    dated = None
+    if params.single_day:
+        timed = kept & (col(edges.kind) != KINDS.index("reaction"))
+        dated = DatedDays.of(rt[timed], row_age[timed], row_n[timed], n, days, params.half_life_days)
 
 
     channel_ids = sorted_unique(channel)
@@ -243,6 +291,7 @@ def prepare(
         today=today,
         active=active,
         received=received,
+        dated=dated,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,

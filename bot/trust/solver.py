@@ -639,8 +639,10 @@ class Evidence:
     `coordinated`, taken off again `devoted_weight - 1` times), `reason` the index in REASONS of the
     largest of the three patterns; `own_keep` the discount of a member's own listing value when it
     differs from `keep` (`group_discount_by_exchange`; None: `keep`); `draw` what a member's posts
-    draw community-wide (the whole community's volume-neutrality factor; None without posts). All
-    but `seed_weight` are None when coordination evidence is off.
+    draw community-wide (the whole community's volume-neutrality factor; None without posts);
+    `day_share` the share of the engagement a member received that came on their busiest day and
+    `day_excess` the discount it earns (`single_day`; None when off). All but `seed_weight` are None
+    when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -652,6 +654,8 @@ class Evidence:
     devoted: np.ndarray | None = None
     own_keep: np.ndarray | None = None
     draw: np.ndarray | None = None
+    day_share: np.ndarray | None = None
+    day_excess: np.ndarray | None = None
 
 
 @dataclass

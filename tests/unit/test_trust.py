@@ -229,7 +229,8 @@ def test_listing_holds_only_members_with_evidence_near_the_established_voices() 
     rows = town_rows()
     for k, v in enumerate(voices):  # 17 to 19 town members reply to each voice, every week
         rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
-    rows += replies_from(TOWN[:5], thin)  # five engagers, once: eligible, far below the voices
+    # Five engagers, once each on days a week apart: eligible, far below the voices.
+    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
     members = facts(extra=[*voices, thin])
     loose = by_member(rank(rows, members, TrustParams(listed_min_value=0.0, listed_min_peers=0.0)))
     assert set(voices) | {thin} <= set(loose)
@@ -633,6 +634,59 @@ def test_a_member_fed_mostly_by_new_accounts_is_discounted_and_explained() -> No
     assert key == "trust.why.coordinated_new"
     assert shown == {"pct": round(got[owner].why["coordinated"] * 100)}
     assert "accounts that are new here" in explain(got[owner])
+
+
+def steady_replies(members: Sequence[int], targets: Sequence[int], weeks: int = 6) -> list[Row]:
+    """Each of `members` replies to each of `targets` once a week: engagement spread over time."""
+    return [(1, p, t, TODAY - 2 - 7 * w, "reply", 1) for t in targets for p in members for w in range(weeks)]
+
+
+def test_engagement_that_came_on_a_single_day_is_discounted_and_explained() -> None:
+    """A member whose one post fifteen members answered on one day (a "reply to enter" giveaway, a
+    post that went viral) beside members engaged week after week: most of what that member
+    received came on one day, far beyond the share usual here, so it is not a standing the
+    community built, and the member would otherwise top the listing. One whose one-day crowd is
+    about half of what they received is discounted in part, and the explanation says so."""
+    regulars, bait, half = [101, 102, 103, 104], 100, 105
+    rows = town_rows() + steady_replies(TOWN[:8], regulars)
+    rows += replies_from(TOWN[4:19], bait, day=TODAY - 3)
+    rows += [(1, p, bait, TODAY - 2 - 7 * w, "reply", 1) for p in TOWN[:2] for w in (1, 3)]
+    rows += replies_from(TOWN[9:19], half, day=TODAY - 3)
+    rows += [(1, p, half, TODAY - 2 - 7 * w, "reply", 1) for p in TOWN[:3] for w in (1, 2, 3)]
+    members = facts(extra=[bait, half, *regulars])
+    params = replace(LOOSE, min_peers_listed=3)
+    plain = by_member(rank(rows, members, replace(params, single_day=False)))
+    got = by_member(rank(rows, members, params))
+    assert plain[bait].rank == 1
+    assert bait not in got
+    assert got[half].score < plain[half].score
+    assert got[half].why["coordinated_reason"] == "day" and 0.4 < got[half].why["coordinated"] < 0.8
+    key, shown = explain_parts(got[half])[2]
+    assert key == "trust.why.coordinated_day"
+    assert shown == {"pct": round(got[half].why["coordinated"] * 100)}
+    assert "came on a single day" in explain(got[half])
+    # The regulars, engaged week after week, lose nothing.
+    for r in regulars:
+        assert got[r].why["coordinated_reason"] != "day"
+
+
+def test_reactions_and_young_communities_make_no_single_day() -> None:
+    """Reactions are left out of the single-day test (their day is when the bot saw them: after a
+    downtime, or in a history replayed at once, one day for all of them), and where the usual
+    member received most of their engagement on one day (a community a few days old) nothing is
+    taken."""
+    regulars, member = [101, 102, 103, 104], 100
+    rows = town_rows() + steady_replies(TOWN[:8], [*regulars, member])
+    rows += [(1, p, member, TODAY, "reaction", 5) for p in TOWN[4:19]]  # all seen today
+    members = facts(extra=[member, *regulars])
+    params = replace(LOOSE, min_peers_listed=3)
+    off = replace(params, single_day=False)
+    assert by_member(rank(rows, members, params)) == by_member(rank(rows, members, off))
+    young = town_rows() + [(1, p, t, TODAY - 1, "reply", 1) for t in regulars for p in TOWN[:8]]
+    young += replies_from(TOWN[4:19], member, day=TODAY)
+    got = rank(young, facts(extra=[member, *regulars]), params)
+    assert got == rank(young, facts(extra=[member, *regulars]), replace(params, single_day=False))
+    assert member in by_member(got)
 
 
 def test_a_young_community_of_new_accounts_is_not_suspect() -> None:
@@ -1148,9 +1202,10 @@ def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
     """A member whom twelve established members engage is a broader voice than one whom the three
     most trusted members engage: trust beyond a seed's baseline adds nothing to an engager's count."""
     hubs = TOWN[:3]
-    rows = town_rows() + replies_from(TOWN[3:15], 100)
+    # Both engaged over four weeks (engagement that came on a single day is evidence of its own).
+    rows = town_rows() + [(1, p, 100, TODAY - 1 - 7 * (i % 4), "reply", 1) for i, p in enumerate(TOWN[3:15])]
     rows += [(1, p, h, TODAY - 3 - 7 * w, "reply", 1) for p in TOWN[3:] for h in hubs for w in range(4)]
-    rows += replies_from(hubs, 101, n=3)
+    rows += [(1, h, 101, TODAY - 1 - 7 * w, "reply", 1) for h in hubs for w in range(3)]
     members = facts(extra=[100, 101])
     broad = by_member(rank(rows, members))
     assert broad[100].rank < broad[101].rank
