@@ -41,7 +41,7 @@ import praw.models
 from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.links import Confirmation, InboxMessage, LinkService
-from bot.subreddits import RedditItem, Stream, SubredditInfo, SubredditService
+from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import ACCOUNT, BadFullname, ledger_id, newer
 from reddit.client import build_reddit
 from reddit.errors import classify, describe
@@ -287,9 +287,7 @@ class RedditAdapter:
                 self._replan.clear()
                 follows = self._replanned(follows)
             try:
-                batch = self._round(reddit, follows)
-                if batch:
-                    self._on_loop(self._accept(batch))
+                self._round(reddit, follows)
                 self._check_inbox(reddit)
                 failures = 0
                 self.rounds += 1
@@ -378,9 +376,11 @@ class RedditAdapter:
         return fresh[::-1]
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> list[RedditItem]:
-        """Read every stream once; the items in the order they were posted, per stream."""
+        """Read every stream once and hand the items to the core in the order they were posted, per
+        stream; returns them."""
         items: list[Any] = []
         now = time.monotonic()
+        before = {key: follow.cursor for key, follow in follows.items()}
         first_error: BaseException | None = None
         for follow in follows.values():
             if follow.resting_until > now:
@@ -402,11 +402,27 @@ class RedditAdapter:
                 items.extend(fresh)
                 follow.cursor = fresh[-1].fullname
         converted = self._items(reddit, items) if items else []
+        if converted:
+            self._hand_over(converted, follows, before)
         if first_error is not None:
-            if converted:
-                self._on_loop(self._accept(converted))
             raise first_error
         return converted
+
+    def _hand_over(
+        self,
+        items: list[RedditItem],
+        follows: dict[tuple[str, Stream], _Follow],
+        before: dict[tuple[str, Stream], str | None],
+    ) -> None:
+        """Record the items. When the database cannot take them now (locked by a long write, the
+        connection lost), the streams go back to where they were, so the next round reads the same
+        items again (their fullnames make a second recording of any of them a no-op)."""
+        try:
+            self._on_loop(self._accept(items))
+        except RecordingDeferred:
+            for key, follow in follows.items():
+                follow.cursor = before.get(key, follow.cursor)
+            raise
 
     def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
         for thing in things:

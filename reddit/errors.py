@@ -8,13 +8,18 @@ from typing import Literal
 import praw.exceptions
 import prawcore
 
+from bot.subreddits import RecordingDeferred
+
 Verdict = Literal["transient", "subreddit", "credentials", "bug"]
 
 
 def classify(error: BaseException) -> Verdict:
     """transient: 5xx, 429, timeouts, connection errors (prawcore already retried twice; back off and
-    try again). subreddit: that subreddit cannot be read (private, banned, gone). credentials: Reddit
-    refused the app or the account (no retry can fix it)."""
+    try again), and a database that could not take the items (`RecordingDeferred`). subreddit: that
+    subreddit cannot be read (private, banned, gone). credentials: Reddit refused the app or the
+    account (no retry can fix it)."""
+    if isinstance(error, RecordingDeferred):
+        return "transient"
     if isinstance(error, prawcore.OAuthException):
         return "credentials"
     if isinstance(error, prawcore.ResponseException):

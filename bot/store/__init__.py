@@ -37,7 +37,15 @@ from bot.store.activations import (
     TakeoverSnapshot,
     WindowCheck,
 )
-from bot.store.base import PAGE_CACHE_KIB, Dialects, IntegrityError, Params, StoreBase, connect
+from bot.store.base import (
+    PAGE_CACHE_KIB,
+    Dialects,
+    IntegrityError,
+    Params,
+    StoreBase,
+    connect,
+    store_unavailable,
+)
 from bot.store.giveaways import (
     ClaimOutcome,
     Draw,
@@ -102,6 +110,7 @@ __all__ = [
     "WindowCheck",
     "discover_migrations",
     "is_postgres_url",
+    "store_unavailable",
     "write_codes",
     "write_giveaway_secret",
 ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -36,10 +37,42 @@ import aiosqlite
 from bot import allocator
 from bot.store.postgres import Dialects, PgConnection
 
-__all__ = ["PAGE_CACHE_KIB", "Dialects", "IntegrityError", "Params", "StoreBase", "connect"]
+__all__ = [
+    "PAGE_CACHE_KIB",
+    "Dialects",
+    "IntegrityError",
+    "Params",
+    "StoreBase",
+    "connect",
+    "store_unavailable",
+]
 
 #: What a refused write raises on either backend (PostgreSQL's is a subclass of it).
 IntegrityError = sqlite3.IntegrityError
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not take a query just now (SQLite locked or busy past
+    the busy timeout; PostgreSQL's connection lost, the server shutting down or out of connections,
+    a transaction rolled back by a deadlock or a serialization failure): worth trying again later,
+    unlike a refused or malformed query."""
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return "locked" in text or "busy" in text
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return False
+    e = asyncpg.exceptions
+    return isinstance(
+        error,
+        e.PostgresConnectionError
+        | e.InterfaceError
+        | e.InsufficientResourcesError
+        | e.OperatorInterventionError
+        | e.TransactionRollbackError,
+    )
 
 Params = Sequence[Any] | dict[str, Any]
 

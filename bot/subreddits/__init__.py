@@ -4,10 +4,17 @@ Platform-free: the praw adapter lives in the top-level `reddit` package."""
 
 from bot.subreddits.ids import REDDIT_BIT, account_fullname, is_reddit_id, ledger_id, topic_id
 from bot.subreddits.items import RedditItem, Stream, to_ledger
-from bot.subreddits.service import RedditDirectory, SubredditInfo, SubredditService, subreddit_name
+from bot.subreddits.service import (
+    RecordingDeferred,
+    RedditDirectory,
+    SubredditInfo,
+    SubredditService,
+    subreddit_name,
+)
 
 __all__ = [
     "REDDIT_BIT",
+    "RecordingDeferred",
     "RedditDirectory",
     "RedditItem",
     "Stream",

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from bot.errors import Forbidden, InvalidInput
 from bot.ingest import Ingest
-from bot.store import BoundSubreddit, Store
+from bot.store import BoundSubreddit, Store, store_unavailable
 from bot.subreddits.ids import SUBREDDIT, BadFullname, ledger_id, newer
 from bot.subreddits.items import MACHINERY, RedditItem, Stream, to_ledger
 from bot.text import clean
@@ -66,6 +66,11 @@ def subreddit_name(text: str) -> str:
     if not SUBREDDIT_NAME.fullmatch(name):
         raise InvalidInput("reddit.bad_subreddit", name=clean(text)[:40])
     return name
+
+
+class RecordingDeferred(Exception):
+    """A batch of streamed items could not be recorded now (the database is locked or unreachable);
+    reading the same items again later records them once."""
 
 
 class SubredditService:
@@ -196,7 +201,17 @@ class SubredditService:
         """Record one batch of streamed items; returns how many were handed to the ledger.
 
         The batch is written before the streams' cursors move past it, so a crash in between only
-        means the items are streamed again (and ignored by the natural key)."""
+        means the items are streamed again (and ignored by the natural key). Raises
+        `RecordingDeferred` when the database cannot take the batch now (locked past its busy
+        timeout, its connection lost): the caller reads the same items again later."""
+        try:
+            return await self._accept(items)
+        except Exception as error:
+            if store_unavailable(error):
+                raise RecordingDeferred(f"the database could not take the items: {error}") from error
+            raise
+
+    async def _accept(self, items: Iterable[RedditItem]) -> int:
         async with self._lock:
             cursors: dict[tuple[int, str], str] = {}
             handed = 0

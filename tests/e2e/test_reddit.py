@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -304,6 +305,44 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     assert 503 in statuses and 429 in statuses and 401 in statuses
     assert sb.count("POST", "/api/v1/access_token") >= 2  # signed in again after the token expired
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
+
+
+async def test_a_locked_database_defers_a_round_and_loses_nothing(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """The database refuses a round's write (SQLite locked past its busy timeout): the streams go
+    back to where they were and the next round records the same items, once; Reddit keeps running."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    adapter, store = h.app.reddit, h.app.store
+    real = store.set_reddit_cursors
+    refused = 0
+
+    async def locked_twice(*args: object, **kwargs: object) -> None:
+        nonlocal refused
+        if refused < 2:
+            refused += 1
+            raise sqlite3.OperationalError("database is locked")
+        await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "set_reddit_cursors", locked_twice)
+    p1 = sb.post(sub, "alice_r", "Anyone?")
+    c1 = sb.comment(p1, "bob_r", "here")
+    await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
+    await eventually(lambda: _cursors_at(store, c1.fullname), "the cursors past the items", timeout=15)
+    assert refused == 2 and adapter.state == "running" and adapter.errors >= 2
+    p2 = sb.post(sub, "carol_r", "Later")
+    await eventually(lambda: _count_is(h, 3), "a later item", timeout=15)
+    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+        [p1.fullname, c1.fullname, p2.fullname]
+    )
+
+
+async def _cursors_at(store: object, fullname: str) -> bool:
+    return fullname in (await store.reddit_cursors()).values()  # type: ignore[attr-defined]
 
 
 async def _count_is(h: Harness, n: int) -> bool:

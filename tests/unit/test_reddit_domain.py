@@ -3,6 +3,7 @@ and the Reddit settings."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.errors import InvalidInput
 from bot.links import Combined, InboxMessage, LinkService, code_hash, codes_in, combine_scores, new_code
 from bot.links.rules import reddit_username
 from bot.platform import Post
-from bot.store import Store
+from bot.store import Store, store_unavailable
 from bot.subreddits import (
     RedditItem,
     account_fullname,
@@ -98,6 +99,20 @@ def test_the_subreddits_machinery_is_no_member_and_answering_it_engages_nobody()
     # The same moderator's own, undistinguished comment is a member's: answering it engages them.
     rows = to_ledger(item(parent_author_name="modjane"), 42)
     assert rows is not None and rows.event.target_id == ledger_id("t2_bob22")
+
+
+def test_a_database_that_cannot_take_a_batch_now_is_told_from_a_refused_query():
+    import asyncpg
+
+    assert store_unavailable(sqlite3.OperationalError("database is locked"))
+    assert store_unavailable(sqlite3.OperationalError("database table is locked: events"))
+    assert store_unavailable(asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"))
+    assert store_unavailable(asyncpg.exceptions.DeadlockDetectedError("deadlock detected"))
+    assert store_unavailable(ConnectionResetError())
+    assert not store_unavailable(sqlite3.OperationalError("no such table: events"))
+    assert not store_unavailable(sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert not store_unavailable(asyncpg.exceptions.UniqueViolationError("duplicate key"))
+    assert not store_unavailable(ValueError("a bug"))
 
 
 def test_subreddit_and_user_names_are_read_in_their_usual_spellings():
