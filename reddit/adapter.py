@@ -53,6 +53,8 @@ T = TypeVar("T")
 BACKOFF_SECONDS: tuple[float, ...] = (2, 5, 15, 30, 60, 120)
 #: How long a subreddit that could not be read is left alone.
 SUBREDDIT_RETRY_SECONDS = 300.0
+#: How long a round's items may take to be recorded before the round is deferred (read again later).
+ACCEPT_SECONDS = 60.0
 AUTHOR_CACHE = 20_000
 INFO_CHUNK = 100
 #: Items per listing request (Reddit's maximum) and how far back a round pages: Reddit's listings
@@ -415,14 +417,20 @@ class RedditAdapter:
         before: dict[tuple[str, Stream], str | None],
     ) -> None:
         """Record the items. When the database cannot take them now (locked by a long write, the
-        connection lost), the streams go back to where they were, so the next round reads the same
-        items again (their fullnames make a second recording of any of them a no-op)."""
+        connection lost, or not within `ACCEPT_SECONDS`), the streams go back to where they were, so
+        the next round reads the same items again (their fullnames make a second recording of any of
+        them a no-op)."""
         try:
-            self._on_loop(self._accept(items))
-        except RecordingDeferred:
+            self._on_loop(self._accept(items), timeout=ACCEPT_SECONDS)
+        except (RecordingDeferred, concurrent.futures.TimeoutError) as error:
+            stopping = self._stop.is_set() or (self._loop is not None and self._loop.is_closed())
+            if isinstance(error, concurrent.futures.TimeoutError) and stopping:
+                raise
             for key, follow in follows.items():
                 follow.cursor = before.get(key, follow.cursor)
-            raise
+            if isinstance(error, RecordingDeferred):
+                raise
+            raise RecordingDeferred(f"the items were not recorded within {ACCEPT_SECONDS:g} s") from error
 
     def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
         for thing in things:

@@ -8,6 +8,7 @@ account linking works, is refused with a wrong code or from the wrong account, a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -17,6 +18,7 @@ import pytest
 
 from bot import i18n
 from bot.subreddits import ledger_id
+from reddit import adapter as reddit_adapter
 from reddit import platform as reddit_platform
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import EPHEMERAL
@@ -339,6 +341,38 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
         [p1.fullname, c1.fullname, p2.fullname]
     )
+
+
+async def test_a_round_the_database_takes_too_long_for_is_read_again(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """A write that hangs past the adapter's patience (a database stalled by a long write or an
+    unreachable server) defers the round like a refused one: nothing is lost, Reddit keeps running."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    adapter, store = h.app.reddit, h.app.store
+    monkeypatch.setattr(reddit_adapter, "ACCEPT_SECONDS", 0.5)
+    real = store.set_reddit_cursors
+    stalled = 0
+
+    async def stalls_once(*args: object, **kwargs: object) -> None:
+        nonlocal stalled
+        if stalled == 0:
+            stalled += 1
+            await asyncio.sleep(1.5)
+        await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "set_reddit_cursors", stalls_once)
+    p1 = sb.post(sub, "alice_r", "Anyone?")
+    await eventually(lambda: _cursors_at(store, p1.fullname), "the cursors past the item", timeout=15)
+    p2 = sb.post(sub, "carol_r", "Later")
+    await eventually(lambda: _count_is(h, 2), "a later item", timeout=15)
+    assert stalled == 1 and adapter.state == "running" and adapter.errors >= 1
+    recorded = sorted(r[0] for r in await h.rows("SELECT source_id FROM events"))
+    assert recorded == sorted([p1.fullname, p2.fullname])
 
 
 async def _cursors_at(store: object, fullname: str) -> bool:
