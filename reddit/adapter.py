@@ -63,6 +63,8 @@ PAGE = 100
 MAX_PAGES = 10
 
 State = Literal["idle", "running", "stopped", "refused"]
+#: What waiting on the event loop raises: the core did not answer in time, or the loop is going away.
+_LOOP_ERRORS = (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, RuntimeError)
 
 
 class Seen(NamedTuple):
@@ -285,19 +287,31 @@ class RedditAdapter:
         follows: dict[tuple[str, Stream], _Follow] = {}
         failures = 0
         while not self._stop.is_set():
-            if self._replan.is_set():
-                self._replan.clear()
-                follows = self._replanned(follows)
             try:
+                if self._replan.is_set():
+                    self._replan.clear()
+                    try:
+                        follows = self._replanned(follows)
+                    except Exception:
+                        self._replan.set()  # planned again next round
+                        raise
                 self._round(reddit, follows)
                 self._check_inbox(reddit)
                 failures = 0
                 self.rounds += 1
                 delay = float(self.settings.reddit_poll_seconds)
-            except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, RuntimeError):
+            except _LOOP_ERRORS as error:
                 if self._stop.is_set():
                     return
-                raise
+                closed = self._loop is None or self._loop.is_closed()
+                if not isinstance(error, concurrent.futures.TimeoutError) or closed:
+                    raise
+                # The core did not answer within its time (a stalled database): like any
+                # transient failure, back off and try again.
+                if not self._survive(error, failures):
+                    return
+                failures += 1
+                continue
             except Exception as error:
                 if not self._survive(error, failures):
                     return

@@ -8,6 +8,7 @@ from typing import Literal
 import praw.exceptions
 import prawcore
 
+from bot.store import store_unavailable
 from bot.subreddits import RecordingDeferred
 
 Verdict = Literal["transient", "subreddit", "credentials", "bug"]
@@ -15,10 +16,11 @@ Verdict = Literal["transient", "subreddit", "credentials", "bug"]
 
 def classify(error: BaseException) -> Verdict:
     """transient: 5xx, 429, timeouts, connection errors (prawcore already retried twice; back off and
-    try again), and a database that could not take the items (`RecordingDeferred`). subreddit: that
+    try again), and a database that could not take a query now (`RecordingDeferred`,
+    `bot.store.store_unavailable`: the round's items, the inbox's links, the plan). subreddit: that
     subreddit cannot be read (private, banned, gone). credentials: Reddit refused the app or the
     account (no retry can fix it)."""
-    if isinstance(error, RecordingDeferred):
+    if isinstance(error, RecordingDeferred) or store_unavailable(error):
         return "transient"
     if isinstance(error, prawcore.OAuthException):
         return "credentials"

@@ -343,6 +343,37 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     )
 
 
+async def test_a_locked_database_when_a_stream_starts_is_tried_again(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """Where a newly followed stream starts is stored before it is read; a database that refuses
+    that write is tried again next round, not the end of the Reddit side."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    adapter, store = h.app.reddit, h.app.store
+    real = store.set_reddit_cursors
+    refused = 0
+
+    async def locked_twice(*args: object, **kwargs: object) -> None:
+        nonlocal refused
+        if refused < 2:
+            refused += 1
+            raise sqlite3.OperationalError("database is locked")
+        await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "set_reddit_cursors", locked_twice)
+    await bind(h, "r/VeganCooking")
+    await eventually(lambda: _anchored(store), "both streams anchored", timeout=15)
+    sb.post(sub, "alice_r", "First!")
+    await eventually(lambda: _count_is(h, 1), "the item", timeout=15)
+    assert refused == 2 and adapter.state == "running" and adapter.errors >= 1
+
+
+async def _anchored(store: object) -> bool:
+    return len(await store.reddit_cursors()) == 2  # type: ignore[attr-defined]
+
+
 async def test_a_round_the_database_takes_too_long_for_is_read_again(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
