@@ -72,9 +72,9 @@ async def test_python_m_bot_run_records_and_shuts_down_cleanly(tmp_path: Path):
 
 @pytest.mark.timeout(240)
 async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
-    # 120 members: this two-day community listed two to nine members at each of 36 start times
-    # measured (three hours, every five minutes); with 80, a quarter of the start minutes listed
-    # one, too few for the brand side.
+    # 120 members: this two-day community listed two to nine members at each of 84 start times
+    # measured (every hour at two minutes, and three hours every five minutes), and the demo passed;
+    # with 80, a quarter of the start minutes listed one, too few for the brand side.
     assert await run_demo(members=120, days=2, seed=3) == 0
     out = capsys.readouterr().out
     assert "OK: recorded counts equal what was sent" in out
