@@ -303,8 +303,7 @@ class RedditAdapter:
             except _LOOP_ERRORS as error:
                 if self._stop.is_set():
                     return
-                closed = self._loop is None or self._loop.is_closed()
-                if not isinstance(error, concurrent.futures.TimeoutError) or closed:
+                if not isinstance(error, concurrent.futures.TimeoutError) or self._going_away():
                     raise
                 # The core did not answer within its time (a stalled database): like any
                 # transient failure, back off and try again.
@@ -391,9 +390,9 @@ class RedditAdapter:
         )
         return fresh[::-1]
 
-    def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> list[RedditItem]:
+    def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> None:
         """Read every stream once and hand the items to the core in the order they were posted, per
-        stream; returns them."""
+        stream."""
         items: list[Any] = []
         now = time.monotonic()
         before = {key: follow.cursor for key, follow in follows.items()}
@@ -422,7 +421,6 @@ class RedditAdapter:
             self._hand_over(converted, follows, before)
         if first_error is not None:
             raise first_error
-        return converted
 
     def _hand_over(
         self,
@@ -436,15 +434,26 @@ class RedditAdapter:
         them a no-op)."""
         try:
             self._on_loop(self._accept(items), timeout=ACCEPT_SECONDS)
-        except (RecordingDeferred, concurrent.futures.TimeoutError) as error:
-            stopping = self._stop.is_set() or (self._loop is not None and self._loop.is_closed())
-            if isinstance(error, concurrent.futures.TimeoutError) and stopping:
+        except RecordingDeferred:
+            self._rewind(follows, before)
+            raise
+        except concurrent.futures.TimeoutError as error:
+            if self._going_away():
                 raise
-            for key, follow in follows.items():
-                follow.cursor = before.get(key, follow.cursor)
-            if isinstance(error, RecordingDeferred):
-                raise
+            self._rewind(follows, before)
             raise RecordingDeferred(f"the items were not recorded within {ACCEPT_SECONDS:g} s") from error
+
+    @staticmethod
+    def _rewind(
+        follows: dict[tuple[str, Stream], _Follow], before: dict[tuple[str, Stream], str | None]
+    ) -> None:
+        """The streams back where they were before the round."""
+        for key, follow in follows.items():
+            follow.cursor = before.get(key, follow.cursor)
+
+    def _going_away(self) -> bool:
+        """The bot is stopping, or its event loop is gone."""
+        return self._stop.is_set() or self._loop is None or self._loop.is_closed()
 
     def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
         for thing in things:

@@ -265,12 +265,12 @@ def _circle(actor: np.ndarray, target: np.ndarray, w: np.ndarray, total: np.ndar
     return np.asarray((given @ given).multiply(mask).sum(axis=1)).ravel()
 
 
-def _beyond_usual(share: np.ndarray, engaging: np.ndarray) -> np.ndarray:
+def _beyond_usual(share: np.ndarray, engaging: np.ndarray, usual_max: float = 1.0 - 1e-9) -> np.ndarray:
     """Per member: how far `share` (a share of their engagement) exceeds the community's usual one
     (its median `engaging` member's), as a share of the rest, from a quarter of it (0) to three
-    quarters (1)."""
+    quarters (1); nothing where the usual share is `usual_max` or more."""
     usual = float(np.median(share[engaging])) if engaging.any() else 0.0
-    if usual >= 1.0 - 1e-9:
+    if usual >= usual_max:
         return np.zeros(len(share))
     beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
     return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
@@ -459,14 +459,8 @@ def single_day_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams
     `min_peers_listed` distinct members), as a share of the rest, on the insular-group test's scale
     (a quarter of it: 0, three quarters: 1). Members without such engagement (`share` 0: only
     reactions) have no busiest day and do not set the usual share. Where the usual member received
-    half of their engagement or more on one day (a community a few days old), or nobody is engaged
-    that way, nothing is taken."""
-    candidates = (in_deg >= params.min_peers_listed) & (share > 0)
-    usual = float(np.median(share[candidates])) if candidates.any() else 1.0
-    if usual >= 0.5:
-        return np.zeros(len(share))
-    beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
-    return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    half of their engagement or more on one day (a community a few days old), nothing is taken."""
+    return _beyond_usual(share, (in_deg >= params.min_peers_listed) & (share > 0), usual_max=0.5)
 
 
 def member_dependents(

@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -309,6 +310,22 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
 
 
+def lock_cursor_writes(monkeypatch: pytest.MonkeyPatch, store: Any, *, times: int) -> list[int]:
+    """Make the store's stream-cursor writes fail as a locked SQLite database does, `times` times;
+    returns the count of refusals so far (one item)."""
+    real = store.set_reddit_cursors
+    refused = [0]
+
+    async def locked(*args: object, **kwargs: object) -> None:
+        if refused[0] < times:
+            refused[0] += 1
+            raise sqlite3.OperationalError("database is locked")
+        await real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "set_reddit_cursors", locked)
+    return refused
+
+
 async def test_a_locked_database_defers_a_round_and_loses_nothing(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
@@ -320,22 +337,12 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     await bind(h, "r/VeganCooking")
     await rounds(h)
     adapter, store = h.app.reddit, h.app.store
-    real = store.set_reddit_cursors
-    refused = 0
-
-    async def locked_twice(*args: object, **kwargs: object) -> None:
-        nonlocal refused
-        if refused < 2:
-            refused += 1
-            raise sqlite3.OperationalError("database is locked")
-        await real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store, "set_reddit_cursors", locked_twice)
+    refused = lock_cursor_writes(monkeypatch, store, times=2)
     p1 = sb.post(sub, "alice_r", "Anyone?")
     c1 = sb.comment(p1, "bob_r", "here")
     await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
     await eventually(lambda: _cursors_at(store, c1.fullname), "the cursors past the items", timeout=15)
-    assert refused == 2 and adapter.state == "running" and adapter.errors >= 2
+    assert refused == [2] and adapter.state == "running" and adapter.errors >= 2
     p2 = sb.post(sub, "carol_r", "Later")
     await eventually(lambda: _count_is(h, 3), "a later item", timeout=15)
     assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
@@ -352,22 +359,12 @@ async def test_a_locked_database_when_a_stream_starts_is_tried_again(
     sub = vegan(sb)
     h = await start_with_reddit(launcher, sb)
     adapter, store = h.app.reddit, h.app.store
-    real = store.set_reddit_cursors
-    refused = 0
-
-    async def locked_twice(*args: object, **kwargs: object) -> None:
-        nonlocal refused
-        if refused < 2:
-            refused += 1
-            raise sqlite3.OperationalError("database is locked")
-        await real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store, "set_reddit_cursors", locked_twice)
+    refused = lock_cursor_writes(monkeypatch, store, times=2)
     await bind(h, "r/VeganCooking")
     await eventually(lambda: _anchored(store), "both streams anchored", timeout=15)
     sb.post(sub, "alice_r", "First!")
     await eventually(lambda: _count_is(h, 1), "the item", timeout=15)
-    assert refused == 2 and adapter.state == "running" and adapter.errors >= 1
+    assert refused == [2] and adapter.state == "running" and adapter.errors >= 1
 
 
 async def _anchored(store: object) -> bool:
