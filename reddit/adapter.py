@@ -7,9 +7,13 @@ request per hundred), hands the batch to the event loop with `run_coroutine_thre
 poll interval. It also reads the bot's unread private messages for account-link codes.
 
 Each stream keeps a cursor, the newest fullname written to the ledger, stored in `reddit_cursors`. A
-round reads the listing newest first and pages back (`after=`) until it reaches the cursor, so no item
-is lost while Reddit's listing still holds it (about the newest 1000), however many arrived since the
-last round, even when the cursor itself was deleted or removed. praw's own streams are not used: they
+round reads the listing newest first and pages back (`after=`) until a page reaches the cursor, so no
+item is lost while Reddit's listing still holds it (about the newest 1000), however many arrived since
+the last round, even when the cursor itself was deleted or removed. A listing is not strictly in id
+order: a post a moderator approves out of the spam filter moves to the front of `/new` with its old
+id, and comments can appear amid older ones. So a page is read to its end, and the stream also
+remembers the fullnames it has read (`SEEN_PER_STREAM`): an item at or before the cursor that it has
+not read before is new to the listing and recorded too. praw's own streams are not used: they
 page forward from a `before` anchor that they drop after every response with nothing new (and have
 none on an empty subreddit), and then see only the newest page. A subreddit seen for the first time
 starts from its newest item (new ones only; from the listing's origin when it has none yet).
@@ -42,7 +46,7 @@ from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
-from bot.subreddits.ids import ACCOUNT, BadFullname, ledger_id, newer
+from bot.subreddits.ids import ACCOUNT, BadFullname, id_value, ledger_id, newer, split
 from reddit.client import build_reddit
 from reddit.errors import classify, describe
 
@@ -61,6 +65,8 @@ INFO_CHUNK = 100
 #: hold about the newest 1000 items, so paging further finds nothing more.
 PAGE = 100
 MAX_PAGES = 10
+#: Fullnames each stream remembers having read (several rounds of full pages).
+SEEN_PER_STREAM = 2_000
 
 State = Literal["idle", "running", "stopped", "refused"]
 #: What waiting on the event loop raises: the core did not answer in time, or the loop is going away.
@@ -74,9 +80,22 @@ class Seen(NamedTuple):
     flair: str | None  # a submission's link flair
     author_name: str | None
     distinguished: bool  # by a moderator or an admin
+    removed: bool  # removed (by a moderator, Reddit or the spam filter) or deleted
 
 
-UNSEEN = Seen(None, None, None, False)
+UNSEEN = Seen(None, None, None, False, False)
+
+
+def field_of(thing: Any, name: str) -> Any:
+    """A field of an item as Reddit sent it, None when absent. (`getattr` on a praw submission
+    missing a field fetches the submission again, one request per item.)"""
+    return vars(thing).get(name)
+
+
+def removed(thing: Any) -> bool:
+    """Whether the item was removed or deleted. Its author shows as "[deleted]" to most accounts, but
+    a moderator of the subreddit (as the bot usually is) still sees it, with who removed it."""
+    return any(field_of(thing, name) for name in ("removed", "spam", "banned_by", "removed_by_category"))
 
 
 class RedditUnavailable(MicrovoiceError):
@@ -94,6 +113,19 @@ class _Follow:
     stream: Stream
     cursor: str | None
     resting_until: float = 0.0
+    #: The fullnames read in earlier rounds, oldest first; `warm` once a read was recorded since the
+    #: thread started (before that, an old item not remembered may have been recorded before a restart).
+    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    warm: bool = False
+
+    def read(self, names: list[str]) -> None:
+        """Remember the fullnames of a recorded read."""
+        for name in names:
+            self.seen[name] = None
+            self.seen.move_to_end(name)
+        while len(self.seen) > SEEN_PER_STREAM:
+            self.seen.popitem(last=False)
+        self.warm = True
 
 
 @dataclass
@@ -363,62 +395,84 @@ class RedditAdapter:
         self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
         follow.cursor = newest.fullname
 
-    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> list[Any]:
-        """The items newer than the stream's cursor, oldest first.
+    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> tuple[list[Any], list[str]]:
+        """The items new since the stream's last read, oldest first, and every fullname read.
 
         The listing is read newest first, a page at a time, each page after the oldest item of the
-        one before, until an item at or before the cursor (ids grow with time, so a deleted cursor
-        is passed too), the end of the listing or the listing's depth."""
+        one before, to the end of the first page that reaches the cursor (ids grow with time, so a
+        deleted cursor is passed too), the end of the listing or the listing's depth. New are the
+        items newer than the cursor and, once the stream has been read since the thread started, the
+        older ones it has not read before (approved out of the spam filter, or late in the listing)."""
         assert follow.cursor is not None
         listing = self._listing(reddit, follow)
         fresh: list[Any] = []
+        names: list[str] = []
         after: str | None = None
         for _ in range(MAX_PAGES):
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
+            reached = False
             for item in page:
-                if not newer(item.fullname, follow.cursor):
-                    return fresh[::-1]
-                fresh.append(item)
-            if not page:
-                return fresh[::-1]
+                name = item.fullname
+                names.append(name)
+                old = not newer(name, follow.cursor)
+                reached |= old
+                if not old or (follow.warm and name not in follow.seen):
+                    fresh.append(item)
+            if reached or not page:
+                break
             after = page[-1].fullname
-        log.warning(
-            "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
-            follow.name,
-            PAGE * MAX_PAGES,
-            follow.stream,
-        )
-        return fresh[::-1]
+        else:
+            log.warning(
+                "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
+                follow.name,
+                PAGE * MAX_PAGES,
+                follow.stream,
+            )
+        fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
+        return fresh, names
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> None:
         """Read every stream once and hand the items to the core in the order they were posted, per
-        stream."""
+        stream. The streams move on only once the items are recorded: a round that fails anywhere
+        (a listing, a look-up, the database) leaves them where they were, so the next one reads the
+        same again."""
         items: list[Any] = []
         now = time.monotonic()
         before = {key: follow.cursor for key, follow in follows.items()}
+        read: dict[tuple[str, Stream], list[str]] = {}
         first_error: BaseException | None = None
-        for follow in follows.values():
+        for key, follow in follows.items():
             if follow.resting_until > now:
                 continue
             try:
                 if follow.cursor is None:
                     self._start(reddit, follow)
                     continue
-                fresh = self._fresh(reddit, follow)
+                fresh, read[key] = self._fresh(reddit, follow)
             except Exception as error:
-                # The cursor moves only with what was read: the next round reads the same again.
                 if classify(error) == "subreddit":
                     log.warning("cannot read r/%s (%s); trying again later", follow.name, describe(error))
                     follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
                 elif first_error is None:
                     first_error = error
                 continue
-            if fresh:
-                items.extend(fresh)
-                follow.cursor = fresh[-1].fullname
-        converted = self._items(reddit, items) if items else []
+            items.extend(fresh)
+            newest = max(
+                (t.fullname for t in fresh if newer(t.fullname, follow.cursor)),
+                default=None,
+                key=lambda name: id_value(split(name)[1]),
+            )
+            if newest is not None:
+                follow.cursor = newest
+        try:
+            converted = self._items(reddit, items) if items else []
+        except Exception:
+            self._rewind(follows, before)
+            raise
         if converted:
             self._hand_over(converted, follows, before)
+        for key, names in read.items():
+            follows[key].read(names)
         if first_error is not None:
             raise first_error
 
@@ -469,14 +523,14 @@ class RedditAdapter:
         for i in range(0, len(wanted), INFO_CHUNK):
             for found in reddit.info(fullnames=wanted[i : i + INFO_CHUNK]):
                 self._remember(found)
-        self._learn_created(reddit, {getattr(t, "author_fullname", None) for t in things} - {None})
+        self._learn_created(reddit, {field_of(t, "author_fullname") for t in things} - {None})
         out = []
         for t in things:
             author = t.author
             parent = link = None
             if isinstance(t, praw.models.Comment):
                 parent, link = t.parent_id, t.link_id
-            flair = self._authors.get(link, UNSEEN).flair if link else getattr(t, "link_flair_text", None)
+            flair = self._authors.get(link, UNSEEN).flair if link else field_of(t, "link_flair_text")
             seen = self._authors.get(parent, UNSEEN) if parent else UNSEEN
             out.append(
                 RedditItem(
@@ -484,15 +538,17 @@ class RedditAdapter:
                     subreddit_fullname=t.subreddit_id,
                     subreddit_name=str(t.subreddit),
                     author_name=str(author) if author is not None else None,
-                    author_fullname=getattr(t, "author_fullname", None),
+                    author_fullname=field_of(t, "author_fullname"),
                     created_utc=float(t.created_utc),
                     parent_fullname=parent,
                     parent_author_fullname=seen.author_fullname,
                     link_flair=flair,
-                    author_created_utc=self._created.get(getattr(t, "author_fullname", None) or ""),
-                    distinguished=bool(getattr(t, "distinguished", None)),
+                    author_created_utc=self._created.get(field_of(t, "author_fullname") or ""),
+                    distinguished=bool(field_of(t, "distinguished")),
                     parent_author_name=seen.author_name,
                     parent_distinguished=seen.distinguished,
+                    removed=removed(t),
+                    parent_removed=seen.removed,
                 )
             )
         return out
@@ -519,12 +575,13 @@ class RedditAdapter:
 
     def _remember(self, thing: Any) -> None:
         name = thing.fullname
-        author = getattr(thing, "author", None)
+        author = field_of(thing, "author")
         self._authors[name] = Seen(
-            getattr(thing, "author_fullname", None),
-            getattr(thing, "link_flair_text", None),
+            field_of(thing, "author_fullname"),
+            field_of(thing, "link_flair_text"),
             str(author) if author is not None else None,
-            bool(getattr(thing, "distinguished", None)),
+            bool(field_of(thing, "distinguished")),
+            removed(thing),
         )
         self._authors.move_to_end(name)
         if len(self._authors) > AUTHOR_CACHE:

@@ -4,8 +4,10 @@ The adapter reads these fields from praw's objects (in its own thread) and nothi
 decides what is recorded: community = the Microvoice community the subreddit is bound to, channel =
 the post's link flair inside the subreddit (a subreddit is a category, its flairs are its topics),
 actor = the author, target = the author of the parent (the post for a top-level comment, the comment
-replied to otherwise). Deleted and removed authors are skipped; votes are not visible per user on
-Reddit, so only what the API shows (comments and posts) is recorded. Natural keys are fullnames.
+replied to otherwise). Deleted and removed items are skipped, and a comment answering one engages
+nobody (a moderator sees a removed item's author, but what was removed is no one's standing). Votes
+are not visible per user on Reddit, so only what the API shows (comments and posts) is recorded.
+Natural keys are fullnames.
 
 The subreddit's machinery is not a member: what AutoModerator or the bot's own account writes, and
 what a moderator or an admin writes distinguished (the subreddit speaking officially: rules, removal
@@ -51,6 +53,8 @@ class RedditItem:
     distinguished: bool = False  # a moderator or an admin distinguished it: the subreddit speaking
     parent_author_name: str | None = None
     parent_distinguished: bool = False
+    removed: bool = False  # removed (by a moderator, Reddit or the spam filter) or deleted
+    parent_removed: bool = False
 
     @property
     def stream(self) -> Stream:
@@ -84,10 +88,10 @@ def subreddit_channel(item_subreddit_fullname: str) -> int:
 def to_ledger(
     item: RedditItem, community_id: int, machinery: Collection[str] = MACHINERY
 ) -> LedgerRows | None:
-    """The rows for one streamed item, or None when it is not recorded (deleted or removed author,
-    or official: see the module's docstring; `machinery` are the lower-case names of the accounts
+    """The rows for one streamed item, or None when it is not recorded (deleted or removed, or
+    official: see the module's docstring; `machinery` are the lower-case names of the accounts
     that are the subreddit's machinery)."""
-    if item.deleted or item.official(machinery):
+    if item.deleted or item.removed or item.official(machinery):
         return None
     try:
         actor = ledger_id(item.author_fullname or "", ACCOUNT)
@@ -95,7 +99,7 @@ def to_ledger(
     except BadFullname:
         return None
     target: int | None = None
-    if item.parent_author_fullname and not item.answers_official(machinery):
+    if item.parent_author_fullname and not item.parent_removed and not item.answers_official(machinery):
         try:
             target = ledger_id(item.parent_author_fullname, ACCOUNT)
         except BadFullname:

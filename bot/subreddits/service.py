@@ -228,7 +228,12 @@ class SubredditService:
                     cursors[key] = item.fullname
             if cursors:
                 await self.ingest.flush()
-                await self.store.set_reddit_cursors(cursors, self.clock())
+                # A cursor only moves forward: a batch may hold nothing but an old item that is new to
+                # the listing (a post approved out of the spam filter keeps its id).
+                known = await self.store.reddit_cursors()
+                forward = {key: name for key, name in cursors.items() if newer(name, known.get(key))}
+                if forward:
+                    await self.store.set_reddit_cursors(forward, self.clock())
             return handed
 
     def _machinery(self) -> frozenset[str]:

@@ -172,9 +172,17 @@ class RedditSandbox:
         return (account.name, account.fullname) if account else (DELETED, None)
 
     def post(
-        self, sub: Subreddit, author: str, title: str, body: str = "", *, flair: str | None = None
+        self,
+        sub: Subreddit,
+        author: str,
+        title: str,
+        body: str = "",
+        *,
+        flair: str | None = None,
+        filtered: bool = False,
     ) -> Thing:
-        """A member's submission (self post), as if made on reddit.com."""
+        """A member's submission (self post), as if made on reddit.com; `filtered`: held back by the
+        spam filter until a moderator approves it."""
         name, fullname = self._author(author)
         template = next((f for f in sub.flairs if f.text == flair), None)
         thing = Thing(
@@ -188,12 +196,15 @@ class RedditSandbox:
             title=title,
             flair_text=flair,
             flair_template_id=template.id if template else None,
+            filtered=filtered,
         )
-        self.state.things[thing.fullname] = thing
-        return thing
+        return self._add(thing)
 
-    def comment(self, parent: Thing, author: str, body: str = "", *, score: int = 1) -> Thing:
-        """A member's comment replying to a submission or to another comment."""
+    def comment(
+        self, parent: Thing, author: str, body: str = "", *, score: int = 1, filtered: bool = False
+    ) -> Thing:
+        """A member's comment replying to a submission or to another comment; `filtered`: held back
+        by the spam filter until a moderator approves it."""
         name, fullname = self._author(author)
         link_id = parent.fullname if parent.kind == "t3" else parent.link_id
         thing = Thing(
@@ -207,17 +218,28 @@ class RedditSandbox:
             parent_id=parent.fullname,
             link_id=link_id,
             score=score,
+            filtered=filtered,
         )
+        return self._add(thing)
+
+    def _add(self, thing: Thing) -> Thing:
         self.state.things[thing.fullname] = thing
+        self.state.enter_listing(thing)
         return thing
 
     def delete_account_of(self, thing: Thing) -> None:
         """The author deleted their account: the item stays with author "[deleted]"."""
         thing.author, thing.author_fullname = DELETED, None
 
-    def remove(self, thing: Thing) -> None:
-        """A moderator removed the item."""
-        thing.removed = True
+    def remove(self, thing: Thing, by: str = "modjane") -> None:
+        """A moderator (`by`) removed the item."""
+        thing.removed, thing.removed_by = True, by
+
+    def approve(self, thing: Thing) -> None:
+        """A moderator approved the item: out of the spam filter (or back from removal), it enters
+        its listing now, at the front, with its old id."""
+        thing.removed, thing.removed_by, thing.filtered = False, None, False
+        self.state.enter_listing(thing)
 
     def send_message(self, sender: str, to: str, subject: str, body: str) -> Message:
         account = self.state.account(sender)
@@ -343,7 +365,7 @@ class RedditSandbox:
                 if sub is None:
                     return 404, {"message": "Not Found", "error": 404}
                 return 200, self._listing(
-                    self.state.listing_of(sub, "t1" if parts[2] == "comments" else "t3"), query
+                    self.state.listing_of(sub, "t1" if parts[2] == "comments" else "t3"), query, me
                 )
             if len(parts) == 3 and parts[0] == "r" and parts[2] == "about":
                 return self._subreddit_about(parts[1])
@@ -363,10 +385,10 @@ class RedditSandbox:
                 return self._user_data(query)
             if path == "/api/info":
                 wanted = [n for n in query.get("id", "").split(",") if n]
-                found = [thing_json(self.state.things[n]) for n in wanted if n in self.state.things]
+                found = [thing_json(self.state.things[n], me) for n in wanted if n in self.state.things]
                 return 200, listing(found, after=None, before=None)
             if len(parts) >= 2 and parts[0] == "comments":
-                return self._submission(parts[1], query)
+                return self._submission(parts[1], query, me)
             if path in ("/message/unread", "/message/inbox"):
                 mine = [
                     m
@@ -416,7 +438,7 @@ class RedditSandbox:
             return 404, {"message": "Not Found", "error": 404}
         return 200, found
 
-    def _listing(self, items: list[Thing], query: dict[str, str]) -> dict[str, Any]:
+    def _listing(self, items: list[Thing], query: dict[str, str], me: str) -> dict[str, Any]:
         limit = max(1, min(int(query.get("limit", "25") or 25), 100))
         names = [t.fullname for t in items]
         before, after = query.get("before") or None, query.get("after") or None
@@ -428,7 +450,7 @@ class RedditSandbox:
             page = items[max(0, end - limit) : end]
             newer_left = end - limit > 0
             return listing(
-                [thing_json(t) for t in page],
+                [thing_json(t, me) for t in page],
                 after=page[-1].fullname if page else None,
                 before=page[0].fullname if page and newer_left else None,
             )
@@ -440,7 +462,7 @@ class RedditSandbox:
         page = items[start : start + limit]
         more = start + limit < len(items)
         return listing(
-            [thing_json(t) for t in page],
+            [thing_json(t, me) for t in page],
             after=page[-1].fullname if page and more else None,
             before=page[0].fullname if page and paged else None,
         )
@@ -484,7 +506,7 @@ class RedditSandbox:
             )
         return 200, {"kind": "UserList", "data": {"children": children}}
 
-    def _submission(self, id36: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _submission(self, id36: str, query: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(f"t3_{id36}")
         if thing is None:
             return 404, {"message": "Not Found", "error": 404}
@@ -494,20 +516,20 @@ class RedditSandbox:
         elif query.get("sort") == "new":
             comments.sort(key=lambda t: -t.created_utc)
         return 200, [
-            listing([thing_json(thing)], after=None, before=None),
-            listing([self._with_replies(t) for t in comments], after=None, before=None),
+            listing([thing_json(thing, me)], after=None, before=None),
+            listing([self._with_replies(t, me) for t in comments], after=None, before=None),
         ]
 
-    def _with_replies(self, comment: Thing) -> dict[str, Any]:
+    def _with_replies(self, comment: Thing, me: str) -> dict[str, Any]:
         """A comment with its replies nested, as Reddit returns a submission's comment tree."""
-        data = thing_json(comment)
+        data = thing_json(comment, me)
         children = sorted(
             (t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == comment.fullname),
             key=lambda t: (-t.score, t.created_utc),
         )
         if children:
             data["data"]["replies"] = listing(
-                [self._with_replies(t) for t in children], after=None, before=None
+                [self._with_replies(t, me) for t in children], after=None, before=None
             )
         return data
 
@@ -548,7 +570,7 @@ class RedditSandbox:
             return self._errors(["THREAD_LOCKED", "Comments are locked.", "parent"])
         thing = self.comment(parent, me, form.get("text", ""))
         thing.by_bot = True
-        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
 
     def _distinguish(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(form.get("id", ""))
@@ -557,7 +579,7 @@ class RedditSandbox:
         thing.distinguished = "moderator" if form.get("how", "yes") == "yes" else None
         if thing.kind == "t1" and form.get("sticky") == "True":
             thing.stickied = True
-        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
 
     def _sticky(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(form.get("id", ""))
@@ -592,7 +614,7 @@ class RedditSandbox:
             return 403, {"message": "Forbidden", "error": 403}
         thing.body = form.get("text", "")
         thing.edits += 1
-        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing)]}}}
+        return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
 
     def _compose(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         to = form.get("to", "")

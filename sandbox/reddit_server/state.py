@@ -1,7 +1,9 @@
 """What the Reddit sandbox holds: accounts, subreddits, posts and comments, private messages, tokens.
 
-Ids are base-36 and increase with time, one sequence per kind (as on Reddit), so listings sort newest
-first by id and `before`/`after` paging works the way praw's streams expect.
+Ids are base-36 and increase with time, one sequence per kind (as on Reddit). Listings are newest
+first by when an item entered them, which is its id's order except for an item the spam filter held
+back: it enters the listing when a moderator approves it, at the front, with its old id (as Reddit
+moves an approved post to the front of `/new`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ class Thing:
     locked: bool = False  # submissions: only moderators may comment
     distinguished: str | None = None
     removed: bool = False
+    removed_by: str | None = None  # the moderator who removed it
+    filtered: bool = False  # held back by the spam filter: in no listing until approved
+    listed: int = 0  # when it entered its listing (a sequence; listings are newest first by it)
     by_bot: bool = False  # made through the API by the app's own account
     edits: int = 0  # how many times its author edited it
 
@@ -129,6 +134,12 @@ class RedditState:
     things: dict[str, Thing] = field(default_factory=dict)  # by fullname
     messages: dict[str, Message] = field(default_factory=dict)  # by fullname
     tokens: dict[str, Token] = field(default_factory=dict)
+    listed: int = 0  # the last listing sequence number given out
+
+    def enter_listing(self, thing: Thing) -> None:
+        """The item enters its listing now (at the front)."""
+        self.listed += 1
+        thing.listed = self.listed
 
     def account(self, name: str) -> Account | None:
         return self.accounts.get(name.lower())
@@ -137,18 +148,26 @@ class RedditState:
         return self.subreddits.get(name.lower())
 
     def listing_of(self, sub: Subreddit, kind: str) -> list[Thing]:
-        """A subreddit's comments or submissions, newest first (ids increase with time)."""
-        items = [t for t in self.things.values() if t.kind == kind and t.subreddit is sub]
-        return sorted(items, key=lambda t: (len(t.id), t.id), reverse=True)
+        """A subreddit's comments or submissions, newest first by when they entered the listing."""
+        items = [t for t in self.things.values() if t.kind == kind and t.subreddit is sub and not t.filtered]
+        return sorted(items, key=lambda t: t.listed, reverse=True)
 
 
 def now() -> float:
     return time.time()
 
 
-def thing_json(t: Thing) -> dict[str, Any]:
-    """A t1 or t3 object as Reddit's API returns it (the fields praw reads, and a few more)."""
-    author = DELETED if t.removed else t.author
+def moderates(sub: Subreddit, viewer: str | None) -> bool:
+    return viewer is not None and viewer.lower() in (m.lower() for m in sub.moderators)
+
+
+def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
+    """A t1 or t3 object as Reddit's API returns it to `viewer` (the fields praw reads, and a few
+    more). A removed item shows its author and text to the subreddit's moderators only, with who
+    removed it (`banned_by`, `removed`); everyone else sees "[deleted]" and "[removed]"."""
+    moderator = moderates(t.subreddit, viewer)
+    hidden = t.removed and not moderator
+    author = DELETED if hidden else t.author
     data: dict[str, Any] = {
         "id": t.id,
         "name": t.fullname,
@@ -166,12 +185,16 @@ def thing_json(t: Thing) -> dict[str, Any]:
         "archived": False,
         "locked": t.locked,
         "edited": False,
+        "banned_by": (t.removed_by or True) if t.removed and moderator else None,
+        "removed_by_category": "moderator" if t.removed else None,
     }
+    if moderator:
+        data.update(removed=t.removed, spam=False, approved=not t.removed and not t.filtered)
     if author != DELETED and t.author_fullname:
         data["author_fullname"] = t.author_fullname
     if t.kind == "t1":
         data.update(
-            body="[removed]" if t.removed else t.body,
+            body="[removed]" if hidden else t.body,
             parent_id=t.parent_id,
             link_id=t.link_id,
             replies="",
@@ -181,7 +204,7 @@ def thing_json(t: Thing) -> dict[str, Any]:
     else:
         data.update(
             title=t.title,
-            selftext="[removed]" if t.removed else t.body,
+            selftext="[removed]" if hidden else t.body,
             is_self=True,
             link_flair_text=t.flair_text,
             link_flair_template_id=t.flair_template_id,

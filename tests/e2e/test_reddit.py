@@ -72,7 +72,8 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     gone = sb.comment(p1, "gone_r", "bye")
     sb.delete_account_of(gone)
     removed = sb.comment(p1, "carol_r", "spam")
-    sb.remove(removed)
+    sb.remove(removed)  # the bot moderates: it still sees the author, with who removed it
+    on_removed = sb.comment(removed, "alice_r", "answering what was removed")
     own = sb.comment(p1, "MicrovoiceBot", "the bot's own comment is not engagement")
     await rounds(h)
 
@@ -87,9 +88,10 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
             ("comment", c1.fullname, acct["bob_r"], acct["alice_r"], recipes, h.world.guild),
             ("comment", c2.fullname, acct["alice_r"], acct["bob_r"], recipes, h.world.guild),
             ("comment", c3.fullname, acct["bob_r"], acct["carol_r"], question, h.world.guild),
+            ("comment", on_removed.fullname, acct["alice_r"], None, recipes, h.world.guild),
         ]
     )
-    assert own.fullname not in {r[1] for r in rows} and gone.fullname not in {r[1] for r in rows}
+    assert not {own.fullname, gone.fullname, removed.fullname} & {r[1] for r in rows}
     # A subreddit is a category; each link flair is a topic channel inside it.
     channels = dict(await h.rows("SELECT channel_id, name FROM channels WHERE platform = 'reddit'"))
     assert channels[recipes] == "r/VeganCooking · Recipes"
@@ -284,6 +286,50 @@ async def test_more_than_a_page_between_two_polls_is_all_recorded_once(
     assert set(sources) == set(expected)
     cursors = dict(await h.rows("SELECT stream, fullname FROM reddit_cursors"))
     assert cursors == {"comments": second[-1].fullname, "submissions": posts[-1].fullname}
+
+
+async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit's listings are not in id order: a post a moderator approves out of the spam filter
+    enters `/new` at the front with its old id. Every post behind it is still read, and so is it."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    held = sb.post(sub, "carol_r", "Caught by the spam filter", filtered=True)
+    first = sb.post(sub, "alice_r", "Read before the approval")
+    await rounds(h)
+    # In one round: posts, then the approval (the held post now before them), then more posts.
+    behind = [sb.post(sub, "bob_r", f"behind {i}") for i in range(5)]
+    sb.approve(held)
+    ahead = [sb.post(sub, "alice_r", f"ahead {i}") for i in range(2)]
+    listed = [t.fullname for t in sb.state.listing_of(sub, "t3")]
+    assert listed[:8] == [t.fullname for t in (*ahead[::-1], held, *behind[::-1])]
+    await rounds(h, 2)
+
+    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    assert sorted(sources) == sorted(t.fullname for t in (first, *behind, held, *ahead))
+    # The cursor stays at the newest post, not at the approved one's old id.
+    assert await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'") == ahead[-1].fullname
+
+
+async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSandbox, launcher: Launcher):
+    """The parents' authors are looked up after the listings are read; when that fails beyond
+    prawcore's retries, the streams stay where they were and the next round records the items."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    old = sb.post(sub, "carol_r", "Posted before the subreddit was bound")
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    sb.fail("/api/info", status=503, times=3)  # more than prawcore's own two retries
+    late = sb.comment(old, "bob_r", "Late answer")  # its parent was never streamed
+    await eventually(lambda: _count_is(h, 1), "the comment", timeout=15)
+    assert sb.count("GET", "/api/info") >= 4 and h.app.reddit.errors >= 1
+    rows = await h.rows("SELECT source_id, target_id FROM events")
+    assert rows == [(late.fullname, ledger_id(sb.state.account("carol_r").fullname))]
 
 
 async def test_5xx_429_timeouts_and_an_expired_token_are_survived(

@@ -80,6 +80,11 @@ def test_deleted_or_removed_authors_are_skipped_and_posts_have_no_target():
     assert post is not None and post.event.kind == "submission" and post.event.target_id is None
     orphan = to_ledger(item(parent_author_fullname=None), 42)  # parent's author deleted
     assert orphan is not None and orphan.event.target_id is None
+    # Removed items keep their author for a moderator: still not recorded, and answering one
+    # engages nobody.
+    assert to_ledger(item(removed=True), 42) is None
+    answer = to_ledger(item(parent_removed=True), 42)
+    assert answer is not None and answer.event.target_id is None
 
 
 def test_the_subreddits_machinery_is_no_member_and_answering_it_engages_nobody():
