@@ -276,11 +276,12 @@ class RedditPlatform:
         def replies(reddit: praw.Reddit) -> tuple[str, str, str] | None:
             if target_name.startswith(f"{SUBMISSION}_"):
                 submission = reddit.submission(target_name[3:])
-                submission.comments.replace_more(limit=0)
+                submission.comments.replace_more(limit=None)
                 candidates = list(submission.comments)
             else:
                 comment = reddit.comment(target_name[3:])
                 comment.refresh()
+                comment.replies.replace_more(limit=None)
                 candidates = list(comment.replies)
             for made in candidates:
                 if str(made.author or "").lower() == me and str(made.body) == body:
@@ -369,7 +370,7 @@ class RedditPlatform:
         def read(reddit: praw.Reddit) -> list[Any]:
             submission = reddit.submission(name[3:])
             submission.comment_sort = "top"
-            submission.comments.replace_more(limit=0)
+            submission.comments.replace_more(limit=None)
             return list(submission.comments)
 
         replies: list[Reply] = []

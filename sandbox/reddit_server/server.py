@@ -14,7 +14,11 @@ headers `x-ratelimit-remaining`, `x-ratelimit-used` and `x-ratelimit-reset`; an 
 token gets 401 with `www-authenticate: Bearer realm="reddit", error="invalid_token"`; a wrong password
 gets `{"error": "invalid_grant"}` (status 200, as Reddit does) and a wrong client secret 401.
 Moderators' actions need the account to moderate the subreddit (distinguish, sticky, lock), and a
-locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED` otherwise).
+locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED` otherwise). A removed
+item keeps its author for the subreddit's moderators (marked `removed`, `banned_by`) and shows
+"[deleted]" to everyone else; an item held by the spam filter is in no listing until approved, and
+then enters it at the front with its old id. A thread's comment tree holds at most `tree_limit`
+comments, the rest behind a `more` stub that `/api/morechildren` reads.
 
 Faults are injected per path: `fail("/comments", status=503)`, `rate_limit("/new")` (429 with the
 budget exhausted), `stall("/comments", seconds)` (a response slower than the client's timeout) and
@@ -98,12 +102,16 @@ class RedditSandbox:
         ratelimit_window: int = 600,
         ratelimit_budget: int = 1000,
         token_lifetime: int = 3600,
+        tree_limit: int = 500,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.state = RedditState()
         self.window = RateWindow(ratelimit_window, ratelimit_budget)
         self.token_lifetime = token_lifetime
+        #: Comments a submission's tree holds at most; the rest of its top-level comments are left
+        #: to a `more` stub, read with `/api/morechildren` (Reddit sends at most about 500).
+        self.tree_limit = tree_limit
         self.faults: list[Fault] = []
         self.calls: list[Call] = []
         self.user_agents: set[str] = set()
@@ -408,6 +416,7 @@ class RedditSandbox:
                 "/api/compose": self._compose,
                 "/api/editusertext": self._edit,
                 "/api/read_message": self._read_message,
+                "/api/morechildren": self._more_children,
             }.get(path)
             if handler is not None:
                 return handler(form, me)
@@ -507,31 +516,80 @@ class RedditSandbox:
         return 200, {"kind": "UserList", "data": {"children": children}}
 
     def _submission(self, id36: str, query: dict[str, str], me: str) -> tuple[int, Any]:
+        """A submission and its comment tree, as Reddit returns it: up to `tree_limit` comments (and
+        the `limit` asked for), the rest of the top-level comments left to one `more` stub."""
         thing = self.state.things.get(f"t3_{id36}")
         if thing is None:
             return 404, {"message": "Not Found", "error": 404}
-        comments = [t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == thing.fullname]
-        if query.get("sort", "confidence") in ("top", "confidence", "best"):
-            comments.sort(key=lambda t: (-t.score, t.created_utc))
-        elif query.get("sort") == "new":
-            comments.sort(key=lambda t: -t.created_utc)
+        comments = self._children(thing, query.get("sort", "confidence"))
+        budget = [max(1, min(int(query.get("limit") or self.tree_limit), self.tree_limit))]
+        tree: list[dict[str, Any]] = []
+        for i, comment in enumerate(comments):
+            if budget[0] <= 0:
+                tree.append(self._more(thing, comments[i:]))
+                break
+            tree.append(self._with_replies(comment, me, budget))
         return 200, [
             listing([thing_json(thing, me)], after=None, before=None),
-            listing([self._with_replies(t, me) for t in comments], after=None, before=None),
+            listing(tree, after=None, before=None),
         ]
 
-    def _with_replies(self, comment: Thing, me: str) -> dict[str, Any]:
-        """A comment with its replies nested, as Reddit returns a submission's comment tree."""
+    def _children(self, parent: Thing, sort: str = "confidence") -> list[Thing]:
+        things = self.state.things.values()
+        children = [t for t in things if t.kind == "t1" and t.parent_id == parent.fullname]
+        if sort == "new":
+            children.sort(key=lambda t: -t.created_utc)
+        else:
+            children.sort(key=lambda t: (-t.score, t.created_utc))
+        return children
+
+    def _with_replies(self, comment: Thing, me: str, budget: list[int] | None = None) -> dict[str, Any]:
+        """A comment with its replies nested, as Reddit returns a submission's comment tree (each
+        comment taking one from `budget`)."""
+        if budget is not None:
+            budget[0] -= 1
         data = thing_json(comment, me)
-        children = sorted(
-            (t for t in self.state.things.values() if t.kind == "t1" and t.parent_id == comment.fullname),
-            key=lambda t: (-t.score, t.created_utc),
-        )
+        children = self._children(comment)
         if children:
             data["data"]["replies"] = listing(
-                [self._with_replies(t, me) for t in children], after=None, before=None
+                [self._with_replies(t, me, budget) for t in children], after=None, before=None
             )
         return data
+
+    @staticmethod
+    def _more(parent: Thing, rest: list[Thing]) -> dict[str, Any]:
+        """A `more` stub for the comments `rest` under `parent` (Reddit's "load more comments")."""
+        return {
+            "kind": "more",
+            "data": {
+                "count": len(rest),
+                "name": rest[0].fullname,
+                "id": rest[0].id,
+                "parent_id": parent.fullname,
+                "depth": 0,
+                "children": [t.id for t in rest],
+            },
+        }
+
+    def _more_children(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        """`/api/morechildren`: the comments a `more` stub names, flat, each followed by its replies
+        (parents before children, each naming its `parent_id`); at most 100 of those asked, the rest
+        in a new stub."""
+        post = self.state.things.get(form.get("link_id", ""))
+        wanted = [self.state.things.get(f"t1_{i}") for i in form.get("children", "").split(",") if i]
+        found = [t for t in wanted if t is not None and post is not None and t.link_id == post.fullname]
+        things: list[dict[str, Any]] = []
+
+        def flat(comment: Thing) -> None:
+            things.append(thing_json(comment, me))
+            for child in self._children(comment):
+                flat(child)
+
+        for comment in found[:100]:
+            flat(comment)
+        if len(found) > 100 and post is not None:
+            things.append(self._more(post, found[100:]))
+        return 200, {"json": {"errors": [], "data": {"things": things}}}
 
     # -- writes -----------------------------------------------------------------------------------
 

@@ -312,7 +312,8 @@ async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
     sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
     assert sorted(sources) == sorted(t.fullname for t in (first, *behind, held, *ahead))
     # The cursor stays at the newest post, not at the approved one's old id.
-    assert await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'") == ahead[-1].fullname
+    cursor = await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'")
+    assert cursor == ahead[-1].fullname
 
 
 async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSandbox, launcher: Launcher):
