@@ -4,7 +4,8 @@ praw is synchronous, so it never runs on the event loop. One thread (`microvoice
 every bound subreddit: each round it reads, for each subreddit, what is new in its comment and post
 listings, looks up the parents' authors and the posts' link flair it has not seen (`/api/info`, one
 request per hundred), hands the batch to the event loop with `run_coroutine_threadsafe`, and waits the
-poll interval. It also reads the bot's unread private messages for account-link codes.
+poll interval. It also reads the bot's unread private messages for account-link codes (and marks
+every unread item read, comment replies too).
 
 Each stream keeps a cursor, the newest fullname written to the ledger, stored in `reddit_cursors`. A
 round reads the listing newest first and pages back (`after=`) until a page reaches the cursor, so no
@@ -606,15 +607,21 @@ class RedditAdapter:
     def _check_inbox(self, reddit: praw.Reddit) -> None:
         if self.links is None or not self.reads_inbox:
             return
-        unread = [m for m in reddit.inbox.unread(limit=100) if isinstance(m, praw.models.Message)]
+        # Every unread item, comment replies too (to the bot's comments, or to a post made before
+        # posts stopped asking for replies): left unread they would pile up, and link codes behind a
+        # hundred of them would never be read.
+        unread = list(reddit.inbox.unread(limit=None))
+        messages = [m for m in unread if isinstance(m, praw.models.Message)]
+        if messages:
+            self._read_codes(messages)
         if unread:
-            self._read_codes(reddit, unread)
+            reddit.inbox.mark_read(unread)
         # Links made this round, or before a restart that came before their confirmations.
         for reply in self._on_loop(self.links.confirmations_due()):
             self._confirm(reddit, reply)
             self._on_loop(self.links.confirmed(reply))
 
-    def _read_codes(self, reddit: praw.Reddit, unread: list[Any]) -> None:
+    def _read_codes(self, unread: list[Any]) -> None:
         assert self.links is not None
         messages = [
             InboxMessage(
@@ -627,7 +634,6 @@ class RedditAdapter:
             for m in unread
         ]
         self._on_loop(self.links.check_inbox(messages))
-        reddit.inbox.mark_read(unread)
 
     def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> None:
         """Tell a just-linked account so by private message (the link is made whatever happens here)."""

@@ -190,7 +190,10 @@ class RedditPlatform:
 
         def submit(reddit: praw.Reddit) -> tuple[str, str, bool]:
             sub = reddit.subreddit(bound.name)
-            made = sub.submit(title=title, selftext=body, flair_id=bound.sponsored_flair_id or None)
+            # Replies are read from the thread, not the inbox (a giveaway's entries would flood it).
+            made = sub.submit(
+                title=title, selftext=body, flair_id=bound.sponsored_flair_id or None, send_replies=False
+            )
             moderates = any(str(m).lower() == me.lower() for m in sub.moderator(redditor=me))
             if moderates:
                 made.mod.distinguish(how="yes")

@@ -43,6 +43,7 @@ from sandbox.reddit_server.state import (
     Account,
     FlairTemplate,
     Message,
+    Notice,
     RedditState,
     Subreddit,
     Thing,
@@ -50,6 +51,7 @@ from sandbox.reddit_server.state import (
     account_json,
     listing,
     message_json,
+    notice_json,
     now,
     thing_json,
 )
@@ -228,6 +230,8 @@ class RedditSandbox:
             score=score,
             filtered=filtered,
         )
+        if parent.send_replies and parent.author_fullname and parent.author != name:
+            self.state.notices[thing.fullname] = Notice(thing, parent.author)
         return self._add(thing)
 
     def _add(self, thing: Thing) -> Thing:
@@ -397,14 +401,8 @@ class RedditSandbox:
                 return 200, listing(found, after=None, before=None)
             if len(parts) >= 2 and parts[0] == "comments":
                 return self._submission(parts[1], query, me)
-            if path in ("/message/unread", "/message/inbox"):
-                mine = [
-                    m
-                    for m in self.state.messages.values()
-                    if m.dest.lower() == me.lower() and (m.new or path == "/message/inbox")
-                ]
-                mine.sort(key=lambda m: (len(m.id), m.id), reverse=True)
-                return 200, listing([message_json(m) for m in mine], after=None, before=None)
+            if path in ("/message/unread", "/message/inbox", "/message/messages"):
+                return 200, self._inbox(path, query, me)
         if method == "POST":
             handler = {
                 "/api/submit": self._submit,
@@ -475,6 +473,29 @@ class RedditSandbox:
             after=page[-1].fullname if page and more else None,
             before=page[0].fullname if page and paged else None,
         )
+
+    def _inbox(self, path: str, query: dict[str, str], me: str) -> dict[str, Any]:
+        """The account's inbox, newest first, paged with `after` like any listing: private messages
+        and comment replies (`/message/unread`: the unread ones; `/message/messages`: messages only)."""
+        mine: list[tuple[float, str, dict[str, Any]]] = [
+            (m.created_utc, m.fullname, message_json(m))
+            for m in self.state.messages.values()
+            if m.dest.lower() == me.lower() and (m.new or path != "/message/unread")
+        ]
+        if path != "/message/messages":
+            mine += [
+                (n.comment.created_utc, name, notice_json(n, self.state.things.get(n.comment.parent_id)))
+                for name, n in self.state.notices.items()
+                if n.dest.lower() == me.lower() and (n.new or path != "/message/unread")
+            ]
+        mine.sort(key=lambda e: (e[0], len(e[1]), e[1]), reverse=True)
+        limit = max(1, min(int(query.get("limit", "25") or 25), 100))
+        names = [name for _, name, _ in mine]
+        after = query.get("after") or None
+        start = names.index(after) + 1 if after in names else 0
+        page = mine[start : start + limit]
+        more = start + limit < len(mine)
+        return listing([e[2] for e in page], after=page[-1][1] if page and more else None, before=None)
 
     def _subreddit_about(self, name: str) -> tuple[int, Any]:
         sub = self.state.subreddit(name)
@@ -610,6 +631,7 @@ class RedditSandbox:
             return self._errors(["NO_LINKS", "this sandbox accepts self posts only", "kind"])
         thing = self.post(sub, me, form["title"], form.get("text", ""))
         thing.by_bot = True
+        thing.send_replies = form.get("sendreplies", "True").lower() == "true"
         flair_id = form.get("flair_id")
         if flair_id:
             template = next((f for f in sub.flairs if f.id == flair_id), None)
@@ -689,7 +711,7 @@ class RedditSandbox:
 
     def _read_message(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         for name in form.get("id", "").split(","):
-            message = self.state.messages.get(name)
-            if message is not None and message.dest.lower() == me.lower():
-                message.new = False
+            item = self.state.messages.get(name) or self.state.notices.get(name)
+            if item is not None and item.dest.lower() == me.lower():
+                item.new = False
         return 200, {}

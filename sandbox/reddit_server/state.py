@@ -98,6 +98,7 @@ class Thing:
     listed: int = 0  # when it entered its listing (a sequence; listings are newest first by it)
     by_bot: bool = False  # made through the API by the app's own account
     edits: int = 0  # how many times its author edited it
+    send_replies: bool = True  # replies to it land in its author's inbox
 
     @property
     def fullname(self) -> str:
@@ -121,6 +122,15 @@ class Message:
 
 
 @dataclass
+class Notice:
+    """A comment reply in the inbox of the author of what it answers ("post reply", "comment reply")."""
+
+    comment: Thing
+    dest: str
+    new: bool = True
+
+
+@dataclass
 class Token:
     account: str
     expires_at: float
@@ -133,6 +143,7 @@ class RedditState:
     subreddits: dict[str, Subreddit] = field(default_factory=dict)  # by lower-case name
     things: dict[str, Thing] = field(default_factory=dict)  # by fullname
     messages: dict[str, Message] = field(default_factory=dict)  # by fullname
+    notices: dict[str, Notice] = field(default_factory=dict)  # by the comment's fullname
     tokens: dict[str, Token] = field(default_factory=dict)
     listed: int = 0  # the last listing sequence number given out
 
@@ -252,6 +263,19 @@ def message_json(m: Message) -> dict[str, Any]:
             "context": "",
         },
     }
+
+
+def notice_json(n: Notice, parent: Thing | None) -> dict[str, Any]:
+    """A comment reply as the inbox lists it: the comment (kind t1) with the inbox's fields."""
+    data = thing_json(n.comment)["data"]
+    data.update(
+        dest=n.dest,
+        new=n.new,
+        was_comment=True,
+        subject="post reply" if parent is not None and parent.kind == "t3" else "comment reply",
+        context=data.get("permalink", ""),
+    )
+    return {"kind": "t1", "data": data}
 
 
 def listing(children: list[dict[str, Any]], *, after: str | None, before: str | None) -> dict[str, Any]:

@@ -562,6 +562,32 @@ async def test_linking_with_a_code_refuses_the_wrong_code_or_sender_and_can_be_u
     assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
 
 
+async def test_a_link_code_behind_a_crowd_of_comment_replies_is_read(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Comment replies to the bot land in its inbox too: all are marked read, and a link code sent
+    behind more than a page of them is still found."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    post = sb.post(sub, "alice_r", "Thread")
+    mine = sb.comment(post, sb.app_account.name, "the bot's comment")
+    started = await h.slash(
+        "link", h.world.alice, {"username": "u/alice_r"}, subcommand="reddit", permissions=BASIC
+    )
+    code = CODE.search(reply_text(await started.response()))
+    assert code
+    sb.send_message("alice_r", sb.app_account.name, "link", code.group(0))
+    for i in range(130):
+        sb.comment(mine, ("bob_r", "carol_r")[i % 2], f"reply {i}")
+    app = sb.app_account.name
+    assert len([n for n in sb.state.notices.values() if n.new and n.dest == app]) == 130
+    await rounds(h)
+    assert await h.scalar("SELECT reddit_name FROM reddit_links") == "alice_r"
+    assert not [n for n in sb.state.notices.values() if n.new and n.dest == app]  # none to pile up
+    assert not [m for m in sb.state.messages.values() if m.new and m.dest == app]
+
+
 async def test_export_and_erasure_cover_the_linked_reddit_account(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):

@@ -202,6 +202,7 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     )
     assert commitment in post.body and "top-level comment" in post.body
     assert not post.stickied and post.distinguished is None
+    assert not post.send_replies  # entries are read from the thread; they do not flood the inbox
     told = sb.messages_to("/r/VeganCooking")
     assert len(told) == 1 and "sticky" in told[0].body
 
