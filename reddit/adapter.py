@@ -2,10 +2,10 @@
 
 praw is synchronous, so it never runs on the event loop. One thread (`microvoice-reddit`) serves
 every bound subreddit: each round it reads, for each subreddit, what is new in its comment and post
-listings, looks up the parents' authors and the posts' link flair it has not seen (`/api/info`, one
-request per hundred), hands the batch to the event loop with `run_coroutine_threadsafe`, and waits the
-poll interval. It also reads the bot's unread private messages for account-link codes (and marks
-every unread item read, comment replies too).
+listings, looks up the parents' authors and the posts' link flair it has not seen, or not for
+`FLAIR_SECONDS` (`/api/info`, one request per hundred), hands the batch to the event loop with
+`run_coroutine_threadsafe`, and waits the poll interval. It also reads the bot's unread private
+messages for account-link codes (and marks every unread item read, comment replies too).
 
 Each stream keeps a cursor, the newest fullname written to the ledger, stored in `reddit_cursors`. A
 round reads the listing newest first and pages back (`after=`) until a page reaches the cursor, so no
@@ -61,6 +61,9 @@ SUBREDDIT_RETRY_SECONDS = 300.0
 #: How long a round's items may take to be recorded before the round is deferred (read again later).
 ACCEPT_SECONDS = 60.0
 AUTHOR_CACHE = 20_000
+#: How long a post's link flair, as read, is used for the comments on it: a flair is often set after
+#: posting (by a moderator, AutoModerator or the author), so a post still commented on is read again.
+FLAIR_SECONDS = 600.0
 INFO_CHUNK = 100
 #: Items per listing request (Reddit's maximum) and how far back a round pages: Reddit's listings
 #: hold about the newest 1000 items, so paging further finds nothing more.
@@ -82,6 +85,7 @@ class Seen(NamedTuple):
     author_name: str | None
     distinguished: bool  # by a moderator or an admin
     removed: bool  # removed (by a moderator, Reddit or the spam filter) or deleted
+    at: float = 0.0  # when it was read (time.monotonic())
 
 
 UNSEEN = Seen(None, None, None, False, False)
@@ -513,12 +517,13 @@ class RedditAdapter:
     def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
         for thing in things:
             self._remember(thing)
+        stale = time.monotonic() - FLAIR_SECONDS
         missing = {
             name
             for t in things
             if isinstance(t, praw.models.Comment)
             for name in (t.parent_id, t.link_id)
-            if name not in self._authors
+            if name not in self._authors or (name == t.link_id and self._authors[name].at < stale)
         }
         wanted = sorted(missing)
         for i in range(0, len(wanted), INFO_CHUNK):
@@ -583,6 +588,7 @@ class RedditAdapter:
             str(author) if author is not None else None,
             bool(field_of(thing, "distinguished")),
             removed(thing),
+            time.monotonic(),
         )
         self._authors.move_to_end(name)
         if len(self._authors) > AUTHOR_CACHE:

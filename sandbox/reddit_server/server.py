@@ -247,6 +247,11 @@ class RedditSandbox:
         """A moderator (`by`) removed the item."""
         thing.removed, thing.removed_by = True, by
 
+    def set_flair(self, post: Thing, text: str) -> None:
+        """A moderator (or the author) sets the post's link flair after it was posted."""
+        template = next((f for f in post.subreddit.flairs if f.text == text), None)
+        post.flair_text, post.flair_template_id = text, template.id if template else None
+
     def approve(self, thing: Thing) -> None:
         """A moderator approved the item: out of the spam filter (or back from removal), it enters
         its listing now, at the front, with its old id."""

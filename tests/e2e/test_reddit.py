@@ -19,6 +19,7 @@ import pytest
 
 from bot import i18n
 from bot.subreddits import ledger_id
+from bot.subreddits.ids import topic_id
 from reddit import adapter as reddit_adapter
 from reddit import platform as reddit_platform
 from sandbox.reddit_server import RedditSandbox
@@ -314,6 +315,28 @@ async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
     # The cursor stays at the newest post, not at the approved one's old id.
     cursor = await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'")
     assert cursor == ahead[-1].fullname
+
+
+async def test_a_flair_set_after_posting_is_the_topic_of_later_comments(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """A post is often flaired after it was posted (by a moderator or AutoModerator): the comments on
+    it after that are in the flair's topic, once the post's flair as read is `FLAIR_SECONDS` old."""
+    monkeypatch.setattr(reddit_adapter, "FLAIR_SECONDS", 0.0)
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    post = sb.post(sub, "alice_r", "Unflaired at first")
+    before = sb.comment(post, "bob_r", "Answered before the flair")
+    await rounds(h)
+    sb.set_flair(post, "Recipes")
+    after = sb.comment(post, "carol_r", "Answered after it")
+    await rounds(h)
+    topic = dict(await h.rows("SELECT source_id, channel_id FROM events"))
+    general, recipes = topic_id(sub.fullname, None), topic_id(sub.fullname, "Recipes")
+    assert [topic[t.fullname] for t in (post, before, after)] == [general, general, recipes]
 
 
 async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSandbox, launcher: Launcher):
