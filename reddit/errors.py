@@ -19,7 +19,9 @@ def classify(error: BaseException) -> Verdict:
     try again), and a database that could not take a query now (`RecordingDeferred`,
     `bot.store.store_unavailable`: the round's items, the inbox's links, the plan). subreddit: that
     subreddit cannot be read (private, banned, gone). credentials: Reddit refused the app or the
-    account (no retry can fix it)."""
+    account (no retry can fix it): the token endpoint refused them, or the token lacks a scope. A
+    token an API call refuses is transient: prawcore has already signed in again once, and the
+    credentials were taken then (were they not, the token endpoint would have said so)."""
     if isinstance(error, RecordingDeferred) or store_unavailable(error):
         return "transient"
     if isinstance(error, prawcore.OAuthException):
@@ -29,8 +31,10 @@ def classify(error: BaseException) -> Verdict:
         url = str(getattr(error.response, "url", ""))
         if status == 401 and "access_token" in url:
             return "credentials"  # the token endpoint refused the app's id or secret
-        if isinstance(error, prawcore.InvalidToken | prawcore.InsufficientScope):
+        if isinstance(error, prawcore.InsufficientScope):
             return "credentials"
+        if isinstance(error, prawcore.InvalidToken):
+            return "transient"
         if (
             isinstance(error, prawcore.ServerError | prawcore.TooManyRequests)
             or status >= 500

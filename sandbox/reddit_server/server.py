@@ -328,6 +328,8 @@ class RedditSandbox:
             if fault.rate_limited:
                 headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-used": str(self.window.budget)})
             status, payload = fault.status, {"message": "Injected", "error": fault.status}
+            if status == 401:  # as Reddit answers a token it does not take
+                headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
         elif path == "/api/v1/access_token":
             status, payload = self._token(request, form)
         else:

@@ -380,6 +380,25 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
 
 
+async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """prawcore signs in again after a 401 itself; a 401 that outlasts that (Reddit's side, not the
+    credentials: the token endpoint accepted them) backs off like a 5xx instead of switching Reddit
+    off until a restart."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    sb.fail("/r/VeganCooking/comments", status=401, times=4)
+    p1 = sb.post(sub, "alice_r", "Still here?")
+    c1 = sb.comment(p1, "bob_r", "yes")
+    await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
+    assert h.app.reddit.state == "running" and h.app.reddit.errors >= 1
+    assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
+
+
 def lock_cursor_writes(monkeypatch: pytest.MonkeyPatch, store: Any, *, times: int) -> list[int]:
     """Make the store's stream-cursor writes fail as a locked SQLite database does, `times` times;
     returns the count of refusals so far (one item)."""
