@@ -20,7 +20,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
-from bot.discord_adapter.render import names_shown, shown, stamp
+from bot.discord_adapter.render import fit_lines, names_shown, shown, stamp
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
 from bot.trust import render_why
 
@@ -177,12 +177,13 @@ class PartnersPageButton(
     async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
         assert interaction.guild_id is not None
+        await interaction.response.defer()  # a page may look up its members one by one
         standing = await member_standing(interaction)
         brand = await app.brands.by_id(interaction.guild_id, self.brand_id, standing)
         embed, view = await partners_page(
             app, interaction.guild, interaction.guild_id, brand, self.scope, self.page
         )
-        await interaction.response.edit_message(embed=embed, view=view)
+        await interaction.edit_original_response(embed=embed, view=view)
 
 
 class Brands(commands.Cog):
@@ -253,6 +254,7 @@ class Brands(commands.Cog):
 
     async def _transition(self, interaction: discord.Interaction, brand_text: str, action: str) -> None:
         assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # one role call per contact
         brand = await resolve_brand(self.app, interaction.guild_id, brand_text)
         change = await self.app.brands.transition(interaction.guild_id, brand, action, by=interaction.user.id)
         key = f"brand.done_{action}" if change.changed else "brand.changed_meanwhile"
@@ -264,7 +266,7 @@ class Brands(commands.Cog):
             text += "\n" + await self.app.say(
                 interaction, "brand.role_failed", count=failed, role=f"<@&{brand.role_id}>"
             )
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True)
 
     @brand.command(
         name="approve", description="Approve a brand: its contacts become brand managers (moderators)"
@@ -320,7 +322,7 @@ class Brands(commands.Cog):
         lang = await self.app.lang(interaction.guild_id)
         brands = await self.app.brands.visible(interaction.guild_id, await member_standing(interaction))
         embed = discord.Embed(title=i18n.t(lang, "brand.list_title"))
-        embed.description = "\n".join(
+        lines = [
             i18n.t(
                 lang,
                 "brand.list_line",
@@ -329,7 +331,10 @@ class Brands(commands.Cog):
                 status=i18n.t(lang, f"brand.status_{b.status}"),
                 contacts=", ".join(f"<@{c}>" for c in b.contacts),
             )
-            for b in brands[:40]
+            for b in brands
+        ]
+        embed.description = fit_lines(
+            lines, lambda count: i18n.t(lang, "brand.list_more", count=count)
         ) or i18n.t(lang, "brand.list_empty")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

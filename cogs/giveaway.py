@@ -151,6 +151,8 @@ async def create_giveaway(
     ping_role: discord.Role | None = None,
 ) -> None:
     app = app_of(interaction)
+    # Reading a code file from Discord's CDN may take longer than the 3 s an interaction waits.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     proposal = Proposal(brand, channel.id, starts, ends, prize, connection.value if connection else "gifted")
     terms = GiveawayTerms(
         rules=rules,
@@ -201,9 +203,10 @@ async def attach_codes(
     interaction: discord.Interaction, activation_id: int, file: discord.Attachment
 ) -> None:
     app = app_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)  # the file, and a live post's update
     count = await app.giveaways.attach_codes(await actor_of(interaction), activation_id, reader(file))
     text = await app.say(interaction, "codes.attached", count=count, id=activation_id)
-    await interaction.response.send_message(text, ephemeral=True)
+    await interaction.followup.send(text, ephemeral=True)
 
 
 @app_commands.command(
@@ -214,6 +217,7 @@ async def attach_codes(
 @require_role("activation redemptions")
 async def redemptions(interaction: discord.Interaction, activation_id: int, file: discord.Attachment) -> None:
     app = app_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)  # the file is read from the CDN
     report = await app.giveaways.redemptions(await actor_of(interaction), activation_id, reader(file))
     text = await app.say(
         interaction,
@@ -230,7 +234,7 @@ async def redemptions(interaction: discord.Interaction, activation_id: int, file
     if report.unknown:
         listed = ", ".join(f"`{c}`" for c in report.unknown[:20])
         text += "\n" + await app.say(interaction, "codes.redemptions_unknown", codes=listed)
-    await interaction.response.send_message(text[:2000], ephemeral=True)
+    await interaction.followup.send(text[:2000], ephemeral=True)
 
 
 add_commands(create_group, create_giveaway)

@@ -133,4 +133,7 @@ async def created_reply(interaction: discord.Interaction, activation: Activation
         start=discord.utils.format_dt(activation.starts_at, "f"),
         end=discord.utils.format_dt(activation.ends_at, "f"),
     )
-    await interaction.response.send_message(text, ephemeral=True)
+    if interaction.response.is_done():  # deferred: the command had slow work to do first
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)

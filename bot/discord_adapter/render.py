@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import discord
@@ -16,6 +16,27 @@ from bot.text import clean
 
 #: How much of a refused option value the error reply repeats.
 SHOWN_VALUE_MAX = 50
+
+
+#: What Discord takes at most in an embed's description.
+EMBED_DESCRIPTION_MAX = 4096
+
+
+def fit_lines(lines: list[str], more: Callable[[int], str], limit: int = EMBED_DESCRIPTION_MAX) -> str:
+    """Whole lines, as many as fit in `limit` characters with `more(count)` (the lines left out) after
+    them when some are: a cut never splits a line, a mention or a name."""
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    for k, line in enumerate(lines):
+        tail = more(len(lines) - k)
+        if used + len(line) + 1 + len(tail) > limit:
+            return "\n".join([*kept, tail])
+        kept.append(line)
+        used += len(line) + 1
+    return "\n".join(kept)
 
 
 def stamp(at: str | None) -> str:

@@ -41,6 +41,12 @@ class SandboxCore:
         """
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.strict_client = strict_client
+        #: Seconds within which an interaction must get its first response (Discord: 3); later, the
+        #: callback gets 404 "Unknown interaction" (10062). None: not enforced (the default, so a slow
+        #: test machine fails no test on timing alone).
+        self.interaction_deadline: float | None = None
+        #: Seconds the CDN takes to serve an uploaded attachment (a slow download).
+        self.cdn_delay = 0.0
         self.privileged_intents = privileged_intents
         self.state = SandboxState()
         self.rest = RestLog()

@@ -4,6 +4,7 @@ clicks, select menus and modal submits, plus the handle tests await on."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ class InteractionState:
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    created: float = field(default_factory=time.monotonic)  # when it was dispatched
 
 
 class Interaction:
@@ -84,6 +86,19 @@ class Interaction:
 
         return await self._sandbox.wait_until(
             check, timeout, f"{count} followup(s) to interaction {self.id}"
+        )
+
+    async def edited(self, timeout: float = 5) -> RecordedCall:  # noqa: ASYNC109
+        """Wait for the bot's first edit of the original response (PATCH .../messages/@original), as
+        after a deferred update (callback type 6)."""
+        path = f"/webhooks/{self._sandbox.application_id}/{self.token}/messages/@original"
+        return await self._sandbox.wait_until(
+            lambda: next(
+                (c for c in self._sandbox.rest.calls if c.method == "PATCH" and c.path == path and c.status),
+                None,
+            ),
+            timeout,
+            f"an edit of interaction {self.id}'s response",
         )
 
     @property

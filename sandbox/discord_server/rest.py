@@ -322,6 +322,7 @@ class RestRouting(SandboxCore):
         tail = request.match_info["tail"]
         stored = self.state.cdn.get(tail)
         if stored is not None:
+            await asyncio.sleep(self.cdn_delay)
             data, content_type = stored
             return web.Response(body=data, headers={"Content-Type": content_type})
         if tail.split("/", 1)[0] in (

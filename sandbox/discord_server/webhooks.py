@@ -4,6 +4,7 @@ routes (which Discord serves as webhook messages)."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -341,6 +342,10 @@ class WebhookRoutes(SandboxCore):
         state = self.state.interactions.get(req.id("interaction_id"))
         if state is None or state.token != req.params["interaction_token"]:
             raise not_found_error(10062, "interaction")
+        deadline = self.interaction_deadline
+        lapsed = deadline is not None and time.monotonic() - state.created > deadline
+        if lapsed and state.response_type is None:
+            raise not_found_error(10062, "interaction")  # the token lapsed unanswered
         if state.response_type is not None:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         body = req.obj()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import i18n
+from bot.partners import ContactFacts
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 from tests.e2e.test_partners import join
 
@@ -19,6 +20,21 @@ async def brand_cmd(
     if call.json["type"] == 5:
         return (await interaction.wait_followup()).json
     return call.json["data"]
+
+
+async def test_a_long_brand_list_fits_discords_embed_and_says_how_many_more(harness: Harness):
+    w = harness.world
+    for k in range(45):  # names up to the 100 characters a brand name may have
+        name = f"Brand {k:02d} " + "Oat milk and seitan cooperative of the northern valleys " * 2
+        await harness.app.brands.register(
+            w.guild, name[:100], [ContactFacts(w.bob, False, True)], [], by=w.owner
+        )
+    listed = (await brand_cmd(harness, "list", w.owner))["embeds"][0]["description"]
+    lines = listed.splitlines()
+    assert len(listed) <= 4096 and lines[0].startswith("#1 ")
+    shown = len(lines) - 1
+    assert 0 < shown < 45 and lines[-1] == i18n.t("en", "brand.list_more", count=45 - shown)
+    assert all(line.endswith(f"<@{w.bob}>") for line in lines[:-1])  # no line is cut
 
 
 async def seed_community(h: Harness, n: int = 12) -> list[int]:
@@ -180,7 +196,8 @@ async def test_brand_view_lists_opted_in_partners_only_and_drops_those_who_left(
     )
     message = sb.message(int(first.response["id"]))
     clicked = await sb.click(message, forward, w.bob, guild_id=w.guild, permissions=BASIC)
-    page2 = (await clicked.response()).json["data"]["embeds"][0]["description"]
+    assert (await clicked.response()).json["type"] == 6  # deferred: a page may ask Discord for members
+    page2 = (await clicked.edited()).json["embeds"][0]["description"]
     remaining = [p for p in ranked if p not in (partners[5], partners[6])]
     assert [line.split(":")[0] for line in page2.splitlines()] == [
         f"**{k}.** <@{p}>" for k, p in enumerate(remaining[5:], start=6)

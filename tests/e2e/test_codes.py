@@ -176,6 +176,27 @@ async def test_codes_attached_later_to_a_live_giveaway_add_the_button(harness: H
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 2
 
 
+async def test_a_slow_code_file_download_still_answers_within_discords_deadline(harness: Harness):
+    """Discord drops an interaction not answered within 3 s (404 Unknown interaction). Reading a file
+    from its CDN can take longer: the commands that read one answer first (deferred), then work."""
+    h, w = harness, harness.world
+    activation_id, _ = await open_giveaway(h, "en")
+    h.sandbox.interaction_deadline, h.sandbox.cdn_delay = 0.3, 0.6  # Discord's 3 s, scaled down
+    attached = await h.slash(
+        "activation",
+        w.alice,
+        {"id": activation_id, "file": ("codes.txt", b"SLOW-1\nSLOW-2\n")},
+        subcommand="codes",
+        permissions=BASIC,
+    )
+    await attached.response()
+    assert attached.responded_with == 5
+    assert (await reply(attached))["content"] == i18n.t("en", "codes.attached", count=2, id=activation_id)
+    report = await redemptions(h, w.alice, activation_id, b"code\nSLOW-1\n")
+    assert report["flags"] & EPHEMERAL and f"#{activation_id}" in report["content"]
+    assert await h.scalar("SELECT count(*) FROM code_redemptions") == 1
+
+
 async def test_codes_for_a_live_qa_get_their_own_disclosed_post(harness: Harness):
     h, w = harness, harness.world
     await set_locale(h, "he")
