@@ -98,9 +98,12 @@ class Settings(commands.Cog):
             i18n.t(lang, f"setup.{name.removesuffix('_id')}", value=shown[name](value))
             for name, value in changes.items()
         ]
-        await interaction.response.send_message(
-            i18n.t(lang, "setup.saved", changes="; ".join(parts)), ephemeral=True
-        )
+        text = i18n.t(lang, "setup.saved", changes="; ".join(parts))
+        if "mod_role_id" in changes:
+            # The command group's default permission (Manage Server) hides it in the client; only a
+            # server admin can open it to a role (Discord takes command permissions from users only).
+            text += "\n" + i18n.t(lang, "setup.mod_role_visible")
+        await interaction.response.send_message(text, ephemeral=True)
 
     async def _describe(self, interaction: discord.Interaction) -> str:
         assert interaction.guild_id is not None
