@@ -14,14 +14,14 @@ SCOPES = ("bot", "applications.commands")
 
 #: (name as Discord shows it, permission bit, why Microvoice needs it)
 PERMISSIONS: tuple[tuple[str, int, str], ...] = (
-    ("Manage Channels", 4, "takeovers: a channel's permission overwrite and topic, restored after"),
+    ("Manage Channels", 4, "takeovers: the channel's topic, restored after"),
     ("Add Reactions", 6, "reaction buttons on posts"),
     ("View Channels", 10, "see the channels it records and posts in"),
     ("Send Messages", 11, "replies, activation posts, reports, the audit log"),
     ("Embed Links", 14, "rankings, activation posts and results as embeds"),
     ("Attach Files", 15, "exports, giveaway entrant lists"),
     ("Read Message History", 16, "replies to earlier messages"),
-    ("Manage Roles", 28, "only if you give brand contacts or trusted voices a role"),
+    ("Manage Roles", 28, "takeovers: the taker's permission overwrite; a role for brand contacts or voices"),
     ("Manage Webhooks", 29, "takeover posts shown in the taker's name"),
     ("Manage Threads", 34, "Q&A threads"),
     ("Create Public Threads", 35, "Q&A threads"),

@@ -242,11 +242,23 @@ class DiscordPlatform:
     async def grant_posting(
         self, channel_id: int, member_id: int, *, base: Overwrite | None, reason: str
     ) -> None:
-        allow = int(base.allow if base else 0) | GRANT
-        deny = int(base.deny if base else 0) & ~GRANT
+        # Discord refuses an overwrite that allows or denies what the bot itself lacks there: grant
+        # what it holds (the taker can post in any case, since the bot's own posts need the same).
+        grant = GRANT & self._held(channel_id)
+        allow = int(base.allow if base else 0) | grant
+        deny = int(base.deny if base else 0) & ~grant
         await self.client.http.edit_channel_permissions(
             channel_id, member_id, str(allow), str(deny), MEMBER_OVERWRITE, reason=reason
         )
+
+    def _held(self, channel_id: int) -> int:
+        """The permission bits the bot holds in the channel (all of them when it is unknown here or
+        the bot is an administrator)."""
+        channel = self.client.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return ~0
+        held = channel.permissions_for(channel.guild.me)
+        return ~0 if held.administrator else held.value
 
     async def restore_overwrite(
         self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str

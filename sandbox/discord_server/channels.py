@@ -164,6 +164,16 @@ class ChannelRoutes(SandboxCore):
         overwrite = self.normalise_overwrite(
             {"id": target, "type": kind, "allow": body.get("allow") or "0", "deny": body.get("deny") or "0"}
         )
+        # Only permissions the bot has can be allowed or denied (unless it is an administrator, or
+        # holds Manage Permissions through an overwrite of its own in the channel).
+        held = self.bot_permissions(channel)
+        own = any(
+            int(o["id"]) == self.bot_user_id and int(o["allow"]) & Permissions.MANAGE_ROLES
+            for o in channel["permission_overwrites"]
+        )
+        asked = int(overwrite["allow"]) | int(overwrite["deny"])
+        if not held & Permissions.ADMINISTRATOR and not own and asked & ~held:
+            raise missing_permissions()
         overwrites = [o for o in channel["permission_overwrites"] if o["id"] != str(target)]
         overwrites.append(overwrite)
         channel["permission_overwrites"] = overwrites

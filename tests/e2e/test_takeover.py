@@ -11,6 +11,8 @@ import pytest
 
 from bot.activations import disclosure
 from cogs.takeover import POST_INPUT
+from sandbox.discord_server.common import public_copy
+from sandbox.discord_server.protocol import ALL_PERMISSIONS, Permissions
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -152,6 +154,27 @@ async def test_taker_without_previous_overwrite_has_none_afterwards(harness: Har
     assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) == before
     assert sb.channel(channel)["topic"] == "Weekly recipes"
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "cancelled"
+
+
+async def test_a_channel_where_the_bot_may_not_attach_files_still_goes_live(harness: Harness):
+    """Discord refuses an overwrite that grants what the bot itself lacks in the channel: the taker
+    is granted what the bot holds there."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    guild = sb.stored_guild(w.guild)
+    bot_role = guild.roles[guild.bot_role_id]
+    bot_role["permissions"] = str(ALL_PERMISSIONS & ~Permissions.ADMINISTRATOR)
+    sb.emit("GUILD_ROLE_UPDATE", {"guild_id": str(w.guild), "role": public_copy(bot_role)})
+    attach = int(Permissions.ATTACH_FILES)
+    overwrites = [
+        {"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)},
+        {"id": sb.bot_user_id, "type": 1, "allow": str(SEND), "deny": str(attach)},
+    ]
+    channel = sb.add_channel(w.guild, "sponsored", topic="Weekly recipes", overwrites=overwrites)
+    await h.settle()
+    activation_id, _ = await start_takeover(h, "en", channel)
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
+    [taker] = [o for o in sb.channel_overwrites(channel) if o["id"] == str(w.bob)]
+    assert int(taker["allow"]) & SEND and not int(taker["allow"]) & attach
 
 
 async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launcher):
