@@ -4,7 +4,9 @@ After a downtime (start-up) or a gateway session that could not be resumed, the 
 were never delivered. Messages can be read back: for every channel with a recorded message, the
 history after the newest one the ledger holds (`channel_cursors`, advanced by the writer) is fetched
 oldest first and recorded through the same `EngagementRecorder` as live messages, so the natural key
-makes a message seen both ways one row.
+makes a message seen both ways one row. A channel or thread the platform shows now (`Present`) with no
+recorded message, whose own newest message is newer than anything the ledger holds of its community
+(made, or first written in, while the bot was away), is read from that point too.
 
 Bounded: at most `per_channel` messages per channel and `total` per run, busiest channels first (the
 newest cursor first), pages of at most 100 (Discord's limit); the platform adapter waits out rate
@@ -21,7 +23,7 @@ import asyncio
 import logging
 import time
 from array import array
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +38,16 @@ PAGE = 100  # Discord's largest page of channel history
 
 class HistoryUnavailable(Exception):
     """The channel's history cannot be read (deleted, or the bot lost access)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Present:
+    """A channel or thread the platform shows now, with the id of its newest message (None: it has
+    none, as Discord's `last_message_id` says)."""
+
+    community_id: int
+    channel_id: int
+    last_message_id: int | None
 
 
 class History(Protocol):
@@ -75,24 +87,26 @@ class GapFill:
         self.last: GapFillReport | None = None
         self._lock = asyncio.Lock()
 
-    async def run(self, community_ids: Collection[int]) -> GapFillReport:
-        """Fill the gap of every recorded channel of these communities (one run at a time)."""
+    async def run(self, community_ids: Collection[int], present: Iterable[Present] = ()) -> GapFillReport:
+        """Fill the gap of every recorded channel of these communities, and of the channels among
+        `present` first written in while the bot was away (one run at a time)."""
         async with self._lock:
             started = time.monotonic()
             report = GapFillReport()
+            cursors = [
+                (community, channel, last)
+                for community, channel, last in await self.store.channel_cursors(self.recorder.platform)
+                if community in community_ids and not is_reddit_id(channel)  # no Reddit history here
+            ]
+            cursors += self._new_channels(cursors, present)
             # Busiest (newest message) first. Two arrays of 8-byte ids rather than a list of tuples:
             # a server with years of threads has tens of thousands of cursors (16,669 tuples of
             # Python ints held 3.5 MB for the whole run).
             channels, afters = array("q"), array("q")
-            for _, channel, last in sorted(
-                (
-                    (-last, channel, last)
-                    for community, channel, last in await self.store.channel_cursors(self.recorder.platform)
-                    if community in community_ids and not is_reddit_id(channel)  # no Reddit history here
-                ),
-            ):
+            for _, channel, last in sorted((-last, channel, last) for _, channel, last in cursors):
                 channels.append(channel)
                 afters.append(last)
+            del cursors
             for channel_id, after in zip(channels, afters, strict=True):
                 budget = min(self.per_channel, self.total - report.fetched)
                 if budget <= 0:
@@ -121,6 +135,25 @@ class GapFill:
                 ", stopped at the total bound" if report.hit_total else "",
             )
             return report
+
+    @staticmethod
+    def _new_channels(
+        cursors: list[tuple[int, int, int]], present: Iterable[Present]
+    ) -> list[tuple[int, int, int]]:
+        """(community, channel, after) for each present channel without a cursor whose newest message
+        is newer than the newest its community's ledger holds: read from that point."""
+        newest: dict[int, int] = {}
+        for community, _, last in cursors:
+            newest[community] = max(newest.get(community, 0), last)
+        known = {channel for _, channel, _ in cursors}
+        return [
+            (p.community_id, p.channel_id, newest[p.community_id])
+            for p in present
+            if p.community_id in newest
+            and p.channel_id not in known
+            and p.last_message_id is not None
+            and p.last_message_id > newest[p.community_id]
+        ]
 
     async def _channel(self, channel_id: int, after: int, budget: int, report: GapFillReport) -> None:
         taken = 0

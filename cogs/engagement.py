@@ -16,7 +16,8 @@ from discord.ext import commands
 
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.gateway import GatewayRecorder, GatewaySockets
-from bot.discord_adapter.messages import PLATFORM, channel_info
+from bot.discord_adapter.messages import PLATFORM, RECORDED_CHANNELS, channel_info
+from bot.gapfill import Present
 from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,18 @@ class Engagement(commands.Cog):
         if self._gap_fill is not None and not self._gap_fill.done():
             return
         guilds = {g.id for g in self.bot.guilds}
-        self._gap_fill = asyncio.create_task(self._fill(guilds), name="microvoice-gap-fill")
+        # Channels and threads as the session's guilds show them (threads: the active ones).
+        present = [
+            Present(g.id, c.id, c.last_message_id)
+            for g in self.bot.guilds
+            for c in [*g.channels, *g.threads]
+            if isinstance(c, RECORDED_CHANNELS)
+        ]
+        self._gap_fill = asyncio.create_task(self._fill(guilds, present), name="microvoice-gap-fill")
 
-    async def _fill(self, guilds: set[int]) -> None:
+    async def _fill(self, guilds: set[int], present: list[Present]) -> None:
         try:
-            await self.app.gapfill.run(guilds)
+            await self.app.gapfill.run(guilds, present)
         except Exception:  # the live stream goes on; the next session tries again
             log.exception("gap fill failed")
 

@@ -148,6 +148,34 @@ async def test_messages_and_replies_sent_while_the_bot_was_down_reach_the_ledger
     assert h.app.gapfill.last.requests == len(requests) == 4  # general: 100, 100, 53; cooking: 1
 
 
+async def test_channels_and_threads_first_written_in_while_the_bot_was_down_are_read_back(
+    launcher: Launcher,
+):
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    first = await sb.send_message(w.general, w.alice, "")
+    quiet = sb.add_channel(w.guild, "quiet")  # exists before, nothing said in it until the downtime
+    idle = sb.add_channel(w.guild, "idle")  # nothing said in it at all
+    await h.flush()
+    await launcher.stop(h)
+
+    fresh = sb.add_channel(w.guild, "new-while-down")
+    during = [await sb.send_message(fresh, w.bob, "") for _ in range(3)]
+    thread = await sb.create_thread(w.cooking, w.carol, "A thread opened while down")
+    during += [await sb.send_message(int(thread["id"]), u, "") for u in (w.alice, w.bob)]
+    during.append(await sb.send_message(quiet, w.carol, ""))
+
+    h = await launcher.start()
+    await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
+    await h.flush()
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in [first, *during]), "a message sent while down is missing"
+    assert len(recorded) == len(set(recorded))
+    # Only channels with something new are read.
+    read = {c.path for c in sb.rest.find("GET", "/channels/{channel_id}/messages")}
+    assert f"/channels/{idle}/messages" not in read and f"/channels/{quiet}/messages" in read
+
+
 @pytest.mark.both_backends
 async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     w, sb = harness.world, harness.sandbox
