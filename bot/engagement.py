@@ -12,8 +12,9 @@ names the message, and the writer resolves its author inside its transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, Platform
@@ -68,6 +69,11 @@ class SeenReaction:
     account_created_at: datetime | None = None
     #: The reacted-to message's author when the payload carried it.
     message_author_id: int | None = None
+
+
+#: How far this process's clock may run behind the platform's when a reaction's date is compared
+#: with its message's.
+CLOCK_SLACK = timedelta(days=1)
 
 
 class EngagementRecorder:
@@ -153,6 +159,40 @@ class EngagementRecorder:
             ),
             members=sightings,
         )
+
+    async def reactions_cleared(
+        self,
+        community_id: int,
+        message_id: int,
+        sent: datetime,
+        now: datetime,
+        emojis: Sequence[str] = (),
+    ) -> int:
+        """A moderator (or the platform) removed every reaction of a message sent at `sent`, or every
+        reaction with one emoji (`emojis`: its keys, as `SeenReaction.emoji` gives them): each one
+        still counted is retracted, as its own removal would be. Returns how many were."""
+        await self.ingest.flush()  # reactions still in the buffer reach the ledger first
+        store = self.ingest.store
+        sent -= CLOCK_SLACK  # reactions are dated by this process's clock, the message by the platform's
+        if emojis:
+            keys = [f"{message_id}:{e}" for e in emojis]
+            found = await store.standing_reactions(self.platform, community_id, sent, sources=keys)
+        else:
+            found = await store.standing_reactions(self.platform, community_id, sent, prefix=f"{message_id}:")
+        for actor, source, target, channel in found:
+            self.ingest.add(
+                EngagementEvent(
+                    platform=self.platform,
+                    community_id=community_id,
+                    channel_id=channel,
+                    actor_id=actor,
+                    kind="unreaction",
+                    source_id=source,
+                    created_at=now,
+                    target_id=target,
+                )
+            )
+        return len(found)
 
     def message(self, m: SeenMessage) -> None:
         if m.from_webhook or not m.ordinary:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import discord
 
-from bot.discord_adapter.messages import RECORDED_CHANNELS, seen_payload, seen_reaction
+from bot.discord_adapter.messages import BURST, RECORDED_CHANNELS, emoji_key, seen_payload, seen_reaction
 from bot.engagement import EngagementRecorder
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class GatewayRecorder:
         self.needs_message = needs_message
         self._parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
         self._original: dict[str, Callable[[Any], None]] = {}
+        self._clearing: set[asyncio.Task[int]] = set()
 
     def install(self) -> None:
         if self._original:
@@ -93,6 +94,8 @@ class GatewayRecorder:
             "MESSAGE_CREATE": self.message_create,
             "MESSAGE_REACTION_ADD": self.reaction_add,
             "MESSAGE_REACTION_REMOVE": self.reaction_remove,
+            "MESSAGE_REACTION_REMOVE_ALL": self.reactions_cleared,
+            "MESSAGE_REACTION_REMOVE_EMOJI": self.reactions_cleared,
             "READY": self.ready,
             "RESUMED": self.resumed,
         }
@@ -143,6 +146,30 @@ class GatewayRecorder:
 
     def reaction_remove(self, data: dict[str, Any]) -> None:
         self._reaction("MESSAGE_REACTION_REMOVE", data, added=False)
+
+    def reactions_cleared(self, data: dict[str, Any]) -> None:
+        """MESSAGE_REACTION_REMOVE_ALL / _REMOVE_EMOJI: Discord sends no removal per member, so the
+        reactions still counted are looked up in the ledger and retracted (in the background)."""
+        event = "MESSAGE_REACTION_REMOVE_EMOJI" if "emoji" in data else "MESSAGE_REACTION_REMOVE_ALL"
+        guild_id = data.get("guild_id")
+        if guild_id is not None:
+            message_id = int(data["message_id"])
+            emojis: tuple[str, ...] = ()
+            if "emoji" in data:
+                key = emoji_key(data["emoji"])
+                emojis = (key, key + BURST)
+            clearing = self.recorder.reactions_cleared(
+                int(guild_id), message_id, discord.utils.snowflake_time(message_id), self.clock(), emojis
+            )
+            task = asyncio.get_running_loop().create_task(clearing, name="microvoice-reactions-cleared")
+            self._clearing.add(task)
+            task.add_done_callback(self._cleared)
+        self._original[event](data)
+
+    def _cleared(self, task: asyncio.Task[int]) -> None:
+        self._clearing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("cleared reactions not retracted", exc_info=task.exception())
 
     def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
         guild_id = data.get("guild_id")

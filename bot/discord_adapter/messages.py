@@ -149,13 +149,24 @@ def seen_payload(
     )
 
 
+#: How a super reaction's key differs from a normal reaction's with the same emoji.
+BURST = ":burst"
+
+
+def emoji_key(emoji: Mapping[str, Any] | None) -> str:
+    """A reaction's emoji as the ledger keys it: a custom emoji's id, or the unicode emoji itself."""
+    emoji = emoji or {}
+    return str(emoji["id"]) if emoji.get("id") else (emoji.get("name") or "?")
+
+
 def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> SeenReaction:
     """A MESSAGE_REACTION_ADD / _REMOVE payload as the ledger needs it (Discord's documented fields:
     `user_id`, `channel_id`, `message_id`, `emoji`, and on add the reacting `member` and the
     `message_author_id`), without building discord.py's raw event, emoji and `Member`."""
     user_id = int(data["user_id"])
-    emoji = data.get("emoji") or {}
-    key = str(emoji["id"]) if emoji.get("id") else (emoji.get("name") or "?")
+    key = emoji_key(data.get("emoji"))
+    if data.get("burst"):  # a super reaction: one of its own, beside a normal one with the same emoji
+        key += BURST
     member = data.get("member") if added else None
     user = member.get("user", {}) if member else {}
     author = data.get("message_author_id")

@@ -424,6 +424,42 @@ class LedgerQueries(StoreBase):
         for sql in AFTER_INSERT:
             await db.execute(sql, dict(after=last))
 
+    async def standing_reactions(
+        self,
+        platform: str,
+        community_id: int,
+        since: datetime,
+        *,
+        sources: Sequence[str] = (),
+        prefix: str = "",
+    ) -> list[tuple[int, str, int | None, int]]:
+        """(actor, source id, target, channel) of the reactions not yet retracted whose source id is
+        one of `sources` (at most two), or starts with `prefix` (a message's id and a colon: all of its
+        reactions), made from `since` on (the message's own time: nothing reacted to it before)."""
+        if len(sources) > 2:
+            raise ValueError("at most two source ids")
+        first, second = (*sources, None, None)[:2]
+        sql = (
+            "SELECT r.actor_id, r.source_id, r.target_id, r.channel_id FROM events AS r"
+            " WHERE r.community_id = :community AND r.created_at >= :since AND r.platform = :platform"
+            " AND r.kind = 'reaction' AND (r.source_id IN (:first, :second)"
+            " OR (:n > 0 AND substr(r.source_id, 1, :n) = :prefix))"
+            " AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.platform = r.platform"
+            " AND u.kind = 'unreaction' AND u.source_id = r.source_id AND u.actor_id = r.actor_id)"
+        )
+        params = dict(
+            community=community_id,
+            since=iso(since),
+            platform=platform,
+            first=first,
+            second=second,
+            prefix=prefix,
+            n=len(prefix),
+        )
+        async with self.db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        return [(int(a), str(src), int(t) if t is not None else None, int(c)) for a, src, t, c in rows]
+
     async def message_author(self, platform: str, message_id: int) -> int | None:
         async with self.db.execute(
             _MESSAGE_AUTHOR, dict(platform=platform, source_id=str(message_id))

@@ -512,6 +512,23 @@ class WorldBuilding(SandboxCore):
             payload = self.reaction_payload(stored, user_id, parsed, burst=burst, add=False)
         return payload
 
+    async def clear_reactions(self, channel_id: int, message_id: int, emoji: str | None = None) -> None:
+        """A moderator removes every reaction of a message, or every one with `emoji`:
+        MESSAGE_REACTION_REMOVE_ALL / _REMOVE_EMOJI, with no event per member (as on Discord)."""
+        stored = self.stored_message(channel_id, message_id)
+        channel = self.stored_channel(channel_id)
+        payload: dict[str, Any] = {"channel_id": str(channel_id), "message_id": stored["id"]}
+        if channel.get("guild_id"):
+            payload["guild_id"] = channel["guild_id"]
+        if emoji is None:
+            stored["_reactions"] = {}
+            self.emit("MESSAGE_REACTION_REMOVE_ALL", payload)
+        else:
+            key, parsed = self.parse_emoji(emoji)
+            stored.get("_reactions", {}).pop(key, None)
+            self.emit("MESSAGE_REACTION_REMOVE_EMOJI", {**payload, "emoji": parsed})
+        await self.flush()
+
     async def create_thread(
         self,
         channel_id: int,

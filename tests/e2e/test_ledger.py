@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 
-from tests.e2e.conftest import Harness, Launcher
+from tests.e2e.conftest import Harness, Launcher, eventually
 
 SENTINEL = "zq-SENTINEL-7f3a91-secret-recipe"
 
@@ -46,6 +47,45 @@ async def test_messages_replies_reactions_threads_are_recorded_as_metadata(harne
     assert await harness.rows("SELECT parent_id, owner_id FROM channels WHERE channel_id = ?", tid) == [
         (w.cooking, w.carol)
     ]
+
+
+@pytest.mark.both_backends
+async def test_reactions_a_moderator_clears_are_retracted(harness: Harness):
+    """Discord sends one event for a cleared emoji or a cleared message, none per member: every
+    reaction it removes stops counting, as its own removal would. A super reaction is one of its own."""
+    w, sb = harness.world, harness.sandbox
+    root = await sb.send_message(w.cooking, w.alice, "")
+    other = await sb.send_message(w.cooking, w.bob, "")
+    mid = int(root["id"])
+    await sb.add_reaction(w.cooking, mid, w.bob, "👍")
+    await sb.add_reaction(w.cooking, mid, w.carol, "👍")
+    await sb.add_reaction(w.cooking, mid, w.carol, "👍", burst=True)
+    await sb.add_reaction(w.cooking, mid, w.bob, "🔥")
+    await sb.add_reaction(w.cooking, int(other["id"]), w.carol, "👍")  # another message: untouched
+
+    async def counted(target: int) -> int:
+        await harness.flush()
+        n = await harness.scalar(
+            "SELECT coalesce(sum(n), 0) FROM engagement_daily WHERE target_id = ? AND kind = 'reaction'",
+            target,
+        )
+        return int(n)
+
+    await harness.flush()
+    assert await counted(w.alice) == 4
+    await sb.clear_reactions(w.cooking, mid, "👍")  # the normal and the super ones
+    await eventually(lambda: _counted_is(counted, w.alice, 1), "the cleared emoji to be retracted")
+    await sb.clear_reactions(w.cooking, mid)
+    await eventually(lambda: _counted_is(counted, w.alice, 0), "the cleared message to be retracted")
+    assert await counted(w.bob) == 1
+    unreactions = await harness.rows("SELECT actor_id, source_id FROM events WHERE kind = 'unreaction'")
+    assert sorted(unreactions) == sorted(
+        [(w.bob, f"{mid}:👍"), (w.carol, f"{mid}:👍"), (w.carol, f"{mid}:👍:burst"), (w.bob, f"{mid}:🔥")]
+    )
+
+
+async def _counted_is(counted: Any, target: int, n: int) -> bool:
+    return await counted(target) == n
 
 
 async def test_bots_webhooks_and_system_messages_are_not_recorded(harness: Harness):
