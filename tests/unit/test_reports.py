@@ -35,7 +35,15 @@ from bot.reports import charts
 from bot.reports.csv_export import to_csv
 from bot.reports.files import write_reports
 from bot.reports.metrics import Report, Row, day_of, week_of, week_start_day
-from bot.reports.privacy import K_MIN, effective_k, publish, publish_rows, validate_k
+from bot.reports.privacy import (
+    K_MIN,
+    Published,
+    PublishedReport,
+    effective_k,
+    publish,
+    publish_rows,
+    validate_k,
+)
 from bot.reports.service import RenderedReport, ReportService, headline_lines
 from bot.store import Store
 from sandbox.simulator import EMOJIS, KIND_NAMES, SimCommunity, simulate
@@ -524,6 +532,23 @@ async def test_a_four_member_weekly_cohort_is_hidden_in_chart_and_csv(month: Mon
     fig = charts.community_figure(published, "en")
     texts = charts.figure_texts(fig)
     assert texts.count("<5") >= len([r for r in cells if r.metric.endswith("_percent")])
+
+
+def test_csv_text_never_reads_as_a_spreadsheet_formula():
+    rows = (
+        Published("topic", '=HYPERLINK("http://example.com","x")', "share_percent", 60.0, False),
+        Published("topic", "@SUM(A1)", "share_percent", -2.5, False),
+        Published("topic", "-10 degrees", "share_percent", None, False, note="+pending"),
+        Published("topic", "#plain", "share_percent", 12.0, False),
+    )
+    data = to_csv(PublishedReport("community", {}, 5, rows)).decode("utf-8-sig")
+    lines = data.splitlines()[1:]
+    assert lines == [
+        'topic,"\'=HYPERLINK(""http://example.com"",""x"")",share_percent,60,no',
+        "topic,'@SUM(A1),share_percent,-2.5,no",  # a number stays a number
+        "topic,'-10 degrees,share_percent,'+pending,no",
+        "topic,#plain,share_percent,12,no",
+    ]
 
 
 def test_secondary_suppression_and_hidden_ranks():
