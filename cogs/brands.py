@@ -94,9 +94,8 @@ async def partners_page(
         gone=departures(app, guild),
     )
     page, pages, listings = found.page, found.pages, found.listings
-    embed = discord.Embed(
-        title=i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_text(lang, brand, scope))
-    )
+    title = i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_text(lang, brand, scope))
+    embed = discord.Embed(title=title[:256])
     if not listings:
         embed.description = i18n.t(lang, "brand.partners_empty")
     else:

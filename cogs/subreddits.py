@@ -16,7 +16,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import moderator_only
 from bot.discord_adapter.rankings import DAY_CHOICES, WINDOWS, ranking_page
-from bot.discord_adapter.render import stamp
+from bot.discord_adapter.render import fit_lines, stamp
 
 
 class SubredditCommands(app_commands.Group):
@@ -111,7 +111,7 @@ class SubredditCommands(app_commands.Group):
         lang = await self.app.lang(interaction.guild_id)
         bound = await self.service.list(interaction.guild_id)
         embed = discord.Embed(title=i18n.t(lang, "reddit.list_title"))
-        embed.description = "\n".join(
+        lines = [
             i18n.t(
                 lang,
                 "reddit.list_line",
@@ -120,6 +120,9 @@ class SubredditCommands(app_commands.Group):
                 mod=i18n.t(lang, "reddit.list_mod" if b.bot_moderates else "reddit.list_no_mod"),
             )
             for b in bound
+        ]
+        embed.description = fit_lines(
+            lines, lambda count: i18n.t(lang, "reddit.list_more", count=count)
         ) or i18n.t(lang, "reddit.list_empty")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

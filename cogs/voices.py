@@ -19,6 +19,7 @@ from bot.discord_adapter.rankings import (
     ranking_page,
     scope_label,
 )
+from bot.discord_adapter.render import EMBED_DESCRIPTION_MAX, fit_lines
 from bot.subreddits.ids import is_reddit_id
 from bot.trust import render_why
 from bot.trust.voice_role import DEFAULT_TOP, KEEP_FACTOR, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN
@@ -137,7 +138,12 @@ class Voices(commands.Cog):
                 for r in roles
             ]
             if lines:
-                embed.description = (embed.description or "") + "\n\n" + "\n".join(lines)
+                head = (embed.description or "") + "\n\n"
+                embed.description = head + fit_lines(
+                    lines,
+                    lambda count: i18n.t(lang, "voices.roles_more", count=count),
+                    EMBED_DESCRIPTION_MAX - len(head),
+                )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @voices.command(name="role", description="Give a role to the top voices of a scope (moderators)")

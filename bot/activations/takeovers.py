@@ -180,16 +180,24 @@ class TakeoverService:
             return
         try:
             if relay and message.text:
-                await self.publisher.republish(
-                    activation, message.channel_id, message.message_id, message.text, message.author
-                )
-            else:
-                notice = i18n.t(
-                    activation.locale, "takeover.reply_notice", taker=self.platform.mention(message.author_id)
-                )
-                await self.publisher.post(
-                    activation, message.channel_id, content=notice, reply_to=message.message_id
-                )
+                try:
+                    await self.publisher.republish(
+                        activation, message.channel_id, message.message_id, message.text, message.author
+                    )
+                    return
+                except Exception as error:  # the message stays: it is disclosed by a reply instead
+                    log.warning(
+                        "takeover %s: could not republish message %s (%s); disclosing it by a reply",
+                        activation.id,
+                        message.message_id,
+                        error,
+                    )
+            notice = i18n.t(
+                activation.locale, "takeover.reply_notice", taker=self.platform.mention(message.author_id)
+            )
+            await self.publisher.post(
+                activation, message.channel_id, content=notice, reply_to=message.message_id
+            )
         except Exception:
             log.exception("takeover %s: could not disclose message %s", activation.id, message.message_id)
 

@@ -37,6 +37,18 @@ GRANT = discord.Permissions(
     add_reactions=True,
 ).value
 WEBHOOK_NAME = "Microvoice takeover"
+
+
+def webhook_name_ok(name: str) -> bool:
+    """Whether Discord takes `name` as a webhook post's username (1-80 characters, without "discord"
+    or "clyde", and not "everyone" or "here")."""
+    lowered = name.lower()
+    return (
+        1 <= len(name) <= 80
+        and "discord" not in lowered
+        and "clyde" not in lowered
+        and lowered not in ("everyone", "here")
+    )
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "secondary": discord.ButtonStyle.secondary,
@@ -203,7 +215,11 @@ class DiscordPlatform:
     async def republish(
         self, community_id: int, channel_id: int, message_id: int, post: Post, author: Author
     ) -> Posted:
-        """Through a channel webhook (same name and avatar as the member), then the original is deleted."""
+        """Through a channel webhook (same name and avatar as the member), then the original is deleted.
+        A name Discord refuses for a webhook (containing "discord" or "clyde", or "everyone" or "here")
+        raises before anything is sent."""
+        if not webhook_name_ok(author.name[:80]):
+            raise ValueError("Discord takes no webhook post under this member's name")
         channel = self.client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise TypeError(f"channel {channel_id} takes no webhooks")

@@ -28,15 +28,15 @@ def fit_lines(lines: list[str], more: Callable[[int], str], limit: int = EMBED_D
     text = "\n".join(lines)
     if len(text) <= limit:
         return text
-    kept: list[str] = []
-    used = 0
-    for k, line in enumerate(lines):
-        tail = more(len(lines) - k)
-        if used + len(line) + 1 + len(tail) > limit:
-            return "\n".join([*kept, tail])
-        kept.append(line)
+    kept, used = 0, -1  # lines kept, and their length joined (none: no newline either)
+    for k, line in enumerate(lines, start=1):
         used += len(line) + 1
-    return "\n".join(kept)
+        if used > limit:
+            break
+        if used + 1 + len(more(len(lines) - k)) <= limit:  # the tail as it will be shown
+            kept = k
+    tail = more(len(lines) - kept)
+    return "\n".join([*lines[:kept], tail]) if kept else tail[:limit]
 
 
 def stamp(at: str | None) -> str:

@@ -73,6 +73,23 @@ class RecordingDeferred(Exception):
     reading the same items again later records them once."""
 
 
+#: How much of a subreddit's flair list an error reply repeats (a message holds 2000 characters).
+CHOICES_SHOWN = 1000
+
+
+def flair_choices(names: list[str]) -> str:
+    """The flair names a reply lists: as many as fit in `CHOICES_SHOWN` characters, then how many
+    more there are ("… (+12)")."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        used += len(name) + 2
+        if used > CHOICES_SHOWN:
+            return ", ".join(shown) + f" … (+{len(names) - len(shown)})"
+        shown.append(name)
+    return ", ".join(shown) or "—"
+
+
 class SubredditService:
     def __init__(
         self,
@@ -158,7 +175,7 @@ class SubredditService:
         templates = await self.directory.link_flairs(bound.name)
         found = next((t for t in templates if t[1].strip().lower() == wanted.lower()), None)
         if found is None:
-            choices = ", ".join(t for _, t in templates) or "—"
+            choices = flair_choices([t for _, t in templates])
             raise InvalidInput("reddit.no_such_flair", name=bound.name, flair=wanted[:40], choices=choices)
         await self.store.set_sponsored_flair(community_id, bound.subreddit_id, found[0])
         return found[1]

@@ -165,6 +165,13 @@ class WebhookRoutes(SandboxCore):
         if interaction is not None:
             return self._followup(interaction, payload, req.files)
         webhook = self._webhook(req, check_token=True)
+        name = payload.get("username")
+        if name is not None and (
+            not 1 <= len(name) <= 80
+            or any(word in name.lower() for word in ("discord", "clyde"))
+            or name.lower() in ("everyone", "here")
+        ):
+            raise form_error(["username"], "USERNAME_INVALID_CONTAINS", "Username cannot contain that word")
         channel = self.stored_channel(int(webhook["channel_id"]))
         if req.query.get("thread_id"):
             channel = self.stored_channel(int(req.query["thread_id"]))

@@ -192,6 +192,23 @@ async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launc
     assert_no_mass_mentions(h)
 
 
+async def test_a_taker_whose_name_discord_refuses_for_a_webhook_is_disclosed_by_a_reply(launcher):
+    """Discord refuses a webhook post under a name containing "discord" (or "clyde"): the taker's
+    message is then disclosed by a reply, not left undisclosed."""
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    sb.state.users[w.bob].update(username="discorddan", global_name="DiscordDan")
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    _, tag = await start_takeover(h, "en", channel)
+    own = await sb.send_message(channel, w.bob, "Oats for breakfast")
+    await h.settle()
+    assert sb.message(int(own["id"])) is not None  # not republished: it stays, disclosed by a reply
+    [notice] = [c for c in activation_messages(h, [channel]) if c.json.get("message_reference")]
+    assert str(notice.json["message_reference"]["message_id"]) == own["id"]
+    assert disclosure.starts_disclosed(notice.json["content"], tag)
+    assert not [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
+
+
 async def test_the_taker_is_told_privately_when_the_takeover_starts(harness: Harness):
     h, w, sb = harness, harness.world, harness.sandbox
     channel = await sponsored_channel(h, taker_overwrite=False)

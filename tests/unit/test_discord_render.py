@@ -1,0 +1,46 @@
+"""What Discord is sent stays within its limits: whole lines fitted into an embed, flair lists cut."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import i18n
+from bot.discord_adapter.render import fit_lines
+from bot.subreddits.service import CHOICES_SHOWN, flair_choices
+
+
+def hebrew_brands_more(count: int) -> str:
+    return i18n.t("he", "brand.list_more", count=count)
+
+
+def test_the_tail_shown_is_the_one_measured():
+    # Hebrew says "two brands" in a word, longer than "3 brands": the tail for two more is the longest.
+    assert len(hebrew_brands_more(2)) > len(hebrew_brands_more(3))
+    lines = ["x" * 100] * 41  # 41 lines of 101 with their newlines: 4140 characters
+    for limit in range(3800, 4200):
+        fitted = fit_lines(lines, hebrew_brands_more, limit)
+        assert len(fitted) <= limit, limit
+
+
+@given(
+    st.lists(st.text(alphabet="ab<@>:", min_size=1, max_size=300), max_size=60),
+    st.integers(min_value=20, max_value=4096),
+)
+def test_fitted_lines_are_whole_a_prefix_and_within_the_limit(lines: list[str], limit: int):
+    fitted = fit_lines(lines, hebrew_brands_more, limit)
+    assert len(fitted) <= limit
+    if len("\n".join(lines)) <= limit:
+        assert fitted == "\n".join(lines)
+        return
+    *kept, tail = fitted.split("\n")
+    assert kept == lines[: len(kept)]  # whole lines, in order, none cut
+    assert tail == hebrew_brands_more(len(lines) - len(kept))[:limit]
+
+
+def test_a_long_flair_list_is_cut_with_how_many_more():
+    names = [f"Flair number {k:03d} " + "x" * 40 for k in range(80)]
+    shown = flair_choices(names)
+    assert len(shown) <= CHOICES_SHOWN + 20 and shown.endswith(f"(+{80 - shown.count(',') - 1})")
+    assert flair_choices(["Recipes", "Question"]) == "Recipes, Question"
+    assert flair_choices([]) == "—"
