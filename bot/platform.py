@@ -163,9 +163,9 @@ class Discussions(Protocol):
         """The accounts moderating the channel (a subreddit)."""
         ...
 
-    async def close_post(self, community_id: int, message_id: int) -> bool:
-        """Stop featuring a post the bot made: unsticky and lock it if the bot moderates where it is;
-        False (and nothing changed) if it does not."""
+    async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:
+        """Stop featuring a post the bot made: unsticky it, and with `lock` lock it, if the bot
+        moderates where it is; False (and nothing changed) if it does not."""
         ...
 
 

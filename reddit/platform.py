@@ -20,12 +20,15 @@ through the adapter, never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import praw
+import praw.exceptions
 import praw.models
 import prawcore
 
@@ -58,6 +61,52 @@ COMMENT_LIMIT = 10_000
 NAME_CACHE = 50_000
 
 
+#: What Reddit's API names as worth trying again later (its rate limit on posting and messaging).
+RETRYABLE_API_ERRORS = frozenset({"RATELIMIT"})
+#: A moderator's permissions that let it distinguish and sticky posts.
+POSTS_PERMISSIONS = frozenset({"all", "posts"})
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:])")
+_ACCOUNT_MENTION = re.compile(r"(?<![\w/\\])(/?u/)([A-Za-z0-9_-]{3,20})\b")
+
+
+def manages_posts(sub: Any, username: str) -> bool:
+    """Whether `username` moderates the subreddit with the posts permission (distinguish, sticky)."""
+    for moderator in sub.moderator(redditor=username):
+        if str(moderator).lower() == username.lower():
+            return bool(POSTS_PERMISSIONS & set(getattr(moderator, "mod_permissions", None) or ()))
+    return False
+
+
+def free_sticky_slot(sub: Any) -> bool:
+    """Whether the subreddit has a sticky slot free (it has two; the second one taken means both)."""
+    try:
+        sub.sticky(number=2)
+    except prawcore.exceptions.NotFound:
+        return True
+    return False
+
+
+def same_text(shown: Any, made: str) -> bool:
+    """Whether a title or body Reddit shows is the text the bot made: Reddit's API sends `&`, `<`
+    and `>` HTML-escaped."""
+    return html.unescape(str(shown)).strip() == made.strip()
+
+
+def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
+    """`text` with every u/name that is not one of `keep` (the accounts the post is meant to notify)
+    written u\\/name: Reddit shows it the same but notifies nobody (a brand name, a quoted comment
+    or a prize cannot ping people from the bot's account)."""
+    wanted = {name.lower() for name in keep}
+
+    def quiet(match: re.Match[str]) -> str:
+        prefix, name = match.group(1), match.group(2)
+        if name.lower() in wanted:
+            return match.group(0)
+        return prefix.replace("u/", "u\\/") + name
+
+    return _ACCOUNT_MENTION.sub(quiet, text)
+
+
 class NotOnReddit(RuntimeError):
     """What an activation asked for has no Reddit equivalent (channel permissions, webhooks, topics)."""
 
@@ -75,16 +124,24 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def plain_text(markdown: str) -> str:
+    """Text written for markdown, for where Reddit shows plain text (a title, a message's subject):
+    the backslashes that escape markdown characters would show."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", markdown)
+
+
 def render_title(post: Post) -> str:
-    """A submission's title: the card's (disclosed) title, else the content's first line (the tag)."""
+    """A submission's title: the card's (disclosed) title, else the content's first line (the tag),
+    as plain text."""
     if post.card is not None and post.card.title:
-        return _fit(post.card.title, TITLE_LIMIT)
+        return _fit(plain_text(post.card.title), TITLE_LIMIT)
     first = (post.content or "").split("\n", 1)[0]
-    return _fit(_plain(first), TITLE_LIMIT)
+    return _fit(plain_text(_plain(first)), TITLE_LIMIT)
 
 
-def render_body(post: Post, limit: int) -> str:
-    """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown."""
+def render_body(post: Post, limit: int, notify: Iterable[str] = ()) -> str:
+    """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown;
+    only the accounts named in `notify` are mentioned so that Reddit notifies them (`quiet_mentions`)."""
     parts = [_paragraphs(post.content or "")]
     card = post.card
     if card is not None:
@@ -106,7 +163,7 @@ def render_body(post: Post, limit: int) -> str:
         block = "\n".join(f"    {line}" for line in kept)
         note = f" ({len(kept)} of {len(lines)})" if len(kept) < len(lines) else ""
         head += f"\n\n`{attachment.filename}`{note}:\n\n{block}"
-    return _fit(head, limit)
+    return _fit(quiet_mentions(head, notify), limit)
 
 
 class RedditPlatform:
@@ -129,6 +186,10 @@ class RedditPlatform:
     @property
     def username(self) -> str:
         return self.adapter.username
+
+    def _notified(self, post: Post) -> list[str]:
+        """The names of the accounts a post is meant to notify (its `notify` members)."""
+        return [self._names[m] for m in post.notify if m in self._names]
 
     def remember(self, account_id: int, name: str) -> None:
         if len(self._names) > NAME_CACHE:
@@ -185,22 +246,19 @@ class RedditPlatform:
         bound = await self.subreddits.binding(subreddit_id)
         if bound is None:
             raise NotOnReddit(f"subreddit {subreddit_id} is no longer bound")
-        title, body = render_title(post), render_body(post, SELF_POST_LIMIT)
-        me = self.username
+        title, body = render_title(post), render_body(post, SELF_POST_LIMIT, self._notified(post))
 
-        def submit(reddit: praw.Reddit) -> tuple[str, str, bool]:
+        def submit(reddit: praw.Reddit) -> tuple[str, str]:
             sub = reddit.subreddit(bound.name)
             # Replies are read from the thread, not the inbox (a giveaway's entries would flood it).
             made = sub.submit(
                 title=title, selftext=body, flair_id=bound.sponsored_flair_id or None, send_replies=False
             )
-            moderates = any(str(m).lower() == me.lower() for m in sub.moderator(redditor=me))
-            if moderates:
-                made.mod.distinguish(how="yes")
-                made.mod.sticky()
-            return str(made.id), str(made.fullname), moderates
+            return str(made.id), str(made.fullname)
 
-        id36, fullname, moderates = await self.adapter.call(submit)
+        id36, fullname = await self.adapter.call(submit)
+        # The post exists from here on: featuring it is a courtesy that never fails or repeats it.
+        moderates = await self._feature(bound.name, fullname)
         if moderates != bound.bot_moderates:
             await self.subreddits.note_moderation(subreddit_id, moderates)
         if not moderates and await self.subreddits.tell_moderators_once(subreddit_id):
@@ -209,6 +267,28 @@ class RedditPlatform:
         link = f"{self.base_url}/r/{bound.name}/comments/{id36}/"
         self._links[message_id] = link
         return Posted(message_id, subreddit_id, link)
+
+    async def _feature(self, subreddit: str, fullname: str) -> bool:
+        """Distinguish a new post, and sticky it while a sticky slot is free (a subreddit has two, and
+        its moderators' own are not displaced), where the bot's account moderates the subreddit with
+        the posts permission. Returns whether it does; a failure is logged, never raised."""
+        me = self.username
+
+        def feature(reddit: praw.Reddit) -> bool:
+            sub = reddit.subreddit(subreddit)
+            if not manages_posts(sub, me):
+                return False
+            made = reddit.submission(fullname[3:])
+            made.mod.distinguish(how="yes")
+            if free_sticky_slot(sub):
+                made.mod.sticky(bottom=True)
+            return True
+
+        try:
+            return await self.adapter.call(feature)
+        except Exception as error:
+            log.warning("r/%s: post %s made, but not featured: %s", subreddit, fullname, describe(error))
+            return False
 
     async def _tell_moderators(self, community_id: int, name: str) -> None:
         lang = await self.lang_of(community_id)
@@ -224,7 +304,7 @@ class RedditPlatform:
             log.warning("could not message the moderators of r/%s", name, exc_info=True)
 
     async def _comment(self, channel_id: int, target: int, post: Post) -> Posted:
-        body = render_body(post, COMMENT_LIMIT)
+        body = render_body(post, COMMENT_LIMIT, self._notified(post))
         target_name = fullname_of(target)
         me = self.username
 
@@ -237,12 +317,17 @@ class RedditPlatform:
             made = parent.reply(body)
             if made is None:
                 raise NotOnReddit(f"{target_name} takes no replies (locked or deleted)")
-            sub = str(made.subreddit)
-            if any(str(m).lower() == me.lower() for m in reddit.subreddit(sub).moderator(redditor=me)):
-                made.mod.distinguish(how="yes")
-            return str(made.fullname), sub, str(made.link_id)
+            return str(made.fullname), str(made.subreddit), str(made.link_id)
+
+        def distinguish(reddit: praw.Reddit) -> None:
+            if manages_posts(reddit.subreddit(sub), me):
+                reddit.comment(fullname[3:]).mod.distinguish(how="yes")
 
         fullname, sub, link_id = await self.adapter.call(reply)
+        try:  # the comment exists from here on: distinguishing it never fails or repeats it
+            await self.adapter.call(distinguish)
+        except Exception as error:
+            log.warning("r/%s: comment %s made, but not distinguished: %s", sub, fullname, describe(error))
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
         self._links[message_id] = link
@@ -260,8 +345,10 @@ class RedditPlatform:
             title = render_title(post)
 
             def newest(reddit: praw.Reddit) -> tuple[str, str] | None:
-                for made in reddit.subreddit(bound.name).new(limit=25):
-                    if str(made.author or "").lower() == me and str(made.title) == title:
+                # The bot's own submissions: its author sees them even when the spam filter or a
+                # moderator keeps them out of the subreddit's /new.
+                for made in reddit.redditor(self.username).submissions.new(limit=100):
+                    if str(made.subreddit).lower() == bound.name.lower() and same_text(made.title, title):
                         return str(made.id), str(made.fullname)
                 return None
 
@@ -274,7 +361,7 @@ class RedditPlatform:
             return Posted(message_id, channel_id, link)
         target = post.reply_to if post.reply_to is not None and thing_kind(post.reply_to) else channel_id
         target_name = fullname_of(target)
-        body = render_body(post, COMMENT_LIMIT)
+        body = render_body(post, COMMENT_LIMIT, self._notified(post))
 
         def replies(reddit: praw.Reddit) -> tuple[str, str, str] | None:
             if target_name.startswith(f"{SUBMISSION}_"):
@@ -287,7 +374,7 @@ class RedditPlatform:
                 comment.replies.replace_more(limit=None)
                 candidates = list(comment.replies)
             for made in candidates:
-                if str(made.author or "").lower() == me and str(made.body) == body:
+                if str(made.author or "").lower() == me and same_text(made.body, body):
                     return str(made.fullname), str(made.subreddit), str(made.link_id)
             return None
 
@@ -301,10 +388,16 @@ class RedditPlatform:
         return Posted(message_id, channel_id, link)
 
     def failure(self, error: Exception) -> Failure:
-        """Reddit's refusals (403, 404, 400, a thing that takes no replies) are permanent; 5xx, 429
-        and broken connections are worth retrying."""
+        """Reddit's refusals (403, 404, 400, a thing that takes no replies, and the errors its API
+        names: a locked thread, a ban, a post type or flair the subreddit does not take, an account
+        that takes no messages) are permanent; 5xx, 429, Reddit's own rate limit ("you are doing that
+        too much") and broken connections are worth retrying."""
         if isinstance(error, NotOnReddit):
             return Failure(True, str(error)[:300])
+        if isinstance(error, praw.exceptions.RedditAPIException):
+            kinds = sorted({item.error_type for item in error.items})
+            reason = f"Reddit refused: {', '.join(kinds)}"[:300]
+            return Failure(not set(kinds) <= RETRYABLE_API_ERRORS, reason)
         if isinstance(error, prawcore.exceptions.Forbidden | prawcore.exceptions.NotFound):
             return Failure(True, f"Reddit refused: {type(error).__name__}")
         if isinstance(error, prawcore.exceptions.BadRequest):
@@ -314,7 +407,7 @@ class RedditPlatform:
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         name = fullname_of(message_id)
         limit = SELF_POST_LIMIT if name.startswith(f"{SUBMISSION}_") else COMMENT_LIMIT
-        body = render_body(post, limit)
+        body = render_body(post, limit, self._notified(post))
 
         def edit(reddit: praw.Reddit) -> None:
             thing: Any = (
@@ -352,8 +445,8 @@ class RedditPlatform:
         name = self._names.get(member_id)
         if name is None:
             return None
-        subject = _fit(_plain((post.content or "").split("\n", 1)[0]), 100)
-        body = render_body(post, COMMENT_LIMIT)
+        subject = _fit(plain_text(_plain((post.content or "").split("\n", 1)[0])), 100)
+        body = render_body(post, COMMENT_LIMIT, self._notified(post))
 
         def send(reddit: praw.Reddit) -> None:
             reddit.redditor(name).message(subject=subject, message=body)
@@ -391,7 +484,7 @@ class RedditPlatform:
                     id=thing_id(top.fullname),
                     author_id=author,
                     author_name=str(top.author) if top.author is not None else "[deleted]",
-                    body=str(top.body or ""),
+                    body=html.unescape(str(top.body or "")),  # the API sends &, < and > escaped
                     score=int(top.score or 0),
                     created_at=datetime.fromtimestamp(float(top.created_utc), UTC),
                     answered_by=tuple(answers),
@@ -443,7 +536,7 @@ class RedditPlatform:
             found.add(account)
         return frozenset(found)
 
-    async def close_post(self, community_id: int, message_id: int) -> bool:
+    async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:
         name = fullname_of(message_id)
         if not name.startswith(f"{SUBMISSION}_"):
             raise NotOnReddit(f"{name} is not a post")
@@ -452,10 +545,12 @@ class RedditPlatform:
         def close(reddit: praw.Reddit) -> bool:
             submission = reddit.submission(name[3:])
             sub = reddit.subreddit(str(submission.subreddit))
-            if not any(str(m).lower() == me.lower() for m in sub.moderator(redditor=me)):
+            if not manages_posts(sub, me):
                 return False
-            submission.mod.sticky(state=False)
-            submission.mod.lock()
+            if submission.stickied:
+                submission.mod.sticky(state=False)
+            if lock:
+                submission.mod.lock()
             return True
 
         return await self.adapter.call(close)

@@ -32,6 +32,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from bot import i18n
 from bot.activations import draw
@@ -246,7 +247,14 @@ class RedditQa:
         where = activation.thread_id or activation.message_id
         if where is None:
             return  # it never went live on Reddit: nothing to sum up there
-        await self.publisher.post(activation, where, card=card)
+        await steps.post("summary", activation, where, card=card)
+        if activation.message_id is not None:
+            post = activation.message_id
+
+            async def unfeature() -> bool:  # the subreddit's sticky slot is free again
+                return await self.owner.discussions.close_post(activation.community_id, post, lock=False)
+
+            await steps.do("unfeature", unfeature)
 
     def describe(self, activation: Activation, lang: str) -> list[str]:
         if activation.thread_id:
@@ -444,9 +452,17 @@ class RedditGiveaway:
         )
         listing = "\n".join(str(e) for e in first.entrants).encode("ascii")
         where = activation.thread_id or activation.message_id or activation.channel_id
-        posted = await self.publisher.post(
-            activation, where, card=card, attachments=[Attachment("entrants.txt", listing)], notify=winners
+        parts: dict[str, Any] = dict(
+            card=card, attachments=[Attachment("entrants.txt", listing)], notify=winners
         )
+        # An earlier attempt may have posted the results before it could record them: kept, not repeated.
+        nonce = f"giveaway-results-{activation.id}"
+        try:
+            found = await self.publisher.find(activation, where, nonce=nonce, **parts)
+        except Exception:  # looking is a courtesy
+            log.info("giveaway %s: could not look for results posted earlier", activation.id)
+            found = None
+        posted = found or await self.publisher.post(activation, where, nonce=nonce, **parts)
         return posted.id
 
     async def _close(self, activation: Activation) -> None:
@@ -456,6 +472,8 @@ class RedditGiveaway:
         try:
             card = await self._card(current, open_=False)
             await self.publisher.edit(current, current.channel_id, current.message_id, card=card)
+            # Entries are closed: the subreddit's sticky slot is free again (comments stay open).
+            await self.owner.discussions.close_post(current.community_id, current.message_id, lock=False)
         except Exception:
             log.warning("could not close the post of giveaway %s", activation.id, exc_info=True)
 

@@ -340,6 +340,8 @@ class RedditSandbox:
             else:
                 status, payload = self._route(request.method, path, query, form, account)
         self.calls.append(Call(request.method, path, query, form, status, account))
+        if status == 302:
+            return web.Response(status=302, headers={**headers, "location": payload["location"]})
         return web.json_response(payload, status=status, headers=headers)
 
     def _token(self, request: web.Request, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -390,6 +392,10 @@ class RedditSandbox:
                 return self._subreddit_about(parts[1])
             if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["about", "moderators"]:
                 return self._moderators(parts[1], query)
+            if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["about", "sticky"]:
+                return self._about_sticky(parts[1], query)
+            if len(parts) == 3 and parts[0] == "user" and parts[2] == "submitted":
+                return self._submitted(parts[1], query, me)
             if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["api", "link_flair_v2"]:
                 sub = self.state.subreddit(parts[1])
                 if sub is None:
@@ -522,6 +528,27 @@ class RedditSandbox:
             },
         }
 
+    def _about_sticky(self, name: str, query: dict[str, str]) -> tuple[int, Any]:
+        """The subreddit's stickied post `num` (1 or 2): Reddit answers with a redirect to it, or 404."""
+        sub = self.state.subreddit(name)
+        number = int(query.get("num", "1") or 1)
+        if sub is None or not 1 <= number <= len(sub.stickies):
+            return 404, {"message": "Not Found", "error": 404}
+        thing = self.state.things[sub.stickies[number - 1]]
+        return 302, {"location": f"/r/{sub.name}/comments/{thing.id}/_/"}
+
+    def _submitted(self, name: str, query: dict[str, str], me: str) -> tuple[int, Any]:
+        """An account's submissions, newest first; its author sees those the spam filter holds or a
+        moderator removed too."""
+        mine = name.lower() == me.lower()
+        items = [
+            t
+            for t in self.state.things.values()
+            if t.kind == "t3" and t.author.lower() == name.lower() and (mine or not (t.filtered or t.removed))
+        ]
+        items.sort(key=lambda t: (len(t.id), t.id), reverse=True)
+        return 200, self._listing(items, query, me)
+
     def _moderators(self, name: str, query: dict[str, str]) -> tuple[int, Any]:
         sub = self.state.subreddit(name)
         if sub is None:
@@ -537,7 +564,7 @@ class RedditSandbox:
                     "name": account.name,
                     "id": account.fullname,
                     "date": sub.created_utc,
-                    "mod_permissions": ["all"],
+                    "mod_permissions": sub.permissions_of(mod),
                     "author_flair_text": None,
                 }
             )
@@ -661,7 +688,7 @@ class RedditSandbox:
 
     def _distinguish(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(form.get("id", ""))
-        if thing is None or not self._is_mod(thing.subreddit, me):
+        if thing is None or not thing.subreddit.may(me, "posts"):
             return 403, {"message": "Forbidden", "error": 403}
         thing.distinguished = "moderator" if form.get("how", "yes") == "yes" else None
         if thing.kind == "t1" and form.get("sticky") == "True":
@@ -669,15 +696,36 @@ class RedditSandbox:
         return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
 
     def _sticky(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        """Two sticky slots: a post stickied without `num` takes the bottom one, replacing the post
+        there if both are taken; `num=1` takes the top one. Stickying a stickied post is a 409."""
         thing = self.state.things.get(form.get("id", ""))
-        if thing is None or not self._is_mod(thing.subreddit, me):
+        if thing is None or not thing.subreddit.may(me, "posts"):
             return 403, {"message": "Forbidden", "error": 403}
-        thing.stickied = form.get("state", "True").lower() == "true"
+        sub, name = thing.subreddit, thing.fullname
+        if form.get("state", "True").lower() != "true":
+            thing.stickied = False
+            sub.stickies = [n for n in sub.stickies if n != name]
+            return 200, {"json": {"errors": []}}
+        if name in sub.stickies:
+            return 409, {"message": "Conflict", "error": 409}
+        kept = [name, *sub.stickies] if form.get("num") == "1" else [*sub.stickies[:1], name]
+        for gone in set(sub.stickies) - set(kept[:2]):
+            self.state.things[gone].stickied = False
+        sub.stickies = kept[:2]
+        thing.stickied = True
         return 200, {"json": {"errors": []}}
+
+    def set_sticky(self, thing: Thing) -> None:
+        """A moderator stickies a post (the bottom slot, as on reddit.com)."""
+        sub = thing.subreddit
+        for gone in sub.stickies[1:]:
+            self.state.things[gone].stickied = False
+        sub.stickies = [*sub.stickies[:1], thing.fullname]
+        thing.stickied = True
 
     def _lock(self, locked: bool, form: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(form.get("id", ""))
-        if thing is None or not self._is_mod(thing.subreddit, me):
+        if thing is None or not thing.subreddit.may(me, "posts"):
             return 403, {"message": "Forbidden", "error": 403}
         thing.locked = locked
         return 200, {}

@@ -8,6 +8,7 @@ moves an approved post to the front of `/new`).
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,20 @@ class Subreddit:
     moderators: list[str] = field(default_factory=list)
     flairs: list[FlairTemplate] = field(default_factory=list)
     lang: str = "en"
+    #: A moderator's permissions when not all of them (by lower-case name; e.g. ["mail", "flair"]).
+    permissions: dict[str, list[str]] = field(default_factory=dict)
+    #: The stickied posts, top first (a subreddit has two slots).
+    stickies: list[str] = field(default_factory=list)
+
+    def permissions_of(self, name: str) -> list[str]:
+        return self.permissions.get(name.lower(), ["all"])
+
+    def may(self, name: str, permission: str) -> bool:
+        """Whether `name` moderates the subreddit with `permission` (or all permissions)."""
+        if name.lower() not in (m.lower() for m in self.moderators):
+            return False
+        held = self.permissions_of(name)
+        return "all" in held or permission in held
 
     @property
     def fullname(self) -> str:
@@ -179,6 +194,7 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
     moderator = moderates(t.subreddit, viewer)
     hidden = t.removed and not moderator
     author = DELETED if hidden else t.author
+    text = html.escape(t.body, quote=False)  # the API sends &, < and > as entities
     data: dict[str, Any] = {
         "id": t.id,
         "name": t.fullname,
@@ -205,7 +221,7 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
         data["author_fullname"] = t.author_fullname
     if t.kind == "t1":
         data.update(
-            body="[removed]" if hidden else t.body,
+            body="[removed]" if hidden else text,
             parent_id=t.parent_id,
             link_id=t.link_id,
             replies="",
@@ -214,8 +230,8 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
         )
     else:
         data.update(
-            title=t.title,
-            selftext="[removed]" if hidden else t.body,
+            title=html.escape(t.title, quote=False),
+            selftext="[removed]" if hidden else text,
             is_self=True,
             link_flair_text=t.flair_text,
             link_flair_template_id=t.flair_template_id,

@@ -17,6 +17,7 @@ from bot import i18n
 from bot.activations import disclosure, draw
 from bot.activations.model import format_time
 from bot.ledger import parse_iso
+from bot.platform import Card
 from bot.subreddits import ledger_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
@@ -141,6 +142,102 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
     assert "2 questions, 2 answered" in text
     assert text.index("Which oats") < text.index("barista grade")  # ranked by Reddit's score
     assert assert_all_disclosed(sb, TAG) == 3  # the post, the relayed answer, the summary
+    # Over: the subreddit's sticky slot is free again; the thread stays open for discussion.
+    assert not post.stickied and not post.locked and sub.stickies == []
+
+
+async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked") -> int:
+    """An approved AMA in r/VeganCooking, live; returns its id."""
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": title,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+    assert qa is not None, data
+    await approve(h, qa)
+    await move_to(h, start + timedelta(minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
+    return qa
+
+
+async def test_a_post_the_bot_may_not_feature_is_still_made_and_run(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The bot moderates, but without the posts permission: distinguishing and stickying are
+    refused (403). The post stands, is recorded, and the AMA runs; nothing is repeated."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sub.permissions["microvoicebot"] = ["mail", "flair"]
+    sb.add_account("modjane")
+    sb.add_account("alice_r")
+    h = await start_with_reddit(launcher, sb)
+    qa = await run_ama(h, sb)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert not post.stickied and post.distinguished is None
+    assert await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
+    sb.comment(post, "alice_r", "Is it barista grade?")
+    assert await h.app.reddit_activations.sync_live() == 1
+
+
+async def test_the_moderators_two_stickies_are_not_displaced(reddit_sb: RedditSandbox, launcher: Launcher):
+    """A subreddit has two sticky slots: with both taken by its moderators, the bot's post is
+    distinguished but not stickied, and theirs stay."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    rules, megathread = sb.post(sub, "modjane", "Rules"), sb.post(sub, "modjane", "Weekly thread")
+    sb.set_sticky(rules)
+    sb.set_sticky(megathread)
+    h = await start_with_reddit(launcher, sb)
+    await run_ama(h, sb)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.distinguished == "moderator" and not post.stickied
+    assert sub.stickies == [rules.fullname, megathread.fullname]
+
+
+async def test_a_post_an_earlier_attempt_made_is_found_by_its_escaped_title_even_when_filtered(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit sends titles and bodies HTML-escaped (`&amp;`), and a post the spam filter holds is in
+    no subreddit listing: the bot looks among its own submissions and compares the text unescaped."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    await run_ama(h, sb, title="Oats & <more>")
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    post.filtered = True
+    activation = await h.app.store.activation_by_id(
+        int(await h.scalar("SELECT id FROM activations WHERE kind = 'qa'"))
+    )
+    assert activation is not None
+    card = Card(  # the post the AMA made
+        title=activation.title,
+        description=i18n.t("en", "reddit_qa.open", end=format_time(activation.ends_at)),
+    )
+    found = await h.app.activations.publisher.find(activation, activation.channel_id, card=card)
+    assert found is not None and found.id == activation.message_id
+
+
+async def test_a_name_in_a_sponsored_post_notifies_nobody(reddit_sb: RedditSandbox, launcher: Launcher):
+    """u/name in what a brand or member wrote reads the same on Reddit but notifies nobody from the
+    bot's account; only the accounts a post is meant for (winners) are mentioned."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    await run_ama(h, sb, title="Ask u/spez and /u/kn0thing anything")
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert "u\\/spez" in post.body and "/u\\/kn0thing" in post.body
+    assert "u/spez" not in post.body.replace("u\\/spez", "")
+    assert post.title.endswith("Ask u/spez and /u/kn0thing anything")  # a title notifies nobody
 
 
 async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_sponsored_limit(

@@ -208,3 +208,23 @@ async def test_a_link_is_confirmed_on_both_platforms_in_the_communitys_language(
         assert [r.to for r in await links.confirmations_due()] == ["alice_r"]
     finally:
         await store.close()
+
+
+def test_reddit_api_errors_are_permanent_except_its_rate_limit():
+    import praw.exceptions
+
+    from reddit.platform import RedditPlatform, quiet_mentions
+
+    def refused(*kinds: str) -> praw.exceptions.RedditAPIException:
+        return praw.exceptions.RedditAPIException([[kind, "refused", "field"] for kind in kinds])
+
+    failure = RedditPlatform.failure
+    for kind in ("THREAD_LOCKED", "SUBREDDIT_NOTALLOWED", "NO_SELFS", "SUBMIT_VALIDATION_FLAIR_REQUIRED"):
+        verdict = failure(None, refused(kind))  # type: ignore[arg-type]
+        assert verdict.permanent and kind in verdict.reason
+    assert not failure(None, refused("RATELIMIT")).permanent  # type: ignore[arg-type]
+    assert failure(None, refused("RATELIMIT", "THREAD_LOCKED")).permanent  # type: ignore[arg-type]
+    # Mentions notify only the accounts a post is for.
+    assert quiet_mentions("u/a_b and u/winner_1, see r/all", ["Winner_1"]) == (
+        "u\\/a_b and u/winner_1, see r/all"
+    )
