@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # handed in by the composition root; the ranking never import
     from bot.trust.live import LiveTrust
 
 log = logging.getLogger(__name__)
+#: How many times a recompute starts again when an erasure deletes events while it runs.
+ERASURE_RETRIES = 3
 T = TypeVar("T")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -233,67 +235,79 @@ class Voices:
 
     async def _recompute(self, community_id: int) -> RecomputeResult:
         async with self._lock(community_id):
-            started = time.perf_counter()
-            now = self.clock()
-            today = day_number(now)
-            since = today - int(self.params.window_days) - 1
-            graph = await self._graph(community_id, today, since)
-            stages = {"graph": time.perf_counter() - started}
-            members = await self.store.member_days(community_id, self._members.get(community_id))
-            self._members[community_id] = members
-            bound = await self.store.bound_subreddits(community_id)
-            reddit_from = reddit_records_from(b.added_at for b in bound)
-            channels = await self.store.channel_rows(community_id)
-            overrides = await self.store.trust_overrides(community_id)
-            # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
-            # the previous recompute minutes ago.
-            period = self.params.trend_period_days
-            cached = self._previous.get(community_id)
-            if cached is not None and cached[0] == today:
-                previous = cached[1]  # snapshots change once a day (or on erasure: invalidate)
-            else:
-                taken = await self.store.snapshot_scores(
-                    community_id, today, keep_from_day=today - 2 * period
-                )
-                previous = await self.store.previous_scores(community_id, at_most_day=today - period)
-                if taken:
-                    self._previous[community_id] = (today, previous)
-            excluded = {m for m, mode in overrides.items() if mode == "exclude"}
-            if self.excluded is not None:
-                excluded |= set(await self.excluded(community_id))
-            pinned = {m for m, mode in overrides.items() if mode == "pin"}
-            scopes = build_scopes(channels)
-            stages["facts"] = time.perf_counter() - started - sum(stages.values())
-            results, sizes, in_place, bars = await asyncio.to_thread(
-                self._compute,
-                community_id,
-                graph,
-                members,
-                scopes,
-                previous,
-                excluded,
-                pinned,
-                today,
-                reddit_from,
-            )
-            stages["rank"] = time.perf_counter() - started - sum(stages.values())
-            if results is None:  # nothing changed: the stored ranking stands, as of now
-                await self.store.touch_trust_runs(community_id, now)
-            else:
-                await self.store.replace_trust_scores(community_id, results, now, bars)
-            ranked = sum(sizes.values())
-            seconds = time.perf_counter() - started
-            stages["write"] = seconds - sum(stages.values())
-            self.memory.touch(community_id, self.state_bytes(community_id))
-            log.info(
-                "trust recompute for %s: %d scopes, %d entries, %.2fs (%s)",
-                community_id,
-                len(sizes),
-                ranked,
-                seconds,
-                "unchanged" if results is None else "in place" if in_place else "from the whole graph",
-            )
-            return RecomputeResult(community_id, len(sizes), ranked, seconds, in_place, stages)
+            for _ in range(ERASURE_RETRIES):
+                generation = self._generation.get(community_id, 0)
+                result = await self._ranked(community_id, generation)
+                if result is not None:
+                    return result
+                # Events were deleted while this ran (an erasure): what it computed may hold them.
+                log.info("trust recompute for %s: data erased meanwhile, computed again", community_id)
+            raise RuntimeError(f"community {community_id}: erasures kept interrupting the recompute")
+
+    async def _ranked(self, community_id: int, generation: int) -> RecomputeResult | None:
+        """One recompute (under the community's lock); None, with nothing written, when the cached
+        graph was invalidated meanwhile (`invalidate`: events were deleted)."""
+        started = time.perf_counter()
+        now = self.clock()
+        today = day_number(now)
+        since = today - int(self.params.window_days) - 1
+        graph = await self._graph(community_id, today, since)
+        stages = {"graph": time.perf_counter() - started}
+        members = await self.store.member_days(community_id, self._members.get(community_id))
+        self._members[community_id] = members
+        bound = await self.store.bound_subreddits(community_id)
+        reddit_from = reddit_records_from(b.added_at for b in bound)
+        channels = await self.store.channel_rows(community_id)
+        overrides = await self.store.trust_overrides(community_id)
+        # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
+        # the previous recompute minutes ago.
+        period = self.params.trend_period_days
+        cached = self._previous.get(community_id)
+        if cached is not None and cached[0] == today:
+            previous = cached[1]  # snapshots change once a day (or on erasure: invalidate)
+        else:
+            taken = await self.store.snapshot_scores(community_id, today, keep_from_day=today - 2 * period)
+            previous = await self.store.previous_scores(community_id, at_most_day=today - period)
+            if taken:
+                self._previous[community_id] = (today, previous)
+        excluded = {m for m, mode in overrides.items() if mode == "exclude"}
+        if self.excluded is not None:
+            excluded |= set(await self.excluded(community_id))
+        pinned = {m for m, mode in overrides.items() if mode == "pin"}
+        scopes = build_scopes(channels)
+        stages["facts"] = time.perf_counter() - started - sum(stages.values())
+        results, sizes, in_place, bars = await asyncio.to_thread(
+            self._compute,
+            community_id,
+            graph,
+            members,
+            scopes,
+            previous,
+            excluded,
+            pinned,
+            today,
+            reddit_from,
+        )
+        stages["rank"] = time.perf_counter() - started - sum(stages.values())
+        if self._generation.get(community_id, 0) != generation:
+            return None
+        if results is None:  # nothing changed: the stored ranking stands, as of now
+            await self.store.touch_trust_runs(community_id, now)
+        else:
+            await self.store.replace_trust_scores(community_id, results, now, bars)
+        ranked = sum(sizes.values())
+        seconds = time.perf_counter() - started
+        stages["write"] = seconds - sum(stages.values())
+        self.memory.touch(community_id, self.state_bytes(community_id))
+        log.info(
+            "trust recompute for %s: %d scopes, %d entries, %.2fs (%s)",
+            community_id,
+            len(sizes),
+            ranked,
+            seconds,
+            "unchanged" if results is None else "in place" if in_place else "from the whole graph",
+        )
+        return RecomputeResult(community_id, len(sizes), ranked, seconds, in_place, stages)
 
     # -- the in-memory graph ----------------------------------------------------------------------
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import random
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 from bot.community import CommunityService
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
-from bot.ledger import EngagementEvent
+from bot.ledger import EngagementEvent, MemberSighting
 from bot.privacy import PrivacyService, parse_member_id
 from bot.store import Store
 from bot.trust import Voices
@@ -103,6 +106,46 @@ async def test_erase_deletes_buffered_and_stored_events_and_drops_the_cached_gra
     assert await store.scalar("SELECT count(*) FROM events") == 1  # member 2's reply, unlinked
     exported = json.loads((await privacy.export(GUILD, 1)).data)
     assert set(exported["tables"]) == {"consent_log"}  # only the erasure tombstone is left
+
+
+async def test_an_erasure_during_a_running_recompute_does_not_bring_the_ranking_back(
+    privacy: PrivacyService, store: Store, voices: Voices, clock: Clock
+):
+    """A recompute reads the graph, ranks in a worker thread, then writes: an erasure that comes in
+    between must not see the member's rows written back by it."""
+    rnd = random.Random(1)
+    members = list(range(1, 41))
+    events = []
+    for day in range(1, 60):
+        for k in range(60):
+            a, b = rnd.sample(members, 2)
+            b = rnd.choice(members[:8]) if rnd.random() < 0.5 and a > 8 else b  # a few popular members
+            events.append(ev("reply", a, f"{day}-{k}", target=b, at=T0 - timedelta(days=day)))
+    long_ago = T0 - timedelta(days=300)
+    await store.record(
+        events, [MemberSighting("discord", GUILD, m, long_ago, joined_at=long_ago) for m in members]
+    )
+    await voices.recompute(GUILD)
+    victim = int(await store.scalar("SELECT member_id FROM trust_scores WHERE scope = 'all' AND rank = 1"))
+    await voices.invalidate(GUILD)  # the next recompute reads everything again
+    ranking, resume = threading.Event(), threading.Event()
+    compute = voices._compute
+
+    def paused(*args: object, **kwargs: object) -> object:
+        ranking.set()
+        resume.wait(10)
+        return compute(*args, **kwargs)
+
+    voices._compute = paused  # type: ignore[method-assign]
+    running = asyncio.create_task(voices.recompute(GUILD))
+    assert await asyncio.to_thread(ranking.wait, 10)
+    voices._compute = compute  # type: ignore[method-assign]
+    await privacy.erase(GUILD, victim)
+    resume.set()
+    result = await running
+    assert result.scopes >= 1  # it computed again, from what is left
+    assert await store.scalar("SELECT count(*) FROM trust_scores WHERE member_id = :m", dict(m=victim)) == 0
+    assert await store.scalar("SELECT count(*) FROM trust_scores") > 0
 
 
 async def test_retention_purge_uses_each_communitys_window_and_is_idempotent(
