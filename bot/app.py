@@ -245,6 +245,7 @@ class MicrovoiceBot(commands.Bot):
             on_written=voices.absorb,  # keeps the cached trust graphs up to date
         )
         ingest.start()
+        await ingest.load_erased()
         recorder = EngagementRecorder(ingest)
         await recorder.load(store)
         live_takeovers = LiveTakeovers(store)

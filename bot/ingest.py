@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot import allocator
@@ -176,6 +176,12 @@ class Ingest:
         # resolved by the writer, one index lookup in its transaction.
         self._cache_size = cache_size
         self._authors: dict[str, RecentAuthors] = {}
+        # Erased members, by (community, member): when they were erased (what they did up to then
+        # is not recorded again, however it arrives: a gap fill, a Reddit stream read again, a
+        # replay), and those still unlinked as targets and thread owners (until they are active
+        # again: engagement with what they post after the erasure is theirs).
+        self._erased_at: dict[tuple[int, int], datetime] = {}
+        self._unlinked: set[tuple[int, int]] = set()
 
     @property
     def written(self) -> int:
@@ -223,6 +229,54 @@ class Ingest:
         """Events handed over and not yet written."""
         return len(self._buffer.events) + self._in_flight
 
+    async def load_erased(self) -> None:
+        """The members erased before (from the consent log's erasure notes), read once at start."""
+        for community_id, member_id, at in await self.store.erased_members():
+            self.erased(community_id, member_id, at)
+
+    def erased(self, community_id: int, member_id: int, at: datetime) -> None:
+        """A member was erased at `at`: see `add`."""
+        key = (community_id, member_id)
+        self._erased_at[key] = max(at, self._erased_at.get(key, at))
+        self._unlinked.add(key)
+
+    def erased_after(self, community_id: int, member_id: int, at: datetime) -> bool:
+        """Whether the member was erased at or after `at` (what they did then is not recorded again)."""
+        erased = self._erased_at.get((community_id, member_id))
+        return erased is not None and at <= erased
+
+    def _without_erased(
+        self,
+        event: EngagementEvent | None,
+        members: Iterable[MemberSighting],
+        channels: Iterable[ChannelInfo],
+    ) -> tuple[EngagementEvent | None, list[MemberSighting], list[ChannelInfo]]:
+        """What may be recorded of an event, sightings and channels once members were erased: nothing
+        an erased member did up to their erasure, and no erased member as a target or a thread's
+        owner until they are active again."""
+        erased_at, unlinked = self._erased_at, self._unlinked
+        if event is not None:
+            key = (event.community_id, event.actor_id)
+            at = erased_at.get(key)
+            if at is not None and event.created_at <= at:
+                event = None  # from before the erasure: read again, not new
+            elif at is not None:
+                unlinked.discard(key)  # active again
+        if event is not None and (event.community_id, event.target_id) in unlinked:
+            event = replace(event, target_id=None, target_message_id=None)
+        kept = [
+            m
+            for m in members
+            if (at := erased_at.get((m.community_id, m.member_id))) is None or m.seen_at > at
+        ]
+        shown = [
+            replace(c, owner_id=None)
+            if c.owner_id is not None and (c.community_id, c.owner_id) in unlinked
+            else c
+            for c in channels
+        ]
+        return event, kept, shown
+
     def add(
         self,
         event: EngagementEvent | None = None,
@@ -230,6 +284,8 @@ class Ingest:
         members: Iterable[MemberSighting] = (),
         channels: Iterable[ChannelInfo] = (),
     ) -> None:
+        if self._erased_at:
+            event, members, channels = self._without_erased(event, members, channels)
         with self._cond:
             full = event is not None and len(self._buffer.events) >= self.capacity
             if full and not self._paused_source() and not self._wait_for_room():

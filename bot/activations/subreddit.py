@@ -165,9 +165,17 @@ class SubredditActivations:
         return total
 
     async def replies(self, activation: Activation) -> list[Reply]:
+        """The post's top-level replies, but for those of members erased since they made them (a
+        question or an entry read again after its author's erasure is not stored again)."""
         if activation.message_id is None:
             return []
-        return await self.discussions.replies(activation.community_id, activation.message_id)
+        replies = await self.discussions.replies(activation.community_id, activation.message_id)
+        erased = self.ingest.erased_after
+        return [
+            r
+            for r in replies
+            if r.author_id is None or not erased(activation.community_id, r.author_id, r.created_at)
+        ]
 
 
 class RedditQa:

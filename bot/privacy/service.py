@@ -105,7 +105,8 @@ class PrivacyService:
             except Exception:  # the erasure itself must go ahead
                 log.warning("could not take back the roles of a member before erasure", exc_info=True)
         counts: dict[str, int] = {}
-        for other in await self._linked(community_id, member_id):  # before the link itself goes
+        linked = await self._linked(community_id, member_id)  # before the link itself goes
+        for other in linked:
             erased = await self.store.forget_member(
                 community_id, other, pseudonym=new_pseudonym(), now=self.clock()
             )
@@ -113,8 +114,13 @@ class PrivacyService:
         counts |= await self.store.forget_member(
             community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
         )
+        # What they did before is not recorded again, however it arrives (a gap fill, a Reddit
+        # stream read again), and engagement with them is recorded unlinked until they are back.
+        erased_at = self.clock()
+        for identity in (member_id, *linked):
+            self.ingest.erased(community_id, identity, erased_at)
         await self.rankings.invalidate(community_id)
-        log.info("erased member %s from community %s: %s", member_id, community_id, counts)
+        log.info("erased a member from community %s: %s", community_id, counts)  # never who
         if self.audit is not None:
             rows = sum(counts.values())
             if by is None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.errors import InvalidInput
-from bot.ledger import iso
+from bot.ledger import iso, parse_iso
 from bot.partners import Partner, Terms
 from bot.privacy import (
     FINISHED_ACTIVATION_STATES,
@@ -465,6 +465,13 @@ class PartnerQueries(StoreBase):
             if rows:
                 out[name] = rows
         return out
+
+    async def erased_members(self) -> list[tuple[int, int, datetime]]:
+        """(community, member, when) of every erasure, from the consent log's notes."""
+        rows = await self.fetch_all(
+            "SELECT community_id, member_id, max(at) FROM consent_log WHERE action = 'erased' GROUP BY 1, 2"
+        )
+        return [(int(c), int(m), parse_iso(str(at))) for c, m, at in rows]
 
     async def forget_member(
         self, community_id: int, member_id: int, *, pseudonym: int, now: datetime

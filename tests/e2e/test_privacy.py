@@ -11,7 +11,7 @@ from bot import i18n
 from bot.activations import draw as giveaway
 from bot.ledger import iso
 from tests.e2e.activation_helpers import activation_messages, approve, create, move_to, reply, seed_brand
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.test_codes import CODE
 from tests.e2e.test_giveaway import ENTER, add_members, click, open_giveaway
 from tests.e2e.test_partners import buttons, join
@@ -199,6 +199,47 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
     assert list(second["tables"]) == ["consent_log"]
     [tombstone] = second["tables"]["consent_log"]
     assert (tombstone["member_id"], tombstone["action"]) == (str(w.alice), "erased")
+
+
+async def test_what_an_erased_member_did_is_not_recorded_again_however_it_arrives(launcher: Launcher):
+    """After an erasure, the member's old messages delivered again (a replay, a gap fill) are not
+    recorded, a thread they opened is not theirs again when the bot sees it at start-up, and a reply
+    to their old message engages nobody; once they post again, that is recorded as theirs."""
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    root = await sb.send_message(w.cooking, w.alice, "")
+    thread = await sb.create_thread(w.cooking, w.alice, "alice's thread", message_id=int(root["id"]))
+    await sb.send_message(int(thread["id"]), w.bob, "")
+    await h.flush()
+    h.clock.now += timedelta(minutes=5)  # the erasure comes after all of that
+    await h.app.privacy.erase(w.guild, w.alice)
+    await launcher.stop(h)
+
+    h = await launcher.start()  # the thread is seen again at start-up, with its owner
+    await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
+    sb.emit("MESSAGE_CREATE", {**sb.message(int(root["id"])), "guild_id": str(w.guild)})  # a replay
+    reply = await sb.send_message(w.cooking, w.bob, "", reply_to=int(root["id"]))
+    await sb.send_message(int(thread["id"]), w.carol, "")
+    await h.flush()
+    assert (
+        await h.scalar("SELECT count(*) FROM events WHERE actor_id = ? OR target_id = ?", w.alice, w.alice)
+        == 0
+    )
+    assert await h.scalar("SELECT owner_id FROM channels WHERE channel_id = ?", int(thread["id"])) is None
+    assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ?", w.alice) == 0
+    assert await h.scalar("SELECT target_id FROM events WHERE source_id = ?", reply["id"]) is None
+    # Back: what they post now is theirs, and so is engagement with it.
+    h.clock.now += timedelta(minutes=5)
+    later = h.clock.now
+    again = await sb.send_message(w.cooking, w.alice, "", timestamp=later)
+    await sb.send_message(w.cooking, w.bob, "", reply_to=int(again["id"]), timestamp=later)
+    await h.flush()
+    assert await h.rows(
+        "SELECT kind, actor_id, target_id FROM events WHERE actor_id = ? OR target_id = ?", w.alice, w.alice
+    ) == [
+        ("message", w.alice, None),
+        ("reply", w.bob, w.alice),
+    ]
 
 
 async def test_moderator_forgets_a_member_who_left_after_confirmation(harness: Harness):

@@ -99,3 +99,32 @@ async def test_the_router_sends_each_call_to_the_platform_of_its_channel():
     assert [m.post.content for m in reddit_side.posts_in(subreddit)] == ["on reddit"]
     assert not discord_side.posts_in(subreddit) and not reddit_side.posts_in(42)
     assert router.for_channel(subreddit) is reddit_side and router.name_of(42) == "discord"
+
+
+async def test_comments_of_a_member_erased_since_are_not_read_again():
+    """A question or an entry read again after its author's erasure (a retried end, a final read) is
+    not stored again; what they write after the erasure is theirs."""
+    from types import SimpleNamespace
+
+    from bot.activations.subreddit import SubredditActivations
+    from bot.ingest import Ingest
+    from bot.platform import Reply
+
+    t0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    erased, other = 7, 8
+    replies = [
+        Reply(1, erased, "gone_r", "before?", 3, t0, ()),
+        Reply(2, other, "stays_r", "mine?", 2, t0, ()),
+        Reply(3, erased, "gone_r", "after?", 1, t0 + timedelta(hours=2), ()),
+    ]
+
+    class Discussions:
+        async def replies(self, community_id: int, message_id: int) -> list[Reply]:
+            return replies
+
+    ingest = Ingest(SimpleNamespace())  # type: ignore[arg-type]
+    ingest.erased(42, erased, t0 + timedelta(hours=1))
+    engine = SimpleNamespace(store=None, clock=lambda: t0, publisher=None)
+    owner = SubredditActivations(engine, Discussions(), ingest)  # type: ignore[arg-type]
+    activation = SimpleNamespace(community_id=42, message_id=99)
+    assert [r.id for r in await owner.replies(activation)] == [2, 3]  # type: ignore[arg-type]
