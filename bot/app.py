@@ -264,10 +264,14 @@ class MicrovoiceBot(commands.Bot):
             reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
             await voice_roles.sync(community_id, moderation, reason=reason)
 
-        async def take_back_roles(community_id: int, member_id: int) -> None:
+        async def take_back_roles(community_id: int, member_id: int) -> list[int]:
+            """The trusted-voice roles taken back before an erasure; returns those Discord refused."""
             reason = i18n.t(await communities.lang(community_id), "voices.role_reason_erased")
+            kept = []
             for role_id in await voice_roles.held_by(community_id, member_id):
-                await moderation.remove_role(community_id, member_id, role_id, reason=reason)
+                if await moderation.remove_role(community_id, member_id, role_id, reason=reason) == "refused":
+                    kept.append(role_id)
+            return kept
 
         voices.after_recompute = sync_voice_roles
         privacy = PrivacyService(

@@ -61,6 +61,8 @@ class ForgetButton(
         counts = await app.privacy.erase(interaction.guild_id, self.member_id, by=by)
         key = "privacy.forgotten" if self.action == "forget" else "privacy.forgotten_member"
         text = await app.say(interaction, key, events=counts["events_deleted"], member=f"<@{self.member_id}>")
+        if counts.get("roles_kept"):  # Discord refused to take a trusted-voice role back
+            text += "\n" + await app.say(interaction, "privacy.roles_kept")
         await interaction.edit_original_response(content=text, view=None)
 
 

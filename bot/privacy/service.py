@@ -56,7 +56,7 @@ class PrivacyService:
         owns: Callable[[int], bool] = lambda _community_id: True,
         linked: Callable[[int, int], Awaitable[list[int]]] | None = None,
         audit: AuditLog | None = None,
-        before_erase: Callable[[int, int], Awaitable[None]] | None = None,
+        before_erase: Callable[[int, int], Awaitable[list[int]]] | None = None,
     ) -> None:
         self.audit = audit
         #: Runs before an erasure (with the community and the member): takes back the roles the bot gave.
@@ -99,12 +99,13 @@ class PrivacyService:
         moderator who asked for it, None when the member asked themselves. The audit log gets the
         number of rows, never who was erased."""
         await self.ingest.flush()  # buffered events of theirs are erased too
+        kept: list[int] = []
         if self.before_erase is not None:
             try:
-                await self.before_erase(community_id, member_id)
+                kept = await self.before_erase(community_id, member_id)
             except Exception:  # the erasure itself must go ahead
                 log.warning("could not take back the roles of a member before erasure", exc_info=True)
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {"roles_kept": len(kept)} if kept else {}
         linked = await self._linked(community_id, member_id)  # before the link itself goes
         for other in linked:
             erased = await self.store.forget_member(
@@ -122,7 +123,7 @@ class PrivacyService:
         await self.rankings.invalidate(community_id)
         log.info("erased a member from community %s: %s", community_id, counts)  # never who
         if self.audit is not None:
-            rows = sum(counts.values())
+            rows = sum(v for k, v in counts.items() if k != "roles_kept")
             if by is None:
                 await self.audit.record(community_id, "erasure_self", rows=rows)
             else:

@@ -139,6 +139,24 @@ async def test_erasure_takes_back_the_role_the_bot_gave(harness: Harness):
     assert await h.rows("SELECT member_id FROM voice_role_holders") == [(people[1],)]
 
 
+async def test_a_role_discord_refuses_to_take_back_on_erasure_is_said(harness: Harness):
+    """A server admin moved the role above the bot's own: Discord refuses to take it back. The
+    erasure goes ahead, and its reply says the role is still there and who can remove it."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    people = await seed_community(h, n=8)
+    role = sb.add_role(w.guild, "Trusted voice", permissions=BASIC)
+    await slash(h, "voices", "role", w.owner, {"role": role, "top": 2})
+    await recompute(h)
+    assert holders(h, role, people) == [0, 1]
+    sb.stored_guild(w.guild).roles[role]["position"] = 999  # above the bot's role
+    interaction = await h.slash("privacy", people[0], subcommand="forget", permissions=BASIC)
+    await interaction.response()
+    done = await confirm(h, interaction, people[0])
+    assert i18n.t("en", "privacy.roles_kept") in done["content"]
+    assert holders(h, role, people) == [0, 1]  # Discord kept it
+    assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ?", people[0]) == 0  # erased
+
+
 async def test_the_audit_channel_receives_each_event_once_and_never_blocks(harness: Harness):
     h, w, sb = harness, harness.world, harness.sandbox
     audit = sb.add_channel(w.guild, "mod-log")
