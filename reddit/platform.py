@@ -346,8 +346,13 @@ class RedditPlatform:
 
             def newest(reddit: praw.Reddit) -> tuple[str, str] | None:
                 # The bot's own submissions: its author sees them even when the spam filter or a
-                # moderator keeps them out of the subreddit's /new.
-                for made in reddit.redditor(self.username).submissions.new(limit=100):
+                # moderator keeps them out of the subreddit's /new (read when they cannot be).
+                try:
+                    made_by_me = list(reddit.redditor(self.username).submissions.new(limit=100))
+                except prawcore.exceptions.ResponseException:
+                    listed = reddit.subreddit(bound.name).new(limit=100)
+                    made_by_me = [t for t in listed if str(t.author or "").lower() == me]
+                for made in made_by_me:
                     if str(made.subreddit).lower() == bound.name.lower() and same_text(made.title, title):
                         return str(made.id), str(made.fullname)
                 return None

@@ -224,6 +224,12 @@ async def test_a_post_an_earlier_attempt_made_is_found_by_its_escaped_title_even
     )
     found = await h.app.activations.publisher.find(activation, activation.channel_id, card=card)
     assert found is not None and found.id == activation.message_id
+    # Where a user's submissions cannot be read, the subreddit's newest posts are looked through.
+    post.filtered = False
+    sb.fail("/user/MicrovoiceBot/submitted", status=404)
+    found = await h.app.activations.publisher.find(activation, activation.channel_id, card=card)
+    assert found is not None and found.id == activation.message_id
+    assert sb.count("GET", "/user/MicrovoiceBot/submitted") == 2
 
 
 async def test_a_name_in_a_sponsored_post_notifies_nobody(reddit_sb: RedditSandbox, launcher: Launcher):
