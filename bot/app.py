@@ -28,7 +28,7 @@ import cogs
 from bot import allocator, i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
-from bot.activations.service import ActivationService
+from bot.activations.service import SWEEP_JOB, SWEEP_MINUTES, ActivationService
 from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
 from bot.audit import AuditLog
@@ -48,7 +48,7 @@ from bot.links import LinkService
 from bot.live_takeovers import LiveTakeovers
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
-from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_JOB, PrivacyService
+from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_FIRST_SECONDS, RETENTION_JOB, PrivacyService
 from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.shards import Shards
@@ -349,6 +349,10 @@ class MicrovoiceBot(commands.Bot):
             "trust-recompute", self.settings.trust_interval_minutes, self._recompute_trust
         )
         scheduler.every_minutes(RETENTION_JOB, RETENTION_EVERY_MINUTES, privacy.purge_expired)
+        # An interval job first runs one interval after it is added: a bot restarted daily would
+        # never purge. The first purge runs soon after start-up.
+        scheduler.after(f"{RETENTION_JOB}-at-start", RETENTION_FIRST_SECONDS, privacy.purge_expired)
+        scheduler.every_minutes(SWEEP_JOB, SWEEP_MINUTES, activations.sweep)
         scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
         reports.start(platform.wait_until_ready)
         if self.app.reddit_activations is not None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ from bot.store import IntentRow, Store
 from bot.store.intents import CLOSE, OPEN
 
 log = logging.getLogger(__name__)
+#: How long past its retry time an intent counts as overdue (its own retry job was lost).
+OVERDUE = timedelta(minutes=2)
 
 __all__ = ["CLOSE", "OPEN", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
 
@@ -190,12 +192,21 @@ class IntentRunner:
                 return True
             return await self.run(intent)
 
-    async def resume(self) -> int:
-        """At start-up: every pending intent once (failures schedule their own retries); how many finished."""
+    async def resume(self, overdue_at: datetime | None = None) -> int:
+        """Every pending intent once (failures schedule their own retries), at start-up; with
+        `overdue_at`, only those whose retry was due well before then (their own job was lost).
+        Returns how many finished."""
         finished = 0
         for intent in await self.store.pending_intents():
-            if self.owns(intent.community_id):
+            if not self.owns(intent.community_id):
+                continue
+            due = intent.next_attempt_at
+            if overdue_at is not None and due is not None and due > overdue_at - OVERDUE:
+                continue
+            try:
                 finished += await self.retry(intent.id)
+            except Exception:
+                log.exception("intent %s: could not run; tried again later", intent.id)
         return finished
 
     async def run(self, intent: IntentRow) -> bool:

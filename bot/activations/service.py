@@ -58,7 +58,7 @@ from bot.activations.model import (
 )
 from bot.audit import AuditLog
 from bot.errors import Forbidden, InvalidInput
-from bot.platform import Platform, PlatformRouter
+from bot.platform import Platform, PlatformRouter, PlatformUnavailable
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
 
@@ -68,7 +68,17 @@ log = logging.getLogger(__name__)
 BRAND_NOT_APPROVED = "brand no longer approved"
 #: The reason recorded when a moderator ends a live activation before its end time.
 ENDED_EARLY = "ended early"
-OWN_REASONS = {BRAND_NOT_APPROVED: "activation.brand_lapsed", ENDED_EARLY: "activation.ended_early"}
+#: The reason recorded when the bot was down through an activation's whole window: nothing is posted
+#: after its end (an opening then would announce what is already over).
+MISSED = "missed while not running"
+OWN_REASONS = {
+    BRAND_NOT_APPROVED: "activation.brand_lapsed",
+    ENDED_EARLY: "activation.ended_early",
+    MISSED: "activation.missed",
+}
+#: How often overdue activations and intents are looked for (a job that failed or never ran).
+SWEEP_JOB = "activations-sweep"
+SWEEP_MINUTES = 5
 
 
 class Kind(Protocol):
@@ -550,13 +560,27 @@ class ActivationService:
         self.scheduler.at(job, when, partial(self.advance, activation.id))
 
     async def run_due(self) -> int:
-        """Advance every activation that is due at the clock; returns how many transitions happened."""
+        """Advance every activation that is due at the clock; returns how many transitions happened.
+        One that fails is logged and left for the next sweep; the others go ahead."""
         now = self.clock()
         total = 0
         for activation in await self.store.open_activations():
             if self.owns(activation.community_id) and activation.due(now) is not None:
-                total += await self.advance(activation.id)
+                try:
+                    total += await self.advance(activation.id)
+                except Exception:
+                    log.exception("activation %s: could not advance; tried again later", activation.id)
         return total
+
+    async def sweep(self) -> None:
+        """What a job that failed, or never ran, left behind: activations past their start or end,
+        and intents past their retry time (every `SWEEP_MINUTES`; jobs live in memory only)."""
+        if not self.booted.is_set():
+            return  # the start-up catch-up does the same
+        caught = await self.run_due()
+        finished = await self.intents.resume(overdue_at=self.clock())
+        if caught or finished:
+            log.info("sweep: %s transition(s) and %s intent(s) caught up", caught, finished)
 
     def _lock(self, activation_id: int) -> asyncio.Lock:
         return self._locks.setdefault(activation_id, asyncio.Lock())
@@ -575,7 +599,9 @@ class ActivationService:
             activation = await self.store.activation_by_id(activation_id)
             now = self.clock()
             while activation is not None and (target := activation.due(now)) is not None:
-                if target == State.LIVE and not await self._brand_still_approved(activation):
+                lapsed = target == State.LIVE and not await self._brand_still_approved(activation)
+                missed = target == State.LIVE and activation.ends_at <= now
+                if lapsed or missed:
                     await self.store.transition_activation(
                         activation.community_id,
                         activation.id,
@@ -583,9 +609,9 @@ class ActivationService:
                         State.CANCELLED,
                         actor=None,
                         now=now,
-                        reason=BRAND_NOT_APPROVED,
+                        reason=BRAND_NOT_APPROVED if lapsed else MISSED,
                     )
-                    await self.note(activation, "activation_lapsed")
+                    await self.note(activation, "activation_lapsed" if lapsed else "activation_missed")
                     return done
                 moved = await self.store.transition_activation(
                     activation.community_id,
@@ -626,8 +652,9 @@ class ActivationService:
         """An intent's work, by the activation's kind (the transition stands whatever happens here)."""
         handler = self.handler_for(activation)
         if handler is None:
-            log.warning("no handler for activation kind %s (activation %s)", activation.kind, activation.id)
-            return
+            # Its platform is not running here (Reddit switched off, or its credentials removed): the
+            # intent stays pending, retried, rather than marked done with nothing done.
+            raise PlatformUnavailable(self.platform_name(activation))
         if action == OPEN:
             await handler.on_live(activation, steps)
         else:

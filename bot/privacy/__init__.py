@@ -26,6 +26,7 @@ from bot.privacy.rules import (
 )
 from bot.privacy.service import (
     RETENTION_EVERY_MINUTES,
+    RETENTION_FIRST_SECONDS,
     RETENTION_JOB,
     Export,
     PrivacyService,
@@ -41,6 +42,7 @@ __all__ = [
     "MEMBER_LINKS",
     "NOT_EXPORTED",
     "RETENTION_EVERY_MINUTES",
+    "RETENTION_FIRST_SECONDS",
     "RETENTION_JOB",
     "SUBJECT_RULES",
     "ErasureStep",

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 EXPORT_GZIP_OVER = 8_000_000  # bytes
 RETENTION_JOB = "retention-purge"
 RETENTION_EVERY_MINUTES = 24 * 60
+#: The first purge after start-up (the daily job's first run is a day after start).
+RETENTION_FIRST_SECONDS = 300
 
 
 class RankingCache(Protocol):

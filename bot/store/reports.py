@@ -12,7 +12,7 @@ an erasure.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.ledger import iso
@@ -190,6 +190,10 @@ def _ints(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
+#: How long a digest claimed but neither posted nor given back stays claimed (a post takes seconds).
+DIGEST_CLAIM_MINUTES = 15
+
+
 class ReportQueries(StoreBase):
     """What reports read, and the aggregates they read it from. Relies on `Store.db`."""
 
@@ -315,7 +319,15 @@ class ReportQueries(StoreBase):
             return [(int(c), int(ch), str(loc)) for c, ch, loc in await cur.fetchall()]
 
     async def claim_digest(self, community_id: int, week: int, *, now: datetime) -> bool:
-        """Claim a week's digest; False if it was claimed before (posted, or being posted)."""
+        """Claim a week's digest; False if it was claimed before (posted, or being posted). A claim
+        never posted nor given back within `DIGEST_CLAIM_MINUTES` (the process stopped while posting)
+        is taken over."""
+        stale = iso(now - timedelta(minutes=DIGEST_CLAIM_MINUTES))
+        await self.write(
+            "DELETE FROM report_digests WHERE community_id = :c AND week = :w AND posted_at IS NULL"
+            " AND claimed_at < :stale",
+            dict(c=community_id, w=week, stale=stale),
+        )
         cur = await self.write(
             "INSERT OR IGNORE INTO report_digests (community_id, week, claimed_at) VALUES (:c, :w, :now)",
             dict(c=community_id, w=week, now=iso(now)),

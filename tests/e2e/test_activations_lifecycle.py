@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.activations import disclosure
+from bot.activations.service import MISSED
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -216,13 +217,15 @@ async def test_missed_starts_and_ends_are_caught_up_once_across_restarts(launche
     assert f"activation:{takeover}:start" in h.app.scheduler.job_ids()
     await launcher.stop(h)
 
-    # Down through the Q&A's end and the whole takeover window.
+    # Down through the Q&A's end and the whole takeover window: the Q&A ends (its summary is
+    # posted); the takeover is cancelled unposted, since anything posted now would be past its end.
     h.clock.now += 40 * hour
     h = await launcher.start()
     await engine(h).booted.wait()
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "ended"
-    assert await h.scalar("SELECT state FROM activations WHERE id = ?", takeover) == "ended"
-    assert len(posts()) == 4  # Q&A summary, takeover opening and closing
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", takeover) == "cancelled"
+    assert await h.scalar("SELECT reason FROM activations WHERE id = ?", takeover) == MISSED
+    assert len(posts()) == 2  # the Q&A's opening and summary
     assert sb.channel_overwrites(w.general) == overwrites_before
     assert sb.channel(w.general).get("topic") == topic_before
     await launcher.stop(h)
@@ -231,8 +234,8 @@ async def test_missed_starts_and_ends_are_caught_up_once_across_restarts(launche
     h = await launcher.start()
     await engine(h).booted.wait()
     assert await engine(h).run_due() == 0
-    assert len(posts()) == 4
-    for activation_id in (qa, takeover):
+    assert len(posts()) == 2
+    for activation_id, lived in ((qa, ["live", "ended"]), (takeover, ["cancelled"])):
         states = [
             r[0]
             for r in await h.rows(
@@ -240,7 +243,7 @@ async def test_missed_starts_and_ends_are_caught_up_once_across_restarts(launche
                 activation_id,
             )
         ]
-        assert states == ["pending", "scheduled", "live", "ended"]
+        assert states == ["pending", "scheduled", *lived]
     tag = disclosure.tag("ar", "Acme", "paid")
     for call in activation_messages(h, [w.cooking, w.general]):
         assert_disclosed(call, tag)

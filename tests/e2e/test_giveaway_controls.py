@@ -235,15 +235,21 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     await slash(h, "activation", "cancel", w.owner, {"id": c})
     _, lapsed = await create(h, "qa", w.alice, {**qa, **window(12 * hour)}, permissions=BASIC)
     await approve(h, lapsed)
+    _, missed = await create(h, "qa", w.alice, {**qa, **window(14 * hour)}, permissions=BASIC)
+    await approve(h, missed)
     await h.app.store.set_brand_status(w.guild, brand, expected="approved", status="suspended", by=w.owner,
                                        now=h.clock.now)  # fmt: skip
     await move_to(h, t0 + 12 * hour + timedelta(minutes=1))
+    await h.app.store.set_brand_status(w.guild, brand, expected="suspended", status="approved", by=w.owner,
+                                       now=h.clock.now)  # fmt: skip
+    # and one whose whole window passed while the bot was not running
+    await move_to(h, t0 + 16 * hour)
 
     lines = [m["content"] for m in sb.messages(audit)]
     kinds = Counter(kind_of(line) for line in lines)
     # Every kind appears, and each event that happened gave exactly one line.
     once = Counter(EVENTS)
-    assert kinds == once + Counter({"activation_approved": 2, "activation_live": 1}), kinds
+    assert kinds == once + Counter({"activation_approved": 3, "activation_live": 1}), kinds
     assert all(str(w.carol) not in line for line in lines)  # erasures are counts, never who
     posts = h.rest.find("POST", f"/channels/{audit}/messages")
     assert all(c.json["allowed_mentions"] == {"parse": []} for c in posts)

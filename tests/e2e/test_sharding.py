@@ -38,7 +38,7 @@ LIFECYCLE = [(None, "pending"), ("pending", "scheduled"), ("scheduled", "live"),
 #: Each process boots in two to five seconds here (it loads the report charts' library too, and other
 #: test runs may share the machine); activations are placed relative to the test's start.
 FIRST_WAVE = (6.5, 8.5)  # start, end (seconds from now): both processes are up
-SECOND_WAVE = (11.5, 13.5)  # the killed process's replacement catches up the start and runs the end
+SECOND_WAVE = (11.5, 19.5)  # the killed process's replacement catches up the start and runs the end
 
 
 @dataclass

@@ -22,7 +22,7 @@ from bot.activations import draw as fairdraw
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
 from bot.activations.intents import CLOSE
 from bot.activations.qa import ASK, HIDE, VOTE, QaService
-from bot.activations.service import BRAND_NOT_APPROVED, ActivationService, Actor, Proposal
+from bot.activations.service import BRAND_NOT_APPROVED, MISSED, ActivationService, Actor, Proposal
 from bot.activations.takeovers import TakeoverService, TakerMessage
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import Forbidden, InvalidInput, MicrovoiceError
@@ -204,15 +204,71 @@ async def test_engine_catches_up_at_start_up_once(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())
     await w.engine.approve(w.actor(MOD), qa.id)
+    w.clock.now = NOW + 2 * H - timedelta(minutes=5)  # down through the start, back before the end
+    restarted = ActivationService(w.store, w.platform, Scheduler(), clock=w.clock)
+    restarted.register("qa", QaService(restarted))
+    await restarted.start()
+    await restarted.booted.wait()
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and live.state == "live"
+    assert len(w.platform.posts_in(CHANNEL)) == 1  # the opening, once
+    assert await restarted.run_due() == 0
+
+
+async def test_an_activation_whose_whole_window_passed_while_down_is_cancelled_unposted(world: World):
+    """Nothing is posted after an activation's end: an opening then would announce what is over
+    (a giveaway nobody could enter, a takeover already past). Moderators are told, to propose it
+    again."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
     w.clock.now = NOW + 3 * H  # the whole window passed while the bot was down
     restarted = ActivationService(w.store, w.platform, Scheduler(), clock=w.clock)
     restarted.register("qa", QaService(restarted))
     await restarted.start()
     await restarted.booted.wait()
-    ended = await w.store.get_activation(GUILD, qa.id)
-    assert ended is not None and ended.state == "ended"
-    assert len(w.platform.posts_in(CHANNEL)) == 2  # the opening and the summary, once each
+    missed = await w.store.get_activation(GUILD, qa.id)
+    assert missed is not None and missed.state == "cancelled" and missed.reason == MISSED
+    assert w.platform.posts_in(CHANNEL) == []
+    _, lines = await restarted.details(w.actor(MOD), qa.id, "ar")
+    assert i18n.t("ar", "activation.show_reason", reason=i18n.t("ar", "activation.missed")) in lines
     assert await restarted.run_due() == 0
+
+
+async def test_the_sweep_catches_up_what_a_lost_job_left_behind(world: World):
+    """Jobs live in memory: one that failed (a locked database, a lost connection) or whose process
+    stepped its clock is gone. The periodic sweep advances what is overdue and runs intents whose
+    retry is long past."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.engine.start()
+    await w.engine.booted.wait()
+    w.platform.fail_posts = 1  # the opening's first attempt fails; its retry job never runs
+    w.clock.now = NOW + H + timedelta(minutes=1)  # the start job never ran either
+    await w.engine.sweep()
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and live.state == "live"
+    assert w.platform.posts_in(CHANNEL) == []  # the opening failed once, retry pending
+    w.clock.now += timedelta(minutes=30)  # well past its retry time
+    await w.engine.sweep()
+    assert len(w.platform.posts_in(CHANNEL)) == 1  # opened, once
+    await w.engine.sweep()
+    assert len(w.platform.posts_in(CHANNEL)) == 1
+
+
+async def test_an_activation_whose_platform_is_not_running_here_stays_to_do(world: World):
+    """With no handler for the activation's kind on its platform (Reddit switched off, say), its
+    opening is not marked done with nothing done: it stays pending, retried."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    w.clock.now = NOW + H + timedelta(minutes=1)
+    restarted = ActivationService(w.store, w.platform, Scheduler(), clock=w.clock)  # no kind registered
+    await restarted.start()
+    await restarted.booted.wait()
+    assert [i.activation_id for i in await w.store.pending_intents()] == [qa.id]
+    assert w.platform.posts_in(CHANNEL) == []
 
 
 async def test_end_listeners_hear_an_activation_that_ends_once_and_reports_post_through_the_platform(

@@ -711,6 +711,17 @@ async def test_weekly_digest_is_posted_once_per_week_across_restarts(month: Mont
     assert await store.last_digest_week(month.guild) >= week
 
 
+async def test_a_digest_claim_left_by_a_stopped_process_is_taken_over(store: Store):
+    """A process that stopped between claiming a week's digest and posting it leaves a claim nobody
+    gives back: after a quarter of an hour another run takes it over."""
+    t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert await store.claim_digest(5, 2900, now=t0)
+    assert not await store.claim_digest(5, 2900, now=t0 + timedelta(minutes=5))  # being posted
+    assert await store.claim_digest(5, 2900, now=t0 + timedelta(minutes=20))  # left behind
+    await store.digest_posted(5, 2900, now=t0 + timedelta(minutes=20))
+    assert not await store.claim_digest(5, 2900, now=t0 + timedelta(days=3))  # posted: never again
+
+
 @BOTH
 async def test_retention_purges_member_days_with_raw_events_and_keeps_counts(month: Month, store: Store):
     cutoff = month.com.start + timedelta(days=20, hours=6)
