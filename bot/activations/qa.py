@@ -169,8 +169,9 @@ class QaService:
         )
 
     async def on_end(self, activation: Activation, steps: Steps) -> None:
-        """The summary, as a reply to the opening post; none for a Q&A that never opened."""
-        if activation.opened_at is None:
+        """The summary, as a reply to the opening post; none for a Q&A whose post was never made
+        (one whose thread could not be opened is summed up all the same: its post is up)."""
+        if activation.message_id is None:
             return
         lang = activation.locale
         summary = await self.store.qa_summary(activation.community_id, activation.id)

@@ -278,8 +278,8 @@ class TakeoverService:
         await steps.do(
             "audit-restore", lambda: self.engine.note(activation, "takeover_restored", channel=channel)
         )
-        if activation.opened_at is None:
-            return  # members never saw it start: no closing post
+        if activation.message_id is None:
+            return  # members never saw it start (no opening post): no closing post
         key = "takeover.cancelled" if activation.state == State.CANCELLED else "takeover.ended"
         content = i18n.t(activation.locale, key, taker=self.platform.mention(plan.member_id))
         await steps.post(

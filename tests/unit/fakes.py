@@ -43,6 +43,7 @@ class FakePlatform:
     lose_answers: int = 0  # the next this many posts are made, but the caller hears an Outage
     fail_restores: int = 0  # the next this many overwrite restores fail with an Outage
     refuse_restores: bool = False  # overwrite restores are refused for good
+    refuse_threads: bool = False  # threads cannot be opened (refused for good)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9000))
 
     def posts_in(self, channel_id: int) -> list[Message]:
@@ -86,6 +87,8 @@ class FakePlatform:
 
     async def open_thread(self, community_id: int, channel_id: int, message_id: int, name: str) -> int:
         assert self.messages[message_id].channel_id == channel_id
+        if self.refuse_threads:
+            raise Refused("missing permissions")
         self.threads[message_id] = name
         return message_id
 

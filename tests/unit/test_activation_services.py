@@ -271,6 +271,20 @@ async def test_an_activation_whose_platform_is_not_running_here_stays_to_do(worl
     assert w.platform.posts_in(CHANNEL) == []
 
 
+async def test_a_qa_whose_thread_could_not_be_opened_is_still_summed_up(world: World):
+    """Its opening post is up (with its "Ask" action) even though its thread was refused: at the end
+    it gets its summary like any other."""
+    w = world
+    w.platform.refuse_threads = True
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.run_to(NOW + H + timedelta(minutes=1))
+    [opening] = w.platform.posts_in(CHANNEL)
+    await w.run_to(NOW + 3 * H)
+    posts = w.platform.posts_in(CHANNEL)
+    assert len(posts) == 2 and posts[1].post.reply_to == opening.id  # the summary
+
+
 async def test_end_listeners_hear_an_activation_that_ends_once_and_reports_post_through_the_platform(
     world: World,
 ):
