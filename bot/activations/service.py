@@ -184,7 +184,8 @@ class ActivationService:
         return self.kind(activation.kind, self.platform_name(activation))
 
     def on_ended(self, listener: EndedListener) -> None:
-        """Call `listener(activation)` after each activation that ends on time (not when cancelled)."""
+        """Call `listener(activation)` after each activation that ends, on time or ended early by a
+        moderator (not when cancelled)."""
         self._ended.append(listener)
 
     async def _tell_ended(self, activation: Activation) -> None:
@@ -459,6 +460,7 @@ class ActivationService:
             ended = await self.load(actor.community_id, activation.id)
             await self.note(ended, "activation_ended_early", by=actor.member_id)
             await self.intents.run_for(ended)
+        await self._tell_ended(ended)  # its report, as for one that ends on time
         return ended
 
     async def problem(self, community_id: int, activation_id: int) -> Problem | None:

@@ -325,6 +325,13 @@ async def test_end_listeners_hear_an_activation_that_ends_once_and_reports_post_
     assert await w.engine.cancel(w.actor(MOD), cancelled.id, None)
     assert heard == [(qa.id, "ended")]  # a cancelled activation did not end on time
     assert len(moderators.posts_in(REPORTS)) == 1
+    # One a moderator ends early is reported too.
+    early = await w.qa.create(w.actor(CONTACT), w.proposal("Early"))
+    await w.engine.approve(w.actor(MOD), early.id)
+    await w.run_to(w.clock.now + H)
+    await w.engine.end_now(w.actor(MOD), early.id)
+    assert heard[-1] == (early.id, "ended")
+    assert len(moderators.posts_in(REPORTS)) == 2
 
 
 async def test_engine_cancel_checks_the_brand_and_the_state(world: World):
