@@ -69,6 +69,8 @@ INFO_CHUNK = 100
 #: hold about the newest 1000 items, so paging further finds nothing more.
 PAGE = 100
 MAX_PAGES = 10
+#: How many earlier items a read tries as its anchor when the one it paged after left the listing.
+ANCHOR_RETRIES = 3
 #: Fullnames each stream remembers having read (several rounds of full pages).
 SEEN_PER_STREAM = 2_000
 
@@ -412,12 +414,24 @@ class RedditAdapter:
         listing = self._listing(reddit, follow)
         fresh: list[Any] = []
         names: list[str] = []
+        read: set[str] = set()
         after: str | None = None
-        for _ in range(MAX_PAGES):
+        last: list[Any] = []  # the page before, for another anchor when this one left the listing
+        retries = 0
+        for _ in range(2 * MAX_PAGES):  # a bound whatever a listing answers
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
+            if not page and after is not None and retries < min(ANCHOR_RETRIES, len(last) - 1):
+                # The anchor left the listing between two requests (removed, deleted): Reddit then
+                # answers with nothing. Page on from an item before it.
+                retries += 1
+                after = last[-1 - retries].fullname
+                continue
             reached = False
             for item in page:
                 name = item.fullname
+                if name in read:
+                    continue  # read already, before an anchor had to be replaced
+                read.add(name)
                 names.append(name)
                 old = not newer(name, follow.cursor)
                 reached |= old
@@ -425,14 +439,16 @@ class RedditAdapter:
                     fresh.append(item)
             if reached or not page:
                 break
+            if len(read) >= PAGE * MAX_PAGES:
+                log.warning(
+                    "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
+                    follow.name,
+                    PAGE * MAX_PAGES,
+                    follow.stream,
+                )
+                break
+            last, retries = page, 0
             after = page[-1].fullname
-        else:
-            log.warning(
-                "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
-                follow.name,
-                PAGE * MAX_PAGES,
-                follow.stream,
-            )
         fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
         return fresh, names
 

@@ -32,6 +32,7 @@ import asyncio
 import base64
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -115,6 +116,9 @@ class RedditSandbox:
         #: to a `more` stub, read with `/api/morechildren` (Reddit sends at most about 500).
         self.tree_limit = tree_limit
         self.faults: list[Fault] = []
+        #: (path part, action): called with a request's query before it is answered; an action that
+        #: returns True is done and removed (e.g. an item leaving a listing between two page requests).
+        self.hooks: list[tuple[str, Callable[[dict[str, str]], bool]]] = []
         self.calls: list[Call] = []
         self.user_agents: set[str] = set()
         self.app_account = self.add_account(app_username, password=app_password, age_days=800)
@@ -287,6 +291,11 @@ class RedditSandbox:
         for token in self.state.tokens.values():
             token.expires_at = 0
 
+    def before(self, path: str, action: Callable[[dict[str, str]], bool]) -> None:
+        """Run `action(query)` before answering requests whose path contains `path`, until it returns
+        True."""
+        self.hooks.append((path, action))
+
     def _fault_for(self, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.path in path and fault.times > 0:
@@ -321,6 +330,9 @@ class RedditSandbox:
             "x-ratelimit-reset": str(reset),
         }
         account: str | None = None
+        for hook in [h for h in self.hooks if h[0] in path]:
+            if hook[1](query):
+                self.hooks.remove(hook)
         fault = self._fault_for(path)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)

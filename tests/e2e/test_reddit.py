@@ -339,6 +339,33 @@ async def test_a_flair_set_after_posting_is_the_topic_of_later_comments(
     assert [topic[t.fullname] for t in (post, before, after)] == [general, general, recipes]
 
 
+async def test_an_anchor_removed_between_two_page_requests_loses_nothing(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A read pages back `after=` the last item of the page before; if that item leaves the listing
+    in between (AutoModerator removes it), Reddit answers with an empty page. The read goes on from
+    an item before it: nothing behind the anchor is lost (the anchor itself was read on the page
+    before)."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    posts = [sb.post(sub, ("bob_r", "carol_r")[i % 2], f"post {i}") for i in range(160)]  # two pages
+
+    def remove_anchor(query: dict[str, str]) -> bool:
+        if not query.get("after"):
+            return False
+        sb.state.things[query["after"]].filtered = True  # gone from the listing before it is answered
+        return True
+
+    sb.before("/r/VeganCooking/new", remove_anchor)
+    await rounds(h)
+    assert sum(t.filtered for t in posts) == 1  # the anchor left the listing
+    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    assert len(sources) == len(set(sources)) and set(sources) == {t.fullname for t in posts}
+
+
 async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSandbox, launcher: Launcher):
     """The parents' authors are looked up after the listings are read; when that fails beyond
     prawcore's retries, the streams stay where they were and the next round records the items."""
