@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import praw
+import praw.exceptions
 import praw.models
 
 from bot.config import Settings
@@ -91,6 +92,13 @@ class Seen(NamedTuple):
 
 
 UNSEEN = Seen(None, None, None, False, False)
+
+
+def rate_limited(error: BaseException) -> bool:
+    """Whether Reddit's API asked the bot to wait ("you are doing that too much")."""
+    return isinstance(error, praw.exceptions.RedditAPIException) and any(
+        item.error_type == "RATELIMIT" for item in error.items
+    )
 
 
 def field_of(thing: Any, name: str) -> Any:
@@ -640,8 +648,8 @@ class RedditAdapter:
             reddit.inbox.mark_read(unread)
         # Links made this round, or before a restart that came before their confirmations.
         for reply in self._on_loop(self.links.confirmations_due()):
-            self._confirm(reddit, reply)
-            self._on_loop(self.links.confirmed(reply))
+            if self._confirm(reddit, reply):
+                self._on_loop(self.links.confirmed(reply))
 
     def _read_codes(self, unread: list[Any]) -> None:
         assert self.links is not None
@@ -657,11 +665,17 @@ class RedditAdapter:
         ]
         self._on_loop(self.links.check_inbox(messages))
 
-    def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> None:
-        """Tell a just-linked account so by private message (the link is made whatever happens here)."""
+    def _confirm(self, reddit: praw.Reddit, reply: Confirmation) -> bool:
+        """Tell a just-linked account so by private message (the link is made whatever happens here).
+        False when it is worth trying again later (Reddit's rate limit, a transient failure): the
+        next round sends it; True once sent or refused for good (an account that takes no messages)."""
         try:
             reddit.redditor(reply.to).message(subject=reply.subject, message=reply.body)
         except Exception as error:
             if classify(error) in ("credentials", "bug"):
                 raise
-            log.warning("could not confirm a link to u/%s: %s", reply.to, describe(error))
+            later = classify(error) == "transient" or rate_limited(error)
+            note = "; tried again next round" if later else ""
+            log.warning("could not confirm a link to u/%s: %s%s", reply.to, describe(error), note)
+            return not later
+        return True

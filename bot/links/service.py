@@ -83,6 +83,9 @@ class LinkService:
         self.clock = clock
         self.platform = platform  # tells the Discord member their link is made
         self.lang_of = lang_of
+        # Links whose member was told on Discord by this process: a Reddit message that must wait
+        # (Reddit's rate limit) is tried again without telling the member twice.
+        self._told: set[tuple[int, int, int]] = set()
 
     async def start(self, community_id: int, member_id: int, text: str) -> LinkStart:
         name = reddit_username(text)
@@ -140,13 +143,17 @@ class LinkService:
     async def confirmations_due(self) -> list[Confirmation]:
         """Confirm the links not confirmed yet (just made, or made before a restart that came before
         their messages): tell each member on Discord now, and return the private messages the bot's
-        Reddit account sends; `confirmed` marks each once it was attempted. At least once: a restart
+        Reddit account sends; `confirmed` marks each once it was attempted (a message Reddit asked to
+        wait for comes back next time, and the member is not told again). At least once: a restart
         in between sends a confirmation again rather than never."""
         replies = []
         for link in await self.store.unconfirmed_links():
             lang = await self.lang_of(link.community_id) if self.lang_of else "en"
             name = link.reddit_name
-            await self._tell_member(link.member_id, i18n.t(lang, "link.confirm_discord", name=name))
+            key = (link.community_id, link.member_id, link.reddit_id)
+            if key not in self._told:
+                await self._tell_member(link.member_id, i18n.t(lang, "link.confirm_discord", name=name))
+                self._told.add(key)
             replies.append(
                 Confirmation(
                     name,
@@ -165,6 +172,7 @@ class LinkService:
         await self.store.mark_link_confirmed(
             reply.community_id, reply.member_id, reply.reddit_id, self.clock()
         )
+        self._told.discard((reply.community_id, reply.member_id, reply.reddit_id))
 
     async def _tell_member(self, member_id: int, text: str) -> None:
         """A private message on Discord; the link stands whether or not it can be delivered."""

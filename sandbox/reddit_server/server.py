@@ -65,6 +65,7 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     rate_limited: bool = False
+    api_error: str | None = None  # answered as Reddit's API names an error ({"json": {"errors": …}})
 
 
 @dataclass
@@ -284,6 +285,10 @@ class RedditSandbox:
     def rate_limit(self, path: str, times: int = 1) -> None:
         self.faults.append(Fault(path, status=429, times=times, rate_limited=True))
 
+    def refuse(self, path: str, error_type: str, times: int = 1) -> None:
+        """Answer with an error Reddit's API names (RATELIMIT, THREAD_LOCKED, ...), status 200."""
+        self.faults.append(Fault(path, status=200, times=times, api_error=error_type))
+
     def stall(self, path: str, seconds: float, times: int = 1) -> None:
         self.faults.append(Fault(path, status=200, times=times, delay=seconds))
 
@@ -336,7 +341,10 @@ class RedditSandbox:
         fault = self._fault_for(path)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
-        if fault is not None and fault.status != 200:
+        if fault is not None and fault.api_error is not None:
+            message = "you are doing that too much. try again in 1 minute."
+            status, payload = 200, {"json": {"errors": [[fault.api_error, message, "ratelimit"]]}}
+        elif fault is not None and fault.status != 200:
             if fault.rate_limited:
                 headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-used": str(self.window.budget)})
             status, payload = fault.status, {"message": "Injected", "error": fault.status}

@@ -657,6 +657,24 @@ async def test_a_link_code_behind_a_crowd_of_comment_replies_is_read(
     assert not [m for m in sb.state.messages.values() if m.new and m.dest == app]
 
 
+async def test_a_link_confirmation_reddit_asks_to_wait_for_is_sent_later_once(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit's rate limit on a new account's messages ("you are doing that too much"): the
+    confirmation is sent on a later round, and the member is told on Discord once."""
+    sb = reddit_sb
+    vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    sb.refuse("/api/compose", "RATELIMIT", times=2)
+    await link(h, sb, h.world.alice, "alice_r")
+    await rounds(h, 3)
+    [confirmed] = sb.messages_to("alice_r")
+    assert confirmed.subject == "Linked to Discord"
+    assert await h.scalar("SELECT count(*) FROM reddit_links WHERE confirmed_at IS NOT NULL") == 1
+    notes = h.sandbox.messages(h.sandbox.open_dm(h.world.alice))
+    assert [n["content"] for n in notes] == [i18n.t("en", "link.confirm_discord", name="alice_r")]
+
+
 async def test_export_and_erasure_cover_the_linked_reddit_account(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
