@@ -84,6 +84,8 @@ class RenderedReport:
 
 
 DIGEST_JOB = "report-digest"
+#: How long after its end an activation's report that could not be posted is still tried.
+REPORT_RETRY_DAYS = 7
 DIGEST_EVERY_MINUTES = 60
 CATCH_UP_TASK = "microvoice-report-catch-up"  # the start-up digest, waited for by the e2e harness
 DESCRIPTION_MAX = 4000
@@ -285,24 +287,41 @@ class ReportService:
     # -- scheduled --------------------------------------------------------------------------------
 
     async def run_digests(self) -> int:
-        """The `report-digest` job: last week's digests through the service's sink (none without one)."""
+        """The `report-digest` job: last week's digests through the service's sink (none without one),
+        and the reports of activations that ended but whose report was never posted (a failed post,
+        a stop right after the end)."""
         if self.sink is None:
             return 0
         if self.flush is not None:
             await self.flush()
+        since = self.clock() - timedelta(days=REPORT_RETRY_DAYS)
+        for activation_id in await self.store.unreported_activations(since):
+            activation = await self.store.activation_by_id(activation_id)
+            if activation is not None and self.owns(activation.community_id):
+                await self._report_once(activation)
         return await self.post_weekly_digests(self.sink)
 
     async def activation_ended(self, activation: Activation) -> None:
-        """Listener of the activation engine: an ended activation's report goes to the report channel.
-        A failure is logged; the activation's end stands."""
+        """Listener of the activation engine: an ended activation's report goes to the report channel,
+        once. A failure is logged and the hourly job tries again; the activation's end stands."""
         if self.sink is None or activation.state != State.ENDED:
             return
+        if self.flush is not None:
+            await self.flush()
+        await self._report_once(activation)
+
+    async def _report_once(self, activation: Activation) -> None:
+        assert self.sink is not None
+        now = self.clock()
+        if not await self.store.claim_activation_report(activation.community_id, activation.id, now=now):
+            return
         try:
-            if self.flush is not None:
-                await self.flush()
             await self.post_activation_ended(self.sink, activation)
         except Exception:
-            log.exception("the report of activation %s could not be posted", activation.id)
+            log.exception("the report of activation %s could not be posted; tried again later", activation.id)
+            await self.store.release_activation_report(activation.id)
+            return
+        await self.store.activation_report_done(activation.id, now=self.clock())
 
     async def post_weekly_digests(self, sink: ReportSink) -> int:
         """Post last week's digest (Monday to Sunday, UTC) to every report channel that has not had it.

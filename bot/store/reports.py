@@ -334,6 +334,45 @@ class ReportQueries(StoreBase):
         )
         return cur.rowcount == 1
 
+    async def claim_activation_report(self, community_id: int, activation_id: int, *, now: datetime) -> bool:
+        """Claim an ended activation's report; False if it was posted, or is being posted (a claim
+        left for `DIGEST_CLAIM_MINUTES` is taken over)."""
+        stale = iso(now - timedelta(minutes=DIGEST_CLAIM_MINUTES))
+        await self.write(
+            "DELETE FROM activation_reports WHERE activation_id = :a AND posted_at IS NULL"
+            " AND claimed_at < :stale",
+            dict(a=activation_id, stale=stale),
+        )
+        cur = await self.write(
+            "INSERT OR IGNORE INTO activation_reports (activation_id, community_id, claimed_at)"
+            " VALUES (:a, :c, :now)",
+            dict(a=activation_id, c=community_id, now=iso(now)),
+        )
+        return cur.rowcount == 1
+
+    async def activation_report_done(self, activation_id: int, *, now: datetime) -> None:
+        await self.write(
+            "UPDATE activation_reports SET posted_at = :now WHERE activation_id = :a",
+            dict(a=activation_id, now=iso(now)),
+        )
+
+    async def release_activation_report(self, activation_id: int) -> None:
+        """Give a claim back after a failed post, so the next run tries again."""
+        await self.write(
+            "DELETE FROM activation_reports WHERE activation_id = :a AND posted_at IS NULL",
+            dict(a=activation_id),
+        )
+
+    async def unreported_activations(self, since: datetime) -> list[int]:
+        """Activations that ended (updated) since `since` whose report was never posted."""
+        async with self.db.execute(
+            "SELECT a.id FROM activations AS a WHERE a.state = 'ended' AND a.updated_at >= :since"
+            " AND NOT EXISTS (SELECT 1 FROM activation_reports AS r"
+            " WHERE r.activation_id = a.id AND r.posted_at IS NOT NULL) ORDER BY a.id",
+            dict(since=iso(since)),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
     async def digest_posted(self, community_id: int, week: int, *, now: datetime) -> None:
         await self.write(
             "UPDATE report_digests SET posted_at = :now WHERE community_id = :c AND week = :w",

@@ -285,6 +285,34 @@ async def test_a_qa_whose_thread_could_not_be_opened_is_still_summed_up(world: W
     assert len(posts) == 2 and posts[1].post.reply_to == opening.id  # the summary
 
 
+async def test_a_report_that_could_not_be_posted_is_posted_later_once(world: World):
+    """Posting an activation's report can fail (Discord down for a moment) or be cut short (the bot
+    stopped right after the end): the hourly report job posts it later, once."""
+    w = world
+    moderators = FakePlatform()
+    reports = ReportService(w.store, clock=w.clock, sink=PlatformSink(moderators))
+    w.engine.on_ended(reports.activation_ended)
+    await w.store.update_settings(GUILD, {"report_channel_id": REPORTS, "min_gap_hours": 0}, by=MOD, now=NOW)
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+
+    def reported() -> int:  # activation reports (the hourly job posts the weekly digest there too)
+        cards = [m.post.card for m in moderators.posts_in(REPORTS)]
+        return sum(1 for c in cards if c is not None and c.title.startswith(f"Activation #{qa.id} "))
+
+    moderators.fail_posts = 1
+    await w.run_to(NOW + H)
+    await w.run_to(NOW + 2 * H)  # ended; its report failed
+    assert reported() == 0
+    await reports.run_digests()
+    assert reported() == 1
+    ended = await w.store.activation_by_id(qa.id)
+    assert ended is not None
+    await reports.activation_ended(ended)  # heard again: not posted twice
+    await reports.run_digests()
+    assert reported() == 1
+
+
 async def test_end_listeners_hear_an_activation_that_ends_once_and_reports_post_through_the_platform(
     world: World,
 ):
