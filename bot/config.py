@@ -102,6 +102,7 @@ def _reddit_settings(env: Mapping[str, str]) -> dict[str, object]:
         reddit_app_id=app_id,
         reddit_owner=owner,
         reddit_poll_seconds=_int(env, "MICROVOICE_REDDIT_POLL_SECONDS", 10, lo=1, hi=3600),
+        reddit_requests_per_minute=_int(env, "MICROVOICE_REDDIT_REQUESTS_PER_MINUTE", 80, lo=10, hi=1000),
         reddit_timeout=_int(env, "MICROVOICE_REDDIT_TIMEOUT_SECONDS", 16, lo=1, hi=300),
         **urls,
     )
@@ -156,6 +157,9 @@ class Settings:
     reddit_owner: str = ""
     # Seconds between polls of the subreddits' streams and the bot's inbox, and the request timeout.
     reddit_poll_seconds: int = 10
+    #: The request rate the Reddit rounds keep to (Reddit allows an OAuth client 100 a minute; the
+    #: commands' own requests use the rest).
+    reddit_requests_per_minute: int = 80
     reddit_timeout: int = 16
     # Reddit-compatible endpoints (praw's oauth_url, reddit_url, short_url). Empty means reddit.com.
     reddit_oauth_url: str = ""

@@ -94,6 +94,14 @@ class Seen(NamedTuple):
 UNSEEN = Seen(None, None, None, False, False)
 
 
+def round_delay(poll_seconds: float, streams: int, per_minute: float) -> float:
+    """The wait after a round: the poll interval, or longer where the round's requests (one per
+    stream, about two more for the inbox and the look-ups) would spend more than `per_minute`
+    (`MICROVOICE_REDDIT_REQUESTS_PER_MINUTE`) at that pace. prawcore also paces by Reddit's headers,
+    but only once the budget runs low, and then it sleeps in this thread for up to ten minutes."""
+    return max(poll_seconds, (streams + 2) * 60.0 / per_minute)
+
+
 def rate_limited(error: BaseException) -> bool:
     """Whether Reddit's API asked the bot to wait ("you are doing that too much")."""
     return isinstance(error, praw.exceptions.RedditAPIException) and any(
@@ -346,7 +354,11 @@ class RedditAdapter:
                 self._check_inbox(reddit)
                 failures = 0
                 self.rounds += 1
-                delay = float(self.settings.reddit_poll_seconds)
+                delay = round_delay(
+                    float(self.settings.reddit_poll_seconds),
+                    len(follows),
+                    float(self.settings.reddit_requests_per_minute),
+                )
             except _LOOP_ERRORS as error:
                 if self._stop.is_set():
                     return

@@ -81,6 +81,7 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
                 reddit_url=reddit_sb.url,
                 reddit_short_url=reddit_sb.url,
                 reddit_poll_seconds=0.05,
+                reddit_requests_per_minute=1_000_000,  # a local sandbox: no budget to keep to
                 reddit_timeout=5,
             )
             bot = build_bot(settings, clock=DemoClock(), guild_ready_timeout=0.05)

@@ -1,8 +1,9 @@
 """The real bot with the real praw against the Reddit sandbox (and the Discord sandbox, as always).
 
 praw's and prawcore's sleeps (rate-limit pacing, retry waits, the streams' backoff) are shortened,
-as praw's own test suite does, and so are the adapter's back-off waits; what they wait *for* is
-unchanged, so every retry and every rate-limit header is still honoured.
+as praw's own test suite does, and so are the adapter's back-off waits (and the rounds' pacing, set
+by `reddit_requests_per_minute`); what they wait *for* is unchanged, so every retry and every
+rate-limit header is still honoured.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def reddit_settings(sb: RedditSandbox, **overrides: Any) -> dict[str, Any]:
         reddit_url=sb.url,
         reddit_short_url=sb.url,
         reddit_poll_seconds=0.02,
+        reddit_requests_per_minute=1_000_000,  # a local sandbox: no budget to keep to
         reddit_timeout=1,
     )
     values.update(overrides)

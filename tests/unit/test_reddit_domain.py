@@ -228,3 +228,13 @@ def test_reddit_api_errors_are_permanent_except_its_rate_limit():
     assert quiet_mentions("u/a_b and u/winner_1, see r/all", ["Winner_1"]) == (
         "u\\/a_b and u/winner_1, see r/all"
     )
+
+
+def test_rounds_keep_to_reddits_request_budget_however_many_subreddits():
+    from reddit.adapter import round_delay
+
+    assert round_delay(10, 4, 80) == 10  # a few subreddits: the poll interval
+    for subreddits in (10, 40, 200):
+        streams = 2 * subreddits
+        delay = round_delay(10, streams, 80)
+        assert (streams + 2) * 60 / delay <= 80 + 1e-9
