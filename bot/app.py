@@ -381,6 +381,7 @@ class MicrovoiceBot(commands.Bot):
         adapter.attach(app.subreddits, app.links)
         platform = RedditPlatform(adapter, app.subreddits, lang_of=app.communities.lang)
         adapter.on_author = platform.remember  # names the accounts it streams (rankings, replies)
+        app.privacy.on_erased.append(platform.forget)  # an erased account's name leaves memory too
         app.activations.platform.attach("reddit", platform)
         app.reddit_activations = SubredditActivations(app.activations, platform, app.ingest)
         app.reddit_activations.register()

@@ -615,6 +615,14 @@ class RedditAdapter:
         while len(self._created) > AUTHOR_CACHE:
             self._created.popitem(last=False)
 
+    def forget_account(self, fullname: str) -> None:
+        """Drop what is kept in memory of an erased account: its creation time, and its name on the
+        items it wrote (the parents later comments are looked up against)."""
+        self._created.pop(fullname, None)
+        for name, seen in list(self._authors.items()):
+            if seen.author_fullname == fullname:
+                self._authors[name] = seen._replace(author_fullname=None, author_name=None)
+
     def _remember(self, thing: Any) -> None:
         name = thing.fullname
         author = field_of(thing, "author")

@@ -191,6 +191,12 @@ class RedditPlatform:
         """The names of the accounts a post is meant to notify (its `notify` members)."""
         return [self._names[m] for m in post.notify if m in self._names]
 
+    def forget(self, account_id: int) -> None:
+        """An account was erased: its name, and what the stream keeps of it, leave memory."""
+        self._names.pop(account_id, None)
+        if is_reddit_id(account_id):
+            self.adapter.forget_account(account_fullname(account_id))
+
     def remember(self, account_id: int, name: str) -> None:
         if len(self._names) > NAME_CACHE:
             self._names.clear()

@@ -63,6 +63,9 @@ class PrivacyService:
         self.audit = audit
         #: Runs before an erasure (with the community and the member): takes back the roles the bot gave.
         self.before_erase = before_erase
+        #: Told each erased identity (a member, and the account they linked), to drop what is kept of
+        #: it in memory (the Reddit side's account names).
+        self.on_erased: list[Callable[[int], None]] = []
         self.store = store
         self.ingest = ingest
         self.rankings = rankings
@@ -122,6 +125,8 @@ class PrivacyService:
         erased_at = self.clock()
         for identity in (member_id, *linked):
             self.ingest.erased(community_id, identity, erased_at)
+            for forget in self.on_erased:
+                forget(identity)
         await self.rankings.invalidate(community_id)
         log.info("erased a member from community %s: %s", community_id, counts)  # never who
         if self.audit is not None:

@@ -702,6 +702,13 @@ async def test_export_and_erasure_cover_the_linked_reddit_account(
     assert await h.scalar("SELECT count(*) FROM events WHERE target_id = ?", alice_r) == 0
     assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
     assert await h.count() == 1  # bob_r's comment stays, no longer pointing at alice_r
+    # Nothing of the account is kept in memory either, and a new answer to its post engages nobody.
+    platform = h.app.activations.platform.platforms["reddit"]
+    assert platform.mention(alice_r) == sb.state.account("alice_r").fullname  # no name known
+    assert sb.state.account("alice_r").fullname not in h.app.reddit._created
+    late = sb.comment(p1, "carol_r", "Late to the thread")
+    await rounds(h)
+    assert await h.scalar("SELECT target_id FROM events WHERE source_id = ?", late.fullname) is None
 
 
 async def test_discord_only_registers_no_reddit_command(launcher: Launcher):
