@@ -254,21 +254,14 @@ class Ingest:
         """What may be recorded of an event, sightings and channels once members were erased: nothing
         an erased member did up to their erasure, and no erased member as a target or a thread's
         owner until they are active again."""
-        erased_at, unlinked = self._erased_at, self._unlinked
-        if event is not None:
-            key = (event.community_id, event.actor_id)
-            at = erased_at.get(key)
-            if at is not None and event.created_at <= at:
-                event = None  # from before the erasure: read again, not new
-            elif at is not None:
-                unlinked.discard(key)  # active again
+        unlinked = self._unlinked
+        if event is not None and self.erased_after(event.community_id, event.actor_id, event.created_at):
+            event = None  # from before the erasure: read again, not new
+        elif event is not None:
+            unlinked.discard((event.community_id, event.actor_id))  # active (again)
         if event is not None and (event.community_id, event.target_id) in unlinked:
             event = replace(event, target_id=None, target_message_id=None)
-        kept = [
-            m
-            for m in members
-            if (at := erased_at.get((m.community_id, m.member_id))) is None or m.seen_at > at
-        ]
+        kept = [m for m in members if not self.erased_after(m.community_id, m.member_id, m.seen_at)]
         shown = [
             replace(c, owner_id=None)
             if c.owner_id is not None and (c.community_id, c.owner_id) in unlinked

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import praw
-import praw.exceptions
 import praw.models
 
 from bot.config import Settings
@@ -50,7 +49,7 @@ from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import ACCOUNT, BadFullname, id_value, ledger_id, newer, split
 from reddit.client import build_reddit
-from reddit.errors import classify, describe
+from reddit.errors import api_errors, classify, describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,13 +99,6 @@ def round_delay(poll_seconds: float, streams: int, per_minute: float) -> float:
     (`MICROVOICE_REDDIT_REQUESTS_PER_MINUTE`) at that pace. prawcore also paces by Reddit's headers,
     but only once the budget runs low, and then it sleeps in this thread for up to ten minutes."""
     return max(poll_seconds, (streams + 2) * 60.0 / per_minute)
-
-
-def rate_limited(error: BaseException) -> bool:
-    """Whether Reddit's API asked the bot to wait ("you are doing that too much")."""
-    return isinstance(error, praw.exceptions.RedditAPIException) and any(
-        item.error_type == "RATELIMIT" for item in error.items
-    )
 
 
 def field_of(thing: Any, name: str) -> Any:
@@ -694,7 +686,7 @@ class RedditAdapter:
         except Exception as error:
             if classify(error) in ("credentials", "bug"):
                 raise
-            later = classify(error) == "transient" or rate_limited(error)
+            later = classify(error) == "transient" or "RATELIMIT" in api_errors(error)
             note = "; tried again next round" if later else ""
             log.warning("could not confirm a link to u/%s: %s%s", reply.to, describe(error), note)
             return not later

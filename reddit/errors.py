@@ -54,6 +54,14 @@ def classify(error: BaseException) -> Verdict:
     return "bug"
 
 
+def api_errors(error: BaseException) -> frozenset[str]:
+    """The error types Reddit's API named in a refusal ("RATELIMIT", "THREAD_LOCKED", ...); none for
+    any other error."""
+    if isinstance(error, praw.exceptions.RedditAPIException):
+        return frozenset(item.error_type for item in error.items)
+    return frozenset()
+
+
 def describe(error: BaseException) -> str:
     """A short description for a log line: never a token, never message text."""
     if isinstance(error, prawcore.OAuthException):

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import praw
-import praw.exceptions
 import praw.models
 import prawcore
 
@@ -49,7 +48,7 @@ from bot.subreddits.ids import (
     thing_kind,
 )
 from reddit.adapter import RedditAdapter
-from reddit.errors import describe
+from reddit.errors import api_errors, describe
 
 log = logging.getLogger(__name__)
 
@@ -405,10 +404,10 @@ class RedditPlatform:
         too much") and broken connections are worth retrying."""
         if isinstance(error, NotOnReddit):
             return Failure(True, str(error)[:300])
-        if isinstance(error, praw.exceptions.RedditAPIException):
-            kinds = sorted({item.error_type for item in error.items})
-            reason = f"Reddit refused: {', '.join(kinds)}"[:300]
-            return Failure(not set(kinds) <= RETRYABLE_API_ERRORS, reason)
+        kinds = api_errors(error)
+        if kinds:
+            reason = f"Reddit refused: {', '.join(sorted(kinds))}"[:300]
+            return Failure(not kinds <= RETRYABLE_API_ERRORS, reason)
         if isinstance(error, prawcore.exceptions.Forbidden | prawcore.exceptions.NotFound):
             return Failure(True, f"Reddit refused: {type(error).__name__}")
         if isinstance(error, prawcore.exceptions.BadRequest):

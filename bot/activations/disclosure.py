@@ -15,6 +15,7 @@ Arabic or Hebrew (or the reverse) renders in the right order.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from bot.i18n import isolate
 from bot.platform import Action, Attachment, Author, Card, Platform, Post, Posted
 from bot.text import ZWJ, ZWNJ, strip_invisible
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.activations.model import Activation
@@ -242,6 +245,22 @@ class Publisher:
         """The message `post(activation, channel_id, **parts)` would make, if the bot already made it."""
         post = self.compose(activation, **parts)
         return await self.platform.find_post(activation.community_id, channel_id, post)
+
+    async def post_once(
+        self, activation: Activation, channel_id: int, *, nonce: str, look: bool = True, **parts: Any
+    ) -> Posted:
+        """`post`, unless (with `look`) the message an interrupted attempt already made is found: it is
+        kept instead. Looking is a courtesy: if it fails, the nonce still stops a quick duplicate."""
+        if look:
+            try:
+                found = await self.find(activation, channel_id, nonce=nonce, **parts)
+            except Exception:
+                log.info("activation %s: could not look for an earlier post", activation.id)
+                found = None
+            if found is not None:
+                log.info("activation %s: the post had been made already (%s)", activation.id, found.id)
+                return found
+        return await self.post(activation, channel_id, nonce=nonce, **parts)
 
     async def open_thread(self, activation: Activation, posted: Posted) -> int:
         """A thread on a post, named after the tag and the activation's title; returns the thread's id."""

@@ -111,18 +111,9 @@ class Steps:
         if name in self._done:
             kept = self._done[name]
             return Posted(int(kept["id"]), int(kept["channel_id"]), str(kept["link"]))
-        publisher = self._runner.publisher
-        nonce = self.nonce(name)
-        posted: Posted | None = None
-        if self.retrying:
-            try:
-                posted = await publisher.find(activation, channel_id, nonce=nonce, **parts)
-            except Exception:  # looking is a courtesy; the nonce still stops a quick duplicate
-                log.info("activation %s: could not look for an earlier %s post", activation.id, name)
-            if posted is not None:
-                log.info("activation %s: post %s had been made already (%s)", activation.id, name, posted.id)
-        if posted is None:
-            posted = await publisher.post(activation, channel_id, nonce=nonce, **parts)
+        posted = await self._runner.publisher.post_once(
+            activation, channel_id, nonce=self.nonce(name), look=self.retrying, **parts
+        )
         await self._record(name, asdict(posted))
         return posted
 

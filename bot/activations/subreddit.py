@@ -32,7 +32,6 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from bot import i18n
 from bot.activations import draw
@@ -460,17 +459,15 @@ class RedditGiveaway:
         )
         listing = "\n".join(str(e) for e in first.entrants).encode("ascii")
         where = activation.thread_id or activation.message_id or activation.channel_id
-        parts: dict[str, Any] = dict(
-            card=card, attachments=[Attachment("entrants.txt", listing)], notify=winners
-        )
         # An earlier attempt may have posted the results before it could record them: kept, not repeated.
-        nonce = f"giveaway-results-{activation.id}"
-        try:
-            found = await self.publisher.find(activation, where, nonce=nonce, **parts)
-        except Exception:  # looking is a courtesy
-            log.info("giveaway %s: could not look for results posted earlier", activation.id)
-            found = None
-        posted = found or await self.publisher.post(activation, where, nonce=nonce, **parts)
+        posted = await self.publisher.post_once(
+            activation,
+            where,
+            nonce=f"giveaway-results-{activation.id}",
+            card=card,
+            attachments=[Attachment("entrants.txt", listing)],
+            notify=winners,
+        )
         return posted.id
 
     async def _close(self, activation: Activation) -> None:

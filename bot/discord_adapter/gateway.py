@@ -95,7 +95,7 @@ class GatewayRecorder:
             "MESSAGE_REACTION_ADD": self.reaction_add,
             "MESSAGE_REACTION_REMOVE": self.reaction_remove,
             "MESSAGE_REACTION_REMOVE_ALL": self.reactions_cleared,
-            "MESSAGE_REACTION_REMOVE_EMOJI": self.reactions_cleared,
+            "MESSAGE_REACTION_REMOVE_EMOJI": self.emoji_cleared,
             "READY": self.ready,
             "RESUMED": self.resumed,
         }
@@ -148,25 +148,28 @@ class GatewayRecorder:
         self._reaction("MESSAGE_REACTION_REMOVE", data, added=False)
 
     def reactions_cleared(self, data: dict[str, Any]) -> None:
+        self._cleared("MESSAGE_REACTION_REMOVE_ALL", data, ())
+
+    def emoji_cleared(self, data: dict[str, Any]) -> None:
+        key = emoji_key(data.get("emoji"))
+        self._cleared("MESSAGE_REACTION_REMOVE_EMOJI", data, (key, key + BURST))
+
+    def _cleared(self, event: str, data: dict[str, Any], emojis: tuple[str, ...]) -> None:
         """MESSAGE_REACTION_REMOVE_ALL / _REMOVE_EMOJI: Discord sends no removal per member, so the
-        reactions still counted are looked up in the ledger and retracted (in the background)."""
-        event = "MESSAGE_REACTION_REMOVE_EMOJI" if "emoji" in data else "MESSAGE_REACTION_REMOVE_ALL"
+        reactions still counted (all of the message's, or those with `emojis`) are looked up in the
+        ledger and retracted (in the background)."""
         guild_id = data.get("guild_id")
         if guild_id is not None:
             message_id = int(data["message_id"])
-            emojis: tuple[str, ...] = ()
-            if "emoji" in data:
-                key = emoji_key(data["emoji"])
-                emojis = (key, key + BURST)
             clearing = self.recorder.reactions_cleared(
                 int(guild_id), message_id, discord.utils.snowflake_time(message_id), self.clock(), emojis
             )
             task = asyncio.get_running_loop().create_task(clearing, name="microvoice-reactions-cleared")
             self._clearing.add(task)
-            task.add_done_callback(self._cleared)
+            task.add_done_callback(self._retracted)
         self._original[event](data)
 
-    def _cleared(self, task: asyncio.Task[int]) -> None:
+    def _retracted(self, task: asyncio.Task[int]) -> None:
         self._clearing.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("cleared reactions not retracted", exc_info=task.exception())

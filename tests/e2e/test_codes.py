@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,17 @@ async def claim(h: Harness, message: dict | int, activation_id: int, user: int, 
         message, CODE.format(activation_id), user, guild_id=h.world.guild, permissions=perms
     )
     return await reply(clicked)
+
+
+async def attach_codes(h: Harness, user: int, activation_id: int, data: bytes) -> Any:
+    """`/activation codes` with a file of codes; the interaction."""
+    return await h.slash(
+        "activation",
+        user,
+        {"id": activation_id, "file": ("codes.txt", data)},
+        subcommand="codes",
+        permissions=BASIC,
+    )
 
 
 async def redemptions(h: Harness, user: int, activation_id: int, csv: bytes, perms: int = BASIC) -> dict:
@@ -138,22 +150,10 @@ async def test_codes_attached_later_to_a_live_giveaway_add_the_button(harness: H
     activation_id, opening = await open_giveaway(h, "en")
     buttons = [c["custom_id"] for row in opening["components"] for c in row["components"]]
     assert CODE.format(activation_id) not in buttons
-    bad = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"GOOD-1\nbad code\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    bad = await attach_codes(h, w.alice, activation_id, b"GOOD-1\nbad code\n")
     assert (await reply(bad))["content"] == i18n.t("en", "codes.error.bad_code", line=2, high=64)
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 0
-    attached = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"GOOD-1\nGOOD-2\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    attached = await attach_codes(h, w.alice, activation_id, b"GOOD-1\nGOOD-2\n")
     assert (await reply(attached))["content"] == i18n.t("en", "codes.attached", count=2, id=activation_id)
     await h.settle()
     message = h.sandbox.message(int(opening["id"]))
@@ -165,13 +165,7 @@ async def test_codes_attached_later_to_a_live_giveaway_add_the_button(harness: H
     await move_to(h, h.clock.now + timedelta(days=2))
     late = await claim(h, message, activation_id, w.bob)
     assert late["content"] == i18n.t("en", "codes.closed")
-    more = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"GOOD-3\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    more = await attach_codes(h, w.alice, activation_id, b"GOOD-3\n")
     assert (await reply(more))["content"] == i18n.t("en", "codes.error.ended")
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 2
 
@@ -182,13 +176,7 @@ async def test_a_slow_code_file_download_still_answers_within_discords_deadline(
     h, w = harness, harness.world
     activation_id, _ = await open_giveaway(h, "en")
     h.sandbox.interaction_deadline, h.sandbox.cdn_delay = 0.3, 0.6  # Discord's 3 s, scaled down
-    attached = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"SLOW-1\nSLOW-2\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    attached = await attach_codes(h, w.alice, activation_id, b"SLOW-1\nSLOW-2\n")
     await attached.response()
     assert attached.responded_with == 5
     assert (await reply(attached))["content"] == i18n.t("en", "codes.attached", count=2, id=activation_id)
@@ -215,23 +203,11 @@ async def test_codes_for_a_live_qa_get_their_own_disclosed_post(harness: Harness
         permissions=BASIC,
     )
     assert activation_id is not None
-    early = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"QA-1\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    early = await attach_codes(h, w.alice, activation_id, b"QA-1\n")
     assert (await reply(early))["content"] == i18n.t("he", "codes.error.not_live")
     await approve(h, activation_id)
     await move_to(h, h.clock.now.replace(second=0) + timedelta(hours=1, minutes=1))
-    attached = await h.slash(
-        "activation",
-        w.alice,
-        {"id": activation_id, "file": ("codes.txt", b"QA-1\nQA-2\n")},
-        subcommand="codes",
-        permissions=BASIC,
-    )
+    attached = await attach_codes(h, w.alice, activation_id, b"QA-1\nQA-2\n")
     assert (await reply(attached))["flags"] & EPHEMERAL
     await h.settle()
     post = [c for c in activation_messages(h, [w.cooking]) if c.method == "POST"][-1]

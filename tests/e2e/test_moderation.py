@@ -125,16 +125,27 @@ async def test_a_powerful_role_is_refused_and_one_that_becomes_powerful_is_taken
     assert holders(h, role, people) == []
 
 
-async def test_erasure_takes_back_the_role_the_bot_gave(harness: Harness):
-    h, w, sb = harness, harness.world, harness.sandbox
+async def top_two_hold_a_voice_role(h: Harness) -> tuple[list[int], int]:
+    """A community of 8 whose top two hold a trusted-voice role; (members, role)."""
     people = await seed_community(h, n=8)
-    role = sb.add_role(w.guild, "Trusted voice", permissions=BASIC)
-    await slash(h, "voices", "role", w.owner, {"role": role, "top": 2})
+    role = h.sandbox.add_role(h.world.guild, "Trusted voice", permissions=BASIC)
+    await slash(h, "voices", "role", h.world.owner, {"role": role, "top": 2})
     await recompute(h)
     assert holders(h, role, people) == [0, 1]
-    interaction = await h.slash("privacy", people[0], subcommand="forget", permissions=BASIC)
+    return people, role
+
+
+async def forget(h: Harness, member: int) -> dict:
+    """`/privacy forget`, confirmed: the reply."""
+    interaction = await h.slash("privacy", member, subcommand="forget", permissions=BASIC)
     await interaction.response()
-    await confirm(h, interaction, people[0])
+    return await confirm(h, interaction, member)
+
+
+async def test_erasure_takes_back_the_role_the_bot_gave(harness: Harness):
+    h = harness
+    people, role = await top_two_hold_a_voice_role(h)
+    await forget(h, people[0])
     assert holders(h, role, people) == [1]
     assert await h.rows("SELECT member_id FROM voice_role_holders") == [(people[1],)]
 
@@ -142,16 +153,10 @@ async def test_erasure_takes_back_the_role_the_bot_gave(harness: Harness):
 async def test_a_role_discord_refuses_to_take_back_on_erasure_is_said(harness: Harness):
     """A server admin moved the role above the bot's own: Discord refuses to take it back. The
     erasure goes ahead, and its reply says the role is still there and who can remove it."""
-    h, w, sb = harness, harness.world, harness.sandbox
-    people = await seed_community(h, n=8)
-    role = sb.add_role(w.guild, "Trusted voice", permissions=BASIC)
-    await slash(h, "voices", "role", w.owner, {"role": role, "top": 2})
-    await recompute(h)
-    assert holders(h, role, people) == [0, 1]
-    sb.stored_guild(w.guild).roles[role]["position"] = 999  # above the bot's role
-    interaction = await h.slash("privacy", people[0], subcommand="forget", permissions=BASIC)
-    await interaction.response()
-    done = await confirm(h, interaction, people[0])
+    h = harness
+    people, role = await top_two_hold_a_voice_role(h)
+    h.sandbox.stored_guild(h.world.guild).roles[role]["position"] = 999  # above the bot's role
+    done = await forget(h, people[0])
     assert i18n.t("en", "privacy.roles_kept") in done["content"]
     assert holders(h, role, people) == [0, 1]  # Discord kept it
     assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ?", people[0]) == 0  # erased
