@@ -41,6 +41,7 @@ EVENTS = (
     "activation_live",
     "activation_ended",
     "activation_ended_early",
+    "activation_retried",
     "takeover_started",
     "takeover_restored",
     "giveaway_drawn",

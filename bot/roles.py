@@ -76,6 +76,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "activation cancel": MANAGERS,
     "activation list": MANAGERS,
     "activation show": MANAGERS,
+    "activation retry": MODERATORS,
     "activation reroll": MODERATORS,
     "activation codes": MANAGERS,
     "activation redemptions": MANAGERS,

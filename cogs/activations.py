@@ -1,4 +1,4 @@
-"""`/activation approve|reject|cancel|list|show`, and the `/activation` group on the command tree.
+"""`/activation approve|reject|cancel|list|show|retry`, and the `/activation` group on the command tree.
 
 Thin: each command turns the interaction into one call on the activation engine
 (`bot/activations/service.py`, which also runs activations on time) and renders the answer. The kinds'
@@ -92,7 +92,29 @@ async def show(interaction: discord.Interaction, activation_id: int) -> None:
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-add_commands(activation_group, approve, reject, cancel, list_, show)
+@app_commands.command(
+    name="retry",
+    description="Retry an activation's failed platform work once its cause is fixed (moderators)",
+)
+@app_commands.describe(activation_id="The activation's number")
+@app_commands.rename(activation_id="id")
+@require_role("activation retry")
+async def retry(interaction: discord.Interaction, activation_id: int) -> None:
+    app = app_of(interaction)
+    actor = await actor_of(interaction)
+    await interaction.response.defer(ephemeral=True, thinking=True)  # a takeover's restore takes a while
+    outcome = await app.activations.retry(actor, activation_id)
+    lang = await app.lang(interaction.guild_id)
+    if outcome is None:
+        text = i18n.t(lang, "activation.retry_nothing", id=activation_id)
+    elif outcome:
+        text = i18n.t(lang, "activation.retry_done", id=activation_id)
+    else:  # tried again and failed again: what failed, and whether it is still retried
+        text = await app.activations.problem_text(actor.community_id, activation_id, lang) or ""
+    await interaction.followup.send(text, ephemeral=True)
+
+
+add_commands(activation_group, approve, reject, cancel, list_, show, retry)
 
 
 async def setup(bot: MicrovoiceBot) -> None:

@@ -16,10 +16,12 @@ left:
 A failure the platform calls permanent (a missing permission, a deleted channel) stops the retries; a
 transient one (5xx, 429, a broken connection, a restore that reads back wrong) is retried after
 2 s, 4 s, 8 s … up to 10 min, by a scheduler job ``intent:{id}`` (replace_existing), and every pending
-intent is caught up at start-up. An activation counts as opened for members (``opened_at``) only once
-its ``open`` intent is done. The community's report channel, when one is set, hears about the first
-failure, a permanent one, and the recovery; the moderator who approved or cancelled hears it in their
-reply (`ActivationService.problem`).
+intent is caught up at start-up. One still failing `GIVE_UP` after its transition stops as well: what
+fails for days is no passing fault. A moderator's ``/activation retry`` (`IntentRunner.retry_now`) makes
+a stopped intent pending again and tries it at once. An activation counts as opened for members
+(``opened_at``) only once its ``open`` intent is done. The community's report channel, when one is set,
+hears about the first failure, the stop, and the recovery; the moderator who approved or cancelled hears
+it in their reply (`ActivationService.problem`).
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from bot.store.intents import CLOSE, OPEN
 log = logging.getLogger(__name__)
 #: How long past its retry time an intent counts as overdue (its own retry job was lost).
 OVERDUE = timedelta(minutes=2)
+#: How long after its transition an intent is retried at most; then it is stopped as if refused.
+GIVE_UP = timedelta(days=3)
 
-__all__ = ["CLOSE", "OPEN", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
+__all__ = ["CLOSE", "GIVE_UP", "OPEN", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
 
 BASE_DELAY = 2.0  # seconds before the first retry
 MAX_DELAY = 600.0  # never wait longer than this between tries
@@ -200,6 +204,23 @@ class IntentRunner:
                 log.exception("intent %s: could not run; tried again later", intent.id)
         return finished
 
+    async def retry_now(self, activation: Activation) -> bool | None:
+        """A moderator's retry: the activation's unfinished intents, stopped ones pending again, each
+        tried once now (a failure is retried or stopped as usual). None when nothing was unfinished;
+        True when everything is done."""
+        unfinished = await self.store.unfinished_intents(activation.community_id, activation.id)
+        if not unfinished:
+            return None
+        done = True
+        async with self.lock(activation.id):
+            for intent in unfinished:
+                if intent.state == "failed":
+                    await self.store.rearm_intent(intent.id, now=self.clock())
+                current = await self.store.intent_by_id(intent.id)
+                if current is not None and current.state == "pending":
+                    done = await self.run(current) and done
+        return done
+
     async def run(self, intent: IntentRow) -> bool:
         """One attempt, the activation's lock held by the caller. Errors never escape: they are recorded,
         retried later or reported."""
@@ -234,6 +255,15 @@ class IntentRunner:
             )
             if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
                 await self._tell(activation, intent.action, "failed", reason=failure.reason)
+            return
+        if intent.created_at is not None and self.clock() - intent.created_at >= GIVE_UP:
+            log.warning(
+                "activation %s: %s still failing after %s attempts (%s); not retried any more",
+                activation.id, intent.action, attempt, failure.reason,
+            )  # fmt: skip
+            if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
+                reason = failure.reason
+                await self._tell(activation, intent.action, "gave_up", reason=reason, attempts=attempt)
             return
         delay = backoff(attempt, base=self.base_delay, cap=self.max_delay)
         await self.store.postpone_intent(

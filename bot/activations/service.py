@@ -463,6 +463,18 @@ class ActivationService:
         await self._tell_ended(ended)  # its report, as for one that ends on time
         return ended
 
+    async def retry(self, actor: Actor, activation_id: int) -> bool | None:
+        """Moderators: try the activation's unfinished platform work again now, including work the bot
+        stopped retrying (refused, or failing for days), once its cause is fixed. None when nothing was
+        unfinished; True when everything is done (otherwise `problem` says what is left)."""
+        if not actor.is_moderator:
+            raise Forbidden("error.moderator_only")
+        activation = await self.load(actor.community_id, activation_id)
+        outcome = await self.intents.retry_now(activation)
+        if outcome is not None:
+            await self.note(activation, "activation_retried", by=actor.member_id)
+        return outcome
+
     async def problem(self, community_id: int, activation_id: int) -> Problem | None:
         """Platform work of this activation that failed and is not done (retried, or refused for good)."""
         return await self.intents.problem(community_id, activation_id)

@@ -147,6 +147,16 @@ class IntentQueries(StoreBase):
         )
         return cur.rowcount == 1
 
+    async def rearm_intent(self, intent_id: int, *, now: datetime) -> bool:
+        """A failed intent pending again (a moderator's retry). Its attempts and finished steps are kept:
+        the next attempt still looks for a post an earlier one may have made. False if it was not failed."""
+        cur = await self.write(
+            """UPDATE activation_intents SET state = 'pending', next_attempt_at = NULL, updated_at = :now
+                WHERE id = :id AND state = 'failed'""",
+            dict(id=intent_id, now=iso(now)),
+        )
+        return cur.rowcount == 1
+
     async def drop_intent(self, intent_id: int, *, now: datetime) -> None:
         await self.write(
             """UPDATE activation_intents SET state = 'dropped', next_attempt_at = NULL, updated_at = :now

@@ -38,7 +38,7 @@ from tests.e2e.activation_helpers import (
     wait_state,
     when,
 )
-from tests.e2e.conftest import BASIC, Harness, Launcher, eventually
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.test_takeover import sponsored_channel, start_takeover
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ async def test_a_failed_opening_post_is_retried_until_the_activation_is_live_wit
     followup = (await interaction.wait_followup(timeout=10)).json
     assert followup["flags"] & (1 << 6)
     assert f"Activation #{activation_id}: the opening post failed" in followup["content"]
-    assert "retries until it is done" in followup["content"]
+    assert "retries for up to three days" in followup["content"]
 
     async def opened() -> bool:
         return bool(await h.scalar("SELECT opened_at FROM activations WHERE id = ?", activation_id))
@@ -209,6 +209,44 @@ async def test_a_503_while_cancelling_a_live_takeover_is_retried_until_restored_
     for call in activation_messages(h, [channel]):
         assert_disclosed(call, tag)
     assert 1.5 < recovered < 6, recovered  # the first retry comes after 2 s
+
+
+async def test_a_refused_restore_is_retried_by_a_moderator_once_the_permission_is_back(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=True)
+    before = sorted(sb.channel_overwrites(channel), key=lambda o: o["id"])
+    activation_id, tag = await start_takeover(h, "en", channel)
+
+    sb.fail_next("PUT", OVERWRITE, status=403, code=50013, message="Missing Permissions")
+    cancel = await h.slash(
+        "activation", w.alice, {"id": activation_id}, subcommand="cancel", permissions=BASIC
+    )
+    text = (await reply(cancel))["content"]
+    assert "cannot be done" in text and f"`/activation retry {activation_id}`" in text
+    assert await intent_state(h, activation_id, "close") == "failed"
+    assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) != before
+
+    # The brand's manager, who could cancel it, cannot re-run the bot's work; a moderator can.
+    refused = await h.slash(
+        "activation", w.alice, {"id": activation_id}, subcommand="retry", permissions=BASIC
+    )
+    assert "Only moderators" in (await reply(refused))["content"]
+    retry = await h.slash(
+        "activation", w.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
+    )
+    answer = await reply(retry)
+    assert answer["content"] == f"Activation #{activation_id}: all of its platform work is done now."
+    assert answer["flags"] & 64  # ephemeral
+    assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) == before
+    assert sb.channel(channel)["topic"] == "Weekly recipes"
+    assert await intent_state(h, activation_id, "close") == "done"
+    closing = [m for m in sb.messages(channel) if "was cancelled" in (m.get("content") or "")]
+    assert len(closing) == 1 and disclosure.starts_disclosed(closing[0]["content"], tag)
+
+    again = await h.slash(
+        "activation", w.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
+    )
+    assert "nothing to retry" in (await reply(again))["content"]
 
 
 # -- a SIGKILL while a request is in flight ------------------------------------------------------------

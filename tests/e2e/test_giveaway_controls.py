@@ -226,7 +226,11 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     await move_to(h, t0 + 3 * hour + timedelta(minutes=1))
     refused = await slash(h, "giveaway", "end", w.owner, {"id": t})  # not a giveaway: nothing happens
     assert refused["flags"] & EPHEMERAL
+    # ... its restore refused at first (a missing permission), then retried by a moderator
+    for method in ("PUT", "DELETE"):
+        sb.fail_next(method, "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
     await move_to(h, t0 + 4 * hour + timedelta(minutes=1))
+    await slash(h, "activation", "retry", w.owner, {"id": t})
     # rejected, cancelled, and one whose brand lapsed before it started
     qa = {"brand": brand, "channel": w.cooking, "title": "Ask Acme"}
     _, r = await create(h, "qa", w.alice, {**qa, **window(10 * hour)}, permissions=BASIC)

@@ -104,6 +104,7 @@ class Scene:
             "activation reject": {"id": self.to_reject, "reason": "Not this month"},
             "activation cancel": {"id": self.to_cancel.get(role, self.to_cancel[Role.MODERATOR])},
             "activation show": {"id": self.ended_giveaway},
+            "activation retry": {"id": self.ended_giveaway},
             "activation reroll": {"id": self.ended_giveaway},
             "activation codes": {
                 "id": self.pending_giveaway,

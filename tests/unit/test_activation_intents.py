@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.activations.giveaways import GiveawayService, GiveawayTerms
-from bot.activations.intents import CLOSE, OPEN, backoff
+from bot.activations.intents import CLOSE, GIVE_UP, OPEN, backoff
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
 from bot.activations.takeovers import TakeoverService
+from bot.errors import Forbidden
 from bot.ingest import Ingest
 from bot.platform import Member, Overwrite
 from bot.scheduler import Scheduler
@@ -74,7 +77,7 @@ async def test_a_failed_opening_post_is_retried_and_the_activation_opens_only_th
     assert problem is not None and not problem.permanent and "posting is down" in problem.reason
     _, lines = await w.engine.details(w.actor(MOD), gid, "en")
     assert "State: opening (the opening post is not up yet)" in lines
-    assert any("the opening post failed" in line and "retries until it is done" in line for line in lines)
+    assert any("the opening post failed" in line and "retries for up to three days" in line for line in lines)
     (warning,) = w.platform.posts_in(REPORTS)
     assert f"Activation #{gid}: the opening post failed" in (warning.post.content or "")
 
@@ -178,6 +181,61 @@ async def test_a_refused_restore_stops_retrying_and_tells_the_moderators(world: 
     assert "cannot be done" in (line.post.content or "") and f"#{CHANNEL}" in (line.post.content or "")
     assert await w.engine.intents.retry(failed.id)  # nothing more is tried
     assert len(w.platform.posts_in(REPORTS)) == 1
+
+
+async def test_a_moderator_retries_a_refused_restore_once_the_permission_is_back(world: World):
+    w = world
+    before = Overwrite(allow="1024", deny="0", kind=1)
+    w.platform.overwrites[(CHANNEL, PARTNER)] = before
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    w.platform.refuse_restores = True
+    await w.run_to(NOW + 2 * H)
+    assert (await intent(w, takeover.id, CLOSE)).state == "failed"
+    text = await w.engine.problem_text(GUILD, takeover.id, "en")
+    assert text is not None and f"`/activation retry {takeover.id}`" in text
+
+    with pytest.raises(Forbidden):  # the brand's own managers cannot re-run the bot's work
+        await w.engine.retry(w.actor(CONTACT), takeover.id)
+    assert await w.engine.retry(w.actor(MOD), takeover.id) is False  # still refused: said again
+    assert (await intent(w, takeover.id, CLOSE)).state == "failed"
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] != before
+
+    w.platform.refuse_restores = False  # a moderator gave the bot its permission back
+    assert await w.engine.retry(w.actor(MOD), takeover.id) is True
+    done = await intent(w, takeover.id, CLOSE)
+    assert done.state == "done" and done.attempts == 3
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] == before
+    assert len([m for m in w.platform.posts_in(CHANNEL) if "ended" in (m.post.content or "")]) == 1
+    assert await w.engine.problem(GUILD, takeover.id) is None
+    assert await w.engine.retry(w.actor(MOD), takeover.id) is None  # nothing left to retry
+
+
+async def test_a_failure_lasting_days_stops_being_retried_and_moderators_are_told(world: World):
+    w = world
+    await report_channel(w)
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    w.platform.fail_restores = 10_000  # a fault that never passes
+    await w.run_to(NOW + 2 * H)
+    close = await intent(w, takeover.id, CLOSE)
+    for later in (timedelta(days=1), GIVE_UP - timedelta(minutes=1)):  # still retried
+        w.clock.now = NOW + 2 * H + later
+        assert not await w.engine.intents.retry(close.id)
+        assert (await intent(w, takeover.id, CLOSE)).state == "pending"
+    w.clock.now = NOW + 2 * H + GIVE_UP
+    assert not await w.engine.intents.retry(close.id)
+    stopped = await intent(w, takeover.id, CLOSE)
+    assert stopped.state == "failed" and stopped.attempts == 4
+    last = w.platform.posts_in(REPORTS)[-1].post.content or ""
+    assert "still failed after 4 attempts over three days" in last
+    assert f"`/activation retry {takeover.id}`" in last
+
+    w.platform.fail_restores = 0
+    assert await w.engine.retry(w.actor(MOD), takeover.id) is True
+    assert (await intent(w, takeover.id, CLOSE)).state == "done"
 
 
 async def test_an_opening_never_made_is_dropped_at_the_end_and_nothing_closes(world: World):
