@@ -9,6 +9,9 @@ through a webhook with the tag; without it each gets a disclosed reply.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -32,6 +35,9 @@ from bot.discord_adapter.platform import member_of
 from bot.platform import Author
 
 POST_INPUT = "microvoice:takeover:text"
+#: How many messages of a taken-over channel are read back after a reconnect (from the opening post on).
+CATCH_UP_MESSAGES = 500
+log = logging.getLogger(__name__)
 
 
 @create_command(
@@ -97,6 +103,7 @@ class Takeover(commands.Cog):
     def __init__(self, bot: MicrovoiceBot, app: App) -> None:
         self.bot = bot
         self.app = app
+        self._catching_up: asyncio.Task[None] | None = None
 
     @takeover.command(name="post", description="Post in the channel you are taking over, with the disclosure")
     @require_role("takeover post")
@@ -108,26 +115,59 @@ class Takeover(commands.Cog):
         )
 
     @commands.Cog.listener()
-    @selective_listener  # only messages in channels with a live takeover
+    @selective_listener  # only messages in channels (and their threads) with a taker posting
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None or message.author.bot or message.webhook_id is not None:
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
-        if not self.app.live_takeovers.may_have(message.guild.id, message.channel.id):
+        parent = message.channel.parent_id if isinstance(message.channel, discord.Thread) else None
+        if not self.app.live_takeovers.may_have(message.guild.id, parent or message.channel.id):
             return  # in memory: no database round trip for messages outside a taken-over channel
+        await self.app.takeovers.on_message(self.taker_message(message, parent))
+
+    def taker_message(self, message: discord.Message, parent: int | None) -> TakerMessage:
+        assert message.guild is not None
         author = message.author
-        await self.app.takeovers.on_message(
-            TakerMessage(
-                community_id=message.guild.id,
-                channel_id=message.channel.id,
-                message_id=message.id,
-                author_id=author.id,
-                author=Author(author.display_name, author.display_avatar.url),
-                text=message.content if self.bot.settings.message_content_intent else None,
-                plain=not (message.attachments or message.stickers or message.embeds),
-            )
+        return TakerMessage(
+            community_id=message.guild.id,
+            channel_id=message.channel.id,
+            message_id=message.id,
+            author_id=author.id,
+            author=Author(author.display_name, author.display_avatar.url),
+            text=message.content if self.bot.settings.message_content_intent else None,
+            plain=not (message.attachments or message.stickers or message.embeds),
+            parent_id=parent,
         )
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """A new gateway session: messages a taker posted while the bot was not connected were never
+        delivered, so each taken-over channel is read back from the takeover's opening post on."""
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self._catch_up(), name="microvoice-takeover-catch-up")
+
+    async def _catch_up(self) -> None:
+        try:
+            for channel_id, taker, opening in await self.app.takeovers.posting():
+                channel = self.bot.get_channel(channel_id)
+                if opening is None or not isinstance(channel, discord.TextChannel | discord.VoiceChannel):
+                    continue
+                read: list[TakerMessage] = []
+                async for message in channel.history(
+                    after=discord.Object(opening), limit=CATCH_UP_MESSAGES, oldest_first=True
+                ):
+                    if message.author.id == taker and message.webhook_id is None and message.type in (
+                        discord.MessageType.default, discord.MessageType.reply
+                    ):
+                        read.append(self.taker_message(message, None))
+                await self.app.takeovers.catch_up(read)
+        except Exception:
+            log.exception("takeover catch-up after a reconnect failed")
+
+    async def cog_unload(self) -> None:
+        if self._catching_up is not None:
+            self._catching_up.cancel()
 
 
 async def setup(bot: MicrovoiceBot) -> None:

@@ -118,6 +118,11 @@ def fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def content_fits(disclosure: str, content: str) -> bool:
+    """Whether `content` fits in one message after the tag's line, whole (nothing cut)."""
+    return len(f"**{disclosure}**\n{content}") <= CONTENT_LIMIT
+
+
 def disclose_content(disclosure: str, content: str | None) -> str:
     """The tag in bold as the first line, then the content (trimmed so the whole fits Discord's limit).
 
@@ -280,10 +285,17 @@ class Publisher:
         post = self.compose(activation, card=card, actions=actions)
         await self.platform.edit(activation.community_id, channel_id, message_id, post)
 
+    def republishable(self, activation: Activation, content: str) -> bool:
+        """Whether a member's message can be posted again with the tag without cutting any of it."""
+        return content_fits(tag_for(activation), content)
+
     async def republish(
         self, activation: Activation, channel_id: int, message_id: int, content: str, author: Author
     ) -> Posted:
-        """A member's message again, in their name, with the tag as its first line."""
+        """A member's message again, in their name, with the tag as its first line (whole: see
+        `republishable`)."""
+        if not self.republishable(activation, content):
+            raise ValueError("the message is too long to carry the disclosure whole")
         return await self.platform.republish(
             activation.community_id, channel_id, message_id, self.compose(activation, content=content), author
         )

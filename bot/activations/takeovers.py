@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from bot import i18n
-from bot.activations.intents import NotYet, Steps
+from bot.activations.intents import NotYet, Steps, backoff
 from bot.activations.model import TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
 from bot.platform import Author, ChannelState, Member, Overwrite, Posted
 
 log = logging.getLogger(__name__)
+#: How many times a taker's message is tried to be disclosed (2 s, 4 s, … apart) before it waits for
+#: a replay or the catch-up after the next reconnect.
+DISCLOSE_RETRIES = 6
 
 
 def taker_of(activation: Activation) -> int:
@@ -82,7 +86,8 @@ class RestorePlan:
 @dataclass(frozen=True)
 class TakerMessage:
     """A member's message in a channel, as the adapter saw it. `text` is None when the bot cannot read
-    message text; `plain` says it has nothing but text (attachments would be lost in a republish)."""
+    message text; `plain` says it has nothing but text (attachments would be lost in a republish).
+    `parent_id` is the channel of the thread the message is in, if it is in one."""
 
     community_id: int
     channel_id: int
@@ -91,6 +96,7 @@ class TakerMessage:
     author: Author
     text: str | None
     plain: bool
+    parent_id: int | None = None
 
 
 class TakeoverService:
@@ -155,18 +161,34 @@ class TakeoverService:
         )
         return posted
 
-    async def on_message(self, message: TakerMessage) -> None:
-        """Disclose a message the taker posted in the channel they are taking over (once per message)."""
-        activation = await self.store.live_activation_in_channel(
-            message.community_id, message.channel_id, "takeover"
+    async def on_message(self, message: TakerMessage, *, attempt: int = 1) -> None:
+        """Disclose a message the taker posted in the channel they are taking over, or in a thread of it,
+        once per message: from the start until the channel is put back (an ended takeover whose restore
+        is still being retried leaves the taker's posting rights in place, so its posts are still
+        sponsored). A disclosure that fails is tried again (`DISCLOSE_RETRIES`), and a replayed
+        delivery or the catch-up after a reconnect tries it too: the message counts as disclosed only
+        once its disclosure is made."""
+        channel = message.parent_id or message.channel_id
+        activation = next(
+            (
+                a
+                for a in await self.store.takeovers_in_channel(message.community_id, channel)
+                if a.channel_id == channel and taker_of(a) == message.author_id
+            ),
+            None,
         )
-        if (
-            activation is None
-            or activation.channel_id != message.channel_id
-            or taker_of(activation) != message.author_id
-        ):
+        if activation is None:
             return
-        relay = self.relay and bool(message.text) and message.plain
+        # A relay posts in the channel itself; in a thread, when the tag would not fit beside the whole
+        # text, or on a retry (an earlier relay may have got as far as its copy), a reply discloses it.
+        relay = (
+            self.relay
+            and attempt == 1
+            and message.parent_id is None
+            and bool(message.text)
+            and message.plain
+            and self.publisher.republishable(activation, message.text or "")
+        )
         first = await self.store.record_takeover_post(
             message.community_id,
             activation.id,
@@ -179,27 +201,59 @@ class TakeoverService:
         if not first:  # a replayed delivery: already disclosed
             return
         try:
-            if relay and message.text:
-                try:
-                    await self.publisher.republish(
-                        activation, message.channel_id, message.message_id, message.text, message.author
-                    )
-                    return
-                except Exception as error:  # the message stays: it is disclosed by a reply instead
-                    log.warning(
-                        "takeover %s: could not republish message %s (%s); disclosing it by a reply",
-                        activation.id,
-                        message.message_id,
-                        error,
-                    )
-            notice = i18n.t(
-                activation.locale, "takeover.reply_notice", taker=self.platform.mention(message.author_id)
+            await self._disclose(activation, message, relay=relay)
+        except Exception as error:
+            # Not disclosed: forget it, so that the retry, a replay or the catch-up does it.
+            await self.store.forget_takeover_post(activation.id, message.message_id)
+            if attempt >= DISCLOSE_RETRIES:
+                log.error(
+                    "takeover %s: could not disclose message %s after %s attempts",
+                    activation.id, message.message_id, attempt, exc_info=True,
+                )  # fmt: skip
+                return
+            delay = backoff(attempt)
+            log.warning(
+                "takeover %s: could not disclose message %s (%s); trying again in %.0f s",
+                activation.id, message.message_id, error, delay,
+            )  # fmt: skip
+            self.engine.scheduler.after(
+                f"takeover-post:{message.message_id}",
+                delay,
+                partial(self.on_message, message, attempt=attempt + 1),
             )
-            await self.publisher.post(
-                activation, message.channel_id, content=notice, reply_to=message.message_id
-            )
-        except Exception:
-            log.exception("takeover %s: could not disclose message %s", activation.id, message.message_id)
+
+    async def _disclose(self, activation: Activation, message: TakerMessage, *, relay: bool) -> None:
+        if relay and message.text:
+            try:
+                await self.publisher.republish(
+                    activation, message.channel_id, message.message_id, message.text, message.author
+                )
+                return
+            except Exception as error:  # the message stays: it is disclosed by a reply instead
+                log.warning(
+                    "takeover %s: could not republish message %s (%s); disclosing it by a reply",
+                    activation.id,
+                    message.message_id,
+                    error,
+                )
+        notice = i18n.t(
+            activation.locale, "takeover.reply_notice", taker=self.platform.mention(message.author_id)
+        )
+        await self.publisher.post(activation, message.channel_id, content=notice, reply_to=message.message_id)
+
+    async def catch_up(self, messages: list[TakerMessage]) -> None:
+        """Messages read back after a gap in the platform's events (a reconnect, a restart): those of a
+        taker not disclosed yet are disclosed now."""
+        for message in messages:
+            await self.on_message(message)
+
+    async def posting(self) -> list[tuple[int, int, int | None]]:
+        """(channel, taker, opening post) of every takeover here whose taker may post now."""
+        return [
+            (a.channel_id, taker_of(a), a.message_id)
+            for a in await self.store.takeovers_posting()
+            if self.engine.owns(a.community_id)
+        ]
 
     # -- the kind's hooks ------------------------------------------------------------------------------
 

@@ -130,10 +130,12 @@ class GatewayRecorder:
         channel = guild.get_channel_or_thread(int(data["channel_id"]))
         seen = seen_payload(data, guild, channel)
         self.recorder.message(seen)
+        # A thread's messages are wanted where its channel's are.
+        where = channel.parent_id if isinstance(channel, discord.Thread) else seen.channel_id
         if (
             seen.author_is_bot
             or seen.from_webhook
-            or self.needs_message(guild.id, seen.channel_id)
+            or self.needs_message(guild.id, where)
             or listening(self.client, self.MESSAGE_LISTENERS, selective_ok=True)
         ):
             self._original["MESSAGE_CREATE"](data)

@@ -28,6 +28,11 @@ _COLUMNS = """
     a.message_id, a.thread_id, coalesce(b.name, ''), a.opened_at
 """
 _SELECT = f"SELECT {_COLUMNS} FROM activations AS a LEFT JOIN brands AS b ON b.id = a.brand_id"
+# A takeover whose taker may post in its channel: live, or over (ended, cancelled) while its channel is
+# not put back yet (a restore still being retried leaves the taker's posting rights in place).
+_TAKER_POSTING = """a.kind = 'takeover' AND (a.state = 'live' OR (a.state IN ('ended', 'cancelled')
+    AND EXISTS (SELECT 1 FROM takeover_snapshots AS s
+                 WHERE s.activation_id = a.id AND s.restored_at IS NULL)))"""
 
 _INSERT = """
     INSERT INTO activations
@@ -152,11 +157,12 @@ class ActivationQueries(StoreBase):
             changed(community_id)
 
     async def live_takeover_channels(self) -> list[tuple[int, int]]:
-        """(community, channel) of every live takeover: its channel, and its thread if it has one."""
+        """(community, channel) of every takeover whose taker may post (`_TAKER_POSTING`): its channel,
+        and its thread if it has one."""
         rows = await self.fetch_all(
-            "SELECT community_id, channel_id FROM activations WHERE state = 'live' AND kind = 'takeover'"
-            " UNION SELECT community_id, thread_id FROM activations"
-            " WHERE state = 'live' AND kind = 'takeover' AND thread_id IS NOT NULL"
+            f"SELECT a.community_id, a.channel_id FROM activations AS a WHERE {_TAKER_POSTING}"
+            f" UNION SELECT a.community_id, a.thread_id FROM activations AS a"
+            f" WHERE {_TAKER_POSTING} AND a.thread_id IS NOT NULL"
         )
         return [(int(c), int(ch)) for c, ch in rows]
 
@@ -278,6 +284,18 @@ class ActivationQueries(StoreBase):
         sql = f"{_SELECT} WHERE a.state IN ('scheduled', 'live') ORDER BY a.id"
         async with self.db.execute(sql) as cur:
             return [_activation(r) for r in await cur.fetchall()]
+
+    async def takeovers_in_channel(self, community_id: int, channel_id: int) -> list[Activation]:
+        """The takeovers of this channel whose taker may post in it (`_TAKER_POSTING`), live ones first."""
+        sql = f"""{_SELECT} WHERE a.community_id = :c AND (a.channel_id = :ch OR a.thread_id = :ch)
+                   AND {_TAKER_POSTING} ORDER BY a.state = 'live' DESC, a.id"""
+        async with self.db.execute(sql, dict(c=community_id, ch=channel_id)) as cur:
+            return [_activation(row) for row in await cur.fetchall()]
+
+    async def takeovers_posting(self) -> list[Activation]:
+        """Every takeover whose taker may post in its channel (`_TAKER_POSTING`), of every community."""
+        async with self.db.execute(f"{_SELECT} WHERE {_TAKER_POSTING} ORDER BY a.id") as cur:
+            return [_activation(row) for row in await cur.fetchall()]
 
     async def live_activation_in_channel(
         self, community_id: int, channel_id: int, kind: str
@@ -562,7 +580,15 @@ class ActivationQueries(StoreBase):
                 WHERE activation_id = :a AND community_id = :c AND restored_at IS NULL""",
             dict(a=activation_id, c=community_id, now=iso(now)),
         )
+        self._activation_changed(community_id)  # its taker no longer posts there
         return cur.rowcount == 1
+
+    async def forget_takeover_post(self, activation_id: int, source_message_id: int) -> None:
+        """A taker's message whose disclosure could not be made: not counted as disclosed."""
+        await self.write(
+            "DELETE FROM takeover_posts WHERE activation_id = :a AND source_message_id = :src",
+            dict(a=activation_id, src=source_message_id),
+        )
 
     async def record_takeover_post(
         self,

@@ -27,7 +27,7 @@ from tests.e2e.activation_helpers import (
     set_locale,
     when,
 )
-from tests.e2e.conftest import BASIC, Harness
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, eventually
 
 SEND = 1 << 11
 VIEW = 1 << 10
@@ -218,3 +218,100 @@ async def test_the_taker_is_told_privately_when_the_takeover_starts(harness: Har
     assert len(notes) == 1
     assert disclosure.starts_disclosed(notes[0]["content"], tag)
     assert f"<#{channel}>" in notes[0]["content"]
+
+
+def disclosures_of(h: Harness, channel: int, message_id: str) -> list[dict]:
+    """The bot's replies in `channel` that point at the taker's message."""
+    return [
+        m
+        for m in h.sandbox.messages(channel)
+        if (m.get("message_reference") or {}).get("message_id") == message_id
+    ]
+
+
+async def test_the_takers_messages_in_a_thread_of_the_channel_are_disclosed(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    _, tag = await start_takeover(h, "en", channel)
+    thread = int((await sb.create_thread(channel, w.bob, "Oat recipes, part 2"))["id"])
+    own = await sb.send_message(thread, w.bob, "More oats in here")
+    other = await sb.send_message(thread, w.carol, "Looks good")
+    await h.settle()
+    [notice] = disclosures_of(h, thread, own["id"])
+    assert disclosure.starts_disclosed(notice["content"], tag)
+    assert disclosures_of(h, thread, other["id"]) == []  # only the taker's posts are sponsored
+
+
+async def test_the_takers_messages_sent_while_the_bot_was_disconnected_are_disclosed_after(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "en", channel)
+    seen = await sb.send_message(channel, w.bob, "Before the gap")
+    await h.settle()
+    readies = sb.ready_count
+    await sb.invalidate_session(resumable=False)
+    lost = [await sb.send_message(channel, w.bob, f"In the gap {i}") for i in range(3)]  # never delivered
+    await sb.wait_until(lambda: sb.ready_count > readies, 30, "a new session")
+
+    def disclosed() -> bool:
+        return all(len(disclosures_of(h, channel, m["id"])) == 1 for m in [seen, *lost])
+
+    await eventually(disclosed, "every message of the taker disclosed once", timeout=15)
+    for m in lost:
+        assert disclosure.starts_disclosed(disclosures_of(h, channel, m["id"])[0]["content"], tag)
+    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 4
+
+
+async def test_a_disclosure_that_failed_is_made_on_a_retry(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "en", channel)
+    sb.fail_next("POST", "/channels/{channel_id}/messages", status=503)
+    own = await sb.send_message(channel, w.bob, "Oats again")
+    await h.settle()
+    assert disclosures_of(h, channel, own["id"]) == []  # the reply failed ...
+    await eventually(lambda: len(disclosures_of(h, channel, own["id"])) == 1, "the retried disclosure", 10)
+    assert disclosure.starts_disclosed(disclosures_of(h, channel, own["id"])[0]["content"], tag)
+    await sb.dispatch("MESSAGE_CREATE", own)  # ... and a replay after it changes nothing
+    await h.settle()
+    assert len(disclosures_of(h, channel, own["id"])) == 1
+    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 1
+
+
+async def test_after_the_end_the_taker_is_disclosed_until_the_channel_is_put_back(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "en", channel)
+    sb.fail_next("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
+    end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)
+    assert await move_to(h, datetime.fromisoformat(end)) == 1
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
+    still = {o["id"]: o for o in sb.channel_overwrites(channel)}
+    assert int(still[str(w.bob)]["allow"]) & SEND  # the restore was refused: the taker can still post
+
+    late = await sb.send_message(channel, w.bob, "One more oat tip")
+    await h.settle()
+    [notice] = disclosures_of(h, channel, late["id"])
+    assert disclosure.starts_disclosed(notice["content"], tag)
+
+    retried = await h.slash(
+        "activation", w.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
+    )
+    assert "all of its platform work is done now" in (await reply(retried))["content"]
+    await h.settle()
+    assert not h.app.live_takeovers.may_have(w.guild, channel)  # put back: nothing sponsored any more
+
+
+async def test_a_relayed_message_too_long_for_the_tag_stays_and_is_disclosed_by_a_reply(launcher):
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    _, tag = await start_takeover(h, "en", channel)
+    text = "Oats " * 399  # 1,995 characters: fits a message, not beside the tag
+    own = await sb.send_message(channel, w.bob, text)
+    await h.settle()
+    kept = sb.message(int(own["id"]))
+    assert kept is not None and kept["content"] == text  # not cut and re-posted: the original stays whole
+    [notice] = disclosures_of(h, channel, own["id"])
+    assert disclosure.starts_disclosed(notice["content"], tag)
+    assert not [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
