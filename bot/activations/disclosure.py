@@ -35,6 +35,9 @@ CONNECTIONS = ("paid", "gifted", "affiliate")
 LANGUAGES = ("en", "ar", "he")
 SEPARATOR = " · "
 MAX_BRAND = 60
+MIN_BRAND_SHOWN = 8  # a tag shortened to fit still shows this much of the brand's name
+THREAD_NAME_LIMIT = 100
+MIN_TITLE_SHOWN = 12  # a thread's name keeps this much room for the title after the tag
 CONTENT_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
 EMBED_AUTHOR_LIMIT = 256
@@ -73,8 +76,10 @@ class _Unknown(ValueError):
     pass
 
 
-def sanitize_brand(name: str) -> str:
-    """A brand name safe inside the tag: printable, one line, no markup, no mentions, bounded length."""
+def sanitize_brand(name: str, *, limit: int = MAX_BRAND, markdown: bool = True) -> str:
+    """A brand name safe inside the tag: printable, one line, no markup, no mentions, at most `limit`
+    characters before escaping. With `markdown=False` (for plain-text places such as thread names)
+    markdown characters are kept as they are, since nothing renders them there."""
     kept: list[str] = []
     # The shared cleaner drops bidi controls and stray zero-width characters but keeps the joiners of
     # an emoji sequence (and of scripts shaped with them); any other format character goes here.
@@ -85,17 +90,24 @@ def sanitize_brand(name: str) -> str:
         elif category != "Cf" or ch in (ZWJ, ZWNJ) or 0xE0020 <= ord(ch) <= 0xE007F:
             kept.append(ch)
     text = _SPACES.sub(" ", _DROP.sub(" ", "".join(kept))).strip(" -.")
-    if len(text) > MAX_BRAND:
-        text = text[: MAX_BRAND - 1].rstrip().rstrip(ZWJ + ZWNJ) + "…"
-    return _MARKDOWN.sub(r"\\\1", text) or "?"
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip().rstrip(ZWJ + ZWNJ) + "…"
+    return (_MARKDOWN.sub(r"\\\1", text) if markdown else text) or "?"
 
 
-def tag(lang: str, brand: str, connection: str) -> str:
-    """The disclosure tag, e.g. ``Ad · Paid partnership with ⁨Acme⁩``. Unknown languages use English."""
+def tag(lang: str, brand: str, connection: str, *, plain: bool = False, limit: int | None = None) -> str:
+    """The disclosure tag, e.g. ``Ad · Paid partnership with ⁨Acme⁩``. Unknown languages use English.
+    `plain`: for plain-text places (no markdown escapes); `limit`: the whole tag in at most that many
+    characters, the brand name shortened to make room (plain only: escapes would add characters)."""
     if connection not in CONNECTIONS:
         raise _Unknown(f"unknown material connection {connection!r}; expected one of {CONNECTIONS}")
     lang = lang if lang in _TAGS else "en"
-    body = _TAGS[lang][connection].format(brand=isolate(sanitize_brand(brand)))
+    template = _TAGS[lang][connection]
+    room = MAX_BRAND
+    if limit is not None and plain:
+        fixed = len(_MARK[lang]) + len(SEPARATOR) + len(template) - len("{brand}") + 2  # + the isolates
+        room = max(MIN_BRAND_SHOWN, min(MAX_BRAND, limit - fixed))
+    body = template.format(brand=isolate(sanitize_brand(brand, limit=room, markdown=not plain)))
     return f"{_MARK[lang]}{SEPARATOR}{body}"
 
 
@@ -166,12 +178,20 @@ def disclose_card(disclosure: str, card: Card) -> Card:
     return replace(card, title=str(shape["title"]), author=author)
 
 
-def tag_for(activation: Activation) -> str:
+def tag_for(activation: Activation, *, plain: bool = False, limit: int | None = None) -> str:
     """The activation's tag, in the language it was created in: the disclosure of the brand behind it,
-    or, for a community giveaway (no brand), "Community giveaway" and no advertising mark."""
+    or, for a community giveaway (no brand), "Community giveaway" and no advertising mark (`tag` for
+    `plain` and `limit`)."""
     if activation.brand_id is None:
         return community_label(activation.locale)
-    return tag(activation.locale, activation.brand_name, activation.connection)
+    return tag(activation.locale, activation.brand_name, activation.connection, plain=plain, limit=limit)
+
+
+def thread_name(activation: Activation) -> str:
+    """A thread's name: the whole tag, then as much of the title as fits. Plain text: Discord shows no
+    markdown in thread names, so escapes would show."""
+    label = tag_for(activation, plain=True, limit=THREAD_NAME_LIMIT - len(SEPARATOR) - MIN_TITLE_SHOWN)
+    return fit(f"{label}{SEPARATOR}{activation.title}", THREAD_NAME_LIMIT)
 
 
 def notify_only(member_ids: Iterable[int]) -> tuple[int, ...]:
@@ -269,7 +289,7 @@ class Publisher:
 
     async def open_thread(self, activation: Activation, posted: Posted) -> int:
         """A thread on a post, named after the tag and the activation's title; returns the thread's id."""
-        name = fit(f"{tag_for(activation)}{SEPARATOR}{activation.title}", 100)
+        name = thread_name(activation)
         return await self.platform.open_thread(activation.community_id, posted.channel_id, posted.id, name)
 
     async def edit(

@@ -43,6 +43,7 @@ from bot import i18n
 from bot.activations.disclosure import Publisher, community_label, tag_for
 from bot.activations.intents import CLOSE, OPEN, IntentRunner, Problem, Steps
 from bot.activations.model import (
+    MIN_DURATION,
     REASON_MAX,
     TITLE_MAX,
     TRANSITIONS,
@@ -377,6 +378,10 @@ class ActivationService:
         now = self.clock()
         if now >= activation.ends_at:
             raise InvalidInput("activation.error.window_passed")
+        if activation.ends_at - max(now, activation.starts_at) < MIN_DURATION:  # it would open and close
+            raise InvalidInput(
+                "activation.error.window_nearly_over", minutes=int(MIN_DURATION.total_seconds() // 60)
+            )
         community = await self.community(actor.community_id)
         guard: Callable[[list[tuple[datetime, datetime]]], None] = (
             partial(self._guard, community, activation.starts_at, activation.ends_at)

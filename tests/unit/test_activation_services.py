@@ -187,6 +187,18 @@ async def test_engine_create_approve_and_run_a_qa_on_time(world: World):
         await w.engine.listing(w.actor(FAN), "en")
 
 
+async def test_an_activation_with_minutes_of_its_window_left_is_not_approved(world: World):
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())  # 13:00 - 14:00
+    w.clock.now = NOW + 2 * H - timedelta(minutes=4)
+    with pytest.raises(InvalidInput) as late:
+        await w.engine.approve(w.actor(MOD), qa.id)
+    assert late.value.key == "activation.error.window_nearly_over" and late.value.params == {"minutes": 5}
+    assert (await w.store.get_activation(GUILD, qa.id)).state == "pending"  # type: ignore[union-attr]
+    w.clock.now = NOW + 2 * H - timedelta(minutes=30)
+    assert (await w.engine.approve(w.actor(MOD), qa.id)).starts_now  # half an hour left: it runs
+
+
 async def test_engine_cancels_at_start_when_the_brand_lost_its_approval(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())

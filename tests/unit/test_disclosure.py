@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.activations import disclosure
+from bot.activations.model import Activation
 from bot.i18n import FSI, PDI
+
+NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
+H = timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
@@ -103,3 +109,21 @@ def test_an_emoji_family_in_a_brand_name_keeps_its_joiners_in_the_tag():
     assert disclosure.sanitize_brand(f"Oat {family}\u200d") == f"Oat {family}"
     assert family in disclosure.tag("en", f"Oat {family}", "paid")
     assert disclosure.sanitize_brand("Ac\u200dme") == "Acme"  # a joiner inside a Latin word is stray
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "he"])
+@pytest.mark.parametrize("brand", ["Acme", "The *Very* Long_Brand " * 4, "Oat_ly [x] " + "é" * 50])
+def test_a_thread_name_holds_the_whole_tag_as_plain_text_then_the_title(lang: str, brand: str):
+    activation = Activation(
+        1, 1, 7, "qa", "live", "affiliate", "Ask us *anything* about oats", 5, NOW, NOW + H, lang,
+        brand_name=brand,
+    )  # fmt: skip
+    name = disclosure.thread_name(activation)
+    assert len(name) <= disclosure.THREAD_NAME_LIMIT
+    plain = disclosure.tag(lang, brand, "affiliate", plain=True, limit=85)
+    assert len(plain) <= 85 and name.startswith(plain)  # the whole tag, never cut
+    assert plain.endswith(PDI) and plain.count(FSI) == 1
+    assert "\\" not in name  # nothing renders markdown in a thread name: no escapes showing
+    assert disclosure.tag(lang, brand, "affiliate", plain=True).startswith(plain.split(FSI)[0])
+    if brand == "Acme":
+        assert name.endswith("Ask us *anything* about oats")
