@@ -37,6 +37,7 @@ EVENTS = (
     "activation_rejected",
     "activation_cancelled",
     "activation_lapsed",
+    "activation_taker_lapsed",
     "activation_missed",
     "activation_live",
     "activation_ended",

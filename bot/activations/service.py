@@ -72,10 +72,20 @@ ENDED_EARLY = "ended early"
 #: The reason recorded when the bot was down through an activation's whole window: nothing is posted
 #: after its end (an opening then would announce what is already over).
 MISSED = "missed while not running"
+#: The reason recorded when a kind refused to start (`Kind.may_start`): a takeover's taker who is no
+#: longer an opted-in partner, a contact of the brand or a member of the server.
+TAKER_NOT_ELIGIBLE = "taker no longer eligible"
 OWN_REASONS = {
     BRAND_NOT_APPROVED: "activation.brand_lapsed",
     ENDED_EARLY: "activation.ended_early",
     MISSED: "activation.missed",
+    TAKER_NOT_ELIGIBLE: "activation.taker_lapsed",
+}
+#: The audit event of each reason the engine cancels an activation at its start for.
+_CANCELLED_AT_START = {
+    BRAND_NOT_APPROVED: "activation_lapsed",
+    MISSED: "activation_missed",
+    TAKER_NOT_ELIGIBLE: "activation_taker_lapsed",
 }
 #: How often overdue activations and intents are looked for (a job that failed or never ran).
 SWEEP_JOB = "activations-sweep"
@@ -88,6 +98,9 @@ class Kind(Protocol):
     async def on_end(self, activation: Activation, steps: Steps) -> None: ...
 
     def describe(self, activation: Activation, lang: str) -> list[str]: ...
+
+    # Optional: ``async def may_start(self, activation) -> bool``, False when the member the activation
+    # names is no longer eligible: it is then cancelled at its start (`TAKER_NOT_ELIGIBLE`).
 
 
 @dataclass(frozen=True)
@@ -618,9 +631,8 @@ class ActivationService:
             activation = await self.store.activation_by_id(activation_id)
             now = self.clock()
             while activation is not None and (target := activation.due(now)) is not None:
-                lapsed = target == State.LIVE and not await self._brand_still_approved(activation)
-                missed = target == State.LIVE and activation.ends_at <= now
-                if lapsed or missed:
+                refusal = await self._start_refusal(activation, now) if target == State.LIVE else None
+                if refusal is not None:
                     await self.store.transition_activation(
                         activation.community_id,
                         activation.id,
@@ -628,9 +640,9 @@ class ActivationService:
                         State.CANCELLED,
                         actor=None,
                         now=now,
-                        reason=BRAND_NOT_APPROVED if lapsed else MISSED,
+                        reason=refusal,
                     )
-                    await self.note(activation, "activation_lapsed" if lapsed else "activation_missed")
+                    await self.note(activation, _CANCELLED_AT_START[refusal])
                     return done
                 moved = await self.store.transition_activation(
                     activation.community_id,
@@ -660,6 +672,18 @@ class ActivationService:
         if ended is not None:
             await self._tell_ended(ended)
         return done
+
+    async def _start_refusal(self, activation: Activation, now: datetime) -> str | None:
+        """Why an activation due to go live must be cancelled instead, if it must: its brand lost its
+        approval, its whole window passed, or its kind refuses (`Kind.may_start`)."""
+        if not await self._brand_still_approved(activation):
+            return BRAND_NOT_APPROVED
+        if activation.ends_at <= now:
+            return MISSED
+        check = getattr(self.handler_for(activation), "may_start", None)
+        if check is not None and not await check(activation):
+            return TAKER_NOT_ELIGIBLE
+        return None
 
     async def _brand_still_approved(self, activation: Activation) -> bool:
         if activation.brand_id is None:  # a community giveaway has no brand to lose

@@ -133,6 +133,28 @@ class TakeoverService:
             actor, "takeover", proposal, config={"taker_id": taker_id}, before_insert=check_taker
         )
 
+    async def may_start(self, activation: Activation) -> bool:
+        """At the start, the taker must still be what they had to be when it was proposed: a member of the
+        server, no bot, an opted-in partner or a contact of the brand (not someone who left the partner
+        program, the server, or had their data erased since). If the platform cannot say right now, the
+        takeover goes ahead as approved."""
+        taker = taker_of(activation)
+        if taker <= 0:  # a pseudonym: the taker's data was erased
+            return False
+        try:
+            member = await self.platform.member(activation.community_id, taker)
+        except Exception:
+            log.warning("takeover %s: could not look the taker up; it starts as approved", activation.id)
+            return True
+        return (
+            member is not None
+            and not member.is_bot
+            and (
+                await self.store.is_partner(activation.community_id, taker)
+                or activation.brand_id in await self.store.managed_brand_ids(activation.community_id, taker)
+            )
+        )
+
     async def live_for(self, actor: Actor, channel_id: int) -> Activation:
         """The live takeover of this channel whose taker is the actor."""
         activation = await self.store.live_activation_in_channel(actor.community_id, channel_id, "takeover")

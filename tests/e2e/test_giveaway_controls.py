@@ -15,7 +15,7 @@ from bot import i18n
 from bot.activations import disclosure
 from bot.activations import draw as giveaway
 from bot.audit import EVENTS
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, when
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner, when
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 from tests.e2e.test_giveaway import ENTER, add_members, click, open_giveaway, verify_cli
 from tests.e2e.test_giveaway import options as giveaway_options
@@ -246,6 +246,14 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     await move_to(h, t0 + 12 * hour + timedelta(minutes=1))
     await h.app.store.set_brand_status(w.guild, brand, expected="suspended", status="approved", by=w.owner,
                                        now=h.clock.now)  # fmt: skip
+    # a takeover whose taker left the partner program before its start
+    (taker,) = add_members(h, 1)
+    await seed_partner(h, taker)
+    _, left = await create(h, "takeover", w.alice, {**takeover, "taker": taker, **window(13 * hour)},
+                           permissions=BASIC)  # fmt: skip
+    await approve(h, left)
+    assert await h.app.store.end_partnership(w.guild, taker, "left", now=h.clock.now)
+    await move_to(h, t0 + 13 * hour + timedelta(minutes=1))
     # and one whose whole window passed while the bot was not running
     await move_to(h, t0 + 16 * hour)
 
@@ -253,7 +261,7 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     kinds = Counter(kind_of(line) for line in lines)
     # Every kind appears, and each event that happened gave exactly one line.
     once = Counter(EVENTS)
-    assert kinds == once + Counter({"activation_approved": 3, "activation_live": 1}), kinds
+    assert kinds == once + Counter({"activation_approved": 4, "activation_live": 1}), kinds
     assert all(str(w.carol) not in line for line in lines)  # erasures are counts, never who
     posts = h.rest.find("POST", f"/channels/{audit}/messages")
     assert all(c.json["allowed_mentions"] == {"parse": []} for c in posts)

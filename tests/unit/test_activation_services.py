@@ -22,7 +22,14 @@ from bot.activations import draw as fairdraw
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayService, GiveawayTerms, LiveCounter
 from bot.activations.intents import CLOSE
 from bot.activations.qa import ASK, HIDE, VOTE, QaService
-from bot.activations.service import BRAND_NOT_APPROVED, MISSED, ActivationService, Actor, Proposal
+from bot.activations.service import (
+    BRAND_NOT_APPROVED,
+    MISSED,
+    TAKER_NOT_ELIGIBLE,
+    ActivationService,
+    Actor,
+    Proposal,
+)
 from bot.activations.takeovers import TakeoverService, TakerMessage
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import Forbidden, InvalidInput, MicrovoiceError
@@ -88,6 +95,7 @@ async def world(database: str | Path) -> AsyncIterator[World]:
     assert await store.accept_terms(GUILD, PARTNER, 0, now=NOW)  # the built-in terms (no version yet)
     platform.members[(GUILD, FAN)] = Member(FAN, joined_at=NOW - timedelta(days=400))
     platform.members[(GUILD, BOT)] = Member(BOT, is_bot=True)
+    platform.members[(GUILD, PARTNER)] = Member(PARTNER)
     w = World(store, platform, clock, scheduler, engine, giveaways, qa, takeovers, brand.id)
     try:
         yield w
@@ -210,6 +218,36 @@ async def test_engine_cancels_at_start_when_the_brand_lost_its_approval(world: W
     assert w.platform.messages == {}  # nothing was posted for it
     _, lines = await w.engine.details(w.actor(MOD), qa.id, "he")
     assert i18n.t("he", "activation.show_reason", reason=i18n.t("he", "activation.brand_lapsed")) in lines
+
+
+@pytest.mark.parametrize("gone", ["left the partner program", "left the server", "erased"])
+async def test_a_takeover_whose_taker_is_no_longer_eligible_is_cancelled_at_start(world: World, gone: str):
+    w = world
+    before = Overwrite(allow="1024", deny="0", kind=1)
+    w.platform.overwrites[(CHANNEL, PARTNER)] = before
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    if gone == "left the partner program":
+        assert await w.store.end_partnership(GUILD, PARTNER, "left", now=NOW)
+    elif gone == "left the server":
+        w.platform.members.pop((GUILD, PARTNER), None)
+    else:
+        await w.store.forget_member(GUILD, PARTNER, pseudonym=-77, now=NOW)
+    assert await w.run_to(NOW + H) == 0
+    cancelled = await w.store.get_activation(GUILD, takeover.id)
+    assert cancelled is not None and cancelled.state == "cancelled" and cancelled.reason == TAKER_NOT_ELIGIBLE
+    assert w.platform.overwrites[(CHANNEL, PARTNER)] == before  # no posting rights were given
+    assert w.platform.messages == {} and w.platform.private == []  # nothing posted, nobody written to
+    _, lines = await w.engine.details(w.actor(MOD), takeover.id, "en")
+    assert "Reason: the member taking the channel over was no longer an opted-in partner" in "\n".join(lines)
+
+
+async def test_a_takeover_whose_taker_is_still_eligible_starts(world: World):
+    w = world
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    assert await w.run_to(NOW + H) == 1
+    assert (await w.store.get_activation(GUILD, takeover.id)).state == "live"  # type: ignore[union-attr]
 
 
 async def test_engine_catches_up_at_start_up_once(world: World):
