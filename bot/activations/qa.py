@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from bot import i18n
+from bot.activations.disclosure import sanitize_brand
 from bot.activations.intents import Steps
 from bot.activations.model import ANSWER_MAX, TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
@@ -131,7 +132,7 @@ class QaService:
             activation.locale,
             "qa.answer",
             id=question.id,
-            brand=i18n.isolate(activation.brand_name),
+            brand=i18n.isolate(sanitize_brand(activation.brand_name)),
             question=excerpt(question.body).replace("\n", " "),
             answer=body,
         )

@@ -40,7 +40,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from bot import i18n
-from bot.activations.disclosure import Publisher, community_label, tag_for
+from bot.activations.disclosure import Publisher, community_label, sanitize_brand, tag_for
 from bot.activations.intents import CLOSE, OPEN, IntentRunner, Problem, Steps
 from bot.activations.model import (
     MIN_DURATION,
@@ -709,10 +709,11 @@ def _unguarded(windows: list[tuple[datetime, datetime]]) -> None:
 
 
 def brand_label(activation: Activation, lang: str) -> str:
-    """The brand's name, or "Community giveaway" when no brand is behind it."""
+    """The brand's name (as the tag shows it: no markdown, no mentions), or "Community giveaway" when no
+    brand is behind it."""
     if activation.brand_id is None:
         return community_label(lang)
-    return i18n.isolate(activation.brand_name)
+    return i18n.isolate(sanitize_brand(activation.brand_name))
 
 
 def state_label(lang: str, state: str) -> str:

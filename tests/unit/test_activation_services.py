@@ -637,6 +637,22 @@ async def test_qa_questions_votes_hiding_and_answers(world: World):
     assert closed.value.key == "qa.error.closed"
 
 
+async def test_a_brand_name_in_an_answer_and_in_lists_is_no_masked_link(world: World):
+    w = world
+    linked = "[Acme](https://acme.example/win)"
+    await w.store.write("UPDATE brands SET name = :n WHERE id = :b", {"n": linked, "b": w.brand})
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.run_to(NOW + H)
+    qid, _ = await w.qa.ask(w.actor(FAN), qa.id, "Is it vegan?")
+    answer = w.platform.messages[(await w.qa.answer(w.actor(CONTACT), qid, "Yes.")).id].post.content or ""
+    shown = disclosure.sanitize_brand(linked)
+    assert f"\u2068{shown}\u2069" in answer.split("\n", 1)[1]  # after the tag line: escaped, not a link
+    assert "[Acme](https" not in answer
+    listing = "\n".join(await w.engine.listing(w.actor(MOD), "en"))
+    assert shown in listing and "[Acme](https" not in listing
+
+
 # -- takeovers ----------------------------------------------------------------------------------------
 
 
