@@ -140,7 +140,15 @@ def render_title(post: Post) -> str:
 
 def render_body(post: Post, limit: int, notify: Iterable[str] = ()) -> str:
     """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown;
-    only the accounts named in `notify` are mentioned so that Reddit notifies them (`quiet_mentions`)."""
+    only the accounts named in `notify` are mentioned so that Reddit notifies them (`quiet_mentions`).
+    An attachment too long for `limit` is cut here (`render_parts` carries on with the rest)."""
+    return render_parts(post, limit, notify)[0]
+
+
+def render_parts(post: Post, limit: int, notify: Iterable[str] = ()) -> list[str]:
+    """`render_body`, then, when an attachment does not fit (a big giveaway's entrant list), one more
+    body for each further run of its lines: each starts with the disclosure line and says which lines
+    it holds, so the whole file is published (posted as a chain of replies, `RedditPlatform._continue`)."""
     parts = [_paragraphs(post.content or "")]
     card = post.card
     if card is not None:
@@ -151,18 +159,35 @@ def render_body(post: Post, limit: int, notify: Iterable[str] = ()) -> str:
         if card.description:
             parts.append(_paragraphs(card.description))
     head = "\n\n".join(p for p in parts if p)
+    tag_line = _paragraphs((post.content or "").split("\n", 1)[0])
+    rest: list[str] = []
     for attachment in post.attachments:
         lines = attachment.data.decode("utf-8", "replace").splitlines()
-        room = limit - len(head) - len(attachment.filename) - 80
-        kept: list[str] = []
-        for line in lines:
-            if sum(len(k) + 5 for k in kept) + len(line) + 5 > room:
-                break
-            kept.append(line)
-        block = "\n".join(f"    {line}" for line in kept)
-        note = f" ({len(kept)} of {len(lines)})" if len(kept) < len(lines) else ""
+        kept = _lines_that_fit(lines, limit - len(head) - len(attachment.filename) - 80)
+        block = "\n".join(f"    {line}" for line in lines[:kept])
+        note = f" ({kept} of {len(lines)})" if kept < len(lines) else ""
         head += f"\n\n`{attachment.filename}`{note}:\n\n{block}"
-    return _fit(quiet_mentions(head, notify), limit)
+        done = kept
+        while 0 < done < len(lines):
+            room = limit - len(tag_line) - len(attachment.filename) - 80
+            more = _lines_that_fit(lines[done:], room)
+            if more == 0:
+                break
+            block = "\n".join(f"    {line}" for line in lines[done : done + more])
+            span = f"{done + 1}–{done + more} of {len(lines)}"
+            rest.append(f"{tag_line}\n\n`{attachment.filename}` ({span}):\n\n{block}")
+            done += more
+    return [_fit(quiet_mentions(body, notify), limit) for body in (head, *rest)]
+
+
+def _lines_that_fit(lines: list[str], room: int) -> int:
+    """How many of `lines`, from the first, fit in `room` characters as an indented code block."""
+    used = 0
+    for count, line in enumerate(lines):
+        used += len(line) + 5
+        if used > room:
+            return count
+    return len(lines)
 
 
 class RedditPlatform:
@@ -309,7 +334,7 @@ class RedditPlatform:
             log.warning("could not message the moderators of r/%s", name, exc_info=True)
 
     async def _comment(self, channel_id: int, target: int, post: Post) -> Posted:
-        body = render_body(post, COMMENT_LIMIT, self._notified(post))
+        body, *rest = render_parts(post, COMMENT_LIMIT, self._notified(post))
         target_name = fullname_of(target)
         me = self.username
 
@@ -333,10 +358,39 @@ class RedditPlatform:
             await self.adapter.call(distinguish)
         except Exception as error:
             log.warning("r/%s: comment %s made, but not distinguished: %s", sub, fullname, describe(error))
+        await self._continue(fullname, rest)
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
         self._links[message_id] = link
         return Posted(message_id, channel_id, link)
+
+    async def _continue(self, fullname: str, parts: list[str]) -> None:
+        """The rest of a comment too long for one (`render_parts`), as a chain of replies to it, each
+        made once: a reply of the bot's with the same text, left by an interrupted attempt, is kept."""
+        if not parts:
+            return
+        me = self.username.lower()
+
+        def chain(reddit: praw.Reddit) -> None:
+            parent = reddit.comment(fullname[3:])
+            for body in parts:
+                parent.refresh()
+                parent.replies.replace_more(limit=None)
+                made = next(
+                    (
+                        r
+                        for r in parent.replies
+                        if str(getattr(r, "author", "") or "").lower() == me and same_text(r.body, body)
+                    ),
+                    None,
+                )
+                if made is None:
+                    made = parent.reply(body)
+                    if made is None:
+                        raise NotOnReddit(f"{parent.fullname} takes no replies (locked or deleted)")
+                parent = made
+
+        await self.adapter.call(chain)
 
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         """Reddit keeps no nonce: a post an interrupted attempt made is recognised by its author (the
@@ -371,7 +425,7 @@ class RedditPlatform:
             return Posted(message_id, channel_id, link)
         target = post.reply_to if post.reply_to is not None and thing_kind(post.reply_to) else channel_id
         target_name = fullname_of(target)
-        body = render_body(post, COMMENT_LIMIT, self._notified(post))
+        body, *rest = render_parts(post, COMMENT_LIMIT, self._notified(post))
 
         def replies(reddit: praw.Reddit) -> tuple[str, str, str] | None:
             if target_name.startswith(f"{SUBMISSION}_"):
@@ -392,6 +446,7 @@ class RedditPlatform:
         if found_comment is None:
             return None
         fullname, sub, link_id = found_comment
+        await self._continue(fullname, rest)  # an interrupted attempt may have made only part of it
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
         self._links[message_id] = link

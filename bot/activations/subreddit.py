@@ -345,11 +345,12 @@ class RedditGiveaway:
         )
 
     async def sync(self, activation: Activation) -> int:
-        """Entries from the post's top-level comments by eligible accounts (one per account)."""
+        """Entries from the post's top-level comments by eligible accounts (one per account, its first
+        comment). The minimum ages are judged as the account was when it commented, so that reading the
+        thread again later (each sync, and the last one at the end) gives the same entries."""
         replies = await self.owner.replies(activation)
         rules = self.rules_of(activation)
         moderators = await self.owner.discussions.moderators(activation.channel_id)
-        now = self.owner.clock()
         entries: list[tuple[int, datetime]] = []
         seen: set[int] = set()
         for reply in sorted(replies, key=lambda r: r.created_at):
@@ -358,7 +359,7 @@ class RedditGiveaway:
                 continue
             seen.add(author)
             facts = await self._facts(activation, author, moderators)
-            reason = refusal(facts, rules, now=now)
+            reason = refusal(facts, rules, now=reply.created_at)
             if reason is None:
                 entries.append((author, reply.created_at))
             else:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
+import reddit.platform as reddit_platform
 from bot import i18n
 from bot.activations import disclosure, draw
 from bot.activations.model import format_time
@@ -255,6 +257,7 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     for name in ("old_r", "old2_r", "acme_r"):
         sb.add_account(name, age_days=400, karma=200)
     sb.add_account("new_r", age_days=2, karma=200)
+    sb.add_account("almost_r", age_days=29.99, karma=200)  # 30 days old 15 minutes after commenting
     sb.add_account("poor_r", age_days=400, karma=3)
     h = await start_with_reddit(launcher, sb)
     w = h.world
@@ -311,7 +314,7 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
 
     # A big thread comes back partly as a `more` stub ("load more comments"): entries behind it count.
     sb.tree_limit = 3
-    for name in ("new_r", "poor_r", "modjane", "old_r", "acme_r", "old2_r", "old_r"):
+    for name in ("new_r", "poor_r", "modjane", "old_r", "acme_r", "old2_r", "old_r", "almost_r"):
         sb.comment(post, name, "me please")
     await h.app.reddit_activations.sync_live()
     entrants = [
@@ -324,6 +327,11 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     assert entrants == eligible
 
     await move_to(h, h.clock.now + timedelta(hours=3))
+    # Judged as the accounts were when they commented: one too new then is no entry at the end either.
+    final = await h.rows(
+        "SELECT member_id FROM giveaway_entries WHERE activation_id = ? ORDER BY member_id", giveaway
+    )
+    assert [r[0] for r in final] == eligible
     (result,) = [t for t in sb.made_by_app() if t.kind == "t1"]
     assert result.parent_id == post.fullname
     seed = str(await h.scalar("SELECT seed FROM giveaway_secrets WHERE activation_id = ?", giveaway))
@@ -483,3 +491,74 @@ async def _intent_done(h: Harness, activation_id: int) -> bool:
 
 async def ends_at(h: Harness, activation_id: int) -> datetime:
     return parse_iso(str(await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)))
+
+
+async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of_it_once(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: Any
+):
+    """Reddit takes 10,000 characters a comment (here 1,500, so that 40 entrants overflow it): the
+    results comment lists what fits and replies to itself with the rest, each part disclosed first.
+    A stop in the middle of that chain leaves the retry to finish it, not to post any part twice."""
+    monkeypatch.setattr(reddit_platform, "COMMENT_LIMIT", 1500)
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("modjane",))
+    sb.add_account("modjane")
+    fans = [f"fan{i}_r" for i in range(40)]
+    for name in (*fans, "acme_r"):
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.owner, "modjane")
+    assert "does not moderate" in await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    options: dict[str, Any] = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "prize": "A year of oat milk",
+        "rules": "One entry per account.",
+        "winners": 2,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
+    assert giveaway is not None, data
+    await approve(h, giveaway)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in fans:
+        sb.comment(post, name, "me please")
+    await h.app.reddit_activations.sync_live()
+
+    # The chain's second part is refused once (Reddit's rate limit): the close is retried.
+    sent: list[str] = []
+
+    def second_part(form: dict[str, str]) -> bool:
+        sent.append(form.get("thing_id", ""))
+        if len(sent) == 2:
+            sb.refuse("/api/comment", "RATELIMIT")
+            return True
+        return False
+
+    sb.before("/api/comment", second_part)
+    await move_to(h, h.clock.now + timedelta(hours=3))
+
+    async def closed() -> bool:
+        return await _intent_done(h, giveaway)
+
+    h.app.activations.intents.base_delay = 0.05
+    for intent in await h.app.store.pending_intents():
+        await h.app.activations.intents.retry(intent.id)
+    await eventually(closed, "the results chain finished", timeout=15)
+
+    comments = [t for t in sb.made_by_app() if t.kind == "t1"]
+    assert len(comments) >= 2  # the results and the rest of the list, each once
+    assert sb.count("POST", "/api/comment") == len(comments) + 1  # the refused one, made on the retry
+    assert len({c.body for c in comments}) == len(comments)
+    for parent, child in pairwise(comments):
+        assert child.parent_id == parent.fullname  # a chain of replies under the results
+    entrants = [ledger_id(sb.state.account(n).fullname) for n in fans]
+    published = "\n".join(c.body for c in comments)
+    assert all(str(e) in published for e in entrants)
+    assert "(1 of" not in published  # no part claims to be the whole list
+    assert all(len(c.body) <= 1500 for c in comments)
+    assert_all_disclosed(sb, GIFT_TAG)
