@@ -350,3 +350,11 @@ class PlatformUnavailable(RuntimeError):
     def __init__(self, name: str) -> None:
         super().__init__(f"the {name} platform is not configured")
         self.name = name
+
+
+class ChannelGone(LookupError):
+    """The channel no longer exists (deleted): there is nothing left in it to change or put back."""
+
+    def __init__(self, channel_id: int) -> None:
+        super().__init__(f"channel {channel_id} no longer exists")
+        self.channel_id = channel_id

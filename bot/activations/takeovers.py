@@ -25,7 +25,7 @@ from bot.activations.intents import NotYet, Steps, backoff
 from bot.activations.model import TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
-from bot.platform import Author, ChannelState, Member, Overwrite, Posted
+from bot.platform import Author, ChannelGone, ChannelState, Member, Overwrite, Posted
 
 log = logging.getLogger(__name__)
 #: How many times a taker's message is tried to be disclosed (2 s, 4 s, … apart) before it waits for
@@ -348,8 +348,15 @@ class TakeoverService:
         if plan is None:
             return  # the start never got as far as changing the channel
         if not plan.restored:
-            await steps.do("restore", lambda: self.restore(activation, plan))
+            gone = False
+            try:
+                await steps.do("restore", lambda: self.restore(activation, plan))
+            except ChannelGone:  # deleted meanwhile: nothing to put back, nowhere to say it ended
+                log.info("takeover %s: its channel was deleted; nothing to restore", activation.id)
+                gone = True
             await self.store.mark_takeover_restored(activation.community_id, activation.id, now=self.clock())
+            if gone:
+                return
         channel = plan.channel_id
         await steps.do(
             "audit-restore", lambda: self.engine.note(activation, "takeover_restored", channel=channel)

@@ -17,12 +17,24 @@ from typing import Any
 
 import discord
 
-from bot.platform import Action, Author, Card, ChannelState, Failure, Member, Overwrite, Post, Posted
+from bot.platform import (
+    Action,
+    Author,
+    Card,
+    ChannelGone,
+    ChannelState,
+    Failure,
+    Member,
+    Overwrite,
+    Post,
+    Posted,
+)
 
 MEMBER_OVERWRITE = 1
 #: Discord's error codes for "a thread already exists on this message" and "no such overwrite".
 THREAD_ALREADY_CREATED = 160004
 UNKNOWN_OVERWRITE = 10009
+UNKNOWN_CHANNEL = 10003
 #: How far back `find_post` looks for a post made by a request whose answer never arrived.
 FIND_LIMIT = 50
 #: 4xx statuses that are worth retrying (timeout, conflict, too early, rate limited).
@@ -279,16 +291,21 @@ class DiscordPlatform:
     async def restore_overwrite(
         self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str
     ) -> None:
-        if overwrite is None:
-            try:
-                await self.client.http.delete_channel_permissions(channel_id, member_id, reason=reason)
-            except discord.NotFound as error:
-                if error.code != UNKNOWN_OVERWRITE:  # already gone is what was asked for
-                    raise
-            return
-        await self.client.http.edit_channel_permissions(
-            channel_id, member_id, overwrite.allow, overwrite.deny, overwrite.kind, reason=reason
-        )
+        try:
+            if overwrite is None:
+                try:
+                    await self.client.http.delete_channel_permissions(channel_id, member_id, reason=reason)
+                except discord.NotFound as error:
+                    if error.code != UNKNOWN_OVERWRITE:  # already gone is what was asked for
+                        raise
+                return
+            await self.client.http.edit_channel_permissions(
+                channel_id, member_id, overwrite.allow, overwrite.deny, overwrite.kind, reason=reason
+            )
+        except discord.NotFound as error:
+            if error.code == UNKNOWN_CHANNEL:
+                raise ChannelGone(channel_id) from error
+            raise
 
     async def set_topic(self, channel_id: int, topic: str | None, *, reason: str) -> None:
         await self.client.http.edit_channel(channel_id, reason=reason, topic=topic)

@@ -315,3 +315,17 @@ async def test_a_relayed_message_too_long_for_the_tag_stays_and_is_disclosed_by_
     [notice] = disclosures_of(h, channel, own["id"])
     assert disclosure.starts_disclosed(notice["content"], tag)
     assert not [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
+
+
+async def test_a_takeover_whose_channel_was_deleted_ends_without_a_failure(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=True)
+    activation_id, _ = await start_takeover(h, "en", channel)
+    del sb.state.channels[channel]  # a moderator deleted the channel during the takeover
+    end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)
+    assert await move_to(h, datetime.fromisoformat(end)) == 1
+    assert await h.scalar(
+        "SELECT state FROM activation_intents WHERE activation_id = ? AND action = 'close'", activation_id
+    ) == "done"  # nothing left to put back: not a failure to report
+    assert await h.scalar("SELECT restored_at FROM takeover_snapshots WHERE activation_id = ?", activation_id)
+    assert await h.app.activations.problem(w.guild, activation_id) is None
