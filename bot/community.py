@@ -37,6 +37,9 @@ OVERRIDE_MODES = ("pin", "exclude", "clear")
 STATUS_CHANNELS = 5
 
 FLUSH_WAIT = 1.0
+#: How long a community's language is kept in memory before it is read again (another process of a
+#: sharded deployment may change it).
+LOCALE_TTL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class CommunityService:
         self.clock = clock
         self.default_locale = default_locale
         self.audit = audit
-        self._locales: dict[int, str] = {}
+        self._locales: dict[int, tuple[str, datetime]] = {}
 
     async def get(self, community_id: int) -> CommunitySettings:
         return await self.store.get_settings(community_id, default_locale=self.default_locale)
@@ -86,11 +89,13 @@ class CommunityService:
     async def lang(self, community_id: int | None) -> str:
         if community_id is None:
             return self.default_locale
+        now = self.clock()
         cached = self._locales.get(community_id)
-        if cached is None:
-            cached = (await self.get(community_id)).locale
+        if cached is None or now - cached[1] > LOCALE_TTL:
+            # Read again now and then: another process (a sharded deployment) may have changed it.
+            cached = ((await self.get(community_id)).locale, now)
             self._locales[community_id] = cached
-        return cached
+        return cached[0]
 
     def forget_locale(self, community_id: int) -> None:
         """Drop the cached language (after the settings were changed behind this service's back)."""

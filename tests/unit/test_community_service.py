@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.community import RETENTION_MAX, CommunityService
+from bot.community import LOCALE_TTL, RETENTION_MAX, CommunityService
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
 from bot.ledger import EngagementEvent
@@ -50,6 +50,20 @@ async def test_update_writes_checked_settings_and_refreshes_the_language(
     settings = await communities.get(GUILD)
     assert (settings.locale, settings.retention_days, settings.mod_role_id) == ("ar", 30, 5)
     assert await store.scalar("SELECT updated_by FROM guild_settings") == 9
+
+
+async def test_a_language_changed_by_another_process_is_read_again_within_a_minute(
+    store: Store, ingest: Ingest
+):
+    now = [T0]
+    communities = CommunityService(store, ingest, clock=lambda: now[0], default_locale="en")
+    other = CommunityService(store, ingest, clock=lambda: now[0], default_locale="en")  # another shard's
+    assert await communities.lang(GUILD) == "en"
+    await other.update(GUILD, {"locale": "he"}, by=9)
+    now[0] += timedelta(seconds=30)
+    assert await communities.lang(GUILD) == "en"  # kept a little while: no database read per reply
+    now[0] += LOCALE_TTL
+    assert await communities.lang(GUILD) == "he"
 
 
 @pytest.mark.parametrize(
