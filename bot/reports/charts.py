@@ -6,6 +6,10 @@ lays text out with libraqm (HarfBuzz shaping and the Unicode bidirectional algor
 passed in logical order; dates and user-supplied names are wrapped in Unicode isolates so they keep
 their own direction inside a right-to-left sentence. The bundled DejaVu Sans has the Arabic and
 Hebrew glyphs, so no system font is needed.
+
+Matplotlib reads text between two dollar signs as a formula (mathtext): every user-supplied name
+(channel, flair, activation title) goes through `name`, which escapes its dollar signs, so "Save $5 or
+$10" is drawn as typed and a title that is not a valid formula cannot make the chart fail.
 """
 
 from __future__ import annotations
@@ -47,9 +51,16 @@ def ltr(text: str) -> str:
     return f"{LRI}{text}{i18n.PDI}"
 
 
+def plain(text: str) -> str:
+    """Text drawn as typed: its dollar signs escaped, so matplotlib never reads a formula in it (with no
+    unescaped dollar sign left, a backslash is drawn as itself too)."""
+    return text.replace("$", r"\$")
+
+
 def name(text: str) -> str:
-    """A channel name (chosen by the community, in any script) as an isolate inside a label."""
-    return i18n.isolate(text)
+    """A user-supplied name (a channel, a flair, an activation's title; any script) as an isolate
+    inside a label, drawn as typed."""
+    return i18n.isolate(plain(text))
 
 
 def _style(fig: Figure) -> None:
@@ -192,7 +203,8 @@ def activation_figure(report: PublishedReport, lang: str) -> Figure:
     top, bottom = fig.subplots(2, 1)
     params = dict(report.title_params)
     params["kind"] = t(f"activation.kind.{params.get('kind', 'qa')}")
-    params["title"] = i18n.isolate(str(params.get("title", "")))
+    params["title"] = name(str(params.get("title", "")))
+    params["brand"] = name(str(params.get("brand", "")))
     fig.suptitle(t("report.chart.activation", **params), color=TEXT, fontsize=13)
     hidden_label = t("report.chart.suppressed", k=report.k)
 
@@ -230,7 +242,11 @@ def activation_figure(report: PublishedReport, lang: str) -> Figure:
     lift_text = (
         hidden_label
         if lift is None or lift.suppressed
-        else (t("report.value.no_baseline") if lift.value is None else ltr(f"{lift.value:+.1f} %"))
+        else (
+            t(f"report.value.{lift.note or 'no_baseline'}")
+            if lift.value is None
+            else ltr(f"{lift.value:+.1f} %")
+        )
     )
     _title(top, t("report.chart.engagement", lift=lift_text))
 
@@ -281,7 +297,7 @@ def render(report: PublishedReport, lang: str) -> bytes:
     """The report's chart as PNG bytes (safe to call from a worker thread: no pyplot state)."""
     fig = community_figure(report, lang) if report.kind == "community" else activation_figure(report, lang)
     title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else report.kind
-    return _png(fig, title)
+    return _png(fig, title.replace(r"\$", "$"))
 
 
 def figure_texts(fig: Figure) -> list[str]:

@@ -33,6 +33,7 @@ MESSAGE_KINDS = ("message", "thread", "submission")
 REPLY_KINDS = ("reply", "comment")
 WEEK_DAYS = 7
 BASELINE_WEEKS = 4
+WEEK_HOURS = 7 * 24
 REPEAT_WINDOWS = (7, 30)
 #: Day 0 (1970-01-01) was a Thursday: Monday-based week of a day = (day + 3) // 7.
 MONDAY_OFFSET = 3
@@ -288,6 +289,7 @@ class ActivationInput:
     brand: str
     title: str
     starts_at: datetime
+    #: When it ended: its end, the moment it was cancelled, or (while it is live) its end or now.
     ends_at: datetime
     now: datetime
     participants: frozenset[int]
@@ -296,13 +298,14 @@ class ActivationInput:
     question_authors: int
     answered: int
     answered_authors: int
+    #: Codes in its pool (0: it has none).
     codes: int
     codes_claimed: int
     codes_redeemed: int
     takeover_posts: int
-    #: Activity events in the community during the window's hours, and the same hours 1..4 weeks earlier.
-    window_events: int
-    baseline_events: Sequence[int]
+    #: hour -> activity events in the community, from `BASELINE_WEEKS` weeks before the first measured
+    #: hour to the last (`measured_hours`); hours without events may be missing.
+    hourly_events: Mapping[int, int]
     #: Member-days from 28 days before the start's day to 30 days after the end's day (or now).
     member_days: MemberDays
 
@@ -314,61 +317,105 @@ def window_hours(starts_at: datetime, ends_at: datetime) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
-def activation_figures(inp: ActivationInput) -> Report:
-    md = inp.member_days
-    rows: list[Row] = []
+def measured_hours(starts_at: datetime, ends_at: datetime, now: datetime) -> tuple[int, int]:
+    """The hours engagement is measured over: the window's whole hours that are over at `now`, so a
+    live activation (or one reported within its last hour) is never a part-hour against full baseline
+    hours. Empty (``hi <= lo``) while its first hour is not over."""
+    lo, hi = window_hours(starts_at, ends_at)
+    return lo, min(hi, hour_of(now))
+
+
+def baseline_hour(hour: int, lo: int, week: int) -> int:
+    """The hour that baseline week `week` (1..4) compares with `hour` of a window starting at hour
+    `lo`: the same hour of the week, ``week`` weeks before the start. A window longer than a week
+    compares each of its weeks with the weeks before the start, never with itself."""
+    return hour - WEEK_HOURS * ((hour - lo) // WEEK_HOURS + week)
+
+
+def baseline_events(hourly: Mapping[int, int], lo: int, hi: int, weeks: int = BASELINE_WEEKS) -> list[int]:
+    """Activity events of each baseline week over the window's hours [lo, hi)."""
+    return [sum(hourly.get(baseline_hour(h, lo, w), 0) for h in range(lo, hi)) for w in range(1, weeks + 1)]
+
+
+def _kind_rows(inp: ActivationInput) -> list[Row]:
+    """The headline counts that apply to this activation: its kind's own, and the codes when it has a
+    code pool (a count of what cannot happen would read as a hidden small number)."""
     head = "headline"
     n_participants = len(inp.participants)
-    rows += [
-        Row(head, "", "participants", n_participants, n_participants),
-        Row(head, "", "giveaway_entries", inp.entries, inp.entries),
-        Row(head, "", "questions", inp.questions, inp.question_authors),
-        Row(head, "", "questions_answered", inp.answered, inp.answered_authors),
-        Row(head, "", "codes_claimed", inp.codes_claimed, inp.codes_claimed),
-        Row(head, "", "codes_redeemed", inp.codes_redeemed, inp.codes_redeemed),
-        Row(
-            head,
-            "",
-            "conversion_percent",
-            round(100 * inp.codes_redeemed / inp.codes_claimed, 1) if inp.codes_claimed else 0.0,
-            inp.codes_redeemed,
-        ),
+    rows = [Row(head, "", "participants", n_participants, n_participants)]
+    if inp.kind == "giveaway":
+        rows.append(Row(head, "", "giveaway_entries", inp.entries, inp.entries))
+    if inp.kind == "qa":
+        rows.append(Row(head, "", "questions", inp.questions, inp.question_authors))
+        rows.append(Row(head, "", "questions_answered", inp.answered, inp.answered_authors))
+    if inp.codes:
+        conversion = round(100 * inp.codes_redeemed / inp.codes_claimed, 1) if inp.codes_claimed else 0.0
+        rows += [
+            Row(head, "", "codes_claimed", inp.codes_claimed, inp.codes_claimed),
+            Row(head, "", "codes_redeemed", inp.codes_redeemed, inp.codes_redeemed),
+            Row(head, "", "conversion_percent", conversion, inp.codes_redeemed),
+        ]
+    if inp.kind == "takeover":
         # What the brand's own taker posted: not a figure about community members.
-        Row(head, "", "takeover_posts", inp.takeover_posts, None),
-    ]
+        rows.append(Row(head, "", "takeover_posts", inp.takeover_posts, None))
+    return rows
 
-    lo_hour, hi_hour = window_hours(inp.starts_at, inp.ends_at)
 
-    def members_on_days(shift_weeks: int) -> int:
-        lo_day = (lo_hour - 168 * shift_weeks) // 24
-        hi_day = (hi_hour - 1 - 168 * shift_weeks) // 24 + 1
-        return len(md.members_between(lo_day, hi_day))
-
-    during_members = members_on_days(0)
-    base_members = [members_on_days(w) for w in range(1, BASELINE_WEEKS + 1)]
-    least = min([during_members, *base_members])
+def _engagement_rows(inp: ActivationInput) -> list[Row]:
+    """Community engagement in the measured hours against the same hours of the weeks before."""
+    md = inp.member_days
     eng = "engagement"
-    rows.append(Row(eng, "during", "events", inp.window_events, during_members))
-    for w, (events, members) in enumerate(zip(inp.baseline_events, base_members, strict=True), start=1):
+    lo, hi = measured_hours(inp.starts_at, inp.ends_at, inp.now)
+    if hi <= lo:
+        note = "too_early"
+        rows = [Row(eng, "during", "events", None, None, note)]
+        weeks = range(1, BASELINE_WEEKS + 1)
+        rows += [Row(eng, f"baseline_week_{w}", "events", None, None, note) for w in weeks]
+        rows += [Row(eng, "baseline", m, None, None, note) for m in ("mean", "stdev", "min", "max")]
+        return [*rows, Row(eng, "during", "lift_percent", None, None, note)]
+
+    def members_in_hours(first: int, last: int) -> int:
+        """Members active on the days that hours [first, last) fall on."""
+        return len(md.members_between(first // 24, (last - 1) // 24 + 1))
+
+    # Baseline week w's hours all lie in [lo - 168·w, lo - 168·w + span): w weeks before the start, as far
+    # into that week as the window goes (at most the whole week).
+    span = min(hi - lo, WEEK_HOURS)
+    during_members = members_in_hours(lo, hi)
+    base_members = [
+        members_in_hours(lo - WEEK_HOURS * w, lo - WEEK_HOURS * w + span)
+        for w in range(1, BASELINE_WEEKS + 1)
+    ]
+    during = sum(inp.hourly_events.get(h, 0) for h in range(lo, hi))
+    base = baseline_events(inp.hourly_events, lo, hi)
+    least = min([during_members, *base_members])
+    rows = [Row(eng, "during", "events", during, during_members)]
+    for w, (events, members) in enumerate(zip(base, base_members, strict=True), start=1):
         rows.append(Row(eng, f"baseline_week_{w}", "events", events, members))
-    base = list(inp.baseline_events)
-    mean = statistics.fmean(base) if base else 0.0
+    mean = statistics.fmean(base)
     sd = statistics.stdev(base) if len(base) > 1 else 0.0
-    least_base = min(base_members) if base_members else 0
+    least_base = min(base_members)
     rows += [
         Row(eng, "baseline", "mean", round(mean, 1), least_base),
         Row(eng, "baseline", "stdev", round(sd, 1), least_base),
-        Row(eng, "baseline", "min", min(base) if base else 0, least_base),
-        Row(eng, "baseline", "max", max(base) if base else 0, least_base),
+        Row(eng, "baseline", "min", min(base), least_base),
+        Row(eng, "baseline", "max", max(base), least_base),
         Row(
             eng,
             "during",
             "lift_percent",
-            round(100 * (inp.window_events - mean) / mean, 1) if mean else None,
+            round(100 * (during - mean) / mean, 1) if mean else None,
             least,
             "" if mean else "no_baseline",
         ),
     ]
+    return rows
+
+
+def activation_figures(inp: ActivationInput) -> Report:
+    md = inp.member_days
+    n_participants = len(inp.participants)
+    rows = _kind_rows(inp) + _engagement_rows(inp)
 
     # Repeat engagement after the end: participants vs members active in the four weeks before the
     # start who did not take part (comparable non-participants).

@@ -24,13 +24,15 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot import i18n
-from bot.activations import Activation, State
+from bot.activations import TERMINAL, Activation, State
+from bot.audit import plain
 from bot.errors import Forbidden, InvalidInput
 from bot.platform import Attachment, Card, Platform, Post
 from bot.reports.csv_export import to_csv
 from bot.reports.metrics import (
     BASELINE_WEEKS,
     EPOCH,
+    WEEK_HOURS,
     ActivationInput,
     CommunityInput,
     MemberDays,
@@ -39,9 +41,9 @@ from bot.reports.metrics import (
     activation_figures,
     community_figures,
     day_of,
+    measured_hours,
     week_of,
     week_start_day,
-    window_hours,
 )
 from bot.reports.privacy import Published, PublishedReport, effective_k, publish
 from bot.store import Store
@@ -49,7 +51,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 DAYS_MIN, DAYS_MAX, DAYS_DEFAULT = 1, 90, 30
-#: States an activation report can be made for: it ran, at least in part.
+#: States an activation report can be made for: it ran, at least in part (and it opened, `went_live`).
 REPORTABLE = (State.LIVE, State.ENDED, State.CANCELLED)
 COMMUNITY_HEADLINE = (
     "active_members",
@@ -112,6 +114,18 @@ class PlatformSink:
 
     async def post_report(self, community_id: int, channel_id: int, report: RenderedReport) -> None:
         await self.platform.post(community_id, channel_id, report_post(report))
+
+
+def went_live(activation: Activation) -> bool:
+    """Whether members ever saw it open: its opening was done (`opened_at`). One cancelled before its
+    start (a missed window, a brand no longer approved, a moderator), or that ended or was cancelled
+    while its opening was still being retried, never ran for members and has no report."""
+    return activation.state in REPORTABLE and activation.opened_at is not None
+
+
+def _taker(activation: Activation) -> int | None:
+    taker = activation.config.get("taker_id")
+    return int(taker) if taker is not None else None
 
 
 def _days(n: int) -> int:
@@ -191,14 +205,20 @@ class ReportService:
         s, a = self.store, activation
         now = self.clock()
         ended_at = await self._ended_at(a, now)
-        lo_hour, hi_hour = window_hours(a.starts_at, ended_at)
-        baseline = [
-            await s.report_window_events(a.community_id, lo_hour - 168 * w, hi_hour - 168 * w)
-            for w in range(1, BASELINE_WEEKS + 1)
-        ]
+        lo_hour, hi_hour = measured_hours(a.starts_at, ended_at, now)
+        hourly = await s.report_hourly_events(a.community_id, lo_hour - WEEK_HOURS * BASELINE_WEEKS, hi_hour)
         day, channel, member = await s.report_member_days(
             a.community_id, lo_hour // 24 - 7 * BASELINE_WEEKS, day_of(ended_at) + 31
         )
+        participants = await s.activation_participants(a.id)
+        if a.kind == "takeover":
+            participants |= await s.takeover_participants(
+                a.community_id,
+                a.channel_id,
+                since=a.starts_at,
+                until=ended_at,
+                taker_id=_taker(a),
+            )
         counts = await s.activation_counts(a.id)
         inp = ActivationInput(
             activation_id=a.id,
@@ -208,9 +228,8 @@ class ReportService:
             starts_at=a.starts_at,
             ends_at=ended_at,
             now=now,
-            participants=await s.activation_participants(a.id),
-            window_events=await s.report_window_events(a.community_id, lo_hour, hi_hour),
-            baseline_events=baseline,
+            participants=participants,
+            hourly_events=hourly,
             member_days=MemberDays(day, channel, member),
             **counts,
         )
@@ -250,8 +269,9 @@ class ReportService:
             managed = await self.store.managed_brand_ids(community_id, member_id) if member_id else []
             if activation.brand_id not in managed:
                 raise Forbidden("activation.error.not_manager")
-        if activation.state not in REPORTABLE:
-            raise InvalidInput("report.error.not_started", id=activation_id)
+        if not went_live(activation):
+            never = activation.state in TERMINAL
+            raise InvalidInput(f"report.error.{'never_live' if never else 'not_started'}", id=activation_id)
         k, _ = await self._k(community_id)
         return publish(await self.activation_figures(activation), k)
 
@@ -303,8 +323,9 @@ class ReportService:
 
     async def activation_ended(self, activation: Activation) -> None:
         """Listener of the activation engine: an ended activation's report goes to the report channel,
-        once. A failure is logged and the hourly job tries again; the activation's end stands."""
-        if self.sink is None or activation.state != State.ENDED:
+        once. A failure is logged and the hourly job tries again; the activation's end stands. One that
+        never opened to members gets none."""
+        if self.sink is None or activation.state != State.ENDED or not went_live(activation):
             return
         if self.flush is not None:
             await self.flush()
@@ -356,8 +377,9 @@ class ReportService:
         return posted
 
     async def post_activation_ended(self, sink: ReportSink, activation: Activation) -> bool:
-        """The report of an activation that just ended, to the moderators' report channel (if set)."""
-        if activation.state != State.ENDED:
+        """The report of an activation that just ended, to the moderators' report channel (if set); none
+        for one that never opened to members."""
+        if activation.state != State.ENDED or not went_live(activation):
             return False
         settings = await self.store.get_settings(activation.community_id, default_locale=self.default_locale)
         if settings.report_channel_id is None:
@@ -412,7 +434,8 @@ def headline_lines(report: PublishedReport, lang: str) -> list[str]:
         lines += [line("headline", m) for m in COMMUNITY_HEADLINE]
         topics = [r for r in report.section("topic") if r.metric == "share_percent"][:3]
         if topics:
-            shown = ", ".join(f"{i18n.isolate(r.item)} {format_value(r, lang, k)}" for r in topics)
+            # A channel or flair name is shown as typed: markdown escaped, so it never becomes a link.
+            shown = ", ".join(f"{plain(r.item)} {format_value(r, lang, k)}" for r in topics)
             lines.append(i18n.t(lang, "report.top_topics", topics=shown))
         voices = report.get("voices", "trusted_voices", "all")
         if voices is not None:
@@ -430,20 +453,24 @@ def headline_lines(report: PublishedReport, lang: str) -> list[str]:
         metrics = ["participants"]
         metrics += {"giveaway": ["giveaway_entries"], "qa": ["questions", "questions_answered"]}.get(kind, [])
         metrics += ["takeover_posts"] if kind == "takeover" else []
-        claimed = report.get("headline", "codes_claimed")
-        if claimed is not None and (claimed.suppressed or claimed.value):
+        # Codes only for an activation with a code pool: the report has no code figures otherwise.
+        if report.get("headline", "codes_claimed") is not None:
             metrics += ["codes_claimed", "codes_redeemed", "conversion_percent"]
-        lines += [line("headline", m) for m in metrics]
-        lines.append(
-            i18n.t(
-                lang,
-                "report.engagement",
-                during=format_value(report.get("engagement", "events", "during"), lang, k),
-                mean=format_value(report.get("engagement", "mean", "baseline"), lang, k),
-                sd=format_value(report.get("engagement", "stdev", "baseline"), lang, k),
-                lift=format_value(report.get("engagement", "lift_percent", "during"), lang, k),
+        lines += [line("headline", m) for m in metrics if report.get("headline", m) is not None]
+        during = report.get("engagement", "events", "during")
+        if during is not None and during.note == "too_early":
+            lines.append(i18n.t(lang, "report.engagement_too_early"))
+        else:
+            lines.append(
+                i18n.t(
+                    lang,
+                    "report.engagement",
+                    during=format_value(during, lang, k),
+                    mean=format_value(report.get("engagement", "mean", "baseline"), lang, k),
+                    sd=format_value(report.get("engagement", "stdev", "baseline"), lang, k),
+                    lift=format_value(report.get("engagement", "lift_percent", "during"), lang, k),
+                )
             )
-        )
         for days in (7, 30):
             item = f"after_{days}d"
             lines.append(

@@ -12,7 +12,7 @@ an erasure.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.ledger import iso
@@ -129,10 +129,11 @@ _CHANNEL_COUNTS = """
        AND kind IN ('message', 'reply', 'reaction', 'thread', 'comment', 'submission')
      GROUP BY channel_id
 """
-_WINDOW_EVENTS = """
-    SELECT coalesce(sum(n), 0) FROM report_hourly
+_HOURLY_EVENTS = """
+    SELECT hour, sum(n) FROM report_hourly
      WHERE community_id = :c AND hour >= :lo AND hour < :hi
        AND kind IN ('message', 'reply', 'reaction', 'thread', 'comment', 'submission')
+     GROUP BY hour
 """
 # A thread's topic is its parent channel; every other channel is its own topic.
 _TOPICS = """
@@ -164,16 +165,42 @@ _PARTICIPANTS = """
     UNION SELECT v.member_id FROM qa_votes AS v JOIN qa_questions AS q ON q.id = v.question_id
            WHERE q.activation_id = :a
     UNION SELECT claimed_by FROM activation_codes WHERE activation_id = :a AND claimed_by IS NOT NULL
-    UNION SELECT author_id FROM takeover_posts WHERE activation_id = :a
+"""
+# A takeover's participants: members active in its channel (or a thread of it) during its window. Whole
+# days inside the window come from the member-days; the part-days at its edges from the events of those
+# hours only (read by time, at most two days). Not the taker, not a bot, not a brand's contact.
+_TAKEOVER_CHANNELS = """
+    (channel_id = :ch OR channel_id IN (
+        SELECT channel_id FROM channels
+         WHERE community_id = :c AND parent_id = :ch AND type IN (10, 11, 12)))
+"""
+_TAKEOVER_PARTICIPANTS = f"""
+    SELECT engaged.member_id FROM (
+        SELECT member_id FROM report_member_days
+         WHERE community_id = :c AND day >= :first_day AND day < :after_day AND {_TAKEOVER_CHANNELS}
+        UNION
+        SELECT actor_id FROM events
+         WHERE community_id = :c AND kind NOT IN ('join', 'unreaction')
+           AND ((created_at >= :lo AND created_at < :lo_until)
+                OR (created_at >= :hi_from AND created_at < :hi))
+           AND {_TAKEOVER_CHANNELS}
+    ) AS engaged
+     WHERE engaged.member_id <> :taker
+       AND NOT EXISTS (SELECT 1 FROM members AS m
+                        WHERE m.community_id = :c AND m.member_id = engaged.member_id AND m.is_bot = 1)
+       AND NOT EXISTS (SELECT 1 FROM brand_contacts AS k JOIN brands AS b ON b.id = k.brand_id
+                        WHERE k.community_id = :c AND k.member_id = engaged.member_id
+                          AND b.status <> 'removed')
 """
 _ACTIVATION_COUNTS = """
     SELECT (SELECT count(*) FROM giveaway_entries WHERE activation_id = :a),
            (SELECT count(*) FROM qa_questions WHERE activation_id = :a AND hidden_at IS NULL),
            (SELECT count(DISTINCT author_id) FROM qa_questions
              WHERE activation_id = :a AND hidden_at IS NULL),
-           (SELECT count(*) FROM qa_questions WHERE activation_id = :a AND answered_at IS NOT NULL),
+           (SELECT count(*) FROM qa_questions
+             WHERE activation_id = :a AND hidden_at IS NULL AND answered_at IS NOT NULL),
            (SELECT count(DISTINCT author_id) FROM qa_questions
-             WHERE activation_id = :a AND answered_at IS NOT NULL),
+             WHERE activation_id = :a AND hidden_at IS NULL AND answered_at IS NOT NULL),
            (SELECT count(*) FROM activation_codes WHERE activation_id = :a),
            (SELECT count(*) FROM activation_codes WHERE activation_id = :a AND claimed_by IS NOT NULL),
            (SELECT count(*) FROM code_redemptions AS r JOIN activation_codes AS c ON c.id = r.code_id
@@ -190,6 +217,7 @@ def _ints(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
+_EPOCH_DT = datetime(1970, 1, 1, tzinfo=UTC)
 #: How long a digest claimed but neither posted nor given back stays claimed (a post takes seconds).
 DIGEST_CLAIM_MINUTES = 15
 
@@ -258,11 +286,11 @@ class ReportQueries(StoreBase):
         async with self.db.execute(_CHANNEL_COUNTS, params) as cur:
             return [(int(c), int(n)) for c, n in await cur.fetchall()]
 
-    async def report_window_events(self, community_id: int, lo_hour: int, hi_hour: int) -> int:
+    async def report_hourly_events(self, community_id: int, lo_hour: int, hi_hour: int) -> dict[int, int]:
+        """hour -> activity events in the community, for hours [lo_hour, hi_hour) that had any."""
         params = dict(c=community_id, lo=lo_hour, hi=hi_hour)
-        async with self.db.execute(_WINDOW_EVENTS, params) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        async with self.db.execute(_HOURLY_EVENTS, params) as cur:
+            return {int(h): int(n) for h, n in await cur.fetchall()}
 
     async def report_topics(self, community_id: int) -> list[tuple[int, int, str]]:
         """(channel, topic channel, topic name) for every known channel."""
@@ -288,9 +316,33 @@ class ReportQueries(StoreBase):
     # -- activation reports -----------------------------------------------------------------------
 
     async def activation_participants(self, activation_id: int) -> frozenset[int]:
-        """Members who took part: entered, asked or voted, claimed a code, or posted in a takeover."""
+        """Members who took part through the activation's own records: entered, asked or voted, or
+        claimed a code (a takeover's participants: `takeover_participants`)."""
         async with self.db.execute(_PARTICIPANTS, dict(a=activation_id)) as cur:
             return frozenset(int(r[0]) for r in await cur.fetchall() if r[0] is not None)
+
+    async def takeover_participants(
+        self, community_id: int, channel_id: int, *, since: datetime, until: datetime, taker_id: int | None
+    ) -> frozenset[int]:
+        """Members active (posted, replied, reacted, opened a thread) in a takeover's channel or its
+        threads in [since, until), but the taker, bots and brands' contacts."""
+        first_day = -(-int(since.timestamp()) // 86400)  # the first whole day inside the window
+        after_day = int(until.timestamp()) // 86400  # the day the window ends on (not whole)
+        lo_until = min(until, _EPOCH_DT + timedelta(days=first_day))
+        hi_from = max(since, _EPOCH_DT + timedelta(days=after_day))
+        params = dict(
+            c=community_id,
+            ch=channel_id,
+            first_day=first_day,
+            after_day=after_day,
+            lo=iso(since),
+            lo_until=iso(lo_until),
+            hi_from=iso(hi_from),
+            hi=iso(until),
+            taker=taker_id if taker_id is not None else -1,
+        )
+        async with self.db.execute(_TAKEOVER_PARTICIPANTS, params) as cur:
+            return frozenset(int(r[0]) for r in await cur.fetchall())
 
     async def activation_counts(self, activation_id: int) -> dict[str, int]:
         async with self.db.execute(_ACTIVATION_COUNTS, dict(a=activation_id)) as cur:
@@ -364,9 +416,11 @@ class ReportQueries(StoreBase):
         )
 
     async def unreported_activations(self, since: datetime) -> list[int]:
-        """Activations that ended (updated) since `since` whose report was never posted."""
+        """Activations that ended (updated) since `since` after opening to members, whose report was
+        never posted."""
         async with self.db.execute(
-            "SELECT a.id FROM activations AS a WHERE a.state = 'ended' AND a.updated_at >= :since"
+            "SELECT a.id FROM activations AS a WHERE a.state = 'ended' AND a.opened_at IS NOT NULL"
+            " AND a.updated_at >= :since"
             " AND NOT EXISTS (SELECT 1 FROM activation_reports AS r"
             " WHERE r.activation_id = a.id AND r.posted_at IS NOT NULL) ORDER BY a.id",
             dict(since=iso(since)),

@@ -11,9 +11,11 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot import i18n
 from sandbox.discord_server import RecordedCall
-from tests.e2e.activation_helpers import approve, create, move_to, reply, seed_brand
+from tests.e2e.activation_helpers import approve, create, move_to, reply, seed_brand, set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.test_giveaway import ENTER, add_members, click
 from tests.e2e.test_giveaway import options as giveaway_options
@@ -202,3 +204,40 @@ async def test_weekly_digest_is_posted_once_per_week_and_survives_a_restart(laun
     assert await h.app.reports.run_digests() == 1
     assert len(report_channel_posts(h, report_channel)) == 2
     assert await h.scalar("SELECT count(*) FROM report_digests WHERE posted_at IS NOT NULL") == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "he"])
+async def test_an_activation_cancelled_before_it_opened_has_no_report(harness: Harness, lang: str):
+    """Approved, then cancelled while scheduled: it never ran, so neither its brand nor the moderators
+    get figures for it, and nothing is posted to the report channel."""
+    h, w = harness, harness.world
+    await set_locale(h, lang)
+    report_channel = h.sandbox.add_channel(w.guild, "mod-reports")
+    await h.app.store.update_settings(
+        w.guild, {"report_channel_id": report_channel}, by=w.owner, now=h.clock.now
+    )
+    acme = await seed_brand(h, "Acme Oats", contacts=[w.bob])
+    _, activation_id = await create(
+        h, "giveaway", w.owner, giveaway_options(h, brand=acme), permissions=MANAGE_GUILD
+    )
+    assert activation_id is not None
+    await approve(h, activation_id)
+    cancel = await h.slash(
+        "activation", w.owner, {"id": activation_id}, subcommand="cancel", permissions=MANAGE_GUILD
+    )
+    await reply(cancel)
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "cancelled"
+    await move_to(h, h.clock.now + timedelta(hours=26))
+
+    before = len(h.rest.calls)
+    for user, permissions in ((w.owner, MANAGE_GUILD), (w.bob, BASIC)):
+        refused = await h.slash(
+            "report", user, {"id": activation_id}, subcommand="activation", permissions=permissions
+        )
+        answer = await reply(refused)
+        assert answer["flags"] & EPHEMERAL
+        assert answer["content"] == i18n.t(lang, "report.error.never_live", id=activation_id)
+    assert not any(c.files for c in h.rest.calls[before:])
+    await h.app.reports.run_digests()  # the hourly catch-up of activation reports (and the digest)
+    posted = [name for call in report_channel_posts(h, report_channel) for name, _ in call.files]
+    assert not [name for name in posted if name.startswith("activation-")], posted

@@ -348,13 +348,35 @@ async def seed_activation(
     brand: str = "Acme",
     contacts: tuple[int, ...] = (42,),
     state: str = "ended",
+    opened: bool | None = None,
+    title: str = "Spring",
+    channel: int = 1,
+    config: str = "{}",
 ) -> tuple[int, int]:
+    """An activation row; `opened` (by default: for a live, ended or cancelled one) says whether its
+    opening was done, at its start."""
     made = await store.create_brand(guild, brand, list(contacts), [], by=1, now=starts)
     await store.set_brand_status(guild, made.id, expected="pending", status="approved", by=1, now=starts)
+    if opened is None:
+        opened = state in ("live", "ended", "cancelled")
     [(activation_id,)] = await store.write_returning(
         "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at, ends_at,"
-        " created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'Spring', 1, ?, ?, 1, ?, ?) RETURNING id",
-        (guild, made.id, kind, state, iso(starts), iso(ends), iso(starts), iso(ends)),
+        " created_by, created_at, updated_at, opened_at, config)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
+        (
+            guild,
+            made.id,
+            kind,
+            state,
+            title,
+            channel,
+            iso(starts),
+            iso(ends),
+            iso(starts),
+            iso(ends),
+            iso(starts) if opened else None,
+            config,
+        ),
     )
     return int(activation_id), made.id
 
