@@ -264,11 +264,16 @@ class MicrovoiceBot(commands.Bot):
             reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
             await voice_roles.sync(community_id, moderation, reason=reason)
 
+        brands = BrandService(store, communities, clock=clock, audit=audit)
+
         async def take_back_roles(community_id: int, member_id: int) -> list[int]:
-            """The trusted-voice roles taken back before an erasure; returns those Discord refused."""
+            """The trusted-voice roles, and the roles of the brands they are a contact of, taken back
+            before an erasure (afterwards nothing records who holds them); returns those Discord refused."""
             reason = i18n.t(await communities.lang(community_id), "voices.role_reason_erased")
+            held = await voice_roles.held_by(community_id, member_id)
+            held += [r for r in await brands.contact_roles(community_id, member_id) if r not in held]
             kept = []
-            for role_id in await voice_roles.held_by(community_id, member_id):
+            for role_id in held:
                 if await moderation.remove_role(community_id, member_id, role_id, reason=reason) == "refused":
                     kept.append(role_id)
             return kept
@@ -319,7 +324,7 @@ class MicrovoiceBot(commands.Bot):
             scheduler=scheduler,
             communities=communities,
             partners=PartnerService(store, communities, clock=clock, audit=audit),
-            brands=BrandService(store, communities, clock=clock, audit=audit),
+            brands=brands,
             privacy=privacy,
             activations=activations,
             giveaways=giveaways,

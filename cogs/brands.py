@@ -20,7 +20,9 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
+from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.render import fit_lines, names_shown, shown, stamp
+from bot.errors import InvalidInput
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
 from bot.trust import render_why
 
@@ -66,13 +68,20 @@ async def resolve_brand(app: App, guild_id: int, text: str) -> Brand:
 
 
 def departures(app: App, guild: discord.Guild | None) -> GoneLookup | None:
-    """Without the Server Members intent leaves are not seen, so ask Discord about listed partners."""
-    if guild is None or app.settings.members_intent:
+    """Which listed partners left the server, including while the bot was offline (no leave event
+    reached it then). With the Server Members intent and the member list loaded in full (the guild is
+    chunked), a member missing from it left; otherwise Discord is asked about each one not known."""
+    if guild is None:
         return None
+    tracked = app.settings.members_intent  # joins and leaves keep the member list up to date
 
     async def gone(member_ids: list[int]) -> list[int]:
+        if tracked and guild.chunked:
+            return [m for m in member_ids if guild.get_member(m) is None]
         left: list[int] = []
         for member_id in member_ids:
+            if tracked and guild.get_member(member_id) is not None:
+                continue
             try:
                 await guild.fetch_member(member_id)
             except discord.NotFound:
@@ -80,6 +89,26 @@ def departures(app: App, guild: discord.Guild | None) -> GoneLookup | None:
         return left
 
     return gone
+
+
+async def role_facts(interaction: discord.Interaction, role_id: int) -> RoleFacts | None:
+    """The role as the server has it now (read fresh: its permissions may have changed since it was
+    chosen), or None if it no longer exists."""
+    assert interaction.guild_id is not None
+    info = await DiscordModeration(interaction.client).role_info(interaction.guild_id, role_id)
+    return None if info is None else RoleFacts(info.id, info.is_default, info.managed, info.permissions)
+
+
+def can_give(interaction: discord.Interaction, role: discord.Role) -> bool:
+    """Whether the caller could give this role themselves: the server owner, or Manage Roles (or
+    Administrator) and a highest role above it."""
+    user, guild = interaction.user, interaction.guild
+    if not isinstance(user, discord.Member) or guild is None:
+        return False
+    if guild.owner_id == user.id:
+        return True
+    perms = interaction.permissions
+    return (perms.manage_roles or perms.administrator) and user.top_role > role
 
 
 async def partners_page(
@@ -96,7 +125,9 @@ async def partners_page(
     page, pages, listings = found.page, found.pages, found.listings
     title = i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_text(lang, brand, scope))
     embed = discord.Embed(title=title[:256])
-    if not listings:
+    if not listings and found.total:  # everyone read for this page had left the server
+        embed.description = i18n.t(lang, "brand.partners_all_left")
+    elif not listings:
         embed.description = i18n.t(lang, "brand.partners_empty")
     else:
         embed.description = "\n".join(
@@ -175,10 +206,12 @@ class PartnersPageButton(
 
     async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
-        assert interaction.guild_id is not None
-        await interaction.response.defer()  # a page may look up its members one by one
+        if interaction.guild_id is None:
+            raise InvalidInput("error.button_guild_only")
         standing = await member_standing(interaction)
         brand = await app.brands.by_id(interaction.guild_id, self.brand_id, standing)
+        app.brands.check_scope(brand, self.scope, standing)  # the custom_id is the client's to send
+        await interaction.response.defer()  # a page may look up its members one by one
         embed, view = await partners_page(
             app, interaction.guild, interaction.guild_id, brand, self.scope, self.page
         )
@@ -194,17 +227,19 @@ class Brands(commands.Cog):
     async def brand_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        """Only the brands the caller may see: discord.py runs no command check for autocomplete."""
         if interaction.guild_id is None:
             return []
         lang = await self.app.lang(interaction.guild_id)
+        standing = await member_standing(interaction)
         return [
             app_commands.Choice(
                 name=i18n.t(
                     lang, "brand.choice", brand=b.name, status=i18n.t(lang, f"brand.status_{b.status}")
                 )[:100],
-                value=str(b.id),
+                value=f"#{b.id}",  # an id: a brand may be named like a number
             )
-            for b in await self.app.brands.choices(interaction.guild_id, current)
+            for b in await self.app.brands.choices(interaction.guild_id, current, standing)
         ]
 
     @brand.command(name="register", description="Register a brand, pending approval (moderators)")
@@ -255,12 +290,19 @@ class Brands(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)  # one role call per contact
         brand = await resolve_brand(self.app, interaction.guild_id, brand_text)
-        change = await self.app.brands.transition(interaction.guild_id, brand, action, by=interaction.user.id)
+        role = None
+        if action == "approve" and brand.role_id is not None:  # checked again right before it is given
+            role = await role_facts(interaction, brand.role_id)
+        change = await self.app.brands.transition(
+            interaction.guild_id, brand, action, by=interaction.user.id, role=role
+        )
         key = f"brand.done_{action}" if change.changed else "brand.changed_meanwhile"
         failed = await apply_roles(self.app, interaction, change)
         text = await self.app.say(
             interaction, key, brand=label(brand), contacts=", ".join(f"<@{c}>" for c in brand.contacts)
         )
+        if change.withheld is not None:  # the role gained a dangerous permission since it was chosen
+            text += "\n" + await self.app.say(interaction, "brand.role_withheld", role=f"<@&{brand.role_id}>")
         if failed:
             text += "\n" + await self.app.say(
                 interaction, "brand.role_failed", count=failed, role=f"<@&{brand.role_id}>"
@@ -300,6 +342,8 @@ class Brands(commands.Cog):
         found = await resolve_brand(self.app, interaction.guild_id, brand)
         facts = None
         if role is not None:
+            if not can_give(interaction, role):
+                raise InvalidInput("brand.role_not_yours", role=role.mention)
             facts = RoleFacts(role.id, role.is_default(), role.managed, role.permissions.value)
         with names_shown():
             change = await self.app.brands.set_role(interaction.guild_id, found, facts)
@@ -369,9 +413,11 @@ class Brands(commands.Cog):
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
         named = await resolve_brand(self.app, guild_id, brand) if brand is not None else None
+        standing = await member_standing(interaction)
         with names_shown():
-            found = await self.app.brands.for_partners(guild_id, named, await member_standing(interaction))
+            found = await self.app.brands.for_partners(guild_id, named, standing)
         scope = "topics" if topic is None else scope_of(topic, topic.id)
+        self.app.brands.check_scope(found, scope, standing)
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed, view = await partners_page(self.app, interaction.guild, guild_id, found, scope, 0)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)

@@ -19,6 +19,7 @@ from bot.app import App, MicrovoiceBot, reply_error
 from bot.discord_adapter.checks import require_moderator, require_role
 from bot.discord_adapter.components import SafeCallback
 from bot.discord_adapter.render import stamp
+from bot.errors import InvalidInput
 from bot.partners import TERMS_MAX, Terms
 
 
@@ -57,16 +58,18 @@ class ConsentButton(
         app: App = interaction.client.app  # type: ignore[attr-defined]
         guild_id, user_id = interaction.guild_id, interaction.user.id
         if guild_id is None:
-            return
+            raise InvalidInput("error.button_guild_only")
+        kept = self.version
         if self.action == "decline":
-            await app.partners.decline(guild_id, user_id, self.version)
-            key = "partner.declined"
+            partner = await app.partners.decline(guild_id, user_id, self.version)
+            key = "partner.declined" if partner is None else "partner.still_partner"
+            kept = partner.terms_version if partner is not None else kept
         elif await app.partners.accept(guild_id, user_id, self.version):
             key = "partner.joined"
         else:
             key = "partner.terms_changed"
         await interaction.response.edit_message(
-            content=await app.say(interaction, key, version=self.version), embed=None, view=None
+            content=await app.say(interaction, key, version=self.version, kept=kept), embed=None, view=None
         )
 
 

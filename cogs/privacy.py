@@ -20,6 +20,7 @@ from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
 from bot.discord_adapter.components import SafeCallback
+from bot.errors import InvalidInput
 from bot.privacy import parse_member_id
 
 
@@ -47,7 +48,8 @@ class ForgetButton(
 
     async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
-        assert interaction.guild_id is not None
+        if interaction.guild_id is None:
+            raise InvalidInput("error.button_guild_only")
         if self.action == "cancel":
             text = await app.say(interaction, "privacy.cancelled")
             await interaction.response.edit_message(content=text, view=None)
@@ -61,7 +63,7 @@ class ForgetButton(
         counts = await app.privacy.erase(interaction.guild_id, self.member_id, by=by)
         key = "privacy.forgotten" if self.action == "forget" else "privacy.forgotten_member"
         text = await app.say(interaction, key, events=counts["events_deleted"], member=f"<@{self.member_id}>")
-        if counts.get("roles_kept"):  # Discord refused to take a trusted-voice role back
+        if counts.get("roles_kept"):  # Discord refused to take a trusted-voice or brand role back
             text += "\n" + await app.say(interaction, "privacy.roles_kept")
         await interaction.edit_original_response(content=text, view=None)
 

@@ -28,8 +28,10 @@ from bot.partners.brands import (
     clean_name,
     has_mention,
     lookup_key,
+    name_key,
     next_status,
     role_changes,
+    scope_allowed,
     strip_invisible,
 )
 from bot.partners.partner_service import JoinOffer, PartnerService, PartnerStatus
@@ -59,8 +61,10 @@ __all__ = [
     "default_terms",
     "has_mention",
     "lookup_key",
+    "name_key",
     "needs_consent",
     "next_status",
     "role_changes",
+    "scope_allowed",
     "strip_invisible",
 ]

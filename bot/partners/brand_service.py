@@ -26,9 +26,12 @@ from bot.partners.brands import (
     check_brand_role,
     check_contacts,
     clean_name,
+    id_fallback,
     lookup_key,
+    name_key,
     next_status,
     role_changes,
+    scope_allowed,
 )
 from bot.roles import Standing
 
@@ -41,6 +44,8 @@ log = logging.getLogger(__name__)
 
 #: Autocomplete shows at most this many brands (Discord's limit for choices).
 MAX_CHOICES = 25
+#: A partners page is read at most this many times while members listed on it turn out to have left.
+MAX_READS = 5
 
 RoleChange = tuple[int, int]  # (member id, role id)
 
@@ -57,13 +62,18 @@ class RoleFacts:
 
 @dataclass(frozen=True)
 class BrandChange:
-    """The brand before and after a change, and the role changes the platform should now make."""
+    """The brand before and after a change, and the role changes the platform should now make.
+
+    `withheld` names why the brand role is not given although the brand is approved (a catalog key:
+    the role gained a dangerous permission, or became unusable, since it was chosen).
+    """
 
     before: Brand
     after: Brand
     changed: bool
     add: tuple[RoleChange, ...] = ()
     remove: tuple[RoleChange, ...] = ()
+    withheld: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,20 +105,26 @@ class BrandService:
     # -- finding brands ---------------------------------------------------------------------------
 
     async def resolve(self, community_id: int, text: str) -> Brand:
-        """A brand named by a user ('#12', '12' or its name); InvalidInput if there is none."""
-        brand = await self.store.find_brand(community_id, lookup_key(text))
+        """A brand named by a user: '#12', or its name (`name_key`: case, width, invisible characters
+        and look-alike letters do not matter); a plain number is an id only when no brand has that
+        name. InvalidInput if there is none."""
+        key = lookup_key(text)
+        brand = await self.store.find_brand(community_id, key)
+        if brand is None and (brand_id := id_fallback(key)) is not None:
+            brand = await self.store.get_brand(community_id, brand_id)
         if brand is None:
             raise InvalidInput("brand.unknown", name=text[:100])
         return brand
 
-    async def choices(self, community_id: int, typed: str) -> list[Brand]:
-        """Brands (not removed) whose name contains what the user typed so far."""
-        wanted = typed.casefold().strip()
-        brands = await self.store.list_brands(community_id)
-        return [b for b in brands if wanted in b.name.casefold()][:MAX_CHOICES]
+    async def choices(self, community_id: int, typed: str, standing: Standing) -> list[Brand]:
+        """Brands the caller may see (`visible`) whose name contains what they typed so far."""
+        wanted = name_key(typed)
+        brands = await self.visible(community_id, standing)
+        return [b for b in brands if wanted in name_key(b.name)][:MAX_CHOICES]
 
     async def visible(self, community_id: int, standing: Standing) -> list[Brand]:
-        """Every brand for moderators; for a brand manager, the brands they manage."""
+        """Every brand (not removed) for moderators; for a brand manager, the brands they manage;
+        nothing for anyone else."""
         brands = await self.store.list_brands(community_id)
         if standing.moderator:
             return brands
@@ -131,6 +147,12 @@ class BrandService:
             raise InvalidInput("brand.unknown", name=brand.name)
         self.check_access(brand, standing)
         return brand
+
+    @staticmethod
+    def check_scope(brand: Brand, scope: str, standing: Standing) -> None:
+        """Brand managers rank partners in the brand's topics only (moderators anywhere)."""
+        if not scope_allowed(scope, brand.topics, moderator=standing.moderator):
+            raise Forbidden("brand.topic_not_yours")
 
     async def by_id(self, community_id: int, brand_id: int, standing: Standing) -> Brand:
         """A brand by id for a caller who may see it (a removed brand is unknown)."""
@@ -159,8 +181,16 @@ class BrandService:
         log.info("brand %s registered in %s by %s", brand.id, community_id, by)
         return brand
 
-    async def transition(self, community_id: int, brand: Brand, action: str, *, by: int) -> BrandChange:
-        """approve, suspend or remove; `changed` is False if someone changed the brand meanwhile."""
+    async def transition(
+        self, community_id: int, brand: Brand, action: str, *, by: int, role: RoleFacts | None = None
+    ) -> BrandChange:
+        """approve, suspend or remove; `changed` is False if someone changed the brand meanwhile.
+
+        `role` is the brand's role as the platform sees it now (the platform adapter looks it up before
+        an approval; a role that no longer exists is skipped when the changes are applied). It is
+        checked again before it is given: a role that gained a dangerous permission since it was chosen
+        is withheld (`withheld` says why), never given.
+        """
         try:
             target = next_status(action, brand.status)
         except InvalidInput as exc:
@@ -178,7 +208,7 @@ class BrandService:
         assert after is not None
         if brand.role_id is None:
             return BrandChange(brand, after, True)
-        return self._with_roles(brand, after)
+        return self._with_roles(brand, after, role)
 
     async def set_role(self, community_id: int, brand: Brand, role: RoleFacts | None) -> BrandChange:
         """Choose (or clear) the role contacts hold while the brand is approved; never a powerful one."""
@@ -191,14 +221,26 @@ class BrandService:
         )
         after = await self.store.get_brand(community_id, brand.id)
         assert after is not None
-        return self._with_roles(brand, after)
+        return self._with_roles(brand, after, role)
 
     @staticmethod
-    def _with_roles(before: Brand, after: Brand) -> BrandChange:
+    def _with_roles(before: Brand, after: Brand, role: RoleFacts | None) -> BrandChange:
         add, remove = role_changes(
             after.contacts, status=after.status, role_id=after.role_id, previous_role_id=before.role_id
         )
-        return BrandChange(before, after, True, tuple(add), tuple(remove))
+        withheld = None
+        if add and role is not None and role.id == after.role_id:
+            try:
+                check_brand_role(
+                    is_default=role.is_default, managed=role.managed, permissions=role.permissions
+                )
+            except InvalidInput as exc:
+                add, withheld = [], exc.key
+        return BrandChange(before, after, True, tuple(add), tuple(remove), withheld)
+
+    async def contact_roles(self, community_id: int, member_id: int) -> list[int]:
+        """The brand roles a member may hold as a brand contact (taken back before they are erased)."""
+        return await self.store.contact_brand_roles(community_id, member_id)
 
     # -- the brand view of partners ---------------------------------------------------------------
 
@@ -213,13 +255,17 @@ class BrandService:
     ) -> PartnersPage:
         """Opted-in partners only, ranked by their best trust among `scopes`, one page of them.
 
-        `gone`, when the platform does not report members leaving, names the listed members who left:
-        their partner status ends and the page is read again (at most three times).
+        `gone` names the listed members who are no longer in the community (a platform lookup, asked
+        about each member once): their partner status ends and the page is read again, at most
+        MAX_READS times. A member found gone is never on the page returned, even when the last read
+        still found some (the page is then shorter).
         """
         page = max(0, page)
         listings: list[PartnerListing] = []
         total = 0
-        for _ in range(3):
+        checked: set[int] = set()
+        left: list[int] = []
+        for _ in range(MAX_READS):
             listings, total = await self.store.partner_ranking(
                 community_id, scopes, offset=page * per_page, limit=per_page
             )
@@ -229,9 +275,14 @@ class BrandService:
                 listings, total = await self.store.partner_ranking(
                     community_id, scopes, offset=page * per_page, limit=per_page
                 )
-            left = await gone([e.member_id for e in listings]) if gone is not None and listings else []
+            unchecked = [e.member_id for e in listings if e.member_id not in checked]
+            left = await gone(unchecked) if gone is not None and unchecked else []
+            checked.update(unchecked)
             for member_id in left:
                 await self.store.end_partnership(community_id, member_id, "left_server", now=self.clock())
             if not left:
                 break
+        if left:  # still finding departures after the last read: leave them out of this page
+            listings = [e for e in listings if e.member_id not in left]
+            total -= len(left)
         return PartnersPage(listings, page, max(1, math.ceil(total / per_page)), total)

@@ -7,6 +7,7 @@ managers inside Microvoice while (and only while) the brand is approved.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,27 +84,70 @@ def next_status(action: str, current: str) -> str:
     return target
 
 
+# Characters that show nothing (Unicode's default-ignorable code points: direction marks, joiners,
+# variation selectors, fillers, tags): a name with them looks the same as the name without them.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]"
+)
+# Greek and Cyrillic letters whose capital looks like a Latin letter, as the Latin letter (after
+# casefolding): "Αcme" with a Greek Alpha is the same name as "Acme".
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("αβεζηικμνορτυχ", "abezhikmnoptyx", strict=True)),
+        **dict(zip("авекмнорстхуѕіјԛԝү", "abekmhopctxysijqwy", strict=True)),
+    }
+)
+
+
+def name_key(name: str) -> str:
+    """What makes two brand names the same name: compatibility forms folded (NFKC: full-width
+    "Ａｃｍｅ" is "acme"), case folded the Unicode way ("Straße" is "strasse", "Émile" is "émile"),
+    invisible characters and direction marks dropped, Greek and Cyrillic look-alikes of Latin letters
+    read as Latin, whitespace collapsed. Live brand names are unique per community by this key."""
+    text = unicodedata.normalize("NFKC", _IGNORABLE.sub("", name))
+    text = unicodedata.normalize("NFKC", text.casefold()).translate(_LOOKALIKES)
+    return " ".join(text.split())
+
+
 def lookup_key(text: str) -> int | str:
-    """A brand reference typed by a user: '#12' or '12' is an id, anything else a name."""
+    """A brand reference typed by a user: '#12' is the brand with id 12, anything else a `name_key`
+    (a number without '#' is read as an id only when no brand has that name: `BrandService.resolve`)."""
     typed = clean(text)
     digits = typed.removeprefix("#")
-    if digits.isdecimal() and len(digits) <= ID_DIGITS:
+    if typed.startswith("#") and digits.isdecimal() and len(digits) <= ID_DIGITS:
         return int(digits)
-    return typed.casefold()
+    return name_key(typed)
 
 
-# Permissions a brand role must not carry: moderation, server management and mass pings. A brand
-# manager is a guest with a say in their own activations, never a moderator.
+def id_fallback(key: int | str) -> int | None:
+    """The brand id a name key also spells when it is a plain number ('12'), else None."""
+    if isinstance(key, str) and key.isdecimal() and len(key) <= ID_DIGITS:
+        return int(key)
+    return None
+
+
+# Permissions a brand role must not carry: moderation, server management, seeing the audit log and mass
+# pings. A brand manager is a guest with a say in their own activations, never a moderator.
 DANGEROUS_PERMISSIONS = (
     (1 << 1)  # kick members
     | (1 << 2)  # ban members
     | (1 << 3)  # administrator
     | (1 << 4)  # manage channels
     | (1 << 5)  # manage server
+    | (1 << 7)  # view audit log
     | (1 << 13)  # manage messages
     | (1 << 17)  # mention @everyone
+    | (1 << 22)  # mute members
+    | (1 << 23)  # deafen members
+    | (1 << 24)  # move members
+    | (1 << 27)  # manage nicknames
     | (1 << 28)  # manage roles
     | (1 << 29)  # manage webhooks
+    | (1 << 30)  # manage expressions
+    | (1 << 33)  # manage events
+    | (1 << 34)  # manage threads
     | (1 << 40)  # timeout members
 )
 
@@ -127,3 +171,13 @@ def role_changes(
         assert old is not None
         remove.extend((m, old) for m in contacts)
     return add, remove
+
+
+def scope_allowed(scope: str, topics: Sequence[int], *, moderator: bool) -> bool:
+    """Whether a caller may rank a brand's partners in `scope` ('topics', 'all', 'channel:<id>' or
+    'category:<id>'): moderators anywhere; a brand manager only in the brand's topics, one of them or
+    all together (the whole server when the brand has none)."""
+    if moderator or scope == "topics":
+        return True
+    kind, _, ident = scope.partition(":")
+    return kind in ("channel", "category") and ident.isdecimal() and int(ident) in topics

@@ -78,8 +78,18 @@ class PartnerService:
         log.info("member %s joined the partner program of %s (terms v%s)", member_id, community_id, version)
         return True
 
-    async def decline(self, community_id: int, member_id: int, version: int) -> None:
-        await self.store.log_consent(community_id, member_id, "declined", version, now=self.clock())
+    async def decline(self, community_id: int, member_id: int, version: int) -> Partner | None:
+        """The member declines terms `version`. Declining never ends a partnership: a partner who
+        declines newer terms stays one under the terms they accepted (leaving is `/partner leave`).
+
+        Returns that partnership while it is active, None when the member is not a partner. A Decline
+        clicked after the member accepted these (or newer) terms elsewhere records nothing.
+        """
+        partner = await self.store.get_partner(community_id, member_id)
+        active = partner if partner is not None and partner.active else None
+        if active is None or active.terms_version < version:
+            await self.store.log_consent(community_id, member_id, "declined", version, now=self.clock())
+        return active
 
     async def set_terms(self, community_id: int, body: str, *, by: int) -> int:
         """A new version of the terms (checked by `clean_terms`); partners keep the one they accepted."""

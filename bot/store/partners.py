@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 
 from bot.errors import InvalidInput
 from bot.ledger import iso, parse_iso
-from bot.partners import Partner, Terms
+from bot.partners import Partner, Terms, name_key
 from bot.privacy import (
     FINISHED_ACTIVATION_STATES,
     MEMBER_COLUMNS,
@@ -23,6 +24,8 @@ from bot.privacy import (
     pseudonymise_ids,
 )
 from bot.store.base import Dialects, IntegrityError, StoreBase
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -303,15 +306,49 @@ class PartnerQueries(StoreBase):
         return await self._brand_from_row(rows[0]) if rows else None
 
     async def find_brand(self, community_id: int, key: int | str) -> Brand | None:
-        """By id, or by case-insensitive name among brands that were not removed."""
+        """By id, or by name key (`bot.partners.name_key`): the live brand with that name, else the
+        latest removed one."""
         if isinstance(key, int):
             return await self.get_brand(community_id, key)
+        await self.fill_brand_name_keys()
         rows = await self.fetch_all(
-            f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND lower(name) = lower(?)"
+            f"SELECT {_BRAND_COLUMNS} FROM brands WHERE community_id = ? AND name_key = ?"
             " ORDER BY status = 'removed', id DESC LIMIT 1",
             (community_id, key),
         )
         return await self._brand_from_row(rows[0]) if rows else None
+
+    async def fill_brand_name_keys(self) -> int:
+        """Give brands stored without a name key (before keys existed) theirs; returns how many.
+
+        A live brand whose key another live brand of its community already has (two names that were
+        told apart before, such as "Émile" and "émile") gets a key no typed name can match: it stays
+        reachable by its id, and the older brand keeps the name.
+        """
+        rows = await self.fetch_all(
+            "SELECT id, community_id, name, status FROM brands WHERE name_key IS NULL ORDER BY id"
+        )
+        if not rows:
+            return 0
+        async with self.transaction():
+            taken = {
+                (int(c), str(k))
+                for c, k in await self.fetch_all(
+                    "SELECT community_id, name_key FROM brands"
+                    " WHERE name_key IS NOT NULL AND status <> 'removed'"
+                )
+            }
+            for brand_id, community_id, name, status in rows:
+                key = name_key(str(name))
+                if status != "removed":
+                    if (int(community_id), key) in taken:
+                        log.warning("brand %s of %s: name taken, kept by id only", brand_id, community_id)
+                        key = f"{key}\x1f{brand_id}"  # a control character: never part of a typed name
+                    taken.add((int(community_id), key))
+                await self.db.execute(
+                    "UPDATE brands SET name_key = ? WHERE id = ? AND name_key IS NULL", (key, brand_id)
+                )
+        return len(rows)
 
     async def list_brands(self, community_id: int, *, include_removed: bool = False) -> list[Brand]:
         rows = await self.fetch_all(
@@ -334,13 +371,14 @@ class PartnerQueries(StoreBase):
     ) -> Brand:
         """A pending brand with its contacts, in one transaction: all of it or nothing."""
         stamp = iso(now)
+        await self.fill_brand_name_keys()  # so that a brand stored before keys existed keeps its name
         try:
             async with self.transaction():
                 async with self.db.execute(
                     "INSERT INTO brands"
-                    " (community_id, name, status, topics, created_by, created_at, updated_at)"
-                    " VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
-                    (community_id, name, json.dumps(list(topics)), by, stamp, stamp),
+                    " (community_id, name, name_key, status, topics, created_by, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
+                    (community_id, name, name_key(name), json.dumps(list(topics)), by, stamp, stamp),
                 ) as cur:
                     brand_id = int((await cur.fetchone())[0])
                 await self.db.executemany(
@@ -348,7 +386,7 @@ class PartnerQueries(StoreBase):
                     [(brand_id, community_id, m) for m in contacts],
                 )
         except IntegrityError as exc:
-            if "brands_live_name" in str(exc):
+            if "brands_live_name_key" in str(exc) or "brands.name_key" in str(exc):  # PostgreSQL, SQLite
                 raise InvalidInput("brand.name_taken", name=name) from exc
             raise
         brand = await self.get_brand(community_id, brand_id)
@@ -396,6 +434,16 @@ class PartnerQueries(StoreBase):
         """
         async with self.db.execute(sql, (community_id, member_id)) as cur:
             return [int(row[0]) for row in await cur.fetchall()]
+
+    async def contact_brand_roles(self, community_id: int, member_id: int) -> list[int]:
+        """The Discord roles of every brand this member is a contact of (any status): the roles Microvoice
+        may have given them as a brand contact."""
+        rows = await self.fetch_all(
+            "SELECT DISTINCT b.role_id FROM brand_contacts AS c JOIN brands AS b ON b.id = c.brand_id"
+            " WHERE c.community_id = ? AND c.member_id = ? AND b.role_id IS NOT NULL ORDER BY b.role_id",
+            (community_id, member_id),
+        )
+        return [int(r[0]) for r in rows]
 
     async def ranking_exclusions(self, community_id: int) -> set[int]:
         """Never ranked: contacts of brands that are not removed, and erased members' pseudonyms."""

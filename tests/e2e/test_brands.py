@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from bot import i18n
 from bot.partners import ContactFacts
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
-from tests.e2e.test_partners import join
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.test_partners import bot_message_with_buttons, buttons, join
 
 EPHEMERAL = 1 << 6
+MANAGE_ROLES = 1 << 28
+MANAGE_THREADS = 1 << 34
 
 
 async def brand_cmd(
@@ -213,3 +216,170 @@ async def test_brand_view_lists_opted_in_partners_only_and_drops_those_who_left(
     assert refused["flags"] & EPHEMERAL and "Only moderators and brand managers" in refused["content"]
     # brand contacts are never ranked themselves
     assert w.bob in await harness.app.store.ranking_exclusions(w.guild)
+
+
+async def offered(h: Harness, user: int, sub: str = "approve", typed: str = "") -> list[tuple[str, str]]:
+    """The choices `/brand <sub> brand:` autocompletes for `user` while they type `typed`."""
+    w, sb = h.world, h.sandbox
+    options = {"brand": typed}
+    inter = await sb.autocomplete(w.guild, w.general, user, "brand", "brand", options, subcommand=sub)
+    return [(c["name"], c["value"]) for c in (await inter.response()).json["data"]["choices"]]
+
+
+async def test_brand_autocomplete_offers_only_the_brands_the_caller_may_see(harness: Harness):
+    w = harness.world
+    await brand_cmd(harness, "register", w.owner, {"name": "Oat Co", "contact": w.bob})
+    await brand_cmd(harness, "register", w.owner, {"name": "Secret Deal Co", "contact": w.alice})
+    await brand_cmd(harness, "approve", w.owner, {"brand": "Oat Co"})
+    oat, secret = [r[0] for r in await harness.rows("SELECT id FROM brands ORDER BY id")]
+    assert await offered(harness, w.carol) == []  # a member: no brand at all, pending or not
+    assert await offered(harness, w.alice, "partners") == []  # the contact of a pending brand
+    assert await offered(harness, w.bob, "partners") == [("Oat Co (approved)", f"#{oat}")]
+    assert await offered(harness, w.owner, typed="co") == [
+        ("Oat Co (approved)", f"#{oat}"),
+        ("Secret Deal Co (pending)", f"#{secret}"),
+    ]
+    # the value offered is an id, whatever the brands are called
+    await brand_cmd(harness, "register", w.owner, {"name": str(oat), "contact": w.carol})
+    done = await brand_cmd(harness, "suspend", w.owner, {"brand": f"#{oat}"})
+    assert done["content"].startswith(i18n.isolate("Oat Co"))
+
+
+async def test_brand_names_match_whatever_their_case_width_or_look_alike_letters(harness: Harness):
+    w = harness.world
+    await brand_cmd(harness, "register", w.owner, {"name": "Émile", "contact": w.bob})
+    for name in ("émile", "ÉMILE\u200e", "\uff25\u0301mile"):  # lower case, a direction mark, full width
+        refused = await brand_cmd(harness, "register", w.owner, {"name": name, "contact": w.carol})
+        assert "already exists" in refused["content"], name
+    await brand_cmd(harness, "register", w.owner, {"name": "Acme", "contact": w.bob})
+    greek = "\u0391cme"  # a Greek capital Alpha
+    refused = await brand_cmd(harness, "register", w.owner, {"name": greek, "contact": w.carol})
+    assert "already exists" in refused["content"]
+    emile, acme = [r[0] for r in await harness.rows("SELECT id FROM brands ORDER BY id")]
+    # a brand named like the other's id: its name wins, '#' names the id
+    await brand_cmd(harness, "register", w.owner, {"name": str(emile), "contact": w.carol})
+    numbered = int(await harness.scalar("SELECT id FROM brands WHERE name = ?", str(emile)))
+    await brand_cmd(harness, "approve", w.owner, {"brand": str(emile)})
+    await brand_cmd(harness, "approve", w.owner, {"brand": "ＡＣＭＥ"})
+    assert await harness.rows("SELECT id, status FROM brands ORDER BY id") == [
+        (emile, "pending"),
+        (acme, "approved"),
+        (numbered, "approved"),
+    ]
+    await brand_cmd(harness, "approve", w.owner, {"brand": f"#{emile}"})
+    assert await harness.scalar("SELECT status FROM brands WHERE id = ?", emile) == "approved"
+
+
+async def test_an_erased_contact_loses_the_brand_role_and_a_refusal_is_said(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob, "contact2": w.carol})
+    guest = sb.add_role(w.guild, "Oat team", permissions=BASIC)
+    await brand_cmd(h, "role", w.owner, {"brand": "Oat Co", "role": guest})
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    assert all(str(guest) in sb.member(w.guild, m)["roles"] for m in (w.bob, w.carol))
+    done = await forget(h, w.carol)
+    assert i18n.t("en", "privacy.roles_kept") not in done["content"]
+    assert str(guest) not in sb.member(w.guild, w.carol)["roles"]  # nothing would take it back later
+    assert await h.rows("SELECT member_id FROM brand_contacts") == [(w.bob,)]
+    # the role was moved above the bot's own: Discord refuses, the erasure goes ahead and says so
+    sb.stored_guild(w.guild).roles[guest]["position"] = 999
+    done = await forget(h, w.bob)
+    assert i18n.t("en", "privacy.roles_kept") in done["content"]
+    assert str(guest) in sb.member(w.guild, w.bob)["roles"]
+    assert await h.scalar("SELECT count(*) FROM brand_contacts") == 0
+
+
+async def forget(h: Harness, member: int) -> dict:
+    """`/privacy forget`, confirmed: the reply (the edit of this click's own message)."""
+    interaction = await h.slash("privacy", member, subcommand="forget", permissions=BASIC)
+    await interaction.response()
+    message = interaction.message
+    clicked = await h.sandbox.click(message, buttons(message)["Erase"], member, guild_id=h.world.guild)
+    assert (await clicked.response()).json["type"] == 6  # deferred: the erasure edits the message
+    return (await clicked.edited()).json
+
+
+async def test_a_brand_role_is_checked_again_before_it_is_given(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob})
+    threads = sb.add_role(w.guild, "Thread keepers", permissions=BASIC | MANAGE_THREADS)
+    refused = await brand_cmd(h, "role", w.owner, {"brand": "Oat Co", "role": threads})
+    assert refused["content"] == i18n.t("en", "brand.role_too_powerful")
+    guest = sb.add_role(w.guild, "Oat team", permissions=BASIC)
+    await brand_cmd(h, "role", w.owner, {"brand": "Oat Co", "role": guest})
+    # a server admin gives the role Manage Threads after it was chosen: approving does not give it
+    sb.stored_guild(w.guild).roles[guest]["permissions"] = str(BASIC | MANAGE_THREADS)
+    done = await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    assert "is approved" in done["content"]
+    assert i18n.t("en", "brand.role_withheld", role=f"<@&{guest}>") in done["content"]
+    assert str(guest) not in sb.member(w.guild, w.bob)["roles"]
+    assert await h.scalar("SELECT status FROM brands") == "approved"
+
+
+async def test_a_moderator_can_only_choose_a_brand_role_they_could_give_themselves(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob})
+    guest = sb.add_role(w.guild, "Oat team", permissions=BASIC)
+    admins = sb.add_role(w.guild, "Role admins", permissions=BASIC | MANAGE_ROLES)  # above "Oat team"
+    dana = sb.add_user("dana")
+    sb.add_member(w.guild, dana, roles=[admins], joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+    not_yours = i18n.t("en", "brand.role_not_yours", role=f"<@&{guest}>")
+    for perms in (MANAGE_GUILD, MANAGE_GUILD | MANAGE_ROLES):  # alice has no role above it
+        refused = await brand_cmd(h, "role", w.alice, {"brand": "Oat Co", "role": guest}, perms=perms)
+        assert refused["content"] == not_yours
+    assert await h.scalar("SELECT role_id FROM brands") is None
+    options = {"brand": "Oat Co", "role": guest}
+    done = await brand_cmd(h, "role", dana, options, perms=MANAGE_GUILD | MANAGE_ROLES)
+    assert f"get <@&{guest}> while the brand is approved" in done["content"]
+    assert await h.scalar("SELECT role_id FROM brands") == guest
+
+
+async def test_brand_managers_rank_partners_in_the_brands_topics_only(harness: Harness):
+    h, w, sb = harness, harness.world, harness.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob, "topic": w.cooking})
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    brand_id = int(await h.scalar("SELECT id FROM brands"))
+    off_topic = await brand_cmd(h, "partners", w.bob, {"topic": w.general}, perms=BASIC)
+    assert off_topic["content"] == i18n.t("en", "brand.topic_not_yours")
+    for topic in (w.cooking, None):
+        listed = await brand_cmd(h, "partners", w.bob, {"topic": topic} if topic else {}, perms=BASIC)
+        assert f"<#{w.cooking}>" in listed["embeds"][0]["title"]
+    moderator = await brand_cmd(h, "partners", w.owner, {"brand": "Oat Co", "topic": w.general})
+    assert f"<#{w.general}>" in moderator["embeds"][0]["title"]
+    # a page button whose custom_id was edited to rank server-wide or in another channel
+    prefix = f"microvoice:brandpartners:{brand_id}"
+    forged = [f"{prefix}:all:0", f"{prefix}:channel:{w.general}:0"]
+    message = await bot_message_with_buttons(h, w.general, forged)
+    for custom_id in forged:
+        clicked = await sb.click(message, custom_id, w.bob, guild_id=w.guild, permissions=BASIC)
+        reply = (await clicked.response()).json
+        assert reply["data"]["content"] == i18n.t("en", "brand.topic_not_yours"), custom_id
+    ranked = await sb.click(message, forged[0], w.owner, guild_id=w.guild, permissions=MANAGE_GUILD)
+    assert (await ranked.response()).json["type"] == 6  # moderators rank anywhere
+    assert i18n.t("en", "voices.scope_all") in (await ranked.edited()).json["embeds"][0]["title"]
+
+
+async def test_with_the_members_intent_partners_who_left_while_the_bot_was_down_are_not_listed(
+    launcher: Launcher,
+):
+    h = await launcher.start(members_intent=True)
+    w = h.world
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob})
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    for member in (w.alice, w.carol):
+        await join(h, member)
+    why = json.dumps({"parts": []})
+    rows = [(w.carol, 1, 0.9, 5, 2, why), (w.alice, 2, 0.8, 5, 2, why)]
+    await h.app.store.replace_trust_scores(w.guild, {"all": rows}, h.clock.now)
+    await launcher.stop(h)
+    h.sandbox.remove_member(w.guild, w.carol)  # no bot is connected to see her leave
+    h = await launcher.start(members_intent=True)
+    listed = (await brand_cmd(h, "partners", w.bob, perms=BASIC))["embeds"][0]["description"]
+    assert f"<@{w.alice}>" in listed and f"<@{w.carol}>" not in listed
+    # read from the member list loaded at start, not asked of Discord member by member
+    assert h.sandbox.rest.find("GET", "/guilds/{guild_id}/members/{user_id}") == []
+    assert not await h.app.store.is_partner(w.guild, w.carol)
+    assert await h.rows("SELECT action FROM consent_log WHERE member_id = ? ORDER BY id", w.carol) == [
+        ("accepted",),
+        ("left_server",),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot import i18n
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 
 EPHEMERAL = 1 << 6
@@ -11,6 +12,15 @@ EPHEMERAL = 1 << 6
 
 def buttons(message: dict) -> dict[str, str]:
     return {c["label"]: c["custom_id"] for row in message["components"] for c in row["components"]}
+
+
+async def bot_message_with_buttons(h: Harness, channel_id: int, custom_ids: list[str]) -> dict:
+    """A message of the bot's carrying buttons with these custom_ids (at most five), as a client that
+    forwarded a message, or edited the custom_id a button sends, would present them."""
+    row = [{"type": 2, "style": 2, "label": str(i), "custom_id": c} for i, c in enumerate(custom_ids)]
+    return await h.sandbox.send_message(
+        channel_id, h.sandbox.bot_user_id, "", components=[{"type": 1, "components": row}]
+    )
 
 
 async def join(h: Harness, user: int, *, choice: str = "Accept") -> dict:
@@ -153,3 +163,46 @@ async def test_leaving_the_server_ends_partner_status_with_the_members_intent(la
     await h.settle()
     assert not await h.app.store.is_partner(w.guild, w.bob)
     assert await h.rows("SELECT action FROM consent_log ORDER BY id") == [("accepted",), ("left_server",)]
+
+
+async def test_declining_newer_terms_keeps_the_partner_and_says_how_to_leave(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    await join(harness, w.alice)
+    await set_terms(harness, "Version one: brands see your standing, never your messages.")
+    reply = await join(harness, w.alice, choice="Decline")
+    assert reply["data"]["content"] == i18n.t("en", "partner.still_partner", kept=0)
+    assert "/partner leave" in reply["data"]["content"]
+    assert await harness.app.store.is_partner(w.guild, w.alice)  # brands still see her: she is told so
+    # a Decline left open in one /partner join, clicked after accepting in another
+    stale = await harness.slash("partner", w.bob, subcommand="join", permissions=BASIC)
+    await stale.response()
+    await join(harness, w.bob)
+    clicked = await sb.click(stale.message, buttons(stale.message)["Decline"], w.bob, guild_id=w.guild)
+    assert (await clicked.response()).json["data"]["content"] == i18n.t("en", "partner.still_partner", kept=1)
+    assert await harness.app.store.is_partner(w.guild, w.bob)
+    assert await harness.rows("SELECT member_id, action, terms_version FROM consent_log ORDER BY id") == [
+        (w.alice, "accepted", 0),
+        (w.alice, "declined", 1),
+        (w.bob, "accepted", 1),
+    ]
+
+
+async def test_buttons_clicked_outside_a_server_get_a_clear_answer(harness: Harness):
+    """The partner, privacy and partner-page buttons belong to a server; clicked in a DM (a forwarded
+    or copied message) they say so instead of failing silently or with a generic error."""
+    w, sb = harness.world, harness.sandbox
+    dm = sb.open_dm(w.alice)
+    custom_ids = [
+        "microvoice:partner:accept:0",
+        "microvoice:partner:decline:0",
+        f"microvoice:privacy:forget:{w.alice}",
+        f"microvoice:privacy:cancel:{w.alice}",
+        "microvoice:brandpartners:1:topics:1",
+    ]
+    message = await bot_message_with_buttons(harness, dm, custom_ids)
+    for custom_id in custom_ids:
+        clicked = await sb.click(message, custom_id, w.alice, channel_id=dm)
+        reply = (await clicked.response()).json
+        assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL, custom_id
+        assert reply["data"]["content"] == i18n.t("en", "error.button_guild_only"), custom_id
+    assert await harness.scalar("SELECT count(*) FROM consent_log") == 0

@@ -109,9 +109,33 @@ async def test_terms_that_mention_someone_are_refused_and_nothing_is_saved(partn
 
 
 async def test_decline_is_logged_without_joining(partners: PartnerService, store: Store):
-    await partners.decline(GUILD, 5, 0)
+    assert await partners.decline(GUILD, 5, 0) is None
     assert not await store.is_partner(GUILD, 5)
     assert [e.action for e in await store.consent_history(GUILD, 5)] == ["declined"]
+
+
+async def test_declining_newer_terms_keeps_the_partnership_and_says_so(
+    partners: PartnerService, store: Store, clock: Clock
+):
+    await partners.accept(GUILD, 5, 0)
+    await partners.set_terms(GUILD, "New terms with more stuff in them", by=MOD)
+    clock.now = T0 + timedelta(hours=1)
+    kept = await partners.decline(GUILD, 5, 1)
+    assert kept is not None and kept.active and kept.terms_version == 0  # still a partner, under v0
+    assert await store.is_partner(GUILD, 5)
+    assert [(e.action, e.terms_version) for e in await store.consent_history(GUILD, 5)] == [
+        ("accepted", 0),
+        ("declined", 1),
+    ]
+    # a stale Decline clicked after accepting the same terms elsewhere: nothing is recorded
+    await partners.accept(GUILD, 5, 1)
+    kept = await partners.decline(GUILD, 5, 1)
+    assert kept is not None and kept.terms_version == 1
+    assert [e.action for e in await store.consent_history(GUILD, 5)] == ["accepted", "declined", "accepted"]
+    # a member who left declines like anyone else
+    await partners.leave(GUILD, 5)
+    assert await partners.decline(GUILD, 5, 1) is None
+    assert [e.action for e in await store.consent_history(GUILD, 5)][-1] == "declined"
 
 
 async def test_leaving_and_being_removed_end_the_partnership_once(partners: PartnerService, store: Store):
@@ -145,6 +169,22 @@ async def test_standing_reflects_partnership_and_managed_brands(
     assert (await partners.standing(OTHER, 5, moderator=False)).roles == {Role.MEMBER}
 
 
+async def test_autocomplete_offers_only_the_brands_the_caller_may_see(
+    brands: BrandService, partners: PartnerService
+):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    await brands.register(GUILD, "Secret Deal Co", contacts(2), [], by=MOD)  # pending
+    await brands.transition(GUILD, oat, "approve", by=MOD)
+    member = await partners.standing(GUILD, 3, moderator=False)
+    manager = await partners.standing(GUILD, 1, moderator=False)
+    pending_contact = await partners.standing(GUILD, 2, moderator=False)
+    assert await brands.choices(GUILD, "", member) == []
+    assert await brands.choices(GUILD, "co", pending_contact) == []  # not a manager until approved
+    assert [b.name for b in await brands.choices(GUILD, "", manager)] == ["Oat Co"]
+    assert [b.name for b in await brands.choices(GUILD, "CO", moderator())] == ["Oat Co", "Secret Deal Co"]
+    assert [b.name for b in await brands.choices(GUILD, "ＯＡＴ", moderator())] == ["Oat Co"]  # full width
+
+
 # -- brands ---------------------------------------------------------------------------------------
 
 
@@ -164,6 +204,38 @@ async def test_register_cleans_the_name_and_keeps_distinct_topics(brands: BrandS
         await brands.register(GUILD, "oat co", contacts(4), [], by=MOD)
     assert taken.value.params["name"] == "oat co"  # raw: the adapter escapes it for its platform
     assert [b.name for b in await brands.visible(GUILD, moderator())] == ["Oat Co"]
+
+
+async def test_names_are_the_same_whatever_their_case_width_marks_or_look_alike_letters(
+    brands: BrandService,
+):
+    emile = await brands.register(GUILD, "Émile", contacts(1), [], by=MOD)
+    strasse = await brands.register(GUILD, "Straße", contacts(1), [], by=MOD)
+    acme = await brands.register(GUILD, "Acme", contacts(1), [], by=MOD)
+    # Greek Alpha, full width, direction marks, Cyrillic Es: each looks like (or is) a name already taken
+    look_alikes = ("Αcme", "Ａｃｍｅ", "Acme\u200e", "\u200fACME", "Асме")
+    for taken in ("émile", "ÉMILE", "STRASSE", "strasse", *look_alikes):
+        with pytest.raises(InvalidInput, match=r"brand\.name_taken"):
+            await brands.register(GUILD, taken, contacts(2), [], by=MOD)
+    assert (await brands.resolve(GUILD, "émile")).id == emile.id
+    assert (await brands.resolve(GUILD, "STRASSE")).id == strasse.id
+    assert (await brands.resolve(GUILD, "Ａｃｍｅ")).id == acme.id
+    assert (await brands.resolve(GUILD, "Αcme")).id == acme.id
+    assert len(await brands.visible(GUILD, moderator())) == 3
+    # distinct names stay distinct
+    assert (await brands.register(GUILD, "Emile", contacts(2), [], by=MOD)).id != emile.id
+    assert (await brands.resolve(GUILD, "Emile")).name == "Emile"
+
+
+async def test_a_number_is_a_name_first_and_an_id_with_a_hash(brands: BrandService):
+    first = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    named = await brands.register(GUILD, str(first.id), contacts(1), [], by=MOD)  # a brand named "1"
+    assert named.id != first.id
+    assert (await brands.resolve(GUILD, str(first.id))).id == named.id  # the name wins
+    assert (await brands.resolve(GUILD, f"#{first.id}")).id == first.id  # '#' always means an id
+    assert (await brands.resolve(GUILD, f"#{named.id}")).id == named.id
+    # a number that is no brand's name is still an id
+    assert (await brands.resolve(GUILD, str(named.id))).id == named.id
 
 
 async def test_resolve_by_id_or_name_and_unknown_names_the_raw_text(brands: BrandService):
@@ -211,6 +283,32 @@ async def test_brand_role_is_a_plan_held_only_while_approved(brands: BrandServic
     assert cleared.after.role_id is None and cleared.add == () and cleared.remove == ((1, 78), (2, 78))
 
 
+@pytest.mark.parametrize(
+    "permission",
+    [1 << 7, 1 << 22, 1 << 23, 1 << 24, 1 << 27, 1 << 30, 1 << 33, 1 << 34],
+    ids=["audit log", "mute", "deafen", "move", "nicknames", "expressions", "events", "threads"],
+)
+async def test_a_role_with_any_moderation_permission_is_refused(brands: BrandService, permission: int):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    with pytest.raises(InvalidInput, match=r"brand\.role_too_powerful"):
+        await brands.set_role(GUILD, brand, RoleFacts(77, False, False, permission))
+
+
+async def test_a_role_that_became_powerful_is_withheld_on_approval(brands: BrandService):
+    brand = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    chosen = await brands.set_role(GUILD, brand, RoleFacts(77, False, False, 0))
+    # a server admin gives the role Manage Threads afterwards: approving never grants it
+    now = RoleFacts(77, False, False, 1 << 34)
+    approved = await brands.transition(GUILD, chosen.after, "approve", by=MOD, role=now)
+    assert approved.changed and approved.after.status == "approved"
+    assert (approved.add, approved.remove, approved.withheld) == ((), (), "brand.role_too_powerful")
+    suspended = await brands.transition(GUILD, approved.after, "suspend", by=MOD)
+    # the role as it is now is harmless again: given on the next approval
+    harmless = RoleFacts(77, False, False, 0)
+    again = await brands.transition(GUILD, suspended.after, "approve", by=MOD, role=harmless)
+    assert (again.add, again.withheld) == (((1, 77), (2, 77)), None)
+
+
 async def test_unusable_roles_and_removed_brands_are_refused(brands: BrandService):
     brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
     with pytest.raises(InvalidInput, match=r"brand\.role_too_powerful"):
@@ -222,7 +320,7 @@ async def test_unusable_roles_and_removed_brands_are_refused(brands: BrandServic
     with pytest.raises(InvalidInput, match=r"brand\.unknown"):
         await brands.set_role(GUILD, removed, RoleFacts(77, False, False, 0))
     assert await brands.visible(GUILD, moderator()) == []
-    assert await brands.choices(GUILD, "") == []
+    assert await brands.choices(GUILD, "", moderator()) == []
 
 
 async def test_brand_managers_see_only_their_approved_brands(brands: BrandService, partners: PartnerService):
@@ -240,7 +338,7 @@ async def test_brand_managers_see_only_their_approved_brands(brands: BrandServic
     assert (await brands.for_partners(GUILD, None, manager)).id == oat.id  # their only brand
     with pytest.raises(InvalidInput, match=r"brand\.which"):
         await brands.for_partners(GUILD, None, moderator())
-    assert [b.name for b in await brands.choices(GUILD, " RYE")] == ["Rye Ltd"]
+    assert [b.name for b in await brands.choices(GUILD, " RYE", moderator())] == ["Rye Ltd"]
 
 
 async def test_removed_brands_are_unknown_to_the_partner_view(brands: BrandService):
@@ -295,6 +393,49 @@ async def test_partner_view_ends_the_partnership_of_members_who_left(
 
     page = await brands.partners_page(GUILD, ["all"], 0, per_page=2, gone=gone)
     assert [e.member_id for e in page.listings] == [22, 23]
-    assert asked == [[21, 22], [22, 23]]  # read again after the departure
+    assert asked == [[21, 22], [23]]  # read again after the departure; nobody is asked about twice
     assert await store.active_partner_ids(GUILD) == [22, 23]
     assert [e.action for e in await store.consent_history(GUILD, 21)] == ["accepted", "left_server"]
+
+
+async def test_a_page_never_lists_members_found_gone_however_many_left(
+    brands: BrandService, partners: PartnerService, store: Store
+):
+    scores = {m: 1.0 - m / 100 for m in range(1, 21)}
+    await seed_scores(store, scores)
+    for member in scores:
+        await partners.accept(GUILD, member, 0)
+    departed = set(range(1, 7))
+
+    async def gone(member_ids: list[int]) -> list[int]:
+        return [m for m in member_ids if m in departed]
+
+    # the six best partners left: the page is read again until it holds members still here
+    page = await brands.partners_page(GUILD, ["all"], 0, per_page=2, gone=gone)
+    assert [e.member_id for e in page.listings] == [7, 8]
+    assert (page.total, page.pages) == (14, 7)
+    assert set(await store.active_partner_ids(GUILD)) == set(range(7, 21))
+    # more departures than the page is read for: those found gone are left out, never shown
+    departed = set(range(7, 19))
+    page = await brands.partners_page(GUILD, ["all"], 0, per_page=2, gone=gone)
+    assert not {e.member_id for e in page.listings} & departed
+    assert page.total == len(await store.active_partner_ids(GUILD))
+    page = await brands.partners_page(GUILD, ["all"], 0, per_page=2, gone=gone)
+    assert [e.member_id for e in page.listings] == [19, 20]
+    assert await store.active_partner_ids(GUILD) == [19, 20]
+
+
+async def test_brand_managers_rank_partners_in_the_brands_topics_only(
+    brands: BrandService, partners: PartnerService
+):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [10, 11], by=MOD)
+    oat = (await brands.transition(GUILD, oat, "approve", by=MOD)).after
+    manager = await partners.standing(GUILD, 1, moderator=False)
+    for scope in ("topics", "channel:10", "category:11"):
+        brands.check_scope(oat, scope, manager)
+        brands.check_scope(oat, scope, moderator())
+    for scope in ("all", "channel:12", "category:12", "channel:", "channel:x10"):
+        with pytest.raises(Forbidden, match=r"brand\.topic_not_yours"):
+            brands.check_scope(oat, scope, manager)
+    brands.check_scope(oat, "all", moderator())
+    brands.check_scope(oat, "channel:12", moderator())

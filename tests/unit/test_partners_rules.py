@@ -19,6 +19,7 @@ from bot.partners import (
     default_terms,
     has_mention,
     lookup_key,
+    name_key,
     needs_consent,
     next_status,
 )
@@ -96,7 +97,33 @@ def test_brand_lifecycle_transitions():
     for action, current in [("approve", "approved"), ("suspend", "removed"), ("remove", "removed")]:
         with pytest.raises(InvalidInput, match=rf"brand\.cannot_{action}"):
             next_status(action, current)
-    assert lookup_key("#12") == 12 and lookup_key(" 7 ") == 7 and lookup_key(" Oat  MILK ") == "oat milk"
+    assert lookup_key("#12") == 12 and lookup_key(" Oat  MILK ") == "oat milk"
+    assert lookup_key(" 7 ") == "7"  # an id only if no brand is named "7" (BrandService.resolve)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Émile", "émile"),
+        ("Straße", "STRASSE"),
+        ("Acme", "\u0391cme"),  # Greek capital Alpha
+        ("Acme", "\uff21\uff43\uff4d\uff45"),  # full width
+        ("Acme", "Acme\u200e"),  # left-to-right mark
+        ("Acme", "A\u00adc\u200bme"),  # soft hyphen, zero-width space
+        ("Cafe\u0301", "CAFÉ"),
+        ("Сок", "Cok"),  # Cyrillic Es and O
+        ("Oat  Milk", "oat milk"),
+        ("\u2764\ufe0f Oats", "\u2764 oats"),  # an emoji's presentation selector
+    ],
+)
+def test_names_that_look_the_same_have_the_same_key(one: str, other: str):
+    assert name_key(one) == name_key(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [("Emile", "Émile"), ("Oat Co", "Oat Co 2"), ("שוקולד", "שוקולט")])
+def test_names_that_look_different_have_different_keys(one: str, other: str):
+    assert name_key(one) != name_key(other)
+
 
 
 def test_terms_are_cleaned_and_validated():

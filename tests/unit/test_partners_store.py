@@ -9,6 +9,7 @@ import pytest
 
 from bot.errors import InvalidInput
 from bot.ledger import EngagementEvent
+from bot.partners import name_key
 from bot.store import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -40,6 +41,46 @@ async def test_brand_creation_is_all_or_nothing(store: Store):
     assert [b.name for b in await store.list_brands(GUILD)] == ["Oat Co"]
     assert await store.scalar("SELECT count(*) FROM brand_contacts") == 2
     assert await store.create_brand(OTHER, "Oat Co", [1], [], by=9, now=T0)  # names are per community
+
+
+async def test_brands_stored_without_a_name_key_get_theirs_on_first_lookup(store: Store):
+    """Brands stored before name keys existed: keyed when the bot first looks a name up; of two live
+    names that are now the same name, the older brand keeps it and the newer stays reachable by id."""
+    rows = [(GUILD, "Émile", "approved"), (GUILD, "émile", "pending"), (GUILD, "Straße", "removed")]
+    rows.append((OTHER, "ÉMILE", "pending"))
+    ids = []
+    for community, name, status in rows:
+        [(brand_id,)] = await store.write_returning(
+            "INSERT INTO brands (community_id, name, status, created_by, created_at, updated_at)"
+            " VALUES (?, ?, ?, 9, 'x', 'x') RETURNING id",
+            (community, name, status),
+        )
+        ids.append(int(brand_id))
+    found = await store.find_brand(GUILD, name_key("ÉMILE"))
+    assert found is not None and found.id == ids[0]
+    assert await store.scalar("SELECT count(*) FROM brands WHERE name_key IS NULL") == 0
+    assert (await store.get_brand(GUILD, ids[1])) is not None  # kept, reachable by id
+    removed = await store.find_brand(GUILD, "strasse")
+    assert removed is not None and removed.id == ids[2]
+    assert (other := await store.find_brand(OTHER, "émile")) is not None and other.id == ids[3]
+    with pytest.raises(InvalidInput, match=r"brand\.name_taken"):
+        await store.create_brand(GUILD, "ÉMILE", [1], [], by=9, now=T0)
+    assert await store.create_brand(GUILD, "STRASSE", [1], [], by=9, now=T0)  # a removed brand's name is free
+    assert await store.fill_brand_name_keys() == 0
+
+
+async def test_the_roles_a_contact_may_hold_are_those_of_their_brands(store: Store):
+    oat = await store.create_brand(GUILD, "Oat Co", [1, 2], [], by=9, now=T0)
+    rye = await store.create_brand(GUILD, "Rye Ltd", [1], [], by=9, now=T0)
+    await store.create_brand(GUILD, "Spelt", [1], [], by=9, now=T0)  # no role
+    await store.set_brand_role(GUILD, oat.id, 77, now=T0)
+    await store.set_brand_role(GUILD, rye.id, 78, now=T0)
+    await store.set_brand_status(GUILD, rye.id, expected="pending", status="suspended", by=9, now=T0)
+    assert await store.contact_brand_roles(GUILD, 1) == [77, 78]
+    assert await store.contact_brand_roles(GUILD, 2) == [77]
+    assert await store.contact_brand_roles(OTHER, 1) == []
+    await store.forget_member(GUILD, 1, pseudonym=-5, now=T0)
+    assert await store.contact_brand_roles(GUILD, 1) == []  # why they are taken back before erasure
 
 
 async def test_guarded_status_changes_and_managers(store: Store):
