@@ -307,6 +307,18 @@ class Brands(commands.Cog):
             text += "\n" + await self.app.say(
                 interaction, "brand.role_failed", count=failed, role=f"<@&{brand.role_id}>"
             )
+        if change.changed and action in ("suspend", "remove"):
+            # Its activations: those to come lapse at their start, those running are the moderator's call.
+            live, upcoming = await self.app.activations.of_brand(interaction.guild_id, brand.id)
+            if live:
+                text += "\n" + await self.app.say(
+                    interaction, "brand.still_live", count=len(live), ids=", ".join(f"#{i}" for i in live)
+                )
+            if upcoming:
+                text += "\n" + await self.app.say(
+                    interaction, "brand.upcoming_lapse", count=len(upcoming),
+                    ids=", ".join(f"#{i}" for i in upcoming),
+                )  # fmt: skip
         await interaction.followup.send(text, ephemeral=True)
 
     @brand.command(

@@ -493,6 +493,15 @@ class ActivationService:
             await self.note(activation, "activation_retried", by=actor.member_id)
         return outcome
 
+    async def of_brand(self, community_id: int, brand_id: int) -> tuple[list[int], list[int]]:
+        """A brand's live activations, and those still to start (pending or scheduled): what a moderator
+        suspending or removing the brand should know about."""
+        live = await self.store.brand_activations(community_id, brand_id, (State.LIVE.value,))
+        upcoming = await self.store.brand_activations(
+            community_id, brand_id, (State.PENDING.value, State.SCHEDULED.value)
+        )
+        return live, upcoming
+
     async def problem(self, community_id: int, activation_id: int) -> Problem | None:
         """Platform work of this activation that failed and is not done (retried, or refused for good)."""
         return await self.intents.problem(community_id, activation_id)

@@ -292,6 +292,17 @@ class ActivationQueries(StoreBase):
         async with self.db.execute(sql, dict(c=community_id, ch=channel_id)) as cur:
             return [_activation(row) for row in await cur.fetchall()]
 
+    async def brand_activations(self, community_id: int, brand_id: int, states: tuple[str, ...]) -> list[int]:
+        """The ids of a brand's activations in one of `states`, oldest first."""
+        marks = ", ".join(f":s{i}" for i in range(len(states)))
+        params: dict[str, object] = {f"s{i}": state for i, state in enumerate(states)}
+        rows = await self.fetch_all(
+            f"""SELECT id FROM activations WHERE community_id = :c AND brand_id = :b AND state IN ({marks})
+                 ORDER BY id""",
+            dict(params, c=community_id, b=brand_id),
+        )
+        return [int(r[0]) for r in rows]
+
     async def takeovers_posting(self) -> list[Activation]:
         """Every takeover whose taker may post in its channel (`_TAKER_POSTING`), of every community."""
         async with self.db.execute(f"{_SELECT} WHERE {_TAKER_POSTING} ORDER BY a.id") as cur:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot import i18n
 from bot.partners import ContactFacts
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, when
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.test_partners import bot_message_with_buttons, buttons, join
 
@@ -383,3 +384,30 @@ async def test_with_the_members_intent_partners_who_left_while_the_bot_was_down_
         ("accepted",),
         ("left_server",),
     ]
+
+
+async def test_suspending_a_brand_says_which_of_its_activations_run_on_and_which_lapse(harness: Harness):
+    h, w = harness, harness.world
+    brand = await seed_brand(h, "Oat Milk Co", contacts=[w.bob])
+    await h.app.store.update_settings(w.guild, {"min_gap_hours": 0}, by=w.owner, now=h.clock.now)
+    ids = []
+    for hours, title in ((1, "Ask us now"), (30, "Ask us tomorrow")):
+        options = {
+            "brand": brand,
+            "channel": w.cooking,
+            "title": title,
+            "starts": when(h, timedelta(hours=hours)),
+            "ends": when(h, timedelta(hours=hours + 2)),
+        }
+        data, activation_id = await create(h, "qa", w.bob, options, permissions=BASIC)
+        assert activation_id is not None, data
+        await approve(h, activation_id)
+        ids.append(activation_id)
+    await move_to(h, h.clock.now + timedelta(hours=1, minutes=1))
+    live, later = ids
+    data = await brand_cmd(h, "suspend", w.owner, {"brand": "Oat Milk Co"})
+    text = data["content"]
+    assert "is suspended" in text
+    assert f"Its activation #{live} is live: it keeps running" in text and "`/activation cancel`" in text
+    assert f"Its activation #{later} has not started: it will be cancelled at its start" in text
+    assert data["flags"] & EPHEMERAL
