@@ -14,12 +14,18 @@ Guarantees:
   `capacity`: the platform adapter's `pause_source` stops reading the event stream until the
   writer has taken the buffer (the event loop keeps running: heartbeats, commands and timers go
   on), so Discord's stream waits on its side instead of in our memory. Without a pausable source,
-  or past twice the capacity, `add` holds the event loop until the writer has made room. That
-  is logged once (then at most every ten minutes with a count). If the writer is failing rather
-  than slow, waiting would stall the bot for nothing: events beyond the bound are dropped and
-  counted instead (the gap fill recovers messages after a restart).
+  or past twice the capacity, `add` holds the event loop until the writer has made room, for at
+  most `FULL_WAIT_SECONDS` in a row. That is logged once (then at most every ten minutes with a
+  count). If the writer is failing, or stalled past that wait, waiting longer would stall the bot
+  for nothing: events beyond the bound are dropped and counted instead, and `add` returns False so
+  a caller that can read its items again (the Reddit streams) does not move past them. A dropped
+  Discord message is read back by the gap fill only if the bot restarts (or starts a new gateway
+  session) before a newer message of its channel is written; a dropped reaction is lost.
 - **Replays never double count.** Every write is INSERT OR IGNORE on the event's natural key.
-- A failed write keeps its batch for the next attempt (retried with backoff).
+- A failed write keeps its batch for the next attempt, retried with backoff: at most
+  `RECONNECT_RETRY_SECONDS` apart while the database is briefly unavailable (a lost connection, a
+  restart, a failover: writing resumes within seconds of its return), up to `MAX_RETRY_SECONDS`
+  for other failures (a full disk). `stop` keeps trying for at most `STOP_SECONDS`.
 
 After each write the communities that got new events are passed to `on_written` (the trust graph
 cache), coalesced and at most every `absorb_seconds`, on the event loop and off the writer's path.
@@ -40,6 +46,7 @@ from datetime import datetime
 from bot import allocator
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
+from bot.store.base import store_unavailable_briefly
 from bot.store.ledger import LedgerWriter, StoreWriter
 
 log = logging.getLogger(__name__)
@@ -51,6 +58,16 @@ FULL_LOG_EVERY = 600.0
 RELEASE_AFTER_BATCHES = 20
 #: Longest pause between two attempts of a failing write.
 MAX_RETRY_SECONDS = 30.0
+#: Longest pause between two attempts while the database is briefly unavailable (`store_unavailable_briefly`):
+#: events beyond the buffer are dropped until a write succeeds, so a quick retry loses fewer of them.
+RECONNECT_RETRY_SECONDS = 2.0
+#: Longest `add` holds the event loop waiting for room in a full buffer (without a pausable source, or
+#: past twice the capacity). Beyond it the writer is taken to be stalled (a statement waiting on the
+#: database's timeout) and events are dropped and counted until it takes the buffer.
+FULL_WAIT_SECONDS = 2.0
+#: How long `stop` waits for what is buffered to be written: the writer retries until then (each
+#: attempt bounded by the database's own timeouts), then gives the rest up.
+STOP_SECONDS = 10.0
 
 
 @dataclass
@@ -161,7 +178,9 @@ class Ingest:
         self.pause_source: Callable[[bool], bool] | None = None
         self._source_paused = False
         self._stopping = False
+        self._stop_by = 0.0  # monotonic time by which a stopping writer gives up
         self._healthy = True
+        self._stalled = False  # a wait for room ran out: drop, not wait, until the writer takes the buffer
         self._last_full_log = -FULL_LOG_EVERY
         self._full_since_log = 0
         self._thread: threading.Thread | None = None
@@ -204,14 +223,25 @@ class Ingest:
             self._absorb_task = asyncio.create_task(self._absorb_loop(), name="microvoice-ingest-absorb")
 
     async def stop(self) -> None:
-        """Write whatever is buffered, then stop the writer."""
+        """Write whatever is buffered, then stop the writer: within `STOP_SECONDS` (and a second for
+        an attempt under way); what could not be written by then is given up, and logged."""
         thread = self._thread
+        abandoned = False
         if thread is not None:
             with self._cond:
                 self._stopping = True
+                self._stop_by = time.monotonic() + STOP_SECONDS
                 self._cond.notify_all()
             self._resume_source()
-            await asyncio.to_thread(thread.join)
+            await asyncio.to_thread(thread.join, STOP_SECONDS + 1.0)
+            if thread.is_alive():  # an attempt still waiting on the database: leave it behind
+                abandoned = True
+                log.error(
+                    "ingest stopped with %d events that could not be written (the database did not"
+                    " answer within %.0f s)",
+                    self.pending,
+                    STOP_SECONDS,
+                )
             self._thread = None
             self._fail_waiters(None)
         if self._absorb_task is not None:
@@ -219,7 +249,7 @@ class Ingest:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._absorb_task
             self._absorb_task = None
-        if self._buffer:  # never started, or the writer gave up: one last attempt here
+        if self._buffer and not abandoned:  # never started, or the writer gave up: one last attempt here
             await self.flush()
 
     # -- input (event loop) -----------------------------------------------------------------------
@@ -276,14 +306,16 @@ class Ingest:
         *,
         members: Iterable[MemberSighting] = (),
         channels: Iterable[ChannelInfo] = (),
-    ) -> None:
+    ) -> bool:
+        """Hand an event (and what it taught about members and channels) to the writer. False when the
+        event was dropped (and counted): the buffer is full and the writer failing or stalled."""
         if self._erased_at:
             event, members, channels = self._without_erased(event, members, channels)
         with self._cond:
             full = event is not None and len(self._buffer.events) >= self.capacity
             if full and not self._paused_source() and not self._wait_for_room():
                 self.stats.dropped += 1
-                return
+                return False
             buffer = self._buffer
             if event is not None:
                 buffer.events.append(event)
@@ -305,6 +337,7 @@ class Ingest:
                 self._cond.notify_all()  # the writer starts this buffer's flush window
             elif len(buffer.events) >= self.batch_size:
                 self._cond.notify_all()
+        return True
 
     def _paused_source(self) -> bool:
         """With the buffer full: stop reading the source while the writer is healthy; True when the
@@ -349,15 +382,29 @@ class Ingest:
             self._last_full_log, self._full_since_log = now, 0
 
     def _wait_for_room(self) -> bool:
-        """Hold the caller (the event loop) until the writer made room; False to drop the event
-        because the writer is failing or not running. Called with the condition held."""
+        """Hold the caller (the event loop) until the writer made room, for at most
+        `FULL_WAIT_SECONDS`; False to drop the event because the writer is failing, stalled (a wait
+        already ran out and the writer has not taken the buffer since) or not running. Called with
+        the condition held."""
+        if self._thread is None or not self._healthy or self._stopping or self._stalled:
+            return False
         self.stats.full_waits += 1
         self._log_full()
         self._cond.notify_all()
+        deadline = time.monotonic() + FULL_WAIT_SECONDS
         while len(self._buffer.events) >= self.capacity:
+            left = deadline - time.monotonic()
             if self._thread is None or not self._healthy or self._stopping:
                 return False
-            self._cond.wait(0.05)
+            if left <= 0:
+                self._stalled = True
+                log.warning(
+                    "ingest writer stalled for %.0f s with the buffer full: events are dropped and"
+                    " counted until it takes the buffer",
+                    FULL_WAIT_SECONDS,
+                )
+                return False
+            self._cond.wait(min(0.05, left))
         return True
 
     def has_sighting(self, key: tuple[str, int, int], seen_at: datetime, joined_at: datetime | None) -> bool:
@@ -453,6 +500,7 @@ class Ingest:
                         self._cond.wait(wait)
                     batch, self._buffer, self._oldest = self._buffer, _Batch(), None
                     self._in_flight = len(batch.events)
+                    self._stalled = False
                     self._cond.notify_all()  # room for callers waiting on a full buffer
                     if self._source_paused:
                         self._call_soon(self._resume_source)
@@ -460,10 +508,10 @@ class Ingest:
                     written = writer.write(batch.events, batch.members.values(), batch.channels.values())
                 except Exception as error:
                     retry = self._write_failed(batch, error, retry)
-                    if self._stopping and retry >= MAX_RETRY_SECONDS:
+                    self._pause(retry)
+                    if self._stopping and time.monotonic() >= self._stop_by:
                         self._give_up()
                         return
-                    time.sleep(min(retry, 1.0) if self._stopping else retry)
                     continue
                 retry = 0.1
                 with self._cond:
@@ -491,7 +539,19 @@ class Ingest:
         finally:
             writer.close()
 
+    def _pause(self, retry: float) -> None:
+        """Wait before the next attempt: `retry` seconds, cut short by `stop`; once stopping, at most
+        half a second and never past the stop's deadline."""
+        with self._cond:
+            if not self._stopping:
+                self._cond.wait_for(lambda: self._stopping, timeout=retry)
+                return
+            left = self._stop_by - time.monotonic()
+        time.sleep(max(0.0, min(retry, 0.5, left)))
+
     def _write_failed(self, batch: _Batch, error: Exception, retry: float) -> float:
+        """Keep the failed batch for the next attempt; returns the pause before it (doubling, up to
+        `RECONNECT_RETRY_SECONDS` while the database is briefly unavailable, else `MAX_RETRY_SECONDS`)."""
         with self._cond:
             first = self._healthy
             self._healthy = False
@@ -510,14 +570,15 @@ class Ingest:
         else:
             log.debug("ingest write failed again: %s", error)
         self._call_soon(self._fail_waiters, error)
-        return min(retry * 2, MAX_RETRY_SECONDS)
+        ceiling = RECONNECT_RETRY_SECONDS if store_unavailable_briefly(error) else MAX_RETRY_SECONDS
+        return min(retry * 2, ceiling)
 
     def _give_up(self) -> None:
         with self._cond:
             lost = len(self._buffer.events)
             self._committed = self._seq
             self._buffer = _Batch()
-        log.error("ingest stopped with %d events that could not be written", lost)
+        log.error("ingest stopped with %d events that could not be written within %.0f s", lost, STOP_SECONDS)
 
     def _call_soon(self, callback: Callable[..., None], *args: object) -> None:
         loop = self._loop

@@ -1,8 +1,11 @@
 """How the adapter treats each of praw's and prawcore's errors: retry later, skip one subreddit for a
-while, or stop the Reddit side (the bot's credentials were refused)."""
+while, or stop the Reddit side (the bot's credentials were refused). An error from the database is
+never a reason to stop: it is retried later like a failed request."""
 
 from __future__ import annotations
 
+import sqlite3
+import sys
 from typing import Literal
 
 import praw.exceptions
@@ -21,8 +24,12 @@ def classify(error: BaseException) -> Verdict:
     subreddit cannot be read (private, banned, gone). credentials: Reddit refused the app or the
     account (no retry can fix it): the token endpoint refused them, or the token lacks a scope. A
     token an API call refuses is transient: prawcore has already signed in again once, and the
-    credentials were taken then (were they not, the token endpoint would have said so)."""
-    if isinstance(error, RecordingDeferred) or store_unavailable(error):
+    credentials were taken then (were they not, the token endpoint would have said so).
+
+    Any other error the database raised (`from_the_store`) is transient too: the Reddit side backs off
+    and tries again, however long the database takes to come back, instead of stopping until the bot
+    restarts."""
+    if isinstance(error, RecordingDeferred) or store_unavailable(error) or from_the_store(error):
         return "transient"
     if isinstance(error, prawcore.OAuthException):
         return "credentials"
@@ -52,6 +59,17 @@ def classify(error: BaseException) -> Verdict:
     if isinstance(error, praw.exceptions.RedditAPIException):
         return "subreddit"
     return "bug"
+
+
+def from_the_store(error: BaseException) -> bool:
+    """Whether the database driver raised `error` (SQLite's or asyncpg's, whatever the reason)."""
+    if isinstance(error, sqlite3.Error):
+        return True
+    asyncpg = sys.modules.get("asyncpg")  # loaded only by a bot on PostgreSQL
+    if asyncpg is None:
+        return False
+    e = asyncpg.exceptions
+    return isinstance(error, e.PostgresError | e.InterfaceError | e.InternalClientError)
 
 
 def api_errors(error: BaseException) -> frozenset[str]:

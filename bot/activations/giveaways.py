@@ -303,11 +303,16 @@ class GiveawayService:
         return outcome
 
     async def claim_prize(self, actor: Actor, activation_id: int) -> str:
-        """The catalog key (under `giveaway.`) of the answer: claimed, claimed before, or not a winner."""
+        """The catalog key (under `giveaway.`) of the answer: claimed, claimed before, or not a winner.
+
+        Taken in turn with draws and rerolls of the giveaway (its lock): the claim and a reroll's draw
+        each check that the other has not happened, which on PostgreSQL holds only if they do not
+        run at the same moment (all of a server's interactions reach the process of its shard)."""
         activation = await self._open(actor, activation_id)
-        outcome = await self.store.claim_giveaway_prize(
-            actor.community_id, activation.id, actor.member_id, self.clock()
-        )
+        async with self._lock(activation.id):
+            outcome = await self.store.claim_giveaway_prize(
+                actor.community_id, activation.id, actor.member_id, self.clock()
+            )
         return _CLAIM_KEYS[outcome]
 
     async def claim_code(self, actor: Actor, activation_id: int, member: Member | None = None) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "StoreBase",
     "connect",
     "store_unavailable",
+    "store_unavailable_briefly",
 ]
 
 #: What a refused write raises on either backend (PostgreSQL's is a subclass of it).
@@ -52,14 +53,19 @@ IntegrityError = sqlite3.IntegrityError
 
 
 def store_unavailable(error: BaseException) -> bool:
-    """Whether `error` says the database could not take a query just now (SQLite locked or busy past
-    the busy timeout; PostgreSQL's connection lost, the server shutting down or out of connections,
-    a transaction rolled back by a deadlock or a serialization failure): worth trying again later,
-    unlike a refused or malformed query."""
+    """Whether `error` says the database could not take a query just now: worth trying again later,
+    unlike a refused or malformed query. SQLite: locked or busy past the busy timeout. Either: the
+    network (a connection refused, reset or timed out, an unreachable host, a name that does not
+    resolve) or a statement past its timeout (`TimeoutError`). PostgreSQL: the connection lost or in
+    a state it cannot leave (asyncpg's interface and internal client errors, as on a pooled
+    connection the server restarted under), the server shutting down, starting up or out of
+    resources or connections, a statement cancelled, a transaction rolled back by a deadlock or a
+    serialization failure, a lock not granted in time, a session ended for idling, and a server that
+    turned read-only (a failover to a standby)."""
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
         return "locked" in text or "busy" in text
-    if isinstance(error, ConnectionError | TimeoutError):
+    if isinstance(error, OSError):  # ConnectionError, TimeoutError, socket.gaierror, EHOSTUNREACH...
         return True
     asyncpg = sys.modules.get("asyncpg")
     if asyncpg is None:
@@ -69,10 +75,28 @@ def store_unavailable(error: BaseException) -> bool:
         error,
         e.PostgresConnectionError
         | e.InterfaceError
+        | e.InternalClientError
         | e.InsufficientResourcesError
         | e.OperatorInterventionError
-        | e.TransactionRollbackError,
+        | e.TransactionRollbackError
+        | e.LockNotAvailableError
+        | e.IdleInTransactionSessionTimeoutError
+        | e.IdleSessionTimeoutError
+        | e.ReadOnlySQLTransactionError,
     )
+
+
+def store_unavailable_briefly(error: BaseException) -> bool:
+    """Whether `error` is a `store_unavailable` one that usually clears within seconds (a connection
+    lost or refused, a restart, a failover, a lock), rather than the server running out of disk or
+    memory, which a retry every few seconds would not help."""
+    if not store_unavailable(error):
+        return False
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None and isinstance(error, asyncpg.exceptions.InsufficientResourcesError):
+        return isinstance(error, asyncpg.exceptions.TooManyConnectionsError)
+    return True
+
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -219,13 +243,14 @@ class StoreBase:
             yield True
             return
         key = _advisory_key(name)
-        async with self.db.pool.acquire() as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+        timeout = self.db.timeouts.statement
+        async with self.db.pool.acquire(timeout=timeout) as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout))
             try:
                 yield got
             finally:
                 if got:
-                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key)
+                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
 
 
 def _advisory_key(name: str) -> int:

@@ -19,12 +19,24 @@ Connections: a statement runs on a pooled connection of its own unless it runs i
 `transaction()`, whose connection the task's context carries; so, as with SQLite's single connection,
 nothing ever joins another task's transaction by accident. Constraint violations surface as
 `ConstraintViolation`, a `sqlite3.IntegrityError`, so callers catch one exception on both backends.
+
+Nothing waits on the server without a bound (`PgTimeouts`): a statement that runs past its timeout
+is cancelled on the server and raises `TimeoutError`, which `bot.store.store_unavailable` counts as
+the database being unavailable, so callers back off and try again as after a lost connection. A
+connection whose cancelled statement the server does not acknowledge (a stalled server, a half-open
+connection after a failover) is dropped rather than reused. Opening a connection is bounded, TCP
+keepalives detect dead peers on both ends, and the server ends a session left idle inside a
+transaction (its locks released). Migrations and advisory locks run on connections taken from the
+pool directly and are not bounded: a migration may legitimately run for minutes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import logging
 import re
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -36,7 +48,67 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:  # imported where a PostgreSQL store is used: a SQLite bot never loads the driver
     import asyncpg
 
+log = logging.getLogger(__name__)
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True)
+class PgTimeouts:
+    """How long the store waits on PostgreSQL before it gives up on a statement or a connection
+    (seconds). Every pool `connect_postgres` opens uses `TIMEOUTS` unless told otherwise."""
+
+    #: One statement, or the BEGIN / COMMIT / ROLLBACK of a transaction, or waiting for a free pooled
+    #: connection. The longest statements the bot sends otherwise take a few seconds (an erasure of a
+    #: member with 85,000 events: 0.4 s; feeding the aggregates from 200,000 new events: 1.6 s).
+    statement: float = 30.0
+    #: What a bulk statement (`executemany`, one `INSERT ... SELECT FROM unnest`) gets on top, per row:
+    #: a 200,000-row chunk of `record_bulk` took 4.2 s, and gets 230 s.
+    per_bulk_row: float = 0.001
+    #: Opening a connection (TCP, TLS, authentication).
+    connect: float = 10.0
+    #: How long the server has to acknowledge the cancellation of a timed-out statement (and a
+    #: connection given back, to reset) before the connection is dropped instead of reused.
+    cancel: float = 2.0
+    #: Closing the pool: statements still running get this long, then their connections are dropped.
+    close: float = 5.0
+    #: Server side: a session idle inside a transaction this long is ended by the server, so a client
+    #: that stalled mid-transaction does not hold its locks against the other processes.
+    idle_in_transaction: float = 60.0
+    #: TCP keepalives, set on both ends of a TCP connection (not on a unix socket): the first probe
+    #: after this many idle seconds, then one every `keepalive_interval`, and the peer is taken for
+    #: dead after `keepalive_count` unanswered ones (about a minute in all).
+    keepalive_idle: int = 30
+    keepalive_interval: int = 10
+    keepalive_count: int = 3
+
+    def server_settings(self) -> dict[str, str]:
+        """The session settings every connection starts with."""
+        return {
+            "timezone": "UTC",
+            "idle_in_transaction_session_timeout": str(int(self.idle_in_transaction * 1000)),
+            "tcp_keepalives_idle": str(self.keepalive_idle),
+            "tcp_keepalives_interval": str(self.keepalive_interval),
+            "tcp_keepalives_count": str(self.keepalive_count),
+        }
+
+    def keep_alive(self, sock: socket.socket | None) -> None:
+        """Turn TCP keepalives on for the client's end of a connection (a unix socket has none)."""
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (
+            ("TCP_KEEPIDLE", self.keepalive_idle),
+            ("TCP_KEEPINTVL", self.keepalive_interval),
+            ("TCP_KEEPCNT", self.keepalive_count),
+        ):
+            option = getattr(socket, name, None)
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
+#: The timeouts of every pool opened without its own.
+TIMEOUTS = PgTimeouts()
 
 
 def is_postgres_url(target: object) -> bool:
@@ -245,9 +317,10 @@ class PgConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, timeouts: PgTimeouts | None = None) -> None:
         self.pool = pool
         self.url = url
+        self.timeouts = timeouts or TIMEOUTS
         self._tx: contextvars.ContextVar[asyncpg.Connection | None] = contextvars.ContextVar(
             "microvoice_pg_tx", default=None
         )
@@ -263,8 +336,45 @@ class PgConnection:
         if conn is not None:
             yield conn
             return
-        async with self.pool.acquire() as conn:
+        async with self._pooled() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection for one statement or one transaction. Waiting for a free one is bounded
+        like a statement, and giving it back by `cancel`: a connection whose timed-out statement the
+        server did not acknowledge in that time is dropped, never reused. A statement refused because
+        the server is read-only (a failover left the pool's connections on a standby) has every pooled
+        connection replaced as it is given back, so the next ones reach the new primary."""
+        import asyncpg
+
+        conn = await self.pool.acquire(timeout=self.timeouts.statement)
+        try:
+            yield conn
+        except asyncpg.ReadOnlySQLTransactionError:
+            await self.pool.expire_connections()
+            raise
+        finally:
+            try:
+                await self.pool.release(conn, timeout=self.timeouts.cancel)
+            except Exception as exc:  # the pool dropped the connection: it opens another when needed
+                log.debug("a PostgreSQL connection was dropped on release: %r", exc)
+
+    @asynccontextmanager
+    async def _begun(self, conn: asyncpg.Connection, begin: str) -> AsyncIterator[None]:
+        """`begin` … COMMIT (each bounded like a statement), or ROLLBACK on any error (bounded by
+        `cancel`; failing that, the connection is dropped and the server rolls the transaction back)."""
+        await conn.execute(begin, timeout=self.timeouts.statement)
+        try:
+            yield
+        except BaseException:
+            if not conn.is_closed():
+                try:
+                    await conn.execute("ROLLBACK", timeout=self.timeouts.cancel)
+                except Exception:  # the server rolls back the transaction of a session that ends
+                    conn.terminate()
+            raise
+        await conn.execute("COMMIT", timeout=self.timeouts.statement)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgConnection]:
@@ -273,10 +383,10 @@ class PgConnection:
 
         if self._tx.get() is not None:
             raise RuntimeError("a transaction is already open in this task")
-        async with self.pool.acquire() as conn:
+        async with self._pooled() as conn:
             token = self._tx.set(conn)
             try:
-                async with conn.transaction():
+                async with self._begun(conn, "BEGIN"):
                     yield self
             except asyncpg.IntegrityConstraintViolationError as exc:
                 raise ConstraintViolation.from_asyncpg(exc) from exc
@@ -290,10 +400,10 @@ class PgConnection:
         if self._tx.get() is not None:
             yield self
             return
-        async with self.pool.acquire() as conn:
+        async with self._pooled() as conn:
             token = self._tx.set(conn)
             try:
-                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                async with self._begun(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"):
                     yield self
             finally:
                 self._tx.reset(token)
@@ -307,7 +417,9 @@ class PgConnection:
             async with self._connection() as conn:
                 try:
                     # asyncpg's own execute path with the status tag (its public `fetch` drops it).
-                    rows, status, _ = await conn._execute(query.sql, args, 0, None, return_status=True)
+                    rows, status, _ = await conn._execute(
+                        query.sql, args, 0, self.timeouts.statement, return_status=True
+                    )
                 except asyncpg.IntegrityConstraintViolationError as exc:
                     raise ConstraintViolation.from_asyncpg(exc) from exc
             return PgCursor(rows, status)
@@ -334,15 +446,17 @@ class PgConnection:
 
         conn = self._tx.get()
         assert conn is not None
+        timeout = self.timeouts.statement
         try:
             bulk = await self._bulk_form(conn, query)
             if bulk is not None:
                 columns = [list(col) for col in zip(*batch, strict=True)]
-                _, status, _ = await conn._execute(bulk, columns, 0, None, return_status=True)
+                bulk_timeout = timeout + len(batch) * self.timeouts.per_bulk_row
+                _, status, _ = await conn._execute(bulk, columns, 0, bulk_timeout, return_status=True)
                 return PgCursor([], status)
             total = 0
             for args in batch:
-                _, status, _ = await conn._execute(query.sql, args, 0, None, return_status=True)
+                _, status, _ = await conn._execute(query.sql, args, 0, timeout, return_status=True)
                 total += max(_status_count(status), 0)
             return PgCursor([], f"EXECUTE {total}")
         except asyncpg.IntegrityConstraintViolationError as exc:
@@ -354,7 +468,7 @@ class PgConnection:
         form: str | None = None
         match = _VALUES.match(query.sql)
         if match is not None and query.count:
-            statement = await conn.prepare(query.sql)
+            statement = await conn.prepare(query.sql, timeout=self.timeouts.statement)
             types = [t.name if t.schema == "pg_catalog" else f'"{t.schema}"."{t.name}"'
                      for t in statement.get_parameters()]
             values = re.sub(r"\$(\d+)", r"u.c\1", match.group("values"))
@@ -368,15 +482,34 @@ class PgConnection:
         return form
 
     async def close(self) -> None:
-        await self.pool.close()
+        """Close the pool; connections still busy after `timeouts.close` are dropped."""
+        try:
+            await asyncio.wait_for(self.pool.close(), self.timeouts.close)
+        except TimeoutError:
+            log.warning("PostgreSQL connections still busy after %.0f s were dropped", self.timeouts.close)
+            self.pool.terminate()
 
 
-async def connect_postgres(url: str, *, min_size: int = 1, max_size: int = 10) -> PgConnection:
-    """A pool on `url` (UTC session time zone, so text timestamps without an offset read as UTC)."""
+async def connect_postgres(
+    url: str, *, min_size: int = 1, max_size: int = 10, timeouts: PgTimeouts | None = None
+) -> PgConnection:
+    """A pool on `url` (UTC session time zone, so text timestamps without an offset read as UTC), with
+    `timeouts` (`TIMEOUTS` by default): see `PgTimeouts`."""
     import asyncpg
 
+    limits = timeouts or TIMEOUTS
+
+    async def init(conn: asyncpg.Connection) -> None:
+        transport = getattr(conn, "_transport", None)
+        limits.keep_alive(transport.get_extra_info("socket") if transport is not None else None)
+
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, server_settings={"timezone": "UTC"}
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=limits.connect,
+        init=init,
+        server_settings=limits.server_settings(),
     )
     assert pool is not None
-    return PgConnection(pool, url)
+    return PgConnection(pool, url, limits)

@@ -220,7 +220,8 @@ class SubredditService:
         The batch is written before the streams' cursors move past it, so a crash in between only
         means the items are streamed again (and ignored by the natural key). Raises
         `RecordingDeferred` when the database cannot take the batch now (locked past its busy
-        timeout, its connection lost): the caller reads the same items again later."""
+        timeout, its connection lost, the ingest buffer full while its writer fails): the caller reads
+        the same items again later."""
         try:
             return await self._accept(items)
         except Exception as error:
@@ -238,7 +239,10 @@ class SubredditService:
                     continue  # unbound while the batch was on its way
                 rows = to_ledger(item, community, self._machinery())
                 if rows is not None:
-                    self.ingest.add(rows.event, members=(rows.member,), channels=rows.channels)
+                    if not self.ingest.add(rows.event, members=(rows.member,), channels=rows.channels):
+                        # Dropped by a full buffer (its writer failing or stalled): the streams must not
+                        # move past it (what was handed before it is written, and read again harmlessly).
+                        raise RecordingDeferred("the ingest buffer is full and its writer failing or stalled")
                     handed += 1
                 key = (ledger_id(item.subreddit_fullname, SUBREDDIT), item.stream)
                 if newer(item.fullname, cursors.get(key)):

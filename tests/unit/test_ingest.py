@@ -1,6 +1,8 @@
 """The ingest writer on a real SQLite file: its own thread and connection, flushes by size and by
 time without anyone asking, a bounded buffer with back-pressure logged once, and replies resolved
-by the writer. Last, the same writer on PostgreSQL, through the store's `record` on a pool of its own."""
+by the writer. Then the same writer on PostgreSQL, through the store's `record` on a pool of its own.
+Last, a database that cannot be reached: how soon writing resumes once it is back, how long `stop`
+keeps trying, and a Reddit item the full buffer could not take."""
 
 from __future__ import annotations
 
@@ -15,9 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from bot import ingest as ingest_module
 from bot.ingest import Ingest, RecentAuthors
 from bot.ledger import EngagementEvent, MemberSighting
 from bot.store import Store
+from bot.subreddits import RecordingDeferred
+from bot.subreddits.ids import SUBREDDIT, ledger_id
+from bot.subreddits.items import RedditItem
+from bot.subreddits.service import SubredditService
 
 GUILD = 7
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -283,3 +290,144 @@ async def test_on_postgresql_the_writer_thread_writes_through_the_stores_pool(pg
         assert await store.distinct_actors(GUILD, T0) == 3
     finally:
         await store.close()
+
+
+class Outage:
+    """The store's writer, failing as a database that cannot be reached does while `down` is set; with
+    `hang` set, a write waits for it to be cleared (a statement that never ends) instead."""
+
+    def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.down = True
+        self.hang = threading.Event()
+        self.released = threading.Event()
+        self.attempts: list[float] = []
+        real = store.ledger_writer
+
+        def writer() -> object:
+            inner = real()
+            write = inner.write
+
+            def failing(*args: object, **kwargs: object) -> int:
+                self.attempts.append(time.monotonic())
+                if self.hang.is_set():
+                    self.released.wait(5.0)  # at most 5 s: a stop that waits for it fails, not hangs
+                if self.down:
+                    raise ConnectionError("connection refused (the database is down)")
+                return write(*args, **kwargs)
+
+            inner.write = failing  # type: ignore[method-assign]
+            return inner
+
+        monkeypatch.setattr(store, "ledger_writer", writer)
+
+
+async def test_writing_resumes_within_the_reconnect_backoff_once_the_database_is_back(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """A lost connection is retried at most `RECONNECT_RETRY_SECONDS` apart (shortened here), however
+    long the outage lasted; events beyond the buffer are dropped only until then."""
+    monkeypatch.setattr(ingest_module, "RECONNECT_RETRY_SECONDS", 0.2)
+    outage = Outage(store, monkeypatch)
+    ingest = Ingest(store, batch_size=10, flush_ms=20, capacity=20)
+    ingest.start()
+    try:
+        for i in range(10):
+            ingest.add(message(i))
+        await until(lambda: ingest.stats.failures >= 1, "a failed write")
+        await asyncio.sleep(1.5)  # long enough for a doubling backoff to reach 1.6 s between attempts
+        gaps = [b - a for a, b in zip(outage.attempts, outage.attempts[1:], strict=False)]
+        assert gaps and max(gaps) < 0.4, gaps
+        outage.down = False
+        back = time.monotonic()
+        await until(lambda: committed(store.path) == 10, "the kept events to be written")
+        assert time.monotonic() - back < 0.5
+        assert ingest.add(message(100))  # accepted again
+    finally:
+        await ingest.stop()
+
+
+async def test_a_full_disk_is_retried_less_often_than_a_lost_connection(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(ingest_module, "RECONNECT_RETRY_SECONDS", 0.1)
+    ingest = Ingest(store)
+    full, lost = sqlite3.OperationalError("database or disk is full"), ConnectionResetError()
+    assert ingest._write_failed(ingest_module._Batch(), lost, 0.1) == 0.1
+    assert ingest._write_failed(ingest_module._Batch(), full, 20.0) == ingest_module.MAX_RETRY_SECONDS
+
+
+async def test_stop_during_an_outage_gives_up_within_its_bound(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setattr(ingest_module, "STOP_SECONDS", 0.5)
+    Outage(store, monkeypatch)
+    ingest = Ingest(store, batch_size=10, flush_ms=20)
+    ingest.start()
+    for i in range(5):
+        ingest.add(message(i))
+    await until(lambda: ingest.stats.failures >= 1, "a failed write")
+    caplog.set_level(logging.ERROR, logger="bot.ingest")
+    started = time.monotonic()
+    await ingest.stop()
+    assert time.monotonic() - started < 1.2
+    assert ingest.stats.failures >= 2  # it kept trying until the bound
+    assert any("5 events that could not be written" in r.getMessage() for r in caplog.records)
+
+
+async def test_stop_leaves_a_write_that_never_ends_behind_within_its_bound(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setattr(ingest_module, "STOP_SECONDS", 0.3)
+    outage = Outage(store, monkeypatch)
+    outage.hang.set()
+    ingest = Ingest(store, batch_size=10, flush_ms=20)
+    ingest.start()
+    for i in range(3):
+        ingest.add(message(i))
+    await until(lambda: ingest._in_flight == 3, "the write to start")
+    caplog.set_level(logging.ERROR, logger="bot.ingest")
+    started = time.monotonic()
+    try:
+        await ingest.stop()
+        assert time.monotonic() - started < 2.0
+    finally:
+        outage.released.set()
+    assert any("3 events that could not be written" in r.getMessage() for r in caplog.records)
+
+
+class Directory:
+    username = "microvoicebot"
+
+
+async def test_a_reddit_item_dropped_by_a_full_failing_buffer_is_read_again_not_skipped(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(ingest_module, "RECONNECT_RETRY_SECONDS", 0.1)
+    outage = Outage(store, monkeypatch)
+    ingest = Ingest(store, batch_size=2, flush_ms=20, capacity=3)
+    ingest.start()
+    sub = "t5_2qh1i"
+    await store.bind_subreddit(42, ledger_id(sub, SUBREDDIT), "testsub", by=1, now=T0, bot_moderates=True)
+    service = SubredditService(store, ingest, Directory(), clock=lambda: T0)
+    await service.load()
+    item = RedditItem(
+        fullname="t1_zzz1", subreddit_fullname=sub, subreddit_name="testsub",
+        author_name="alice", author_fullname="t2_abc1", created_utc=T0.timestamp(),
+    )
+    try:
+        for i in range(3):  # Discord's events fill the buffer while the database is down
+            assert ingest.add(message(i))
+        await until(lambda: ingest.stats.failures >= 1, "a failed write")
+        accepting = asyncio.create_task(service.accept([item]))
+        await asyncio.sleep(0.05)
+        outage.down = False  # back before the writer's next attempt: a flush now would succeed
+        with pytest.raises(RecordingDeferred):
+            await accepting
+        assert ingest.stats.dropped == 1
+        assert await store.reddit_cursors() == {}  # the stream reads the item again
+        await until(lambda: committed(store.path) == 3, "the kept events to be written")
+        assert await service.accept([item]) == 1  # read again: recorded, and the cursor moves
+        assert await store.reddit_cursors() == {(ledger_id(sub, SUBREDDIT), "comments"): "t1_zzz1"}
+    finally:
+        await ingest.stop()
+    assert await store.scalar("SELECT count(*) FROM events WHERE platform = 'reddit'") == 1
