@@ -47,6 +47,7 @@ EVENTS = (
     "takeover_restored",
     "giveaway_drawn",
     "giveaway_rerolled",
+    "codes_attached",
 )
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]])")
 

@@ -346,6 +346,8 @@ class GiveawayService:
             raise InvalidInput("codes.error.not_live")
         if not await self.store.attach_codes(actor.community_id, activation.id, pool, self.clock()):
             raise InvalidInput("codes.error.already_in_pool")
+        # Moderators see it: an approved activation gets a "Get a code" post or button they did not review.
+        await self.engine.note(activation, "codes_attached", by=actor.member_id, count=len(pool))
         if activation.state == State.LIVE:  # otherwise the giveaway's opening post will carry the button
             if activation.kind == "giveaway":
                 await self.refresh_post(activation)

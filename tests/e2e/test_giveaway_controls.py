@@ -17,6 +17,7 @@ from bot.activations import draw as giveaway
 from bot.audit import EVENTS
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner, when
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.test_codes import attach_codes
 from tests.e2e.test_giveaway import ENTER, add_members, click, open_giveaway, verify_cli
 from tests.e2e.test_giveaway import options as giveaway_options
 from tests.e2e.test_moderation import slash
@@ -217,6 +218,9 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     opening = int(await h.scalar("SELECT message_id FROM activations WHERE id = ?", g))
     for fan in add_members(h, 2):
         await click(h, opening, ENTER.format(g), fan)
+    attached = await attach_codes(h, w.alice, g, b"OAT-1\nOAT-2\nOAT-3\n")  # by the brand's manager
+    await attached.response()
+    await h.settle()
     await slash(h, "giveaway", "end", w.owner, {"id": g})
     await slash(h, "activation", "reroll", w.owner, {"id": g})
     # a takeover: approved, live (posting rights given), ended on time (its channel restored)
