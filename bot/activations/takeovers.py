@@ -183,7 +183,7 @@ class TakeoverService:
         )
         return posted
 
-    async def on_message(self, message: TakerMessage, *, attempt: int = 1) -> None:
+    async def on_message(self, message: TakerMessage, *, attempt: int = 1, late: bool = False) -> None:
         """Disclose a message the taker posted in the channel they are taking over, or in a thread of it,
         once per message: from the start until the channel is put back (an ended takeover whose restore
         is still being retried leaves the taker's posting rights in place, so its posts are still
@@ -202,10 +202,12 @@ class TakeoverService:
         if activation is None:
             return
         # A relay posts in the channel itself; in a thread, when the tag would not fit beside the whole
-        # text, or on a retry (an earlier relay may have got as far as its copy), a reply discloses it.
+        # text, on a retry (an earlier relay may have got as far as its copy) or for a message read back
+        # later (`late`: a copy would land far below it), a reply discloses it.
         relay = (
             self.relay
             and attempt == 1
+            and not late
             and message.parent_id is None
             and bool(message.text)
             and message.plain
@@ -267,7 +269,7 @@ class TakeoverService:
         """Messages read back after a gap in the platform's events (a reconnect, a restart): those of a
         taker not disclosed yet are disclosed now."""
         for message in messages:
-            await self.on_message(message)
+            await self.on_message(message, late=True)
 
     async def posting(self) -> list[tuple[int, int, int | None]]:
         """(channel, taker, opening post) of every takeover here whose taker may post now."""

@@ -329,3 +329,22 @@ async def test_a_takeover_whose_channel_was_deleted_ends_without_a_failure(harne
     ) == "done"  # nothing left to put back: not a failure to report
     assert await h.scalar("SELECT restored_at FROM takeover_snapshots WHERE activation_id = ?", activation_id)
     assert await h.app.activations.problem(w.guild, activation_id) is None
+
+
+async def test_a_message_read_back_after_a_reconnect_is_disclosed_in_place_not_relayed(launcher):
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    _, tag = await start_takeover(h, "en", channel)
+    readies = sb.ready_count
+    await sb.invalidate_session(resumable=False)
+    lost = await sb.send_message(channel, w.bob, "Posted in the gap")
+    await sb.wait_until(lambda: sb.ready_count > readies, 30, "a new session")
+    await eventually_disclosed(h, channel, lost["id"])
+    assert sb.message(int(lost["id"])) is not None  # kept where it was, with a reply under it
+    assert disclosure.starts_disclosed(disclosures_of(h, channel, lost["id"])[0]["content"], tag)
+    assert not [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
+
+
+async def eventually_disclosed(h: Harness, channel: int, message_id: str) -> None:
+    await eventually(lambda: len(disclosures_of(h, channel, message_id)) == 1, "the disclosure", timeout=15)
