@@ -10,9 +10,10 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.privacy.rules import build_export, export_bytes, new_pseudonym, retention_cutoff
 
@@ -34,6 +35,10 @@ RETENTION_FIRST_SECONDS = 300
 class RankingCache(Protocol):
     async def invalidate(self, community_id: int) -> None:
         """Forget what is cached about a community's engagement (rows were deleted)."""
+
+    def writing(self, community_id: int) -> AbstractAsyncContextManager[Any]:
+        """Held while rows are deleted (and until `invalidate`): no ranking computed before the deletion
+        is written while it is held or after."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +117,16 @@ class PrivacyService:
                 log.warning("could not take back the roles of a member before erasure", exc_info=True)
         counts: dict[str, int] = {"roles_kept": len(kept)} if kept else {}
         linked = await self._linked(community_id, member_id)  # before the link itself goes
-        for other in linked:
-            erased = await self.store.forget_member(
-                community_id, other, pseudonym=new_pseudonym(), now=self.clock()
+        async with self.rankings.writing(community_id):  # a recompute racing this writes nothing of them
+            for other in linked:
+                erased = await self.store.forget_member(
+                    community_id, other, pseudonym=new_pseudonym(), now=self.clock()
+                )
+                counts.update({f"linked_{k}": v for k, v in erased.items()})
+            counts |= await self.store.forget_member(
+                community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
             )
-            counts.update({f"linked_{k}": v for k, v in erased.items()})
-        counts |= await self.store.forget_member(
-            community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
-        )
+            await self.rankings.invalidate(community_id)
         # What they did before is not recorded again, however it arrives (a gap fill, a Reddit
         # stream read again), and engagement with them is recorded unlinked until they are back.
         erased_at = self.clock()
@@ -127,7 +134,6 @@ class PrivacyService:
             self.ingest.erased(community_id, identity, erased_at)
             for forget in self.on_erased:
                 forget(identity)
-        await self.rankings.invalidate(community_id)
         log.info("erased a member from community %s: %s", community_id, counts)  # never who
         if self.audit is not None:
             rows = sum(v for k, v in counts.items() if k != "roles_kept")

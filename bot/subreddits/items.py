@@ -25,6 +25,7 @@ from typing import Literal
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.subreddits.ids import ACCOUNT, SUBREDDIT, BadFullname, ledger_id, topic_id
+from bot.text import clean
 
 Stream = Literal["comments", "submissions"]
 #: Channel types in the ledger: a subreddit is shown as a category, each link flair as a topic in it.
@@ -126,7 +127,7 @@ def to_ledger(
             topic,
             subreddit,
             TOPIC_TYPE,
-            f"{name} · {item.link_flair}" if item.link_flair else name,
+            f"{name} · {clean(item.link_flair)}" if item.link_flair else name,  # members write flairs
         ),
     )
     created = (

@@ -216,6 +216,7 @@ class Voices:
         self._previous: dict[int, tuple[int, dict[str, dict[int, float]]]] = {}
         self._members: dict[int, MemberDays] = {}  # as last read: the next read fetches changes only
         self._generation: dict[int, int] = {}
+        self._writing: dict[int, asyncio.Lock] = {}
         # The state above is a cache: beyond the budget the coldest communities' state is dropped and
         # rebuilt from the database by their next recompute.
         self.memory = MemoryBudget(memory_budget_mb, self._evict)
@@ -289,12 +290,13 @@ class Voices:
             reddit_from,
         )
         stages["rank"] = time.perf_counter() - started - sum(stages.values())
-        if self._generation.get(community_id, 0) != generation:
-            return None
-        if results is None:  # nothing changed: the stored ranking stands, as of now
-            await self.store.touch_trust_runs(community_id, now)
-        else:
-            await self.store.replace_trust_scores(community_id, results, now, bars)
+        async with self.writing(community_id):  # no erasure between this check and the write
+            if self._generation.get(community_id, 0) != generation:
+                return None
+            if results is None:  # nothing changed: the stored ranking stands, as of now
+                await self.store.touch_trust_runs(community_id, now)
+            else:
+                await self.store.replace_trust_scores(community_id, results, now, bars)
         ranked = sum(sizes.values())
         seconds = time.perf_counter() - started
         stages["write"] = seconds - sum(stages.values())
@@ -332,6 +334,12 @@ class Voices:
 
     def _lock(self, community_id: int) -> asyncio.Lock:
         return self._running.setdefault(community_id, asyncio.Lock())
+
+    def writing(self, community_id: int) -> asyncio.Lock:
+        """Held while a ranking is written, and by whoever deletes a member's rows (an erasure) until it
+        has called `invalidate`: a ranking computed before the deletion is then never written after it
+        (the recompute finds the generation changed and computes again)."""
+        return self._writing.setdefault(community_id, asyncio.Lock())
 
     def cached_graph(self, community_id: int) -> CommunityEdges | None:
         """The in-memory graph of a community, if one is kept (for diagnostics and benchmarks)."""

@@ -148,6 +148,42 @@ async def test_an_erasure_during_a_running_recompute_does_not_bring_the_ranking_
     assert await store.scalar("SELECT count(*) FROM trust_scores") > 0
 
 
+async def test_an_erasure_while_a_recompute_writes_never_leaves_the_member_ranked(
+    privacy: PrivacyService, store: Store, voices: Voices
+):
+    """The recompute has checked that nothing was erased and is about to write its ranking when the
+    erasure comes in: the erasure waits for the write, then deletes what it wrote."""
+    rnd = random.Random(2)
+    members = list(range(1, 41))
+    events = []
+    for day in range(1, 60):
+        for k in range(60):
+            a, b = rnd.sample(members, 2)
+            b = rnd.choice(members[:8]) if rnd.random() < 0.5 and a > 8 else b  # a few popular members
+            events.append(ev("reply", a, f"{day}-{k}", target=b, at=T0 - timedelta(days=day)))
+    long_ago = T0 - timedelta(days=300)
+    await store.record(
+        events, [MemberSighting("discord", GUILD, m, long_ago, joined_at=long_ago) for m in members]
+    )
+    await voices.recompute(GUILD)
+    victim = int(await store.scalar("SELECT member_id FROM trust_scores WHERE scope = 'all' AND rank = 1"))
+    write = store.replace_trust_scores
+    erasing: list[asyncio.Task[object]] = []
+
+    async def racing(*args: object, **kwargs: object) -> object:
+        if not erasing:
+            erasing.append(asyncio.create_task(privacy.erase(GUILD, victim)))
+            await asyncio.sleep(0.2)  # the erasure runs now, unless it has to wait for this write
+        return await write(*args, **kwargs)
+
+    store.replace_trust_scores = racing  # type: ignore[method-assign]
+    await voices.invalidate(GUILD)  # a full recompute, so that it writes
+    await voices.recompute(GUILD)
+    store.replace_trust_scores = write  # type: ignore[method-assign]
+    await erasing[0]
+    assert await store.scalar("SELECT count(*) FROM trust_scores WHERE member_id = :m", dict(m=victim)) == 0
+
+
 async def test_retention_purge_uses_each_communitys_window_and_is_idempotent(
     privacy: PrivacyService, store: Store, voices: Voices, clock: Clock, ingest: Ingest
 ):

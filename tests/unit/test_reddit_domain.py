@@ -73,6 +73,12 @@ def test_a_reply_engages_its_parents_author_under_the_posts_flair():
     assert topic.name == "r/VeganCooking · Recipes"
 
 
+def test_a_flair_a_member_wrote_is_stored_without_invisible_or_reordering_characters():
+    rows = to_ledger(item(link_flair="Reci\u202epes\u200b  \n  tips"), community_id=42)
+    assert rows is not None
+    assert rows.channels[1].name == "r/VeganCooking · Recipes tips"
+
+
 def test_deleted_or_removed_authors_are_skipped_and_posts_have_no_target():
     assert to_ledger(item(author_name="[deleted]", author_fullname=None), 42) is None
     assert to_ledger(item(author_fullname=None), 42) is None
