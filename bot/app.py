@@ -257,7 +257,12 @@ class MicrovoiceBot(commands.Bot):
         audit.attach(moderation)
         voice_roles = VoiceRoles(store, clock=clock)
         communities = CommunityService(
-            store, ingest, clock=clock, default_locale=self.settings.default_locale, audit=audit
+            store,
+            ingest,
+            clock=clock,
+            default_locale=self.settings.default_locale,
+            default_retention_days=self.settings.retention_days,
+            audit=audit,
         )
 
         async def sync_voice_roles(community_id: int) -> None:

@@ -74,17 +74,27 @@ class CommunityService:
         *,
         clock: Callable[[], datetime],
         default_locale: str = "en",
+        default_retention_days: int = 180,
         audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.ingest = ingest
+        self.default_retention_days = default_retention_days
         self.clock = clock
         self.default_locale = default_locale
         self.audit = audit
         self._locales: dict[int, tuple[str, datetime]] = {}
 
     async def get(self, community_id: int) -> CommunitySettings:
-        return await self.store.get_settings(community_id, default_locale=self.default_locale)
+        return await self.store.get_settings(
+            community_id,
+            default_locale=self.default_locale,
+            default_retention_days=self.default_retention_days,
+        )
+
+    def _defaults(self) -> dict[str, object]:
+        """What a community's first stored settings start from: the installation's defaults."""
+        return {"locale": self.default_locale, "retention_days": self.default_retention_days}
 
     async def lang(self, community_id: int | None) -> str:
         if community_id is None:
@@ -104,7 +114,9 @@ class CommunityService:
     async def update(self, community_id: int, changes: Mapping[str, object], *, by: int) -> None:
         """Write only the given settings, after checking every one of them."""
         check_settings(changes)
-        await self.store.update_settings(community_id, dict(changes), by=by, now=self.clock())
+        await self.store.update_settings(
+            community_id, dict(changes), by=by, now=self.clock(), on_insert=self._defaults()
+        )
         self.forget_locale(community_id)
 
     async def activity(self, community_id: int, days: int, *, channels: int | None = None) -> Activity:
@@ -135,8 +147,9 @@ class CommunityService:
 
     async def set_audit_channel(self, community_id: int, channel_id: int | None, *, by: int) -> None:
         """Send privileged events to this channel from now on, or stop (None); the channel is told."""
+        changes: dict[str, object] = {"audit_channel_id": channel_id}
         await self.store.update_settings(
-            community_id, {"audit_channel_id": channel_id}, by=by, now=self.clock()
+            community_id, changes, by=by, now=self.clock(), on_insert=self._defaults()
         )
         if channel_id is not None and self.audit is not None:
             await self.audit.record(community_id, "enabled", by=by, channel=channel_id)

@@ -24,12 +24,35 @@ from bot.community import (
     STATUS_CHANNELS,
 )
 from bot.discord_adapter.checks import moderator_only
+from bot.errors import InvalidInput
 
 STATUS_DAYS = 7
 # Each language named in itself (and in English): the choice is read by whoever sets the server up.
 LOCALE_CHOICES = [
     app_commands.Choice(name=i18n.t(lang, "setup.language_name"), value=lang) for lang in i18n.LANGUAGES
 ]
+
+
+#: What `clear` empties; Discord shows choice names as given (it has no Arabic or Hebrew locale).
+CLEAR_CHOICES = [
+    app_commands.Choice(name="moderator role", value="mod_role_id"),
+    app_commands.Choice(name="report channel", value="report_channel_id"),
+]
+#: What the bot must be allowed in a channel it posts reports (embeds, chart and CSV) or audit lines in.
+REPORT_NEEDS = ("view_channel", "send_messages", "embed_links", "attach_files")
+AUDIT_NEEDS = ("view_channel", "send_messages")
+
+
+def require_posting(channel: discord.TextChannel, needs: tuple[str, ...]) -> None:
+    """Refuse a channel the bot could not post in (its posts there would fail, unseen, for ever)."""
+    held = channel.permissions_for(channel.guild.me)
+    missing = [name for name in needs if not getattr(held, name)]
+    if missing:
+        raise InvalidInput(
+            "setup.channel_unusable",
+            channel=channel.mention,
+            missing=", ".join(name.replace("_", " ").title() for name in missing),
+        )
 
 
 class Settings(commands.Cog):
@@ -52,8 +75,9 @@ class Settings(commands.Cog):
         max_sponsored_per_week=f"Most sponsored activations in any 7 days ({SPONSORED_MIN}-{SPONSORED_MAX})",
         min_gap_hours=f"Fewest hours between two sponsored activations ({GAP_MIN}-{GAP_MAX})",
         k_anonymity=f"Reports hide figures about fewer members than this ({K_MIN}-{K_MAX}, default 5)",
+        clear="Stop using the moderator role or the report channel",
     )
-    @app_commands.choices(locale=LOCALE_CHOICES)
+    @app_commands.choices(locale=LOCALE_CHOICES, clear=CLEAR_CHOICES)
     @moderator_only()
     async def setup(
         self,
@@ -65,8 +89,13 @@ class Settings(commands.Cog):
         max_sponsored_per_week: app_commands.Range[int, SPONSORED_MIN, SPONSORED_MAX] | None = None,
         min_gap_hours: app_commands.Range[int, GAP_MIN, GAP_MAX] | None = None,
         k_anonymity: app_commands.Range[int, K_MIN, K_MAX] | None = None,
+        clear: app_commands.Choice[str] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        if mod_role is not None and (mod_role.is_default() or mod_role.managed):
+            raise InvalidInput("setup.bad_mod_role")  # @everyone would make every member a moderator
+        if report_channel is not None:
+            require_posting(report_channel, REPORT_NEEDS)
         given: dict[str, object | None] = {
             "locale": locale.value if locale else None,
             "mod_role_id": mod_role.id if mod_role else None,
@@ -77,6 +106,8 @@ class Settings(commands.Cog):
             "k_anonymity": k_anonymity,
         }
         changes = {name: value for name, value in given.items() if value is not None}
+        if clear is not None:
+            changes[clear.value] = None
         if not changes:
             current = await self._describe(interaction)
             await interaction.response.send_message(
@@ -85,10 +116,11 @@ class Settings(commands.Cog):
             return
         await self.app.communities.update(interaction.guild_id, changes, by=interaction.user.id)
         lang = await self.app.lang(interaction.guild_id)
+        none = i18n.t(lang, "setup.none")
         shown = {
-            "locale": lambda v: str(v),
-            "mod_role_id": lambda v: f"<@&{v}>",
-            "report_channel_id": lambda v: f"<#{v}>",
+            "locale": lambda v: i18n.t(str(v), "setup.language_name"),
+            "mod_role_id": lambda v: f"<@&{v}>" if v else none,
+            "report_channel_id": lambda v: f"<#{v}>" if v else none,
             "retention_days": lambda v: str(v),
             "max_sponsored_per_week": lambda v: str(v),
             "min_gap_hours": lambda v: str(v),
@@ -99,7 +131,7 @@ class Settings(commands.Cog):
             for name, value in changes.items()
         ]
         text = i18n.t(lang, "setup.saved", changes="; ".join(parts))
-        if "mod_role_id" in changes:
+        if changes.get("mod_role_id"):
             # The command group's default permission (Manage Server) hides it in the client; only a
             # server admin can open it to a role (Discord takes command permissions from users only).
             text += "\n" + i18n.t(lang, "setup.mod_role_visible")
@@ -113,7 +145,7 @@ class Settings(commands.Cog):
         general = i18n.t(
             lang,
             "status.settings",
-            locale=s.locale,
+            locale=i18n.t(lang, "setup.language_name"),
             retention=s.retention_days,
             mod_role=f"<@&{s.mod_role_id}>" if s.mod_role_id else none,
             report_channel=f"<#{s.report_channel_id}>" if s.report_channel_id else none,
@@ -121,7 +153,9 @@ class Settings(commands.Cog):
         sponsored = i18n.t(
             lang, "setup.sponsored_limits", per_week=s.max_sponsored_per_week, gap=s.min_gap_hours
         )
-        return f"{general} {sponsored}"
+        audit = f"<#{s.audit_channel_id}>" if s.audit_channel_id else none
+        privacy = i18n.t(lang, "setup.reports_and_audit", k=s.k_anonymity, audit=audit)
+        return f"{general} {sponsored} {privacy}"
 
     @microvoice.command(name="audit", description="Post privileged events in a channel (moderators)")
     @app_commands.describe(channel="Where to post them (leave empty to stop)")
@@ -130,6 +164,8 @@ class Settings(commands.Cog):
         self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
     ) -> None:
         assert interaction.guild_id is not None
+        if channel is not None:
+            require_posting(channel, AUDIT_NEEDS)
         channel_id = channel.id if channel else None
         await self.app.communities.set_audit_channel(interaction.guild_id, channel_id, by=interaction.user.id)
         if channel_id is None:

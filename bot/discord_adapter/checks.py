@@ -31,6 +31,7 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
     perms = interaction.permissions
     user = interaction.user
     role_ids = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+    role_ids.discard(interaction.guild_id)  # @everyone (its id is the server's) makes nobody a moderator
     if not is_moderator(
         manage_guild=perms.manage_guild,
         administrator=perms.administrator,

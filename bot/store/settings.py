@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,28 +44,43 @@ _GET_SETTINGS = """
 class SettingsQueries(StoreBase):
     """Community settings and installation state. Mixed into `bot.store.Store`."""
 
-    async def get_settings(self, community_id: int, *, default_locale: str = "en") -> CommunitySettings:
+    async def get_settings(
+        self, community_id: int, *, default_locale: str = "en", default_retention_days: int = 180
+    ) -> CommunitySettings:
+        """A community's settings; one that never changed any has the installation's defaults."""
         async with self.db.execute(_GET_SETTINGS, dict(community_id=community_id)) as cur:
             row = await cur.fetchone()
         if row is None:
-            return CommunitySettings(community_id=community_id, locale=default_locale)
+            return CommunitySettings(
+                community_id=community_id, locale=default_locale, retention_days=default_retention_days
+            )
         return CommunitySettings(*row)
 
     async def update_settings(
-        self, community_id: int, changes: dict[str, object], *, by: int, now: datetime
+        self,
+        community_id: int,
+        changes: dict[str, object],
+        *,
+        by: int,
+        now: datetime,
+        on_insert: Mapping[str, object] | None = None,
     ) -> None:
-        """Upsert only the given columns; unknown keys are a programming error."""
-        unknown = set(changes) - set(SETTING_COLUMNS)
+        """Upsert only the given columns; unknown keys are a programming error. `on_insert`: values the
+        community's first row takes for settings not in `changes` (the installation's defaults, so a
+        first change of one setting does not reset the others to the schema's)."""
+        unknown = (set(changes) | set(on_insert or {})) - set(SETTING_COLUMNS)
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
+        inserted = {k: v for k, v in (on_insert or {}).items() if k not in changes}
         columns = sorted(changes)
         params: dict[str, object] = dict(changes, community_id=community_id, by=by, now=iso(now))
-        names = ", ".join(f'"{c}"' for c in columns)
-        values = ", ".join(f":{c}" for c in columns)
+        params.update(inserted)
+        names = ", ".join(f'"{c}"' for c in sorted([*columns, *inserted]))
+        values = ", ".join(f":{c}" for c in sorted([*columns, *inserted]))
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns)
         sql = f"""
-            INSERT INTO guild_settings (community_id, updated_at, updated_by{", " + names if columns else ""})
-            VALUES (:community_id, :now, :by{", " + values if columns else ""})
+            INSERT INTO guild_settings (community_id, updated_at, updated_by{", " + names if names else ""})
+            VALUES (:community_id, :now, :by{", " + values if values else ""})
             ON CONFLICT (community_id) DO UPDATE SET
                 updated_at = excluded.updated_at, updated_by = excluded.updated_by
                 {", " + updates if columns else ""}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import i18n
+from sandbox.discord_server.common import public_copy
+from sandbox.discord_server.protocol import ALL_PERMISSIONS, Permissions
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 
 EPHEMERAL = 1 << 6
@@ -105,3 +107,62 @@ async def test_status_summarises_last_week_ephemerally_and_survives_a_429(harnes
     assert "2 engagement events from 2 members" in embed["description"]
     assert "reactions" not in embed["description"].split("\n")[1]
     assert followup.json["flags"] & EPHEMERAL
+
+
+async def setup_reply(harness: Harness, user: int, options: dict, perms: int = MANAGE_GUILD) -> str:
+    interaction = await harness.slash("microvoice", user, options, subcommand="setup", permissions=perms)
+    call = await interaction.response()
+    return str(reply_of(call)["content"])
+
+
+async def test_everyone_can_never_be_the_moderator_role(harness: Harness):
+    w = harness.world
+    told = await setup_reply(harness, w.owner, {"mod_role": w.guild})  # @everyone's id is the server's
+    assert "@everyone would make every member a moderator" in told
+    assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
+    # Stored some other way (an earlier version): it still makes nobody a moderator.
+    store = harness.app.store
+    await store.update_settings(w.guild, {"mod_role_id": w.guild}, by=w.owner, now=harness.clock.now)
+    refused = await setup_reply(harness, w.alice, {"retention_days": 1}, perms=BASIC)
+    assert "Only moderators" in refused
+    assert await harness.scalar("SELECT retention_days FROM guild_settings") != 1
+
+
+async def test_the_moderator_role_and_report_channel_can_be_cleared(harness: Harness):
+    w = harness.world
+    await setup_reply(harness, w.owner, {"mod_role": w.mod_role, "report_channel": w.cooking})
+    told = await setup_reply(harness, w.owner, {"clear": "mod_role_id"})
+    assert "moderator role not set" in told and "Manage Server" not in told
+    stored = await harness.rows("SELECT mod_role_id, report_channel_id FROM guild_settings")
+    assert stored == [(None, w.cooking)]
+    refused = await setup_reply(harness, w.mod, {"retention_days": 90}, perms=BASIC)
+    assert "Only moderators" in refused  # the role no longer counts
+    await setup_reply(harness, w.owner, {"clear": "report_channel_id"})
+    assert await harness.scalar("SELECT report_channel_id FROM guild_settings") is None
+
+
+async def test_a_report_or_audit_channel_the_bot_cannot_post_in_is_refused(harness: Harness):
+    w, sb = harness.world, harness.sandbox
+    guild = sb.stored_guild(w.guild)
+    bot_role = guild.roles[guild.bot_role_id]
+    bot_role["permissions"] = str(ALL_PERMISSIONS & ~Permissions.ADMINISTRATOR)
+    sb.emit("GUILD_ROLE_UPDATE", {"guild_id": str(w.guild), "role": public_copy(bot_role)})
+    send = int(Permissions.SEND_MESSAGES)
+    silenced = [{"id": sb.bot_user_id, "type": 1, "allow": "0", "deny": str(send)}]
+    mute = sb.add_channel(w.guild, "mute", overwrites=silenced)
+    await harness.settle()
+    told = await setup_reply(harness, w.owner, {"report_channel": mute})
+    assert f"can't post in <#{mute}>" in told and "Send Messages" in told
+    interaction = await harness.slash(
+        "microvoice", w.owner, {"channel": mute}, subcommand="audit", permissions=MANAGE_GUILD
+    )
+    audit = await interaction.response()
+    assert "Send Messages" in reply_of(audit)["content"]
+    assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
+
+
+async def test_the_settings_overview_names_the_language_privacy_threshold_and_audit_log(harness: Harness):
+    w = harness.world
+    await setup_reply(harness, w.owner, {"locale": "he", "k_anonymity": 7})
+    told = await setup_reply(harness, w.owner, {})
+    assert "עברית" in told and "7" in told and "יומן ביקורת" in told

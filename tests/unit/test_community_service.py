@@ -52,6 +52,22 @@ async def test_update_writes_checked_settings_and_refreshes_the_language(
     assert await store.scalar("SELECT updated_by FROM guild_settings") == 9
 
 
+async def test_a_first_setting_keeps_the_installations_language_and_retention(store: Store, ingest: Ingest):
+    communities = CommunityService(
+        store, ingest, clock=lambda: T0, default_locale="ar", default_retention_days=30
+    )
+    assert (await communities.get(GUILD)).retention_days == 30  # what /microvoice status shows
+    await communities.update(GUILD, {"max_sponsored_per_week": 3}, by=9)
+    await communities.set_audit_channel(GUILD + 1, 77, by=9)
+    for community in (GUILD, GUILD + 1):
+        settings = await communities.get(community)
+        assert (settings.locale, settings.retention_days) == ("ar", 30)  # not the schema's en / 180
+    await store.record([ev("message", 1, "1")])
+    assert await store.retention_targets(180) == [(GUILD, 30)]  # the purge keeps to the operator's 30
+    await communities.update(GUILD, {"locale": "he"}, by=9)
+    assert (await communities.get(GUILD)).max_sponsored_per_week == 3  # a later change keeps the rest
+
+
 async def test_a_language_changed_by_another_process_is_read_again_within_a_minute(
     store: Store, ingest: Ingest
 ):
