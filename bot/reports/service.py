@@ -106,6 +106,11 @@ def report_post(report: RenderedReport) -> Post:
     return Post(card=card, attachments=tuple(Attachment(f.name, f.data) for f in report.files))
 
 
+class ReportChannelRefused(Exception):
+    """The platform refused the report for good (the channel was deleted, or the bot may not post in it):
+    posting it again would fail the same way."""
+
+
 class PlatformSink:
     """Posts scheduled reports through a `Platform`, in a channel (the moderators' report channel)."""
 
@@ -113,7 +118,13 @@ class PlatformSink:
         self.platform = platform
 
     async def post_report(self, community_id: int, channel_id: int, report: RenderedReport) -> None:
-        await self.platform.post(community_id, channel_id, report_post(report))
+        try:
+            await self.platform.post(community_id, channel_id, report_post(report))
+        except Exception as error:
+            failure = self.platform.failure(error)
+            if failure.permanent:
+                raise ReportChannelRefused(failure.reason) from error
+            raise
 
 
 def went_live(activation: Activation) -> bool:
@@ -338,6 +349,8 @@ class ReportService:
             return
         try:
             await self.post_activation_ended(self.sink, activation)
+        except ReportChannelRefused as refused:  # not again: it would be refused the same way
+            log.warning("the report of activation %s was refused (%s); not posted", activation.id, refused)
         except Exception:
             log.exception("the report of activation %s could not be posted; tried again later", activation.id)
             await self.store.release_activation_report(activation.id)
@@ -366,6 +379,13 @@ class ReportService:
                     title_key="report.title.digest",
                 )
                 await sink.post_report(community_id, channel_id, report)
+            except ReportChannelRefused as refused:  # this week's is skipped, not retried every hour
+                log.warning(
+                    "weekly digest for community %s refused in its report channel (%s); skipped",
+                    community_id, refused,
+                )  # fmt: skip
+                await self.store.digest_posted(community_id, week, now=now)
+                continue
             except Exception:
                 await self.store.release_digest(community_id, week)
                 log.exception(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -204,6 +205,26 @@ async def test_weekly_digest_is_posted_once_per_week_and_survives_a_restart(laun
     assert await h.app.reports.run_digests() == 1
     assert len(report_channel_posts(h, report_channel)) == 2
     assert await h.scalar("SELECT count(*) FROM report_digests WHERE posted_at IS NOT NULL") == 2
+
+
+async def test_a_digest_refused_in_a_deleted_report_channel_is_skipped_not_retried_hourly(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    h, w = harness, harness.world
+    report_channel = h.sandbox.add_channel(w.guild, "mod-reports")
+    await chatter(h, [w.alice, w.bob, w.carol, w.mod, *add_members(h, 3)])
+    options = {"report_channel": report_channel}
+    setup = await h.slash("microvoice", w.owner, options, subcommand="setup", permissions=MANAGE_GUILD)
+    await setup.response()
+    del h.sandbox.state.channels[report_channel]  # a moderator deleted it
+    h.clock.now += timedelta(days=7)
+    caplog.set_level(logging.WARNING, logger="bot")
+    assert await h.app.reports.run_digests() == 0
+    assert await h.app.reports.run_digests() == 0  # the next hour's run does not try it again
+    posts = h.rest.find("POST", "/channels/{channel_id}/messages")
+    assert len([c for c in posts if c.path == f"/channels/{report_channel}/messages"]) == 1
+    refused = [r for r in caplog.records if "refused in its report channel" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].exc_info is None  # one line, no traceback
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "he"])
