@@ -9,16 +9,111 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings
 
+if TYPE_CHECKING:
+    import discord
+
 log = logging.getLogger("bot")
+
+
+# discord.py warns at start that its voice libraries are missing; Microvoice uses no voice.
+VOICE_NOTICE = "is not installed, voice will NOT be supported"
+
+# The privileged intents the settings may ask for, with their names under Bot → Privileged Gateway
+# Intents in the developer portal.
+PRIVILEGED_INTENTS = (
+    ("members_intent", "MICROVOICE_MEMBERS_INTENT", "Server Members Intent"),
+    ("message_content_intent", "MICROVOICE_MESSAGE_CONTENT_INTENT", "Message Content Intent"),
+)
+
+
+class _WithoutVoiceNotices(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return VOICE_NOTICE not in record.getMessage()
 
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     # discord.py logs gateway payload details at DEBUG; keep them out unless asked for.
     logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("discord.client").addFilter(_WithoutVoiceNotices())
+
+
+async def _store_error(settings: Settings) -> str | None:
+    """Why the database in MICROVOICE_DB cannot be opened (one line, no password), or None once it
+    opened (and its schema is up to date). Checked before logging in to Discord."""
+    import threading
+
+    from bot.store import Store, is_postgres_url
+
+    before = set(threading.enumerate())
+    try:
+        store = await Store.open(settings.database)
+    except Exception as exc:
+        log.debug("opening the database failed", exc_info=True)
+        if not is_postgres_url(settings.database):
+            # SQLite's worker thread still hands its stop back to this loop: let it, before the loop
+            # closes (otherwise it prints a traceback of its own).
+            for thread in set(threading.enumerate()) - before:
+                await asyncio.to_thread(thread.join, 2)
+        return _store_problem(settings.database, exc)
+    await store.close()
+    return None
+
+
+def _store_problem(target: Path | str, exc: BaseException) -> str:
+    """The one-line error for a database that could not be opened: the setting, where, and why."""
+    from urllib.parse import unquote, urlsplit
+
+    from bot.store import is_postgres_url, redact
+
+    reason = _reason(exc)
+    if is_postgres_url(target):
+        url = str(target)
+        where = redact(url)
+        password = urlsplit(url).password
+        for secret in {password, unquote(password)} if password else ():
+            reason = reason.replace(secret, "***")
+        if isinstance(exc, ValueError):
+            reason = f"the URL is malformed ({reason})"
+    else:
+        path = Path(target)
+        where = str(path)
+        if path.is_dir():
+            reason = "it is a directory; MICROVOICE_DB names the database file"
+        else:
+            blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+            if blocking is not None:
+                reason = f"{blocking} is a file, not a directory"
+    return f"cannot open the database in MICROVOICE_DB ({where}): {reason}"
+
+
+def _privileged_intents_error(settings: Settings) -> str:
+    """Which privileged intent the settings ask for, and the two ways out."""
+    asked = [(env, portal) for attr, env, portal in PRIVILEGED_INTENTS if getattr(settings, attr)]
+    where = "in the developer portal under Bot → Privileged Gateway Intents"
+    if len(asked) == 1:
+        env, portal = asked[0]
+        return (
+            f"Discord refused the privileged intent {portal} ({env}=true): enable it {where}, "
+            f"or set {env}=false in .env"
+        )
+    names = " or ".join(f"{portal} ({env}=true)" for env, portal in asked) or "one the bot asked for"
+    return (
+        f"Discord refused a privileged intent: {names} is not enabled for this application; "
+        f"enable it {where}, or set that variable to false in .env"
+    )
+
+
+def _http_error(exc: discord.HTTPException, *, logged_in: bool) -> str:
+    when = "at start-up" if logged_in else "at login"
+    if exc.status >= 500 or exc.status == 429:
+        return f"Discord answered HTTP {exc.status} {when}; try again later"
+    detail = f"code {exc.code}: {exc.text}" if exc.text else f"code {exc.code}"
+    return f"Discord answered HTTP {exc.status} {when} ({detail})"
 
 
 async def _run(settings: Settings, token: str) -> int:
@@ -26,6 +121,10 @@ async def _run(settings: Settings, token: str) -> int:
 
     from bot.app import build_bot, point_discord_at
 
+    problem = await _store_error(settings)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     if settings.discord_api_base:
         point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
         log.info("using the Discord-compatible API at %s", settings.discord_api_base)
@@ -50,10 +149,10 @@ async def _run(settings: Settings, token: str) -> int:
                 print("error: Discord rejected DISCORD_TOKEN; check the bot token in .env", file=sys.stderr)
                 return 1
             except discord.PrivilegedIntentsRequired:
-                print(
-                    "error: a privileged intent is enabled in .env but not in the Discord developer portal",
-                    file=sys.stderr,
-                )
+                print(f"error: {_privileged_intents_error(settings)}", file=sys.stderr)
+                return 1
+            except discord.HTTPException as exc:  # 5xx or an unexpected refusal at login
+                print(f"error: {_http_error(exc, logged_in=bot.app is not None)}", file=sys.stderr)
                 return 1
             except (OSError, discord.GatewayNotFound) as exc:  # no network, DNS, refused, TLS
                 where = settings.discord_api_base or "discord.com"

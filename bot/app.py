@@ -32,7 +32,19 @@ from bot.activations.service import SWEEP_JOB, SWEEP_MINUTES, ActivationService
 from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
 from bot.audit import AuditLog
-from bot.command_sync import CommandSync
+from bot.command_sync import (
+    GLOBAL,
+    LEGACY_PREFIX,
+    REFUSAL_HINTS,
+    REFUSED_STATUSES,
+    CommandSync,
+    PermanentSyncError,
+    SyncFailed,
+    legacy_scope,
+    parse_record,
+    record_key,
+    scope_label,
+)
 from bot.community import CommunityService
 from bot.config import Settings
 from bot.discord_adapter.messages import DiscordHistory
@@ -445,25 +457,82 @@ class MicrovoiceBot(commands.Bot):
             return await self._sync_commands(force=force)
 
     async def _sync_commands(self, *, force: bool) -> bool:
-        assert self.app is not None
-        targets: list[discord.Object | None]
-        if self.settings.command_guild_ids:
-            targets = [discord.Object(id=g) for g in self.settings.command_guild_ids]
-            for guild in targets:
-                self.tree.copy_global_to(guild=guild)  # type: ignore[arg-type]
-        else:
-            targets = [None]
-        synced = False
-        for guild in targets:
-            key = f"command_tree:{guild.id if guild else 'global'}"
-            fingerprint = self._tree_fingerprint(guild)
-            if not force and await self.app.store.get_state(key) == fingerprint:
+        """Register the tree in each configured scope whose commands changed since this application
+        last registered them there, then empty the scopes it registered before but no longer uses
+        (guilds left out of MICROVOICE_COMMAND_GUILD_IDS; the global scope once guild-only). A scope
+        Discord refuses for good is remembered and skipped; the others go on."""
+        assert self.app is not None and self.application_id is not None
+        app_id = self.application_id
+        store, refused = self.app.store, self.app.command_sync.refused
+        key = record_key(app_id)
+        record = await self._command_record(key)
+        wanted = [str(g) for g in self.settings.command_guild_ids] or [GLOBAL]
+        failures: list[str] = []
+        changed = False
+        for scope in wanted:
+            if scope in refused:
                 continue
-            await self.tree.sync(guild=guild)
-            await self.app.store.set_state(key, fingerprint)
-            log.info("synced application commands for %s", key)
-            synced = True
-        return synced
+            guild = None if scope == GLOBAL else discord.Object(id=int(scope))
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            fingerprint = self._tree_fingerprint(guild)
+            if not force and record.get(scope) == fingerprint:
+                continue
+            try:
+                await self.tree.sync(guild=guild)
+            except (discord.HTTPException, OSError) as error:
+                reason = f"{scope_label(scope)}: {describe_discord_error(error)}"
+                if isinstance(error, discord.HTTPException) and error.status in REFUSED_STATUSES:
+                    hint = REFUSAL_HINTS.get(error.code) if guild is not None else None
+                    refused[scope] = f"{reason} — {hint}" if hint else reason
+                else:
+                    failures.append(reason)
+                continue
+            record[scope] = fingerprint
+            await store.set_state(key, json.dumps(record, sort_keys=True))
+            log.info("application commands registered (%s)", scope_label(scope))
+            changed = True
+        for scope in [s for s in record if s not in wanted]:
+            try:
+                if scope == GLOBAL:
+                    await self.http.bulk_upsert_global_commands(app_id, [])
+                else:
+                    await self.http.bulk_upsert_guild_commands(app_id, int(scope), [])
+            except (discord.HTTPException, OSError) as error:
+                # 403/404: the bot is no longer in that server, and its commands went with it.
+                if not (isinstance(error, discord.HTTPException) and error.status in (403, 404)):
+                    label = scope_label(scope, configured=False)
+                    failures.append(f"removing the commands of {label}: {describe_discord_error(error)}")
+                    continue
+            del record[scope]
+            await store.set_state(key, json.dumps(record, sort_keys=True))
+            log.info("application commands removed (%s)", scope_label(scope, configured=False))
+            changed = True
+        if failures:
+            raise SyncFailed("; ".join([*failures, *refused.values()]))
+        if refused:
+            raise PermanentSyncError("; ".join(refused.values()))
+        return changed
+
+    async def _command_record(self, key: str) -> dict[str, str]:
+        """What this application registered where. Records written before they named the application
+        become this application's, once: their scopes are emptied if no longer configured, and every
+        configured scope is registered again (the fingerprints may be another application's)."""
+        assert self.app is not None
+        store = self.app.store
+        raw = await store.get_state(key)
+        if raw is not None:
+            return parse_record(raw)
+        rows = await store.fetch_all(
+            "SELECT key FROM bot_state WHERE key LIKE :prefix", dict(prefix=f"{LEGACY_PREFIX}%")
+        )
+        legacy = {str(k): legacy_scope(str(k)) for (k,) in rows}
+        record = {scope: "" for scope in legacy.values() if scope is not None}
+        await store.set_state(key, json.dumps(record, sort_keys=True))
+        for old, scope in legacy.items():
+            if scope is not None:
+                await store.write("DELETE FROM bot_state WHERE key = :key", dict(key=old))
+        return record
 
 
 class ShardedMicrovoiceBot(MicrovoiceBot, commands.AutoShardedBot):

@@ -101,3 +101,140 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     assert "Opening post: Community giveaway (no advertising mark)" in out
     assert "/voices top topic:#" in out and ".json: " in out and "17. The audit log" in out
     assert not re.search(r"<[#@]&?\d+>|<t:\d+", out), re.findall(r".*<[#@]&?\d+>.*", out)[:3]
+
+
+# -- start-up failures: one line naming the cause, never a traceback, the token or a password ----------
+
+PG_PASSWORD = "s3cret-pw"
+
+
+async def run_until_it_exits(sb: DiscordSandbox, tmp_path: Path, **env: str) -> tuple[int | None, str]:
+    """`python -m bot run` against the sandbox (which may be told to fail): its exit code and stderr."""
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "DISCORD_TOKEN": sb.token,
+        "MICROVOICE_DB": str(tmp_path / "run.sqlite3"),
+        "MICROVOICE_DISCORD_API_BASE": sb.api_base,
+        "MICROVOICE_DISCORD_GATEWAY_URL": sb.gateway_url,
+        "MICROVOICE_LOG_LEVEL": "WARNING",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=base | env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return proc.returncode, err.decode()
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "db is a directory",
+        "db under a file",
+        "postgresql refused",
+        "postgresql unknown host",
+        "postgresql url without a port number",
+        "discord 503 at login",
+        "members intent not enabled",
+        "both intents asked for",
+    ],
+)
+async def test_run_start_up_failures_print_one_line_and_exit_1(tmp_path: Path, case: str):
+    sb = DiscordSandbox(privileged_intents=0)
+    await sb.start()
+    build_world(sb)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    pg = f"postgresql://microvoice:{PG_PASSWORD}@"
+    expected = {
+        "db is a directory": (
+            {"MICROVOICE_DB": str(tmp_path)},
+            f"error: cannot open the database in MICROVOICE_DB ({tmp_path}): it is a directory",
+        ),
+        "db under a file": (
+            {"MICROVOICE_DB": str(blocker / "x.db")},
+            f"error: cannot open the database in MICROVOICE_DB ({blocker / 'x.db'}): {blocker} is a file",
+        ),
+        "postgresql refused": (
+            {"MICROVOICE_DB": f"{pg}127.0.0.1:{closed_port()}/microvoice"},
+            "error: cannot open the database in MICROVOICE_DB (postgresql://microvoice:***@127.0.0.1:",
+        ),
+        "postgresql unknown host": (
+            {"MICROVOICE_DB": f"{pg}no-such-host.invalid:5432/microvoice"},
+            "error: cannot open the database in MICROVOICE_DB "
+            "(postgresql://microvoice:***@no-such-host.invalid:5432/microvoice): ",
+        ),
+        "postgresql url without a port number": (
+            {"MICROVOICE_DB": f"{pg}127.0.0.1:notaport/microvoice"},
+            "error: cannot open the database in MICROVOICE_DB "
+            "(postgresql://microvoice:***@127.0.0.1:notaport/microvoice): the URL is malformed",
+        ),
+        "discord 503 at login": ({}, "error: Discord answered HTTP 503 at login; try again later"),
+        "members intent not enabled": (
+            {"MICROVOICE_MEMBERS_INTENT": "true"},
+            "error: Discord refused the privileged intent Server Members Intent (MICROVOICE_MEMBERS_INTENT="
+            "true): enable it in the developer portal under Bot → Privileged Gateway Intents, or set "
+            "MICROVOICE_MEMBERS_INTENT=false in .env",
+        ),
+        "both intents asked for": (
+            {"MICROVOICE_MEMBERS_INTENT": "true", "MICROVOICE_MESSAGE_CONTENT_INTENT": "true"},
+            "error: Discord refused a privileged intent: Server Members Intent "
+            "(MICROVOICE_MEMBERS_INTENT=true) or Message Content Intent "
+            "(MICROVOICE_MESSAGE_CONTENT_INTENT=true) is not enabled for this application; enable it in "
+            "the developer portal under Bot → Privileged Gateway Intents, or set "
+            "that variable to false in .env",
+        ),
+    }
+    env, starts_with = expected[case]
+    if case == "discord 503 at login":
+        sb.fail_next("GET", "/users/@me", status=503, message="Service Unavailable")
+    try:
+        code, err = await run_until_it_exits(sb, tmp_path, **env)
+    finally:
+        await sb.stop()
+    # One line: no traceback, no log line blaming the network, no notice about voice libraries.
+    assert code == 1 and err.count("\n") == 1 and err.startswith(starts_with), err
+    assert "cannot reach Discord" not in err and sb.token not in err and PG_PASSWORD not in err
+    if case.startswith(("db", "postgresql")):
+        assert not sb.rest.calls, "the database is checked before logging in to Discord"
+
+
+def test_the_voice_library_notices_are_silenced_and_other_warnings_kept(caplog: pytest.LogCaptureFixture):
+    import logging
+
+    from bot.__main__ import _configure_logging
+
+    client = logging.getLogger("discord.client")
+    saved = (client.filters[:], logging.getLogger("discord").level)
+    try:
+        _configure_logging("INFO")
+        with caplog.at_level(logging.INFO):
+            client.warning("PyNaCl is not installed, voice will NOT be supported")
+            client.warning("davey is not installed, voice will NOT be supported")
+            client.warning("Application has an interaction endpoint URL set")
+    finally:
+        client.filters[:] = saved[0]
+        logging.getLogger("discord").setLevel(saved[1])
+    assert [r.getMessage() for r in caplog.records if r.name == "discord.client"] == [
+        "Application has an interaction endpoint URL set"
+    ]

@@ -227,9 +227,18 @@ async def test_a_failing_command_sync_neither_stops_nor_delays_recording(
         assert h.app.command_sync.state.ok is False
         return
     state = await eventually(lambda: h.app.command_sync.state.error, "the failed sync")
-    assert fault["message"] in state
-    warnings = [r.getMessage() for r in caplog.records if "command sync failed" in r.getMessage()]
-    assert len(warnings) == 1 and fault["message"] in warnings[0]
+    assert fault["message"] in state and f"guild {h.world.guild} in MICROVOICE_COMMAND_GUILD_IDS" in state
+    sync = h.app.command_sync.state
+    if status == 400:
+        # The commands as they are will never be accepted: stopped at once, not retried.
+        assert sync.permanent and sync.next_attempt_at is None and "not retried" in state
+        said = [r for r in caplog.records if "command sync refused" in r.getMessage()]
+        assert [r.levelno for r in said] == [logging.ERROR]
+    else:
+        assert not sync.permanent and sync.next_attempt_at is not None
+        said = [r for r in caplog.records if "command sync failed" in r.getMessage()]
+        assert [r.levelno for r in said] == [logging.WARNING]
+    assert fault["message"] in said[0].getMessage()
     interaction = await h.slash("microvoice", h.world.owner, subcommand="status", permissions=MANAGE_GUILD)
     await interaction.response()
     followup = await sb.wait_for_call("POST", "/webhooks/{application_id}/{interaction_token}")

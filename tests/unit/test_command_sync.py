@@ -1,4 +1,5 @@
-"""Command registration beside the bot, never in its way: failures logged once, retried with backoff."""
+"""Command registration beside the bot, never in its way: failures logged once, retried with backoff
+until they succeed; a refusal for good stops at once and says why."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.command_sync import CommandSync
+from bot.command_sync import (
+    CommandSync,
+    PermanentSyncError,
+    legacy_scope,
+    parse_record,
+    record_key,
+    scope_label,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -76,16 +84,77 @@ async def test_a_long_rate_limit_ends_the_attempt_instead_of_holding_it():
     await sync.close()
 
 
-async def test_attempts_are_bounded(caplog: pytest.LogCaptureFixture):
+async def test_a_failure_worth_retrying_is_retried_at_the_longest_interval_instead_of_given_up():
     calls: list[float] = []
     sync = CommandSync(
-        failing(100, Refused("400"), calls),
+        failing(30, Refused("503 Service Unavailable"), calls),
         clock=lambda: NOW,
         first_retry=timedelta(milliseconds=1),
-        longest_retry=timedelta(milliseconds=2),
-        max_attempts=5,
+        longest_retry=timedelta(milliseconds=4),
     )
     sync.start()
     state = await asyncio.wait_for(sync.wait(), 5)
-    assert len(calls) == 5 and not state.ok and state.next_attempt_at is None
-    assert any("giving up after 5 attempts" in r.getMessage() for r in caplog.records)
+    assert len(calls) == 31 and state.ok and state.attempts == 31
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert min(gaps[3:]) >= 0.003  # 1, 2, 4 ms, then every 4 ms
+
+
+async def test_while_retrying_the_state_always_names_the_next_attempt():
+    calls: list[float] = []
+    sync = CommandSync(
+        failing(1000, Refused("503 Service Unavailable"), calls),
+        clock=lambda: NOW,
+        first_retry=timedelta(milliseconds=1),
+        longest_retry=timedelta(milliseconds=1),
+    )
+    sync.start()
+    await asyncio.sleep(0.2)  # many more attempts than a day of backoff would make
+    assert len(calls) > 30
+    assert sync.state.next_attempt_at == NOW + timedelta(milliseconds=1) and not sync.state.permanent
+    await sync.close()
+
+
+async def test_a_refusal_for_good_stops_at_once_and_the_state_says_why(caplog: pytest.LogCaptureFixture):
+    calls: list[float] = []
+    reason = "the global scope: HTTP 400, code 50035: Invalid Form Body"
+    sync = CommandSync(failing(100, PermanentSyncError(reason), calls), clock=lambda: NOW)
+    sync.start()
+    state = await asyncio.wait_for(sync.wait(), 5)
+    assert len(calls) == 1 and not state.ok and state.permanent
+    assert state.error is not None and state.error.startswith(reason) and "not retried" in state.error
+    assert state.next_attempt_at is None
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and reason in errors[0]
+
+
+async def test_a_refusal_after_failures_worth_retrying_stops_the_retries():
+    calls: list[int] = []
+
+    async def sync_once() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise Refused("503 Service Unavailable")
+        raise PermanentSyncError("guild 1 in MICROVOICE_COMMAND_GUILD_IDS: HTTP 404, code 10004")
+
+    sync = CommandSync(sync_once, clock=lambda: NOW, first_retry=timedelta(milliseconds=1))
+    sync.start()
+    state = await asyncio.wait_for(sync.wait(), 5)
+    assert len(calls) == 3 and state.permanent and "10004" in (state.error or "")
+
+
+def test_the_record_is_per_application_and_reads_back_what_was_written():
+    assert record_key(1) != record_key(2) and record_key(7).startswith("command_tree:")
+    assert parse_record('{"global": "abc", "42": "def"}') == {"global": "abc", "42": "def"}
+    assert parse_record(None) == parse_record("") == parse_record("not json") == parse_record("[1]") == {}
+
+
+def test_records_from_before_they_named_the_application_are_recognised():
+    assert legacy_scope("command_tree:global") == "global"
+    assert legacy_scope("command_tree:123456789012345678") == "123456789012345678"
+    assert legacy_scope(record_key(5)) is None and legacy_scope("something_else") is None
+
+
+def test_a_scope_is_named_with_the_setting_that_lists_it():
+    assert scope_label("global") == "the global scope"
+    assert scope_label("42") == "guild 42 in MICROVOICE_COMMAND_GUILD_IDS"
+    assert scope_label("42", configured=False) == "guild 42 no longer in MICROVOICE_COMMAND_GUILD_IDS"
