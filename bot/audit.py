@@ -48,6 +48,8 @@ EVENTS = (
     "giveaway_drawn",
     "giveaway_rerolled",
     "codes_attached",
+    "voice_role_set",
+    "voice_role_cleared",
 )
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]])")
 

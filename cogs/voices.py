@@ -9,7 +9,8 @@ from discord.ext import commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.community import OVERRIDE_MODES
-from bot.discord_adapter.checks import moderator_only
+from bot.discord_adapter.checks import can_give, moderator_only
+from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.rankings import (
     DAY_CHOICES,
     WINDOWS,
@@ -20,10 +21,11 @@ from bot.discord_adapter.rankings import (
     scope_label,
 )
 from bot.discord_adapter.render import EMBED_DESCRIPTION_MAX, fit_lines
+from bot.errors import InvalidInput
 from bot.subreddits.ids import is_reddit_id
 from bot.trust import render_why
-from bot.trust.voice_role import DEFAULT_TOP, KEEP_FACTOR, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN
-from bot.trust.voice_role_service import RoleInfo
+from bot.trust.voice_role import DEFAULT_TOP, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN, RoleStanding
+from bot.trust.voice_role_service import SyncResult
 
 
 def scope_for(topic: discord.abc.GuildChannel | None) -> str:
@@ -87,19 +89,26 @@ class Voices(commands.Cog):
         standing = [
             (s, e) for s, e in await self.app.voices.standing(interaction.guild_id, member_id) if "@" not in s
         ]
+        status = await self.app.voice_roles.ranking_status(interaction.guild_id, member_id)
         who = f"<@{member_id}>"
         embed = discord.Embed(title=i18n.t(lang, "voices.standing_title", member=who))
-        if not standing:
+        lines = []
+        if not own and status is not None:  # moderators see what keeps the member out, or pins them
+            lines.append(i18n.t(lang, f"voices.status_{status}", member=who))
+        if not standing and status not in (None, "pinned"):
+            if own:
+                lines.append(i18n.t(lang, "voices.not_in_rankings_me"))
+        elif not standing:
             # What it takes: the listing's own bar, relative to the established voices, where that
             # asks more than the fixed minimum.
             bar = await self.app.voices.listing_bar(interaction.guild_id)
             key = "not_ranked" if bar <= self.app.settings.trust_min_peers else "not_listed"
-            embed.description = i18n.t(
-                lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar
+            lines.append(
+                i18n.t(lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar)
             )
         else:
             topic = await channel_namer(self.app, interaction.guild_id, (e.why for _, e in standing[:10]))
-            embed.description = "\n".join(
+            lines += [
                 i18n.t(
                     lang,
                     "voices.standing_line",
@@ -108,13 +117,14 @@ class Voices(commands.Cog):
                     why=render_why(e.why, lang, topic),
                 )
                 for scope, e in standing[:10]
-            )
+            ]
+        embed.description = "\n".join(lines)
         linked = (
             await self.app.links.linked_standing(interaction.guild_id, member_id) if self.app.links else None
         )
         if linked is not None:  # one standing for both identities, only for a member who linked them
             link, combined = linked
-            lines = [
+            shown = [
                 i18n.t(
                     lang,
                     "link.standing_line",
@@ -128,19 +138,16 @@ class Voices(commands.Cog):
             since = i18n.t(lang, "link.linked", name=link.reddit_name, since=link.linked_at[:10])
             embed.add_field(
                 name=i18n.t(lang, "link.combined_title", name=link.reddit_name)[:256],
-                value="\n".join(lines[:10])[:1024] or since,
+                value="\n".join(shown[:10])[:1024] or since,
                 inline=False,
             )
         if own:
             roles = await self.app.voice_roles.standing(interaction.guild_id, member_id)
-            lines = [
-                i18n.t(lang, r.key, role=f"<@&{r.role_id}>", scope=scope_label(r.scope, lang), **r.params)
-                for r in roles
-            ]
-            if lines:
+            role_lines = [role_line(lang, r) for r in roles]
+            if role_lines:
                 head = (embed.description or "") + "\n\n"
                 embed.description = head + fit_lines(
-                    lines,
+                    role_lines,
                     lambda count: i18n.t(lang, "voices.roles_more", count=count),
                     EMBED_DESCRIPTION_MAX - len(head),
                 )
@@ -163,27 +170,37 @@ class Voices(commands.Cog):
         min_score: app_commands.Range[int, PERCENT_MIN, PERCENT_MAX] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
+        guild_id, by = interaction.guild_id, interaction.user.id
         scope = scope_for(topic)
-        info = None
-        if role is not None:
-            info = RoleInfo(role.id, role.is_default(), role.managed, role.permissions.value)
-        rule = await self.app.voice_roles.configure(
-            interaction.guild_id, scope, info, top_n=top, min_percent=min_score, by=interaction.user.id
-        )
-        lang = await self.app.lang(interaction.guild_id)
+        lang = await self.app.lang(guild_id)
         label = scope_label(scope, lang)
-        if rule is None:
-            text = i18n.t(lang, "voices.role_cleared", scope=label)
-        elif rule.top_n is not None:
-            text = i18n.t(
-                lang, "voices.role_set", role=f"<@&{rule.role_id}>", scope=label, top=rule.top_n,
-                keep=KEEP_FACTOR * rule.top_n,
+        if role is None:
+            cleared = await self.app.voice_roles.clear(guild_id, scope)
+            if cleared is not None:
+                await self.app.audit.record(
+                    guild_id, "voice_role_cleared", by=by, role=f"<@&{cleared.role_id}>", scope=label
+                )
+            await interaction.response.send_message(
+                i18n.t(lang, "voices.role_cleared", scope=label), ephemeral=True
             )
-        else:
-            text = i18n.t(
-                lang, "voices.role_set_percent", role=f"<@&{rule.role_id}>", scope=label,
-                percent=rule.min_percent, keep=(rule.min_percent or 0) // KEEP_FACTOR,
+            return
+        if not can_give(interaction, role):
+            raise InvalidInput("brand.role_not_yours", role=role.mention)
+        info = await DiscordModeration(interaction.client).role_info(guild_id, role.id)
+        if info is None:
+            raise InvalidInput("voices.role_deleted")
+        try:
+            rule = await self.app.voice_roles.configure(
+                guild_id, scope, info, top_n=top, min_percent=min_score, by=by
             )
+        except InvalidInput as exc:
+            if "scope" in exc.params:  # the scope that already gives this role
+                exc.params["scope"] = scope_label(str(exc.params["scope"]), lang)
+            raise
+        assert rule is not None
+        await self.app.audit.record(guild_id, "voice_role_set", by=by, role=role.mention, scope=label)
+        key = "voices.role_set" if rule.top_n is not None else "voices.role_set_percent"
+        text = i18n.t(lang, key, role=role.mention, scope=label, **rule.bar())
         await interaction.response.send_message(text, ephemeral=True)
 
     @voices.command(name="recompute", description="Recompute the rankings now (moderators)")
@@ -193,12 +210,12 @@ class Voices(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.app.ingest.flush()
         result = await self.app.voices.recompute(interaction.guild_id)
-        await interaction.followup.send(
-            await self.app.say(
-                interaction, "voices.recomputed", scopes=result.scopes, seconds=f"{result.seconds:.1f}"
-            ),
-            ephemeral=True,
-        )
+        lang = await self.app.lang(interaction.guild_id)
+        lines = [i18n.t(lang, "voices.recomputed", scopes=result.scopes, seconds=f"{result.seconds:.1f}")]
+        synced = self.app.voice_roles.last_sync(interaction.guild_id)
+        if synced is not None:
+            lines += sync_lines(lang, synced)
+        await interaction.followup.send("\n".join(lines)[:2000], ephemeral=True)
 
     @voices.command(
         name="override", description="Pin a member as trusted, exclude them, or clear it (moderators)"
@@ -227,6 +244,45 @@ class Voices(commands.Cog):
             )
             text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=shown)
         await interaction.followup.send(text, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """Needs the Server Members intent; without it each sync finds who left instead."""
+        await self.app.voice_roles.member_left(payload.guild_id, payload.user.id)
+
+
+def role_line(lang: str, standing: RoleStanding) -> str:
+    """Why the member holds a trusted-voice role or not, and what kept the bot from giving it, if
+    anything did at the last recompute."""
+    role = f"<@&{standing.role_id}>"
+    text = i18n.t(lang, standing.key, role=role, scope=scope_label(standing.scope, lang), **standing.params)
+    if standing.problem is not None:
+        problem = i18n.t(lang, f"voices.role_problem.{standing.problem}")
+        text += " " + i18n.t(lang, "voices.role_problem_note", problem=problem)
+    elif standing.refused:
+        text += " " + i18n.t(lang, "voices.role_refused_note", refused=standing.refused)
+    return text
+
+
+def sync_lines(lang: str, synced: SyncResult) -> list[str]:
+    """What the trusted-voice roles' sync did, for the moderator who asked for a recompute."""
+    lines = []
+    if synced.added or synced.removed:
+        lines.append(i18n.t(lang, "voices.roles_synced", given=synced.added, taken=synced.removed))
+    if synced.refused:
+        lines.append(i18n.t(lang, "voices.roles_refused", refused=synced.refused))
+    for report in synced.blocked:
+        problem = i18n.t(lang, f"voices.role_problem.{report.problem}")
+        lines.append(
+            i18n.t(
+                lang,
+                "voices.role_blocked",
+                role=f"<@&{report.role_id}>",
+                scope=scope_label(report.scope, lang),
+                problem=problem,
+            )
+        )
+    return lines
 
 
 async def setup(bot: MicrovoiceBot) -> None:

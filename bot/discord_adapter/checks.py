@@ -72,3 +72,16 @@ def require_role(command: str) -> Callable[[T], T]:
 
     predicate.matrix_row = command  # type: ignore[attr-defined]  # tests check it names its own command
     return app_commands.check(predicate)
+
+
+def can_give(interaction: discord.Interaction, role: discord.Role) -> bool:
+    """Whether the caller could give this role themselves: the server owner, or Manage Roles (or
+    Administrator) and a highest role above it. A moderator never has the bot hand out a role on their
+    behalf that they could not give."""
+    user, guild = interaction.user, interaction.guild
+    if not isinstance(user, discord.Member) or guild is None:
+        return False
+    if guild.owner_id == user.id:
+        return True
+    perms = interaction.permissions
+    return (perms.manage_roles or perms.administrator) and user.top_role > role

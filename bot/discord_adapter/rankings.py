@@ -77,9 +77,12 @@ def member_mention(app: App, member_id: int) -> str:
 async def ranking_page(
     app: App, guild_id: int, scope: str, window: int, page: int = 0
 ) -> tuple[discord.Embed, discord.ui.View]:
-    """One page of a scope's stored ranking over `window` days (a `WINDOWS` entry), rendered."""
+    """One page of a scope's stored ranking over `window` days (a `WINDOWS` entry), rendered. A page
+    past the end (a button from before the ranking shrank) shows the last page."""
     stored = scope if window == WINDOWS[-1] else f"{scope}@{window}d"
-    found = await app.voices.top(guild_id, stored, page=page, per_page=PER_PAGE)
+    found = await app.voices.top(guild_id, stored, page=max(0, page), per_page=PER_PAGE)
+    if not found.entries and found.total and found.page >= found.pages:
+        found = await app.voices.top(guild_id, stored, page=found.pages - 1, per_page=PER_PAGE)
     shown = Page(scope, found.entries, found.page, found.pages, found.total, found.computed_at)
     return await render_page(app, guild_id, shown, window)
 

@@ -1,4 +1,5 @@
-"""SQL for trusted-voice roles: the rule of each scope and the members the bot gave a role to."""
+"""SQL for trusted-voice roles: the rule of each scope, the members the bot gave a role to, and what
+keeps a member out of rankings and roles."""
 
 from __future__ import annotations
 
@@ -80,6 +81,29 @@ class VoiceRoleQueries(StoreBase):
             "DELETE FROM voice_role_holders WHERE community_id = :c AND scope = :scope AND member_id = :m",
             dict(c=community_id, scope=scope, m=member_id),
         )
+
+    async def forget_voice_role_holder(self, community_id: int, member_id: int) -> None:
+        """Forget every role the bot gave the member in the community (they left: the platform dropped
+        their roles)."""
+        await self.write(
+            "DELETE FROM voice_role_holders WHERE community_id = :c AND member_id = :m",
+            dict(c=community_id, m=member_id),
+        )
+
+    async def ranking_status(self, community_id: int, member_id: int) -> tuple[str | None, bool, bool]:
+        """(the member's trust override: 'pin', 'exclude' or None; whether they are a contact of a brand
+        that is not removed; whether they are a bot account)."""
+        rows = await self.fetch_all(
+            """
+            SELECT (SELECT mode FROM trust_overrides WHERE community_id = :c AND member_id = :m),
+                   (SELECT count(*) FROM brand_contacts AS bc JOIN brands AS b ON b.id = bc.brand_id
+                     WHERE bc.community_id = :c AND bc.member_id = :m AND b.status <> 'removed'),
+                   (SELECT count(*) FROM members WHERE community_id = :c AND member_id = :m AND is_bot = 1)
+            """,
+            dict(c=community_id, m=member_id),
+        )
+        mode, contacts, bots = rows[0]
+        return (None if mode is None else str(mode)), int(contacts) > 0, int(bots) > 0
 
     async def bot_members(self, community_id: int) -> set[int]:
         rows = await self.fetch_all(

@@ -1,29 +1,50 @@
 """The trusted-voice role service: moderators set a role per scope; after each recompute the bot gives
 it and takes it back (`bot.trust.voice_role` decides who), through a small platform protocol.
 
-Guarantees: the bot takes back only roles it gave (it records each one it gave); a role is re-checked
-against the platform's current permissions before every sync, so a role that gained a moderation or
-management permission is taken back instead of given; a member who left is forgotten; a change the
-platform refuses (missing permission, role above the bot's) is counted and retried at the next sync.
+Guarantees:
+- The bot takes back only roles it gave: it records a member as a holder only when it gave them the
+  role (a member who already had it, given by someone else, is left alone and not recorded), and it
+  never removes the role from anyone it has not recorded.
+- A role chosen for one scope cannot be chosen for another scope of the community; a role recorded
+  for two scopes (chosen before that rule) is kept while either scope still holds it.
+- A scope whose role changed gives a member the new role only once the old one was taken back.
+- A role is re-checked against the platform before every sync (deleted, a bot's role, the community's
+  moderator role, a moderation or management permission on the role or in a channel's overwrites, or
+  a role the bot may not manage): such a role is never given, and one that would give moderation
+  power is taken back from everyone the bot gave it to.
+- Recorded holders are checked against the platform at every sync: a holder who left the server, or
+  whose role was taken away on the platform (by a moderator, or when they left and came back), is
+  forgotten, and is given the role again only if they qualify as anyone else would.
+- Only members who can hold the role use up the top N: Reddit accounts and members who left are
+  skipped (`bot.trust.voice_role.place`).
+- A change the platform refuses (missing permission, role above the bot's) is counted, reported by
+  `last_sync`, and retried at the next sync. Syncs of one community never overlap.
 No platform import.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from bot.errors import InvalidInput
 from bot.trust.voice_role import (
+    KEEP_FACTOR,
     Ranked,
+    RoleInfo,
     RoleStanding,
     VoiceRoleRule,
+    can_hold,
     check_voice_role,
     explain_role,
+    place,
+    place_of,
     plan_role,
-    role_usable,
+    role_problem,
     validate_rule,
 )
 
@@ -34,16 +55,19 @@ log = logging.getLogger(__name__)
 
 RANKING_LIMIT = 500  # the stored ranking of a scope holds at most this many entries
 Outcome = Literal["done", "gone", "refused"]
+#: Why a member is kept out of rankings and roles, or pinned (`VoiceRoles.ranking_status`).
+RankingStatus = Literal["excluded", "contact", "bot", "pinned"]
 
-
-@dataclass(frozen=True)
-class RoleInfo:
-    """A platform role as the rule needs it."""
-
-    id: int
-    is_default: bool
-    managed: bool
-    permissions: int
+__all__ = [
+    "MemberDirectory",
+    "Outcome",
+    "RankingStatus",
+    "RoleInfo",
+    "RolePlatform",
+    "ScopeReport",
+    "SyncResult",
+    "VoiceRoles",
+]
 
 
 class RolePlatform(Protocol):
@@ -62,17 +86,71 @@ class RolePlatform(Protocol):
     ) -> Outcome: ...
 
 
+@runtime_checkable
+class MemberDirectory(Protocol):
+    """Who is a member of the community now, and which roles they hold. A platform that cannot tell
+    is taken at its word: everyone ranked is present, and a recorded holder holds the role."""
+
+    async def member_roles(self, community_id: int, member_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+        """The role ids of each of `member_ids` who is a member now; a member who left is missing."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScopeReport:
+    """One scope's role at the last sync: why it could not be given (a `PROBLEMS` reason) and how many
+    changes the platform refused."""
+
+    scope: str
+    role_id: int
+    problem: str | None = None
+    refused: int = 0
+
+
 @dataclass(frozen=True)
 class SyncResult:
     added: int = 0
     removed: int = 0
     refused: int = 0
+    scopes: tuple[ScopeReport, ...] = ()
+
+    @property
+    def blocked(self) -> tuple[ScopeReport, ...]:
+        """Scopes whose role could not be given."""
+        return tuple(s for s in self.scopes if s.problem is not None)
+
+
+@dataclass
+class _Members:
+    """Members looked up on the platform during one sync, each at most once."""
+
+    directory: MemberDirectory | None
+    community_id: int
+    known: dict[int, frozenset[int] | None] = field(default_factory=dict)
+
+    async def roles(self, member_ids: Sequence[int]) -> dict[int, frozenset[int] | None]:
+        """Each present member's roles (None: the platform cannot tell); members who left are missing."""
+        if self.directory is None:
+            return dict.fromkeys(member_ids)
+        missing = [m for m in dict.fromkeys(member_ids) if m not in self.known]
+        if missing:
+            found = await self.directory.member_roles(self.community_id, missing)
+            for member in missing:
+                self.known[member] = found.get(member)
+        return {m: self.known[m] for m in member_ids if self.known[m] is not None}
+
+    @property
+    def gone(self) -> set[int]:
+        return {m for m, roles in self.known.items() if roles is None}
 
 
 class VoiceRoles:
     def __init__(self, store: Store, *, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._last: dict[int, SyncResult] = {}
+        self._gone: dict[int, set[int]] = {}  # members found gone at the last sync
 
     async def rules(self, community_id: int) -> dict[str, VoiceRoleRule]:
         return {
@@ -91,16 +169,33 @@ class VoiceRoles:
         by: int,
     ) -> VoiceRoleRule | None:
         """Set the scope's role and bar (the top 10 by default), or turn it off (`role` None): then the
-        next sync takes it back from everyone the bot gave it to. Applies from the next recompute."""
+        next sync takes it back from everyone the bot gave it to. Applies from the next recompute.
+
+        Refused (InvalidInput, nothing changed): a role that may not be a trusted-voice role
+        (`role_problem`), or that another scope of the community already gives (`voices.role_in_use`,
+        with that `scope`)."""
         if role is None:
-            await self.store.clear_voice_role(community_id, scope)
+            await self.clear(community_id, scope)
             return None
-        check_voice_role(is_default=role.is_default, managed=role.managed, permissions=role.permissions)
+        check_voice_role(role, mod_role_id=await self._mod_role(community_id))
         top_n, min_percent = validate_rule(top_n=top_n, min_percent=min_percent)
+        for other in (await self.rules(community_id)).values():
+            if other.role_id == role.id and other.scope != scope:
+                raise InvalidInput("voices.role_in_use", scope=other.scope)
         await self.store.set_voice_role(
             community_id, scope, role.id, top_n=top_n, min_percent=min_percent, by=by, now=self.clock()
         )
         return VoiceRoleRule(scope, role.id, top_n, min_percent)
+
+    async def clear(self, community_id: int, scope: str) -> VoiceRoleRule | None:
+        """Turn the scope's role off; the rule that was set, or None if there was none."""
+        rule = (await self.rules(community_id)).get(scope)
+        if rule is None or not await self.store.clear_voice_role(community_id, scope):
+            return None
+        return rule
+
+    async def _mod_role(self, community_id: int) -> int | None:
+        return (await self.store.get_settings(community_id)).mod_role_id
 
     async def _ineligible(self, community_id: int) -> set[int]:
         overrides = await self.store.trust_overrides(community_id)
@@ -109,12 +204,87 @@ class VoiceRoles:
             community_id
         )
 
+    async def ranking_status(self, community_id: int, member_id: int) -> RankingStatus | None:
+        """Why the member is kept out of rankings and roles (a moderator's exclusion, a contact of a
+        brand, a bot account), or `pinned` when a moderator pinned them as trusted; else None."""
+        mode, contact, bot = await self.store.ranking_status(community_id, member_id)
+        if mode == "exclude":
+            return "excluded"
+        if contact:
+            return "contact"
+        if bot:
+            return "bot"
+        return "pinned" if mode == "pin" else None
+
     async def _ranking(self, community_id: int, scope: str) -> list[Ranked]:
         rows, _, _ = await self.store.trust_page(community_id, scope, offset=0, limit=RANKING_LIMIT)
         return [Ranked(int(r[0]), int(r[1]), float(r[2])) for r in rows]
 
+    async def _placed(
+        self, ranking: list[Ranked], rule: VoiceRoleRule, ineligible: set[int], members: _Members
+    ) -> list[Ranked]:
+        """The ranking among members who can hold the role, as far down as the rule looks: the top
+        2 × N, or everyone within the keeping bar. Members are looked up on the platform in order,
+        only as many as that needs; ineligible members keep their place (they are never given it)."""
+        candidates = [r for r in ranking if can_hold(r.member_id)]
+        if rule.top_n is None:
+            candidates = [r for r in candidates if rule.keeps(r.rank, r.score)]
+            present = await members.roles([r.member_id for r in candidates if r.member_id not in ineligible])
+            return place(candidates, lambda m: m in ineligible or m in present)
+        wanted = KEEP_FACTOR * rule.top_n
+        kept: list[Ranked] = []
+        start = 0
+        while start < len(candidates) and len(kept) < wanted:
+            chunk = candidates[start : start + wanted - len(kept)]
+            start += len(chunk)
+            present = await members.roles([r.member_id for r in chunk if r.member_id not in ineligible])
+            kept += [r for r in chunk if r.member_id in ineligible or r.member_id in present]
+        return place(kept, lambda m: True)
+
+    async def _verified(
+        self, community_id: int, scope: str, held: list[tuple[int, int]], members: _Members
+    ) -> list[tuple[int, int]]:
+        """The scope's recorded holders who still hold their role on the platform. The others left, or
+        the role was taken away there (by a moderator, or when they left and came back): their record
+        is forgotten, as nothing of theirs is the bot's to take back any more."""
+        if members.directory is None or not held:
+            return held
+        present = await members.roles([m for m, _ in held])
+        kept = []
+        for member, role in held:
+            roles = present.get(member)
+            if roles is None or role not in roles:
+                await self.store.remove_voice_role_holder(community_id, scope, member)
+            else:
+                kept.append((member, role))
+        return kept
+
+    def _lock(self, community_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(community_id, asyncio.Lock())
+
     async def sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
-        """Give and take back every scope's role as the stored ranking now says."""
+        """Give and take back every scope's role as the stored ranking now says. One community's syncs
+        run one at a time (a scheduled recompute's and a moderator's may end together)."""
+        async with self._lock(community_id):
+            self._last.pop(community_id, None)
+            result = await self._sync(community_id, platform, reason=reason)
+            self._last[community_id] = result
+        if result.added or result.removed or result.refused or result.blocked:
+            log.info(
+                "voice roles in %s: %d given, %d taken back, %d refused, %d scopes blocked",
+                community_id,
+                result.added,
+                result.removed,
+                result.refused,
+                len(result.blocked),
+            )
+        return result
+
+    def last_sync(self, community_id: int) -> SyncResult | None:
+        """What the community's last completed sync did, if one ran since the bot started."""
+        return self._last.get(community_id)
+
+    async def _sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
         rules = await self.rules(community_id)
         holders: dict[str, list[tuple[int, int]]] = {}
         for scope, member, role in await self.store.voice_role_holders(community_id):
@@ -122,47 +292,70 @@ class VoiceRoles:
         if not rules and not holders:
             return SyncResult()
         ineligible = await self._ineligible(community_id)
+        mod_role = await self._mod_role(community_id)
+        directory = platform if isinstance(platform, MemberDirectory) else None
+        members = _Members(directory, community_id)
         added = removed = refused = 0
+        reports: list[ScopeReport] = []
         now = self.clock()
         for scope in sorted(set(rules) | set(holders)):
             rule = rules.get(scope)
-            usable = False
+            problem = None
             if rule is not None:
                 info = await platform.role_info(community_id, rule.role_id)
-                usable = info is not None and role_usable(
-                    is_default=info.is_default, managed=info.managed, permissions=info.permissions
-                )
-                if not usable:
-                    log.warning("voice role %s of %s (%s) is unusable", rule.role_id, community_id, scope)
-            ranking = await self._ranking(community_id, scope) if rule is not None else []
-            held = holders.get(scope, [])
-            add, remove = plan_role(rule, ranking, held, ineligible=ineligible, usable=usable)
+                problem = role_problem(info, mod_role_id=mod_role)
+                if problem is not None:
+                    log.warning("voice role %s of %s (%s): %s", rule.role_id, community_id, scope, problem)
+            held = await self._verified(community_id, scope, holders.get(scope, []), members)
+            if rule is not None and problem == "unmanageable":
+                # Nothing can be given or taken back until a moderator moves the role or the bot's.
+                reports.append(ScopeReport(scope, rule.role_id, problem))
+                continue
+            ranking: list[Ranked] = []
+            if rule is not None and problem is None:
+                stored = await self._ranking(community_id, scope)
+                ranking = await self._placed(stored, rule, ineligible, members)
+            add, remove = plan_role(rule, ranking, held, ineligible=ineligible, usable=problem is None)
+            elsewhere = {(m, r) for other, pairs in holders.items() if other != scope for m, r in pairs}
+            scope_refused = 0
+            waiting: set[int] = set()  # an older role of the scope is still theirs: the new one waits
             for member, role in remove:
+                if (member, role) in elsewhere:  # still held through another scope: only this record goes
+                    await self.store.remove_voice_role_holder(community_id, scope, member)
+                    continue
                 outcome = await platform.remove_role(community_id, member, role, reason=reason)
                 if outcome == "refused":
-                    refused += 1
+                    scope_refused += 1
+                    waiting.add(member)
                     continue
                 await self.store.remove_voice_role_holder(community_id, scope, member)
                 removed += outcome == "done"
             for member in add:
                 assert rule is not None
+                if member in waiting:
+                    continue
+                roles = (await members.roles([member])).get(member)
+                if roles is not None and rule.role_id in roles:
+                    continue  # given by someone else: not the bot's to record, nor to take back
                 outcome = await platform.add_role(community_id, member, rule.role_id, reason=reason)
                 if outcome == "done":
                     await self.store.add_voice_role_holder(community_id, scope, member, rule.role_id, now)
                     added += 1
-                refused += outcome == "refused"
-        if added or removed or refused:
-            log.info(
-                "voice roles in %s: %d given, %d taken back, %d refused",
-                community_id,
-                added,
-                removed,
-                refused,
-            )
-        return SyncResult(added, removed, refused)
+                scope_refused += outcome == "refused"
+            refused += scope_refused
+            if rule is not None:
+                reports.append(ScopeReport(scope, rule.role_id, problem, scope_refused))
+        self._gone[community_id] = members.gone
+        return SyncResult(added, removed, refused, tuple(reports))
+
+    async def member_left(self, community_id: int, member_id: int) -> None:
+        """The member left the server: the platform dropped their roles, so no record of them stays."""
+        await self.store.forget_voice_role_holder(community_id, member_id)
+        self._gone.setdefault(community_id, set()).add(member_id)
 
     async def standing(self, community_id: int, member_id: int) -> list[RoleStanding]:
-        """For each scope with a role: whether the member holds it (as given by the bot) and why."""
+        """For each scope with a role: whether the member holds it (as given by the bot) and why, with
+        their place among the members who can hold it, and what stopped the last sync if anything did."""
         rules = await self.rules(community_id)
         if not rules:
             return []
@@ -171,15 +364,25 @@ class VoiceRoles:
             for scope, member, role in await self.store.voice_role_holders(community_id)
             if member == member_id and scope in rules and rules[scope].role_id == role
         }
-        ranks = {
+        standing = {
             str(scope): Ranked(member_id, int(rank), float(score))
             for scope, rank, score, *_ in await self.store.trust_standing(community_id, member_id)
         }
-        ineligible = member_id in await self._ineligible(community_id)
-        return [
-            explain_role(rule, ranks.get(scope), holds=scope in held, ineligible=ineligible)
-            for scope, rule in rules.items()
-        ]
+        ineligible = await self.ranking_status(community_id, member_id) not in (None, "pinned")
+        gone = self._gone.get(community_id, set()) - {member_id}
+        last = self._last.get(community_id)
+        reports = {r.scope: r for r in last.scopes} if last else {}
+        out = []
+        for scope, rule in rules.items():
+            entry = standing.get(scope)
+            if entry is not None and rule.top_n is not None:  # the place among those who can hold it
+                entry = place_of(await self._ranking(community_id, scope), member_id, gone) or entry
+            why = explain_role(rule, entry, holds=scope in held, ineligible=ineligible)
+            report = reports.get(scope)
+            if report is not None and report.role_id == rule.role_id:
+                why = replace(why, problem=report.problem, refused=report.refused)
+            out.append(why)
+        return out
 
     async def held_by(self, community_id: int, member_id: int) -> list[int]:
         """The roles the bot gave this member (to take back before their data is erased)."""

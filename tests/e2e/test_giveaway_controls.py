@@ -188,6 +188,10 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     # overrides, terms, erasures
     for mode in ("pin", "exclude", "clear"):
         await slash(h, "voices", "override", w.owner, {"member": w.bob, "mode": mode})
+    # a trusted-voice role set, then turned off
+    voice_role = sb.add_role(w.guild, "Trusted voice", permissions=BASIC)
+    await slash(h, "voices", "role", w.owner, {"role": voice_role, "top": 3})
+    await slash(h, "voices", "role", w.owner, {})
     opener = await h.slash("partner", w.owner, subcommand="set-terms", permissions=MANAGE_GUILD)
     await opener.response()
     body = {"microvoice:partner:terms-body": "Brands see your standing, never your messages."}

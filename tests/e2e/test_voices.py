@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot import i18n
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 
 EPHEMERAL = 1 << 6
 
 
-async def seed_community(h: Harness, n: int = 14) -> list[int]:
-    """n established members; member i gets replies and reactions from many distinct peers."""
+async def seed_community(h: Harness, n: int = 14, *, dispatch: bool = False) -> list[int]:
+    """n established members; member i gets replies and reactions from many distinct peers.
+    `dispatch`: their joins reach the bot (with the members intent), as on Discord."""
     sb, w = h.sandbox, h.world
     people = []
     for i in range(n):
         uid = sb.add_user(f"member{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=dispatch)
         people.append(uid)
     for i, author in enumerate(people):
         post = await sb.send_message(w.cooking, author, "")
@@ -187,3 +189,57 @@ async def test_a_member_below_the_listing_bar_is_told_what_it_takes(harness: Har
     me = await harness.slash("voices", quiet, subcommand="me", permissions=BASIC)
     data = (await me.response()).json["data"]
     assert data["flags"] & EPHEMERAL and "at least 9 distinct peers" in data["embeds"][0]["description"]
+
+
+async def test_a_page_button_past_the_end_shows_the_last_page(harness: Harness):
+    """A page button from before the ranking shrank (members excluded, a quieter month) shows the
+    last page there is, not "Nobody is listed yet"."""
+    h, w = harness, harness.world
+    people = await seed_community(h)
+    await recompute(h)
+    interaction = await h.slash("voices", w.owner, subcommand="top", permissions=MANAGE_GUILD)
+    data = (await interaction.response()).json["data"]
+    assert "Page 1 of 2" in data["embeds"][0]["footer"]["text"]
+    buttons = [c for row in data["components"] for c in row["components"]]
+    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
+    rows = await h.rows(
+        "SELECT member_id, rank, score, distinct_peers, trusted_peers, why FROM trust_scores"
+        " WHERE scope = 'all' AND rank <= 3 ORDER BY rank"
+    )
+    await h.app.store.replace_trust_scores(w.guild, {"all": rows}, h.clock.now)  # three listed now
+    clicked = await h.sandbox.click(
+        interaction.message, forward["custom_id"], w.owner, guild_id=w.guild, channel_id=w.general,
+        permissions=MANAGE_GUILD,
+    )  # fmt: skip
+    embed = (await clicked.response()).json["data"]["embeds"][0]
+    assert embed["description"].startswith(f"**#1** <@{people[0]}>") and "Nobody" not in embed["description"]
+    assert "Page 1 of 1" in embed["footer"]["text"]
+
+
+async def test_moderators_see_an_exclusion_or_a_pin_and_the_member_a_neutral_line(harness: Harness):
+    h, w = harness, harness.world
+    people = await seed_community(h, n=8)
+    for member, mode in ((people[0], "exclude"), (people[1], "pin")):
+        options = {"member": member, "mode": mode}
+        override = await h.slash("voices", w.owner, options, subcommand="override", permissions=MANAGE_GUILD)
+        await override.response()
+    await h.app.store.create_brand(w.guild, "Acme", [people[2]], [], by=w.owner, now=h.clock.now)
+    await h.settle()
+    await recompute(h)
+
+    async def described(sub: str, user: int, options: dict[str, int] | None = None) -> str:
+        perms = MANAGE_GUILD if sub == "member" else BASIC
+        reply = await h.slash("voices", user, options, subcommand=sub, permissions=perms)
+        return str((await reply.response()).json["data"]["embeds"][0]["description"])
+
+    excluded = await described("member", w.owner, {"member": people[0]})
+    assert excluded == i18n.t("en", "voices.status_excluded", member=f"<@{people[0]}>")
+    assert "/voices override with clear" in excluded and "not ranked yet" not in excluded
+    pinned = await described("member", w.owner, {"member": people[1]})
+    assert pinned.startswith(f"<@{people[1]}> is pinned as a trusted member by a moderator.\n")
+    contact = await described("member", w.owner, {"member": people[2]})
+    assert contact == f"<@{people[2]}> is a contact of a brand; brand contacts are never ranked."
+    for member in (people[0], people[2]):
+        text = await described("me", member)
+        assert text == "You are not part of this community's rankings." and "not ranked yet" not in text
+    assert "pinned" not in await described("me", people[1])
