@@ -306,6 +306,7 @@ class MicrovoiceBot(commands.Bot):
             linked=store.linked_identities,
             audit=audit,
             before_erase=take_back_roles,
+            roles_held=voice_roles.syncing,
         )
         platform = DiscordPlatform(self)
         activations = ActivationService(

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot import i18n
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.checks import member_standing, require_role
+from bot.discord_adapter.checks import can_give, member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
 from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.render import fit_lines, names_shown, shown, stamp
@@ -97,18 +97,6 @@ async def role_facts(interaction: discord.Interaction, role_id: int) -> RoleFact
     assert interaction.guild_id is not None
     info = await DiscordModeration(interaction.client).role_info(interaction.guild_id, role_id)
     return None if info is None else RoleFacts(info.id, info.is_default, info.managed, info.permissions)
-
-
-def can_give(interaction: discord.Interaction, role: discord.Role) -> bool:
-    """Whether the caller could give this role themselves: the server owner, or Manage Roles (or
-    Administrator) and a highest role above it."""
-    user, guild = interaction.user, interaction.guild
-    if not isinstance(user, discord.Member) or guild is None:
-        return False
-    if guild.owner_id == user.id:
-        return True
-    perms = interaction.permissions
-    return (perms.manage_roles or perms.administrator) and user.top_role > role
 
 
 async def partners_page(

@@ -7,6 +7,7 @@ ranking is rebuilt without them.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 from collections.abc import Awaitable, Callable
@@ -64,10 +65,14 @@ class PrivacyService:
         linked: Callable[[int, int], Awaitable[list[int]]] | None = None,
         audit: AuditLog | None = None,
         before_erase: Callable[[int, int], Awaitable[list[int]]] | None = None,
+        roles_held: Callable[[int], AbstractAsyncContextManager[Any]] | None = None,
     ) -> None:
         self.audit = audit
         #: Runs before an erasure (with the community and the member): takes back the roles the bot gave.
         self.before_erase = before_erase
+        #: Held from taking the roles back until the member's rows are gone (the community's role sync
+        #: lock): no sync that read the ranking before gives them a role meanwhile.
+        self.roles_held = roles_held
         #: Told each erased identity (a member, and the account they linked), to drop what is kept of
         #: it in memory (the Reddit side's account names).
         self.on_erased: list[Callable[[int], None]] = []
@@ -110,23 +115,25 @@ class PrivacyService:
         number of rows, never who was erased."""
         await self.ingest.flush()  # buffered events of theirs are erased too
         kept: list[int] = []
-        if self.before_erase is not None:
-            try:
-                kept = await self.before_erase(community_id, member_id)
-            except Exception:  # the erasure itself must go ahead
-                log.warning("could not take back the roles of a member before erasure", exc_info=True)
-        counts: dict[str, int] = {"roles_kept": len(kept)} if kept else {}
-        linked = await self._linked(community_id, member_id)  # before the link itself goes
-        async with self.rankings.writing(community_id):  # a recompute racing this writes nothing of them
-            for other in linked:
-                erased = await self.store.forget_member(
-                    community_id, other, pseudonym=new_pseudonym(), now=self.clock()
+        held = self.roles_held(community_id) if self.roles_held is not None else contextlib.nullcontext()
+        async with held:
+            if self.before_erase is not None:
+                try:
+                    kept = await self.before_erase(community_id, member_id)
+                except Exception:  # the erasure itself must go ahead
+                    log.warning("could not take back the roles of a member before erasure", exc_info=True)
+            counts: dict[str, int] = {"roles_kept": len(kept)} if kept else {}
+            linked = await self._linked(community_id, member_id)  # before the link itself goes
+            async with self.rankings.writing(community_id):  # a racing recompute writes nothing of them
+                for other in linked:
+                    erased = await self.store.forget_member(
+                        community_id, other, pseudonym=new_pseudonym(), now=self.clock()
+                    )
+                    counts.update({f"linked_{k}": v for k, v in erased.items()})
+                counts |= await self.store.forget_member(
+                    community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
                 )
-                counts.update({f"linked_{k}": v for k, v in erased.items()})
-            counts |= await self.store.forget_member(
-                community_id, member_id, pseudonym=new_pseudonym(), now=self.clock()
-            )
-            await self.rankings.invalidate(community_id)
+                await self.rankings.invalidate(community_id)
         # What they did before is not recorded again, however it arrives (a gap fill, a Reddit
         # stream read again), and engagement with them is recorded unlinked until they are back.
         erased_at = self.clock()

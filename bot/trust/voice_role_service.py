@@ -262,6 +262,11 @@ class VoiceRoles:
     def _lock(self, community_id: int) -> asyncio.Lock:
         return self._locks.setdefault(community_id, asyncio.Lock())
 
+    def syncing(self, community_id: int) -> asyncio.Lock:
+        """Held while the community's roles are synced. An erasure holds it from taking a member's roles
+        back until their rows are gone, so no sync that read the ranking before gives one meanwhile."""
+        return self._lock(community_id)
+
     async def sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
         """Give and take back every scope's role as the stored ranking now says. One community's syncs
         run one at a time (a scheduled recompute's and a moderator's may end together)."""

@@ -5,9 +5,12 @@ audit lines."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from bot import i18n
+from bot.discord_adapter.moderation import DiscordModeration
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.test_moderation import MANAGE_MESSAGES, holders, slash
 from tests.e2e.test_voices import recompute, seed_community
@@ -211,3 +214,28 @@ async def test_a_role_serves_one_scope_and_setting_or_clearing_it_is_audited(har
         i18n.t("en", "audit.voice_role_set", by=f"<@{w.owner}>", role=f"<@&{role}>", scope=scope),
         i18n.t("en", "audit.voice_role_cleared", by=f"<@{w.owner}>", role=f"<@&{role}>", scope=scope),
     ]
+
+
+async def test_an_erasure_during_a_role_sync_leaves_the_member_without_the_role(
+    harness: Harness, monkeypatch: Any
+):
+    """A sync read the ranking and is giving the role when the member asks to be erased: the erasure
+    waits for the sync, then takes the role back, so it is not left behind unrecorded."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    people = await seed_community(h, n=8)
+    role = sb.add_role(w.guild, "Regulars", permissions=BASIC)
+    await slash(h, "voices", "role", w.owner, {"role": role, "top": 2})
+    give = DiscordModeration.add_role
+    erasing: list[asyncio.Task[object]] = []
+
+    async def racing(self: DiscordModeration, community_id: int, member_id: int, role_id: int, **kw: Any):
+        if member_id == people[0] and not erasing:
+            erasing.append(asyncio.create_task(h.app.privacy.erase(w.guild, people[0])))
+            await asyncio.sleep(0.3)  # the erasure runs now, unless it waits for this sync
+        return await give(self, community_id, member_id, role_id, **kw)
+
+    monkeypatch.setattr(DiscordModeration, "add_role", racing)
+    await recompute(h)
+    await erasing[0]
+    assert holders(h, role, people)[:1] != [0]  # the erased member does not hold it
+    assert people[0] not in await recorded(h)
