@@ -423,6 +423,8 @@ class MicrovoiceBot(commands.Bot):
 
     async def close(self) -> None:
         app = self.app
+        if app is not None:
+            await app.audit.drain()  # lines still being posted go out before the connection closes
         try:
             await super().close()
         finally:

@@ -10,6 +10,7 @@ through `AuditPoster`, implemented by the Discord adapter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Protocol
@@ -69,11 +70,19 @@ def plain(text: str) -> str:
     return i18n.isolate(_MARKDOWN.sub(r"\\\1", text))
 
 
+#: How long `AuditLog.record` waits for its line to be posted before it lets the action it reports go on
+#: (the post goes on in the background): a command that records an event before it answers must answer
+#: within Discord's three seconds, and a channel's posts are rate limited (about five in five seconds).
+POST_WAIT = 1.0
+
+
 class AuditLog:
     def __init__(self, store: Store, *, default_locale: str = "en") -> None:
         self.store = store
         self.default_locale = default_locale
         self.poster: AuditPoster | None = None
+        self._tail: asyncio.Task[bool] | None = None  # the last line's post: lines go out in order
+        self._posting: set[asyncio.Task[bool]] = set()
 
     def attach(self, poster: AuditPoster) -> None:
         """The platform that posts the lines (set once by the composition root)."""
@@ -105,8 +114,38 @@ class AuditLog:
             if isinstance(params.get("kind"), str):
                 shown["kind"] = i18n.t(settings.locale, f"activation.kind.{params['kind']}")
             text = i18n.t(settings.locale, f"audit.{event}", **shown)
-            await poster.post_audit(community_id, settings.audit_channel_id, text[:2000])
+        except Exception:  # the action it reports is done; a lost audit line must not undo or block it
+            log.warning("audit line %s for community %s was not posted", event, community_id, exc_info=True)
+            return False
+        post = self._post(self._tail, poster, (community_id, settings.audit_channel_id), text[:2000], event)
+        task = asyncio.get_running_loop().create_task(post, name="microvoice-audit-line")
+        self._tail = task
+        self._posting.add(task)
+        task.add_done_callback(self._posting.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), POST_WAIT)
+        except TimeoutError:  # still being posted, in order, in the background
+            return True
+
+    async def _post(
+        self,
+        previous: asyncio.Task[bool] | None,
+        poster: AuditPoster,
+        where: tuple[int, int],
+        text: str,
+        event: str,
+    ) -> bool:
+        community_id, channel_id = where
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])  # after the line before it
+        try:
+            await poster.post_audit(community_id, channel_id, text)
         except Exception:  # the action it reports is done; a lost audit line must not undo or block it
             log.warning("audit line %s for community %s was not posted", event, community_id, exc_info=True)
             return False
         return True
+
+    async def drain(self) -> None:
+        """Wait for the lines still being posted (at shutdown)."""
+        if self._posting:
+            await asyncio.wait(set(self._posting), timeout=5)

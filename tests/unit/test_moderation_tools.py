@@ -3,13 +3,14 @@ Discord: the store is a temporary SQLite file, the platform an in-memory fake.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot import i18n
-from bot.audit import EVENTS, AuditLog, plain
+from bot.audit import EVENTS, POST_WAIT, AuditLog, plain
 from bot.errors import InvalidInput
 from bot.invite import application_id_from_token, invite_url, permission_integer
 from bot.roles import MATRIX, Role, help_sections
@@ -213,6 +214,26 @@ async def test_audit_is_off_by_default_localized_and_never_raises(store: Store):
     assert not await audit.record(GUILD, "erasure_self", rows=4)
     with pytest.raises(ValueError):
         await audit.record(GUILD, "no such event")
+
+
+async def test_a_slow_audit_post_never_holds_the_action_and_lines_keep_their_order(store: Store):
+    class SlowPoster(FakePoster):
+        async def post_audit(self, community_id: int, channel_id: int, text: str) -> None:
+            await asyncio.sleep(2.0 if not self.posted else 0)  # rate limited: the first waits
+            self.posted.append((channel_id, text))
+
+    audit, poster = AuditLog(store), SlowPoster()
+    audit.attach(poster)
+    await store.update_settings(GUILD, {"audit_channel_id": 55}, by=1, now=T0)
+    started = asyncio.get_running_loop().time()
+    assert await audit.record(GUILD, "terms", by=5, version=2)  # on its way
+    assert await audit.record(GUILD, "terms", by=5, version=3)
+    assert asyncio.get_running_loop().time() - started < 2 * POST_WAIT + 0.5  # not the 2 s of the post
+    await audit.drain()
+    assert [text for _, text in poster.posted] == [
+        i18n.t("en", "audit.terms", by="@5", version=2),
+        i18n.t("en", "audit.terms", by="@5", version=3),
+    ]
 
 
 def test_every_audit_event_has_a_line_in_every_language():
