@@ -90,6 +90,7 @@ def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidenc
         active=prep.active,
         received=prep.received,
         dated=prep.dated,
+        contacts=prep.contacts,
         posts=prep.posts_total,
         params=params,
         today=prep.today,

@@ -16,6 +16,9 @@ solved:
   as what the member received is exchange: `Evidence.own_keep`); the share of a member's engagement
   that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
   explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
+- Arrivals and favourites, against the usual member: the share of a member's engagers who first
+  engaged them in their busiest week (`new_engager_burst`, from `FirstContacts`), and the share for
+  whom the member is the one they engage most (`top_recipient`); each discounts the listing value.
 
 Nothing here reads a label: the patterns are measured from who engaged whom and when, against the
 community's own norms where one is needed (the usual member's exchange, the average post's draw).
@@ -32,7 +35,7 @@ import scipy.sparse as sp
 
 from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
-from bot.trust.prepare import DatedDays
+from bot.trust.prepare import DatedDays, FirstContacts
 from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
 #: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
@@ -293,6 +296,7 @@ def community_evidence(
     periods: ActivityPeriods | None = None,
     rows: np.ndarray | None = None,
     dated: DatedDays | None = None,
+    contacts: FirstContacts | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
     with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
@@ -435,6 +439,18 @@ def community_evidence(
         # history replayed at once, that is one day for all of them.
         day_share = dated.busiest_share()
         day_excess = single_day_excess(day_share, g.scatter(g.in_deg, size), params)
+    burst_share = burst_excess = None
+    if params.new_engager_burst and contacts is not None:
+        # Engagers who mostly arrived in one week (`new_engager_burst`).
+        burst_share, engagers = contacts.burst_share()
+        burst_share, engagers = burst_share[:size], engagers[:size]
+        burst_excess = _beyond_usual(burst_share, engagers >= params.min_peers_listed, usual_max=0.5)
+    top_share = top_excess = None
+    if params.top_recipient:
+        # Engagers for whom the member is the one they engage most (`top_recipient`).
+        top_local = top_recipient_share(g, w)
+        top_share = community(top_local, 0.0)
+        top_excess = community(_beyond_usual(top_local, g.in_deg >= params.min_peers_listed), 0.0)
     return Evidence(
         seed_weight=seed,
         keep=keep,
@@ -447,7 +463,33 @@ def community_evidence(
         draw=draw,
         day_share=day_share,
         day_excess=day_excess,
+        burst_share=burst_share,
+        burst_excess=burst_excess,
+        top_share=top_share,
+        top_excess=top_excess,
     )
+
+
+#: An engager counts for the top-recipient test when it engages at least this many members: whoever
+#: engages one or two members has an obvious favourite.
+_TOP_MIN_TARGETS = 3
+
+
+def top_recipient_share(g: ScopeGraph, w: np.ndarray) -> np.ndarray:
+    """Per local member of `g` (weights `w` per pair): the share of their distinct engagers for whom
+    they are the member engaged most, among engagers that engage at least `_TOP_MIN_TARGETS`
+    members; an engager whose largest engagement goes to several members alike counts for each of
+    them by its share. Weights are compared rounded, so which member is an engager's largest never
+    depends on how the graph was built. (Pairs retracted to zero count as absent.)"""
+    m = g.n
+    actor, target = g.actor, g.target
+    rounded = np.round(w, 9)
+    present = rounded > 0
+    largest = g.largest_per_actor(rounded)
+    top = present & (rounded == largest[actor]) & (g.out_deg[actor] >= _TOP_MIN_TARGETS)
+    tied = np.bincount(actor[top], minlength=m)
+    credit = np.bincount(target[top], weights=1.0 / tied[actor[top]], minlength=m)
+    return np.divide(credit, g.in_deg, out=np.zeros(m), where=g.in_deg > 0)
 
 
 def single_day_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams) -> np.ndarray:

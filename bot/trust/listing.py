@@ -508,6 +508,19 @@ def list_scope(
         larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
         coordinated = np.where(larger, share, coordinated)
         reason = np.where(larger, np.int8(REASONS.index("day")), reason).astype(np.int8)
+    for name, share_of, excess_of in (
+        ("burst", evidence.burst_share, evidence.burst_excess),  # `new_engager_burst`
+        ("top", evidence.top_share, evidence.top_excess),  # `top_recipient`
+    ):
+        if share_of is not None and excess_of is not None:
+            # Engagers that arrived in one week, or that engage this member more than anyone else,
+            # far beyond the usual share: shown (as that share of the engagers) where the discount
+            # is as large as an explanation speaks up for and it is the largest pattern.
+            excess, share = g.gather(excess_of), g.gather(share_of)
+            value = value * (1.0 - excess)
+            larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
+            coordinated = np.where(larger, share, coordinated)
+            reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
         value = value * appeal

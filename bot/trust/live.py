@@ -115,6 +115,8 @@ class LiveTrust:
             self.received[:n] = prep.received
         # The same for the kinds whose day the platform states (`Prepared.dated`).
         self.dated = None if prep.dated is None else prep.dated.resized(cap)
+        # Who engaged whom on which day (`Prepared.contacts`).
+        self.contacts = None if prep.contacts is None else prep.contacts.resized(cap)
         # Kept up to date from the rows `apply` touched: the oldest day with activity per member
         # (given, received) and the activity binned into periods, for the evidence step.
         self._oldest: tuple[np.ndarray, np.ndarray] | None = None
@@ -145,6 +147,7 @@ class LiveTrust:
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
         self._devoted: np.ndarray | None = None
+        self._discounts: tuple[np.ndarray | None, ...] = (None, None)
         self.changed = True
         self._pinned: np.ndarray | None = None
 
@@ -217,6 +220,8 @@ class LiveTrust:
         if self.dated is not None:
             timed = changes.kind[use][keep] != KINDS.index("reaction")
             self.dated.add(target[timed], age[timed], count[timed])
+        if self.contacts is not None:
+            self.contacts.add(actor, target, age, count)
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -316,6 +321,7 @@ class LiveTrust:
             active=self.active,
             received=self.received,
             dated=self.dated,
+            contacts=self.contacts,
             posts=self.posts_total if self.with_posts else None,
             params=params,
             today=self.today,
@@ -334,7 +340,11 @@ class LiveTrust:
         relist = self._pinned is None or not np.array_equal(pinned, self._pinned)  # shown in the why
         relist = relist or not _same(evidence.coordinated, self._coordinated)
         relist = relist or not _same(evidence.devoted, self._devoted)
+        # Community-wide discounts that apply in every scope, whichever channels changed.
+        discounts = (evidence.burst_excess, evidence.top_excess)
+        relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted
+        self._discounts = discounts
         previous = previous or {}
         solved_graphs: dict[int, Solved | None] = {}
 

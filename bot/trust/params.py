@@ -39,8 +39,10 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: ("group"); accounts too new to vouch for anyone, far beyond the share usual in the community
 #: ("new"); accounts the rest of the community gives no standing, far beyond the share usual in the
 #: community ("unengaged"); engagement that came on a single day, far beyond the share usual in the
-#: community ("day").
-REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day")
+#: community ("day"); engagers who all first engaged the member within one week, far beyond the share
+#: usual in the community ("burst"); engagers for whom the member is the one they engage most, far
+#: beyond the share usual in the community ("top").
+REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day", "burst", "top")
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -150,6 +152,24 @@ class TrustParams:
     #: one (0) to three quarters (1). Where the usual member received half of their engagement or
     #: more on one day (a community a few days old), nothing is taken. False: off.
     single_day: bool = True
+    #: Members whose engagers mostly arrived at once are evidence too: per member, the share of their
+    #: distinct engagers whose first engagement with them in the window (of any kind, reactions
+    #: included: an arrival's day moves by a day at most) falls in their busiest week, where it is
+    #: far beyond the usual member's share (members with `min_peers_listed` engagers): a crowd of
+    #: real members brought in to react, or brought in over a few days, arrives together; a voice's
+    #: engagers arrive over months. Weeks that start in the history's first 30 days are not looked
+    #: at (every relationship older than the window is "new" there); nor is anything taken where the
+    #: usual member's busiest week holds half of their engagers or more. The listing value is
+    #: multiplied by 1 - the discount, from a quarter of the share beyond the usual one (0) to three
+    #: quarters (1). False: off.
+    new_engager_burst: bool = False
+    #: Engagement bought from many accounts that each give a little, and engage a few others for
+    #: cover, is still their largest: per member, the share of their distinct engagers (counting
+    #: those that engage at least three members) for whom the member is the one they engage most
+    #: (ties shared), where it is far beyond the usual member's share (members with
+    #: `min_peers_listed` engagers). The listing value is multiplied by 1 - the discount, on the
+    #: same scale. False: off.
+    top_recipient: bool = False
     #: The listing value is multiplied by the number of distinct engagers present for a while and
     #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs
     #: engagers by their trust, and among members of alike standing the one more members seek out

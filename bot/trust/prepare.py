@@ -50,6 +50,8 @@ class Prepared:
     # Engagement received of the kinds whose day the platform states (`DatedDays`; None: the
     # single-day test is off).
     dated: DatedDays | None = None
+    # Who engaged whom on which day, for the new-engager test (`FirstContacts`; None: it is off).
+    contacts: FirstContacts | None = None
     members: MemberFacts = field(default_factory=MemberFacts)
     today: int = 0
 
@@ -116,6 +118,79 @@ class DatedDays:
         total = np.asarray(weighted.sum(axis=1), np.float64).ravel()
         busiest = weighted.max(axis=1).toarray().astype(np.float64).ravel()
         return np.divide(busiest, total, out=np.zeros(len(total)), where=total > 0)
+
+
+#: The new-engager test looks at weeks of this many days ...
+BURST_DAYS = 7
+#: ... starting at least this many days after the history's oldest engagement: before that, every
+#: relationship older than the window looks new.
+BURST_SKIP_DAYS = 30
+
+
+@dataclass
+class FirstContacts:
+    """Engagement counts per (target, actor, age in days), of every kind that carries weight, sparse:
+    row = target, column = actor * days + age, zeros dropped. What the new-engager test needs (the
+    day each actor first engaged each target in the window) and exactly updatable in place: a
+    retraction that empties a pair's first day leaves its next day as the first."""
+
+    counts: sp.csr_array
+    days: int
+
+    @classmethod
+    def of(
+        cls, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int
+    ) -> FirstContacts:
+        column = actor.astype(np.int64) * days + age
+        counts = sp.csr_array((n.astype(np.float32), (target, column)), shape=(size, size * days))
+        counts.sum_duplicates()
+        counts.eliminate_zeros()
+        return cls(counts, days)
+
+    def resized(self, size: int) -> FirstContacts:
+        """The same with room for `size` members (the new ones with nothing)."""
+        counts = self.counts.copy()
+        counts.resize((size, size * self.days))
+        return FirstContacts(counts, self.days)
+
+    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> None:
+        """Add counts (changes of daily counts, retractions negative; an update in place)."""
+        if len(actor):
+            column = actor.astype(np.int64) * self.days + age
+            added = sp.csr_array((n.astype(np.float32), (target, column)), shape=self.counts.shape)
+            counts = sp.csr_array(self.counts + added)
+            counts.data[np.abs(counts.data) < 0.5] = 0.0  # counts are whole: retracted to zero
+            counts.eliminate_zeros()
+            self.counts = counts
+
+    def burst_share(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per member: the share of their distinct engagers whose first engagement with them falls
+        in their busiest `BURST_DAYS` days (weeks starting `BURST_SKIP_DAYS` or more after the
+        oldest engagement of the history), and the number of distinct engagers."""
+        counts, days = self.counts, self.days
+        size = counts.shape[0]
+        if counts.nnz == 0:
+            return np.zeros(size), np.zeros(size)
+        # Canonical form: each row's columns ascending, so a pair's entries are adjacent, oldest
+        # (largest age) last.
+        counts.sum_duplicates()
+        row = np.repeat(np.arange(size, dtype=np.int64), np.diff(counts.indptr))
+        actor, age = np.divmod(counts.indices.astype(np.int64), days)
+        last = np.ones(len(row), np.bool_)
+        last[:-1] = (row[1:] != row[:-1]) | (actor[1:] != actor[:-1])
+        row, first = row[last], age[last]
+        engagers = np.bincount(row, minlength=size).astype(np.float64)
+        span = int(age.max()) + 1  # the oldest engagement's age + 1: the history's days
+        zone = span - BURST_SKIP_DAYS  # ages 0 .. zone - 1 lie in weeks that are looked at
+        if zone < BURST_DAYS:
+            return np.zeros(size), engagers
+        inside = first < zone
+        # Arrivals per (member, age + 1), accumulated: cum[:, k] = arrivals at ages below k.
+        key = row[inside] * (zone + 1) + first[inside] + 1
+        hist = np.bincount(key, minlength=size * (zone + 1)).astype(np.int32).reshape(size, zone + 1)
+        cum = np.cumsum(hist, axis=1, dtype=np.int32)
+        busiest = (cum[:, BURST_DAYS:] - cum[:, :-BURST_DAYS]).max(axis=1).astype(np.float64)
+        return np.divide(busiest, engagers, out=np.zeros(size), where=engagers > 0), engagers
 
 
 def oldest_ages(counts: np.ndarray) -> np.ndarray:
@@ -249,7 +324,9 @@ def prepare(
     if params.single_day:
         timed = kept & (col(edges.kind) != KINDS.index("reaction"))
         dated = DatedDays.of(rt[timed], row_age[timed], row_n[timed], n, days, params.half_life_days)
-
+    contacts = None
+    if params.new_engager_burst:
+        contacts = FirstContacts.of(ra[kept], rt[kept], row_age[kept], row_n[kept], n, days)
 
     channel_ids = sorted_unique(channel)
     channel_index = IdIndex(channel_ids)
@@ -292,6 +369,7 @@ def prepare(
         active=active,
         received=received,
         dated=dated,
+        contacts=contacts,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,

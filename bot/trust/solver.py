@@ -641,8 +641,11 @@ class Evidence:
     differs from `keep` (`group_discount_by_exchange`; None: `keep`); `draw` what a member's posts
     draw community-wide (the whole community's volume-neutrality factor; None without posts);
     `day_share` the share of the engagement a member received that came on their busiest day and
-    `day_excess` the discount it earns (`single_day`; None when off). All but `seed_weight` are None
-    when coordination evidence is off.
+    `day_excess` the discount it earns (`single_day`; None when off); `burst_share` the share of a
+    member's distinct engagers who first engaged them in their busiest week and `burst_excess` its
+    discount (`new_engager_burst`); `top_share` the share of a member's distinct engagers for whom
+    they are the one engaged most and `top_excess` its discount (`top_recipient`). All but
+    `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -656,6 +659,10 @@ class Evidence:
     draw: np.ndarray | None = None
     day_share: np.ndarray | None = None
     day_excess: np.ndarray | None = None
+    burst_share: np.ndarray | None = None
+    burst_excess: np.ndarray | None = None
+    top_share: np.ndarray | None = None
+    top_excess: np.ndarray | None = None
 
 
 @dataclass

@@ -1,0 +1,188 @@
+"""Engagers who arrived at once (`new_engager_burst`) and engagers for whom a member is the one
+they engage most (`top_recipient`): each discounts its pattern, leaves members engaged the usual
+way alone, says so in the explanation, and is kept up to date in place like every other piece of
+evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from bot.trust import Edges, LiveTrust, MemberFacts, Ranked, TrustParams, compute_all, compute_scope, explain
+from bot.trust.explain import explain_parts
+
+TODAY = 20_000
+TOWN = tuple(range(1, 31))  # members present for a year
+Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
+PARAMS = TrustParams(min_peers_listed=3, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+WEEKS = 16  # the history: four months
+
+
+def facts(extra: Sequence[int] = ()) -> MemberFacts:
+    ids = [*TOWN, *extra]
+    return MemberFacts(
+        member_id=np.array(ids, np.int64),
+        joined_day=np.full(len(ids), TODAY - 365.0),
+        account_created_day=np.full(len(ids), TODAY - 900.0),
+        is_bot=np.zeros(len(ids), np.bool_),
+    )
+
+
+def rank(rows: Sequence[Row], members: MemberFacts, params: TrustParams) -> dict[int, Ranked]:
+    got = compute_scope(Edges.from_rows(rows), members, params, today=TODAY)
+    return {r.member_id: r for r in got}
+
+
+def town_rows() -> list[Row]:
+    """Each town member reacts to the next three, once a week for four months."""
+    rows: list[Row] = []
+    for i, m in enumerate(TOWN):
+        for step in (1, 2, 3):
+            for week in range(WEEKS):
+                rows.append((1, m, TOWN[(i + step) % len(TOWN)], TODAY - 3 - 7 * week, "reaction", 1))
+    return rows
+
+
+def weekly(members: Sequence[int], target: int, weeks: range, kind: str = "reply") -> list[Row]:
+    return [(1, p, target, TODAY - 2 - 7 * w, kind, 1) for p in members for w in weeks]
+
+
+# ------------------------------------------------------------------------------ engagers arriving at once
+
+
+def burst_community() -> tuple[list[Row], MemberFacts, int, int, list[int], int]:
+    """Regulars whom the same members have engaged for four months; a member engaged the same way
+    by a few, whom fifteen members who never engaged them before reacted to yesterday (a crowd
+    brought in to react); one whose crowd is about half of their engagers; and one whose engagers
+    came one or two a week over the last two months (a newcomer becoming known)."""
+    regulars, crowded, half, rising = [101, 102, 103, 104], 100, 105, 106
+    rows = town_rows()
+    for r in regulars:
+        rows += weekly(TOWN[:8], r, range(WEEKS))
+    rows += weekly(TOWN[:3], crowded, range(WEEKS))
+    rows += [(1, p, crowded, TODAY - 1, "reaction", 3) for p in TOWN[10:25]]
+    rows += weekly(TOWN[:6], half, range(WEEKS))
+    rows += [(1, p, half, TODAY - 1, "reaction", 3) for p in TOWN[10:15]]
+    for k, p in enumerate(TOWN[12:26]):  # two new engagers a week, from eight weeks ago
+        rows += weekly([p], rising, range(7 - k // 2 + 1))
+    return rows, facts([crowded, half, rising, *regulars]), crowded, half, regulars, rising
+
+
+def test_engagers_that_arrived_in_one_week_are_discounted_and_explained() -> None:
+    """Fifteen members who had never engaged a member all first reacted to them yesterday: most of
+    that member's engagers arrived in one week, far beyond the usual member (whose engagers have
+    engaged them for months), so it is not standing built over time; the reactions escape the
+    single-day test (a reaction's day is when the bot saw it), and the member would otherwise be
+    listed near the top. One whose crowd is a third of their engagers is discounted in part and
+    the explanation says so; the regulars, and a member whose engagers came steadily over two
+    months, lose nothing."""
+    rows, members, crowded, half, regulars, rising = burst_community()
+    plain = rank(rows, members, PARAMS)
+    got = rank(rows, members, replace(PARAMS, new_engager_burst=True))
+    assert plain[crowded].rank <= 3
+    assert crowded not in got or got[crowded].score < 0.05 * plain[crowded].score
+    assert got[half].score < 0.9 * plain[half].score
+    assert got[half].why["coordinated_reason"] == "burst"
+    assert 0.4 < got[half].why["coordinated"] < 0.5  # 5 of 11 engagers
+    key, shown = explain_parts(got[half])[2]
+    assert key == "trust.why.coordinated_burst"
+    assert shown == {"pct": round(got[half].why["coordinated"] * 100)}
+    assert "first did so in the same week" in explain(got[half])
+    for r in [*regulars, rising]:
+        assert got[r].why["coordinated_reason"] != "burst"
+    # Every other member keeps their place relative to the others.
+    kept = [m for m in plain if m not in (crowded, half)]
+    assert sorted(kept, key=lambda m: plain[m].rank) == sorted(kept, key=lambda m: got[m].rank)
+
+
+def test_the_first_weeks_of_the_history_and_young_histories_are_not_looked_at() -> None:
+    """Every relationship older than the records looks new in their first weeks, so weeks that
+    start in the history's first 30 days are skipped: a history only seven weeks long whose
+    members all "arrived" in its first week has no burst, and neither has one younger than 37
+    days, whatever arrived when."""
+    rows, members, crowded, half, *_ = burst_community()
+    on = replace(PARAMS, new_engager_burst=True)
+    old = [r for r in rows if r[3] >= TODAY - 7 * 7]  # seven weeks: everyone first seen in the first
+    plain, got = rank(old, members, PARAMS), rank(old, members, on)
+    assert crowded in plain and crowded not in got  # the crowd, in the last week, is still seen
+    assert all(r.why["coordinated_reason"] != "burst" for m, r in got.items() if m != half)
+    young = [r for r in rows if r[3] >= TODAY - 35]
+    assert rank(young, members, on) == rank(young, members, PARAMS)
+
+
+# ------------------------------------------------------------------------- engagers who engage it most
+
+
+def top_community() -> tuple[list[Row], MemberFacts, int, int, list[int]]:
+    """Regulars engaged every week by eight members who reply to each of them alike; a member whom
+    ten town members reply to once a week for a month, each of them otherwise only reacting to its
+    three neighbours (bought engagement: a little from each, but every one's largest); and one
+    whom six such members favour among the fifteen that engage them."""
+    regulars, bought, half = [101, 102, 103, 104], 200, 201
+    rows = town_rows()
+    for r in regulars:
+        rows += weekly(TOWN[:8], r, range(WEEKS))
+    rows += weekly(TOWN[10:20], bought, range(4))
+    rows += weekly(TOWN[20:26], half, range(4))
+    rows += weekly(TOWN[:9], half, range(0, WEEKS, 4), kind="reaction")
+    return rows, facts([bought, half, *regulars]), bought, half, regulars
+
+
+def test_engagers_for_whom_a_member_is_their_largest_are_discounted_and_explained() -> None:
+    """Ten accounts that each give a member a little, but more than anyone else, and engage their
+    usual few for cover: every engager of that member has them as its largest recipient, far
+    beyond the usual member's share (the regulars share theirs with three others), so the member is
+    discounted; one whose favouring engagers are six of fifteen is discounted in part and the
+    explanation says so; the regulars lose nothing."""
+    rows, members, bought, half, regulars = top_community()
+    plain = rank(rows, members, PARAMS)
+    got = rank(rows, members, replace(PARAMS, top_recipient=True))
+    assert bought in plain
+    assert bought not in got or got[bought].score < 0.05 * plain[bought].score
+    regular = regulars[0]
+    assert got[half].score / got[regular].score < 0.8 * plain[half].score / plain[regular].score
+    assert got[half].why["coordinated_reason"] == "top"
+    assert got[half].why["coordinated"] == 0.4  # 6 of 15 engagers
+    key, shown = explain_parts(got[half])[2]
+    assert key == "trust.why.coordinated_top"
+    assert shown == {"pct": 40}
+    assert "engage with nobody else as much" in explain(got[half])
+    for r in regulars:
+        assert got[r].why["coordinated_reason"] != "top"
+        assert got[r].score / got[regular].score == plain[r].score / plain[regular].score
+
+
+# ----------------------------------------------------------------------------------- kept up to date in place
+
+
+def test_both_kept_in_place_equal_a_full_recompute() -> None:
+    """The crowd arrives after the ranking state was built (including a reaction withdrawn again
+    and a pair whose first day is emptied by a retraction), and a bought account switches its
+    favourite: the state updated in place ranks as a full recompute does."""
+    rows, members, crowded, half, _, rising = burst_community()
+    params = replace(PARAMS, new_engager_burst=True, top_recipient=True)
+    scopes = {"all": None, "channel:1": {1}, "channel:2": {2}}
+    before = [r for r in rows if not (r[2] == crowded and r[3] == TODAY - 1)]
+    before += [(2, TOWN[0], rising, TODAY - 60, "reply", 1), (2, TOWN[1], half, TODAY - 5, "reaction", 2)]
+    live = LiveTrust(Edges.from_rows(before), members, params, today=TODAY, scopes=scopes)
+    live.rank(members)
+    change = [(1, p, crowded, TODAY - 1, "reaction", 3) for p in TOWN[10:25]]
+    change += [(2, TOWN[0], rising, TODAY - 60, "reply", -1)]  # the pair's first day emptied
+    change += [(2, TOWN[29], half, TODAY - 1, "reaction", 1), (2, TOWN[29], half, TODAY - 1, "reaction", -1)]
+    change += [(2, TOWN[12], half, TODAY - 1, "reply", 6)]
+    net: dict[tuple[int, int, int, int, str], int] = {}
+    for *key, n in [*before, *change]:
+        net[tuple(key)] = net.get(tuple(key), 0) + n  # type: ignore[index]
+    after = [(*key, n) for key, n in net.items() if n]
+    got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
+    assert got is not None
+    full = compute_all(Edges.from_rows(after), members, params, today=TODAY, scopes=scopes)
+    for name in scopes:
+        assert [r.member_id for r in got[name]] == [r.member_id for r in full[name]], name
+        for a, b in zip(got[name], full[name], strict=True):
+            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), name
+            assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
+    reasons = {r.why["coordinated_reason"] for r in full["all"]}
+    assert crowded not in {r.member_id for r in full["all"]} or "burst" in reasons
