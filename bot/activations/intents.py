@@ -44,8 +44,10 @@ from bot.store.intents import CLOSE, OPEN
 log = logging.getLogger(__name__)
 #: How long past its retry time an intent counts as overdue (its own retry job was lost).
 OVERDUE = timedelta(minutes=2)
-#: How long after its transition an intent is retried at most; then it is stopped as if refused.
+#: How long after its transition (or a moderator's retry) an intent is retried at most, and in at least
+#: how many attempts; then it is stopped as if refused.
 GIVE_UP = timedelta(days=3)
+GIVE_UP_ATTEMPTS = 10
 
 __all__ = ["CLOSE", "GIVE_UP", "OPEN", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
 
@@ -256,7 +258,12 @@ class IntentRunner:
             if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
                 await self._tell(activation, intent.action, "failed", reason=failure.reason)
             return
-        if intent.created_at is not None and self.clock() - intent.created_at >= GIVE_UP:
+        given_up = (
+            intent.created_at is not None
+            and self.clock() - intent.created_at >= GIVE_UP
+            and attempt >= GIVE_UP_ATTEMPTS  # not on a first failure after days down, or after a retry
+        )
+        if given_up:
             log.warning(
                 "activation %s: %s still failing after %s attempts (%s); not retried any more",
                 activation.id, intent.action, attempt, failure.reason,

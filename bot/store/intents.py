@@ -149,9 +149,11 @@ class IntentQueries(StoreBase):
 
     async def rearm_intent(self, intent_id: int, *, now: datetime) -> bool:
         """A failed intent pending again (a moderator's retry). Its attempts and finished steps are kept:
-        the next attempt still looks for a post an earlier one may have made. False if it was not failed."""
+        the next attempt still looks for a post an earlier one may have made. Its retries count from now
+        (`created_at`: `GIVE_UP` is measured from it). False if it was not failed."""
         cur = await self.write(
-            """UPDATE activation_intents SET state = 'pending', next_attempt_at = NULL, updated_at = :now
+            """UPDATE activation_intents SET state = 'pending', next_attempt_at = NULL, updated_at = :now,
+                      created_at = :now
                 WHERE id = :id AND state = 'failed'""",
             dict(id=intent_id, now=iso(now)),
         )

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from bot.activations.giveaways import GiveawayService, GiveawayTerms
-from bot.activations.intents import CLOSE, GIVE_UP, OPEN, backoff
+from bot.activations.intents import CLOSE, GIVE_UP, GIVE_UP_ATTEMPTS, OPEN, backoff
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
 from bot.activations.takeovers import TakeoverService
@@ -221,21 +221,38 @@ async def test_a_failure_lasting_days_stops_being_retried_and_moderators_are_tol
     w.platform.fail_restores = 10_000  # a fault that never passes
     await w.run_to(NOW + 2 * H)
     close = await intent(w, takeover.id, CLOSE)
-    for later in (timedelta(days=1), GIVE_UP - timedelta(minutes=1)):  # still retried
-        w.clock.now = NOW + 2 * H + later
+    for step in range(1, GIVE_UP_ATTEMPTS - 1):  # still retried, for three days
+        w.clock.now = NOW + 2 * H + GIVE_UP * step / GIVE_UP_ATTEMPTS
         assert not await w.engine.intents.retry(close.id)
         assert (await intent(w, takeover.id, CLOSE)).state == "pending"
     w.clock.now = NOW + 2 * H + GIVE_UP
     assert not await w.engine.intents.retry(close.id)
     stopped = await intent(w, takeover.id, CLOSE)
-    assert stopped.state == "failed" and stopped.attempts == 4
+    assert stopped.state == "failed" and stopped.attempts == GIVE_UP_ATTEMPTS
     last = w.platform.posts_in(REPORTS)[-1].post.content or ""
-    assert "still failed after 4 attempts over three days" in last
+    assert f"still failed after {GIVE_UP_ATTEMPTS} attempts over three days" in last
     assert f"`/activation retry {takeover.id}`" in last
 
-    w.platform.fail_restores = 0
-    assert await w.engine.retry(w.actor(MOD), takeover.id) is True
+    # A moderator retries once the cause is fixed; one passing fault then is retried as usual.
+    w.platform.fail_restores = 1
+    assert await w.engine.retry(w.actor(MOD), takeover.id) is False
+    assert (await intent(w, takeover.id, CLOSE)).state == "pending"
+    assert await w.engine.intents.retry(close.id)
     assert (await intent(w, takeover.id, CLOSE)).state == "done"
+
+
+async def test_a_first_failure_after_days_down_is_retried_not_given_up(world: World):
+    w = world
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    w.platform.fail_restores = 2
+    await w.run_to(NOW + 2 * H)  # the restore fails, and then the bot is down for four days
+    close = await intent(w, takeover.id, CLOSE)
+    w.clock.now = NOW + 2 * H + GIVE_UP + timedelta(days=1)
+    assert not await w.engine.intents.retry(close.id)  # the catch-up's attempt meets a passing fault
+    assert (await intent(w, takeover.id, CLOSE)).state == "pending"
+    assert await w.engine.intents.retry(close.id)
 
 
 async def test_an_opening_never_made_is_dropped_at_the_end_and_nothing_closes(world: World):
