@@ -103,7 +103,7 @@ class Takeover(commands.Cog):
     def __init__(self, bot: MicrovoiceBot, app: App) -> None:
         self.bot = bot
         self.app = app
-        self._catching_up: asyncio.Task[None] | None = None
+        self._catching_up: set[asyncio.Task[None]] = set()
 
     @takeover.command(name="post", description="Post in the channel you are taking over, with the disclosure")
     @require_role("takeover post")
@@ -143,31 +143,54 @@ class Takeover(commands.Cog):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """A new gateway session: messages a taker posted while the bot was not connected were never
-        delivered, so each taken-over channel is read back from the takeover's opening post on."""
-        if self._catching_up is None or self._catching_up.done():
-            self._catching_up = asyncio.create_task(self._catch_up(), name="microvoice-takeover-catch-up")
+        delivered, so each taken-over channel is read back to the takeover's opening post."""
+        self._start_catch_up(None)
 
-    async def _catch_up(self) -> None:
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard of several got a new session (the others kept theirs): its servers' channels."""
+        self._start_catch_up(shard_id)
+
+    def _start_catch_up(self, shard_id: int | None) -> None:
+        task = asyncio.create_task(self._catch_up(shard_id), name="microvoice-takeover-catch-up")
+        self._catching_up.add(task)
+        task.add_done_callback(self._catching_up.discard)
+
+    async def _catch_up(self, shard_id: int | None) -> None:
         try:
-            for channel_id, taker, opening in await self.app.takeovers.posting():
-                channel = self.bot.get_channel(channel_id)
-                if opening is None or not isinstance(channel, discord.TextChannel | discord.VoiceChannel):
-                    continue
-                read: list[TakerMessage] = []
-                async for message in channel.history(
-                    after=discord.Object(opening), limit=CATCH_UP_MESSAGES, oldest_first=True
-                ):
-                    if message.author.id == taker and message.webhook_id is None and message.type in (
-                        discord.MessageType.default, discord.MessageType.reply
-                    ):
-                        read.append(self.taker_message(message, None))
-                await self.app.takeovers.catch_up(read)
+            posting = await self.app.takeovers.posting()
         except Exception:
             log.exception("takeover catch-up after a reconnect failed")
+            return
+        for channel_id, taker, opening in posting:
+            channel = self.bot.get_channel(channel_id)
+            if opening is None or not isinstance(channel, discord.TextChannel | discord.VoiceChannel):
+                continue
+            if shard_id is not None and channel.guild.shard_id != shard_id:
+                continue
+            try:
+                await self.app.takeovers.catch_up(await self._read_back(channel, taker, opening))
+            except Exception:  # one channel (no Read Message History there, say) does not stop the rest
+                log.exception("takeover catch-up of channel %s failed", channel_id)
+
+    async def _read_back(
+        self, channel: discord.abc.Messageable, taker: int, opening: int
+    ) -> list[TakerMessage]:
+        """The taker's messages since the opening post, oldest first, from the newest
+        `CATCH_UP_MESSAGES` (the gap is at the end of the channel)."""
+        read: list[TakerMessage] = []
+        async for message in channel.history(limit=CATCH_UP_MESSAGES):  # newest first
+            if message.id <= opening:
+                break
+            if message.author.id == taker and message.webhook_id is None and message.type in (
+                discord.MessageType.default, discord.MessageType.reply
+            ):
+                read.append(self.taker_message(message, None))
+        return read[::-1]
 
     async def cog_unload(self) -> None:
-        if self._catching_up is not None:
-            self._catching_up.cancel()
+        for task in list(self._catching_up):
+            task.cancel()
 
 
 async def setup(bot: MicrovoiceBot) -> None:

@@ -5,6 +5,7 @@ topic are exactly what they were before."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -311,14 +312,22 @@ async def test_a_takeover_whose_channel_was_deleted_ends_without_a_failure(harne
     assert await h.app.activations.problem(w.guild, activation_id) is None
 
 
-async def test_the_takers_messages_sent_while_the_bot_was_disconnected_are_disclosed_in_place(launcher):
-    """Messages posted while the bot had no session are never delivered: after the next READY the
-    channel is read back and each is disclosed once, by a reply where it is (a relayed copy would land
-    far below it)."""
+async def test_the_takers_messages_sent_while_the_bot_was_disconnected_are_disclosed_in_place(
+    launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """Messages posted while the bot had no session are never delivered: after the next READY the end
+    of the channel is read back (a busy takeover has more before the gap than is read) and each is
+    disclosed once, by a reply where it is (a relayed copy would land far below it)."""
     h = await launcher.start(message_content_intent=True)
+    # The bot loaded the cog as an extension: its own module object.
+    monkeypatch.setattr(sys.modules["cogs.takeover"], "CATCH_UP_MESSAGES", 30)
     w, sb = h.world, h.sandbox
     channel = await sponsored_channel(h, taker_overwrite=False)
     activation_id, tag = await start_takeover(h, "en", channel)
+    for i in range(40):  # each relayed as it comes: 40 messages after the opening before the gap
+        await sb.send_message(channel, w.bob, f"Live {i}")
+    await h.settle()
+    relayed = len([c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"])
     readies = sb.ready_count
     await sb.invalidate_session(resumable=False)
     lost = [await sb.send_message(channel, w.bob, f"Posted in the gap {i}") for i in range(3)]
@@ -327,8 +336,9 @@ async def test_the_takers_messages_sent_while_the_bot_was_disconnected_are_discl
         await eventually_disclosed(h, channel, message["id"])
         assert sb.message(int(message["id"])) is not None  # kept where it was, with a reply under it
         assert disclosure.starts_disclosed(disclosures_of(h, channel, message["id"])[0]["content"], tag)
-    assert not [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
-    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 3
+    webhooks = [c for c in sb.rest.calls if c.path.startswith("/webhooks/") and c.method == "POST"]
+    assert len(webhooks) == relayed == 40  # the late ones are not relayed
+    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 43
 
 
 async def eventually_disclosed(h: Harness, channel: int, message_id: str) -> None:
