@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from bot import i18n
@@ -74,6 +75,8 @@ def plain(text: str) -> str:
 #: (the post goes on in the background): a command that records an event before it answers must answer
 #: within Discord's three seconds, and a channel's posts are rate limited (about five in five seconds).
 POST_WAIT = 1.0
+#: How long a line's post may take in all (rate limits waited out) before it is given up and logged.
+POST_GIVE_UP = 120.0
 
 
 class AuditLog:
@@ -81,7 +84,9 @@ class AuditLog:
         self.store = store
         self.default_locale = default_locale
         self.poster: AuditPoster | None = None
-        self._tail: asyncio.Task[bool] | None = None  # the last line's post: lines go out in order
+        # Each channel's last line being posted: a channel's lines go out in order, and one slow channel
+        # holds no other community's.
+        self._tails: dict[int, asyncio.Task[bool]] = {}
         self._posting: set[asyncio.Task[bool]] = set()
 
     def attach(self, poster: AuditPoster) -> None:
@@ -117,11 +122,14 @@ class AuditLog:
         except Exception:  # the action it reports is done; a lost audit line must not undo or block it
             log.warning("audit line %s for community %s was not posted", event, community_id, exc_info=True)
             return False
-        post = self._post(self._tail, poster, (community_id, settings.audit_channel_id), text[:2000], event)
+        channel_id = settings.audit_channel_id
+        previous = self._tails.get(channel_id)
+        post = self._post(previous, poster, (community_id, channel_id), text[:2000], event)
         task = asyncio.get_running_loop().create_task(post, name="microvoice-audit-line")
-        self._tail = task
+        self._tails[channel_id] = task
         self._posting.add(task)
         task.add_done_callback(self._posting.discard)
+        task.add_done_callback(partial(self._posted, channel_id))
         try:
             return await asyncio.wait_for(asyncio.shield(task), POST_WAIT)
         except TimeoutError:  # still being posted, in order, in the background
@@ -139,11 +147,15 @@ class AuditLog:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # after the line before it
         try:
-            await poster.post_audit(community_id, channel_id, text)
+            await asyncio.wait_for(poster.post_audit(community_id, channel_id, text), POST_GIVE_UP)
         except Exception:  # the action it reports is done; a lost audit line must not undo or block it
             log.warning("audit line %s for community %s was not posted", event, community_id, exc_info=True)
             return False
         return True
+
+    def _posted(self, channel_id: int, task: asyncio.Task[bool]) -> None:
+        if self._tails.get(channel_id) is task:  # the channel's last line: nothing waits behind it
+            del self._tails[channel_id]
 
     async def drain(self) -> None:
         """Wait for the lines still being posted (at shutdown)."""

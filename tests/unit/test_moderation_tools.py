@@ -236,6 +236,26 @@ async def test_a_slow_audit_post_never_holds_the_action_and_lines_keep_their_ord
     ]
 
 
+async def test_a_slow_audit_channel_holds_no_other_communitys_lines(store: Store):
+    class OneSlowChannel(FakePoster):
+        async def post_audit(self, community_id: int, channel_id: int, text: str) -> None:
+            if channel_id == 55:
+                await asyncio.sleep(30)  # rate limited for a long while
+            self.posted.append((channel_id, text))
+
+    audit, poster = AuditLog(store), OneSlowChannel()
+    audit.attach(poster)
+    await store.update_settings(GUILD, {"audit_channel_id": 55}, by=1, now=T0)
+    await store.update_settings(GUILD + 1, {"audit_channel_id": 66}, by=1, now=T0)
+    assert await audit.record(GUILD, "terms", by=5, version=2)  # still waiting in the background
+    started = asyncio.get_running_loop().time()
+    assert await audit.record(GUILD + 1, "terms", by=5, version=2)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert [channel for channel, _ in poster.posted] == [66]
+    for task in list(audit._posting):
+        task.cancel()
+
+
 def test_every_audit_event_has_a_line_in_every_language():
     for event in EVENTS:
         for lang in i18n.LANGUAGES:
