@@ -89,8 +89,11 @@ class ClaimPrizeButton(_ActivationButton, template=CLAIM + r":(?P<id>\d+)"):
     prefix = CLAIM
 
     async def run(self, interaction: discord.Interaction, app: App) -> None:
-        key = await app.giveaways.claim_prize(await actor_of(interaction), self.activation_id)
-        await interaction.response.send_message(await app.say(interaction, f"giveaway.{key}"), ephemeral=True)
+        actor = await actor_of(interaction)
+        # The claim waits for a draw or reroll of this giveaway that is posting its results.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        key = await app.giveaways.claim_prize(actor, self.activation_id)
+        await interaction.followup.send(await app.say(interaction, f"giveaway.{key}"), ephemeral=True)
 
 
 class CodeButton(_ActivationButton, template=CODE + r":(?P<id>\d+)"):

@@ -171,6 +171,9 @@ class Voices(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id, by = interaction.guild_id, interaction.user.id
+        if role is not None and not can_give(interaction, role):
+            raise InvalidInput("brand.role_not_yours", role=role.mention)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the role and channels are read
         scope = scope_for(topic)
         lang = await self.app.lang(guild_id)
         label = scope_label(scope, lang)
@@ -180,12 +183,8 @@ class Voices(commands.Cog):
                 await self.app.audit.record(
                     guild_id, "voice_role_cleared", by=by, role=f"<@&{cleared.role_id}>", scope=label
                 )
-            await interaction.response.send_message(
-                i18n.t(lang, "voices.role_cleared", scope=label), ephemeral=True
-            )
+            await interaction.followup.send(i18n.t(lang, "voices.role_cleared", scope=label), ephemeral=True)
             return
-        if not can_give(interaction, role):
-            raise InvalidInput("brand.role_not_yours", role=role.mention)
         info = await DiscordModeration(interaction.client).role_info(guild_id, role.id)
         if info is None:
             raise InvalidInput("voices.role_deleted")
@@ -201,7 +200,7 @@ class Voices(commands.Cog):
         await self.app.audit.record(guild_id, "voice_role_set", by=by, role=role.mention, scope=label)
         key = "voices.role_set" if rule.top_n is not None else "voices.role_set_percent"
         text = i18n.t(lang, key, role=role.mention, scope=label, **rule.bar())
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True)
 
     @voices.command(name="recompute", description="Recompute the rankings now (moderators)")
     @moderator_only()

@@ -200,7 +200,10 @@ async def test_giveaway_end_to_end_is_fair_and_disclosed(harness: Harness, lang:
 
     # Winners claim; a non-winner cannot.
     result_message = int(posts[0].response["id"])
-    claimed = await click(h, result_message, CLAIM.format(activation_id), winners[0])
+    pressed = await h.sandbox.click(result_message, CLAIM.format(activation_id), winners[0], guild_id=w.guild)
+    # Deferred first: a claim waits for a reroll of the same giveaway that is posting its results.
+    assert (await pressed.response()).json["type"] == 5
+    claimed = await reply(pressed)
     assert claimed["content"] == i18n.t(lang, "giveaway.claimed")
     loser = next(e for e in entrants if e not in winners)
     assert (await click(h, result_message, CLAIM.format(activation_id), loser))["content"] == i18n.t(

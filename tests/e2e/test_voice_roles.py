@@ -239,3 +239,16 @@ async def test_an_erasure_during_a_role_sync_leaves_the_member_without_the_role(
     await erasing[0]
     assert holders(h, role, people)[:1] != [0]  # the erased member does not hold it
     assert people[0] not in await recorded(h)
+
+
+async def test_voices_role_answers_at_once_and_finishes_in_a_followup(harness: Harness):
+    """The role, the bot's own member and the channels are read from Discord before the answer:
+    the command defers first, so a slow or rate-limited read never misses Discord's three seconds."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    role = sb.add_role(w.guild, "Regulars", permissions=BASIC)
+    interaction = await h.slash("voices", w.owner, {"role": role, "top": 2}, subcommand="role",
+                                permissions=MANAGE_GUILD)  # fmt: skip
+    first = (await interaction.response()).json
+    assert first["type"] == 5 and first["data"]["flags"] & (1 << 6)  # deferred, ephemeral
+    followup = (await interaction.wait_followup(timeout=30)).json
+    assert f"<@&{role}>" in followup["content"]
