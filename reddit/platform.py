@@ -168,7 +168,7 @@ def render_parts(post: Post, limit: int, notify: Iterable[str] = ()) -> list[str
         note = f" ({kept} of {len(lines)})" if kept < len(lines) else ""
         head += f"\n\n`{attachment.filename}`{note}:\n\n{block}"
         done = kept
-        while 0 < done < len(lines):
+        while done < len(lines):
             room = limit - len(tag_line) - len(attachment.filename) - 80
             more = _lines_that_fit(lines[done:], room)
             if more == 0:

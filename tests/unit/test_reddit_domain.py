@@ -14,7 +14,7 @@ from bot.config import ConfigError, Settings
 from bot.errors import InvalidInput
 from bot.links import Combined, InboxMessage, LinkService, code_hash, codes_in, combine_scores, new_code
 from bot.links.rules import reddit_username
-from bot.platform import Post
+from bot.platform import Attachment, Post
 from bot.store import Store, store_unavailable
 from bot.subreddits import (
     RedditItem,
@@ -26,6 +26,7 @@ from bot.subreddits import (
     topic_id,
 )
 from bot.subreddits.ids import BadFullname, newer
+from reddit.platform import render_parts
 from tests.unit.fakes import FakePlatform
 
 T = 1_700_000_000.0
@@ -244,3 +245,21 @@ def test_rounds_keep_to_reddits_request_budget_however_many_subreddits():
         streams = 2 * subreddits
         delay = round_delay(10, streams, 80)
         assert (streams + 2) * 60 / delay <= 80 + 1e-9
+
+
+def test_every_line_of_every_attachment_is_published_across_the_parts():
+    """A post's attachments too long for one comment go on in more parts (a chain of replies): each part
+    starts with the disclosure line and within the limit, and together they hold every line, also of
+    an attachment that found no room in the first part at all."""
+    entrants = "\n".join(str(10**18 + i) for i in range(120)).encode()
+    extra = "\n".join(f"line {i}" for i in range(40)).encode()
+    post = Post(
+        content="**Ad · Gifted product from Acme**\nThe winners are drawn.",
+        attachments=(Attachment("entrants.txt", entrants), Attachment("more.txt", extra)),
+    )
+    parts = render_parts(post, 1500)
+    assert len(parts) >= 3 and all(len(p) <= 1500 for p in parts)
+    assert all(p.startswith("**Ad · Gifted product from Acme**") for p in parts)
+    published = "\n".join(parts)
+    assert all(str(10**18 + i) in published for i in range(120))
+    assert all(f"    line {i}\n" in published + "\n" for i in range(40))
