@@ -425,6 +425,7 @@ class MicrovoiceBot(commands.Bot):
         app = self.app
         if app is not None:
             await app.audit.drain()  # lines still being posted go out before the connection closes
+            await app.command_sync.close()  # not left to fail (and log) on a closed connection
         try:
             await super().close()
         finally:
