@@ -120,6 +120,7 @@ async def _run(settings: Settings, token: str) -> int:
     import discord
 
     from bot.app import build_bot, point_discord_at
+    from bot.shards import ShardTaken
 
     problem = await _store_error(settings)
     if problem is not None:
@@ -147,6 +148,9 @@ async def _run(settings: Settings, token: str) -> int:
                 runner.result()
             except discord.LoginFailure:
                 print("error: Discord rejected DISCORD_TOKEN; check the bot token in .env", file=sys.stderr)
+                return 1
+            except ShardTaken as exc:
+                print(f"error: {exc}", file=sys.stderr)
                 return 1
             except discord.PrivilegedIntentsRequired:
                 print(f"error: {_privileged_intents_error(settings)}", file=sys.stderr)

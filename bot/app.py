@@ -6,12 +6,13 @@ the core. Nothing is built at import time; `build_bot(settings)` builds everythi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib
 import json
 import logging
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,7 @@ from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_FIRST_SECONDS, RETENTION_JOB, PrivacyService
 from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
-from bot.shards import Shards
+from bot.shards import Shards, ShardTaken, shard_lock_name
 from bot.store import CommunitySettings, Store
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import platform_of
@@ -208,6 +209,11 @@ def intents_for(settings: Settings) -> discord.Intents:
     return intents
 
 
+#: How long a starting process waits for its shards' locks (a process killed a moment ago releases
+#: them when the database notices it is gone) before it refuses to start.
+SHARD_LOCK_WAIT = 15.0
+
+
 class MicrovoiceBot(commands.Bot):
     def __init__(
         self, settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
@@ -226,6 +232,7 @@ class MicrovoiceBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
+        self._release_shards: Callable[[], Awaitable[None]] | None = None
 
     @property
     def on_message(self) -> Any:
@@ -241,6 +248,19 @@ class MicrovoiceBot(commands.Bot):
     async def setup_hook(self) -> None:
         store = await Store.open(self.settings.database)
         shards = self.shards
+        if shards.sharded:  # two processes serving one shard would run its jobs twice
+            names = {shard_lock_name(shards.count, i): i for i in shards.owned}
+            held = await store.hold(list(names))
+            waited = 0.0
+            while isinstance(held, list) and waited < SHARD_LOCK_WAIT:
+                # A process just killed still holds its locks until the server notices it is gone.
+                await asyncio.sleep(1.0)
+                waited += 1.0
+                held = await store.hold(list(names))
+            if isinstance(held, list):
+                await store.close()
+                raise ShardTaken(shards.count, sorted(names[n] for n in held))
+            self._release_shards = held
         params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
         # Brand contacts and erased members' pseudonyms are never ranked.
         voices = Voices(
@@ -439,6 +459,9 @@ class MicrovoiceBot(commands.Bot):
                 app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
+                if self._release_shards is not None:
+                    await self._release_shards()
+                    self._release_shards = None
                 await app.store.close()
                 self.app = None
 

@@ -74,3 +74,20 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
         else:
             ids.append(int(part))
     return tuple(ids)
+
+
+class ShardTaken(RuntimeError):
+    """Another process on the same database already serves some of this process's shards."""
+
+    def __init__(self, count: int, taken: list[int]) -> None:
+        ids = ", ".join(map(str, taken))
+        super().__init__(
+            f"shard(s) {ids} of {count} are already served by another process on this database;"
+            " give each process its own --shard-ids"
+        )
+        self.taken = taken
+
+
+def shard_lock_name(count: int, shard_id: int) -> str:
+    """The name of the lock a process holds while it serves a shard (`Store.hold`)."""
+    return f"shard:{count}:{shard_id}"

@@ -27,7 +27,7 @@ import asyncio
 import hashlib
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -251,6 +251,41 @@ class StoreBase:
             finally:
                 if got:
                     await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
+
+
+    async def hold(self, names: Sequence[str]) -> Callable[[], Awaitable[None]] | list[str]:
+        """Become the one process holding every one of `names` for as long as it runs (the shards it
+        serves): on PostgreSQL, session advisory locks on a connection of their own, released by the
+        server if the process dies. Returns the release, or the names another process holds (then
+        none is held). SQLite: a database file has one process, so all are granted."""
+        if not isinstance(self.db, PgConnection):
+
+            async def nothing() -> None:
+                return None
+
+            return nothing
+        timeout = self.db.timeouts.statement
+        conn = await self.db.pool.acquire(timeout=timeout)
+        held: list[int] = []
+        taken: list[str] = []
+        for name in names:
+            key = _advisory_key(name)
+            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout):
+                held.append(key)
+            else:
+                taken.append(name)
+
+        async def release() -> None:
+            try:
+                for key in held:
+                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
+            finally:
+                await self.db.pool.release(conn)  # type: ignore[union-attr]
+
+        if taken:
+            await release()
+            return taken
+        return release
 
 
 def _advisory_key(name: str) -> int:

@@ -299,3 +299,28 @@ async def test_two_processes_on_two_shards_do_everything_exactly_once(
     finally:
         fleet.stop_all()
         await store.close()
+
+
+async def test_a_second_process_for_a_served_shard_refuses_to_start(
+    pg: PostgresForTests, monkeypatch: pytest.MonkeyPatch
+):
+    """Two processes serving one shard would run its jobs twice (a sponsored Reddit post has no nonce):
+    the second one is told which shard is taken and does not start."""
+    import bot.app
+    from bot.config import Settings
+    from bot.shards import ShardTaken, shard_lock_name
+
+    url = pg.migrated()
+    serving = await Store.open(url, pool_size=2)
+    release = await serving.hold([shard_lock_name(SHARDS, 1)])
+    assert callable(release)
+    monkeypatch.setattr(bot.app, "SHARD_LOCK_WAIT", 1.0)
+    settings = Settings(discord_token="x", database_url=url, shard_ids=(0, 1), shard_count=SHARDS)
+    second = bot.app.build_bot(settings)
+    try:
+        with pytest.raises(ShardTaken) as taken:
+            await second.setup_hook()
+        assert taken.value.taken == [1] and "already served by another process" in str(taken.value)
+    finally:  # the refused bot never started: it closed its store and holds nothing
+        await release()
+        await serving.close()

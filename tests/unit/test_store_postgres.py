@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.ledger import EngagementEvent, iso
+from bot.shards import shard_lock_name
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
 from bot.store.postgres import translate
 from tests.pg import PostgresForTests
@@ -201,6 +202,20 @@ async def test_a_global_job_runs_in_one_process_at_a_time(two_processes):
         assert first and not second and other
     async with b.exclusive("digest") as later:
         assert later  # released when the holder's block ended
+
+
+async def test_a_shard_is_served_by_one_process_at_a_time(two_processes):
+    a, b = two_processes
+    release = await a.hold([shard_lock_name(4, 0), shard_lock_name(4, 1)])
+    assert callable(release)
+    assert await b.hold([shard_lock_name(4, 1), shard_lock_name(4, 2)]) == [shard_lock_name(4, 1)]
+    other = await b.hold([shard_lock_name(4, 2)])  # the refused attempt kept none of its locks
+    assert callable(other)
+    await release()
+    again = await b.hold([shard_lock_name(4, 0), shard_lock_name(4, 1)])
+    assert callable(again)
+    await again()
+    await other()
 
 
 async def test_reads_inside_a_snapshot_agree_while_another_process_writes(two_processes):
