@@ -239,18 +239,14 @@ class StoreBase:
         PostgreSQL: a session advisory lock, held on a connection of its own until the block ends
         and released by the server if the process dies. SQLite: a database file has one process,
         so it is always granted."""
-        if not isinstance(self.db, PgConnection):
-            yield True
+        held = await self.hold([name])
+        if isinstance(held, list):
+            yield False
             return
-        key = _advisory_key(name)
-        timeout = self.db.timeouts.statement
-        async with self.db.pool.acquire(timeout=timeout) as conn:
-            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout))
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
+        try:
+            yield True
+        finally:
+            await held()
 
 
     async def hold(self, names: Sequence[str]) -> Callable[[], Awaitable[None]] | list[str]:

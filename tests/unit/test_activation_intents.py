@@ -14,6 +14,7 @@ import pytest
 
 from bot.activations.giveaways import GiveawayService, GiveawayTerms
 from bot.activations.intents import CLOSE, GIVE_UP, GIVE_UP_ATTEMPTS, OPEN, backoff
+from bot.activations.model import Activation
 from bot.activations.qa import QaService
 from bot.activations.service import ActivationService
 from bot.activations.takeovers import TakeoverService
@@ -52,6 +53,14 @@ async def giveaway(w: World) -> int:
     )
     await w.engine.approve(w.actor(MOD), activation.id)
     return activation.id
+
+
+async def live_takeover(w: World) -> Activation:
+    """A takeover of CHANNEL by PARTNER, approved and live (its channel changed)."""
+    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
+    await w.engine.approve(w.actor(MOD), takeover.id)
+    await w.run_to(NOW + H)
+    return takeover
 
 
 def test_backoff_doubles_from_two_seconds_up_to_ten_minutes():
@@ -144,9 +153,7 @@ async def test_a_cancelled_takeover_is_restored_exactly_after_a_failed_restore(w
     before = Overwrite(allow="1024", deny=str(1 << 13), kind=1)
     w.platform.overwrites[(CHANNEL, PARTNER)] = before
     w.platform.topics[CHANNEL] = "Weekly recipes"
-    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
-    await w.engine.approve(w.actor(MOD), takeover.id)
-    await w.run_to(NOW + H)
+    takeover = await live_takeover(w)
     assert w.platform.overwrites[(CHANNEL, PARTNER)] != before
 
     w.platform.fail_restores = 1
@@ -167,9 +174,7 @@ async def test_a_cancelled_takeover_is_restored_exactly_after_a_failed_restore(w
 async def test_a_refused_restore_stops_retrying_and_tells_the_moderators(world: World):
     w = world
     await report_channel(w)
-    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
-    await w.engine.approve(w.actor(MOD), takeover.id)
-    await w.run_to(NOW + H)
+    takeover = await live_takeover(w)
     w.platform.refuse_restores = True
     assert await w.run_to(NOW + 2 * H) == 1
 
@@ -187,9 +192,7 @@ async def test_a_moderator_retries_a_refused_restore_once_the_permission_is_back
     w = world
     before = Overwrite(allow="1024", deny="0", kind=1)
     w.platform.overwrites[(CHANNEL, PARTNER)] = before
-    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
-    await w.engine.approve(w.actor(MOD), takeover.id)
-    await w.run_to(NOW + H)
+    takeover = await live_takeover(w)
     w.platform.refuse_restores = True
     await w.run_to(NOW + 2 * H)
     assert (await intent(w, takeover.id, CLOSE)).state == "failed"
@@ -215,9 +218,7 @@ async def test_a_moderator_retries_a_refused_restore_once_the_permission_is_back
 async def test_a_failure_lasting_days_stops_being_retried_and_moderators_are_told(world: World):
     w = world
     await report_channel(w)
-    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
-    await w.engine.approve(w.actor(MOD), takeover.id)
-    await w.run_to(NOW + H)
+    takeover = await live_takeover(w)
     w.platform.fail_restores = 10_000  # a fault that never passes
     await w.run_to(NOW + 2 * H)
     close = await intent(w, takeover.id, CLOSE)
@@ -243,9 +244,7 @@ async def test_a_failure_lasting_days_stops_being_retried_and_moderators_are_tol
 
 async def test_a_first_failure_after_days_down_is_retried_not_given_up(world: World):
     w = world
-    takeover = await w.takeovers.create(w.actor(CONTACT), w.proposal(), PARTNER, Member(PARTNER))
-    await w.engine.approve(w.actor(MOD), takeover.id)
-    await w.run_to(NOW + H)
+    takeover = await live_takeover(w)
     w.platform.fail_restores = 2
     await w.run_to(NOW + 2 * H)  # the restore fails, and then the bot is down for four days
     close = await intent(w, takeover.id, CLOSE)

@@ -108,12 +108,10 @@ async def test_erase_deletes_buffered_and_stored_events_and_drops_the_cached_gra
     assert set(exported["tables"]) == {"consent_log"}  # only the erasure tombstone is left
 
 
-async def test_an_erasure_during_a_running_recompute_does_not_bring_the_ranking_back(
-    privacy: PrivacyService, store: Store, voices: Voices, clock: Clock
-):
-    """A recompute reads the graph, ranks in a worker thread, then writes: an erasure that comes in
-    between must not see the member's rows written back by it."""
-    rnd = random.Random(1)
+async def ranked_community(store: Store, voices: Voices, *, seed: int) -> int:
+    """Forty members replying to each other for two months, a few of them popular, ranked: the
+    member ranked first."""
+    rnd = random.Random(seed)
     members = list(range(1, 41))
     events = []
     for day in range(1, 60):
@@ -126,7 +124,15 @@ async def test_an_erasure_during_a_running_recompute_does_not_bring_the_ranking_
         events, [MemberSighting("discord", GUILD, m, long_ago, joined_at=long_ago) for m in members]
     )
     await voices.recompute(GUILD)
-    victim = int(await store.scalar("SELECT member_id FROM trust_scores WHERE scope = 'all' AND rank = 1"))
+    return int(await store.scalar("SELECT member_id FROM trust_scores WHERE scope = 'all' AND rank = 1"))
+
+
+async def test_an_erasure_during_a_running_recompute_does_not_bring_the_ranking_back(
+    privacy: PrivacyService, store: Store, voices: Voices, clock: Clock
+):
+    """A recompute reads the graph, ranks in a worker thread, then writes: an erasure that comes in
+    between must not see the member's rows written back by it."""
+    victim = await ranked_community(store, voices, seed=1)
     await voices.invalidate(GUILD)  # the next recompute reads everything again
     ranking, resume = threading.Event(), threading.Event()
     compute = voices._compute
@@ -153,20 +159,7 @@ async def test_an_erasure_while_a_recompute_writes_never_leaves_the_member_ranke
 ):
     """The recompute has checked that nothing was erased and is about to write its ranking when the
     erasure comes in: the erasure waits for the write, then deletes what it wrote."""
-    rnd = random.Random(2)
-    members = list(range(1, 41))
-    events = []
-    for day in range(1, 60):
-        for k in range(60):
-            a, b = rnd.sample(members, 2)
-            b = rnd.choice(members[:8]) if rnd.random() < 0.5 and a > 8 else b  # a few popular members
-            events.append(ev("reply", a, f"{day}-{k}", target=b, at=T0 - timedelta(days=day)))
-    long_ago = T0 - timedelta(days=300)
-    await store.record(
-        events, [MemberSighting("discord", GUILD, m, long_ago, joined_at=long_ago) for m in members]
-    )
-    await voices.recompute(GUILD)
-    victim = int(await store.scalar("SELECT member_id FROM trust_scores WHERE scope = 'all' AND rank = 1"))
+    victim = await ranked_community(store, voices, seed=2)
     write = store.replace_trust_scores
     erasing: list[asyncio.Task[object]] = []
 
