@@ -83,7 +83,7 @@ class LiveTrust:
         self.params = params
         self.today = today
         self.signature = facts_signature(facts)
-        prep = prepare(edges, facts, params, today, by_channel=True, posts=posts)
+        prep = prepare(edges, facts, params, today, by_channel=True, posts=posts, updatable=True)
         n = len(prep.ids)
         # Members seen for the first time later take spare dense slots (free slots have no rows).
         cap = n + (spare if spare is not None else max(256, n // 16))
@@ -220,8 +220,8 @@ class LiveTrust:
         if self.dated is not None:
             timed = changes.kind[use][keep] != KINDS.index("reaction")
             self.dated.add(target[timed], age[timed], count[timed])
-        if self.contacts is not None:
-            self.contacts.add(actor, target, age, count)
+        if self.contacts is not None and not self.contacts.add(actor, target, age, count):
+            return False  # a retraction emptied a pair's first day: its next one is not kept
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -358,9 +358,7 @@ class LiveTrust:
                     )
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
-            scope.results = (
-                self._listing(scope, pinned, evidence, limit) if scope.solved else Listing.empty()
-            )
+            scope.results = self._listing(scope, pinned, evidence, limit) if scope.solved else Listing.empty()
             scope.dirty = False
             if on_listed is not None:
                 on_listed(name, scope.results)
@@ -409,9 +407,7 @@ class LiveTrust:
         self._periods = activity_periods(self.active, self.received, span, known=self._periods, rows=rows)
         return engaged_from, self._periods
 
-    def _listing(
-        self, scope: _Scope, pinned: np.ndarray, evidence: Evidence, limit: int | None
-    ) -> Listing:
+    def _listing(self, scope: _Scope, pinned: np.ndarray, evidence: Evidence, limit: int | None) -> Listing:
         assert scope.solved is not None
         return list_scope(
             scope.graph,

@@ -94,11 +94,17 @@ class DatedDays:
     def of(
         cls, member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int, half_life: float
     ) -> DatedDays:
-        dense = np.bincount(member * days + age, weights=n, minlength=size * days)
-        at = np.flatnonzero(dense)  # row-major: the rows' entries come in order, already sorted
+        return cls.dense(
+            np.bincount(member * days + age, weights=n, minlength=size * days), size, days, half_life
+        )
+
+    @classmethod
+    def dense(cls, counts: np.ndarray, size: int, days: int, half_life: float) -> DatedDays:
+        """From the counts per (member, age in days) as one flat array, row-major."""
+        at = np.flatnonzero(counts)  # row-major: the rows' entries come in order, already sorted
         indptr = np.searchsorted(at, np.arange(size + 1, dtype=np.int64) * days)
-        counts = sp.csr_array((dense[at].astype(np.float32), at % days, indptr), shape=(size, days))
-        return cls(counts, 0.5 ** (np.arange(days) / half_life))
+        matrix = sp.csr_array((counts[at].astype(np.float32), at % days, indptr), shape=(size, days))
+        return cls(matrix, 0.5 ** (np.arange(days) / half_life))
 
     def resized(self, size: int) -> DatedDays:
         """The same with room for `size` members (the new ones with nothing received)."""
@@ -129,68 +135,142 @@ BURST_SKIP_DAYS = 30
 
 @dataclass
 class FirstContacts:
-    """Engagement counts per (target, actor, age in days), of every kind that carries weight, sparse:
-    row = target, column = actor * days + age, zeros dropped. What the new-engager test needs (the
-    day each actor first engaged each target in the window) and exactly updatable in place: a
-    retraction that empties a pair's first day leaves its next day as the first."""
+    """Per pair (actor, target) that engaged in the window, community-wide: the age in days of the
+    first engagement (`first`; -1: none, e.g. retracted), which is what the new-engager test needs.
+    Sorted by `key = actor * capacity + target`. `first_n` (the count on that day) and `total` (all
+    of the pair's counts) are kept when the pairs must be updated in place (`add`); a retraction
+    that empties a pair's first day while the pair has later engagement cannot be followed (its next
+    day is not kept), and `add` says so."""
 
-    counts: sp.csr_array
-    days: int
+    key: np.ndarray  # int64, ascending
+    first: np.ndarray  # int32 age in days; -1: the pair has no engagement (left after a retraction)
+    capacity: int  # members the keys have room for
+    first_n: np.ndarray | None = None  # int64 count on the first day
+    total: np.ndarray | None = None  # int64 count on every day
 
     @classmethod
     def of(
-        cls, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int
+        cls,
+        actor: np.ndarray,
+        target: np.ndarray,
+        first: np.ndarray,
+        size: int,
+        first_n: np.ndarray | None = None,
+        total: np.ndarray | None = None,
     ) -> FirstContacts:
-        column = actor.astype(np.int64) * days + age
-        counts = sp.csr_array((n.astype(np.float32), (target, column)), shape=(size, size * days))
-        counts.sum_duplicates()
-        counts.eliminate_zeros()
-        return cls(counts, days)
+        """From pairs sorted by actor, then target (each pair once)."""
+        key = actor.astype(np.int64) * size + target
+        return cls(key, first.astype(np.int32), size, first_n, total)
+
+    @property
+    def updatable(self) -> bool:
+        return self.first_n is not None and self.total is not None
 
     def resized(self, size: int) -> FirstContacts:
-        """The same with room for `size` members (the new ones with nothing)."""
-        counts = self.counts.copy()
-        counts.resize((size, size * self.days))
-        return FirstContacts(counts, self.days)
+        """The same with room for `size` members (the order of the keys is kept)."""
+        actor, target = np.divmod(self.key, self.capacity)
+        copy = None if self.first_n is None else self.first_n.copy()
+        total = None if self.total is None else self.total.copy()
+        return FirstContacts(actor * size + target, self.first.copy(), size, copy, total)
 
-    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> None:
-        """Add counts (changes of daily counts, retractions negative; an update in place)."""
-        if len(actor):
-            column = actor.astype(np.int64) * self.days + age
-            added = sp.csr_array((n.astype(np.float32), (target, column)), shape=self.counts.shape)
-            counts = sp.csr_array(self.counts + added)
-            counts.data[np.abs(counts.data) < 0.5] = 0.0  # counts are whole: retracted to zero
-            counts.eliminate_zeros()
-            self.counts = counts
+    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> bool:
+        """Apply changes of daily counts (retractions negative), in place. False when the pairs
+        cannot follow them: not kept for updates, a retraction that empties a pair's first day while
+        it has later engagement, or counts that do not add up (the caller rebuilds)."""
+        if len(actor) == 0:
+            return True
+        if self.first_n is None or self.total is None:
+            return False
+        # One net change per (pair, day), each pair's days oldest first.
+        key = actor.astype(np.int64) * self.capacity + target
+        age = age.astype(np.int64)
+        order = np.lexsort((-age, key))
+        key, age, n = key[order], age[order], np.rint(n[order]).astype(np.int64)
+        start = np.ones(len(key), np.bool_)
+        start[1:] = (key[1:] != key[:-1]) | (age[1:] != age[:-1])
+        heads = np.flatnonzero(start)
+        key, age, n = key[heads], age[heads], np.add.reduceat(n, heads)
+        moved = n != 0
+        key, age, n = key[moved], age[moved], n[moved]
+        if len(key) == 0:
+            return True
+        start = np.ones(len(key), np.bool_)
+        start[1:] = key[1:] != key[:-1]
+        heads = np.flatnonzero(start)
+        group = np.cumsum(start) - 1
+        pairs = key[heads]
+        at = np.searchsorted(self.key, pairs)
+        found = at < len(self.key)
+        found[found] = self.key[at[found]] == pairs[found]
+        old_first = np.full(len(pairs), -1, np.int64)
+        old_n = np.zeros(len(pairs), np.int64)
+        old_total = np.zeros(len(pairs), np.int64)
+        old_first[found] = self.first[at[found]]
+        old_n[found] = self.first_n[at[found]]
+        old_total[found] = self.total[at[found]]
+        # Days older than the first held nothing: they can only gain, and the oldest that gains is
+        # the new first day.
+        older = age > old_first[group]
+        if bool((older & (n < 0)).any()):
+            return False
+        gained = older & (n > 0)
+        new_first = np.maximum.reduceat(np.where(gained, age, -1), heads)
+        on_new = gained & (age == new_first[group])
+        on_old = age == old_first[group]
+        total = old_total + np.add.reduceat(n, heads)
+        first_n = np.where(
+            new_first >= 0,
+            np.add.reduceat(np.where(on_new, n, 0), heads),
+            old_n + np.add.reduceat(np.where(on_old, n, 0), heads),
+        )
+        first = np.where(new_first >= 0, new_first, old_first)
+        if bool((total < 0).any() or (first_n < 0).any()):
+            return False
+        emptied = (first >= 0) & (first_n == 0)
+        if bool((emptied & (total > 0)).any()):
+            return False  # the pair's next day is not kept
+        first = np.where(emptied, -1, first)
+        # Pairs already kept are updated; new pairs are inserted in key order.
+        hit = at[found]
+        self.first[hit], self.first_n[hit], self.total[hit] = first[found], first_n[found], total[found]
+        new = ~found & (first >= 0)
+        if new.any():
+            where = at[new]
+            self.key = np.insert(self.key, where, pairs[new])
+            self.first = np.insert(self.first, where, first[new].astype(np.int32))
+            self.first_n = np.insert(self.first_n, where, first_n[new])
+            self.total = np.insert(self.total, where, total[new])
+        return True
 
-    def burst_share(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per member: the share of their distinct engagers whose first engagement with them falls
-        in their busiest `BURST_DAYS` days (weeks starting `BURST_SKIP_DAYS` or more after the
-        oldest engagement of the history), and the number of distinct engagers."""
-        counts, days = self.counts, self.days
-        size = counts.shape[0]
-        if counts.nnz == 0:
+    def burst_share(self, size: int, min_engagers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Per member (the first `size` dense ids): the share of their distinct engagers whose first
+        engagement with them falls in their busiest `BURST_DAYS` days (weeks starting
+        `BURST_SKIP_DAYS` or more after the oldest engagement of the history; 0 for members with
+        fewer than `min_engagers` engagers), and the number of distinct engagers."""
+        size = max(size, 0)
+        row = self.key % self.capacity
+        first = self.first.astype(np.int64)
+        present = first >= 0
+        if not len(row) or not present.any():
             return np.zeros(size), np.zeros(size)
-        # Canonical form: each row's columns ascending, so a pair's entries are adjacent, oldest
-        # (largest age) last.
-        counts.sum_duplicates()
-        row = np.repeat(np.arange(size, dtype=np.int64), np.diff(counts.indptr))
-        actor, age = np.divmod(counts.indices.astype(np.int64), days)
-        last = np.ones(len(row), np.bool_)
-        last[:-1] = (row[1:] != row[:-1]) | (actor[1:] != actor[:-1])
-        row, first = row[last], age[last]
-        engagers = np.bincount(row, minlength=size).astype(np.float64)
-        span = int(age.max()) + 1  # the oldest engagement's age + 1: the history's days
+        if int(row.max()) >= size:  # members beyond `size` are not asked about
+            within = row < size
+            row, first, present = row[within], first[within], present[within]
+        engagers = np.bincount(row, weights=None if present.all() else present, minlength=size)
+        engagers = engagers.astype(np.float64)
+        span = int(first.max()) + 1  # the oldest engagement's age + 1: the history's days
         zone = span - BURST_SKIP_DAYS  # ages 0 .. zone - 1 lie in weeks that are looked at
         if zone < BURST_DAYS:
             return np.zeros(size), engagers
-        inside = first < zone
-        # Arrivals per (member, age + 1), accumulated: cum[:, k] = arrivals at ages below k.
-        key = row[inside] * (zone + 1) + first[inside] + 1
-        hist = np.bincount(key, minlength=size * (zone + 1)).astype(np.int32).reshape(size, zone + 1)
-        cum = np.cumsum(hist, axis=1, dtype=np.int32)
+        # Arrivals per (member, age + 1), accumulated: cum[:, j] = arrivals at ages below j. Those
+        # older than the weeks looked at, and pairs without engagement, go to column 0, which every
+        # week's difference of two accumulated columns cancels.
+        column = np.where(first < zone, first + 1, 0)
+        hist = np.bincount(row * (zone + 1) + column, minlength=size * (zone + 1))
+        cum = np.cumsum(hist.astype(np.int32).reshape(size, zone + 1), axis=1, dtype=np.int32)
         busiest = (cum[:, BURST_DAYS:] - cum[:, :-BURST_DAYS]).max(axis=1).astype(np.float64)
-        return np.divide(busiest, engagers, out=np.zeros(size), where=engagers > 0), engagers
+        share = np.divide(busiest, engagers, out=np.zeros(size), where=engagers >= max(1, min_engagers))
+        return share, engagers
 
 
 def oldest_ages(counts: np.ndarray) -> np.ndarray:
@@ -265,8 +345,10 @@ def prepare(
     *,
     by_channel: bool,
     posts: Posts | None = None,
+    updatable: bool = False,
 ) -> Prepared:
-    """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel)."""
+    """Everything the scopes share: dense ids, seeds, and the rows grouped by (actor, target, channel).
+    `updatable`: keep what updates in place need (`FirstContacts.add`)."""
     n_known = len(members.member_id)
     usable, weight, age = weighted_rows(edges, params, today, counts=edges.n > 0)
     rows = None if len(weight) == len(edges) else usable
@@ -311,24 +393,36 @@ def prepare(
     any_dropped = bool(dropped.any())
 
     # Who was active, and who was engaged with, on which day (per row, before runs were summed).
+    # Rows touching a bot or an excluded member count for an extra last member, then cut off.
     days = history_days(params)
-    run = None if heads is None else np.repeat(np.arange(len(a_idx)), np.diff(np.append(heads, len(row_age))))
-    kept = ~dropped if run is None else ~dropped[run]
-    ra = a_idx if run is None else a_idx[run]
-    rt = t_idx if run is None else t_idx[run]
-    active = per_day(ra[kept], row_age[kept], row_n[kept], n, days)
-    received = per_day(rt[kept], row_age[kept], row_n[kept], n, days)
-    # The same for the kinds whose day the platform states (every kind but reactions, whose day is
-    # when the bot saw them), for the single-day test.
+    lengths = None if heads is None else np.diff(np.append(heads, len(row_age)))
+
+    def cell(member: np.ndarray) -> np.ndarray:
+        """Per row: (member, age in days) as one index, the member taken from the row's run."""
+        base = np.where(dropped, n, member) * days
+        return (base if lengths is None else np.repeat(base, lengths)) + row_age
+
+    cells = (n + 1) * days
+    active = np.bincount(cell(a_idx), weights=row_n, minlength=cells)[: n * days]
+    active = active.astype(np.float32).reshape(n, days)
+    target_cell = cell(t_idx)
     dated = None
     if params.single_day:
-        timed = kept & (col(edges.kind) != KINDS.index("reaction"))
-        dated = DatedDays.of(rt[timed], row_age[timed], row_n[timed], n, days, params.half_life_days)
-    contacts = None
-    if params.new_engager_burst:
-        contacts = FirstContacts.of(ra[kept], rt[kept], row_age[kept], row_n[kept], n, days)
+        # The same for the kinds whose day the platform states (every kind but reactions, whose day
+        # is when the bot saw them), for the single-day test: one count, reactions in its upper half.
+        reaction = col(edges.kind) == KINDS.index("reaction")
+        both = np.bincount(target_cell + reaction * cells, weights=row_n, minlength=2 * cells)
+        timed = both[: n * days]
+        received = (timed + both[cells : cells + n * days]).astype(np.float32).reshape(n, days)
+        dated = DatedDays.dense(timed, n, days, params.half_life_days)
+    else:
+        received = np.bincount(target_cell, weights=row_n, minlength=cells)[: n * days]
+        received = received.astype(np.float32).reshape(n, days)
 
-    channel_ids = sorted_unique(channel)
+    # Channels come in long runs (the store's order): deduplicating the runs first is far cheaper.
+    changes = np.ones(len(channel), np.bool_)
+    np.not_equal(channel[1:], channel[:-1], out=changes[1:])
+    channel_ids = sorted_unique(channel[changes])
     channel_index = IdIndex(channel_ids)
     c_idx = channel_index.lookup(channel)
     n_ch = max(1, len(channel_ids))
@@ -344,15 +438,22 @@ def prepare(
     if any_dropped:
         a_idx = np.where(dropped, n, a_idx)
         column[dropped] = 0
-    grouped = sp.csr_array(
-        (weight, (a_idx.astype(index_type), column.astype(index_type))), shape=(n + 1, n_cols)
-    )
-    grouped.sum_duplicates()
-    end = grouped.indptr[n]
-    g_actor = np.repeat(np.arange(n, dtype=np.int64), np.diff(grouped.indptr[: n + 1]))
-    packed = grouped.indices[:end].astype(np.int64)
+    a_idx, column = a_idx.astype(index_type), column.astype(index_type)
+    contacts = None
+    if params.new_engager_burst:
+        # The same grouping, keeping each run's first day apart while summing the weights, gives
+        # every pair's first contact for the new-engager test at little extra cost.
+        g_actor, packed, g_weight, contacts = _group_with_contacts(
+            weight, a_idx, column, n, n_cols, ch_bits, _RunDays.of(row_age, row_n, heads, lengths, updatable)
+        )
+    else:
+        grouped = sp.csr_array((weight, (a_idx, column)), shape=(n + 1, n_cols))
+        grouped.sum_duplicates()
+        end = grouped.indptr[n]
+        g_actor = np.repeat(np.arange(n, dtype=np.int64), np.diff(grouped.indptr[: n + 1]))
+        packed = grouped.indices[:end].astype(np.int64)
+        g_weight = grouped.data[:end]
     g_target, g_channel = packed >> ch_bits, packed & ((1 << ch_bits) - 1)
-    g_weight = grouped.data[:end]
     all_pairs = pairs_from_sorted(n, g_actor, g_target, g_weight)
 
     posts_total, posts_channel = None, None
@@ -386,6 +487,100 @@ def prepare(
         all_pairs=all_pairs,
         channel_order=_channel_order(g_channel, n_ch) if by_channel else None,
     )
+
+
+@dataclass(frozen=True)
+class _RunDays:
+    """Per run of rows of one (channel, actor, target) (`prepare`): the age of its oldest day and,
+    when the pairs are to be updated in place, the count on that day and in all."""
+
+    first: np.ndarray
+    first_n: np.ndarray | None
+    total: np.ndarray | None
+
+    @classmethod
+    def of(
+        cls,
+        age: np.ndarray,
+        n: np.ndarray,
+        heads: np.ndarray | None,
+        lengths: np.ndarray | None,
+        updatable: bool,
+    ) -> _RunDays:
+        count = np.rint(n).astype(np.int64)
+        if heads is None or lengths is None:  # every row is its own run
+            return cls(age, count if updatable else None, count if updatable else None)
+        small = age.astype(np.int16) if len(age) and int(age.max()) < 1 << 15 else age
+        first = np.maximum.reduceat(small, heads)
+        if not updatable:
+            return cls(first, None, None)
+        on_first = np.add.reduceat(np.where(age == np.repeat(first, lengths), count, 0), heads)
+        return cls(first, on_first, np.add.reduceat(count, heads))
+
+
+#: `_group_with_contacts` keeps the rows of a (actor, target, channel) apart by telling the COO
+#: conversion they are already summed; should that ever sum them anyway, it sorts by itself.
+_COO_KEEPS_DUPLICATES = True
+
+
+def _group_with_contacts(
+    weight: np.ndarray,
+    actor: np.ndarray,
+    column: np.ndarray,
+    n: int,
+    n_cols: int,
+    ch_bits: int,
+    runs: _RunDays,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, FirstContacts]:
+    """`prepare`'s grouping by (actor, column), with the first contact of every pair: grouped actor,
+    packed column and summed weight per (actor, target, channel), and the `FirstContacts`."""
+    # Each entry carries its run and the run's first day (exact in a float64: ages < 2**20 and runs
+    # < 2**32), so the sort that groups the entries brings both along.
+    count = len(weight)
+    if count >= 1 << 32 or (count and int(runs.first.max()) >= 1 << 20):  # pragma: no cover - limits
+        raise ValueError("too many rows or too long a window for the first-contact grouping")
+    data = (runs.first.astype(np.int64) << 32 | np.arange(count, dtype=np.int64)).astype(np.float64)
+    grouped = None
+    if _COO_KEEPS_DUPLICATES:
+        coo = sp.coo_array((data, (actor, column)), shape=(n + 1, n_cols))
+        coo.has_canonical_format = True  # duplicates are combined below: weights summed, days not
+        grouped = coo.tocsr()
+        if grouped.nnz != count:
+            grouped = None
+    if grouped is None:
+        order = np.argsort(actor.astype(np.uint16) if n < 1 << 16 else actor, kind="stable")
+        indptr = np.zeros(n + 2, np.int64)
+        np.cumsum(np.bincount(actor, minlength=n + 1), out=indptr[1:])
+        grouped = sp.csr_array((data[order], column[order], indptr), shape=(n + 1, n_cols))
+    grouped.has_sorted_indices = False
+    grouped.sort_indices()
+    end = int(grouped.indptr[n])
+    per_actor = np.diff(grouped.indptr[: n + 1])
+    e_column = grouped.indices[:end].astype(np.int64)
+    e_data = grouped.data[:end].astype(np.int64)
+    run = e_data & 0xFFFFFFFF
+    pair_start = np.zeros(end, np.bool_)
+    pair_start[grouped.indptr[:n][per_actor > 0]] = True
+    e_target = e_column >> ch_bits
+    pair_start[1:] |= e_target[1:] != e_target[:-1]
+    start = pair_start.copy()
+    start[1:] |= e_column[1:] != e_column[:-1]
+    heads = np.flatnonzero(start)
+    pair_heads = np.flatnonzero(pair_start)
+    g_actor = np.repeat(np.arange(n, dtype=np.int64), per_actor)
+    if end == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0), FirstContacts.of(empty, empty, empty, n, empty, empty)
+    g_weight = np.add.reduceat(weight[run], heads)
+    e_first = e_data >> 32
+    first = np.maximum.reduceat(e_first, pair_heads)
+    first_n = total = None
+    if runs.first_n is not None and runs.total is not None:
+        pair = np.cumsum(pair_start) - 1
+        first_n = np.add.reduceat(np.where(e_first == first[pair], runs.first_n[run], 0), pair_heads)
+        total = np.add.reduceat(runs.total[run], pair_heads)
+    contacts = FirstContacts.of(g_actor[pair_heads], e_target[pair_heads], first, n, first_n, total)
+    return g_actor[heads], e_column[heads], g_weight, contacts
 
 
 def _channel_order(g_channel: np.ndarray, n_ch: int) -> tuple[np.ndarray, np.ndarray]:

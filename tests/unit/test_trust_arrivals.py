@@ -186,3 +186,184 @@ def test_both_kept_in_place_equal_a_full_recompute() -> None:
             assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
     reasons = {r.why["coordinated_reason"] for r in full["all"]}
     assert crowded not in {r.member_id for r in full["all"]} or "burst" in reasons
+
+
+# ------------------------------------------------------------------------------ first contacts, exactly
+
+
+def random_rows(rng: np.random.Generator, count: int, *, sorted_like_store: bool) -> list[Row]:
+    """Rows over 40 members, 4 channels and 60 days, kinds mixed; some rows touch an excluded member
+    or a bot, some are self-engagement, some are retracted to zero, and the same (channel, actor,
+    target) comes back in separate runs (as a thread folded into its channel does)."""
+    kinds = ("reply", "reaction", "thread_reply", "comment")
+    rows = [
+        (
+            int(rng.integers(1, 5)),
+            int(rng.integers(1, 41)),
+            int(rng.integers(1, 41)),
+            TODAY - int(rng.integers(0, 60)),
+            kinds[int(rng.integers(0, 4))],
+            int(rng.choice([0, 1, 1, 2, 3])),
+        )
+        for _ in range(count)
+    ]
+    if sorted_like_store:
+        head = sorted(rows[: count // 2], key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+        tail = sorted(rows[count // 2 :], key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+        return head + tail  # two sorted blocks: each (channel, actor, target) in up to two runs
+    return rows
+
+
+def naive_contacts(
+    rows: Sequence[Row], members: MemberFacts, params: TrustParams
+) -> dict[tuple[int, int], tuple]:
+    """Per (actor id, target id): (age of the first day, count on it, count in all), from rows that
+    count (positive, inside the window, a kind with weight, neither side excluded or a bot)."""
+    weights = params.kind_weight_vector()
+    from bot.trust.params import KINDS
+
+    gone = set(members.excluded) | {int(m) for m in members.member_id[members.is_bot]}
+    days: dict[tuple[int, int], dict[int, int]] = {}
+    for _channel, actor, target, day, kind, n in rows:
+        age = max(0, TODAY - day)
+        if n <= 0 or actor == target or actor in gone or target in gone or age > params.window_days:
+            continue
+        if weights[KINDS.index(kind)] <= 0:
+            continue
+        per_day = days.setdefault((actor, target), {})
+        per_day[age] = per_day.get(age, 0) + n
+    return {pair: (max(d), d[max(d)], sum(d.values())) for pair, d in days.items()}
+
+
+def contacts_of(prep: object) -> dict[tuple[int, int], tuple]:
+    contacts = prep.contacts  # type: ignore[attr-defined]
+    ids = prep.ids  # type: ignore[attr-defined]
+    actor, target = np.divmod(contacts.key, contacts.capacity)
+    got = {}
+    for i in np.flatnonzero(contacts.first >= 0).tolist():
+        first_n = None if contacts.first_n is None else int(contacts.first_n[i])
+        total = None if contacts.total is None else int(contacts.total[i])
+        got[(int(ids[actor[i]]), int(ids[target[i]]))] = (int(contacts.first[i]), first_n, total)
+    return got
+
+
+def contact_members() -> MemberFacts:
+    ids = np.arange(1, 36, dtype=np.int64)  # 36-40 are only seen in the rows
+    return MemberFacts(
+        member_id=ids,
+        joined_day=np.full(len(ids), TODAY - 365.0),
+        account_created_day=np.full(len(ids), TODAY - 900.0),
+        is_bot=ids == 7,
+        excluded=frozenset({3}),
+    )
+
+
+def test_first_contacts_and_the_grouping_match_a_plain_count(monkeypatch) -> None:
+    """Each pair's first day, its count and the pair's total come out as a plain count of the rows
+    gives them, in the store's order or shuffled, and with the grouping sorting by itself; the
+    grouped weights are the ones the ranking uses without the test."""
+    import bot.trust.prepare as prepare_module
+
+    members = contact_members()
+    on = replace(PARAMS, new_engager_burst=True, window_days=45)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        rows = random_rows(rng, 600, sorted_like_store=seed % 2 == 0)
+        edges = Edges.from_rows(rows)
+        want = naive_contacts(rows, members, on)
+        for coo_keeps in (True, False):
+            monkeypatch.setattr(prepare_module, "_COO_KEEPS_DUPLICATES", coo_keeps)
+            prep = prepare_module.prepare(edges, members, on, TODAY, by_channel=True, updatable=True)
+            assert contacts_of(prep) == want, (seed, coo_keeps)
+            plain = prepare_module.prepare(
+                edges, members, replace(on, new_engager_burst=False), TODAY, by_channel=True
+            )
+            for name in ("g_actor", "g_target", "g_channel"):
+                assert np.array_equal(getattr(prep, name), getattr(plain, name)), name
+            assert np.allclose(prep.g_weight, plain.g_weight, rtol=1e-12)
+        one_shot = prepare_module.prepare(edges, members, on, TODAY, by_channel=False)
+        assert {pair: v[0] for pair, v in contacts_of(one_shot).items()} == {p: v[0] for p, v in want.items()}
+        assert one_shot.contacts.first_n is None  # only kept where the pairs are updated in place
+
+
+def test_first_contacts_follow_changes_in_place_or_say_they_cannot() -> None:
+    """Random changes of daily counts (new pairs, older days, retractions) applied in place give
+    what a plain count of the rows after them gives, except where a retraction empties a pair's
+    first day while it has later engagement: then `add` says it cannot follow, and only then."""
+    import bot.trust.prepare as prepare_module
+
+    members = contact_members()
+    on = replace(PARAMS, new_engager_burst=True, window_days=45)
+    refused = followed = 0
+    for seed in range(40):
+        rng = np.random.default_rng(100 + seed)
+        rows = [r for r in random_rows(rng, 300, sorted_like_store=True) if r[5] > 0]
+        prep = prepare_module.prepare(
+            Edges.from_rows(rows), members, on, TODAY, by_channel=True, updatable=True
+        )
+        contacts = prep.contacts.resized(len(prep.ids) + 8)
+        index = {int(m): i for i, m in enumerate(prep.ids.tolist())}
+        net: dict[tuple[int, int, int, int, str], int] = {}
+        for *key, n in rows:
+            net[tuple(key)] = net.get(tuple(key), 0) + n  # type: ignore[index]
+        # Changes: new rows, and retractions of existing ones (down to zero at most).
+        change: list[Row] = []
+        for _ in range(12):
+            if rng.random() < 0.5:
+                key = list(net)[int(rng.integers(0, len(net)))]
+                if net[key] > 0:
+                    change.append((*key, -int(rng.integers(1, net[key] + 1))))
+            else:
+                a, t = (int(x) for x in rng.choice(np.array(sorted(index)), 2, replace=False))
+                change.append((1, a, t, TODAY - int(rng.integers(0, 45)), "reply", int(rng.integers(1, 3))))
+        for *key, n in change:
+            net[tuple(key)] = net.get(tuple(key), 0) + n  # type: ignore[index]
+        after = [(*key, n) for key, n in net.items() if n > 0]
+        want = naive_contacts(after, members, on)
+        gone = {3, 7}  # the excluded member and the bot
+        usable = [
+            (index[a], index[t], TODAY - d, n)
+            for _c, a, t, d, _kind, n in change
+            if a in index and t in index and a != t and not {a, t} & gone and TODAY - d <= on.window_days
+        ]
+        arrays = [np.array([u[i] for u in usable], np.int64) for i in range(4)]
+        before = naive_contacts(rows, members, on)
+        # A pair whose first day moved to a later one: its first day was emptied.
+        hard = any(p in want and want[p][0] < first for p, (first, *_rest) in before.items())
+        ok = contacts.add(arrays[0], arrays[1], arrays[2], arrays[3].astype(np.float32))
+        assert ok == (not hard), seed
+        if ok:
+            followed += 1
+            ids = np.concatenate([prep.ids, np.full(8, -1)])
+            actor, target = np.divmod(contacts.key, contacts.capacity)
+            got = {
+                (int(ids[actor[i]]), int(ids[target[i]])): (
+                    int(contacts.first[i]),
+                    int(contacts.first_n[i]),
+                    int(contacts.total[i]),
+                )
+                for i in np.flatnonzero(contacts.first >= 0).tolist()
+            }
+            assert got == want, seed
+        else:
+            refused += 1
+    assert followed >= 20 and refused >= 3  # both cases were exercised
+
+
+def test_a_retraction_the_kept_state_cannot_follow_asks_for_a_rebuild() -> None:
+    """A reaction withdrawn from the first day a member engaged another, who engaged them again
+    since: the state kept in place does not know that pair's next day, so it refuses the change
+    (the caller builds a new one), and a new state ranks as a full recompute does."""
+    rows, members, *_ = burst_community()
+    params = replace(PARAMS, new_engager_burst=True)
+    first_day = TODAY - 3 - 7 * (WEEKS - 1)  # town member 1's oldest reaction to member 2
+    assert (1, TOWN[0], TOWN[1], first_day, "reaction", 1) in rows
+    live = LiveTrust(Edges.from_rows(rows), members, params, today=TODAY, scopes={"all": None})
+    live.rank(members)
+    change = [(1, TOWN[0], TOWN[1], first_day, "reaction", -1)]
+    assert live.refresh(Edges.from_rows(change), None, members, today=TODAY) is None
+    after = [r for r in rows if r[1:4] != (TOWN[0], TOWN[1], first_day)]
+    rebuilt = LiveTrust(Edges.from_rows(after), members, params, today=TODAY, scopes={"all": None})
+    got = rebuilt.rank(members)["all"]
+    full = compute_all(Edges.from_rows(after), members, params, today=TODAY, scopes={"all": None})["all"]
+    assert [(r.member_id, round(r.score, 9)) for r in got] == [(r.member_id, round(r.score, 9)) for r in full]
