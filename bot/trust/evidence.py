@@ -442,7 +442,7 @@ def community_evidence(
     burst_share = burst_excess = None
     if params.new_engager_burst and contacts is not None:
         # Engagers who mostly arrived in one week (`new_engager_burst`).
-        burst_share, engagers = contacts.burst_share(size, params.min_peers_listed)
+        burst_share, engagers = contacts.burst_share(size, params.min_peers_listed, today - since)
         burst_excess = _beyond_usual(burst_share, engagers >= params.min_peers_listed, usual_max=0.5)
     top_share = top_excess = None
     if params.top_recipient:

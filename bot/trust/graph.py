@@ -101,6 +101,29 @@ class CommunityEdges:
             self._actor[:s], self._target[:s], self._channel[:s], self._day[:s], self._kind[:s], self._n[:s]
         )
 
+    def pair_rows(self, actor: np.ndarray, target: np.ndarray) -> Edges:
+        """The current rows of the given (actor id, target id) pairs (threads folded): one pass over
+        the rows, for the rare update that needs a pair's whole history."""
+        s = self._size
+        wanted = set(zip(actor.tolist(), target.tolist(), strict=True))
+        near = np.isin(self._actor[:s], actor) & np.isin(self._target[:s], target)
+        rows = np.array(
+            [
+                i
+                for i in np.flatnonzero(near).tolist()
+                if (int(self._actor[i]), int(self._target[i])) in wanted
+            ],
+            np.int64,
+        )
+        return Edges(
+            self._actor[rows],
+            self._target[rows],
+            self._channel[rows],
+            self._day[rows],
+            self._kind[rows],
+            self._n[rows],
+        )
+
     def posts(self) -> Posts:
         """What members posted (threads folded), for volume-neutrality."""
         channel, member, day, n = self._posts

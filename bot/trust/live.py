@@ -56,6 +56,10 @@ def facts_signature(facts: MemberFacts) -> tuple[frozenset[int], frozenset[int]]
     return facts.excluded, frozenset(facts.member_id[facts.is_bot].tolist())
 
 
+#: The current engagement rows (any channel, day and kind) of the given (actor id, target id) pairs.
+PairRows = Callable[[np.ndarray, np.ndarray], Edges]
+
+
 @dataclass
 class _Scope:
     codes: np.ndarray | None  # channel codes (None: the whole community)
@@ -163,20 +167,31 @@ class LiveTrust:
         previous: Mapping[str, Mapping[int, float]] | None = None,
         limit: int | None = None,
         workers: int | None = None,
+        rows_of: PairRows | None = None,
     ) -> dict[str, Listing] | None:
         """Apply `changes` and `new_posts` (see `apply`), then rank every scope. None when this
         state cannot express the change (the caller builds a new one)."""
-        if not self.apply(changes, new_posts, facts, today=today):
+        if not self.apply(changes, new_posts, facts, today=today, rows_of=rows_of):
             return None
         return self.rank(facts, previous=previous, limit=limit, workers=workers)
 
-    def apply(self, changes: Edges, new_posts: Posts | None, facts: MemberFacts, *, today: int) -> bool:
+    def apply(
+        self,
+        changes: Edges,
+        new_posts: Posts | None,
+        facts: MemberFacts,
+        *,
+        today: int,
+        rows_of: PairRows | None = None,
+    ) -> bool:
         """Apply `changes` (rows whose `n` is the *change* of a daily count, threads folded) and
-        `new_posts`. False when this state cannot express the change: then it must not be used
-        again (the caller builds a new one)."""
+        `new_posts`. `rows_of` gives the current rows of given (actor id, target id) pairs, for the
+        rare change this state cannot follow from its own counts (a retraction that empties the
+        first day of a pair with later engagement). False when this state cannot express the
+        change: then it must not be used again (the caller builds a new one)."""
         if today != self.today or facts_signature(facts) != self.signature:
             return False
-        return self._apply_edges(changes, facts) and self._apply_posts(new_posts, facts)
+        return self._apply_edges(changes, facts, rows_of) and self._apply_posts(new_posts, facts)
 
     def _dense(self, member: np.ndarray, facts: MemberFacts) -> np.ndarray | None:
         """Dense ids of members, giving new members a spare slot; None when the slots ran out."""
@@ -199,7 +214,7 @@ class LiveTrust:
             idx[i] = slot
         return idx
 
-    def _apply_edges(self, changes: Edges, facts: MemberFacts) -> bool:
+    def _apply_edges(self, changes: Edges, facts: MemberFacts, rows_of: PairRows | None = None) -> bool:
         if len(changes) == 0:
             return True
         use, weight, age = weighted_rows(changes, self.params, self.today, counts=changes.n != 0)
@@ -220,8 +235,8 @@ class LiveTrust:
         if self.dated is not None:
             timed = changes.kind[use][keep] != KINDS.index("reaction")
             self.dated.add(target[timed], age[timed], count[timed])
-        if self.contacts is not None and not self.contacts.add(actor, target, age, count):
-            return False  # a retraction emptied a pair's first day: its next one is not kept
+        if self.contacts is not None and not self._apply_contacts(actor, target, age, count, rows_of):
+            return False
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -246,6 +261,46 @@ class LiveTrust:
             if scope.codes is None or touched.intersection(scope.codes.tolist()):
                 scope.dirty = True
         return True
+
+    def _apply_contacts(
+        self,
+        actor: np.ndarray,
+        target: np.ndarray,
+        age: np.ndarray,
+        count: np.ndarray,
+        rows_of: PairRows | None,
+    ) -> bool:
+        """Bring the first contacts up to date (`FirstContacts.add`); pairs whose first day a
+        retraction emptied are counted afresh from their current rows."""
+        assert self.contacts is not None
+        unsettled = self.contacts.add(actor, target, age, count)
+        if unsettled is None:
+            return False
+        if len(unsettled) == 0:
+            return True
+        if rows_of is None:
+            return False
+        a, t = np.divmod(unsettled, self.capacity)
+        rows = rows_of(self.ids[a], self.ids[t])
+        use, _weight, row_age = weighted_rows(rows, self.params, self.today, counts=rows.n > 0)
+        ra, rt = self._index.lookup(rows.actor[use]), self._index.lookup(rows.target[use])
+        for i, member in enumerate(rows.actor[use].tolist()):  # members added since the build
+            if ra[i] < 0:
+                ra[i] = self._added.get(member, -1)
+        for i, member in enumerate(rows.target[use].tolist()):
+            if rt[i] < 0:
+                rt[i] = self._added.get(member, -1)
+        key = ra * self.capacity + rt
+        wanted = np.isin(key, unsettled) & (ra >= 0) & (rt >= 0)
+        key, row_age, n = key[wanted], row_age[wanted], np.rint(rows.n[use][wanted]).astype(np.int64)
+        first = np.full(len(unsettled), -1, np.int64)
+        at = np.searchsorted(unsettled, key)
+        np.maximum.at(first, at, row_age)
+        first_n = np.zeros(len(unsettled), np.int64)
+        np.add.at(first_n, at, np.where(row_age == first[at], n, 0))
+        total = np.zeros(len(unsettled), np.int64)
+        np.add.at(total, at, n)
+        return self.contacts.settle(unsettled, first, first_n, total)
 
     def _apply_posts(self, posts: Posts | None, facts: MemberFacts) -> bool:
         if not self.with_posts or posts is None or len(posts) == 0:

@@ -162,7 +162,7 @@ class TrustParams:
     #: usual member's busiest week holds half of their engagers or more. The listing value is
     #: multiplied by 1 - the discount, from a quarter of the share beyond the usual one (0) to three
     #: quarters (1). False: off.
-    new_engager_burst: bool = False
+    new_engager_burst: bool = True
     #: Engagement bought from many accounts that each give a little, and engage a few others for
     #: cover, is still their largest: per member, the share of their distinct engagers (counting
     #: those that engage at least three members) for whom the member is the one they engage most

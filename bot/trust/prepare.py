@@ -173,14 +173,17 @@ class FirstContacts:
         total = None if self.total is None else self.total.copy()
         return FirstContacts(actor * size + target, self.first.copy(), size, copy, total)
 
-    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> bool:
-        """Apply changes of daily counts (retractions negative), in place. False when the pairs
-        cannot follow them: not kept for updates, a retraction that empties a pair's first day while
-        it has later engagement, or counts that do not add up (the caller rebuilds)."""
+    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> np.ndarray | None:
+        """Apply changes of daily counts (retractions negative), in place. Returns the keys of the
+        pairs whose first day a retraction emptied while they have later engagement: their next day
+        is not kept, so their first day is unknown (-1) until `settle` gives it. None when the pairs
+        cannot follow the changes at all: not kept for updates, or counts that do not add up (the
+        caller rebuilds)."""
+        none = np.zeros(0, np.int64)
         if len(actor) == 0:
-            return True
+            return none
         if self.first_n is None or self.total is None:
-            return False
+            return None
         # One net change per (pair, day), each pair's days oldest first.
         key = actor.astype(np.int64) * self.capacity + target
         age = age.astype(np.int64)
@@ -193,7 +196,7 @@ class FirstContacts:
         moved = n != 0
         key, age, n = key[moved], age[moved], n[moved]
         if len(key) == 0:
-            return True
+            return none
         start = np.ones(len(key), np.bool_)
         start[1:] = key[1:] != key[:-1]
         heads = np.flatnonzero(start)
@@ -212,7 +215,7 @@ class FirstContacts:
         # the new first day.
         older = age > old_first[group]
         if bool((older & (n < 0)).any()):
-            return False
+            return None
         gained = older & (n > 0)
         new_first = np.maximum.reduceat(np.where(gained, age, -1), heads)
         on_new = gained & (age == new_first[group])
@@ -225,10 +228,9 @@ class FirstContacts:
         )
         first = np.where(new_first >= 0, new_first, old_first)
         if bool((total < 0).any() or (first_n < 0).any()):
-            return False
+            return None
         emptied = (first >= 0) & (first_n == 0)
-        if bool((emptied & (total > 0)).any()):
-            return False  # the pair's next day is not kept
+        unsettled = emptied & (total > 0)  # the pair's next day is not kept
         first = np.where(emptied, -1, first)
         # Pairs already kept are updated; new pairs are inserted in key order.
         hit = at[found]
@@ -240,13 +242,32 @@ class FirstContacts:
             self.first = np.insert(self.first, where, first[new].astype(np.int32))
             self.first_n = np.insert(self.first_n, where, first_n[new])
             self.total = np.insert(self.total, where, total[new])
+        return pairs[unsettled]
+
+    def settle(self, key: np.ndarray, first: np.ndarray, first_n: np.ndarray, total: np.ndarray) -> bool:
+        """Give pairs kept here their first day, its count and their total count, counted afresh
+        (after `add` left their first day unknown). False when a pair is not kept here."""
+        if self.first_n is None or self.total is None:
+            return False
+        at = np.searchsorted(self.key, key)
+        if bool((at >= len(self.key)).any()) or not np.array_equal(
+            self.key[np.minimum(at, len(self.key) - 1)], key
+        ):
+            return False
+        self.first[at] = first
+        self.first_n[at] = first_n
+        self.total[at] = total
         return True
 
-    def burst_share(self, size: int, min_engagers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def burst_share(
+        self, size: int, min_engagers: int = 1, arrived_age: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per member (the first `size` dense ids): the share of their distinct engagers whose first
         engagement with them falls in their busiest `BURST_DAYS` days (weeks starting
-        `BURST_SKIP_DAYS` or more after the oldest engagement of the history; 0 for members with
-        fewer than `min_engagers` engagers), and the number of distinct engagers."""
+        `BURST_SKIP_DAYS` or more after the oldest engagement of the history, and days after the
+        member's own first `BURST_DAYS` here, when `arrived_age` gives the age in days of their
+        arrival: NaN unknown, inf before the records; 0 for members with fewer than `min_engagers`
+        engagers), and the number of distinct engagers."""
         size = max(size, 0)
         row = self.key % self.capacity
         first = self.first.astype(np.int64)
@@ -265,7 +286,12 @@ class FirstContacts:
         # Arrivals per (member, age + 1), accumulated: cum[:, j] = arrivals at ages below j. Those
         # older than the weeks looked at, and pairs without engagement, go to column 0, which every
         # week's difference of two accumulated columns cancels.
-        column = np.where(first < zone, first + 1, 0)
+        looked = first < zone
+        if arrived_age is not None:
+            # Members meet a newcomer in their first week: arrivals then are no crowd brought in.
+            arrived = np.nan_to_num(np.asarray(arrived_age[:size], np.float64), nan=np.inf, posinf=np.inf)
+            looked &= first <= (arrived - BURST_DAYS)[row]
+        column = np.where(looked, first + 1, 0)
         hist = np.bincount(row * (zone + 1) + column, minlength=size * (zone + 1))
         cum = np.cumsum(hist.astype(np.int32).reshape(size, zone + 1), axis=1, dtype=np.int32)
         busiest = (cum[:, BURST_DAYS:] - cum[:, :-BURST_DAYS]).max(axis=1).astype(np.float64)

@@ -440,7 +440,12 @@ class Voices:
             and kept.graph is graph
             and kept.scopes == scopes
             and changes is not None
-            and all(_each(lambda state: state.apply(*changes, facts, today=today), kept.windows))
+            and all(
+                _each(
+                    lambda state: state.apply(*changes, facts, today=today, rows_of=graph.pair_rows),
+                    kept.windows,
+                )
+            )
         )
         if in_place:
             assert kept is not None

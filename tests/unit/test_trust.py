@@ -40,7 +40,11 @@ from bot.trust.solver import present_long_enough
 TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
 Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
-LOOSE = TrustParams(min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+#: The scenarios add each behaviour on a day or two of the town's eight-week history: that is the
+#: arrival pattern `new_engager_burst` discounts (tests/unit/test_trust_arrivals.py), so it is off
+#: here, where each test is about another mechanism.
+DEFAULT = TrustParams(new_engager_burst=False)
+LOOSE = replace(DEFAULT, min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
 
 
 def town_rows(channel: int = 1) -> list[Row]:
@@ -150,7 +154,7 @@ def test_saturation_fiftieth_reaction_adds_almost_nothing() -> None:
 def test_decay_halves_at_half_life() -> None:
     # Linear regime (huge saturation scale) and no reciprocity, so received trust is proportional
     # to the decayed weight: the same replies half_life_days older are worth exactly half.
-    params = TrustParams(min_peers_listed=1, saturation=1e9, reciprocity_damping=0.0)
+    params = replace(DEFAULT, min_peers_listed=1, saturation=1e9, reciprocity_damping=0.0)
     rows = town_rows()
     rows += replies_from(TOWN[:10], 100, n=2, day=TODAY)
     rows += replies_from(TOWN[:10], 101, n=2, day=TODAY - 30)
@@ -218,10 +222,10 @@ def test_excluded_members_and_bots_neither_ranked_nor_conferring() -> None:
 def test_min_peers_listed() -> None:
     rows = town_rows() + replies_from(TOWN[:4], 100) + replies_from(TOWN[4:9], 101)
     members = facts(extra=[100, 101])
-    default = by_member(rank(rows, members, TrustParams()))
+    default = by_member(rank(rows, members, DEFAULT))
     assert 101 in default and 100 not in default
     assert all(r.distinct_peers >= 5 for r in default.values())
-    assert 100 in by_member(rank(rows, members, TrustParams(min_peers_listed=4)))
+    assert 100 in by_member(rank(rows, members, replace(DEFAULT, min_peers_listed=4)))
 
 
 def test_listing_holds_only_members_with_evidence_near_the_established_voices() -> None:
@@ -232,9 +236,9 @@ def test_listing_holds_only_members_with_evidence_near_the_established_voices() 
     # Five engagers, once each on days a week apart: eligible, far below the voices.
     rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
     members = facts(extra=[*voices, thin])
-    loose = by_member(rank(rows, members, TrustParams(listed_min_value=0.0, listed_min_peers=0.0)))
+    loose = by_member(rank(rows, members, replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0)))
     assert set(voices) | {thin} <= set(loose)
-    listed = rank(rows, members, TrustParams())
+    listed = rank(rows, members, DEFAULT)
     assert set(voices) <= set(by_member(listed)) and thin not in by_member(listed)
     assert len(listed) < len(loose)
     median_peers = float(np.median([r.distinct_peers for r in listed if r.member_id in voices]))
@@ -245,7 +249,7 @@ def test_a_young_community_still_lists_its_best_placed_member() -> None:
     newcomers = list(range(200, 206))
     rows = replies_from(newcomers, 100)
     rows += [(1, a, b, TODAY - 1, "reaction", 1) for a in newcomers for b in newcomers if a != b]
-    result = rank(rows, facts(new=newcomers, extra=[100], pinned=newcomers), TrustParams())
+    result = rank(rows, facts(new=newcomers, extra=[100], pinned=newcomers), DEFAULT)
     assert result and result[0].member_id == 100 and result[0].score == 1.0
 
 
@@ -261,7 +265,7 @@ def test_pinned_members_are_seeds() -> None:
 
 def test_pinned_flag_is_explained() -> None:
     rows = town_rows() + replies_from(TOWN[1:7], 1)
-    r = by_member(rank(rows, facts(pinned=[1]), TrustParams()))[1]
+    r = by_member(rank(rows, facts(pinned=[1]), DEFAULT))[1]
     assert r.why["pinned"] is True
     assert ("trust.why.pinned", {}) in explain_parts(r)
 
@@ -351,8 +355,8 @@ def test_single_high_trust_peer_does_not_top_the_list() -> None:
     rows += [(1, c, pumped, TODAY - 1, "reaction", 1) for c in newcomers]  # reach 5 distinct peers
     members = facts(extra=[moderator, pumped, expert], new=newcomers, pinned=[moderator])
     # Below the confidence bar too (the default): five engagers against the expert's fifteen.
-    assert pumped not in by_member(rank(rows, members, TrustParams()))
-    result = rank(rows, members, TrustParams(listed_min_value=0.0, listed_min_peers=0.0))
+    assert pumped not in by_member(rank(rows, members, DEFAULT))
+    result = rank(rows, members, replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0))
     got = by_member(result)
     assert result[0].member_id == expert
     assert got[pumped].why["diversity"] < 0.5 < got[expert].why["diversity"]
@@ -374,7 +378,7 @@ def test_alt_ring_owner_does_not_rise() -> None:
     assert with_alts[owner].distinct_peers == without[owner].distinct_peers + len(alts)
     assert with_alts[owner].trusted_peers == without[owner].trusted_peers
     assert with_alts[owner].rank > with_alts[rival].rank
-    assert not set(alts) & {r.member_id for r in rank(rows, members, TrustParams())}
+    assert not set(alts) & {r.member_id for r in rank(rows, members, DEFAULT)}
 
 
 def test_reaction_ring_of_established_members_stays_below_expert() -> None:
@@ -386,7 +390,7 @@ def test_reaction_ring_of_established_members_stays_below_expert() -> None:
             if a != b:
                 rows += [(1, a, b, TODAY - d, "reaction", 10) for d in range(1, 8)]
                 rows.append((1, a, b, TODAY - 1, "reply", 5))
-    result = rank(rows, facts(extra=[100, *ring]), TrustParams())
+    result = rank(rows, facts(extra=[100, *ring]), DEFAULT)
     assert result[0].member_id == 100
     assert all(r.score < 0.5 for r in result if r.member_id in ring)
 
@@ -396,7 +400,7 @@ def test_spammer_with_few_engagers_stays_low() -> None:
     rows = town_rows() + replies_from(TOWN[:10], 101)
     rows += [(1, spammer, t, TODAY - d, "reply", 20) for t in TOWN for d in range(1, 30)]
     rows += [(1, p, spammer, TODAY - 1, "reaction", 1) for p in TOWN[:5]]
-    result = rank(rows, facts(extra=[spammer, 101]), TrustParams())
+    result = rank(rows, facts(extra=[spammer, 101]), DEFAULT)
     got = by_member(result)
     assert result[0].member_id == 101
     assert spammer not in got or got[spammer].score < 0.5
@@ -476,7 +480,7 @@ def test_an_engagement_pod_is_discounted() -> None:
     members = facts(extra=[SOUGHT_OUT, *pod])
     without = rank(rows, members, replace(LOOSE, coordination=False))
     assert [r.member_id for r in without[:2]] == [SOUGHT_OUT, pod[0]]
-    assert not set(pod) & set(by_member(rank(rows, members, TrustParams())))
+    assert not set(pod) & set(by_member(rank(rows, members, DEFAULT)))
     # The pod's votes come from accounts whose standing the pod itself gave them: with that evidence
     # the pod is gone even from an unbarred listing; without it, the group discount alone leaves it
     # last, at a thousandth of the top.
@@ -606,7 +610,7 @@ def test_devoted_engagement_is_taken_off_twice() -> None:
     share = twice[member].why["coordinated"]
     assert twice[member].score == pytest.approx(once[member].score * (1.0 - share), rel=0.05)
     with pytest.raises(ValueError, match="devoted_weight"):
-        TrustParams(devoted_weight=0.5)
+        replace(DEFAULT, devoted_weight=0.5)
 
 
 def test_a_member_fed_mostly_by_new_accounts_is_discounted_and_explained() -> None:
@@ -766,8 +770,8 @@ def test_members_nobody_engages_at_the_usual_rate_are_no_evidence() -> None:
         for w in range(4)
     ]
     members = facts(extra=[member, *lurkers])
-    with_evidence = rank(rows, members, TrustParams())
-    without = rank(rows, members, replace(TrustParams(), unengaged_accounts=False))
+    with_evidence = rank(rows, members, DEFAULT)
+    without = rank(rows, members, replace(DEFAULT, unengaged_accounts=False))
     assert member in by_member(with_evidence)
     assert [(r.member_id, round(r.score, 9)) for r in with_evidence] == [
         (r.member_id, round(r.score, 9)) for r in without
@@ -789,7 +793,7 @@ def test_a_small_community_where_everyone_talks_with_everyone_is_not_one_suspici
     rows = [
         (1, a, b, TODAY - d, "reply", 1) for a in people for b in people if a != b for d in range(1, 60, 7)
     ]
-    ranked = rank(rows, facts(extra=[]), TrustParams())
+    ranked = rank(rows, facts(extra=[]), DEFAULT)
     assert {r.member_id for r in ranked} == set(people)
     assert all(r.why["coordinated"] == 0.0 for r in ranked)
 
@@ -931,7 +935,7 @@ def test_deterministic_and_independent_of_row_order() -> None:
 
 def test_ranked_fields_and_json_why() -> None:
     rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[5:15], 101, n=2)
-    result = rank(rows, facts(extra=[100, 101]), TrustParams())
+    result = rank(rows, facts(extra=[100, 101]), DEFAULT)
     assert [r.rank for r in result] == list(range(1, len(result) + 1))
     assert result[0].score == 1.0
     assert all(0 < r.score <= 1 for r in result)
@@ -1003,7 +1007,7 @@ def test_explain_parts_are_keys_and_params() -> None:
 
 def test_explain_on_computed_ranking() -> None:
     rows = town_rows() + replies_from(TOWN[:8], 100, ch=3)
-    r = by_member(rank(rows, facts(extra=[100]), TrustParams()))[100]
+    r = by_member(rank(rows, facts(extra=[100]), DEFAULT))[100]
     text = explain(r, channel_name={3: "#help"}.get)  # type: ignore[arg-type]
     assert f"Engaged with by {r.distinct_peers} distinct members, {r.trusted_peers} of them" in text
     assert "#help (100%)" in text
@@ -1231,9 +1235,9 @@ def test_a_star_far_ahead_of_everyone_does_not_set_the_confidence_bar_alone() ->
         joined_day=np.full(200, TODAY - 365.0),
         account_created_day=np.full(200, TODAY - 400.0),
     )
-    alone = rank(rows, members, replace(TrustParams(), established_share=0.0))
+    alone = rank(rows, members, replace(DEFAULT, established_share=0.0))
     assert [r.member_id for r in alone] == [1]
-    listed = rank(rows, members, TrustParams())
+    listed = rank(rows, members, DEFAULT)
     assert listed[0].member_id == 1
     assert {r.member_id for r in listed[1:]} == set(range(2, 12))
 

@@ -9,7 +9,7 @@ compared, scope by scope, with `compute_all` on the rows as they now stand.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pytest
@@ -128,6 +128,27 @@ def changed(edges: Edges, seed: int, newcomers: np.ndarray) -> tuple[Edges, Edge
     return change, after
 
 
+def rows_of(edges: Edges) -> Callable[[np.ndarray, np.ndarray], Edges]:
+    """The current rows of given pairs, as the kept graph gives them (`CommunityEdges.pair_rows`)."""
+
+    def read(actor: np.ndarray, target: np.ndarray) -> Edges:
+        pairs = set(zip(actor.tolist(), target.tolist(), strict=True))
+        keep = np.array(
+            [(a, t) in pairs for a, t in zip(edges.actor.tolist(), edges.target.tolist(), strict=True)]
+        )
+        keep = keep if len(keep) else np.zeros(0, np.bool_)
+        return Edges(
+            edges.actor[keep],
+            edges.target[keep],
+            edges.channel[keep],
+            edges.day[keep],
+            edges.kind[keep],
+            edges.n[keep],
+        )
+
+    return read
+
+
 def with_members(facts: MemberFacts, extra: np.ndarray, **kw: object) -> MemberFacts:
     return MemberFacts(
         member_id=np.concatenate([facts.member_id, extra]),
@@ -182,7 +203,9 @@ def test_changes_applied_in_place_equal_a_full_recompute(seed: int) -> None:
     )
     now_facts = with_members(facts, newcomers)
     previous = {"all": {int(r.member_id): r.score for r in first["all"][:20]}}
-    refreshed = live.refresh(change, more_posts, now_facts, today=TODAY, previous=previous, limit=100)
+    refreshed = live.refresh(
+        change, more_posts, now_facts, today=TODAY, previous=previous, limit=100, rows_of=rows_of(after)
+    )
     assert refreshed is not None
     full = compute_all(
         after,
@@ -334,7 +357,7 @@ def test_successive_rounds_in_place_equal_a_full_recompute() -> None:
     live.rank(facts, limit=100)
     for round_ in range(3):
         change, edges = changed(edges, 700 + round_, np.zeros(0, np.int64))
-        refreshed = live.refresh(change, None, facts, today=TODAY, limit=100)
+        refreshed = live.refresh(change, None, facts, today=TODAY, limit=100, rows_of=rows_of(edges))
         assert refreshed is not None
         assert_same(
             refreshed, compute_all(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts)
