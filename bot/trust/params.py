@@ -158,8 +158,9 @@ class TrustParams:
     #: far beyond the usual member's share (members with `min_peers_listed` engagers): a crowd of
     #: real members brought in to react, or brought in over a few days, arrives together; a voice's
     #: engagers arrive over months. Weeks that start in the history's first 30 days are not looked
-    #: at (every relationship older than the window is "new" there); nor is anything taken where the
-    #: usual member's busiest week holds half of their engagers or more. The listing value is
+    #: at (every relationship older than the window is "new" there), nor the days of a member's own
+    #: first week here (members meet a newcomer then); nor is anything taken where the usual
+    #: member's busiest week holds half of their engagers or more. The listing value is
     #: multiplied by 1 - the discount, from a quarter of the share beyond the usual one (0) to three
     #: quarters (1). False: off.
     new_engager_burst: bool = True

@@ -145,8 +145,8 @@ class FirstContacts:
     key: np.ndarray  # int64, ascending
     first: np.ndarray  # int32 age in days; -1: the pair has no engagement (left after a retraction)
     capacity: int  # members the keys have room for
-    first_n: np.ndarray | None = None  # int64 count on the first day
-    total: np.ndarray | None = None  # int64 count on every day
+    first_n: np.ndarray | None = None  # int32 count on the first day
+    total: np.ndarray | None = None  # int32 count on every day
 
     @classmethod
     def of(
@@ -160,7 +160,11 @@ class FirstContacts:
     ) -> FirstContacts:
         """From pairs sorted by actor, then target (each pair once)."""
         key = actor.astype(np.int64) * size + target
-        return cls(key, first.astype(np.int32), size, first_n, total)
+
+        def counts(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else values.astype(np.int32)
+
+        return cls(key, first.astype(np.int32), size, counts(first_n), counts(total))
 
     @property
     def updatable(self) -> bool:
