@@ -268,15 +268,23 @@ def _circle(actor: np.ndarray, target: np.ndarray, w: np.ndarray, total: np.ndar
     return np.asarray((given @ given).multiply(mask).sum(axis=1)).ravel()
 
 
-def _beyond_usual(share: np.ndarray, engaging: np.ndarray, usual_max: float = 1.0 - 1e-9) -> np.ndarray:
+def _beyond_usual(
+    share: np.ndarray,
+    engaging: np.ndarray,
+    usual_max: float = 1.0 - 1e-9,
+    expected: np.ndarray | None = None,
+) -> np.ndarray:
     """Per member: how far `share` (a share of their engagement) exceeds the community's usual one
     (its median `engaging` member's), as a share of the rest, from a quarter of it (0) to three
-    quarters (1); nothing where the usual share is `usual_max` or more."""
+    quarters (1); nothing where the usual share is `usual_max` or more. `expected`: per member, a
+    share that is no evidence for them whatever the usual one (nothing where it is 1)."""
     usual = float(np.median(share[engaging])) if engaging.any() else 0.0
     if usual >= usual_max:
         return np.zeros(len(share))
-    beyond = np.clip((share - usual) / (1.0 - usual), 0.0, 1.0)
-    return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
+    bar = np.full(len(share), usual) if expected is None else np.maximum(usual, expected)
+    room = 1.0 - bar
+    beyond = np.divide(share - bar, room, out=np.zeros(len(share)), where=room > 1e-9)
+    return np.clip(2.0 * np.clip(beyond, 0.0, 1.0) - 0.5, 0.0, 1.0)
 
 
 def community_evidence(
@@ -442,8 +450,10 @@ def community_evidence(
     burst_share = burst_excess = None
     if params.new_engager_burst and contacts is not None:
         # Engagers who mostly arrived in one week (`new_engager_burst`).
-        burst_share, engagers = contacts.burst_share(size, params.min_peers_listed, today - since)
-        burst_excess = _beyond_usual(burst_share, engagers >= params.min_peers_listed, usual_max=0.5)
+        burst_share, engagers, expected = contacts.burst_share(size, params.min_peers_listed, today - since)
+        burst_excess = _beyond_usual(
+            burst_share, engagers >= params.min_peers_listed, usual_max=0.5, expected=expected
+        )
     top_share = top_excess = None
     if params.top_recipient:
         # Engagers for whom the member is the one they engage most (`top_recipient`).

@@ -265,19 +265,25 @@ class FirstContacts:
 
     def burst_share(
         self, size: int, min_engagers: int = 1, arrived_age: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per member (the first `size` dense ids): the share of their distinct engagers whose first
-        engagement with them falls in their busiest `BURST_DAYS` days (weeks starting
-        `BURST_SKIP_DAYS` or more after the oldest engagement of the history, and days after the
-        member's own first `BURST_DAYS` here, when `arrived_age` gives the age in days of their
-        arrival: NaN unknown, inf before the records; 0 for members with fewer than `min_engagers`
-        engagers), and the number of distinct engagers."""
+        engagement with them falls in their busiest `BURST_DAYS` days (0 for members with fewer
+        than `min_engagers` engagers), the number of distinct engagers, and the share of them one
+        week would hold if they had arrived evenly over the member's days here (the history's at
+        most; at most 1): a member here for a fortnight has all of their engagers arrive within a
+        fortnight.
+
+        The days looked at lie in weeks starting `BURST_SKIP_DAYS` or more after the oldest
+        engagement of the history and, when `arrived_age` gives the age in days of each member's
+        arrival (NaN unknown, inf before the records), after the member's own first `BURST_DAYS`
+        here: members meet a newcomer then, and a welcome is no crowd brought in."""
         size = max(size, 0)
+        none = np.zeros(size), np.zeros(size), np.ones(size)
         row = self.key % self.capacity
         first = self.first.astype(np.int64)
         present = first >= 0
         if not len(row) or not present.any():
-            return np.zeros(size), np.zeros(size)
+            return none
         if int(row.max()) >= size:  # members beyond `size` are not asked about
             within = row < size
             row, first, present = row[within], first[within], present[within]
@@ -286,21 +292,25 @@ class FirstContacts:
         span = int(first.max()) + 1  # the oldest engagement's age + 1: the history's days
         zone = span - BURST_SKIP_DAYS  # ages 0 .. zone - 1 lie in weeks that are looked at
         if zone < BURST_DAYS:
-            return np.zeros(size), engagers
-        # Arrivals per (member, age + 1), accumulated: cum[:, j] = arrivals at ages below j. Those
-        # older than the weeks looked at, and pairs without engagement, go to column 0, which every
-        # week's difference of two accumulated columns cancels.
-        looked = first < zone
+            return np.zeros(size), engagers, np.ones(size)
+        # Ages up to `last` are looked at, per member; arrivals spread evenly over the days a member
+        # has been here (the history's, at most) would put this share of them in one week.
+        last = np.full(size, zone - 1, np.float64)
+        here = np.full(size, float(span))
         if arrived_age is not None:
-            # Members meet a newcomer in their first week: arrivals then are no crowd brought in.
             arrived = np.nan_to_num(np.asarray(arrived_age[:size], np.float64), nan=np.inf, posinf=np.inf)
-            looked &= first <= (arrived - BURST_DAYS)[row]
-        column = np.where(looked, first + 1, 0)
+            last = np.minimum(last, np.floor(arrived) - BURST_DAYS)
+            here = np.minimum(here, np.maximum(arrived, 1.0))
+        expected = np.minimum(1.0, BURST_DAYS / here)
+        # Arrivals per (member, age + 1), accumulated: cum[:, j] = arrivals at ages below j. Those
+        # at ages not looked at, and pairs without engagement, go to column 0, which every week's
+        # difference of two accumulated columns cancels.
+        column = np.where(first <= last[row], first + 1, 0)
         hist = np.bincount(row * (zone + 1) + column, minlength=size * (zone + 1))
         cum = np.cumsum(hist.astype(np.int32).reshape(size, zone + 1), axis=1, dtype=np.int32)
         busiest = (cum[:, BURST_DAYS:] - cum[:, :-BURST_DAYS]).max(axis=1).astype(np.float64)
         share = np.divide(busiest, engagers, out=np.zeros(size), where=engagers >= max(1, min_engagers))
-        return share, engagers
+        return share, engagers, expected
 
 
 def oldest_ages(counts: np.ndarray) -> np.ndarray:

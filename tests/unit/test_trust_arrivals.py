@@ -142,6 +142,29 @@ def test_a_newcomer_met_by_a_crowd_in_their_first_week_is_not_discounted() -> No
     assert TrustParams().new_engager_burst
 
 
+def test_a_newcomer_whose_engagers_arrive_steadily_is_not_discounted() -> None:
+    """A member who joined sixteen days ago and whom two more members engage every day since: all
+    of their engagers arrived within their sixteen days, a week holds nearly half of them, and
+    that is what evenly arriving engagers would do. Nothing is taken; a member here for a year
+    whose engagers all arrived in those sixteen days is discounted."""
+    rows = town_rows()
+    newcomer, old_hand, regular = 300, 301, 101
+    rows += weekly(TOWN[:20], regular, range(WEEKS))
+    for member in (newcomer, old_hand):
+        for k, p in enumerate(TOWN[:30]):
+            rows += [(1, p, member, TODAY - 15 + k // 2, "reply", 1), (1, p, member, TODAY, "reaction", 1)]
+    members = facts([newcomer, old_hand, regular])
+    joined = members.joined_day.copy()
+    joined[list(members.member_id).index(newcomer)] = TODAY - 16.0
+    members = replace(members, joined_day=joined)
+    plain = rank(rows, members, PARAMS)
+    got = rank(rows, members, replace(PARAMS, new_engager_burst=True))
+    assert got[newcomer].why["coordinated_reason"] != "burst"
+    ratio = got[newcomer].score / got[regular].score
+    assert ratio == pytest.approx(plain[newcomer].score / plain[regular].score, rel=1e-9)
+    assert old_hand not in got or got[old_hand].why["coordinated_reason"] == "burst"
+
+
 # ------------------------------------------------------------------------- engagers who engage it most
 
 

@@ -1,0 +1,91 @@
+"""Community shapes where the answer is plain: a helpdesk with one helper whom everyone asks, and a
+host's server where most members react to the host's daily post. The helper and the host are the
+community's first voices, and the ranking says so; the top-recipient test (`top_recipient`, off)
+would drop the host, whom nearly every member engages more than anyone else."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
+
+TODAY = 20_000
+DAYS = 60
+SPECIAL = 1  # the helper, or the host
+
+
+def community(shape: str, seed: int) -> tuple[Edges, Posts, MemberFacts]:
+    """Members chat in eight interest groups (a few groupmates react to or reply to each post);
+    in a helpdesk (150 members) about six members a day ask in the help channel, the helper answers
+    each, and most askers thank or react; in a host's server (300 members) the host posts daily, a
+    third of the members react, a few reply, and the host answers now and then."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, int, int, int, str, int]] = []
+    said: list[tuple[int, int, int]] = []
+
+    def engage(channel: int, actor: int, target: int, day: int, kind: str) -> None:
+        if actor != target:
+            rows.append((channel, actor, target, day, kind, 1))
+
+    size = 150 if shape == "helpdesk" else 300
+    members = np.arange(1, size + 1)
+    joined = TODAY - rng.uniform(0, 400, size)
+    joined[SPECIAL - 1] = TODAY - 400.0
+    groups = rng.integers(0, 8, size)
+    for day in range(TODAY - DAYS + 1, TODAY + 1):
+        here = members[joined[members - 1] <= day]
+        for m in here[rng.random(len(here)) < 0.3].tolist():
+            channel = 10 + int(groups[m - 1])
+            said.append((m, channel, day))
+            mates = here[groups[here - 1] == groups[m - 1]]
+            for r in rng.choice(mates, min(len(mates), int(rng.poisson(2))), replace=False).tolist():
+                engage(channel, r, m, day, "reaction" if rng.random() < 0.6 else "reply")
+        if shape == "helpdesk":
+            for asker in rng.choice(here, int(rng.poisson(6)), replace=False).tolist():
+                said += [(asker, 1, day), (SPECIAL, 1, day)]
+                engage(1, SPECIAL, asker, day, "reply")
+                if rng.random() < 0.7:
+                    engage(1, asker, SPECIAL, day, "reply")
+                if rng.random() < 0.6:
+                    engage(1, asker, SPECIAL, day, "reaction")
+        else:
+            said.append((SPECIAL, 1, day))
+            fans = here[rng.random(len(here)) < 0.35]
+            for fan in fans.tolist():
+                engage(1, fan, SPECIAL, day, "reaction")
+            for fan in fans[rng.random(len(fans)) < 0.1].tolist():
+                engage(1, fan, SPECIAL, day, "reply")
+            for fan in fans[rng.random(len(fans)) < 0.02].tolist():
+                engage(1, SPECIAL, fan, day, "reply")
+    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
+    posts = Posts(member, channel, day, np.ones(len(said)))
+    facts = MemberFacts(
+        member_id=members.astype(np.int64),
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=np.zeros(size, np.bool_),
+    )
+    return Edges.from_rows(rows), posts, facts
+
+
+def place(shape: str, seed: int, params: TrustParams) -> int | None:
+    edges, posts, facts = community(shape, seed)
+    ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts)
+    return next((r.rank for r in ranked if r.member_id == SPECIAL), None)
+
+
+@pytest.mark.parametrize("shape", ["helpdesk", "host"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_helper_and_the_host_come_first(shape: str, seed: int) -> None:
+    assert place(shape, seed, TrustParams()) == 1
+
+
+def test_the_top_recipient_test_would_drop_the_host() -> None:
+    """Why `top_recipient` is off: the host is nearly every member's largest recipient."""
+    with_it = replace(TrustParams(), top_recipient=True)
+    assert place("helpdesk", 0, with_it) == 1
+    host = place("host", 0, with_it)
+    assert host is None or host > 10
