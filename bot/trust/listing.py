@@ -340,6 +340,20 @@ def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams)
     return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
 
 
+#: The draw floor's exemption (`draw_floor_below_voices`) still asks this share of the floor.
+_EXEMPT_DRAW = 2.0 / 3.0
+
+
+def established_voices(value: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
+    """The scope's established voices (see `confident`): the eligible members whose listing value
+    is at least half the top one, or at least the best `established_share` of the eligible."""
+    values = value[eligible]
+    top = float(values.max())
+    k = len(values) - max(1, int(params.established_share * len(values)))  # the k-th best, from the top
+    at_least = float(np.partition(values, k)[k])
+    return eligible & (value >= min(0.5 * top, at_least))
+
+
 def confident(
     value: np.ndarray, peers: np.ndarray, eligible: np.ndarray, params: TrustParams
 ) -> tuple[np.ndarray, int]:
@@ -361,11 +375,8 @@ def confident(
     ok = np.ones(len(value), np.bool_)
     if not eligible.any() or (params.listed_min_value <= 0 and params.listed_min_peers <= 0):
         return ok, params.min_peers_listed
-    values = value[eligible]
-    top = float(values.max())
-    k = len(values) - max(1, int(params.established_share * len(values)))  # the k-th best, from the top
-    at_least = float(np.partition(values, k)[k])
-    established = eligible & (value >= min(0.5 * top, at_least))
+    established = established_voices(value, eligible, params)
+    top = float(value[eligible].max())
     # Values within a millionth of the top one are ties (see the ordering below): so are the bars.
     ok &= value >= params.listed_min_value * float(np.median(value[established])) - 1e-6 * top
     fewest = params.listed_min_peers * float(np.median(peers[established]))
@@ -540,16 +551,25 @@ def list_scope(
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)
     eligible &= sure
-    if appeal is not None and params.listed_min_draw > 0:
+    if appeal is not None and params.listed_min_draw > 0 and eligible.any():
         # Whose posts draw far less than an average post is not listed, however many members
-        # engage them: that engagement is what volume collects (spam, self-boosting).
+        # engage them: that engagement is what volume collects (spam, self-boosting). Except, in
+        # the whole community, a member whose value, this low draw counted, still matches its
+        # established voices (`draw_floor_below_voices`): a helper who answers every question
+        # draws a thank-you now and then per answer, from most of the community. (A channel's few
+        # established voices are no such yardstick: there the floor applies to everyone.)
         floor = params.listed_min_draw**params.appeal  # the floor is on the draw, not on its factor
-        eligible &= appeal >= floor
+        exempt = np.zeros(len(value), np.bool_)
+        if params.draw_floor_below_voices and codes is None:
+            voices = float(np.median(value[established_voices(value, eligible, params)]))
+            exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor)
+        drawn = appeal >= floor
         if evidence.draw is not None:
             # Nor, in a channel or category, whose posts draw that little in the whole community: in
             # one channel a couple of engagers who engage little else there can make any member's
             # posts look sought out (a spammer's friends, an account that engages everyone).
-            eligible &= g.gather(evidence.draw, 1.0) >= floor
+            drawn &= g.gather(evidence.draw, 1.0) >= floor
+        eligible &= drawn | exempt
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:

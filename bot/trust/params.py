@@ -200,6 +200,12 @@ class TrustParams:
     #: volume-neutrality factor measures, whatever its exponent `appeal`): engagement collected by
     #: volume is not a voice. 0 turns it off.
     listed_min_draw: float = 0.3
+    #: In the whole community, the draw floor spares a member whose listing value, their low draw
+    #: counted, still reaches the median of its established voices (see `established_share`): a
+    #: helper who answers every question draws a thank-you now and then per answer, from most of the
+    #: community. Not in a channel or category, whose few established voices are no yardstick.
+    #: False: the floor applies to everyone.
+    draw_floor_below_voices: bool = True
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
     #: make a spammer's posts look sought out. False: the scope's draw alone.

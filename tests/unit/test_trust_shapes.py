@@ -1,7 +1,8 @@
 """Community shapes where the answer is plain: a helpdesk with one helper whom everyone asks, and a
 host's server where most members react to the host's daily post. The helper and the host are the
-community's first voices, and the ranking says so; the top-recipient test (`top_recipient`, off)
-would drop the host, whom nearly every member engages more than anyone else."""
+community's first voices, and the ranking says so (the helper also when few askers thank them);
+the top-recipient test (`top_recipient`, off) would drop the host, whom nearly every member
+engages more than anyone else."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ DAYS = 60
 SPECIAL = 1  # the helper, or the host
 
 
-def community(shape: str, seed: int) -> tuple[Edges, Posts, MemberFacts]:
+def community(shape: str, seed: int, thanked: float = 0.7) -> tuple[Edges, Posts, MemberFacts]:
     """Members chat in eight interest groups (a few groupmates react to or reply to each post);
     in a helpdesk (150 members) about six members a day ask in the help channel, the helper answers
-    each, and most askers thank or react; in a host's server (300 members) the host posts daily, a
-    third of the members react, a few reply, and the host answers now and then."""
+    each, and askers thank (`thanked` of them) or react (a little fewer); in a host's server (300
+    members) the host posts daily, a third of the members react, a few reply, and the host answers
+    now and then."""
     rng = np.random.default_rng(seed)
     rows: list[tuple[int, int, int, int, str, int]] = []
     said: list[tuple[int, int, int]] = []
@@ -47,9 +49,9 @@ def community(shape: str, seed: int) -> tuple[Edges, Posts, MemberFacts]:
             for asker in rng.choice(here, int(rng.poisson(6)), replace=False).tolist():
                 said += [(asker, 1, day), (SPECIAL, 1, day)]
                 engage(1, SPECIAL, asker, day, "reply")
-                if rng.random() < 0.7:
+                if rng.random() < thanked:
                     engage(1, asker, SPECIAL, day, "reply")
-                if rng.random() < 0.6:
+                if rng.random() < 0.85 * thanked:
                     engage(1, asker, SPECIAL, day, "reaction")
         else:
             said.append((SPECIAL, 1, day))
@@ -71,8 +73,8 @@ def community(shape: str, seed: int) -> tuple[Edges, Posts, MemberFacts]:
     return Edges.from_rows(rows), posts, facts
 
 
-def place(shape: str, seed: int, params: TrustParams) -> int | None:
-    edges, posts, facts = community(shape, seed)
+def place(shape: str, seed: int, params: TrustParams, thanked: float = 0.7) -> int | None:
+    edges, posts, facts = community(shape, seed, thanked)
     ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts)
     return next((r.rank for r in ranked if r.member_id == SPECIAL), None)
 
@@ -89,3 +91,13 @@ def test_the_top_recipient_test_would_drop_the_host() -> None:
     assert place("helpdesk", 0, with_it) == 1
     host = place("host", 0, with_it)
     assert host is None or host > 10
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_helper_whose_answers_are_seldom_thanked_is_still_listed(seed: int) -> None:
+    """When only three askers in ten thank the helper, each answer draws a quarter of what a chat
+    post draws, below the draw floor; the helper's engagers are still most of the community, and
+    the floor spares a member whose value, the low draw counted, matches the established voices."""
+    assert place("helpdesk", seed, TrustParams(), thanked=0.3) in (1, 2, 3)
+    floor_for_all = replace(TrustParams(), draw_floor_below_voices=False)
+    assert place("helpdesk", seed, floor_for_all, thanked=0.3) is None
