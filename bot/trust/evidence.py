@@ -153,6 +153,12 @@ def standing_of(
     return Standing(presence * spread * breadth, np.where(quiet, oldest, -1), periods)
 
 
+#: With `group_usual_engaged`: where fewer than this share of the accounts that engage anyone are
+#: engaged by `min_peers_listed` members, the usual member of the group tests is this far from the
+#: bottom of the engaged ones.
+_FEW_ENGAGED = 0.1
+_USUAL_ENGAGED_QUANTILE = 0.1
+
 #: Partners per account considered for insular groups (its strongest exchanges): a bound on the
 #: work, far above the size of a group whose members all engage each other.
 _GROUP_PARTNERS = 48
@@ -273,12 +279,13 @@ def _beyond_usual(
     engaging: np.ndarray,
     usual_max: float = 1.0 - 1e-9,
     expected: np.ndarray | None = None,
+    quantile: float = 0.5,
 ) -> np.ndarray:
     """Per member: how far `share` (a share of their engagement) exceeds the community's usual one
     (its median `engaging` member's), as a share of the rest, from a quarter of it (0) to three
     quarters (1); nothing where the usual share is `usual_max` or more. `expected`: per member, a
     share that is no evidence for them whatever the usual one (nothing where it is 1)."""
-    usual = float(np.median(share[engaging])) if engaging.any() else 0.0
+    usual = float(np.quantile(share[engaging], quantile)) if engaging.any() else 0.0
     if usual >= usual_max:
         return np.zeros(len(share))
     bar = np.full(len(share), usual) if expected is None else np.maximum(usual, expected)
@@ -353,13 +360,24 @@ def community_evidence(
     insular = _insular(actor[mutual], target[mutual], matched, partnered, g.gather(ids, -1)) / total
     # "Far more than with anyone else" needs someone else: measured beyond what is usual in this
     # community (its median member), so a small community where everyone talks with everyone is
-    # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1).
+    # not one suspicious group. From a quarter of the rest (0) to three quarters of it (1). With
+    # `group_usual_engaged`, where fewer than one in ten of the accounts that engage anyone are
+    # engaged by `min_peers_listed` members (a server where nearly everyone only reacts), the
+    # usual is that of those engaged members, their tenth from the bottom: the few who post and
+    # answer each other are the community's core, not a group apart from a median member who
+    # engages nobody back; a pod is still a group unless it is nearly everyone so engaged.
     engaging = g.out_deg > 0
-    group = _beyond_usual(insular, engaging)
+    usual_at = 0.5
+    if params.group_usual_engaged:
+        engaged = engaging & (g.in_deg >= params.min_peers_listed)
+        if engaged.any() and engaged.sum() < _FEW_ENGAGED * engaging.sum():
+            engaging, usual_at = engaged, _USUAL_ENGAGED_QUANTILE
+    group = _beyond_usual(insular, engaging, quantile=usual_at)
     if params.circle_test:
         # A circle's engagement need not come back as exchange: the larger of the two, each against
         # the community's usual.
-        group = np.maximum(group, _beyond_usual(_circle(actor, target, w, total, m), engaging))
+        circle = _circle(actor, target, w, total, m)
+        group = np.maximum(group, _beyond_usual(circle, engaging, quantile=usual_at))
     if params.group_by_engagement:
         # A group's quieter members: an account that posts little receives little, so its exchange
         # with the group is small however much it gives it. Whose engagement goes mostly to members

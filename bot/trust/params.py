@@ -117,6 +117,13 @@ class TrustParams:
     #: the larger of the two counts. A young community's pods, or a subreddit's (replies only, no
     #: reactions), answer each other too unevenly for the exchange test. False: exchange alone.
     circle_test: bool = True
+    #: The insular-group and circle tests measure an account beyond the usual member's share: the
+    #: median of every account that engages anyone. Where fewer than one in ten of those are engaged
+    #: by `min_peers_listed` members (a server where nearly everyone only reacts), that median is a
+    #: member who reacts and is never engaged back, and the few who post and answer each other, the
+    #: community's core, look like a pod apart; with this, the usual member there is the tenth from
+    #: the bottom of the engaged ones. False: the median always.
+    group_usual_engaged: bool = True
     #: Engagement that comes from accounts too new to vouch (present, on an account as old, for less
     #: than `seed_min_tenure_days`) counts toward nobody's breadth or draw. Where it is most of what a
     #: member receives, far beyond the share usual among the scope's members, it is evidence too:

@@ -101,3 +101,49 @@ def test_a_helper_whose_answers_are_seldom_thanked_is_still_listed(seed: int) ->
     assert place("helpdesk", seed, TrustParams(), thanked=0.3) in (1, 2, 3)
     floor_for_all = replace(TrustParams(), draw_floor_below_voices=False)
     assert place("helpdesk", seed, floor_for_all, thanked=0.3) is None
+
+
+def lurking_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
+    """500 members: 20 regulars post in one channel every day and answer or react to each other;
+    the other 480 only react, to some regulars' posts far more than to others'."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, int, int, int, str, int]] = []
+    said: list[tuple[int, int, int]] = []
+    size, regulars = 500, 20
+    members = np.arange(1, size + 1)
+    joined = TODAY - rng.uniform(30, 400, size)
+    lurkers = members[regulars:]
+    pull = np.linspace(3.0, 0.3, regulars)  # lurkers' reactions per post, times four
+    for day in range(TODAY - DAYS + 1, TODAY + 1):
+        for p in range(1, regulars + 1):
+            for _ in range(int(rng.poisson(1.5))):
+                said.append((p, 1, day))
+                for q in rng.choice(np.arange(1, regulars + 1), int(rng.poisson(2)), replace=False).tolist():
+                    if q != p:
+                        rows.append((1, q, p, day, "reply" if rng.random() < 0.5 else "reaction", 1))
+                reach = min(len(lurkers), int(rng.poisson(4 * pull[p - 1])))
+                rows += [
+                    (1, lurker, p, day, "reaction", 1)
+                    for lurker in rng.choice(lurkers, reach, replace=False).tolist()
+                ]
+    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
+    facts = MemberFacts(
+        member_id=members.astype(np.int64),
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=np.zeros(size, np.bool_),
+    )
+    return Edges.from_rows(rows), Posts(member, channel, day, np.ones(len(said))), facts
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_server_where_most_members_only_react_lists_its_regulars(seed: int) -> None:
+    """The regulars answer each other far more than anyone else, as a pod does, but they are the
+    community's core: the usual member for the group tests is one the community engages, not a
+    member who reacts and is never engaged back. Measured against the latter the regulars were one
+    suspicious group, their votes and seed weight discounted away, and nobody was listed."""
+    edges, posts, facts = lurking_server(seed)
+    ranked = compute_scope(edges, facts, TrustParams(), today=TODAY, posts=posts)
+    assert len(ranked) >= 10 and all(r.member_id <= 20 for r in ranked)
+    apart = replace(TrustParams(), group_usual_engaged=False)
+    assert compute_scope(edges, facts, apart, today=TODAY, posts=posts) == []
