@@ -292,6 +292,35 @@ def test_graph_change_log_holds_the_change_of_each_count() -> None:
     assert again is not None and len(again[0]) == 0
 
 
+def test_graph_gives_the_current_rows_of_given_pairs() -> None:
+    """`pair_rows` (what a kept ranking state reads when a retraction empties a pair's first day)
+    returns every current row of exactly those pairs, threads folded into their channel, rows added
+    since the build included, and no row of a pair that was not asked for (the reverse pair, or
+    the same actor with another target)."""
+
+    def columns(
+        rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0
+    ) -> EngagementColumns:
+        channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
+        return EngagementColumns(
+            channel=channel, actor=actor, target=target, day=day, kind=kind, n=n, upto_id=upto, after_id=after
+        )
+
+    built = [
+        (1, 10, 20, TODAY - 9, 1, 1),
+        (77, 10, 20, TODAY - 3, 0, 2),
+        (1, 20, 10, TODAY, 0, 1),
+        (1, 10, 30, TODAY, 0, 1),
+    ]
+    graph = CommunityEdges(columns(built, upto=5), {77: 1}, TODAY)  # thread 77 lives in channel 1
+    assert graph.apply(columns([(1, 10, 20, TODAY - 9, 1, 0), (1, 10, 20, TODAY, 0, 1)], 9, 5))
+    got = graph.pair_rows(np.array([10]), np.array([20]))
+    rows = sorted(zip(got.channel.tolist(), got.day.tolist(), got.kind.tolist(), got.n.tolist(), strict=True))
+    assert rows == [(1, TODAY - 9, 1, 0.0), (1, TODAY - 3, 0, 2.0), (1, TODAY, 0, 1.0)]
+    assert set(zip(got.actor.tolist(), got.target.tolist(), strict=True)) == {(10, 20)}
+    assert len(graph.pair_rows(np.array([30]), np.array([10]))) == 0
+
+
 def test_stored_rows_are_the_json_of_each_entrys_explanation() -> None:
     """`stored_rows` formats the stored `why` straight from the listing's columns; it must be the JSON
     of what `explain_parts` says about each entry (trends up, down, flat and new, pins, topics)."""
