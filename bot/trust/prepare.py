@@ -3,7 +3,8 @@
 `prepare` weighs each daily engagement row (kind weight x count x decay; rows that do not count are
 dropped: outside the window, zero-weight kinds, self-engagement, bots and excluded members in either
 direction), maps member and channel ids to dense codes, groups the rows by (actor, target, channel)
-once, picks the seeds and counts decayed posts per member. Each scope then takes its pairs
+once (carrying, for the new-engager test, each pair's first day along: `FirstContacts`), picks the
+seeds and counts decayed posts per member. Each scope then takes its pairs
 (`scope_pairs`, linear in its rows), its received engagement per channel (`received_by_channel`)
 and its posts (`posts_in_scope`) from that. Guarantees: the result does not depend on the order of
 the input rows, and every scope sees the same dense ids. Pure numpy/scipy.
@@ -139,8 +140,9 @@ class FirstContacts:
     first engagement (`first`; -1: none, e.g. retracted), which is what the new-engager test needs.
     Sorted by `key = actor * capacity + target`. `first_n` (the count on that day) and `total` (all
     of the pair's counts) are kept when the pairs must be updated in place (`add`); a retraction
-    that empties a pair's first day while the pair has later engagement cannot be followed (its next
-    day is not kept), and `add` says so."""
+    that empties a pair's first day while the pair has later engagement cannot be followed from
+    these counts (its next day is not kept): `add` names those pairs, and `settle` takes their
+    counts afresh from their rows."""
 
     key: np.ndarray  # int64, ascending
     first: np.ndarray  # int32 age in days; -1: the pair has no engagement (left after a retraction)
