@@ -407,6 +407,38 @@ async def test_recompute_after_new_events_runs_in_place_and_equals_a_full_one(st
     assert await store.fetch_all(query) == full
 
 
+async def test_a_withdrawn_first_reaction_is_followed_in_place_from_the_pairs_rows(store: Store):
+    """Member 3 first engaged member 1 with a reaction ten days ago and replied to them since; the
+    reaction is withdrawn. The kept ranking state cannot tell that pair's next day from its own
+    counts, so it reads the pair's rows from the kept graph: the recompute still runs in place and
+    stores what a full one stores."""
+    people = range(1, 12)
+    sightings = [
+        MemberSighting("discord", GUILD, m, T0 - timedelta(days=90), joined_at=T0 - timedelta(days=90))
+        for m in people
+    ]
+    earlier = T0 - timedelta(days=10)
+    await store.record(
+        [ev("reply", a, f"{a}:{b}", target=b) for a in people for b in people if a != b and (a + b) % 3]
+        + [ev("message", 1, "700", at=earlier), ev("reaction", 3, "700:👍", target=1, at=earlier)],
+        sightings,
+    )
+    clock = [T0 + timedelta(hours=2)]
+    voices = Voices(store, clock=lambda: clock[0])
+    assert not (await voices.recompute(GUILD)).in_place
+    await store.record([ev("unreaction", 3, "700:👍", target=1, at=T0 + timedelta(hours=1))], [])
+    await voices.absorb([GUILD])
+    second = await voices.recompute(GUILD)
+    assert second.in_place
+    query = "SELECT scope, rank, member_id, distinct_peers, score FROM trust_scores ORDER BY scope, rank"
+    kept = await store.fetch_all(query)
+    voices.forget_state(GUILD)
+    assert not (await voices.recompute(GUILD)).in_place
+    full = await store.fetch_all(query)
+    assert [r[:4] for r in kept] == [r[:4] for r in full] != []
+    assert all(abs(a[4] - b[4]) < 1e-9 for a, b in zip(kept, full, strict=True))
+
+
 async def test_member_days_are_day_numbers_with_nan_for_unknown(store: Store, tmp_path: Path):
     joined = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     await store.record(
