@@ -92,14 +92,6 @@ class DatedDays:
     decay: np.ndarray  # weight per age in days
 
     @classmethod
-    def of(
-        cls, member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days: int, half_life: float
-    ) -> DatedDays:
-        return cls.dense(
-            np.bincount(member * days + age, weights=n, minlength=size * days), size, days, half_life
-        )
-
-    @classmethod
     def dense(cls, counts: np.ndarray, size: int, days: int, half_life: float) -> DatedDays:
         """From the counts per (member, age in days) as one flat array, row-major."""
         at = np.flatnonzero(counts)  # row-major: the rows' entries come in order, already sorted
@@ -444,9 +436,12 @@ def prepare(
         base = np.where(dropped, n, member) * days
         return (base if lengths is None else np.repeat(base, lengths)) + row_age
 
+    def grid(counts: np.ndarray) -> np.ndarray:
+        """The first n members' counts per (member, age in days), float32 (exact below 2**24)."""
+        return counts[: n * days].astype(np.float32).reshape(n, days)
+
     cells = (n + 1) * days
-    active = np.bincount(cell(a_idx), weights=row_n, minlength=cells)[: n * days]
-    active = active.astype(np.float32).reshape(n, days)
+    active = grid(np.bincount(cell(a_idx), weights=row_n, minlength=cells))
     target_cell = cell(t_idx)
     dated = None
     if params.single_day:
@@ -455,11 +450,10 @@ def prepare(
         reaction = col(edges.kind) == KINDS.index("reaction")
         both = np.bincount(target_cell + reaction * cells, weights=row_n, minlength=2 * cells)
         timed = both[: n * days]
-        received = (timed + both[cells : cells + n * days]).astype(np.float32).reshape(n, days)
+        received = grid(timed + both[cells : cells + n * days])
         dated = DatedDays.dense(timed, n, days, params.half_life_days)
     else:
-        received = np.bincount(target_cell, weights=row_n, minlength=cells)[: n * days]
-        received = received.astype(np.float32).reshape(n, days)
+        received = grid(np.bincount(target_cell, weights=row_n, minlength=cells))
 
     # Channels come in long runs (the store's order): deduplicating the runs first is far cheaper.
     changes = np.ones(len(channel), np.bool_)

@@ -268,15 +268,15 @@ def test_what_cannot_be_applied_in_place_asks_for_a_rebuild() -> None:
     assert fresh(spare=1).refresh(newcomer, None, facts, today=TODAY) is not None
 
 
-def test_graph_change_log_holds_the_change_of_each_count() -> None:
-    def columns(
-        rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0
-    ) -> EngagementColumns:
-        channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
-        return EngagementColumns(
-            channel=channel, actor=actor, target=target, day=day, kind=kind, n=n, upto_id=upto, after_id=after
-        )
+def columns(rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0) -> EngagementColumns:
+    """Rows (channel, actor, target, day, kind code, n) as the store hands them to the kept graph."""
+    channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
+    return EngagementColumns(
+        channel=channel, actor=actor, target=target, day=day, kind=kind, n=n, upto_id=upto, after_id=after
+    )
 
+
+def test_graph_change_log_holds_the_change_of_each_count() -> None:
     graph = CommunityEdges(columns([(1, 10, 20, TODAY, 1, 2), (1, 10, 30, TODAY, 0, 1)], upto=5), {}, TODAY)
     assert graph.take_changes() is not None  # nothing yet: empty
     # the first row's count went 2 -> 3, the second was retracted 1 -> 0, a new row appeared
@@ -297,14 +297,6 @@ def test_graph_gives_the_current_rows_of_given_pairs() -> None:
     returns every current row of exactly those pairs, threads folded into their channel, rows added
     since the build included, and no row of a pair that was not asked for (the reverse pair, or
     the same actor with another target)."""
-
-    def columns(
-        rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0
-    ) -> EngagementColumns:
-        channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
-        return EngagementColumns(
-            channel=channel, actor=actor, target=target, day=day, kind=kind, n=n, upto_id=upto, after_id=after
-        )
 
     built = [
         (1, 10, 20, TODAY - 9, 1, 1),
