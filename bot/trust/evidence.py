@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
-from bot.trust.prepare import DatedDays, FirstContacts
+from bot.trust.prepare import BURST_DAYS, DatedDays, FirstContacts
 from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
 
 #: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
@@ -465,13 +465,37 @@ def community_evidence(
         # history replayed at once, that is one day for all of them.
         day_share = dated.busiest_share()
         day_excess = single_day_excess(day_share, g.scatter(g.in_deg, size), params)
-    burst_share = burst_excess = None
-    if params.new_engager_burst and contacts is not None:
-        # Engagers who mostly arrived in one week (`new_engager_burst`).
-        burst_share, engagers, expected = contacts.burst_share(size, params.min_peers_listed, today - since)
-        burst_excess = _beyond_usual(
-            burst_share, engagers >= params.min_peers_listed, usual_max=0.5, expected=expected
-        )
+    burst_share = burst_excess = weeks_share = weeks_excess = None
+    windows = ((BURST_DAYS,) if params.new_engager_burst else ()) + tuple(7 * w for w in params.arrival_weeks)
+    if windows and contacts is not None:
+        # Engagers who mostly arrived in one week (`new_engager_burst`), or within a few weeks
+        # (`arrival_weeks`).
+        arrivals = contacts.burst_share(size, params.min_peers_listed, today - since, active, windows)
+        engaging = arrivals.engagers >= params.min_peers_listed
+        for days, share, expected in arrivals.windows:
+            if days == BURST_DAYS and params.new_engager_burst:
+                burst_share = share
+                burst_excess = _beyond_usual(share, engaging, usual_max=0.5, expected=expected)
+                continue
+            # Beyond what the window would hold anyway, as a share of the rest (of half the
+            # engagers at least: a member mostly active then is not judged on a handful), against
+            # the usual member's.
+            beyond = (share - expected) / np.maximum(1.0 - expected, 0.5)
+            excess = _beyond_usual(np.clip(beyond, 0.0, 1.0), engaging, usual_max=0.5)
+            if weeks_excess is None or weeks_share is None:
+                weeks_share, weeks_excess = share, excess
+            else:
+                larger = excess > weeks_excess
+                weeks_share = np.where(larger, share, weeks_share)
+                weeks_excess = np.maximum(excess, weeks_excess)
+        if burst_excess is not None and weeks_excess is not None:
+            # One discount for engagers arriving together, the larger of the week's and the weeks'
+            # (a crowd of one day is within a few weeks too).
+            week_larger = burst_excess >= weeks_excess
+            burst_excess, weeks_excess = (
+                np.where(week_larger, burst_excess, 0.0),
+                np.where(week_larger, 0.0, weeks_excess),
+            )
     top_share = top_excess = None
     if params.top_recipient:
         # Engagers for whom the member is the one they engage most (`top_recipient`).
@@ -494,6 +518,8 @@ def community_evidence(
         burst_excess=burst_excess,
         top_share=top_share,
         top_excess=top_excess,
+        weeks_share=weeks_share,
+        weeks_excess=weeks_excess,
     )
 
 

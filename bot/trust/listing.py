@@ -522,6 +522,7 @@ def list_scope(
     for name, share_of, excess_of in (
         ("burst", evidence.burst_share, evidence.burst_excess),  # `new_engager_burst`
         ("top", evidence.top_share, evidence.top_excess),  # `top_recipient`
+        ("weeks", evidence.weeks_share, evidence.weeks_excess),  # `arrival_weeks`
     ):
         if share_of is not None and excess_of is not None:
             # Engagers that arrived in one week, or that engage this member more than anyone else,

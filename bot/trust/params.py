@@ -41,8 +41,10 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: community ("unengaged"); engagement that came on a single day, far beyond the share usual in the
 #: community ("day"); engagers who all first engaged the member within one week, far beyond the share
 #: usual in the community ("burst"); engagers for whom the member is the one they engage most, far
-#: beyond the share usual in the community ("top").
-REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day", "burst", "top")
+#: beyond the share usual in the community ("top"); engagers who all first engaged the member within
+#: a few weeks, far beyond what the member's own activity then and the usual member would give
+#: ("weeks").
+REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day", "burst", "top", "weeks")
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -171,6 +173,15 @@ class TrustParams:
     #: multiplied by 1 - the discount, from a quarter of the share beyond the usual one (0) to three
     #: quarters (1). False: off.
     new_engager_burst: bool = True
+    #: The same over windows of these many whole weeks, counted back from today (() : off):
+    #: engagers bought a few at a time over weeks arrive within those weeks, where a voice's arrive
+    #: over months. A window is measured against the share of the engagers it would hold anyway:
+    #: evenly arriving ones over the member's days here (less their first week), or the member's
+    #: own share of activity (posts, engagement given) in it, whichever is larger; what is beyond
+    #: that, as a share of the rest (of half the engagers at least), discounts the listing value on
+    #: the same scale where it is far beyond the usual member's (the largest window's discount is
+    #: taken, or the week's where that is larger).
+    arrival_weeks: tuple[int, ...] = (3, 6)
     #: Engagement bought from many accounts that each give a little, and engage a few others for
     #: cover, is still their largest: per member, the share of their distinct engagers (counting
     #: those that engage at least three members) for whom the member is the one they engage most
@@ -247,6 +258,10 @@ class TrustParams:
             (0 <= self.reciprocity_damping < 1, "reciprocity_damping must be in [0, 1)"),
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
             (self.censored_arrival_days >= 0, "censored_arrival_days must be >= 0"),
+            (
+                all(weeks >= 2 for weeks in self.arrival_weeks),
+                "arrival_weeks must be windows of 2 weeks or more",
+            ),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
             (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
@@ -274,6 +289,11 @@ class TrustParams:
         if any(not math.isfinite(w) or w < 0 for w in weights.values()):
             raise ValueError("kind weights must be finite and >= 0")
         object.__setattr__(self, "kind_weights", MappingProxyType(weights))
+
+    @property
+    def first_contacts(self) -> bool:
+        """Whether a ranking needs each pair's first day (`new_engager_burst`, `arrival_weeks`)."""
+        return self.new_engager_burst or bool(self.arrival_weeks)
 
     def kind_weight_vector(self) -> np.ndarray:
         """Weights indexed by kind code, plus a trailing 0 for out-of-range codes."""

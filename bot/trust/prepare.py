@@ -258,53 +258,109 @@ class FirstContacts:
         return True
 
     def burst_share(
-        self, size: int, min_engagers: int = 1, arrived_age: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per member (the first `size` dense ids): the share of their distinct engagers whose first
-        engagement with them falls in their busiest `BURST_DAYS` days (0 for members with fewer
-        than `min_engagers` engagers), the number of distinct engagers, and the share of them one
-        week would hold if they had arrived evenly over the member's days here (the history's at
-        most; at most 1): a member here for a fortnight has all of their engagers arrive within a
-        fortnight.
+        self,
+        size: int,
+        min_engagers: int = 1,
+        arrived_age: np.ndarray | None = None,
+        active: np.ndarray | None = None,
+        windows: tuple[int, ...] = (BURST_DAYS,),
+    ) -> Arrivals:
+        """Per member (the first `size` dense ids) and per window of `windows` days: the share of
+        their distinct engagers whose first engagement with them falls in their busiest window (0
+        for members with fewer than `min_engagers` engagers), and the share of them that window
+        would hold anyway (`Arrivals`).
 
-        The days looked at lie in weeks starting `BURST_SKIP_DAYS` or more after the oldest
+        What a window would hold anyway: engagers arriving evenly over the member's days here (the
+        history's at most) put `BURST_DAYS / days here` of them in one week, at most all of them (a
+        member here for a fortnight has all of their engagers arrive within a fortnight). Longer
+        windows (whole weeks: their days a multiple of 7) start at a week's boundary counted back
+        from today, leave the member's own first week out of the days here, and with `active`
+        (counts per (member, age in days) of engagement given and posts) would also hold the share
+        of the member's own activity that falls in them: a member who became active then meets
+        their engagers then.
+
+        The days looked at lie in windows starting `BURST_SKIP_DAYS` or more after the oldest
         engagement of the history and, when `arrived_age` gives the age in days of each member's
         arrival (NaN unknown, inf before the records), after the member's own first `BURST_DAYS`
         here: members meet a newcomer then, and a welcome is no crowd brought in."""
         size = max(size, 0)
-        none = np.zeros(size), np.zeros(size), np.ones(size)
+        zeros, ones = np.zeros(size), np.ones(size)
         row = self.key % self.capacity
         first = self.first.astype(np.int64)
         present = first >= 0
         if not len(row) or not present.any():
-            return none
+            return Arrivals(zeros, tuple((days, zeros, ones) for days in windows))
         if int(row.max()) >= size:  # members beyond `size` are not asked about
             within = row < size
             row, first, present = row[within], first[within], present[within]
         engagers = np.bincount(row, weights=None if present.all() else present, minlength=size)
         engagers = engagers.astype(np.float64)
         span = int(first.max()) + 1  # the oldest engagement's age + 1: the history's days
-        zone = span - BURST_SKIP_DAYS  # ages 0 .. zone - 1 lie in weeks that are looked at
-        if zone < BURST_DAYS:
-            return np.zeros(size), engagers, np.ones(size)
-        # Ages up to `last` are looked at, per member; arrivals spread evenly over the days a member
-        # has been here (the history's, at most) would put this share of them in one week.
+        zone = span - BURST_SKIP_DAYS  # ages 0 .. zone - 1 lie in windows that are looked at
+        looked = tuple(days for days in windows if days <= zone)
+        out = {days: (np.zeros(size), ones) for days in windows if days > zone}
+        if not looked:
+            return Arrivals(engagers, tuple((days, *out[days]) for days in windows))
+        # Ages up to `last` are looked at, per member.
         last = np.full(size, zone - 1, np.float64)
         here = np.full(size, float(span))
         if arrived_age is not None:
             arrived = np.nan_to_num(np.asarray(arrived_age[:size], np.float64), nan=np.inf, posinf=np.inf)
             last = np.minimum(last, np.floor(arrived) - BURST_DAYS)
             here = np.minimum(here, np.maximum(arrived, 1.0))
-        expected = np.minimum(1.0, BURST_DAYS / here)
+        # Only members with enough engagers are measured (`asked`, in order; `at` maps a member to
+        # its place there): a share for the others is 0, and most members have few engagers.
+        enough = engagers >= max(1, min_engagers)
+        asked = np.flatnonzero(enough)
+        at = np.cumsum(enough) - 1
+        k = len(asked)
+        keep = enough[row]
+        row, first = row[keep], first[keep]
         # Arrivals per (member, age + 1), accumulated: cum[:, j] = arrivals at ages below j. Those
-        # at ages not looked at, and pairs without engagement, go to column 0, which every week's
+        # at ages not looked at, and pairs without engagement, go to column 0, which every window's
         # difference of two accumulated columns cancels.
         column = np.where(first <= last[row], first + 1, 0)
-        hist = np.bincount(row * (zone + 1) + column, minlength=size * (zone + 1))
-        cum = np.cumsum(hist.astype(np.int32).reshape(size, zone + 1), axis=1, dtype=np.int32)
-        busiest = (cum[:, BURST_DAYS:] - cum[:, :-BURST_DAYS]).max(axis=1).astype(np.float64)
-        share = np.divide(busiest, engagers, out=np.zeros(size), where=engagers >= max(1, min_engagers))
-        return share, engagers, expected
+        hist = np.bincount(at[row] * (zone + 1) + column, minlength=k * (zone + 1))
+        cum = np.cumsum(hist.astype(np.int32).reshape(k, zone + 1), axis=1, dtype=np.int32)
+        places = np.arange(k)
+        weeks = [days for days in looked if days > BURST_DAYS]
+        if weeks:
+            # Whole weeks counted back from today: the accumulated arrivals at their boundaries,
+            # and the member's activity in each week, accumulated, as a share of all of it.
+            bounds = np.arange(0, zone + 1, 7)
+            by_week = cum[:, bounds]
+            if active is not None:
+                # Activity per week over the whole history (one pass), then the members asked.
+                weekly = np.add.reduceat(active[:size], np.arange(0, active.shape[1], 7), axis=1)[asked]
+                total = weekly.sum(axis=1, dtype=np.float64)
+                own_by_week = np.zeros((k, len(bounds)))
+                np.cumsum(weekly[:, : len(bounds) - 1], axis=1, out=own_by_week[:, 1:])
+                own_by_week /= np.where(total > 0, total, 1.0)[:, None]
+        for days in looked:
+            share, expected = np.zeros(size), np.minimum(1.0, days / here)
+            if days <= BURST_DAYS:
+                share[asked] = (cum[:, days:] - cum[:, :-days]).max(axis=1) / engagers[asked]
+            else:
+                span_weeks = days // 7
+                arrivals = by_week[:, span_weeks:] - by_week[:, :-span_weeks]
+                first_week = arrivals.argmax(axis=1)
+                share[asked] = arrivals[places, first_week] / engagers[asked]
+                expected = np.minimum(1.0, days / np.maximum(here - BURST_DAYS, 1.0))
+                if active is not None:
+                    own = own_by_week[places, first_week + span_weeks] - own_by_week[places, first_week]
+                    expected[asked] = np.maximum(expected[asked], own)
+            out[days] = (share, expected)
+        return Arrivals(engagers, tuple((days, *out[days]) for days in windows))
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """`FirstContacts.burst_share`: per member, their distinct engagers, and per window (its days,
+    the share of the engagers that arrived in the member's busiest window, the share it would hold
+    anyway)."""
+
+    engagers: np.ndarray
+    windows: tuple[tuple[int, np.ndarray, np.ndarray], ...]
 
 
 def oldest_ages(counts: np.ndarray) -> np.ndarray:
@@ -476,9 +532,9 @@ def prepare(
         column[dropped] = 0
     a_idx, column = a_idx.astype(index_type), column.astype(index_type)
     contacts = None
-    if params.new_engager_burst:
+    if params.first_contacts:
         # The same grouping, keeping each run's first day apart while summing the weights, gives
-        # every pair's first contact for the new-engager test at little extra cost.
+        # every pair's first contact for the new-engager tests at little extra cost.
         g_actor, packed, g_weight, contacts = _group_with_contacts(
             weight, a_idx, column, n, n_cols, ch_bits, _RunDays.of(row_age, row_n, heads, lengths, updatable)
         )

@@ -644,7 +644,9 @@ class Evidence:
     `day_excess` the discount it earns (`single_day`; None when off); `burst_share` the share of a
     member's distinct engagers who first engaged them in their busiest week and `burst_excess` its
     discount (`new_engager_burst`); `top_share` the share of a member's distinct engagers for whom
-    they are the one engaged most and `top_excess` its discount (`top_recipient`). All but
+    they are the one engaged most and `top_excess` its discount (`top_recipient`); `weeks_share` the
+    share of a member's distinct engagers who first engaged them in their busiest window of a few
+    weeks and `weeks_excess` its discount (`arrival_weeks`). All but
     `seed_weight` are None when coordination evidence is off.
     """
 
@@ -663,6 +665,8 @@ class Evidence:
     burst_excess: np.ndarray | None = None
     top_share: np.ndarray | None = None
     top_excess: np.ndarray | None = None
+    weeks_share: np.ndarray | None = None
+    weeks_excess: np.ndarray | None = None
 
 
 @dataclass

@@ -41,9 +41,9 @@ TODAY = 20_000
 TOWN = tuple(range(1, 21))  # established members 1..20
 Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
 #: The scenarios add each behaviour on a day or two of the town's eight-week history: that is the
-#: arrival pattern `new_engager_burst` discounts (tests/unit/test_trust_arrivals.py), so it is off
-#: here, where each test is about another mechanism.
-DEFAULT = TrustParams(new_engager_burst=False)
+#: arrival pattern `new_engager_burst` and `arrival_weeks` discount (tests/unit/test_trust_arrivals.py),
+#: so they are off here, where each test is about another mechanism.
+DEFAULT = TrustParams(new_engager_burst=False, arrival_weeks=())
 LOOSE = replace(DEFAULT, min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
 
 

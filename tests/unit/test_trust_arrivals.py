@@ -25,6 +25,7 @@ PARAMS = TrustParams(
     listed_min_draw=0.0,
     new_engager_burst=False,
     top_recipient=False,
+    arrival_weeks=(),
 )
 WEEKS = 16  # the history: four months
 
@@ -165,6 +166,80 @@ def test_a_newcomer_whose_engagers_arrive_steadily_is_not_discounted() -> None:
     assert old_hand not in got or got[old_hand].why["coordinated_reason"] == "burst"
 
 
+# ---------------------------------------------------------------------- engagers arriving over a few weeks
+
+BOUGHT = tuple(range(500, 520))  # lived-in accounts, present for a year
+
+
+def weeks_community() -> tuple[list[Row], MemberFacts, int, int, int, list[int]]:
+    """Regulars whom the same eight members engage every week for four months; a member whom three
+    members engage every week, and whom twenty lived-in accounts (each reacting to three town
+    members every week for months, and reacted to by one) first engage once or twice over the last
+    six weeks (engagement bought a little at a time); a member silent for ten weeks who has engaged
+    the town every week since, and whom fifteen members first engaged in those six weeks (a member
+    who became active); one whose engagers arrived one a week over four months."""
+    regulars, bought, woke, steady = [101, 102, 103, 104], 400, 401, 402
+    rows = town_rows()
+    for r in regulars:
+        rows += weekly(TOWN[:8], r, range(WEEKS))
+    for k, a in enumerate(BOUGHT):
+        for step in (0, 7, 19):
+            rows += weekly([a], TOWN[(k + step) % len(TOWN)], range(WEEKS), kind="reaction")
+        rows += weekly([TOWN[k % len(TOWN)]], a, range(WEEKS), kind="reaction")
+    rows += weekly(TOWN[:3], bought, range(WEEKS))
+    rows += weekly(TOWN[:3], woke, range(6))
+    for k, a in enumerate(BOUGHT):
+        rows += weekly([a], bought, range(k % 6, k % 6 + 1 + k % 2), kind="reply")
+    rows += weekly([woke], TOWN[5], range(6), kind="reaction") + weekly(
+        [woke], TOWN[6], range(6), kind="reply"
+    )
+    rows += [(1, p, woke, TODAY - 2 - 7 * (k % 6), "reply", 1) for k, p in enumerate(TOWN[10:25])]
+    for k, p in enumerate(TOWN[10:26]):
+        rows += weekly([p], steady, range(WEEKS - k))
+    return rows, facts([bought, woke, steady, *regulars, *BOUGHT]), bought, woke, steady, regulars
+
+
+def test_engagers_that_arrived_within_a_few_weeks_are_discounted_and_explained() -> None:
+    """Twenty lived-in accounts that each first engage a member once or twice over the last six
+    weeks: most of that member's engagers arrived within those weeks while their own activity went
+    on as before, far beyond the usual member, so it is not standing built over time; no single
+    week holds enough of them for the one-week test. The member whose engagers came when they
+    became active, the one whose engagers came steadily, and the regulars lose nothing."""
+    rows, members, bought, woke, steady, regulars = weeks_community()
+    week_only = replace(PARAMS, new_engager_burst=True)
+    plain = rank(rows, members, week_only)
+    got = rank(rows, members, replace(week_only, arrival_weeks=TrustParams().arrival_weeks))
+    regular = regulars[0]
+    assert plain[bought].rank <= 3
+    assert plain[bought].why["coordinated_reason"] != "burst"
+    assert got[bought].score / got[regular].score < 0.5 * plain[bought].score / plain[regular].score
+    assert got[bought].why["coordinated_reason"] == "weeks"
+    assert got[bought].why["coordinated"] > 0.7  # 17 of their 23 engagers in the last six weeks
+    key, shown = explain_parts(got[bought])[2]
+    assert key == "trust.why.coordinated_weeks"
+    assert shown == {"pct": round(got[bought].why["coordinated"] * 100)}
+    assert "first did so within the same few weeks" in explain(got[bought])
+    for m in [woke, steady, *regulars]:
+        assert got[m].why["coordinated_reason"] != "weeks", m
+        assert got[m].score / got[regular].score == pytest.approx(
+            plain[m].score / plain[regular].score, rel=1e-9
+        )
+    assert TrustParams().arrival_weeks
+
+
+def test_a_history_too_short_for_a_window_leaves_it_out() -> None:
+    """Windows start 30 days after the history's oldest engagement (every relationship older than
+    the records looks new before that): in a history of seven weeks a three-week window is not
+    looked at, while it finds the bought engagement in the full history."""
+    rows, members, bought, *_ = weeks_community()
+    three_weeks = replace(PARAMS, arrival_weeks=(3,))
+    short = [r for r in rows if r[3] >= TODAY - 7 * 7]
+    assert rank(short, members, three_weeks) == rank(short, members, PARAMS)
+    assert rank(rows, members, three_weeks)[bought].why["coordinated_reason"] == "weeks"
+    with pytest.raises(ValueError, match="arrival_weeks"):
+        TrustParams(arrival_weeks=(1,))
+
+
 # ------------------------------------------------------------------------- engagers who engage it most
 
 
@@ -239,6 +314,32 @@ def test_both_kept_in_place_equal_a_full_recompute() -> None:
             assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
     reasons = {r.why["coordinated_reason"] for r in full["all"]}
     assert crowded not in {r.member_id for r in full["all"]} or "burst" in reasons
+
+
+def test_the_weeks_kept_in_place_equal_a_full_recompute() -> None:
+    """The bought engagement of the last three weeks, the activity of the member who became active
+    then, and that of the bought member (who reacts to the town in those weeks, so that their own
+    activity accounts for part of the arrivals) arrive after the ranking state was built: the state
+    updated in place (first contacts and activity per day) ranks as a full recompute does."""
+    rows, members, bought, woke, *_ = weeks_community()
+    rows += weekly([bought], TOWN[7], range(3), kind="reaction") + weekly(
+        [bought], TOWN[8], range(2), kind="reaction"
+    )
+    params = replace(PARAMS, new_engager_burst=True, arrival_weeks=TrustParams().arrival_weeks)
+    scopes = {"all": None, "channel:1": {1}}
+    recent = {(r[1], r[2], r[3]) for r in rows if r[3] >= TODAY - 21 and (bought in r[1:3] or r[1] == woke)}
+    before = [r for r in rows if (r[1], r[2], r[3]) not in recent]
+    change = [r for r in rows if (r[1], r[2], r[3]) in recent]
+    live = LiveTrust(Edges.from_rows(before), members, params, today=TODAY, scopes=scopes)
+    live.rank(members)
+    got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
+    assert got is not None
+    full = compute_all(Edges.from_rows(rows), members, params, today=TODAY, scopes=scopes)
+    for name in scopes:
+        assert [r.member_id for r in got[name]] == [r.member_id for r in full[name]], name
+        for a, b in zip(got[name], full[name], strict=True):
+            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), name
+            assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
 
 
 # ------------------------------------------------------------------------------ first contacts, exactly
