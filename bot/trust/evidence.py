@@ -36,7 +36,15 @@ import scipy.sparse as sp
 from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.prepare import BURST_DAYS, DatedDays, FirstContacts
-from bot.trust.solver import Evidence, ScopeGraph, Solved, member_since, present_long_enough, seed_weights
+from bot.trust.solver import (
+    Evidence,
+    ScopeGraph,
+    Solved,
+    member_rows,
+    member_since,
+    present_long_enough,
+    seed_weights,
+)
 
 #: Pseudo-count (one reply's weight) added to an account's total engagement before taking shares of
 #: it: an account that engaged once with one member is no evidence of concentration.
@@ -120,6 +128,7 @@ def standing_of(
     in_peers: np.ndarray,
     params: TrustParams,
     today: int,
+    unseen: np.ndarray | None = None,
 ) -> Standing:
     """Earned standing from the activity per day (`active`: engagement given or posts written;
     `received`: engagement received from others; rows = dense members, columns = age in days), or
@@ -132,6 +141,10 @@ def standing_of(
     others engaged with them, `breadth` min(1, distinct engagers / seed_full_engagers), and
     `earned` their product. A long-joined account that was silent until last week has neither
     presence nor spread, whatever its join date says.
+
+    `unseen` (per member, optional): arrival known only as a first sighting (no join date, e.g.
+    Reddit). Such an account first seen `params.unseen_silence_days` or more into the history may
+    have been there, silent, since it began: for the woke test its silence counts from then.
     """
     if isinstance(active, ActivityPeriods):
         binned = active
@@ -149,6 +162,9 @@ def standing_of(
     # The oldest period with activity; silent before it for at least half of the available periods.
     any_act = act.any(axis=1)
     oldest = np.where(any_act, periods - 1 - np.argmax(act[:, ::-1], axis=1), -1)
+    if unseen is not None and params.unseen_silence_days > 0:
+        watched = unseen & (span - 1 - here >= params.unseen_silence_days)
+        available = np.where(watched, span - 1, here).astype(np.int64) // length + 1
     quiet = any_act & (available >= 3) & (available - 1 - oldest >= 0.5 * available)
     return Standing(presence * spread * breadth, np.where(quiet, oldest, -1), periods)
 
@@ -326,7 +342,11 @@ def community_evidence(
     standing = None
     if active is not None and received is not None:
         binned = periods if periods is not None else active
-        standing = standing_of(binned, received, since, g.scatter(g.in_deg, size), params, today)
+        row = member_rows(ids, members) if rows is None else rows
+        joined = np.full(len(ids), np.nan)
+        joined[row >= 0] = members.joined_day[row[row >= 0]]
+        unseen = np.isnan(joined) & np.isfinite(since)  # arrival: a first sighting (Reddit)
+        standing = standing_of(binned, received, since, g.scatter(g.in_deg, size), params, today, unseen)
     earned = standing.earned if use_standing and standing is not None else None
     if not params.coordination:
         facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)

@@ -84,6 +84,12 @@ class TrustParams:
     #: arriving. 0 turns it off (tenure then starts at the first sighting, and nobody vouches until
     #: the records are `seed_min_tenure_days` old).
     censored_arrival_days: float = 7.0
+    #: Where a platform shows no join date (Reddit), an account first seen this many days or more
+    #: after the history's oldest activity may have been there, silent, since it began: the test for
+    #: accounts that woke up together counts its silence from then (a subreddit's dormant boosters
+    #: otherwise look like newcomers, and newcomers are never quiet). 0: silence counts from the
+    #: first sighting.
+    unseen_silence_days: float = 30.0
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
     #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days
@@ -258,6 +264,7 @@ class TrustParams:
             (0 <= self.reciprocity_damping < 1, "reciprocity_damping must be in [0, 1)"),
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
             (self.censored_arrival_days >= 0, "censored_arrival_days must be >= 0"),
+            (self.unseen_silence_days >= 0, "unseen_silence_days must be >= 0"),
             (
                 all(weeks >= 2 for weeks in self.arrival_weeks),
                 "arrival_weeks must be windows of 2 weeks or more",

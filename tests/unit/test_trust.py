@@ -441,6 +441,69 @@ def test_long_joined_accounts_that_wake_up_together_do_not_carry_a_member() -> N
     assert boosted not in shown  # the coordination evidence alone is enough here
 
 
+def subreddit_boosting(joined: float | None) -> tuple[list[Row], MemberFacts, int, list[int], list[int]]:
+    """Sixteen weeks of a subreddit: the town comments on each other and on an expert every week;
+    a member three of them answer every week; sixteen aged accounts first seen within three days,
+    six weeks ago, that since answer that member three times a week and two town members once
+    (dormant boosters, whose silence before no record shows); and eight members first seen one a
+    week who answer the expert every week since. `joined`: every member's join date (None: none
+    shown, as on Reddit)."""
+    start, boosted, boosters, newcomers = TODAY - 112, 100, list(range(700, 716)), list(range(600, 608))
+    rows = [
+        (1, m, TOWN[(i + step) % len(TOWN)], TODAY - 3 - 7 * w, "comment", 1)
+        for i, m in enumerate(TOWN)
+        for step in (1, 2, 3)
+        for w in range(16)
+    ]
+    rows += [(1, p, SOUGHT_OUT, TODAY - 4 - 7 * w, "comment", 1) for p in TOWN[:10] for w in range(16)]
+    rows += [(1, p, boosted, TODAY - 5 - 7 * w, "comment", 1) for p in TOWN[:3] for w in range(16)]
+    rows += [(1, boosted, p, TODAY - 6 - 7 * w, "comment", 1) for p in TOWN[3:6] for w in range(16)]
+    for k, b in enumerate(boosters):
+        seen = TODAY - 45 + k % 3
+        rows += [(1, b, boosted, day, "comment", 1) for day in range(seen, TODAY, 7)]
+        rows += [
+            (1, b, TOWN[(k + j) % 20], day, "comment", 1) for day in range(seen, TODAY, 7) for j in (0, 7, 13)
+        ]
+        rows += [(1, TOWN[(k + 3) % 20], b, day + 1, "comment", 1) for day in range(seen, TODAY - 1, 7)]
+    for k, n in enumerate(newcomers):
+        rows += [(1, n, SOUGHT_OUT, day, "comment", 1) for day in range(TODAY - 100 + 12 * k, TODAY, 7)]
+    ids = np.array([*TOWN, SOUGHT_OUT, boosted, *boosters, *newcomers], np.int64)
+    members = MemberFacts(
+        member_id=ids,
+        joined_day=np.full(len(ids), np.nan if joined is None else joined),
+        account_created_day=np.full(len(ids), TODAY - 900.0),
+        records_from_day=np.full(len(ids), float(start)),
+    )
+    if joined is not None:  # the boosters and newcomers joined when first seen
+        first = {b: TODAY - 45.0 + k % 3 for k, b in enumerate(boosters)}
+        first |= {n: TODAY - 100.0 + 12 * k for k, n in enumerate(newcomers)}
+        members = replace(members, joined_day=np.array([first.get(int(m), joined) for m in ids]))
+    return rows, members, boosted, boosters, newcomers
+
+
+def test_subreddit_accounts_first_seen_together_long_after_the_records_began_count_as_woken() -> None:
+    """Reddit shows no join date: sixteen aged accounts first seen within three days, six weeks into
+    a subreddit's records, look like newcomers, and a newcomer is never quiet, so the boosting
+    member they answer was listed first, five times the expert the town engages every week.
+    Counted as silent since the records began, they woke up together around that member, which is
+    taken off its value and said in the explanation. The expert, whom newcomers found one a week,
+    loses nothing to them; and where join dates are shown, the rule changes nothing."""
+    rows, members, boosted, _, _ = subreddit_boosting(None)
+    before = by_member(rank(rows, members, replace(LOOSE, unseen_silence_days=0.0)))
+    assert before[boosted].rank == 1 and before[boosted].why["coordinated_reason"] != "woke"
+    got = by_member(rank(rows, members))
+    assert got[SOUGHT_OUT].rank == 1
+    ratio = got[boosted].score / got[SOUGHT_OUT].score
+    assert ratio < 0.25 * before[boosted].score / before[SOUGHT_OUT].score
+    assert got[SOUGHT_OUT].why["coordinated"] == before[SOUGHT_OUT].why["coordinated"]
+    assert got[boosted].why["coordinated_reason"] == "woke"
+    assert got[boosted].why["coordinated"] > 0.5
+    assert "became active together" in explain(got[boosted])
+    assert TrustParams().unseen_silence_days == 30.0
+    joined_rows, joined, *_ = subreddit_boosting(TODAY - 365.0)
+    assert rank(joined_rows, joined) == rank(joined_rows, joined, replace(LOOSE, unseen_silence_days=0.0))
+
+
 def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
     """The same member, established by tenure, seeds trust once the community engaged with them
     over several weeks; a burst in the last days earns far less."""
