@@ -58,7 +58,9 @@ class Listing(Sequence[Ranked]):
         self.topics = topics
         self.had_previous = had_previous
         #: The fewest distinct engagers a member other than the best-placed needed to be listed (the
-        #: confidence bar's, never below `min_peers_listed`; 0 for an empty listing).
+        #: confidence bar's, or where the whole community's listing was filled up to
+        #: `listed_min_depth`, the fewest of a member listed; never below `min_peers_listed`; 0 for an
+        #: empty listing).
         self.min_peers = min_peers
         self._columns = columns
         self._facts = dict(
@@ -342,6 +344,9 @@ def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams)
 
 #: The draw floor's exemption (`draw_floor_below_voices`) still asks this share of the floor.
 _EXEMPT_DRAW = 2.0 / 3.0
+#: Members who fill a short listing below the confidence bar (`listed_min_depth`) have posts that
+#: draw at least this share of an average post.
+_FILL_DRAW = 0.5
 
 
 def established_voices(value: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -551,6 +556,12 @@ def list_scope(
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)
+    # Below the confidence bar, kept aside to fill the whole community's listing up to
+    # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
+    # their posts draw at least half of an average post.
+    unsure = eligible & ~sure & (coordinated < COORDINATION_SHOWN)
+    if appeal is not None:
+        unsure &= appeal >= _FILL_DRAW**params.appeal
     eligible &= sure
     if appeal is not None and params.listed_min_draw > 0 and eligible.any():
         # Whose posts draw far less than an average post is not listed, however many members
@@ -571,6 +582,19 @@ def list_scope(
             # posts look sought out (a spammer's friends, an account that engages everyone).
             drawn &= g.gather(evidence.draw, 1.0) >= floor
         eligible &= drawn | exempt
+        unsure &= drawn | exempt
+    short = params.listed_min_depth - int(np.count_nonzero(eligible))
+    if codes is None and short > 0 and unsure.any():
+        # The whole community's listing is not cut below `listed_min_depth` by the confidence
+        # bar: the best-valued of the members it left out fill it up (ordered as the listing
+        # orders, below: ties within a millionth of the top by member id).
+        below = np.flatnonzero(unsure)
+        key = np.round(value[below] * (1e6 / value[eligible | unsure].max()))
+        filled = below[np.lexsort((ids[below], -key))[:short]]
+        eligible[filled] = True
+        # What a member needs at present (`Listing.min_peers`): as many engagers as the fewest
+        # engaged of those listed.
+        min_peers = min(min_peers, int(in_deg[filled].min()))
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:

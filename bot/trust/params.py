@@ -216,6 +216,13 @@ class TrustParams:
     #: 0 turns either part off.
     listed_min_value: float = 0.2
     listed_min_peers: float = 0.3
+    #: In the whole community, the confidence bar does not shorten the listing below this many
+    #: members: where it would, the best-valued members below the bar fill it up to this depth, if
+    #: they meet every other condition (distinct engagers, the draw floor) and what they received
+    #: shows no coordinated pattern the explanation would name (`COORDINATION_SHOWN`). A small
+    #: community's voices are engaged by a dozen members where its star is engaged by sixty, and
+    #: the bar listed four or five of them. Topic listings keep the bar as it is. 0: off.
+    listed_min_depth: int = 10
     #: The established voices of the confidence bar are the members at least half as valued as the
     #: top one, and at least this share of the eligible members, best first: one member far ahead of
     #: everyone else (a community's star) does not set the bar alone. 0: the first part alone.
@@ -273,6 +280,7 @@ class TrustParams:
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
             (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),
             (self.min_peers_listed >= 1, "min_peers_listed must be >= 1"),
+            (self.listed_min_depth >= 0, "listed_min_depth must be >= 0"),
             (self.diversity_scale > 0, "diversity_scale must be > 0"),
             (0 <= self.listed_min_value <= 1, "listed_min_value must be in [0, 1]"),
             (0 <= self.listed_min_peers <= 1, "listed_min_peers must be in [0, 1]"),

@@ -153,16 +153,17 @@ async def test_recompute_is_scheduled_with_a_stable_job_id(harness: Harness):
 
 
 async def test_a_member_below_the_listing_bar_is_told_what_it_takes(harness: Harness):
-    """Four helpers whom thirty members answer, who answer each other two apiece, and a member whom
+    """Ten helpers whom thirty members answer, who answer each other two apiece, and a member whom
     six answer: more than the fixed five, fewer than the listing asks here (a third of the
-    established voices' thirty), so `/voices member` and `/voices me` say what it takes now."""
+    established voices' thirty), so `/voices member` and `/voices me` say what it takes now. (With
+    ten members above the bar, the listing is as deep as `listed_min_depth` without filling.)"""
     sb, w = harness.sandbox, harness.world
     people = []
-    for i in range(35):
+    for i in range(41):
         uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
         sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
         people.append(uid)
-    helpers, askers, quiet = people[:4], people[4:34], people[34]
+    helpers, askers, quiet = people[:10], people[10:40], people[40]
     for author in [*helpers, quiet]:
         post = int((await sb.send_message(w.cooking, author, ""))["id"])
         engagers = askers if author in helpers else askers[:6]

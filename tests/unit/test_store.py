@@ -524,10 +524,11 @@ async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Pa
 
 
 async def test_a_listing_keeps_the_bar_a_member_not_listed_is_told(store: Store):
-    """Eight helpers whom 32 members answer every week, who answer each other three apiece, and a
+    """Ten helpers whom 32 members answer every week, who answer each other three apiece, and a
     member whom six of them answer: the established voices have 32 engagers, so the confidence bar
-    asks ten (a third of them, well above the fixed five), and the stored run keeps it."""
-    helpers, askers, quiet = list(range(1, 9)), list(range(9, 41)), 99
+    asks ten (a third of them, well above the fixed five), and the stored run keeps it. (With ten
+    members above it, the listing is as deep as `listed_min_depth` without filling.)"""
+    helpers, askers, quiet = list(range(1, 11)), list(range(11, 43)), 99
     events = []
     for d in (1, 8, 15):
         at = T0 - timedelta(days=d)

@@ -23,6 +23,7 @@ from bot.trust import (
     KIND_WEIGHTS,
     KINDS,
     Edges,
+    LiveTrust,
     MemberFacts,
     Posts,
     Ranked,
@@ -236,13 +237,43 @@ def test_listing_holds_only_members_with_evidence_near_the_established_voices() 
     # Five engagers, once each on days a week apart: eligible, far below the voices.
     rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
     members = facts(extra=[*voices, thin])
-    loose = by_member(rank(rows, members, replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0)))
+    bar_only = replace(DEFAULT, listed_min_depth=0)  # the bar alone: the listing is not filled up
+    loose = by_member(rank(rows, members, replace(bar_only, listed_min_value=0.0, listed_min_peers=0.0)))
     assert set(voices) | {thin} <= set(loose)
-    listed = rank(rows, members, DEFAULT)
+    listed = rank(rows, members, bar_only)
     assert set(voices) <= set(by_member(listed)) and thin not in by_member(listed)
     assert len(listed) < len(loose)
     median_peers = float(np.median([r.distinct_peers for r in listed if r.member_id in voices]))
     assert all(r.distinct_peers >= 0.3 * median_peers for r in listed)
+
+
+def test_a_short_listing_is_filled_up_to_ten_below_the_bar_in_the_whole_community_only() -> None:
+    """The same community: the bar lists the three voices. The whole community's listing is filled
+    up to ten with the best-valued members the bar left out (here the thin member, the only other
+    one with five engagers), below every member the bar listed, and what a member is told it takes
+    drops to the fewest engagers of a member listed; a member whose engagement comes mostly from
+    accounts devoted to them does not fill it; a channel's listing keeps the bar as it is."""
+    voices, thin, devoted = [100, 101, 102], 103, 104
+    rows = town_rows()
+    for k, v in enumerate(voices):
+        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
+    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
+    # Six members who answer nobody else, every day: accounts devoted to one member.
+    fans = list(range(600, 606))
+    rows += [(1, f, devoted, TODAY - d, "reply", 1) for f in fans for d in range(1, 28)]
+    members = facts(extra=[*voices, thin, devoted, *fans])
+    scopes = {"all": None, "channel:1": {1}}
+    bar_only = replace(DEFAULT, listed_min_depth=0)
+    barred = LiveTrust(Edges.from_rows(rows), members, bar_only, today=TODAY, scopes=scopes).rank(members)
+    filled = LiveTrust(Edges.from_rows(rows), members, DEFAULT, today=TODAY, scopes=scopes).rank(members)
+    before, after = list(barred["all"].member_id), list(filled["all"].member_id)
+    assert thin not in before and devoted not in before and len(before) < 10
+    # The town members have three engagers each, under the fixed five: the thin member alone fills.
+    assert after == [*before, thin]
+    assert barred["all"].min_peers > 5 and filled["all"].min_peers == 5
+    assert list(filled["channel:1"].member_id) == list(barred["channel:1"].member_id)
+    assert filled["channel:1"].min_peers == barred["channel:1"].min_peers
+    assert TrustParams().listed_min_depth == 10
 
 
 def test_a_young_community_still_lists_its_best_placed_member() -> None:
@@ -1298,9 +1329,11 @@ def test_a_star_far_ahead_of_everyone_does_not_set_the_confidence_bar_alone() ->
         joined_day=np.full(200, TODAY - 365.0),
         account_created_day=np.full(200, TODAY - 400.0),
     )
-    alone = rank(rows, members, replace(DEFAULT, established_share=0.0))
+    # (Without filling the listing up to `listed_min_depth`, which would list ten members anyway.)
+    bar_only = replace(DEFAULT, listed_min_depth=0)
+    alone = rank(rows, members, replace(bar_only, established_share=0.0))
     assert [r.member_id for r in alone] == [1]
-    listed = rank(rows, members, DEFAULT)
+    listed = rank(rows, members, bar_only)
     assert listed[0].member_id == 1
     assert {r.member_id for r in listed[1:]} == set(range(2, 12))
 
