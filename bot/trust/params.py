@@ -218,10 +218,11 @@ class TrustParams:
     listed_min_peers: float = 0.3
     #: In the whole community, the confidence bar does not shorten the listing below this many
     #: members: where it would, the best-valued members below the bar fill it up to this depth, if
-    #: they meet every other condition (distinct engagers, the draw floor) and what they received
-    #: shows no coordinated pattern the explanation would name (`COORDINATION_SHOWN`). A small
-    #: community's voices are engaged by a dozen members where its star is engaged by sixty, and
-    #: the bar listed four or five of them. Topic listings keep the bar as it is. 0: off.
+    #: they meet every other condition (distinct engagers, the draw floor), what they received
+    #: shows no coordinated pattern the explanation would name (`COORDINATION_SHOWN`) and their
+    #: posts draw at least half of an average post. A small community's voices are engaged by a
+    #: dozen members where its star is engaged by sixty, and the bar listed four or five of them.
+    #: Topic listings keep the bar as it is. 0: off.
     listed_min_depth: int = 10
     #: The established voices of the confidence bar are the members at least half as valued as the
     #: top one, and at least this share of the eligible members, best first: one member far ahead of
