@@ -257,7 +257,7 @@ class FirstContacts:
         self.total[at] = total
         return True
 
-    def burst_share(
+    def arrivals(
         self,
         size: int,
         min_engagers: int = 1,
@@ -355,7 +355,7 @@ class FirstContacts:
 
 @dataclass(frozen=True)
 class Arrivals:
-    """`FirstContacts.burst_share`: per member, their distinct engagers, and per window (its days,
+    """`FirstContacts.arrivals`: per member, their distinct engagers, and per window (its days,
     the share of the engagers that arrived in the member's busiest window, the share it would hold
     anyway)."""
 
