@@ -17,8 +17,11 @@ solved:
   that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
   explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
 - Arrivals and favourites, against the usual member: the share of a member's engagers who first
-  engaged them in their busiest week (`new_engager_burst`, from `FirstContacts`), and the share for
-  whom the member is the one they engage most (`top_recipient`); each discounts the listing value.
+  engaged them in their busiest week (`new_engager_burst`, from `FirstContacts`) or in their
+  busiest three or six weeks beyond what the member's own activity then brings (`arrival_weeks`),
+  and the share for whom the member is the one they engage most (`top_recipient`); each discounts
+  the listing value. Where no join date is shown (Reddit), an account first seen a month or more
+  into the history counts as silent since it began for the woke test (`unseen_silence_days`).
 
 Nothing here reads a label: the patterns are measured from who engaged whom and when, against the
 community's own norms where one is needed (the usual member's exchange, the average post's draw).
