@@ -340,12 +340,12 @@ def community_evidence(
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
         return Evidence(seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today))
-    tenure = member_since(ids, engaged_from, members, rows, censored_days=params.censored_arrival_days)
+    row = member_rows(ids, members) if rows is None else rows
+    tenure = member_since(ids, engaged_from, members, row, censored_days=params.censored_arrival_days)
     since = tenure[0]
     standing = None
     if active is not None and received is not None:
         binned = periods if periods is not None else active
-        row = member_rows(ids, members) if rows is None else rows
         joined = np.full(len(ids), np.nan)
         joined[row >= 0] = members.joined_day[row[row >= 0]]
         unseen = np.isnan(joined) & np.isfinite(since)  # arrival: a first sighting (Reddit)

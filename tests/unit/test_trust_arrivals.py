@@ -285,6 +285,27 @@ def test_engagers_for_whom_a_member_is_their_largest_are_discounted_and_explaine
 # ----------------------------------------------------------------------------------- kept up to date in place
 
 
+def refreshed_equals_full(
+    live: LiveTrust,
+    change: Sequence[Row],
+    after: Sequence[Row],
+    members: MemberFacts,
+    params: TrustParams,
+    scopes: dict[str, set[int] | None],
+) -> dict[str, list[Ranked]]:
+    """Refresh `live` with `change` and assert it ranks every scope as a full recompute of `after`
+    does (members, scores, the pattern named); returns the full recompute."""
+    got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
+    assert got is not None
+    full = compute_all(Edges.from_rows(after), members, params, today=TODAY, scopes=scopes)
+    for name in scopes:
+        assert [r.member_id for r in got[name]] == [r.member_id for r in full[name]], name
+        for a, b in zip(got[name], full[name], strict=True):
+            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), name
+            assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
+    return full
+
+
 def test_both_kept_in_place_equal_a_full_recompute() -> None:
     """The crowd arrives after the ranking state was built (including a reaction withdrawn again
     and a pair whose first day is emptied by a retraction), and a bought account switches its
@@ -304,14 +325,7 @@ def test_both_kept_in_place_equal_a_full_recompute() -> None:
     for *key, n in [*before, *change]:
         net[tuple(key)] = net.get(tuple(key), 0) + n  # type: ignore[index]
     after = [(*key, n) for key, n in net.items() if n]
-    got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
-    assert got is not None
-    full = compute_all(Edges.from_rows(after), members, params, today=TODAY, scopes=scopes)
-    for name in scopes:
-        assert [r.member_id for r in got[name]] == [r.member_id for r in full[name]], name
-        for a, b in zip(got[name], full[name], strict=True):
-            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), name
-            assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
+    full = refreshed_equals_full(live, change, after, members, params, scopes)
     reasons = {r.why["coordinated_reason"] for r in full["all"]}
     assert crowded not in {r.member_id for r in full["all"]} or "burst" in reasons
 
@@ -332,14 +346,7 @@ def test_the_weeks_kept_in_place_equal_a_full_recompute() -> None:
     change = [r for r in rows if (r[1], r[2], r[3]) in recent]
     live = LiveTrust(Edges.from_rows(before), members, params, today=TODAY, scopes=scopes)
     live.rank(members)
-    got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
-    assert got is not None
-    full = compute_all(Edges.from_rows(rows), members, params, today=TODAY, scopes=scopes)
-    for name in scopes:
-        assert [r.member_id for r in got[name]] == [r.member_id for r in full[name]], name
-        for a, b in zip(got[name], full[name], strict=True):
-            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), name
-            assert a.why["coordinated_reason"] == b.why["coordinated_reason"], name
+    refreshed_equals_full(live, change, rows, members, params, scopes)
 
 
 # ------------------------------------------------------------------------------ first contacts, exactly
