@@ -493,7 +493,9 @@ def community_evidence(
     if windows and contacts is not None:
         # Engagers who mostly arrived in one week (`new_engager_burst`), or within a few weeks
         # (`arrival_weeks`).
-        arrivals = contacts.arrivals(size, params.min_peers_listed, today - since, active, windows)
+        arrivals = contacts.arrivals(
+            size, params.min_peers_listed, today - since, active, windows, params.returned_silence_days
+        )
         engaging = arrivals.engagers >= params.min_peers_listed
         for days, share, expected in arrivals.windows:
             if days == BURST_DAYS and params.new_engager_burst:

@@ -532,9 +532,10 @@ def list_scope(
         if share_of is not None and excess_of is not None:
             # Engagers that arrived in one week, or that engage this member more than anyone else,
             # far beyond the usual share: shown (as that share of the engagers) where the discount
-            # is as large as an explanation speaks up for and it is the largest pattern.
+            # is as large as an explanation speaks up for and it is the largest pattern. The weeks'
+            # discount is taken `arrival_weeks_power` times over.
             excess, share = g.gather(excess_of), g.gather(share_of)
-            value = value * (1.0 - excess)
+            value = value * (1.0 - excess) ** (params.arrival_weeks_power if name == "weeks" else 1.0)
             larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)

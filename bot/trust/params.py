@@ -188,6 +188,16 @@ class TrustParams:
     #: the same scale where it is far beyond the usual member's (the largest window's discount is
     #: taken, or the week's where that is larger).
     arrival_weeks: tuple[int, ...] = (3, 6)
+    #: The weeks' discount is taken this many times over: the listing value is multiplied by
+    #: (1 - the discount) ** this. What a member's own activity in the window excuses is large over
+    #: weeks, so what is beyond it is a smaller part of the engagers than the part that came bought:
+    #: a discount of a half that leaves half the value leaves an eighth. 1: taken once.
+    arrival_weeks_power: float = 3.0
+    #: For the arrival tests (`new_engager_burst`, `arrival_weeks`), a member whose activity before
+    #: a silence of this many days or more is at most a twentieth of all of it arrived when they came
+    #: back: a reaction or two months before is no presence, and members meet a newcomer in their
+    #: first week whenever it comes. 0: a member arrived when first seen or when they joined.
+    returned_silence_days: int = 28
     #: Engagement bought from many accounts that each give a little, and engage a few others for
     #: cover, is still their largest: per member, the share of their distinct engagers (counting
     #: those that engage at least three members) for whom the member is the one they engage most
@@ -277,6 +287,8 @@ class TrustParams:
                 all(weeks >= 2 for weeks in self.arrival_weeks),
                 "arrival_weeks must be windows of 2 weeks or more",
             ),
+            (self.arrival_weeks_power >= 1, "arrival_weeks_power must be >= 1"),
+            (self.returned_silence_days >= 0, "returned_silence_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),
             (self.seed_full_engagers >= 1, "seed_full_engagers must be >= 1"),

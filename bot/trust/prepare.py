@@ -264,6 +264,7 @@ class FirstContacts:
         arrived_age: np.ndarray | None = None,
         active: np.ndarray | None = None,
         windows: tuple[int, ...] = (BURST_DAYS,),
+        returned_silence: int = 0,
     ) -> Arrivals:
         """Per member (the first `size` dense ids) and per window of `windows` days: the share of
         their distinct engagers whose first engagement with them falls in their busiest window (0
@@ -282,7 +283,9 @@ class FirstContacts:
         The days looked at lie in windows starting `BURST_SKIP_DAYS` or more after the oldest
         engagement of the history and, when `arrived_age` gives the age in days of each member's
         arrival (NaN unknown, inf before the records), after the member's own first `BURST_DAYS`
-        here: members meet a newcomer then, and a welcome is no crowd brought in."""
+        here: members meet a newcomer then, and a welcome is no crowd brought in. With `active` and
+        `returned_silence` days, a member whose activity before such a silence is a stray few
+        (`returned_age`) arrived when they came back."""
         size = max(size, 0)
         zeros, ones = np.zeros(size), np.ones(size)
         row = self.key % self.capacity
@@ -312,6 +315,13 @@ class FirstContacts:
         # its place there): a share for the others is 0, and most members have few engagers.
         enough = engagers >= max(1, min_engagers)
         asked = np.flatnonzero(enough)
+        weekly = None  # the activity of the members asked per week counted back from today
+        if active is not None and len(asked):
+            weekly = np.add.reduceat(active[asked], np.arange(0, active.shape[1], 7), axis=1)
+        if active is not None and weekly is not None and returned_silence > 0:
+            back = returned_age(active, asked, returned_silence, weekly)
+            last[asked] = np.minimum(last[asked], back - BURST_DAYS)
+            here[asked] = np.minimum(here[asked], np.maximum(back, 1.0))
         at = np.cumsum(enough) - 1
         k = len(asked)
         keep = enough[row]
@@ -329,9 +339,8 @@ class FirstContacts:
             # and the member's activity in each week, accumulated, as a share of all of it.
             bounds = np.arange(0, zone + 1, 7)
             by_week = cum[:, bounds]
-            if active is not None:
-                # Activity per week over the whole history (one pass), then the members asked.
-                weekly = np.add.reduceat(active[:size], np.arange(0, active.shape[1], 7), axis=1)[asked]
+            if weekly is not None:
+                # The member's activity per week, accumulated, as a share of all of it.
                 total = weekly.sum(axis=1, dtype=np.float64)
                 own_by_week = np.zeros((k, len(bounds)))
                 np.cumsum(weekly[:, : len(bounds) - 1], axis=1, out=own_by_week[:, 1:])
@@ -351,6 +360,54 @@ class FirstContacts:
                     expected[asked] = np.maximum(expected[asked], own)
             out[days] = (share, expected)
         return Arrivals(engagers, tuple((days, *out[days]) for days in windows))
+
+
+#: `returned_age`: activity before a member's silence of at most this share of all of theirs is a
+#: stray few (a reaction or two), not a presence.
+_STRAY_SHARE = 0.05
+
+
+def returned_age(
+    active: np.ndarray, rows: np.ndarray, silence: int, weekly: np.ndarray | None = None
+) -> np.ndarray:
+    """Per member of `rows` (rows of `active`: counts per age in days): the age of the most recent
+    day of activity that follows a silence of at least `silence` days, where the member was active
+    before that silence, but at most `_STRAY_SHARE` of all their activity; inf where there is none
+    (the member arrived when first seen). `weekly`:
+    the same rows' activity per week counted back from today, to look at the days only of members
+    with as many silent whole weeks as such a silence holds, activity after them and a stray share
+    of it before them."""
+    out = np.full(len(rows), np.inf)
+    days = active.shape[1]
+    if days <= silence or not len(rows):
+        return out
+    look = np.arange(len(rows))
+    need = (silence - 6) // 7  # whole weeks inside any silence of that many days
+    if weekly is not None and need >= 1 and weekly.shape[1] > need + 1:
+        done = np.cumsum(weekly, axis=1)
+        silent = weekly == 0
+        run = silent[:, : weekly.shape[1] - need + 1].copy()
+        for shift in range(1, need):
+            run &= silent[:, shift : weekly.shape[1] - need + 1 + shift]
+        newer = (done - weekly)[:, : run.shape[1]] > 0  # activity in the weeks after the run
+        older = done[:, -1:] - done[:, need - 1 :]  # ... and a stray share before it
+        few = (older > 0) & (older <= _STRAY_SHARE * done[:, -1:])
+        look = np.flatnonzero((run & newer & few).any(axis=1))
+        if not len(look):
+            return out
+    counts = active[rows[look]]
+    done = np.cumsum(counts, axis=1, dtype=np.float64)  # activity at ages 0 .. j
+    total = done[:, -1:]
+    head = done[:, : days - silence]
+    back = (
+        (counts[:, : days - silence] > 0)
+        & (done[:, silence:] == head)  # nothing at ages j + 1 .. j + silence
+        & (head < total)  # activity before the silence ...
+        & (head >= (1.0 - _STRAY_SHARE) * total)  # ... of at most a stray share
+    )
+    found = back.any(axis=1)
+    out[look[found]] = np.argmax(back[found], axis=1)
+    return out
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pytest
 
 from bot.trust import Edges, LiveTrust, MemberFacts, Ranked, TrustParams, compute_all, compute_scope, explain
 from bot.trust.explain import explain_parts
+from bot.trust.prepare import returned_age
 
 TODAY = 20_000
 TOWN = tuple(range(1, 31))  # members present for a year
@@ -238,6 +239,99 @@ def test_a_history_too_short_for_a_window_leaves_it_out() -> None:
     assert rank(rows, members, three_weeks)[bought].why["coordinated_reason"] == "weeks"
     with pytest.raises(ValueError, match="arrival_weeks"):
         TrustParams(arrival_weeks=(1,))
+
+
+def test_the_weeks_discount_is_taken_three_times_over() -> None:
+    """Taken once, the weeks' discount leaves the member whose engagers were bought over six weeks
+    above regulars whom eight members have engaged every week for four months; taken three times
+    over (the default) it places them below, and what their listing value keeps is the once-taken
+    discount cubed (to the rounding of the scores shown). Members without the pattern keep their
+    scores."""
+    rows, members, bought, woke, steady, regulars = weeks_community()
+    week_only = replace(PARAMS, new_engager_burst=True)
+    plain = rank(rows, members, week_only)
+    weeks = replace(week_only, arrival_weeks=(3, 6))
+    once = rank(rows, members, replace(weeks, arrival_weeks_power=1.0))
+    got = rank(rows, members, weeks)
+    regular = regulars[0]
+    assert once[bought].rank < once[regular].rank
+    assert bought not in got or got[bought].rank > got[regular].rank
+    kept_once = once[bought].score / plain[bought].score
+    assert got[bought].score / plain[bought].score == pytest.approx(kept_once**3, rel=0.05)
+    for m in [woke, steady, *regulars]:
+        assert got[m].score == pytest.approx(once[m].score, rel=1e-9)
+    assert TrustParams().arrival_weeks_power == 3.0
+    with pytest.raises(ValueError, match="arrival_weeks_power"):
+        TrustParams(arrival_weeks_power=0.5)
+
+
+def back_community() -> tuple[list[Row], MemberFacts, int, int]:
+    """Two members joined a year ago, each back five weeks ago and active every week since (three
+    replies and three reactions to town members a week), and each met in their first days back by
+    fifteen members who reply once, and by three who reply every week since. Before that, one of
+    them reacted once, fourteen weeks ago (a stray reaction); the other replied to two members every
+    week for two months and then took seven weeks off (a regular back from a break)."""
+    rows = town_rows()
+    for r in (101, 102, 103, 104):
+        rows += weekly(TOWN[:8], r, range(WEEKS))
+    back, regular = 600, 601
+    rows.append((1, back, TOWN[0], TODAY - 2 - 7 * 14, "reaction", 1))
+    rows += weekly([regular], TOWN[0], range(7, WEEKS)) + weekly([regular], TOWN[1], range(7, WEEKS))
+    for m in (back, regular):
+        rows.append((1, m, TOWN[2], TODAY - 35, "reply", 1))
+        for k, p in enumerate(TOWN[2:8]):
+            rows += weekly([m], p, range(5), kind="reply" if k < 3 else "reaction")
+        rows += [(1, p, m, TODAY - 30 - k % 4, "reply", 1) for k, p in enumerate(TOWN[10:25])]
+        rows += weekly(TOWN[:3], m, range(5))
+    return rows, facts([back, regular, 101, 102, 103, 104]), back, regular
+
+
+def test_a_member_back_after_a_stray_reaction_is_met_like_a_newcomer() -> None:
+    """Members meet whoever comes back after a long silence as they meet a newcomer: a member whose
+    only activity before five weeks ago was one reaction fourteen weeks ago arrived when they came
+    back (`returned_silence_days`), so the fifteen who replied in their first days back are no
+    crowd brought in, and nothing is taken. Counted from their first sighting instead, that welcome
+    drops them from the listing. A regular back from a break was here before it: the same welcome
+    to them is still judged from their first sighting."""
+    rows, members, back, regular = back_community()
+    plain = rank(rows, members, PARAMS)
+    arrivals = replace(PARAMS, new_engager_burst=True, arrival_weeks=(3, 6))
+    got = rank(rows, members, arrivals)
+    first_seen = rank(rows, members, replace(arrivals, returned_silence_days=0))
+    assert plain[back].rank == 1 and plain[regular].rank == 2
+    assert got[back].rank == 1
+    assert got[back].why["coordinated_reason"] not in ("burst", "weeks")
+    assert back not in first_seen
+    assert regular not in got and regular not in first_seen
+    assert TrustParams().returned_silence_days == 28
+
+
+def test_returned_age_finds_a_return_after_a_stray_few() -> None:
+    """Per member (activity per age in days): the age of the first day back after a silence of at
+    least the given days, where what came before it is at most a twentieth of all activity (the
+    most recent such return); inf where there is none, where the activity before was more, or where
+    nothing came before (the member's first sighting). Looking at the days only of members whose
+    weeks show such a silence finds the same."""
+    active = np.zeros((6, 140), np.float32)
+    active[0, 100] = 1  # a stray reaction, then silent until age 40
+    active[0, :41:2] = 2
+    active[1, [100, 90]] = 1  # more activity before the silence than a twentieth
+    active[1, :41:4] = 1
+    active[2, :41] = 1  # active since age 40 only: first seen then
+    active[3, 100] = 1  # a silence of 20 days only
+    active[3, 80] = 1
+    active[3, :81:2] = 3
+    active[4, 130] = 1  # a stray reaction, a few days four months later, then a month's silence
+    active[4, 85:89] = 1
+    active[4, :51] = 2
+    active[5, :] = 1  # never silent
+    rows = np.arange(len(active))
+    weekly = np.add.reduceat(active, np.arange(0, active.shape[1], 7), axis=1)
+    got = returned_age(active, rows, 28, weekly)
+    assert got[0] == 40 and got[4] == 50
+    assert np.isinf(got[[1, 2, 3, 5]]).all()
+    np.testing.assert_array_equal(returned_age(active, rows, 28), got)
+    np.testing.assert_array_equal(returned_age(active, rows[[4, 0]], 28, weekly[[4, 0]]), [50, 40])
 
 
 # ------------------------------------------------------------------------- engagers who engage it most
