@@ -347,6 +347,61 @@ _EXEMPT_DRAW = 2.0 / 3.0
 #: Members who fill a short listing below the confidence bar (`listed_min_depth`) have posts that
 #: draw at least this share of an average post.
 _FILL_DRAW = 0.5
+#: `closed_engagers`: the members of a scope whose engagers are looked at (the best-valued ones),
+#: and about how many of each member's engagers (a sample chosen by a hash of the two ids).
+_CLOSED_CANDIDATES = 200
+_CLOSED_SAMPLE = 24
+#: ... and the least usual share: below it, engagers linked to each other are no evidence.
+_CLOSED_FLOOR = 0.05
+_HASH = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def engager_links(g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int) -> np.ndarray:
+    """Per member of `members` (local ids of `g`; `ids` their member ids per local member): how far
+    the accounts engaging them engage each other. Each engager counts by the share of the member's
+    other engagers it engaged or was engaged by, weighted by what it gave the member. Of a member
+    with more than `sample` engagers, about that many are looked at, chosen by a hash of the two
+    member ids (so the choice never depends on how the graph was built). 0 for members with fewer
+    than two engagers looked at."""
+    out = np.zeros(len(members))
+    if not len(members):
+        return out
+    place = np.full(g.n, -1, np.int64)
+    place[members] = np.arange(len(members))
+    at = np.flatnonzero(place[g.target] >= 0)
+    at = at[g.weight[at] > 0]
+    row = place[g.target[at]]
+    count = np.bincount(row, minlength=len(members))
+    many = count[row] > sample
+    if many.any():
+        with np.errstate(over="ignore"):
+            mixed = (ids[g.target[at[many]]].astype(np.uint64) * _HASH[0]) ^ ids[g.actor[at[many]]].astype(
+                np.uint64
+            )
+            mixed *= _HASH[1]
+            mixed ^= mixed >> np.uint64(31)
+        drawn = (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        keep = np.ones(len(at), np.bool_)
+        keep[many] = drawn < sample / count[row[many]]
+        at, row = at[keep], row[keep]
+    order = np.argsort(row, kind="stable")
+    at, row = at[order], row[order]
+    actor, weight = g.actor[at].astype(np.int64), g.weight[at]
+    size = np.bincount(row, minlength=len(members))
+    rank = np.arange(len(row)) - (np.cumsum(size) - size)[row]
+    # Every pair of looked-at engagers of the same member, each once: an engager with each of the
+    # member's looked-at engagers after it.
+    after = size[row] - 1 - rank
+    first = np.repeat(np.arange(len(row)), after)
+    block = np.cumsum(after) - after  # where each engager's pairs start
+    second = first + 1 + np.arange(len(first)) - block[first]
+    hit = g.linked(actor[first], actor[second])
+    links = np.bincount(first[hit], minlength=len(row)) + np.bincount(second[hit], minlength=len(row))
+    share = np.divide(links, size[row] - 1, out=np.zeros(len(row)), where=size[row] > 1)
+    given = np.bincount(row, weights=weight, minlength=len(members))
+    closed = np.bincount(row, weights=weight * share, minlength=len(members))
+    np.divide(closed, given, out=out, where=given > 0)
+    return out
 
 
 def established_voices(value: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -554,6 +609,25 @@ def list_scope(
         counts = (vouching * counted)[g.actor] * (g.weight > 0)
         established = np.bincount(g.target, weights=counts, minlength=n)
         value = value * np.power(established, params.peers_exponent)
+    if params.closed_engagers:
+        # Engagers who engage each other far more than the usual well-placed member's engagers do (a
+        # ring of members trading engagement, however much they also engage others): from
+        # `closed_engagers[0]` times the usual (nothing taken) to `[1]` times (everything), among
+        # the best-valued members (`_CLOSED_CANDIDATES`). Shown where the discount is as large as
+        # an explanation speaks up for and it is the largest pattern.
+        lo, full = params.closed_engagers
+        ranked = np.flatnonzero((in_deg >= params.min_peers_listed) & (value > 0))
+        if len(ranked) > _CLOSED_CANDIDATES:
+            ranked = ranked[np.argpartition(-value[ranked], _CLOSED_CANDIDATES)[:_CLOSED_CANDIDATES]]
+        if len(ranked):
+            closed = engager_links(g, ids, ranked, _CLOSED_SAMPLE)
+            usual = max(float(np.median(closed)), _CLOSED_FLOOR)
+            if usual > 0:
+                excess = np.clip((closed / usual - lo) / (full - lo), 0.0, 1.0)
+                value[ranked] *= 1.0 - excess
+                larger = (excess >= COORDINATION_SHOWN) & (closed > coordinated[ranked])
+                coordinated[ranked] = np.where(larger, closed, coordinated[ranked])
+                reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)

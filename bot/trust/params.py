@@ -44,7 +44,18 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: beyond the share usual in the community ("top"); engagers who all first engaged the member within
 #: a few weeks, far beyond what the member's own activity then and the usual member would give
 #: ("weeks").
-REASONS: tuple[str, ...] = ("woke", "one", "group", "new", "unengaged", "day", "burst", "top", "weeks")
+REASONS: tuple[str, ...] = (
+    "woke",
+    "one",
+    "group",
+    "new",
+    "unengaged",
+    "day",
+    "burst",
+    "top",
+    "weeks",
+    "closed",
+)
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
 COORDINATION_SHOWN = 0.25
@@ -205,6 +216,14 @@ class TrustParams:
     #: `min_peers_listed` engagers). The listing value is multiplied by 1 - the discount, on the
     #: same scale. False: off.
     top_recipient: bool = False
+    #: Members whose engagers engage each other far more than the usual well-placed member's do:
+    #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
+    #: member's other engagers it engaged or was engaged by, weighted by what it gave the member (up
+    #: to 24 engagers looked at per member); against the median of those members, the listing value
+    #: is multiplied by 1 - the discount, from the first of these multiples of the median (0) to the
+    #: second (1). A ring of members who trade some of their engagement and spread the rest like
+    #: anyone's engage each other; a voice's audience mostly does not. (): off.
+    closed_engagers: tuple[float, ...] = (2.0, 3.0)
     #: The listing value is multiplied by the number of distinct engagers present for a while and
     #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs
     #: engagers by their trust, and among members of alike standing the one more members seek out
@@ -288,6 +307,13 @@ class TrustParams:
                 "arrival_weeks must be windows of 2 weeks or more",
             ),
             (self.arrival_weeks_power >= 1, "arrival_weeks_power must be >= 1"),
+            (
+                not self.closed_engagers
+                or (
+                    len(self.closed_engagers) == 2 and 1 <= self.closed_engagers[0] < self.closed_engagers[1]
+                ),
+                "closed_engagers must be () or (from, to) with 1 <= from < to",
+            ),
             (self.returned_silence_days >= 0, "returned_silence_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
             (self.pinned_seed_weight > 0, "pinned_seed_weight must be > 0"),

@@ -234,8 +234,9 @@ def test_listing_holds_only_members_with_evidence_near_the_established_voices() 
     rows = town_rows()
     for k, v in enumerate(voices):  # 17 to 19 town members reply to each voice, every week
         rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
-    # Five engagers, once each on days a week apart: eligible, far below the voices.
-    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
+    # Five engagers, once each on days a week apart: eligible, far below the voices. (Town members
+    # four apart, who do not engage each other: `closed_engagers` leaves them alone.)
+    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[::4])]
     members = facts(extra=[*voices, thin])
     bar_only = replace(DEFAULT, listed_min_depth=0)  # the bar alone: the listing is not filled up
     loose = by_member(rank(rows, members, replace(bar_only, listed_min_value=0.0, listed_min_peers=0.0)))
@@ -257,7 +258,7 @@ def test_a_short_listing_is_filled_up_to_ten_below_the_bar_in_the_whole_communit
     rows = town_rows()
     for k, v in enumerate(voices):
         rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
-    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[:5])]
+    rows += [(1, p, thin, TODAY - 1 - 7 * i, "reply", 1) for i, p in enumerate(TOWN[::4])]
     # Six members who answer nobody else, every day: accounts devoted to one member.
     fans = list(range(600, 606))
     rows += [(1, f, devoted, TODAY - d, "reply", 1) for f in fans for d in range(1, 28)]

@@ -1,0 +1,145 @@
+"""Engagers who engage each other far more than usual (`closed_engagers`): a ring of members who
+trade part of their engagement, and spread the rest like anyone's, is discounted and explained; a
+voice whose audience does not engage each other is not; and the measure itself (`engager_links`)
+counts what it says, whichever order the graph was built in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot.trust import Edges, LiveTrust, MemberFacts, Ranked, TrustParams, compute_all, compute_scope, explain
+from bot.trust.explain import explain_parts
+from bot.trust.listing import engager_links
+from bot.trust.solver import ScopeGraph, pairs_from_sorted
+
+TODAY = 20_000
+WEEKS = 8
+TOWN = tuple(range(1, 41))  # members present for a year
+VOICES = (100, 101)
+RING = tuple(range(200, 206))
+Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind, n)
+
+
+def facts() -> MemberFacts:
+    ids = [*TOWN, *VOICES, *RING]
+    return MemberFacts(
+        member_id=np.array(ids, np.int64),
+        joined_day=np.full(len(ids), TODAY - 365.0),
+        account_created_day=np.full(len(ids), TODAY - 900.0),
+        is_bot=np.zeros(len(ids), np.bool_),
+    )
+
+
+def weekly(actor: int, target: int, kind: str = "reply") -> list[Row]:
+    return [(1, actor, target, TODAY - 2 - 7 * week, kind, 1) for week in range(WEEKS)]
+
+
+def ring_community() -> list[Row]:
+    """Town members each react every week to three others far apart (7, 13 and 19 places on, so
+    that those who engage the same member do not engage each other); two voices, each answered
+    every week by ten town members four places apart (who do not engage each other either); and a
+    ring of six members who answer each other every week, a third of their engagement (the rest:
+    reactions to ten town members each, like anyone's), and are answered by five town members
+    each."""
+    rows: list[Row] = []
+    n = len(TOWN)
+    for i, m in enumerate(TOWN):
+        for step in (7, 13, 19):
+            rows += weekly(m, TOWN[(i + step) % n], "reaction")
+    for k, v in enumerate(VOICES):
+        for p in TOWN[k::4]:
+            rows += weekly(p, v)
+    for r, member in enumerate(RING):
+        rows += [row for mate in RING if mate != member for row in weekly(member, mate)]
+        rows += [row for p in TOWN[r::8] for row in weekly(p, member)]
+        rows += [row for p in TOWN[r : r + 10] for row in weekly(member, p, "reaction")]
+    return rows
+
+
+#: Every member with three engagers listed, however far below the voices: where the ring would be.
+OPEN = TrustParams(min_peers_listed=3, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+
+
+def rank(rows: list[Row], params: TrustParams) -> dict[int, Ranked]:
+    got = compute_scope(Edges.from_rows(rows), facts(), params, today=TODAY)
+    return {r.member_id: r for r in got}
+
+
+def test_a_ring_whose_members_engage_each_other_is_discounted_and_explained() -> None:
+    """Without the test the ring members are listed right below the voices, above every town
+    member; with it (the default) none of them is in the top ten. Taken more gently, a ring member
+    is listed and the explanation says why. The voices keep their scores."""
+    rows = ring_community()
+    off = rank(rows, replace(OPEN, closed_engagers=()))
+    got = rank(rows, OPEN)
+    assert sorted(off[m].rank for m in RING) == [3, 4, 5, 6, 7, 8]
+    assert all(m not in got or got[m].rank > 10 for m in RING)
+    for v in VOICES:
+        assert got[v].score == pytest.approx(off[v].score, rel=1e-9)
+        assert got[v].why["coordinated_reason"] != "closed"
+    gentle = rank(rows, replace(OPEN, closed_engagers=(2.0, 20.0)))
+    shown = [gentle[m] for m in RING if gentle[m].why["coordinated_reason"] == "closed"]
+    assert len(shown) >= 3  # the others' largest pattern is the group they give to
+    for m in RING:
+        assert gentle[m].score < off[m].score
+        assert gentle[m].why["coordinated_reason"] in ("closed", "group")
+    for r in shown:
+        key, params = explain_parts(r)[2]
+        assert key == "trust.why.coordinated_closed"
+        assert params == {"pct": round(r.why["coordinated"] * 100)}
+        assert "engage each other far more than is usual here" in explain(r)
+    assert TrustParams().closed_engagers == (2.0, 3.0)
+    with pytest.raises(ValueError, match="closed_engagers"):
+        TrustParams(closed_engagers=(3.0, 2.0))
+
+
+def test_the_ring_kept_in_place_equals_a_full_recompute() -> None:
+    """Built at once or kept in place while the ring forms (its rows added in two batches), the
+    listing is the same: which engagers are looked at depends on the members alone."""
+    rows = ring_community()
+    members = facts()
+    ring_rows = [r for r in rows if r[1] in RING and r[2] in RING]
+    rest = [r for r in rows if r not in ring_rows]
+    scopes: dict[str, set[int] | None] = {"all": None}
+    live = LiveTrust(Edges.from_rows(rest), members, OPEN, today=TODAY, scopes=scopes)
+    live.rank(members)
+    half = len(ring_rows) // 2
+    for change, after in ((ring_rows[:half], rest + ring_rows[:half]), (ring_rows[half:], rows)):
+        got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
+        assert got is not None
+        full = compute_all(Edges.from_rows(after), members, OPEN, today=TODAY, scopes=scopes)
+        assert [r.member_id for r in got["all"]] == [r.member_id for r in full["all"]]
+        for a, b in zip(got["all"], full["all"], strict=True):
+            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score)
+            assert a.why["coordinated_reason"] == b.why["coordinated_reason"]
+    assert any(r.why["coordinated_reason"] == "closed" for r in full["all"]) or not set(RING) & {
+        r.member_id for r in full["all"]
+    }
+
+
+def graph(pairs: list[tuple[int, int]], n: int) -> ScopeGraph:
+    keys = sorted(set(pairs))
+    actor = np.array([a for a, _ in keys], np.int64)
+    target = np.array([t for _, t in keys], np.int64)
+    return ScopeGraph(pairs_from_sorted(n, actor, target, np.ones(len(keys))), n)
+
+
+def test_engager_links_counts_the_links_among_a_members_engagers() -> None:
+    """Member 0 is engaged by 1, 2, 3 and 4; 1 and 2 engage each other and 3 engaged 1: engager 1
+    is linked with two of the three others, 2 and 3 with one, 4 with none, so (equal weights) the
+    measure is (2 + 1 + 1 + 0) / 3 / 4. Member 5, engaged by 6 and 7 who engage nobody else: 0.
+    A member with a single engager: 0. With at most two engagers looked at, member 0's share is that
+    of a pair of them."""
+    pairs = [(1, 0), (2, 0), (3, 0), (4, 0), (1, 2), (2, 1), (3, 1), (6, 5), (7, 5), (9, 8)]
+    g = graph(pairs, 10)
+    ids = np.arange(100, 100 + g.n)
+    got = engager_links(g, ids, np.array([0, 5, 8]), sample=24)
+    np.testing.assert_allclose(got, [4 / 12, 0.0, 0.0])
+    sampled = engager_links(g, ids, np.array([0]), sample=2)[0]
+    assert 0.0 <= sampled <= 1.0
+    # The same graph with one more pair added in place: the measure follows it.
+    g.add(np.array([4]), np.array([3]), np.ones(1))
+    np.testing.assert_allclose(engager_links(g, ids, np.array([0]), sample=24), [6 / 12])
