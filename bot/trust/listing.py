@@ -356,16 +356,19 @@ _CLOSED_FLOOR = 0.05
 _HASH = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
-def engager_links(g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int) -> np.ndarray:
+def engager_links(
+    g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per member of `members` (local ids of `g`; `ids` their member ids per local member): how far
-    the accounts engaging them engage each other. Each engager counts by the share of the member's
-    other engagers it engaged or was engaged by, weighted by what it gave the member. Of a member
-    with more than `sample` engagers, about that many are looked at, chosen by a hash of the two
-    member ids (so the choice never depends on how the graph was built). 0 for members with fewer
-    than two engagers looked at."""
-    out = np.zeros(len(members))
+    the accounts engaging them engage each other, and the share of what they received that came
+    from accounts engaging (or engaged by) another of their engagers. For the first, each engager
+    counts by the share of the member's other engagers it engaged or was engaged by, weighted by
+    what it gave the member. Of a member with more than `sample` engagers, about that many are
+    looked at, chosen by a hash of the two member ids (so the choice never depends on how the graph
+    was built). 0 for members with fewer than two engagers looked at."""
+    out, linked = np.zeros(len(members)), np.zeros(len(members))
     if not len(members):
-        return out
+        return out, linked
     place = np.full(g.n, -1, np.int64)
     place[members] = np.arange(len(members))
     at = np.flatnonzero(place[g.target] >= 0)
@@ -401,7 +404,9 @@ def engager_links(g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: i
     given = np.bincount(row, weights=weight, minlength=len(members))
     closed = np.bincount(row, weights=weight * share, minlength=len(members))
     np.divide(closed, given, out=out, where=given > 0)
-    return out
+    from_linked = np.bincount(row, weights=weight * (links > 0), minlength=len(members))
+    np.divide(from_linked, given, out=linked, where=given > 0)
+    return out, linked
 
 
 def established_voices(value: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -620,14 +625,14 @@ def list_scope(
         if len(ranked) > _CLOSED_CANDIDATES:
             ranked = ranked[np.argpartition(-value[ranked], _CLOSED_CANDIDATES)[:_CLOSED_CANDIDATES]]
         if len(ranked):
-            closed = engager_links(g, ids, ranked, _CLOSED_SAMPLE)
+            closed, linked = engager_links(g, ids, ranked, _CLOSED_SAMPLE)
             usual = max(float(np.median(closed)), _CLOSED_FLOOR)
-            if usual > 0:
-                excess = np.clip((closed / usual - lo) / (full - lo), 0.0, 1.0)
-                value[ranked] *= 1.0 - excess
-                larger = (excess >= COORDINATION_SHOWN) & (closed > coordinated[ranked])
-                coordinated[ranked] = np.where(larger, closed, coordinated[ranked])
-                reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
+            excess = np.clip((closed / usual - lo) / (full - lo), 0.0, 1.0)
+            value[ranked] *= 1.0 - excess
+            # Shown as the share of what the member received from engagers linked to another.
+            larger = (excess >= COORDINATION_SHOWN) & (linked > coordinated[ranked])
+            coordinated[ranked] = np.where(larger, linked, coordinated[ranked])
+            reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)

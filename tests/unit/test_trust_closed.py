@@ -131,15 +131,18 @@ def test_engager_links_counts_the_links_among_a_members_engagers() -> None:
     """Member 0 is engaged by 1, 2, 3 and 4; 1 and 2 engage each other and 3 engaged 1: engager 1
     is linked with two of the three others, 2 and 3 with one, 4 with none, so (equal weights) the
     measure is (2 + 1 + 1 + 0) / 3 / 4. Member 5, engaged by 6 and 7 who engage nobody else: 0.
-    A member with a single engager: 0. With at most two engagers looked at, member 0's share is that
-    of a pair of them."""
+    A member with a single engager: 0. What came from engagers linked to another: all but engager
+    4's. With about two engagers looked at, member 0's measure is that of a few of them."""
     pairs = [(1, 0), (2, 0), (3, 0), (4, 0), (1, 2), (2, 1), (3, 1), (6, 5), (7, 5), (9, 8)]
     g = graph(pairs, 10)
     ids = np.arange(100, 100 + g.n)
-    got = engager_links(g, ids, np.array([0, 5, 8]), sample=24)
-    np.testing.assert_allclose(got, [4 / 12, 0.0, 0.0])
-    sampled = engager_links(g, ids, np.array([0]), sample=2)[0]
+    closed, linked = engager_links(g, ids, np.array([0, 5, 8]), sample=24)
+    np.testing.assert_allclose(closed, [4 / 12, 0.0, 0.0])
+    np.testing.assert_allclose(linked, [3 / 4, 0.0, 0.0])  # all but engager 4's engagement
+    sampled = engager_links(g, ids, np.array([0]), sample=2)[0][0]
     assert 0.0 <= sampled <= 1.0
     # The same graph with one more pair added in place: the measure follows it.
     g.add(np.array([4]), np.array([3]), np.ones(1))
-    np.testing.assert_allclose(engager_links(g, ids, np.array([0]), sample=24), [6 / 12])
+    closed, linked = engager_links(g, ids, np.array([0]), sample=24)
+    np.testing.assert_allclose(closed, [6 / 12])
+    np.testing.assert_allclose(linked, [1.0])
