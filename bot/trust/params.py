@@ -43,7 +43,7 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: usual in the community ("burst"); engagers for whom the member is the one they engage most, far
 #: beyond the share usual in the community ("top"); engagers who all first engaged the member within
 #: a few weeks, far beyond what the member's own activity then and the usual member would give
-#: ("weeks").
+#: ("weeks"); engagers who engage each other far more than the usual well-placed member's ("closed").
 REASONS: tuple[str, ...] = (
     "woke",
     "one",
@@ -218,11 +218,12 @@ class TrustParams:
     top_recipient: bool = False
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
-    #: member's other engagers it engaged or was engaged by, weighted by what it gave the member (up
-    #: to 24 engagers looked at per member); against the median of those members, the listing value
-    #: is multiplied by 1 - the discount, from the first of these multiples of the median (0) to the
-    #: second (1). A ring of members who trade some of their engagement and spread the rest like
-    #: anyone's engage each other; a voice's audience mostly does not. (): off.
+    #: member's other engagers it engaged or was engaged by, weighted by what it gave the member
+    #: (about 24 engagers looked at per member); against the median of those members (0.05 at
+    #: least), the listing value is multiplied by 1 - the discount, from the first of these multiples
+    #: of the median (0) to the second (1). A ring of members who trade some of their engagement
+    #: and spread the rest like anyone's engage each other; a voice's audience mostly does not.
+    #: (): off.
     closed_engagers: tuple[float, ...] = (2.0, 3.0)
     #: The listing value is multiplied by the number of distinct engagers present for a while and
     #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs

@@ -373,10 +373,9 @@ def returned_age(
     """Per member of `rows` (rows of `active`: counts per age in days): the age of the most recent
     day of activity that follows a silence of at least `silence` days, where the member was active
     before that silence, but at most `_STRAY_SHARE` of all their activity; inf where there is none
-    (the member arrived when first seen). `weekly`:
-    the same rows' activity per week counted back from today, to look at the days only of members
-    with as many silent whole weeks as such a silence holds, activity after them and a stray share
-    of it before them."""
+    (the member arrived when first seen). `weekly`: the same rows' activity per week counted back
+    from today, to look day by day only at members with as many silent whole weeks as such a
+    silence holds, activity after them and a stray share of it before them."""
     out = np.full(len(rows), np.inf)
     days = active.shape[1]
     if days <= silence or not len(rows):
