@@ -348,7 +348,7 @@ _EXEMPT_DRAW = 2.0 / 3.0
 #: draw at least this share of an average post.
 _FILL_DRAW = 0.5
 #: `closed_engagers`: the members of a scope whose engagers are looked at (the best-valued ones),
-#: and about how many of each member's engagers (a sample chosen by a hash of the two ids).
+#: and about how many of each member's engagers (a sample chosen by a hash of the engager's id).
 _CLOSED_CANDIDATES = 200
 _CLOSED_SAMPLE = 24
 #: ... and the least usual share: below it, engagers linked to each other are no evidence.
@@ -364,8 +364,8 @@ def engager_links(
     from accounts engaging (or engaged by) another of their engagers. For the first, each engager
     counts by the share of the member's other engagers it engaged or was engaged by, weighted by
     what it gave the member. Of a member with more than `sample` engagers, about that many are
-    looked at, chosen by a hash of the two member ids (so the choice never depends on how the graph
-    was built). 0 for members with fewer than two engagers looked at."""
+    looked at, chosen by a hash of the engager's member id (so the choice never depends on how the
+    graph was built). 0 for members with fewer than two engagers looked at."""
     out, linked = np.zeros(len(members)), np.zeros(len(members))
     if not len(members):
         return out, linked
@@ -377,15 +377,16 @@ def engager_links(
     count = np.bincount(row, minlength=len(members))
     many = count[row] > sample
     if many.any():
+        # A draw in [0, 1) per account from a hash of its member id: of a member with more than
+        # `sample` engagers, those whose draw is below sample / engagers are looked at.
         with np.errstate(over="ignore"):
-            mixed = (ids[g.target[at[many]]].astype(np.uint64) * _HASH[0]) ^ ids[g.actor[at[many]]].astype(
-                np.uint64
-            )
+            mixed = ids.astype(np.uint64) * _HASH[0]
+            mixed ^= mixed >> np.uint64(29)
             mixed *= _HASH[1]
-            mixed ^= mixed >> np.uint64(31)
+            mixed ^= mixed >> np.uint64(32)
         drawn = (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
         keep = np.ones(len(at), np.bool_)
-        keep[many] = drawn < sample / count[row[many]]
+        keep[many] = drawn[g.actor[at[many]]] < sample / count[row[many]]
         at, row = at[keep], row[keep]
     order = np.argsort(row, kind="stable")
     at, row = at[order], row[order]
@@ -398,7 +399,19 @@ def engager_links(
     first = np.repeat(np.arange(len(row)), after)
     block = np.cumsum(after) - after  # where each engager's pairs start
     second = first + 1 + np.arange(len(first)) - block[first]
-    hit = g.linked(actor[first], actor[second])
+    # Which of those pairs engaged each other (either way): the scope's pairs among the engagers
+    # looked at, as sorted keys of unordered pairs, and each pair looked up among them.
+    inside = np.zeros(g.n, np.bool_)
+    inside[actor] = True
+    among = g.pairs_of(inside)
+    among = among[inside[g.target[among]] & (g.weight[among] > 0)]
+    a, b = g.actor[among].astype(np.int64), g.target[among].astype(np.int64)
+    keys = np.sort((np.minimum(a, b) << 32) | np.maximum(a, b))
+    a, b = actor[first], actor[second]
+    asked = (np.minimum(a, b) << 32) | np.maximum(a, b)
+    hit = np.zeros(len(asked), np.bool_)
+    if len(keys):
+        hit = keys[np.minimum(np.searchsorted(keys, asked), len(keys) - 1)] == asked
     links = np.bincount(first[hit], minlength=len(row)) + np.bincount(second[hit], minlength=len(row))
     share = np.divide(links, size[row] - 1, out=np.zeros(len(row)), where=size[row] > 1)
     given = np.bincount(row, weights=weight, minlength=len(members))

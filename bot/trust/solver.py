@@ -297,17 +297,6 @@ class ScopeGraph:
             parts.append(np.flatnonzero(chosen[self.actor[base:]]) + base)
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
-    def linked(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Per (a[i], b[i]) of local members: whether either engaged the other (a pair of weight
-        > 0 either way)."""
-        a, b = a.astype(np.int64), b.astype(np.int64)
-        out = np.zeros(len(a), np.bool_)
-        for actor, target in ((a, b), (b, a)):
-            pos = self._find((actor << _PAIR_SHIFT) | target)
-            hit = pos >= 0
-            out[hit] |= self.weight[pos[hit]] > 0
-        return out
-
     def local_of(self, member: int) -> int:
         """The local id of a community-wide dense id (-1 when not in this graph)."""
         return int(self._local[member]) if 0 <= member < len(self._local) else -1
