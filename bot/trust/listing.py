@@ -597,18 +597,18 @@ def list_scope(
         larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
         coordinated = np.where(larger, share, coordinated)
         reason = np.where(larger, np.int8(REASONS.index("day")), reason).astype(np.int8)
-    for name, share_of, excess_of in (
-        ("burst", evidence.burst_share, evidence.burst_excess),  # `new_engager_burst`
-        ("top", evidence.top_share, evidence.top_excess),  # `top_recipient`
-        ("weeks", evidence.weeks_share, evidence.weeks_excess),  # `arrival_weeks`
+    for name, share_of, excess_of, power in (
+        ("burst", evidence.burst_share, evidence.burst_excess, 1.0),  # `new_engager_burst`
+        ("top", evidence.top_share, evidence.top_excess, 1.0),  # `top_recipient`
+        ("weeks", evidence.weeks_share, evidence.weeks_excess, params.arrival_weeks_power),  # `arrival_weeks`
     ):
         if share_of is not None and excess_of is not None:
             # Engagers that arrived in one week, or that engage this member more than anyone else,
             # far beyond the usual share: shown (as that share of the engagers) where the discount
-            # is as large as an explanation speaks up for and it is the largest pattern. The weeks'
-            # discount is taken `arrival_weeks_power` times over.
+            # is as large as an explanation speaks up for and it is the largest pattern. Each
+            # discount is taken `power` times over (the weeks': `arrival_weeks_power`).
             excess, share = g.gather(excess_of), g.gather(share_of)
-            value = value * (1.0 - excess) ** (params.arrival_weeks_power if name == "weeks" else 1.0)
+            value = value * (1.0 - excess) ** power
             larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)

@@ -318,7 +318,7 @@ class FirstContacts:
         weekly = None  # the activity of the members asked per week counted back from today
         if active is not None and len(asked):
             weekly = np.add.reduceat(active[asked], np.arange(0, active.shape[1], 7), axis=1)
-        if active is not None and weekly is not None and returned_silence > 0:
+        if weekly is not None and returned_silence > 0:
             back = returned_age(active, asked, returned_silence, weekly)
             last[asked] = np.minimum(last[asked], back - BURST_DAYS)
             here[asked] = np.minimum(here[asked], np.maximum(back, 1.0))
