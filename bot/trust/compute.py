@@ -72,6 +72,7 @@ def _compute(
         said=posts_in_scope(prep.posts_total, prep.posts_channel, codes),
         previous=previous,
         limit=limit,
+        community=None if codes is None else g_all,
     )
 
 

@@ -357,7 +357,7 @@ _HASH = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
 def engager_links(
-    g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int
+    g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int, links: ScopeGraph | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per member of `members` (local ids of `g`; `ids` their member ids per local member): how far
     the accounts engaging them engage each other, and the share of what they received that came
@@ -365,7 +365,10 @@ def engager_links(
     counts by the share of the member's other engagers it engaged or was engaged by, weighted by
     what it gave the member. Of a member with more than `sample` engagers, about that many are
     looked at, chosen by a hash of the engager's member id (so the choice never depends on how the
-    graph was built). 0 for members with fewer than two engagers looked at."""
+    graph was built). 0 for members with fewer than two engagers looked at.
+
+    Whether two engagers engaged each other is read from `links` (the community-wide graph, for a
+    channel's `g`: members who trade engagement do it wherever they meet), or from `g` itself."""
     out, linked = np.zeros(len(members)), np.zeros(len(members))
     if not len(members):
         return out, linked
@@ -401,11 +404,14 @@ def engager_links(
     second = first + 1 + np.arange(len(first)) - block[first]
     # Which of those pairs engaged each other (either way): the scope's pairs among the engagers
     # looked at, as sorted keys of unordered pairs, and each pair looked up among them.
-    inside = np.zeros(g.n, np.bool_)
-    inside[actor] = True
-    among = g.pairs_of(inside)
-    among = among[inside[g.target[among]] & (g.weight[among] > 0)]
-    a, b = g.actor[among].astype(np.int64), g.target[among].astype(np.int64)
+    read = g
+    if links is not None and links is not g:  # the engagers as local ids of the graph links are read from
+        read, actor = links, links.locals_of(g.members[actor])
+    inside = np.zeros(read.n, np.bool_)
+    inside[actor[actor >= 0]] = True
+    among = read.pairs_of(inside)
+    among = among[inside[read.target[among]] & (read.weight[among] > 0)]
+    a, b = read.actor[among].astype(np.int64), read.target[among].astype(np.int64)
     keys = np.sort((np.minimum(a, b) << 32) | np.maximum(a, b))
     a, b = actor[first], actor[second]
     asked = (np.minimum(a, b) << 32) | np.maximum(a, b)
@@ -478,13 +484,15 @@ def list_scope(
     said: np.ndarray | None,
     previous: Mapping[int, float] | None,
     limit: int | None,
+    community: ScopeGraph | None = None,
 ) -> Listing:
     """Listing value, eligibility, order and explanation of every member of a solved scope.
 
     `codes` are the scope's channel codes (None: all), `channel_ids` the channel of each code,
     `recv` the received engagement per (member, channel code) for the topics, `posts_total` and
     `said` the decayed posts per member in total and inside the scope (None: unknown) for
-    volume-neutrality."""
+    volume-neutrality, `community` the community-wide graph (for a channel or category: where
+    `closed_engagers` reads whether engagers engage each other; None: the scope's own graph)."""
     n = g.n
     scale, x = solved.scale, solved.x
     # Community-wide per-member inputs, renumbered as the graph's members.
@@ -631,14 +639,16 @@ def list_scope(
         # Engagers who engage each other far more than the usual well-placed member's engagers do (a
         # ring of members trading engagement, however much they also engage others): from
         # `closed_engagers[0]` times the usual (nothing taken) to `[1]` times (everything), among
-        # the best-valued members (`_CLOSED_CANDIDATES`). Shown where the discount is as large as
-        # an explanation speaks up for and it is the largest pattern.
+        # the best-valued members (`_CLOSED_CANDIDATES`). In a channel or category, whether they
+        # engage each other is read in the whole community (`community`): a ring trades engagement
+        # wherever its members meet. Shown where the discount is as large as an explanation speaks
+        # up for and it is the largest pattern.
         lo, full = params.closed_engagers
         ranked = np.flatnonzero((in_deg >= params.min_peers_listed) & (value > 0))
         if len(ranked) > _CLOSED_CANDIDATES:
             ranked = ranked[np.argpartition(-value[ranked], _CLOSED_CANDIDATES)[:_CLOSED_CANDIDATES]]
         if len(ranked):
-            closed, linked = engager_links(g, ids, ranked, _CLOSED_SAMPLE)
+            closed, linked = engager_links(g, ids, ranked, _CLOSED_SAMPLE, community)
             usual = max(float(np.median(closed)), _CLOSED_FLOOR)
             excess = np.clip((closed / usual - lo) / (full - lo), 0.0, 1.0)
             value[ranked] *= 1.0 - excess
@@ -725,7 +735,8 @@ def list_scope(
         "seed": seed_weight[listed] > 0,
         "pinned": pinned[listed],
         "trend": score / before - 1.0,
-        "coordinated": coordinated[listed],
+        # Rounded as the entries show it, so a stored explanation's percentage is the entry's.
+        "coordinated": coordinated[listed].round(4),
         "reason": reason[listed],
     }
     return Listing(

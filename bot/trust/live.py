@@ -65,6 +65,9 @@ class _Scope:
     codes: np.ndarray | None  # channel codes (None: the whole community)
     graph: ScopeGraph
     dirty: bool = True
+    # Relisted without solving again: pairs between its members changed in other channels, which
+    # its listing reads (`closed_engagers`: whether a member's engagers engage each other).
+    relink: bool = False
     solved: Solved | None = None
     previous: Mapping[int, float] | None = None
     results: Listing = field(default_factory=Listing.empty)
@@ -260,6 +263,11 @@ class LiveTrust:
         for scope in self.scopes.values():
             if scope.codes is None or touched.intersection(scope.codes.tolist()):
                 scope.dirty = True
+            elif self.params.closed_engagers and not scope.relink:
+                # A pair elsewhere between two members of this scope: whether they engage each
+                # other is read community-wide.
+                both = (scope.graph.locals_of(actor) >= 0) & (scope.graph.locals_of(target) >= 0)
+                scope.relink = bool(both.any())
         return True
 
     def _apply_contacts(
@@ -414,12 +422,14 @@ class LiveTrust:
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
             scope.results = self._listing(scope, pinned, evidence, limit) if scope.solved else Listing.empty()
-            scope.dirty = False
+            scope.dirty = scope.relink = False
             if on_listed is not None:
                 on_listed(name, scope.results)
 
         wanted = [
-            name for name, s in self.scopes.items() if relist or s.dirty or s.previous != previous.get(name)
+            name
+            for name, s in self.scopes.items()
+            if relist or s.dirty or s.relink or s.previous != previous.get(name)
         ]
         self.changed = bool(wanted)  # False: every listing is the one returned last time
         # Shared graphs are solved by their first scope, before the others run.
@@ -478,6 +488,7 @@ class LiveTrust:
             said=self._scope_said(scope) if self.with_posts else None,
             previous=scope.previous,
             limit=limit,
+            community=None if scope.codes is None else self._all,
         )
 
     def dependents(self, member_id: int, *, min_share: float = 0.5) -> list[tuple[int, float]]:

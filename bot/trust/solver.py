@@ -297,6 +297,14 @@ class ScopeGraph:
             parts.append(np.flatnonzero(chosen[self.actor[base:]]) + base)
         return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
+    def locals_of(self, members: np.ndarray) -> np.ndarray:
+        """The local ids of community-wide dense ids (-1 where not in this graph)."""
+        members = np.asarray(members, np.int64)
+        out = np.full(len(members), -1, np.int64)
+        known = (members >= 0) & (members < len(self._local))
+        out[known] = self._local[members[known]]
+        return out
+
     def local_of(self, member: int) -> int:
         """The local id of a community-wide dense id (-1 when not in this graph)."""
         return int(self._local[member]) if 0 <= member < len(self._local) else -1

@@ -147,3 +147,102 @@ def test_engager_links_counts_the_links_among_a_members_engagers() -> None:
     closed, linked = engager_links(g, ids, np.array([0]), sample=24)
     np.testing.assert_allclose(closed, [6 / 12])
     np.testing.assert_allclose(linked, [1.0])
+
+
+BOOSTERS = tuple(range(300, 306))
+TARGET = 310
+
+
+def booster_rows() -> tuple[list[Row], list[Row]]:
+    """The town and the voices of `ring_community` in channel 1 (no ring), and a member whom six
+    accounts answer every week there, besides five town members; the six answer each other every
+    week in channel 2 only, and react to town members in channel 1 like anyone (a town member
+    to one of them at most). A town member answers a voice in channel 2 once. Returned as (every
+    row but the boosters' exchange, the exchange)."""
+    rows = [r for r in ring_community() if r[1] not in RING and r[2] not in RING]
+    rows.append((2, TOWN[0], VOICES[0], TODAY - 3, "reply", 1))
+    rows += [row for p in TOWN[3::8] for row in weekly(p, TARGET)]
+    for b, booster in enumerate(BOOSTERS):
+        rows += weekly(booster, TARGET)
+        rows += [row for p in TOWN[b :: len(BOOSTERS)] for row in weekly(booster, p, "reaction")]
+    exchange = [
+        (2, booster, mate, day, kind, n)
+        for booster in BOOSTERS
+        for mate in BOOSTERS
+        if mate != booster
+        for _, _, _, day, kind, n in weekly(booster, mate)
+    ]
+    return rows, exchange
+
+
+def booster_facts() -> MemberFacts:
+    ids = [*TOWN, *VOICES, *BOOSTERS, TARGET]
+    return MemberFacts(
+        member_id=np.array(ids, np.int64),
+        joined_day=np.full(len(ids), TODAY - 365.0),
+        account_created_day=np.full(len(ids), TODAY - 900.0),
+        is_bot=np.zeros(len(ids), np.bool_),
+    )
+
+
+def test_in_a_channel_engagers_who_engage_each_other_elsewhere_are_closed_too() -> None:
+    """Six accounts that engage each other in another channel only, and together a member in
+    channel 1: in channel 1's own listing they are read as the community sees them. Without their
+    exchange the member is listed right below the voices there; with it (read community-wide) the
+    member is discounted as in the whole community's listing and the explanation says why."""
+    rest, exchange = booster_rows()
+    scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}}
+    alone = compute_all(Edges.from_rows(rest), booster_facts(), OPEN, today=TODAY, scopes=scopes)
+    got = compute_all(Edges.from_rows(rest + exchange), booster_facts(), OPEN, today=TODAY, scopes=scopes)
+    before = {r.member_id: r for r in alone["channel:1"]}
+    assert before[TARGET].rank == 3
+    for scope in ("all", "channel:1"):
+        after = {r.member_id: r for r in got[scope]}
+        assert TARGET not in after or after[TARGET].rank > 10, scope
+    gentle = compute_all(
+        Edges.from_rows(rest + exchange),
+        booster_facts(),
+        replace(OPEN, closed_engagers=(2.0, 20.0)),
+        today=TODAY,
+        scopes={"channel:1": {1}},
+    )
+    target = next(r for r in gentle["channel:1"] if r.member_id == TARGET)
+    assert target.score < before[TARGET].score
+    assert target.why["coordinated_reason"] == "closed"
+
+
+def test_an_exchange_in_another_channel_relists_a_channel_kept_in_place() -> None:
+    """Kept in place, channel 1's listing follows an exchange between its members that happens in
+    channel 2 only (its own pairs unchanged), as a full recompute does: the boosters' exchange, and
+    then one more pair of it, which changes nothing else the listings read."""
+    rest, exchange = booster_rows()
+    first_pair = [r for r in exchange if {r[1], r[2]} == set(BOOSTERS[:2])]
+    members = booster_facts()
+    # A discount that follows every link, and nothing else that a pair in channel 2 changes for
+    # channel 1 (seeds by tenure, no other pattern tested): only the links among its engagers.
+    params = replace(
+        OPEN,
+        closed_engagers=(2.0, 20.0),
+        earned_seeds=False,
+        coordination=False,
+        new_engager_burst=False,
+        arrival_weeks=(),
+        single_day=False,
+    )
+    scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}, "channel:2": {2}}
+    live = LiveTrust(Edges.from_rows(rest), members, params, today=TODAY, scopes=scopes)
+    first = live.rank(members)
+    assert TARGET in {r.member_id for r in first["channel:1"][:3]}
+    added = rest
+    for change in ([r for r in exchange if r not in first_pair], first_pair):
+        added = added + change
+        got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
+        assert got is not None
+        full = compute_all(Edges.from_rows(added), members, params, today=TODAY, scopes=scopes)
+        for scope in scopes:
+            assert [r.member_id for r in got[scope]] == [r.member_id for r in full[scope]], scope
+            for a, b in zip(got[scope], full[scope], strict=True):
+                assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), scope
+                assert a.why["coordinated_reason"] == b.why["coordinated_reason"]
+        target = next(r for r in got["channel:1"] if r.member_id == TARGET)
+        assert target.why["coordinated_reason"] == "closed"
