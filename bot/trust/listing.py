@@ -562,11 +562,15 @@ def list_scope(
     got = attention
     coordinated = np.zeros(n)
     reason = np.zeros(n, np.int8)
+    # The share of what each member received from accounts that woke up together around them, and
+    # the discount for accounts without standing (below): neither counts among distinct peers.
+    woke = unengaged = np.zeros(n)
     if evidence.coordinated is not None and evidence.woke is not None and evidence.reason is not None:
         # Engagement from coordinated accounts does not count toward what a member's posts draw, and
         # trust that arrived from accounts that became active together is taken off.
         coordinated, reason = g.gather(evidence.coordinated), g.gather(evidence.reason)
-        got = got * (1.0 - g.gather(evidence.woke))
+        woke = g.gather(evidence.woke)
+        got = got * (1.0 - woke)
         own = g.gather(evidence.own_keep, 1.0) if evidence.own_keep is not None else keep
         value = value * (1.0 - coordinated) * own
         if evidence.devoted is not None and params.devoted_weight > 1.0:
@@ -589,7 +593,7 @@ def list_scope(
     if params.unengaged_accounts and evidence.vouching is not None:
         # Engagement mostly from accounts nobody else gives standing, far beyond the usual share.
         share = unengaged_share(g, x, vouching, baseline, returned, total)
-        excess = unengaged_excess(share, g.in_deg, params)
+        excess = unengaged = unengaged_excess(share, g.in_deg, params)
         value = value * (1.0 - excess)
         # Shown where nothing more specific is: accounts devoted to one member or in a group often
         # have no standing either, and the pattern they form says more than their standing does.
@@ -630,10 +634,13 @@ def list_scope(
         # highly trusted members engage can match one whom many established members do. The value
         # is also multiplied by how many distinct engagers present for a while and uncoordinated
         # (`vouching`, `counted`) engage the member, to a small power: among members of alike standing,
-        # the one more members seek out ranks higher.
+        # the one more members seek out ranks higher. Accounts that woke up together around the
+        # member are not counted (as the share of what it received from them), nor those without
+        # standing as far as they are beyond the usual share (the `unengaged_accounts` discount):
+        # a crowd of dormant or aged accounts is no crowd of peers.
         # (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
         counts = (vouching * counted)[g.actor] * (g.weight > 0)
-        established = np.bincount(g.target, weights=counts, minlength=n)
+        established = np.bincount(g.target, weights=counts, minlength=n) * (1.0 - woke) * (1.0 - unengaged)
         value = value * np.power(established, params.peers_exponent)
     if params.closed_engagers:
         # Engagers who engage each other far more than the usual well-placed member's engagers do (a

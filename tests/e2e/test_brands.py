@@ -160,7 +160,7 @@ async def test_bad_brand_input_is_refused_and_nothing_is_half_created(harness: H
 
 async def test_brand_view_lists_opted_in_partners_only_and_drops_those_who_left(harness: Harness):
     w, sb = harness.world, harness.sandbox
-    people = await seed_community(harness, n=24)
+    people = await seed_community(harness, n=28)
     await brand_cmd(harness, "register", w.owner, {"name": "Seitan Co", "contact": w.bob, "topic": w.cooking})
     await brand_cmd(harness, "approve", w.owner, {"brand": "Seitan Co"})
     await harness.app.voices.recompute(w.guild)

@@ -758,7 +758,8 @@ def test_engagement_that_came_on_a_single_day_is_discounted_and_explained() -> N
     got = by_member(rank(rows, members, params))
     assert plain[bait].rank == 1
     assert bait not in got
-    assert got[half].score < plain[half].score
+    # (Scores are relative to the top, which the bait was: compared with a regular's.)
+    assert got[half].score / got[101].score < plain[half].score / plain[101].score
     assert got[half].why["coordinated_reason"] == "day" and 0.4 < got[half].why["coordinated"] < 0.8
     key, shown = explain_parts(got[half])[2]
     assert key == "trust.why.coordinated_day"
@@ -1360,13 +1361,14 @@ def test_accounts_that_engage_nearly_everyone_count_for_little() -> None:
 def test_more_distinct_established_engagers_rank_higher_among_alike_members() -> None:
     """Two members whom town members answer alike, 100 by eight of them and 101 by four: beside
     breadth, the listing value counts the distinct engagers present for a while and uncoordinated,
-    to `peers_exponent`, so 101's score relative to 100's drops by (4 / 8) ** 0.25."""
+    to `peers_exponent` (a half), so 101's score relative to 100's drops by (4 / 8) ** 0.5."""
     rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[10:14], 101)
     members = facts(extra=[100, 101])
     flat = by_member(rank(rows, members, replace(LOOSE, peers_exponent=0.0)))
     counted = by_member(rank(rows, members))
     ratio = (counted[101].score / counted[100].score) / (flat[101].score / flat[100].score)
-    assert ratio == pytest.approx(0.5**0.25, rel=1e-6)
+    assert TrustParams().peers_exponent == 0.5
+    assert ratio == pytest.approx(0.5**0.5, rel=1e-6)
     # Accounts too new to vouch are not counted (their share of what 101 received is left out of
     # the new-accounts evidence here, which would discount 101 for it).
     alone = replace(LOOSE, new_accounts=False)
