@@ -128,15 +128,16 @@ class _Follow:
     stream: Stream
     cursor: str | None
     resting_until: float = 0.0
-    #: The fullnames read in earlier rounds, oldest first; `warm` once a read was recorded since the
-    #: thread started (before that, an old item not remembered may have been recorded before a restart).
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    #: The fullnames read in earlier rounds, oldest first, each with whether it was removed when last
+    #: read; `warm` once a read was recorded since the thread started (before that, an old item not
+    #: remembered may have been recorded before a restart).
+    seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
     warm: bool = False
 
-    def read(self, names: list[str]) -> None:
-        """Remember the fullnames of a recorded read."""
-        for name in names:
-            self.seen[name] = None
+    def read(self, names: list[tuple[str, bool]]) -> None:
+        """Remember the fullnames of a recorded read, and whether each was removed."""
+        for name, gone in names:
+            self.seen[name] = gone
             self.seen.move_to_end(name)
         while len(self.seen) > SEEN_PER_STREAM:
             self.seen.popitem(last=False)
@@ -402,8 +403,14 @@ class RedditAdapter:
         return sub.comments if follow.stream == "comments" else sub.new
 
     def _start(self, reddit: praw.Reddit, follow: _Follow) -> None:
-        """Anchor a stream followed for the first time at its newest item (not itself recorded)."""
-        newest = next(iter(self._listing(reddit, follow)(limit=1)), None)
+        """Anchor a stream followed for the first time at its newest item (not itself recorded): the
+        highest id on the listing's first page (an old item approved out of the spam filter can
+        stand at its front)."""
+        newest = max(
+            self._listing(reddit, follow)(limit=PAGE),
+            key=lambda item: id_value(split(item.fullname)[1]),
+            default=None,
+        )
         if newest is None:
             # Nothing posted yet: everything from now on is new (the origin, not a real item, is the
             # cursor, so a restart before the first item still reads from the beginning).
@@ -414,18 +421,19 @@ class RedditAdapter:
         self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
         follow.cursor = newest.fullname
 
-    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> tuple[list[Any], list[str]]:
+    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> tuple[list[Any], list[tuple[str, bool]]]:
         """The items new since the stream's last read, oldest first, and every fullname read.
 
         The listing is read newest first, a page at a time, each page after the oldest item of the
-        one before, to the end of the first page that reaches the cursor (ids grow with time, so a
-        deleted cursor is passed too), the end of the listing or the listing's depth. New are the
-        items newer than the cursor and, once the stream has been read since the thread started, the
-        older ones it has not read before (approved out of the spam filter, or late in the listing)."""
+        one before, to the first page whose last item is at or before the cursor (ids grow with
+        time, so a deleted cursor is passed too), the end of the listing or the listing's depth. New
+        are the items newer than the cursor and, once the stream has been read since the thread
+        started, the older ones it has not read before (approved out of the spam filter, or late in
+        the listing) or read only while they were removed."""
         assert follow.cursor is not None
         listing = self._listing(reddit, follow)
         fresh: list[Any] = []
-        names: list[str] = []
+        names: list[tuple[str, bool]] = []  # each fullname read, and whether it was removed
         read: set[str] = set()
         after: str | None = None
         last: list[Any] = []  # the page before, for another anchor when this one left the listing
@@ -438,18 +446,21 @@ class RedditAdapter:
                 retries += 1
                 after = last[-1 - retries].fullname
                 continue
-            reached = False
             for item in page:
                 name = item.fullname
                 if name in read:
                     continue  # read already, before an anchor had to be replaced
                 read.add(name)
-                names.append(name)
+                gone = removed(item)
+                names.append((name, gone))
                 old = not newer(name, follow.cursor)
-                reached |= old
-                if not old or (follow.warm and name not in follow.seen):
+                # An old item is new to this stream when it was not read before, or was read while
+                # removed (held by the spam filter, removed by a moderator) and has been approved.
+                if not old or (follow.warm and (name not in follow.seen or (follow.seen[name] and not gone))):
                     fresh.append(item)
-            if reached or not page:
+            # The page reached the cursor where its last item, the oldest in the listing's order, is
+            # at or before it: an old item at the front (approved out of the spam filter) is no end.
+            if not page or not newer(page[-1].fullname, follow.cursor):
                 break
             if len(read) >= PAGE * MAX_PAGES:
                 log.warning(
@@ -472,7 +483,7 @@ class RedditAdapter:
         items: list[Any] = []
         now = time.monotonic()
         before = {key: follow.cursor for key, follow in follows.items()}
-        read: dict[tuple[str, Stream], list[str]] = {}
+        read: dict[tuple[str, Stream], list[tuple[str, bool]]] = {}
         first_error: BaseException | None = None
         for key, follow in follows.items():
             if follow.resting_until > now:
@@ -529,6 +540,10 @@ class RedditAdapter:
                 raise
             self._rewind(follows, before)
             raise RecordingDeferred(f"the items were not recorded within {ACCEPT_SECONDS:g} s") from error
+        except BaseException:
+            # Any other failure (a database error, the bot stopping): the items are read again.
+            self._rewind(follows, before)
+            raise
 
     @staticmethod
     def _rewind(

@@ -23,6 +23,7 @@ import asyncio
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +48,8 @@ from bot.subreddits.ids import (
     thing_id,
     thing_kind,
 )
-from reddit.adapter import RedditAdapter
+from bot.subreddits.items import MACHINERY
+from reddit.adapter import RedditAdapter, field_of, removed
 from reddit.errors import api_errors, describe
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,9 @@ NAME_LOOKUP_SECONDS = 1.5
 SELF_POST_LIMIT = 40_000
 COMMENT_LIMIT = 10_000
 NAME_CACHE = 50_000
+#: How long an account's profile, as read, answers `account` (its age and karma; a giveaway reads
+#: every entrant's at every sync).
+ACCOUNT_SECONDS = 600.0
 
 
 #: What Reddit's API names as worth trying again later (its rate limit on posting and messaging).
@@ -86,9 +91,10 @@ def free_sticky_slot(sub: Any) -> bool:
 
 
 def same_text(shown: Any, made: str) -> bool:
-    """Whether a title or body Reddit shows is the text the bot made: Reddit's API sends `&`, `<`
-    and `>` HTML-escaped."""
-    return html.unescape(str(shown)).strip() == made.strip()
+    """Whether a title or body Reddit shows is the text the bot made, as sent (praw asks for raw
+    JSON) or with `&`, `<` and `>` HTML-escaped (as Reddit sends text without `raw_json`)."""
+    text, wanted = str(shown).strip(), made.strip()
+    return text == wanted or html.unescape(text) == wanted
 
 
 def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
@@ -206,6 +212,8 @@ class RedditPlatform:
         self.base_url = (adapter.settings.reddit_url or "https://www.reddit.com").rstrip("/")
         self._names: dict[int, str] = {}  # account ledger id -> username
         self._links: dict[int, str] = {}  # post or comment id -> permalink
+        # account ledger id -> (when read, time.monotonic(); the account, None: none) (`account`)
+        self._accounts: dict[int, tuple[float, Member | None]] = {}
 
     @property
     def username(self) -> str:
@@ -535,12 +543,20 @@ class RedditPlatform:
             return list(submission.comments)
 
         replies: list[Reply] = []
+        machinery = MACHINERY | {me}
         for top in await self.adapter.call(read):
-            if not isinstance(top, praw.models.Comment) or str(top.author or "").lower() == me:
+            if not isinstance(top, praw.models.Comment) or str(top.author or "").lower() in machinery:
+                continue
+            if removed(top) or field_of(top, "distinguished"):
+                # A moderator sees a removed comment (spam-filtered, or removed by a moderator or
+                # AutoModerator) with its author and text: no entry and no question. Nor is a
+                # comment a moderator distinguished (the subreddit speaking, not a participant).
                 continue
             author = self._remember_author(top)
             answers = []
             for child in getattr(top, "replies", []) or []:
+                if removed(child):
+                    continue
                 child_author = self._remember_author(child)
                 if child_author is not None:
                     answers.append((child_author, thing_id(child.fullname)))
@@ -559,16 +575,23 @@ class RedditPlatform:
         return replies
 
     async def account(self, member_id: int) -> Member | None:
+        """The account's profile: None for an account that has none (deleted, suspended, shadow-
+        banned: Reddit answers 404 or `is_suspended`). Any other failure (429, 5xx, a timeout) is
+        raised, not taken for a missing account. Read at most every `ACCOUNT_SECONDS` per account
+        (a giveaway's sync reads every entrant's)."""
         name = self._names.get(member_id)
         if name is None:
             return None
+        known = self._accounts.get(member_id)
+        if known is not None and time.monotonic() - known[0] < ACCOUNT_SECONDS:
+            return known[1]
 
         def read(reddit: praw.Reddit) -> Member | None:
             redditor = reddit.redditor(name)
             try:
                 redditor._fetch()
-            except Exception as error:  # a deleted or suspended account has no profile
-                log.debug("no profile for an account (%s)", type(error).__name__)
+            except (prawcore.exceptions.NotFound, prawcore.exceptions.Forbidden):  # deleted or banned
+                log.debug("no profile for an account")
                 return None
             if getattr(redditor, "is_suspended", False):
                 return None
@@ -580,7 +603,11 @@ class RedditPlatform:
                 karma=karma,
             )
 
-        return await self.adapter.call(read)
+        found = await self.adapter.call(read)
+        if len(self._accounts) > NAME_CACHE:
+            self._accounts.clear()
+        self._accounts[member_id] = (time.monotonic(), found)
+        return found
 
     async def moderators(self, channel_id: int) -> frozenset[int]:
         bound = await self.subreddits.binding(channel_id)

@@ -61,6 +61,14 @@ TOP_QUESTIONS = 5
 ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
 
+class EntrantsUnread(Exception):
+    """Reddit did not answer for some entrants' accounts now: the sync is tried again (a transient
+    failure), and the draw waits until every entrant could be judged."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"{count} entrant account(s) could not be read from Reddit")
+
+
 @dataclass(frozen=True)
 class RedditGiveawayTerms:
     """What `/activation create reddit-giveaway` asks for beyond the shared `Proposal` (title = the prize)."""
@@ -353,18 +361,27 @@ class RedditGiveaway:
         moderators = await self.owner.discussions.moderators(activation.channel_id)
         entries: list[tuple[int, datetime]] = []
         seen: set[int] = set()
+        unread: list[Exception] = []  # accounts Reddit did not answer for now (429, 5xx, a timeout)
         for reply in sorted(replies, key=lambda r: r.created_at):
             author = reply.author_id
             if author is None or author in seen or reply.created_at >= activation.ends_at:
                 continue
             seen.add(author)
-            facts = await self._facts(activation, author, moderators)
+            try:
+                facts = await self._facts(activation, author, moderators)
+            except Exception as error:  # judged at the next sync, never refused for Reddit's failure
+                unread.append(error)
+                continue
             reason = refusal(facts, rules, now=reply.created_at)
             if reason is None:
                 entries.append((author, reply.created_at))
             else:
                 log.debug("giveaway %s: a comment is not an entry (%s)", activation.id, reason)
-        return await self.store.add_reddit_entries(activation.community_id, activation.id, entries)
+        added = await self.store.add_reddit_entries(activation.community_id, activation.id, entries)
+        if unread:
+            # What could be judged is recorded; the sync fails, so the draw waits for the rest.
+            raise EntrantsUnread(len(unread)) from unread[0]
+        return added
 
     async def _facts(self, activation: Activation, author: int, moderators: frozenset[int]) -> AccountFacts:
         community_id = activation.community_id

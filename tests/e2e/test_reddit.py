@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot import i18n
-from bot.subreddits import ledger_id
+from bot.subreddits import SubredditService, ledger_id
 from bot.subreddits.ids import topic_id
 from reddit import adapter as reddit_adapter
 from reddit import platform as reddit_platform
@@ -317,6 +317,52 @@ async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
     assert cursor == ahead[-1].fullname
 
 
+async def test_an_approval_at_the_front_of_more_than_a_page_of_new_posts_loses_nothing(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """An old post approved out of the spam filter stands at the front of `/new`, ahead of more than
+    a page of new posts: the read pages on to the cursor (the first page's last item), not stopping
+    at the old id on its first page."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    held = sb.post(sub, "carol_r", "Caught by the spam filter", filtered=True)
+    first = sb.post(sub, "alice_r", "Read before the approval")
+    await rounds(h)
+    behind = [sb.post(sub, "bob_r", f"behind {i}") for i in range(150)]
+    sb.approve(held)
+    assert sb.state.listing_of(sub, "t3")[0] is held
+    await rounds(h, 2)
+
+    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    assert sorted(sources) == sorted(t.fullname for t in (first, *behind, held))
+    cursor = await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'")
+    assert cursor == behind[-1].fullname
+
+
+async def test_a_post_read_while_removed_is_recorded_once_approved(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A post read while removed is no engagement; a moderator approving it later puts it back at
+    the front of the listing with its old id, and it is recorded then."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    doubted = sb.post(sub, "carol_r", "Removed at first")
+    sb.remove(doubted)
+    other = sb.post(sub, "alice_r", "Another")
+    await rounds(h)
+    assert [r[0] for r in await h.rows("SELECT source_id FROM events")] == [other.fullname]
+    sb.approve(doubted)
+    await rounds(h, 2)
+    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    assert sorted(sources) == sorted([other.fullname, doubted.fullname])
+
+
 async def test_a_flair_set_after_posting_is_the_topic_of_later_comments(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
@@ -464,6 +510,41 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
         [p1.fullname, c1.fullname, p2.fullname]
     )
+
+
+async def test_a_database_error_in_the_first_round_after_a_restart_loses_nothing(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """Any error the database raises while a round's items are recorded (here a disk I/O error, not a
+    lock) puts the streams back where they were, also in the first round after a restart, when the
+    stream does not yet remember what it read: the next round records the items, once."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    p1 = sb.post(sub, "alice_r", "One")
+    await rounds(h)
+    await launcher.stop(h)
+
+    while_down = [sb.comment(p1, "carol_r", f"while down {i}") for i in range(3)]
+    real = SubredditService.accept
+    failed = [0]
+
+    async def failing(self: SubredditService, items: Any) -> int:
+        if failed[0] == 0 and items:
+            failed[0] += 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return await real(self, items)
+
+    monkeypatch.setattr(SubredditService, "accept", failing)
+    h2 = await start_with_reddit(launcher, sb)
+    await rounds(h2, 3)
+    assert failed == [1]
+    sources = [r[0] for r in await h2.rows("SELECT source_id FROM events")]
+    assert sorted(sources) == sorted([p1.fullname, *(c.fullname for c in while_down)])
+    cursor = await h2.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'comments'")
+    assert cursor == while_down[-1].fullname
 
 
 async def test_a_locked_database_when_a_stream_starts_is_tried_again(

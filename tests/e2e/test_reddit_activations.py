@@ -562,3 +562,60 @@ async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of
     assert "(1 of" not in published  # no part claims to be the whole list
     assert all(len(c.body) <= 1500 for c in comments)
     assert_all_disclosed(sb, GIFT_TAG)
+
+
+async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_accounts_reddit_cannot_show(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The bot moderates, so it sees a comment AutoModerator removed with its author and text: no
+    entry, and neither is AutoModerator's own notice. When Reddit fails on an entrant's profile at
+    the final read (5xx past prawcore's own retries), that entrant is not refused as no account: the
+    draw waits, and the retried close draws from every entrant."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    for name in ("old_r", "old2_r", "spam_r", "AutoModerator", "acme_r"):
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.owner, "modjane")
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    options: dict[str, Any] = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "prize": "A year of oat milk",
+        "rules": "One entry per account.",
+        "winners": 3,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
+    assert giveaway is not None, data
+    assert "approved" in (await approve(h, giveaway))["content"]
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    spam = sb.comment(post, "spam_r", "me please, and visit my shop")
+    sb.remove(spam, by="AutoModerator")
+    sb.comment(post, "AutoModerator", "Reminder: one entry per account.")
+    for name in ("old_r", "old2_r"):
+        sb.comment(post, name, "me please")
+    sb.fail("/user/old2_r/about", status=500, times=3)
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    assert await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", giveaway) == 0
+
+    def announced() -> bool:  # the close, tried again 2 s later
+        return any(t.kind == "t1" for t in sb.made_by_app())
+
+    await eventually(announced, "the results, once every entrant could be read", timeout=10)
+
+    expected = sorted(ledger_id(sb.state.account(n).fullname) for n in ("old_r", "old2_r"))
+    entrants = await h.rows(
+        "SELECT member_id FROM giveaway_entries WHERE activation_id = ? ORDER BY member_id", giveaway
+    )
+    assert [r[0] for r in entrants] == expected
+    (result,) = [t for t in sb.made_by_app() if t.kind == "t1"]
+    for entrant in expected:
+        assert str(entrant) in result.body
+    for name in ("spam_r", "AutoModerator"):
+        assert str(ledger_id(sb.state.account(name).fullname)) not in result.body
