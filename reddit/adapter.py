@@ -21,8 +21,9 @@ starts from its newest item (new ones only; from the listing's origin when it ha
 
 prawcore retries 5xx and timeouts twice itself and paces requests by Reddit's rate-limit headers;
 beyond that, transient errors (5xx, 429, timeouts) back off and retry without ending the thread, a
-subreddit that cannot be read is skipped for a while, and refused credentials stop the Reddit side
-with one log line while Discord keeps working.
+subreddit that cannot be read is skipped for a while, refused credentials stop the Reddit side
+with one log line while Discord keeps working, and any other error (an answer this code did not
+expect) is logged with its traceback and retried like a transient one.
 
 Requests the commands make (moderator checks, subreddit lookups) use a second praw client, one call
 at a time, in worker threads (`asyncio.to_thread`).
@@ -377,11 +378,14 @@ class RedditAdapter:
         if verdict == "credentials":
             self._refuse(error)
             return False
-        if verdict == "bug":
-            raise error
         self.errors += 1
         delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
-        log.warning("Reddit request failed: %s; retrying in %.0fs", describe(error), delay)
+        if verdict == "bug":
+            # Nothing Reddit or the database said: an item or an answer this code did not expect.
+            # The round's streams are where they were; Reddit is not switched off for it.
+            log.error("unexpected error on the Reddit side; retrying in %.0fs", delay, exc_info=error)
+        else:
+            log.warning("Reddit request failed: %s; retrying in %.0fs", describe(error), delay)
         self._stop.wait(delay)
         return not self._stop.is_set()
 

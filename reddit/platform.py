@@ -565,7 +565,7 @@ class RedditPlatform:
                     id=thing_id(top.fullname),
                     author_id=author,
                     author_name=str(top.author) if top.author is not None else "[deleted]",
-                    body=html.unescape(str(top.body or "")),  # the API sends &, < and > escaped
+                    body=str(top.body or ""),  # as written: praw asks for raw JSON
                     score=int(top.score or 0),
                     created_at=datetime.fromtimestamp(float(top.created_utc), UTC),
                     answered_by=tuple(answers),

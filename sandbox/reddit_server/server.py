@@ -41,6 +41,7 @@ from aiohttp import web
 
 from sandbox.reddit_server.state import (
     DELETED,
+    RAW_JSON,
     Account,
     FlairTemplate,
     Message,
@@ -327,6 +328,7 @@ class RedditSandbox:
         path = "/" + request.match_info["tail"].strip("/")
         form = {k: str(v) for k, v in (await request.post()).items()} if request.can_read_body else {}
         query = dict(request.query)
+        RAW_JSON.set(query.get("raw_json") == "1")  # this request's task: its answer only
         self.user_agents.add(request.headers.get("User-Agent", ""))
         remaining, used, reset = self.window.take()
         headers = {

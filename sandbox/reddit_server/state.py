@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import html
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+#: Whether the request being answered asked for raw JSON (`raw_json=1`, which praw always sends):
+#: then text is sent as written; without it Reddit's API sends `&`, `<` and `>` as HTML entities.
+RAW_JSON: ContextVar[bool] = ContextVar("raw_json", default=False)
+
+
+def _text(value: str) -> str:
+    return value if RAW_JSON.get() else html.escape(value, quote=False)
 
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 DELETED = "[deleted]"
@@ -194,7 +203,7 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
     moderator = moderates(t.subreddit, viewer)
     hidden = t.removed and not moderator
     author = DELETED if hidden else t.author
-    text = html.escape(t.body, quote=False)  # the API sends &, < and > as entities
+    text = _text(t.body)
     data: dict[str, Any] = {
         "id": t.id,
         "name": t.fullname,
@@ -230,7 +239,7 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
         )
     else:
         data.update(
-            title=html.escape(t.title, quote=False),
+            title=_text(t.title),
             selftext="[removed]" if hidden else text,
             is_self=True,
             link_flair_text=t.flair_text,

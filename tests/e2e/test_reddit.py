@@ -547,6 +547,41 @@ async def test_a_database_error_in_the_first_round_after_a_restart_loses_nothing
     assert cursor == while_down[-1].fullname
 
 
+async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """An error nothing classifies (an item this code did not expect) does not switch Reddit off
+    until a restart: it is logged with its traceback, the thread backs off, and the next round reads
+    the same items again, recorded once."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    real = reddit_adapter.RedditAdapter._items
+    raised = [0]
+
+    def surprising(self: reddit_adapter.RedditAdapter, reddit: Any, things: list[Any]) -> Any:
+        if raised[0] == 0:
+            raised[0] += 1
+            raise AttributeError("'Comment' object has no attribute 'unexpected'")
+        return real(self, reddit, things)
+
+    monkeypatch.setattr(reddit_adapter.RedditAdapter, "_items", surprising)
+    p1 = sb.post(sub, "alice_r", "Anyone?")
+    c1 = sb.comment(p1, "bob_r", "here")
+    with caplog.at_level(logging.ERROR, logger="reddit.adapter"):
+        await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
+    assert raised == [1] and h.app.reddit.state == "running"
+    assert any(r.exc_info and "unexpected error" in r.getMessage() for r in caplog.records)
+    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+        [p1.fullname, c1.fullname]
+    )
+
+
 async def test_a_locked_database_when_a_stream_starts_is_tried_again(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):

@@ -207,8 +207,9 @@ async def test_the_moderators_two_stickies_are_not_displaced(reddit_sb: RedditSa
 async def test_a_post_an_earlier_attempt_made_is_found_by_its_escaped_title_even_when_filtered(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
-    """Reddit sends titles and bodies HTML-escaped (`&amp;`), and a post the spam filter holds is in
-    no subreddit listing: the bot looks among its own submissions and compares the text unescaped."""
+    """A title with `&`, `<` and `>` (which Reddit sends as written to praw, which asks for raw JSON,
+    and HTML-escaped otherwise), and a post the spam filter holds is in no subreddit listing: the bot
+    looks among its own submissions and compares the text as sent or unescaped."""
     sb = reddit_sb
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")

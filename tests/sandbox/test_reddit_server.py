@@ -10,6 +10,7 @@ import prawcore
 import pytest
 
 from sandbox.reddit_server import RedditSandbox
+from sandbox.reddit_server.state import thing_json
 
 
 @pytest.fixture
@@ -96,3 +97,20 @@ async def test_accounts_by_fullname_as_reddit_answers_them(sb: RedditSandbox):
     assert found == {alice.fullname: ("alice", alice.created_utc), bob.fullname: ("bob", bob.created_utc)}
     assert none == []
     assert any(c.path == "/api/user_data_by_account_ids" and c.status == 404 for c in sb.calls)
+
+
+
+async def test_text_is_raw_when_asked_for_raw_json_as_praw_does_and_escaped_otherwise(sb: RedditSandbox):
+    """Reddit's API sends `&`, `<` and `>` as HTML entities unless the request asks for `raw_json=1`,
+    which prawcore adds to every request: praw sees the text as written."""
+    sub = sb.add_subreddit("Cooking")
+    sb.add_account("alice")
+    post = sb.post(sub, "alice", "Oats & <more>", body="1 < 2 & 3 > 2")
+
+    def read() -> tuple[str, str]:
+        submission = client(sb).submission(post.id)
+        return submission.title, submission.selftext
+
+    assert await asyncio.to_thread(read) == ("Oats & <more>", "1 < 2 & 3 > 2")
+    escaped = thing_json(post)["data"]  # as a request without raw_json gets it
+    assert (escaped["title"], escaped["selftext"]) == ("Oats &amp; &lt;more&gt;", "1 &lt; 2 &amp; 3 &gt; 2")
