@@ -2,20 +2,57 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import praw
+from prawcore.sessions import RetryStrategy
 
 from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Once(RetryStrategy):
+    """A request made once: prawcore retries a request on a 5xx or a timeout, but a post, a comment or
+    an edit that Reddit took before the answer was lost would be made twice. The step that asked for
+    it is retried instead, and first looks for what an interrupted attempt made."""
+
+    def _sleep_seconds(self) -> float | None:
+        return None
+
+    def consume_available_retry(self) -> RetryStrategy:
+        return self
+
+    def should_retry_on_failure(self) -> bool:
+        return False
+
+
+def _writes_once(session: Any) -> None:
+    """Make every request but a read (GET) of a prawcore session once (`_Once`)."""
+    request = getattr(session, "_request_with_retries", None)
+    if request is None:  # another prawcore: its retries are left as they are
+        log.warning("prawcore without _request_with_retries: writes to Reddit may be retried")
+        return
+
+    def once(*, method: str, retry_strategy_state: Any = None, **kwargs: Any) -> Any:
+        if method.upper() != "GET" and retry_strategy_state is None:
+            retry_strategy_state = _Once()
+        return request(method=method, retry_strategy_state=retry_strategy_state, **kwargs)
+
+    session._request_with_retries = once
 
 
 def build_reddit(settings: Settings) -> praw.Reddit:
     """A praw client for the bot's script app. Endpoints other than reddit.com come from settings
-    (praw's own `oauth_url`, `reddit_url` and `short_url`); update checks are off (no stray network)."""
+    (praw's own `oauth_url`, `reddit_url` and `short_url`); update checks are off (no stray network).
+    Writes are sent once (`_Once`); reads keep prawcore's retries."""
     options: dict[str, object] = {}
     if settings.reddit_oauth_url:
         options.update(oauth_url=settings.reddit_oauth_url, reddit_url=settings.reddit_url)
     if settings.reddit_short_url:
         options["short_url"] = settings.reddit_short_url
-    return praw.Reddit(
+    reddit = praw.Reddit(
         client_id=settings.reddit_client_id,
         client_secret=settings.reddit_client_secret,
         username=settings.reddit_username,
@@ -26,3 +63,8 @@ def build_reddit(settings: Settings) -> praw.Reddit:
         timeout=settings.reddit_timeout,
         **options,
     )
+    for name in ("_authorized_core", "_read_only_core"):
+        session = getattr(reddit, name, None)
+        if session is not None:
+            _writes_once(session)
+    return reddit

@@ -67,6 +67,7 @@ class Fault:
     delay: float = 0.0
     rate_limited: bool = False
     api_error: str | None = None  # answered as Reddit's API names an error ({"json": {"errors": …}})
+    after: bool = False  # the request is carried out, and then answered with `status` (the answer lost)
 
 
 @dataclass
@@ -290,6 +291,11 @@ class RedditSandbox:
         """Answer with an error Reddit's API names (RATELIMIT, THREAD_LOCKED, ...), status 200."""
         self.faults.append(Fault(path, status=200, times=times, api_error=error_type))
 
+    def lose_answer(self, path: str, status: int = 504, times: int = 1) -> None:
+        """Carry the request out, then answer `status` as a gateway does whose backend took too long:
+        the post or comment exists, and the client does not know it."""
+        self.faults.append(Fault(path, status=status, times=times, after=True))
+
     def stall(self, path: str, seconds: float, times: int = 1) -> None:
         self.faults.append(Fault(path, status=200, times=times, delay=seconds))
 
@@ -346,7 +352,7 @@ class RedditSandbox:
         if fault is not None and fault.api_error is not None:
             message = "you are doing that too much. try again in 1 minute."
             status, payload = 200, {"json": {"errors": [[fault.api_error, message, "ratelimit"]]}}
-        elif fault is not None and fault.status != 200:
+        elif fault is not None and fault.status != 200 and not fault.after:
             if fault.rate_limited:
                 headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-used": str(self.window.budget)})
             status, payload = fault.status, {"message": "Injected", "error": fault.status}
@@ -361,6 +367,8 @@ class RedditSandbox:
                 status, payload = 401, {"message": "Unauthorized", "error": 401}
             else:
                 status, payload = self._route(request.method, path, query, form, account)
+                if fault is not None and fault.after:
+                    status, payload = fault.status, {"message": "Injected", "error": fault.status}
         self.calls.append(Call(request.method, path, query, form, status, account))
         if status == 302:
             return web.Response(status=302, headers={**headers, "location": payload["location"]})

@@ -21,6 +21,7 @@ from bot.activations.model import format_time
 from bot.ledger import parse_iso
 from bot.platform import Card
 from bot.subreddits import ledger_id
+from bot.subreddits.ids import fullname_of
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -186,6 +187,45 @@ async def test_a_post_the_bot_may_not_feature_is_still_made_and_run(
     assert await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
     sb.comment(post, "alice_r", "Is it barista grade?")
     assert await h.app.reddit_activations.sync_live() == 1
+
+
+async def test_a_post_reddit_took_before_its_answer_was_lost_is_made_once(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit makes the AMA's post but answers 504 (a gateway whose backend took too long): prawcore
+    would send the same submission again at once, making it twice. Writes are sent once; the step is
+    retried, finds the post the first attempt made, and goes on with it."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": "Oat milk, asked",
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+    assert qa is not None, data
+    await approve(h, qa)
+    sb.lose_answer("/api/submit", status=504)  # the post is made; the answer is a gateway timeout
+    await move_to(h, start + timedelta(minutes=1))
+
+    async def opened() -> bool:
+        return await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
+
+    await eventually(opened, "the AMA's post recorded", timeout=15)
+    await h.settle()
+    posts = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert len(posts) == 1, [p.fullname for p in posts]
+    assert sb.count("POST", "/api/submit") == 1
+    message_id = await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa)
+    assert fullname_of(int(message_id)) == posts[0].fullname
 
 
 async def test_the_moderators_two_stickies_are_not_displaced(reddit_sb: RedditSandbox, launcher: Launcher):
