@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import praw
 from prawcore.sessions import RetryStrategy
@@ -13,10 +14,15 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
+#: Requests that make something new each time they are sent: a post, a comment, a private message.
+#: (Edits, moderation and marking messages read come out the same when sent twice.)
+MAKES_NEW = ("/api/submit", "/api/comment", "/api/compose")
+
+
 class _Once(RetryStrategy):
     """A request made once: prawcore retries a request on a 5xx or a timeout, but a post, a comment or
-    an edit that Reddit took before the answer was lost would be made twice. The step that asked for
-    it is retried instead, and first looks for what an interrupted attempt made."""
+    a message that Reddit made before the answer was lost would be made twice. The step that asked
+    for it is retried instead, and first looks for what an interrupted attempt made."""
 
     def _sleep_seconds(self) -> float | None:
         return None
@@ -28,17 +34,18 @@ class _Once(RetryStrategy):
         return False
 
 
-def _writes_once(session: Any) -> None:
-    """Make every request but a read (GET) of a prawcore session once (`_Once`)."""
+def _makes_new_once(session: Any) -> None:
+    """Send the requests of a prawcore session that make something new (`MAKES_NEW`) once (`_Once`)."""
     request = getattr(session, "_request_with_retries", None)
     if request is None:  # another prawcore: its retries are left as they are
-        log.warning("prawcore without _request_with_retries: writes to Reddit may be retried")
+        log.warning("prawcore without _request_with_retries: posts to Reddit may be retried")
         return
 
-    def once(*, method: str, retry_strategy_state: Any = None, **kwargs: Any) -> Any:
-        if method.upper() != "GET" and retry_strategy_state is None:
+    def once(*, method: str, url: str, retry_strategy_state: Any = None, **kwargs: Any) -> Any:
+        path = urlsplit(url).path.rstrip("/")
+        if method.upper() == "POST" and path.endswith(MAKES_NEW) and retry_strategy_state is None:
             retry_strategy_state = _Once()
-        return request(method=method, retry_strategy_state=retry_strategy_state, **kwargs)
+        return request(method=method, url=url, retry_strategy_state=retry_strategy_state, **kwargs)
 
     session._request_with_retries = once
 
@@ -46,7 +53,7 @@ def _writes_once(session: Any) -> None:
 def build_reddit(settings: Settings) -> praw.Reddit:
     """A praw client for the bot's script app. Endpoints other than reddit.com come from settings
     (praw's own `oauth_url`, `reddit_url` and `short_url`); update checks are off (no stray network).
-    Writes are sent once (`_Once`); reads keep prawcore's retries."""
+    Posts, comments and messages are sent once (`_Once`); everything else keeps prawcore's retries."""
     options: dict[str, object] = {}
     if settings.reddit_oauth_url:
         options.update(oauth_url=settings.reddit_oauth_url, reddit_url=settings.reddit_url)
@@ -66,5 +73,5 @@ def build_reddit(settings: Settings) -> praw.Reddit:
     for name in ("_authorized_core", "_read_only_core"):
         session = getattr(reddit, name, None)
         if session is not None:
-            _writes_once(session)
+            _makes_new_once(session)
     return reddit
