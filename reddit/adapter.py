@@ -43,6 +43,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import praw
 import praw.models
+import prawcore
 
 from bot.config import Settings
 from bot.errors import MicrovoiceError
@@ -129,6 +130,7 @@ class _Follow:
     stream: Stream
     cursor: str | None
     resting_until: float = 0.0
+    failures: int = 0  # transient failures of this stream's reads in a row
     #: The fullnames read in earlier rounds, oldest first, each with whether it was removed when last
     #: read; `warm` once a read was recorded since the thread started (before that, an old item not
     #: remembered may have been recorded before a restart).
@@ -489,21 +491,42 @@ class RedditAdapter:
         before = {key: follow.cursor for key, follow in follows.items()}
         read: dict[tuple[str, Stream], list[tuple[str, bool]]] = {}
         first_error: BaseException | None = None
+        transient: list[BaseException] = []  # streams whose read failed transiently this round
+        tried = 0
         for key, follow in follows.items():
             if follow.resting_until > now:
                 continue
+            tried += 1
             try:
                 if follow.cursor is None:
                     self._start(reddit, follow)
                     continue
                 fresh, read[key] = self._fresh(reddit, follow)
             except Exception as error:
-                if classify(error) == "subreddit":
+                verdict = classify(error)
+                if verdict == "subreddit":
                     log.warning("cannot read r/%s (%s); trying again later", follow.name, describe(error))
                     follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
+                elif verdict == "transient" and isinstance(error, prawcore.PrawcoreException):
+                    # One stream's listing failing (a 5xx past prawcore's retries, a 429): that stream
+                    # backs off on its own; the others, and the inbox, go on. (The database failing
+                    # holds back the whole round, as before.)
+                    delay = BACKOFF_SECONDS[min(follow.failures, len(BACKOFF_SECONDS) - 1)]
+                    follow.failures += 1
+                    follow.resting_until = now + delay
+                    self.errors += 1
+                    log.warning(
+                        "r/%s %s not read: %s; trying again in %.0fs",
+                        follow.name,
+                        follow.stream,
+                        describe(error),
+                        delay,
+                    )
+                    transient.append(error)
                 elif first_error is None:
                     first_error = error
                 continue
+            follow.failures = 0
             items.extend(fresh)
             newest = max(
                 (t.fullname for t in fresh if newer(t.fullname, follow.cursor)),
@@ -523,6 +546,8 @@ class RedditAdapter:
             follows[key].read(names)
         if first_error is not None:
             raise first_error
+        if transient and len(transient) == tried:
+            raise transient[0]  # every stream failed: Reddit itself is failing, and the thread backs off
 
     def _hand_over(
         self,

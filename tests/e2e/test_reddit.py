@@ -453,6 +453,36 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
 
 
+async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """One subreddit's comment listing keeps answering 503: that stream backs off on its own, while
+    the other subreddit's items are recorded and a link code in the inbox is read; once its listing
+    answers again, nothing of it is lost."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await bind(h, "r/OatBakers")
+    await rounds(h)
+    sb.fail("/r/VeganCooking/comments", status=503, times=10_000)
+    p1 = sb.post(sub, "alice_r", "Held back")
+    c1 = sb.comment(p1, "bob_r", "behind a failing listing")
+    p2 = sb.post(other, "carol_r", "Fine here")
+    c2 = sb.comment(p2, "alice_r", "recorded")
+    await eventually(lambda: _count_is(h, 3), "the other subreddit's items and the first's post", timeout=15)
+    await link(h, sb, h.world.alice, "alice_r")
+    alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    assert await h.app.store.linked_member(h.world.guild, alice_r) == h.world.alice
+    assert h.app.reddit.state == "running"
+    sb.faults.clear()
+    await eventually(lambda: _count_is(h, 4), "the held-back comment", timeout=15)
+    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+        t.fullname for t in (p1, c1, p2, c2)
+    )
+
+
 async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
