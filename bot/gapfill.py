@@ -117,6 +117,9 @@ class GapFill:
                     await self._channel(channel_id, after, budget, report)
                 except HistoryUnavailable:
                     report.unavailable += 1
+                except Exception as error:  # a 5xx past the client's retries, a timeout: the next go on
+                    report.unavailable += 1
+                    log.warning("gap fill: channel %s not read (%s)", channel_id, type(error).__name__)
             report.seconds = time.monotonic() - started
             self.last = report
             del channels, afters

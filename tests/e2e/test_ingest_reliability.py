@@ -176,6 +176,28 @@ async def test_channels_and_threads_first_written_in_while_the_bot_was_down_are_
     assert f"/channels/{idle}/messages" not in read and f"/channels/{quiet}/messages" in read
 
 
+async def test_a_channel_whose_history_fails_holds_back_no_other_channels_gap(launcher: Launcher):
+    """Discord answers 503 for one channel's history (discord.py does not retry a 503): that channel
+    is counted unreadable, and the gap fill goes on to the others."""
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    await sb.send_message(w.cooking, w.bob, "")
+    await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    await launcher.stop(h)
+
+    cooking = [await sb.send_message(w.cooking, w.alice, "") for _ in range(2)]
+    await sb.send_message(w.general, w.carol, "")  # the busiest channel: read first, and it fails
+    sb.fail_next("GET", f"/channels/{w.general}/messages", status=503)
+
+    h = await launcher.start()
+    await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
+    await h.flush()
+    assert h.app.gapfill.last.unavailable == 1
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in cooking)
+
+
 @pytest.mark.both_backends
 async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     w, sb = harness.world, harness.sandbox
