@@ -142,6 +142,11 @@ class EngagementRecorder:
         target = r.message_author_id
         if target is None:
             target = self.ingest.cached_author(self.platform, r.message_id)
+        message_id: int | None = r.message_id if target is None else None  # resolved by the writer
+        if target is not None and self.is_bot(target):
+            # A reaction to a bot's message (a giveaway bot's 🎉, a poll) engages nobody: a bot is
+            # never ranked, nor made a member by engagement.
+            target = None
         sightings: tuple[MemberSighting, ...] = ()
         if r.member_known:
             sightings = self.sightings(r.community_id, r.user_id, now, r.joined_at, r.account_created_at)
@@ -155,7 +160,7 @@ class EngagementRecorder:
                 source_id=f"{r.message_id}:{r.emoji}",
                 created_at=now,
                 target_id=target,
-                target_message_id=None if target is not None else r.message_id,
+                target_message_id=message_id,
             ),
             members=sightings,
         )
@@ -195,13 +200,15 @@ class EngagementRecorder:
         return len(found)
 
     def message(self, m: SeenMessage) -> None:
-        if m.from_webhook or not m.ordinary:
-            return
         if m.author_is_bot or m.author_is_system:
+            # A bot is learned from any of its messages (an application's command answers are not
+            # ordinary messages, and come by webhook): engagement with it never ranks it.
             self.bots.add(m.author_id)
-            # Only the fact that this id is a bot is kept, so engagement with it never ranks it.
-            if m.author_is_bot and m.author_id != self.me:
+            # Only the fact that this id is a bot is kept (a webhook is no account at all).
+            if m.author_is_bot and m.author_id != self.me and not m.from_webhook:
                 self.ingest.add(members=self._author(m, is_bot=True))
+            return
+        if m.from_webhook or not m.ordinary:
             return
         if m.thread_starter:
             # A forum post's opening message: the thread event records it; keep its author so

@@ -87,15 +87,24 @@ class GapFill:
         self.last: GapFillReport | None = None
         self._lock = asyncio.Lock()
 
-    async def run(self, community_ids: Collection[int], present: Iterable[Present] = ()) -> GapFillReport:
+    async def run(
+        self,
+        community_ids: Collection[int],
+        present: Iterable[Present] = (),
+        cursors: Sequence[tuple[int, int, int]] | None = None,
+    ) -> GapFillReport:
         """Fill the gap of every recorded channel of these communities, and of the channels among
-        `present` first written in while the bot was away (one run at a time)."""
+        `present` first written in while the bot was away (one run at a time). `cursors`: the
+        channels' cursors as they stood when the session began (`Store.channel_cursors`; None: read
+        them now), before its own messages moved them past the gap."""
         async with self._lock:
             started = time.monotonic()
             report = GapFillReport()
+            if cursors is None:
+                cursors = await self.store.channel_cursors(self.recorder.platform)
             cursors = [
                 (community, channel, last)
-                for community, channel, last in await self.store.channel_cursors(self.recorder.platform)
+                for community, channel, last in cursors
                 if community in community_ids and not is_reddit_id(channel)  # no Reddit history here
             ]
             cursors += self._new_channels(cursors, present)

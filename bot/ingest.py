@@ -177,6 +177,7 @@ class Ingest:
         #: could. Set by the platform adapter; called on the event loop.
         self.pause_source: Callable[[bool], bool] | None = None
         self._source_paused = False
+        self._holds = 0  # `hold` calls not yet released: timed writes wait
         self._stopping = False
         self._stop_by = 0.0  # monotonic time by which a stopping writer gives up
         self._healthy = True
@@ -432,6 +433,18 @@ class Ingest:
 
     # -- output -----------------------------------------------------------------------------------
 
+    def hold(self) -> None:
+        """Keep what arrives in the buffer, without the timed write, until `release`: a new gateway
+        session's gap fill reads where each channel's recorded messages end before the session's
+        own messages move it. A full batch, an explicit `flush` and stopping still write."""
+        with self._cond:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._holds = max(0, self._holds - 1)
+            self._cond.notify_all()
+
     async def flush(self) -> int:
         """Write everything handed over so far; returns how many new events were written meanwhile."""
         if self._thread is None:
@@ -482,6 +495,8 @@ class Ingest:
             return None
         if self._stopping or len(buffer.events) >= self.batch_size or self._flush_to > self._committed:
             return 0.0
+        if self._holds:
+            return self.flush_interval  # `release` wakes the writer before then
         assert self._oldest is not None
         return max(0.0, self._oldest + self.flush_interval - time.monotonic())
 

@@ -21,6 +21,8 @@ from bot.gapfill import Present
 from bot.ledger import EngagementEvent, MemberSighting
 
 log = logging.getLogger(__name__)
+#: The channels' cursors (community, channel, newest recorded message id), being read.
+Cursors = asyncio.Task[list[tuple[int, int, int]]]
 
 
 def _sighting(guild_id: int, user: discord.abc.User, seen_at: datetime) -> MemberSighting:
@@ -45,6 +47,11 @@ class Engagement(commands.Cog):
         self.app = app
         self.recorder = app.recorder
         self._gap_fill: asyncio.Task[None] | None = None
+        # The channels' cursors as a new session found them (read at its READY, before the session's
+        # own messages are written), for that session's gap fill; and a gap fill asked for while one
+        # runs (another session began meanwhile), run when it ends.
+        self._cursors: Cursors | None = None
+        self._again: tuple[set[int], list[Present], Cursors | None] | None = None
         # Messages and reactions are recorded from their gateway payloads; discord.py builds a
         # `Message` (and runs `on_message` listeners) only in channels with a live takeover.
         self.sockets = GatewaySockets(bot)
@@ -53,18 +60,35 @@ class Engagement(commands.Cog):
         )
 
     async def cog_load(self) -> None:
+        self.gateway.on_session = self._session_began
         self.gateway.install()
         # A full ingest buffer stops reading the gateway socket rather than holding the event loop.
         self.app.ingest.pause_source = self.sockets
 
     # -- sessions ---------------------------------------------------------------------------------
 
+    def _session_began(self) -> None:
+        """A session's READY, before any of its events: where each channel's recorded messages end
+        now is where its gap begins. discord.py fires `on_ready` only once every guild arrived (and
+        its members were chunked), seconds to minutes later, and the session's first messages are
+        written meanwhile. The ingest writer holds its timed writes until the cursors are read. An
+        earlier session's cursors not yet used (another shard's READY first) are kept: they are
+        older."""
+        if self._cursors is not None:
+            return
+        self.app.ingest.hold()
+        self._cursors = asyncio.get_running_loop().create_task(self._read_cursors(), name="mv-cursors")
+
+    async def _read_cursors(self) -> list[tuple[int, int, int]]:
+        try:
+            return await self.app.store.channel_cursors(self.recorder.platform)
+        finally:
+            self.app.ingest.release()
+
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """A new gateway session (start-up, or one that could not resume): fill the gap."""
         self.recorder.me = self.bot.user.id if self.bot.user else None
-        if self._gap_fill is not None and not self._gap_fill.done():
-            return
         guilds = {g.id for g in self.bot.guilds}
         # Channels and threads as the session's guilds show them (threads: the active ones).
         present = [
@@ -73,15 +97,38 @@ class Engagement(commands.Cog):
             for c in [*g.channels, *g.threads]
             if isinstance(c, RECORDED_CHANNELS)
         ]
-        self._gap_fill = asyncio.create_task(self._fill(guilds, present), name="microvoice-gap-fill")
+        cursors, self._cursors = self._cursors, None
+        if self._gap_fill is not None and not self._gap_fill.done():
+            # A fill is running: this session's gap is filled when it ends, from the oldest cursors
+            # still unused.
+            kept = self._again[2] if self._again is not None and self._again[2] is not None else cursors
+            self._again = (guilds, present, kept)
+            return
+        self._gap_fill = asyncio.create_task(self._fill(guilds, present, cursors), name="microvoice-gap-fill")
 
-    async def _fill(self, guilds: set[int], present: list[Present]) -> None:
-        try:
-            await self.app.gapfill.run(guilds, present)
-        except Exception:  # the live stream goes on; the next session tries again
-            log.exception("gap fill failed")
+    async def _fill(
+        self,
+        guilds: set[int],
+        present: list[Present],
+        cursors: Cursors | None,
+    ) -> None:
+        while True:
+            try:
+                taken = None
+                if cursors is not None:
+                    try:
+                        taken = await cursors
+                    except Exception:  # read them now instead
+                        log.warning("the session's channel cursors could not be read at its start")
+                await self.app.gapfill.run(guilds, present, taken)
+            except Exception:  # the live stream goes on; the next session tries again
+                log.exception("gap fill failed")
+            if self._again is None:
+                return
+            (guilds, present, cursors), self._again = self._again, None
 
     def cog_unload(self) -> None:
+        self.gateway.on_session = None
         self.gateway.uninstall()
         self.app.ingest.pause_source = None
         if self._gap_fill is not None:

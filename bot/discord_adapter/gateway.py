@@ -86,6 +86,8 @@ class GatewayRecorder:
         self._parsers: dict[str, Callable[[Any], None]] = client._connection.parsers
         self._original: dict[str, Callable[[Any], None]] = {}
         self._clearing: set[asyncio.Task[int]] = set()
+        #: Called when a new session starts (READY), before any of its events is parsed.
+        self.on_session: Callable[[], None] | None = None
 
     def install(self) -> None:
         if self._original:
@@ -109,6 +111,8 @@ class GatewayRecorder:
         self._original = {}
 
     def ready(self, data: dict[str, Any]) -> None:
+        if self.on_session is not None:
+            self.on_session()
         self._original["READY"](data)
         if self.sockets is not None:
             self.sockets.share_loop()  # a new connection: its socket yields to the loop too

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bench.flood import BotProcess, build, flood
+from bot.gapfill import GapFill
 from sandbox.discord_server import DiscordSandbox
 from tests.e2e.conftest import MANAGE_GUILD, Harness, Launcher, eventually
 
@@ -174,6 +175,39 @@ async def test_channels_and_threads_first_written_in_while_the_bot_was_down_are_
     # Only channels with something new are read.
     read = {c.path for c in sb.rest.find("GET", "/channels/{channel_id}/messages")}
     assert f"/channels/{idle}/messages" not in read and f"/channels/{quiet}/messages" in read
+
+
+async def test_a_message_written_before_the_gap_fill_starts_does_not_hide_the_gap(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """discord.py fires `on_ready` only once every guild arrived (and its members were chunked):
+    live messages of the new session are written before the gap fill starts, and they move the
+    channel's cursor past the gap. The gap begins where the cursor stood at the session's READY."""
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    await launcher.stop(h)
+
+    during = [await sb.send_message(w.general, w.bob, "") for _ in range(3)]
+    gate = asyncio.Event()
+    real = GapFill.run
+
+    async def late(self: GapFill, *args: Any, **kwargs: Any) -> Any:
+        await gate.wait()  # a slow `on_ready`: guilds still arriving, members being chunked
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GapFill, "run", late)
+    h = await launcher.start()
+    live = await sb.send_message(w.general, w.carol, "")
+    await h.flush()
+    assert int(live["id"]) in await recorded_ids(h)
+    gate.set()
+    await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
+    await h.flush()
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in during), "a message sent while down is missing"
+    assert len(recorded) == len(set(recorded)) == 5
 
 
 async def test_a_channel_whose_history_fails_holds_back_no_other_channels_gap(launcher: Launcher):

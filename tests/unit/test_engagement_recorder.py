@@ -67,6 +67,21 @@ async def test_bots_reactions_are_not_engagement_and_mark_the_bot(store: Store):
     assert await events(store) == []
 
 
+async def test_a_reaction_to_a_bots_message_engages_nobody(store: Store):
+    """A bot learned from a command answer (not an ordinary message, sent by webhook) or from an
+    ordinary message: a member's reaction to its message is recorded engaging nobody, and the bot
+    is never made a member by it."""
+    ingest = Ingest(store)
+    recorder = EngagementRecorder(ingest)
+    answer = SeenMessage(GUILD, CHANNEL, 600, BOT, NOW, author_is_bot=True, ordinary=False, from_webhook=True)
+    recorder.message(answer)
+    assert recorder.is_bot(BOT)
+    recorder.reaction(reaction(ALICE, 600, message_author_id=BOT, emoji="🎉"), NOW)
+    recorder.reaction(reaction(ALICE, 601, message_author_id=BOB), NOW)
+    await ingest.flush()
+    assert await events(store) == [("reaction", ALICE, None, "600:🎉"), ("reaction", ALICE, BOB, "601:🔥")]
+
+
 async def test_a_reacting_member_is_sighted_with_their_join_date(store: Store):
     ingest = Ingest(store)
     joined = datetime(2024, 1, 1, tzinfo=UTC)

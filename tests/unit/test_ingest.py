@@ -92,6 +92,22 @@ async def test_a_partial_batch_is_written_within_the_flush_window(store: Store):
         await ingest.stop()
 
 
+async def test_a_hold_keeps_timed_writes_back_until_released(store: Store):
+    """While held (a new session's cursors being read), what arrives waits in the buffer past the
+    flush window; released, it is written at once."""
+    ingest = Ingest(store, batch_size=10_000, flush_ms=50)
+    ingest.start()
+    try:
+        ingest.hold()
+        ingest.add(message(1), members=(MemberSighting("discord", GUILD, 1, T0),))
+        await asyncio.sleep(0.3)  # six flush windows
+        assert committed(store.path) == 0
+        ingest.release()
+        await until(lambda: committed(store.path) == 1, "the write once released")
+    finally:
+        await ingest.stop()
+
+
 async def test_flush_waits_for_everything_handed_over(store: Store):
     ingest = Ingest(store, batch_size=10_000, flush_ms=60_000)
     ingest.start()
