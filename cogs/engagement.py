@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import discord
@@ -52,6 +53,7 @@ class Engagement(commands.Cog):
         # runs (another session began meanwhile), run when it ends.
         self._cursors: Cursors | None = None
         self._again: tuple[set[int], list[Present], Cursors | None] | None = None
+        self._ready = False  # the first `on_ready` came (shard sessions after it fill their own gap)
         # Messages and reactions are recorded from their gateway payloads; discord.py builds a
         # `Message` (and runs `on_message` listeners) only in channels with a live takeover.
         self.sockets = GatewaySockets(bot)
@@ -89,20 +91,35 @@ class Engagement(commands.Cog):
     async def on_ready(self) -> None:
         """A new gateway session (start-up, or one that could not resume): fill the gap."""
         self.recorder.me = self.bot.user.id if self.bot.user else None
-        guilds = {g.id for g in self.bot.guilds}
+        self._ready = True
+        self._session_ready(self.bot.guilds)
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard of several got a new session while the others kept theirs: discord.py fires no
+        `on_ready` for it, so its servers' gap is filled here (at start-up `on_ready` fills all)."""
+        if self._ready:
+            self._session_ready([g for g in self.bot.guilds if g.shard_id == shard_id])
+
+    def _session_ready(self, servers: Sequence[discord.Guild]) -> None:
+        guilds = {g.id for g in servers}
         # Channels and threads as the session's guilds show them (threads: the active ones).
         present = [
             Present(g.id, c.id, c.last_message_id)
-            for g in self.bot.guilds
+            for g in servers
             for c in [*g.channels, *g.threads]
             if isinstance(c, RECORDED_CHANNELS)
         ]
         cursors, self._cursors = self._cursors, None
         if self._gap_fill is not None and not self._gap_fill.done():
-            # A fill is running: this session's gap is filled when it ends, from the oldest cursors
-            # still unused.
-            kept = self._again[2] if self._again is not None and self._again[2] is not None else cursors
-            self._again = (guilds, present, kept)
+            # A fill is running: this session's servers are filled when it ends, with any others
+            # waiting, from the oldest cursors still unused.
+            if self._again is not None:
+                waiting, seen, kept = self._again
+                guilds |= waiting
+                present = [*seen, *present]
+                cursors = kept if kept is not None else cursors
+            self._again = (guilds, present, cursors)
             return
         self._gap_fill = asyncio.create_task(self._fill(guilds, present, cursors), name="microvoice-gap-fill")
 

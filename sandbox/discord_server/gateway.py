@@ -571,10 +571,13 @@ class Gateway(SandboxCore):
             self._emit_to(session, None, None, op=OP_RECONNECT)
         await self.flush()
 
-    async def invalidate_session(self, *, resumable: bool = False) -> None:
-        """Send OP 9 INVALID_SESSION; ``resumable=False`` forgets the session (the client re-IDENTIFYs)."""
+    async def invalidate_session(self, *, resumable: bool = False, shard: int | None = None) -> None:
+        """Send OP 9 INVALID_SESSION; ``resumable=False`` forgets the session (the client re-IDENTIFYs).
+        ``shard``: only the session of that shard."""
         for session in self.live_sessions():
             if session.conn is None:
+                continue
+            if shard is not None and (session.shard is None or session.shard[0] != shard):
                 continue
             self._emit_to(session, None, resumable, op=OP_INVALID_SESSION)
             self.invalid_sessions_sent += 1

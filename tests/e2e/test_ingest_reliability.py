@@ -249,6 +249,23 @@ async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     assert len(recorded) == len(set(recorded)) == 6
 
 
+async def test_one_shard_that_could_not_resume_fills_its_servers_gap(launcher: Launcher):
+    """A process running two shards: one shard's session cannot resume while the other keeps its
+    own. discord.py fires `on_shard_ready` for it and no `on_ready`; its servers' gap is filled."""
+    h = await launcher.start(shard_count=2)
+    w, sb = h.world, h.sandbox
+    await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    first_fill = await eventually(lambda: h.app.gapfill.last, "the start-up gap fill")
+    await sb.invalidate_session(resumable=False, shard=(w.guild >> 22) % 2)
+    lost = [await sb.send_message(w.general, w.bob, "") for _ in range(5)]  # no session to deliver to
+    await eventually(lambda: h.app.gapfill.last is not first_fill, "the shard's gap fill", 30)
+    await h.flush()
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in lost)
+    assert len(recorded) == len(set(recorded)) == 6
+
+
 # -- start-up never depends on the command sync --------------------------------------------------------
 
 
