@@ -13,7 +13,8 @@ from discord import app_commands
 
 from bot import i18n
 from bot.discord_adapter.checks import RoleRequired, require_moderator
-from bot.discord_adapter.components import page_button
+from bot.discord_adapter.components import SafeCallback, page_button, reply_error
+from bot.errors import InvalidInput
 from bot.platform import PlatformUnavailable
 from bot.subreddits.ids import account_fullname, is_reddit_id
 from bot.trust import Page, render_why
@@ -133,6 +134,7 @@ async def render_page(
 
 
 class PageButton(
+    SafeCallback,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"microvoice:voices:(?P<scope>all|channel:\d+|category:\d+):(?P<page>-?\d+):(?P<window>\d+)",
 ):
@@ -154,15 +156,21 @@ class PageButton(
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         try:
+            if interaction.guild_id is None:
+                raise InvalidInput("error.button_guild_only")
             return await require_moderator(interaction)
         except RoleRequired as exc:
             app: App = interaction.client.app  # type: ignore[attr-defined]
             await interaction.response.send_message(await app.say(interaction, exc.key), ephemeral=True)
             return False
+        except Exception as error:  # discord.py would only log it: the user is answered
+            await reply_error(interaction, error)
+            return False
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
-        assert interaction.guild_id is not None
+        if interaction.guild_id is None:
+            raise InvalidInput("error.button_guild_only")
         page = max(0, self.page)
         embed, view = await ranking_page(app, interaction.guild_id, self.scope, self.window, page)
         await interaction.response.edit_message(embed=embed, view=view)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
+import pytest
+
 from bot import i18n
+from bot.discord_adapter import rankings
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 
 EPHEMERAL = 1 << 6
@@ -65,6 +69,37 @@ async def test_top_lists_trusted_members_with_explanations_and_pages(harness: Ha
     page2 = await clicked.response()
     assert page2.json["type"] == 7  # message update
     assert page2.json["data"]["embeds"][0]["description"].startswith("**#6**")
+
+
+async def test_a_page_button_that_fails_answers_the_moderator(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """A page that cannot be read (the database failing) answers the click with a short error, like a
+    command, instead of leaving Discord to say "This interaction failed"."""
+    await seed_community(harness)
+    await recompute(harness)
+    interaction = await harness.slash(
+        "voices", harness.world.owner, subcommand="top", permissions=MANAGE_GUILD
+    )
+    data = (await interaction.response()).json["data"]
+    buttons = [c for row in data["components"] for c in row["components"]]
+    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
+
+    async def failing(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(rankings, "ranking_page", failing)
+    clicked = await harness.sandbox.click(
+        interaction.message,
+        forward["custom_id"],
+        harness.world.owner,
+        guild_id=harness.world.guild,
+        channel_id=harness.world.general,
+        permissions=MANAGE_GUILD,
+    )
+    answer = (await clicked.response()).json
+    assert answer["type"] == 4 and answer["data"]["flags"] & EPHEMERAL
+    assert "Traceback" not in answer["data"]["content"]
 
 
 async def test_top_answers_from_the_database_without_recomputing(harness: Harness):
