@@ -69,10 +69,11 @@ class EnterButton(_ActivationButton, template=ENTER + r":(?P<id>\d+)"):
 
     async def run(self, interaction: discord.Interaction, app: App) -> None:
         actor = await actor_of(interaction)
+        # Eligibility may wait for the ingest buffer to be written (a giveaway opening under load):
+        # acknowledged within Discord's three seconds, answered when known.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await app.giveaways.enter(actor, self.activation_id, member_of(interaction.user))
-        await interaction.response.send_message(
-            await app.say(interaction, f"giveaway.{outcome}"), ephemeral=True
-        )
+        await interaction.followup.send(await app.say(interaction, f"giveaway.{outcome}"), ephemeral=True)
 
 
 class LeaveButton(_ActivationButton, template=LEAVE + r":(?P<id>\d+)"):
@@ -101,8 +102,9 @@ class CodeButton(_ActivationButton, template=CODE + r":(?P<id>\d+)"):
 
     async def run(self, interaction: discord.Interaction, app: App) -> None:
         actor = await actor_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # eligibility, as to enter
         text = await app.giveaways.claim_code(actor, self.activation_id, member_of(interaction.user))
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.followup.send(text, ephemeral=True)
 
 
 # -- commands -----------------------------------------------------------------------------------------

@@ -307,6 +307,35 @@ async def test_eligibility_rules_give_clear_reasons(harness: Harness):
     assert await h.scalar("SELECT count(*) FROM giveaway_entries") == 1
 
 
+async def test_an_entry_whose_eligibility_waits_for_the_ledger_is_answered_in_time(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+):
+    """A giveaway asking for recent engagement writes the ingest buffer before judging an entrant;
+    under load that takes longer than Discord's three seconds to answer an interaction (scaled down
+    here). The button is acknowledged at once and answered when the entry is judged."""
+    h, w = harness, harness.world
+    activation_id, opening = await open_giveaway(h, "en", min_events=1)
+    (fan,) = add_members(h, 1)
+    await h.sandbox.send_message(w.general, fan, "")
+    real = h.app.ingest.flush
+
+    async def slow_flush() -> int:
+        await asyncio.sleep(0.6)  # a busy writer
+        return await real()
+
+    monkeypatch.setattr(h.app.ingest, "flush", slow_flush)
+    h.sandbox.interaction_deadline = 0.3  # Discord's 3 s, scaled down
+    try:
+        clicked = await h.sandbox.click(opening, ENTER.format(activation_id), fan, guild_id=w.guild)
+        await clicked.response()
+        assert clicked.responded_with == 5  # acknowledged within the deadline, answered after
+        answer = await reply(clicked)
+    finally:
+        h.sandbox.interaction_deadline = None
+    assert answer["flags"] & EPHEMERAL and answer["content"] == i18n.t("en", "giveaway.entered")
+    assert await h.scalar("SELECT count(*) FROM giveaway_entries") == 1
+
+
 async def test_entry_count_edits_are_coalesced(harness: Harness):
     h = harness
     counter = h.app.giveaways.counter
