@@ -35,6 +35,7 @@ MEMBER_OVERWRITE = 1
 THREAD_ALREADY_CREATED = 160004
 UNKNOWN_OVERWRITE = 10009
 UNKNOWN_CHANNEL = 10003
+UNKNOWN_WEBHOOK = 10015
 #: How far back `find_post` looks for a post made by a request whose answer never arrived.
 FIND_LIMIT = 50
 #: 4xx statuses that are worth retrying (timeout, conflict, too early, rate limited).
@@ -235,20 +236,29 @@ class DiscordPlatform:
         channel = self.client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise TypeError(f"channel {channel_id} takes no webhooks")
-        webhook = self._webhooks.get(channel_id)
-        if webhook is None:
-            hooks = [h for h in await channel.webhooks() if h.name == WEBHOOK_NAME and h.token]
-            webhook = hooks[0] if hooks else await channel.create_webhook(name=WEBHOOK_NAME)
-            self._webhooks[channel_id] = webhook
-        sent = await webhook.send(
-            content=post.content or "",
-            username=author.name[:80],
-            avatar_url=author.avatar_url or discord.utils.MISSING,
-            allowed_mentions=notify_only(post.notify),
-            wait=True,
-        )
-        await channel.get_partial_message(message_id).delete()
-        return Posted(sent.id, channel_id, sent.jump_url)
+        for attempt in range(2):
+            webhook = self._webhooks.get(channel_id)
+            if webhook is None:
+                hooks = [h for h in await channel.webhooks() if h.name == WEBHOOK_NAME and h.token]
+                webhook = hooks[0] if hooks else await channel.create_webhook(name=WEBHOOK_NAME)
+                self._webhooks[channel_id] = webhook
+            try:
+                sent = await webhook.send(
+                    content=post.content or "",
+                    username=author.name[:80],
+                    avatar_url=author.avatar_url or discord.utils.MISSING,
+                    allowed_mentions=notify_only(post.notify),
+                    wait=True,
+                )
+            except discord.NotFound as error:
+                # The webhook was deleted (a moderator tidying the integrations): another, once.
+                self._webhooks.pop(channel_id, None)
+                if attempt or error.code != UNKNOWN_WEBHOOK:
+                    raise
+                continue
+            await channel.get_partial_message(message_id).delete()
+            return Posted(sent.id, channel_id, sent.jump_url)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def channel_state(self, channel_id: int, member_id: int) -> ChannelState:
         raw: Any = await self.client.http.get_channel(channel_id)

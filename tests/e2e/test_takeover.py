@@ -193,6 +193,28 @@ async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launc
     assert_no_mass_mentions(h)
 
 
+async def test_a_relay_webhook_a_moderator_deleted_is_made_again(launcher):
+    """A moderator deletes the bot's relay webhook between two of the taker's messages (tidying the
+    channel's integrations): the next message is relayed through a new one, not left to a reply."""
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "en", channel)
+    await sb.send_message(channel, w.bob, "Oats for breakfast")
+    await h.settle()
+    (first,) = [k for k, hook in sb.state.webhooks.items() if int(hook["channel_id"]) == channel]
+    del sb.state.webhooks[first]
+    second = await sb.send_message(channel, w.bob, "And for lunch")
+    await h.settle()
+    relayed = [c for c in activation_messages(h, [channel]) if c.path.startswith("/webhooks/")]
+    sent = [c.status for c in h.rest.calls if c.method == "POST" and c.path.startswith("/webhooks/")]
+    assert sent == [200, 404, 200]  # the first message; the deleted webhook; a new one
+    assert relayed[-1].json["content"].startswith(f"**{tag}**\nAnd for lunch")
+    assert sb.message(int(second["id"])) is None
+    modes = await h.rows("SELECT mode FROM takeover_posts WHERE activation_id = ?", activation_id)
+    assert [m for (m,) in modes] == ["relay", "relay"]
+
+
 async def test_a_taker_whose_name_discord_refuses_for_a_webhook_is_disclosed_by_a_reply(launcher):
     """Discord refuses a webhook post under a name containing "discord" (or "clyde"): the taker's
     message is then disclosed by a reply, not left undisclosed."""
