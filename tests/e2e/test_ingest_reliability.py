@@ -249,6 +249,47 @@ async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     assert len(recorded) == len(set(recorded)) == 6
 
 
+async def test_a_session_that_begins_while_a_gap_fill_runs_is_filled_after_it(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """The start-up gap fill is still running (a long history) when the session drops and cannot
+    resume: the new session's gap is filled once the running fill ends, not skipped."""
+    gate = asyncio.Event()
+    runs: list[int] = []
+    real = GapFill.run
+
+    async def slow_first(self: GapFill, *args: Any, **kwargs: Any) -> Any:
+        runs.append(len(runs))
+        if len(runs) == 1:
+            await gate.wait()  # the start-up fill, reading a long history
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GapFill, "run", slow_first)
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    await eventually(lambda: runs == [0], "the start-up gap fill to begin")
+    await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    readied: list[int] = []
+
+    async def on_ready() -> None:
+        readied.append(1)
+
+    h.bot.add_listener(on_ready, "on_ready")
+    await sb.invalidate_session(resumable=False)
+    lost = [await sb.send_message(w.general, w.bob, "") for _ in range(4)]  # no session to deliver to
+    await eventually(lambda: readied == [1], "the new session's on_ready, the first fill running", 30)
+    await asyncio.sleep(0.1)
+    assert runs == [0]
+    gate.set()
+    await eventually(lambda: len(runs) == 2 and h.app.gapfill.last is not None, "the second gap fill", 30)
+    await eventually(lambda: not h.app.gapfill._lock.locked(), "the second gap fill to end", 15)
+    await h.flush()
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in lost)
+    assert len(recorded) == len(set(recorded)) == 5
+
+
 async def test_one_shard_that_could_not_resume_fills_its_servers_gap(launcher: Launcher):
     """A process running two shards: one shard's session cannot resume while the other keeps its
     own. discord.py fires `on_shard_ready` for it and no `on_ready`; its servers' gap is filled."""
