@@ -57,6 +57,20 @@ def vegan(sb: RedditSandbox, *, bot_moderates: bool = True):
     return sub
 
 
+async def following(sb: RedditSandbox, launcher: Launcher) -> tuple[Any, Harness]:
+    """r/VeganCooking bound and followed (both streams started): the subreddit and the bot."""
+    sub = vegan(sb)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    return sub, h
+
+
+async def recorded(h: Harness) -> list[str]:
+    """The fullnames of every Reddit item in the ledger, in the order they were written."""
+    return [r[0] for r in await h.rows("SELECT source_id FROM events")]
+
+
 async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
@@ -236,10 +250,7 @@ async def test_automoderator_official_notices_and_the_bot_are_no_members(
 
 async def test_restart_resumes_with_no_duplicates_and_no_gap(reddit_sb: RedditSandbox, launcher: Launcher):
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     p1 = sb.post(sub, "alice_r", "One")
     before = [sb.comment(p1, "bob_r", f"before {i}") for i in range(3)]
     await rounds(h)
@@ -281,7 +292,7 @@ async def test_more_than_a_page_between_two_polls_is_all_recorded_once(
     second = [sb.comment(p1, "alice_r", f"second {i}") for i in range(230)]
     await rounds(h)
 
-    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    sources = await recorded(h)
     expected = [p1.fullname, *(t.fullname for t in (*first, *posts, *second))]
     assert len(sources) == len(set(sources)) == len(expected)
     assert set(sources) == set(expected)
@@ -295,10 +306,7 @@ async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
     """Reddit's listings are not in id order: a post a moderator approves out of the spam filter
     enters `/new` at the front with its old id. Every post behind it is still read, and so is it."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     held = sb.post(sub, "carol_r", "Caught by the spam filter", filtered=True)
     first = sb.post(sub, "alice_r", "Read before the approval")
     await rounds(h)
@@ -310,7 +318,7 @@ async def test_an_approved_post_at_the_front_of_the_listing_loses_nothing(
     assert listed[:8] == [t.fullname for t in (*ahead[::-1], held, *behind[::-1])]
     await rounds(h, 2)
 
-    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    sources = await recorded(h)
     assert sorted(sources) == sorted(t.fullname for t in (first, *behind, held, *ahead))
     # The cursor stays at the newest post, not at the approved one's old id.
     cursor = await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'")
@@ -324,10 +332,7 @@ async def test_an_approval_at_the_front_of_more_than_a_page_of_new_posts_loses_n
     a page of new posts: the read pages on to the cursor (the first page's last item), not stopping
     at the old id on its first page."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     held = sb.post(sub, "carol_r", "Caught by the spam filter", filtered=True)
     first = sb.post(sub, "alice_r", "Read before the approval")
     await rounds(h)
@@ -336,7 +341,7 @@ async def test_an_approval_at_the_front_of_more_than_a_page_of_new_posts_loses_n
     assert sb.state.listing_of(sub, "t3")[0] is held
     await rounds(h, 2)
 
-    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    sources = await recorded(h)
     assert sorted(sources) == sorted(t.fullname for t in (first, *behind, held))
     cursor = await h.scalar("SELECT fullname FROM reddit_cursors WHERE stream = 'submissions'")
     assert cursor == behind[-1].fullname
@@ -348,18 +353,15 @@ async def test_a_post_read_while_removed_is_recorded_once_approved(
     """A post read while removed is no engagement; a moderator approving it later puts it back at
     the front of the listing with its old id, and it is recorded then."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     doubted = sb.post(sub, "carol_r", "Removed at first")
     sb.remove(doubted)
     other = sb.post(sub, "alice_r", "Another")
     await rounds(h)
-    assert [r[0] for r in await h.rows("SELECT source_id FROM events")] == [other.fullname]
+    assert await recorded(h) == [other.fullname]
     sb.approve(doubted)
     await rounds(h, 2)
-    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    sources = await recorded(h)
     assert sorted(sources) == sorted([other.fullname, doubted.fullname])
 
 
@@ -370,10 +372,7 @@ async def test_a_flair_set_after_posting_is_the_topic_of_later_comments(
     it after that are in the flair's topic, once the post's flair as read is `FLAIR_SECONDS` old."""
     monkeypatch.setattr(reddit_adapter, "FLAIR_SECONDS", 0.0)
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     post = sb.post(sub, "alice_r", "Unflaired at first")
     before = sb.comment(post, "bob_r", "Answered before the flair")
     await rounds(h)
@@ -393,10 +392,7 @@ async def test_an_anchor_removed_between_two_page_requests_loses_nothing(
     an item before it: nothing behind the anchor is lost (the anchor itself was read on the page
     before)."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     posts = [sb.post(sub, ("bob_r", "carol_r")[i % 2], f"post {i}") for i in range(160)]  # two pages
 
     def remove_anchor(query: dict[str, str]) -> bool:
@@ -408,7 +404,7 @@ async def test_an_anchor_removed_between_two_page_requests_loses_nothing(
     sb.before("/r/VeganCooking/new", remove_anchor)
     await rounds(h)
     assert sum(t.filtered for t in posts) == 1  # the anchor left the listing
-    sources = [r[0] for r in await h.rows("SELECT source_id FROM events")]
+    sources = await recorded(h)
     assert len(sources) == len(set(sources)) and set(sources) == {t.fullname for t in posts}
 
 
@@ -433,10 +429,7 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     adapter = h.app.reddit
     sb.fail("/r/VeganCooking/comments", status=503, times=4)  # more than prawcore's own two retries
     sb.rate_limit("/r/VeganCooking/new", times=2)
@@ -478,7 +471,7 @@ async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     assert h.app.reddit.state == "running"
     sb.faults.clear()
     await eventually(lambda: _count_is(h, 4), "the held-back comment", timeout=15)
-    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+    assert sorted(await recorded(h)) == sorted(
         t.fullname for t in (p1, c1, p2, c2)
     )
 
@@ -490,10 +483,7 @@ async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
     credentials: the token endpoint accepted them) backs off like a 5xx instead of switching Reddit
     off until a restart."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     sb.fail("/r/VeganCooking/comments", status=401, times=4)
     p1 = sb.post(sub, "alice_r", "Still here?")
     c1 = sb.comment(p1, "bob_r", "yes")
@@ -524,10 +514,7 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     """The database refuses a round's write (SQLite locked past its busy timeout): the streams go
     back to where they were and the next round records the same items, once; Reddit keeps running."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     adapter, store = h.app.reddit, h.app.store
     refused = lock_cursor_writes(monkeypatch, store, times=2)
     p1 = sb.post(sub, "alice_r", "Anyone?")
@@ -537,7 +524,7 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     assert refused == [2] and adapter.state == "running" and adapter.errors >= 2
     p2 = sb.post(sub, "carol_r", "Later")
     await eventually(lambda: _count_is(h, 3), "a later item", timeout=15)
-    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+    assert sorted(await recorded(h)) == sorted(
         [p1.fullname, c1.fullname, p2.fullname]
     )
 
@@ -549,10 +536,7 @@ async def test_a_database_error_in_the_first_round_after_a_restart_loses_nothing
     lock) puts the streams back where they were, also in the first round after a restart, when the
     stream does not yet remember what it read: the next round records the items, once."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     p1 = sb.post(sub, "alice_r", "One")
     await rounds(h)
     await launcher.stop(h)
@@ -587,10 +571,7 @@ async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again
     until a restart: it is logged with its traceback, the thread backs off, and the next round reads
     the same items again, recorded once."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     real = reddit_adapter.RedditAdapter._items
     raised = [0]
 
@@ -607,7 +588,7 @@ async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again
         await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
     assert raised == [1] and h.app.reddit.state == "running"
     assert any(r.exc_info and "unexpected error" in r.getMessage() for r in caplog.records)
-    assert sorted(r[0] for r in await h.rows("SELECT source_id FROM events")) == sorted(
+    assert sorted(await recorded(h)) == sorted(
         [p1.fullname, c1.fullname]
     )
 
@@ -639,10 +620,7 @@ async def test_a_round_the_database_takes_too_long_for_is_read_again(
     """A write that hangs past the adapter's patience (a database stalled by a long write or an
     unreachable server) defers the round like a refused one: nothing is lost, Reddit keeps running."""
     sb = reddit_sb
-    sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h)
+    sub, h = await following(sb, launcher)
     adapter, store = h.app.reddit, h.app.store
     monkeypatch.setattr(reddit_adapter, "ACCEPT_SECONDS", 0.5)
     real = store.set_reddit_cursors
@@ -661,8 +639,8 @@ async def test_a_round_the_database_takes_too_long_for_is_read_again(
     p2 = sb.post(sub, "carol_r", "Later")
     await eventually(lambda: _count_is(h, 2), "a later item", timeout=15)
     assert stalled == 1 and adapter.state == "running" and adapter.errors >= 1
-    recorded = sorted(r[0] for r in await h.rows("SELECT source_id FROM events"))
-    assert recorded == sorted([p1.fullname, p2.fullname])
+    written = sorted(await recorded(h))
+    assert written == sorted([p1.fullname, p2.fullname])
 
 
 async def _cursors_at(store: object, fullname: str) -> bool:

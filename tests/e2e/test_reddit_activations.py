@@ -149,8 +149,23 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
     assert not post.stickied and not post.locked and sub.stickies == []
 
 
-async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked") -> int:
-    """An approved AMA in r/VeganCooking, live; returns its id."""
+def giveaway_options(h: Harness, brand: int, **extra: Any) -> dict[str, Any]:
+    """`/activation create reddit-giveaway` options: a year of oat milk in r/VeganCooking, from in
+    ten minutes to in two hours; `extra` adds or replaces options."""
+    return {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "prize": "A year of oat milk",
+        "rules": "One entry per account.",
+        "winners": 2,
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+        **extra,
+    }
+
+
+async def propose_ama(h: Harness, title: str = "Oat milk, asked") -> tuple[int, datetime]:
+    """An AMA in r/VeganCooking, proposed by the brand's contact and approved; its id and start."""
     w = h.world
     await bind(h, "r/VeganCooking")
     brand = await seed_brand(h, contacts=[w.bob])
@@ -165,6 +180,12 @@ async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked")
     data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
     assert qa is not None, data
     await approve(h, qa)
+    return qa, start
+
+
+async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked") -> int:
+    """An approved AMA in r/VeganCooking, live; returns its id."""
+    qa, start = await propose_ama(h, title)
     await move_to(h, start + timedelta(minutes=1))
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
     return qa
@@ -199,20 +220,7 @@ async def test_a_post_reddit_took_before_its_answer_was_lost_is_made_once(
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
     h = await start_with_reddit(launcher, sb)
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    start = h.clock.now + timedelta(minutes=10)
-    options = {
-        "brand": brand,
-        "subreddit": "r/VeganCooking",
-        "title": "Oat milk, asked",
-        "starts": at(h, timedelta(minutes=10)),
-        "ends": at(h, timedelta(hours=2)),
-    }
-    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
-    assert qa is not None, data
-    await approve(h, qa)
+    qa, start = await propose_ama(h)
     sb.lose_answer("/api/submit", status=504)  # the post is made; the answer is a gateway timeout
     await move_to(h, start + timedelta(minutes=1))
 
@@ -311,17 +319,9 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     )
 
     start = h.clock.now + timedelta(minutes=10)
-    options: dict[str, Any] = {
-        "brand": brand,
-        "subreddit": "r/VeganCooking",
-        "prize": "A year of oat milk",
-        "rules": "One entry per account. Worldwide shipping.",
-        "winners": 2,
-        "starts": at(h, timedelta(minutes=10)),
-        "ends": at(h, timedelta(hours=2)),
-        "min_account_days": 30,
-        "min_karma": 10,
-    }
+    options = giveaway_options(
+        h, brand, rules="One entry per account. Worldwide shipping.", min_account_days=30, min_karma=10
+    )
     data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
     assert giveaway is not None, data
     assert "approved" in (await approve(h, giveaway))["content"]
@@ -552,15 +552,7 @@ async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of
     await link(h, sb, w.owner, "modjane")
     assert "does not moderate" in await bind(h, "r/VeganCooking")
     brand = await seed_brand(h, contacts=[w.bob])
-    options: dict[str, Any] = {
-        "brand": brand,
-        "subreddit": "r/VeganCooking",
-        "prize": "A year of oat milk",
-        "rules": "One entry per account.",
-        "winners": 2,
-        "starts": at(h, timedelta(minutes=10)),
-        "ends": at(h, timedelta(hours=2)),
-    }
+    options = giveaway_options(h, brand)
     data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
     assert giveaway is not None, data
     await approve(h, giveaway)
@@ -622,15 +614,7 @@ async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_acc
     await link(h, sb, w.owner, "modjane")
     await bind(h, "r/VeganCooking")
     brand = await seed_brand(h, contacts=[w.bob])
-    options: dict[str, Any] = {
-        "brand": brand,
-        "subreddit": "r/VeganCooking",
-        "prize": "A year of oat milk",
-        "rules": "One entry per account.",
-        "winners": 3,
-        "starts": at(h, timedelta(minutes=10)),
-        "ends": at(h, timedelta(hours=2)),
-    }
+    options = giveaway_options(h, brand, winners=3)
     data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
     assert giveaway is not None, data
     assert "approved" in (await approve(h, giveaway))["content"]

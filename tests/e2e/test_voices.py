@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,20 @@ async def recompute(h: Harness) -> None:
     assert "recomputed" in followup.json["content"].lower()
 
 
+async def page_forward(harness: Harness, interaction: Any, data: dict[str, Any]) -> Any:
+    """The owner clicks the "next page" button of a first page of `/voices top` (`data`)."""
+    buttons = [c for row in data["components"] for c in row["components"]]
+    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
+    return await harness.sandbox.click(
+        interaction.message,
+        forward["custom_id"],
+        harness.world.owner,
+        guild_id=harness.world.guild,
+        channel_id=harness.world.general,
+        permissions=MANAGE_GUILD,
+    )
+
+
 async def test_top_lists_trusted_members_with_explanations_and_pages(harness: Harness):
     people = await seed_community(harness)
     await recompute(harness)
@@ -56,16 +71,7 @@ async def test_top_lists_trusted_members_with_explanations_and_pages(harness: Ha
     assert "distinct members" in lines[0] and "trusted themselves" in lines[0]
     assert "Page 1 of" in embed["footer"]["text"]
     # page forward with the button; the same stored ranking continues at #6
-    buttons = [c for row in data["components"] for c in row["components"]]
-    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
-    clicked = await harness.sandbox.click(
-        interaction.message,
-        forward["custom_id"],
-        harness.world.owner,
-        guild_id=harness.world.guild,
-        channel_id=harness.world.general,
-        permissions=MANAGE_GUILD,
-    )
+    clicked = await page_forward(harness, interaction, data)
     page2 = await clicked.response()
     assert page2.json["type"] == 7  # message update
     assert page2.json["data"]["embeds"][0]["description"].startswith("**#6**")
@@ -82,21 +88,12 @@ async def test_a_page_button_that_fails_answers_the_moderator(
         "voices", harness.world.owner, subcommand="top", permissions=MANAGE_GUILD
     )
     data = (await interaction.response()).json["data"]
-    buttons = [c for row in data["components"] for c in row["components"]]
-    forward = next(b for b in buttons if b["custom_id"].endswith(":1:180"))
 
     async def failing(*args: object, **kwargs: object) -> None:
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(rankings, "ranking_page", failing)
-    clicked = await harness.sandbox.click(
-        interaction.message,
-        forward["custom_id"],
-        harness.world.owner,
-        guild_id=harness.world.guild,
-        channel_id=harness.world.general,
-        permissions=MANAGE_GUILD,
-    )
+    clicked = await page_forward(harness, interaction, data)
     answer = (await clicked.response()).json
     assert answer["type"] == 4 and answer["data"]["flags"] & EPHEMERAL
     assert "Traceback" not in answer["data"]["content"]

@@ -14,6 +14,7 @@ from bot.trust import Edges, LiveTrust, MemberFacts, Ranked, TrustParams, comput
 from bot.trust.explain import explain_parts
 from bot.trust.listing import engager_links
 from bot.trust.solver import ScopeGraph, pairs_from_sorted
+from tests.unit.test_trust_arrivals import refreshed_equals_full
 
 TODAY = 20_000
 WEEKS = 8
@@ -109,13 +110,7 @@ def test_the_ring_kept_in_place_equals_a_full_recompute() -> None:
     live.rank(members)
     half = len(ring_rows) // 2
     for change, after in ((ring_rows[:half], rest + ring_rows[:half]), (ring_rows[half:], rows)):
-        got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
-        assert got is not None
-        full = compute_all(Edges.from_rows(after), members, OPEN, today=TODAY, scopes=scopes)
-        assert [r.member_id for r in got["all"]] == [r.member_id for r in full["all"]]
-        for a, b in zip(got["all"], full["all"], strict=True):
-            assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score)
-            assert a.why["coordinated_reason"] == b.why["coordinated_reason"]
+        full = refreshed_equals_full(live, change, after, members, OPEN, scopes)
     assert any(r.why["coordinated_reason"] == "closed" for r in full["all"]) or not set(RING) & {
         r.member_id for r in full["all"]
     }
@@ -236,13 +231,6 @@ def test_an_exchange_in_another_channel_relists_a_channel_kept_in_place() -> Non
     added = rest
     for change in ([r for r in exchange if r not in first_pair], first_pair):
         added = added + change
-        got = live.refresh(Edges.from_rows(change), None, members, today=TODAY)
-        assert got is not None
-        full = compute_all(Edges.from_rows(added), members, params, today=TODAY, scopes=scopes)
-        for scope in scopes:
-            assert [r.member_id for r in got[scope]] == [r.member_id for r in full[scope]], scope
-            for a, b in zip(got[scope], full[scope], strict=True):
-                assert abs(a.score - b.score) <= 1e-6 * max(1.0, b.score), scope
-                assert a.why["coordinated_reason"] == b.why["coordinated_reason"]
-        target = next(r for r in got["channel:1"] if r.member_id == TARGET)
+        full = refreshed_equals_full(live, change, added, members, params, scopes)
+        target = next(r for r in full["channel:1"] if r.member_id == TARGET)
         assert target.why["coordinated_reason"] == "closed"
