@@ -12,6 +12,12 @@ single statement sent meanwhile silently joins (and could be rolled back with) t
 transaction. So every write goes through one lock: multi-statement work in `transaction()`, single
 statements through `write()`.
 
+A read's statement stays open on the connection between its steps (`execute`, then the fetches), and
+holds the snapshot it began with. A write sent by another task in between must first move to the
+newest snapshot, which SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, "database is locked", whatever
+the busy timeout) when the ingest writer's connection has committed since: such a write is tried
+again once the read has had a moment to finish (`_busy_snapshot_retry`).
+
 Large reads (the trust graph's columns) run on worker threads over connections of their own
 (`reader()`), which in WAL mode never block the writer and are never blocked by it.
 
@@ -30,7 +36,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -50,6 +56,31 @@ __all__ = [
 
 #: What a refused write raises on either backend (PostgreSQL's is a subclass of it).
 IntegrityError = sqlite3.IntegrityError
+
+
+#: SQLite's extended result code for a write whose connection reads an older snapshot.
+SQLITE_BUSY_SNAPSHOT = 517
+#: How long a write waits, in all, for a read on the same connection to let go of its old snapshot.
+BUSY_SNAPSHOT_SECONDS = 5.0
+
+T = TypeVar("T")
+
+
+async def _busy_snapshot_retry(run: Callable[[], Awaitable[T]]) -> T:
+    """Run a SQLite write, trying again while it is refused for SQLITE_BUSY_SNAPSHOT: another task's
+    read on this connection is between its steps, on a snapshot older than the ingest writer's last
+    commit. The refused statement did nothing, and the read ends within moments."""
+    delay, waited = 0.001, 0.0
+    while True:
+        try:
+            return await run()
+        except sqlite3.OperationalError as error:
+            stale = getattr(error, "sqlite_errorcode", None) == SQLITE_BUSY_SNAPSHOT
+            if not stale or waited >= BUSY_SNAPSHOT_SECONDS:
+                raise
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 0.05)
 
 
 def store_unavailable(error: BaseException) -> bool:
@@ -155,7 +186,7 @@ class StoreBase:
                 yield db
             return
         async with self._writer():
-            await self.db.execute("BEGIN IMMEDIATE")
+            await _busy_snapshot_retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
             try:
                 yield self.db
                 await self.db.execute("COMMIT")
@@ -169,21 +200,22 @@ class StoreBase:
         if isinstance(self.db, PgConnection):
             return await self.db.execute(sql, params)
         async with self._writer():
-            return await self.db.execute(sql, params)
+            return await _busy_snapshot_retry(lambda: self.db.execute(sql, params))
 
     async def write_many(self, sql: str, rows: Iterable[Params]) -> Any:
         if isinstance(self.db, PgConnection):
             return await self.db.executemany(sql, rows)
+        rows = list(rows)  # a retry runs them again
         async with self._writer():
-            return await self.db.executemany(sql, rows)
+            return await _busy_snapshot_retry(lambda: self.db.executemany(sql, rows))
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """One writing statement with a RETURNING clause; its rows."""
         if isinstance(self.db, PgConnection):
             async with self.db.execute(sql, params) as cur:
                 return list(await cur.fetchall())
-        async with self._writer(), self.db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        async with self._writer():
+            return list(await _busy_snapshot_retry(lambda: self.db.execute_fetchall(sql, params)))
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -247,7 +279,6 @@ class StoreBase:
             yield True
         finally:
             await held()
-
 
     async def hold(self, names: Sequence[str]) -> Callable[[], Awaitable[None]] | list[str]:
         """Become the one process holding every one of `names` for as long as it runs (the shards it

@@ -552,3 +552,33 @@ async def test_a_listing_keeps_the_bar_a_member_not_listed_is_told(store: Store)
     assert {e.member_id for e in page.entries} == set(helpers)
     assert await voices.listing_bar(GUILD) == await store.trust_bar(GUILD, "all") == 10
     assert await store.trust_bar(GUILD, "channel:404") is None
+
+
+async def test_a_write_waits_for_a_read_left_between_steps_on_an_old_snapshot(tmp_path: Path):
+    """One task's read holds its statement (and snapshot) open between `execute` and its fetches; the
+    ingest writer's own connection commits meanwhile; another task's write on the main connection
+    is then refused at once by SQLite (SQLITE_BUSY_SNAPSHOT), whatever the busy timeout. The write
+    is tried again once the read is done, instead of failing: no lost record."""
+    import asyncio
+    import sqlite3
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        await store.record([ev("message", m, f"s{m}") for m in range(1, 60)], [], [])
+        other = sqlite3.connect(tmp_path / "db.sqlite3")
+        async with store.db.execute("SELECT id FROM events ORDER BY id") as cur:
+            assert await cur.fetchone() is not None  # the statement is open, on today's snapshot
+            other.execute("INSERT INTO guild_settings (community_id, locale) VALUES (7, 'he')")
+            other.commit()  # the ingest writer's connection commits meanwhile
+            write = asyncio.create_task(
+                store.write("INSERT INTO guild_settings (community_id, locale) VALUES (8, 'ar')")
+            )
+            await asyncio.sleep(0.05)  # refused at least once while the read is open
+            assert not write.done()
+            rest = await cur.fetchall()
+        await write
+        assert len(rest) == 58
+        assert await store.scalar("SELECT locale FROM guild_settings WHERE community_id = 8") == "ar"
+        other.close()
+    finally:
+        await store.close()
