@@ -177,6 +177,24 @@ class EngagementRecorder:
         reaction with one emoji (`emojis`: its keys, as `SeenReaction.emoji` gives them): each one
         still counted is retracted, as its own removal would be. Returns how many were."""
         await self.ingest.flush()  # reactions still in the buffer reach the ledger first
+        return await self._retract(community_id, message_id, sent, now, emojis)
+
+    async def messages_deleted(
+        self, community_id: int, messages: Sequence[tuple[int, datetime]], now: datetime
+    ) -> int:
+        """Messages (id, time sent) were deleted, by their authors or by a moderator: the reactions
+        still counted on them are retracted, as a moderator clearing them would, since nobody sees
+        them any more (a deleted spam post's reactions stop lifting its author). The messages
+        themselves stay counted. Returns how many reactions were retracted."""
+        await self.ingest.caught_up()  # their reactions still buffered are written first
+        retracted = 0
+        for message_id, sent in messages:
+            retracted += await self._retract(community_id, message_id, sent, now, ())
+        return retracted
+
+    async def _retract(
+        self, community_id: int, message_id: int, sent: datetime, now: datetime, emojis: Sequence[str]
+    ) -> int:
         store = self.ingest.store
         sent -= CLOCK_SLACK  # reactions are dated by this process's clock, the message by the platform's
         if emojis:

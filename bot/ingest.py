@@ -461,6 +461,20 @@ class Ingest:
         await future
         return self.stats.written - before
 
+    async def caught_up(self) -> None:
+        """Wait until everything handed over so far is written, at the writer's own pace (unlike
+        `flush`, no early write: a stream of callers does not turn into a stream of commits)."""
+        if self._thread is None:
+            await self._flush_inline()
+            return
+        with self._cond:
+            target = self._seq
+            if self._committed >= target:
+                return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, future))
+        await future
+
     async def _flush_inline(self) -> int:
         """Not started: write the buffer through the store's main connection, here."""
         async with self._inline_lock:

@@ -60,6 +60,8 @@ class GatewayRecorder:
     - reactions: whenever any reaction listener is registered.
     Events outside a server, or of a server discord.py does not know yet, always take discord.py's
     own path and are not recorded (as before: `discord.Message.guild` is unknown there).
+    Cleared reactions (MESSAGE_REACTION_REMOVE_ALL / _EMOJI) and deleted messages (MESSAGE_DELETE /
+    _BULK) are retracted in the background from the ledger, then parsed by discord.py as usual.
     """
 
     MESSAGE_LISTENERS = ("on_message",)
@@ -98,6 +100,8 @@ class GatewayRecorder:
             "MESSAGE_REACTION_REMOVE": self.reaction_remove,
             "MESSAGE_REACTION_REMOVE_ALL": self.reactions_cleared,
             "MESSAGE_REACTION_REMOVE_EMOJI": self.emoji_cleared,
+            "MESSAGE_DELETE": self.message_deleted,
+            "MESSAGE_DELETE_BULK": self.messages_deleted,
             "READY": self.ready,
             "RESUMED": self.resumed,
         }
@@ -167,18 +171,37 @@ class GatewayRecorder:
         guild_id = data.get("guild_id")
         if guild_id is not None:
             message_id = int(data["message_id"])
-            clearing = self.recorder.reactions_cleared(
-                int(guild_id), message_id, discord.utils.snowflake_time(message_id), self.clock(), emojis
+            self._retract(
+                self.recorder.reactions_cleared(
+                    int(guild_id), message_id, discord.utils.snowflake_time(message_id), self.clock(), emojis
+                )
             )
-            task = asyncio.get_running_loop().create_task(clearing, name="microvoice-reactions-cleared")
-            self._clearing.add(task)
-            task.add_done_callback(self._retracted)
         self._original[event](data)
+
+    def message_deleted(self, data: dict[str, Any]) -> None:
+        self._deleted("MESSAGE_DELETE", data, [data["id"]])
+
+    def messages_deleted(self, data: dict[str, Any]) -> None:
+        self._deleted("MESSAGE_DELETE_BULK", data, data.get("ids") or [])
+
+    def _deleted(self, event: str, data: dict[str, Any], ids: list[Any]) -> None:
+        """MESSAGE_DELETE / _DELETE_BULK: a deleted message's reactions go with it, and Discord sends
+        no removal for them, so those still counted are retracted (in the background)."""
+        guild_id = data.get("guild_id")
+        if guild_id is not None and ids:
+            messages = [(int(i), discord.utils.snowflake_time(int(i))) for i in ids]
+            self._retract(self.recorder.messages_deleted(int(guild_id), messages, self.clock()))
+        self._original[event](data)
+
+    def _retract(self, retracting: collections.abc.Coroutine[Any, Any, int]) -> None:
+        task = asyncio.get_running_loop().create_task(retracting, name="microvoice-reactions-retracted")
+        self._clearing.add(task)
+        task.add_done_callback(self._retracted)
 
     def _retracted(self, task: asyncio.Task[int]) -> None:
         self._clearing.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("cleared reactions not retracted", exc_info=task.exception())
+            log.error("reactions not retracted", exc_info=task.exception())
 
     def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
         guild_id = data.get("guild_id")
@@ -293,4 +316,3 @@ def _quiet_dispatch(client: discord.Client, dispatch: Callable[..., None]) -> Ca
 
     setattr(dispatch_quietly, _SHARING, True)
     return dispatch_quietly
-

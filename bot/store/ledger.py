@@ -26,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import StoreBase
 from bot.store.postgres import Dialects, connect_postgres
@@ -70,6 +72,27 @@ _MESSAGE_AUTHOR = """
      WHERE platform = :platform AND kind IN ('message', 'reply', 'thread') AND source_id = :source_id
      LIMIT 1
 """
+# The reactions not yet retracted with the given source ids, or whose source id starts with a prefix.
+# On SQLite the events' natural key (platform, kind, source_id, actor_id) finds them (a prefix as a
+# range of it); the unary plus keeps the planner off the community's time index, which would scan
+# every event since the message.
+_STANDING = """
+    SELECT r.actor_id, r.source_id, r.target_id, r.channel_id FROM events AS r
+     WHERE r.platform = :platform AND r.kind = 'reaction' AND {match}
+       AND {plus}r.community_id = :community AND {plus}r.created_at >= :since
+       AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.platform = r.platform
+                       AND u.kind = 'unreaction' AND u.source_id = r.source_id AND u.actor_id = r.actor_id)
+"""
+_STANDING_SOURCES = Dialects(
+    _STANDING.format(match="r.source_id IN (:first, :second)", plus="+"),
+    _STANDING.format(match="r.source_id IN (:first, :second)", plus=""),
+)
+_STANDING_PREFIX = Dialects(
+    _STANDING.format(match="r.source_id >= :prefix AND r.source_id < :high", plus="+"),
+    # PostgreSQL's text order follows the database's collation, where punctuation may not sort
+    # byte-wise: the prefix is compared as it is.
+    _STANDING.format(match="left(r.source_id, :n) = :prefix", plus=""),
+)
 _DAY = "CAST(julianday(created_at) - 2440587.5 AS INTEGER)"
 # PostgreSQL: the rows of the batch are those above :after that this transaction wrote (`PG_OWN_ROW`;
 # other processes may commit rows in the same id range meanwhile, see bot/store/reports.py).
@@ -439,14 +462,6 @@ class LedgerQueries(StoreBase):
         if len(sources) > 2:
             raise ValueError("at most two source ids")
         first, second = (*sources, None, None)[:2]
-        sql = (
-            "SELECT r.actor_id, r.source_id, r.target_id, r.channel_id FROM events AS r"
-            " WHERE r.community_id = :community AND r.created_at >= :since AND r.platform = :platform"
-            " AND r.kind = 'reaction' AND (r.source_id IN (:first, :second)"
-            " OR (:n > 0 AND substr(r.source_id, 1, :n) = :prefix))"
-            " AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.platform = r.platform"
-            " AND u.kind = 'unreaction' AND u.source_id = r.source_id AND u.actor_id = r.actor_id)"
-        )
         params = dict(
             community=community_id,
             since=iso(since),
@@ -455,9 +470,18 @@ class LedgerQueries(StoreBase):
             second=second,
             prefix=prefix,
             n=len(prefix),
+            # every id that starts with "<id>:" sorts from "<id>:" up to "<id>;" (";" follows ":")
+            high=prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "",
         )
-        async with self.db.execute(sql, params) as cur:
-            rows = await cur.fetchall()
+        sql = _STANDING_PREFIX if prefix else _STANDING_SOURCES
+        if isinstance(self.db, aiosqlite.Connection):
+            # read in one step: a statement left open between steps would hold a read snapshot
+            # that another task's write on this connection cannot upgrade once the ingest writer
+            # has committed ("database is locked" at once, whatever the busy timeout)
+            rows = await self.db.execute_fetchall(sql, params)
+        else:
+            async with self.db.execute(sql, params) as cur:
+                rows = await cur.fetchall()
         return [(int(a), str(src), int(t) if t is not None else None, int(c)) for a, src, t, c in rows]
 
     async def message_author(self, platform: str, message_id: int) -> int | None:

@@ -3,6 +3,7 @@ as its users (messages, edits, reactions, threads)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -481,6 +482,20 @@ class WorldBuilding(SandboxCore):
     async def delete_message(self, channel_id: int, message_id: int) -> None:
         """A user (or moderator) deletes a message: MESSAGE_DELETE."""
         self.delete_stored_message(self.stored_message(channel_id, message_id))
+        await self.flush()
+
+    async def bulk_delete_messages(self, channel_id: int, message_ids: list[int]) -> None:
+        """A moderator (or a moderation bot) purges messages of one channel: one MESSAGE_DELETE_BULK."""
+        channel = self.stored_channel(channel_id)
+        for message_id in message_ids:
+            self.stored_message(channel_id, message_id)  # each must exist there
+            self.state.messages.pop(message_id)
+            with contextlib.suppress(ValueError):
+                self.state.channel_messages[channel_id].remove(message_id)
+        payload: dict[str, Any] = {"ids": [str(i) for i in message_ids], "channel_id": str(channel_id)}
+        if channel.get("guild_id"):
+            payload["guild_id"] = channel["guild_id"]
+        self.emit("MESSAGE_DELETE_BULK", payload)
         await self.flush()
 
     async def add_reaction(

@@ -84,6 +84,51 @@ async def test_reactions_a_moderator_clears_are_retracted(harness: Harness):
     )
 
 
+@pytest.mark.both_backends
+async def test_reactions_on_deleted_messages_are_retracted(harness: Harness):
+    """A deleted message takes its reactions with it (a moderator removing a reaction-farmed post, a
+    purge): Discord sends only MESSAGE_DELETE or MESSAGE_DELETE_BULK, so each reaction still counted
+    on it is retracted. The deleted messages themselves, and other messages' reactions, still count."""
+    w, sb = harness.world, harness.sandbox
+    spam = [await sb.send_message(w.cooking, w.alice, "") for _ in range(3)]
+    kept = await sb.send_message(w.cooking, w.alice, "")
+    for m in [*spam, kept]:
+        await sb.add_reaction(w.cooking, int(m["id"]), w.bob, "👍")
+        await sb.add_reaction(w.cooking, int(m["id"]), w.carol, "🔥")
+    await sb.remove_reaction(w.cooking, int(spam[0]["id"]), w.bob, "👍")  # retracted already: once only
+
+    async def counted() -> int:
+        await harness.flush()
+        n = await harness.scalar(
+            "SELECT coalesce(sum(n), 0) FROM engagement_daily WHERE target_id = ? AND kind = 'reaction'",
+            w.alice,
+        )
+        return int(n)
+
+    assert await counted() == 7
+    await sb.delete_message(w.cooking, int(spam[0]["id"]))
+    await eventually(lambda: _counted_is_value(counted, 6), "the deleted message's reaction to be retracted")
+    await sb.bulk_delete_messages(w.cooking, [int(spam[1]["id"]), int(spam[2]["id"])])
+    await eventually(lambda: _counted_is_value(counted, 2), "the purged messages' reactions to be retracted")
+    late = await sb.send_message(w.cooking, w.alice, "")
+    await sb.add_reaction(w.cooking, int(late["id"]), w.carol, "👍")  # still in the ingest buffer:
+    await sb.delete_message(w.cooking, int(late["id"]))  # deleted before it is written
+    await eventually(lambda: _counted_is_value(counted, 2), "the buffered reaction to be retracted")
+    unreactions = await harness.rows(
+        "SELECT source_id, count(*) FROM events WHERE kind = 'unreaction' GROUP BY source_id"
+    )
+    assert all(n == 1 for _, n in unreactions) and len(unreactions) == 7
+    assert not any(src.startswith(kept["id"]) for src, _ in unreactions)
+    messages = await harness.scalar(
+        "SELECT count(*) FROM events WHERE kind = 'message' AND actor_id = ?", w.alice
+    )
+    assert messages == 5
+
+
+async def _counted_is_value(counted: Any, n: int) -> bool:
+    return await counted() == n
+
+
 async def _counted_is(counted: Any, target: int, n: int) -> bool:
     return await counted(target) == n
 
