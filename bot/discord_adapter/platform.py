@@ -10,6 +10,7 @@ messages posted before a restart.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
@@ -62,6 +63,8 @@ def webhook_name_ok(name: str) -> bool:
         and "clyde" not in lowered
         and lowered not in ("everyone", "here")
     )
+
+
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "secondary": discord.ButtonStyle.secondary,
@@ -256,7 +259,16 @@ class DiscordPlatform:
                 if attempt or error.code != UNKNOWN_WEBHOOK:
                     raise
                 continue
-            await channel.get_partial_message(message_id).delete()
+            try:
+                await channel.get_partial_message(message_id).delete()
+            except discord.NotFound:
+                pass  # the member deleted it already: the copy is the one left
+            except discord.HTTPException:
+                # The original stays (Manage Messages taken away, Discord failing): the copy goes, so
+                # the message is not shown twice, and the caller discloses the original by a reply.
+                with contextlib.suppress(discord.HTTPException):
+                    await sent.delete()
+                raise
             return Posted(sent.id, channel_id, sent.jump_url)
         raise AssertionError("unreachable: the second attempt returns or raises")
 

@@ -193,6 +193,27 @@ async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launc
     assert_no_mass_mentions(h)
 
 
+async def test_a_relayed_original_that_cannot_be_deleted_is_not_shown_twice(launcher):
+    """The copy is posted but the original cannot be deleted (Manage Messages taken away, say): the
+    copy is taken back and the original, which stays, is disclosed by a reply. Before, both stayed."""
+    h = await launcher.start(message_content_intent=True)
+    w, sb = h.world, h.sandbox
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    activation_id, tag = await start_takeover(h, "en", channel)
+    sb.fail_next("DELETE", "/channels/{channel_id}/messages/{message_id}", status=403, code=50013)
+    own = await sb.send_message(channel, w.bob, "Oats for breakfast")
+    await h.settle()
+    [copy] = [c for c in h.rest.calls if c.method == "POST" and c.path.startswith("/webhooks/")]
+    assert copy.status == 200
+    assert sb.message(int(own["id"])) is not None  # the original stays
+    shown = [m for m in sb.state.messages.values() if m["channel_id"] == str(channel)]
+    assert not [m for m in shown if "Oats for breakfast" in m["content"] and m["id"] != own["id"]]
+    [notice] = [c for c in activation_messages(h, [channel]) if c.json.get("message_reference")]
+    assert str(notice.json["message_reference"]["message_id"]) == own["id"]
+    assert disclosure.starts_disclosed(notice.json["content"], tag)
+    assert await h.scalar("SELECT count(*) FROM takeover_posts WHERE activation_id = ?", activation_id) == 1
+
+
 async def test_a_relay_webhook_a_moderator_deleted_is_made_again(launcher):
     """A moderator deletes the bot's relay webhook between two of the taker's messages (tidying the
     channel's integrations): the next message is relayed through a new one, not left to a reply."""
@@ -327,9 +348,12 @@ async def test_a_takeover_whose_channel_was_deleted_ends_without_a_failure(harne
     del sb.state.channels[channel]  # a moderator deleted the channel during the takeover
     end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", activation_id)
     assert await move_to(h, datetime.fromisoformat(end)) == 1
-    assert await h.scalar(
-        "SELECT state FROM activation_intents WHERE activation_id = ? AND action = 'close'", activation_id
-    ) == "done"  # nothing left to put back: not a failure to report
+    assert (
+        await h.scalar(
+            "SELECT state FROM activation_intents WHERE activation_id = ? AND action = 'close'", activation_id
+        )
+        == "done"
+    )  # nothing left to put back: not a failure to report
     assert await h.scalar("SELECT restored_at FROM takeover_snapshots WHERE activation_id = ?", activation_id)
     assert await h.app.activations.problem(w.guild, activation_id) is None
 
