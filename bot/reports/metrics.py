@@ -171,7 +171,9 @@ def community_figures(inp: CommunityInput) -> Report:
                 per_day[day] = per_day.get(day, 0) + n
     messages = sum(totals.get(k, 0) for k in MESSAGE_KINDS)
     replies = sum(totals.get(k, 0) for k in REPLY_KINDS)
-    reactions = totals.get("reaction", 0) - totals.get("unreaction", 0)
+    # A removed reaction is taken back where it was added (bot/store/reports.py); aggregates written
+    # before that hold removals as 'unreaction' rows on the day they happened.
+    reactions = max(0, totals.get("reaction", 0) - totals.get("unreaction", 0))
 
     per_day_active = grid.sum(axis=1)
     daily_active = {lo + i: int(n) for i, n in enumerate(per_day_active.tolist()) if lo + i >= start}
@@ -342,7 +344,12 @@ def _kind_rows(inp: ActivationInput) -> list[Row]:
     code pool (a count of what cannot happen would read as a hidden small number)."""
     head = "headline"
     n_participants = len(inp.participants)
-    rows = [Row(head, "", "participants", n_participants, n_participants)]
+    # Entrants and code claimers are parts of the participants: shown beside them, each difference is
+    # a group of members too (those who claimed a code without entering, say), so the participants
+    # describe the smallest such group as well, and are hidden with it.
+    parts = ([inp.entries] if inp.kind == "giveaway" else []) + ([inp.codes_claimed] if inp.codes else [])
+    gaps = [n_participants - n for n in parts if n_participants - n > 0]
+    rows = [Row(head, "", "participants", n_participants, min([n_participants, *gaps]))]
     if inp.kind == "giveaway":
         rows.append(Row(head, "", "giveaway_entries", inp.entries, inp.entries))
     if inp.kind == "qa":

@@ -142,6 +142,23 @@ def _complement(rows: list[Row], hidden: list[bool]) -> None:
                 hidden[i] = True
 
 
+def _linked(rows: list[Row], hidden: list[bool]) -> None:
+    """Hiding across sections, in place. The cohorts break the new members down: in a period of one
+    week its one cohort's first-week actives are the active new members, and where every newcomer is
+    active (on Reddit a member is first seen by their activity) the cohorts' sizes add up to them.
+    So when new and returning members are hidden, the cohorts are hidden whole as well: otherwise
+    active − new would give the hidden returning members."""
+    split_hidden = any(
+        h
+        for row, h in zip(rows, hidden, strict=True)
+        if row.section == "headline" and row.metric in ("new_members", "returning_members")
+    )
+    if split_hidden:
+        for i, row in enumerate(rows):
+            if row.section == "cohort":
+                hidden[i] = True
+
+
 def _size(rows: list[Row], keys: list[int]) -> tuple[int, tuple[float, ...], int]:
     """How small an entity is: the members its figures describe, then its figures, then its place."""
     members = min(rows[i].members or 0 for i in keys)
@@ -152,6 +169,7 @@ def publish_rows(rows: Iterable[Row], k: int) -> tuple[Published, ...]:
     rows = list(rows)
     hidden = [suppressed(row, k) for row in rows]
     _complement(rows, hidden)
+    _linked(rows, hidden)
     published = [
         Published(r.section, r.item, r.metric, None if h else r.value, h, r.note)
         for r, h in zip(rows, hidden, strict=True)

@@ -192,12 +192,22 @@ class ReportService:
     async def community_figures(self, community_id: int, start_day: int, end_day: int) -> Report:
         """The raw figures of days [start_day, end_day), before k-anonymity."""
         s = self.store
+        today = day_of(self.clock())
         lo = min(start_day, end_day - 30)
         day, channel, member = await s.report_member_days(community_id, lo, end_day)
         topics = {
             c: Topic(t, f"#{name}" if name else f"#{t}") for c, t, name in await s.report_topics(community_id)
         }
-        before = await s.report_trusted_voices(community_id, at_most_day=end_day - 1 - 7)
+        # Trusted voices as the rankings stood at the period's end, against a week before that: the
+        # daily snapshot of its end for a period that is over (a digest, one caught up late too), the
+        # stored ranking for one that runs to today.
+        at = await s.report_snapshot_day(community_id, at_most_day=end_day) if end_day <= today else None
+        if at is None:
+            now = await s.report_trusted_voices(community_id)
+            before = await s.report_trusted_voices(community_id, at_most_day=min(end_day, today) - 7)
+        else:
+            now = await s.report_trusted_voices(community_id, at_most_day=at)
+            before = await s.report_trusted_voices(community_id, at_most_day=at - 7)
         inp = CommunityInput(
             community_id=community_id,
             start_day=start_day,
@@ -207,7 +217,7 @@ class ReportService:
             channel_counts=await s.report_channel_counts(community_id, start_day, end_day),
             topics=topics,
             first_seen=await s.report_first_seen(community_id, EPOCH + timedelta(days=start_day)),
-            voices_now=await s.report_trusted_voices(community_id),
+            voices_now=now,
             voices_before=before or None,
         )
         return community_figures(inp)

@@ -60,7 +60,7 @@ _FEED_HOURLY = _feed(
     """
     INSERT INTO report_hourly (community_id, hour, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 3600, kind, count(*)
-      FROM events NOT INDEXED WHERE id > :after
+      FROM events NOT INDEXED WHERE id > :after AND kind <> 'unreaction'
      GROUP BY 1, 2, 3
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """,
@@ -70,7 +70,7 @@ _FEED_CHANNEL_DAYS = _feed(
     """
     INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
     SELECT community_id, CAST(strftime('%s', created_at) AS INTEGER) / 86400, channel_id, kind, count(*)
-      FROM events NOT INDEXED WHERE id > :after
+      FROM events NOT INDEXED WHERE id > :after AND kind <> 'unreaction'
      GROUP BY 1, 2, 3, 4
     ON CONFLICT DO UPDATE SET n = n + excluded.n
 """,
@@ -86,6 +86,45 @@ _FEED_MEMBER_DAYS = _feed(
 """,
     "1, 2, 3, 4",
 )
+# A removed reaction is taken back from the hour and the day of the reaction it removes (as the
+# engagement aggregate does, bot/store/ledger.py), never counted on the day of its removal: a purge
+# of an old message's reactions must not turn this week's reactions negative. (Rows written before
+# this rule hold removals as kind 'unreaction', which the reports still subtract.)
+_RETRACTED = """
+    WITH gone AS (
+        SELECT u.community_id, {epoch} / {unit} AS at, {channel} count(*) AS k
+          FROM events AS u
+          JOIN events AS r
+            ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
+           AND r.actor_id = u.actor_id
+         WHERE u.id > :after AND u.kind = 'unreaction'{own}
+         GROUP BY {groups}
+    )
+    UPDATE {table} AS d SET n = {greatest}(d.n - gone.k, 0)
+      FROM gone
+     WHERE d.community_id = gone.community_id AND d.{at} = gone.at AND d.kind = 'reaction'{same_channel}
+"""
+
+
+def _retract(table: str, at: str, unit: int, by_channel: bool) -> Dialects:
+    def text(dialect: int) -> str:
+        return _RETRACTED.format(
+            epoch=_EPOCH[dialect].format(column="r.created_at"),
+            unit=unit,
+            channel="u.channel_id," if by_channel else "",
+            own="" if dialect == 0 else f" AND {PG_OWN_ROW.format(alias='u.')}",
+            groups="1, 2, 3" if by_channel else "1, 2",
+            table=table,
+            greatest="max" if dialect == 0 else "GREATEST",
+            at=at,
+            same_channel=" AND d.channel_id = gone.channel_id" if by_channel else "",
+        )
+
+    return Dialects(text(0), text(1))
+
+
+_RETRACT_HOURLY = _retract("report_hourly", "hour", 3600, by_channel=False)
+_RETRACT_CHANNEL_DAYS = _retract("report_channel_days", "day", 86400, by_channel=True)
 # Each member's newest active day (`/microvoice status`: members active lately, migrations/0017).
 _FEED_LAST_ACTIVE = Dialects(
     """
@@ -112,7 +151,14 @@ _HAS_REPORT_TABLES = Dialects(
 # The aggregates' share of each ledger batch on SQLite, run after its insert with the largest id before
 # it (:after) by every batch's `AFTER_INSERT` (bot/store/ledger.py). PostgreSQL batches call
 # `feed_report_aggregates`, which runs the same feeds in PostgreSQL's text.
-REPORT_FEEDS = (_FEED_HOURLY, _FEED_CHANNEL_DAYS, _FEED_MEMBER_DAYS, _FEED_LAST_ACTIVE)
+REPORT_FEEDS = (
+    _FEED_HOURLY,
+    _FEED_CHANNEL_DAYS,
+    _RETRACT_HOURLY,  # after the counts: a reaction and its removal may share a batch
+    _RETRACT_CHANNEL_DAYS,
+    _FEED_MEMBER_DAYS,
+    _FEED_LAST_ACTIVE,
+)
 _MEMBER_DAY_COLUMNS = """
     SELECT count(*), group_concat(day), group_concat(channel_id), group_concat(member_id)
       FROM report_member_days
@@ -161,9 +207,9 @@ _VOICES_SNAPSHOT = """
 """
 _PARTICIPANTS = """
     SELECT member_id FROM giveaway_entries WHERE activation_id = :a
-    UNION SELECT author_id FROM qa_questions WHERE activation_id = :a
+    UNION SELECT author_id FROM qa_questions WHERE activation_id = :a AND hidden_at IS NULL
     UNION SELECT v.member_id FROM qa_votes AS v JOIN qa_questions AS q ON q.id = v.question_id
-           WHERE q.activation_id = :a
+           WHERE q.activation_id = :a AND q.hidden_at IS NULL
     UNION SELECT claimed_by FROM activation_codes WHERE activation_id = :a AND claimed_by IS NOT NULL
 """
 # A takeover's participants: members active in its channel (or a thread of it) during its window. Whole
@@ -238,10 +284,8 @@ class ReportQueries(StoreBase):
                 self._has_report_tables = await cur.fetchone() is not None
         if not self._has_report_tables:
             return
-        await db.execute(_FEED_HOURLY, dict(after=after_id))
-        await db.execute(_FEED_CHANNEL_DAYS, dict(after=after_id))
-        await db.execute(_FEED_MEMBER_DAYS, dict(after=after_id))
-        await db.execute(_FEED_LAST_ACTIVE, dict(after=after_id))
+        for feed in REPORT_FEEDS:
+            await db.execute(feed, dict(after=after_id))
 
     async def purge_report_member_days(self, community_id: int, cutoff: datetime) -> int:
         """Forget who was active on days that ended before `cutoff` (the raw-event retention cutoff).
@@ -312,6 +356,14 @@ class ReportQueries(StoreBase):
             sql, params = _VOICES_SNAPSHOT, dict(c=community_id, d=at_most_day)
         async with self.db.execute(sql, params) as cur:
             return {str(s): int(n) for s, n in await cur.fetchall()}
+
+    async def report_snapshot_day(self, community_id: int, *, at_most_day: int) -> int | None:
+        """The newest day with a snapshot of the rankings, on or before a day."""
+        day = await self.scalar(
+            "SELECT max(day) FROM trust_snapshots WHERE community_id = :c AND day <= :d",
+            dict(c=community_id, d=at_most_day),
+        )
+        return None if day is None else int(day)
 
     # -- activation reports -----------------------------------------------------------------------
 

@@ -172,6 +172,25 @@ def test_a_hidden_cohort_size_cannot_be_recomputed_from_new_members(sizes: list[
         assert cells and all(r["suppressed"] == "yes" for r in cells)
 
 
+@pytest.mark.parametrize("days_long", [7, 30])
+def test_hidden_returning_members_cannot_be_recomputed_from_the_cohorts(days_long: int):
+    """Few returning members (4, below k) among many newcomers, each active the day first seen: new
+    and returning members are hidden, and so is every cohort, which would give new members away (a
+    week's one cohort's first-week actives are the active new members; the sizes add up to them)."""
+    returning = set(range(1, 5))
+    first_seen = {100 + i: START_DAY + (i * 3) % days_long for i in range(20 if days_long == 7 else 40)}
+    days: list[set[int]] = [set(returning) if d == 0 else set() for d in range(days_long)]
+    for m, day in first_seen.items():
+        days[day - START_DAY].add(m)
+    table = csv_table(publish(community(days, first_seen), K))
+
+    assert int(table[("headline", "", "active_members")]["value"]) == len(first_seen) + 4
+    assert table[("headline", "", "returning_members")]["suppressed"] == "yes"
+    assert table[("headline", "", "new_members")]["suppressed"] == "yes"
+    cells = [r for (section, _, _), r in table.items() if section == "cohort"]
+    assert cells and all(r["suppressed"] == "yes" and r["value"] == "" for r in cells)
+
+
 def test_secondary_suppression_hides_one_whole_topic_even_when_sizes_tie():
     """#b and #c describe as many members and have the same rounded share; their events differ. The
     figure hidden next to #d is chosen once, for the topic: never #b's share with #c's events, whose
@@ -460,6 +479,13 @@ async def test_hidden_questions_count_neither_as_asked_nor_as_answered(store: St
     counts = await store.activation_counts(activation_id)
     assert (counts["questions"], counts["question_authors"]) == (8, 8)
     assert (counts["answered"], counts["answered_authors"]) == (6, 6)
+    # nor as taking part: a hidden question's author, and its voters, are no participants
+    await store.db.execute(
+        "INSERT INTO qa_votes (question_id, community_id, member_id, created_at)"
+        " SELECT id, ?, 30, created_at FROM qa_questions WHERE author_id = 20",
+        (GUILD,),
+    )
+    assert await store.activation_participants(activation_id) == frozenset(range(1, 9))
     activation = await store.get_activation(GUILD, activation_id)
     assert activation is not None
     svc = ReportService(store, clock=lambda: starts + timedelta(days=1))
@@ -508,3 +534,27 @@ def test_topic_names_are_shown_as_typed_in_the_embed():
     [topics] = [line for line in lines if line.startswith("Top topics")]
     assert r"\[Claim\](https://example.com/x) \*now\*" in topics
     assert "[Claim](" not in topics
+
+
+def test_participants_hide_with_the_few_who_claimed_a_code_without_entering():
+    """A giveaway with a code pool: 50 entrants, 48 of whom claimed a code, and 2 members who only
+    claimed one. Participants 52 beside entries 50 and codes claimed 50 would show that 2 members
+    claimed without entering (and 2 entered without claiming): the participants are hidden. With
+    every claimer among the entrants, nothing is a small group, and all three are shown."""
+    from types import SimpleNamespace
+
+    from bot.reports.metrics import _kind_rows
+
+    def shown(participants: int, entries: int, claimed: int) -> dict[str, bool]:
+        inp = SimpleNamespace(
+            kind="giveaway", participants=frozenset(range(participants)), entries=entries,
+            codes=100, codes_claimed=claimed, codes_redeemed=0,
+        )  # fmt: skip
+        rows = publish_rows(_kind_rows(inp), K)  # type: ignore[arg-type]
+        wanted = ("participants", "giveaway_entries", "codes_claimed")
+        return {r.metric: not r.suppressed for r in rows if r.metric in wanted}
+
+    assert shown(52, 50, 50) == {"participants": False, "giveaway_entries": True, "codes_claimed": True}
+    assert shown(50, 50, 48) == {"participants": False, "giveaway_entries": True, "codes_claimed": True}
+    assert shown(50, 50, 40) == {"participants": True, "giveaway_entries": True, "codes_claimed": True}
+    assert shown(60, 50, 50) == {"participants": True, "giveaway_entries": True, "codes_claimed": True}

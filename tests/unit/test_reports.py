@@ -215,16 +215,21 @@ def expected_community(
         c = com.channel(channel)
         return f"#{com.channel(c.parent_id).name}" if c.type == 11 and c.parent_id else f"#{c.name}"
 
+    # A removed reaction is taken back on the day it was added: the reactions still standing count.
+    removed = {(r.source, r.actor) for r in records if r.kind == "unreaction"}
     for r in records:
         first_seen.setdefault(r.actor, r.day)
         if r.kind in ACTIVITY:
             active_on[r.day].add(r.actor)
         if start <= r.day < end:
+            if r.kind in ACTIVITY:
+                topic_members[topic(r.channel)].add(r.actor)  # active, whatever became of it
+            if r.kind == "unreaction" or (r.kind == "reaction" and (r.source, r.actor) in removed):
+                continue
             kinds[r.kind] += 1
             if r.kind in ACTIVITY:
                 events_on[r.day] += 1
                 topic_events[topic(r.channel)] += 1
-                topic_members[topic(r.channel)].add(r.actor)
 
     def between(lo: int, hi: int) -> set[int]:
         return set().union(*(active_on[d] for d in range(lo, hi)))
@@ -233,7 +238,7 @@ def expected_community(
     new = {a for a in active if start <= first_seen[a] < end}
     messages = kinds["message"] + kinds["thread"] + kinds["submission"]
     replies = kinds["reply"] + kinds["comment"]
-    reactions = kinds["reaction"] - kinds["unreaction"]
+    reactions = kinds["reaction"]
     n = len(active)
     out: dict[tuple[str, str, str], tuple[float, int | None]] = {}
 
@@ -317,22 +322,31 @@ async def test_the_command_period_ends_today_and_applies_k(month: Month, store: 
 
 
 async def test_trusted_voices_per_topic_and_their_change(month: Month, store: Store):
+    """A period that is over (a digest) shows the voices as its last snapshot holds them against the
+    snapshot seven days before that, however late it is made; a period that runs to today shows the
+    stored ranking against the snapshot a week ago."""
     channel = next(c for c in month.com.channels if c.type == 0)
+    scope = f"channel:{channel.id}"
     today = month.end_day
-    for member in range(1, 9):
+    for member in range(1, 10):  # the stored ranking now: 9
         await store.db.execute(
             "INSERT INTO trust_scores VALUES (?, ?, ?, ?, 1.0, 6, 4, ?, '{}')",
-            (month.guild, f"channel:{channel.id}", member, member, iso(month.com.end)),
+            (month.guild, scope, member, member, iso(month.com.end)),
         )
-    for member in range(1, 6):
-        await store.db.execute(
-            "INSERT INTO trust_snapshots VALUES (?, ?, ?, ?, 1.0)",
-            (month.guild, today - 8, f"channel:{channel.id}", member),
-        )
-    report = await service(store, month.com.end).community_figures(month.guild, today - 30, today)
+    for day, listed in ((today - 17, 2), (today - 10, 5), (today - 3, 8)):
+        for member in range(1, listed + 1):
+            await store.db.execute(
+                "INSERT INTO trust_snapshots VALUES (?, ?, ?, ?, 1.0)", (month.guild, day, scope, member)
+            )
+    later = month.com.end + timedelta(days=3)  # the digest of the week that ended 3 days ago, late
+    report = await service(store, later).community_figures(month.guild, today - 9, today - 2)
     got = as_dict(report.rows)
-    assert got[("voices", f"#{channel.name}", "trusted_voices")] == (8, 8)
-    assert got[("voices", f"#{channel.name}", "change_7d")] == (3, 5)
+    assert got[("voices", f"#{channel.name}", "trusted_voices")] == (8, 8)  # the snapshot of day -3
+    assert got[("voices", f"#{channel.name}", "change_7d")] == (3, 5)  # against day -10's, 7 days
+    report = await service(store, month.com.end).community_figures(month.guild, today - 29, today + 1)
+    got = as_dict(report.rows)
+    assert got[("voices", f"#{channel.name}", "trusted_voices")] == (9, 9)  # runs to today: now
+    assert got[("voices", f"#{channel.name}", "change_7d")] == (4, 5)  # against day -10's (the last by -7)
 
 
 # -- activations ----------------------------------------------------------------------------------
@@ -417,8 +431,16 @@ async def test_every_activation_figure_matches_the_simulators_record(month: Mont
         if r.kind in ACTIVITY:
             active_on[r.day].add(r.actor)
 
-    def events(shift: int) -> int:
-        return sum(1 for r in records if r.kind in ACTIVITY and lo - shift <= r.hour < hi - shift)
+    removed = {(r.source, r.actor) for r in records if r.kind == "unreaction"}
+
+    def events(shift: int) -> int:  # a removed reaction is taken back where it was added
+        return sum(
+            1
+            for r in records
+            if r.kind in ACTIVITY
+            and lo - shift <= r.hour < hi - shift
+            and not (r.kind == "reaction" and (r.source, r.actor) in removed)
+        )
 
     def members(shift: int) -> int:
         days = range(int(lo - shift) // 24, int(hi - 1 - shift) // 24 + 1)
@@ -426,7 +448,9 @@ async def test_every_activation_figure_matches_the_simulators_record(month: Mont
 
     during, base = events(0), [events(168 * w) for w in (1, 2, 3, 4)]
     mean = statistics.fmean(base)
-    assert got[("headline", "", "participants")] == (len(participants), len(participants))
+    # the participants describe, too, those who entered without a code and those who claimed one only
+    gaps = (len(participants) - len(set(entrants)), len(participants) - len(set(claimers)))
+    assert got[("headline", "", "participants")] == (len(participants), min(len(participants), *gaps))
     assert got[("headline", "", "giveaway_entries")] == (12, 12)
     assert got[("headline", "", "codes_claimed")] == (15, 15)
     assert got[("headline", "", "codes_redeemed")] == (6, 6)
@@ -780,17 +804,15 @@ async def test_ingest_batches_feed_the_aggregates_once(database: str | Path):
     await s.record(batch)  # a replay
     hours = await s.fetch_all("SELECT hour, kind, n FROM report_hourly ORDER BY kind")
     h = int(t0.timestamp()) // 3600
-    assert hours == [
+    assert hours == [  # the reaction removed in the same batch is taken back where it was added
         (h, "join", 1),
         (h, "message", 1),
-        (h, "reaction", 1),
+        (h, "reaction", 0),
         (h + 1, "reply", 1),
-        (h + 1, "unreaction", 1),
     ]
     by_channel = await s.fetch_all("SELECT day, channel_id, kind, n FROM report_channel_days ORDER BY kind")
     d = day_of(t0)
-    kinds = ["join", "message", "reaction", "reply", "unreaction"]
-    assert by_channel == [(d, 0 if kind == "join" else 5, kind, 1) for kind in kinds]
+    assert by_channel == [(d, 0, "join", 1), (d, 5, "message", 1), (d, 5, "reaction", 0), (d, 5, "reply", 1)]
     days = await s.fetch_all(
         "SELECT day, channel_id, member_id, n FROM report_member_days ORDER BY member_id"
     )
@@ -857,3 +879,35 @@ def test_reports_import_no_platform():
             for a in (n.names if isinstance(n, ast.Import) else [n])
         }
         assert not imported & {"discord", "praw", "cogs"}, path
+
+
+async def test_a_reaction_removed_days_later_is_taken_back_on_the_day_it_was_added(database: str | Path):
+    """A purge of an old message's reactions (or one member's late removal) changes the figures of
+    the hour and day the reactions were added, never the day of the removal: this week's reaction
+    count cannot turn negative, and each day's events stay the sum of its kinds."""
+    from bot.ledger import EngagementEvent
+
+    s = await Store.open(database)
+    added = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+    removed = added + timedelta(days=8)
+    await s.record(
+        [EngagementEvent("discord", 1, 5, 7, "message", "100", added)]
+        + [EngagementEvent("discord", 1, 5, m, "reaction", f"100:{m}", added, 7) for m in (8, 9, 10)]
+    )
+    await s.record(
+        [EngagementEvent("discord", 1, 5, 7, "message", "200", removed)]
+        + [EngagementEvent("discord", 1, 5, m, "unreaction", f"100:{m}", removed, 7) for m in (8, 9)]
+        + [EngagementEvent("discord", 1, 5, 11, "unreaction", "300:x", removed, 7)]  # never recorded
+    )
+    h, d = int(added.timestamp()) // 3600, day_of(added)
+    assert await s.fetch_all("SELECT hour, kind, n FROM report_hourly ORDER BY hour, kind") == [
+        (h, "message", 1),
+        (h, "reaction", 1),
+        (h + 8 * 24, "message", 1),
+    ]
+    assert await s.fetch_all("SELECT day, kind, n FROM report_channel_days ORDER BY day, kind") == [
+        (d, "message", 1),
+        (d, "reaction", 1),
+        (d + 8, "message", 1),
+    ]
+    await s.close()
