@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot, reply_error
 from bot.discord_adapter.checks import require_moderator, require_role
-from bot.discord_adapter.components import SafeCallback
+from bot.discord_adapter.components import MODAL_SECONDS, SafeCallback
 from bot.discord_adapter.render import stamp
 from bot.errors import InvalidInput
 from bot.partners import TERMS_MAX, Terms
@@ -77,7 +77,7 @@ class TermsModal(discord.ui.Modal):
     """Moderators write a new version of the partner terms (the previous versions are kept)."""
 
     def __init__(self, app: App, lang: str, current: Terms) -> None:
-        super().__init__(title=i18n.t(lang, "partner.modal_title")[:45], timeout=900)
+        super().__init__(title=i18n.t(lang, "partner.modal_title")[:45], timeout=MODAL_SECONDS)
         self.app = app
         self.body: discord.ui.TextInput[TermsModal] = discord.ui.TextInput(
             label=i18n.t(lang, "partner.modal_label")[:45],

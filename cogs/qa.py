@@ -7,6 +7,8 @@ question a click is about is looked up from the message it was made on.
 
 from __future__ import annotations
 
+import secrets
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -25,6 +27,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_moderator, require_role
+from bot.discord_adapter.components import MODAL_SECONDS
 from bot.discord_adapter.platform import view_of
 
 QUESTION_INPUT = "microvoice:qa:question"
@@ -77,7 +80,9 @@ class QuestionView(discord.ui.View):
 class AskModal(discord.ui.Modal):
     def __init__(self, activation_id: int, lang: str) -> None:
         super().__init__(
-            title=i18n.t(lang, "qa.modal_title")[:45], custom_id=f"microvoice:qa:modal:{activation_id}"
+            title=i18n.t(lang, "qa.modal_title")[:45],
+            custom_id=f"microvoice:qa:modal:{activation_id}:{secrets.token_hex(8)}",
+            timeout=MODAL_SECONDS,
         )
         self.activation_id = activation_id
         self.question: discord.ui.TextInput[AskModal] = discord.ui.TextInput(

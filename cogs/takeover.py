@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 
 import discord
 from discord import app_commands
@@ -30,6 +31,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_role
+from bot.discord_adapter.components import MODAL_SECONDS
 from bot.discord_adapter.gateway import selective_listener
 from bot.discord_adapter.platform import member_of
 from bot.platform import Author
@@ -73,7 +75,8 @@ class PostModal(discord.ui.Modal):
     def __init__(self, activation_id: int, lang: str) -> None:
         super().__init__(
             title=i18n.t(lang, "takeover.modal_title")[:45],
-            custom_id=f"microvoice:takeover:post:{activation_id}",
+            custom_id=f"microvoice:takeover:post:{activation_id}:{secrets.token_hex(8)}",
+            timeout=MODAL_SECONDS,
         )
         self.activation_id = activation_id
         self.text: discord.ui.TextInput[PostModal] = discord.ui.TextInput(
@@ -182,8 +185,10 @@ class Takeover(commands.Cog):
         async for message in channel.history(limit=CATCH_UP_MESSAGES):  # newest first
             if message.id <= opening:
                 break
-            if message.author.id == taker and message.webhook_id is None and message.type in (
-                discord.MessageType.default, discord.MessageType.reply
+            if (
+                message.author.id == taker
+                and message.webhook_id is None
+                and message.type in (discord.MessageType.default, discord.MessageType.reply)
             ):
                 read.append(self.taker_message(message, None))
         return read[::-1]

@@ -8,6 +8,10 @@ import discord
 
 from bot.app import reply_error
 
+#: How long an open form (a modal) waits for its member: each opening has its own custom id, so that
+#: two members' forms never replace each other, and is forgotten after this.
+MODAL_SECONDS = 900.0
+
 
 def page_button(custom_id: str, *, disabled: bool = False, emoji: str = "") -> discord.ui.Button[Any]:
     """The button behind a pagination DynamicItem: its state lives in `custom_id`."""

@@ -195,3 +195,51 @@ async def test_overlong_question_or_answer_is_refused_and_nothing_is_posted(harn
     assert (
         len(h.rest.find("POST", "/channels/{channel_id}/messages")) == posts_before + 1
     )  # the question only
+
+
+async def live_qa(h: Harness) -> dict:
+    """A Q&A with an approved brand, live: its opening post."""
+    w = h.world
+    brand = await seed_brand(h, "Acme", contacts=[w.alice])
+    fields = {"brand": brand, "channel": w.cooking, "title": "Ask our chef"}
+    fields |= {"starts": when(h, timedelta(hours=1)), "ends": when(h, timedelta(hours=3))}
+    _, activation_id = await create(h, "qa", w.alice, fields, permissions=BASIC)
+    assert activation_id is not None
+    await approve(h, activation_id)
+    assert await move_to(h, (h.clock.now + timedelta(hours=1)).replace(second=0) + timedelta(minutes=1)) == 1
+    opening = h.sandbox.message(
+        int(await h.scalar("SELECT message_id FROM activations WHERE id = ?", activation_id))
+    )
+    assert opening is not None
+    return opening
+
+
+async def test_members_with_the_ask_modal_open_at_once_each_ask_their_own_question(harness: Harness):
+    """Bob and Carol open the question form before either sends it. Each form is its own: both are
+    answered, and each question is stored and posted under its own author (one custom id for every
+    member's form let the second replace the first: Bob's question was lost, or Carol's posted as
+    Bob's)."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    opening = await live_qa(h)
+    forms = {}
+    for user in (w.bob, w.carol):
+        clicked = await sb.click(opening, ASK_ID, user, guild_id=w.guild, permissions=BASIC)
+        modal = (await clicked.response()).json
+        assert modal["type"] == 9, modal
+        forms[user] = modal["data"]["custom_id"]
+    assert all(len(c) <= 100 for c in forms.values())
+    texts = {w.bob: "Is it vegan?", w.carol: "Where is it made?"}
+    for user in (w.bob, w.carol):
+        submitted = await sb.submit_modal(
+            forms[user],
+            {QUESTION_INPUT: texts[user]},
+            user,
+            guild_id=w.guild,
+            channel_id=int(opening["channel_id"]),
+        )
+        assert (await reply(submitted))["flags"] & EPHEMERAL
+    rows = await h.rows("SELECT author_id, message_id FROM qa_questions ORDER BY id")
+    assert [author for author, _ in rows] == [w.bob, w.carol]
+    for author, message_id in rows:
+        posted = sb.message(int(message_id))
+        assert posted is not None and texts[author] in posted["content"]
