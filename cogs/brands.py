@@ -21,7 +21,7 @@ from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import can_give, member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
 from bot.discord_adapter.moderation import DiscordModeration
-from bot.discord_adapter.render import fit_lines, names_shown, shown, stamp
+from bot.discord_adapter.render import CONTENT_MAX, fit_lines, names_shown, shown, some_ids, stamp
 from bot.errors import InvalidInput
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
 from bot.trust import render_why
@@ -300,14 +300,16 @@ class Brands(commands.Cog):
             live, upcoming = await self.app.activations.of_brand(interaction.guild_id, brand.id)
             if live:
                 text += "\n" + await self.app.say(
-                    interaction, "brand.still_live", count=len(live), ids=", ".join(f"#{i}" for i in live)
+                    interaction, "brand.still_live", count=len(live), ids=some_ids(live)
                 )
             if upcoming:
                 text += "\n" + await self.app.say(
-                    interaction, "brand.upcoming_lapse", count=len(upcoming),
-                    ids=", ".join(f"#{i}" for i in upcoming),
-                )  # fmt: skip
-        await interaction.followup.send(text, ephemeral=True)
+                    interaction, "brand.upcoming_lapse", count=len(upcoming), ids=some_ids(upcoming)
+                )
+        # Saved already: the answer must reach the moderator whatever its length (many contacts).
+        await interaction.followup.send(
+            fit_lines(text.split("\n"), lambda _: "…", CONTENT_MAX), ephemeral=True
+        )
 
     @brand.command(
         name="approve", description="Approve a brand: its contacts become brand managers (moderators)"

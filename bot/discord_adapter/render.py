@@ -20,6 +20,16 @@ SHOWN_VALUE_MAX = 50
 
 #: What Discord takes at most in an embed's description.
 EMBED_DESCRIPTION_MAX = 4096
+#: What Discord takes at most in a message's content.
+CONTENT_MAX = 2000
+#: How many ids a reply lists before it stops with an ellipsis.
+IDS_SHOWN = 20
+
+
+def some_ids(ids: list[int], at_most: int = IDS_SHOWN) -> str:
+    """`#1, #2, …`: the first `at_most` ids (the reply says how many there are)."""
+    shown = ", ".join(f"#{i}" for i in ids[:at_most])
+    return shown + ", …" if len(ids) > at_most else shown
 
 
 def fit_lines(lines: list[str], more: Callable[[int], str], limit: int = EMBED_DESCRIPTION_MAX) -> str:

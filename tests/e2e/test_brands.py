@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bot import i18n
+from bot.ledger import iso
 from bot.partners import ContactFacts
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, when
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
@@ -411,3 +412,24 @@ async def test_suspending_a_brand_says_which_of_its_activations_run_on_and_which
     assert f"Its activation #{live} is live: it keeps running" in text and "`/activation cancel`" in text
     assert f"Its activation #{later} has not started: it will be cancelled at its start" in text
     assert data["flags"] & EPHEMERAL
+
+
+async def test_suspending_a_brand_with_hundreds_of_proposals_still_answers(harness: Harness):
+    """A brand with 600 proposals waiting is suspended: the answer lists the first of them and stops
+    with an ellipsis, within Discord's 2,000 characters (listing them all was refused by Discord
+    after the brand was already suspended, so the moderator saw only an error)."""
+    h, w = harness, harness.world
+    brand = await seed_brand(h, "Oat Milk Co", contacts=[w.bob])
+    at, end = iso(h.clock.now + timedelta(days=3)), iso(h.clock.now + timedelta(days=3, hours=2))
+    for n in range(600):
+        await h.app.store.write(
+            "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at,"
+            " ends_at, created_by, created_at, updated_at, config)"
+            " VALUES (?, ?, 'qa', 'pending', ?, ?, ?, ?, ?, ?, ?, '{}')",
+            (w.guild, brand, f"Ask us {n}", w.cooking, at, end, w.bob, at, at),
+        )
+    data = await brand_cmd(h, "suspend", w.owner, {"brand": "Oat Milk Co"})
+    text = data["content"]
+    assert "is suspended" in text and len(text) <= 2000
+    assert "have not started" in text and ", …" in text
+    assert await h.scalar("SELECT status FROM brands WHERE id = ?", brand) == "suspended"
