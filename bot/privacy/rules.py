@@ -186,10 +186,27 @@ def _redact_ids(text: str, member_id: int) -> list[str | None]:
     return [str(i) if int(i) == member_id else None for i in json.loads(text)]
 
 
-def redact_row(row: Mapping[str, Any], member_id: int) -> dict[str, Any]:
-    """The row as exported: other members' ids nulled, ids as strings (Discord ids exceed 2**53)."""
+#: Rows that hold what another member wrote, by table: the column naming its author, and the columns
+#: that carry the text or point at the post showing it. A member exported for having handled the row
+#: (the moderator who hid a question, the brand manager who answered it) gets the row without them.
+AUTHORED_BY_OTHERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "qa_questions": ("author_id", ("body", "message_id")),
+}
+
+
+def redact_row(row: Mapping[str, Any], member_id: int, table: str = "") -> dict[str, Any]:
+    """The row as exported: other members' ids nulled, ids as strings (Discord ids exceed 2**53), and
+    other members' words left out (`AUTHORED_BY_OTHERS`)."""
+    hidden: tuple[str, ...] = ()
+    if table in AUTHORED_BY_OTHERS:
+        author, columns = AUTHORED_BY_OTHERS[table]
+        if row.get(author) is not None and int(row[author]) != member_id:
+            hidden = columns
     out: dict[str, Any] = {}
     for column, value in row.items():
+        if column in hidden:
+            out[column] = None
+            continue
         if column in MEMBER_ID_ARRAYS and isinstance(value, str):
             out[column] = _redact_ids(value, member_id)
             continue
@@ -210,7 +227,9 @@ def build_export(
 ) -> dict[str, Any]:
     """The export document: every row about the member, grouped by table, other people redacted."""
     data = {
-        name: [redact_row(row, member_id) for row in rows] for name, rows in sorted(tables.items()) if rows
+        name: [redact_row(row, member_id, name) for row in rows]
+        for name, rows in sorted(tables.items())
+        if rows
     }
     return {
         "format": EXPORT_FORMAT,

@@ -113,7 +113,12 @@ class PrivacyService:
         """Erase one member from one community (aggregates kept under a fresh pseudonym). `by` is the
         moderator who asked for it, None when the member asked themselves. The audit log gets the
         number of rows, never who was erased."""
-        await self.ingest.flush()  # buffered events of theirs are erased too
+        # What they did up to now is refused from here on, however it arrives meanwhile (a gap fill, a
+        # Reddit stream read again while the roles are taken back); then the buffer is written, so
+        # their buffered events are erased too.
+        linked = await self._linked(community_id, member_id)  # before the link itself goes
+        self._refuse(community_id, (member_id, *linked), self.clock())
+        await self.ingest.flush()
         kept: list[int] = []
         held = self.roles_held(community_id) if self.roles_held is not None else contextlib.nullcontext()
         async with held:
@@ -123,8 +128,8 @@ class PrivacyService:
                 except Exception:  # the erasure itself must go ahead
                     log.warning("could not take back the roles of a member before erasure", exc_info=True)
             counts: dict[str, int] = {"roles_kept": len(kept)} if kept else {}
-            linked = await self._linked(community_id, member_id)  # before the link itself goes
             async with self.rankings.writing(community_id):  # a racing recompute writes nothing of them
+                await self.ingest.flush()  # what arrived meanwhile (their sightings, engagement with them)
                 for other in linked:
                     erased = await self.store.forget_member(
                         community_id, other, pseudonym=new_pseudonym(), now=self.clock()
@@ -136,9 +141,8 @@ class PrivacyService:
                 await self.rankings.invalidate(community_id)
         # What they did before is not recorded again, however it arrives (a gap fill, a Reddit
         # stream read again), and engagement with them is recorded unlinked until they are back.
-        erased_at = self.clock()
+        self._refuse(community_id, (member_id, *linked), self.clock())
         for identity in (member_id, *linked):
-            self.ingest.erased(community_id, identity, erased_at)
             for forget in self.on_erased:
                 forget(identity)
         log.info("erased a member from community %s: %s", community_id, counts)  # never who
@@ -149,6 +153,10 @@ class PrivacyService:
             else:
                 await self.audit.record(community_id, "erasure_moderator", by=by, rows=rows)
         return counts
+
+    def _refuse(self, community_id: int, identities: tuple[int, ...], at: datetime) -> None:
+        for identity in identities:
+            self.ingest.erased(community_id, identity, at)
 
     async def purge_expired(self) -> dict[int, int]:
         """The daily retention job: raw events past each community's window go; aggregates stay.

@@ -125,9 +125,13 @@ _LOG = """
     INSERT INTO consent_log (community_id, member_id, action, terms_version, at)
     VALUES (:c, :m, :action, :v, :now)
 """
+# Every community with raw events, or with the per-member report rows purged with them (those outlive
+# a community's last events by the day the cutoff falls on).
 _RETENTION_TARGETS = """
     SELECT e.community_id, coalesce(s.retention_days, :default_days)
-      FROM (SELECT DISTINCT community_id FROM events) AS e
+      FROM (SELECT DISTINCT community_id FROM events
+            UNION SELECT DISTINCT community_id FROM report_member_days
+            UNION SELECT DISTINCT community_id FROM member_last_active) AS e
       LEFT JOIN guild_settings AS s ON s.community_id = e.community_id
      ORDER BY e.community_id
 """
@@ -617,7 +621,7 @@ class PartnerQueries(StoreBase):
         return len(rows)
 
     async def retention_targets(self, default_days: int) -> list[tuple[int, int]]:
-        """(community, retention days) for every community that has raw events."""
+        """(community, retention days) for every community that has raw events or member-days."""
         rows = await self.fetch_all(_RETENTION_TARGETS, dict(default_days=default_days))
         return [(int(c), int(d)) for c, d in rows]
 

@@ -53,3 +53,19 @@ def test_export_redacts_other_members_in_draw_records_and_configs():
     assert out["drawn_by"] is None and json.loads(out["config"]) == {"taker_id": None}
     assert json.loads(redact_row(row, 8)["config"]) == {"taker_id": 8}
     assert redact_row({"claimed_by": 5}, 5) == {"claimed_by": "5"}  # ids as strings (> 2**53)
+
+
+def test_a_question_is_exported_with_its_words_to_its_author_only():
+    """The moderator who hid a question and the brand manager who answered it find the row in their
+    export (what they did), without the asker's words or the post showing them."""
+    row = {
+        "id": 3, "activation_id": 1, "community_id": 100, "author_id": 7, "body": "I live at 5 Elm St",
+        "message_id": 900, "hidden_by": 8, "answered_by": 9, "answer_message_id": 901,
+    }  # fmt: skip
+    author = redact_row(row, 7, "qa_questions")
+    assert author["body"] == "I live at 5 Elm St" and author["message_id"] == "900"
+    assert author["hidden_by"] is None and author["answered_by"] is None
+    for handler in (8, 9):
+        out = redact_row(row, handler, "qa_questions")
+        assert out["body"] is None and out["message_id"] is None and out["author_id"] is None
+    assert redact_row(row, 9, "qa_questions")["answer_message_id"] == "901"  # the answer is theirs

@@ -108,6 +108,29 @@ async def test_erase_deletes_buffered_and_stored_events_and_drops_the_cached_gra
     assert set(exported["tables"]) == {"consent_log"}  # only the erasure tombstone is left
 
 
+async def test_an_old_event_that_arrives_while_the_member_is_erased_is_not_recorded(
+    store: Store, ingest: Ingest, voices: Voices, clock: Clock
+):
+    """While the erasure takes the member's roles back (Discord calls), a gap fill or a Reddit
+    stream read again hands over a message of theirs from three days before: it is refused, not
+    written after their rows were deleted."""
+
+    async def before_erase(community_id: int, member_id: int) -> list[int]:
+        ingest.add(ev("message", 1, "5555", at=T0 - timedelta(days=3)))
+        ingest.add(ev("reply", 2, "5556", target=1, at=T0 - timedelta(days=3)))  # engaging them
+        return []
+
+    privacy = PrivacyService(
+        store, ingest, voices, clock=clock, default_retention_days=180, before_erase=before_erase
+    )
+    await store.record([ev("message", 1, "1001", at=T0 - timedelta(days=4))])
+    await privacy.erase(GUILD, 1)
+    await ingest.flush()
+    assert await store.scalar("SELECT count(*) FROM events WHERE actor_id = 1 OR target_id = 1") == 0
+    assert await store.scalar("SELECT count(*) FROM members WHERE member_id = 1") == 0
+    assert await store.scalar("SELECT count(*) FROM events WHERE actor_id = 2") == 1  # unlinked
+
+
 async def ranked_community(store: Store, voices: Voices, *, seed: int) -> int:
     """Forty members replying to each other for two months, a few of them popular, ranked: the
     member ranked first."""
@@ -196,6 +219,22 @@ async def test_retention_purge_uses_each_communitys_window_and_is_idempotent(
     assert await store.fetch_all("SELECT source_id FROM events ORDER BY source_id") == [("2",), ("3",)]
     assert await store.scalar("SELECT sum(n) FROM activity_daily") == 3  # aggregates stay
     assert await privacy.purge_expired() == {}
+
+
+async def test_member_days_outliving_a_communitys_last_events_are_purged_the_next_day(
+    privacy: PrivacyService, store: Store, clock: Clock
+):
+    """The purge keeps who was active on the day its cutoff falls on. When it deletes a community's
+    last events, those rows are still purged the next day: before, a community without raw events
+    was no longer purged at all, and its members' active days stayed for good."""
+    await store.record([ev("message", 1, "1", at=T0.replace(hour=10))])
+    clock.now = T0.replace(hour=12) + timedelta(days=180)  # the cutoff: T0 at 12:00
+    assert await privacy.purge_expired() == {GUILD: 1}
+    assert await store.scalar("SELECT count(*) FROM report_member_days") == 1  # the cutoff's day
+    clock.now += timedelta(days=1)
+    await privacy.purge_expired()
+    assert await store.scalar("SELECT count(*) FROM report_member_days") == 0
+    assert await store.scalar("SELECT count(*) FROM member_last_active") == 0
 
 
 @pytest.mark.parametrize(
