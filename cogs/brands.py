@@ -54,12 +54,20 @@ def brand_scopes(guild: discord.Guild | None, brand: Brand, scope: str) -> list[
     return [scope_of(guild.get_channel(t) if guild else None, t) for t in brand.topics]
 
 
-def scope_text(lang: str, brand: Brand, scope: str) -> str:
+def scope_text(lang: str, brand: Brand, scope: str, guild: discord.Guild | None) -> str:
+    """The scope as the partners' title names it: channels by name (a mention shows as raw text in a
+    title), by id where the server no longer has them."""
+
+    def name(channel_id: int) -> str:
+        channel = guild.get_channel(channel_id) if guild else None
+        return f"#{discord.utils.escape_markdown(channel.name)}" if channel else f"#{channel_id}"
+
     if scope == "all" or (scope == "topics" and not brand.topics):
         return i18n.t(lang, "voices.scope_all")
     if scope == "topics":
-        return ", ".join(f"<#{t}>" for t in brand.topics)
-    return f"<#{scope.partition(':')[2]}>"
+        return ", ".join(name(t) for t in brand.topics)
+    ident = scope.partition(":")[2]
+    return name(int(ident)) if ident.isdigit() else f"#{ident}"
 
 
 async def resolve_brand(app: App, guild_id: int, text: str) -> Brand:
@@ -111,7 +119,8 @@ async def partners_page(
         gone=departures(app, guild),
     )
     page, pages, listings = found.page, found.pages, found.listings
-    title = i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_text(lang, brand, scope))
+    scope_shown = scope_text(lang, brand, scope, guild)
+    title = i18n.t(lang, "brand.partners_title", brand=label(brand), scope=scope_shown)
     embed = discord.Embed(title=title[:256])
     if not listings and found.total:  # everyone read for this page had left the server
         embed.description = i18n.t(lang, "brand.partners_all_left")

@@ -77,21 +77,29 @@ class Voices(commands.Cog):
     @voices.command(name="member", description="One member's standing and why (moderators)")
     @moderator_only()
     async def member(self, interaction: discord.Interaction, member: discord.Member) -> None:
-        await self._standing(interaction, member.id, own=False)
+        await self._standing(interaction, member, own=False)
 
     @voices.command(name="me", description="Your own standing in this community (only you see it)")
     async def me(self, interaction: discord.Interaction) -> None:
-        await self._standing(interaction, interaction.user.id, own=True)
+        await self._standing(interaction, interaction.user, own=True)
 
-    async def _standing(self, interaction: discord.Interaction, member_id: int, *, own: bool) -> None:
+    async def _standing(
+        self, interaction: discord.Interaction, member: discord.Member | discord.User, *, own: bool
+    ) -> None:
         assert interaction.guild_id is not None
+        member_id = member.id
         lang = await self.app.lang(interaction.guild_id)
         standing = [
             (s, e) for s, e in await self.app.voices.standing(interaction.guild_id, member_id) if "@" not in s
         ]
         status = await self.app.voice_roles.ranking_status(interaction.guild_id, member_id)
         who = f"<@{member_id}>"
-        embed = discord.Embed(title=i18n.t(lang, "voices.standing_title", member=who))
+        # Discord shows a mention in a title as raw text: the title names the member, the
+        # description mentions them (which tells two members of the same name apart).
+        title = i18n.t(
+            lang, "voices.standing_title", member=discord.utils.escape_markdown(member.display_name)
+        )
+        embed = discord.Embed(title=title[:256])
         lines = []
         if not own and status is not None:  # moderators see what keeps the member out, or pins them
             lines.append(i18n.t(lang, f"voices.status_{status}", member=who))
@@ -103,9 +111,7 @@ class Voices(commands.Cog):
             # asks more than the fixed minimum.
             bar = await self.app.voices.listing_bar(interaction.guild_id)
             key = "not_ranked" if bar <= self.app.settings.trust_min_peers else "not_listed"
-            lines.append(
-                i18n.t(lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar)
-            )
+            lines.append(i18n.t(lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar))
         else:
             topic = await channel_namer(self.app, interaction.guild_id, (e.why for _, e in standing[:10]))
             lines += [
@@ -118,6 +124,8 @@ class Voices(commands.Cog):
                 )
                 for scope, e in standing[:10]
             ]
+        if not own and not any(who in line for line in lines):
+            lines.insert(0, who)
         embed.description = "\n".join(lines)
         linked = (
             await self.app.links.linked_standing(interaction.guild_id, member_id) if self.app.links else None

@@ -62,6 +62,22 @@ async def channel_namer(
     return name
 
 
+async def channel_titler(app: App, guild_id: int, scopes: Iterable[str]) -> Callable[[int], str]:
+    """How a title names a channel: by its recorded name (`#cooking`), since Discord shows a mention
+    in an embed's title as raw text; by its id while no name is recorded."""
+    ids = [int(ident) for _, _, ident in (scope.partition(":") for scope in scopes) if ident.isdigit()]
+    names = await app.voices.channel_names(guild_id, ids) if ids else {}
+
+    def name(channel_id: int) -> str:
+        known = names.get(channel_id)
+        if known is None:
+            return f"#{channel_id}"
+        shown = discord.utils.escape_markdown(known)
+        return shown if is_reddit_id(channel_id) else f"#{shown}"
+
+    return name
+
+
 def member_mention(app: App, member_id: int) -> str:
     """A ranked member as a Discord reply names them: a mention for a Discord member; for a Reddit
     account (a subreddit's members are ranked with the server's) its u/name, or its account
@@ -93,7 +109,8 @@ async def render_page(
 ) -> tuple[discord.Embed, discord.ui.View]:
     lang = await app.lang(guild_id)
     channel = await channel_namer(app, guild_id, (e.why for e in page.entries), [page.scope])
-    title = i18n.t(lang, "voices.top_title", scope=scope_label(page.scope, lang, channel), days=window)
+    named = await channel_titler(app, guild_id, [page.scope])
+    title = i18n.t(lang, "voices.top_title", scope=scope_label(page.scope, lang, named), days=window)
     embed = discord.Embed(title=title)
     if not page.entries:
         embed.description = i18n.t(

@@ -126,7 +126,8 @@ async def test_topic_scope_and_member_standing(harness: Harness):
         "voices", w.owner, {"topic": w.cooking}, subcommand="top", permissions=MANAGE_GUILD
     )
     embed = (await topic.response()).json["data"]["embeds"][0]
-    assert f"<#{w.cooking}>" in embed["title"] and f"<@{people[0]}>" in embed["description"]
+    assert "#vegan-cooking" in embed["title"] and "<#" not in embed["title"]  # Discord shows no mention there
+    assert f"<@{people[0]}>" in embed["description"]
     general = await harness.slash(
         "voices", w.owner, {"topic": w.general}, subcommand="top", permissions=MANAGE_GUILD
     )
@@ -135,8 +136,12 @@ async def test_topic_scope_and_member_standing(harness: Harness):
     member = await harness.slash(
         "voices", w.owner, {"member": people[0]}, subcommand="member", permissions=MANAGE_GUILD
     )
-    desc = (await member.response()).json["data"]["embeds"][0]["description"]
+    standing = (await member.response()).json["data"]["embeds"][0]
+    desc = standing["description"]
     assert "**#1** in the whole server" in desc and f"<#{w.cooking}>" in desc
+    name = harness.sandbox.state.users[people[0]]
+    assert (name.get("global_name") or name["username"]) in standing["title"] and "<@" not in standing["title"]
+    assert desc.startswith(f"<@{people[0]}>")  # mentioned where Discord shows it: the description
 
 
 async def test_me_is_ephemeral_for_anyone_and_top_member_refuse_non_moderators(harness: Harness):
