@@ -15,6 +15,7 @@ from bot import i18n
 from bot.app import MicrovoiceBot
 from bot.discord_adapter.activation_commands import activation_group, actor_of, add_commands, app_of
 from bot.discord_adapter.checks import require_role
+from bot.discord_adapter.render import fit_lines, more_of
 
 
 @app_commands.command(name="approve", description="Approve a proposed activation (moderators)")
@@ -73,7 +74,7 @@ async def list_(interaction: discord.Interaction) -> None:
     lines = await app.activations.listing(await actor_of(interaction), lang)
     embed = discord.Embed(
         title=i18n.t(lang, "activation.list_title"),
-        description="\n".join(lines)[:4000] if lines else i18n.t(lang, "activation.list_empty"),
+        description=fit_lines(lines, more_of(lang)) if lines else i18n.t(lang, "activation.list_empty"),
     )
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -88,7 +89,7 @@ async def show(interaction: discord.Interaction, activation_id: int) -> None:
     app = app_of(interaction)
     lang = await app.lang(interaction.guild_id)
     title, lines = await app.activations.details(await actor_of(interaction), activation_id, lang)
-    embed = discord.Embed(title=title[:256], description="\n".join(lines)[:4000])
+    embed = discord.Embed(title=title[:256], description=fit_lines(lines, more_of(lang)))
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

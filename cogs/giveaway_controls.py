@@ -18,6 +18,7 @@ from bot.activations.service import Proposal
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.activation_commands import ENDS_HELP, STARTS_HELP, actor_of
 from bot.discord_adapter.checks import require_role
+from bot.discord_adapter.render import FIELD_MAX, fit_lines, more_of
 
 
 class GiveawayControls(commands.Cog):
@@ -105,13 +106,17 @@ class GiveawayControls(commands.Cog):
         embed = discord.Embed(title=i18n.t(lang, "giveaway.list_title"))
         embed.add_field(
             name=i18n.t(lang, "giveaway.list_running"),
-            value="\n".join(running)[:1024] if running else i18n.t(lang, "giveaway.list_none"),
+            value=fit_lines(running, more_of(lang), FIELD_MAX)
+            if running
+            else i18n.t(lang, "giveaway.list_none"),
             inline=False,
         )
         if actor.is_moderator:
             embed.add_field(
                 name=i18n.t(lang, "giveaway.list_recent"),
-                value="\n".join(recent)[:1024] if recent else i18n.t(lang, "giveaway.list_none"),
+                value=fit_lines(recent, more_of(lang), FIELD_MAX)
+                if recent
+                else i18n.t(lang, "giveaway.list_none"),
                 inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True)

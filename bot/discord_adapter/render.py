@@ -20,8 +20,16 @@ SHOWN_VALUE_MAX = 50
 
 #: What Discord takes at most in an embed's description.
 EMBED_DESCRIPTION_MAX = 4096
-#: What Discord takes at most in a message's content.
+#: What Discord takes at most in a message's content, and in an embed field's value.
 CONTENT_MAX = 2000
+FIELD_MAX = 1024
+
+
+def more_of(lang: str) -> Callable[[int], str]:
+    """The line that ends a list cut to fit: "…and 3 more."."""
+    return lambda count: i18n.t(lang, "activation.list_more", count=count)
+
+
 #: How many ids a reply lists before it stops with an ellipsis.
 IDS_SHOWN = 20
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.activations import disclosure
 from bot.activations.service import MISSED
+from bot.ledger import iso
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -298,3 +299,28 @@ async def test_the_scheduled_jobs_run_the_transitions(harness: Harness):
     assert await end_job.func() == 1
     assert await start_job.func() == 0  # a late duplicate does nothing
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "ended"
+
+
+async def test_a_long_activation_list_keeps_whole_lines_and_says_how_many_more(harness: Harness):
+    """40 activations with titles of 200 characters do not fit one embed: the list shows whole
+    lines and ends with how many more there are (a blind cut left half a line, a broken mark-up or
+    an open bidirectional isolate, and no word of the rest)."""
+    h, w = harness, harness.world
+    brand = await seed_brand(h, "Oat Milk Co", contacts=[w.bob])
+    at, end = iso(h.clock.now + timedelta(days=3)), iso(h.clock.now + timedelta(days=3, hours=2))
+    for n in range(40):
+        await h.app.store.write(
+            "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at,"
+            " ends_at, created_by, created_at, updated_at, config)"
+            " VALUES (?, ?, 'qa', 'pending', ?, ?, ?, ?, ?, ?, ?, '{}')",
+            (w.guild, brand, f"{n:02d} " + "**Oats** " * 21, w.cooking, at, end, w.bob, at, at),
+        )
+    listed = await h.slash("activation", w.owner, subcommand="list", permissions=MANAGE_GUILD)
+    description = (await reply(listed))["embeds"][0]["description"]
+    assert len(description) <= 4096
+    *lines, last = description.split("\n")
+    assert last.startswith("…and ") and last.endswith(" more.")
+    # the list holds the 25 latest (list_activations' default limit)
+    assert int(last.removeprefix("…and ").removesuffix(" more.")) == 25 - len(lines)
+    for line in lines:  # every line shown is whole: its title ends as it was typed
+        assert line.count("\u2068") == line.count("\u2069") and "Oats" in line

@@ -139,8 +139,9 @@ async def test_topic_scope_and_member_standing(harness: Harness):
     standing = (await member.response()).json["data"]["embeds"][0]
     desc = standing["description"]
     assert "**#1** in the whole server" in desc and f"<#{w.cooking}>" in desc
-    name = harness.sandbox.state.users[people[0]]
-    assert (name.get("global_name") or name["username"]) in standing["title"] and "<@" not in standing["title"]
+    user = harness.sandbox.state.users[people[0]]
+    assert (user.get("global_name") or user["username"]) in standing["title"]
+    assert "<@" not in standing["title"]
     assert desc.startswith(f"<@{people[0]}>")  # mentioned where Discord shows it: the description
 
 
