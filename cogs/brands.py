@@ -21,7 +21,15 @@ from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import can_give, member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
 from bot.discord_adapter.moderation import DiscordModeration
-from bot.discord_adapter.render import CONTENT_MAX, fit_lines, names_shown, shown, some_ids, stamp
+from bot.discord_adapter.render import (
+    CONTENT_MAX,
+    fit_lines,
+    fitted_choice,
+    names_shown,
+    shown,
+    some_ids,
+    stamp,
+)
 from bot.errors import InvalidInput
 from bot.partners import BrandChange, ContactFacts, GoneLookup, RoleFacts
 from bot.trust import render_why
@@ -52,6 +60,12 @@ def brand_scopes(guild: discord.Guild | None, brand: Brand, scope: str) -> list[
     if not brand.topics:
         return ["all"]
     return [scope_of(guild.get_channel(t) if guild else None, t) for t in brand.topics]
+
+
+def brand_choice(lang: str, brand: Brand) -> str:
+    """A brand as autocomplete offers it: its name, shortened if need be, and its status."""
+    status = i18n.t(lang, f"brand.status_{brand.status}")
+    return fitted_choice(lambda name: i18n.t(lang, "brand.choice", brand=name, status=status), brand.name)
 
 
 def scope_text(lang: str, brand: Brand, scope: str, guild: discord.Guild | None) -> str:
@@ -231,9 +245,7 @@ class Brands(commands.Cog):
         standing = await member_standing(interaction)
         return [
             app_commands.Choice(
-                name=i18n.t(
-                    lang, "brand.choice", brand=b.name, status=i18n.t(lang, f"brand.status_{b.status}")
-                )[:100],
+                name=brand_choice(lang, b),
                 value=f"#{b.id}",  # an id: a brand may be named like a number
             )
             for b in await self.app.brands.choices(interaction.guild_id, current, standing)

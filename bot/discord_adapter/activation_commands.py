@@ -21,6 +21,7 @@ from bot.activations.model import CONNECTIONS, Activation
 from bot.activations.service import Actor
 from bot.app import App
 from bot.discord_adapter.checks import RoleRequired, require_moderator, require_role
+from bot.discord_adapter.render import fitted_choice
 from bot.errors import InvalidInput
 
 #: Help for the schedule options every `/activation create <kind>` command takes.
@@ -105,7 +106,12 @@ async def brand_autocomplete(
     app = app_of(interaction)
     lang = await app.lang(interaction.guild_id)
     return [
-        app_commands.Choice(name=i18n.t(lang, "activation.brand_choice", name=name, id=bid)[:100], value=bid)
+        app_commands.Choice(
+            name=fitted_choice(
+                lambda shown, bid=bid: i18n.t(lang, "activation.brand_choice", name=shown, id=bid), name
+            ),
+            value=bid,
+        )
         for bid, name in await app.activations.brand_choices(await actor_of(interaction), current)
     ]
 

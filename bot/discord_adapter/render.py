@@ -25,6 +25,21 @@ CONTENT_MAX = 2000
 FIELD_MAX = 1024
 
 
+#: What Discord takes at most in an autocomplete choice's name.
+CHOICE_MAX = 100
+
+
+def fitted_choice(build: Callable[[str], str], name: str, limit: int = CHOICE_MAX) -> str:
+    """`build(name)` within `limit` characters: a long name is shortened, with an ellipsis, so what
+    follows it (an id, a status) stays whole, and never ends in a dangling joiner or selector."""
+    text = build(name)
+    if len(text) <= limit:
+        return text
+    keep = max(0, len(name) - (len(text) - limit) - 1)
+    short = name[:keep].rstrip("\u200d\ufe0e\ufe0f")
+    return build(short + "…")[:limit]
+
+
 def more_of(lang: str) -> Callable[[int], str]:
     """The line that ends a list cut to fit: "…and 3 more."."""
     return lambda count: i18n.t(lang, "activation.list_more", count=count)

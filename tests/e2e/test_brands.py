@@ -248,6 +248,18 @@ async def test_brand_autocomplete_offers_only_the_brands_the_caller_may_see(harn
     assert done["content"].startswith(i18n.isolate("Oat Co"))
 
 
+async def test_a_long_brand_name_is_shortened_so_its_status_stays_in_the_choice(harness: Harness):
+    """A brand named with 100 characters, ending in a family emoji (joined by zero-width joiners):
+    the choice keeps its status in full and ends no joiner mid-way (a blind cut at 100 dropped the
+    status, which tells brands of the same name apart)."""
+    w = harness.world
+    name = "Oats " * 17 + "Bg" + "👩\u200d👩\u200d👧"  # 92 characters; the cut falls in the emoji
+    await brand_cmd(harness, "register", w.owner, {"name": name, "contact": w.bob})
+    [(shown, _)] = await offered(harness, w.owner, typed="oats")
+    assert shown == "Oats " * 17 + "Bg👩… (pending)"  # no joiner left dangling before the ellipsis
+    assert len(shown) <= 100
+
+
 async def test_brand_names_match_whatever_their_case_width_or_look_alike_letters(harness: Harness):
     w = harness.world
     await brand_cmd(harness, "register", w.owner, {"name": "Émile", "contact": w.bob})
