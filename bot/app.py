@@ -134,6 +134,7 @@ class App:
     def owns(self, community_id: int) -> bool:
         """Whether this process runs that community's scheduled work (its guild is on our shards)."""
         return self.shards.owns(community_id)
+
     # The Reddit side, only when Reddit credentials are set (otherwise the bot is Discord-only).
     reddit: RedditAdapter | None = None
     subreddits: SubredditService | None = None
@@ -431,9 +432,7 @@ class MicrovoiceBot(commands.Bot):
 
     async def on_ready(self) -> None:
         if not self.guilds and self.application_id is not None:
-            log.warning(
-                "Microvoice is in no server yet; invite it with %s", invite_url(self.application_id)
-            )
+            log.warning("Microvoice is in no server yet; invite it with %s", invite_url(self.application_id))
 
     async def _recompute_trust(self) -> None:
         if self.app is not None:
@@ -495,6 +494,7 @@ class MicrovoiceBot(commands.Bot):
         record = await self._command_record(key)
         wanted = [str(g) for g in self.settings.command_guild_ids] or [GLOBAL]
         failures: list[str] = []
+        reasons: dict[str, str] = {}  # each failed scope's own reason
         changed = False
         for scope in wanted:
             if scope in refused:
@@ -514,6 +514,7 @@ class MicrovoiceBot(commands.Bot):
                     refused[scope] = f"{reason} — {hint}" if hint else reason
                 else:
                     failures.append(reason)
+                    reasons[scope] = reason
                 continue
             record[scope] = fingerprint
             await store.set_state(key, json.dumps(record, sort_keys=True))
@@ -529,16 +530,17 @@ class MicrovoiceBot(commands.Bot):
                 # 403/404: the bot is no longer in that server, and its commands went with it.
                 if not (isinstance(error, discord.HTTPException) and error.status in (403, 404)):
                     label = scope_label(scope, configured=False)
-                    failures.append(f"removing the commands of {label}: {describe_discord_error(error)}")
+                    reasons[scope] = f"removing the commands of {label}: {describe_discord_error(error)}"
+                    failures.append(reasons[scope])
                     continue
             del record[scope]
             await store.set_state(key, json.dumps(record, sort_keys=True))
             log.info("application commands removed (%s)", scope_label(scope, configured=False))
             changed = True
         if failures:
-            raise SyncFailed("; ".join([*failures, *refused.values()]))
+            raise SyncFailed("; ".join([*failures, *refused.values()]), {**refused, **reasons})
         if refused:
-            raise PermanentSyncError("; ".join(refused.values()))
+            raise PermanentSyncError("; ".join(refused.values()), refused)
         return changed
 
     async def _command_record(self, key: str) -> dict[str, str]:

@@ -24,8 +24,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,19 @@ def legacy_scope(key: str) -> str | None:
     return rest if rest == GLOBAL or rest.isdigit() else None
 
 
-class PermanentSyncError(Exception):
+class _ScopedError(Exception):
+    """A sync error with each failed scope's reason (`reasons`: scope -> why); the text joins them."""
+
+    def __init__(self, message: str, reasons: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.reasons: dict[str, str] = dict(reasons or {})
+
+
+class PermanentSyncError(_ScopedError):
     """A refusal retrying cannot change: the sync stops and its text stays in the state."""
 
 
-class SyncFailed(Exception):
+class SyncFailed(_ScopedError):
     """Some scopes failed in a way worth retrying (the text names each, and any refused for good)."""
 
 
@@ -102,6 +110,19 @@ class SyncState:
     error: str | None = None
     next_attempt_at: datetime | None = None
     permanent: bool = False
+    #: Which scopes failed (GLOBAL or a server's id), each with its own reason: a server's moderators
+    #: are told about the global scope and their own server only. Empty: the whole sync failed (a
+    #: timeout, an error before any scope), which concerns every server.
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def concerning(self, guild_id: int) -> str | None:
+        """What a server's moderators are told of a failing sync (None: nothing that concerns them)."""
+        if self.ok or self.error is None:
+            return None
+        if not self.reasons:
+            return self.error
+        mine = [self.reasons[s] for s in (GLOBAL, str(guild_id)) if s in self.reasons]
+        return "; ".join(mine) or None
 
 
 class CommandSync:
@@ -155,7 +176,10 @@ class CommandSync:
                 raise
             except PermanentSyncError as error:
                 reason = f"{error}; {NOT_RETRIED}"
-                self.state = SyncState(ok=False, attempts=attempts, error=reason, permanent=True)
+                reasons = {scope: f"{why}; {NOT_RETRIED}" for scope, why in error.reasons.items()}
+                self.state = SyncState(
+                    ok=False, attempts=attempts, error=reason, permanent=True, reasons=reasons
+                )
                 log.error("command sync refused: %s", reason)
                 return
             except Exception as error:
@@ -171,7 +195,10 @@ class CommandSync:
                     )
                 else:
                     log.debug("command sync failed again (attempt %d): %s", attempts, reason)
-                self.state = SyncState(ok=False, attempts=attempts, error=reason, next_attempt_at=retry_at)
+                reasons = error.reasons if isinstance(error, _ScopedError) else {}
+                self.state = SyncState(
+                    ok=False, attempts=attempts, error=reason, next_attempt_at=retry_at, reasons=reasons
+                )
                 await asyncio.sleep(delay.total_seconds())
                 delay = min(delay * 2, self.longest_retry)
                 continue

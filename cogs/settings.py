@@ -199,18 +199,21 @@ class Settings(commands.Cog):
                     i18n.t(lang, "status.privacy"),
                 ]
             )
-        health = self._health(lang)
+        health = self._health(lang, interaction.guild_id)
         if health:
             embed.description = "\n".join([embed.description or "", "", *health])
         await interaction.followup.send(embed=embed, ephemeral=True)
 
-    def _health(self, lang: str) -> list[str]:
-        """Lines about the bot itself: command registration and ingest losses, when not fine."""
+    def _health(self, lang: str, guild_id: int) -> list[str]:
+        """Lines about the bot itself: command registration (the global commands' and this server's
+        only: another server's id and error are not this server's business) and ingest losses, when
+        not fine."""
         lines: list[str] = []
         sync = self.app.command_sync.state
-        if not sync.ok and sync.error:
+        error = sync.concerning(guild_id)
+        if error:
             when = discord.utils.format_dt(sync.next_attempt_at, "R") if sync.next_attempt_at else "—"
-            lines.append(i18n.t(lang, "status.commands_failing", error=sync.error[:300], when=when))
+            lines.append(i18n.t(lang, "status.commands_failing", error=error[:300], when=when))
         if self.app.ingest.stats.dropped:
             lines.append(i18n.t(lang, "status.ingest_dropped", dropped=self.app.ingest.stats.dropped))
         return lines

@@ -72,9 +72,10 @@ async def test_a_refused_server_first_in_the_list_keeps_no_other_server_without_
     with pytest.raises(PermanentSyncError, match=str(refused)):
         await h.bot.sync_commands_if_changed()
     assert len(sb.rest.find("PUT", guild_path(sb, refused))) == 1
-    # The server that has the commands says which one has none, and why.
+    # Another server's refusal is not this server's business: its status names neither the server
+    # nor the error (the log has both, for the operator).
     text = await status_text(h)
-    assert "could not be registered" in text and str(refused) in text and expected in text
+    assert "could not be registered" not in text and str(refused) not in text and expected not in text
 
 
 async def test_a_server_failing_for_now_is_retried_without_the_one_refused_for_good(launcher: Launcher):

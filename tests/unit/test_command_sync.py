@@ -41,9 +41,7 @@ async def test_a_refused_sync_is_logged_once_with_the_error_and_retried_with_bac
 ):
     calls: list[float] = []
     error = Refused("400 Bad Request (error code: 50035): Invalid Form Body")
-    sync = CommandSync(
-        failing(3, error, calls), clock=lambda: NOW, first_retry=timedelta(milliseconds=20)
-    )
+    sync = CommandSync(failing(3, error, calls), clock=lambda: NOW, first_retry=timedelta(milliseconds=20))
     caplog.set_level(logging.DEBUG, logger="bot.command_sync")
     sync.start()
     state = await asyncio.wait_for(sync.wait(), 5)
@@ -75,9 +73,7 @@ async def test_a_long_rate_limit_ends_the_attempt_instead_of_holding_it():
     async def rate_limited() -> None:
         await asyncio.sleep(3600)  # discord.py waiting out a 429 with a long retry_after
 
-    sync = CommandSync(
-        rate_limited, clock=lambda: NOW, attempt_timeout=0.05, first_retry=timedelta(hours=1)
-    )
+    sync = CommandSync(rate_limited, clock=lambda: NOW, attempt_timeout=0.05, first_retry=timedelta(hours=1))
     sync.start()
     await asyncio.sleep(0.2)
     assert sync.state.attempts == 1 and sync.state.error == "no answer (rate limited)"
@@ -158,3 +154,21 @@ def test_a_scope_is_named_with_the_setting_that_lists_it():
     assert scope_label("global") == "the global scope"
     assert scope_label("42") == "guild 42 in MICROVOICE_COMMAND_GUILD_IDS"
     assert scope_label("42", configured=False) == "guild 42 no longer in MICROVOICE_COMMAND_GUILD_IDS"
+
+
+def test_a_servers_moderators_hear_of_the_global_scope_and_their_own_server_only():
+    from bot.command_sync import GLOBAL, SyncState
+
+    failed = SyncState(
+        ok=False,
+        attempts=2,
+        error="guild 1 …: HTTP 503; guild 2 …: HTTP 404",
+        reasons={"1": "guild 1 …: HTTP 503", "2": "guild 2 …: HTTP 404"},
+    )
+    assert failed.concerning(1) == "guild 1 …: HTTP 503"
+    assert failed.concerning(3) is None  # another server's failure is not shown, nor its id
+    everywhere = SyncState(ok=False, attempts=1, error="x", reasons={GLOBAL: "the global scope: HTTP 400"})
+    assert everywhere.concerning(3) == "the global scope: HTTP 400"
+    timed_out = SyncState(ok=False, attempts=1, error="no answer (rate limited)")  # no scope known
+    assert timed_out.concerning(3) == "no answer (rate limited)"
+    assert SyncState(ok=True, attempts=1).concerning(3) is None
