@@ -319,14 +319,18 @@ class GiveawayService:
         """The member's unique code (the same one again if they have one), as disclosed text: the code is
         promotional material."""
         activation = await self._open(actor, activation_id)
-        if activation.state != State.LIVE:
-            raise InvalidInput("codes.closed")
+        if activation.state != State.LIVE or activation.ends_at <= self.clock():
+            raise InvalidInput("codes.closed")  # its end job may not have run yet
         rules = config_of(activation).eligibility if activation.kind == "giveaway" else Eligibility()
         await self._require_eligible(actor, member, rules, exclude_moderators=False)
         code, new = await self.store.claim_code(
             actor.community_id, activation.id, actor.member_id, self.clock()
         )
         if code is None:
+            # Closed while the member was judged (cancelled, or its end passed): not the pool's fault.
+            now = await self.store.get_activation(actor.community_id, activation.id)
+            if now is None or now.state != State.LIVE or now.ends_at <= self.clock():
+                raise InvalidInput("codes.closed")
             raise InvalidInput("codes.exhausted")
         lang = (await self.engine.community(actor.community_id)).locale
         text = i18n.t(lang, "codes.claimed" if new else "codes.again", code=code)

@@ -152,6 +152,7 @@ _CLAIM_CODE = """
                   ORDER BY id LIMIT 1{lock})
        AND claimed_by IS NULL
        AND NOT EXISTS (SELECT 1 FROM activation_codes WHERE activation_id = :a AND claimed_by = :m)
+       AND EXISTS (SELECT 1 FROM activations WHERE id = :a AND state = 'live' AND ends_at > :now)
     RETURNING code
 """
 # PostgreSQL runs concurrent claims side by side (SQLite runs them one at a time): each takes the lowest
@@ -383,9 +384,17 @@ class GiveawayQueries(StoreBase):
     async def attach_codes(
         self, community_id: int, activation_id: int, codes: Sequence[str], now: datetime
     ) -> bool:
-        """Add a pool to an activation; False (nothing added) if a code is already in its pool."""
+        """Add a pool to an activation; False (nothing added) if a code is already in its pool, in any
+        case: a shop that ignores case would see one code used twice, and redemptions match codes
+        whatever their case."""
         try:
             async with self.transaction() as db:
+                async with db.execute(
+                    "SELECT code FROM activation_codes WHERE activation_id = :a", dict(a=activation_id)
+                ) as cur:
+                    held = {str(code).upper() for (code,) in await cur.fetchall()}
+                if any(code.upper() in held for code in codes):
+                    return False
                 await write_codes(db, activation_id, community_id, codes, now)
         except IntegrityError:
             return False
@@ -410,8 +419,9 @@ class GiveawayQueries(StoreBase):
         self, community_id: int, activation_id: int, member_id: int, now: datetime
     ) -> tuple[str | None, bool]:
         """(code, newly claimed). A member who already has a code gets the same one again; (None, False)
-        when the pool is exhausted. One UPDATE takes the lowest unclaimed row only if it is still
-        unclaimed and the member has none, and the partial unique index refuses a second row anyway."""
+        when the pool is exhausted or the activation is no longer live (cancelled or past its end
+        meanwhile). One UPDATE takes the lowest unclaimed row only if it is still unclaimed, the member
+        has none and the activation is live, and the partial unique index refuses a second row anyway."""
         params = dict(a=activation_id, c=community_id, m=member_id, now=iso(now))
         try:
             rows = await self.write_returning(_CLAIM_CODE, params)

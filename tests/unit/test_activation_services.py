@@ -541,6 +541,55 @@ async def test_codes_are_claimed_once_each_and_disclosed(world: World):
     assert (report.new, report.unknown, report.claimed, report.conversion_pct) == (1, ("OTHER",), 2, 50)
 
 
+async def test_no_code_is_handed_out_once_the_giveaway_is_closed(world: World):
+    """A giveaway cancelled while the member is judged (their engagement read again, the ingest
+    buffer written) hands out no code: the claim itself checks that the activation is still live."""
+    w = world
+    gid = await open_giveaway(w, codes=b"A1\nA2\n", min_events=1)
+    calls = 0
+
+    async def events(community_id: int, member_id: int) -> int:
+        nonlocal calls
+        calls += 1
+        return 0 if calls == 1 else 5  # not enough until the buffer is written
+
+    async def cancel_meanwhile() -> int:
+        await w.engine.cancel(w.actor(MOD), gid, "stop")
+        return 0
+
+    w.store.member_engagement_events = events  # type: ignore[method-assign]
+    w.giveaways.ingest.flush = cancel_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(InvalidInput) as closed:
+        await w.giveaways.claim_code(w.actor(FAN), gid, Member(FAN))
+    assert closed.value.key == "codes.closed"
+    assert await w.store.claimed_code(gid, FAN) is None
+
+
+async def test_no_code_is_handed_out_past_the_end_before_the_end_job_ran(world: World):
+    w = world
+    gid = await open_giveaway(w, codes=b"B1\n")
+    w.clock.now = NOW + 2 * H + timedelta(minutes=3)  # its end has passed; its end job has not run
+    with pytest.raises(InvalidInput) as late:
+        await w.giveaways.claim_code(w.actor(FAN), gid, Member(FAN))
+    assert late.value.key == "codes.closed"
+    assert await w.store.claimed_code(gid, FAN) is None
+
+
+async def test_a_code_already_in_the_pool_in_another_case_is_refused(world: World):
+    """`SAVE10` in the pool, then a file with `save10`: refused as already there (a shop ignoring case
+    would see one code used twice, and the redemption report counted them as one)."""
+    w = world
+    gid = await open_giveaway(w, codes=b"SAVE10\n")
+
+    async def again() -> bytes:
+        return b"save10\nNEW1\n"
+
+    with pytest.raises(InvalidInput) as refused:
+        await w.giveaways.attach_codes(w.actor(CONTACT), gid, again)
+    assert refused.value.key == "codes.error.already_in_pool"
+    assert [c.code for c in await w.store.code_pool(GUILD, gid)] == ["SAVE10"]
+
+
 async def test_code_pool_on_a_live_qa_gets_its_own_disclosed_post(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())
