@@ -37,6 +37,9 @@ LEAVE = "microvoice:giveaway:leave"
 CLAIM = "microvoice:giveaway:claim"
 CODE = "microvoice:codes:claim"
 EDIT_INTERVAL_SECONDS = 5.0  # at most one edit of a giveaway's post per this many seconds
+#: A reroll round whose announcement failed is posted again after this many seconds (and at start-up,
+#: and before any further reroll of the giveaway).
+REROLL_RETRY_SECONDS = 60.0
 CLOSED_STATES = (State.ENDED, State.CANCELLED, State.REJECTED)
 #: Reads an uploaded file when the service needs it (after its checks, so a refused caller uploads nothing).
 Upload = Callable[[], Awaitable[bytes]]
@@ -489,6 +492,10 @@ class GiveawayService:
     async def recover(self) -> None:
         """Giveaways that ended but whose results were never posted, without a closing intent (they ended
         before intents existed); the ones with an intent are caught up by the engine."""
+        for activation_id in await self.store.unannounced_rerolls():
+            activation = await self.store.activation_by_id(activation_id)
+            if activation is not None and self.engine.owns(activation.community_id):
+                await self.announce_rerolls(activation_id)
         for activation_id in await self.store.unannounced_giveaways():
             activation = await self.store.activation_by_id(activation_id)
             if (
@@ -614,6 +621,60 @@ class GiveawayService:
         except Exception:
             log.warning("could not close the post of giveaway %s", activation.id, exc_info=True)
 
+    async def _announce_round(
+        self, activation: Activation, round_no: int, replaced: Sequence[int], winners: Sequence[int]
+    ) -> None:
+        """Post a reroll round's result (who was replaced, the new winners, pinged) and record its post."""
+        lang, config = activation.locale, config_of(activation)
+        if winners:
+            line = i18n.t(
+                lang,
+                "giveaway.reroll_winners",
+                round=round_no,
+                replaced=self.mentions(replaced),
+                winners=self.mentions(winners),
+            )
+        else:
+            line = i18n.t(lang, "giveaway.reroll_none", round=round_no, replaced=self.mentions(replaced))
+        card = Card(
+            title=i18n.t(lang, "giveaway.reroll_title", prize=i18n.isolate(config.prize)),
+            description=line + "\n" + i18n.t(lang, "giveaway.reroll_verify", count=len(replaced)),
+        )
+        posted = await self.publisher.post(
+            activation,
+            activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
+            content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners)) if winners else None,
+            card=card,
+            actions=[self._claim_action(activation)] if winners else [],
+            notify=list(winners),
+        )
+        await self.store.set_draw_message(activation.id, round_no, posted.id)
+
+    async def _announce_missing(self, activation: Activation) -> int:
+        """Post the reroll rounds whose announcement failed; how many were posted."""
+        posted = 0
+        for d in await self.store.giveaway_draws(activation.id):
+            if d.round > 0 and d.message_id is None:
+                await self._announce_round(activation, d.round, d.replaced, d.winners)
+                posted += 1
+        return posted
+
+    async def announce_rerolls(self, activation_id: int) -> None:
+        """The retry of failed reroll announcements (scheduled after a failure, and at start-up)."""
+        activation = await self.store.activation_by_id(activation_id)
+        if activation is None:
+            return
+        try:
+            async with self._lock(activation.id):
+                await self._announce_missing(activation)
+        except Exception as error:
+            log.warning("giveaway %s: a reroll's announcement failed again (%s)", activation_id, error)
+            self.engine.scheduler.after(
+                f"giveaway-reroll:{activation_id}",
+                REROLL_RETRY_SECONDS,
+                partial(self.announce_rerolls, activation_id),
+            )
+
     async def reroll(
         self, actor: Actor, activation_id: int, member_id: int | None = None
     ) -> tuple[int, list[int], list[int]]:
@@ -624,6 +685,7 @@ class GiveawayService:
             raise InvalidInput("giveaway.error.not_found")
         store = self.store
         async with self._lock(activation.id):
+            await self._announce_missing(activation)  # an earlier round's winners are pinged first
             draws = await store.giveaway_draws(activation.id)
             seed = await store.giveaway_seed_for_draw(activation.id)
             if activation.state != State.ENDED or not draws or seed is None:
@@ -648,33 +710,18 @@ class GiveawayService:
                 now=self.clock(),
             ):
                 raise InvalidInput("giveaway.error.race")
-            lang, config = activation.locale, config_of(activation)
-            if winners:
-                line = i18n.t(
-                    lang,
-                    "giveaway.reroll_winners",
-                    round=round_no,
-                    replaced=self.mentions(replaced),
-                    winners=self.mentions(winners),
-                )
-            else:
-                line = i18n.t(lang, "giveaway.reroll_none", round=round_no, replaced=self.mentions(replaced))
-            card = Card(
-                title=i18n.t(lang, "giveaway.reroll_title", prize=i18n.isolate(config.prize)),
-                description=line + "\n" + i18n.t(lang, "giveaway.reroll_verify", count=len(replaced)),
-            )
-            posted = await self.publisher.post(
-                activation,
-                activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
-                content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners))
-                if winners
-                else None,
-                card=card,
-                actions=[self._claim_action(activation)] if winners else [],
-                notify=winners,
-            )
-            await store.set_draw_message(activation.id, round_no, posted.id)
             await self.engine.note(
                 activation, "giveaway_rerolled", by=actor.member_id, round=round_no, count=len(replaced)
             )
+            try:
+                await self._announce_round(activation, round_no, replaced, winners)
+            except Exception:
+                # The round stands (drawn and recorded): its announcement is tried again shortly, before
+                # any further reroll of this giveaway, and at start-up, so no winner goes unpinged.
+                self.engine.scheduler.after(
+                    f"giveaway-reroll:{activation.id}",
+                    REROLL_RETRY_SECONDS,
+                    partial(self.announce_rerolls, activation.id),
+                )
+                raise
             return round_no, replaced, winners

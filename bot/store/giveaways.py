@@ -257,6 +257,15 @@ class GiveawayQueries(StoreBase):
         )
         return [int(r[0]) for r in rows]
 
+    async def unannounced_rerolls(self) -> list[int]:
+        """Giveaways with a reroll round whose announcement was never posted."""
+        rows = await self.fetch_all(
+            "SELECT DISTINCT activation_id FROM giveaway_draws WHERE round > 0 AND message_id IS NULL"
+            " ORDER BY activation_id",
+            {},
+        )
+        return [int(r[0]) for r in rows]
+
     async def giveaway_entry_count(self, activation_id: int) -> int:
         return int(
             await self.scalar(

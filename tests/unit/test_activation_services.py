@@ -590,6 +590,38 @@ async def test_a_code_already_in_the_pool_in_another_case_is_refused(world: Worl
     assert [c.code for c in await w.store.code_pool(GUILD, gid)] == ["SAVE10"]
 
 
+async def test_a_reroll_whose_announcement_failed_is_posted_before_anything_else(world: World):
+    """A reroll is recorded but posting its result fails: the round stands, its announcement is tried
+    again (here at start-up) and before any further reroll, so no winner it drew is replaced
+    without having been pinged (before, the next reroll replaced them silently)."""
+    w = world
+    gid = await open_giveaway(w, winners=1)
+    fans = list(range(200, 206))
+    for fan in fans:
+        await w.giveaways.enter(w.actor(fan), gid, Member(fan))
+    assert await w.run_to(NOW + 2 * H) == 1
+    w.platform.fail_posts = 1
+    with pytest.raises(Exception, match="posting is down"):
+        await w.giveaways.reroll(w.actor(MOD), gid)
+    [_, first_reroll] = await w.store.giveaway_draws(gid)
+    assert first_reroll.message_id is None and len(first_reroll.winners) == 1
+    assert any(job.startswith("giveaway-reroll:") for job in w.scheduler.job_ids())  # retried shortly
+    await w.giveaways.recover()  # or at start-up
+    announced = w.platform.posts_in(CHANNEL)[-1].post
+    assert announced.notify == first_reroll.winners
+    [_, first_reroll] = await w.store.giveaway_draws(gid)
+    assert first_reroll.message_id is not None
+
+    w.platform.fail_posts = 1  # fails again; the next reroll posts it before drawing anew
+    with pytest.raises(Exception, match="posting is down"):
+        await w.giveaways.reroll(w.actor(MOD), gid)
+    round_no, _, winners = await w.giveaways.reroll(w.actor(MOD), gid)
+    pinged = [m.post.notify for m in w.platform.posts_in(CHANNEL)[-2:]]
+    assert round_no == 3 and pinged[1] == tuple(winners)
+    [*_, second_reroll, _] = await w.store.giveaway_draws(gid)
+    assert pinged[0] == second_reroll.winners and second_reroll.message_id is not None
+
+
 async def test_code_pool_on_a_live_qa_gets_its_own_disclosed_post(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())
