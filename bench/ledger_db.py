@@ -37,6 +37,7 @@ import numpy as np
 from bench.trust_quality import Ledger, _group, channel_infos, event_rows, sightings
 from bot.ledger import ChannelInfo, MemberSighting
 from bot.store import MIGRATIONS_DIR, Store
+from bot.store.reports import REPORT_RETRACTS
 from sandbox.simulator import (
     EMOJIS,
     KIND_JOIN,
@@ -229,6 +230,7 @@ def _load_slice(
         )
         kind = _case("c0", KIND_NAMES)
         emoji = _case("c5", EMOJIS)
+        before = db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
         db.execute(
             f"""INSERT INTO events (platform, community_id, channel_id, actor_id, target_id, kind,
                                     source_id, is_self, created_at)
@@ -255,6 +257,8 @@ def _load_slice(
         )
         for sql in REPORT_FEEDS:  # report aggregates and cursors, from this slice's new events
             db.execute(sql.replace("{kind}", kind), {"community": int(community_id)})
+        for sql in REPORT_RETRACTS:  # removed reactions, taken back where they were added
+            db.execute(str(sql), {"after": before})
         for _, _, sql in found:
             db.execute(sql)
         db.execute("COMMIT")
@@ -285,13 +289,13 @@ async def prepare(path: Path, com: Community, led: Ledger) -> None:
 #: c6 milliseconds, i.e. over the integers the events' text columns were written from (hour and day of
 #: `created_at`, the message id of `source_id`), which reads far faster than parsing them back.
 REPORT_FEEDS = (
-    """INSERT INTO report_hourly (community_id, hour, kind, n)
-       SELECT :community, c6 / 3600000, {kind}, count(*)
-         FROM temp.staged_events GROUP BY 2, 3
+    f"""INSERT INTO report_hourly (community_id, hour, kind, n)
+       SELECT :community, c6 / 3600000, {{kind}}, count(*)
+         FROM temp.staged_events WHERE c0 <> {KIND_UNREACTION} GROUP BY 2, 3
        ON CONFLICT DO UPDATE SET n = n + excluded.n""",
-    """INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
-       SELECT :community, c6 / 86400000, c1, {kind}, count(*)
-         FROM temp.staged_events GROUP BY 2, 3, 4
+    f"""INSERT INTO report_channel_days (community_id, day, channel_id, kind, n)
+       SELECT :community, c6 / 86400000, c1, {{kind}}, count(*)
+         FROM temp.staged_events WHERE c0 <> {KIND_UNREACTION} GROUP BY 2, 3, 4
        ON CONFLICT DO UPDATE SET n = n + excluded.n""",
     f"""INSERT INTO report_member_days (community_id, day, channel_id, member_id, n)
        SELECT :community, c6 / 86400000, c1, c2, count(*)

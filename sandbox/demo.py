@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
+from bot.ledger import iso
 from sandbox.demo_brands import DemoClock, show_brand_partnership
 from sandbox.demo_reddit import show_reddit_community
 from sandbox.demo_tour import show_tour
@@ -158,7 +159,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
             names = {c.id: c.name for c in community.channels}
             for line in status.get("description", "").splitlines():
                 print("  " + re.sub(r"<#(\d+)>", lambda m: "#" + names.get(int(m.group(1)), "?"), line))
-            recorded = await app.store.event_counts(community.guild_id, community.start - timedelta(days=1))
+            recorded = await app.store.ledger_counts(community.guild_id, community.start - timedelta(days=1))
             await show_brand_partnership(sandbox, bot, community, moderator=moderator)
             await show_tour(sandbox, bot, community, moderator=moderator)
         finally:
@@ -211,7 +212,7 @@ async def _print_summary(
 ) -> None:
     store = app.store  # type: ignore[attr-defined]
     since = community.start - timedelta(days=1)
-    recorded = await store.event_counts(community.guild_id, since)
+    recorded = await store.ledger_counts(community.guild_id, since)
     bots_sent = sum(sent.values()) - sum(expected.values())
     print(
         f"\nEvents sent by the simulated community: {sum(sent.values()):,} "
@@ -221,7 +222,14 @@ async def _print_summary(
     for kind in SENT_KINDS:
         mark = "" if recorded.get(kind, 0) == expected.get(kind, 0) else "   <- differs"
         print(f"  {kind:<12}{expected.get(kind, 0):>15,}{recorded.get(kind, 0):>10,}{mark}")
-    by_channel = await store.channel_counts(community.guild_id, since)
+    by_channel = [  # the raw ledger, every removal its own row, as sent
+        (int(c), "", int(n))
+        for c, n in await store.fetch_all(
+            "SELECT channel_id, count(*) FROM events WHERE community_id = ? AND created_at >= ?"
+            " GROUP BY channel_id ORDER BY count(*) DESC, channel_id",
+            (community.guild_id, iso(since)),
+        )
+    ]
     want = community.expected_counts_by_channel()
     names = {c.id: c.name for c in community.channels}
     print(f"\n  {'channel':<28}{'sent (people)':>15}{'recorded':>10}")

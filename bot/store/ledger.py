@@ -501,10 +501,22 @@ class LedgerQueries(StoreBase):
         return int(owner) if owner is not None else None
 
     async def event_counts(self, community_id: int, since: datetime) -> dict[str, int]:
-        """Events by kind from the UTC day of `since` on (from `report_channel_days`, not the raw ledger)."""
+        """Events by kind from the UTC day of `since` on (from `report_channel_days`, not the raw ledger:
+        reactions that still stand, removals taken back where the reactions were added)."""
         params = dict(community_id=community_id, since_day=day_of(since))
         async with self.db.execute(_COUNTS_BY_KIND, params) as cur:
             return {str(kind): int(n) for kind, n in await cur.fetchall() if n}
+
+    async def ledger_counts(self, community_id: int, since: datetime) -> dict[str, int]:
+        """Raw events by kind recorded from `since` on, every removal as its own row: what the ledger
+        holds, as sent (`event_counts` gives the reports' view, where a removed reaction is taken back
+        where it was added)."""
+        rows = await self.fetch_all(
+            "SELECT kind, count(*) FROM events"
+            " WHERE community_id = :c AND created_at >= :since GROUP BY kind",
+            dict(c=community_id, since=iso(since)),
+        )
+        return {str(kind): int(n) for kind, n in rows if n}
 
     async def channel_counts(
         self, community_id: int, since: datetime, limit: int | None = None

@@ -125,6 +125,8 @@ def _retract(table: str, at: str, unit: int, by_channel: bool) -> Dialects:
 
 _RETRACT_HOURLY = _retract("report_hourly", "hour", 3600, by_channel=False)
 _RETRACT_CHANNEL_DAYS = _retract("report_channel_days", "day", 86400, by_channel=True)
+#: The two above, for loaders that write the aggregates their own way (bench/ledger_db.py).
+REPORT_RETRACTS = (_RETRACT_HOURLY, _RETRACT_CHANNEL_DAYS)
 # Each member's newest active day (`/microvoice status`: members active lately, migrations/0017).
 _FEED_LAST_ACTIVE = Dialects(
     """
