@@ -74,7 +74,10 @@ def _store_problem(target: Path | str, exc: BaseException) -> str:
     if is_postgres_url(target):
         url = str(target)
         where = redact(url)
-        password = urlsplit(url).password
+        try:
+            password = urlsplit(url).password
+        except ValueError:  # malformed: whatever followed the scheme may hold it
+            password, reason = None, reason.replace(url, where)
         for secret in {password, unquote(password)} if password else ():
             reason = reason.replace(secret, "***")
         if isinstance(exc, ValueError):

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot import i18n
 from bot.audit import AuditLog
@@ -120,13 +120,15 @@ class CommunityService:
         self.forget_locale(community_id)
 
     async def activity(self, community_id: int, days: int, *, channels: int | None = None) -> Activity:
-        """What was recorded in the last `days` days (by UTC day), from the daily aggregates: a few
+        """What was recorded in the last `days` UTC days, today included, from the daily aggregates: a few
         hundred rows whatever the size of the ledger; the `channels` busiest channels (all by
         default). What is still buffered is written first, unless that takes longer than
         `FLUSH_WAIT` (a flood): then the answer is what is written so far."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(self.ingest.flush()), FLUSH_WAIT)
-        since = self.clock() - timedelta(days=days)
+        # `days` UTC days, today's included (as reports count them), from the start of the first
+        since = self.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        since -= timedelta(days=days - 1)
         kinds = await self.store.event_counts(community_id, since)
         if not kinds:
             return Activity({}, 0, [])

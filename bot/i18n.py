@@ -186,7 +186,13 @@ def parameters(lang: str, key: str) -> frozenset[str]:
     return frozenset(found)
 
 
+#: Every bidi embedding, override and isolate control (a name keeps none of them inside its isolate).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def isolate(text: str) -> str:
-    """Wrap user-supplied text in Unicode bidi isolates (FSI … PDI), stripping any it carried."""
-    cleaned = text.replace(FSI, "").replace(PDI, "")
+    """Wrap user-supplied text in Unicode bidi isolates (FSI … PDI), stripping every bidi control it
+    carried: an isolate or embedding opened inside (LRI, RLI, RLE, …) would pair with the closing PDI,
+    or outlast it, and leave the rest of the line in the name's direction."""
+    cleaned = "".join(ch for ch in text if ch not in _BIDI_CONTROLS)
     return f"{FSI}{cleaned}{PDI}"

@@ -24,7 +24,9 @@ from bot.community import (
     STATUS_CHANNELS,
 )
 from bot.discord_adapter.checks import moderator_only
+from bot.discord_adapter.render import shown
 from bot.errors import InvalidInput
+from bot.subreddits.ids import is_reddit_id
 
 STATUS_DAYS = 7
 # Each language named in itself (and in English): the choice is read by whoever sets the server up.
@@ -188,7 +190,11 @@ class Settings(commands.Cog):
             embed.description = i18n.t(lang, "status.empty", days=STATUS_DAYS)
         else:
             kind_text = ", ".join(f"{i18n.t(lang, f'kind.{k}')}: {n}" for k, n in activity.kinds.items())
-            channel_text = ", ".join(f"<#{c}> {n}" if c else f"{n}" for c, _, n in activity.channels)
+            channel_text = ", ".join(
+                # a subreddit's topic by its recorded name (a Discord mention of it would show nothing)
+                f"{shown(name or 'Reddit') if is_reddit_id(c) else f'<#{c}>'} {n}" if c else f"{n}"
+                for c, name, n in activity.channels
+            )
             embed.description = "\n".join(
                 [
                     i18n.t(lang, "status.total", total=activity.total, members=activity.members),

@@ -20,7 +20,7 @@ from bot.discord_adapter.rankings import (
     ranking_page,
     scope_label,
 )
-from bot.discord_adapter.render import EMBED_DESCRIPTION_MAX, fit_lines
+from bot.discord_adapter.render import EMBED_DESCRIPTION_MAX, fit_lines, shown
 from bot.errors import InvalidInput
 from bot.subreddits.ids import is_reddit_id
 from bot.trust import render_why
@@ -96,9 +96,7 @@ class Voices(commands.Cog):
         who = f"<@{member_id}>"
         # Discord shows a mention in a title as raw text: the title names the member, the
         # description mentions them (which tells two members of the same name apart).
-        title = i18n.t(
-            lang, "voices.standing_title", member=discord.utils.escape_markdown(member.display_name)
-        )
+        title = i18n.t(lang, "voices.standing_title", member=shown(member.display_name))
         embed = discord.Embed(title=title[:256])
         lines = []
         if not own and status is not None:  # moderators see what keeps the member out, or pins them
@@ -132,7 +130,7 @@ class Voices(commands.Cog):
         )
         if linked is not None:  # one standing for both identities, only for a member who linked them
             link, combined = linked
-            shown = [
+            combined_lines = [
                 i18n.t(
                     lang,
                     "link.standing_line",
@@ -146,7 +144,7 @@ class Voices(commands.Cog):
             since = i18n.t(lang, "link.linked", name=link.reddit_name, since=link.linked_at[:10])
             embed.add_field(
                 name=i18n.t(lang, "link.combined_title", name=link.reddit_name)[:256],
-                value="\n".join(shown[:10])[:1024] or since,
+                value="\n".join(combined_lines[:10])[:1024] or since,
                 inline=False,
             )
         if own:
@@ -246,10 +244,10 @@ class Voices(commands.Cog):
         text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
         if leaning:
             await self.app.activations.platform.learn_names(m for m, _ in leaning[:10])
-            shown = ", ".join(
+            dependents = ", ".join(
                 f"{member_mention(self.app, m)} ({round(share * 100)}%)" for m, share in leaning[:10]
             )
-            text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=shown)
+            text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=dependents)
         await interaction.followup.send(text, ephemeral=True)
 
     @commands.Cog.listener()

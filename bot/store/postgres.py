@@ -116,11 +116,16 @@ def is_postgres_url(target: object) -> bool:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for logs and errors."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL without its password, for logs and errors (only its scheme when it cannot be read:
+    where a malformed URL's password ends is anybody's guess)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return f"{url.partition(':')[0]}://…"
+    if password is None:
         return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
+    return url.replace(f":{password}@", ":***@", 1)
 
 
 class Dialects(str):

@@ -154,6 +154,7 @@ def closed_port() -> int:
         "postgresql refused",
         "postgresql unknown host",
         "postgresql url without a port number",
+        "postgresql url with a broken address",
         "discord 503 at login",
         "members intent not enabled",
         "both intents asked for",
@@ -188,6 +189,10 @@ async def test_run_start_up_failures_print_one_line_and_exit_1(tmp_path: Path, c
             {"MICROVOICE_DB": f"{pg}127.0.0.1:notaport/microvoice"},
             "error: cannot open the database in MICROVOICE_DB "
             "(postgresql://microvoice:***@127.0.0.1:notaport/microvoice): the URL is malformed",
+        ),
+        "postgresql url with a broken address": (  # urlsplit itself refuses it: no password shown
+            {"MICROVOICE_DB": f"{pg}[::1/microvoice"},
+            "error: cannot open the database in MICROVOICE_DB (postgresql://…): the URL is malformed",
         ),
         "discord 503 at login": ({}, "error: Discord answered HTTP 503 at login; try again later"),
         "members intent not enabled": (

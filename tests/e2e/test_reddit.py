@@ -126,6 +126,10 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     assert {ua for ua in sb.user_agents} == {
         "python:microvoice:v0.1.0 (by /u/microvoice_dev) PRAW/8.0.3 prawcore/4.0.0"
     }
+    # /microvoice status names a subreddit's topics as recorded (a Discord mention of them shows nothing)
+    status = await h.slash("microvoice", h.world.owner, subcommand="status", permissions=MANAGE_GUILD)
+    text = (await status.wait_followup()).json["embeds"][0]["description"]
+    assert "r/VeganCooking · Recipes" in text and f"<#{recipes}>" not in text
 
 
 async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(

@@ -108,6 +108,9 @@ async def test_activity_counts_the_last_days_including_buffered_events(
 ):
     assert (await communities.activity(GUILD, 7)).total == 0
     await store.record([ev("message", 1, "1", at=T0 - timedelta(days=8))])  # too old
+    # seven UTC days, today's included: the day before them is not counted, however few hours ago
+    start = T0.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=6)
+    await store.record([ev("message", 1, "0", at=start - timedelta(minutes=1))])
     ingest.add(ev("message", 1, "2", at=T0 - timedelta(days=1)))
     ingest.add(ev("reply", 2, "3", target=1, at=T0 - timedelta(hours=1)))
     ingest.add(ev("message", 3, "4", channel=11, at=T0 - timedelta(hours=1)))

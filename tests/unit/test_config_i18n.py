@@ -191,6 +191,9 @@ def test_translation_falls_back_to_english_and_isolates():
     assert i18n.t("xx", "error.forbidden") == i18n.t("en", "error.forbidden")
     assert i18n.t("xx", "status.title", days=1) == "What Microvoice recorded in the last day"
     assert i18n.isolate("\u2068Brand\u2069") == "\u2068Brand\u2069"
+    # an isolate or embedding opened inside the name (RLI, RLO) would pair with the closing PDI, or
+    # outlast it, leaving the rest of the line right to left: none is kept inside
+    assert i18n.isolate("news\u2067 (mod)\u202e") == "\u2068news (mod)\u2069"
 
 
 def test_domain_modules_do_not_import_discord_or_praw():
