@@ -13,6 +13,7 @@ service before they get here (`bot.activations.disclosure`); an adapter publishe
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,6 +117,21 @@ class Failure:
 
     permanent: bool
     reason: str
+
+
+def other_failure(error: BaseException) -> Failure:
+    """An error that is not the platform's answer (a broken connection, a timeout, the database, a
+    fault of the bot's own): worth retrying, described without its text, which can carry internals
+    that moderators have no use for and that end up in a channel (the log has the traceback)."""
+    if isinstance(error, TimeoutError):
+        reason = "no answer in time"
+    elif isinstance(error, OSError):
+        reason = f"a network error ({type(error).__name__})"
+    elif isinstance(error, sqlite3.Error):
+        reason = "the database could not take it just then"
+    else:
+        reason = "an unexpected error in the bot (details in its log)"
+    return Failure(False, reason)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import praw.models
 import prawcore
 
 from bot import i18n
-from bot.platform import Author, ChannelState, Failure, Member, Overwrite, Post, Posted, Reply
+from bot.platform import Author, ChannelState, Failure, Member, Overwrite, Post, Posted, Reply, other_failure
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import (
     ACCOUNT,
@@ -475,7 +475,9 @@ class RedditPlatform:
             return Failure(True, f"Reddit refused: {type(error).__name__}")
         if isinstance(error, prawcore.exceptions.BadRequest):
             return Failure(True, "Reddit refused the request as invalid")
-        return Failure(False, f"{type(error).__name__}: {error}"[:300])
+        if isinstance(error, prawcore.exceptions.PrawcoreException | praw.exceptions.PRAWException):
+            return Failure(False, f"{type(error).__name__}: {error}"[:300])  # Reddit's own answer
+        return other_failure(error)
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         name = fullname_of(message_id)

@@ -29,6 +29,7 @@ from bot.platform import (
     Overwrite,
     Post,
     Posted,
+    other_failure,
 )
 
 MEMBER_OVERWRITE = 1
@@ -203,7 +204,9 @@ class DiscordPlatform:
             return Failure(permanent, str(error)[:300])
         if isinstance(error, discord.RateLimited):
             return Failure(False, f"rate limited for {error.retry_after:.0f} s")
-        return Failure(False, f"{type(error).__name__}: {error}"[:300])
+        if isinstance(error, discord.DiscordException):  # a dropped gateway, say: Discord's own words
+            return Failure(False, f"{type(error).__name__}: {error}"[:300])
+        return other_failure(error)
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         message = self.client.get_partial_messageable(channel_id, guild_id=community_id).get_partial_message(

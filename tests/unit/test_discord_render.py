@@ -44,3 +44,25 @@ def test_a_long_flair_list_is_cut_with_how_many_more():
     assert len(shown) <= CHOICES_SHOWN + 20 and shown.endswith(f"(+{80 - shown.count(',') - 1})")
     assert flair_choices(["Recipes", "Question"]) == "Recipes, Question"
     assert flair_choices([]) == "—"
+
+
+def test_a_failure_that_is_not_discords_answer_is_told_without_its_text():
+    """What a moderator reads in the report channel and `/activation show` when a step fails: Discord's
+    own answer as it is, anything else (a fault of the bot's own, the database, the network) without
+    the exception's text, which can carry internals (the log keeps the traceback)."""
+    import sqlite3
+
+    from bot.discord_adapter.platform import DiscordPlatform
+
+    failure = DiscordPlatform.failure
+    assert failure(None, KeyError("guild_settings.locale")).reason == (  # type: ignore[arg-type]
+        "an unexpected error in the bot (details in its log)"
+    )
+    assert failure(None, ConnectionResetError("10.0.0.7:3128 reset")).reason == (  # type: ignore[arg-type]
+        "a network error (ConnectionResetError)"
+    )
+    assert "database" in failure(None, sqlite3.OperationalError("disk I/O error")).reason  # type: ignore[arg-type]
+    assert not any(
+        failure(None, e).permanent  # type: ignore[arg-type]
+        for e in (KeyError("x"), TimeoutError(), OSError("y"))
+    )
