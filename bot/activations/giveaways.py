@@ -312,6 +312,9 @@ class GiveawayService:
         each check that the other has not happened, which on PostgreSQL holds only if they do not
         run at the same moment (all of a server's interactions reach the process of its shard)."""
         activation = await self._open(actor, activation_id)
+        if await self.store.is_contact_of_any_brand(actor.community_id, actor.member_id):
+            # became a brand's contact since entering: a moderator replaces them (docs/giveaways.md)
+            raise InvalidInput("giveaway.refused.brand_contact")
         async with self._lock(activation.id):
             outcome = await self.store.claim_giveaway_prize(
                 actor.community_id, activation.id, actor.member_id, self.clock()

@@ -622,6 +622,21 @@ async def test_a_reroll_whose_announcement_failed_is_posted_before_anything_else
     assert pinged[0] == second_reroll.winners and second_reroll.message_id is not None
 
 
+async def test_a_winner_who_became_a_brand_contact_cannot_claim(world: World):
+    w = world
+    gid = await open_giveaway(w, winners=1)
+    assert await w.giveaways.enter(w.actor(FAN), gid, Member(FAN)) == "entered"
+    await w.run_to(NOW + 2 * H)
+    brand = await w.store.create_brand(GUILD, "Other", [FAN], [], by=MOD, now=w.clock.now)
+    await w.store.set_brand_status(
+        GUILD, brand.id, expected="pending", status="approved", by=MOD, now=w.clock.now
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await w.giveaways.claim_prize(w.actor(FAN), gid)
+    assert refused.value.key == "giveaway.refused.brand_contact"
+    assert await w.store.scalar("SELECT count(*) FROM giveaway_claims") == 0
+
+
 async def test_code_pool_on_a_live_qa_gets_its_own_disclosed_post(world: World):
     w = world
     qa = await w.qa.create(w.actor(CONTACT), w.proposal())
