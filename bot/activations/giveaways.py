@@ -629,6 +629,7 @@ class GiveawayService:
     ) -> None:
         """Post a reroll round's result (who was replaced, the new winners, pinged) and record its post."""
         lang, config = activation.locale, config_of(activation)
+        await self.engine.platform.learn_names([*replaced, *winners])  # Reddit: u/names after a restart
         if winners:
             line = i18n.t(
                 lang,

@@ -387,6 +387,19 @@ async def test_a_giveaway_runs_in_a_subreddit_and_counts_against_the_servers_spo
     assert len(sb.messages_to("/r/VeganCooking")) == 1  # told once
     assert assert_all_disclosed(sb, GIFT_TAG) == 3  # the post, its edit, the results
 
+    # After a restart no account name is known: a reroll's comment still names the accounts it is
+    # about (notifying its new winners; here nobody is left to draw), looked up first, not their ids.
+    h.app.activations.platform.platforms["reddit"]._names.clear()
+    rerolled = await h.slash(
+        "activation", w.owner, {"id": giveaway}, subcommand="reroll", permissions=MANAGE_GUILD
+    )
+    await rerolled.wait_followup()
+    (*_, comment) = [t for t in sb.made_by_app() if t.kind == "t1"]
+    assert comment.parent_id == post.fullname and comment.fullname != result.fullname
+    for winner in winners:
+        assert names[winner] in comment.body  # replaced: named without a ping
+        assert sb.state.account(names[winner]).fullname not in comment.body
+
 
 async def seed_scores(h: Harness, scores: dict[int, float]) -> None:
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
