@@ -39,6 +39,8 @@ class SeenMessage:
     #: An ordinary member message (not a join, pin, boost or command notice).
     ordinary: bool = True
     from_webhook: bool = False
+    #: Posted by a webhook under its own id (not an application's answer under its bot's id).
+    webhook_author: bool = False
     in_thread: bool = False
     #: The opening message of a forum post (same id as its thread).
     thread_starter: bool = False
@@ -218,12 +220,14 @@ class EngagementRecorder:
         return len(found)
 
     def message(self, m: SeenMessage) -> None:
-        if m.author_is_bot or m.author_is_system:
+        if m.author_is_bot or m.author_is_system or m.webhook_author:
             # A bot is learned from any of its messages (an application's command answers are not
-            # ordinary messages, and come by webhook): engagement with it never ranks it.
+            # ordinary messages, and come by webhook), and so is a webhook (Discord does not promise
+            # `bot` on its messages): engagement with either never ranks it. Only the fact that the
+            # id is no member is kept, so that it outlives a restart: a reaction to its message
+            # names it as the author then, and engages nobody.
             self.bots.add(m.author_id)
-            # Only the fact that this id is a bot is kept (a webhook is no account at all).
-            if m.author_is_bot and m.author_id != self.me and not m.from_webhook:
+            if m.author_id != self.me:
                 self.ingest.add(members=self._author(m, is_bot=True))
             return
         if m.from_webhook or not m.ordinary:
@@ -249,6 +253,8 @@ class EngagementRecorder:
                 target = None  # replying to a bot is not engaging with a peer
         elif m.in_thread or m.channel_id in self.thread_owners:
             target = m.thread_owner_id or self.thread_owners.get(m.channel_id)
+            if target is not None and self.is_bot(target):
+                target = None  # a bot's thread (a Q&A's, a ticket): talking there engages no peer
         if m.channel is not None and m.channel.owner_id is not None:
             self.thread_owners[m.channel.channel_id] = m.channel.owner_id
         self.ingest.add(

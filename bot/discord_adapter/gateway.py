@@ -115,6 +115,9 @@ class GatewayRecorder:
         self._original = {}
 
     def ready(self, data: dict[str, Any]) -> None:
+        user = data.get("user") or {}
+        if "id" in user:  # known from READY on, not only from `on_ready` (minutes later in a big bot)
+            self.recorder.me = int(user["id"])
         if self.on_session is not None:
             self.on_session()
         self._original["READY"](data)

@@ -191,7 +191,8 @@ _ENGAGEMENT_COLUMNS = """
 # derived exactly as the triggers do (an unreaction touches the day of the reaction it retracts).
 _ENGAGEMENT_TOUCHED = """
     WITH touched AS (
-        SELECT DISTINCT e.channel_id AS channel_id, e.actor_id AS actor_id, e.target_id AS target_id,
+        SELECT DISTINCT e.channel_id AS channel_id, e.actor_id AS actor_id,
+               coalesce(r.target_id, e.target_id) AS target_id,  -- a removal: the reaction's target
                CAST(julianday(CASE WHEN e.kind = 'unreaction' THEN r.created_at ELSE e.created_at END)
                     - 2440587.5 AS INTEGER) AS day,
                CASE e.kind WHEN 'message' THEN 'thread_reply' WHEN 'unreaction' THEN 'reaction'
@@ -202,7 +203,8 @@ _ENGAGEMENT_TOUCHED = """
            AND r.source_id = e.source_id AND r.actor_id = e.actor_id
          WHERE e.id > :after_id AND e.id <= :upto_id  -- a rowid range: the unary + keep SQLite
            AND +e.community_id = :community_id          -- from scanning a community index instead
-           AND +e.target_id IS NOT NULL AND e.target_id <> e.actor_id
+           AND coalesce(r.target_id, e.target_id) IS NOT NULL
+           AND coalesce(r.target_id, e.target_id) <> e.actor_id
            AND e.kind IN ('reply', 'reaction', 'message', 'comment', 'unreaction')
     )
     SELECT d.channel_id, d.actor_id, d.target_id, d.day, {kind_code}, d.n,

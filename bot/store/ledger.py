@@ -121,18 +121,20 @@ _FEED_ENGAGEMENT = Dialects(
     ON CONFLICT (community_id, channel_id, actor_id, target_id, day, kind) DO UPDATE SET n = d.n + excluded.n
 """,
 )
-# A removed reaction takes back the engagement it added, on the day the reaction was counted.
+# A removed reaction takes back the engagement it added, on the day the reaction was counted, from
+# the member the reaction engaged: a removal names no message author (Discord sends none), so its
+# own target is unknown when the message is not in the ledger (older than the bot, or purged).
 _RETRACT_REACTIONS = Dialects(
     """
     WITH gone AS (
-        SELECT u.community_id, u.channel_id, u.actor_id, u.target_id,
+        SELECT u.community_id, u.channel_id, u.actor_id, r.target_id,
                CAST(julianday(r.created_at) - 2440587.5 AS INTEGER) AS day, count(*) AS k
           FROM events AS u
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
            AND r.actor_id = u.actor_id
          WHERE u.id > :after AND u.kind = 'unreaction'
-           AND u.target_id IS NOT NULL AND u.target_id <> u.actor_id
+           AND r.target_id IS NOT NULL AND r.target_id <> r.actor_id
          GROUP BY 1, 2, 3, 4, 5
     )
     UPDATE engagement_daily AS d SET n = max(d.n - gone.k, 0)
@@ -143,14 +145,14 @@ _RETRACT_REACTIONS = Dialects(
 """,
     f"""
     WITH gone AS (
-        SELECT u.community_id, u.channel_id, u.actor_id, u.target_id,
+        SELECT u.community_id, u.channel_id, u.actor_id, r.target_id,
                microvoice_day(r.created_at) AS day, count(*) AS k
           FROM events AS u
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
            AND r.actor_id = u.actor_id
          WHERE u.id > :after AND {PG_OWN_ROW.format(alias="u.")} AND u.kind = 'unreaction'
-           AND u.target_id IS NOT NULL AND u.target_id <> u.actor_id
+           AND r.target_id IS NOT NULL AND r.target_id <> r.actor_id
          GROUP BY 1, 2, 3, 4, 5
     )
     UPDATE engagement_daily AS d SET n = GREATEST(d.n - gone.k, 0)

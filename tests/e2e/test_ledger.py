@@ -151,6 +151,68 @@ async def test_bots_webhooks_and_system_messages_are_not_recorded(harness: Harne
     assert await harness.rows("SELECT is_bot FROM members WHERE member_id = ?", w.helper_bot) == [(1,)]
 
 
+async def test_webhooks_and_bots_stay_known_as_such_after_a_restart(launcher: Launcher):
+    """A webhook posts under its own id (Discord does not promise `bot` on it) and another bot answers
+    a command through its application's webhook; after a restart, a member's reactions to those
+    messages (Discord names their author in the reaction) engage nobody. Before, both were known in
+    memory only, and the reactions made the webhook and the bot engaged members."""
+    sb = launcher.sandbox
+    h = await launcher.start()
+    w = h.world
+    hook = sb.add_user("Recipes Feed")  # a webhook's author is the webhook itself: its id, no bot flag
+    feed = await sb.send_message(w.general, hook, "", webhook_id=hook)
+    answer = await sb.send_message(w.general, w.helper_bot, "", webhook_id=424242)  # an app's answer
+    await h.flush()
+    await launcher.stop(h)
+
+    h = await launcher.start()
+    for message in (feed, answer):
+        await sb.add_reaction(w.general, int(message["id"]), w.alice, "👍")
+    await h.flush()
+    assert await h.rows("SELECT kind, target_id FROM events WHERE actor_id = ?", w.alice) == [
+        ("reaction", None),
+        ("reaction", None),
+    ]
+    bots = {m for (m,) in await h.rows("SELECT member_id FROM members WHERE is_bot = 1")}
+    assert {hook, int(answer["author"]["id"])} <= bots  # only the fact that they are no members
+    assert w.alice not in bots
+
+
+@pytest.mark.both_backends
+async def test_a_removed_reaction_to_a_message_the_ledger_lacks_stops_counting(launcher: Launcher):
+    """Discord names the message's author in a reaction's addition but not in its removal; for a
+    message the ledger does not hold (older than the bot, or purged) and a process that did not see
+    it, the removal still takes back what the reaction added, from the member the reaction engaged."""
+    sb = launcher.sandbox
+    h = await launcher.start()
+    w = h.world
+    old = await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    await h.app.store.write("DELETE FROM events WHERE source_id = ?", (old["id"],))  # as if purged
+    await launcher.stop(h)
+    h = await launcher.start()  # nothing of the message in memory either
+    await sb.add_reaction(w.general, int(old["id"]), w.bob, "👍")
+    await h.flush()
+    counted = "SELECT coalesce(sum(n), 0) FROM engagement_daily WHERE actor_id = ? AND target_id = ?"
+    assert await h.scalar(counted, w.bob, w.alice) == 1
+    await sb.remove_reaction(w.general, int(old["id"]), w.bob, "👍")
+    await h.flush()
+    assert await h.scalar(counted, w.bob, w.alice) == 0
+
+
+async def test_talking_in_a_bots_thread_engages_nobody(harness: Harness):
+    """A thread a bot opened (a ticket, a Q&A's): its messages engage no peer, as a reply to a bot
+    does not. Before, each one engaged the bot, which could then be ranked."""
+    w, sb = harness.world, harness.sandbox
+    await sb.send_message(w.general, w.helper_bot, "")  # known as a bot
+    thread = await sb.create_thread(w.general, w.helper_bot, "ticket-1")
+    await sb.send_message(int(thread["id"]), w.alice, "")
+    await harness.flush()
+    assert await harness.rows("SELECT kind, target_id FROM events WHERE actor_id = ?", w.alice) == [
+        ("message", None)
+    ]
+
+
 async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache(launcher: Launcher):
     sandbox = launcher.sandbox
     h = await launcher.start()
