@@ -54,6 +54,7 @@ class Engagement(commands.Cog):
         self._cursors: Cursors | None = None
         self._again: tuple[set[int], list[Present], Cursors | None] | None = None
         self._ready = False  # the first `on_ready` came (shard sessions after it fill their own gap)
+        self._outage: set[int] = set()  # servers Discord reported unavailable, until they are back
         # Messages and reactions are recorded from their gateway payloads; discord.py builds a
         # `Message` (and runs `on_message` listeners) only in channels with a live takeover.
         self.sockets = GatewaySockets(bot)
@@ -101,7 +102,7 @@ class Engagement(commands.Cog):
         if self._ready:
             self._session_ready([g for g in self.bot.guilds if g.shard_id == shard_id])
 
-    def _session_ready(self, servers: Sequence[discord.Guild]) -> None:
+    def _session_ready(self, servers: Sequence[discord.Guild], cursors: Cursors | None = None) -> None:
         guilds = {g.id for g in servers}
         # Channels and threads as the session's guilds show them (threads: the active ones).
         present = [
@@ -110,7 +111,8 @@ class Engagement(commands.Cog):
             for c in [*g.channels, *g.threads]
             if isinstance(c, RECORDED_CHANNELS)
         ]
-        cursors, self._cursors = self._cursors, None
+        if cursors is None:
+            cursors, self._cursors = self._cursors, None
         if self._gap_fill is not None and not self._gap_fill.done():
             # A fill is running: this session's servers are filled when it ends, with any others
             # waiting, from the oldest cursors still unused.
@@ -154,8 +156,21 @@ class Engagement(commands.Cog):
     # -- channels ---------------------------------------------------------------------------------
 
     @commands.Cog.listener()
+    async def on_guild_unavailable(self, guild: discord.Guild) -> None:
+        """An outage of the server on Discord's side: none of its events come until it is back."""
+        self._outage.add(guild.id)
+
+    @commands.Cog.listener()
     async def on_guild_available(self, guild: discord.Guild) -> None:
         self.recorder.saw_channels(tuple(channel_info(c) for c in [*guild.channels, *guild.threads]))
+        if guild.id in self._outage:
+            # Back from an outage within a session: its gap is filled as a new session's would be,
+            # from where its channels' recorded messages end now (read before its live ones move them).
+            self._outage.discard(guild.id)
+            if self._ready:
+                self.app.ingest.hold()
+                cursors = asyncio.get_running_loop().create_task(self._read_cursors(), name="mv-cursors")
+                self._session_ready([guild], cursors)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:

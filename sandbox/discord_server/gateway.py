@@ -207,6 +207,8 @@ class Gateway(SandboxCore):
             return False
         if guild_id is not None and event != "GUILD_DELETE" and guild_id not in self.state.guilds:
             return False
+        if guild_id in self.state.outages and event not in ("GUILD_CREATE", "GUILD_DELETE"):
+            return False  # an unavailable guild sends nothing until its GUILD_CREATE
         required = EVENT_INTENTS.get(event)
         if required is None:
             return True

@@ -45,6 +45,8 @@ class SandboxState:
     # Uploaded attachments served by the CDN: path -> (bytes, content type).
     cdn: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    # Guilds in an outage on Discord's side: their events are not sent until they are back.
+    outages: set[int] = field(default_factory=set)
     sessions: dict[str, GatewaySession] = field(default_factory=dict)
     connections: list[GatewayConnection] = field(default_factory=list)
     # Gateway frames queued but not yet written (see DiscordSandbox.flush).

@@ -170,6 +170,19 @@ class WorldBuilding(SandboxCore):
         self.emit("GUILD_CREATE", lambda session: self.guild_create_payload(gid, session, initial=False))
         return gid
 
+    async def guild_outage(self, gid: int) -> None:
+        """An outage of the guild on Discord's side: GUILD_DELETE with `unavailable: true`, then none of
+        its events (they happen, but the client is not sent them) until `guild_back`."""
+        self.state.outages.add(gid)
+        self.emit("GUILD_DELETE", {"id": str(gid), "unavailable": True})
+        await self.flush()
+
+    async def guild_back(self, gid: int) -> None:
+        """The outage ends: GUILD_CREATE with the guild as it is now."""
+        self.state.outages.discard(gid)
+        self.emit("GUILD_CREATE", lambda session: self.guild_create_payload(gid, session, initial=False))
+        await self.flush()
+
     def _make_role(self, role_id: int, name: str, permissions: int, position: int) -> dict[str, Any]:
         return {
             "id": str(role_id),

@@ -249,6 +249,24 @@ async def test_a_session_that_could_not_resume_fills_its_gap(harness: Harness):
     assert len(recorded) == len(set(recorded)) == 6
 
 
+async def test_a_server_back_from_an_outage_fills_its_gap(harness: Harness):
+    """Discord marks a server unavailable (GUILD_DELETE, `unavailable`) and sends none of its events
+    until its GUILD_CREATE, within one session: the messages sent meanwhile are read back once it is
+    back. Before, only a new session filled a gap, and they were lost."""
+    w, sb = harness.world, harness.sandbox
+    await sb.send_message(w.general, w.alice, "")
+    await harness.flush()
+    first_fill = await eventually(lambda: harness.app.gapfill.last, "the start-up gap fill")
+    await sb.guild_outage(w.guild)
+    lost = [await sb.send_message(w.general, w.bob, "") for _ in range(4)]  # not sent to the bot
+    await sb.guild_back(w.guild)
+    await eventually(lambda: harness.app.gapfill.last is not first_fill, "the server's gap fill", 30)
+    await harness.flush()
+    recorded = await recorded_ids(harness)
+    assert all(int(m["id"]) in recorded for m in lost)
+    assert len(recorded) == len(set(recorded)) == 5
+
+
 async def test_a_session_that_begins_while_a_gap_fill_runs_is_filled_after_it(
     launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
