@@ -200,6 +200,11 @@ class Platform(Protocol):
         mid-request be completed without a duplicate."""
         ...
 
+    def keeps_nonces(self, channel_id: int) -> bool:
+        """Whether the platform itself refuses a repeated post with the same nonce (Discord, for a
+        few minutes): where it does not (Reddit), a post whose look-up failed is not made blind."""
+        ...
+
     def failure(self, error: Exception) -> Failure:
         """Classify an error raised by one of these methods (any other error counts as transient)."""
         ...
@@ -309,6 +314,9 @@ class PlatformRouter:
 
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         return await self.for_channel(channel_id).find_post(community_id, channel_id, post)
+
+    def keeps_nonces(self, channel_id: int) -> bool:
+        return self.for_channel(channel_id).keeps_nonces(channel_id)
 
     def failure(self, error: Exception) -> Failure:
         """Permanent if any platform knows the error as permanent (each counts unknown errors as

@@ -400,6 +400,10 @@ class RedditPlatform:
 
         await self.adapter.call(chain)
 
+    def keeps_nonces(self, channel_id: int) -> bool:
+        """Reddit has no nonce: only the look-up stops a duplicate."""
+        return False
+
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         """Reddit keeps no nonce: a post an interrupted attempt made is recognised by its author (the
         bot), its title among the subreddit's newest submissions, or its body among the replies to

@@ -275,11 +275,15 @@ class Publisher:
         self, activation: Activation, channel_id: int, *, nonce: str, look: bool = True, **parts: Any
     ) -> Posted:
         """`post`, unless (with `look`) the message an interrupted attempt already made is found: it is
-        kept instead. Looking is a courtesy: if it fails, the nonce still stops a quick duplicate."""
+        kept instead. Where the platform refuses a repeated nonce (Discord), a failed look-up is no
+        matter: the nonce still stops a quick duplicate. Where it does not (Reddit), the step fails
+        and is tried again later: a post made blind after a lost answer was a second post."""
         if look:
             try:
                 found = await self.find(activation, channel_id, nonce=nonce, **parts)
             except Exception:
+                if not self.platform.keeps_nonces(channel_id):
+                    raise
                 log.info("activation %s: could not look for an earlier post", activation.id)
                 found = None
             if found is not None:

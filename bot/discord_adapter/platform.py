@@ -173,6 +173,10 @@ class DiscordPlatform:
         )
         return Posted(message.id, channel_id, message.jump_url)
 
+    def keeps_nonces(self, channel_id: int) -> bool:
+        """Discord returns the first message for a repeated nonce (`enforce_nonce`)."""
+        return True
+
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         """The bot's own message among the channel's latest that is `post`. Discord returns a message's
         nonce only to the request that created it (and in the gateway event), not in the history, so a

@@ -236,6 +236,40 @@ async def test_a_post_reddit_took_before_its_answer_was_lost_is_made_once(
     assert fullname_of(int(message_id)) == posts[0].fullname
 
 
+async def test_a_post_whose_look_up_fails_after_a_lost_answer_is_not_made_again(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The answer to the AMA's post is lost, and Reddit, still struggling, fails the retry's look-up
+    for the post too. Reddit has no nonce to refuse a repeat, so the step is not posted blind: it
+    fails and is tried again, finds the first post, and goes on with it. Before, a second sponsored
+    post was made, never recorded, featured or closed."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    qa, start = await propose_ama(h)
+    sb.lose_answer("/api/submit", status=504)
+
+    def struggling(_: object) -> bool:  # the look-up: the bot's submissions, then the subreddit's /new
+        sb.fail("/submitted", status=503, times=9)  # past prawcore's own retries, more than once
+        sb.fail("/VeganCooking/new", status=503, times=9)
+        return True
+
+    sb.before("/submitted", struggling)
+    await move_to(h, start + timedelta(minutes=1))
+
+    async def opened() -> bool:
+        return await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
+
+    await eventually(opened, "the AMA's post recorded", timeout=30)
+    await h.settle()
+    posts = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert len(posts) == 1, [p.fullname for p in posts]
+    assert sb.count("POST", "/api/submit") == 1
+    message_id = await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa)
+    assert fullname_of(int(message_id)) == posts[0].fullname
+
+
 async def test_the_moderators_two_stickies_are_not_displaced(reddit_sb: RedditSandbox, launcher: Launcher):
     """A subreddit has two sticky slots: with both taken by its moderators, the bot's post is
     distinguished but not stickied, and theirs stay."""

@@ -71,6 +71,10 @@ class FakePlatform:
             raise Outage("the answer was lost")
         return Posted(message_id, channel_id, f"fake://{channel_id}/{message_id}")
 
+    def keeps_nonces(self, channel_id: int) -> bool:
+        """Like Discord."""
+        return True
+
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         for message in reversed(self.posts_in(channel_id)):
             if message.author is None and message.post == post:
