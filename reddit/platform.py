@@ -297,19 +297,21 @@ class RedditPlatform:
         id36, fullname = await self.adapter.call(submit)
         # The post exists from here on: featuring it is a courtesy that never fails or repeats it.
         moderates = await self._feature(bound.name, fullname)
-        if moderates != bound.bot_moderates:
-            await self.subreddits.note_moderation(subreddit_id, moderates)
-        if not moderates and await self.subreddits.tell_moderators_once(subreddit_id):
-            await self._tell_moderators(community_id, bound.name)
+        if moderates is not None:  # unknown when Reddit failed: nothing is concluded from that
+            if moderates != bound.bot_moderates:
+                await self.subreddits.note_moderation(subreddit_id, moderates)
+            if not moderates and await self.subreddits.tell_moderators_once(subreddit_id):
+                await self._tell_moderators(community_id, bound.name)
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{bound.name}/comments/{id36}/"
         self._links[message_id] = link
         return Posted(message_id, subreddit_id, link)
 
-    async def _feature(self, subreddit: str, fullname: str) -> bool:
+    async def _feature(self, subreddit: str, fullname: str) -> bool | None:
         """Distinguish a new post, and sticky it while a sticky slot is free (a subreddit has two, and
         its moderators' own are not displaced), where the bot's account moderates the subreddit with
-        the posts permission. Returns whether it does; a failure is logged, never raised."""
+        the posts permission. Returns whether it does, None when Reddit failed to say (a 5xx, a rate
+        limit): a failure is logged, never raised, and is no sign that the bot lost its rights."""
         me = self.username
 
         def feature(reddit: praw.Reddit) -> bool:
@@ -326,7 +328,7 @@ class RedditPlatform:
             return await self.adapter.call(feature)
         except Exception as error:
             log.warning("r/%s: post %s made, but not featured: %s", subreddit, fullname, describe(error))
-            return False
+            return None
 
     async def _tell_moderators(self, community_id: int, name: str) -> None:
         lang = await self.lang_of(community_id)

@@ -270,6 +270,25 @@ async def test_a_post_whose_look_up_fails_after_a_lost_answer_is_not_made_again(
     assert fullname_of(int(message_id)) == posts[0].fullname
 
 
+async def test_reddit_failing_while_a_post_is_featured_is_no_sign_the_bot_lost_its_rights(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The moderator list answers 503 past prawcore's retries just after the AMA's post is made: the
+    post stands unfeatured, and nothing is concluded (the subreddit is still known as moderated by
+    the bot, and its moderators get no "cannot pin" message, which is sent only once ever)."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    qa, start = await propose_ama(h)
+    assert await h.scalar("SELECT bot_moderates FROM reddit_subreddits") == 1
+    sb.fail("/about/moderators", status=503, times=3)
+    await move_to(h, start + timedelta(minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
+    assert await h.scalar("SELECT bot_moderates FROM reddit_subreddits") == 1
+    assert not sb.messages_to("/r/VeganCooking")
+
+
 async def test_the_moderators_two_stickies_are_not_displaced(reddit_sb: RedditSandbox, launcher: Launcher):
     """A subreddit has two sticky slots: with both taken by its moderators, the bot's post is
     distinguished but not stickied, and theirs stay."""
