@@ -360,7 +360,9 @@ class RedditGiveaway:
         rules = self.rules_of(activation)
         moderators = await self.owner.discussions.moderators(activation.channel_id)
         entries: list[tuple[int, datetime]] = []
-        seen: set[int] = set()
+        # An entry stands once made: its account is not read from Reddit again at every sync (each
+        # read is a request out of the client's hundred a minute, shared with every stream).
+        seen: set[int] = set(await self.store.giveaway_entrants(activation.id))
         unread: list[Exception] = []  # accounts Reddit did not answer for now (429, 5xx, a timeout)
         for reply in sorted(replies, key=lambda r: r.created_at):
             author = reply.author_id

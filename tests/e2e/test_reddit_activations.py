@@ -710,3 +710,41 @@ async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_acc
         assert str(entrant) in result.body
     for name in ("spam_r", "AutoModerator"):
         assert str(ledger_id(sb.state.account(name).fullname)) not in result.body
+
+
+async def test_a_giveaways_entrants_are_not_read_from_reddit_again_at_every_sync(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: Any
+):
+    """Each entrant's account is read once to judge the entry; the syncs after it (one a minute) read
+    only the accounts not entered yet. Before, every account was read again each time its cached
+    profile expired: a thousand entrants took the client's whole budget for ten minutes, stalling
+    the streams and link codes."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    names = [f"fan{i}_r" for i in range(30)]
+    for name in names:
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    await approve(h, giveaway)
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in names:
+        sb.comment(post, name, "me please")
+
+    def profiles_read() -> int:
+        return sum(1 for c in sb.calls if c.path.startswith("/user/") and c.path.endswith("/about"))
+
+    before = profiles_read()
+    assert await h.app.reddit_activations.sync_live() == 30
+    first = profiles_read() - before
+    assert first >= 30  # each entrant judged once
+    monkeypatch.setattr(reddit_platform, "ACCOUNT_SECONDS", 0.0)  # as ten minutes later: cache expired
+    sb.comment(post, "modjane", "and me")  # a moderator: read, and refused
+    await h.app.reddit_activations.sync_live()
+    assert profiles_read() - before - first <= 1  # only the account not entered yet
