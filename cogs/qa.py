@@ -27,7 +27,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_moderator, require_role
-from bot.discord_adapter.components import MODAL_SECONDS
+from bot.discord_adapter.components import MODAL_SECONDS, answer_if_expired
 from bot.discord_adapter.platform import view_of
 
 QUESTION_INPUT = "microvoice:qa:question"
@@ -137,6 +137,10 @@ class Qa(commands.Cog):
     def __init__(self, bot: MicrovoiceBot, app: App) -> None:
         self.bot = bot
         self.app = app
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_if_expired(interaction, "microvoice:qa:modal:")
 
     async def cog_load(self) -> None:
         self.bot.add_view(AskView())

@@ -31,7 +31,7 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_role
-from bot.discord_adapter.components import MODAL_SECONDS
+from bot.discord_adapter.components import MODAL_SECONDS, answer_if_expired
 from bot.discord_adapter.gateway import selective_listener
 from bot.discord_adapter.platform import member_of
 from bot.platform import Author
@@ -107,6 +107,10 @@ class Takeover(commands.Cog):
         self.bot = bot
         self.app = app
         self._catching_up: set[asyncio.Task[None]] = set()
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_if_expired(interaction, "microvoice:takeover:post:")
 
     @takeover.command(name="post", description="Post in the channel you are taking over, with the disclosure")
     @require_role("takeover post")

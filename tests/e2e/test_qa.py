@@ -28,7 +28,7 @@ from tests.e2e.activation_helpers import (
     wait_state,
     when,
 )
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 
 ANSWERED = {"en": "1 answered", "ar": "1 تمت الإجابة عنها", "he": "1 נענו"}
 
@@ -243,3 +243,22 @@ async def test_members_with_the_ask_modal_open_at_once_each_ask_their_own_questi
     for author, message_id in rows:
         posted = sb.message(int(message_id))
         assert posted is not None and texts[author] in posted["content"]
+
+
+async def test_a_question_form_sent_after_a_restart_is_answered(launcher: Launcher):
+    """A member opens the question form, the bot restarts, the member sends it: the open form lived
+    in the old process, so nothing handles it; the member is told to open it again, instead of
+    Discord's "This interaction failed"."""
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    opening = await live_qa(h)
+    clicked = await sb.click(opening, ASK_ID, w.bob, guild_id=w.guild, permissions=BASIC)
+    form = (await clicked.response()).json["data"]["custom_id"]
+    await launcher.stop(h)
+    h = await launcher.start()
+    submitted = await sb.submit_modal(
+        form, {QUESTION_INPUT: "Is it vegan?"}, w.bob, guild_id=w.guild, channel_id=int(opening["channel_id"])
+    )
+    answer = await reply(submitted)
+    assert answer["flags"] & EPHEMERAL and "open it again" in answer["content"]
+    assert await h.scalar("SELECT count(*) FROM qa_questions") == 0
