@@ -164,6 +164,14 @@ class Reply:
     answered_by: tuple[tuple[int, int], ...] = ()  # (author id, reply id) of each direct reply
 
 
+@dataclass(frozen=True)
+class PostRules:
+    """What a channel asks of every post (a subreddit's post requirements)."""
+
+    flair_required: bool = False
+    text_allowed: bool = True
+
+
 class Discussions(Protocol):
     """What a platform whose members reply in public under a post (Reddit) offers besides `Platform`."""
 
@@ -177,6 +185,10 @@ class Discussions(Protocol):
 
     async def moderators(self, channel_id: int) -> frozenset[int]:
         """The accounts moderating the channel (a subreddit)."""
+        ...
+
+    async def post_rules(self, channel_id: int) -> PostRules | None:
+        """What the channel asks of every post; None when it cannot be read just now."""
         ...
 
     async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:

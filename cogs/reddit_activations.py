@@ -52,6 +52,9 @@ async def create_reddit_qa(
 ) -> None:
     actor = await actor_of(interaction)
     channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    # The subreddit's post requirements are read from Reddit before the proposal is made: longer than
+    # Discord waits for a first answer when Reddit is slow.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     proposal = Proposal(brand, channel, starts, ends, title, connection.value if connection else "paid")
     await created_reply(interaction, await service(interaction).create_qa(actor, proposal))
 
@@ -87,6 +90,9 @@ async def create_reddit_giveaway(
 ) -> None:
     actor = await actor_of(interaction)
     channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    # The subreddit's post requirements are read from Reddit before the proposal is made: longer than
+    # Discord waits for a first answer when Reddit is slow.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     proposal = Proposal(brand, channel, starts, ends, prize, connection.value if connection else "gifted")
     terms = RedditGiveawayTerms(rules, winners, min_account_days, min_subreddit_days, min_karma, min_events)
     activation, _ = await service(interaction).create_giveaway(actor, proposal, terms)
@@ -114,6 +120,9 @@ async def create_reddit_announcement(
 ) -> None:
     actor = await actor_of(interaction)
     channel = await service(interaction).subreddit_channel(actor.community_id, subreddit)
+    # The subreddit's post requirements are read from Reddit before the proposal is made: longer than
+    # Discord waits for a first answer when Reddit is slow.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     proposal = Proposal(brand, channel, starts, ends, title, connection.value if connection else "paid")
     await created_reply(interaction, await service(interaction).create_announcement(actor, proposal, text))
 

@@ -33,7 +33,18 @@ import praw.models
 import prawcore
 
 from bot import i18n
-from bot.platform import Author, ChannelState, Failure, Member, Overwrite, Post, Posted, Reply, other_failure
+from bot.platform import (
+    Author,
+    ChannelState,
+    Failure,
+    Member,
+    Overwrite,
+    Post,
+    Posted,
+    PostRules,
+    Reply,
+    other_failure,
+)
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import (
     ACCOUNT,
@@ -635,6 +646,26 @@ class RedditPlatform:
             self.remember(account, name)
             found.add(account)
         return frozenset(found)
+
+    async def post_rules(self, channel_id: int) -> PostRules | None:
+        """The subreddit's post requirements (GET /api/v1/{sub}/post_requirements): whether every
+        post needs a flair, and whether text posts are taken. None when Reddit does not answer."""
+        bound = await self.subreddits.binding(channel_id)
+        if bound is None:
+            return None
+
+        def read(reddit: praw.Reddit) -> dict[str, Any]:
+            return dict(reddit.subreddit(bound.name).post_requirements())
+
+        try:
+            found = await self.adapter.call(read)
+        except Exception as error:  # the go-live step still meets the refusal, and says so
+            log.info("r/%s: post requirements not read (%s)", bound.name, describe(error))
+            return None
+        return PostRules(
+            flair_required=bool(found.get("is_flair_required")),
+            text_allowed=found.get("body_restriction_policy") != "notAllowed",
+        )
 
     async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:
         name = fullname_of(message_id)

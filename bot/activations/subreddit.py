@@ -112,12 +112,31 @@ class SubredditActivations:
             raise InvalidInput("reddit.not_bound", name=name)
         return bound.subreddit_id
 
+    async def _check_posting(self, community_id: int, channel_id: int) -> None:
+        """Refuse now what the subreddit would refuse at the start, after the approval: a post
+        without a flair where every post needs one (and no sponsored flair is set), or a text post
+        where only links are taken."""
+        rules = await self.discussions.post_rules(channel_id)
+        if rules is None:
+            return
+        bound = next(
+            (b for b in await self.store.bound_subreddits(community_id) if b.subreddit_id == channel_id), None
+        )
+        if bound is None:
+            return
+        if rules.flair_required and not bound.sponsored_flair_id:
+            raise InvalidInput("reddit.error.flair_required", name=bound.name)
+        if not rules.text_allowed:
+            raise InvalidInput("reddit.error.no_text_posts", name=bound.name)
+
     async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:
+        await self._check_posting(actor.community_id, proposal.channel_id)
         return await self.engine.create(actor, "qa", proposal, config={"platform": PLATFORM})
 
     async def create_announcement(self, actor: Actor, proposal: Proposal, text: str) -> Activation:
         """A pending announcement: the post's title is the proposal's, its text `text`."""
         cleaned = validate_text(text, limit=ANNOUNCEMENT_MAX, what="post", multiline=True)
+        await self._check_posting(actor.community_id, proposal.channel_id)
         return await self.engine.create(
             actor, "announcement", proposal, config={"platform": PLATFORM, "text": cleaned}
         )
@@ -133,6 +152,7 @@ class SubredditActivations:
             min_karma=terms.min_karma,
             min_events=terms.min_events,
         )
+        await self._check_posting(actor.community_id, proposal.channel_id)
         seed = draw.new_seed()
         commitment = draw.commitment(seed)
         activation = await self.engine.create(

@@ -431,6 +431,11 @@ class RedditSandbox:
                 if sub is None:
                     return 404, {"message": "Not Found", "error": 404}
                 return 200, [{"id": f.id, "text": f.text, "type": "text"} for f in sub.flairs]
+            if len(parts) == 4 and parts[:2] == ["api", "v1"] and parts[3] == "post_requirements":
+                sub = self.state.subreddit(parts[2])
+                if sub is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                return 200, post_requirements_json(sub)
             if len(parts) == 3 and parts[0] == "user" and parts[2] == "about":
                 account = self.state.account(parts[1])
                 if account is None:
@@ -693,6 +698,12 @@ class RedditSandbox:
             return self._errors(["NO_TEXT", "we need something here", "title"])
         if form.get("kind", "self") != "self":
             return self._errors(["NO_LINKS", "this sandbox accepts self posts only", "kind"])
+        if not sub.text_posts:
+            return self._errors(["NO_SELFS", "This community doesn't allow text posts.", "sr"])
+        if sub.flair_required and not form.get("flair_id"):
+            return self._errors(
+                ["SUBMIT_VALIDATION_FLAIR_REQUIRED", "Your post must contain post flair.", "flair"]
+            )
         thing = self.post(sub, me, form["title"], form.get("text", ""))
         thing.by_bot = True
         thing.send_replies = form.get("sendreplies", "True").lower() == "true"
@@ -800,3 +811,30 @@ class RedditSandbox:
             if item is not None and item.dest.lower() == me.lower():
                 item.new = False
         return 200, {}
+
+
+def post_requirements_json(sub: Subreddit) -> dict[str, Any]:
+    """A subreddit's post requirements as Reddit documents them (the keys praw lists)."""
+    return {
+        "title_regexes": [],
+        "body_blacklisted_strings": [],
+        "title_blacklisted_strings": [],
+        "body_text_max_length": None,
+        "title_required_strings": [],
+        "guidelines_text": None,
+        "gallery_min_items": None,
+        "domain_blacklist": [],
+        "domain_whitelist": [],
+        "title_text_max_length": None,
+        "body_regexes": [],
+        "link_repost_age": None,
+        "body_required_strings": [],
+        "title_text_min_length": None,
+        "is_flair_required": sub.flair_required,
+        "gallery_max_items": None,
+        "gallery_captions_requirement": "none",
+        "body_restriction_policy": "none" if sub.text_posts else "notAllowed",
+        "body_text_min_length": None,
+        "link_restriction_policy": "none",
+        "guidelines_display_policy": None,
+    }

@@ -80,6 +80,9 @@ class Subreddit:
     permissions: dict[str, list[str]] = field(default_factory=dict)
     #: The stickied posts, top first (a subreddit has two slots).
     stickies: list[str] = field(default_factory=list)
+    #: Its post requirements (GET /api/v1/{sub}/post_requirements): a flair on every post; text posts.
+    flair_required: bool = False
+    text_posts: bool = True
 
     def permissions_of(self, name: str) -> list[str]:
         return self.permissions.get(name.lower(), ["all"])

@@ -748,3 +748,40 @@ async def test_a_giveaways_entrants_are_not_read_from_reddit_again_at_every_sync
     sb.comment(post, "modjane", "and me")  # a moderator: read, and refused
     await h.app.reddit_activations.sync_live()
     assert profiles_read() - before - first <= 1  # only the account not entered yet
+
+
+async def test_a_subreddit_that_requires_a_flair_is_told_at_the_proposal(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """r/VeganCooking requires a flair on every post: an AMA proposed there before a sponsored flair is
+    chosen is refused at once, saying what to do (before, it was approved and then refused by Reddit
+    for good at its start). With the flair chosen, the proposal is made and the post carries it."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sub.flair_required = True
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": "Oat milk, asked",
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    refused, none = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+    assert (
+        none is None
+        and "requires a flair" in refused["content"]
+        and "/microvoice reddit flair" in refused["content"]
+    )
+    assert "will carry the flair" in await flair(h, "r/VeganCooking", "Sponsored")
+    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+    assert qa is not None, data
+    await approve(h, qa)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.flair_text == "Sponsored"
