@@ -93,7 +93,7 @@ _FEED_MEMBER_DAYS = _feed(
 _RETRACTED = """
     WITH gone AS (
         SELECT u.community_id, {epoch} / {unit} AS at, {channel} count(*) AS k
-          FROM events AS u
+          FROM events AS u{not_indexed}
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
            AND r.actor_id = u.actor_id
@@ -113,6 +113,8 @@ def _retract(table: str, at: str, unit: int, by_channel: bool) -> Dialects:
             unit=unit,
             channel="u.channel_id," if by_channel else "",
             own="" if dialect == 0 else f" AND {PG_OWN_ROW.format(alias='u.')}",
+            # SQLite: the batch's rows by rowid; an index would have it scan the whole ledger
+            not_indexed=" NOT INDEXED" if dialect == 0 else "",
             groups="1, 2, 3" if by_channel else "1, 2",
             table=table,
             greatest="max" if dialect == 0 else "GREATEST",

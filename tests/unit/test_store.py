@@ -586,3 +586,23 @@ async def test_a_write_waits_for_a_read_left_between_steps_on_an_old_snapshot(tm
         other.close()
     finally:
         await store.close()
+
+
+async def test_every_statement_a_ledger_batch_runs_reads_the_batch_by_rowid(tmp_path: Path):
+    """Each aggregate a batch feeds reads the batch's own rows (ids above the last before it), never
+    the whole ledger: a plan that scans `events` (an index picked for a GROUP BY, say) costs a full
+    pass over millions of rows per batch."""
+    import sqlite3
+
+    from bot.store.ledger import AFTER_INSERT
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.close()
+    db = sqlite3.connect(tmp_path / "db.sqlite3")
+    try:
+        for sql in AFTER_INSERT:
+            plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + str(sql), dict(after=0))]
+            scans = [step for step in plan if step.startswith("SCAN") and step != "SCAN gone"]
+            assert not scans, (str(sql)[:120], plan)
+    finally:
+        db.close()
