@@ -208,31 +208,45 @@ class BrandService:
         assert after is not None
         if brand.role_id is None:
             return BrandChange(brand, after, True)
-        return self._with_roles(brand, after, role)
+        return await self._with_roles(community_id, brand, after, role)
 
     async def set_role(self, community_id: int, brand: Brand, role: RoleFacts | None) -> BrandChange:
         """Choose (or clear) the role contacts hold while the brand is approved; never a powerful one."""
         if brand.status == "removed":
             raise InvalidInput("brand.unknown", name=brand.name)
         if role is not None:
-            check_brand_role(is_default=role.is_default, managed=role.managed, permissions=role.permissions)
-        await self.store.set_brand_role(
-            community_id, brand.id, role.id if role else None, now=self.clock()
-        )
+            check_brand_role(
+                is_default=role.is_default,
+                managed=role.managed,
+                permissions=role.permissions,
+                is_mod_role=role.id == await self._mod_role(community_id),
+            )
+        await self.store.set_brand_role(community_id, brand.id, role.id if role else None, now=self.clock())
         after = await self.store.get_brand(community_id, brand.id)
         assert after is not None
-        return self._with_roles(brand, after, role)
+        return await self._with_roles(community_id, brand, after, role)
 
-    @staticmethod
-    def _with_roles(before: Brand, after: Brand, role: RoleFacts | None) -> BrandChange:
+    async def _mod_role(self, community_id: int) -> int | None:
+        return (await self.store.get_settings(community_id)).mod_role_id
+
+    async def _with_roles(
+        self, community_id: int, before: Brand, after: Brand, role: RoleFacts | None
+    ) -> BrandChange:
         add, remove = role_changes(
             after.contacts, status=after.status, role_id=after.role_id, previous_role_id=before.role_id
         )
+        if remove:
+            # A role another approved brand gives the same contact stays: they still manage that one.
+            kept = await self.store.roles_held_through_other_brands(community_id, after.id)
+            remove = [(m, r) for m, r in remove if (m, r) not in kept]
         withheld = None
         if add and role is not None and role.id == after.role_id:
             try:
                 check_brand_role(
-                    is_default=role.is_default, managed=role.managed, permissions=role.permissions
+                    is_default=role.is_default,
+                    managed=role.managed,
+                    permissions=role.permissions,
+                    is_mod_role=role.id == await self._mod_role(community_id),
                 )
             except InvalidInput as exc:
                 add, withheld = [], exc.key

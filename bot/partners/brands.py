@@ -152,10 +152,14 @@ DANGEROUS_PERMISSIONS = (
 )
 
 
-def check_brand_role(*, is_default: bool, managed: bool, permissions: int) -> None:
-    """A role moderators may give brand contacts: not @everyone, not a bot's, nothing dangerous."""
+def check_brand_role(*, is_default: bool, managed: bool, permissions: int, is_mod_role: bool = False) -> None:
+    """A role moderators may give brand contacts: not @everyone, not a bot's, nothing dangerous, and
+    not the server's Microvoice moderator role (it makes moderators of whoever holds it, whatever its
+    Discord permissions)."""
     if is_default or managed:
         raise InvalidInput("brand.role_unusable")
+    if is_mod_role:
+        raise InvalidInput("brand.role_is_moderator")
     if permissions & DANGEROUS_PERMISSIONS:
         raise InvalidInput("brand.role_too_powerful")
 

@@ -449,6 +449,15 @@ class PartnerQueries(StoreBase):
         )
         return [int(r[0]) for r in rows]
 
+    async def roles_held_through_other_brands(self, community_id: int, brand_id: int) -> set[tuple[int, int]]:
+        """(member, role) pairs that approved brands other than `brand_id` give their contacts."""
+        rows = await self.fetch_all(
+            "SELECT c.member_id, b.role_id FROM brand_contacts AS c JOIN brands AS b ON b.id = c.brand_id"
+            " WHERE c.community_id = :c AND b.id <> :b AND b.status = 'approved' AND b.role_id IS NOT NULL",
+            dict(c=community_id, b=brand_id),
+        )
+        return {(int(m), int(r)) for m, r in rows}
+
     async def ranking_exclusions(self, community_id: int) -> set[int]:
         """Never ranked: contacts of brands that are not removed, and erased members' pseudonyms."""
         rows = await self.fetch_all(

@@ -189,9 +189,7 @@ async def test_autocomplete_offers_only_the_brands_the_caller_may_see(
 
 
 async def test_register_cleans_the_name_and_keeps_distinct_topics(brands: BrandService):
-    brand = await brands.register(
-        GUILD, "  Oat\u200b   Co ", contacts(1, 2, 1), [10, 11, 10, 12, 13], by=MOD
-    )
+    brand = await brands.register(GUILD, "  Oat\u200b   Co ", contacts(1, 2, 1), [10, 11, 10, 12, 13], by=MOD)
     assert (brand.name, brand.status, brand.contacts, brand.topics) == (
         "Oat Co",
         "pending",
@@ -439,3 +437,35 @@ async def test_brand_managers_rank_partners_in_the_brands_topics_only(
             brands.check_scope(oat, scope, manager)
     brands.check_scope(oat, "all", moderator())
     brands.check_scope(oat, "channel:12", moderator())
+
+
+async def test_the_moderator_role_can_never_be_a_brand_role(
+    brands: BrandService, communities: CommunityService
+):
+    """Microvoice makes moderators of whoever holds its moderator role, whatever the role's Discord
+    permissions: given to a brand's contacts, it would let them approve their own activations."""
+    await communities.update(GUILD, {"mod_role_id": 55}, by=MOD)
+    brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    with pytest.raises(InvalidInput, match=r"brand\.role_is_moderator"):
+        await brands.set_role(GUILD, brand, RoleFacts(55, False, False, 0))
+    # chosen before it became the moderator role: withheld when the brand is approved
+    chosen = await brands.set_role(GUILD, brand, RoleFacts(66, False, False, 0))
+    await communities.update(GUILD, {"mod_role_id": 66}, by=MOD)
+    approved = await brands.transition(
+        GUILD, chosen.after, "approve", by=MOD, role=RoleFacts(66, False, False, 0)
+    )
+    assert (approved.add, approved.withheld) == ((), "brand.role_is_moderator")
+
+
+async def test_a_role_another_approved_brand_gives_its_contact_is_kept(brands: BrandService):
+    """Members 1 and 2 manage Oat Co, member 1 also Soy Co, and both brands give role 77: suspending Oat
+    Co takes the role from member 2 only (member 1 still manages Soy Co)."""
+    oat = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    soy = await brands.register(GUILD, "Soy Co", contacts(1), [], by=MOD)
+    for brand in (oat, soy):
+        chosen = await brands.set_role(GUILD, brand, RoleFacts(77, False, False, 0))
+        await brands.transition(GUILD, chosen.after, "approve", by=MOD, role=RoleFacts(77, False, False, 0))
+    suspended = await brands.transition(GUILD, await brands.resolve(GUILD, "Oat Co"), "suspend", by=MOD)
+    assert suspended.remove == ((2, 77),)
+    removed = await brands.transition(GUILD, await brands.resolve(GUILD, "Soy Co"), "remove", by=MOD)
+    assert removed.remove == ((1, 77),)  # Oat Co is suspended: nothing gives it to member 1 any more
