@@ -172,8 +172,8 @@ async def partners_page(
 async def apply_roles(app: App, interaction: discord.Interaction, change: BrandChange) -> int:
     """Make the role changes the brand service planned, so contacts hold the role only while approved.
 
-    Returns how many changes Discord refused (missing Manage Roles or role hierarchy); a contact who
-    left the server or a role that was deleted is skipped.
+    Returns how many changes Discord refused (missing Manage Roles or role hierarchy) or failed (a 5xx
+    past discord.py's retries); a contact who left the server or a role that was deleted is skipped.
     """
     assert interaction.guild_id is not None
     if not (change.add or change.remove):
@@ -189,8 +189,8 @@ async def apply_roles(app: App, interaction: discord.Interaction, change: BrandC
             await call(interaction.guild_id, member_id, role_id, reason=reason)
         except discord.NotFound:
             pass
-        except discord.Forbidden:
-            failed += 1
+        except discord.HTTPException:  # refused (403), or Discord failing past discord.py's retries
+            failed += 1  # the brand's status is saved already: the moderator is told, not shown an error
     return failed
 
 

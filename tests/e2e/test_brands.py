@@ -446,3 +446,18 @@ async def test_suspending_a_brand_with_hundreds_of_proposals_still_answers(harne
     assert "is suspended" in text and len(text) <= 2000
     assert "have not started" in text and ", …" in text
     assert await h.scalar("SELECT status FROM brands WHERE id = ?", brand) == "suspended"
+
+
+async def test_discord_failing_while_a_brand_role_is_given_is_said_not_shown_as_an_error(harness: Harness):
+    """The approval is saved, then Discord fails the role change with an error that is neither 403 nor
+    404 (a 400 here; a 5xx past discord.py's retries alike): the moderator is told the role could not
+    be updated, as for a refusal (before, a generic error, with the brand approved and no way to
+    retry the roles)."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob})
+    guest = sb.add_role(w.guild, "Oat team", permissions=BASIC)
+    await brand_cmd(h, "role", w.owner, {"brand": "Oat Co", "role": guest})
+    sb.fail_next("PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}", status=400, code=50035)
+    done = await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    assert "is approved" in done["content"] and "could not update the role of 1 contact" in done["content"]
+    assert await h.scalar("SELECT status FROM brands") == "approved"
