@@ -409,8 +409,9 @@ class Brands(commands.Cog):
     @require_role("brand show")
     async def show(self, interaction: discord.Interaction, brand: str) -> None:
         assert interaction.guild_id is not None
-        found = await resolve_brand(self.app, interaction.guild_id, brand)
-        self.app.brands.check_access(found, await member_standing(interaction))
+        standing = await member_standing(interaction)
+        with names_shown():
+            found = await self.app.brands.resolve_visible(interaction.guild_id, brand, standing)
         lang = await self.app.lang(interaction.guild_id)
         embed = discord.Embed(title=label(found))
         embed.description = i18n.t(
@@ -435,9 +436,11 @@ class Brands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        named = await resolve_brand(self.app, guild_id, brand) if brand is not None else None
         standing = await member_standing(interaction)
         with names_shown():
+            named = None
+            if brand is not None:
+                named = await self.app.brands.resolve_visible(guild_id, brand, standing)
             found = await self.app.brands.for_partners(guild_id, named, standing)
         scope = "topics" if topic is None else scope_of(topic, topic.id)
         self.app.brands.check_scope(found, scope, standing)

@@ -116,6 +116,15 @@ class BrandService:
             raise InvalidInput("brand.unknown", name=text[:100])
         return brand
 
+    async def resolve_visible(self, community_id: int, text: str, standing: Standing) -> Brand:
+        """`resolve`, for a caller who may see only some brands: one they may not see is as unknown
+        as one that does not exist (a brand manager could otherwise learn which names, pending deals
+        among them, and which ids exist)."""
+        brand = await self.resolve(community_id, text)
+        if not standing.moderator and brand.id not in standing.managed_brands:
+            raise InvalidInput("brand.unknown", name=text[:100])
+        return brand
+
     async def choices(self, community_id: int, typed: str, standing: Standing) -> list[Brand]:
         """Brands the caller may see (`visible`) whose name contains what they typed so far."""
         wanted = name_key(typed)

@@ -337,6 +337,12 @@ async def test_brand_managers_see_only_their_approved_brands(brands: BrandServic
     with pytest.raises(InvalidInput, match=r"brand\.which"):
         await brands.for_partners(GUILD, None, moderator())
     assert [b.name for b in await brands.choices(GUILD, " RYE", moderator())] == ["Rye Ltd"]
+    # named by a manager who may not see it, another brand is as unknown as one that does not exist
+    for typed in ("Rye Ltd", f"#{rye.id}", "No Such Co"):
+        with pytest.raises(InvalidInput, match=r"brand\.unknown") as unknown:
+            await brands.resolve_visible(GUILD, typed, manager)
+        assert unknown.value.params == {"name": typed}
+    assert (await brands.resolve_visible(GUILD, "Rye Ltd", moderator())).id == rye.id
 
 
 async def test_removed_brands_are_unknown_to_the_partner_view(brands: BrandService):
