@@ -83,5 +83,7 @@ def can_give(interaction: discord.Interaction, role: discord.Role) -> bool:
         return False
     if guild.owner_id == user.id:
         return True
-    perms = interaction.permissions
+    # Server-wide: in a channel, the same bit is Manage Permissions, which a channel overwrite can give
+    # someone who may not manage the server's roles.
+    perms = user.guild_permissions
     return (perms.manage_roles or perms.administrator) and user.top_role > role

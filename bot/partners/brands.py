@@ -149,6 +149,9 @@ DANGEROUS_PERMISSIONS = (
     | (1 << 33)  # manage events
     | (1 << 34)  # manage threads
     | (1 << 40)  # timeout members
+    | (1 << 44)  # create events
+    | (1 << 51)  # pin messages (split from Manage Messages)
+    | (1 << 52)  # bypass slowmode
 )
 
 

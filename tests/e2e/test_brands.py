@@ -343,6 +343,16 @@ async def test_a_moderator_can_only_choose_a_brand_role_they_could_give_themselv
         refused = await brand_cmd(h, "role", w.alice, {"brand": "Oat Co", "role": guest}, perms=perms)
         assert refused["content"] == not_yours
     assert await h.scalar("SELECT role_id FROM brands") is None
+    # Manage Roles only in this channel (Manage Permissions, by an overwrite), above the role: not hers
+    # to give server-wide
+    erin = sb.add_user("erin")
+    above = sb.add_role(w.guild, "Channel keepers", permissions=BASIC)  # above "Oat team", no Manage Roles
+    sb.add_member(w.guild, erin, roles=[above], joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+    refused = await brand_cmd(
+        h, "role", erin, {"brand": "Oat Co", "role": guest}, perms=MANAGE_GUILD | MANAGE_ROLES
+    )
+    assert refused["content"] == not_yours
+    assert await h.scalar("SELECT role_id FROM brands") is None
     options = {"brand": "Oat Co", "role": guest}
     done = await brand_cmd(h, "role", dana, options, perms=MANAGE_GUILD | MANAGE_ROLES)
     assert f"get <@&{guest}> while the brand is approved" in done["content"]

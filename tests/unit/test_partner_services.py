@@ -283,8 +283,20 @@ async def test_brand_role_is_a_plan_held_only_while_approved(brands: BrandServic
 
 @pytest.mark.parametrize(
     "permission",
-    [1 << 7, 1 << 22, 1 << 23, 1 << 24, 1 << 27, 1 << 30, 1 << 33, 1 << 34],
-    ids=["audit log", "mute", "deafen", "move", "nicknames", "expressions", "events", "threads"],
+    [1 << 7, 1 << 22, 1 << 23, 1 << 24, 1 << 27, 1 << 30, 1 << 33, 1 << 34, 1 << 44, 1 << 51, 1 << 52],
+    ids=[
+        "audit log",
+        "mute",
+        "deafen",
+        "move",
+        "nicknames",
+        "expressions",
+        "events",
+        "threads",
+        "create events",
+        "pin messages",
+        "bypass slowmode",
+    ],
 )
 async def test_a_role_with_any_moderation_permission_is_refused(brands: BrandService, permission: int):
     brand = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
