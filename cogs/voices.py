@@ -69,6 +69,15 @@ class Voices(commands.Cog):
         public: bool = False,
     ) -> None:
         assert interaction.guild_id is not None
+        everyone = interaction.guild.default_role if interaction.guild is not None else None
+        if (
+            public
+            and topic is not None
+            and everyone is not None
+            and not topic.permissions_for(everyone).view_channel
+        ):
+            # Shown to everyone, a private channel's ranking would give away its name and who talks there.
+            raise InvalidInput("voices.private_topic_public")
         window = days.value if days else WINDOWS[-1]
         scope = scope_for(topic)
         embed, view = await ranking_page(self.app, interaction.guild_id, scope, window)

@@ -282,3 +282,24 @@ async def test_moderators_see_an_exclusion_or_a_pin_and_the_member_a_neutral_lin
         text = await described("me", member)
         assert text == "You are not part of this community's rankings." and "not ranked yet" not in text
     assert "pinned" not in await described("me", people[1])
+
+
+async def test_a_private_channels_ranking_is_never_shown_to_everyone(harness: Harness):
+    """`public` on a channel @everyone cannot see would give away its name and who talks there: refused,
+    and shown to the moderator alone without it."""
+    w, sb = harness.world, harness.sandbox
+    hidden = sb.add_channel(
+        w.guild, "mod-applicants", overwrites=[{"id": w.guild, "type": 0, "deny": str(1 << 10)}]
+    )
+    await harness.flush()
+    refused = await harness.slash(
+        "voices", w.owner, {"topic": hidden, "public": True}, subcommand="top", permissions=MANAGE_GUILD
+    )
+    data = (await refused.response()).json["data"]
+    assert (
+        data["flags"] & EPHEMERAL and "private" in data["content"] and "mod-applicants" not in data["content"]
+    )
+    alone = await harness.slash(
+        "voices", w.owner, {"topic": hidden}, subcommand="top", permissions=MANAGE_GUILD
+    )
+    assert (await alone.response()).json["data"]["flags"] & EPHEMERAL
