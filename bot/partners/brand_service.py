@@ -230,6 +230,12 @@ class BrandService:
                 permissions=role.permissions,
                 is_mod_role=role.id == await self._mod_role(community_id),
             )
+            if await self.store.scalar(
+                "SELECT 1 FROM voice_roles WHERE community_id = :c AND role_id = :r LIMIT 1",
+                dict(c=community_id, r=role.id),
+            ):
+                # trusted voices hold it: the voice role's sync would take it from the brand's contacts
+                raise InvalidInput("brand.role_is_voice_role")
         await self.store.set_brand_role(community_id, brand.id, role.id if role else None, now=self.clock())
         after = await self.store.get_brand(community_id, brand.id)
         assert after is not None

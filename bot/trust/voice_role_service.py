@@ -182,6 +182,12 @@ class VoiceRoles:
         for other in (await self.rules(community_id)).values():
             if other.role_id == role.id and other.scope != scope:
                 raise InvalidInput("voices.role_in_use", scope=other.scope)
+        if await self.store.scalar(
+            "SELECT 1 FROM brands WHERE community_id = :c AND role_id = :r AND status <> 'removed' LIMIT 1",
+            dict(c=community_id, r=role.id),
+        ):
+            # A brand's contacts hold it (and contacts are never voices): the two would undo each other.
+            raise InvalidInput("voices.role_is_brand_role")
         await self.store.set_voice_role(
             community_id, scope, role.id, top_n=top_n, min_percent=min_percent, by=by, now=self.clock()
         )

@@ -322,3 +322,24 @@ async def test_ranking_status_says_what_keeps_a_member_out(store: Store):
         "bot",
         None,
     ]
+
+
+async def test_a_role_is_never_both_a_brands_and_a_trusted_voice_role(store: Store):
+    """A brand's contacts hold its role while it is approved, and contacts are never voices: one role
+    for both would have each sync undo the other (the voice sync took it from the contacts, and gave
+    the brand's access to the top voices). Refused either way."""
+    from bot.community import CommunityService
+    from bot.ingest import Ingest
+    from bot.partners import BrandService, ContactFacts, RoleFacts
+
+    roles = VoiceRoles(store, clock=lambda: T0)
+    brands = BrandService(store, CommunityService(store, Ingest(store), clock=lambda: T0), clock=lambda: T0)
+    oat = await brands.register(GUILD, "Oat Co", [ContactFacts(7, False, True)], [], by=1)
+    await brands.set_role(GUILD, oat, RoleFacts(OTHER, False, False, 0))
+    with pytest.raises(InvalidInput) as taken:
+        await roles.configure(GUILD, "all", RoleInfo(OTHER, False, False, 0), top_n=2, by=1)
+    assert taken.value.key == "voices.role_is_brand_role"
+    await roles.configure(GUILD, "all", RoleInfo(ROLE, False, False, 0), top_n=2, by=1)
+    with pytest.raises(InvalidInput) as voices:
+        await brands.set_role(GUILD, oat, RoleFacts(ROLE, False, False, 0))
+    assert voices.value.key == "brand.role_is_voice_role"
