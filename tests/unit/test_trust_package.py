@@ -90,3 +90,13 @@ def test_stored_explanation_keeps_its_format():
         '{"parts":[["trust.why.peers",{"peers":7,"trusted":3}],["trust.why.trend_flat",{}],'
         '["trust.why.pinned",{}]]}'
     )
+
+
+def test_the_api_docs_name_every_coordination_reason():
+    """docs/trust.md's API section lists the reasons an explanation can give, as the code has them."""
+    from pathlib import Path
+
+    from bot.trust.params import REASONS
+
+    api = (Path(__file__).parents[2] / "docs" / "trust.md").read_text().split("## Algorithm")[0]
+    assert all(f'`"{reason}"`' in api for reason in REASONS), [r for r in REASONS if f'`"{r}"`' not in api]
