@@ -233,8 +233,9 @@ def explain_role(
     the member's place among those who can hold the role."""
     bar = rule.bar()
     mode = "top" if rule.top_n is not None else "score"
-    if ineligible:
-        return RoleStanding(rule.scope, rule.role_id, False, "voices.role_why.excluded")
+    if ineligible:  # still held until the next sync takes it back (or its removal was refused)
+        key = "voices.role_why.excluded_held" if holds else "voices.role_why.excluded"
+        return RoleStanding(rule.scope, rule.role_id, holds, key)
     if entry is None:
         key = "voices.role_why.kept_unranked" if holds else "voices.role_why.not_ranked"
         return RoleStanding(rule.scope, rule.role_id, holds, key, bar)

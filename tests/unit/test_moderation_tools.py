@@ -88,8 +88,11 @@ def test_explanations_name_the_numbers():
     assert below.key == "voices.role_why.top_below"
     assert explain_role(rule, Ranked(5, 1, 1.0), holds=False, ineligible=False).key == "voices.role_why.next"
     assert explain_role(rule, None, holds=False, ineligible=False).key == "voices.role_why.not_ranked"
-    excluded = explain_role(rule, Ranked(5, 1, 1.0), holds=True, ineligible=True)
-    assert excluded.key == "voices.role_why.excluded"
+    excluded = explain_role(rule, Ranked(5, 1, 1.0), holds=False, ineligible=True)
+    assert excluded.key == "voices.role_why.excluded" and not excluded.holds
+    # excluded but still holding it (until the next sync, or its removal was refused): said as it is
+    held = explain_role(rule, Ranked(5, 1, 1.0), holds=True, ineligible=True)
+    assert held.key == "voices.role_why.excluded_held" and held.holds
     for lang in i18n.LANGUAGES:
         text = i18n.t(lang, kept.key, role="<@&7>", scope="x", **kept.params)
         assert "#3" in text and "4" in text
