@@ -281,6 +281,8 @@ def role_line(lang: str, standing: RoleStanding) -> str:
 def sync_lines(lang: str, synced: SyncResult) -> list[str]:
     """What the trusted-voice roles' sync did, for the moderator who asked for a recompute."""
     lines = []
+    if synced.failed:
+        lines.append(i18n.t(lang, "voices.roles_sync_failed"))
     if synced.added or synced.removed:
         lines.append(i18n.t(lang, "voices.roles_synced", given=synced.added, taken=synced.removed))
     if synced.refused:

@@ -113,6 +113,8 @@ class SyncResult:
     removed: int = 0
     refused: int = 0
     scopes: tuple[ScopeReport, ...] = ()
+    #: The sync stopped on an error (Discord failing, say): retried at the next recompute.
+    failed: bool = False
 
     @property
     def blocked(self) -> tuple[ScopeReport, ...]:
@@ -278,7 +280,11 @@ class VoiceRoles:
         run one at a time (a scheduled recompute's and a moderator's may end together)."""
         async with self._lock(community_id):
             self._last.pop(community_id, None)
-            result = await self._sync(community_id, platform, reason=reason)
+            try:
+                result = await self._sync(community_id, platform, reason=reason)
+            except Exception:
+                self._last[community_id] = SyncResult(failed=True)  # moderators are told, not left guessing
+                raise
             self._last[community_id] = result
         if result.added or result.removed or result.refused or result.blocked:
             log.info(

@@ -252,3 +252,17 @@ async def test_voices_role_answers_at_once_and_finishes_in_a_followup(harness: H
     assert first["type"] == 5 and first["data"]["flags"] & (1 << 6)  # deferred, ephemeral
     followup = (await interaction.wait_followup(timeout=30)).json
     assert f"<@&{role}>" in followup["content"]
+
+
+async def test_a_role_sync_that_fails_is_said_in_the_recompute_answer(harness: Harness):
+    """Discord fails the sync's first role change with an error the sync does not expect (a 400 here):
+    the recompute stands, and the moderator's answer says the roles were not synced this time (before,
+    it said only that the rankings were recomputed)."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    await seed_community(h, n=8)
+    role = sb.add_role(w.guild, "Regulars", permissions=BASIC)
+    await slash(h, "voices", "role", w.owner, {"role": role, "top": 3})
+    sb.fail_next("PUT", ROLE_ROUTE, status=400, code=50035)
+    text = await recomputed(h)
+    assert text.startswith(i18n.t("en", "voices.recomputed", scopes=1, seconds="0.0")[:12])
+    assert i18n.t("en", "voices.roles_sync_failed") in text
