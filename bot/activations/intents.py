@@ -61,7 +61,7 @@ Perform = Callable[[Activation, str, "Steps"], Awaitable[None]]
 
 def backoff(attempt: int, *, base: float = BASE_DELAY, cap: float = MAX_DELAY) -> float:
     """Seconds to wait after failed attempt number `attempt` (1, 2, …): doubling from `base` up to `cap`."""
-    return float(min(cap, base * 2 ** max(0, attempt - 1)))
+    return float(min(cap, base * 2 ** min(max(0, attempt - 1), 60)))  # a bounded exponent: no overflow
 
 
 class NotYet(Exception):

@@ -141,9 +141,9 @@ def parse_when(text: str, *, now: datetime) -> datetime:
     match = _RELATIVE.match(raw)
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()[0]
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}
-        if amount > 10_000:
+        if amount > 10_000:  # before any timedelta is built: a huge one overflows
             raise InvalidInput("activation.error.bad_time", value=raw[:40])
+        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}
         return now + delta[unit]
     try:
         parsed = datetime.fromisoformat(raw)
@@ -157,7 +157,10 @@ def parse_when(text: str, *, now: datetime) -> datetime:
                 continue
     if parsed is None:
         raise InvalidInput("activation.error.bad_time", value=raw[:40])
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # a time at the very edge of the calendar, moved by its offset past it
+        raise InvalidInput("activation.error.bad_time", value=raw[:40]) from None
 
 
 def validate_schedule(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
@@ -263,6 +266,10 @@ def check_saturation(
         return
     slot = next_free_slot(start, end - start, windows, max_per_week=max_per_week, min_gap=gap)
     assert slot is not None
+    # Shown to the minute, as moderators type times: rounded up, so the time typed back fits (another
+    # window's end keeps the seconds of when it was created).
+    if slot.second or slot.microsecond:
+        slot = slot.replace(second=0, microsecond=0) + timedelta(minutes=1)
     raise Saturated(
         "activation.error.saturated",
         per_week=max_per_week,

@@ -58,15 +58,15 @@ class QaService:
     async def asking(self, actor: Actor, message_id: int) -> Activation:
         """The live Q&A whose opening post is `message_id` (where "Ask a question" was pressed)."""
         activation = await self.store.activation_by_message(actor.community_id, message_id)
-        if activation is None or activation.state != State.LIVE:
-            raise ActivationError("qa.error.closed")
+        if activation is None or activation.state != State.LIVE or activation.ends_at <= self.clock():
+            raise ActivationError("qa.error.closed")  # past its end too, before its end job ran
         return activation
 
     async def ask(self, actor: Actor, activation_id: int, text: str) -> tuple[int, Posted]:
         """Post a question in the thread (disclosed, with its vote and hide actions)."""
         body = validate_text(text, limit=TEXT_MAX, what="question", multiline=True)
         activation = await self.store.get_activation(actor.community_id, activation_id)
-        if activation is None or activation.state != State.LIVE:
+        if activation is None or activation.state != State.LIVE or activation.ends_at <= self.clock():
             raise ActivationError("qa.error.closed")
         question_id = await self.store.add_question(
             actor.community_id, activation.id, actor.member_id, body, now=self.clock()

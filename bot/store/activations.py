@@ -430,7 +430,7 @@ class ActivationQueries(StoreBase):
         rows = await self.write_returning(
             """INSERT INTO qa_questions (activation_id, community_id, author_id, body, created_at)
                SELECT id, community_id, CAST(:m AS BIGINT), :body, :now FROM activations
-                WHERE id = :a AND community_id = :c AND state = 'live'
+                WHERE id = :a AND community_id = :c AND state = 'live' AND ends_at > :now
                RETURNING id""",
             dict(a=activation_id, c=community_id, m=author_id, body=body, now=iso(now)),
         )

@@ -733,6 +733,24 @@ async def test_qa_questions_votes_hiding_and_answers(world: World):
     assert closed.value.key == "qa.error.closed"
 
 
+async def test_no_question_is_taken_past_the_qas_end_before_its_end_job_ran(world: World):
+    """After a restart the catch-up ends activations one by one: a Q&A whose window is over but whose
+    end has not run yet takes no more questions (as a giveaway takes no more entries)."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    await w.run_to(NOW + H)
+    live = await w.store.get_activation(GUILD, qa.id)
+    assert live is not None and live.message_id is not None
+    w.clock.now = live.ends_at + timedelta(minutes=1)  # still live in the database
+    for attempt in (w.qa.asking(w.actor(FAN), live.message_id), w.qa.ask(w.actor(FAN), qa.id, "Late?")):
+        with pytest.raises(MicrovoiceError) as closed:
+            await attempt
+        assert closed.value.key == "qa.error.closed"
+    assert await w.store.scalar("SELECT count(*) FROM qa_questions") == 0
+    assert await w.store.add_question(GUILD, qa.id, FAN, "Late?", now=w.clock.now) == 0  # the insert too
+
+
 async def test_a_brand_name_in_an_answer_and_in_lists_is_no_masked_link(world: World):
     w = world
     linked = "[Acme](https://acme.example/win)"

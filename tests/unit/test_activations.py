@@ -61,10 +61,30 @@ def test_parse_when(text: str, expected: datetime):
     assert parse_when(text, now=NOW) == expected
 
 
-def test_parse_when_refuses_nonsense():
+@pytest.mark.parametrize("text", ["tomorrowish", "+1000000000m", "+99999999999d", "0001-01-01T00:00+01:00"])
+def test_parse_when_refuses_nonsense(text: str):
+    """Refused as a bad time, never an overflow (a huge offset, a time moved past the calendar's edge)."""
     with pytest.raises(InvalidInput) as err:
-        parse_when("tomorrowish", now=NOW)
+        parse_when(text, now=NOW)
     assert err.value.key == "activation.error.bad_time"
+
+
+def test_the_next_free_slot_shown_fits_when_typed_back():
+    """Another activation created "now" ends at 12:17:42: the slot named is 12:18 (to the minute, rounded
+    up), and typing it back fits. Named 12:17, it was refused again with 12:17, forever."""
+    other_start = NOW.replace(hour=10, minute=17, second=42)
+    others = [(other_start, other_start + 2 * H)]
+    with pytest.raises(Saturated) as err:
+        check_saturation(NOW.replace(hour=12), NOW.replace(hour=13), others, max_per_week=5, min_gap_hours=0)
+    shown = err.value.params["next_free"]
+    typed = parse_when(shown, now=NOW)
+    check_saturation(typed, typed + H, others, max_per_week=5, min_gap_hours=0)  # fits
+
+
+def test_backoff_stays_at_its_cap_however_many_attempts():
+    from bot.activations.intents import MAX_DELAY, backoff
+
+    assert backoff(10_000) == backoff(1_025) == MAX_DELAY
 
 
 @pytest.mark.parametrize(
