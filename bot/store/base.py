@@ -30,6 +30,7 @@ semantics, and across processes the guarded single statements and unique keys de
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import sqlite3
 import sys
@@ -292,23 +293,31 @@ class StoreBase:
 
             return nothing
         timeout = self.db.timeouts.statement
-        conn = await self.db.pool.acquire(timeout=timeout)
+        pool = self.db.pool
+        conn = await pool.acquire(timeout=timeout)
         held: list[int] = []
         taken: list[str] = []
-        for name in names:
-            key = _advisory_key(name)
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout):
-                held.append(key)
-            else:
-                taken.append(name)
 
         async def release() -> None:
             try:
                 for key in held:
                     await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
             finally:
-                await self.db.pool.release(conn)  # type: ignore[union-attr]
+                await pool.release(conn)
 
+        try:
+            for name in names:
+                key = _advisory_key(name)
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout):
+                    held.append(key)
+                else:
+                    taken.append(name)
+        except BaseException:
+            # A timeout or a cancellation midway: the locks already taken go back with the connection,
+            # instead of staying held by a connection nobody will release (every later try refused).
+            with contextlib.suppress(Exception):
+                await release()
+            raise
         if taken:
             await release()
             return taken

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -227,3 +228,37 @@ async def test_reads_inside_a_snapshot_agree_while_another_process_writes(two_pr
         assert await a.scalar("SELECT count(*) FROM events") == before == 1
     assert await a.scalar("SELECT count(*) FROM events") == 2
     assert iso(T0) == await a.scalar("SELECT min(created_at) FROM events")
+
+
+async def test_a_lock_attempt_that_fails_midway_keeps_none_of_its_locks(two_processes, monkeypatch):
+    """The second of two shard locks times out (a stalled server): the first, already taken, is given
+    back with the connection, not left held by a connection nobody releases (every later attempt, in
+    every process, refused)."""
+    a, b = two_processes
+    real_pool = a.db.pool
+
+    class Stalling:  # the connection: its second lock attempt times out
+        def __init__(self, conn: Any) -> None:
+            self.conn, self.tries = conn, 0
+
+        async def fetchval(self, query: str, *params: Any, **options: Any) -> Any:
+            if "pg_try_advisory_lock" in query:
+                self.tries += 1
+                if self.tries == 2:
+                    raise TimeoutError
+            return await self.conn.fetchval(query, *params, **options)
+
+    class Pool:  # hands out the stalling connection, takes the real one back
+        async def acquire(self, *args: Any, **kwargs: Any) -> Stalling:
+            return Stalling(await real_pool.acquire(*args, **kwargs))
+
+        async def release(self, conn: Stalling) -> None:
+            await real_pool.release(conn.conn)
+
+    monkeypatch.setattr(a.db, "pool", Pool())
+    with pytest.raises(TimeoutError):
+        await a.hold([shard_lock_name(4, 0), shard_lock_name(4, 1)])
+    monkeypatch.setattr(a.db, "pool", real_pool)
+    taken = await b.hold([shard_lock_name(4, 0), shard_lock_name(4, 1)])
+    assert callable(taken)  # nothing of the failed attempt is still held
+    await taken()
