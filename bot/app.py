@@ -7,6 +7,7 @@ the core. Nothing is built at import time; `build_bot(settings)` builds everythi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib
 import json
@@ -213,6 +214,9 @@ def intents_for(settings: Settings) -> discord.Intents:
 #: How long a starting process waits for its shards' locks (a process killed a moment ago releases
 #: them when the database notices it is gone) before it refuses to start.
 SHARD_LOCK_WAIT = 15.0
+#: How long the weekly digest caught up at start-up waits for the start-up gap fill (what was sent
+#: while the bot was down) before it is posted anyway.
+GAP_FILL_WAIT = 600.0
 
 
 class MicrovoiceBot(commands.Bot):
@@ -398,7 +402,7 @@ class MicrovoiceBot(commands.Bot):
         scheduler.after(f"{RETENTION_JOB}-at-start", RETENTION_FIRST_SECONDS, privacy.purge_expired)
         scheduler.every_minutes(SWEEP_JOB, SWEEP_MINUTES, activations.sweep)
         scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
-        reports.start(platform.wait_until_ready)
+        reports.start(self._gap_filled)
         if self.app.reddit_activations is not None:
             scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
@@ -465,6 +469,14 @@ class MicrovoiceBot(commands.Bot):
                 self.app = None
 
     # -- command sync -----------------------------------------------------------------------------
+
+    async def _gap_filled(self) -> None:
+        """Discord is ready and the start-up gap fill has ended (or `GAP_FILL_WAIT` passed): a digest
+        claimed now counts what was sent while the bot was down (it is never redone)."""
+        assert self.app is not None
+        await self.wait_until_ready()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.app.gapfill.settled.wait(), GAP_FILL_WAIT)
 
     def _tree_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
         payload: list[dict[str, Any]] = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]

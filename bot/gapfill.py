@@ -85,9 +85,24 @@ class GapFill:
         self.per_channel = per_channel
         self.total = total
         self.last: GapFillReport | None = None
+        #: Set once the first run ended (filled, or failed): what was sent while the bot was down is
+        #: in the ledger, for work that reports on it (the weekly digest caught up at start-up).
+        self.settled = asyncio.Event()
         self._lock = asyncio.Lock()
 
     async def run(
+        self,
+        community_ids: Collection[int],
+        present: Iterable[Present] = (),
+        cursors: Sequence[tuple[int, int, int]] | None = None,
+    ) -> GapFillReport:
+        """`_run`, then `settled` (however it ended)."""
+        try:
+            return await self._run(community_ids, present, cursors)
+        finally:
+            self.settled.set()
+
+    async def _run(
         self,
         community_ids: Collection[int],
         present: Iterable[Present] = (),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import bot.app as bot_app
 from bench.flood import BotProcess, build, flood
 from bot.gapfill import GapFill
 from sandbox.discord_server import DiscordSandbox
@@ -198,6 +199,7 @@ async def test_a_message_written_before_the_gap_fill_starts_does_not_hide_the_ga
         return await real(self, *args, **kwargs)
 
     monkeypatch.setattr(GapFill, "run", late)
+    monkeypatch.setattr(bot_app, "GAP_FILL_WAIT", 0.0)  # the start-up digest does not wait on it here
     h = await launcher.start()
     live = await sb.send_message(w.general, w.carol, "")
     await h.flush()
@@ -283,6 +285,7 @@ async def test_a_session_that_begins_while_a_gap_fill_runs_is_filled_after_it(
         return await real(self, *args, **kwargs)
 
     monkeypatch.setattr(GapFill, "run", slow_first)
+    monkeypatch.setattr(bot_app, "GAP_FILL_WAIT", 0.0)  # the start-up digest does not wait on it here
     h = await launcher.start()
     w, sb = h.world, h.sandbox
     await eventually(lambda: runs == [0], "the start-up gap fill to begin")
@@ -375,3 +378,30 @@ async def test_a_failing_command_sync_neither_stops_nor_delays_recording(
     await interaction.response()
     followup = await sb.wait_for_call("POST", "/webhooks/{application_id}/{interaction_token}")
     assert "could not be registered" in followup.json["embeds"][0]["description"]
+
+
+async def test_the_digest_caught_up_at_start_up_waits_for_the_gap_fill(
+    launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """A weekly digest due while the bot was down is claimed once and never redone: at start-up it is
+    made once the gap fill read back what was sent meanwhile, not before (it missed those messages)."""
+    from bot.reports.service import ReportService
+
+    order: list[str] = []
+    fill, digests = GapFill.run, ReportService.run_digests
+
+    async def slow_fill(self: GapFill, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.3)  # a history being read back
+        try:
+            return await fill(self, *args, **kwargs)
+        finally:
+            order.append("gap filled")
+
+    async def run_digests(self: ReportService, *args: Any, **kwargs: Any) -> Any:
+        order.append("digests")
+        return await digests(self, *args, **kwargs)
+
+    monkeypatch.setattr(GapFill, "run", slow_fill)
+    monkeypatch.setattr(ReportService, "run_digests", run_digests)
+    await launcher.start()
+    assert order[:2] == ["gap filled", "digests"]
