@@ -85,8 +85,10 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
         ordinary=message.type in RECORDED_TYPES,
         from_webhook=message.webhook_id is not None,
         webhook_author=message.webhook_id is not None and author.id == message.webhook_id,
-        in_thread=thread is not None,
-        thread_starter=thread is not None and message.id == thread.id,
+        in_thread=thread is not None or message.id == channel.id,
+        # Only a forum post's opening message has its channel's id, known or not yet (its
+        # MESSAGE_CREATE may come before THREAD_CREATE).
+        thread_starter=message.id == channel.id,
         thread_owner_id=thread.owner_id if thread is not None else None,
         reply_to=reply_to,
         reply_author_id=reply_author,
@@ -97,9 +99,7 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
     )
 
 
-def seen_payload(
-    data: Mapping[str, Any], guild: discord.Guild, channel: Any = None
-) -> SeenMessage:
+def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = None) -> SeenMessage:
     """The same record as `seen_message`, read from a MESSAGE_CREATE payload of `guild` (Discord's
     documented message object: `author`, partial `member`, `message_reference`, `referenced_message`,
     `webhook_id`, `type`) without building a `discord.Message`. Known channels and members come from
@@ -139,8 +139,8 @@ def seen_payload(
         ordinary=data.get("type", 0) in _RECORDED_TYPE_VALUES,
         from_webhook=data.get("webhook_id") is not None,
         webhook_author=data.get("webhook_id") is not None and str(data["webhook_id"]) == str(author_id),
-        in_thread=thread is not None,
-        thread_starter=thread is not None and message_id == thread.id,
+        in_thread=thread is not None or message_id == channel_id,
+        thread_starter=message_id == channel_id,
         thread_owner_id=thread.owner_id if thread is not None else None,
         reply_to=reply_to,
         reply_author_id=reply_author,

@@ -335,7 +335,10 @@ class ChannelRoutes(SandboxCore):
         files: Sequence[tuple[str, str, bytes]],
         author_id: int,
         thread_id: int | None = None,
+        starter_first: bool = False,
     ) -> dict[str, Any]:
+        """A forum/media post. `starter_first` sends its starter's MESSAGE_CREATE before THREAD_CREATE:
+        the gateway does not promise the two events' order."""
         if author_id == self.bot_user_id:
             self.require_permissions(forum, Permissions.SEND_MESSAGES)
         message_payload = body.get("message")
@@ -359,8 +362,12 @@ class ChannelRoutes(SandboxCore):
             message_id=int(thread["id"]),
             flags=int(message_payload.get("flags") or 0) & SETTABLE_MESSAGE_FLAGS,
         )
-        self.emit("THREAD_CREATE", self.thread_create_payload(thread))
-        self.emit("MESSAGE_CREATE", self.render_message(starter, gateway=True))
+        events = [
+            ("THREAD_CREATE", self.thread_create_payload(thread)),
+            ("MESSAGE_CREATE", self.render_message(starter, gateway=True)),
+        ]
+        for event, payload in reversed(events) if starter_first else events:
+            self.emit(event, payload)
         return {**self.render_channel(thread), "message": self.render_message(starter)}
 
     @api_route("PUT", "/channels/{channel_id}/thread-members/@me")

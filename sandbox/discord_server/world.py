@@ -568,11 +568,13 @@ class WorldBuilding(SandboxCore):
         private: bool = False,
         content: str | None = None,
         applied_tags: Sequence[int] = (),
+        starter_first: bool = False,
     ) -> dict[str, Any]:
         """A user opens a thread (THREAD_CREATE with ``newly_created``) and returns that payload.
 
         Under a forum/media channel this is a forum post: a type-11 thread plus its starter message (same id,
-        ``content`` defaulting to ``name``) dispatched as MESSAGE_CREATE after THREAD_CREATE. With
+        ``content`` defaulting to ``name``) dispatched as MESSAGE_CREATE after THREAD_CREATE (before it with
+        ``starter_first``: the gateway does not promise their order). With
         ``message_id`` the thread hangs off that message (thread id == message id). Otherwise public threads
         also get Discord's THREAD_CREATED (type 18) notice in the parent.
         """
@@ -580,7 +582,9 @@ class WorldBuilding(SandboxCore):
         self.require_member(self.guild_id_of(parent), owner_id)
         if parent["type"] in (CH_FORUM, CH_MEDIA):
             body = {"name": name, "message": {"content": content or name}, "applied_tags": list(applied_tags)}
-            post = self.create_forum_post(parent, body, [], owner_id, thread_id=thread_id)
+            post = self.create_forum_post(
+                parent, body, [], owner_id, thread_id=thread_id, starter_first=starter_first
+            )
             thread = self.state.channels[int(post["id"])]
         elif message_id is not None:
             stored = self.stored_message(channel_id, message_id)

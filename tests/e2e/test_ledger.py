@@ -351,3 +351,28 @@ async def test_member_joins_need_the_members_intent(launcher: Launcher):
     assert (await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", late)).startswith(
         "2026-02-02"
     )
+
+
+@pytest.mark.parametrize("starter_first", [False, True], ids=["thread-first", "starter-first"])
+async def test_a_forum_post_is_one_post_whichever_of_its_events_comes_first(
+    harness: Harness, starter_first: bool
+):
+    """A forum post is a thread and its starter message with the thread's id; the gateway does not
+    promise which of THREAD_CREATE and MESSAGE_CREATE comes first. Either way the post is recorded
+    once, as its thread (which names its own author, as a thread from one's own message does), and
+    replies and reactions in it engage its author."""
+    w, sb = harness.world, harness.sandbox
+    forum = sb.add_channel(w.guild, "recipes", type=15)
+    await sb.flush()
+    await harness.settle()
+    post = await sb.create_thread(forum, w.alice, "seitan", starter_first=starter_first)
+    tid = int(post["id"])
+    await sb.send_message(tid, w.bob, "")
+    await sb.add_reaction(tid, tid, w.carol, "🔥")  # on the post's opening message
+    await harness.flush()
+    rows = await harness.rows(
+        "SELECT kind, actor_id, target_id FROM events WHERE channel_id IN (?, ?) ORDER BY id", forum, tid
+    )
+    assert sorted(rows, key=repr) == sorted(
+        [("thread", w.alice, w.alice), ("message", w.bob, w.alice), ("reaction", w.carol, w.alice)], key=repr
+    )
