@@ -18,6 +18,7 @@ from typing import Any
 
 import discord
 
+from bot.discord_adapter.overwrites import ANY, grantable
 from bot.platform import (
     Action,
     Author,
@@ -299,23 +300,33 @@ class DiscordPlatform:
     async def grant_posting(
         self, channel_id: int, member_id: int, *, base: Overwrite | None, reason: str
     ) -> None:
-        # Discord refuses an overwrite that allows or denies what the bot itself lacks there: grant
-        # what it holds (the taker can post in any case, since the bot's own posts need the same).
-        grant = GRANT & self._held(channel_id)
+        # Discord refuses an overwrite that allows or denies what the bot may not set there
+        # (`grantable`): grant only that (the taker can post in any case, since the bot's own posts
+        # need the same).
+        grant = GRANT & self._grantable(channel_id)
         allow = int(base.allow if base else 0) | grant
         deny = int(base.deny if base else 0) & ~grant
         await self.client.http.edit_channel_permissions(
             channel_id, member_id, str(allow), str(deny), MEMBER_OVERWRITE, reason=reason
         )
 
-    def _held(self, channel_id: int) -> int:
-        """The permission bits the bot holds in the channel (all of them when it is unknown here or
-        the bot is an administrator)."""
+    def _grantable(self, channel_id: int) -> int:
+        """The permission bits the bot may allow or deny in an overwrite of the channel (all of them
+        when the channel or the bot's member is not known here)."""
         channel = self.client.get_channel(channel_id)
         if not isinstance(channel, discord.abc.GuildChannel):
-            return ~0
-        held = channel.permissions_for(channel.guild.me)
-        return ~0 if held.administrator else held.value
+            return ANY
+        me = channel.guild.me
+        if me is None:
+            return ANY
+        category = channel.category
+        own = [channel.overwrites_for(me), *(channel.overwrites_for(role) for role in me.roles)]
+        return grantable(
+            guild=me.guild_permissions.value,
+            parent=category.permissions_for(me).value if category is not None else None,
+            channel=channel.permissions_for(me).value,
+            manage_roles_overwrite=any(o.manage_roles is True for o in own),
+        )
 
     async def restore_overwrite(
         self, channel_id: int, member_id: int, overwrite: Overwrite | None, *, reason: str

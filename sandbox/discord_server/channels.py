@@ -18,6 +18,7 @@ from sandbox.discord_server.common import (
 )
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
+    ALL_PERMISSIONS,
     CH_CATEGORY,
     CH_DM,
     CH_FORUM,
@@ -164,21 +165,37 @@ class ChannelRoutes(SandboxCore):
         overwrite = self.normalise_overwrite(
             {"id": target, "type": kind, "allow": body.get("allow") or "0", "deny": body.get("deny") or "0"}
         )
-        # Only permissions the bot has can be allowed or denied (unless it is an administrator, or
-        # holds Manage Permissions through an overwrite of its own in the channel).
-        held = self.bot_permissions(channel)
-        own = any(
-            int(o["id"]) == self.bot_user_id and int(o["allow"]) & Permissions.MANAGE_ROLES
-            for o in channel["permission_overwrites"]
-        )
         asked = int(overwrite["allow"]) | int(overwrite["deny"])
-        if not held & Permissions.ADMINISTRATOR and not own and asked & ~held:
+        if asked & ~self.settable_permissions(channel):
             raise missing_permissions()
         overwrites = [o for o in channel["permission_overwrites"] if o["id"] != str(target)]
         overwrites.append(overwrite)
         channel["permission_overwrites"] = overwrites
         self.emit("CHANNEL_UPDATE", self.render_channel(channel))
         return None
+
+    def settable_permissions(self, channel: dict[str, Any]) -> int:
+        """What the bot may allow or deny in an overwrite of `channel` (Edit Channel Permissions): only
+        permissions it has in the guild, or in the parent category when the channel has one; its
+        permissions in the channel itself count only when an overwrite there (for the bot, one of its
+        roles or @everyone) allows it Manage Roles. An administrator may set anything."""
+        guild_id = int(channel["guild_id"])
+        guild_level = self.compute_permissions(guild_id, self.bot_user_id)
+        if guild_level & Permissions.ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        in_channel = self.bot_permissions(channel)
+        member = self.stored_guild(guild_id).members.get(self.bot_user_id) or {"roles": []}
+        mine = {(str(self.bot_user_id), 1), (str(guild_id), 0)} | {(str(r), 0) for r in member["roles"]}
+        through_overwrite = any(
+            (str(o["id"]), int(o["type"])) in mine and int(o["allow"]) & Permissions.MANAGE_ROLES
+            for o in channel["permission_overwrites"]
+        )
+        if through_overwrite and in_channel & Permissions.MANAGE_ROLES:
+            return in_channel
+        parent = channel.get("parent_id")
+        if parent is not None and int(parent) in self.state.channels:
+            return self.compute_permissions(guild_id, self.bot_user_id, int(parent))
+        return guild_level
 
     @api_route("DELETE", "/channels/{channel_id}/permissions/{target}")
     async def _delete_overwrite(self, req: ApiRequest) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from bot.activations import disclosure
 from cogs.takeover import POST_INPUT
 from sandbox.discord_server.common import public_copy
-from sandbox.discord_server.protocol import ALL_PERMISSIONS, Permissions
+from sandbox.discord_server.protocol import ALL_PERMISSIONS, CH_CATEGORY, Permissions
 from tests.e2e.activation_helpers import (
     EPHEMERAL,
     activation_messages,
@@ -157,25 +157,98 @@ async def test_taker_without_previous_overwrite_has_none_afterwards(harness: Har
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "cancelled"
 
 
-async def test_a_channel_where_the_bot_may_not_attach_files_still_goes_live(harness: Harness):
-    """Discord refuses an overwrite that grants what the bot itself lacks in the channel: the taker
-    is granted what the bot holds there."""
-    h, sb, w = harness, harness.sandbox, harness.world
+def set_bot_role(h: Harness, permissions: int) -> None:
+    """The bot's role gets `permissions`, and @everyone loses what they lack (the bot holds it too)."""
+    sb, w = h.sandbox, h.world
     guild = sb.stored_guild(w.guild)
-    bot_role = guild.roles[guild.bot_role_id]
-    bot_role["permissions"] = str(ALL_PERMISSIONS & ~Permissions.ADMINISTRATOR)
-    sb.emit("GUILD_ROLE_UPDATE", {"guild_id": str(w.guild), "role": public_copy(bot_role)})
-    attach = int(Permissions.ATTACH_FILES)
+    everyone = int(guild.roles[w.guild]["permissions"]) & permissions
+    for role_id, value in ((guild.bot_role_id, permissions), (w.guild, everyone)):
+        role = guild.roles[role_id]
+        role["permissions"] = str(value)
+        sb.emit("GUILD_ROLE_UPDATE", {"guild_id": str(w.guild), "role": public_copy(role)})
+
+
+def granted(h: Harness, channel: int) -> int:
+    [taker] = [o for o in h.sandbox.channel_overwrites(channel) if o["id"] == str(h.world.bob)]
+    return int(taker["allow"])
+
+
+ATTACH = int(Permissions.ATTACH_FILES)
+NOT_ADMIN = ALL_PERMISSIONS & ~Permissions.ADMINISTRATOR
+
+
+async def test_a_channel_overwrite_denying_the_bot_attach_files_does_not_cut_the_grant(harness: Harness):
+    """Discord checks an overwrite against what the bot holds in the guild, not in the channel: the
+    bot's own overwrite denying it Attach Files there takes nothing from what it may grant."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    set_bot_role(h, NOT_ADMIN)
     overwrites = [
         {"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)},
-        {"id": sb.bot_user_id, "type": 1, "allow": str(SEND), "deny": str(attach)},
+        {"id": sb.bot_user_id, "type": 1, "allow": str(SEND), "deny": str(ATTACH)},
     ]
     channel = sb.add_channel(w.guild, "sponsored", topic="Weekly recipes", overwrites=overwrites)
     await h.settle()
     activation_id, _ = await start_takeover(h, "en", channel)
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
-    [taker] = [o for o in sb.channel_overwrites(channel) if o["id"] == str(w.bob)]
-    assert int(taker["allow"]) & SEND and not int(taker["allow"]) & attach
+    assert granted(h, channel) & SEND and granted(h, channel) & ATTACH
+
+
+async def test_what_only_a_channel_overwrite_gives_the_bot_is_not_granted(harness: Harness):
+    """The bot may attach files in the channel only through its own overwrite there, which holds no
+    Manage Roles: Discord refuses an overwrite granting it (403), so the taker is granted the rest."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    set_bot_role(h, NOT_ADMIN & ~ATTACH)
+    overwrites = [
+        {"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)},
+        {"id": sb.bot_user_id, "type": 1, "allow": str(SEND | ATTACH), "deny": "0"},
+    ]
+    channel = sb.add_channel(w.guild, "sponsored", topic="Weekly recipes", overwrites=overwrites)
+    await h.settle()
+    activation_id, _ = await start_takeover(h, "en", channel)
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
+    assert await h.app.activations.problem(w.guild, activation_id) is None
+    assert granted(h, channel) & SEND and not granted(h, channel) & ATTACH
+
+
+async def test_in_a_category_what_the_bot_holds_there_is_what_it_may_grant(harness: Harness):
+    """A channel in a category: the category's permissions count. The category denies the bot Attach
+    Files, the channel gives it back: not grantable."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    set_bot_role(h, NOT_ADMIN)
+    category = sb.add_channel(
+        w.guild,
+        "Partners",
+        type=CH_CATEGORY,
+        overwrites=[{"id": sb.bot_user_id, "type": 1, "allow": "0", "deny": str(ATTACH)}],
+    )
+    overwrites = [
+        {"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)},
+        {"id": sb.bot_user_id, "type": 1, "allow": str(ATTACH), "deny": "0"},
+    ]
+    channel = sb.add_channel(
+        w.guild, "sponsored", parent_id=category, topic="Weekly recipes", overwrites=overwrites
+    )
+    await h.settle()
+    activation_id, _ = await start_takeover(h, "en", channel)
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
+    assert granted(h, channel) & SEND and not granted(h, channel) & ATTACH
+
+
+async def test_with_manage_roles_through_a_channel_overwrite_the_channel_counts(harness: Harness):
+    """The bot's role holds Manage Roles through an overwrite in the channel, which also gives it Attach
+    Files: then what it holds in the channel may be granted."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    set_bot_role(h, NOT_ADMIN & ~ATTACH)
+    bot_role = sb.stored_guild(w.guild).bot_role_id
+    overwrites = [
+        {"id": w.guild, "type": 0, "allow": "0", "deny": str(SEND)},
+        {"id": bot_role, "type": 0, "allow": str(SEND | ATTACH | Permissions.MANAGE_ROLES), "deny": "0"},
+    ]
+    channel = sb.add_channel(w.guild, "sponsored", topic="Weekly recipes", overwrites=overwrites)
+    await h.settle()
+    activation_id, _ = await start_takeover(h, "en", channel)
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
+    assert granted(h, channel) & SEND and granted(h, channel) & ATTACH
 
 
 async def test_with_message_content_the_taker_is_relayed_through_a_webhook(launcher):
