@@ -47,6 +47,7 @@ EVENTS = (
     "activation_retried",
     "takeover_started",
     "takeover_restored",
+    "takeover_carried_over",
     "giveaway_drawn",
     "giveaway_rerolled",
     "codes_attached",

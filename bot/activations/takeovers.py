@@ -49,6 +49,7 @@ class _Snapshot(Protocol):
     deny: str | None
     topic: str | None
     restored: bool
+    handed_to: int | None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class RestorePlan:
     overwrite: Overwrite | None
     topic: str | None
     restored: bool = False
+    handed_to: int | None = None  # a later takeover of the same taker and channel puts it back instead
 
     def matches(self, state: ChannelState) -> bool:
         """Whether the channel is exactly as this plan puts it (an empty topic and none are the same)."""
@@ -80,6 +82,7 @@ class RestorePlan:
             overwrite=overwrite,
             topic=snapshot.topic,
             restored=snapshot.restored,
+            handed_to=snapshot.handed_to,
         )
 
 
@@ -289,18 +292,7 @@ class TakeoverService:
         taker, channel_id = taker_of(activation), activation.channel_id
         snapshot = await self.store.takeover_snapshot(activation.community_id, activation.id)
         if snapshot is None:
-            before = await self.platform.channel_state(channel_id, taker)
-            overwrite = before.overwrite
-            # The first record wins: a retried start never stores the already-changed channel as "before".
-            snapshot = await self.store.save_takeover_snapshot(
-                activation.community_id,
-                activation.id,
-                channel_id=channel_id,
-                taker_id=taker,
-                overwrite=(overwrite.kind, overwrite.allow, overwrite.deny) if overwrite else None,
-                topic=before.topic,
-                now=self.clock(),
-            )
+            snapshot = await self._snapshot(activation, channel_id, taker)
         plan = RestorePlan.of(snapshot)
         # Built from the plan, not from the channel now: a retried start changes nothing twice.
         reason = f"Microvoice takeover #{activation.id}"
@@ -329,6 +321,47 @@ class TakeoverService:
         await self.store.set_activation_post(activation.community_id, activation.id, message_id=posted.id)
         await steps.do("dm", lambda: self._tell_taker(activation, taker))  # once: never a second DM
 
+    async def _snapshot(self, activation: Activation, channel_id: int, taker: int) -> _Snapshot:
+        """Store the channel as it was before this takeover. After an earlier takeover of the same taker
+        and channel that never put it back (its restore refused for good, or still being retried), the
+        channel now holds that one's grant and disclosed topic: its stored copy is the original, so it
+        is carried over, and putting the channel back is this takeover's from now on."""
+        earlier = await self.store.unrestored_takeover(
+            activation.community_id, channel_id, taker, before=activation.id
+        )
+        if earlier is not None:
+            had = earlier.had_overwrite
+            overwrite = (int(earlier.overwrite_type or 0), earlier.allow or "0", earlier.deny or "0")
+            stored, topic = overwrite if had else None, earlier.topic
+        else:
+            before = await self.platform.channel_state(channel_id, taker)
+            now = before.overwrite
+            stored, topic = (now.kind, now.allow, now.deny) if now else None, before.topic
+        # The first record wins: a retried start never stores the already-changed channel as "before".
+        snapshot = await self.store.save_takeover_snapshot(
+            activation.community_id,
+            activation.id,
+            channel_id=channel_id,
+            taker_id=taker,
+            overwrite=stored,
+            topic=topic,
+            now=self.clock(),
+            carried_from=earlier.activation_id if earlier is not None else None,
+        )
+        if earlier is not None:
+            log.warning(
+                "takeover %s: channel %s was never put back after takeover %s; carried its copy over",
+                activation.id, channel_id, earlier.activation_id,
+            )  # fmt: skip
+            await self.engine.note(
+                activation,
+                "takeover_carried_over",
+                channel=channel_id,
+                member=taker,
+                earlier=earlier.activation_id,
+            )
+        return snapshot
+
     async def _tell_taker(self, activation: Activation, taker: int) -> None:
         """A private note to the taker (the channel post does not notify anyone): they may post now."""
         note = i18n.t(
@@ -349,6 +382,11 @@ class TakeoverService:
         plan = await self.restore_plan(activation)
         if plan is None:
             return  # the start never got as far as changing the channel
+        if plan.handed_to is not None and not plan.restored:
+            # A later takeover of the same taker and channel carried this one's copy over: it puts the
+            # channel back, and this one must not undo its grant meanwhile.
+            log.info("takeover %s: takeover %s puts its channel back", activation.id, plan.handed_to)
+            return
         if not plan.restored:
             gone = False
             try:

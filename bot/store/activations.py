@@ -29,10 +29,14 @@ _COLUMNS = """
 """
 _SELECT = f"SELECT {_COLUMNS} FROM activations AS a LEFT JOIN brands AS b ON b.id = a.brand_id"
 # A takeover whose taker may post in its channel: live, or over (ended, cancelled) while its channel is
-# not put back yet (a restore still being retried leaves the taker's posting rights in place).
+# not put back yet (a restore still being retried leaves the taker's posting rights in place), unless a
+# later takeover of the same taker and channel took that over.
 _TAKER_POSTING = """a.kind = 'takeover' AND (a.state = 'live' OR (a.state IN ('ended', 'cancelled')
     AND EXISTS (SELECT 1 FROM takeover_snapshots AS s
-                 WHERE s.activation_id = a.id AND s.restored_at IS NULL)))"""
+                 WHERE s.activation_id = a.id AND s.restored_at IS NULL AND s.handed_to IS NULL)))"""
+_SNAPSHOT = """SELECT s.activation_id, s.channel_id, s.taker_id, s.had_overwrite, s.overwrite_type,
+                      s.overwrite_allow, s.overwrite_deny, s.topic, s.restored_at IS NOT NULL, s.handed_to
+                 FROM takeover_snapshots AS s"""
 
 _INSERT = """
     INSERT INTO activations
@@ -56,6 +60,21 @@ _WINDOWS = """
 
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def _snapshot(row: Any) -> TakeoverSnapshot:
+    return TakeoverSnapshot(
+        activation_id=int(row[0]),
+        channel_id=int(row[1]),
+        taker_id=int(row[2]),
+        had_overwrite=bool(row[3]),
+        overwrite_type=int(row[4]) if row[4] is not None else None,
+        allow=row[5],
+        deny=row[6],
+        topic=row[7],
+        restored=bool(row[8]),
+        handed_to=int(row[9]) if row[9] is not None else None,
+    )
 
 
 def _activation(row: Sequence[Any]) -> Activation:
@@ -116,6 +135,7 @@ class TakeoverSnapshot:
     deny: str | None
     topic: str | None
     restored: bool
+    handed_to: int | None = None  # the later takeover that puts the channel back instead
 
 
 _QUESTION = """
@@ -540,59 +560,75 @@ class ActivationQueries(StoreBase):
         overwrite: tuple[int, str, str] | None,
         topic: str | None,
         now: datetime,
+        carried_from: int | None = None,
     ) -> TakeoverSnapshot:
         """Keep the channel's state from before the takeover. The first snapshot wins: a retried start
-        must never record the already-changed channel as 'before'."""
-        await self.write(
-            """INSERT OR IGNORE INTO takeover_snapshots
-                   (activation_id, community_id, channel_id, taker_id, had_overwrite, overwrite_type,
-                    overwrite_allow, overwrite_deny, topic, taken_at)
-               VALUES (:a, :c, :ch, :taker, :had, :type, :allow, :deny, :topic, :now)""",
-            dict(
-                a=activation_id,
-                c=community_id,
-                ch=channel_id,
-                taker=taker_id,
-                had=int(overwrite is not None),
-                type=overwrite[0] if overwrite else None,
-                allow=overwrite[1] if overwrite else None,
-                deny=overwrite[2] if overwrite else None,
-                topic=topic,
-                now=iso(now),
-            ),
-        )
+        must never record the already-changed channel as 'before'. `carried_from`: the earlier takeover
+        whose unrestored copy this one is; putting the channel back is handed over from it in the same
+        transaction."""
+        async with self.transaction() as db:
+            cur = await db.execute(
+                """INSERT OR IGNORE INTO takeover_snapshots
+                       (activation_id, community_id, channel_id, taker_id, had_overwrite, overwrite_type,
+                        overwrite_allow, overwrite_deny, topic, taken_at)
+                   VALUES (:a, :c, :ch, :taker, :had, :type, :allow, :deny, :topic, :now)""",
+                dict(
+                    a=activation_id,
+                    c=community_id,
+                    ch=channel_id,
+                    taker=taker_id,
+                    had=int(overwrite is not None),
+                    type=overwrite[0] if overwrite else None,
+                    allow=overwrite[1] if overwrite else None,
+                    deny=overwrite[2] if overwrite else None,
+                    topic=topic,
+                    now=iso(now),
+                ),
+            )
+            if cur.rowcount == 1 and carried_from is not None:
+                await db.execute(
+                    """UPDATE takeover_snapshots SET handed_to = :a
+                        WHERE activation_id = :earlier AND community_id = :c
+                          AND restored_at IS NULL AND handed_to IS NULL""",
+                    dict(a=activation_id, earlier=carried_from, c=community_id),
+                )
+        if carried_from is not None:
+            self._activation_changed(community_id)  # the earlier takeover's taker no longer posts for it
         snapshot = await self.takeover_snapshot(community_id, activation_id)
         assert snapshot is not None
         return snapshot
 
     async def takeover_snapshot(self, community_id: int, activation_id: int) -> TakeoverSnapshot | None:
-        sql = """SELECT activation_id, channel_id, taker_id, had_overwrite, overwrite_type, overwrite_allow,
-                        overwrite_deny, topic, restored_at IS NOT NULL
-                   FROM takeover_snapshots WHERE activation_id = :a AND community_id = :c"""
+        sql = f"{_SNAPSHOT} WHERE s.activation_id = :a AND s.community_id = :c"
         async with self.db.execute(sql, dict(a=activation_id, c=community_id)) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return None
-        return TakeoverSnapshot(
-            activation_id=int(row[0]),
-            channel_id=int(row[1]),
-            taker_id=int(row[2]),
-            had_overwrite=bool(row[3]),
-            overwrite_type=int(row[4]) if row[4] is not None else None,
-            allow=row[5],
-            deny=row[6],
-            topic=row[7],
-            restored=bool(row[8]),
-        )
+        return _snapshot(row) if row is not None else None
+
+    async def unrestored_takeover(
+        self, community_id: int, channel_id: int, taker_id: int, *, before: int
+    ) -> TakeoverSnapshot | None:
+        """The stored copy of the channel from an earlier takeover of the same taker and channel that is
+        over but never put it back (its restore refused, or still being retried), and whose putting back
+        no other takeover took over; the oldest, whose copy is the channel's original."""
+        sql = f"""{_SNAPSHOT} JOIN activations AS a ON a.id = s.activation_id
+                   WHERE s.community_id = :c AND s.channel_id = :ch AND s.taker_id = :taker
+                     AND s.activation_id < :before AND s.restored_at IS NULL AND s.handed_to IS NULL
+                     AND a.state IN ('ended', 'cancelled')
+                   ORDER BY s.activation_id LIMIT 1"""
+        params = dict(c=community_id, ch=channel_id, taker=taker_id, before=before)
+        async with self.db.execute(sql, params) as cur:
+            row = await cur.fetchone()
+        return _snapshot(row) if row is not None else None
 
     async def mark_takeover_restored(self, community_id: int, activation_id: int, *, now: datetime) -> bool:
+        """The channel is put back: for this takeover, and for any earlier one that handed it over."""
         cur = await self.write(
             """UPDATE takeover_snapshots SET restored_at = :now
-                WHERE activation_id = :a AND community_id = :c AND restored_at IS NULL""",
+                WHERE (activation_id = :a OR handed_to = :a) AND community_id = :c AND restored_at IS NULL""",
             dict(a=activation_id, c=community_id, now=iso(now)),
         )
         self._activation_changed(community_id)  # its taker no longer posts there
-        return cur.rowcount == 1
+        return cur.rowcount >= 1
 
     async def forget_takeover_post(self, activation_id: int, source_message_id: int) -> None:
         """A taker's message whose disclosure could not be made: not counted as disclosed."""

@@ -462,3 +462,71 @@ async def test_the_takers_messages_sent_while_the_bot_was_disconnected_are_discl
 
 async def eventually_disclosed(h: Harness, channel: int, message_id: str) -> None:
     await eventually(lambda: len(disclosures_of(h, channel, message_id)) == 1, "the disclosure", timeout=15)
+
+
+async def test_a_takeover_after_one_whose_restore_was_refused_puts_the_original_back(harness: Harness):
+    """The first takeover's restore is refused for good: the moderators are told, and the taker keeps
+    the grant. A second takeover of the same taker and channel starts from the first one's stored copy
+    (not from the leftover grant and disclosed topic), so its end puts the channel back as it was."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    reports, audit = sb.add_channel(w.guild, "mod-reports"), sb.add_channel(w.guild, "mod-log")
+    channel = await sponsored_channel(h, taker_overwrite=False)
+    before = sorted(sb.channel_overwrites(channel), key=lambda o: o["id"])
+    first, tag = await start_takeover(h, "en", channel)
+    await set_locale(h, "en", report_channel=reports)
+    await (
+        await h.slash("microvoice", w.owner, {"channel": audit}, subcommand="audit", permissions=MANAGE_GUILD)
+    ).response()
+    sb.fail_next("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
+    end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", first)
+    assert await move_to(h, datetime.fromisoformat(end)) == 1
+    assert int({o["id"]: o for o in sb.channel_overwrites(channel)}[str(w.bob)]["allow"]) & SEND
+    await eventually(
+        lambda: any(f"Activation #{first}: " in m["content"] for m in sb.messages(reports)),
+        "the refused restore reported to the moderators",
+    )
+    [told] = [m["content"] for m in sb.messages(reports) if f"Activation #{first}: " in m["content"]]
+    assert "cannot be done" in told and "403" in told
+
+    brand = await h.scalar("SELECT brand_id FROM activations WHERE id = ?", first)
+    options = {
+        "brand": brand,
+        "channel": channel,
+        "taker": w.bob,
+        "title": "Bob cooks with oats again",
+        "starts": when(h, timedelta(hours=25)),  # sponsored windows are at least 24 hours apart
+        "ends": when(h, timedelta(hours=28)),
+    }
+    data, second = await create(h, "takeover", w.alice, options, permissions=BASIC)
+    assert second is not None, data
+    await approve(h, second)
+    start = await h.scalar("SELECT starts_at FROM activations WHERE id = ?", second)
+    assert await move_to(h, datetime.fromisoformat(start)) == 1
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", second) == "live"
+    snapshot = await h.app.store.takeover_snapshot(w.guild, second)
+    assert snapshot is not None and not snapshot.had_overwrite and snapshot.topic == "Weekly recipes"
+    topic = sb.channel(channel)["topic"]
+    assert disclosure.starts_disclosed(topic, tag) and topic.count(tag) == 1
+    await eventually(
+        lambda: any(
+            f"Takeover #{second}: " in m["content"]
+            for m in sb.messages(audit)
+            if "#" + str(first) in m["content"]
+        ),
+        "the carry-over in the audit log",
+    )
+
+    # The first takeover's retry no longer touches the channel: the second one puts it back.
+    retried = await h.slash(
+        "activation", w.owner, {"id": first}, subcommand="retry", permissions=MANAGE_GUILD
+    )
+    await reply(retried)
+    await h.settle()
+    assert int({o["id"]: o for o in sb.channel_overwrites(channel)}[str(w.bob)]["allow"]) & SEND
+
+    end = await h.scalar("SELECT ends_at FROM activations WHERE id = ?", second)
+    assert await move_to(h, datetime.fromisoformat(end)) == 1
+    assert sorted(sb.channel_overwrites(channel), key=lambda o: o["id"]) == before
+    assert sb.channel(channel)["topic"] == "Weekly recipes"
+    assert await h.scalar("SELECT restored_at FROM takeover_snapshots WHERE activation_id = ?", first)
+    assert not h.app.live_takeovers.may_have(w.guild, channel)

@@ -271,3 +271,36 @@ async def test_votes_toggle_and_snapshot_first_write_wins(store: Store):
     assert first == second and second.allow == "1024" and second.topic == "t"
     assert await store.mark_takeover_restored(1, activation_id, now=NOW)
     assert not await store.mark_takeover_restored(1, activation_id, now=NOW)
+
+
+async def test_an_unrestored_takeover_is_found_and_handed_over_once(store: Store):
+    """An ended takeover whose channel was never put back is found for a later one of the same taker
+    and channel; carrying its copy over hands the restore over (its taker no longer posts for it), and
+    the later one's restore marks both restored."""
+    earlier = await insert(store, kind="takeover", config={"taker_id": 3})
+    later = await insert(
+        store, kind="takeover", config={"taker_id": 3}, starts_at=NOW + 30 * H, ends_at=NOW + 31 * H
+    )
+    for a, b in (("pending", "scheduled"), ("scheduled", "live"), ("live", "ended")):
+        await store.transition_activation(1, earlier, a, b, actor=None, now=NOW)
+    await store.save_takeover_snapshot(
+        1, earlier, channel_id=5, taker_id=3, overwrite=None, topic="original", now=NOW
+    )
+    assert [a.id for a in await store.takeovers_in_channel(1, 5)] == [earlier]  # still posting
+    assert await store.unrestored_takeover(1, 5, 4, before=later) is None  # another taker
+    assert await store.unrestored_takeover(1, 6, 3, before=later) is None  # another channel
+    found = await store.unrestored_takeover(1, 5, 3, before=later)
+    assert found is not None and found.activation_id == earlier and found.topic == "original"
+
+    carried = await store.save_takeover_snapshot(
+        1, later, channel_id=5, taker_id=3, overwrite=None, topic=found.topic, now=NOW, carried_from=earlier
+    )
+    assert carried.topic == "original" and carried.handed_to is None
+    handed = await store.takeover_snapshot(1, earlier)
+    assert handed is not None and handed.handed_to == later and not handed.restored
+    assert await store.unrestored_takeover(1, 5, 3, before=later + 1) is None  # handed over once
+    assert await store.takeovers_in_channel(1, 5) == []  # the later one is not live yet; the earlier is out
+
+    assert await store.mark_takeover_restored(1, later, now=NOW)
+    handed = await store.takeover_snapshot(1, earlier)
+    assert handed is not None and handed.restored
