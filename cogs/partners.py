@@ -1,8 +1,8 @@
 """`/partner`: members opt in to (and out of) being seen by brands, under terms moderators set.
 
-Accepting records consent (member, terms version, time) in the append-only consent log; leaving takes
-effect at once, since every brand-facing list reads the partners table at query time. A member who
-leaves the server or is banned stops being a partner too.
+Accepting records consent (member, terms version, time, the text accepted) in the append-only consent
+log; leaving takes effect at once, since every brand-facing list reads the partners table at query
+time. A member who leaves the server or is banned stops being a partner too.
 """
 
 from __future__ import annotations
@@ -35,24 +35,29 @@ def terms_embed(lang: str, terms: Terms) -> discord.Embed:
 class ConsentButton(
     SafeCallback,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"microvoice:partner:(?P<action>accept|decline):(?P<version>\d+)",
+    template=r"microvoice:partner:(?P<action>accept|decline):(?P<version>\d+)(?::(?P<lang>[a-z]{2}))?",
 ):
-    """Accept or Decline the terms shown by /partner join; the terms version lives in the custom_id."""
+    """Accept or Decline the terms shown by /partner join. The terms version lives in the custom_id, and
+    for the built-in default (version 0) the language it was shown in, so that the consent record keeps
+    the very text shown even if the server's language changes before the click."""
 
-    def __init__(self, action: str, version: int, *, label: str = "") -> None:
+    def __init__(self, action: str, version: int, *, label: str = "", lang: str | None = None) -> None:
         style = discord.ButtonStyle.success if action == "accept" else discord.ButtonStyle.secondary
+        shown = f":{lang}" if lang and version == 0 else ""
         super().__init__(
             discord.ui.Button(
-                style=style, label=label or action, custom_id=f"microvoice:partner:{action}:{version}"
+                style=style,
+                label=label or action,
+                custom_id=f"microvoice:partner:{action}:{version}{shown}",
             )
         )
-        self.action, self.version = action, version
+        self.action, self.version, self.lang = action, version, lang
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> ConsentButton:
-        return cls(match["action"], int(match["version"]))
+        return cls(match["action"], int(match["version"]), lang=match["lang"])
 
     async def run(self, interaction: discord.Interaction) -> None:
         app: App = interaction.client.app  # type: ignore[attr-defined]
@@ -64,7 +69,7 @@ class ConsentButton(
             partner = await app.partners.decline(guild_id, user_id, self.version)
             key = "partner.declined" if partner is None else "partner.still_partner"
             kept = partner.terms_version if partner is not None else kept
-        elif await app.partners.accept(guild_id, user_id, self.version):
+        elif await app.partners.accept(guild_id, user_id, self.version, lang=self.lang):
             key = "partner.joined"
         else:
             key = "partner.terms_changed"
@@ -127,8 +132,9 @@ class Partners(commands.Cog):
             )
             return
         view = discord.ui.View(timeout=None)
-        view.add_item(ConsentButton("accept", terms.version, label=i18n.t(lang, "partner.accept")))
-        view.add_item(ConsentButton("decline", terms.version, label=i18n.t(lang, "partner.decline")))
+        for action in ("accept", "decline"):
+            label = i18n.t(lang, f"partner.{action}")
+            view.add_item(ConsentButton(action, terms.version, label=label, lang=lang))
         intro = i18n.t(lang, "partner.join_intro")
         if partner is not None and partner.active:
             intro = i18n.t(lang, "partner.join_newer", version=partner.terms_version)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot import i18n
 from bot.partners.rules import Partner, Terms, clean_terms, default_terms, needs_consent
 from bot.roles import Standing
 
@@ -71,9 +72,18 @@ class PartnerService:
         partner = await self.store.get_partner(community_id, member_id)
         return JoinOffer(await self.terms(community_id), partner)
 
-    async def accept(self, community_id: int, member_id: int, version: int) -> bool:
-        """Join (or renew) under `version`; False if those terms are no longer the current ones."""
-        if not await self.store.accept_terms(community_id, member_id, version, now=self.clock()):
+    async def accept(
+        self, community_id: int, member_id: int, version: int, *, lang: str | None = None
+    ) -> bool:
+        """Join (or renew) under `version`; False if those terms are no longer the current ones. The
+        consent record keeps the text accepted: for the built-in default, as shown in `lang` (the
+        language it was shown in; the community's when not known)."""
+        if lang not in i18n.LANGUAGES:
+            lang = await self.communities.lang(community_id)
+        shown = default_terms(lang).body
+        if not await self.store.accept_terms(
+            community_id, member_id, version, now=self.clock(), default_text=shown
+        ):
             return False
         log.info("member %s joined the partner program of %s (terms v%s)", member_id, community_id, version)
         return True

@@ -61,6 +61,7 @@ class ConsentEntry:
     action: str
     terms_version: int | None
     at: str
+    terms_text: str | None = None  # the text accepted, as shown (acceptances only)
 
 
 _BRAND_COLUMNS = (
@@ -122,8 +123,8 @@ _ACCEPT = """
         opted_out_at = NULL
 """
 _LOG = """
-    INSERT INTO consent_log (community_id, member_id, action, terms_version, at)
-    VALUES (:c, :m, :action, :v, :now)
+    INSERT INTO consent_log (community_id, member_id, action, terms_version, at, terms_text)
+    VALUES (:c, :m, :action, :v, :now, :text)
 """
 # Every community with raw events, or with the per-member report rows purged with them (those outlive
 # a community's last events by the day the cutoff falls on).
@@ -210,8 +211,12 @@ class PartnerQueries(StoreBase):
             )
         return version
 
-    async def accept_terms(self, community_id: int, member_id: int, version: int, *, now: datetime) -> bool:
-        """Opt in under `version`, logging the consent. False (nothing written) if the terms changed."""
+    async def accept_terms(
+        self, community_id: int, member_id: int, version: int, *, now: datetime, default_text: str
+    ) -> bool:
+        """Opt in under `version`, logging the consent with the text accepted: the stored body of a
+        version moderators wrote, or `default_text` (the built-in default as shown) for version 0.
+        False (nothing written) if the terms changed."""
         async with self.transaction():
             current = int(
                 await self.scalar(
@@ -228,9 +233,15 @@ class PartnerQueries(StoreBase):
             )
             if already:  # a second click on the same Accept: consent is already on record
                 return True
+            text = default_text
+            if version > 0:
+                text = await self.scalar(
+                    "SELECT body FROM partner_terms WHERE community_id = ? AND version = ?",
+                    (community_id, version),
+                )
             params = dict(c=community_id, m=member_id, v=version, now=iso(now))
             await self.db.execute(_ACCEPT, params)
-            await self.db.execute(_LOG, dict(params, action="accepted"))
+            await self.db.execute(_LOG, dict(params, action="accepted", text=text))
         return True
 
     async def log_consent(
@@ -238,7 +249,7 @@ class PartnerQueries(StoreBase):
     ) -> None:
         async with self.transaction():
             await self.db.execute(
-                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now))
+                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now), text=None)
             )
 
     async def end_partnership(self, community_id: int, member_id: int, action: str, *, now: datetime) -> bool:
@@ -256,17 +267,17 @@ class PartnerQueries(StoreBase):
                 (community_id, member_id),
             )
             await self.db.execute(
-                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now))
+                _LOG, dict(c=community_id, m=member_id, action=action, v=version, now=iso(now), text=None)
             )
         return True
 
     async def consent_history(self, community_id: int, member_id: int) -> list[ConsentEntry]:
         rows = await self.fetch_all(
-            "SELECT action, terms_version, at FROM consent_log WHERE community_id = ? AND member_id = ?"
-            " ORDER BY id",
+            "SELECT action, terms_version, at, terms_text FROM consent_log"
+            " WHERE community_id = ? AND member_id = ? ORDER BY id",
             (community_id, member_id),
         )
-        return [ConsentEntry(str(a), None if v is None else int(v), str(at)) for a, v, at in rows]
+        return [ConsentEntry(str(a), None if v is None else int(v), str(at), text) for a, v, at, text in rows]
 
     async def partner_ranking(
         self, community_id: int, scopes: Sequence[str], *, offset: int, limit: int
@@ -584,7 +595,7 @@ class PartnerQueries(StoreBase):
             if "giveaway_draws" in tables and "activations" in tables:
                 counts["draws_pseudonymised"] = await self._pseudonymise_draws(finished, p)
             await self.db.execute(
-                _LOG, dict(c=community_id, m=member_id, action="erased", v=None, now=iso(now))
+                _LOG, dict(c=community_id, m=member_id, action="erased", v=None, now=iso(now), text=None)
             )
         return counts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import i18n
+from tests.e2e.activation_helpers import set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 
 EPHEMERAL = 1 << 6
@@ -206,3 +207,22 @@ async def test_buttons_clicked_outside_a_server_get_a_clear_answer(harness: Harn
         assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL, custom_id
         assert reply["data"]["content"] == i18n.t("en", "error.button_guild_only"), custom_id
     assert await harness.scalar("SELECT count(*) FROM consent_log") == 0
+
+
+async def test_accepting_the_default_terms_records_the_text_shown_in_its_language(harness: Harness):
+    """The built-in terms are a text in the server's language: the consent record keeps the very text
+    the member was shown (Hebrew here), even when the language changed before they clicked Accept."""
+    w = harness.world
+    await set_locale(harness, "he")
+    interaction = await harness.slash("partner", w.carol, subcommand="join", permissions=BASIC)
+    shown = (await interaction.response()).json["data"]["embeds"][0]["description"]
+    assert shown == i18n.t("he", "partner.default_terms")
+    await set_locale(harness, "en")
+    accept = buttons(interaction.message)[i18n.t("he", "partner.accept")]
+    clicked = await harness.sandbox.click(interaction.message, accept, w.carol, guild_id=w.guild)
+    assert (await clicked.response()).json["type"] == 7
+    assert await harness.rows("SELECT member_id, action, terms_version, terms_text FROM consent_log") == [
+        (w.carol, "accepted", 0, shown)
+    ]
+    [entry] = await harness.app.store.consent_history(w.guild, w.carol)
+    assert entry.terms_text == shown != i18n.t("en", "partner.default_terms")

@@ -130,7 +130,9 @@ async def test_export_field_by_field_then_forget_leaves_only_the_tombstone(harne
             "opted_out_at": None,
         }
     ]
-    assert [(r["action"], r["terms_version"]) for r in tables["consent_log"]] == [("accepted", 0)]
+    assert [(r["action"], r["terms_version"], r["terms_text"]) for r in tables["consent_log"]] == [
+        ("accepted", 0, i18n.t("en", "partner.default_terms"))  # the built-in terms, as shown
+    ]
     assert tables["trust_scores"][0]["rank"] == 1 and tables["trust_scores"][0]["distinct_peers"] == 6
     assert tables["trust_overrides"] == [
         {

@@ -43,6 +43,7 @@ from tests.unit.fakes import POSTING, FakePlatform, Outage
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 GUILD, CHANNEL = 100, 500
+DEFAULT = "The built-in terms, as shown."
 REPORTS = 600  # the moderators' report channel
 MOD, CONTACT, PARTNER, FAN, BOT = 1, 2, 3, 4, 5
 
@@ -92,7 +93,9 @@ async def world(database: str | Path) -> AsyncIterator[World]:
         engine.register(kind, service)
     brand = await store.create_brand(GUILD, "Acme", [CONTACT], [], by=MOD, now=NOW)
     await store.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=MOD, now=NOW)
-    assert await store.accept_terms(GUILD, PARTNER, 0, now=NOW)  # the built-in terms (no version yet)
+    assert await store.accept_terms(
+        GUILD, PARTNER, 0, now=NOW, default_text=DEFAULT
+    )  # the built-in terms (no version yet)
     platform.members[(GUILD, FAN)] = Member(FAN, joined_at=NOW - timedelta(days=400))
     platform.members[(GUILD, BOT)] = Member(BOT, is_bot=True)
     platform.members[(GUILD, PARTNER)] = Member(PARTNER)

@@ -14,6 +14,7 @@ from bot.store import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD, OTHER = 100, 200
+DEFAULT = "The built-in terms, as shown."
 
 
 def ev(
@@ -95,12 +96,16 @@ async def test_guarded_status_changes_and_managers(store: Store):
 
 
 async def test_consent_is_logged_and_leaving_is_immediate(store: Store):
-    assert await store.accept_terms(GUILD, 5, 0, now=T0)
-    assert await store.accept_terms(GUILD, 5, 0, now=T0 + timedelta(minutes=1))  # double click: logged once
+    assert await store.accept_terms(GUILD, 5, 0, now=T0, default_text=DEFAULT)
+    assert await store.accept_terms(
+        GUILD, 5, 0, now=T0 + timedelta(minutes=1), default_text=DEFAULT
+    )  # double click: logged once
     assert await store.is_partner(GUILD, 5)
-    assert not await store.accept_terms(GUILD, 6, 1, now=T0)  # version 1 does not exist yet
+    assert not await store.accept_terms(
+        GUILD, 6, 1, now=T0, default_text=DEFAULT
+    )  # version 1 does not exist yet
     assert await store.add_terms(GUILD, "New terms for everyone here.", by=9, now=T0) == 1
-    assert await store.accept_terms(GUILD, 5, 1, now=T0 + timedelta(days=1))
+    assert await store.accept_terms(GUILD, 5, 1, now=T0 + timedelta(days=1), default_text=DEFAULT)
     partner = await store.get_partner(GUILD, 5)
     assert partner is not None and (partner.terms_version, partner.opted_in_at) == (
         1,
@@ -113,6 +118,12 @@ async def test_consent_is_logged_and_leaving_is_immediate(store: Store):
         ("accepted", 0),
         ("accepted", 1),
         ("left", 1),
+    ]
+    # Each acceptance keeps the text accepted: the default as shown, or the version moderators wrote.
+    assert [e.terms_text for e in await store.consent_history(GUILD, 5)] == [
+        DEFAULT,
+        "New terms for everyone here.",
+        None,
     ]
     with pytest.raises(Exception, match="append-only"):
         await store.db.execute("UPDATE consent_log SET action = 'declined'")
@@ -127,7 +138,7 @@ async def test_forget_keeps_aggregate_counts_and_leaves_a_tombstone(store: Store
             ev("reply", 1, "m3", target=2, guild=OTHER),
         ]
     )
-    await store.accept_terms(GUILD, 1, 0, now=T0)
+    await store.accept_terms(GUILD, 1, 0, now=T0, default_text=DEFAULT)
     sums = "SELECT kind, day, sum(n), count(*) FROM {} GROUP BY kind, day ORDER BY 1, 2"
     before = [await store.fetch_all(sums.format(t)) for t in ("engagement_daily", "activity_daily")]
     counts = await store.forget_member(GUILD, 1, pseudonym=-42, now=T0)
@@ -143,6 +154,7 @@ async def test_forget_keeps_aggregate_counts_and_leaves_a_tombstone(store: Store
                 "action": "erased",
                 "terms_version": None,
                 "at": T0.isoformat(timespec="milliseconds"),
+                "terms_text": None,
             }
         ]
     }
