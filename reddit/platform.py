@@ -4,7 +4,9 @@ A channel is a bound subreddit (its ledger id) or a post's comments (the post's 
 subreddit is a self post whose title is the card's title and whose body is the content, the card and
 any attachment as text; a post made in a post's comments is a comment (a reply to `reply_to` when it
 names a comment); a thread is the comments under a post; an edit replaces the body (Reddit keeps
-titles). Both the title and the body arrive disclosed from `Publisher`; this adapter keeps them first.
+titles). Both the title and the body arrive disclosed from `Publisher`; this adapter keeps them first,
+and ends each body with a hidden marker carrying the post's nonce (`marker`), by which the look-up after
+a lost answer (`find_post`) recognises exactly what that attempt made.
 
 Sponsored posts in a subreddit get the subreddit's sponsored link flair when moderators chose one
 (`/microvoice reddit flair`). When the bot's account moderates the subreddit (asked of Reddit before
@@ -81,6 +83,13 @@ RETRYABLE_API_ERRORS = frozenset({"RATELIMIT"})
 #: A moderator's permissions that let it distinguish and sticky posts.
 POSTS_PERMISSIONS = frozenset({"all", "posts"})
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:])")
+#: The hidden marker a post or comment body ends with: an empty link to an in-page anchor, which Reddit's
+#: old and new renderers both show as nothing (the form Reddit bots use to find their own comments again).
+_MARKER = re.compile(r"\[\]\(#mv-([A-Za-z0-9._-]{1,60})\)\s*$")
+_MARKER_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+#: What a body gives up for its marker: the blank line and `[](#mv-…)` for a 25-character nonce and a
+#: part number (`Post.nonce` is at most 25 characters).
+MARKER_ROOM = 48
 _ACCOUNT_MENTION = re.compile(r"(?<![\w/\\])(/?u/)([A-Za-z0-9_-]{3,20})\b")
 
 
@@ -140,6 +149,29 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def marker(nonce: str | None, part: int = 0) -> str:
+    """The hidden marker of the body an attempt with `nonce` makes (its `part`-th, from 0, when a
+    comment goes on in replies): Reddit has no nonce, so a look-up after a lost answer finds what
+    that attempt made by it. Empty without a nonce."""
+    if not nonce:
+        return ""
+    key = _MARKER_UNSAFE.sub("-", nonce)[:25] + (f".{part + 1}" if part else "")
+    return f"\n\n[](#mv-{key})"
+
+
+def marker_of(body: Any) -> str | None:
+    """The key of the marker a body Reddit shows ends with (`marker`), None if it has none."""
+    found = _MARKER.search(str(body or ""))
+    return found.group(1) if found else None
+
+
+def same_body(shown: Any, made: str) -> bool:
+    """Whether a body Reddit shows is one the bot made: by the marker when `made` carries one (another
+    post of the bot's with the same text is not it), else by its text (`same_text`)."""
+    key = marker_of(made)
+    return marker_of(shown) == key if key is not None else same_text(shown, made)
+
+
 def plain_text(markdown: str) -> str:
     """Text written for markdown, for where Reddit shows plain text (a title, a message's subject):
     the backslashes that escape markdown characters would show."""
@@ -156,16 +188,20 @@ def render_title(post: Post) -> str:
 
 
 def render_body(post: Post, limit: int, notify: Iterable[str] = ()) -> str:
-    """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown;
-    only the accounts named in `notify` are mentioned so that Reddit notifies them (`quiet_mentions`).
-    An attachment too long for `limit` is cut here (`render_parts` carries on with the rest)."""
+    """The content (its first line is the disclosure), then the card and attachments, as Reddit markdown,
+    ending with the hidden marker of the post's nonce (`marker`); only the accounts named in `notify` are
+    mentioned so that Reddit notifies them (`quiet_mentions`). An attachment too long for `limit` is cut
+    here (`render_parts` carries on with the rest)."""
     return render_parts(post, limit, notify)[0]
 
 
 def render_parts(post: Post, limit: int, notify: Iterable[str] = ()) -> list[str]:
     """`render_body`, then, when an attachment does not fit (a big giveaway's entrant list), one more
     body for each further run of its lines: each starts with the disclosure line and says which lines
-    it holds, so the whole file is published (posted as a chain of replies, `RedditPlatform._continue`)."""
+    it holds, so the whole file is published (posted as a chain of replies, `RedditPlatform._continue`).
+    Each part ends with its own marker, after the text is fitted, so that no cut can take it off and
+    every part stays within `limit` with it."""
+    room = limit - (MARKER_ROOM if post.nonce else 0)
     parts = [_paragraphs(post.content or "")]
     card = post.card
     if card is not None:
@@ -180,21 +216,22 @@ def render_parts(post: Post, limit: int, notify: Iterable[str] = ()) -> list[str
     rest: list[str] = []
     for attachment in post.attachments:
         lines = attachment.data.decode("utf-8", "replace").splitlines()
-        kept = _lines_that_fit(lines, limit - len(head) - len(attachment.filename) - 80)
+        kept = _lines_that_fit(lines, room - len(head) - len(attachment.filename) - 80)
         block = "\n".join(f"    {line}" for line in lines[:kept])
         note = f" ({kept} of {len(lines)})" if kept < len(lines) else ""
         head += f"\n\n`{attachment.filename}`{note}:\n\n{block}"
         done = kept
         while done < len(lines):
-            room = limit - len(tag_line) - len(attachment.filename) - 80
-            more = _lines_that_fit(lines[done:], room)
+            more = _lines_that_fit(lines[done:], room - len(tag_line) - len(attachment.filename) - 80)
             if more == 0:
                 break
             block = "\n".join(f"    {line}" for line in lines[done : done + more])
             span = f"{done + 1}–{done + more} of {len(lines)}"
             rest.append(f"{tag_line}\n\n`{attachment.filename}` ({span}):\n\n{block}")
             done += more
-    return [_fit(quiet_mentions(body, notify), limit) for body in (head, *rest)]
+    bodies = [quiet_mentions(body, notify) for body in (head, *rest)]
+    marks = [marker(post.nonce, part) for part in range(len(bodies))]
+    return [_fit(body, limit - len(mark)) + mark for body, mark in zip(bodies, marks, strict=True)]
 
 
 def _lines_that_fit(lines: list[str], room: int) -> int:
@@ -387,7 +424,8 @@ class RedditPlatform:
 
     async def _continue(self, fullname: str, parts: list[str]) -> None:
         """The rest of a comment too long for one (`render_parts`), as a chain of replies to it, each
-        made once: a reply of the bot's with the same text, left by an interrupted attempt, is kept."""
+        made once: a reply of the bot's with the same marker (`same_body`), left by an interrupted
+        attempt, is kept."""
         if not parts:
             return
         me = self.username.lower()
@@ -401,7 +439,7 @@ class RedditPlatform:
                     (
                         r
                         for r in parent.replies
-                        if str(getattr(r, "author", "") or "").lower() == me and same_text(r.body, body)
+                        if str(getattr(r, "author", "") or "").lower() == me and same_body(r.body, body)
                     ),
                     None,
                 )
@@ -419,14 +457,22 @@ class RedditPlatform:
 
     async def find_post(self, community_id: int, channel_id: int, post: Post) -> Posted | None:
         """Reddit keeps no nonce: a post an interrupted attempt made is recognised by its author (the
-        bot), its title among the subreddit's newest submissions, or its body among the replies to
-        the same target."""
+        bot) and the hidden marker its body ends with (`marker`: the attempt's nonce), among the bot's
+        newest submissions in the subreddit or the replies to the same target. Another post of the
+        bot's with the same title or text is not it. A post asked for without a nonce is recognised by
+        its title, or its body, as sent."""
         me = self.username.lower()
         if thing_kind(channel_id) == SUBREDDIT:
             bound = await self.subreddits.binding(channel_id)
             if bound is None:
                 return None
             title = render_title(post)
+            key = marker_of(marker(post.nonce))
+
+            def is_it(made: Any) -> bool:
+                if key is not None:
+                    return marker_of(field_of(made, "selftext")) == key
+                return same_text(made.title, title)
 
             def newest(reddit: praw.Reddit) -> tuple[str, str] | None:
                 # The bot's own submissions: its author sees them even when the spam filter or a
@@ -437,7 +483,7 @@ class RedditPlatform:
                     listed = reddit.subreddit(bound.name).new(limit=100)
                     made_by_me = [t for t in listed if str(t.author or "").lower() == me]
                 for made in made_by_me:
-                    if str(made.subreddit).lower() == bound.name.lower() and same_text(made.title, title):
+                    if str(made.subreddit).lower() == bound.name.lower() and is_it(made):
                         return str(made.id), str(made.fullname)
                 return None
 
@@ -463,7 +509,7 @@ class RedditPlatform:
                 comment.replies.replace_more(limit=None)
                 candidates = list(comment.replies)
             for made in candidates:
-                if str(made.author or "").lower() == me and same_text(made.body, body):
+                if str(made.author or "").lower() == me and same_body(made.body, body):
                     return str(made.fullname), str(made.subreddit), str(made.link_id)
             return None
 

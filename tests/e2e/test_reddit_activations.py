@@ -270,6 +270,68 @@ async def test_a_post_whose_look_up_fails_after_a_lost_answer_is_not_made_again(
     assert fullname_of(int(message_id)) == posts[0].fullname
 
 
+async def test_a_lost_answer_finds_its_own_post_by_its_marker_not_a_same_titled_one(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The AMA's post is made but its answer is lost; before the retry looks, the bot's account posts
+    again with the same title (by hand, or another activation's). The look-up matches the hidden marker
+    that ends the body (the attempt's nonce), so the AMA keeps its own post. Before, it took the newest
+    post of the bot's with that title: the other one."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    qa, start = await propose_ama(h)
+    sb.lose_answer("/api/submit", status=504)
+    decoys: list[Any] = []
+
+    def same_title_posted(_: object) -> bool:  # after the lost answer, before the retry's look-up
+        (made,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+        decoys.append(sb.post(sub, "MicrovoiceBot", made.title, f"**{TAG}**\n\nSee you there."))
+        return True
+
+    sb.before("/submitted", same_title_posted)
+    await move_to(h, start + timedelta(minutes=1))
+
+    async def opened() -> bool:
+        return await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
+
+    await eventually(opened, "the AMA's post recorded", timeout=15)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert decoys and decoys[0].title == post.title and decoys[0].listed > post.listed
+    assert sb.count("POST", "/api/submit") == 1
+    message_id = await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa)
+    assert fullname_of(int(message_id)) == post.fullname
+    assert post.body.startswith(f"**{TAG}**") and reddit_platform.marker_of(post.body)
+    assert "[](#mv-" not in post.title
+
+
+async def test_a_write_reddit_never_made_is_made_even_when_the_bot_has_a_same_titled_post(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The bot's account already has a post with the AMA's title in the subreddit (an earlier AMA of the
+    same name). The AMA's post fails before Reddit makes it (503): the retry's look-up finds no post
+    with its marker, and makes it. Before, the older post matched by its title and the AMA ran on it."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    qa, start = await propose_ama(h)
+    older = sb.post(sub, "MicrovoiceBot", f"{TAG} · Oat milk, asked", f"**{TAG}**\n\nLast year's.")
+    sb.fail("/api/submit", status=503)
+    h.app.activations.intents.base_delay = 0.05
+    await move_to(h, start + timedelta(minutes=1))
+
+    async def opened() -> bool:
+        return await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa) is not None
+
+    await eventually(opened, "the AMA's post recorded", timeout=15)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert post.title == older.title
+    message_id = await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa)
+    assert fullname_of(int(message_id)) == post.fullname != older.fullname
+
+
 async def test_reddit_failing_while_a_post_is_featured_is_no_sign_the_bot_lost_its_rights(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):

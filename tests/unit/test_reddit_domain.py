@@ -26,7 +26,7 @@ from bot.subreddits import (
     topic_id,
 )
 from bot.subreddits.ids import BadFullname, newer
-from reddit.platform import render_parts
+from reddit.platform import marker_of, render_parts, same_body
 from tests.unit.fakes import FakePlatform
 
 T = 1_700_000_000.0
@@ -263,3 +263,24 @@ def test_every_line_of_every_attachment_is_published_across_the_parts():
     published = "\n".join(parts)
     assert all(str(10**18 + i) in published for i in range(120))
     assert all(f"    line {i}\n" in published + "\n" for i in range(40))
+
+
+def test_each_part_ends_with_its_hidden_marker_within_the_limit_and_the_disclosure_stays_first():
+    """A post made with a nonce carries it in a marker Reddit shows as nothing, after the text is cut
+    to fit: a body at the limit keeps the marker whole and stays within the limit, the disclosure is
+    still its first line, and each part of a chain has its own marker."""
+    tag = "**Ad · Gifted product from Acme**"
+    long = Post(content=f"{tag}\n" + "word " * 3000, nonce="mv17.results")
+    (body,) = render_parts(long, 10_000)
+    assert len(body) <= 10_000 and body.startswith(tag)
+    assert body.endswith("\n\n[](#mv-mv17.results)") and marker_of(body) == "mv17.results"
+    entrants = "\n".join(str(10**18 + i) for i in range(120)).encode()
+    listing = (Attachment("e.txt", entrants),)
+    chained = Post(content=f"{tag}\nDrawn.", attachments=listing, nonce="mv17.results")
+    parts = render_parts(chained, 1500)
+    assert len(parts) >= 3 and all(len(p) <= 1500 and p.startswith(tag) for p in parts)
+    keys = [marker_of(p) for p in parts]
+    assert keys[0] == "mv17.results" and len(set(keys)) == len(parts)
+    # Found by the marker alone: the same text with another marker, or none, is another post.
+    assert same_body(parts[0], parts[0]) and not same_body(parts[0].replace("mv17", "mv18"), parts[0])
+    assert marker_of(render_parts(Post(content=tag), 1500)[0]) is None
