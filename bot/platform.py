@@ -183,6 +183,11 @@ class Discussions(Protocol):
         """The account's public facts (created, karma); None if it is gone or suspended."""
         ...
 
+    async def accounts(self, member_ids: Iterable[int]) -> dict[int, Member | None]:
+        """`account` for many accounts at once, in as few requests as the platform allows (Reddit: a
+        hundred a request); every id asked for is a key."""
+        ...
+
     async def moderators(self, channel_id: int) -> frozenset[int]:
         """The accounts moderating the channel (a subreddit)."""
         ...

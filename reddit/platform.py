@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import praw
@@ -76,6 +77,8 @@ NAME_CACHE = 50_000
 #: How long an account's profile, as read, answers `account` (its age and karma; a giveaway reads
 #: every entrant's at every sync).
 ACCOUNT_SECONDS = 600.0
+#: Accounts a profile read asks Reddit for at once (`/api/user_data_by_account_ids`; praw sends a hundred).
+PROFILE_BATCH = 100
 
 
 #: What Reddit's API names as worth trying again later (its rate limit on posting and messaging).
@@ -284,26 +287,54 @@ class RedditPlatform:
 
     async def learn_names(self, account_ids: Iterable[int]) -> None:
         """Look up the names of accounts not seen since start-up (a ranking read back after a
-        restart), a hundred a request; those Reddit does not know, or all when Reddit cannot be
-        reached within `NAME_LOOKUP_SECONDS`, stay named by their fullname."""
+        restart, a giveaway's winners), a hundred a request (`read_profiles`); those Reddit does not
+        know, or all when Reddit cannot be reached within `NAME_LOOKUP_SECONDS`, stay named by their
+        fullname."""
         wanted = [a for a in dict.fromkeys(account_ids) if is_reddit_id(a) and a not in self._names]
-        unknown = {account_fullname(a): a for a in wanted}
-        if not unknown:
+        if not wanted:
             return
-
-        def fetch(reddit: praw.Reddit) -> dict[str, str]:
-            found = reddit.redditors.partial_redditors(list(unknown))
-            return {p.fullname: str(p.name) for p in found if getattr(p, "name", None)}
-
         try:
             # A reply is waiting on this (Discord allows three seconds): fullnames rather than late.
-            names = await asyncio.wait_for(self.adapter.call(fetch), NAME_LOOKUP_SECONDS)
+            await asyncio.wait_for(self.read_profiles(wanted), NAME_LOOKUP_SECONDS)
         except Exception as error:  # a name is a courtesy: the reply goes out with fullnames
-            log.warning("Reddit names of %d accounts not looked up: %s", len(unknown), describe(error))
-            return
-        for fullname, name in names.items():
-            if fullname in unknown:
-                self.remember(unknown[fullname], name)
+            log.warning("Reddit names of %d accounts not looked up: %s", len(wanted), describe(error))
+
+    async def read_profiles(self, account_ids: list[int]) -> dict[int, Member | None]:
+        """The profiles of these accounts (Reddit ids), read with `/api/user_data_by_account_ids`,
+        `PROFILE_BATCH` a request: the name (remembered), age and karma of each. An account Reddit leaves
+        out of its answer (deleted, suspended, shadow-banned, never existed) is None. Each batch is
+        kept (`account`) as soon as it is read; a failure (429, 5xx, a timeout) is raised."""
+        me = self.username.lower()
+
+        def fetch(reddit: praw.Reddit, fullnames: list[str]) -> list[dict[str, Any]]:
+            # One request for up to a hundred ids; Reddit's 404 (none of them known) yields nothing.
+            return [vars(p) for p in reddit.redditors.partial_redditors(fullnames)]
+
+        found: dict[int, Member | None] = {}
+        for start in range(0, len(account_ids), PROFILE_BATCH):
+            batch = {account_fullname(a): a for a in account_ids[start : start + PROFILE_BATCH]}
+            read = await self.adapter.call(partial(fetch, fullnames=list(batch)))
+            now = time.monotonic()
+            members: dict[int, Member | None] = dict.fromkeys(batch.values())
+            for data in read:
+                account = batch.get(str(data.get("fullname", "")))
+                name = str(data.get("name") or "")
+                if account is None or not name or data.get("created_utc") is None:
+                    continue
+                self.remember(account, name)
+                karma = sum(int(data.get(k) or 0) for k in ("link_karma", "comment_karma"))
+                members[account] = Member(
+                    id=account,
+                    created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
+                    is_bot=name.lower() == me,
+                    karma=karma,
+                )
+            if len(self._accounts) + len(members) > NAME_CACHE:
+                self._accounts.clear()
+            for account, member in members.items():
+                self._accounts[account] = (now, member)
+            found.update(members)
+        return found
 
     def _remember_author(self, thing: Any) -> int | None:
         author, fullname = thing.author, getattr(thing, "author_fullname", None)
@@ -640,38 +671,27 @@ class RedditPlatform:
         return replies
 
     async def account(self, member_id: int) -> Member | None:
-        """The account's profile: None for an account that has none (deleted, suspended, shadow-
-        banned: Reddit answers 404 or `is_suspended`). Any other failure (429, 5xx, a timeout) is
-        raised, not taken for a missing account. Read at most every `ACCOUNT_SECONDS` per account
-        (a giveaway's sync reads every entrant's)."""
-        name = self._names.get(member_id)
-        if name is None:
-            return None
-        known = self._accounts.get(member_id)
-        if known is not None and time.monotonic() - known[0] < ACCOUNT_SECONDS:
-            return known[1]
+        """The account's profile (`accounts`, for one)."""
+        return (await self.accounts([member_id])).get(member_id)
 
-        def read(reddit: praw.Reddit) -> Member | None:
-            redditor = reddit.redditor(name)
-            try:
-                redditor._fetch()
-            except (prawcore.exceptions.NotFound, prawcore.exceptions.Forbidden):  # deleted or banned
-                log.debug("no profile for an account")
-                return None
-            if getattr(redditor, "is_suspended", False):
-                return None
-            karma = sum(int(getattr(redditor, k, 0) or 0) for k in ("link_karma", "comment_karma"))
-            return Member(
-                id=member_id,
-                created_at=datetime.fromtimestamp(float(redditor.created_utc), UTC),
-                is_bot=name.lower() == self.username.lower(),
-                karma=karma,
-            )
-
-        found = await self.adapter.call(read)
-        if len(self._accounts) > NAME_CACHE:
-            self._accounts.clear()
-        self._accounts[member_id] = (time.monotonic(), found)
+    async def accounts(self, member_ids: Iterable[int]) -> dict[int, Member | None]:
+        """The profiles of these accounts, a hundred a request (a giveaway's sync reads every new
+        entrant's): None for an account that has none (deleted, suspended, shadow-banned: Reddit
+        leaves it out). Any failure (429, 5xx, a timeout) is raised, not taken for a missing account.
+        Each is read at most every `ACCOUNT_SECONDS`; ids that are not Reddit accounts are None."""
+        now = time.monotonic()
+        found: dict[int, Member | None] = {}
+        unread: list[int] = []
+        for member_id in dict.fromkeys(member_ids):
+            known = self._accounts.get(member_id)
+            if not is_reddit_id(member_id):
+                found[member_id] = None
+            elif known is not None and now - known[0] < ACCOUNT_SECONDS:
+                found[member_id] = known[1]
+            else:
+                unread.append(member_id)
+        if unread:
+            found.update(await self.read_profiles(unread))
         return found
 
     async def moderators(self, channel_id: int) -> frozenset[int]:

@@ -49,7 +49,7 @@ from bot.activations.subreddit_rules import (
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
 from bot.ledger import parse_iso
-from bot.platform import Attachment, Card, Discussions, Reply
+from bot.platform import Attachment, Card, Discussions, Member, Reply
 from bot.store import Draw, Store
 
 log = logging.getLogger(__name__)
@@ -382,32 +382,35 @@ class RedditGiveaway:
         entries: list[tuple[int, datetime]] = []
         # An entry stands once made: its account is not read from Reddit again at every sync (each
         # read is a request out of the client's hundred a minute, shared with every stream).
-        seen: set[int] = set(await self.store.giveaway_entrants(activation.id))
-        unread: list[Exception] = []  # accounts Reddit did not answer for now (429, 5xx, a timeout)
+        entered: set[int] = set(await self.store.giveaway_entrants(activation.id))
+        first: dict[int, Reply] = {}  # each new account's first comment before the end
         for reply in sorted(replies, key=lambda r: r.created_at):
             author = reply.author_id
-            if author is None or author in seen or reply.created_at >= activation.ends_at:
+            if author is None or author in entered or reply.created_at >= activation.ends_at:
                 continue
-            seen.add(author)
-            try:
-                facts = await self._facts(activation, author, moderators)
-            except Exception as error:  # judged at the next sync, never refused for Reddit's failure
-                unread.append(error)
-                continue
+            first.setdefault(author, reply)
+        if not first:
+            return 0
+        # The new accounts' profiles at once, a hundred a request (one each was a request per entrant
+        # out of the client's hundred a minute). Reddit failing (429, 5xx, a timeout) refuses nobody:
+        # they are judged at the next sync, and the draw waits for them.
+        try:
+            accounts = await self.owner.discussions.accounts(first)
+        except Exception as error:
+            raise EntrantsUnread(len(first)) from error
+        for author, reply in first.items():
+            facts = await self._facts(activation, author, moderators, accounts.get(author))
             reason = refusal(facts, rules, now=reply.created_at)
             if reason is None:
                 entries.append((author, reply.created_at))
             else:
                 log.debug("giveaway %s: a comment is not an entry (%s)", activation.id, reason)
-        added = await self.store.add_reddit_entries(activation.community_id, activation.id, entries)
-        if unread:
-            # What could be judged is recorded; the sync fails, so the draw waits for the rest.
-            raise EntrantsUnread(len(unread)) from unread[0]
-        return added
+        return await self.store.add_reddit_entries(activation.community_id, activation.id, entries)
 
-    async def _facts(self, activation: Activation, author: int, moderators: frozenset[int]) -> AccountFacts:
+    async def _facts(
+        self, activation: Activation, author: int, moderators: frozenset[int], account: Member | None
+    ) -> AccountFacts:
         community_id = activation.community_id
-        account = await self.owner.discussions.account(author)
         rules = self.rules_of(activation)
         if rules.min_events:
             await self.owner.ingest.flush()

@@ -18,7 +18,10 @@ locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED`
 item keeps its author for the subreddit's moderators (marked `removed`, `banned_by`) and shows
 "[deleted]" to everyone else; an item held by the spam filter is in no listing until approved, and
 then enters it at the front with its old id. A thread's comment tree holds at most `tree_limit`
-comments, the rest behind a `more` stub that `/api/morechildren` reads.
+comments, the rest behind a `more` stub that `/api/morechildren` reads. Accounts' partial profiles
+are read by fullname with `/api/user_data_by_account_ids`, which leaves out what it cannot resolve
+(unknown or suspended accounts, ids not in lower case, repeats), answers 404 when nothing resolves, and
+refuses a URL over 6,544 characters (400) or 8,216 (414).
 
 Faults are injected per path: `fail("/comments", status=503)`, `rate_limit("/new")` (429 with the
 budget exhausted), `stall("/comments", seconds)` (a response slower than the client's timeout) and
@@ -36,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -57,6 +61,11 @@ from sandbox.reddit_server.state import (
     now,
     thing_json,
 )
+
+#: The URL lengths past which `/api/user_data_by_account_ids` answers 400, and 414.
+URL_TOO_LONG = 6544
+URL_WAY_TOO_LONG = 8216
+DEFAULT_AVATAR = "https://www.redditstatic.com/avatars/defaults/v2/avatar_default_1.png"
 
 
 @dataclass
@@ -137,7 +146,8 @@ class RedditSandbox:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Long URLs reach the handler, which answers them as Reddit does (aiohttp's own cap is 8,190).
+        self._runner = web.AppRunner(app, access_log=None, max_line_size=65536)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -159,7 +169,7 @@ class RedditSandbox:
             id=self.state.ids.next("t2"),
             name=name,
             password=password or secrets.token_hex(8),
-            created_utc=now() - age_days * 86400,
+            created_utc=float(int(now() - age_days * 86400)),  # Reddit's are whole seconds
             link_karma=karma // 2,
             comment_karma=karma - karma // 2,
         )
@@ -245,6 +255,13 @@ class RedditSandbox:
         self.state.things[thing.fullname] = thing
         self.state.enter_listing(thing)
         return thing
+
+    def suspend(self, name: str) -> None:
+        """Reddit suspended the account: its items keep its name, its profile says only that it is
+        suspended, and bulk profile reads leave it out."""
+        account = self.state.account(name)
+        assert account is not None
+        account.suspended = True
 
     def delete_account_of(self, thing: Thing) -> None:
         """The author deleted their account: the item stays with author "[deleted]"."""
@@ -442,7 +459,7 @@ class RedditSandbox:
                     return 404, {"message": "Not Found", "error": 404}
                 return 200, {"kind": "t2", "data": account_json(account)}
             if path == "/api/user_data_by_account_ids":
-                return self._user_data(query)
+                return self._user_data(path, query)
             if path == "/api/info":
                 wanted = [n for n in query.get("id", "").split(",") if n]
                 found = [thing_json(self.state.things[n], me) for n in wanted if n in self.state.things]
@@ -472,9 +489,18 @@ class RedditSandbox:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def _user_data(self, query: dict[str, str]) -> tuple[int, Any]:
-        """Accounts' summaries by fullname (t2_…), as Reddit returns them: a mapping from each known
-        fullname; unknown ones are left out, and 404 when none is known."""
+    def _user_data(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        """Accounts' summaries by fullname (`ids=t2_a,t2_b,…`), as Reddit returns them: a JSON object
+        mapping each fullname it resolves to the account's partial profile (name, created_utc,
+        link_karma, comment_karma, profile_img, profile_color, profile_over_18). Ids it cannot
+        resolve are left out: unknown, suspended (or deleted) accounts, ids not in lower case, and
+        repeats. 404 when none resolves; 400 for a URL over 6,544 characters, 414 over 8,216 (Reddit
+        takes as many ids as fit; praw sends a hundred a request)."""
+        url = len(f"{self.url}{path}?{urlencode(query)}")
+        if url > URL_WAY_TOO_LONG:
+            return 414, {"message": "URI Too Long", "error": 414}
+        if url > URL_TOO_LONG:
+            return 400, {"message": "Bad Request", "error": 400}
         wanted = {n for n in query.get("ids", "").split(",") if n}
         found = {
             a.fullname: {
@@ -482,12 +508,12 @@ class RedditSandbox:
                 "created_utc": a.created_utc,
                 "link_karma": a.link_karma,
                 "comment_karma": a.comment_karma,
-                "profile_img": "",
+                "profile_img": DEFAULT_AVATAR,
                 "profile_color": "",
                 "profile_over_18": False,
             }
             for a in self.state.accounts.values()
-            if a.fullname in wanted
+            if a.fullname in wanted and not a.suspended
         }
         if not found:
             return 404, {"message": "Not Found", "error": 404}

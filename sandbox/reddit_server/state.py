@@ -22,6 +22,7 @@ RAW_JSON: ContextVar[bool] = ContextVar("raw_json", default=False)
 def _text(value: str) -> str:
     return value if RAW_JSON.get() else html.escape(value, quote=False)
 
+
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 DELETED = "[deleted]"
 
@@ -56,6 +57,8 @@ class Account:
     created_utc: float
     link_karma: int = 1
     comment_karma: int = 1
+    #: Suspended by Reddit: its profile says only that, and bulk profile reads leave it out.
+    suspended: bool = False
 
     @property
     def fullname(self) -> str:
@@ -257,6 +260,8 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
 
 
 def account_json(a: Account) -> dict[str, Any]:
+    if a.suspended:  # all Reddit shows of a suspended account
+        return {"name": a.name, "is_suspended": True}
     return {
         "id": a.id,
         "name": a.name,

@@ -10,6 +10,7 @@ Reddit rows of the permission matrix are walked in tests/e2e/test_permissions.py
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -21,7 +22,7 @@ from bot.activations.model import format_time
 from bot.ledger import parse_iso
 from bot.platform import Card
 from bot.subreddits import ledger_id
-from bot.subreddits.ids import fullname_of
+from bot.subreddits.ids import account_fullname, fullname_of
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -37,6 +38,7 @@ from tests.e2e.test_reddit import bind, link
 TAG = disclosure.tag("en", "Acme Oats", "paid")
 GIFT_TAG = disclosure.tag("en", "Acme Oats", "gifted")
 WRITES = ("/api/submit", "/api/comment", "/api/editusertext")
+PROFILES = "/api/user_data_by_account_ids"
 
 
 def at(h: Harness, delta: timedelta) -> str:
@@ -729,9 +731,9 @@ async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_acc
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
     """The bot moderates, so it sees a comment AutoModerator removed with its author and text: no
-    entry, and neither is AutoModerator's own notice. When Reddit fails on an entrant's profile at
-    the final read (5xx past prawcore's own retries), that entrant is not refused as no account: the
-    draw waits, and the retried close draws from every entrant."""
+    entry, and neither is AutoModerator's own notice. When Reddit fails on the entrants' profiles at
+    the final read (5xx past prawcore's own retries), they are not refused as no accounts: the draw
+    waits, and the retried close draws from every entrant."""
     sb = reddit_sb
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
@@ -753,7 +755,8 @@ async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_acc
     sb.comment(post, "AutoModerator", "Reminder: one entry per account.")
     for name in ("old_r", "old2_r"):
         sb.comment(post, name, "me please")
-    sb.fail("/user/old2_r/about", status=500, times=3)
+    await rounds(h)  # the streams have read the new authors' ages (the same endpoint)
+    sb.fail(PROFILES, status=500, times=3)
     await move_to(h, h.clock.now + timedelta(hours=3))
     assert await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", giveaway) == 0
 
@@ -799,17 +802,75 @@ async def test_a_giveaways_entrants_are_not_read_from_reddit_again_at_every_sync
     for name in names:
         sb.comment(post, name, "me please")
 
-    def profiles_read() -> int:
-        return sum(1 for c in sb.calls if c.path.startswith("/user/") and c.path.endswith("/about"))
+    def profiles_read() -> list[str]:
+        return [i for c in sb.calls if c.path == PROFILES for i in c.query["ids"].split(",")]
 
-    before = profiles_read()
+    await rounds(h)  # the streams read the new authors' ages with the same endpoint: not counted
+    before = len(profiles_read())
     assert await h.app.reddit_activations.sync_live() == 30
-    first = profiles_read() - before
-    assert first >= 30  # each entrant judged once
+    first = len(profiles_read()) - before
+    assert first == 30  # each entrant judged once
     monkeypatch.setattr(reddit_platform, "ACCOUNT_SECONDS", 0.0)  # as ten minutes later: cache expired
     sb.comment(post, "modjane", "and me")  # a moderator: read, and refused
+    await rounds(h)
+    before = len(profiles_read())
     await h.app.reddit_activations.sync_live()
-    assert profiles_read() - before - first <= 1  # only the account not entered yet
+    assert profiles_read()[before:] == [sb.state.account("modjane").fullname]  # only the one not entered
+    assert not [c for c in sb.calls if c.path.startswith("/user/") and c.path.endswith("/about")]
+
+
+async def test_a_giveaways_entrants_are_read_a_hundred_a_request_and_those_reddit_leaves_out_are_no_entries(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """250 accounts comment on the giveaway: their profiles are read with
+    `/api/user_data_by_account_ids`, a hundred a request (3 requests; before, one request each, 250
+    out of the client's hundred a minute). Accounts Reddit leaves out of its answer (suspended) are
+    no entries and break nothing; their names, looked up later, stay unknown (shown by fullname)."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    names = [f"fan{i}_r" for i in range(250)]
+    for name in [*names, "quiet_r", "banned_r"]:
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    await approve(h, giveaway)
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in names:
+        sb.comment(post, name, "me please")
+    suspended = names[:3]
+    for name in [*suspended, "banned_r"]:
+        sb.suspend(name)
+
+    await rounds(h)  # the streams read the new authors' ages with the same endpoint: not counted
+    before = len(sb.calls)
+    assert await h.app.reddit_activations.sync_live() == 247
+    reads = [c for c in sb.calls[before:] if c.path == PROFILES]
+    assert len(reads) == math.ceil(250 / 100) and all(c.status == 200 for c in reads)
+    asked = [i for c in reads for i in c.query["ids"].split(",")]
+    assert sorted(asked) == sorted(sb.state.account(n).fullname for n in names)
+    assert not [c for c in sb.calls if c.path.startswith("/user/") and c.path.endswith("/about")]
+    entrants = await h.rows("SELECT member_id FROM giveaway_entries WHERE activation_id = ?", giveaway)
+    assert sorted(r[0] for r in entrants) == sorted(
+        ledger_id(sb.state.account(n).fullname) for n in names[3:]
+    )
+
+    # Names looked up for accounts not seen since start-up: one request; the one Reddit leaves out
+    # stays named by its fullname.
+    quiet, banned = (ledger_id(sb.state.account(n).fullname) for n in ("quiet_r", "banned_r"))
+    before = len(sb.calls)
+    platform = h.app.activations.platform
+    await platform.learn_names([quiet, banned])
+    (read,) = [c for c in sb.calls[before:] if c.path == PROFILES]
+    assert sorted(read.query["ids"].split(",")) == sorted(account_fullname(a) for a in (quiet, banned))
+    reddit_side = platform.for_channel(quiet)
+    assert reddit_side.mention(quiet) == "u/quiet_r"
+    assert reddit_side.mention(banned) == sb.state.account("banned_r").fullname
 
 
 async def test_a_subreddit_that_requires_a_flair_is_told_at_the_proposal(

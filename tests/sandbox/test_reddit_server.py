@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import praw
 import prawcore
@@ -98,6 +99,30 @@ async def test_accounts_by_fullname_as_reddit_answers_them(sb: RedditSandbox):
     assert none == []
     assert any(c.path == "/api/user_data_by_account_ids" and c.status == 404 for c in sb.calls)
 
+
+async def test_accounts_by_fullname_leave_out_what_reddit_cannot_resolve_and_refuse_long_urls(
+    sb: RedditSandbox,
+):
+    """A suspended account, an id not in lower case and a repeat are left out of the answer, which holds
+    Reddit's fields (whole-second `created_utc`); a URL over 6,544 characters is refused with 400 and
+    one over 8,216 with 414 (praw's hundred ids a request stay far below)."""
+    alice, bob = sb.add_account("alice"), sb.add_account("bob")
+    sb.suspend("bob")
+    ids = [alice.fullname, alice.fullname, bob.fullname, alice.fullname.upper()]
+
+    def read(wanted: list[str]) -> Any:
+        return client(sb).get("/api/user_data_by_account_ids", params={"ids": ",".join(wanted)})
+
+    found = await asyncio.to_thread(read, ids)
+    assert list(found) == [alice.fullname]
+    fields = ("name", "created_utc", "link_karma", "comment_karma", "profile_img", "profile_color")
+    assert set(found[alice.fullname]) == {*fields, "profile_over_18"}
+    assert found[alice.fullname]["created_utc"] == int(alice.created_utc)
+    with pytest.raises(prawcore.BadRequest):
+        await asyncio.to_thread(read, [f"t2_{i:06d}" for i in range(600)])
+    with pytest.raises(prawcore.ResponseException) as refused:
+        await asyncio.to_thread(read, [f"t2_{i:06d}" for i in range(900)])
+    assert refused.value.response.status_code == 414
 
 
 async def test_text_is_raw_when_asked_for_raw_json_as_praw_does_and_escaped_otherwise(sb: RedditSandbox):
