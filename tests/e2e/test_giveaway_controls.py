@@ -234,11 +234,22 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     await move_to(h, t0 + 3 * hour + timedelta(minutes=1))
     refused = await slash(h, "giveaway", "end", w.owner, {"id": t})  # not a giveaway: nothing happens
     assert refused["flags"] & EPHEMERAL
-    # ... its restore refused at first (a missing permission), then retried by a moderator
-    for method in ("PUT", "DELETE"):
-        sb.fail_next(method, "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
+    # ... its restore refused at first (a missing permission), then retried by a moderator (the taker
+    # had no overwrite there before: restoring deletes theirs)
+    sb.fail_next("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
     await move_to(h, t0 + 4 * hour + timedelta(minutes=1))
     await slash(h, "activation", "retry", w.owner, {"id": t})
+    # ... then one whose restore is refused and left so: the next takeover of the same taker and
+    # channel starts from the channel as it was before it (its copy carried over)
+    _, refused_for_good = await create(
+        h, "takeover", w.alice, {**takeover, **window(5 * hour)}, permissions=BASIC
+    )
+    await approve(h, refused_for_good)
+    await move_to(h, t0 + 5 * hour + timedelta(minutes=1))
+    sb.fail_next("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}", status=403, code=50013)
+    _, carried = await create(h, "takeover", w.alice, {**takeover, **window(7 * hour)}, permissions=BASIC)
+    await approve(h, carried)
+    await move_to(h, t0 + 7 * hour + timedelta(minutes=1))
     # rejected, cancelled, and one whose brand lapsed before it started
     qa = {"brand": brand, "channel": w.cooking, "title": "Ask Acme"}
     _, r = await create(h, "qa", w.alice, {**qa, **window(10 * hour)}, permissions=BASIC)
@@ -269,7 +280,9 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     kinds = Counter(kind_of(line) for line in lines)
     # Every kind appears, and each event that happened gave exactly one line.
     once = Counter(EVENTS)
-    assert kinds == once + Counter({"activation_approved": 4, "activation_live": 1}), kinds
+    # Three takeovers went live and ended; the one whose restore was left refused was never restored.
+    more = {"activation_approved": 6, "activation_live": 3, "takeover_started": 2, "activation_ended": 2}
+    assert kinds == once + Counter({**more, "takeover_restored": 1}), kinds
     assert all(str(w.carol) not in line for line in lines)  # erasures are counts, never who
     posts = h.rest.find("POST", f"/channels/{audit}/messages")
     assert all(c.json["allowed_mentions"] == {"parse": []} for c in posts)
