@@ -292,7 +292,7 @@ class MicrovoiceBot(commands.Bot):
         moderation = DiscordModeration(self)
         audit = AuditLog(store, default_locale=self.settings.default_locale)
         audit.attach(moderation)
-        voice_roles = VoiceRoles(store, clock=clock)
+        voice_roles = VoiceRoles(store, clock=clock, pace=self.settings.voice_role_pace_ms / 1000)
         communities = CommunityService(
             store,
             ingest,
@@ -303,8 +303,9 @@ class MicrovoiceBot(commands.Bot):
         )
 
         async def sync_voice_roles(community_id: int) -> None:
+            # Never awaited to the end: the changes are made by the community's own sync task.
             reason = i18n.t(await communities.lang(community_id), "voices.role_reason")
-            await voice_roles.sync(community_id, moderation, reason=reason)
+            voice_roles.request(community_id, moderation, reason=reason)
 
         brands = BrandService(store, communities, clock=clock, audit=audit)
 
@@ -449,6 +450,7 @@ class MicrovoiceBot(commands.Bot):
         if app is not None:
             await app.audit.drain()  # lines still being posted go out before the connection closes
             await app.command_sync.close()  # not left to fail (and log) on a closed connection
+            await app.voice_roles.close()  # role changes under way stop after the one in flight
         try:
             await super().close()
         finally:

@@ -130,6 +130,8 @@ class Settings:
     # Trust ranking: minutes between scheduled recomputes, and distinct peers needed to be listed.
     trust_interval_minutes: int = 15
     trust_min_peers: int = 5
+    # Milliseconds between two trusted-voice role changes in one server (made after each recompute).
+    voice_role_pace_ms: int = 200
     # Discord-compatible endpoints. Empty means discord.com; set them to reach Discord through a proxy
     # or to run against another Discord-compatible server. The CDN base only changes the asset URLs the
     # bot builds (avatars); empty keeps Discord's.
@@ -146,6 +148,7 @@ class Settings:
     def database(self) -> Path | str:
         """What `Store.open` takes: the PostgreSQL URL when one is set, else the SQLite file."""
         return self.database_url or self.db_path
+
     # Reddit (optional): a "script" app's id and secret and the bot's own Reddit account. Without them
     # the bot runs Discord-only. See `.env.example`.
     reddit_client_id: str = ""
@@ -246,6 +249,7 @@ class Settings:
             retention_days=_int(merged, "MICROVOICE_RETENTION_DAYS", 180, lo=1, hi=3650),
             trust_interval_minutes=_int(merged, "MICROVOICE_TRUST_INTERVAL_MINUTES", 15, lo=1, hi=1440),
             trust_min_peers=_int(merged, "MICROVOICE_TRUST_MIN_PEERS", 5, lo=1, hi=1000),
+            voice_role_pace_ms=_int(merged, "MICROVOICE_VOICE_ROLE_PACE_MS", 200, lo=0, hi=60_000),
             discord_api_base=api_base,
             discord_gateway_url=gateway,
             discord_cdn_base=cdn,

@@ -25,7 +25,7 @@ from bot.errors import InvalidInput
 from bot.subreddits.ids import is_reddit_id
 from bot.trust import render_why
 from bot.trust.voice_role import DEFAULT_TOP, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN, RoleStanding
-from bot.trust.voice_role_service import SyncResult
+from bot.trust.voice_role_service import SyncPlan, SyncResult
 
 
 def scope_for(topic: discord.abc.GuildChannel | None) -> str:
@@ -226,9 +226,10 @@ class Voices(commands.Cog):
         result = await self.app.voices.recompute(interaction.guild_id)
         lang = await self.app.lang(interaction.guild_id)
         lines = [i18n.t(lang, "voices.recomputed", scopes=result.scopes, seconds=f"{result.seconds:.1f}")]
-        synced = self.app.voice_roles.last_sync(interaction.guild_id)
-        if synced is not None:
-            lines += sync_lines(lang, synced)
+        # The role changes are made in the background: the answer says how many are left, and what
+        # went wrong at the last sync that finished.
+        plan = await self.app.voice_roles.planned(interaction.guild_id)
+        lines += sync_lines(lang, plan, self.app.voice_roles.last_sync(interaction.guild_id))
         await interaction.followup.send("\n".join(lines)[:2000], ephemeral=True)
 
     @voices.command(
@@ -278,16 +279,18 @@ def role_line(lang: str, standing: RoleStanding) -> str:
     return text
 
 
-def sync_lines(lang: str, synced: SyncResult) -> list[str]:
-    """What the trusted-voice roles' sync did, for the moderator who asked for a recompute."""
+def sync_lines(lang: str, plan: SyncPlan | None, synced: SyncResult | None) -> list[str]:
+    """For the moderator who asked for a recompute: the role changes the sync it started has still to
+    make and the roles it cannot give (`plan`), and the failures of the last sync that finished."""
     lines = []
-    if synced.failed:
+    if synced is not None and synced.failed:
         lines.append(i18n.t(lang, "voices.roles_sync_failed"))
-    if synced.added or synced.removed:
-        lines.append(i18n.t(lang, "voices.roles_synced", given=synced.added, taken=synced.removed))
-    if synced.refused:
+    if synced is not None and synced.refused:
         lines.append(i18n.t(lang, "voices.roles_refused", refused=synced.refused))
-    for report in synced.blocked:
+    if plan is not None and plan.pending:
+        lines.append(i18n.t(lang, "voices.roles_sync_pending", pending=plan.pending))
+    blocked = plan.blocked if plan is not None else synced.blocked if synced is not None else ()
+    for report in blocked:
         problem = i18n.t(lang, f"voices.role_problem.{report.problem}")
         lines.append(
             i18n.t(

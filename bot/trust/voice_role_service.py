@@ -18,15 +18,21 @@ Guarantees:
 - Only members who can hold the role use up the top N: Reddit accounts and members who left are
   skipped (`bot.trust.voice_role.place`).
 - A change the platform refuses (missing permission, role above the bot's) is counted, reported by
-  `last_sync`, and retried at the next sync. Syncs of one community never overlap.
+  `last_sync`, and retried at the next sync; so is a sync that fails.
+- A recompute never waits for role changes: `request` returns at once, and each community's changes
+  are made by its own task, one at a time, `pace` seconds apart (a big change, say the first sync in a
+  large server, never holds up another community or the bot's other calls to Discord). A newer request
+  supersedes one not yet taken up, and stops a sync under way after its current change: the new plan
+  reads the holders as they are then. An erasure between two changes makes the sync plan again.
 No platform import.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
@@ -54,6 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RANKING_LIMIT = 500  # the stored ranking of a scope holds at most this many entries
+#: Seconds between two role changes of one community's sync: at most five a second, which leaves
+#: Discord's rate limits (shared by the whole bot) to everything else it does.
+PACE_SECONDS = 0.2
+#: Name prefix of a community's sync task (followed by the community id).
+SYNC_TASK = "microvoice-voice-roles-"
 Outcome = Literal["done", "gone", "refused"]
 #: Why a member is kept out of rankings and roles, or pinned (`VoiceRoles.ranking_status`).
 RankingStatus = Literal["excluded", "contact", "bot", "pinned"]
@@ -65,6 +76,7 @@ __all__ = [
     "RoleInfo",
     "RolePlatform",
     "ScopeReport",
+    "SyncPlan",
     "SyncResult",
     "VoiceRoles",
 ]
@@ -122,6 +134,41 @@ class SyncResult:
         return tuple(s for s in self.scopes if s.problem is not None)
 
 
+@dataclass(frozen=True)
+class SyncPlan:
+    """A sync under way: how many role changes it has still to make, and the scopes whose role it
+    cannot give (`PROBLEMS`), known once it has planned."""
+
+    pending: int = 0
+    blocked: tuple[ScopeReport, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Change:
+    scope: str
+    member_id: int
+    role_id: int
+    add: bool
+
+
+@dataclass
+class _Plan:
+    """One sync's changes (each scope's removals before its additions) and what was made of them."""
+
+    changes: list[_Change] = field(default_factory=list)
+    scopes: list[ScopeReport] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def blocked(self) -> tuple[ScopeReport, ...]:
+        return tuple(s for s in self.scopes if s.problem is not None)
+
+    def result(self, refused: dict[str, int], *, failed: bool = False) -> SyncResult:
+        scopes = tuple(replace(s, refused=refused.get(s.scope, 0)) for s in self.scopes)
+        return SyncResult(self.added, self.removed, sum(refused.values()), scopes, failed)
+
+
 @dataclass
 class _Members:
     """Members looked up on the platform during one sync, each at most once."""
@@ -147,12 +194,22 @@ class _Members:
 
 
 class VoiceRoles:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime], pace: float = PACE_SECONDS) -> None:
         self.store = store
         self.clock = clock
+        self.pace = pace
         self._locks: dict[int, asyncio.Lock] = {}
         self._last: dict[int, SyncResult] = {}
         self._gone: dict[int, set[int]] = {}  # members found gone at the last sync
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # each community's sync task, while it runs
+        self._wanted: dict[int, tuple[RolePlatform, str]] = {}  # the request no task has taken up yet
+        self._asked: dict[int, int] = {}  # requests so far
+        self._planned_for: dict[int, int] = {}  # the request count the latest plan answers
+        self._plans: dict[int, SyncPlan] = {}
+        self._pending: dict[int, int] = {}
+        self._generation: dict[int, int] = {}  # erasures so far: a plan made before one is dropped
+        self._conditions: dict[int, asyncio.Condition] = {}
+        self._closing = False
 
     async def rules(self, community_id: int) -> dict[str, VoiceRoleRule]:
         return {
@@ -208,8 +265,10 @@ class VoiceRoles:
     async def _ineligible(self, community_id: int) -> set[int]:
         overrides = await self.store.trust_overrides(community_id)
         excluded = {m for m, mode in overrides.items() if mode == "exclude"}
-        return excluded | await self.store.ranking_exclusions(community_id) | await self.store.bot_members(
-            community_id
+        return (
+            excluded
+            | await self.store.ranking_exclusions(community_id)
+            | await self.store.bot_members(community_id)
         )
 
     async def ranking_status(self, community_id: int, member_id: int) -> RankingStatus | None:
@@ -270,51 +329,204 @@ class VoiceRoles:
     def _lock(self, community_id: int) -> asyncio.Lock:
         return self._locks.setdefault(community_id, asyncio.Lock())
 
-    def syncing(self, community_id: int) -> asyncio.Lock:
-        """Held while the community's roles are synced. An erasure holds it from taking a member's roles
-        back until their rows are gone, so no sync that read the ranking before gives one meanwhile."""
-        return self._lock(community_id)
+    def _changed(self, community_id: int) -> asyncio.Condition:
+        return self._conditions.setdefault(community_id, asyncio.Condition())
 
-    async def sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
-        """Give and take back every scope's role as the stored ranking now says. One community's syncs
-        run one at a time (a scheduled recompute's and a moderator's may end together)."""
+    async def _notify(self, community_id: int) -> None:
+        changed = self._changed(community_id)
+        async with changed:
+            changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def syncing(self, community_id: int) -> AsyncIterator[None]:
+        """Held while an erasure takes a member's roles back and deletes their rows: no role change is
+        made meanwhile, and a sync planned before it plans again (its plan may give the member a role)."""
         async with self._lock(community_id):
-            self._last.pop(community_id, None)
             try:
-                result = await self._sync(community_id, platform, reason=reason)
-            except Exception:
-                self._last[community_id] = SyncResult(failed=True)  # moderators are told, not left guessing
-                raise
-            self._last[community_id] = result
-        if result.added or result.removed or result.refused or result.blocked:
-            log.info(
-                "voice roles in %s: %d given, %d taken back, %d refused, %d scopes blocked",
-                community_id,
-                result.added,
-                result.removed,
-                result.refused,
-                len(result.blocked),
-            )
-        return result
+                yield
+            finally:
+                self._generation[community_id] = self._generation.get(community_id, 0) + 1
 
-    def last_sync(self, community_id: int) -> SyncResult | None:
-        """What the community's last completed sync did, if one ran since the bot started."""
+    def request(self, community_id: int, platform: RolePlatform, *, reason: str) -> None:
+        """Ask for the community's roles to be synced with the stored ranking, and return at once: the
+        changes are made by the community's own task, one at a time and `pace` seconds apart. A sync
+        still under way stops after its current change and the new one plans afresh (it reads the
+        holders as they are then), so requests never pile up."""
+        self._asked[community_id] = self._asked.get(community_id, 0) + 1
+        self._wanted[community_id] = (platform, reason)
+        task = self._tasks.get(community_id)
+        if task is None or task.done():
+            self._tasks[community_id] = asyncio.create_task(
+                self._run(community_id), name=f"{SYNC_TASK}{community_id}"
+            )
+
+    async def planned(self, community_id: int) -> SyncPlan | None:
+        """Once the latest requested sync has planned: how many role changes it has still to make, and
+        the scopes whose role it cannot give. None when no sync was asked for or its planning failed
+        (`last_sync` says so). Waits for reads only, never for role changes."""
+        asked = self._asked.get(community_id, 0)
+        changed = self._changed(community_id)
+        async with changed:
+            await changed.wait_for(
+                lambda: self._planned_for.get(community_id, 0) >= asked or not self._busy(community_id)
+            )
+        plan = self._plans.get(community_id)
+        return replace(plan, pending=self._pending.get(community_id, 0)) if plan is not None else None
+
+    async def settled(self, community_id: int) -> SyncResult | None:
+        """Wait until the community's requested syncs have made (or given up) every change; the last
+        one's result."""
+        changed = self._changed(community_id)
+        async with changed:
+            await changed.wait_for(lambda: not self._busy(community_id))
         return self._last.get(community_id)
 
-    async def _sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
+    async def sync(self, community_id: int, platform: RolePlatform, *, reason: str) -> SyncResult:
+        """`request` a sync and wait for all its changes (a pending request it supersedes answers the
+        same result)."""
+        self.request(community_id, platform, reason=reason)
+        result = await self.settled(community_id)
+        assert result is not None
+        return result
+
+    async def close(self) -> None:
+        """Stop every sync after its current change (a change cut off midway could leave a role given
+        and not recorded); the next start's first recompute makes the rest."""
+        self._closing = True
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _busy(self, community_id: int) -> bool:
+        task = self._tasks.get(community_id)
+        return task is not None and not task.done()
+
+    def pending(self, community_id: int) -> int:
+        """Role changes the community's sync under way has still to make (0 when none is)."""
+        return self._pending.get(community_id, 0) if self._busy(community_id) else 0
+
+    def last_sync(self, community_id: int) -> SyncResult | None:
+        """What the community's last finished sync did (its failure, if it failed), if one finished
+        since the bot started."""
+        return self._last.get(community_id)
+
+    async def _run(self, community_id: int) -> None:
+        """The community's sync task: plans the latest request, makes its changes, and plans again
+        while newer requests (or an erasure) superseded the plan."""
+        carried = (0, 0)  # given and taken back by plans superseded before they finished
+        try:
+            while not self._closing and (wanted := self._wanted.pop(community_id, None)) is not None:
+                platform, reason = wanted
+                asked = self._asked.get(community_id, 0)
+                try:
+                    async with self._lock(community_id):
+                        generation = self._generation.get(community_id, 0)
+                        plan = await self._plan(community_id, platform)
+                except Exception:
+                    log.exception("planning the voice roles of %s failed", community_id)
+                    self._plans.pop(community_id, None)
+                    self._last[community_id] = SyncResult(failed=True)  # moderators are told at the next
+                    self._planned_for[community_id] = asked
+                    await self._notify(community_id)
+                    continue
+                self._plans[community_id] = SyncPlan(len(plan.changes), plan.blocked)
+                self._pending[community_id] = len(plan.changes)
+                self._planned_for[community_id] = asked
+                await self._notify(community_id)
+                result = await self._apply(community_id, platform, plan, generation, reason=reason)
+                if result is None:  # superseded: the next plan takes over from where this one stopped
+                    carried = (carried[0] + plan.added, carried[1] + plan.removed)
+                    continue
+                result = replace(result, added=result.added + carried[0], removed=result.removed + carried[1])
+                carried = (0, 0)
+                self._last[community_id] = result
+                if result.added or result.removed or result.refused or result.blocked or result.failed:
+                    log.info(
+                        "voice roles in %s: %d given, %d taken back, %d refused, %d scopes blocked%s",
+                        community_id,
+                        result.added,
+                        result.removed,
+                        result.refused,
+                        len(result.blocked),
+                        " (failed)" if result.failed else "",
+                    )
+        finally:
+            self._pending.pop(community_id, None)
+            self._tasks.pop(community_id, None)
+            await self._notify(community_id)
+
+    async def _apply(
+        self, community_id: int, platform: RolePlatform, plan: _Plan, generation: int, *, reason: str
+    ) -> SyncResult | None:
+        """Make the plan's changes, one at a time and `pace` seconds apart; None when a newer request,
+        an erasure or shutting down stopped it first. An unexpected platform error ends it as failed."""
+        refused: dict[str, int] = {}
+        waiting: set[tuple[str, int]] = set()  # an older role of the scope is still theirs: the new one waits
+        now = self.clock()
+        for i, change in enumerate(plan.changes):
+            if i:
+                await asyncio.sleep(self.pace)  # leave Discord's rate limits and the loop to other work
+            if self._closing or community_id in self._wanted:
+                return None
+            async with self._lock(community_id):
+                if self._generation.get(community_id, 0) != generation:
+                    # An erasure ran: the plan may give the erased member a role. Plan again.
+                    self._wanted.setdefault(community_id, (platform, reason))
+                    return None
+                try:
+                    outcome = await self._change(
+                        community_id, platform, plan, change, waiting, now, reason=reason
+                    )
+                except Exception:
+                    log.exception("voice role change in %s failed", community_id)
+                    return plan.result(refused, failed=True)
+            if outcome == "refused":
+                refused[change.scope] = refused.get(change.scope, 0) + 1
+            self._pending[community_id] = len(plan.changes) - i - 1
+        return plan.result(refused)
+
+    async def _change(
+        self,
+        community_id: int,
+        platform: RolePlatform,
+        plan: _Plan,
+        change: _Change,
+        waiting: set[tuple[str, int]],
+        now: datetime,
+        *,
+        reason: str,
+    ) -> Outcome | None:
+        """One planned change, recorded as it lands; None when it is skipped."""
+        scope, member, role = change.scope, change.member_id, change.role_id
+        if not change.add:
+            outcome = await platform.remove_role(community_id, member, role, reason=reason)
+            if outcome == "refused":
+                waiting.add((scope, member))
+                return outcome
+            await self.store.remove_voice_role_holder(community_id, scope, member)
+            plan.removed += outcome == "done"
+            return outcome
+        if (scope, member) in waiting:
+            return None
+        outcome = await platform.add_role(community_id, member, role, reason=reason)
+        if outcome == "done":
+            await self.store.add_voice_role_holder(community_id, scope, member, role, now)
+            plan.added += 1
+        return outcome
+
+    async def _plan(self, community_id: int, platform: RolePlatform) -> _Plan:
+        """Every scope's role changes as the stored ranking now says, with the platform's reads (the
+        roles, the members) done and records of roles no longer held forgotten. Makes no role change."""
+        plan = _Plan()
         rules = await self.rules(community_id)
         holders: dict[str, list[tuple[int, int]]] = {}
         for scope, member, role in await self.store.voice_role_holders(community_id):
             holders.setdefault(scope, []).append((member, role))
         if not rules and not holders:
-            return SyncResult()
+            return plan
         ineligible = await self._ineligible(community_id)
         mod_role = await self._mod_role(community_id)
         directory = platform if isinstance(platform, MemberDirectory) else None
         members = _Members(directory, community_id)
-        added = removed = refused = 0
-        reports: list[ScopeReport] = []
-        now = self.clock()
         for scope in sorted(set(rules) | set(holders)):
             rule = rules.get(scope)
             problem = None
@@ -323,47 +535,29 @@ class VoiceRoles:
                 problem = role_problem(info, mod_role_id=mod_role)
                 if problem is not None:
                     log.warning("voice role %s of %s (%s): %s", rule.role_id, community_id, scope, problem)
+                plan.scopes.append(ScopeReport(scope, rule.role_id, problem))
             held = await self._verified(community_id, scope, holders.get(scope, []), members)
             if rule is not None and problem == "unmanageable":
-                # Nothing can be given or taken back until a moderator moves the role or the bot's.
-                reports.append(ScopeReport(scope, rule.role_id, problem))
-                continue
+                continue  # nothing can be given or taken back until a moderator moves the role or the bot's
             ranking: list[Ranked] = []
             if rule is not None and problem is None:
                 stored = await self._ranking(community_id, scope)
                 ranking = await self._placed(stored, rule, ineligible, members)
             add, remove = plan_role(rule, ranking, held, ineligible=ineligible, usable=problem is None)
             elsewhere = {(m, r) for other, pairs in holders.items() if other != scope for m, r in pairs}
-            scope_refused = 0
-            waiting: set[int] = set()  # an older role of the scope is still theirs: the new one waits
             for member, role in remove:
                 if (member, role) in elsewhere:  # still held through another scope: only this record goes
                     await self.store.remove_voice_role_holder(community_id, scope, member)
                     continue
-                outcome = await platform.remove_role(community_id, member, role, reason=reason)
-                if outcome == "refused":
-                    scope_refused += 1
-                    waiting.add(member)
-                    continue
-                await self.store.remove_voice_role_holder(community_id, scope, member)
-                removed += outcome == "done"
+                plan.changes.append(_Change(scope, member, role, add=False))
             for member in add:
                 assert rule is not None
-                if member in waiting:
-                    continue
                 roles = (await members.roles([member])).get(member)
                 if roles is not None and rule.role_id in roles:
                     continue  # given by someone else: not the bot's to record, nor to take back
-                outcome = await platform.add_role(community_id, member, rule.role_id, reason=reason)
-                if outcome == "done":
-                    await self.store.add_voice_role_holder(community_id, scope, member, rule.role_id, now)
-                    added += 1
-                scope_refused += outcome == "refused"
-            refused += scope_refused
-            if rule is not None:
-                reports.append(ScopeReport(scope, rule.role_id, problem, scope_refused))
+                plan.changes.append(_Change(scope, member, rule.role_id, add=True))
         self._gone[community_id] = members.gone
-        return SyncResult(added, removed, refused, tuple(reports))
+        return plan
 
     async def member_left(self, community_id: int, member_id: int) -> None:
         """The member left the server: the platform dropped their roles, so no record of them stays."""

@@ -20,10 +20,12 @@ ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 
 
 async def recomputed(h: Harness) -> str:
-    """`/voices recompute` by the owner: its reply."""
+    """`/voices recompute` by the owner: its reply (once the role changes it started are made)."""
     interaction = await h.slash("voices", h.world.owner, subcommand="recompute", permissions=MANAGE_GUILD)
     await interaction.response()
-    return str((await interaction.wait_followup(timeout=30)).json["content"])
+    text = str((await interaction.wait_followup(timeout=30)).json["content"])
+    await h.app.voice_roles.settled(h.world.guild)
+    return text
 
 
 async def me(h: Harness, member: int) -> str:
@@ -169,13 +171,18 @@ async def test_a_role_the_bot_cannot_manage_is_refused_and_reported(harness: Har
     # Back below the bot; Discord refuses one change all the same: the count is in the reply.
     guild.roles[role]["position"] = 1
     await slash(h, "voices", "role", w.owner, {"role": role, "top": 3})
+    # The answer comes before the change is made; the next one says Discord refused it.
     sb.fail_next("PUT", ROLE_ROUTE, status=403, code=50013)
     text = await recomputed(h)
-    assert "Discord refused 1 role change;" in text and holders(h, role, people) == [0, 1]
+    assert i18n.t("en", "voices.roles_sync_pending", pending=1) in text and "refused 1" not in text
+    assert holders(h, role, people) == [0, 1]
     assert "Discord refused 1 role change for this role" in await me(h, people[2])
     text = await recomputed(h)
+    assert "Discord refused 1 role change;" in text  # ... and it is tried again
+    assert i18n.t("en", "voices.roles_sync_pending", pending=1) in text
     assert holders(h, role, people) == [0, 1, 2]
-    assert i18n.t("en", "voices.roles_synced", given=1, taken=0) in text and "refused" not in text
+    text = await recomputed(h)
+    assert text.count("\n") == 0  # nothing refused, nothing left to change
 
 
 async def test_a_role_with_moderation_power_in_a_channel_is_refused_and_taken_back(harness: Harness):
@@ -256,13 +263,68 @@ async def test_voices_role_answers_at_once_and_finishes_in_a_followup(harness: H
 
 async def test_a_role_sync_that_fails_is_said_in_the_recompute_answer(harness: Harness):
     """Discord fails the sync's first role change with an error the sync does not expect (a 400 here):
-    the recompute stands, and the moderator's answer says the roles were not synced this time (before,
-    it said only that the rankings were recomputed)."""
+    the recompute stands, and the moderator's next answer says the roles were not synced that time
+    while the retry is under way."""
     h, w, sb = harness, harness.world, harness.sandbox
-    await seed_community(h, n=8)
+    people = await seed_community(h, n=8)
     role = sb.add_role(w.guild, "Regulars", permissions=BASIC)
     await slash(h, "voices", "role", w.owner, {"role": role, "top": 3})
     sb.fail_next("PUT", ROLE_ROUTE, status=400, code=50035)
     text = await recomputed(h)
     assert text.startswith(i18n.t("en", "voices.recomputed", scopes=1, seconds="0.0")[:12])
+    assert i18n.t("en", "voices.roles_sync_pending", pending=3) in text
+    assert holders(h, role, people) == []
+    text = await recomputed(h)
     assert i18n.t("en", "voices.roles_sync_failed") in text
+    assert i18n.t("en", "voices.roles_sync_pending", pending=3) in text
+    assert holders(h, role, people) == [0, 1, 2]
+
+
+async def test_a_large_role_change_holds_up_neither_the_answer_nor_another_community(harness: Harness):
+    """Discord takes half a second to answer each of this server's role changes (a first sync in a big
+    server, rate limited): `/voices recompute` answers before they are made, with how many are pending;
+    the scheduled recompute of every server returns, the other server's ranking written and its own
+    role changes made, while this server's are still being made; in the end every change landed."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    people = await seed_community(h, n=14)  # the first 9 are ranked
+    role = sb.add_role(w.guild, "Trusted voice", permissions=BASIC)
+    await slash(h, "voices", "role", w.owner, {"role": role, "top": 6})
+
+    def slow(members: list[int], seconds: float) -> None:
+        for member in members:
+            sb.hold_next("PUT", f"/guilds/{w.guild}/members/{member}/roles/{role}", seconds=seconds)
+
+    slow(people[:6], 0.5)
+    interaction = await h.slash("voices", w.owner, subcommand="recompute", permissions=MANAGE_GUILD)
+    await interaction.response()
+    text = str((await interaction.wait_followup(timeout=30)).json["content"])
+    assert i18n.t("en", "voices.roles_sync_pending", pending=6) in text
+    assert len(await recorded(h)) < 6  # answered while the changes are being made
+    await h.app.voice_roles.settled(w.guild)
+    assert holders(h, role, people) == [0, 1, 2, 3, 4, 5] and len(await recorded(h)) == 6
+
+    # Another server with a trusted-voice role of its own.
+    other = sb.add_guild("Second server", owner_id=w.owner)
+    talk = sb.add_channel(other, "talk")
+    await h.settle()
+    others = await seed_community(h, n=8, guild=other, channel=talk)
+    other_role = sb.add_role(other, "Regulars", permissions=BASIC)
+    info = await DiscordModeration(h.bot).role_info(other, other_role)
+    assert info is not None
+    await h.app.voice_roles.configure(other, "all", info, top_n=2, by=w.owner)
+
+    await slash(h, "voices", "role", w.owner, {"role": role, "top": 9})  # three more, slower
+    slow(people[6:], 1.5)  # whichever three are ranked #7 to #9
+    await h.app.voices.recompute_all()  # the scheduled recompute
+    assert await h.scalar("SELECT count(*) FROM trust_scores WHERE community_id = ?", other) > 0
+    assert await h.scalar("SELECT count(*) FROM voice_role_holders WHERE community_id = ?", w.guild) < 9
+    await h.app.voice_roles.settled(other)
+    assert [i for i, p in enumerate(others) if str(other_role) in sb.member(other, p)["roles"]] == [0, 1]
+    assert h.app.voice_roles.pending(w.guild) > 0  # this server's changes are still being made
+    await h.app.voice_roles.settled(w.guild)
+    top = await h.rows(
+        "SELECT member_id FROM trust_scores WHERE community_id = ? AND scope = 'all' AND rank <= 9", w.guild
+    )
+    mine = await h.rows("SELECT member_id FROM voice_role_holders WHERE community_id = ?", w.guild)
+    assert sorted(int(m) for (m,) in mine) == sorted(int(m) for (m,) in top)
+    assert len(holders(h, role, people)) == 9

@@ -15,31 +15,38 @@ from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 EPHEMERAL = 1 << 6
 
 
-async def seed_community(h: Harness, n: int = 14, *, dispatch: bool = False) -> list[int]:
+async def seed_community(
+    h: Harness, n: int = 14, *, dispatch: bool = False, guild: int | None = None, channel: int | None = None
+) -> list[int]:
     """n established members; member i gets replies and reactions from many distinct peers.
-    `dispatch`: their joins reach the bot (with the members intent), as on Discord."""
+    `dispatch`: their joins reach the bot (with the members intent), as on Discord. In the world's
+    server and its cooking channel unless `guild` and `channel` name another."""
     sb, w = h.sandbox, h.world
+    guild, channel = guild or w.guild, channel or w.cooking
     people = []
     for i in range(n):
         uid = sb.add_user(f"member{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=dispatch)
+        sb.add_member(guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=dispatch)
         people.append(uid)
     for i, author in enumerate(people):
-        post = await sb.send_message(w.cooking, author, "")
+        post = await sb.send_message(channel, author, "")
         # earlier members attract more distinct peers: a clear order for the ranking
         for peer in people[: max(0, n - i)]:
             if peer != author:
-                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]))
-                await sb.add_reaction(w.cooking, int(post["id"]), peer)
+                await sb.send_message(channel, peer, "", reply_to=int(post["id"]))
+                await sb.add_reaction(channel, int(post["id"]), peer)
     await h.flush()
     return people
 
 
 async def recompute(h: Harness) -> None:
+    """`/voices recompute` by the owner, then the trusted-voice role changes it started, made in the
+    background, to the end."""
     interaction = await h.slash("voices", h.world.owner, subcommand="recompute", permissions=MANAGE_GUILD)
     await interaction.response()
     followup = await interaction.wait_followup(timeout=30)
     assert "recomputed" in followup.json["content"].lower()
+    await h.app.voice_roles.settled(h.world.guild)
 
 
 async def page_forward(harness: Harness, interaction: Any, data: dict[str, Any]) -> Any:

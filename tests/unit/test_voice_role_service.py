@@ -37,6 +37,7 @@ class Server:
         self.calls: list[tuple[str, int, int]] = []
         self.busy = 0
         self.most_busy = 0
+        self.changed = asyncio.Condition()
 
     async def role_info(self, community_id: int, role_id: int) -> RoleInfo | None:
         return self.roles.get(role_id)
@@ -61,7 +62,14 @@ class Server:
             return "gone"
         self.calls.append((action, member_id, role_id))
         (self.members[member_id].add if action == "add" else self.members[member_id].discard)(role_id)
+        async with self.changed:
+            self.changed.notify_all()
         return "done"
+
+    async def made(self, n: int) -> None:
+        """Until the platform has made `n` changes."""
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(self.calls) >= n)
 
     def holding(self, role_id: int = ROLE) -> list[int]:
         return sorted(m for m, roles in self.members.items() if role_id in roles)
@@ -293,16 +301,57 @@ def test_the_numbers_shown_agree_with_the_decision():
             assert (score_percent(score) >= keep) == bar.keeps(1, score), (bar, score)
 
 
-async def test_overlapping_syncs_run_one_after_the_other(store: Store):
-    server, roles = Server(), VoiceRoles(store, clock=lambda: T0)
+async def test_overlapping_syncs_never_overlap_and_a_newer_one_supersedes_a_pending_one(store: Store):
+    server, roles = Server(), VoiceRoles(store, clock=lambda: T0, pace=0)
     await roles.configure(GUILD, "all", server.roles[ROLE], top_n=3, by=1)
     await rank(store, {"all": [1, 2, 3, 4, 5]})
     first, second = await asyncio.gather(
         roles.sync(GUILD, server, reason="scheduled"), roles.sync(GUILD, server, reason="moderator")
     )
-    assert (first.added, second.added) == (3, 0)
+    assert first == second and first.added == 3  # one sync answered both requests
     assert [c for c in server.calls if c[0] == "add"] == [("add", m, ROLE) for m in (1, 2, 3)]
     assert server.most_busy == 1
+
+
+async def test_a_request_returns_at_once_and_a_newer_one_stops_the_sync_under_way(store: Store):
+    """A large change (the top 40 at once) is made by the community's own task, paced: the request
+    answers before any role is given, with how many changes are pending. The ranking changes midway
+    and a new request comes: the old plan stops after its current change and the new one is made, so
+    every member ends up as the new ranking says, with no change made twice."""
+    server = Server(members=range(1, 101))
+    roles = VoiceRoles(store, clock=lambda: T0, pace=0.005)
+    await roles.configure(GUILD, "all", server.roles[ROLE], top_n=40, by=1)
+    await rank(store, {"all": list(range(1, 101))})
+    roles.request(GUILD, server, reason="r")
+    assert server.calls == []
+    plan = await roles.planned(GUILD)
+    assert plan is not None and plan.pending == 40 and server.holding() == []
+    await server.made(10)
+    await rank(store, {"all": list(range(100, 0, -1))})  # the order turns around
+    roles.request(GUILD, server, reason="r")
+    result = await roles.settled(GUILD)
+    assert result is not None and not result.failed and roles.pending(GUILD) == 0
+    given = [m for action, m, _ in server.calls if action == "add"]
+    assert len(given) == len(set(given))  # nobody was given it twice
+    # The first plan gave it to the lowest ids, now ranked #90 and below (beyond the top 2 × 40): the
+    # new plan took it back from them and gave it to the new top 40.
+    assert server.holding() == list(range(61, 101))
+    assert [m for _, m, _ in await recorded(store)] == list(range(61, 101))
+    assert result.added == len(given) and result.removed == len(given) - 40
+
+
+async def test_an_erasure_between_two_changes_makes_the_sync_plan_again(store: Store):
+    server = Server()
+    roles = VoiceRoles(store, clock=lambda: T0, pace=0.01)
+    await roles.configure(GUILD, "all", server.roles[ROLE], top_n=3, by=1)
+    await rank(store, {"all": [1, 2, 3, 4, 5]})
+    roles.request(GUILD, server, reason="r")
+    await roles.planned(GUILD)
+    await server.made(1)
+    async with roles.syncing(GUILD):  # member 3 is erased: gone from the ranking before their turn
+        await rank(store, {"all": [1, 2, 4, 5]})
+    await roles.settled(GUILD)
+    assert server.holding() == [1, 2, 4] and 3 not in [m for _, m, _ in server.calls]
 
 
 async def test_ranking_status_says_what_keeps_a_member_out(store: Store):
