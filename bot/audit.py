@@ -29,6 +29,7 @@ EVENTS = (
     "brand_approve",
     "brand_suspend",
     "brand_remove",
+    "brand_contact_left",
     "override_pin",
     "override_exclude",
     "override_clear",

@@ -414,17 +414,21 @@ class Brands(commands.Cog):
             found = await self.app.brands.resolve_visible(interaction.guild_id, brand, standing)
         lang = await self.app.lang(interaction.guild_id)
         embed = discord.Embed(title=label(found))
-        embed.description = i18n.t(
+        text = i18n.t(
             lang,
             "brand.show",
             id=found.id,
             status=i18n.t(lang, f"brand.status_{found.status}"),
-            contacts=", ".join(f"<@{c}>" for c in found.contacts),
+            contacts=", ".join(f"<@{c}>" for c in found.contacts) or i18n.t(lang, "brand.no_contact"),
             topics=", ".join(f"<#{t}>" for t in found.topics) or i18n.t(lang, "voices.scope_all"),
             created=stamp(found.created_at),
             approved_by=f"<@{found.approved_by}>" if found.approved_by and found.approved_by > 0 else "—",
             role=f"<@&{found.role_id}>" if found.role_id else "—",
         )
+        if found.left:  # contacts who left the server: moderators see why there are fewer
+            gone = ", ".join(f"<@{m}> ({stamp(at)})" for m, at in found.left)
+            text += "\n" + i18n.t(lang, "brand.contacts_left", members=gone)
+        embed.description = text
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @brand.command(name="partners", description="Opted-in partners ranked by trust in a brand's topics")
@@ -447,6 +451,11 @@ class Brands(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed, view = await partners_page(self.app, interaction.guild, guild_id, found, scope, 0)
         await interaction.followup.send(embed=embed, view=view, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        """A contact who leaves (or is banned) stops being one. Needs the Server Members intent."""
+        await self.app.brands.contact_left(payload.guild_id, payload.user.id)
 
 
 async def setup(bot: MicrovoiceBot) -> None:

@@ -267,6 +267,22 @@ class BrandService:
                 add, withheld = [], exc.key
         return BrandChange(before, after, True, tuple(add), tuple(remove), withheld)
 
+    async def contact_left(self, community_id: int, member_id: int) -> list[int]:
+        """The member left the server: they are no longer a contact (nor a manager) of any of its
+        brands, and rejoining does not make them one again. Each brand's departure is in the audit log
+        and `brand show`. The ids of the brands they were a contact of."""
+        brand_ids = await self.store.contact_left(community_id, member_id, now=self.clock())
+        if self.audit is not None:
+            for brand_id in brand_ids:
+                brand = await self.store.get_brand(community_id, brand_id)
+                if brand is not None:
+                    await self.audit.record(
+                        community_id, "brand_contact_left", member=member_id, id=brand.id, name=brand.name
+                    )
+        if brand_ids:
+            log.info("a contact of %d brands left community %s", len(brand_ids), community_id)
+        return brand_ids
+
     async def contact_roles(self, community_id: int, member_id: int) -> list[int]:
         """The brand roles a member may hold as a brand contact (taken back before they are erased)."""
         return await self.store.contact_brand_roles(community_id, member_id)

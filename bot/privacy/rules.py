@@ -95,6 +95,7 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("members", "member_id"): "delete",
     ("channels", "owner_id"): "unlink",
     ("brand_contacts", "member_id"): "delete",
+    ("brand_contacts_left", "member_id"): "delete",
     ("partners", "member_id"): "delete",
     ("consent_log", "member_id"): "delete",
     # A linked Reddit account goes with either side: the member's link, their pending link code, and

@@ -41,6 +41,8 @@ class Brand:
     approved_by: int | None = None
     updated_at: str | None = None
     role_id: int | None = None
+    #: Former contacts who left the server, with when (ISO UTC), earliest first: no longer contacts.
+    left: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,11 @@ class PartnerQueries(StoreBase):
         contacts = await self.fetch_all(
             "SELECT member_id FROM brand_contacts WHERE brand_id = ? ORDER BY member_id", (row[0],)
         )
+        left = await self.fetch_all(
+            "SELECT member_id, left_at FROM brand_contacts_left WHERE brand_id = ?"
+            " ORDER BY left_at, member_id",
+            (row[0],),
+        )
         bid, cid, name, status, topics, created_by, created_at, approved_by, updated_at, role_id = row
         return Brand(
             int(bid),
@@ -311,6 +318,7 @@ class PartnerQueries(StoreBase):
             approved_by,
             updated_at,
             role_id,
+            tuple((int(m), str(at)) for m, at in left),
         )
 
     async def get_brand(self, community_id: int, brand_id: int) -> Brand | None:
@@ -439,6 +447,24 @@ class PartnerQueries(StoreBase):
             dict(role=role_id, now=iso(now), c=community_id, id=brand_id),
         )
         return cur.rowcount == 1
+
+    async def contact_left(self, community_id: int, member_id: int, *, now: datetime) -> list[int]:
+        """The member left the server: they stop being a contact of every brand of the community, for
+        good (a rejoin restores nothing), and when they left is kept for moderators to see. The ids of
+        the brands they were a contact of."""
+        async with self.transaction():
+            async with self.db.execute(
+                "DELETE FROM brand_contacts WHERE community_id = ? AND member_id = ? RETURNING brand_id",
+                (community_id, member_id),
+            ) as cur:
+                brand_ids = sorted(int(r[0]) for r in await cur.fetchall())
+            await self.db.executemany(
+                "INSERT INTO brand_contacts_left (brand_id, community_id, member_id, left_at)"
+                " VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (brand_id, member_id) DO UPDATE SET left_at = excluded.left_at",
+                [(b, community_id, member_id, iso(now)) for b in brand_ids],
+            )
+        return brand_ids
 
     async def managed_brand_ids(self, community_id: int, member_id: int) -> list[int]:
         """Approved brands this member is a contact of (a brand manager for each)."""

@@ -471,3 +471,45 @@ async def test_discord_failing_while_a_brand_role_is_given_is_said_not_shown_as_
     done = await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
     assert "is approved" in done["content"] and "could not update the role of 1 contact" in done["content"]
     assert await h.scalar("SELECT status FROM brands") == "approved"
+
+
+async def test_a_contact_who_leaves_the_server_stops_managing_the_brand_for_good(launcher: Launcher):
+    """Bob, a contact of an approved brand, leaves: he is no longer its contact or manager, and neither
+    rejoining nor a restart makes him one again; moderators see that he left (`brand show`, the audit
+    log), and a brand whose contacts all left says it has none."""
+    h = await launcher.start(members_intent=True)
+    w, sb = h.world, h.sandbox
+    audit = sb.add_channel(w.guild, "mod-log")
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob, "contact2": w.carol})
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    brand_id = int(await h.scalar("SELECT id FROM brands"))
+    interaction = await h.slash("microvoice", w.owner, {"channel": audit}, subcommand="audit")
+    await interaction.response()
+    assert await h.app.store.managed_brand_ids(w.guild, w.bob) == [brand_id]
+
+    sb.remove_member(w.guild, w.bob)
+    await h.settle()
+    await h.app.audit.drain()
+    assert await h.app.store.managed_brand_ids(w.guild, w.bob) == []
+    assert w.bob not in await h.app.store.ranking_exclusions(w.guild)  # no longer a contact: ranked again
+    lines = [m["content"] for m in sb.messages(audit)]
+    name = i18n.isolate("Oat Co")
+    left = i18n.t("en", "audit.brand_contact_left", member=f"<@{w.bob}>", id=brand_id, name=name)
+    assert left in lines
+
+    sb.add_member(w.guild, w.bob, joined_at=datetime(2024, 6, 1, tzinfo=UTC), dispatch=True)
+    await h.settle()
+    await launcher.stop(h)
+    h = await launcher.start(members_intent=True)
+    assert await h.app.store.managed_brand_ids(w.guild, w.bob) == []
+    refused = await brand_cmd(h, "show", w.bob, {"brand": f"#{brand_id}"}, perms=BASIC)
+    assert "Brand #" not in json.dumps(refused)  # not a brand manager any more
+    shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
+    assert f"Contacts: <@{w.carol}>\n" in shown
+    assert i18n.t("en", "brand.contacts_left", members="")[:-2] in shown and f"<@{w.bob}> (" in shown
+
+    sb.remove_member(w.guild, w.carol)
+    await h.settle()
+    shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
+    assert f"Contacts: {i18n.t('en', 'brand.no_contact')}\n" in shown
+    assert f"<@{w.bob}> (" in shown and f"<@{w.carol}> (" in shown
