@@ -275,6 +275,8 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
     await move_to(h, t0 + 13 * hour + timedelta(minutes=1))
     # and one whose whole window passed while the bot was not running
     await move_to(h, t0 + 16 * hour)
+    # the brand's contact leaves the server (as its GUILD_MEMBER_REMOVE tells the brands service)
+    assert await h.app.brands.contact_left(w.guild, w.alice) == [brand]
 
     lines = [m["content"] for m in sb.messages(audit)]
     kinds = Counter(kind_of(line) for line in lines)
