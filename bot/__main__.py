@@ -16,6 +16,8 @@ from bot.config import ConfigError, Settings
 if TYPE_CHECKING:
     import discord
 
+    from bot.app import MicrovoiceBot
+
 log = logging.getLogger("bot")
 
 
@@ -42,16 +44,21 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("discord.client").addFilter(_WithoutVoiceNotices())
 
 
-async def _store_error(settings: Settings) -> str | None:
-    """Why the database in MICROVOICE_DB cannot be opened (one line, no password), or None once it
-    opened (and its schema is up to date). Checked before logging in to Discord."""
+async def _store_error(bot: MicrovoiceBot) -> str | None:
+    """Why the bot cannot have its database (one line, no password): MICROVOICE_DB cannot be opened or
+    migrated, or another process serves this process's shards. None once it is open, the shards held
+    and the schema up to date. Checked before logging in to Discord."""
     import threading
 
-    from bot.store import Store, is_postgres_url
+    from bot.shards import ShardTaken
+    from bot.store import is_postgres_url
 
+    settings = bot.settings
     before = set(threading.enumerate())
     try:
-        store = await Store.open(settings.database)
+        await bot.open_store()
+    except ShardTaken as exc:
+        return str(exc)
     except Exception as exc:
         log.debug("opening the database failed", exc_info=True)
         if not is_postgres_url(settings.database):
@@ -60,7 +67,6 @@ async def _store_error(settings: Settings) -> str | None:
             for thread in set(threading.enumerate()) - before:
                 await asyncio.to_thread(thread.join, 2)
         return _store_problem(settings.database, exc)
-    await store.close()
     return None
 
 
@@ -123,12 +129,7 @@ async def _run(settings: Settings, token: str) -> int:
     import discord
 
     from bot.app import build_bot, point_discord_at
-    from bot.shards import ShardTaken
 
-    problem = await _store_error(settings)
-    if problem is not None:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
     if settings.discord_api_base:
         point_discord_at(settings.discord_api_base, settings.discord_gateway_url, settings.discord_cdn_base)
         log.info("using the Discord-compatible API at %s", settings.discord_api_base)
@@ -136,6 +137,11 @@ async def _run(settings: Settings, token: str) -> int:
     if settings.shard_count:
         ids = ",".join(map(str, settings.shard_ids)) or "all"
         log.info("running shard(s) %s of %d", ids, settings.shard_count)
+    # The database first, shards held and schema migrated, before anything reaches Discord.
+    problem = await _store_error(bot)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -152,9 +158,6 @@ async def _run(settings: Settings, token: str) -> int:
             except discord.LoginFailure:
                 print("error: Discord rejected DISCORD_TOKEN; check the bot token in .env", file=sys.stderr)
                 return 1
-            except ShardTaken as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
             except discord.PrivilegedIntentsRequired:
                 print(f"error: {_privileged_intents_error(settings)}", file=sys.stderr)
                 return 1
@@ -167,6 +170,10 @@ async def _run(settings: Settings, token: str) -> int:
                     f"error: cannot reach Discord at {where} ({_reason(exc)}); check the network",
                     file=sys.stderr,
                 )
+                return 1
+            await bot.close()  # the bot may have stopped itself: its shutdown finishes first
+            if bot.stopped_by is not None:
+                print(f"error: {bot.stopped_by}", file=sys.stderr)
                 return 1
             return 0
         log.info("shutting down")
@@ -279,6 +286,8 @@ def _with_shards(settings: Settings, shard_ids: str | None, shard_count: int | N
     except ValueError as exc:
         raise ConfigError(f"--shard-ids/--shard-count: {exc}") from None
     return replace(settings, shard_ids=ids, shard_count=count)
+
+
 def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser(
         "report", help="write a report's CSV and PNG chart without Discord (the database in MICROVOICE_DB)"

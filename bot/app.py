@@ -13,7 +13,7 @@ import importlib
 import json
 import logging
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -65,8 +65,8 @@ from bot.platform import PlatformRouter
 from bot.privacy import RETENTION_EVERY_MINUTES, RETENTION_FIRST_SECONDS, RETENTION_JOB, PrivacyService
 from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, ReportService
 from bot.scheduler import Scheduler
-from bot.shards import Shards, ShardTaken, shard_lock_name
-from bot.store import CommunitySettings, Store
+from bot.shards import Shards, ShardsLost, ShardTaken, shard_lock_name
+from bot.store import CommunitySettings, HeldLocks, Store, discover_migrations
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
@@ -237,7 +237,12 @@ class MicrovoiceBot(commands.Bot):
         self.settings = settings
         self.clock = clock
         self.app: App | None = None
-        self._release_shards: Callable[[], Awaitable[None]] | None = None
+        self._store: Store | None = None
+        self._shard_locks: HeldLocks | None = None
+        self._closing: asyncio.Future[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        #: Why the bot stopped itself (its shards taken over), for a non-zero exit; None otherwise.
+        self.stopped_by: Exception | None = None
 
     @property
     def on_message(self) -> Any:
@@ -250,22 +255,52 @@ class MicrovoiceBot(commands.Bot):
     def shards(self) -> Shards:
         return Shards(self.settings.shard_ids, self.settings.shard_count)
 
-    async def setup_hook(self) -> None:
-        store = await Store.open(self.settings.database)
+    async def open_store(self) -> Store:
+        """The database, ready for this process: connected, its shards' locks taken (and watched), and
+        only then migrated, so a process refused its shards changes nothing, not even the schema.
+        Processes starting together migrate in turn (bot/store/migrate.py). `python -m bot run` calls
+        this before logging in to Discord; `setup_hook` otherwise."""
+        if self._store is not None:
+            return self._store
+        store = await Store.open(self.settings.database, migrate=False)
         shards = self.shards
-        if shards.sharded:  # two processes serving one shard would run its jobs twice
-            names = {shard_lock_name(shards.count, i): i for i in shards.owned}
-            held = await store.hold(list(names))
-            waited = 0.0
-            while isinstance(held, list) and waited < SHARD_LOCK_WAIT:
-                # A process just killed still holds its locks until the server notices it is gone.
-                await asyncio.sleep(1.0)
-                waited += 1.0
-                held = await store.hold(list(names))
-            if isinstance(held, list):
-                await store.close()
-                raise ShardTaken(shards.count, sorted(names[n] for n in held))
-            self._release_shards = held
+        held: HeldLocks | None = None
+        try:
+            if shards.sharded:  # two processes serving one shard would run its jobs twice
+                names = {shard_lock_name(shards.count, i): i for i in shards.owned}
+                taken = await store.hold(list(names))
+                waited = 0.0
+                while isinstance(taken, list) and waited < SHARD_LOCK_WAIT:
+                    # A process just killed still holds its locks until the server notices it is gone.
+                    await asyncio.sleep(1.0)
+                    waited += 1.0
+                    taken = await store.hold(list(names))
+                if isinstance(taken, list):
+                    raise ShardTaken(shards.count, sorted(names[n] for n in taken))
+                held = taken
+                held.watch(lambda lost: self._shards_lost(sorted(names[n] for n in lost)))
+            await store.migrate(discover_migrations())
+        except BaseException:
+            if held is not None:
+                await held.release()
+            await store.close()
+            raise
+        self._store, self._shard_locks = store, held
+        return store
+
+    def _shards_lost(self, lost: list[int]) -> None:
+        """Another process serves some of our shards now (our locks went with a lost connection): stop
+        at once rather than run their jobs a second time."""
+        error = ShardsLost(self.shards.count, lost)
+        log.error("%s", error)
+        self.stopped_by = error
+        if self.app is not None:
+            self.app.scheduler.shutdown()  # no job starts while the rest shuts down
+        self._stopping = asyncio.create_task(self.close(), name="microvoice-stop")
+
+    async def setup_hook(self) -> None:
+        store = await self.open_store()
+        shards = self.shards
         params = TrustParams(min_peers_listed=self.settings.trust_min_peers)
         # Brand contacts and erased members' pseudonyms are never ranked.
         voices = Voices(
@@ -446,6 +481,12 @@ class MicrovoiceBot(commands.Bot):
             await self.app.store.release_memory()
 
     async def close(self) -> None:
+        """Idempotent: a second caller (the runner after the bot stopped itself) waits for the first."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def _shut_down(self) -> None:
         app = self.app
         if app is not None:
             await app.audit.drain()  # lines still being posted go out before the connection closes
@@ -464,11 +505,13 @@ class MicrovoiceBot(commands.Bot):
                 app.giveaways.close()
                 app.scheduler.shutdown()
                 await app.ingest.stop()
-                if self._release_shards is not None:
-                    await self._release_shards()
-                    self._release_shards = None
-                await app.store.close()
                 self.app = None
+            if self._shard_locks is not None:
+                await self._shard_locks.release()
+                self._shard_locks = None
+            if self._store is not None:
+                await self._store.close()
+                self._store = None
 
     # -- command sync -----------------------------------------------------------------------------
 

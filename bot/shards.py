@@ -88,6 +88,20 @@ class ShardTaken(RuntimeError):
         self.taken = taken
 
 
+class ShardsLost(RuntimeError):
+    """The connection holding this process's shard locks was lost, and before the locks could be taken
+    back another process on the same database took some of them: this process stops serving."""
+
+    def __init__(self, count: int, lost: list[int]) -> None:
+        ids = ", ".join(map(str, lost))
+        super().__init__(
+            f"shard(s) {ids} of {count} were taken over by another process on this database after this"
+            " process lost the database connection holding their locks; stopping so each shard is"
+            " served once"
+        )
+        self.lost = lost
+
+
 def shard_lock_name(count: int, shard_id: int) -> str:
     """The name of the lock a process holds while it serves a shard (`Store.hold`)."""
     return f"shard:{count}:{shard_id}"

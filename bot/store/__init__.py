@@ -16,6 +16,7 @@ lock (`base`):
 - `intents`     the platform actions activations depend on, recorded before they are tried
 - `voice_roles` trusted-voice role rules and the members the bot gave a role to
 - `reports`     report aggregates (fed with each ledger batch) and what reports read
+- `locks`       advisory locks between the processes of one bot: shards served, one-at-a-time jobs
 
 - `postgres`    the PostgreSQL connection and the small translation portable SQL needs there
 
@@ -58,6 +59,7 @@ from bot.store.giveaways import (
 from bot.store.graph import NO_DAY, EngagementColumns, GraphQueries, MemberDays, PostColumns
 from bot.store.intents import IntentQueries, IntentRow
 from bot.store.ledger import LedgerQueries
+from bot.store.locks import HeldLocks, LockQueries
 from bot.store.migrate import (
     MIGRATIONS_DIR,
     Migration,
@@ -91,6 +93,7 @@ __all__ = [
     "Draw",
     "EngagementColumns",
     "EntryOutcome",
+    "HeldLocks",
     "IntegrityError",
     "IntentRow",
     "MemberDays",
@@ -128,15 +131,22 @@ class Store(
     IntentQueries,
     VoiceRoleQueries,
     ReportQueries,
+    LockQueries,
 ):
     """Async facade over the database. Open with `await Store.open(target)`; close with `await close()`."""
 
     @classmethod
     async def open(
-        cls, target: Path | str, *, migrations: Path = MIGRATIONS_DIR, pool_size: int = 10
+        cls,
+        target: Path | str,
+        *,
+        migrations: Path = MIGRATIONS_DIR,
+        pool_size: int = 10,
+        migrate: bool = True,
     ) -> Store:
         """Connect and bring the schema up to date with the files in `migrations`. `target` is a SQLite
-        file path, or a `postgresql://` URL (then `pool_size` connections at most)."""
+        file path, or a `postgresql://` URL (then `pool_size` connections at most). `migrate=False`
+        only connects: a sharded process migrates once it holds its shards (`MicrovoiceBot.open_store`)."""
         if is_postgres_url(target):
             import asyncpg  # only a PostgreSQL store loads the driver
 
@@ -147,7 +157,8 @@ class Store(
                 raise ConnectionError(f"cannot reach PostgreSQL at {redact(url)}: {exc}") from exc
             try:
                 store = cls(pg, Path(redact(url)))
-                await store.migrate(discover_migrations(migrations))
+                if migrate:
+                    await store.migrate(discover_migrations(migrations))
             except BaseException:
                 await pg.close()
                 raise
@@ -156,7 +167,8 @@ class Store(
         db = await connect(path)
         try:
             store = cls(db, path)
-            await store.migrate(discover_migrations(migrations))
+            if migrate:
+                await store.migrate(discover_migrations(migrations))
         except BaseException:
             await db.close()
             raise

@@ -24,14 +24,13 @@ Large reads (the trust graph's columns) run on worker threads over connections o
 On PostgreSQL, statements outside a transaction run on pooled connections concurrently; transactions
 still take the write lock, so within one process multi-statement work keeps SQLite's one-at-a-time
 semantics, and across processes the guarded single statements and unique keys decide.
-`exclusive(name)` is a cluster-wide advisory lock for work that must run in one process at a time.
+`exclusive(name)` (`bot.store.locks`) is a cluster-wide advisory lock for work that must run in one
+process at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -262,69 +261,3 @@ class StoreBase:
         if self.dialect == "sqlite":
             await self.db.execute("PRAGMA shrink_memory")
         allocator.trim()
-
-    # -- one process at a time -------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def exclusive(self, name: str) -> AsyncIterator[bool]:
-        """Try to become the one process doing `name` (a global job); yields whether it did.
-
-        PostgreSQL: a session advisory lock, held on a connection of its own until the block ends
-        and released by the server if the process dies. SQLite: a database file has one process,
-        so it is always granted."""
-        held = await self.hold([name])
-        if isinstance(held, list):
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            await held()
-
-    async def hold(self, names: Sequence[str]) -> Callable[[], Awaitable[None]] | list[str]:
-        """Become the one process holding every one of `names` for as long as it runs (the shards it
-        serves): on PostgreSQL, session advisory locks on a connection of their own, released by the
-        server if the process dies. Returns the release, or the names another process holds (then
-        none is held). SQLite: a database file has one process, so all are granted."""
-        if not isinstance(self.db, PgConnection):
-
-            async def nothing() -> None:
-                return None
-
-            return nothing
-        timeout = self.db.timeouts.statement
-        pool = self.db.pool
-        conn = await pool.acquire(timeout=timeout)
-        held: list[int] = []
-        taken: list[str] = []
-
-        async def release() -> None:
-            try:
-                for key in held:
-                    await conn.fetchval("SELECT pg_advisory_unlock($1)", key, timeout=timeout)
-            finally:
-                await pool.release(conn)
-
-        try:
-            for name in names:
-                key = _advisory_key(name)
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", key, timeout=timeout):
-                    held.append(key)
-                else:
-                    taken.append(name)
-        except BaseException:
-            # A timeout or a cancellation midway: the locks already taken go back with the connection,
-            # instead of staying held by a connection nobody will release (every later try refused).
-            with contextlib.suppress(Exception):
-                await release()
-            raise
-        if taken:
-            await release()
-            return taken
-        return release
-
-
-def _advisory_key(name: str) -> int:
-    """A stable signed 64-bit advisory-lock key for a job name."""
-    digest = hashlib.sha256(f"microvoice:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)

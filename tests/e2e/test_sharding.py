@@ -9,6 +9,7 @@ goodbye) and starting a replacement on the same shard must lose no scheduled wor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -22,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
+import bot.app
 from bot.activations import draw as giveaway
 from bot.ledger import iso
 from bot.shards import shard_of
-from bot.store import Store, write_giveaway_secret
+from bot.store import Store, discover_migrations, write_giveaway_secret
 from sandbox.demo import build_guild, drive
 from sandbox.discord_server import DiscordSandbox
 from sandbox.simulator import SimCommunity, simulate
@@ -306,7 +308,6 @@ async def test_a_second_process_for_a_served_shard_refuses_to_start(
 ):
     """Two processes serving one shard would run its jobs twice (a sponsored Reddit post has no nonce):
     the second one is told which shard is taken and does not start."""
-    import bot.app
     from bot.config import Settings
     from bot.shards import ShardTaken, shard_lock_name
 
@@ -324,3 +325,138 @@ async def test_a_second_process_for_a_served_shard_refuses_to_start(
     finally:  # the refused bot never started: it closed its store and holds nothing
         await release()
         await serving.close()
+
+
+async def test_a_process_refused_its_shards_changes_nothing_not_even_the_schema(
+    pg: PostgresForTests, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    """`python -m bot run` for a shard already served (here a new version started over a database the
+    old one still serves): refused with one line before it migrates anything or reaches Discord."""
+    import asyncpg
+    import discord
+
+    from bot.__main__ import _run
+    from bot.config import Settings
+    from bot.shards import shard_lock_name
+    from bot.store.locks import advisory_key
+
+    url = pg.empty()
+    serving = await asyncpg.connect(url)  # the process serving shard 1
+    await serving.execute("SELECT pg_advisory_lock($1)", advisory_key(shard_lock_name(SHARDS, 1)))
+    monkeypatch.setattr(bot.app, "SHARD_LOCK_WAIT", 1.0)
+    sandbox = DiscordSandbox()
+    await sandbox.start()
+    # `_run` points discord.py at the sandbox; put its endpoints back afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    )
+    settings = Settings(
+        discord_token=sandbox.token,
+        database_url=url,
+        shard_ids=(1,),
+        shard_count=SHARDS,
+        discord_api_base=sandbox.api_base,
+        discord_gateway_url=sandbox.gateway_url,
+    )
+    try:
+        assert await _run(settings, sandbox.token) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: shard(s) 1 of 2 are already served by another process"), err
+        assert await serving.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        assert await serving.fetchval("SELECT count(*) FROM pg_proc WHERE proname = 'julianday'") == 0
+        assert not sandbox.rest.calls, "refused before logging in to Discord"
+    finally:
+        await sandbox.stop()
+        await serving.close()
+
+
+async def test_processes_starting_together_on_a_new_database_migrate_it_once(pg: PostgresForTests):
+    """Each holds its own shards first, then they migrate in turn: the second finds the schema current."""
+    from bot.config import Settings
+
+    url = pg.empty()
+    bots = [
+        bot.app.build_bot(Settings(discord_token="x", database_url=url, shard_ids=(i,), shard_count=SHARDS))
+        for i in range(SHARDS)
+    ]
+    async with contextlib.AsyncExitStack() as running:  # each bot closed (locks, store) at the end
+        for b in bots:
+            await running.enter_async_context(b)
+        stores = await asyncio.gather(*(b.open_store() for b in bots))
+        latest = len(discover_migrations())
+        assert [await s.schema_version() for s in stores] == [latest] * SHARDS
+        versions = await stores[0].fetch_all("SELECT version FROM microvoice_schema ORDER BY version")
+        assert [v for (v,) in versions] == list(range(1, latest + 1))
+
+
+async def test_a_process_whose_shard_locks_were_lost_takes_them_back_or_stops(
+    sandbox: DiscordSandbox, pg: PostgresForTests, tmp_path: Path
+):
+    """The connection holding a running process's shard lock ends. Free again, the lock is taken back
+    and the process serves on; when another process got the shard meanwhile, the process stops with
+    one line and exit status 1 instead of serving the shard a second time."""
+    from bot.shards import shard_lock_name
+    from bot.store.locks import advisory_key
+
+    now = datetime.now(UTC)
+    community = simulate(7, members=20, days=1, start=now - timedelta(days=1))
+    build_guild(sandbox, community)
+    shard = shard_of(community.guild_id, SHARDS)
+    key = advisory_key(shard_lock_name(SHARDS, shard))
+    url = pg.migrated()
+    store = await Store.open(url, pool_size=3)
+    fleet = Fleet(sandbox, url, [community.guild_id], tmp_path)
+
+    async def holders() -> list[int]:
+        rows = await store.fetch_all(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+            " AND ((classid::bigint << 32) | objid::bigint) = ?",
+            (key,),
+        )
+        return [int(pid) for (pid,) in rows]
+
+    try:
+        fleet.start(shard)
+        await until(lambda: _connected(sandbox, shard), "the process to connect", 20, fleet)
+        (first,) = await holders()
+        assert await store.scalar("SELECT pg_terminate_backend(?, 5000)", (first,))
+
+        async def retaken() -> bool:
+            return len(pids := await holders()) == 1 and pids[0] != first
+
+        await until(retaken, "the process to take its shard lock back", 10, fleet)
+        assert fleet.procs[shard].poll() is None, fleet.logs()
+
+        async with store.db.pool.acquire() as waiting, store.db.pool.acquire() as admin:
+            # Another process queues for the shard: the server grants it the lock as the session ends.
+            queued = asyncio.create_task(waiting.fetchval("SELECT pg_advisory_lock($1)", key))
+            (holder,) = await holders()
+            await until(
+                lambda: admin.fetchval(
+                    "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND pid = $1",
+                    waiting.get_server_pid(),
+                ),
+                "the other process to queue for the shard",
+                10,
+                fleet,
+            )
+            assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", holder)
+            await queued
+            proc = fleet.procs[shard]
+
+            async def exited() -> bool:
+                return proc.poll() is not None
+
+            await until(exited, "the process to stop", 20, fleet)
+            assert proc.returncode == 1, fleet.logs()
+            assert await holders() == [waiting.get_server_pid()]
+        log = fleet.logs()
+        assert f"error: shard(s) {shard} of {SHARDS} were taken over by another process" in log, log
+    finally:
+        fleet.stop_all()
+        await store.close()
+
+
+async def _connected(sandbox: DiscordSandbox, shard: int) -> bool:
+    return any(s.ready and s.shard is not None and s.shard[0] == shard for s in sandbox.live_sessions())

@@ -13,6 +13,7 @@ import pytest
 from bot.ledger import EngagementEvent, iso
 from bot.shards import shard_lock_name
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
+from bot.store.locks import advisory_key
 from bot.store.postgres import translate
 from tests.pg import PostgresForTests
 
@@ -262,3 +263,101 @@ async def test_a_lock_attempt_that_fails_midway_keeps_none_of_its_locks(two_proc
     taken = await b.hold([shard_lock_name(4, 0), shard_lock_name(4, 1)])
     assert callable(taken)  # nothing of the failed attempt is still held
     await taken()
+
+
+# -- shard locks after a lost connection ------------------------------------------------------------
+
+
+async def holder_pids(store: Store, name: str) -> list[int]:
+    """The server sessions holding the advisory lock `name` (as `Store.hold` keys it)."""
+    rows = await store.fetch_all(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+        " AND ((classid::bigint << 32) | objid::bigint) = ?",
+        (advisory_key(name),),
+    )
+    return [int(pid) for (pid,) in rows]
+
+
+async def eventually(condition: Any, what: str, timeout: float = 10) -> None:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_shard_locks_lost_with_their_connection_are_taken_back(two_processes):
+    """The connection holding a process's shard locks ends (a server restart, a network fault, an
+    administrator): the server released the locks with it, and the process takes them back at once."""
+    a, b = two_processes
+    names = [shard_lock_name(4, 0), shard_lock_name(4, 1)]
+    held = await a.hold(names)
+    assert not isinstance(held, list)
+    lost: list[list[str]] = []
+    held.watch(lost.append)
+    first = held.session_pid
+    assert await holder_pids(b, names[0]) == [first]
+    assert await b.scalar("SELECT pg_terminate_backend(?, 5000)", (first,))
+
+    async def retaken() -> bool:
+        pids = await holder_pids(b, names[0])
+        return bool(pids) and pids[0] != first
+
+    await eventually(retaken, "the locks to be taken back")
+    assert await holder_pids(b, names[1]) == [held.session_pid] == await holder_pids(b, names[0])
+    assert await b.hold(names) == names and lost == []  # still this process's shards
+    await held.release()
+    again = await b.hold(names)
+    assert not isinstance(again, list)
+    await again.release()
+
+
+async def test_shard_locks_another_process_took_meanwhile_are_reported_lost(two_processes):
+    """Between the connection's end and the attempt to take the locks back, another process took one
+    of the shards: the process is told which, and holds none of them any more."""
+    a, b = two_processes
+    names = [shard_lock_name(4, 0), shard_lock_name(4, 1)]
+    held = await a.hold(names)
+    assert not isinstance(held, list)
+    lost: list[list[str]] = []
+    held.watch(lost.append)
+    async with b.db.pool.acquire() as waiting, b.db.pool.acquire() as admin:
+        # Another process waits for shard 1: the server grants it the moment a's session ends, before
+        # a can ask again.
+        queued = asyncio.create_task(waiting.fetchval("SELECT pg_advisory_lock($1)", advisory_key(names[1])))
+        await eventually(
+            lambda: admin.fetchval(
+                "SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND pid = $1", waiting.get_server_pid()
+            ),
+            "the other process to queue for the lock",
+        )
+        assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", held.session_pid)
+        await queued
+
+        async def reported() -> bool:
+            return bool(lost)
+
+        await eventually(reported, "the loss to be reported")
+        assert lost == [[names[1]]] and held.session_pid is None
+        assert await holder_pids(b, names[0]) == []  # the shard it could take back was given back too
+        assert await holder_pids(b, names[1]) == [waiting.get_server_pid()]
+        await waiting.fetchval("SELECT pg_advisory_unlock($1)", advisory_key(names[1]))
+    await held.release()
+
+
+async def test_a_stalled_session_still_holding_the_locks_is_ended_before_they_are_taken_back(two_processes):
+    """A connection that stopped answering may still hold its locks on the server (until the server
+    notices): taking them back ends that old session of this process first, instead of finding the
+    locks taken and stopping for nothing. A session of another process is never ended."""
+    a, b = two_processes
+    names = [shard_lock_name(4, 2)]
+    held = await a.hold(names)
+    other = await b.hold([shard_lock_name(4, 3)])
+    assert not isinstance(held, list) and not isinstance(other, list)
+    stale = held.session_pid
+    assert await held.take_back() == []
+    assert held.session_pid not in (None, stale) and await holder_pids(b, names[0]) == [held.session_pid]
+    assert not await b.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", (stale,))
+    assert await holder_pids(b, shard_lock_name(4, 3)) == [other.session_pid]
+    await held.release()
+    await other.release()
