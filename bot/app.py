@@ -41,6 +41,7 @@ from bot.command_sync import (
     REFUSED_STATUSES,
     CommandSync,
     PermanentSyncError,
+    SyncElsewhere,
     SyncFailed,
     legacy_scope,
     parse_record,
@@ -531,12 +532,12 @@ class MicrovoiceBot(commands.Bot):
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
         """Sync only when the command tree changed (Discord allows about 200 syncs a day). Sharded
         processes share the application's commands: one of them syncs at a time, under a database-wide
-        lock, and the others find the fingerprint already stored."""
+        lock; another process meanwhile raises `SyncElsewhere`, and finds the fingerprints stored when
+        it looks again."""
         assert self.app is not None
         async with self.app.store.exclusive("command-sync") as mine:
             if not mine:
-                log.info("another process is syncing the application commands")
-                return False
+                raise SyncElsewhere
             return await self._sync_commands(force=force)
 
     async def _sync_commands(self, *, force: bool) -> bool:

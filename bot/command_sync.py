@@ -13,6 +13,10 @@ one). A refusal retrying cannot change (invalid commands, no access to a server,
 raises `PermanentSyncError`: the sync stops at once, and the reason stays shown until the cause is
 fixed and the bot restarted. The state is shown by `/microvoice status`.
 
+Sharded processes share the application's commands and sync one at a time. A process finding
+another one syncing (`SyncElsewhere`) says so, never that its commands are registered, and looks
+again with the same backoff: by then the record shows them registered, or it registers them itself.
+
 What was registered is recorded per application and scope (`record_key`), so another application
 started on the same database registers its own commands, and a scope registered before but no longer
 configured is emptied.
@@ -100,16 +104,23 @@ class SyncFailed(_ScopedError):
     """Some scopes failed in a way worth retrying (the text names each, and any refused for good)."""
 
 
+class SyncElsewhere(Exception):
+    """Another process of this bot holds the sync lock: registering the commands is its to do now."""
+
+
 @dataclass(frozen=True)
 class SyncState:
     """`ok` once the commands are registered (or were already up to date). `permanent`: stopped on a
-    refusal (`error` says which scope and why); no `next_attempt_at` until the bot restarts."""
+    refusal (`error` says which scope and why); no `next_attempt_at` until the bot restarts.
+    `elsewhere`: left to another process of the bot, which was syncing; this one looks again at
+    `next_attempt_at` (and then finds them registered, or registers them itself)."""
 
     ok: bool
     attempts: int
     error: str | None = None
     next_attempt_at: datetime | None = None
     permanent: bool = False
+    elsewhere: bool = False
     #: Which scopes failed (GLOBAL or a server's id), each with its own reason: a server's moderators
     #: are told about the global scope and their own server only. Empty: the whole sync failed (a
     #: timeout, an error before any scope), which concerns every server.
@@ -174,6 +185,17 @@ class CommandSync:
                 await asyncio.wait_for(self._sync(), timeout=self.attempt_timeout)
             except asyncio.CancelledError:
                 raise
+            except SyncElsewhere:
+                retry_at = self.clock() + delay
+                if not self.state.elsewhere:
+                    log.info(
+                        "another process of this bot is registering the commands; looking again at %s",
+                        retry_at.isoformat(timespec="seconds"),
+                    )
+                self.state = SyncState(ok=False, attempts=attempts, next_attempt_at=retry_at, elsewhere=True)
+                await asyncio.sleep(delay.total_seconds())
+                delay = min(delay * 2, self.longest_retry)
+                continue
             except PermanentSyncError as error:
                 reason = f"{error}; {NOT_RETRIED}"
                 reasons = {scope: f"{why}; {NOT_RETRIED}" for scope, why in error.reasons.items()}

@@ -212,14 +212,17 @@ class Settings(commands.Cog):
 
     def _health(self, lang: str, guild_id: int) -> list[str]:
         """Lines about the bot itself: command registration (the global commands' and this server's
-        only: another server's id and error are not this server's business) and ingest losses, when
-        not fine."""
+        only: another server's id and error are not this server's business; or left to another
+        process of the bot) and ingest losses, when not fine."""
         lines: list[str] = []
         sync = self.app.command_sync.state
         error = sync.concerning(guild_id)
         if error:
             when = discord.utils.format_dt(sync.next_attempt_at, "R") if sync.next_attempt_at else "—"
             lines.append(i18n.t(lang, "status.commands_failing", error=error[:300], when=when))
+        elif sync.elsewhere and sync.next_attempt_at is not None:
+            when = discord.utils.format_dt(sync.next_attempt_at, "R")
+            lines.append(i18n.t(lang, "status.commands_elsewhere", when=when))
         if self.app.ingest.stats.dropped:
             lines.append(i18n.t(lang, "status.ingest_dropped", dropped=self.app.ingest.stats.dropped))
         return lines

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.command_sync import PermanentSyncError, record_key
+from bot.store import Store
 from sandbox.discord_server import DiscordSandbox
 from tests.e2e.conftest import (
     MANAGE_GUILD,
@@ -23,6 +24,7 @@ from tests.e2e.conftest import (
     start_bot,
     stop_bot,
 )
+from tests.pg import PostgresForTests
 
 GUILD_ROUTE = "/applications/{application_id}/guilds/{guild_id}/commands"
 GLOBAL_ROUTE = "/applications/{application_id}/commands"
@@ -212,3 +214,44 @@ async def test_another_application_on_the_same_database_registers_its_own_comman
         await second.stop()
     assert second.application_id != first.application_id
     assert {c["name"] for c in second.commands()} >= {"microvoice", "voices"}
+
+
+# -- another process of the same bot syncing ----------------------------------------------------------
+
+
+async def test_a_sync_left_to_another_process_is_reported_as_such_not_as_done(
+    launcher: Launcher, pg: PostgresForTests
+):
+    """Sharded processes sync one at a time: a process that finds another one syncing neither
+    registers nor claims to have registered the commands; its status says the other process has it."""
+    url = pg.migrated()
+    first = await launcher.start(database_url=url)  # the other process, which registered the commands
+    assert (await first.app.command_sync.wait()).ok
+    await launcher.stop(first)
+    registrations = len(launcher.sandbox.rest.find("PUT", GUILD_ROUTE))
+    other = await Store.open(url, pool_size=2)
+    try:
+        async with other.exclusive("command-sync") as syncing:  # and is syncing again now
+            assert syncing
+            h = await launcher.start(database_url=url)
+            sync = h.app.command_sync
+            await eventually(lambda: sync.state.attempts >= 1, "the first sync attempt")
+            assert not sync.state.ok and sync.state.elsewhere and sync.state.error is None
+            assert sync.state.next_attempt_at is not None
+            assert len(launcher.sandbox.rest.find("PUT", GUILD_ROUTE)) == registrations
+            world = h.world
+            interaction = await h.sandbox.slash(
+                world.guild,
+                world.general,
+                world.owner,
+                "microvoice",
+                subcommand="status",
+                permissions=MANAGE_GUILD,
+            )
+            await interaction.response()
+            followup = await h.sandbox.wait_for_call("POST", "/webhooks/{application_id}/{interaction_token}")
+            text = str(followup.json["embeds"][0]["description"])
+            assert "registered by another process of this bot" in text, text
+            assert "could not be registered" not in text
+    finally:
+        await other.close()

@@ -13,6 +13,7 @@ import pytest
 from bot.command_sync import (
     CommandSync,
     PermanentSyncError,
+    SyncElsewhere,
     legacy_scope,
     parse_record,
     record_key,
@@ -136,6 +137,35 @@ async def test_a_refusal_after_failures_worth_retrying_stops_the_retries():
     sync.start()
     state = await asyncio.wait_for(sync.wait(), 5)
     assert len(calls) == 3 and state.permanent and "10004" in (state.error or "")
+
+
+async def test_a_sync_left_to_another_process_is_not_reported_done_and_is_looked_at_again(
+    caplog: pytest.LogCaptureFixture,
+):
+    """Another process of the bot held the sync lock: the state says so (not registered, not failed),
+    and the next look finds the commands registered."""
+    calls: list[int] = []
+    looked = asyncio.Event()
+
+    async def sync_once() -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SyncElsewhere
+        await looked.wait()
+        return False  # the other process registered them: nothing left to do
+
+    caplog.set_level(logging.INFO, logger="bot.command_sync")
+    sync = CommandSync(sync_once, clock=lambda: NOW, first_retry=timedelta(milliseconds=20))
+    sync.start()
+    await asyncio.sleep(0.005)
+    state = sync.state
+    assert not state.ok and state.elsewhere and state.error is None and not state.permanent
+    assert state.next_attempt_at == NOW + timedelta(milliseconds=20)
+    assert state.concerning(1) is None  # nothing failed
+    assert any("another process of this bot is registering" in r.getMessage() for r in caplog.records)
+    looked.set()
+    state = await asyncio.wait_for(sync.wait(), 5)
+    assert state.ok and not state.elsewhere and len(calls) == 2
 
 
 def test_the_record_is_per_application_and_reads_back_what_was_written():
