@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -179,15 +180,17 @@ class HeldLocks:
         pid, started = self._session
         timeout = self.db.timeouts.statement
         conn = await self.db.pool.acquire(timeout=timeout)
+        find = "FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2"
         try:
-            ended = await conn.fetchval(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $3)) FROM pg_stat_activity"
-                " WHERE pid = $1 AND backend_start = $2",
-                pid,
-                started,
-                END_SESSION_MS,
-                timeout=timeout + END_SESSION_MS / 1000,
-            )
+            end = f"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) {find}"
+            ended = await conn.fetchval(end, pid, started, timeout=timeout)
+            # Its locks go when it has exited, not when it was signalled (the wait built into
+            # pg_terminate_backend needs PostgreSQL 14).
+            deadline = time.monotonic() + END_SESSION_MS / 1000
+            while ended and time.monotonic() < deadline:
+                if not await conn.fetchval(f"SELECT count(*) {find}", pid, started, timeout=timeout):
+                    break
+                await asyncio.sleep(0.05)
         finally:
             await self.db.pool.release(conn)
         if ended:
