@@ -29,6 +29,8 @@ EVENTS = (
     "brand_approve",
     "brand_suspend",
     "brand_remove",
+    "brand_contact_add",
+    "brand_contact_remove",
     "brand_contact_left",
     "override_pin",
     "override_exclude",

@@ -36,6 +36,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "brand suspend": MODERATORS,
     "brand remove": MODERATORS,
     "brand role": MODERATORS,
+    "brand contact-add": MODERATORS,
+    "brand contact-remove": MODERATORS,
     "brand list": frozenset({Role.MODERATOR, Role.BRAND_MANAGER}),
     "brand show": frozenset({Role.MODERATOR, Role.BRAND_MANAGER}),
     "brand partners": frozenset({Role.MODERATOR, Role.BRAND_MANAGER}),

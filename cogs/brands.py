@@ -1,9 +1,10 @@
 """`/brand`: brands sanctioned by moderators, and the brand view of opted-in partners.
 
 Moderators register a brand (pending) with its contacts and topic channels, then approve, suspend or
-remove it. Contacts of an approved brand are its brand managers inside Microvoice; Microvoice never
-gives them a Discord permission. `/brand partners` lists only members who opted in, ranked by trust in
-the brand's topics; a member who did not opt in never appears, however trusted.
+remove it, and add or remove contacts later. Contacts of an approved brand are its brand managers inside
+Microvoice; Microvoice never gives them a Discord permission. `/brand partners` lists only members who
+opted in, ranked by trust in the brand's topics; a member who did not opt in never appears, however
+trusted.
 """
 
 from __future__ import annotations
@@ -379,6 +380,58 @@ class Brands(commands.Cog):
         if failed:
             role_shown = role.mention if role else f"<@&{found.role_id}>"
             text += "\n" + await self.app.say(interaction, "brand.role_failed", count=failed, role=role_shown)
+        await interaction.followup.send(text, ephemeral=True)
+
+    @brand.command(name="contact-add", description="Add a contact to a brand (moderators)")
+    @app_commands.describe(brand="The brand", member="A member who acts for the brand (not a bot)")
+    @app_commands.autocomplete(brand=brand_autocomplete)
+    @require_role("brand contact-add")
+    async def contact_add(self, interaction: discord.Interaction, brand: str, member: discord.User) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a role call
+        found = await resolve_brand(self.app, guild_id, brand)
+        role = None
+        if found.status == "approved" and found.role_id is not None:  # checked again before it is given
+            role = await role_facts(interaction, found.role_id)
+        contact = ContactFacts(member.id, member.bot, isinstance(member, discord.Member))
+        with names_shown():
+            change = await self.app.brands.add_contact(
+                guild_id, found, contact, by=interaction.user.id, role=role
+            )
+        await self._contact_changed(interaction, change, member.id, "brand.contact_added")
+
+    @brand.command(name="contact-remove", description="Remove a contact from a brand (moderators)")
+    @app_commands.describe(brand="The brand", member="The contact who no longer acts for the brand")
+    @app_commands.autocomplete(brand=brand_autocomplete)
+    @require_role("brand contact-remove")
+    async def contact_remove(
+        self, interaction: discord.Interaction, brand: str, member: discord.User
+    ) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a role call
+        found = await resolve_brand(self.app, guild_id, brand)
+        with names_shown():
+            change = await self.app.brands.remove_contact(guild_id, found, member.id, by=interaction.user.id)
+        await self._contact_changed(interaction, change, member.id, "brand.contact_removed")
+
+    async def _contact_changed(
+        self, interaction: discord.Interaction, change: BrandChange, member_id: int, key: str
+    ) -> None:
+        """The reply to a contact added or removed, with the role changes made and what they could not do."""
+        assert interaction.guild_id is not None
+        brand, lang = change.after, await self.app.lang(interaction.guild_id)
+        failed = await apply_roles(self.app, interaction, change)
+        if change.changed:
+            status = i18n.t(lang, f"brand.status_{brand.status}")
+            text = i18n.t(lang, key, member=f"<@{member_id}>", brand=label(brand), status=status)
+        else:
+            text = i18n.t(lang, "brand.changed_meanwhile", brand=label(brand))
+        if change.withheld is not None:
+            text += "\n" + i18n.t(lang, "brand.role_withheld", role=f"<@&{brand.role_id}>")
+        if failed:
+            text += "\n" + i18n.t(lang, "brand.role_failed", count=failed, role=f"<@&{brand.role_id}>")
         await interaction.followup.send(text, ephemeral=True)
 
     @brand.command(name="list", description="Brands of this server (moderators) or the ones you manage")

@@ -3,7 +3,8 @@
 - `rules`: versioned partner terms, who must consent again.
 - `brands`: brand names, contacts, the moderator-controlled lifecycle, brand roles.
 - `PartnerService`: terms, join/leave/status with the append-only consent log, who holds which role.
-- `BrandService`: register, approve, suspend, remove, roles as a plan, and the brand view of partners.
+- `BrandService`: register, approve, suspend, remove, contacts added, removed or gone, roles as a plan,
+  and the brand view of partners.
 
 Activations of a brand that is no longer approved are cancelled by the activation engine when they
 would go live; nothing here reaches into it.
@@ -24,7 +25,9 @@ from bot.partners.brands import (
     NAME_MAX,
     ContactFacts,
     check_brand_role,
+    check_contact_removal,
     check_contacts,
+    check_new_contact,
     clean_name,
     has_mention,
     lookup_key,
@@ -55,7 +58,9 @@ __all__ = [
     "RoleFacts",
     "Terms",
     "check_brand_role",
+    "check_contact_removal",
     "check_contacts",
+    "check_new_contact",
     "clean_name",
     "clean_terms",
     "default_terms",

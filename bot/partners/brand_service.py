@@ -1,7 +1,8 @@
 """Brands as a service: the moderator-controlled lifecycle and the brand view of opted-in partners.
 
 A brand is registered pending; only moderators approve, suspend or remove it, each a guarded transition
-(a double click never repeats it). While approved, its contacts are brand managers for it alone. The
+(a double click never repeats it), and add or remove its contacts. While approved, its contacts are brand
+managers for it alone; a contact who leaves the server stops being one for good. The
 Discord role moderators may give contacts is returned as a plan (who gets or loses which role) for the
 platform adapter to apply. Activations of a brand that stops being approved are cancelled by the
 activation engine when they would go live.
@@ -21,10 +22,13 @@ from typing import TYPE_CHECKING
 from bot import i18n
 from bot.errors import Forbidden, InvalidInput
 from bot.partners.brands import (
+    MAX_CONTACTS,
     MAX_TOPICS,
     ContactFacts,
     check_brand_role,
+    check_contact_removal,
     check_contacts,
+    check_new_contact,
     clean_name,
     id_fallback,
     lookup_key,
@@ -256,16 +260,88 @@ class BrandService:
             remove = [(m, r) for m, r in remove if (m, r) not in kept]
         withheld = None
         if add and role is not None and role.id == after.role_id:
-            try:
-                check_brand_role(
-                    is_default=role.is_default,
-                    managed=role.managed,
-                    permissions=role.permissions,
-                    is_mod_role=role.id == await self._mod_role(community_id),
-                )
-            except InvalidInput as exc:
-                add, withheld = [], exc.key
+            withheld = await self._role_refusal(community_id, role)
+            if withheld is not None:
+                add = []
         return BrandChange(before, after, True, tuple(add), tuple(remove), withheld)
+
+    # -- contacts ---------------------------------------------------------------------------------
+
+    async def add_contact(
+        self,
+        community_id: int,
+        brand: Brand,
+        contact: ContactFacts,
+        *,
+        by: int,
+        role: RoleFacts | None = None,
+    ) -> BrandChange:
+        """A moderator adds a contact (`check_new_contact`); one who had left the server is no longer
+        listed as gone. Of an approved brand with a role, the new contact gets it (`role` as the platform
+        sees it now, checked again as on approval; `withheld` says why not). `changed` is False if the
+        brand changed meanwhile (removed, or filled up)."""
+        if brand.status == "removed":
+            raise InvalidInput("brand.unknown", name=brand.name)
+        check_new_contact(contact, brand.contacts)
+        member_id = contact.member_id
+        added = await self.store.add_brand_contact(community_id, brand.id, member_id, limit=MAX_CONTACTS)
+        log.info("brand %s in %s: contact added by %s (%s)", brand.id, community_id, by, added)
+        if not added:
+            return BrandChange(brand, brand, False)
+        if self.audit is not None:
+            await self.audit.record(
+                community_id, "brand_contact_add", by=by, member=member_id, id=brand.id, name=brand.name
+            )
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        add: list[RoleChange] = []
+        withheld = None
+        if after.status == "approved" and after.role_id is not None:
+            add = [(member_id, after.role_id)]
+            if role is not None and role.id == after.role_id:
+                withheld = await self._role_refusal(community_id, role)
+                if withheld is not None:
+                    add = []
+        return BrandChange(brand, after, True, tuple(add), (), withheld)
+
+    async def remove_contact(
+        self, community_id: int, brand: Brand, member_id: int, *, by: int
+    ) -> BrandChange:
+        """A moderator takes a contact off a brand (`check_contact_removal`: never the last one of an
+        approved brand). They lose the brand's role unless another approved brand gives them the same
+        one. `changed` is False if the brand changed meanwhile."""
+        if brand.status == "removed":
+            raise InvalidInput("brand.unknown", name=brand.name)
+        check_contact_removal(member_id, brand.contacts, status=brand.status)
+        removed = await self.store.remove_brand_contact(community_id, brand.id, member_id)
+        log.info("brand %s in %s: contact removed by %s (%s)", brand.id, community_id, by, removed)
+        if not removed:
+            return BrandChange(brand, brand, False)
+        if self.audit is not None:
+            await self.audit.record(
+                community_id, "brand_contact_remove", by=by, member=member_id, id=brand.id, name=brand.name
+            )
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        remove: list[RoleChange] = []
+        if after.status == "approved" and after.role_id is not None:
+            kept = await self.store.roles_held_through_other_brands(community_id, after.id)
+            if (member_id, after.role_id) not in kept:
+                remove = [(member_id, after.role_id)]
+        return BrandChange(brand, after, True, (), tuple(remove))
+
+    async def _role_refusal(self, community_id: int, role: RoleFacts) -> str | None:
+        """Why `role` must not be given as a brand role now (a catalog key), or None."""
+        try:
+            check_brand_role(
+                is_default=role.is_default,
+                managed=role.managed,
+                permissions=role.permissions,
+                is_mod_role=role.id == await self._mod_role(community_id),
+            )
+        except InvalidInput as exc:
+            return exc.key
+        return None
 
     async def contact_left(self, community_id: int, member_id: int) -> list[int]:
         """The member left the server: they are no longer a contact (nor a manager) of any of its

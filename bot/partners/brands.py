@@ -76,6 +76,30 @@ def check_contacts(contacts: Sequence[ContactFacts]) -> tuple[int, ...]:
     return ordered
 
 
+def check_new_contact(contact: ContactFacts, contacts: Sequence[int]) -> None:
+    """A member a moderator adds to a brand's contacts: a human in the server, not a contact already,
+    and room for them (MAX_CONTACTS)."""
+    member = f"<@{contact.member_id}>"
+    if contact.is_bot:
+        raise InvalidInput("brand.add_contact_bot", member=member)
+    if not contact.in_server:
+        raise InvalidInput("brand.add_contact_not_member", member=member)
+    if contact.member_id in contacts:
+        raise InvalidInput("brand.add_contact_already", member=member)
+    if len(contacts) >= MAX_CONTACTS:
+        raise InvalidInput("brand.add_contact_full", max=MAX_CONTACTS)
+
+
+def check_contact_removal(member_id: int, contacts: Sequence[int], *, status: str) -> None:
+    """A contact a moderator takes off a brand: one it has, and never the last one of an approved brand
+    (it would be live with nobody to act for it; suspending it first says so on purpose)."""
+    member = f"<@{member_id}>"
+    if member_id not in contacts:
+        raise InvalidInput("brand.remove_contact_unknown", member=member)
+    if status == "approved" and len(contacts) == 1:
+        raise InvalidInput("brand.remove_contact_last", member=member)
+
+
 def next_status(action: str, current: str) -> str:
     """The state `action` leads to from `current`; InvalidInput if the move is not allowed."""
     sources, target = TRANSITIONS[action]

@@ -128,6 +128,19 @@ _LOG = """
     INSERT INTO consent_log (community_id, member_id, action, terms_version, at, terms_text)
     VALUES (:c, :m, :action, :v, :now, :text)
 """
+_ADD_CONTACT = """
+    INSERT INTO brand_contacts (brand_id, community_id, member_id)
+    SELECT b.id, b.community_id, CAST(:m AS INTEGER) FROM brands AS b
+     WHERE b.id = :b AND b.community_id = :c AND b.status <> 'removed'
+       AND (SELECT count(*) FROM brand_contacts AS k WHERE k.brand_id = :b) < :limit
+    ON CONFLICT (brand_id, member_id) DO NOTHING
+"""
+_REMOVE_CONTACT = """
+    DELETE FROM brand_contacts
+     WHERE community_id = :c AND brand_id = :b AND member_id = :m
+       AND ((SELECT status FROM brands WHERE id = :b AND community_id = :c) <> 'approved'
+            OR (SELECT count(*) FROM brand_contacts AS k WHERE k.brand_id = :b) > 1)
+"""
 # Every community with raw events, or with the per-member report rows purged with them (those outlive
 # a community's last events by the day the cutoff falls on).
 _RETENTION_TARGETS = """
@@ -465,6 +478,31 @@ class PartnerQueries(StoreBase):
                 [(b, community_id, member_id, iso(now)) for b in brand_ids],
             )
         return brand_ids
+
+    async def add_brand_contact(
+        self, community_id: int, brand_id: int, member_id: int, *, limit: int
+    ) -> bool:
+        """Make the member a contact of a brand that is not removed, unless they are one already or the
+        brand has `limit` contacts (checked in the one INSERT, so two moderators adding at once cannot
+        overfill it). A contact who had left and is added again is no longer listed as gone. False if
+        nothing was added."""
+        params = dict(c=community_id, b=brand_id, m=member_id, limit=limit)
+        async with self.transaction():
+            cur = await self.db.execute(_ADD_CONTACT, params)
+            if cur.rowcount != 1:
+                return False
+            await self.db.execute(
+                "DELETE FROM brand_contacts_left"
+                " WHERE community_id = :c AND brand_id = :b AND member_id = :m",
+                params,
+            )
+        return True
+
+    async def remove_brand_contact(self, community_id: int, brand_id: int, member_id: int) -> bool:
+        """Take the member off a brand's contacts, unless they are the last contact of an approved brand
+        (checked in the one DELETE, against the brand as it is then). False if nothing was removed."""
+        cur = await self.write(_REMOVE_CONTACT, dict(c=community_id, b=brand_id, m=member_id))
+        return cur.rowcount == 1
 
     async def managed_brand_ids(self, community_id: int, member_id: int) -> list[int]:
         """Approved brands this member is a contact of (a brand manager for each)."""

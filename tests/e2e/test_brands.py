@@ -513,3 +513,111 @@ async def test_a_contact_who_leaves_the_server_stops_managing_the_brand_for_good
     shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
     assert f"Contacts: {i18n.t('en', 'brand.no_contact')}\n" in shown
     assert f"<@{w.bob}> (" in shown and f"<@{w.carol}> (" in shown
+
+
+async def audit_lines(h: Harness, channel: int) -> list[str]:
+    await h.app.audit.drain()
+    return [m["content"] for m in h.sandbox.messages(channel)]
+
+
+async def test_moderators_add_and_remove_a_brands_contacts_who_get_and_lose_its_role(harness: Harness):
+    """A moderator adds carol to approved Oat Co: she manages it at once, gets its role and is no longer
+    ranked; removing her takes all that back (bob keeps the role Soy Co gives him too). Bots, members
+    not in the server, contacts already there, a fourth contact and the last contact of an approved
+    brand are refused, changing nothing. Each change is one audit line; replies are ephemeral, ping
+    nobody, and are in the community's language."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    audit = sb.add_channel(w.guild, "mod-log")
+    await (await h.slash("microvoice", w.owner, {"channel": audit}, subcommand="audit")).response()
+    guest = sb.add_role(w.guild, "Oat team", permissions=BASIC)
+    for name in ("Oat Co", "Soy Co"):
+        await brand_cmd(h, "register", w.owner, {"name": name, "contact": w.bob})
+        await brand_cmd(h, "role", w.owner, {"brand": name, "role": guest})
+        await brand_cmd(h, "approve", w.owner, {"brand": name})
+    oat, soy = [r[0] for r in await h.rows("SELECT id FROM brands ORDER BY id")]
+    store, name = h.app.store, i18n.isolate("Oat Co")
+
+    added = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.carol})
+    assert added["flags"] & EPHEMERAL and added.get("allowed_mentions", {}).get("parse", []) == []
+    status = i18n.t("en", "brand.status_approved")
+    assert added["content"] == i18n.t(
+        "en", "brand.contact_added", member=f"<@{w.carol}>", brand=name, status=status
+    )
+    assert str(guest) in sb.member(w.guild, w.carol)["roles"]
+    assert await store.managed_brand_ids(w.guild, w.carol) == [oat]
+    assert w.carol in await store.ranking_exclusions(w.guild)
+    shown = await brand_cmd(h, "show", w.carol, {"brand": "Oat Co"}, perms=BASIC)  # a brand manager now
+    assert f"Contacts: <@{w.bob}>, <@{w.carol}>\n" in shown["embeds"][0]["description"]
+
+    stranger = sb.add_user("stranger")  # a Discord user who is not in this server
+    refusals = [
+        (w.helper_bot, i18n.t("en", "brand.add_contact_bot", member=f"<@{w.helper_bot}>")),
+        (stranger, i18n.t("en", "brand.add_contact_not_member", member=f"<@{stranger}>")),
+        (w.carol, i18n.t("en", "brand.add_contact_already", member=f"<@{w.carol}>")),
+    ]
+    for member, expected in refusals:
+        refused = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": member})
+        assert refused["flags"] & EPHEMERAL and refused["content"] == expected
+    await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.alice})
+    full = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.mod})
+    assert full["content"] == i18n.t("en", "brand.add_contact_full", max=3)
+    unknown = await brand_cmd(h, "contact-add", w.owner, {"brand": "No Such Co", "member": w.mod})
+    assert "There is no brand" in unknown["content"]
+    assert await store.managed_brand_ids(w.guild, w.mod) == []
+    assert str(guest) not in sb.member(w.guild, w.mod)["roles"]
+
+    removed = await brand_cmd(h, "contact-remove", w.owner, {"brand": "Oat Co", "member": w.carol})
+    assert removed["flags"] & EPHEMERAL and removed["content"] == i18n.t(
+        "en", "brand.contact_removed", member=f"<@{w.carol}>", brand=name, status=status
+    )
+    assert str(guest) not in sb.member(w.guild, w.carol)["roles"]
+    assert await store.managed_brand_ids(w.guild, w.carol) == []
+    assert w.carol not in await store.ranking_exclusions(w.guild)
+    again = await brand_cmd(h, "contact-remove", w.owner, {"brand": "Oat Co", "member": w.carol})
+    assert again["content"] == i18n.t("en", "brand.remove_contact_unknown", member=f"<@{w.carol}>")
+    await brand_cmd(h, "contact-remove", w.owner, {"brand": "Oat Co", "member": w.bob})
+    assert str(guest) in sb.member(w.guild, w.bob)["roles"]  # Soy Co gives it to him too
+    last = await brand_cmd(h, "contact-remove", w.owner, {"brand": "Oat Co", "member": w.alice})
+    assert last["content"] == i18n.t("en", "brand.remove_contact_last", member=f"<@{w.alice}>")
+    assert await store.managed_brand_ids(w.guild, w.alice) == [oat]
+    assert await store.managed_brand_ids(w.guild, w.bob) == [soy]
+
+    lines = await audit_lines(h, audit)
+    line = "audit.brand_contact_{}"
+    for kind, member in (("add", w.carol), ("add", w.alice), ("remove", w.carol), ("remove", w.bob)):
+        expected = i18n.t(
+            "en", line.format(kind), by=f"<@{w.owner}>", member=f"<@{member}>", id=oat, name=name
+        )
+        assert lines.count(expected) == 1, (kind, member, lines)
+    assert sum("as a contact of brand" in x for x in lines) == 4  # refusals wrote nothing
+
+    # in Hebrew
+    await store.update_settings(w.guild, {"locale": "he"}, by=w.owner, now=h.clock.now)
+    h.app.forget_locale(w.guild)
+    refused = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.alice})
+    assert refused["content"] == i18n.t("he", "brand.add_contact_already", member=f"<@{w.alice}>")
+
+
+async def test_a_contact_who_left_and_is_added_again_manages_the_brand_and_is_off_the_left_list(
+    launcher: Launcher,
+):
+    h = await launcher.start(members_intent=True)
+    w, sb = h.world, h.sandbox
+    await brand_cmd(h, "register", w.owner, {"name": "Oat Co", "contact": w.bob, "contact2": w.carol})
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    brand_id = int(await h.scalar("SELECT id FROM brands"))
+    sb.remove_member(w.guild, w.bob)
+    await h.settle()
+    sb.add_member(w.guild, w.bob, joined_at=datetime(2024, 6, 1, tzinfo=UTC))
+    await h.settle()
+    assert await h.app.store.managed_brand_ids(w.guild, w.bob) == []  # rejoining restores nothing
+    left = i18n.t("en", "brand.contacts_left", members="")[:-2]
+    shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
+    assert left in shown and f"<@{w.bob}> (" in shown
+
+    added = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.bob})
+    assert f"<@{w.bob}>" in added["content"] and added["flags"] & EPHEMERAL
+    assert await h.app.store.managed_brand_ids(w.guild, w.bob) == [brand_id]
+    shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
+    assert left not in shown and f"Contacts: <@{w.bob}>, <@{w.carol}>\n" in shown
+    assert await h.scalar("SELECT count(*) FROM brand_contacts_left") == 0

@@ -180,8 +180,11 @@ async def test_every_audit_event_is_posted_exactly_once(harness: Harness):
         w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
     )
     t0 = h.clock.now.replace(second=0)
-    # brands: approve, suspend, remove (a second brand keeps the activations going)
+    # brands: a contact added and removed, approve, suspend, remove (a second brand keeps the
+    # activations going)
     await slash(h, "brand", "register", w.owner, {"name": "Beta", "contact": w.carol})
+    for action in ("contact-add", "contact-remove"):
+        await slash(h, "brand", action, w.owner, {"brand": "Beta", "member": w.bob})
     for action in ("approve", "suspend", "remove"):
         await slash(h, "brand", action, w.owner, {"brand": "Beta"})
     brand = await seed_brand(h, "Acme", contacts=[w.alice])

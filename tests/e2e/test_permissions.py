@@ -90,6 +90,8 @@ class Scene:
             "brand suspend": {"brand": "Beta"},
             "brand remove": {"brand": "Beta"},
             "brand role": {"brand": "Beta"},
+            "brand contact-add": {"brand": "Beta", "member": w.carol},
+            "brand contact-remove": {"brand": "Beta", "member": w.carol},
             "brand show": {"brand": "Acme"},
             "brand partners": {"brand": "Acme"},
             "privacy forget-member": {"member_id": str(w.carol)},

@@ -487,3 +487,115 @@ async def test_a_role_another_approved_brand_gives_its_contact_is_kept(brands: B
     assert suspended.remove == ((2, 77),)
     removed = await brands.transition(GUILD, await brands.resolve(GUILD, "Soy Co"), "remove", by=MOD)
     assert removed.remove == ((1, 77),)  # Oat Co is suspended: nothing gives it to member 1 any more
+
+
+# -- contacts changed by moderators ----------------------------------------------------------------
+
+
+async def test_a_contact_added_to_an_approved_brand_gets_its_role_and_one_removed_loses_it(
+    brands: BrandService, store: Store
+):
+    role = RoleFacts(77, False, False, 0)
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    chosen = await brands.set_role(GUILD, oat, role)
+    approved = await brands.transition(GUILD, chosen.after, "approve", by=MOD, role=role)
+    added = await brands.add_contact(GUILD, approved.after, ContactFacts(2, False), by=MOD, role=role)
+    assert added.changed and added.after.contacts == (1, 2)
+    assert (added.add, added.remove) == (((2, 77),), ())
+    assert await store.managed_brand_ids(GUILD, 2) == [oat.id]
+    assert 2 in await store.ranking_exclusions(GUILD)
+    removed = await brands.remove_contact(GUILD, added.after, 2, by=MOD)
+    assert removed.changed and removed.after.contacts == (1,)
+    assert (removed.add, removed.remove) == ((), ((2, 77),))
+    assert await store.managed_brand_ids(GUILD, 2) == []
+    assert 2 not in await store.ranking_exclusions(GUILD)
+
+
+async def test_a_contact_added_to_a_brand_that_is_not_approved_gets_no_role_yet(brands: BrandService):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    chosen = await brands.set_role(GUILD, oat, RoleFacts(77, False, False, 0))
+    added = await brands.add_contact(GUILD, chosen.after, ContactFacts(2, False), by=MOD)
+    assert added.changed and (added.add, added.remove) == ((), ())
+    removed = await brands.remove_contact(GUILD, added.after, 1, by=MOD)  # pending: 2 is left
+    assert removed.changed and (removed.add, removed.remove) == ((), ())
+
+
+async def test_a_removed_contact_keeps_the_role_another_approved_brand_gives_them(brands: BrandService):
+    role = RoleFacts(77, False, False, 0)
+    for name, members in (("Oat Co", (1, 2)), ("Soy Co", (2,))):
+        brand = await brands.register(GUILD, name, contacts(*members), [], by=MOD)
+        chosen = await brands.set_role(GUILD, brand, role)
+        await brands.transition(GUILD, chosen.after, "approve", by=MOD, role=role)
+    removed = await brands.remove_contact(GUILD, await brands.resolve(GUILD, "Oat Co"), 2, by=MOD)
+    assert removed.changed and removed.remove == ()  # still a contact of Soy Co, which gives it too
+
+
+async def test_a_role_that_became_powerful_is_withheld_from_an_added_contact(brands: BrandService):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1), [], by=MOD)
+    chosen = await brands.set_role(GUILD, oat, RoleFacts(77, False, False, 0))
+    approved = await brands.transition(GUILD, chosen.after, "approve", by=MOD)
+    now = RoleFacts(77, False, False, KICK_MEMBERS)
+    added = await brands.add_contact(GUILD, approved.after, ContactFacts(2, False), by=MOD, role=now)
+    assert added.changed and added.add == () and added.withheld == "brand.role_too_powerful"
+
+
+async def test_contact_changes_a_moderator_would_not_expect_are_refused_and_change_nothing(
+    brands: BrandService, store: Store
+):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    refusals = [
+        (ContactFacts(3, is_bot=True), "brand.add_contact_bot"),
+        (ContactFacts(3, False, in_server=False), "brand.add_contact_not_member"),
+        (ContactFacts(2, False), "brand.add_contact_already"),
+    ]
+    for contact, key in refusals:
+        with pytest.raises(InvalidInput) as refused:
+            await brands.add_contact(GUILD, oat, contact, by=MOD)
+        assert refused.value.key == key
+    full = (await brands.add_contact(GUILD, oat, ContactFacts(3, False), by=MOD)).after
+    with pytest.raises(InvalidInput) as refused:
+        await brands.add_contact(GUILD, full, ContactFacts(4, False), by=MOD)
+    assert refused.value.key == "brand.add_contact_full" and refused.value.params["max"] == 3
+    with pytest.raises(InvalidInput) as refused:
+        await brands.remove_contact(GUILD, full, 4, by=MOD)
+    assert refused.value.key == "brand.remove_contact_unknown"
+    # the last contact of an approved brand stays (suspended, the brand may be left without one)
+    solo = await brands.register(GUILD, "Soy Co", contacts(5), [], by=MOD)
+    approved = (await brands.transition(GUILD, solo, "approve", by=MOD)).after
+    with pytest.raises(InvalidInput) as refused:
+        await brands.remove_contact(GUILD, approved, 5, by=MOD)
+    assert refused.value.key == "brand.remove_contact_last"
+    assert await store.managed_brand_ids(GUILD, 5) == [solo.id]
+    suspended = (await brands.transition(GUILD, approved, "suspend", by=MOD)).after
+    assert (await brands.remove_contact(GUILD, suspended, 5, by=MOD)).after.contacts == ()
+    # a removed brand is unknown
+    gone = (await brands.transition(GUILD, full, "remove", by=MOD)).after
+    with pytest.raises(InvalidInput) as refused:
+        await brands.add_contact(GUILD, gone, ContactFacts(4, False), by=MOD)
+    assert refused.value.key == "brand.unknown"
+    assert (await store.get_brand(GUILD, oat.id)).contacts == (1, 2, 3)  # type: ignore[union-attr]
+
+
+async def test_a_stale_view_of_the_brand_never_overfills_it_nor_empties_an_approved_one(
+    brands: BrandService, store: Store
+):
+    """Two moderators acting at once each saw the brand before the other's change: the store's guard,
+    not the view they acted on, decides."""
+    oat = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    assert (await brands.add_contact(GUILD, oat, ContactFacts(3, False), by=MOD)).changed
+    late = await brands.add_contact(GUILD, oat, ContactFacts(4, False), by=MOD)  # saw two contacts
+    assert not late.changed and (await store.get_brand(GUILD, oat.id)).contacts == (1, 2, 3)  # type: ignore[union-attr]
+    solo = await brands.register(GUILD, "Soy Co", contacts(5, 6), [], by=MOD)
+    approved = (await brands.transition(GUILD, solo, "approve", by=MOD)).after
+    assert (await brands.remove_contact(GUILD, approved, 5, by=MOD)).changed
+    late = await brands.remove_contact(GUILD, approved, 6, by=MOD)  # saw two contacts
+    assert not late.changed and await store.managed_brand_ids(GUILD, 6) == [solo.id]
+
+
+async def test_adding_a_contact_who_had_left_takes_them_off_the_left_list(brands: BrandService):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1, 2), [], by=MOD)
+    assert await brands.contact_left(GUILD, 2) == [oat.id]
+    left = await brands.resolve(GUILD, "Oat Co")
+    assert left.contacts == (1,) and [m for m, _ in left.left] == [2]
+    again = (await brands.add_contact(GUILD, left, ContactFacts(2, False), by=MOD)).after
+    assert again.contacts == (1, 2) and again.left == ()
