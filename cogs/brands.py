@@ -2,9 +2,11 @@
 
 Moderators register a brand (pending) with its contacts and topic channels, then approve, suspend or
 remove it, and add or remove contacts later. Contacts of an approved brand are its brand managers inside
-Microvoice; Microvoice never gives them a Discord permission. `/brand partners` lists only members who
-opted in, ranked by trust in the brand's topics; a member who did not opt in never appears, however
-trusted.
+Microvoice; Microvoice never gives them a Discord permission. A contact no longer in the server is
+treated as having left when the brand is shown, approved or its contacts changed (no leave event
+arrives without the Server Members intent, nor while the bot is offline). `/brand partners` lists only
+members who opted in, ranked by trust in the brand's topics; a member who did not opt in never appears,
+however trusted.
 """
 
 from __future__ import annotations
@@ -91,9 +93,10 @@ async def resolve_brand(app: App, guild_id: int, text: str) -> Brand:
 
 
 def departures(app: App, guild: discord.Guild | None) -> GoneLookup | None:
-    """Which listed partners left the server, including while the bot was offline (no leave event
-    reached it then). With the Server Members intent and the member list loaded in full (the guild is
-    chunked), a member missing from it left; otherwise Discord is asked about each one not known."""
+    """Which listed partners (or a brand's contacts) left the server, including while the bot was
+    offline (no leave event reached it then). With the Server Members intent and the member list loaded
+    in full (the guild is chunked), a member missing from it left; otherwise Discord is asked about each
+    one not known."""
     if guild is None:
         return None
     tracked = app.settings.members_intent  # joins and leaves keep the member list up to date
@@ -301,8 +304,11 @@ class Brands(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)  # one role call per contact
         brand = await resolve_brand(self.app, interaction.guild_id, brand_text)
         role = None
-        if action == "approve" and brand.role_id is not None:  # checked again right before it is given
-            role = await role_facts(interaction, brand.role_id)
+        if action == "approve":  # the contacts it makes managers are still here; the role checked again
+            gone = departures(self.app, interaction.guild)
+            brand = await self.app.brands.recheck_contacts(interaction.guild_id, brand, gone)
+            if brand.role_id is not None:
+                role = await role_facts(interaction, brand.role_id)
         change = await self.app.brands.transition(
             interaction.guild_id, brand, action, by=interaction.user.id, role=role
         )
@@ -389,8 +395,11 @@ class Brands(commands.Cog):
     async def contact_add(self, interaction: discord.Interaction, brand: str, member: discord.User) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        await interaction.response.defer(ephemeral=True, thinking=True)  # a role call
+        await interaction.response.defer(ephemeral=True, thinking=True)  # contacts looked up; a role call
         found = await resolve_brand(self.app, guild_id, brand)
+        found = await self.app.brands.recheck_contacts(
+            guild_id, found, departures(self.app, interaction.guild)
+        )
         role = None
         if found.status == "approved" and found.role_id is not None:  # checked again before it is given
             role = await role_facts(interaction, found.role_id)
@@ -410,8 +419,11 @@ class Brands(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
-        await interaction.response.defer(ephemeral=True, thinking=True)  # a role call
+        await interaction.response.defer(ephemeral=True, thinking=True)  # contacts looked up; a role call
         found = await resolve_brand(self.app, guild_id, brand)
+        # The others only: whether the one removed is still here does not matter.
+        gone = departures(self.app, interaction.guild)
+        found = await self.app.brands.recheck_contacts(guild_id, found, gone, skip=member.id)
         with names_shown():
             change = await self.app.brands.remove_contact(guild_id, found, member.id, by=interaction.user.id)
         await self._contact_changed(interaction, change, member.id, "brand.contact_removed")
@@ -465,6 +477,9 @@ class Brands(commands.Cog):
         standing = await member_standing(interaction)
         with names_shown():
             found = await self.app.brands.resolve_visible(interaction.guild_id, brand, standing)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # its contacts may be looked up
+        gone = departures(self.app, interaction.guild)
+        found = await self.app.brands.recheck_contacts(interaction.guild_id, found, gone)
         lang = await self.app.lang(interaction.guild_id)
         embed = discord.Embed(title=label(found))
         text = i18n.t(
@@ -482,7 +497,7 @@ class Brands(commands.Cog):
             gone = ", ".join(f"<@{m}> ({stamp(at)})" for m, at in found.left)
             text += "\n" + i18n.t(lang, "brand.contacts_left", members=gone)
         embed.description = text
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @brand.command(name="partners", description="Opted-in partners ranked by trust in a brand's topics")
     @app_commands.describe(brand="The brand (default: the one you manage)", topic="One channel or category")

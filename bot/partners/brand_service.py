@@ -330,6 +330,22 @@ class BrandService:
                 remove = [(member_id, after.role_id)]
         return BrandChange(brand, after, True, (), tuple(remove))
 
+    async def recheck_contacts(
+        self, community_id: int, brand: Brand, gone: GoneLookup | None, *, skip: int | None = None
+    ) -> Brand:
+        """The brand with its contacts no longer in the community (`gone`, a platform lookup) treated as
+        having left (`contact_left`): without the Server Members intent, or while the bot was offline, no
+        leave event told it. `skip` is not asked about (the contact a moderator is removing anyway)."""
+        asked = [m for m in brand.contacts if m != skip]
+        left = await gone(asked) if gone is not None and asked else []
+        for member_id in left:
+            await self.contact_left(community_id, member_id)
+        if not left:
+            return brand
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        return after
+
     async def _role_refusal(self, community_id: int, role: RoleFacts) -> str | None:
         """Why `role` must not be given as a brand role now (a catalog key), or None."""
         try:

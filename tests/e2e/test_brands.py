@@ -621,3 +621,44 @@ async def test_a_contact_who_left_and_is_added_again_manages_the_brand_and_is_of
     shown = (await brand_cmd(h, "show", w.owner, {"brand": "Oat Co"}))["embeds"][0]["description"]
     assert left not in shown and f"Contacts: <@{w.bob}>, <@{w.carol}>\n" in shown
     assert await h.scalar("SELECT count(*) FROM brand_contacts_left") == 0
+
+
+async def test_without_the_members_intent_a_contact_who_left_is_found_gone_when_the_brand_is_used(
+    harness: Harness,
+):
+    """No GUILD_MEMBER_REMOVE arrives without the Server Members intent: carol, who left, stayed Oat
+    Co's contact (one of its three, so no other could be added). Now showing the brand (its manager bob
+    does), approving it or changing its contacts asks Discord about them, and one who is gone is
+    treated as having left: no longer a contact, listed as gone, in the audit log."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    audit = sb.add_channel(w.guild, "mod-log")
+    await (await h.slash("microvoice", w.owner, {"channel": audit}, subcommand="audit")).response()
+    options = {"name": "Oat Co", "contact": w.bob, "contact2": w.carol, "contact3": w.alice}
+    await brand_cmd(h, "register", w.owner, options)
+    await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    brand_id = int(await h.scalar("SELECT id FROM brands"))
+    sb.remove_member(w.guild, w.carol)
+    await h.settle()
+    assert await h.app.store.managed_brand_ids(w.guild, w.carol) == [brand_id]  # nothing told the bot
+
+    shown = (await brand_cmd(h, "show", w.bob, {"brand": "Oat Co"}, perms=BASIC))["embeds"][0]["description"]
+    assert f"Contacts: <@{w.alice}>, <@{w.bob}>\n" in shown and f"<@{w.carol}> (" in shown
+    assert await h.app.store.managed_brand_ids(w.guild, w.carol) == []
+    name = i18n.isolate("Oat Co")
+    gone = i18n.t("en", "audit.brand_contact_left", member=f"<@{w.carol}>", id=brand_id, name=name)
+    assert (await audit_lines(h, audit)).count(gone) == 1
+
+    # adding a contact: the brand's contacts are asked about first, so a departed one frees a place
+    sb.remove_member(w.guild, w.alice)
+    added = await brand_cmd(h, "contact-add", w.owner, {"brand": "Oat Co", "member": w.mod})
+    assert added["content"].startswith(f"<@{w.mod}> ")
+    assert await h.rows("SELECT member_id FROM brand_contacts ORDER BY member_id") == sorted(
+        [(w.bob,), (w.mod,)]
+    )
+    # approving: a contact gone since is not made a brand manager again after a suspension
+    await brand_cmd(h, "suspend", w.owner, {"brand": "Oat Co"})
+    sb.remove_member(w.guild, w.mod)
+    done = await brand_cmd(h, "approve", w.owner, {"brand": "Oat Co"})
+    assert "is approved" in done["content"] and f"<@{w.mod}>" not in done["content"]
+    assert await h.app.store.managed_brand_ids(w.guild, w.mod) == []
+    assert sum("left the server" in line for line in await audit_lines(h, audit)) == 3

@@ -489,7 +489,7 @@ async def test_a_role_another_approved_brand_gives_its_contact_is_kept(brands: B
     assert removed.remove == ((1, 77),)  # Oat Co is suspended: nothing gives it to member 1 any more
 
 
-# -- contacts changed by moderators ----------------------------------------------------------------
+# -- contacts changed by moderators, and contacts found gone ---------------------------------------
 
 
 async def test_a_contact_added_to_an_approved_brand_gets_its_role_and_one_removed_loses_it(
@@ -599,3 +599,18 @@ async def test_adding_a_contact_who_had_left_takes_them_off_the_left_list(brands
     assert left.contacts == (1,) and [m for m, _ in left.left] == [2]
     again = (await brands.add_contact(GUILD, left, ContactFacts(2, False), by=MOD)).after
     assert again.contacts == (1, 2) and again.left == ()
+
+
+async def test_contacts_found_gone_are_treated_as_having_left(brands: BrandService, store: Store):
+    oat = await brands.register(GUILD, "Oat Co", contacts(1, 2, 3), [], by=MOD)
+    soy = await brands.register(GUILD, "Soy Co", contacts(2), [], by=MOD)
+    asked: list[list[int]] = []
+
+    async def gone(member_ids: list[int]) -> list[int]:
+        asked.append(member_ids)
+        return [m for m in member_ids if m in (2, 3)]
+
+    after = await brands.recheck_contacts(GUILD, oat, gone, skip=3)
+    assert asked == [[1, 2]] and after.contacts == (1, 3) and [m for m, _ in after.left] == [2]
+    assert (await store.get_brand(GUILD, soy.id)).contacts == ()  # type: ignore[union-attr]  # left the server
+    assert await brands.recheck_contacts(GUILD, after, None) == after  # nothing to ask: nothing changes
