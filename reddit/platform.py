@@ -677,7 +677,8 @@ class RedditPlatform:
     async def accounts(self, member_ids: Iterable[int]) -> dict[int, Member | None]:
         """The profiles of these accounts, a hundred a request (a giveaway's sync reads every new
         entrant's): None for an account that has none (deleted, suspended, shadow-banned: Reddit
-        leaves it out). Any failure (429, 5xx, a timeout) is raised, not taken for a missing account.
+        leaves it out, and its own profile, read to be sure where its name is known, shows none).
+        Any failure (429, 5xx, a timeout) is raised, not taken for a missing account.
         Each is read at most every `ACCOUNT_SECONDS`; ids that are not Reddit accounts are None."""
         now = time.monotonic()
         found: dict[int, Member | None] = {}
@@ -691,8 +692,35 @@ class RedditPlatform:
             else:
                 unread.append(member_id)
         if unread:
-            found.update(await self.read_profiles(unread))
+            read = await self.read_profiles(unread)
+            for member_id, member in read.items():
+                name = self._names.get(member_id)
+                if member is None and name is not None:
+                    # Left out of the bulk answer: confirmed with the account's own profile, which
+                    # every Reddit API serves (a suspended or deleted account has none there either).
+                    member = await self.adapter.call(partial(self._about, member_id=member_id, name=name))
+                    self._accounts[member_id] = (time.monotonic(), member)
+                found[member_id] = member
         return found
+
+    def _about(self, reddit: praw.Reddit, member_id: int, name: str) -> Member | None:
+        """The profile `/user/{name}/about` shows: None for an account deleted, banned (404, 403) or
+        suspended (`is_suspended`). Any other failure is raised."""
+        redditor = reddit.redditor(name)
+        try:
+            redditor._fetch()
+        except (prawcore.exceptions.NotFound, prawcore.exceptions.Forbidden):
+            return None
+        created = getattr(redditor, "created_utc", None)
+        if getattr(redditor, "is_suspended", False) or created is None:
+            return None
+        karma = sum(int(getattr(redditor, k, 0) or 0) for k in ("link_karma", "comment_karma"))
+        return Member(
+            id=member_id,
+            created_at=datetime.fromtimestamp(float(created), UTC),
+            is_bot=name.lower() == self.username.lower(),
+            karma=karma,
+        )
 
     async def moderators(self, channel_id: int) -> frozenset[int]:
         bound = await self.subreddits.binding(channel_id)

@@ -825,7 +825,8 @@ async def test_a_giveaways_entrants_are_read_a_hundred_a_request_and_those_reddi
     """250 accounts comment on the giveaway: their profiles are read with
     `/api/user_data_by_account_ids`, a hundred a request (3 requests; before, one request each, 250
     out of the client's hundred a minute). Accounts Reddit leaves out of its answer (suspended) are
-    no entries and break nothing; their names, looked up later, stay unknown (shown by fullname)."""
+    confirmed with their own profile, are no entries and break nothing; their names, looked up
+    later, stay unknown (shown by fullname)."""
     sb = reddit_sb
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
@@ -854,7 +855,8 @@ async def test_a_giveaways_entrants_are_read_a_hundred_a_request_and_those_reddi
     assert len(reads) == math.ceil(250 / 100) and all(c.status == 200 for c in reads)
     asked = [i for c in reads for i in c.query["ids"].split(",")]
     assert sorted(asked) == sorted(sb.state.account(n).fullname for n in names)
-    assert not [c for c in sb.calls if c.path.startswith("/user/") and c.path.endswith("/about")]
+    abouts = [c.path for c in sb.calls[before:] if c.path.startswith("/user/") and c.path.endswith("/about")]
+    assert sorted(abouts) == sorted(f"/user/{n}/about" for n in suspended)
     entrants = await h.rows("SELECT member_id FROM giveaway_entries WHERE activation_id = ?", giveaway)
     assert sorted(r[0] for r in entrants) == sorted(
         ledger_id(sb.state.account(n).fullname) for n in names[3:]
@@ -908,3 +910,36 @@ async def test_a_subreddit_that_requires_a_flair_is_told_at_the_proposal(
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
     (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
     assert post.flair_text == "Sponsored"
+
+
+async def test_giveaway_entrants_are_read_one_by_one_where_reddit_serves_no_bulk_profiles(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A Reddit API without `/api/user_data_by_account_ids` (it answers 404, as Reddit does when none
+    of the ids resolves): every entrant is read with its own `/user/{name}/about`, so the entries are
+    all there; a suspended one is still no entry."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    names = [f"fan{i}_r" for i in range(5)]
+    for name in names:
+        sb.add_account(name, age_days=400, karma=200)
+    sb.fail(PROFILES, status=404, times=1_000)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    await approve(h, giveaway)
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in names:
+        sb.comment(post, name, "me please")
+    sb.suspend(names[0])
+    await rounds(h)
+    assert await h.app.reddit_activations.sync_live() == 4
+    entrants = await h.rows("SELECT member_id FROM giveaway_entries WHERE activation_id = ?", giveaway)
+    assert sorted(r[0] for r in entrants) == sorted(
+        ledger_id(sb.state.account(n).fullname) for n in names[1:]
+    )
