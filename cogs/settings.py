@@ -206,6 +206,7 @@ class Settings(commands.Cog):
                 ]
             )
         health = self._health(lang, interaction.guild_id)
+        health += await self._reddit_health(lang, interaction.guild_id)
         if health:
             embed.description = "\n".join([embed.description or "", "", *health])
         await interaction.followup.send(embed=embed, ephemeral=True)
@@ -225,6 +226,27 @@ class Settings(commands.Cog):
             lines.append(i18n.t(lang, "status.commands_elsewhere", when=when))
         if self.app.ingest.stats.dropped:
             lines.append(i18n.t(lang, "status.ingest_dropped", dropped=self.app.ingest.stats.dropped))
+        return lines
+
+    async def _reddit_health(self, lang: str, guild_id: int) -> list[str]:
+        """Lines about this server's subreddits when Reddit is not read as it should be: the bot's
+        account refused or suspended, requests failing, or a subreddit Reddit will not show it."""
+        reddit, subreddits = self.app.reddit, self.app.subreddits
+        if reddit is None or subreddits is None:
+            return []
+        bound = await subreddits.list(guild_id)
+        if not bound:
+            return []
+        if reddit.state == "refused":
+            return [i18n.t(lang, "status.reddit_refused", error=reddit.refusal or "—")]
+        if reddit.suspended:
+            return [i18n.t(lang, "status.reddit_suspended", bot=reddit.username)]
+        lines = [i18n.t(lang, "status.reddit_failing", error=reddit.failing)] if reddit.failing else []
+        for sub in bound:
+            why = reddit.unreadable.get(sub.name.lower())
+            if why is not None:
+                reason = i18n.t(lang, f"status.reddit_why.{why}")
+                lines.append(i18n.t(lang, "status.reddit_unreadable", name=sub.name, why=reason))
         return lines
 
 

@@ -21,7 +21,8 @@ starts from its newest item (new ones only; from the listing's origin when it ha
 
 prawcore retries 5xx and timeouts twice itself and paces requests by Reddit's rate-limit headers;
 beyond that, transient errors (5xx, 429, timeouts) back off and retry without ending the thread, a
-subreddit that cannot be read is skipped for a while, refused credentials stop the Reddit side
+subreddit that cannot be read is skipped for a while (and `unreadable` says why, for moderators'
+status), a suspension of the bot's account is waited out, refused credentials stop the Reddit side
 with one log line while Discord keeps working, and any other error (an answer this code did not
 expect) is logged with its traceback and retried like a transient one.
 
@@ -51,7 +52,7 @@ from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import ACCOUNT, BadFullname, id_value, ledger_id, newer, split
 from reddit.client import build_reddit
-from reddit.errors import api_errors, classify, describe
+from reddit.errors import api_errors, classify, describe, unreadable_reason
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +61,10 @@ T = TypeVar("T")
 BACKOFF_SECONDS: tuple[float, ...] = (2, 5, 15, 30, 60, 120)
 #: How long a subreddit that could not be read is left alone.
 SUBREDDIT_RETRY_SECONDS = 300.0
+#: How often a suspended bot account is checked again.
+SUSPENDED_RETRY_SECONDS = 600.0
+#: Failed rounds in a row after which moderators' status says Reddit is failing.
+FAILING_AFTER = 3
 #: How long a round's items may take to be recorded before the round is deferred (read again later).
 ACCEPT_SECONDS = 60.0
 AUTHOR_CACHE = 20_000
@@ -113,6 +118,10 @@ def removed(thing: Any) -> bool:
     """Whether the item was removed or deleted. Its author shows as "[deleted]" to most accounts, but
     a moderator of the subreddit (as the bot usually is) still sees it, with who removed it."""
     return any(field_of(thing, name) for name in ("removed", "spam", "banned_by", "removed_by_category"))
+
+
+class AccountSuspended(Exception):
+    """Reddit suspended the bot's own account: every request but its own profile is refused."""
 
 
 class RedditUnavailable(MicrovoiceError):
@@ -191,6 +200,13 @@ class RedditAdapter:
         self._created: OrderedDict[str, float | None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
         self.errors = 0  # transient errors survived
+        #: Bound subreddits Reddit will not show the bot now (lower-case name -> why, as
+        #: `unreadable_reason` names it), for moderators' status; a subreddit leaves once read again.
+        self.unreadable: dict[str, str] = {}
+        #: Reddit suspended the bot's account: nothing is read until the suspension ends.
+        self.suspended = False
+        #: What keeps failing, once `FAILING_AFTER` rounds in a row failed (None while rounds succeed).
+        self.failing: str | None = None
 
     @property
     def username(self) -> str:
@@ -323,18 +339,49 @@ class RedditAdapter:
             log.exception("the Reddit thread stopped unexpectedly; Discord keeps running")
             self.state = "stopped"
 
-    def _serve(self) -> None:
-        reddit = self.make_client(self.settings)
+    def _sign_in(self, reddit: praw.Reddit) -> bool:
+        """Sign in, and wait out a suspension of the bot's account (Reddit then refuses every request
+        but the account's own profile, which says so). Refused credentials end here, once. False when
+        the Reddit side stops."""
         failures = 0
-        while not self._stop.is_set():  # sign in first: refused credentials end here, once
+        while not self._stop.is_set():
             try:
-                me = reddit.user.me()
-                log.info("signed in to Reddit as u/%s", me)
-                break
+                me = reddit.user.me(use_cache=False)
             except Exception as error:
                 if not self._survive(error, failures):
-                    return
+                    return False
                 failures += 1
+                continue
+            if not field_of(me, "is_suspended"):
+                if self.suspended:
+                    log.warning("the bot's Reddit account u/%s is no longer suspended; reading again", me)
+                else:
+                    log.info("signed in to Reddit as u/%s", me)
+                self.suspended = False
+                return True
+            if not self.suspended:  # one line, not one per check
+                log.error(
+                    "Reddit has suspended the bot's account u/%s: nothing is read or posted on Reddit until"
+                    " the suspension ends (checked every %.0f s); Discord keeps running",
+                    me,
+                    SUSPENDED_RETRY_SECONDS,
+                )
+            self.suspended = True
+            self._stop.wait(SUSPENDED_RETRY_SECONDS)
+        return False
+
+    def _suspended_now(self, reddit: praw.Reddit) -> bool:
+        """Whether the bot's account is suspended, asked of Reddit (False when it does not say)."""
+        try:
+            return bool(field_of(reddit.user.me(use_cache=False), "is_suspended"))
+        except Exception as error:
+            log.debug("the bot's Reddit profile not read: %s", describe(error))
+            return False
+
+    def _serve(self) -> None:
+        reddit = self.make_client(self.settings)
+        if not self._sign_in(reddit):
+            return
         follows: dict[tuple[str, Stream], _Follow] = {}
         failures = 0
         while not self._stop.is_set():
@@ -349,6 +396,7 @@ class RedditAdapter:
                 self._round(reddit, follows)
                 self._check_inbox(reddit)
                 failures = 0
+                self.failing = None
                 self.rounds += 1
                 delay = round_delay(
                     float(self.settings.reddit_poll_seconds),
@@ -366,6 +414,12 @@ class RedditAdapter:
                     return
                 failures += 1
                 continue
+            except AccountSuspended:
+                if not self._sign_in(reddit):  # back once the suspension ends
+                    return
+                for follow in follows.values():
+                    follow.resting_until = 0.0
+                continue
             except Exception as error:
                 if not self._survive(error, failures):
                     return
@@ -381,6 +435,8 @@ class RedditAdapter:
             self._refuse(error)
             return False
         self.errors += 1
+        if failures + 1 >= FAILING_AFTER:
+            self.failing = describe(error)
         delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
         if verdict == "bug":
             # Nothing Reddit or the database said: an item or an answer this code did not expect.
@@ -402,6 +458,8 @@ class RedditAdapter:
                 known = follows.get(key)  # type: ignore[arg-type]
                 kept[key] = known or _Follow(name, stream, plan.cursors.get(key))  # type: ignore[index]
         log.info("following %d subreddit(s) on Reddit", len(plan.names))
+        followed = {name.lower() for name in plan.names}
+        self.unreadable = {name: why for name, why in self.unreadable.items() if name in followed}
         return kept
 
     def _listing(self, reddit: praw.Reddit, follow: _Follow) -> Callable[..., Iterator[Any]]:
@@ -492,6 +550,7 @@ class RedditAdapter:
         read: dict[tuple[str, Stream], list[tuple[str, bool]]] = {}
         first_error: BaseException | None = None
         transient: list[BaseException] = []  # streams whose read failed transiently this round
+        refusals: list[tuple[_Follow, str]] = []  # streams Reddit refused to show, and why
         tried = 0
         for key, follow in follows.items():
             if follow.resting_until > now:
@@ -505,8 +564,7 @@ class RedditAdapter:
             except Exception as error:
                 verdict = classify(error)
                 if verdict == "subreddit":
-                    log.warning("cannot read r/%s (%s); trying again later", follow.name, describe(error))
-                    follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
+                    refusals.append((follow, unreadable_reason(error)))
                 elif verdict == "transient" and isinstance(error, prawcore.PrawcoreException):
                     # One stream's listing failing (a 5xx past prawcore's retries, a 429): that stream
                     # backs off on its own; the others, and the inbox, go on. (The database failing
@@ -527,6 +585,8 @@ class RedditAdapter:
                     first_error = error
                 continue
             follow.failures = 0
+            if self.unreadable.pop(follow.name.lower(), None) is not None:
+                log.warning("r/%s can be read again", follow.name)
             items.extend(fresh)
             newest = max(
                 (t.fullname for t in fresh if newer(t.fullname, follow.cursor)),
@@ -535,6 +595,12 @@ class RedditAdapter:
             )
             if newest is not None:
                 follow.cursor = newest
+        # Every read refused with no reason given: the bot's own account may be what is refused.
+        unexplained = all(why == "forbidden" for _, why in refusals)
+        if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
+            raise AccountSuspended()
+        for follow, why in refusals:
+            self._unreadable(follow, why, now)
         try:
             converted = self._items(reddit, items) if items else []
         except Exception:
@@ -548,6 +614,16 @@ class RedditAdapter:
             raise first_error
         if transient and len(transient) == tried:
             raise transient[0]  # every stream failed: Reddit itself is failing, and the thread backs off
+
+    def _unreadable(self, follow: _Follow, why: str, now: float) -> None:
+        """Reddit will not show the subreddit (private, banned, quarantined, gone): it is left alone
+        for `SUBREDDIT_RETRY_SECONDS`, then tried again, and moderators' status says why meanwhile."""
+        follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
+        if self.unreadable.get(follow.name.lower()) != why:  # one line when it starts, not every retry
+            log.warning(
+                "cannot read r/%s (%s); tried again every %.0f s", follow.name, why, SUBREDDIT_RETRY_SECONDS
+            )
+        self.unreadable[follow.name.lower()] = why
 
     def _hand_over(
         self,

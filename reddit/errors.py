@@ -61,6 +61,28 @@ def classify(error: BaseException) -> Verdict:
     return "bug"
 
 
+#: Why a subreddit cannot be read, as Reddit's refusal names it (`reason` in its JSON body), and as
+#: `unreadable_reason` reports it otherwise: "gone" (404 or a redirect to the search: no such
+#: subreddit), "forbidden" (a 403 that names no reason).
+SUBREDDIT_REASONS = frozenset({"private", "banned", "quarantined", "gated", "gone", "forbidden"})
+
+
+def unreadable_reason(error: BaseException) -> str:
+    """Why Reddit refused to show a subreddit: the `reason` its 403 or 404 names ("private",
+    "banned", "quarantined", "gated"), else "gone" for a 404 or a redirect and "forbidden" for any
+    other refusal."""
+    if isinstance(error, prawcore.ResponseException):
+        try:
+            named = error.response.json().get("reason")
+        except Exception:  # a body that is not JSON names nothing
+            named = None
+        if isinstance(named, str) and named in SUBREDDIT_REASONS:
+            return named
+        if isinstance(error, prawcore.NotFound | prawcore.Redirect) or error.response.status_code == 404:
+            return "gone"
+    return "forbidden"
+
+
 def from_the_store(error: BaseException) -> bool:
     """Whether the database driver raised `error` (SQLite's or asyncpg's, whatever the reason)."""
     if isinstance(error, sqlite3.Error):

@@ -17,7 +17,13 @@ Moderators' actions need the account to moderate the subreddit (distinguish, sti
 locked post takes comments from its subreddit's moderators only (`THREAD_LOCKED` otherwise). A removed
 item keeps its author for the subreddit's moderators (marked `removed`, `banned_by`) and shows
 "[deleted]" to everyone else; an item held by the spam filter is in no listing until approved, and
-then enters it at the front with its old id. A thread's comment tree holds at most `tree_limit`
+then enters it at the front with its old id. A subreddit can go private (its moderators only),
+quarantined (accounts that opted in with `/api/quarantine_option` only) or banned: its listings, tree
+and about pages answer 403 or 404 with Reddit's `reason`, and `/api/info` leaves its items out. A
+suspended account may read its own profile (`is_suspended`) and is refused (403) everything else. An
+item its author deleted shows "[deleted]" as author and text to everyone; an edited one carries the
+time of the edit in `edited`; an archived post takes no comment, not even a moderator's (`TOO_OLD`),
+and a deleted comment no reply (`DELETED_COMMENT`). A thread's comment tree holds at most `tree_limit`
 comments, the rest behind a `more` stub that `/api/morechildren` reads. Accounts' partial profiles
 are read by fullname with `/api/user_data_by_account_ids`, which leaves out what it cannot resolve
 (unknown or suspended accounts, ids not in lower case, repeats), answers 404 when nothing resolves, and
@@ -36,7 +42,7 @@ import base64
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -267,6 +273,19 @@ class RedditSandbox:
         """The author deleted their account: the item stays with author "[deleted]"."""
         thing.author, thing.author_fullname = DELETED, None
 
+    def delete(self, thing: Thing) -> None:
+        """Its author deleted the item: everyone, moderators too, sees "[deleted]" as its author and
+        its text, and no `author_fullname`."""
+        thing.deleted = True
+
+    def edit(self, thing: Thing, body: str) -> None:
+        """Its author edited the item: `edited` becomes the time of the edit."""
+        thing.body, thing.edits, thing.edited_utc = body, thing.edits + 1, float(int(now()))
+
+    def set_access(self, sub: Subreddit, access: str) -> None:
+        """The subreddit went "private", Reddit "banned" or "quarantined" it, or it is "public" again."""
+        sub.access = access
+
     def remove(self, thing: Thing, by: str = "modjane") -> None:
         """A moderator (`by`) removed the item."""
         thing.removed, thing.removed_by = True, by
@@ -423,11 +442,20 @@ class RedditSandbox:
         self, method: str, path: str, query: dict[str, str], form: dict[str, str], me: str
     ) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
+        account = self.state.account(me)
+        if path == "/api/v1/me" and method == "GET":
+            assert account is not None
+            if account.suspended:  # its own account: what Reddit says of it, and that it is suspended
+                return 200, {**account_json(replace(account, suspended=False)), "is_suspended": True}
+            return 200, account_json(account)
+        if account is not None and account.suspended:
+            return 403, {"message": "Forbidden", "error": 403}  # a suspended account may do nothing else
+        if len(parts) >= 2 and parts[0] == "r":
+            sub = self.state.subreddit(parts[1])
+            refused = sub.refusal(me) if sub is not None else None
+            if refused is not None:
+                return refused
         if method == "GET":
-            if path == "/api/v1/me":
-                account = self.state.account(me)
-                assert account is not None
-                return 200, account_json(account)
             if len(parts) == 3 and parts[0] == "r" and parts[2] in ("comments", "new"):
                 sub = self.state.subreddit(parts[1])
                 if sub is None:
@@ -462,7 +490,9 @@ class RedditSandbox:
                 return self._user_data(path, query)
             if path == "/api/info":
                 wanted = [n for n in query.get("id", "").split(",") if n]
-                found = [thing_json(self.state.things[n], me) for n in wanted if n in self.state.things]
+                # Items of a subreddit the account may not read are left out, as Reddit does.
+                things = [self.state.things[n] for n in wanted if n in self.state.things]
+                found = [thing_json(t, me) for t in things if t.subreddit.refusal(me) is None]
                 return 200, listing(found, after=None, before=None)
             if len(parts) >= 2 and parts[0] == "comments":
                 return self._submission(parts[1], query, me)
@@ -480,6 +510,7 @@ class RedditSandbox:
                 "/api/editusertext": self._edit,
                 "/api/read_message": self._read_message,
                 "/api/morechildren": self._more_children,
+                "/api/quarantine_option": self._quarantine_option,
             }.get(path)
             if handler is not None:
                 return handler(form, me)
@@ -637,6 +668,9 @@ class RedditSandbox:
         thing = self.state.things.get(f"t3_{id36}")
         if thing is None:
             return 404, {"message": "Not Found", "error": 404}
+        refused = thing.subreddit.refusal(me)
+        if refused is not None:
+            return refused
         comments = self._children(thing, query.get("sort", "confidence"))
         budget = [max(1, min(int(query.get("limit") or self.tree_limit), self.tree_limit))]
         tree: list[dict[str, Any]] = []
@@ -720,6 +754,8 @@ class RedditSandbox:
         sub = self.state.subreddit(form.get("sr", ""))
         if sub is None:
             return self._errors(["SUBREDDIT_NOEXIST", "that subreddit doesn't exist", "sr"])
+        if sub.refusal(me) is not None:
+            return self._errors(["SUBREDDIT_NOTALLOWED", "you aren't allowed to post there.", "sr"])
         if not form.get("title"):
             return self._errors(["NO_TEXT", "we need something here", "title"])
         if form.get("kind", "self") != "self":
@@ -746,12 +782,32 @@ class RedditSandbox:
         parent = self.state.things.get(form.get("thing_id", ""))
         if parent is None:
             return self._errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
+        refused = parent.subreddit.refusal(me)
+        if refused is not None:
+            return refused
+        if parent.deleted:
+            return self._errors(["DELETED_COMMENT", "that comment has been deleted", "parent"])
         post = parent if parent.kind == "t3" else self.state.things.get(parent.link_id)
+        if post is not None and post.archived:  # moderators too: an archived thread takes nothing
+            return self._errors(
+                ["TOO_OLD", "that's a piece of history now; it's too late to reply to it", "parent"]
+            )
         if post is not None and post.locked and not self._is_mod(post.subreddit, me):
             return self._errors(["THREAD_LOCKED", "Comments are locked.", "parent"])
         thing = self.comment(parent, me, form.get("text", ""))
         thing.by_bot = True
         return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
+
+    def _quarantine_option(self, form: dict[str, str], me: str) -> tuple[int, Any]:
+        """An account opts in to (`action=accept`) or out of a quarantined subreddit's content."""
+        sub = self.state.subreddit(form.get("sr_name", ""))
+        if sub is None:
+            return 404, {"message": "Not Found", "error": 404}
+        if form.get("action") == "accept":
+            sub.quarantine_optins.add(me.lower())
+        else:
+            sub.quarantine_optins.discard(me.lower())
+        return 200, {}
 
     def _distinguish(self, form: dict[str, str], me: str) -> tuple[int, Any]:
         thing = self.state.things.get(form.get("id", ""))
@@ -816,6 +872,7 @@ class RedditSandbox:
             return 403, {"message": "Forbidden", "error": 403}
         thing.body = form.get("text", "")
         thing.edits += 1
+        thing.edited_utc = float(int(now()))
         return 200, {"json": {"errors": [], "data": {"things": [thing_json(thing, me)]}}}
 
     def _compose(self, form: dict[str, str], me: str) -> tuple[int, Any]:

@@ -86,6 +86,27 @@ class Subreddit:
     #: Its post requirements (GET /api/v1/{sub}/post_requirements): a flair on every post; text posts.
     flair_required: bool = False
     text_posts: bool = True
+    #: Who may read it: "public"; "private" (its moderators only); "banned" (nobody: Reddit banned
+    #: it); "quarantined" (only accounts that opted in, `quarantine_optins`).
+    access: str = "public"
+    quarantine_optins: set[str] = field(default_factory=set)  # lower-case account names
+
+    def refusal(self, viewer: str | None) -> tuple[int, dict[str, Any]] | None:
+        """What Reddit answers `viewer` instead of the subreddit's content, None when it may read it:
+        403 with `reason` "private" or "quarantined", 404 with `reason` "banned"."""
+        who = (viewer or "").lower()
+        if self.access == "banned":
+            return 404, {"reason": "banned", "message": "Not Found", "error": 404}
+        if self.access == "private" and who not in (m.lower() for m in self.moderators):
+            return 403, {"reason": "private", "message": "Forbidden", "error": 403}
+        if self.access == "quarantined" and who not in self.quarantine_optins:
+            return 403, {
+                "reason": "quarantined",
+                "quarantine_message": "This community is quarantined.",
+                "message": "Forbidden",
+                "error": 403,
+            }
+        return None
 
     def permissions_of(self, name: str) -> list[str]:
         return self.permissions.get(name.lower(), ["all"])
@@ -128,6 +149,9 @@ class Thing:
     listed: int = 0  # when it entered its listing (a sequence; listings are newest first by it)
     by_bot: bool = False  # made through the API by the app's own account
     edits: int = 0  # how many times its author edited it
+    edited_utc: float | None = None  # when it was last edited (Reddit's `edited`; false before)
+    deleted: bool = False  # deleted by its author: "[deleted]" as author and text, to everyone
+    archived: bool = False  # submissions: older than Reddit's archive age, no more comments or votes
     send_replies: bool = True  # replies to it land in its author's inbox
 
     @property
@@ -208,8 +232,8 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
     removed it (`banned_by`, `removed`); everyone else sees "[deleted]" and "[removed]"."""
     moderator = moderates(t.subreddit, viewer)
     hidden = t.removed and not moderator
-    author = DELETED if hidden else t.author
-    text = _text(t.body)
+    author = DELETED if hidden or t.deleted else t.author
+    text = DELETED if t.deleted else _text(t.body)
     data: dict[str, Any] = {
         "id": t.id,
         "name": t.fullname,
@@ -224,11 +248,11 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
         "downs": 0,
         "stickied": t.stickied,
         "distinguished": t.distinguished,
-        "archived": False,
+        "archived": t.archived,
         "locked": t.locked,
-        "edited": False,
+        "edited": t.edited_utc if t.edited_utc is not None else False,
         "banned_by": (t.removed_by or True) if t.removed and moderator else None,
-        "removed_by_category": "moderator" if t.removed else None,
+        "removed_by_category": "deleted" if t.deleted else "moderator" if t.removed else None,
     }
     if moderator:
         data.update(removed=t.removed, spam=False, approved=not t.removed and not t.filtered)

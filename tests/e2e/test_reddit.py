@@ -178,7 +178,10 @@ async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     assert "r/VeganCooking" in embed["title"] and "Page 1 of 2" in embed["footer"]["text"]
     assert embed["description"].startswith("**#1** u/regular0\\_r")
     refused = await h.slash(
-        "microvoice", h.world.owner, {"subreddit": "r/Elsewhere"}, subcommand=["reddit", "voices"],
+        "microvoice",
+        h.world.owner,
+        {"subreddit": "r/Elsewhere"},
+        subcommand=["reddit", "voices"],
         permissions=MANAGE_GUILD,
     )
     assert "r/Elsewhere is not bound to this server" in reply_text(await refused.response())
@@ -475,9 +478,7 @@ async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     assert h.app.reddit.state == "running"
     sb.faults.clear()
     await eventually(lambda: _count_is(h, 4), "the held-back comment", timeout=15)
-    assert sorted(await recorded(h)) == sorted(
-        t.fullname for t in (p1, c1, p2, c2)
-    )
+    assert sorted(await recorded(h)) == sorted(t.fullname for t in (p1, c1, p2, c2))
 
 
 async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
@@ -528,9 +529,7 @@ async def test_a_locked_database_defers_a_round_and_loses_nothing(
     assert refused == [2] and adapter.state == "running" and adapter.errors >= 2
     p2 = sb.post(sub, "carol_r", "Later")
     await eventually(lambda: _count_is(h, 3), "a later item", timeout=15)
-    assert sorted(await recorded(h)) == sorted(
-        [p1.fullname, c1.fullname, p2.fullname]
-    )
+    assert sorted(await recorded(h)) == sorted([p1.fullname, c1.fullname, p2.fullname])
 
 
 async def test_a_database_error_in_the_first_round_after_a_restart_loses_nothing(
@@ -592,9 +591,7 @@ async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again
         await eventually(lambda: _count_is(h, 2), "both items", timeout=15)
     assert raised == [1] and h.app.reddit.state == "running"
     assert any(r.exc_info and "unexpected error" in r.getMessage() for r in caplog.records)
-    assert sorted(await recorded(h)) == sorted(
-        [p1.fullname, c1.fullname]
-    )
+    assert sorted(await recorded(h)) == sorted([p1.fullname, c1.fullname])
 
 
 async def test_a_locked_database_when_a_stream_starts_is_tried_again(
@@ -651,8 +648,105 @@ async def _cursors_at(store: object, fullname: str) -> bool:
     return fullname in (await store.reddit_cursors()).values()  # type: ignore[attr-defined]
 
 
+async def _has(h: Harness, fullname: str) -> bool:
+    return fullname in await recorded(h)
+
+
 async def _count_is(h: Harness, n: int) -> bool:
     return await h.count() == n
+
+
+async def status_text(h: Harness) -> str:
+    """What `/microvoice status` shows the server's owner."""
+    status = await h.slash("microvoice", h.world.owner, subcommand="status", permissions=MANAGE_GUILD)
+    return (await status.wait_followup()).json["embeds"][0]["description"]
+
+
+async def test_a_subreddit_reddit_will_not_show_is_left_alone_shown_in_status_and_read_again(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """Reddit answers a private subreddit's listings 403 `{"reason": "private"}` (to anyone but its
+    moderators), a quarantined one's 403 `"quarantined"`, a banned one's 404 `"banned"`: reading it
+    stops without a traceback, the other subreddit goes on, moderators' status says why, and once
+    Reddit shows it again what was posted meanwhile is recorded, once. Before, status said nothing
+    and every retry logged the same warning again."""
+    monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
+    sb = reddit_sb
+    sub = vegan(sb)
+    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await bind(h, "r/OatBakers")
+    await rounds(h)
+    post = sb.post(sub, "alice_r", "Before")
+    await rounds(h)
+    sub.moderators.remove("MicrovoiceBot")  # bound through a moderator's linked account, say
+    expected = {post.fullname}
+    for access, why in (
+        ("private", "r/VeganCooking is not being read: it is private"),
+        ("quarantined", "r/VeganCooking is not being read: Reddit has quarantined it."),
+        ("banned", "r/VeganCooking is not being read: Reddit has banned it."),
+    ):
+        sb.set_access(sub, access)
+        with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+            await rounds(h, 4)
+        meanwhile = sb.comment(post, "bob_r", f"while {access}")
+        elsewhere = sb.post(other, "carol_r", f"elsewhere while {access}")
+        await rounds(h, 4)
+        assert elsewhere.fullname in await recorded(h)
+        assert meanwhile.fullname not in await recorded(h)
+        assert why in await status_text(h)
+        warned = [r for r in caplog.records if "cannot read r/VeganCooking" in r.getMessage()]
+        assert len(warned) == 1 and not warned[0].exc_info, access  # once, not at every retry
+        caplog.clear()
+        sb.set_access(sub, "public")
+        made = meanwhile.fullname
+        await eventually(lambda: _has(h, made), f"the comment made while {access}", timeout=10)  # noqa: B023
+        expected |= {meanwhile.fullname, elsewhere.fullname}
+        assert "not being read" not in await status_text(h)
+    sources = await recorded(h)
+    assert set(sources) == expected and len(sources) == len(expected)
+    assert h.app.reddit.state == "running"
+
+
+async def test_a_suspended_bot_account_is_said_once_and_reading_resumes_when_it_ends(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """A suspended account is refused (403, no reason) on every call but its own profile, which says
+    `is_suspended`. The adapter logs it once, moderators' status says so (not that every subreddit
+    is forbidden), nothing is retried in a loop meanwhile, and reading resumes when it ends with
+    nothing lost. Before, each subreddit was taken for one Reddit would not show, and each retry
+    logged it again."""
+    monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
+    monkeypatch.setattr(reddit_adapter, "SUSPENDED_RETRY_SECONDS", 0.2)
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    adapter = h.app.reddit
+    post = sb.post(sub, "alice_r", "Before")
+    await rounds(h)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        sb.suspend(sb.app_account.name)
+        await eventually(lambda: adapter.suspended, "the suspension to be noticed", timeout=10)
+        meanwhile = sb.comment(post, "bob_r", "while the bot is suspended")
+        text = await status_text(h)
+        assert "suspended the bot's account u/MicrovoiceBot" in text and "not being read" not in text
+        calls = len(sb.calls)
+        await asyncio.sleep(0.5)  # two checks of the account at most, no loop of refused reads
+        assert len(sb.calls) - calls <= 4
+        sb.app_account.suspended = False
+        await eventually(lambda: not adapter.suspended, "the end of the suspension", timeout=10)
+        await rounds(h)
+    said = [r for r in caplog.records if "suspended the bot's account" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelno == logging.ERROR and not said[0].exc_info
+    assert not [r for r in caplog.records if "cannot read r/" in r.getMessage()]
+    assert sorted(await recorded(h)) == sorted([post.fullname, meanwhile.fullname])
+    assert "suspended" not in await status_text(h) and adapter.state == "running"
 
 
 async def test_refused_credentials_stop_reddit_and_discord_keeps_working(
