@@ -32,10 +32,12 @@ from functools import partial
 from typing import Any
 
 import praw
+import praw.exceptions
 import praw.models
 import prawcore
 
 from bot import i18n
+from bot.errors import MicrovoiceError
 from bot.platform import (
     Author,
     ChannelState,
@@ -83,6 +85,12 @@ PROFILE_BATCH = 100
 
 #: What Reddit's API names as worth trying again later (its rate limit on posting and messaging).
 RETRYABLE_API_ERRORS = frozenset({"RATELIMIT"})
+#: Reddit's refusals of a comment that moderators are told in their own words (the catalog's key).
+REFUSED_COMMENTS = {
+    "THREAD_LOCKED": "reddit.refused.thread_locked",
+    "TOO_OLD": "reddit.refused.too_old",
+    "DELETED_COMMENT": "reddit.refused.deleted_comment",
+}
 #: A moderator's permissions that let it distinguish and sticky posts.
 POSTS_PERMISSIONS = frozenset({"all", "posts"})
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:])")
@@ -137,6 +145,23 @@ def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
 
 class NotOnReddit(RuntimeError):
     """What an activation asked for has no Reddit equivalent (channel permissions, webhooks, topics)."""
+
+
+class CommentRefused(MicrovoiceError):
+    """Reddit takes no comment there, for good: the post is locked (to all but its moderators) or
+    archived (to everyone), or the comment answered was deleted. `key` says so in the reader's
+    language: a command replies with it, and an activation's step fails with it as its reason."""
+
+
+def reply_to(parent: Any, body: str) -> Any:
+    """`parent.reply(body)`, with Reddit's final refusals of a comment as `CommentRefused`."""
+    try:
+        return parent.reply(body)
+    except praw.exceptions.RedditAPIException as error:
+        refused = sorted(REFUSED_COMMENTS.keys() & api_errors(error))
+        if refused:
+            raise CommentRefused(REFUSED_COMMENTS[refused[0]]) from error
+        raise
 
 
 def _plain(line: str) -> str:
@@ -433,7 +458,7 @@ class RedditPlatform:
                 if target_name.startswith(f"{SUBMISSION}_")
                 else reddit.comment(target_name[3:])
             )
-            made = parent.reply(body)
+            made = reply_to(parent, body)
             if made is None:
                 raise NotOnReddit(f"{target_name} takes no replies (locked or deleted)")
             return str(made.fullname), str(made.subreddit), str(made.link_id)
@@ -475,7 +500,7 @@ class RedditPlatform:
                     None,
                 )
                 if made is None:
-                    made = parent.reply(body)
+                    made = reply_to(parent, body)
                     if made is None:
                         raise NotOnReddit(f"{parent.fullname} takes no replies (locked or deleted)")
                 parent = made
@@ -561,6 +586,8 @@ class RedditPlatform:
         too much") and broken connections are worth retrying."""
         if isinstance(error, NotOnReddit):
             return Failure(True, str(error)[:300])
+        if isinstance(error, CommentRefused):
+            return Failure(True, error.key)  # told in the moderators' language (`describe_reason`)
         kinds = api_errors(error)
         if kinds:
             reason = f"Reddit refused: {', '.join(sorted(kinds))}"[:300]

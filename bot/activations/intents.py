@@ -64,6 +64,12 @@ def backoff(attempt: int, *, base: float = BASE_DELAY, cap: float = MAX_DELAY) -
     return float(min(cap, base * 2 ** min(max(0, attempt - 1), 60)))  # a bounded exponent: no overflow
 
 
+def reason_text(lang: str, reason: str) -> str:
+    """A failure's reason as moderators read it: a platform names a refusal it can explain by the
+    catalog key of its explanation (told in their language), anything else in its own words."""
+    return i18n.t(lang, reason) if reason in i18n.catalog("en") else i18n.isolate(reason)
+
+
 class NotYet(Exception):
     """The platform is not (yet) in the state a step must reach, e.g. a restored channel read back
     differently: retried like a transient platform error."""
@@ -252,7 +258,9 @@ class IntentRunner:
         failure = self.platform.failure(error)
         if failure.permanent:
             log.warning(
-                "activation %s: %s refused by the platform (%s); not retried", activation.id, intent.action,
+                "activation %s: %s refused by the platform (%s); not retried",
+                activation.id,
+                intent.action,
                 failure.reason,
             )
             if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
@@ -309,7 +317,7 @@ class IntentRunner:
             f"activation.effect_{outcome}",
             id=activation.id,
             effect=effect,
-            reason=i18n.isolate(problem.reason),
+            reason=reason_text(lang, problem.reason),
             attempts=problem.attempts,
             channel=self.platform.channel_link(activation.channel_id),
         )
@@ -327,7 +335,7 @@ class IntentRunner:
             f"activation.effect_{outcome}",
             id=activation.id,
             effect=i18n.t(lang, f"activation.effect.{action}"),
-            reason=i18n.isolate(reason),
+            reason=reason_text(lang, reason),
             attempts=attempts,
             channel=self.platform.channel_link(activation.channel_id),
         )

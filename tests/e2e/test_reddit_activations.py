@@ -10,10 +10,13 @@ Reddit rows of the permission matrix are walked in tests/e2e/test_permissions.py
 from __future__ import annotations
 
 import json
+import logging
 import math
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
+
+import pytest
 
 import reddit.platform as reddit_platform
 from bot import i18n
@@ -24,7 +27,7 @@ from bot.platform import Card
 from bot.subreddits import ledger_id
 from bot.subreddits.ids import account_fullname, fullname_of
 from sandbox.reddit_server import RedditSandbox
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner
+from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner, set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
@@ -191,6 +194,59 @@ async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked")
     await move_to(h, start + timedelta(minutes=1))
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
     return qa
+
+
+async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_not_retried(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """Reddit refuses a comment in a locked thread to all but its moderators (THREAD_LOCKED) and in
+    an archived one to everyone (TOO_OLD). A brand manager's `/qa answer` is told why in words, with
+    no traceback in the log, and the question stays open; the summary at the end is tried once and
+    fails for good, with the reason in the report channel and `/activation show`. Before, the answer
+    got "something went wrong" with a traceback logged, and moderators read "Reddit refused: TOO_OLD"."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sb.add_account("alice_r")
+    h = await start_with_reddit(launcher, sb)
+    reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
+    await h.settle()
+    await set_locale(h, "en", report_channel=reports)
+    qa = await run_ama(h, sb)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    sb.comment(post, "alice_r", "Is it barista grade?")
+    assert await h.app.reddit_activations.sync_live() == 1
+    question = await h.scalar("SELECT id FROM qa_questions WHERE activation_id = ?", qa)
+
+    async def answer() -> str:
+        options = {"question": question, "text": "Yes, it foams well."}
+        interaction = await h.slash("qa", h.world.bob, options, subcommand="answer", permissions=BASIC)
+        return reply_text(await interaction.wait_followup())
+
+    sub.moderators.remove("MicrovoiceBot")  # a moderator locks the thread and drops the bot
+    post.locked = True
+    with caplog.at_level(logging.WARNING):
+        assert "The post is locked, so Reddit takes no new comments on it" in await answer()
+        sub.moderators.append("MicrovoiceBot")
+        post.locked, post.archived = False, True  # archived: not even a moderator may comment
+        assert "The post is archived" in await answer()
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert await h.scalar("SELECT answered_by FROM qa_questions WHERE id = ?", question) is None
+    assert not [t for t in sb.made_by_app() if t.kind == "t1"]
+
+    tried = sb.count("POST", "/api/comment")
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    await eventually(
+        lambda: any("Activation #" in m["content"] for m in h.sandbox.messages(reports)),
+        "a line in the report channel",
+        timeout=10,
+    )
+    await move_to(h, h.clock.now + timedelta(hours=3))  # nothing is retried
+    assert sb.count("POST", "/api/comment") == tried + 1
+    (line,) = [m["content"] for m in h.sandbox.messages(reports) if "Activation #" in m["content"]]
+    assert "The post is archived" in line and "stopped retrying" in line and "TOO_OLD" not in line
+    shown = await h.slash("activation", h.world.bob, {"id": qa}, subcommand="show", permissions=BASIC)
+    details = (await shown.response()).json["data"]["embeds"][0]["description"]
+    assert "The post is archived" in details
 
 
 async def test_a_post_the_bot_may_not_feature_is_still_made_and_run(
