@@ -132,6 +132,63 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     assert "r/VeganCooking · Recipes" in text and f"<#{recipes}>" not in text
 
 
+async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_counts_once(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """What its author deleted shows "[deleted]" as author and text, to moderators too, and no
+    `author_fullname`; a deleted account's items keep their text under "[deleted]". None of them is
+    recorded or makes a member, and a reply to one engages nobody, whether its parent was streamed
+    or looked up with `/api/info`. A comment edited since it was recorded (`edited`: a timestamp) and
+    read again is recorded once, and a reply to a post or to a comment engages its author."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    old = sb.post(sub, "carol_r", "Posted before the subreddit was bound")
+    old_comment = sb.comment(old, "carol_r", "an old comment")
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    post = sb.post(sub, "alice_r", "Tofu?")
+    deleted_comment = sb.comment(post, "bob_r", "first thoughts")
+    on_deleted_comment = sb.comment(deleted_comment, "alice_r", "answering it")
+    sb.delete(deleted_comment)
+    deleted_post = sb.post(sub, "bob_r", "Oops")
+    on_deleted_post = sb.comment(deleted_post, "alice_r", "answering the post")
+    sb.delete(deleted_post)
+    gone_post = sb.post(sub, "gone_r", "Leaving soon")
+    on_gone = sb.comment(gone_post, "alice_r", "bye")
+    sb.delete_account_of(gone_post)
+    late = sb.comment(old_comment, "bob_r", "late answer")  # its parent is looked up, deleted
+    sb.delete(old_comment)
+    edited = sb.comment(post, "carol_r", "press it")
+    await rounds(h)
+    sb.edit(edited, "press it for an hour")
+    await rounds(h)
+    # Read again from before the edited comment (a restart behind it): it is seen with `edited` set.
+    await h.app.store.db.execute(
+        "UPDATE reddit_cursors SET fullname = ? WHERE stream = 'comments'", (late.fullname,)
+    )
+    await h.app.store.db.commit()
+    await launcher.stop(h)
+    h = await start_with_reddit(launcher, sb)
+    await rounds(h, 3)
+    assert any(c.path == "/r/VeganCooking/comments" for c in sb.calls[-10:])
+
+    acct = {n: ledger_id(sb.state.account(n).fullname) for n in ("alice_r", "bob_r", "carol_r")}
+    rows = await h.rows("SELECT source_id, actor_id, target_id FROM events ORDER BY source_id")
+    assert sorted(rows) == sorted(
+        [
+            (post.fullname, acct["alice_r"], None),
+            (on_deleted_comment.fullname, acct["alice_r"], None),
+            (on_deleted_post.fullname, acct["alice_r"], None),
+            (on_gone.fullname, acct["alice_r"], None),
+            (late.fullname, acct["bob_r"], None),
+            (edited.fullname, acct["carol_r"], acct["alice_r"]),
+        ]
+    )
+    members = {m for (m,) in await h.rows("SELECT member_id FROM members WHERE platform = 'reddit'")}
+    assert members == {acct["alice_r"], acct["bob_r"], acct["carol_r"]}
+
+
 async def test_a_subreddit_bound_today_is_ranked_from_its_regulars(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
