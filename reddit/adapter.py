@@ -393,10 +393,11 @@ class RedditAdapter:
                     except Exception:
                         self._replan.set()  # planned again next round
                         raise
-                self._round(reddit, follows)
+                answered = self._round(reddit, follows)
                 self._check_inbox(reddit)
                 failures = 0
-                self.failing = None
+                if answered or not follows:  # not a round whose every stream was resting after failures
+                    self.failing = None
                 self.rounds += 1
                 delay = round_delay(
                     float(self.settings.reddit_poll_seconds),
@@ -539,11 +540,11 @@ class RedditAdapter:
         fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
         return fresh, names
 
-    def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> None:
+    def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> int:
         """Read every stream once and hand the items to the core in the order they were posted, per
-        stream. The streams move on only once the items are recorded: a round that fails anywhere
-        (a listing, a look-up, the database) leaves them where they were, so the next one reads the
-        same again."""
+        stream; returns how many streams Reddit answered. The streams move on only once the items
+        are recorded: a round that fails anywhere (a listing, a look-up, the database) leaves them
+        where they were, so the next one reads the same again."""
         items: list[Any] = []
         now = time.monotonic()
         before = {key: follow.cursor for key, follow in follows.items()}
@@ -614,6 +615,7 @@ class RedditAdapter:
             raise first_error
         if transient and len(transient) == tried:
             raise transient[0]  # every stream failed: Reddit itself is failing, and the thread backs off
+        return tried - len(transient)  # a refusal is an answer too
 
     def _unreadable(self, follow: _Follow, why: str, now: float) -> None:
         """Reddit will not show the subreddit (private, banned, quarantined, gone): it is left alone

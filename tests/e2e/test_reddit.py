@@ -554,6 +554,31 @@ async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
 
 
+async def test_reddit_refusing_every_read_is_said_in_status_until_it_answers_again(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A token Reddit keeps refusing after a fresh sign-in (401 on every read, as when it revoked the
+    app's access) backs off without stopping the thread, and moderators' status says Reddit keeps
+    failing, also while the streams rest between tries, until it answers again; nothing is lost."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    sb.fail("/r/VeganCooking", status=401, times=10_000)
+    post = sb.post(sub, "alice_r", "Still here?")
+    await eventually(lambda: h.app.reddit.failing is not None, "the failures to be noticed", timeout=10)
+    adapter = h.app.reddit
+    for _ in range(3):  # failed rounds and rounds of resting streams alike
+        assert "Reddit keeps failing to answer (HTTP 401 (InvalidToken))" in await status_text(h)
+        tries = adapter.errors + adapter.rounds
+        adapter.poll_now()
+        await eventually(lambda: adapter.errors + adapter.rounds >= tries + 2, "two more tries", timeout=10)  # noqa: B023
+    assert h.app.reddit.state == "running"
+    sb.faults.clear()
+    await eventually(lambda: _count_is(h, 1), "the post", timeout=15)
+    await eventually(lambda: h.app.reddit.failing is None, "Reddit answering again", timeout=10)
+    assert "Reddit keeps failing" not in await status_text(h)
+    assert await recorded(h) == [post.fullname]
+
+
 def lock_cursor_writes(monkeypatch: pytest.MonkeyPatch, store: Any, *, times: int) -> list[int]:
     """Make the store's stream-cursor writes fail as a locked SQLite database does, `times` times;
     returns the count of refusals so far (one item)."""
