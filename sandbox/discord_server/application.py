@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from sandbox.discord_server import limits
 from sandbox.discord_server.common import ApiError, Reply, form_error, json_copy, not_found_error
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import COMMAND_NAME_RE
@@ -189,10 +190,7 @@ class ApplicationRoutes(SandboxCore):
                     )
             else:
                 seen_optional = True
-            if len(option.get("choices") or []) > 25:
-                raise form_error(
-                    [*where, "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
-                )
+            limits.check_choices(option.get("choices") or [], [*where, "choices"])
 
     def _validate_command(self, command: Any, path: list[str | int]) -> None:
         if not isinstance(command, dict):

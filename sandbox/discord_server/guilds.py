@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.discord_server import limits
 from sandbox.discord_server.common import (
     ApiError,
     Reply,
@@ -309,8 +310,7 @@ class GuildRoutes(SandboxCore):
         if requested & ~perms and not perms & Permissions.ADMINISTRATOR:
             raise missing_permissions()
         name = str(body.get("name") or "new role")
-        if len(name) > 100:
-            raise form_error(["name"], "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")
+        limits.check_length(name, ["name"], limits.ROLE_NAME_MAX)
         role_id = self.add_role(
             guild_id,
             name,
@@ -332,6 +332,8 @@ class GuildRoutes(SandboxCore):
             raise not_found_error(10011, "Role")
         self.check_hierarchy(guild_id, role_id=role_id)
         body = req.obj()
+        if "name" in body:
+            limits.check_length(body["name"] or "", ["name"], limits.ROLE_NAME_MAX, 1)
         for key in ("name", "hoist", "mentionable", "icon", "unicode_emoji"):
             if key in body:
                 role[key] = body[key]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.discord_server import limits
 from sandbox.discord_server.common import ApiError, form_error, iso, json_copy, snowflake_time, utcnow
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.protocol import (
@@ -19,7 +20,6 @@ from sandbox.discord_server.protocol import (
     FLAG_COMPONENTS_V2,
     FLAG_LOADING,
     ROLE_MENTION_RE,
-    SELECT_TYPES,
     SETTABLE_MESSAGE_FLAGS,
     THREAD_TYPES,
     USER_MENTION_RE,
@@ -68,48 +68,7 @@ class MessageBuilding(SandboxCore):
         if content is not None and len(str(content)) > 2000:
             raise form_error(["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
         embeds = payload.get("embeds") or []
-        if len(embeds) > 10:
-            raise form_error(["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-        total = 0
-        limits = {"title": 256, "description": 4096}
-        for index, embed in enumerate(embeds):
-            for key, limit in limits.items():
-                value = embed.get(key) or ""
-                total += len(value)
-                if len(value) > limit:
-                    raise form_error(
-                        ["embeds", index, key], "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length."
-                    )
-            fields = embed.get("fields") or []
-            if len(fields) > 25:
-                raise form_error(
-                    ["embeds", index, "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
-                )
-            for f_index, fld in enumerate(fields):
-                for key, limit in (("name", 256), ("value", 1024)):
-                    value = str(fld.get(key) or "")
-                    total += len(value)
-                    if not value:
-                        raise form_error(
-                            ["embeds", index, "fields", f_index, key],
-                            "BASE_TYPE_REQUIRED",
-                            "This field is required",
-                        )
-                    if len(value) > limit:
-                        raise form_error(
-                            ["embeds", index, "fields", f_index, key],
-                            "BASE_TYPE_MAX_LENGTH",
-                            f"Must be {limit} or fewer in length.",
-                        )
-            footer = (embed.get("footer") or {}).get("text") or ""
-            author = (embed.get("author") or {}).get("name") or ""
-            if len(footer) > 2048 or len(author) > 256:
-                raise form_error(["embeds", index], "BASE_TYPE_MAX_LENGTH", "Embed footer/author too long.")
-            total += len(footer) + len(author)
-        if total > 6000:
-            raise form_error(
-                ["embeds"], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
-            )
+        limits.check_embeds(embeds)
         components = payload.get("components") or []
         flags = int(payload.get("flags") or 0)
         if flags & FLAG_COMPONENTS_V2:
@@ -121,28 +80,7 @@ class MessageBuilding(SandboxCore):
                     "MessageFlags.IS_COMPONENTS_V2",
                 )
         else:
-            if len(components) > 5:
-                raise form_error(["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
-            for index, row in enumerate(components):
-                if row.get("type") != 1:
-                    raise form_error(
-                        ["components", index, "type"],
-                        "UNION_TYPE_CHOICES",
-                        'Value of field "type" must be one of (1,).',
-                    )
-                children = row.get("components") or []
-                if not children or len(children) > 5:
-                    raise form_error(
-                        ["components", index, "components"],
-                        "BASE_TYPE_BAD_LENGTH",
-                        "Must be between 1 and 5 in length.",
-                    )
-                if any(c.get("type") in SELECT_TYPES for c in children) and len(children) > 1:
-                    raise form_error(
-                        ["components", index, "components"],
-                        "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
-                        "The specified component exceeds the maximum width",
-                    )
+            limits.check_rows(components)
         seen: set[str] = set()
         for component in self.walk_components(components):
             custom_id = component.get("custom_id")
@@ -156,15 +94,9 @@ class MessageBuilding(SandboxCore):
                     raise form_error(
                         ["components"], "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id is required"
                     )
-                if len(component.get("label") or "") > 80:
-                    raise form_error(
-                        ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 80 or fewer in length."
-                    )
+            if flags & FLAG_COMPONENTS_V2:  # the legacy layout's components were checked with their rows
+                limits.check_component(component, ["components"])
             if custom_id is not None:
-                if len(custom_id) > 100:
-                    raise form_error(
-                        ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length."
-                    )
                 if custom_id in seen:
                     raise form_error(
                         ["components"],

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from sandbox.discord_server import limits
 from sandbox.discord_server.common import (
     PLACEHOLDER_PNG,
     ApiError,
@@ -254,6 +255,7 @@ class RestRouting(SandboxCore):
                 raise ApiError(401, 0, "401: Unauthorized")
             if bad_body:
                 raise ApiError(400, 50109, "The request body contains invalid JSON.")
+            limits.check_audit_reason(request.headers.get("X-Audit-Log-Reason"))
             for name, value in params.items():
                 if (name.endswith("_id") or name in ("target",)) and not value.isdigit():
                     raise form_error([name], "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from sandbox.discord_server import limits
 from sandbox.discord_server.common import ApiError, form_error, json_copy, not_found_error, public_copy
 from sandbox.discord_server.core import SandboxCore
 from sandbox.discord_server.interactions import InteractionState
@@ -250,9 +251,7 @@ class WebhookRoutes(SandboxCore):
     @api_route("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", auth=False)
     async def _patch_original(self, req: ApiRequest) -> Any:
         stored, interaction = self._webhook_message(req)
-        mask = (
-            SETTABLE_MESSAGE_FLAGS if interaction is None else SETTABLE_MESSAGE_FLAGS & ~FLAG_COMPONENTS_V2
-        )
+        mask = SETTABLE_MESSAGE_FLAGS if interaction is None else SETTABLE_MESSAGE_FLAGS & ~FLAG_COMPONENTS_V2
         self.edit_stored_message(stored, req.obj(), req.files, flag_mask=mask)
         return self.render_message(stored)
 
@@ -370,7 +369,8 @@ class WebhookRoutes(SandboxCore):
         resource: dict[str, Any] | None = None
         info: dict[str, Any] = {"id": str(state.id), "type": state.type}
         if kind in (4, 5):
-            stored = self._interaction_message(state, data, req.files, loading=kind == 5)
+            with limits.under("data"):
+                stored = self._interaction_message(state, data, req.files, loading=kind == 5)
             state.original_message_id = int(stored["id"])
             resource = {"type": kind, "message": self.render_message(stored)}
             info.update(
@@ -385,9 +385,10 @@ class WebhookRoutes(SandboxCore):
                 raise not_found_error(10008, "Message")
             state.original_message_id = state.source_message_id
             if kind == 7:
-                self.edit_stored_message(
-                    stored, data, req.files, flag_mask=SETTABLE_MESSAGE_FLAGS & ~FLAG_COMPONENTS_V2
-                )
+                with limits.under("data"):
+                    self.edit_stored_message(
+                        stored, data, req.files, flag_mask=SETTABLE_MESSAGE_FLAGS & ~FLAG_COMPONENTS_V2
+                    )
                 resource = {"type": 7, "message": self.render_message(stored)}
             info.update(
                 response_message_id=stored["id"],
@@ -398,13 +399,12 @@ class WebhookRoutes(SandboxCore):
             for key in ("custom_id", "title", "components"):
                 if not data.get(key):
                     raise form_error(["data", key], "BASE_TYPE_REQUIRED", "This field is required")
-            if len(data["title"]) > 45:
-                raise form_error(["data", "title"], "BASE_TYPE_MAX_LENGTH", "Must be 45 or fewer in length.")
+            limits.check_modal(data)
             state.modal = self.assign_component_ids(data["components"])
             state.modal = {"custom_id": data["custom_id"], "title": data["title"], "components": state.modal}
             self.state.modals[str(data["custom_id"])] = state
-        elif kind == 8 and len(data.get("choices") or []) > 25:
-            raise form_error(["data", "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        elif kind == 8:
+            limits.check_choices(data.get("choices") or [], ["data", "choices"])
         state.response_type = kind
         if req.query.get("with_response") not in ("1", "true", "True"):
             return None
