@@ -6,7 +6,8 @@ network or a real bot account. The sandbox therefore speaks the documented wire 
 payload shapes (string snowflakes, ISO8601 timestamps, full user/member/channel/guild/message objects) and
 enforces the Discord behaviours the bot must cope with: privileged-intent gating, MESSAGE_CONTENT redaction,
 per-session sequence numbers with resumable buffering, 429s with ``retry_after``, Discord-style JSON errors,
-permission checks and cheap validation (2000-char content, empty messages, embed limits, ...).
+permission checks and validation (empty messages, component layout, and every documented size limit:
+content, embeds, components, modals, autocomplete choices, names, topics, audit-log reasons).
 
 Tests drive it through :class:`DiscordSandbox`: build a world (guilds, roles, channels, users, members),
 inject user actions (messages, reactions, threads, slash commands, button clicks, modal submits), inject
@@ -17,6 +18,7 @@ Layout, one module per protocol area, combined in :mod:`sandbox.discord_server.s
 - ``protocol``, ``common``, ``recording``, ``state``: constants, helpers, the REST log, the stored state;
 - ``core``: configuration, lifecycle, waiting; ``rest``: routing, faults, shared permission checks;
 - ``gateway``: connections, IDENTIFY/RESUME, event dispatch; ``views``: observation and rendering;
+- ``limits``: Discord's size limits on what a bot sends;
 - ``messages``: message validation and construction; ``message_routes``: messages, pins, reactions;
 - ``channels``: channels, overwrites, threads; ``guilds``: guilds, members, bans, roles;
 - ``application``: users, gateway URL, application, commands; ``webhooks``: webhooks, interaction
