@@ -15,9 +15,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import i18n
-from bot.app import App, MicrovoiceBot, reply_error
+from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import require_moderator, require_role
-from bot.discord_adapter.components import MODAL_SECONDS, SafeCallback
+from bot.discord_adapter.components import Form, SafeCallback, answer_if_expired
 from bot.discord_adapter.render import stamp
 from bot.errors import InvalidInput
 from bot.partners import TERMS_MAX, Terms
@@ -78,11 +78,15 @@ class ConsentButton(
         )
 
 
-class TermsModal(discord.ui.Modal):
+#: Custom ids of the terms form: this and the opening's own token.
+TERMS_FORM = "microvoice:partner:terms:"
+
+
+class TermsModal(Form):
     """Moderators write a new version of the partner terms (the previous versions are kept)."""
 
     def __init__(self, app: App, lang: str, current: Terms) -> None:
-        super().__init__(title=i18n.t(lang, "partner.modal_title")[:45], timeout=MODAL_SECONDS)
+        super().__init__(title=i18n.t(lang, "partner.modal_title"), prefix=TERMS_FORM)
         self.app = app
         self.body: discord.ui.TextInput[TermsModal] = discord.ui.TextInput(
             label=i18n.t(lang, "partner.modal_label")[:45],
@@ -103,9 +107,6 @@ class TermsModal(discord.ui.Modal):
             await self.app.say(interaction, "partner.terms_saved", version=version), ephemeral=True
         )
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await reply_error(interaction, error)
-
 
 class Partners(commands.Cog):
     partner = app_commands.Group(
@@ -114,6 +115,10 @@ class Partners(commands.Cog):
 
     def __init__(self, app: App) -> None:
         self.app = app
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await answer_if_expired(interaction, TERMS_FORM)
 
     @partner.command(name="join", description="Read the partner terms and choose to join")
     @require_role("partner join")

@@ -7,8 +7,6 @@ question a click is about is looked up from the message it was made on.
 
 from __future__ import annotations
 
-import secrets
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -27,10 +25,12 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_moderator, require_role
-from bot.discord_adapter.components import MODAL_SECONDS, answer_if_expired
+from bot.discord_adapter.components import Form, answer_if_expired
 from bot.discord_adapter.platform import view_of
 
 QUESTION_INPUT = "microvoice:qa:question"
+#: Custom ids of question forms: this, the Q&A's id, a colon and the opening's own token.
+ASK_FORM = "microvoice:qa:modal:"
 
 
 class AskView(discord.ui.View):
@@ -77,13 +77,9 @@ class QuestionView(discord.ui.View):
         await reply_error(interaction, error)
 
 
-class AskModal(discord.ui.Modal):
+class AskModal(Form):
     def __init__(self, activation_id: int, lang: str) -> None:
-        super().__init__(
-            title=i18n.t(lang, "qa.modal_title")[:45],
-            custom_id=f"microvoice:qa:modal:{activation_id}:{secrets.token_hex(8)}",
-            timeout=MODAL_SECONDS,
-        )
+        super().__init__(title=i18n.t(lang, "qa.modal_title"), prefix=f"{ASK_FORM}{activation_id}:")
         self.activation_id = activation_id
         self.question: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
             label=i18n.t(lang, "qa.modal_label")[:45],
@@ -101,9 +97,6 @@ class AskModal(discord.ui.Modal):
         question_id, posted = await app.qa.ask(actor, self.activation_id, self.question.value or "")
         text = await app.say(interaction, "qa.asked", id=question_id, link=posted.link)
         await interaction.followup.send(text, ephemeral=True)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await reply_error(interaction, error)
 
 
 @create_command(
@@ -140,7 +133,7 @@ class Qa(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await answer_if_expired(interaction, "microvoice:qa:modal:")
+        await answer_if_expired(interaction, ASK_FORM)
 
     async def cog_load(self) -> None:
         self.bot.add_view(AskView())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 
 import discord
 from discord import app_commands
@@ -21,7 +20,7 @@ from bot import i18n
 from bot.activations.model import TEXT_MAX
 from bot.activations.service import Proposal
 from bot.activations.takeovers import TakerMessage
-from bot.app import App, MicrovoiceBot, reply_error
+from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.activation_commands import (
     actor_of,
     add_commands,
@@ -31,12 +30,14 @@ from bot.discord_adapter.activation_commands import (
     created_reply,
 )
 from bot.discord_adapter.checks import require_role
-from bot.discord_adapter.components import MODAL_SECONDS, answer_if_expired
+from bot.discord_adapter.components import Form, answer_if_expired
 from bot.discord_adapter.gateway import selective_listener
 from bot.discord_adapter.platform import member_of
 from bot.platform import Author
 
 POST_INPUT = "microvoice:takeover:text"
+#: Custom ids of post forms: this, the takeover's id, a colon and the opening's own token.
+POST_FORM = "microvoice:takeover:post:"
 #: How many messages of a taken-over channel are read back after a reconnect (from the opening post on).
 CATCH_UP_MESSAGES = 500
 log = logging.getLogger(__name__)
@@ -71,13 +72,9 @@ async def create_takeover(
 add_commands(create_group, create_takeover)
 
 
-class PostModal(discord.ui.Modal):
+class PostModal(Form):
     def __init__(self, activation_id: int, lang: str) -> None:
-        super().__init__(
-            title=i18n.t(lang, "takeover.modal_title")[:45],
-            custom_id=f"microvoice:takeover:post:{activation_id}:{secrets.token_hex(8)}",
-            timeout=MODAL_SECONDS,
-        )
+        super().__init__(title=i18n.t(lang, "takeover.modal_title"), prefix=f"{POST_FORM}{activation_id}:")
         self.activation_id = activation_id
         self.text: discord.ui.TextInput[PostModal] = discord.ui.TextInput(
             label=i18n.t(lang, "takeover.modal_label")[:45],
@@ -96,9 +93,6 @@ class PostModal(discord.ui.Modal):
             await app.say(interaction, "takeover.posted", link=posted.link), ephemeral=True
         )
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await reply_error(interaction, error)
-
 
 class Takeover(commands.Cog):
     takeover = app_commands.Group(name="takeover", description="Channel takeovers", guild_only=True)
@@ -110,7 +104,7 @@ class Takeover(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await answer_if_expired(interaction, "microvoice:takeover:post:")
+        await answer_if_expired(interaction, POST_FORM)
 
     @takeover.command(name="post", description="Post in the channel you are taking over, with the disclosure")
     @require_role("takeover post")

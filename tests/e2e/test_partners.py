@@ -226,3 +226,22 @@ async def test_accepting_the_default_terms_records_the_text_shown_in_its_languag
     ]
     [entry] = await harness.app.store.consent_history(w.guild, w.carol)
     assert entry.terms_text == shown != i18n.t("en", "partner.default_terms")
+
+
+async def test_a_terms_form_sent_after_a_restart_is_answered(launcher: Launcher):
+    """A moderator opens the terms form, the bot restarts, the moderator sends it: the open form lived
+    in the old process, so nothing handles it; they are told to open it again (before, Discord said
+    "This interaction failed" and the text was lost without a word), and no terms are saved."""
+    h = await launcher.start()
+    w = h.world
+    opener = await h.slash("partner", w.owner, subcommand="set-terms", permissions=MANAGE_GUILD)
+    await opener.response()
+    form = opener.modal["custom_id"]
+    assert form.startswith("microvoice:partner:terms:")
+    await launcher.stop(h)
+    h = await launcher.start()
+    body = {"microvoice:partner:terms-body": "Brands see your standing."}
+    submitted = await h.sandbox.submit_modal(form, body, w.owner, guild_id=w.guild, channel_id=w.general)
+    answer = (await submitted.response()).json["data"]
+    assert answer["flags"] & EPHEMERAL and "open it again" in answer["content"]
+    assert await h.scalar("SELECT count(*) FROM partner_terms") == 0
