@@ -342,18 +342,21 @@ class Brands(commands.Cog):
     @brand.command(
         name="approve", description="Approve a brand: its contacts become brand managers (moderators)"
     )
+    @app_commands.describe(brand="The brand")
     @app_commands.autocomplete(brand=brand_autocomplete)
     @require_role("brand approve")
     async def approve(self, interaction: discord.Interaction, brand: str) -> None:
         await self._transition(interaction, brand, "approve")
 
     @brand.command(name="suspend", description="Suspend a brand: its managers lose access (moderators)")
+    @app_commands.describe(brand="The brand")
     @app_commands.autocomplete(brand=brand_autocomplete)
     @require_role("brand suspend")
     async def suspend(self, interaction: discord.Interaction, brand: str) -> None:
         await self._transition(interaction, brand, "suspend")
 
     @brand.command(name="remove", description="Remove a brand for good (moderators)")
+    @app_commands.describe(brand="The brand")
     @app_commands.autocomplete(brand=brand_autocomplete)
     @require_role("brand remove")
     async def remove(self, interaction: discord.Interaction, brand: str) -> None:
@@ -470,6 +473,7 @@ class Brands(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @brand.command(name="show", description="One brand's status, contacts and topics")
+    @app_commands.describe(brand="The brand")
     @app_commands.autocomplete(brand=brand_autocomplete)
     @require_role("brand show")
     async def show(self, interaction: discord.Interaction, brand: str) -> None:

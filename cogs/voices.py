@@ -84,6 +84,7 @@ class Voices(commands.Cog):
         await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)
 
     @voices.command(name="member", description="One member's standing and why (moderators)")
+    @app_commands.describe(member="The member")
     @moderator_only()
     async def member(self, interaction: discord.Interaction, member: discord.Member) -> None:
         await self._standing(interaction, member, own=False)
@@ -237,6 +238,9 @@ class Voices(commands.Cog):
     )
     @app_commands.choices(
         mode=[app_commands.Choice(name=i18n.t("en", f"voices.mode_{m}"), value=m) for m in OVERRIDE_MODES]
+    )
+    @app_commands.describe(
+        member="The member", mode="Pin as a trusted seed, exclude from rankings, or clear either"
     )
     @moderator_only()
     async def override(
