@@ -4,6 +4,7 @@ import ast
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -63,20 +64,95 @@ def test_run_without_token_prints_one_line_and_exits_2(tmp_path: Path):
     assert len(lines) == 1 and "DISCORD_TOKEN" in lines[0] and "Traceback" not in proc.stderr
 
 
-def test_env_example_documents_every_setting():
-    text = (ROOT / ".env.example").read_text()
-    source = (ROOT / "bot" / "config.py").read_text()
-    keys = {
-        node.value
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and (node.value.startswith("MICROVOICE_") or node.value == "DISCORD_TOKEN")
-        and node.value.isupper()
-    }
-    assert keys, "no settings found"
-    missing = sorted(k for k in keys if f"{k}=" not in text)
-    assert not missing
+SETTING = re.compile(r"^(?:MICROVOICE|DISCORD)_[A-Z0-9_]+$")
+#: Read by the code but set by it too, never by whoever runs the bot: the child processes' PATH, and the
+#: file a benchmark's bot process writes its samples to.
+INTERNAL = {"PATH", "BENCH_STATS"}
+
+
+def environment_reads(path: Path) -> set[str]:
+    """The variables a module reads from `os.environ` (`environ[...]`, `environ.get(...)`, `getenv(...)`)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key = None
+        if isinstance(node, ast.Subscript) and _is_environ(node.value):
+            key = node.slice
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            from_environ = name == "get" and isinstance(func, ast.Attribute) and _is_environ(func.value)
+            if from_environ or name == "getenv":
+                key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            names.add(key.value)
+    return names
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+        isinstance(node, ast.Name) and node.id == "environ"
+    )
+
+
+@cache
+def bot_settings() -> frozenset[str]:
+    """Every variable the installed bot reads: `bot.config` reads them from a merged mapping (the
+    environment over `.env`), so every MICROVOICE_/DISCORD_ name in the product's code counts, and so
+    does any direct read of the environment there."""
+    keys: set[str] = set()
+    for package in ("bot", "cogs", "reddit"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            keys.update(
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and SETTING.match(node.value)
+            )
+            keys.update(environment_reads(path))
+    return frozenset(keys)
+
+
+def section(text: str, heading: str) -> str:
+    return text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_env_example_documents_every_setting_with_a_comment_and_its_default():
+    settings = bot_settings()
+    assert {"DISCORD_TOKEN", "MICROVOICE_DB", "MICROVOICE_REDDIT_OWNER"} <= settings
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    listed: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        listed[key] = value
+        above = i - 1
+        while above >= 0 and SETTING.match(lines[above].partition("=")[0]):
+            above -= 1  # a block of related keys shares the comment above it
+        assert above >= 0 and lines[above].startswith("#"), f"{key} has no comment in .env.example"
+    assert set(listed) == settings, set(listed) ^ settings
+    default = Settings.from_env({}, dotenv=None)
+    for key, value in listed.items():
+        if value:  # an example value is the value the bot uses when the key is left out
+            assert Settings.from_env({key: value}, dotenv=None) == default, key
+
+
+def test_the_readme_configuration_lists_every_setting():
+    text = section((ROOT / "README.md").read_text(encoding="utf-8"), "## Configuration")
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", text, flags=re.M))
+    assert documented == bot_settings(), documented ^ bot_settings()
+
+
+def test_development_variables_are_documented():
+    """Variables the tests, the sandbox and the benchmarks read are settings or in the README's
+    Development section."""
+    development = section((ROOT / "README.md").read_text(encoding="utf-8"), "## Development")
+    for package in ("sandbox", "bench", "tests"):
+        for path in (ROOT / package).rglob("*.py"):
+            for name in environment_reads(path) - bot_settings() - INTERNAL:
+                assert f"`{name}" in development, f"{path.relative_to(ROOT)} reads {name}, undocumented"
 
 
 def test_catalogs_share_keys_and_parameters():
