@@ -352,6 +352,10 @@ class GiveawayService:
         pool = codes.parse_pool(codes.decode(await upload()))
         if activation.state in CLOSED_STATES:
             raise InvalidInput("codes.error.ended")
+        if self.engine.platform_name(activation) != "discord":
+            # A code is claimed with a button and shown privately: neither exists on Reddit, and the
+            # giveaway's refresh would rewrite its Reddit post with the Discord giveaway's text.
+            raise InvalidInput("codes.error.not_on_discord")
         if activation.kind != "giveaway" and activation.state != State.LIVE:
             raise InvalidInput("codes.error.not_live")
         if not await self.store.attach_codes(actor.community_id, activation.id, pool, self.clock()):

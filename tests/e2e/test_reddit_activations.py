@@ -27,7 +27,7 @@ from bot.platform import Card
 from bot.subreddits import ledger_id
 from bot.subreddits.ids import account_fullname, fullname_of
 from sandbox.reddit_server import RedditSandbox
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner, set_locale
+from tests.e2e.activation_helpers import approve, create, move_to, reply, seed_brand, seed_partner, set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
@@ -999,3 +999,52 @@ async def test_giveaway_entrants_are_read_one_by_one_where_reddit_serves_no_bulk
     assert sorted(r[0] for r in entrants) == sorted(
         ledger_id(sb.state.account(n).fullname) for n in names[1:]
     )
+
+
+async def test_codes_cannot_be_attached_to_a_reddit_activation_and_its_post_is_left_alone(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A code is claimed with a Discord button and shown privately, which Reddit has neither of: a pool
+    for a subreddit's giveaway or AMA is refused, nothing is stored, and the post stays as it was.
+    Before, the pool was stored and the giveaway's Reddit post rewritten with the Discord giveaway's
+    text (a raw `<t:…>` close time, no word on how to enter, codes nobody could claim); an AMA got a
+    "Get a code" post with no way to get one."""
+    from tests.e2e.test_codes import POOL, attach_codes
+
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    await h.app.store.update_settings(
+        w.guild, {"max_sponsored_per_week": 50, "min_gap_hours": 0}, by=w.owner, now=h.clock.now
+    )
+    start = h.clock.now + timedelta(minutes=10)
+    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    assert giveaway is not None
+    await approve(h, giveaway)
+    refused = await reply(await attach_codes(h, w.bob, giveaway, POOL))  # scheduled
+    assert refused["content"] == i18n.t("en", "codes.error.not_on_discord")
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    body = post.body
+    refused = await reply(await attach_codes(h, w.bob, giveaway, POOL))  # live
+    assert refused["content"] == i18n.t("en", "codes.error.not_on_discord")
+    await h.settle()
+    assert post.body == body and post.edits == 0 and "top-level comment" in body
+
+    ama = {"brand": brand, "subreddit": "r/VeganCooking", "title": "Oat milk, asked"}
+    times = {"starts": at(h, timedelta(hours=3)), "ends": at(h, timedelta(hours=4))}
+    data, qa = await create(h, "reddit-qa", w.bob, {**ama, **times}, permissions=BASIC)
+    assert qa is not None, data
+    await approve(h, qa)
+    await move_to(h, h.clock.now + timedelta(hours=3, minutes=1))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", qa) == "live"
+    made = len(sb.made_by_app())
+    refused = await reply(await attach_codes(h, w.bob, qa, POOL))
+    assert refused["content"] == i18n.t("en", "codes.error.not_on_discord")
+    await h.settle()
+    assert await h.scalar("SELECT count(*) FROM activation_codes") == 0
+    assert len(sb.made_by_app()) == made  # no "Get a code" post nobody could use
