@@ -230,15 +230,13 @@ class RedditQa:
         return await self._record(activation, await self.owner.replies(activation))
 
     async def _record(self, activation: Activation, replies: list[Reply]) -> int:
+        brand_accounts = await self.store.brand_reddit_accounts(activation.community_id, activation.brand_id)
         questions = [
             (r.id, r.author_id, text, r.created_at)
-            for r in replies
-            if r.author_id is not None
-            and r.created_at < activation.ends_at
-            and (text := question_text(r.body)) is not None
+            for r in self._asked(replies, brand_accounts)
+            if r.created_at < activation.ends_at and (text := question_text(r.body)) is not None
         ]
         added = await self.store.add_reddit_questions(activation.community_id, activation.id, questions)
-        brand_accounts = await self.store.brand_reddit_accounts(activation.community_id, activation.brand_id)
         for reply in replies:
             for author_id, answer_id in reply.answered_by:
                 member = brand_accounts.get(author_id)
@@ -252,6 +250,12 @@ class RedditQa:
                         now=self.owner.clock(),
                     )
         return added
+
+    @staticmethod
+    def _asked(replies: list[Reply], brand_accounts: dict[int, int]) -> list[Reply]:
+        """The top-level comments that ask: not those of the brand's own linked accounts (its host's
+        welcome or closing words answer nobody's question and are no member taking part)."""
+        return [r for r in replies if r.author_id is not None and r.author_id not in brand_accounts]
 
     async def on_end(self, activation: Activation, steps: Steps) -> None:
         lang = activation.locale
@@ -271,7 +275,8 @@ class RedditQa:
         ]
         if activation.state == State.CANCELLED:
             lines.insert(0, i18n.t(lang, "qa.cancelled"))
-        asked = [r for r in replies if r.author_id is not None and question_text(r.body)]
+        brand_accounts = await self.store.brand_reddit_accounts(activation.community_id, activation.brand_id)
+        asked = [r for r in self._asked(replies, brand_accounts) if question_text(r.body)]
         for r in asked[:TOP_QUESTIONS]:
             body = (question_text(r.body) or "").replace("\n", " ")
             lines.append(i18n.t(lang, "reddit_qa.top_line", score=r.score, body=body[:200]))

@@ -1048,3 +1048,40 @@ async def test_codes_cannot_be_attached_to_a_reddit_activation_and_its_post_is_l
     await h.settle()
     assert await h.scalar("SELECT count(*) FROM activation_codes") == 0
     assert len(sb.made_by_app()) == made  # no "Get a code" post nobody could use
+
+
+async def test_the_brands_own_top_level_comments_in_its_ama_are_no_questions(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The brand's host posts a welcome as a top-level comment (the bot made the post): it asks nothing,
+    and its author is the brand, not a member taking part. Only members' comments are questions, in
+    the summary's top questions and in the activation's report. Before, the welcome was question and
+    top question, and the brand's account one of the report's participants."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    fans = [f"fan{i}_r" for i in range(5)]
+    for name in ("modjane", "acme_r", *fans):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.bob, "acme_r")  # bob is the brand's contact; acme_r its Reddit account
+    qa, start = await propose_ama(h)
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    welcome = sb.comment(post, "acme_r", "Hi all, Jane from Acme here until five. Ask us anything!", score=40)
+    for i, fan in enumerate(fans):
+        question = sb.comment(post, fan, f"Question {i}?", score=i + 1)
+        sb.comment(question, "acme_r", "Good one: yes.")
+    sb.comment(welcome, "fan0_r", "Welcome!")
+    await h.app.reddit_activations.sync_live()
+    authors = {r[0] for r in await h.rows("SELECT author_id FROM qa_questions WHERE activation_id = ?", qa)}
+    assert authors == {ledger_id(sb.state.account(n).fullname) for n in fans}
+
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    (summary,) = [t for t in sb.made_by_app() if t.kind == "t1" and t.parent_id == post.fullname]
+    assert "5 questions, 5 answered" in summary.body and "Jane from Acme" not in summary.body
+    report = await h.app.reports.activation(w.guild, qa, member_id=None, moderator=True)
+    participants = report.get("headline", "participants")
+    assert participants is not None and participants.value == 5
+    questions = report.get("headline", "questions")
+    assert questions is not None and questions.value == 5
