@@ -199,8 +199,9 @@ def _rect(
 
 def activation_figure(report: PublishedReport, lang: str) -> Figure:
     t = _translator(lang)
-    fig = Figure(figsize=(9, 6.4), layout="constrained")
-    top, bottom = fig.subplots(2, 1)
+    repeat = bool(report.section("repeat"))  # none for a kind nobody takes part in (an announcement)
+    fig = Figure(figsize=(9, 6.4 if repeat else 3.4), layout="constrained")
+    top, bottom = fig.subplots(2, 1) if repeat else (fig.subplots(1, 1), None)
     params = dict(report.title_params)
     params["kind"] = t(f"activation.kind.{params.get('kind', 'qa')}")
     params["title"] = name(str(params.get("title", "")))
@@ -249,7 +250,13 @@ def activation_figure(report: PublishedReport, lang: str) -> Figure:
         )
     )
     _title(top, t("report.chart.engagement", lift=lift_text))
+    if bottom is not None:
+        _repeat_panel(bottom, report, t)
+    _style(fig)
+    return fig
 
+
+def _repeat_panel(bottom: Axes, report: PublishedReport, t: Translate) -> None:
     groups = [("after_7d", 7), ("after_30d", 30)]
     width = 0.38
     for x, (item, _) in enumerate(groups):
@@ -289,8 +296,6 @@ def activation_figure(report: PublishedReport, lang: str) -> Figure:
     bottom.bar(0, 0, color=MUTED, label=t("report.chart.comparable"))
     bottom.legend(facecolor=PANEL, edgecolor=GRID, labelcolor=TEXT, fontsize=9, loc="upper right")
     _title(bottom, t("report.chart.repeat"))
-    _style(fig)
-    return fig
 
 
 def render(report: PublishedReport, lang: str) -> bytes:

@@ -35,6 +35,9 @@ WEEK_DAYS = 7
 BASELINE_WEEKS = 4
 WEEK_HOURS = 7 * 24
 REPEAT_WINDOWS = (7, 30)
+#: Kinds members cannot take part in (a sponsored announcement is read, not entered): their reports have
+#: no participants and no repeat engagement of participants, which would read as a hidden small number.
+NO_PARTICIPANTS = frozenset({"announcement"})
 #: Day 0 (1970-01-01) was a Thursday: Monday-based week of a day = (day + 3) // 7.
 MONDAY_OFFSET = 3
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -349,7 +352,9 @@ def _kind_rows(inp: ActivationInput) -> list[Row]:
     # describe the smallest such group as well, and are hidden with it.
     parts = ([inp.entries] if inp.kind == "giveaway" else []) + ([inp.codes_claimed] if inp.codes else [])
     gaps = [n_participants - n for n in parts if n_participants - n > 0]
-    rows = [Row(head, "", "participants", n_participants, min([n_participants, *gaps]))]
+    rows: list[Row] = []
+    if inp.kind not in NO_PARTICIPANTS:
+        rows.append(Row(head, "", "participants", n_participants, min([n_participants, *gaps])))
     if inp.kind == "giveaway":
         rows.append(Row(head, "", "giveaway_entries", inp.entries, inp.entries))
     if inp.kind == "qa":
@@ -428,7 +433,7 @@ def activation_figures(inp: ActivationInput) -> Report:
     # start who did not take part (comparable non-participants).
     start_day, end_day, today = day_of(inp.starts_at), day_of(inp.ends_at), day_of(inp.now)
     comparable = set(md.members_between(start_day - 28, start_day).tolist()) - inp.participants
-    for days in REPEAT_WINDOWS:
+    for days in REPEAT_WINDOWS if inp.kind not in NO_PARTICIPANTS else ():
         lo, hi = end_day + 1, end_day + 1 + days
         item = f"after_{days}d"
         if today < hi:

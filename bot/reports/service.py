@@ -503,6 +503,8 @@ def headline_lines(report: PublishedReport, lang: str) -> list[str]:
             )
         for days in (7, 30):
             item = f"after_{days}d"
+            if report.get("repeat", "participants_percent", item) is None:
+                continue  # a kind nobody takes part in (an announcement)
             lines.append(
                 i18n.t(
                     lang,

@@ -1085,3 +1085,49 @@ async def test_the_brands_own_top_level_comments_in_its_ama_are_no_questions(
     assert participants is not None and participants.value == 5
     questions = report.get("headline", "questions")
     assert questions is not None and questions.value == 5
+
+
+async def test_an_announcements_report_has_no_participant_figures(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Nobody takes part in a sponsored announcement (it is read, not entered): its report, posted to
+    the moderators when it ends, shows the community's engagement during it and no participants, nor
+    their repeat engagement, in the embed, the CSV and the chart alike. Before, it said "Unique
+    participants: hidden (fewer than 5)", a count of what cannot happen read as a small group."""
+    from tests.e2e.test_report_commands import assert_report_upload, csv_rows, report_channel_posts
+
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    reports = h.sandbox.add_channel(w.guild, "mod-reports")
+    await set_locale(h, "he", report_channel=reports)
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    options = {
+        "brand": brand,
+        "subreddit": "r/VeganCooking",
+        "title": "Oat milk is back",
+        "text": "In stores now.",
+        "starts": at(h, timedelta(minutes=10)),
+        "ends": at(h, timedelta(hours=2)),
+    }
+    data, announcement = await create(h, "reddit-announcement", w.bob, options, permissions=BASIC)
+    assert announcement is not None, data
+    await approve(h, announcement)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    await move_to(h, h.clock.now + timedelta(hours=2))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", announcement) == "ended"
+
+    posted = await eventually(lambda: report_channel_posts(h, reports), "the announcement's report")
+    embed = assert_report_upload(posted[0], f"activation-{announcement}")
+    text = embed["description"]
+    assert i18n.t("he", "report.metric.participants") not in text
+    pending = i18n.t("he", "report.value.pending")
+    for days in (7, 30):
+        assert i18n.t("he", "report.repeat", days=days, participants=pending, comparable=pending) not in text
+    assert i18n.t("he", "report.privacy_note", k=5) in text
+    sections = {(r["section"], r["metric"]) for r in csv_rows(posted[0].files[1][1])}
+    assert ("engagement", "events") in sections
+    assert not {s for s in sections if s[0] == "repeat" or s[1] == "participants"}
