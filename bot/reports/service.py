@@ -47,6 +47,7 @@ from bot.reports.metrics import (
 )
 from bot.reports.privacy import Published, PublishedReport, effective_k, publish
 from bot.store import Store
+from bot.subreddits.ids import is_reddit_id
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,14 @@ class PlatformSink:
             raise
 
 
+def topic_name(topic_id: int, name: str) -> str:
+    """How a topic is named in a report: a Discord channel as #name, a subreddit's topic as recorded
+    ("r/name · Flair": a '#' before it would name no channel anyone knows)."""
+    if is_reddit_id(topic_id) and name:
+        return name
+    return f"#{name}" if name else f"#{topic_id}"
+
+
 def went_live(activation: Activation) -> bool:
     """Whether members ever saw it open: its opening was done (`opened_at`). One cancelled before its
     start (a missed window, a brand no longer approved, a moderator), or that ended or was cancelled
@@ -195,9 +204,7 @@ class ReportService:
         today = day_of(self.clock())
         lo = min(start_day, end_day - 30)
         day, channel, member = await s.report_member_days(community_id, lo, end_day)
-        topics = {
-            c: Topic(t, f"#{name}" if name else f"#{t}") for c, t, name in await s.report_topics(community_id)
-        }
+        topics = {c: Topic(t, topic_name(t, name)) for c, t, name in await s.report_topics(community_id)}
         # Trusted voices as the rankings stood at the period's end, against a week before that: the
         # daily snapshot of its end for a period that is over (a digest, one caught up late too), the
         # stored ranking for one that runs to today.

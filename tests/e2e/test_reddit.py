@@ -1020,3 +1020,30 @@ async def test_discord_only_registers_no_reddit_command(launcher: Launcher):
     assert h.app.reddit is None and h.app.subreddits is None and h.app.links is None
     names = {c.qualified_name for c in h.bot.tree.walk_commands()}
     assert not {n for n in names if n.startswith(("link", "microvoice reddit"))}
+
+
+async def test_a_subreddits_topics_are_named_as_recorded_in_the_community_report(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A subreddit's topics are named in reports as `/microvoice status` and the rankings name them
+    ("r/name · Flair"), in the embed, the CSV and the chart; Discord channels keep their #. Before, a
+    '#' was put before them ("#r/VeganCooking · Recipes"), a channel nobody has."""
+    from tests.e2e.test_report_commands import csv_rows
+
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    names = [f"fan{i}_r" for i in range(6)]
+    for name in names:
+        sb.add_account(name)
+    post = sb.post(sub, "alice_r", "Tofu?", flair="Recipes")
+    for name in names:
+        sb.comment(post, name, "press it")
+    await rounds(h)
+    report = await h.slash(
+        "report", h.world.owner, {"days": 7}, subcommand="community", permissions=MANAGE_GUILD
+    )
+    followup = await report.wait_followup(timeout=30)
+    assert "r/VeganCooking · Recipes" in followup.json["embeds"][0]["description"]
+    assert "#r/VeganCooking" not in followup.json["embeds"][0]["description"]
+    topics = {r["item"] for r in csv_rows(followup.files[1][1]) if r["section"] == "topic"}
+    assert topics == {"r/VeganCooking · Recipes"}
