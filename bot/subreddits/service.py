@@ -145,6 +145,19 @@ class SubredditService:
 
     async def unbind(self, community_id: int, text: str) -> BoundSubreddit:
         name = subreddit_name(text)
+        bound = await self.store.bound_subreddit(name)
+        if bound is not None and bound.community_id == community_id:
+            # A scheduled or live activation there still needs the binding: without it a giveaway no
+            # longer knows the subreddit's moderators (who would count as entrants) and a post cannot
+            # be made. They are cancelled, or end, first.
+            running = [
+                a.id
+                for a in await self.store.open_activations()
+                if a.community_id == community_id and a.channel_id == bound.subreddit_id
+            ]
+            if running:
+                ids = ", ".join(f"#{i}" for i in running)
+                raise InvalidInput("reddit.remove_open_activations", name=bound.name, ids=ids)
         removed = await self.store.unbind_subreddit(community_id, name)
         if removed is None:
             raise InvalidInput("reddit.not_bound", name=name)

@@ -1131,3 +1131,50 @@ async def test_an_announcements_report_has_no_participant_figures(
     sections = {(r["section"], r["metric"]) for r in csv_rows(posted[0].files[1][1])}
     assert ("engagement", "events") in sections
     assert not {s for s in sections if s[0] == "repeat" or s[1] == "participants"}
+
+
+async def unbind(h: Harness) -> str:
+    interaction = await h.slash(
+        "microvoice",
+        h.world.owner,
+        {"subreddit": "r/VeganCooking"},
+        subcommand=["reddit", "remove"],
+        permissions=MANAGE_GUILD,
+    )
+    return str((await reply(interaction))["content"])
+
+
+async def test_a_subreddit_is_not_unbound_under_a_running_giveaway(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Unbinding a subreddit while its giveaway runs is refused, naming the activation: the giveaway
+    reads the subreddit's moderators through the binding, and its moderators never count as entrants,
+    also after a restart. Once it ended the subreddit is unbound. Before, the unbind went through, and
+    the subreddit's moderator who commented was an entrant who could win."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    for name in ("modjane", "old_r", "old2_r"):
+        sb.add_account(name)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    assert giveaway is not None
+    await approve(h, giveaway)
+    refused = i18n.t("en", "reddit.remove_open_activations", name="VeganCooking", ids=f"#{giveaway}")
+    assert await unbind(h) == refused  # scheduled
+    await move_to(h, start + timedelta(minutes=1))
+    assert await unbind(h) == refused  # live
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in ("modjane", "old_r", "old2_r"):
+        sb.comment(post, name, "me please")
+    await launcher.stop(h)
+    h = await start_with_reddit(launcher, sb)
+    await move_to(h, h.clock.now + timedelta(hours=3))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", giveaway) == "ended"
+    entrants = {r[0] for r in await h.rows("SELECT member_id FROM giveaway_entries")}
+    assert entrants == {ledger_id(sb.state.account(n).fullname) for n in ("old_r", "old2_r")}
+    assert await unbind(h) == i18n.t("en", "reddit.removed", name="VeganCooking")
+    assert await h.scalar("SELECT count(*) FROM reddit_subreddits") == 0
