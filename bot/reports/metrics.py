@@ -342,6 +342,12 @@ def baseline_events(hourly: Mapping[int, int], lo: int, hi: int, weeks: int = BA
     return [sum(hourly.get(baseline_hour(h, lo, w), 0) for h in range(lo, hi)) for w in range(1, weeks + 1)]
 
 
+def _with_rest(members: int, rest: int) -> int:
+    """The group a figure describes when the rest of a group it is part of can be told from it: the
+    smaller of the two, unless the rest is empty."""
+    return min(members, rest) if rest > 0 else members
+
+
 def _kind_rows(inp: ActivationInput) -> list[Row]:
     """The headline counts that apply to this activation: its kind's own, and the codes when it has a
     code pool (a count of what cannot happen would read as a hidden small number)."""
@@ -362,10 +368,13 @@ def _kind_rows(inp: ActivationInput) -> list[Row]:
         rows.append(Row(head, "", "questions_answered", inp.answered, inp.answered_authors))
     if inp.codes:
         conversion = round(100 * inp.codes_redeemed / inp.codes_claimed, 1) if inp.codes_claimed else 0.0
+        # Those who claimed a code and did not redeem it are a group too: shown beside the redeemed,
+        # the claims (and the conversion, which gives them) describe it as well.
+        unredeemed = inp.codes_claimed - inp.codes_redeemed
         rows += [
-            Row(head, "", "codes_claimed", inp.codes_claimed, inp.codes_claimed),
+            Row(head, "", "codes_claimed", inp.codes_claimed, _with_rest(inp.codes_claimed, unredeemed)),
             Row(head, "", "codes_redeemed", inp.codes_redeemed, inp.codes_redeemed),
-            Row(head, "", "conversion_percent", conversion, inp.codes_redeemed),
+            Row(head, "", "conversion_percent", conversion, _with_rest(inp.codes_redeemed, unredeemed)),
         ]
     if inp.kind == "takeover":
         # What the brand's own taker posted: not a figure about community members.
@@ -445,8 +454,9 @@ def activation_figures(inp: ActivationInput) -> Report:
         n_c = len(back & comparable)
         pct_p = round(100 * n_p / n_participants, 1) if n_participants else 0.0
         pct_c = round(100 * n_c / len(comparable), 1) if comparable else 0.0
-        rows.append(Row("repeat", item, "participants_percent", pct_p, min(n_p, n_participants)))
-        rows.append(Row("repeat", item, "comparable_percent", pct_c, min(n_c, len(comparable))))
+        # A share of a group shown or known describes those who came back and those who did not.
+        rows.append(Row("repeat", item, "participants_percent", pct_p, _with_rest(n_p, n_participants - n_p)))
+        rows.append(Row("repeat", item, "comparable_percent", pct_c, _with_rest(n_c, len(comparable) - n_c)))
     params: dict[str, object] = {
         "id": inp.activation_id,
         "kind": inp.kind,

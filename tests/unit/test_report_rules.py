@@ -558,3 +558,25 @@ def test_participants_hide_with_the_few_who_claimed_a_code_without_entering():
     assert shown(50, 50, 48) == {"participants": False, "giveaway_entries": True, "codes_claimed": True}
     assert shown(50, 50, 40) == {"participants": True, "giveaway_entries": True, "codes_claimed": True}
     assert shown(60, 50, 50) == {"participants": True, "giveaway_entries": True, "codes_claimed": True}
+
+
+def test_codes_claimed_hide_with_the_few_who_did_not_redeem():
+    """50 codes claimed beside 48 redeemed would show that 2 members claimed a code and did not use
+    it: the claims are hidden, and so is the conversion (which gives them with the redeemed). When
+    all or many did not redeem, nothing is a small group."""
+    from types import SimpleNamespace
+
+    from bot.reports.metrics import _kind_rows
+
+    def shown(claimed: int, redeemed: int) -> dict[str, bool]:
+        inp = SimpleNamespace(
+            kind="qa", participants=frozenset(range(80)), entries=0, questions=0, question_authors=0,
+            answered=0, answered_authors=0, codes=100, codes_claimed=claimed, codes_redeemed=redeemed,
+        )  # fmt: skip
+        rows = publish_rows(_kind_rows(inp), K)  # type: ignore[arg-type]
+        wanted = ("codes_claimed", "codes_redeemed", "conversion_percent")
+        return {r.metric: not r.suppressed for r in rows if r.metric in wanted}
+
+    assert shown(50, 48) == {"codes_claimed": False, "codes_redeemed": True, "conversion_percent": False}
+    assert shown(50, 50) == {"codes_claimed": True, "codes_redeemed": True, "conversion_percent": True}
+    assert shown(50, 30) == {"codes_claimed": True, "codes_redeemed": True, "conversion_percent": True}
