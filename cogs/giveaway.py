@@ -25,6 +25,7 @@ from bot.discord_adapter.activation_commands import (
     create_command,
     create_group,
     created_reply,
+    ping_role_id,
     reader,
 )
 from bot.discord_adapter.checks import require_role
@@ -158,6 +159,7 @@ async def create_giveaway(
     app = app_of(interaction)
     # Reading a code file from Discord's CDN may take longer than the 3 s an interaction waits.
     await interaction.response.defer(ephemeral=True, thinking=True)
+    actor = await actor_of(interaction)
     proposal = Proposal(brand, channel.id, starts, ends, prize, connection.value if connection else "gifted")
     terms = GiveawayTerms(
         rules=rules,
@@ -167,9 +169,9 @@ async def create_giveaway(
         required_role_id=required_role.id if required_role else None,
         excluded_role_ids=parse_roles(excluded_roles),
         codes_file=reader(pool_file) if pool_file is not None else None,
-        ping_role_id=ping_role.id if ping_role else None,
+        ping_role_id=ping_role_id(actor, ping_role, channel),
     )
-    activation, commitment = await app.giveaways.create(await actor_of(interaction), proposal, terms)
+    activation, commitment = await app.giveaways.create(actor, proposal, terms)
     await created_reply(interaction, activation)
     await interaction.followup.send(
         await app.say(interaction, "giveaway.created", id=activation.id, commitment=commitment),

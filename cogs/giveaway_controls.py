@@ -16,7 +16,7 @@ from bot import i18n
 from bot.activations.giveaways import GiveawayTerms
 from bot.activations.service import Proposal
 from bot.app import App, MicrovoiceBot
-from bot.discord_adapter.activation_commands import ENDS_HELP, STARTS_HELP, actor_of
+from bot.discord_adapter.activation_commands import ENDS_HELP, STARTS_HELP, actor_of, ping_role_id
 from bot.discord_adapter.checks import require_role
 from bot.discord_adapter.render import FIELD_MAX, fit_lines, more_of
 
@@ -65,7 +65,7 @@ class GiveawayControls(commands.Cog):
             min_days=min_days,
             min_events=min_events,
             required_role_id=required_role.id if required_role else None,
-            ping_role_id=ping_role.id if ping_role else None,
+            ping_role_id=ping_role_id(actor, ping_role, channel),
         )
         approval, commitment = await self.app.giveaways.create_community(
             actor, proposal, terms, no_brand=no_brand

@@ -116,6 +116,21 @@ async def brand_autocomplete(
     ]
 
 
+def ping_role_id(actor: Actor, role: discord.Role | None, channel: discord.abc.GuildChannel) -> int | None:
+    """The role a giveaway's opening post pings, refused when Discord would notify nobody: `<@&server
+    id>` (the @everyone role) pings no one, and a role that is not mentionable is only pinged by a bot
+    with Mention Everyone (which the invite does not ask for). A non-moderator's choice is left to the
+    service, which refuses it with its own message."""
+    if role is None:
+        return None
+    if actor.is_moderator:
+        if role.is_default():
+            raise InvalidInput("giveaway.error.ping_everyone")
+        if not role.mentionable and not channel.permissions_for(channel.guild.me).mention_everyone:
+            raise InvalidInput("giveaway.error.ping_unmentionable", role=role.mention)
+    return role.id
+
+
 def reader(attachment: discord.Attachment) -> Callable[[], Awaitable[bytes]]:
     """Downloads an uploaded file when a service asks for it (after its checks), refusing big ones."""
 

@@ -15,7 +15,18 @@ from bot import i18n
 from bot.activations import disclosure
 from bot.activations import draw as giveaway
 from bot.audit import EVENTS
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, seed_partner, when
+from bot.invite import permission_integer
+from sandbox.discord_server.common import public_copy
+from tests.e2e.activation_helpers import (
+    approve,
+    create,
+    move_to,
+    seed_brand,
+    seed_partner,
+    set_locale,
+    wait_state,
+    when,
+)
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 from tests.e2e.test_codes import attach_codes
 from tests.e2e.test_giveaway import ENTER, add_members, click, open_giveaway, verify_cli
@@ -148,6 +159,48 @@ async def test_community_giveaway_has_no_ad_tag_pings_one_role_and_stays_brandle
     # A reroll of an unclaimed community prize works like any other.
     rerolled = await slash(h, "activation", "reroll", w.owner, {"id": activation_id})
     assert "round 1" in rerolled["content"].lower()
+
+
+@pytest.mark.parametrize("lang", ["en", "he"])
+async def test_a_ping_role_discord_would_not_notify_is_refused_before_anything_is_created(
+    harness: Harness, lang: str
+):
+    """Discord notifies a role only if it is mentionable or the bot has Mention Everyone (which the
+    invite does not ask for), and `<@&server id>` (the @everyone role) notifies nobody: such a ping
+    role would leave the moderator believing members were called. Refused, clearly, on both kinds."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    guild = sb.stored_guild(w.guild)
+
+    def update_role(role_id: int, **changes: Any) -> None:
+        guild.roles[role_id].update(changes)
+        sb.emit("GUILD_ROLE_UPDATE", {"guild_id": str(w.guild), "role": public_copy(guild.roles[role_id])})
+
+    update_role(guild.bot_role_id, permissions=str(permission_integer()))  # as invited
+    await set_locale(h, lang)
+    quiet = sb.add_role(w.guild, "Giveaway fans", permissions=BASIC)  # Discord's default: not mentionable
+    await h.settle()
+    brand = await seed_brand(h, "Acme", contacts=[w.alice])
+    community = {"channel": w.cooking, "prize": "A cookbook", "rules": "One entry each.", "winners": 1,
+                 "no_brand": True}  # fmt: skip
+    refusals = ((quiet, "giveaway.error.ping_unmentionable"), (w.guild, "giveaway.error.ping_everyone"))
+    for role, key in refusals:
+        expected = i18n.t(lang, key, role=f"<@&{role}>")
+        refused = await slash(h, "giveaway", "create", w.owner, {**community, "ping_role": role})
+        assert refused["flags"] & EPHEMERAL and refused["content"] == expected
+        branded = await slash(h, "activation", ["create", "giveaway"], w.owner,
+                              giveaway_options(h, brand=brand, ping_role=role))  # fmt: skip
+        assert branded["flags"] & EPHEMERAL and branded["content"] == expected
+    assert await h.scalar("SELECT count(*) FROM activations") == 0
+    assert not [c for c in h.rest.find("POST", "/channels/{channel_id}/messages") if str(w.cooking) in c.path]
+
+    # Made mentionable in the server settings, it is pinged: Discord notifies exactly that role.
+    update_role(quiet, mentionable=True)
+    await h.settle()
+    created = await slash(h, "giveaway", "create", w.owner, {**community, "ping_role": quiet})
+    assert created["flags"] & EPHEMERAL
+    await wait_state(h, 1, "live")
+    opening = sb.message(int(await h.scalar("SELECT message_id FROM activations WHERE id = 1")))
+    assert opening["mention_roles"] == [str(quiet)]
 
 
 async def test_the_list_shows_members_the_running_giveaways_and_moderators_the_recent_ones(harness: Harness):
