@@ -15,6 +15,7 @@ from bot import i18n
 from bot.discord_adapter.checks import RoleRequired, require_moderator
 from bot.discord_adapter.components import SafeCallback, page_button, reply_error
 from bot.errors import InvalidInput
+from bot.ledger import parse_iso
 from bot.platform import PlatformUnavailable
 from bot.subreddits.ids import account_fullname, is_reddit_id
 from bot.trust import Page, render_why
@@ -134,7 +135,10 @@ async def render_page(
         embed.description = "\n".join(lines)
     footer = i18n.t(lang, "voices.page", page=page.page + 1, pages=page.pages)
     if page.computed_at:
-        footer += " · " + i18n.t(lang, "voices.computed", at=page.computed_at[:16].replace("T", " "))
+        # A footer cannot hold a <t:…> mention: Discord shows the embed's timestamp after it instead,
+        # in each reader's own time zone.
+        footer += " · " + i18n.t(lang, "voices.computed")
+        embed.timestamp = parse_iso(page.computed_at)
     embed.set_footer(text=footer)
     view = discord.ui.View(timeout=None)
     if page.pages > 1:

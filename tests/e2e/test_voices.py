@@ -10,6 +10,7 @@ import pytest
 
 from bot import i18n
 from bot.discord_adapter import rankings
+from tests.e2e.activation_helpers import set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 
 EPHEMERAL = 1 << 6
@@ -82,6 +83,27 @@ async def test_top_lists_trusted_members_with_explanations_and_pages(harness: Ha
     page2 = await clicked.response()
     assert page2.json["type"] == 7  # message update
     assert page2.json["data"]["embeds"][0]["description"].startswith("**#6**")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_when_the_ranking_was_computed_is_shown_in_the_readers_own_time(harness: Harness, lang: str):
+    """A footer cannot hold a `<t:…>` timestamp, so a time written in it is the bot's UTC text: a
+    moderator in another time zone misreads it. The embed's timestamp is shown by Discord in each
+    reader's time zone and language, on every page."""
+    h = harness
+    await seed_community(h)
+    await recompute(h)
+    await set_locale(h, lang)
+    stored = await h.scalar("SELECT computed_at FROM trust_runs WHERE scope = 'all'")
+    computed = datetime.fromisoformat(stored)
+    interaction = await h.slash("voices", h.world.owner, subcommand="top", permissions=MANAGE_GUILD)
+    data = (await interaction.response()).json["data"]
+    clicked = await page_forward(h, interaction, data)
+    for embed in (data["embeds"][0], (await clicked.response()).json["data"]["embeds"][0]):
+        assert datetime.fromisoformat(embed["timestamp"]) == computed.replace(microsecond=0)
+        footer = embed["footer"]["text"]
+        assert "UTC" not in footer and computed.strftime("%H:%M") not in footer, footer
+        assert footer.endswith(i18n.t(lang, "voices.computed")), footer
 
 
 async def test_a_page_button_that_fails_answers_the_moderator(
