@@ -189,10 +189,13 @@ class Settings(commands.Cog):
         if not activity.kinds:
             embed.description = i18n.t(lang, "status.empty", days=STATUS_DAYS)
         else:
-            kind_text = ", ".join(f"{i18n.t(lang, f'kind.{k}')}: {n}" for k, n in activity.kinds.items())
-            channel_text = ", ".join(
+            separator = i18n.t(lang, "status.list_separator")  # Arabic lists take the Arabic comma
+            kind_text = separator.join(
+                f"{i18n.t(lang, f'kind.{k}')}: {n:,}" for k, n in activity.kinds.items()
+            )
+            channel_text = separator.join(
                 # a subreddit's topic by its recorded name (a Discord mention of it would show nothing)
-                f"{shown(name or 'Reddit') if is_reddit_id(c) else f'<#{c}>'} {n}" if c else f"{n}"
+                f"{shown(name or 'Reddit') if is_reddit_id(c) else f'<#{c}>'} {n:,}" if c else f"{n:,}"
                 for c, name, n in activity.channels
             )
             embed.description = "\n".join(

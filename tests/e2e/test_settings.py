@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot import i18n
 from sandbox.discord_server.common import public_copy
 from sandbox.discord_server.protocol import ALL_PERMISSIONS, Permissions
@@ -107,6 +109,28 @@ async def test_status_summarises_last_week_ephemerally_and_survives_a_429(harnes
     assert "2 engagement events from 2 members" in embed["description"]
     assert "reactions" not in embed["description"].split("\n")[1]
     assert followup.json["flags"] & EPHEMERAL
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "he"])
+async def test_status_groups_big_numbers_and_lists_in_the_servers_language(harness: Harness, lang: str):
+    """An active server records thousands of events a week: "1201" is hard to read, and an Arabic
+    list is separated with the Arabic comma."""
+    w, sb = harness.world, harness.sandbox
+    await setup_reply(harness, w.owner, {"locale": lang})
+    root = await sb.send_message(w.cooking, w.alice, "")
+    for _ in range(1199):
+        await sb.send_message(w.cooking, w.alice, "")
+    await sb.send_message(w.cooking, w.bob, "", reply_to=int(root["id"]))
+    await harness.flush()
+    interaction = await harness.slash("microvoice", w.owner, subcommand="status", permissions=MANAGE_GUILD)
+    await interaction.response()
+    lines = (await interaction.wait_followup()).json["embeds"][0]["description"].split("\n")
+    assert lines[0] == i18n.t(lang, "status.total", total=1201, members=2)
+    assert "1,201" in lines[0] and "1201" not in lines[0]
+    messages, replies = (i18n.t(lang, f"kind.{k}") for k in ("message", "reply"))
+    separator = {"en": ", ", "ar": "\u060c ", "he": ", "}[lang]
+    assert f"{messages}: 1,200{separator}{replies}: 1" in lines[1], lines[1]
+    assert f"<#{w.cooking}> 1,201" in lines[2]
 
 
 async def setup_reply(harness: Harness, user: int, options: dict, perms: int = MANAGE_GUILD) -> str:
