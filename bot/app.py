@@ -31,7 +31,6 @@ from bot import allocator, i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import SWEEP_JOB, SWEEP_MINUTES, ActivationService
-from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB, SubredditActivations
 from bot.activations.takeovers import TakeoverService
 from bot.audit import AuditLog
 from bot.command_sync import (
@@ -59,7 +58,6 @@ from bot.errors import MicrovoiceError
 from bot.gapfill import GapFill
 from bot.ingest import Ingest
 from bot.invite import invite_url
-from bot.links import LinkService
 from bot.live_takeovers import LiveTakeovers
 from bot.partners import BrandService, PartnerService
 from bot.platform import PlatformRouter
@@ -68,12 +66,14 @@ from bot.reports.service import DIGEST_EVERY_MINUTES, DIGEST_JOB, PlatformSink, 
 from bot.scheduler import Scheduler
 from bot.shards import Shards, ShardsLost, ShardTaken, shard_lock_name
 from bot.store import CommunitySettings, HeldLocks, Store, discover_migrations
-from bot.subreddits import SubredditService
 from bot.subreddits.ids import platform_of
 from bot.trust import TrustParams, Voices
 from bot.trust.voice_role_service import VoiceRoles
 
 if TYPE_CHECKING:
+    from bot.activations.subreddit import SubredditActivations
+    from bot.links import LinkService
+    from bot.subreddits import SubredditService
     from reddit import RedditAdapter
 
 log = logging.getLogger(__name__)
@@ -441,6 +441,8 @@ class MicrovoiceBot(commands.Bot):
         scheduler.every_minutes(DIGEST_JOB, DIGEST_EVERY_MINUTES, reports.run_digests)
         reports.start(self._gap_filled)
         if self.app.reddit_activations is not None:
+            from bot.activations.subreddit import SYNC_EVERY_MINUTES, SYNC_JOB
+
             scheduler.every_minutes(SYNC_JOB, SYNC_EVERY_MINUTES, self.app.reddit_activations.sync_live)
         scheduler.start()
         if self.app.reddit is not None:
@@ -451,7 +453,11 @@ class MicrovoiceBot(commands.Bot):
 
     def _build_reddit(self, app: App) -> None:
         """The Reddit side: its adapter (praw, in a thread of its own) and the services it feeds."""
-        from reddit import RedditAdapter, RedditPlatform  # praw is imported only when Reddit is configured
+        # Imported only when Reddit is configured: praw, and the services only the Reddit side uses.
+        from bot.activations.subreddit import SubredditActivations
+        from bot.links import LinkService
+        from bot.subreddits import SubredditService
+        from reddit import RedditAdapter, RedditPlatform
 
         adapter = RedditAdapter(self.settings, owns=app.owns, reads_inbox=app.shards.first)
         app.reddit = adapter

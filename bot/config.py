@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 LOCALES = ("en", "ar", "he")
 
 
@@ -192,6 +190,8 @@ class Settings:
         """Merge `.env` (if present) under the real environment, then validate every key."""
         merged: dict[str, str] = {}
         if dotenv is not None and dotenv.is_file():
+            from dotenv import dotenv_values  # only with a .env: most deployments set the environment
+
             merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
         merged.update(os.environ if env is None else env)
         locale = merged.get("MICROVOICE_DEFAULT_LOCALE", "en").strip() or "en"

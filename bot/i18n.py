@@ -68,8 +68,19 @@ class Plural:
 Message = str | Plural
 
 
-@cache
+#: Catalogs read so far, by language: each is read on first use and kept.
+_CATALOGS: dict[str, dict[str, Message]] = {}
+
+
 def catalog(lang: str) -> dict[str, Message]:
+    found = _CATALOGS.get(lang)
+    if found is None:
+        found = _CATALOGS[lang] = read_catalog(lang)
+    return found
+
+
+def read_catalog(lang: str) -> dict[str, Message]:
+    """The catalog of `lang` read from its files, not kept (`catalog` keeps it)."""
     merged: dict[str, Message] = {}
     paths = [LOCALE_DIR / f"{lang}.toml", *sorted(LOCALE_DIR.glob(f"{lang}.*.toml"))]
     for path in paths:
@@ -135,6 +146,23 @@ def t(lang: str, key: str, **params: object) -> str:
     if lang not in LANGUAGES:
         lang = "en"
     return _Formatter(lang, key).vformat(_text(lang, key, params), (), params)
+
+
+def peek(lang: str, key: str) -> str:
+    """The plain message `key` of `lang` without keeping that catalog when it is not loaded yet: for
+    the few texts needed in every language at start-up (the language names `/microvoice setup` offers),
+    so a bot whose communities speak one language holds that catalog only (each is 0.2 to 0.3 MB)."""
+    if lang not in LANGUAGES:
+        lang = "en"
+    message = (_CATALOGS.get(lang) or read_catalog(lang)).get(key)
+    if message is None and lang != "en":
+        return peek("en", key)
+    return message if isinstance(message, str) else t(lang, key)
+
+
+def loaded_languages() -> frozenset[str]:
+    """The languages whose catalogs are held in memory now."""
+    return frozenset(_CATALOGS)
 
 
 def _text(lang: str, key: str, params: Mapping[str, object]) -> str:

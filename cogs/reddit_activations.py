@@ -9,11 +9,12 @@ approval with `/activation approve`, like any other. Without Reddit credentials 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from discord import app_commands
 from discord.interactions import Interaction
 
 from bot.activations.service import Proposal
-from bot.activations.subreddit import RedditGiveawayTerms, SubredditActivations
 from bot.app import MicrovoiceBot
 from bot.discord_adapter.activation_commands import (
     actor_of,
@@ -23,6 +24,9 @@ from bot.discord_adapter.activation_commands import (
     create_group,
     created_reply,
 )
+
+if TYPE_CHECKING:
+    from bot.activations.subreddit import SubredditActivations
 
 SUBREDDIT_HELP = "A subreddit bound to this server (r/name); the post is made there"
 
@@ -94,6 +98,8 @@ async def create_reddit_giveaway(
     # Discord waits for a first answer when Reddit is slow.
     await interaction.response.defer(ephemeral=True, thinking=True)
     proposal = Proposal(brand, channel, starts, ends, prize, connection.value if connection else "gifted")
+    from bot.activations.subreddit import RedditGiveawayTerms  # loaded with the Reddit side (bot/app.py)
+
     terms = RedditGiveawayTerms(rules, winners, min_account_days, min_subreddit_days, min_karma, min_events)
     activation, _ = await service(interaction).create_giveaway(actor, proposal, terms)
     await created_reply(interaction, activation)

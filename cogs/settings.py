@@ -30,8 +30,9 @@ from bot.subreddits.ids import is_reddit_id
 
 STATUS_DAYS = 7
 # Each language named in itself (and in English): the choice is read by whoever sets the server up.
+# `peek`: naming a language keeps no catalog of it in memory (only the languages communities use).
 LOCALE_CHOICES = [
-    app_commands.Choice(name=i18n.t(lang, "setup.language_name"), value=lang) for lang in i18n.LANGUAGES
+    app_commands.Choice(name=i18n.peek(lang, "setup.language_name"), value=lang) for lang in i18n.LANGUAGES
 ]
 
 

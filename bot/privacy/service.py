@@ -8,7 +8,6 @@ ranking is rebuilt without them.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -102,6 +101,8 @@ class PrivacyService:
             document["linked_identities"] = linked
         data, name = export_bytes(document), f"microvoice-{community_id}-{member_id}.json"
         if len(data) > self.gzip_over:
+            import gzip  # with the first large export, not at start-up
+
             data, name = gzip.compress(data), name + ".gz"
         rows = sum(len(r) for part in [document, *linked] for r in part["tables"].values())
         return Export(data, name, rows)

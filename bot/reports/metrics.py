@@ -18,7 +18,6 @@ rendered. Definitions (docs/reports.md has the full list):
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -413,6 +412,8 @@ def _engagement_rows(inp: ActivationInput) -> list[Row]:
     rows = [Row(eng, "during", "events", during, during_members)]
     for w, (events, members) in enumerate(zip(base, base_members, strict=True), start=1):
         rows.append(Row(eng, f"baseline_week_{w}", "events", events, members))
+    import statistics  # with the first activation report, not at start-up (with fractions, about 0.2 MB)
+
     mean = statistics.fmean(base)
     sd = statistics.stdev(base) if len(base) > 1 else 0.0
     least_base = min(base_members)

@@ -2,15 +2,51 @@
 (`items`), and the service that binds subreddits and records their engagement (`service`).
 Platform-free: the praw adapter lives in the top-level `reddit` package."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.subreddits.ids import REDDIT_BIT, account_fullname, is_reddit_id, ledger_id, topic_id
-from bot.subreddits.items import RedditItem, Stream, to_ledger
-from bot.subreddits.service import (
-    RecordingDeferred,
-    RedditDirectory,
-    SubredditInfo,
-    SubredditService,
-    subreddit_name,
-)
+
+if TYPE_CHECKING:
+    from bot.subreddits.items import RedditItem, Stream, to_ledger
+    from bot.subreddits.service import (
+        RecordingDeferred,
+        RedditDirectory,
+        SubredditInfo,
+        SubredditService,
+        subreddit_name,
+    )
+
+#: Where the other names live: `items` and `service` load when one of their names is first used, so a
+#: bot without Reddit credentials, which only ever needs `ids` (telling Reddit ids from Discord ones),
+#: does not hold them.
+_HOMES = {
+    "items": ("RedditItem", "Stream", "to_ledger"),
+    "service": (
+        "RecordingDeferred",
+        "RedditDirectory",
+        "SubredditInfo",
+        "SubredditService",
+        "subreddit_name",
+    ),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups do not come here again
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME_OF])
+
 
 __all__ = [
     "REDDIT_BIT",

@@ -290,3 +290,12 @@ def test_domain_modules_do_not_import_discord_or_praw():
         }
         assert not imported & {"discord", "praw"}, name
     assert checked > 20
+
+
+def test_peek_reads_a_message_without_keeping_its_catalog(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(i18n, "_CATALOGS", {})
+    assert i18n.peek("he", "setup.language_name") == "עברית (Hebrew)"
+    assert i18n.peek("xx", "setup.language_name") == "English"  # unknown language: English
+    assert i18n.loaded_languages() == frozenset()
+    assert i18n.t("ar", "setup.language_name") == i18n.peek("ar", "setup.language_name")
+    assert i18n.loaded_languages() == {"ar"}  # `t` keeps it; `peek` then reads the kept one
