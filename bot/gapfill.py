@@ -34,6 +34,10 @@ from bot.subreddits.ids import is_reddit_id
 log = logging.getLogger(__name__)
 
 PAGE = 100  # Discord's largest page of channel history
+#: Channels read between two `History.forget` calls: what reading one channel leaves behind (the
+#: platform client's rate-limit records) is dropped as the run goes, not all at its end, so a run
+#: over thousands of channels never holds them all (their freed memory would stay scattered).
+FORGET_EVERY = 256
 
 
 class HistoryUnavailable(Exception):
@@ -54,6 +58,11 @@ class History(Protocol):
     async def messages_after(self, channel_id: int, after_id: int, limit: int) -> Sequence[SeenMessage]:
         """Up to `limit` (at most 100) messages of the channel newer than `after_id`, oldest first.
         Raises HistoryUnavailable when the channel cannot be read."""
+        ...
+
+    def forget(self) -> None:
+        """Drop what reading left behind for later reads (a run reads each channel once): called every
+        `FORGET_EVERY` channels and when a run ended."""
         ...
 
 
@@ -144,10 +153,13 @@ class GapFill:
                 except Exception as error:  # a 5xx past the client's retries, a timeout: the next go on
                     report.unavailable += 1
                     log.warning("gap fill: channel %s not read (%s)", channel_id, type(error).__name__)
+                if report.channels % FORGET_EVERY == 0:
+                    self.history.forget()
             report.seconds = time.monotonic() - started
             self.last = report
             del channels, afters
             # Every channel's cursor and history went through memory once: hand it back.
+            self.history.forget()
             await self.store.release_memory()
             log.info(
                 "gap fill: %d messages from %d channels in %d requests (%.1fs); %d unreadable,"

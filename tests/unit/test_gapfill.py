@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import gapfill
 from bot.engagement import EngagementRecorder, SeenMessage
 from bot.gapfill import GapFill, HistoryUnavailable
 from bot.ingest import Ingest
@@ -24,6 +25,7 @@ class FakeHistory:
         self.channels: dict[int, list[SeenMessage]] = {}
         self.unreadable: set[int] = set()
         self.requests: list[tuple[int, int, int]] = []
+        self.forgotten_after: list[int] = []  # how many requests had been made at each `forget`
 
     def post(self, channel: int, message_id: int, author: int, **extra: object) -> SeenMessage:
         m = SeenMessage(
@@ -37,13 +39,18 @@ class FakeHistory:
         self.channels.setdefault(channel, []).append(m)
         return m
 
+    def forget(self) -> None:
+        self.forgotten_after.append(len(self.requests))
+
     async def messages_after(self, channel_id: int, after_id: int, limit: int) -> Sequence[SeenMessage]:
         assert 1 <= limit <= 100
         self.requests.append((channel_id, after_id, limit))
         if channel_id in self.unreadable:
             raise HistoryUnavailable(channel_id)
-        newer = sorted((m for m in self.channels.get(channel_id, []) if m.message_id > after_id),
-                       key=lambda m: m.message_id)
+        newer = sorted(
+            (m for m in self.channels.get(channel_id, []) if m.message_id > after_id),
+            key=lambda m: m.message_id,
+        )
         return newer[:limit]
 
 
@@ -123,9 +130,19 @@ async def test_each_channel_and_the_run_are_bounded_busiest_channel_first(store:
     assert all(r[0] != 30 for r in history.requests)
 
 
-async def test_unreadable_channels_are_skipped(
-    store: Store, history: FakeHistory
+async def test_what_reading_left_behind_is_forgotten_as_the_run_goes(
+    store: Store, history: FakeHistory, monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr(gapfill, "FORGET_EVERY", 2)
+    await record_live(store, history, *(history.post(c, 100 * c, author=1) for c in range(10, 15)))
+    gap, ingest = fill(store, history)
+    report = await gap.run({GUILD})
+    await ingest.flush()
+    assert report.channels == len(history.requests) == 5
+    assert history.forgotten_after == [2, 4, 5]  # after every second channel read, and at the end
+
+
+async def test_unreadable_channels_are_skipped(store: Store, history: FakeHistory):
     await record_live(store, history, history.post(10, 100, author=1), history.post(20, 200, author=1))
     history.unreadable.add(20)
     history.post(10, 101, author=2)
@@ -133,6 +150,7 @@ async def test_unreadable_channels_are_skipped(
     report = await gap.run({GUILD})
     await ingest.flush()
     assert report.unavailable == 1 and report.fetched == 1
+    assert history.forgotten_after == [len(history.requests)]  # once, after the run's last read
     assert await store.fetch_all("SELECT source_id FROM events WHERE channel_id = 10 ORDER BY id") == [
         ("100",),
         ("101",),
