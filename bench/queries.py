@@ -132,23 +132,30 @@ async def add_brand_program(store: Store, com: SimCommunity, rng: random.Random)
         starts = now - history + timedelta(seconds=rng.random() * history.total_seconds())
         ended = starts < now - timedelta(days=7)
         state = "ended" if ended else rng.choice(("pending", "scheduled", "live"))
+        kind = ("qa", "giveaway", "takeover")[i % 3]
+        # A giveaway's settings as `/activation create giveaway` stores them: a bot started on this
+        # database runs its scheduled and live giveaways.
+        config = {}
+        if kind == "giveaway":
+            config = {"prize": f"Prize {i}", "rules": "One entry per member.", "winners": 1}
         activations.append(
             (
                 guild,
                 rng.choice(brand_ids),
-                ("qa", "giveaway", "takeover")[i % 3],
+                kind,
                 state,
                 f"Activation {i}",
                 rng.choice(topics),
                 iso(starts),
                 iso(starts + timedelta(days=2)),
+                json.dumps(config),
                 mod,
                 iso(starts - timedelta(days=3)),
             )
         )
     await store.write_many(
         "INSERT INTO activations (community_id, brand_id, kind, state, title, channel_id, starts_at,"
-        " ends_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " ends_at, config, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*a, a[-1]) for a in activations],
     )
     await store.write(
@@ -167,7 +174,9 @@ async def add_brand_program(store: Store, com: SimCommunity, rng: random.Random)
 
 async def database(ds: Dataset) -> tuple[Path, dict[str, Any]]:
     """The dataset's database (built once, then taken from bench/.cache) and what it holds."""
-    path = ledger_db.cache_path(f"queries-{ds.seed}-{ds.members}-{ds.days}-{ds.rate:g}-{ds.chatty:g}")
+    # v2: giveaways carry their settings.
+    name = f"queries-v2-{ds.seed}-{ds.members}-{ds.days}-{ds.rate:g}-{ds.chatty:g}"
+    path = ledger_db.cache_path(name)
     meta = ledger_db.read_meta(path)
     if meta is not None:
         return path, meta
@@ -234,9 +243,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def timed(
-    store: Store, command: str, call: Callable[[int], Awaitable[object]], runs: int
-) -> Timed:
+async def timed(store: Store, command: str, call: Callable[[int], Awaitable[object]], runs: int) -> Timed:
     """Run `call(i)` a few times to warm up, once with statement capture, then `runs` timed times."""
     for i in range(3):
         await call(i)
