@@ -4,9 +4,9 @@ Platform-free: the praw adapter lives in the top-level `reddit` package."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.lazy import lazy_names
 from bot.subreddits.ids import REDDIT_BIT, account_fullname, is_reddit_id, ledger_id, topic_id
 
 if TYPE_CHECKING:
@@ -32,20 +32,7 @@ _HOMES = {
         "subreddit_name",
     ),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups do not come here again
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_HOME_OF])
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [
