@@ -24,6 +24,7 @@ from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import can_give, member_standing, require_role
 from bot.discord_adapter.components import SafeCallback, page_button
 from bot.discord_adapter.moderation import DiscordModeration
+from bot.discord_adapter.rankings import channel_namer
 from bot.discord_adapter.render import (
     CONTENT_MAX,
     fit_lines,
@@ -145,15 +146,17 @@ async def partners_page(
     elif not listings:
         embed.description = i18n.t(lang, "brand.partners_empty")
     else:
+        whys = [json.loads(e.why) for e in listings]
+        topic = await channel_namer(app, guild_id, whys)  # a subreddit's topic by name, not a mention
         embed.description = "\n".join(
             i18n.t(
                 lang,
                 "brand.partners_line",
                 position=page * PER_PAGE + i + 1,
                 member=f"<@{e.member_id}>",
-                why=render_why(json.loads(e.why), lang, lambda c: f"<#{c}>"),
+                why=render_why(why, lang, topic),
             )
-            for i, e in enumerate(listings)
+            for i, (e, why) in enumerate(zip(listings, whys, strict=True))
         )
     embed.set_footer(
         text=i18n.t(lang, "voices.page", page=page + 1, pages=pages)

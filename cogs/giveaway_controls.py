@@ -92,9 +92,9 @@ class GiveawayControls(commands.Cog):
         actor = await actor_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # the draw and the results post
         ended = await self.app.giveaways.end_now(actor, activation_id)
-        text = await self.app.say(
-            interaction, "giveaway.ended_now", id=ended.id, channel=f"<#{ended.channel_id}>"
-        )
+        # named by its own platform: a subreddit as r/name (a Discord mention of it shows "#unknown")
+        where = self.app.activations.where(ended.channel_id)
+        text = await self.app.say(interaction, "giveaway.ended_now", id=ended.id, channel=where)
         await interaction.followup.send(text, ephemeral=True)
 
     @giveaway.command(name="list", description="Running giveaways (moderators also see recent ones)")

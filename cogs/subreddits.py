@@ -15,7 +15,7 @@ from discord import app_commands
 from bot import i18n
 from bot.app import App, MicrovoiceBot
 from bot.discord_adapter.checks import moderator_only
-from bot.discord_adapter.rankings import DAY_CHOICES, WINDOWS, ranking_page
+from bot.discord_adapter.rankings import DAY_CHOICES, WINDOWS, channel_namer, ranking_page, scope_label
 from bot.discord_adapter.render import fit_lines, stamp
 
 
@@ -170,8 +170,16 @@ class LinkCommands(app_commands.Group):
             if "@" not in c.scope
         ]
         lines = [i18n.t(lang, "link.linked", name=link.reddit_name, since=stamp(link.linked_at))]
+        # "channel:<id>" as the reply names it: a Discord channel mentioned, a subreddit's topic by name
+        topic = await channel_namer(self.app, interaction.guild_id, (), (c.scope for c in combined[:10]))
         lines += [
-            i18n.t(lang, "link.standing_line", scope=c.scope, rank=c.rank, score=f"{c.score:.4f}")
+            i18n.t(
+                lang,
+                "link.standing_line",
+                scope=scope_label(c.scope, lang, topic),
+                rank=c.rank,
+                score=f"{c.score:.4f}",
+            )
             for c in combined[:10]
         ]
         embed.description = "\n".join(lines)

@@ -121,12 +121,17 @@ class Voices(commands.Cog):
             key = "not_ranked" if bar <= self.app.settings.trust_min_peers else "not_listed"
             lines.append(i18n.t(lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar))
         else:
-            topic = await channel_namer(self.app, interaction.guild_id, (e.why for _, e in standing[:10]))
+            topic = await channel_namer(
+                self.app,
+                interaction.guild_id,
+                (e.why for _, e in standing[:10]),
+                (s for s, _ in standing[:10]),
+            )
             lines += [
                 i18n.t(
                     lang,
                     "voices.standing_line",
-                    scope=scope_label(scope, lang),
+                    scope=scope_label(scope, lang, topic),  # a subreddit's topic by name, not a mention
                     rank=e.rank,
                     why=render_why(e.why, lang, topic),
                 )

@@ -62,6 +62,7 @@ from bot.errors import Forbidden, InvalidInput
 from bot.platform import Platform, PlatformRouter, PlatformUnavailable
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
+from bot.subreddits.ids import fullname_of, thing_kind
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,14 @@ class ActivationService:
     def kind(self, kind: str, platform: str = "discord") -> Kind | None:
         return self._kinds.get((kind, platform))
 
+    def where(self, channel_id: int) -> str:
+        """A channel as the platform owning it names it (a subreddit: r/name, where a Discord mention of
+        it would show "#unknown"); its Reddit fullname while Reddit is not running here."""
+        try:
+            return self.platform.channel_link(channel_id)
+        except PlatformUnavailable:
+            return fullname_of(channel_id) if thing_kind(channel_id) else "Reddit"
+
     def platform_name(self, activation: Activation) -> str:
         """Which platform the activation runs on ("discord", "reddit"), from its channel."""
         return self.platform.name_of(activation.channel_id)
@@ -247,6 +256,9 @@ class ActivationService:
     ) -> None:
         """One audit-log line about this activation (after the change it reports is stored)."""
         if self.audit is not None:
+            channel = params.get("channel")
+            if isinstance(channel, int):  # the audit log is on Discord: a subreddit is named, not mentioned
+                params["channel"] = self.where(channel)
             await self.audit.record(
                 activation.community_id,
                 event,

@@ -25,7 +25,7 @@ from bot.activations.model import format_time
 from bot.ledger import parse_iso
 from bot.platform import Card
 from bot.subreddits import ledger_id
-from bot.subreddits.ids import account_fullname, fullname_of
+from bot.subreddits.ids import account_fullname, fullname_of, topic_id
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, reply, seed_brand, seed_partner, set_locale
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -1178,3 +1178,65 @@ async def test_a_subreddit_is_not_unbound_under_a_running_giveaway(
     assert entrants == {ledger_id(sb.state.account(n).fullname) for n in ("old_r", "old2_r")}
     assert await unbind(h) == i18n.t("en", "reddit.removed", name="VeganCooking")
     assert await h.scalar("SELECT count(*) FROM reddit_subreddits") == 0
+
+
+async def test_replies_and_audit_lines_name_a_reddit_activations_subreddit_not_a_discord_channel(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A Discord mention of a subreddit's id shows "#unknown": the reply to `/giveaway end` and the audit
+    line of the giveaway going live name it r/VeganCooking."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    audit = h.sandbox.add_channel(w.guild, "mod-log")
+    await (await h.slash("microvoice", w.owner, {"channel": audit}, subcommand="audit")).response()
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
+    assert giveaway is not None, data
+    await approve(h, giveaway)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", giveaway) == "live"
+
+    ended = await h.slash("giveaway", w.owner, {"id": giveaway}, subcommand="end", permissions=MANAGE_GUILD)
+    text = reply_text(await ended.wait_followup())
+    assert "r/VeganCooking" in text and "<#" not in text, text
+    await h.settle()
+    lines = [m["content"] for m in h.sandbox.messages(audit)]
+    (live,) = [line for line in lines if "is live in" in line]
+    assert live.endswith("is live in r/VeganCooking."), live
+
+
+async def test_a_standing_in_a_subreddit_topic_names_the_topic_not_a_discord_channel(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    sb = reddit_sb
+    sb.add_account("alice_r")
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await link(h, sb, w.alice, "alice_r")
+    alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    topic = topic_id("t5_vegan", "Recipes")
+    await h.app.store.db.execute(
+        "INSERT INTO channels (platform, community_id, channel_id, name) VALUES ('reddit', ?, ?, ?)",
+        (w.guild, topic, "r/VeganCooking · Recipes"),
+    )
+    for rank, member in enumerate((w.alice, alice_r), start=1):
+        await h.app.store.db.execute(
+            "INSERT INTO trust_scores (community_id, scope, member_id, rank, score, distinct_peers,"
+            " trusted_peers, computed_at, why) VALUES (?, ?, ?, ?, ?, 5, 2, ?, ?)",
+            (w.guild, f"channel:{topic}", member, rank, 0.3 / rank, h.clock.now.isoformat(), '{"parts": []}'),
+        )
+    await h.app.store.db.commit()
+
+    theirs = await h.slash(
+        "voices", w.owner, {"member": w.alice}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    call = await theirs.response()
+    data = call.json["data"] if call.json["type"] == 4 else (await theirs.wait_followup()).json
+    standing = data["embeds"][0]["description"]
+    assert "r/VeganCooking · Recipes" in standing and f"<#{topic}>" not in standing, standing
+    status = await h.slash("link", w.alice, subcommand="status", permissions=BASIC)
+    text = reply_text(await status.response())
+    assert "r/VeganCooking · Recipes: rank 1" in text and f"channel:{topic}" not in text, text
