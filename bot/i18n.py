@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -196,6 +196,11 @@ class _Formatter(string.Formatter):
         if field_name.startswith("@"):
             return t(self.lang, _resolve(self.lang, self.key, field_name[1:]), **kwargs), field_name
         return super().get_field(field_name, args, kwargs)
+
+
+def join(lang: str, items: Iterable[str]) -> str:
+    """Items of a list in running text, separated as `lang` writes lists (the Arabic comma in Arabic)."""
+    return t(lang, "list_separator").join(items)
 
 
 def parameters(lang: str, key: str) -> frozenset[str]:

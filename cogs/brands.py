@@ -83,7 +83,7 @@ def scope_text(lang: str, brand: Brand, scope: str, guild: discord.Guild | None)
     if scope == "all" or (scope == "topics" and not brand.topics):
         return i18n.t(lang, "voices.scope_all")
     if scope == "topics":
-        return ", ".join(name(t) for t in brand.topics)
+        return i18n.join(lang, (name(t) for t in brand.topics))
     ident = scope.partition(":")[2]
     return name(int(ident)) if ident.isdigit() else f"#{ident}"
 
@@ -297,7 +297,9 @@ class Brands(commands.Cog):
                 "brand.registered",
                 brand=label(brand),
                 id=brand.id,
-                contacts=", ".join(f"<@{c}>" for c in brand.contacts),
+                contacts=i18n.join(
+                    await self.app.lang(interaction.guild_id), (f"<@{c}>" for c in brand.contacts)
+                ),
             ),
             ephemeral=True,
         )
@@ -317,9 +319,9 @@ class Brands(commands.Cog):
         )
         key = f"brand.done_{action}" if change.changed else "brand.changed_meanwhile"
         failed = await apply_roles(self.app, interaction, change)
-        text = await self.app.say(
-            interaction, key, brand=label(brand), contacts=", ".join(f"<@{c}>" for c in brand.contacts)
-        )
+        lang = await self.app.lang(interaction.guild_id)
+        contacts = i18n.join(lang, (f"<@{c}>" for c in brand.contacts))
+        text = await self.app.say(interaction, key, brand=label(brand), contacts=contacts)
         if change.withheld is not None:  # the role gained a dangerous permission since it was chosen
             text += "\n" + await self.app.say(interaction, "brand.role_withheld", role=f"<@&{brand.role_id}>")
         if failed:
@@ -331,11 +333,11 @@ class Brands(commands.Cog):
             live, upcoming = await self.app.activations.of_brand(interaction.guild_id, brand.id)
             if live:
                 text += "\n" + await self.app.say(
-                    interaction, "brand.still_live", count=len(live), ids=some_ids(live)
+                    interaction, "brand.still_live", count=len(live), ids=some_ids(live, lang)
                 )
             if upcoming:
                 text += "\n" + await self.app.say(
-                    interaction, "brand.upcoming_lapse", count=len(upcoming), ids=some_ids(upcoming)
+                    interaction, "brand.upcoming_lapse", count=len(upcoming), ids=some_ids(upcoming, lang)
                 )
         # Saved already: the answer must reach the moderator whatever its length (many contacts).
         await interaction.followup.send(
@@ -466,7 +468,7 @@ class Brands(commands.Cog):
                 id=b.id,
                 brand=label(b),
                 status=i18n.t(lang, f"brand.status_{b.status}"),
-                contacts=", ".join(f"<@{c}>" for c in b.contacts),
+                contacts=i18n.join(lang, (f"<@{c}>" for c in b.contacts)),
             )
             for b in brands
         ]
@@ -494,14 +496,14 @@ class Brands(commands.Cog):
             "brand.show",
             id=found.id,
             status=i18n.t(lang, f"brand.status_{found.status}"),
-            contacts=", ".join(f"<@{c}>" for c in found.contacts) or i18n.t(lang, "brand.no_contact"),
-            topics=", ".join(f"<#{t}>" for t in found.topics) or i18n.t(lang, "voices.scope_all"),
+            contacts=i18n.join(lang, (f"<@{c}>" for c in found.contacts)) or i18n.t(lang, "brand.no_contact"),
+            topics=i18n.join(lang, (f"<#{t}>" for t in found.topics)) or i18n.t(lang, "voices.scope_all"),
             created=stamp(found.created_at),
             approved_by=f"<@{found.approved_by}>" if found.approved_by and found.approved_by > 0 else "—",
             role=f"<@&{found.role_id}>" if found.role_id else "—",
         )
         if found.left:  # contacts who left the server: moderators see why there are fewer
-            gone = ", ".join(f"<@{m}> ({stamp(at)})" for m, at in found.left)
+            gone = i18n.join(lang, (f"<@{m}> ({stamp(at)})" for m, at in found.left))
             text += "\n" + i18n.t(lang, "brand.contacts_left", members=gone)
         embed.description = text
         await interaction.followup.send(embed=embed, ephemeral=True)

@@ -14,6 +14,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot import i18n
 from bot.activations.giveaways import CLAIM, CODE, ENTER, LEAVE, GiveawayTerms
 from bot.activations.service import Proposal
 from bot.app import App, MicrovoiceBot, reply_error
@@ -194,7 +195,7 @@ async def reroll(
     actor = await actor_of(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
     round_no, _, winners = await app.giveaways.reroll(actor, activation_id, member.id if member else None)
-    shown = app.giveaways.mentions(winners) or "-"
+    shown = app.giveaways.mentions(winners, await app.lang(interaction.guild_id)) or "-"
     await interaction.followup.send(
         await app.say(interaction, "giveaway.rerolled", round=round_no, winners=shown), ephemeral=True
     )
@@ -239,7 +240,7 @@ async def redemptions(interaction: discord.Interaction, activation_id: int, file
         pct=report.conversion_pct,
     )
     if report.unknown:
-        listed = ", ".join(f"`{c}`" for c in report.unknown[:20])
+        listed = i18n.join(await app.lang(interaction.guild_id), (f"`{c}`" for c in report.unknown[:20]))
         text += "\n" + await app.say(interaction, "codes.redemptions_unknown", codes=listed)
     await interaction.followup.send(text[:2000], ephemeral=True)
 

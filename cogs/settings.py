@@ -190,14 +190,16 @@ class Settings(commands.Cog):
         if not activity.kinds:
             embed.description = i18n.t(lang, "status.empty", days=STATUS_DAYS)
         else:
-            separator = i18n.t(lang, "status.list_separator")  # Arabic lists take the Arabic comma
-            kind_text = separator.join(
-                f"{i18n.t(lang, f'kind.{k}')}: {n:,}" for k, n in activity.kinds.items()
+            kind_text = i18n.join(
+                lang, (f"{i18n.t(lang, f'kind.{k}')}: {n:,}" for k, n in activity.kinds.items())
             )
-            channel_text = separator.join(
+            channel_text = i18n.join(
+                lang,
                 # a subreddit's topic by its recorded name (a Discord mention of it would show nothing)
-                f"{shown(name or 'Reddit') if is_reddit_id(c) else f'<#{c}>'} {n:,}" if c else f"{n:,}"
-                for c, name, n in activity.channels
+                (
+                    f"{shown(name or 'Reddit') if is_reddit_id(c) else f'<#{c}>'} {n:,}" if c else f"{n:,}"
+                    for c, name, n in activity.channels
+                ),
             )
             embed.description = "\n".join(
                 [

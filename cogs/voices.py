@@ -263,8 +263,9 @@ class Voices(commands.Cog):
         text = await self.app.say(interaction, f"voices.override_{mode.value}", member=f"<@{member.id}>")
         if leaning:
             await self.app.activations.platform.learn_names(m for m, _ in leaning[:10])
-            dependents = ", ".join(
-                f"{member_mention(self.app, m)} ({round(share * 100)}%)" for m, share in leaning[:10]
+            dependents = i18n.join(
+                await self.app.lang(interaction.guild_id),
+                (f"{member_mention(self.app, m)} ({round(share * 100)}%)" for m, share in leaning[:10]),
             )
             text += "\n" + await self.app.say(interaction, "voices.override_dependents", members=dependents)
         await interaction.followup.send(text, ephemeral=True)

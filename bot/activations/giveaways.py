@@ -138,9 +138,10 @@ class GiveawayService:
     def _lock(self, activation_id: int) -> asyncio.Lock:
         return self._locks.setdefault(activation_id, asyncio.Lock())
 
-    def mentions(self, member_ids: Sequence[int]) -> str:
-        """Mentions of members; an erased member's pseudonym (negative, /privacy forget) shows as a dash."""
-        return ", ".join(self.platform.mention(m) if m > 0 else "\N{EM DASH}" for m in member_ids)
+    def mentions(self, member_ids: Sequence[int], lang: str) -> str:
+        """Mentions of members, listed as `lang` lists; an erased member's pseudonym (negative,
+        /privacy forget) shows as a dash."""
+        return i18n.join(lang, (self.platform.mention(m) if m > 0 else "\N{EM DASH}" for m in member_ids))
 
     # -- proposing --------------------------------------------------------------------------------------
 
@@ -409,7 +410,7 @@ class GiveawayService:
             role = self.platform.role_mention(rules.required_role_id)
             parts.append(i18n.t(lang, "giveaway.post_required_role", role=role))
         if rules.excluded_role_ids:
-            roles = ", ".join(self.platform.role_mention(r) for r in rules.excluded_role_ids)
+            roles = i18n.join(lang, (self.platform.role_mention(r) for r in rules.excluded_role_ids))
             parts.append(i18n.t(lang, "giveaway.post_excluded_roles", roles=roles))
         text = "; ".join(parts) if parts else i18n.t(lang, "giveaway.post_who_everyone")
         return (
@@ -584,7 +585,7 @@ class GiveawayService:
     ) -> int:
         lang = activation.locale
         lines = [
-            i18n.t(lang, "giveaway.result_winners", winners=self.mentions(winners))
+            i18n.t(lang, "giveaway.result_winners", winners=self.mentions(winners, lang))
             if winners
             else i18n.t(lang, "giveaway.result_none"),
             "",
@@ -605,7 +606,9 @@ class GiveawayService:
             "results",
             activation,
             activation.channel_id,
-            content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners)) if winners else None,
+            content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners, lang))
+            if winners
+            else None,
             card=card,
             actions=[self._claim_action(activation)] if winners else [],
             attachments=[Attachment("entrants.txt", listing)],
@@ -639,11 +642,13 @@ class GiveawayService:
                 lang,
                 "giveaway.reroll_winners",
                 round=round_no,
-                replaced=self.mentions(replaced),
-                winners=self.mentions(winners),
+                replaced=self.mentions(replaced, lang),
+                winners=self.mentions(winners, lang),
             )
         else:
-            line = i18n.t(lang, "giveaway.reroll_none", round=round_no, replaced=self.mentions(replaced))
+            line = i18n.t(
+                lang, "giveaway.reroll_none", round=round_no, replaced=self.mentions(replaced, lang)
+            )
         card = Card(
             title=i18n.t(lang, "giveaway.reroll_title", prize=i18n.isolate(config.prize)),
             description=line + "\n" + i18n.t(lang, "giveaway.reroll_verify", count=len(replaced)),
@@ -651,7 +656,9 @@ class GiveawayService:
         posted = await self.publisher.post(
             activation,
             activation.thread_id or activation.channel_id,  # on Reddit: a comment on the giveaway post
-            content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners)) if winners else None,
+            content=i18n.t(lang, "giveaway.result_ping", winners=self.mentions(winners, lang))
+            if winners
+            else None,
             card=card,
             actions=[self._claim_action(activation)] if winners else [],
             notify=list(winners),

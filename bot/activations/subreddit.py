@@ -493,7 +493,7 @@ class RedditGiveaway:
         # After a restart the names of accounts not seen since are looked up: a winner named by
         # an account id is mentioned, and notified, by nobody.
         await self.engine.platform.learn_names(w for w in winners if w > 0)
-        names = ", ".join(platform.mention(m) if m > 0 else "\N{EM DASH}" for m in winners)
+        names = i18n.join(lang, (platform.mention(m) if m > 0 else "\N{EM DASH}" for m in winners))
         lines = [
             i18n.t(lang, "giveaway.result_winners", winners=names)
             if winners

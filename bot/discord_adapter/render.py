@@ -49,10 +49,10 @@ def more_of(lang: str) -> Callable[[int], str]:
 IDS_SHOWN = 20
 
 
-def some_ids(ids: list[int], at_most: int = IDS_SHOWN) -> str:
-    """`#1, #2, …`: the first `at_most` ids (the reply says how many there are)."""
-    shown = ", ".join(f"#{i}" for i in ids[:at_most])
-    return shown + ", …" if len(ids) > at_most else shown
+def some_ids(ids: list[int], lang: str, at_most: int = IDS_SHOWN) -> str:
+    """`#1, #2, …`: the first `at_most` ids, listed as `lang` lists (the reply says how many there are)."""
+    shown = [f"#{i}" for i in ids[:at_most]]
+    return i18n.join(lang, [*shown, "…"] if len(ids) > at_most else shown)
 
 
 def fit_lines(lines: list[str], more: Callable[[int], str], limit: int = EMBED_DESCRIPTION_MAX) -> str:

@@ -472,7 +472,7 @@ def headline_lines(report: PublishedReport, lang: str) -> list[str]:
         topics = [r for r in report.section("topic") if r.metric == "share_percent"][:3]
         if topics:
             # A channel or flair name is shown as typed: markdown escaped, so it never becomes a link.
-            shown = ", ".join(f"{plain(r.item)} {format_value(r, lang, k)}" for r in topics)
+            shown = i18n.join(lang, (f"{plain(r.item)} {format_value(r, lang, k)}" for r in topics))
             lines.append(i18n.t(lang, "report.top_topics", topics=shown))
         voices = report.get("voices", "trusted_voices", "all")
         if voices is not None:

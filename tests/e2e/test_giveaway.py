@@ -417,6 +417,34 @@ async def test_reroll_replaces_unclaimed_winners_deterministically(harness: Harn
     assert_no_mass_mentions(h)
 
 
+async def test_winner_lists_are_separated_with_the_arabic_comma_in_arabic(harness: Harness):
+    """The results post, the reroll post and the reroll reply list their winners as Arabic does (the
+    catalog's list separator, U+060C), never with a Latin comma."""
+    h, w = harness, harness.world
+    activation_id, opening = await open_giveaway(h, "ar", winners=3)
+    fans = add_members(h, 6)
+    for uid in fans:
+        await click(h, opening, ENTER.format(activation_id), uid)
+    await move_to(h, h.clock.now + timedelta(days=1))
+    seed = await h.scalar("SELECT seed FROM giveaway_secrets")
+    winners = giveaway.draw(seed, fans, 3)
+    listed = "\u060c ".join(f"<@{m}>" for m in winners)
+    (results,) = results_posts(h, "ar")
+    assert listed in results.json["embeds"][0]["description"]
+    assert listed in results.json["content"]
+
+    rerolled = await h.slash(
+        "activation", w.owner, {"id": activation_id}, subcommand="reroll", permissions=MANAGE_GUILD
+    )
+    new = giveaway.draw_rounds(seed, fans, [3, 3])[1]
+    answer = (await reply(rerolled))["content"]
+    assert "\u060c ".join(f"<@{m}>" for m in new) in answer and ", <@" not in answer, answer
+    post = [c for c in activation_messages(h, [w.cooking]) if c.method == "POST"][-1]
+    description = post.json["embeds"][0]["description"]
+    assert listed in description and "\u060c ".join(f"<@{m}>" for m in new) in description
+    assert ", <@" not in description and ", <@" not in post.json["content"]
+
+
 BAD_INPUT: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
     ({"winners": 0}, "giveaway.error.winners", {"low": 1, "high": 50, "value": 0}),
     ({"winners": 10_000}, "giveaway.error.winners", {"low": 1, "high": 50, "value": 10_000}),
