@@ -299,3 +299,22 @@ def test_peek_reads_a_message_without_keeping_its_catalog(monkeypatch: pytest.Mo
     assert i18n.loaded_languages() == frozenset()
     assert i18n.t("ar", "setup.language_name") == i18n.peek("ar", "setup.language_name")
     assert i18n.loaded_languages() == {"ar"}  # `t` keeps it; `peek` then reads the kept one
+
+
+def test_hebrew_messages_naming_a_scope_read_correctly_for_the_whole_server():
+    """A Hebrew prefix (ב-, ל-, …) attached to the scope gave "ב-השרת כולו" for the whole server:
+    every Hebrew message that names a scope puts it after a word, never fused to a prefix."""
+    whole = i18n.t("he", "voices.scope_all")
+    fused = re.compile(rf"[\u05d0-\u05ea]-?{re.escape(whole)}")
+    rendered = 0
+    for key in i18n.catalog("he"):
+        names = i18n.parameters("he", key)
+        if "scope" not in names:
+            continue
+        params: dict[str, object] = {name: 3 for name in names}
+        for count in (1, 2, 3):  # every plural form
+            params.update({name: count for name in names if name != "scope"})
+            text = i18n.t("he", key, **{**params, "scope": whole})
+            assert whole in text and not fused.search(text), (key, text)
+            rendered += 1
+    assert rendered >= 3 * 5
