@@ -300,8 +300,10 @@ class RedditPlatform:
         return [self._names[m] for m in post.notify if m in self._names]
 
     def forget(self, account_id: int) -> None:
-        """An account was erased: its name, and what the stream keeps of it, leave memory."""
+        """An account was erased: its name, its profile (age, karma), and what the stream keeps of it,
+        leave memory."""
         self._names.pop(account_id, None)
+        self._accounts.pop(account_id, None)
         if is_reddit_id(account_id):
             self.adapter.forget_account(account_fullname(account_id))
 

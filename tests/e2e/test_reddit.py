@@ -993,6 +993,8 @@ async def test_export_and_erasure_cover_the_linked_reddit_account(
     theirs = sb.comment(p1, "bob_r", "Theirs")
     await rounds(h)
     alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    platform = h.app.activations.platform.platforms["reddit"]
+    assert (await platform.account(alice_r)) is not None  # its profile (age, karma) now kept in memory
     doc = await h.app.privacy.export(w.guild, w.alice)
     exported = json.loads(doc.data)
     linked = exported["linked_identities"]
@@ -1006,9 +1008,12 @@ async def test_export_and_erasure_cover_the_linked_reddit_account(
     assert await h.scalar("SELECT count(*) FROM events WHERE target_id = ?", alice_r) == 0
     assert await h.scalar("SELECT count(*) FROM reddit_links") == 0
     assert await h.count() == 1  # bob_r's comment stays, no longer pointing at alice_r
-    # Nothing of the account is kept in memory either, and a new answer to its post engages nobody.
-    platform = h.app.activations.platform.platforms["reddit"]
+    # Nothing of the account is kept in memory either (its name, its profile), and a new answer to its
+    # post engages nobody.
     assert platform.mention(alice_r) == sb.state.account("alice_r").fullname  # no name known
+    profiles = sb.count("GET", "/api/user_data_by_account_ids")
+    await platform.account(alice_r)
+    assert sb.count("GET", "/api/user_data_by_account_ids") == profiles + 1  # read anew: none was kept
     assert sb.state.account("alice_r").fullname not in h.app.reddit._created
     late = sb.comment(p1, "carol_r", "Late to the thread")
     await rounds(h)
