@@ -166,6 +166,31 @@ async def test_forget_keeps_aggregate_counts_and_leaves_a_tombstone(store: Store
     assert -42 in await store.ranking_exclusions(GUILD)
 
 
+async def test_export_and_forget_cover_a_departed_contact_and_the_terms_text_accepted(store: Store):
+    """The records added since the first erasure rules (a contact's departure, the text of the terms
+    accepted) are exported to the member and gone after their erasure, leaving only the tombstone."""
+    brand = await store.create_brand(GUILD, "Oat Co", [1, 2], [10], by=9, now=T0)
+    await store.accept_terms(GUILD, 1, 0, now=T0, default_text=DEFAULT)
+    assert await store.contact_left(GUILD, 1, now=T0 + timedelta(days=1)) == [brand.id]
+    data = await store.member_data(GUILD, 1)
+    assert data["brand_contacts_left"] == [
+        {
+            "brand_id": brand.id,
+            "community_id": GUILD,
+            "member_id": 1,
+            "left_at": (T0 + timedelta(days=1)).isoformat(timespec="milliseconds"),
+        }
+    ]
+    assert [(r["action"], r["terms_text"]) for r in data["consent_log"]] == [("accepted", DEFAULT)]
+    counts = await store.forget_member(GUILD, 1, pseudonym=-42, now=T0 + timedelta(days=2))
+    assert counts["brand_contacts_left_deleted"] == 1
+    assert set(await store.member_data(GUILD, 1)) == {"consent_log"}
+    assert await store.fetch_all("SELECT action, terms_text FROM consent_log WHERE member_id = 1") == [
+        ("erased", None)
+    ]
+    assert await store.member_data(GUILD, 2) != {}  # the other contact is untouched
+
+
 async def test_retention_purge_uses_each_communitys_window(store: Store):
     now = T0 + timedelta(days=100)
     await store.record(
