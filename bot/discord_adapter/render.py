@@ -99,7 +99,8 @@ def bad_option(
     interaction: discord.Interaction, error: app_commands.TransformerError
 ) -> tuple[str, dict[str, Any]]:
     """The catalog key and parameters for an option value discord.py could not use: a value that is not
-    one of the command's choices (a client sending its own payload), or one that does not convert.
+    one of the command's choices (a client sending its own payload), a user who is not a member of the
+    server where a member is asked for, or one that does not convert.
 
     The option is found by its raw value in the interaction's options; the value is cleaned, cut short
     and escaped before it is repeated.
@@ -112,6 +113,11 @@ def bad_option(
     if option and isinstance(command, app_commands.Command):
         parameter = command.get_parameter(option)
     label = f"`{option}`" if option else "?"
+    if error.type is discord.AppCommandOptionType.user and isinstance(error.value, discord.User):
+        # Discord resolves a picked user who is not in the server (never joined, or left) without
+        # member data, so an option that needs a member cannot take them: say that, not "choose again".
+        name = shown(clean(error.value.display_name)[:SHOWN_VALUE_MAX])
+        return "error.not_a_member", {"member": name, "option": label}
     if parameter is not None and parameter.choices:
         choices = ", ".join(f"{c.name} (`{c.value}`)" for c in parameter.choices)
         return "error.bad_choice", {"value": value, "option": label, "choices": choices}

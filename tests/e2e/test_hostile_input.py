@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.activation_helpers import EPHEMERAL, create, reply, seed_brand, when
+from bot import i18n
+from tests.e2e.activation_helpers import EPHEMERAL, create, reply, seed_brand, seed_partner, set_locale, when
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
 
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467"
@@ -121,8 +122,71 @@ async def test_a_connection_that_is_not_offered_and_the_everyone_role_as_a_brand
     data, created = await create(h, "qa", w.alice, options, permissions=BASIC)
     assert created is None and data["flags"] & EPHEMERAL and "paid" in data["content"], data
     everyone = {"brand": str(brand), "role": w.guild}  # the @everyone role has the server's id
-    role = await reply(
-        await h.slash("brand", w.owner, everyone, subcommand="role", permissions=MANAGE_GUILD)
-    )
+    role = await reply(await h.slash("brand", w.owner, everyone, subcommand="role", permissions=MANAGE_GUILD))
     assert role["flags"] & EPHEMERAL and "cannot be a brand role" in role["content"]
     assert await h.scalar("SELECT role_id FROM brands WHERE id = ?", brand) is None
+
+
+async def test_a_user_who_is_not_in_the_server_is_answered_as_not_a_member(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    """A picked user who never joined, or who left, comes in the interaction's resolved users with no
+    member entry (as Discord sends it); where a command needs a member, the answer says that user is
+    not a member of this server, in the server's language, and nothing changes."""
+    h, w = harness, harness.world
+    stranger = h.sandbox.add_user("faraway")
+    brand = await seed_brand(h, "Acme", contacts=[w.alice])
+    await seed_partner(h, w.carol)
+    h.sandbox.remove_member(w.guild, w.carol)  # an opted-in partner who has since left
+    takeover = {
+        "brand": brand,
+        "channel": w.cooking,
+        "taker": w.carol,
+        "title": "Our chef takes over",
+        "starts": when(h, timedelta(hours=1)),
+        "ends": when(h, timedelta(hours=2)),
+    }
+    with caplog.at_level(logging.ERROR):
+        looked_up = await h.slash(
+            "voices", w.owner, {"member": stranger}, subcommand="member", permissions=MANAGE_GUILD
+        )
+        resolved = looked_up.payload["data"]["resolved"]
+        assert str(stranger) in resolved["users"] and str(stranger) not in resolved.get("members", {})
+        data = await reply(looked_up)
+        assert data["flags"] & EPHEMERAL and "faraway" in data["content"], data["content"]
+        assert "is not a member of this server" in data["content"]
+        assert data["content"] == i18n.t(
+            "en", "error.not_a_member", member=i18n.isolate("faraway"), option="`member`"
+        )
+        data, created = await create(h, "takeover", w.alice, takeover, permissions=BASIC)
+        assert created is None and data["flags"] & EPHEMERAL
+        assert "carol" in data["content"] and "is not a member of this server" in data["content"]
+        await set_locale(h, "ar")
+        data = await reply(
+            await h.slash(
+                "voices",
+                w.owner,
+                {"member": w.carol, "mode": "exclude"},
+                subcommand="override",
+                permissions=MANAGE_GUILD,
+            )
+        )
+        assert data["content"] == i18n.t(
+            "ar", "error.not_a_member", member=i18n.isolate("carol"), option="`member`"
+        )
+        await set_locale(h, "he")
+        data = await reply(
+            await h.slash(
+                "activation",
+                w.owner,
+                {"id": 1, "member": stranger},
+                subcommand="reroll",
+                permissions=MANAGE_GUILD,
+            )
+        )
+        assert data["content"] == i18n.t(
+            "he", "error.not_a_member", member=i18n.isolate("faraway"), option="`member`"
+        )
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert await h.scalar("SELECT count(*) FROM activations") == 0
+    assert await h.scalar("SELECT count(*) FROM trust_overrides") == 0
