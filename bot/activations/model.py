@@ -12,7 +12,7 @@ module only says which transitions exist and validates what a caller asks for. T
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -65,7 +65,8 @@ class ActivationError(MicrovoiceError):
 
 
 class Saturated(ActivationError):
-    """Approving would exceed the community's sponsored-content limits; `next_free` says when fits."""
+    """Approving would exceed the community's sponsored-content limits; `next_free` (UTC, as typed) and
+    `next_free_local` (in the reader's time zone) say when fits."""
 
 
 def can_transition(current: str, target: str) -> bool:
@@ -256,8 +257,11 @@ def check_saturation(
     *,
     max_per_week: int,
     min_gap_hours: int,
+    local_time: Callable[[datetime], str],
 ) -> None:
-    """Raise `Saturated` naming the next free slot if [start, end] does not fit the community's limits."""
+    """Raise `Saturated` naming the next free slot if [start, end] does not fit the community's limits:
+    in UTC as it is typed back, and through `local_time` as each reader sees it (the platform's own
+    time-zone-aware rendering)."""
     windows = list(others)
     gap = timedelta(hours=min_gap_hours)
     if max_per_week <= 0:
@@ -275,6 +279,7 @@ def check_saturation(
         per_week=max_per_week,
         gap=min_gap_hours,
         next_free=format_time(slot),
+        next_free_local=local_time(slot),
     )
 
 

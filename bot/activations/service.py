@@ -368,9 +368,12 @@ class ActivationService:
     def _when(value: datetime | str, now: datetime) -> datetime:
         return value if isinstance(value, datetime) else parse_when(value, now=now)
 
-    @staticmethod
     def _guard(
-        community: CommunitySettings, start: datetime, end: datetime, windows: list[tuple[datetime, datetime]]
+        self,
+        community: CommunitySettings,
+        start: datetime,
+        end: datetime,
+        windows: list[tuple[datetime, datetime]],
     ) -> None:
         check_saturation(
             start,
@@ -378,6 +381,7 @@ class ActivationService:
             windows,
             max_per_week=community.max_sponsored_per_week,
             min_gap_hours=community.min_gap_hours,
+            local_time=self.platform.timestamp,
         )
 
     async def _require_approved_brand(self, community_id: int, brand_id: int) -> None:

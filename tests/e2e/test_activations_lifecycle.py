@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot import i18n
 from bot.activations import disclosure
 from bot.activations.service import MISSED
 from bot.ledger import iso
@@ -109,13 +110,29 @@ async def test_saturation_guard_refuses_approval_and_names_the_next_free_slot(ha
     first_start = datetime.fromisoformat(
         await h.scalar("SELECT starts_at FROM activations WHERE id = ?", first)
     )
-    assert (first_start + timedelta(days=7)).strftime("%Y-%m-%d %H:%M UTC") in refused["content"]
+    next_free = first_start + timedelta(days=7)
+    # The UTC text, as times are typed, and the same moment in each reader's own time zone.
+    local = f"<t:{int(next_free.timestamp())}:f>"
+    assert f"{next_free:%Y-%m-%d %H:%M} UTC ({local} in your time zone)" in refused["content"]
     assert await h.scalar("SELECT state FROM activations WHERE id = ?", second) == "pending"
-    # Creating inside the limit is refused up front, nothing created.
+    # Creating inside the limit is refused up front, nothing created; in Arabic and Hebrew too.
     data, third = await create(
         h, "qa", w.alice, qa_options(h, brand, start=5 * hour, end=6 * hour), permissions=BASIC
     )
-    assert third is None and "next free slot" in data["content"]
+    assert third is None and "next free slot" in data["content"] and local in data["content"]
+    for lang in ("ar", "he"):
+        await set_locale(h, lang)
+        refused = await approve(h, second)
+        assert refused["content"] == i18n.t(
+            lang,
+            "activation.error.saturated",
+            per_week=1,
+            gap=24,
+            next_free=f"{next_free:%Y-%m-%d %H:%M}",
+            next_free_local=local,
+        )
+        assert local in refused["content"]
+    await set_locale(h, "en")
     # The minimum gap alone, with room in the week.
     await h.slash(
         "microvoice", w.owner, {"max_sponsored_per_week": 5}, subcommand="setup", permissions=MANAGE_GUILD

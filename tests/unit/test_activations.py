@@ -30,6 +30,11 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
+def reader_time(when: datetime) -> str:
+    """A time as a platform shows it in each reader's own time zone (Discord's timestamp markup)."""
+    return f"<t:{int(when.timestamp())}:f>"
+
+
 def test_transitions_follow_the_lifecycle_and_terminal_states_are_final():
     assert can_transition("pending", "scheduled") and can_transition("scheduled", "live")
     assert can_transition("live", "ended") and can_transition("live", "cancelled")
@@ -75,10 +80,22 @@ def test_the_next_free_slot_shown_fits_when_typed_back():
     other_start = NOW.replace(hour=10, minute=17, second=42)
     others = [(other_start, other_start + 2 * H)]
     with pytest.raises(Saturated) as err:
-        check_saturation(NOW.replace(hour=12), NOW.replace(hour=13), others, max_per_week=5, min_gap_hours=0)
+        check_saturation(
+            NOW.replace(hour=12),
+            NOW.replace(hour=13),
+            others,
+            max_per_week=5,
+            min_gap_hours=0,
+            local_time=reader_time,
+        )
     shown = err.value.params["next_free"]
+    assert err.value.params["next_free_local"] == reader_time(
+        NOW.replace(hour=12, minute=18)
+    )  # the same minute
     typed = parse_when(shown, now=NOW)
-    check_saturation(typed, typed + H, others, max_per_week=5, min_gap_hours=0)  # fits
+    check_saturation(
+        typed, typed + H, others, max_per_week=5, min_gap_hours=0, local_time=reader_time
+    )  # fits
 
 
 def test_backoff_stays_at_its_cap_however_many_attempts():
@@ -152,12 +169,15 @@ def test_saturation_enforces_the_minimum_gap_on_both_sides():
 
 def test_check_saturation_names_the_slot_or_says_sponsored_content_is_off():
     with pytest.raises(Saturated) as err:
-        check_saturation(NOW + H, NOW + 2 * H, [(NOW, NOW + H)], max_per_week=1, min_gap_hours=0)
+        check_saturation(
+            NOW + H, NOW + 2 * H, [(NOW, NOW + H)], max_per_week=1, min_gap_hours=0, local_time=reader_time
+        )
     assert err.value.params["next_free"] == "2026-05-08 12:00"
+    assert err.value.params["next_free_local"] == reader_time(NOW + 7 * 24 * H)
     with pytest.raises(Saturated) as off:
-        check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=0, min_gap_hours=0)
+        check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=0, min_gap_hours=0, local_time=reader_time)
     assert off.value.key == "activation.error.sponsored_off"
-    check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=1, min_gap_hours=24)
+    check_saturation(NOW + H, NOW + 2 * H, [], max_per_week=1, min_gap_hours=24, local_time=reader_time)
 
 
 # -- store ----------------------------------------------------------------------------------------
