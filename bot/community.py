@@ -59,7 +59,7 @@ def check_settings(changes: Mapping[str, object]) -> None:
     """InvalidInput for an unknown language or a number out of its range."""
     locale = changes.get("locale")
     if locale is not None and locale not in i18n.LANGUAGES:
-        raise InvalidInput("error.bad_locale", choices=", ".join(i18n.LANGUAGES))
+        raise InvalidInput("error.bad_locale", choices=list(i18n.LANGUAGES))
     for name, (low, high, key) in RANGES.items():
         value = changes.get(name)
         if value is not None and not (isinstance(value, int) and low <= value <= high):

@@ -197,6 +197,14 @@ class _Formatter(string.Formatter):
             return t(self.lang, _resolve(self.lang, self.key, field_name[1:]), **kwargs), field_name
         return super().get_field(field_name, args, kwargs)
 
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        # A list given as a parameter (ids, choices) is written as the language writes lists: a
+        # service that raises it does not know the reader's language.
+        if isinstance(value, list | tuple):
+            value = join(self.lang, (format(v, format_spec) for v in value))
+            format_spec = ""
+        return super().format_field(value, format_spec)
+
 
 def join(lang: str, items: Iterable[str]) -> str:
     """Items of a list in running text, separated as `lang` writes lists (the Arabic comma in Arabic)."""

@@ -191,9 +191,9 @@ def validate_text(text: str, *, limit: int, what: str, multiline: bool = False) 
 
 def validate_kind(kind: str, connection: str) -> None:
     if kind not in KINDS:
-        raise InvalidInput("activation.error.bad_kind", choices=", ".join(KINDS))
+        raise InvalidInput("activation.error.bad_kind", choices=list(KINDS))
     if connection not in CONNECTIONS:
-        raise InvalidInput("activation.error.bad_connection", choices=", ".join(CONNECTIONS))
+        raise InvalidInput("activation.error.bad_connection", choices=list(CONNECTIONS))
 
 
 # -- saturation -----------------------------------------------------------------------------------

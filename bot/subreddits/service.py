@@ -156,7 +156,7 @@ class SubredditService:
                 if a.community_id == community_id and a.channel_id == bound.subreddit_id
             ]
             if running:
-                ids = ", ".join(f"#{i}" for i in running)
+                ids = [f"#{i}" for i in running]  # listed in the reader's language (i18n.t)
                 raise InvalidInput("reddit.remove_open_activations", name=bound.name, ids=ids)
         removed = await self.store.unbind_subreddit(community_id, name)
         if removed is None:

@@ -1180,6 +1180,32 @@ async def test_a_subreddit_is_not_unbound_under_a_running_giveaway(
     assert await h.scalar("SELECT count(*) FROM reddit_subreddits") == 0
 
 
+async def test_the_activations_that_keep_a_subreddit_bound_are_listed_as_arabic_lists_them(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The refused unbind names every activation still open there, separated with the Arabic comma
+    (the catalog's list separator) in an Arabic server; before, they were joined with a Latin comma."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[h.world.bob])
+    ids = []
+    for day in (0, 3):  # days apart: sponsored posts in one subreddit keep a gap
+        when = {"starts": at(h, timedelta(days=day, minutes=10)), "ends": at(h, timedelta(days=day, hours=2))}
+        data, giveaway = await create(
+            h, "reddit-giveaway", h.world.bob, giveaway_options(h, brand, **when), permissions=BASIC
+        )
+        assert giveaway is not None, data
+        await approve(h, giveaway)
+        ids.append(giveaway)
+    await set_locale(h, "ar")
+    answer = await unbind(h)
+    listed = f"#{ids[0]}\u060c #{ids[1]}"
+    assert answer == i18n.t("ar", "reddit.remove_open_activations", name="VeganCooking", ids=listed)
+    assert listed in answer and f"#{ids[0]}, " not in answer
+
+
 async def test_replies_and_audit_lines_name_a_reddit_activations_subreddit_not_a_discord_channel(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import i18n
 from bot.community import LOCALE_TTL, RETENTION_MAX, CommunityService
 from bot.errors import InvalidInput
 from bot.ingest import Ingest
@@ -128,3 +129,15 @@ async def test_trust_overrides_pin_exclude_and_clear(communities: CommunityServi
     assert await store.trust_overrides(GUILD) == {6: "exclude"}
     with pytest.raises(ValueError):
         await communities.set_trust_override(GUILD, 6, "boost", by=9)
+
+
+async def test_the_languages_offered_after_a_refused_locale_are_listed_as_the_reader_lists_them(
+    communities: CommunityService,
+):
+    """The choices go with the error as a list, written in the reader's language when the reply is
+    made: the Arabic comma in Arabic (a service cannot know who reads it)."""
+    with pytest.raises(InvalidInput) as refused:
+        await communities.update(GUILD, {"locale": "fr"}, by=9)
+    error = refused.value
+    assert "\u060c ".join(i18n.LANGUAGES) in i18n.t("ar", error.key, **error.params)
+    assert ", ".join(i18n.LANGUAGES) in i18n.t("en", error.key, **error.params)
