@@ -198,17 +198,25 @@ class HeldLocks:
         self._session = None
 
     async def _watch(self, on_lost: LostCallback) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), self.probe_seconds)
-            if await self.alive():
-                continue
-            log.warning("the database connection holding %s was lost; taking them back", self._label())
-            taken = await self.take_back()
-            if taken:
-                on_lost(taken)
-                return
-            log.info("took %s back on a new database connection", self._label())
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closed.wait(), self.probe_seconds)
+                if await self.alive():
+                    continue
+                log.warning("the database connection holding %s was lost; taking them back", self._label())
+                taken = await self.take_back()
+                if taken:
+                    on_lost(taken)
+                    return
+                log.info("took %s back on a new database connection", self._label())
+        except Exception:
+            # Nothing watches the locks any more, so nothing tells whether they are still held: this
+            # process must stop serving them, as when another process took them.
+            log.exception(
+                "watching %s failed; this process can no longer tell that it holds them", self._label()
+            )
+            on_lost(list(self.names))
 
     def _on_closed(self, _conn: object) -> None:
         self._closed.set()

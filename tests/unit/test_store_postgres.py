@@ -361,3 +361,28 @@ async def test_a_stalled_session_still_holding_the_locks_is_ended_before_they_ar
     assert await holder_pids(b, shard_lock_name(4, 3)) == [other.session_pid]
     await held.release()
     await other.release()
+
+
+async def test_a_lock_watch_that_fails_unexpectedly_reports_every_lock_lost(two_processes, monkeypatch):
+    """The watch itself fails (an error it does not expect): nothing would tell any more whether the
+    locks are still held, so every one is reported lost and the process stops serving them, rather
+    than going on unwatched."""
+    a, _ = two_processes
+    names = [shard_lock_name(4, 0), shard_lock_name(4, 1)]
+    held = await a.hold(names)
+    assert not isinstance(held, list)
+    held.probe_seconds = 0.01
+
+    async def broken() -> bool:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(held, "alive", broken)
+    lost: list[list[str]] = []
+    held.watch(lost.append)
+
+    async def reported() -> bool:
+        return bool(lost)
+
+    await eventually(reported, "the failed watch to report the locks lost")
+    assert lost == [names]
+    await held.release()
