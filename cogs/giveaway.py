@@ -189,8 +189,9 @@ async def create_giveaway(
 @app_commands.rename(activation_id="id")
 @require_role("activation reroll")
 async def reroll(
-    interaction: discord.Interaction, activation_id: int, member: discord.Member | None = None
+    interaction: discord.Interaction, activation_id: int, member: discord.User | None = None
 ) -> None:
+    # Any user, not only a member: a winner who left the server is the one most often replaced.
     app = app_of(interaction)
     actor = await actor_of(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)

@@ -509,3 +509,29 @@ async def test_cancelled_giveaway_closes_without_a_draw_and_keeps_the_seed_secre
         h.rest.last("PATCH", f"/channels/{w.cooking}/messages/{opening['id']}"),
         disclosure.tag("en", BRAND, "gifted"),
     )
+
+
+async def test_a_winner_who_left_the_server_can_be_rerolled_by_name(harness: Harness):
+    """A winner leaves the server before claiming: a moderator picks them in `/activation reroll
+    member:` (Discord resolves a user who left without member data) and only they are replaced."""
+    h, w, sb = harness, harness.world, harness.sandbox
+    activation_id, opening = await open_giveaway(h, "en", winners=2)
+    fans = add_members(h, 5)
+    for uid in fans:
+        await click(h, opening, ENTER.format(activation_id), uid)
+    await move_to(h, h.clock.now + timedelta(days=1))
+    seed = await h.scalar("SELECT seed FROM giveaway_secrets")
+    first, second = giveaway.draw(seed, fans, 2)
+    sb.remove_member(w.guild, second)
+    await h.settle()
+    rerolled = await h.slash(
+        "activation",
+        w.owner,
+        {"id": activation_id, "member": second},
+        subcommand="reroll",
+        permissions=MANAGE_GUILD,
+    )
+    answer = await reply(rerolled)
+    (new,) = giveaway.draw_rounds(seed, fans, [2, 1])[1]
+    assert answer["flags"] & EPHEMERAL and f"<@{new}>" in answer["content"], answer
+    assert new not in (first, second)
