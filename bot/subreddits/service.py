@@ -77,17 +77,17 @@ class RecordingDeferred(Exception):
 CHOICES_SHOWN = 1000
 
 
-def flair_choices(names: list[str]) -> str:
-    """The flair names a reply lists: as many as fit in `CHOICES_SHOWN` characters, then how many
-    more there are ("… (+12)")."""
+def flair_choices(names: list[str]) -> list[str]:
+    """The flair names a reply lists, as a list the message writes in its reader's language: as many
+    as fit in `CHOICES_SHOWN` characters, then how many more there are ("… (+12)")."""
     shown: list[str] = []
     used = 0
     for name in names:
         used += len(name) + 2
         if used > CHOICES_SHOWN:
-            return ", ".join(shown) + f" … (+{len(names) - len(shown)})"
+            return [*shown, f"… (+{len(names) - len(shown)})"]
         shown.append(name)
-    return ", ".join(shown) or "—"
+    return shown or ["—"]
 
 
 class SubredditService:

@@ -38,12 +38,15 @@ def test_fitted_lines_are_whole_a_prefix_and_within_the_limit(lines: list[str], 
     assert tail == hebrew_brands_more(len(lines) - len(kept))[:limit]
 
 
-def test_a_long_flair_list_is_cut_with_how_many_more():
+def test_a_long_flair_list_is_cut_with_how_many_more_and_written_as_the_reader_lists():
     names = [f"Flair number {k:03d} " + "x" * 40 for k in range(80)]
-    shown = flair_choices(names)
-    assert len(shown) <= CHOICES_SHOWN + 20 and shown.endswith(f"(+{80 - shown.count(',') - 1})")
-    assert flair_choices(["Recipes", "Question"]) == "Recipes, Question"
-    assert flair_choices([]) == "—"
+    *shown, more = flair_choices(names)
+    assert shown == names[: len(shown)] and more == f"… (+{80 - len(shown)})"
+    assert sum(len(n) + 2 for n in shown) <= CHOICES_SHOWN
+    assert flair_choices(["Recipes", "Question"]) == ["Recipes", "Question"]
+    assert flair_choices([]) == ["—"]
+    refused = i18n.t("ar", "reddit.no_such_flair", name="r/x", flair="y", choices=flair_choices(names[:2]))
+    assert f"{names[0]}\u060c {names[1]}" in refused
 
 
 def test_a_failure_that_is_not_discords_answer_is_told_without_its_text():
