@@ -70,7 +70,7 @@ from bot.store.migrate import migrate as apply_migrations
 from bot.store.migrate import schema_version as read_schema_version
 from bot.store.partners import Brand, ConsentEntry, PartnerListing, PartnerQueries
 from bot.store.postgres import ConstraintViolation, connect_postgres, is_postgres_url, redact
-from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries
+from bot.store.reddit import BindOutcome, BoundSubreddit, PendingLink, RedditLink, RedditQueries, Unbinding
 from bot.store.reports import ReportQueries
 from bot.store.settings import SETTING_COLUMNS, CommunitySettings, SettingsQueries
 from bot.store.trust import TrustQueries
@@ -110,6 +110,7 @@ __all__ = [
     "Store",
     "StoreBase",
     "TakeoverSnapshot",
+    "Unbinding",
     "WindowCheck",
     "discover_migrations",
     "is_postgres_url",

@@ -26,6 +26,15 @@ class BoundSubreddit:
 
 
 @dataclass(frozen=True)
+class Unbinding:
+    """What `unbind_subreddit` did: `kept_by` names the activations that kept the subreddit bound
+    (empty when it was unbound)."""
+
+    subreddit: BoundSubreddit
+    kept_by: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class RedditLink:
     community_id: int
     member_id: int
@@ -51,6 +60,11 @@ _BIND = """
                                    sponsored_flair_id)
     VALUES (:s, :c, :name, :by, :now, :mods, :flair)
     ON CONFLICT (subreddit_id) DO NOTHING
+"""
+# The activations that keep a subreddit bound: a giveaway there reads its moderators through the
+# binding, and a post cannot be made without it.
+_OPEN_THERE = """
+    SELECT id FROM activations WHERE community_id = :c AND channel_id = :s AND state IN ('scheduled', 'live')
 """
 _LINK = """
     INSERT INTO reddit_links (community_id, member_id, reddit_id, reddit_name, linked_at)
@@ -107,13 +121,20 @@ class RedditQueries(StoreBase):
             )
         return "already"
 
-    async def unbind_subreddit(self, community_id: int, name: str) -> BoundSubreddit | None:
-        """Unbind by name; the binding removed (None if this community had no such subreddit).
+    async def unbind_subreddit(self, community_id: int, name: str) -> Unbinding | None:
+        """Unbind by name, unless one of its activations is scheduled or live (None if this community
+        had no such subreddit).
 
-        Its stream cursors go with it (a later bind starts from new items); its events stay in the
-        ledger under the community until the retention window passes.
+        The refusal is the DELETE's own condition, so an activation approved while the command runs is
+        either seen (and the subreddit stays bound) or approved after the binding is gone. Its stream
+        cursors go with it (a later bind starts from new items); its events stay in the ledger under the
+        community until the retention window passes.
         """
         async with self.transaction() as db:
+            if self.postgresql:
+                # Under READ COMMITTED the DELETE's snapshot would miss an approval committing meanwhile:
+                # writers of activations finish first, and new ones wait for this short transaction.
+                await db.execute("LOCK TABLE activations IN SHARE MODE")
             rows = await self.fetch_all(
                 f"SELECT {_SUBREDDIT_COLUMNS} FROM reddit_subreddits"
                 " WHERE community_id = :c AND lower(name) = lower(:name)",
@@ -122,11 +143,17 @@ class RedditQueries(StoreBase):
             if not rows:
                 return None
             bound = _subreddit(rows[0])
-            await db.execute(
-                "DELETE FROM reddit_subreddits WHERE subreddit_id = :s", dict(s=bound.subreddit_id)
+            params = dict(c=community_id, s=bound.subreddit_id)
+            cur = await db.execute(
+                f"DELETE FROM reddit_subreddits WHERE subreddit_id = :s AND community_id = :c"
+                f" AND NOT EXISTS ({_OPEN_THERE})",
+                params,
             )
-            await db.execute("DELETE FROM reddit_cursors WHERE subreddit_id = :s", dict(s=bound.subreddit_id))
-        return bound
+            if cur.rowcount != 1:
+                open_ids = await self.fetch_all(f"{_OPEN_THERE} ORDER BY id", params)
+                return Unbinding(bound, tuple(int(i) for (i,) in open_ids))
+            await db.execute("DELETE FROM reddit_cursors WHERE subreddit_id = :s", params)
+        return Unbinding(bound, ())
 
     async def bound_subreddits(self, community_id: int | None = None) -> list[BoundSubreddit]:
         """The subreddits of one community (or of all communities), by name."""

@@ -144,23 +144,17 @@ class SubredditService:
         return bound
 
     async def unbind(self, community_id: int, text: str) -> BoundSubreddit:
+        """Unbind a subreddit; refused while one of its activations is scheduled or live (a giveaway
+        there reads the subreddit's moderators, who would otherwise count as entrants, through the
+        binding, and a post cannot be made without it). They are cancelled, or end, first."""
         name = subreddit_name(text)
-        bound = await self.store.bound_subreddit(name)
-        if bound is not None and bound.community_id == community_id:
-            # A scheduled or live activation there still needs the binding: without it a giveaway no
-            # longer knows the subreddit's moderators (who would count as entrants) and a post cannot
-            # be made. They are cancelled, or end, first.
-            running = [
-                a.id
-                for a in await self.store.open_activations()
-                if a.community_id == community_id and a.channel_id == bound.subreddit_id
-            ]
-            if running:
-                ids = [f"#{i}" for i in running]  # listed in the reader's language (i18n.t)
-                raise InvalidInput("reddit.remove_open_activations", name=bound.name, ids=ids)
-        removed = await self.store.unbind_subreddit(community_id, name)
-        if removed is None:
+        unbinding = await self.store.unbind_subreddit(community_id, name)
+        if unbinding is None:
             raise InvalidInput("reddit.not_bound", name=name)
+        removed = unbinding.subreddit
+        if unbinding.kept_by:
+            ids = [f"#{i}" for i in unbinding.kept_by]  # listed in the reader's language (i18n.t)
+            raise InvalidInput("reddit.remove_open_activations", name=removed.name, ids=ids)
         self._communities.pop(removed.subreddit_id, None)
         log.info("r/%s unbound from community %s", removed.name, community_id)
         self._changed()

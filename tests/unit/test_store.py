@@ -294,6 +294,54 @@ async def test_a_subreddit_is_ranked_from_its_first_week(store: Store):
     assert page.total == len(regulars) and {e.member_id for e in page.entries} == set(regulars)
 
 
+async def reddit_activation(store: Store, subreddit: int) -> int:
+    """A pending giveaway in the subreddit (a Reddit activation's channel is its subreddit)."""
+    brand = await store.create_brand(GUILD, "Oat Co", [], [], by=1, now=T0)
+    await store.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=1, now=T0)
+    return await store.insert_activation(
+        community_id=GUILD,
+        brand_id=brand.id,
+        kind="giveaway",
+        connection="paid",
+        title="Giveaway",
+        channel_id=subreddit,
+        starts_at=T0 + timedelta(days=1),
+        ends_at=T0 + timedelta(days=2),
+        locale="en",
+        config={},
+        created_by=1,
+        now=T0,
+    )
+
+
+async def test_a_subreddit_is_not_unbound_by_the_store_while_one_of_its_activations_is_open(store: Store):
+    """The refusal is the unbinding statement's own condition: an activation approved after a caller
+    looked (here: the store asked directly) still keeps the subreddit bound."""
+    from bot.subreddits.ids import REDDIT_BIT
+
+    subreddit = REDDIT_BIT | 999
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    await store.bind_subreddit(GUILD + 1, REDDIT_BIT | 998, "Other", by=1, now=T0, bot_moderates=True)
+    activation = await reddit_activation(store, subreddit)
+    assert await store.transition_activation(GUILD, activation, "pending", "scheduled", actor=1, now=T0)
+    await store.set_reddit_cursors({(subreddit, "comments"): "t1_a"}, T0)
+
+    kept = await store.unbind_subreddit(GUILD, "vegancooking")
+    assert kept is not None and kept.kept_by == (activation,) and kept.subreddit.subreddit_id == subreddit
+    assert [b.name for b in await store.bound_subreddits(GUILD)] == ["VeganCooking"]
+    assert await store.reddit_cursors() == {(subreddit, "comments"): "t1_a"}
+    assert await store.transition_activation(GUILD, activation, "scheduled", "live", actor=1, now=T0)
+    kept = await store.unbind_subreddit(GUILD, "VeganCooking")
+    assert kept is not None and kept.kept_by == (activation,)
+
+    assert await store.transition_activation(GUILD, activation, "live", "ended", actor=1, now=T0)
+    assert await store.unbind_subreddit(GUILD + 1, "VeganCooking") is None  # not that community's
+    gone = await store.unbind_subreddit(GUILD, "VeganCooking")
+    assert gone is not None and gone.kept_by == ()
+    assert await store.bound_subreddits(GUILD) == [] and await store.reddit_cursors() == {}
+    assert [b.name for b in await store.bound_subreddits(GUILD + 1)] == ["Other"]
+
+
 async def test_concurrent_writes_never_join_another_tasks_transaction(store: Store):
     """A single write issued while another task's transaction is open waits for it, so that
     transaction's rollback cannot take the write with it (one aiosqlite connection is shared)."""

@@ -194,6 +194,44 @@ async def test_guarded_transitions_race_across_processes_and_act_once(two_proces
     assert sorted(n for _, n in logged) == [1] * len(ids)
 
 
+async def test_an_approval_committing_while_a_subreddit_is_unbound_keeps_it_bound(two_processes):
+    """One process approves a giveaway in the subreddit while the other unbinds it: the unbinding waits
+    for the approval and refuses (under READ COMMITTED its DELETE alone would not see the approval)."""
+    from bot.subreddits.ids import REDDIT_BIT
+
+    a, b = two_processes
+    subreddit = REDDIT_BIT | 999
+    await a.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    brand = await a.create_brand(GUILD, "Oat Co", [], [], by=1, now=T0)
+    await a.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=1, now=T0)
+    giveaway = await a.insert_activation(
+        community_id=GUILD,
+        brand_id=brand.id,
+        kind="giveaway",
+        connection="paid",
+        title="Giveaway",
+        channel_id=subreddit,
+        starts_at=T0 + timedelta(days=1),
+        ends_at=T0 + timedelta(days=2),
+        locale="en",
+        config={},
+        created_by=1,
+        now=T0,
+    )
+    async with a.transaction() as db:
+        cur = await db.execute(
+            "UPDATE activations SET state = 'scheduled' WHERE id = :id AND state = 'pending'",
+            dict(id=giveaway),
+        )
+        assert cur.rowcount == 1
+        unbinding = asyncio.create_task(b.unbind_subreddit(GUILD, "VeganCooking"))
+        done, _ = await asyncio.wait({unbinding}, timeout=1.0)
+        assert not done  # waiting for the approval to commit
+    kept = await unbinding
+    assert kept is not None and kept.kept_by == (giveaway,)
+    assert await a.scalar("SELECT count(*) FROM reddit_subreddits") == 1
+
+
 async def test_a_global_job_runs_in_one_process_at_a_time(two_processes):
     a, b = two_processes
     async with (
