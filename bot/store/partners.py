@@ -483,11 +483,12 @@ class PartnerQueries(StoreBase):
         self, community_id: int, brand_id: int, member_id: int, *, limit: int
     ) -> bool:
         """Make the member a contact of a brand that is not removed, unless they are one already or the
-        brand has `limit` contacts (checked in the one INSERT, so two moderators adding at once cannot
-        overfill it). A contact who had left and is added again is no longer listed as gone. False if
-        nothing was added."""
+        brand has `limit` contacts (checked in the one INSERT, the brand's row held: `_lock_brand`, so two
+        moderators adding at once cannot overfill it). A contact who had left and is added again is no
+        longer listed as gone. False if nothing was added."""
         params = dict(c=community_id, b=brand_id, m=member_id, limit=limit)
         async with self.transaction():
+            await self._lock_brand(params)
             cur = await self.db.execute(_ADD_CONTACT, params)
             if cur.rowcount != 1:
                 return False
@@ -500,9 +501,23 @@ class PartnerQueries(StoreBase):
 
     async def remove_brand_contact(self, community_id: int, brand_id: int, member_id: int) -> bool:
         """Take the member off a brand's contacts, unless they are the last contact of an approved brand
-        (checked in the one DELETE, against the brand as it is then). False if nothing was removed."""
-        cur = await self.write(_REMOVE_CONTACT, dict(c=community_id, b=brand_id, m=member_id))
+        (checked in the one DELETE, against the brand as it is then, its row held: `_lock_brand`). False
+        if nothing was removed."""
+        params = dict(c=community_id, b=brand_id, m=member_id)
+        async with self.transaction():
+            await self._lock_brand(params)
+            cur = await self.db.execute(_REMOVE_CONTACT, params)
         return cur.rowcount == 1
+
+    async def _lock_brand(self, params: dict[str, object]) -> None:
+        """PostgreSQL: hold the brand's row until the transaction ends, so the count of its contacts in
+        the next statement includes every change committed before (READ COMMITTED takes a new snapshot
+        per statement; without the lock two processes changing different contacts both pass their count,
+        emptying or overfilling the brand). SQLite's one writer needs nothing."""
+        if self.postgresql:
+            await self.db.execute(
+                "SELECT id FROM brands WHERE id = :b AND community_id = :c FOR UPDATE", params
+            )
 
     async def managed_brand_ids(self, community_id: int, member_id: int) -> list[int]:
         """Approved brands this member is a contact of (a brand manager for each)."""

@@ -232,6 +232,30 @@ async def test_an_approval_committing_while_a_subreddit_is_unbound_keeps_it_boun
     assert await a.scalar("SELECT count(*) FROM reddit_subreddits") == 1
 
 
+async def test_contacts_changed_by_two_processes_at_once_never_empty_or_overfill_a_brand(two_processes):
+    """Each process removes a different contact of an approved two-contact brand, or adds a different
+    third one to a brand allowed three: one of the two wins. Under READ COMMITTED neither statement sees
+    the other's uncommitted row, so the count in each alone let both through."""
+    a, b = two_processes
+    pairs, trios = [], []
+    for n in range(12):
+        brand = await a.create_brand(GUILD, f"Oat Co {n}", [1, 2], [], by=1, now=T0)
+        await a.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=1, now=T0)
+        pairs.append(brand.id)
+        brand = await a.create_brand(GUILD, f"Rye Co {n}", [1, 2], [], by=1, now=T0)
+        trios.append(brand.id)
+    removed = await asyncio.gather(
+        *(s.remove_brand_contact(GUILD, i, m) for i in pairs for s, m in ((a, 1), (b, 2)))
+    )
+    added = await asyncio.gather(
+        *(s.add_brand_contact(GUILD, i, m, limit=3) for i in trios for s, m in ((a, 3), (b, 4)))
+    )
+    assert sum(removed) == len(pairs) and sum(added) == len(trios)
+    counts = dict(await a.fetch_all("SELECT brand_id, count(*) FROM brand_contacts GROUP BY brand_id"))
+    assert [counts[i] for i in pairs] == [1] * len(pairs)
+    assert [counts[i] for i in trios] == [3] * len(trios)
+
+
 async def test_a_global_job_runs_in_one_process_at_a_time(two_processes):
     a, b = two_processes
     async with (
