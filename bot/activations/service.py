@@ -62,7 +62,7 @@ from bot.errors import Forbidden, InvalidInput
 from bot.platform import Platform, PlatformRouter, PlatformUnavailable
 from bot.scheduler import Scheduler
 from bot.store import CommunitySettings, Store
-from bot.subreddits.ids import fullname_of, thing_kind
+from bot.subreddits.ids import fullname_of, is_reddit_id, thing_kind
 
 log = logging.getLogger(__name__)
 
@@ -420,6 +420,13 @@ class ActivationService:
         if not await self.store.approve_activation(
             actor.community_id, activation.id, by=actor.member_id, now=now, check_windows=guard
         ):
+            # The store refuses a subreddit unbound meanwhile (its post could never be made there).
+            if is_reddit_id(activation.channel_id):
+                bound = await self.store.subreddit_by_id(activation.channel_id)
+                if bound is None or bound.community_id != actor.community_id:
+                    raise InvalidInput(
+                        "activation.error.subreddit_unbound", where=self.where(activation.channel_id)
+                    )
             raise ActivationError("activation.error.changed")
         approved = await self.load(actor.community_id, activation.id)
         await self.note(approved, "activation_approved", by=actor.member_id)

@@ -17,6 +17,7 @@ from bot.activations import SPONSORED, Activation, State
 from bot.ledger import iso
 from bot.store.base import StoreBase
 from bot.store.intents import write_intent
+from bot.subreddits.ids import REDDIT_BIT
 
 # Called inside the insert's transaction with the store's connection (aiosqlite's, or PgConnection).
 AfterInsert = Callable[[Any, int], Awaitable[None]]
@@ -390,7 +391,11 @@ class ActivationQueries(StoreBase):
         now: datetime,
         check_windows: WindowCheck,
     ) -> bool:
-        """pending -> scheduled, with the saturation guard read and applied in the same transaction."""
+        """pending -> scheduled, with the saturation guard read and applied in the same transaction.
+
+        An activation in a subreddit is approved only while the subreddit is still bound to the community:
+        the condition is the UPDATE's own, so an unbinding committing first is seen (it waits for, or
+        is waited for by, this statement: `unbind_subreddit`), and False is returned."""
         params = dict(
             id=activation_id,
             community_id=community_id,
@@ -399,13 +404,18 @@ class ActivationQueries(StoreBase):
             actor=by,
             reason=None,
             now=iso(now),
+            reddit_bit=REDDIT_BIT,
         )
         async with self.transaction():
             check_windows(await self._windows(community_id, exclude=activation_id))
             cur = await self.db.execute(
                 """UPDATE activations SET state = :to_state, approved_by = :actor, approved_at = :now,
                           updated_at = :now
-                    WHERE id = :id AND community_id = :community_id AND state = :from_state""",
+                    WHERE id = :id AND community_id = :community_id AND state = :from_state
+                      AND (channel_id < :reddit_bit OR EXISTS (
+                           SELECT 1 FROM reddit_subreddits s
+                            WHERE s.subreddit_id = activations.channel_id
+                              AND s.community_id = activations.community_id))""",
                 params,
             )
             done = cur.rowcount == 1

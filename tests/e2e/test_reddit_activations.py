@@ -1266,3 +1266,25 @@ async def test_a_standing_in_a_subreddit_topic_names_the_topic_not_a_discord_cha
     status = await h.slash("link", w.alice, subcommand="status", permissions=BASIC)
     text = reply_text(await status.response())
     assert "r/VeganCooking · Recipes: rank 1" in text and f"channel:{topic}" not in text, text
+
+
+async def test_an_activation_in_a_subreddit_unbound_before_its_approval_is_not_approved(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A pending giveaway does not keep its subreddit bound; once it is unbound, approving the giveaway
+    is refused in the moderators' words and it stays pending. Before, it was scheduled in a subreddit no
+    longer bound, whose post could not be made and whose moderators would have counted as entrants."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[h.world.bob])
+    data, giveaway = await create(
+        h, "reddit-giveaway", h.world.bob, giveaway_options(h, brand), permissions=BASIC
+    )
+    assert giveaway is not None, data
+    assert await unbind(h) == i18n.t("en", "reddit.removed", name="VeganCooking")
+    answer = (await approve(h, giveaway))["content"]
+    assert answer == i18n.t("en", "activation.error.subreddit_unbound", where="r/VeganCooking")
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", giveaway) == "pending"
+    assert await h.scalar("SELECT count(*) FROM activation_transitions WHERE to_state = 'scheduled'") == 0

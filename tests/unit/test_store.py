@@ -654,3 +654,22 @@ async def test_every_statement_a_ledger_batch_runs_reads_the_batch_by_rowid(tmp_
             assert not scans, (str(sql)[:120], plan)
     finally:
         db.close()
+
+
+async def test_an_activation_is_not_approved_in_a_subreddit_no_longer_bound(store: Store):
+    """The approval's UPDATE checks the binding itself: an unbinding that committed first is seen."""
+    from bot.subreddits.ids import REDDIT_BIT
+
+    subreddit = REDDIT_BIT | 999
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    activation = await reddit_activation(store, subreddit)
+    gone = await store.unbind_subreddit(GUILD, "VeganCooking")
+    assert gone is not None and gone.kept_by == ()
+    approve = dict(by=1, now=T0, check_windows=lambda _: None)
+    assert not await store.approve_activation(GUILD, activation, **approve)
+    assert (await store.get_activation(GUILD, activation)).state == "pending"
+    await store.bind_subreddit(GUILD + 1, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    assert not await store.approve_activation(GUILD, activation, **approve)  # bound, but elsewhere
+    await store.unbind_subreddit(GUILD + 1, "VeganCooking")
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    assert await store.approve_activation(GUILD, activation, **approve)
