@@ -530,7 +530,7 @@ class GiveawayService:
         async with self._lock(activation.id):
             store, now = self.store, self.clock()
             if activation.state == State.CANCELLED:
-                await self._close_post(activation)
+                await self._close_post(activation, steps)
                 return
             if activation.state != State.ENDED:
                 return
@@ -570,7 +570,7 @@ class GiveawayService:
                     commitment,
                 )
                 await store.set_draw_message(activation.id, 0, posted_id)
-            await self._close_post(activation)
+            await self._close_post(activation, steps)
 
     async def _announce(
         self,
@@ -622,14 +622,18 @@ class GiveawayService:
             f"{CLAIM}:{activation.id}", i18n.t(activation.locale, "giveaway.button_claim"), "success"
         )
 
-    async def _close_post(self, activation: Activation) -> None:
+    async def _close_post(self, activation: Activation, steps: Steps) -> None:
+        """A step of the closing intent, retried like the results post: an opening post left open would
+        keep inviting entries to a giveaway that is over."""
         current = await self.store.activation_by_id(activation.id)
         if current is None or current.message_id is None:
             return
-        try:
+
+        async def close() -> bool:
             await self.refresh_post(current, open_=False)
-        except Exception:
-            log.warning("could not close the post of giveaway %s", activation.id, exc_info=True)
+            return True
+
+        await steps.do("close_post", close)
 
     async def _announce_round(
         self, activation: Activation, round_no: int, replaced: Sequence[int], winners: Sequence[int]
