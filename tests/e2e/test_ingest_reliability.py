@@ -229,7 +229,9 @@ async def test_the_gap_fill_leaves_no_rate_limit_records_behind(launcher: Launch
 
     h = await launcher.start()
     await eventually(lambda: h.app.gapfill.last is not None, "the gap fill", timeout=15)
-    assert h.app.gapfill.last.requests >= 60 and h.app.gapfill.last.fetched == 5
+    # The five sent while down, and perhaps the harness's own marker read again in #general (a bot's
+    # message moves no cursor).
+    assert h.app.gapfill.last.requests >= 60 and h.app.gapfill.last.fetched in (5, 6)
     history = {c.path for c in h.rest.find("GET", "/channels/{channel_id}/messages")}
     assert len(history) >= 60
     # What is left: the routes the bot itself uses outside the gap fill (command sync, ...).
