@@ -178,7 +178,9 @@ class RedditDemo:
             print(
                 f"   #{e.rank:<3}u/{names.get(e.member_id, e.member_id)} ({e.distinct_peers} distinct peers)"
             )
-        linked_ok = await self._link(fan, page.entries[1].member_id if len(page.entries) > 1 else None, names)
+        # The second listed (the first when a small or young subreddit lists only one).
+        chosen = page.entries[min(1, len(page.entries) - 1)].member_id if page.entries else None
+        linked_ok = await self._link(fan, chosen, names)
         giveaway_ok = await self._giveaway(contact, sub)
         return recorded > 0 and machinery_ok and linked_ok and giveaway_ok
 
