@@ -323,13 +323,13 @@ class RedditAdapter:
                 raise
 
     def _refuse(self, error: BaseException) -> None:
-        self.state = "refused"
         self.refusal = describe(error)
         log.error(
             "Reddit refused the bot's credentials (%s): check MICROVOICE_REDDIT_CLIENT_ID, _CLIENT_SECRET,"
             " _USERNAME and _PASSWORD; Reddit is off until restart, Discord keeps running",
             self.refusal,
         )
+        self.state = "refused"  # after the line: whoever sees the state finds it logged
         self._stop.set()
 
     def _run(self) -> None:
