@@ -169,6 +169,30 @@ def giveaway_options(h: Harness, brand: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+async def commented_giveaway(
+    sb: RedditSandbox, launcher: Launcher, names: list[str], *, others: tuple[str, ...] = ()
+) -> tuple[Harness, int, Any]:
+    """A brand's giveaway live in r/VeganCooking (its post made), and an account of each of `names`
+    (400 days old, karma 200) commenting on it; `others` are accounts of the same kind that do not.
+    The bot, its id and the post."""
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    for name in [*names, *others]:
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[h.world.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    options = giveaway_options(h, brand)
+    _, giveaway = await create(h, "reddit-giveaway", h.world.bob, options, permissions=BASIC)
+    await approve(h, giveaway)
+    await move_to(h, start + timedelta(minutes=1))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in names:
+        sb.comment(post, name, "me please")
+    return h, giveaway, post
+
+
 async def propose_ama(h: Harness, title: str = "Oat milk, asked") -> tuple[int, datetime]:
     """An AMA in r/VeganCooking, proposed by the brand's contact and approved; its id and start."""
     w = h.world
@@ -841,22 +865,8 @@ async def test_a_giveaways_entrants_are_not_read_from_reddit_again_at_every_sync
     profile expired: a thousand entrants took the client's whole budget for ten minutes, stalling
     the streams and link codes."""
     sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
-    sb.add_account("modjane")
     names = [f"fan{i}_r" for i in range(30)]
-    for name in names:
-        sb.add_account(name, age_days=400, karma=200)
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    start = h.clock.now + timedelta(minutes=10)
-    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
-    await approve(h, giveaway)
-    await move_to(h, start + timedelta(minutes=1))
-    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-    for name in names:
-        sb.comment(post, name, "me please")
+    h, _, post = await commented_giveaway(sb, launcher, names)
 
     def profiles_read() -> list[str]:
         return [i for c in sb.calls if c.path == PROFILES for i in c.query["ids"].split(",")]
@@ -884,22 +894,8 @@ async def test_a_giveaways_entrants_are_read_a_hundred_a_request_and_those_reddi
     confirmed with their own profile, are no entries and break nothing; their names, looked up
     later, stay unknown (shown by fullname)."""
     sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
-    sb.add_account("modjane")
     names = [f"fan{i}_r" for i in range(250)]
-    for name in [*names, "quiet_r", "banned_r"]:
-        sb.add_account(name, age_days=400, karma=200)
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    start = h.clock.now + timedelta(minutes=10)
-    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
-    await approve(h, giveaway)
-    await move_to(h, start + timedelta(minutes=1))
-    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-    for name in names:
-        sb.comment(post, name, "me please")
+    h, giveaway, _ = await commented_giveaway(sb, launcher, names, others=("quiet_r", "banned_r"))
     suspended = names[:3]
     for name in [*suspended, "banned_r"]:
         sb.suspend(name)
@@ -975,23 +971,9 @@ async def test_giveaway_entrants_are_read_one_by_one_where_reddit_serves_no_bulk
     of the ids resolves): every entrant is read with its own `/user/{name}/about`, so the entries are
     all there; a suspended one is still no entry."""
     sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
-    sb.add_account("modjane")
     names = [f"fan{i}_r" for i in range(5)]
-    for name in names:
-        sb.add_account(name, age_days=400, karma=200)
     sb.fail(PROFILES, status=404, times=1_000)
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    start = h.clock.now + timedelta(minutes=10)
-    _, giveaway = await create(h, "reddit-giveaway", w.bob, giveaway_options(h, brand), permissions=BASIC)
-    await approve(h, giveaway)
-    await move_to(h, start + timedelta(minutes=1))
-    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-    for name in names:
-        sb.comment(post, name, "me please")
+    h, giveaway, _ = await commented_giveaway(sb, launcher, names)
     sb.suspend(names[0])
     await rounds(h)
     assert await h.app.reddit_activations.sync_live() == 4
