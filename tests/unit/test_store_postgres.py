@@ -16,6 +16,7 @@ from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
 from bot.store.locks import advisory_key
 from bot.store.postgres import translate
 from tests.pg import PostgresForTests
+from tests.unit.test_store import reddit_activation
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GUILD = 100
@@ -202,22 +203,7 @@ async def test_an_approval_committing_while_a_subreddit_is_unbound_keeps_it_boun
     a, b = two_processes
     subreddit = REDDIT_BIT | 999
     await a.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
-    brand = await a.create_brand(GUILD, "Oat Co", [], [], by=1, now=T0)
-    await a.set_brand_status(GUILD, brand.id, expected="pending", status="approved", by=1, now=T0)
-    giveaway = await a.insert_activation(
-        community_id=GUILD,
-        brand_id=brand.id,
-        kind="giveaway",
-        connection="paid",
-        title="Giveaway",
-        channel_id=subreddit,
-        starts_at=T0 + timedelta(days=1),
-        ends_at=T0 + timedelta(days=2),
-        locale="en",
-        config={},
-        created_by=1,
-        now=T0,
-    )
+    giveaway = await reddit_activation(a, subreddit)
     async with a.transaction() as db:
         cur = await db.execute(
             "UPDATE activations SET state = 'scheduled' WHERE id = :id AND state = 'pending'",
