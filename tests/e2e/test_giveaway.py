@@ -356,14 +356,20 @@ async def test_entry_count_edits_are_coalesced(harness: Harness):
     assert i18n.t("en", "giveaway.post_entries", count=8) in shown
 
 
-async def test_reroll_replaces_unclaimed_winners_deterministically(harness: Harness, tmp_path: Path):
-    h, w = harness, harness.world
-    activation_id, opening = await open_giveaway(h, "ar", winners=2)
-    fans = add_members(h, 5)
+async def drawn(h: Harness, lang: str, *, winners: int, entrants: int) -> tuple[int, list[int], str]:
+    """A giveaway opened in `lang`, entered by `entrants` new members and drawn at its end: its id, the
+    entrants and its revealed seed."""
+    activation_id, opening = await open_giveaway(h, lang, winners=winners)
+    fans = add_members(h, entrants)
     for uid in fans:
         await click(h, opening, ENTER.format(activation_id), uid)
     await move_to(h, h.clock.now + timedelta(days=1))
-    seed = await h.scalar("SELECT seed FROM giveaway_secrets")
+    return activation_id, fans, await h.scalar("SELECT seed FROM giveaway_secrets")
+
+
+async def test_reroll_replaces_unclaimed_winners_deterministically(harness: Harness, tmp_path: Path):
+    h, w = harness, harness.world
+    activation_id, fans, seed = await drawn(h, "ar", winners=2, entrants=5)
     first, second = giveaway.draw(seed, fans, 2)
     result = int(results_posts(h, "ar")[0].response["id"])
     await click(h, result, CLAIM.format(activation_id), first)
@@ -421,12 +427,7 @@ async def test_winner_lists_are_separated_with_the_arabic_comma_in_arabic(harnes
     """The results post, the reroll post and the reroll reply list their winners as Arabic does (the
     catalog's list separator, U+060C), never with a Latin comma."""
     h, w = harness, harness.world
-    activation_id, opening = await open_giveaway(h, "ar", winners=3)
-    fans = add_members(h, 6)
-    for uid in fans:
-        await click(h, opening, ENTER.format(activation_id), uid)
-    await move_to(h, h.clock.now + timedelta(days=1))
-    seed = await h.scalar("SELECT seed FROM giveaway_secrets")
+    activation_id, fans, seed = await drawn(h, "ar", winners=3, entrants=6)
     winners = giveaway.draw(seed, fans, 3)
     listed = "\u060c ".join(f"<@{m}>" for m in winners)
     (results,) = results_posts(h, "ar")
@@ -515,12 +516,7 @@ async def test_a_winner_who_left_the_server_can_be_rerolled_by_name(harness: Har
     """A winner leaves the server before claiming: a moderator picks them in `/activation reroll
     member:` (Discord resolves a user who left without member data) and only they are replaced."""
     h, w, sb = harness, harness.world, harness.sandbox
-    activation_id, opening = await open_giveaway(h, "en", winners=2)
-    fans = add_members(h, 5)
-    for uid in fans:
-        await click(h, opening, ENTER.format(activation_id), uid)
-    await move_to(h, h.clock.now + timedelta(days=1))
-    seed = await h.scalar("SELECT seed FROM giveaway_secrets")
+    activation_id, fans, seed = await drawn(h, "en", winners=2, entrants=5)
     first, second = giveaway.draw(seed, fans, 2)
     sb.remove_member(w.guild, second)
     await h.settle()
