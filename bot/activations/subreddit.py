@@ -434,7 +434,7 @@ class RedditGiveaway:
         )
 
     async def on_end(self, activation: Activation, steps: Steps) -> None:
-        await self.finish(activation)
+        await self.finish(activation, steps)
 
     async def recover(self) -> None:
         """Reddit giveaways that ended but whose results were never posted."""
@@ -449,12 +449,13 @@ class RedditGiveaway:
             except Exception:
                 log.exception("giveaway %s: could not finish at start-up", activation_id)
 
-    async def finish(self, activation: Activation) -> None:
-        """A final read of the entries, round 0 drawn once, the results posted once. Safe to call again."""
+    async def finish(self, activation: Activation, steps: Steps | None = None) -> None:
+        """A final read of the entries, round 0 drawn once, the results posted once, the post closed
+        (as steps of the end's intent when `steps` is given). Safe to call again."""
         async with self._locks.setdefault(activation.id, asyncio.Lock()):
             store, now = self.store, self.owner.clock()
             if activation.state == State.CANCELLED:
-                await self._close(activation)
+                await self._close(activation, steps)
                 return
             if activation.state != State.ENDED:
                 return
@@ -482,7 +483,7 @@ class RedditGiveaway:
                 commitment = await store.giveaway_commitment(activation.id) or ""
                 posted = await self._announce(activation, config, first, seed, commitment)
                 await store.set_draw_message(activation.id, 0, posted)
-            await self._close(activation)
+            await self._close(activation, steps)
 
     async def _announce(
         self, activation: Activation, config: GiveawayConfig, first: Draw, seed: str, commitment: str
@@ -521,15 +522,30 @@ class RedditGiveaway:
         )
         return posted.id
 
-    async def _close(self, activation: Activation) -> None:
+    async def _close(self, activation: Activation, steps: Steps | None = None) -> None:
+        """The post says entries are closed, and the subreddit's sticky slot is free again (comments
+        stay open). In the end's intent each is a step, retried until done and a refusal reported:
+        an open-looking post still featured after the draw misleads members. Elsewhere (the start-up
+        recovery) it is tried once."""
         current = await self.store.activation_by_id(activation.id)
         if current is None or current.message_id is None:
             return
+        card = await self._card(current, open_=False)
+        community_id, channel_id, message_id = current.community_id, current.channel_id, current.message_id
+
+        async def edit() -> None:
+            await self.publisher.edit(current, channel_id, message_id, card=card)
+
+        async def unfeature() -> bool:
+            return await self.owner.discussions.close_post(community_id, message_id, lock=False)
+
+        if steps is not None:
+            await steps.do("edit", edit)
+            await steps.do("unfeature", unfeature)
+            return
         try:
-            card = await self._card(current, open_=False)
-            await self.publisher.edit(current, current.channel_id, current.message_id, card=card)
-            # Entries are closed: the subreddit's sticky slot is free again (comments stay open).
-            await self.owner.discussions.close_post(current.community_id, current.message_id, lock=False)
+            await edit()
+            await unfeature()
         except Exception:
             log.warning("could not close the post of giveaway %s", activation.id, exc_info=True)
 
