@@ -499,6 +499,7 @@ class MicrovoiceBot(commands.Bot):
             await app.audit.drain()  # lines still being posted go out before the connection closes
             await app.command_sync.close()  # not left to fail (and log) on a closed connection
             await app.voice_roles.close()  # role changes under way stop after the one in flight
+            await app.activations.close()  # platform work under way stops, to be caught up at start-up
         try:
             await super().close()
         finally:
@@ -507,7 +508,6 @@ class MicrovoiceBot(commands.Bot):
                     await app.reddit.stop()
                 await app.command_sync.close()
                 await app.live_takeovers.close()
-                await app.activations.close()
                 await app.reports.close()
                 app.giveaways.close()
                 app.scheduler.shutdown()

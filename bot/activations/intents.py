@@ -26,8 +26,9 @@ it in their reply (`ActivationService.problem`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -49,7 +50,7 @@ OVERDUE = timedelta(minutes=2)
 GIVE_UP = timedelta(days=3)
 GIVE_UP_ATTEMPTS = 10
 
-__all__ = ["CLOSE", "GIVE_UP", "OPEN", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
+__all__ = ["CLOSE", "GIVE_UP", "OPEN", "InFlight", "IntentRunner", "NotYet", "Problem", "Steps", "backoff"]
 
 BASE_DELAY = 2.0  # seconds before the first retry
 MAX_DELAY = 600.0  # never wait longer than this between tries
@@ -73,6 +74,41 @@ def reason_text(lang: str, reason: str) -> str:
 class NotYet(Exception):
     """The platform is not (yet) in the state a step must reach, e.g. a restored channel read back
     differently: retried like a transient platform error."""
+
+
+class InFlight:
+    """Transitions and intent attempts under way, stopped together when the bot shuts down.
+
+    Stopped before the platform connection and the database close: otherwise the work fails on them and
+    is logged as an error, and records a failure the platform never had. A stopped attempt loses
+    nothing: its transition is stored and its intent stays pending, caught up at the next start-up."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
+
+    async def run(self, work: Coroutine[Any, Any, T], default: T) -> T:
+        """`work`'s result; `default` (without running it) once closed, or when it is stopped by
+        `close` (a caller cancelled itself still gets CancelledError)."""
+        if self.closed:
+            work.close()
+            return default
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if self.closed and (current is None or not current.cancelling()):
+                return default
+            raise
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -158,6 +194,7 @@ class IntentRunner:
         self.owns = owns
         self.base_delay = BASE_DELAY
         self.max_delay = MAX_DELAY
+        self.in_flight = InFlight()
 
     @staticmethod
     def job_id(intent_id: int) -> str:
@@ -297,7 +334,7 @@ class IntentRunner:
             await self._tell(activation, intent.action, "retrying", reason=failure.reason)
 
     async def _retry_job(self, intent_id: int) -> None:
-        await self.retry(intent_id)
+        await self.in_flight.run(self.retry(intent_id), True)
 
     async def problem(self, community_id: int, activation_id: int) -> Problem | None:
         """The activation's first unfinished intent that has failed at least once, if any."""

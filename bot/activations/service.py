@@ -227,8 +227,10 @@ class ActivationService:
         self._boot_task = asyncio.create_task(self._catch_up())
 
     async def close(self) -> None:
+        """Stop the start-up catch-up and whatever transition or intent is under way (see `InFlight`)."""
         if self._boot_task is not None and not self._boot_task.done():
             self._boot_task.cancel()
+        await self.intents.in_flight.close()
 
     async def _catch_up(self) -> None:
         """Whatever came due while the bot was down, then each kind's own recovery."""
@@ -656,6 +658,9 @@ class ActivationService:
 
     async def advance(self, activation_id: int) -> int:
         """Make every transition this activation owes now, each once; then arm its next job."""
+        return await self.intents.in_flight.run(self._advance(activation_id), 0)
+
+    async def _advance(self, activation_id: int) -> int:
         await self.platform.wait_until_ready()
         done = 0
         ended: Activation | None = None
