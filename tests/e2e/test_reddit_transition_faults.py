@@ -17,7 +17,7 @@ import pytest
 from bot.activations import disclosure
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, set_locale
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
     reddit_sb_fixture,
@@ -25,6 +25,7 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
 )
 from tests.e2e.test_reddit import bind
 from tests.e2e.test_reddit_activations import PROFILES, assert_all_disclosed, at, flair
+from tests.e2e.test_transition_faults import settled
 
 SUBMIT = ("POST", "/api/submit")  # the flair goes with the submission (flair_id)
 DISTINGUISH = ("POST", "/api/distinguish")
@@ -87,19 +88,6 @@ async def scheduled(h: Harness, sb: RedditSandbox, kind: str, reports: int) -> i
     assert activation_id is not None, data
     await approve(h, activation_id)
     return activation_id
-
-
-async def settled(h: Harness, activation_id: int) -> None:
-    async def quiet() -> bool:
-        left = await h.scalar(
-            "SELECT count(*) FROM activation_intents WHERE activation_id = ? AND state = 'pending'",
-            activation_id,
-        )
-        return left == 0
-
-    await eventually(quiet, "the activation's Reddit work to finish or stop", timeout=10)
-    await h.app.activations.idle(activation_id)
-    await h.settle()
 
 
 @pytest.mark.parametrize(("kind", "phase", "call", "fault"), CASES)

@@ -5,6 +5,7 @@ is the same: the right state, every post made once and disclosed, a takeover's c
 exactly, a giveaway drawn once, the report channel told of a refusal, and no ERROR log for a failure
 the platform is expected to have.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,6 +84,18 @@ async def scheduled(h: Harness, kind: str, reports: int) -> tuple[int, int]:
     return activation_id, channel
 
 
+async def prepared(h: Harness, kind: str) -> tuple[int, int, int, list[dict[str, Any]], str]:
+    """An approved activation of `kind` reporting to a new report channel, its platform work retried
+    quickly: its id, its channel, the report channel, the channel's overwrites before it and its
+    disclosure tag."""
+    h.app.activations.intents.base_delay = 0.01
+    reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
+    await h.settle()
+    activation_id, channel = await scheduled(h, kind, reports)
+    tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+    return activation_id, channel, reports, overwrites(h, channel), tag
+
+
 async def moment(h: Harness, activation_id: int, column: str) -> datetime:
     return datetime.fromisoformat(
         await h.scalar(f"SELECT {column} FROM activations WHERE id = ?", activation_id)
@@ -131,12 +144,7 @@ async def test_a_fault_on_any_call_of_a_transition_ends_in_the_right_state(
 ):
     h, w, sb = harness, harness.world, harness.sandbox
     caplog.set_level(logging.INFO, logger="bot")
-    h.app.activations.intents.base_delay = 0.01
-    reports = sb.add_channel(w.guild, "mod-reports")
-    await h.settle()
-    activation_id, channel = await scheduled(h, kind, reports)
-    before = overwrites(h, channel)
-    tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+    activation_id, channel, reports, before, tag = await prepared(h, kind)
 
     if phase == "end":
         await move_to(h, await moment(h, activation_id, "starts_at"))

@@ -14,7 +14,6 @@ import sqlite3
 
 import pytest
 
-from bot.activations import disclosure
 from tests.e2e.activation_helpers import activation_messages, assert_disclosed
 from tests.e2e.conftest import DEFAULT_DB, Harness, Launcher, eventually
 from tests.e2e.test_activation_faults import quick_discord_sleeps  # noqa: F401 (fixture)
@@ -23,7 +22,7 @@ from tests.e2e.test_transition_faults import (
     assert_posted_once,
     moment,
     overwrites,
-    scheduled,
+    prepared,
     settled,
 )
 
@@ -78,13 +77,8 @@ async def test_a_restart_between_a_transition_and_its_platform_work_finishes_it_
 ):
     caplog.set_level(logging.INFO, logger="bot")
     h = await launcher.start()
-    w, sb = h.world, h.sandbox
-    h.app.activations.intents.base_delay = 0.01
-    reports = sb.add_channel(w.guild, "mod-reports")
-    await h.settle()
-    activation_id, channel = await scheduled(h, kind, reports)
-    before = overwrites(h, channel)
-    tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+    sb = h.sandbox
+    activation_id, channel, _, before, tag = await prepared(h, kind)
     if phase == "end":
         h.clock.now = await moment(h, activation_id, "starts_at")
         await h.app.activations.run_due()
