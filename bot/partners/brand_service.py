@@ -288,12 +288,7 @@ class BrandService:
         log.info("brand %s in %s: contact added by %s (%s)", brand.id, community_id, by, added)
         if not added:
             return BrandChange(brand, brand, False)
-        if self.audit is not None:
-            await self.audit.record(
-                community_id, "brand_contact_add", by=by, member=member_id, id=brand.id, name=brand.name
-            )
-        after = await self.store.get_brand(community_id, brand.id)
-        assert after is not None
+        after = await self._contact_changed(community_id, brand, "brand_contact_add", member_id, by=by)
         add: list[RoleChange] = []
         withheld = None
         if after.status == "approved" and after.role_id is not None:
@@ -317,18 +312,25 @@ class BrandService:
         log.info("brand %s in %s: contact removed by %s (%s)", brand.id, community_id, by, removed)
         if not removed:
             return BrandChange(brand, brand, False)
-        if self.audit is not None:
-            await self.audit.record(
-                community_id, "brand_contact_remove", by=by, member=member_id, id=brand.id, name=brand.name
-            )
-        after = await self.store.get_brand(community_id, brand.id)
-        assert after is not None
+        after = await self._contact_changed(community_id, brand, "brand_contact_remove", member_id, by=by)
         remove: list[RoleChange] = []
         if after.status == "approved" and after.role_id is not None:
             kept = await self.store.roles_held_through_other_brands(community_id, after.id)
             if (member_id, after.role_id) not in kept:
                 remove = [(member_id, after.role_id)]
         return BrandChange(brand, after, True, (), tuple(remove))
+
+    async def _contact_changed(
+        self, community_id: int, brand: Brand, event: str, member_id: int, *, by: int
+    ) -> Brand:
+        """The audit line of a contact added or removed, and the brand as it is now."""
+        if self.audit is not None:
+            await self.audit.record(
+                community_id, event, by=by, member=member_id, id=brand.id, name=brand.name
+            )
+        after = await self.store.get_brand(community_id, brand.id)
+        assert after is not None
+        return after
 
     async def recheck_contacts(
         self, community_id: int, brand: Brand, gone: GoneLookup | None, *, skip: int | None = None
