@@ -154,10 +154,16 @@ def peek(lang: str, key: str) -> str:
     so a bot whose communities speak one language holds that catalog only (each is 0.2 to 0.3 MB)."""
     if lang not in LANGUAGES:
         lang = "en"
-    message = (_CATALOGS.get(lang) or read_catalog(lang)).get(key)
+    message = _CATALOGS[lang].get(key) if lang in _CATALOGS else _peeked(lang, key)
     if message is None and lang != "en":
         return peek("en", key)
     return message if isinstance(message, str) else t(lang, key)
+
+
+@cache
+def _peeked(lang: str, key: str) -> Message | None:
+    # Kept per key, not per catalog: the cogs read these at every load, and a catalog is eight files to parse.
+    return read_catalog(lang).get(key)
 
 
 def loaded_languages() -> frozenset[str]:
