@@ -207,9 +207,20 @@ class _Formatter(string.Formatter):
         # A list given as a parameter (ids, choices) is written as the language writes lists: a
         # service that raises it does not know the reader's language.
         if isinstance(value, list | tuple):
-            value = join(self.lang, (format(v, format_spec) for v in value))
+            value = join(self.lang, (format(_term(self.lang, v), format_spec) for v in value))
             format_spec = ""
-        return super().format_field(value, format_spec)
+        return super().format_field(_term(self.lang, value), format_spec)
+
+
+class Term(str):
+    """A parameter that is itself a message key, written in the reader's language: a permission's
+    name, say, raised by code that does not know who will read it."""
+
+    __slots__ = ()
+
+
+def _term(lang: str, value: object) -> object:
+    return t(lang, value) if isinstance(value, Term) else value
 
 
 def join(lang: str, items: Iterable[str]) -> str:

@@ -54,7 +54,7 @@ def require_posting(channel: discord.TextChannel, needs: tuple[str, ...]) -> Non
         raise InvalidInput(
             "setup.channel_unusable",
             channel=channel.mention,
-            missing=", ".join(name.replace("_", " ").title() for name in missing),
+            missing=[i18n.Term(f"permission.{name}") for name in missing],
         )
 
 

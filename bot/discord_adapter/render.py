@@ -119,6 +119,6 @@ def bad_option(
         name = shown(clean(error.value.display_name)[:SHOWN_VALUE_MAX])
         return "error.not_a_member", {"member": name, "option": label}
     if parameter is not None and parameter.choices:
-        choices = ", ".join(f"{c.name} (`{c.value}`)" for c in parameter.choices)
+        choices = [f"{c.name} (`{c.value}`)" for c in parameter.choices]
         return "error.bad_choice", {"value": value, "option": label, "choices": choices}
     return "error.bad_value", {"option": label}

@@ -183,6 +183,15 @@ async def test_a_report_or_audit_channel_the_bot_cannot_post_in_is_refused(harne
     audit = await interaction.response()
     assert "Send Messages" in reply_of(audit)["content"]
     assert await harness.scalar("SELECT count(*) FROM guild_settings") == 0
+    # In Arabic the permissions carry Discord's Arabic names, listed with the Arabic comma.
+    await setup_reply(harness, w.owner, {"locale": "ar"})
+    embed_links = int(Permissions.EMBED_LINKS)
+    plain = [{"id": sb.bot_user_id, "type": 1, "allow": "0", "deny": str(send | embed_links)}]
+    bare = sb.add_channel(w.guild, "bare", overwrites=plain)
+    await harness.settle()
+    told = await setup_reply(harness, w.owner, {"report_channel": bare})
+    assert "إرسال الرسائل\u060c تضمين الروابط" in told, told
+    assert "Send Messages" not in told and ", " not in told
 
 
 async def test_the_settings_overview_names_the_language_privacy_threshold_and_audit_log(harness: Harness):
@@ -190,3 +199,13 @@ async def test_the_settings_overview_names_the_language_privacy_threshold_and_au
     await setup_reply(harness, w.owner, {"locale": "he", "k_anonymity": 7})
     told = await setup_reply(harness, w.owner, {})
     assert "עברית" in told and "7" in told and "יומן ביקורת" in told
+
+
+async def test_a_value_that_is_not_one_of_the_choices_lists_them_as_the_language_lists(harness: Harness):
+    """A client that sends its own payload can give a choice option any value: the answer names the
+    choices, separated as the server's language separates a list."""
+    w = harness.world
+    await setup_reply(harness, w.owner, {"locale": "ar"})
+    told = await setup_reply(harness, w.owner, {"locale": "xx"})
+    assert "xx" in told and "English (`en`)\u060c العربية (Arabic) (`ar`)" in told, told
+    assert await harness.scalar("SELECT locale FROM guild_settings") == "ar"
