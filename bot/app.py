@@ -16,6 +16,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -92,14 +93,16 @@ def point_discord_at(api_base: str, gateway_url: str, cdn_base: str = "") -> Non
         discord.asset.Asset.BASE = cdn_base.rstrip("/")
 
 
-def discover_cogs() -> list[str]:
-    """Every module in cogs/ that defines an extension `setup`, in name order."""
+@cache
+def discover_cogs() -> tuple[str, ...]:
+    """Every module in cogs/ that defines an extension `setup`, in name order. Found once: unloading an
+    extension drops its module, so finding them again at each start would run every cog twice."""
     names: list[str] = []
     for info in sorted(pkgutil.iter_modules(cogs.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"cogs.{info.name}")
         if callable(getattr(module, "setup", None)):
             names.append(module.__name__)
-    return names
+    return tuple(names)
 
 
 def utcnow() -> datetime:
