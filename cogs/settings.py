@@ -133,7 +133,7 @@ class Settings(commands.Cog):
             i18n.t(lang, f"setup.{name.removesuffix('_id')}", value=shown[name](value))
             for name, value in changes.items()
         ]
-        text = i18n.t(lang, "setup.saved", changes="; ".join(parts))
+        text = i18n.t(lang, "setup.saved", changes=i18n.t(lang, "clause_separator").join(parts))
         if changes.get("mod_role_id"):
             # The command group's default permission (Manage Server) hides it in the client; only a
             # server admin can open it to a role (Discord takes command permissions from users only).

@@ -53,6 +53,7 @@ async def test_manage_server_sets_locale_role_channel_and_retention(harness: Har
     data = reply_of(call)
     assert data["flags"] & EPHEMERAL
     assert "تم حفظ الإعدادات" in data["content"]  # the reply is already in the new language
+    assert data["content"].count("\u061b ") == 3 and "; " not in data["content"]  # the Arabic semicolon
     assert await harness.rows(
         "SELECT locale, mod_role_id, report_channel_id, retention_days, updated_by FROM guild_settings"
     ) == [("ar", w.mod_role, w.cooking, 30, w.owner)]
