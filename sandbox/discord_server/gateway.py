@@ -436,6 +436,9 @@ class Gateway(SandboxCore):
         before = set(self.state.pending_frames)
         self._emit_to(session, "READY", ready)
         for gid in guild_ids:
+            if gid in self.state.outages:  # still down: Discord says so, and sends it once it is back
+                self._emit_to(session, "GUILD_CREATE", {"id": str(gid), "unavailable": True})
+                continue
             self._emit_to(session, "GUILD_CREATE", self.guild_create_payload(gid, session, initial=True))
         futures = [f for f in self.state.pending_frames if f not in before]
         self.spawn(self._mark_ready(session, futures))

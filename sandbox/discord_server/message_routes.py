@@ -321,9 +321,17 @@ class MessageRoutes(SandboxCore):
         return payload
 
     def react(
-        self, stored: dict[str, Any], user_id: int, raw_emoji: str, *, burst: bool, add: bool
+        self,
+        stored: dict[str, Any],
+        user_id: int,
+        raw_emoji: str,
+        *,
+        burst: bool,
+        add: bool,
+        without: Sequence[str] = (),
     ) -> dict[str, Any] | None:
-        """Add/remove one reaction in state; returns the event payload, or None if nothing changed."""
+        """Add/remove one reaction in state; returns the event payload, or None if nothing changed.
+        ``without``: optional fields left out of the event (``member``, ``message_author_id``)."""
         key, emoji = self.parse_emoji(raw_emoji)
         reactions = stored.setdefault("_reactions", {})
         entry = reactions.setdefault(key, {"emoji": emoji, "users": [], "burst_users": []})
@@ -337,6 +345,8 @@ class MessageRoutes(SandboxCore):
             if not entry["users"] and not entry["burst_users"]:
                 del reactions[key]
         payload = self.reaction_payload(stored, user_id, entry["emoji"], burst=burst, add=add)
+        for field in without:
+            payload.pop(field, None)
         self.emit("MESSAGE_REACTION_ADD" if add else "MESSAGE_REACTION_REMOVE", payload)
         return payload
 

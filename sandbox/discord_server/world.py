@@ -435,12 +435,17 @@ class WorldBuilding(SandboxCore):
         mention_replied: bool = True,
         flags: int = 0,
         nonce: str | None = None,
+        forward_of: int | None = None,
+        member: bool = True,
     ) -> dict[str, Any]:
         """A user (or webhook ``webhook_id``) posts a message: it is stored and MESSAGE_CREATE goes out.
 
         Returns the full gateway payload (the bot itself gets a redacted copy if it lacks MESSAGE_CONTENT).
         Replies get type 19, ``message_reference`` and — if ``mention_replied`` — the replied-to author in
-        ``mentions`` (the Discord client's default reply ping).
+        ``mentions`` (the Discord client's default reply ping). ``forward_of`` forwards that message (of
+        any channel): type 0, no content, ``message_reference`` of type 1 (FORWARD) and
+        ``message_snapshots``. Without ``member`` the event omits the author's partial member (Discord
+        documents it as optional).
         """
         channel = self.state.channels[channel_id]
         guild_id = self.guild_id_of(channel)
@@ -465,6 +470,18 @@ class WorldBuilding(SandboxCore):
                 "parse": ["users", "roles", "everyone"],
                 "replied_user": mention_replied,
             }
+        if forward_of is not None:
+            source = self.state.messages[forward_of]
+            payload["content"] = ""
+            payload["message_reference"] = {
+                "type": 1,
+                "message_id": forward_of,
+                "channel_id": int(source["channel_id"]),
+            }
+            if source.get("_guild_id") is not None:
+                payload["message_reference"]["guild_id"] = source["_guild_id"]
+            self.check_reference(channel, payload)
+            extra["message_snapshots"] = payload.pop("_snapshot")
         files = [(f"files[{i}]", name, data) for i, (name, data) in enumerate(attachments)]
         if channel["type"] in THREAD_TYPES and webhook_id is None:
             channel["_members"].setdefault(author_id, iso(utcnow()))
@@ -482,6 +499,8 @@ class WorldBuilding(SandboxCore):
             extra=extra,
         )
         rendered = self.render_message(stored, gateway=True)
+        if not member:
+            rendered.pop("member", None)
         await self.dispatch("MESSAGE_CREATE", rendered)
         return rendered
 
@@ -512,16 +531,24 @@ class WorldBuilding(SandboxCore):
         await self.flush()
 
     async def add_reaction(
-        self, channel_id: int, message_id: int, user_id: int, emoji: str = "👍", *, burst: bool = False
+        self,
+        channel_id: int,
+        message_id: int,
+        user_id: int,
+        emoji: str = "👍",
+        *,
+        burst: bool = False,
+        without: Sequence[str] = (),
     ) -> dict[str, Any]:
         """A user reacts: MESSAGE_REACTION_ADD with member, message_author_id, burst and type.
 
         ``emoji`` is a unicode emoji or ``'name:id'`` for a custom one. Reacting twice is a no-op (nothing is
-        dispatched) like on Discord; the payload is returned either way.
+        dispatched) like on Discord; the payload is returned either way. ``without`` leaves optional
+        fields out of the event (``"member"``, ``"message_author_id"``), as Discord may.
         """
         stored = self.stored_message(channel_id, message_id)
         self.require_member(stored.get("_guild_id"), user_id)
-        payload = self.react(stored, user_id, emoji, burst=burst, add=True)
+        payload = self.react(stored, user_id, emoji, burst=burst, add=True, without=without)
         await self.flush()
         if payload is None:
             _, parsed = self.parse_emoji(emoji)
@@ -569,6 +596,7 @@ class WorldBuilding(SandboxCore):
         content: str | None = None,
         applied_tags: Sequence[int] = (),
         starter_first: bool = False,
+        seen_by_bot: bool = True,
     ) -> dict[str, Any]:
         """A user opens a thread (THREAD_CREATE with ``newly_created``) and returns that payload.
 
@@ -576,7 +604,9 @@ class WorldBuilding(SandboxCore):
         ``content`` defaulting to ``name``) dispatched as MESSAGE_CREATE after THREAD_CREATE (before it with
         ``starter_first``: the gateway does not promise their order). With
         ``message_id`` the thread hangs off that message (thread id == message id). Otherwise public threads
-        also get Discord's THREAD_CREATED (type 18) notice in the parent.
+        also get Discord's THREAD_CREATED (type 18) notice in the parent. A private thread with
+        ``seen_by_bot=False`` sends nothing: the bot (not a member, no Manage Threads) learns of it
+        when it is added (:meth:`add_thread_member`).
         """
         parent = self.state.channels[channel_id]
         self.require_member(self.guild_id_of(parent), owner_id)
@@ -597,8 +627,60 @@ class WorldBuilding(SandboxCore):
         else:
             kind = CH_PRIVATE_THREAD if private else CH_PUBLIC_THREAD
             thread = self.build_thread(parent, owner_id, name, thread_id=thread_id, thread_type=kind)
-            self.emit("THREAD_CREATE", self.thread_create_payload(thread))
+            if seen_by_bot or not private:
+                self.emit("THREAD_CREATE", self.thread_create_payload(thread))
             if not private:
                 self.thread_created_notice(parent, thread, owner_id)
         await self.flush()
         return self.thread_create_payload(thread)
+
+    async def add_thread_member(self, thread_id: int, user_id: int) -> None:
+        """A member adds ``user_id`` to a thread: THREAD_MEMBERS_UPDATE, and for the bot itself
+        THREAD_CREATE without ``newly_created`` (the thread existed before) carrying its thread member."""
+        thread = self.stored_channel(thread_id)
+        thread["_members"].setdefault(user_id, iso(utcnow()))
+        thread["member_count"] = len(thread["_members"])
+        if user_id == self.bot_user_id:
+            payload = self.thread_create_payload(thread)
+            del payload["newly_created"]
+            self.emit("THREAD_CREATE", payload)
+        joined = thread["_members"][user_id]
+        self.emit(
+            "THREAD_MEMBERS_UPDATE",
+            {
+                "id": thread["id"],
+                "guild_id": thread["guild_id"],
+                "member_count": thread["member_count"],
+                "added_members": [
+                    {"id": thread["id"], "user_id": str(user_id), "join_timestamp": joined, "flags": 0}
+                ],
+            },
+        )
+        await self.flush()
+
+    async def sync_threads(self, guild_id: int, channel_ids: Sequence[int] | None = None) -> dict[str, Any]:
+        """THREAD_LIST_SYNC (sent when the bot gains access to channels): the active threads of the
+        guild, or of ``channel_ids`` (their parents), with the bot's own thread memberships."""
+        stored = [
+            t
+            for t in self.state.channels.values()
+            if t["type"] in THREAD_TYPES
+            and t["guild_id"] == str(guild_id)
+            and not t["thread_metadata"]["archived"]
+            and (channel_ids is None or int(t["parent_id"]) in channel_ids)
+        ]
+        me = self.bot_user_id
+        payload: dict[str, Any] = {
+            "guild_id": str(guild_id),
+            "threads": [public_copy(t) for t in stored],
+            "members": [
+                {"id": t["id"], "user_id": str(me), "join_timestamp": t["_members"][me], "flags": 1}
+                for t in stored
+                if me in t["_members"]
+            ],
+        }
+        if channel_ids is not None:
+            payload["channel_ids"] = [str(c) for c in channel_ids]
+        self.emit("THREAD_LIST_SYNC", payload)
+        await self.flush()
+        return payload

@@ -197,7 +197,7 @@ def redirected(sb: DiscordSandbox):
 
 
 async def start_bot(
-    sb: DiscordSandbox, settings: Settings, clock: Clock
+    sb: DiscordSandbox, settings: Settings, clock: Clock, *, wait_for_guilds: bool = True
 ) -> tuple[MicrovoiceBot, asyncio.Task[None]]:
     # The sandbox sends every GUILD_CREATE right after READY, so discord.py need not wait 2 s (its
     # default) for late ones; a GUILD_CREATE parsed after `ready` is awaited below.
@@ -211,13 +211,16 @@ async def start_bot(
         raise AssertionError("the bot stopped before it was ready")
     await ready
     await sb.wait_ready(timeout=15)
-    await guilds_available(bot)
+    if wait_for_guilds:  # not when a server is meant to stay unavailable (an outage)
+        await guilds_available(bot)
     await listeners_done()
     return bot, task
 
 
 async def eventually(
-    condition: Callable[[], Any | Awaitable[Any]], what: str, timeout: float = 5  # noqa: ASYNC109
+    condition: Callable[[], Any | Awaitable[Any]],
+    what: str,
+    timeout: float = 5,  # noqa: ASYNC109
 ) -> Any:
     """Wait until `condition()` (sync or async) is truthy and return it; fail after `timeout` s."""
     loop = asyncio.get_running_loop()
@@ -234,6 +237,7 @@ async def eventually(
 
 async def guilds_available(bot: MicrovoiceBot, timeout: float = 5) -> None:  # noqa: ASYNC109
     """Wait until every guild READY announced has arrived (its GUILD_CREATE was parsed)."""
+
     def arrived() -> bool:
         return bool(bot.guilds) and not any(g.unavailable for g in bot.guilds)
 
@@ -296,12 +300,12 @@ class Launcher:
             self.world = build_world(self.sandbox)
         return self.world
 
-    async def start(self, db: str = DEFAULT_DB, **overrides: Any) -> Harness:
+    async def start(self, db: str = DEFAULT_DB, *, wait_for_guilds: bool = True, **overrides: Any) -> Harness:
         world = self.build()
         if self.database_url and db == DEFAULT_DB:
             overrides.setdefault("database_url", self.database_url)
         settings = make_settings(self.sandbox, world, self.tmp_path / db, **overrides)
-        bot, task = await start_bot(self.sandbox, settings, self.clock)
+        bot, task = await start_bot(self.sandbox, settings, self.clock, wait_for_guilds=wait_for_guilds)
         h = Harness(self.sandbox, bot, world, self.clock, settings, task)
         self.running.append(h)
         return h

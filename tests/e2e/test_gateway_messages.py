@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 from typing import Any
 
 import discord
+import pytest
 
 from bot.discord_adapter.gateway import GatewaySockets
 from bot.discord_adapter.messages import seen_message, seen_payload
-from tests.e2e.conftest import Harness, eventually
+from tests.e2e.conftest import Harness, Launcher, eventually
+
+EVENTS = "SELECT kind, actor_id, target_id, source_id FROM events ORDER BY id"
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the bot or discord.py logged as an error (a listener or a parser that raised)."""
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def _created(harness: Harness, since: int) -> list[dict[str, Any]]:
@@ -136,3 +145,140 @@ async def test_socket_event_type_reaches_a_listener_only_registered_later(harnes
     await asyncio.sleep(0)
     assert types and set(types) == {"MESSAGE_CREATE"}
     assert await harness.count("message") == 2
+
+
+# -- payload variants Discord documents ----------------------------------------------------------------
+
+
+async def test_each_message_type_and_author_kind_is_recorded_once_or_not_at_all(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    """Only members' ordinary messages (DEFAULT, REPLY, forwards) are engagement; system notices,
+    command answers and bots' or webhooks' messages are not, and replying to those engages nobody."""
+    caplog.set_level(logging.WARNING)
+    sb, w = harness.sandbox, harness.world
+    hook = sb.add_webhook(w.cooking)
+    await sb.flush()
+    await harness.settle()
+    root = await sb.send_message(w.cooking, w.alice)  # DEFAULT
+    reply = await sb.send_message(w.cooking, w.bob, reply_to=int(root["id"]))  # REPLY, original shown
+    # REPLY whose original was deleted meanwhile: `referenced_message` is null, the reference stays.
+    orphan = {**copy.deepcopy(reply), "id": str(int(reply["id"]) + 1), "referenced_message": None}
+    orphan["author"] = copy.deepcopy(sb.state.users[w.carol])
+    orphan.pop("member")
+    await sb.dispatch("MESSAGE_CREATE", orphan)
+    forward = await sb.send_message(w.general, w.carol, forward_of=int(root["id"]))
+    assert forward["message_reference"]["type"] == 1 and forward["message_snapshots"]
+    bare = await sb.send_message(w.cooking, w.carol, member=False)  # no partial `member`
+    assert "member" not in bare
+    thread = await sb.create_thread(w.cooking, w.bob, "tips", message_id=int(root["id"]))
+    await sb.send_message(int(thread["id"]), w.bob, type=21)  # THREAD_STARTER_MESSAGE
+    await sb.send_message(w.cooking, w.helper_bot, type=20)  # CHAT_INPUT_COMMAND answer
+    await sb.send_message(w.general, w.alice, type=7)  # USER_JOIN
+    await sb.send_message(w.general, w.alice, type=6)  # CHANNEL_PINNED_MESSAGE
+    await sb.create_thread(w.general, w.carol, "notice")  # THREAD_CREATED (18) in #general
+    hooked = await sb.send_message(w.cooking, 0, webhook_id=hook)
+    await sb.send_message(w.cooking, w.carol, reply_to=int(hooked["id"]))
+    announced = await sb.send_message(w.cooking, w.helper_bot)
+    await sb.send_message(w.cooking, w.alice, reply_to=int(announced["id"]))
+    await harness.flush()
+    created = [d["type"] for e, d in sb.dispatched if e == "MESSAGE_CREATE"]
+    assert {0, 6, 7, 18, 19, 20, 21} <= set(created)
+    rows = await harness.rows(EVENTS)
+    assert [(k, a, t) for k, a, t, _ in rows if k != "thread"] == [
+        ("message", w.alice, None),
+        ("reply", w.bob, w.alice),
+        ("reply", w.carol, w.alice),  # the orphan: its original's author, known without the payload
+        ("message", w.carol, None),  # a forward is its sender's message, engaging nobody
+        ("message", w.carol, None),
+        ("reply", w.carol, None),  # to a webhook's message
+        ("reply", w.alice, None),  # to a bot's message
+    ]
+    assert [(k, a, t) for k, a, t, _ in rows if k == "thread"] == [
+        ("thread", w.bob, w.alice),
+        ("thread", w.carol, None),
+    ]
+    assert len({(k, a, s) for k, a, _, s in rows}) == len(rows)
+    assert hook in harness.app.recorder.bots and w.helper_bot in harness.app.recorder.bots
+    assert await harness.scalar("SELECT count(*) FROM members WHERE member_id = ?", hook) == 1
+    assert await harness.scalar("SELECT is_bot FROM members WHERE member_id = ?", hook) == 1
+    assert errors(caplog) == []
+
+
+async def test_reaction_variants_count_once_each_and_clear_as_they_were_added(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    """With or without `member` and `message_author_id`, unicode or custom emoji, normal or super
+    (`burst`): a member's reaction is one reaction of theirs, and each kind of removal takes back
+    exactly what it removed."""
+    caplog.set_level(logging.WARNING)
+    sb, w = harness.sandbox, harness.world
+    root = await sb.send_message(w.cooking, w.alice)
+    mid = int(root["id"])
+    added = [
+        await sb.add_reaction(w.cooking, mid, w.bob, "🔥"),
+        await sb.add_reaction(w.cooking, mid, w.bob, "🔥", burst=True),  # a super reaction
+        await sb.add_reaction(w.cooking, mid, w.carol, "party:4242", without=("member",)),
+        await sb.add_reaction(w.cooking, mid, w.mod, "🔥", without=("member", "message_author_id")),
+        await sb.add_reaction(w.cooking, mid, w.owner, "🎉", burst=True, without=("message_author_id",)),
+    ]
+    assert added[1]["burst"] and "member" not in added[2] and "message_author_id" not in added[3]
+    await sb.add_reaction(w.cooking, mid, w.bob, "🔥")  # again: Discord sends nothing
+    await harness.flush()
+    assert [r[:3] for r in await harness.rows(EVENTS) if r[0] == "reaction"] == [
+        ("reaction", w.bob, w.alice),
+        ("reaction", w.bob, w.alice),
+        ("reaction", w.carol, w.alice),
+        ("reaction", w.mod, w.alice),
+        ("reaction", w.owner, w.alice),
+    ]
+    sightings = {r[0] for r in await harness.rows("SELECT member_id FROM members")}
+    assert w.bob in sightings and w.carol not in sightings  # no member, no sighting to take from it
+
+    # REMOVE carries no `member` nor `message_author_id`; a super reaction's names `burst`.
+    await sb.remove_reaction(w.cooking, mid, w.owner, "🎉", burst=True)
+    await sb.remove_reaction(w.cooking, mid, w.carol, "party:4242")
+    await sb.clear_reactions(w.cooking, mid, "🔥")  # REMOVE_EMOJI: the normal and the super ones
+
+    async def unreactions() -> list[tuple[Any, ...]]:
+        await harness.flush()
+        return sorted(
+            await harness.rows("SELECT actor_id, target_id, source_id FROM events WHERE kind = 'unreaction'")
+        )
+
+    expected = sorted(
+        [
+            (w.owner, w.alice, f"{mid}:🎉:burst"),
+            (w.carol, w.alice, f"{mid}:4242"),
+            (w.bob, w.alice, f"{mid}:🔥"),
+            (w.bob, w.alice, f"{mid}:🔥:burst"),
+            (w.mod, w.alice, f"{mid}:🔥"),
+        ]
+    )
+    await eventually(lambda: _equals(unreactions, expected), "the removals and the cleared emoji")
+    assert errors(caplog) == []
+
+
+async def _equals(read: Any, expected: Any) -> bool:
+    return bool(await read() == expected)
+
+
+async def test_a_member_never_seen_leaving_changes_nothing(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """GUILD_MEMBER_REMOVE of someone the bot never saw (they joined and left while it was away, or
+    before the members were chunked): nothing to end, nothing recorded, nothing raised."""
+    caplog.set_level(logging.WARNING)
+    h = await launcher.start(members_intent=True)
+    sb, w = h.sandbox, h.world
+    ghost = sb.add_user("ghost")
+    sb.add_member(w.guild, ghost, dispatch=False)
+    await sb.send_message(w.general, w.alice)
+    await h.flush()
+    before = await h.rows("SELECT * FROM events")
+    sb.remove_member(w.guild, ghost)
+    await h.flush()
+    assert [d["user"]["id"] for e, d in sb.dispatched if e == "GUILD_MEMBER_REMOVE"] == [str(ghost)]
+    assert await h.rows("SELECT * FROM events") == before
+    assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ?", ghost) == 0
+    assert errors(caplog) == []
