@@ -50,6 +50,7 @@ from bot.command_sync import (
 )
 from bot.community import CommunityService
 from bot.config import Settings
+from bot.discord_adapter.checks import guard_server_only
 from bot.discord_adapter.messages import DiscordHistory
 from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
@@ -429,6 +430,7 @@ class MicrovoiceBot(commands.Bot):
             self._build_reddit(self.app)
         for name in discover_cogs():
             await self.load_extension(name)
+        guard_server_only(self.tree)
         await activations.start()
         # Never awaited here: a refused, failing or rate-limited sync must not hold up or stop the
         # bot (the ledger records from the first event); see bot/command_sync.py.

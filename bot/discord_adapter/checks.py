@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -72,6 +72,30 @@ def require_role(command: str) -> Callable[[T], T]:
 
     predicate.matrix_row = command  # type: ignore[attr-defined]  # tests check it names its own command
     return app_commands.check(predicate)
+
+
+async def in_a_server(interaction: discord.Interaction) -> bool:
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return True
+
+
+def guard_server_only(tree: app_commands.CommandTree) -> int:
+    """Every server-only command (its own `guild_only`, or its group's) refuses an invocation from
+    outside a server first, with "works inside a server only". Discord hides such commands in DMs
+    but the interaction can still come (an older or another client, a server that ignores the
+    command's contexts), and the command bodies assume a server. Returns how many were guarded."""
+    guarded = 0
+    for command in tree.walk_commands():
+        if not isinstance(command, app_commands.Command) or in_a_server in command.checks:
+            continue
+        node: app_commands.Command[Any, ..., Any] | app_commands.Group | None = command
+        while node is not None and not node.guild_only:
+            node = node.parent
+        if node is not None:
+            command.checks.insert(0, in_a_server)  # before checks that read the member or server
+            guarded += 1
+    return guarded
 
 
 def can_give(interaction: discord.Interaction, role: discord.Role) -> bool:

@@ -11,13 +11,43 @@ import pytest
 
 from bot import i18n
 from sandbox.discord_server import Permissions
-from tests.e2e.conftest import MANAGE_GUILD, Harness
+from tests.e2e.conftest import MANAGE_GUILD, Harness, Launcher
 
 EPHEMERAL = 1 << 6
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_every_command_run_from_a_dm_answers_that_it_works_in_a_server_only(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """Discord hides server-only commands in DMs, but a client or server that does not still sends
+    the interaction (`user`, no `member`, no `guild_id`): every command says where it works, and none
+    fails as a bug would."""
+    caplog.set_level(logging.WARNING)
+    h = await launcher.start(command_guild_ids=())  # registered globally: reachable from a DM
+    sb, w = h.sandbox, h.world
+    await h.app.command_sync.wait()
+    dm = sb.open_dm(w.alice)
+    commands = sorted(
+        (c for c in sb.state.global_commands.values() if c["type"] == 1), key=lambda c: c["name"]
+    )
+    assert len(commands) >= 10
+    for command in commands:
+        options = command.get("options") or []
+        sub: str | list[str] | None = None
+        if options and options[0]["type"] == 1:
+            sub = options[0]["name"]
+        elif options and options[0]["type"] == 2:
+            sub = [options[0]["name"], options[0]["options"][0]["name"]]
+        interaction = await sb.slash(None, dm, w.alice, command["name"], subcommand=sub)
+        assert "member" not in interaction.payload and "guild_id" not in interaction.payload
+        reply = (await interaction.response()).json
+        assert reply["type"] == 4 and reply["data"]["flags"] & EPHEMERAL, command["name"]
+        assert reply["data"]["content"] == i18n.t("en", "error.guild_only"), command["name"]
+    assert errors(caplog) == []
 
 
 async def test_replies_are_in_the_communitys_language_whatever_the_locales_sent(
