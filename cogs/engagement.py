@@ -190,6 +190,16 @@ class Engagement(commands.Cog):
 
     @commands.Cog.listener()
     async def on_thread_create(self, thread: discord.Thread) -> None:
+        self._thread_seen(thread)
+
+    @commands.Cog.listener()
+    async def on_thread_join(self, thread: discord.Thread) -> None:
+        """A thread the bot is shown only now: added to a private thread (THREAD_CREATE without
+        `newly_created`), given access to its channel (THREAD_LIST_SYNC), or one unarchived. Its
+        opening counts as one seen created would (the natural key keeps it one event)."""
+        self._thread_seen(thread)
+
+    def _thread_seen(self, thread: discord.Thread) -> None:
         owner = thread.owner_id
         if owner is None or self.recorder.is_bot(owner):
             self.recorder.saw_channels((channel_info(thread),))

@@ -263,6 +263,50 @@ async def _equals(read: Any, expected: Any) -> bool:
     return bool(await read() == expected)
 
 
+async def test_threads_in_every_kind_of_channel_are_recorded_once(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+):
+    """Forum and media posts, a thread opened from a message, a private thread the bot is only added
+    to later (THREAD_CREATE without `newly_created`), and THREAD_LIST_SYNC: each thread is one thread
+    event of its owner, and talking in it engages the owner."""
+    caplog.set_level(logging.WARNING)
+    sb, w = harness.sandbox, harness.world
+    forum = sb.add_channel(w.guild, "recipes", type=15)
+    media = sb.add_channel(w.guild, "photos", type=16)
+    await sb.flush()
+    await harness.settle()
+    post = await sb.create_thread(forum, w.alice, "seitan")
+    shots = await sb.create_thread(media, w.bob, "plating", starter_first=True)
+    await sb.send_message(int(post["id"]), w.bob)
+    await sb.send_message(int(shots["id"]), w.carol)
+    hidden = await sb.create_thread(w.cooking, w.carol, "planning", private=True, seen_by_bot=False)
+    await sb.add_thread_member(int(hidden["id"]), sb.bot_user_id)  # the bot learns of it only now
+    await sb.send_message(int(hidden["id"]), w.alice)
+    public = await sb.create_thread(w.cooking, w.alice, "open")
+    await sb.add_thread_member(int(public["id"]), sb.bot_user_id)  # seen created: THREAD_CREATE again
+    await sb.sync_threads(w.guild)
+    await sb.send_message(int(public["id"]), w.bob)
+    await harness.flush()
+    created = [d for e, d in sb.dispatched if e == "THREAD_CREATE"]
+    assert [d.get("newly_created") for d in created if d["id"] == public["id"]] == [True, None]
+    rows = await harness.rows(
+        "SELECT kind, actor_id, source_id FROM events WHERE kind = 'thread' ORDER BY id"
+    )
+    assert sorted((a, int(s)) for _, a, s in rows) == sorted(
+        [
+            (w.alice, int(post["id"])),
+            (w.bob, int(shots["id"])),
+            (w.carol, int(hidden["id"])),
+            (w.alice, int(public["id"])),
+        ]
+    )
+    talk = await harness.rows("SELECT actor_id, target_id FROM events WHERE kind = 'message' ORDER BY id")
+    assert talk == [(w.bob, w.alice), (w.carol, w.bob), (w.alice, w.carol), (w.bob, w.alice)]
+    owners = dict(await harness.rows("SELECT channel_id, owner_id FROM channels WHERE owner_id IS NOT NULL"))
+    assert owners[int(hidden["id"])] == w.carol
+    assert errors(caplog) == []
+
+
 async def test_a_member_never_seen_leaving_changes_nothing(
     launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
