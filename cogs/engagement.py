@@ -103,6 +103,11 @@ class Engagement(commands.Cog):
             self._session_ready([g for g in self.bot.guilds if g.shard_id == shard_id])
 
     def _session_ready(self, servers: Sequence[discord.Guild], cursors: Cursors | None = None) -> None:
+        # A server still unavailable (in an outage since before READY) shows no channels yet and sends
+        # none of its events until its GUILD_CREATE: its gap is filled then, as after an outage begun
+        # within the session.
+        self._outage.update(g.id for g in servers if g.unavailable)
+        servers = [g for g in servers if not g.unavailable]
         guilds = {g.id for g in servers}
         # Channels and threads as the session's guilds show them (threads: the active ones).
         present = [

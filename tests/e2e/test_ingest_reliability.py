@@ -295,6 +295,32 @@ async def test_a_server_back_from_an_outage_fills_its_gap(harness: Harness):
     assert len(recorded) == len(set(recorded)) == 5
 
 
+async def test_a_server_still_unavailable_when_the_session_starts_is_filled_once_back(launcher: Launcher):
+    """READY lists every server unavailable; one still in an outage follows with a GUILD_CREATE that
+    says `unavailable: true`, then none of its events until its full GUILD_CREATE. The session's gap
+    fill finds nothing of it to read, and what is sent until it is back never arrives live: both are
+    read back once it is available. Before, only a server that went down during a session was."""
+    h = await launcher.start()
+    w, sb = h.world, h.sandbox
+    await sb.send_message(w.general, w.alice, "")
+    await h.flush()
+    await launcher.stop(h)
+    await sb.guild_outage(w.guild)
+    down = [await sb.send_message(w.general, w.bob, "") for _ in range(2)]  # while the bot is down
+    h = await launcher.start(wait_for_guilds=False)
+    first_fill = await eventually(lambda: h.app.gapfill.last, "the start-up gap fill")
+    guild = h.bot.get_guild(w.guild)
+    assert guild is not None and guild.unavailable
+    assert {"id": str(w.guild), "unavailable": True} in [d for e, d in sb.dispatched if e == "GUILD_CREATE"]
+    during = [await sb.send_message(w.general, w.carol, "") for _ in range(2)]  # not sent to the bot
+    await sb.guild_back(w.guild)
+    await eventually(lambda: h.app.gapfill.last is not first_fill, "the server's gap fill", 30)
+    await h.flush()
+    recorded = await recorded_ids(h)
+    assert all(int(m["id"]) in recorded for m in down + during)
+    assert len(recorded) == len(set(recorded)) == 5
+
+
 async def test_a_session_that_begins_while_a_gap_fill_runs_is_filled_after_it(
     launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
