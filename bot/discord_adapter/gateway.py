@@ -209,7 +209,8 @@ class GatewayRecorder:
     def _reaction(self, event: str, data: dict[str, Any], *, added: bool) -> None:
         guild_id = data.get("guild_id")
         if guild_id is not None:
-            self.recorder.reaction(seen_reaction(data, int(guild_id), added=added), self.clock())
+            guild = self._guild(data) if added and not data.get("member") else None
+            self.recorder.reaction(seen_reaction(data, int(guild_id), added=added, guild=guild), self.clock())
         if guild_id is None or listening(self.client, self.REACTION_LISTENERS):
             self._original[event](data)
 

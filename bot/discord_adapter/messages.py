@@ -161,17 +161,27 @@ def emoji_key(emoji: Mapping[str, Any] | None) -> str:
     return str(emoji["id"]) if emoji.get("id") else (emoji.get("name") or "?")
 
 
-def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> SeenReaction:
+def seen_reaction(
+    data: Mapping[str, Any], guild_id: int, *, added: bool, guild: discord.Guild | None = None
+) -> SeenReaction:
     """A MESSAGE_REACTION_ADD / _REMOVE payload as the ledger needs it (Discord's documented fields:
     `user_id`, `channel_id`, `message_id`, `emoji`, and on add the reacting `member` and the
-    `message_author_id`), without building discord.py's raw event, emoji and `Member`."""
+    `message_author_id`), without building discord.py's raw event, emoji and `Member`. An add
+    without `member` takes the member from `guild`'s cache when it is there, as `seen_payload` does."""
     user_id = int(data["user_id"])
     key = emoji_key(data.get("emoji"))
     if data.get("burst"):  # a super reaction: one of its own, beside a normal one with the same emoji
         key += BURST
-    member = data.get("member") if added else None
-    user = member.get("user", {}) if member else {}
     author = data.get("message_author_id")
+    member = data.get("member") if added else None
+    known, is_bot, joined = bool(member), False, None
+    if member:
+        is_bot = bool(member.get("user", {}).get("bot", False))
+        joined = _joined(member.get("joined_at"))
+    elif added and guild is not None:
+        cached = guild.get_member(user_id)
+        if cached is not None:
+            known, is_bot, joined = True, cached.bot, cached.joined_at
     return SeenReaction(
         community_id=guild_id,
         channel_id=int(data["channel_id"]),
@@ -179,9 +189,9 @@ def seen_reaction(data: Mapping[str, Any], guild_id: int, *, added: bool) -> See
         user_id=user_id,
         emoji=key,
         added=added,
-        member_known=bool(member),
-        user_is_bot=bool(user.get("bot", False)),
-        joined_at=_joined(member.get("joined_at")) if member else None,
+        member_known=known,
+        user_is_bot=is_bot,
+        joined_at=joined,
         account_created_at=_account_created(user_id),
         message_author_id=int(author) if author is not None else None,
     )

@@ -326,3 +326,29 @@ async def test_a_member_never_seen_leaving_changes_nothing(
     assert await h.rows("SELECT * FROM events") == before
     assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ?", ghost) == 0
     assert errors(caplog) == []
+
+
+async def test_a_reaction_without_its_member_is_known_by_the_cached_member(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """MESSAGE_REACTION_ADD may come without `member`: the reacting member as the bot knows it (the
+    Server Members intent loads every member) says what the payload would have, as for a message
+    without `member`. A bot's reaction is then no member's engagement."""
+    caplog.set_level(logging.WARNING)
+    launcher.build()
+    sb, w = launcher.sandbox, launcher.world
+    assert w is not None
+    pollbot = sb.add_user("pollbot", bot=True)
+    sb.add_member(w.guild, pollbot, dispatch=False)
+    h = await launcher.start(members_intent=True)
+    assert h.bot.get_guild(w.guild).get_member(pollbot) is not None  # type: ignore[union-attr]
+    root = await sb.send_message(w.cooking, w.alice)
+    mid = int(root["id"])
+    await sb.add_reaction(w.cooking, mid, pollbot, "📊", without=("member",))
+    await sb.add_reaction(w.cooking, mid, w.bob, "🔥", without=("member",))
+    await h.flush()
+    assert [r[:3] for r in await h.rows(EVENTS) if r[0] == "reaction"] == [("reaction", w.bob, w.alice)]
+    assert pollbot in h.app.recorder.bots
+    joined = await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", w.bob)
+    assert joined is not None and joined.startswith("2024-01-01")
+    assert errors(caplog) == []
