@@ -72,7 +72,9 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
         if not isinstance(resolved, discord.Message):
             resolved = ref.cached_message or client._connection._get_message(ref.message_id)
         if isinstance(resolved, discord.Message):
-            reply_author, reply_bot = resolved.author.id, resolved.author.bot
+            # A webhook's message: its author (the webhook) need not carry the `bot` flag.
+            reply_author = resolved.author.id
+            reply_bot = resolved.author.bot or resolved.webhook_id is not None
     thread = channel if isinstance(channel, discord.Thread) else None
     return SeenMessage(
         community_id=message.guild.id,
@@ -119,7 +121,8 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         resolved = data.get("referenced_message")
         if resolved and resolved.get("author"):
             reply_author = int(resolved["author"]["id"])
-            reply_bot = bool(resolved["author"].get("bot", False))
+            # A webhook's message: its author (the webhook) need not carry the `bot` flag.
+            reply_bot = bool(resolved["author"].get("bot", False)) or resolved.get("webhook_id") is not None
     joined: Any = None
     member = data.get("member")
     if member is not None:

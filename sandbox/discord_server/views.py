@@ -204,7 +204,7 @@ class StateViews(SandboxCore):
 
     def webhook_author(self, webhook_id: int, username: str | None = None) -> dict[str, Any]:
         webhook = self.state.webhooks.get(webhook_id)
-        return {
+        author = {
             "id": str(webhook_id),
             "username": username or (webhook["name"] if webhook else "Captain Hook"),
             "avatar": None,
@@ -216,6 +216,9 @@ class StateViews(SandboxCore):
             "clan": None,
             "primary_guild": None,
         }
+        if webhook is not None and webhook.get("_author_bot") is False:
+            del author["bot"]
+        return author
 
     def _render_reactions(self, stored: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
@@ -266,9 +269,7 @@ class StateViews(SandboxCore):
             if guild is not None:
                 for mention in out["mentions"]:
                     if int(mention["id"]) in guild.members:
-                        mention["member"] = self.member_payload(
-                            guild_id, int(mention["id"]), with_user=False
-                        )
+                        mention["member"] = self.member_payload(guild_id, int(mention["id"]), with_user=False)
         return out
 
     def _content_exempt(self, message: dict[str, Any]) -> bool:

@@ -379,11 +379,22 @@ class WorldBuilding(SandboxCore):
             {"guild_id": str(guild_id), "user": json_copy(self.state.users[user_id])},
         )
 
-    def add_webhook(self, channel_id: int, name: str = "Captain Hook", *, user_id: int | None = None) -> int:
-        """Create an incoming webhook owned by someone else (e.g. another integration) in a channel."""
+    def add_webhook(
+        self,
+        channel_id: int,
+        name: str = "Captain Hook",
+        *,
+        user_id: int | None = None,
+        author_bot: bool = True,
+    ) -> int:
+        """Create an incoming webhook owned by someone else (e.g. another integration) in a channel.
+        Without ``author_bot`` its messages' author (the webhook) carries no ``bot`` flag: Discord
+        documents that author only as the webhook's id, name and avatar."""
         channel = self.stored_channel(channel_id)
         creator = user_id if user_id is not None else self.owner_user_id
-        return int(self.create_webhook(channel, name, creator, application_id=None)["id"])
+        webhook = self.create_webhook(channel, name, creator, application_id=None)
+        webhook["_author_bot"] = author_bot
+        return int(webhook["id"])
 
     def open_dm(self, user_id: int) -> int:
         """Get or create the DM channel between the bot and ``user_id``."""

@@ -352,3 +352,24 @@ async def test_a_reaction_without_its_member_is_known_by_the_cached_member(
     joined = await h.scalar("SELECT joined_at FROM members WHERE member_id = ?", w.bob)
     assert joined is not None and joined.startswith("2024-01-01")
     assert errors(caplog) == []
+
+
+async def test_a_reply_to_a_webhooks_message_engages_nobody_without_a_bot_flag(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """A webhook's message from before the bot came (never seen live, not in the ledger), whose
+    author carries no `bot` flag (Discord documents a webhook author as id, name and avatar only): a
+    reply to it engages no member, and the webhook is not counted as one."""
+    caplog.set_level(logging.WARNING)
+    w, sb = launcher.build(), launcher.sandbox
+    hook = sb.add_webhook(w.cooking, author_bot=False)
+    old = await sb.send_message(w.cooking, 0, webhook_id=hook)  # before the bot was added
+    assert "bot" not in old["author"]
+    h = await launcher.start()
+    reply = await sb.send_message(w.cooking, w.bob, reply_to=int(old["id"]))
+    assert reply["referenced_message"]["webhook_id"] == str(hook)
+    await h.flush()
+    assert [r[:3] for r in await h.rows(EVENTS)] == [("reply", w.bob, None)]
+    assert hook in h.app.recorder.bots
+    assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ? AND is_bot = 0", hook) == 0
+    assert errors(caplog) == []
