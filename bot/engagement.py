@@ -49,6 +49,8 @@ class SeenMessage:
     #: The replied-to message's author when the payload carried it.
     reply_author_id: int | None = None
     reply_author_is_bot: bool = False
+    #: The replied-to message is a system notice (a join, a pin, a boost), when the payload showed it.
+    reply_to_notice: bool = False
     joined_at: datetime | None = None
     account_created_at: datetime | None = None
     channel: ChannelInfo | None = None
@@ -240,7 +242,9 @@ class EngagementRecorder:
         kind = "message"
         target: int | None = None
         target_message: int | None = None
-        if m.reply_to is not None:
+        if m.reply_to is not None and m.reply_to_notice:
+            kind = "reply"  # to Discord's notice of a join or a pin ("Wave to say hi!"): nobody's words
+        elif m.reply_to is not None:
             kind = "reply"
             if m.reply_author_is_bot and m.reply_author_id is not None:
                 self.bots.add(m.reply_author_id)

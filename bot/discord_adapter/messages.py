@@ -20,6 +20,10 @@ RECORDED_TYPES = frozenset({discord.MessageType.default, discord.MessageType.rep
 RECORDED_CHANNELS = (discord.Thread, discord.TextChannel, discord.VoiceChannel, discord.StageChannel)
 # The same types as raw `type` values of a MESSAGE_CREATE payload (DEFAULT and REPLY).
 _RECORDED_TYPE_VALUES = frozenset(t.value for t in RECORDED_TYPES)
+# System notices a member can reply to (a join, a pin, a boost): every type but ordinary messages and
+# THREAD_STARTER_MESSAGE, which stands for the message its thread was opened from.
+_NOT_NOTICES = frozenset({*RECORDED_TYPES, discord.MessageType.thread_starter_message})
+_NOT_NOTICE_VALUES = frozenset(t.value for t in _NOT_NOTICES)
 # A message_reference whose `type` is DEFAULT (0, also when absent) is a reply; FORWARD (1) is not.
 _REPLY_REFERENCE = discord.MessageReferenceType.reply.value
 
@@ -64,7 +68,7 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
     channel = message.channel
     reply_to: int | None = None
     reply_author: int | None = None
-    reply_bot = False
+    reply_bot = reply_notice = False
     ref = message.reference
     if ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
         reply_to = ref.message_id
@@ -75,6 +79,7 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
             # A webhook's message: its author (the webhook) need not carry the `bot` flag.
             reply_author = resolved.author.id
             reply_bot = resolved.author.bot or resolved.webhook_id is not None
+            reply_notice = resolved.type not in _NOT_NOTICES
     thread = channel if isinstance(channel, discord.Thread) else None
     return SeenMessage(
         community_id=message.guild.id,
@@ -95,6 +100,7 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
         reply_to=reply_to,
         reply_author_id=reply_author,
         reply_author_is_bot=reply_bot,
+        reply_to_notice=reply_notice,
         joined_at=author.joined_at if isinstance(author, discord.Member) else None,
         account_created_at=author.created_at,
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,
@@ -114,7 +120,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         channel = guild.get_channel_or_thread(channel_id)
     reply_to: int | None = None
     reply_author: int | None = None
-    reply_bot = False
+    reply_bot = reply_notice = False
     ref = data.get("message_reference")
     if ref and ref.get("message_id") is not None and ref.get("type", 0) == _REPLY_REFERENCE:
         reply_to = int(ref["message_id"])
@@ -123,6 +129,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
             reply_author = int(resolved["author"]["id"])
             # A webhook's message: its author (the webhook) need not carry the `bot` flag.
             reply_bot = bool(resolved["author"].get("bot", False)) or resolved.get("webhook_id") is not None
+            reply_notice = resolved.get("type", 0) not in _NOT_NOTICE_VALUES
     joined: Any = None
     member = data.get("member")
     if member is not None:
@@ -148,6 +155,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         reply_to=reply_to,
         reply_author_id=reply_author,
         reply_author_is_bot=reply_bot,
+        reply_to_notice=reply_notice,
         joined_at=joined,
         account_created_at=_account_created(author_id),
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,

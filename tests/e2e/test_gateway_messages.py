@@ -373,3 +373,35 @@ async def test_a_reply_to_a_webhooks_message_engages_nobody_without_a_bot_flag(
     assert hook in h.app.recorder.bots
     assert await h.scalar("SELECT count(*) FROM members WHERE member_id = ? AND is_bot = 0", hook) == 0
     assert errors(caplog) == []
+
+
+async def test_a_reply_to_a_system_notice_engages_nobody(harness: Harness, caplog: pytest.LogCaptureFixture):
+    """Discord's "Wave to say hi!" answers a member's join notice (USER_JOIN, 7) with a reply, and a
+    pin notice (CHANNEL_PINNED_MESSAGE, 6) can be replied to as well. The notice is Discord's, not
+    something the member wrote: replying to it is a reply that engages nobody, or every newcomer
+    would collect one reply from each member who waved."""
+    caplog.set_level(logging.WARNING)
+    sb, w = harness.sandbox, harness.world
+    joined = await sb.send_message(w.general, w.carol, type=7)
+    pinned = await sb.send_message(w.general, w.alice, type=6)
+    wave = await sb.send_message(w.general, w.bob, reply_to=int(joined["id"]))
+    assert wave["type"] == 19 and wave["referenced_message"]["type"] == 7
+    await sb.send_message(w.general, w.bob, reply_to=int(pinned["id"]))
+    own = await sb.send_message(w.general, w.carol)
+    await sb.send_message(w.general, w.bob, reply_to=int(own["id"]))  # her own message: engages her
+    await harness.flush()
+    assert [r[:3] for r in await harness.rows(EVENTS)] == [
+        ("reply", w.bob, None),
+        ("reply", w.bob, None),
+        ("message", w.carol, None),
+        ("reply", w.bob, w.carol),
+    ]
+    assert w.carol not in harness.app.recorder.bots and w.alice not in harness.app.recorder.bots
+    # The same from discord.py's Message (the gap fill reads history through it).
+    state, guild = harness.bot._connection, harness.bot.get_guild(w.guild)
+    assert guild is not None
+    channel, _ = state._get_guild_channel(wave)
+    message = discord.Message(channel=channel, data=wave, state=state)  # type: ignore[arg-type]
+    assert seen_payload(wave, guild) == seen_message(message, harness.bot)
+    assert seen_payload(wave, guild).reply_to_notice
+    assert errors(caplog) == []
