@@ -483,16 +483,21 @@ class RedditPlatform:
     async def _continue(self, fullname: str, parts: list[str]) -> None:
         """The rest of a comment too long for one (`render_parts`), as a chain of replies to it, each
         made once: a reply of the bot's with the same marker (`same_body`), left by an interrupted
-        attempt, is kept."""
+        attempt, is kept.
+
+        The comment's replies are read once, whole (every "load more comments" and "continue this
+        thread" stub replaced), and the chain walked in memory: read again from each part, the parts
+        below Reddit's tenth level come back through the same "continue this thread" stub, and praw
+        refuses a comment it already holds (`DuplicateReplaceException`)."""
         if not parts:
             return
         me = self.username.lower()
 
         def chain(reddit: praw.Reddit) -> None:
             parent = reddit.comment(fullname[3:])
+            parent.refresh()
+            parent.replies.replace_more(limit=None)
             for body in parts:
-                parent.refresh()
-                parent.replies.replace_more(limit=None)
                 made = next(
                     (
                         r

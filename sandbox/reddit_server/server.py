@@ -24,7 +24,10 @@ suspended account may read its own profile (`is_suspended`) and is refused (403)
 item its author deleted shows "[deleted]" as author and text to everyone; an edited one carries the
 time of the edit in `edited`; an archived post takes no comment, not even a moderator's (`TOO_OLD`),
 and a deleted comment no reply (`DELETED_COMMENT`). A thread's comment tree holds at most `tree_limit`
-comments, the rest behind a `more` stub that `/api/morechildren` reads. Accounts' partial profiles
+comments and `tree_depth` levels: the comments left out at any level are behind a "load more
+comments" stub (`kind: "more"`, the ids in `children`) that `/api/morechildren` reads, and the replies
+to a comment on the last level behind a "continue this thread" stub (`count` 0, `id` "_", no
+children) that the comment's permalink (`/comments/{link}/_/{comment}`) reads. Accounts' partial profiles
 are read by fullname with `/api/user_data_by_account_ids`, which leaves out what it cannot resolve
 (unknown or suspended accounts, ids not in lower case, repeats), answers 404 when nothing resolves, and
 refuses a URL over 6,544 characters (400) or 8,216 (414).
@@ -71,6 +74,8 @@ from sandbox.reddit_server.state import (
 #: The URL lengths past which `/api/user_data_by_account_ids` answers 400, and 414.
 URL_TOO_LONG = 6544
 URL_WAY_TOO_LONG = 8216
+#: The comments `/api/morechildren` reads of those it is asked for; the rest it leaves to a new stub.
+MORE_CHILDREN = 100
 DEFAULT_AVATAR = "https://www.redditstatic.com/avatars/defaults/v2/avatar_default_1.png"
 
 
@@ -124,15 +129,19 @@ class RedditSandbox:
         ratelimit_budget: int = 1000,
         token_lifetime: int = 3600,
         tree_limit: int = 500,
+        tree_depth: int = 10,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.state = RedditState()
         self.window = RateWindow(ratelimit_window, ratelimit_budget)
         self.token_lifetime = token_lifetime
-        #: Comments a submission's tree holds at most; the rest of its top-level comments are left
-        #: to a `more` stub, read with `/api/morechildren` (Reddit sends at most about 500).
+        #: Comments a submission's tree holds at most (Reddit sends at most 500, whatever `limit` praw
+        #: asks for); the rest are left to "load more comments" stubs, read with `/api/morechildren`.
         self.tree_limit = tree_limit
+        #: Levels of replies a tree shows (Reddit's default is 10); the replies to a comment on the last
+        #: level are a "continue this thread" stub, read from that comment's permalink.
+        self.tree_depth = tree_depth
         self.faults: list[Fault] = []
         #: (path part, action): called with a request's query before it is answered; an action that
         #: returns True is done and removed (e.g. an item leaving a listing between two page requests).
@@ -494,8 +503,12 @@ class RedditSandbox:
                 things = [self.state.things[n] for n in wanted if n in self.state.things]
                 found = [thing_json(t, me) for t in things if t.subreddit.refusal(me) is None]
                 return 200, listing(found, after=None, before=None)
-            if len(parts) >= 2 and parts[0] == "comments":
-                return self._submission(parts[1], query, me)
+            if len(parts) >= 2 and parts[0] == "comments":  # /comments/{link}[/{slug}[/{comment}]]
+                return self._submission(parts[1], query, me, parts[3] if len(parts) >= 4 else None)
+            if len(parts) >= 4 and parts[0] == "r" and parts[2] == "comments":
+                return self._submission(parts[3], query, me, parts[5] if len(parts) >= 6 else None)
+            if path == "/api/morechildren":
+                return self._more_children(query, me)
             if path in ("/message/unread", "/message/inbox", "/message/messages"):
                 return 200, self._inbox(path, query, me)
         if method == "POST":
@@ -662,83 +675,169 @@ class RedditSandbox:
             )
         return 200, {"kind": "UserList", "data": {"children": children}}
 
-    def _submission(self, id36: str, query: dict[str, str], me: str) -> tuple[int, Any]:
-        """A submission and its comment tree, as Reddit returns it: up to `tree_limit` comments (and
-        the `limit` asked for), the rest of the top-level comments left to one `more` stub."""
+    def _submission(
+        self, id36: str, query: dict[str, str], me: str, comment_id36: str | None = None
+    ) -> tuple[int, Any]:
+        """A submission and its comment tree, as Reddit returns it (`_tree`), or, for a comment's
+        permalink (`/comments/{link}/_/{comment}`), that comment as the tree's one root, below up to
+        `context` of its ancestors (Reddit shows at most 8), each holding only the next one."""
         thing = self.state.things.get(f"t3_{id36}")
         if thing is None:
             return 404, {"message": "Not Found", "error": 404}
         refused = thing.subreddit.refusal(me)
         if refused is not None:
             return refused
-        comments = self._children(thing, query.get("sort", "confidence"))
+        kids = self._kids_of(thing, query.get("sort", "confidence"))
         budget = [max(1, min(int(query.get("limit") or self.tree_limit), self.tree_limit))]
-        tree: list[dict[str, Any]] = []
-        for i, comment in enumerate(comments):
-            if budget[0] <= 0:
-                tree.append(self._more(thing, comments[i:]))
-                break
-            tree.append(self._with_replies(comment, me, budget))
+        depth = max(1, min(int(query.get("depth") or self.tree_depth), self.tree_depth))
+        if comment_id36 is None:
+            tree = self._tree(thing, kids.get(thing.fullname, []), 0, kids, budget, depth, me)
+        else:
+            focus = self.state.things.get(f"t1_{comment_id36}")
+            if focus is None or focus.link_id != thing.fullname:
+                return 404, {"message": "Not Found", "error": 404}
+            chain = [focus]
+            for _ in range(max(0, min(int(query.get("context") or 0), 8))):
+                parent = self.state.things.get(chain[0].parent_id or "")
+                if parent is None or parent.kind != "t1":
+                    break
+                chain.insert(0, parent)
+            budget[0] -= len(chain) - 1
+            parent = chain[-2] if len(chain) > 1 else thing
+            tree = self._tree(parent, [focus], len(chain) - 1, kids, budget, depth, me)
+            for depth_of, ancestor in reversed(list(enumerate(chain[:-1]))):
+                data = thing_json(ancestor, me)
+                data["data"]["depth"] = depth_of
+                data["data"]["replies"] = listing(tree, after=None, before=None)
+                tree = [data]
         return 200, [
             listing([thing_json(thing, me)], after=None, before=None),
             listing(tree, after=None, before=None),
         ]
 
-    def _children(self, parent: Thing, sort: str = "confidence") -> list[Thing]:
-        things = self.state.things.values()
-        children = [t for t in things if t.kind == "t1" and t.parent_id == parent.fullname]
-        if sort == "new":
-            children.sort(key=lambda t: -t.created_utc)
-        else:
-            children.sort(key=lambda t: (-t.score, t.created_utc))
-        return children
+    def _kids_of(self, post: Thing, sort: str = "confidence") -> dict[str, list[Thing]]:
+        """Every comment of a post by its parent's fullname, each parent's in `sort` order."""
+        kids: dict[str, list[Thing]] = {}
+        for t in self.state.things.values():
+            if t.kind == "t1" and t.link_id == post.fullname and t.parent_id:
+                kids.setdefault(t.parent_id, []).append(t)
+        for children in kids.values():
+            if sort == "new":
+                children.sort(key=lambda t: -t.created_utc)
+            else:
+                children.sort(key=lambda t: (-t.score, t.created_utc))
+        return kids
 
-    def _with_replies(self, comment: Thing, me: str, budget: list[int] | None = None) -> dict[str, Any]:
-        """A comment with its replies nested, as Reddit returns a submission's comment tree (each
-        comment taking one from `budget`)."""
-        if budget is not None:
+    def _tree(
+        self,
+        parent: Thing,
+        siblings: list[Thing],
+        depth: int,
+        kids: dict[str, list[Thing]],
+        budget: list[int],
+        max_depth: int,
+        me: str,
+    ) -> list[dict[str, Any]]:
+        """`siblings` (the replies to `parent`, at `depth`) with their replies nested, as Reddit
+        builds a comment tree: each comment takes one from `budget`, and once it is spent the
+        siblings left at every level are one "load more comments" stub (`_more`); the replies to a
+        comment at `max_depth` - 1 are one "continue this thread" stub (`_continue_stub`)."""
+        out: list[dict[str, Any]] = []
+        for i, comment in enumerate(siblings):
+            if budget[0] <= 0:
+                out.append(self._more(parent, siblings[i:], depth, kids))
+                break
             budget[0] -= 1
-        data = thing_json(comment, me)
-        children = self._children(comment)
-        if children:
-            data["data"]["replies"] = listing(
-                [self._with_replies(t, me, budget) for t in children], after=None, before=None
-            )
-        return data
+            data = thing_json(comment, me)
+            data["data"]["depth"] = depth
+            children = kids.get(comment.fullname, [])
+            if children:
+                replies = (
+                    [self._continue_stub(comment, depth + 1)]
+                    if depth + 1 >= max_depth
+                    else self._tree(comment, children, depth + 1, kids, budget, max_depth, me)
+                )
+                data["data"]["replies"] = listing(replies, after=None, before=None)
+            out.append(data)
+        return out
 
     @staticmethod
-    def _more(parent: Thing, rest: list[Thing]) -> dict[str, Any]:
-        """A `more` stub for the comments `rest` under `parent` (Reddit's "load more comments")."""
+    def _more(parent: Thing, rest: list[Thing], depth: int, kids: dict[str, list[Thing]]) -> dict[str, Any]:
+        """A "load more comments" stub for the replies `rest` to `parent`: `children` names them,
+        `count` is how many comments they hold with their own replies."""
+
+        def size(t: Thing) -> int:
+            return 1 + sum(size(c) for c in kids.get(t.fullname, []))
+
         return {
             "kind": "more",
             "data": {
-                "count": len(rest),
+                "count": sum(size(t) for t in rest),
                 "name": rest[0].fullname,
                 "id": rest[0].id,
                 "parent_id": parent.fullname,
-                "depth": 0,
+                "depth": depth,
                 "children": [t.id for t in rest],
             },
         }
 
+    @staticmethod
+    def _continue_stub(parent: Thing, depth: int) -> dict[str, Any]:
+        """A "continue this thread" stub: the replies to `parent` are read from its own permalink."""
+        return {
+            "kind": "more",
+            "data": {
+                "count": 0,
+                "name": "t1__",
+                "id": "_",
+                "parent_id": parent.fullname,
+                "depth": depth,
+                "children": [],
+            },
+        }
+
+    def _depth_of(self, comment: Thing) -> int:
+        depth, parent = 0, self.state.things.get(comment.parent_id or "")
+        while parent is not None and parent.kind == "t1":
+            depth, parent = depth + 1, self.state.things.get(parent.parent_id or "")
+        return depth
+
     def _more_children(self, form: dict[str, str], me: str) -> tuple[int, Any]:
-        """`/api/morechildren`: the comments a `more` stub names, flat, each followed by its replies
-        (parents before children, each naming its `parent_id`); at most 100 of those asked, the rest
-        in a new stub."""
+        """`/api/morechildren` (GET or POST): the comments a stub names, flat, each followed by its
+        replies (parents before children, each naming its `parent_id`), cut as a tree is (`_tree`:
+        `tree_limit` comments, `tree_depth` levels, the rest behind stubs of their own); with
+        `limit_children`, the comments named only. At most `MORE_CHILDREN` of those named are read,
+        the rest left to a new stub."""
         post = self.state.things.get(form.get("link_id", ""))
+        if post is None or post.kind != "t3":
+            return self._errors(["INVALID_OPTION", "that is not a valid link id", "link_id"])
         wanted = [self.state.things.get(f"t1_{i}") for i in form.get("children", "").split(",") if i]
-        found = [t for t in wanted if t is not None and post is not None and t.link_id == post.fullname]
+        found = [t for t in wanted if t is not None and t.link_id == post.fullname and not t.deleted]
+        kids = self._kids_of(post, form.get("sort", "confidence"))
+        if form.get("limit_children") in ("1", "true", "True"):
+            kids = {}
+        budget = [self.tree_limit]
+        max_depth = max(1, min(int(form.get("depth") or self.tree_depth), self.tree_depth))
         things: list[dict[str, Any]] = []
 
-        def flat(comment: Thing) -> None:
-            things.append(thing_json(comment, me))
-            for child in self._children(comment):
-                flat(child)
+        def flat(items: list[dict[str, Any]]) -> None:
+            for item in items:
+                replies = item["data"].pop("replies", "")
+                item["data"]["replies"] = ""
+                things.append(item)
+                if replies:
+                    flat(replies["data"]["children"])
 
-        for comment in found[:100]:
-            flat(comment)
-        if len(found) > 100 and post is not None:
-            things.append(self._more(post, found[100:]))
+        by_parent: dict[str, list[Thing]] = {}
+        for comment in found[:MORE_CHILDREN]:
+            by_parent.setdefault(comment.parent_id or "", []).append(comment)
+        for parent_id, comments in by_parent.items():
+            parent = self.state.things[parent_id]
+            flat(self._tree(parent, comments, self._depth_of(comments[0]), kids, budget, max_depth, me))
+        rest = found[MORE_CHILDREN:]
+        if rest:
+            parent = self.state.things[rest[0].parent_id or ""]
+            things.append(self._more(parent, rest, self._depth_of(rest[0]), kids))
         return 200, {"json": {"errors": [], "data": {"things": things}}}
 
     # -- writes -----------------------------------------------------------------------------------
