@@ -117,6 +117,17 @@ class Failure:
 
     permanent: bool
     reason: str
+    #: The platform's own words for the log (an API error code, an HTTP status) where `reason` is a
+    #: catalog key, told to moderators in their language; empty when `reason` says it all.
+    detail: str = ""
+    #: Whether the platform explains the error (a refusal, a 5xx, a rate limit, a timeout): logged in a
+    #: line of its own. False for an error in the bot itself, logged with its traceback.
+    expected: bool = True
+
+    @property
+    def logged(self) -> str:
+        """What a log line says of it: the platform's own words."""
+        return self.detail or self.reason
 
 
 def other_failure(error: BaseException) -> Failure:
@@ -130,7 +141,7 @@ def other_failure(error: BaseException) -> Failure:
     elif isinstance(error, sqlite3.Error):
         reason = "the database could not take it just then"
     else:
-        reason = "an unexpected error in the bot (details in its log)"
+        return Failure(False, "an unexpected error in the bot (details in its log)", expected=False)
     return Failure(False, reason)
 
 
@@ -337,9 +348,12 @@ class PlatformRouter:
 
     def failure(self, error: Exception) -> Failure:
         """Permanent if any platform knows the error as permanent (each counts unknown errors as
-        transient, so only the platform that raised it can say it is permanent)."""
+        transient, so only the platform that raised it can say it is permanent); else the verdict of
+        a platform that explains it (`expected`): the platform that raised it, not another that takes
+        it for an error in the bot."""
         verdicts = [platform.failure(error) for platform in self.platforms.values()]
-        return next((v for v in verdicts if v.permanent), verdicts[0])
+        explained = next((v for v in verdicts if v.expected), verdicts[0])
+        return next((v for v in verdicts if v.permanent), explained)
 
     async def open_thread(self, community_id: int, channel_id: int, message_id: int, name: str) -> int:
         return await self.for_channel(channel_id).open_thread(community_id, channel_id, message_id, name)

@@ -65,7 +65,7 @@ from bot.subreddits.ids import (
     thing_kind,
 )
 from bot.subreddits.items import MACHINERY
-from reddit.adapter import RedditAdapter, field_of, removed
+from reddit.adapter import RedditAdapter, RedditUnavailable, field_of, removed
 from reddit.errors import api_errors, describe
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,29 @@ REFUSED_COMMENTS = {
     "THREAD_LOCKED": "reddit.refused.thread_locked",
     "TOO_OLD": "reddit.refused.too_old",
     "DELETED_COMMENT": "reddit.refused.deleted_comment",
+}
+#: Reddit's refusals of any step (a post, an edit, a message), each told to moderators in their own
+#: words (the catalog's key); the first of those an answer names, in this order, is told.
+REFUSED_STEPS = {
+    **REFUSED_COMMENTS,
+    "RATELIMIT": "reddit.refused.rate_limited",
+    "SUBMIT_VALIDATION_FLAIR_REQUIRED": "reddit.refused.flair_required",
+    "NO_SELFS": "reddit.refused.no_text_posts",
+    "SUBREDDIT_NOTALLOWED": "reddit.refused.not_allowed",
+    "SUBREDDIT_NOEXIST": "reddit.refused.no_subreddit",
+    "NOT_WHITELISTED_BY_USER_MESSAGE": "reddit.refused.no_messages",
+    "USER_DOESNT_EXIST": "reddit.refused.no_messages",
+    "INVALID_USER": "reddit.refused.no_messages",
+    "TOO_LONG": "reddit.refused.too_long",
+}
+#: The refusals named by a prefix: every rule of the subreddit's post requirements Reddit checks at
+#: submission (a title's words or length, a body, a link) is `SUBMIT_VALIDATION_…`.
+REFUSED_PREFIXES = {"SUBMIT_VALIDATION_": "reddit.refused.post_requirements"}
+#: What Reddit refused, or failed, told by an HTTP status (after prawcore's own retries).
+REFUSED_STATUS = {
+    403: "reddit.refused.forbidden",
+    404: "reddit.refused.gone",
+    400: "reddit.refused.invalid",
 }
 #: A moderator's permissions that let it distinguish and sticky posts.
 POSTS_PERMISSIONS = frozenset({"all", "posts"})
@@ -151,6 +174,26 @@ class CommentRefused(MicrovoiceError):
     """Reddit takes no comment there, for good: the post is locked (to all but its moderators) or
     archived (to everyone), or the comment answered was deleted. `key` says so in the reader's
     language: a command replies with it, and an activation's step fails with it as its reason."""
+
+
+def refusal_key(kinds: Iterable[str]) -> str:
+    """The catalog key of what moderators are told of a refusal naming `kinds` (Reddit's error
+    types): the first known one in `REFUSED_STEPS`' order, else one its prefix names, else a
+    sentence saying Reddit refused and that the log has its reason."""
+    named = set(kinds)
+    for kind, key in REFUSED_STEPS.items():
+        if kind in named:
+            return key
+    for prefix, key in REFUSED_PREFIXES.items():
+        if any(kind.startswith(prefix) for kind in named):
+            return key
+    return "reddit.refused.other"
+
+
+def _refusal(error: BaseException) -> str:
+    """Reddit's own code(s) of a refusal, for the log."""
+    kinds = api_errors(error)
+    return f"Reddit refused: {', '.join(sorted(kinds))}"[:300] if kinds else describe(error)
 
 
 def reply_to(parent: Any, body: str) -> Any:
@@ -590,19 +633,30 @@ class RedditPlatform:
         """Reddit's refusals (403, 404, 400, a thing that takes no replies, and the errors its API
         names: a locked thread, a ban, a post type or flair the subreddit does not take, an account
         that takes no messages) are permanent; 5xx, 429, Reddit's own rate limit ("you are doing that
-        too much") and broken connections are worth retrying."""
+        too much") and broken connections are worth retrying. Moderators read each in their own words
+        (a catalog key, `REFUSED_STEPS`); the log keeps Reddit's code (`detail`)."""
         if isinstance(error, NotOnReddit):
             return Failure(True, str(error)[:300])
         if isinstance(error, CommentRefused):
-            return Failure(True, error.key)  # told in the moderators' language (`describe_reason`)
+            return Failure(True, error.key, detail=_refusal(error.__cause__ or error))
         kinds = api_errors(error)
         if kinds:
-            reason = f"Reddit refused: {', '.join(sorted(kinds))}"[:300]
-            return Failure(not kinds <= RETRYABLE_API_ERRORS, reason)
-        if isinstance(error, prawcore.exceptions.Forbidden | prawcore.exceptions.NotFound):
-            return Failure(True, f"Reddit refused: {type(error).__name__}")
-        if isinstance(error, prawcore.exceptions.BadRequest):
-            return Failure(True, "Reddit refused the request as invalid")
+            return Failure(not kinds <= RETRYABLE_API_ERRORS, refusal_key(kinds), detail=_refusal(error))
+        cause = error.__cause__ if isinstance(error, RedditUnavailable) else error
+        if isinstance(cause, prawcore.exceptions.ResponseException):
+            status = cause.response.status_code
+            if status == 429 or isinstance(cause, prawcore.exceptions.TooManyRequests):
+                return Failure(False, "reddit.failure.rate_limited", detail=describe(cause))
+            if status >= 500 or status == 408:
+                return Failure(False, "reddit.failure.down", detail=describe(cause))
+            if status in REFUSED_STATUS and not isinstance(error, RedditUnavailable):
+                return Failure(True, REFUSED_STATUS[status], detail=describe(cause))
+        if isinstance(cause, prawcore.exceptions.RequestException | TimeoutError):
+            return Failure(False, "reddit.failure.down", detail=describe(cause))
+        if isinstance(error, RedditUnavailable):
+            # Refused credentials or a token Reddit keeps refusing (the adapter says which in its log).
+            detail = describe(cause) if cause is not None else "Reddit side switched off"
+            return Failure(False, "reddit.failure.unavailable", detail=detail)
         if isinstance(error, prawcore.exceptions.PrawcoreException | praw.exceptions.PRAWException):
             return Failure(False, f"{type(error).__name__}: {error}"[:300])  # Reddit's own answer
         return other_failure(error)

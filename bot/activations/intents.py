@@ -298,7 +298,7 @@ class IntentRunner:
                 "activation %s: %s refused by the platform (%s); not retried",
                 activation.id,
                 intent.action,
-                failure.reason,
+                failure.logged,
             )
             if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
                 await self._tell(activation, intent.action, "failed", reason=failure.reason)
@@ -311,7 +311,7 @@ class IntentRunner:
         if given_up:
             log.warning(
                 "activation %s: %s still failing after %s attempts (%s); not retried any more",
-                activation.id, intent.action, attempt, failure.reason,
+                activation.id, intent.action, attempt, failure.logged,
             )  # fmt: skip
             if await self.store.fail_intent(intent.id, error=failure.reason, now=self.clock()):
                 reason = failure.reason
@@ -327,8 +327,8 @@ class IntentRunner:
         self.scheduler.after(self.job_id(intent.id), delay, partial(self._retry_job, intent.id))
         log.warning(
             "activation %s: %s failed (attempt %s: %s); retrying in %.1f s",
-            activation.id, intent.action, attempt, failure.reason, delay,
-            exc_info=attempt == 1,
+            activation.id, intent.action, attempt, failure.logged, delay,
+            exc_info=attempt == 1 and not failure.expected,  # a platform's 5xx needs no traceback
         )  # fmt: skip
         if attempt == 1:
             await self._tell(activation, intent.action, "retrying", reason=failure.reason)

@@ -187,8 +187,14 @@ class SubredditActivations:
                 handler = self.qa if activation.kind == "qa" else self.giveaway
                 try:
                     total += await handler.sync(activation)
-                except Exception:
-                    log.warning("could not read the comments of activation %s", activation.id, exc_info=True)
+                except Exception as error:
+                    failure = self.engine.platform.failure(error)
+                    log.warning(
+                        "could not read the comments of activation %s: %s",
+                        activation.id,
+                        failure.logged,
+                        exc_info=not failure.expected,  # Reddit down or slow is no bug
+                    )
         return total
 
     async def replies(self, activation: Activation) -> list[Reply]:

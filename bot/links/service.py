@@ -181,7 +181,7 @@ class LinkService:
         try:
             sent = await self.platform.send_private(member_id, Post(content=text))
         except Exception as error:  # any platform failure: the member still sees the link in /link status
-            reason = self.platform.failure(error).reason
+            reason = self.platform.failure(error).logged
             log.warning("could not tell member %s their link is made: %s", member_id, reason)
             return
         if sent is None:
