@@ -34,8 +34,10 @@ class _Once(RetryStrategy):
         return False
 
 
-def _makes_new_once(session: Any) -> None:
-    """Send the requests of a prawcore session that make something new (`MAKES_NEW`) once (`_Once`)."""
+def _prepare_session(session: Any, timeout: float) -> None:
+    """Send the requests of a prawcore session that make something new (`MAKES_NEW`) once (`_Once`),
+    and every request with `timeout`: praw reads its `timeout` option but hands it to nobody, and
+    prawcore's session sends its own default (16 s) with each request."""
     request = getattr(session, "_request_with_retries", None)
     if request is None:  # another prawcore: its retries are left as they are
         log.warning("prawcore without _request_with_retries: posts to Reddit may be retried")
@@ -45,6 +47,7 @@ def _makes_new_once(session: Any) -> None:
         path = urlsplit(url).path.rstrip("/")
         if method.upper() == "POST" and path.endswith(MAKES_NEW) and retry_strategy_state is None:
             retry_strategy_state = _Once()
+        kwargs["timeout"] = timeout
         return request(method=method, url=url, retry_strategy_state=retry_strategy_state, **kwargs)
 
     session._request_with_retries = once
@@ -53,7 +56,8 @@ def _makes_new_once(session: Any) -> None:
 def build_reddit(settings: Settings) -> praw.Reddit:
     """A praw client for the bot's script app. Endpoints other than reddit.com come from settings
     (praw's own `oauth_url`, `reddit_url` and `short_url`); update checks are off (no stray network).
-    Posts, comments and messages are sent once (`_Once`); everything else keeps prawcore's retries."""
+    Posts, comments and messages are sent once (`_Once`); everything else keeps prawcore's retries.
+    Every request, the sign-in's too, waits at most `reddit_timeout` seconds for Reddit's answer."""
     options: dict[str, object] = {}
     if settings.reddit_oauth_url:
         options.update(oauth_url=settings.reddit_oauth_url, reddit_url=settings.reddit_url)
@@ -68,10 +72,12 @@ def build_reddit(settings: Settings) -> praw.Reddit:
         check_for_updates=False,
         check_for_async=False,  # praw runs in threads of its own, never on the event loop
         timeout=settings.reddit_timeout,
+        # The sign-in (the token request) goes through the requestor alone, with the requestor's timeout.
+        requestor_kwargs={"timeout": settings.reddit_timeout},
         **options,
     )
     for name in ("_authorized_core", "_read_only_core"):
         session = getattr(reddit, name, None)
         if session is not None:
-            _makes_new_once(session)
+            _prepare_session(session, settings.reddit_timeout)
     return reddit

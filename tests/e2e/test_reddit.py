@@ -12,16 +12,20 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import prawcore
 import pytest
 
 from bot import i18n
+from bot.config import Settings
 from bot.subreddits import SubredditService, ledger_id
 from bot.subreddits.ids import topic_id
 from reddit import adapter as reddit_adapter
 from reddit import platform as reddit_platform
+from reddit.client import build_reddit
 from sandbox.reddit_server import RedditSandbox
 from tests.e2e.activation_helpers import EPHEMERAL
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
@@ -29,6 +33,7 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     CODE,
     fast_praw_fixture,
     reddit_sb_fixture,
+    reddit_settings,
     reply_text,
     rounds,
     start_with_reddit,
@@ -508,6 +513,36 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     assert 503 in statuses and 429 in statuses and 401 in statuses
     assert sb.count("POST", "/api/v1/access_token") >= 2  # signed in again after the token expired
     assert {r[0] for r in await h.rows("SELECT source_id FROM events")} == {p1.fullname, c1.fullname}
+
+
+async def test_every_request_waits_for_reddit_no_longer_than_the_timeout_setting(reddit_sb: RedditSandbox):
+    """`MICROVOICE_REDDIT_TIMEOUT_SECONDS` (1 s here) bounds the sign-in and every API request; a
+    stalled read is abandoned and tried again, not waited out."""
+    sb = reddit_sb
+    vegan(sb)
+    reddit = build_reddit(Settings(**reddit_settings(sb)))
+    sb.stall("/api/v1/access_token", seconds=5, times=10)
+
+    def sign_in() -> float:
+        began = time.monotonic()
+        with pytest.raises(prawcore.RequestException):
+            reddit.user.me()
+        return time.monotonic() - began
+
+    # Three attempts (prawcore tries a timed-out request twice more) of 1 s each, not the stall's 5 s.
+    assert await asyncio.to_thread(sign_in) < 4.5
+    sb.faults.clear()
+    sb.stall("/r/VeganCooking/about", seconds=3)
+
+    def read() -> tuple[str, float]:
+        began = time.monotonic()
+        name = reddit.subreddit("VeganCooking").display_name_prefixed
+        reddit.subreddit("VeganCooking")._fetch()
+        return name, time.monotonic() - began
+
+    name, took = await asyncio.to_thread(read)
+    assert name == "r/VeganCooking" and took < 2.5  # abandoned after 1 s, answered on the retry
+    assert sb.count("GET", "/r/VeganCooking/about") == 2
 
 
 async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
