@@ -56,7 +56,7 @@ from bot.discord_adapter.moderation import DiscordModeration
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.discord_adapter.render import bad_option
 from bot.engagement import EngagementRecorder
-from bot.errors import MicrovoiceError
+from bot.errors import MicrovoiceError, ShuttingDown
 from bot.gapfill import GapFill
 from bot.ingest import Ingest
 from bot.invite import invite_url
@@ -164,6 +164,9 @@ async def reply_error(interaction: discord.Interaction, error: BaseException) ->
     """The one error path for commands, buttons and modals: a clear, localized, ephemeral reply
     (never a traceback in Discord); unexpected errors are logged with their traceback."""
     cause = getattr(error, "original", error)
+    if isinstance(cause, ShuttingDown):  # the connection and the database are closing: nothing to say
+        log.info("interaction %s not answered: the bot is shutting down", interaction.id)
+        return
     if isinstance(cause, MicrovoiceError) or hasattr(cause, "key"):
         key, params = cause.key, getattr(cause, "params", {})  # type: ignore[union-attr]
     elif isinstance(cause, app_commands.TransformerError):  # a value the command's options do not allow

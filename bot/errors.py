@@ -16,3 +16,9 @@ class Forbidden(MicrovoiceError):
 
 class InvalidInput(MicrovoiceError):
     """An option is out of range or malformed; nothing was changed."""
+
+
+class ShuttingDown(Exception):
+    """A command's platform work was stopped because the bot is shutting down: what it changed is stored
+    and its unfinished work is caught up at the next start. No reply is possible (the connection and the
+    database are closing), so none is attempted."""

@@ -32,11 +32,12 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from bot import i18n
 from bot.activations.disclosure import Publisher
 from bot.activations.model import Activation, State
+from bot.errors import ShuttingDown
 from bot.platform import Platform, Posted
 from bot.scheduler import Scheduler
 from bot.store import IntentRow, Store
@@ -103,6 +104,15 @@ class InFlight:
             if self.closed and (current is None or not current.cancelling()):
                 return default
             raise
+
+    async def run_or_stop(self, work: Coroutine[Any, Any, T]) -> T:
+        """`work`'s result for a caller that answers someone (a moderator's command): stopped like the
+        rest, it raises `ShuttingDown` instead of returning a default the caller would report."""
+        stopped = object()
+        result = await self.run(work, stopped)
+        if result is stopped:
+            raise ShuttingDown("the bot is shutting down")
+        return cast(T, result)
 
     async def close(self) -> None:
         self.closed = True

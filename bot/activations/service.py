@@ -478,8 +478,8 @@ class ActivationService:
                 await self.note(activation, "activation_cancelled", by=actor.member_id)
             if moved and activation.state == State.LIVE:
                 current = await self.store.activation_by_id(activation.id)
-                if current is not None:
-                    await self.intents.run_for(current)
+                if current is not None:  # stopped at shutdown: pending, caught up at the next start
+                    await self.intents.in_flight.run_or_stop(self.intents.run_for(current))
         return moved
 
     async def end_now(self, actor: Actor, activation_id: int) -> Activation:
@@ -502,7 +502,7 @@ class ActivationService:
                 raise ActivationError("activation.error.changed")
             ended = await self.load(actor.community_id, activation.id)
             await self.note(ended, "activation_ended_early", by=actor.member_id)
-            await self.intents.run_for(ended)
+            await self.intents.in_flight.run_or_stop(self.intents.run_for(ended))
         await self._tell_ended(ended)  # its report, as for one that ends on time
         return ended
 
@@ -513,7 +513,8 @@ class ActivationService:
         if not actor.is_moderator:
             raise Forbidden("error.moderator_only")
         activation = await self.load(actor.community_id, activation_id)
-        outcome = await self.intents.retry_now(activation)
+        # Stopped with the rest at shutdown (never recorded as a failure): the next start finishes it.
+        outcome = await self.intents.in_flight.run_or_stop(self.intents.retry_now(activation))
         if outcome is not None:
             await self.note(activation, "activation_retried", by=actor.member_id)
         return outcome

@@ -15,10 +15,11 @@ import sqlite3
 import pytest
 
 from tests.e2e.activation_helpers import activation_messages, assert_disclosed
-from tests.e2e.conftest import DEFAULT_DB, Harness, Launcher, eventually
+from tests.e2e.conftest import DEFAULT_DB, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.test_activation_faults import quick_discord_sleeps  # noqa: F401 (fixture)
 from tests.e2e.test_transition_faults import (
     CALLS,
+    OVERWRITE,
     assert_posted_once,
     moment,
     overwrites,
@@ -117,3 +118,58 @@ async def test_a_restart_between_a_transition_and_its_platform_work_finishes_it_
         assert len(threads) == 1, [c.status for c in threads]
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest.mark.parametrize("command", ["retry", "cancel"])
+@pytest.mark.parametrize("stop", STOPS)
+@pytest.mark.usefixtures("quick_discord_sleeps")
+async def test_a_moderators_command_under_way_at_shutdown_is_finished_once_at_the_next_start(
+    launcher: Launcher, caplog: pytest.LogCaptureFixture, stop: str, command: str
+):
+    """A moderator's `/activation retry` (of a takeover's restore that was refused) or `/activation
+    cancel` (of a live takeover) runs while the bot stops, the restore's first call unanswered (not
+    carried out, or carried out). The stop leaves the work pending, never recorded as failed for a
+    reason the platform never gave nor logged as an error, and the next start finishes it once."""
+    caplog.set_level(logging.INFO, logger="bot")
+    h = await launcher.start()
+    sb, w = h.sandbox, h.world
+    activation_id, channel, _, before, tag = await prepared(h, "takeover")
+    h.clock.now = await moment(h, activation_id, "starts_at")
+    await h.app.activations.run_due()
+    await settled(h, activation_id)
+    method, route = OVERWRITE
+    close = "SELECT state FROM activation_intents WHERE activation_id = ? AND action = 'close'"
+    if command == "retry":
+        sb.fail_next(method, route, status=403, code=50013, message="Missing Permissions")
+        h.clock.now = await moment(h, activation_id, "ends_at")
+        await h.app.activations.run_due()
+        await settled(h, activation_id)
+        assert await h.scalar(close, activation_id) == "failed"
+
+    if stop == "before":
+        sb.fail_next(method, route, status=503, delay=60)  # never answered, never carried out
+    else:
+        sb.hold_next(method, route, seconds=60)  # carried out, never answered
+    seen = len(sb.rest.find(method, route))
+    await h.slash("activation", w.owner, {"id": activation_id}, subcommand=command, permissions=MANAGE_GUILD)
+    await eventually(lambda: len(sb.rest.find(method, route)) > seen, "the restore", timeout=10)
+    await launcher.stop(h)
+    with sqlite3.connect(launcher.tmp_path / DEFAULT_DB) as con:
+        left = con.execute(close.replace("?", str(activation_id))).fetchone()[0]
+    assert left == "pending"  # caught up at the next start, not waiting for another retry
+    sb.state.faults.clear()
+
+    h = await launcher.start()
+    h.app.activations.intents.base_delay = 0.01
+    await h.app.activations.booted.wait()
+    await settled(h, activation_id)
+    assert await h.scalar(close, activation_id) == "done"
+    state = await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id)
+    assert state == ("ended" if command == "retry" else "cancelled")
+    assert overwrites(h, channel) == before
+    assert sb.channel(channel)["topic"] == "Weekly recipes"
+    assert_posted_once(h, channel)
+    for call in activation_messages(h, [channel]):
+        assert_disclosed(call, tag)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [(r.getMessage(), r.exc_text) for r in errors]
