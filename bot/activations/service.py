@@ -628,16 +628,22 @@ class ActivationService:
 
     async def run_due(self) -> int:
         """Advance every activation that is due at the clock; returns how many transitions happened.
-        One that fails is logged and left for the next sweep; the others go ahead."""
+        They advance side by side (each under its own lock): one whose platform call hangs, or fails,
+        does not hold back the others. One that fails is logged and left for the next sweep."""
         now = self.clock()
-        total = 0
-        for activation in await self.store.open_activations():
-            if self.owns(activation.community_id) and activation.due(now) is not None:
-                try:
-                    total += await self.advance(activation.id)
-                except Exception:
-                    log.exception("activation %s: could not advance; tried again later", activation.id)
-        return total
+        due = [
+            activation.id
+            for activation in await self.store.open_activations()
+            if self.owns(activation.community_id) and activation.due(now) is not None
+        ]
+        return sum(await asyncio.gather(*(self._advance_or_log(activation_id) for activation_id in due)))
+
+    async def _advance_or_log(self, activation_id: int) -> int:
+        try:
+            return await self.advance(activation_id)
+        except Exception:
+            log.exception("activation %s: could not advance; tried again later", activation_id)
+            return 0
 
     async def sweep(self) -> None:
         """What a job that failed, or never ran, left behind: activations past their start or end,

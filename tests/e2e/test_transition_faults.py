@@ -59,16 +59,27 @@ CASES = [
 ]
 
 
-async def scheduled(h: Harness, kind: str, reports: int) -> tuple[int, int]:
-    """An approved activation of `kind`, starting in an hour, its community reporting to `reports`."""
+async def scheduled(
+    h: Harness,
+    kind: str,
+    reports: int,
+    *,
+    brand: int | None = None,
+    channel: int | None = None,
+    starts: timedelta = timedelta(hours=1),
+) -> tuple[int, int]:
+    """An approved activation of `kind`, starting in an hour (or `starts`) for an hour, its community
+    reporting to `reports` (with `brand`: the community and its brand are set up already, for several
+    activations; a Q&A or a giveaway runs in `channel`, by default #vegan-cooking)."""
     w = h.world
-    await set_locale(h, "en", report_channel=reports)
-    brand = await seed_brand(h, "Acme Oats", contacts=[w.alice])
-    channel = w.cooking
+    if brand is None:
+        await set_locale(h, "en", report_channel=reports)
+        brand = await seed_brand(h, "Acme Oats", contacts=[w.alice])
+    channel = channel or w.cooking
     base: dict[str, Any] = {
         "brand": brand,
-        "starts": when(h, timedelta(hours=1)),
-        "ends": when(h, timedelta(hours=2)),
+        "starts": when(h, starts),
+        "ends": when(h, starts + timedelta(hours=1)),
     }
     if kind == "qa":
         options = {**base, "channel": channel, "title": "Ask us"}
@@ -76,10 +87,11 @@ async def scheduled(h: Harness, kind: str, reports: int) -> tuple[int, int]:
         options = {**base, "channel": channel, "prize": "Oats", "rules": "One entry.", "winners": 1}
     else:
         channel = await sponsored_channel(h, taker_overwrite=True)
-        await seed_partner(h, w.bob)
+        if not await h.scalar("SELECT count(*) FROM partners WHERE member_id = ?", w.bob):
+            await seed_partner(h, w.bob)
         options = {**base, "channel": channel, "taker": w.bob, "title": "Bob cooks"}
-    _, activation_id = await create(h, kind, w.alice, options, permissions=BASIC)
-    assert activation_id is not None
+    data, activation_id = await create(h, kind, w.alice, options, permissions=BASIC)
+    assert activation_id is not None, data
     await approve(h, activation_id)
     return activation_id, channel
 
