@@ -88,6 +88,7 @@ class Fault:
     rate_limited: bool = False
     api_error: str | None = None  # answered as Reddit's API names an error ({"json": {"errors": …}})
     after: bool = False  # the request is carried out, and then answered with `status` (the answer lost)
+    held: bool = False  # never carried out; unanswered until the sandbox stops (see `hold`)
 
 
 @dataclass
@@ -150,6 +151,7 @@ class RedditSandbox:
         self.user_agents: set[str] = set()
         self.app_account = self.add_account(app_username, password=app_password, age_days=800)
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
         self.port = 0
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -171,6 +173,7 @@ class RedditSandbox:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        self._stopping.set()  # held requests are answered (503) instead of keeping the server up
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -341,6 +344,11 @@ class RedditSandbox:
         the post or comment exists, and the client does not know it."""
         self.faults.append(Fault(path, status=status, times=times, after=True))
 
+    def hold(self, path: str, times: int = 1) -> None:
+        """Leave the next requests unanswered and never carry them out: a request in flight while a test
+        stops or kills the client. Each is answered 503 (still not carried out) when the sandbox stops."""
+        self.faults.append(Fault(path, status=503, times=times, held=True))
+
     def stall(self, path: str, seconds: float, times: int = 1) -> None:
         self.faults.append(Fault(path, status=200, times=times, delay=seconds))
 
@@ -392,6 +400,8 @@ class RedditSandbox:
             if hook[1](query):
                 self.hooks.remove(hook)
         fault = self._fault_for(path)
+        if fault is not None and fault.held:
+            await self._stopping.wait()
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.api_error is not None:

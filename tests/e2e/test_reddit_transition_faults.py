@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -90,6 +90,56 @@ async def scheduled(h: Harness, sb: RedditSandbox, kind: str, reports: int) -> i
     return activation_id
 
 
+async def prepared(launcher: Launcher, sb: RedditSandbox, kind: str) -> tuple[Harness, int, int, str]:
+    """A bot bound to r/VeganCooking with an approved AMA or giveaway there, its platform work retried
+    quickly: the bot, the activation, the report channel and the disclosure tag."""
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    for name in ("modjane", "alice_r", "carol_r"):
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    h.app.activations.intents.base_delay = 0.01
+    reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
+    await h.settle()
+    activation_id = await scheduled(h, sb, kind, reports)
+    tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+    return h, activation_id, reports, tag
+
+
+async def live_with_entrants(h: Harness, sb: RedditSandbox, activation_id: int, start: datetime) -> None:
+    """Live at `start`, with two comments under its post, the second behind "load more comments"."""
+    await move_to(h, start)
+    await settled(h, activation_id)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in ("alice_r", "carol_r"):
+        sb.comment(post, name, "me please, which oats?")
+    sb.tree_limit = 1
+
+
+async def assert_reddit_finished(
+    h: Harness, sb: RedditSandbox, kind: str, activation_id: int, tag: str, *, entrants: int
+) -> None:
+    """Ended (not stuck), one post freed at the end, every text once and disclosed, one summary, and a
+    giveaway drawn once from every entrant."""
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
+    made = sb.made_by_app()
+    posts = [t for t in made if t.kind == "t3"]
+    assert len(posts) == 1, [p.fullname for p in posts]
+    (post,) = posts
+    assert post.flair_text == "Sponsored" and not post.stickied  # featured while live, freed at the end
+    bodies = Counter(t.body for t in made)
+    assert all(n == 1 for n in bodies.values()), bodies
+    summaries = [t for t in made if t.kind == "t1" and t.parent_id == post.fullname]
+    assert len(summaries) == 1, [t.body[:80] for t in summaries]
+    assert_all_disclosed(sb, tag)
+    if kind == "giveaway":
+        assert (
+            await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
+        )
+        found = await h.scalar("SELECT count(*) FROM giveaway_entries WHERE activation_id = ?", activation_id)
+        assert found == entrants
+        assert "Entries closed at" in post.body, post.body[:300]
+
+
 @pytest.mark.parametrize(("kind", "phase", "call", "fault"), CASES)
 async def test_a_reddit_fault_on_any_call_of_a_transition_ends_in_the_right_state(
     reddit_sb: RedditSandbox,
@@ -101,26 +151,13 @@ async def test_a_reddit_fault_on_any_call_of_a_transition_ends_in_the_right_stat
     fault: str,
 ):
     sb = reddit_sb
-    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
-    for name in ("modjane", "alice_r", "carol_r"):
-        sb.add_account(name, age_days=400, karma=200)
-    h = await start_with_reddit(launcher, sb)
     caplog.set_level(logging.INFO, logger="bot")
-    h.app.activations.intents.base_delay = 0.01
-    reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
-    await h.settle()
-    activation_id = await scheduled(h, sb, kind, reports)
-    tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+    h, activation_id, reports, tag = await prepared(launcher, sb, kind)
     start = h.clock.now + timedelta(minutes=11)
     end = h.clock.now + timedelta(hours=3)
 
     if phase == "end":
-        await move_to(h, start)
-        await settled(h, activation_id)
-        (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-        for name in ("alice_r", "carol_r"):
-            sb.comment(post, name, "me please, which oats?")
-        sb.tree_limit = 1  # the second comment is behind Reddit's "load more comments"
+        await live_with_entrants(h, sb, activation_id, start)
     before = sb.count(*call)
     inject(sb, call[1], fault)
     await move_to(h, start if phase == "start" else end)
@@ -147,26 +184,6 @@ async def test_a_reddit_fault_on_any_call_of_a_transition_ends_in_the_right_stat
     if phase == "start":
         await move_to(h, end)
         await settled(h, activation_id)
-    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
-
-    made = sb.made_by_app()
-    posts = [t for t in made if t.kind == "t3"]
-    assert len(posts) == 1, [p.fullname for p in posts]
-    (post,) = posts
-    assert post.flair_text == "Sponsored" and not post.stickied  # featured while live, freed at the end
-    bodies = Counter(t.body for t in made)
-    assert all(n == 1 for n in bodies.values()), bodies
-    summaries = [t for t in made if t.kind == "t1" and t.parent_id == post.fullname]
-    assert len(summaries) == 1, [t.body[:80] for t in summaries]
-    assert_all_disclosed(sb, tag)
-    if kind == "giveaway":
-        assert (
-            await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
-        )
-        entrants = await h.scalar(
-            "SELECT count(*) FROM giveaway_entries WHERE activation_id = ?", activation_id
-        )
-        assert entrants == (2 if phase == "end" else 0)
-        assert "Entries closed at" in post.body, post.body[:300]
+    await assert_reddit_finished(h, sb, kind, activation_id, tag, entrants=2 if phase == "end" else 0)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]

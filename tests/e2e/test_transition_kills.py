@@ -106,9 +106,10 @@ def set_due(db: Path, activation_ids: list[int], phase: str) -> None:
                     (iso(now - timedelta(minutes=1)), activation_id),
                 )
             else:
+                # (ending now: what members did until then, e.g. enter a giveaway, counts)
                 con.execute(
                     "UPDATE activations SET starts_at = ?, ends_at = ? WHERE id = ?",
-                    (iso(now - timedelta(minutes=30)), iso(now - timedelta(minutes=1)), activation_id),
+                    (iso(now - timedelta(minutes=30)), iso(now), activation_id),
                 )
 
 
