@@ -91,6 +91,9 @@ _CANCELLED_AT_START = {
 #: How often overdue activations and intents are looked for (a job that failed or never ran).
 SWEEP_JOB = "activations-sweep"
 SWEEP_MINUTES = 5
+#: Due activations a catch-up advances at once: side by side, so a hanging call holds back no other,
+#: and bounded, so a start-up after long downtime does not open every one at the same moment.
+DUE_AT_ONCE = 8
 
 
 class Kind(Protocol):
@@ -636,14 +639,17 @@ class ActivationService:
             for activation in await self.store.open_activations()
             if self.owns(activation.community_id) and activation.due(now) is not None
         ]
-        return sum(await asyncio.gather(*(self._advance_or_log(activation_id) for activation_id in due)))
+        slots = asyncio.Semaphore(DUE_AT_ONCE)
+        advancing = (self._advance_or_log(activation_id, slots) for activation_id in due)
+        return sum(await asyncio.gather(*advancing))
 
-    async def _advance_or_log(self, activation_id: int) -> int:
-        try:
-            return await self.advance(activation_id)
-        except Exception:
-            log.exception("activation %s: could not advance; tried again later", activation_id)
-            return 0
+    async def _advance_or_log(self, activation_id: int, slots: asyncio.Semaphore) -> int:
+        async with slots:
+            try:
+                return await self.advance(activation_id)
+            except Exception:
+                log.exception("activation %s: could not advance; tried again later", activation_id)
+                return 0
 
     async def sweep(self) -> None:
         """What a job that failed, or never ran, left behind: activations past their start or end,

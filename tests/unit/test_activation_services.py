@@ -24,6 +24,7 @@ from bot.activations.intents import CLOSE
 from bot.activations.qa import ASK, HIDE, VOTE, QaService
 from bot.activations.service import (
     BRAND_NOT_APPROVED,
+    DUE_AT_ONCE,
     MISSED,
     TAKER_NOT_ELIGIBLE,
     ActivationService,
@@ -266,6 +267,41 @@ async def test_engine_catches_up_at_start_up_once(world: World):
     assert live is not None and live.state == "live"
     assert len(w.platform.posts_in(CHANNEL)) == 1  # the opening, once
     assert await restarted.run_due() == 0
+
+
+async def test_due_activations_advance_side_by_side_a_bounded_number_at_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """A catch-up advances due activations side by side, so a hanging call holds back no other, and no
+    more than `DUE_AT_ONCE` at a time (a start-up after long downtime opens them a few at a time)."""
+    w = world
+    qa = await w.qa.create(w.actor(CONTACT), w.proposal())
+    await w.engine.approve(w.actor(MOD), qa.id)
+    scheduled = await w.store.get_activation(GUILD, qa.id)
+    count = DUE_AT_ONCE + 4
+    # Many due at once, as the sponsored limits would never let one server have them (a fleet's worth).
+    due = [replace(scheduled, id=qa.id + n) for n in range(count)]
+    monkeypatch.setattr(w.store, "open_activations", lambda: asyncio.sleep(0, due))
+    held, running, most, done = asyncio.Event(), set(), 0, []
+
+    async def advance(activation_id: int) -> int:
+        nonlocal most
+        running.add(activation_id)
+        most = max(most, len(running))
+        await held.wait()  # a platform call that hangs
+        running.discard(activation_id)
+        done.append(activation_id)
+        return 1
+
+    monkeypatch.setattr(w.engine, "advance", advance)
+    w.clock.now = NOW + H
+    catch_up = asyncio.ensure_future(w.engine.run_due())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(running) == DUE_AT_ONCE  # each held by its own hanging call, none waiting on another's
+    held.set()
+    assert await catch_up == count
+    assert most == DUE_AT_ONCE and sorted(done) == [a.id for a in due]
 
 
 async def test_an_activation_whose_whole_window_passed_while_down_is_cancelled_unposted(world: World):
