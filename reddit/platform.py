@@ -50,6 +50,7 @@ from bot.platform import (
     Reply,
     other_failure,
 )
+from bot.store import BoundSubreddit
 from bot.subreddits import SubredditService
 from bot.subreddits.ids import (
     ACCOUNT,
@@ -444,17 +445,21 @@ class RedditPlatform:
             return str(made.id), str(made.fullname)
 
         id36, fullname = await self.adapter.call(submit)
-        # The post exists from here on: featuring it is a courtesy that never fails or repeats it.
-        moderates = await self._feature(bound.name, fullname)
-        if moderates is not None:  # unknown when Reddit failed: nothing is concluded from that
-            if moderates != bound.bot_moderates:
-                await self.subreddits.note_moderation(subreddit_id, moderates)
-            if not moderates and await self.subreddits.tell_moderators_once(subreddit_id):
-                await self._tell_moderators(community_id, bound.name)
+        await self._featured(community_id, bound, fullname)
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{bound.name}/comments/{id36}/"
         self._links[message_id] = link
         return Posted(message_id, subreddit_id, link)
+
+    async def _featured(self, community_id: int, bound: BoundSubreddit, fullname: str) -> None:
+        """Feature a post of the bot's (`_feature`) and note what that showed of its moderator rights.
+        The post exists from here on: featuring it is a courtesy that never fails or repeats it."""
+        moderates = await self._feature(bound.name, fullname)
+        if moderates is not None:  # unknown when Reddit failed: nothing is concluded from that
+            if moderates != bound.bot_moderates:
+                await self.subreddits.note_moderation(bound.subreddit_id, moderates)
+            if not moderates and await self.subreddits.tell_moderators_once(bound.subreddit_id):
+                await self._tell_moderators(community_id, bound.name)
 
     async def _feature(self, subreddit: str, fullname: str) -> bool | None:
         """Distinguish a new post, and sticky it while a sticky slot is free (a subreddit has two, and
@@ -495,7 +500,6 @@ class RedditPlatform:
     async def _comment(self, channel_id: int, target: int, post: Post) -> Posted:
         body, *rest = render_parts(post, COMMENT_LIMIT, self._notified(post))
         target_name = fullname_of(target)
-        me = self.username
 
         def reply(reddit: praw.Reddit) -> tuple[str, str, str]:
             parent: Any = (
@@ -508,20 +512,27 @@ class RedditPlatform:
                 raise NotOnReddit(f"{target_name} takes no replies (locked or deleted)")
             return str(made.fullname), str(made.subreddit), str(made.link_id)
 
-        def distinguish(reddit: praw.Reddit) -> None:
-            if manages_posts(reddit.subreddit(sub), me):
-                reddit.comment(fullname[3:]).mod.distinguish(how="yes")
-
         fullname, sub, link_id = await self.adapter.call(reply)
-        try:  # the comment exists from here on: distinguishing it never fails or repeats it
-            await self.adapter.call(distinguish)
-        except Exception as error:
-            log.warning("r/%s: comment %s made, but not distinguished: %s", sub, fullname, describe(error))
+        await self._distinguish(sub, fullname)
         await self._continue(fullname, rest)
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"
         self._links[message_id] = link
         return Posted(message_id, channel_id, link)
+
+    async def _distinguish(self, sub: str, fullname: str) -> None:
+        """Distinguish a comment of the bot's where its account moderates the subreddit. The comment
+        exists from here on: distinguishing it never fails or repeats it."""
+        me = self.username
+
+        def distinguish(reddit: praw.Reddit) -> None:
+            if manages_posts(reddit.subreddit(sub), me):
+                reddit.comment(fullname[3:]).mod.distinguish(how="yes")
+
+        try:
+            await self.adapter.call(distinguish)
+        except Exception as error:
+            log.warning("r/%s: comment %s made, but not distinguished: %s", sub, fullname, describe(error))
 
     async def _continue(self, fullname: str, parts: list[str]) -> None:
         """The rest of a comment too long for one (`render_parts`), as a chain of replies to it, each
@@ -540,6 +551,8 @@ class RedditPlatform:
             parent = reddit.comment(fullname[3:])
             parent.refresh()
             parent.replies.replace_more(limit=None)
+            # Each part is distinguished as the first comment is (`_distinguish`): one thread of the bot's.
+            moderates = bool(field_of(parent, "distinguished"))
             for body in parts:
                 made = next(
                     (
@@ -553,6 +566,12 @@ class RedditPlatform:
                     made = reply_to(parent, body)
                     if made is None:
                         raise NotOnReddit(f"{parent.fullname} takes no replies (locked or deleted)")
+                if moderates and not field_of(made, "distinguished"):
+                    try:  # a courtesy: the part exists, and the chain goes on without it
+                        made.mod.distinguish(how="yes")
+                    except (praw.exceptions.PRAWException, prawcore.PrawcoreException) as error:
+                        name = made.fullname
+                        log.warning("comment %s made, but not distinguished: %s", name, describe(error))
                 parent = made
 
         await self.adapter.call(chain)
@@ -580,7 +599,7 @@ class RedditPlatform:
                     return marker_of(field_of(made, "selftext")) == key
                 return same_text(made.title, title)
 
-            def newest(reddit: praw.Reddit) -> tuple[str, str] | None:
+            def newest(reddit: praw.Reddit) -> tuple[str, str, bool] | None:
                 # The bot's own submissions: its author sees them even when the spam filter or a
                 # moderator keeps them out of the subreddit's /new (read when they cannot be).
                 try:
@@ -590,12 +609,14 @@ class RedditPlatform:
                     made_by_me = [t for t in listed if str(t.author or "").lower() == me]
                 for made in made_by_me:
                     if str(made.subreddit).lower() == bound.name.lower() and is_it(made):
-                        return str(made.id), str(made.fullname)
+                        return str(made.id), str(made.fullname), bool(field_of(made, "distinguished"))
                 return None
 
             found = await self.adapter.call(newest)
             if found is None:
                 return None
+            if not found[2]:  # the attempt that made it was cut off before featuring it
+                await self._featured(community_id, bound, found[1])
             message_id = thing_id(found[1])
             link = f"{self.base_url}/r/{bound.name}/comments/{found[0]}/"
             self._links[message_id] = link
@@ -604,7 +625,7 @@ class RedditPlatform:
         target_name = fullname_of(target)
         body, *rest = render_parts(post, COMMENT_LIMIT, self._notified(post))
 
-        def replies(reddit: praw.Reddit) -> tuple[str, str, str] | None:
+        def replies(reddit: praw.Reddit) -> tuple[str, str, str, bool] | None:
             if target_name.startswith(f"{SUBMISSION}_"):
                 submission = reddit.submission(target_name[3:])
                 submission.comments.replace_more(limit=None)
@@ -616,13 +637,16 @@ class RedditPlatform:
                 candidates = list(comment.replies)
             for made in candidates:
                 if str(made.author or "").lower() == me and same_body(made.body, body):
-                    return str(made.fullname), str(made.subreddit), str(made.link_id)
+                    distinguished = bool(field_of(made, "distinguished"))
+                    return str(made.fullname), str(made.subreddit), str(made.link_id), distinguished
             return None
 
         found_comment = await self.adapter.call(replies)
         if found_comment is None:
             return None
-        fullname, sub, link_id = found_comment
+        fullname, sub, link_id, distinguished = found_comment
+        if not distinguished:  # the attempt that made it was cut off before distinguishing it
+            await self._distinguish(sub, fullname)
         await self._continue(fullname, rest)  # an interrupted attempt may have made only part of it
         message_id = thing_id(fullname)
         link = f"{self.base_url}/r/{sub}/comments/{link_id[3:]}/_/{fullname[3:]}/"

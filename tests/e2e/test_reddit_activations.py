@@ -316,6 +316,8 @@ async def test_a_post_reddit_took_before_its_answer_was_lost_is_made_once(
     assert sb.count("POST", "/api/submit") == 1
     message_id = await h.scalar("SELECT message_id FROM activations WHERE id = ?", qa)
     assert fullname_of(int(message_id)) == posts[0].fullname
+    # Featured as a post the first attempt finished would be: cut off after the post, not before.
+    assert posts[0].distinguished == "moderator" and posts[0].stickied
 
 
 async def test_a_post_whose_look_up_fails_after_a_lost_answer_is_not_made_again(

@@ -140,3 +140,4 @@ async def test_a_giveaways_entrants_behind_stubs_count_and_its_results_chain_is_
     assert all(str(ledger_id(sb.state.account(n).fullname)) in published for n in fans)
     assert stubs(sb)[1] >= 1  # the retry's walk went past Reddit's depth
     assert_all_disclosed(sb, GIFT_TAG)
+    assert all(c.distinguished == "moderator" for c in comments)  # every part, as the first
