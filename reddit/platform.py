@@ -168,7 +168,13 @@ def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
 
 
 class NotOnReddit(RuntimeError):
-    """What an activation asked for has no Reddit equivalent (channel permissions, webhooks, topics)."""
+    """What an activation asked for cannot be done on Reddit, for good: it has no Reddit equivalent
+    (channel permissions, webhooks, topics), or its subreddit or the thing it answers is gone. `key`,
+    when given, says so in the moderators' words; the message is what the log keeps."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class CommentRefused(MicrovoiceError):
@@ -433,7 +439,7 @@ class RedditPlatform:
     async def _submit(self, community_id: int, subreddit_id: int, post: Post) -> Posted:
         bound = await self.subreddits.binding(subreddit_id)
         if bound is None:
-            raise NotOnReddit(f"subreddit {subreddit_id} is no longer bound")
+            raise NotOnReddit(f"subreddit {subreddit_id} is no longer bound", "reddit.refused.unbound")
         title, body = render_title(post), render_body(post, SELF_POST_LIMIT, self._notified(post))
 
         def submit(reddit: praw.Reddit) -> tuple[str, str]:
@@ -509,7 +515,9 @@ class RedditPlatform:
             )
             made = reply_to(parent, body)
             if made is None:
-                raise NotOnReddit(f"{target_name} takes no replies (locked or deleted)")
+                raise NotOnReddit(
+                    f"{target_name} takes no replies (locked or deleted)", "reddit.refused.no_replies"
+                )
             return str(made.fullname), str(made.subreddit), str(made.link_id)
 
         fullname, sub, link_id = await self.adapter.call(reply)
@@ -565,7 +573,10 @@ class RedditPlatform:
                 if made is None:
                     made = reply_to(parent, body)
                     if made is None:
-                        raise NotOnReddit(f"{parent.fullname} takes no replies (locked or deleted)")
+                        raise NotOnReddit(
+                            f"{parent.fullname} takes no replies (locked or deleted)",
+                            "reddit.refused.no_replies",
+                        )
                 if moderates and not field_of(made, "distinguished"):
                     try:  # a courtesy: the part exists, and the chain goes on without it
                         made.mod.distinguish(how="yes")
@@ -660,7 +671,7 @@ class RedditPlatform:
         too much") and broken connections are worth retrying. Moderators read each in their own words
         (a catalog key, `REFUSED_STEPS`); the log keeps Reddit's code (`detail`)."""
         if isinstance(error, NotOnReddit):
-            return Failure(True, str(error)[:300])
+            return Failure(True, error.key or str(error)[:300], detail=str(error)[:300])
         if isinstance(error, CommentRefused):
             return Failure(True, error.key, detail=_refusal(error.__cause__ or error))
         kinds = api_errors(error)

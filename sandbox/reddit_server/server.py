@@ -89,6 +89,7 @@ class Fault:
     api_error: str | None = None  # answered as Reddit's API names an error ({"json": {"errors": …}})
     after: bool = False  # the request is carried out, and then answered with `status` (the answer lost)
     held: bool = False  # never carried out; unanswered until the sandbox stops (see `hold`)
+    empty: bool = False  # not carried out; answered as made, with no thing (see `answer_nothing`)
 
 
 @dataclass
@@ -339,6 +340,11 @@ class RedditSandbox:
         """Answer with an error Reddit's API names (RATELIMIT, THREAD_LOCKED, ...), status 200."""
         self.faults.append(Fault(path, status=200, times=times, api_error=error_type))
 
+    def answer_nothing(self, path: str, times: int = 1) -> None:
+        """Answer a write with no error and no thing made, as Reddit answers a comment in a quarantined
+        subreddit the account has not opted into (praw's `reply()` then returns None)."""
+        self.faults.append(Fault(path, status=200, times=times, empty=True))
+
     def lose_answer(self, path: str, status: int = 504, times: int = 1) -> None:
         """Carry the request out, then answer `status` as a gateway does whose backend took too long:
         the post or comment exists, and the client does not know it."""
@@ -404,7 +410,9 @@ class RedditSandbox:
             await self._stopping.wait()
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
-        if fault is not None and fault.api_error is not None:
+        if fault is not None and fault.empty:
+            status, payload = 200, {"json": {"errors": [], "data": {"things": []}}}
+        elif fault is not None and fault.api_error is not None:
             message = "you are doing that too much. try again in 1 minute."
             status, payload = 200, {"json": {"errors": [[fault.api_error, message, "ratelimit"]]}}
         elif fault is not None and fault.status != 200 and not fault.after:

@@ -273,6 +273,34 @@ async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_n
     assert "The post is archived" in details
 
 
+async def test_a_comment_reddit_answers_without_making_is_told_in_the_moderators_words(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """Reddit answers the AMA's summary comment with nothing made and no error (as in a quarantined
+    subreddit): the end fails for good, and moderators read why in their language, not the bot's
+    English note; the log keeps the note."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    h = await start_with_reddit(launcher, sb)
+    reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
+    await h.settle()
+    await set_locale(h, "he", report_channel=reports)
+    qa = await run_ama(h, sb)
+    sb.answer_nothing("/api/comment")
+    with caplog.at_level(logging.WARNING):
+        await move_to(h, h.clock.now + timedelta(hours=3))
+        await eventually(
+            lambda: any("r/VeganCooking" in m["content"] for m in h.sandbox.messages(reports)),
+            "a line in the report channel",
+            timeout=10,
+        )
+    (line,) = [m["content"] for m in h.sandbox.messages(reports) if "r/VeganCooking" in m["content"]]
+    assert f"`/activation retry {qa}`" in line
+    assert i18n.t("he", "reddit.refused.no_replies") in line and "locked or deleted" not in line, line
+    assert any("takes no replies" in r.getMessage() for r in caplog.records)
+    assert not [t for t in sb.made_by_app() if t.kind == "t1"]
+
+
 async def test_a_post_the_bot_may_not_feature_is_still_made_and_run(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
