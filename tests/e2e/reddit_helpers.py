@@ -69,7 +69,7 @@ def reddit_settings(sb: RedditSandbox, **overrides: Any) -> dict[str, Any]:
         reddit_short_url=sb.url,
         reddit_poll_seconds=0.02,
         reddit_requests_per_minute=1_000_000,  # a local sandbox: no budget to keep to
-        reddit_timeout=1,
+        reddit_timeout=2,  # a local sandbox answers at once, but on a busy test machine not always in 1 s
     )
     values.update(overrides)
     return values

@@ -502,7 +502,7 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     adapter = h.app.reddit
     sb.fail("/r/VeganCooking/comments", status=503, times=4)  # more than prawcore's own two retries
     sb.rate_limit("/r/VeganCooking/new", times=2)
-    sb.stall("/r/VeganCooking/comments", seconds=1.3)  # beyond the 1 s client timeout
+    sb.stall("/r/VeganCooking/comments", seconds=2.3)  # beyond the 2 s client timeout
     sb.expire_tokens()
     p1 = sb.post(sub, "alice_r", "Still here?")
     c1 = sb.comment(p1, "bob_r", "yes")
@@ -520,7 +520,7 @@ async def test_every_request_waits_for_reddit_no_longer_than_the_timeout_setting
     stalled read is abandoned and tried again, not waited out."""
     sb = reddit_sb
     vegan(sb)
-    reddit = build_reddit(Settings(**reddit_settings(sb)))
+    reddit = build_reddit(Settings(**reddit_settings(sb, reddit_timeout=1)))
     sb.stall("/api/v1/access_token", seconds=5, times=10)
 
     def sign_in() -> float:
