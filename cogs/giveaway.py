@@ -173,10 +173,10 @@ async def create_giveaway(
         ping_role_id=ping_role_id(actor, ping_role, channel),
     )
     activation, commitment = await app.giveaways.create(actor, proposal, terms)
-    await created_reply(interaction, activation)
-    await interaction.followup.send(
-        await app.say(interaction, "giveaway.created", id=activation.id, commitment=commitment),
-        ephemeral=True,
+    await created_reply(
+        interaction,
+        activation,
+        await app.say(interaction, "giveaway.describe_commitment", commitment=commitment),
     )
 
 

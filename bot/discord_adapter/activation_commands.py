@@ -142,8 +142,9 @@ def reader(attachment: discord.Attachment) -> Callable[[], Awaitable[bytes]]:
     return read
 
 
-async def created_reply(interaction: discord.Interaction, activation: Activation) -> None:
-    """The ephemeral confirmation every `/activation create <kind>` ends with."""
+async def created_reply(interaction: discord.Interaction, activation: Activation, *more: str) -> None:
+    """The ephemeral confirmation every `/activation create <kind>` ends with, in one message with
+    what the kind adds (`more`: a giveaway's fairness commitment)."""
     app = app_of(interaction)
     text = await app.say(
         interaction,
@@ -154,6 +155,7 @@ async def created_reply(interaction: discord.Interaction, activation: Activation
         start=discord.utils.format_dt(activation.starts_at, "f"),
         end=discord.utils.format_dt(activation.ends_at, "f"),
     )
+    text = "\n".join([text, *more])
     if interaction.response.is_done():  # deferred: the command had slow work to do first
         await interaction.followup.send(text, ephemeral=True)
     else:

@@ -84,6 +84,11 @@ async def open_giveaway(
         h, "giveaway", h.world.alice, options(h, brand=brand, **overrides), permissions=BASIC
     )
     assert activation_id is not None, created
+    # One confirmation, with the fairness commitment the brand can point to before anyone enters.
+    secret = "SELECT commitment FROM giveaway_secrets WHERE activation_id = ?"
+    commitment = await h.scalar(secret, activation_id)
+    assert f"/activation approve {activation_id}`" in created["content"], created
+    assert f"`{commitment}`" in created["content"], created
     await approve(h, activation_id)
     start = h.clock.now.replace(second=0) + timedelta(hours=1, minutes=1)
     assert await move_to(h, start) == 1
