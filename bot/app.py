@@ -96,8 +96,8 @@ def point_discord_at(api_base: str, gateway_url: str, cdn_base: str = "") -> Non
 
 @cache
 def discover_cogs() -> tuple[str, ...]:
-    """Every module in cogs/ that defines an extension `setup`, in name order. Found once: unloading an
-    extension drops its module, so finding them again at each start would run every cog twice."""
+    """Every module in cogs/ that defines an extension `setup`, in name order. Found (and imported) once
+    per process; `setup_hook` calls each module's `setup` on the module imported here."""
     names: list[str] = []
     for info in sorted(pkgutil.iter_modules(cogs.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"cogs.{info.name}")
@@ -431,8 +431,11 @@ class MicrovoiceBot(commands.Bot):
         )
         if self.settings.reddit_enabled:
             self._build_reddit(self.app)
+        # Each cog module's `setup`, called on the module imported once, not `load_extension`: that would
+        # run every cog module again at each start (building its commands anew), and unloading it at
+        # close scans every loaded module; `commands.Bot.close` still removes each cog.
         for name in discover_cogs():
-            await self.load_extension(name)
+            await importlib.import_module(name).setup(self)
         guard_server_only(self.tree)
         await activations.start()
         # Never awaited here: a refused, failing or rate-limited sync must not hold up or stop the

@@ -71,8 +71,8 @@ create_group = app_commands.Group(
 
 
 def add_commands(group: app_commands.Group, *commands: app_commands.Command[Any, ..., Any]) -> None:
-    """Put a cog's commands in a shared group. A cog module runs again each time a bot loads it, so its
-    fresh commands replace the ones of an earlier load."""
+    """Put a cog's commands in a shared group, replacing any of the same name (put there by an earlier
+    bot in this process)."""
     for command in commands:
         group.add_command(command, override=True)
 

@@ -5,10 +5,12 @@ the record of what was registered kept per application."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot import i18n
 from bot.command_sync import PermanentSyncError, record_key
 from bot.store import Store
 from sandbox.discord_server import DiscordSandbox
@@ -255,3 +257,30 @@ async def test_a_sync_left_to_another_process_is_reported_as_such_not_as_done(
             assert "could not be registered" not in text
     finally:
         await other.close()
+
+
+# -- a bot started again in the same process ---------------------------------------------------------------
+
+
+async def test_a_bot_started_again_in_the_process_runs_no_cog_module_again_and_registers_the_same_commands(
+    launcher: Launcher,
+):
+    from bot.app import discover_cogs
+
+    world = launcher.build()
+    h = await launcher.start()
+    assert (await h.app.command_sync.wait()).ok
+    registered = launcher.sandbox.commands(world.guild)
+    assert {c["name"] for c in registered} >= {"microvoice", "voices", "activation"}
+    modules = {name: sys.modules[name] for name in discover_cogs()}
+    await launcher.stop(h)
+
+    h = await launcher.start()
+    assert (await h.app.command_sync.wait()).ok
+    # Each cog module was imported once: a start builds its cogs from it, never runs the module again.
+    assert {name: sys.modules.get(name) for name in discover_cogs()} == modules
+    assert launcher.sandbox.commands(world.guild) == registered
+    # A command of the shared /activation group, defined at a cog module's top level, runs in this bot.
+    listed = await h.slash("activation", world.owner, subcommand="list", permissions=MANAGE_GUILD)
+    answer = (await listed.response()).json
+    assert answer["data"]["embeds"][0]["description"] == i18n.t("en", "activation.list_empty")
