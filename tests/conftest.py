@@ -2,7 +2,8 @@
 the whole session (sandbox/postgres.py) when its binaries are installed.
 
 `database` is parametrized over both backends: a test taking it (or a fixture built on it) runs once
-per backend. Each PostgreSQL test gets the session's migrated database, emptied. Without PostgreSQL
+per backend. Each SQLite test gets a copy of a file migrated once per session (tests/sqlite_template.py),
+each PostgreSQL test the session's migrated database, emptied. Without PostgreSQL
 those runs are skipped with the reason, and the session summary says so.
 
 The order of the run and xdist's scheduling are in tests/schedule.py.
@@ -20,6 +21,7 @@ import pytest
 from sandbox.postgres import PostgresServer, find_binaries
 from tests import schedule
 from tests.pg import BACKENDS, NO_POSTGRES, PostgresForTests, require_postgres, skipped_for_postgres
+from tests.sqlite_template import SqliteTemplate
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -71,6 +73,12 @@ def pg(postgres: PostgresForTests | None, request: pytest.FixtureRequest) -> Pos
     return require_postgres(postgres, request)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """The session's migrated SQLite file, copied for each test that needs a database at the latest schema."""
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -78,11 +86,16 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database(
-    backend: str, tmp_path: Path, postgres: PostgresForTests | None, request: pytest.FixtureRequest
+    backend: str,
+    tmp_path: Path,
+    postgres: PostgresForTests | None,
+    sqlite_template: SqliteTemplate,
+    request: pytest.FixtureRequest,
 ) -> str | Path:
-    """Where a store for this test lives: a fresh SQLite file, or a fresh migrated PostgreSQL database."""
+    """Where a store for this test lives: a fresh migrated SQLite file, or a fresh migrated PostgreSQL
+    database."""
     if backend == "sqlite":
-        return tmp_path / "db.sqlite3"
+        return sqlite_template.copy_to(tmp_path / "db.sqlite3")
     return require_postgres(postgres, request).migrated()
 
 

@@ -21,6 +21,7 @@ from bot.reports.service import CATCH_UP_TASK
 from sandbox.discord_server import DiscordSandbox, Interaction
 from sandbox.redirect import point_discord_at
 from tests.pg import BACKENDS, PostgresForTests, require_postgres
+from tests.sqlite_template import SqliteTemplate
 
 MANAGE_GUILD = 1 << 5
 ADMINISTRATOR = 1 << 3
@@ -285,13 +286,20 @@ class Launcher:
     """Starts bots against the sandbox and guarantees they are closed when the test ends.
 
     With `database_url` (a test marked `both_backends`, in its PostgreSQL run) the bot's default
-    database is that PostgreSQL database instead of a SQLite file."""
+    database is that PostgreSQL database instead of a SQLite file. With `sqlite_template`, a SQLite file
+    that does not exist yet starts as a copy of the migrated template (the bot has nothing to apply)."""
 
     def __init__(
-        self, sandbox: DiscordSandbox, clock: Clock, tmp_path: Path, database_url: str | None = None
+        self,
+        sandbox: DiscordSandbox,
+        clock: Clock,
+        tmp_path: Path,
+        database_url: str | None = None,
+        sqlite_template: SqliteTemplate | None = None,
     ) -> None:
         self.sandbox, self.clock, self.tmp_path = sandbox, clock, tmp_path
         self.database_url = database_url
+        self.sqlite_template = sqlite_template
         self.world: World | None = None
         self.running: list[Harness] = []
 
@@ -305,6 +313,8 @@ class Launcher:
         if self.database_url and db == DEFAULT_DB:
             overrides.setdefault("database_url", self.database_url)
         settings = make_settings(self.sandbox, world, self.tmp_path / db, **overrides)
+        if self.sqlite_template is not None and settings.database == settings.db_path:
+            self.sqlite_template.copy_to(settings.db_path)
         bot, task = await start_bot(self.sandbox, settings, self.clock, wait_for_guilds=wait_for_guilds)
         h = Harness(self.sandbox, bot, world, self.clock, settings, task)
         self.running.append(h)
@@ -346,10 +356,11 @@ async def launcher(
     clock: Clock,
     e2e_backend: str,
     postgres: PostgresForTests | None,
+    sqlite_template: SqliteTemplate,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[Launcher]:
     url = require_postgres(postgres, request).migrated() if e2e_backend == "postgresql" else None
-    launch = Launcher(sandbox, clock, tmp_path, url)
+    launch = Launcher(sandbox, clock, tmp_path, url, sqlite_template)
     try:
         yield launch
     finally:

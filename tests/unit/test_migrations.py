@@ -9,6 +9,7 @@ import pytest
 
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
 from tests.pg import PostgresForTests, require_postgres
+from tests.sqlite_template import SqliteTemplate
 
 # Each file records the schema version it ran at: the runner sets user_version after the file's own
 # statements, inside the same transaction.
@@ -119,6 +120,42 @@ async def test_a_database_from_a_newer_version_is_refused_and_left_alone(tmp_pat
         assert await applied_rows(store) == [(1, 0), (2, 1), (3, 2)]
     finally:
         await store.close()
+
+
+async def test_a_tests_sqlite_database_is_its_own_copy_at_the_latest_schema(
+    sqlite_template: SqliteTemplate, tmp_path: Path
+):
+    """The tests' SQLite databases start as copies of one migrated file (tests/sqlite_template.py): each
+    is at the latest schema, the same as a file the store migrates itself, and apart from the others."""
+    latest = len(discover_migrations())
+    first = sqlite_template.copy_to(tmp_path / "first.sqlite3")
+    second = sqlite_template.copy_to(tmp_path / "second.sqlite3")
+    with sqlite3.connect(first) as con:
+        assert con.execute("PRAGMA user_version").fetchone() == (latest,)
+        con.execute("INSERT INTO bot_state (key, value) VALUES ('only', 'first')")
+    store = await Store.open(second)
+    try:
+        assert await store.migrate(discover_migrations()) == []  # nothing left to apply
+        assert await store.get_state("only") is None
+    finally:
+        await store.close()
+    migrated = await Store.open(tmp_path / "migrated.sqlite3")
+    await migrated.close()
+    for path in (second, tmp_path / "migrated.sqlite3"):
+        with sqlite3.connect(path) as con:
+            tables = con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        with sqlite3.connect(first) as con:
+            assert (
+                con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+                == tables
+            )
+    # A database already there (an older schema a test wrote, say) is left as it is.
+    older = tmp_path / "older.sqlite3"
+    with sqlite3.connect(older) as con:
+        con.execute("PRAGMA user_version = 1")
+    assert sqlite_template.copy_to(older) == older
+    with sqlite3.connect(older) as con:
+        assert con.execute("PRAGMA user_version").fetchone() == (1,)
 
 
 def test_shipped_migrations_are_numbered_and_each_says_why():
