@@ -70,10 +70,23 @@ SETTING = re.compile(r"^(?:MICROVOICE|DISCORD)_[A-Z0-9_]+$")
 INTERNAL = {"PATH", "BENCH_STATS"}
 
 
-def environment_reads(path: Path) -> set[str]:
+#: Words a module's text holds when it reads the environment, or names a setting: a module without any of
+#: them is not parsed (parsing every source file was most of this module's time).
+READS_ENVIRONMENT = ("environ", "getenv")
+NAMES_A_SETTING = ("MICROVOICE_", "DISCORD_")
+
+
+def environment_reads(path: Path, text: str | None = None) -> set[str]:
     """The variables a module reads from `os.environ` (`environ[...]`, `environ.get(...)`, `getenv(...)`)."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    if not any(word in text for word in READS_ENVIRONMENT):
+        return set()
+    return _environment_reads(ast.parse(text))
+
+
+def _environment_reads(tree: ast.AST) -> set[str]:
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         key = None
         if isinstance(node, ast.Subscript) and _is_environ(node.value):
             key = node.slice
@@ -102,7 +115,10 @@ def bot_settings() -> frozenset[str]:
     keys: set[str] = set()
     for package in ("bot", "cogs", "reddit"):
         for path in (ROOT / package).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            if not any(word in text for word in NAMES_A_SETTING + READS_ENVIRONMENT):
+                continue
+            tree = ast.parse(text)
             keys.update(
                 node.value
                 for node in ast.walk(tree)
@@ -110,7 +126,8 @@ def bot_settings() -> frozenset[str]:
                 and isinstance(node.value, str)
                 and SETTING.match(node.value)
             )
-            keys.update(environment_reads(path))
+            if any(word in text for word in READS_ENVIRONMENT):
+                keys.update(_environment_reads(tree))
     return frozenset(keys)
 
 
@@ -281,7 +298,10 @@ def test_domain_modules_do_not_import_discord_or_praw():
             continue
         checked += 1
         name = str(path.relative_to(ROOT))
-        tree = ast.parse(path.read_text())
+        text = path.read_text(encoding="utf-8")
+        if "discord" not in text and "praw" not in text:
+            continue  # an import of either names it
+        tree = ast.parse(text)
         imported = {
             (n.module or "").split(".")[0] if isinstance(n, ast.ImportFrom) else a.name.split(".")[0]
             for n in ast.walk(tree)
