@@ -61,9 +61,11 @@ def postgres() -> Iterator[PostgresForTests | None]:
         return
     server = PostgresServer(binaries)
     server.start()
+    databases = PostgresForTests(server)
     try:
-        yield PostgresForTests(server)
+        yield databases
     finally:
+        databases.close()
         server.stop()
 
 
