@@ -144,6 +144,32 @@ def assert_posted_once(h: Harness, channel: int) -> None:
     assert len(seen) == len(set(seen)), seen
 
 
+async def assert_finished_once(
+    h: Harness, kind: str, activation_id: int, channel: int, before: list[dict[str, Any]], tag: str
+) -> None:
+    """The end state whatever stopped the bot: ended (not stuck live), opened once, every post made once
+    and disclosed, a takeover's channel put back exactly, a giveaway drawn once, a Q&A thread made once."""
+    sb = h.sandbox
+    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
+    assert await h.scalar("SELECT opened_at FROM activations WHERE id = ?", activation_id)
+
+    assert_posted_once(h, channel)
+    made = activation_messages(h, [channel])
+    assert made
+    for call in made:
+        assert_disclosed(call, tag)
+    if kind == "takeover":
+        assert overwrites(h, channel) == before
+        assert sb.channel(channel)["topic"] == "Weekly recipes"
+    if kind == "giveaway":
+        assert (
+            await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
+        )
+    if kind == "qa":
+        threads = sb.threads(parent_id=channel)  # what Discord made, answered or not
+        assert len(threads) == 1, threads
+
+
 @pytest.mark.parametrize(("kind", "phase", "call", "fault"), CASES)
 @pytest.mark.usefixtures("quick_discord_sleeps")
 async def test_a_fault_on_any_call_of_a_transition_ends_in_the_right_state(
@@ -186,21 +212,10 @@ async def test_a_fault_on_any_call_of_a_transition_ends_in_the_right_state(
     if phase == "start":
         await move_to(h, await moment(h, activation_id, "ends_at"))
         await settled(h, activation_id)
-    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
-    assert await h.scalar("SELECT opened_at FROM activations WHERE id = ?", activation_id)
-
-    assert_posted_once(h, channel)
-    for made in activation_messages(h, [channel]):
-        assert_disclosed(made, tag)
+    await assert_finished_once(h, kind, activation_id, channel, before, tag)
     for line in [m["content"] for m in sb.messages(reports) if m["content"]]:  # (the summary is a card)
         assert disclosure.starts_disclosed(line, tag), line
-    if kind == "takeover":
-        assert overwrites(h, channel) == before
-        assert sb.channel(channel)["topic"] == "Weekly recipes"
     if kind == "giveaway":
-        assert (
-            await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
-        )
         opening = sb.message(
             int(await h.scalar("SELECT message_id FROM activations WHERE id = ?", activation_id))
         )

@@ -29,12 +29,12 @@ from tests.e2e.test_transition_faults import (
     OVERWRITE,
     THREAD,
     TOPIC,
+    assert_finished_once,
     moment,
     overwrites,
     scheduled,
     settled,
 )
-from tests.e2e.test_transition_restarts import assert_finished_once
 
 KINDS = ("qa", "giveaway", "takeover")
 #: Where each kind is killed: a call in the middle of its transition's steps (not carried out), or its

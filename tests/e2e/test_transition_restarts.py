@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
 
 import pytest
 
@@ -21,6 +20,7 @@ from tests.e2e.test_activation_faults import quick_discord_sleeps  # noqa: F401 
 from tests.e2e.test_transition_faults import (
     CALLS,
     OVERWRITE,
+    assert_finished_once,
     assert_posted_once,
     moment,
     overwrites,
@@ -70,32 +70,6 @@ def stored_state(launcher: Launcher, activation_id: int) -> str:
     """The activation's state as the stopped bot left it in its database."""
     with sqlite3.connect(launcher.tmp_path / DEFAULT_DB) as con:
         return str(con.execute("SELECT state FROM activations WHERE id = ?", (activation_id,)).fetchone()[0])
-
-
-async def assert_finished_once(
-    h: Harness, kind: str, activation_id: int, channel: int, before: list[dict[str, Any]], tag: str
-) -> None:
-    """The end state whatever stopped the bot: ended (not stuck live), opened once, every post made once
-    and disclosed, a takeover's channel put back exactly, a giveaway drawn once, a Q&A thread made once."""
-    sb = h.sandbox
-    assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "ended"
-    assert await h.scalar("SELECT opened_at FROM activations WHERE id = ?", activation_id)
-
-    assert_posted_once(h, channel)
-    made = activation_messages(h, [channel])
-    assert made
-    for call in made:
-        assert_disclosed(call, tag)
-    if kind == "takeover":
-        assert overwrites(h, channel) == before
-        assert sb.channel(channel)["topic"] == "Weekly recipes"
-    if kind == "giveaway":
-        assert (
-            await h.scalar("SELECT count(*) FROM giveaway_draws WHERE activation_id = ?", activation_id) == 1
-        )
-    if kind == "qa":
-        threads = sb.threads(parent_id=channel)  # what Discord made, answered or not
-        assert len(threads) == 1, threads
 
 
 @pytest.mark.parametrize(("kind", "phase", "stop"), CASES)
