@@ -12,11 +12,13 @@ single statement sent meanwhile silently joins (and could be rolled back with) t
 transaction. So every write goes through one lock: multi-statement work in `transaction()`, single
 statements through `write()`.
 
-A read's statement stays open on the connection between its steps (`execute`, then the fetches), and
-holds the snapshot it began with. A write sent by another task in between must first move to the
-newest snapshot, which SQLite refuses at once (SQLITE_BUSY_SNAPSHOT, "database is locked", whatever
-the busy timeout) when the ingest writer's connection has committed since: such a write is tried
-again once the read has had a moment to finish (`_busy_snapshot_retry`).
+Reads need no lock, because every statement on this connection runs to its end in one step on the
+connection's thread, its rows kept (`_WholeStatements`), whatever its caller then fetches. A statement
+left open between a caller's steps (`execute`, then the fetches) would hold a read snapshot across
+other tasks' turns; SQLite then refuses another task's write at once, whatever the busy timeout: with
+SQLITE_BUSY while the ingest writer's connection is in the middle of a batch, with
+SQLITE_BUSY_SNAPSHOT once it has committed ("database is locked" both). With no statement left open,
+a write only ever waits for the ingest writer's batch, up to the busy timeout.
 
 Large reads (the trust graph's columns) run on worker threads over connections of their own
 (`reader()`), which in WAL mode never block the writer and are never blocked by it.
@@ -33,10 +35,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
@@ -56,31 +58,6 @@ __all__ = [
 
 #: What a refused write raises on either backend (PostgreSQL's is a subclass of it).
 IntegrityError = sqlite3.IntegrityError
-
-
-#: SQLite's extended result code for a write whose connection reads an older snapshot.
-SQLITE_BUSY_SNAPSHOT = 517
-#: How long a write waits, in all, for a read on the same connection to let go of its old snapshot.
-BUSY_SNAPSHOT_SECONDS = 5.0
-
-T = TypeVar("T")
-
-
-async def _busy_snapshot_retry(run: Callable[[], Awaitable[T]]) -> T:
-    """Run a SQLite write, trying again while it is refused for SQLITE_BUSY_SNAPSHOT: another task's
-    read on this connection is between its steps, on a snapshot older than the ingest writer's last
-    commit. The refused statement did nothing, and the read ends within moments."""
-    delay, waited = 0.001, 0.0
-    while True:
-        try:
-            return await run()
-        except sqlite3.OperationalError as error:
-            stale = getattr(error, "sqlite_errorcode", None) == SQLITE_BUSY_SNAPSHOT
-            if not stale or waited >= BUSY_SNAPSHOT_SECONDS:
-                raise
-        await asyncio.sleep(delay)
-        waited += delay
-        delay = min(delay * 2, 0.05)
 
 
 def store_unavailable(error: BaseException) -> bool:
@@ -137,11 +114,49 @@ Params = Sequence[Any] | dict[str, Any]
 PAGE_CACHE_KIB = 16_384
 
 
+class _FinishedCursor:
+    """A statement already run to its end: its rows, kept, and what the cursor said of it."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._rows: list[Any] = cursor.fetchall()
+        self._next = 0
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        self.description = cursor.description
+        self.arraysize = cursor.arraysize
+        cursor.close()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        start = self._next
+        self._next = min(len(self._rows), start + (self.arraysize if size is None else size))
+        return self._rows[start : self._next]
+
+    def fetchone(self) -> Any:
+        taken = self.fetchmany(1)
+        return taken[0] if taken else None
+
+    def fetchall(self) -> list[Any]:
+        return self.fetchmany(len(self._rows))
+
+    def close(self) -> None:
+        self._rows, self._next = [], 0
+
+
+class _WholeStatements(sqlite3.Connection):
+    """The main connection's sqlite3 side: `execute` steps its statement to the end in the same call
+    (on aiosqlite's thread), so no statement, and no read snapshot, outlasts the caller's turn on the
+    connection (see the module's docstring)."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return _FinishedCursor(super().execute(sql, parameters))
+
+
 async def connect(path: Path) -> aiosqlite.Connection:
-    """The main connection: autocommit (transactions are explicit), WAL, foreign keys on."""
+    """The main connection: autocommit (transactions are explicit), WAL, foreign keys on, every
+    statement run to its end at once."""
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path, isolation_level=None)
+    db = await aiosqlite.connect(path, isolation_level=None, factory=_WholeStatements)
     try:
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA foreign_keys = ON")
@@ -186,7 +201,7 @@ class StoreBase:
                 yield db
             return
         async with self._writer():
-            await _busy_snapshot_retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
+            await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
                 await self.db.execute("COMMIT")
@@ -200,14 +215,13 @@ class StoreBase:
         if isinstance(self.db, PgConnection):
             return await self.db.execute(sql, params)
         async with self._writer():
-            return await _busy_snapshot_retry(lambda: self.db.execute(sql, params))
+            return await self.db.execute(sql, params)
 
     async def write_many(self, sql: str, rows: Iterable[Params]) -> Any:
         if isinstance(self.db, PgConnection):
             return await self.db.executemany(sql, rows)
-        rows = list(rows)  # a retry runs them again
         async with self._writer():
-            return await _busy_snapshot_retry(lambda: self.db.executemany(sql, rows))
+            return await self.db.executemany(sql, rows)
 
     async def write_returning(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         """One writing statement with a RETURNING clause; its rows."""
@@ -215,7 +229,7 @@ class StoreBase:
             async with self.db.execute(sql, params) as cur:
                 return list(await cur.fetchall())
         async with self._writer():
-            return list(await _busy_snapshot_retry(lambda: self.db.execute_fetchall(sql, params)))
+            return list(await self.db.execute_fetchall(sql, params))
 
     # -- reads ------------------------------------------------------------------------------------
 

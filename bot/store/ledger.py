@@ -26,8 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store.base import StoreBase
 from bot.store.postgres import Dialects, connect_postgres
@@ -476,14 +474,8 @@ class LedgerQueries(StoreBase):
             high=prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "",
         )
         sql = _STANDING_PREFIX if prefix else _STANDING_SOURCES
-        if isinstance(self.db, aiosqlite.Connection):
-            # read in one step: a statement left open between steps would hold a read snapshot
-            # that another task's write on this connection cannot upgrade once the ingest writer
-            # has committed ("database is locked" at once, whatever the busy timeout)
-            rows = await self.db.execute_fetchall(sql, params)
-        else:
-            async with self.db.execute(sql, params) as cur:
-                rows = await cur.fetchall()
+        async with self.db.execute(sql, params) as cur:
+            rows = await cur.fetchall()
         return [(int(a), str(src), int(t) if t is not None else None, int(c)) for a, src, t, c in rows]
 
     async def message_author(self, platform: str, message_id: int) -> int | None:

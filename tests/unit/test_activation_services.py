@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,10 +37,12 @@ from bot.activations.takeovers import TakeoverService, TakerMessage
 from bot.discord_adapter.platform import DiscordPlatform
 from bot.errors import Forbidden, InvalidInput, MicrovoiceError
 from bot.ingest import Ingest
+from bot.ledger import EngagementEvent, iso
 from bot.platform import Author, Member, Overwrite, Platform
 from bot.reports.service import PlatformSink, ReportService
 from bot.scheduler import Scheduler
 from bot.store import Store
+from bot.store.ledger import LedgerWriter
 from tests.unit.fakes import POSTING, FakePlatform, Outage
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -302,6 +306,80 @@ async def test_due_activations_advance_side_by_side_a_bounded_number_at_once(
     held.set()
     assert await catch_up == count
     assert most == DUE_AT_ONCE and sorted(done) == [a.id for a in due]
+
+
+async def test_activations_due_together_advance_while_the_ingest_writer_is_busy(world: World):
+    """Activations of every kind due at the same moment advance side by side on the store's one
+    connection, one's reads between another's writes, while the ingest writer writes batch after batch
+    on its own: each write waits for the batch under way, and every transition and its platform work
+    is done on its first attempt (none refused by a "locked" database and retried)."""
+    w = world
+    limits = {"max_sponsored_per_week": 50, "min_gap_hours": 0}
+    await w.store.update_settings(GUILD, limits, by=MOD, now=NOW)
+    ids = []
+    for n in range(DUE_AT_ONCE + 1):
+        # approved apart (the saturation guard), then made due together
+        start = NOW + H * (1 + 2 * n)
+        proposal = Proposal(w.brand, CHANNEL + 1 + n, start, start + H, f"Acme {n}", "paid")
+        if n % 3 == 0:
+            activation = await w.qa.create(w.actor(CONTACT), proposal)
+        elif n % 3 == 1:
+            activation, _ = await w.giveaways.create(
+                w.actor(CONTACT), proposal, GiveawayTerms(rules="One entry each.", winners=1)
+            )
+        else:
+            activation = await w.takeovers.create(w.actor(CONTACT), proposal, PARTNER, Member(PARTNER))
+        await w.engine.approve(w.actor(MOD), activation.id)
+        ids.append(activation.id)
+    await w.store.write(
+        "UPDATE activations SET starts_at = :s, ends_at = :e", dict(s=iso(NOW + H), e=iso(NOW + 2 * H))
+    )
+    for moment in (NOW + H, NOW + 2 * H):
+        async with ingest_writing(w.store):
+            assert await w.run_to(moment) == len(ids)
+    intents = await w.store.fetch_all("SELECT action, state, attempts FROM activation_intents ORDER BY id")
+    assert intents == [(action, "done", 1) for action in ("open", "close") for _ in ids]
+    for activation_id in ids:
+        ended = await w.store.get_activation(GUILD, activation_id)
+        assert ended is not None and ended.state == "ended"
+
+
+@asynccontextmanager
+async def ingest_writing(store: Store) -> AsyncIterator[None]:
+    """The ingest writer busy through the block: batch after batch on its own connection, each holding
+    the database's write lock a moment (SQLite), or a batch's transaction held open (PostgreSQL)."""
+    if store.postgresql:
+        conn = await store.db.pool.acquire()
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO guild_settings (community_id, locale) VALUES (7, 'he')"
+                    " ON CONFLICT (community_id) DO UPDATE SET locale = excluded.locale"
+                )
+                yield
+        finally:
+            await store.db.pool.release(conn)
+        return
+    stop = threading.Event()
+
+    def write_batches() -> None:
+        writer, n = LedgerWriter(store.path), 0
+        try:
+            while not stop.is_set():
+                n += 1
+                writer.write(
+                    [EngagementEvent("discord", 7, 70, m, "message", f"{n}:{m}", NOW) for m in range(200)]
+                )
+        finally:
+            writer.close()
+
+    thread = threading.Thread(target=write_batches)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join)
 
 
 async def test_an_activation_whose_whole_window_passed_while_down_is_cancelled_unposted(world: World):

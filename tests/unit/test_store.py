@@ -606,11 +606,11 @@ async def test_a_listing_keeps_the_bar_a_member_not_listed_is_told(store: Store)
     assert await store.trust_bar(GUILD, "channel:404") is None
 
 
-async def test_a_write_waits_for_a_read_left_between_steps_on_an_old_snapshot(tmp_path: Path):
-    """One task's read holds its statement (and snapshot) open between `execute` and its fetches; the
-    ingest writer's own connection commits meanwhile; another task's write on the main connection
-    is then refused at once by SQLite (SQLITE_BUSY_SNAPSHOT), whatever the busy timeout. The write
-    is tried again once the read is done, instead of failing: no lost record."""
+async def test_a_read_left_between_its_steps_holds_no_snapshot_a_write_must_wait_for(tmp_path: Path):
+    """A read on the main connection is run to its end in one step, whatever its caller fetches: one
+    task's read left between `execute` and its fetches, while the ingest writer's own connection
+    commits, holds no old snapshot that another task's write would have to wait for (SQLite refuses
+    such a write at once, SQLITE_BUSY_SNAPSHOT)."""
     import asyncio
     import sqlite3
 
@@ -619,20 +619,47 @@ async def test_a_write_waits_for_a_read_left_between_steps_on_an_old_snapshot(tm
         await store.record([ev("message", m, f"s{m}") for m in range(1, 60)], [], [])
         other = sqlite3.connect(tmp_path / "db.sqlite3")
         async with store.db.execute("SELECT id FROM events ORDER BY id") as cur:
-            assert await cur.fetchone() is not None  # the statement is open, on today's snapshot
+            assert await cur.fetchone() is not None
             other.execute("INSERT INTO guild_settings (community_id, locale) VALUES (7, 'he')")
             other.commit()  # the ingest writer's connection commits meanwhile
-            write = asyncio.create_task(
-                store.write("INSERT INTO guild_settings (community_id, locale) VALUES (8, 'ar')")
-            )
-            await asyncio.sleep(0.05)  # refused at least once while the read is open
-            assert not write.done()
+            write = store.write("INSERT INTO guild_settings (community_id, locale) VALUES (8, 'ar')")
+            await asyncio.wait_for(write, timeout=2)  # at once, the read still unfinished
             rest = await cur.fetchall()
-        await write
         assert len(rest) == 58
         assert await store.scalar("SELECT locale FROM guild_settings WHERE community_id = 8") == "ar"
         other.close()
     finally:
+        await store.close()
+
+
+async def test_a_write_waits_for_the_ingest_writers_batch_while_another_task_reads(tmp_path: Path):
+    """Activations advance side by side on the one connection, so one task's read and another's
+    write take turns on it, here while the ingest writer's own connection is in the middle of a
+    batch. The write waits for the batch (the busy timeout) instead of being refused at once with
+    "database is locked", which SQLite does to a connection that holds a read open."""
+    import asyncio
+    import sqlite3
+
+    store = await Store.open(tmp_path / "db.sqlite3")
+    ingest = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None, check_same_thread=False)
+    try:
+        await store.record([ev("message", m, f"s{m}") for m in range(1, 60)], [], [])
+        ingest.execute("BEGIN IMMEDIATE")
+        ingest.execute("INSERT INTO guild_settings (community_id, locale) VALUES (7, 'he')")
+        # On the connection's queue: the read's statement, the write, then the read's fetch.
+        read = asyncio.create_task(store.fetch_all("SELECT id FROM events ORDER BY id"))
+        write = asyncio.create_task(
+            store.write("INSERT INTO guild_settings (community_id, locale) VALUES (8, 'ar')")
+        )
+        done, _ = await asyncio.wait({read, write}, timeout=0.2)
+        assert write not in done  # waiting for the batch, not refused
+        ingest.execute("COMMIT")
+        assert len(await read) == 59
+        await write
+        rows = await store.fetch_all("SELECT community_id, locale FROM guild_settings ORDER BY 1")
+        assert rows == [(7, "he"), (8, "ar")]
+    finally:
+        ingest.close()
         await store.close()
 
 
