@@ -454,7 +454,18 @@ def community_evidence(
 
     keep = community(keep_local, 1.0)
     said = None if posts is None else g.gather(posts)
-    said_total = None if posts is None else posts_counted(posts)
+    vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
+    # Posters whose count sets the median of a post's draw: those who take part in the community's
+    # engagement (a wave of accounts that each post once and nothing else sets nothing), and, once
+    # the history is long enough for most members to have been here a while, who did not join in
+    # its last weeks (a raid's or a newcomer wave's few posts set nothing either).
+    settled = g.scatter(g.in_deg + g.out_deg, size) > 0
+    began = engaged_from[np.isfinite(engaged_from)]
+    if len(began) and today - float(began.min()) >= 2 * params.seed_min_tenure_days:
+        joined_at = np.full(len(ids), np.nan)
+        joined_at[row >= 0] = members.joined_day[row[row >= 0]]
+        settled &= ~(today - np.nan_to_num(joined_at, nan=-np.inf) < params.seed_min_tenure_days)
+    said_total = None if posts is None else posts_counted(posts, settled)
 
     # Accounts that engage nearly everyone count for less in a post's draw (`wide_engagers`).
     wide = wide_engager_weight(g.out_deg, params)
@@ -472,7 +483,6 @@ def community_evidence(
     facts = (ids, engaged_from, out_peers, excluded, pinned, members, params, today)
     seed = seed_weights(*facts, earned, tenure)
     seed = np.where(pinned, seed, seed * keep)
-    vouching = (present_long_enough(ids, engaged_from, members, params, today, tenure) | pinned) & ~excluded
     draw = None
     if said is not None and params.community_draw_floor:
         # What a member's posts draw in the whole community, measured as its listing measures it
@@ -531,6 +541,7 @@ def community_evidence(
         seed_weight=seed,
         keep=keep,
         vouching=vouching.astype(np.float64),
+        settled=settled,
         coordinated=community(coordinated, 0.0),
         woke=community(shares[0], 0.0),
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),

@@ -186,14 +186,20 @@ def _top_topics(
     return [tuple(r) for r in result]
 
 
-def posts_counted(said: np.ndarray) -> float:
+def posts_counted(said: np.ndarray, settled: np.ndarray | None = None) -> float:
     """All posts of a scope for its average per-post draw, each member's counted up to the median
     poster's: a few prolific posters (spammers) must not make the average post theirs, which would
-    set the yardstick they are measured by."""
-    posting = said[said > 0]
-    if len(posting) == 0:
+    set the yardstick they are measured by. Only the posts of `settled` members count (per member;
+    None: every poster's) when any of them posted: those who take part in the community's
+    engagement. A wave of accounts that each post once and do nothing else would otherwise bring the
+    median down to one post, and with it every member's draw, emptying the listing."""
+    posting = said > 0
+    if settled is not None and (posting & settled).any():
+        posting &= settled
+    if not posting.any():
         return 0.0
-    return float(np.minimum(posting, np.quantile(posting, 0.5)).sum())
+    counts = said[posting]
+    return float(np.minimum(counts, np.quantile(counts, 0.5)).sum())
 
 
 def attention_of(g: ScopeGraph, weight: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -496,7 +502,7 @@ def list_scope(
     n = g.n
     scale, x = solved.scale, solved.x
     # Community-wide per-member inputs, renumbered as the graph's members.
-    said_total = None if said is None else posts_counted(said)
+    said_total = None if said is None else posts_counted(said, evidence.settled)
     ids, seed_weight, pinned = g.gather(ids, -1), g.gather(evidence.seed_weight), g.gather(pinned, False)
     posts_total = None if posts_total is None else g.gather(posts_total)
     said = None if said is None else g.gather(said)

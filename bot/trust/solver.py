@@ -675,6 +675,9 @@ class Evidence:
     top_excess: np.ndarray | None = None
     weeks_share: np.ndarray | None = None
     weeks_excess: np.ndarray | None = None
+    #: Per dense member: a poster whose post count sets the median of a post's draw (`posts_counted`):
+    #: present for a while and engaging or engaged by someone. None: every poster.
+    settled: np.ndarray | None = None
 
 
 @dataclass

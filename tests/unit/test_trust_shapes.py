@@ -6,6 +6,7 @@ engages more than anyone else."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
 TODAY = 20_000
 DAYS = 60
 SPECIAL = 1  # the helper, or the host
+COLUMNS = ("actor", "target", "channel", "day", "kind", "n")
 
 
 def community(shape: str, seed: int, thanked: float = 0.7) -> tuple[Edges, Posts, MemberFacts]:
@@ -147,3 +149,64 @@ def test_a_server_where_most_members_only_react_lists_its_regulars(seed: int) ->
     assert len(ranked) >= 10 and all(r.member_id <= 20 for r in ranked)
     apart = replace(TrustParams(), group_usual_engaged=False)
     assert compute_scope(edges, facts, apart, today=TODAY, posts=posts) == []
+
+
+def ranked(edges: Edges, posts: Posts, facts: MemberFacts) -> list[int]:
+    return [
+        r.member_id for r in compute_scope(edges, facts, TrustParams(), today=TODAY, posts=posts, limit=400)
+    ]
+
+
+def flooded(
+    edges: Edges, posts: Posts, facts: MemberFacts, count: int, joined_day: float, *, welcomed: bool
+) -> tuple[Edges, Posts, MemberFacts]:
+    """The community with `count` more accounts, each posting once in the last three days (and each
+    given a reaction by one of fifty members when `welcomed`)."""
+    wave = np.arange(10_001, 10_001 + count, dtype=np.int64)
+    if welcomed:
+        welcome = Edges.from_rows(
+            [(1, 2 + i % 50, int(m), TODAY - i % 3, "reaction", 1) for i, m in enumerate(wave.tolist())]
+        )
+        edges = Edges(*(np.concatenate([getattr(edges, c), getattr(welcome, c)]) for c in COLUMNS))
+    posts = Posts(
+        np.concatenate([posts.member, wave]),
+        np.concatenate([posts.channel, np.full(count, 1)]),
+        np.concatenate([posts.day, TODAY - np.arange(count) % 3]),
+        np.concatenate([posts.n, np.ones(count)]),
+    )
+    joined = np.full(count, joined_day)
+    facts = MemberFacts(
+        member_id=np.concatenate([facts.member_id, wave]),
+        joined_day=np.concatenate([facts.joined_day, joined]),
+        account_created_day=np.concatenate([facts.account_created_day, joined - 100]),
+        is_bot=np.zeros(len(facts.member_id) + count, np.bool_),
+    )
+    return edges, posts, facts
+
+
+@pytest.mark.parametrize("aged", [False, True])
+def test_a_wave_of_accounts_that_each_post_once_leaves_the_listing_as_it_was(aged: bool) -> None:
+    """A post's draw is measured against an average post, each poster's count capped at the median
+    poster's. Half as many accounts again, each posting once and doing nothing else (made for it, or
+    long-joined), brought that median down to one post, every member's draw with it, and emptied
+    the listing; they take no part in the community's engagement, so they no longer set it."""
+    edges, posts, facts = community("host", 0)
+    before = ranked(edges, posts, facts)
+    joined = TODAY - (400.0 if aged else 3.0)
+    after = ranked(*flooded(edges, posts, facts, len(facts.member_id) // 2, joined, welcomed=False))
+    assert len(before) >= 10
+    assert after == before
+
+
+def test_a_wave_of_welcomed_newcomers_leaves_a_long_historys_listing_standing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twice as many newcomers as members, each posting a greeting a member reacts to, in a history
+    of three months: they joined in its last weeks, so their few posts set no median either. Before,
+    the listing fell from every member to seven."""
+    monkeypatch.setattr(sys.modules[__name__], "DAYS", 90)
+    edges, posts, facts = community("host", 0)
+    before = ranked(edges, posts, facts)
+    after = ranked(*flooded(edges, posts, facts, 2 * len(facts.member_id), TODAY - 3.0, welcomed=True))
+    assert len(after) >= 0.9 * len(before)
+    assert len(set(after[:10]) & set(before[:10])) >= 8
