@@ -1,0 +1,3 @@
+from bench.trust_independent.runner import main
+
+main()
