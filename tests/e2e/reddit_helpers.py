@@ -69,7 +69,9 @@ def reddit_settings(sb: RedditSandbox, **overrides: Any) -> dict[str, Any]:
         reddit_short_url=sb.url,
         reddit_poll_seconds=0.02,
         reddit_requests_per_minute=1_000_000,  # a local sandbox: no budget to keep to
-        reddit_timeout=2,  # a local sandbox answers at once, but on a busy test machine not always in 1 s
+        # A local sandbox answers at once, but a loaded test machine may take seconds: a request given up
+        # and sent again can land after what followed it. Tests of the timeout itself set a short one.
+        reddit_timeout=10,
     )
     values.update(overrides)
     return values

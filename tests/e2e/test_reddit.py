@@ -62,10 +62,10 @@ def vegan(sb: RedditSandbox, *, bot_moderates: bool = True):
     return sub
 
 
-async def following(sb: RedditSandbox, launcher: Launcher) -> tuple[Any, Harness]:
+async def following(sb: RedditSandbox, launcher: Launcher, **settings: Any) -> tuple[Any, Harness]:
     """r/VeganCooking bound and followed (both streams started): the subreddit and the bot."""
     sub = vegan(sb)
-    h = await start_with_reddit(launcher, sb)
+    h = await start_with_reddit(launcher, sb, **settings)
     await bind(h, "r/VeganCooking")
     await rounds(h)
     return sub, h
@@ -498,7 +498,7 @@ async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
     sb = reddit_sb
-    sub, h = await following(sb, launcher)
+    sub, h = await following(sb, launcher, reddit_timeout=2)
     adapter = h.app.reddit
     sb.fail("/r/VeganCooking/comments", status=503, times=4)  # more than prawcore's own two retries
     sb.rate_limit("/r/VeganCooking/new", times=2)
