@@ -99,6 +99,23 @@ async def approve(h: Harness, activation_id: int) -> dict[str, Any]:
     return await reply(interaction)
 
 
+async def retry(h: Harness, activation_id: int) -> None:
+    """Run `/activation retry` as the server's owner and wait for its answer."""
+    interaction = await h.slash(
+        "activation", h.world.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
+    )
+    await interaction.response()
+
+
+async def intent_states(h: Harness, activation_id: int, action: str) -> str | None:
+    """The states of an activation's `open` or `close` intents, comma-separated ("done" when finished)."""
+    return await h.scalar(
+        "SELECT group_concat(state) FROM activation_intents WHERE activation_id = ? AND action = ?",
+        activation_id,
+        action,
+    )
+
+
 async def move_to(h: Harness, moment: datetime) -> int:
     """Move the injected clock and run what the scheduler's jobs would run at that moment."""
     h.clock.now = moment

@@ -17,7 +17,7 @@ import reddit.platform as reddit_platform
 from bot.subreddits import ledger_id
 from bot.subreddits.ids import thing_id
 from sandbox.reddit_server import RedditSandbox
-from tests.e2e.activation_helpers import move_to
+from tests.e2e.activation_helpers import intent_states, move_to
 from tests.e2e.conftest import Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
@@ -123,11 +123,7 @@ async def test_a_giveaways_entrants_behind_stubs_count_and_its_results_chain_is_
     await move_to(h, await ends_at(h, giveaway) + timedelta(minutes=1))
 
     async def closed() -> bool:
-        states = await h.scalar(
-            "SELECT group_concat(state) FROM activation_intents WHERE activation_id = ? AND action = 'close'",
-            giveaway,
-        )
-        return states == "done"
+        return await intent_states(h, giveaway, "close") == "done"
 
     await eventually(closed, "the results chain finished", timeout=30)
     comments = [t for t in sb.made_by_app() if t.kind == "t1"]

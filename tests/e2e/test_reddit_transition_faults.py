@@ -16,8 +16,16 @@ import pytest
 
 from bot.activations import disclosure
 from sandbox.reddit_server import RedditSandbox
-from tests.e2e.activation_helpers import approve, create, move_to, seed_brand, set_locale
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
+from tests.e2e.activation_helpers import (
+    approve,
+    create,
+    intent_states,
+    move_to,
+    retry,
+    seed_brand,
+    set_locale,
+)
+from tests.e2e.conftest import BASIC, Harness, Launcher
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     fast_praw_fixture,
     reddit_sb_fixture,
@@ -169,17 +177,10 @@ async def test_a_reddit_fault_on_any_call_of_a_transition_ends_in_the_right_stat
         told = [line for line in lines if f"Activation #{activation_id}:" in line]
         assert told and all("THREAD_LOCKED" not in line for line in told), lines
         assert any("The post is locked" in line for line in told), told
-        retry = await h.slash(
-            "activation", h.world.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
-        )
-        await retry.response()
+        await retry(h, activation_id)
         await settled(h, activation_id)
     action = "open" if phase == "start" else "close"
-    intents = await h.scalar(
-        "SELECT group_concat(state) FROM activation_intents WHERE activation_id = ? AND action = ?",
-        activation_id,
-        action,
-    )
+    intents = await intent_states(h, activation_id, action)
     assert intents == "done", (intents, lines)
     if phase == "start":
         await move_to(h, end)

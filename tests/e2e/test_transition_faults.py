@@ -20,13 +20,15 @@ from tests.e2e.activation_helpers import (
     approve,
     assert_disclosed,
     create,
+    intent_states,
     move_to,
+    retry,
     seed_brand,
     seed_partner,
     set_locale,
     when,
 )
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, eventually
+from tests.e2e.conftest import BASIC, Harness, eventually
 from tests.e2e.test_activation_faults import quick_discord_sleeps  # noqa: F401 (fixture)
 from tests.e2e.test_takeover import sponsored_channel
 
@@ -180,7 +182,7 @@ async def test_a_fault_on_any_call_of_a_transition_ends_in_the_right_state(
     call: tuple[str, str],
     fault: str,
 ):
-    h, w, sb = harness, harness.world, harness.sandbox
+    h, sb = harness, harness.sandbox
     caplog.set_level(logging.INFO, logger="bot")
     activation_id, channel, reports, before, tag = await prepared(h, kind)
 
@@ -198,16 +200,9 @@ async def test_a_fault_on_any_call_of_a_transition_ends_in_the_right_state(
         assert any(f"Activation #{activation_id}:" in line and "cannot be done" in line for line in lines), (
             lines
         )
-        retry = await h.slash(
-            "activation", w.owner, {"id": activation_id}, subcommand="retry", permissions=MANAGE_GUILD
-        )
-        await retry.response()
+        await retry(h, activation_id)
         await settled(h, activation_id)
-    intents = await h.scalar(
-        "SELECT group_concat(state) FROM activation_intents WHERE activation_id = ? AND action = ?",
-        activation_id,
-        action,
-    )
+    intents = await intent_states(h, activation_id, action)
     assert intents == "done", (intents, lines)
     if phase == "start":
         await move_to(h, await moment(h, activation_id, "ends_at"))

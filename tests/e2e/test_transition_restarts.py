@@ -14,7 +14,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.activation_helpers import activation_messages, assert_disclosed
+from tests.e2e.activation_helpers import activation_messages, assert_disclosed, intent_states
 from tests.e2e.conftest import DEFAULT_DB, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.test_activation_faults import quick_discord_sleeps  # noqa: F401 (fixture)
 from tests.e2e.test_transition_faults import (
@@ -87,11 +87,7 @@ async def test_a_restart_between_a_transition_and_its_platform_work_finishes_it_
 
     h = await restarted_in_transition(launcher, h, activation_id, channel, kind, phase, stop)
     action = "open" if phase == "start" else "close"
-    intents = await h.scalar(
-        "SELECT group_concat(state) FROM activation_intents WHERE activation_id = ? AND action = ?",
-        activation_id,
-        action,
-    )
+    intents = await intent_states(h, activation_id, action)
     assert intents == "done", intents
     if phase == "start":
         assert await h.scalar("SELECT state FROM activations WHERE id = ?", activation_id) == "live"
