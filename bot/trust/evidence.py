@@ -343,11 +343,11 @@ def community_evidence(
     row = member_rows(ids, members) if rows is None else rows
     tenure = member_since(ids, engaged_from, members, row, censored_days=params.censored_arrival_days)
     since = tenure[0]
+    joined = np.full(len(ids), np.nan)  # the join date where the platform shows one
+    joined[row >= 0] = members.joined_day[row[row >= 0]]
     standing = None
     if active is not None and received is not None:
         binned = periods if periods is not None else active
-        joined = np.full(len(ids), np.nan)
-        joined[row >= 0] = members.joined_day[row[row >= 0]]
         unseen = np.isnan(joined) & np.isfinite(since)  # arrival: a first sighting (Reddit)
         standing = standing_of(binned, received, since, g.scatter(g.in_deg, size), params, today, unseen)
     earned = standing.earned if use_standing and standing is not None else None
@@ -462,9 +462,7 @@ def community_evidence(
     settled = g.scatter(g.in_deg + g.out_deg, size) > 0
     began = engaged_from[np.isfinite(engaged_from)]
     if len(began) and today - float(began.min()) >= 2 * params.seed_min_tenure_days:
-        joined_at = np.full(len(ids), np.nan)
-        joined_at[row >= 0] = members.joined_day[row[row >= 0]]
-        settled &= ~(today - np.nan_to_num(joined_at, nan=-np.inf) < params.seed_min_tenure_days)
+        settled &= ~(today - np.nan_to_num(joined, nan=-np.inf) < params.seed_min_tenure_days)
     said_total = None if posts is None else posts_counted(posts, settled)
 
     # Accounts that engage nearly everyone count for less in a post's draw (`wide_engagers`).
