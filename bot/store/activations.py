@@ -369,6 +369,10 @@ class ActivationQueries(StoreBase):
             sets += ", approved_by = :actor, approved_at = :now"
         if reason is not None:
             sets += ", reason = :reason"
+        if to_state == State.ENDED.value:
+            # Ended early (a moderator's `/giveaway end`): it ended now, not at its planned end. What is
+            # finished later (a draw after a restart) reads its entries up to this moment, no further.
+            sets += ", ends_at = CASE WHEN ends_at > :now AND starts_at < :now THEN :now ELSE ends_at END"
         sql = f"""UPDATE activations SET {sets}
                    WHERE id = :id AND community_id = :community_id AND state = :from_state"""
         async with self.transaction():
