@@ -635,18 +635,17 @@ def list_scope(
         value = value * appeal
 
     in_deg, out_deg = g.in_deg, g.out_deg
+    # The distinct engagers present for a while and uncoordinated (`vouching`, `counted`), without
+    # those that woke up together around the member, nor those without standing as far as they are
+    # beyond the usual share (`unengaged_accounts`): a crowd of dormant or aged accounts is no crowd
+    # of peers. (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
+    counts = (vouching * counted)[g.actor] * (g.weight > 0)
+    established = np.bincount(g.target, weights=counts, minlength=n) * (1.0 - woke) * (1.0 - unengaged)
     if params.peers_exponent > 0:
         # Many distinct peers: breadth weighs each engager by its trust, so a member whom a few
         # highly trusted members engage can match one whom many established members do. The value
-        # is also multiplied by how many distinct engagers present for a while and uncoordinated
-        # (`vouching`, `counted`) engage the member, to a small power: among members of alike standing,
-        # the one more members seek out ranks higher. Accounts that woke up together around the
-        # member are not counted (as the share of what it received from them), nor those without
-        # standing as far as they are beyond the usual share (the `unengaged_accounts` discount):
-        # a crowd of dormant or aged accounts is no crowd of peers.
-        # (Pairs retracted to zero stay in a graph updated in place: they count as absent.)
-        counts = (vouching * counted)[g.actor] * (g.weight > 0)
-        established = np.bincount(g.target, weights=counts, minlength=n) * (1.0 - woke) * (1.0 - unengaged)
+        # is also multiplied by the established engagers (above), to a small power: among members
+        # of alike standing, the one more members seek out ranks higher.
         value = value * np.power(established, params.peers_exponent)
     if params.closed_engagers:
         # Engagers who engage each other far more than the usual well-placed member's engagers do (a
@@ -691,12 +690,21 @@ def list_scope(
         if params.draw_floor_below_voices and codes is None:
             voices = float(np.median(value[established_voices(value, eligible, params)]))
             exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor)
-        drawn = appeal >= floor
+        floor_each = np.full(n, floor)
+        if params.draw_floor_reach is not None and codes is None:
+            # A member most of the community engages is held to a lower floor (`draw_floor_reach`):
+            # exposure brings a spammer's or a broadcaster's posts some engagement, from the few who
+            # answer anything, not from most members. Engagers count as distinct peers do, so a
+            # crowd of fresh, woken or coordinated accounts reaches nobody; the members who take part
+            # are counted plainly, whatever their standing.
+            reached = established >= params.draw_floor_reach * active
+            floor_each[reached] = (params.draw_floor_reached * params.listed_min_draw) ** params.appeal
+        drawn = appeal >= floor_each
         if evidence.draw is not None:
             # Nor, in a channel or category, whose posts draw that little in the whole community: in
             # one channel a couple of engagers who engage little else there can make any member's
             # posts look sought out (a spammer's friends, an account that engages everyone).
-            drawn &= g.gather(evidence.draw, 1.0) >= floor
+            drawn &= g.gather(evidence.draw, 1.0) >= floor_each
         eligible &= drawn | exempt
         unsure &= drawn | exempt
     short = params.listed_min_depth - int(np.count_nonzero(eligible))

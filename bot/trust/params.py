@@ -268,6 +268,15 @@ class TrustParams:
     #: community. Not in a channel or category, whose few established voices are no yardstick.
     #: False: the floor applies to everyone.
     draw_floor_below_voices: bool = True
+    #: In the whole community, the draw floor is `draw_floor_reached` of itself for a member whom at
+    #: least this share of the members who take part engage (engaged someone or were engaged;
+    #: engagers counted as far as they are present for a while and uncoordinated, as in breadth): a
+    #: regular in conversation all day draws a little per message, from most of the community, which
+    #: exposure alone does not bring. None: the floor is the same for everyone.
+    draw_floor_reach: float | None = 0.5
+    #: The share of the draw floor that a member most of the community engages is held to (see
+    #: `draw_floor_reach`).
+    draw_floor_reached: float = 0.5
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
     #: make a spammer's posts look sought out. False: the scope's draw alone.
@@ -329,6 +338,11 @@ class TrustParams:
             (0 <= self.peers_exponent <= 1, "peers_exponent must be in [0, 1]"),
             (0 <= self.wide_engagers <= 1, "wide_engagers must be in [0, 1]"),
             (0 <= self.listed_min_draw <= 1, "listed_min_draw must be in [0, 1]"),
+            (
+                self.draw_floor_reach is None or 0 < self.draw_floor_reach <= 1,
+                "draw_floor_reach must be in (0, 1] or None",
+            ),
+            (0 <= self.draw_floor_reached <= 1, "draw_floor_reached must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
             (self.devoted_weight >= 1, "devoted_weight must be >= 1"),

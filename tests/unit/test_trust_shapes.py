@@ -99,9 +99,12 @@ def test_the_top_recipient_test_would_drop_the_host() -> None:
 def test_a_helper_whose_answers_are_seldom_thanked_is_still_listed(seed: int) -> None:
     """When only three askers in ten thank the helper, each answer draws a quarter of what a chat
     post draws, below the draw floor; the helper's engagers are still most of the community, and
-    the floor spares a member whose value, the low draw counted, matches the established voices."""
+    the floor spares a member whose value, the low draw counted, matches the established voices,
+    and is halved for a member most of the community engages: either alone lists the helper."""
     assert place("helpdesk", seed, TrustParams(), thanked=0.3) in (1, 2, 3)
-    floor_for_all = replace(TrustParams(), draw_floor_below_voices=False)
+    for alone in (dict(draw_floor_below_voices=False), dict(draw_floor_reach=None)):
+        assert place("helpdesk", seed, replace(TrustParams(), **alone), thanked=0.3) in (1, 2, 3)
+    floor_for_all = replace(TrustParams(), draw_floor_below_voices=False, draw_floor_reach=None)
     assert place("helpdesk", seed, floor_for_all, thanked=0.3) is None
 
 
@@ -210,3 +213,70 @@ def test_a_wave_of_welcomed_newcomers_leaves_a_long_historys_listing_standing(
     after = ranked(*flooded(edges, posts, facts, 2 * len(facts.member_id), TODAY - 3.0, welcomed=True))
     assert len(after) >= 0.9 * len(before)
     assert len(set(after[:10]) & set(before[:10])) >= 8
+
+
+REGULARS = range(1, 9)
+AUDIENCE_POSTER = 151
+
+
+def chatty_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
+    """150 members: most post now and then and two or three members answer each post; eight
+    regulars talk all day (about eight messages a day, each answered by one member on average, any
+    member), and answer others in turn. One more member posts as much as a regular and draws as
+    much per post, but only ever from the same third of the members."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, int, int, int, str, int]] = []
+    said: list[tuple[int, int, int]] = []
+    size = 150
+    members = np.arange(1, size + 1)
+    joined = TODAY - rng.uniform(60, 400, size)
+    audience = members[members % 3 == 0]
+    for day in range(TODAY - DAYS + 1, TODAY + 1):
+        for m in members[len(REGULARS) :][rng.random(size - len(REGULARS)) < 0.25].tolist():
+            said.append((m, 1, day))
+            for r in rng.choice(members, int(rng.poisson(2.5)), replace=False).tolist():
+                if r != m:
+                    rows.append((1, r, m, day, "reaction" if rng.random() < 0.5 else "reply", 1))
+        for p in REGULARS:
+            for _ in range(int(rng.poisson(8))):
+                said.append((p, 1, day))
+                for r in rng.choice(members, int(rng.poisson(1.0)), replace=False).tolist():
+                    if r != p:
+                        rows.append((1, r, p, day, "reply" if rng.random() < 0.5 else "reaction", 1))
+                if rng.random() < 0.5:
+                    t = int(rng.choice(members))
+                    if t != p:
+                        rows.append((1, p, t, day, "reply", 1))
+        for _ in range(int(rng.poisson(8))):
+            said.append((AUDIENCE_POSTER, 1, day))
+            for r in rng.choice(audience, int(rng.poisson(1.0)), replace=False).tolist():
+                rows.append((1, r, AUDIENCE_POSTER, day, "reply" if rng.random() < 0.5 else "reaction", 1))
+    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
+    ids = np.append(members, AUDIENCE_POSTER).astype(np.int64)
+    joined = np.append(joined, TODAY - 300.0)
+    facts = MemberFacts(
+        member_id=ids,
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=np.zeros(len(ids), np.bool_),
+    )
+    return Edges.from_rows(rows), Posts(member, channel, day, np.ones(len(said))), facts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_regulars_whom_most_members_engage_are_held_to_half_the_draw_floor(seed: int) -> None:
+    """Each of a regular's many messages draws a fifth of an average post, under the draw floor,
+    but most of the community engages them: the floor is halved for them (`draw_floor_reach`), and
+    they are the listing's first places. A member who posts as much and draws as much per post from
+    one third of the members only is held to the whole floor, which a floor halved for everyone
+    would not do."""
+    edges, posts, facts = chatty_server(seed)
+
+    def listing(params: TrustParams) -> list[int]:
+        return [r.member_id for r in compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)]
+
+    now = listing(TrustParams())
+    assert set(now[:12]) >= set(REGULARS)
+    assert AUDIENCE_POSTER not in now
+    assert not set(listing(replace(TrustParams(), draw_floor_reach=None))) & set(REGULARS)
+    assert AUDIENCE_POSTER in listing(replace(TrustParams(), listed_min_draw=0.15))
