@@ -693,11 +693,18 @@ def list_scope(
         floor_each = np.full(n, floor)
         if params.draw_floor_reach is not None and codes is None:
             # A member most of the community engages is held to a lower floor (`draw_floor_reach`):
-            # exposure brings a spammer's or a broadcaster's posts some engagement, from the few who
-            # answer anything, not from most members. Engagers count as distinct peers do, so a
-            # crowd of fresh, woken or coordinated accounts reaches nobody; the members who take part
-            # are counted plainly, whatever their standing.
+            # in a few weeks, exposure brings a spammer's or a broadcaster's posts some engagement
+            # from the few who answer anything, not from most members. Engagers count as distinct
+            # peers do, so a crowd of fresh, woken or coordinated accounts reaches nobody; the members
+            # who take part are counted plainly, whatever their standing.
             reached = established >= params.draw_floor_reach * active
+            # ... and who engages a share of them in turn (`draw_floor_engaged_back`): a regular in
+            # conversation answers, a spammer posting for years reaches most members and answers
+            # nobody.
+            mutual = g.mutual()
+            both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
+            back = np.bincount(mutual.target[both], minlength=n)
+            reached &= back >= params.draw_floor_engaged_back * in_deg
             floor_each[reached] = (params.draw_floor_reached * params.listed_min_draw) ** params.appeal
         drawn = appeal >= floor_each
         if evidence.draw is not None:

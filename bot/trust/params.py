@@ -277,6 +277,9 @@ class TrustParams:
     #: The share of the draw floor that a member most of the community engages is held to (see
     #: `draw_floor_reach`).
     draw_floor_reached: float = 0.5
+    #: ... if they engaged at least this share of their engagers in turn: over months a spammer's
+    #: posts reach most members too, and the spammer answers none of them.
+    draw_floor_engaged_back: float = 0.25
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
     #: make a spammer's posts look sought out. False: the scope's draw alone.
@@ -343,6 +346,7 @@ class TrustParams:
                 "draw_floor_reach must be in (0, 1] or None",
             ),
             (0 <= self.draw_floor_reached <= 1, "draw_floor_reached must be in [0, 1]"),
+            (0 <= self.draw_floor_engaged_back <= 1, "draw_floor_engaged_back must be in [0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
             (self.devoted_weight >= 1, "devoted_weight must be >= 1"),
