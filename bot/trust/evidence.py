@@ -162,13 +162,13 @@ def standing_of(
     presence = np.minimum(1.0, 2.0 * act.sum(axis=1) / available)
     spread = np.minimum(1.0, 2.0 * got.sum(axis=1) / available)
     breadth = np.minimum(1.0, in_peers / params.seed_full_engagers)
-    # The oldest period with activity; silent before it for at least half of the available periods.
+    # The oldest period with activity; silent before it for `woke_quiet_share` of the available periods.
     any_act = act.any(axis=1)
     oldest = np.where(any_act, periods - 1 - np.argmax(act[:, ::-1], axis=1), -1)
     if unseen is not None and params.unseen_silence_days > 0:
         watched = unseen & (span - 1 - here >= params.unseen_silence_days)
         available = np.where(watched, span - 1, here).astype(np.int64) // length + 1
-    quiet = any_act & (available >= 3) & (available - 1 - oldest >= 0.5 * available)
+    quiet = any_act & (available >= 3) & (available - 1 - oldest >= params.woke_quiet_share * available)
     return Standing(presence * spread * breadth, np.where(quiet, oldest, -1), periods)
 
 

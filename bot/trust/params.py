@@ -101,6 +101,11 @@ class TrustParams:
     #: otherwise look like newcomers, and newcomers are never quiet). 0: silence counts from the
     #: first sighting.
     unseen_silence_days: float = 30.0
+    #: The test for accounts that woke up together looks at accounts silent for at least this share
+    #: of the periods they could have been active in (since they arrived, or since the history
+    #: began) before their first activity: bought aged accounts that copy a member's ways for the
+    #: last ten weeks of a four-month history were silent for two fifths of it.
+    woke_quiet_share: float = 0.4
     #: Teleport weight of a moderator-pinned seed relative to an ordinary established seed.
     pinned_seed_weight: float = 1.0
     #: Earned seeds: an established member's teleport weight is the share of the periods (weeks; days
@@ -347,6 +352,7 @@ class TrustParams:
             ),
             (0 <= self.draw_floor_reached <= 1, "draw_floor_reached must be in [0, 1]"),
             (0 <= self.draw_floor_engaged_back <= 1, "draw_floor_engaged_back must be in [0, 1]"),
+            (0 < self.woke_quiet_share <= 1, "woke_quiet_share must be in (0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
             (self.devoted_weight >= 1, "devoted_weight must be >= 1"),

@@ -473,13 +473,15 @@ def test_long_joined_accounts_that_wake_up_together_do_not_carry_a_member() -> N
     assert boosted not in shown  # the coordination evidence alone is enough here
 
 
-def subreddit_boosting(joined: float | None) -> tuple[list[Row], MemberFacts, int, list[int], list[int]]:
+def subreddit_boosting(
+    joined: float | None, woke: int = 45
+) -> tuple[list[Row], MemberFacts, int, list[int], list[int]]:
     """Sixteen weeks of a subreddit: the town comments on each other and on an expert every week;
     a member three of them answer every week; sixteen aged accounts first seen within three days,
     six weeks ago, that since answer that member three times a week and two town members once
     (dormant boosters, whose silence before no record shows); and eight members first seen one a
     week who answer the expert every week since. `joined`: every member's join date (None: none
-    shown, as on Reddit)."""
+    shown, as on Reddit); `woke`: how many days ago the boosters were first seen."""
     start, boosted, boosters, newcomers = TODAY - 112, 100, list(range(700, 716)), list(range(600, 608))
     rows = [
         (1, m, TOWN[(i + step) % len(TOWN)], TODAY - 3 - 7 * w, "comment", 1)
@@ -491,7 +493,7 @@ def subreddit_boosting(joined: float | None) -> tuple[list[Row], MemberFacts, in
     rows += [(1, p, boosted, TODAY - 5 - 7 * w, "comment", 1) for p in TOWN[:3] for w in range(16)]
     rows += [(1, boosted, p, TODAY - 6 - 7 * w, "comment", 1) for p in TOWN[3:6] for w in range(16)]
     for k, b in enumerate(boosters):
-        seen = TODAY - 45 + k % 3
+        seen = TODAY - woke + k % 3
         rows += [(1, b, boosted, day, "comment", 1) for day in range(seen, TODAY, 7)]
         rows += [
             (1, b, TOWN[(k + j) % 20], day, "comment", 1) for day in range(seen, TODAY, 7) for j in (0, 7, 13)
@@ -507,7 +509,7 @@ def subreddit_boosting(joined: float | None) -> tuple[list[Row], MemberFacts, in
         records_from_day=np.full(len(ids), float(start)),
     )
     if joined is not None:  # the boosters and newcomers joined when first seen
-        first = {b: TODAY - 45.0 + k % 3 for k, b in enumerate(boosters)}
+        first = {b: TODAY - woke + k % 3.0 for k, b in enumerate(boosters)}
         first |= {n: TODAY - 100.0 + 12 * k for k, n in enumerate(newcomers)}
         members = replace(members, joined_day=np.array([first.get(int(m), joined) for m in ids]))
     return rows, members, boosted, boosters, newcomers
@@ -534,6 +536,24 @@ def test_subreddit_accounts_first_seen_together_long_after_the_records_began_cou
     assert TrustParams().unseen_silence_days == 30.0
     joined_rows, joined, *_ = subreddit_boosting(TODAY - 365.0)
     assert rank(joined_rows, joined) == rank(joined_rows, joined, replace(LOOSE, unseen_silence_days=0.0))
+
+
+@pytest.mark.parametrize("woke", [56, 60])
+def test_aged_accounts_silent_for_two_fifths_of_the_history_that_wake_up_together_count_as_woken(
+    woke: int,
+) -> None:
+    """Sixteen accounts that joined a year ago, silent for the first seven or eight of the history's
+    sixteen weeks, then answer one member every week from the same three days on, and two town
+    members each (bought aged accounts that copy a member's ways for the last two months). Silent
+    for under half of the history, they were not counted as woken, and the town members they
+    answer rose above the expert the town engages every week; now the expert is first again, and
+    the member they serve is not listed either way."""
+    rows, members, boosted, _, _ = subreddit_boosting(TODAY - 365.0, woke)
+    members = replace(members, joined_day=np.full(len(members.member_id), TODAY - 365.0))
+    before = by_member(rank(rows, members, replace(TrustParams(), woke_quiet_share=0.5)))
+    got = by_member(rank(rows, members, TrustParams()))
+    assert before[SOUGHT_OUT].rank > 2 and got[SOUGHT_OUT].rank == 1
+    assert boosted not in before and boosted not in got
 
 
 def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
