@@ -36,6 +36,7 @@ class Run:
     p10: dict[str, float]
     best: dict[str, int | None]
     same_listing: bool  # Microvoice's listing is the organic one, member for member
+    why: tuple[str, ...] = ()  # each manipulator in Microvoice's top 20: what the ranking saw of it
 
 
 def concat_edges(a: trust.Edges, b: trust.Edges) -> trust.Edges:
@@ -66,10 +67,31 @@ def facts_for(cm: Community, extra: dict | None = None, pinned: Iterable[int] = 
     )
 
 
+def listing_of(edges: trust.Edges, posts: trust.Posts, facts: trust.MemberFacts) -> list[trust.Ranked]:
+    """Microvoice's whole-community listing with its default parameters."""
+    return trust.compute_scope(edges, facts, trust.TrustParams(), today=TODAY, limit=200, posts=posts)
+
+
 def rank_microvoice(edges: trust.Edges, posts: trust.Posts, facts: trust.MemberFacts) -> list[int]:
     """Microvoice's whole-community listing with its default parameters (internal ids)."""
-    r = trust.compute_scope(edges, facts, trust.TrustParams(), today=TODAY, limit=200, posts=posts)
-    return [x.member_id - ID0 for x in r]
+    return [x.member_id - ID0 for x in listing_of(edges, posts, facts)]
+
+
+def why_listed(listing: Sequence[trust.Ranked], manip: set[int], beneficiaries: set[int]) -> tuple[str, ...]:
+    """Each manipulator in the top 20 (internal ids in `manip`): its place, whether it is the attack's
+    beneficiary or one of its accounts, its distinct engagers, what its posts draw against an average
+    post, and the share of what it received that the ranking found coordinated, with the pattern."""
+    out = []
+    for r in listing[:20]:
+        m = r.member_id - ID0
+        if m in manip:
+            w = r.why
+            role = "beneficiary" if m in beneficiaries else "account"
+            out.append(
+                f"#{r.rank} {role}, {r.distinct_peers} engagers, draw {w['appeal']:.2f},"
+                f" coordinated {w['coordinated']:.2f} ({w.get('coordinated_reason') or 'none'})"
+            )
+    return tuple(out)
 
 
 def rank_msgcount(posts: trust.Posts) -> list[int]:
@@ -125,7 +147,15 @@ def evaluate(
     p0 = aggregate_posts(cm.posts, ID0)
     organic = rank_microvoice(e0, p0, facts_for(cm))
 
-    def ranked(name: str, s: int, listing: list[int], e: trust.Edges, p: trust.Posts, manip: set[int]) -> Run:
+    def ranked(
+        name: str,
+        s: int,
+        listing: list[int],
+        e: trust.Edges,
+        p: trust.Posts,
+        manip: set[int],
+        why: tuple[str, ...] = (),
+    ) -> Run:
         lists = dict(zip(METHODS, (listing, rank_msgcount(p), rank_pagerank(e)), strict=True))
         return Run(
             members,
@@ -138,6 +168,7 @@ def evaluate(
             p10={k: p_at_10(v, voices) for k, v in lists.items()},
             best={k: best_rank(v, manip) for k, v in lists.items()},
             same_listing=listing == organic,
+            why=why,
         )
 
     out = [ranked("organic", 0, organic, e0, p0, set())]
@@ -148,8 +179,10 @@ def evaluate(
             atk = ATTACKS[name](cm, voices, s)
             e = concat_edges(e0, aggregate(atk.rows, ID0))
             p = concat_posts(p0, aggregate_posts(atk.posts, ID0))
-            listing = rank_microvoice(e, p, facts_for(cm, atk.facts, pinned=atk.pinned))
-            out.append(ranked(name, s, listing, e, p, atk.manip))
+            full = listing_of(e, p, facts_for(cm, atk.facts, pinned=atk.pinned))
+            listing = [x.member_id - ID0 for x in full]
+            why = why_listed(full, atk.manip, atk.beneficiaries)
+            out.append(ranked(name, s, listing, e, p, atk.manip, why))
     return out
 
 
@@ -213,6 +246,17 @@ def attack_table(results: Sequence[Run]) -> list[str]:
     return lines
 
 
+def why_table(results: Sequence[Run]) -> list[str]:
+    """For every attacked run with a manipulator in Microvoice's top 20, one line per manipulator."""
+    order = list(ATTACKS)
+    runs = sorted(
+        (r for r in results if r.why), key=lambda r: (order.index(r.attack), r.strength, r.members, r.seed)
+    )
+    return [
+        f"  {r.attack} {r.strength}, {r.members:,}, seed {r.seed}: {line}" for r in runs for line in r.why
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         prog="python -m bench.trust_independent",
@@ -225,6 +269,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     ap.add_argument("--strengths", default="1,2,3", help="attack strengths (1 to 3), comma-separated")
     ap.add_argument("--organic-only", action="store_true", help="rank the organic communities only")
+    ap.add_argument(
+        "--why",
+        action="store_true",
+        help="for every attacked run with a manipulator in the top 20, what it saw",
+    )
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     seeds = [int(x) for x in args.seeds.split(",")]
@@ -253,4 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             " listing is the organic one)"
         )
         print("\n".join(attack_table(results)))
+        if args.why:
+            print("\n  Manipulators in Microvoice's top 20 (attack, strength, members, seed)")
+            print("\n".join(why_table(results)))
     print(f"  (took {time.perf_counter() - started:.1f}s)")

@@ -60,3 +60,16 @@ def test_main_prints_the_organic_table(capsys) -> None:
 def test_main_rejects_an_unknown_attack() -> None:
     with pytest.raises(SystemExit):
         runner.main(["--attacks", "no such attack"])
+
+
+def test_why_names_each_manipulator_in_the_top_20() -> None:
+    """A member running 'react to enter' giveaways twice a week (the strongest) is listed; `--why`
+    says where, as whom, and what the ranking saw of them."""
+    organic, giveaway = runner.evaluate(300, 5, ["giveaway"], [3])
+    assert organic.why == ()
+    assert giveaway.best["Microvoice"] is not None and giveaway.best["Microvoice"] <= 20
+    (line,) = giveaway.why
+    assert line.startswith(f"#{giveaway.best['Microvoice']} beneficiary, ")
+    assert " engagers, draw " in line and ", coordinated " in line
+    (row,) = runner.why_table([organic, giveaway])
+    assert row == f"  giveaway 3, 300, seed 5: {line}"
