@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,9 +131,7 @@ async def test_a_failed_opening_post_is_retried_until_the_activation_is_live_wit
     assert recovered < 5, recovered
 
     # /activation show agrees: live, nothing pending.
-    shown = await h.slash(
-        "activation", w.owner, {"id": activation_id}, subcommand="show", permissions=1 << 5
-    )
+    shown = await h.slash("activation", w.owner, {"id": activation_id}, subcommand="show", permissions=1 << 5)
     description = (await reply(shown))["embeds"][0]["description"]
     assert "State: live" in description and "failed" not in description
 
@@ -273,6 +271,28 @@ async def start_subprocess_bot(sb: Any, env: dict[str, str], log: Path) -> async
     out.close()
     await sb.wait_until(lambda: sb.ready_count > readies, 30, "the bot subprocess to connect")
     return proc
+
+
+async def kill_when(
+    killed: asyncio.subprocess.Process,
+    reached: Callable[[], bool],
+    what: str,
+    log: Path,
+    first: Awaitable[object] | None = None,
+) -> None:
+    """Kill the subprocess bot with SIGKILL (no shutdown code runs) as soon as `reached()` holds, after
+    awaiting `first` (the command that sets the work off), and check that its log holds no error."""
+    try:
+        if first is not None:
+            await first
+        await eventually(reached, what, timeout=20)
+        killed.send_signal(signal.SIGKILL)
+        assert await killed.wait() == -signal.SIGKILL
+    finally:
+        if killed.returncode is None:
+            killed.kill()
+    text = log.read_text()
+    assert " ERROR " not in text and "Traceback" not in text, text
 
 
 def row(db: Path, sql: str, *params: Any) -> Any:

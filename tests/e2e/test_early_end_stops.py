@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from tests.e2e.activation_helpers import intent_states
 from tests.e2e.conftest import MANAGE_GUILD, Harness, Launcher, eventually
-from tests.e2e.test_activation_faults import bot_env, quick_discord_sleeps, start_subprocess_bot  # noqa: F401
+from tests.e2e.test_activation_faults import bot_env, kill_when, quick_discord_sleeps, start_subprocess_bot  # noqa: F401
 from tests.e2e.test_giveaway import ENTER, add_members, click
 from tests.e2e.test_transition_faults import EDIT, MESSAGES, assert_finished_once, moment, prepared, settled
 
@@ -92,18 +91,12 @@ async def test_a_giveaway_ended_early_while_the_bot_stops_is_finished_once_at_th
         await launcher.stop(h)
         log = tmp_path / "bot.log"
         killed = await start_subprocess_bot(sb, bot_env(sb, w, db), log)
-        try:
-            await sb.slash(
-                w.guild, w.general, w.owner, "giveaway", options, subcommand="end", permissions=MANAGE_GUILD
-            )
-            await eventually(lambda: len(sb.rest.find(method, route)) > seen, f"{method} {route}", timeout=20)
-            killed.send_signal(signal.SIGKILL)
-            assert await killed.wait() == -signal.SIGKILL
-        finally:
-            if killed.returncode is None:
-                killed.kill()
-        text = log.read_text()
-        assert " ERROR " not in text and "Traceback" not in text, text
+        ended = sb.slash(
+            w.guild, w.general, w.owner, "giveaway", options, subcommand="end", permissions=MANAGE_GUILD
+        )
+        await kill_when(
+            killed, lambda: len(sb.rest.find(method, route)) > seen, f"{method} {route}", log, ended
+        )
     # Ended, its closing work left for the next start: not failed, no error recorded, drawn at most once.
     [(state,)] = stored(db, "SELECT state FROM activations WHERE id = ?", activation_id)
     assert state == "ended"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     reddit_sb_fixture,
     start_with_reddit,
 )
-from tests.e2e.test_activation_faults import bot_env, start_subprocess_bot
+from tests.e2e.test_activation_faults import bot_env, kill_when, start_subprocess_bot
 from tests.e2e.test_reddit_transition_faults import (
     COMMENT,
     EDIT,
@@ -78,18 +77,10 @@ async def stopped_in_command(
     discord_sb, log = launcher.sandbox, tmp_path / "bot.log"
     env = {**bot_env(discord_sb, w, db), **reddit_env(sb)}
     killed = await start_subprocess_bot(discord_sb, env, log)
-    try:
-        await discord_sb.slash(
-            w.guild, w.general, w.owner, name, options, subcommand=sub, permissions=MANAGE_GUILD
-        )
-        await eventually(lambda: arrived, f"the killed bot to call {path}", timeout=20)
-        killed.send_signal(signal.SIGKILL)
-        assert await killed.wait() == -signal.SIGKILL
-    finally:
-        if killed.returncode is None:
-            killed.kill()
-    text = log.read_text()
-    assert " ERROR " not in text and "Traceback" not in text, text
+    command = discord_sb.slash(
+        w.guild, w.general, w.owner, name, options, subcommand=sub, permissions=MANAGE_GUILD
+    )
+    await kill_when(killed, lambda: arrived, f"the killed bot to call {path}", log, command)
 
 
 def left_behind(db: Path, activation_id: int) -> tuple[str, list[tuple[str, str | None]]]:

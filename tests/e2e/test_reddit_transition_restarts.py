@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
     reddit_sb_fixture,
     start_with_reddit,
 )
-from tests.e2e.test_activation_faults import bot_env, start_subprocess_bot
+from tests.e2e.test_activation_faults import bot_env, kill_when, start_subprocess_bot
 from tests.e2e.test_reddit_transition_faults import (
     DISTINGUISH,
     EDIT,
@@ -98,15 +97,7 @@ async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
         discord_sb = launcher.sandbox
         env = {**bot_env(discord_sb, launcher.world, db), **reddit_env(sb)}
         killed = await start_subprocess_bot(discord_sb, env, log)
-        try:
-            await eventually(lambda: arrived, f"the killed bot to call {path}", timeout=20)
-            killed.send_signal(signal.SIGKILL)
-            assert await killed.wait() == -signal.SIGKILL
-        finally:
-            if killed.returncode is None:
-                killed.kill()
-        text = log.read_text()
-        assert " ERROR " not in text and "Traceback" not in text, text
+        await kill_when(killed, lambda: arrived, f"the killed bot to call {path}", log)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         state = con.execute("SELECT state FROM activations WHERE id = ?", (activation_id,)).fetchone()[0]
         intents = [r[0] for r in con.execute("SELECT state FROM activation_intents ORDER BY id")]
