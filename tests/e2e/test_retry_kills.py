@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.activations import disclosure
 from tests.e2e.activation_helpers import intent_states
 from tests.e2e.conftest import MANAGE_GUILD, Launcher
 from tests.e2e.test_activation_faults import bot_env, kill_when, start_subprocess_bot
-from tests.e2e.test_transition_faults import assert_finished_once, moment, settled
-from tests.e2e.test_transition_kills import KINDS, held_call, prepared_kinds
+from tests.e2e.test_transition_faults import moment, settled
+from tests.e2e.test_transition_kills import KINDS, assert_ended_once, held_call, prepared_kinds, restarted
 
 CASES = [
     pytest.param(phase, held, id=f"{phase}-{held}")
@@ -92,25 +90,11 @@ async def test_a_hard_kill_during_a_moderators_retry_is_finished_once_by_the_nex
     assert left == ["pending"] * len(KINDS), left  # caught up at the next start, not failed again
     sb.state.faults.clear()  # the held answers never reached a client
 
-    launcher.clock.now = max(launcher.clock.now, datetime.now(UTC).replace(microsecond=0))
-    h = await launcher.start(db=DB)
-    h.app.activations.intents.base_delay = 0.01
-    await h.app.activations.booted.wait()
+    h = await restarted(launcher, DB, ids)
     for activation_id in ids:
-        await settled(h, activation_id)
         assert await intent_states(h, activation_id, action) == "done"
         assert await h.app.activations.problem(w.guild, activation_id) is None  # nothing left to retry
-    if phase == "start":
-        assert await h.scalar("SELECT group_concat(state) FROM activations") == "live,live,live"
-        h.clock.now = await moment(h, ids[0], "ends_at")
-        await h.app.activations.run_due()
-        for activation_id in ids:
-            await settled(h, activation_id)
-    intents = await h.rows("SELECT activation_id, action, state FROM activation_intents ORDER BY id")
-    assert {state for _, _, state in intents} == {"done"}, intents
-    for kind in KINDS:
-        tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
-        await assert_finished_once(h, kind, found.ids[kind], found.channels[kind], found.before[kind], tag)
+    await assert_ended_once(h, ids, phase, found)
     # Moderators read in their report channel that each retried step is done, once.
     reports = int(
         await h.scalar("SELECT report_channel_id FROM guild_settings WHERE community_id = ?", w.guild)

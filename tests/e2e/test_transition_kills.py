@@ -94,6 +94,34 @@ def held_call(kind: str, phase: str, held: str, channel: int) -> tuple[str, str]
     return method, route
 
 
+async def restarted(launcher: Launcher, db: str, ids: list[int]) -> Harness:
+    """A new bot on the killed bot's database, its clock at least the wall clock's, once the work it
+    caught up on for each activation has settled."""
+    launcher.clock.now = max(launcher.clock.now, datetime.now(UTC).replace(microsecond=0))
+    h = await launcher.start(db=db)
+    h.app.activations.intents.base_delay = 0.01
+    await h.app.activations.booted.wait()
+    for activation_id in ids:
+        await settled(h, activation_id)
+    return h
+
+
+async def assert_ended_once(h: Harness, ids: list[int], phase: str, found: Prepared) -> None:
+    """Killed in their start, the activations run to their end first; then every intent is done and
+    each kind's posts were made once and disclosed, its channel put back exactly."""
+    if phase == "start":
+        assert await h.scalar("SELECT group_concat(state) FROM activations") == "live,live,live"
+        h.clock.now = await moment(h, ids[0], "ends_at")
+        await h.app.activations.run_due()
+        for activation_id in ids:
+            await settled(h, activation_id)
+    intents = await h.rows("SELECT activation_id, action, state FROM activation_intents ORDER BY id")
+    assert {state for _, _, state in intents} == {"done"}, intents
+    for kind in KINDS:
+        tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
+        await assert_finished_once(h, kind, found.ids[kind], found.channels[kind], found.before[kind], tag)
+
+
 def set_due(db: Path, activation_ids: list[int], phase: str) -> None:
     """Make the transition due by the real clock, which the subprocess bot reads."""
     now = datetime.now(UTC)
@@ -152,22 +180,7 @@ async def test_a_hard_kill_in_a_transition_is_finished_once_by_the_next_start(
     assert "pending" in left, left
     sb.state.faults.clear()  # the held answers never reached a client
 
-    launcher.clock.now = max(launcher.clock.now, datetime.now(UTC).replace(microsecond=0))
-    h = await launcher.start(db=DB)
-    h.app.activations.intents.base_delay = 0.01
-    await h.app.activations.booted.wait()
-    for activation_id in ids:
-        await settled(h, activation_id)
-    if phase == "start":
-        assert await h.scalar("SELECT group_concat(state) FROM activations") == "live,live,live"
-        h.clock.now = await moment(h, ids[0], "ends_at")
-        await h.app.activations.run_due()
-        for activation_id in ids:
-            await settled(h, activation_id)
-    intents = await h.rows("SELECT activation_id, action, state FROM activation_intents ORDER BY id")
-    assert {state for _, _, state in intents} == {"done"}, intents
-    for kind in KINDS:
-        tag = disclosure.tag("en", "Acme Oats", "gifted" if kind == "giveaway" else "paid")
-        await assert_finished_once(h, kind, found.ids[kind], found.channels[kind], found.before[kind], tag)
+    h = await restarted(launcher, DB, ids)
+    await assert_ended_once(h, ids, phase, found)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
