@@ -20,7 +20,14 @@ from tests.e2e.activation_helpers import intent_states
 from tests.e2e.conftest import MANAGE_GUILD, Launcher
 from tests.e2e.test_activation_faults import bot_env, kill_when, start_subprocess_bot
 from tests.e2e.test_transition_faults import moment, settled
-from tests.e2e.test_transition_kills import KINDS, assert_ended_once, held_call, prepared_kinds, restarted
+from tests.e2e.test_transition_kills import (
+    KINDS,
+    assert_ended_once,
+    held_call,
+    held_calls,
+    restarted,
+    started_kinds,
+)
 
 CASES = [
     pytest.param(phase, held, id=f"{phase}-{held}")
@@ -37,16 +44,9 @@ async def test_a_hard_kill_during_a_moderators_retry_is_finished_once_by_the_nex
     launcher: Launcher, tmp_path: Path, caplog: pytest.LogCaptureFixture, phase: str, held: str
 ):
     caplog.set_level(logging.INFO, logger="bot")
-    h = await launcher.start(db=DB)
+    h, found, ids = await started_kinds(launcher, DB, phase)
     sb, w = h.sandbox, h.world
-    found = await prepared_kinds(h)
-    ids = [found.ids[kind] for kind in KINDS]
     action = "open" if phase == "start" else "close"
-    if phase == "end":
-        h.clock.now = await moment(h, ids[0], "starts_at")
-        await h.app.activations.run_due()
-        for activation_id in ids:
-            await settled(h, activation_id)
     # The call each kind is later killed in is refused first: the bot stops retrying, a moderator retries.
     calls = [held_call(kind, phase, held, found.channels[kind]) for kind in KINDS]
     for method, route in calls:
@@ -59,12 +59,7 @@ async def test_a_hard_kill_during_a_moderators_retry_is_finished_once_by_the_nex
     await launcher.stop(h)
 
     db, log = tmp_path / DB, tmp_path / "bot.log"
-    for method, route in calls:
-        if held == "middle":
-            sb.fail_next(method, route, status=503, delay=60)  # never answered, never carried out
-        else:
-            sb.hold_next(method, route, seconds=60)  # carried out, never answered
-    seen = [len(sb.rest.find(method, route)) for method, route in calls]
+    seen = held_calls(sb, calls, held)
     killed = await start_subprocess_bot(sb, bot_env(sb, w, db), log)
 
     async def retried() -> None:

@@ -94,6 +94,30 @@ def held_call(kind: str, phase: str, held: str, channel: int) -> tuple[str, str]
     return method, route
 
 
+async def started_kinds(launcher: Launcher, db: str, phase: str) -> tuple[Harness, Prepared, list[int]]:
+    """A bot with one activation of each kind scheduled, and with `phase` "end" already live."""
+    h = await launcher.start(db=db)
+    found = await prepared_kinds(h)
+    ids = [found.ids[kind] for kind in KINDS]
+    if phase == "end":
+        h.clock.now = await moment(h, ids[0], "starts_at")
+        await h.app.activations.run_due()
+        for activation_id in ids:
+            await settled(h, activation_id)
+    return h, found, ids
+
+
+def held_calls(sb: Any, calls: list[tuple[str, str]], held: str) -> list[int]:
+    """Each call's next request held for a minute: unanswered and not carried out ("middle"), or
+    carried out with its answer lost ("lost"). Returns how often each was called so far."""
+    for method, route in calls:
+        if held == "middle":
+            sb.fail_next(method, route, status=503, delay=60)  # never answered, never carried out
+        else:
+            sb.hold_next(method, route, seconds=60)  # carried out, never answered
+    return [len(sb.rest.find(method, route)) for method, route in calls]
+
+
 async def restarted(launcher: Launcher, db: str, ids: list[int]) -> Harness:
     """A new bot on the killed bot's database, its clock at least the wall clock's, once the work it
     caught up on for each activation has settled."""
@@ -146,26 +170,14 @@ async def test_a_hard_kill_in_a_transition_is_finished_once_by_the_next_start(
     launcher: Launcher, tmp_path: Path, caplog: pytest.LogCaptureFixture, phase: str, held: str
 ):
     caplog.set_level(logging.INFO, logger="bot")
-    h = await launcher.start(db=DB)
+    h, found, ids = await started_kinds(launcher, DB, phase)
     sb, w = h.sandbox, h.world
-    found = await prepared_kinds(h)
-    ids = [found.ids[kind] for kind in KINDS]
-    if phase == "end":
-        h.clock.now = await moment(h, ids[0], "starts_at")
-        await h.app.activations.run_due()
-        for activation_id in ids:
-            await settled(h, activation_id)
     await launcher.stop(h)
 
     db, log = tmp_path / DB, tmp_path / "bot.log"
     set_due(db, ids, phase)
     calls = [held_call(kind, phase, held, found.channels[kind]) for kind in KINDS]
-    for method, route in calls:
-        if held == "middle":
-            sb.fail_next(method, route, status=503, delay=60)  # never answered, never carried out
-        else:
-            sb.hold_next(method, route, seconds=60)  # carried out, never answered
-    seen = [len(sb.rest.find(method, route)) for method, route in calls]
+    seen = held_calls(sb, calls, held)
     killed = await start_subprocess_bot(sb, bot_env(sb, w, db), log)
 
     def all_held() -> bool:
