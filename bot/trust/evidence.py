@@ -66,7 +66,7 @@ def _ramp(share: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Standing:
     """Per dense member: how much standing the community gave them over time (`earned`, in [0, 1]),
-    and for members who were present but silent for at least half of the time we can see, the
+    and for members who were present but silent for `woke_quiet_share` of the time we can see, the
     period (counted back from today, 0 = the current one) in which they first became active
     (`woke`; -1 for everyone else). `periods` is how many periods the history holds."""
 
