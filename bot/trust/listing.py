@@ -701,7 +701,6 @@ def list_scope(
             # ... and who engages a share of them in turn (`draw_floor_engaged_back`): a regular in
             # conversation answers, a spammer posting for years reaches most members and answers
             # nobody.
-            mutual = g.mutual()
             both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
             back = np.bincount(mutual.target[both], minlength=n)
             reached &= back >= params.draw_floor_engaged_back * in_deg

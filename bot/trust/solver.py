@@ -676,7 +676,8 @@ class Evidence:
     weeks_share: np.ndarray | None = None
     weeks_excess: np.ndarray | None = None
     #: Per dense member: a poster whose post count sets the median of a post's draw (`posts_counted`):
-    #: present for a while and engaging or engaged by someone. None: every poster.
+    #: engaging or engaged by someone and, in a history twice `seed_min_tenure_days` long, not joined
+    #: in its last `seed_min_tenure_days`. None: every poster.
     settled: np.ndarray | None = None
 
 
