@@ -673,10 +673,15 @@ def list_scope(
     sure, min_peers = confident(value, in_deg, eligible, params)
     # Below the confidence bar, kept aside to fill the whole community's listing up to
     # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
-    # their posts draw at least half of an average post.
+    # their posts draw at least half of an average post, or they have the breadth the confidence
+    # bar asks for (`min_peers`) in established engagers alone (present for a while, uncoordinated,
+    # neither woken together nor without standing). An expert who answers at length draws less per
+    # post than a member posting now and then, and falls under the value bar a community's stars
+    # set; that many established members seeking them out is evidence a low draw does not undo
+    # (down to the listing's draw floor, below).
     unsure = eligible & ~sure & (coordinated < COORDINATION_SHOWN)
     if appeal is not None:
-        unsure &= appeal >= _FILL_DRAW**params.appeal
+        unsure &= (appeal >= _FILL_DRAW**params.appeal) | (established >= min_peers)
     eligible &= sure
     if appeal is not None and params.listed_min_draw > 0 and eligible.any():
         # Whose posts draw far less than an average post is not listed, however many members

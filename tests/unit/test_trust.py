@@ -277,6 +277,35 @@ def test_a_short_listing_is_filled_up_to_ten_below_the_bar_in_the_whole_communit
     assert TrustParams().listed_min_depth == 10
 
 
+def test_a_short_listing_is_filled_with_members_with_the_bars_breadth_whatever_their_draw() -> None:
+    """The same community with posts: the voices post once a week and every post draws 17 replies.
+    An expert answers at length, eight posts a week, each drawing well under half of a voice's post
+    (under the value bar), but ten established members engage them: as many as the bar asks of
+    anyone. They fill the short listing, below the voices. A member posting three times a week whose
+    posts draw as little, from five members, does not: the fill asks them for half an average post's
+    draw."""
+    voices, expert, chatty = [100, 101, 102], 105, 106
+    rows = town_rows()
+    for k, v in enumerate(voices):
+        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
+    rows += [r for week in range(4) for r in replies_from(TOWN[::2], expert, day=TODAY - 2 - 7 * week)]
+    rows += [r for week in range(4) for r in replies_from(TOWN[::4], chatty, day=TODAY - 3 - 7 * week)]
+    said = [(v, TODAY - 1 - 7 * week, 1) for v in voices for week in range(4)]
+    said += [(expert, TODAY - 2 - 7 * week, 8) for week in range(4)]
+    said += [(chatty, TODAY - 3 - 7 * week, 3) for week in range(4)]
+    said += [(t, TODAY - 10 - 7 * week, 1) for t in TOWN for week in range(8)]
+    member, day, n = (np.array(column) for column in zip(*said, strict=True))
+    posts = Posts(member, np.ones(len(said), np.int64), day, n.astype(np.float64))
+    members = facts(extra=[*voices, expert, chatty])
+    loose = by_member(rank(rows, members, LOOSE, posts=posts))
+    assert 0.3 <= loose[expert].why["appeal"] < 0.5 and 0.3 <= loose[chatty].why["appeal"] < 0.5
+    listed = rank(rows, members, DEFAULT, posts=posts)
+    assert [r.member_id for r in listed][:3] == sorted(voices, key=lambda v: -by_member(listed)[v].score)
+    assert [r.member_id for r in listed][3:] == [expert]
+    assert by_member(listed)[expert].score < DEFAULT.listed_min_value
+    assert by_member(listed)[expert].distinct_peers == 10 and loose[chatty].distinct_peers == 5
+
+
 def test_a_young_community_still_lists_its_best_placed_member() -> None:
     newcomers = list(range(200, 206))
     rows = replies_from(newcomers, 100)
