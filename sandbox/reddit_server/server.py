@@ -88,7 +88,7 @@ class Fault:
     rate_limited: bool = False
     api_error: str | None = None  # answered as Reddit's API names an error ({"json": {"errors": …}})
     after: bool = False  # the request is carried out, and then answered with `status` (the answer lost)
-    held: bool = False  # never carried out; unanswered until the sandbox stops (see `hold`)
+    held: bool = False  # unanswered until the sandbox stops; carried out first with `after` (see `hold`)
     empty: bool = False  # not carried out; answered as made, with no thing (see `answer_nothing`)
 
 
@@ -350,10 +350,11 @@ class RedditSandbox:
         the post or comment exists, and the client does not know it."""
         self.faults.append(Fault(path, status=status, times=times, after=True))
 
-    def hold(self, path: str, times: int = 1) -> None:
-        """Leave the next requests unanswered and never carry them out: a request in flight while a test
-        stops or kills the client. Each is answered 503 (still not carried out) when the sandbox stops."""
-        self.faults.append(Fault(path, status=503, times=times, held=True))
+    def hold(self, path: str, times: int = 1, *, carried_out: bool = False) -> None:
+        """Leave the next requests unanswered: a request in flight while a test stops or kills the
+        client. Each is answered 503 when the sandbox stops. Never carried out, or with `carried_out`
+        carried out first (the post or comment exists; the client that made it never hears so)."""
+        self.faults.append(Fault(path, status=503, times=times, held=True, after=carried_out))
 
     def stall(self, path: str, seconds: float, times: int = 1) -> None:
         self.faults.append(Fault(path, status=200, times=times, delay=seconds))
@@ -406,7 +407,7 @@ class RedditSandbox:
             if hook[1](query):
                 self.hooks.remove(hook)
         fault = self._fault_for(path)
-        if fault is not None and fault.held:
+        if fault is not None and fault.held and not fault.after:
             await self._stopping.wait()
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -431,6 +432,8 @@ class RedditSandbox:
             else:
                 status, payload = self._route(request.method, path, query, form, account)
                 if fault is not None and fault.after:
+                    if fault.held:
+                        await self._stopping.wait()
                     status, payload = fault.status, {"message": "Injected", "error": fault.status}
         self.calls.append(Call(request.method, path, query, form, status, account))
         if status == 302:

@@ -1,8 +1,10 @@
 """A restart between the Reddit steps of an AMA's start and end and a giveaway's end: the bot is stopped
-(gracefully, or killed with SIGKILL as a `python -m bot run` subprocess, no shutdown code run) after the
-transition's first write, while its next call waits in the Reddit sandbox unanswered and not carried
-out. A new bot on the same database finishes the work once: ended (not stuck live), one post, every
-comment once and disclosed, a giveaway drawn once from every entrant, and nothing logged at ERROR.
+(gracefully, or killed with SIGKILL as a `python -m bot run` subprocess, no shutdown code run) while a
+call waits in the Reddit sandbox unanswered: the call after the transition's first write, not carried
+out, or the first write itself (the post or comment), carried out, so the bot that made it never
+learns it exists. A new bot on the same database finishes the work once: ended (not stuck live), one
+post, every comment once and disclosed, a giveaway drawn once from every entrant, and nothing logged
+at ERROR.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
 )
 from tests.e2e.test_activation_faults import bot_env, kill_when, start_subprocess_bot
 from tests.e2e.test_reddit_transition_faults import (
+    COMMENT,
     DISTINGUISH,
     EDIT,
+    SUBMIT,
     assert_reddit_finished,
     live_with_entrants,
     prepared,
@@ -34,13 +38,16 @@ from tests.e2e.test_reddit_transition_faults import (
 from tests.e2e.test_transition_faults import settled
 from tests.e2e.test_transition_kills import set_due
 
-#: The call each transition is stopped in: the one after its first write (the AMA's post, its summary
-#: comment, the giveaway's results comment).
+#: The call each transition is stopped in, never carried out: the one after its first write (the AMA's
+#: post, its summary comment, the giveaway's results comment).
 BETWEEN = {("qa", "start"): DISTINGUISH, ("qa", "end"): DISTINGUISH, ("giveaway", "end"): EDIT}
+#: ... or carried out: that first write.
+FIRST_WRITE = {("qa", "start"): SUBMIT, ("qa", "end"): COMMENT, ("giveaway", "end"): COMMENT}
 CASES = [
-    pytest.param(kind, phase, stop, id=f"{kind}-{phase}-{stop}")
+    pytest.param(kind, phase, stop, made, id=f"{kind}-{phase}-{stop}-{'made' if made else 'unmade'}")
     for kind, phase in BETWEEN
     for stop in ("graceful", "kill")
+    for made in (False, True)
 ]
 
 
@@ -61,7 +68,7 @@ def reddit_env(sb: RedditSandbox) -> dict[str, str]:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize(("kind", "phase", "stop"), CASES)
+@pytest.mark.parametrize(("kind", "phase", "stop", "made"), CASES)
 async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
     reddit_sb: RedditSandbox,
     launcher: Launcher,
@@ -70,6 +77,7 @@ async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
     kind: str,
     phase: str,
     stop: str,
+    made: bool,
 ):
     sb = reddit_sb
     caplog.set_level(logging.INFO, logger="bot")
@@ -78,10 +86,11 @@ async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
     if phase == "end":
         await live_with_entrants(h, sb, activation_id, start)
 
-    _, path = BETWEEN[(kind, phase)]
+    _, path = (FIRST_WRITE if made else BETWEEN)[(kind, phase)]
     arrived: list[str] = []
     sb.before(path, lambda _query: arrived.append(path) is None)
-    sb.hold(path)  # never answered, never carried out
+    sb.hold(path, carried_out=made)  # never answered
+    made_before = len(sb.made_by_app())
     db = tmp_path / DEFAULT_DB
     if stop == "graceful":
         h.clock.now = start if phase == "start" else h.clock.now + timedelta(hours=3)
@@ -103,6 +112,8 @@ async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
         intents = [r[0] for r in con.execute("SELECT state FROM activation_intents ORDER BY id")]
     assert state == ("live" if phase == "start" else "ended")
     assert intents[-1] == "pending", intents
+    # One post or comment made before the stop: the first write, answered, or carried out and held.
+    assert len(sb.made_by_app()) == made_before + 1
     sb.faults.clear()
 
     h = await start_with_reddit(launcher, sb)
