@@ -2,7 +2,8 @@
 live Reddit giveaway ended early, with its draw), and `/activation retry` of an AMA's or a giveaway's
 end whose comment Reddit refused (the thread was locked). The bot is stopped gracefully, or killed with
 SIGKILL as a `python -m bot run` subprocess (no shutdown code run), while a Reddit call of that work waits
-in the sandbox unanswered and not carried out. The work is left pending, never recorded as failed nor
+in the sandbox unanswered: not carried out, or (the results comment) carried out, so the bot that made it
+never learns it exists. The work is left pending, never recorded as failed nor
 logged as an error, and a new bot on the same database finishes it once: ended, one post freed, every
 text once and disclosed, a giveaway drawn once from every entrant.
 """
@@ -41,9 +42,14 @@ from tests.e2e.test_reddit_transition_restarts import reddit_env
 from tests.e2e.test_transition_faults import settled
 
 STOPS = ("graceful", "kill")
-#: Where `/giveaway end` is stopped: its last read of the entries (before the draw), its results comment,
-#: or the edit closing the post's entries.
-END_CALLS = {"entries": READ, "results": COMMENT, "close": EDIT}
+#: Where `/giveaway end` is stopped: its last read of the entries (before the draw), its results comment
+#: (not carried out, or made), or the edit closing the post's entries: (call, carried out).
+END_CALLS = {
+    "entries": (READ, False),
+    "results": (COMMENT, False),
+    "results made": (COMMENT, True),
+    "close": (EDIT, False),
+}
 
 
 async def stopped_in_command(
@@ -55,12 +61,13 @@ async def stopped_in_command(
     path: str,
     command: tuple[str, str],
     options: dict[str, Any],
+    made: bool = False,
 ) -> None:
     """Run `/name sub` as the server's owner and stop the bot (gracefully, or SIGKILL in a subprocess)
-    once it calls `path`, which the sandbox holds unanswered and never carries out."""
+    once it calls `path`, which the sandbox holds unanswered, and carries out only if `made`."""
     arrived: list[str] = []
     sb.before(path, lambda _query: arrived.append(path) is None)
-    sb.hold(path)
+    sb.hold(path, carried_out=made)
     name, sub = command
     w = launcher.world
     assert w is not None
@@ -131,9 +138,9 @@ async def test_a_reddit_giveaway_ended_early_while_the_bot_stops_is_finished_onc
     h, activation_id, _, tag = await prepared(launcher, sb, "giveaway")
     await live_with_entrants(h, sb, activation_id, h.clock.now + timedelta(minutes=11))
 
-    _, path = END_CALLS[point]
+    (_, path), made = END_CALLS[point]
     command = ("giveaway", "end")
-    await stopped_in_command(launcher, h, sb, tmp_path, stop, path, command, {"id": activation_id})
+    await stopped_in_command(launcher, h, sb, tmp_path, stop, path, command, {"id": activation_id}, made)
     state, close = left_behind(tmp_path / DEFAULT_DB, activation_id)
     assert state == "ended"
     assert close == [("pending", None)], close  # not a failure: finished at the next start
@@ -156,6 +163,7 @@ async def test_a_reddit_giveaway_ended_early_while_the_bot_stops_is_finished_onc
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("made", [False, True], ids=["unmade", "made"])
 @pytest.mark.parametrize("stop", STOPS)
 @pytest.mark.parametrize("kind", ["qa", "giveaway"])
 async def test_a_retry_of_a_refused_reddit_end_under_way_at_a_stop_is_finished_once(
@@ -165,6 +173,7 @@ async def test_a_retry_of_a_refused_reddit_end_under_way_at_a_stop_is_finished_o
     caplog: pytest.LogCaptureFixture,
     stop: str,
     kind: str,
+    made: bool,
 ):
     sb = reddit_sb
     caplog.set_level(logging.INFO, logger="bot")
@@ -177,7 +186,7 @@ async def test_a_retry_of_a_refused_reddit_end_under_way_at_a_stop_is_finished_o
     assert await intent_states(h, activation_id, "close") == "failed"
 
     command = ("activation", "retry")
-    await stopped_in_command(launcher, h, sb, tmp_path, stop, path, command, {"id": activation_id})
+    await stopped_in_command(launcher, h, sb, tmp_path, stop, path, command, {"id": activation_id}, made)
     state, close = left_behind(tmp_path / DEFAULT_DB, activation_id)
     assert state == "ended"
     assert [s for s, _ in close] == ["pending"], close  # caught up at the next start, not failed again
