@@ -353,6 +353,11 @@ _EXEMPT_DRAW = 2.0 / 3.0
 #: Members who fill a short listing below the confidence bar (`listed_min_depth`) have posts that
 #: draw at least this share of an average post.
 _FILL_DRAW = 0.5
+#: ... and the patterns a member with the confidence bar's breadth in established engagers may show:
+#: those of accounts the established count leaves out (woken together, devoted to the member, too new
+#: to vouch, without standing). Patterns of exchange among the engagers (a group, engagers who engage
+#: each other) and of their arrival (on one day, in one week, within a few weeks) keep them out.
+_COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "unengaged")], np.int8)
 #: `closed_engagers`: the members of a scope whose engagers are looked at (the best-valued ones),
 #: and about how many of each member's engagers (a sample chosen by a hash of the engager's id).
 _CLOSED_CANDIDATES = 200
@@ -673,15 +678,17 @@ def list_scope(
     sure, min_peers = confident(value, in_deg, eligible, params)
     # Below the confidence bar, kept aside to fill the whole community's listing up to
     # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
-    # their posts draw at least half of an average post, or they have the breadth the confidence
+    # their posts draw at least half of an average post. Or they have the breadth the confidence
     # bar asks for (`min_peers`) in established engagers alone (present for a while, uncoordinated,
-    # neither woken together nor without standing). An expert who answers at length draws less per
-    # post than a member posting now and then, and falls under the value bar a community's stars
-    # set; that many established members seeking them out is evidence a low draw does not undo
-    # (down to the listing's draw floor, below).
-    unsure = eligible & ~sure & (coordinated < COORDINATION_SHOWN)
+    # neither woken together nor without standing): then a low draw (down to the listing's draw
+    # floor, below) does not keep them out, nor a pattern whose engagers that count already leaves
+    # out (`_COUNTED_OUT`). An expert who answers at length draws less per post than a member
+    # posting now and then, and falls under the value bar a community's stars set; in a young
+    # community, newcomers asking them their first question are accounts nobody engages yet.
+    broad = established >= min_peers
+    unsure = eligible & ~sure & ((coordinated < COORDINATION_SHOWN) | (broad & np.isin(reason, _COUNTED_OUT)))
     if appeal is not None:
-        unsure &= (appeal >= _FILL_DRAW**params.appeal) | (established >= min_peers)
+        unsure &= (appeal >= _FILL_DRAW**params.appeal) | broad
     eligible &= sure
     if appeal is not None and params.listed_min_draw > 0 and eligible.any():
         # Whose posts draw far less than an average post is not listed, however many members

@@ -306,6 +306,37 @@ def test_a_short_listing_is_filled_with_members_with_the_bars_breadth_whatever_t
     assert by_member(listed)[expert].distinct_peers == 10 and loose[chatty].distinct_peers == 5
 
 
+def test_the_bars_breadth_fills_a_short_listing_despite_accounts_that_breadth_leaves_out() -> None:
+    """The same community: twenty accounts that joined days ago reply to the expert as well, two
+    thirds of what they receive. The explanation names it, and the listing value loses that share,
+    but those accounts are no established engagers: the ten town members who engage the expert
+    still give the bar's breadth, and the expert fills the short listing. A member whom ten town
+    members engage, most of it on one day, does not: that pattern is in how the engagers arrived,
+    which the count of established engagers does not leave out."""
+    voices, expert, one_day = [100, 101, 102], 105, 107
+    newcomers = list(range(300, 320))
+    rows = town_rows()
+    for k, v in enumerate(voices):
+        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
+    rows += [r for week in range(4) for r in replies_from(TOWN[::2], expert, day=TODAY - 2 - 7 * week)]
+    rows += [r for day in range(1, 4) for r in replies_from(newcomers, expert, day=TODAY - day)]
+    rows += replies_from(TOWN[1::2], one_day, day=TODAY - 3, n=3)
+    rows += [r for week in range(1, 4) for r in replies_from(TOWN[1:6:2], one_day, day=TODAY - 3 - 7 * week)]
+    said = [(v, TODAY - 1 - 7 * week, 1) for v in voices for week in range(4)]
+    said += [(expert, TODAY - 2 - 7 * week, 8) for week in range(4)]
+    said += [(one_day, TODAY - 3 - 7 * week, 2) for week in range(4)]
+    said += [(t, TODAY - 10 - 7 * week, 1) for t in TOWN for week in range(8)]
+    member, day, n = (np.array(column) for column in zip(*said, strict=True))
+    posts = Posts(member, np.ones(len(said), np.int64), day, n.astype(np.float64))
+    members = facts(new=newcomers, extra=[*voices, expert, one_day])
+    loose = by_member(rank(rows, members, LOOSE, posts=posts))
+    assert loose[expert].why["coordinated_reason"] == "new" and loose[expert].why["coordinated"] > 0.6
+    assert loose[one_day].why["coordinated_reason"] == "day" and loose[one_day].distinct_peers == 10
+    listed = by_member(rank(rows, members, DEFAULT, posts=posts))
+    assert set(listed) == {*voices, expert}
+    assert listed[expert].why["coordinated_reason"] == "new"  # shown to the moderator as it is
+
+
 def test_a_young_community_still_lists_its_best_placed_member() -> None:
     newcomers = list(range(200, 206))
     rows = replies_from(newcomers, 100)
