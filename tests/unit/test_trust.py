@@ -277,6 +277,27 @@ def test_a_short_listing_is_filled_up_to_ten_below_the_bar_in_the_whole_communit
     assert TrustParams().listed_min_depth == 10
 
 
+EXPERT = 105  # answers at length: eight posts a week, replied to by ten town members
+
+
+def expert_town(other: int, other_rows: list[Row], other_posts: int) -> tuple[list[Row], Posts]:
+    """The town with three voices (a post a week, each drawing 17 replies), the expert (`EXPERT`)
+    and `other`, engaged by `other_rows` and posting `other_posts` times a week, as rows and posts."""
+    rows = town_rows() + other_rows
+    for k, v in enumerate(TOWN_VOICES):
+        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
+    rows += [r for week in range(4) for r in replies_from(TOWN[::2], EXPERT, day=TODAY - 2 - 7 * week)]
+    said = [(v, TODAY - 1 - 7 * week, 1) for v in TOWN_VOICES for week in range(4)]
+    said += [(EXPERT, TODAY - 2 - 7 * week, 8) for week in range(4)]
+    said += [(other, TODAY - 3 - 7 * week, other_posts) for week in range(4)]
+    said += [(t, TODAY - 10 - 7 * week, 1) for t in TOWN for week in range(8)]
+    member, day, n = (np.array(column) for column in zip(*said, strict=True))
+    return rows, Posts(member, np.ones(len(said), np.int64), day, n.astype(np.float64))
+
+
+TOWN_VOICES = [100, 101, 102]
+
+
 def test_a_short_listing_is_filled_with_members_with_the_bars_breadth_whatever_their_draw() -> None:
     """The same community with posts: the voices post once a week and every post draws 17 replies.
     An expert answers at length, eight posts a week, each drawing well under half of a voice's post
@@ -284,18 +305,9 @@ def test_a_short_listing_is_filled_with_members_with_the_bars_breadth_whatever_t
     anyone. They fill the short listing, below the voices. A member posting three times a week whose
     posts draw as little, from five members, does not: the fill asks them for half an average post's
     draw."""
-    voices, expert, chatty = [100, 101, 102], 105, 106
-    rows = town_rows()
-    for k, v in enumerate(voices):
-        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
-    rows += [r for week in range(4) for r in replies_from(TOWN[::2], expert, day=TODAY - 2 - 7 * week)]
-    rows += [r for week in range(4) for r in replies_from(TOWN[::4], chatty, day=TODAY - 3 - 7 * week)]
-    said = [(v, TODAY - 1 - 7 * week, 1) for v in voices for week in range(4)]
-    said += [(expert, TODAY - 2 - 7 * week, 8) for week in range(4)]
-    said += [(chatty, TODAY - 3 - 7 * week, 3) for week in range(4)]
-    said += [(t, TODAY - 10 - 7 * week, 1) for t in TOWN for week in range(8)]
-    member, day, n = (np.array(column) for column in zip(*said, strict=True))
-    posts = Posts(member, np.ones(len(said), np.int64), day, n.astype(np.float64))
+    voices, expert, chatty = TOWN_VOICES, EXPERT, 106
+    chatted = [r for week in range(4) for r in replies_from(TOWN[::4], chatty, day=TODAY - 3 - 7 * week)]
+    rows, posts = expert_town(chatty, chatted, 3)
     members = facts(extra=[*voices, expert, chatty])
     loose = by_member(rank(rows, members, LOOSE, posts=posts))
     assert 0.3 <= loose[expert].why["appeal"] < 0.5 and 0.3 <= loose[chatty].why["appeal"] < 0.5
@@ -313,21 +325,12 @@ def test_the_bars_breadth_fills_a_short_listing_despite_accounts_that_breadth_le
     still give the bar's breadth, and the expert fills the short listing. A member whom ten town
     members engage, most of it on one day, does not: that pattern is in how the engagers arrived,
     which the count of established engagers does not leave out."""
-    voices, expert, one_day = [100, 101, 102], 105, 107
+    voices, expert, one_day = TOWN_VOICES, EXPERT, 107
     newcomers = list(range(300, 320))
-    rows = town_rows()
-    for k, v in enumerate(voices):
-        rows += [r for week in range(4) for r in replies_from(TOWN[k : k + 17], v, day=TODAY - 1 - 7 * week)]
-    rows += [r for week in range(4) for r in replies_from(TOWN[::2], expert, day=TODAY - 2 - 7 * week)]
-    rows += [r for day in range(1, 4) for r in replies_from(newcomers, expert, day=TODAY - day)]
-    rows += replies_from(TOWN[1::2], one_day, day=TODAY - 3, n=3)
-    rows += [r for week in range(1, 4) for r in replies_from(TOWN[1:6:2], one_day, day=TODAY - 3 - 7 * week)]
-    said = [(v, TODAY - 1 - 7 * week, 1) for v in voices for week in range(4)]
-    said += [(expert, TODAY - 2 - 7 * week, 8) for week in range(4)]
-    said += [(one_day, TODAY - 3 - 7 * week, 2) for week in range(4)]
-    said += [(t, TODAY - 10 - 7 * week, 1) for t in TOWN for week in range(8)]
-    member, day, n = (np.array(column) for column in zip(*said, strict=True))
-    posts = Posts(member, np.ones(len(said), np.int64), day, n.astype(np.float64))
+    extra = [r for day in range(1, 4) for r in replies_from(newcomers, expert, day=TODAY - day)]
+    extra += replies_from(TOWN[1::2], one_day, day=TODAY - 3, n=3)
+    extra += [r for week in range(1, 4) for r in replies_from(TOWN[1:6:2], one_day, day=TODAY - 3 - 7 * week)]
+    rows, posts = expert_town(one_day, extra, 2)
     members = facts(new=newcomers, extra=[*voices, expert, one_day])
     loose = by_member(rank(rows, members, LOOSE, posts=posts))
     assert loose[expert].why["coordinated_reason"] == "new" and loose[expert].why["coordinated"] > 0.6
