@@ -67,14 +67,25 @@ def facts_for(cm: Community, extra: dict | None = None, pinned: Iterable[int] = 
     )
 
 
-def listing_of(edges: trust.Edges, posts: trust.Posts, facts: trust.MemberFacts) -> list[trust.Ranked]:
-    """Microvoice's whole-community listing with its default parameters."""
-    return trust.compute_scope(edges, facts, trust.TrustParams(), today=TODAY, limit=200, posts=posts)
+def listing_of(
+    edges: trust.Edges,
+    posts: trust.Posts,
+    facts: trust.MemberFacts,
+    params: trust.TrustParams | None = None,
+) -> list[trust.Ranked]:
+    """Microvoice's whole-community listing (default parameters unless `params`)."""
+    chosen = params or trust.TrustParams()
+    return trust.compute_scope(edges, facts, chosen, today=TODAY, limit=200, posts=posts)
 
 
-def rank_microvoice(edges: trust.Edges, posts: trust.Posts, facts: trust.MemberFacts) -> list[int]:
-    """Microvoice's whole-community listing with its default parameters (internal ids)."""
-    return [x.member_id - ID0 for x in listing_of(edges, posts, facts)]
+def rank_microvoice(
+    edges: trust.Edges,
+    posts: trust.Posts,
+    facts: trust.MemberFacts,
+    params: trust.TrustParams | None = None,
+) -> list[int]:
+    """Microvoice's whole-community listing (default parameters unless `params`; internal ids)."""
+    return [x.member_id - ID0 for x in listing_of(edges, posts, facts, params)]
 
 
 def why_listed(listing: Sequence[trust.Ranked], manip: set[int], beneficiaries: set[int]) -> tuple[str, ...]:
@@ -135,17 +146,22 @@ def best_rank(listing: Sequence[int], manip: set[int]) -> int | None:
 
 
 def evaluate(
-    members: int, seed: int, attacks: Sequence[str] = tuple(ATTACKS), strengths: Sequence[int] = STRENGTHS
+    members: int,
+    seed: int,
+    attacks: Sequence[str] = tuple(ATTACKS),
+    strengths: Sequence[int] = STRENGTHS,
+    params: trust.TrustParams | None = None,
 ) -> list[Run]:
-    """The organic community of this size and seed, then each attack at each strength added to it.
-    Each attack draws from its own stream (seed, size, its index in ATTACKS, strength), so a run's
-    numbers do not depend on which other attacks run beside it."""
+    """The organic community of this size and seed, then each attack at each strength added to it,
+    ranked by Microvoice with `params` (None: the defaults). Each attack draws from its own stream
+    (seed, size, its index in ATTACKS, strength), so a run's numbers do not depend on which other
+    attacks run beside it."""
     days = 90 + (seed * 37) % 61
     cm = Community(members, days, seed * 1000 + members)
     voices, _, _ = organic_voices(cm)
     e0 = aggregate(cm.rows, ID0)
     p0 = aggregate_posts(cm.posts, ID0)
-    organic = rank_microvoice(e0, p0, facts_for(cm))
+    organic = rank_microvoice(e0, p0, facts_for(cm), params)
 
     def ranked(
         name: str,
@@ -179,7 +195,7 @@ def evaluate(
             atk = ATTACKS[name](cm, voices, s)
             e = concat_edges(e0, aggregate(atk.rows, ID0))
             p = concat_posts(p0, aggregate_posts(atk.posts, ID0))
-            full = listing_of(e, p, facts_for(cm, atk.facts, pinned=atk.pinned))
+            full = listing_of(e, p, facts_for(cm, atk.facts, pinned=atk.pinned), params)
             listing = [x.member_id - ID0 for x in full]
             why = why_listed(full, atk.manip, atk.beneficiaries)
             out.append(ranked(name, s, listing, e, p, atk.manip, why))

@@ -1,0 +1,208 @@
+"""The trust ranking with changed parameters on all three community models at once, one line a set.
+
+A change to the ranking is only worth keeping when it helps somewhere and lists no manipulator
+anywhere else, so every candidate is measured on the same sets of runs:
+
+- the simulator (`bench.trust_quality`): 200 and 500 members, 24 communities each, as Discord servers
+  and as subreddits show them; the same on held-out seeds (`--seed-offset` 1000, which no default
+  was chosen on); and the same communities with every manipulator removed (`--control`: what the
+  defences cost genuine members);
+- the second model (`bench.trust_crosscheck`): 200 to 2,000 members, 20 communities a size, in both
+  views, and 25 held-out ones a size (seeds offset by 1000);
+- the third model (`bench.trust_independent`): 300 and 1,000 members, seeds 1 and 2, organic and
+  under each of its attacks at three strengths.
+
+Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
+P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
+second model; the third model: runs with one in the top 20 and the top 10). `--set` changes a
+`TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
+measures the defaults beside it. About a minute on two cores.
+
+    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third] [--compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from bench import trust_crosscheck, trust_quality
+from bench.trust_independent import runner as third
+from bot import trust
+
+#: The sets of runs, in the order they are printed: (name, model, view, seed offset, control).
+SETS: tuple[tuple[str, str, str, int, bool], ...] = (
+    ("simulator", "sim", "discord", 0, False),
+    ("simulator, subreddits", "sim", "subreddit", 0, False),
+    ("simulator, held-out", "sim", "discord", 1000, False),
+    ("simulator, held-out subreddits", "sim", "subreddit", 1000, False),
+    ("simulator, no manipulators", "sim", "discord", 0, True),
+    ("simulator, no manipulators, subreddits", "sim", "subreddit", 0, True),
+    ("second model", "xc", "discord", 0, False),
+    ("second model, subreddits", "xc", "subreddit", 0, False),
+    ("second model, held-out", "xc", "discord", 1000, False),
+    ("second model, held-out subreddits", "xc", "subreddit", 1000, False),
+    ("third model", "third", "discord", 0, False),
+)
+MODELS = ("sim", "xc", "third")
+SIM_UP_TO, XC_UP_TO = 500, 2_000
+XC_SEEDS, XC_HELD_SEEDS = 20, 25
+THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One ranked community: its set, size, whether it passed, P@10, manipulators in the top 20 (and,
+    for the third model, the top 10), channel listings with one, and whether it is organic."""
+
+    set_name: str
+    members: int
+    passed: bool
+    p10: float
+    top20: bool
+    top10: bool = False
+    channels_leaked: int = 0
+    organic: bool = False
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """`NAME=VALUE` as a `TrustParams` field and its value (a Python literal; lists become tuples)."""
+    name, sep, raw = text.partition("=")
+    names = {f.name for f in fields(trust.TrustParams)}
+    if not sep or name.strip() not in names:
+        raise ValueError(f"{text!r}: expected NAME=VALUE with NAME a TrustParams field")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError) as exc:
+        raise ValueError(f"{text!r}: the value is no Python literal") from exc
+    return name.strip(), tuple(value) if isinstance(value, list) else value
+
+
+def tasks(models: Sequence[str]) -> list[tuple[str, Any]]:
+    """Every community of the chosen models' sets, as (set name, what to rank)."""
+    out: list[tuple[str, Any]] = []
+    for name, model, _, offset, _ in SETS:
+        if model not in models:
+            continue
+        if model == "sim":
+            chosen = [sc for sc in trust_quality.SCENARIOS if sc.members <= SIM_UP_TO]
+            out += [(name, replace(sc, seed=sc.seed + offset)) for sc in chosen]
+        elif model == "xc":
+            seeds = XC_HELD_SEEDS if offset else XC_SEEDS
+            chosen_runs = trust_crosscheck.runs(seeds, max_members=XC_UP_TO, seed_offset=offset)
+            out += [(name, run) for run in chosen_runs]
+        else:
+            out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
+    return out
+
+
+def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
+    """Rank one community of a set with `settings` changed from the defaults."""
+    name, what = task
+    _, model, view, _, control = next(s for s in SETS if s[0] == name)
+    params = trust.TrustParams(**settings)
+    if model == "sim":
+        com = trust_quality.simulate(
+            what.seed, members=what.members, days=what.days, manipulation=what.manipulation
+        )
+        rows = trust_quality.evaluate(
+            com,
+            what.name,
+            with_baselines=False,
+            params=params,
+            control=control,
+            view=view,
+        )
+        q = rows[-1] if control else rows[0]
+        passed = trust_quality.passed(q)
+        return [Result(name, what.members, passed, q.p10, q.manipulators > 0, False, q.channels_leaked)]
+    if model == "xc":
+        mv = trust_crosscheck.evaluate(*what, params, view)[0]
+        passed = mv.p10 >= trust_quality.TARGET_P10 and mv.manipulators == 0
+        return [Result(name, what[0], passed, mv.p10, mv.manipulators > 0, False, mv.channels_leaked)]
+    out = []
+    for run in third.evaluate(*what, params=params):
+        best = run.best["Microvoice"]
+        p10 = run.p10["Microvoice"]
+        top20, top10 = best is not None and best <= 20, best is not None and best <= 10
+        passed = p10 >= trust_quality.TARGET_P10 and not top20
+        out.append(Result(name, run.members, passed, p10, top20, top10, organic=run.attack == "organic"))
+    return out
+
+
+def sweep(
+    settings: dict[str, Any],
+    models: Sequence[str] = MODELS,
+    jobs: int = 2,
+    chosen: Sequence[Any] | None = None,
+) -> list[Result]:
+    """Every community of the chosen models' sets (or `chosen` tasks) ranked with `settings`."""
+    todo = tasks(models) if chosen is None else list(chosen)
+    if jobs <= 1:
+        return [r for t in todo for r in rank(t, settings)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return [r for rs in pool.map(rank, todo, [settings] * len(todo)) for r in rs]
+
+
+def lines(results: Sequence[Result]) -> list[str]:
+    """One line per set and size (the third model: organic, then attacked)."""
+    out = []
+    for name, model, *_ in SETS:
+        mine = [r for r in results if r.set_name == name]
+        if not mine:
+            continue
+        if model == "third":
+            organic = [r for r in mine if r.organic]
+            for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
+                if part:
+                    mean = sum(r.p10 for r in part) / len(part)
+                    top20, top10 = sum(r.top20 for r in part), sum(r.top10 for r in part)
+                    out.append(
+                        f"  {name + ', ' + label:<44} {len(part):>4} runs  mean P@10 {mean:.3f}"
+                        f"  manipulator in the top 20: {top20}, top 10: {top10}"
+                    )
+            continue
+        for members in sorted({r.members for r in mine}):
+            part = [r for r in mine if r.members == members]
+            mean = sum(r.p10 for r in part) / len(part)
+            out.append(
+                f"  {name + f', {members:,}':<44} {len(part):>4} runs  pass {sum(r.passed for r in part):>3}"
+                f"  mean P@10 {mean:.3f}  manipulator in the top 20: {sum(r.top20 for r in part)}"
+                f"  channel listings with one: {sum(r.channels_leaked for r in part)}"
+            )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.trust_sweep", description=__doc__.splitlines()[0])
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a TrustParams field")
+    ap.add_argument("--parts", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}")
+    ap.add_argument("--compare", action="store_true", help="measure the defaults beside it")
+    ap.add_argument("--jobs", type=int, default=2, help="communities ranked side by side")
+    args = ap.parse_args(argv)
+    try:
+        settings = dict(parse_setting(s) for s in args.set)
+        trust.TrustParams(**settings)
+    except (ValueError, TypeError) as exc:
+        ap.error(str(exc))
+    models = [m.strip() for m in args.parts.split(",") if m.strip()]
+    if unknown := [m for m in models if m not in MODELS]:
+        ap.error(f"unknown parts: {', '.join(unknown)}")
+    runs = [("defaults", {})] if args.compare and settings else []
+    runs.append((", ".join(f"{k}={v!r}" for k, v in settings.items()) or "defaults", settings))
+    for title, chosen in runs:
+        started = time.perf_counter()
+        results = sweep(chosen, models, args.jobs)
+        print(f"\n{title} ({time.perf_counter() - started:.0f}s)")
+        print("\n".join(lines(results)))
+
+
+if __name__ == "__main__":
+    main()
