@@ -58,17 +58,21 @@ THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
 
 @dataclass(frozen=True)
 class Result:
-    """One ranked community: its set, size, whether it passed, P@10, manipulators in the top 20 (and,
-    for the third model, the top 10), channel listings with one, and whether it is organic."""
+    """One ranked community: its set, size, P@10, whether a manipulator is in the top 20 (and, for
+    the third model, the top 10), channel listings with one, and whether it is organic."""
 
     set_name: str
     members: int
-    passed: bool
     p10: float
     top20: bool
     top10: bool = False
     channels_leaked: int = 0
     organic: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """P@10 ≥ 0.9 and no manipulator in the top 20 (`bench.trust_quality.passed`)."""
+        return self.p10 >= trust_quality.TARGET_P10 and not self.top20
 
 
 def parse_setting(text: str) -> tuple[str, Any]:
@@ -120,19 +124,16 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
             view=view,
         )
         q = rows[-1] if control else rows[0]
-        passed = trust_quality.passed(q)
-        return [Result(name, what.members, passed, q.p10, q.manipulators > 0, False, q.channels_leaked)]
+        return [Result(name, what.members, q.p10, q.manipulators > 0, channels_leaked=q.channels_leaked)]
     if model == "xc":
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
-        passed = mv.p10 >= trust_quality.TARGET_P10 and mv.manipulators == 0
-        return [Result(name, what[0], passed, mv.p10, mv.manipulators > 0, False, mv.channels_leaked)]
+        return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
     for run in third.evaluate(*what, params=params):
         best = run.best["Microvoice"]
-        p10 = run.p10["Microvoice"]
         top20, top10 = best is not None and best <= 20, best is not None and best <= 10
-        passed = p10 >= trust_quality.TARGET_P10 and not top20
-        out.append(Result(name, run.members, passed, p10, top20, top10, organic=run.attack == "organic"))
+        organic = run.attack == "organic"
+        out.append(Result(name, run.members, run.p10["Microvoice"], top20, top10, organic=organic))
     return out
 
 

@@ -42,10 +42,10 @@ def test_a_setting_changes_the_ranking_of_every_model() -> None:
 
 def test_lines_give_each_set_and_size_its_counts() -> None:
     results = [
-        Result("simulator", 200, True, 1.0, False, channels_leaked=1),
-        Result("simulator", 200, False, 0.5, True),
-        Result("third model", 300, True, 1.0, False, organic=True),
-        Result("third model", 300, False, 0.8, True, True),
+        Result("simulator", 200, 1.0, False, channels_leaked=1),
+        Result("simulator", 200, 0.5, True),
+        Result("third model", 300, 1.0, False, organic=True),
+        Result("third model", 300, 0.8, True, True),
     ]
     out = lines(results)
     expected = "simulator, 200 2 runs pass 1 mean P@10 0.750 manipulator in the top 20: 1"
