@@ -234,7 +234,7 @@ class TrustParams:
     #: uncoordinated (each counted as far as it vouches and is kept) to this power: breadth weighs
     #: engagers by their trust, and among members of alike standing the one more members seek out
     #: ranks higher. 0 turns it off.
-    peers_exponent: float = 0.5
+    peers_exponent: float = 0.75
     #: Where engagers are counted (breadth, a post's draw in the listing, in the draw floor and in a
     #: seed's weight, distinct peers), an account that engages more distinct members than this share
     #: of the scope's engaging accounts do counts as that many members' worth (a quantile of the

@@ -610,13 +610,18 @@ def test_aged_accounts_silent_for_two_fifths_of_the_history_that_wake_up_togethe
     members each (bought aged accounts that copy a member's ways for the last two months). Silent
     for under half of the history, they were not counted as woken, and the town members they
     answer rose above the expert the town engages every week; now the expert is first again, and
-    the member they serve is not listed either way."""
+    the member they serve is not listed either way. (Shown with distinct engagers counted to the
+    power a half: counted to three quarters, as now, the town's breadth keeps the expert first
+    even without the woken accounts found.)"""
     rows, members, boosted, _, _ = subreddit_boosting(TODAY - 365.0, woke)
     members = replace(members, joined_day=np.full(len(members.member_id), TODAY - 365.0))
-    before = by_member(rank(rows, members, replace(TrustParams(), woke_quiet_share=0.5)))
-    got = by_member(rank(rows, members, TrustParams()))
+    half = replace(TrustParams(), peers_exponent=0.5)
+    before = by_member(rank(rows, members, replace(half, woke_quiet_share=0.5)))
+    got = by_member(rank(rows, members, half))
     assert before[SOUGHT_OUT].rank > 2 and got[SOUGHT_OUT].rank == 1
     assert boosted not in before and boosted not in got
+    now = by_member(rank(rows, members, TrustParams()))
+    assert now[SOUGHT_OUT].rank == 1 and boosted not in now
 
 
 def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
@@ -760,7 +765,7 @@ def test_a_pod_that_engages_the_community_more_than_itself_is_still_a_pod() -> N
     rows, pod = pod_that_engages_the_community_too()
     members = facts(extra=[SOUGHT_OUT, *pod])
     without = by_member(rank(rows, members, replace(LOOSE, coordination=False)))
-    assert without[pod[0]].rank == 2
+    assert without[pod[0]].rank <= 2
     # The town's occasional reaction back is no partnership and does not hide the pod among
     # passing acquaintances: the pod's members are examined although most of their engagement
     # goes elsewhere, and their votes and their own value are discounted as a group's.
@@ -1392,7 +1397,8 @@ def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
     members = facts(extra=[100, 101])
     broad = by_member(rank(rows, members))
     assert broad[100].rank < broad[101].rank
-    by_trust = by_member(rank(rows, members, replace(LOOSE, breadth=False)))
+    # By trust alone (neither breadth nor the count of distinct engagers), the hubs' few win.
+    by_trust = by_member(rank(rows, members, replace(LOOSE, breadth=False, peers_exponent=0.0)))
     assert by_trust[101].rank < by_trust[100].rank
 
 
@@ -1444,14 +1450,14 @@ def test_accounts_that_engage_nearly_everyone_count_for_little() -> None:
 def test_more_distinct_established_engagers_rank_higher_among_alike_members() -> None:
     """Two members whom town members answer alike, 100 by eight of them and 101 by four: beside
     breadth, the listing value counts the distinct engagers present for a while and uncoordinated,
-    to `peers_exponent` (a half), so 101's score relative to 100's drops by (4 / 8) ** 0.5."""
+    to `peers_exponent` (three quarters), so 101's score relative to 100's drops by (4 / 8) ** 0.75."""
     rows = town_rows() + replies_from(TOWN[:8], 100) + replies_from(TOWN[10:14], 101)
     members = facts(extra=[100, 101])
     flat = by_member(rank(rows, members, replace(LOOSE, peers_exponent=0.0)))
     counted = by_member(rank(rows, members))
     ratio = (counted[101].score / counted[100].score) / (flat[101].score / flat[100].score)
-    assert TrustParams().peers_exponent == 0.5
-    assert ratio == pytest.approx(0.5**0.5, rel=1e-6)
+    assert TrustParams().peers_exponent == 0.75
+    assert ratio == pytest.approx(0.5**0.75, rel=1e-6)
     # Accounts too new to vouch are not counted (their share of what 101 received is left out of
     # the new-accounts evidence here, which would discount 101 for it).
     alone = replace(LOOSE, new_accounts=False)
