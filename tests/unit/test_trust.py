@@ -1386,6 +1386,24 @@ if __name__ == "__main__":
     main()
 
 
+def test_a_regular_many_answer_ranks_above_a_member_fewer_answer_whose_few_posts_draw_more() -> None:
+    """A regular whom sixteen town members answer every week, whose fifty posts each draw under half
+    an average post, and a member whom ten answer, each of whose four posts draws a whole one: the
+    count of distinct engagers, to the power three quarters, places the regular first. To the power
+    a half (the earlier default), volume-neutrality put the member with the fewer engagers first."""
+    rows = town_rows()
+    for week in range(4):
+        rows += replies_from(TOWN[:16], 100, day=TODAY - 1 - 7 * week)
+        rows += replies_from(TOWN[10:], 101, day=TODAY - 1 - 7 * week)
+    said = {m: 3 for m in TOWN} | {100: 50, 101: 4}
+    members = facts(extra=[100, 101])
+    got = by_member(rank(rows, members, DEFAULT, posts=_posts(said)))
+    assert got[100].why["appeal"] < 0.5 and got[101].why["appeal"] == 1.0
+    assert got[100].rank < got[101].rank
+    half = by_member(rank(rows, members, replace(DEFAULT, peers_exponent=0.5), posts=_posts(said)))
+    assert half[101].rank < half[100].rank
+
+
 def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
     """A member whom twelve established members engage is a broader voice than one whom the three
     most trusted members engage: trust beyond a seed's baseline adds nothing to an engager's count."""
