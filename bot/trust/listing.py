@@ -699,9 +699,16 @@ def list_scope(
         # established voices are no such yardstick: there the floor applies to everyone.)
         floor = params.listed_min_draw**params.appeal  # the floor is on the draw, not on its factor
         exempt = np.zeros(len(value), np.bool_)
+        # Whom the floor spares or lowers (below) engages a share of their engagers in turn
+        # (`draw_floor_engaged_back`): a helper answers, a regular in conversation answers, and a
+        # spammer whose posts reach most members over months answers nobody.
+        answers = np.ones(n, np.bool_)
+        if codes is None:
+            both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
+            answers = np.bincount(mutual.target[both], minlength=n) >= params.draw_floor_engaged_back * in_deg
         if params.draw_floor_below_voices and codes is None:
             voices = float(np.median(value[established_voices(value, eligible, params)]))
-            exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor)
+            exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor) & answers
         floor_each = np.full(n, floor)
         if params.draw_floor_reach is not None and codes is None:
             # A member most of the community engages is held to a lower floor (`draw_floor_reach`):
@@ -709,13 +716,7 @@ def list_scope(
             # from the few who answer anything, not from most members. Engagers count as distinct
             # peers do, so a crowd of fresh, woken or coordinated accounts reaches nobody; the members
             # who take part are counted plainly, whatever their standing.
-            reached = established >= params.draw_floor_reach * active
-            # ... and who engages a share of them in turn (`draw_floor_engaged_back`): a regular in
-            # conversation answers, a spammer posting for years reaches most members and answers
-            # nobody.
-            both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
-            back = np.bincount(mutual.target[both], minlength=n)
-            reached &= back >= params.draw_floor_engaged_back * in_deg
+            reached = (established >= params.draw_floor_reach * active) & answers
             floor_each[reached] = (params.draw_floor_reached * params.listed_min_draw) ** params.appeal
         drawn = appeal >= floor_each
         if evidence.draw is not None:

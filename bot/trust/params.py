@@ -268,10 +268,11 @@ class TrustParams:
     #: volume is not a voice. 0 turns it off.
     listed_min_draw: float = 0.3
     #: In the whole community, the draw floor spares a member whose listing value, their low draw
-    #: counted, still reaches the median of its established voices (see `established_share`): a
-    #: helper who answers every question draws a thank-you now and then per answer, from most of the
-    #: community. Not in a channel or category, whose few established voices are no yardstick.
-    #: False: the floor applies to everyone.
+    #: counted, still reaches the median of its established voices (see `established_share`), and
+    #: who engaged `draw_floor_engaged_back` of their engagers in turn: a helper who answers every
+    #: question draws a thank-you now and then per answer, from most of the community; a spammer
+    #: whose posts many members answer once over months answers none of them. Not in a channel or
+    #: category, whose few established voices are no yardstick. False: the floor applies to everyone.
     draw_floor_below_voices: bool = True
     #: In the whole community, the draw floor is `draw_floor_reached` of itself for a member whom at
     #: least this share of the members who take part engage (engaged someone or were engaged;
@@ -283,7 +284,8 @@ class TrustParams:
     #: `draw_floor_reach`).
     draw_floor_reached: float = 0.5
     #: ... if they engaged at least this share of their engagers in turn: over months a spammer's
-    #: posts reach most members too, and the spammer answers none of them.
+    #: posts reach most members too, and the spammer answers none of them. The members
+    #: `draw_floor_below_voices` spares must have engaged as many in turn.
     draw_floor_engaged_back: float = 0.25
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
+from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_scope
 
 TODAY = 20_000
 DAYS = 60
@@ -106,6 +106,7 @@ def test_a_helper_whose_answers_are_seldom_thanked_is_still_listed(seed: int) ->
         assert place("helpdesk", seed, replace(TrustParams(), **alone), thanked=0.3) in (1, 2, 3)
     floor_for_all = replace(TrustParams(), draw_floor_below_voices=False, draw_floor_reach=None)
     assert place("helpdesk", seed, floor_for_all, thanked=0.3) is None
+
 
 
 def lurking_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
@@ -290,3 +291,24 @@ def test_regulars_whom_most_members_engage_are_held_to_half_the_draw_floor(seed:
     assert len(set(listing(replace(TrustParams(), draw_floor_reach=None))) & set(REGULARS)) <= 1
     assert AUDIENCE_POSTER in listing(replace(TrustParams(), listed_min_draw=0.15))
     assert SILENT_POSTER in listing(replace(TrustParams(), draw_floor_engaged_back=0.0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_member_who_answers_none_of_many_engagers_is_not_spared_the_draw_floor(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member who posts all day, whose posts each draw a little under the floor from any member of
+    a chatty server, and who answers none of them: their value, the low draw counted, is the
+    community's highest, which spared them the floor (`draw_floor_below_voices`) and listed them
+    first. A helper answers the members who engage them; this member is held to the whole floor."""
+    monkeypatch.setattr(sys.modules[__name__], "SILENT_DRAW", 1.0)
+    edges, posts, facts = chatty_server(seed)
+
+    def silent(params: TrustParams) -> Ranked | None:
+        ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)
+        return next((r for r in ranked if r.member_id == SILENT_POSTER), None)
+
+    assert silent(TrustParams()) is None
+    spared = silent(replace(TrustParams(), draw_floor_engaged_back=0.0))
+    assert spared is not None and spared.rank == 1 and spared.why["appeal"] < TrustParams().listed_min_draw
+
