@@ -10,7 +10,10 @@ anywhere else, so every candidate is measured on the same sets of runs:
 - the second model (`bench.trust_crosscheck`): 200 to 2,000 members, 20 communities a size, in both
   views, and 25 held-out ones a size (seeds offset by 1000);
 - the third model (`bench.trust_independent`): 300 and 1,000 members, seeds 1 and 2, organic and
-  under each of its attacks at three strengths.
+  under each of its attacks at three strengths;
+- with `--parts long` (not by default: about four minutes more), longer histories: the simulator and
+  the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
+  both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
@@ -18,7 +21,7 @@ second model; the third model: runs with one in the top 20 and the top 10). `--s
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
 measures the defaults beside it. About a minute on two cores.
 
-    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third] [--compare]
+    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,long] [--compare]
 """
 
 from __future__ import annotations
@@ -49,8 +52,24 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("second model, held-out", "xc", "discord", 1000, False),
     ("second model, held-out subreddits", "xc", "subreddit", 1000, False),
     ("third model", "third", "discord", 0, False),
+    ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
+    ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
+    ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
+    ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
+#: The parts `--parts` chooses from (those run by default), and the models of each.
 MODELS = ("sim", "xc", "third")
+PARTS: dict[str, tuple[str, ...]] = {
+    "sim": ("sim",),
+    "xc": ("xc",),
+    "third": ("third",),
+    "long": ("sim-long", "xc-long"),
+}
+#: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
+#: attack strengths they cycle through, and the first seeds (the simulator's, the second model's).
+LONG_SIZES, LONG_DAYS, LONG_COUNT = (200, 500, 2_000), (60, 90, 120), 10
+LONG_STRENGTHS = (0.3, 0.6, 1.0)
+LONG_SIM_SEED, LONG_XC_SEED = 5_000, 9_000
 SIM_UP_TO, XC_UP_TO = 500, 2_000
 XC_SEEDS, XC_HELD_SEEDS = 20, 25
 THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
@@ -88,11 +107,31 @@ def parse_setting(text: str) -> tuple[str, Any]:
     return name.strip(), tuple(value) if isinstance(value, list) else value
 
 
-def tasks(models: Sequence[str]) -> list[tuple[str, Any]]:
-    """Every community of the chosen models' sets, as (set name, what to rank)."""
+def long_runs(first_seed: int) -> list[tuple[int, int, int, float]]:
+    """(members, days, seed, strength) of every longer history of one model."""
+    return [
+        (members, days, first_seed + members + 10 * days + k, LONG_STRENGTHS[k % len(LONG_STRENGTHS)])
+        for members in LONG_SIZES
+        for days in LONG_DAYS
+        for k in range(LONG_COUNT)
+    ]
+
+
+def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
+    """Every community of the chosen parts' sets, as (set name, what to rank)."""
+    models = {model for part in parts for model in PARTS.get(part, ())}
     out: list[tuple[str, Any]] = []
     for name, model, _, offset, _ in SETS:
         if model not in models:
+            continue
+        if model == "sim-long":
+            out += [
+                (name, trust_quality.Scenario(f"{n:,}, {d}d, m={m:g}", seed, n, d, m))
+                for n, d, seed, m in long_runs(LONG_SIM_SEED)
+            ]
+            continue
+        if model == "xc-long":
+            out += [(name, run) for run in long_runs(LONG_XC_SEED)]
             continue
         if model == "sim":
             chosen = [sc for sc in trust_quality.SCENARIOS if sc.members <= SIM_UP_TO]
@@ -111,7 +150,7 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
     name, what = task
     _, model, view, _, control = next(s for s in SETS if s[0] == name)
     params = trust.TrustParams(**settings)
-    if model == "sim":
+    if model in ("sim", "sim-long"):
         com = trust_quality.simulate(
             what.seed, members=what.members, days=what.days, manipulation=what.manipulation
         )
@@ -125,7 +164,7 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         )
         q = rows[-1] if control else rows[0]
         return [Result(name, what.members, q.p10, q.manipulators > 0, channels_leaked=q.channels_leaked)]
-    if model == "xc":
+    if model in ("xc", "xc-long"):
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
@@ -139,12 +178,12 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
 
 def sweep(
     settings: dict[str, Any],
-    models: Sequence[str] = MODELS,
+    parts: Sequence[str] = MODELS,
     jobs: int = 2,
     chosen: Sequence[Any] | None = None,
 ) -> list[Result]:
-    """Every community of the chosen models' sets (or `chosen` tasks) ranked with `settings`."""
-    todo = tasks(models) if chosen is None else list(chosen)
+    """Every community of the chosen parts' sets (or `chosen` tasks) ranked with `settings`."""
+    todo = tasks(parts) if chosen is None else list(chosen)
     if jobs <= 1:
         return [r for t in todo for r in rank(t, settings)]
     context = multiprocessing.get_context("spawn")
@@ -184,7 +223,7 @@ def lines(results: Sequence[Result]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.trust_sweep", description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a TrustParams field")
-    ap.add_argument("--parts", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}")
+    ap.add_argument("--parts", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(PARTS)}")
     ap.add_argument("--compare", action="store_true", help="measure the defaults beside it")
     ap.add_argument("--jobs", type=int, default=2, help="communities ranked side by side")
     args = ap.parse_args(argv)
@@ -193,14 +232,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         trust.TrustParams(**settings)
     except (ValueError, TypeError) as exc:
         ap.error(str(exc))
-    models = [m.strip() for m in args.parts.split(",") if m.strip()]
-    if unknown := [m for m in models if m not in MODELS]:
+    parts = [m.strip() for m in args.parts.split(",") if m.strip()]
+    if unknown := [m for m in parts if m not in PARTS]:
         ap.error(f"unknown parts: {', '.join(unknown)}")
     runs = [("defaults", {})] if args.compare and settings else []
     runs.append((", ".join(f"{k}={v!r}" for k, v in settings.items()) or "defaults", settings))
     for title, chosen in runs:
         started = time.perf_counter()
-        results = sweep(chosen, models, args.jobs)
+        results = sweep(chosen, parts, args.jobs)
         print(f"\n{title} ({time.perf_counter() - started:.0f}s)")
         print("\n".join(lines(results)))
 

@@ -355,7 +355,7 @@ class FirstContacts:
                 first_week = arrivals.argmax(axis=1)
                 share[asked] = arrivals[places, first_week] / engagers[asked]
                 expected = np.minimum(1.0, days / np.maximum(here - BURST_DAYS, 1.0))
-                if active is not None:
+                if weekly is not None:  # (None too where no member has enough engagers to be asked)
                     own = own_by_week[places, first_week + span_weeks] - own_by_week[places, first_week]
                     expected[asked] = np.maximum(expected[asked], own)
             out[days] = (share, expected)

@@ -27,11 +27,27 @@ def test_every_set_of_the_chosen_models_is_ranked_and_none_of_the_others() -> No
     assert len([t for t in chosen if t[0] == "second model, held-out"]) == 3 * trust_sweep.XC_HELD_SEEDS
 
 
+def test_longer_histories_are_a_part_of_their_own_with_seeds_of_their_own() -> None:
+    """`--parts long`: both models at three sizes and three lengths, ten communities each, in both
+    views, none of them a community of the default sets; not among the parts run by default."""
+    chosen = tasks(["long"])
+    assert len(chosen) == 4 * 3 * 3 * trust_sweep.LONG_COUNT
+    sims = [sc for name, sc in chosen if name.startswith("simulator")]
+    assert {sc.days for sc in sims} == {60, 90, 120} and {sc.members for sc in sims} == {200, 500, 2_000}
+    default_seeds = {sc.seed for name, sc in tasks(["sim"])}
+    assert not default_seeds & {sc.seed for sc in sims}
+    second = {run for name, run in chosen if name.startswith("second model")}
+    assert not second & {run for name, run in tasks(["xc"])} and {run[1] for run in second} == {60, 90, 120}
+    assert "long" not in trust_sweep.MODELS and not {name for name, _ in tasks(trust_sweep.MODELS)} & {
+        name for name, _ in chosen
+    }
+
+
 def test_a_setting_changes_the_ranking_of_every_model() -> None:
     """Asking every listed member for more engagers than any member has empties each listing: P@10
     falls to 0 in the simulator (with and without its manipulators) and on the second model."""
-    every = tasks(["sim", "xc"])
-    names = ("simulator", "simulator, no manipulators", "second model")
+    every = tasks(["sim", "xc", "long"])
+    names = ("simulator", "simulator, no manipulators", "second model", "second model, 60 to 120 days")
     chosen = [next(t for t in every if t[0] == name) for name in names]
     defaults = sweep({}, jobs=1, chosen=chosen)
     strict = sweep({"min_peers_listed": 100_000}, jobs=1, chosen=chosen)

@@ -645,3 +645,20 @@ def test_a_retraction_the_kept_state_cannot_follow_is_counted_from_the_pairs_row
     got = live.refresh(Edges.from_rows(change), None, members, today=TODAY, rows_of=rows_of)
     assert got is not None and asked == [([TOWN[0]], [TOWN[1]])]
     assert [(r.member_id, round(r.score, 9)) for r in got["all"]] == want
+
+
+def test_a_long_quiet_history_where_nobody_has_enough_engagers_ranks_to_an_empty_listing() -> None:
+    """Town members each answered by two others every third day for three months: the arrival
+    windows are looked at (the history is long enough), but no member has the engagers to be
+    measured, nor to be listed. The whole community and its channel rank to empty listings (the
+    weeks' test used to fail there when it found nobody to measure)."""
+    rows = [
+        (1, a, TOWN[(i + step) % len(TOWN)], TODAY - day, "reply" if step == 1 else "reaction", 1)
+        for day in range(0, 90, 3)
+        for i, a in enumerate(TOWN)
+        for step in (1, 2)
+    ]
+    edges = Edges.from_rows(rows)
+    assert TrustParams().arrival_weeks and max(TrustParams().arrival_weeks) * 7 < 90 - 30
+    got = compute_all(edges, facts(), TrustParams(), today=TODAY, scopes={"all": None, "channel:1": {1}})
+    assert got == {"all": [], "channel:1": []}
