@@ -11,7 +11,7 @@ anywhere else, so every candidate is measured on the same sets of runs:
   views, and 25 held-out ones a size (seeds offset by 1000);
 - the third model (`bench.trust_independent`): 300 and 1,000 members, seeds 1 and 2, organic and
   under each of its attacks at three strengths;
-- with `--parts long` (not by default: about four minutes more), longer histories: the simulator and
+- with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
@@ -205,7 +205,7 @@ def lines(results: Sequence[Result]) -> list[str]:
                     mean = sum(r.p10 for r in part) / len(part)
                     top20, top10 = sum(r.top20 for r in part), sum(r.top10 for r in part)
                     out.append(
-                        f"  {name + ', ' + label:<44} {len(part):>4} runs  mean P@10 {mean:.3f}"
+                        f"  {name + ', ' + label:<48} {len(part):>4} runs  mean P@10 {mean:.3f}"
                         f"  manipulator in the top 20: {top20}, top 10: {top10}"
                     )
             continue
@@ -213,7 +213,7 @@ def lines(results: Sequence[Result]) -> list[str]:
             part = [r for r in mine if r.members == members]
             mean = sum(r.p10 for r in part) / len(part)
             out.append(
-                f"  {name + f', {members:,}':<44} {len(part):>4} runs  pass {sum(r.passed for r in part):>3}"
+                f"  {name + f', {members:,}':<48} {len(part):>4} runs  pass {sum(r.passed for r in part):>3}"
                 f"  mean P@10 {mean:.3f}  manipulator in the top 20: {sum(r.top20 for r in part)}"
                 f"  channel listings with one: {sum(r.channels_leaked for r in part)}"
             )
