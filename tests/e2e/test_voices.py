@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -332,3 +332,31 @@ async def test_a_private_channels_ranking_is_never_shown_to_everyone(harness: Ha
         "voices", w.owner, {"topic": hidden}, subcommand="top", permissions=MANAGE_GUILD
     )
     assert (await alone.response()).json["data"]["flags"] & EPHEMERAL
+
+
+async def test_a_quiet_server_with_months_of_history_recomputes_to_an_empty_listing(harness: Harness):
+    """Ten members each answered by two others every fourth day for three months: long enough a
+    history for the test of engagers who arrived within a few weeks, and nobody with the engagers
+    to be measured or listed. `/voices recompute` answers that it recomputed, and `/voices top`
+    says nobody is listed yet (the ranking used to fail there)."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    now = datetime.now(UTC)
+    people = []
+    for i in range(10):
+        uid = sb.add_user(f"quiet{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+        people.append(uid)
+    for day in range(88, 0, -4):
+        at = now - timedelta(days=day)
+        for i, author in enumerate(people):
+            post = await sb.send_message(w.cooking, author, "", timestamp=at)
+            for step in (1, 2):
+                peer = people[(i + step) % len(people)]
+                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]), timestamp=at)
+    await h.flush()
+    await recompute(h)
+    assert await h.scalar("SELECT count(*) FROM trust_scores WHERE community_id = ?", w.guild) == 0
+    interaction = await h.slash("voices", w.owner, subcommand="top", permissions=MANAGE_GUILD)
+    data = (await interaction.response()).json["data"]
+    assert data["flags"] & EPHEMERAL
+    assert "Nobody is listed yet" in str(data)
