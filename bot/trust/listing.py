@@ -699,25 +699,25 @@ def list_scope(
         # established voices are no such yardstick: there the floor applies to everyone.)
         floor = params.listed_min_draw**params.appeal  # the floor is on the draw, not on its factor
         exempt = np.zeros(len(value), np.bool_)
-        # Whom the floor spares or lowers (below) engages a share of their engagers in turn
-        # (`draw_floor_engaged_back`): a helper answers, a regular in conversation answers, and a
-        # spammer whose posts reach most members over months answers nobody.
-        answers = np.ones(n, np.bool_)
+        floor_each = np.full(n, floor)
         if codes is None:
+            # Whom the floor spares or lowers (below) engages a share of their engagers in turn
+            # (`draw_floor_engaged_back`): a helper answers, a regular in conversation answers, and a
+            # spammer whose posts reach most members over months answers nobody.
             both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
             answers = np.bincount(mutual.target[both], minlength=n) >= params.draw_floor_engaged_back * in_deg
-        if params.draw_floor_below_voices and codes is None:
-            voices = float(np.median(value[established_voices(value, eligible, params)]))
-            exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor) & answers
-        floor_each = np.full(n, floor)
-        if params.draw_floor_reach is not None and codes is None:
-            # A member most of the community engages is held to a lower floor (`draw_floor_reach`):
-            # in a few weeks, exposure brings a spammer's or a broadcaster's posts some engagement
-            # from the few who answer anything, not from most members. Engagers count as distinct
-            # peers do, so a crowd of fresh, woken or coordinated accounts reaches nobody; the members
-            # who take part are counted plainly, whatever their standing.
-            reached = (established >= params.draw_floor_reach * active) & answers
-            floor_each[reached] = (params.draw_floor_reached * params.listed_min_draw) ** params.appeal
+            if params.draw_floor_below_voices:
+                voices = float(np.median(value[established_voices(value, eligible, params)]))
+                exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor) & answers
+            if params.draw_floor_reach is not None:
+                # A member most of the community engages is held to a lower floor
+                # (`draw_floor_reach`): in a few weeks, exposure brings a spammer's or a
+                # broadcaster's posts some engagement from the few who answer anything, not from
+                # most members. Engagers count as distinct peers do, so a crowd of fresh, woken or
+                # coordinated accounts reaches nobody; the members who take part are counted
+                # plainly, whatever their standing.
+                reached = (established >= params.draw_floor_reach * active) & answers
+                floor_each[reached] = (params.draw_floor_reached * params.listed_min_draw) ** params.appeal
         drawn = appeal >= floor_each
         if evidence.draw is not None:
             # Nor, in a channel or category, whose posts draw that little in the whole community: in
