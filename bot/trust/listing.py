@@ -637,7 +637,8 @@ def list_scope(
             reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)
     appeal = appeal_factor(got, said, posts_total, params, said_total)
     if appeal is not None:
-        value = value * appeal
+        # Discounted only below `appeal_knee` of an average post; the floors below measure the draw.
+        value = value * np.minimum(1.0, appeal / params.appeal_knee**params.appeal)
 
     in_deg, out_deg = g.in_deg, g.out_deg
     # The distinct engagers present for a while and uncoordinated (`vouching`, `counted`), without

@@ -305,6 +305,13 @@ class TrustParams:
     #: whose posts draw less than an average post is discounted in proportion (appeal = 1), so posting
     #: ten times as much to collect incidental replies does not multiply one's standing. 0 disables.
     appeal: float = 1.0
+    #: ... and only below this share of an average post: the factor is min(1, (y / (knee x y_scope))
+    #: ** appeal). A member whose posts draw most of what an average post draws collects nothing by
+    #: volume; between such members, how many distinct peers engage them decides, not which of their
+    #: posts happened to draw a little more (docs/trust.md, "The draw counted from 0.7 of an average
+    #: post"). The draw floors (`listed_min_draw`) still measure the draw itself. 1: every post below
+    #: an average one is discounted.
+    appeal_knee: float = 0.7
     #: "Trend vs the previous period" compares with the ranking as it stood this many days earlier.
     trend_period_days: int = 7
     #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.
@@ -357,6 +364,7 @@ class TrustParams:
             (0 < self.woke_quiet_share <= 1, "woke_quiet_share must be in (0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
             (self.appeal >= 0, "appeal must be >= 0"),
+            (0 < self.appeal_knee <= 1, "appeal_knee must be in (0, 1]"),
             (self.devoted_weight >= 1, "devoted_weight must be >= 1"),
             (self.trend_period_days >= 1, "trend_period_days must be >= 1"),
         )

@@ -1390,7 +1390,8 @@ def test_a_regular_many_answer_ranks_above_a_member_fewer_answer_whose_few_posts
     """A regular whom sixteen town members answer every week, whose fifty posts each draw under half
     an average post, and a member whom ten answer, each of whose four posts draws a whole one: the
     count of distinct engagers, to the power three quarters, places the regular first. To the power
-    a half (the earlier default), volume-neutrality put the member with the fewer engagers first."""
+    a half (the earlier default), with every post below an average one discounted (`appeal_knee` 1),
+    volume-neutrality put the member with the fewer engagers first."""
     rows = town_rows()
     for week in range(4):
         rows += replies_from(TOWN[:16], 100, day=TODAY - 1 - 7 * week)
@@ -1400,8 +1401,34 @@ def test_a_regular_many_answer_ranks_above_a_member_fewer_answer_whose_few_posts
     got = by_member(rank(rows, members, DEFAULT, posts=_posts(said)))
     assert got[100].why["appeal"] < 0.5 and got[101].why["appeal"] == 1.0
     assert got[100].rank < got[101].rank
-    half = by_member(rank(rows, members, replace(DEFAULT, peers_exponent=0.5), posts=_posts(said)))
+    earlier = replace(DEFAULT, peers_exponent=0.5, appeal_knee=1.0)
+    half = by_member(rank(rows, members, earlier, posts=_posts(said)))
     assert half[101].rank < half[100].rank
+
+
+@pytest.mark.parametrize("posts", [23, 40])
+def test_posts_that_draw_most_of_an_average_post_are_not_discounted(posts: int) -> None:
+    """Thirteen town members answer one member every week, twelve answer another, whose four posts
+    each draw a whole average post. With 23 posts the first member's draw is over 0.7 of an average
+    post: not discounted (`appeal_knee`), and the more engaged member ranks first; with every post
+    below an average one discounted, the few well-drawing posts came first. With 40 posts the draw
+    is under half an average post, and it still counts against the member."""
+    rows = town_rows()
+    for week in range(4):
+        rows += replies_from(TOWN[:13], 100, day=TODAY - 1 - 7 * week)
+        rows += replies_from(TOWN[8:], 101, day=TODAY - 1 - 7 * week)
+    said = {m: 3 for m in TOWN} | {100: posts, 101: 4}
+    members = facts(extra=[100, 101])
+    got = by_member(rank(rows, members, DEFAULT, posts=_posts(said)))
+    every = by_member(rank(rows, members, replace(DEFAULT, appeal_knee=1.0), posts=_posts(said)))
+    assert got[101].why["appeal"] == 1.0 and got[100].distinct_peers > got[101].distinct_peers
+    assert every[101].rank < every[100].rank
+    if posts == 23:
+        assert 0.7 < got[100].why["appeal"] < 0.8
+        assert got[100].rank < got[101].rank
+    else:
+        assert got[100].why["appeal"] < 0.5
+        assert got[101].rank < got[100].rank
 
 
 def test_many_established_engagers_outweigh_a_few_highly_trusted_ones() -> None:
