@@ -224,6 +224,33 @@ def attention_of(g: ScopeGraph, weight: np.ndarray, params: TrustParams) -> np.n
     return np.bincount(g.target, weights=given, minlength=g.n)
 
 
+def post_draw(
+    got: np.ndarray,
+    said: np.ndarray | None,
+    posts_total: np.ndarray | None,
+    said_total: float | None = None,
+) -> np.ndarray | None:
+    """What each member's posts draw against an average post of the scope (received per post / the
+    scope's average; not capped), or None where posts are unknown or nobody posted or was engaged.
+    `got` is the engagement each member received in the scope, `said` their posts there, and
+    `said_total` all posts there (default: the sum of `said`). A member with posts elsewhere but none
+    in the scope draws without bound (not affected); one with no recorded post at all draws 0:
+    engagement with someone who posted nothing we recorded in the whole window is engagement with
+    content we never saw, a bot's or webhook's messages (never recorded) or posts older than the
+    window, and neither makes a current voice."""
+    if said is None or posts_total is None:
+        return None
+    total = float(said.sum()) if said_total is None else said_total
+    if total <= 0:
+        return None
+    average = float(got.sum()) / total
+    if average <= 0:
+        return None
+    per_post = np.divide(got, said, out=np.full(len(got), np.inf), where=said > 0)
+    per_post[posts_total <= 0] = 0.0
+    return per_post / average
+
+
 def appeal_factor(
     got: np.ndarray,
     said: np.ndarray | None,
@@ -236,25 +263,11 @@ def appeal_factor(
     Engagement scales with exposure: post ten times as much and you collect more replies and more
     distinct repliers by chance alone. What marks a voice people seek out is how much each of their
     posts draws, not how many they post, so a member whose posts draw less than an average post in
-    the scope is discounted in proportion. Never a bonus (capped at 1); a member with posts elsewhere
-    but none in the scope is not affected, one with no recorded post at all gets 0 (see below).
-    `got` is the engagement each member received in the scope, `said` their posts there, and
-    `said_total` all posts there (default: the sum of `said`).
+    the scope is discounted in proportion. Never a bonus (capped at 1); see `post_draw` for members
+    without posts in the scope or at all.
     """
-    if said is None or posts_total is None or params.appeal <= 0:
-        return None
-    total = float(said.sum()) if said_total is None else said_total
-    if total <= 0:
-        return None
-    average = float(got.sum()) / total
-    if average <= 0:
-        return None
-    per_post = np.divide(got, said, out=np.full(len(got), np.inf), where=said > 0)
-    # Engagement with someone who posted nothing we recorded in the whole window is engagement with
-    # content we never saw: a bot's or webhook's messages (never recorded) or posts older than the
-    # window. Neither makes a current voice.
-    per_post[posts_total <= 0] = 0.0
-    return np.minimum(1.0, (per_post / average) ** params.appeal)
+    draw = post_draw(got, said, posts_total, said_total) if params.appeal > 0 else None
+    return None if draw is None else np.minimum(1.0, draw**params.appeal)
 
 
 def wide_engager_weight(out_deg: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -437,6 +450,15 @@ def engager_links(
     from_linked = np.bincount(row, weights=weight * (links > 0), minlength=len(members))
     np.divide(from_linked, given, out=linked, where=given > 0)
     return out, linked
+
+
+def answering(g: ScopeGraph, in_deg: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per member: whether they engaged at least `draw_floor_engaged_back` of their engagers in turn
+    (pairs retracted to zero count as absent): a helper answers, a regular in conversation answers,
+    and a spammer whose posts many members answer answers nobody."""
+    mutual = g.mutual()
+    both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
+    return np.bincount(mutual.target[both], minlength=g.n) >= params.draw_floor_engaged_back * in_deg
 
 
 def established_voices(value: np.ndarray, eligible: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -635,7 +657,8 @@ def list_scope(
             larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)
-    appeal = appeal_factor(got, said, posts_total, params, said_total)
+    draw = post_draw(got, said, posts_total, said_total) if params.appeal > 0 else None
+    appeal = None if draw is None else np.minimum(1.0, draw**params.appeal)
     if appeal is not None:
         # Discounted only below `appeal_knee` of an average post; the floors below measure the draw.
         value = value * np.minimum(1.0, appeal / params.appeal_knee**params.appeal)
@@ -676,6 +699,23 @@ def list_scope(
             reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    if draw is not None and params.voices_yardstick and codes is None and eligible.any():
+        # Where the established voices' posts draw less than an average post, theirs is the
+        # yardstick (`voices_yardstick`), for members whose engagement shows no pattern the
+        # explanation names: a community where nearly everyone posting is genuine has members whose
+        # few posts each draw much, and an expert's many answers, each thanked once, fall under the
+        # draw floor against them. Where volume collectors post, they bring the average down below
+        # the voices' draw and the yardstick stays the average. Value, floors and fill follow.
+        voices_draw = float(np.median(draw[established_voices(value, eligible, params)]))
+        if 0 < voices_draw < 1:
+            clean = coordinated < COORDINATION_SHOWN
+            knee = params.appeal_knee
+            before = np.minimum(1.0, draw / knee) ** params.appeal
+            draw = np.where(clean, draw / voices_draw, draw)
+            after = np.minimum(1.0, draw / knee) ** params.appeal
+            value = value * np.divide(after, before, out=np.ones(n), where=before > 0)
+            appeal = np.minimum(1.0, draw) ** params.appeal
+            eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)
     # Below the confidence bar, kept aside to fill the whole community's listing up to
     # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
@@ -705,8 +745,7 @@ def list_scope(
             # Whom the floor spares or lowers (below) engages a share of their engagers in turn
             # (`draw_floor_engaged_back`): a helper answers, a regular in conversation answers, and a
             # spammer whose posts reach most members over months answers nobody.
-            both = (g.weight[mutual.at] > 0) & (g.weight[mutual.at[mutual.reverse]] > 0)
-            answers = np.bincount(mutual.target[both], minlength=n) >= params.draw_floor_engaged_back * in_deg
+            answers = answering(g, in_deg, params)
             if params.draw_floor_below_voices:
                 voices = float(np.median(value[established_voices(value, eligible, params)]))
                 exempt = (value >= voices) & (appeal >= _EXEMPT_DRAW * floor) & answers

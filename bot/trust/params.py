@@ -312,6 +312,14 @@ class TrustParams:
     #: post"). The draw floors (`listed_min_draw`) still measure the draw itself. 1: every post below
     #: an average one is discounted.
     appeal_knee: float = 0.7
+    #: In the whole community, where the established voices' posts (see `established_share`) draw
+    #: less than an average post, the median of their draw is the average post instead, for members
+    #: whose engagement shows no pattern the explanation names (`COORDINATION_SHOWN`): in a
+    #: community of genuine posters, members whose few posts each draw much raise the average, and
+    #: an expert whose many answers are each thanked once falls under the draw floor against it.
+    #: Volume collectors bring the average below the voices' draw, and then nothing changes (docs/
+    #: trust.md, "The voices' posts as the yardstick"). False: the average post alone.
+    voices_yardstick: bool = True
     #: "Trend vs the previous period" compares with the ranking as it stood this many days earlier.
     trend_period_days: int = 7
     #: Weight per engagement kind (see KIND_WEIGHTS); unknown kinds weigh nothing.

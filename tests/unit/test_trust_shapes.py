@@ -279,7 +279,8 @@ def test_regulars_whom_most_members_engage_are_held_to_half_the_draw_floor(seed:
     member who posts as much and draws as much per post from one third of the members only is held
     to the whole floor, which a floor halved for everyone would not do; so is one whom most members
     engage but who answers none of them (`draw_floor_engaged_back`: over months a spammer's posts
-    reach most members too)."""
+    reach most members too). (Measured against the regulars' own draw, `voices_yardstick`, their
+    posts draw enough too: without it, the halved floor alone lists them.)"""
     edges, posts, facts = chatty_server(seed)
 
     def listing(params: TrustParams) -> list[int]:
@@ -288,7 +289,9 @@ def test_regulars_whom_most_members_engage_are_held_to_half_the_draw_floor(seed:
     now = listing(TrustParams())
     assert len(set(now[:12]) & set(REGULARS)) >= 7
     assert AUDIENCE_POSTER not in now and SILENT_POSTER not in now
-    assert len(set(listing(replace(TrustParams(), draw_floor_reach=None))) & set(REGULARS)) <= 1
+    average = replace(TrustParams(), voices_yardstick=False)
+    assert len(set(listing(average)[:12]) & set(REGULARS)) >= 7
+    assert len(set(listing(replace(average, draw_floor_reach=None))) & set(REGULARS)) <= 1
     assert AUDIENCE_POSTER in listing(replace(TrustParams(), listed_min_draw=0.15))
     assert SILENT_POSTER in listing(replace(TrustParams(), draw_floor_engaged_back=0.0))
 
@@ -309,6 +312,30 @@ def test_a_member_who_answers_none_of_many_engagers_is_not_spared_the_draw_floor
         return next((r for r in ranked if r.member_id == SILENT_POSTER), None)
 
     assert silent(TrustParams()) is None
-    spared = silent(replace(TrustParams(), draw_floor_engaged_back=0.0))
+    spared = silent(replace(TrustParams(), draw_floor_engaged_back=0.0, voices_yardstick=False))
     assert spared is not None and spared.rank == 1 and spared.why["appeal"] < TrustParams().listed_min_draw
 
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_where_the_voices_posts_draw_less_than_an_average_post_theirs_is_the_yardstick(seed: int) -> None:
+    """The chatty server's regulars are its established voices, and each of their many messages draws
+    a sixth of an average post (members who post now and then draw more per post). Measured against
+    an average post, every regular is under the draw floor; measured against the regulars' own draw
+    (`voices_yardstick`), most are listed, with the floor halved for members most of the community
+    engages turned off. The member who posts as much to a third of the members and the one who
+    answers nobody stay out."""
+    edges, posts, facts = chatty_server(seed)
+    no_reach = replace(TrustParams(), draw_floor_reach=None)
+
+    def listed(params: TrustParams) -> dict[int, Ranked]:
+        ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)
+        return {r.member_id: r for r in ranked}
+
+    average = listed(replace(no_reach, voices_yardstick=False))
+    voices = listed(no_reach)
+    assert len(set(average) & set(REGULARS)) <= 1
+    regulars = [voices[m] for m in REGULARS if m in voices]
+    assert len(regulars) >= 4 and all(r.rank <= 12 for r in regulars)
+    assert all(r.why["appeal"] >= TrustParams().listed_min_draw for r in regulars)
+    assert AUDIENCE_POSTER not in voices and SILENT_POSTER not in voices
