@@ -277,9 +277,10 @@ class TrustParams:
     #: In the whole community, the draw floor is `draw_floor_reached` of itself for a member whom at
     #: least this share of the members who take part engage (engaged someone or were engaged;
     #: engagers counted as far as they are present for a while and uncoordinated, as in breadth): a
-    #: regular in conversation all day draws a little per message, from most of the community, which
-    #: exposure alone does not bring. None: the floor is the same for everyone.
-    draw_floor_reach: float | None = 0.5
+    #: regular in conversation all day draws a little per message, from a large part of the
+    #: community, which exposure alone does not bring. A fifth since the voices' posts are the
+    #: yardstick (`voices_yardstick`; a half before). None: the floor is the same for everyone.
+    draw_floor_reach: float | None = 0.2
     #: The share of the draw floor that a member most of the community engages is held to (see
     #: `draw_floor_reach`).
     draw_floor_reached: float = 0.5

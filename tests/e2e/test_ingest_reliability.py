@@ -44,8 +44,10 @@ async def test_rows_are_written_while_a_flood_lasts_and_memory_stays_bounded(tmp
             MICROVOICE_INGEST_FLUSH_MS="5000",
         )  # fmt: skip
         await bot.start()
-        # Sampled every 20 ms: on a fast machine the whole flood takes about half a second.
-        result = await flood(sb, world, bot, N, slash_at=0.3, sample_every=0.02)
+        # Sampled every 20 ms. Sent at 10,000 events a second (two seconds): unpaced, the whole flood
+        # can reach the socket before a loaded machine runs the bot at all, and then no row can be
+        # written while it lasts.
+        result = await flood(sb, world, bot, N, rate=10_000, slash_at=0.3, sample_every=0.02)
         err = await bot.stop()
     finally:
         await sb.stop()

@@ -222,12 +222,13 @@ SILENT_POSTER = 152
 SILENT_DRAW = 0.7
 
 
-def chatty_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
+def chatty_server(seed: int, crowd: float = 1.0, answered: float = 1.0) -> tuple[Edges, Posts, MemberFacts]:
     """150 members: most post now and then and two or three members answer each post; eight
     regulars talk all day (about eight messages a day, each answered by one member on average, any
     member), and answer others in turn. One more member posts as much as a regular and draws as
     much per post, but only ever from the same third of the members; another draws a little less
-    than a regular does, from any member, and answers nobody."""
+    than a regular does, from any member, and answers nobody. With `crowd` under 1, the regulars'
+    messages are answered by that share of the members only, by `answered` of them on average."""
     rng = np.random.default_rng(seed)
     rows: list[tuple[int, int, int, int, str, int]] = []
     said: list[tuple[int, int, int]] = []
@@ -235,6 +236,7 @@ def chatty_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
     members = np.arange(1, size + 1)
     joined = TODAY - rng.uniform(60, 400, size)
     audience = members[members % 3 == 0]
+    crowd_of = members[: max(len(REGULARS) + 1, int(crowd * size))]
     for day in range(TODAY - DAYS + 1, TODAY + 1):
         for m in members[len(REGULARS) :][rng.random(size - len(REGULARS)) < 0.25].tolist():
             said.append((m, 1, day))
@@ -244,7 +246,7 @@ def chatty_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
         for p in REGULARS:
             for _ in range(int(rng.poisson(8))):
                 said.append((p, 1, day))
-                for r in rng.choice(members, int(rng.poisson(1.0)), replace=False).tolist():
+                for r in rng.choice(crowd_of, int(rng.poisson(answered)), replace=False).tolist():
                     if r != p:
                         rows.append((1, r, p, day, "reply" if rng.random() < 0.5 else "reaction", 1))
                 if rng.random() < 0.5:
@@ -339,3 +341,22 @@ def test_where_the_voices_posts_draw_less_than_an_average_post_theirs_is_the_yar
     assert len(regulars) >= 4 and all(r.rank <= 12 for r in regulars)
     assert all(r.why["appeal"] >= TrustParams().listed_min_draw for r in regulars)
     assert AUDIENCE_POSTER not in voices and SILENT_POSTER not in voices
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_floor_is_halved_for_regulars_a_fifth_of_the_community_engages(seed: int) -> None:
+    """The chatty server's regulars answered by the first two fifths of the members only (two of
+    them per message on average): about two fifths of the community engages each regular, and each
+    message draws about a fifth of an average post, under the draw floor. The floor halved for
+    members whom a fifth of the community engages lists the regulars whose messages draw half the
+    floor (three of the eight, among the first thirteen); halved only for members half of the
+    community engages, as before, it lists none."""
+    edges, posts, facts = chatty_server(seed, crowd=0.4, answered=2.0)
+
+    def regulars(params: TrustParams) -> list[int]:
+        ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)
+        return [r.rank for r in ranked if r.member_id in REGULARS]
+
+    now = regulars(TrustParams())
+    assert len(now) >= 3 and max(now) <= 13
+    assert not regulars(replace(TrustParams(), draw_floor_reach=0.5))
