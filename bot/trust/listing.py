@@ -267,7 +267,13 @@ def appeal_factor(
     without posts in the scope or at all.
     """
     draw = post_draw(got, said, posts_total, said_total) if params.appeal > 0 else None
-    return None if draw is None else np.minimum(1.0, draw**params.appeal)
+    return None if draw is None else np.minimum(1.0, draw) ** params.appeal
+
+
+def volume_factor(draw: np.ndarray, params: TrustParams) -> np.ndarray:
+    """What volume-neutrality leaves of a member's listing value: min(1, draw / appeal_knee) ** appeal,
+    so only posts drawing under `appeal_knee` of an average post are discounted."""
+    return np.minimum(1.0, draw / params.appeal_knee) ** params.appeal
 
 
 def wide_engager_weight(out_deg: np.ndarray, params: TrustParams) -> np.ndarray:
@@ -658,10 +664,10 @@ def list_scope(
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index(name)), reason).astype(np.int8)
     draw = post_draw(got, said, posts_total, said_total) if params.appeal > 0 else None
-    appeal = None if draw is None else np.minimum(1.0, draw**params.appeal)
-    if appeal is not None:
+    appeal = None if draw is None else np.minimum(1.0, draw) ** params.appeal
+    if draw is not None:
         # Discounted only below `appeal_knee` of an average post; the floors below measure the draw.
-        value = value * np.minimum(1.0, appeal / params.appeal_knee**params.appeal)
+        value = value * volume_factor(draw, params)
 
     in_deg, out_deg = g.in_deg, g.out_deg
     # The distinct engagers present for a while and uncoordinated (`vouching`, `counted`), without
@@ -708,14 +714,11 @@ def list_scope(
         # the voices' draw and the yardstick stays the average. Value, floors and fill follow.
         voices_draw = float(np.median(draw[established_voices(value, eligible, params)]))
         if 0 < voices_draw < 1:
-            clean = coordinated < COORDINATION_SHOWN
-            knee = params.appeal_knee
-            before = np.minimum(1.0, draw / knee) ** params.appeal
-            draw = np.where(clean, draw / voices_draw, draw)
-            after = np.minimum(1.0, draw / knee) ** params.appeal
-            value = value * np.divide(after, before, out=np.ones(n), where=before > 0)
+            # (Where a factor was 0, the draw stays 0: who is eligible does not change.)
+            before = volume_factor(draw, params)
+            draw = np.where(coordinated < COORDINATION_SHOWN, draw / voices_draw, draw)
+            value = value * np.divide(volume_factor(draw, params), before, out=np.ones(n), where=before > 0)
             appeal = np.minimum(1.0, draw) ** params.appeal
-            eligible = (in_deg >= params.min_peers_listed) & (value > 0)
     sure, min_peers = confident(value, in_deg, eligible, params)
     # Below the confidence bar, kept aside to fill the whole community's listing up to
     # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
