@@ -12,9 +12,12 @@ names the message, and the writer resolves its author inside its transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, Platform
@@ -51,6 +54,14 @@ class SeenMessage:
     reply_author_is_bot: bool = False
     #: The replied-to message is a system notice (a join, a pin, a boost), when the payload showed it.
     reply_to_notice: bool = False
+    #: The message pinged everyone (@everyone or @here, which takes that permission): what it draws
+    #: is the notification's reach, not a choice among peers.
+    pings_everyone: bool = False
+    #: The replied-to message pinged everyone, when the payload showed it.
+    reply_to_broadcast: bool = False
+    #: A system notice that this message (`message_id` of the notice's reference) was pinned, by the
+    #: notice's author.
+    pinned: int | None = None
     joined_at: datetime | None = None
     account_created_at: datetime | None = None
     channel: ChannelInfo | None = None
@@ -75,6 +86,12 @@ class SeenReaction:
     message_author_id: int | None = None
 
 
+log = logging.getLogger(__name__)
+
+#: How long the messages whose engagement credits nobody are remembered (`broadcast_messages`): as
+#: long as the ranking looks back (`TrustParams.window_days`).
+BROADCAST_MEMORY = timedelta(days=180)
+
 #: How far this process's clock may run behind the platform's when a reaction's date is compared
 #: with its message's.
 CLOCK_SLACK = timedelta(days=1)
@@ -83,7 +100,8 @@ CLOCK_SLACK = timedelta(days=1)
 class EngagementRecorder:
     """Turns what the platform shows into ledger events, with the rules that keep the ledger honest:
     bots, webhooks and system messages are not engagement; replying to a bot engages with no peer; a
-    plain message in a thread engages with whoever opened it."""
+    plain message in a thread engages with whoever opened it; engaging with a message that reached
+    everyone by privilege (it pinged @everyone or @here, or its author pinned it) credits nobody."""
 
     def __init__(self, ingest: Ingest, *, platform: Platform = "discord") -> None:
         self.ingest = ingest
@@ -91,11 +109,57 @@ class EngagementRecorder:
         self.me: int | None = None
         self.bots: set[int] = set()
         self.thread_owners: dict[int, int] = {}
+        #: Messages whose engagement credits nobody (`broadcast`), kept in the store across restarts.
+        self.broadcasts: set[int] = set()
+        self._saving: set[asyncio.Task[None]] = set()  # saving or looking up broadcasts
 
     async def load(self, store: Store) -> None:
         """What the listeners keep in memory, read once at start."""
         self.bots |= await store.known_bots(self.platform)
         self.thread_owners.update(await store.thread_owners(self.platform))
+        self.broadcasts |= await store.broadcasts(self.platform, datetime.now(UTC) - BROADCAST_MEMORY)
+
+    def broadcast(self, community_id: int, message_id: int, sent: datetime) -> None:
+        """A message reached members by privilege, not by their choice: it pinged everyone (a
+        moderator's announcement), or its own author pinned it. What it draws is that reach, so the
+        reactions and replies it gets from now on are recorded as engagement with nobody, as a reply
+        to a system notice is; the message itself stays its author's. On Reddit, a moderator's
+        distinguished posts are read the same way (`bot.subreddits.items`)."""
+        if message_id in self.broadcasts:
+            return
+        self.broadcasts.add(message_id)
+        # Kept in memory at once; only a restart before it is saved would forget it.
+        self._background(self.ingest.store.add_broadcast(self.platform, community_id, message_id, sent))
+
+    def _pinned(self, community_id: int, message_id: int, pinner: int, sent: datetime) -> None:
+        """Discord's notice that `pinner` pinned a message: if it is the pinner's own (from the
+        recent-author cache, or else the ledger), it is a broadcast from now on."""
+        author = self.ingest.cached_author(self.platform, message_id)
+        if author is not None:
+            if author == pinner:
+                self.broadcast(community_id, message_id, sent)
+            return
+
+        async def look_up() -> None:
+            if await self.ingest.store.message_author(self.platform, message_id) == pinner:
+                self.broadcast(community_id, message_id, sent)
+
+        self._background(look_up())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a synchronous caller): nothing to run it on
+            work.close()
+            return
+        task = loop.create_task(work, name="microvoice-broadcast")
+        self._saving.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._saving.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("a broadcast message was not saved", exc_info=task.exception())
 
     def is_bot(self, user_id: int) -> bool:
         return user_id == self.me or user_id in self.bots
@@ -147,7 +211,11 @@ class EngagementRecorder:
         if target is None:
             target = self.ingest.cached_author(self.platform, r.message_id)
         message_id: int | None = r.message_id if target is None else None  # resolved by the writer
-        if target is not None and self.is_bot(target):
+        if r.message_id in self.broadcasts:
+            # A message that pinged everyone, or that its author pinned: its reach is the
+            # privilege's, and a reaction to it credits nobody.
+            target = message_id = None
+        elif target is not None and self.is_bot(target):
             # A reaction to a bot's message (a giveaway bot's 🎉, a poll) engages nobody: a bot is
             # never ranked, nor made a member by engagement.
             target = None
@@ -233,7 +301,13 @@ class EngagementRecorder:
                 self.ingest.add(members=self._author(m, is_bot=True))
             return
         if m.from_webhook or not m.ordinary:
+            if m.pinned is not None and not m.from_webhook:
+                # Discord's notice that a message was pinned, posted in the pinner's name: a member
+                # who pins their own message gives it the channel's top spot (a moderator's privilege).
+                self._pinned(m.community_id, m.pinned, m.author_id, m.created_at)
             return
+        if m.pings_everyone:
+            self.broadcast(m.community_id, m.message_id, m.created_at)
         if m.thread_starter:
             # A forum post's opening message: the thread event records it; keep its author so
             # replies and reactions to the post resolve.
@@ -244,6 +318,8 @@ class EngagementRecorder:
         target_message: int | None = None
         if m.reply_to is not None and m.reply_to_notice:
             kind = "reply"  # to Discord's notice of a join or a pin ("Wave to say hi!"): nobody's words
+        elif m.reply_to is not None and (m.reply_to_broadcast or m.reply_to in self.broadcasts):
+            kind = "reply"  # to a message that pinged everyone, or its author pinned: credits nobody
         elif m.reply_to is not None:
             kind = "reply"
             if m.reply_author_is_bot and m.reply_author_id is not None:

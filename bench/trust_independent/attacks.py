@@ -227,14 +227,18 @@ def mod_abuse(cm, voices, s):
     ann = cm.ci["announcements"]
     per_week = [2, 5, 7][s - 1]
     days = np.arange(TODAY - 60, TODAY + 1)
+    # What the bot records of the engagement with an announcement that pinged everyone, or with a
+    # post its author pinned: reactions and replies that engage nobody (bot/engagement.py). The
+    # posts, and the replies as their authors' posts, are recorded as any.
+    nobody = Rows()
     for d in days:
         if rng.random() < per_week / 7:
-            cm.respond(int(d), mod, ann, 1, appeal=1.5, rows=atk.rows, posts=atk.posts)
+            cm.respond(int(d), mod, ann, 1, appeal=1.5, rows=nobody, posts=atk.posts)
     if s >= 2:  # pinned posts in topic channels draw extra attention
         for d in days:
             if rng.random() < 0.4:
                 c = int(rng.choice(_topic_chs(cm) + _chs(cm, "general")))
-                cm.respond(int(d), mod, c, 1, appeal=3.0, rows=atk.rows, posts=atk.posts)
+                cm.respond(int(d), mod, c, 1, appeal=3.0, rows=nobody, posts=atk.posts)
     atk.manip = {mod}
     atk.beneficiaries = {mod}
     if s == 3:

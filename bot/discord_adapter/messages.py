@@ -26,6 +26,9 @@ _NOT_NOTICES = frozenset({*RECORDED_TYPES, discord.MessageType.thread_starter_me
 _NOT_NOTICE_VALUES = frozenset(t.value for t in _NOT_NOTICES)
 # A message_reference whose `type` is DEFAULT (0, also when absent) is a reply; FORWARD (1) is not.
 _REPLY_REFERENCE = discord.MessageReferenceType.reply.value
+# The system notice that a message was pinned (CHANNEL_PINNED_MESSAGE): its author pinned it, and its
+# reference names the pinned message.
+_PINNED_VALUE = discord.MessageType.pins_add.value
 
 
 def channel_info(channel: discord.abc.GuildChannel | discord.Thread) -> ChannelInfo:
@@ -68,7 +71,7 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
     channel = message.channel
     reply_to: int | None = None
     reply_author: int | None = None
-    reply_bot = reply_notice = False
+    reply_bot = reply_notice = reply_broadcast = False
     ref = message.reference
     if ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
         reply_to = ref.message_id
@@ -80,6 +83,8 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
             reply_author = resolved.author.id
             reply_bot = resolved.author.bot or resolved.webhook_id is not None
             reply_notice = resolved.type not in _NOT_NOTICES
+            reply_broadcast = resolved.mention_everyone
+    pinned = ref.message_id if message.type is discord.MessageType.pins_add and ref is not None else None
     thread = channel if isinstance(channel, discord.Thread) else None
     return SeenMessage(
         community_id=message.guild.id,
@@ -101,6 +106,9 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
         reply_author_id=reply_author,
         reply_author_is_bot=reply_bot,
         reply_to_notice=reply_notice,
+        pings_everyone=message.mention_everyone,
+        reply_to_broadcast=reply_broadcast,
+        pinned=pinned,
         joined_at=author.joined_at if isinstance(author, discord.Member) else None,
         account_created_at=author.created_at,
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,
@@ -120,9 +128,13 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         channel = guild.get_channel_or_thread(channel_id)
     reply_to: int | None = None
     reply_author: int | None = None
-    reply_bot = reply_notice = False
+    reply_bot = reply_notice = reply_broadcast = False
+    pinned: int | None = None
+    kind = data.get("type", 0)
     ref = data.get("message_reference")
-    if ref and ref.get("message_id") is not None and ref.get("type", 0) == _REPLY_REFERENCE:
+    if ref and ref.get("message_id") is not None and kind == _PINNED_VALUE:
+        pinned = int(ref["message_id"])
+    elif ref and ref.get("message_id") is not None and ref.get("type", 0) == _REPLY_REFERENCE:
         reply_to = int(ref["message_id"])
         resolved = data.get("referenced_message")
         if resolved and resolved.get("author"):
@@ -130,6 +142,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
             # A webhook's message: its author (the webhook) need not carry the `bot` flag.
             reply_bot = bool(resolved["author"].get("bot", False)) or resolved.get("webhook_id") is not None
             reply_notice = resolved.get("type", 0) not in _NOT_NOTICE_VALUES
+            reply_broadcast = bool(resolved.get("mention_everyone", False))
     joined: Any = None
     member = data.get("member")
     if member is not None:
@@ -146,7 +159,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         created_at=discord.utils.snowflake_time(message_id),
         author_is_bot=bool(author.get("bot", False)),
         author_is_system=bool(author.get("system", False)),
-        ordinary=data.get("type", 0) in _RECORDED_TYPE_VALUES,
+        ordinary=kind in _RECORDED_TYPE_VALUES,
         from_webhook=data.get("webhook_id") is not None,
         webhook_author=data.get("webhook_id") is not None and str(data["webhook_id"]) == str(author_id),
         in_thread=thread is not None or message_id == channel_id,
@@ -156,6 +169,9 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         reply_author_id=reply_author,
         reply_author_is_bot=reply_bot,
         reply_to_notice=reply_notice,
+        pings_everyone=bool(data.get("mention_everyone", False)),
+        reply_to_broadcast=reply_broadcast,
+        pinned=pinned,
         joined_at=joined,
         account_created_at=_account_created(author_id),
         channel=channel_info(channel) if isinstance(channel, RECORDED_CHANNELS) else None,

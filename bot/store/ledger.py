@@ -228,6 +228,15 @@ _KNOWN_BOTS = "SELECT DISTINCT member_id FROM members WHERE platform = :platform
 _THREAD_OWNERS = """
     SELECT channel_id, owner_id FROM channels WHERE platform = :platform AND owner_id IS NOT NULL
 """
+_ADD_BROADCAST = """
+    INSERT INTO broadcast_messages (platform, community_id, message_id, created_at)
+    VALUES (:platform, :community_id, :message_id, :created_at)
+    ON CONFLICT DO NOTHING
+"""
+_BROADCASTS = """
+    SELECT message_id FROM broadcast_messages WHERE platform = :platform AND created_at >= :since
+"""
+_FORGET_BROADCASTS = "DELETE FROM broadcast_messages WHERE platform = :platform AND created_at < :since"
 
 
 def day_of(dt: datetime) -> int:
@@ -536,6 +545,21 @@ class LedgerQueries(StoreBase):
 
     async def thread_owners(self, platform: str) -> dict[int, int]:
         return {int(c): int(o) for c, o in await self.fetch_all(_THREAD_OWNERS, dict(platform=platform))}
+
+    async def add_broadcast(
+        self, platform: str, community_id: int, message_id: int, created_at: datetime
+    ) -> None:
+        """Remember a message whose engagement credits nobody (`broadcast_messages`)."""
+        params = dict(
+            platform=platform, community_id=community_id, message_id=message_id, created_at=iso(created_at)
+        )
+        await self.write(_ADD_BROADCAST, params)
+
+    async def broadcasts(self, platform: str, since: datetime) -> set[int]:
+        """The messages remembered by `add_broadcast` sent since `since`; older ones are forgotten."""
+        params = dict(platform=platform, since=iso(since))
+        await self.write(_FORGET_BROADCASTS, params)
+        return {int(r[0]) for r in await self.fetch_all(_BROADCASTS, params)}
 
     # -- bulk load and reference queries (imports, benchmarks) -------------------------------------
 

@@ -522,6 +522,34 @@ class WorldBuilding(SandboxCore):
         await self.flush()
         return self.render_message(stored, gateway=True)
 
+    async def pin_message(self, channel_id: int, message_id: int, user_id: int) -> dict[str, Any]:
+        """A member with Pin Messages (or Manage Messages) pins a message from their client: as
+        Discord does, MESSAGE_UPDATE (pinned), CHANNEL_PINS_UPDATE, and the system notice
+        CHANNEL_PINNED_MESSAGE (type 6) in the pinner's name, referencing the pinned message.
+        Returns the notice's gateway payload."""
+        channel = self.state.channels[channel_id]
+        guild_id = self.guild_id_of(channel)
+        self.require_member(guild_id, user_id)
+        perms = self.compute_permissions(guild_id, user_id, channel_id)
+        wanted = Permissions.PIN_MESSAGES | Permissions.MANAGE_MESSAGES
+        if not perms & (Permissions.ADMINISTRATOR | wanted):
+            raise PermissionError(f"user {user_id} may not pin messages in channel {channel_id}")
+        stored = self.stored_message(channel_id, message_id)
+        stored["pinned"] = True
+        stored["_pinned_at"] = iso(utcnow())
+        self.emit("MESSAGE_UPDATE", self.render_message(stored, gateway=True))
+        pins: dict[str, Any] = {"channel_id": channel["id"], "last_pin_timestamp": stored["_pinned_at"]}
+        if channel.get("guild_id"):
+            pins["guild_id"] = channel["guild_id"]
+        self.emit("CHANNEL_PINS_UPDATE", pins)
+        reference = {"type": 0, "message_id": stored["id"], "channel_id": channel["id"]}
+        notice = self.create_stored_message(
+            channel, self.state.users[user_id], {"content": "", "message_reference": reference}, msg_type=6
+        )
+        rendered = self.render_message(notice, gateway=True)
+        await self.dispatch("MESSAGE_CREATE", rendered)
+        return rendered
+
     async def delete_message(self, channel_id: int, message_id: int) -> None:
         """A user (or moderator) deletes a message: MESSAGE_DELETE."""
         self.delete_stored_message(self.stored_message(channel_id, message_id))

@@ -9,7 +9,7 @@ from typing import Any
 import discord
 import pytest
 
-from tests.e2e.conftest import Harness, Launcher, eventually
+from tests.e2e.conftest import Harness, Launcher, World, eventually
 
 SENTINEL = "zq-SENTINEL-7f3a91-secret-recipe"
 
@@ -46,6 +46,71 @@ async def test_messages_replies_reactions_threads_are_recorded_as_metadata(harne
     # the thread is known with its parent and owner, so topic scopes can map it
     assert await harness.rows("SELECT parent_id, owner_id FROM channels WHERE channel_id = ?", tid) == [
         (w.cooking, w.carol)
+    ]
+
+
+@pytest.mark.both_backends
+async def test_engagement_with_a_message_that_pinged_everyone_credits_nobody(launcher: Launcher):
+    """An announcement that pinged @everyone reaches every member by notification: its reactions and
+    replies are recorded, engaging nobody, also after a restart and when the reply's payload does
+    not carry the announcement. The announcement is still its author's message, and their other
+    messages are engaged with as any member's."""
+    sb = launcher.sandbox
+    h = await launcher.start()
+    w = h.world
+    news = await sb.send_message(w.general, w.owner, "@everyone the new recipe book is out")
+    assert news["mention_everyone"], "the owner may ping everyone"
+    plain = await sb.send_message(w.general, w.owner, "")
+    await sb.add_reaction(w.general, int(news["id"]), w.alice, "🎉")
+    await sb.send_message(w.general, w.bob, "", reply_to=int(news["id"]))
+    await sb.add_reaction(w.general, int(plain["id"]), w.carol, "👍")
+    await h.flush()
+    assert await h.rows("SELECT kind, actor_id, target_id FROM events ORDER BY id") == [
+        ("message", w.owner, None),
+        ("message", w.owner, None),
+        ("reaction", w.alice, None),
+        ("reply", w.bob, None),
+        ("reaction", w.carol, w.owner),
+    ]
+    await launcher.stop(h)
+
+    h = await launcher.start()  # nothing of the announcement in memory, but its id in the store
+    await sb.add_reaction(w.general, int(news["id"]), w.carol, "❤️")
+    await sb.dispatch("MESSAGE_CREATE", bare_reply(w, w.carol, int(news["id"])))  # no referenced_message
+    await h.flush()
+    assert await h.rows("SELECT kind, target_id FROM events WHERE actor_id = ? ORDER BY id", w.carol) == [
+        ("reaction", w.owner),
+        ("reaction", None),
+        ("reply", None),
+    ]
+    counted = "SELECT coalesce(sum(n), 0) FROM engagement_daily WHERE target_id = ?"
+    assert await h.scalar(counted, w.owner) == 1  # carol's reaction to the plain message only
+
+
+async def test_a_message_its_author_pins_credits_nobody_from_then_on(harness: Harness):
+    """Pinning one's own message gives it the channel's top spot, a moderator's privilege: from the
+    pin on, its reactions and replies engage nobody. A member's message that someone else pinned
+    (an answer a moderator highlights) stays engaged with as before."""
+    w, sb = harness.world, harness.sandbox
+    own = await sb.send_message(w.general, w.owner, "")
+    answer = await sb.send_message(w.general, w.alice, "")
+    await sb.add_reaction(w.general, int(own["id"]), w.bob, "👍")  # before the pin
+    await harness.flush()
+    notice = await sb.pin_message(w.general, int(own["id"]), w.owner)
+    assert notice["type"] == 6 and notice["author"]["id"] == str(w.owner)
+    await sb.pin_message(w.general, int(answer["id"]), w.owner)
+    await sb.add_reaction(w.general, int(own["id"]), w.carol, "👍")
+    await sb.send_message(w.general, w.bob, "", reply_to=int(own["id"]))
+    await sb.add_reaction(w.general, int(answer["id"]), w.carol, "🔥")
+    await harness.flush()
+    rows = await harness.rows(
+        "SELECT kind, actor_id, target_id FROM events WHERE kind != 'message' ORDER BY id"
+    )
+    assert rows == [
+        ("reaction", w.bob, w.owner),
+        ("reaction", w.carol, None),
+        ("reply", w.bob, None),
+        ("reaction", w.carol, w.alice),
     ]
 
 
@@ -211,6 +276,47 @@ async def test_talking_in_a_bots_thread_engages_nobody(harness: Harness):
     assert await harness.rows("SELECT kind, target_id FROM events WHERE actor_id = ?", w.alice) == [
         ("message", None)
     ]
+
+
+def bare_reply(world: World, author: int, reply_to: int) -> dict[str, Any]:
+    """A MESSAGE_CREATE of `author`'s reply in #general to `reply_to`, without `referenced_message`
+    (Discord leaves it out when it could not load the message)."""
+    return {
+        "id": str(discord.utils.time_snowflake(datetime.now(UTC))),
+        "channel_id": str(world.general),
+        "guild_id": str(world.guild),
+        "author": {
+            "id": str(author),
+            "username": "member",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        },
+        "member": {
+            "roles": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        },
+        "content": "",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 19,
+        "message_reference": {
+            "type": 0,
+            "message_id": str(reply_to),
+            "channel_id": str(world.general),
+            "guild_id": str(world.guild),
+        },
+    }
 
 
 async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache(launcher: Launcher):
