@@ -72,8 +72,11 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
     reply_to: int | None = None
     reply_author: int | None = None
     reply_bot = reply_notice = reply_broadcast = False
+    pinned: int | None = None
     ref = message.reference
-    if ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
+    if ref is not None and ref.message_id is not None and message.type is discord.MessageType.pins_add:
+        pinned = ref.message_id
+    elif ref is not None and ref.message_id is not None and ref.type is discord.MessageReferenceType.reply:
         reply_to = ref.message_id
         resolved = ref.resolved
         if not isinstance(resolved, discord.Message):
@@ -84,7 +87,6 @@ def seen_message(message: discord.Message, client: discord.Client) -> SeenMessag
             reply_bot = resolved.author.bot or resolved.webhook_id is not None
             reply_notice = resolved.type not in _NOT_NOTICES
             reply_broadcast = resolved.mention_everyone
-    pinned = ref.message_id if message.type is discord.MessageType.pins_add and ref is not None else None
     thread = channel if isinstance(channel, discord.Thread) else None
     return SeenMessage(
         community_id=message.guild.id,

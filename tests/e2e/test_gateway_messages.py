@@ -40,12 +40,19 @@ async def test_payload_record_equals_the_discord_py_message_record(harness: Harn
     await sb.send_message(w.cooking, w.carol, reply_to=int(announced["id"]))
     await sb.send_message(w.cooking, 0, webhook_id=hook)
     await sb.send_message(w.general, w.alice, type=7)  # a join notice
+    news = await sb.send_message(w.general, w.owner, "@everyone")  # pings everyone
+    await sb.send_message(w.general, w.bob, reply_to=int(news["id"]))
+    await sb.pin_message(w.general, int(news["id"]), w.owner)  # the notice CHANNEL_PINNED_MESSAGE
     thread = await sb.create_thread(w.cooking, w.carol, "tofu tips")
     await sb.send_message(int(thread["id"]), w.bob)
     await sb.create_thread(forum, w.alice, "seitan")  # a forum post: its starter message
     await harness.settle()
     payloads = _created(harness, since)
-    assert len(payloads) >= 9
+    assert len(payloads) >= 12
+    records = [seen_payload(p, harness.bot.get_guild(w.guild)) for p in payloads]  # type: ignore[arg-type]
+    assert [r.message_id for r in records if r.pings_everyone] == [int(news["id"])]
+    assert [r.author_id for r in records if r.reply_to_broadcast] == [w.bob]
+    assert [(r.author_id, r.pinned) for r in records if r.pinned] == [(w.owner, int(news["id"]))]
     # Variants Discord also sends: no partial member (the cached member stands in), a reply whose
     # original was deleted (`referenced_message` null), a forward (reference type 1).
     reply = next(p for p in payloads if p.get("message_reference") and p["author"]["id"] == str(w.bob))
