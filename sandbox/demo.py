@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.ledger import iso
-from sandbox.demo_brands import DemoClock, show_brand_partnership
+from sandbox.demo_brands import DemoClock, register_resident_brand, show_brand_partnership
 from sandbox.demo_reddit import show_reddit_community
 from sandbox.demo_tour import show_tour
 from sandbox.simulator import SimAction, SimCommunity, simulate
@@ -152,6 +152,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
             await interaction.response()
             followup = await sandbox.wait_for_call("POST", _followup_route(sandbox), timeout=10)
             await _print_summary(app, community, sent, expected)
+            await register_resident_brand(sandbox, bot, community, moderator=moderator)
             await _print_voices(app, community)
             status = followup.json["embeds"][0]
             print("\n/microvoice status, as the bot answered a moderator (ephemeral):")

@@ -76,6 +76,40 @@ async def show_brand_partnership(
     print(f"\n  (brand side: {time.perf_counter() - started:.1f} s)")
 
 
+#: The brand whose staff are members of the simulated server (the simulator's "brand_staff").
+RESIDENT_BRAND = "Lakeside Outfitters"
+
+
+async def register_resident_brand(
+    sandbox: DiscordSandbox,
+    bot: MicrovoiceBot,
+    community: SimCommunity,
+    *,
+    moderator: int | None = None,
+) -> None:
+    """A brand already works with the server and its staff are members (they post announcements and
+    answer support questions): a moderator registered it with the staff as its contacts, as they
+    would have when it arrived, so no listing ranks them. Printed as one line of the narrative."""
+    staff = sorted(community.labels.get("brand_staff", ()))
+    if not staff:
+        return
+    demo = _BrandDemo(sandbox, bot, community, moderator)
+    async with asyncio.timeout(TOTAL_S):
+        options: dict[str, Any] = {"name": RESIDENT_BRAND}
+        for key, member in zip(("contact", "contact2", "contact3"), staff, strict=False):
+            options[key] = member
+        text = await demo._mod("brand", "register", options)
+        if await demo.app.store.find_brand(demo.guild, lookup_key(RESIDENT_BRAND)) is None:
+            raise BrandDemoError(f"/brand register did not create the resident brand: {text}")
+        for member in staff[3:]:
+            await demo._mod("brand", "contact-add", {"brand": RESIDENT_BRAND, "member": member})
+    names = ", ".join(demo.name(m) for m in staff)
+    print(
+        f"A moderator registered {RESIDENT_BRAND}, whose staff are on the server ({names}), with them as"
+        " its contacts: no listing ranks a brand's contacts."
+    )
+
+
 class _BrandDemo:
     def __init__(
         self, sandbox: DiscordSandbox, bot: MicrovoiceBot, community: SimCommunity, moderator: int | None

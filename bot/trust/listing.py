@@ -611,7 +611,15 @@ def list_scope(
         woke = g.gather(evidence.woke)
         got = got * (1.0 - woke)
         own = g.gather(evidence.own_keep, 1.0) if evidence.own_keep is not None else keep
-        value = value * (1.0 - coordinated) * own
+        if params.breadth and params.coordinated_once:
+            # Breadth counts each engager as far as it is kept (`counted`): engagement from
+            # coordinated accounts is left out there already, and not taken off again by its share
+            # (`coordinated_once`). What breadth does not leave out is: accounts that woke up
+            # together around the member (they count by their standing), and, as evidence about the
+            # member they serve, accounts devoted to them (below).
+            value = value * (1.0 - woke) * own
+        else:
+            value = value * (1.0 - coordinated) * own
         if evidence.devoted is not None and params.devoted_weight > 1.0:
             # Engagement from accounts devoted to this member is taken off again from what remains
             # (`devoted_weight`): alts and boosters serve the member they engage.

@@ -122,12 +122,22 @@ class TrustParams:
     coordination: bool = True
     #: Engagement from accounts devoted to one member (accounts whose engagement goes almost only to
     #: them: "one" in the coordination evidence) is taken off that member's listing value this many
-    #: times: once with the other coordinated engagement, and once more from what remains. An
+    #: times: once with the other coordinated engagement (where engagers are counted, with
+    #: `coordinated_once`), and once more from what remains. An
     #: account devoted to one member is no independent recognition, and it is evidence about the
     #: member it serves: alts are run, and boosters arranged, by or for the member they engage,
     #: while a genuine voice's engagers engage others too. 1 treats it like other coordinated
     #: engagement.
     devoted_weight: float = 2.0
+    #: Breadth (`breadth`) counts each engager as far as its engagement shows no coordination
+    #: (`keep`), so what coordinated accounts give a member is left out of the member's value there;
+    #: it is not taken off a second time by its share of what the member received. Pod members and
+    #: boosters engage genuine voices too, for cover, and an expert who lost that share twice fell
+    #: behind ordinary members (docs/trust.md, "Coordinated engagement left out once"). Accounts
+    #: that woke up together around a member are still taken off by their share (breadth counts
+    #: them by their standing), and devoted accounts `devoted_weight` - 1 more times. False: the
+    #: listing value is also multiplied by 1 - the coordinated share.
+    coordinated_once: bool = True
     #: What a member's posts draw (volume-neutrality) counts each engager's share of its own
     #: engagement before saturation (reciprocity damping kept): posts that each draw as much keep the
     #: same draw at any volume. False: the share of its saturated votes, as the trust passes on.

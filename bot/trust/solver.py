@@ -641,10 +641,12 @@ class Evidence:
     (1 - how strongly their engagement pattern looks coordinated; the rest returns to the seeds), and
     of their own listing value; `vouching` 1 for members whose attention counts toward what a post
     draws (present, on an account as old, for `seed_min_tenure_days`), else 0; `coordinated` the
-    share of the engagement a member received that comes from coordinated accounts (taken off the
-    listing value), `woke` the share from accounts that became active together (taken off what
-    their posts draw too), `devoted` the share from accounts devoted mostly to that member (part of
-    `coordinated`, taken off again `devoted_weight - 1` times), `reason` the index in REASONS of the
+    share of the engagement a member received that comes from coordinated accounts (shown; breadth
+    leaves it out through the engagers' `keep`, and it is taken off the listing value by its share
+    only without `coordinated_once`), `woke` the share from accounts that became active together
+    (taken off the listing value and what their posts draw), `devoted` the share from accounts
+    devoted mostly to that member (part of `coordinated`, taken off again `devoted_weight - 1`
+    times), `reason` the index in REASONS of the
     largest of the three patterns; `own_keep` the discount of a member's own listing value when it
     differs from `keep` (`group_discount_by_exchange`; None: `keep`); `draw` what a member's posts
     draw community-wide (the whole community's volume-neutrality factor; None without posts);

@@ -108,7 +108,6 @@ def test_a_helper_whose_answers_are_seldom_thanked_is_still_listed(seed: int) ->
     assert place("helpdesk", seed, floor_for_all, thanked=0.3) is None
 
 
-
 def lurking_server(seed: int) -> tuple[Edges, Posts, MemberFacts]:
     """500 members: 20 regulars post in one channel every day and answer or react to each other;
     the other 480 only react, to some regulars' posts far more than to others'."""
@@ -318,7 +317,6 @@ def test_a_member_who_answers_none_of_many_engagers_is_not_spared_the_draw_floor
     assert spared is not None and spared.rank == 1 and spared.why["appeal"] < TrustParams().listed_min_draw
 
 
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_where_the_voices_posts_draw_less_than_an_average_post_theirs_is_the_yardstick(seed: int) -> None:
     """The chatty server's regulars are its established voices, and each of their many messages draws
@@ -360,3 +358,79 @@ def test_the_floor_is_halved_for_regulars_a_fifth_of_the_community_engages(seed:
     now = regulars(TrustParams())
     assert len(now) >= 3 and max(now) <= 13
     assert not regulars(replace(TrustParams(), draw_floor_reach=0.5))
+
+
+EXPERT, PEER = 1, 2  # two experts answering the same kind of askers
+POD = tuple(range(11, 19))  # eight members who engage each other on every post
+
+
+def covered_server(seed: int, cover: float) -> tuple[Edges, Posts, MemberFacts]:
+    """150 members chat in one channel; two experts each answer about four askers a day in the help
+    channel (askers reply or react, and are answered); eight members form a pod, reacting to and
+    replying to each other's every post, and react to the first expert's answers on a `cover`
+    share of days: a pod engages genuine voices too, so that its own engagement looks like
+    anyone's. The random stream does not depend on `cover`, so the communities differ only in
+    that."""
+    rng = np.random.default_rng(seed)
+    size = 150
+    members = np.arange(1, size + 1)
+    pod = np.array(POD)
+    others = np.setdiff1d(members, np.concatenate([[EXPERT, PEER], pod]))
+    rows: list[tuple[int, int, int, int, str, int]] = []
+    said: list[tuple[int, int, int]] = []
+
+    def engage(channel: int, actor: int, target: int, day: int, kind: str) -> None:
+        if actor != target:
+            rows.append((channel, actor, target, day, kind, 1))
+
+    joined = TODAY - rng.uniform(100, 400, size)
+    for day in range(TODAY - DAYS + 1, TODAY + 1):
+        for m in others[rng.random(len(others)) < 0.3].tolist():
+            said.append((m, 10, day))
+            for r in rng.choice(others, int(rng.poisson(2)), replace=False).tolist():
+                engage(10, r, m, day, "reaction" if rng.random() < 0.6 else "reply")
+        for expert in (EXPERT, PEER):
+            said += [(expert, 1, day), (expert, 1, day)]
+            for asker in rng.choice(others, int(rng.poisson(4)), replace=False).tolist():
+                engage(1, asker, expert, day, "reply" if rng.random() < 0.5 else "reaction")
+                engage(1, expert, asker, day, "reply")
+        for p in POD:
+            said.append((p, 11, day))
+            for q in POD:
+                engage(11, q, p, day, "reaction")
+                engage(11, q, p, day, "reply")
+            if rng.random() < cover:
+                engage(1, p, EXPERT, day, "reaction")
+    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
+    posts = Posts(member, channel, day, np.ones(len(said)))
+    facts = MemberFacts(
+        member_id=members.astype(np.int64),
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=np.zeros(size, np.bool_),
+    )
+    return Edges.from_rows(rows), posts, facts
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_pods_cover_engagement_costs_the_expert_it_covers_nothing(seed: int) -> None:
+    """The pod's reactions to the first expert are a sixth of what the expert receives. Breadth leaves
+    them out (the pod's members count as far as their engagement shows no coordination), and with
+    `coordinated_once` nothing more is taken: the expert stands against the other expert as without
+    the pod. Taken off again by its share, as before, the expert lost a sixth of its standing to
+    accounts it never asked for. The explanation still measures the pod's share."""
+
+    def standing(cover: float, params: TrustParams) -> tuple[float, float]:
+        edges, posts, facts = covered_server(seed, cover)
+        ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)
+        by_id = {r.member_id: r for r in ranked}
+        return by_id[EXPERT].score / by_id[PEER].score, float(by_id[EXPERT].why["coordinated"])
+
+    for params, kept in (
+        (TrustParams(), (0.97, 1.03)),
+        (replace(TrustParams(), coordinated_once=False), (0, 0.87)),
+    ):
+        alone, _ = standing(0.0, params)
+        covered, share = standing(0.25, params)
+        assert kept[0] <= covered / alone <= kept[1]
+        assert 0.1 <= share < 0.25
