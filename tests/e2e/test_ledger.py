@@ -329,42 +329,7 @@ async def test_reply_target_resolves_from_the_store_when_not_in_payload_or_cache
 
     # A fresh process has an empty message cache; the payload omits referenced_message.
     h = await launcher.start()
-    payload = {
-        "id": str(discord.utils.time_snowflake(datetime.now(UTC))),
-        "channel_id": str(world.general),
-        "guild_id": str(world.guild),
-        "author": {
-            "id": str(world.bob),
-            "username": "bob",
-            "discriminator": "0",
-            "global_name": None,
-            "avatar": None,
-        },
-        "member": {
-            "roles": [],
-            "joined_at": "2024-01-01T00:00:00+00:00",
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-        },
-        "content": "",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 19,
-        "message_reference": {
-            "type": 0,
-            "message_id": root["id"],
-            "channel_id": str(world.general),
-            "guild_id": str(world.guild),
-        },
-    }
+    payload = bare_reply(world, world.bob, int(root["id"]))
     await sandbox.dispatch("MESSAGE_CREATE", payload)
     await h.flush()
     assert await h.rows("SELECT kind, actor_id, target_id FROM events WHERE kind = 'reply'") == [

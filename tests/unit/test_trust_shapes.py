@@ -20,6 +20,25 @@ SPECIAL = 1  # the helper, or the host
 COLUMNS = ("actor", "target", "channel", "day", "kind", "n")
 
 
+def built(
+    rows: list[tuple[int, int, int, int, str, int]],
+    said: list[tuple[int, int, int]],
+    members: np.ndarray,
+    joined: np.ndarray,
+) -> tuple[Edges, Posts, MemberFacts]:
+    """A shape's engagement rows, posts (member, channel, day) and members joined on `joined` days
+    (accounts made 100 days before), as the ranking takes them."""
+    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
+    posts = Posts(member, channel, day, np.ones(len(said)))
+    facts = MemberFacts(
+        member_id=members.astype(np.int64),
+        joined_day=joined,
+        account_created_day=joined - 100,
+        is_bot=np.zeros(len(members), np.bool_),
+    )
+    return Edges.from_rows(rows), posts, facts
+
+
 def community(shape: str, seed: int, thanked: float = 0.7) -> tuple[Edges, Posts, MemberFacts]:
     """Members chat in eight interest groups (a few groupmates react to or reply to each post);
     in a helpdesk (150 members) about six members a day ask in the help channel, the helper answers
@@ -64,15 +83,7 @@ def community(shape: str, seed: int, thanked: float = 0.7) -> tuple[Edges, Posts
                 engage(1, fan, SPECIAL, day, "reply")
             for fan in fans[rng.random(len(fans)) < 0.02].tolist():
                 engage(1, SPECIAL, fan, day, "reply")
-    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
-    posts = Posts(member, channel, day, np.ones(len(said)))
-    facts = MemberFacts(
-        member_id=members.astype(np.int64),
-        joined_day=joined,
-        account_created_day=joined - 100,
-        is_bot=np.zeros(size, np.bool_),
-    )
-    return Edges.from_rows(rows), posts, facts
+    return built(rows, said, members, joined)
 
 
 def place(shape: str, seed: int, params: TrustParams, thanked: float = 0.7) -> int | None:
@@ -401,15 +412,7 @@ def covered_server(seed: int, cover: float) -> tuple[Edges, Posts, MemberFacts]:
                 engage(11, q, p, day, "reply")
             if rng.random() < cover:
                 engage(1, p, EXPERT, day, "reaction")
-    member, channel, day = (np.array(column, np.int64) for column in zip(*said, strict=True))
-    posts = Posts(member, channel, day, np.ones(len(said)))
-    facts = MemberFacts(
-        member_id=members.astype(np.int64),
-        joined_day=joined,
-        account_created_day=joined - 100,
-        is_bot=np.zeros(size, np.bool_),
-    )
-    return Edges.from_rows(rows), posts, facts
+    return built(rows, said, members, joined)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
