@@ -90,24 +90,8 @@ async def register_resident_brand(
     """A brand already works with the server and its staff are members (they post announcements and
     answer support questions): a moderator registered it with the staff as its contacts, as they
     would have when it arrived, so no listing ranks them. Printed as one line of the narrative."""
-    staff = sorted(community.labels.get("brand_staff", ()))
-    if not staff:
-        return
-    demo = _BrandDemo(sandbox, bot, community, moderator)
     async with asyncio.timeout(TOTAL_S):
-        options: dict[str, Any] = {"name": RESIDENT_BRAND}
-        for key, member in zip(("contact", "contact2", "contact3"), staff, strict=False):
-            options[key] = member
-        text = await demo._mod("brand", "register", options)
-        if await demo.app.store.find_brand(demo.guild, lookup_key(RESIDENT_BRAND)) is None:
-            raise BrandDemoError(f"/brand register did not create the resident brand: {text}")
-        for member in staff[3:]:
-            await demo._mod("brand", "contact-add", {"brand": RESIDENT_BRAND, "member": member})
-    names = ", ".join(demo.name(m) for m in staff)
-    print(
-        f"A moderator registered {RESIDENT_BRAND}, whose staff are on the server ({names}), with them as"
-        " its contacts: no listing ranks a brand's contacts."
-    )
+        await _BrandDemo(sandbox, bot, community, moderator).register_resident()
 
 
 class _BrandDemo:
@@ -165,6 +149,24 @@ class _BrandDemo:
         await self._run_giveaway(activation_id, contact, [m for m, _ in joiners])
         await show_reports(self.app, self.guild, activation_id)
         await self._localized(contact, brand.id)
+
+    async def register_resident(self) -> None:
+        """`register_resident_brand`: the brand, its staff as contacts, and one line printed."""
+        staff = sorted(self.community.labels.get("brand_staff", ()))
+        if not staff:
+            return
+        options: dict[str, Any] = {"name": RESIDENT_BRAND}
+        options.update(zip(("contact", "contact2", "contact3"), staff, strict=False))
+        text = await self._mod("brand", "register", options)
+        if await self.app.store.find_brand(self.guild, lookup_key(RESIDENT_BRAND)) is None:
+            raise BrandDemoError(f"/brand register did not create the resident brand: {text}")
+        for member in staff[3:]:
+            await self._mod("brand", "contact-add", {"brand": RESIDENT_BRAND, "member": member})
+        names = ", ".join(self.name(m) for m in staff)
+        print(
+            f"A moderator registered {RESIDENT_BRAND}, whose staff are on the server ({names}), with them"
+            " as its contacts: no listing ranks a brand's contacts."
+        )
 
     async def _ranked(self) -> list[tuple[int, int]]:
         """(member, rank) of the most trusted members, as /voices top shows them; moderators left out."""

@@ -218,29 +218,9 @@ class MessageRoutes(SandboxCore):
         channel = self.stored_channel(req.id("channel_id"))
         self.require_permissions(channel, Permissions.MANAGE_MESSAGES | Permissions.PIN_MESSAGES)
         stored = self.stored_message(int(channel["id"]), req.id("message_id"))
-        if stored["pinned"] == pinned:
-            return
-        stored["pinned"] = pinned
-        stored["_pinned_at"] = iso(utcnow()) if pinned else None
-        self.emit("MESSAGE_UPDATE", self.render_message(stored, gateway=True))
-        pins_payload: dict[str, Any] = {
-            "channel_id": channel["id"],
-            "last_pin_timestamp": stored["_pinned_at"],
-        }
-        if channel.get("guild_id"):
-            pins_payload["guild_id"] = channel["guild_id"]
-        self.emit("CHANNEL_PINS_UPDATE", pins_payload)
-        if pinned:
-            system = self.create_stored_message(
-                channel,
-                self.state.users[self.bot_user_id],
-                {
-                    "content": "",
-                    "message_reference": {"type": 0, "message_id": stored["id"], "channel_id": channel["id"]},
-                },
-                msg_type=6,
-            )
-            self.emit("MESSAGE_CREATE", self.render_message(system, gateway=True))
+        notice = self.pin_stored_message(channel, stored, pinned, self.state.users[self.bot_user_id])
+        if notice is not None:
+            self.emit("MESSAGE_CREATE", notice)
 
     @api_route("PUT", "/channels/{channel_id}/messages/pins/{message_id}")
     async def _pin_message(self, req: ApiRequest) -> Any:

@@ -407,6 +407,30 @@ class MessageBuilding(SandboxCore):
             self.emit("MESSAGE_UPDATE", self.render_message(stored, gateway=True))
         return stored
 
+    def pin_stored_message(
+        self, channel: dict[str, Any], stored: dict[str, Any], pinned: bool, pinner: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Pin or unpin a stored message as Discord does: MESSAGE_UPDATE, CHANNEL_PINS_UPDATE and, on a
+        pin, the system notice CHANNEL_PINNED_MESSAGE (type 6) in the `pinner`'s name, referencing
+        the message. Returns the notice (not yet dispatched), or None when nothing changed or on an
+        unpin."""
+        if stored["pinned"] == pinned:
+            return None
+        stored["pinned"] = pinned
+        stored["_pinned_at"] = iso(utcnow()) if pinned else None
+        self.emit("MESSAGE_UPDATE", self.render_message(stored, gateway=True))
+        pins: dict[str, Any] = {"channel_id": channel["id"], "last_pin_timestamp": stored["_pinned_at"]}
+        if channel.get("guild_id"):
+            pins["guild_id"] = channel["guild_id"]
+        self.emit("CHANNEL_PINS_UPDATE", pins)
+        if not pinned:
+            return None
+        reference = {"type": 0, "message_id": stored["id"], "channel_id": channel["id"]}
+        notice = self.create_stored_message(
+            channel, pinner, {"content": "", "message_reference": reference}, msg_type=6
+        )
+        return self.render_message(notice, gateway=True)
+
     def delete_stored_message(self, stored: dict[str, Any]) -> None:
         message_id = int(stored["id"])
         channel_id = int(stored["channel_id"])

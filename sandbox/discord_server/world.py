@@ -535,20 +535,11 @@ class WorldBuilding(SandboxCore):
         if not perms & (Permissions.ADMINISTRATOR | wanted):
             raise PermissionError(f"user {user_id} may not pin messages in channel {channel_id}")
         stored = self.stored_message(channel_id, message_id)
-        stored["pinned"] = True
-        stored["_pinned_at"] = iso(utcnow())
-        self.emit("MESSAGE_UPDATE", self.render_message(stored, gateway=True))
-        pins: dict[str, Any] = {"channel_id": channel["id"], "last_pin_timestamp": stored["_pinned_at"]}
-        if channel.get("guild_id"):
-            pins["guild_id"] = channel["guild_id"]
-        self.emit("CHANNEL_PINS_UPDATE", pins)
-        reference = {"type": 0, "message_id": stored["id"], "channel_id": channel["id"]}
-        notice = self.create_stored_message(
-            channel, self.state.users[user_id], {"content": "", "message_reference": reference}, msg_type=6
-        )
-        rendered = self.render_message(notice, gateway=True)
-        await self.dispatch("MESSAGE_CREATE", rendered)
-        return rendered
+        notice = self.pin_stored_message(channel, stored, True, self.state.users[user_id])
+        if notice is None:
+            raise ValueError(f"message {message_id} is pinned already")
+        await self.dispatch("MESSAGE_CREATE", notice)
+        return notice
 
     async def delete_message(self, channel_id: int, message_id: int) -> None:
         """A user (or moderator) deletes a message: MESSAGE_DELETE."""
