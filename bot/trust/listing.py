@@ -377,6 +377,9 @@ _FILL_DRAW = 0.5
 #: to vouch, without standing). Patterns of exchange among the engagers (a group, engagers who engage
 #: each other) and of their arrival (on one day, in one week, within a few weeks) keep them out.
 _COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "unengaged")], np.int8)
+#: The patterns that bar a member from a topic listing (`topic_max_coordinated`): accounts acting
+#: for the member.
+_TOPIC_BARRED = np.array([REASONS.index(r) for r in ("woke", "one", "group", "new")], np.int8)
 #: `closed_engagers`: the members of a scope whose engagers are looked at (the best-valued ones),
 #: and about how many of each member's engagers (a sample chosen by a hash of the engager's id).
 _CLOSED_CANDIDATES = 200
@@ -728,6 +731,13 @@ def list_scope(
             value = value * np.divide(volume_factor(draw, params), before, out=np.ones(n), where=before > 0)
             appeal = np.minimum(1.0, draw) ** params.appeal
     sure, min_peers = confident(value, in_deg, eligible, params)
+    if codes is not None and params.topic_max_coordinated is not None:
+        # In a channel or category, whose engagement there came mostly from accounts acting for them
+        # is not listed (`topic_max_coordinated`): among a topic's few members a reaction ring's or
+        # a pod's member can be the best-placed, whom the confidence bar always lets through.
+        barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= params.topic_max_coordinated)
+        eligible &= ~barred
+        sure &= ~barred
     # Below the confidence bar, kept aside to fill the whole community's listing up to
     # `listed_min_depth` (below): what they received shows no pattern the explanation names, and
     # their posts draw at least half of an average post. Or they have the breadth the confidence

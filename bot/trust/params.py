@@ -302,6 +302,14 @@ class TrustParams:
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
     #: make a spammer's posts look sought out. False: the scope's draw alone.
     community_draw_floor: bool = True
+    #: In a channel or category, nobody is listed at least this share of whose engagement there came
+    #: from accounts acting for them: accounts that woke up together ("woke"), accounts engaging
+    #: mostly them ("one"), a group engaging mostly each other ("group") or accounts too new to
+    #: vouch ("new"), whatever the discounts leave. A topic's few members can make such a member its
+    #: best-placed, whom the confidence bar always lists. The patterns that ordinary small channels
+    #: show too (a single day's engagement, engagers without standing, engagers who engage each other
+    #: more than usual) do not bar anyone. None: off.
+    topic_max_coordinated: float | None = 0.5
     #: Listing value from breadth: the established, uncoordinated members who engage someone, each
     #: counted by its vote and by its own trust up to a seed's baseline (see docs/trust.md), rather
     #: than the trust received. False ranks by received trust, as before.
@@ -379,6 +387,10 @@ class TrustParams:
                 "draw_floor_reach must be in (0, 1] or None",
             ),
             (0 <= self.draw_floor_reached <= 1, "draw_floor_reached must be in [0, 1]"),
+            (
+                self.topic_max_coordinated is None or 0 < self.topic_max_coordinated <= 1,
+                "topic_max_coordinated must be in (0, 1] or None",
+            ),
             (0 <= self.draw_floor_engaged_back <= 1, "draw_floor_engaged_back must be in [0, 1]"),
             (0 < self.woke_quiet_share <= 1, "woke_quiet_share must be in (0, 1]"),
             (self.max_topics >= 0, "max_topics must be >= 0"),
