@@ -783,8 +783,12 @@ def list_scope(
         if evidence.draw is not None:
             # Nor, in a channel or category, whose posts draw that little in the whole community: in
             # one channel a couple of engagers who engage little else there can make any member's
-            # posts look sought out (a spammer's friends, an account that engages everyone).
-            drawn &= g.gather(evidence.draw, 1.0) >= floor_each
+            # posts look sought out (a spammer's friends, an account that engages everyone). In the
+            # whole community that draw is the member's own before the voices' yardstick: whom the
+            # yardstick lifts over the floor must also answer their engagers (`answering`), as a
+            # voice in conversation does and a spammer whose posts reach most members does not.
+            community_drawn = g.gather(evidence.draw, 1.0) >= floor_each
+            drawn &= (community_drawn | answers) if codes is None else community_drawn
         eligible &= drawn | exempt
         unsure &= drawn | exempt
     short = params.listed_min_depth - int(np.count_nonzero(eligible))

@@ -358,16 +358,19 @@ def test_the_floor_is_halved_for_regulars_a_fifth_of_the_community_engages(seed:
     them per message on average): about two fifths of the community engages each regular, and each
     message draws about a fifth of an average post, under the draw floor. The floor halved for
     members whom a fifth of the community engages lists the regulars whose messages draw half the
-    floor (three of the eight, among the first thirteen); halved only for members half of the
-    community engages, as before, it lists none."""
+    floor: all eight, the first three among the first thirteen (measured against the regulars' own
+    draw, `voices_yardstick`, which the floor follows for members who answer their engagers; three
+    against an average post); halved only for members half of the community engages, as before, it
+    lists none."""
     edges, posts, facts = chatty_server(seed, crowd=0.4, answered=2.0)
 
     def regulars(params: TrustParams) -> list[int]:
         ranked = compute_scope(edges, facts, params, today=TODAY, posts=posts, limit=200)
-        return [r.rank for r in ranked if r.member_id in REGULARS]
+        return sorted(r.rank for r in ranked if r.member_id in REGULARS)
 
     now = regulars(TrustParams())
-    assert len(now) >= 3 and max(now) <= 13
+    assert len(now) == len(REGULARS) and now[2] <= 13
+    assert len(regulars(replace(TrustParams(), voices_yardstick=False))) >= 3
     assert not regulars(replace(TrustParams(), draw_floor_reach=0.5))
 
 
