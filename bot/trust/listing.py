@@ -380,6 +380,9 @@ _COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "uneng
 #: The patterns that bar a member from a topic listing (`topic_max_coordinated`): accounts acting
 #: for the member.
 _TOPIC_BARRED = np.array([REASONS.index(r) for r in ("woke", "one", "group", "new")], np.int8)
+#: ... when their share is also at least this many times the community's usual one (the median
+#: among the members who take part in it).
+_TOPIC_BEYOND = 2.0
 #: `closed_engagers`: the members of a scope whose engagers are looked at (the best-valued ones),
 #: and about how many of each member's engagers (a sample chosen by a hash of the engager's id).
 _CLOSED_CANDIDATES = 200
@@ -731,11 +734,19 @@ def list_scope(
             value = value * np.divide(volume_factor(draw, params), before, out=np.ones(n), where=before > 0)
             appeal = np.minimum(1.0, draw) ** params.appeal
     sure, min_peers = confident(value, in_deg, eligible, params)
-    if codes is not None and params.topic_max_coordinated is not None:
+    if codes is not None and params.topic_max_coordinated is not None and eligible.any():
         # In a channel or category, whose engagement there came mostly from accounts acting for them
         # is not listed (`topic_max_coordinated`): among a topic's few members a reaction ring's or
-        # a pod's member can be the best-placed, whom the confidence bar always lets through.
-        barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= params.topic_max_coordinated)
+        # a pod's member can be the best-placed, whom the confidence bar always lets through. Only
+        # far beyond the community's usual share (`_TOPIC_BEYOND` times the median among the members
+        # who take part in it): a small community where everyone engages everyone is one group, and
+        # that is no one's pattern. (A topic's own median would not do: a ring can be most of one.)
+        usual = 0.0
+        if evidence.coordinated is not None:
+            part = evidence.settled if evidence.settled is not None else evidence.coordinated > 0
+            usual = float(np.median(evidence.coordinated[part])) if part.any() else 0.0
+        bar = max(params.topic_max_coordinated, _TOPIC_BEYOND * usual)
+        barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= bar)
         eligible &= ~barred
         sure &= ~barred
     # Below the confidence bar, kept aside to fill the whole community's listing up to

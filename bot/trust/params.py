@@ -305,10 +305,11 @@ class TrustParams:
     #: In a channel or category, nobody is listed at least this share of whose engagement there came
     #: from accounts acting for them: accounts that woke up together ("woke"), accounts engaging
     #: mostly them ("one"), a group engaging mostly each other ("group") or accounts too new to
-    #: vouch ("new"), whatever the discounts leave. A topic's few members can make such a member its
-    #: best-placed, whom the confidence bar always lists. The patterns that ordinary small channels
-    #: show too (a single day's engagement, engagers without standing, engagers who engage each other
-    #: more than usual) do not bar anyone. None: off.
+    #: vouch ("new"), whatever the discounts leave, and twice the share usual among the community's
+    #: members who take part. A topic's few members can make such a member its best-placed, whom the
+    #: confidence bar always lists; a small community where everyone engages everyone is one group.
+    #: The patterns that ordinary small channels show too (a single day's engagement, engagers
+    #: without standing, engagers who engage each other more than usual) bar nobody. None: off.
     topic_max_coordinated: float | None = 0.5
     #: Listing value from breadth: the established, uncoordinated members who engage someone, each
     #: counted by its vote and by its own trust up to a seed's baseline (see docs/trust.md), rather

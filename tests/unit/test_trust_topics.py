@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from bench import trust_quality as bq
-from bot.trust import Edges, MemberFacts, Ranked, TrustParams, compute_all
+from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_all
 from sandbox.simulator import CHANNEL_FORUM, CHANNEL_TEXT
 from tests.unit.test_trust_closed import TODAY, TOWN, weekly
 
@@ -103,3 +103,36 @@ def test_the_simulators_ring_member_is_no_topics_best_placed_any_more() -> None:
             r.why["coordinated"] >= 0.5 and r.why["coordinated_reason"] in ("woke", "one", "group", "new")
             for r in barred
         ), name
+
+
+def test_a_channel_where_everyone_engages_everyone_keeps_its_listing() -> None:
+    """28 long-present members in one channel, member i answered (a reply and a reaction) by the
+    first 28 - i of them: the whole community is one group, and each member's engagement comes
+    mostly from it. That is the community's usual share, no pattern beyond it: the channel lists
+    what it lists without the bar."""
+    people = list(range(1, 29))
+    rows = [
+        (1, peer, author, TODAY, kind, 1)
+        for i, author in enumerate(people)
+        for peer in people[: len(people) - i]
+        if peer != author
+        for kind in ("reply", "reaction")
+    ]
+    facts = MemberFacts(
+        member_id=np.array(people, np.int64),
+        joined_day=np.full(len(people), TODAY - 700.0),
+        account_created_day=np.full(len(people), TODAY - 1800.0),
+        is_bot=np.zeros(len(people), np.bool_),
+    )
+    ones = np.ones(len(people))
+    posts = Posts(np.array(people), ones.astype(np.int64), np.full(len(people), TODAY), ones)
+    scopes: dict[str, set[int] | None] = {"channel:1": {1}}
+
+    def listing(params: TrustParams) -> list[Ranked]:
+        edges = Edges.from_rows(rows)
+        return compute_all(edges, facts, params, today=TODAY, scopes=scopes, posts=posts)["channel:1"]
+
+    before = listing(UNBARRED)
+    assert len(before) >= 10 and before[0].member_id == 1
+    assert all(r.why["coordinated"] >= 0.5 and r.why["coordinated_reason"] == "group" for r in before[:5])
+    assert listing(TrustParams()) == before
