@@ -543,6 +543,30 @@ def aged_one_post_flood(cm, voices, s):
     return _one_post_flood(cm, s, aged=True)
 
 
+def thread_farmer(cm, voices, s):
+    """A member opens a 'daily chat' thread in general every three, two or one days, in which a
+    share of the day's active members (not lurkers) each post twice: a message in a thread engages
+    its opener. Not among the default attacks (`EXTRA_ATTACKS`): a known limit of the ranking
+    (docs/trust.md, "Busy threads credit their opener")."""
+    rng = cm.rng
+    atk = Attack("thread farmer", s)
+    host = _pick_beneficiary(cm, voices, rng)
+    every = [3, 2, 1][s - 1]
+    p_in = [0.06, 0.10, 0.15][s - 1]
+    gen = cm.ci["general"]
+    for d in range(cm.start + 10, TODAY + 1, every):
+        atk.posts.add([host], channel_id(gen), d)
+        act = _active(cm, d)
+        act = act[(act != host) & (cm.role[act] != LURKER)]
+        chat = act[rng.random(len(act)) < p_in * np.minimum(1.5, cm.prop[act])]
+        for _ in range(2):
+            atk.rows.add(chat, host, channel_id(gen), d, THREAD_REPLY)
+        atk.posts.add(chat, channel_id(gen), d)
+    atk.manip = {host}
+    atk.beneficiaries = {host}
+    return atk
+
+
 #: Order matters: an attack's random stream is drawn from its index here.
 ATTACKS = {
     "raid": raid,
@@ -560,3 +584,9 @@ ATTACKS = {
     "one-post flood": one_post_flood,
     "aged one-post flood": aged_one_post_flood,
 }
+#: Attacks run only when named (`--attacks`): the ranking's known limits, kept out of the default
+#: runs and their totals. Drawn after `ATTACKS` (their indexes follow its).
+EXTRA_ATTACKS = {
+    "thread farmer": thread_farmer,
+}
+ALL_ATTACKS = {**ATTACKS, **EXTRA_ATTACKS}

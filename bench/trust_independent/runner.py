@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from bench.trust_independent.attacks import ATTACKS
+from bench.trust_independent.attacks import ALL_ATTACKS, ATTACKS, EXTRA_ATTACKS
 from bench.trust_independent.model import TODAY, Community, aggregate, aggregate_posts, organic_voices
 from bot import trust
 
@@ -154,7 +154,7 @@ def evaluate(
 ) -> list[Run]:
     """The organic community of this size and seed, then each attack at each strength added to it,
     ranked by Microvoice with `params` (None: the defaults). Each attack draws from its own stream
-    (seed, size, its index in ATTACKS, strength), so a run's numbers do not depend on which other
+    (seed, size, its index in ALL_ATTACKS, strength), so a run's numbers do not depend on which other
     attacks run beside it."""
     days = 90 + (seed * 37) % 61
     cm = Community(members, days, seed * 1000 + members)
@@ -188,11 +188,11 @@ def evaluate(
         )
 
     out = [ranked("organic", 0, organic, e0, p0, set())]
-    index = list(ATTACKS)
+    index = list(ALL_ATTACKS)
     for name in attacks:
         for s in strengths:
             cm.rng = np.random.default_rng([seed, members, index.index(name), s])
-            atk = ATTACKS[name](cm, voices, s)
+            atk = ALL_ATTACKS[name](cm, voices, s)
             e = concat_edges(e0, aggregate(atk.rows, ID0))
             p = concat_posts(p0, aggregate_posts(atk.posts, ID0))
             full = listing_of(e, p, facts_for(cm, atk.facts, pinned=atk.pinned), params)
@@ -241,7 +241,7 @@ def attack_table(results: Sequence[Run]) -> list[str]:
     ]
     org = {(r.members, r.seed): r for r in results if r.attack == "organic"}
     att = [r for r in results if r.attack != "organic"]
-    order = list(ATTACKS)
+    order = list(ALL_ATTACKS)
     for a, s, n in sorted(
         {(r.attack, r.strength, r.members) for r in att}, key=lambda k: (order.index(k[0]), *k[1:])
     ):
@@ -264,7 +264,7 @@ def attack_table(results: Sequence[Run]) -> list[str]:
 
 def why_table(results: Sequence[Run]) -> list[str]:
     """For every attacked run with a manipulator in Microvoice's top 20, one line per manipulator."""
-    order = list(ATTACKS)
+    order = list(ALL_ATTACKS)
     runs = sorted(
         (r for r in results if r.why), key=lambda r: (order.index(r.attack), r.strength, r.members, r.seed)
     )
@@ -281,7 +281,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--sizes", default="300,1000", help="community sizes, comma-separated")
     ap.add_argument("--seeds", default="1,2", help="random seeds, comma-separated")
     ap.add_argument(
-        "--attacks", default="all", help=f"'all' or a comma-separated list of: {', '.join(ATTACKS)}"
+        "--attacks",
+        default="all",
+        help=f"'all' (every attack but {', '.join(EXTRA_ATTACKS)}) or a comma-separated list of:"
+        f" {', '.join(ALL_ATTACKS)}",
     )
     ap.add_argument("--strengths", default="1,2,3", help="attack strengths (1 to 3), comma-separated")
     ap.add_argument("--organic-only", action="store_true", help="rank the organic communities only")
@@ -294,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sizes = [int(x) for x in args.sizes.split(",")]
     seeds = [int(x) for x in args.seeds.split(",")]
     attacks = list(ATTACKS) if args.attacks == "all" else [a.strip() for a in args.attacks.split(",")]
-    unknown = [a for a in attacks if a not in ATTACKS]
+    unknown = [a for a in attacks if a not in ALL_ATTACKS]
     if unknown:
         ap.error(f"unknown attacks: {', '.join(unknown)}")
     if args.organic_only:

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bench.trust_independent import runner
+from bench.trust_independent import attacks, runner
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +73,13 @@ def test_why_names_each_manipulator_in_the_top_20() -> None:
     assert " engagers, draw " in line and ", coordinated " in line
     (row,) = runner.why_table([organic, giveaway])
     assert row == f"  giveaway 3, 300, seed 5: {line}"
+
+
+def test_an_extra_attack_runs_only_when_named() -> None:
+    """The thread farmer (a known limit) is no default attack, and named it runs on its own stream."""
+    assert "thread farmer" in attacks.EXTRA_ATTACKS and "thread farmer" not in attacks.ATTACKS
+    assert list(attacks.ALL_ATTACKS)[: len(attacks.ATTACKS)] == list(attacks.ATTACKS)
+    [organic, farmed] = runner.evaluate(300, 5, ["thread farmer"], [3])
+    assert (organic.attack, farmed.attack, farmed.strength) == ("organic", "thread farmer", 3)
+    assert not farmed.same_listing
+    assert farmed.best["Microvoice"] is not None
