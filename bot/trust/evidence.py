@@ -535,12 +535,14 @@ def community_evidence(
         top_local = top_recipient_share(g, w)
         top_share = community(top_local, 0.0)
         top_excess = community(_beyond_usual(top_local, g.in_deg >= params.min_peers_listed), 0.0)
+    shown = community(coordinated, 0.0)
     return Evidence(
         seed_weight=seed,
         keep=keep,
         vouching=vouching.astype(np.float64),
         settled=settled,
-        coordinated=community(coordinated, 0.0),
+        coordinated=shown,
+        usual_coordinated=float(np.median(shown[settled])) if settled.any() else 0.0,
         woke=community(shares[0], 0.0),
         reason=community(np.argmax(np.stack(shares), axis=0).astype(np.float64), 0.0).astype(np.int8),
         devoted=community(shares[1], 0.0),

@@ -734,18 +734,15 @@ def list_scope(
             value = value * np.divide(volume_factor(draw, params), before, out=np.ones(n), where=before > 0)
             appeal = np.minimum(1.0, draw) ** params.appeal
     sure, min_peers = confident(value, in_deg, eligible, params)
-    if codes is not None and params.topic_max_coordinated is not None and eligible.any():
+    if codes is not None and params.topic_max_coordinated is not None:
         # In a channel or category, whose engagement there came mostly from accounts acting for them
         # is not listed (`topic_max_coordinated`): among a topic's few members a reaction ring's or
         # a pod's member can be the best-placed, whom the confidence bar always lets through. Only
-        # far beyond the community's usual share (`_TOPIC_BEYOND` times the median among the members
-        # who take part in it): a small community where everyone engages everyone is one group, and
-        # that is no one's pattern. (A topic's own median would not do: a ring can be most of one.)
-        usual = 0.0
-        if evidence.coordinated is not None:
-            part = evidence.settled if evidence.settled is not None else evidence.coordinated > 0
-            usual = float(np.median(evidence.coordinated[part])) if part.any() else 0.0
-        bar = max(params.topic_max_coordinated, _TOPIC_BEYOND * usual)
+        # far beyond the community's usual share (`_TOPIC_BEYOND` times `usual_coordinated`, the
+        # median among the members who take part in it): a small community where everyone engages
+        # everyone is one group, and that is no one's pattern. (A topic's own median would not do:
+        # a ring can be most of one.)
+        bar = max(params.topic_max_coordinated, _TOPIC_BEYOND * evidence.usual_coordinated)
         barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= bar)
         eligible &= ~barred
         sure &= ~barred

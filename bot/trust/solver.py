@@ -677,6 +677,9 @@ class Evidence:
     top_excess: np.ndarray | None = None
     weeks_share: np.ndarray | None = None
     weeks_excess: np.ndarray | None = None
+    #: The median of `coordinated` among the members who take part (`settled`): the community's usual
+    #: share, which a topic listing's bar on accounts acting for a member must exceed twice over.
+    usual_coordinated: float = 0.0
     #: Per dense member: a poster whose post count sets the median of a post's draw (`posts_counted`):
     #: engaging or engaged by someone and, in a history twice `seed_min_tenure_days` long, not joined
     #: in its last `seed_min_tenure_days`. None: every poster.
