@@ -298,6 +298,14 @@ class TrustParams:
     #: posts reach most members too, and the spammer answers none of them. The members
     #: `draw_floor_below_voices` spares must have engaged as many in turn.
     draw_floor_engaged_back: float = 0.25
+    #: In the whole community, a member the confidence bar lists and only the draw floor leaves
+    #: out may still fill a short listing (`listed_min_depth`), below every member listed, where
+    #: they have the bar's breadth in established engagers, engaged `draw_floor_engaged_back` of
+    #: them in turn, show no pattern the explanation names, and their posts draw at least what the
+    #: floor's exemption asks (two thirds of the floor): in a small community, a regular who posts
+    #: all day and whom a third of the members answer draws a little under the floor, while
+    #: members with a handful of engagers filled the places. False: the floor keeps them out.
+    fill_below_floor: bool = True
     #: The draw floor applies, in every scope, to what a member's posts draw in the whole community
     #: as well as in the scope: in a channel, a couple of engagers who engage little else there can
     #: make a spammer's posts look sought out. False: the scope's draw alone.
