@@ -479,7 +479,9 @@ class ScopeGraph:
             present = w > 0
             self._params = params
             sat = -np.expm1(-w / params.saturation)
-            self._row_total = np.bincount(self.actor, weights=sat, minlength=n)
+            # (As floats even without pairs: numpy counts an empty input as integers, and the totals
+            # are updated in place as pairs arrive.)
+            self._row_total = np.bincount(self.actor, weights=sat, minlength=n).astype(np.float64)
             self.vote[:] = self._votes(np.arange(len(w)))
             self._extra_t = None
             self._base_t.data[self._slot] = self.vote[: self.base]
@@ -487,7 +489,7 @@ class ScopeGraph:
             self._base_p.data[:] = self._base_t.data > 0
             self.in_deg = np.bincount(self.target, weights=present, minlength=n).astype(np.int64)
             self.out_deg = np.bincount(self.actor, weights=present, minlength=n).astype(np.int64)
-            self.got = np.bincount(self.target, weights=w, minlength=n)
+            self.got = np.bincount(self.target, weights=w, minlength=n).astype(np.float64)
 
     def scale(self) -> np.ndarray:
         """1 / an actor's saturated total (0 for members who engaged nobody): share = vote * scale."""

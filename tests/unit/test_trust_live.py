@@ -268,6 +268,28 @@ def test_what_cannot_be_applied_in_place_asks_for_a_rebuild() -> None:
     assert fresh(spare=1).refresh(newcomer, None, facts, today=TODAY) is not None
 
 
+def test_the_first_pair_of_a_channel_where_only_a_bot_was_engaged_is_applied_in_place() -> None:
+    """A new server: its members have only reacted to the bot's welcome message, so the kept state
+    holds the channel but no pair. The first reply between two members is applied in place and
+    ranks as a full recompute does (the received totals of a graph built without pairs are kept as
+    floats, as the in-place update adds to them)."""
+    bot, a, b = 1_000, 2_000, 3_000
+    facts = MemberFacts(
+        member_id=np.array([bot, a, b], np.int64),
+        joined_day=np.full(3, TODAY - 100.0),
+        account_created_day=np.full(3, TODAY - 400.0),
+        is_bot=np.array([True, False, False]),
+    )
+    welcome = [(11, a, bot, TODAY, "reaction", 1), (11, b, bot, TODAY, "reaction", 1)]
+    state = LiveTrust(Edges.from_rows(welcome), facts, PARAMS, today=TODAY, scopes={"all": None})
+    state.rank(facts)
+    first = (11, a, b, TODAY, "reply", 1)
+    reply, after = Edges.from_rows([first]), Edges.from_rows([*welcome, first])
+    refreshed = state.refresh(reply, None, facts, today=TODAY)
+    assert refreshed is not None
+    assert_same(refreshed, compute_all(after, facts, PARAMS, today=TODAY, scopes={"all": None}))
+
+
 def columns(rows: list[tuple[int, int, int, int, int, int]], upto: int, after: int = 0) -> EngagementColumns:
     """Rows (channel, actor, target, day, kind code, n) as the store hands them to the kept graph."""
     channel, actor, target, day, kind, n = (np.array(c, np.int64) for c in zip(*rows, strict=True))
