@@ -3,7 +3,9 @@ engagement, the listing is well formed (ranks 1..n, scores in (0, 1] from 1 down
 member, every listed member with the distinct engagers the listing asks), its explanation renders in
 every language and its record is strict JSON (PostgreSQL's jsonb refuses NaN); it does not depend on
 the order the rows arrive in, a limit cuts the full listing, and the whole community in
-`compute_all` is `compute_scope`'s."""
+`compute_all` is `compute_scope`'s. Kept between recomputes, the engagement graph holds the rows as
+they stand after any batch of changes, and the trust state updated in place ranks as a full
+recompute does."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.store import EngagementColumns
 from bot.trust import (
     KINDS,
     Edges,
@@ -26,6 +29,7 @@ from bot.trust import (
     compute_scope,
     explain,
 )
+from bot.trust.graph import CommunityEdges
 from bot.trust.live import LiveTrust
 
 TODAY = 20_500
@@ -162,6 +166,10 @@ def test_the_whole_community_in_compute_all_is_compute_scope(c: Community) -> No
         assert not {r.member_id for r in every[name]} & (c.bots | c.facts.excluded)
 
 
+def concat(a: Posts, b: Posts) -> Posts:
+    return Posts(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("member", "channel", "day", "n")))
+
+
 def summed(edges: Edges) -> Edges:
     """One row per (channel, actor, target, day, kind), counts summed, as `engagement_daily` keeps them."""
     keys = np.stack([edges.channel, edges.actor, edges.target, edges.day, edges.kind])
@@ -174,8 +182,9 @@ def summed(edges: Edges) -> Edges:
 @given(communities(), st.data())
 def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, data: st.DataObject) -> None:
     """With the default parameters: counts raised, retracted to zero (unreactions) and new rows,
-    among known members and with newcomers, applied to the kept state (`LiveTrust`), list every
-    scope as `compute_all` does on the rows as they then stand, or ask for a rebuild."""
+    among known members and with newcomers, and new posts, applied to the kept state (`LiveTrust`)
+    once the newcomers are known, list every scope as `compute_all` does on the rows and posts as
+    they then stand, or ask for a rebuild."""
     scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}, "category:9": {2, 3}}
     before = summed(Edges.from_rows(c.rows)) if c.rows else Edges.empty()
     live = LiveTrust(before, c.facts, PARAMS, today=TODAY, scopes=scopes, posts=c.posts)
@@ -221,10 +230,26 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, da
         keep = keep if len(keep) else np.zeros(0, np.bool_)
         return Edges(*(getattr(after, f)[keep] for f in (*columns, "n")))
 
-    refreshed = live.refresh(change, None, c.facts, today=TODAY, rows_of=rows_of)
+    said = data.draw(
+        st.lists(
+            st.tuples(st.sampled_from(known), st.sampled_from(CHANNELS), st.just(TODAY), st.integers(1, 4))
+        )
+    )
+    new_posts = Posts(*(np.array(column, np.int64) for column in zip(*said, strict=True))) if said else None
+    posts = c.posts if new_posts is None or c.posts is None else concat(c.posts, new_posts)
+    # The newcomers known from now on, as members who joined today.
+    facts = MemberFacts(
+        member_id=np.append(c.facts.member_id, [7, 8]),
+        joined_day=np.append(c.facts.joined_day, [TODAY, TODAY]),
+        account_created_day=np.append(c.facts.account_created_day, [TODAY - 3.0, np.nan]),
+        is_bot=np.append(c.facts.is_bot, [False, False]),
+        excluded=c.facts.excluded,
+        pinned=c.facts.pinned,
+    )
+    refreshed = live.refresh(change, new_posts, facts, today=TODAY, rows_of=rows_of)
     if refreshed is None:  # a change the kept state cannot express (a new channel): rebuilt instead
         return
-    full = compute_all(after, c.facts, PARAMS, today=TODAY, scopes=scopes, posts=c.posts)
+    full = compute_all(after, facts, PARAMS, today=TODAY, scopes=scopes, posts=posts)
     assert set(refreshed) <= set(full)
     for name, expected in full.items():
         got = list(refreshed.get(name, []))
@@ -232,3 +257,64 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, da
         assert [(r.rank, r.distinct_peers, r.trusted_peers) for r in got] == [
             (r.rank, r.distinct_peers, r.trusted_peers) for r in expected
         ], name
+
+
+KEYS = st.tuples(
+    st.sampled_from((1, 2, 4)),  # 4: a thread of channel 1
+    st.integers(1, 8),
+    st.integers(1, 8),
+    st.integers(TODAY - 5, TODAY),
+    st.integers(0, len(KINDS) - 1),
+)
+
+
+@PROPERTY
+@given(
+    st.dictionaries(KEYS, st.integers(1, 9), max_size=30),
+    st.lists(st.dictionaries(KEYS, st.integers(0, 9), max_size=12), max_size=5),
+)
+def test_the_kept_graph_holds_the_rows_as_they_stand_and_logs_each_change(
+    built: dict[tuple[int, ...], int], batches: list[dict[tuple[int, ...], int]]
+) -> None:
+    """The kept engagement graph (`CommunityEdges`) built from some rows and brought up to date with
+    batches of the current rows of the keys new events touched (new keys, raised counts, counts
+    retracted to zero, keys repeated across batches) holds every row as it then stands, with
+    threads folded into their channel, and what `take_changes` hands out adds up to each count's
+    change since the build."""
+    parents = {4: 1}
+
+    def columns(rows: dict[tuple[int, ...], int], upto: int, after: int = 0) -> EngagementColumns:
+        table = [(*key, n) for key, n in rows.items()]
+        return EngagementColumns.from_rows(table or np.zeros((0, 6), np.int64), upto, after_id=after)
+
+    graph = CommunityEdges(columns(built, 1), parents, TODAY)
+    now = dict(built)
+    for i, batch in enumerate(batches, start=1):
+        assert graph.apply(columns(batch, i + 1, after=i))
+        now.update(batch)
+    edges = graph.edges()
+    held: dict[tuple[int, ...], float] = {}
+    for c, a, t, d, k, n in zip(
+        edges.channel, edges.actor, edges.target, edges.day, edges.kind, edges.n, strict=True
+    ):
+        held[(int(c), int(a), int(t), int(d), int(k))] = (
+            held.get((int(c), int(a), int(t), int(d), int(k)), 0) + n
+        )
+    expected: dict[tuple[int, ...], float] = {}
+    for (c, a, t, d, k), n in now.items():
+        folded = (parents.get(c, c), a, t, d, k)
+        expected[folded] = expected.get(folded, 0) + n
+    assert {key: n for key, n in held.items() if n} == {key: n for key, n in expected.items() if n}
+    taken = graph.take_changes()
+    assert taken is not None
+    changes, _posts = taken
+    moved: dict[tuple[int, ...], float] = {}
+    for c, a, t, d, k, n in zip(
+        changes.channel, changes.actor, changes.target, changes.day, changes.kind, changes.n, strict=True
+    ):
+        key = (int(c), int(a), int(t), int(d), int(k))
+        moved[key] = moved.get(key, 0) + n
+    for (c, a, t, d, k), n in built.items():
+        folded = (parents.get(c, c), a, t, d, k)
+        moved[folded] = moved.get(folded, 0) + n
+    assert {key: n for key, n in moved.items() if n} == {key: n for key, n in expected.items() if n}
