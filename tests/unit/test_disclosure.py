@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.activations import disclosure
 from bot.activations.model import Activation
@@ -127,3 +129,40 @@ def test_a_thread_name_holds_the_whole_tag_as_plain_text_then_the_title(lang: st
     assert disclosure.tag(lang, brand, "affiliate", plain=True).startswith(plain.split(FSI)[0])
     if brand == "Acme":
         assert name.endswith("Ask us *anything* about oats")
+
+
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=200),
+    st.text(max_size=2500),
+    st.sampled_from(disclosure.LANGUAGES),
+    st.sampled_from(disclosure.CONNECTIONS),
+)
+def test_no_brand_name_or_content_can_hide_shorten_or_move_the_tag(
+    brand: str, content: str, lang: str, connection: str
+) -> None:
+    """Whatever the brand calls itself and whatever it posts: the tag is one line that starts with
+    the language's mark and holds the brand's name isolated once, with no mention, no bidi control
+    of its own and no live markdown; the post starts with the whole tag in bold and fits a message;
+    the plain tag a thread's name starts with fits its room and still starts with the mark."""
+    tag = disclosure.tag(lang, brand, connection)
+    mark = disclosure.marks()[disclosure.LANGUAGES.index(lang)]
+    assert tag.startswith(mark) and "\n" not in tag
+    assert tag.count(FSI) == 1 and tag.count(PDI) == 1 and tag.endswith(PDI)
+    name = tag[tag.index(FSI) + 1 : -1]
+    assert not set(name) & (BIDI_CONTROLS | {"@", "<", "\n", "\r"})
+    unescaped = name.replace("\\\\", "")
+    for i, ch in enumerate(unescaped):
+        if ch in "*_~|`>#[]()":
+            assert i > 0 and unescaped[i - 1] == "\\", (name, ch)
+    post = disclosure.disclose_content(tag, content)
+    assert post.startswith(f"**{tag}**") and disclosure.starts_disclosed(post, tag)
+    assert len(post) <= disclosure.CONTENT_LIMIT
+    room = disclosure.THREAD_NAME_LIMIT - len(disclosure.SEPARATOR) - disclosure.MIN_TITLE_SHOWN
+    plain = disclosure.tag(lang, brand, connection, plain=True, limit=room)
+    assert plain.startswith(mark) and len(plain) <= room
+    embed = disclosure.disclose_embed(tag, {"title": content[:300], "author": {"name": content[:300]}})
+    assert embed["title"].startswith(tag) and len(embed["title"]) <= disclosure.EMBED_TITLE_LIMIT
