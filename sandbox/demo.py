@@ -103,8 +103,11 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
     from sandbox.redirect import point_discord_at
 
     started = time.perf_counter()
-    now = datetime.now(UTC).replace(microsecond=0)
-    community = simulate(seed, members=members, days=days, start=now - timedelta(days=days))
+    # The simulated history ends at the last UTC midnight: the same community with the same day
+    # boundaries, so the same output, whatever the time of day the demo runs (the bot still dates
+    # the reactions it sees by its own clock: today).
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    community = simulate(seed, members=members, days=days, start=end - timedelta(days=days))
     print(
         f"Simulated community: {len(community.members)} members, "
         f"{sum(1 for c in community.channels if c.type in (0, 15))} topic channels, "

@@ -200,7 +200,7 @@ _ENGAGEMENT_TOUCHED = """
           FROM events AS e
           LEFT JOIN events AS r
             ON e.kind = 'unreaction' AND r.platform = e.platform AND r.kind = 'reaction'
-           AND r.source_id = e.source_id AND r.actor_id = e.actor_id
+           AND r.source_id = e.source_id AND r.actor_id = e.actor_id AND r.id < e.id
          WHERE e.id > :after_id AND e.id <= :upto_id  -- a rowid range: the unary + keep SQLite
            AND +e.community_id = :community_id          -- from scanning a community index instead
            AND coalesce(r.target_id, e.target_id) IS NOT NULL

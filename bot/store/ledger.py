@@ -79,7 +79,8 @@ _STANDING = """
      WHERE r.platform = :platform AND r.kind = 'reaction' AND {match}
        AND {plus}r.community_id = :community AND {plus}r.created_at >= :since
        AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.platform = r.platform
-                       AND u.kind = 'unreaction' AND u.source_id = r.source_id AND u.actor_id = r.actor_id)
+                       AND u.kind = 'unreaction' AND u.source_id = r.source_id AND u.actor_id = r.actor_id
+                       AND u.id > r.id)
 """
 _STANDING_SOURCES = Dialects(
     _STANDING.format(match="r.source_id IN (:first, :second)", plus="+"),
@@ -121,7 +122,8 @@ _FEED_ENGAGEMENT = Dialects(
 )
 # A removed reaction takes back the engagement it added, on the day the reaction was counted, from
 # the member the reaction engaged: a removal names no message author (Discord sends none), so its
-# own target is unknown when the message is not in the ledger (older than the bot, or purged).
+# own target is unknown when the message is not in the ledger (older than the bot, or purged). Only
+# a reaction recorded before the removal is taken back (one added again after it is counted).
 _RETRACT_REACTIONS = Dialects(
     """
     WITH gone AS (
@@ -130,7 +132,7 @@ _RETRACT_REACTIONS = Dialects(
           FROM events AS u
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
-           AND r.actor_id = u.actor_id
+           AND r.actor_id = u.actor_id AND r.id < u.id
          WHERE u.id > :after AND u.kind = 'unreaction'
            AND r.target_id IS NOT NULL AND r.target_id <> r.actor_id
          GROUP BY 1, 2, 3, 4, 5
@@ -148,7 +150,7 @@ _RETRACT_REACTIONS = Dialects(
           FROM events AS u
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
-           AND r.actor_id = u.actor_id
+           AND r.actor_id = u.actor_id AND r.id < u.id
          WHERE u.id > :after AND {PG_OWN_ROW.format(alias="u.")} AND u.kind = 'unreaction'
            AND r.target_id IS NOT NULL AND r.target_id <> r.actor_id
          GROUP BY 1, 2, 3, 4, 5
@@ -285,6 +287,116 @@ def _event_rows(
     ]
 
 
+#: A reaction (or its removal) as the events' natural key identifies it: platform, message:emoji, actor.
+ReactionKey = tuple[str, str, int]
+_REACTION_KINDS = ("reaction", "unreaction")
+
+_REACTION_ROWS = Dialects(
+    """
+    SELECT platform, source_id, actor_id, kind, id, created_at, id > :after FROM events
+     WHERE platform = :platform AND kind IN ('reaction', 'unreaction') AND source_id = :source_id
+       AND actor_id = :actor_id
+""",
+    f"""
+    SELECT platform, source_id, actor_id, kind, id, created_at, id > :after AND {PG_OWN_ROW.format(alias="")}
+      FROM events
+     WHERE platform = :platform AND kind IN ('reaction', 'unreaction') AND source_id = :source_id
+       AND actor_id = :actor_id
+""",
+)
+_DELETE_EVENT = "DELETE FROM events WHERE id = :id"
+# On SQLite a new row takes the largest id + 1, which the deleted rows may have held: rows written
+# again are given ids above the batch's start, where the aggregates look for the batch's rows.
+_INSERT_EVENT_AT = """
+    INSERT OR IGNORE INTO events
+        (id, platform, community_id, channel_id, actor_id, target_id, kind, source_id, is_self, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def _rows_at(db_top: int, last: int, rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """`rows` with ids after both the largest id there is and the batch's start (SQLite)."""
+    first = max(db_top, last) + 1
+    return [(first + i, *row) for i, row in enumerate(rows)]
+
+
+def reactions_again(
+    events: Sequence[EngagementEvent], rows: Iterable[Sequence[Any]]
+) -> tuple[list[int], list[EngagementEvent]]:
+    """What makes a batch's reactions and their removals come out in the order they happened, where
+    the events' natural key (one reaction row and one removal row per member, message and emoji)
+    ignored some: a reaction added again after its removal, or removed again after that. A reaction
+    no later than the removal on record, or a removal earlier than the reaction on record, is the
+    same event delivered again, and stays ignored.
+
+    `rows` are the ledger's reaction and removal rows of the batch's keys (platform, source id,
+    actor, kind, id, created_at, whether this batch wrote it). Returns the ids of the rows to delete
+    and the events to insert, in order; the aggregates are then fed from the batch's rows as always.
+    Rows of earlier batches are counted already: a reaction and the removal that took it back
+    cancel out, so deleting both changes no count; a removal of this batch is not counted yet, so
+    deleting it alone leaves its reaction standing. A removal recorded before any reaction took
+    nothing back (`_RETRACT_REACTIONS`), so a reaction after it counts."""
+    Row = tuple[int, str, EngagementEvent | None]  # id (or order, when planned now), time, event
+    state: dict[ReactionKey, dict[str, Row]] = {}
+    deleted: list[int] = []
+    for platform, source_id, actor_id, kind, row_id, created_at, ours in rows:
+        if ours:  # this batch's rows are planned again from its events, in order
+            deleted.append(int(row_id))
+        else:
+            state.setdefault((str(platform), str(source_id), int(actor_id)), {})[str(kind)] = (
+                int(row_id),
+                str(created_at),
+                None,
+            )
+    pending: dict[int, EngagementEvent] = {}
+    serial = itertools.count(1 << 62)  # rows planned now come after every row there is
+
+    def drop(rows_of: dict[str, Row], kind: str) -> None:
+        row_id, _, e = rows_of.pop(kind)
+        if e is None:
+            deleted.append(row_id)
+        else:
+            del pending[row_id]
+
+    def add(rows_of: dict[str, Row], e: EngagementEvent, at: str) -> None:
+        order = next(serial)
+        rows_of[e.kind] = (order, at, e)
+        pending[order] = e
+
+    for e in events:
+        if e.kind not in _REACTION_KINDS:
+            continue
+        at = iso(e.created_at)
+        rows_of = state.setdefault((e.platform, e.source_id, e.actor_id), {})
+        r, u = rows_of.get("reaction"), rows_of.get("unreaction")
+        standing = r is not None and (u is None or u[0] < r[0])
+        if e.kind == "reaction":
+            if standing or (u is not None and at <= u[1]):
+                continue  # a duplicate, or the reaction that removal removed
+            if r is not None and u is not None:  # removed, and added again
+                if u[2] is not None and r[2] is None:
+                    drop(rows_of, "unreaction")  # not counted yet: the reaction stands again
+                    continue
+                drop(rows_of, "reaction")
+                drop(rows_of, "unreaction")
+            add(rows_of, e, at)
+        elif r is not None and standing:
+            if at < r[1]:
+                continue  # a removal from before the reaction, delivered again
+            if u is not None:  # a removal before the reaction, which took nothing back
+                drop(rows_of, "unreaction")
+            add(rows_of, e, at)
+        elif r is None and u is None:
+            add(rows_of, e, at)  # the removal of a reaction the ledger never saw
+    return deleted, [pending[order] for order in sorted(pending)]
+
+
+def _reaction_keys(events: Sequence[EngagementEvent], last: int) -> list[dict[str, Any]]:
+    """The batch's reaction keys, as `_REACTION_ROWS` parameters."""
+    keys = dict.fromkeys((e.platform, e.source_id, e.actor_id) for e in events if e.kind in _REACTION_KINDS)
+    return [dict(platform=p, source_id=s, actor_id=a, after=last) for p, s, a in keys]
+
+
 def write_batch(
     db: sqlite3.Connection,
     events: Sequence[EngagementEvent],
@@ -315,6 +427,14 @@ def write_batch(
         inserted = 0
         if events:
             inserted = int(db.execute(_NEW_EVENTS, dict(after=last)).fetchone()[0])
+            if inserted < len(events) and (keys := _reaction_keys(events, last)):
+                # Some were ignored: reactions added or removed again are recorded in order.
+                rows = [row for key in keys for row in db.execute(_REACTION_ROWS, key).fetchall()]
+                deleted, again = reactions_again(events, rows)
+                db.executemany(_DELETE_EVENT, [dict(id=i) for i in deleted])
+                top = int(db.execute(_LAST_ID).fetchone()[0])
+                db.executemany(_INSERT_EVENT_AT, _rows_at(top, last, _event_rows(again, authors)))
+                inserted = int(db.execute(_NEW_EVENTS, dict(after=last)).fetchone()[0])
             if inserted:
                 for sql in AFTER_INSERT:
                     db.execute(sql, dict(after=last))
@@ -439,6 +559,22 @@ class LedgerQueries(StoreBase):
                 await db.executemany(_UPSERT_CHANNEL, channel_rows)
             if batch and not self.postgresql:
                 inserted = int(await self.scalar(_NEW_EVENTS, dict(after=last)))
+            if inserted < len(batch) and (keys := _reaction_keys(batch, last)):
+                # Some were ignored: reactions added or removed again are recorded in order.
+                rows = [row for key in keys for row in await self.fetch_all(_REACTION_ROWS, key)]
+                deleted, again = reactions_again(batch, rows)
+                gone = set(deleted)
+                ours = sum(1 for row in rows if row[6] and int(row[4]) in gone)
+                if deleted:
+                    await db.executemany(_DELETE_EVENT, [dict(id=i) for i in deleted])
+                if again and self.postgresql:  # ids from a sequence: never one taken before
+                    await db.executemany(_INSERT_EVENT, _event_rows(again, authors))
+                    inserted += len(again) - ours
+                elif again:
+                    top = int(await self.scalar(_LAST_ID))
+                    await db.executemany(_INSERT_EVENT_AT, _rows_at(top, last, _event_rows(again, authors)))
+                if not self.postgresql:
+                    inserted = int(await self.scalar(_NEW_EVENTS, dict(after=last)))
             if inserted:
                 await self._after_insert(db, last)
         return inserted

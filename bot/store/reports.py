@@ -96,7 +96,7 @@ _RETRACTED = """
           FROM events AS u{not_indexed}
           JOIN events AS r
             ON r.platform = u.platform AND r.kind = 'reaction' AND r.source_id = u.source_id
-           AND r.actor_id = u.actor_id
+           AND r.actor_id = u.actor_id AND r.id < u.id
          WHERE u.id > :after AND u.kind = 'unreaction'{own}
          GROUP BY {groups}
     )

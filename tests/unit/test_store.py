@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, iso
 from bot.store import MIGRATIONS_DIR, MigrationError, Store, discover_migrations
@@ -700,3 +704,134 @@ async def test_an_activation_is_not_approved_in_a_subreddit_no_longer_bound(stor
     await store.unbind_subreddit(GUILD + 1, "VeganCooking")
     await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
     assert await store.approve_activation(GUILD, activation, **approve)
+
+
+async def test_a_reaction_added_again_after_its_removal_counts_and_a_replay_does_not(store: Store):
+    """Discord sends a reaction added again after its removal with the same message, emoji and
+    member: the natural key ignored it, and the member's engagement was lost. It now counts (on its
+    own day), a later removal takes it back again, and a batch delivered twice counts once."""
+    day = (T0.date() - datetime(1970, 1, 1).date()).days
+    m = timedelta(minutes=1)
+    first = [
+        ev("message", 1, "500"),
+        ev("reaction", 3, "500:👍", target=1),
+        ev("reaction", 4, "500:👍", target=1),
+    ]
+    await store.record(first)
+    await store.record([ev("unreaction", 3, "500:👍", target=1, at=T0 + m)])
+    again = [ev("reaction", 3, "500:👍", target=1, at=T0 + timedelta(days=1))]
+    assert await store.record(again) == 1
+    assert await store.record(again) == 0  # delivered twice
+    await store.record(first)  # a replay of the first batch: its reaction was removed after it
+    rows = await store.fetch_all("SELECT actor_id, day, n FROM engagement_daily ORDER BY actor_id, day")
+    assert [tuple(r) for r in rows] == [(3, day, 0), (3, day + 1, 1), (4, day, 1)]
+    standing = await store.standing_reactions("discord", GUILD, T0, prefix="500:")
+    assert sorted(actor for actor, *_ in standing) == [3, 4]
+    # removed again, then added and removed within one batch
+    await store.record([ev("unreaction", 3, "500:👍", target=1, at=T0 + timedelta(days=2))])
+    await store.record(
+        [
+            ev("reaction", 4, "500:👍", target=1, at=T0 + timedelta(days=2)),  # a duplicate: it stands
+            ev("unreaction", 4, "500:👍", target=1, at=T0 + timedelta(days=2, minutes=1)),
+            ev("reaction", 4, "500:👍", target=1, at=T0 + timedelta(days=2, minutes=2)),
+            ev("unreaction", 4, "500:👍", target=1, at=T0 + timedelta(days=2, minutes=3)),
+        ]
+    )
+    total = await store.fetch_all(
+        "SELECT actor_id, sum(n) FROM engagement_daily GROUP BY actor_id ORDER BY 1"
+    )
+    assert [tuple(r) for r in total] == [(3, 0), (4, 0)]
+    assert not await store.standing_reactions("discord", GUILD, T0, prefix="500:")
+    reactions = await store.scalar(
+        "SELECT sum(CASE kind WHEN 'reaction' THEN n ELSE 0 END) FROM report_channel_days"
+    )
+    assert reactions == 0
+
+
+async def test_a_reaction_whose_removal_came_first_counts(store: Store):
+    """A member removes a reaction made before the bot saw it (the removal takes nothing back), then
+    adds it again in the same batch: the reaction counts, and a later removal takes it back."""
+    await store.record(
+        [
+            ev("message", 1, "500"),
+            ev("unreaction", 3, "500:👍", target=1),
+            ev("reaction", 3, "500:👍", target=1, at=T0 + timedelta(minutes=1)),
+        ]
+    )
+    assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 1
+    await store.record([ev("unreaction", 3, "500:👍", target=1, at=T0 + timedelta(minutes=2))])
+    assert await store.scalar("SELECT sum(n) FROM engagement_daily") == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(2, 4), st.sampled_from(["500:👍", "500:🔥", "501:👍"]), st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+    st.lists(st.integers(1, 6), min_size=1, max_size=30),
+    st.lists(st.booleans(), max_size=30),
+)
+def test_reactions_and_removals_in_any_batches_leave_what_stands_counted(
+    steps: list[tuple[int, str, bool]], sizes: list[int], replays: list[bool]
+) -> None:
+    """Members add and remove reactions (each step an add or a removal, a few minutes apart over
+    days), written in batches of any size, some batches delivered twice: every reaction standing at
+    the end counts once, nothing else counts, nothing is negative, the standing reactions are those
+    a deleted message's retraction would take back, and the trust graph kept up to date batch by
+    batch equals a fresh read."""
+
+    async def run(path: Path) -> None:
+        s = await Store.open(path)
+        try:
+            await s.record([ev("message", 1, "500"), ev("message", 1, "501")])
+            events = [
+                ev(
+                    "reaction" if add else "unreaction",
+                    actor,
+                    source,
+                    target=1,
+                    at=T0 + timedelta(minutes=1 + 397 * i),
+                )
+                for i, (actor, source, add) in enumerate(steps)
+            ]
+            at, batches = 0, []
+            for size in sizes:
+                if at >= len(events):
+                    break
+                batches.append(events[at : at + size])
+                at += size
+            if at < len(events):
+                batches.append(events[at:])
+            graph = await _fresh_graph(s)
+            for i, batch in enumerate(batches):
+                await s.record(batch)
+                if i < len(replays) and replays[i]:
+                    await s.record(batch)
+                changes = await s.engagement_changes(GUILD, graph.upto_id, KINDS)
+                assert changes is not None and graph.apply(changes)
+            assert _graph_rows(graph.edges()) == _graph_rows((await _fresh_graph(s)).edges())
+            stands: dict[tuple[int, str], bool] = {}
+            for actor, source, add in steps:
+                if add or (actor, source) in stands:
+                    stands[(actor, source)] = add
+            expected = {a: sum(1 for (b, _), on in stands.items() if b == a and on) for a in (2, 3, 4)}
+            rows = await s.fetch_all(
+                "SELECT actor_id, sum(n), min(n) FROM engagement_daily GROUP BY actor_id"
+            )
+            got = {a: 0 for a in (2, 3, 4)}
+            for actor, total, least in rows:
+                assert least >= 0
+                got[int(actor)] = int(total)
+            assert got == expected
+            standing = set()
+            for prefix in ("500:", "501:"):
+                for actor, source, *_ in await s.standing_reactions("discord", GUILD, T0, prefix=prefix):
+                    standing.add((int(actor), str(source)))
+            assert standing == {key for key, on in stands.items() if on}
+        finally:
+            await s.close()
+
+    with tempfile.TemporaryDirectory() as d:
+        asyncio.run(run(Path(d) / "db.sqlite3"))
