@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +263,39 @@ async def test_a_removed_reaction_to_a_message_the_ledger_lacks_stops_counting(l
     await sb.remove_reaction(w.general, int(old["id"]), w.bob, "👍")
     await h.flush()
     assert await h.scalar(counted, w.bob, w.alice) == 0
+
+
+@pytest.mark.both_backends
+async def test_a_reaction_removed_and_added_again_counts_again(launcher: Launcher):
+    """A member takes a reaction back and adds it again: Discord sends the second addition with the
+    same message, emoji and member as the first. It counts again (it was ignored as a duplicate),
+    and taking it back once more stops it counting, whether or not a batch lies in between."""
+    sb = launcher.sandbox
+    h = await launcher.start()
+    w = h.world
+    post = await sb.send_message(w.general, w.alice, "")
+    counted = "SELECT coalesce(sum(n), 0) FROM engagement_daily WHERE actor_id = ? AND target_id = ?"
+
+    async def toggle(add: bool) -> None:
+        launcher.clock.now += timedelta(seconds=1)  # the bot dates a reaction when it sees it
+        if add:
+            await sb.add_reaction(w.general, int(post["id"]), w.bob, "👍")
+        else:
+            await sb.remove_reaction(w.general, int(post["id"]), w.bob, "👍")
+
+    await toggle(True)
+    await h.flush()
+    await toggle(False)
+    await h.flush()
+    assert await h.scalar(counted, w.bob, w.alice) == 0
+    await toggle(True)
+    await h.flush()
+    assert await h.scalar(counted, w.bob, w.alice) == 1
+    for add in (False, True, False):  # within one batch
+        await toggle(add)
+    await h.flush()
+    assert await h.scalar(counted, w.bob, w.alice) == 0
+    await launcher.stop(h)
 
 
 async def test_talking_in_a_bots_thread_engages_nobody(harness: Harness):
