@@ -47,7 +47,9 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
 
     started = time.perf_counter()
     print("\n== Reddit: the simulated community on a sandbox subreddit ==")
-    community = simulate(seed, members=members, days=days, start=datetime.now(UTC) - timedelta(days=days))
+    # Ends at the last UTC midnight, as the Discord part's does: the same community at any time of day.
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    community = simulate(seed, members=members, days=days, start=end - timedelta(days=days))
     discord_sb, reddit_sb = DiscordSandbox(), RedditSandbox(ratelimit_window=1, ratelimit_budget=100_000)
     await discord_sb.start()
     await reddit_sb.start()
