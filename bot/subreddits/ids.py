@@ -23,7 +23,9 @@ class BadFullname(ValueError):
 def split(fullname: str) -> tuple[str, str]:
     """('t1', 'abc12') from 't1_abc12'."""
     kind, sep, id36 = fullname.partition("_")
-    if not sep or len(kind) != 2 or not id36 or not id36.isalnum():
+    # ASCII only: str.isalnum also takes other scripts' digits (which int() reads as digits, so two
+    # fullnames would name one id) and letters (which int() refuses with a ValueError).
+    if not sep or len(kind) != 2 or not id36 or not (id36.isascii() and id36.isalnum()):
         raise BadFullname(fullname)
     return kind, id36.lower()
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import i18n
 from bot.config import ConfigError, Settings
@@ -19,6 +21,7 @@ from bot.store import Store, store_unavailable
 from bot.subreddits import (
     RedditItem,
     account_fullname,
+    ids,
     is_reddit_id,
     ledger_id,
     subreddit_name,
@@ -286,3 +289,25 @@ def test_each_part_ends_with_its_hidden_marker_within_the_limit_and_the_disclosu
     # Found by the marker alone: the same text with another marker, or none, is another post.
     assert same_body(parts[0], parts[0]) and not same_body(parts[0].replace("mv17", "mv18"), parts[0])
     assert marker_of(render_parts(Post(content=tag), 1500)[0]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20), st.sampled_from(["t1", "t2", "t3", "t5", "t4", "x1", ""]))
+def test_any_text_as_a_fullname_maps_back_to_itself_or_is_refused(id36: str, kind: str) -> None:
+    """Whatever a payload names as a fullname: a ledger id that maps back to the same fullname
+    (lowercased), or `BadFullname`, never another error; ids in another script's digits (which
+    `int` would read as the ASCII ones) are refused, so no two fullnames share a ledger id."""
+    fullname = f"{kind}_{id36}"
+    for convert, back, wanted in (
+        (ids.ledger_id, ids.account_fullname, "t2"),
+        (lambda f: ids.ledger_id(f, ids.SUBREDDIT), ids.fullname_of, "t5"),
+        (ids.thing_id, ids.fullname_of, None),
+    ):
+        try:
+            value = convert(fullname)
+        except BadFullname:
+            continue
+        assert ids.is_reddit_id(value)
+        assert kind == wanted if wanted else kind in ("t1", "t3")
+        assert id36.isascii()
+        assert back(value) == f"{kind}_{id36.lower().lstrip('0') or '0'}"  # Reddit's ids have no leading 0
