@@ -129,7 +129,8 @@ class Activation:
 
 # -- input ----------------------------------------------------------------------------------------
 
-_RELATIVE = re.compile(r"^(?:in\s*)?\+?\s*(\d+)\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.I)
+# At most nine digits: a longer number is no offset anyone means (and int() refuses 4,300 and more).
+_RELATIVE = re.compile(r"^(?:in\s*)?\+?\s*(\d{1,9})\s*(m|min|mins|minutes?|h|hours?|d|days?)$", re.I)
 _FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.activations import (
     WEEK,
@@ -72,6 +74,26 @@ def test_parse_when_refuses_nonsense(text: str):
     with pytest.raises(InvalidInput) as err:
         parse_when(text, now=NOW)
     assert err.value.key == "activation.error.bad_time"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"\A(in )?\+?[0-9]{1,6000} ?(m|h|d|days)\Z"),
+        st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
+    )
+)
+@example("+" + "9" * 5000 + "m")
+def test_any_text_is_a_utc_time_or_a_bad_time(text: str):
+    """Whatever a moderator types as a time: an aware UTC datetime, or the bad-time refusal (a
+    4,300-digit offset once raised int()'s ValueError past it)."""
+    try:
+        when = parse_when(text, now=NOW)
+    except InvalidInput as err:
+        assert err.key == "activation.error.bad_time"
+    else:
+        assert when.utcoffset() == timedelta(0)
 
 
 def test_the_next_free_slot_shown_fits_when_typed_back():
