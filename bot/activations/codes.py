@@ -88,7 +88,13 @@ def parse_redemptions(text: str) -> list[Redemption]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    # newline="": the reader takes "\r" alone (classic Mac line ends, some exporters) as a line end
+    # too, where universal newlines in the text would make it refuse the file.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error:  # a row the reader cannot read (a field past its size limit): named by its line
+        raise InvalidInput("codes.error.bad_csv_row", line=reader.line_num) from None
     code_col, date_col, start = 0, 1, 0
     header = [c.strip().lower() for c in rows[0]] if rows else []
     if any(h in _CODE_HEADERS for h in header):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.activations import codes
 from bot.activations.codes import PoolCode, Redemption
@@ -76,6 +78,30 @@ def test_bad_redemption_csv(text, key):
     with pytest.raises(InvalidInput) as caught:
         codes.parse_redemptions(text)
     assert caught.value.key == key
+
+
+def test_redemptions_with_carriage_return_line_ends_and_a_field_past_the_readers_limit():
+    """A CSV whose lines end in "\r" alone (classic Mac, some exporters) reads like any other; one
+    with a field past the CSV reader's size limit is refused by its line, as a bad row. Both raised
+    csv.Error past the refusals before."""
+    assert codes.parse_redemptions("code,redeemed_at\rA1,2026-01-01\rB2\r") == [
+        Redemption("A1", datetime(2026, 1, 1, tzinfo=UTC)),
+        Redemption("B2"),
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        codes.parse_redemptions('A1\n"' + "x" * 200_000 + '"\n')
+    assert caught.value.key == "codes.error.bad_csv_row"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.from_regex(r"\A[a-zA-Z0-9,;\t\n\r\" :T-]{0,200}\Z")))
+def test_any_redemption_file_is_read_or_refused(text: str):
+    try:
+        found = codes.parse_redemptions(text)
+    except InvalidInput as err:
+        assert err.key.startswith("codes.error.")
+    else:
+        assert found and len({r.code.upper() for r in found}) == len(found)
 
 
 def test_match_redemptions_counts_conversions():
