@@ -27,6 +27,7 @@ from bot.trust import (
     TrustParams,
     compute_all,
     compute_scope,
+    dependents,
     explain,
 )
 from bot.trust.graph import CommunityEdges
@@ -257,6 +258,18 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, da
         assert [(r.rank, r.distinct_peers, r.trusted_peers) for r in got] == [
             (r.rank, r.distinct_peers, r.trusted_peers) for r in expected
         ], name
+    # Whose standing depended on a member (what an exclusion shows, of the members listed), from the
+    # kept state as from a full computation.
+    listed = {r.member_id for r in full["all"]}
+    for member in [int(m) for m in facts.member_id[:5]]:
+        kept = live.dependents(member)
+        computed = [
+            (m, share)
+            for m, share in dependents(after, facts, PARAMS, today=TODAY, member_id=member, posts=posts)
+            if m in listed
+        ]
+        assert [m for m, _ in kept] == [m for m, _ in computed]
+        assert np.allclose([share for _, share in kept], [share for _, share in computed], atol=1e-6)
 
 
 KEYS = st.tuples(
