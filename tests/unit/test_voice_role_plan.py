@@ -11,10 +11,12 @@ from bot.trust.voice_role import KEEP_FACTOR, Ranked, VoiceRoleRule, explain_rol
 
 ROLE, OLD_ROLE = 900, 901
 MEMBERS = st.integers(1, 40)
+#: A rule, a ranking, the (member, role) pairs the bot gave, and the members who may not hold it.
+Situation = tuple[VoiceRoleRule, list[Ranked], set[tuple[int, int]], set[int]]
 
 
 @st.composite
-def situations(draw: st.DrawFn) -> tuple[VoiceRoleRule, list[Ranked], set[tuple[int, int]], set[int]]:
+def situations(draw: st.DrawFn) -> Situation:
     if draw(st.booleans()):
         rule = VoiceRoleRule("all", ROLE, top_n=draw(st.integers(1, 12)))
     else:
@@ -42,7 +44,7 @@ def synced(
 @settings(max_examples=500, deadline=None)
 @given(situations())
 def test_one_sync_leaves_the_role_where_the_rule_says_and_a_second_changes_nothing(
-    situation: tuple[VoiceRoleRule, list[Ranked], set[tuple[int, int]], set[int]],
+    situation: Situation,
 ) -> None:
     rule, ranking, holders, blocked = situation
     after, add, _ = synced(rule, ranking, holders, blocked)
@@ -68,9 +70,7 @@ def test_one_sync_leaves_the_role_where_the_rule_says_and_a_second_changes_nothi
 
 @settings(max_examples=200, deadline=None)
 @given(situations())
-def test_without_a_rule_or_a_usable_role_every_holder_loses_it(
-    situation: tuple[VoiceRoleRule, list[Ranked], set[tuple[int, int]], set[int]],
-) -> None:
+def test_without_a_rule_or_a_usable_role_every_holder_loses_it(situation: Situation) -> None:
     rule, ranking, holders, blocked = situation
     assert plan_role(None, ranking, holders, ineligible=blocked, usable=True) == ((), tuple(sorted(holders)))
     assert plan_role(rule, ranking, holders, ineligible=blocked, usable=False) == ((), tuple(sorted(holders)))
