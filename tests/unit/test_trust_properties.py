@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -180,15 +180,19 @@ def summed(edges: Edges) -> Edges:
 
 
 @PROPERTY
-@given(communities(), st.data())
-def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, data: st.DataObject) -> None:
-    """With the default parameters: counts raised, retracted to zero (unreactions) and new rows,
-    among known members and with newcomers, and new posts, applied to the kept state (`LiveTrust`)
-    once the newcomers are known, list every scope as `compute_all` does on the rows and posts as
-    they then stand, or ask for a rebuild."""
+@given(communities(), st.data(), st.sampled_from([None, 30.0]))
+def test_changes_applied_in_place_rank_as_a_full_recompute_does(
+    c: Community, data: st.DataObject, window: float | None
+) -> None:
+    """With the default parameters, over the whole window or the 30 days `Voices` also ranks:
+    counts raised, retracted to zero (unreactions) and new rows, among known members and with
+    newcomers, and new posts, applied to the kept state (`LiveTrust`) once the newcomers are known,
+    list every scope as `compute_all` does on the rows and posts as they then stand, or ask for a
+    rebuild."""
+    params = PARAMS if window is None else replace(PARAMS, window_days=window)
     scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}, "category:9": {2, 3}}
     before = summed(Edges.from_rows(c.rows)) if c.rows else Edges.empty()
-    live = LiveTrust(before, c.facts, PARAMS, today=TODAY, scopes=scopes, posts=c.posts)
+    live = LiveTrust(before, c.facts, params, today=TODAY, scopes=scopes, posts=c.posts)
     live.rank(c.facts)
     size = len(before)
     delta = np.zeros(size)
@@ -250,7 +254,7 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, da
     refreshed = live.refresh(change, new_posts, facts, today=TODAY, rows_of=rows_of)
     if refreshed is None:  # a change the kept state cannot express (a new channel): rebuilt instead
         return
-    full = compute_all(after, facts, PARAMS, today=TODAY, scopes=scopes, posts=posts)
+    full = compute_all(after, facts, params, today=TODAY, scopes=scopes, posts=posts)
     assert set(refreshed) <= set(full)
     for name, expected in full.items():
         got = list(refreshed.get(name, []))
@@ -265,7 +269,7 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(c: Community, da
         kept = live.dependents(member)
         computed = [
             (m, share)
-            for m, share in dependents(after, facts, PARAMS, today=TODAY, member_id=member, posts=posts)
+            for m, share in dependents(after, facts, params, today=TODAY, member_id=member, posts=posts)
             if m in listed
         ]
         assert [m for m, _ in kept] == [m for m, _ in computed]
