@@ -1071,14 +1071,19 @@ async def demo_top(
     seed: int = 7, members: int = 200, days: float = 7.0, top: int = 10
 ) -> list[tuple[int, str]]:
     """The top of `make demo`'s ranking ('all' scope), computed the way the bot computes it: the
-    demo's community recorded in a store, ranked by `Voices.recompute`. (member, role) pairs."""
+    demo's community recorded in a store, ranked by `Voices.recompute`, with the brand's staff
+    excluded as the demo's brand contacts are. (member, role) pairs."""
     com = simulate(seed, members=members, days=days)
     led = ledger(com)
+
+    async def brand_contacts(_community_id: int) -> frozenset[int]:
+        return frozenset(com.labels["brand_staff"])
+
     with tempfile.TemporaryDirectory(prefix="microvoice-demo-bench-") as tmp:
         store = await Store.open(Path(tmp) / "demo.sqlite3")
         try:
             await store.record_bulk(event_rows(com, led), sightings(com, led), channel_infos(com))
-            voices = Voices(store, clock=lambda: com.end)
+            voices = Voices(store, clock=lambda: com.end, excluded=brand_contacts)
             await voices.recompute(com.guild_id)
             page = await voices.top(com.guild_id, "all", per_page=top)
         finally:

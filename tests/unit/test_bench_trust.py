@@ -170,3 +170,16 @@ async def test_speed_part_runs_end_to_end_on_a_small_community(community, led):
     assert speed.scopes > 1 and speed.ranked > 0
     lines = bq.speed_table(speed)
     assert any("PASS" in line or "FAIL" in line for line in lines)
+
+
+async def test_the_stored_demo_ranking_is_the_benchmarks_with_the_same_exclusions():
+    """`make demo`'s community recorded in a store and ranked by `Voices.recompute`, its brand's
+    staff excluded as the demo's brand contacts are, lists what `compute_scope` lists on the
+    benchmark's aggregate of the same community: the two differed only because the stored copy
+    ranked the brand's staff."""
+    com = bq.simulate(7, members=200, days=7.0)
+    led = bq.ledger(com)
+    edges, posts = bq.edges_of(com, led), bq.posts_of(com, led)
+    ranked = bq.microvoice(com, edges, bq.member_facts(com), posts)
+    stored = [member for member, _ in await bq.demo_top(top=bq.DEPTH)]
+    assert stored == ranked[: len(stored)] and len(stored) == min(bq.DEPTH, len(ranked))
