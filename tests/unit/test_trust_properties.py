@@ -186,9 +186,9 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(
 ) -> None:
     """With the default parameters, over the whole window or the 30 days `Voices` also ranks:
     counts raised, retracted to zero (unreactions) and new rows, among known members and with
-    newcomers, and new posts, applied to the kept state (`LiveTrust`) once the newcomers are known,
-    list every scope as `compute_all` does on the rows and posts as they then stand, or ask for a
-    rebuild."""
+    newcomers, new posts and members pinned or unpinned, applied to the kept state (`LiveTrust`)
+    once the newcomers are known, list every scope as `compute_all` does on the rows and posts as
+    they then stand, or ask for a rebuild."""
     params = PARAMS if window is None else replace(PARAMS, window_days=window)
     scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}, "category:9": {2, 3}}
     before = summed(Edges.from_rows(c.rows)) if c.rows else Edges.empty()
@@ -249,7 +249,10 @@ def test_changes_applied_in_place_rank_as_a_full_recompute_does(
         account_created_day=np.append(c.facts.account_created_day, [TODAY - 3.0, np.nan]),
         is_bot=np.append(c.facts.is_bot, [False, False]),
         excluded=c.facts.excluded,
-        pinned=c.facts.pinned,
+        # A moderator may pin or unpin members between two recomputes.
+        pinned=frozenset(
+            data.draw(st.lists(st.sampled_from(sorted(c.facts.member_id.tolist())), max_size=3))
+        ),
     )
     refreshed = live.refresh(change, new_posts, facts, today=TODAY, rows_of=rows_of)
     if refreshed is None:  # a change the kept state cannot express (a new channel): rebuilt instead
