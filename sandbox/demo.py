@@ -13,7 +13,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
@@ -21,7 +21,7 @@ from bot.ledger import iso
 from sandbox.demo_brands import DemoClock, register_resident_brand, show_brand_partnership
 from sandbox.demo_reddit import show_reddit_community
 from sandbox.demo_tour import show_tour
-from sandbox.simulator import SimAction, SimCommunity, simulate
+from sandbox.simulator import SimAction, SimCommunity, last_utc_midnight, simulate
 
 SENT_KINDS = ("message", "reply", "reaction", "unreaction", "thread", "join")
 
@@ -103,10 +103,7 @@ async def run_demo(*, members: int = 200, days: float = 7.0, seed: int = 7) -> i
     from sandbox.redirect import point_discord_at
 
     started = time.perf_counter()
-    # The simulated history ends at the last UTC midnight: the same community with the same day
-    # boundaries, so the same output, whatever the time of day the demo runs (the bot still dates
-    # the reactions it sees by its own clock: today).
-    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = last_utc_midnight()  # the same output at any time of day
     community = simulate(seed, members=members, days=days, start=end - timedelta(days=days))
     print(
         f"Simulated community: {len(community.members)} members, "

@@ -26,7 +26,7 @@ from bot.subreddits import ledger_id
 from sandbox.demo_brands import DemoClock
 from sandbox.reddit_server import RedditSandbox
 from sandbox.reddit_server.state import Thing
-from sandbox.simulator import SimCommunity, simulate
+from sandbox.simulator import SimCommunity, last_utc_midnight, simulate
 
 SUBREDDIT = "SimKitchen"
 BOT_ACCOUNT = "MicrovoiceBot"
@@ -47,8 +47,7 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
 
     started = time.perf_counter()
     print("\n== Reddit: the simulated community on a sandbox subreddit ==")
-    # Ends at the last UTC midnight, as the Discord part's does: the same community at any time of day.
-    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = last_utc_midnight()  # as the Discord part's: the same subreddit at any time of day
     community = simulate(seed, members=members, days=days, start=end - timedelta(days=days))
     discord_sb, reddit_sb = DiscordSandbox(), RedditSandbox(ratelimit_window=1, ratelimit_budget=100_000)
     await discord_sb.start()

@@ -1480,6 +1480,12 @@ class _Generator:
         return out
 
 
+def last_utc_midnight() -> datetime:
+    """Where a demo's simulated history ends: the same community, with the same day boundaries,
+    whatever the time of day it runs (the bot still dates the reactions it sees by its own clock)."""
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def simulate(
     seed: int,
     *,

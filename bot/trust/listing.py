@@ -761,7 +761,6 @@ def list_scope(
         unsure &= (appeal >= _FILL_DRAW**params.appeal) | broad
     eligible &= sure
     if appeal is not None and params.listed_min_draw > 0 and eligible.any():
-        bar_listed = eligible.copy()
         # Whose posts draw far less than an average post is not listed, however many members
         # engage them: that engagement is what volume collects (spam, self-boosting). Except, in
         # the whole community, a member whose value, this low draw counted, still matches its
@@ -798,17 +797,18 @@ def list_scope(
             # voice in conversation does and a spammer whose posts reach most members does not.
             community_drawn = g.gather(evidence.draw, 1.0) >= floor_each
             drawn &= (community_drawn | answers) if codes is None else community_drawn
-        eligible &= drawn | exempt
-        unsure &= drawn | exempt
+        kept = drawn | exempt
+        floored = eligible & ~kept  # listed by the confidence bar, left out by the floor alone
+        eligible &= kept
+        unsure &= kept
         if codes is None and params.fill_below_floor:
             # Whom the confidence bar lists and only the floor left out fills a short listing,
-            # below every member listed (`fill_below_floor`), if their breadth is the bar's in
-            # established engagers, they answer, no pattern is named, and their posts draw what the
-            # floor's exemption asks: a small community's regular who posts all day and whom a
-            # third of its members answer, where members with a handful of engagers filled it.
+            # ordered by value like everyone listed (`fill_below_floor`), if their breadth is the
+            # bar's in established engagers, they answer, no pattern is named, and their posts draw
+            # what the floor's exemption asks: a small community's regular who posts all day and
+            # whom a third of its members answer, where members with a handful of engagers filled it.
             unsure |= (
-                bar_listed
-                & ~eligible
+                floored
                 & broad
                 & answers
                 & (coordinated < COORDINATION_SHOWN)

@@ -299,7 +299,7 @@ class TrustParams:
     #: `draw_floor_below_voices` spares must have engaged as many in turn.
     draw_floor_engaged_back: float = 0.25
     #: In the whole community, a member the confidence bar lists and only the draw floor leaves
-    #: out may still fill a short listing (`listed_min_depth`), below every member listed, where
+    #: out may still fill a short listing (`listed_min_depth`), ordered by value, where
     #: they have the bar's breadth in established engagers, engaged `draw_floor_engaged_back` of
     #: them in turn, show no pattern the explanation names, and their posts draw at least what the
     #: floor's exemption asks (two thirds of the floor): in a small community, a regular who posts
