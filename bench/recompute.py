@@ -32,6 +32,7 @@ import math
 import pstats
 import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -232,7 +233,7 @@ class ThreadProfiles:
         profile = cProfile.Profile()
         with self._lock:
             self.profiles.append(profile)
-        threading.setprofile(None)
+        sys.setprofile(None)  # this thread only: later threads must still be hooked
         profile.enable()
 
     def __enter__(self) -> ThreadProfiles:

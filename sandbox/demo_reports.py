@@ -19,10 +19,19 @@ OUT = Path("demo-output")
 DAYS = 30
 
 
+def clear_earlier(out: Path) -> None:
+    """Remove the report files an earlier run left in `out`: a community's id changes with every run,
+    so they would pile up beside this run's."""
+    for pattern in ("community-*d.png", "community-*d.csv", "activation-*.png", "activation-*.csv"):
+        for stale in out.glob(pattern):
+            stale.unlink()
+
+
 async def show_reports(app: App, community_id: int, activation_id: int, *, out: Path = OUT) -> list[Path]:
     """Write the two reports' files into `out` and print where they are and their headline figures."""
     started = time.perf_counter()
     await app.ingest.flush()
+    clear_earlier(out)
     paths = await write_reports(app.reports, community_id, out, days=DAYS, activation_ids=(activation_id,))
     lang = await app.lang(community_id)
     community = await app.reports.community(community_id, DAYS)

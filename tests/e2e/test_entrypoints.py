@@ -89,6 +89,9 @@ async def test_demo_records_exactly_what_the_simulated_community_sent(capsys):
     # Once the giveaway has ended: the community report and its report, as files under demo-output/.
     assert "Reports once it has ended" in out and "Giveaway entries: 9" in out
     assert re.search(r"demo-output/community-\d+-30d\.png", out) and "demo-output/activation-1.csv" in out
+    # ... and only this run's: an earlier run's community had another id, and its files are gone.
+    written = set(re.findall(r"demo-output/\S+", out))
+    assert {f"demo-output/{p.name}" for p in Path("demo-output").iterdir()} == written
     # The rest of the product, briefly: Q&A, takeover and its exact restore, codes and their conversion,
     # a community giveaway ended early, a topic's voices, an export, the audit log; names, not raw ids.
     assert "in the thread (2 posts), every one disclosed:" in out
