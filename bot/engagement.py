@@ -95,6 +95,8 @@ BROADCAST_MEMORY = timedelta(days=180)
 #: How far this process's clock may run behind the platform's when a reaction's date is compared
 #: with its message's.
 CLOCK_SLACK = timedelta(days=1)
+#: Before any platform: where a message's reactions are searched from when its id carries no time.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EngagementRecorder:
@@ -269,6 +271,8 @@ class EngagementRecorder:
     ) -> int:
         store = self.ingest.store
         sent -= CLOCK_SLACK  # reactions are dated by this process's clock, the message by the platform's
+        if sent > now:  # an id that does not carry the time it was sent: any reaction may be on it
+            sent = EPOCH
         if emojis:
             keys = [f"{message_id}:{e}" for e in emojis]
             found = await store.standing_reactions(self.platform, community_id, sent, sources=keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -56,6 +56,27 @@ _CHANNEL_INFOS: dict[tuple[int, int, int | None, int, str, int | None], ChannelI
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _account_created(user_id: int) -> datetime:
     return discord.utils.snowflake_time(user_id)
+
+
+#: How far a message's `timestamp` may stand from the time its id carries before it is taken instead.
+_ID_DRIFT = timedelta(minutes=1)
+
+
+def _sent_at(message_id: int, timestamp: object) -> datetime:
+    """When a message was sent: the time its snowflake id carries, which Discord's `timestamp` field
+    repeats. Where the two disagree (ids not minted from the time, as a replay or another
+    implementation may send them), the documented `timestamp` is taken."""
+    at = discord.utils.snowflake_time(message_id)
+    if isinstance(timestamp, str) and timestamp:
+        try:
+            sent = datetime.fromisoformat(timestamp)
+        except ValueError:
+            return at
+        if sent.tzinfo is None:
+            sent = sent.replace(tzinfo=UTC)
+        if abs(sent - at) > _ID_DRIFT:
+            return sent
+    return at
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -158,7 +179,7 @@ def seen_payload(data: Mapping[str, Any], guild: discord.Guild, channel: Any = N
         channel_id=channel_id,
         message_id=message_id,
         author_id=author_id,
-        created_at=discord.utils.snowflake_time(message_id),
+        created_at=_sent_at(message_id, data.get("timestamp")),
         author_is_bot=bool(author.get("bot", False)),
         author_is_system=bool(author.get("system", False)),
         ordinary=kind in _RECORDED_TYPE_VALUES,

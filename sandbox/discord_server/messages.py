@@ -256,7 +256,7 @@ class MessageBuilding(SandboxCore):
             when = timestamp or snowflake_time(message_id)
         else:
             self.state.ids.reserve(message_id)
-            when = timestamp or utcnow()
+            when = timestamp or snowflake_time(message_id)  # as Discord mints it: at the time it carries
         content = "" if payload.get("content") is None else str(payload["content"])
         reference = payload.get("message_reference")
         reply_author = None

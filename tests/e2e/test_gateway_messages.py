@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -412,3 +413,30 @@ async def test_a_reply_to_a_system_notice_engages_nobody(harness: Harness, caplo
     assert seen_payload(wave, guild) == seen_message(message, harness.bot)
     assert seen_payload(wave, guild).reply_to_notice
     assert errors(caplog) == []
+
+
+async def test_a_message_whose_id_carries_no_time_is_dated_by_its_timestamp(harness: Harness):
+    """Discord's ids carry the time they were minted, which the message's `timestamp` repeats; where
+    they disagree (a replay, or an implementation that mints ids otherwise), the documented
+    `timestamp` dates the message, and deleting it still retracts the reactions it drew."""
+    sb, w = harness.sandbox, harness.world
+    sent = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    ahead = discord.utils.time_snowflake(datetime.now(UTC) + timedelta(days=30))  # an id from the future
+    behind = 4_194_304_001  # an id from Discord's first day
+    for message_id in (ahead, behind):
+        await sb.send_message(w.cooking, w.alice, message_id=message_id, timestamp=sent)
+        await sb.add_reaction(w.cooking, message_id, w.bob, "🔥")
+    await harness.flush()
+    dated = await harness.rows(
+        "SELECT source_id, created_at FROM events WHERE kind = 'message' AND actor_id = ? ORDER BY id",
+        w.alice,
+    )
+    assert [(int(s), datetime.fromisoformat(c)) for s, c in dated] == [(ahead, sent), (behind, sent)]
+    for message_id in (ahead, behind):
+        await sb.delete_message(w.cooking, message_id)
+
+    async def retracted() -> bool:
+        await harness.flush()
+        return await harness.count("unreaction") == 2
+
+    await eventually(retracted, "both reactions retracted")
