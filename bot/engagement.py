@@ -99,6 +99,48 @@ CLOCK_SLACK = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+#: A message that reaches the bot this much later than it was sent is history delivered late (a
+#: replay of a server's past, a long backlog), not the live stream.
+LIVE_LAG = timedelta(minutes=10)
+
+
+class StreamClock:
+    """When a reaction happened, as far as the event stream can tell, per community.
+
+    A platform dates messages (Discord by their ids) but not reactions: the bot dates a reaction when
+    it sees it. Live, messages arrive as they are sent, and a reaction is dated now. When a
+    community's history is delivered at once (its past replayed through the gateway), its messages
+    arrive long after they were sent, and dating its reactions now would put weeks of reactions on
+    one day. Then a reaction is dated at the stream's position instead: the latest time a message
+    of the community was sent, advanced by the time since it arrived, never later than now. The
+    position only moves forward, so a live message ends a replay's dating for good; and no reaction
+    is dated earlier than one of its community dated before it (a removal stays after its reaction)."""
+
+    def __init__(self) -> None:
+        #: community -> (the latest time a message was sent, when that message arrived)
+        self._position: dict[int, tuple[datetime, datetime]] = {}
+        #: community -> the time its last reaction was dated at
+        self._dated: dict[int, datetime] = {}
+
+    def message(self, community_id: int, sent: datetime, arrived: datetime) -> None:
+        position = self._position.get(community_id)
+        if position is None or sent >= position[0]:
+            self._position[community_id] = (sent, arrived)
+
+    def time(self, community_id: int, now: datetime) -> datetime:
+        at = now
+        position = self._position.get(community_id)
+        if position is not None:
+            sent, arrived = position
+            if arrived - sent > LIVE_LAG:
+                at = min(now, sent + max(now - arrived, timedelta(0)))
+        before = self._dated.get(community_id)
+        if before is not None and before > at:
+            at = before
+        self._dated[community_id] = at
+        return at
+
+
 class EngagementRecorder:
     """Turns what the platform shows into ledger events, with the rules that keep the ledger honest:
     bots, webhooks and system messages are not engagement; replying to a bot engages with no peer; a
@@ -114,6 +156,8 @@ class EngagementRecorder:
         #: Messages whose engagement credits nobody (`broadcast`), kept in the store across restarts.
         self.broadcasts: set[int] = set()
         self._saving: set[asyncio.Task[None]] = set()  # saving or looking up broadcasts
+        #: When reactions happened, from the live stream's messages (`message(..., arrived=...)`).
+        self.stream = StreamClock()
 
     async def load(self, store: Store) -> None:
         """What the listeners keep in memory, read once at start."""
@@ -203,9 +247,10 @@ class EngagementRecorder:
 
     def reaction(self, r: SeenReaction, now: datetime) -> None:
         """A reaction engages with the message's author: from the payload, the recent-author cache,
-        or (named by message) the ledger, resolved by the writer."""
+        or (named by message) the ledger, resolved by the writer. Dated by the stream (`StreamClock`)."""
         if self.is_bot(r.user_id):
             return
+        now = self.stream.time(r.community_id, now)
         if r.member_known and r.user_is_bot:
             self.bots.add(r.user_id)
             return
@@ -251,7 +296,9 @@ class EngagementRecorder:
         reaction with one emoji (`emojis`: its keys, as `SeenReaction.emoji` gives them): each one
         still counted is retracted, as its own removal would be. Returns how many were."""
         await self.ingest.flush()  # reactions still in the buffer reach the ledger first
-        return await self._retract(community_id, message_id, sent, now, emojis)
+        return await self._retract(
+            community_id, message_id, sent, self.stream.time(community_id, now), emojis
+        )
 
     async def messages_deleted(
         self, community_id: int, messages: Sequence[tuple[int, datetime]], now: datetime
@@ -261,6 +308,7 @@ class EngagementRecorder:
         them any more (a deleted spam post's reactions stop lifting its author). The messages
         themselves stay counted. Returns how many reactions were retracted."""
         await self.ingest.caught_up()  # their reactions still buffered are written first
+        now = self.stream.time(community_id, now)
         retracted = 0
         for message_id, sent in messages:
             retracted += await self._retract(community_id, message_id, sent, now, ())
@@ -293,7 +341,11 @@ class EngagementRecorder:
             )
         return len(found)
 
-    def message(self, m: SeenMessage) -> None:
+    def message(self, m: SeenMessage, *, arrived: datetime | None = None) -> None:
+        """`arrived`: when a message of the live stream reached the bot (None: read from the history,
+        as the gap fill does), which moves the community's `stream` unless the bot sent it."""
+        if arrived is not None and m.author_id != self.me:
+            self.stream.message(m.community_id, m.created_at, arrived)
         if m.author_is_bot or m.author_is_system or m.webhook_author:
             # A bot is learned from any of its messages (an application's command answers are not
             # ordinary messages, and come by webhook), and so is a webhook (Discord does not promise

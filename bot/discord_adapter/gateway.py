@@ -140,7 +140,7 @@ class GatewayRecorder:
             return
         channel = guild.get_channel_or_thread(int(data["channel_id"]))
         seen = seen_payload(data, guild, channel)
-        self.recorder.message(seen)
+        self.recorder.message(seen, arrived=self.clock())
         # A thread's messages are wanted where its channel's are.
         where = channel.parent_id if isinstance(channel, discord.Thread) else seen.channel_id
         if (

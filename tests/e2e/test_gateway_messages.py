@@ -440,3 +440,25 @@ async def test_a_message_whose_id_carries_no_time_is_dated_by_its_timestamp(harn
         return await harness.count("unreaction") == 2
 
     await eventually(retracted, "both reactions retracted")
+
+
+async def test_a_history_replayed_at_once_dates_reactions_where_the_stream_stands(harness: Harness):
+    """Reactions carry no time: the bot dates them when it sees them. A server's past delivered at
+    once (messages sent days ago arriving now) dates each reaction at the stream's position, the day
+    of the messages around it, instead of putting every reaction on today; live, a reaction is now."""
+    sb, w = harness.sandbox, harness.world
+    now = datetime.now(UTC).replace(microsecond=0)  # ids carry milliseconds
+    days = [now - timedelta(days=3), now - timedelta(days=2)]
+    for sent, reactor in zip(days, (w.bob, w.carol), strict=True):
+        message_id = discord.utils.time_snowflake(sent)
+        await sb.send_message(w.cooking, w.alice, message_id=message_id, timestamp=sent)
+        await sb.add_reaction(w.cooking, message_id, reactor, "🔥")
+    await harness.flush()  # a live message (the harness's marker): the stream is live again
+    await sb.add_reaction(w.cooking, discord.utils.time_snowflake(days[0]), w.carol, "👍")
+    await harness.flush()
+    dated = await harness.rows("SELECT actor_id, created_at FROM events WHERE kind = 'reaction' ORDER BY id")
+    at = [(actor, datetime.fromisoformat(c)) for actor, c in dated]
+    assert [actor for actor, _ in at] == [w.bob, w.carol, w.carol]
+    for (_, got), sent in zip(at, days, strict=False):
+        assert timedelta(0) <= got - sent < timedelta(minutes=1)
+    assert at[2][1] >= now

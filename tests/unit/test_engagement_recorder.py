@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.engagement import EngagementRecorder, SeenMessage, SeenReaction
+from bot.engagement import EngagementRecorder, SeenMessage, SeenReaction, StreamClock
 from bot.ingest import Ingest
 from bot.store import Store
 
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
-GUILD, CHANNEL = 10, 20
+GUILD, CHANNEL, OTHER = 10, 20, 11
 ALICE, BOB, BOT = 1, 2, 99
 
 
@@ -115,3 +117,64 @@ async def test_a_busy_member_carries_one_sighting_per_batch_unless_a_later_one_s
     assert row is not None and row[0].startswith("2026-05-01T12:00") and row[1].startswith("2025-01-01")
     assert not ingest.has_sighting(key, later, None)  # the next batch starts empty
     assert [r[3] for r in await events(store)] == ["600", "601", "602", "603"]
+
+
+def test_live_stream_dates_reactions_now():
+    clock = StreamClock()
+    assert clock.time(GUILD, NOW) == NOW  # nothing seen yet
+    clock.message(GUILD, NOW - timedelta(seconds=2), NOW)  # sent two seconds ago: live
+    assert clock.time(GUILD, NOW + timedelta(hours=5)) == NOW + timedelta(hours=5)
+
+
+def test_a_replayed_history_dates_reactions_at_the_streams_position():
+    clock = StreamClock()
+    week_ago = NOW - timedelta(days=7)
+    clock.message(GUILD, week_ago, NOW)
+    assert clock.time(GUILD, NOW) == week_ago
+    assert clock.time(GUILD, NOW + timedelta(seconds=3)) == week_ago + timedelta(seconds=3)
+    assert clock.time(OTHER, NOW) == NOW  # another community's stream is its own
+    # An older message later in the stream does not move it back; a newer one moves it on.
+    clock.message(GUILD, week_ago - timedelta(days=1), NOW + timedelta(seconds=4))
+    assert clock.time(GUILD, NOW + timedelta(seconds=4)) == week_ago + timedelta(seconds=4)
+    clock.message(GUILD, week_ago + timedelta(days=2), NOW + timedelta(seconds=5))
+    assert clock.time(GUILD, NOW + timedelta(seconds=5)) == week_ago + timedelta(days=2)
+    # Never later than now, and once the stream is live again, now.
+    clock.message(GUILD, NOW + timedelta(seconds=6), NOW + timedelta(seconds=6))
+    assert clock.time(GUILD, NOW + timedelta(seconds=7)) == NOW + timedelta(seconds=7)
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 30 * 86_400), st.integers(0, 600)), min_size=1, max_size=40
+    )
+)
+def test_reactions_dated_by_the_stream_never_go_back_nor_past_now(steps: list[tuple[bool, int, int]]):
+    """Whatever the messages' times, a community's reactions are dated in order (a removal after its
+    reaction is dated after it) and never later than now."""
+    clock = StreamClock()
+    now, dated = NOW - timedelta(days=60), []
+    for is_message, sent_ago, wait in steps:
+        now += timedelta(seconds=wait)
+        if is_message:
+            clock.message(GUILD, now - timedelta(seconds=sent_ago), now)
+        else:
+            at = clock.time(GUILD, now)
+            assert at <= now
+            dated.append(at)
+    assert dated == sorted(dated)
+
+
+async def test_the_recorder_dates_reactions_by_the_live_stream_only(store: Store):
+    ingest = Ingest(store)
+    recorder = EngagementRecorder(ingest)
+    recorder.me = BOT
+    sent = NOW - timedelta(days=3)
+    recorder.message(SeenMessage(GUILD, CHANNEL, 501, ALICE, sent), arrived=NOW)  # a replayed message
+    recorder.message(SeenMessage(GUILD, CHANNEL, 500, ALICE, NOW - timedelta(days=1)))  # the gap fill's
+    recorder.message(SeenMessage(GUILD, CHANNEL, 502, BOT, NOW, author_is_bot=True), arrived=NOW)  # its own
+    recorder.reaction(reaction(BOB, 501, message_author_id=ALICE), NOW)
+    recorder.reaction(reaction(ALICE, 601, message_author_id=BOB, community_id=OTHER), NOW)
+    await ingest.flush()
+    async with store.db.execute("SELECT source_id, created_at FROM events WHERE kind = 'reaction'") as cur:
+        rows = {str(s): datetime.fromisoformat(c) for s, c in await cur.fetchall()}
+    assert rows == {"501:🔥": sent, "601:🔥": NOW}
