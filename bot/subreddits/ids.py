@@ -41,7 +41,8 @@ def ledger_id(fullname: str, kind: str = ACCOUNT) -> int:
     if got != kind:
         raise BadFullname(f"{fullname} is not a {kind} fullname")
     value = id_value(id36)
-    if value >= REDDIT_BIT:
+    # A subreddit's ledger id shares the space of `thing_id`s, which keep their kind in bits 56-59.
+    if value >= (1 << _THING_SHIFT if kind == SUBREDDIT else REDDIT_BIT):
         raise BadFullname(f"{fullname} is beyond the id range Microvoice maps")
     return REDDIT_BIT | value
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot import i18n
@@ -293,6 +293,7 @@ def test_each_part_ends_with_its_hidden_marker_within_the_limit_and_the_disclosu
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=20), st.sampled_from(["t1", "t2", "t3", "t5", "t4", "x1", ""]))
+@example("K0000000000", "t5")  # beyond 2**56: read back as a comment's id before subreddits stopped there
 def test_any_text_as_a_fullname_maps_back_to_itself_or_is_refused(id36: str, kind: str) -> None:
     """Whatever a payload names as a fullname: a ledger id that maps back to the same fullname
     (lowercased), or `BadFullname`, never another error; ids in another script's digits (which
