@@ -145,6 +145,12 @@ class _Follow:
     #: remembered may have been recorded before a restart).
     seen: OrderedDict[str, bool] = field(default_factory=OrderedDict)
     warm: bool = False
+    #: Followed for the first time: its first read goes back as far as the listing goes.
+    backfill: bool = False
+    #: After a comment stream's first read stopped at the listing's depth: when its oldest comment
+    #: read was posted, before which the subreddit's posts are not read back either (they would
+    #: stand with none of their comments).
+    horizon: float | None = None
 
     def read(self, names: list[tuple[str, bool]]) -> None:
         """Remember the fullnames of a recorded read, and whether each was removed."""
@@ -467,24 +473,12 @@ class RedditAdapter:
         sub = reddit.subreddit(follow.name)
         return sub.comments if follow.stream == "comments" else sub.new
 
-    def _start(self, reddit: praw.Reddit, follow: _Follow) -> None:
-        """Anchor a stream followed for the first time at its newest item (not itself recorded): the
-        highest id on the listing's first page (an old item approved out of the spam filter can
-        stand at its front)."""
-        newest = max(
-            self._listing(reddit, follow)(limit=PAGE),
-            key=lambda item: id_value(split(item.fullname)[1]),
-            default=None,
-        )
-        if newest is None:
-            # Nothing posted yet: everything from now on is new (the origin, not a real item, is the
-            # cursor, so a restart before the first item still reads from the beginning).
-            origin = "t1_0" if follow.stream == "comments" else "t3_0"
-            self._on_loop(self._anchor(follow, reddit.subreddit(follow.name).name, origin))
-            follow.cursor = origin
-            return
-        self._on_loop(self._anchor(follow, newest.subreddit_id, newest.fullname))
-        follow.cursor = newest.fullname
+    def _start(self, follow: _Follow) -> None:
+        """A stream followed for the first time (nothing of it in the ledger) is read back from the
+        beginning, as far as Reddit's listing goes (its newest thousand items): a subreddit bound
+        today is ranked from its recent past at once, not from nothing for weeks."""
+        follow.cursor = "t1_0" if follow.stream == "comments" else "t3_0"
+        follow.backfill = True
 
     def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> tuple[list[Any], list[tuple[str, bool]]]:
         """The items new since the stream's last read, oldest first, and every fullname read.
@@ -503,6 +497,7 @@ class RedditAdapter:
         after: str | None = None
         last: list[Any] = []  # the page before, for another anchor when this one left the listing
         retries = 0
+        cut = False  # a first read stopped at the listing's depth
         for _ in range(2 * MAX_PAGES):  # a bound whatever a listing answers
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
             if not page and after is not None and retries < min(ANCHOR_RETRIES, len(last) - 1):
@@ -528,16 +523,28 @@ class RedditAdapter:
             if not page or not newer(page[-1].fullname, follow.cursor):
                 break
             if len(read) >= PAGE * MAX_PAGES:
-                log.warning(
-                    "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
-                    follow.name,
-                    PAGE * MAX_PAGES,
-                    follow.stream,
-                )
+                if follow.backfill:
+                    cut = True
+                    log.info(
+                        "r/%s: read back its newest %d %s, as far as Reddit's listing goes",
+                        follow.name,
+                        PAGE * MAX_PAGES,
+                        follow.stream,
+                    )
+                else:
+                    log.warning(
+                        "r/%s: more than %d new %s since the last read; older ones are beyond"
+                        " Reddit's listing",
+                        follow.name,
+                        PAGE * MAX_PAGES,
+                        follow.stream,
+                    )
                 break
             last, retries = page, 0
             after = page[-1].fullname
         fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
+        if follow.backfill and follow.stream == "comments":
+            follow.horizon = float(fresh[0].created_utc) if cut and fresh else None
         return fresh, names
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> int:
@@ -559,9 +566,17 @@ class RedditAdapter:
             tried += 1
             try:
                 if follow.cursor is None:
-                    self._start(reddit, follow)
-                    continue
+                    self._start(follow)
+                if follow.backfill and follow.stream == "submissions":
+                    comments = follows.get((follow.name, "comments"))
+                    if comments is not None and comments.backfill:
+                        continue  # read back once its comments were: they set how far
                 fresh, read[key] = self._fresh(reddit, follow)
+                if follow.backfill and follow.stream == "submissions":
+                    comments = follows.get((follow.name, "comments"))
+                    horizon = comments.horizon if comments is not None else None
+                    if horizon is not None:
+                        fresh = [t for t in fresh if float(t.created_utc) >= horizon]
             except Exception as error:
                 verdict = classify(error)
                 if verdict == "subreddit":
@@ -589,8 +604,11 @@ class RedditAdapter:
             if self.unreadable.pop(follow.name.lower(), None) is not None:
                 log.warning("r/%s can be read again", follow.name)
             items.extend(fresh)
+            # (A first read moves on past all it read, also what it left out: posts older than the
+            # subreddit's comments reach.)
+            passed = [name for name, _ in read[key]] if follow.backfill else [t.fullname for t in fresh]
             newest = max(
-                (t.fullname for t in fresh if newer(t.fullname, follow.cursor)),
+                (name for name in passed if newer(name, follow.cursor)),
                 default=None,
                 key=lambda name: id_value(split(name)[1]),
             )
@@ -611,6 +629,7 @@ class RedditAdapter:
             self._hand_over(converted, follows, before)
         for key, names in read.items():
             follows[key].read(names)
+            follows[key].backfill = False
         if first_error is not None:
             raise first_error
         if transient and len(transient) == tried:
@@ -762,11 +781,6 @@ class RedditAdapter:
                     except BadFullname:
                         continue
         return await self.subreddits.accept(items)
-
-    async def _anchor(self, follow: _Follow, subreddit_fullname: str, fullname: str) -> None:
-        """Store where a newly followed stream starts (its newest item, not itself recorded)."""
-        assert self.subreddits is not None
-        await self.subreddits.anchor(subreddit_fullname, follow.stream, fullname)
 
     def _check_inbox(self, reddit: praw.Reddit) -> None:
         if self.links is None or not self.reads_inbox:

@@ -23,6 +23,15 @@ class BoundSubreddit:
     bot_moderates: bool
     told_mods_at: str | None
     sponsored_flair_id: str | None
+    #: The earliest time an item read back when the subreddit was first followed was posted (None:
+    #: nothing read back was older than the binding): where its records begin.
+    records_from: str | None = None
+
+    @property
+    def records_begin(self) -> str:
+        """When the records of the subreddit's accounts begin: the binding, or the earliest item
+        read back before it."""
+        return min(self.added_at, self.records_from) if self.records_from else self.added_at
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class PendingLink:
 
 
 _SUBREDDIT_COLUMNS = (
-    "subreddit_id, community_id, name, added_by, added_at, bot_moderates, told_mods_at, sponsored_flair_id"
+    "subreddit_id, community_id, name, added_by, added_at, bot_moderates, told_mods_at, sponsored_flair_id,"
+    " records_from"
 )
 _BIND = """
     INSERT INTO reddit_subreddits (subreddit_id, community_id, name, added_by, added_at, bot_moderates,
@@ -74,8 +84,8 @@ _LINK = """
 
 
 def _subreddit(row: tuple[Any, ...]) -> BoundSubreddit:
-    s, c, name, by, at, mods, told, flair = row
-    return BoundSubreddit(int(s), int(c), str(name), int(by), str(at), bool(mods), told, flair)
+    s, c, name, by, at, mods, told, flair, records = row
+    return BoundSubreddit(int(s), int(c), str(name), int(by), str(at), bool(mods), told, flair, records)
 
 
 class RedditQueries(StoreBase):
@@ -171,6 +181,16 @@ class RedditQueries(StoreBase):
             dict(name=name),
         )
         return _subreddit(rows[0]) if rows else None
+
+    async def records_reach_back(self, earliest: dict[int, str]) -> None:
+        """Subreddit id -> the earliest time an item of it just recorded was posted: where one is
+        older than the binding and than any recorded before, the subreddit's records begin there."""
+        for subreddit_id, at in earliest.items():
+            await self.write(
+                "UPDATE reddit_subreddits SET records_from = :at WHERE subreddit_id = :s AND added_at > :at"
+                " AND (records_from IS NULL OR records_from > :at)",
+                dict(s=subreddit_id, at=at),
+            )
 
     async def set_subreddit_moderation(self, subreddit_id: int, bot_moderates: bool) -> None:
         await self.write(

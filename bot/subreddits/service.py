@@ -19,11 +19,12 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.errors import Forbidden, InvalidInput
 from bot.ingest import Ingest
+from bot.ledger import iso
 from bot.store import BoundSubreddit, Store, store_unavailable
 from bot.subreddits.ids import SUBREDDIT, BadFullname, ledger_id, newer
 from bot.subreddits.items import MACHINERY, RedditItem, Stream, to_ledger
@@ -105,6 +106,8 @@ class SubredditService:
         self.clock = clock
         self._communities: dict[int, int] = {}  # subreddit ledger id -> community
         self._names: dict[int, str] = {}  # subreddit ledger id -> name
+        #: subreddit ledger id -> when its records begin (`BoundSubreddit.records_begin`)
+        self._records_begin: dict[int, str] = {}
         self._lock = asyncio.Lock()
         #: Called after a bind or unbind, so the adapter's streams follow the bound subreddits.
         self.on_change: Callable[[], None] | None = None
@@ -113,6 +116,7 @@ class SubredditService:
         bound = await self.store.bound_subreddits()
         self._communities = {b.subreddit_id: b.community_id for b in bound}
         self._names.update({b.subreddit_id: b.name for b in bound})
+        self._records_begin = {b.subreddit_id: b.records_begin for b in bound}
         return bound
 
     # -- moderators' controls ---------------------------------------------------------------------
@@ -139,6 +143,7 @@ class SubredditService:
         self._names[subreddit_id] = info.name
         bound = await self.store.bound_subreddit(info.name)
         assert bound is not None
+        self._records_begin[subreddit_id] = bound.records_begin
         log.info("r/%s bound to community %s by %s (%s)", info.name, community_id, by, outcome)
         self._changed()
         return bound
@@ -239,11 +244,17 @@ class SubredditService:
     async def _accept(self, items: Iterable[RedditItem]) -> int:
         async with self._lock:
             cursors: dict[tuple[int, str], str] = {}
+            earliest: dict[int, str] = {}  # subreddit -> its oldest item posted before its records began
             handed = 0
             for item in items:
                 community = self.community_of(item.subreddit_fullname)
                 if community is None:
                     continue  # unbound while the batch was on its way
+                subreddit_id = ledger_id(item.subreddit_fullname, SUBREDDIT)
+                posted = iso(datetime.fromtimestamp(item.created_utc, UTC))
+                begin = self._records_begin.get(subreddit_id, "")
+                if posted < earliest.get(subreddit_id, begin):
+                    earliest[subreddit_id] = posted
                 rows = to_ledger(item, community, self._machinery())
                 if rows is not None:
                     if not self.ingest.add(rows.event, members=(rows.member,), channels=rows.channels):
@@ -251,7 +262,7 @@ class SubredditService:
                         # move past it (what was handed before it is written, and read again harmlessly).
                         raise RecordingDeferred("the ingest buffer is full and its writer failing or stalled")
                     handed += 1
-                key = (ledger_id(item.subreddit_fullname, SUBREDDIT), item.stream)
+                key = (subreddit_id, item.stream)
                 if newer(item.fullname, cursors.get(key)):
                     cursors[key] = item.fullname
             if cursors:
@@ -262,20 +273,17 @@ class SubredditService:
                 forward = {key: name for key, name in cursors.items() if newer(name, known.get(key))}
                 if forward:
                     await self.store.set_reddit_cursors(forward, self.clock())
+            if earliest:
+                # Read back from before the binding (a subreddit followed for the first time): its
+                # records begin at the oldest item read.
+                await self.store.records_reach_back(earliest)
+                self._records_begin.update(earliest)
             return handed
 
     def _machinery(self) -> frozenset[str]:
         """The accounts that are the subreddit's machinery: AutoModerator and the bot's own (what
         they write is not engagement, as a bot's messages are not on Discord)."""
         return MACHINERY | {self.directory.username.lower()}
-
-    async def anchor(self, subreddit_fullname: str, stream: Stream, fullname: str) -> None:
-        """Where a stream followed for the first time starts: its newest item when it was opened."""
-        try:
-            key = (ledger_id(subreddit_fullname, SUBREDDIT), stream)
-        except BadFullname:
-            return
-        await self.store.set_reddit_cursors({key: fullname}, self.clock())
 
     async def resume_points(self) -> dict[tuple[str, Stream], str]:
         """(subreddit name, stream) -> newest fullname in the ledger, for the streams to resume from."""

@@ -76,8 +76,9 @@ def _member_facts(
 
 
 def reddit_records_from(added_at: Iterable[str]) -> float | None:
-    """The day (since 1970-01-01 UTC, with its fraction) the first of these subreddit bindings was
-    made: when the records of the community's Reddit accounts begin. None without one."""
+    """The day (since 1970-01-01 UTC, with its fraction) the earliest of these times (each bound
+    subreddit's `records_begin`: its binding, or the oldest item read back then): when the records of
+    the community's Reddit accounts begin. None without one."""
     days = [(parse_iso(at) - EPOCH).total_seconds() / 86400.0 for at in added_at]
     return min(days, default=None)
 
@@ -257,7 +258,7 @@ class Voices:
         members = await self.store.member_days(community_id, self._members.get(community_id))
         self._members[community_id] = members
         bound = await self.store.bound_subreddits(community_id)
-        reddit_from = reddit_records_from(b.added_at for b in bound)
+        reddit_from = reddit_records_from(b.records_begin for b in bound)
         channels = await self.store.channel_rows(community_id)
         overrides = await self.store.trust_overrides(community_id)
         # Trend compares with the ranking as it stood a period ago (daily snapshots), not with

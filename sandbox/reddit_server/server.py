@@ -226,9 +226,11 @@ class RedditSandbox:
         *,
         flair: str | None = None,
         filtered: bool = False,
+        at: float | None = None,
     ) -> Thing:
         """A member's submission (self post), as if made on reddit.com; `filtered`: held back by the
-        spam filter until a moderator approves it."""
+        spam filter until a moderator approves it; `at`: when it was posted (a Unix time; now by
+        default), for a history made before the bot came."""
         name, fullname = self._author(author)
         template = next((f for f in sub.flairs if f.text == flair), None)
         thing = Thing(
@@ -237,7 +239,7 @@ class RedditSandbox:
             sub,
             name,
             fullname,
-            now(),
+            now() if at is None else at,
             body=body,
             title=title,
             flair_text=flair,
@@ -247,10 +249,17 @@ class RedditSandbox:
         return self._add(thing)
 
     def comment(
-        self, parent: Thing, author: str, body: str = "", *, score: int = 1, filtered: bool = False
+        self,
+        parent: Thing,
+        author: str,
+        body: str = "",
+        *,
+        score: int = 1,
+        filtered: bool = False,
+        at: float | None = None,
     ) -> Thing:
         """A member's comment replying to a submission or to another comment; `filtered`: held back
-        by the spam filter until a moderator approves it."""
+        by the spam filter until a moderator approves it; `at`: when it was posted (as for `post`)."""
         name, fullname = self._author(author)
         link_id = parent.fullname if parent.kind == "t3" else parent.link_id
         thing = Thing(
@@ -259,7 +268,7 @@ class RedditSandbox:
             parent.subreddit,
             name,
             fullname,
-            now(),
+            now() if at is None else at,
             body=body,
             parent_id=parent.fullname,
             link_id=link_id,

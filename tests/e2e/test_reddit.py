@@ -88,7 +88,7 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     p1 = sb.post(sub, "alice_r", "Best tofu press?", flair="Recipes")
     c1 = sb.comment(p1, "bob_r", "This one")
     c2 = sb.comment(c1, "alice_r", "Thanks")
-    c3 = sb.comment(old, "bob_r", "Late answer")  # parent not streamed: looked up through /api/info
+    c3 = sb.comment(old, "bob_r", "Late answer")  # to a post read back when the subreddit was bound
     gone = sb.comment(p1, "gone_r", "bye")
     sb.delete_account_of(gone)
     removed = sb.comment(p1, "carol_r", "spam")
@@ -109,6 +109,8 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
             ("comment", c2.fullname, acct["alice_r"], acct["bob_r"], recipes, h.world.guild),
             ("comment", c3.fullname, acct["bob_r"], acct["carol_r"], question, h.world.guild),
             ("comment", on_removed.fullname, acct["alice_r"], None, recipes, h.world.guild),
+            # Posted before the binding: read back when the subreddit was followed for the first time.
+            ("submission", old.fullname, acct["carol_r"], None, question, h.world.guild),
         ]
     )
     assert not {own.fullname, gone.fullname, removed.fullname} & {r[1] for r in rows}
@@ -137,6 +139,49 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
     assert "r/VeganCooking · Recipes" in text and f"<#{recipes}>" not in text
 
 
+async def test_a_subreddit_followed_for_the_first_time_is_read_back_as_far_as_its_listing_goes(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """A subreddit bound today is read back at once, its comments as far as Reddit's listing goes (a
+    listing of ten here) and its posts as far back as those comments: an older post would stand with
+    none of its comments. Its records then begin at the oldest item read back, not at the binding;
+    new items follow as usual."""
+    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
+    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    sb = reddit_sb
+    sub = vegan(sb)
+    day = 86_400.0
+    start = time.time()
+    long_ago = sb.post(sub, "carol_r", "A month ago", at=start - 40 * day)
+    first = sb.post(sub, "alice_r", "Nine days ago", at=start - 9 * day)
+    second = sb.post(sub, "bob_r", "Six and a half days ago", at=start - 6.5 * day)
+    third = sb.post(sub, "carol_r", "Three days ago", at=start - 3 * day)
+    parents = [first] * 5 + [second] * 5 + [third] * 4
+    authors = ["alice_r", "bob_r", "carol_r"]
+    comments = [
+        sb.comment(post, authors[i % 3], f"comment {i}", at=start - (8 - i / 2) * day)
+        for i, post in enumerate(parents)
+    ]  # 8 days ago to a day and a half ago; the newest ten from 6 days ago
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h, 3)
+    later = sb.post(sub, "alice_r", "After the binding")
+    await rounds(h)
+
+    assert sorted(await recorded(h)) == sorted(
+        [c.fullname for c in comments[4:]] + [third.fullname, later.fullname]
+    )
+    assert not {long_ago.fullname, first.fullname, second.fullname} & set(await recorded(h))
+    (bound,) = await h.app.store.bound_subreddits(h.world.guild)
+    oldest = datetime.fromtimestamp(comments[4].created_utc, UTC)
+    assert bound.records_from is not None and bound.records_begin == bound.records_from
+    assert abs(datetime.fromisoformat(bound.records_from) - oldest).total_seconds() < 1
+    # A comment on a post left out engages its author all the same (looked up).
+    alice = ledger_id(sb.state.account("alice_r").fullname)
+    targets = dict(await h.rows("SELECT source_id, target_id FROM events WHERE kind = 'comment'"))
+    assert targets[comments[4].fullname] == alice
+
+
 async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_counts_once(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
@@ -162,7 +207,7 @@ async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_cou
     gone_post = sb.post(sub, "gone_r", "Leaving soon")
     on_gone = sb.comment(gone_post, "alice_r", "bye")
     sb.delete_account_of(gone_post)
-    late = sb.comment(old_comment, "bob_r", "late answer")  # its parent is looked up, deleted
+    late = sb.comment(old_comment, "bob_r", "late answer")  # to a comment deleted after this answer
     sb.delete(old_comment)
     edited = sb.comment(post, "carol_r", "press it")
     await rounds(h)
@@ -174,9 +219,14 @@ async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_cou
     )
     await h.app.store.db.commit()
     await launcher.stop(h)
+    # An answer to the post read back, then the post deleted: after the restart its author is looked
+    # up with /api/info, which shows it deleted.
+    looked_up = sb.comment(old, "alice_r", "answering the old post")
+    sb.delete(old)
     h = await start_with_reddit(launcher, sb)
     await rounds(h, 3)
     assert any(c.path == "/r/VeganCooking/comments" for c in sb.calls[-10:])
+    assert sb.count("GET", "/api/info") >= 1
 
     acct = {n: ledger_id(sb.state.account(n).fullname) for n in ("alice_r", "bob_r", "carol_r")}
     rows = await h.rows("SELECT source_id, actor_id, target_id FROM events ORDER BY source_id")
@@ -186,8 +236,14 @@ async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_cou
             (on_deleted_comment.fullname, acct["alice_r"], None),
             (on_deleted_post.fullname, acct["alice_r"], None),
             (on_gone.fullname, acct["alice_r"], None),
-            (late.fullname, acct["bob_r"], None),
+            # Answered while it stood (it was read back, its author remembered): engages her.
+            (late.fullname, acct["bob_r"], acct["carol_r"]),
             (edited.fullname, acct["carol_r"], acct["alice_r"]),
+            (looked_up.fullname, acct["alice_r"], None),
+            # Read back when the subreddit was bound, before the old comment was deleted (its author
+            # answering her own post: kept in the ledger as her own, engaging no one).
+            (old.fullname, acct["carol_r"], None),
+            (old_comment.fullname, acct["carol_r"], acct["carol_r"]),
         ]
     )
     members = {m for (m,) in await h.rows("SELECT member_id FROM members WHERE platform = 'reddit'")}
@@ -485,13 +541,16 @@ async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSa
     old = sb.post(sub, "carol_r", "Posted before the subreddit was bound")
     h = await start_with_reddit(launcher, sb)
     await bind(h, "r/VeganCooking")
+    await rounds(h)  # the post is read back
+    await launcher.stop(h)
+    h = await start_with_reddit(launcher, sb)  # its author is no longer remembered
     await rounds(h)
     sb.fail("/api/info", status=503, times=3)  # more than prawcore's own two retries
-    late = sb.comment(old, "bob_r", "Late answer")  # its parent was never streamed
-    await eventually(lambda: _count_is(h, 1), "the comment", timeout=15)
+    late = sb.comment(old, "bob_r", "Late answer")  # its parent was streamed before the restart
+    await eventually(lambda: _count_is(h, 2), "the comment", timeout=15)
     assert sb.count("GET", "/api/info") >= 4 and h.app.reddit.errors >= 1
     rows = await h.rows("SELECT source_id, target_id FROM events")
-    assert rows == [(late.fullname, ledger_id(sb.state.account("carol_r").fullname))]
+    assert rows == [(old.fullname, None), (late.fullname, ledger_id(sb.state.account("carol_r").fullname))]
 
 
 async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
@@ -711,25 +770,26 @@ async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again
     assert sorted(await recorded(h)) == sorted([p1.fullname, c1.fullname])
 
 
-async def test_a_locked_database_when_a_stream_starts_is_tried_again(
+async def test_a_locked_database_when_a_stream_is_read_back_is_tried_again(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
-    """Where a newly followed stream starts is stored before it is read; a database that refuses
-    that write is tried again next round, not the end of the Reddit side."""
+    """A newly followed stream's first read (its history, read back) is recorded like any round: a
+    database that refuses it leaves the stream unstarted, the next round reads it back again, and
+    every item is recorded once; the Reddit side keeps running."""
     sb = reddit_sb
     sub = vegan(sb)
+    p1 = sb.post(sub, "alice_r", "Before the binding")
+    c1 = sb.comment(p1, "bob_r", "also before")
     h = await start_with_reddit(launcher, sb)
     adapter, store = h.app.reddit, h.app.store
     refused = lock_cursor_writes(monkeypatch, store, times=2)
     await bind(h, "r/VeganCooking")
-    await eventually(lambda: _anchored(store), "both streams anchored", timeout=15)
-    sb.post(sub, "alice_r", "First!")
-    await eventually(lambda: _count_is(h, 1), "the item", timeout=15)
+    await eventually(lambda: _cursors_at(store, c1.fullname), "the comments read back", timeout=15)
+    await eventually(lambda: _cursors_at(store, p1.fullname), "the posts read back", timeout=15)
+    sb.post(sub, "carol_r", "First after it")
+    await eventually(lambda: _count_is(h, 3), "the new item", timeout=15)
     assert refused == [2] and adapter.state == "running" and adapter.errors >= 1
-
-
-async def _anchored(store: object) -> bool:
-    return len(await store.reddit_cursors()) == 2  # type: ignore[attr-defined]
+    assert sorted(await recorded(h))[:2] == sorted([c1.fullname, p1.fullname])
 
 
 async def test_a_round_the_database_takes_too_long_for_is_read_again(
