@@ -108,6 +108,11 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
     return ok
 
 
+def made_kinds() -> tuple[str, str]:
+    """What the demo counts: comments (t1) and posts (t3)."""
+    return ("t1", "t3")
+
+
 class RedditDemo:
     def __init__(
         self,
@@ -123,6 +128,7 @@ class RedditDemo:
         self.discord_sb, self.sb, self.bot, self.app = discord_sb, reddit_sb, bot, bot.app
         self.community, self.guild, self.owner, self.channel = community, guild, owner, channel
         self.accounts: dict[int, str] = {}
+        self.things: dict[int, Thing] = {}  # simulated message id -> its post or comment
 
     async def _slash(self, user: int, name: str, options: dict[str, object], sub: list[str] | str) -> str:
         interaction = await self.discord_sb.slash(  # type: ignore[attr-defined]
@@ -150,6 +156,9 @@ class RedditDemo:
                 age = (datetime.now(UTC) - m.account_created_at).total_seconds() / 86400
                 self.accounts[m.id] = re.sub(r"[^A-Za-z0-9_-]", "_", m.name)[:18] + "_r"
                 self.sb.add_account(self.accounts[m.id], age_days=max(age, 1), karma=50 + m.id % 400)
+        # The first half of the simulated week was posted before the subreddit was bound.
+        middle = self.community.start + (self.community.end - self.community.start) / 2
+        earlier = await self._drive(sub, until=middle)
         print(f"1. r/{SUBREDDIT} in the Reddit sandbox; a moderator binds it to the server")
         added = await self._slash(self.owner, "microvoice", {"subreddit": SUBREDDIT}, ["reddit", "add"])
         print(f"   /microvoice reddit add → {added.splitlines()[0]}")
@@ -158,7 +167,8 @@ class RedditDemo:
         )
         print(f"   /microvoice reddit flair → {flair}")
         await self._rounds()
-        made = await self._drive(sub)
+        later = await self._drive(sub, since=middle, live=True)
+        made = {kind: earlier[kind] + later[kind] for kind in made_kinds()}
         recorded, before = 0, -1
         while recorded < made["t1"] + made["t3"] and recorded != before:  # the streams catch up page by page
             before = recorded
@@ -167,8 +177,10 @@ class RedditDemo:
             counts = await self.app.store.event_counts(self.guild, since)
             recorded = counts.get("comment", 0) + counts.get("submission", 0)
         print(
-            f"2. The simulated members posted {made['t3']} posts and {made['t1']} comments; the bot streamed"
-            f" {recorded} of them into the ledger (bots' items are not recorded)"
+            f"2. Before the binding the simulated members had posted {earlier['t3']} posts and"
+            f" {earlier['t1']} comments, read back when it was bound; then {later['t3']} posts and"
+            f" {later['t1']} comments, streamed as they came. The bot recorded {recorded} of them"
+            " (bots' items are not recorded)"
         )
         machinery_ok = await self._megathread(sub)
         await self.app.voices.recompute(self.guild)
@@ -183,7 +195,8 @@ class RedditDemo:
         chosen = page.entries[min(1, len(page.entries) - 1)].member_id if page.entries else None
         linked_ok = await self._link(fan, chosen, names)
         giveaway_ok = await self._giveaway(contact, sub)
-        return recorded > 0 and machinery_ok and linked_ok and giveaway_ok
+        # Every member's post and comment, those read back at the binding included.
+        return recorded == made["t1"] + made["t3"] and machinery_ok and linked_ok and giveaway_ok
 
     async def _megathread(self, sub: object) -> bool:
         """AutoModerator's weekly thread, distinguished and stickied, that members comment in: its
@@ -209,15 +222,19 @@ class RedditDemo:
         )
         return answered == len(comments) and engaging == 0 and own == 0
 
-    async def _drive(self, sub: object) -> dict[str, int]:
-        """The simulated community's posts and replies, as Reddit posts and comments (votes are not
-        visible per user on Reddit, so reactions are not replayed), a few dozen between two polls."""
-        things: dict[int, Thing] = {}
+    async def _drive(
+        self, sub: object, *, since: datetime | None = None, until: datetime | None = None, live: bool = False
+    ) -> dict[str, int]:
+        """The simulated community's posts and replies from `since` to `until`, as Reddit posts and
+        comments (votes are not visible per user on Reddit, so reactions are not replayed); `live`:
+        while the bot follows the subreddit, a few dozen between two polls."""
+        things = self.things
         channels = {c.id: c for c in self.community.channels}
-        made = {"t1": 0, "t3": 0}
+        made = dict.fromkeys(made_kinds(), 0)
         for a in self.community.iter_actions():
             author = self.accounts.get(a.actor_id)
-            if author is None:
+            outside = (since is not None and a.at < since) or (until is not None and a.at >= until)
+            if author is None or outside:
                 continue
             if a.kind in ("message", "thread") and a.target_message_id is None:
                 channel = channels.get(a.channel_id)
@@ -233,7 +250,7 @@ class RedditDemo:
             # When the simulated member wrote it, a month earlier: members who have been around that long
             # are the established ones the ranking is seeded on.
             things[a.message_id].created_utc = (a.at - HISTORY).timestamp()
-            if (made["t1"] + made["t3"]) % 60 == 0:
+            if live and (made["t1"] + made["t3"]) % 60 == 0:
                 await self._rounds(1)
         return made
 
