@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -50,7 +51,7 @@ from bot.config import Settings
 from bot.errors import MicrovoiceError
 from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
-from bot.subreddits.ids import ACCOUNT, BadFullname, id_value, ledger_id, newer, split
+from bot.subreddits.ids import ACCOUNT, SUBREDDIT, BadFullname, id_value, ledger_id, newer, split
 from reddit.client import build_reddit
 from reddit.errors import api_errors, classify, describe, unreadable_reason
 
@@ -204,6 +205,8 @@ class RedditAdapter:
         self._authors: OrderedDict[str, Seen] = OrderedDict()
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
+        #: Listed items skipped as malformed (`_well_formed`), so each is told once.
+        self._malformed: OrderedDict[str, None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
         self.errors = 0  # transient errors survived
         #: Bound subreddits Reddit will not show the bot now (lower-case name -> why, as
@@ -506,6 +509,7 @@ class RedditAdapter:
                 retries += 1
                 after = last[-1 - retries].fullname
                 continue
+            page = [item for item in page if self._well_formed(item, follow)]
             for item in page:
                 name = item.fullname
                 if name in read:
@@ -546,6 +550,28 @@ class RedditAdapter:
         if follow.backfill and follow.stream == "comments":
             follow.horizon = float(fresh[0].created_utc) if cut and fresh else None
         return fresh, names
+
+    def _well_formed(self, thing: Any, follow: _Follow) -> bool:
+        """Whether a listed item carries what recording it needs: a fullname of the stream's kind, a
+        finite posting time and its subreddit's fullname. One that does not (a malformed answer) is
+        skipped with a warning, once: read again, it would fail every round and hold the stream."""
+        try:
+            kind, _ = split(thing.fullname)
+            created = float(thing.created_utc)
+            ledger_id(thing.subreddit_id, SUBREDDIT)
+            ok = kind == ("t1" if follow.stream == "comments" else "t3") and math.isfinite(created)
+        except (AttributeError, TypeError, ValueError):  # BadFullname is a ValueError
+            ok = False
+        if not ok:
+            key = repr(getattr(thing, "id", thing))[:80]
+            if key not in self._malformed:
+                self._malformed[key] = None
+                if len(self._malformed) > SEEN_PER_STREAM:
+                    self._malformed.popitem(last=False)
+                log.warning(
+                    "r/%s: a listed %s item lacks what recording needs; skipped", follow.name, follow.stream
+                )
+        return ok
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> int:
         """Read every stream once and hand the items to the core in the order they were posted, per

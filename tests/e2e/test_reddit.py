@@ -1147,3 +1147,24 @@ async def test_a_subreddits_topics_are_named_as_recorded_in_the_community_report
     assert "#r/VeganCooking" not in followup.json["embeds"][0]["description"]
     topics = {r["item"] for r in csv_rows(followup.files[1][1]) if r["section"] == "topic"}
     assert topics == {"r/VeganCooking · Recipes"}
+
+
+async def test_a_malformed_listed_item_is_skipped_once_not_read_again_forever(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """An item a listing shows without what recording needs (here no posting time) would fail every
+    round it is read in and hold its stream for good: it is skipped, with one warning, and the items
+    around it are recorded."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    p1 = sb.post(sub, "alice_r", "Anyone?")
+    bad = sb.comment(p1, "bob_r", "no time")
+    bad.created_utc = None  # type: ignore[assignment]
+    good = sb.comment(p1, "carol_r", "here")
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await rounds(h, 3)
+        later = sb.comment(p1, "bob_r", "later")
+        await rounds(h, 2)
+    assert sorted(await recorded(h)) == sorted([p1.fullname, good.fullname, later.fullname])
+    assert h.app.reddit.state == "running"
+    assert sum("lacks what recording needs" in r.getMessage() for r in caplog.records) == 1
