@@ -205,6 +205,7 @@ class RedditAdapter:
         self._authors: OrderedDict[str, Seen] = OrderedDict()
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
+        self._ages_failing = False  # the last look-up of accounts' creation times failed
         #: Listed items skipped as malformed (`_well_formed`), so each is told once.
         self._malformed: OrderedDict[str, None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
@@ -765,8 +766,12 @@ class RedditAdapter:
             partial = reddit.redditors.partial_redditors(unknown)
             found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
         except Exception as error:  # the items are recorded all the same, without the accounts' age
-            log.warning("creation times of %d Reddit accounts not read: %s", len(unknown), describe(error))
+            # Told once until a look-up works again: a Reddit without the endpoint fails every round.
+            tell = log.debug if self._ages_failing else log.warning
+            tell("creation times of %d Reddit accounts not read: %s", len(unknown), describe(error))
+            self._ages_failing = True
             return
+        self._ages_failing = False
         for fullname in unknown:
             created = found.get(fullname)
             self._created[fullname] = float(created) if created is not None else None

@@ -1168,3 +1168,23 @@ async def test_a_malformed_listed_item_is_skipped_once_not_read_again_forever(
     assert sorted(await recorded(h)) == sorted([p1.fullname, good.fullname, later.fullname])
     assert h.app.reddit.state == "running"
     assert sum("lacks what recording needs" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_accounts_ages_unreadable_are_told_once_and_the_items_recorded(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """A Reddit that refuses the accounts' creation times (here a 403 every time; a 404 means no such
+    account to praw) costs the ranking their ages only: the items are recorded, and the log says so
+    once, not every round."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    sb.fail("/api/user_data_by_account_ids", status=403, times=1_000)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        p1 = sb.post(sub, "alice_r", "Anyone?")
+        await rounds(h)
+        c1 = sb.comment(p1, "bob_r", "here")
+        await rounds(h)
+        c2 = sb.comment(c1, "carol_r", "me too")
+        await rounds(h)
+    assert sorted(await recorded(h)) == sorted([p1.fullname, c1.fullname, c2.fullname])
+    assert sum("creation times of" in r.getMessage() for r in caplog.records) == 1
