@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import io
 import json
+import threading
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -107,6 +108,12 @@ class Bot:
             # A client parked in discord.py's 5 s re-IDENTIFY back-off does not notice close(); cancel it.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self.task, 1)
+        # A connection opened for that re-IDENTIFY (its HELLO started a heartbeat thread) is not yet
+        # the client's, so close() leaves its thread beating against this test's loop once it closed.
+        loop = asyncio.get_running_loop()
+        for thread in threading.enumerate():
+            if isinstance(thread, discord.gateway.KeepAliveHandler) and thread.ws.loop is loop:
+                thread.stop()
 
 
 @pytest_asyncio.fixture
