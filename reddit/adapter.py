@@ -73,10 +73,12 @@ AUTHOR_CACHE = 20_000
 #: posting (by a moderator, AutoModerator or the author), so a post still commented on is read again.
 FLAIR_SECONDS = 600.0
 INFO_CHUNK = 100
-#: Items per listing request (Reddit's maximum) and how far back a round pages: Reddit's listings
-#: hold about the newest 1000 items, so paging further finds nothing more.
+#: Items per listing request (Reddit's maximum).
 PAGE = 100
-MAX_PAGES = 10
+#: How far back Reddit's listings reach: about their newest thousand items.
+LISTING_DEPTH = 1000
+#: The most pages one read takes, a bound whatever a listing answers (Reddit's end at the tenth).
+MAX_PAGES = 50
 #: How many earlier items a read tries as its anchor when the one it paged after left the listing.
 ANCHOR_RETRIES = 3
 #: Fullnames each stream remembers having read (several rounds of full pages).
@@ -501,7 +503,7 @@ class RedditAdapter:
         after: str | None = None
         last: list[Any] = []  # the page before, for another anchor when this one left the listing
         retries = 0
-        cut = False  # a first read stopped at the listing's depth
+        reached = False  # the read came to the cursor
         for _ in range(2 * MAX_PAGES):  # a bound whatever a listing answers
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
             if not page and after is not None and retries < min(ANCHOR_RETRIES, len(last) - 1):
@@ -525,31 +527,33 @@ class RedditAdapter:
                     fresh.append(item)
             # The page reached the cursor where its last item, the oldest in the listing's order, is
             # at or before it: an old item at the front (approved out of the spam filter) is no end.
-            if not page or not newer(page[-1].fullname, follow.cursor):
+            if page and not newer(page[-1].fullname, follow.cursor):
+                reached = True
                 break
-            if len(read) >= PAGE * MAX_PAGES:
-                if follow.backfill:
-                    cut = True
-                    log.info(
-                        "r/%s: read back its newest %d %s, as far as Reddit's listing goes",
-                        follow.name,
-                        PAGE * MAX_PAGES,
-                        follow.stream,
-                    )
-                else:
-                    log.warning(
-                        "r/%s: more than %d new %s since the last read; older ones are beyond"
-                        " Reddit's listing",
-                        follow.name,
-                        PAGE * MAX_PAGES,
-                        follow.stream,
-                    )
+            if not page or len(read) >= PAGE * MAX_PAGES:
                 break
             last, retries = page, 0
             after = page[-1].fullname
+        # Read as deep as Reddit lists (or as this read goes) without coming to the cursor: there
+        # are older items this read could not reach.
+        deep = not reached and len(read) >= min(LISTING_DEPTH, PAGE * MAX_PAGES)
+        if deep and follow.backfill:
+            log.info(
+                "r/%s: read back its newest %d %s, as far as Reddit's listing goes",
+                follow.name,
+                len(read),
+                follow.stream,
+            )
+        elif deep:
+            log.warning(
+                "r/%s: more than %d new %s since the last read; older ones are beyond Reddit's listing",
+                follow.name,
+                len(read),
+                follow.stream,
+            )
         fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
         if follow.backfill and follow.stream == "comments":
-            follow.horizon = float(fresh[0].created_utc) if cut and fresh else None
+            follow.horizon = float(fresh[0].created_utc) if deep and fresh else None
         return fresh, names
 
     def _well_formed(self, thing: Any, follow: _Follow) -> bool:

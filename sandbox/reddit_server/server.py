@@ -71,6 +71,8 @@ from sandbox.reddit_server.state import (
     thing_json,
 )
 
+#: How far back a subreddit's listings reach (Reddit's documented limit of about a thousand items).
+LISTING_DEPTH = 1000
 #: The URL lengths past which `/api/user_data_by_account_ids` answers 400, and 414.
 URL_TOO_LONG = 6544
 URL_WAY_TOO_LONG = 8216
@@ -499,9 +501,9 @@ class RedditSandbox:
                 sub = self.state.subreddit(parts[1])
                 if sub is None:
                     return 404, {"message": "Not Found", "error": 404}
-                return 200, self._listing(
-                    self.state.listing_of(sub, "t1" if parts[2] == "comments" else "t3"), query, me
-                )
+                # As on Reddit, a listing reaches back its newest thousand items and no further.
+                items = self.state.listing_of(sub, "t1" if parts[2] == "comments" else "t3")
+                return 200, self._listing(items[:LISTING_DEPTH], query, me)
             if len(parts) == 3 and parts[0] == "r" and parts[2] == "about":
                 return self._subreddit_about(parts[1])
             if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["about", "moderators"]:

@@ -1188,3 +1188,31 @@ async def test_accounts_ages_unreadable_are_told_once_and_the_items_recorded(
         await rounds(h)
     assert sorted(await recorded(h)) == sorted([p1.fullname, c1.fullname, c2.fullname])
     assert sum("creation times of" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_reads_reach_as_deep_as_reddit_lists_and_say_so(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """Reddit's listings reach back their newest thousand items. Read back at the binding, a
+    subreddit with more comments is read to that depth (an info line), and its posts as far back as
+    those comments; more new items than that between two reads lose the older ones, with a warning."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    day, start = 86_400.0, time.time()
+    early = sb.post(sub, "carol_r", "Long ago", at=start - 30 * day)
+    recent = sb.post(sub, "alice_r", "Recently", at=start - 2 * day)
+    before = [
+        sb.comment(recent if i >= 5 else early, "bob_r", f"{i}", at=start - 20 * day + i * 60)
+        for i in range(1005)
+    ]
+    h = await start_with_reddit(launcher, sb)
+    with caplog.at_level(logging.INFO, logger="reddit.adapter"):
+        await bind(h, "r/VeganCooking")
+        await rounds(h, 3)
+        written = set(await recorded(h))
+        assert written == {c.fullname for c in before[5:]} | {recent.fullname}
+        assert any("read back its newest 1000 comments" in r.getMessage() for r in caplog.records)
+        flood = [sb.comment(recent, "carol_r", f"{i}") for i in range(1003)]
+        await rounds(h, 2)
+    assert set(await recorded(h)) - written == {c.fullname for c in flood[3:]}
+    assert any("more than 1000 new comments" in r.getMessage() for r in caplog.records)
