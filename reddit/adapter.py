@@ -103,11 +103,17 @@ class Seen(NamedTuple):
 UNSEEN = Seen(None, None, None, False, False)
 
 
-def round_delay(poll_seconds: float, streams: int, per_minute: float) -> float:
+def round_delay(poll_seconds: float, streams: int, per_minute: float, *, pages: int | None = None) -> float:
     """The wait after a round: the poll interval, or longer where the round's requests (one per
     stream, about two more for the inbox and the look-ups) would spend more than `per_minute`
     (`MICROVOICE_REDDIT_REQUESTS_PER_MINUTE`) at that pace. prawcore also paces by Reddit's headers,
-    but only once the budget runs low, and then it sleeps in this thread for up to ten minutes."""
+    but only once the budget runs low, and then it sleeps in this thread for up to ten minutes.
+
+    `pages`: the listing pages the round read, when some stream needed more than one (items come
+    faster than a page a poll): then the next round comes as soon as those requests allow, not after
+    the poll interval, so a burst is read before Reddit's listing lets its oldest items go."""
+    if pages is not None:
+        return (pages + 2) * 60.0 / per_minute
     return max(poll_seconds, (streams + 2) * 60.0 / per_minute)
 
 
@@ -208,6 +214,8 @@ class RedditAdapter:
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
         self._ages_failing = False  # the last look-up of accounts' creation times failed
+        self._pages = 0  # listing pages the last round read
+        self._busy = False  # ... and whether a stream needed more than one
         #: Listed items skipped as malformed (`_well_formed`), so each is told once.
         self._malformed: OrderedDict[str, None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
@@ -415,6 +423,7 @@ class RedditAdapter:
                     float(self.settings.reddit_poll_seconds),
                     len(follows),
                     float(self.settings.reddit_requests_per_minute),
+                    pages=self._pages if self._busy else None,
                 )
             except _LOOP_ERRORS as error:
                 if self._stop.is_set():
@@ -504,8 +513,10 @@ class RedditAdapter:
         last: list[Any] = []  # the page before, for another anchor when this one left the listing
         retries = 0
         reached = False  # the read came to the cursor
-        for _ in range(2 * MAX_PAGES):  # a bound whatever a listing answers
+        for pages in range(1, 2 * MAX_PAGES + 1):  # a bound whatever a listing answers
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
+            self._pages += 1
+            self._busy = self._busy or pages > 1
             if not page and after is not None and retries < min(ANCHOR_RETRIES, len(last) - 1):
                 # The anchor left the listing between two requests (removed, deleted): Reddit then
                 # answers with nothing. Page on from an item before it.
@@ -585,6 +596,7 @@ class RedditAdapter:
         where they were, so the next one reads the same again."""
         items: list[Any] = []
         now = time.monotonic()
+        self._pages, self._busy = 0, False
         before = {key: follow.cursor for key, follow in follows.items()}
         read: dict[tuple[str, Stream], list[tuple[str, bool]]] = {}
         first_error: BaseException | None = None

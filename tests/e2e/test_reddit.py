@@ -1216,3 +1216,24 @@ async def test_reads_reach_as_deep_as_reddit_lists_and_say_so(
         await rounds(h, 2)
     assert set(await recorded(h)) - written == {c.fullname for c in flood[3:]}
     assert any("more than 1000 new comments" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_burst_is_read_again_at_once_not_after_the_poll_interval(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Items coming faster than a listing page a poll: the round that needed more than one page is
+    followed at once by the next (as the request budget allows), so a burst is read before Reddit's
+    listing lets its oldest items go; a quiet round waits the poll interval."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher, reddit_poll_seconds=60, reddit_requests_per_minute=1000)
+    adapter = h.app.reddit
+    p1 = sb.post(sub, "alice_r", "Busy thread")
+    burst = [sb.comment(p1, "bob_r", f"{i}") for i in range(150)]
+    start = adapter.rounds
+    adapter.poll_now()
+    await eventually(
+        lambda: adapter.rounds >= start + 2, "the round after the burst, without a poll", timeout=5
+    )
+    await asyncio.sleep(0.5)
+    assert adapter.rounds == start + 2  # that one read a page: the next waits the poll interval
+    assert len(await recorded(h)) == 1 + len(burst)

@@ -250,6 +250,9 @@ def test_rounds_keep_to_reddits_request_budget_however_many_subreddits():
         streams = 2 * subreddits
         delay = round_delay(10, streams, 80)
         assert (streams + 2) * 60 / delay <= 80 + 1e-9
+    # A round that needed more than a page a stream: the next as soon as its requests allow.
+    assert round_delay(10, 4, 80, pages=12) == (12 + 2) * 60 / 80
+    assert round_delay(10, 4, 1000, pages=3) < 10
 
 
 def test_every_line_of_every_attachment_is_published_across_the_parts():
