@@ -79,6 +79,9 @@ PAGE = 100
 LISTING_DEPTH = 1000
 #: The most pages one read takes, a bound whatever a listing answers (Reddit's end at the tenth).
 MAX_PAGES = 50
+#: Posts whose comment trees a round reads while a subreddit is read back beyond its comments
+#: listing (one request each).
+DEEPEN_PER_ROUND = 10
 #: How many earlier items a read tries as its anchor when the one it paged after left the listing.
 ANCHOR_RETRIES = 3
 #: Fullnames each stream remembers having read (several rounds of full pages).
@@ -160,6 +163,10 @@ class _Follow:
     #: read was posted, before which the subreddit's posts are not read back either (they would
     #: stand with none of their comments).
     horizon: float | None = None
+    #: A post stream's read-back: the posts older than its comments' horizon, newest first, whose
+    #: comment trees are still to read (`DEEPEN_PER_ROUND` a round).
+    deepen: list[Any] = field(default_factory=list)
+    deepened: int = 0  # ... and how many were read
 
     def read(self, names: list[tuple[str, bool]]) -> None:
         """Remember the fullnames of a recorded read, and whether each was removed."""
@@ -567,15 +574,16 @@ class RedditAdapter:
             follow.horizon = float(fresh[0].created_utc) if deep and fresh else None
         return fresh, names
 
-    def _well_formed(self, thing: Any, follow: _Follow) -> bool:
+    def _well_formed(self, thing: Any, follow: _Follow, kind: str | None = None) -> bool:
         """Whether a listed item carries what recording it needs: a fullname of the stream's kind, a
         finite posting time and its subreddit's fullname. One that does not (a malformed answer) is
         skipped with a warning, once: read again, it would fail every round and hold the stream."""
         try:
-            kind, _ = split(thing.fullname)
+            got, _ = split(thing.fullname)
             created = float(thing.created_utc)
             ledger_id(thing.subreddit_id, SUBREDDIT)
-            ok = kind == ("t1" if follow.stream == "comments" else "t3") and math.isfinite(created)
+            wanted = kind or ("t1" if follow.stream == "comments" else "t3")
+            ok = got == wanted and math.isfinite(created)
         except (AttributeError, TypeError, ValueError):  # BadFullname is a ValueError
             ok = False
         if not ok:
@@ -619,6 +627,9 @@ class RedditAdapter:
                     comments = follows.get((follow.name, "comments"))
                     horizon = comments.horizon if comments is not None else None
                     if horizon is not None:
+                        # Older posts are read with their comment trees, a few a round (`_deepen`).
+                        older = [t for t in fresh if float(t.created_utc) < horizon]
+                        follow.deepen = sorted(older, key=lambda t: -float(t.created_utc))
                         fresh = [t for t in fresh if float(t.created_utc) >= horizon]
             except Exception as error:
                 verdict = classify(error)
@@ -657,6 +668,8 @@ class RedditAdapter:
             )
             if newest is not None:
                 follow.cursor = newest
+        deepening = self._deepen(reddit, follows, now)
+        items.extend(thing for _, things in deepening for thing in things)
         # Every read refused with no reason given: the bot's own account may be what is refused.
         unexplained = all(why == "forbidden" for _, why in refusals)
         if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
@@ -673,11 +686,44 @@ class RedditAdapter:
         for key, names in read.items():
             follows[key].read(names)
             follows[key].backfill = False
+        for follow, things in deepening:  # recorded: those posts are done
+            done = {t.fullname for t in things if isinstance(t, praw.models.Submission)}
+            follow.deepen = [t for t in follow.deepen if t.fullname not in done]
+            follow.deepened += len(done)
+            if not follow.deepen:
+                log.info("r/%s: read back %d older posts with their comments", follow.name, follow.deepened)
         if first_error is not None:
             raise first_error
         if transient and len(transient) == tried:
             raise transient[0]  # every stream failed: Reddit itself is failing, and the thread backs off
         return tried - len(transient)  # a refusal is an answer too
+
+    def _deepen(
+        self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow], now: float
+    ) -> list[tuple[_Follow, list[Any]]]:
+        """A subreddit read back beyond what its comments listing reaches: the next posts of its
+        queue (`_Follow.deepen`, newest first), each with its comment tree as Reddit shows it (one
+        request; the "more comments" stubs of a very long thread are not followed), so its records
+        reach as far back as its posts listing does. Per post stream, what was read: the posts
+        read are taken off the queue once their items are recorded. A post that cannot be read now
+        ends this round's reading (tried again next round)."""
+        out: list[tuple[_Follow, list[Any]]] = []
+        for follow in follows.values():
+            if not follow.deepen or follow.resting_until > now:
+                continue
+            things: list[Any] = []  # whole trees only: a post whose read failed is left for later
+            try:
+                for post in follow.deepen[:DEEPEN_PER_ROUND]:
+                    post.comments.replace_more(limit=0)
+                    self._pages += 1
+                    tree = [c for c in post.comments.list() if self._well_formed(c, follow, "t1")]
+                    things.extend([post, *tree])
+            except Exception as error:
+                log.warning("r/%s: older posts' comments not read: %s", follow.name, describe(error))
+            if things:
+                self._busy = True  # more to read: the next round as soon as the budget allows
+                out.append((follow, things))
+        return out
 
     def _unreadable(self, follow: _Follow, why: str, now: float) -> None:
         """Reddit will not show the subreddit (private, banned, quarantined, gone): it is left alone

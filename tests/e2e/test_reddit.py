@@ -140,14 +140,19 @@ async def test_streamed_comments_and_posts_land_in_the_ledger_with_targets(
 
 
 async def test_a_subreddit_followed_for_the_first_time_is_read_back_as_far_as_its_listing_goes(
-    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ):
-    """A subreddit bound today is read back at once, its comments as far as Reddit's listing goes (a
-    listing of ten here) and its posts as far back as those comments: an older post would stand with
-    none of its comments. Its records then begin at the oldest item read back, not at the binding;
-    new items follow as usual."""
+    """A subreddit bound today is read back at once: its comments as far as Reddit's comments listing
+    goes (ten here), its posts as far as its posts listing goes, and each post older than those
+    comments with its comment tree (two posts a round here), so nothing it still shows is missing.
+    Its records then begin at the oldest item read back, not at the binding; new items follow as
+    usual."""
     monkeypatch.setattr(reddit_adapter, "PAGE", 5)
     monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    monkeypatch.setattr(reddit_adapter, "DEEPEN_PER_ROUND", 2)
     sb = reddit_sb
     sub = vegan(sb)
     day = 86_400.0
@@ -156,6 +161,7 @@ async def test_a_subreddit_followed_for_the_first_time_is_read_back_as_far_as_it
     first = sb.post(sub, "alice_r", "Nine days ago", at=start - 9 * day)
     second = sb.post(sub, "bob_r", "Six and a half days ago", at=start - 6.5 * day)
     third = sb.post(sub, "carol_r", "Three days ago", at=start - 3 * day)
+    on_long_ago = sb.comment(long_ago, "alice_r", "answered a month ago", at=start - 39 * day)
     parents = [first] * 5 + [second] * 5 + [third] * 4
     authors = ["alice_r", "bob_r", "carol_r"]
     comments = [
@@ -163,23 +169,29 @@ async def test_a_subreddit_followed_for_the_first_time_is_read_back_as_far_as_it
         for i, post in enumerate(parents)
     ]  # 8 days ago to a day and a half ago; the newest ten from 6 days ago
     h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await rounds(h, 3)
+    with caplog.at_level(logging.INFO, logger="reddit.adapter"):
+        await bind(h, "r/VeganCooking")
+        await rounds(h, 2)  # the comments, then the posts and the first two older posts' trees
+        assert set(await recorded(h)) == {c.fullname for c in comments} | {
+            first.fullname,
+            second.fullname,
+            third.fullname,
+        }
+        await rounds(h, 2)
     later = sb.post(sub, "alice_r", "After the binding")
     await rounds(h)
 
-    assert sorted(await recorded(h)) == sorted(
-        [c.fullname for c in comments[4:]] + [third.fullname, later.fullname]
-    )
-    assert not {long_ago.fullname, first.fullname, second.fullname} & set(await recorded(h))
+    everything = [long_ago, first, second, third, on_long_ago, *comments, later]
+    assert sorted(await recorded(h)) == sorted(t.fullname for t in everything)
+    assert any("read back 3 older posts with their comments" in r.getMessage() for r in caplog.records)
     (bound,) = await h.app.store.bound_subreddits(h.world.guild)
-    oldest = datetime.fromtimestamp(comments[4].created_utc, UTC)
+    oldest = datetime.fromtimestamp(long_ago.created_utc, UTC)
     assert bound.records_from is not None and bound.records_begin == bound.records_from
     assert abs(datetime.fromisoformat(bound.records_from) - oldest).total_seconds() < 1
-    # A comment on a post left out engages its author all the same (looked up).
     alice = ledger_id(sb.state.account("alice_r").fullname)
     targets = dict(await h.rows("SELECT source_id, target_id FROM events WHERE kind = 'comment'"))
-    assert targets[comments[4].fullname] == alice
+    assert targets[comments[4].fullname] == alice  # to a post read back with its tree
+    assert targets[on_long_ago.fullname] == ledger_id(sb.state.account("carol_r").fullname)
 
 
 async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_counts_once(
@@ -1194,8 +1206,9 @@ async def test_reads_reach_as_deep_as_reddit_lists_and_say_so(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
     """Reddit's listings reach back their newest thousand items. Read back at the binding, a
-    subreddit with more comments is read to that depth (an info line), and its posts as far back as
-    those comments; more new items than that between two reads lose the older ones, with a warning."""
+    subreddit with more comments is read to that depth (an info line), and a post older than those
+    with its comment tree; more new items than that between two reads lose the older ones, with a
+    warning."""
     sb = reddit_sb
     sub = vegan(sb)
     day, start = 86_400.0, time.time()
@@ -1210,7 +1223,8 @@ async def test_reads_reach_as_deep_as_reddit_lists_and_say_so(
         await bind(h, "r/VeganCooking")
         await rounds(h, 3)
         written = set(await recorded(h))
-        assert written == {c.fullname for c in before[5:]} | {recent.fullname}
+        # The oldest comments, beyond the listing, come with their post's tree.
+        assert written == {c.fullname for c in before} | {recent.fullname, early.fullname}
         assert any("read back its newest 1000 comments" in r.getMessage() for r in caplog.records)
         flood = [sb.comment(recent, "carol_r", f"{i}") for i in range(1003)]
         await rounds(h, 2)
@@ -1237,3 +1251,31 @@ async def test_a_burst_is_read_again_at_once_not_after_the_poll_interval(
     await asyncio.sleep(0.5)
     assert adapter.rounds == start + 2  # that one read a page: the next waits the poll interval
     assert len(await recorded(h)) == 1 + len(burst)
+
+
+async def test_an_older_post_whose_tree_cannot_be_read_now_is_read_next_round(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """Reading a subreddit back, a post whose comment tree Reddit does not give now (a 503 beyond
+    prawcore's retries) is left for the next round, with a warning; the posts read before it are
+    recorded, and in the end every item once."""
+    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
+    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    sb = reddit_sb
+    sub = vegan(sb)
+    day, start = 86_400.0, time.time()
+    old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 - i) * day) for i in range(3)]
+    answers = [sb.comment(post, "bob_r", "answer", at=start - (29 - i) * day) for i, post in enumerate(old)]
+    recent = sb.post(sub, "alice_r", "recent", at=start - 2 * day)
+    busy = [sb.comment(recent, "bob_r", f"{i}", at=start - day + i) for i in range(10)]
+    sb.fail(f"/comments/{old[1].id}", status=503, times=3)
+    h = await start_with_reddit(launcher, sb)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await bind(h, "r/VeganCooking")
+        await rounds(h, 4)
+    everything = [*old, *answers, recent, *busy]
+    assert sorted(await recorded(h)) == sorted(t.fullname for t in everything)
+    assert any("older posts' comments not read" in r.getMessage() for r in caplog.records)
