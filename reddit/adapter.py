@@ -82,6 +82,9 @@ MAX_PAGES = 50
 #: Posts whose comment trees a round reads while a subreddit is read back beyond its comments
 #: listing (one request each).
 DEEPEN_PER_ROUND = 10
+#: Rounds in a row in which Reddit refused every older post's comments (not a failure it recovers
+#: from: a 5xx, a 429, a timeout) before the rest are given up.
+DEEPEN_ATTEMPTS = 5
 #: How many earlier items a read tries as its anchor when the one it paged after left the listing.
 ANCHOR_RETRIES = 3
 #: Fullnames each stream remembers having read (several rounds of full pages).
@@ -167,6 +170,7 @@ class _Follow:
     #: comment trees are still to read (`DEEPEN_PER_ROUND` a round).
     deepen: list[Any] = field(default_factory=list)
     deepened: int = 0  # ... and how many were read
+    deepen_failures: int = 0  # ... and the rounds in a row in which none could be read
 
     def read(self, names: list[tuple[str, bool]]) -> None:
         """Remember the fullnames of a recorded read, and whether each was removed."""
@@ -719,7 +723,21 @@ class RedditAdapter:
                     tree = [c for c in post.comments.list() if self._well_formed(c, follow, "t1")]
                     things.extend([post, *tree])
             except Exception as error:
+                # Reddit failing for a while (5xx, 429, timeouts) is waited out; a refusal is counted.
+                refused = classify(error) != "transient"
+                follow.deepen_failures = 0 if things else follow.deepen_failures + refused
+                if follow.deepen_failures >= DEEPEN_ATTEMPTS:
+                    log.warning(
+                        "r/%s: %d older posts' comments not read back (%s); given up",
+                        follow.name,
+                        len(follow.deepen),
+                        describe(error),
+                    )
+                    follow.deepen = []
+                    continue
                 log.warning("r/%s: older posts' comments not read: %s", follow.name, describe(error))
+            else:
+                follow.deepen_failures = 0
             if things:
                 self._busy = True  # more to read: the next round as soon as the budget allows
                 out.append((follow, things))

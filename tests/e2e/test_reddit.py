@@ -1284,3 +1284,32 @@ async def test_an_older_post_whose_tree_cannot_be_read_now_is_read_next_round(
     everything = [*old, *answers, recent, *busy]
     assert sorted(await recorded(h)) == sorted(t.fullname for t in everything)
     assert any("older posts' comments not read" in r.getMessage() for r in caplog.records)
+
+
+async def test_older_posts_whose_trees_reddit_never_gives_are_given_up(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """A Reddit that never answers for a post's comment tree (here 403, every time): after a few
+    rounds the older posts still to read are given up, with one warning saying so, instead of a
+    warning every round for good; the rest of the subreddit is recorded as usual."""
+    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
+    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    monkeypatch.setattr(reddit_adapter, "DEEPEN_ATTEMPTS", 2)
+    sb = reddit_sb
+    sub = vegan(sb)
+    day, start = 86_400.0, time.time()
+    old = sb.post(sub, "carol_r", "old", at=start - 30 * day)
+    recent = sb.post(sub, "alice_r", "recent", at=start - 2 * day)
+    busy = [sb.comment(recent, "bob_r", f"{i}", at=start - day + i) for i in range(12)]
+    sb.fail(f"/comments/{old.id}", status=403, times=1_000)
+    h = await start_with_reddit(launcher, sb)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await bind(h, "r/VeganCooking")
+        await rounds(h, 6)
+    # The recent post is older than its newest ten comments: it comes with its tree, the two others.
+    assert sorted(await recorded(h)) == sorted([recent.fullname, *(c.fullname for c in busy)])
+    said = [r.getMessage() for r in caplog.records if "older posts' comments not read" in r.getMessage()]
+    assert len(said) == 3 and "given up" in said[-1] and "given up" not in said[-2]
