@@ -163,8 +163,8 @@ class _Follow:
     #: Followed for the first time: its first read goes back as far as the listing goes.
     backfill: bool = False
     #: After a comment stream's first read stopped at the listing's depth: when its oldest comment
-    #: read was posted, before which the subreddit's posts are not read back either (they would
-    #: stand with none of their comments).
+    #: read was posted. The subreddit's posts older than that are read back with their comment trees
+    #: (`deepen`): from the comments listing alone they would stand with none of their comments.
     horizon: float | None = None
     #: A post stream's read-back: the posts older than its comments' horizon, newest first, whose
     #: comment trees are still to read (`DEEPEN_PER_ROUND` a round).
