@@ -298,6 +298,31 @@ async def test_a_subreddit_is_ranked_from_its_first_week(store: Store):
     assert page.total == len(regulars) and {e.member_id for e in page.entries} == set(regulars)
 
 
+async def test_a_subreddit_read_back_begins_its_records_at_its_oldest_item(store: Store):
+    """Items read back from before the binding move the start of the subreddit's records back to the
+    oldest of them (never forward, and never for an item posted after the binding); the ranking's
+    records of Reddit accounts begin there."""
+    from bot.subreddits.ids import REDDIT_BIT
+    from bot.trust.service import reddit_records_from
+
+    subreddit = REDDIT_BIT | 999
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=True)
+    (bound,) = await store.bound_subreddits(GUILD)
+    assert bound.records_from is None and bound.records_begin == bound.added_at == iso(T0)
+    oldest = iso(T0 - timedelta(days=20))
+    for at in (
+        T0 - timedelta(days=5),
+        T0 - timedelta(days=20),
+        T0 - timedelta(days=9),
+        T0 + timedelta(hours=1),
+    ):
+        await store.records_reach_back({subreddit: iso(at)})
+    (bound,) = await store.bound_subreddits(GUILD)
+    assert bound.records_from == bound.records_begin == oldest
+    day = (T0 - timedelta(days=20) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86_400
+    assert reddit_records_from([bound.records_begin]) == pytest.approx(day)
+
+
 async def reddit_activation(store: Store, subreddit: int) -> int:
     """A pending giveaway in the subreddit (a Reddit activation's channel is its subreddit)."""
     brand = await store.create_brand(GUILD, "Oat Co", [], [], by=1, now=T0)
