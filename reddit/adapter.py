@@ -39,7 +39,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -607,6 +607,7 @@ class RedditAdapter:
         are recorded: a round that fails anywhere (a listing, a look-up, the database) leaves them
         where they were, so the next one reads the same again."""
         items: list[Any] = []
+        read_back: set[str] = set()  # fullnames of the items read back (`RedditItem.read_back`)
         now = time.monotonic()
         self._pages, self._busy = 0, False
         before = {key: follow.cursor for key, follow in follows.items()}
@@ -662,6 +663,8 @@ class RedditAdapter:
             if self.unreadable.pop(follow.name.lower(), None) is not None:
                 log.warning("r/%s can be read again", follow.name)
             items.extend(fresh)
+            if follow.backfill:
+                read_back.update(t.fullname for t in fresh)
             # (A first read moves on past all it read, also what it left out: posts older than the
             # subreddit's comments reach.)
             passed = [name for name, _ in read[key]] if follow.backfill else [t.fullname for t in fresh]
@@ -674,6 +677,7 @@ class RedditAdapter:
                 follow.cursor = newest
         deepening = self._deepen(reddit, follows, now)
         items.extend(thing for _, things in deepening for thing in things)
+        read_back.update(thing.fullname for _, things in deepening for thing in things)
         # Every read refused with no reason given: the bot's own account may be what is refused.
         unexplained = all(why == "forbidden" for _, why in refusals)
         if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
@@ -681,7 +685,7 @@ class RedditAdapter:
         for follow, why in refusals:
             self._unreadable(follow, why, now)
         try:
-            converted = self._items(reddit, items) if items else []
+            converted = self._items(reddit, items, read_back) if items else []
         except Exception:
             self._rewind(follows, before)
             raise
@@ -790,7 +794,9 @@ class RedditAdapter:
         """The bot is stopping, or its event loop is gone."""
         return self._stop.is_set() or self._loop is None or self._loop.is_closed()
 
-    def _items(self, reddit: praw.Reddit, things: list[Any]) -> list[RedditItem]:
+    def _items(
+        self, reddit: praw.Reddit, things: list[Any], read_back: Collection[str] = ()
+    ) -> list[RedditItem]:
         for thing in things:
             self._remember(thing)
         stale = time.monotonic() - FLAIR_SECONDS
@@ -831,6 +837,7 @@ class RedditAdapter:
                     parent_distinguished=seen.distinguished,
                     removed=removed(t),
                     parent_removed=seen.removed,
+                    read_back=t.fullname in read_back,
                 )
             )
         return out

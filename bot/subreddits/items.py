@@ -56,6 +56,9 @@ class RedditItem:
     parent_distinguished: bool = False
     removed: bool = False  # removed (by a moderator, Reddit or the spam filter) or deleted
     parent_removed: bool = False
+    #: Read back when its subreddit was first followed (what was posted before): where the
+    #: subreddit's records begin, the oldest such item says (`SubredditService.accept`).
+    read_back: bool = False
 
     @property
     def stream(self) -> Stream:

@@ -253,7 +253,8 @@ class SubredditService:
                 subreddit_id = ledger_id(item.subreddit_fullname, SUBREDDIT)
                 posted = iso(datetime.fromtimestamp(item.created_utc, UTC))
                 begin = self._records_begin.get(subreddit_id, "")
-                if posted < earliest.get(subreddit_id, begin):
+                if item.read_back and posted < earliest.get(subreddit_id, begin):
+                    # (Not an old post approved out of the spam filter later: one item is no records.)
                     earliest[subreddit_id] = posted
                 rows = to_ledger(item, community, self._machinery())
                 if rows is not None:

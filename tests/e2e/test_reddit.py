@@ -762,11 +762,11 @@ async def test_an_unexpected_error_in_a_round_is_logged_and_the_round_read_again
     real = reddit_adapter.RedditAdapter._items
     raised = [0]
 
-    def surprising(self: reddit_adapter.RedditAdapter, reddit: Any, things: list[Any]) -> Any:
+    def surprising(self: reddit_adapter.RedditAdapter, reddit: Any, things: list[Any], *rest: Any) -> Any:
         if raised[0] == 0:
             raised[0] += 1
             raise AttributeError("'Comment' object has no attribute 'unexpected'")
-        return real(self, reddit, things)
+        return real(self, reddit, things, *rest)
 
     monkeypatch.setattr(reddit_adapter.RedditAdapter, "_items", surprising)
     p1 = sb.post(sub, "alice_r", "Anyone?")
@@ -1313,3 +1313,21 @@ async def test_older_posts_whose_trees_reddit_never_gives_are_given_up(
     assert sorted(await recorded(h)) == sorted([recent.fullname, *(c.fullname for c in busy)])
     said = [r.getMessage() for r in caplog.records if "older posts' comments not read" in r.getMessage()]
     assert len(said) == 3 and "given up" in said[-1] and "given up" not in said[-2]
+
+
+async def test_an_old_post_approved_later_does_not_move_where_the_records_begin(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Only what is read back when a subreddit is first followed says where its records begin: a
+    month-old post a moderator approves out of the spam filter later is recorded, but one item is no
+    records, and the records still begin at the binding (or the oldest item read back then)."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    held = sb.post(sub, "carol_r", "A month old, caught by the spam filter", filtered=True)
+    held.created_utc = time.time() - 30 * 86_400.0
+    await rounds(h)
+    sb.approve(held)
+    await rounds(h)
+    assert held.fullname in await recorded(h)
+    (bound,) = await h.app.store.bound_subreddits(h.world.guild)
+    assert bound.records_from is None and bound.records_begin == bound.added_at
