@@ -71,6 +71,31 @@ async def following(sb: RedditSandbox, launcher: Launcher, **settings: Any) -> t
     return sub, h
 
 
+def ten_deep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read reaches ten items back (pages of five, two pages a read), as Reddit's listings reach a
+    thousand: a subreddit's history deeper than its listings is a few items, not a thousand."""
+    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
+    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+
+
+def busy_post(sb: RedditSandbox, sub: Any, comments: int) -> tuple[Any, list[Any]]:
+    """A post of two days ago and `comments` comments on it from a day ago, a second apart."""
+    now = time.time()
+    post = sb.post(sub, "alice_r", "recent", at=now - 2 * 86_400.0)
+    return post, [sb.comment(post, "bob_r", f"{i}", at=now - 86_400.0 + i) for i in range(comments)]
+
+
+async def bind_and_read(
+    launcher: Launcher, sb: RedditSandbox, caplog: pytest.LogCaptureFixture, n: int
+) -> Harness:
+    """The bot started, r/VeganCooking bound and `n` rounds read, its warnings caught."""
+    h = await start_with_reddit(launcher, sb)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await bind(h, "r/VeganCooking")
+        await rounds(h, n)
+    return h
+
+
 async def recorded(h: Harness) -> list[str]:
     """The fullnames of every Reddit item in the ledger, in the order they were written."""
     return [r[0] for r in await h.rows("SELECT source_id FROM events")]
@@ -150,8 +175,7 @@ async def test_a_subreddit_followed_for_the_first_time_is_read_back_as_far_as_it
     comments with its comment tree (two posts a round here), so nothing it still shows is missing.
     Its records then begin at the oldest item read back, not at the binding; new items follow as
     usual."""
-    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
-    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    ten_deep(monkeypatch)
     monkeypatch.setattr(reddit_adapter, "DEEPEN_PER_ROUND", 2)
     sb = reddit_sb
     sub = vegan(sb)
@@ -1267,20 +1291,15 @@ async def test_an_older_post_whose_tree_cannot_be_read_now_is_read_next_round(
     """Reading a subreddit back, a post whose comment tree Reddit does not give now (a 503 beyond
     prawcore's retries) is left for the next round, with a warning; the posts read before it are
     recorded, and in the end every item once."""
-    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
-    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    ten_deep(monkeypatch)
     sb = reddit_sb
     sub = vegan(sb)
     day, start = 86_400.0, time.time()
     old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 - i) * day) for i in range(3)]
     answers = [sb.comment(post, "bob_r", "answer", at=start - (29 - i) * day) for i, post in enumerate(old)]
-    recent = sb.post(sub, "alice_r", "recent", at=start - 2 * day)
-    busy = [sb.comment(recent, "bob_r", f"{i}", at=start - day + i) for i in range(10)]
+    recent, busy = busy_post(sb, sub, 10)
     sb.fail(f"/comments/{old[1].id}", status=503, times=3)
-    h = await start_with_reddit(launcher, sb)
-    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
-        await bind(h, "r/VeganCooking")
-        await rounds(h, 5)
+    h = await bind_and_read(launcher, sb, caplog, 5)
     everything = [*old, *answers, recent, *busy]
     assert sorted(await recorded(h)) == sorted(t.fullname for t in everything)
     assert any("older posts' comments not read" in r.getMessage() for r in caplog.records)
@@ -1295,20 +1314,15 @@ async def test_older_posts_whose_trees_reddit_never_gives_are_given_up(
     """A Reddit that never answers for a post's comment tree (here 403, every time): after a few
     rounds the older posts still to read are given up, with one warning saying so, instead of a
     warning every round for good; the rest of the subreddit is recorded as usual."""
-    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
-    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 2)
+    ten_deep(monkeypatch)
     monkeypatch.setattr(reddit_adapter, "DEEPEN_ATTEMPTS", 2)
     sb = reddit_sb
     sub = vegan(sb)
     day, start = 86_400.0, time.time()
     old = sb.post(sub, "carol_r", "old", at=start - 30 * day)
-    recent = sb.post(sub, "alice_r", "recent", at=start - 2 * day)
-    busy = [sb.comment(recent, "bob_r", f"{i}", at=start - day + i) for i in range(12)]
+    recent, busy = busy_post(sb, sub, 12)
     sb.fail(f"/comments/{old.id}", status=403, times=1_000)
-    h = await start_with_reddit(launcher, sb)
-    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
-        await bind(h, "r/VeganCooking")
-        await rounds(h, 6)
+    h = await bind_and_read(launcher, sb, caplog, 6)
     # The recent post is older than its newest ten comments: it comes with its tree, the two others.
     assert sorted(await recorded(h)) == sorted([recent.fullname, *(c.fullname for c in busy)])
     said = [r.getMessage() for r in caplog.records if "older posts' comments not read" in r.getMessage()]
