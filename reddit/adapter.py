@@ -596,9 +596,8 @@ class RedditAdapter:
                 self._malformed[key] = None
                 if len(self._malformed) > SEEN_PER_STREAM:
                     self._malformed.popitem(last=False)
-                log.warning(
-                    "r/%s: a listed %s item lacks what recording needs; skipped", follow.name, follow.stream
-                )
+                what = {"t1": "comment", "t3": "post"}.get(kind or "", follow.stream)
+                log.warning("r/%s: a %s Reddit gave lacks what recording needs; skipped", follow.name, what)
         return ok
 
     def _round(self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]) -> int:
