@@ -170,7 +170,8 @@ class _Follow:
     #: comment trees are still to read (`DEEPEN_PER_ROUND` a round).
     deepen: list[Any] = field(default_factory=list)
     deepened: int = 0  # ... and how many were read
-    deepen_failures: int = 0  # ... and the rounds in a row in which none could be read
+    deepen_failures: int = 0  # ... and the posts in a row Reddit refused to show
+    deepen_saved: bool = True  # ... and whether the queue as it stands is kept in the store
 
     def read(self, names: list[tuple[str, bool]]) -> None:
         """Remember the fullnames of a recorded read, and whether each was removed."""
@@ -420,7 +421,7 @@ class RedditAdapter:
                 if self._replan.is_set():
                     self._replan.clear()
                     try:
-                        follows = self._replanned(follows)
+                        follows = self._replanned(reddit, follows)
                     except Exception:
                         self._replan.set()  # planned again next round
                         raise
@@ -480,16 +481,22 @@ class RedditAdapter:
         self._stop.wait(delay)
         return not self._stop.is_set()
 
-    def _replanned(self, follows: dict[tuple[str, Stream], _Follow]) -> dict[tuple[str, Stream], _Follow]:
+    def _replanned(
+        self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow]
+    ) -> dict[tuple[str, Stream], _Follow]:
         assert self.subreddits is not None
         plan = _Plan([b.name for b in self._on_loop(self.subreddits.load()) if self.owns(b.community_id)])
         plan.cursors = self._on_loop(self.subreddits.resume_points())
+        pending = self._on_loop(self.subreddits.read_back_pending())
         kept: dict[tuple[str, Stream], _Follow] = {}
         for name in plan.names:
             for stream in ("comments", "submissions"):
                 key = (name, stream)
                 known = follows.get(key)  # type: ignore[arg-type]
                 kept[key] = known or _Follow(name, stream, plan.cursors.get(key))  # type: ignore[index]
+                if known is None and stream == "submissions" and pending.get(name):
+                    # Older posts a restart interrupted the reading of: read on (fetched with their trees).
+                    kept[key].deepen = [reddit.submission(id=split(f)[1]) for f in pending[name]]
         log.info("following %d subreddit(s) on Reddit", len(plan.names))
         followed = {name.lower() for name in plan.names}
         self.unreadable = {name: why for name, why in self.unreadable.items() if name in followed}
@@ -634,6 +641,7 @@ class RedditAdapter:
                         # Older posts are read with their comment trees, a few a round (`_deepen`).
                         older = [t for t in fresh if float(t.created_utc) < horizon]
                         follow.deepen = sorted(older, key=lambda t: -float(t.created_utc))
+                        follow.deepen_saved = False
                         fresh = [t for t in fresh if float(t.created_utc) >= horizon]
             except Exception as error:
                 verdict = classify(error)
@@ -675,8 +683,8 @@ class RedditAdapter:
             if newest is not None:
                 follow.cursor = newest
         deepening = self._deepen(reddit, follows, now)
-        items.extend(thing for _, things in deepening for thing in things)
-        read_back.update(thing.fullname for _, things in deepening for thing in things)
+        items.extend(thing for _, things, _ in deepening for thing in things)
+        read_back.update(thing.fullname for _, things, _ in deepening for thing in things)
         # Every read refused with no reason given: the bot's own account may be what is refused.
         unexplained = all(why == "forbidden" for _, why in refusals)
         if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
@@ -693,12 +701,15 @@ class RedditAdapter:
         for key, names in read.items():
             follows[key].read(names)
             follows[key].backfill = False
-        for follow, things in deepening:  # recorded: those posts are done
-            done = {t.fullname for t in things if isinstance(t, praw.models.Submission)}
+        for follow, things, skipped in deepening:  # recorded: those posts are done
+            read_now = {t.fullname for t in things if isinstance(t, praw.models.Submission)}
+            done = read_now | {t.fullname for t in skipped}
             follow.deepen = [t for t in follow.deepen if t.fullname not in done]
-            follow.deepened += len(done)
+            follow.deepened += len(read_now)
+            follow.deepen_saved = False
             if not follow.deepen:
                 log.info("r/%s: read back %d older posts with their comments", follow.name, follow.deepened)
+        self._keep_read_back(follows)
         if first_error is not None:
             raise first_error
         if transient and len(transient) == tried:
@@ -707,44 +718,73 @@ class RedditAdapter:
 
     def _deepen(
         self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow], now: float
-    ) -> list[tuple[_Follow, list[Any]]]:
+    ) -> list[tuple[_Follow, list[Any], list[Any]]]:
         """A subreddit read back beyond what its comments listing reaches: the next posts of its
         queue (`_Follow.deepen`, newest first), each with its comment tree as Reddit shows it (one
         request; the "more comments" stubs of a very long thread are not followed), so its records
-        reach as far back as its posts listing does. Per post stream, what was read: the posts
-        read are taken off the queue once their items are recorded. A post that cannot be read now
-        ends this round's reading (tried again next round)."""
-        out: list[tuple[_Follow, list[Any]]] = []
+        reach as far back as its posts listing does. Per post stream: the items read, and the posts
+        Reddit refused to show (deleted since, say: skipped); both are taken off the queue once the
+        round's items are recorded. Reddit failing for a while (a 5xx, a 429, a timeout) ends this
+        round's reading, tried again next round; `DEEPEN_ATTEMPTS` refusals in a row give up the rest."""
+        out: list[tuple[_Follow, list[Any], list[Any]]] = []
         for follow in follows.values():
             if not follow.deepen or follow.resting_until > now:
                 continue
-            things: list[Any] = []  # whole trees only: a post whose read failed is left for later
-            try:
-                for post in follow.deepen[:DEEPEN_PER_ROUND]:
+            things: list[Any] = []  # whole trees only
+            skipped: list[Any] = []
+            for post in follow.deepen[:DEEPEN_PER_ROUND]:
+                try:
                     post.comments.replace_more(limit=0)
                     self._pages += 1
                     tree = [c for c in post.comments.list() if self._well_formed(c, follow, "t1")]
-                    things.extend([post, *tree])
-            except Exception as error:
-                # Reddit failing for a while (5xx, 429, timeouts) is waited out; a refusal is counted.
-                refused = classify(error) != "transient"
-                follow.deepen_failures = 0 if things else follow.deepen_failures + refused
-                if follow.deepen_failures >= DEEPEN_ATTEMPTS:
-                    log.warning(
-                        "r/%s: %d older posts' comments not read back (%s); given up",
-                        follow.name,
-                        len(follow.deepen),
-                        describe(error),
-                    )
-                    follow.deepen = []
+                except Exception as error:
+                    if classify(error) == "transient":
+                        why = describe(error)
+                        log.warning("r/%s: older posts' comments not read now: %s", follow.name, why)
+                        break
+                    follow.deepen_failures += 1
+                    if follow.deepen_failures >= DEEPEN_ATTEMPTS:
+                        left = (
+                            len(follow.deepen)
+                            - len(skipped)
+                            - sum(isinstance(t, praw.models.Submission) for t in things)
+                        )
+                        log.warning(
+                            "r/%s: %d older posts' comments not read back (%s); given up",
+                            follow.name,
+                            left,
+                            describe(error),
+                        )
+                        skipped = [p for p in follow.deepen if p not in things]
+                        break
+                    tell = log.warning if follow.deepen_failures == 1 else log.debug
+                    why = describe(error)
+                    tell("r/%s: an older post's comments not read back (%s); skipped", follow.name, why)
+                    skipped.append(post)
                     continue
-                log.warning("r/%s: older posts' comments not read: %s", follow.name, describe(error))
-            else:
                 follow.deepen_failures = 0
-            if things:
-                self._busy = True  # more to read: the next round as soon as the budget allows
-                out.append((follow, things))
+                things.extend([post, *tree])
+            if things or skipped:
+                self._busy = self._busy or bool(things)  # more to read: the next round at once
+                out.append((follow, things, skipped))
         return out
+
+    def _keep_read_back(self, follows: dict[tuple[str, Stream], _Follow]) -> None:
+        """Store the queues of older posts that changed (`_Follow.deepen`), so a restart goes on
+        reading them; a store that cannot take it now is asked again after the next round."""
+        assert self.subreddits is not None
+        for follow in follows.values():
+            if follow.stream != "submissions" or follow.deepen_saved:
+                continue
+            try:
+                left = [t.fullname for t in follow.deepen]
+                self._on_loop(self.subreddits.keep_read_back(follow.name, left))
+            except Exception as error:
+                if self._going_away():
+                    raise
+                log.warning("r/%s: the older posts still to read back not stored: %s", follow.name, error)
+                continue
+            follow.deepen_saved = True
 
     def _unreadable(self, follow: _Follow, why: str, now: float) -> None:
         """Reddit will not show the subreddit (private, banned, quarantined, gone): it is left alone

@@ -3,6 +3,8 @@ resumes, and members' links between their Discord and Reddit identities (with pe
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -191,6 +193,21 @@ class RedditQueries(StoreBase):
                 " AND (records_from IS NULL OR records_from > :at)",
                 dict(s=subreddit_id, at=at),
             )
+
+    async def set_read_back_pending(self, subreddit_id: int, fullnames: Sequence[str]) -> None:
+        """The older posts of a subreddit still to be read back with their comment trees (none: done)."""
+        await self.write(
+            "UPDATE reddit_subreddits SET read_back_pending = :p WHERE subreddit_id = :s",
+            dict(s=subreddit_id, p=json.dumps(list(fullnames)) if fullnames else None),
+        )
+
+    async def read_back_pending(self) -> dict[int, list[str]]:
+        """Subreddit id -> the older posts still to be read back (`set_read_back_pending`)."""
+        rows = await self.fetch_all(
+            "SELECT subreddit_id, read_back_pending FROM reddit_subreddits"
+            " WHERE read_back_pending IS NOT NULL"
+        )
+        return {int(s): [str(name) for name in json.loads(p)] for s, p in rows}
 
     async def set_subreddit_moderation(self, subreddit_id: int, bot_moderates: bool) -> None:
         await self.write(

@@ -286,6 +286,19 @@ class SubredditService:
         they write is not engagement, as a bot's messages are not on Discord)."""
         return MACHINERY | {self.directory.username.lower()}
 
+    async def keep_read_back(self, name: str, fullnames: list[str]) -> None:
+        """The older posts of subreddit `name` still to be read back with their comment trees (none:
+        done), kept across a restart."""
+        subreddit_id = next((s for s, n in self._names.items() if n.lower() == name.lower()), None)
+        if subreddit_id is not None:
+            await self.store.set_read_back_pending(subreddit_id, fullnames)
+
+    async def read_back_pending(self) -> dict[str, list[str]]:
+        """Subreddit name -> the older posts still to be read back (`keep_read_back`)."""
+        names = {b.subreddit_id: b.name for b in await self.load()}
+        pending = await self.store.read_back_pending()
+        return {names[s]: fullnames for s, fullnames in pending.items() if s in names}
+
     async def resume_points(self) -> dict[tuple[str, Stream], str]:
         """(subreddit name, stream) -> newest fullname in the ledger, for the streams to resume from."""
         names = {b.subreddit_id: b.name for b in await self.load()}

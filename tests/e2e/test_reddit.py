@@ -1305,28 +1305,61 @@ async def test_an_older_post_whose_tree_cannot_be_read_now_is_read_next_round(
     assert any("older posts' comments not read" in r.getMessage() for r in caplog.records)
 
 
-async def test_older_posts_whose_trees_reddit_never_gives_are_given_up(
+async def test_older_posts_whose_trees_reddit_refuses_are_skipped_then_given_up(
     reddit_sb: RedditSandbox,
     launcher: Launcher,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ):
-    """A Reddit that never answers for a post's comment tree (here 403, every time): after a few
-    rounds the older posts still to read are given up, with one warning saying so, instead of a
-    warning every round for good; the rest of the subreddit is recorded as usual."""
+    """An older post whose comment tree Reddit refuses to show (here 403; a post deleted since, say)
+    is skipped, with a warning; refusals in a row (two here) give up the rest, said once, instead of
+    a warning a post or a round for good. The rest of the subreddit is recorded as usual."""
     ten_deep(monkeypatch)
     monkeypatch.setattr(reddit_adapter, "DEEPEN_ATTEMPTS", 2)
     sb = reddit_sb
     sub = vegan(sb)
-    day, start = 86_400.0, time.time()
-    old = sb.post(sub, "carol_r", "old", at=start - 30 * day)
+    start = time.time()
+    old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 + i) * 86_400.0) for i in range(3)]
     recent, busy = busy_post(sb, sub, 12)
-    sb.fail(f"/comments/{old.id}", status=403, times=1_000)
+    for post in old:
+        sb.fail(f"/comments/{post.id}", status=403, times=1_000)
     h = await bind_and_read(launcher, sb, caplog, 6)
     # The recent post is older than its newest ten comments: it comes with its tree, the two others.
     assert sorted(await recorded(h)) == sorted([recent.fullname, *(c.fullname for c in busy)])
-    said = [r.getMessage() for r in caplog.records if "older posts' comments not read" in r.getMessage()]
-    assert len(said) == 3 and "given up" in said[-1] and "given up" not in said[-2]
+    said = [r.getMessage() for r in caplog.records if "comments not read back" in r.getMessage()]
+    assert len(said) == 2 and "skipped" in said[0] and "2 older posts" in said[1] and "given up" in said[1]
+    assert await h.app.store.read_back_pending() == {}  # nothing left to read after a restart
+
+
+async def test_a_restart_while_older_posts_are_read_back_goes_on_where_it_stopped(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """The older posts still to be read back are kept in the store: a restart in the middle of
+    reading them goes on with the rest (their trees read then), and every item is recorded once."""
+    ten_deep(monkeypatch)
+    monkeypatch.setattr(reddit_adapter, "DEEPEN_PER_ROUND", 1)
+    sb = reddit_sb
+    sub = vegan(sb)
+    start = time.time()
+    old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 + i) * 86_400.0) for i in range(4)]
+    answers = [
+        sb.comment(post, "alice_r", "answer", at=start - (29 + i) * 86_400.0) for i, post in enumerate(old)
+    ]
+    recent, busy = busy_post(sb, sub, 10)
+    sb.fail(f"/comments/{old[1].id}", status=503, times=1_000)  # the reading stops there
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h, 5)
+    assert old[0].fullname in await recorded(h) and old[1].fullname not in await recorded(h)
+    pending = {f for names in (await h.app.store.read_back_pending()).values() for f in names}
+    assert pending == {p.fullname for p in old[1:]}
+    await launcher.stop(h)
+    sb.faults.clear()
+    h = await start_with_reddit(launcher, sb)
+    await rounds(h, 6)
+    everything = [*old, *answers, recent, *busy]
+    assert sorted(await recorded(h)) == sorted(t.fullname for t in everything)
+    assert await h.app.store.read_back_pending() == {}
 
 
 async def test_an_old_post_approved_later_does_not_move_where_the_records_begin(
