@@ -85,6 +85,12 @@ def busy_post(sb: RedditSandbox, sub: Any, comments: int) -> tuple[Any, list[Any
     return post, [sb.comment(post, "bob_r", f"{i}", at=now - 86_400.0 + i) for i in range(comments)]
 
 
+def month_old_posts(sb: RedditSandbox, sub: Any, n: int) -> list[Any]:
+    """`n` posts of a month ago and more, a day apart, newest first."""
+    now = time.time()
+    return [sb.post(sub, "carol_r", f"old {i}", at=now - (30 + i) * 86_400.0) for i in range(n)]
+
+
 async def bind_and_read(
     launcher: Launcher, sb: RedditSandbox, caplog: pytest.LogCaptureFixture, n: int
 ) -> Harness:
@@ -1318,8 +1324,7 @@ async def test_older_posts_whose_trees_reddit_refuses_are_skipped_then_given_up(
     monkeypatch.setattr(reddit_adapter, "DEEPEN_ATTEMPTS", 2)
     sb = reddit_sb
     sub = vegan(sb)
-    start = time.time()
-    old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 + i) * 86_400.0) for i in range(3)]
+    old = month_old_posts(sb, sub, 3)
     recent, busy = busy_post(sb, sub, 12)
     for post in old:
         sb.fail(f"/comments/{post.id}", status=403, times=1_000)
@@ -1340,8 +1345,8 @@ async def test_a_restart_while_older_posts_are_read_back_goes_on_where_it_stoppe
     monkeypatch.setattr(reddit_adapter, "DEEPEN_PER_ROUND", 1)
     sb = reddit_sb
     sub = vegan(sb)
+    old = month_old_posts(sb, sub, 4)
     start = time.time()
-    old = [sb.post(sub, "carol_r", f"old {i}", at=start - (30 + i) * 86_400.0) for i in range(4)]
     answers = [
         sb.comment(post, "alice_r", "answer", at=start - (29 + i) * 86_400.0) for i, post in enumerate(old)
     ]
