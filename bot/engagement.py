@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.ingest import Ingest
-from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting, Platform
+from bot.ledger import EPOCH, ChannelInfo, EngagementEvent, MemberSighting, Platform
 from bot.store import Store
 
 
@@ -95,8 +95,6 @@ BROADCAST_MEMORY = timedelta(days=180)
 #: How far this process's clock may run behind the platform's when a reaction's date is compared
 #: with its message's.
 CLOCK_SLACK = timedelta(days=1)
-#: Before any platform: where a message's reactions are searched from when its id carries no time.
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 #: A message that reaches the bot this much later than it was sent is history delivered late (a

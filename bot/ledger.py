@@ -20,6 +20,10 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
+#: The Unix epoch, in UTC: days are counted from it, and it stands before any platform's time.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def iso(dt: datetime) -> str:
     """ISO-8601 UTC with millisecond precision: sortable as text and parseable by SQLite."""
     if dt.tzinfo is None:

@@ -82,8 +82,8 @@ MAX_PAGES = 50
 #: Posts whose comment trees a round reads while a subreddit is read back beyond its comments
 #: listing (one request each).
 DEEPEN_PER_ROUND = 10
-#: Rounds in a row in which Reddit refused every older post's comments (not a failure it recovers
-#: from: a 5xx, a 429, a timeout) before the rest are given up.
+#: Older posts in a row whose comments Reddit refused to show (not a failure it recovers from: a
+#: 5xx, a 429, a timeout) before the rest are given up.
 DEEPEN_ATTEMPTS = 5
 #: How many earlier items a read tries as its anchor when the one it paged after left the listing.
 ANCHOR_RETRIES = 3
@@ -629,14 +629,14 @@ class RedditAdapter:
             try:
                 if follow.cursor is None:
                     self._start(follow)
-                if follow.backfill and follow.stream == "submissions":
-                    comments = follows.get((follow.name, "comments"))
-                    if comments is not None and comments.backfill:
-                        continue  # read back once its comments were: they set how far
+                # A post stream read back waits for its comments (they set how far), then reads
+                # back the posts as far as those reach (older ones: with their trees, below).
+                comments = follows.get((follow.name, "comments")) if follow.stream == "submissions" else None
+                if follow.backfill and comments is not None and comments.backfill:
+                    continue
                 fresh, read[key] = self._fresh(reddit, follow)
-                if follow.backfill and follow.stream == "submissions":
-                    comments = follows.get((follow.name, "comments"))
-                    horizon = comments.horizon if comments is not None else None
+                if follow.backfill and comments is not None:
+                    horizon = comments.horizon
                     if horizon is not None:
                         # Older posts are read with their comment trees, a few a round (`_deepen`).
                         older = [t for t in fresh if float(t.created_utc) < horizon]
@@ -744,18 +744,14 @@ class RedditAdapter:
                         break
                     follow.deepen_failures += 1
                     if follow.deepen_failures >= DEEPEN_ATTEMPTS:
-                        left = (
-                            len(follow.deepen)
-                            - len(skipped)
-                            - sum(isinstance(t, praw.models.Submission) for t in things)
-                        )
+                        before, done = len(skipped), {t.fullname for t in things}
+                        skipped = [p for p in follow.deepen if p.fullname not in done]
                         log.warning(
                             "r/%s: %d older posts' comments not read back (%s); given up",
                             follow.name,
-                            left,
+                            len(skipped) - before,
                             describe(error),
                         )
-                        skipped = [p for p in follow.deepen if p not in things]
                         break
                     tell = log.warning if follow.deepen_failures == 1 else log.debug
                     why = describe(error)

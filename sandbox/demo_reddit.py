@@ -34,6 +34,7 @@ AUTOMODERATOR = "AutoModerator"
 BOT_PASSWORD = "sandbox-password"
 BRAND = "Oatly Demo"
 CODE = re.compile(r"MV-[A-Z2-9]{10}")
+MADE = ("t1", "t3")  # what the demo counts: comments and posts
 TOTAL_S = 120.0
 HISTORY = timedelta(days=35)
 
@@ -108,11 +109,6 @@ async def show_reddit_community(*, members: int = 60, days: float = 7.0, seed: i
     return ok
 
 
-def made_kinds() -> tuple[str, str]:
-    """What the demo counts: comments (t1) and posts (t3)."""
-    return ("t1", "t3")
-
-
 class RedditDemo:
     def __init__(
         self,
@@ -168,7 +164,7 @@ class RedditDemo:
         print(f"   /microvoice reddit flair → {flair}")
         await self._rounds()
         later = await self._drive(sub, since=middle, live=True)
-        made = {kind: earlier[kind] + later[kind] for kind in made_kinds()}
+        made = {kind: earlier[kind] + later[kind] for kind in MADE}
         recorded, before = 0, -1
         while recorded < made["t1"] + made["t3"] and recorded != before:  # the streams catch up page by page
             before = recorded
@@ -230,7 +226,7 @@ class RedditDemo:
         while the bot follows the subreddit, a few dozen between two polls."""
         things = self.things
         channels = {c.id: c for c in self.community.channels}
-        made = dict.fromkeys(made_kinds(), 0)
+        made = dict.fromkeys(MADE, 0)
         for a in self.community.iter_actions():
             author = self.accounts.get(a.actor_id)
             outside = (since is not None and a.at < since) or (until is not None and a.at >= until)

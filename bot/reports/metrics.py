@@ -20,8 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from bot.ledger import EPOCH
 
 if TYPE_CHECKING:  # numpy is loaded by the first report, not at start-up
     import numpy as np
@@ -39,7 +41,6 @@ REPEAT_WINDOWS = (7, 30)
 NO_PARTICIPANTS = frozenset({"announcement"})
 #: Day 0 (1970-01-01) was a Thursday: Monday-based week of a day = (day + 3) // 7.
 MONDAY_OFFSET = 3
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def day_of(moment: datetime) -> int:

@@ -187,12 +187,11 @@ class RedditQueries(StoreBase):
     async def records_reach_back(self, earliest: dict[int, str]) -> None:
         """Subreddit id -> the earliest time an item of it just recorded was posted: where one is
         older than the binding and than any recorded before, the subreddit's records begin there."""
-        for subreddit_id, at in earliest.items():
-            await self.write(
-                "UPDATE reddit_subreddits SET records_from = :at WHERE subreddit_id = :s AND added_at > :at"
-                " AND (records_from IS NULL OR records_from > :at)",
-                dict(s=subreddit_id, at=at),
-            )
+        await self.write_many(
+            "UPDATE reddit_subreddits SET records_from = :at WHERE subreddit_id = :s AND added_at > :at"
+            " AND (records_from IS NULL OR records_from > :at)",
+            [dict(s=subreddit_id, at=at) for subreddit_id, at in earliest.items()],
+        )
 
     async def set_read_back_pending(self, subreddit_id: int, fullnames: Sequence[str]) -> None:
         """The older posts of a subreddit still to be read back with their comment trees (none: done)."""

@@ -106,8 +106,6 @@ class SubredditService:
         self.clock = clock
         self._communities: dict[int, int] = {}  # subreddit ledger id -> community
         self._names: dict[int, str] = {}  # subreddit ledger id -> name
-        #: subreddit ledger id -> when its records begin (`BoundSubreddit.records_begin`)
-        self._records_begin: dict[int, str] = {}
         self._lock = asyncio.Lock()
         #: Called after a bind or unbind, so the adapter's streams follow the bound subreddits.
         self.on_change: Callable[[], None] | None = None
@@ -116,7 +114,6 @@ class SubredditService:
         bound = await self.store.bound_subreddits()
         self._communities = {b.subreddit_id: b.community_id for b in bound}
         self._names.update({b.subreddit_id: b.name for b in bound})
-        self._records_begin = {b.subreddit_id: b.records_begin for b in bound}
         return bound
 
     # -- moderators' controls ---------------------------------------------------------------------
@@ -143,7 +140,6 @@ class SubredditService:
         self._names[subreddit_id] = info.name
         bound = await self.store.bound_subreddit(info.name)
         assert bound is not None
-        self._records_begin[subreddit_id] = bound.records_begin
         log.info("r/%s bound to community %s by %s (%s)", info.name, community_id, by, outcome)
         self._changed()
         return bound
@@ -244,18 +240,16 @@ class SubredditService:
     async def _accept(self, items: Iterable[RedditItem]) -> int:
         async with self._lock:
             cursors: dict[tuple[int, str], str] = {}
-            earliest: dict[int, str] = {}  # subreddit -> its oldest item posted before its records began
+            earliest: dict[int, str] = {}  # subreddit -> the oldest item read back (`RedditItem.read_back`)
             handed = 0
             for item in items:
                 community = self.community_of(item.subreddit_fullname)
                 if community is None:
                     continue  # unbound while the batch was on its way
                 subreddit_id = ledger_id(item.subreddit_fullname, SUBREDDIT)
-                posted = iso(datetime.fromtimestamp(item.created_utc, UTC))
-                begin = self._records_begin.get(subreddit_id, "")
-                if item.read_back and posted < earliest.get(subreddit_id, begin):
-                    # (Not an old post approved out of the spam filter later: one item is no records.)
-                    earliest[subreddit_id] = posted
+                if item.read_back:  # (not an old post approved out of the spam filter later)
+                    posted = iso(datetime.fromtimestamp(item.created_utc, UTC))
+                    earliest[subreddit_id] = min(posted, earliest.get(subreddit_id, posted))
                 rows = to_ledger(item, community, self._machinery())
                 if rows is not None:
                     if not self.ingest.add(rows.event, members=(rows.member,), channels=rows.channels):
@@ -275,10 +269,9 @@ class SubredditService:
                 if forward:
                     await self.store.set_reddit_cursors(forward, self.clock())
             if earliest:
-                # Read back from before the binding (a subreddit followed for the first time): its
-                # records begin at the oldest item read.
+                # Read back when first followed: the records begin at the oldest item read, where
+                # that is before the binding (the store keeps the earliest).
                 await self.store.records_reach_back(earliest)
-                self._records_begin.update(earliest)
             return handed
 
     def _machinery(self) -> frozenset[str]:

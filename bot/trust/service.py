@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.ledger import parse_iso
+from bot.ledger import EPOCH, parse_iso
 from bot.memory_budget import MemoryBudget, state_bytes
 from bot.subreddits.ids import REDDIT_BIT
 from bot.trust.explain import stored_why
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 ERASURE_RETRIES = 3
 T = TypeVar("T")
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
 CATEGORY_TYPE = 4
 STORE_LIMIT = 500  # entries kept per scope: far more than anyone pages through
@@ -75,11 +74,11 @@ def _member_facts(
     )
 
 
-def reddit_records_from(added_at: Iterable[str]) -> float | None:
+def reddit_records_from(begins: Iterable[str]) -> float | None:
     """The day (since 1970-01-01 UTC, with its fraction) the earliest of these times (each bound
     subreddit's `records_begin`: its binding, or the oldest item read back then): when the records of
     the community's Reddit accounts begin. None without one."""
-    days = [(parse_iso(at) - EPOCH).total_seconds() / 86400.0 for at in added_at]
+    days = [(parse_iso(at) - EPOCH).total_seconds() / 86400.0 for at in begins]
     return min(days, default=None)
 
 
