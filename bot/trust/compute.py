@@ -95,6 +95,7 @@ def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidenc
         posts=prep.posts_total,
         params=params,
         today=prep.today,
+        engager_days=None if prep.engager_days is None else prep.engager_days.values(),
     )
     return g, evidence
 

@@ -331,11 +331,13 @@ def community_evidence(
     rows: np.ndarray | None = None,
     dated: DatedDays | None = None,
     contacts: FirstContacts | None = None,
+    engager_days: np.ndarray | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
     with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
     same activity already binned (`activity_periods`), when the caller keeps it up to date; `rows`:
-    `member_rows(ids, members)`, when the caller keeps it."""
+    `member_rows(ids, members)`, when the caller keeps it; `engager_days` the distinct (engager,
+    day) pairs each member received (`EngagerDays.values`), for `crowd_per_post`."""
     out_peers = g.scatter(g.out_deg, size)
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
@@ -535,6 +537,10 @@ def community_evidence(
         top_local = top_recipient_share(g, w)
         top_share = community(top_local, 0.0)
         top_excess = community(_beyond_usual(top_local, g.in_deg >= params.min_peers_listed), 0.0)
+    crowd = None
+    if params.crowd_per_post and engager_days is not None and posts is not None:
+        # Distinct (engager, day) pairs received per post (`crowd_per_post`).
+        crowd = np.divide(engager_days, posts, out=np.zeros(size), where=posts > 0)
     shown = community(coordinated, 0.0)
     return Evidence(
         seed_weight=seed,
@@ -556,6 +562,7 @@ def community_evidence(
         top_excess=top_excess,
         weeks_share=weeks_share,
         weeks_excess=weeks_excess,
+        crowd=crowd,
     )
 
 

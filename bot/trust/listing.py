@@ -719,6 +719,26 @@ def list_scope(
             reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    if evidence.crowd is not None and params.crowd_per_post and eligible.any():
+        # Posts that each draw a crowd far beyond what the established voices' posts draw
+        # (`crowd_per_post`): distinct (engager, day) pairs per post, community-wide, against the
+        # median of this scope's established voices who posted. Engagement bait ("react to vote",
+        # "react to enter") brings most of the community to each of a few posts; a voice's posts
+        # each draw their share of it. Shown where the discount is as large as an explanation
+        # speaks up for and it is the largest pattern (as the crowd's share of the engagers).
+        lo, full = params.crowd_per_post
+        crowd = g.gather(evidence.crowd)
+        voices = established_voices(value, eligible, params) & (crowd > 0)
+        usual = float(np.median(crowd[voices])) if voices.any() else 0.0
+        if usual > 0:
+            # Not for a member the moderators pinned: they vouch that the crowd is the community's.
+            excess = np.where(pinned, 0.0, np.clip((crowd / usual - lo) / (full - lo), 0.0, 1.0))
+            value = value * (1.0 - excess)
+            eligible &= value > 0
+            share = 1.0 - np.minimum(1.0, usual / np.maximum(crowd, 1e-300))  # beyond a voice's post
+            larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
+            coordinated = np.where(larger, share, coordinated)
+            reason = np.where(larger, np.int8(REASONS.index("crowd")), reason).astype(np.int8)
     if draw is not None and params.voices_yardstick and codes is None and eligible.any():
         # Where the established voices' posts draw less than an average post, theirs is the
         # yardstick (`voices_yardstick`), for members whose engagement shows no pattern the

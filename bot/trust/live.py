@@ -35,6 +35,7 @@ from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.listing import Listing, list_scope
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
 from bot.trust.prepare import (
+    RECENT_DAYS,
     channel_codes,
     first_active,
     history_days,
@@ -124,6 +125,8 @@ class LiveTrust:
         self.dated = None if prep.dated is None else prep.dated.resized(cap)
         # Who engaged whom on which day (`Prepared.contacts`).
         self.contacts = None if prep.contacts is None else prep.contacts.resized(cap)
+        # Distinct (engager, day) pairs received, for the crowd test (`Prepared.engager_days`).
+        self.engager_days = None if prep.engager_days is None else prep.engager_days.resized(cap)
         # Kept up to date from the rows `apply` touched: the oldest day with activity per member
         # (given, received) and the activity binned into periods, for the evidence step.
         self._oldest: tuple[np.ndarray, np.ndarray] | None = None
@@ -154,7 +157,7 @@ class LiveTrust:
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
         self._devoted: np.ndarray | None = None
-        self._discounts: tuple[np.ndarray | None, ...] = (None, None, None)
+        self._discounts: tuple[np.ndarray | None, ...] = (None, None, None, None)
         self.changed = True
         self._pinned: np.ndarray | None = None
 
@@ -240,6 +243,8 @@ class LiveTrust:
             self.dated.add(target[timed], age[timed], count[timed])
         if self.contacts is not None and not self._apply_contacts(actor, target, age, count, rows_of):
             return False
+        if self.engager_days is not None and not self._apply_engager_days(actor, target, age, count, rows_of):
+            return False
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -269,6 +274,57 @@ class LiveTrust:
                 both = (scope.graph.locals_of(actor) >= 0) & (scope.graph.locals_of(target) >= 0)
                 scope.relink = bool(both.any())
         return True
+
+    def _apply_engager_days(
+        self,
+        actor: np.ndarray,
+        target: np.ndarray,
+        age: np.ndarray,
+        count: np.ndarray,
+        rows_of: PairRows | None,
+    ) -> bool:
+        """Bring the distinct (engager, day) pairs up to date (`EngagerDays`): recent days from the
+        changes alone, older days from the changed pairs' rows as they stand now (whether a pair
+        engaged on a day before a change is its count now less the change)."""
+        assert self.engager_days is not None
+        recent = age < RECENT_DAYS
+        if not self.engager_days.add(actor[recent], target[recent], age[recent], count[recent]):
+            return False
+        old = ~recent
+        if not old.any():
+            return True
+        if rows_of is None:
+            return False
+        days = history_days(self.params)
+        cap = self.capacity
+        key = (actor[old].astype(np.int64) * cap + target[old]) * days + age[old]
+        key, at = np.unique(key, return_inverse=True)
+        delta = np.rint(np.bincount(at.ravel(), weights=count[old], minlength=len(key))).astype(np.int64)
+        pair = np.unique(key // days)
+        a, t = np.divmod(pair, cap)
+        rows = rows_of(self.ids[a], self.ids[t])
+        use, _weight, row_age = weighted_rows(rows, self.params, self.today, counts=rows.n > 0)
+        ra, rt = self._known(rows.actor[use]), self._known(rows.target[use])
+        mine = (ra >= 0) & (rt >= 0)
+        now_key = (ra[mine] * cap + rt[mine]) * days + row_age[mine]
+        where = np.searchsorted(key, now_key)
+        inside = where < len(key)
+        inside[inside] = key[where[inside]] == now_key[inside]
+        now = np.zeros(len(key), np.int64)
+        np.add.at(now, where[inside], np.rint(rows.n[use][mine][inside]).astype(np.int64))
+        before = now - delta
+        if bool((before < 0).any()):
+            return False
+        member_age = key % (cap * days)
+        self.engager_days.settle_older(member_age // days, member_age % days, before > 0, now > 0)
+        return True
+
+    def _known(self, member: np.ndarray) -> np.ndarray:
+        """Dense ids of members of this state (-1: none), those added since the build included."""
+        idx = self._index.lookup(member)
+        for i in np.flatnonzero(idx < 0).tolist():
+            idx[i] = self._added.get(int(member[i]), -1)
+        return idx
 
     def _apply_contacts(
         self,
@@ -390,6 +446,7 @@ class LiveTrust:
             today=self.today,
             periods=periods,
             rows=self._member_rows(facts),
+            engager_days=None if self.engager_days is None else self.engager_days.values(),
         )
         seed_weight = evidence.seed_weight
         if (
@@ -404,7 +461,7 @@ class LiveTrust:
         relist = relist or not _same(evidence.coordinated, self._coordinated)
         relist = relist or not _same(evidence.devoted, self._devoted)
         # Community-wide discounts that apply in every scope, whichever channels changed.
-        discounts = (evidence.burst_excess, evidence.top_excess, evidence.weeks_excess)
+        discounts = (evidence.burst_excess, evidence.top_excess, evidence.weeks_excess, evidence.crowd)
         relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted
         self._discounts = discounts

@@ -43,7 +43,9 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: usual in the community ("burst"); engagers for whom the member is the one they engage most, far
 #: beyond the share usual in the community ("top"); engagers who all first engaged the member within
 #: a few weeks, far beyond what the member's own activity then and the usual member would give
-#: ("weeks"); engagers who engage each other far more than the usual well-placed member's ("closed").
+#: ("weeks"); engagers who engage each other far more than the usual well-placed member's ("closed");
+#: posts that each drew a crowd far beyond what the community's established voices' posts draw
+#: ("crowd").
 REASONS: tuple[str, ...] = (
     "woke",
     "one",
@@ -55,6 +57,7 @@ REASONS: tuple[str, ...] = (
     "top",
     "weeks",
     "closed",
+    "crowd",
 )
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
@@ -231,6 +234,13 @@ class TrustParams:
     #: `min_peers_listed` engagers). The listing value is multiplied by 1 - the discount, on the
     #: same scale. False: off.
     top_recipient: bool = False
+    #: Members whose posts each draw a crowd far beyond what the community's established voices'
+    #: posts draw: per member, the distinct (engager, day) pairs they received per post (both
+    #: decayed), against the median of the whole community's established voices; the listing value
+    #: is multiplied by 1 - the discount, from the first of these multiples (0) to the second (1).
+    #: Engagement bait ("react to vote", "react to enter") draws most of the community to each of
+    #: a few posts; a voice's posts each draw their part of it. (): off.
+    crowd_per_post: tuple[float, ...] = (4.0, 6.0)
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
     #: member's other engagers it engaged or was engaged by, weighted by what it gave the member

@@ -53,6 +53,8 @@ class Prepared:
     dated: DatedDays | None = None
     # Who engaged whom on which day, for the new-engager test (`FirstContacts`; None: it is off).
     contacts: FirstContacts | None = None
+    # Distinct (engager, day) pairs each member received (`EngagerDays`; None: `crowd_per_post` off).
+    engager_days: EngagerDays | None = None
     members: MemberFacts = field(default_factory=MemberFacts)
     today: int = 0
 
@@ -80,6 +82,95 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
     """Counts per (member, age in days) as a dense float32 array (exact for counts below 2**24)."""
     key = member.astype(np.int64) * days + age
     return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
+
+
+#: `EngagerDays` keeps engagement newer than this many days per (engager, member, day), so that a
+#: ranking updated in place can follow it (older days are summed per member once).
+RECENT_DAYS = 7
+
+
+@dataclass
+class EngagerDays:
+    """Per member: the distinct (engager, day) pairs that engaged them, each weighing as its day's
+    engagement decays (`crowd_per_post`). Days at least `RECENT_DAYS` old are one sum per member
+    (`older`); newer ones are kept per (engager, member, age) with their count (`key` ascending:
+    (actor * capacity + target) * RECENT_DAYS + age), so `add` can follow changes to them."""
+
+    older: np.ndarray  # float64 per member
+    key: np.ndarray  # int64, ascending
+    count: np.ndarray  # int64 per key; a pair-day retracted to zero stays with 0
+    capacity: int
+    decay: np.ndarray  # weight per age in days
+
+    @classmethod
+    def of(
+        cls,
+        actor: np.ndarray,
+        target: np.ndarray,
+        age: np.ndarray,
+        n: np.ndarray,
+        size: int,
+        days: int,
+        half_life: float,
+    ) -> EngagerDays:
+        """From rows with a positive count (dense actor and target, age in days, count)."""
+        decay = np.exp2(-np.arange(days) / half_life)
+        recent = age < RECENT_DAYS
+        old = ~recent
+        triple = np.unique((actor[old].astype(np.int64) * size + target[old]) * days + age[old])
+        old_target, old_age = np.divmod(triple % (size * days), days)
+        older = np.bincount(old_target, weights=decay[old_age], minlength=size).astype(np.float64)
+        key = (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent]
+        key, at = np.unique(key, return_inverse=True)
+        count = np.bincount(at.ravel(), weights=n[recent], minlength=len(key))
+        return cls(older, key, np.rint(count).astype(np.int64), size, decay)
+
+    def values(self) -> np.ndarray:
+        """Per member: the decayed distinct (engager, day) pairs."""
+        live = self.count > 0
+        member_age = self.key[live] % (self.capacity * RECENT_DAYS)
+        target, age = np.divmod(member_age, RECENT_DAYS)
+        recent = np.bincount(target, weights=self.decay[age], minlength=self.capacity)
+        return self.older + recent
+
+    def resized(self, size: int) -> EngagerDays:
+        """The same with room for `size` members (the order of the keys is kept)."""
+        pair, age = np.divmod(self.key, RECENT_DAYS)
+        actor, target = np.divmod(pair, self.capacity)
+        key = (actor * size + target) * RECENT_DAYS + age
+        older = np.zeros(size)
+        older[: len(self.older)] = self.older
+        return EngagerDays(older, key, self.count.copy(), size, self.decay)
+
+    def add(self, actor: np.ndarray, target: np.ndarray, age: np.ndarray, n: np.ndarray) -> bool:
+        """Apply changes of daily counts newer than `RECENT_DAYS` (retractions negative), in place.
+        False where a change would leave a count below zero (the caller rebuilds). Changes to older
+        days go through `settle_older`."""
+        if len(actor) == 0:
+            return True
+        key = (actor.astype(np.int64) * self.capacity + target) * RECENT_DAYS + age
+        key, at = np.unique(key, return_inverse=True)
+        delta = np.rint(np.bincount(at.ravel(), weights=n, minlength=len(key))).astype(np.int64)
+        where = np.searchsorted(self.key, key)
+        found = where < len(self.key)
+        found[found] = self.key[where[found]] == key[found]
+        if bool((delta[~found] < 0).any()) or bool((self.count[where[found]] + delta[found] < 0).any()):
+            return False
+        self.count[where[found]] += delta[found]
+        if not found.all():
+            merged = np.concatenate([self.key, key[~found]])
+            order = np.argsort(merged, kind="stable")
+            self.key = merged[order]
+            self.count = np.concatenate([self.count, delta[~found]])[order]
+        return True
+
+    def settle_older(
+        self, target: np.ndarray, age: np.ndarray, before: np.ndarray, after: np.ndarray
+    ) -> None:
+        """Per (engager, member, day) at least `RECENT_DAYS` old whose count changed: the member,
+        the age, and whether the pair engaged on that day before and after the change."""
+        change = after.astype(np.float64) - before.astype(np.float64)
+        np.add.at(self.older, target, self.decay[age] * change)
 
 
 @dataclass
@@ -567,6 +658,15 @@ def prepare(
     else:
         received = grid(np.bincount(target_cell, weights=row_n, minlength=cells))
 
+    engager_days = None
+    if params.crowd_per_post and posts is not None:
+        # Distinct (engager, day) pairs per member, for the crowd test (`crowd_per_post`).
+        row_actor, row_target = cell(a_idx) // days, target_cell // days
+        kept = row_target < n  # not a row touching a bot or an excluded member
+        engager_days = EngagerDays.of(
+            row_actor[kept], row_target[kept], row_age[kept], row_n[kept], n, days, params.half_life_days
+        )
+
     # Channels come in long runs (the store's order): deduplicating the runs first is far cheaper.
     changes = np.ones(len(channel), np.bool_)
     np.not_equal(channel[1:], channel[:-1], out=changes[1:])
@@ -619,6 +719,7 @@ def prepare(
         received=received,
         dated=dated,
         contacts=contacts,
+        engager_days=engager_days,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,

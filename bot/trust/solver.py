@@ -658,8 +658,9 @@ class Evidence:
     discount (`new_engager_burst`); `top_share` the share of a member's distinct engagers for whom
     they are the one engaged most and `top_excess` its discount (`top_recipient`); `weeks_share` the
     share of a member's distinct engagers who first engaged them in their busiest window of a few
-    weeks and `weeks_excess` its discount (`arrival_weeks`). All but
-    `seed_weight` are None when coordination evidence is off.
+    weeks and `weeks_excess` its discount (`arrival_weeks`); `crowd` the distinct (engager, day)
+    pairs a member received per post, both decayed (`crowd_per_post`; 0 without posts; None when
+    off). All but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -679,6 +680,7 @@ class Evidence:
     top_excess: np.ndarray | None = None
     weeks_share: np.ndarray | None = None
     weeks_excess: np.ndarray | None = None
+    crowd: np.ndarray | None = None
     #: The median of `coordinated` among the members who take part (`settled`): the community's usual
     #: share, which a topic listing's bar on accounts acting for a member must exceed twice over.
     usual_coordinated: float = 0.0

@@ -161,6 +161,11 @@ def with_members(facts: MemberFacts, extra: np.ndarray, **kw: object) -> MemberF
     )
 
 
+def concat_edges(a: Edges, b: Edges) -> Edges:
+    columns = ("actor", "target", "channel", "day", "kind", "n")
+    return dedupe(Edges(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in columns)))
+
+
 def concat(a: Posts, b: Posts) -> Posts:
     return Posts(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f in ("member", "channel", "day", "n")))
 
@@ -262,10 +267,12 @@ def test_what_cannot_be_applied_in_place_asks_for_a_rebuild() -> None:
     # someone newly excluded, or newly known to be a bot
     excluded = with_members(facts, np.zeros(0, np.int64), excluded=facts.excluded | {int(edges.actor[0])})
     assert fresh().refresh(one, None, excluded, today=TODAY) is None
-    # no spare slot left for a member never seen before
+    # no spare slot left for a member never seen before (the pair's rows, as the store gives them
+    # for a change to a day that old)
     newcomer = Edges(np.array([9_000_000_009]), one.target, one.channel, one.day, one.kind, one.n)
-    assert fresh(spare=0).refresh(newcomer, None, facts, today=TODAY) is None
-    assert fresh(spare=1).refresh(newcomer, None, facts, today=TODAY) is not None
+    rows = rows_of(concat_edges(edges, newcomer))
+    assert fresh(spare=0).refresh(newcomer, None, facts, today=TODAY, rows_of=rows) is None
+    assert fresh(spare=1).refresh(newcomer, None, facts, today=TODAY, rows_of=rows) is not None
 
 
 def test_the_first_pair_of_a_channel_where_only_a_bot_was_engaged_is_applied_in_place() -> None:
