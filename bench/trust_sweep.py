@@ -11,17 +11,20 @@ anywhere else, so every candidate is measured on the same sets of runs:
   views, and 25 held-out ones a size (seeds offset by 1000);
 - the third model (`bench.trust_independent`): 300 and 1,000 members, seeds 1 and 2, organic and
   under each of its attacks at three strengths;
+- the fourth model (`bench.trust_fourth`): 300 and 1,500 members, seeds 1 to 3, organic and under
+  each of its attacks at three strengths;
 - with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
-second model; the third model: runs with one in the top 20 and the top 10). `--set` changes a
+second model; the third and fourth models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
-measures the defaults beside it. About a minute on two cores.
+measures the defaults beside it. About a minute and a half on two cores.
 
-    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,long] [--compare]
+    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,fourth,long]
+        [--compare]
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bench import trust_crosscheck, trust_quality
+from bench.trust_fourth import runner as fourth
 from bench.trust_independent import runner as third
 from bot import trust
 
@@ -52,17 +56,19 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("second model, held-out", "xc", "discord", 1000, False),
     ("second model, held-out subreddits", "xc", "subreddit", 1000, False),
     ("third model", "third", "discord", 0, False),
+    ("fourth model", "fourth", "discord", 0, False),
     ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
     ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
     ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
     ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
 #: The parts `--parts` chooses from (those run by default), and the models of each.
-MODELS = ("sim", "xc", "third")
+MODELS = ("sim", "xc", "third", "fourth")
 PARTS: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "xc": ("xc",),
     "third": ("third",),
+    "fourth": ("fourth",),
     "long": ("sim-long", "xc-long"),
 }
 #: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
@@ -73,6 +79,7 @@ LONG_SIM_SEED, LONG_XC_SEED = 5_000, 9_000
 SIM_UP_TO, XC_UP_TO = 500, 2_000
 XC_SEEDS, XC_HELD_SEEDS = 20, 25
 THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
+FOURTH_SIZES, FOURTH_SEEDS = (300, 1_500), (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,8 @@ def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
             seeds = XC_HELD_SEEDS if offset else XC_SEEDS
             chosen_runs = trust_crosscheck.runs(seeds, max_members=XC_UP_TO, seed_offset=offset)
             out += [(name, run) for run in chosen_runs]
+        elif model == "fourth":
+            out += [(name, (n, seed)) for n in FOURTH_SIZES for seed in FOURTH_SEEDS]
         else:
             out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
     return out
@@ -168,6 +177,11 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
+    if model == "fourth":
+        for o in fourth.evaluate(*what, params=params):
+            top20, top10 = o.best is not None and o.best <= 20, o.best is not None and o.best <= 10
+            out.append(Result(name, what[0], o.p10, top20, top10, organic=o.attack is None))
+        return out
     for run in third.evaluate(*what, params=params):
         best = run.best["Microvoice"]
         top20, top10 = best is not None and best <= 20, best is not None and best <= 10
@@ -198,7 +212,7 @@ def lines(results: Sequence[Result]) -> list[str]:
         mine = [r for r in results if r.set_name == name]
         if not mine:
             continue
-        if model == "third":
+        if model in ("third", "fourth"):
             organic = [r for r in mine if r.organic]
             for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
                 if part:

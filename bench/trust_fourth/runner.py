@@ -74,11 +74,42 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
     )
 
 
-def rank_microvoice(data: Data, today: int) -> tuple[list[int], dict[int, trust.Ranked]]:
-    ranked = trust.compute_scope(
-        data.edges, data.facts, trust.TrustParams(), today=today, limit=LIMIT, posts=data.posts
-    )
+def rank_microvoice(
+    data: Data, today: int, params: trust.TrustParams | None = None
+) -> tuple[list[int], dict[int, trust.Ranked]]:
+    """Microvoice's whole-community listing (default parameters unless `params`)."""
+    chosen = params or trust.TrustParams()
+    ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
     return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Microvoice on one community: organic (`attack` None) or under one attack at one strength."""
+
+    attack: str | None
+    strength: int
+    p10: float
+    best: int | None  # the best rank any manipulator reached (None: not listed)
+
+
+def evaluate(size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:
+    """The organic community of this size and seed, then every attack at every strength, ranked by
+    Microvoice alone (with `params`), drawn as `run` draws them."""
+    comm = build_community(size, seed)
+    order, _ = rank_microvoice(combine(comm, None), comm.today, params)
+    out = [Outcome(None, 0, precision_at_10(order, comm.genuine), None)]
+    for name in ATTACKS:
+        for strength in (1, 2, 3):
+            rng = np.random.default_rng([seed, size, list(ATTACKS).index(name), strength, 44])
+            res = ATTACKS[name](comm, strength, rng)
+            order, _ = rank_microvoice(combine(comm, res), comm.today, params)
+            out.append(
+                Outcome(
+                    name, strength, precision_at_10(order, comm.genuine), best_rank(order, res.manipulators)
+                )
+            )
+    return out
 
 
 def rank_messages(data: Data) -> list[int]:

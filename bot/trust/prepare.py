@@ -84,6 +84,19 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
     return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
 
 
+def _summed(key: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, ascending, and the counts summed per key (rounded to whole counts)."""
+    if len(key) == 0:
+        return key.astype(np.int64), np.zeros(0, np.int64)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    start = np.empty(len(ordered), np.bool_)
+    start[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
+    heads = np.flatnonzero(start)
+    return ordered[heads], np.rint(np.add.reduceat(n[order], heads)).astype(np.int64)
+
+
 #: `EngagerDays` keeps engagement newer than this many days per (engager, member, day), so that a
 #: ranking updated in place can follow it (older days are summed per member once).
 RECENT_DAYS = 7
@@ -117,13 +130,18 @@ class EngagerDays:
         decay = np.exp2(-np.arange(days) / half_life)
         recent = age < RECENT_DAYS
         old = ~recent
-        triple = np.unique((actor[old].astype(np.int64) * size + target[old]) * days + age[old])
-        old_target, old_age = np.divmod(triple % (size * days), days)
+        # (target, age, actor) packed in bits: one sort finds the distinct triples, shifts unpack them.
+        actor_bits, age_bits = max(1, (size - 1).bit_length()), max(1, (days - 1).bit_length())
+        packed = target[old].astype(np.int64) << (age_bits + actor_bits)
+        packed |= age[old].astype(np.int64) << actor_bits
+        packed |= actor[old]
+        cell = sorted_unique(packed) >> actor_bits
+        old_target, old_age = cell >> age_bits, cell & ((1 << age_bits) - 1)
         older = np.bincount(old_target, weights=decay[old_age], minlength=size).astype(np.float64)
-        key = (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent]
-        key, at = np.unique(key, return_inverse=True)
-        count = np.bincount(at.ravel(), weights=n[recent], minlength=len(key))
-        return cls(older, key, np.rint(count).astype(np.int64), size, decay)
+        key, count = _summed(
+            (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent], n[recent]
+        )
+        return cls(older, key, count, size, decay)
 
     def values(self) -> np.ndarray:
         """Per member: the decayed distinct (engager, day) pairs."""
@@ -148,9 +166,7 @@ class EngagerDays:
         days go through `settle_older`."""
         if len(actor) == 0:
             return True
-        key = (actor.astype(np.int64) * self.capacity + target) * RECENT_DAYS + age
-        key, at = np.unique(key, return_inverse=True)
-        delta = np.rint(np.bincount(at.ravel(), weights=n, minlength=len(key))).astype(np.int64)
+        key, delta = _summed((actor.astype(np.int64) * self.capacity + target) * RECENT_DAYS + age, n)
         where = np.searchsorted(self.key, key)
         found = where < len(self.key)
         found[found] = self.key[where[found]] == key[found]

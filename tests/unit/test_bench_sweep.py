@@ -69,3 +69,15 @@ def test_lines_give_each_set_and_size_its_counts() -> None:
     assert " ".join(out[0].split()) == expected
     assert "third model, organic" in out[1] and "mean P@10 1.000" in out[1]
     assert out[2].split()[-5:] == ["20:", "1,", "top", "10:", "1"]
+
+
+def test_the_fourth_model_is_a_default_part_ranked_organic_and_attacked() -> None:
+    """One community of the fourth model: organic first, then each attack at each strength."""
+    chosen = tasks(["fourth"])
+    assert "fourth" in trust_sweep.MODELS
+    assert len(chosen) == len(trust_sweep.FOURTH_SIZES) * len(trust_sweep.FOURTH_SEEDS)
+    results = sweep({}, jobs=1, chosen=chosen[:1])
+    assert results[0].organic and not any(r.organic for r in results[1:])
+    assert len(results) == 1 + 9 * 3 and all(r.set_name == "fourth model" for r in results)
+    out = lines(results)
+    assert out[0].split()[:4] == ["fourth", "model,", "organic", "1"]
