@@ -347,13 +347,7 @@ class LiveTrust:
         a, t = np.divmod(unsettled, self.capacity)
         rows = rows_of(self.ids[a], self.ids[t])
         use, _weight, row_age = weighted_rows(rows, self.params, self.today, counts=rows.n > 0)
-        ra, rt = self._index.lookup(rows.actor[use]), self._index.lookup(rows.target[use])
-        for i, member in enumerate(rows.actor[use].tolist()):  # members added since the build
-            if ra[i] < 0:
-                ra[i] = self._added.get(member, -1)
-        for i, member in enumerate(rows.target[use].tolist()):
-            if rt[i] < 0:
-                rt[i] = self._added.get(member, -1)
+        ra, rt = self._known(rows.actor[use]), self._known(rows.target[use])
         key = ra * self.capacity + rt
         wanted = np.isin(key, unsettled) & (ra >= 0) & (rt >= 0)
         key, row_age, n = key[wanted], row_age[wanted], np.rint(rows.n[use][wanted]).astype(np.int64)
