@@ -367,6 +367,10 @@ def unengaged_excess(share: np.ndarray, in_deg: np.ndarray, params: TrustParams)
     return np.clip(2.0 * beyond - 0.5, 0.0, 1.0)
 
 
+#: The crowd test (`crowd_per_post`) measures against the established voices, and at least this
+#: many of the best-valued members: in a small community the established voices are one or two, and
+#: a bait poster far ahead of everyone would be its own yardstick.
+_CROWD_YARDSTICK = 20
 #: The draw floor's exemption (`draw_floor_below_voices`) still asks this share of the floor.
 _EXEMPT_DRAW = 2.0 / 3.0
 #: Members who fill a short listing below the confidence bar (`listed_min_depth`) have posts that
@@ -728,7 +732,12 @@ def list_scope(
         # speaks up for and it is the largest pattern (as the crowd's share of the engagers).
         lo, full = params.crowd_per_post
         crowd = g.gather(evidence.crowd)
-        voices = established_voices(value, eligible, params) & (crowd > 0)
+        voices = established_voices(value, eligible, params)
+        best = np.flatnonzero(eligible)
+        if len(best) > _CROWD_YARDSTICK:  # at least the best-valued few: one far ahead sets no median
+            best = best[np.argpartition(-value[best], _CROWD_YARDSTICK)[:_CROWD_YARDSTICK]]
+        voices[best] = True
+        voices &= crowd > 0
         usual = float(np.median(crowd[voices])) if voices.any() else 0.0
         if usual > 0:
             # Not for a member the moderators pinned: they vouch that the crowd is the community's.

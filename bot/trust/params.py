@@ -236,10 +236,11 @@ class TrustParams:
     top_recipient: bool = False
     #: Members whose posts each draw a crowd far beyond what the community's established voices'
     #: posts draw: per member, the distinct (engager, day) pairs they received per post (both
-    #: decayed), against the median of the whole community's established voices; the listing value
-    #: is multiplied by 1 - the discount, from the first of these multiples (0) to the second (1).
-    #: Engagement bait ("react to vote", "react to enter") draws most of the community to each of
-    #: a few posts; a voice's posts each draw their part of it. (): off.
+    #: decayed), against the median of the scope's established voices and its twenty best-valued
+    #: members; the listing value is multiplied by 1 - the discount, from the first of these
+    #: multiples (0) to the second (1), except for pinned members (the moderators vouch for the
+    #: crowd). Engagement bait ("react to vote", "react to enter") draws most of the community to
+    #: each of a few posts; a voice's posts each draw their part of it. (): off.
     crowd_per_post: tuple[float, ...] = (4.0, 6.0)
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
