@@ -726,10 +726,12 @@ def list_scope(
     if evidence.crowd is not None and params.crowd_per_post and eligible.any():
         # Posts that each draw a crowd far beyond what the established voices' posts draw
         # (`crowd_per_post`): distinct (engager, day) pairs per post, community-wide, against the
-        # median of this scope's established voices who posted. Engagement bait ("react to vote",
+        # median of this scope's established voices and best-valued members (`_CROWD_YARDSTICK`)
+        # who posted. Engagement bait ("react to vote",
         # "react to enter") brings most of the community to each of a few posts; a voice's posts
         # each draw their share of it. Shown where the discount is as large as an explanation
-        # speaks up for and it is the largest pattern (as the crowd's share of the engagers).
+        # speaks up for and it is the largest pattern, as the part of a post's crowd beyond what a
+        # voice's post draws.
         lo, full = params.crowd_per_post
         crowd = g.gather(evidence.crowd)
         voices = established_voices(value, eligible, params)
