@@ -69,7 +69,7 @@ def _sent_at(message_id: int, timestamp: object) -> datetime:
     at = discord.utils.snowflake_time(message_id)
     if isinstance(timestamp, str) and timestamp:
         try:
-            sent = datetime.fromisoformat(timestamp)
+            sent = discord.utils.parse_time(timestamp)
         except ValueError:
             return at
         if sent.tzinfo is None:

@@ -44,6 +44,7 @@ from bot.trust.prepare import (
     prepare,
     received_by_channel,
     scope_pairs,
+    summed_by_key,
     weighted_rows,
 )
 from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, solve
@@ -297,9 +298,8 @@ class LiveTrust:
             return False
         days = history_days(self.params)
         cap = self.capacity
-        key = (actor[old].astype(np.int64) * cap + target[old]) * days + age[old]
-        key, at = np.unique(key, return_inverse=True)
-        delta = np.rint(np.bincount(at.ravel(), weights=count[old], minlength=len(key))).astype(np.int64)
+        changed = (actor[old].astype(np.int64) * cap + target[old]) * days + age[old]
+        key, delta = summed_by_key(changed, count[old])
         pair = np.unique(key // days)
         a, t = np.divmod(pair, cap)
         rows = rows_of(self.ids[a], self.ids[t])

@@ -84,7 +84,7 @@ def per_day(member: np.ndarray, age: np.ndarray, n: np.ndarray, size: int, days:
     return np.bincount(key, weights=n, minlength=size * days).astype(np.float32).reshape(size, days)
 
 
-def _summed(key: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def summed_by_key(key: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys, ascending, and the counts summed per key (rounded to whole counts)."""
     if len(key) == 0:
         return key.astype(np.int64), np.zeros(0, np.int64)
@@ -138,7 +138,7 @@ class EngagerDays:
         cell = sorted_unique(packed) >> actor_bits
         old_target, old_age = cell >> age_bits, cell & ((1 << age_bits) - 1)
         older = np.bincount(old_target, weights=decay[old_age], minlength=size).astype(np.float64)
-        key, count = _summed(
+        key, count = summed_by_key(
             (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent], n[recent]
         )
         return cls(older, key, count, size, decay)
@@ -166,18 +166,17 @@ class EngagerDays:
         days go through `settle_older`."""
         if len(actor) == 0:
             return True
-        key, delta = _summed((actor.astype(np.int64) * self.capacity + target) * RECENT_DAYS + age, n)
+        key, delta = summed_by_key((actor.astype(np.int64) * self.capacity + target) * RECENT_DAYS + age, n)
         where = np.searchsorted(self.key, key)
         found = where < len(self.key)
         found[found] = self.key[where[found]] == key[found]
         if bool((delta[~found] < 0).any()) or bool((self.count[where[found]] + delta[found] < 0).any()):
             return False
         self.count[where[found]] += delta[found]
-        if not found.all():
-            merged = np.concatenate([self.key, key[~found]])
-            order = np.argsort(merged, kind="stable")
-            self.key = merged[order]
-            self.count = np.concatenate([self.count, delta[~found]])[order]
+        new = ~found  # inserted in key order
+        if new.any():
+            self.key = np.insert(self.key, where[new], key[new])
+            self.count = np.insert(self.count, where[new], delta[new])
         return True
 
     def settle_older(
@@ -660,7 +659,8 @@ def prepare(
         return counts[: n * days].astype(np.float32).reshape(n, days)
 
     cells = (n + 1) * days
-    active = grid(np.bincount(cell(a_idx), weights=row_n, minlength=cells))
+    actor_cell = cell(a_idx)
+    active = grid(np.bincount(actor_cell, weights=row_n, minlength=cells))
     target_cell = cell(t_idx)
     dated = None
     if params.single_day:
@@ -677,7 +677,7 @@ def prepare(
     engager_days = None
     if params.crowd_per_post and posts is not None:
         # Distinct (engager, day) pairs per member, for the crowd test (`crowd_per_post`).
-        row_actor, row_target = cell(a_idx) // days, target_cell // days
+        row_actor, row_target = actor_cell // days, target_cell // days
         kept = row_target < n  # not a row touching a bot or an excluded member
         engager_days = EngagerDays.of(
             row_actor[kept], row_target[kept], row_age[kept], row_n[kept], n, days, params.half_life_days
