@@ -272,8 +272,13 @@ class Voices(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        """Needs the Server Members intent; without it each sync finds who left instead."""
+        """Needs the Server Members intent; without it each role sync finds who left instead."""
         await self.app.voice_roles.member_left(payload.guild_id, payload.user.id)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        """Needs the Server Members intent; without it the member's first recorded engagement says so."""
+        await self.app.voice_roles.member_returned(member.guild.id, member.id)
 
 
 def role_line(lang: str, standing: RoleStanding) -> str:

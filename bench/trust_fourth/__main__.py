@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--strengths", type=_ints, default=[1, 2, 3])
     parser.add_argument("--why", action="store_true", help="explain manipulators in Microvoice's top 20")
+    parser.add_argument(
+        "--no-departures",
+        action="store_true",
+        help="the member facts do not say who left (a bot without the Server Members intent)",
+    )
     args = parser.parse_args(argv)
     names = (
         list(ATTACKS) if args.attacks == "all" else [a.strip() for a in args.attacks.split(",") if a.strip()]
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown attacks: {', '.join(unknown)}")
     if any(s not in (1, 2, 3) for s in args.strengths):
         parser.error("strengths are 1, 2 or 3")
-    run(args.sizes, args.seeds, names, args.strengths, why=args.why)
+    run(args.sizes, args.seeds, names, args.strengths, why=args.why, departures=not args.no_departures)
 
 
 if __name__ == "__main__":

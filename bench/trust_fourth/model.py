@@ -337,8 +337,10 @@ def _genuine(
     return frozenset(out)
 
 
-def build_community(size: int, seed: int, today: int = TODAY) -> Community:
-    """Simulate an organic server of `size` members; deterministic for (size, seed)."""
+def build_community(size: int, seed: int, today: int = TODAY, *, departures: bool = True) -> Community:
+    """Simulate an organic server of `size` members; deterministic for (size, seed). `departures`:
+    the member facts say who left by `today` and when, as the Server Members intent tells the bot
+    (GUILD_MEMBER_REMOVE); without it they do not."""
     rng = np.random.default_rng([seed, size, 4])
     rand = random.Random(seed * 1_000_003 + size)
     history = int(rng.integers(60, 151))
@@ -490,7 +492,10 @@ def build_community(size: int, seed: int, today: int = TODAY) -> Community:
                     rec.edge(aid, id_list[rand.choice(friends[a])], cid, day, MENTION)
     edges = rec.build_edges()
     posts = rec.build_posts()
-    facts = trust.MemberFacts(member_id=ids, joined_day=joined.astype(float), account_created_day=created)
+    left = np.where(leave <= today, leave, np.nan) if departures else None
+    facts = trust.MemberFacts(
+        member_id=ids, joined_day=joined.astype(float), account_created_day=created, left_day=left
+    )
     comm = Community(
         size=size,
         seed=seed,

@@ -66,6 +66,7 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
         account_created_day=np.concatenate(
             [comm.facts.account_created_day, attack.facts.account_created_day]
         ),
+        left_day=np.concatenate([comm.facts.left_day, attack.facts.left_day]),
     )
     return Data(
         _aggregate_edges([comm.edges, attack.edges]),
@@ -93,10 +94,12 @@ class Outcome:
     best: int | None  # the best rank any manipulator reached (None: not listed)
 
 
-def evaluate(size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:
+def evaluate(
+    size: int, seed: int, params: trust.TrustParams | None = None, *, departures: bool = True
+) -> list[Outcome]:
     """The organic community of this size and seed, then every attack at every strength, ranked by
-    Microvoice alone (with `params`), drawn as `run` draws them."""
-    comm = build_community(size, seed)
+    Microvoice alone (with `params`), drawn as `run` draws them (`departures`: see `build_community`)."""
+    comm = build_community(size, seed, departures=departures)
     order, _ = rank_microvoice(combine(comm, None), comm.today, params)
     out = [Outcome(None, 0, precision_at_10(order, comm.genuine), None)]
     for name in ATTACKS:
@@ -188,8 +191,10 @@ def run(
     strengths: Sequence[int],
     why: bool = False,
     out: Callable[[str], None] = print,
+    *,
+    departures: bool = True,
 ) -> None:
-    """Run everything and print the tables."""
+    """Run everything and print the tables (`departures`: see `build_community`)."""
     t0 = time.perf_counter()
     organic: dict[int, dict[str, list[float]]] = {s: {m: [] for m in METHODS} for s in sizes}
     org_info: list[str] = []
@@ -197,7 +202,7 @@ def run(
     why_lines: list[str] = []
     for size in sizes:
         for seed in seeds:
-            comm = build_community(size, seed)
+            comm = build_community(size, seed, departures=departures)
             base = rank_all(combine(comm, None), comm.today)
             for m in METHODS:
                 organic[size][m].append(precision_at_10(base.orders[m], comm.genuine))

@@ -50,19 +50,23 @@ def concat_posts(a: trust.Posts, b: trust.Posts) -> trust.Posts:
 
 
 def facts_for(cm: Community, extra: dict | None = None, pinned: Iterable[int] = ()) -> trust.MemberFacts:
-    """extra: {internal_id: (joined_day, created_day)} for attack accounts."""
+    """extra: {internal_id: (joined_day, created_day)} for attack accounts. Who left by TODAY is
+    said (as the Server Members intent tells the bot)."""
     ids = np.arange(cm.n)
     joined = cm.join.astype(float)
     created = cm.created.astype(float)
+    left = np.where(cm.leave <= TODAY, cm.leave, np.nan).astype(float)
     if extra:
         e = np.array(sorted(extra))
         ids = np.concatenate([ids, e])
         joined = np.concatenate([joined, [extra[i][0] for i in e]])
         created = np.concatenate([created, [extra[i][1] for i in e]])
+        left = np.concatenate([left, np.full(len(e), np.nan)])
     return trust.MemberFacts(
         member_id=ids + ID0,
         joined_day=joined,
         account_created_day=created,
+        left_day=left,
         pinned=frozenset(int(p) + ID0 for p in pinned),
     )
 

@@ -88,7 +88,8 @@ class EngagementColumns:
 @dataclass(frozen=True)
 class MemberDays:
     """Members of one community as columns: id, join, account creation and first sighting as days
-    since 1970-01-01 UTC (NaN when unknown), and whether they are bots."""
+    since 1970-01-01 UTC (NaN when unknown), whether they are bots, and when they left (NaN while
+    they are in the community)."""
 
     member_id: np.ndarray
     joined_day: np.ndarray
@@ -97,23 +98,24 @@ class MemberDays:
     is_bot: np.ndarray
     #: The community's member version these columns are current at (migrations/0008).
     version: int = 0
+    left_day: np.ndarray | None = None  # None: nobody is known to have left
 
     @classmethod
     def from_row(cls, row: Sequence[Any], version: int = 0) -> MemberDays:
-        """From the (count, ids, joined, created, first seen, is_bot) `group_concat` row."""
+        """From the (count, ids, joined, created, first seen, is_bot, left) `group_concat` row."""
         import numpy as np
 
         count, *texts = row
         if not count:
             z = np.zeros(0)
-            return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_), version)
+            return cls(z.astype(np.int64), z, z, z, z.astype(np.bool_), version, z)
 
         def days(text: str) -> np.ndarray:
             values = np.fromstring(text, dtype=np.float64, sep=",")
             return np.where(values <= NO_DAY, np.nan, np.round(values, 5))  # to the second
 
         ids, bots = (np.fromstring(texts[i], dtype=np.int64, sep=",") for i in (0, 4))
-        return cls(ids, days(texts[1]), days(texts[2]), days(texts[3]), bots != 0, version)
+        return cls(ids, days(texts[1]), days(texts[2]), days(texts[3]), bots != 0, version, days(texts[5]))
 
 
 #: Stands for an unknown time in `Store.member_days` (SQLite has no NaN).
@@ -123,7 +125,8 @@ _MEMBER_DAY_COLUMNS = """
            group_concat(ifnull(julianday(joined_at) - 2440587.5, :none)),
            group_concat(ifnull(julianday(account_created_at) - 2440587.5, :none)),
            group_concat(ifnull(julianday(first_seen) - 2440587.5, :none)),
-           group_concat(is_bot)
+           group_concat(is_bot),
+           group_concat(ifnull(julianday(left_at) - 2440587.5, :none))
       FROM members WHERE community_id = :community_id AND version > :after
 """
 _MEMBER_VERSION = "SELECT version, removed FROM member_versions WHERE community_id = :community_id"
@@ -463,14 +466,18 @@ def _merged_member_days(known: MemberDays | None, after: int, changed: MemberDay
         return changed
     import numpy as np
 
-    columns = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot")
+    columns = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot", "left_day")
     index = {m: i for i, m in enumerate(known.member_id.tolist())}
     at = np.array([index.get(m, -1) for m in changed.member_id.tolist()], np.int64)
     old, new = at >= 0, at < 0
     merged = []
     for name in columns:
-        values = getattr(known, name).copy()
-        update = getattr(changed, name)
+        values, update = getattr(known, name), getattr(changed, name)
+        if name == "left_day":  # columns read before departures were kept have none
+            values = np.full(len(known.member_id), np.nan) if values is None else values
+            update = np.full(len(changed.member_id), np.nan) if update is None else update
+        values = values.copy()
         values[at[old]] = update[old]
         merged.append(np.concatenate([values, update[new]]))
-    return MemberDays(*merged, version=changed.version)
+    *facts, left = merged
+    return MemberDays(*facts, version=changed.version, left_day=left)

@@ -3,6 +3,7 @@ keeps a member out of rankings and roles."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.ledger import iso
@@ -90,20 +91,40 @@ class VoiceRoleQueries(StoreBase):
             dict(c=community_id, m=member_id),
         )
 
-    async def ranking_status(self, community_id: int, member_id: int) -> tuple[str | None, bool, bool]:
+    async def members_left(self, community_id: int, member_ids: Sequence[int], at: datetime) -> None:
+        """The members left the community at `at` (kept until they engage or join again: the ledger's
+        member upsert clears it, as `member_returned` does)."""
+        for member_id in member_ids:
+            await self.write(
+                "UPDATE members SET left_at = :at"
+                " WHERE community_id = :c AND member_id = :m AND left_at IS NULL",
+                dict(c=community_id, m=member_id, at=iso(at)),
+            )
+
+    async def member_returned(self, community_id: int, member_id: int) -> None:
+        """The member joined the community again."""
+        await self.write(
+            "UPDATE members SET left_at = NULL"
+            " WHERE community_id = :c AND member_id = :m AND left_at IS NOT NULL",
+            dict(c=community_id, m=member_id),
+        )
+
+    async def ranking_status(self, community_id: int, member_id: int) -> tuple[str | None, bool, bool, bool]:
         """(the member's trust override: 'pin', 'exclude' or None; whether they are a contact of a brand
-        that is not removed; whether they are a bot account)."""
+        that is not removed; whether they are a bot account; whether they left the community)."""
         rows = await self.fetch_all(
             """
             SELECT (SELECT mode FROM trust_overrides WHERE community_id = :c AND member_id = :m),
                    (SELECT count(*) FROM brand_contacts AS bc JOIN brands AS b ON b.id = bc.brand_id
                      WHERE bc.community_id = :c AND bc.member_id = :m AND b.status <> 'removed'),
-                   (SELECT count(*) FROM members WHERE community_id = :c AND member_id = :m AND is_bot = 1)
+                   (SELECT count(*) FROM members WHERE community_id = :c AND member_id = :m AND is_bot = 1),
+                   (SELECT count(*) FROM members
+                     WHERE community_id = :c AND member_id = :m AND left_at IS NOT NULL)
             """,
             dict(c=community_id, m=member_id),
         )
-        mode, contacts, bots = rows[0]
-        return (None if mode is None else str(mode)), int(contacts) > 0, int(bots) > 0
+        mode, contacts, bots, left = rows[0]
+        return (None if mode is None else str(mode)), int(contacts) > 0, int(bots) > 0, int(left) > 0
 
     async def bot_members(self, community_id: int) -> set[int]:
         rows = await self.fetch_all(

@@ -64,6 +64,7 @@ def _compute(
         ids=prep.ids,
         evidence=evidence,
         pinned=prep.pinned,
+        gone=prep.gone,
         params=params,
         codes=codes,
         channel_ids=prep.channel_ids,

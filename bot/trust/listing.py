@@ -527,6 +527,7 @@ def list_scope(
     pinned: np.ndarray,
     params: TrustParams,
     codes: np.ndarray | None,
+    gone: np.ndarray | None = None,
     channel_ids: np.ndarray,
     recv: sp.csr_array | np.ndarray,
     posts_total: np.ndarray | None,
@@ -541,7 +542,8 @@ def list_scope(
     `recv` the received engagement per (member, channel code) for the topics, `posts_total` and
     `said` the decayed posts per member in total and inside the scope (None: unknown) for
     volume-neutrality, `community` the community-wide graph (for a channel or category: where
-    `closed_engagers` reads whether engagers engage each other; None: the scope's own graph)."""
+    `closed_engagers` reads whether engagers engage each other; None: the scope's own graph), `gone`
+    per member whether they left the community (not listed; None: nobody did)."""
     n = g.n
     scale, x = solved.scale, solved.x
     # Community-wide per-member inputs, renumbered as the graph's members.
@@ -845,6 +847,12 @@ def list_scope(
                 & (coordinated < COORDINATION_SHOWN)
                 & (appeal >= _EXEMPT_DRAW * floor)
             )
+    if gone is not None:
+        # Who left the community is no voice of it, wherever their standing was earned; what they
+        # gave while here still counts (above), and the bars and yardsticks measured with them stand.
+        away = g.gather(gone, False)
+        eligible &= ~away
+        unsure &= ~away
     short = params.listed_min_depth - int(np.count_nonzero(eligible))
     if codes is None and short > 0 and unsure.any():
         # The whole community's listing is not cut below `listed_min_depth` by the confidence

@@ -47,7 +47,7 @@ from bot.trust.prepare import (
     summed_by_key,
     weighted_rows,
 )
-from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, solve
+from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, members_gone, solve
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -161,6 +161,7 @@ class LiveTrust:
         self._discounts: tuple[np.ndarray | None, ...] = (None, None, None, None)
         self.changed = True
         self._pinned: np.ndarray | None = None
+        self._gone: np.ndarray | None = None
 
     # -- changes ------------------------------------------------------------------------------------
 
@@ -421,6 +422,8 @@ class LiveTrust:
         pinned = np.zeros(self.capacity, np.bool_)
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
+        gone = members_gone(self.ids, facts, self.today, self._member_rows(facts))
+        gone[self._used :] = False  # spare slots
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
         engaged_from, periods = self._activity()
         evidence = community_evidence(
@@ -452,12 +455,14 @@ class LiveTrust:
                 scope.dirty = True
         self._seed_weight, self._keep = seed_weight, evidence.keep
         relist = self._pinned is None or not np.array_equal(pinned, self._pinned)  # shown in the why
+        relist = relist or self._gone is None or not np.array_equal(gone, self._gone)
         relist = relist or not _same(evidence.coordinated, self._coordinated)
         relist = relist or not _same(evidence.devoted, self._devoted)
         # Community-wide discounts that apply in every scope, whichever channels changed.
         discounts = (evidence.burst_excess, evidence.top_excess, evidence.weeks_excess, evidence.crowd)
         relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted
+        self._gone = gone
         self._discounts = discounts
         previous = previous or {}
         solved_graphs: dict[int, Solved | None] = {}
@@ -472,7 +477,9 @@ class LiveTrust:
                     )
                 scope.solved = solved_graphs[key]
             scope.previous = previous.get(name)
-            scope.results = self._listing(scope, pinned, evidence, limit) if scope.solved else Listing.empty()
+            scope.results = (
+                self._listing(scope, pinned, gone, evidence, limit) if scope.solved else Listing.empty()
+            )
             scope.dirty = scope.relink = False
             if on_listed is not None:
                 on_listed(name, scope.results)
@@ -523,7 +530,9 @@ class LiveTrust:
         self._periods = activity_periods(self.active, self.received, span, known=self._periods, rows=rows)
         return engaged_from, self._periods
 
-    def _listing(self, scope: _Scope, pinned: np.ndarray, evidence: Evidence, limit: int | None) -> Listing:
+    def _listing(
+        self, scope: _Scope, pinned: np.ndarray, gone: np.ndarray, evidence: Evidence, limit: int | None
+    ) -> Listing:
         assert scope.solved is not None
         return list_scope(
             scope.graph,
@@ -531,6 +540,7 @@ class LiveTrust:
             ids=self.ids,
             evidence=evidence,
             pinned=pinned,
+            gone=gone,
             params=self.params,
             codes=scope.codes,
             channel_ids=self.channel_ids,

@@ -578,6 +578,9 @@ class MemberFacts:
     the records could show them at all (when the bot began reading their community there); NaN
     where a join date is known or nothing is: a first sighting right at that day says only that the
     member was there before (`TrustParams.censored_arrival_days`).
+    `left_day` is the day a member left the community (NaN while they are in it, or when the platform
+    does not say): who left is not listed in any scope, as a trusted voice must be there to be one,
+    but the engagement they gave while here still counts for whom they engaged.
     """
 
     member_id: np.ndarray = field(default_factory=lambda: _column((), int))
@@ -586,6 +589,7 @@ class MemberFacts:
     is_bot: np.ndarray | None = None
     first_seen_day: np.ndarray | None = None
     records_from_day: np.ndarray | None = None
+    left_day: np.ndarray | None = None
     excluded: frozenset[int] = frozenset()
     pinned: frozenset[int] = frozenset()
 
@@ -608,6 +612,7 @@ class MemberFacts:
         object.__setattr__(self, "account_created_day", fill(self.account_created_day, np.float64, np.nan))
         object.__setattr__(self, "first_seen_day", fill(self.first_seen_day, np.float64, np.nan))
         object.__setattr__(self, "records_from_day", fill(self.records_from_day, np.float64, np.nan))
+        object.__setattr__(self, "left_day", fill(self.left_day, np.float64, np.nan))
         object.__setattr__(self, "is_bot", fill(self.is_bot, np.bool_, False))
         object.__setattr__(self, "excluded", frozenset(int(x) for x in self.excluded))
         object.__setattr__(self, "pinned", frozenset(int(x) for x in self.pinned))

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
-from bot.trust.solver import Pairs, pairs_from_sorted, seed_weights
+from bot.trust.solver import Pairs, members_gone, pairs_from_sorted, seed_weights
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Prepared:
     g_weight: np.ndarray
     seed_weight: np.ndarray  # teleport weight per dense member (0 = not a seed)
     pinned: np.ndarray  # bool per dense member
+    gone: np.ndarray  # bool per dense member: left the community (`MemberFacts.left_day`), not listed
     excluded: np.ndarray  # bool per dense member: bots and excluded members (their rows are dropped)
     engaged_from: np.ndarray  # first day each dense member engaged or posted in the window (inf: never)
     all_pairs: Pairs  # the community-wide pair aggregation (also needed for seed selection)
@@ -747,6 +748,7 @@ def prepare(
         g_weight=g_weight,
         seed_weight=seed_weight,
         pinned=pinned,
+        gone=members_gone(ids, members, today),
         excluded=excluded,
         engaged_from=engaged_from,
         all_pairs=all_pairs,

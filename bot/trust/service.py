@@ -68,6 +68,7 @@ def _member_facts(
         account_created_day=members.account_created_day,
         first_seen_day=members.first_seen_day,
         records_from_day=records,
+        left_day=members.left_day,
         is_bot=members.is_bot,
         excluded=frozenset(excluded),
         pinned=frozenset(pinned),

@@ -55,6 +55,18 @@ def member_rows(ids: np.ndarray, members: MemberFacts) -> np.ndarray:
     return IdIndex(members.member_id).lookup(ids) if len(members.member_id) else np.full(len(ids), -1)
 
 
+def members_gone(
+    ids: np.ndarray, members: MemberFacts, today: int, row: np.ndarray | None = None
+) -> np.ndarray:
+    """Per dense member: whether they left the community by the end of `today` (`MemberFacts.left_day`).
+    `row`: `member_rows(ids, members)`, when already known."""
+    row = member_rows(ids, members) if row is None else row
+    gone = np.zeros(len(ids), np.bool_)
+    known = row >= 0
+    gone[known] = members.left_day[row[known]] < today + 1  # NaN (still here) compares False
+    return gone
+
+
 def member_since(
     ids: np.ndarray,
     engaged_from: np.ndarray,

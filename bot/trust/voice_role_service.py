@@ -67,7 +67,7 @@ PACE_SECONDS = 0.2
 SYNC_TASK = "microvoice-voice-roles-"
 Outcome = Literal["done", "gone", "refused"]
 #: Why a member is kept out of rankings and roles, or pinned (`VoiceRoles.ranking_status`).
-RankingStatus = Literal["excluded", "contact", "bot", "pinned"]
+RankingStatus = Literal["excluded", "contact", "bot", "left", "pinned"]
 
 __all__ = [
     "MemberDirectory",
@@ -273,14 +273,17 @@ class VoiceRoles:
 
     async def ranking_status(self, community_id: int, member_id: int) -> RankingStatus | None:
         """Why the member is kept out of rankings and roles (a moderator's exclusion, a contact of a
-        brand, a bot account), or `pinned` when a moderator pinned them as trusted; else None."""
-        mode, contact, bot = await self.store.ranking_status(community_id, member_id)
+        brand, a bot account, having left the community), or `pinned` when a moderator pinned them
+        as trusted; else None."""
+        mode, contact, bot, left = await self.store.ranking_status(community_id, member_id)
         if mode == "exclude":
             return "excluded"
         if contact:
             return "contact"
         if bot:
             return "bot"
+        if left:
+            return "left"
         return "pinned" if mode == "pin" else None
 
     async def _ranking(self, community_id: int, scope: str) -> list[Ranked]:
@@ -560,9 +563,16 @@ class VoiceRoles:
         return plan
 
     async def member_left(self, community_id: int, member_id: int) -> None:
-        """The member left the server: the platform dropped their roles, so no record of them stays."""
+        """The member left the server: the platform dropped their roles, so no record of them stays,
+        and they are not listed from the next ranking (`MemberFacts.left_day`)."""
         await self.store.forget_voice_role_holder(community_id, member_id)
+        await self.store.members_left(community_id, [member_id], self.clock())
         self._gone.setdefault(community_id, set()).add(member_id)
+
+    async def member_returned(self, community_id: int, member_id: int) -> None:
+        """The member joined the server again: listed again from the next ranking, as they stand."""
+        await self.store.member_returned(community_id, member_id)
+        self._gone.get(community_id, set()).discard(member_id)
 
     async def standing(self, community_id: int, member_id: int) -> list[RoleStanding]:
         """For each scope with a role: whether the member holds it (as given by the bot) and why, with

@@ -11,7 +11,7 @@ import pytest
 from bot import i18n
 from bot.discord_adapter import rankings
 from tests.e2e.activation_helpers import set_locale
-from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness
+from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher
 
 EPHEMERAL = 1 << 6
 
@@ -360,3 +360,33 @@ async def test_a_quiet_server_with_months_of_history_recomputes_to_an_empty_list
     data = (await interaction.response()).json["data"]
     assert data["flags"] & EPHEMERAL
     assert "Nobody is listed yet" in str(data)
+
+
+async def test_a_member_who_left_is_not_listed_until_they_come_back(launcher: Launcher):
+    """With the Server Members intent, GUILD_MEMBER_REMOVE tells the bot a member left: from the next
+    recompute they are in no listing (a trusted voice must be there to be one), the others keep
+    their order; GUILD_MEMBER_ADD brings them back as they stand."""
+    h = await launcher.start(members_intent=True)
+    sb, w = h.sandbox, h.world
+    people = await seed_community(h, n=8, dispatch=True)
+    await recompute(h)
+    order = "SELECT member_id FROM trust_scores WHERE scope = 'all' ORDER BY rank"
+    before = [m for (m,) in await h.rows(order)]
+    assert before[0] == people[0]
+
+    sb.remove_member(w.guild, people[0])
+    await h.flush()
+    await h.settle()
+    await recompute(h)
+    assert [m for (m,) in await h.rows(order)] == before[1:]
+    assert await h.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", people[0]) == 0
+    # Who left cannot be chosen for `/voices member`: Discord resolves them as a user, not a member.
+    options = {"member": people[0]}
+    reply = await h.slash("voices", w.owner, options, subcommand="member", permissions=MANAGE_GUILD)
+    assert "is not a member of this server" in (await reply.response()).json["data"]["content"]
+
+    sb.add_member(w.guild, people[0], joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=True)
+    await h.flush()
+    await h.settle()
+    await recompute(h)
+    assert [m for (m,) in await h.rows(order)] == before

@@ -530,9 +530,12 @@ async def test_member_days_are_day_numbers_with_nan_for_unknown(store: Store, tm
         ],
     )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    await store.members_left(GUILD, [2], T0 + timedelta(hours=6))
     days = await store.member_days(GUILD)
     by_id = dict(zip(days.member_id.tolist(), range(len(days.member_id)), strict=True))
     one, two = by_id[1], by_id[2]
+    assert np.isnan(days.left_day[one])
+    assert days.left_day[two] == pytest.approx((T0 + timedelta(hours=6) - epoch).total_seconds() / 86400)
     assert days.joined_day[one] == pytest.approx((joined - epoch).total_seconds() / 86400)
     assert days.account_created_day[one] == days.joined_day[one]
     assert days.first_seen_day[two] == pytest.approx((T0 - epoch).total_seconds() / 86400)
@@ -572,7 +575,8 @@ async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Pa
 
         def same(a, b) -> None:  # type: ignore[no-untyped-def]
             order_a, order_b = np.argsort(a.member_id), np.argsort(b.member_id)
-            for name in ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot"):
+            names = ("member_id", "joined_day", "account_created_day", "first_seen_day", "is_bot", "left_day")
+            for name in names:
                 np.testing.assert_array_equal(getattr(a, name)[order_a], getattr(b, name)[order_b])
 
         await store.record([], [sight(m) for m in range(1, 6)])
@@ -589,6 +593,19 @@ async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Pa
         assert second.version > first.version
         same(second, await store.member_days(GUILD))
         assert second.is_bot[second.member_id.tolist().index(3)]
+        # a departure is a change (the day it happened), and so is the return their engagement shows
+        await store.members_left(GUILD, [4], later)
+        gone = await store.member_days(GUILD, second)
+        assert gone.version > second.version
+        same(gone, await store.member_days(GUILD))
+        left = dict(zip(gone.member_id.tolist(), gone.left_day.tolist(), strict=True))
+        assert left[4] == pytest.approx((later - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86400)
+        assert all(np.isnan(day) for m, day in left.items() if m != 4)
+        await store.record([], [sight(4, later + timedelta(hours=1))])
+        back = await store.member_days(GUILD, gone)
+        assert np.isnan(back.left_day).all()
+        same(back, await store.member_days(GUILD))
+        second = back
         # an erasure: everyone is read again (the removed member is gone)
         await store.forget_member(GUILD, 5, pseudonym=-5, now=later)
         third = await store.member_days(GUILD, second)

@@ -8,6 +8,7 @@ compared, scope by scope, with `compute_all` on the rows as they now stand.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 
@@ -246,6 +247,32 @@ def test_nothing_new_reuses_every_scope_and_pins_reseed() -> None:
     assert trust.explain_parts(next(r for r in repinned["all"] if r.member_id == member))[-1][0] == (
         "trust.why.pinned"
     )
+
+
+def test_members_who_left_are_not_listed_and_what_they_gave_still_counts() -> None:
+    edges, posts, facts = community(5)
+    live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
+    first = live.rank(facts, limit=100)
+    top = first["all"][0].member_id
+    in_channel = {name for name, ranked in first.items() if any(r.member_id == top for r in ranked)}
+    assert len(in_channel) > 1
+    left_day = np.where(facts.member_id == top, TODAY - 2.5, np.nan)
+    left = dataclasses.replace(facts, left_day=left_day)
+
+    gone = live.refresh(Edges.empty(), None, left, today=TODAY, limit=100)
+    assert gone is not None
+    assert_same(gone, compute_all(edges, left, PARAMS, today=TODAY, scopes=SCOPES, limit=100, posts=posts))
+    assert all(r.member_id != top for ranked in gone.values() for r in ranked)
+    # The others keep their order: the graph, with what the member gave, is the same.
+    before = [r.member_id for r in first["all"] if r.member_id != top]
+    assert [r.member_id for r in gone["all"]][:30] == before[:30]
+
+    # Back in the community (the store forgets the departure): listed as before.
+    back = live.refresh(Edges.empty(), None, facts, today=TODAY, limit=100)
+    assert back == first
+    # A departure dated later than today has not happened yet.
+    later = dataclasses.replace(facts, left_day=np.where(facts.member_id == top, TODAY + 1.0, np.nan))
+    assert live.refresh(Edges.empty(), None, later, today=TODAY, limit=100) == first
 
 
 def test_what_cannot_be_applied_in_place_asks_for_a_rebuild() -> None:

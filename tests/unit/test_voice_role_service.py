@@ -364,13 +364,22 @@ async def test_ranking_status_says_what_keeps_a_member_out(store: Store):
         " VALUES ('discord', ?, 4, ?, 1)",
         (GUILD, T0.isoformat()),
     )
-    assert [await roles.ranking_status(GUILD, m) for m in (1, 2, 3, 4, 5)] == [
+    await store.db.execute(
+        "INSERT INTO members (platform, community_id, member_id, first_seen, is_bot)"
+        " VALUES ('discord', ?, 6, ?, 0)",
+        (GUILD, T0.isoformat()),
+    )
+    await roles.member_left(GUILD, 6)
+    assert [await roles.ranking_status(GUILD, m) for m in (1, 2, 3, 4, 5, 6)] == [
         "excluded",
         "pinned",
         "contact",
         "bot",
         None,
+        "left",
     ]
+    await roles.member_returned(GUILD, 6)
+    assert await roles.ranking_status(GUILD, 6) is None
 
 
 async def test_a_role_is_never_both_a_brands_and_a_trusted_voice_role(store: Store):
