@@ -39,3 +39,19 @@ def test_a_poll_poster_reaches_the_top_only_without_the_crowd_test() -> None:
     ]
     assert without[0].best is not None and without[0].best <= 10
     assert polls[0].best is None or polls[0].best > 20
+
+
+def test_members_who_left_are_told_and_no_longer_listed() -> None:
+    """The facts say who left by today, as the Server Members intent tells the bot; none of them is a
+    genuine voice, and none is listed, while without the departures some are (1,500 members, seed 2:
+    the first place had left a week before)."""
+    comm = build_community(1500, 2)
+    left = comm.facts.member_id[~np.isnan(comm.facts.left_day)]
+    assert len(left) > 0 and not set(left.tolist()) & comm.genuine
+    known, _ = runner.rank_microvoice(runner.combine(comm, None), comm.today)
+    assert not set(known) & set(left.tolist())
+    blind = build_community(1500, 2, departures=False)
+    assert np.isnan(blind.facts.left_day).all()
+    unknown, _ = runner.rank_microvoice(runner.combine(blind, None), blind.today)
+    assert unknown[0] in set(left.tolist())
+    assert runner.precision_at_10(known, comm.genuine) > runner.precision_at_10(unknown, comm.genuine)
