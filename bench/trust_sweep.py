@@ -1,4 +1,4 @@
-"""The trust ranking with changed parameters on all three community models at once, one line a set.
+"""The trust ranking with changed parameters on every community model at once, one line a set.
 
 A change to the ranking is only worth keeping when it helps somewhere and lists no manipulator
 anywhere else, so every candidate is measured on the same sets of runs:
@@ -13,17 +13,19 @@ anywhere else, so every candidate is measured on the same sets of runs:
   under each of its attacks at three strengths;
 - the fourth model (`bench.trust_fourth`): 300 and 1,500 members, seeds 1 to 3, organic and under
   each of its attacks at three strengths;
+- the fifth model (`bench.trust_fifth`, a subreddit): 300 and 2,000 members, seeds 1 and 2, organic
+  and under each of its attacks at three strengths;
 - with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
-second model; the third and fourth models: runs with one in the top 20 and the top 10). `--set` changes a
+second model; the third to fifth models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
 measures the defaults beside it. About a minute and a half on two cores.
 
-    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,fourth,long]
+    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,fourth,fifth,long]
         [--compare]
 """
 
@@ -39,6 +41,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bench import trust_crosscheck, trust_quality
+from bench.trust_fifth import runner as fifth
 from bench.trust_fourth import runner as fourth
 from bench.trust_independent import runner as third
 from bot import trust
@@ -57,18 +60,20 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("second model, held-out subreddits", "xc", "subreddit", 1000, False),
     ("third model", "third", "discord", 0, False),
     ("fourth model", "fourth", "discord", 0, False),
+    ("fifth model", "fifth", "subreddit", 0, False),
     ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
     ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
     ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
     ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
 #: The parts `--parts` chooses from (those run by default), and the models of each.
-MODELS = ("sim", "xc", "third", "fourth")
+MODELS = ("sim", "xc", "third", "fourth", "fifth")
 PARTS: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "xc": ("xc",),
     "third": ("third",),
     "fourth": ("fourth",),
+    "fifth": ("fifth",),
     "long": ("sim-long", "xc-long"),
 }
 #: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
@@ -80,6 +85,7 @@ SIM_UP_TO, XC_UP_TO = 500, 2_000
 XC_SEEDS, XC_HELD_SEEDS = 20, 25
 THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
 FOURTH_SIZES, FOURTH_SEEDS = (300, 1_500), (1, 2, 3)
+FIFTH_SIZES, FIFTH_SEEDS = (300, 2_000), (1, 2)
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,8 @@ def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
             out += [(name, run) for run in chosen_runs]
         elif model == "fourth":
             out += [(name, (n, seed)) for n in FOURTH_SIZES for seed in FOURTH_SEEDS]
+        elif model == "fifth":
+            out += [(name, (n, seed)) for n in FIFTH_SIZES for seed in FIFTH_SEEDS]
         else:
             out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
     return out
@@ -177,8 +185,8 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
-    if model == "fourth":
-        for o in fourth.evaluate(*what, params=params):
+    if model in ("fourth", "fifth"):
+        for o in (fourth if model == "fourth" else fifth).evaluate(*what, params=params):
             top20, top10 = o.best is not None and o.best <= 20, o.best is not None and o.best <= 10
             out.append(Result(name, what[0], o.p10, top20, top10, organic=o.attack is None))
         return out
@@ -212,7 +220,7 @@ def lines(results: Sequence[Result]) -> list[str]:
         mine = [r for r in results if r.set_name == name]
         if not mine:
             continue
-        if model in ("third", "fourth"):
+        if model in ("third", "fourth", "fifth"):
             organic = [r for r in mine if r.organic]
             for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
                 if part:

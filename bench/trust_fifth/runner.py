@@ -1,0 +1,301 @@
+"""Ranks organic and attacked subreddits with Microvoice, message count and plain PageRank.
+
+For every (size, seed) the organic subreddit is ranked once; every attack at every strength is
+added to it and ranked again. Reported: precision at 10 against the organic genuine voices, and the
+best rank any manipulator reached (only the top 200 count). Message count and PageRank leave the
+subreddit's bot out, as any ranking would that knows which account is machinery.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from bench.trust_fifth.attacks import ATTACKS, AttackResult
+from bench.trust_fifth.model import BASE_ID, Community, build_community, facts_for
+from bot import trust
+
+LIMIT = 200
+METHODS = ("microvoice", "messages", "pagerank")
+
+
+@dataclass(frozen=True)
+class Data:
+    """One subreddit as the ranking sees it."""
+
+    edges: trust.Edges
+    posts: trust.Posts
+    facts: trust.MemberFacts
+
+
+def _aggregate_edges(parts: Sequence[trust.Edges]) -> trust.Edges:
+    cols = [
+        np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
+    ]
+    n = np.concatenate([p.n for p in parts])
+    keys = np.stack(cols, axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    total = np.zeros(len(uniq))
+    np.add.at(total, inv.ravel(), n)
+    return trust.Edges(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], uniq[:, 4], total)
+
+
+def _aggregate_posts(parts: Sequence[trust.Posts]) -> trust.Posts:
+    keys = np.stack(
+        [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")], axis=1
+    )
+    n = np.concatenate([p.n for p in parts])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    total = np.zeros(len(uniq))
+    np.add.at(total, inv.ravel(), n)
+    return trust.Posts(uniq[:, 0], uniq[:, 1], uniq[:, 2], total)
+
+
+def combine(comm: Community, attack: AttackResult | None) -> Data:
+    """The organic rows plus an attack's rows; every member's facts as the store would hold them
+    (first seen at their first post in the combined records)."""
+    if attack is None:
+        return Data(comm.edges, comm.posts, comm.facts)
+    edges = _aggregate_edges([comm.edges, attack.edges])
+    posts = _aggregate_posts([comm.posts, attack.posts])
+    created = {BASE_ID + i: float(c) for i, c in enumerate(comm.account_created)}
+    created.update(
+        {
+            int(m): float(c)
+            for m, c in zip(attack.facts.member_id, attack.facts.account_created_day, strict=True)
+        }
+    )
+    ids = np.unique(np.concatenate([posts.member, edges.actor, edges.target]))
+    facts = facts_for(ids, posts, created, frozenset({BASE_ID + comm.bot}), comm.start)
+    return Data(edges, posts, facts)
+
+
+def rank_microvoice(
+    data: Data, today: int, params: trust.TrustParams | None = None
+) -> tuple[list[int], dict[int, trust.Ranked]]:
+    """Microvoice's whole-community listing (default parameters unless `params`)."""
+    chosen = params or trust.TrustParams()
+    ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
+    return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
+
+
+def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
+    return np.random.default_rng([seed, size, list(ATTACKS).index(name), strength, 55])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Microvoice on one subreddit: organic (`attack` None) or under one attack at one strength."""
+
+    attack: str | None
+    strength: int
+    p10: float
+    best: int | None  # the best rank any manipulator reached (None: not listed)
+
+
+def evaluate(size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:
+    """The organic subreddit of this size and seed, then every attack at every strength, ranked by
+    Microvoice alone (with `params`), drawn as `run` draws them."""
+    comm = build_community(size, seed)
+    order, _ = rank_microvoice(combine(comm, None), comm.today, params)
+    out = [Outcome(None, 0, precision_at_10(order, comm.genuine), None)]
+    for name in ATTACKS:
+        for strength in (1, 2, 3):
+            res = ATTACKS[name](comm, strength, attack_rng(size, seed, name, strength))
+            order, _ = rank_microvoice(combine(comm, res), comm.today, params)
+            out.append(
+                Outcome(
+                    name, strength, precision_at_10(order, comm.genuine), best_rank(order, res.manipulators)
+                )
+            )
+    return out
+
+
+def _bots(data: Data) -> np.ndarray:
+    return data.facts.member_id[data.facts.is_bot]
+
+
+def rank_messages(data: Data) -> list[int]:
+    """Most posts (submissions and comments) first, ties by id; the bot left out."""
+    members, inv = np.unique(data.posts.member, return_inverse=True)
+    totals = np.zeros(len(members))
+    np.add.at(totals, inv.ravel(), data.posts.n)
+    keep = ~np.isin(members, _bots(data))
+    members, totals = members[keep], totals[keep]
+    order = np.lexsort((members, -totals))
+    return [int(m) for m in members[order][:LIMIT]]
+
+
+def rank_pagerank(data: Data, damping: float = 0.85, tol: float = 1e-10) -> list[int]:
+    """Plain PageRank over comment counts, uniform teleport, dangling mass spread; the bot left out."""
+    e = data.edges
+    keep = ~(np.isin(e.actor, _bots(data)) | np.isin(e.target, _bots(data)))
+    actor, target, n = e.actor[keep], e.target[keep], e.n[keep]
+    nodes, inv = np.unique(np.concatenate([actor, target]), return_inverse=True)
+    inv = inv.ravel()
+    n_nodes = len(nodes)
+    src, dst = inv[: len(actor)], inv[len(actor) :]
+    w = sparse.csr_matrix((n, (src, dst)), shape=(n_nodes, n_nodes))
+    out = np.asarray(w.sum(axis=1)).ravel()
+    dangling = out == 0
+    scale = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out))
+    transition = sparse.diags(scale) @ w
+    rank = np.full(n_nodes, 1.0 / n_nodes)
+    for _ in range(200):
+        new = damping * (transition.T @ rank) + (damping * rank[dangling].sum() + 1 - damping) / n_nodes
+        if np.abs(new - rank).sum() < tol:
+            rank = new
+            break
+        rank = new
+    order = np.lexsort((nodes, -rank))
+    return [int(m) for m in nodes[order][:LIMIT]]
+
+
+def precision_at_10(order: Sequence[int], genuine: frozenset[int]) -> float:
+    top = list(order[:10])
+    return sum(m in genuine for m in top) / len(top) if top else 0.0
+
+
+def best_rank(order: Sequence[int], members: frozenset[int]) -> int | None:
+    for i, m in enumerate(order):
+        if m in members:
+            return i + 1
+    return None
+
+
+@dataclass
+class Run:
+    """The rankings of one subreddit (organic or attacked)."""
+
+    orders: dict[str, list[int]]
+    ranked: dict[int, trust.Ranked]
+
+
+def rank_all(data: Data, today: int) -> Run:
+    mv, ranked = rank_microvoice(data, today)
+    return Run({"microvoice": mv, "messages": rank_messages(data), "pagerank": rank_pagerank(data)}, ranked)
+
+
+@dataclass
+class Cell:
+    """One attack x strength x size over the seeds."""
+
+    best: dict[str, list[int | None]] = field(default_factory=lambda: {m: [] for m in METHODS})
+    p10: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
+
+
+def _fmt_rank(r: int | None) -> str:
+    return "-" if r is None else str(r)
+
+
+def _why_line(
+    name: str, strength: int, comm: Community, res: AttackResult, base: Run, pos: int, r: trust.Ranked
+) -> str:
+    w = r.why or {}
+    who = "beneficiary" if r.member_id == res.beneficiary else "helper"
+    org_rank = best_rank(base.orders["microvoice"], frozenset({r.member_id}))
+    coordinated = w.get("coordinated")
+    coord = f"{coordinated:.3f}" if isinstance(coordinated, float) else str(coordinated)
+    appeal = w.get("appeal")
+    app = f"{appeal:.3f}" if isinstance(appeal, float) else str(appeal)
+    return (
+        f"{name:18s} s={strength} N={comm.size:<5d} seed={comm.seed} {r.member_id} {who:11s} "
+        f"rank={pos + 1:<3d} organic_rank={_fmt_rank(org_rank):>3s} "
+        f"peers={r.distinct_peers:<4d} trusted={r.trusted_peers:<4d} coordinated={coord} "
+        f"reason={w.get('coordinated_reason')} appeal={app}\n      why={w}"
+    )
+
+
+def run(
+    sizes: Sequence[int],
+    seeds: Sequence[int],
+    attacks: Sequence[str],
+    strengths: Sequence[int],
+    why: bool = False,
+    out: Callable[[str], None] = print,
+) -> None:
+    """Run everything and print the tables."""
+    t0 = time.perf_counter()
+    organic: dict[int, dict[str, list[float]]] = {s: {m: [] for m in METHODS} for s in sizes}
+    org_info: list[str] = []
+    cells: dict[tuple[str, int, int], Cell] = {}
+    why_lines: list[str] = []
+    for size in sizes:
+        for seed in seeds:
+            comm = build_community(size, seed)
+            base = rank_all(combine(comm, None), comm.today)
+            for m in METHODS:
+                organic[size][m].append(precision_at_10(base.orders[m], comm.genuine))
+            org_info.append(
+                f"  N={size} seed={seed}: history {comm.today - comm.start} days, "
+                f"{len(comm.facts.member_id)} accounts seen, {len(comm.genuine)} genuine voices, "
+                f"{len(comm.log.sub_author)} submissions, {int(comm.posts.n.sum())} posts, "
+                f"{int(comm.edges.n.sum())} engagements, Microvoice lists {len(base.orders['microvoice'])}"
+            )
+            for name in attacks:
+                for strength in strengths:
+                    res = ATTACKS[name](comm, strength, attack_rng(size, seed, name, strength))
+                    attacked = rank_all(combine(comm, res), comm.today)
+                    cell = cells.setdefault((name, strength, size), Cell())
+                    for m in METHODS:
+                        cell.best[m].append(best_rank(attacked.orders[m], res.manipulators))
+                        cell.p10[m].append(precision_at_10(attacked.orders[m], comm.genuine))
+                    if why:
+                        for pos, mid in enumerate(attacked.orders["microvoice"][:20]):
+                            if mid in res.manipulators:
+                                why_lines.append(
+                                    _why_line(name, strength, comm, res, base, pos, attacked.ranked[mid])
+                                )
+    out("Organic subreddits")
+    for line in org_info:
+        out(line)
+    out("")
+    out("(a) Organic P@10 (mean over seeds)")
+    out(f"  {'N':>6s} " + " ".join(f"{m:>11s}" for m in METHODS))
+    for size in sizes:
+        out(f"  {size:>6d} " + " ".join(f"{np.mean(organic[size][m]):>11.2f}" for m in METHODS))
+    out("")
+    n_runs = len(seeds)
+    out(
+        "(b) Attacks: best manipulator rank per seed (MV / MC / PR; '-' = not in top 200), "
+        f"runs with a manipulator in top 20 / top 10 (of {n_runs}), mean P@10"
+    )
+    out(
+        f"  {'attack':18s} {'s':>1s} {'N':>5s}  {'best MV':>9s} {'best MC':>9s} {'best PR':>9s}"
+        f"  {'MV t20/t10':>10s} {'MC t20/t10':>10s} {'PR t20/t10':>10s}"
+        f"  {'P@10 MV':>7s} {'MC':>5s} {'PR':>5s}"
+    )
+    for name in attacks:
+        for strength in strengths:
+            for size in sizes:
+                cell = cells[(name, strength, size)]
+                bests = [",".join(_fmt_rank(r) for r in cell.best[m]) for m in METHODS]
+                tops = [
+                    f"{sum(1 for r in cell.best[m] if r is not None and r <= 20)}/"
+                    f"{sum(1 for r in cell.best[m] if r is not None and r <= 10)}"
+                    for m in METHODS
+                ]
+                p10 = [np.mean(cell.p10[m]) for m in METHODS]
+                flag = (
+                    "  <- MV top 20"
+                    if any(r is not None and r <= 20 for r in cell.best["microvoice"])
+                    else ""
+                )
+                out(
+                    f"  {name:18s} {strength:>1d} {size:>5d}  {bests[0]:>9s} {bests[1]:>9s} {bests[2]:>9s}"
+                    f"  {tops[0]:>10s} {tops[1]:>10s} {tops[2]:>10s}"
+                    f"  {p10[0]:>7.2f} {p10[1]:>5.2f} {p10[2]:>5.2f}{flag}"
+                )
+    if why:
+        out("")
+        out("(c) Manipulators in Microvoice's top 20")
+        for line in why_lines or ["(none)"]:
+            out("  " + line)
+    out("")
+    out(f"elapsed {time.perf_counter() - t0:.1f}s")
+    sys.stdout.flush()
