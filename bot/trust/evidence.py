@@ -541,6 +541,17 @@ def community_evidence(
     if params.crowd_per_post and engager_days is not None and posts is not None:
         # Distinct (engager, day) pairs received per post (`crowd_per_post`).
         crowd = np.divide(engager_days, posts, out=np.zeros(size), where=posts > 0)
+    lone, usual_lone = None, 0.0
+    if params.lone_engagers:
+        # Distinct engagers who engage no one else in the community (`lone_engagers`), and the
+        # share the usual member with `min_peers_listed` engagers has. (Pairs retracted to zero stay
+        # in a graph updated in place: they count as absent.)
+        only = (g.weight > 0) & (g.out_deg[g.actor] == 1)
+        alone = np.bincount(g.target, weights=only, minlength=g.n)
+        local = np.divide(alone, g.in_deg, out=np.zeros(g.n), where=g.in_deg > 0)
+        candidates = g.in_deg >= params.min_peers_listed
+        usual_lone = float(np.median(local[candidates])) if candidates.any() else 0.0
+        lone = community(local, 0.0)
     shown = community(coordinated, 0.0)
     return Evidence(
         seed_weight=seed,
@@ -563,6 +574,8 @@ def community_evidence(
         weeks_share=weeks_share,
         weeks_excess=weeks_excess,
         crowd=crowd,
+        lone=lone,
+        usual_lone=usual_lone,
     )
 
 

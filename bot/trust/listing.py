@@ -378,9 +378,13 @@ _EXEMPT_DRAW = 2.0 / 3.0
 _FILL_DRAW = 0.5
 #: ... and the patterns a member with the confidence bar's breadth in established engagers may show:
 #: those of accounts the established count leaves out (woken together, devoted to the member, too new
-#: to vouch, without standing). Patterns of exchange among the engagers (a group, engagers who engage
-#: each other) and of their arrival (on one day, in one week, within a few weeks) keep them out.
-_COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "unengaged")], np.int8)
+#: to vouch, without standing), and engagers who engage no one else (an expert's newcomers who asked
+#: once: the breadth is in the established engagers besides them). Patterns of exchange among the
+#: engagers (a group, engagers who engage each other) and of their arrival (on one day, in one week,
+#: within a few weeks) keep them out.
+_COUNTED_OUT = np.array(
+    [REASONS.index(r) for r in ("woke", "one", "new", "unengaged", "lone")], np.int8
+)
 #: The patterns that bar a member from a topic listing (`topic_max_coordinated`): accounts acting
 #: for the member.
 _TOPIC_BARRED = np.array([REASONS.index(r) for r in ("woke", "one", "group", "new")], np.int8)
@@ -752,6 +756,23 @@ def list_scope(
             larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index("crowd")), reason).astype(np.int8)
+    if evidence.lone is not None and params.lone_engagers:
+        # Engagers most of whom engage no one else in the community (`lone_engagers`): accounts that
+        # come to one member's threads from elsewhere and take part in nothing else here. Measured
+        # beyond the usual member's share, as a share of the rest: where engaging one member only
+        # is the community's way (everyone asks the one helper), it is no one's pattern. Shown as
+        # the share where the discount is as large as an explanation speaks up for and it is the
+        # largest pattern. Not for a member the moderators pinned.
+        lo, full = params.lone_engagers
+        lone = g.gather(evidence.lone)
+        usual = min(evidence.usual_lone, 1.0 - 1e-9)
+        beyond = np.clip((lone - usual) / (1.0 - usual), 0.0, 1.0)
+        excess = np.where(pinned, 0.0, np.clip((beyond - lo) / (full - lo), 0.0, 1.0))
+        value = value * (1.0 - excess)
+        eligible &= value > 0
+        larger = (excess >= COORDINATION_SHOWN) & (lone > coordinated)
+        coordinated = np.where(larger, lone, coordinated)
+        reason = np.where(larger, np.int8(REASONS.index("lone")), reason).astype(np.int8)
     if draw is not None and params.voices_yardstick and codes is None and eligible.any():
         # Where the established voices' posts draw less than an average post, theirs is the
         # yardstick (`voices_yardstick`), for members whose engagement shows no pattern the

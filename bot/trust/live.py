@@ -158,7 +158,7 @@ class LiveTrust:
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
         self._devoted: np.ndarray | None = None
-        self._discounts: tuple[np.ndarray | None, ...] = (None, None, None, None)
+        self._discounts: tuple[np.ndarray | None, ...] = (None, None, None, None, None)
         self.changed = True
         self._pinned: np.ndarray | None = None
         self._gone: np.ndarray | None = None
@@ -459,7 +459,13 @@ class LiveTrust:
         relist = relist or not _same(evidence.coordinated, self._coordinated)
         relist = relist or not _same(evidence.devoted, self._devoted)
         # Community-wide discounts that apply in every scope, whichever channels changed.
-        discounts = (evidence.burst_excess, evidence.top_excess, evidence.weeks_excess, evidence.crowd)
+        discounts = (
+            evidence.burst_excess,
+            evidence.top_excess,
+            evidence.weeks_excess,
+            evidence.crowd,
+            evidence.lone,
+        )
         relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted
         self._gone = gone

@@ -45,7 +45,7 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: a few weeks, far beyond what the member's own activity then and the usual member would give
 #: ("weeks"); engagers who engage each other far more than the usual well-placed member's ("closed");
 #: posts that each drew a crowd far beyond what the community's established voices' posts draw
-#: ("crowd").
+#: ("crowd"); engagers most of whom engage no one else here ("lone").
 REASONS: tuple[str, ...] = (
     "woke",
     "one",
@@ -58,6 +58,7 @@ REASONS: tuple[str, ...] = (
     "weeks",
     "closed",
     "crowd",
+    "lone",
 )
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
@@ -242,6 +243,14 @@ class TrustParams:
     #: crowd). Engagement bait ("react to vote", "react to enter") draws most of the community to
     #: each of a few posts; a voice's posts each draw their part of it. (): off.
     crowd_per_post: tuple[float, ...] = (4.0, 6.0)
+    #: Members most of whose distinct engagers engage no one else in the community: per member, the
+    #: share of their distinct engagers (community-wide) who engaged only them; the listing value is
+    #: multiplied by 1 - the discount, from the first of these shares (0) to the second (1), except
+    #: for pinned members. Accounts that come from elsewhere to one member's threads and take part in
+    #: nothing else here (a brigade from another subreddit, a following brought along) are no peers'
+    #: endorsement; a voice's engagers, askers who came once included, mostly take part elsewhere too
+    #: (a tenth or less in the benchmarks' models, up to 0.46 for a post that reached r/all). (): off.
+    lone_engagers: tuple[float, ...] = (0.5, 0.8)
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
     #: member's other engagers it engaged or was engaged by, weighted by what it gave the member

@@ -672,7 +672,9 @@ class Evidence:
     share of a member's distinct engagers who first engaged them in their busiest window of a few
     weeks and `weeks_excess` its discount (`arrival_weeks`); `crowd` the distinct (engager, day)
     pairs a member received per post, both decayed (`crowd_per_post`; 0 without posts; None when
-    off). All but `seed_weight` are None when coordination evidence is off.
+    off); `lone` the share of a member's distinct engagers who engage no one else in the community
+    (`lone_engagers`; None when off), `usual_lone` that share for the usual member with
+    `min_peers_listed` engagers. All but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -693,6 +695,8 @@ class Evidence:
     weeks_share: np.ndarray | None = None
     weeks_excess: np.ndarray | None = None
     crowd: np.ndarray | None = None
+    lone: np.ndarray | None = None
+    usual_lone: float = 0.0
     #: The median of `coordinated` among the members who take part (`settled`): the community's usual
     #: share, which a topic listing's bar on accounts acting for a member must exceed twice over.
     usual_coordinated: float = 0.0

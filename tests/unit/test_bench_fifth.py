@@ -3,12 +3,14 @@ subreddit, its genuine voices labelled from the organic records alone, and its a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bench.trust_fifth import runner
 from bench.trust_fifth.attacks import ATTACKS
 from bench.trust_fifth.model import BASE_ID, CHANNEL_BASE, FLAIRS, RESIDENT_ROLES, build_community
-from bot.trust import KINDS
+from bot.trust import KINDS, TrustParams
 
 SIZE = 200
 
@@ -125,3 +127,17 @@ def test_one_attack_ranked_by_every_method() -> None:
     assert bot not in attacked.orders["messages"] and bot not in attacked.orders["pagerank"]
     assert runner.best_rank(attacked.orders["pagerank"], res.manipulators) is not None
     assert set(attacked.ranked) == set(attacked.orders["microvoice"])
+
+
+def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test() -> None:
+    """300 members, seed 1, the strongest brigade: first without `lone_engagers`, out of the top 20
+    with it (most of the creator's engagers take part in nothing else here)."""
+    comm = build_community(300, 1)
+    res = ATTACKS["linked_brigade"](comm, 3, runner.attack_rng(300, 1, "linked_brigade", 3))
+    data = runner.combine(comm, res)
+    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), lone_engagers=()))
+    assert runner.best_rank(without, res.manipulators) == 1
+    ranked, _ = runner.rank_microvoice(data, comm.today)
+    best = runner.best_rank(ranked, res.manipulators)
+    assert best is None or best > 20
+    assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)

@@ -319,10 +319,11 @@ def test_a_short_listing_is_filled_with_members_with_the_bars_breadth_whatever_t
 
 
 def test_the_bars_breadth_fills_a_short_listing_despite_accounts_that_breadth_leaves_out() -> None:
-    """The same community: twenty accounts that joined days ago reply to the expert as well, two
-    thirds of what they receive. The explanation names it, and the listing value loses that share,
-    but those accounts are no established engagers: the ten town members who engage the expert
-    still give the bar's breadth, and the expert fills the short listing. A member whom ten town
+    """The same community: twenty accounts that joined days ago reply to the expert as well, and to
+    no one else: two thirds of its engagers, and of what it receives. The explanation names it, and
+    the listing value loses it, but those accounts are no established engagers: the ten town
+    members who engage the expert still give the bar's breadth, and the expert fills the short
+    listing. A member whom ten town
     members engage, most of it on one day, does not: that pattern is in how the engagers arrived,
     which the count of established engagers does not leave out."""
     voices, expert, one_day = TOWN_VOICES, EXPERT, 107
@@ -333,11 +334,14 @@ def test_the_bars_breadth_fills_a_short_listing_despite_accounts_that_breadth_le
     rows, posts = expert_town(one_day, extra, 2)
     members = facts(new=newcomers, extra=[*voices, expert, one_day])
     loose = by_member(rank(rows, members, LOOSE, posts=posts))
-    assert loose[expert].why["coordinated_reason"] == "new" and loose[expert].why["coordinated"] > 0.6
+    assert loose[expert].why["coordinated_reason"] == "lone"
+    assert loose[expert].why["coordinated"] == pytest.approx(2 / 3, abs=1e-3)
+    no_lone = by_member(rank(rows, members, replace(LOOSE, lone_engagers=()), posts=posts))
+    assert no_lone[expert].why["coordinated_reason"] == "new" and no_lone[expert].why["coordinated"] > 0.6
     assert loose[one_day].why["coordinated_reason"] == "day" and loose[one_day].distinct_peers == 10
     listed = by_member(rank(rows, members, DEFAULT, posts=posts))
     assert set(listed) == {*voices, expert}
-    assert listed[expert].why["coordinated_reason"] == "new"  # shown to the moderator as it is
+    assert listed[expert].why["coordinated_reason"] == "lone"  # shown to the moderator as it is
 
 
 def test_a_young_community_still_lists_its_best_placed_member() -> None:
@@ -451,7 +455,10 @@ def test_single_high_trust_peer_does_not_top_the_list() -> None:
     members = facts(extra=[moderator, pumped, expert], new=newcomers, pinned=[moderator])
     # Below the confidence bar too (the default): five engagers against the expert's fifteen.
     assert pumped not in by_member(rank(rows, members, DEFAULT))
-    result = rank(rows, members, replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0))
+    # (Every engager of the pumped member engages no one else: `lone_engagers` would take all of its
+    # value, and diversity is what is looked at here.)
+    open_bar = replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0, lone_engagers=())
+    result = rank(rows, members, open_bar)
     got = by_member(result)
     assert result[0].member_id == expert
     assert got[pumped].why["diversity"] < 0.5 < got[expert].why["diversity"]
@@ -638,9 +645,11 @@ def test_seed_weight_is_earned_over_time_not_by_tenure() -> None:
 
     def passed_on(history: list[Row]) -> float:
         rows = town_rows() + history + voters + [(1, 200, newcomer, TODAY - 1, "reply", 1)]
-        # (The four voters are engaged by nobody: without the evidence about such accounts, which
-        # would take the newcomer off the listing, what passes through 200 is what is measured.)
-        listed = by_member(rank(rows, members, replace(LOOSE, unengaged_accounts=False))).get(newcomer)
+        # (The four voters are engaged by nobody and engage no one else: without the evidence about
+        # such accounts, which would take the newcomer off the listing, what passes through 200 is
+        # what is measured.)
+        alone = replace(LOOSE, unengaged_accounts=False, lone_engagers=())
+        listed = by_member(rank(rows, members, alone)).get(newcomer)
         return 0.0 if listed is None else listed.why["received_trust"]
 
     assert passed_on(weekly) > 0 and passed_on(weekly) > 3 * passed_on(burst)
@@ -1510,8 +1519,9 @@ def test_more_distinct_established_engagers_rank_higher_among_alike_members() ->
     assert TrustParams().peers_exponent == 0.75
     assert ratio == pytest.approx(0.5**0.75, rel=1e-6)
     # Accounts too new to vouch are not counted (their share of what 101 received is left out of
-    # the new-accounts evidence here, which would discount 101 for it).
-    alone = replace(LOOSE, new_accounts=False)
+    # the new-accounts evidence here, which would discount 101 for it, and so is the share of its
+    # engagers who engage no one else).
+    alone = replace(LOOSE, new_accounts=False, lone_engagers=())
     before = by_member(rank(rows, members, alone))
     newcomers = replies_from(range(500, 508), 101)
     fresh = by_member(rank(rows + newcomers, facts(extra=[100, 101], new=range(500, 508)), alone))

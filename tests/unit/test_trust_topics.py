@@ -18,6 +18,9 @@ BOOSTED = 300
 VOICE = 301
 DEVOTED = tuple(range(400, 407))  # accounts that engage the boosted member alone
 UNBARRED = TrustParams(topic_max_coordinated=None)
+#: The devoted accounts below engage no one else either: `lone_engagers` is left out, so that what is
+#: seen is the topic bar on accounts acting for a member.
+LONE_OFF = TrustParams(lone_engagers=())
 
 
 def in_channel(channel: int, rows: list[tuple[int, int, int, int, str, int]]) -> list[tuple]:
@@ -61,7 +64,7 @@ def test_a_topic_does_not_list_a_member_engaged_there_mostly_by_devoted_accounts
     """Without the bar, channel 2 lists the boosted member alone (the best-placed always passes the
     confidence bar), discounted and explained; with it, nobody. Channel 3's voice and the whole
     community's listing are as they were."""
-    before, after = channels(UNBARRED), channels(TrustParams())
+    before, after = channels(replace(LONE_OFF, topic_max_coordinated=None)), channels(LONE_OFF)
     [boosted] = before["channel:2"]
     assert boosted.member_id == BOOSTED
     assert boosted.why["coordinated_reason"] == "one" and boosted.why["coordinated"] >= 0.5
@@ -70,7 +73,7 @@ def test_a_topic_does_not_list_a_member_engaged_there_mostly_by_devoted_accounts
         assert after[scope] == before[scope], scope
     assert [r.member_id for r in after["channel:3"]] == [VOICE]
     # Under the bar's share the pattern is discounted and explained, as before, not barred.
-    gentle = channels(replace(TrustParams(), topic_max_coordinated=1.0))
+    gentle = channels(replace(LONE_OFF, topic_max_coordinated=1.0))
     assert [r.member_id for r in gentle["channel:2"]] == [BOOSTED]
 
 

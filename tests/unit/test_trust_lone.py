@@ -1,0 +1,139 @@
+"""Engagers who engage no one else here (`lone_engagers`): a member whose posts draw a crowd of
+accounts that come from elsewhere for them alone (a brigade from another subreddit) is discounted,
+and says why; a regular whose answers bring newcomers who ask once and go is not; a pin lifts it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bot import trust
+from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
+
+TODAY = 20_000
+DAYS = 60
+CREATOR = 150  # an ordinary member whose posts the outsiders come for
+HELPER = 3  # a regular who also answers newcomers' one question
+
+
+def community(seed: int, outsiders: int, size: int = 200) -> tuple[Edges, Posts, MemberFacts]:
+    """`size` members in six interest groups over 60 days, a third posting on a given day and a few
+    groupmates answering each post; the first ten are the groups' regulars. `HELPER` also answers
+    one question from each of 15 newcomers, who thank them and answer no one else. `CREATOR` posts
+    twice a week in the last eight weeks, and each post draws a wave of the `outsiders` accounts
+    (two of them every time, the rest once each), who reply to the creator and to each other in the
+    thread; the creator answers some of them."""
+    rng = np.random.default_rng(seed)
+    members = np.arange(1, size + 1)
+    groups = rng.integers(0, 6, size)
+    rows: list[tuple[int, int, int, int, str, int]] = []
+    said: list[tuple[int, int, int]] = []
+    for day in range(TODAY - DAYS + 1, TODAY + 1):
+        here = members[rng.random(size) < 0.6]
+        for m in here.tolist():
+            regular = m <= 10
+            if rng.random() > (0.8 if regular else 0.3):
+                continue
+            channel = 10 + int(groups[m - 1])
+            said.append((m, channel, day))
+            mates = here[groups[here - 1] == groups[m - 1]]
+            k = min(len(mates), int(rng.poisson(4 if regular else 1.5)))
+            for r in rng.choice(mates, k, replace=False).tolist():
+                if r != m:
+                    rows.append((channel, r, m, day, "reply", 1))
+    newcomers = np.arange(size + 1, size + 16)
+    for i, n in enumerate(newcomers.tolist()):
+        day = TODAY - 3 * i - 1
+        said += [(n, 1, day), (HELPER, 1, day)]
+        rows += [(1, HELPER, n, day, "reply", 1), (1, n, HELPER, day, "reply", 1)]
+    outside = np.arange(size + 100, size + 100 + outsiders)
+    core = outside[:2]
+    rest = list(outside[len(core) :].tolist())
+    posts_days = [d for d in range(TODAY - 55, TODAY + 1) if d % 7 in (1, 4)]
+    wave = max(1, len(rest) // len(posts_days)) if rest else 0
+    for day in posts_days:
+        said.append((CREATOR, 2, day))
+        crowd = [int(c) for c in core if rng.random() < 0.8] + [rest.pop() for _ in range(wave) if rest]
+        for b in crowd:
+            rows.append((2, b, CREATOR, day, "reply", 1))
+            said.append((b, 2, day))
+            if rng.random() < 0.4:
+                rows.append((2, CREATOR, b, day, "reply", 1))
+                said.append((CREATOR, 2, day))
+            if rng.random() < 0.3 and len(crowd) > 1:
+                other = crowd[int(rng.integers(len(crowd)))]
+                if other != b:
+                    rows.append((2, b, other, day, "reply", 1))
+    # As on Reddit: no join dates; the records begin with the history, and an account is first
+    # seen on its first day in them.
+    everyone = np.concatenate([members, newcomers, outside]).astype(np.int64)
+    first: dict[int, float] = {}
+    for m, _, day in said:
+        first[m] = min(first.get(m, np.inf), float(day))
+    seen = np.array([first.get(int(m), TODAY - DAYS + 1.0) for m in everyone])
+    facts = MemberFacts(
+        member_id=everyone,
+        joined_day=np.full(len(everyone), np.nan),
+        account_created_day=np.full(len(everyone), TODAY - 1500.0),
+        first_seen_day=seen,
+        records_from_day=np.full(len(everyone), TODAY - DAYS + 1.0),
+    )
+    member, channel, day_ = (np.array(c, np.int64) for c in zip(*said, strict=True))
+    return Edges.from_rows(rows), Posts(member, channel, day_, np.ones(len(said))), facts
+
+
+def placed(ranked: list[trust.Ranked], member: int) -> trust.Ranked | None:
+    return next((r for r in ranked if r.member_id == member), None)
+
+
+#: Every member listed, and the crowd test off, so the discount is seen alone (the crowd test also
+#: takes the creator's waves: each post draws a crowd).
+OPEN = TrustParams(listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0, crowd_per_post=())
+
+
+def scores(
+    edges: Edges, posts: Posts, facts: MemberFacts, lone: tuple[float, ...]
+) -> dict[int, trust.Ranked]:
+    ranked = compute_scope(edges, facts, replace(OPEN, lone_engagers=lone), today=TODAY, posts=posts)
+    return {r.member_id: r for r in ranked}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_member_whose_engagers_come_for_them_alone_is_discounted_and_told_why(seed: int) -> None:
+    edges, posts, facts = community(seed, outsiders=160)
+    off, on = scores(edges, posts, facts, ()), scores(edges, posts, facts, (0.5, 0.8))
+    top = max(off.values(), key=lambda r: r.score).member_id
+    assert on[top].score == 1.0 and top <= 10  # a regular, engaged by members who engage others too
+    creator = on[CREATOR]
+    assert creator.why["coordinated_reason"] == "lone"
+    share = creator.why["coordinated"]  # of the distinct engagers, those here for the creator alone
+    assert 0.6 <= share <= 0.95
+    excess = min(1.0, (share - 0.5) / 0.3)
+    assert creator.score == pytest.approx(off[CREATOR].score * (1.0 - excess), rel=1e-3, abs=1e-6)
+    assert creator.rank > off[CREATOR].rank
+    assert "engage with no one else here" in trust.explain(creator, lang="en")
+    # Everyone else keeps their score: the discount is the creator's alone.
+    for member, r in off.items():
+        if member != CREATOR and member in on:
+            assert on[member].score == pytest.approx(r.score, rel=1e-9)
+
+
+def test_newcomers_who_ask_once_cost_a_helper_nothing_and_a_pin_lifts_the_discount() -> None:
+    edges, posts, facts = community(3, outsiders=160)
+    off, on = scores(edges, posts, facts, ()), scores(edges, posts, facts, (0.5, 0.8))
+    # Fifteen of the helper's engagers came once and engaged no one else: far from half of them.
+    assert on[HELPER].score == pytest.approx(off[HELPER].score, rel=1e-9)
+    assert on[HELPER].why["coordinated_reason"] != "lone"
+    pinned = replace(facts, pinned=frozenset({CREATOR}))
+    kept, lifted = scores(edges, posts, pinned, ()), scores(edges, posts, pinned, (0.5, 0.8))
+    assert lifted[CREATOR].score == pytest.approx(kept[CREATOR].score, rel=1e-9)
+
+
+def test_a_few_lone_engagers_change_nothing() -> None:
+    """A creator whom twenty outsiders follow: under half of their engagers, so no discount."""
+    edges, posts, facts = community(4, outsiders=20)
+    off = compute_scope(edges, facts, replace(OPEN, lone_engagers=()), today=TODAY, posts=posts)
+    on = compute_scope(edges, facts, OPEN, today=TODAY, posts=posts)
+    assert [(r.member_id, r.score) for r in on] == [(r.member_id, r.score) for r in off]
