@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from bench.trust_fifth.attacks import ATTACKS, AttackResult
 from bench.trust_fifth.model import BASE_ID, Community, build_community, facts_for
+from bench.trust_metrics import best_rank, pagerank_order, precision_at_10
 from bot import trust
 
 LIMIT = 200
@@ -131,41 +131,11 @@ def rank_messages(data: Data) -> list[int]:
     return [int(m) for m in members[order][:LIMIT]]
 
 
-def rank_pagerank(data: Data, damping: float = 0.85, tol: float = 1e-10) -> list[int]:
+def rank_pagerank(data: Data) -> list[int]:
     """Plain PageRank over comment counts, uniform teleport, dangling mass spread; the bot left out."""
     e = data.edges
     keep = ~(np.isin(e.actor, _bots(data)) | np.isin(e.target, _bots(data)))
-    actor, target, n = e.actor[keep], e.target[keep], e.n[keep]
-    nodes, inv = np.unique(np.concatenate([actor, target]), return_inverse=True)
-    inv = inv.ravel()
-    n_nodes = len(nodes)
-    src, dst = inv[: len(actor)], inv[len(actor) :]
-    w = sparse.csr_matrix((n, (src, dst)), shape=(n_nodes, n_nodes))
-    out = np.asarray(w.sum(axis=1)).ravel()
-    dangling = out == 0
-    scale = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out))
-    transition = sparse.diags(scale) @ w
-    rank = np.full(n_nodes, 1.0 / n_nodes)
-    for _ in range(200):
-        new = damping * (transition.T @ rank) + (damping * rank[dangling].sum() + 1 - damping) / n_nodes
-        if np.abs(new - rank).sum() < tol:
-            rank = new
-            break
-        rank = new
-    order = np.lexsort((nodes, -rank))
-    return [int(m) for m in nodes[order][:LIMIT]]
-
-
-def precision_at_10(order: Sequence[int], genuine: frozenset[int]) -> float:
-    top = list(order[:10])
-    return sum(m in genuine for m in top) / len(top) if top else 0.0
-
-
-def best_rank(order: Sequence[int], members: frozenset[int]) -> int | None:
-    for i, m in enumerate(order):
-        if m in members:
-            return i + 1
-    return None
+    return pagerank_order(e.actor[keep], e.target[keep], e.n[keep], LIMIT)
 
 
 @dataclass

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from bench.trust_fourth.attacks import ATTACKS, AttackResult
 from bench.trust_fourth.model import Community, build_community
+from bench.trust_metrics import best_rank, pagerank_order, precision_at_10
 from bot import trust
 
 LIMIT = 200
@@ -124,39 +124,9 @@ def rank_messages(data: Data) -> list[int]:
     return [int(m) for m in members[order][:LIMIT]]
 
 
-def rank_pagerank(data: Data, damping: float = 0.85, tol: float = 1e-10) -> list[int]:
+def rank_pagerank(data: Data) -> list[int]:
     """Plain PageRank over all engagement (weighted by count), uniform teleport, dangling mass spread."""
-    e = data.edges
-    nodes, inv = np.unique(np.concatenate([e.actor, e.target]), return_inverse=True)
-    inv = inv.ravel()
-    n_nodes = len(nodes)
-    src, dst = inv[: len(e.actor)], inv[len(e.actor) :]
-    w = sparse.csr_matrix((e.n, (src, dst)), shape=(n_nodes, n_nodes))
-    out = np.asarray(w.sum(axis=1)).ravel()
-    dangling = out == 0
-    scale = np.where(dangling, 0.0, 1.0 / np.where(dangling, 1.0, out))
-    transition = sparse.diags(scale) @ w
-    rank = np.full(n_nodes, 1.0 / n_nodes)
-    for _ in range(200):
-        new = damping * (transition.T @ rank) + (damping * rank[dangling].sum() + 1 - damping) / n_nodes
-        if np.abs(new - rank).sum() < tol:
-            rank = new
-            break
-        rank = new
-    order = np.lexsort((nodes, -rank))
-    return [int(m) for m in nodes[order][:LIMIT]]
-
-
-def precision_at_10(order: Sequence[int], genuine: frozenset[int]) -> float:
-    top = list(order[:10])
-    return sum(m in genuine for m in top) / len(top) if top else 0.0
-
-
-def best_rank(order: Sequence[int], members: frozenset[int]) -> int | None:
-    for i, m in enumerate(order):
-        if m in members:
-            return i + 1
-    return None
+    return pagerank_order(data.edges.actor, data.edges.target, data.edges.n, LIMIT)
 
 
 @dataclass
