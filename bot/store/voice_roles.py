@@ -3,7 +3,6 @@ keeps a member out of rankings and roles."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.ledger import iso
@@ -91,15 +90,13 @@ class VoiceRoleQueries(StoreBase):
             dict(c=community_id, m=member_id),
         )
 
-    async def members_left(self, community_id: int, member_ids: Sequence[int], at: datetime) -> None:
-        """The members left the community at `at` (kept until they engage or join again: the ledger's
+    async def member_left(self, community_id: int, member_id: int, at: datetime) -> None:
+        """The member left the community at `at` (kept until they engage or join again: the ledger's
         member upsert clears it, as `member_returned` does)."""
-        for member_id in member_ids:
-            await self.write(
-                "UPDATE members SET left_at = :at"
-                " WHERE community_id = :c AND member_id = :m AND left_at IS NULL",
-                dict(c=community_id, m=member_id, at=iso(at)),
-            )
+        await self.write(
+            "UPDATE members SET left_at = :at WHERE community_id = :c AND member_id = :m AND left_at IS NULL",
+            dict(c=community_id, m=member_id, at=iso(at)),
+        )
 
     async def member_returned(self, community_id: int, member_id: int) -> None:
         """The member joined the community again."""

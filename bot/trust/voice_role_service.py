@@ -566,7 +566,7 @@ class VoiceRoles:
         """The member left the server: the platform dropped their roles, so no record of them stays,
         and they are not listed from the next ranking (`MemberFacts.left_day`)."""
         await self.store.forget_voice_role_holder(community_id, member_id)
-        await self.store.members_left(community_id, [member_id], self.clock())
+        await self.store.member_left(community_id, member_id, self.clock())
         self._gone.setdefault(community_id, set()).add(member_id)
 
     async def member_returned(self, community_id: int, member_id: int) -> None:

@@ -530,7 +530,7 @@ async def test_member_days_are_day_numbers_with_nan_for_unknown(store: Store, tm
         ],
     )
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    await store.members_left(GUILD, [2], T0 + timedelta(hours=6))
+    await store.member_left(GUILD, 2, T0 + timedelta(hours=6))
     days = await store.member_days(GUILD)
     by_id = dict(zip(days.member_id.tolist(), range(len(days.member_id)), strict=True))
     one, two = by_id[1], by_id[2]
@@ -594,7 +594,7 @@ async def test_member_days_since_an_earlier_read_fetch_only_changes(tmp_path: Pa
         same(second, await store.member_days(GUILD))
         assert second.is_bot[second.member_id.tolist().index(3)]
         # a departure is a change (the day it happened), and so is the return their engagement shows
-        await store.members_left(GUILD, [4], later)
+        await store.member_left(GUILD, 4, later)
         gone = await store.member_days(GUILD, second)
         assert gone.version > second.version
         same(gone, await store.member_days(GUILD))
