@@ -244,12 +244,14 @@ class TrustParams:
     #: each of a few posts; a voice's posts each draw their part of it. (): off.
     crowd_per_post: tuple[float, ...] = (4.0, 6.0)
     #: Members most of whose distinct engagers engage no one else in the community: per member, the
-    #: share of their distinct engagers (community-wide) who engaged only them; the listing value is
-    #: multiplied by 1 - the discount, from the first of these shares (0) to the second (1), except
-    #: for pinned members. Accounts that come from elsewhere to one member's threads and take part in
-    #: nothing else here (a brigade from another subreddit, a following brought along) are no peers'
-    #: endorsement; a voice's engagers, askers who came once included, mostly take part elsewhere too
-    #: (a tenth or less in the benchmarks' models, up to 0.46 for a post that reached r/all). (): off.
+    #: share of their distinct engagers (community-wide) who engaged only them, beyond the usual
+    #: member's share (the median member with `min_peers_listed` engagers) as a share of the rest;
+    #: the listing value is multiplied by 1 - the discount, from the first of these shares (0) to the
+    #: second (1), except for pinned members. Accounts that come from elsewhere to one member's
+    #: threads and take part in nothing else here (a brigade from another subreddit, a following
+    #: brought along) are no peers' endorsement; a voice's engagers, askers who came once included,
+    #: mostly take part elsewhere too (the benchmarks' genuine voices: 0.38 at most, 0.46 for a post
+    #: that reached r/all). (): off.
     lone_engagers: tuple[float, ...] = (0.5, 0.8)
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
