@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
@@ -137,3 +139,32 @@ def test_a_few_lone_engagers_change_nothing() -> None:
     off = compute_scope(edges, facts, replace(OPEN, lone_engagers=()), today=TODAY, posts=posts)
     on = compute_scope(edges, facts, OPEN, today=TODAY, posts=posts)
     assert [(r.member_id, r.score) for r in on] == [(r.member_id, r.score) for r in off]
+
+
+ROW = st.tuples(
+    st.integers(1, 12), st.integers(1, 12), st.integers(0, 20), st.sampled_from(["reply", "reaction"])
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=80))
+def test_the_lone_share_is_the_share_of_engagers_who_engage_no_one_else(
+    rows: list[tuple[int, int, int, str]],
+) -> None:
+    """Per member, `Evidence.lone` is the share of their distinct engagers who engaged no other member
+    (self-engagement left out), counted directly from the rows."""
+    from bot.trust.compute import _community
+    from bot.trust.prepare import prepare
+
+    edges = Edges.from_rows([(1, a, t, TODAY - d, kind, 1) for a, t, d, kind in rows])
+    ids = np.arange(1, 13, dtype=np.int64)
+    facts = MemberFacts(member_id=ids, joined_day=np.full(12, TODAY - 400.0))
+    prep = prepare(edges, facts, TrustParams(), TODAY, by_channel=False)
+    _, evidence = _community(prep, TrustParams())
+    assert evidence.lone is not None
+    pairs = {(a, t) for a, t, _, _ in rows if a != t}
+    for i, member in enumerate(prep.ids.tolist()):
+        engagers = {a for a, t in pairs if t == member}
+        alone = [a for a in engagers if {t for b, t in pairs if b == a} == {member}]
+        expected = len(alone) / len(engagers) if engagers else 0.0
+        assert evidence.lone[i] == pytest.approx(expected)
