@@ -1,12 +1,60 @@
-"""What the community models' runners measure a listing by, and the plain PageRank baseline they
-rank beside Microvoice (`bench.trust_fourth`, `bench.trust_fifth`)."""
+"""What the community models' runners share (`bench.trust_fourth`, `bench.trust_fifth`): a community
+as the ranking sees it, one outcome of Microvoice on it, the measures of a listing, and the plain
+PageRank baseline ranked beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+from bot import trust
+
+
+@dataclass(frozen=True)
+class Data:
+    """One community as the ranking sees it."""
+
+    edges: trust.Edges
+    posts: trust.Posts
+    facts: trust.MemberFacts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Microvoice on one community: organic (`attack` None) or under one attack at one strength."""
+
+    attack: str | None
+    strength: int
+    p10: float
+    best: int | None  # the best rank any manipulator reached (None: not listed)
+
+
+def aggregate_edges(parts: Sequence[trust.Edges]) -> trust.Edges:
+    """Rows of several sources as one, counts summed per (actor, target, channel, day, kind)."""
+    cols = [
+        np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
+    ]
+    n = np.concatenate([p.n for p in parts])
+    keys = np.stack(cols, axis=1)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    total = np.zeros(len(uniq))
+    np.add.at(total, inv.ravel(), n)
+    return trust.Edges(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], uniq[:, 4], total)
+
+
+def aggregate_posts(parts: Sequence[trust.Posts]) -> trust.Posts:
+    """Posts of several sources as one, counts summed per (member, channel, day)."""
+    keys = np.stack(
+        [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")], axis=1
+    )
+    n = np.concatenate([p.n for p in parts])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    total = np.zeros(len(uniq))
+    np.add.at(total, inv.ravel(), n)
+    return trust.Posts(uniq[:, 0], uniq[:, 1], uniq[:, 2], total)
 
 
 def pagerank_order(

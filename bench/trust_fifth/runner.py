@@ -17,43 +17,19 @@ import numpy as np
 
 from bench.trust_fifth.attacks import ATTACKS, AttackResult
 from bench.trust_fifth.model import BASE_ID, Community, build_community, facts_for
-from bench.trust_metrics import best_rank, pagerank_order, precision_at_10
+from bench.trust_metrics import (
+    Data,
+    Outcome,
+    aggregate_edges,
+    aggregate_posts,
+    best_rank,
+    pagerank_order,
+    precision_at_10,
+)
 from bot import trust
 
 LIMIT = 200
 METHODS = ("microvoice", "messages", "pagerank")
-
-
-@dataclass(frozen=True)
-class Data:
-    """One subreddit as the ranking sees it."""
-
-    edges: trust.Edges
-    posts: trust.Posts
-    facts: trust.MemberFacts
-
-
-def _aggregate_edges(parts: Sequence[trust.Edges]) -> trust.Edges:
-    cols = [
-        np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
-    ]
-    n = np.concatenate([p.n for p in parts])
-    keys = np.stack(cols, axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Edges(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], uniq[:, 4], total)
-
-
-def _aggregate_posts(parts: Sequence[trust.Posts]) -> trust.Posts:
-    keys = np.stack(
-        [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")], axis=1
-    )
-    n = np.concatenate([p.n for p in parts])
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Posts(uniq[:, 0], uniq[:, 1], uniq[:, 2], total)
 
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
@@ -61,8 +37,8 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
     (first seen at their first post in the combined records)."""
     if attack is None:
         return Data(comm.edges, comm.posts, comm.facts)
-    edges = _aggregate_edges([comm.edges, attack.edges])
-    posts = _aggregate_posts([comm.posts, attack.posts])
+    edges = aggregate_edges([comm.edges, attack.edges])
+    posts = aggregate_posts([comm.posts, attack.posts])
     created = {BASE_ID + i: float(c) for i, c in enumerate(comm.account_created)}
     created.update(
         {
@@ -86,16 +62,6 @@ def rank_microvoice(
 
 def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
     return np.random.default_rng([seed, size, list(ATTACKS).index(name), strength, 55])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Microvoice on one subreddit: organic (`attack` None) or under one attack at one strength."""
-
-    attack: str | None
-    strength: int
-    p10: float
-    best: int | None  # the best rank any manipulator reached (None: not listed)
 
 
 def evaluate(size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:

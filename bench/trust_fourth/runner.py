@@ -16,44 +16,20 @@ import numpy as np
 
 from bench.trust_fourth.attacks import ATTACKS, AttackResult
 from bench.trust_fourth.model import Community, build_community
-from bench.trust_metrics import best_rank, pagerank_order, precision_at_10
+from bench.trust_metrics import (
+    Data,
+    Outcome,
+    aggregate_edges,
+    aggregate_posts,
+    best_rank,
+    pagerank_order,
+    precision_at_10,
+)
 from bot import trust
 
 LIMIT = 200
 METHODS = ("microvoice", "messages", "pagerank")
 SHORT = {"microvoice": "MV", "messages": "MC", "pagerank": "PR"}
-
-
-@dataclass(frozen=True)
-class Data:
-    """One community as the ranking sees it."""
-
-    edges: trust.Edges
-    posts: trust.Posts
-    facts: trust.MemberFacts
-
-
-def _aggregate_edges(parts: Sequence[trust.Edges]) -> trust.Edges:
-    cols = [
-        np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
-    ]
-    n = np.concatenate([p.n for p in parts])
-    keys = np.stack(cols, axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Edges(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], uniq[:, 4], total)
-
-
-def _aggregate_posts(parts: Sequence[trust.Posts]) -> trust.Posts:
-    keys = np.stack(
-        [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")], axis=1
-    )
-    n = np.concatenate([p.n for p in parts])
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Posts(uniq[:, 0], uniq[:, 1], uniq[:, 2], total)
 
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
@@ -69,8 +45,8 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
         left_day=np.concatenate([comm.facts.left_day, attack.facts.left_day]),
     )
     return Data(
-        _aggregate_edges([comm.edges, attack.edges]),
-        _aggregate_posts([comm.posts, attack.posts]),
+        aggregate_edges([comm.edges, attack.edges]),
+        aggregate_posts([comm.posts, attack.posts]),
         facts,
     )
 
@@ -82,16 +58,6 @@ def rank_microvoice(
     chosen = params or trust.TrustParams()
     ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
     return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Microvoice on one community: organic (`attack` None) or under one attack at one strength."""
-
-    attack: str | None
-    strength: int
-    p10: float
-    best: int | None  # the best rank any manipulator reached (None: not listed)
 
 
 def evaluate(
