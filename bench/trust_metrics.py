@@ -4,13 +4,18 @@ PageRank baseline ranked beside it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import argparse
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
 from bot import trust
+
+#: How deep each ranking is read (a manipulator beyond it counts as not listed).
+LIMIT = 200
+METHODS = ("microvoice", "messages", "pagerank")
 
 
 @dataclass(frozen=True)
@@ -99,3 +104,65 @@ def best_rank(order: Sequence[int], members: frozenset[int]) -> int | None:
         if m in members:
             return i + 1
     return None
+
+
+def rank_microvoice(
+    data: Data, today: int, params: trust.TrustParams | None = None
+) -> tuple[list[int], dict[int, trust.Ranked]]:
+    """Microvoice's whole-community listing (default parameters unless `params`)."""
+    chosen = params or trust.TrustParams()
+    ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
+    return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
+
+
+@dataclass
+class Run:
+    """The rankings of one community (organic or attacked), by method."""
+
+    orders: dict[str, list[int]]
+    ranked: dict[int, trust.Ranked]
+
+
+@dataclass
+class Cell:
+    """One attack x strength x size over the seeds."""
+
+    best: dict[str, list[int | None]] = field(default_factory=lambda: {m: [] for m in METHODS})
+    p10: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
+
+
+def fmt_rank(r: int | None) -> str:
+    return "-" if r is None else str(r)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def command_line(
+    prog: str, doc: str | None, attacks: Collection[str], sizes: list[int], argv: list[str] | None
+) -> tuple[argparse.ArgumentParser, Callable[[], argparse.Namespace]]:
+    """A model's command line: `--sizes`, `--seeds`, `--attacks`, `--strengths`, `--why`. Returns the
+    parser (to add to) and a function that parses `argv` and checks the attacks and strengths, with
+    the attacks chosen as the list `attack_names`."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc)
+    parser.add_argument("--sizes", type=_ints, default=sizes)
+    parser.add_argument("--seeds", type=_ints, default=[1, 2])
+    parser.add_argument(
+        "--attacks", default="all", help="all, or a comma-separated list of " + ", ".join(attacks)
+    )
+    parser.add_argument("--strengths", type=_ints, default=[1, 2, 3])
+    parser.add_argument("--why", action="store_true", help="explain manipulators in Microvoice's top 20")
+
+    def parse() -> argparse.Namespace:
+        args = parser.parse_args(argv)
+        chosen = args.attacks.split(",") if args.attacks != "all" else list(attacks)
+        args.attack_names = [a.strip() for a in chosen if a.strip()]
+        unknown = [a for a in args.attack_names if a not in attacks]
+        if unknown:
+            parser.error(f"unknown attacks: {', '.join(unknown)}")
+        if any(s not in (1, 2, 3) for s in args.strengths):
+            parser.error("strengths are 1, 2 or 3")
+        return args
+
+    return parser, parse

@@ -11,25 +11,27 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from bench.trust_fifth.attacks import ATTACKS, AttackResult
 from bench.trust_fifth.model import BASE_ID, Community, build_community, facts_for
 from bench.trust_metrics import (
+    LIMIT,
+    METHODS,
+    Cell,
     Data,
     Outcome,
+    Run,
     aggregate_edges,
     aggregate_posts,
     best_rank,
+    fmt_rank,
     pagerank_order,
     precision_at_10,
+    rank_microvoice,
 )
 from bot import trust
-
-LIMIT = 200
-METHODS = ("microvoice", "messages", "pagerank")
 
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
@@ -49,15 +51,6 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
     ids = np.unique(np.concatenate([posts.member, edges.actor, edges.target]))
     facts = facts_for(ids, posts, created, frozenset({BASE_ID + comm.bot}), comm.start)
     return Data(edges, posts, facts)
-
-
-def rank_microvoice(
-    data: Data, today: int, params: trust.TrustParams | None = None
-) -> tuple[list[int], dict[int, trust.Ranked]]:
-    """Microvoice's whole-community listing (default parameters unless `params`)."""
-    chosen = params or trust.TrustParams()
-    ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
-    return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
 
 
 def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
@@ -104,29 +97,9 @@ def rank_pagerank(data: Data) -> list[int]:
     return pagerank_order(e.actor[keep], e.target[keep], e.n[keep], LIMIT)
 
 
-@dataclass
-class Run:
-    """The rankings of one subreddit (organic or attacked)."""
-
-    orders: dict[str, list[int]]
-    ranked: dict[int, trust.Ranked]
-
-
 def rank_all(data: Data, today: int) -> Run:
     mv, ranked = rank_microvoice(data, today)
     return Run({"microvoice": mv, "messages": rank_messages(data), "pagerank": rank_pagerank(data)}, ranked)
-
-
-@dataclass
-class Cell:
-    """One attack x strength x size over the seeds."""
-
-    best: dict[str, list[int | None]] = field(default_factory=lambda: {m: [] for m in METHODS})
-    p10: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
-
-
-def _fmt_rank(r: int | None) -> str:
-    return "-" if r is None else str(r)
 
 
 def _why_line(
@@ -141,7 +114,7 @@ def _why_line(
     app = f"{appeal:.3f}" if isinstance(appeal, float) else str(appeal)
     return (
         f"{name:18s} s={strength} N={comm.size:<5d} seed={comm.seed} {r.member_id} {who:11s} "
-        f"rank={pos + 1:<3d} organic_rank={_fmt_rank(org_rank):>3s} "
+        f"rank={pos + 1:<3d} organic_rank={fmt_rank(org_rank):>3s} "
         f"peers={r.distinct_peers:<4d} trusted={r.trusted_peers:<4d} coordinated={coord} "
         f"reason={w.get('coordinated_reason')} appeal={app}\n      why={w}"
     )
@@ -210,7 +183,7 @@ def run(
         for strength in strengths:
             for size in sizes:
                 cell = cells[(name, strength, size)]
-                bests = [",".join(_fmt_rank(r) for r in cell.best[m]) for m in METHODS]
+                bests = [",".join(fmt_rank(r) for r in cell.best[m]) for m in METHODS]
                 tops = [
                     f"{sum(1 for r in cell.best[m] if r is not None and r <= 20)}/"
                     f"{sum(1 for r in cell.best[m] if r is not None and r <= 10)}"

@@ -1,45 +1,32 @@
 """Red-team the trust ranking with a fourth community model.
 
 `python -m bench.trust_fourth [--sizes 300,1500] [--seeds 1,2] [--attacks all|name,...]
-[--strengths 1,2,3] [--why]`
+[--strengths 1,2,3] [--why] [--no-departures]`
 """
 
 from __future__ import annotations
 
-import argparse
-
 from bench.trust_fourth.attacks import ATTACKS
 from bench.trust_fourth.runner import run
-
-
-def _ints(text: str) -> list[int]:
-    return [int(x) for x in text.split(",") if x.strip()]
+from bench.trust_metrics import command_line
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.trust_fourth", description=__doc__)
-    parser.add_argument("--sizes", type=_ints, default=[300, 1500])
-    parser.add_argument("--seeds", type=_ints, default=[1, 2])
-    parser.add_argument(
-        "--attacks", default="all", help="all, or a comma-separated list of " + ", ".join(ATTACKS)
-    )
-    parser.add_argument("--strengths", type=_ints, default=[1, 2, 3])
-    parser.add_argument("--why", action="store_true", help="explain manipulators in Microvoice's top 20")
+    parser, parse = command_line("python -m bench.trust_fourth", __doc__, ATTACKS, [300, 1500], argv)
     parser.add_argument(
         "--no-departures",
         action="store_true",
         help="the member facts do not say who left (a bot without the Server Members intent)",
     )
-    args = parser.parse_args(argv)
-    names = (
-        list(ATTACKS) if args.attacks == "all" else [a.strip() for a in args.attacks.split(",") if a.strip()]
+    args = parse()
+    run(
+        args.sizes,
+        args.seeds,
+        args.attack_names,
+        args.strengths,
+        why=args.why,
+        departures=not args.no_departures,
     )
-    unknown = [a for a in names if a not in ATTACKS]
-    if unknown:
-        parser.error(f"unknown attacks: {', '.join(unknown)}")
-    if any(s not in (1, 2, 3) for s in args.strengths):
-        parser.error("strengths are 1, 2 or 3")
-    run(args.sizes, args.seeds, names, args.strengths, why=args.why, departures=not args.no_departures)
 
 
 if __name__ == "__main__":

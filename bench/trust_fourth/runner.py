@@ -10,25 +10,28 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from bench.trust_fourth.attacks import ATTACKS, AttackResult
 from bench.trust_fourth.model import Community, build_community
 from bench.trust_metrics import (
+    LIMIT,
+    METHODS,
+    Cell,
     Data,
     Outcome,
+    Run,
     aggregate_edges,
     aggregate_posts,
     best_rank,
+    fmt_rank,
     pagerank_order,
     precision_at_10,
+    rank_microvoice,
 )
 from bot import trust
 
-LIMIT = 200
-METHODS = ("microvoice", "messages", "pagerank")
 SHORT = {"microvoice": "MV", "messages": "MC", "pagerank": "PR"}
 
 
@@ -49,15 +52,6 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
         aggregate_posts([comm.posts, attack.posts]),
         facts,
     )
-
-
-def rank_microvoice(
-    data: Data, today: int, params: trust.TrustParams | None = None
-) -> tuple[list[int], dict[int, trust.Ranked]]:
-    """Microvoice's whole-community listing (default parameters unless `params`)."""
-    chosen = params or trust.TrustParams()
-    ranked = trust.compute_scope(data.edges, data.facts, chosen, today=today, limit=LIMIT, posts=data.posts)
-    return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
 
 
 def evaluate(
@@ -95,29 +89,9 @@ def rank_pagerank(data: Data) -> list[int]:
     return pagerank_order(data.edges.actor, data.edges.target, data.edges.n, LIMIT)
 
 
-@dataclass
-class Run:
-    """The rankings of one community (organic or attacked)."""
-
-    orders: dict[str, list[int]]
-    ranked: dict[int, trust.Ranked]
-
-
 def rank_all(data: Data, today: int) -> Run:
     mv, ranked = rank_microvoice(data, today)
     return Run({"microvoice": mv, "messages": rank_messages(data), "pagerank": rank_pagerank(data)}, ranked)
-
-
-@dataclass
-class Cell:
-    """One attack x strength x size over the seeds."""
-
-    best: dict[str, list[int | None]] = field(default_factory=lambda: {m: [] for m in METHODS})
-    p10: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in METHODS})
-
-
-def _fmt_rank(r: int | None) -> str:
-    return "-" if r is None else str(r)
 
 
 def run(
@@ -173,7 +147,7 @@ def run(
                             app = f"{appeal:.3f}" if isinstance(appeal, float) else str(appeal)
                             why_lines.append(
                                 f"{name:17s} s={strength} N={size:<5d} seed={seed} {mid} {who:11s} "
-                                f"rank={pos + 1:<3d} organic_rank={_fmt_rank(org_rank):>3s} "
+                                f"rank={pos + 1:<3d} organic_rank={fmt_rank(org_rank):>3s} "
                                 f"peers={r.distinct_peers:<4d} coordinated={coord} "
                                 f"reason={w.get('coordinated_reason')} appeal={app}"
                             )
@@ -201,7 +175,7 @@ def run(
         for strength in strengths:
             for size in sizes:
                 cell = cells[(name, strength, size)]
-                bests = [",".join(_fmt_rank(r) for r in cell.best[m]) for m in METHODS]
+                bests = [",".join(fmt_rank(r) for r in cell.best[m]) for m in METHODS]
                 tops = [
                     f"{sum(1 for r in cell.best[m] if r is not None and r <= 20)}/"
                     f"{sum(1 for r in cell.best[m] if r is not None and r <= 10)}"
