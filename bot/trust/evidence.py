@@ -379,6 +379,11 @@ def community_evidence(
     exchanged = None
     if params.group_discount_by_exchange:
         exchanged = np.bincount(target[mutual], weights=matched, minlength=m)
+    answered = None
+    if params.apart_group:
+        # What each member received from accounts they engaged in turn (`apart_group`, below).
+        back = mutual[w[g.reverse[mutual]] > 0]
+        answered = np.bincount(target[back], weights=w[back], minlength=m)
     strong = np.round(matched, 9) >= _PRIOR
     mutual, matched = mutual[strong], matched[strong]
     partnered = np.bincount(actor[mutual], minlength=m) > 0
@@ -541,6 +546,12 @@ def community_evidence(
     if params.crowd_per_post and engager_days is not None and posts is not None:
         # Distinct (engager, day) pairs received per post (`crowd_per_post`).
         crowd = np.divide(engager_days, posts, out=np.zeros(size), where=posts > 0)
+    apart = unanswered = None
+    if answered is not None:
+        # Keeping to a group and leaving the rest unanswered (`apart_group`): the insular-group
+        # score times the share of what the member received from accounts they never engaged.
+        left = np.clip(1.0 - answered / safe, 0.0, 1.0) * (got > 0)
+        unanswered, apart = community(left, 0.0), community(group * left, 0.0)
     lone, usual_lone = None, 0.0
     if params.lone_engagers:
         # Distinct engagers who engage no one else in the community (`lone_engagers`), and the
@@ -576,6 +587,8 @@ def community_evidence(
         crowd=crowd,
         lone=lone,
         usual_lone=usual_lone,
+        apart=apart,
+        unanswered=unanswered,
     )
 
 

@@ -773,6 +773,21 @@ def list_scope(
         larger = (excess >= COORDINATION_SHOWN) & (lone > coordinated)
         coordinated = np.where(larger, lone, coordinated)
         reason = np.where(larger, np.int8(REASONS.index("lone")), reason).astype(np.int8)
+    if evidence.apart is not None and evidence.unanswered is not None and params.apart_group:
+        # Keeping to a group and leaving the rest unanswered (`apart_group`): an account whose own
+        # engagement is exchange within a group that exchanges with each other, and who never
+        # answers the members its posts draw, takes the community's attention without taking part
+        # in it. Shown as the share of what the member received that went unanswered, where the
+        # discount is as large as an explanation speaks up for and it is the largest pattern. Not
+        # for a member the moderators pinned.
+        lo, full = params.apart_group
+        excess = np.where(pinned, 0.0, np.clip((g.gather(evidence.apart) - lo) / (full - lo), 0.0, 1.0))
+        value = value * (1.0 - excess)
+        eligible &= value > 0
+        left = g.gather(evidence.unanswered)
+        larger = (excess >= COORDINATION_SHOWN) & (left > coordinated)
+        coordinated = np.where(larger, left, coordinated)
+        reason = np.where(larger, np.int8(REASONS.index("apart")), reason).astype(np.int8)
     if draw is not None and params.voices_yardstick and codes is None and eligible.any():
         # Where the established voices' posts draw less than an average post, theirs is the
         # yardstick (`voices_yardstick`), for members whose engagement shows no pattern the

@@ -158,7 +158,7 @@ class LiveTrust:
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
         self._devoted: np.ndarray | None = None
-        self._discounts: tuple[np.ndarray | None, ...] = (None, None, None, None, None, None)
+        self._discounts: tuple[np.ndarray | None, ...] = (None,) * 8
         self.changed = True
         self._pinned: np.ndarray | None = None
         self._gone: np.ndarray | None = None
@@ -466,6 +466,8 @@ class LiveTrust:
             evidence.crowd,
             evidence.lone,
             np.array([evidence.usual_lone]),  # the usual share the lone-engagers test measures beyond
+            evidence.apart,
+            evidence.unanswered,  # shown in the why
         )
         relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted

@@ -45,7 +45,8 @@ KIND_WEIGHTS: Mapping[str, float] = MappingProxyType(
 #: a few weeks, far beyond what the member's own activity then and the usual member would give
 #: ("weeks"); engagers who engage each other far more than the usual well-placed member's ("closed");
 #: posts that each drew a crowd far beyond what the community's established voices' posts draw
-#: ("crowd"); engagers most of whom engage no one else here ("lone").
+#: ("crowd"); engagers most of whom engage no one else here ("lone"); engagement the member left
+#: unanswered while keeping to a group ("apart").
 REASONS: tuple[str, ...] = (
     "woke",
     "one",
@@ -59,6 +60,7 @@ REASONS: tuple[str, ...] = (
     "closed",
     "crowd",
     "lone",
+    "apart",
 )
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
@@ -253,6 +255,16 @@ class TrustParams:
     #: mostly take part elsewhere too (the benchmarks' genuine voices: 0.38 at most, 0.46 for a post
     #: that reached r/all). (): off.
     lone_engagers: tuple[float, ...] = (0.5, 0.8)
+    #: Members who keep to a group and leave the rest unanswered: per member, their insular-group
+    #: score (their own engagement is exchange within a group whose members exchange with each
+    #: other) times the share of what they received that came from members they never engaged in
+    #: turn; the listing value is multiplied by 1 - the discount, from the first of these products
+    #: (0) to the second (1), except for pinned members. Accounts that trade engagement among
+    #: themselves and never answer the members their posts draw (a repost ring, a clique that
+    #: broadcasts) take the community's attention without taking part in it; a voice answers many of
+    #: the members who engage them, or belongs to no group (the benchmarks' genuine voices in
+    #: listings' top 20s: 0.32 at most, 98% of them under 0.13). (): off.
+    apart_group: tuple[float, ...] = (0.3, 0.5)
     #: Members whose engagers engage each other far more than the usual well-placed member's do:
     #: per member (of the 200 best-valued of a scope), each engager counts by the share of the
     #: member's other engagers it engaged or was engaged by, weighted by what it gave the member

@@ -674,7 +674,9 @@ class Evidence:
     pairs a member received per post, both decayed (`crowd_per_post`; 0 without posts; None when
     off); `lone` the share of a member's distinct engagers who engage no one else in the community
     (`lone_engagers`; None when off), `usual_lone` that share for the usual member with
-    `min_peers_listed` engagers. All but `seed_weight` are None when coordination evidence is off.
+    `min_peers_listed` engagers; `apart` a member's insular-group score times the share of what
+    they received from members they never engaged in turn, `unanswered` that share (`apart_group`;
+    None when off). All but `seed_weight` are None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -697,6 +699,8 @@ class Evidence:
     crowd: np.ndarray | None = None
     lone: np.ndarray | None = None
     usual_lone: float = 0.0
+    apart: np.ndarray | None = None
+    unanswered: np.ndarray | None = None
     #: The median of `coordinated` among the members who take part (`settled`): the community's usual
     #: share, which a topic listing's bar on accounts acting for a member must exceed twice over.
     usual_coordinated: float = 0.0

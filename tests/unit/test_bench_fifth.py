@@ -141,3 +141,16 @@ def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test(
     best = runner.best_rank(ranked, res.manipulators)
     assert best is None or best > 20
     assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)
+
+
+def test_a_repost_ring_reaches_the_top_only_without_the_apart_group_test() -> None:
+    """300 members, seed 2, the strongest repost ring: first without `apart_group`, out of the top 20
+    with it (the ring trades comments among itself and answers none of the members it draws)."""
+    comm = build_community(300, 2)
+    res = ATTACKS["repost_ring"](comm, 3, runner.attack_rng(300, 2, "repost_ring", 3))
+    data = runner.combine(comm, res)
+    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), apart_group=()))
+    assert runner.best_rank(without, res.manipulators) == 1
+    ranked, _ = runner.rank_microvoice(data, comm.today)
+    assert runner.best_rank(ranked, res.manipulators) is None  # in no listing
+    assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)

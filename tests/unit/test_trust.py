@@ -1108,17 +1108,25 @@ def test_a_close_group_the_community_seeks_out_keeps_what_is_not_exchange() -> N
     eight town members each also reply to every week: their own group discount applies only to
     the share of what they received that is the group's exchange, so they stay listed; taken on
     all of it, none is. A pod, whose members receive little beyond their exchange, stays out
-    (`test_an_engagement_pod_is_discounted`)."""
+    (`test_an_engagement_pod_is_discounted`). While the group answers none of the town, it keeps
+    to itself and leaves the rest unanswered (`apart_group`, off for the first part): out by
+    default; answering half of the town members who reply to it, it stays listed."""
     group = [600, 601, 602, 603]
     rows = town_rows()
+    answers = []
     for a in group:
+        town = TOWN[(a % 4) * 4 :][:8]
         rows += [(1, a, b, TODAY - 3 - 7 * w, "reply", 2) for b in group if b != a for w in range(6)]
-        rows += [(1, p, a, TODAY - 2 - 7 * w, "reply", 1) for p in TOWN[(a % 4) * 4 :][:8] for w in range(6)]
+        rows += [(1, p, a, TODAY - 2 - 7 * w, "reply", 1) for p in town for w in range(6)]
+        answers += [(1, a, p, TODAY - 2 - 7 * w, "reply", 1) for p in town[:4] for w in range(6)]
     members = facts(extra=group)
-    partial = by_member(rank(rows, members))
-    whole = by_member(rank(rows, members, replace(LOOSE, group_discount_by_exchange=False)))
+    exchange_only = replace(DEFAULT, apart_group=())
+    partial = by_member(rank(rows, members, exchange_only))
+    whole = by_member(rank(rows, members, replace(LOOSE, group_discount_by_exchange=False, apart_group=())))
     assert set(group) <= set(partial)
     assert not set(group) & set(whole)
+    assert not set(group) & set(by_member(rank(rows, members, replace(LOOSE, apart_group=(0.3, 0.5)))))
+    assert set(group) <= set(by_member(rank(rows + answers, members)))
 
 
 def test_deterministic_and_independent_of_row_order() -> None:
