@@ -53,7 +53,7 @@ from bot.links import Confirmation, InboxMessage, LinkService
 from bot.subreddits import RecordingDeferred, RedditItem, Stream, SubredditInfo, SubredditService
 from bot.subreddits.ids import ACCOUNT, SUBREDDIT, BadFullname, id_value, ledger_id, newer, split
 from reddit.client import build_reddit
-from reddit.errors import api_errors, classify, describe, unreadable_reason
+from reddit.errors import SUBREDDIT_WIDE, api_errors, classify, describe, unreadable_reason
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -582,7 +582,11 @@ class RedditAdapter:
             )
         fresh.sort(key=lambda t: (float(t.created_utc), id_value(split(t.fullname)[1])))
         if follow.backfill and follow.stream == "comments":
-            follow.horizon = float(fresh[0].created_utc) if deep and fresh else None
+            # How far back the comments listing reached: older posts are read with their comment
+            # trees (`_deepen`). Whatever made the read stop short of the cursor (a first read's
+            # cursor is the oldest possible): Reddit's listing goes "about" 1000 deep, fewer where
+            # items were removed since, so its length says nothing about whether it was complete.
+            follow.horizon = float(fresh[0].created_utc) if not reached and fresh else None
         return fresh, names
 
     def _well_formed(self, thing: Any, follow: _Follow, kind: str | None = None) -> bool:
@@ -682,15 +686,18 @@ class RedditAdapter:
             )
             if newest is not None:
                 follow.cursor = newest
-        deepening = self._deepen(reddit, follows, now)
-        items.extend(thing for _, things, _ in deepening for thing in things)
-        read_back.update(thing.fullname for _, things, _ in deepening for thing in things)
         # Every read refused with no reason given: the bot's own account may be what is refused.
         unexplained = all(why == "forbidden" for _, why in refusals)
         if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
             raise AccountSuspended()
         for follow, why in refusals:
             self._unreadable(follow, why, now)
+        # (After the refusals: a subreddit Reddit will not show this round keeps its queue of older
+        # posts for when it can be read again, instead of spending it on refusals.)
+        refused = {follow.name.lower() for follow, _ in refusals}
+        deepening = self._deepen(reddit, follows, now, refused)
+        items.extend(thing for _, things, _ in deepening for thing in things)
+        read_back.update(thing.fullname for _, things, _ in deepening for thing in things)
         try:
             converted = self._items(reddit, items, read_back) if items else []
         except Exception:
@@ -717,18 +724,25 @@ class RedditAdapter:
         return tried - len(transient)  # a refusal is an answer too
 
     def _deepen(
-        self, reddit: praw.Reddit, follows: dict[tuple[str, Stream], _Follow], now: float
+        self,
+        reddit: praw.Reddit,
+        follows: dict[tuple[str, Stream], _Follow],
+        now: float,
+        refused: frozenset[str] | set[str] = frozenset(),
     ) -> list[tuple[_Follow, list[Any], list[Any]]]:
         """A subreddit read back beyond what its comments listing reaches: the next posts of its
         queue (`_Follow.deepen`, newest first), each with its comment tree as Reddit shows it (one
         request; the "more comments" stubs of a very long thread are not followed), so its records
         reach as far back as its posts listing does. Per post stream: the items read, and the posts
         Reddit refused to show (deleted since, say: skipped); both are taken off the queue once the
-        round's items are recorded. Reddit failing for a while (a 5xx, a 429, a timeout) ends this
-        round's reading, tried again next round; `DEEPEN_ATTEMPTS` refusals in a row give up the rest."""
+        round's items are recorded. Reddit failing for a while (a 5xx, a 429, a timeout), or refusing
+        to show the whole subreddit (a refusal that names it private, banned, quarantined or gated),
+        ends this round's reading, tried again next round; `DEEPEN_ATTEMPTS` refusals of single posts
+        in a row give up the rest. Subreddits whose listings Reddit refused this round (`refused`,
+        lower-case names) are not read."""
         out: list[tuple[_Follow, list[Any], list[Any]]] = []
         for follow in follows.values():
-            if not follow.deepen or follow.resting_until > now:
+            if not follow.deepen or follow.resting_until > now or follow.name.lower() in refused:
                 continue
             things: list[Any] = []  # whole trees only
             skipped: list[Any] = []
@@ -738,8 +752,10 @@ class RedditAdapter:
                     self._pages += 1
                     tree = [c for c in post.comments.list() if self._well_formed(c, follow, "t1")]
                 except Exception as error:
-                    if classify(error) == "transient":
-                        why = describe(error)
+                    verdict = classify(error)
+                    whole = verdict == "subreddit" and unreadable_reason(error) in SUBREDDIT_WIDE
+                    if verdict == "transient" or whole:
+                        why = unreadable_reason(error) if whole else describe(error)
                         log.warning("r/%s: older posts' comments not read now: %s", follow.name, why)
                         break
                     follow.deepen_failures += 1

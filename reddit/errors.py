@@ -65,6 +65,9 @@ def classify(error: BaseException) -> Verdict:
 #: `unreadable_reason` reports it otherwise: "gone" (404 or a redirect to the search: no such
 #: subreddit), "forbidden" (a 403 that names no reason).
 SUBREDDIT_REASONS = frozenset({"private", "banned", "quarantined", "gated", "gone", "forbidden"})
+#: The reasons that name the whole subreddit, whichever of its pages was asked for: a post's page
+#: refused for one of them says nothing about that post.
+SUBREDDIT_WIDE = frozenset({"private", "banned", "quarantined", "gated"})
 
 
 def unreadable_reason(error: BaseException) -> str:

@@ -27,6 +27,7 @@ from reddit import adapter as reddit_adapter
 from reddit import platform as reddit_platform
 from reddit.client import build_reddit
 from sandbox.reddit_server import RedditSandbox
+from sandbox.reddit_server import server as reddit_server
 from tests.e2e.activation_helpers import EPHEMERAL
 from tests.e2e.conftest import BASIC, MANAGE_GUILD, Harness, Launcher, eventually
 from tests.e2e.reddit_helpers import (  # noqa: F401 - fixtures
@@ -1337,6 +1338,61 @@ async def test_older_posts_whose_trees_reddit_refuses_are_skipped_then_given_up(
     said = [r.getMessage() for r in caplog.records if "comments not read back" in r.getMessage()]
     assert len(said) == 2 and "skipped" in said[0] and "2 older posts" in said[1] and "given up" in said[1]
     assert await h.app.store.read_back_pending() == {}  # nothing left to read after a restart
+
+
+@pytest.mark.parametrize("listed", [10, 9])
+async def test_older_posts_are_read_back_when_the_listing_ends_short_of_its_depth(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch, listed: int
+):
+    """Reddit's listings reach "about" a thousand items: fewer where items were removed since. A
+    first read whose comments listing ends before the adapter's own page limit, one short of the
+    depth or at it, still reads the older posts back with their comment trees (here the listing goes
+    ten deep, or nine, and the adapter would read a hundred)."""
+    monkeypatch.setattr(reddit_adapter, "PAGE", 5)
+    monkeypatch.setattr(reddit_adapter, "MAX_PAGES", 20)
+    monkeypatch.setattr(reddit_adapter, "LISTING_DEPTH", 10)
+    monkeypatch.setattr(reddit_server, "LISTING_DEPTH", listed)
+    sb = reddit_sb
+    sub = vegan(sb)
+    now = time.time()
+    old = month_old_posts(sb, sub, 3)
+    answers = [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(old)]
+    busy_post(sb, sub, 12)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h, 6)
+    got = set(await recorded(h))
+    assert {t.fullname for t in [*old, *answers]} <= got
+
+
+async def test_a_subreddit_refused_for_a_round_keeps_its_older_posts_to_read_back(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """Older posts are being read back (their trees fail with a 503 for a while) when the subreddit
+    is banned for a round: the queue is not spent on refusals that name the whole subreddit. Once it
+    can be read again, every older post's comments are recorded."""
+    ten_deep(monkeypatch)
+    monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
+    sb = reddit_sb
+    sub = vegan(sb)
+    now = time.time()
+    old = month_old_posts(sb, sub, 6)
+    answers = [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(old)]
+    busy_post(sb, sub, 12)
+    for post in old:
+        sb.fail(f"/comments/{post.id}", status=503, times=1_000)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h, 4)
+    assert sum(map(len, (await h.app.store.read_back_pending()).values())) == 6
+    sb.faults.clear()
+    sub.access = "banned"
+    await rounds(h, 1)
+    assert sum(map(len, (await h.app.store.read_back_pending()).values())) == 6
+    sub.access = "public"
+    await asyncio.sleep(0.1)
+    await rounds(h, 3)
+    assert {t.fullname for t in answers} <= set(await recorded(h))
 
 
 async def test_a_restart_while_older_posts_are_read_back_goes_on_where_it_stopped(
