@@ -69,6 +69,9 @@ FAILING_AFTER = 3
 #: How long a round's items may take to be recorded before the round is deferred (read again later).
 ACCEPT_SECONDS = 60.0
 AUTHOR_CACHE = 20_000
+#: Accounts whose creation time is read from their profiles a round, where the bulk look-up is not
+#: served (`_learn_created`): one request each.
+PROFILE_AGES_PER_ROUND = 20
 #: How long a post's link flair, as read, is used for the comments on it: a flair is often set after
 #: posting (by a moderator, AutoModerator or the author), so a post still commented on is read again.
 FLAIR_SECONDS = 600.0
@@ -130,9 +133,12 @@ def field_of(thing: Any, name: str) -> Any:
 
 
 def removed(thing: Any) -> bool:
-    """Whether the item was removed or deleted. Its author shows as "[deleted]" to most accounts, but
-    a moderator of the subreddit (as the bot usually is) still sees it, with who removed it."""
-    return any(field_of(thing, name) for name in ("removed", "spam", "banned_by", "removed_by_category"))
+    """Whether the item was removed or deleted. A moderator of the subreddit (as the bot usually is)
+    sees who removed it; anyone else sees its author as "[deleted]" (praw: no author), and for a
+    comment nothing more: an item read so may be approved later, and is then new to its stream."""
+    if any(field_of(thing, name) for name in ("removed", "spam", "banned_by", "removed_by_category")):
+        return True
+    return field_of(thing, "author") is None or not field_of(thing, "author_fullname")
 
 
 class AccountSuspended(Exception):
@@ -226,6 +232,7 @@ class RedditAdapter:
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
         self._ages_failing = False  # the last look-up of accounts' creation times failed
+        self._ages_by_profile = False  # the bulk look-up is not served: profiles are asked instead
         self._pages = 0  # listing pages the last round read
         self._busy = False  # ... and whether a stream needed more than one
         #: Listed items skipped as malformed (`_well_formed`), so each is told once.
@@ -239,6 +246,9 @@ class RedditAdapter:
         self.suspended = False
         #: What keeps failing, once `FAILING_AFTER` rounds in a row failed (None while rounds succeed).
         self.failing: str | None = None
+        #: The inbox backs off on its own (`_inbox`): failures in a row, and when it is read next.
+        self._inbox_failures = 0
+        self._inbox_resting_until = 0.0
 
     @property
     def username(self) -> str:
@@ -426,7 +436,7 @@ class RedditAdapter:
                         self._replan.set()  # planned again next round
                         raise
                 answered = self._round(reddit, follows)
-                self._check_inbox(reddit)
+                self._inbox(reddit)
                 failures = 0
                 if answered or not follows:  # not a round whose every stream was resting after failures
                     self.failing = None
@@ -862,7 +872,8 @@ class RedditAdapter:
         for i in range(0, len(wanted), INFO_CHUNK):
             for found in reddit.info(fullnames=wanted[i : i + INFO_CHUNK]):
                 self._remember(found)
-        self._learn_created(reddit, {field_of(t, "author_fullname") for t in things} - {None})
+        names = {field_of(t, "author_fullname"): str(t.author) for t in things if t.author is not None}
+        self._learn_created(reddit, {a: n for a, n in names.items() if a})
         out = []
         for t in things:
             author = t.author
@@ -893,16 +904,35 @@ class RedditAdapter:
             )
         return out
 
-    def _learn_created(self, reddit: praw.Reddit, authors: set[str]) -> None:
-        """When the accounts among `authors` not seen before were created (a hundred a request):
-        an account's age is what the ranking asks of a member before it vouches, and Reddit shows
-        no join date. A failed look-up is retried with the account's next item."""
+    def _learn_created(self, reddit: praw.Reddit, authors: dict[str, str]) -> None:
+        """When the accounts among `authors` (fullname -> name) not seen before were created (a
+        hundred a request): an account's age is what the ranking asks of a member before it vouches,
+        and Reddit shows no join date. A failed look-up is retried with the account's next item.
+
+        An API that answers the bulk look-up with none of several accounts may not serve it at all
+        (praw reads its 404 as "none found"): their profiles (`/user/{name}/about`, which every
+        Reddit API serves) are asked then, `PROFILE_AGES_PER_ROUND` a round, the rest with their next
+        items; once a profile shows what the bulk look-up did not, profiles are asked from then on,
+        said once in a warning."""
         unknown = sorted(a for a in authors if a not in self._created)
         if not unknown:
             return
+        found: dict[str, Any] = {}
         try:
-            partial = reddit.redditors.partial_redditors(unknown)
-            found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
+            if not self._ages_by_profile:
+                partial = reddit.redditors.partial_redditors(unknown)
+                found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
+            if self._ages_by_profile or (not found and len(unknown) > 1):
+                asked = unknown[:PROFILE_AGES_PER_ROUND]
+                by_profile = {a: self._profile_created(reddit, authors[a]) for a in asked}
+                if not self._ages_by_profile and any(c is not None for c in by_profile.values()):
+                    self._ages_by_profile = True
+                    log.warning(
+                        "Reddit's bulk look-up of accounts found none of %d; reading their profiles instead",
+                        len(unknown),
+                    )
+                if self._ages_by_profile:
+                    found, unknown = by_profile, asked
         except Exception as error:  # the items are recorded all the same, without the accounts' age
             # Told once until a look-up works again: a Reddit without the endpoint fails every round.
             tell = log.debug if self._ages_failing else log.warning
@@ -916,6 +946,17 @@ class RedditAdapter:
             self._created.move_to_end(fullname)
         while len(self._created) > AUTHOR_CACHE:
             self._created.popitem(last=False)
+
+    def _profile_created(self, reddit: praw.Reddit, name: str) -> float | None:
+        """When the account was created, as its profile shows; None for an account deleted, banned
+        or suspended (no profile, or one without it)."""
+        redditor = reddit.redditor(name)
+        try:
+            redditor._fetch()
+        except (prawcore.NotFound, prawcore.Forbidden):
+            return None
+        created = vars(redditor).get("created_utc")
+        return float(created) if created is not None and not vars(redditor).get("is_suspended") else None
 
     def forget_account(self, fullname: str) -> None:
         """Drop what is kept in memory of an erased account: its creation time, and its name on the
@@ -950,6 +991,26 @@ class RedditAdapter:
                     except BadFullname:
                         continue
         return await self.subreddits.accept(items)
+
+    def _inbox(self, reddit: praw.Reddit) -> None:
+        """Read the inbox (`_check_inbox`), backing off on its own when it fails (2 s, 5 s, 15 s …
+        2 min): a failing inbox holds back neither the streams nor their poll interval. The bot's
+        credentials refused, or a defect, still end the round as anywhere else."""
+        now = time.monotonic()
+        if self._inbox_resting_until > now:
+            return
+        try:
+            self._check_inbox(reddit)
+        except Exception as error:
+            if self._going_away() or classify(error) in ("credentials", "bug"):
+                raise
+            delay = BACKOFF_SECONDS[min(self._inbox_failures, len(BACKOFF_SECONDS) - 1)]
+            self._inbox_failures += 1
+            self._inbox_resting_until = now + delay
+            self.errors += 1
+            log.warning("the inbox not read: %s; trying again in %.0fs", describe(error), delay)
+            return
+        self._inbox_failures = 0
 
     def _check_inbox(self, reddit: praw.Reddit) -> None:
         if self.links is None or not self.reads_inbox:

@@ -252,8 +252,9 @@ def thing_json(t: Thing, viewer: str | None = None) -> dict[str, Any]:
         "locked": t.locked,
         "edited": t.edited_utc if t.edited_utc is not None else False,
         "banned_by": (t.removed_by or True) if t.removed and moderator else None,
-        "removed_by_category": "deleted" if t.deleted else "moderator" if t.removed else None,
     }
+    if t.kind == "t3":  # a post's field; a comment removed shows only "[deleted]" and "[removed]"
+        data["removed_by_category"] = "deleted" if t.deleted else "moderator" if t.removed else None
     if moderator:
         data.update(removed=t.removed, spam=False, approved=not t.removed and not t.filtered)
     if author != DELETED and t.author_fullname:

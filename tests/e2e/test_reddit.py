@@ -92,6 +92,12 @@ def month_old_posts(sb: RedditSandbox, sub: Any, n: int) -> list[Any]:
     return [sb.post(sub, "carol_r", f"old {i}", at=now - (30 + i) * 86_400.0) for i in range(n)]
 
 
+def old_answers(sb: RedditSandbox, posts: list[Any]) -> list[Any]:
+    """A comment on each of `posts` (newest first, a day apart), 29 days ago and more."""
+    now = time.time()
+    return [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(posts)]
+
+
 async def bind_and_read(
     launcher: Launcher, sb: RedditSandbox, caplog: pytest.LogCaptureFixture, n: int
 ) -> Harness:
@@ -529,6 +535,52 @@ async def test_a_post_read_while_removed_is_recorded_once_approved(
     assert sorted(sources) == sorted([other.fullname, doubted.fullname])
 
 
+async def test_a_comment_read_while_removed_is_recorded_once_approved_where_the_bot_is_no_moderator(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Where the bot does not moderate, a removed comment reads as Reddit shows it to anyone: author
+    "[deleted]", text "[removed]", nothing naming the removal. It is no engagement; approved later,
+    it is recorded then, once."""
+    sb = reddit_sb
+    sub = vegan(sb, bot_moderates=False)
+    h = await start_with_reddit(launcher, sb)
+    await link(h, sb, h.world.owner, "modjane")
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    post = sb.post(sub, "alice_r", "A question")
+    doubted = sb.comment(post, "carol_r", "Removed at first")
+    sb.remove(doubted)
+    other = sb.comment(post, "bob_r", "An answer")
+    await rounds(h)
+    assert sorted(await recorded(h)) == sorted([post.fullname, other.fullname])
+    sb.approve(doubted)
+    await rounds(h, 2)
+    assert sorted(await recorded(h)) == sorted([post.fullname, other.fullname, doubted.fullname])
+
+
+async def test_account_ages_are_read_from_profiles_where_the_bulk_look_up_is_not_served(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """An API without `/api/user_data_by_account_ids` (praw reads its 404 as "none found") still
+    gives the authors' account ages: from their profiles, said once in a warning."""
+    sb = reddit_sb
+    sb.fail("/api/user_data_by_account_ids", status=404, times=10_000)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        sub, h = await following(sb, launcher)
+        post = sb.post(sub, "alice_r", "A question")
+        sb.comment(post, "bob_r", "An answer")
+        await rounds(h)
+        later = sb.post(sub, "carol_r", "Another")
+        sb.comment(later, "alice_r", "Thanks")
+        await rounds(h)
+    created = dict(await h.rows("SELECT member_id, account_created_at FROM members WHERE joined_at IS NULL"))
+    for name in ("alice_r", "bob_r", "carol_r"):
+        made = datetime.fromtimestamp(sb.state.account(name).created_utc, UTC)
+        assert created[ledger_id(sb.state.account(name).fullname)][:16] == made.isoformat()[:16]
+    said = [r.getMessage() for r in caplog.records if "reading their profiles" in r.getMessage()]
+    assert len(said) == 1
+
+
 async def test_a_flair_set_after_posting_is_the_topic_of_later_comments(
     reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
 ):
@@ -672,6 +724,31 @@ async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     sb.faults.clear()
     await eventually(lambda: _count_is(h, 4), "the held-back comment", timeout=15)
     assert sorted(await recorded(h)) == sorted(t.fullname for t in (p1, c1, p2, c2))
+
+
+async def test_a_failing_inbox_holds_back_neither_the_streams_nor_their_pace(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """The inbox keeps answering 503: it backs off on its own, with a warning, while the streams go
+    on at their poll interval (no round's back-off, status does not say Reddit is failing) and
+    record what is posted; once the inbox answers again a link code sent meanwhile is read."""
+    sb = reddit_sb
+    sub, h = await following(sb, launcher)
+    adapter = h.app.reddit
+    sb.fail("/message/unread", status=503, times=10_000)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await rounds(h, 6, timeout=5)  # the round's back-off would have waited 2 + 5 + 15 s
+    assert adapter.failing is None and adapter.state == "running"
+    assert any("the inbox not read" in r.getMessage() for r in caplog.records)
+    p1 = sb.post(sub, "alice_r", "While the inbox fails")
+    c1 = sb.comment(p1, "bob_r", "still recorded")
+    await rounds(h, 2, timeout=5)
+    assert {p1.fullname, c1.fullname} <= set(await recorded(h))
+    sb.faults.clear()
+    adapter._inbox_resting_until = 0.0  # the inbox's own back-off, not waited out here
+    await link(h, sb, h.world.alice, "alice_r")
+    alice_r = ledger_id(sb.state.account("alice_r").fullname)
+    assert await h.app.store.linked_member(h.world.guild, alice_r) == h.world.alice
 
 
 async def test_a_token_refused_after_a_fresh_sign_in_is_tried_again_later(
@@ -1354,9 +1431,8 @@ async def test_older_posts_are_read_back_when_the_listing_ends_short_of_its_dept
     monkeypatch.setattr(reddit_server, "LISTING_DEPTH", listed)
     sb = reddit_sb
     sub = vegan(sb)
-    now = time.time()
     old = month_old_posts(sb, sub, 3)
-    answers = [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(old)]
+    answers = old_answers(sb, old)
     busy_post(sb, sub, 12)
     h = await start_with_reddit(launcher, sb)
     await bind(h, "r/VeganCooking")
@@ -1375,9 +1451,8 @@ async def test_a_subreddit_refused_for_a_round_keeps_its_older_posts_to_read_bac
     monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
     sb = reddit_sb
     sub = vegan(sb)
-    now = time.time()
     old = month_old_posts(sb, sub, 6)
-    answers = [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(old)]
+    answers = old_answers(sb, old)
     busy_post(sb, sub, 12)
     for post in old:
         sb.fail(f"/comments/{post.id}", status=503, times=1_000)
