@@ -94,8 +94,8 @@ def month_old_posts(sb: RedditSandbox, sub: Any, n: int) -> list[Any]:
 
 def old_answers(sb: RedditSandbox, posts: list[Any]) -> list[Any]:
     """A comment on each of `posts` (newest first, a day apart), 29 days ago and more."""
-    now = time.time()
-    return [sb.comment(post, "alice_r", "old answer", at=now - (29 + i) * 86_400.0) for i, post in enumerate(posts)]
+    now, day = time.time(), 86_400.0
+    return [sb.comment(p, "alice_r", "old answer", at=now - (29 + i) * day) for i, p in enumerate(posts)]
 
 
 async def bind_and_read(
