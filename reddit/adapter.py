@@ -228,6 +228,10 @@ class RedditAdapter:
         self._replan = threading.Event()
         self._api: praw.Reddit | None = None
         self._api_lock = threading.Lock()
+        #: The commands' calls run here, one at a time: waiting for the client (a rate limit's pause,
+        #: a long thread's "more comments") they queue on the event loop, and hold none of the
+        #: default executor's threads, which the ranking and the reports use.
+        self._api_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._authors: OrderedDict[str, Seen] = OrderedDict()
         # Account fullname -> its creation time (None: Reddit did not say), for the authors streamed.
         self._created: OrderedDict[str, float | None] = OrderedDict()
@@ -279,6 +283,9 @@ class RedditAdapter:
             await asyncio.to_thread(thread.join, 30)
         if self.state == "running":
             self.state = "stopped"
+        executor, self._api_executor = self._api_executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def follow_bindings(self) -> None:
         """The bound subreddits changed: the thread reads them again before its next round."""
@@ -302,8 +309,10 @@ class RedditAdapter:
                     self._api = self.make_client(self.settings)
                 return fn(self._api)
 
+        if self._api_executor is None:
+            self._api_executor = concurrent.futures.ThreadPoolExecutor(1, "reddit-commands")
         try:
-            return await asyncio.to_thread(run)
+            return await asyncio.get_running_loop().run_in_executor(self._api_executor, run)
         except Exception as error:
             if classify(error) in ("transient", "credentials"):
                 log.warning("Reddit request for a command failed: %s", describe(error))
