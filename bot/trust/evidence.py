@@ -15,7 +15,9 @@ solved:
   rest leaks to the seeds), its seed weight and its own listing (the group part there only as far
   as what the member received is exchange: `Evidence.own_keep`); the share of a member's engagement
   that comes from such accounts (`Evidence.coordinated`) discounts their listing and is shown in the
-  explanation; trust from accounts that woke up together is taken off (`Evidence.woke`).
+  explanation; trust from accounts that woke up together is taken off (`Evidence.woke`). A member
+  in such a group who leaves most of what others give them unanswered keeps to the group and takes
+  the rest's attention without taking part (`Evidence.apart`, a repost ring).
 - Arrivals and favourites, against the usual member: the share of a member's engagers who first
   engaged them in their busiest week (`new_engager_burst`, from `FirstContacts`) or in their
   busiest three or six weeks beyond what the member's own activity then brings (`arrival_weeks`),
