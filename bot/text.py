@@ -163,3 +163,15 @@ def optional_field(
         return None
     text = clean_field(raw, max_len=max_len, min_len=0, multiline=multiline, too_long=too_long)
     return text or None
+
+
+#: Markdown a quoted text could format, link or hide with (Discord's and Reddit's): escaped with a
+#: backslash, which both show as the character itself.
+_MARKUP = re.compile(r"([\\`*_~|>#\[\]()^&<!:])")
+
+
+def literal(text: str) -> str:
+    """Text someone else wrote (a member's question, a comment) as it reads, inside the bot's own
+    markdown: no masked link (whose text hides where it leads), no spoiler, heading, code or quote of
+    its own, nothing that renders from the bot's account as anything but the words."""
+    return _MARKUP.sub(r"\\\1", text)

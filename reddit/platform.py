@@ -117,7 +117,7 @@ REFUSED_STATUS = {
 }
 #: A moderator's permissions that let it distinguish and sticky posts.
 POSTS_PERMISSIONS = frozenset({"all", "posts"})
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:])")
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>:^&])")
 #: The hidden marker a post or comment body ends with: an empty link to an in-page anchor, which Reddit's
 #: old and new renderers both show as nothing (the form Reddit bots use to find their own comments again).
 _MARKER = re.compile(r"\[\]\(#mv-([A-Za-z0-9._-]{1,60})\)\s*$")
@@ -126,6 +126,12 @@ _MARKER_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: part number (`Post.nonce` is at most 25 characters).
 MARKER_ROOM = 48
 _ACCOUNT_MENTION = re.compile(r"(?<![\w/\\])(/?u/)([A-Za-z0-9_-]{3,20})\b")
+#: A masked link to an account's page (`[text](/u/name)`, `/user/`, or the full reddit.com address):
+#: Reddit notifies the account as for u/name, and no escape works inside a link's address.
+_ACCOUNT_LINK = re.compile(
+    r"\[([^\]\n]*)\]\(\s*<?(?:https?://(?:[\w-]+\.)*reddit\.com)?/?(?:u|user)/([A-Za-z0-9_-]{3,20})\b[^)\n]*\)",
+    re.IGNORECASE,
+)
 
 
 def manages_posts(sub: Any, username: str) -> bool:
@@ -155,7 +161,8 @@ def same_text(shown: Any, made: str) -> bool:
 def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
     """`text` with every u/name that is not one of `keep` (the accounts the post is meant to notify)
     written u\\/name: Reddit shows it the same but notifies nobody (a brand name, a quoted comment
-    or a prize cannot ping people from the bot's account)."""
+    or a prize cannot ping people from the bot's account). A masked link to such an account's page
+    becomes its text and the quieted name."""
     wanted = {name.lower() for name in keep}
 
     def quiet(match: re.Match[str]) -> str:
@@ -164,7 +171,13 @@ def quiet_mentions(text: str, keep: Iterable[str] = ()) -> str:
             return match.group(0)
         return prefix.replace("u/", "u\\/") + name
 
-    return _ACCOUNT_MENTION.sub(quiet, text)
+    def unlink(match: re.Match[str]) -> str:
+        shown, name = match.group(1), match.group(2)
+        if name.lower() in wanted:
+            return match.group(0)
+        return f"{shown} (u\\/{name})" if shown.strip() else f"u\\/{name}"
+
+    return _ACCOUNT_MENTION.sub(quiet, _ACCOUNT_LINK.sub(unlink, text))
 
 
 class NotOnReddit(RuntimeError):

@@ -66,9 +66,10 @@ _TAGS: dict[str, dict[str, str]] = {
 
 # Mentions, custom emoji and channel links need "<" or "@"; a backslash could undo our escaping.
 _DROP = re.compile(r"[<@\\]")
-# Markdown that could hide, shrink or restyle the tag (spoiler, masked link, heading, code, quote) is
-# escaped, so the name still reads as the brand wrote it.
-_MARKDOWN = re.compile(r"([*_~|`>#\[\]()])")
+# Markdown that could hide, shrink or restyle the tag (spoiler, masked link, heading, code, quote,
+# Reddit's superscript and HTML entities such as an invisible `&zwnj;`) is escaped, so the name still
+# reads as the brand wrote it.
+_MARKDOWN = re.compile(r"([*_~|`>#\[\]()^&])")
 _SPACES = re.compile(r"\s+")
 
 

@@ -18,6 +18,7 @@ from bot.activations.model import ANSWER_MAX, TEXT_MAX, Activation, ActivationEr
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
 from bot.platform import Action, Card, Posted
+from bot.text import literal
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class QaService:
             "qa.answer",
             id=question.id,
             brand=i18n.isolate(sanitize_brand(activation.brand_name)),
-            question=excerpt(question.body).replace("\n", " "),
+            question=literal(excerpt(question.body).replace("\n", " ")),
             answer=body,
         )
         try:

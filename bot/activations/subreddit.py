@@ -51,6 +51,7 @@ from bot.ingest import Ingest
 from bot.ledger import parse_iso
 from bot.platform import Attachment, Card, Discussions, Member, Reply
 from bot.store import Draw, Store
+from bot.text import literal
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ class RedditQa:
         asked = [r for r in self._asked(replies, brand_accounts) if question_text(r.body)]
         for r in asked[:TOP_QUESTIONS]:
             body = (question_text(r.body) or "").replace("\n", " ")
-            lines.append(i18n.t(lang, "reddit_qa.top_line", score=r.score, body=body[:200]))
+            lines.append(i18n.t(lang, "reddit_qa.top_line", score=r.score, body=literal(body[:200])))
         card = Card(
             title=i18n.t(lang, "qa.summary_title", title=i18n.isolate(activation.title)),
             description="\n".join(lines),

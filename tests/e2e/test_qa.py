@@ -124,6 +124,8 @@ async def test_qa_runs_end_to_end_and_every_post_is_disclosed(harness: Harness, 
     assert (await reply(answer))["flags"] & EPHEMERAL
     posted = [c for c in activation_messages(h, [thread_id]) if c.method == "POST"]
     assert "100% plant based" in posted[-1].json["content"]
+    # The question is quoted as the member wrote it: their markdown renders nothing from the bot.
+    assert "oat milk \\*\\*really\\*\\* vegan" in posted[-1].json["content"]
     assert str(posted[-1].json["message_reference"]["message_id"]) == str(first_msg)
     again = await h.slash(
         "qa", w.alice, {"question": first_q, "text": "Again"}, subcommand="answer", permissions=BASIC

@@ -111,7 +111,8 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
     assert post.stickied and post.distinguished == "moderator"
     assert not sb.messages_to("/r/VeganCooking")  # the bot moderates: nothing to tell
 
-    q1 = sb.comment(post, "alice_r", "Is it barista grade?", score=4)
+    masked = "Is it [barista grade](/u/modjane)? [Prize](https://phish.example)"  # links of a member's
+    q1 = sb.comment(post, "alice_r", masked, score=4)
     q2 = sb.comment(post, "carol_r", "Which oats do you use?", score=9)
     sb.comment(q1, "acme_r", "Yes, it foams well.")  # the brand answers from its linked account
     assert await h.app.reddit_activations.sync_live() == 2
@@ -122,7 +123,7 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
         )
     }
     assert {b: by for b, (_, by) in questions.items()} == {
-        "Is it barista grade?": w.bob,
+        masked: w.bob,
         "Which oats do you use?": None,
     }
     shown = await h.slash("activation", w.bob, {"id": qa}, subcommand="show", permissions=BASIC)
@@ -149,6 +150,9 @@ async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_
     text = summary[0].body
     assert "2 questions, 2 answered" in text
     assert text.index("Which oats") < text.index("barista grade")  # ranked by Reddit's score
+    # A question is quoted as written: no masked link of its own, no account notified from the bot's.
+    assert "](" not in text.replace("\\](", "").rsplit("[](#mv-", 1)[0]
+    assert "/u/modjane" not in text
     assert assert_all_disclosed(sb, TAG) == 3  # the post, the relayed answer, the summary
     # Over: the subreddit's sticky slot is free again; the thread stays open for discussion.
     assert not post.stickied and not post.locked and sub.stickies == []

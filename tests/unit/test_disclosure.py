@@ -59,6 +59,8 @@ def test_unknown_language_falls_back_to_english_and_unknown_connection_is_an_err
         "Acme\u202eemca",
         "Ac\u200bme",
         f"{PDI}Acme{FSI}",
+        "^^^^^Acme",
+        "Ac&zwnj;me&lrm;",
     ],
 )
 def test_brand_names_cannot_ping_hide_or_break_the_tag(name: str):
@@ -67,7 +69,7 @@ def test_brand_names_cannot_ping_hide_or_break_the_tag(name: str):
     assert "\n" not in clean and "\u202e" not in clean and "\u200b" not in clean
     assert FSI not in clean and PDI not in clean
     # markdown that could hide or restyle the tag is escaped, never live
-    for mark in ("||", "](", "`", "# "):
+    for mark in ("||", "](", "`", "# ", "^", "&"):
         assert mark not in clean.replace("\\" + mark[0], "")
     tag = disclosure.tag("en", name, "paid")
     assert tag.startswith("Ad · Paid partnership with \u2068") and tag.endswith("\u2069")

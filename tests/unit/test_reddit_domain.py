@@ -240,6 +240,14 @@ def test_reddit_api_errors_are_permanent_except_its_rate_limit():
     assert quiet_mentions("u/a_b and u/winner_1, see r/all", ["Winner_1"]) == (
         "u\\/a_b and u/winner_1, see r/all"
     )
+    # A masked link to an account's page notifies it too, and no escape works inside an address: it
+    # becomes its text and the quieted name. Other links, and the accounts a post is for, stay.
+    assert quiet_mentions("[a prize](/u/alice_r) and [x](https://old.reddit.com/user/Bob_R/) here") == (
+        "a prize (u\\/alice_r) and x (u\\/Bob_R) here"
+    )
+    assert quiet_mentions("[](/u/alice_r)[site](https://example.com)[you](/u/Winner_1)", ["winner_1"]) == (
+        "u\\/alice_r[site](https://example.com)[you](/u/Winner_1)"
+    )
 
 
 def test_rounds_keep_to_reddits_request_budget_however_many_subreddits():

@@ -113,3 +113,19 @@ def test_reddit_names_typed_with_invisible_characters_are_read_cleaned():
     assert subreddit_name(" /r/Vegan\u200bCooking/ ") == "VeganCooking"
     with pytest.raises(InvalidInput):
         subreddit_name("Vegan\u202eCooking\x00!")
+
+
+def test_quoted_text_reads_as_written_and_renders_nothing_of_its_own():
+    quoted = text.literal("[Claim your prize](https://phish.example) >!spoiler!< # big **bold** ^up &zwnj;")
+    assert "](" not in quoted.replace("\\]", "").replace("\\(", "")
+    for mark in ("[", "]", "(", ")", ">", "!", "#", "*", "^", "&"):
+        assert all(quoted[i - 1] == "\\" for i, ch in enumerate(quoted) if ch == mark)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_quoted_text_unescapes_to_what_was_written(written: str):
+    """Every escape is a backslash before one markdown character: removing them gives the text back."""
+    import re
+
+    assert re.sub(r"\\(.)", r"\1", text.literal(written), flags=re.DOTALL) == written
