@@ -59,6 +59,8 @@ PLATFORM = "reddit"
 SYNC_JOB = "reddit-activations-sync"
 SYNC_EVERY_MINUTES = 1
 TOP_QUESTIONS = 5
+#: Reddit notifies the accounts a comment names only where it names at most this many.
+NOTIFIED_PER_COMMENT = 3
 ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
 
@@ -527,6 +529,22 @@ class RedditGiveaway:
             attachments=[Attachment("entrants.txt", listing)],
             notify=winners,
         )
+        told = [w for w in winners if w > 0]
+        if len(told) > NOTIFIED_PER_COMMENT:
+            # Reddit notifies nobody of a comment that names more than three accounts: the results
+            # name every winner, and replies to them tell the winners, three a reply.
+            for k in range(0, len(told), NOTIFIED_PER_COMMENT):
+                group = told[k : k + NOTIFIED_PER_COMMENT]
+                named = i18n.join(lang, (platform.mention(m) for m in group))
+                told_them = i18n.t(lang, "giveaway.result_winners", winners=named)
+                await self.publisher.post_once(
+                    activation,
+                    where,
+                    nonce=f"giveaway-told-{activation.id}-{k // NOTIFIED_PER_COMMENT}",
+                    content=f"{told_them}\n\n{i18n.t(lang, 'reddit_giveaway.claim')}",
+                    reply_to=posted.id,
+                    notify=group,
+                )
         return posted.id
 
     async def _close(self, activation: Activation, steps: Steps | None = None) -> None:

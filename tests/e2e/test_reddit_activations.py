@@ -841,6 +841,46 @@ async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of
     assert_all_disclosed(sb, GIFT_TAG)
 
 
+async def test_more_than_three_winners_are_told_three_a_reply(reddit_sb: RedditSandbox, launcher: Launcher):
+    """Reddit notifies nobody of a comment that names more than three accounts: with five winners, the
+    results name them all and two replies to the results tell them, three and two, each disclosed."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
+    sb.add_account("modjane")
+    fans = [f"fan{i}_r" for i in range(8)]
+    for name in (*fans, "acme_r"):
+        sb.add_account(name, age_days=400, karma=200)
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    options = giveaway_options(h, brand, winners=5)
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
+    assert giveaway is not None, data
+    await approve(h, giveaway)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in fans:
+        sb.comment(post, name, "me please")
+    await h.app.reddit_activations.sync_live()
+    await move_to(h, h.clock.now + timedelta(hours=3))
+
+    async def closed() -> bool:
+        return await _intent_done(h, giveaway)
+
+    await eventually(closed, "the results and the replies", timeout=15)
+
+    comments = [t for t in sb.made_by_app() if t.kind == "t1"]
+    (results,) = [c for c in comments if c.parent_id == post.fullname]
+    replies = [c for c in comments if c.parent_id == results.fullname]
+    named = [[f for f in fans if f"u/{f}" in c.body] for c in replies]
+    assert sorted(len(n) for n in named) == [2, 3]
+    winners = sorted(f for n in named for f in n)
+    assert len(set(winners)) == 5 and all(f"u/{f}" in results.body for f in winners)
+    assert len(sb.made_by_app()) == 1 + 1 + 2  # the post, the results, the two replies
+    assert_all_disclosed(sb, GIFT_TAG)
+
+
 async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_accounts_reddit_cannot_show(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
