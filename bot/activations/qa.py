@@ -17,7 +17,7 @@ from bot.activations.intents import Steps
 from bot.activations.model import ANSWER_MAX, TEXT_MAX, Activation, ActivationError, State, validate_text
 from bot.activations.service import ActivationService, Actor, Proposal
 from bot.errors import InvalidInput
-from bot.platform import Action, Card, Posted
+from bot.platform import Action, Card, Failure, Posted
 from bot.text import literal
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,18 @@ ASK = "microvoice:qa:ask"
 VOTE = "microvoice:qa:vote"
 HIDE = "microvoice:qa:hide"
 EXCERPT = 200
+
+
+def _not_posted(failure: Failure, error: Exception) -> Exception:
+    """What the brand manager is told of an answer the platform did not post: the platform's refusal
+    in their words where it names one (a locked thread, a ban), "try again later" where it is down or
+    asks the bot to slow down, and the error itself where it says more already (a key of its own) or
+    is no platform's (a fault in the bot, logged with its traceback)."""
+    if getattr(error, "key", None) or not failure.expected:
+        return error
+    if failure.permanent and failure.reason in i18n.catalog("en"):
+        return ActivationError(failure.reason)
+    return ActivationError("qa.error.not_posted")
 
 
 def excerpt(body: str) -> str:
@@ -144,9 +156,12 @@ class QaService:
                 content=content,
                 reply_to=question.message_id,
             )
-        except Exception:
+        except Exception as error:
             await self.store.unclaim_answer(community_id, question.id)  # it can be answered again
-            raise
+            told = _not_posted(self.publisher.platform.failure(error), error)
+            if told is error:
+                raise
+            raise told from error
         await self.store.set_answer_message(community_id, question.id, posted.id)
         return posted
 

@@ -231,7 +231,8 @@ async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_n
     an archived one to everyone (TOO_OLD). A brand manager's `/qa answer` is told why in words, with
     no traceback in the log, and the question stays open; the summary at the end is tried once and
     fails for good, with the reason in the report channel and `/activation show`. Before, the answer
-    got "something went wrong" with a traceback logged, and moderators read "Reddit refused: TOO_OLD"."""
+    got "something went wrong" with a traceback logged, and moderators read "Reddit refused: TOO_OLD".
+    Reddit's rate limit and a ban are told the same way."""
     sb = reddit_sb
     sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
     sb.add_account("alice_r")
@@ -253,6 +254,11 @@ async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_n
     sub.moderators.remove("MicrovoiceBot")  # a moderator locks the thread and drops the bot
     post.locked = True
     with caplog.at_level(logging.WARNING):
+        # Reddit's rate limit on posting, and a ban, are told too (before: "something went wrong").
+        sb.refuse("/api/comment", "RATELIMIT")
+        assert "Try again in a few minutes" in await answer()
+        sb.refuse("/api/comment", "SUBREDDIT_NOTALLOWED")
+        assert "does not let the bot's account post in the subreddit" in await answer()
         assert "The post is locked, so Reddit takes no new comments on it" in await answer()
         sub.moderators.append("MicrovoiceBot")
         post.locked, post.archived = False, True  # archived: not even a moderator may comment

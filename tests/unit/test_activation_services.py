@@ -828,8 +828,9 @@ async def test_qa_questions_votes_hiding_and_answers(world: World):
         await w.qa.answer(w.actor(MOD), qid, "Yes")  # a moderator does not speak for the brand
     assert not_brand.value.key == "activation.error.not_brand_manager"
     w.platform.fail_posts = 1
-    with pytest.raises(Outage):
+    with pytest.raises(MicrovoiceError) as outage:  # told to try again, not "something went wrong"
         await w.qa.answer(w.actor(CONTACT), qid, "Yes, fully.")
+    assert outage.value.key == "qa.error.not_posted" and isinstance(outage.value.__cause__, Outage)
     answer = await w.qa.answer(w.actor(CONTACT), qid, "Yes, fully.")  # the failed post did not count
     assert w.platform.messages[answer.id].post.reply_to == posted.id
     with pytest.raises(MicrovoiceError) as twice:
