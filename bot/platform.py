@@ -123,6 +123,9 @@ class Failure:
     #: Whether the platform explains the error (a refusal, a 5xx, a rate limit, a timeout): logged in a
     #: line of its own. False for an error in the bot itself, logged with its traceback.
     expected: bool = True
+    #: Seconds the platform asked the bot to wait before trying again (a rate limit that names its
+    #: wait); None where it named none.
+    retry_after: float | None = None
 
     @property
     def logged(self) -> str:

@@ -210,6 +210,25 @@ def refusal_key(kinds: Iterable[str]) -> str:
     return "reddit.refused.other"
 
 
+#: The wait Reddit names in its rate limit's message ("Take a break for 9 minutes before trying
+#: again"), as praw reads it.
+_ASKED_WAIT = re.compile(r"([0-9]{1,4}) (milliseconds?|seconds?|minutes?)")
+
+
+def asked_wait(error: BaseException) -> float | None:
+    """Seconds Reddit's rate limit ("RATELIMIT") asks the bot to wait, None where it names no wait."""
+    if not isinstance(error, praw.exceptions.RedditAPIException):
+        return None
+    for item in error.items:
+        found = _ASKED_WAIT.search(item.message or "") if item.error_type == "RATELIMIT" else None
+        if found:
+            amount, unit = int(found.group(1)), found.group(2)
+            if unit.startswith("milli"):
+                return 0.0
+            return amount * 60.0 if unit.startswith("minute") else float(amount)
+    return None
+
+
 def _refusal(error: BaseException) -> str:
     """Reddit's own code(s) of a refusal, for the log."""
     kinds = api_errors(error)
@@ -689,7 +708,8 @@ class RedditPlatform:
             return Failure(True, error.key, detail=_refusal(error.__cause__ or error))
         kinds = api_errors(error)
         if kinds:
-            return Failure(not kinds <= RETRYABLE_API_ERRORS, refusal_key(kinds), detail=_refusal(error))
+            permanent, wait = not kinds <= RETRYABLE_API_ERRORS, asked_wait(error)
+            return Failure(permanent, refusal_key(kinds), detail=_refusal(error), retry_after=wait)
         cause = error.__cause__ if isinstance(error, RedditUnavailable) else error
         if isinstance(cause, prawcore.exceptions.ResponseException):
             status = cause.response.status_code

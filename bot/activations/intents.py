@@ -55,6 +55,7 @@ __all__ = ["CLOSE", "GIVE_UP", "OPEN", "InFlight", "IntentRunner", "NotYet", "Pr
 
 BASE_DELAY = 2.0  # seconds before the first retry
 MAX_DELAY = 600.0  # never wait longer than this between tries
+MAX_ASKED_WAIT = 3600.0  # ... unless the platform asked for longer, up to this
 T = TypeVar("T")
 
 #: Does an intent's work for one activation: the engine dispatches to the kind's `on_live` / `on_end`.
@@ -328,6 +329,9 @@ class IntentRunner:
                 await self._tell(activation, intent.action, "gave_up", reason=reason, attempts=attempt)
             return
         delay = backoff(attempt, base=self.base_delay, cap=self.max_delay)
+        if failure.retry_after is not None:
+            # The platform said how long to wait (Reddit's "try again in 9 minutes"): not sooner.
+            delay = max(delay, min(failure.retry_after, MAX_ASKED_WAIT))
         await self.store.postpone_intent(
             intent.id,
             error=failure.reason,

@@ -44,6 +44,7 @@ class FakePlatform:
     fail_restores: int = 0  # the next this many overwrite restores fail with an Outage
     refuse_restores: bool = False  # overwrite restores are refused for good
     refuse_threads: bool = False  # threads cannot be opened (refused for good)
+    asked_wait: float | None = None  # seconds an outage asks the bot to wait (a named rate limit)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9000))
 
     def posts_in(self, channel_id: int) -> list[Message]:
@@ -82,7 +83,8 @@ class FakePlatform:
         return None
 
     def failure(self, error: Exception) -> Failure:
-        return Failure(isinstance(error, Refused), f"{type(error).__name__}: {error}")
+        wait = None if isinstance(error, Refused) else self.asked_wait
+        return Failure(isinstance(error, Refused), f"{type(error).__name__}: {error}", retry_after=wait)
 
     async def edit(self, community_id: int, channel_id: int, message_id: int, post: Post) -> None:
         message = self.messages[message_id]

@@ -101,6 +101,20 @@ async def test_a_failed_opening_post_is_retried_and_the_activation_opens_only_th
     assert len(w.platform.posts_in(CHANNEL)) == 1
 
 
+async def test_a_retry_waits_as_long_as_the_platform_asked(world: World):
+    """A platform that names its wait (Reddit: "take a break for 9 minutes") is tried again no
+    sooner than that, up to an hour."""
+    w = world
+    gid = await giveaway(w)
+    w.platform.fail_posts, w.platform.asked_wait = 1, 540.0
+    assert await w.run_to(NOW + H) == 1
+    pending = await intent(w, gid, OPEN)
+    assert pending.next_attempt_at == NOW + H + timedelta(seconds=540)
+    w.platform.fail_posts, w.platform.asked_wait = 1, 86_400.0
+    await w.engine.intents.retry(pending.id)  # fails again
+    assert (await intent(w, gid, OPEN)).next_attempt_at == NOW + H + timedelta(hours=1)
+
+
 async def test_a_post_made_whose_answer_was_lost_is_found_not_made_again(world: World):
     w = world
     gid = await giveaway(w)

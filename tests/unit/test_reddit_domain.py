@@ -234,6 +234,11 @@ def test_reddit_api_errors_are_permanent_except_its_rate_limit():
         # Told in the moderators' words (a catalog key); Reddit's code is for the log.
         assert verdict.permanent and verdict.reason in i18n.catalog("en") and kind in verdict.logged
     assert not failure(None, refused("RATELIMIT")).permanent  # type: ignore[arg-type]
+    assert failure(None, refused("RATELIMIT")).retry_after is None  # type: ignore[arg-type]
+    # The wait Reddit names is kept, for the retry to honour.
+    said = "Looks like you've been doing that a lot. Take a break for 9 minutes before trying again."
+    asked = praw.exceptions.RedditAPIException([["RATELIMIT", said, None]])
+    assert failure(None, asked).retry_after == 540.0  # type: ignore[arg-type]
     both = failure(None, refused("RATELIMIT", "THREAD_LOCKED"))  # type: ignore[arg-type]
     assert both.permanent and both.reason == "reddit.refused.thread_locked"
     # Mentions notify only the accounts a post is for.
