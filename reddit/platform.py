@@ -210,6 +210,10 @@ def refusal_key(kinds: Iterable[str]) -> str:
     return "reddit.refused.other"
 
 
+#: A step whose answer was lost (a timeout, a 5xx) is tried again no sooner than this: Reddit may still
+#: be making what it was asked for, and the retry looks for it first (`post_once`), which a look a
+#: couple of seconds later could miss, and post it twice.
+SETTLE_SECONDS = 60.0
 #: The wait Reddit names in its rate limit's message ("Take a break for 9 minutes before trying
 #: again"), as praw reads it.
 _ASKED_WAIT = re.compile(r"([0-9]{1,4}) (milliseconds?|seconds?|minutes?)")
@@ -716,11 +720,12 @@ class RedditPlatform:
             if status == 429 or isinstance(cause, prawcore.exceptions.TooManyRequests):
                 return Failure(False, "reddit.failure.rate_limited", detail=describe(cause))
             if status >= 500 or status == 408:
-                return Failure(False, "reddit.failure.down", detail=describe(cause))
+                down = describe(cause)
+                return Failure(False, "reddit.failure.down", detail=down, retry_after=SETTLE_SECONDS)
             if status in REFUSED_STATUS and not isinstance(error, RedditUnavailable):
                 return Failure(True, REFUSED_STATUS[status], detail=describe(cause))
         if isinstance(cause, prawcore.exceptions.RequestException | TimeoutError):
-            return Failure(False, "reddit.failure.down", detail=describe(cause))
+            return Failure(False, "reddit.failure.down", detail=describe(cause), retry_after=SETTLE_SECONDS)
         if isinstance(error, RedditUnavailable):
             # Refused credentials or a token Reddit keeps refusing (the adapter says which in its log).
             detail = describe(cause) if cause is not None else "Reddit side switched off"

@@ -205,6 +205,7 @@ class IntentRunner:
         self.owns = owns
         self.base_delay = BASE_DELAY
         self.max_delay = MAX_DELAY
+        self.max_asked_wait = MAX_ASKED_WAIT
         self.in_flight = InFlight()
 
     @staticmethod
@@ -331,7 +332,7 @@ class IntentRunner:
         delay = backoff(attempt, base=self.base_delay, cap=self.max_delay)
         if failure.retry_after is not None:
             # The platform said how long to wait (Reddit's "try again in 9 minutes"): not sooner.
-            delay = max(delay, min(failure.retry_after, MAX_ASKED_WAIT))
+            delay = max(delay, min(failure.retry_after, self.max_asked_wait))
         await self.store.postpone_intent(
             intent.id,
             error=failure.reason,

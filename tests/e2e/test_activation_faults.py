@@ -88,7 +88,7 @@ async def test_a_failed_opening_post_is_retried_until_the_activation_is_live_wit
     harness: Harness, fault: dict[str, Any]
 ):
     h, w, sb = harness, harness.world, harness.sandbox
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     await set_locale(h, "en")
     brand = await seed_brand(h, "Acme Oats", contacts=[w.alice])
     options = {
@@ -138,7 +138,7 @@ async def test_a_failed_opening_post_is_retried_until_the_activation_is_live_wit
 
 async def test_a_scheduled_start_that_fails_is_reported_in_the_report_channel(harness: Harness):
     h, w, sb = harness, harness.world, harness.sandbox
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     reports = sb.add_channel(w.guild, "mod-reports")
     await h.settle()
     await set_locale(h, "en", report_channel=reports)

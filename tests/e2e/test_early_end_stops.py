@@ -108,7 +108,7 @@ async def test_a_giveaway_ended_early_while_the_bot_stops_is_finished_once_at_th
 
     launcher.clock.now = max(launcher.clock.now, datetime.now(UTC).replace(microsecond=0))
     h = await launcher.start(db=DB)
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     await h.app.activations.booted.wait()
     await settled(h, activation_id)
     assert await intent_states(h, activation_id, "close") == "done"

@@ -335,11 +335,13 @@ async def test_a_post_reddit_took_before_its_answer_was_lost_is_made_once(
 ):
     """Reddit makes the AMA's post but answers 504 (a gateway whose backend took too long): prawcore
     would send the same submission again at once, making it twice. Writes are sent once; the step is
-    retried, finds the post the first attempt made, and goes on with it."""
+    retried (a minute later, shortened here), finds the post the first attempt made, and goes on
+    with it."""
     sb = reddit_sb
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
     h = await start_with_reddit(launcher, sb)
+    h.app.activations.intents.max_asked_wait = 0.5  # the minute a lost post is given to settle
     qa, start = await propose_ama(h)
     sb.lose_answer("/api/submit", status=504)  # the post is made; the answer is a gateway timeout
     await move_to(h, start + timedelta(minutes=1))
@@ -369,6 +371,7 @@ async def test_a_post_whose_look_up_fails_after_a_lost_answer_is_not_made_again(
     sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
     h = await start_with_reddit(launcher, sb)
+    h.app.activations.intents.max_asked_wait = 0.5  # the minute a lost post is given to settle
     qa, start = await propose_ama(h)
     sb.lose_answer("/api/submit", status=504)
 
@@ -403,6 +406,7 @@ async def test_a_lost_answer_finds_its_own_post_by_its_marker_not_a_same_titled_
     sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"))
     sb.add_account("modjane")
     h = await start_with_reddit(launcher, sb)
+    h.app.activations.intents.max_asked_wait = 0.5  # the minute a lost post is given to settle
     qa, start = await propose_ama(h)
     sb.lose_answer("/api/submit", status=504)
     decoys: list[Any] = []
@@ -441,7 +445,7 @@ async def test_a_write_reddit_never_made_is_made_even_when_the_bot_has_a_same_ti
     qa, start = await propose_ama(h)
     older = sb.post(sub, "MicrovoiceBot", f"{TAG} · Oat milk, asked", f"**{TAG}**\n\nLast year's.")
     sb.fail("/api/submit", status=503)
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     await move_to(h, start + timedelta(minutes=1))
 
     async def opened() -> bool:
@@ -703,7 +707,7 @@ async def test_a_sponsored_announcement_is_featured_while_live_and_closed_at_the
         sb.add_account(name)
     h = await start_with_reddit(launcher, sb)
     w = h.world
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     await bind(h, "r/VeganCooking")
     await link(h, sb, w.owner, "modjane")  # binds r/OatLovers, which only modjane moderates
     assert "now part of this community" in await bind(h, "r/OatLovers")
@@ -828,7 +832,7 @@ async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of
     async def closed() -> bool:
         return await _intent_done(h, giveaway)
 
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     for intent in await h.app.store.pending_intents():
         await h.app.activations.intents.retry(intent.id)
     await eventually(closed, "the results chain finished", timeout=15)

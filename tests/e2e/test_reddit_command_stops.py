@@ -114,7 +114,7 @@ def ended_at(db: Path, activation_id: int) -> datetime:
 async def restarted(launcher: Launcher, sb: RedditSandbox, activation_id: int) -> Harness:
     sb.faults.clear()  # the held request never reached a client
     h = await start_with_reddit(launcher, sb)
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     await h.app.activations.booted.wait()
     await settled(h, activation_id)
     assert await intent_states(h, activation_id, "close") == "done"

@@ -119,7 +119,7 @@ async def test_a_giveaways_entrants_behind_stubs_count_and_its_results_chain_is_
         return False
 
     sb.before("/api/comment", lose_a_deep_part)
-    h.app.activations.intents.base_delay = 0.05
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.05
     await move_to(h, await ends_at(h, giveaway) + timedelta(minutes=1))
 
     async def closed() -> bool:

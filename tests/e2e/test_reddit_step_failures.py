@@ -40,7 +40,7 @@ async def running(
         sb.add_account(name, age_days=400, karma=200)
     h = await start_with_reddit(launcher, sb)
     caplog.set_level(logging.INFO, logger="bot")
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
     await h.settle()
     activation_id = await scheduled(h, sb, kind, reports)

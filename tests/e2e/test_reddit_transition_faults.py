@@ -105,7 +105,7 @@ async def prepared(launcher: Launcher, sb: RedditSandbox, kind: str) -> tuple[Ha
     for name in ("modjane", "alice_r", "carol_r"):
         sb.add_account(name, age_days=400, karma=200)
     h = await start_with_reddit(launcher, sb)
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
     await h.settle()
     activation_id = await scheduled(h, sb, kind, reports)

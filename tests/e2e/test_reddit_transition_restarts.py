@@ -117,7 +117,7 @@ async def test_a_restart_between_reddit_steps_finishes_the_transition_once(
     sb.faults.clear()
 
     h = await start_with_reddit(launcher, sb)
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     await h.app.activations.booted.wait()
     await settled(h, activation_id)
     if phase == "start":

@@ -102,7 +102,7 @@ async def prepared(h: Harness, kind: str) -> tuple[int, int, int, list[dict[str,
     """An approved activation of `kind` reporting to a new report channel, its platform work retried
     quickly: its id, its channel, the report channel, the channel's overwrites before it and its
     disclosure tag."""
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     reports = h.sandbox.add_channel(h.world.guild, "mod-reports")
     await h.settle()
     activation_id, channel = await scheduled(h, kind, reports)

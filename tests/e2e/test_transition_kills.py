@@ -64,7 +64,7 @@ class Prepared:
 
 
 async def prepared_kinds(h: Harness) -> Prepared:
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     w, sb = h.world, h.sandbox
     reports = sb.add_channel(w.guild, "mod-reports")
     giveaways = sb.add_channel(w.guild, "giveaways")
@@ -123,7 +123,7 @@ async def restarted(launcher: Launcher, db: str, ids: list[int]) -> Harness:
     caught up on for each activation has settled."""
     launcher.clock.now = max(launcher.clock.now, datetime.now(UTC).replace(microsecond=0))
     h = await launcher.start(db=db)
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     await h.app.activations.booted.wait()
     for activation_id in ids:
         await settled(h, activation_id)

@@ -60,7 +60,7 @@ async def restarted_in_transition(
     assert stored_state(launcher, activation_id) == ("live" if phase == "start" else "ended")
     sb.state.faults.clear()  # the held answer never reached a client
     again = await launcher.start()
-    again.app.activations.intents.base_delay = 0.01
+    again.app.activations.intents.base_delay = again.app.activations.intents.max_asked_wait = 0.01
     await again.app.activations.booted.wait()
     await settled(again, activation_id)
     return again
@@ -139,7 +139,7 @@ async def test_a_moderators_command_under_way_at_shutdown_is_finished_once_at_th
     sb.state.faults.clear()
 
     h = await launcher.start()
-    h.app.activations.intents.base_delay = 0.01
+    h.app.activations.intents.base_delay = h.app.activations.intents.max_asked_wait = 0.01
     await h.app.activations.booted.wait()
     await settled(h, activation_id)
     assert await h.scalar(close, activation_id) == "done"

@@ -239,6 +239,9 @@ def test_reddit_api_errors_are_permanent_except_its_rate_limit():
     said = "Looks like you've been doing that a lot. Take a break for 9 minutes before trying again."
     asked = praw.exceptions.RedditAPIException([["RATELIMIT", said, None]])
     assert failure(None, asked).retry_after == 540.0  # type: ignore[arg-type]
+    # An answer lost (a timeout, a 5xx) is tried again after a minute: Reddit may still be making it.
+    lost = failure(None, TimeoutError())  # type: ignore[arg-type]
+    assert not lost.permanent and lost.retry_after == 60.0
     both = failure(None, refused("RATELIMIT", "THREAD_LOCKED"))  # type: ignore[arg-type]
     assert both.permanent and both.reason == "reddit.refused.thread_locked"
     # Mentions notify only the accounts a post is for.
