@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from bot import i18n
@@ -61,6 +61,12 @@ SYNC_EVERY_MINUTES = 1
 TOP_QUESTIONS = 5
 #: Reddit notifies the accounts a comment names only where it names at most this many.
 NOTIFIED_PER_COMMENT = 3
+#: A live post's comments are read at every sync until its thread holds this many; a longer one is
+#: read as often as `READ_REQUESTS_PER_MINUTE` requests a minute allow, Reddit giving about
+#: `COMMENTS_PER_REQUEST` comments a request (`SubredditActivations._pace`).
+PACED_FROM = 500
+COMMENTS_PER_REQUEST = 100
+READ_REQUESTS_PER_MINUTE = 5
 ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
 
@@ -97,6 +103,10 @@ class SubredditActivations:
         self.giveaway = RedditGiveaway(self)
         self.announcement = RedditAnnouncement(self)
         self._sync_lock = asyncio.Lock()
+        # Per live activation: the comments its post's last read held, and when a long thread is
+        # read next (`READ_REQUESTS_PER_MINUTE`).
+        self._read_size: dict[int, int] = {}
+        self._read_next: dict[int, datetime] = {}
 
     def register(self) -> None:
         self.engine.register("qa", self.qa, platform=PLATFORM)
@@ -178,8 +188,12 @@ class SubredditActivations:
         """Read the comments under every live Reddit activation's post; returns how many were new."""
         total = 0
         async with self._sync_lock:
-            for activation in await self.store.open_activations():
-                if activation.state != State.LIVE or activation.message_id is None:
+            live = [a for a in await self.store.open_activations() if a.state == State.LIVE]
+            for gone in self._read_size.keys() - {a.id for a in live}:
+                self._read_size.pop(gone, None)
+                self._read_next.pop(gone, None)
+            for activation in live:
+                if activation.message_id is None:
                     continue
                 if self.engine.platform_name(activation) != PLATFORM:
                     continue
@@ -188,8 +202,12 @@ class SubredditActivations:
                 if activation.kind not in ("qa", "giveaway"):
                     continue  # an announcement reads no comments
                 handler = self.qa if activation.kind == "qa" else self.giveaway
+                due = self._read_next.get(activation.id)
+                if due is not None and self.clock() < due:
+                    continue  # a long thread, read again when its share of Reddit's budget allows
                 try:
                     total += await handler.sync(activation)
+                    self._pace(activation.id)
                 except Exception as error:
                     failure = self.engine.platform.failure(error)
                     log.warning(
@@ -200,12 +218,25 @@ class SubredditActivations:
                     )
         return total
 
+    def _pace(self, activation_id: int) -> None:
+        """When a live post's comments are read next: at the next sync while a read costs a few
+        requests; for a longer thread (a request per hundred comments more) no sooner than lets it
+        take `READ_REQUESTS_PER_MINUTE` of Reddit's hundred a minute, which the streams, the other
+        activations and the commands share. The end reads the whole thread whatever the pace."""
+        size = self._read_size.get(activation_id, 0)
+        if size < PACED_FROM:
+            self._read_next.pop(activation_id, None)
+            return
+        minutes = (1 + size / COMMENTS_PER_REQUEST) / READ_REQUESTS_PER_MINUTE
+        self._read_next[activation_id] = self.clock() + timedelta(minutes=minutes)
+
     async def replies(self, activation: Activation) -> list[Reply]:
         """The post's top-level replies, but for those of members erased since they made them (a
         question or an entry read again after its author's erasure is not stored again)."""
         if activation.message_id is None:
             return []
         replies = await self.discussions.replies(activation.community_id, activation.message_id)
+        self._read_size[activation.id] = len(replies) + sum(len(r.answered_by) for r in replies)
         erased = self.ingest.erased_after
         return [
             r

@@ -21,6 +21,7 @@ import pytest
 import reddit.platform as reddit_platform
 from bot import i18n
 from bot.activations import disclosure, draw
+from bot.activations import subreddit as subreddit_activations
 from bot.activations.model import format_time
 from bot.ledger import parse_iso
 from bot.platform import Card
@@ -889,6 +890,31 @@ async def test_more_than_three_winners_are_told_three_a_reply(reddit_sb: RedditS
     assert len(set(winners)) == 5 and all(f"u/{f}" in results.body for f in winners)
     assert len(sb.made_by_app()) == 1 + 1 + 2  # the post, the results, the two replies
     assert_all_disclosed(sb, GIFT_TAG)
+
+
+async def test_a_long_live_thread_is_read_at_the_pace_its_share_of_reddits_budget_allows(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """Each read of a live post's comments costs a request per hundred comments: a long thread (here
+    from five comments, a request each) is read again only once its share of Reddit's hundred
+    requests a minute allows, not at every sync; new entries are still all counted then."""
+    monkeypatch.setattr(subreddit_activations, "PACED_FROM", 5)
+    monkeypatch.setattr(subreddit_activations, "COMMENTS_PER_REQUEST", 1)
+    names = [f"fan{i}_r" for i in range(8)]
+    h, giveaway, post = await commented_giveaway(reddit_sb, launcher, names[:6], others=tuple(names[6:]))
+    sb = reddit_sb
+    reads = sb.count("GET", f"/comments/{post.id}")
+    await h.app.reddit_activations.sync_live()  # six comments: read, then paced ((1 + 6) / 5 minutes)
+    assert sb.count("GET", f"/comments/{post.id}") == reads + 1
+    for name in names[6:]:
+        sb.comment(post, name, "me too")
+    await h.app.reddit_activations.sync_live()
+    assert sb.count("GET", f"/comments/{post.id}") == reads + 1  # not yet
+    h.clock.now += timedelta(minutes=1.5)
+    await h.app.reddit_activations.sync_live()
+    assert sb.count("GET", f"/comments/{post.id}") == reads + 2
+    entries = await h.scalar("SELECT count(*) FROM giveaway_entries WHERE activation_id = ?", giveaway)
+    assert entries == 8
 
 
 async def test_a_giveaway_counts_no_removed_or_automod_comment_and_waits_for_accounts_reddit_cannot_show(

@@ -126,5 +126,5 @@ async def test_comments_of_a_member_erased_since_are_not_read_again():
     ingest.erased(42, erased, t0 + timedelta(hours=1))
     engine = SimpleNamespace(store=None, clock=lambda: t0, publisher=None)
     owner = SubredditActivations(engine, Discussions(), ingest)  # type: ignore[arg-type]
-    activation = SimpleNamespace(community_id=42, message_id=99)
+    activation = SimpleNamespace(id=7, community_id=42, message_id=99)
     assert [r.id for r in await owner.replies(activation)] == [2, 3]  # type: ignore[arg-type]
