@@ -345,14 +345,27 @@ class RedditAdapter:
         return await self.call(read)
 
     async def link_flairs(self, subreddit: str) -> list[tuple[str, str]]:
+        """The subreddit's link flairs, (template id, text): as its moderators manage them where the
+        bot moderates it with the flair permission, else those a member may choose for a new post
+        (Reddit's flair selector; a subreddit where members choose none has none to offer)."""
+
         def read(reddit: praw.Reddit) -> list[tuple[str, str]]:
+            templates = reddit.subreddit(subreddit).flair.link_templates
             try:
-                templates = list(reddit.subreddit(subreddit).flair.link_templates)
+                managed = [(str(t["id"]), str(t.get("text") or "")) for t in templates]
+            except Exception as error:
+                if classify(error) != "subreddit":
+                    raise
+                managed = []
+            if managed:
+                return managed
+            try:
+                chosen = list(templates.user_selectable())
             except Exception as error:
                 if classify(error) == "subreddit":
                     return []
                 raise
-            return [(str(t["id"]), str(t.get("text") or "")) for t in templates]
+            return [(str(t["flair_template_id"]), str(t.get("flair_text") or "")) for t in chosen]
 
         return await self.call(read)
 

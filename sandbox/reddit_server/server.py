@@ -66,6 +66,7 @@ from sandbox.reddit_server.state import (
     account_json,
     listing,
     message_json,
+    moderates,
     notice_json,
     now,
     thing_json,
@@ -516,7 +517,11 @@ class RedditSandbox:
                 sub = self.state.subreddit(parts[1])
                 if sub is None:
                     return 404, {"message": "Not Found", "error": 404}
-                return 200, [{"id": f.id, "text": f.text, "type": "text"} for f in sub.flairs]
+                if not moderates(sub, me):  # the templates as moderators manage them: theirs only
+                    return 403, {"message": "Forbidden", "error": 403}
+                return 200, [
+                    {"id": f.id, "text": f.text, "type": "text", "mod_only": f.mod_only} for f in sub.flairs
+                ]
             if len(parts) == 4 and parts[:2] == ["api", "v1"] and parts[3] == "post_requirements":
                 sub = self.state.subreddit(parts[2])
                 if sub is None:
@@ -561,6 +566,22 @@ class RedditSandbox:
                 return handler(form, me)
             if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["api", "selectflair"]:
                 return self._select_flair(parts[1], form, me)
+            if len(parts) == 4 and parts[0] == "r" and parts[2:] == ["api", "flairselector"]:
+                sub = self.state.subreddit(parts[1])
+                if sub is None:
+                    return 404, {"message": "Not Found", "error": 404}
+                choices = [
+                    {
+                        "flair_template_id": f.id,
+                        "flair_text": f.text,
+                        "flair_text_editable": False,
+                        "flair_position": "right",
+                        "flair_css_class": "",
+                    }
+                    for f in sub.flairs
+                    if not f.mod_only or moderates(sub, me)
+                ]
+                return 200, {"choices": choices, "current": {"flair_template_id": None, "flair_text": None}}
         return 404, {"message": "Not Found", "error": 404}
 
     # -- reads ------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Account:
 class FlairTemplate:
     id: str
     text: str
+    #: Only moderators may choose it: left out of what a member may pick from (the flair selector).
+    mod_only: bool = False
 
 
 @dataclass

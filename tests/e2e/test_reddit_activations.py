@@ -76,6 +76,26 @@ async def flair(h: Harness, name: str, text: str) -> str:
     return reply_text(await interaction.wait_followup())
 
 
+async def test_a_bot_that_does_not_moderate_chooses_among_the_flairs_members_may_pick(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit lists a subreddit's link flairs as moderators manage them to its moderators only:
+    where the bot does not moderate, the sponsored flair is chosen among those a member may pick for
+    a new post (Reddit's flair selector), and one only moderators may set is not offered."""
+    sb = reddit_sb
+    flairs = ("Recipes", "Sponsored", "Mod pick")
+    sub = sb.add_subreddit("VeganCooking", moderators=("modjane",), flairs=flairs)
+    sub.flairs[2].mod_only = True
+    sb.add_account("modjane")
+    h = await start_with_reddit(launcher, sb)
+    await link(h, sb, h.world.owner, "modjane")
+    assert "does not moderate" in await bind(h, "r/VeganCooking")
+    assert "Sponsored" in await flair(h, "r/VeganCooking", "sponsored")
+    refused = await flair(h, "r/VeganCooking", "mod pick")
+    assert "Recipes" in refused and "Mod pick" not in refused.split(":")[-1]
+    assert sb.count("POST", "/api/flairselector") >= 1
+
+
 async def test_an_ama_runs_in_a_subreddit_with_the_disclosure_on_everything_the_bot_posts(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
