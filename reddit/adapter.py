@@ -566,6 +566,10 @@ class RedditAdapter:
         for pages in range(1, 2 * MAX_PAGES + 1):  # a bound whatever a listing answers
             page = list(listing(limit=PAGE, params={"after": after} if after else {}))
             self._pages += 1
+            # praw reads on until it has the page it asked for, or Reddit says there is no more: a
+            # page short of it is the listing's end, and asking past it would only be answered with
+            # nothing (taken for an anchor that left the listing, and asked again from older ones).
+            short = len(page) < PAGE
             self._busy = self._busy or pages > 1
             if not page and after is not None and retries < min(ANCHOR_RETRIES, len(last) - 1):
                 # The anchor left the listing between two requests (removed, deleted): Reddit then
@@ -591,7 +595,7 @@ class RedditAdapter:
             if page and not newer(page[-1].fullname, follow.cursor):
                 reached = True
                 break
-            if not page or len(read) >= PAGE * MAX_PAGES:
+            if not page or short or len(read) >= PAGE * MAX_PAGES:
                 break
             last, retries = page, 0
             after = page[-1].fullname

@@ -726,6 +726,22 @@ async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     assert sorted(await recorded(h)) == sorted(t.fullname for t in (p1, c1, p2, c2))
 
 
+async def test_a_listing_that_ends_is_not_asked_past_its_end(reddit_sb: RedditSandbox, launcher: Launcher):
+    """A subreddit read back from the beginning: a page shorter than asked for is the listing's end
+    (praw asks on until it has the page, or Reddit says there is no more), so a listing that fits
+    in one page costs one request (before, the first read asked past the end once more)."""
+    sb = reddit_sb
+    sub = vegan(sb)
+    post = sb.post(sub, "alice_r", "A question", at=time.time() - 3_600)
+    sb.comment(post, "bob_r", "An answer", at=time.time() - 1_800)
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h, 3)
+    assert len(await recorded(h)) == 2
+    listings = [c for c in sb.calls if c.path in ("/r/VeganCooking/comments", "/r/VeganCooking/new")]
+    assert listings and not [c for c in listings if c.query.get("after")]
+
+
 async def test_a_failing_inbox_holds_back_neither_the_streams_nor_their_pace(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
