@@ -500,8 +500,9 @@ class RedditPlatform:
         if moderates is not None:  # unknown when Reddit failed: nothing is concluded from that
             if moderates != bound.bot_moderates:
                 await self.subreddits.note_moderation(bound.subreddit_id, moderates)
-            if not moderates and await self.subreddits.tell_moderators_once(bound.subreddit_id):
-                await self._tell_moderators(community_id, bound.name)
+            tell = not moderates and await self.subreddits.tell_moderators_once(bound.subreddit_id)
+            if tell and not await self._tell_moderators(community_id, bound.name):
+                await self.subreddits.telling_failed(bound.subreddit_id)  # told with the next post
 
     async def _feature(self, subreddit: str, fullname: str) -> bool | None:
         """Distinguish a new post, and sticky it while a sticky slot is free (a subreddit has two, and
@@ -526,7 +527,9 @@ class RedditPlatform:
             log.warning("r/%s: post %s made, but not featured: %s", subreddit, fullname, describe(error))
             return None
 
-    async def _tell_moderators(self, community_id: int, name: str) -> None:
+    async def _tell_moderators(self, community_id: int, name: str) -> bool:
+        """Message the subreddit's moderators that the bot cannot feature its posts; False if Reddit
+        did not take the message."""
         lang = await self.lang_of(community_id)
         subject = i18n.t(lang, "reddit.mods_subject")
         text = i18n.t(lang, "reddit.mods_body", bot=self.username, name=name)
@@ -536,8 +539,10 @@ class RedditPlatform:
 
         try:
             await self.adapter.call(send)
-        except Exception:
-            log.warning("could not message the moderators of r/%s", name, exc_info=True)
+        except Exception as error:
+            log.warning("could not message the moderators of r/%s: %s", name, describe(error))
+            return False
+        return True
 
     async def _comment(self, channel_id: int, target: int, post: Post) -> Posted:
         body, *rest = render_parts(post, COMMENT_LIMIT, self._notified(post))

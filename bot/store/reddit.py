@@ -224,6 +224,12 @@ class RedditQueries(StoreBase):
         )
         return cur.rowcount == 1
 
+    async def unmark_mods_told(self, subreddit_id: int) -> None:
+        """The subreddit's moderators could not be told after all (`mark_mods_told`)."""
+        await self.write(
+            "UPDATE reddit_subreddits SET told_mods_at = NULL WHERE subreddit_id = :s", dict(s=subreddit_id)
+        )
+
     # -- stream cursors ---------------------------------------------------------------------------
 
     async def reddit_cursors(self) -> dict[tuple[int, str], str]:

@@ -210,6 +210,10 @@ class SubredditService:
         sticky or distinguish its sponsored posts there."""
         return await self.store.mark_mods_told(subreddit_id, self.clock())
 
+    async def telling_failed(self, subreddit_id: int) -> None:
+        """Telling the moderators failed (`tell_moderators_once` was True): they are told next time."""
+        await self.store.unmark_mods_told(subreddit_id)
+
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()

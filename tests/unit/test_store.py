@@ -298,6 +298,20 @@ async def test_a_subreddit_is_ranked_from_its_first_week(store: Store):
     assert page.total == len(regulars) and {e.member_id for e in page.entries} == set(regulars)
 
 
+async def test_a_subreddits_moderators_are_told_once_unless_telling_failed(store: Store):
+    """The first post that shows the bot cannot feature posts tells the moderators (the claim is taken
+    once); a message Reddit did not take gives the claim back, so the next post tells them."""
+    from bot.subreddits.ids import REDDIT_BIT
+
+    subreddit = REDDIT_BIT | 998
+    await store.bind_subreddit(GUILD, subreddit, "VeganCooking", by=1, now=T0, bot_moderates=False)
+    assert await store.mark_mods_told(subreddit, T0)
+    assert not await store.mark_mods_told(subreddit, T0)
+    await store.unmark_mods_told(subreddit)
+    assert await store.mark_mods_told(subreddit, T0 + timedelta(hours=1))
+    assert not await store.mark_mods_told(subreddit, T0 + timedelta(hours=2))
+
+
 async def test_a_subreddit_read_back_begins_its_records_at_its_oldest_item(store: Store):
     """Items read back from before the binding move the start of the subreddit's records back to the
     oldest of them (never forward, and never for an item posted after the binding); the ranking's
