@@ -194,6 +194,23 @@ def giveaway_options(h: Harness, brand: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+async def live_giveaway(h: Harness, sb: RedditSandbox, fans: list[str], **extra: Any) -> tuple[int, Any]:
+    """A brand's giveaway in r/VeganCooking (`giveaway_options` with `extra`) proposed by its contact,
+    approved and live, each of `fans` entering with a comment, read once: its id and its post."""
+    w = h.world
+    brand = await seed_brand(h, contacts=[w.bob])
+    options = giveaway_options(h, brand, **extra)
+    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
+    assert giveaway is not None, data
+    await approve(h, giveaway)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    for name in fans:
+        sb.comment(post, name, "me please")
+    await h.app.reddit_activations.sync_live()
+    return giveaway, post
+
+
 async def commented_giveaway(
     sb: RedditSandbox, launcher: Launcher, names: list[str], *, others: tuple[str, ...] = ()
 ) -> tuple[Harness, int, Any]:
@@ -826,16 +843,7 @@ async def test_a_giveaway_whose_entrant_list_outgrows_a_comment_publishes_all_of
     w = h.world
     await link(h, sb, w.owner, "modjane")
     assert "does not moderate" in await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    options = giveaway_options(h, brand)
-    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
-    assert giveaway is not None, data
-    await approve(h, giveaway)
-    await move_to(h, h.clock.now + timedelta(minutes=11))
-    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-    for name in fans:
-        sb.comment(post, name, "me please")
-    await h.app.reddit_activations.sync_live()
+    giveaway, _ = await live_giveaway(h, sb, fans)
 
     # The chain's second part is refused once (Reddit's rate limit): the close is retried.
     sent: list[str] = []
@@ -882,18 +890,8 @@ async def test_more_than_three_winners_are_told_three_a_reply(reddit_sb: RedditS
     for name in (*fans, "acme_r"):
         sb.add_account(name, age_days=400, karma=200)
     h = await start_with_reddit(launcher, sb)
-    w = h.world
     await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    options = giveaway_options(h, brand, winners=5)
-    data, giveaway = await create(h, "reddit-giveaway", w.bob, options, permissions=BASIC)
-    assert giveaway is not None, data
-    await approve(h, giveaway)
-    await move_to(h, h.clock.now + timedelta(minutes=11))
-    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
-    for name in fans:
-        sb.comment(post, name, "me please")
-    await h.app.reddit_activations.sync_live()
+    giveaway, post = await live_giveaway(h, sb, fans, winners=5)
     await move_to(h, h.clock.now + timedelta(hours=3))
 
     async def closed() -> bool:

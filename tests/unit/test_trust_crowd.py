@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
 from bot.trust.prepare import RECENT_DAYS, EngagerDays
+from tests.unit.trust_toys import Row, Said, interest_groups
 
 TODAY = 20_000
 DAYS = 60
@@ -32,30 +33,20 @@ def community(seed: int, polls: int, size: int = 200) -> tuple[Edges, Posts, Mem
     days and are answered more. `POLLER` (an ordinary member) posts `polls` polls in the last six
     weeks, each drawing a reaction from half the members around that day."""
     rng = np.random.default_rng(seed)
-    members = np.arange(1, size + 1)
     groups = rng.integers(0, 6, size)
-    rows: list[tuple[int, int, int, int, str, int]] = []
-    said: list[tuple[int, int, int]] = []
     poll_days = set(rng.choice(np.arange(TODAY - 41, TODAY + 1), polls, replace=False).tolist())
-    for day in range(TODAY - DAYS + 1, TODAY + 1):
-        here = members[rng.random(size) < 0.6]
-        for m in here.tolist():
-            regular = m <= 10
-            if rng.random() > (0.8 if regular else 0.3):
-                continue
-            channel = 10 + int(groups[m - 1])
-            said.append((m, channel, day))
-            mates = here[groups[here - 1] == groups[m - 1]]
-            k = min(len(mates), int(rng.poisson(4 if regular else 1.5)))
-            for r in rng.choice(mates, k, replace=False).tolist():
-                if r != m:
-                    rows.append((channel, r, m, day, "reaction" if rng.random() < 0.5 else "reply", 1))
+
+    def polls_on(day: int, here: np.ndarray, rows: list[Row], said: list[Said]) -> None:
         if day in poll_days:
             poller = poller_of(size)
             said.append((poller, 1, day))
             for voter in here[rng.random(len(here)) < 0.5].tolist():
                 if voter != poller:
                     rows.append((1, voter, poller, day, "reaction", 1))
+
+    members, rows, said = interest_groups(
+        rng, size, today=TODAY, days=DAYS, reactions=True, each_day=polls_on, groups=groups
+    )
     member, channel, day_ = (np.array(c, np.int64) for c in zip(*said, strict=True))
     joined = np.full(size, TODAY - 300.0)
     facts = MemberFacts(

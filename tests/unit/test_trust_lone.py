@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
+from tests.unit.trust_toys import interest_groups, subreddit_facts
 
 TODAY = 20_000
 DAYS = 60
@@ -28,23 +29,7 @@ def community(seed: int, outsiders: int, size: int = 200) -> tuple[Edges, Posts,
     (two of them every time, the rest once each), who reply to the creator and to each other in the
     thread; the creator answers some of them."""
     rng = np.random.default_rng(seed)
-    members = np.arange(1, size + 1)
-    groups = rng.integers(0, 6, size)
-    rows: list[tuple[int, int, int, int, str, int]] = []
-    said: list[tuple[int, int, int]] = []
-    for day in range(TODAY - DAYS + 1, TODAY + 1):
-        here = members[rng.random(size) < 0.6]
-        for m in here.tolist():
-            regular = m <= 10
-            if rng.random() > (0.8 if regular else 0.3):
-                continue
-            channel = 10 + int(groups[m - 1])
-            said.append((m, channel, day))
-            mates = here[groups[here - 1] == groups[m - 1]]
-            k = min(len(mates), int(rng.poisson(4 if regular else 1.5)))
-            for r in rng.choice(mates, k, replace=False).tolist():
-                if r != m:
-                    rows.append((channel, r, m, day, "reply", 1))
+    members, rows, said = interest_groups(rng, size, today=TODAY, days=DAYS)
     newcomers = np.arange(size + 1, size + 16)
     for i, n in enumerate(newcomers.tolist()):
         day = TODAY - 3 * i - 1
@@ -68,20 +53,8 @@ def community(seed: int, outsiders: int, size: int = 200) -> tuple[Edges, Posts,
                 other = crowd[int(rng.integers(len(crowd)))]
                 if other != b:
                     rows.append((2, b, other, day, "reply", 1))
-    # As on Reddit: no join dates; the records begin with the history, and an account is first
-    # seen on its first day in them.
     everyone = np.concatenate([members, newcomers, outside]).astype(np.int64)
-    first: dict[int, float] = {}
-    for m, _, day in said:
-        first[m] = min(first.get(m, np.inf), float(day))
-    seen = np.array([first.get(int(m), TODAY - DAYS + 1.0) for m in everyone])
-    facts = MemberFacts(
-        member_id=everyone,
-        joined_day=np.full(len(everyone), np.nan),
-        account_created_day=np.full(len(everyone), TODAY - 1500.0),
-        first_seen_day=seen,
-        records_from_day=np.full(len(everyone), TODAY - DAYS + 1.0),
-    )
+    facts = subreddit_facts(everyone, said, first_day=TODAY - DAYS + 1.0, created_day=TODAY - 1500.0)
     member, channel, day_ = (np.array(c, np.int64) for c in zip(*said, strict=True))
     return Edges.from_rows(rows), Posts(member, channel, day_, np.ones(len(said))), facts
 
