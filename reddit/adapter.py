@@ -764,7 +764,7 @@ class RedditAdapter:
         reddit: praw.Reddit,
         follows: dict[tuple[str, Stream], _Follow],
         now: float,
-        refused: frozenset[str] | set[str] = frozenset(),
+        refused: Collection[str] = frozenset(),
     ) -> list[tuple[_Follow, list[Any], list[Any]]]:
         """A subreddit read back beyond what its comments listing reaches: the next posts of its
         queue (`_Follow.deepen`, newest first), each with its comment tree as Reddit shows it (one

@@ -30,14 +30,17 @@ EXCERPT = 200
 
 def _not_posted(failure: Failure, error: Exception) -> Exception:
     """What the brand manager is told of an answer the platform did not post: the platform's refusal
-    in their words where it names one (a locked thread, a ban), "try again later" where it is down or
-    asks the bot to slow down, and the error itself where it says more already (a key of its own) or
-    is no platform's (a fault in the bot, logged with its traceback)."""
+    in their words where it names one (a locked thread, a ban) and in its own words otherwise (a
+    permission Discord says the bot lacks), "try again later" where it is down or asks the bot to
+    slow down, and the error itself where it says more already (a key of its own) or is no
+    platform's (a fault in the bot, logged with its traceback)."""
     if getattr(error, "key", None) or not failure.expected:
         return error
-    if failure.permanent and failure.reason in i18n.catalog("en"):
+    if not failure.permanent:
+        return ActivationError("qa.error.not_posted")
+    if failure.reason in i18n.catalog("en"):
         return ActivationError(failure.reason)
-    return ActivationError("qa.error.not_posted")
+    return ActivationError("qa.error.refused", reason=i18n.isolate(failure.reason))
 
 
 def excerpt(body: str) -> str:
