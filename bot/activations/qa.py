@@ -153,9 +153,12 @@ class QaService:
             answer=body,
         )
         try:
-            posted = await self.publisher.post(
+            # Once per question: an answer whose post was made but whose reply was lost (a timeout)
+            # is found by its nonce when answered again, not posted twice.
+            posted = await self.publisher.post_once(
                 activation,
                 activation.thread_id or activation.channel_id,
+                nonce=f"qa-answer-{question.id}",
                 content=content,
                 reply_to=question.message_id,
             )

@@ -321,6 +321,35 @@ async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_n
     assert "The post is archived" in details
 
 
+async def test_an_answer_whose_reply_was_lost_is_found_not_posted_twice(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """Reddit makes the relayed answer but its reply is lost (a 504): the brand manager reads that
+    Reddit is not available and the question stays open; answering again finds the comment made (by
+    its marker) instead of posting a second one, and the question is answered once."""
+    sb = reddit_sb
+    sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sb.add_account("alice_r")
+    h = await start_with_reddit(launcher, sb)
+    qa = await run_ama(h, sb)
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    asked = sb.comment(post, "alice_r", "Is it barista grade?")
+    assert await h.app.reddit_activations.sync_live() == 1
+    question = await h.scalar("SELECT id FROM qa_questions WHERE activation_id = ?", qa)
+
+    async def answer(text: str) -> str:
+        options = {"question": question, "text": text}
+        interaction = await h.slash("qa", h.world.bob, options, subcommand="answer", permissions=BASIC)
+        return reply_text(await interaction.wait_followup())
+
+    sb.lose_answer("/api/comment", status=504)
+    assert "not available" in await answer("Yes, it foams well.")
+    assert "is posted" in await answer("Yes, it foams well!")
+    answers = [t for t in sb.made_by_app() if t.kind == "t1" and t.parent_id == asked.fullname]
+    assert len(answers) == 1 and "foams well." in answers[0].body
+    assert await h.scalar("SELECT count(*) FROM qa_questions WHERE answered_at IS NOT NULL") == 1
+
+
 async def test_a_comment_reddit_answers_without_making_is_told_in_the_moderators_words(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
