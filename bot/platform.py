@@ -184,6 +184,10 @@ class PostRules:
 
     flair_required: bool = False
     text_allowed: bool = True
+    #: The longest title it takes (None: the platform's own limit), and the words a title must hold
+    #: one of (none: any title).
+    title_max: int | None = None
+    title_required: tuple[str, ...] = ()
 
 
 class Discussions(Protocol):

@@ -909,7 +909,8 @@ class RedditPlatform:
 
     async def post_rules(self, channel_id: int) -> PostRules | None:
         """The subreddit's post requirements (GET /api/v1/{sub}/post_requirements): whether every
-        post needs a flair, and whether text posts are taken. None when Reddit does not answer."""
+        post needs a flair, whether text posts are taken, the longest title and the words a title
+        must hold one of. None when Reddit does not answer."""
         bound = await self.subreddits.binding(channel_id)
         if bound is None:
             return None
@@ -922,9 +923,12 @@ class RedditPlatform:
         except Exception as error:  # the go-live step still meets the refusal, and says so
             log.info("r/%s: post requirements not read (%s)", bound.name, describe(error))
             return None
+        longest = found.get("title_text_max_length")
         return PostRules(
             flair_required=bool(found.get("is_flair_required")),
             text_allowed=found.get("body_restriction_policy") != "notAllowed",
+            title_max=int(longest) if isinstance(longest, int | float) and longest > 0 else None,
+            title_required=tuple(str(w) for w in found.get("title_required_strings") or () if str(w).strip()),
         )
 
     async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
 from bot import i18n
 from bot.activations import draw
+from bot.activations.disclosure import community_label, disclose_card, tag
 from bot.activations.draw import GiveawayConfig
 from bot.activations.intents import Steps
 from bot.activations.model import Activation, State, format_time, validate_text
@@ -125,10 +127,14 @@ class SubredditActivations:
             raise InvalidInput("reddit.not_bound", name=name)
         return bound.subreddit_id
 
-    async def _check_posting(self, community_id: int, channel_id: int) -> None:
+    async def _check_posting(
+        self, community_id: int, proposal: Proposal, title_of: Callable[[str], str] | None = None
+    ) -> None:
         """Refuse now what the subreddit would refuse at the start, after the approval: a post
-        without a flair where every post needs one (and no sponsored flair is set), or a text post
-        where only links are taken."""
+        without a flair where every post needs one (and no sponsored flair is set), a text post
+        where only links are taken, or a title (the disclosure, then `title_of(language)`, the
+        proposal's title by default) longer than it takes or without any of the words it asks for."""
+        channel_id = proposal.channel_id
         rules = await self.discussions.post_rules(channel_id)
         if rules is None:
             return
@@ -141,15 +147,31 @@ class SubredditActivations:
             raise InvalidInput("reddit.error.flair_required", name=bound.name)
         if not rules.text_allowed:
             raise InvalidInput("reddit.error.no_text_posts", name=bound.name)
+        if rules.title_max is None and not rules.title_required:
+            return
+        lang = (await self.engine.community(community_id)).locale
+        brand = await self.store.get_brand(community_id, proposal.brand_id) if proposal.brand_id else None
+        label = community_label(lang)
+        if brand is not None:
+            label = tag(lang, brand.name, proposal.connection, plain=True)
+        own = title_of(lang) if title_of is not None else proposal.title
+        title = disclose_card(label, Card(title=own)).title or ""
+        if rules.title_max is not None and len(title) > rules.title_max:
+            raise InvalidInput(
+                "reddit.error.title_too_long", name=bound.name, most=rules.title_max, length=len(title)
+            )
+        if rules.title_required and not any(w.lower() in title.lower() for w in rules.title_required):
+            words = ", ".join(f"“{w}”" for w in rules.title_required)
+            raise InvalidInput("reddit.error.title_required", name=bound.name, words=words)
 
     async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:
-        await self._check_posting(actor.community_id, proposal.channel_id)
+        await self._check_posting(actor.community_id, proposal)
         return await self.engine.create(actor, "qa", proposal, config={"platform": PLATFORM})
 
     async def create_announcement(self, actor: Actor, proposal: Proposal, text: str) -> Activation:
         """A pending announcement: the post's title is the proposal's, its text `text`."""
         cleaned = validate_text(text, limit=ANNOUNCEMENT_MAX, what="post", multiline=True)
-        await self._check_posting(actor.community_id, proposal.channel_id)
+        await self._check_posting(actor.community_id, proposal)
         return await self.engine.create(
             actor, "announcement", proposal, config={"platform": PLATFORM, "text": cleaned}
         )
@@ -165,7 +187,12 @@ class SubredditActivations:
             min_karma=terms.min_karma,
             min_events=terms.min_events,
         )
-        await self._check_posting(actor.community_id, proposal.channel_id)
+        prize = config.prize
+
+        def giveaway_title(lang: str) -> str:
+            return i18n.t(lang, "giveaway.post_title", prize=i18n.isolate(prize))
+
+        await self._check_posting(actor.community_id, proposal, giveaway_title)
         seed = draw.new_seed()
         commitment = draw.commitment(seed)
         activation = await self.engine.create(

@@ -88,6 +88,9 @@ class Subreddit:
     #: Its post requirements (GET /api/v1/{sub}/post_requirements): a flair on every post; text posts.
     flair_required: bool = False
     text_posts: bool = True
+    #: ... the longest title it takes (None: Reddit's 300), and words a title must hold one of.
+    title_max: int | None = None
+    title_required: list[str] = field(default_factory=list)
     #: Who may read it: "public"; "private" (its moderators only); "banned" (nobody: Reddit banned
     #: it); "quarantined" (only accounts that opted in, `quarantine_optins`).
     access: str = "public"

@@ -262,6 +262,42 @@ async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked")
     return qa
 
 
+async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A subreddit's title rules (its longest title, words every title must hold) are met at the
+    proposal, with the disclosure counted, not at the start after the approval."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sub.title_max, sub.title_required = 60, ["[AMA]"]
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+
+    async def propose(title: str) -> tuple[str, int | None]:
+        options = {
+            "brand": brand,
+            "subreddit": "r/VeganCooking",
+            "title": title,
+            "starts": at(h, timedelta(minutes=10)),
+            "ends": at(h, timedelta(hours=2)),
+        }
+        data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+        return data["content"], qa
+
+    told, none = await propose("[AMA] Everything about our barista oat milk, asked")
+    assert none is None and "at most 60 characters" in told
+    told, none = await propose("Oat milk, asked")
+    assert none is None and "“[AMA]”" in told
+    _, qa = await propose("[AMA] Oat milk")
+    assert qa is not None
+    await approve(h, qa)
+    await move_to(h, h.clock.now + timedelta(minutes=11))
+    (post,) = [t for t in sb.made_by_app() if t.kind == "t3"]
+    assert len(post.title) <= 60 and "[AMA]" in post.title  # the title as made is the one checked
+
+
 async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_not_retried(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
