@@ -235,20 +235,25 @@ async def commented_giveaway(
     return h, giveaway, post
 
 
-async def propose_ama(h: Harness, title: str = "Oat milk, asked") -> tuple[int, datetime]:
-    """An AMA in r/VeganCooking, proposed by the brand's contact and approved; its id and start."""
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-    start = h.clock.now + timedelta(minutes=10)
-    options = {
+def ama_options(h: Harness, brand: int, title: str) -> dict[str, Any]:
+    """`/activation create reddit-qa` options: an AMA in r/VeganCooking from in ten minutes to in two
+    hours."""
+    return {
         "brand": brand,
         "subreddit": "r/VeganCooking",
         "title": title,
         "starts": at(h, timedelta(minutes=10)),
         "ends": at(h, timedelta(hours=2)),
     }
-    data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+
+
+async def propose_ama(h: Harness, title: str = "Oat milk, asked") -> tuple[int, datetime]:
+    """An AMA in r/VeganCooking, proposed by the brand's contact and approved; its id and start."""
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+    start = h.clock.now + timedelta(minutes=10)
+    data, qa = await create(h, "reddit-qa", w.bob, ama_options(h, brand, title), permissions=BASIC)
     assert qa is not None, data
     await approve(h, qa)
     return qa, start
@@ -276,14 +281,7 @@ async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
     brand = await seed_brand(h, contacts=[w.bob])
 
     async def propose(title: str) -> tuple[str, int | None]:
-        options = {
-            "brand": brand,
-            "subreddit": "r/VeganCooking",
-            "title": title,
-            "starts": at(h, timedelta(minutes=10)),
-            "ends": at(h, timedelta(hours=2)),
-        }
-        data, qa = await create(h, "reddit-qa", w.bob, options, permissions=BASIC)
+        data, qa = await create(h, "reddit-qa", w.bob, ama_options(h, brand, title), permissions=BASIC)
         return data["content"], qa
 
     told, none = await propose("[AMA] Everything about our barista oat milk, asked")
