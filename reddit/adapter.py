@@ -126,6 +126,11 @@ def round_delay(poll_seconds: float, streams: int, per_minute: float, *, pages: 
     return max(poll_seconds, (streams + 2) * 60.0 / per_minute)
 
 
+def backoff(failures: int) -> float:
+    """Seconds to wait after `failures` failures in a row (`BACKOFF_SECONDS`, its last from then on)."""
+    return BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+
+
 def field_of(thing: Any, name: str) -> Any:
     """A field of an item as Reddit sent it, None when absent. (`getattr` on a praw submission
     missing a field fetches the submission again, one request per item.)"""
@@ -139,6 +144,20 @@ def removed(thing: Any) -> bool:
     if any(field_of(thing, name) for name in ("removed", "spam", "banned_by", "removed_by_category")):
         return True
     return field_of(thing, "author") is None or not field_of(thing, "author_fullname")
+
+
+def profile(reddit: praw.Reddit, name: str) -> Any | None:
+    """The account's profile as `/user/{name}/about` shows it (which every Reddit API serves): None
+    for an account deleted, banned (404, 403) or suspended (`is_suspended`, or no creation time).
+    Any other failure is raised."""
+    redditor = reddit.redditor(name)
+    try:
+        redditor._fetch()
+    except (prawcore.NotFound, prawcore.Forbidden):
+        return None
+    if getattr(redditor, "is_suspended", False) or getattr(redditor, "created_utc", None) is None:
+        return None
+    return redditor
 
 
 class AccountSuspended(Exception):
@@ -503,7 +522,7 @@ class RedditAdapter:
         self.errors += 1
         if failures + 1 >= FAILING_AFTER:
             self.failing = describe(error)
-        delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+        delay = backoff(failures)
         if verdict == "bug":
             # Nothing Reddit or the database said: an item or an answer this code did not expect.
             # The round's streams are where they were; Reddit is not switched off for it.
@@ -691,7 +710,7 @@ class RedditAdapter:
                     # One stream's listing failing (a 5xx past prawcore's retries, a 429): that stream
                     # backs off on its own; the others, and the inbox, go on. (The database failing
                     # holds back the whole round, as before.)
-                    delay = BACKOFF_SECONDS[min(follow.failures, len(BACKOFF_SECONDS) - 1)]
+                    delay = backoff(follow.failures)
                     follow.failures += 1
                     follow.resting_until = now + delay
                     self.errors += 1
@@ -950,7 +969,8 @@ class RedditAdapter:
                 found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
             if self._ages_by_profile or (not found and len(unknown) > 1):
                 asked = unknown[:PROFILE_AGES_PER_ROUND]
-                by_profile = {a: self._profile_created(reddit, authors[a]) for a in asked}
+                shown = {a: profile(reddit, authors[a]) for a in asked}
+                by_profile = {a: None if p is None else float(p.created_utc) for a, p in shown.items()}
                 if not self._ages_by_profile and any(c is not None for c in by_profile.values()):
                     self._ages_by_profile = True
                     log.warning(
@@ -972,17 +992,6 @@ class RedditAdapter:
             self._created.move_to_end(fullname)
         while len(self._created) > AUTHOR_CACHE:
             self._created.popitem(last=False)
-
-    def _profile_created(self, reddit: praw.Reddit, name: str) -> float | None:
-        """When the account was created, as its profile shows; None for an account deleted, banned
-        or suspended (no profile, or one without it)."""
-        redditor = reddit.redditor(name)
-        try:
-            redditor._fetch()
-        except (prawcore.NotFound, prawcore.Forbidden):
-            return None
-        created = vars(redditor).get("created_utc")
-        return float(created) if created is not None and not vars(redditor).get("is_suspended") else None
 
     def forget_account(self, fullname: str) -> None:
         """Drop what is kept in memory of an erased account: its creation time, and its name on the
@@ -1030,7 +1039,7 @@ class RedditAdapter:
         except Exception as error:
             if self._going_away() or classify(error) in ("credentials", "bug"):
                 raise
-            delay = BACKOFF_SECONDS[min(self._inbox_failures, len(BACKOFF_SECONDS) - 1)]
+            delay = backoff(self._inbox_failures)
             self._inbox_failures += 1
             self._inbox_resting_until = now + delay
             self.errors += 1

@@ -66,7 +66,7 @@ from bot.subreddits.ids import (
     thing_kind,
 )
 from bot.subreddits.items import MACHINERY
-from reddit.adapter import RedditAdapter, RedditUnavailable, field_of, removed
+from reddit.adapter import RedditAdapter, RedditUnavailable, field_of, profile, removed
 from reddit.errors import api_errors, describe
 
 log = logging.getLogger(__name__)
@@ -872,18 +872,13 @@ class RedditPlatform:
     def _about(self, reddit: praw.Reddit, member_id: int, name: str) -> Member | None:
         """The profile `/user/{name}/about` shows: None for an account deleted, banned (404, 403) or
         suspended (`is_suspended`). Any other failure is raised."""
-        redditor = reddit.redditor(name)
-        try:
-            redditor._fetch()
-        except (prawcore.exceptions.NotFound, prawcore.exceptions.Forbidden):
-            return None
-        created = getattr(redditor, "created_utc", None)
-        if getattr(redditor, "is_suspended", False) or created is None:
+        redditor = profile(reddit, name)
+        if redditor is None:
             return None
         karma = sum(int(getattr(redditor, k, 0) or 0) for k in ("link_karma", "comment_karma"))
         return Member(
             id=member_id,
-            created_at=datetime.fromtimestamp(float(created), UTC),
+            created_at=datetime.fromtimestamp(float(redditor.created_utc), UTC),
             is_bot=name.lower() == self.username.lower(),
             karma=karma,
         )
