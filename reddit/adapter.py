@@ -76,6 +76,10 @@ PROFILE_AGES_PER_ROUND = 20
 #: posting (by a moderator, AutoModerator or the author), so a post still commented on is read again.
 FLAIR_SECONDS = 600.0
 INFO_CHUNK = 100
+#: Requests a round may add to look up parents whose look-up Reddit refused (a 4xx answer, not a
+#: throttle or a failure it recovers from): the refused ids are asked again in halves, so an API that
+#: takes fewer ids a request, or refuses one of them, still answers for the rest (`_look_up`).
+INFO_SPLITS_PER_ROUND = 8
 #: Items per listing request (Reddit's maximum).
 PAGE = 100
 #: How far back Reddit's listings reach: about their newest thousand items.
@@ -272,6 +276,8 @@ class RedditAdapter:
         #: The inbox backs off on its own (`_inbox`): failures in a row, and when it is read next.
         self._inbox_failures = 0
         self._inbox_resting_until = 0.0
+        self._info_failures = 0  # rounds in a row whose parent look-ups Reddit refused entirely
+        self._info_resting_until = 0.0
 
     @property
     def username(self) -> str:
@@ -913,10 +919,7 @@ class RedditAdapter:
             for name in (t.parent_id, t.link_id)
             if name not in self._authors or (name == t.link_id and self._authors[name].at < stale)
         }
-        wanted = sorted(missing)
-        for i in range(0, len(wanted), INFO_CHUNK):
-            for found in reddit.info(fullnames=wanted[i : i + INFO_CHUNK]):
-                self._remember(found)
+        self._look_up(reddit, sorted(missing))
         names = {field_of(t, "author_fullname"): str(t.author) for t in things if t.author is not None}
         self._learn_created(reddit, {a: n for a, n in names.items() if a})
         out = []
@@ -948,6 +951,49 @@ class RedditAdapter:
                 )
             )
         return out
+
+    def _look_up(self, reddit: praw.Reddit, wanted: list[str]) -> None:
+        """Read the items `wanted` (fullnames) with `/api/info`, `INFO_CHUNK` a request, for the
+        authors their replies engage. A failure Reddit recovers from (a 5xx, a 429, a timeout) ends
+        the round, which reads its items again. A look-up Reddit refuses (any other 4xx) is asked
+        again in halves, `INFO_SPLITS_PER_ROUND` requests more at most; whatever stays refused is
+        recorded without the parent's author, as a reply to a deleted item is, rather than holding
+        back every item of every subreddit. A round whose look-ups were all refused leaves them
+        alone for a while (2 s, 5 s, 15 s … 2 min, as the inbox does)."""
+        now = time.monotonic()
+        if not wanted or self._info_resting_until > now:
+            return
+        chunks = [wanted[i : i + INFO_CHUNK] for i in range(0, len(wanted), INFO_CHUNK)]
+        spare, answered, refused = INFO_SPLITS_PER_ROUND, False, 0
+        last: BaseException | None = None
+        while chunks:
+            chunk = chunks.pop(0)
+            try:
+                for found in reddit.info(fullnames=chunk):
+                    self._remember(found)
+            except prawcore.ResponseException as error:
+                if classify(error) != "subreddit":
+                    raise  # transient: the round is read again; credentials: the side stops
+                last = error
+                if len(chunk) > 1 and spare >= 2:
+                    spare -= 2
+                    half = len(chunk) // 2
+                    chunks[:0] = [chunk[:half], chunk[half:]]
+                else:
+                    refused += len(chunk)
+                continue
+            answered = True
+        if not refused:
+            self._info_failures = 0
+            return
+        self.errors += 1
+        if not answered:
+            self._info_resting_until = now + backoff(self._info_failures)
+            self._info_failures += 1
+        assert last is not None
+        tell = log.warning if self._info_failures <= 1 else log.debug
+        why = describe(last)
+        tell("%d parent items not looked up (%s); their replies recorded without them", refused, why)
 
     def _learn_created(self, reddit: praw.Reddit, authors: dict[str, str]) -> None:
         """When the accounts among `authors` (fullname -> name) not seen before were created (a

@@ -148,6 +148,9 @@ class RedditSandbox:
         #: level are a "continue this thread" stub, read from that comment's permalink.
         self.tree_depth = tree_depth
         self.faults: list[Fault] = []
+        #: The most ids `/api/info` takes a request; more are refused (414), as an API whose
+        #: address length is limited does. None: any number (Reddit takes a hundred).
+        self.info_limit: int | None = None
         #: (path part, action): called with a request's query before it is answered; an action that
         #: returns True is done and removed (e.g. an item leaving a listing between two page requests).
         self.hooks: list[tuple[str, Callable[[dict[str, str]], bool]]] = []
@@ -536,6 +539,8 @@ class RedditSandbox:
                 return self._user_data(path, query)
             if path == "/api/info":
                 wanted = [n for n in query.get("id", "").split(",") if n]
+                if self.info_limit is not None and len(wanted) > self.info_limit:
+                    return 414, {"message": "URI Too Long", "error": 414}
                 # Items of a subreddit the account may not read are left out, as Reddit does.
                 things = [self.state.things[n] for n in wanted if n in self.state.things]
                 found = [thing_json(t, me) for t in things if t.subreddit.refusal(me) is None]

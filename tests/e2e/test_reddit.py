@@ -647,6 +647,77 @@ async def test_a_failed_parent_look_up_reads_the_round_again(reddit_sb: RedditSa
     assert rows == [(old.fullname, None), (late.fullname, ledger_id(sb.state.account("carol_r").fullname))]
 
 
+async def _restarted_with_old_posts(
+    sb: RedditSandbox, launcher: Launcher, authors: tuple[str, ...]
+) -> tuple[Harness, list[Any]]:
+    """Posts by `authors` read back, their cursors stored, and the bot started again: it no longer
+    remembers who wrote them, so replies to them need `/api/info`."""
+    sub = vegan(sb)
+    old = [sb.post(sub, name, f"Posted before the subreddit was bound, by {name}") for name in authors]
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await rounds(h)
+    newest = max(old, key=lambda t: t.fullname)
+    await eventually(lambda: _cursors_at(h.app.store, newest.fullname), "the posts' cursor", timeout=15)
+    await launcher.stop(h)
+    h = await start_with_reddit(launcher, sb)
+    await rounds(h)
+    return h, old
+
+
+def _replies_in_one_listing(sb: RedditSandbox, posts: list[Any], author: str) -> list[Any]:
+    """A reply by `author` to each of `posts`, all made just before the bot's next read of the
+    comments listing, so that one round looks their parents up together."""
+    made: list[Any] = []
+
+    def reply(_query: dict[str, str]) -> bool:
+        made.extend(sb.comment(post, author, "Late answer") for post in posts)
+        return True
+
+    sb.before("/r/VeganCooking/comments", reply)
+    return made
+
+
+async def test_parents_are_looked_up_in_smaller_requests_where_the_api_refuses_a_hundred(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """An API that takes fewer ids a look-up than Reddit does (414 beyond them): the refused look-up
+    is asked again in halves, and every reply is recorded with the author it engages."""
+    sb = reddit_sb
+    authors = ("carol_r", "alice_r", "modjane")
+    h, old = await _restarted_with_old_posts(sb, launcher, authors)
+    sb.info_limit = 1
+    before = len(sb.calls)
+    late = _replies_in_one_listing(sb, old, "bob_r")
+    await eventually(lambda: _count_is(h, 6), "the replies", timeout=15)
+    rows = dict(await h.rows("SELECT source_id, target_id FROM events"))
+    assert [rows[c.fullname] for c in late] == [ledger_id(sb.state.account(a).fullname) for a in authors]
+    # Three ids refused, then one and two, then the two halves of those: five requests.
+    asked = [(len(c.query["id"].split(",")), c.status) for c in sb.calls[before:] if c.path == "/api/info"]
+    assert asked == [(3, 414), (1, 200), (2, 414), (1, 200), (1, 200)]
+
+
+async def test_a_refused_parent_look_up_holds_back_no_reply(
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+):
+    """A look-up refused whatever it asks (a 400 on every request): the replies are recorded all the
+    same, without the author of a parent nobody could look up, instead of every round being read
+    again forever; the refusal is logged, and the look-up is left alone for a while."""
+    sb = reddit_sb
+    h, old = await _restarted_with_old_posts(sb, launcher, ("carol_r", "alice_r"))
+    sb.fail("/api/info", status=400, times=1000)
+    before = sb.count("GET", "/api/info")
+    late = _replies_in_one_listing(sb, old, "bob_r")
+    await eventually(lambda: _count_is(h, 4), "the replies", timeout=15)
+    rows = dict(await h.rows("SELECT source_id, target_id FROM events"))
+    assert [rows[c.fullname] for c in late] == [None, None]
+    assert sb.count("GET", "/api/info") - before == 3  # the two ids, then each alone
+    assert "parent items not looked up (HTTP 400" in caplog.text
+    fresh = sb.comment(old[0], "alice_r", "Another late answer")
+    await eventually(lambda: _has(h, fresh.fullname), "the next reply", timeout=15)
+    assert h.app.reddit.failing is None
+
+
 async def test_5xx_429_timeouts_and_an_expired_token_are_survived(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
