@@ -188,6 +188,22 @@ class PostRules:
     #: one of (none: any title).
     title_max: int | None = None
     title_required: tuple[str, ...] = ()
+    #: The shortest title it takes (None: any), the words no title may hold, and the patterns (regular
+    #: expressions) a title must match one of (none: any title).
+    title_min: int | None = None
+    title_banned: tuple[str, ...] = ()
+    title_patterns: tuple[str, ...] = ()
+
+    @property
+    def judges_titles(self) -> bool:
+        """Whether any rule here is about titles."""
+        return bool(
+            self.title_max is not None
+            or self.title_min is not None
+            or self.title_required
+            or self.title_banned
+            or self.title_patterns
+        )
 
 
 class Discussions(Protocol):

@@ -905,7 +905,8 @@ class RedditPlatform:
     async def post_rules(self, channel_id: int) -> PostRules | None:
         """The subreddit's post requirements (GET /api/v1/{sub}/post_requirements): whether every
         post needs a flair, whether text posts are taken, the longest title and the words a title
-        must hold one of. None when Reddit does not answer."""
+        must hold one of, the shortest title, the words no title may hold and the patterns a title
+        must match one of. None when Reddit does not answer."""
         bound = await self.subreddits.binding(channel_id)
         if bound is None:
             return None
@@ -918,12 +919,23 @@ class RedditPlatform:
         except Exception as error:  # the go-live step still meets the refusal, and says so
             log.info("r/%s: post requirements not read (%s)", bound.name, describe(error))
             return None
-        longest = found.get("title_text_max_length")
+
+        def length(key: str) -> int | None:
+            value = found.get(key)
+            return int(value) if isinstance(value, int | float) and value > 0 else None
+
+        def words(key: str) -> tuple[str, ...]:
+            value = found.get(key) or ()
+            return tuple(str(w) for w in value if str(w).strip()) if isinstance(value, list | tuple) else ()
+
         return PostRules(
             flair_required=bool(found.get("is_flair_required")),
             text_allowed=found.get("body_restriction_policy") != "notAllowed",
-            title_max=int(longest) if isinstance(longest, int | float) and longest > 0 else None,
-            title_required=tuple(str(w) for w in found.get("title_required_strings") or () if str(w).strip()),
+            title_max=length("title_text_max_length"),
+            title_required=words("title_required_strings"),
+            title_min=length("title_text_min_length"),
+            title_banned=words("title_blacklisted_strings"),
+            title_patterns=words("title_regexes"),
         )
 
     async def close_post(self, community_id: int, message_id: int, *, lock: bool = True) -> bool:

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -71,6 +72,19 @@ COMMENTS_PER_REQUEST = 100
 READ_REQUESTS_PER_MINUTE = 5
 ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
+
+
+def title_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    """A subreddit's title patterns (Reddit's `title_regexes`) as Python reads them, case ignored; a
+    pattern Python cannot read is left out: the check at the proposal is never stricter than Reddit,
+    which still judges the post when it is made."""
+    out = []
+    for pattern in patterns:
+        try:
+            out.append(re.compile(pattern, re.IGNORECASE))
+        except re.error:
+            continue
+    return out
 
 class EntrantsUnread(Exception):
     """Reddit did not answer for some entrants' accounts now: the sync is tried again (a transient
@@ -133,7 +147,9 @@ class SubredditActivations:
         """Refuse now what the subreddit would refuse at the start, after the approval: a post
         without a flair where every post needs one (and no sponsored flair is set), a text post
         where only links are taken, or a title (the disclosure, then `title_of(language)`, the
-        proposal's title by default) longer than it takes or without any of the words it asks for."""
+        proposal's title by default) longer or shorter than it takes, without any of the words it
+        asks for, holding a word it refuses, or matching none of the patterns it asks titles to match
+        (`title_patterns`)."""
         channel_id = proposal.channel_id
         rules = await self.discussions.post_rules(channel_id)
         if rules is None:
@@ -147,7 +163,7 @@ class SubredditActivations:
             raise InvalidInput("reddit.error.flair_required", name=bound.name)
         if not rules.text_allowed:
             raise InvalidInput("reddit.error.no_text_posts", name=bound.name)
-        if rules.title_max is None and not rules.title_required:
+        if not rules.judges_titles:
             return
         lang = (await self.engine.community(community_id)).locale
         brand = await self.store.get_brand(community_id, proposal.brand_id) if proposal.brand_id else None
@@ -160,9 +176,26 @@ class SubredditActivations:
             raise InvalidInput(
                 "reddit.error.title_too_long", name=bound.name, most=rules.title_max, length=len(title)
             )
-        if rules.title_required and not any(w.lower() in title.lower() for w in rules.title_required):
+        if rules.title_min is not None and len(title) < rules.title_min:
+            raise InvalidInput(
+                "reddit.error.title_too_short", name=bound.name, least=rules.title_min, length=len(title)
+            )
+        folded = title.casefold()
+        if rules.title_required and not any(w.casefold() in folded for w in rules.title_required):
             words = ", ".join(f"“{w}”" for w in rules.title_required)
             raise InvalidInput("reddit.error.title_required", name=bound.name, words=words)
+        banned = [w for w in rules.title_banned if w.casefold() in folded]
+        if banned:
+            # Words the proposal's own title holds can be taken out; words only the disclosure holds
+            # cannot: such a subreddit takes no disclosed post.
+            words = ", ".join(f"“{w}”" for w in banned)
+            own_words = any(w.casefold() in own.casefold() for w in banned)
+            key = "reddit.error.title_banned" if own_words else "reddit.error.title_banned_disclosure"
+            raise InvalidInput(key, name=bound.name, words=words)
+        patterns = title_patterns(rules.title_patterns)
+        if patterns and not any(p.search(title) for p in patterns):
+            shown = ", ".join(f"“{p.pattern}”" for p in patterns)
+            raise InvalidInput("reddit.error.title_pattern", name=bound.name, patterns=shown)
 
     async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:
         await self._check_posting(actor.community_id, proposal)

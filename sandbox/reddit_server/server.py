@@ -1056,9 +1056,9 @@ class RedditSandbox:
 def post_requirements_json(sub: Subreddit) -> dict[str, Any]:
     """A subreddit's post requirements as Reddit documents them (the keys praw lists)."""
     return {
-        "title_regexes": [],
+        "title_regexes": list(sub.title_patterns),
         "body_blacklisted_strings": [],
-        "title_blacklisted_strings": [],
+        "title_blacklisted_strings": list(sub.title_banned),
         "body_text_max_length": None,
         "title_required_strings": list(sub.title_required),
         "guidelines_text": None,
@@ -1069,7 +1069,7 @@ def post_requirements_json(sub: Subreddit) -> dict[str, Any]:
         "body_regexes": [],
         "link_repost_age": None,
         "body_required_strings": [],
-        "title_text_min_length": None,
+        "title_text_min_length": sub.title_min,
         "is_flair_required": sub.flair_required,
         "gallery_max_items": None,
         "gallery_captions_requirement": "none",

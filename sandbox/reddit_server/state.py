@@ -91,6 +91,10 @@ class Subreddit:
     #: ... the longest title it takes (None: Reddit's 300), and words a title must hold one of.
     title_max: int | None = None
     title_required: list[str] = field(default_factory=list)
+    #: ... the shortest title, words no title may hold, patterns a title must match one of.
+    title_min: int | None = None
+    title_banned: list[str] = field(default_factory=list)
+    title_patterns: list[str] = field(default_factory=list)
     #: Who may read it: "public"; "private" (its moderators only); "banned" (nobody: Reddit banned
     #: it); "quarantined" (only accounts that opted in, `quarantine_optins`).
     access: str = "public"

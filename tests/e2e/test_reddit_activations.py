@@ -296,6 +296,40 @@ async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
     assert len(post.title) <= 60 and "[AMA]" in post.title  # the title as made is the one checked
 
 
+async def test_titles_the_subreddit_refuses_by_word_pattern_or_length_are_refused_when_proposed(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """The rest of a subreddit's title rules: its shortest title, the words it refuses (the brand's
+    own title can drop them; a word the disclosure holds means no disclosed post is taken there) and
+    the patterns every title must match one of (case ignored; one Python cannot read is left out)."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sub.title_min, sub.title_banned = 40, ["giveaway"]
+    sub.title_patterns = [r"\[(ama|q&a)\]", "(unclosed"]
+    h = await start_with_reddit(launcher, sb)
+    w = h.world
+    await bind(h, "r/VeganCooking")
+    brand = await seed_brand(h, contacts=[w.bob])
+
+    async def propose(title: str) -> tuple[str, int | None]:
+        data, qa = await create(h, "reddit-qa", w.bob, ama_options(h, brand, title), permissions=BASIC)
+        return data["content"], qa
+
+    told, none = await propose("[AMA] Oat milk giveaway questions")
+    assert none is None and "refuses titles holding “giveaway”: take it out" in told
+    told, none = await propose("Oat milk, asked by the community")
+    assert none is None and "match one of its patterns (“\\[(ama|q&a)\\]”)" in told
+    sub.title_min = 200
+    told, none = await propose("[AMA] Oat milk")
+    assert none is None and "at least 200 characters" in told
+    sub.title_min, sub.title_banned = 40, ["paid partnership"]
+    told, none = await propose("[ama] Oat milk")
+    assert none is None and "the disclosure put first in every activation's title holds it" in told
+    sub.title_banned = []
+    _, qa = await propose("[ama] Oat milk")
+    assert qa is not None
+
+
 async def test_a_locked_or_archived_thread_is_told_in_the_moderators_words_and_not_retried(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
