@@ -96,6 +96,11 @@ DEEPEN_ATTEMPTS = 5
 ANCHOR_RETRIES = 3
 #: Fullnames each stream remembers having read (several rounds of full pages).
 SEEN_PER_STREAM = 2_000
+#: How often a stream reads on past its cursor (`SWEEP_PAGES` pages at most, no further back than
+#: what it remembers having read) for items a moderator approved out of the spam filter since: a
+#: listing may put them back where their age places them, behind the cursor, not at its front.
+SWEEP_SECONDS = 600.0
+SWEEP_PAGES = 5
 
 State = Literal["idle", "running", "stopped", "refused"]
 #: What waiting on the event loop raises: the core did not answer in time, or the loop is going away.
@@ -201,6 +206,7 @@ class _Follow:
     deepened: int = 0  # ... and how many were read
     deepen_failures: int = 0  # ... and the posts in a row Reddit refused to show
     deepen_saved: bool = True  # ... and whether the queue as it stands is kept in the store
+    swept_at: float = 0.0  # when a read last went on past the cursor (`SWEEP_SECONDS`)
 
     def read(self, names: list[tuple[str, bool]]) -> None:
         """Remember the fullnames of a recorded read, and whether each was removed."""
@@ -570,7 +576,9 @@ class RedditAdapter:
         follow.cursor = "t1_0" if follow.stream == "comments" else "t3_0"
         follow.backfill = True
 
-    def _fresh(self, reddit: praw.Reddit, follow: _Follow) -> tuple[list[Any], list[tuple[str, bool]]]:
+    def _fresh(
+        self, reddit: praw.Reddit, follow: _Follow, *, sweep: bool = False
+    ) -> tuple[list[Any], list[tuple[str, bool]]]:
         """The items new since the stream's last read, oldest first, and every fullname read.
 
         The listing is read newest first, a page at a time, each page after the oldest item of the
@@ -578,8 +586,12 @@ class RedditAdapter:
         time, so a deleted cursor is passed too), the end of the listing or the listing's depth. New
         are the items newer than the cursor and, once the stream has been read since the thread
         started, the older ones it has not read before (approved out of the spam filter, or late in
-        the listing) or read only while they were removed."""
+        the listing) or read only while they were removed. With `sweep`, the read goes on past the
+        cursor, `SWEEP_PAGES` pages at most and no further back than the oldest item the stream
+        remembers having read (of an older one, nothing tells whether it is new)."""
         assert follow.cursor is not None
+        floor = min(follow.seen, key=lambda n: id_value(split(n)[1])) if follow.seen else None
+        swept = 0
         listing = self._listing(reddit, follow)
         fresh: list[Any] = []
         names: list[tuple[str, bool]] = []  # each fullname read, and whether it was removed
@@ -613,13 +625,22 @@ class RedditAdapter:
                 old = not newer(name, follow.cursor)
                 # An old item is new to this stream when it was not read before, or was read while
                 # removed (held by the spam filter, removed by a moderator) and has been approved.
-                if not old or (follow.warm and (name not in follow.seen or (follow.seen[name] and not gone))):
+                # Behind the cursor (a sweep), one older than anything the stream remembers may have
+                # been read long ago: it is left alone.
+                remembered = not reached or (floor is not None and newer(name, floor))
+                unread = name not in follow.seen and remembered
+                approved = bool(follow.seen.get(name)) and not gone
+                if not old or (follow.warm and (unread or approved)):
                     fresh.append(item)
             # The page reached the cursor where its last item, the oldest in the listing's order, is
             # at or before it: an old item at the front (approved out of the spam filter) is no end.
             if page and not newer(page[-1].fullname, follow.cursor):
                 reached = True
-                break
+            if reached:
+                # A sweep reads on behind the cursor, as far as the stream remembers.
+                swept += 1
+                if not sweep or swept > SWEEP_PAGES or floor is None or not newer(page[-1].fullname, floor):
+                    break
             if not page or short or len(read) >= PAGE * MAX_PAGES:
                 break
             last, retries = page, 0
@@ -699,7 +720,10 @@ class RedditAdapter:
                 comments = follows.get((follow.name, "comments")) if follow.stream == "submissions" else None
                 if follow.backfill and comments is not None and comments.backfill:
                     continue
-                fresh, read[key] = self._fresh(reddit, follow)
+                sweep = follow.warm and not follow.backfill and now - follow.swept_at >= SWEEP_SECONDS
+                if sweep:
+                    follow.swept_at = now
+                fresh, read[key] = self._fresh(reddit, follow, sweep=sweep)
                 if follow.backfill and comments is not None:
                     horizon = comments.horizon
                     if horizon is not None:

@@ -3,7 +3,7 @@
 Ids are base-36 and increase with time, one sequence per kind (as on Reddit). Listings are newest
 first by when an item entered them, which is its id's order except for an item the spam filter held
 back: it enters the listing when a moderator approves it, at the front, with its old id (as Reddit
-moves an approved post to the front of `/new`).
+moves an approved post to the front of `/new`), or, with `RedditState.by_age`, where its age places it.
 """
 
 from __future__ import annotations
@@ -209,6 +209,9 @@ class RedditState:
     notices: dict[str, Notice] = field(default_factory=dict)  # by the comment's fullname
     tokens: dict[str, Token] = field(default_factory=dict)
     listed: int = 0  # the last listing sequence number given out
+    #: Listings strictly by age (id order): an item approved out of the spam filter is put back
+    #: where its age places it, not at the front (an API may do either).
+    by_age: bool = False
 
     def enter_listing(self, thing: Thing) -> None:
         """The item enters its listing now (at the front)."""
@@ -224,6 +227,8 @@ class RedditState:
     def listing_of(self, sub: Subreddit, kind: str) -> list[Thing]:
         """A subreddit's comments or submissions, newest first by when they entered the listing."""
         items = [t for t in self.things.values() if t.kind == kind and t.subreddit is sub and not t.filtered]
+        if self.by_age:
+            return sorted(items, key=lambda t: int(t.id, 36), reverse=True)
         return sorted(items, key=lambda t: t.listed, reverse=True)
 
 

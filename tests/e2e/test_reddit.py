@@ -517,6 +517,31 @@ async def test_an_approval_at_the_front_of_more_than_a_page_of_new_posts_loses_n
     assert cursor == behind[-1].fullname
 
 
+async def test_an_approval_put_back_where_its_age_places_it_is_found_behind_the_cursor(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch
+):
+    """An API whose listings keep strict age order puts a post approved out of the spam filter back
+    behind more than a page of newer posts, past the cursor, where no read for new items goes: every
+    so often (`SWEEP_SECONDS`) a stream reads on behind its cursor, five pages at most and no further
+    back than what it remembers having read, and the post is recorded then, once."""
+    monkeypatch.setattr(reddit_adapter, "SWEEP_SECONDS", 0.0)
+    sb = reddit_sb
+    sb.state.by_age = True
+    sub, h = await following(sb, launcher)
+    first = sb.post(sub, "alice_r", "Read before the held post")
+    await rounds(h)
+    held = sb.post(sub, "carol_r", "Caught by the spam filter", filtered=True)
+    later = [sb.post(sub, "bob_r", f"after {i}") for i in range(150)]
+    await rounds(h)
+    sb.approve(held)
+    listed = [t.fullname for t in sb.state.listing_of(sub, "t3")]
+    assert listed.index(held.fullname) == 150  # behind a page and a half of newer posts
+    await rounds(h, 2)
+    sources = await recorded(h)
+    assert held.fullname in sources and len(sources) == len(set(sources)) == 152
+    assert set(sources) == {t.fullname for t in (first, held, *later)}
+
+
 async def test_a_post_read_while_removed_is_recorded_once_approved(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
