@@ -708,6 +708,15 @@ class RedditAdapter:
         transient: list[BaseException] = []  # streams whose read failed transiently this round
         refusals: list[tuple[_Follow, str]] = []  # streams Reddit refused to show, and why
         tried = 0
+        # One stream a round reads on past its cursor (`SWEEP_SECONDS`), the one that waited longest:
+        # with many subreddits followed, their sweeps are spread over rounds instead of spending one
+        # round's requests together.
+        due = [
+            f
+            for f in follows.values()
+            if f.warm and not f.backfill and f.resting_until <= now and now - f.swept_at >= SWEEP_SECONDS
+        ]
+        sweeper = min(due, key=lambda f: f.swept_at) if due else None
         for key, follow in follows.items():
             if follow.resting_until > now:
                 continue
@@ -720,7 +729,7 @@ class RedditAdapter:
                 comments = follows.get((follow.name, "comments")) if follow.stream == "submissions" else None
                 if follow.backfill and comments is not None and comments.backfill:
                     continue
-                sweep = follow.warm and not follow.backfill and now - follow.swept_at >= SWEEP_SECONDS
+                sweep = follow is sweeper
                 if sweep:
                     follow.swept_at = now
                 fresh, read[key] = self._fresh(reddit, follow, sweep=sweep)
