@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -267,14 +268,11 @@ async def run_ama(h: Harness, sb: RedditSandbox, title: str = "Oat milk, asked")
     return qa
 
 
-async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
-    reddit_sb: RedditSandbox, launcher: Launcher
-):
-    """A subreddit's title rules (its longest title, words every title must hold) are met at the
-    proposal, with the disclosure counted, not at the start after the approval."""
-    sb = reddit_sb
-    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
-    sub.title_max, sub.title_required = 60, ["[AMA]"]
+async def _proposing(
+    sb: RedditSandbox, launcher: Launcher
+) -> tuple[Harness, Callable[[str], Awaitable[tuple[str, int | None]]]]:
+    """The bot started with r/VeganCooking bound and a brand whose contact is Bob, and a function
+    Bob proposes a Reddit AMA with: what he is told, and the activation made (None: refused)."""
     h = await start_with_reddit(launcher, sb)
     w = h.world
     await bind(h, "r/VeganCooking")
@@ -284,6 +282,18 @@ async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
         data, qa = await create(h, "reddit-qa", w.bob, ama_options(h, brand, title), permissions=BASIC)
         return data["content"], qa
 
+    return h, propose
+
+
+async def test_a_title_the_subreddit_would_refuse_is_refused_when_proposed(
+    reddit_sb: RedditSandbox, launcher: Launcher
+):
+    """A subreddit's title rules (its longest title, words every title must hold) are met at the
+    proposal, with the disclosure counted, not at the start after the approval."""
+    sb = reddit_sb
+    sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
+    sub.title_max, sub.title_required = 60, ["[AMA]"]
+    h, propose = await _proposing(sb, launcher)
     told, none = await propose("[AMA] Everything about our barista oat milk, asked")
     assert none is None and "at most 60 characters" in told
     told, none = await propose("Oat milk, asked")
@@ -306,15 +316,7 @@ async def test_titles_the_subreddit_refuses_by_word_pattern_or_length_are_refuse
     sub = sb.add_subreddit("VeganCooking", moderators=("MicrovoiceBot", "modjane"), flairs=("Sponsored",))
     sub.title_min, sub.title_banned = 40, ["giveaway"]
     sub.title_patterns = [r"\[(ama|q&a)\]", "(unclosed"]
-    h = await start_with_reddit(launcher, sb)
-    w = h.world
-    await bind(h, "r/VeganCooking")
-    brand = await seed_brand(h, contacts=[w.bob])
-
-    async def propose(title: str) -> tuple[str, int | None]:
-        data, qa = await create(h, "reddit-qa", w.bob, ama_options(h, brand, title), permissions=BASIC)
-        return data["content"], qa
-
+    _, propose = await _proposing(sb, launcher)
     told, none = await propose("[AMA] Oat milk giveaway questions")
     assert none is None and "refuses titles holding “giveaway”: take it out" in told
     told, none = await propose("Oat milk, asked by the community")
