@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -541,6 +542,50 @@ async def test_an_approval_put_back_where_its_age_places_it_is_found_behind_the_
     sources = await recorded(h)
     assert len(sources) == len(set(sources)) == 152
     assert set(sources) == {t.fullname for t in (first, held, *later)}
+
+
+@pytest.mark.parametrize("by_age", [False, True], ids=["approved-to-the-front", "listings-by-age"])
+async def test_posts_comments_and_late_approvals_in_any_mix_are_each_recorded_once(
+    reddit_sb: RedditSandbox, launcher: Launcher, monkeypatch: pytest.MonkeyPatch, by_age: bool
+):
+    """Rounds of posts and comments, a tenth of them held by the spam filter and approved some
+    rounds later (put back at the listing's front, or where their age places it): in the end every
+    item is in the ledger exactly once, whichever round read it."""
+    monkeypatch.setattr(reddit_adapter, "SWEEP_SECONDS", 0.0)
+    sb = reddit_sb
+    sb.state.by_age = by_age
+    sub, h = await following(sb, launcher)
+    rng = random.Random(48)
+    posts = [sb.post(sub, "alice_r", "The first post")]
+    shown, held = list(posts), []
+    for _ in range(6):
+        for _ in range(rng.randint(20, 80)):
+            author = rng.choice(("alice_r", "bob_r", "carol_r"))
+            filtered = rng.random() < 0.1
+            if rng.random() < 0.4:
+                item = sb.post(sub, author, "A post", filtered=filtered)
+                if not filtered:
+                    posts.append(item)
+            else:
+                item = sb.comment(rng.choice(posts), author, "A comment", filtered=filtered)
+            (held if filtered else shown).append(item)
+        for item in [t for t in held if rng.random() < 0.5]:
+            sb.approve(item)
+            held.remove(item)
+            shown.append(item)
+        await rounds(h, 1)
+    for item in held:
+        sb.approve(item)
+        shown.append(item)
+    wanted = {t.fullname for t in shown}
+    await eventually(lambda: _recorded_all(h, wanted), "every item", timeout=20)
+    await rounds(h, 2)
+    sources = await recorded(h)
+    assert len(sources) == len(set(sources)) and set(sources) == wanted
+
+
+async def _recorded_all(h: Harness, wanted: set[str]) -> bool:
+    return wanted <= set(await recorded(h))
 
 
 async def test_a_post_read_while_removed_is_recorded_once_approved(
