@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
+
+import regex
 
 from bot import i18n
 from bot.activations import draw
@@ -73,18 +74,26 @@ READ_REQUESTS_PER_MINUTE = 5
 ANNOUNCEMENT_MAX = 4000  # characters of an announcement's text (a self post holds 40,000)
 
 
+#: How long one of a subreddit's title patterns may take to match a title: a pattern written badly
+#: (nested repetition) would otherwise hold the bot up.
+PATTERN_SECONDS = 0.05
 
-def title_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
-    """A subreddit's title patterns (Reddit's `title_regexes`) as Python reads them, case ignored; a
-    pattern Python cannot read is left out: the check at the proposal is never stricter than Reddit,
+
+def title_matches(patterns: Sequence[str], title: str) -> bool | None:
+    """Whether `title` matches one of a subreddit's title patterns (Reddit's `title_regexes`), case
+    ignored; None when no pattern could judge it. A pattern that cannot be read, or that takes more
+    than `PATTERN_SECONDS`, is left out: the check at the proposal is never stricter than Reddit,
     which still judges the post when it is made."""
-    out = []
+    judged = False
     for pattern in patterns:
         try:
-            out.append(re.compile(pattern, re.IGNORECASE))
-        except re.error:
+            if regex.compile(pattern, regex.IGNORECASE).search(title, timeout=PATTERN_SECONDS):
+                return True
+        except (regex.error, TimeoutError):
             continue
-    return out
+        judged = True
+    return False if judged else None
+
 
 class EntrantsUnread(Exception):
     """Reddit did not answer for some entrants' accounts now: the sync is tried again (a transient
@@ -149,7 +158,7 @@ class SubredditActivations:
         where only links are taken, or a title (the disclosure, then `title_of(language)`, the
         proposal's title by default) longer or shorter than it takes, without any of the words it
         asks for, holding a word it refuses, or matching none of the patterns it asks titles to match
-        (`title_patterns`)."""
+        (`title_matches`)."""
         channel_id = proposal.channel_id
         rules = await self.discussions.post_rules(channel_id)
         if rules is None:
@@ -192,9 +201,8 @@ class SubredditActivations:
             own_words = any(w.casefold() in own.casefold() for w in banned)
             key = "reddit.error.title_banned" if own_words else "reddit.error.title_banned_disclosure"
             raise InvalidInput(key, name=bound.name, words=words)
-        patterns = title_patterns(rules.title_patterns)
-        if patterns and not any(p.search(title) for p in patterns):
-            shown = ", ".join(f"“{p.pattern}”" for p in patterns)
+        if rules.title_patterns and title_matches(rules.title_patterns, title) is False:
+            shown = ", ".join(f"“{p}”" for p in rules.title_patterns)
             raise InvalidInput("reddit.error.title_pattern", name=bound.name, patterns=shown)
 
     async def create_qa(self, actor: Actor, proposal: Proposal) -> Activation:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.activations import subreddit
 from bot.activations.subreddit_rules import (
     AccountFacts,
     RedditEligibility,
@@ -128,3 +130,16 @@ async def test_comments_of_a_member_erased_since_are_not_read_again():
     owner = SubredditActivations(engine, Discussions(), ingest)  # type: ignore[arg-type]
     activation = SimpleNamespace(id=7, community_id=42, message_id=99)
     assert [r.id for r in await owner.replies(activation)] == [2, 3]  # type: ignore[arg-type]
+
+
+def test_title_patterns_judge_only_what_they_can_in_time() -> None:
+    """A subreddit's title patterns: matched case-insensitively; one that cannot be read, or that
+    takes longer than `PATTERN_SECONDS` on the title (nested repetition), judges nothing."""
+    assert subreddit.title_matches([r"^\[AMA\]"], "[ama] Oat milk") is True
+    assert subreddit.title_matches([r"^\[AMA\]", r"\bQ&A\b"], "Ad · Q&A with Acme") is True
+    assert subreddit.title_matches([r"^\[AMA\]"], "Ad · [AMA] Oat milk") is False
+    assert subreddit.title_matches(["(unclosed"], "anything") is None
+    assert subreddit.title_matches(["(unclosed", r"^x$"], "anything") is False
+    started = time.monotonic()
+    assert subreddit.title_matches([r"(a|aa)+$"], "a" * 60 + "b") is None
+    assert time.monotonic() - started < 2  # stopped at its time limit, not run to the end
