@@ -272,9 +272,9 @@ class RedditAdapter:
         self._malformed: OrderedDict[str, None] = OrderedDict()
         self.rounds = 0  # completed polling rounds (for diagnostics and tests)
         self.errors = 0  # transient errors survived
-        #: Bound subreddits Reddit will not show the bot now (lower-case name -> why, as
-        #: `unreadable_reason` names it), for moderators' status; a subreddit leaves once read again.
-        self.unreadable: dict[str, str] = {}
+        #: Streams of bound subreddits Reddit will not show the bot now ((lower-case name, stream) ->
+        #: why, as `unreadable_reason` names it); a stream leaves once read again (`unreadable`).
+        self._refused: dict[tuple[str, Stream], str] = {}
         #: Reddit suspended the bot's account: nothing is read until the suspension ends.
         self.suspended = False
         #: What keeps failing, once `FAILING_AFTER` rounds in a row failed (None while rounds succeed).
@@ -284,6 +284,15 @@ class RedditAdapter:
         self._inbox_resting_until = 0.0
         self._info_failures = 0  # rounds in a row whose parent look-ups Reddit refused entirely
         self._info_resting_until = 0.0
+
+    @property
+    def unreadable(self) -> dict[str, str]:
+        """Bound subreddits Reddit will not show the bot now, for moderators' status: lower-case name
+        -> why (`unreadable_reason`), its comments' reason where both streams are refused."""
+        out: dict[str, str] = {}
+        for (name, _), why in sorted(self._refused.items()):
+            out.setdefault(name, why)
+        return out
 
     @property
     def username(self) -> str:
@@ -562,7 +571,7 @@ class RedditAdapter:
                     kept[key].deepen = [reddit.submission(id=split(f)[1]) for f in pending[name]]
         log.info("following %d subreddit(s) on Reddit", len(plan.names))
         followed = {name.lower() for name in plan.names}
-        self.unreadable = {name: why for name, why in self.unreadable.items() if name in followed}
+        self._refused = {key: why for key, why in self._refused.items() if key[0] in followed}
         return kept
 
     def _listing(self, reddit: praw.Reddit, follow: _Follow) -> Callable[..., Iterator[Any]]:
@@ -706,7 +715,7 @@ class RedditAdapter:
         read: dict[tuple[str, Stream], list[tuple[str, bool]]] = {}
         first_error: BaseException | None = None
         transient: list[BaseException] = []  # streams whose read failed transiently this round
-        refusals: list[tuple[_Follow, str]] = []  # streams Reddit refused to show, and why
+        refusals: list[tuple[_Follow, str, str]] = []  # streams Reddit refused to show, why, its answer
         tried = 0
         # One stream a round reads on past its cursor (`SWEEP_SECONDS`), the one that waited longest:
         # with many subreddits followed, their sweeps are spread over rounds instead of spending one
@@ -744,7 +753,7 @@ class RedditAdapter:
             except Exception as error:
                 verdict = classify(error)
                 if verdict == "subreddit":
-                    refusals.append((follow, unreadable_reason(error)))
+                    refusals.append((follow, unreadable_reason(error), describe(error)))
                 elif verdict == "transient" and isinstance(error, prawcore.PrawcoreException):
                     # One stream's listing failing (a 5xx past prawcore's retries, a 429): that stream
                     # backs off on its own; the others, and the inbox, go on. (The database failing
@@ -765,7 +774,8 @@ class RedditAdapter:
                     first_error = error
                 continue
             follow.failures = 0
-            if self.unreadable.pop(follow.name.lower(), None) is not None:
+            name = follow.name.lower()
+            if self._refused.pop((name, follow.stream), None) is not None and name not in self.unreadable:
                 log.warning("r/%s can be read again", follow.name)
             items.extend(fresh)
             if follow.backfill:
@@ -781,14 +791,14 @@ class RedditAdapter:
             if newest is not None:
                 follow.cursor = newest
         # Every read refused with no reason given: the bot's own account may be what is refused.
-        unexplained = all(why == "forbidden" for _, why in refusals)
+        unexplained = all(why == "forbidden" for _, why, _ in refusals)
         if refusals and len(refusals) == tried and unexplained and self._suspended_now(reddit):
             raise AccountSuspended()
-        for follow, why in refusals:
-            self._unreadable(follow, why, now)
+        for follow, why, answer in refusals:
+            self._unreadable(follow, why, now, answer)
         # (After the refusals: a subreddit Reddit will not show this round keeps its queue of older
         # posts for when it can be read again, instead of spending it on refusals.)
-        refused = {follow.name.lower() for follow, _ in refusals}
+        refused = {follow.name.lower() for follow, _, _ in refusals}
         deepening = self._deepen(reddit, follows, now, refused)
         items.extend(thing for _, things, _ in deepening for thing in things)
         read_back.update(thing.fullname for _, things, _ in deepening for thing in things)
@@ -892,15 +902,22 @@ class RedditAdapter:
                 continue
             follow.deepen_saved = True
 
-    def _unreadable(self, follow: _Follow, why: str, now: float) -> None:
-        """Reddit will not show the subreddit (private, banned, quarantined, gone): it is left alone
-        for `SUBREDDIT_RETRY_SECONDS`, then tried again, and moderators' status says why meanwhile."""
+    def _unreadable(self, follow: _Follow, why: str, now: float, answer: str) -> None:
+        """Reddit will not show the subreddit (private, banned, quarantined, gone, or refused the
+        request: `answer`, as `describe` says it): it is left alone for `SUBREDDIT_RETRY_SECONDS`,
+        then tried again, and moderators' status says why meanwhile."""
         follow.resting_until = now + SUBREDDIT_RETRY_SECONDS
-        if self.unreadable.get(follow.name.lower()) != why:  # one line when it starts, not every retry
+        key = (follow.name.lower(), follow.stream)
+        # One line when it starts (not at every retry, nor for each of the subreddit's streams).
+        if self._refused.get(key) != why and self.unreadable.get(key[0]) != why:
             log.warning(
-                "cannot read r/%s (%s); tried again every %.0f s", follow.name, why, SUBREDDIT_RETRY_SECONDS
+                "cannot read r/%s (%s: %s); tried again every %.0f s",
+                follow.name,
+                why,
+                answer,
+                SUBREDDIT_RETRY_SECONDS,
             )
-        self.unreadable[follow.name.lower()] = why
+        self._refused[key] = why
 
     def _hand_over(
         self,

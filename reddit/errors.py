@@ -63,8 +63,9 @@ def classify(error: BaseException) -> Verdict:
 
 #: Why a subreddit cannot be read, as Reddit's refusal names it (`reason` in its JSON body), and as
 #: `unreadable_reason` reports it otherwise: "gone" (404 or a redirect to the search: no such
-#: subreddit), "forbidden" (a 403 that names no reason).
-SUBREDDIT_REASONS = frozenset({"private", "banned", "quarantined", "gated", "gone", "forbidden"})
+#: subreddit), "forbidden" (a 403 that names no reason), "refused" (any other 4xx: the request itself
+#: was refused, which says nothing about the subreddit or the bot's account).
+SUBREDDIT_REASONS = frozenset({"private", "banned", "quarantined", "gated", "gone", "forbidden", "refused"})
 #: The reasons that name the whole subreddit, whichever of its pages was asked for: a post's page
 #: refused for one of them says nothing about that post.
 SUBREDDIT_WIDE = frozenset({"private", "banned", "quarantined", "gated"})
@@ -72,17 +73,21 @@ SUBREDDIT_WIDE = frozenset({"private", "banned", "quarantined", "gated"})
 
 def unreadable_reason(error: BaseException) -> str:
     """Why Reddit refused to show a subreddit: the `reason` its 403 or 404 names ("private",
-    "banned", "quarantined", "gated"), else "gone" for a 404 or a redirect and "forbidden" for any
-    other refusal."""
+    "banned", "quarantined", "gated"), else "gone" for a 404 or a redirect, "refused" for an answer
+    that is no refusal of the subreddit (another 4xx: 400, 405, 409, 413, 414, 415, 422 …) and
+    "forbidden" for any other refusal."""
     if isinstance(error, prawcore.ResponseException):
         try:
             named = error.response.json().get("reason")
         except Exception:  # a body that is not JSON names nothing
             named = None
-        if isinstance(named, str) and named in SUBREDDIT_REASONS:
+        if isinstance(named, str) and named in SUBREDDIT_REASONS - {"refused"}:
             return named
-        if isinstance(error, prawcore.NotFound | prawcore.Redirect) or error.response.status_code == 404:
+        status = error.response.status_code
+        if isinstance(error, prawcore.NotFound | prawcore.Redirect) or status == 404:
             return "gone"
+        if status not in (401, 403, 451):
+            return "refused"
     return "forbidden"
 
 

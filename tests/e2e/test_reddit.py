@@ -1166,6 +1166,42 @@ async def test_a_subreddit_reddit_will_not_show_is_left_alone_shown_in_status_an
     assert h.app.reddit.state == "running"
 
 
+async def test_a_listing_answered_with_another_4xx_is_said_as_a_refused_request_not_a_forbidden_subreddit(
+    reddit_sb: RedditSandbox,
+    launcher: Launcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """An API that answers a subreddit's listing 400 (a request it does not take) has refused the
+    request, not the subreddit: moderators' status says so rather than that Reddit will not show the
+    subreddit to the bot, the log names the answer once, the other subreddit goes on, and reading
+    resumes with nothing lost once the listing is answered again."""
+    monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
+    sb = reddit_sb
+    sub = vegan(sb)
+    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await bind(h, "r/OatBakers")
+    await rounds(h)
+    post = sb.post(sub, "alice_r", "Before")
+    await rounds(h)
+    sb.fail("/r/VeganCooking/comments", status=400, times=10_000)
+    with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
+        await rounds(h, 4)
+    meanwhile = sb.comment(post, "bob_r", "While refused")
+    elsewhere = sb.post(other, "carol_r", "Elsewhere")
+    await eventually(lambda: _has(h, elsewhere.fullname), "the other subreddit's post", timeout=10)
+    status = await status_text(h)
+    assert "r/VeganCooking is not being read: Reddit rejects the bot's requests for it" in status
+    assert "refuses to show it" not in status
+    warned = [r.getMessage() for r in caplog.records if "cannot read r/VeganCooking" in r.getMessage()]
+    assert len(warned) == 1 and "refused: HTTP 400" in warned[0]
+    sb.faults.clear()
+    await eventually(lambda: _has(h, meanwhile.fullname), "the comment made meanwhile", timeout=10)
+    assert "not being read" not in await status_text(h)
+
+
 async def test_a_suspended_bot_account_is_said_once_and_reading_resumes_when_it_ends(
     reddit_sb: RedditSandbox,
     launcher: Launcher,
