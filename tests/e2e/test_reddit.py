@@ -840,6 +840,17 @@ async def test_every_request_waits_for_reddit_no_longer_than_the_timeout_setting
     assert sb.count("GET", "/r/VeganCooking/about") == 2
 
 
+async def _two_bound(sb: RedditSandbox, launcher: Launcher) -> tuple[Any, Any, Harness]:
+    """r/VeganCooking and r/OatBakers bound and read once: the two subreddits and the bot."""
+    sub = vegan(sb)
+    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
+    h = await start_with_reddit(launcher, sb)
+    await bind(h, "r/VeganCooking")
+    await bind(h, "r/OatBakers")
+    await rounds(h)
+    return sub, other, h
+
+
 async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     reddit_sb: RedditSandbox, launcher: Launcher
 ):
@@ -847,12 +858,7 @@ async def test_one_subreddit_failing_holds_back_neither_another_nor_the_inbox(
     the other subreddit's items are recorded and a link code in the inbox is read; once its listing
     answers again, nothing of it is lost."""
     sb = reddit_sb
-    sub = vegan(sb)
-    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await bind(h, "r/OatBakers")
-    await rounds(h)
+    sub, other, h = await _two_bound(sb, launcher)
     sb.fail("/r/VeganCooking/comments", status=503, times=10_000)
     p1 = sb.post(sub, "alice_r", "Held back")
     c1 = sb.comment(p1, "bob_r", "behind a failing listing")
@@ -1129,12 +1135,7 @@ async def test_a_subreddit_reddit_will_not_show_is_left_alone_shown_in_status_an
     and every retry logged the same warning again."""
     monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
     sb = reddit_sb
-    sub = vegan(sb)
-    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await bind(h, "r/OatBakers")
-    await rounds(h)
+    sub, other, h = await _two_bound(sb, launcher)
     post = sb.post(sub, "alice_r", "Before")
     await rounds(h)
     sub.moderators.remove("MicrovoiceBot")  # bound through a moderator's linked account, say
@@ -1178,12 +1179,7 @@ async def test_a_listing_answered_with_another_4xx_is_said_as_a_refused_request_
     resumes with nothing lost once the listing is answered again."""
     monkeypatch.setattr(reddit_adapter, "SUBREDDIT_RETRY_SECONDS", 0.05)
     sb = reddit_sb
-    sub = vegan(sb)
-    other = sb.add_subreddit("OatBakers", moderators=("MicrovoiceBot",))
-    h = await start_with_reddit(launcher, sb)
-    await bind(h, "r/VeganCooking")
-    await bind(h, "r/OatBakers")
-    await rounds(h)
+    sub, other, h = await _two_bound(sb, launcher)
     post = sb.post(sub, "alice_r", "Before")
     await rounds(h)
     sb.fail("/r/VeganCooking/comments", status=400, times=10_000)
