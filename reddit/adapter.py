@@ -1051,28 +1051,32 @@ class RedditAdapter:
         and Reddit shows no join date. A failed look-up is retried with the account's next item.
 
         An API that answers the bulk look-up with none of several accounts may not serve it at all
-        (praw reads its 404 as "none found"): their profiles (`/user/{name}/about`, which every
-        Reddit API serves) are asked then, `PROFILE_AGES_PER_ROUND` a round, the rest with their next
-        items; once a profile shows what the bulk look-up did not, profiles are asked from then on,
-        said once in a warning."""
+        (praw reads its 404 as "none found"), and one that refuses it (another 4xx) does not take the
+        request: their profiles (`/user/{name}/about`, which every Reddit API serves) are asked then,
+        `PROFILE_AGES_PER_ROUND` a round, the rest with their next items; once a profile shows what
+        the bulk look-up did not, profiles are asked from then on, said once in a warning."""
         unknown = sorted(a for a in authors if a not in self._created)
         if not unknown:
             return
         found: dict[str, Any] = {}
+        refused: str | None = None  # the bulk look-up refused outright (a 4xx other than a throttle)
         try:
             if not self._ages_by_profile:
-                partial = reddit.redditors.partial_redditors(unknown)
-                found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
-            if self._ages_by_profile or (not found and len(unknown) > 1):
+                try:
+                    partial = reddit.redditors.partial_redditors(unknown)
+                    found = {p.fullname: getattr(p, "created_utc", None) for p in partial}
+                except prawcore.ResponseException as error:
+                    if classify(error) != "subreddit":
+                        raise
+                    refused = describe(error)
+            if self._ages_by_profile or (not found and (refused or len(unknown) > 1)):
                 asked = unknown[:PROFILE_AGES_PER_ROUND]
                 shown = {a: profile(reddit, authors[a]) for a in asked}
                 by_profile = {a: None if p is None else float(p.created_utc) for a, p in shown.items()}
                 if not self._ages_by_profile and any(c is not None for c in by_profile.values()):
                     self._ages_by_profile = True
-                    log.warning(
-                        "Reddit's bulk look-up of accounts found none of %d; reading their profiles instead",
-                        len(unknown),
-                    )
+                    why = f"was refused ({refused})" if refused else f"found none of {len(unknown)}"
+                    log.warning("Reddit's bulk look-up of accounts %s; reading their profiles instead", why)
                 if self._ages_by_profile:
                     found, unknown = by_profile, asked
         except Exception as error:  # the items are recorded all the same, without the accounts' age

@@ -629,13 +629,15 @@ async def test_a_comment_read_while_removed_is_recorded_once_approved_where_the_
     assert sorted(await recorded(h)) == sorted([post.fullname, other.fullname, doubted.fullname])
 
 
+@pytest.mark.parametrize("status", [404, 400, 414])
 async def test_account_ages_are_read_from_profiles_where_the_bulk_look_up_is_not_served(
-    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
+    reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture, status: int
 ):
-    """An API without `/api/user_data_by_account_ids` (praw reads its 404 as "none found") still
-    gives the authors' account ages: from their profiles, said once in a warning."""
+    """An API without `/api/user_data_by_account_ids` (praw reads its 404 as "none found"), or that
+    refuses the request (400, 414), still gives the authors' account ages: from their profiles, said
+    once in a warning."""
     sb = reddit_sb
-    sb.fail("/api/user_data_by_account_ids", status=404, times=10_000)
+    sb.fail("/api/user_data_by_account_ids", status=status, times=10_000)
     with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
         sub, h = await following(sb, launcher)
         post = sb.post(sub, "alice_r", "A question")
