@@ -1079,11 +1079,11 @@ class RedditAdapter:
                     log.warning("Reddit's bulk look-up of accounts %s; reading their profiles instead", why)
                 if self._ages_by_profile:
                     found, unknown = by_profile, asked
+                elif refused:  # neither the look-up nor a profile told: not known now, asked again
+                    self._ages_not_read(len(unknown), refused)
+                    return
         except Exception as error:  # the items are recorded all the same, without the accounts' age
-            # Told once until a look-up works again: a Reddit without the endpoint fails every round.
-            tell = log.debug if self._ages_failing else log.warning
-            tell("creation times of %d Reddit accounts not read: %s", len(unknown), describe(error))
-            self._ages_failing = True
+            self._ages_not_read(len(unknown), describe(error))
             return
         self._ages_failing = False
         for fullname in unknown:
@@ -1092,6 +1092,13 @@ class RedditAdapter:
             self._created.move_to_end(fullname)
         while len(self._created) > AUTHOR_CACHE:
             self._created.popitem(last=False)
+
+    def _ages_not_read(self, count: int, why: str) -> None:
+        """Say that `count` accounts' creation times were not read (`why`), once until a look-up
+        works again: a Reddit without the endpoint fails every round."""
+        tell = log.debug if self._ages_failing else log.warning
+        tell("creation times of %d Reddit accounts not read: %s", count, why)
+        self._ages_failing = True
 
     def forget_account(self, fullname: str) -> None:
         """Drop what is kept in memory of an erased account: its creation time, and its name on the

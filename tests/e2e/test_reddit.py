@@ -1484,12 +1484,13 @@ async def test_a_malformed_listed_item_is_skipped_once_not_read_again_forever(
 async def test_accounts_ages_unreadable_are_told_once_and_the_items_recorded(
     reddit_sb: RedditSandbox, launcher: Launcher, caplog: pytest.LogCaptureFixture
 ):
-    """A Reddit that refuses the accounts' creation times (here a 403 every time; a 404 means no such
-    account to praw) costs the ranking their ages only: the items are recorded, and the log says so
-    once, not every round."""
+    """A Reddit that refuses the accounts' creation times (here a 403 every time, to the bulk look-up
+    and to every profile; a 404 means no such account to praw) costs the ranking their ages only:
+    the items are recorded, and the log says so once, not every round."""
     sb = reddit_sb
     sub, h = await following(sb, launcher)
     sb.fail("/api/user_data_by_account_ids", status=403, times=1_000)
+    sb.fail("/user/", status=403, times=1_000)  # every profile
     with caplog.at_level(logging.WARNING, logger="reddit.adapter"):
         p1 = sb.post(sub, "alice_r", "Anyone?")
         await rounds(h)
