@@ -599,7 +599,8 @@ class RedditAdapter:
         cursor, `SWEEP_PAGES` pages at most and no further back than the oldest item the stream
         remembers having read (of an older one, nothing tells whether it is new)."""
         assert follow.cursor is not None
-        floor = min(follow.seen, key=lambda n: id_value(split(n)[1])) if follow.seen else None
+        # Only a sweep reads behind the cursor, where the oldest item remembered bounds it.
+        floor = min(follow.seen, key=lambda n: id_value(split(n)[1])) if sweep and follow.seen else None
         swept = 0
         listing = self._listing(reddit, follow)
         fresh: list[Any] = []

@@ -4,6 +4,7 @@ subreddit, its genuine voices labelled from the organic records alone, and its a
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -129,15 +130,22 @@ def test_one_attack_ranked_by_every_method() -> None:
     assert set(attacked.ranked) == set(attacked.orders["microvoice"])
 
 
+def _strongest(seed: int, attack: str, **off: object) -> tuple[Any, Any, list[int], list[int]]:
+    """300 members, `seed`, `attack` at its strongest: the community, the attack, and Microvoice's
+    listing with the defaults and with the defence `off` names turned off."""
+    comm = build_community(300, seed)
+    res = ATTACKS[attack](comm, 3, runner.attack_rng(300, seed, attack, 3))
+    data = runner.combine(comm, res)
+    ranked, _ = runner.rank_microvoice(data, comm.today)
+    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), **off))
+    return comm, res, ranked, without
+
+
 def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test() -> None:
     """300 members, seed 1, the strongest brigade: first without `lone_engagers`, out of the top 20
     with it (most of the creator's engagers take part in nothing else here)."""
-    comm = build_community(300, 1)
-    res = ATTACKS["linked_brigade"](comm, 3, runner.attack_rng(300, 1, "linked_brigade", 3))
-    data = runner.combine(comm, res)
-    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), lone_engagers=()))
+    comm, res, ranked, without = _strongest(1, "linked_brigade", lone_engagers=())
     assert runner.best_rank(without, res.manipulators) == 1
-    ranked, _ = runner.rank_microvoice(data, comm.today)
     best = runner.best_rank(ranked, res.manipulators)
     assert best is None or best > 20
     assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)
@@ -146,11 +154,7 @@ def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test(
 def test_a_repost_ring_reaches_the_top_only_without_the_apart_group_test() -> None:
     """300 members, seed 2, the strongest repost ring: first without `apart_group`, out of the top 20
     with it (the ring trades comments among itself and answers none of the members it draws)."""
-    comm = build_community(300, 2)
-    res = ATTACKS["repost_ring"](comm, 3, runner.attack_rng(300, 2, "repost_ring", 3))
-    data = runner.combine(comm, res)
-    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), apart_group=()))
+    comm, res, ranked, without = _strongest(2, "repost_ring", apart_group=())
     assert runner.best_rank(without, res.manipulators) == 1
-    ranked, _ = runner.rank_microvoice(data, comm.today)
     assert runner.best_rank(ranked, res.manipulators) is None  # in no listing
     assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)

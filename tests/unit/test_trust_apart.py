@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import trust
-from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
-from tests.unit.trust_toys import Row, Said, interest_groups, subreddit_facts
+from bot.trust import Edges, MemberFacts, Posts, TrustParams
+from tests.unit.trust_toys import Row, Said, interest_groups, ranked_by_member, subreddit_facts
 
 TODAY = 20_000
 DAYS = 60
@@ -83,8 +83,7 @@ OPEN = TrustParams(listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0
 def scores(
     edges: Edges, posts: Posts, facts: MemberFacts, apart: tuple[float, ...]
 ) -> dict[int, trust.Ranked]:
-    ranked = compute_scope(edges, facts, replace(OPEN, apart_group=apart), today=TODAY, posts=posts)
-    return {r.member_id: r for r in ranked}
+    return ranked_by_member(edges, posts, facts, replace(OPEN, apart_group=apart), today=TODAY)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
-from tests.unit.trust_toys import interest_groups, subreddit_facts
+from tests.unit.trust_toys import interest_groups, ranked_by_member, subreddit_facts
 
 TODAY = 20_000
 DAYS = 60
@@ -71,8 +71,7 @@ OPEN = TrustParams(listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0
 def scores(
     edges: Edges, posts: Posts, facts: MemberFacts, lone: tuple[float, ...]
 ) -> dict[int, trust.Ranked]:
-    ranked = compute_scope(edges, facts, replace(OPEN, lone_engagers=lone), today=TODAY, posts=posts)
-    return {r.member_id: r for r in ranked}
+    return ranked_by_member(edges, posts, facts, replace(OPEN, lone_engagers=lone), today=TODAY)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

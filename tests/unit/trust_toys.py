@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 
 import numpy as np
 
-from bot.trust import MemberFacts
+from bot.trust import Edges, MemberFacts, Posts, Ranked, TrustParams, compute_scope
 
 Row = tuple[int, int, int, int, str, int]  # channel, actor, target, day, kind, n
 Said = tuple[int, int, int]  # member, channel, day
@@ -73,3 +73,10 @@ def subreddit_facts(
         first_seen_day=seen,
         records_from_day=np.full(len(everyone), first_day),
     )
+
+
+def ranked_by_member(
+    edges: Edges, posts: Posts, facts: MemberFacts, params: TrustParams, *, today: int
+) -> dict[int, Ranked]:
+    """The whole community's listing with `params`, by member id."""
+    return {r.member_id: r for r in compute_scope(edges, facts, params, today=today, posts=posts)}
