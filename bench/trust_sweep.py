@@ -15,18 +15,20 @@ anywhere else, so every candidate is measured on the same sets of runs:
   each of its attacks at three strengths;
 - the fifth model (`bench.trust_fifth`, a subreddit): 300 and 2,000 members, seeds 1 and 2, organic
   and under each of its attacks at three strengths;
+- the sixth model (`bench.trust_sixth`, a trading server): 300 and 3,000 members, seeds 1 and 2,
+  organic and under each of its attacks at three strengths;
 - with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
-second model; the third to fifth models: runs with one in the top 20 and the top 10). `--set` changes a
+second model; the third to sixth models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
-measures the defaults beside it. About a minute and a half on two cores.
+measures the defaults beside it. About two minutes on two cores.
 
-    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...] [--parts sim,xc,third,fourth,fifth,long]
-        [--compare]
+    .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...]
+        [--parts sim,xc,third,fourth,fifth,sixth,long] [--compare]
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bench import trust_crosscheck, trust_quality
 from bench.trust_fifth import runner as fifth
 from bench.trust_fourth import runner as fourth
 from bench.trust_independent import runner as third
+from bench.trust_sixth import runner as sixth
 from bot import trust
 
 #: The sets of runs, in the order they are printed: (name, model, view, seed offset, control).
@@ -61,19 +64,21 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("third model", "third", "discord", 0, False),
     ("fourth model", "fourth", "discord", 0, False),
     ("fifth model", "fifth", "subreddit", 0, False),
+    ("sixth model", "sixth", "discord", 0, False),
     ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
     ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
     ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
     ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
 #: The parts `--parts` chooses from (those run by default), and the models of each.
-MODELS = ("sim", "xc", "third", "fourth", "fifth")
+MODELS = ("sim", "xc", "third", "fourth", "fifth", "sixth")
 PARTS: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "xc": ("xc",),
     "third": ("third",),
     "fourth": ("fourth",),
     "fifth": ("fifth",),
+    "sixth": ("sixth",),
     "long": ("sim-long", "xc-long"),
 }
 #: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
@@ -86,6 +91,7 @@ XC_SEEDS, XC_HELD_SEEDS = 20, 25
 THIRD_SIZES, THIRD_SEEDS = (300, 1_000), (1, 2)
 FOURTH_SIZES, FOURTH_SEEDS = (300, 1_500), (1, 2, 3)
 FIFTH_SIZES, FIFTH_SEEDS = (300, 2_000), (1, 2)
+SIXTH_SIZES, SIXTH_SEEDS = (300, 3_000), (1, 2)
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,8 @@ def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
             out += [(name, (n, seed)) for n in FOURTH_SIZES for seed in FOURTH_SEEDS]
         elif model == "fifth":
             out += [(name, (n, seed)) for n in FIFTH_SIZES for seed in FIFTH_SEEDS]
+        elif model == "sixth":
+            out += [(name, (n, seed)) for n in SIXTH_SIZES for seed in SIXTH_SEEDS]
         else:
             out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
     return out
@@ -185,8 +193,9 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
-    if model in ("fourth", "fifth"):
-        for o in (fourth if model == "fourth" else fifth).evaluate(*what, params=params):
+    if model in ("fourth", "fifth", "sixth"):
+        runner = {"fourth": fourth, "fifth": fifth, "sixth": sixth}[model]
+        for o in runner.evaluate(*what, params=params):
             top20, top10 = o.best is not None and o.best <= 20, o.best is not None and o.best <= 10
             out.append(Result(name, what[0], o.p10, top20, top10, organic=o.attack is None))
         return out
@@ -220,7 +229,7 @@ def lines(results: Sequence[Result]) -> list[str]:
         mine = [r for r in results if r.set_name == name]
         if not mine:
             continue
-        if model in ("third", "fourth", "fifth"):
+        if model in ("third", "fourth", "fifth", "sixth"):
             organic = [r for r in mine if r.organic]
             for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
                 if part:

@@ -1,0 +1,21 @@
+"""Red-team the trust ranking with a hobby marketplace Discord server model.
+
+`python -m bench.trust_sixth [--sizes 300,3000] [--seeds 1,2] [--attacks all|name,...]
+[--strengths 1,2,3] [--why]`
+"""
+
+from __future__ import annotations
+
+from bench.trust_metrics import command_line
+from bench.trust_sixth.attacks import ATTACKS
+from bench.trust_sixth.runner import run
+
+
+def main(argv: list[str] | None = None) -> None:
+    _, parse = command_line("python -m bench.trust_sixth", __doc__, ATTACKS, [300, 3000], argv)
+    args = parse()
+    run(args.sizes, args.seeds, args.attack_names, args.strengths, why=args.why)
+
+
+if __name__ == "__main__":
+    main()
