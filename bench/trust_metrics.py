@@ -1,6 +1,6 @@
-"""What the community models' runners share (`bench.trust_fourth`, `bench.trust_fifth`): a community
-as the ranking sees it, one outcome of Microvoice on it, the measures of a listing, and the plain
-PageRank baseline ranked beside it."""
+"""What the community models' runners share (`bench.trust_fourth`, `bench.trust_fifth`,
+`bench.trust_sixth`): a community as the ranking sees it, one outcome of Microvoice on it, the measures
+of a listing, and the plain PageRank baseline ranked beside it."""
 
 from __future__ import annotations
 
