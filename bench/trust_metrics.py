@@ -1,12 +1,16 @@
 """What the community models' runners share (`bench.trust_fourth`, `bench.trust_fifth`,
 `bench.trust_sixth`): a community as the ranking sees it, one outcome of Microvoice on it, the measures
-of a listing, and the plain PageRank baseline ranked beside it."""
+of a listing, the message-count and plain PageRank baselines ranked beside it, and the red-team run
+that ranks a model's organic and attacked communities and prints the tables (`red_team`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Collection, Sequence
+import sys
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -115,6 +119,36 @@ def rank_microvoice(
     return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
 
 
+def rank_messages(data: Data) -> list[int]:
+    """Most posts first, ties by id; accounts the facts mark as bots left out, as any ranking would
+    that knows which account is machinery."""
+    members, inv = np.unique(data.posts.member, return_inverse=True)
+    totals = np.zeros(len(members))
+    np.add.at(totals, inv.ravel(), data.posts.n)
+    keep = ~np.isin(members, _bots(data))
+    members, totals = members[keep], totals[keep]
+    order = np.lexsort((members, -totals))
+    return [int(m) for m in members[order][:LIMIT]]
+
+
+def rank_pagerank(data: Data) -> list[int]:
+    """Plain PageRank over engagement counts (all kinds alike), uniform teleport, dangling mass
+    spread; bots left out."""
+    e, bots = data.edges, _bots(data)
+    keep = ~(np.isin(e.actor, bots) | np.isin(e.target, bots))
+    return pagerank_order(e.actor[keep], e.target[keep], e.n[keep], LIMIT)
+
+
+def _bots(data: Data) -> np.ndarray:
+    return data.facts.member_id[data.facts.is_bot]
+
+
+def rank_all(data: Data, today: int) -> Run:
+    """Every method's listing of one community, and Microvoice's entries."""
+    mv, ranked = rank_microvoice(data, today)
+    return Run({"microvoice": mv, "messages": rank_messages(data), "pagerank": rank_pagerank(data)}, ranked)
+
+
 @dataclass
 class Run:
     """The rankings of one community (organic or attacked), by method."""
@@ -166,3 +200,136 @@ def command_line(
         return args
 
     return parser, parse
+
+
+@dataclass(frozen=True)
+class Model:
+    """What `red_team` needs of a community model. `build(size, seed)` returns its organic community
+    (with `genuine`, `today`); `combine(community, attack or None)` what the ranking sees; `attacks`
+    each attack by name, called as `attack(community, strength, rng)` and returning a result with
+    `manipulators` and `beneficiary`; `attack_rng(size, seed, name, strength)` the attack's own random
+    stream; `describe(community, organic run)` the organic community in one line."""
+
+    kind: str  # what its communities are called in the output ("subreddits", "servers")
+    build: Callable[[int, int], Any]
+    combine: Callable[[Any, Any], Data]
+    attacks: Mapping[str, Callable[[Any, int, np.random.Generator], Any]]
+    attack_rng: Callable[[int, int, str, int], np.random.Generator]
+    describe: Callable[[Any, Run], str]
+
+
+def outcomes(model: Model, size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:
+    """The organic community of this size and seed, then every attack at every strength, ranked by
+    Microvoice alone (with `params`), drawn as `red_team` draws them: what a sweep measures."""
+    comm = model.build(size, seed)
+    order, _ = rank_microvoice(model.combine(comm, None), comm.today, params)
+    out = [Outcome(None, 0, precision_at_10(order, comm.genuine), None)]
+    for name, attack in model.attacks.items():
+        for strength in (1, 2, 3):
+            result = attack(comm, strength, model.attack_rng(size, seed, name, strength))
+            order, _ = rank_microvoice(model.combine(comm, result), comm.today, params)
+            best = best_rank(order, result.manipulators)
+            out.append(Outcome(name, strength, precision_at_10(order, comm.genuine), best))
+    return out
+
+
+def why_line(
+    attack: str, strength: int, size: int, seed: int, result: Any, organic: Run, place: int, r: trust.Ranked
+) -> str:
+    """One manipulator in Microvoice's top 20: who, where (and where before the attack), and why."""
+    w = r.why or {}
+    who = "beneficiary" if r.member_id == result.beneficiary else "helper"
+    before = best_rank(organic.orders["microvoice"], frozenset({r.member_id}))
+    coordinated, appeal = w.get("coordinated"), w.get("appeal")
+    coord = f"{coordinated:.3f}" if isinstance(coordinated, float) else str(coordinated)
+    app = f"{appeal:.3f}" if isinstance(appeal, float) else str(appeal)
+    return (
+        f"{attack:18s} s={strength} N={size:<5d} seed={seed} {r.member_id} {who:11s} "
+        f"rank={place:<3d} organic_rank={fmt_rank(before):>3s} "
+        f"peers={r.distinct_peers:<4d} trusted={r.trusted_peers:<4d} coordinated={coord} "
+        f"reason={w.get('coordinated_reason')} appeal={app}\n      why={w}"
+    )
+
+
+def red_team(
+    model: Model,
+    sizes: Sequence[int],
+    seeds: Sequence[int],
+    attacks: Sequence[str],
+    strengths: Sequence[int],
+    why: bool = False,
+    out: Callable[[str], None] = print,
+) -> None:
+    """Rank every organic community of `sizes` x `seeds` and each attack at each strength added to it,
+    by every method, and print (a) organic P@10, (b) per attack, strength and size the best rank any
+    manipulator reached per seed, the runs with one in the top 20 / top 10 and the mean P@10, and
+    with `why` (c) every manipulator in Microvoice's top 20 with its explanation."""
+    started = time.perf_counter()
+    organic: dict[int, dict[str, list[float]]] = {s: {m: [] for m in METHODS} for s in sizes}
+    described: list[str] = []
+    cells: dict[tuple[str, int, int], Cell] = {}
+    why_lines: list[str] = []
+    for size in sizes:
+        for seed in seeds:
+            comm = model.build(size, seed)
+            base = rank_all(model.combine(comm, None), comm.today)
+            for m in METHODS:
+                organic[size][m].append(precision_at_10(base.orders[m], comm.genuine))
+            described.append(f"  N={size} seed={seed}: {model.describe(comm, base)}")
+            for name in attacks:
+                for strength in strengths:
+                    result = model.attacks[name](comm, strength, model.attack_rng(size, seed, name, strength))
+                    attacked = rank_all(model.combine(comm, result), comm.today)
+                    cell = cells.setdefault((name, strength, size), Cell())
+                    for m in METHODS:
+                        cell.best[m].append(best_rank(attacked.orders[m], result.manipulators))
+                        cell.p10[m].append(precision_at_10(attacked.orders[m], comm.genuine))
+                    if why:
+                        why_lines += [
+                            why_line(name, strength, size, seed, result, base, place, attacked.ranked[mid])
+                            for place, mid in enumerate(attacked.orders["microvoice"][:20], start=1)
+                            if mid in result.manipulators
+                        ]
+    out(f"Organic {model.kind}")
+    for line in described:
+        out(line)
+    out("")
+    out("(a) Organic P@10 (mean over seeds)")
+    out(f"  {'N':>6s} " + " ".join(f"{m:>11s}" for m in METHODS))
+    for size in sizes:
+        out(f"  {size:>6d} " + " ".join(f"{np.mean(organic[size][m]):>11.2f}" for m in METHODS))
+    out("")
+    out(
+        "(b) Attacks: best manipulator rank per seed (MV / MC / PR; '-' = not in top 200), "
+        f"runs with a manipulator in top 20 / top 10 (of {len(seeds)}), mean P@10"
+    )
+    out(
+        f"  {'attack':18s} {'s':>1s} {'N':>5s}  {'best MV':>9s} {'best MC':>9s} {'best PR':>9s}"
+        f"  {'MV t20/t10':>10s} {'MC t20/t10':>10s} {'PR t20/t10':>10s}"
+        f"  {'P@10 MV':>7s} {'MC':>5s} {'PR':>5s}"
+    )
+    for name in attacks:
+        for strength in strengths:
+            for size in sizes:
+                cell = cells[(name, strength, size)]
+                bests = [",".join(fmt_rank(r) for r in cell.best[m]) for m in METHODS]
+                tops = [
+                    f"{sum(1 for r in cell.best[m] if r is not None and r <= 20)}/"
+                    f"{sum(1 for r in cell.best[m] if r is not None and r <= 10)}"
+                    for m in METHODS
+                ]
+                p10 = [np.mean(cell.p10[m]) for m in METHODS]
+                listed = any(r is not None and r <= 20 for r in cell.best["microvoice"])
+                out(
+                    f"  {name:18s} {strength:>1d} {size:>5d}  {bests[0]:>9s} {bests[1]:>9s} {bests[2]:>9s}"
+                    f"  {tops[0]:>10s} {tops[1]:>10s} {tops[2]:>10s}"
+                    f"  {p10[0]:>7.2f} {p10[1]:>5.2f} {p10[2]:>5.2f}" + ("  <- MV top 20" if listed else "")
+                )
+    if why:
+        out("")
+        out("(c) Manipulators in Microvoice's top 20")
+        for line in why_lines or ["(none)"]:
+            out("  " + line)
+    out("")
+    out(f"elapsed {time.perf_counter() - started:.1f}s")
+    sys.stdout.flush()

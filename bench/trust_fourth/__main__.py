@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from bench.trust_fourth.attacks import ATTACKS
-from bench.trust_fourth.runner import run
-from bench.trust_metrics import command_line
+from bench.trust_fourth.runner import model
+from bench.trust_metrics import command_line, red_team
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,13 +19,13 @@ def main(argv: list[str] | None = None) -> None:
         help="the member facts do not say who left (a bot without the Server Members intent)",
     )
     args = parse()
-    run(
+    red_team(
+        model(departures=not args.no_departures),
         args.sizes,
         args.seeds,
         args.attack_names,
         args.strengths,
         why=args.why,
-        departures=not args.no_departures,
     )
 
 

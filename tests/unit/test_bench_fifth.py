@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from bench import trust_metrics
 from bench.trust_fifth import runner
 from bench.trust_fifth.attacks import ATTACKS
 from bench.trust_fifth.model import BASE_ID, CHANNEL_BASE, FLAIRS, RESIDENT_ROLES, build_community
@@ -42,7 +43,7 @@ def test_attacks_are_deterministic_and_leave_the_organic_community_untouched() -
     assert len(comm.sim.role) == before[3]
 
 
-def _check_contract(data: runner.Data, start: int, today: int, bot: int) -> None:
+def _check_contract(data: trust_metrics.Data, start: int, today: int, bot: int) -> None:
     edges, posts, facts = data.edges, data.posts, data.facts
     assert len(edges) > 0 and len(posts) > 0
     # Reddit shows no voters: every engagement is a comment, between two different accounts.
@@ -112,21 +113,21 @@ def test_evaluate_ranks_the_organic_community_then_every_attack() -> None:
     assert [(o.attack, o.strength) for o in outcomes[1:]] == [(a, s) for a in ATTACKS for s in (1, 2, 3)]
     for o in outcomes:
         assert 0.0 <= o.p10 <= 1.0
-        assert o.best is None or 1 <= o.best <= runner.LIMIT
+        assert o.best is None or 1 <= o.best <= trust_metrics.LIMIT
     assert runner.evaluate(SIZE, 1) == outcomes
 
 
 def test_one_attack_ranked_by_every_method() -> None:
     comm = build_community(SIZE, 1)
     res = ATTACKS["repost_ring"](comm, 3, runner.attack_rng(SIZE, 1, "repost_ring", 3))
-    attacked = runner.rank_all(runner.combine(comm, res), comm.today)
-    assert set(attacked.orders) == set(runner.METHODS)
+    attacked = trust_metrics.rank_all(runner.combine(comm, res), comm.today)
+    assert set(attacked.orders) == set(trust_metrics.METHODS)
     for order in attacked.orders.values():
-        assert len(order) == len(set(order)) and len(order) <= runner.LIMIT
+        assert len(order) == len(set(order)) and len(order) <= trust_metrics.LIMIT
     # Message count and PageRank never list the bot; PageRank sees the ring's reposts.
     bot = BASE_ID + comm.bot
     assert bot not in attacked.orders["messages"] and bot not in attacked.orders["pagerank"]
-    assert runner.best_rank(attacked.orders["pagerank"], res.manipulators) is not None
+    assert trust_metrics.best_rank(attacked.orders["pagerank"], res.manipulators) is not None
     assert set(attacked.ranked) == set(attacked.orders["microvoice"])
 
 
@@ -136,8 +137,8 @@ def _strongest(seed: int, attack: str, **off: object) -> tuple[Any, Any, list[in
     comm = build_community(300, seed)
     res = ATTACKS[attack](comm, 3, runner.attack_rng(300, seed, attack, 3))
     data = runner.combine(comm, res)
-    ranked, _ = runner.rank_microvoice(data, comm.today)
-    without, _ = runner.rank_microvoice(data, comm.today, replace(TrustParams(), **off))
+    ranked, _ = trust_metrics.rank_microvoice(data, comm.today)
+    without, _ = trust_metrics.rank_microvoice(data, comm.today, replace(TrustParams(), **off))
     return comm, res, ranked, without
 
 
@@ -145,16 +146,20 @@ def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test(
     """300 members, seed 1, the strongest brigade: first without `lone_engagers`, out of the top 20
     with it (most of the creator's engagers take part in nothing else here)."""
     comm, res, ranked, without = _strongest(1, "linked_brigade", lone_engagers=())
-    assert runner.best_rank(without, res.manipulators) == 1
-    best = runner.best_rank(ranked, res.manipulators)
+    assert trust_metrics.best_rank(without, res.manipulators) == 1
+    best = trust_metrics.best_rank(ranked, res.manipulators)
     assert best is None or best > 20
-    assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)
+    assert trust_metrics.precision_at_10(ranked, comm.genuine) > trust_metrics.precision_at_10(
+        without, comm.genuine
+    )
 
 
 def test_a_repost_ring_reaches_the_top_only_without_the_apart_group_test() -> None:
     """300 members, seed 2, the strongest repost ring: first without `apart_group`, out of the top 20
     with it (the ring trades comments among itself and answers none of the members it draws)."""
     comm, res, ranked, without = _strongest(2, "repost_ring", apart_group=())
-    assert runner.best_rank(without, res.manipulators) == 1
-    assert runner.best_rank(ranked, res.manipulators) is None  # in no listing
-    assert runner.precision_at_10(ranked, comm.genuine) > runner.precision_at_10(without, comm.genuine)
+    assert trust_metrics.best_rank(without, res.manipulators) == 1
+    assert trust_metrics.best_rank(ranked, res.manipulators) is None  # in no listing
+    assert trust_metrics.precision_at_10(ranked, comm.genuine) > trust_metrics.precision_at_10(
+        without, comm.genuine
+    )

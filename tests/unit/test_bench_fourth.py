@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from bench import trust_metrics
 from bench.trust_fourth import runner
 from bench.trust_fourth.attacks import ATTACKS
 from bench.trust_fourth.model import build_community
@@ -48,10 +49,12 @@ def test_members_who_left_are_told_and_no_longer_listed() -> None:
     comm = build_community(1500, 2)
     left = comm.facts.member_id[~np.isnan(comm.facts.left_day)]
     assert len(left) > 0 and not set(left.tolist()) & comm.genuine
-    known, _ = runner.rank_microvoice(runner.combine(comm, None), comm.today)
+    known, _ = trust_metrics.rank_microvoice(runner.combine(comm, None), comm.today)
     assert not set(known) & set(left.tolist())
     blind = build_community(1500, 2, departures=False)
     assert np.isnan(blind.facts.left_day).all()
-    unknown, _ = runner.rank_microvoice(runner.combine(blind, None), blind.today)
+    unknown, _ = trust_metrics.rank_microvoice(runner.combine(blind, None), blind.today)
     assert unknown[0] in set(left.tolist())
-    assert runner.precision_at_10(known, comm.genuine) > runner.precision_at_10(unknown, comm.genuine)
+    assert trust_metrics.precision_at_10(known, comm.genuine) > trust_metrics.precision_at_10(
+        unknown, comm.genuine
+    )

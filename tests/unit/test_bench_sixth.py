@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bench import trust_metrics
 from bench.trust_metrics import aggregate_edges, aggregate_posts
 from bench.trust_sixth import runner
 from bench.trust_sixth.attacks import ATTACKS
@@ -27,7 +28,7 @@ def test_the_same_size_and_seed_give_the_same_rows() -> None:
     assert len(other.edges) != len(a.edges) or not np.array_equal(other.edges.n, a.edges.n)
 
 
-def _check_contract(data: runner.Data, start: int, today: int, bot: int) -> None:
+def _check_contract(data: trust_metrics.Data, start: int, today: int, bot: int) -> None:
     edges, posts, facts = data.edges, data.posts, data.facts
     assert len(edges) > 0 and len(posts) > 0
     # What a Discord server shows the bot: replies, reactions, thread messages and mentions, between two
@@ -121,4 +122,4 @@ def test_evaluate_ranks_the_organic_server_then_every_attack() -> None:
     assert [(o.attack, o.strength) for o in outcomes[1:]] == [(a, s) for a in ATTACKS for s in (1, 2, 3)]
     for o in outcomes:
         assert 0.0 <= o.p10 <= 1.0
-        assert o.best is None or 1 <= o.best <= runner.LIMIT
+        assert o.best is None or 1 <= o.best <= trust_metrics.LIMIT
