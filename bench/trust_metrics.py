@@ -6,6 +6,7 @@ that ranks a model's organic and attacked communities and prints the tables (`re
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -41,29 +42,94 @@ class Outcome:
     best: int | None  # the best rank any manipulator reached (None: not listed)
 
 
+def _summed(cols: list[np.ndarray], n: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Rows with equal integer keys (`cols`) as one, in key order, counts `n` summed. Each column is coded so
+    that its order is kept, by its offset from its least value, or by the rank of its value for the
+    widest columns until the codes fit one integer together; one sort of that packed integer then finds
+    the distinct keys (several times faster than sorting rows). Keys too wide even so are sorted as
+    rows."""
+    lows = [int(c.min()) if len(c) else 0 for c in cols]
+    codes = [(c - lo).astype(np.int64) for c, lo in zip(cols, lows, strict=True)]
+    bounds = [int(code.max()) + 1 if len(code) else 1 for code in codes]
+    ranked: set[int] = set()
+    while math.prod(bounds) >= 2**62 and len(ranked) < len(cols):
+        widest = max((i for i in range(len(cols)) if i not in ranked), key=lambda i: bounds[i])
+        values, code = np.unique(cols[widest], return_inverse=True)
+        codes[widest], bounds[widest] = code.ravel().astype(np.int64), max(1, len(values))
+        ranked.add(widest)
+    if math.prod(bounds) < 2**62:
+        key = np.zeros(len(n), np.int64)
+        for code, bound in zip(codes, bounds, strict=True):
+            key = key * bound + code
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        keys = [col[first] for col in cols]
+    else:
+        rows, inv = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+        keys = [rows[:, i] for i in range(len(cols))]
+    total = np.zeros(len(keys[0]))
+    np.add.at(total, inv.ravel(), n)
+    return keys, total
+
+
 def aggregate_edges(parts: Sequence[trust.Edges]) -> trust.Edges:
-    """Rows of several sources as one, counts summed per (actor, target, channel, day, kind)."""
+    """Rows of several sources as one, counts summed per (actor, target, channel, day, kind), in that
+    order."""
     cols = [
         np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
     ]
-    n = np.concatenate([p.n for p in parts])
-    keys = np.stack(cols, axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Edges(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], uniq[:, 4], total)
+    keys, total = _summed(cols, np.concatenate([p.n for p in parts]))
+    return trust.Edges(*keys, total)
 
 
 def aggregate_posts(parts: Sequence[trust.Posts]) -> trust.Posts:
-    """Posts of several sources as one, counts summed per (member, channel, day)."""
-    keys = np.stack(
-        [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")], axis=1
+    """Posts of several sources as one, counts summed per (member, channel, day), in that order."""
+    cols = [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")]
+    keys, total = _summed(cols, np.concatenate([p.n for p in parts]))
+    return trust.Posts(*keys, total)
+
+
+def facts_from(
+    edges: trust.Edges,
+    posts: trust.Posts,
+    known: Mapping[int, tuple[float, float, float]],
+    bots: frozenset[int],
+) -> trust.MemberFacts:
+    """MemberFacts for everyone in the rows, as a Discord server's store holds them: join, creation and
+    leave days from `known` (NaN for whom it does not hold), first seen at their first message or
+    engagement given (a member only ever engaged is first seen NaN), `bots` marked."""
+    ids = np.unique(np.concatenate([posts.member, edges.actor, edges.target]))
+    first = np.full(len(ids), np.inf)
+    for who, day in ((posts.member, posts.day), (edges.actor, edges.day)):
+        np.minimum.at(first, np.searchsorted(ids, who), day.astype(np.float64))
+    first[np.isinf(first)] = np.nan
+    nan3 = (math.nan, math.nan, math.nan)
+    table = np.array([known.get(int(m), nan3) for m in ids], dtype=np.float64).reshape(-1, 3)
+    return trust.MemberFacts(
+        member_id=ids,
+        joined_day=table[:, 0],
+        account_created_day=table[:, 1],
+        is_bot=np.isin(ids, np.array(sorted(bots), np.int64)),
+        first_seen_day=first,
+        left_day=table[:, 2],
     )
-    n = np.concatenate([p.n for p in parts])
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    total = np.zeros(len(uniq))
-    np.add.at(total, inv.ravel(), n)
-    return trust.Posts(uniq[:, 0], uniq[:, 1], uniq[:, 2], total)
+
+
+def with_attack(
+    edges: trust.Edges,
+    posts: trust.Posts,
+    known: Mapping[int, tuple[float, float, float]],
+    bots: frozenset[int],
+    attack: Any,
+) -> Data:
+    """A Discord server's organic rows plus an attack's (`edges`, `posts`, and `facts` of the accounts
+    it adds), and every member's facts as the store would hold them (`facts_from`)."""
+    merged_edges = aggregate_edges([edges, attack.edges])
+    merged_posts = aggregate_posts([posts, attack.posts])
+    known = dict(known)
+    f = attack.facts
+    for m, j, c, left in zip(f.member_id, f.joined_day, f.account_created_day, f.left_day, strict=True):
+        known[int(m)] = (float(j), float(c), float(left))
+    return Data(merged_edges, merged_posts, facts_from(merged_edges, merged_posts, known, bots))
 
 
 def pagerank_order(

@@ -70,6 +70,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.trust_metrics import facts_from
 from bot import trust
 
 #: Organic accounts are BASE_ID + index (Discord snowflake-sized ids); accounts attacks add start at
@@ -187,31 +188,6 @@ class Community:
             BASE_ID + i: (float(self.joined[i]), float(self.created[i]), float(self.left[i]))
             for i in range(len(self.role))
         }
-
-
-def facts_for(
-    edges: trust.Edges,
-    posts: trust.Posts,
-    known: dict[int, tuple[float, float, float]],
-    bots: frozenset[int],
-) -> trust.MemberFacts:
-    """MemberFacts for everyone in the rows: Discord join, creation and leave days from `known`, first
-    seen at their first message or engagement given (a member only ever engaged is first seen NaN)."""
-    ids = np.unique(np.concatenate([posts.member, edges.actor, edges.target]))
-    first = np.full(len(ids), np.inf)
-    for who, day in ((posts.member, posts.day), (edges.actor, edges.day)):
-        np.minimum.at(first, np.searchsorted(ids, who), day.astype(np.float64))
-    first[np.isinf(first)] = np.nan
-    nan3 = (math.nan, math.nan, math.nan)
-    table = np.array([known.get(int(m), nan3) for m in ids], dtype=np.float64).reshape(-1, 3)
-    return trust.MemberFacts(
-        member_id=ids,
-        joined_day=table[:, 0],
-        account_created_day=table[:, 1],
-        is_bot=np.isin(ids, np.array(sorted(bots), np.int64)),
-        first_seen_day=first,
-        left_day=table[:, 2],
-    )
 
 
 class _Builder:
@@ -776,7 +752,7 @@ class _Builder:
             BASE_ID + i: (float(self.joined[i]), float(self.created[i]), float(self.left[i]))
             for i in range(n)
         }
-        facts = facts_for(edges, posts, known, frozenset({BASE_ID + self.bot}))
+        facts = facts_from(edges, posts, known, frozenset({BASE_ID + self.bot}))
         last = np.full(n, -1, np.int64)
         np.maximum.at(last, a, d)
         np.maximum.at(last, puniq[:, 0], puniq[:, 2])

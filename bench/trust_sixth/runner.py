@@ -18,67 +18,18 @@ from bench.trust_metrics import (
     Outcome,
     Run,
     outcomes,
+    with_attack,
 )
 from bench.trust_sixth.attacks import ATTACKS, AttackResult
-from bench.trust_sixth.model import ATTACK_BASE, BASE_ID, CHANNEL_BASE, Community, build_community, facts_for
+from bench.trust_sixth.model import BASE_ID, Community, build_community
 from bot import trust
-
-
-def _member_code(ids: np.ndarray) -> np.ndarray:
-    """Member ids as small codes (organic: index; added accounts: 100000 + their number)."""
-    return np.where(ids >= ATTACK_BASE, 100_000 + ids - ATTACK_BASE, ids - BASE_ID)
-
-
-def _summed(
-    codes: list[tuple[np.ndarray, int]], cols: list[np.ndarray], n: np.ndarray
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Rows with equal keys as one, counts summed, on one packed integer key per row (`codes`: each
-    key column as small non-negative integers and its bound): what `aggregate_edges` and
-    `aggregate_posts` do, several times faster on communities of thousands."""
-    key = np.zeros(len(n), np.int64)
-    for code, bound in codes:
-        key = key * bound + code
-    packed, first, inv = np.unique(key, return_index=True, return_inverse=True)
-    total = np.zeros(len(packed))
-    np.add.at(total, inv.ravel(), n)
-    return [col[first] for col in cols], total
-
-
-def merge_edges(parts: list[trust.Edges], start: int) -> trust.Edges:
-    """`aggregate_edges` for this model's ids, channels and days (from `start`)."""
-    cols = [
-        np.concatenate([getattr(p, c) for p in parts]) for c in ("actor", "target", "channel", "day", "kind")
-    ]
-    codes = [
-        (_member_code(cols[0]), 1 << 18),
-        (_member_code(cols[1]), 1 << 18),
-        (cols[2] - CHANNEL_BASE, 16),
-        (cols[3] - start, 512),
-        (cols[4], 8),
-    ]
-    out, n = _summed(codes, cols, np.concatenate([p.n for p in parts]))
-    return trust.Edges(*out, n)
-
-
-def merge_posts(parts: list[trust.Posts], start: int) -> trust.Posts:
-    """`aggregate_posts` for this model's ids, channels and days (from `start`)."""
-    cols = [np.concatenate([getattr(p, c) for p in parts]) for c in ("member", "channel", "day")]
-    codes = [(_member_code(cols[0]), 1 << 18), (cols[1] - CHANNEL_BASE, 16), (cols[2] - start, 512)]
-    out, n = _summed(codes, cols, np.concatenate([p.n for p in parts]))
-    return trust.Posts(*out, n)
 
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
     """The organic rows plus an attack's rows, and every member's facts as the store would hold them."""
     if attack is None:
         return Data(comm.edges, comm.posts, comm.facts)
-    edges = merge_edges([comm.edges, attack.edges], comm.start)
-    posts = merge_posts([comm.posts, attack.posts], comm.start)
-    known = comm.known_facts()
-    f = attack.facts
-    for m, j, c, left in zip(f.member_id, f.joined_day, f.account_created_day, f.left_day, strict=True):
-        known[int(m)] = (float(j), float(c), float(left))
-    return Data(edges, posts, facts_for(edges, posts, known, frozenset({BASE_ID + comm.bot})))
+    return with_attack(comm.edges, comm.posts, comm.known_facts(), frozenset({BASE_ID + comm.bot}), attack)
 
 
 def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:

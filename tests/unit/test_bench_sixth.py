@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from bench import trust_metrics
-from bench.trust_metrics import aggregate_edges, aggregate_posts
 from bench.trust_sixth import runner
 from bench.trust_sixth.attacks import ATTACKS
 from bench.trust_sixth.model import BASE_ID, BOT, CHANNEL_BASE, CHANNELS, MOD, build_community
@@ -67,21 +66,6 @@ def test_organic_and_attacked_rows_follow_what_discord_shows() -> None:
         assert res.manipulators <= set(data.facts.member_id.tolist()), name
         if i % 3 == 0:  # a third of the attacks is enough for the full check
             _check_contract(data, comm.start, comm.today, comm.bot)
-
-
-def test_the_models_own_merge_equals_the_shared_one() -> None:
-    comm = build_community(SIZE, 1)
-    res = ATTACKS["vouch_service"](comm, 3, runner.attack_rng(SIZE, 1, "vouch_service", 3))
-    fast = runner.merge_edges([comm.edges, res.edges], comm.start)
-    shared = aggregate_edges([comm.edges, res.edges])
-    order = np.lexsort((fast.kind, fast.day, fast.channel, fast.target, fast.actor))
-    for col in ("actor", "target", "channel", "day", "kind", "n"):
-        assert np.array_equal(getattr(fast, col)[order], getattr(shared, col)), col
-    posts = runner.merge_posts([comm.posts, res.posts], comm.start)
-    shared_posts = aggregate_posts([comm.posts, res.posts])
-    order = np.lexsort((posts.day, posts.channel, posts.member))
-    for col in ("member", "channel", "day", "n"):
-        assert np.array_equal(getattr(posts, col)[order], getattr(shared_posts, col)), col
 
 
 def test_genuine_voices_are_present_members_and_no_manipulator() -> None:
