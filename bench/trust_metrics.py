@@ -114,22 +114,20 @@ def facts_from(
     )
 
 
-def with_attack(
-    edges: trust.Edges,
-    posts: trust.Posts,
-    known: Mapping[int, tuple[float, float, float]],
-    bots: frozenset[int],
-    attack: Any,
-) -> Data:
-    """A Discord server's organic rows plus an attack's (`edges`, `posts`, and `facts` of the accounts
-    it adds), and every member's facts as the store would hold them (`facts_from`)."""
-    merged_edges = aggregate_edges([edges, attack.edges])
-    merged_posts = aggregate_posts([posts, attack.posts])
-    known = dict(known)
+def server_data(comm: Any, attack: Any, bots: frozenset[int]) -> Data:
+    """What the ranking sees of a Discord server model's community (`edges`, `posts`, `facts`, and
+    `known_facts()`: each organic account's join, creation and leave days) with an attack's rows and
+    the facts of the accounts it adds, if any: rows summed per key, every member's facts as the store
+    would hold them (`facts_from`)."""
+    if attack is None:
+        return Data(comm.edges, comm.posts, comm.facts)
+    edges = aggregate_edges([comm.edges, attack.edges])
+    posts = aggregate_posts([comm.posts, attack.posts])
+    known = comm.known_facts()
     f = attack.facts
     for m, j, c, left in zip(f.member_id, f.joined_day, f.account_created_day, f.left_day, strict=True):
         known[int(m)] = (float(j), float(c), float(left))
-    return Data(merged_edges, merged_posts, facts_from(merged_edges, merged_posts, known, bots))
+    return Data(edges, posts, facts_from(edges, posts, known, bots))
 
 
 def pagerank_order(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.trust_metrics import Data, Model, Outcome, Run, outcomes, with_attack
+from bench.trust_metrics import Data, Model, Outcome, Run, outcomes, server_data
 from bench.trust_seventh.attacks import ATTACKS, AttackResult
 from bench.trust_seventh.model import BASE_ID, Community, build_community
 from bot import trust
@@ -21,9 +21,7 @@ from bot import trust
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
     """The organic rows plus an attack's rows, and every member's facts as the store would hold them."""
-    if attack is None:
-        return Data(comm.edges, comm.posts, comm.facts)
-    return with_attack(comm.edges, comm.posts, comm.known_facts(), frozenset({BASE_ID + comm.bot}), attack)
+    return server_data(comm, attack, frozenset({BASE_ID + comm.bot}))
 
 
 def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:

@@ -18,7 +18,7 @@ from bench.trust_metrics import (
     Outcome,
     Run,
     outcomes,
-    with_attack,
+    server_data,
 )
 from bench.trust_sixth.attacks import ATTACKS, AttackResult
 from bench.trust_sixth.model import BASE_ID, Community, build_community
@@ -27,9 +27,7 @@ from bot import trust
 
 def combine(comm: Community, attack: AttackResult | None) -> Data:
     """The organic rows plus an attack's rows, and every member's facts as the store would hold them."""
-    if attack is None:
-        return Data(comm.edges, comm.posts, comm.facts)
-    return with_attack(comm.edges, comm.posts, comm.known_facts(), frozenset({BASE_ID + comm.bot}), attack)
+    return server_data(comm, attack, frozenset({BASE_ID + comm.bot}))
 
 
 def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
