@@ -27,7 +27,7 @@ Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in th
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
 second model; the third to seventh models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
-measures the defaults beside it. About three minutes on two cores.
+measures the defaults beside it. About two and a half minutes on two cores.
 
     .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...]
         [--parts sim,xc,third,fourth,fifth,sixth,seventh,long] [--compare]
