@@ -266,6 +266,18 @@ def command_line(
     return parser, parse
 
 
+def attack_streams(attacks: Collection[str], tag: int) -> Callable[[int, int, str, int], np.random.Generator]:
+    """A model's `attack_rng`: each attack's own random stream for (size, seed, attack, strength), so a
+    run's numbers do not depend on which other attacks run beside it; `tag` keeps the models' streams
+    apart."""
+    names = list(attacks)
+
+    def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
+        return np.random.default_rng([seed, size, names.index(name), strength, tag])
+
+    return attack_rng
+
+
 @dataclass(frozen=True)
 class Model:
     """What `red_team` needs of a community model. `build(size, seed)` returns its organic community

@@ -20,6 +20,7 @@ from bench.trust_metrics import (
     Run,
     aggregate_edges,
     aggregate_posts,
+    attack_streams,
     outcomes,
 )
 from bot import trust
@@ -44,8 +45,8 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
     )
 
 
-def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
-    return np.random.default_rng([seed, size, list(ATTACKS).index(name), strength, 44])
+#: Each attack's own random stream (`bench.trust_metrics.attack_streams`).
+attack_rng = attack_streams(ATTACKS, 44)
 
 
 def evaluate(

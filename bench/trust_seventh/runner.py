@@ -11,9 +11,7 @@ leave days, first seen at their first message or engagement in the combined reco
 
 from __future__ import annotations
 
-import numpy as np
-
-from bench.trust_metrics import Data, Model, Outcome, Run, outcomes, server_data
+from bench.trust_metrics import Data, Model, Outcome, Run, attack_streams, outcomes, server_data
 from bench.trust_seventh.attacks import ATTACKS, AttackResult
 from bench.trust_seventh.model import BASE_ID, Community, build_community
 from bot import trust
@@ -24,8 +22,8 @@ def combine(comm: Community, attack: AttackResult | None) -> Data:
     return server_data(comm, attack, frozenset({BASE_ID + comm.bot}))
 
 
-def attack_rng(size: int, seed: int, name: str, strength: int) -> np.random.Generator:
-    return np.random.default_rng([seed, size, list(ATTACKS).index(name), strength, 77])
+#: Each attack's own random stream (`bench.trust_metrics.attack_streams`).
+attack_rng = attack_streams(ATTACKS, 77)
 
 
 def evaluate(size: int, seed: int, params: trust.TrustParams | None = None) -> list[Outcome]:

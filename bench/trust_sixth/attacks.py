@@ -257,6 +257,24 @@ class Script:
             j = int(self.rng.choice(len(authors), p=app / app.sum()))
             self.engage(m, self.organic(authors[j]), c, t, REACTION)
 
+    def enter(
+        self, host: int, shares: tuple[tuple[int, float], ...], act: Callable[[int, int], None]
+    ) -> list[int]:
+        """Real members online on each (day, share) who enter a contest of `host`'s, each once, as
+        they come: `act(member, day)` records how they enter. Returns the entrants."""
+        entrants: list[int] = []
+        for day, share in shares:
+            if day >= self.H:
+                continue
+            online = self.comm.online[day]
+            for m in online[self.rng.random(len(online)) < share]:
+                who = self.organic(m)
+                if who == host or who in entrants:
+                    continue
+                entrants.append(who)
+                act(who, day)
+        return entrants
+
     def chat(self, m: int, t: int) -> None:
         """A plain #general message by `m` that real members treat like any other."""
         self.message(m, GEN, t, 0.6)
@@ -505,19 +523,13 @@ def react_raffle(comm: Community, strength: int, rng: np.random.Generator) -> At
     for t in raffle_days:
         c = GEN if rng.random() < 0.5 else SHOW
         s.post(ben, c, t)
-        entrants: list[int] = []
-        for day, share in ((t, enter), (t + 1, enter / 2)):
-            if day >= H:
-                continue
-            online = comm.online[day]
-            for m in online[rng.random(len(online)) < share]:
-                who = s.organic(m)
-                if who == ben or who in entrants:
-                    continue
-                entrants.append(who)
-                s.engage(who, ben, c, day, REACTION)
-                if rng.random() < 0.1:
-                    s.say(who, ben, c, day, REPLY)
+
+        def react_to_enter(who: int, day: int, c: int = c) -> None:
+            s.engage(who, ben, c, day, REACTION)
+            if rng.random() < 0.1:
+                s.say(who, ben, c, day, REPLY)
+
+        entrants = s.enter(ben, ((t, enter), (t + 1, enter / 2)), react_to_enter)
         if entrants and t + 2 < H:
             winner = entrants[int(rng.integers(0, len(entrants)))]
             s.say(ben, winner, c, t + 2, MENTION)
@@ -538,17 +550,8 @@ def guess_contest(comm: Community, strength: int, rng: np.random.Generator) -> A
     t0 = H - 56
     for t in sorted({int(x) for x in rng.integers(t0, H, per_week * 8)}):
         s.message(ben, HELP, t, 1.0)  # "guess the grade of this slab, closest wins a pack"
-        entrants: list[int] = []
-        for day, share in ((t, enter), (t + 1, enter / 2), (t + 2, enter / 4)):
-            if day >= H:
-                continue
-            online = comm.online[day]
-            for m in online[rng.random(len(online)) < share]:
-                who = s.organic(m)
-                if who == ben or who in entrants:
-                    continue
-                entrants.append(who)
-                s.say(who, ben, HELP, day, THREAD)
+        shares = ((t, enter), (t + 1, enter / 2), (t + 2, enter / 4))
+        entrants = s.enter(ben, shares, lambda who, day: s.say(who, ben, HELP, day, THREAD))
         if entrants and t + 3 < H:
             winner = entrants[int(rng.integers(0, len(entrants)))]
             s.say(ben, winner, HELP, t + 3, REPLY)
