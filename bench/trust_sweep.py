@@ -19,18 +19,20 @@ anywhere else, so every candidate is measured on the same sets of runs:
   organic and under each of its attacks at three strengths;
 - the seventh model (`bench.trust_seventh`, a creators' server): 400 and 4,000 members, seeds 1 and 2,
   organic and under each of its attacks at three strengths;
+- the eighth model (`bench.trust_eighth`, a hobby server simulated message by message): 400 members,
+  seeds 1 to 4, and 4,000 members, seed 1, organic and under each of its attacks at three strengths;
 - with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
-second model; the third to seventh models: runs with one in the top 20 and the top 10). `--set` changes a
+second model; the third to eighth models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
-measures the defaults beside it. About two and a half minutes on two cores.
+measures the defaults beside it. About three to four minutes on two cores.
 
     .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...]
-        [--parts sim,xc,third,fourth,fifth,sixth,seventh,long] [--compare]
+        [--parts sim,xc,third,fourth,fifth,sixth,seventh,eighth,long] [--compare]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bench import trust_crosscheck, trust_quality
+from bench.trust_eighth import runner as eighth
 from bench.trust_fifth import runner as fifth
 from bench.trust_fourth import runner as fourth
 from bench.trust_independent import runner as third
@@ -69,13 +72,14 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("fifth model", "fifth", "subreddit", 0, False),
     ("sixth model", "sixth", "discord", 0, False),
     ("seventh model", "seventh", "discord", 0, False),
+    ("eighth model", "eighth", "discord", 0, False),
     ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
     ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
     ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
     ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
 #: The parts `--parts` chooses from (those run by default), and the models of each.
-MODELS = ("sim", "xc", "third", "fourth", "fifth", "sixth", "seventh")
+MODELS = ("sim", "xc", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 PARTS: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "xc": ("xc",),
@@ -84,6 +88,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "fifth": ("fifth",),
     "sixth": ("sixth",),
     "seventh": ("seventh",),
+    "eighth": ("eighth",),
     "long": ("sim-long", "xc-long"),
 }
 #: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
@@ -98,6 +103,8 @@ FOURTH_SIZES, FOURTH_SEEDS = (300, 1_500), (1, 2, 3)
 FIFTH_SIZES, FIFTH_SEEDS = (300, 2_000), (1, 2)
 SIXTH_SIZES, SIXTH_SEEDS = (300, 3_000), (1, 2)
 SEVENTH_SIZES, SEVENTH_SEEDS = (400, 4_000), (1, 2)
+#: The eighth model's (size, seed) runs: a 4,000-member server takes a minute to build.
+EIGHTH_RUNS = ((400, 1), (400, 2), (400, 3), (400, 4), (4_000, 1))
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,8 @@ def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
             out += [(name, (n, seed)) for n in SIXTH_SIZES for seed in SIXTH_SEEDS]
         elif model == "seventh":
             out += [(name, (n, seed)) for n in SEVENTH_SIZES for seed in SEVENTH_SEEDS]
+        elif model == "eighth":
+            out += [(name, run) for run in EIGHTH_RUNS]
         else:
             out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
     return out
@@ -201,8 +210,9 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
-    if model in ("fourth", "fifth", "sixth", "seventh"):
-        runner = {"fourth": fourth, "fifth": fifth, "sixth": sixth, "seventh": seventh}[model]
+    if model in ("fourth", "fifth", "sixth", "seventh", "eighth"):
+        runners = {"fourth": fourth, "fifth": fifth, "sixth": sixth, "seventh": seventh, "eighth": eighth}
+        runner = runners[model]
         for o in runner.evaluate(*what, params=params):
             top20, top10 = o.best is not None and o.best <= 20, o.best is not None and o.best <= 10
             out.append(Result(name, what[0], o.p10, top20, top10, organic=o.attack is None))
@@ -237,7 +247,7 @@ def lines(results: Sequence[Result]) -> list[str]:
         mine = [r for r in results if r.set_name == name]
         if not mine:
             continue
-        if model in ("third", "fourth", "fifth", "sixth", "seventh"):
+        if model in ("third", "fourth", "fifth", "sixth", "seventh", "eighth"):
             organic = [r for r in mine if r.organic]
             for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
                 if part:

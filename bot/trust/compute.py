@@ -97,6 +97,7 @@ def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidenc
         params=params,
         today=prep.today,
         engager_days=None if prep.engager_days is None else prep.engager_days.values(),
+        crowd_days=prep.crowd_days,
     )
     return g, evidence
 

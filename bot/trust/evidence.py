@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from bot.trust.crowds import CrowdDays
 from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.prepare import BURST_DAYS, DatedDays, FirstContacts
@@ -334,12 +335,14 @@ def community_evidence(
     dated: DatedDays | None = None,
     contacts: FirstContacts | None = None,
     engager_days: np.ndarray | None = None,
+    crowd_days: CrowdDays | None = None,
 ) -> Evidence:
     """Seeds and coordination evidence from the community-wide graph `g` (its transition prepared
     with `params`) and the activity per day; arrays of `size` (the dense id space). `periods`: the
     same activity already binned (`activity_periods`), when the caller keeps it up to date; `rows`:
     `member_rows(ids, members)`, when the caller keeps it; `engager_days` the distinct (engager,
-    day) pairs each member received (`EngagerDays.values`), for `crowd_per_post`."""
+    day) pairs each member received (`EngagerDays.values`), for `crowd_per_post`; `crowd_days` the
+    state the shares of writers confined to crowd days are counted from (`CrowdDays.shares`)."""
     out_peers = g.scatter(g.out_deg, size)
     use_standing = params.earned_seeds and active is not None and received is not None
     if not (use_standing or params.coordination):
@@ -565,6 +568,12 @@ def community_evidence(
         candidates = g.in_deg >= params.min_peers_listed
         usual_lone = float(np.median(local[candidates])) if candidates.any() else 0.0
         lone = community(local, 0.0)
+    drawn = None
+    if crowd_days is not None and params.crowd_days:
+        # Writers confined to the days a member's posts drew a crowd (`crowd_days`), against the
+        # usual cell of the members with `min_peers_listed` distinct engagers.
+        engaged = g.scatter(g.in_deg, size) >= params.min_peers_listed
+        drawn = crowd_days.shares(engaged)[:size].copy()
     shown = community(coordinated, 0.0)
     return Evidence(
         seed_weight=seed,
@@ -591,6 +600,7 @@ def community_evidence(
         usual_lone=usual_lone,
         apart=apart,
         unanswered=unanswered,
+        drawn=drawn,
     )
 
 

@@ -382,9 +382,7 @@ _FILL_DRAW = 0.5
 #: once: the breadth is in the established engagers besides them). Patterns of exchange among the
 #: engagers (a group, engagers who engage each other) and of their arrival (on one day, in one week,
 #: within a few weeks) keep them out.
-_COUNTED_OUT = np.array(
-    [REASONS.index(r) for r in ("woke", "one", "new", "unengaged", "lone")], np.int8
-)
+_COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "unengaged", "lone")], np.int8)
 #: The patterns that bar a member from a topic listing (`topic_max_coordinated`): accounts acting
 #: for the member.
 _TOPIC_BARRED = np.array([REASONS.index(r) for r in ("woke", "one", "group", "new")], np.int8)
@@ -756,6 +754,21 @@ def list_scope(
             larger = (excess >= COORDINATION_SHOWN) & (share > coordinated)
             coordinated = np.where(larger, share, coordinated)
             reason = np.where(larger, np.int8(REASONS.index("crowd")), reason).astype(np.int8)
+    if evidence.drawn is not None and params.crowd_days:
+        # Members written to only on the days their posts drew a crowd (`crowd_days`): the share
+        # of the members who wrote to them whose every reply, thread post or comment to them came
+        # on such a day. "Reply to enter" brings many members to write once, on those days; the
+        # members who write to a voice come back on other days. Shown as that share where the
+        # discount is as large as an explanation speaks up for and it is the largest pattern. Not
+        # for a member the moderators pinned.
+        lo, full = params.crowd_days
+        drawn = g.gather(evidence.drawn)
+        excess = np.where(pinned, 0.0, np.clip((drawn - lo) / (full - lo), 0.0, 1.0))
+        value = value * (1.0 - excess)
+        eligible &= value > 0
+        larger = (excess >= COORDINATION_SHOWN) & (drawn > coordinated)
+        coordinated = np.where(larger, drawn, coordinated)
+        reason = np.where(larger, np.int8(REASONS.index("drawn")), reason).astype(np.int8)
     if evidence.lone is not None and params.lone_engagers:
         # Engagers most of whom engage no one else in the community (`lone_engagers`): accounts that
         # come to one member's threads from elsewhere and take part in nothing else here. Measured

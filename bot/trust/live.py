@@ -30,6 +30,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from bot.trust.crowds import written
 from bot.trust.evidence import ActivityPeriods, activity_periods, community_evidence, member_dependents
 from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.listing import Listing, list_scope
@@ -128,6 +129,8 @@ class LiveTrust:
         self.contacts = None if prep.contacts is None else prep.contacts.resized(cap)
         # Distinct (engager, day) pairs received, for the crowd test (`Prepared.engager_days`).
         self.engager_days = None if prep.engager_days is None else prep.engager_days.resized(cap)
+        # Members written to only on the days their posts drew a crowd (`Prepared.crowd_days`).
+        self.crowd_days = None if prep.crowd_days is None else prep.crowd_days.resized(cap)
         # Kept up to date from the rows `apply` touched: the oldest day with activity per member
         # (given, received) and the activity binned into periods, for the evidence step.
         self._oldest: tuple[np.ndarray, np.ndarray] | None = None
@@ -158,7 +161,7 @@ class LiveTrust:
         self._keep: np.ndarray | None = None
         self._coordinated: np.ndarray | None = None
         self._devoted: np.ndarray | None = None
-        self._discounts: tuple[np.ndarray | None, ...] = (None,) * 8
+        self._discounts: tuple[np.ndarray | None, ...] = (None,) * 9
         self.changed = True
         self._pinned: np.ndarray | None = None
         self._gone: np.ndarray | None = None
@@ -247,6 +250,12 @@ class LiveTrust:
             return False
         if self.engager_days is not None and not self._apply_engager_days(actor, target, age, count, rows_of):
             return False
+        if self.crowd_days is not None:
+            mine = written(changes.kind[use][keep])
+            if not self.crowd_days.add(
+                actor[mine], target[mine], channel[mine], age[mine], count[mine]
+            ):
+                return False
         self._touched += [actor, target]
         if isinstance(self.recv, np.ndarray):
             np.add.at(self.recv, (target, channel), weight)
@@ -379,6 +388,8 @@ class LiveTrust:
         np.add.at(self.posts_total, member, weight)
         channel = self._channel_index.lookup(posts.channel[use])
         known = channel >= 0  # posts where nobody engaged anyone count in the total only
+        if self.crowd_days is not None:
+            self.crowd_days.add_posts(member[known], channel[known], age[use][known], posts.n[use][known])
         for key, said in self._said.items():
             inside = known & np.isin(channel, key)
             np.add.at(said, member[inside], weight[inside])
@@ -444,6 +455,7 @@ class LiveTrust:
             periods=periods,
             rows=self._member_rows(facts),
             engager_days=None if self.engager_days is None else self.engager_days.values(),
+            crowd_days=self.crowd_days,
         )
         seed_weight = evidence.seed_weight
         if (
@@ -468,6 +480,7 @@ class LiveTrust:
             np.array([evidence.usual_lone]),  # the usual share the lone-engagers test measures beyond
             evidence.apart,
             evidence.unanswered,  # shown in the why
+            evidence.drawn,
         )
         relist = relist or not all(_same(a, b) for a, b in zip(discounts, self._discounts, strict=True))
         self._pinned, self._coordinated, self._devoted = pinned, evidence.coordinated, evidence.devoted

@@ -61,6 +61,7 @@ REASONS: tuple[str, ...] = (
     "crowd",
     "lone",
     "apart",
+    "drawn",
 )
 #: An explanation says where a member's engagement came from when at least this share of it came
 #: from coordinated accounts (`Ranked.why["coordinated"]`).
@@ -245,6 +246,18 @@ class TrustParams:
     #: crowd). Engagement bait ("react to vote", "react to enter") draws most of the community to
     #: each of a few posts; a voice's posts each draw their part of it. (): off.
     crowd_per_post: tuple[float, ...] = (4.0, 6.0)
+    #: Members written to only on the days their posts drew a crowd: per member, the share of the
+    #: distinct members who wrote to them (replies, thread posts, comments) whose every such
+    #: engagement fell on a day and in a channel where the member drew at least
+    #: `crowd_day_engagers` writers, `crowd_day_ratio` times the community's usual writers per post
+    #: or more, and not all on the largest such day (a crowd that came once is `single_day`'s;
+    #: `bot.trust.crowds`). The listing value is multiplied by 1 - the discount, from the first of
+    #: these shares (0) to the second (1), except for pinned members. "Reply to enter" giveaways and
+    #: calls to answer a post for a prize bring many members to write once, on those days only; the
+    #: members who write to a voice come back on other days. Without `Posts`, or (): off.
+    crowd_days: tuple[float, ...] = (0.2, 0.4)
+    crowd_day_engagers: int = 8
+    crowd_day_ratio: float = 3.0
     #: Members most of whose distinct engagers engage no one else in the community: per member, the
     #: share of their distinct engagers (community-wide) who engaged only them, beyond the usual
     #: member's share (the median member with `min_peers_listed` engagers) as a share of the rest;
@@ -441,6 +454,13 @@ class TrustParams:
             (0 < self.appeal_knee <= 1, "appeal_knee must be in (0, 1]"),
             (self.devoted_weight >= 1, "devoted_weight must be >= 1"),
             (self.trend_period_days >= 1, "trend_period_days must be >= 1"),
+            (
+                not self.crowd_days
+                or (len(self.crowd_days) == 2 and 0 <= self.crowd_days[0] < self.crowd_days[1]),
+                "crowd_days must be () or (from, to) with 0 <= from < to",
+            ),
+            (self.crowd_day_engagers >= 1, "crowd_day_engagers must be >= 1"),
+            (self.crowd_day_ratio > 0, "crowd_day_ratio must be > 0"),
         )
         for ok, message in checks:
             if not ok:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from bot.trust.crowds import CrowdDays, crowd_days
 from bot.trust.ids import IdIndex, sorted_unique
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
 from bot.trust.solver import Pairs, members_gone, pairs_from_sorted, seed_weights
@@ -56,6 +57,8 @@ class Prepared:
     contacts: FirstContacts | None = None
     # Distinct (engager, day) pairs each member received (`EngagerDays`; None: `crowd_per_post` off).
     engager_days: EngagerDays | None = None
+    # Members written to only on the days their posts drew a crowd (`CrowdDays`; None: the test is off).
+    crowd_days: CrowdDays | None = None
     members: MemberFacts = field(default_factory=MemberFacts)
     today: int = 0
 
@@ -551,9 +554,10 @@ def _posts_per_member(
     params: TrustParams,
     today: int,
     active: np.ndarray | None = None,
-) -> tuple[np.ndarray, sp.csc_array]:
-    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes.
-    The posts are also counted into `active` (per member and age in days), when given."""
+) -> tuple[np.ndarray, sp.csc_array, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Decayed post counts per member: in total, and per (member, channel code) for topic scopes;
+    and the posts in known channels as (dense member, channel code, age in days, count). The posts
+    are also counted into `active` (per member and age in days), when given."""
     n = len(ids)
     age = np.clip(today - posts.day, 0, None)
     idx = IdIndex(ids).lookup(posts.member) if len(posts) else np.zeros(0, np.int64)
@@ -567,7 +571,8 @@ def _posts_per_member(
     known = codes >= 0
     by_channel = sp.csc_array((weight[known], (idx[known], codes[known])), shape=(n, max(1, n_ch)))
     by_channel.sum_duplicates()
-    return total, by_channel
+    dense = (idx[known], codes[known], age[use][known], posts.n[use][known])
+    return total, by_channel, dense
 
 
 def weighted_rows(
@@ -722,10 +727,29 @@ def prepare(
     all_pairs = pairs_from_sorted(n, g_actor, g_target, g_weight)
 
     posts_total, posts_channel = None, None
+    crowds = None
     if posts is not None:
-        counted = _posts_per_member(posts, ids, channel_index, len(channel_ids), params, today, active)
-        if params.appeal > 0:
-            posts_total, posts_channel = counted
+        posts_total, posts_channel, dense_posts = _posts_per_member(
+            posts, ids, channel_index, len(channel_ids), params, today, active
+        )
+        if params.appeal <= 0:
+            posts_total, posts_channel = None, None
+        if params.crowd_days:
+            # Members written to only on the days their posts drew a crowd (`crowd_days`).
+            row_channel = c_idx if lengths is None else np.repeat(c_idx, lengths)
+            row_actor, row_target = actor_cell // days, target_cell // days
+            kept = (row_actor < n) & (row_target < n)  # not a row touching a bot or an excluded member
+            crowds = crowd_days(
+                row_actor[kept],
+                row_target[kept],
+                row_channel[kept],
+                row_age[kept],
+                col(edges.kind)[kept],
+                dense_posts,
+                capacity=n,
+                channels=max(1, len(channel_ids)),
+                params=params,
+            )
     engaged_from = first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
@@ -737,6 +761,7 @@ def prepare(
         dated=dated,
         contacts=contacts,
         engager_days=engager_days,
+        crowd_days=crowds,
         posts_total=posts_total,
         posts_channel=posts_channel,
         ids=ids,

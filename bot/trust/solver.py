@@ -676,7 +676,9 @@ class Evidence:
     (`lone_engagers`; None when off), `usual_lone` that share for the usual member with
     `min_peers_listed` engagers; `apart` a member's insular-group score times the share of what
     they received from members they never engaged in turn, `unanswered` that share (`apart_group`;
-    None when off). All but `seed_weight` are None when coordination evidence is off.
+    None when off); `drawn` the share of the members who wrote to a member who did so only on the
+    days the member's posts drew a crowd (`crowd_days`; None when off). All but `seed_weight` are
+    None when coordination evidence is off.
     """
 
     seed_weight: np.ndarray
@@ -701,6 +703,7 @@ class Evidence:
     usual_lone: float = 0.0
     apart: np.ndarray | None = None
     unanswered: np.ndarray | None = None
+    drawn: np.ndarray | None = None
     #: The median of `coordinated` among the members who take part (`settled`): the community's usual
     #: share, which a topic listing's bar on accounts acting for a member must exceed twice over.
     usual_coordinated: float = 0.0

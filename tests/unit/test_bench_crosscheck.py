@@ -83,7 +83,7 @@ def test_a_click_farm_does_not_lift_its_customers_into_a_channel_listing(seed: i
     def listed(params: TrustParams) -> set[int]:
         return set().union(*cc.channel_tops(com, params).values()) & farm
 
-    # The fault, as it was (the crowd test, which came later, keeps them out on its own too).
-    assert listed(replace(TrustParams(), unengaged_usual_max=0.5, crowd_per_post=()))
-    assert not listed(replace(TrustParams(), crowd_per_post=()))
+    # The fault, as it was (the crowd tests, which came later, keep them out on their own too).
+    assert listed(replace(TrustParams(), unengaged_usual_max=0.5, crowd_per_post=(), crowd_days=()))
+    assert not listed(replace(TrustParams(), crowd_per_post=(), crowd_days=()))
     assert not listed(TrustParams())

@@ -155,9 +155,10 @@ def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test(
 
 
 def test_a_repost_ring_reaches_the_top_only_without_the_apart_group_test() -> None:
-    """300 members, seed 2, the strongest repost ring: first without `apart_group`, out of the top 20
+    """300 members, seed 2, the strongest repost ring: first without `apart_group` (and `crowd_days`,
+    which discounts it too: the members it draws comment on its posts' days only), out of the top 20
     with it (the ring trades comments among itself and answers none of the members it draws)."""
-    comm, res, ranked, without = _strongest(2, "repost_ring", apart_group=())
+    comm, res, ranked, without = _strongest(2, "repost_ring", apart_group=(), crowd_days=())
     assert trust_metrics.best_rank(without, res.manipulators) == 1
     assert trust_metrics.best_rank(ranked, res.manipulators) is None  # in no listing
     assert trust_metrics.precision_at_10(ranked, comm.genuine) > trust_metrics.precision_at_10(

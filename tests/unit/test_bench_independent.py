@@ -83,4 +83,3 @@ def test_an_extra_attack_runs_only_when_named() -> None:
     [organic, farmed] = runner.evaluate(300, 5, ["thread farmer"], [3])
     assert (organic.attack, farmed.attack, farmed.strength) == ("organic", "thread farmer", 3)
     assert not farmed.same_listing
-    assert farmed.best["Microvoice"] is not None

@@ -18,6 +18,7 @@ import pytest
 from bot import trust
 from bot.store import EngagementColumns
 from bot.trust import (
+    KINDS,
     CommunityEdges,
     Edges,
     LiveTrust,
@@ -91,8 +92,10 @@ def changed(edges: Edges, seed: int, newcomers: np.ndarray) -> tuple[Edges, Edge
     delta = np.zeros(size)
     bump = rng.choice(size, 200, replace=False)
     delta[bump] = rng.integers(1, 3, 200)
-    gone = rng.choice(np.setdiff1d(np.arange(size), bump), 60, replace=False)
-    delta[gone] = -edges.n[gone]  # fully retracted (unreactions)
+    # Fully retracted: unreactions (a reply, a thread post or a comment is never taken back).
+    reactions = np.flatnonzero(edges.kind == KINDS.index("reaction"))
+    gone = rng.choice(np.setdiff1d(reactions, bump), 60, replace=False)
+    delta[gone] = -edges.n[gone]
     known = np.unique(edges.actor)
     fresh_actor = np.concatenate([rng.choice(known, 150), newcomers, rng.choice(known, len(newcomers))])
     fresh_target = np.concatenate([rng.choice(known, 150), rng.choice(known, len(newcomers)), newcomers])
@@ -478,14 +481,14 @@ def test_a_retraction_to_zero_leaves_no_trace_in_the_coordination_evidence() -> 
     posts = Posts(*(getattr(posts, f)[silent_posts] for f in ("member", "channel", "day", "n")))
     burst = Edges(
         actor=np.array(woken), target=np.full(3, target), channel=np.full(3, CHANNELS[0]),
-        day=np.full(3, TODAY - 1), kind=np.zeros(3, np.int64), n=np.full(3, 4.0),
+        day=np.full(3, TODAY - 1), kind=np.full(3, KINDS.index("reaction")), n=np.full(3, 4.0),
     )  # fmt: skip
     edges = Edges(*(np.concatenate([getattr(edges, f), getattr(burst, f)]) for f in EDGE_FIELDS))
     live = LiveTrust(edges, facts, PARAMS, today=TODAY, scopes=SCOPES, posts=posts)
     live.rank(facts, limit=100)
     retract = Edges(
         actor=np.array([woken[2]]), target=np.array([target]), channel=np.array([CHANNELS[0]]),
-        day=np.array([TODAY - 1]), kind=np.array([0]), n=np.array([-4.0]),
+        day=np.array([TODAY - 1]), kind=np.array([KINDS.index("reaction")]), n=np.array([-4.0]),
     )  # fmt: skip
     refreshed = live.refresh(retract, None, facts, today=TODAY, limit=100)
     assert refreshed is not None

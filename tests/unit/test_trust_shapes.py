@@ -103,8 +103,9 @@ def test_the_helper_comes_first(seed: int) -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_host_whose_every_post_draws_a_crowd_comes_first_once_pinned(seed: int) -> None:
     edges, posts, facts = community("host", seed)
-    assert place("host", seed, replace(TrustParams(), crowd_per_post=())) == 1
-    # Each post draws a third of the server: counted as a crowd, not as standing ...
+    assert place("host", seed, replace(TrustParams(), crowd_per_post=(), crowd_days=())) == 1
+    # Each post draws a third of the server, and the members who reply do so on those days only:
+    # counted as a crowd, not as standing ...
     ranked = compute_scope(edges, facts, TrustParams(), today=TODAY, posts=posts)
     host = next((r for r in ranked if r.member_id == SPECIAL), None)
     assert host is None or host.rank > 10
