@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
 from bot.trust.prepare import RECENT_DAYS, EngagerDays
-from tests.unit.trust_toys import Row, Said, interest_groups
+from tests.unit.trust_toys import Row, Said, interest_groups, placed, settled
 
 TODAY = 20_000
 DAYS = 60
@@ -47,16 +47,7 @@ def community(seed: int, polls: int, size: int = 200) -> tuple[Edges, Posts, Mem
     members, rows, said = interest_groups(
         rng, size, today=TODAY, days=DAYS, reactions=True, each_day=polls_on, groups=groups
     )
-    member, channel, day_ = (np.array(c, np.int64) for c in zip(*said, strict=True))
-    joined = np.full(size, TODAY - 300.0)
-    facts = MemberFacts(
-        member_id=members.astype(np.int64), joined_day=joined, account_created_day=joined - 100
-    )
-    return Edges.from_rows(rows), Posts(member, channel, day_, np.ones(len(said))), facts
-
-
-def placed(ranked: list[trust.Ranked], member: int) -> trust.Ranked | None:
-    return next((r for r in ranked if r.member_id == member), None)
+    return settled(members, rows, said, today=TODAY)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

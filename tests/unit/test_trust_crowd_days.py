@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot import trust
 from bot.trust import Edges, MemberFacts, Posts, TrustParams, compute_scope
 from bot.trust.crowds import CrowdDays, crowd_days
-from tests.unit.trust_toys import Row, Said, interest_groups
+from tests.unit.trust_toys import Row, Said, interest_groups, placed, settled
 
 TODAY = 20_000
 DAYS = 60
@@ -49,16 +49,7 @@ def community(seed: int, every: int, size: int = 300) -> tuple[Edges, Posts, Mem
                 rows.append((GENERAL, HOST, int(rng.choice(entrants)), day, "mention", 1))
 
     members, rows, said = interest_groups(rng, size, today=TODAY, days=DAYS, each_day=giveaways)
-    member, channel, day = (np.array(c, np.int64) for c in zip(*said, strict=True))
-    joined = np.full(size, TODAY - 300.0)
-    facts = MemberFacts(
-        member_id=members.astype(np.int64), joined_day=joined, account_created_day=joined - 100
-    )
-    return Edges.from_rows(rows), Posts(member, channel, day, np.ones(len(said))), facts
-
-
-def placed(ranked: list[trust.Ranked], member: int) -> trust.Ranked | None:
-    return next((r for r in ranked if r.member_id == member), None)
+    return settled(members, rows, said, today=TODAY)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -80,3 +80,21 @@ def ranked_by_member(
 ) -> dict[int, Ranked]:
     """The whole community's listing with `params`, by member id."""
     return {r.member_id: r for r in compute_scope(edges, facts, params, today=today, posts=posts)}
+
+
+def settled(
+    members: np.ndarray, rows: list[Row], said: list[Said], *, today: int
+) -> tuple[Edges, Posts, MemberFacts]:
+    """`interest_groups`' output as the ranking takes it, every member joined 300 days before
+    `today` on an account 100 days older."""
+    member, channel, day = (np.array(c, np.int64) for c in zip(*said, strict=True))
+    joined = np.full(len(members), today - 300.0)
+    facts = MemberFacts(
+        member_id=members.astype(np.int64), joined_day=joined, account_created_day=joined - 100
+    )
+    return Edges.from_rows(rows), Posts(member, channel, day, np.ones(len(said))), facts
+
+
+def placed(ranked: list[Ranked], member: int) -> Ranked | None:
+    """`member`'s entry in a listing (None: not listed)."""
+    return next((r for r in ranked if r.member_id == member), None)
