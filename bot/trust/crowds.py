@@ -16,8 +16,9 @@ that went around the server) is the single-day test's (`TrustParams.single_day`)
 keeps coming back is this one's.
 
 `CrowdDays` keeps the distinct (cell, writer) pairs and the posts per cell, so that a ranking
-updated in place can follow new engagement and posts; the usual is measured when the state is built
-(a community's usual moves little within a day, and the state is built again each day).
+updated in place can follow new engagement and posts: the usual is measured again at every
+ranking, and only the members touched since are counted again unless it moved. `prepare` builds
+the state in a worker thread while it groups the rows.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class CrowdDays:
     usual: float = math.nan
     #: Members whose pairs or posts changed since the shares were last counted (None: everyone).
     touched: list[np.ndarray] | None = None
+    #: Every member's cells with their typical ones counted, as built (None once shares are counted).
+    built: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @staticmethod
     def fits(capacity: int, channels: int, days: int) -> bool:
@@ -137,6 +140,8 @@ class CrowdDays:
         state.keys = sorted_unique((state._cell(target, channel, age) << state._actor_bits) | actor)
         member, p_channel, p_age, p_n = posts
         state.post_keys, state.post_n = _cell_sums(state._cell(member, p_channel, p_age), p_n)
+        state.built = state._cells(state.keys)
+        state._typical(None, state.built)
         return state
 
     # -- packing ------------------------------------------------------------------------------------
@@ -221,12 +226,15 @@ class CrowdDays:
         if self.touched is None:  # everyone
             touched = None
             keys = self.keys
+            cells = self.built if self.built is not None else self._cells(keys)
+            if self.built is None:
+                self._typical(None, cells)
         else:
             touched = sorted_unique(np.concatenate(self.touched)) if self.touched else np.zeros(0, np.int64)
             keys = self._keys_of(touched)
-        self.touched = []
-        cells = self._cells(keys)
-        self._typical(touched, cells)
+            cells = self._cells(keys)
+            self._typical(touched, cells)
+        self.touched, self.built = [], None
         counted = engaged[: self.capacity] & (self.typical > 0)
         usual = float(np.median(self.typical[counted])) if counted.any() else math.inf
         if usual != self.usual or touched is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +101,10 @@ def summed_by_key(key: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
     heads = np.flatnonzero(start)
     return ordered[heads], np.rint(np.add.reduceat(n[order], heads)).astype(np.int64)
 
+
+#: Where `prepare` builds the crowd test's state beside its own work (one thread per process: each
+#: ranking's state is built once, and rankings of several windows already run side by side).
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crowd-days")
 
 #: `EngagerDays` keeps engagement newer than this many days per (engager, member, day), so that a
 #: ranking updated in place can follow it (older days are summed per member once).
@@ -698,6 +703,33 @@ def prepare(
     n_ch = max(1, len(channel_ids))
     ch_bits = max(1, (n_ch - 1).bit_length())
 
+    posts_total, posts_channel, building = None, None, None
+    if posts is not None:
+        posts_total, posts_channel, dense_posts = _posts_per_member(
+            posts, ids, channel_index, n_ch, params, today, active
+        )
+        if params.appeal <= 0:
+            posts_total, posts_channel = None, None
+        if params.crowd_days:
+            # Members written to only on the days their posts drew a crowd (`crowd_days`): built in a
+            # worker thread while the rows are grouped below (both are numpy work that releases the
+            # GIL, and nothing below changes these arrays).
+            row_channel = c_idx if lengths is None else np.repeat(c_idx, lengths)
+            row_actor, row_target = actor_cell // days, target_cell // days
+            kept = (row_actor < n) & (row_target < n)  # not a row touching a bot or an excluded member
+            building = _BACKGROUND.submit(
+                crowd_days,
+                row_actor[kept],
+                row_target[kept],
+                row_channel[kept],
+                row_age[kept],
+                col(edges.kind)[kept],
+                dense_posts,
+                capacity=n,
+                channels=n_ch,
+                params=params,
+            )
+
     # One sparse sum groups the rows by (actor, target, channel); the column (target << ch_bits) |
     # channel keeps a pair's channels adjacent so every scope aggregates linearly, and unpacks with
     # shifts instead of integer division. Rows touching an excluded member go to an extra last row,
@@ -726,30 +758,7 @@ def prepare(
     g_target, g_channel = packed >> ch_bits, packed & ((1 << ch_bits) - 1)
     all_pairs = pairs_from_sorted(n, g_actor, g_target, g_weight)
 
-    posts_total, posts_channel = None, None
-    crowds = None
-    if posts is not None:
-        posts_total, posts_channel, dense_posts = _posts_per_member(
-            posts, ids, channel_index, len(channel_ids), params, today, active
-        )
-        if params.appeal <= 0:
-            posts_total, posts_channel = None, None
-        if params.crowd_days:
-            # Members written to only on the days their posts drew a crowd (`crowd_days`).
-            row_channel = c_idx if lengths is None else np.repeat(c_idx, lengths)
-            row_actor, row_target = actor_cell // days, target_cell // days
-            kept = (row_actor < n) & (row_target < n)  # not a row touching a bot or an excluded member
-            crowds = crowd_days(
-                row_actor[kept],
-                row_target[kept],
-                row_channel[kept],
-                row_age[kept],
-                col(edges.kind)[kept],
-                dense_posts,
-                capacity=n,
-                channels=max(1, len(channel_ids)),
-                params=params,
-            )
+    crowds = None if building is None else building.result()
     engaged_from = first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
