@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from bot.trust.ids import sorted_unique
+from bot.trust.ids import run_heads, sorted_unique
 from bot.trust.params import KINDS, TrustParams
 
 #: The kinds a member writes to another (the cells count them).
@@ -44,13 +44,13 @@ def _bits(count: int) -> int:
     return max(1, (max(1, count) - 1).bit_length())
 
 
-def _heads(values: np.ndarray) -> np.ndarray:
-    """Start positions of runs of equal values (sorted input)."""
-    start = np.empty(len(values), np.bool_)
-    if len(values):
-        start[0] = True
-        np.not_equal(values[1:], values[:-1], out=start[1:])
-    return np.flatnonzero(start)
+def _inserted(keys: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each of `new` (ascending, distinct) is in `keys` (ascending): its position, whether it is
+    there, and `keys` with the missing ones inserted."""
+    at = np.searchsorted(keys, new)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == new[found]
+    return at, found, keys if found.all() else np.insert(keys, at[~found], new[~found])
 
 
 def written(kind: np.ndarray) -> np.ndarray:
@@ -69,7 +69,7 @@ def _cell_sums(cell: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     top = (1 << _POST_BITS) - 1
     packed = np.sort((cell << _POST_BITS) | np.clip(np.rint(n), 0, top).astype(np.int64))
     cells = packed >> _POST_BITS
-    heads = _heads(cells)
+    heads = run_heads(cells)
     return cells[heads], np.add.reduceat((packed & top).astype(np.float64), heads)
 
 
@@ -189,12 +189,7 @@ class CrowdDays:
         if bool((count < 0).any()):
             return False
         packed = (self._cell(target, channel, age) << self._actor_bits) | actor.astype(np.int64)
-        new = sorted_unique(packed[count > 0])
-        at = np.searchsorted(self.keys, new)
-        found = at < len(self.keys)
-        found[found] = self.keys[at[found]] == new[found]
-        if not found.all():
-            self.keys = np.insert(self.keys, at[~found], new[~found])
+        _, _, self.keys = _inserted(self.keys, sorted_unique(packed[count > 0]))
         self._touch(target)
         return True
 
@@ -203,14 +198,10 @@ class CrowdDays:
         if len(member) == 0:
             return
         new, delta = _cell_sums(self._cell(member, channel, age), n)
-        at = np.searchsorted(self.post_keys, new)
-        found = at < len(self.post_keys)
-        found[found] = self.post_keys[at[found]] == new[found]
-        self.post_n = self.post_n.copy()
-        np.add.at(self.post_n, at[found], delta[found])
-        if not found.all():
-            self.post_keys = np.insert(self.post_keys, at[~found], new[~found])
-            self.post_n = np.insert(self.post_n, at[~found], delta[~found])
+        at, found, self.post_keys = _inserted(self.post_keys, new)
+        posted = self.post_n.copy()
+        np.add.at(posted, at[found], delta[found])
+        self.post_n = posted if found.all() else np.insert(posted, at[~found], delta[~found])
         self._touch(member)
 
     def _touch(self, members: np.ndarray) -> None:
@@ -258,7 +249,7 @@ class CrowdDays:
     def _cells(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The cells of `keys`, their distinct writers and writers per post."""
         cell_of = keys >> self._actor_bits
-        heads = _heads(cell_of)
+        heads = run_heads(cell_of)
         cells = cell_of[heads]
         writers = np.diff(np.append(heads, len(cell_of))).astype(np.float64)
         posted = np.zeros(len(cells))
@@ -279,7 +270,7 @@ class CrowdDays:
         owner = cell >> self._member_shift
         order = np.lexsort((per_post, owner))  # cells come grouped by member
         owner, per_post = owner[order], per_post[order]
-        heads = _heads(owner)
+        heads = run_heads(owner)
         sizes = np.diff(np.append(heads, len(owner)))
         self.typical[owner[heads]] = per_post[heads + np.ceil(_TYPICAL * sizes).astype(np.int64) - 1]
 
@@ -297,18 +288,18 @@ class CrowdDays:
         crowds = cell[crowd]
         by_owner = crowds >> self._member_shift
         first = np.lexsort((-writers[crowd], by_owner))
-        first = first[_heads(by_owner[first])]
+        first = first[run_heads(by_owner[first])]
         largest = np.full(self.capacity, -1, np.int64)
         largest[by_owner[first]] = crowds[first]
         cell_of = keys >> bits
         owner = cell_of >> self._member_shift
         mine = largest[owner] >= 0
-        flag = np.repeat(crowd, np.diff(np.append(_heads(cell_of), len(cell_of))))[mine]
+        flag = np.repeat(crowd, np.diff(np.append(run_heads(cell_of), len(cell_of))))[mine]
         in_largest = cell_of[mine] == largest[owner[mine]]
         pair = (owner[mine] << bits) | (keys[mine] & ((1 << bits) - 1))
         order = np.argsort(pair, kind="stable")
         pair, flag, in_largest = pair[order], flag[order], in_largest[order]
-        heads = _heads(pair)
+        heads = run_heads(pair)
         confined = np.minimum.reduceat(flag.astype(np.int8), heads)
         confined &= 1 - np.minimum.reduceat(in_largest.astype(np.int8), heads)
         member = pair[heads] >> bits

@@ -86,12 +86,18 @@ class IdIndex:
         return out
 
 
+def run_heads(ordered: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in a sorted array."""
+    start = np.empty(len(ordered), np.bool_)
+    if len(ordered):
+        start[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
+    return np.flatnonzero(start)
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """np.unique via np.sort: np.unique is far slower on large int64 arrays in current numpy."""
     if len(values) == 0:
         return values
     ordered = np.sort(values)
-    keep = np.empty(len(ordered), np.bool_)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[run_heads(ordered)]

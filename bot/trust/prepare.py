@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot.trust.crowds import CrowdDays, crowd_days
-from bot.trust.ids import IdIndex, sorted_unique
+from bot.trust.ids import IdIndex, run_heads, sorted_unique
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
 from bot.trust.solver import Pairs, members_gone, pairs_from_sorted, seed_weights
 
@@ -95,10 +95,7 @@ def summed_by_key(key: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarra
         return key.astype(np.int64), np.zeros(0, np.int64)
     order = np.argsort(key, kind="stable")
     ordered = key[order]
-    start = np.empty(len(ordered), np.bool_)
-    start[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
-    heads = np.flatnonzero(start)
+    heads = run_heads(ordered)
     return ordered[heads], np.rint(np.add.reduceat(n[order], heads)).astype(np.int64)
 
 
