@@ -183,6 +183,26 @@ def rank_microvoice(
     return [r.member_id for r in ranked], {r.member_id: r for r in ranked}
 
 
+def without(data: Data, members: Collection[int]) -> Data:
+    """`data` with every engagement to or from `members` and every post of theirs left out."""
+    gone = np.asarray(sorted(members), np.int64)
+    e, p = data.edges, data.posts
+    keep = ~(np.isin(e.actor, gone) | np.isin(e.target, gone))
+    edges = trust.Edges(e.actor[keep], e.target[keep], e.channel[keep], e.day[keep], e.kind[keep], e.n[keep])
+    said = ~np.isin(p.member, gone)
+    posts = trust.Posts(p.member[said], p.channel[said], p.day[said], p.n[said])
+    return Data(edges, posts, data.facts)
+
+
+def rank_alone(data: Data, today: int, member: int, manipulators: Collection[int]) -> int | None:
+    """Where Microvoice places `member` once the other manipulators and all their engagement are
+    gone: what the member's own posts draw from genuine members alone (None: not in the top
+    `LIMIT`). A manipulator still in the top 20 then is listed for engagement the community really
+    gave, which no test of the accounts acting for them can take away."""
+    order, _ = rank_microvoice(without(data, set(manipulators) - {member}), today)
+    return best_rank(order, frozenset({member}))
+
+
 def rank_messages(data: Data) -> list[int]:
     """Most posts first, ties by id; accounts the facts mark as bots left out, as any ranking would
     that knows which account is machinery."""
@@ -310,9 +330,18 @@ def outcomes(model: Model, size: int, seed: int, params: trust.TrustParams | Non
 
 
 def why_line(
-    attack: str, strength: int, size: int, seed: int, result: Any, organic: Run, place: int, r: trust.Ranked
+    attack: str,
+    strength: int,
+    size: int,
+    seed: int,
+    result: Any,
+    organic: Run,
+    place: int,
+    r: trust.Ranked,
+    alone: int | None = None,
 ) -> str:
-    """One manipulator in Microvoice's top 20: who, where (and where before the attack), and why."""
+    """One manipulator in Microvoice's top 20: who, where (before the attack, and `alone`: without
+    the other manipulators, `rank_alone`), and why."""
     w = r.why or {}
     who = "beneficiary" if r.member_id == result.beneficiary else "helper"
     before = best_rank(organic.orders["microvoice"], frozenset({r.member_id}))
@@ -321,7 +350,7 @@ def why_line(
     app = f"{appeal:.3f}" if isinstance(appeal, float) else str(appeal)
     return (
         f"{attack:18s} s={strength} N={size:<5d} seed={seed} {r.member_id} {who:11s} "
-        f"rank={place:<3d} organic_rank={fmt_rank(before):>3s} "
+        f"rank={place:<3d} organic_rank={fmt_rank(before):>3s} alone={fmt_rank(alone):>3s} "
         f"peers={r.distinct_peers:<4d} trusted={r.trusted_peers:<4d} coordinated={coord} "
         f"reason={w.get('coordinated_reason')} appeal={app}\n      why={w}"
     )
@@ -339,7 +368,8 @@ def red_team(
     """Rank every organic community of `sizes` x `seeds` and each attack at each strength added to it,
     by every method, and print (a) organic P@10, (b) per attack, strength and size the best rank any
     manipulator reached per seed, the runs with one in the top 20 / top 10 and the mean P@10, and
-    with `why` (c) every manipulator in Microvoice's top 20 with its explanation."""
+    with `why` (c) every manipulator in Microvoice's top 20 with its explanation and where it stands
+    without the other manipulators (`rank_alone`)."""
     started = time.perf_counter()
     organic: dict[int, dict[str, list[float]]] = {s: {m: [] for m in METHODS} for s in sizes}
     described: list[str] = []
@@ -355,14 +385,25 @@ def red_team(
             for name in attacks:
                 for strength in strengths:
                     result = model.attacks[name](comm, strength, model.attack_rng(size, seed, name, strength))
-                    attacked = rank_all(model.combine(comm, result), comm.today)
+                    data = model.combine(comm, result)
+                    attacked = rank_all(data, comm.today)
                     cell = cells.setdefault((name, strength, size), Cell())
                     for m in METHODS:
                         cell.best[m].append(best_rank(attacked.orders[m], result.manipulators))
                         cell.p10[m].append(precision_at_10(attacked.orders[m], comm.genuine))
                     if why:
                         why_lines += [
-                            why_line(name, strength, size, seed, result, base, place, attacked.ranked[mid])
+                            why_line(
+                                name,
+                                strength,
+                                size,
+                                seed,
+                                result,
+                                base,
+                                place,
+                                attacked.ranked[mid],
+                                rank_alone(data, comm.today, mid, result.manipulators),
+                            )
                             for place, mid in enumerate(attacked.orders["microvoice"][:20], start=1)
                             if mid in result.manipulators
                         ]

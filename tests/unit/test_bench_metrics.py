@@ -7,7 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from bench.trust_metrics import aggregate_edges, aggregate_posts, facts_from
+from bench.trust_metrics import (
+    Data,
+    aggregate_edges,
+    aggregate_posts,
+    best_rank,
+    facts_from,
+    rank_alone,
+    rank_microvoice,
+    without,
+)
 from bot import trust
 
 
@@ -87,3 +96,79 @@ def test_facts_from_the_rows_and_what_discord_states() -> None:
     assert facts.joined_day[0] == 5.0 and math.isnan(facts.joined_day[1])
     assert facts.left_day[2] == 12.0
     assert facts.is_bot.tolist() == [False, False, False, True]
+
+
+def _boosted_community() -> tuple[Data, int, frozenset[int], int]:
+    """Forty regulars engaging each other for sixty days, and member 100 whom twelve accounts reply to
+    every day of the last three weeks (and nobody else engages them)."""
+    rng = np.random.default_rng(11)
+    today = 20_060
+    regulars = np.arange(1, 41)
+    actor, target, day = [], [], []
+    for d in range(20_000, today):
+        a = rng.choice(regulars, 60)
+        t = rng.choice(np.append(regulars, 100), 60)
+        ok = a != t
+        actor += a[ok].tolist()
+        target += t[ok].tolist()
+        day += [d] * int(ok.sum())
+    alts = frozenset(range(200, 212))
+    for d in range(today - 21, today):
+        for alt in sorted(alts):
+            actor.append(alt)
+            target.append(100)
+            day.append(d)
+    n = len(actor)
+    edges = aggregate_edges(
+        [
+            trust.Edges(
+                np.array(actor),
+                np.array(target),
+                np.zeros(n, np.int64),
+                np.array(day),
+                np.zeros(n, np.int64),
+                np.ones(n),
+            )
+        ]
+    )
+    posts = aggregate_posts(
+        [
+            trust.Posts(
+                np.array(actor + [100] * 30),
+                np.zeros(n + 30, np.int64),
+                np.array(day + [today - 1] * 30),
+                np.ones(n + 30),
+            )
+        ]
+    )
+    joined = {m: (20_000.0, 15_000.0, math.nan) for m in [*regulars.tolist(), 100]}
+    joined.update({m: (float(today - 22), float(today - 400), math.nan) for m in alts})
+    return Data(edges, posts, facts_from(edges, posts, joined, frozenset())), 100, alts | {100}, today
+
+
+def test_without_leaves_out_every_row_of_the_members_and_nothing_else() -> None:
+    data, _, manipulators, _ = _boosted_community()
+    alts = manipulators - {100}
+    kept = without(data, alts)
+    gone = np.array(sorted(alts))
+    touched = np.isin(data.edges.actor, gone) | np.isin(data.edges.target, gone)
+    assert touched.any()
+    assert not (np.isin(kept.edges.actor, gone) | np.isin(kept.edges.target, gone)).any()
+    assert len(kept.edges.actor) == int((~touched).sum())
+    assert kept.edges.n.sum() == data.edges.n[~touched].sum()
+    assert not np.isin(kept.posts.member, gone).any()
+    assert kept.posts.n.sum() == data.posts.n[~np.isin(data.posts.member, gone)].sum()
+    assert kept.facts is data.facts
+
+
+def test_a_member_alone_is_ranked_without_the_accounts_acting_for_them() -> None:
+    data, member, manipulators, today = _boosted_community()
+    order, _ = rank_microvoice(data, today)
+    # With no one else to take away, alone is where the member is.
+    assert rank_alone(data, today, member, {member}) == best_rank(order, frozenset({member}))
+    # The twelve accounts replying every day give the member away: not listed with them, while the
+    # regulars' engagement alone (as much as any regular's) places them.
+    assert best_rank(order, frozenset({member})) is None
+    alone_order, _ = rank_microvoice(without(data, manipulators - {member}), today)
+    alone = rank_alone(data, today, member, manipulators)
+    assert alone is not None and alone == best_rank(alone_order, frozenset({member}))
