@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from bench.trust_independent.attacks import ALL_ATTACKS, ATTACKS, EXTRA_ATTACKS
 from bench.trust_independent.model import TODAY, Community, aggregate, aggregate_posts, organic_voices
+from bench.trust_metrics import Data, rank_alone
 from bot import trust
 
 ID0 = Community.ID0
@@ -92,19 +93,27 @@ def rank_microvoice(
     return [x.member_id - ID0 for x in listing_of(edges, posts, facts, params)]
 
 
-def why_listed(listing: Sequence[trust.Ranked], manip: set[int], beneficiaries: set[int]) -> tuple[str, ...]:
+def why_listed(
+    listing: Sequence[trust.Ranked], manip: set[int], beneficiaries: set[int], alone: Data | None = None
+) -> tuple[str, ...]:
     """Each manipulator in the top 20 (internal ids in `manip`): its place, whether it is the attack's
     beneficiary or one of its accounts, its distinct engagers, what its posts draw against an average
-    post, and the share of what it received that the ranking found coordinated, with the pattern."""
+    post, and the share of what it received that the ranking found coordinated, with the pattern.
+    Given the attacked community's rows (`alone`), also its place without the other manipulators
+    (`bench.trust_metrics.rank_alone`)."""
     out = []
     for r in listing[:20]:
         m = r.member_id - ID0
         if m in manip:
             w = r.why
             role = "beneficiary" if m in beneficiaries else "account"
+            place = ""
+            if alone is not None:
+                rank = rank_alone(alone, TODAY, r.member_id, {x + ID0 for x in manip})
+                place = f", alone #{rank}" if rank is not None else ", alone not listed"
             out.append(
                 f"#{r.rank} {role}, {r.distinct_peers} engagers, draw {w['appeal']:.2f},"
-                f" coordinated {w['coordinated']:.2f} ({w.get('coordinated_reason') or 'none'})"
+                f" coordinated {w['coordinated']:.2f} ({w.get('coordinated_reason') or 'none'}){place}"
             )
     return tuple(out)
 
@@ -155,11 +164,13 @@ def evaluate(
     attacks: Sequence[str] = tuple(ATTACKS),
     strengths: Sequence[int] = STRENGTHS,
     params: trust.TrustParams | None = None,
+    alone: bool = False,
 ) -> list[Run]:
     """The organic community of this size and seed, then each attack at each strength added to it,
     ranked by Microvoice with `params` (None: the defaults). Each attack draws from its own stream
     (seed, size, its index in ALL_ATTACKS, strength), so a run's numbers do not depend on which other
-    attacks run beside it."""
+    attacks run beside it. `alone`: each listed manipulator's explanation also gives its place
+    without the other manipulators."""
     days = 90 + (seed * 37) % 61
     cm = Community(members, days, seed * 1000 + members)
     voices, _, _ = organic_voices(cm)
@@ -199,9 +210,10 @@ def evaluate(
             atk = ALL_ATTACKS[name](cm, voices, s)
             e = concat_edges(e0, aggregate(atk.rows, ID0))
             p = concat_posts(p0, aggregate_posts(atk.posts, ID0))
-            full = listing_of(e, p, facts_for(cm, atk.facts, pinned=atk.pinned), params)
+            facts = facts_for(cm, atk.facts, pinned=atk.pinned)
+            full = listing_of(e, p, facts, params)
             listing = [x.member_id - ID0 for x in full]
-            why = why_listed(full, atk.manip, atk.beneficiaries)
+            why = why_listed(full, atk.manip, atk.beneficiaries, Data(e, p, facts) if alone else None)
             out.append(ranked(name, s, listing, e, p, atk.manip, why))
     return out
 
@@ -295,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--why",
         action="store_true",
-        help="for every attacked run with a manipulator in the top 20, what it saw",
+        help="for every attacked run with a manipulator in the top 20, what it saw, and where the"
+        " manipulator stands without the other manipulators",
     )
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -311,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results: list[Run] = []
     for n in sizes:
         for seed in seeds:
-            results += evaluate(n, seed, attacks, strengths)
+            results += evaluate(n, seed, attacks, strengths, alone=args.why)
     print(
         f"\nThird community model (bench/trust_independent): sizes {', '.join(map(str, sizes))},"
         f" seeds {', '.join(map(str, seeds))}; MV = Microvoice, MC = message count, PR = plain PageRank"
