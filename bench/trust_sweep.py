@@ -21,18 +21,20 @@ anywhere else, so every candidate is measured on the same sets of runs:
   organic and under each of its attacks at three strengths;
 - the eighth model (`bench.trust_eighth`, a hobby server simulated message by message): 400 members,
   seeds 1 to 4, and 4,000 members, seed 1, organic and under each of its attacks at three strengths;
+- the ninth model (`bench.trust_ninth`, a help subreddit simulated thread by thread): 300 and 3,000
+  members, seeds 1 and 2, organic and under each of its attacks at three strengths;
 - with `--parts long` (not by default: about a minute more), longer histories: the simulator and
   the second model at 200, 500 and 2,000 members with 60, 90 and 120 days, 10 communities each, in
   both views (360 runs, seeds of their own).
 
 Each line gives the runs, those that pass (P@10 ≥ 0.9 and no manipulator in the top 20), the mean
 P@10, the runs with a manipulator in the top 20 and the channel listings with one (simulator and
-second model; the third to eighth models: runs with one in the top 20 and the top 10). `--set` changes a
+second model; the third to ninth models: runs with one in the top 20 and the top 10). `--set` changes a
 `TrustParams` field (a Python literal: `--set appeal=0.75 --set arrival_weeks=(3,)`); `--compare`
 measures the defaults beside it. About three to four minutes on two cores.
 
     .venv/bin/python -m bench.trust_sweep [--set NAME=VALUE ...]
-        [--parts sim,xc,third,fourth,fifth,sixth,seventh,eighth,long] [--compare]
+        [--parts sim,xc,third,fourth,fifth,sixth,seventh,eighth,ninth,long] [--compare]
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from bench.trust_eighth import runner as eighth
 from bench.trust_fifth import runner as fifth
 from bench.trust_fourth import runner as fourth
 from bench.trust_independent import runner as third
+from bench.trust_ninth import runner as ninth
 from bench.trust_seventh import runner as seventh
 from bench.trust_sixth import runner as sixth
 from bot import trust
@@ -73,13 +76,14 @@ SETS: tuple[tuple[str, str, str, int, bool], ...] = (
     ("sixth model", "sixth", "discord", 0, False),
     ("seventh model", "seventh", "discord", 0, False),
     ("eighth model", "eighth", "discord", 0, False),
+    ("ninth model", "ninth", "subreddit", 0, False),
     ("simulator, 60 to 120 days", "sim-long", "discord", 0, False),
     ("simulator, 60 to 120 days, subreddits", "sim-long", "subreddit", 0, False),
     ("second model, 60 to 120 days", "xc-long", "discord", 0, False),
     ("second model, 60 to 120 days, subreddits", "xc-long", "subreddit", 0, False),
 )
 #: The parts `--parts` chooses from (those run by default), and the models of each.
-MODELS = ("sim", "xc", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+MODELS = ("sim", "xc", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
 PARTS: dict[str, tuple[str, ...]] = {
     "sim": ("sim",),
     "xc": ("xc",),
@@ -89,6 +93,7 @@ PARTS: dict[str, tuple[str, ...]] = {
     "sixth": ("sixth",),
     "seventh": ("seventh",),
     "eighth": ("eighth",),
+    "ninth": ("ninth",),
     "long": ("sim-long", "xc-long"),
 }
 #: Longer histories (`--parts long`): sizes, lengths in days, communities per size and length, the
@@ -105,6 +110,7 @@ SIXTH_SIZES, SIXTH_SEEDS = (300, 3_000), (1, 2)
 SEVENTH_SIZES, SEVENTH_SEEDS = (400, 4_000), (1, 2)
 #: The eighth model's (size, seed) runs: a 4,000-member server takes a minute to build.
 EIGHTH_RUNS = ((400, 1), (400, 2), (400, 3), (400, 4), (4_000, 1))
+NINTH_SIZES, NINTH_SEEDS = (300, 3_000), (1, 2)
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ def tasks(parts: Sequence[str]) -> list[tuple[str, Any]]:
             out += [(name, (n, seed)) for n in SEVENTH_SIZES for seed in SEVENTH_SEEDS]
         elif model == "eighth":
             out += [(name, run) for run in EIGHTH_RUNS]
+        elif model == "ninth":
+            out += [(name, (n, seed)) for n in NINTH_SIZES for seed in NINTH_SEEDS]
         else:
             out += [(name, (n, seed)) for n in THIRD_SIZES for seed in THIRD_SEEDS]
     return out
@@ -210,8 +218,15 @@ def rank(task: tuple[str, Any], settings: dict[str, Any]) -> list[Result]:
         mv = trust_crosscheck.evaluate(*what, params, view)[0]
         return [Result(name, what[0], mv.p10, mv.manipulators > 0, channels_leaked=mv.channels_leaked)]
     out = []
-    if model in ("fourth", "fifth", "sixth", "seventh", "eighth"):
-        runners = {"fourth": fourth, "fifth": fifth, "sixth": sixth, "seventh": seventh, "eighth": eighth}
+    if model in ("fourth", "fifth", "sixth", "seventh", "eighth", "ninth"):
+        runners = {
+            "fourth": fourth,
+            "fifth": fifth,
+            "sixth": sixth,
+            "seventh": seventh,
+            "eighth": eighth,
+            "ninth": ninth,
+        }
         runner = runners[model]
         for o in runner.evaluate(*what, params=params):
             top20, top10 = o.best is not None and o.best <= 20, o.best is not None and o.best <= 10
@@ -247,7 +262,7 @@ def lines(results: Sequence[Result]) -> list[str]:
         mine = [r for r in results if r.set_name == name]
         if not mine:
             continue
-        if model in ("third", "fourth", "fifth", "sixth", "seventh", "eighth"):
+        if model in ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"):
             organic = [r for r in mine if r.organic]
             for label, part in (("organic", organic), ("attacked", [r for r in mine if not r.organic])):
                 if part:
