@@ -114,6 +114,10 @@ class Voices(commands.Cog):
         if not standing and status not in (None, "pinned"):
             if own:
                 lines.append(i18n.t(lang, "voices.not_in_rankings_me"))
+        elif not standing and (idle := await self.app.voices.idle_days(interaction.guild_id, member_id)):
+            # Not listed while away: what they gave still counts for others.
+            key = "voices.not_listed_idle_me" if own else "voices.not_listed_idle"
+            lines.append(i18n.t(lang, key, member=who, days=idle))
         elif not standing:
             # What it takes: the listing's own bar, relative to the established voices, where that
             # asks more than the fixed minimum.

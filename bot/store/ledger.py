@@ -222,6 +222,9 @@ _COUNTS_BY_CHANNEL = """
 _DISTINCT_ACTORS = """
     SELECT count(*) FROM member_last_active WHERE community_id = :community_id AND day >= :since_day
 """
+_LAST_ACTIVE = """
+    SELECT day FROM member_last_active WHERE community_id = :community_id AND member_id = :member_id
+"""
 _CURSORS = """
     SELECT community_id, channel_id, last_message_id FROM channel_cursors
      WHERE platform = :platform ORDER BY community_id, channel_id
@@ -668,6 +671,12 @@ class LedgerQueries(StoreBase):
     async def distinct_actors(self, community_id: int, since: datetime) -> int:
         params = dict(community_id=community_id, since_day=day_of(since))
         return int(await self.scalar(_DISTINCT_ACTORS, params) or 0)
+
+    async def last_active_day(self, community_id: int, member_id: int) -> int | None:
+        """The newest day (days since 1970-01-01 UTC) the member did anything recorded in the community
+        (a message, reply, reaction, comment), or None when nothing is kept."""
+        day = await self.scalar(_LAST_ACTIVE, dict(community_id=community_id, member_id=member_id))
+        return None if day is None else int(day)
 
     # -- what the listeners keep in memory, loaded once at start ------------------------------------
 

@@ -48,7 +48,16 @@ from bot.trust.prepare import (
     summed_by_key,
     weighted_rows,
 )
-from bot.trust.solver import Evidence, Pairs, ScopeGraph, Solved, member_rows, members_gone, solve
+from bot.trust.solver import (
+    Evidence,
+    Pairs,
+    ScopeGraph,
+    Solved,
+    member_rows,
+    members_gone,
+    members_idle,
+    solve,
+)
 
 #: Members x channels up to which received engagement per channel is kept as a dense array (64 MB).
 DENSE_RECEIVED_LIMIT = 8_000_000
@@ -434,6 +443,8 @@ class LiveTrust:
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
         gone = members_gone(self.ids, facts, self.today, self._member_rows(facts))
+        if self.with_posts:  # who did nothing lately is not listed (`idle_days`)
+            gone |= members_idle(self.active, params) & ~pinned
         gone[self._used :] = False  # spare slots
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
         engaged_from, periods = self._activity()

@@ -258,6 +258,14 @@ class TrustParams:
     crowd_days: tuple[float, ...] = (0.2, 0.4)
     crowd_day_engagers: int = 8
     crowd_day_ratio: float = 3.0
+    #: A member with no activity of their own in this many days (no post, reply, reaction or
+    #: comment; the last `idle_days` days counted back from today) is not listed in any scope, as a
+    #: member who left is not (`MemberFacts.left_day`): a voice must be around to be one, and Reddit
+    #: does not say who left a subreddit, so this is how a departure shows there. What they gave
+    #: while here still counts for whom they engaged. Pinned members are listed all the same. Only
+    #: where posts count (`Posts` given, `appeal` > 0): without them a member's own activity is not
+    #: known. 0: off.
+    idle_days: float = 28.0
     #: Members most of whose distinct engagers engage no one else in the community: per member, the
     #: share of their distinct engagers (community-wide) who engaged only them, beyond the usual
     #: member's share (the median member with `min_peers_listed` engagers) as a share of the rest;
@@ -412,6 +420,7 @@ class TrustParams:
             (self.seed_min_tenure_days >= 0, "seed_min_tenure_days must be >= 0"),
             (self.censored_arrival_days >= 0, "censored_arrival_days must be >= 0"),
             (self.unseen_silence_days >= 0, "unseen_silence_days must be >= 0"),
+            (self.idle_days >= 0, "idle_days must be >= 0"),
             (
                 all(weeks >= 2 for weeks in self.arrival_weeks),
                 "arrival_weeks must be windows of 2 weeks or more",

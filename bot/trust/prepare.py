@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from bot.trust.crowds import CrowdDays, crowd_days
 from bot.trust.ids import IdIndex, run_heads, sorted_unique
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
-from bot.trust.solver import Pairs, members_gone, pairs_from_sorted, seed_weights
+from bot.trust.solver import Pairs, members_gone, members_idle, pairs_from_sorted, seed_weights
 
 
 @dataclass(frozen=True)
@@ -759,6 +759,11 @@ def prepare(
     engaged_from = first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
+    gone = members_gone(ids, members, today)
+    if posts_total is not None:
+        # Who did nothing lately (no post, no engagement given) is not listed (`idle_days`); only
+        # where posts count, as without them a member's own activity is not known.
+        gone |= members_idle(active, params) & ~pinned
     return Prepared(
         members=members,
         today=today,
@@ -779,7 +784,7 @@ def prepare(
         g_weight=g_weight,
         seed_weight=seed_weight,
         pinned=pinned,
-        gone=members_gone(ids, members, today),
+        gone=gone,
         excluded=excluded,
         engaged_from=engaged_from,
         all_pairs=all_pairs,

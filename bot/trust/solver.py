@@ -13,6 +13,7 @@ changes the number of iterations, not the answer. Pure numpy/scipy.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,15 @@ def members_gone(
     known = row >= 0
     gone[known] = members.left_day[row[known]] < today + 1  # NaN (still here) compares False
     return gone
+
+
+def members_idle(active: np.ndarray, params: TrustParams) -> np.ndarray:
+    """Per dense member (rows of `active`: counts of their own activity per age in days, 0 = today):
+    whether they did nothing in the last `TrustParams.idle_days` days (all False when that is 0)."""
+    days = math.ceil(params.idle_days)
+    if days <= 0:
+        return np.zeros(active.shape[0], np.bool_)
+    return ~(active[:, :days] > 0).any(axis=1)
 
 
 def member_since(

@@ -362,6 +362,53 @@ async def test_a_quiet_server_with_months_of_history_recomputes_to_an_empty_list
     assert "Nobody is listed yet" in str(data)
 
 
+async def test_a_member_idle_for_four_weeks_is_not_listed_until_they_take_part_again(harness: Harness):
+    """Twelve members answer each other's posts every third day for two months; the first of them
+    stopped five weeks ago. They are in no listing (a voice must be around to be one; on Reddit it is
+    how a departure shows), `/voices member` says why and for how long, and a single message of
+    theirs lists them again at the next recompute: what they had received still stands."""
+    h, sb, w = harness, harness.sandbox, harness.world
+    now = datetime.now(UTC)
+    people = []
+    for i in range(12):
+        uid = sb.add_user(f"regular{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+        people.append(uid)
+    for day in range(60, 0, -3):
+        at = now - timedelta(days=day)
+        for i, author in enumerate(people):
+            if i == 0 and day < 35:
+                continue
+            post = await sb.send_message(w.cooking, author, "", timestamp=at)
+            for step in range(1, 7):
+                peer = people[(i + step) % len(people)]
+                if peer == people[0] and day < 35:
+                    continue
+                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]), timestamp=at)
+    await h.flush()
+    await recompute(h)
+    listed = "SELECT member_id FROM trust_scores WHERE community_id = ? AND scope = 'all'"
+    before = {m for (m,) in await h.rows(listed, w.guild)}
+    assert len(before) >= 5 and people[0] not in before
+    assert await h.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", people[0]) == 0
+    reply = await h.slash(
+        "voices", w.owner, {"member": people[0]}, subcommand="member", permissions=MANAGE_GUILD
+    )
+    data = (await reply.response()).json["data"]
+    text = str(data["embeds"][0]["description"])
+    assert data["flags"] & EPHEMERAL
+    assert (
+        text.startswith(f"<@{people[0]}> is not listed: they have not been active here for 3")
+        and "days" in text
+    )
+
+    await sb.send_message(w.cooking, people[0], "")
+    await h.flush()
+    await h.settle()
+    await recompute(h)
+    assert people[0] in {m for (m,) in await h.rows(listed, w.guild)}
+
+
 async def test_a_member_who_left_is_not_listed_until_they_come_back(launcher: Launcher):
     """With the Server Members intent, GUILD_MEMBER_REMOVE tells the bot a member left: from the next
     recompute they are in no listing (a trusted voice must be there to be one), the others keep
