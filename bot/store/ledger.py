@@ -225,6 +225,7 @@ _DISTINCT_ACTORS = """
 _LAST_ACTIVE = """
     SELECT day FROM member_last_active WHERE community_id = :community_id AND member_id = :member_id
 """
+_LATEST_ACTIVE = "SELECT max(day) FROM member_last_active WHERE community_id = :community_id"
 _CURSORS = """
     SELECT community_id, channel_id, last_message_id FROM channel_cursors
      WHERE platform = :platform ORDER BY community_id, channel_id
@@ -676,6 +677,11 @@ class LedgerQueries(StoreBase):
         """The newest day (days since 1970-01-01 UTC) the member did anything recorded in the community
         (a message, reply, reaction, comment), or None when nothing is kept."""
         day = await self.scalar(_LAST_ACTIVE, dict(community_id=community_id, member_id=member_id))
+        return None if day is None else int(day)
+
+    async def latest_active_day(self, community_id: int) -> int | None:
+        """The newest day anyone did anything recorded in the community, or None."""
+        day = await self.scalar(_LATEST_ACTIVE, dict(community_id=community_id))
         return None if day is None else int(day)
 
     # -- what the listeners keep in memory, loaded once at start ------------------------------------

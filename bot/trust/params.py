@@ -259,7 +259,8 @@ class TrustParams:
     crowd_day_engagers: int = 8
     crowd_day_ratio: float = 3.0
     #: A member with no activity of their own in this many days (no post, reply, reaction or
-    #: comment; the last `idle_days` days counted back from today) is not listed in any scope, as a
+    #: comment; counted back from the community's latest activity, so records that stopped for a while
+    #: do not empty every listing) is not listed in any scope, as a
     #: member who left is not (`MemberFacts.left_day`): a voice must be around to be one, and Reddit
     #: does not say who left a subreddit, so this is how a departure shows there. What they gave
     #: while here still counts for whom they engaged. Pinned members are listed all the same. Only

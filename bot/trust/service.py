@@ -524,15 +524,17 @@ class Voices:
         return max(self.params.min_peers_listed, bar or 0)
 
     async def idle_days(self, community_id: int, member_id: int) -> int | None:
-        """Days since the member last did anything in the community, when that keeps them out of every
-        listing (`TrustParams.idle_days`); None when it does not (or the rule is off). A member with
-        nothing recorded at all is not idle: they have not taken part yet."""
+        """Days the member did nothing in the community before its latest activity, when that keeps
+        them out of every listing (`TrustParams.idle_days`, counted as the ranking counts it); None
+        when it does not (or the rule is off). A member with nothing recorded at all is not idle:
+        they have not taken part yet."""
         if self.params.idle_days <= 0:
             return None
         last = await self.store.last_active_day(community_id, member_id)
-        if last is None:
+        latest = await self.store.latest_active_day(community_id)
+        if last is None or latest is None:
             return None
-        idle = day_number(self.clock()) - last
+        idle = min(latest, day_number(self.clock())) - last
         return idle if idle >= self.params.idle_days else None
 
     async def standing(self, community_id: int, member_id: int) -> list[tuple[str, Entry]]:

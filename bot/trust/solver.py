@@ -70,11 +70,18 @@ def members_gone(
 
 def members_idle(active: np.ndarray, params: TrustParams) -> np.ndarray:
     """Per dense member (rows of `active`: counts of their own activity per age in days, 0 = today):
-    whether they did nothing in the last `TrustParams.idle_days` days (all False when that is 0)."""
+    whether they did nothing in the `TrustParams.idle_days` days up to the community's latest
+    activity (all False when that is 0, or nobody did anything). Counted from the latest activity,
+    not from today: a community gone quiet, or records that stopped for a while (a Reddit stream
+    without credentials, a bot offline), do not empty every listing."""
     days = math.ceil(params.idle_days)
-    if days <= 0:
+    if days <= 0 or active.shape[1] == 0:
         return np.zeros(active.shape[0], np.bool_)
-    return ~(active[:, :days] > 0).any(axis=1)
+    busy = np.flatnonzero(active.any(axis=0))
+    if len(busy) == 0:
+        return np.zeros(active.shape[0], np.bool_)
+    latest = int(busy[0])
+    return ~(active[:, latest : latest + days] > 0).any(axis=1)
 
 
 def member_since(

@@ -23,6 +23,10 @@ def test_idle_is_no_activity_in_the_last_days() -> None:
     params = TrustParams(idle_days=28)
     assert members_idle(active, params).tolist() == [False, False, True, True]
     assert not members_idle(active, TrustParams(idle_days=0)).any()
+    # Counted from the community's latest activity: records that stopped ten days ago change nothing.
+    later = np.concatenate([np.zeros((4, 10), np.float32), active], axis=1)
+    assert members_idle(later, params).tolist() == [False, False, True, True]
+    assert not members_idle(np.zeros((3, 60), np.float32), params).any()
 
 
 def _community() -> tuple[Edges, Posts, MemberFacts, int]:
@@ -51,6 +55,17 @@ def test_an_idle_member_is_not_listed_and_what_they_gave_still_counts() -> None:
     # A moderator's pin lists them all the same.
     pinned = dataclasses.replace(facts, pinned=frozenset({idle}))
     assert placed(trust.compute_scope(edges, pinned, TrustParams(), today=TODAY, posts=posts), idle)
+
+
+def test_a_community_gone_quiet_keeps_its_listing() -> None:
+    """Records that end five weeks before today (a subreddit read without credentials since, a bot
+    offline) list the members they listed then: idleness is counted from the latest activity."""
+    edges, posts, facts, idle = _community()
+    shifted = TODAY + 35
+    ranked = trust.compute_scope(edges, facts, TrustParams(), today=shifted, posts=posts)
+    kept = trust.compute_scope(edges, facts, TrustParams(idle_days=0), today=shifted, posts=posts)
+    assert len(ranked) >= 5
+    assert [r.member_id for r in ranked] == [r.member_id for r in kept if r.member_id != idle]
 
 
 def test_the_ranking_kept_between_recomputes_lists_whom_a_full_recompute_lists() -> None:
