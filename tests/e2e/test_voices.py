@@ -50,6 +50,33 @@ async def recompute(h: Harness) -> None:
     await h.app.voice_roles.settled(h.world.guild)
 
 
+async def answering_each_other(
+    h: Harness, name: str, n: int, *, days: range, answered_by: int, first_stops: int | None = None
+) -> list[int]:
+    """n established members who post in #cooking on each of `days` (days ago), each post answered
+    by the next `answered_by` of them; the first stops posting and answering `first_stops` days ago
+    (None: never). Returns the members."""
+    sb, w = h.sandbox, h.world
+    now = datetime.now(UTC)
+    people = []
+    for i in range(n):
+        uid = sb.add_user(f"{name}{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
+        people.append(uid)
+    for day in days:
+        at = now - timedelta(days=day)
+        away = first_stops is not None and day < first_stops
+        for i, author in enumerate(people):
+            if i == 0 and away:
+                continue
+            post = await sb.send_message(w.cooking, author, "", timestamp=at)
+            for step in range(1, answered_by + 1):
+                peer = people[(i + step) % n]
+                if peer != people[0] or not away:
+                    await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]), timestamp=at)
+    return people
+
+
 async def page_forward(harness: Harness, interaction: Any, data: dict[str, Any]) -> Any:
     """The owner clicks the "next page" button of a first page of `/voices top` (`data`)."""
     buttons = [c for row in data["components"] for c in row["components"]]
@@ -339,20 +366,8 @@ async def test_a_quiet_server_with_months_of_history_recomputes_to_an_empty_list
     history for the test of engagers who arrived within a few weeks, and nobody with the engagers
     to be measured or listed. `/voices recompute` answers that it recomputed, and `/voices top`
     says nobody is listed yet (the ranking used to fail there)."""
-    h, sb, w = harness, harness.sandbox, harness.world
-    now = datetime.now(UTC)
-    people = []
-    for i in range(10):
-        uid = sb.add_user(f"quiet{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
-        people.append(uid)
-    for day in range(88, 0, -4):
-        at = now - timedelta(days=day)
-        for i, author in enumerate(people):
-            post = await sb.send_message(w.cooking, author, "", timestamp=at)
-            for step in (1, 2):
-                peer = people[(i + step) % len(people)]
-                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]), timestamp=at)
+    h, w = harness, harness.world
+    await answering_each_other(h, "quiet", 10, days=range(88, 0, -4), answered_by=2)
     await h.flush()
     await recompute(h)
     assert await h.scalar("SELECT count(*) FROM trust_scores WHERE community_id = ?", w.guild) == 0
@@ -368,23 +383,9 @@ async def test_a_member_idle_for_four_weeks_is_not_listed_until_they_take_part_a
     how a departure shows), `/voices member` says why and for how long, and a single message of
     theirs lists them again at the next recompute: what they had received still stands."""
     h, sb, w = harness, harness.sandbox, harness.world
-    now = datetime.now(UTC)
-    people = []
-    for i in range(12):
-        uid = sb.add_user(f"regular{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC))
-        people.append(uid)
-    for day in range(60, 0, -3):
-        at = now - timedelta(days=day)
-        for i, author in enumerate(people):
-            if i == 0 and day < 35:
-                continue
-            post = await sb.send_message(w.cooking, author, "", timestamp=at)
-            for step in range(1, 7):
-                peer = people[(i + step) % len(people)]
-                if peer == people[0] and day < 35:
-                    continue
-                await sb.send_message(w.cooking, peer, "", reply_to=int(post["id"]), timestamp=at)
+    people = await answering_each_other(
+        h, "regular", 12, days=range(60, 0, -3), answered_by=6, first_stops=35
+    )
     await h.flush()
     await recompute(h)
     listed = "SELECT member_id FROM trust_scores WHERE community_id = ? AND scope = 'all'"
