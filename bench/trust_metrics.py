@@ -356,6 +356,15 @@ def why_line(
     )
 
 
+def red_team_command(
+    model: Model, prog: str, doc: str | None, sizes: list[int], argv: list[str] | None
+) -> None:
+    """A model's `python -m` entry: parse `command_line` (default `sizes`) and run `red_team`."""
+    _, parse = command_line(prog, doc, model.attacks, sizes, argv)
+    args = parse()
+    red_team(model, args.sizes, args.seeds, args.attack_names, args.strengths, why=args.why)
+
+
 def red_team(
     model: Model,
     sizes: Sequence[int],

@@ -7,13 +7,11 @@ from __future__ import annotations
 import sys
 
 from bench.trust_eighth.runner import MODEL
-from bench.trust_metrics import command_line, red_team
+from bench.trust_metrics import red_team_command
 
 
 def main(argv: list[str] | None = None) -> None:
-    _, parse = command_line("python -m bench.trust_eighth", __doc__, MODEL.attacks, [400, 4000], argv)
-    args = parse()
-    red_team(MODEL, args.sizes, args.seeds, args.attack_names, args.strengths, args.why)
+    red_team_command(MODEL, "python -m bench.trust_eighth", __doc__, [400, 4000], argv)
 
 
 if __name__ == "__main__":

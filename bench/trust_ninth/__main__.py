@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import sys
 
-from bench.trust_metrics import command_line, red_team
+from bench.trust_metrics import red_team_command
 from bench.trust_ninth.runner import MODEL
 
 
 def main(argv: list[str] | None = None) -> None:
-    _, parse = command_line("python -m bench.trust_ninth", __doc__, MODEL.attacks, [300, 3000], argv)
-    args = parse()
-    red_team(MODEL, args.sizes, args.seeds, args.attack_names, args.strengths, args.why)
+    red_team_command(MODEL, "python -m bench.trust_ninth", __doc__, [300, 3000], argv)
 
 
 if __name__ == "__main__":

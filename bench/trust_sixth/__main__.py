@@ -6,15 +6,12 @@
 
 from __future__ import annotations
 
-from bench.trust_metrics import command_line, red_team
-from bench.trust_sixth.attacks import ATTACKS
+from bench.trust_metrics import red_team_command
 from bench.trust_sixth.runner import MODEL
 
 
 def main(argv: list[str] | None = None) -> None:
-    _, parse = command_line("python -m bench.trust_sixth", __doc__, ATTACKS, [300, 3000], argv)
-    args = parse()
-    red_team(MODEL, args.sizes, args.seeds, args.attack_names, args.strengths, why=args.why)
+    red_team_command(MODEL, "python -m bench.trust_sixth", __doc__, [300, 3000], argv)
 
 
 if __name__ == "__main__":
