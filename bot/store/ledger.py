@@ -223,9 +223,9 @@ _DISTINCT_ACTORS = """
     SELECT count(*) FROM member_last_active WHERE community_id = :community_id AND day >= :since_day
 """
 _LAST_ACTIVE = """
-    SELECT day FROM member_last_active WHERE community_id = :community_id AND member_id = :member_id
+    SELECT (SELECT day FROM member_last_active WHERE community_id = :community_id AND member_id = :member_id),
+           (SELECT max(day) FROM member_last_active WHERE community_id = :community_id)
 """
-_LATEST_ACTIVE = "SELECT max(day) FROM member_last_active WHERE community_id = :community_id"
 _CURSORS = """
     SELECT community_id, channel_id, last_message_id FROM channel_cursors
      WHERE platform = :platform ORDER BY community_id, channel_id
@@ -673,16 +673,13 @@ class LedgerQueries(StoreBase):
         params = dict(community_id=community_id, since_day=day_of(since))
         return int(await self.scalar(_DISTINCT_ACTORS, params) or 0)
 
-    async def last_active_day(self, community_id: int, member_id: int) -> int | None:
+    async def last_active_days(self, community_id: int, member_id: int) -> tuple[int | None, int | None]:
         """The newest day (days since 1970-01-01 UTC) the member did anything recorded in the community
-        (a message, reply, reaction, comment), or None when nothing is kept."""
-        day = await self.scalar(_LAST_ACTIVE, dict(community_id=community_id, member_id=member_id))
-        return None if day is None else int(day)
-
-    async def latest_active_day(self, community_id: int) -> int | None:
-        """The newest day anyone did anything recorded in the community, or None."""
-        day = await self.scalar(_LATEST_ACTIVE, dict(community_id=community_id))
-        return None if day is None else int(day)
+        (a message, reply, reaction, comment), and the newest day anyone did; None where nothing is
+        kept."""
+        rows = await self.fetch_all(_LAST_ACTIVE, dict(community_id=community_id, member_id=member_id))
+        mine, latest = rows[0] if rows else (None, None)
+        return (None if mine is None else int(mine)), (None if latest is None else int(latest))
 
     # -- what the listeners keep in memory, loaded once at start ------------------------------------
 

@@ -54,8 +54,8 @@ from bot.trust.solver import (
     ScopeGraph,
     Solved,
     member_rows,
+    members_away,
     members_gone,
-    members_idle,
     solve,
 )
 
@@ -442,9 +442,8 @@ class LiveTrust:
         pinned = np.zeros(self.capacity, np.bool_)
         if facts.pinned:
             pinned = np.isin(self.ids, np.fromiter(facts.pinned, np.int64)) & ~self.excluded
-        gone = members_gone(self.ids, facts, self.today, self._member_rows(facts))
-        if self.with_posts:  # who did nothing lately is not listed (`idle_days`)
-            gone |= members_idle(self.active, params) & ~pinned
+        left = members_gone(self.ids, facts, self.today, self._member_rows(facts))
+        gone = members_away(left, self.active, pinned, params, posts_count=self.with_posts)
         gone[self._used :] = False  # spare slots
         self._all.transition(params)  # keeps the degree counts of the community-wide pairs
         engaged_from, periods = self._activity()

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from bot.trust.crowds import CrowdDays, crowd_days
 from bot.trust.ids import IdIndex, run_heads, sorted_unique
 from bot.trust.params import KINDS, Edges, MemberFacts, Posts, TrustParams
-from bot.trust.solver import Pairs, members_gone, members_idle, pairs_from_sorted, seed_weights
+from bot.trust.solver import Pairs, members_away, members_gone, pairs_from_sorted, seed_weights
 
 
 @dataclass(frozen=True)
@@ -759,11 +759,9 @@ def prepare(
     engaged_from = first_active(active, today)
     out_peers = np.diff(all_pairs.indptr)
     seed_weight = seed_weights(ids, engaged_from, out_peers, excluded, pinned, members, params, today)
-    gone = members_gone(ids, members, today)
-    if posts_total is not None:
-        # Who did nothing lately (no post, no engagement given) is not listed (`idle_days`); only
-        # where posts count, as without them a member's own activity is not known.
-        gone |= members_idle(active, params) & ~pinned
+    gone = members_away(
+        members_gone(ids, members, today), active, pinned, params, posts_count=posts_total is not None
+    )
     return Prepared(
         members=members,
         today=today,

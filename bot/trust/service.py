@@ -530,8 +530,7 @@ class Voices:
         they have not taken part yet."""
         if self.params.idle_days <= 0:
             return None
-        last = await self.store.last_active_day(community_id, member_id)
-        latest = await self.store.latest_active_day(community_id)
+        last, latest = await self.store.last_active_days(community_id, member_id)
         if last is None or latest is None:
             return None
         idle = min(latest, day_number(self.clock())) - last

@@ -84,6 +84,14 @@ def members_idle(active: np.ndarray, params: TrustParams) -> np.ndarray:
     return ~(active[:, latest : latest + days] > 0).any(axis=1)
 
 
+def members_away(
+    gone: np.ndarray, active: np.ndarray, pinned: np.ndarray, params: TrustParams, *, posts_count: bool
+) -> np.ndarray:
+    """Per dense member: not listed in any scope: left (`gone`, `members_gone`) or, where posts count
+    (without them a member's own activity is not known), idle (`members_idle`) and not pinned."""
+    return gone | (members_idle(active, params) & ~pinned) if posts_count else gone
+
+
 def member_since(
     ids: np.ndarray,
     engaged_from: np.ndarray,

@@ -167,6 +167,12 @@ async def test_members_active_since_a_day_follow_each_members_newest_event(store
     assert await store.distinct_actors(GUILD, T0 + day) == 0
     await store.record([ev("message", 2, "601", at=T0 - 9 * day)])  # a replay: nothing changes
     assert await store.distinct_actors(GUILD, T0 - 3 * day) == 2
+    # Each member's newest day beside the community's (what `/voices member` counts idleness from).
+    today = int(T0.timestamp() // 86_400)
+    assert await store.last_active_days(GUILD, 1) == (today - 9, today)
+    assert await store.last_active_days(GUILD, 2) == (today - 2, today)
+    assert await store.last_active_days(GUILD, 99) == (None, today)
+    assert await store.last_active_days(GUILD + 1, 1) == (None, None)
 
 
 async def test_settings_upsert_only_given_columns(store: Store):
