@@ -727,6 +727,11 @@ def list_scope(
             reason[ranked] = np.where(larger, np.int8(REASONS.index("closed")), reason[ranked])
     active = int(np.count_nonzero((in_deg > 0) | (out_deg > 0)))
     eligible = (in_deg >= params.min_peers_listed) & (value > 0)
+    away = None if gone is None else g.gather(gone, False)
+    if away is not None and params.bars_among_present:
+        # Who left or went idle is listed nowhere (below), nor one of the established voices the
+        # bars and yardsticks are measured with (`bars_among_present`).
+        eligible &= ~away
     if evidence.crowd is not None and params.crowd_per_post and eligible.any():
         # Posts that each draw a crowd far beyond what the established voices' posts draw
         # (`crowd_per_post`): distinct (engager, day) pairs per post, community-wide, against the
@@ -896,10 +901,9 @@ def list_scope(
                 & (coordinated < COORDINATION_SHOWN)
                 & (appeal >= _EXEMPT_DRAW * floor)
             )
-    if gone is not None:
+    if away is not None:
         # Who left the community is no voice of it, wherever their standing was earned; what they
-        # gave while here still counts (above), and the bars and yardsticks measured with them stand.
-        away = g.gather(gone, False)
+        # gave while here still counts (above).
         eligible &= ~away
         unsure &= ~away
     short = params.listed_min_depth - int(np.count_nonzero(eligible))

@@ -267,6 +267,13 @@ class TrustParams:
     #: where posts count (`Posts` given, `appeal` > 0): without them a member's own activity is not
     #: known. 0: off.
     idle_days: float = 28.0
+    #: The yardsticks a listing measures with (its established voices: the confidence bar, the voices'
+    #: yardstick for the draw, the draw floor's exemption, what a voice's post draws for the crowd
+    #: test) are taken among the members who can be listed, not among those who left or went idle
+    #: (`idle_days`): a star gone quiet five weeks ago otherwise sets a bar that cuts a help
+    #: subreddit's listing to four members while regulars answering every week stay out (docs/trust.md,
+    #: "Yardsticks among the members still here"). False: measured with them.
+    bars_among_present: bool = True
     #: Members most of whose distinct engagers engage no one else in the community: per member, the
     #: share of their distinct engagers (community-wide) who engaged only them, beyond the usual
     #: member's share (the median member with `min_peers_listed` engagers) as a share of the rest;

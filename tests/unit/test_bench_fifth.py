@@ -143,10 +143,11 @@ def _strongest(seed: int, attack: str, **off: object) -> tuple[Any, Any, list[in
 
 
 def test_a_brigaded_creator_reaches_the_top_only_without_the_lone_engagers_test() -> None:
-    """300 members, seed 1, the strongest brigade: first without `lone_engagers`, out of the top 20
-    with it (most of the creator's engagers take part in nothing else here)."""
+    """300 members, seed 1, the strongest brigade: in the top 5 without `lone_engagers`, out of the
+    top 20 with it (most of the creator's engagers take part in nothing else here)."""
     comm, res, ranked, without = _strongest(1, "linked_brigade", lone_engagers=())
-    assert trust_metrics.best_rank(without, res.manipulators) == 1
+    found = trust_metrics.best_rank(without, res.manipulators)
+    assert found is not None and found <= 5
     best = trust_metrics.best_rank(ranked, res.manipulators)
     assert best is None or best > 20
     assert trust_metrics.precision_at_10(ranked, comm.genuine) > trust_metrics.precision_at_10(

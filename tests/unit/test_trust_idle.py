@@ -50,8 +50,16 @@ def test_an_idle_member_is_not_listed_and_what_they_gave_still_counts() -> None:
     away = trust.compute_scope(edges, facts, TrustParams(idle_days=0), today=TODAY, posts=posts)
     assert placed(away, idle) is not None  # still placed on what they received before
     assert placed(ranked, idle) is None
-    # Everyone else keeps their order: the idle member's engagement still counts for them.
-    assert [r.member_id for r in ranked] == [r.member_id for r in away if r.member_id != idle]
+    # Everyone else keeps their order: the idle member's engagement still counts for them. The
+    # bars are measured among the members still here (`bars_among_present`): with the best-placed
+    # member gone from them, the listing runs one member further.
+    others = [r.member_id for r in away if r.member_id != idle]
+    listed = [r.member_id for r in ranked]
+    assert listed[: len(others)] == others and len(listed) == len(others) + 1
+    measured_with = trust.compute_scope(
+        edges, facts, TrustParams(bars_among_present=False), today=TODAY, posts=posts
+    )
+    assert [r.member_id for r in measured_with] == others
     # A moderator's pin lists them all the same.
     pinned = dataclasses.replace(facts, pinned=frozenset({idle}))
     assert placed(trust.compute_scope(edges, pinned, TrustParams(), today=TODAY, posts=posts), idle)
