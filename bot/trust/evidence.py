@@ -273,6 +273,75 @@ def _insular(
 _MAIN_SHARE = 1.0 / 32.0
 
 
+#: `target_circle`: accounts engaging fewer distinct members than this are not measured; of those
+#: engaging more, about `_TARGETS_FIRST` are looked at (chosen by a hash of their member id), and
+#: about `_TARGETS_SAMPLE` where those already show `_TARGETS_REFINE` of their pairs linked ...
+_TARGETS_MIN, _TARGETS_FIRST, _TARGETS_SAMPLE, _TARGETS_REFINE = 8, 6, 12, 0.5
+#: ... and nothing is taken where the usual account's share is this or more.
+_TARGETS_USUAL_MAX = 0.5
+
+
+def _draws(member_id: np.ndarray) -> np.ndarray:
+    """A draw in [0, 1) per member from a hash of its member id, so which members a sample holds
+    never depends on how the graph was built."""
+    with np.errstate(over="ignore"):
+        mixed = member_id.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        mixed ^= mixed >> np.uint64(29)
+        mixed *= np.uint64(0xC2B2AE3D27D4EB4F)
+        mixed ^= mixed >> np.uint64(32)
+    return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _target_circle(g: ScopeGraph, member_id: np.ndarray) -> np.ndarray:
+    """Per local member (`member_id` per local member): the share of pairs among the distinct
+    members they engage who engaged each other, either way (pairs retracted to zero count as
+    absent); nan for members who engage fewer than `_TARGETS_MIN`. Of the members an account
+    engages, those whose draw (`_draws`) is below `_TARGETS_FIRST` / engaged are looked at, then
+    below `_TARGETS_SAMPLE` / engaged (the same and more) where the first look found
+    `_TARGETS_REFINE` of their pairs linked: where it matters, the share rests on about 66 pairs.
+    A ring's accounts engage only its members, who all engage each other; the members an account
+    engages across a community mostly do not know each other."""
+    m = g.n
+    live = np.flatnonzero(g.weight > 0)
+    x, y = g.actor[live].astype(np.int64), g.target[live].astype(np.int64)
+    engaged = np.bincount(x, minlength=m)
+    wide = engaged[x] >= _TARGETS_MIN
+    if not wide.any():
+        return np.full(m, np.nan)
+    draw = _draws(member_id)[y] * engaged[x]  # below k: among the k or so looked at
+    keys = np.sort((np.minimum(x, y) << 32) | np.maximum(x, y))  # every live pair, unordered
+    out = _linked_share(x, y, wide & (draw < _TARGETS_FIRST), keys, m)
+    # Looked at again: where the first look found the share that matters, or too few members.
+    refine = (out >= _TARGETS_REFINE) | (np.isnan(out) & (engaged >= _TARGETS_MIN))
+    if refine.any():
+        again = _linked_share(x, y, wide & refine[x] & (draw < _TARGETS_SAMPLE), keys, m)
+        out[refine] = again[refine]
+    return out
+
+
+def _linked_share(x: np.ndarray, y: np.ndarray, chosen: np.ndarray, keys: np.ndarray, m: int) -> np.ndarray:
+    """Per member (of `m`): the share of pairs among the members it engages in the `chosen` pairs
+    (`x` engaging `y`) who engaged each other, either way: whose unordered pair key is among `keys`
+    (sorted); nan without a pair."""
+    actor, target = x[chosen], y[chosen]
+    order = np.argsort(actor, kind="stable")
+    actor, target = actor[order], target[order]
+    # Every pair of chosen members of the same account, each once: a member with each of the
+    # account's chosen members after it.
+    size = np.bincount(actor, minlength=m)
+    place = np.arange(len(actor)) - (np.cumsum(size) - size)[actor]
+    after = size[actor] - 1 - place
+    first = np.repeat(np.arange(len(actor)), after)
+    block = np.cumsum(after) - after
+    second = first + 1 + np.arange(len(first)) - block[first]
+    a, b = target[first], target[second]
+    asked = (np.minimum(a, b) << 32) | np.maximum(a, b)
+    hit = keys[np.minimum(np.searchsorted(keys, asked), len(keys) - 1)] == asked
+    pairs = np.bincount(actor[first], minlength=m)
+    linked = np.bincount(actor[first], weights=hit, minlength=m)
+    return np.divide(linked, pairs, out=np.full(m, np.nan), where=pairs > 0)
+
+
 def _circle(actor: np.ndarray, target: np.ndarray, w: np.ndarray, total: np.ndarray, m: int) -> np.ndarray:
     """Per member (of `m`): how much of their engagement goes round a closed circle. With each
     account's main recipients (`_MAIN_SHARE`) and its shares of its engagement (`total`, prior
@@ -413,6 +482,18 @@ def community_evidence(
         # the community's usual.
         circle = _circle(actor, target, w, total, m)
         group = np.maximum(group, _beyond_usual(circle, engaging, quantile=usual_at))
+    if params.target_circle:
+        # A large ring's accounts engage only its members, who all engage each other, each too
+        # weakly for the tests above (`target_circle`): the share of the members an account engages
+        # who engaged each other, from the first bound (0) to the second (1); nothing where the
+        # usual account's share is `_TARGETS_USUAL_MAX` or more (everyone engages everyone).
+        lo, full = params.target_circle
+        among = _target_circle(g, g.gather(ids, -1))
+        measured = ~np.isnan(among)
+        among = np.nan_to_num(among)
+        asked = engaging & measured
+        if asked.any() and float(np.median(among[asked])) < _TARGETS_USUAL_MAX:
+            group = np.maximum(group, np.clip((among - lo) / (full - lo), 0.0, 1.0))
     if params.group_by_engagement:
         # A group's quieter members: an account that posts little receives little, so its exchange
         # with the group is small however much it gives it. Whose engagement goes mostly to members

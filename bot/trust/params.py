@@ -158,6 +158,16 @@ class TrustParams:
     #: the larger of the two counts. A young community's pods, or a subreddit's (replies only, no
     #: reactions), answer each other too unevenly for the exchange test. False: exchange alone.
     circle_test: bool = True
+    #: The insular-group test also measures, per account engaging at least eight members, the share
+    #: of pairs among the members it engages (about twelve of them, chosen by a hash of their member
+    #: id) who engaged each other, either way: an account belongs to a group from the first of these
+    #: shares (0) to the second (1). A large like-for-like ring's accounts engage only its members,
+    #: who all engage each other, too weakly each for the exchange or circle test (dozens of
+    #: partners, a reaction or two with each); the members an account engages across a community
+    #: mostly do not know each other (a creators' server of 4,000: 0.13 to 0.67 from the 10th to the
+    #: 99th percentile, a ring's outside accounts 0.98 to 1). Not where the usual account's share is
+    #: half or more (a small community where everyone engages everyone). (): off.
+    target_circle: tuple[float, ...] = (0.9, 1.0)
     #: The insular-group and circle tests measure an account beyond the usual member's share: the
     #: median of every account that engages anyone. Where fewer than one in ten of those are engaged
     #: by `min_peers_listed` members (a server where nearly everyone only reacts), that median is a
@@ -440,6 +450,11 @@ class TrustParams:
                     len(self.closed_engagers) == 2 and 1 <= self.closed_engagers[0] < self.closed_engagers[1]
                 ),
                 "closed_engagers must be () or (from, to) with 1 <= from < to",
+            ),
+            (
+                not self.target_circle
+                or (len(self.target_circle) == 2 and 0 <= self.target_circle[0] < self.target_circle[1] <= 1),
+                "target_circle must be () or (from, to) with 0 <= from < to <= 1",
             ),
             (self.returned_silence_days >= 0, "returned_silence_days must be >= 0"),
             (self.seed_min_peers >= 0, "seed_min_peers must be >= 0"),
