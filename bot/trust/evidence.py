@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot.trust.crowds import CrowdDays
-from bot.trust.listing import appeal_factor, attention_of, posts_counted, wide_engager_weight
+from bot.trust.listing import appeal_factor, attention_of, member_draws, posts_counted, wide_engager_weight
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.prepare import BURST_DAYS, DatedDays, FirstContacts
 from bot.trust.solver import (
@@ -281,22 +281,11 @@ _TARGETS_MIN, _TARGETS_FIRST, _TARGETS_SAMPLE, _TARGETS_REFINE = 8, 6, 12, 0.5
 _TARGETS_USUAL_MAX = 0.5
 
 
-def _draws(member_id: np.ndarray) -> np.ndarray:
-    """A draw in [0, 1) per member from a hash of its member id, so which members a sample holds
-    never depends on how the graph was built."""
-    with np.errstate(over="ignore"):
-        mixed = member_id.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        mixed ^= mixed >> np.uint64(29)
-        mixed *= np.uint64(0xC2B2AE3D27D4EB4F)
-        mixed ^= mixed >> np.uint64(32)
-    return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
 def _target_circle(g: ScopeGraph, member_id: np.ndarray) -> np.ndarray:
     """Per local member (`member_id` per local member): the share of pairs among the distinct
     members they engage who engaged each other, either way (pairs retracted to zero count as
     absent); nan for members who engage fewer than `_TARGETS_MIN`. Of the members an account
-    engages, those whose draw (`_draws`) is below `_TARGETS_FIRST` / engaged are looked at, then
+    engages, those whose draw (`member_draws`) is below `_TARGETS_FIRST` / engaged are looked at, then
     below `_TARGETS_SAMPLE` / engaged (the same and more) where the first look found
     `_TARGETS_REFINE` of their pairs linked: where it matters, the share rests on about 66 pairs.
     A ring's accounts engage only its members, who all engage each other; the members an account
@@ -308,7 +297,7 @@ def _target_circle(g: ScopeGraph, member_id: np.ndarray) -> np.ndarray:
     wide = engaged[x] >= _TARGETS_MIN
     if not wide.any():
         return np.full(m, np.nan)
-    draw = _draws(member_id)[y] * engaged[x]  # below k: among the k or so looked at
+    draw = member_draws(member_id)[y] * engaged[x]  # below k: among the k or so looked at
     keys = np.sort((np.minimum(x, y) << 32) | np.maximum(x, y))  # every live pair, unordered
     out = _linked_share(x, y, wide & (draw < _TARGETS_FIRST), keys, m)
     # Looked at again: where the first look found the share that matters, or too few members.

@@ -398,6 +398,17 @@ _CLOSED_FLOOR = 0.05
 _HASH = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
+def member_draws(member_id: np.ndarray) -> np.ndarray:
+    """A draw in [0, 1) per member from a hash of its member id: samples chosen by it never depend
+    on how a graph was built."""
+    with np.errstate(over="ignore"):
+        mixed = member_id.astype(np.uint64) * _HASH[0]
+        mixed ^= mixed >> np.uint64(29)
+        mixed *= _HASH[1]
+        mixed ^= mixed >> np.uint64(32)
+    return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
 def engager_links(
     g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int, links: ScopeGraph | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -422,14 +433,9 @@ def engager_links(
     count = np.bincount(row, minlength=len(members))
     many = count[row] > sample
     if many.any():
-        # A draw in [0, 1) per account from a hash of its member id: of a member with more than
-        # `sample` engagers, those whose draw is below sample / engagers are looked at.
-        with np.errstate(over="ignore"):
-            mixed = ids.astype(np.uint64) * _HASH[0]
-            mixed ^= mixed >> np.uint64(29)
-            mixed *= _HASH[1]
-            mixed ^= mixed >> np.uint64(32)
-        drawn = (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        # Of a member with more than `sample` engagers, those whose draw is below sample /
+        # engagers are looked at.
+        drawn = member_draws(ids)
         keep = np.ones(len(at), np.bool_)
         keep[many] = drawn[g.actor[at[many]]] < sample / count[row[many]]
         at, row = at[keep], row[keep]
