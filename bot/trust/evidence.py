@@ -39,7 +39,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot.trust.crowds import CrowdDays
-from bot.trust.listing import appeal_factor, attention_of, member_draws, posts_counted, wide_engager_weight
+from bot.trust.listing import (
+    appeal_factor,
+    attention_of,
+    member_draws,
+    pairs_within,
+    posts_counted,
+    wide_engager_weight,
+)
 from bot.trust.params import MemberFacts, TrustParams
 from bot.trust.prepare import BURST_DAYS, DatedDays, FirstContacts
 from bot.trust.solver import (
@@ -315,14 +322,7 @@ def _linked_share(x: np.ndarray, y: np.ndarray, chosen: np.ndarray, keys: np.nda
     actor, target = x[chosen], y[chosen]
     order = np.argsort(actor, kind="stable")
     actor, target = actor[order], target[order]
-    # Every pair of chosen members of the same account, each once: a member with each of the
-    # account's chosen members after it.
-    size = np.bincount(actor, minlength=m)
-    place = np.arange(len(actor)) - (np.cumsum(size) - size)[actor]
-    after = size[actor] - 1 - place
-    first = np.repeat(np.arange(len(actor)), after)
-    block = np.cumsum(after) - after
-    second = first + 1 + np.arange(len(first)) - block[first]
+    first, second = pairs_within(actor, np.bincount(actor, minlength=m))  # of the same account
     a, b = target[first], target[second]
     asked = (np.minimum(a, b) << 32) | np.maximum(a, b)
     hit = keys[np.minimum(np.searchsorted(keys, asked), len(keys) - 1)] == asked

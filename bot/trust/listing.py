@@ -409,6 +409,17 @@ def member_draws(member_id: np.ndarray) -> np.ndarray:
     return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
+def pairs_within(group: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of positions in the same group, each once, for `group` sorted (`size`: the
+    positions per group, `np.bincount(group)`): a position with each of its group's positions
+    after it, as two aligned arrays of positions."""
+    rank = np.arange(len(group)) - (np.cumsum(size) - size)[group]
+    after = size[group] - 1 - rank
+    first = np.repeat(np.arange(len(group)), after)
+    block = np.cumsum(after) - after  # where each position's pairs start
+    return first, first + 1 + np.arange(len(first)) - block[first]
+
+
 def engager_links(
     g: ScopeGraph, ids: np.ndarray, members: np.ndarray, sample: int, links: ScopeGraph | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -443,13 +454,7 @@ def engager_links(
     at, row = at[order], row[order]
     actor, weight = g.actor[at].astype(np.int64), g.weight[at]
     size = np.bincount(row, minlength=len(members))
-    rank = np.arange(len(row)) - (np.cumsum(size) - size)[row]
-    # Every pair of looked-at engagers of the same member, each once: an engager with each of the
-    # member's looked-at engagers after it.
-    after = size[row] - 1 - rank
-    first = np.repeat(np.arange(len(row)), after)
-    block = np.cumsum(after) - after  # where each engager's pairs start
-    second = first + 1 + np.arange(len(first)) - block[first]
+    first, second = pairs_within(row, size)  # every pair of looked-at engagers of the same member
     # Which of those pairs engaged each other (either way): the scope's pairs among the engagers
     # looked at, as sorted keys of unordered pairs, and each pair looked up among them.
     read = g
