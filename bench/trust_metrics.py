@@ -161,9 +161,12 @@ def pagerank_order(
 
 
 def precision_at_10(order: Sequence[int], genuine: frozenset[int]) -> float:
-    """The share of the first ten listed who are genuine voices (of as many as are listed)."""
-    top = list(order[:10])
-    return sum(m in genuine for m in top) / len(top) if top else 0.0
+    """The share of the first k places that genuine voices hold, k being ten or, where the community
+    has fewer genuine voices, as many as it has (the issue's definition; the simulator's and the
+    third model's too). A listing shorter than k counts its empty places as misses: a short listing
+    of voices only leaves out the other voices."""
+    k = max(1, min(10, len(genuine)))
+    return sum(m in genuine for m in order[:k]) / k
 
 
 def best_rank(order: Sequence[int], members: frozenset[int]) -> int | None:

@@ -13,6 +13,7 @@ from bench.trust_metrics import (
     aggregate_posts,
     best_rank,
     facts_from,
+    precision_at_10,
     rank_alone,
     rank_microvoice,
     without,
@@ -172,3 +173,13 @@ def test_a_member_alone_is_ranked_without_the_accounts_acting_for_them() -> None
     alone_order, _ = rank_microvoice(without(data, manipulators - {member}), today)
     alone = rank_alone(data, today, member, manipulators)
     assert alone is not None and alone == best_rank(alone_order, frozenset({member}))
+
+
+def test_precision_is_over_ten_places_or_as_many_as_there_are_voices() -> None:
+    voices = frozenset(range(1, 14))  # thirteen genuine voices: ten places
+    assert precision_at_10([1, 2, 3], voices) == pytest.approx(0.3)  # a short listing: empty places miss
+    assert precision_at_10([1, 2, 99, *range(3, 20)], voices) == pytest.approx(0.9)
+    few = frozenset({1, 2, 3, 4})  # four voices: four places
+    assert precision_at_10([1, 2, 3, 4, 99], few) == 1.0
+    assert precision_at_10([99, 1, 2, 3, 4], few) == pytest.approx(0.75)
+    assert precision_at_10([], few) == 0.0
