@@ -24,6 +24,7 @@ from bot.discord_adapter.render import EMBED_DESCRIPTION_MAX, fit_lines, shown
 from bot.errors import InvalidInput
 from bot.subreddits.ids import is_reddit_id
 from bot.trust import render_why
+from bot.trust.explain import COORDINATED
 from bot.trust.voice_role import DEFAULT_TOP, PERCENT_MAX, PERCENT_MIN, TOP_MAX, TOP_MIN, RoleStanding
 from bot.trust.voice_role_service import SyncPlan, SyncResult
 
@@ -124,6 +125,13 @@ class Voices(commands.Cog):
             bar = await self.app.voices.listing_bar(interaction.guild_id)
             key = "not_ranked" if bar <= self.app.settings.trust_min_peers else "not_listed"
             lines.append(i18n.t(lang, f"voices.{key}_me" if own else f"voices.{key}", member=who, peers=bar))
+            # Moderators also see what the ranking discounts in what the member received, as a
+            # listed member's explanation says it (not the member: it would say what to evade).
+            found = None if own else await self.app.voices.pattern(interaction.guild_id, member_id)
+            if found is not None:
+                share, reason = found
+                pattern = i18n.t(lang, COORDINATED[reason], pct=round(share * 100))
+                lines.append(i18n.t(lang, "voices.not_listed_pattern", member=who, pattern=pattern))
         else:
             topic = await channel_namer(
                 self.app,

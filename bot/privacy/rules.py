@@ -91,6 +91,7 @@ SUBJECT_RULES: dict[tuple[str, str], str] = {
     ("member_last_active", "member_id"): "pseudonymise",  # counted in /microvoice status
     ("trust_scores", "member_id"): "delete",
     ("trust_snapshots", "member_id"): "delete",
+    ("trust_patterns", "member_id"): "delete",
     ("trust_overrides", "member_id"): "delete",
     ("members", "member_id"): "delete",
     ("channels", "owner_id"): "unlink",

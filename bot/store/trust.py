@@ -91,10 +91,12 @@ class TrustQueries(StoreBase):
         results: dict[str, list[tuple[int, int, float, int, int, str]]],
         now: datetime,
         min_peers: Mapping[str, int] | None = None,
+        patterns: Mapping[int, tuple[float, str]] | None = None,
     ) -> None:
         """Swap in a new ranking atomically: readers see the old one or the new one, never a mix.
         `min_peers`: per scope, the fewest distinct engagers the listing asked of a member (its
-        confidence bar), kept with the run."""
+        confidence bar), kept with the run. `patterns`: the members the whole community's listing
+        leaves out whose engagement shows a named pattern, member id -> (share, pattern name)."""
         stamp = iso(now)
         scores = [
             (community_id, scope, m, rank, score, peers, trusted, stamp, why)
@@ -111,6 +113,11 @@ class TrustQueries(StoreBase):
                 "INSERT INTO trust_runs (community_id, scope, computed_at, ranked, min_peers)"
                 " VALUES (?, ?, ?, ?, ?)",
                 runs,
+            )
+            await db.execute("DELETE FROM trust_patterns WHERE community_id = :c", dict(c=community_id))
+            await db.executemany(
+                "INSERT INTO trust_patterns (community_id, member_id, share, reason) VALUES (?, ?, ?, ?)",
+                [(community_id, m, share, reason) for m, (share, reason) in (patterns or {}).items()],
             )
 
     async def touch_trust_runs(self, community_id: int, now: datetime) -> None:
@@ -133,6 +140,15 @@ class TrustQueries(StoreBase):
         )
         total, computed = (int(run[0][0]), str(run[0][1])) if run else (0, None)
         return rows, total, computed
+
+    async def trust_pattern(self, community_id: int, member_id: int) -> tuple[float, str] | None:
+        """The pattern stored for a member the whole community's listing leaves out (share, name),
+        None where none is."""
+        rows = await self.fetch_all(
+            "SELECT share, reason FROM trust_patterns WHERE community_id = :c AND member_id = :m",
+            dict(c=community_id, m=member_id),
+        )
+        return (float(rows[0][0]), str(rows[0][1])) if rows else None
 
     async def trust_bar(self, community_id: int, scope: str) -> int | None:
         """The fewest distinct engagers the stored listing of `scope` asked of a member (None: no

@@ -67,6 +67,11 @@ class Listing(Sequence[Ranked]):
             listed=listed, scope_members=scope_members, iterations=iterations, converged=converged
         )
         self._entries: list[Ranked] | None = None
+        #: The whole community's listing only: members it does not list whose engagement shows a
+        #: pattern the explanation would name (at least `COORDINATION_SHOWN` of it), by member id:
+        #: (that share, the largest pattern's index in `REASONS`). What `/voices member` tells a
+        #: moderator about a member who is not listed.
+        self.patterns: dict[int, tuple[float, int]] = {}
 
     @classmethod
     def empty(cls) -> Listing:
@@ -376,6 +381,9 @@ _EXEMPT_DRAW = 2.0 / 3.0
 #: Members who fill a short listing below the confidence bar (`listed_min_depth`) have posts that
 #: draw at least this share of an average post.
 _FILL_DRAW = 0.5
+#: The most members not listed whose pattern the whole community's listing keeps (`Listing.patterns`):
+#: patterns are rare, and a moderator asks about the members whom many engage.
+_PATTERNS_KEPT = 2000
 #: ... and the patterns a member with the confidence bar's breadth in established engagers may show:
 #: those of accounts the established count leaves out (woken together, devoted to the member, too new
 #: to vouch, without standing), and engagers who engage no one else (an expert's newcomers who asked
@@ -929,10 +937,16 @@ def list_scope(
         # What a member needs at present (`Listing.min_peers`): as many engagers as the fewest
         # engaged of those listed.
         min_peers = min(min_peers, int(in_deg[filled].min()))
+    # What a moderator is told about a member the whole community's listing leaves out.
+    patterns: dict[int, tuple[float, int]] = {}
+    if codes is None:
+        patterns = _unlisted_patterns(eligible, away, in_deg, coordinated, reason, ids, params)
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:
-        return Listing.empty()
+        empty = Listing.empty()
+        empty.patterns = patterns
+        return empty
     # Order by value, then member id. Values closer than a millionth of the top one are ties: the
     # trust vector is only that precise (the iteration stops at an L1 change of `tol`), and the
     # order of equals must not depend on rounding (nor on whether they were updated in place).
@@ -970,7 +984,7 @@ def list_scope(
         "coordinated": coordinated[listed].round(4),
         "reason": reason[listed],
     }
-    return Listing(
+    listing = Listing(
         columns,
         _top_topics(recv, channel_ids, codes, g.members[listed], params.max_topics),
         had_previous=previous is not None,
@@ -980,3 +994,29 @@ def list_scope(
         converged=solved.converged,
         min_peers=min_peers,
     )
+    listing.patterns = patterns
+    return listing
+
+
+def _unlisted_patterns(
+    eligible: np.ndarray,
+    away: np.ndarray | None,
+    in_deg: np.ndarray,
+    coordinated: np.ndarray,
+    reason: np.ndarray,
+    ids: np.ndarray,
+    params: TrustParams,
+) -> dict[int, tuple[float, int]]:
+    """Members the listing leaves out, present and with the distinct engagers a listing asks at
+    least, whose engagement shows a pattern the explanation would name: by member id, (its share,
+    its index in `REASONS`). The most engaged first, at most `_PATTERNS_KEPT` of them."""
+    shown = ~eligible & (in_deg >= params.min_peers_listed) & (coordinated >= COORDINATION_SHOWN) & (ids >= 0)
+    if away is not None:
+        shown &= ~away
+    who = np.flatnonzero(shown)
+    if len(who) > _PATTERNS_KEPT:
+        who = who[np.argsort(-in_deg[who], kind="stable")[:_PATTERNS_KEPT]]
+    return {
+        int(m): (round(float(c), 4), int(r))
+        for m, c, r in zip(ids[who].tolist(), coordinated[who].tolist(), reason[who].tolist(), strict=True)
+    }

@@ -27,7 +27,7 @@ from bot.ledger import EPOCH, parse_iso
 from bot.memory_budget import MemoryBudget, state_bytes
 from bot.subreddits.ids import REDDIT_BIT
 from bot.trust.explain import stored_why
-from bot.trust.params import KINDS, MemberFacts, TrustParams
+from bot.trust.params import KINDS, REASONS, MemberFacts, TrustParams
 
 if TYPE_CHECKING:  # handed in by the composition root; the ranking never imports the store at run time
     from bot.store import EngagementColumns, MemberDays, Store
@@ -278,7 +278,7 @@ class Voices:
         pinned = {m for m, mode in overrides.items() if mode == "pin"}
         scopes = build_scopes(channels)
         stages["facts"] = time.perf_counter() - started - sum(stages.values())
-        results, sizes, in_place, bars = await asyncio.to_thread(
+        results, sizes, in_place, bars, patterns = await asyncio.to_thread(
             self._compute,
             community_id,
             graph,
@@ -297,7 +297,7 @@ class Voices:
             if results is None:  # nothing changed: the stored ranking stands, as of now
                 await self.store.touch_trust_runs(community_id, now)
             else:
-                await self.store.replace_trust_scores(community_id, results, now, bars)
+                await self.store.replace_trust_scores(community_id, results, now, bars, patterns)
         ranked = sum(sizes.values())
         seconds = time.perf_counter() - started
         stages["write"] = seconds - sum(stages.values())
@@ -417,7 +417,11 @@ class Voices:
         today: int,
         reddit_from: float | None = None,
     ) -> tuple[
-        dict[str, list[tuple[int, int, float, int, int, str]]] | None, dict[str, int], bool, dict[str, int]
+        dict[str, list[tuple[int, int, float, int, int, str]]] | None,
+        dict[str, int],
+        bool,
+        dict[str, int],
+        dict[int, tuple[float, str]],
     ]:
         """Rank every scope in every window: in place from the kept state when only new events
         happened since the last recompute (same graph, same day, same scopes, same exclusions),
@@ -425,7 +429,9 @@ class Voices:
 
         Returns the rows to store (None when no listing changed since the stored one), the number
         of entries per scope, whether the kept state was updated in place, and per scope the fewest
-        distinct engagers its listing asked of a member (`Listing.min_peers`)."""
+        distinct engagers its listing asked of a member (`Listing.min_peers`), and the members the
+        whole community's listing leaves out whose engagement shows a pattern the explanation would
+        name (`Listing.patterns`: member id -> (share, pattern name))."""
         from bot.trust.live import LiveTrust, run_ranking
 
         facts = _member_facts(members, excluded, pinned, reddit_from)
@@ -471,11 +477,13 @@ class Voices:
         )
         ranked = {name: listing for state in windows for name, listing in state.results().items()}
         bars = {name: listing.min_peers for name, listing in ranked.items()}
+        whole = ranked.get("all")
+        patterns = {} if whole is None else {m: (c, REASONS[r]) for m, (c, r) in whole.patterns.items()}
         if in_place and not any(state.changed for state in windows):
-            return None, {name: len(entries) for name, entries in ranked.items()}, True, bars
+            return None, {name: len(entries) for name, entries in ranked.items()}, True, bars, patterns
         # Scopes listed this time were formatted by their task; the others keep their listing.
         out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
-        return out, {name: len(entries) for name, entries in out.items()}, in_place, bars
+        return out, {name: len(entries) for name, entries in out.items()}, in_place, bars, patterns
 
     async def recompute_all(self, only: Callable[[int], bool] | None = None) -> list[RecomputeResult]:
         """Recompute every community with engagement (`only`: those this process serves)."""
@@ -535,6 +543,12 @@ class Voices:
             return None
         idle = min(latest, day_number(self.clock())) - last
         return idle if idle >= self.params.idle_days else None
+
+    async def pattern(self, community_id: int, member_id: int) -> tuple[float, str] | None:
+        """For a member the stored whole-community listing leaves out: the share of what they
+        received that shows a pattern the explanation would name, and the pattern's name (one of
+        `REASONS`); None where nothing is named (or the member is listed)."""
+        return await self.store.trust_pattern(community_id, member_id)
 
     async def standing(self, community_id: int, member_id: int) -> list[tuple[str, Entry]]:
         rows = await self.store.trust_standing(community_id, member_id)

@@ -438,3 +438,58 @@ async def test_a_member_who_left_is_not_listed_until_they_come_back(launcher: La
     await h.settle()
     await recompute(h)
     assert [m for (m,) in await h.rows(order)] == before
+
+
+async def test_a_moderator_is_told_the_pattern_that_keeps_a_member_out_and_the_member_is_not(
+    harness: Harness,
+):
+    """Ten helpers whom thirty established members answer, and a member whose posts fourteen accounts
+    created and joined today answer: the listing leaves the member out, and `/voices member` tells a
+    moderator why as a listed member's explanation would (accounts new here), in the server's
+    language; `/voices me` tells the member only what it takes."""
+    sb, w = harness.sandbox, harness.world
+    now = datetime.now(UTC)
+    people = []
+    for i in range(41):
+        uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        people.append(uid)
+    helpers, askers, boosted = people[:10], people[10:40], people[40]
+    fresh = []
+    for i in range(14):
+        uid = sb.add_user(f"fresh{i}", created_at=now - timedelta(hours=2))
+        sb.add_member(w.guild, uid, joined_at=now - timedelta(hours=1), dispatch=False)
+        fresh.append(uid)
+    for author in helpers:
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        for peer in askers:
+            await sb.send_message(w.cooking, peer, "", reply_to=post)
+    for i, author in enumerate(askers):
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        for step in (1, 2):
+            await sb.send_message(w.cooking, askers[(i + step) % len(askers)], "", reply_to=post)
+    for _ in range(3):
+        post = int((await sb.send_message(w.cooking, boosted, ""))["id"])
+        for account in fresh:
+            await sb.send_message(w.cooking, account, "", reply_to=post)
+    await harness.flush()
+    await recompute(harness)
+    assert not await harness.scalar("SELECT count(*) FROM trust_scores WHERE member_id = ?", boosted)
+    found = await harness.rows("SELECT share, reason FROM trust_patterns WHERE member_id = ?", boosted)
+    [(share, reason)] = found
+    assert reason == "new" and share >= 0.25
+    for lang in ("en", "he"):
+        await set_locale(harness, lang)
+        member = await harness.slash(
+            "voices", w.owner, {"member": boosted}, subcommand="member", permissions=MANAGE_GUILD
+        )
+        data = (await member.response()).json["data"]
+        said = data["embeds"][0]["description"]
+        pattern = i18n.t(lang, "trust.why.coordinated_new", pct=round(share * 100))
+        told = i18n.t(lang, "voices.not_listed_pattern", member=f"<@{boosted}>", pattern=pattern)
+        assert told in said.split("\n"), said
+        assert data["flags"] & EPHEMERAL
+    await set_locale(harness, "en")
+    me = await harness.slash("voices", boosted, subcommand="me", permissions=BASIC)
+    own = (await me.response()).json["data"]["embeds"][0]["description"]
+    assert own.startswith("You are not listed yet") and "pattern" not in own and "new here" not in own

@@ -256,3 +256,16 @@ def test_member_ids_typed_by_moderators(raw: str, expected: int | None):
     else:
         with pytest.raises(InvalidInput, match=r"privacy\.bad_member_id"):
             parse_member_id(raw)
+
+
+async def test_a_stored_pattern_is_exported_with_the_member_and_erased_with_them(
+    privacy: PrivacyService, store: Store
+):
+    """What the ranking saw in a member's engagement while not listing them (`trust_patterns`) is
+    data about them: in their export, and gone after their erasure."""
+    await store.replace_trust_scores(GUILD, {"all": []}, T0, patterns={7: (0.6, "woke"), 8: (0.3, "one")})
+    exported = json.loads((await privacy.export(GUILD, 7)).data)
+    assert [row["reason"] for row in exported["tables"]["trust_patterns"]] == ["woke"]
+    await privacy.erase(GUILD, 7)
+    assert await store.trust_pattern(GUILD, 7) is None
+    assert await store.trust_pattern(GUILD, 8) == (0.3, "one")

@@ -32,6 +32,7 @@ from bot.trust import (
 )
 from bot.trust.graph import CommunityEdges
 from bot.trust.live import LiveTrust
+from bot.trust.params import COORDINATION_SHOWN, REASONS
 
 TODAY = 20_500
 BASE = 10**17  # member ids the size of Discord's snowflakes
@@ -162,6 +163,14 @@ def test_the_whole_community_in_compute_all_is_compute_scope(c: Community) -> No
     scopes: dict[str, set[int] | None] = {"all": None, "channel:1": {1}, "category:9": {2, 3}}
     every = compute_all(edges, c.facts, PARAMS, today=TODAY, scopes=scopes, posts=c.posts)
     assert same(every["all"], ranked(c))
+    # The patterns a moderator is told about are of members the listing leaves out, named as an
+    # explanation names them; a topic keeps none.
+    patterns = {name: getattr(listing, "patterns", {}) for name, listing in every.items()}  # [] if empty
+    assert not set(patterns["all"]) & {r.member_id for r in every["all"]}
+    for member, (share, reason) in patterns["all"].items():
+        assert COORDINATION_SHOWN <= share <= 1.0 and 0 <= reason < len(REASONS)
+        assert member not in c.bots and member not in c.facts.excluded
+    assert not patterns["channel:1"] and not patterns["category:9"]
     for name in ("channel:1", "category:9"):
         assert [r.rank for r in every[name]] == list(range(1, len(every[name]) + 1))
         assert not {r.member_id for r in every[name]} & (c.bots | c.facts.excluded)
