@@ -148,7 +148,7 @@ class _BrandDemo:
 
         await self._run_giveaway(activation_id, contact, [m for m, _ in joiners])
         await show_reports(self.app, self.guild, activation_id)
-        await self._localized(contact, brand.id)
+        await self._localized(contact, brand.id, [m for m, _ in joiners])
 
     async def register_resident(self) -> None:
         """`register_resident_brand`: the brand, its staff as contacts, and one line printed."""
@@ -323,7 +323,7 @@ class _BrandDemo:
             raise BrandDemoError(f"the draw does not verify: drew {drawn}, announced {winners}")
         print("   verified: the revealed seed matches the commitment and reproduces the announced winners")
 
-    async def _localized(self, contact: int, brand_id: int) -> None:
+    async def _localized(self, contact: int, brand_id: int, partners: list[int]) -> None:
         print("\n9. A moderator switches the community to Hebrew; the next giveaway is disclosed in Hebrew")
         text = await self._mod("microvoice", "setup", {"locale": "he"})
         print(f"   /microvoice setup locale:he → {self.readable(text)}")
@@ -331,8 +331,14 @@ class _BrandDemo:
         activation_id = await self._propose(contact, brand_id, starts="+25h", ends="+49h", show=False)
         await self._approve(activation_id)
         print(f"   Giveaway #{activation_id} is proposed and approved the same way; it goes live:")
-        await self._go_live(activation_id)
+        opening = await self._go_live(activation_id)
         print(f'   (the same disclosure as "Ad · Gifted product from {BRAND}"; no setting removes it)')
+        entrants = self._entrants(contact, partners)[:4]
+        answers = {m: await self._click(opening, activation_id, m, BASIC) for m in entrants}
+        print(f"   {len(entrants)} members press Enter; what each is told is in Hebrew too:")
+        for answer in dict.fromkeys(answers.values()):
+            who = ", ".join(self.name(m) for m, a in answers.items() if a == answer)
+            print(f"   {who}: {self.readable(answer)}")
 
     # -- steps --------------------------------------------------------------------------------------
 
