@@ -77,6 +77,27 @@ async def answering_each_other(
     return people
 
 
+async def helpers_and_askers(h: Harness) -> tuple[list[int], list[int], int]:
+    """Ten helpers whose posts in #cooking thirty established askers answer, askers who answer each
+    other two apiece, and one more established member who has posted nothing yet (returned last)."""
+    sb, w = h.sandbox, h.world
+    people = []
+    for i in range(41):
+        uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
+        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
+        people.append(uid)
+    helpers, askers = people[:10], people[10:40]
+    for author in helpers:
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        for peer in askers:
+            await sb.send_message(w.cooking, peer, "", reply_to=post)
+    for i, author in enumerate(askers):
+        post = int((await sb.send_message(w.cooking, author, ""))["id"])
+        for step in (1, 2):
+            await sb.send_message(w.cooking, askers[(i + step) % len(askers)], "", reply_to=post)
+    return helpers, askers, people[40]
+
+
 async def page_forward(harness: Harness, interaction: Any, data: dict[str, Any]) -> Any:
     """The owner clicks the "next page" button of a first page of `/voices top` (`data`)."""
     buttons = [c for row in data["components"] for c in row["components"]]
@@ -252,21 +273,10 @@ async def test_a_member_below_the_listing_bar_is_told_what_it_takes(harness: Har
     established voices' thirty), so `/voices member` and `/voices me` say what it takes now. (With
     ten members above the bar, the listing is as deep as `listed_min_depth` without filling.)"""
     sb, w = harness.sandbox, harness.world
-    people = []
-    for i in range(41):
-        uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
-        people.append(uid)
-    helpers, askers, quiet = people[:10], people[10:40], people[40]
-    for author in [*helpers, quiet]:
-        post = int((await sb.send_message(w.cooking, author, ""))["id"])
-        engagers = askers if author in helpers else askers[:6]
-        for peer in engagers:
-            await sb.send_message(w.cooking, peer, "", reply_to=post)
-    for i, author in enumerate(askers):
-        post = int((await sb.send_message(w.cooking, author, ""))["id"])
-        for step in (1, 2):
-            await sb.send_message(w.cooking, askers[(i + step) % len(askers)], "", reply_to=post)
+    helpers, askers, quiet = await helpers_and_askers(harness)
+    post = int((await sb.send_message(w.cooking, quiet, ""))["id"])
+    for peer in askers[:6]:
+        await sb.send_message(w.cooking, peer, "", reply_to=post)
     await harness.flush()
     await recompute(harness)
     bar = await harness.scalar("SELECT min_peers FROM trust_runs WHERE scope = 'all'")
@@ -449,25 +459,12 @@ async def test_a_moderator_is_told_the_pattern_that_keeps_a_member_out_and_the_m
     language; `/voices me` tells the member only what it takes."""
     sb, w = harness.sandbox, harness.world
     now = datetime.now(UTC)
-    people = []
-    for i in range(41):
-        uid = sb.add_user(f"m{i}", created_at=datetime(2021, 1, 1, tzinfo=UTC))
-        sb.add_member(w.guild, uid, joined_at=datetime(2024, 1, 1, tzinfo=UTC), dispatch=False)
-        people.append(uid)
-    helpers, askers, boosted = people[:10], people[10:40], people[40]
+    _, _, boosted = await helpers_and_askers(harness)
     fresh = []
     for i in range(14):
         uid = sb.add_user(f"fresh{i}", created_at=now - timedelta(hours=2))
         sb.add_member(w.guild, uid, joined_at=now - timedelta(hours=1), dispatch=False)
         fresh.append(uid)
-    for author in helpers:
-        post = int((await sb.send_message(w.cooking, author, ""))["id"])
-        for peer in askers:
-            await sb.send_message(w.cooking, peer, "", reply_to=post)
-    for i, author in enumerate(askers):
-        post = int((await sb.send_message(w.cooking, author, ""))["id"])
-        for step in (1, 2):
-            await sb.send_message(w.cooking, askers[(i + step) % len(askers)], "", reply_to=post)
     for _ in range(3):
         post = int((await sb.send_message(w.cooking, boosted, ""))["id"])
         for account in fresh:
