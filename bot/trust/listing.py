@@ -46,6 +46,7 @@ class Listing(Sequence[Ranked]):
         iterations: int,
         converged: bool,
         min_peers: int = 0,
+        patterns: dict[int, tuple[float, int]] | None = None,
     ) -> None:
         self.member_id: np.ndarray = columns["member_id"]
         self.score: np.ndarray = columns["score"]
@@ -71,14 +72,23 @@ class Listing(Sequence[Ranked]):
         #: pattern the explanation would name (at least `COORDINATION_SHOWN` of it), by member id:
         #: (that share, the largest pattern's index in `REASONS`). What `/voices member` tells a
         #: moderator about a member who is not listed.
-        self.patterns: dict[int, tuple[float, int]] = {}
+        self.patterns: dict[int, tuple[float, int]] = patterns or {}
 
     @classmethod
-    def empty(cls) -> Listing:
+    def empty(cls, patterns: dict[int, tuple[float, int]] | None = None) -> Listing:
         names = ("member_id", "score", "peers", "trusted", "effective", "received", "diversity", "appeal")
         none = {name: np.zeros(0) for name in (*names, "trust", "seed", "pinned", "trend", "coordinated")}
         none["reason"] = np.zeros(0, np.int8)
-        return cls(none, [], had_previous=False, listed=0, scope_members=0, iterations=0, converged=True)
+        return cls(
+            none,
+            [],
+            had_previous=False,
+            listed=0,
+            scope_members=0,
+            iterations=0,
+            converged=True,
+            patterns=patterns,
+        )
 
     def __len__(self) -> int:
         return len(self.member_id)
@@ -944,9 +954,7 @@ def list_scope(
     listed = np.flatnonzero(eligible)
     n_listed = len(listed)
     if n_listed == 0 or limit == 0:
-        empty = Listing.empty()
-        empty.patterns = patterns
-        return empty
+        return Listing.empty(patterns)
     # Order by value, then member id. Values closer than a millionth of the top one are ties: the
     # trust vector is only that precise (the iteration stops at an L1 change of `tol`), and the
     # order of equals must not depend on rounding (nor on whether they were updated in place).
@@ -984,7 +992,7 @@ def list_scope(
         "coordinated": coordinated[listed].round(4),
         "reason": reason[listed],
     }
-    listing = Listing(
+    return Listing(
         columns,
         _top_topics(recv, channel_ids, codes, g.members[listed], params.max_topics),
         had_previous=previous is not None,
@@ -993,9 +1001,8 @@ def list_scope(
         iterations=solved.iterations,
         converged=solved.converged,
         min_peers=min_peers,
+        patterns=patterns,
     )
-    listing.patterns = patterns
-    return listing
 
 
 def _unlisted_patterns(

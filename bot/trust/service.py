@@ -431,7 +431,8 @@ class Voices:
         of entries per scope, whether the kept state was updated in place, and per scope the fewest
         distinct engagers its listing asked of a member (`Listing.min_peers`), and the members the
         whole community's listing leaves out whose engagement shows a pattern the explanation would
-        name (`Listing.patterns`: member id -> (share, pattern name))."""
+        name (`Listing.patterns`: member id -> (share, pattern name); none when nothing changed, as
+        the stored ones stand)."""
         from bot.trust.live import LiveTrust, run_ranking
 
         facts = _member_facts(members, excluded, pinned, reddit_from)
@@ -477,10 +478,10 @@ class Voices:
         )
         ranked = {name: listing for state in windows for name, listing in state.results().items()}
         bars = {name: listing.min_peers for name, listing in ranked.items()}
+        if in_place and not any(state.changed for state in windows):
+            return None, {name: len(entries) for name, entries in ranked.items()}, True, bars, {}
         whole = ranked.get("all")
         patterns = {} if whole is None else {m: (c, REASONS[r]) for m, (c, r) in whole.patterns.items()}
-        if in_place and not any(state.changed for state in windows):
-            return None, {name: len(entries) for name, entries in ranked.items()}, True, bars, patterns
         # Scopes listed this time were formatted by their task; the others keep their listing.
         out = {scope: rows.get(scope) or stored_rows(listing) for scope, listing in ranked.items()}
         return out, {name: len(entries) for name, entries in out.items()}, in_place, bars, patterns
