@@ -401,8 +401,8 @@ _PATTERNS_KEPT = 2000
 #: engagers (a group, engagers who engage each other) and of their arrival (on one day, in one week,
 #: within a few weeks) keep them out.
 _COUNTED_OUT = np.array([REASONS.index(r) for r in ("woke", "one", "new", "unengaged", "lone")], np.int8)
-#: The patterns that bar a member from a topic listing (`topic_max_coordinated`): accounts acting
-#: for the member.
+#: The patterns that bar a member from a topic listing (`topic_max_coordinated`), and from the whole
+#: community's (`community_max_coordinated`): accounts acting for the member.
 _TOPIC_BARRED = np.array([REASONS.index(r) for r in ("woke", "one", "group", "new")], np.int8)
 #: ... when their share is also at least this many times the community's usual one (the median
 #: among the members who take part in it).
@@ -850,16 +850,18 @@ def list_scope(
             value = value * np.divide(volume_factor(draw, params), before, out=np.ones(n), where=before > 0)
             appeal = np.minimum(1.0, draw) ** params.appeal
     sure, min_peers = confident(value, in_deg, eligible, params)
-    if codes is not None and params.topic_max_coordinated is not None:
-        # In a channel or category, whose engagement there came mostly from accounts acting for them
-        # is not listed (`topic_max_coordinated`): among a topic's few members a reaction ring's or
-        # a pod's member can be the best-placed, whom the confidence bar always lets through. Only
-        # far beyond the community's usual share (`_TOPIC_BEYOND` times `usual_coordinated`, the
-        # median among the members who take part in it): a small community where everyone engages
-        # everyone is one group, and that is no one's pattern. (A topic's own median would not do:
-        # a ring can be most of one.)
+    barring = codes is not None or params.community_max_coordinated
+    if barring and params.topic_max_coordinated is not None:
+        # In a channel or category, and with `community_max_coordinated` in the whole community,
+        # whose engagement there came mostly from accounts acting for them is not listed
+        # (`topic_max_coordinated`): among a topic's few members, or the members of a community
+        # whose history is a day or two, a reaction ring's or a pod's member can be the best-placed,
+        # whom the confidence bar always lets through. Only far beyond the community's usual share
+        # (`_TOPIC_BEYOND` times `usual_coordinated`, the median among the members who take part in
+        # it): a small community where everyone engages everyone is one group, and that is no one's
+        # pattern. (A topic's own median would not do: a ring can be most of one.)
         bar = max(params.topic_max_coordinated, _TOPIC_BEYOND * evidence.usual_coordinated)
-        barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= bar)
+        barred = np.isin(reason, _TOPIC_BARRED) & (coordinated >= bar) & ~pinned  # a pin lifts it
         eligible &= ~barred
         sure &= ~barred
     # Below the confidence bar, kept aside to fill the whole community's listing up to

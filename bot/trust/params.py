@@ -392,6 +392,11 @@ class TrustParams:
     #: The patterns that ordinary small channels show too (a single day's engagement, engagers
     #: without standing, engagers who engage each other more than usual) bar nobody. None: off.
     topic_max_coordinated: float | None = 0.5
+    #: The same bar in the whole community's listing: where the community's own history is thin (its
+    #: first days), its best-placed members can be a pod's or a ring's, as a topic's can. In a
+    #: community with weeks of history nobody so engaged comes near its listing (see docs/trust.md,
+    #: "Accounts acting for a member, in the whole community"). False: topics only.
+    community_max_coordinated: bool = True
     #: Listing value from breadth: the established, uncoordinated members who engage someone, each
     #: counted by its vote and by its own trust up to a seed's baseline (see docs/trust.md), rather
     #: than the trust received. False ranks by received trust, as before.

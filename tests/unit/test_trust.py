@@ -45,7 +45,16 @@ Row = tuple[int, int, int, int, str, int]  # (channel, actor, target, day, kind,
 #: arrival pattern `new_engager_burst` and `arrival_weeks` discount (tests/unit/test_trust_arrivals.py),
 #: so they are off here, where each test is about another mechanism.
 DEFAULT = TrustParams(new_engager_burst=False, arrival_weeks=())
-LOOSE = replace(DEFAULT, min_peers_listed=1, listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+#: The listing's bars off (distinct peers, confidence, draw floor, accounts acting for a member), so
+#: that what a test measures shows on whoever has any engagement.
+LOOSE = replace(
+    DEFAULT,
+    min_peers_listed=1,
+    listed_min_value=0.0,
+    listed_min_peers=0.0,
+    listed_min_draw=0.0,
+    community_max_coordinated=False,
+)
 
 
 def town_rows(channel: int = 1) -> list[Row]:
@@ -457,7 +466,9 @@ def test_single_high_trust_peer_does_not_top_the_list() -> None:
     assert pumped not in by_member(rank(rows, members, DEFAULT))
     # (Every engager of the pumped member engages no one else: `lone_engagers` would take all of its
     # value, and diversity is what is looked at here.)
-    open_bar = replace(DEFAULT, listed_min_value=0.0, listed_min_peers=0.0, lone_engagers=())
+    open_bar = replace(
+        DEFAULT, listed_min_value=0.0, listed_min_peers=0.0, lone_engagers=(), community_max_coordinated=False
+    )
     result = rank(rows, members, open_bar)
     got = by_member(result)
     assert result[0].member_id == expert

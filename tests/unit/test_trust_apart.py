@@ -76,8 +76,10 @@ def community_evidence(edges: Edges, posts: Posts, facts: MemberFacts) -> tuple[
     return prep.ids, replace(evidence, **by_id)
 
 
-#: Every member listed, so the discount is seen alone.
-OPEN = TrustParams(listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0)
+#: Every member listed (none barred for accounts acting for them either), so the discount is seen alone.
+OPEN = TrustParams(
+    listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0, community_max_coordinated=False
+)
 
 
 def scores(

@@ -63,9 +63,15 @@ def placed(ranked: list[trust.Ranked], member: int) -> trust.Ranked | None:
     return next((r for r in ranked if r.member_id == member), None)
 
 
-#: Every member listed, and the crowd test off, so the discount is seen alone (the crowd test also
-#: takes the creator's waves: each post draws a crowd).
-OPEN = TrustParams(listed_min_value=0.0, listed_min_peers=0.0, listed_min_draw=0.0, crowd_per_post=())
+#: Every member listed (none barred for accounts acting for them either), and the crowd test off, so
+#: the discount is seen alone (the crowd test also takes the creator's waves: each post draws a crowd).
+OPEN = TrustParams(
+    listed_min_value=0.0,
+    listed_min_peers=0.0,
+    listed_min_draw=0.0,
+    crowd_per_post=(),
+    community_max_coordinated=False,
+)
 
 
 def scores(

@@ -1,7 +1,8 @@
 """Topic listings and accounts acting for a member (`topic_max_coordinated`): in a channel, whose
 engagement there came mostly from accounts devoted to them, or from a group that engages mostly each
 other, is not listed, even as the topic's best-placed member; the members listed beside them stay
-listed in the same order."""
+listed in the same order. The same bar in the whole community (`community_max_coordinated`): a
+community's first day, where pods lead the listing; a pin lifts it."""
 
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def test_a_channel_where_everyone_engages_everyone_keeps_its_listing() -> None:
     """28 long-present members in one channel, member i answered (a reply and a reaction) by the
     first 28 - i of them: the whole community is one group, and each member's engagement comes
     mostly from it. That is the community's usual share, no pattern beyond it: the channel lists
-    what it lists without the bar."""
+    what it lists without the bar, and so does the whole community."""
     people = list(range(1, 29))
     rows = [
         (1, peer, author, TODAY, kind, 1)
@@ -129,13 +130,42 @@ def test_a_channel_where_everyone_engages_everyone_keeps_its_listing() -> None:
     )
     ones = np.ones(len(people))
     posts = Posts(np.array(people), ones.astype(np.int64), np.full(len(people), TODAY), ones)
-    scopes: dict[str, set[int] | None] = {"channel:1": {1}}
+    scopes: dict[str, set[int] | None] = {"channel:1": {1}, "all": None}
 
-    def listing(params: TrustParams) -> list[Ranked]:
+    def listings(params: TrustParams) -> dict[str, list[Ranked]]:
         edges = Edges.from_rows(rows)
-        return compute_all(edges, facts, params, today=TODAY, scopes=scopes, posts=posts)["channel:1"]
+        return compute_all(edges, facts, params, today=TODAY, scopes=scopes, posts=posts)
 
-    before = listing(UNBARRED)
-    assert len(before) >= 10 and before[0].member_id == 1
-    assert all(r.why["coordinated"] >= 0.5 and r.why["coordinated_reason"] == "group" for r in before[:5])
-    assert listing(TrustParams()) == before
+    before = listings(UNBARRED)
+    for name in scopes:  # the channel, and the whole community (`community_max_coordinated`)
+        assert len(before[name]) >= 10 and before[name][0].member_id == 1
+        first = before[name][:5]
+        assert all(r.why["coordinated"] >= 0.5 and r.why["coordinated_reason"] == "group" for r in first)
+    assert listings(TrustParams()) == before
+
+
+def test_a_communitys_first_day_lists_no_pod_or_ring_member() -> None:
+    """The simulator's 200-member community of seed 100 with one day of history, as a Discord server:
+    without the bar, pod members are 1st, 2nd, 5th, 6th and 10th and a reaction ring's member 7th,
+    each with most of what they received from their group; with it none is listed, and every member
+    listed is one the listing without the bar held, in the same order. A pod member the moderators
+    pinned is listed again."""
+    com = bq.simulate(100, members=200, days=1.0, manipulation=0.6)
+    led, facts = bq.ledger(com), bq.member_facts(com)
+    edges, posts = bq.edges_of(com, led), bq.posts_of(com, led)
+    attack = bq.attack_of(com)
+    grouped = {m for m, kind in attack.items() if kind in ("engagement pod", "reaction ring")}
+
+    def listing(params: TrustParams, members: MemberFacts = facts) -> list[Ranked]:
+        scopes: dict[str, set[int] | None] = {"all": None}
+        return compute_all(edges, members, params, today=bq.today_of(com), scopes=scopes, posts=posts)["all"]
+
+    before, after = listing(TrustParams(community_max_coordinated=False)), listing(TrustParams())
+    led_by = [r for r in before[:10] if r.member_id in grouped]
+    assert len(led_by) >= 5 and before[0].member_id in grouped
+    assert all(r.why["coordinated_reason"] == "group" and r.why["coordinated"] >= 0.5 for r in led_by)
+    kept = [r.member_id for r in after]
+    assert kept and not set(kept) & grouped
+    assert kept == [r.member_id for r in before if r.member_id in set(kept)]
+    pinned = listing(TrustParams(), replace(facts, pinned=frozenset({before[0].member_id})))
+    assert before[0].member_id in {r.member_id for r in pinned}
