@@ -243,6 +243,9 @@ async def test_deleted_items_make_no_member_and_an_edited_comment_read_again_cou
     h = await start_with_reddit(launcher, sb)
     await bind(h, "r/VeganCooking")
     await rounds(h)
+    # The old post and comment read back (their authors remembered) before anything below happens.
+    wanted = {old.fullname, old_comment.fullname}
+    await eventually(lambda: _recorded_all(h, wanted), "the subreddit read back", timeout=15)
     post = sb.post(sub, "alice_r", "Tofu?")
     deleted_comment = sb.comment(post, "bob_r", "first thoughts")
     on_deleted_comment = sb.comment(deleted_comment, "alice_r", "answering it")
