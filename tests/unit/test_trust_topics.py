@@ -76,6 +76,11 @@ def test_a_topic_does_not_list_a_member_engaged_there_mostly_by_devoted_accounts
     # Under the bar's share the pattern is discounted and explained, as before, not barred.
     gentle = channels(replace(LONE_OFF, topic_max_coordinated=1.0))
     assert [r.member_id for r in gentle["channel:2"]] == [BOOSTED]
+    # A member the moderators pinned is never barred.
+    edges, facts = devoted_community()
+    pinned = replace(facts, pinned=frozenset({BOOSTED}))
+    listed = compute_all(edges, pinned, LONE_OFF, today=TODAY, scopes={"channel:2": {2}})["channel:2"]
+    assert [r.member_id for r in listed] == [BOOSTED]
 
 
 def test_the_simulators_ring_member_is_no_topics_best_placed_any_more() -> None:
