@@ -483,6 +483,27 @@ def score(
     )
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the ranking is given of a simulated community, as `view` shows it (`ranking_inputs`)."""
+
+    led: Ledger
+    edges: trust.Edges
+    facts: trust.MemberFacts
+    posts: trust.Posts
+
+
+def ranking_inputs(com: SimCommunity, view: str = "discord") -> Inputs:
+    """The community's ledger, engagement rows, member facts and posts as `view` shows it (`VIEWS`:
+    with "subreddit", `subreddit_view`)."""
+    led = ledger(com)
+    if view == "subreddit":
+        led, facts = subreddit_view(com, led)
+    else:
+        facts = member_facts(com)
+    return Inputs(led, edges_of(com, led), facts, posts_of(com, led))
+
+
 def evaluate(
     com: SimCommunity,
     scenario: str,
@@ -497,12 +518,8 @@ def evaluate(
     as `view` shows it (`VIEWS`: with "subreddit", `subreddit_view`, and the genuine voices are
     those of what it shows; "reactions received" has nothing to rank there and is left out).
     With `why`, a run below the target says who took which places (`misplaced`)."""
-    led = ledger(com)
-    if view == "subreddit":
-        led, facts = subreddit_view(com, led)
-    else:
-        facts = member_facts(com)
-    edges, posts = edges_of(com, led), posts_of(com, led)
+    seen = ranking_inputs(com, view)
+    led, edges, facts, posts = seen.led, seen.edges, seen.facts, seen.posts
     voices = genuine_voices(com, led)
     top = microvoice(com, edges, facts, posts, params)
     rows = [score(com, scenario, "Microvoice", top, voices)]

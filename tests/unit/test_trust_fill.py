@@ -22,11 +22,10 @@ def ranked(
     manipulators."""
     base = next(s for s in bq.SCENARIOS if s.members == 200 and s.seed == scenario)
     com = bq.simulate(scenario + offset, members=200, days=base.days, manipulation=base.manipulation)
-    led = bq.ledger(com)
-    led, facts = bq.subreddit_view(com, led) if view == "subreddit" else (led, bq.member_facts(com))
-    edges, posts = bq.edges_of(com, led), bq.posts_of(com, led)
-    listing = compute_scope(edges, facts, params, today=bq.today_of(com), limit=20, posts=posts)
-    return listing, bq.genuine_voices(com, led), set(bq.attack_of(com))
+    seen = bq.ranking_inputs(com, view)
+    today = bq.today_of(com)
+    listing = compute_scope(seen.edges, seen.facts, params, today=today, limit=20, posts=seen.posts)
+    return listing, bq.genuine_voices(com, seen.led), set(bq.attack_of(com))
 
 
 def test_a_regular_the_draw_floor_left_out_fills_the_place_of_a_member_with_a_handful_of_engagers() -> None:

@@ -90,8 +90,8 @@ def test_the_simulators_ring_member_is_no_topics_best_placed_any_more() -> None:
     is not barred keeps their place among the others."""
     scenario = next(s for s in bq.SCENARIOS if s.members == 200 and s.seed == 19)
     com = bq.simulate(scenario.seed, members=200, days=scenario.days, manipulation=scenario.manipulation)
-    led, facts = bq.subreddit_view(com, bq.ledger(com))
-    edges, posts = bq.edges_of(com, led), bq.posts_of(com, led)
+    seen = bq.ranking_inputs(com, "subreddit")
+    edges, facts, posts = seen.edges, seen.facts, seen.posts
     topics = {c.name: c.id for c in com.channels if c.type in (CHANNEL_TEXT, CHANNEL_FORUM)}
     scopes = {name: {cid} for name, cid in topics.items()}
     manipulators = set(bq.attack_of(com))
@@ -156,8 +156,8 @@ def test_a_communitys_first_day_lists_no_pod_or_ring_member() -> None:
     listed is one the listing without the bar held, in the same order. A pod member the moderators
     pinned is listed again."""
     com = bq.simulate(100, members=200, days=1.0, manipulation=0.6)
-    led, facts = bq.ledger(com), bq.member_facts(com)
-    edges, posts = bq.edges_of(com, led), bq.posts_of(com, led)
+    seen = bq.ranking_inputs(com)
+    edges, facts, posts = seen.edges, seen.facts, seen.posts
     attack = bq.attack_of(com)
     grouped = {m for m, kind in attack.items() if kind in ("engagement pod", "reaction ring")}
 
