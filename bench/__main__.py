@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from bench.results import prepare_module
+from bot import allocator
 
 #: Arguments under `make bench`: the trust benchmark's speed part (2.2M pairs, a 5.4M-event database)
 #: is a size `python -m bench.recompute --full` covers (0.5M to 4M pairs, written to RESULTS.md), so
@@ -59,6 +60,7 @@ def _timed(took: dict[str, tuple[float, float]], name: str, step: Callable[[], o
 
 
 def main() -> int:
+    allocator.tune()  # as the bot does at start (bot/allocator.py)
     took: dict[str, tuple[float, float]] = {}
     print(
         "Benchmarks at their standard sizes; `python -m bench.queries --full` (5M events) and"

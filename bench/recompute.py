@@ -57,6 +57,7 @@ from bench.trust_quality import (
     reference_pagerank,
     stored_ranking,
 )
+from bot import allocator
 from bot.ingest import Ingest
 from bot.ledger import EngagementEvent
 from bot.store import Store
@@ -498,6 +499,7 @@ def prepare() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> list[Row]:
+    allocator.tune()  # as the bot does at start (bot/allocator.py)
     ap = argparse.ArgumentParser(description="Trust recompute cost as the ledger grows.")
     ap.add_argument("--full", action="store_true", help="100,000 members, 0.5M to 4M pairs (minutes)")
     ap.add_argument("--profile", action="store_true", help="profile the largest stage's full recompute")

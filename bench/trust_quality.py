@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bot import trust
+from bot import allocator, trust
 from bot.ingest import Ingest
 from bot.ledger import ChannelInfo, EngagementEvent, MemberSighting
 from bot.store import Store
@@ -1109,6 +1109,7 @@ async def demo_top(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    allocator.tune()  # as the bot does at start (bot/allocator.py)
     ap = argparse.ArgumentParser(description="Trust-ranking quality and speed benchmark.")
     ap.add_argument("--quick", action="store_true", help="two small quality scenarios, no speed part")
     ap.add_argument("--no-speed", action="store_true", help="quality only")

@@ -16,6 +16,16 @@ start-up. Three settings, made once before the bot starts its threads (`tune`):
 `trim` hands freed pages in the middle of the heaps back as well (`malloc_trim`), after the large
 frees named above.
 
+A recompute is the other way round: it builds and drops hundreds of arrays of tens of megabytes, and
+with large blocks mapped and unmapped each time every one of them is faulted in page by page afresh
+(on a virtual machine whose memory the host backs lazily, that costs more than the arithmetic on
+it). Inside `reusing()` blocks up to 1 GiB come from the heap and stay there once freed, for the
+next arrays to reuse (in the threads' shared arena, whose heaps glibc caps at 64 MiB, blocks up to
+that); when the last such block ends, the settings above are back and the free pages are handed
+back (`trim`), so an idle bot holds no more than before. At 50,000 members a full recompute faulted
+1.1-1.4 million pages in without it and 24,000-66,000 with it, and took 10.1-10.3 s instead of
+13.7-14.3 s (docs/trust.md, "The production recompute at 50,000 members").
+
 Measured with bench/memory.py, the same code with and without `tune`: with the 1.3M-event database,
 78–82 MB idle instead of 88–89 and 151–157 MB after `/voices recompute` instead of 178 (two runs
 each; the recompute's worker threads no longer keep arenas of their own). After a 200,000-message
@@ -29,7 +39,9 @@ import ctypes
 import ctypes.util
 import logging
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -41,6 +53,12 @@ M_ARENA_MAX = -8
 ARENAS = 2
 MMAP_THRESHOLD = 256 * 1024
 TRIM_THRESHOLD = 1024 * 1024
+#: Inside `reusing()`: blocks up to this size come from the heap, and this much free memory stays
+#: there (`mallopt` takes a C int).
+REUSE_MMAP_THRESHOLD = 1 << 30
+REUSE_TRIM_THRESHOLD = (1 << 31) - 1
+#: Outside `reusing()` in a process that did not `tune`: glibc's initial values.
+GLIBC_THRESHOLD = 128 * 1024
 
 
 def _glibc() -> Any | None:
@@ -56,6 +74,8 @@ def _glibc() -> Any | None:
 
 _LIBC = _glibc()
 _tuned = False
+_lock = threading.Lock()
+_reusing = 0
 
 
 def tune() -> bool:
@@ -83,3 +103,29 @@ def trim() -> None:
     """Return the free pages of every malloc arena to the operating system (glibc only)."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
+
+
+@contextmanager
+def reusing() -> Iterator[None]:
+    """Large blocks allocated inside come from the heap and stay there once freed, for later
+    allocations inside to reuse (see the module docstring); when the last such block, of any
+    thread, ends, the settings outside are back and the free pages are handed back (`trim`)."""
+    global _reusing
+    libc = _LIBC
+    if libc is None:
+        yield
+        return
+    with _lock:
+        if _reusing == 0:
+            libc.mallopt(M_MMAP_THRESHOLD, REUSE_MMAP_THRESHOLD)
+            libc.mallopt(M_TRIM_THRESHOLD, REUSE_TRIM_THRESHOLD)
+        _reusing += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _reusing -= 1
+            if _reusing == 0:
+                libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD if _tuned else GLIBC_THRESHOLD)
+                libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD if _tuned else GLIBC_THRESHOLD)
+                libc.malloc_trim(0)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
+from bot import allocator
 from bot.trust.evidence import community_evidence, member_dependents
 from bot.trust.listing import Listing, list_scope
 from bot.trust.params import Edges, MemberFacts, Posts, Ranked, TrustParams
@@ -120,10 +121,11 @@ def compute_scope(
     member id to the `score` of the previous period, for `Ranked.trend`. `limit` keeps only the top
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
-    prep = prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
-    if len(prep.ids) == 0:
-        return []
-    return _compute(prep, params, channels, previous, limit).entries()
+    with allocator.reusing():
+        prep = prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
+        if len(prep.ids) == 0:
+            return []
+        return _compute(prep, params, channels, previous, limit).entries()
 
 
 def compute_all(
@@ -141,8 +143,24 @@ def compute_all(
     """Rank several scopes, e.g. `{'all': None, 'channel:123': {123}, 'category:9': {10, 11}}`.
 
     The daily rows are grouped once and shared; scopes then run in a small thread pool (the sparse
-    products release the GIL). `workers=1` runs them sequentially.
+    products release the GIL). `workers=1` runs them sequentially. Scratch memory is reused while it
+    runs (`bot.allocator.reusing`).
     """
+    with allocator.reusing():
+        return _compute_all(edges, members, params, today, scopes, previous, limit, workers, posts)
+
+
+def _compute_all(
+    edges: Edges,
+    members: MemberFacts,
+    params: TrustParams,
+    today: int,
+    scopes: Mapping[str, Collection[int] | None],
+    previous: Mapping[str, Mapping[int, float]] | None,
+    limit: int | None,
+    workers: int | None,
+    posts: Posts | None,
+) -> dict[str, list[Ranked]]:
     by_channel = any(c is not None for c in scopes.values())
     prep = prepare(edges, members, params, today, by_channel=by_channel, posts=posts)
     previous = previous or {}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot import allocator
 from bot.ledger import EPOCH, parse_iso
 from bot.memory_budget import MemoryBudget, state_bytes
 from bot.subreddits.ids import REDDIT_BIT
@@ -147,7 +148,14 @@ def _read_graph(columns: EngagementColumns, parents: dict[int, int], today: int)
     scipy, which the bot does not load before its first recompute)."""
     from bot.trust.graph import CommunityEdges
 
-    return CommunityEdges(columns, parents, today)
+    with allocator.reusing():
+        return CommunityEdges(columns, parents, today)
+
+
+def _reusing(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` with its scratch memory reused, then handed back (`allocator.reusing`)."""
+    with allocator.reusing():
+        return work(*args)
 
 
 def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, set[int] | None]:
@@ -279,6 +287,7 @@ class Voices:
         scopes = build_scopes(channels)
         stages["facts"] = time.perf_counter() - started - sum(stages.values())
         results, sizes, in_place, bars, patterns = await asyncio.to_thread(
+            _reusing,
             self._compute,
             community_id,
             graph,

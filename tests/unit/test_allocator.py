@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import platform
+import subprocess
 import sys
+
+import pytest
 
 from bot import allocator
 
@@ -12,3 +16,77 @@ def test_tune_sets_glibc_up_on_linux_and_nothing_elsewhere():
     on_glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert allocator.tune() is on_glibc
     assert allocator.tune() is on_glibc  # once is enough; a second call changes nothing
+
+
+#: Run in a fresh interpreter, set up as the bot is (`tune`): page faults when a 16 MiB block just
+#: dropped is allocated and written again, in the main thread and in a worker thread, outside and
+#: inside `reusing()` (a worker's block still open while the main thread tries again after its own
+#: ended), and what the process held before and after the last block ended.
+PROBE = r"""
+import json, resource, threading
+from bot import allocator
+
+BLOCK = 16 << 20  # above the bot's mapping threshold, within a worker thread's 64 MiB heaps
+
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+def refaults():
+    first = bytearray(BLOCK)
+    first[:] = b"x" * BLOCK
+    del first
+    before = faults()
+    again = bytearray(BLOCK)
+    again[:] = b"y" * BLOCK
+    out = faults() - before
+    del again
+    return out
+
+def in_thread(work):
+    found = []
+    worker = threading.Thread(target=lambda: found.append(work()))
+    worker.start()
+    worker.join()
+    return found[0]
+
+allocator.tune()
+out = {"outside": refaults(), "outside_thread": in_thread(refaults)}
+with allocator.reusing():
+    out["inside"] = refaults()
+    out["inside_thread"] = in_thread(refaults)
+    inside, leave = threading.Event(), threading.Event()
+    def open_block():
+        with allocator.reusing():
+            inside.set()
+            leave.wait(10)
+    worker = threading.Thread(target=open_block)
+    worker.start()
+    inside.wait(10)
+out["other_block_open"] = refaults()
+leave.set()
+worker.join()
+out["after"] = refaults()
+with allocator.reusing():
+    scratch = bytearray(BLOCK)
+    scratch[:] = b"z" * BLOCK
+    del scratch
+    kept = rss()
+out["handed_back"] = kept - rss()
+print(json.dumps(out))
+"""
+
+
+def test_reusing_serves_large_blocks_again_without_faulting_them_in_and_hands_them_back_after():
+    if not allocator.tune():
+        pytest.skip("glibc only")
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    assert out["outside"] > 0 and out["outside_thread"] > 0  # tuned: every large block a new mapping
+    assert out["inside"] == 0 and out["inside_thread"] == 0  # the same pages again
+    assert out["other_block_open"] == 0  # another thread's block still open
+    assert out["after"] > 0  # the last block ended: the bot's settings are back
+    assert out["handed_back"] >= 8 << 20
