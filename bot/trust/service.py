@@ -36,12 +36,13 @@ if TYPE_CHECKING:  # handed in by the composition root; the ranking never import
     # The numeric modules (numpy, scipy) are imported by the first recompute, not at start-up.
     from bot.trust.graph import CommunityEdges
     from bot.trust.listing import Listing
-    from bot.trust.live import LiveTrust
+    from bot.trust.live import LiveTrust, Ranking
 
 log = logging.getLogger(__name__)
 #: How many times a recompute starts again when an erasure deletes events while it runs.
 ERASURE_RETRIES = 3
 T = TypeVar("T")
+W = TypeVar("W")
 
 TOPIC_CHANNEL_TYPES = frozenset({0, 5, 15, 16})  # text, announcement, forum, media
 CATEGORY_TYPE = 4
@@ -133,12 +134,13 @@ class RecomputeResult:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-def _each(work: Callable[[LiveTrust], T], windows: Sequence[LiveTrust]) -> list[T]:
-    """`work` done on every window's state, side by side in threads when there are several windows
-    and cores (the numpy work releases the GIL; each window's state is its own)."""
+def _each(work: Callable[[W], T], windows: Sequence[W]) -> list[T]:
+    """`work` done for every window (its state, or what builds it), side by side in threads when
+    there are several windows and cores (the numpy work releases the GIL; each window's state is
+    its own)."""
     workers = min(len(windows), os.cpu_count() or 1)
     if workers <= 1:
-        return [work(state) for state in windows]
+        return [work(window) for window in windows]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(work, windows))
 
@@ -464,27 +466,31 @@ class Voices:
                 )
             )
         )
+        def ranking(state: LiveTrust) -> Ranking:
+            return state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
+
         if in_place:
             assert kept is not None
             windows = kept.windows
+            # Each window's evidence is computed while its ranking is prepared: side by side.
+            rankings = _each(ranking, windows)
         else:
             self._live.pop(community_id, None)
             edges, posts = graph.edges(), graph.posts()
-            built = []
-            for days in (None, *self.short_windows):
+
+            def built(days: int | None) -> tuple[LiveTrust, Ranking]:
                 params = self.params if days is None else replace(self.params, window_days=float(days))
                 named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
-                built.append(LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts))
-            windows = tuple(built)
+                state = LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts)
+                return state, ranking(state)
+
+            # Each window's state is built and its evidence computed side by side with the others'.
+            made = _each(built, (None, *self.short_windows))
+            windows = tuple(state for state, _ in made)
+            rankings = [prepared for _, prepared in made]
             if self._graphs.get(community_id) is graph:
                 self._live[community_id] = _Kept(graph, dict(scopes), windows)
-        # Each window's evidence is computed while its ranking is prepared: side by side.
-        run_ranking(
-            _each(
-                lambda state: state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted),
-                windows,
-            )
-        )
+        run_ranking(rankings)
         ranked = {name: listing for state in windows for name, listing in state.results().items()}
         bars = {name: listing.min_peers for name, listing in ranked.items()}
         if in_place and not any(state.changed for state in windows):
