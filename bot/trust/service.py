@@ -444,7 +444,7 @@ class Voices:
         whole community's listing leaves out whose engagement shows a pattern the explanation would
         name (`Listing.patterns`: member id -> (share, pattern name); none when nothing changed, as
         the stored ones stand)."""
-        from bot.trust.live import LiveTrust, run_ranking
+        from bot.trust.live import LiveTrust, Ranking, run_ranking
 
         facts = _member_facts(members, excluded, pinned, reddit_from)
         changes = graph.take_changes()
@@ -482,7 +482,13 @@ class Voices:
                 params = self.params if days is None else replace(self.params, window_days=float(days))
                 named = scopes if days is None else {f"{name}@{days}d": c for name, c in scopes.items()}
                 state = LiveTrust(edges, facts, params, today=today, scopes=named, posts=posts)
-                return state, ranking(state)
+                prepared = ranking(state)
+                if days is not None:
+                    # A shorter window's state is smaller: its scopes are solved in its own thread
+                    # while the whole window's state is still being built.
+                    run_ranking([prepared], workers=1)
+                    prepared = Ranking([], [])
+                return state, prepared
 
             # Each window's state is built and its evidence computed side by side with the others'.
             made = _each(built, (None, *self.short_windows))
