@@ -210,8 +210,11 @@ class Engagement(commands.Cog):
             self.recorder.saw_channels((channel_info(thread),))
             return
         created = thread.created_at or discord.utils.snowflake_time(thread.id)
-        # A thread started from a message has that message's id: it engages with its author.
+        # A thread started from a message has that message's id: it engages with its author. A forum
+        # post's opening message is its owner's own, whichever of the two events came first.
         starter_author = self.app.ingest.cached_author(PLATFORM, thread.id)
+        if starter_author is None and isinstance(thread.parent, discord.ForumChannel):
+            starter_author = owner
         self.recorder.thread_owners[thread.id] = owner
         self.app.ingest.add(
             EngagementEvent(
