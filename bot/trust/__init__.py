@@ -17,10 +17,11 @@ parameter. One module per concern, each importing only the ones above it:
 - `live`     rankings updated in place between recomputes (`LiveTrust`)
 - `service`  the Voices service: recompute from the store, read pages back (`Voices`)
 
-Everything but `service` is pure numpy/scipy; nothing here imports the store or a platform at run
-time. Other modules import from `bot.trust` itself, not from the submodules; the package loads a
-submodule when one of its names is first used, and `service` loads the numeric ones with the first
-recompute, so the bot starts without numpy and scipy.
+Everything but `service` is pure numpy/scipy (`compute` and `service` reuse their scratch memory
+through `bot.allocator`); nothing here imports the store or a platform at run time. Other modules
+import from `bot.trust` itself, not from the submodules; the package loads a submodule when one of
+its names is first used, and `service` loads the numeric ones with the first recompute, so the bot
+starts without numpy and scipy.
 """
 
 from __future__ import annotations
