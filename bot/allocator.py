@@ -109,7 +109,8 @@ def trim() -> None:
 def reusing() -> Iterator[None]:
     """Large blocks allocated inside come from the heap and stay there once freed, for later
     allocations inside to reuse (see the module docstring); when the last such block, of any
-    thread, ends, the settings outside are back and the free pages are handed back (`trim`)."""
+    thread, ends, the settings outside are back and the free pages are handed back (`trim`).
+    Also a decorator (`@reusing()`): each call is such a block."""
     global _reusing
     libc = _LIBC
     if libc is None:
@@ -128,4 +129,4 @@ def reusing() -> Iterator[None]:
             if _reusing == 0:
                 libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD if _tuned else GLIBC_THRESHOLD)
                 libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD if _tuned else GLIBC_THRESHOLD)
-                libc.malloc_trim(0)
+                trim()

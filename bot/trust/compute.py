@@ -103,6 +103,7 @@ def _community(prep: Prepared, params: TrustParams) -> tuple[ScopeGraph, Evidenc
     return g, evidence
 
 
+@allocator.reusing()
 def compute_scope(
     edges: Edges,
     members: MemberFacts,
@@ -121,13 +122,13 @@ def compute_scope(
     member id to the `score` of the previous period, for `Ranked.trend`. `limit` keeps only the top
     `limit` entries (building thousands of explained entries nobody reads costs time).
     """
-    with allocator.reusing():
-        prep = prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
-        if len(prep.ids) == 0:
-            return []
-        return _compute(prep, params, channels, previous, limit).entries()
+    prep = prepare(edges, members, params, today, by_channel=channels is not None, posts=posts)
+    if len(prep.ids) == 0:
+        return []
+    return _compute(prep, params, channels, previous, limit).entries()
 
 
+@allocator.reusing()
 def compute_all(
     edges: Edges,
     members: MemberFacts,
@@ -146,21 +147,6 @@ def compute_all(
     products release the GIL). `workers=1` runs them sequentially. Scratch memory is reused while it
     runs (`bot.allocator.reusing`).
     """
-    with allocator.reusing():
-        return _compute_all(edges, members, params, today, scopes, previous, limit, workers, posts)
-
-
-def _compute_all(
-    edges: Edges,
-    members: MemberFacts,
-    params: TrustParams,
-    today: int,
-    scopes: Mapping[str, Collection[int] | None],
-    previous: Mapping[str, Mapping[int, float]] | None,
-    limit: int | None,
-    workers: int | None,
-    posts: Posts | None,
-) -> dict[str, list[Ranked]]:
     by_channel = any(c is not None for c in scopes.values())
     prep = prepare(edges, members, params, today, by_channel=by_channel, posts=posts)
     previous = previous or {}

@@ -145,19 +145,13 @@ def _each(work: Callable[[W], T], windows: Sequence[W]) -> list[T]:
         return list(pool.map(work, windows))
 
 
+@allocator.reusing()
 def _read_graph(columns: EngagementColumns, parents: dict[int, int], today: int) -> CommunityEdges:
     """The in-memory graph from the rows read (in a worker thread: the first call imports numpy and
     scipy, which the bot does not load before its first recompute)."""
     from bot.trust.graph import CommunityEdges
 
-    with allocator.reusing():
-        return CommunityEdges(columns, parents, today)
-
-
-def _reusing(work: Callable[..., T], *args: Any) -> T:
-    """`work(*args)` with its scratch memory reused, then handed back (`allocator.reusing`)."""
-    with allocator.reusing():
-        return work(*args)
+    return CommunityEdges(columns, parents, today)
 
 
 def build_scopes(channels: list[tuple[int, int | None, int, str]]) -> dict[str, set[int] | None]:
@@ -289,7 +283,6 @@ class Voices:
         scopes = build_scopes(channels)
         stages["facts"] = time.perf_counter() - started - sum(stages.values())
         results, sizes, in_place, bars, patterns = await asyncio.to_thread(
-            _reusing,
             self._compute,
             community_id,
             graph,
@@ -416,6 +409,7 @@ class Voices:
             del self._graphs[community_id]
         return ok
 
+    @allocator.reusing()
     def _compute(
         self,
         community_id: int,
@@ -466,6 +460,7 @@ class Voices:
                 )
             )
         )
+
         def ranking(state: LiveTrust) -> Ranking:
             return state.ranking(facts, previous=previous, limit=STORE_LIMIT, on_listed=formatted)
 
