@@ -6,10 +6,14 @@ import json
 import platform
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot import allocator
+from bot.ledger import EngagementEvent, MemberSighting
+from bot.store import Store
+from bot.trust import Voices
 
 
 def test_tune_sets_glibc_up_on_linux_and_nothing_elsewhere():
@@ -90,3 +94,40 @@ def test_reusing_serves_large_blocks_again_without_faulting_them_in_and_hands_th
     assert out["other_block_open"] == 0  # another thread's block still open
     assert out["after"] > 0  # the last block ended: the bot's settings are back
     assert out["handed_back"] >= 8 << 20
+
+
+async def test_a_recompute_reads_its_graph_inside_the_reuse(tmp_path, monkeypatch):
+    """The graph read's text and arrays are freed before the ranking allocates its own: read inside
+    the same reuse, the ranking takes those pages instead of faulting fresh ones in."""
+    if allocator._LIBC is None:
+        pytest.skip("the reuse is glibc's (Linux) only")
+    t0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    store = await Store.open(tmp_path / "db.sqlite3")
+    try:
+        people = range(1, 12)
+        await store.record(
+            [
+                EngagementEvent("discord", 1, 10, a, "reply", f"{a}:{b}", t0, b)
+                for a in people
+                for b in people
+                if a != b
+            ],
+            [
+                MemberSighting("discord", 1, m, t0 - timedelta(90), joined_at=t0 - timedelta(90))
+                for m in people
+            ],
+        )
+        read = store.engagement_columns
+        seen: list[int] = []
+
+        async def reading(*args, **kwargs):
+            seen.append(allocator._reusing)
+            return await read(*args, **kwargs)
+
+        monkeypatch.setattr(store, "engagement_columns", reading)
+        voices = Voices(store, clock=lambda: t0 + timedelta(hours=1))
+        assert (await voices.recompute(1)).ranked > 0
+        assert seen and all(depth > 0 for depth in seen)
+        assert allocator._reusing == 0  # and over once the recompute is
+    finally:
+        await store.close()
