@@ -243,10 +243,7 @@ class Voices:
         async with self._lock(community_id):
             for _ in range(ERASURE_RETRIES):
                 generation = self._generation.get(community_id, 0)
-                # The graph read's text and arrays, once freed, are the ranking's scratch memory: a
-                # first recompute faults far fewer fresh pages in (`allocator.reusing`).
-                with allocator.reusing():
-                    result = await self._ranked(community_id, generation)
+                result = await self._ranked(community_id, generation)
                 if result is not None:
                     return result
                 # Events were deleted while this ran (an erasure): what it computed may hold them.
@@ -257,46 +254,51 @@ class Voices:
         """One recompute (under the community's lock); None, with nothing written, when the cached
         graph was invalidated meanwhile (`invalidate`: events were deleted)."""
         started = time.perf_counter()
-        now = self.clock()
-        today = day_number(now)
-        since = today - int(self.params.window_days) - 1
-        graph = await self._graph(community_id, today, since)
-        stages = {"graph": time.perf_counter() - started}
-        members = await self.store.member_days(community_id, self._members.get(community_id))
-        self._members[community_id] = members
-        bound = await self.store.bound_subreddits(community_id)
-        reddit_from = reddit_records_from(b.records_begin for b in bound)
-        channels = await self.store.channel_rows(community_id)
-        overrides = await self.store.trust_overrides(community_id)
-        # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
-        # the previous recompute minutes ago.
-        period = self.params.trend_period_days
-        cached = self._previous.get(community_id)
-        if cached is not None and cached[0] == today:
-            previous = cached[1]  # snapshots change once a day (or on erasure: invalidate)
-        else:
-            taken = await self.store.snapshot_scores(community_id, today, keep_from_day=today - 2 * period)
-            previous = await self.store.previous_scores(community_id, at_most_day=today - period)
-            if taken:
-                self._previous[community_id] = (today, previous)
-        excluded = {m for m, mode in overrides.items() if mode == "exclude"}
-        if self.excluded is not None:
-            excluded |= set(await self.excluded(community_id))
-        pinned = {m for m, mode in overrides.items() if mode == "pin"}
-        scopes = build_scopes(channels)
-        stages["facts"] = time.perf_counter() - started - sum(stages.values())
-        results, sizes, in_place, bars, patterns = await asyncio.to_thread(
-            self._compute,
-            community_id,
-            graph,
-            members,
-            scopes,
-            previous,
-            excluded,
-            pinned,
-            today,
-            reddit_from,
-        )
+        # The graph read's text and arrays, once freed, are the ranking's scratch memory: a first
+        # recompute faults far fewer fresh pages in (`allocator.reusing`). Not the write: what it
+        # and an eviction (`memory.touch`) free is handed back at once.
+        with allocator.reusing():
+            now = self.clock()
+            today = day_number(now)
+            since = today - int(self.params.window_days) - 1
+            graph = await self._graph(community_id, today, since)
+            stages = {"graph": time.perf_counter() - started}
+            members = await self.store.member_days(community_id, self._members.get(community_id))
+            self._members[community_id] = members
+            bound = await self.store.bound_subreddits(community_id)
+            reddit_from = reddit_records_from(b.records_begin for b in bound)
+            channels = await self.store.channel_rows(community_id)
+            overrides = await self.store.trust_overrides(community_id)
+            # Trend compares with the ranking as it stood a period ago (daily snapshots), not with
+            # the previous recompute minutes ago.
+            period = self.params.trend_period_days
+            cached = self._previous.get(community_id)
+            if cached is not None and cached[0] == today:
+                previous = cached[1]  # snapshots change once a day (or on erasure: invalidate)
+            else:
+                keep_from = today - 2 * period
+                taken = await self.store.snapshot_scores(community_id, today, keep_from_day=keep_from)
+                previous = await self.store.previous_scores(community_id, at_most_day=today - period)
+                if taken:
+                    self._previous[community_id] = (today, previous)
+            excluded = {m for m, mode in overrides.items() if mode == "exclude"}
+            if self.excluded is not None:
+                excluded |= set(await self.excluded(community_id))
+            pinned = {m for m, mode in overrides.items() if mode == "pin"}
+            scopes = build_scopes(channels)
+            stages["facts"] = time.perf_counter() - started - sum(stages.values())
+            results, sizes, in_place, bars, patterns = await asyncio.to_thread(
+                self._compute,
+                community_id,
+                graph,
+                members,
+                scopes,
+                previous,
+                excluded,
+                pinned,
+                today,
+                reddit_from,
+            )
         stages["rank"] = time.perf_counter() - started - sum(stages.values())
         async with self.writing(community_id):  # no erasure between this check and the write
             if self._generation.get(community_id, 0) != generation:
