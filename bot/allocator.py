@@ -99,6 +99,12 @@ def tune() -> bool:
     return True
 
 
+def reuse_open() -> bool:
+    """Whether a `reusing` block is open in any thread (never on other C libraries, which have no
+    such settings)."""
+    return _LIBC is not None and _reusing > 0
+
+
 def trim() -> None:
     """Return the free pages of every malloc arena to the operating system (glibc only)."""
     if _LIBC is not None:

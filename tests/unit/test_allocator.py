@@ -7,6 +7,8 @@ import platform
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,10 +98,13 @@ def test_reusing_serves_large_blocks_again_without_faulting_them_in_and_hands_th
     assert out["handed_back"] >= 8 << 20
 
 
-async def test_a_recompute_reads_its_graph_inside_the_reuse(tmp_path, monkeypatch):
+async def test_a_recompute_reads_its_graph_inside_the_reuse_and_writes_outside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The graph read's text and arrays are freed before the ranking allocates its own: read inside
-    the same reuse, the ranking takes those pages instead of faulting fresh ones in."""
-    if allocator._LIBC is None:
+    the same reuse, the ranking takes those pages instead of faulting fresh ones in. The write is
+    outside: what it frees (and the memory budget's evictions after it) is handed back at once."""
+    if not allocator.tune():
         pytest.skip("the reuse is glibc's (Linux) only")
     t0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
     store = await Store.open(tmp_path / "db.sqlite3")
@@ -117,17 +122,22 @@ async def test_a_recompute_reads_its_graph_inside_the_reuse(tmp_path, monkeypatc
                 for m in people
             ],
         )
-        read = store.engagement_columns
-        seen: list[int] = []
+        read, write = store.engagement_columns, store.replace_trust_scores
+        seen: dict[str, list[bool]] = {"read": [], "write": []}
 
-        async def reading(*args, **kwargs):
-            seen.append(allocator._reusing)
+        async def reading(*args: Any, **kwargs: Any) -> Any:
+            seen["read"].append(allocator.reuse_open())
             return await read(*args, **kwargs)
 
+        async def writing(*args: Any, **kwargs: Any) -> Any:
+            seen["write"].append(allocator.reuse_open())
+            return await write(*args, **kwargs)
+
         monkeypatch.setattr(store, "engagement_columns", reading)
+        monkeypatch.setattr(store, "replace_trust_scores", writing)
         voices = Voices(store, clock=lambda: t0 + timedelta(hours=1))
         assert (await voices.recompute(1)).ranked > 0
-        assert seen and all(depth > 0 for depth in seen)
-        assert allocator._reusing == 0  # and over once the recompute is
+        assert seen == {"read": [True], "write": [False]}
+        assert not allocator.reuse_open()  # and over once the recompute is
     finally:
         await store.close()
