@@ -145,7 +145,6 @@ def _each(work: Callable[[W], T], windows: Sequence[W]) -> list[T]:
         return list(pool.map(work, windows))
 
 
-@allocator.reusing()
 def _read_graph(columns: EngagementColumns, parents: dict[int, int], today: int) -> CommunityEdges:
     """The in-memory graph from the rows read (in a worker thread: the first call imports numpy and
     scipy, which the bot does not load before its first recompute)."""
@@ -254,9 +253,10 @@ class Voices:
         """One recompute (under the community's lock); None, with nothing written, when the cached
         graph was invalidated meanwhile (`invalidate`: events were deleted)."""
         started = time.perf_counter()
-        # The graph read's text and arrays, once freed, are the ranking's scratch memory: a first
-        # recompute faults far fewer fresh pages in (`allocator.reusing`). Not the write: what it
-        # and an eviction (`memory.touch`) free is handed back at once.
+        # The graph read and the ranking (`_compute`) run in one reuse (`allocator.reusing`): the
+        # read's text and arrays, once freed, are the ranking's scratch memory, so a first recompute
+        # faults far fewer fresh pages in. Not the write: what it and an eviction (`memory.touch`)
+        # free is handed back at once.
         with allocator.reusing():
             now = self.clock()
             today = day_number(now)
@@ -414,7 +414,6 @@ class Voices:
             del self._graphs[community_id]
         return ok
 
-    @allocator.reusing()
     def _compute(
         self,
         community_id: int,
