@@ -136,14 +136,18 @@ class EngagerDays:
         decay = np.exp2(-np.arange(days) / half_life)
         recent = age < RECENT_DAYS
         old = ~recent
-        # (target, age, actor) packed in bits: one sort finds the distinct triples, shifts unpack them.
-        actor_bits, age_bits = max(1, (size - 1).bit_length()), max(1, (days - 1).bit_length())
-        packed = target[old].astype(np.int64) << (age_bits + actor_bits)
-        packed |= age[old].astype(np.int64) << actor_bits
-        packed |= actor[old]
-        cell = sorted_unique(packed) >> actor_bits
-        old_target, old_age = cell >> age_bits, cell & ((1 << age_bits) - 1)
-        older = np.bincount(old_target, weights=decay[old_age], minlength=size).astype(np.float64)
+        # (actor, target, day) packed in bits: one sort finds the distinct triples, shifts unpack
+        # them. Rows in the store's order come in runs already in that order (a pair's days ascend),
+        # which the stable (merge) sort takes as they are; sorted, the triples are summed in the same
+        # order whatever order the rows came in.
+        id_bits, age_bits = max(1, (size - 1).bit_length()), max(1, (days - 1).bit_length())
+        packed = actor[old].astype(np.int64) << (id_bits + age_bits)
+        packed |= target[old].astype(np.int64) << age_bits
+        packed |= days - 1 - age[old].astype(np.int64)
+        packed.sort(kind="stable")
+        cell = packed[run_heads(packed)] & ((1 << (id_bits + age_bits)) - 1)
+        old_target, old_day = cell >> age_bits, cell & ((1 << age_bits) - 1)
+        older = np.bincount(old_target, weights=decay[days - 1 - old_day], minlength=size).astype(np.float64)
         key, count = summed_by_key(
             (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent], n[recent]
         )
@@ -913,7 +917,9 @@ def scope_pairs(prep: Prepared, codes: np.ndarray | None) -> Pairs:
     parts = [order[offsets[c] : offsets[c + 1]] for c in codes.tolist()]
     picked = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     if len(parts) > 1:
-        picked.sort()  # back to (actor, target, channel) order, so each pair's rows are adjacent
+        # Back to (actor, target, channel) order, so each pair's rows are adjacent: each channel's
+        # part is in that order already, and a stable (merge) sort merges such runs in a pass or two.
+        picked.sort(kind="stable")
     return pairs_from_sorted(n, prep.g_actor[picked], prep.g_target[picked], prep.g_weight[picked])
 
 
