@@ -351,6 +351,9 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import cpu
+
+    cpu.prefer_fast_sorts()  # before anything imports numpy (see bot/cpu.py)
     parser = argparse.ArgumentParser(prog="python -m bot", description="Microvoice community bot")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bot with DISCORD_TOKEN from the environment or .env")

@@ -28,7 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot import allocator, i18n
+from bot import allocator, cpu, i18n
 from bot.activations.giveaways import GiveawayService
 from bot.activations.qa import QaService
 from bot.activations.service import SWEEP_JOB, SWEEP_MINUTES, ActivationService
@@ -647,6 +647,7 @@ def build_bot(
     settings: Settings, *, clock: Callable[[], datetime] = utcnow, **client_options: Any
 ) -> MicrovoiceBot:
     allocator.tune()  # before the bot starts its threads (see bot/allocator.py)
+    cpu.prefer_fast_sorts()  # before the first recompute imports numpy (see bot/cpu.py)
     if settings.shard_count:
         options = dict(shard_count=settings.shard_count, **client_options)
         if settings.shard_ids:

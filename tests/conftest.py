@@ -18,10 +18,15 @@ from typing import Any
 
 import pytest
 
+from bot import cpu
 from sandbox.postgres import PostgresServer, find_binaries
 from tests import schedule
 from tests.pg import BACKENDS, NO_POSTGRES, PostgresForTests, require_postgres, skipped_for_postgres
 from tests.sqlite_template import SqliteTemplate
+
+# numpy set up as the bot sets it up, before any test module imports it (bot/cpu.py); none of the
+# imports above imports numpy.
+cpu.prefer_fast_sorts()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
