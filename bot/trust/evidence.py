@@ -305,9 +305,7 @@ def _target_circle(g: ScopeGraph, member_id: np.ndarray) -> np.ndarray:
     if not wide.any():
         return np.full(m, np.nan)
     draw = member_draws(member_id)[y] * engaged[x]  # below k: among the k or so looked at
-    # Every live pair, unordered. In the graph's order (by actor, then target) the keys come in
-    # ascending runs, which a stable (merge) sort takes as they are: twice as fast as a quicksort.
-    keys = np.sort((np.minimum(x, y) << 32) | np.maximum(x, y), kind="stable")
+    keys = np.sort((np.minimum(x, y) << 32) | np.maximum(x, y))  # every live pair, unordered
     out = _linked_share(x, y, wide & (draw < _TARGETS_FIRST), keys, m)
     # Looked at again: where the first look found the share that matters, or too few members.
     refine = (out >= _TARGETS_REFINE) | (np.isnan(out) & (engaged >= _TARGETS_MIN))

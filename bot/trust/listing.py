@@ -483,7 +483,7 @@ def engager_links(
     among = read.pairs_of(inside)
     among = among[inside[read.target[among]] & (read.weight[among] > 0)]
     a, b = read.actor[among].astype(np.int64), read.target[among].astype(np.int64)
-    keys = np.sort((np.minimum(a, b) << 32) | np.maximum(a, b), kind="stable")  # runs: see `_target_circle`
+    keys = np.sort((np.minimum(a, b) << 32) | np.maximum(a, b))
     a, b = actor[first], actor[second]
     asked = (np.minimum(a, b) << 32) | np.maximum(a, b)
     hit = np.zeros(len(asked), np.bool_)

@@ -136,18 +136,14 @@ class EngagerDays:
         decay = np.exp2(-np.arange(days) / half_life)
         recent = age < RECENT_DAYS
         old = ~recent
-        # (actor, target, day) packed in bits: one sort finds the distinct triples, shifts unpack
-        # them. Rows in the store's order come in runs already in that order (a pair's days ascend),
-        # which the stable (merge) sort takes as they are; sorted, the triples are summed in the same
-        # order whatever order the rows came in.
-        id_bits, age_bits = max(1, (size - 1).bit_length()), max(1, (days - 1).bit_length())
-        packed = actor[old].astype(np.int64) << (id_bits + age_bits)
-        packed |= target[old].astype(np.int64) << age_bits
-        packed |= days - 1 - age[old].astype(np.int64)
-        packed.sort(kind="stable")
-        cell = packed[run_heads(packed)] & ((1 << (id_bits + age_bits)) - 1)
-        old_target, old_day = cell >> age_bits, cell & ((1 << age_bits) - 1)
-        older = np.bincount(old_target, weights=decay[days - 1 - old_day], minlength=size).astype(np.float64)
+        # (target, age, actor) packed in bits: one sort finds the distinct triples, shifts unpack them.
+        actor_bits, age_bits = max(1, (size - 1).bit_length()), max(1, (days - 1).bit_length())
+        packed = target[old].astype(np.int64) << (age_bits + actor_bits)
+        packed |= age[old].astype(np.int64) << actor_bits
+        packed |= actor[old]
+        cell = sorted_unique(packed) >> actor_bits
+        old_target, old_age = cell >> age_bits, cell & ((1 << age_bits) - 1)
+        older = np.bincount(old_target, weights=decay[old_age], minlength=size).astype(np.float64)
         key, count = summed_by_key(
             (actor[recent].astype(np.int64) * size + target[recent]) * RECENT_DAYS + age[recent], n[recent]
         )
