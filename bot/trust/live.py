@@ -319,7 +319,7 @@ class LiveTrust:
         cap = self.capacity
         changed = (actor[old].astype(np.int64) * cap + target[old]) * days + age[old]
         key, delta = summed_by_key(changed, count[old])
-        pair = np.unique(key // days)
+        pair = sorted_unique(key // days)
         a, t = np.divmod(pair, cap)
         rows = rows_of(self.ids[a], self.ids[t])
         use, _weight, row_age = weighted_rows(rows, self.params, self.today, counts=rows.n > 0)

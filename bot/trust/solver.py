@@ -351,7 +351,7 @@ class ScopeGraph:
         local = self._local[members].astype(np.int64)
         missing = local < 0
         if missing.any():
-            fresh = np.unique(members[missing])
+            fresh = sorted_unique(members[missing])
             if self._used + len(fresh) > self.n:
                 self._grow(self._used + len(fresh))
             slots = np.arange(self._used, self._used + len(fresh))
@@ -622,7 +622,7 @@ class MutualPairs:
     def extend(self, g: ScopeGraph, positions: np.ndarray) -> bool:
         """Add the pairs at `positions`, which just became mutual together with their reverses (all
         of them in `positions`); False if one is missing (then the caller rebuilds)."""
-        positions = np.unique(positions)
+        positions = sorted_unique(positions)
         reverse = g.reverse[positions]
         where = np.searchsorted(positions, reverse)
         if not np.array_equal(positions[np.minimum(where, len(positions) - 1)], reverse):
