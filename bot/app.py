@@ -648,6 +648,7 @@ def build_bot(
 ) -> MicrovoiceBot:
     allocator.tune()  # before the bot starts its threads (see bot/allocator.py)
     cpu.prefer_fast_sorts()  # before the first recompute imports numpy (see bot/cpu.py)
+    cpu.log_setting()
     if settings.shard_count:
         options = dict(shard_count=settings.shard_count, **client_options)
         if settings.shard_ids:

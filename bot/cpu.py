@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 AVX512_TARGETS = "X86_V4 AVX512_ICL AVX512_SPR"
 ZEN4_FAMILY = 0x19  # Zen 3 and Zen 4; only Zen 4 has AVX-512
 MIN_NUMPY = (2, 4)
+#: Whether this process set the variable (`prefer_fast_sorts`), for the start-up log.
+applied = False
 
 
 def is_zen4(cpuinfo: str) -> bool:
@@ -91,5 +93,13 @@ def prefer_fast_sorts(
     if not is_zen4(text):
         return False
     env["NPY_DISABLE_CPU_FEATURES"] = AVX512_TARGETS
-    log.debug("AMD Zen 4: numpy's AVX-512 kernels left out (NPY_DISABLE_CPU_FEATURES=%s)", AVX512_TARGETS)
+    if environ is None:
+        global applied
+        applied = True
     return True
+
+
+def log_setting() -> None:
+    """Say at start-up (once logging is set up) that numpy's AVX-512 kernels are left out."""
+    if applied:
+        log.info("AMD Zen 4: numpy's AVX2 sorts used, its AVX-512 ones are slow here (see bot/cpu.py)")

@@ -87,3 +87,17 @@ def test_the_tests_run_numpy_as_the_bot_does() -> None:
     from numpy._core._multiarray_umath import __cpu_features__
 
     assert __cpu_features__["X86_V4"] is False
+
+
+def test_the_setting_is_logged_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(cpu, "applied", True)
+    with caplog.at_level("INFO", logger="bot.cpu"):
+        cpu.log_setting()
+    assert "AVX2" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(cpu, "applied", False)
+    with caplog.at_level("INFO", logger="bot.cpu"):
+        cpu.log_setting()
+    assert caplog.text == ""
