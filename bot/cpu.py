@@ -76,6 +76,7 @@ def prefer_fast_sorts(
     """On Zen 4, before numpy's import, have numpy leave out its AVX-512 kernels (see the module).
     True when it set `NPY_DISABLE_CPU_FEATURES` in `environ` (the process's environment by default,
     which numpy reads at its import; a mapping given is checked for the setting alone)."""
+    global applied
     env = os.environ if environ is None else environ
     if "NPY_DISABLE_CPU_FEATURES" in env or "NPY_ENABLE_CPU_FEATURES" in env:
         return False
@@ -93,9 +94,7 @@ def prefer_fast_sorts(
     if not is_zen4(text):
         return False
     env["NPY_DISABLE_CPU_FEATURES"] = AVX512_TARGETS
-    if environ is None:
-        global applied
-        applied = True
+    applied = applied or environ is None
     return True
 
 
