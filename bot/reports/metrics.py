@@ -97,15 +97,9 @@ class MemberDays:
 
     def members_between(self, lo: int, hi: int) -> np.ndarray:
         """Distinct members active on days [lo, hi)."""
-        import numpy as np
+        from bot.trust.ids import sorted_unique  # np.unique hashes integers in numpy 2.4: far slower
 
-        mask = (self.day >= lo) & (self.day < hi)
-        # Sorted, then each run's first: np.unique hashes integers in numpy 2.4, several times slower
-        # than its sort on large arrays.
-        members = np.sort(self.member[mask])
-        first = np.ones(len(members), np.bool_)
-        np.not_equal(members[1:], members[:-1], out=first[1:])
-        return members[first]
+        return sorted_unique(self.member[(self.day >= lo) & (self.day < hi)])
 
 
 @dataclass(frozen=True)

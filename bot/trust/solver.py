@@ -487,11 +487,14 @@ class ScopeGraph:
             extra.squared.data[slots] = votes * votes
             extra.present.data[slots] = votes > 0
 
-    def _votes(self, q: np.ndarray, saturated: np.ndarray | None = None) -> np.ndarray:
-        """Unnormalized votes of the pairs at positions `q` (see `transition`); `saturated`: their
-        saturated weights, when already computed."""
+    def _votes(self, q: np.ndarray) -> np.ndarray:
+        """Unnormalized votes of the pairs at positions `q` (see `transition`)."""
         assert self._params is not None
-        vote = -np.expm1(-self.weight[q] / self._params.saturation) if saturated is None else saturated.copy()
+        return self._damped(q, -np.expm1(-self.weight[q] / self._params.saturation))
+
+    def _damped(self, q: np.ndarray, vote: np.ndarray) -> np.ndarray:
+        """`vote`, the saturated weights of the pairs at positions `q`, reciprocity-damped in place."""
+        assert self._params is not None
         rho = self._params.reciprocity_damping
         w = self.weight
         back = self.reverse[q]
@@ -520,7 +523,7 @@ class ScopeGraph:
             # (As floats even without pairs: numpy counts an empty input as integers, and the totals
             # are updated in place as pairs arrive.)
             self._row_total = np.bincount(self.actor, weights=sat, minlength=n).astype(np.float64)
-            self.vote[:] = self._votes(np.arange(len(w)), sat)
+            self.vote[:] = self._damped(np.arange(len(w)), sat)  # `sat` is not needed after this
             self._extra_t = None
             self._base_t.data[self._slot] = self.vote[: self.base]
             np.square(self._base_t.data, out=self._base_t2.data)
